@@ -1,0 +1,3 @@
+from onestack.cli import main
+
+raise SystemExit(main())

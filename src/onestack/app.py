@@ -1,0 +1,79 @@
+"""Builds the process: the runtime (database, bus, policy), every service, one ASGI app."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount, Route
+
+from onestack import identity
+from onestack.common import migrations
+from onestack.common.bus import create_bus
+from onestack.common.db import Database
+from onestack.common.http import JSONResponse, json_response
+from onestack.common.middleware import RequestIdMiddleware
+from onestack.common.policy import Enforcer
+from onestack.common.runtime import Runtime, ServiceSpec
+from onestack.config import Settings
+
+# Every service of the cloud, in start order (identity first: the others need its tokens).
+SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC,)
+
+
+async def start_runtime(settings: Settings, services: Sequence[ServiceSpec] = SERVICES) -> Runtime:
+    """Open the database, migrate it, start the bus and each service's start hook."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = Database(settings.database_url, settings.database.echo, settings.database.pool_size)
+    version_dirs = [s.migrations for s in services if s.migrations is not None]
+    await migrations.upgrade(db.engine, version_dirs)
+    bus = create_bus(settings.bus.driver, settings.bus.url)
+    await bus.start()
+    enforcer = Enforcer([rule for s in services for rule in s.policies], settings.policy.file)
+    runtime = Runtime(settings=settings, db=db, bus=bus, enforcer=enforcer, services=services)
+    for spec in services:
+        if spec.start is not None:
+            await spec.start(runtime)
+    return runtime
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    for spec in reversed(runtime.services):
+        if spec.stop is not None:
+            await spec.stop(runtime)
+    await runtime.close()
+
+
+def _root(runtime: Runtime) -> Any:
+    async def root(request: Request) -> JSONResponse:
+        base = runtime.public_url
+        return json_response(
+            {
+                "services": [
+                    {
+                        "name": s.name,
+                        "type": s.catalog_type,
+                        "url": f"{base}{s.prefix}",
+                    }
+                    for s in runtime.services
+                ]
+            }
+        )
+
+    return root
+
+
+def build_app(runtime: Runtime) -> RequestIdMiddleware:
+    routes: list[Any] = [Route("/", _root(runtime), methods=["GET"])]
+    routes += [Mount(s.prefix, app=s.build_app(runtime)) for s in runtime.services]
+    app = Starlette(routes=routes)
+    app.state.runtime = runtime
+    app.state.max_body_bytes = runtime.settings.server.max_body_bytes
+    return RequestIdMiddleware(app)
+
+
+def package_path(*parts: str) -> Path:
+    return Path(__file__).parent.joinpath(*parts)

@@ -1,0 +1,235 @@
+"""``onestack``: up | down | status | openrc | api | identity rotate-keys."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from onestack.config import ConfigError, Settings, default_data_dir, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    server: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        server["host"] = args.host
+    if getattr(args, "port", None):
+        server["port"] = args.port
+    if server:
+        overrides["server"] = server
+    try:
+        return load_settings(args.data_dir, getattr(args, "config", None), overrides)
+    except ConfigError as exc:
+        raise SystemExit(f"onestack: invalid configuration: {exc}") from None
+
+
+def _add_common(p: argparse.ArgumentParser, serving: bool = False) -> None:
+    p.add_argument(
+        "--data-dir", default=None, help=f"state directory (default {default_data_dir()})"
+    )
+    p.add_argument(
+        "--config", default=None, help="TOML settings file (default DATA_DIR/onestack.toml)"
+    )
+    if serving:
+        p.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=None, help="listen port (default 8770)")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from onestack import server
+
+    if args.detach:
+        return _detach(args, settings)
+    return server.run(settings)
+
+
+def _detach(args: argparse.Namespace, settings: Settings) -> int:
+    from onestack import server
+
+    pid = server.running_pid(settings.data_dir)
+    if pid is not None:
+        print(f"onestack: a cloud is already running on {settings.data_dir} (pid {pid}).")
+        return 1
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    argv = [sys.executable, "-m", "onestack", "up", "--data-dir", str(settings.data_dir)]
+    for flag in ("config", "host", "port"):
+        if getattr(args, flag, None):
+            argv += [f"--{flag}", str(getattr(args, flag))]
+    log = server.log_path(settings.data_dir)
+    with open(log, "ab") as out:
+        child = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            print(f"onestack: the cloud failed to start; see {log}:")
+            print("".join(log.read_text().splitlines(keepends=True)[-20:]))
+            return 1
+        state = server.read_state(settings.data_dir)
+        if state and state.get("pid") == child.pid and _healthy(state["url"]):
+            files = {
+                "clouds": settings.data_dir / "clouds.yaml",
+                "admin": settings.data_dir / "admin-openrc.sh",
+            }
+            print(
+                server.banner(settings, files, time.time() - state["started_at"] + 0.0).replace(
+                    "Press Ctrl-C to stop.",
+                    f"Running in the background (pid {child.pid}, log {log}); "
+                    "stop it with 'onestack down'.",
+                )
+            )
+            return 0
+        time.sleep(0.05)
+    print(f"onestack: the cloud did not answer within 60s; see {log}")
+    return 1
+
+
+def _healthy(url: str, path: str = "/identity/v3") -> bool:
+    try:
+        with urllib.request.urlopen(url + path, timeout=2) as resp:  # noqa: S310 - our own URL
+            return bool(resp.status < 500)
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except OSError:
+        return False
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from onestack import server
+
+    settings = _settings(args)
+    pid = server.running_pid(settings.data_dir)
+    if pid is None:
+        print(f"onestack: no cloud is running on {settings.data_dir}.")
+        return 0
+    if pid <= 0:
+        print("onestack: the cloud's pid file is missing; cannot stop it.")
+        return 1
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.running_pid(settings.data_dir) is None:
+            print(f"onestack: stopped (pid {pid}).")
+            return 0
+        time.sleep(0.05)
+    print(f"onestack: pid {pid} did not stop within 30s.")
+    return 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from onestack import server
+    from onestack.app import SERVICES
+
+    settings = _settings(args)
+    pid = server.running_pid(settings.data_dir)
+    state = server.read_state(settings.data_dir)
+    if pid is None or state is None:
+        print(f"onestack: not running (data dir {settings.data_dir}).")
+        return 3
+    print(f"onestack: running, pid {pid}, {state['url']}")
+    healthy = True
+    for spec in SERVICES:
+        ok = _healthy(state["url"], spec.prefix + "/")
+        healthy &= ok
+        print(f"  {spec.name:<14} {'ok' if ok else 'DOWN':<5} {state['url']}{spec.prefix}")
+    return 0 if healthy else 1
+
+
+def cmd_openrc(args: argparse.Namespace) -> int:
+    from onestack import clouds
+    from onestack.identity.bootstrap import load_secrets
+
+    settings = _settings(args)
+    secrets = load_secrets(settings.data_dir)
+    if not secrets:
+        print(
+            f"onestack: no cloud has been set up in {settings.data_dir}; run 'onestack up' first.",
+            file=sys.stderr,
+        )
+        return 1
+    from onestack import server
+
+    state = server.read_state(settings.data_dir)
+    url = state["url"] if state else settings.public_url
+    entries = clouds.cloud_entries(f"{url}/identity/v3", settings.identity.region, secrets)
+    name = clouds.ADMIN_CLOUD if args.user == "admin" else clouds.DEMO_CLOUD
+    sys.stdout.write(clouds.openrc(entries[name]))
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from onestack import server
+
+    return server.run(_settings(args), lock=False, announce=False)
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    from onestack.identity import credential_keys, token_keys
+
+    settings = _settings(args)
+    repo = credential_keys if args.credentials else token_keys
+    keys = repo(settings.data_dir, settings.identity.max_active_keys)
+    keys.initialize()
+    primary = keys.rotate()
+    print(f"onestack: rotated {keys.directory}; key {primary} is now primary.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="onestack", description="An OpenStack-compatible cloud in one package."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the whole cloud (foreground unless --detach)")
+    _add_common(up, serving=True)
+    up.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background (pid and log files in DATA_DIR)",
+    )
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="stop a background cloud")
+    _add_common(down)
+    down.set_defaults(func=cmd_down)
+    status = sub.add_parser("status", help="report each service's health")
+    _add_common(status)
+    status.set_defaults(func=cmd_status)
+    openrc = sub.add_parser("openrc", help="print OS_* exports for the admin or demo user")
+    openrc.add_argument("user", nargs="?", choices=("admin", "demo"), default="admin")
+    _add_common(openrc)
+    openrc.set_defaults(func=cmd_openrc)
+    api = sub.add_parser("api", help="serve the REST APIs only (scale-out role)")
+    _add_common(api, serving=True)
+    api.set_defaults(func=cmd_api)
+    identity = sub.add_parser("identity", help="identity administration")
+    isub = identity.add_subparsers(dest="identity_command", required=True)
+    rotate = isub.add_parser("rotate-keys", help="rotate the Fernet token (or credential) keys")
+    rotate.add_argument(
+        "--credentials", action="store_true", help="rotate the credential keys instead"
+    )
+    _add_common(rotate)
+    rotate.set_defaults(func=cmd_rotate_keys)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

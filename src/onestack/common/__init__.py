@@ -1,0 +1,1 @@
+"""Code every service shares: the project's own "oslo"."""

@@ -1,0 +1,98 @@
+"""Request and response helpers shared by every service's handlers."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+import pydantic
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.common import errors
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def json_response(
+    content: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def empty(status: int = 204, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, headers=headers)
+
+
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """Read the body, refusing more than ``limit`` bytes without buffering the excess."""
+    limit = limit or getattr(request.app.state, "max_body_bytes", DEFAULT_MAX_BODY)
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise errors.PayloadTooLarge()
+        except ValueError:
+            raise errors.BadRequest("Invalid Content-Length header.") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.PayloadTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body parsed as JSON; 400 with a clear message when it is not."""
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if ctype and not (ctype == "application/json" or ctype.endswith("+json")):
+        raise errors.UnsupportedMediaType(media_type=ctype)
+    body = await read_body(request)
+    if not body:
+        raise errors.BadRequest("The request body is empty; a JSON document is required.")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise errors.BadRequest("Malformed request body: it is not valid JSON.") from None
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Validate ``data`` against ``model``, turning pydantic's report into one 400."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        reason = first["msg"]
+        if first["type"] == "extra_forbidden":
+            reason = "Additional properties are not allowed"
+        elif first["type"] == "missing":
+            reason = "this field is required"
+        raise errors.ValidationError(field=field, reason=reason) from None
+
+
+async def read_model(request: Request, model: type[M]) -> M:
+    return validate(model, await read_json(request))
+
+
+def query_bool(value: str | None) -> bool | None:
+    """OpenStack's lenient boolean query parameters (``?enabled=true``, ``?effective``)."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("", "1", "true", "yes", "on", "t", "y"):
+        return True
+    if lowered in ("0", "false", "no", "off", "f", "n"):
+        return False
+    raise errors.BadRequest(f"Invalid boolean value: {value!r}.")

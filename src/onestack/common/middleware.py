@@ -1,0 +1,115 @@
+"""ASGI middleware: request ids and access logs (outermost), per-service error bodies."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from onestack.common import errors
+from onestack.common.logging import get_logger, request_id_var
+
+access_log = get_logger("onestack.access")
+error_log = get_logger("onestack.error")
+
+
+class RequestIdMiddleware:
+    """Gives every request an ``x-openstack-request-id`` and writes one access-log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = f"req-{uuid.uuid4()}"
+        scope.setdefault("state", {})["request_id"] = rid
+        reset = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
+        header = (b"x-openstack-request-id", rid.encode())
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            ctx = scope["state"].get("context")
+            # The path only: query strings and headers may carry secrets.
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope.get("root_path", "") + scope["path"],
+                status,
+                extra={
+                    "fields": {
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user_id": getattr(ctx, "user_id", "-"),
+                        "project_id": getattr(ctx, "project_id", "-"),
+                    }
+                },
+            )
+            request_id_var.reset(reset)
+
+
+class ServiceErrorMiddleware:
+    """Turns every failure inside one service into that service's OpenStack error body."""
+
+    def __init__(
+        self, app: ASGIApp, formatter: errors.ErrorFormatter, www_authenticate: str = ""
+    ) -> None:
+        self.app = app
+        self.formatter = formatter
+        self.www_authenticate = www_authenticate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            await self._send_error(self._convert(exc), scope, send)
+
+    def _convert(self, exc: Exception) -> errors.OneStackError:
+        if isinstance(exc, errors.OneStackError):
+            return exc
+        if isinstance(exc, HTTPException):
+            if exc.status_code == 404:
+                return errors.NotFound("The resource could not be found.")
+            if exc.status_code == 405:
+                return errors.MethodNotAllowed()
+            err = errors.BadRequest(exc.detail)
+            return err
+        error_log.exception("unexpected error")
+        return errors.InternalError()
+
+    async def _send_error(self, err: errors.OneStackError, scope: Scope, send: Send) -> None:
+        headers: dict[str, Any] = dict(err.headers)
+        if err.code == 401 and self.www_authenticate:
+            headers.setdefault("WWW-Authenticate", self.www_authenticate)
+        body = b"" if scope["method"] == "HEAD" else orjson.dumps(self.formatter(err))
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        raw += [(k.lower().encode(), str(v).encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": err.code, "headers": raw})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,153 @@
+"""Settings: one TOML file plus ``ONESTACK_<GROUP>_<OPTION>`` environment variables.
+
+Precedence (lowest first): defaults, the TOML file (``DATA_DIR/onestack.toml`` or the file
+named by ``--config`` / ``ONESTACK_CONFIG``), environment variables, command-line flags.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "onestack"
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ServerSettings(_Group):
+    host: str = Field("127.0.0.1", description="Address the API listens on.")
+    port: int = Field(8770, ge=1, le=65535, description="Port the API listens on.")
+    public_url: str = Field(
+        "",
+        description="Base URL published in the catalog; empty means http://HOST:PORT.",
+    )
+    max_body_bytes: int = Field(1024 * 1024, description="Largest JSON request body accepted.")
+
+
+class DatabaseSettings(_Group):
+    url: str = Field(
+        "",
+        description="SQLAlchemy async URL; empty means SQLite in the data directory.",
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    pool_size: int = Field(10, description="Connections kept per process (server engines).")
+
+
+class BusSettings(_Group):
+    driver: str = Field("memory", description="Message bus driver: memory.")
+    url: str = Field("", description="Broker URL for networked drivers.")
+
+
+class IdentitySettings(_Group):
+    token_expiration: int = Field(3600, ge=60, description="Token lifetime in seconds.")
+    password_hash_rounds: int = Field(
+        12, ge=4, le=31, description="bcrypt cost factor (Keystone's default is 12)."
+    )
+    max_active_keys: int = Field(3, ge=2, description="Fernet keys kept by rotate-keys.")
+    revocation_refresh: float = Field(
+        2.0, description="Seconds between reloads of revocation events from the database."
+    )
+    list_limit: int = Field(0, ge=0, description="Cap on list sizes; 0 means no cap.")
+    region: str = Field("RegionOne", description="Region of the catalog's endpoints.")
+
+
+class PolicySettings(_Group):
+    file: str = Field("", description="Operator policy YAML overriding the default rules.")
+
+
+class LoggingSettings(_Group):
+    level: str = Field("INFO", description="Log level.")
+    format: str = Field("text", description="text or json.")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'onestack.db'}"
+
+    @property
+    def public_url(self) -> str:
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        host = self.server.host
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.server.port}"
+
+
+class ConfigError(Exception):
+    """The configuration file or environment holds an invalid value."""
+
+
+_GROUPS = {name for name, f in Settings.model_fields.items() if name != "data_dir"}
+
+
+def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "ONESTACK_DATA_DIR" in environ:
+        values["data_dir"] = environ["ONESTACK_DATA_DIR"]
+    for group in _GROUPS:
+        model = Settings.model_fields[group].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for option in model.model_fields:
+            key = f"ONESTACK_{group}_{option}".upper()
+            if key in environ:
+                values.setdefault(group, {})[option] = environ[key]
+    return values
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(
+    data_dir: str | Path | None = None,
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Build the settings from file, environment and explicit overrides (flags)."""
+    env = dict(os.environ if environ is None else environ)
+    from_env = _from_environment(env)
+    chosen_dir = Path(data_dir or from_env.get("data_dir") or default_data_dir()).expanduser()
+    path = Path(config_file or env.get("ONESTACK_CONFIG") or chosen_dir / "onestack.toml")
+    values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    values = _merge(values, from_env)
+    values = _merge(values, overrides or {})
+    values["data_dir"] = chosen_dir
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(str(exc)) from exc

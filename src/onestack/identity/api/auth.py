@@ -1,0 +1,111 @@
+"""/v3/auth: issue, validate, check and revoke tokens; what a token may scope to."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common import errors
+from onestack.common.auth import get_context
+from onestack.common.http import empty, json_response, query_bool, read_json
+from onestack.identity.api.helpers import authorize, require_body_key, service, views
+from onestack.identity.tokens import TokenData
+
+
+async def issue_token(request: Request) -> Response:
+    body = await read_json(request)
+    auth = require_body_key(body, "auth")
+    if not isinstance(auth, dict):
+        raise errors.ValidationError(field="auth", reason="must be an object")
+    svc = service(request)
+    data = await svc.auth.authenticate(auth)
+    token = svc.tokens.issue(data)
+    nocatalog = query_bool(request.query_params.get("nocatalog")) or False
+    catalog = None if nocatalog else await svc.catalog.catalog()
+    return json_response(views(request).token(data, catalog), 201, {"X-Subject-Token": token})
+
+
+def _subject(request: Request) -> tuple[str, TokenData]:
+    token = request.headers.get("x-subject-token")
+    if not token:
+        raise errors.NotFound("Could not find token: (no X-Subject-Token given).")
+    try:
+        return token, service(request).tokens.decode(token)
+    except errors.Unauthorized:
+        raise errors.NotFound(f"Could not find token: {token[:8]}...") from None
+
+
+async def validate_token(request: Request) -> Response:
+    get_context(request)
+    token, data = _subject(request)
+    authorize(request, "identity:validate_token", {"target": {"token": {"user_id": data.user_id}}})
+    nocatalog = query_bool(request.query_params.get("nocatalog")) or False
+    catalog = None if nocatalog else await service(request).catalog.catalog()
+    return json_response(views(request).token(data, catalog), 200, {"X-Subject-Token": token})
+
+
+async def check_token(request: Request) -> Response:
+    get_context(request)
+    token, data = _subject(request)
+    authorize(request, "identity:validate_token", {"target": {"token": {"user_id": data.user_id}}})
+    return empty(200, {"X-Subject-Token": token})
+
+
+async def revoke_token(request: Request) -> Response:
+    get_context(request)
+    _, data = _subject(request)
+    authorize(request, "identity:revoke_token", {"target": {"token": {"user_id": data.user_id}}})
+    await service(request).revocations.record(audit_id=data.audit_ids[0])
+    return empty()
+
+
+async def auth_catalog(request: Request) -> Response:
+    ctx = get_context(request)
+    if ctx.scope is None:
+        raise errors.Forbidden("An unscoped token has no catalog.")
+    catalog = await service(request).catalog.catalog()
+    return json_response(
+        {"catalog": catalog, "links": {"self": f"{views(request).base}/auth/catalog"}}
+    )
+
+
+async def auth_projects(request: Request) -> Response:
+    ctx = get_context(request)
+    svc = service(request)
+    ids = await svc.assignments.targets_of_user(ctx.user_id, "project")
+    projects = await svc.resources.list_projects({"enabled": True}, ids=ids)
+    items = [views(request).project(p, tags) for p, tags in projects]
+    return json_response(views(request).collection("projects", items, "auth/projects"))
+
+
+async def auth_domains(request: Request) -> Response:
+    ctx = get_context(request)
+    svc = service(request)
+    ids = set(await svc.assignments.targets_of_user(ctx.user_id, "domain"))
+    domains = [d for d in await svc.resources.list_domains({"enabled": True}) if d.id in ids]
+    items = [views(request).domain(d) for d in domains]
+    return json_response(views(request).collection("domains", items, "auth/domains"))
+
+
+async def auth_system(request: Request) -> Response:
+    ctx = get_context(request)
+    roles = await service(request).assignments.effective_role_ids(ctx.user_id, "system", "system")
+    return json_response(
+        {
+            "system": [{"all": True}] if roles else [],
+            "links": {"self": f"{views(request).base}/auth/system"},
+        }
+    )
+
+
+routes = [
+    Route("/v3/auth/tokens", issue_token, methods=["POST"]),
+    Route("/v3/auth/tokens", check_token, methods=["HEAD"]),
+    Route("/v3/auth/tokens", validate_token, methods=["GET"]),
+    Route("/v3/auth/tokens", revoke_token, methods=["DELETE"]),
+    Route("/v3/auth/catalog", auth_catalog, methods=["GET"]),
+    Route("/v3/auth/projects", auth_projects, methods=["GET"]),
+    Route("/v3/auth/domains", auth_domains, methods=["GET"]),
+    Route("/v3/auth/system", auth_system, methods=["GET"]),
+]

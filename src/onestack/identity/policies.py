@@ -1,0 +1,178 @@
+"""Identity policy rules, with Keystone's defaults (admin; system, domain and project readers)."""
+
+from __future__ import annotations
+
+from onestack.common.policy import RuleDefault
+
+ADMIN = "rule:admin_required"
+ADMIN_OR_SYSTEM_READER = f"{ADMIN} or (role:reader and system_scope:all)"
+ADMIN_OR_READER_OF_DOMAIN = (
+    f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.domain_id)s)"
+)
+TOKEN_SUBJECT = "user_id:%(target.token.user_id)s"
+SCOPES = ("system", "domain", "project")
+
+
+def _rule(name: str, check: str, description: str) -> RuleDefault:
+    return RuleDefault(f"identity:{name}", check, description, SCOPES)
+
+
+def _crud(kind: str, read: str, write: str, plural: str | None = None) -> list[RuleDefault]:
+    plural = plural or f"{kind}s"
+    return [
+        _rule(f"get_{kind}", read, f"Show a {kind}."),
+        _rule(f"list_{plural}", read, f"List {plural}."),
+        _rule(f"create_{kind}", write, f"Create a {kind}."),
+        _rule(f"update_{kind}", write, f"Update a {kind}."),
+        _rule(f"delete_{kind}", write, f"Delete a {kind}."),
+    ]
+
+
+DOMAIN_ADMIN_OF_USER = f"{ADMIN} or (role:admin and domain_id:%(target.user.domain_id)s)"
+DOMAIN_ADMIN_OF_PROJECT = f"{ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)"
+DOMAIN_ADMIN_OF_GROUP = f"{ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s)"
+GRANT_READER = (
+    f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.domain.id)s)"
+    " or (role:reader and domain_id:%(target.project.domain_id)s)"
+)
+GRANT_WRITER = (
+    f"{ADMIN} or (role:admin and domain_id:%(target.domain.id)s)"
+    " or (role:admin and domain_id:%(target.project.domain_id)s)"
+)
+CREDENTIAL_OWNER = "user_id:%(target.credential.user_id)s"
+
+RULES: list[RuleDefault] = [
+    # domains
+    _rule(
+        "get_domain",
+        f"{ADMIN_OR_SYSTEM_READER} or token.domain.id:%(target.domain.id)s"
+        " or token.project.domain.id:%(target.domain.id)s",
+        "Show a domain.",
+    ),
+    _rule("list_domains", ADMIN_OR_SYSTEM_READER, "List domains."),
+    _rule("create_domain", ADMIN, "Create a domain."),
+    _rule("update_domain", ADMIN, "Update a domain."),
+    _rule("delete_domain", ADMIN, "Delete a domain."),
+    # projects
+    _rule(
+        "get_project",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s)"
+        " or project_id:%(target.project.id)s",
+        "Show a project.",
+    ),
+    _rule("list_projects", ADMIN_OR_READER_OF_DOMAIN, "List projects."),
+    _rule(
+        "list_user_projects",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s)"
+        " or user_id:%(target.user.id)s",
+        "List the projects a user has roles on.",
+    ),
+    _rule("create_project", DOMAIN_ADMIN_OF_PROJECT, "Create a project."),
+    _rule("update_project", DOMAIN_ADMIN_OF_PROJECT, "Update a project."),
+    _rule("delete_project", DOMAIN_ADMIN_OF_PROJECT, "Delete a project."),
+    _rule(
+        "update_project_tags",
+        f"{DOMAIN_ADMIN_OF_PROJECT} or (role:admin and project_id:%(target.project.id)s)",
+        "Change a project's tags.",
+    ),
+    # users
+    _rule(
+        "get_user",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s)"
+        " or user_id:%(target.user.id)s",
+        "Show a user.",
+    ),
+    _rule("list_users", ADMIN_OR_READER_OF_DOMAIN, "List users."),
+    _rule("create_user", DOMAIN_ADMIN_OF_USER, "Create a user."),
+    _rule("update_user", DOMAIN_ADMIN_OF_USER, "Update a user."),
+    _rule("delete_user", DOMAIN_ADMIN_OF_USER, "Delete a user."),
+    # groups
+    _rule(
+        "get_group",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)",
+        "Show a group.",
+    ),
+    _rule("list_groups", ADMIN_OR_READER_OF_DOMAIN, "List groups."),
+    _rule(
+        "list_groups_for_user",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s)"
+        " or user_id:%(user_id)s",
+        "List the groups a user belongs to.",
+    ),
+    _rule("create_group", DOMAIN_ADMIN_OF_GROUP, "Create a group."),
+    _rule("update_group", DOMAIN_ADMIN_OF_GROUP, "Update a group."),
+    _rule("delete_group", DOMAIN_ADMIN_OF_GROUP, "Delete a group."),
+    _rule(
+        "list_users_in_group",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)",
+        "List a group's members.",
+    ),
+    _rule(
+        "check_user_in_group",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)",
+        "Check that a user is a member of a group.",
+    ),
+    _rule("add_user_to_group", DOMAIN_ADMIN_OF_GROUP, "Add a user to a group."),
+    _rule("remove_user_from_group", DOMAIN_ADMIN_OF_GROUP, "Remove a user from a group."),
+    # roles and implied roles
+    *_crud("role", ADMIN_OR_READER_OF_DOMAIN, ADMIN),
+    _rule("get_implied_role", ADMIN_OR_SYSTEM_READER, "Show a role inference rule."),
+    _rule("list_implied_roles", ADMIN_OR_SYSTEM_READER, "List the roles a role implies."),
+    _rule("list_role_inference_rules", ADMIN_OR_SYSTEM_READER, "List all inference rules."),
+    _rule("create_implied_role", ADMIN, "Make a role imply another."),
+    _rule("delete_implied_role", ADMIN, "Remove a role inference rule."),
+    # grants and assignments
+    _rule("check_grant", GRANT_READER, "Check a role grant on a project or domain."),
+    _rule("list_grants", GRANT_READER, "List the role grants on a project or domain."),
+    _rule("create_grant", GRANT_WRITER, "Grant a role on a project or domain."),
+    _rule("revoke_grant", GRANT_WRITER, "Revoke a role grant on a project or domain."),
+    _rule("list_system_grants", ADMIN_OR_SYSTEM_READER, "List system role grants."),
+    _rule("check_system_grant", ADMIN_OR_SYSTEM_READER, "Check a system role grant."),
+    _rule("create_system_grant", ADMIN, "Grant a role on the system."),
+    _rule("revoke_system_grant", ADMIN, "Revoke a role on the system."),
+    _rule("list_role_assignments", ADMIN_OR_READER_OF_DOMAIN, "List role assignments."),
+    _rule(
+        "list_role_assignments_for_tree",
+        f"{ADMIN_OR_SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s)"
+        " or (role:admin and project_id:%(target.project.id)s)",
+        "List role assignments on a project and its subtree.",
+    ),
+    # catalog
+    *_crud("service", ADMIN_OR_SYSTEM_READER, ADMIN),
+    *_crud("endpoint", ADMIN_OR_SYSTEM_READER, ADMIN),
+    _rule("get_region", "", "Show a region."),
+    _rule("list_regions", "", "List regions."),
+    _rule("create_region", ADMIN, "Create a region."),
+    _rule("update_region", ADMIN, "Update a region."),
+    _rule("delete_region", ADMIN, "Delete a region."),
+    # application credentials: only their owner creates them
+    _rule(
+        "get_application_credential",
+        f"{ADMIN_OR_SYSTEM_READER} or user_id:%(target.user.id)s",
+        "Show an application credential.",
+    ),
+    _rule(
+        "list_application_credentials",
+        f"{ADMIN_OR_SYSTEM_READER} or user_id:%(target.user.id)s",
+        "List a user's application credentials.",
+    ),
+    _rule("create_application_credential", "user_id:%(user_id)s", "Create an app credential."),
+    _rule(
+        "delete_application_credential",
+        f"{ADMIN} or user_id:%(target.user.id)s",
+        "Delete an application credential.",
+    ),
+    # credentials (EC2 and others)
+    _rule("get_credential", f"{ADMIN_OR_SYSTEM_READER} or {CREDENTIAL_OWNER}", "Show one."),
+    _rule("list_credentials", f"{ADMIN_OR_SYSTEM_READER} or {CREDENTIAL_OWNER}", "List them."),
+    _rule("create_credential", f"{ADMIN} or {CREDENTIAL_OWNER}", "Create a credential."),
+    _rule("update_credential", f"{ADMIN} or {CREDENTIAL_OWNER}", "Update a credential."),
+    _rule("delete_credential", f"{ADMIN} or {CREDENTIAL_OWNER}", "Delete a credential."),
+    # tokens
+    _rule(
+        "validate_token",
+        f"{ADMIN_OR_SYSTEM_READER} or rule:service_role or {TOKEN_SUBJECT}",
+        "Validate a token.",
+    ),
+    _rule("revoke_token", f"{ADMIN} or rule:service_role or {TOKEN_SUBJECT}", "Revoke a token."),
+]

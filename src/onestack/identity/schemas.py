@@ -1,0 +1,244 @@
+"""Identity request bodies, validated as Keystone's JSON schemas do.
+
+Most Keystone resources accept extra attributes and store them (``extra="allow"``);
+application credentials and password changes reject unknown fields.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+
+Name64 = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=False)]
+Name255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Id64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Description = Annotated[str, StringConstraints(max_length=65535)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^,/]*$")]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    def changes(self) -> dict[str, Any]:
+        """Fields the client sent (extras included), minus the read-only ones."""
+        data = self.model_dump(exclude_unset=True)
+        for readonly in ("id", "links"):
+            data.pop(readonly, None)
+        return data
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ResourceOptions(_Closed):
+    immutable: StrictBool | None = None
+
+
+class UserOptions(_Closed):
+    ignore_change_password_upon_first_use: StrictBool | None = None
+    ignore_password_expiry: StrictBool | None = None
+    ignore_lockout_failure_attempts: StrictBool | None = None
+    lock_password: StrictBool | None = None
+    ignore_user_inactivity: StrictBool | None = None
+    multi_factor_auth_enabled: StrictBool | None = None
+    multi_factor_auth_rules: list[list[str]] | None = None
+
+
+class DomainCreate(_Open):
+    name: Name64
+    description: Description | None = None
+    enabled: StrictBool = True
+    tags: list[Tag] = Field(default_factory=list, max_length=80)
+    explicit_domain_id: Id64 | None = None
+    options: ResourceOptions | None = None
+
+
+class DomainUpdate(_Open):
+    name: Name64 | None = None
+    description: Description | None = None
+    enabled: StrictBool | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=80)
+    options: ResourceOptions | None = None
+
+
+class ProjectCreate(_Open):
+    name: Name64
+    domain_id: Id64 | None = None
+    parent_id: Id64 | None = None
+    description: Description | None = None
+    enabled: StrictBool = True
+    is_domain: StrictBool = False
+    tags: list[Tag] = Field(default_factory=list, max_length=80)
+    options: ResourceOptions | None = None
+
+
+class ProjectUpdate(_Open):
+    name: Name64 | None = None
+    description: Description | None = None
+    enabled: StrictBool | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=80)
+    options: ResourceOptions | None = None
+    domain_id: Id64 | None = None
+    parent_id: Id64 | None = None
+    is_domain: StrictBool | None = None
+
+
+class UserCreate(_Open):
+    name: Name255
+    domain_id: Id64 | None = None
+    default_project_id: Id64 | None = None
+    description: Description | None = None
+    enabled: StrictBool = True
+    password: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    options: UserOptions | None = None
+
+
+class UserUpdate(_Open):
+    name: Name255 | None = None
+    domain_id: Id64 | None = None
+    default_project_id: Id64 | None = None
+    description: Description | None = None
+    enabled: StrictBool | None = None
+    password: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    options: UserOptions | None = None
+
+
+class PasswordChange(_Closed):
+    password: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    original_password: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+class GroupCreate(_Open):
+    name: Name64
+    domain_id: Id64 | None = None
+    description: Description | None = None
+
+
+class GroupUpdate(_Open):
+    name: Name64 | None = None
+    domain_id: Id64 | None = None
+    description: Description | None = None
+
+
+class RoleCreate(_Open):
+    name: Name255
+    domain_id: Id64 | None = None
+    description: Description | None = None
+    options: ResourceOptions | None = None
+
+
+class RoleUpdate(_Open):
+    name: Name255 | None = None
+    domain_id: Id64 | None = None
+    description: Description | None = None
+    options: ResourceOptions | None = None
+
+
+class ServiceCreate(_Open):
+    type: Name255
+    name: Name255 | None = None
+    description: Description | None = None
+    enabled: StrictBool = True
+
+
+class ServiceUpdate(_Open):
+    type: Name255 | None = None
+    name: Name255 | None = None
+    description: Description | None = None
+    enabled: StrictBool | None = None
+
+
+class EndpointCreate(_Open):
+    service_id: Id64
+    interface: Literal["public", "internal", "admin"]
+    url: Annotated[
+        str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[a-zA-Z0-9+.-]+://")
+    ]
+    region_id: Name255 | None = None
+    region: Name255 | None = None
+    enabled: StrictBool = True
+
+
+class EndpointUpdate(_Open):
+    service_id: Id64 | None = None
+    interface: Literal["public", "internal", "admin"] | None = None
+    url: (
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[a-zA-Z0-9+.-]+://")
+        ]
+        | None
+    ) = None
+    region_id: Name255 | None = None
+    region: Name255 | None = None
+    enabled: StrictBool | None = None
+
+
+class RegionCreate(_Open):
+    id: Name255 | None = None
+    description: Description | None = None
+    parent_region_id: Name255 | None = None
+
+
+class RegionUpdate(_Open):
+    description: Description | None = None
+    parent_region_id: Name255 | None = None
+
+
+class RoleRef(_Closed):
+    id: Id64 | None = None
+    name: Name255 | None = None
+    domain_id: Id64 | None = None
+
+
+class AccessRule(_Closed):
+    id: Id64 | None = None
+    path: Annotated[str, StringConstraints(max_length=225)] | None = None
+    method: Literal["POST", "GET", "HEAD", "PATCH", "PUT", "DELETE"] | None = None
+    service: Annotated[str, StringConstraints(max_length=225)] | None = None
+
+
+class AppCredCreate(_Closed):
+    name: Name255
+    description: Description | None = None
+    secret: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    expires_at: datetime | None = None
+    roles: list[RoleRef] | None = None
+    unrestricted: StrictBool | None = None
+    access_rules: list[AccessRule] | None = None
+    system: str | None = None
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError("must be an ISO 8601 timestamp") from None
+            if parsed.tzinfo is not None:
+                from datetime import UTC
+
+                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+            return parsed
+        return value
+
+
+class CredentialCreate(_Open):
+    blob: Annotated[str, StringConstraints(min_length=1, max_length=65535)]
+    type: Name255
+    user_id: Id64
+    project_id: Id64 | None = None
+
+
+class CredentialUpdate(_Open):
+    blob: Annotated[str, StringConstraints(min_length=1, max_length=65535)] | None = None
+    type: Name255 | None = None
+    user_id: Id64 | None = None
+    project_id: Id64 | None = None
+
+
+class Ec2Create(_Open):
+    tenant_id: Id64

@@ -1,0 +1,310 @@
+"""Role grants (users and groups on projects, domains and the system) and effective roles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common import errors
+from onestack.identity import models as m
+from onestack.identity.service.base import Store, must_get
+from onestack.identity.service.resources import Resources
+from onestack.identity.service.roles import Roles
+
+SYSTEM = "system"
+ACTOR_MODELS = {"user": m.User, "group": m.Group}
+
+
+def grant_type(actor: str, target: str) -> str:
+    return f"{actor.capitalize()}{target.capitalize()}"
+
+
+@dataclass(frozen=True)
+class AssignmentRef:
+    """One (possibly derived) assignment, as ``GET /v3/role_assignments`` lists them."""
+
+    role_id: str
+    actor: str  # "user" | "group"
+    actor_id: str
+    target: str  # "project" | "domain" | "system"
+    target_id: str
+    inherited: bool = False
+    via_group: str | None = None  # effective: the group the user got it through
+    prior_role_id: str | None = None  # effective: the role that implied this one
+    source_target: str | None = None  # effective: "domain" | "project" an inherited grant is on
+    source_target_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: m.Assignment) -> AssignmentRef:
+        actor = "user" if row.type.startswith("User") else "group"
+        target = row.type.removeprefix("User").removeprefix("Group").lower()
+        return cls(row.role_id, actor, row.actor_id, target, row.target_id, row.inherited)
+
+
+class Assignments:
+    def __init__(self, store: Store, revoke: Any, resources: Resources, roles: Roles) -> None:
+        self.store = store
+        self.revoke = revoke
+        self.resources = resources
+        self.roles = roles
+
+    async def _check_parts(
+        self, actor: str, actor_id: str, target: str, target_id: str, role_id: str
+    ) -> None:
+        async with self.store.db.session() as s:
+            await must_get(s, ACTOR_MODELS[actor], actor_id, actor)
+            if target == "project":
+                await must_get(s, m.Project, target_id, "project")
+            elif target == "domain":
+                await must_get(s, m.Domain, target_id, "domain")
+            await must_get(s, m.Role, role_id, "role")
+
+    async def grant(
+        self,
+        actor: str,
+        actor_id: str,
+        target: str,
+        target_id: str,
+        role_id: str,
+        inherited: bool = False,
+    ) -> None:
+        await self._check_parts(actor, actor_id, target, target_id, role_id)
+        key = (grant_type(actor, target), actor_id, target_id, role_id, inherited)
+        async with self.store.db.session() as s:
+            if await s.get(m.Assignment, key) is None:
+                s.add(
+                    m.Assignment(
+                        type=key[0],
+                        actor_id=actor_id,
+                        target_id=target_id,
+                        role_id=role_id,
+                        inherited=inherited,
+                    )
+                )
+
+    async def check(
+        self,
+        actor: str,
+        actor_id: str,
+        target: str,
+        target_id: str,
+        role_id: str,
+        inherited: bool = False,
+    ) -> None:
+        await self._check_parts(actor, actor_id, target, target_id, role_id)
+        key = (grant_type(actor, target), actor_id, target_id, role_id, inherited)
+        async with self.store.db.session() as s:
+            if await s.get(m.Assignment, key) is None:
+                raise errors.NotFound(
+                    f"Could not find role assignment with role: {role_id}, {actor}: {actor_id}, "
+                    f"{target}: {target_id}."
+                )
+
+    async def revoke_grant(
+        self,
+        actor: str,
+        actor_id: str,
+        target: str,
+        target_id: str,
+        role_id: str,
+        inherited: bool = False,
+    ) -> None:
+        await self.check(actor, actor_id, target, target_id, role_id, inherited)
+        key = (grant_type(actor, target), actor_id, target_id, role_id, inherited)
+        async with self.store.db.session() as s:
+            row = await s.get(m.Assignment, key)
+            if row is not None:
+                await s.delete(row)
+            users = [actor_id]
+            if actor == "group":
+                users = list(
+                    (
+                        await s.scalars(
+                            select(m.Membership.user_id).where(m.Membership.group_id == actor_id)
+                        )
+                    ).all()
+                )
+        for user_id in users:
+            if target == "project" and not inherited:
+                await self.revoke.record(user_id=user_id, project_id=target_id)
+            else:
+                await self.revoke.record(user_id=user_id)
+
+    async def list_grants(
+        self, actor: str, actor_id: str, target: str, target_id: str, inherited: bool = False
+    ) -> list[m.Role]:
+        async with self.store.db.session() as s:
+            await must_get(s, ACTOR_MODELS[actor], actor_id, actor)
+            stmt = (
+                select(m.Role)
+                .join(m.Assignment, m.Assignment.role_id == m.Role.id)
+                .where(
+                    m.Assignment.type == grant_type(actor, target),
+                    m.Assignment.actor_id == actor_id,
+                    m.Assignment.target_id == target_id,
+                    m.Assignment.inherited == inherited,
+                )
+                .order_by(m.Role.name)
+            )
+            return list((await s.scalars(stmt)).all())
+
+    # --- effective roles -------------------------------------------------------------------
+    async def effective_role_ids(self, user_id: str, target: str, target_id: str) -> set[str]:
+        """Every role the user holds on the target: direct, via groups, inherited, implied."""
+        async with self.store.db.session() as s:
+            groups = (
+                await s.scalars(
+                    select(m.Membership.group_id).where(m.Membership.user_id == user_id)
+                )
+            ).all()
+            actors = [user_id, *groups]
+            conditions: list[tuple[Sequence[str], Sequence[str], bool | None]] = []
+            if target == "project":
+                project = await s.get(m.Project, target_id)
+                if project is None:
+                    return set()
+                ancestors = await self.resources.ancestors(target_id)
+                conditions = [
+                    (("UserProject", "GroupProject"), [target_id], False),
+                    (("UserProject", "GroupProject"), ancestors, True),
+                    (("UserDomain", "GroupDomain"), [project.domain_id], True),
+                ]
+            elif target == "domain":
+                conditions = [(("UserDomain", "GroupDomain"), [target_id], False)]
+            else:
+                conditions = [(("UserSystem", "GroupSystem"), [SYSTEM], None)]
+            found: set[str] = set()
+            for types, targets, inherited in conditions:
+                if not targets:
+                    continue
+                stmt = select(m.Assignment.role_id).where(
+                    m.Assignment.type.in_(types),
+                    m.Assignment.actor_id.in_(actors),
+                    m.Assignment.target_id.in_(targets),
+                )
+                if inherited is not None:
+                    stmt = stmt.where(m.Assignment.inherited == inherited)
+                found.update((await s.scalars(stmt)).all())
+        return await self.roles.expand(found) if found else set()
+
+    async def targets_of_user(self, user_id: str, target: str) -> list[str]:
+        """Projects (or domains) on which the user has at least one effective role."""
+        refs = await self.list_assignments({"user_id": user_id}, effective=True)
+        return sorted({r.target_id for r in refs if r.target == target})
+
+    # --- GET /v3/role_assignments ----------------------------------------------------------
+    async def list_assignments(
+        self, filters: dict[str, Any], effective: bool = False, include_subtree: bool = False
+    ) -> list[AssignmentRef]:
+        async with self.store.db.session() as s:
+            rows = (await s.scalars(select(m.Assignment))).all()
+            refs = [AssignmentRef.from_row(r) for r in rows]
+            if effective:
+                memberships = (
+                    await s.execute(select(m.Membership.group_id, m.Membership.user_id))
+                ).all()
+                projects = (
+                    await s.execute(select(m.Project.id, m.Project.domain_id, m.Project.parent_id))
+                ).all()
+        if effective:
+            refs = await self._expand(refs, memberships, projects)
+        project_ids: set[str] | None = None
+        if "project_id" in filters:
+            project_ids = {filters["project_id"]}
+            if include_subtree:
+                project_ids.update(await self.resources.subtree(filters["project_id"]))
+        out = []
+        for ref in refs:
+            if "user_id" in filters and not (
+                ref.actor == "user" and ref.actor_id == filters["user_id"]
+            ):
+                continue
+            if "group_id" in filters and not (
+                ref.actor == "group" and ref.actor_id == filters["group_id"]
+            ):
+                continue
+            if "role_id" in filters and ref.role_id != filters["role_id"]:
+                continue
+            if project_ids is not None and not (
+                ref.target == "project" and ref.target_id in project_ids
+            ):
+                continue
+            if "domain_id" in filters and not (
+                ref.target == "domain" and ref.target_id == filters["domain_id"]
+            ):
+                continue
+            if filters.get("system") and ref.target != "system":
+                continue
+            if filters.get("inherited_to") and not ref.inherited:
+                continue
+            out.append(ref)
+        return out
+
+    async def _expand(
+        self, refs: list[AssignmentRef], memberships: Sequence[Any], projects: Sequence[Any]
+    ) -> list[AssignmentRef]:
+        members: dict[str, list[str]] = {}
+        for group_id, user_id in memberships:
+            members.setdefault(group_id, []).append(user_id)
+        children: dict[str | None, list[str]] = {}
+        by_domain: dict[str, list[str]] = {}
+        for pid, domain_id, parent_id in projects:
+            children.setdefault(parent_id, []).append(pid)
+            by_domain.setdefault(domain_id, []).append(pid)
+
+        def descendants(pid: str) -> list[str]:
+            out, frontier = [], [pid]
+            while frontier:
+                nxt = [c for p in frontier for c in children.get(p, ())]
+                out.extend(nxt)
+                frontier = nxt
+            return out
+
+        # Inherited grants apply to the projects below the grant's target, not the target.
+
+        expanded: list[AssignmentRef] = []
+        for ref in refs:
+            if ref.inherited:
+                targets = (
+                    by_domain.get(ref.target_id, [])
+                    if ref.target == "domain"
+                    else descendants(ref.target_id)
+                )
+                expanded.extend(
+                    replace(
+                        ref,
+                        target="project",
+                        target_id=t,
+                        source_target=ref.target,
+                        source_target_id=ref.target_id,
+                    )
+                    for t in targets
+                )
+            else:
+                expanded.append(ref)
+        users: list[AssignmentRef] = []
+        for ref in expanded:
+            if ref.actor == "group":
+                users.extend(
+                    replace(ref, actor="user", actor_id=u, via_group=ref.actor_id)
+                    for u in members.get(ref.actor_id, ())
+                )
+            else:
+                users.append(ref)
+        rules = await self.roles.inference_rules()
+        final: list[AssignmentRef] = []
+        seen: set[tuple[str, str, str, str]] = set()
+        for ref in users:
+            stack = [(ref.role_id, None)]
+            while stack:
+                role_id, prior = stack.pop()
+                key = (role_id, ref.actor_id, ref.target, ref.target_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                final.append(replace(ref, role_id=role_id, prior_role_id=prior))
+                stack.extend((implied, role_id) for implied in rules.get(role_id, ()))
+        return final

@@ -1,0 +1,190 @@
+"""Application credentials and EC2-style credentials (blobs encrypted at rest)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from onestack.common import errors
+from onestack.common.db import utcnow
+from onestack.identity import models as m
+from onestack.identity.keys import KeyRepository
+from onestack.identity.passwords import PasswordChecker, hash_password
+from onestack.identity.service.base import Store, apply_changes, must_get
+
+CREDENTIAL_COLUMNS = {"user_id", "project_id", "type"}
+
+
+def new_secret() -> str:
+    return base64.urlsafe_b64encode(os.urandom(64)).decode().rstrip("=")
+
+
+class Credentials:
+    def __init__(
+        self, store: Store, revoke: Any, checker: PasswordChecker, keys: KeyRepository
+    ) -> None:
+        self.store = store
+        self.revoke = revoke
+        self.checker = checker
+        self.keys = keys
+
+    # --- application credentials -----------------------------------------------------------
+    async def create_app_cred(
+        self,
+        user_id: str,
+        project_id: str,
+        values: dict[str, Any],
+        role_ids: Sequence[str],
+    ) -> tuple[m.ApplicationCredential, str]:
+        secret = values.pop("secret", None) or new_secret()
+        expires_at: datetime | None = values.get("expires_at")
+        if expires_at is not None and expires_at <= utcnow():
+            raise errors.BadRequest("The application credential's expiry is in the past.")
+        hashed = await hash_password(secret, self.store.settings.password_hash_rounds)
+        async with self.store.db.session() as s:
+            taken = await s.scalar(
+                select(m.ApplicationCredential.id).where(
+                    m.ApplicationCredential.user_id == user_id,
+                    m.ApplicationCredential.name == values["name"],
+                )
+            )
+            if taken:
+                raise errors.Conflict(
+                    kind="application_credential", reason=f"Duplicate entry {values['name']}"
+                )
+            cred = m.ApplicationCredential(
+                id=m.new_id(),
+                name=values["name"],
+                user_id=user_id,
+                project_id=project_id,
+                secret_hash=hashed,
+                description=values.get("description"),
+                expires_at=expires_at,
+                unrestricted=bool(values.get("unrestricted", False)),
+                roles=list(role_ids),
+                access_rules=values.get("access_rules") or [],
+            )
+            s.add(cred)
+        await self.store.notify("application_credential.created", cred.id)
+        return cred, secret
+
+    async def get_app_cred(self, cred_id: str) -> m.ApplicationCredential:
+        async with self.store.db.session() as s:
+            return await must_get(s, m.ApplicationCredential, cred_id, "application credential")
+
+    async def find_app_cred(self, user_id: str, name: str) -> m.ApplicationCredential | None:
+        async with self.store.db.session() as s:
+            return await s.scalar(
+                select(m.ApplicationCredential).where(
+                    m.ApplicationCredential.user_id == user_id, m.ApplicationCredential.name == name
+                )
+            )
+
+    async def list_app_creds(
+        self, user_id: str, name: str | None = None
+    ) -> Sequence[m.ApplicationCredential]:
+        stmt = select(m.ApplicationCredential).where(m.ApplicationCredential.user_id == user_id)
+        if name is not None:
+            stmt = stmt.where(m.ApplicationCredential.name == name)
+        async with self.store.db.session() as s:
+            return (await s.scalars(stmt.order_by(m.ApplicationCredential.name))).all()
+
+    async def delete_app_cred(self, cred_id: str) -> None:
+        async with self.store.db.session() as s:
+            await s.delete(
+                await must_get(s, m.ApplicationCredential, cred_id, "application credential")
+            )
+        await self.revoke.record(app_cred_id=cred_id)
+        await self.store.notify("application_credential.deleted", cred_id)
+
+    async def check_app_cred_secret(
+        self, cred: m.ApplicationCredential | None, secret: str
+    ) -> bool:
+        return await self.checker.verify(secret, cred.secret_hash if cred else None)
+
+    # --- credentials (/v3/credentials and OS-EC2) ------------------------------------------
+    def _encrypt(self, blob: str) -> str:
+        return self.keys.fernet().encrypt(blob.encode()).decode()
+
+    def decrypt(self, cred: m.Credential) -> str:
+        return self.keys.fernet().decrypt(cred.encrypted_blob.encode()).decode()
+
+    @staticmethod
+    def ec2_id(blob: str) -> str:
+        try:
+            access = orjson.loads(blob)["access"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise errors.BadRequest(
+                "An ec2 credential's blob must be JSON with an 'access' key."
+            ) from None
+        return hashlib.sha256(str(access).encode()).hexdigest()
+
+    async def create_credential(self, values: dict[str, Any]) -> m.Credential:
+        blob = values.pop("blob")
+        cred_id = self.ec2_id(blob) if values.get("type") == "ec2" else m.new_id()
+        if values.get("type") == "ec2" and not values.get("project_id"):
+            raise errors.BadRequest("An ec2 credential needs a project_id.")
+        async with self.store.db.session() as s:
+            await must_get(s, m.User, values["user_id"], "user")
+            if await s.get(m.Credential, cred_id) is not None:
+                raise errors.Conflict(kind="credential", reason="Duplicate ID")
+            cred = m.Credential(id=cred_id, encrypted_blob=self._encrypt(blob), extra={})
+            apply_changes(cred, values, CREDENTIAL_COLUMNS)
+            s.add(cred)
+        return cred
+
+    async def get_credential(self, cred_id: str) -> m.Credential:
+        async with self.store.db.session() as s:
+            return await must_get(s, m.Credential, cred_id, "credential")
+
+    async def list_credentials(self, filters: dict[str, Any]) -> Sequence[m.Credential]:
+        stmt = select(m.Credential).order_by(m.Credential.id)
+        for key in ("user_id", "type", "project_id"):
+            if key in filters:
+                stmt = stmt.where(getattr(m.Credential, key) == filters[key])
+        async with self.store.db.session() as s:
+            return (await s.scalars(stmt)).all()
+
+    async def update_credential(self, cred_id: str, changes: dict[str, Any]) -> m.Credential:
+        async with self.store.db.session() as s:
+            cred = await must_get(s, m.Credential, cred_id, "credential")
+            if "blob" in changes:
+                blob = changes.pop("blob")
+                if (changes.get("type") or cred.type) == "ec2" and self.ec2_id(blob) != cred_id:
+                    raise errors.BadRequest("An ec2 credential's access key cannot change.")
+                cred.encrypted_blob = self._encrypt(blob)
+            apply_changes(cred, changes, CREDENTIAL_COLUMNS)
+        return cred
+
+    async def delete_credential(self, cred_id: str) -> None:
+        async with self.store.db.session() as s:
+            await s.delete(await must_get(s, m.Credential, cred_id, "credential"))
+
+    async def create_ec2(
+        self, user_id: str, project_id: str
+    ) -> tuple[m.Credential, dict[str, str]]:
+        blob = {"access": uuid.uuid4().hex, "secret": uuid.uuid4().hex, "trust_id": None}
+        cred = await self.create_credential(
+            {
+                "user_id": user_id,
+                "project_id": project_id,
+                "type": "ec2",
+                "blob": orjson.dumps(blob).decode(),
+            }
+        )
+        return cred, blob  # type: ignore[return-value]
+
+    async def ec2_by_access(self, access: str) -> tuple[m.Credential, dict[str, Any]]:
+        """The EC2 credential with this access key and its blob (used by the S3 API)."""
+        cred = await self.get_credential(hashlib.sha256(access.encode()).hexdigest())
+        if cred.type != "ec2":
+            raise errors.NotFound(kind="credential", id=access)
+        return cred, orjson.loads(self.decrypt(cred))

@@ -1,0 +1,279 @@
+"""Domains and projects (with their hierarchy and tags)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onestack.common import errors
+from onestack.identity import models as m
+from onestack.identity.service.base import Store, apply_changes, must_get
+
+DOMAIN_COLUMNS = {"name", "description", "enabled", "tags"}
+PROJECT_COLUMNS = {"name", "description", "enabled", "options"}
+MAX_DEPTH = 5
+
+
+class Resources:
+    def __init__(self, store: Store, revoke: Any) -> None:
+        self.store = store
+        self.revoke = revoke
+
+    # --- domains ---------------------------------------------------------------------------
+    async def create_domain(self, values: dict[str, Any], domain_id: str | None = None) -> m.Domain:
+        async with self.store.db.session() as s:
+            if await s.scalar(select(m.Domain.id).where(m.Domain.name == values["name"])):
+                raise errors.Conflict(kind="domain", reason=f"Duplicate entry {values['name']}")
+            domain = m.Domain(id=domain_id or m.new_id(), extra={}, tags=[])
+            apply_changes(domain, values, DOMAIN_COLUMNS)
+            s.add(domain)
+        await self.store.notify("domain.created", domain.id)
+        return domain
+
+    async def get_domain(self, domain_id: str) -> m.Domain:
+        async with self.store.db.session() as s:
+            return await must_get(s, m.Domain, domain_id, "domain")
+
+    async def find_domain(self, name: str) -> m.Domain:
+        async with self.store.db.session() as s:
+            domain = await s.scalar(select(m.Domain).where(m.Domain.name == name))
+            if domain is None:
+                raise errors.NotFound(kind="domain", id=name)
+            return domain
+
+    async def list_domains(self, filters: dict[str, Any]) -> Sequence[m.Domain]:
+        stmt = select(m.Domain).order_by(m.Domain.name)
+        if "name" in filters:
+            stmt = stmt.where(m.Domain.name == filters["name"])
+        if "enabled" in filters:
+            stmt = stmt.where(m.Domain.enabled == filters["enabled"])
+        async with self.store.db.session() as s:
+            return (await s.scalars(stmt)).all()
+
+    async def update_domain(self, domain_id: str, changes: dict[str, Any]) -> m.Domain:
+        async with self.store.db.session() as s:
+            domain = await must_get(s, m.Domain, domain_id, "domain")
+            if "name" in changes and changes["name"] != domain.name:
+                taken = await s.scalar(select(m.Domain.id).where(m.Domain.name == changes["name"]))
+                if taken:
+                    raise errors.Conflict(
+                        kind="domain", reason=f"Duplicate entry {changes['name']}"
+                    )
+            disabling = changes.get("enabled") is False and domain.enabled
+            apply_changes(domain, changes, DOMAIN_COLUMNS)
+        if disabling:
+            await self.revoke.record(domain_id=domain_id)
+        await self.store.notify("domain.updated", domain_id)
+        return domain
+
+    async def delete_domain(self, domain_id: str) -> None:
+        async with self.store.db.session() as s:
+            domain = await must_get(s, m.Domain, domain_id, "domain")
+            if domain.enabled:
+                raise errors.Forbidden(
+                    "Cannot delete a domain that is enabled, please disable it first."
+                )
+            for model in (m.Project, m.User, m.Group):
+                if await s.scalar(select(exists().where(model.domain_id == domain_id))):
+                    raise errors.Conflict(
+                        kind="domain", reason=f"the domain still owns {model.__tablename__}s"
+                    )
+            await s.execute(delete(m.Assignment).where(m.Assignment.target_id == domain_id))
+            await s.delete(domain)
+        await self.revoke.record(domain_id=domain_id)
+        await self.store.notify("domain.deleted", domain_id)
+
+    # --- projects --------------------------------------------------------------------------
+    async def _tags(self, s: AsyncSession, project_ids: Sequence[str]) -> dict[str, list[str]]:
+        rows = await s.execute(
+            select(m.ProjectTag.project_id, m.ProjectTag.name)
+            .where(m.ProjectTag.project_id.in_(project_ids))
+            .order_by(m.ProjectTag.name)
+        )
+        tags: dict[str, list[str]] = {pid: [] for pid in project_ids}
+        for pid, name in rows:
+            tags[pid].append(name)
+        return tags
+
+    async def _set_tags(self, s: AsyncSession, project_id: str, tags: Sequence[str]) -> None:
+        await s.execute(delete(m.ProjectTag).where(m.ProjectTag.project_id == project_id))
+        for tag in dict.fromkeys(tags):
+            s.add(m.ProjectTag(project_id=project_id, name=tag))
+
+    async def _depth(self, s: AsyncSession, project_id: str | None) -> int:
+        depth = 0
+        while project_id is not None:
+            depth += 1
+            project_id = await s.scalar(
+                select(m.Project.parent_id).where(m.Project.id == project_id)
+            )
+        return depth
+
+    async def create_project(self, values: dict[str, Any]) -> tuple[m.Project, list[str]]:
+        tags = values.pop("tags", None) or []
+        async with self.store.db.session() as s:
+            parent_id = values.pop("parent_id", None)
+            domain_id = values.pop("domain_id")
+            await must_get(s, m.Domain, domain_id, "domain")
+            if parent_id is not None:
+                parent = await must_get(s, m.Project, parent_id, "project")
+                if parent.domain_id != domain_id:
+                    raise errors.BadRequest(
+                        "Cannot create a project with a parent in a different domain."
+                    )
+                if await self._depth(s, parent_id) >= MAX_DEPTH:
+                    raise errors.Forbidden(f"Max hierarchy depth reached for {parent_id} branch.")
+            taken = await s.scalar(
+                select(m.Project.id).where(
+                    m.Project.domain_id == domain_id, m.Project.name == values["name"]
+                )
+            )
+            if taken:
+                raise errors.Conflict(kind="project", reason=f"Duplicate entry {values['name']}")
+            project = m.Project(
+                id=m.new_id(), domain_id=domain_id, parent_id=parent_id, extra={}, options={}
+            )
+            apply_changes(project, values, PROJECT_COLUMNS)
+            s.add(project)
+            await s.flush()
+            await self._set_tags(s, project.id, tags)
+        await self.store.notify("project.created", project.id)
+        return project, sorted(set(tags))
+
+    async def get_project(self, project_id: str) -> tuple[m.Project, list[str]]:
+        async with self.store.db.session() as s:
+            project = await must_get(s, m.Project, project_id, "project")
+            return project, (await self._tags(s, [project_id]))[project_id]
+
+    async def find_project(self, name: str, domain_id: str) -> m.Project:
+        async with self.store.db.session() as s:
+            project = await s.scalar(
+                select(m.Project).where(m.Project.name == name, m.Project.domain_id == domain_id)
+            )
+            if project is None:
+                raise errors.NotFound(kind="project", id=name)
+            return project
+
+    async def list_projects(
+        self, filters: dict[str, Any], ids: Sequence[str] | None = None
+    ) -> list[tuple[m.Project, list[str]]]:
+        stmt = select(m.Project).order_by(m.Project.name)
+        for key in ("name", "domain_id", "enabled", "parent_id"):
+            if key in filters:
+                stmt = stmt.where(getattr(m.Project, key) == filters[key])
+        if ids is not None:
+            stmt = stmt.where(m.Project.id.in_(ids))
+        for key, negate, want_all in (
+            ("tags", False, True),
+            ("tags-any", False, False),
+            ("not-tags", True, True),
+            ("not-tags-any", True, False),
+        ):
+            if key not in filters:
+                continue
+            wanted = [t for t in filters[key].split(",") if t]
+            matching = (
+                select(m.ProjectTag.project_id)
+                .where(m.ProjectTag.name.in_(wanted))
+                .group_by(m.ProjectTag.project_id)
+            )
+            if want_all:
+                matching = matching.having(func.count() == len(set(wanted)))
+            cond = m.Project.id.in_(matching)
+            stmt = stmt.where(~cond if negate else cond)
+        async with self.store.db.session() as s:
+            projects = (await s.scalars(stmt)).all()
+            tags = await self._tags(s, [p.id for p in projects])
+        return [(p, tags[p.id]) for p in projects]
+
+    async def update_project(
+        self, project_id: str, changes: dict[str, Any]
+    ) -> tuple[m.Project, list[str]]:
+        tags = changes.pop("tags", None)
+        async with self.store.db.session() as s:
+            project = await must_get(s, m.Project, project_id, "project")
+            for immutable in ("domain_id", "parent_id", "is_domain"):
+                if immutable in changes and changes[immutable] != getattr(
+                    project, immutable, False
+                ):
+                    raise errors.BadRequest(f"Update of `{immutable}` is not allowed.")
+                changes.pop(immutable, None)
+            if "name" in changes and changes["name"] != project.name:
+                taken = await s.scalar(
+                    select(m.Project.id).where(
+                        m.Project.domain_id == project.domain_id,
+                        m.Project.name == changes["name"],
+                    )
+                )
+                if taken:
+                    raise errors.Conflict(
+                        kind="project", reason=f"Duplicate entry {changes['name']}"
+                    )
+            disabling = changes.get("enabled") is False and project.enabled
+            apply_changes(project, changes, PROJECT_COLUMNS)
+            if tags is not None:
+                await self._set_tags(s, project_id, tags)
+            current = (await self._tags(s, [project_id]))[project_id] if tags is None else None
+        if disabling:
+            await self.revoke.record(project_id=project_id)
+        await self.store.notify("project.updated", project_id)
+        return project, sorted(set(tags)) if tags is not None else (current or [])
+
+    async def delete_project(self, project_id: str) -> None:
+        async with self.store.db.session() as s:
+            await must_get(s, m.Project, project_id, "project")
+            if await s.scalar(select(exists().where(m.Project.parent_id == project_id))):
+                raise errors.Forbidden(
+                    f"Cannot delete the project {project_id} since it is not a leaf in the "
+                    "hierarchy. Use the cascade option if you want to delete a subtree."
+                )
+            await s.execute(delete(m.Assignment).where(m.Assignment.target_id == project_id))
+            await s.execute(delete(m.ProjectTag).where(m.ProjectTag.project_id == project_id))
+            await s.execute(delete(m.Project).where(m.Project.id == project_id))
+        await self.revoke.record(project_id=project_id)
+        await self.store.notify("project.deleted", project_id)
+
+    async def set_tags(self, project_id: str, tags: Sequence[str]) -> list[str]:
+        async with self.store.db.session() as s:
+            await must_get(s, m.Project, project_id, "project")
+            await self._set_tags(s, project_id, tags)
+        return sorted(set(tags))
+
+    async def add_tag(self, project_id: str, tag: str) -> None:
+        async with self.store.db.session() as s:
+            await must_get(s, m.Project, project_id, "project")
+            if await s.get(m.ProjectTag, (project_id, tag)) is None:
+                s.add(m.ProjectTag(project_id=project_id, name=tag))
+
+    async def remove_tag(self, project_id: str, tag: str) -> None:
+        async with self.store.db.session() as s:
+            row = await s.get(m.ProjectTag, (project_id, tag))
+            if row is None:
+                raise errors.NotFound(kind="tag", id=tag)
+            await s.delete(row)
+
+    async def ancestors(self, project_id: str) -> list[str]:
+        """Parent, grandparent, ... of a project (nearest first)."""
+        out: list[str] = []
+        async with self.store.db.session() as s:
+            parent = await s.scalar(select(m.Project.parent_id).where(m.Project.id == project_id))
+            while parent is not None:
+                out.append(parent)
+                parent = await s.scalar(select(m.Project.parent_id).where(m.Project.id == parent))
+        return out
+
+    async def subtree(self, project_id: str) -> list[str]:
+        """Every descendant of a project (breadth first)."""
+        out: list[str] = []
+        frontier = [project_id]
+        async with self.store.db.session() as s:
+            while frontier:
+                children = (
+                    await s.scalars(select(m.Project.id).where(m.Project.parent_id.in_(frontier)))
+                ).all()
+                out.extend(children)
+                frontier = list(children)
+        return out

@@ -1,0 +1,66 @@
+"""Revocation events: written to the database, mirrored in memory, announced on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from onestack.common.db import utcnow
+from onestack.identity import models as m
+from onestack.identity.service.base import Store
+from onestack.identity.tokens import Revocation, RevocationList, now_us
+
+TOPIC = "identity.revocations"
+FIELDS = ("audit_id", "user_id", "project_id", "domain_id", "role_id", "app_cred_id")
+
+
+class Revocations:
+    def __init__(self, store: Store, revocations: RevocationList) -> None:
+        self.store = store
+        self.list = revocations
+
+    async def record(self, **fields: str | None) -> Revocation:
+        """Revoke every token issued until now that matches all of ``fields``."""
+        event = Revocation(issued_before_us=now_us(), **fields)
+        async with self.store.db.session() as s:
+            s.add(m.RevocationEvent(issued_before_us=event.issued_before_us, **fields))
+        self.list.add(event)
+        await self.store.bus.publish(TOPIC, "revoked", event.to_dict())
+        return event
+
+    async def on_event(self, _event_type: str, payload: dict[str, Any]) -> None:
+        """Another process revoked something: apply it now rather than at the next reload."""
+        self.list.add(Revocation(**payload))
+
+    async def load(self) -> None:
+        """Read the events this process has not seen yet (by increasing id)."""
+        async with self.store.db.session() as s:
+            rows = (
+                await s.scalars(
+                    select(m.RevocationEvent)
+                    .where(m.RevocationEvent.id > self.list.last_id)
+                    .order_by(m.RevocationEvent.id)
+                )
+            ).all()
+        for row in rows:
+            self.list.add(Revocation(row.issued_before_us, **{f: getattr(row, f) for f in FIELDS}))
+            self.list.last_id = max(self.list.last_id, row.id)
+
+    async def purge(self) -> None:
+        """Events older than the longest token lifetime can match nothing any more."""
+        cutoff = utcnow() - timedelta(seconds=self.store.settings.token_expiration + 300)
+        async with self.store.db.session() as s:
+            await s.execute(delete(m.RevocationEvent).where(m.RevocationEvent.revoked_at < cutoff))
+
+    async def refresh_forever(self) -> None:
+        interval = self.store.settings.revocation_refresh
+        ticks = 0
+        while True:
+            await asyncio.sleep(interval)
+            await self.load()
+            ticks += 1
+            if ticks % 1800 == 0:
+                await self.purge()

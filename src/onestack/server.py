@@ -1,0 +1,218 @@
+"""Running the cloud: one process, every role, one port; the pid lock, banner and files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import uvicorn
+
+from onestack import clouds
+from onestack.app import build_app, start_runtime, stop_runtime
+from onestack.common.logging import get_logger, setup_logging
+from onestack.config import Settings
+
+log = get_logger(__name__)
+PROCESS_START = time.time()
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+def lock_path(data_dir: Path) -> Path:
+    return data_dir / "onestack.lock"
+
+
+def pid_path(data_dir: Path) -> Path:
+    return data_dir / "onestack.pid"
+
+
+def state_path(data_dir: Path) -> Path:
+    return data_dir / "state.json"
+
+
+def log_path(data_dir: Path) -> Path:
+    return data_dir / "onestack.log"
+
+
+def read_state(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(state_path(data_dir).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data
+
+
+def running_pid(data_dir: Path) -> int | None:
+    """The pid holding the data dir's lock, or None when no cloud runs there."""
+    path = lock_path(data_dir)
+    if not path.exists():
+        return None
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                return int(pid_path(data_dir).read_text().strip())
+            except (FileNotFoundError, ValueError):
+                return -1
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None
+
+
+@contextlib.contextmanager
+def hold_lock(data_dir: Path) -> Iterator[IO[str]]:
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    f = open(lock_path(data_dir), "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise AlreadyRunning(str(data_dir)) from None
+    try:
+        yield f
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus re-raising the signal after its graceful shutdown: we still clean up."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        originals = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"onestack: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def write_client_files(settings: Settings, secrets: dict[str, str]) -> dict[str, Path]:
+    auth_url = f"{settings.public_url}/identity/v3"
+    entries = clouds.cloud_entries(auth_url, settings.identity.region, secrets)
+    files = {
+        "clouds": settings.data_dir / "clouds.yaml",
+        "admin": settings.data_dir / "admin-openrc.sh",
+        "demo": settings.data_dir / "demo-openrc.sh",
+    }
+    clouds.write_clouds_yaml(files["clouds"], entries)
+    clouds.write_openrc(files["admin"], entries[clouds.ADMIN_CLOUD])
+    clouds.write_openrc(files["demo"], entries[clouds.DEMO_CLOUD])
+    try:
+        clouds.merge_user_clouds_yaml(clouds.user_clouds_yaml(), entries)
+    except OSError as exc:
+        log.warning("could not update %s: %s", clouds.user_clouds_yaml(), exc)
+    return files
+
+
+def banner(settings: Settings, files: dict[str, Path], ready_in: float) -> str:
+    url = settings.public_url
+    return (
+        f"OneStack is up at {url} (ready in {ready_in:.2f}s)\n"
+        f"  identity     {url}/identity/v3\n"
+        f"  admin creds  {files['admin']}\n"
+        f"  clouds.yaml  {files['clouds']}  (clouds: onestack, onestack-demo)\n"
+        f"  try          openstack --os-cloud onestack token issue\n"
+        f"Press Ctrl-C to stop."
+    )
+
+
+async def serve(settings: Settings, *, announce: bool = True, write_files: bool = True) -> None:
+    """Start the runtime, serve until SIGINT/SIGTERM, stop everything cleanly."""
+    sock = bind(settings.server.host, settings.server.port)
+    runtime = await start_runtime(settings)
+    try:
+        config = uvicorn.Config(
+            build_app(runtime),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+        server = _Server(config)
+        files: dict[str, Path] = {}
+        if write_files:
+            files = write_client_files(settings, runtime.state["identity.bootstrap"])
+        state = {"pid": os.getpid(), "url": settings.public_url, "started_at": time.time()}
+        state_path(settings.data_dir).write_text(json.dumps(state))
+
+        async def announce_when_ready() -> None:
+            while not server.started:
+                await asyncio.sleep(0.005)
+            if announce:
+                print(banner(settings, files, time.time() - PROCESS_START), flush=True)
+
+        waiter = asyncio.create_task(announce_when_ready())
+        await server.serve(sockets=[sock])
+        waiter.cancel()
+    finally:
+        await stop_runtime(runtime)
+        sock.close()
+        state_path(settings.data_dir).unlink(missing_ok=True)
+        log.info("stopped")
+
+
+def _run_loop(coro: Any) -> None:
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(coro)
+
+
+def run(settings: Settings, *, lock: bool = True, announce: bool = True) -> int:
+    setup_logging(settings.logging.level, settings.logging.format)
+    logging_quiet()
+    if not lock:
+        _run_loop(serve(settings, announce=announce, write_files=False))
+        return 0
+    try:
+        with hold_lock(settings.data_dir):
+            pid_path(settings.data_dir).write_text(f"{os.getpid()}\n")
+            try:
+                _run_loop(serve(settings, announce=announce))
+            finally:
+                pid_path(settings.data_dir).unlink(missing_ok=True)
+    except AlreadyRunning:
+        pid = running_pid(settings.data_dir)
+        print(f"onestack: a cloud is already running on {settings.data_dir} (pid {pid}).")
+        return 1
+    return 0
+
+
+def logging_quiet() -> None:
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
