@@ -1,0 +1,57 @@
+"""Shared fixtures: a real running cloud per test session (per xdist worker)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cloud import Cloud, base_env, free_port
+from tests.support.databases import create_database, drop_database
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db-url",
+        default=os.environ.get("ONESTACK_TEST_DATABASE_URL", ""),
+        help="PostgreSQL/MariaDB server URL to run the API tests against (default: SQLite)",
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A fresh database on the chosen server, or None for SQLite in the data dir."""
+    server = request.config.getoption("--db-url")
+    if not server:
+        yield None
+        return
+    url = create_database(server)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+def new_cloud(root: Path, database_url: str | None) -> Cloud:
+    home = root / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    return Cloud(data_dir=root / "data", home=home, port=free_port(), env=base_env(home, database_url))
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> Iterator[Cloud]:
+    """One `onestack up` shared by the API tests of this session."""
+    c = new_cloud(tmp_path_factory.mktemp("cloud"), database_url)
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def fresh_cloud(tmp_path: Path) -> Cloud:
+    """A cloud of the test's own (not started): for start/stop/restart behaviour."""
+    return new_cloud(tmp_path, None)
