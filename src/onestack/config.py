@@ -73,12 +73,12 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    bus: BusSettings = Field(default_factory=BusSettings)
-    identity: IdentitySettings = Field(default_factory=IdentitySettings)
-    policy: PolicySettings = Field(default_factory=PolicySettings)
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    server: ServerSettings = Field(default_factory=lambda: ServerSettings())
+    database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings())
+    bus: BusSettings = Field(default_factory=lambda: BusSettings())
+    identity: IdentitySettings = Field(default_factory=lambda: IdentitySettings())
+    policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
+    logging: LoggingSettings = Field(default_factory=lambda: LoggingSettings())
 
     @property
     def database_url(self) -> str:

@@ -167,7 +167,7 @@ async def serve(settings: Settings, *, announce: bool = True, write_files: bool 
         state_path(settings.data_dir).write_text(json.dumps(state))
 
         async def announce_when_ready() -> None:
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 - uvicorn only exposes a flag
                 await asyncio.sleep(0.005)
             if announce:
                 print(banner(settings, files, time.time() - PROCESS_START), flush=True)

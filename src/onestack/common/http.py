@@ -35,7 +35,8 @@ def empty(status: int = 204, headers: dict[str, str] | None = None) -> Response:
 
 async def read_body(request: Request, limit: int | None = None) -> bytes:
     """Read the body, refusing more than ``limit`` bytes without buffering the excess."""
-    limit = limit or getattr(request.app.state, "max_body_bytes", DEFAULT_MAX_BODY)
+    if limit is None:
+        limit = int(getattr(request.app.state, "max_body_bytes", DEFAULT_MAX_BODY))
     declared = request.headers.get("content-length")
     if declared is not None:
         try:

@@ -18,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onestack.common.db import Base, UTCDateTime, new_id, utcnow
+from onestack.common.db import Base, UTCDateTime, utcnow
+from onestack.common.db import new_id as new_id
 
 # Keystone's trick for "no domain" in unique constraints: NULLs never collide in SQL.
 NULL_DOMAIN = "<<null>>"

@@ -64,7 +64,7 @@ class TokenData:
     password_expires_at_us: int | None = None
 
     def pack(self) -> bytes:
-        return msgpack.packb(
+        packed: bytes = msgpack.packb(
             [
                 PAYLOAD_VERSION,
                 self.user_id,
@@ -88,6 +88,7 @@ class TokenData:
                 self.password_expires_at_us,
             ]
         )
+        return packed
 
     @classmethod
     def unpack(cls, raw: bytes) -> TokenData:

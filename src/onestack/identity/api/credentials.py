@@ -53,8 +53,8 @@ async def create_app_cred(request: Request) -> Response:
             ]
             if not match:
                 raise errors.NotFound(
-                    f"Could not find role assignment with role: {ref.id or ref.name}, user or group: "
-                    f"{user_id}, project, domain, or system: {ctx.project_id}."
+                    f"Could not find role assignment with role: {ref.id or ref.name}, "
+                    f"user or group: {user_id}, project, domain, or system: {ctx.project_id}."
                 )
             wanted.extend(match)
     else:

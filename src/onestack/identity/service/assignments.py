@@ -298,7 +298,7 @@ class Assignments:
         final: list[AssignmentRef] = []
         seen: set[tuple[str, str, str, str]] = set()
         for ref in users:
-            stack = [(ref.role_id, None)]
+            stack: list[tuple[str, str | None]] = [(ref.role_id, None)]
             while stack:
                 role_id, prior = stack.pop()
                 key = (role_id, ref.actor_id, ref.target, ref.target_id)

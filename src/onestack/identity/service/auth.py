@@ -180,7 +180,8 @@ class Authenticator:
             user, app_cred = await self.by_app_cred(identity.get("application_credential") or {})
             if scope.kind is not None:
                 raise errors.Forbidden(
-                    "Application credentials cannot request a scope: they are bound to their project."
+                    "Application credentials cannot request a scope: "
+                    "they are bound to their project."
                 )
             scope = Scope(kind="project", project={"id": app_cred.project_id})
             methods = ["application_credential"]

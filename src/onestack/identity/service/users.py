@@ -76,9 +76,12 @@ class Users:
             user = await must_get(s, m.User, user_id, "user")
             if "domain_id" in changes and changes.pop("domain_id") != user.domain_id:
                 raise errors.BadRequest("Update of `domain_id` is not allowed.")
-            if "name" in changes and changes["name"] != user.name:
-                if await self._name_taken(s, m.User, user.domain_id, changes["name"]):
-                    raise errors.Conflict(kind="user", reason=f"Duplicate entry {changes['name']}")
+            if (
+                "name" in changes
+                and changes["name"] != user.name
+                and await self._name_taken(s, m.User, user.domain_id, changes["name"])
+            ):
+                raise errors.Conflict(kind="user", reason=f"Duplicate entry {changes['name']}")
             if "options" in changes:
                 changes["options"] = {
                     k: v for k, v in {**user.options, **changes["options"]}.items() if v is not None
@@ -162,9 +165,12 @@ class Users:
             group = await must_get(s, m.Group, group_id, "group")
             if "domain_id" in changes and changes.pop("domain_id") != group.domain_id:
                 raise errors.BadRequest("Update of `domain_id` is not allowed.")
-            if "name" in changes and changes["name"] != group.name:
-                if await self._name_taken(s, m.Group, group.domain_id, changes["name"]):
-                    raise errors.Conflict(kind="group", reason=f"Duplicate entry {changes['name']}")
+            if (
+                "name" in changes
+                and changes["name"] != group.name
+                and await self._name_taken(s, m.Group, group.domain_id, changes["name"])
+            ):
+                raise errors.Conflict(kind="group", reason=f"Duplicate entry {changes['name']}")
             apply_changes(group, changes, GROUP_COLUMNS)
         await self.store.notify("group.updated", group_id)
         return group

@@ -1,0 +1,30 @@
+# The two set-up commands: `make up` runs the cloud, `make test` runs every test layer.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: up test lint bench clean
+
+up: $(STAMP)
+	$(BIN)/onestack up $(ARGS)
+
+test: $(TEST_STAMP)
+	VENV=$(VENV) scripts/test.sh
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench && $(BIN)/ruff format --check src tests bench && $(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/startup.py && $(BIN)/python bench/identity.py
+
+$(STAMP): pyproject.toml scripts/debian-packages.txt
+	scripts/bootstrap.sh $(VENV)
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
+	scripts/bootstrap.sh $(VENV) test
+	touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
