@@ -23,7 +23,20 @@ from onestack.common.logging import get_logger, setup_logging
 from onestack.config import Settings
 
 log = get_logger(__name__)
-PROCESS_START = time.time()
+
+
+def seconds_since_process_start() -> float:
+    """Age of this process (from /proc, so interpreter start-up and imports count)."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - MODULE_LOADED
+
+
+MODULE_LOADED = time.monotonic()
 
 
 class AlreadyRunning(Exception):
@@ -170,7 +183,7 @@ async def serve(settings: Settings, *, announce: bool = True, write_files: bool 
             while not server.started:  # noqa: ASYNC110 - uvicorn only exposes a flag
                 await asyncio.sleep(0.005)
             if announce:
-                print(banner(settings, files, time.time() - PROCESS_START), flush=True)
+                print(banner(settings, files, seconds_since_process_start()), flush=True)
 
         waiter = asyncio.create_task(announce_when_ready())
         await server.serve(sockets=[sock])

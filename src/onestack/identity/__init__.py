@@ -34,6 +34,7 @@ async def start(runtime: Runtime) -> None:
     runtime.state["identity.bootstrap"] = await bootstrap(runtime, svc)
     runtime.token_validator = svc.tokens
     runtime.spawn(svc.revocations.refresh_forever(), "identity-revocations")
+    runtime.spawn(svc.warm_up(), "identity-warm-up")
 
 
 SPEC = ServiceSpec(

@@ -33,8 +33,15 @@ class PasswordChecker:
     """Verifies secrets; an unknown user costs the same hash as a known one (no timing oracle)."""
 
     def __init__(self, rounds: int) -> None:
-        self._decoy = hash_password_sync("decoy-password-never-matches", rounds)
+        self.rounds = rounds
+        self._decoy: str | None = None
+
+    async def decoy(self) -> str:
+        """A hash of the configured cost, made off the start-up path on first need."""
+        if self._decoy is None:
+            self._decoy = await hash_password("decoy-password-never-matches", self.rounds)
+        return self._decoy
 
     async def verify(self, secret: str, hashed: str | None) -> bool:
-        ok = await asyncio.to_thread(_check, secret, hashed or self._decoy)
+        ok = await asyncio.to_thread(_check, secret, hashed or await self.decoy())
         return ok and hashed is not None

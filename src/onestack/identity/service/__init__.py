@@ -34,7 +34,7 @@ class IdentityService:
     ) -> None:
         self.settings = settings
         store = Store(db=db, bus=bus, settings=settings)
-        checker = PasswordChecker(settings.password_hash_rounds)
+        self.checker = checker = PasswordChecker(settings.password_hash_rounds)
         self.revocations = Revocations(store, RevocationList())
         self.tokens = TokenProvider(token_keys, self.revocations.list)
         self.resources = Resources(store, self.revocations)
@@ -53,3 +53,7 @@ class IdentityService:
             settings.token_expiration,
         )
         bus.subscribe(REVOCATION_TOPIC, self.revocations.on_event)
+
+    async def warm_up(self) -> None:
+        """Work worth doing once before the first request, but not before serving."""
+        await self.checker.decoy()
