@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Every test layer: lint and types, unit + API (SQLite) in parallel, then the API layer
-# against PostgreSQL and MariaDB, then the root/QEMU layers when they have tests.
+# Every test layer: lint and types, unit + API (SQLite) in parallel, the API layer again on
+# PostgreSQL and MariaDB, and the root/QEMU layers once they have tests. Ends with one line
+# totalling every pytest run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-.venv}/bin
+results=.test-results
+rm -rf "$results" && mkdir -p "$results"
 status=0
 step() { echo; echo "=== $*"; }
 run() { "$@"; local rc=$?; if ((rc != 0)); then echo "FAILED ($rc): $*"; status=1; fi; return 0; }
-# pytest exits 5 when a layer has no tests yet: that is not a failure.
-run_pytest() { "$bin/python" -m pytest "$@"; local rc=$?; if ((rc != 0 && rc != 5)); then echo "FAILED ($rc): pytest $*"; status=1; fi; }
-
+run_pytest() {  # run_pytest NAME ARGS...
+  local name=$1; shift
+  "$bin/python" -m pytest --junitxml="$results/$name.xml" "$@"
+  local rc=$?
+  if ((rc != 0)); then echo "FAILED ($rc): pytest $*"; status=1; fi
+}
+has_tests() { compgen -G "$1/test_*.py" >/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 workers=${TEST_WORKERS:-2}
 
@@ -18,8 +25,15 @@ run "$bin/ruff" check src tests bench
 run "$bin/ruff" format --check src tests bench
 run "$bin/mypy"
 
+for layer in e2e multinode; do
+  if has_tests "tests/$layer"; then
+    step "$layer tests (root, QEMU, namespaces)"
+    run_pytest "$layer" -q "tests/$layer"
+  fi
+done
+
 step "unit and API tests (SQLite)"
-run_pytest -q -n "$workers" tests/unit tests/api
+run_pytest sqlite -q -n "$workers" tests/unit tests/api
 
 for backend in postgresql mariadb; do
   if [[ $backend == postgresql ]]; then
@@ -29,7 +43,7 @@ for backend in postgresql mariadb; do
   fi
   step "API tests on $backend"
   if port_open "$port"; then
-    run_pytest -q -n "$workers" -m "not cli" tests/api --db-url "$url"
+    run_pytest "$backend" -q -n "$workers" -m "not cli" tests/api --db-url "$url"
   elif [[ "${CI:-}" == "true" ]]; then
     echo "FAILED: $backend is not reachable on 127.0.0.1:$port and CI must test it"
     status=1
@@ -38,7 +52,19 @@ for backend in postgresql mariadb; do
   fi
 done
 
-step "end-to-end and multinode layers (root, QEMU, namespaces)"
-run_pytest -q tests/e2e tests/multinode
+step "summary"
+"$bin/python" - "$results" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
+totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for path in sorted(Path(sys.argv[1]).glob("*.xml")):
+    for suite in ET.parse(path).getroot().iter("testsuite"):
+        for key in totals:
+            totals[key] += int(suite.get(key, 0))
+failed = totals["failures"] + totals["errors"]
+passed = totals["tests"] - failed - totals["skipped"]
+print(f"total: {passed} passed, {failed} failed, {totals['skipped']} skipped")
+PY
 exit $status
