@@ -30,7 +30,7 @@ class BusError(errors.ServiceUnavailable):
 
 
 class RemoteError(errors.InternalError):
-    """The server of an RPC raised; carries its error type and message, not its traceback."""
+    """The server of an RPC failed unexpectedly; carries its error type and message only."""
 
 
 class Bus(abc.ABC):
@@ -71,7 +71,8 @@ def _roundtrip(payload: Payload) -> Payload:
         result = orjson.loads(orjson.dumps(payload))
     except TypeError as exc:
         raise BusError(reason=f"message is not serialisable ({exc})") from exc
-    assert isinstance(result, dict)
+    if not isinstance(result, dict):
+        raise BusError(reason=f"a message must be a JSON object, not {type(payload).__name__}")
     return result
 
 
@@ -116,6 +117,11 @@ class MemoryBus(Bus):
                 result = await handler(_roundtrip(payload))
         except TimeoutError:
             raise BusError(reason=f"{topic}.{method} timed out after {timeout}s") from None
+        except errors.OneStackError:
+            raise  # an API error (code and message) crosses a broker as it is
+        except Exception as exc:
+            # Like a broker: the caller learns what failed, not the server's objects.
+            raise RemoteError(f"{topic}.{method} failed: {type(exc).__name__}: {exc}") from None
         return None if result is None else _roundtrip(result)
 
     def _spawn(self, coro: Awaitable[None], what: str) -> None:
@@ -139,9 +145,10 @@ class MemoryBus(Bus):
         self._spawn(run(), f"{topic}.{method}")
 
     async def publish(self, topic: str, event_type: str, payload: Payload) -> None:
-        message = _roundtrip(payload)
+        _roundtrip(payload)
         for handler in self._subscribers.get(topic, ()):
-            self._spawn(handler(event_type, message), f"{topic}:{event_type}")
+            # Each subscriber gets its own copy, as from a broker.
+            self._spawn(handler(event_type, _roundtrip(payload)), f"{topic}:{event_type}")
 
 
 def create_bus(driver: str, url: str = "") -> Bus:

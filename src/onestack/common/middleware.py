@@ -28,6 +28,8 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         rid = f"req-{uuid.uuid4()}"
+        # Before the call: routing (Mount) rewrites root_path in this same scope dict.
+        path = scope.get("root_path", "") + scope["path"]
         scope.setdefault("state", {})["request_id"] = rid
         reset = request_id_var.set(rid)
         started = time.perf_counter()
@@ -49,7 +51,7 @@ class RequestIdMiddleware:
             access_log.info(
                 "%s %s %s",
                 scope["method"],
-                scope.get("root_path", "") + scope["path"],
+                path,
                 status,
                 extra={
                     "fields": {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from onestack.common import errors
@@ -50,6 +50,14 @@ def parse_page_params(
     return PageParams(limit, query.get("marker") or None, tuple(sort) or default_sort)
 
 
+def _ordering(col: InstrumentedAttribute[Any], direction: str) -> list[Any]:
+    """NULL sorts as the lowest value on every engine (PostgreSQL's default is the highest)."""
+    if not getattr(col.expression, "nullable", False):
+        return [col.asc() if direction == "asc" else col.desc()]
+    nulls = col.is_(None)
+    return [nulls.desc(), col.asc()] if direction == "asc" else [nulls.asc(), col.desc()]
+
+
 def apply_page(
     stmt: Select[Any],
     model: Any,
@@ -62,13 +70,17 @@ def apply_page(
     columns: list[tuple[InstrumentedAttribute[Any], str]] = [
         (getattr(model, k), d) for k, d in keys
     ]
-    stmt = stmt.order_by(*[c.asc() if d == "asc" else c.desc() for c, d in columns])
+    stmt = stmt.order_by(*[o for c, d in columns for o in _ordering(c, d)])
     if marker_row is not None:
         clauses = []
         for i, (col, direction) in enumerate(columns):
             value = getattr(marker_row, col.key)
             equal_before = [c == getattr(marker_row, c.key) for c, _ in columns[:i]]
-            beyond = col > value if direction == "asc" else col < value
+            beyond: ColumnElement[bool]
+            if value is None:  # NULL is the lowest value: only non-NULLs follow it going up
+                beyond = col.is_not(None) if direction == "asc" else false()
+            else:
+                beyond = col > value if direction == "asc" else or_(col < value, col.is_(None))
             clauses.append(and_(*equal_before, beyond))
         stmt = stmt.where(or_(*clauses))
     if params.limit is not None:

@@ -46,6 +46,7 @@ class KeyRepository:
         excess = len(secondaries) + 2 - self.max_active_keys
         for old in sorted(secondaries)[: max(excess, 0)]:
             (self.directory / str(old)).unlink()
+        self._fernet = None
         return new_primary
 
     def fernet(self) -> MultiFernet:

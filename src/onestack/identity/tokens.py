@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +43,18 @@ def new_audit_id() -> str:
     return base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
 
 
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _pack_id(value: str | None) -> str | bytes | None:
+    """A uuid4-hex id as its 16 bytes (half the size, as Keystone does); anything else as is."""
+    return bytes.fromhex(value) if value is not None and _HEX_ID.fullmatch(value) else value
+
+
+def _unpack_id(value: Any) -> Any:
+    return value.hex() if isinstance(value, bytes) else value
+
+
 @dataclass(slots=True)
 class TokenData:
     user_id: str
@@ -67,24 +80,24 @@ class TokenData:
         packed: bytes = msgpack.packb(
             [
                 PAYLOAD_VERSION,
-                self.user_id,
+                _pack_id(self.user_id),
                 self.user_name,
-                self.user_domain_id,
+                _pack_id(self.user_domain_id),
                 self.user_domain_name,
                 self.methods,
                 self.issued_at_us,
                 self.expires_at_us,
                 self.audit_ids,
-                [list(r) for r in self.roles],
+                [[_pack_id(r[0]), r[1]] for r in self.roles],
                 [
-                    self.project_id,
+                    _pack_id(self.project_id),
                     self.project_name,
-                    self.project_domain_id,
+                    _pack_id(self.project_domain_id),
                     self.project_domain_name,
                 ],
-                [self.domain_id, self.domain_name],
+                [_pack_id(self.domain_id), self.domain_name],
                 self.system,
-                list(self.app_cred) if self.app_cred else None,
+                [_pack_id(self.app_cred[0]), *self.app_cred[1:]] if self.app_cred else None,
                 self.password_expires_at_us,
             ]
         )
@@ -98,23 +111,23 @@ class TokenData:
         (_, uid, uname, udid, udname, methods, iat, exp, audit, roles, proj, dom, system,
          app_cred, pwexp) = fields  # fmt: skip
         return cls(
-            user_id=uid,
+            user_id=_unpack_id(uid),
             user_name=uname,
-            user_domain_id=udid,
+            user_domain_id=_unpack_id(udid),
             user_domain_name=udname,
             methods=methods,
             issued_at_us=iat,
             expires_at_us=exp,
             audit_ids=audit,
-            roles=[(r[0], r[1]) for r in roles],
-            project_id=proj[0],
+            roles=[(_unpack_id(r[0]), r[1]) for r in roles],
+            project_id=_unpack_id(proj[0]),
             project_name=proj[1],
-            project_domain_id=proj[2],
+            project_domain_id=_unpack_id(proj[2]),
             project_domain_name=proj[3],
-            domain_id=dom[0],
+            domain_id=_unpack_id(dom[0]),
             domain_name=dom[1],
             system=system,
-            app_cred=(app_cred[0], app_cred[1], app_cred[2]) if app_cred else None,
+            app_cred=(_unpack_id(app_cred[0]), app_cred[1], app_cred[2]) if app_cred else None,
             password_expires_at_us=pwexp,
         )
 
@@ -234,7 +247,7 @@ class TokenProvider:
         try:
             raw = self.keys.fernet().decrypt(padded.encode())
             data = TokenData.unpack(raw)
-        except (InvalidToken, ValueError, TypeError, msgpack.UnpackException):
+        except (InvalidToken, ValueError, TypeError, LookupError, msgpack.UnpackException):
             raise errors.Unauthorized(
                 "The request you have made requires authentication."
             ) from None

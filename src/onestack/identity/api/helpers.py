@@ -35,6 +35,15 @@ def authorize(
     return ctx
 
 
+def authorize_domain_list(request: Request, action: str, wanted: dict[str, Any]) -> RequestContext:
+    """Authorize a list that filters by domain; a domain-scoped non-admin without a filter
+    lists its own domain, as in Keystone."""
+    ctx = get_context(request)
+    if ctx.domain_id and not ctx.is_admin:
+        wanted.setdefault("domain_id", ctx.domain_id)
+    return authorize(request, action, {"target": {"domain_id": wanted.get("domain_id")}})
+
+
 def param(request: Request, name: str) -> str:
     return str(request.path_params[name])
 

@@ -12,6 +12,7 @@ from onestack.common.http import empty, json_response, read_json, validate
 from onestack.identity import schemas
 from onestack.identity.api.helpers import (
     authorize,
+    authorize_domain_list,
     filters,
     param,
     require_body_key,
@@ -81,7 +82,7 @@ async def list_projects(request: Request) -> Response:
     )
     if "is_domain" in request.query_params and request.query_params["is_domain"].lower() == "true":
         return json_response(views(request).collection("projects", [], "projects"))
-    authorize(request, "identity:list_projects", {"target": {"domain_id": wanted.get("domain_id")}})
+    authorize_domain_list(request, "identity:list_projects", wanted)
     projects = await service(request).resources.list_projects(wanted)
     items, cut = truncate(
         [views(request).project(p, tags) for p, tags in projects],

@@ -13,6 +13,7 @@ from onestack.identity import models as m
 from onestack.identity import schemas
 from onestack.identity.api.helpers import (
     authorize,
+    authorize_domain_list,
     filters,
     param,
     require_body_key,
@@ -39,11 +40,7 @@ async def _check_project(request: Request, project_id: str | None) -> None:
 # --- users ---------------------------------------------------------------------------------
 async def list_users(request: Request) -> Response:
     wanted = filters(request, "name", "domain_id", booleans=("enabled",))
-    ctx = authorize(
-        request, "identity:list_users", {"target": {"domain_id": wanted.get("domain_id")}}
-    )
-    if ctx.domain_id and not ctx.is_admin:
-        wanted["domain_id"] = ctx.domain_id
+    authorize_domain_list(request, "identity:list_users", wanted)
     users = await service(request).users.list_users(wanted)
     items, cut = truncate(
         [views(request).user(u) for u in users], service(request).settings.list_limit
@@ -119,7 +116,7 @@ async def list_user_groups(request: Request) -> Response:
 # --- groups --------------------------------------------------------------------------------
 async def list_groups(request: Request) -> Response:
     wanted = filters(request, "name", "domain_id")
-    authorize(request, "identity:list_groups", {"target": {"domain_id": wanted.get("domain_id")}})
+    authorize_domain_list(request, "identity:list_groups", wanted)
     groups = await service(request).users.list_groups(wanted)
     items, cut = truncate(
         [views(request).group(g) for g in groups], service(request).settings.list_limit

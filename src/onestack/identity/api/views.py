@@ -221,7 +221,7 @@ class Views:
             scope = {a.target: {"id": a.target_id}}
             if names is not None:
                 scope[a.target].update(names.get(a.target_id, {}))
-        if a.inherited and a.source_target is None:
+        if a.inherited:  # Keystone marks the grant and, in effective mode, what it expands to
             scope["OS-INHERIT:inherited_to"] = "projects"
         actor_ref: dict[str, Any] = {"id": a.actor_id}
         role_ref: dict[str, Any] = {"id": a.role_id}
@@ -243,12 +243,12 @@ class Views:
         links: dict[str, str] = {"assignment": link}
         if a.via_group:
             links["membership"] = f"{self.base}/groups/{a.via_group}/users/{a.actor_id}"
-        body: dict[str, Any] = {
+        if a.prior_role_id is not None:
+            # Keystone's own link, in its order (implied role first), not a body field.
+            links["prior_role"] = f"{self.base}/prior_role/{a.role_id}/implies/{a.prior_role_id}"
+        return {
             "role": role_ref,
             a.actor: actor_ref,
             "scope": scope,
             "links": links,
         }
-        if a.prior_role_id is not None:
-            body["prior_role"] = {"id": a.prior_role_id}
-        return body

@@ -23,6 +23,37 @@ def _unauthorized(message: str = FAILED) -> errors.Unauthorized:
     return errors.Unauthorized(message)
 
 
+def _check_ref(ref: Any, where: str, keys: tuple[str, ...] = ("id", "name")) -> None:
+    """Keystone's auth schema: an object whose ``keys`` are strings when given (400 if not)."""
+    if not isinstance(ref, dict):
+        raise errors.ValidationError(field=where, reason="must be an object")
+    for key in keys:
+        if key in ref and not isinstance(ref[key], str):
+            raise errors.ValidationError(field=f"{where}.{key}", reason="must be a string")
+    if "domain" in ref:
+        _check_ref(ref["domain"], f"{where}.domain")
+
+
+def _check_body(identity: dict[str, Any], scope: Any) -> None:
+    """Type errors in an auth body are the client's (400), whatever it authenticates with."""
+    if not all(isinstance(method, str) for method in identity["methods"]):
+        raise errors.ValidationError(field="auth.identity.methods", reason="must be strings")
+    for method in ("password", "application_credential"):
+        if method in identity:
+            _check_ref(identity[method], method, ())
+    user = identity.get("password", {}).get("user")
+    if user is not None:
+        _check_ref(user, "password.user", ("id", "name", "password"))
+    app_cred = identity.get("application_credential", {})
+    _check_ref(app_cred, "application_credential", ("id", "name", "secret"))
+    if "user" in app_cred:
+        _check_ref(app_cred["user"], "application_credential.user")
+    if isinstance(scope, dict):
+        for kind in ("project", "domain"):
+            if kind in scope:
+                _check_ref(scope[kind], f"scope.{kind}")
+
+
 @dataclass
 class Scope:
     kind: str | None = None  # "project" | "domain" | "system" | None (unscoped)
@@ -168,6 +199,7 @@ class Authenticator:
         identity = auth.get("identity")
         if not isinstance(identity, dict) or not isinstance(identity.get("methods"), list):
             raise errors.ValidationError(field="auth.identity.methods", reason="is required")
+        _check_body(identity, auth.get("scope"))
         methods: list[str] = identity["methods"]
         scope = await self._scope_from_body(auth.get("scope"))
         now = now_us()
