@@ -37,7 +37,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def new_cloud(root: Path, database_url: str | None) -> Cloud:
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
-    return Cloud(data_dir=root / "data", home=home, port=free_port(), env=base_env(home, database_url))
+    env = base_env(home, database_url)
+    return Cloud(data_dir=root / "data", home=home, port=free_port(), env=env)
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,9 @@ async def read_json(request: Request) -> Any:
     body = await read_body(request)
     if not body:
         raise errors.BadRequest("The request body is empty; a JSON document is required.")
+    if b"\\u0000" in body:
+        # JSON can only carry NUL as an escape; PostgreSQL cannot store it in text.
+        raise errors.BadRequest("Null characters are not allowed in the request body.")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

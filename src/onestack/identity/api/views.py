@@ -143,7 +143,8 @@ class Views:
             "user_id": c.user_id,
             "unrestricted": c.unrestricted,
             "roles": [
-                {"id": r.id, "name": r.name, "domain_id": public_domain(r.domain_id)} for r in roles
+                {"id": r.id, "name": r.name, "domain_id": public_domain(r.domain_id)}
+                for r in sorted(roles, key=lambda r: r.name)
             ],
             "access_rules": list(c.access_rules or []),
             "links": self.link(f"users/{c.user_id}/application_credentials/{c.id}"),
