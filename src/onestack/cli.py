@@ -43,6 +43,7 @@ def _add_common(p: argparse.ArgumentParser, serving: bool = False) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    os.umask(0o077)  # the data dir (and the detached log) hold secrets
     settings = _settings(args)
     from onestack import server
 
@@ -79,13 +80,14 @@ def _detach(args: argparse.Namespace, settings: Settings) -> int:
             print("".join(log.read_text().splitlines(keepends=True)[-20:]))
             return 1
         state = server.read_state(settings.data_dir)
-        if state and state.get("pid") == child.pid and _healthy(state["url"]):
+        ready = state and state.get("pid") == child.pid and "ready_in" in state
+        if ready and state and _healthy(state["url"]):
             files = {
                 "clouds": settings.data_dir / "clouds.yaml",
                 "admin": settings.data_dir / "admin-openrc.sh",
             }
             print(
-                server.banner(settings, files, time.time() - state["started_at"] + 0.0).replace(
+                server.banner(settings, files, state["ready_in"]).replace(
                     "Press Ctrl-C to stop.",
                     f"Running in the background (pid {child.pid}, log {log}); "
                     "stop it with 'onestack down'.",

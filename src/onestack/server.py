@@ -182,8 +182,11 @@ async def serve(settings: Settings, *, announce: bool = True, write_files: bool 
         async def announce_when_ready() -> None:
             while not server.started:  # noqa: ASYNC110 - uvicorn only exposes a flag
                 await asyncio.sleep(0.005)
+            ready_in = seconds_since_process_start()
+            state["ready_in"] = ready_in
+            state_path(settings.data_dir).write_text(json.dumps(state))
             if announce:
-                print(banner(settings, files, seconds_since_process_start()), flush=True)
+                print(banner(settings, files, ready_in), flush=True)
 
         waiter = asyncio.create_task(announce_when_ready())
         await server.serve(sockets=[sock])
@@ -207,6 +210,7 @@ def _run_loop(coro: Any) -> None:
 
 
 def run(settings: Settings, *, lock: bool = True, announce: bool = True) -> int:
+    os.umask(0o077)  # the data dir holds secrets and state: private to its owner
     setup_logging(settings.logging.level, settings.logging.format)
     logging_quiet()
     if not lock:

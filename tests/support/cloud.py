@@ -82,6 +82,7 @@ class Cloud:
 
     def start(self, timeout: float = 60) -> str:
         """Run ``onestack up`` in the foreground of a child process; return its banner."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
         out = open(self.log, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [
@@ -95,13 +96,16 @@ class Cloud:
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.log.read_text(errors="replace")
+            # Only this start's output: a restart appends to the log of the previous run.
+            text = self.log.read_bytes()[offset:].decode(errors="replace")
             if "OneStack is up" in text:
                 return text[text.rindex("OneStack is up") :]
             if self.process.poll() is not None:
                 raise RuntimeError(f"onestack up exited {self.process.returncode}:\n{text[-4000:]}")
             time.sleep(0.05)
-        raise RuntimeError(f"onestack up did not start in {timeout}s:\n{self.log.read_text()[-4000:]}")
+        raise RuntimeError(
+            f"onestack up did not start in {timeout}s:\n{self.log.read_text()[-4000:]}"
+        )
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
         assert self.process is not None
@@ -115,14 +119,33 @@ class Cloud:
         return int(self.process.returncode)
 
     def openstack(
-        self, *args: str, cloud: str = "onestack", json_output: bool = True, check: bool = True
+        self,
+        *args: str,
+        cloud: str | None = "onestack",
+        json_output: bool = True,
+        check: bool = True,
+        config_file: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> Any:
-        """Run the real python-openstackclient against this cloud."""
-        argv = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", cloud, *args]
+        """Run the real python-openstackclient against this cloud.
+
+        ``config_file`` replaces DATA_DIR/clouds.yaml (for clouds of the test's own users);
+        ``cloud=None`` leaves out ``--os-cloud`` so ``env`` (OS_* variables) alone configures it.
+        """
+        argv = [str(Path(sys.executable).with_name("openstack"))]
+        if cloud is not None:
+            argv += ["--os-cloud", cloud]
+        argv += args
         if json_output:
             argv += ["-f", "json"]
-        env = dict(self.env, OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml))
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+        env = {
+            **self.env,
+            "OS_CLIENT_CONFIG_FILE": str(config_file or self.clouds_yaml),
+            **(env or {}),
+        }
+        result = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"openstack {' '.join(args)} failed:\n{result.stderr}")
         if not check:

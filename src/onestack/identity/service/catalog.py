@@ -173,13 +173,27 @@ class Catalog:
         return region
 
     async def delete_region(self, region_id: str) -> None:
+        """Delete a region and its child regions, unless any of them has endpoints."""
         async with self.store.db.session() as s:
-            region = await must_get(s, m.Region, region_id, "region")
-            if await s.scalar(select(m.Region.id).where(m.Region.parent_region_id == region_id)):
-                raise errors.Forbidden("Cannot delete a region that has child regions.")
-            if await s.scalar(select(m.Endpoint.id).where(m.Endpoint.region_id == region_id)):
-                raise errors.Conflict(kind="region", reason="endpoints still refer to it")
-            await s.delete(region)
+            await must_get(s, m.Region, region_id, "region")
+            doomed, frontier = [region_id], [region_id]
+            while frontier:
+                frontier = list(
+                    (
+                        await s.scalars(
+                            select(m.Region.id).where(m.Region.parent_region_id.in_(frontier))
+                        )
+                    ).all()
+                )
+                doomed.extend(frontier)
+            if await s.scalar(select(m.Endpoint.id).where(m.Endpoint.region_id.in_(doomed))):
+                raise errors.Forbidden(
+                    "Unable to delete region because it or its child regions have associated "
+                    "endpoints."
+                )
+            for child in reversed(doomed):  # leaves first: the parent link is a foreign key
+                await s.delete(await must_get(s, m.Region, child, "region"))
+                await s.flush()
         self.invalidate()
 
     # --- bootstrap -------------------------------------------------------------------------
