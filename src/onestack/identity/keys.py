@@ -7,9 +7,13 @@ Rotation promotes the staged key to primary and stages a fresh one, keeping at m
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
+
+# Another process may rotate the keys; look for that at most this often, not per token.
+RECHECK_SECONDS = 1.0
 
 
 class KeyRepository:
@@ -17,6 +21,7 @@ class KeyRepository:
         self.directory = directory
         self.max_active_keys = max_active_keys
         self._mtime_ns = -1
+        self._checked_at = 0.0
         self._fernet: MultiFernet | None = None
 
     def _indexes(self) -> list[int]:
@@ -51,6 +56,10 @@ class KeyRepository:
 
     def fernet(self) -> MultiFernet:
         """Primary first (encrypts), then the others (decrypt); reloaded when the dir changes."""
+        now = time.monotonic()
+        if self._fernet is not None and now - self._checked_at < RECHECK_SECONDS:
+            return self._fernet
+        self._checked_at = now
         mtime = self.directory.stat().st_mtime_ns
         if self._fernet is None or mtime != self._mtime_ns:
             order = sorted(self._indexes(), reverse=True)

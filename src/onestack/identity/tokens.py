@@ -36,7 +36,7 @@ def us_to_datetime(us: int) -> datetime:
 
 def isoformat(value: datetime | None) -> str | None:
     """Keystone's timestamp format: ``2015-11-06T15:32:17.893769Z``."""
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return None if value is None else value.isoformat(timespec="microseconds") + "Z"
 
 
 def new_audit_id() -> str:

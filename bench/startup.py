@@ -1,0 +1,275 @@
+"""Start-up benchmark: wall time from spawning ``onestack up`` until it answers GET /identity/v3.
+
+Each run spawns ``python -m onestack up --data-dir TMP --port FREE`` on an empty data dir (first
+start: migrations, bootstrap, password hashes at the default bcrypt cost) and, after SIGINT,
+again on the same data dir (restart), polling every 5 ms. Also prints how long the
+interpreter takes to import what ``up`` needs, with the heaviest imports (``-X importtime``).
+
+    .venv/bin/python bench/startup.py              # 5 runs of each
+    .venv/bin/python bench/startup.py --runs 3 --json
+
+Prints figures, not test results: each beside its target with PASS or MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_S = 2.0
+POLL_S = 0.005
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """Defaults only (no ONESTACK_*/OS_* from the caller), a private HOME, our source first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
+    env["HOME"] = str(home)  # `up` merges into ~/.config/openstack/clouds.yaml
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("XDG_DATA_HOME", None)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
+    )
+    return env
+
+
+def answers(port: int, timeout: float) -> bool:
+    """One GET /identity/v3: True once the API answers (any status below 500)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=max(timeout, 0.05))
+    try:
+        conn.request("GET", "/identity/v3")
+        return conn.getresponse().status < 500
+    except (ConnectionError, TimeoutError, http.client.HTTPException, OSError):
+        return False
+    finally:
+        conn.close()
+
+
+@dataclass
+class Start:
+    kind: str  # "first" | "restart"
+    ready_s: float
+    stop_s: float
+
+
+@dataclass
+class Sandbox:
+    """A temporary root with a data dir and a private HOME."""
+
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="onestack-startup-")))
+
+    def __post_init__(self) -> None:
+        (self.root / "home").mkdir(exist_ok=True)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return child_env(self.root / "home")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def spawn(
+    box: Sandbox, port: int, log: Path, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, *extra, "-m", "onestack", "up"]
+    argv += ["--data-dir", str(box.data_dir), "--port", str(port)]
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            argv, env=box.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> float:
+    """SIGINT, wait for the exit; seconds it took."""
+    t0 = time.perf_counter()
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return time.perf_counter() - t0
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes], port: int, t0: float, timeout: float, log: Path
+) -> float:
+    deadline = t0 + timeout
+    while True:
+        now = time.perf_counter()
+        if answers(port, deadline - now):
+            return time.perf_counter() - t0
+        if proc.poll() is not None:
+            text = log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"onestack up exited {proc.returncode}:\n{text}")
+        if time.perf_counter() >= deadline:
+            stop(proc)
+            raise SystemExit(f"onestack up did not answer within {timeout:.0f}s; see {log}")
+        time.sleep(POLL_S)
+
+
+def timed_start(box: Sandbox, kind: str, timeout: float) -> Start:
+    port = free_port()
+    log = box.root / "onestack.log"
+    t0 = time.perf_counter()
+    proc = spawn(box, port, log)
+    ready = wait_ready(proc, port, t0, timeout, log)
+    stopped = stop(proc)
+    if proc.returncode != 0:
+        text = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"onestack up exited {proc.returncode} after SIGINT:\n{text}")
+    return Start(kind, ready, stopped)
+
+
+def wall(argv: list[str], env: dict[str, str], runs: int) -> float:
+    """Median wall time of running ``argv`` to completion."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def import_profile(timeout: float) -> dict[str, Any]:
+    """Every import of a real ``up`` (first start) under ``-X importtime``, up to serving."""
+    box = Sandbox()
+    try:
+        port = free_port()
+        log = box.root / "importtime.log"
+        t0 = time.perf_counter()
+        proc = spawn(box, port, log, ("-X", "importtime"))
+        ready = wait_ready(proc, port, t0, timeout, log)
+        stop(proc)
+        self_us = 0
+        top: dict[str, int] = {}
+        modules = 0
+        for line in log.read_text(errors="replace").splitlines():
+            if not line.startswith("import time:") or "|" not in line:
+                continue
+            own, _cumulative, name = line[len("import time:") :].split("|", 2)
+            if not own.strip().isdigit():
+                continue  # the header line
+            modules += 1
+            self_us += int(own)
+            root = name.strip().split(".")[0]  # each module's own time, summed per package
+            top[root] = top.get(root, 0) + int(own)
+        heaviest = sorted(top.items(), key=lambda kv: kv[1], reverse=True)[:10]
+        return {
+            "modules": modules,
+            "import_total_s": self_us / 1e6,
+            "ready_with_importtime_s": ready,
+            "heaviest": [{"package": k, "self_s": v / 1e6} for k, v in heaviest],
+        }
+    finally:
+        box.remove()
+
+
+def verdict(value: float) -> str:
+    return "PASS" if value < TARGET_S else "MISS"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--runs", type=int, default=5, help="first starts and restarts each")
+    p.add_argument("--timeout", type=float, default=60, help="seconds to wait for one start")
+    p.add_argument("--no-importtime", action="store_true", help="skip the -X importtime run")
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+    args = p.parse_args(argv)
+
+    load_before = os.getloadavg()  # other work on the machine skews every figure
+    starts: list[Start] = []
+    for i in range(args.runs):
+        box = Sandbox()
+        try:
+            starts.append(timed_start(box, "first", args.timeout))
+            starts.append(timed_start(box, "restart", args.timeout))
+        finally:
+            box.remove()
+        print(f"  .. run {i + 1}/{args.runs}", file=sys.stderr, flush=True)
+
+    env = child_env(Path(tempfile.gettempdir()))
+    interpreter_s = wall([sys.executable, "-c", "pass"], env, 3)
+    eager_s = wall([sys.executable, "-c", "import onestack.cli, onestack.server"], env, 3)
+    imports = None if args.no_importtime else import_profile(args.timeout)
+
+    result: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    result["load_average"] = [round(x, 2) for x in load_before]
+    for kind in ("first", "restart"):
+        ready = [s.ready_s for s in starts if s.kind == kind]
+        result[kind] = {
+            "runs_s": [round(r, 3) for r in ready],
+            "median_s": round(statistics.median(ready), 3),
+            "max_s": round(max(ready), 3),
+            "stop_median_s": round(
+                statistics.median(s.stop_s for s in starts if s.kind == kind), 3
+            ),
+            "pass": max(ready) < TARGET_S,
+        }
+    result["interpreter_s"] = round(interpreter_s, 3)
+    result["import_onestack_server_s"] = round(eager_s, 3)
+    if imports is not None:
+        result["importtime"] = imports
+
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"OneStack start-up benchmark - {result['cpus']} CPUs, python {result['python']}, "
+        f"load average {' '.join(str(x) for x in result['load_average'])} at start"
+    )
+    print(f"  spawn -> GET /identity/v3 answered, {args.runs} runs each, target < {TARGET_S:g} s")
+    print(f"  {'':<26} {'median':>8} {'max':>8}  verdict  runs")
+    for kind, label in (("first", "first start (empty dir)"), ("restart", "restart (same dir)")):
+        r = result[kind]
+        runs = " ".join(f"{x:.2f}" for x in r["runs_s"])
+        print(
+            f"  {label:<26} {r['median_s']:7.2f}s {r['max_s']:7.2f}s  "
+            f"{verdict(r['max_s']):<7}  {runs}"
+        )
+    print(
+        f"  stop after SIGINT (median): first {result['first']['stop_median_s']:.2f}s, "
+        f"restart {result['restart']['stop_median_s']:.2f}s"
+    )
+    print(
+        f"  imported: python -c 'import onestack.cli, onestack.server' {eager_s:.3f}s wall "
+        f"(python -c pass {interpreter_s:.3f}s; imports ~{eager_s - interpreter_s:.3f}s)"
+    )
+    if imports is not None:
+        print(
+            f"  -X importtime, real up: {imports['modules']} modules, "
+            f"{imports['import_total_s']:.3f}s importing (ready in "
+            f"{imports['ready_with_importtime_s']:.2f}s under importtime); by package:"
+        )
+        for h in imports["heaviest"]:
+            print(f"    {h['package']:<22} {h['self_s']:6.3f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
