@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -73,7 +72,3 @@ def build_app(runtime: Runtime) -> RequestIdMiddleware:
     app.state.runtime = runtime
     app.state.max_body_bytes = runtime.settings.server.max_body_bytes
     return RequestIdMiddleware(app)
-
-
-def package_path(*parts: str) -> Path:
-    return Path(__file__).parent.joinpath(*parts)

@@ -86,10 +86,6 @@ def validate(model: type[M], data: Any) -> M:
         raise errors.ValidationError(field=field, reason=reason) from None
 
 
-async def read_model(request: Request, model: type[M]) -> M:
-    return validate(model, await read_json(request))
-
-
 def query_bool(value: str | None) -> bool | None:
     """OpenStack's lenient boolean query parameters (``?enabled=true``, ``?effective``)."""
     if value is None:

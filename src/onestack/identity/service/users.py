@@ -226,12 +226,3 @@ class Users:
                 raise errors.NotFound(f"User '{user_id}' not found in group '{group_id}'.")
             await s.delete(row)
         await self.revoke.record(user_id=user_id)
-
-    async def group_ids_of(self, s: AsyncSession, user_id: str) -> list[str]:
-        return list(
-            (
-                await s.scalars(
-                    select(m.Membership.group_id).where(m.Membership.user_id == user_id)
-                )
-            ).all()
-        )
