@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Name64 = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=False)]
 Name255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -242,3 +250,93 @@ class CredentialUpdate(_Open):
 
 class Ec2Create(_Open):
     tenant_id: Id64
+
+
+# --- POST /v3/auth/tokens --------------------------------------------------------------------
+AuthString = Annotated[str, StringConstraints(max_length=4096)]
+
+
+class _Named(_Open):
+    """A reference by ``id``, or by ``name`` (with a domain where names are per domain)."""
+
+    id: AuthString | None = None
+    name: AuthString | None = None
+
+    @model_validator(mode="after")
+    def _id_or_name(self) -> _Named:
+        if self.id is None and self.name is None:
+            raise ValueError("an id or a name is required")
+        return self
+
+
+class DomainRef(_Named):
+    pass
+
+
+class _InDomain(_Named):
+    domain: DomainRef | None = None
+
+    @model_validator(mode="after")
+    def _name_needs_domain(self) -> _InDomain:
+        if self.id is None and self.domain is None:
+            raise ValueError("a reference by name needs its domain")
+        return self
+
+
+class UserRef(_InDomain):
+    pass
+
+
+class PasswordUser(UserRef):
+    password: AuthString
+
+
+class PasswordMethod(_Open):
+    user: PasswordUser
+
+
+class TokenMethod(_Open):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class AppCredMethod(_Named):
+    secret: AuthString
+    user: UserRef | None = None
+
+    @model_validator(mode="after")
+    def _name_needs_user(self) -> AppCredMethod:
+        if self.id is None and self.user is None:
+            raise ValueError("an application credential named by name needs its user")
+        return self
+
+
+class AuthIdentity(_Open):
+    methods: list[Annotated[str, StringConstraints(max_length=64)]] = Field(min_length=1)
+    password: PasswordMethod | None = None
+    token: TokenMethod | None = None
+    application_credential: AppCredMethod | None = None
+
+
+class ProjectRef(_InDomain):
+    pass
+
+
+class SystemRef(_Closed):
+    all: Literal[True]
+
+
+class AuthScope(_Open):
+    project: ProjectRef | None = None
+    domain: DomainRef | None = None
+    system: SystemRef | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> AuthScope:
+        if sum(x is not None for x in (self.project, self.domain, self.system)) != 1:
+            raise ValueError("exactly one of project, domain or system is required")
+        return self
+
+
+class AuthRequest(_Open):
+    identity: AuthIdentity
+    scope: AuthScope | Literal["unscoped"] | None = None

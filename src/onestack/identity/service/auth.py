@@ -3,12 +3,10 @@ scope (project, domain, system, unscoped), turned into a token payload."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.identity import models as m
+from onestack.identity import schemas
 from onestack.identity.service.assignments import Assignments
 from onestack.identity.service.credentials import Credentials
 from onestack.identity.service.resources import Resources
@@ -21,44 +19,6 @@ FAILED = "The request you have made requires authentication."
 
 def _unauthorized(message: str = FAILED) -> errors.Unauthorized:
     return errors.Unauthorized(message)
-
-
-def _check_ref(ref: Any, where: str, keys: tuple[str, ...] = ("id", "name")) -> None:
-    """Keystone's auth schema: an object whose ``keys`` are strings when given (400 if not)."""
-    if not isinstance(ref, dict):
-        raise errors.ValidationError(field=where, reason="must be an object")
-    for key in keys:
-        if key in ref and not isinstance(ref[key], str):
-            raise errors.ValidationError(field=f"{where}.{key}", reason="must be a string")
-    if "domain" in ref:
-        _check_ref(ref["domain"], f"{where}.domain")
-
-
-def _check_body(identity: dict[str, Any], scope: Any) -> None:
-    """Type errors in an auth body are the client's (400), whatever it authenticates with."""
-    if not all(isinstance(method, str) for method in identity["methods"]):
-        raise errors.ValidationError(field="auth.identity.methods", reason="must be strings")
-    for method in ("password", "application_credential"):
-        if method in identity:
-            _check_ref(identity[method], method, ())
-    user = identity.get("password", {}).get("user")
-    if user is not None:
-        _check_ref(user, "password.user", ("id", "name", "password"))
-    app_cred = identity.get("application_credential", {})
-    _check_ref(app_cred, "application_credential", ("id", "name", "secret"))
-    if "user" in app_cred:
-        _check_ref(app_cred["user"], "application_credential.user")
-    if isinstance(scope, dict):
-        for kind in ("project", "domain"):
-            if kind in scope:
-                _check_ref(scope[kind], f"scope.{kind}")
-
-
-@dataclass
-class Scope:
-    kind: str | None = None  # "project" | "domain" | "system" | None (unscoped)
-    project: dict[str, Any] = field(default_factory=dict)
-    domain: dict[str, Any] = field(default_factory=dict)
 
 
 class Authenticator:
@@ -80,31 +40,24 @@ class Authenticator:
         self.provider = provider
         self.expiration = expiration
 
-    async def _domain_of(self, ref: dict[str, Any]) -> m.Domain:
+    async def _domain_of(self, ref: schemas.DomainRef) -> m.Domain:
         try:
-            if "id" in ref:
-                return await self.resources.get_domain(ref["id"])
-            if "name" in ref:
-                return await self.resources.find_domain(ref["name"])
+            if ref.id is not None:
+                return await self.resources.get_domain(ref.id)
+            return await self.resources.find_domain(str(ref.name))
         except errors.NotFound:
             raise _unauthorized() from None
-        raise errors.ValidationError(field="domain", reason="an id or a name is required")
 
-    async def _user_from_ref(self, ref: dict[str, Any]) -> m.User | None:
+    async def _user_from_ref(self, ref: schemas.UserRef) -> m.User | None:
         """The user a password or application credential names, or None (never says why)."""
-        if "id" in ref:
+        if ref.id is not None:
             try:
-                return await self.users.get_user(ref["id"])
+                return await self.users.get_user(ref.id)
             except errors.NotFound:
                 return None
-        if "name" in ref:
-            if not isinstance(ref.get("domain"), dict):
-                raise errors.ValidationError(
-                    field="user.domain", reason="a user named by name needs its domain"
-                )
-            domain = await self._domain_of(ref["domain"])
-            return await self.users.find_user(ref["name"], domain.id)
-        raise errors.ValidationError(field="user", reason="an id or a name is required")
+        assert ref.domain is not None  # the schema requires it for a name
+        domain = await self._domain_of(ref.domain)
+        return await self.users.find_user(str(ref.name), domain.id)
 
     async def _check_user_usable(self, user: m.User) -> m.Domain:
         domain = await self.resources.get_domain(user.domain_id)
@@ -112,43 +65,37 @@ class Authenticator:
             raise _unauthorized()
         return domain
 
-    async def by_password(self, body: dict[str, Any]) -> tuple[m.User, list[str]]:
-        ref = body.get("user")
-        if not isinstance(ref, dict) or not isinstance(ref.get("password"), str):
-            raise errors.ValidationError(
-                field="password.user", reason="a user and a password are required"
-            )
-        user = await self._user_from_ref(ref)
+    async def by_password(self, method: schemas.PasswordMethod | None) -> m.User:
+        if method is None:
+            raise errors.ValidationError(field="identity.password", reason="is required")
+        user = await self._user_from_ref(method.user)
         # The hash is checked even for an unknown user so the two cases look alike.
-        if not await self.users.check_password(user, ref["password"]) or user is None:
+        if not await self.users.check_password(user, method.user.password) or user is None:
             raise _unauthorized()
         await self._check_user_usable(user)
         if user.password_expires_at is not None and user.password_expires_at <= utcnow():
             raise _unauthorized("The password is expired and needs to be changed.")
-        return user, ["password"]
+        return user
 
-    async def by_app_cred(self, body: dict[str, Any]) -> tuple[m.User, m.ApplicationCredential]:
-        secret = body.get("secret")
-        if not isinstance(secret, str):
+    async def by_app_cred(
+        self, method: schemas.AppCredMethod | None
+    ) -> tuple[m.User, m.ApplicationCredential]:
+        if method is None:
             raise errors.ValidationError(
-                field="application_credential.secret", reason="is required"
+                field="identity.application_credential", reason="is required"
             )
         cred: m.ApplicationCredential | None = None
-        if "id" in body:
+        if method.id is not None:
             try:
-                cred = await self.credentials.get_app_cred(str(body["id"]))
+                cred = await self.credentials.get_app_cred(method.id)
             except errors.NotFound:
                 cred = None
-        elif "name" in body and isinstance(body.get("user"), dict):
-            owner = await self._user_from_ref(body["user"])
-            cred = (
-                await self.credentials.find_app_cred(owner.id, str(body["name"])) if owner else None
-            )
         else:
-            raise errors.ValidationError(
-                field="application_credential", reason="an id, or a name and its user, is required"
-            )
-        if not await self.credentials.check_app_cred_secret(cred, secret) or cred is None:
+            assert method.user is not None  # the schema requires it for a name
+            owner = await self._user_from_ref(method.user)
+            if owner is not None:
+                cred = await self.credentials.find_app_cred(owner.id, str(method.name))
+        if not await self.credentials.check_app_cred_secret(cred, method.secret) or cred is None:
             raise _unauthorized()
         if cred.expires_at is not None and cred.expires_at <= utcnow():
             raise _unauthorized()
@@ -156,88 +103,80 @@ class Authenticator:
         await self._check_user_usable(user)
         return user, cred
 
-    async def _scope_from_body(self, scope: Any) -> Scope:
-        if scope is None:
-            return Scope()
-        if scope == "unscoped":
-            return Scope(kind="unscoped")
-        if not isinstance(scope, dict):
-            raise errors.ValidationError(field="scope", reason="must be an object or 'unscoped'")
-        if "system" in scope:
-            if scope["system"] != {"all": True}:
-                raise errors.ValidationError(
-                    field="scope.system", reason="only {'all': true} exists"
-                )
-            return Scope(kind="system")
-        if "project" in scope and isinstance(scope["project"], dict):
-            return Scope(kind="project", project=scope["project"])
-        if "domain" in scope and isinstance(scope["domain"], dict):
-            return Scope(kind="domain", domain=scope["domain"])
-        raise errors.ValidationError(
-            field="scope", reason="a project, domain or system is required"
-        )
-
-    async def _resolve_project(self, ref: dict[str, Any]) -> m.Project:
+    async def _resolve_project(self, ref: schemas.ProjectRef) -> m.Project:
         try:
-            if "id" in ref:
-                project, _ = await self.resources.get_project(str(ref["id"]))
+            if ref.id is not None:
+                project, _ = await self.resources.get_project(ref.id)
                 return project
-            if "name" in ref and isinstance(ref.get("domain"), dict):
-                domain = await self._domain_of(ref["domain"])
-                return await self.resources.find_project(str(ref["name"]), domain.id)
+            assert ref.domain is not None  # the schema requires it for a name
+            domain = await self._domain_of(ref.domain)
+            return await self.resources.find_project(str(ref.name), domain.id)
         except errors.NotFound:
             raise _unauthorized() from None
-        raise errors.ValidationError(
-            field="scope.project", reason="an id, or a name and domain, is required"
-        )
 
     async def _named_roles(self, role_ids: set[str]) -> list[tuple[str, str]]:
         roles = await self.roles.roles_by_id(role_ids)
         return sorted(((r.id, r.name) for r in roles.values()), key=lambda x: x[1])
 
-    async def authenticate(self, auth: dict[str, Any]) -> TokenData:
-        identity = auth.get("identity")
-        if not isinstance(identity, dict) or not isinstance(identity.get("methods"), list):
-            raise errors.ValidationError(field="auth.identity.methods", reason="is required")
-        _check_body(identity, auth.get("scope"))
-        methods: list[str] = identity["methods"]
-        scope = await self._scope_from_body(auth.get("scope"))
-        now = now_us()
-        expires = now + self.expiration * 1_000_000
-        audit_ids = [new_audit_id()]
-        app_cred: m.ApplicationCredential | None = None
+    async def _identify(
+        self, identity: schemas.AuthIdentity
+    ) -> tuple[m.User, list[str], m.ApplicationCredential | None, TokenData | None]:
+        """Who is asking: the user, the methods for the token, and what they came with."""
+        methods = identity.methods
         if "application_credential" in methods:
             if len(methods) != 1:
                 raise _unauthorized()
-            user, app_cred = await self.by_app_cred(identity.get("application_credential") or {})
-            if scope.kind is not None:
-                raise errors.Forbidden(
-                    "Application credentials cannot request a scope: "
-                    "they are bound to their project."
-                )
-            scope = Scope(kind="project", project={"id": app_cred.project_id})
-            methods = ["application_credential"]
-            if app_cred.expires_at is not None:
-                cap = int(app_cred.expires_at.timestamp() * 1_000_000)
-                expires = min(expires, cap)
-        elif "token" in methods:
-            ref = identity.get("token") or {}
-            if not isinstance(ref, dict) or not isinstance(ref.get("id"), str):
-                raise errors.ValidationError(field="token.id", reason="is required")
-            original = self.provider.decode(ref["id"])
+            user, app_cred = await self.by_app_cred(identity.application_credential)
+            return user, ["application_credential"], app_cred, None
+        if "token" in methods:
+            if identity.token is None:
+                raise errors.ValidationError(field="identity.token", reason="is required")
+            original = self.provider.decode(identity.token.id)
             if original.app_cred is not None:
                 raise errors.Forbidden(
                     "A token created with an application credential cannot be rescoped."
                 )
             user = await self.users.get_user(original.user_id)
             await self._check_user_usable(user)
-            methods = list(dict.fromkeys(["token", *original.methods]))
+            return user, list(dict.fromkeys(["token", *original.methods])), None, original
+        if "password" in methods:
+            return await self.by_password(identity.password), ["password"], None, None
+        raise _unauthorized("Attempted to authenticate with an unsupported method.")
+
+    async def _default_scope(self, user: m.User) -> schemas.AuthScope | None:
+        """Keystone scopes to the default project when the user still has a role there."""
+        if not user.default_project_id:
+            return None
+        try:
+            project, _ = await self.resources.get_project(user.default_project_id)
+        except errors.NotFound:
+            return None
+        if project.enabled and await self.assignments.effective_role_ids(
+            user.id, "project", project.id
+        ):
+            return schemas.AuthScope(project=schemas.ProjectRef(id=project.id))
+        return None
+
+    async def authenticate(self, auth: schemas.AuthRequest) -> TokenData:
+        user, methods, app_cred, original = await self._identify(auth.identity)
+        now = now_us()
+        expires = now + self.expiration * 1_000_000
+        audit_ids = [new_audit_id()]
+        if original is not None:  # a rescoped token lives no longer than the one it came from
             expires = original.expires_at_us
-            audit_ids = [new_audit_id(), original.audit_ids[-1]]
-        elif "password" in methods:
-            user, methods = await self.by_password(identity.get("password") or {})
-        else:
-            raise _unauthorized("Attempted to authenticate with an unsupported method.")
+            audit_ids.append(original.audit_ids[-1])
+        scope = auth.scope
+        if app_cred is not None:
+            if scope is not None:
+                raise errors.Forbidden(
+                    "Application credentials cannot request a scope: "
+                    "they are bound to their project."
+                )
+            scope = schemas.AuthScope(project=schemas.ProjectRef(id=app_cred.project_id))
+            if app_cred.expires_at is not None:
+                expires = min(expires, int(app_cred.expires_at.timestamp() * 1_000_000))
+        elif scope is None:
+            scope = await self._default_scope(user)
 
         user_domain = await self.resources.get_domain(user.domain_id)
         data = TokenData(
@@ -255,17 +194,9 @@ class Authenticator:
                 else None
             ),
         )
-        if scope.kind is None and user.default_project_id:
-            # Keystone scopes to the default project when the user still has a role there.
-            try:
-                project, _ = await self.resources.get_project(user.default_project_id)
-                if project.enabled and await self.assignments.effective_role_ids(
-                    user.id, "project", project.id
-                ):
-                    scope = Scope(kind="project", project={"id": project.id})
-            except errors.NotFound:
-                pass
-        if scope.kind == "project":
+        if not isinstance(scope, schemas.AuthScope):
+            return data  # unscoped
+        if scope.project is not None:
             project = await self._resolve_project(scope.project)
             domain = await self.resources.get_domain(project.domain_id)
             if not project.enabled or not domain.enabled:
@@ -277,8 +208,7 @@ class Authenticator:
                 raise _unauthorized(f"User {user.id} has no access to project {project.id}.")
             data.project_id, data.project_name = project.id, project.name
             data.project_domain_id, data.project_domain_name = domain.id, domain.name
-            data.roles = await self._named_roles(role_ids)
-        elif scope.kind == "domain":
+        elif scope.domain is not None:
             domain = await self._domain_of(scope.domain)
             if not domain.enabled:
                 raise _unauthorized()
@@ -286,13 +216,12 @@ class Authenticator:
             if not role_ids:
                 raise _unauthorized(f"User {user.id} has no access to domain {domain.id}.")
             data.domain_id, data.domain_name = domain.id, domain.name
-            data.roles = await self._named_roles(role_ids)
-        elif scope.kind == "system":
+        else:
             role_ids = await self.assignments.effective_role_ids(user.id, "system", "system")
             if not role_ids:
                 raise _unauthorized(f"User {user.id} has no access to the system.")
             data.system = True
-            data.roles = await self._named_roles(role_ids)
+        data.roles = await self._named_roles(role_ids)
         if app_cred is not None:
             data.app_cred = (app_cred.id, app_cred.name, not app_cred.unrestricted)
         return data
