@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from onestack import identity
 from onestack.common import migrations
 from onestack.common.bus import create_bus
-from onestack.common.db import Database
+from onestack.common.db import Database, startup_lock
 from onestack.common.http import JSONResponse, json_response
 from onestack.common.middleware import RequestIdMiddleware
 from onestack.common.policy import Enforcer
@@ -28,14 +28,16 @@ async def start_runtime(settings: Settings, services: Sequence[ServiceSpec] = SE
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = Database(settings.database_url, settings.database.echo, settings.database.pool_size)
     version_dirs = [s.migrations for s in services if s.migrations is not None]
-    await migrations.upgrade(db.engine, version_dirs)
     bus = create_bus(settings.bus.driver, settings.bus.url)
     await bus.start()
     enforcer = Enforcer([rule for s in services for rule in s.policies], settings.policy.file)
     runtime = Runtime(settings=settings, db=db, bus=bus, enforcer=enforcer, services=services)
-    for spec in services:
-        if spec.start is not None:
-            await spec.start(runtime)
+    # Several API processes may start at once on one database: one migrates and bootstraps.
+    async with startup_lock(db, settings.data_dir / "startup.lock"):
+        await migrations.upgrade(db.engine, version_dirs)
+        for spec in services:
+            if spec.start is not None:
+                await spec.start(runtime)
     return runtime
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy import DateTime, MetaData, event, exc, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -112,3 +115,38 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+STARTUP_LOCK_KEY = 0x0E57AC  # any constant shared by every OneStack process on a database
+
+
+@asynccontextmanager
+async def startup_lock(db: Database, lock_file: Path) -> AsyncIterator[None]:
+    """One process at a time through migrations and bootstrap, across hosts where the
+    engine allows it (PostgreSQL advisory lock, MariaDB GET_LOCK), else a file lock."""
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_file, "a+") as f:  # noqa: ASYNC230 - a local lock file opens at once
+            await asyncio.to_thread(fcntl.flock, f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+        return
+    async with db.engine.connect() as conn:
+        if dialect == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": STARTUP_LOCK_KEY})
+        else:
+            got = await conn.scalar(text("SELECT GET_LOCK('onestack-startup', 300)"))
+            if got != 1:
+                raise errors.ServiceUnavailable(reason="another process holds the start-up lock")
+        await conn.commit()
+        try:
+            yield
+        finally:
+            if dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": STARTUP_LOCK_KEY})
+            else:
+                await conn.execute(text("SELECT RELEASE_LOCK('onestack-startup')"))
+            await conn.commit()

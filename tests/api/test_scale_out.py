@@ -1,0 +1,135 @@
+"""Several `onestack api` processes on one database: shared nothing but the database and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from onestack.common.db import Database, startup_lock
+from tests.support.cloud import base_env, free_port
+from tests.support.databases import create_database, drop_database
+from tests.support.keystone import password_body
+
+V3 = "/identity/v3"
+
+
+@pytest.fixture
+def fresh_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    server = request.config.getoption("--db-url")
+    if not server:
+        yield None  # SQLite in the shared data dir
+        return
+    url = create_database(server)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+async def test_startup_lock_lets_one_process_at_a_time(
+    tmp_path: Path, fresh_database: str | None
+) -> None:
+    """What keeps two processes from migrating and bootstrapping the same database at once."""
+    url = fresh_database or f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}"
+    first, second = Database(url), Database(url)  # two engines: as two processes have
+    lock_file = tmp_path / "startup.lock"
+    order: list[str] = []
+
+    async def hold(db: Database, name: str, seconds: float) -> None:
+        async with startup_lock(db, lock_file):
+            order.append(f"{name} in")
+            await asyncio.sleep(seconds)
+            order.append(f"{name} out")
+
+    try:
+        holder = asyncio.create_task(hold(first, "a", 0.5))
+        await asyncio.sleep(0.1)
+        await hold(second, "b", 0)
+        await holder
+    finally:
+        await first.close()
+        await second.close()
+    assert order == ["a in", "a out", "b in", "b out"]
+
+
+def wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{url}{V3}", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} did not serve within 60s:\n{log.read_text()[-3000:]}")
+
+
+def test_two_api_processes_start_together_and_share_tokens(
+    tmp_path: Path, fresh_database: str | None
+) -> None:
+    data_dir = tmp_path / "data"
+    env = base_env(tmp_path, fresh_database)
+    env["ONESTACK_IDENTITY_REVOCATION_REFRESH"] = "0.2"
+    ports = [free_port(), free_port()]
+    procs, logs = [], []
+    for i, port in enumerate(ports):  # both race through migrations and bootstrap
+        logs.append(tmp_path / f"api{i}.log")
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "onestack",
+                    "api",
+                    "--data-dir",
+                    str(data_dir),
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                stdout=logs[-1].open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        for url, proc, log in zip(urls, procs, logs, strict=True):
+            wait_serving(url, proc, log)
+        password = json.loads((data_dir / "bootstrap.json").read_text())["admin_password"]
+        issued = httpx.post(
+            f"{urls[0]}{V3}/auth/tokens", json=password_body(password, name="admin")
+        )
+        assert issued.status_code == 201
+        token = issued.headers["X-Subject-Token"]
+        # A token from one process is good at the other: no session state, shared keys.
+        seen = httpx.get(f"{urls[1]}{V3}/projects", headers={"X-Auth-Token": token})
+        assert seen.status_code == 200
+        assert {p["name"] for p in seen.json()["projects"]} >= {"admin", "demo"}
+        # One bootstrap happened, not two.
+        users = httpx.get(f"{urls[1]}{V3}/users?name=admin", headers={"X-Auth-Token": token})
+        assert len(users.json()["users"]) == 1
+        # Revoked at one process, refused by the other once it reloads the events.
+        headers = {"X-Auth-Token": token, "X-Subject-Token": token}
+        assert httpx.delete(f"{urls[0]}{V3}/auth/tokens", headers=headers).status_code == 204
+        deadline = time.monotonic() + 10
+        status = 200
+        while time.monotonic() < deadline and status != 401:
+            status = httpx.get(
+                f"{urls[1]}{V3}/projects", headers={"X-Auth-Token": token}
+            ).status_code
+            time.sleep(0.1)
+        assert status == 401
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
