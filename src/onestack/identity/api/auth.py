@@ -20,7 +20,7 @@ async def issue_token(request: Request) -> Response:
     data = await svc.auth.authenticate(auth)
     token = svc.tokens.issue(data)
     nocatalog = query_bool(request.query_params.get("nocatalog")) or False
-    catalog = None if nocatalog else await svc.catalog.catalog()
+    catalog = None if nocatalog else await svc.catalog.catalog(data.project_id, data.user_id)
     return json_response(views(request).token(data, catalog), 201, {"X-Subject-Token": token})
 
 
@@ -39,7 +39,9 @@ async def validate_token(request: Request) -> Response:
     token, data = _subject(request)
     authorize(request, "identity:validate_token", {"target": {"token": {"user_id": data.user_id}}})
     nocatalog = query_bool(request.query_params.get("nocatalog")) or False
-    catalog = None if nocatalog else await service(request).catalog.catalog()
+    catalog = (
+        None if nocatalog else await service(request).catalog.catalog(data.project_id, data.user_id)
+    )
     return json_response(views(request).token(data, catalog), 200, {"X-Subject-Token": token})
 
 
@@ -62,7 +64,7 @@ async def auth_catalog(request: Request) -> Response:
     ctx = get_context(request)
     if ctx.scope is None:
         raise errors.Forbidden("An unscoped token has no catalog.")
-    catalog = await service(request).catalog.catalog()
+    catalog = await service(request).catalog.catalog(ctx.project_id, ctx.user_id)
     return json_response(
         {"catalog": catalog, "links": {"self": f"{views(request).base}/auth/catalog"}}
     )

@@ -266,20 +266,18 @@ async def _names(request: Request, refs: list[Any]) -> dict[str, Any]:
     svc = service(request)
     domains = {d.id: d.name for d in await svc.resources.list_domains({})}
     names: dict[str, Any] = {d_id: {"name": name} for d_id, name in domains.items()}
-    for u in await svc.users.list_users({}):
-        names[u.id] = {
-            "name": u.name,
-            "domain": {"id": u.domain_id, "name": domains.get(u.domain_id)},
-        }
-    for g in await svc.users.list_groups({}):
-        names[g.id] = {
-            "name": g.name,
-            "domain": {"id": g.domain_id, "name": domains.get(g.domain_id)},
-        }
-    for p, _ in await svc.resources.list_projects({}):
-        names[p.id] = {
-            "name": p.name,
-            "domain": {"id": p.domain_id, "name": domains.get(p.domain_id)},
+    users = {a.actor_id for a in refs if a.actor == "user"}
+    groups = {a.actor_id for a in refs if a.actor == "group"}
+    projects = {a.target_id for a in refs if a.target == "project"}
+    owned: list[Any] = [
+        *(await svc.users.list_users({}, ids=users) if users else []),
+        *(await svc.users.list_groups({}, ids=groups) if groups else []),
+        *(p for p, _ in (await svc.resources.list_projects({}, ids=projects) if projects else [])),
+    ]
+    for row in owned:
+        names[row.id] = {
+            "name": row.name,
+            "domain": {"id": row.domain_id, "name": domains.get(row.domain_id)},
         }
     roles = await svc.roles.roles_by_id({a.role_id for a in refs})
     for r in roles.values():

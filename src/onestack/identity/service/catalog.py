@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,24 @@ ENDPOINT_COLUMNS = {"service_id", "interface", "region_id", "url", "enabled"}
 REGION_COLUMNS = {"description", "parent_region_id"}
 INTERFACES = ("public", "internal", "admin")
 CATALOG_TTL = 5.0
+# Keystone's endpoint templates: $(project_id)s (or %(tenant_id)s...) filled per token.
+_TEMPLATE = re.compile(r"[$%]\((\w+)\)s")
+
+
+def fill_url(url: str, values: dict[str, str | None]) -> str | None:
+    """The URL with its template variables filled, or None when the token lacks one."""
+    missing = False
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal missing
+        value = values.get(match.group(1))
+        if value is None:
+            missing = True
+            return ""
+        return value
+
+    filled = _TEMPLATE.sub(repl, url)
+    return None if missing else filled
 
 
 class Catalog:
@@ -24,12 +43,31 @@ class Catalog:
         self.store = store
         self._cached: list[dict[str, Any]] | None = None
         self._cached_at = 0.0
+        self._templated = False
 
     def invalidate(self) -> None:
         self._cached = None
 
-    async def catalog(self) -> list[dict[str, Any]]:
-        """The token catalog: enabled services with their enabled endpoints."""
+    async def catalog(self, project_id: str | None, user_id: str) -> list[dict[str, Any]]:
+        """The catalog of a token: enabled services and endpoints, templates filled in;
+        an endpoint that needs a project is left out of a token without one (as Keystone)."""
+        raw = await self._raw_catalog()
+        if not self._templated:
+            return raw
+        values = {"project_id": project_id, "tenant_id": project_id, "user_id": user_id}
+        return [
+            {
+                **svc,
+                "endpoints": [
+                    {**ep, "url": url}
+                    for ep in svc["endpoints"]
+                    if (url := fill_url(ep["url"], values)) is not None
+                ],
+            }
+            for svc in raw
+        ]
+
+    async def _raw_catalog(self) -> list[dict[str, Any]]:
         if self._cached is not None and time.monotonic() - self._cached_at < CATALOG_TTL:
             return self._cached
         async with self.store.db.session() as s:
@@ -57,6 +95,7 @@ class Catalog:
             }
             for svc in sorted(services, key=lambda x: x.type)
         ]
+        self._templated = any(_TEMPLATE.search(ep.url) for ep in endpoints)
         self._cached_at = time.monotonic()
         return self._cached
 

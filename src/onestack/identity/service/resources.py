@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -187,7 +187,7 @@ class Resources:
             return project
 
     async def list_projects(
-        self, filters: dict[str, Any], ids: Sequence[str] | None = None
+        self, filters: dict[str, Any], ids: Collection[str] | None = None
     ) -> list[tuple[m.Project, list[str]]]:
         stmt = select(m.Project).order_by(m.Project.name)
         for key in ("name", "domain_id", "enabled", "parent_id"):

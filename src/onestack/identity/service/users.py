@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -61,8 +61,12 @@ class Users:
                 select(m.User).where(m.User.name == name, m.User.domain_id == domain_id)
             )
 
-    async def list_users(self, filters: dict[str, Any]) -> Sequence[m.User]:
+    async def list_users(
+        self, filters: dict[str, Any], ids: Collection[str] | None = None
+    ) -> Sequence[m.User]:
         stmt = select(m.User).order_by(m.User.name)
+        if ids is not None:
+            stmt = stmt.where(m.User.id.in_(ids))
         for key in ("name", "domain_id", "enabled"):
             if key in filters:
                 stmt = stmt.where(getattr(m.User, key) == filters[key])
@@ -147,9 +151,14 @@ class Users:
             return await must_get(s, m.Group, group_id, "group")
 
     async def list_groups(
-        self, filters: dict[str, Any], user_id: str | None = None
+        self,
+        filters: dict[str, Any],
+        user_id: str | None = None,
+        ids: Collection[str] | None = None,
     ) -> Sequence[m.Group]:
         stmt = select(m.Group).order_by(m.Group.name)
+        if ids is not None:
+            stmt = stmt.where(m.Group.id.in_(ids))
         for key in ("name", "domain_id"):
             if key in filters:
                 stmt = stmt.where(getattr(m.Group, key) == filters[key])
