@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cloud import Cloud, base_env, free_port
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import throwaway_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,15 +23,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """A fresh database on the chosen server, or None for SQLite in the data dir."""
-    server = request.config.getoption("--db-url")
-    if not server:
-        yield None
-        return
-    url = create_database(server)
-    try:
+    with throwaway_database(request.config.getoption("--db-url")) as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 def new_cloud(root: Path, database_url: str | None) -> Cloud:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.support.bodies import password_body, project_name_scope
 from tests.support.cloud import Cloud
 
 pytestmark = pytest.mark.cli
@@ -44,18 +45,8 @@ def user_clouds(cloud: Cloud, path: Path, **entries: dict[str, Any]) -> Path:
 
 
 def password_auth(cloud: Cloud, user: str, password: str, project: str | None) -> httpx.Response:
-    body: dict[str, Any] = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
-                },
-            }
-        }
-    }
-    if project is not None:
-        body["auth"]["scope"] = {"project": {"name": project, "domain": {"id": "default"}}}
+    scope = project_name_scope(project) if project is not None else None
+    body = password_body(password, name=user, scope=scope)
     return httpx.post(f"{cloud.auth_url}/auth/tokens?nocatalog", json=body)
 
 

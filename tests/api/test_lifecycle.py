@@ -14,12 +14,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import yaml
 
+from tests.support.bodies import password_body, project_name_scope
 from tests.support.cloud import Cloud, free_port
 
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
@@ -60,17 +60,7 @@ def clean_env(cloud: Cloud, **extra: str) -> dict[str, str]:
 
 
 def issue(cloud: Cloud, user: str, password: str, project: str | None = None) -> httpx.Response:
-    body: dict[str, Any] = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
-                },
-            },
-            "scope": {"project": {"name": project or user, "domain": {"id": "default"}}},
-        }
-    }
+    body = password_body(password, name=user, scope=project_name_scope(project or user))
     return httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from onestack.common.db import Database, startup_lock
 from tests.support.cloud import base_env, free_port
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import throwaway_database
 from tests.support.keystone import password_body
 
 V3 = "/identity/v3"
@@ -23,15 +23,8 @@ V3 = "/identity/v3"
 
 @pytest.fixture
 def fresh_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    server = request.config.getoption("--db-url")
-    if not server:
-        yield None  # SQLite in the shared data dir
-        return
-    url = create_database(server)
-    try:
-        yield url
-    finally:
-        drop_database(url)
+    with throwaway_database(request.config.getoption("--db-url")) as url:
+        yield url  # None: SQLite in the shared data dir
 
 
 async def test_startup_lock_lets_one_process_at_a_time(

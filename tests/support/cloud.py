@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support.bodies import password_body, project_name_scope
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -169,21 +171,11 @@ class Cloud:
 
     def token(self, cloud: str = "onestack") -> str:
         auth = self.cloud_config(cloud)["auth"]
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": auth["username"],
-                            "domain": {"name": "Default"},
-                            "password": auth["password"],
-                        }
-                    },
-                },
-                "scope": {"project": {"name": auth["project_name"], "domain": {"id": "default"}}},
-            }
-        }
+        body = password_body(
+            auth["password"],
+            name=auth["username"],
+            scope=project_name_scope(auth["project_name"]),
+        )
         resp = httpx.post(f"{self.auth_url}/auth/tokens", json=body)
         resp.raise_for_status()
         return resp.headers["X-Subject-Token"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import Iterator
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -38,3 +40,16 @@ def drop_database(url: str) -> None:
     parsed = make_url(url)
     admin, _ = _admin_url(url)
     asyncio.run(_execute(admin, f"DROP DATABASE IF EXISTS {parsed.database}"))
+
+
+@contextlib.contextmanager
+def throwaway_database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh database on the server for the duration, or None for SQLite (no server)."""
+    if not server_url:
+        yield None
+        return
+    url = create_database(server_url)
+    try:
+        yield url
+    finally:
+        drop_database(url)

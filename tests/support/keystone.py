@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx
 
+from tests.support.bodies import password_body, project_scope
 from tests.support.cloud import Cloud
+
+__all__ = ["password_body", "project_scope"]
 
 V3 = "/identity/v3"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -18,29 +21,6 @@ REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def password_body(
-    password: str,
-    *,
-    name: str | None = None,
-    user_id: str | None = None,
-    scope: Any = None,
-) -> dict[str, Any]:
-    user: dict[str, Any] = {"password": password}
-    if user_id is not None:
-        user["id"] = user_id
-    else:
-        user["name"] = name
-        user["domain"] = {"id": "default"}
-    auth: dict[str, Any] = {"identity": {"methods": ["password"], "password": {"user": user}}}
-    if scope is not None:
-        auth["scope"] = scope
-    return {"auth": auth}
-
-
-def project_scope(project_id: str) -> dict[str, Any]:
-    return {"project": {"id": project_id}}
 
 
 def authenticate(cloud: Cloud, body: dict[str, Any], query: str = "") -> httpx.Response:
