@@ -210,3 +210,27 @@ class RevocationEvent(Base):
     app_cred_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_before_us: Mapped[int] = mapped_column(BigInteger)  # µs since the epoch
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Policy(Base):
+    """Keystone's (deprecated) policy blob store: kept for clients that still use it."""
+
+    __tablename__ = "identity_policy"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(255))
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccessRule(Base):
+    """A user's access rule; application credentials refer to them and keep a copy."""
+
+    __tablename__ = "identity_access_rule"
+    __table_args__ = (UniqueConstraint("user_id", "service", "path", "method"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_user.id", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[str] = mapped_column(String(225))
+    path: Mapped[str] = mapped_column(String(225))
+    method: Mapped[str] = mapped_column(String(16))

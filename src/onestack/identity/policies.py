@@ -162,6 +162,23 @@ RULES: list[RuleDefault] = [
         f"{ADMIN} or user_id:%(target.user.id)s",
         "Delete an application credential.",
     ),
+    _rule(
+        "list_access_rules",
+        f"{ADMIN_OR_SYSTEM_READER} or user_id:%(target.user.id)s",
+        "List a user's access rules.",
+    ),
+    _rule(
+        "get_access_rule",
+        f"{ADMIN_OR_SYSTEM_READER} or user_id:%(target.user.id)s",
+        "Show an access rule.",
+    ),
+    _rule(
+        "delete_access_rule",
+        f"{ADMIN} or user_id:%(target.user.id)s",
+        "Delete an access rule no application credential uses.",
+    ),
+    # policy blobs (Keystone's deprecated /v3/policies)
+    *_crud("policy", ADMIN_OR_SYSTEM_READER, ADMIN, plural="policies"),
     # credentials (EC2 and others)
     _rule("get_credential", f"{ADMIN_OR_SYSTEM_READER} or {CREDENTIAL_OWNER}", "Show one."),
     _rule("list_credentials", f"{ADMIN_OR_SYSTEM_READER} or {CREDENTIAL_OWNER}", "List them."),

@@ -248,6 +248,16 @@ class CredentialUpdate(_Open):
     project_id: Id64 | None = None
 
 
+class PolicyCreate(_Open):
+    blob: Annotated[str, StringConstraints(min_length=1, max_length=65535)]
+    type: Name255
+
+
+class PolicyUpdate(_Open):
+    blob: Annotated[str, StringConstraints(min_length=1, max_length=65535)] | None = None
+    type: Name255 | None = None
+
+
 class Ec2Create(_Open):
     tenant_id: Id64
 

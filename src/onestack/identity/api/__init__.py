@@ -15,7 +15,15 @@ from onestack.common.http import json_response
 from onestack.common.middleware import ServiceErrorMiddleware
 from onestack.common.runtime import Runtime
 from onestack.common.versions import APIVersionDoc
-from onestack.identity.api import auth, catalog, credentials, resources, roles, users
+from onestack.identity.api import (
+    auth,
+    catalog,
+    credentials,
+    policy_blobs,
+    resources,
+    roles,
+    users,
+)
 
 V3 = APIVersionDoc(
     id="v3.14",
@@ -59,6 +67,7 @@ def build_app(runtime: Runtime) -> ASGIApp:
             *roles.routes,
             *catalog.routes,
             *credentials.routes,
+            *policy_blobs.routes,
         ],
         redirect_slashes=False,
     )

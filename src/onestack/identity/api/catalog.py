@@ -55,14 +55,6 @@ async def delete_service(request: Request) -> Response:
     return empty()
 
 
-def _region_alias(values: dict[str, object]) -> dict[str, object]:
-    """Keystone accepts the legacy ``region`` for ``region_id``."""
-    legacy = values.pop("region", None)
-    if legacy and not values.get("region_id"):
-        values["region_id"] = legacy
-    return values
-
-
 async def list_endpoints(request: Request) -> Response:
     authorize(request, "identity:list_endpoints")
     eps = await service(request).catalog.list_endpoints(
@@ -78,7 +70,7 @@ async def list_endpoints(request: Request) -> Response:
 async def create_endpoint(request: Request) -> Response:
     authorize(request, "identity:create_endpoint")
     body = validate(schemas.EndpointCreate, require_body_key(await read_json(request), "endpoint"))
-    ep = await service(request).catalog.create_endpoint(_region_alias(body.changes()))
+    ep = await service(request).catalog.create_endpoint(body.changes())
     return json_response({"endpoint": views(request).endpoint(ep)}, 201)
 
 
@@ -92,7 +84,7 @@ async def update_endpoint(request: Request) -> Response:
     authorize(request, "identity:update_endpoint")
     body = validate(schemas.EndpointUpdate, require_body_key(await read_json(request), "endpoint"))
     ep = await service(request).catalog.update_endpoint(
-        param(request, "endpoint_id"), _region_alias(body.changes())
+        param(request, "endpoint_id"), body.changes()
     )
     return json_response({"endpoint": views(request).endpoint(ep)})
 

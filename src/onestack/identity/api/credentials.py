@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
@@ -42,14 +41,17 @@ async def create_app_cred(request: Request) -> Response:
             "A restricted application credential cannot create application credentials."
         )
     svc = service(request)
-    held = dict(zip(ctx.role_ids, ctx.roles, strict=True))
     if body.roles:
+        # As Keystone: the roles the user holds now, which may be newer than the token.
+        held = await svc.roles.roles_by_id(
+            await svc.assignments.effective_role_ids(user_id, "project", ctx.project_id)
+        )
         wanted: list[str] = []
         for ref in body.roles:
             match = [
                 rid
-                for rid, name in held.items()
-                if rid == ref.id or (ref.id is None and name == ref.name)
+                for rid, role in held.items()
+                if rid == ref.id or (ref.id is None and role.name == ref.name)
             ]
             if not match:
                 raise errors.NotFound(
@@ -58,21 +60,13 @@ async def create_app_cred(request: Request) -> Response:
                 )
             wanted.extend(match)
     else:
-        wanted = list(held)
+        wanted = list(ctx.role_ids)
     values = body.model_dump(exclude_unset=True, exclude={"roles", "system"})
-    if "access_rules" in values:
-        values["access_rules"] = [
-            {**rule, "id": rule.get("id") or _rule_id()} for rule in values["access_rules"]
-        ]
     cred, secret = await svc.credentials.create_app_cred(user_id, ctx.project_id, values, wanted)
     roles = list((await svc.roles.roles_by_id(cred.roles)).values())
     return json_response(
         {"application_credential": views(request).app_cred(cred, roles, secret)}, 201
     )
-
-
-def _rule_id() -> str:
-    return uuid.uuid4().hex
 
 
 async def list_app_creds(request: Request) -> Response:
@@ -118,12 +112,26 @@ async def delete_app_cred(request: Request) -> Response:
 
 async def list_access_rules(request: Request) -> Response:
     user_id = param(request, "user_id")
-    authorize(request, "identity:list_application_credentials", _owner_target(user_id))
-    creds = await service(request).credentials.list_app_creds(user_id)
-    rules = [rule for c in creds for rule in c.access_rules]
+    authorize(request, "identity:list_access_rules", _owner_target(user_id))
+    rules = await service(request).credentials.list_access_rules(user_id)
+    items = [views(request).access_rule(r) for r in rules]
     return json_response(
-        views(request).collection("access_rules", rules, f"users/{user_id}/access_rules")
+        views(request).collection("access_rules", items, f"users/{user_id}/access_rules")
     )
+
+
+async def get_access_rule(request: Request) -> Response:
+    user_id = param(request, "user_id")
+    authorize(request, "identity:get_access_rule", _owner_target(user_id))
+    rule = await service(request).credentials.get_access_rule(user_id, param(request, "rule_id"))
+    return json_response({"access_rule": views(request).access_rule(rule)})
+
+
+async def delete_access_rule(request: Request) -> Response:
+    user_id = param(request, "user_id")
+    authorize(request, "identity:delete_access_rule", _owner_target(user_id))
+    await service(request).credentials.delete_access_rule(user_id, param(request, "rule_id"))
+    return empty()
 
 
 # --- /v3/credentials -----------------------------------------------------------------------
@@ -247,6 +255,8 @@ routes = [
         "/v3/users/{user_id}/application_credentials/{cred_id}", delete_app_cred, methods=["DELETE"]
     ),
     Route("/v3/users/{user_id}/access_rules", list_access_rules, methods=["GET"]),
+    Route("/v3/users/{user_id}/access_rules/{rule_id}", get_access_rule, methods=["GET"]),
+    Route("/v3/users/{user_id}/access_rules/{rule_id}", delete_access_rule, methods=["DELETE"]),
     Route("/v3/credentials", list_credentials, methods=["GET"]),
     Route("/v3/credentials", create_credential, methods=["POST"]),
     Route("/v3/credentials/{credential_id}", get_credential, methods=["GET"]),

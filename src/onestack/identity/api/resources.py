@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common.http import empty, json_response, query_bool, read_json, validate
 from onestack.identity import schemas
 from onestack.identity.api.helpers import (
     authorize,
@@ -80,8 +80,14 @@ async def list_projects(request: Request) -> Response:
         "not-tags-any",
         booleans=("enabled",),
     )
-    if "is_domain" in request.query_params and request.query_params["is_domain"].lower() == "true":
-        return json_response(views(request).collection("projects", [], "projects"))
+    if query_bool(request.query_params.get("is_domain")):
+        # Domains are the projects that act as domains.
+        authorize(request, "identity:list_domains")
+        domains = await service(request).resources.list_domains(
+            filters(request, "name", booleans=("enabled",))
+        )
+        items = [views(request).domain_as_project(d) for d in domains]
+        return json_response(views(request).collection("projects", items, "projects"))
     authorize_domain_list(request, "identity:list_projects", wanted)
     projects = await service(request).resources.list_projects(wanted)
     items, cut = truncate(
@@ -95,17 +101,20 @@ async def create_project(request: Request) -> Response:
     body = validate(schemas.ProjectCreate, require_body_key(await read_json(request), "project"))
     ctx = get_context(request)
     values = body.changes()
+    values.pop("options", None)
     if values.pop("is_domain", False):
-        raise errors.BadRequest(
-            "Projects acting as domains are not supported; create a domain instead."
-        )
+        # A project acting as a domain is a domain, seen through the projects API.
+        authorize(request, "identity:create_domain")
+        if values.pop("domain_id", None) or values.pop("parent_id", None):
+            raise errors.BadRequest("A project acting as a domain has no domain or parent.")
+        domain = await service(request).resources.create_domain(values)
+        return json_response({"project": views(request).domain_as_project(domain)}, 201)
     values["domain_id"] = values.get("domain_id") or scope_domain(ctx)
     authorize(
         request,
         "identity:create_project",
         {"target": {"project": {"domain_id": values["domain_id"]}}},
     )
-    values.pop("options", None)
     project, tags = await service(request).resources.create_project(values)
     return json_response({"project": views(request).project(project, tags)}, 201)
 
@@ -127,7 +136,8 @@ async def get_project(request: Request) -> Response:
     except errors.NotFound:
         # Don't tell a non-admin whether a project exists: authorize first, then 404.
         authorize(request, "identity:get_project", {"target": {"project": {"id": project_id}}})
-        raise
+        domain = await svc.resources.get_domain(project_id)  # a domain is a project too
+        return json_response({"project": views(request).domain_as_project(domain)})
     authorize(
         request,
         "identity:get_project",

@@ -55,6 +55,22 @@ class Views:
             "links": self.link(f"projects/{p.id}"),
         }
 
+    def domain_as_project(self, d: m.Domain) -> dict[str, Any]:
+        """A domain seen through the projects API, as Keystone shows it (``is_domain``)."""
+        return {
+            **d.extra,
+            "id": d.id,
+            "name": d.name,
+            "domain_id": None,
+            "description": d.description or "",
+            "enabled": d.enabled,
+            "parent_id": None,
+            "is_domain": True,
+            "tags": list(d.tags or []),
+            "options": {},
+            "links": self.link(f"projects/{d.id}"),
+        }
+
     def user(self, u: m.User) -> dict[str, Any]:
         body: dict[str, Any] = {
             **u.extra,
@@ -137,7 +153,8 @@ class Views:
             "id": c.id,
             "name": c.name,
             "description": c.description,
-            "expires_at": isoformat(c.expires_at),
+            # Keystone writes this one timestamp without the trailing Z.
+            "expires_at": c.expires_at.isoformat(timespec="microseconds") if c.expires_at else None,
             "project_id": c.project_id,
             "system": c.system,
             "user_id": c.user_id,
@@ -152,6 +169,24 @@ class Views:
         if secret is not None:
             body["secret"] = secret
         return body
+
+    def access_rule(self, r: m.AccessRule) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "service": r.service,
+            "path": r.path,
+            "method": r.method,
+            "links": self.link(f"users/{r.user_id}/access_rules/{r.id}"),
+        }
+
+    def policy(self, p: m.Policy) -> dict[str, Any]:
+        return {
+            **p.extra,
+            "id": p.id,
+            "type": p.type,
+            "blob": p.blob,
+            "links": self.link(f"policies/{p.id}"),
+        }
 
     def credential(self, c: m.Credential, blob: str) -> dict[str, Any]:
         return {

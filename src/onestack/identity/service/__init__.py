@@ -13,6 +13,7 @@ from onestack.identity.service.auth import Authenticator
 from onestack.identity.service.base import Store
 from onestack.identity.service.catalog import Catalog
 from onestack.identity.service.credentials import Credentials
+from onestack.identity.service.policy_blobs import PolicyBlobs
 from onestack.identity.service.resources import Resources
 from onestack.identity.service.revocations import TOPIC as REVOCATION_TOPIC
 from onestack.identity.service.revocations import Revocations
@@ -42,6 +43,7 @@ class IdentityService:
         self.roles = Roles(store, self.revocations)
         self.assignments = Assignments(store, self.revocations, self.resources, self.roles)
         self.catalog = Catalog(store)
+        self.policy_blobs = PolicyBlobs(store)
         self.credentials = Credentials(store, self.revocations, checker, credential_keys)
         self.auth = Authenticator(
             self.users,

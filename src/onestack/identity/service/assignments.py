@@ -188,7 +188,7 @@ class Assignments:
                 if inherited is not None:
                     stmt = stmt.where(m.Assignment.inherited == inherited)
                 found.update((await s.scalars(stmt)).all())
-        return await self.roles.expand(found) if found else set()
+        return await self.roles.global_only(await self.roles.expand(found)) if found else set()
 
     async def targets_of_user(self, user_id: str, target: str) -> list[str]:
         """Projects (or domains) on which the user has at least one effective role."""
@@ -307,4 +307,5 @@ class Assignments:
                 seen.add(key)
                 final.append(replace(ref, role_id=role_id, prior_role_id=prior))
                 stack.extend((implied, role_id) for implied in rules.get(role_id, ()))
-        return final
+        kept = await self.roles.global_only({ref.role_id for ref in final})
+        return [ref for ref in final if ref.role_id in kept]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.identity import models as m
@@ -138,11 +139,21 @@ class Catalog:
         self.invalidate()
 
     # --- endpoints -------------------------------------------------------------------------
+    async def _endpoint_region(self, s: AsyncSession, values: dict[str, Any]) -> None:
+        """``region_id`` must exist; the legacy ``region`` is created when missing (Keystone)."""
+        legacy = values.pop("region", None)
+        if values.get("region_id"):
+            await must_get(s, m.Region, values["region_id"], "region")
+        elif legacy:
+            values["region_id"] = legacy
+            if await s.get(m.Region, legacy) is None:
+                s.add(m.Region(id=legacy, description="", extra={}))
+                await s.flush()
+
     async def create_endpoint(self, values: dict[str, Any]) -> m.Endpoint:
         async with self.store.db.session() as s:
             await must_get(s, m.Service, values["service_id"], "service")
-            if values.get("region_id"):
-                await must_get(s, m.Region, values["region_id"], "region")
+            await self._endpoint_region(s, values)
             ep = m.Endpoint(id=m.new_id(), extra={})
             apply_changes(ep, values, ENDPOINT_COLUMNS)
             s.add(ep)
@@ -166,8 +177,7 @@ class Catalog:
             ep = await must_get(s, m.Endpoint, endpoint_id, "endpoint")
             if "service_id" in changes:
                 await must_get(s, m.Service, changes["service_id"], "service")
-            if changes.get("region_id"):
-                await must_get(s, m.Region, changes["region_id"], "region")
+            await self._endpoint_region(s, changes)
             apply_changes(ep, changes, ENDPOINT_COLUMNS)
         self.invalidate()
         return ep

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.common.db import utcnow
@@ -70,11 +71,72 @@ class Credentials:
                 expires_at=expires_at,
                 unrestricted=bool(values.get("unrestricted", False)),
                 roles=list(role_ids),
-                access_rules=values.get("access_rules") or [],
+                access_rules=await self._register_rules(s, user_id, values.get("access_rules")),
             )
             s.add(cred)
         await self.store.notify("application_credential.created", cred.id)
         return cred, secret
+
+    async def _register_rules(
+        self, s: AsyncSession, user_id: str, rules: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
+        """Find or add each rule in the user's registry; the credential keeps a copy."""
+        out: list[dict[str, Any]] = []
+        for rule in rules or []:
+            fields = ("service", "path", "method")
+            if rule.get("id") and not any(rule.get(f) for f in fields):
+                row = await s.get(m.AccessRule, rule["id"])
+                if row is None or row.user_id != user_id:
+                    raise errors.NotFound(kind="access rule", id=rule["id"])
+            else:
+                if not all(rule.get(f) for f in fields):
+                    raise errors.ValidationError(
+                        field="access_rules", reason="service, path and method are required"
+                    )
+                row = await s.scalar(
+                    select(m.AccessRule).where(
+                        m.AccessRule.user_id == user_id,
+                        m.AccessRule.service == rule["service"],
+                        m.AccessRule.path == rule["path"],
+                        m.AccessRule.method == rule["method"],
+                    )
+                )
+                if row is None:
+                    row = m.AccessRule(
+                        id=rule.get("id") or m.new_id(),
+                        user_id=user_id,
+                        service=rule["service"],
+                        path=rule["path"],
+                        method=rule["method"],
+                    )
+                    s.add(row)
+            out.append(
+                {"id": row.id, "service": row.service, "path": row.path, "method": row.method}
+            )
+        return out
+
+    async def list_access_rules(self, user_id: str) -> Sequence[m.AccessRule]:
+        async with self.store.db.session() as s:
+            stmt = select(m.AccessRule).where(m.AccessRule.user_id == user_id)
+            return (await s.scalars(stmt.order_by(m.AccessRule.service, m.AccessRule.path))).all()
+
+    async def get_access_rule(self, user_id: str, rule_id: str) -> m.AccessRule:
+        async with self.store.db.session() as s:
+            row = await s.get(m.AccessRule, rule_id)
+        if row is None or row.user_id != user_id:
+            raise errors.NotFound(kind="access rule", id=rule_id)
+        return row
+
+    async def delete_access_rule(self, user_id: str, rule_id: str) -> None:
+        rule = await self.get_access_rule(user_id, rule_id)
+        for cred in await self.list_app_creds(user_id):
+            if any(r.get("id") == rule.id for r in cred.access_rules):
+                raise errors.Forbidden(
+                    f"Cannot delete access rule {rule.id}: application credential "
+                    f"{cred.id} still uses it."
+                )
+        async with self.store.db.session() as s:
+            await s.execute(delete(m.AccessRule).where(m.AccessRule.id == rule.id))
 
     async def get_app_cred(self, cred_id: str) -> m.ApplicationCredential:
         async with self.store.db.session() as s:
@@ -158,8 +220,8 @@ class Credentials:
             cred = await must_get(s, m.Credential, cred_id, "credential")
             if "blob" in changes:
                 blob = changes.pop("blob")
-                if (changes.get("type") or cred.type) == "ec2" and self.ec2_id(blob) != cred_id:
-                    raise errors.BadRequest("An ec2 credential's access key cannot change.")
+                if (changes.get("type") or cred.type) == "ec2":
+                    self.ec2_id(blob)  # still JSON with an access key; the id stays, as Keystone
                 cred.encrypted_blob = self._encrypt(blob)
             apply_changes(cred, changes, CREDENTIAL_COLUMNS)
         return cred

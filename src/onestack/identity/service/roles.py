@@ -175,6 +175,15 @@ class Roles:
             await s.delete(row)
         await self.revoke.record(role_id=prior_id)
 
+    async def global_only(self, ids: Iterable[str]) -> set[str]:
+        """Drop domain-specific roles: they only serve to imply global ones (as Keystone)."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        async with self.store.db.session() as s:
+            stmt = select(m.Role.id).where(m.Role.id.in_(ids), m.Role.domain_id == m.NULL_DOMAIN)
+            return set((await s.scalars(stmt)).all())
+
     async def roles_by_id(self, ids: Iterable[str]) -> dict[str, m.Role]:
         ids = list(ids)
         if not ids:
