@@ -27,4 +27,4 @@ $(TEST_STAMP): $(STAMP)
 	touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tempest .test-results build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test layer: lint and types, unit + API (SQLite) in parallel, the API layer again on
-# PostgreSQL and MariaDB, and the root/QEMU layers once they have tests. Ends with one line
-# totalling every pytest run.
+# Every test layer: lint and types, unit + API (SQLite) in parallel, upstream Tempest against
+# a live cloud, the API layer again on PostgreSQL and MariaDB, and the root/QEMU layers once
+# they have tests. Ends with one line totalling every run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-.venv}/bin
@@ -35,6 +35,13 @@ done
 step "unit and API tests (SQLite)"
 run_pytest sqlite -q -n "$workers" tests/unit tests/api
 
+step "conformance: upstream Tempest identity API tests"
+if [[ "${SKIP_TEMPEST:-}" == "1" ]]; then
+  echo "skipped (SKIP_TEMPEST=1)"
+else
+  run env VENV="${VENV:-.venv}" scripts/tempest.sh "$results/tempest.xml"
+fi
+
 for backend in postgresql mariadb; do
   if [[ $backend == postgresql ]]; then
     port=5432 url=${ONESTACK_TEST_POSTGRES_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/postgres}
@@ -58,13 +65,22 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+counts = {"passed": 0, "failed": 0, "skipped": 0}
 for path in sorted(Path(sys.argv[1]).glob("*.xml")):
-    for suite in ET.parse(path).getroot().iter("testsuite"):
-        for key in totals:
-            totals[key] += int(suite.get(key, 0))
-failed = totals["failures"] + totals["errors"]
-passed = totals["tests"] - failed - totals["skipped"]
-print(f"total: {passed} passed, {failed} failed, {totals['skipped']} skipped")
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        print(f"summary: {path} is not readable JUnit XML")
+        counts["failed"] += 1
+        continue
+    for case in root.iter("testcase"):
+        tags = {child.tag for child in case}
+        if tags & {"failure", "error"}:
+            counts["failed"] += 1
+        elif "skipped" in tags:
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
+print(f"total: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
 PY
 exit $status

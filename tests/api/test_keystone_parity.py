@@ -114,8 +114,14 @@ def test_projects_acting_as_domains(admin: Admin) -> None:
     assert all(p["is_domain"] for p in listed)
     assert name not in {p["name"] for p in admin.request("GET", "/projects", 200)["projects"]}
     assert admin.request("GET", f"/projects/{project['id']}", 200)["project"]["is_domain"] is True
-    admin.request("PATCH", f"/domains/{project['id']}", 200, json={"domain": {"enabled": False}})
-    admin.request("DELETE", f"/domains/{project['id']}", 204)
+    # The projects API updates and deletes it too.
+    disabled = admin.request(
+        "PATCH", f"/projects/{project['id']}", 200, json={"project": {"enabled": False}}
+    )["project"]
+    assert disabled["enabled"] is False
+    assert disabled["is_domain"] is True
+    admin.request("DELETE", f"/projects/{project['id']}", 204)
+    admin.request("GET", f"/domains/{project['id']}", 404)
 
 
 def test_policy_blobs(cloud: Cloud, admin: Admin) -> None:

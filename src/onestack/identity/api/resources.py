@@ -146,16 +146,41 @@ async def get_project(request: Request) -> Response:
     return json_response({"project": views(request).project(project, tags)})
 
 
+async def _acting_domain(request: Request) -> str | None:
+    """The id when the path's project is a domain acting as a project, else None."""
+    svc = service(request)
+    project_id = param(request, "project_id")
+    try:
+        await svc.resources.get_project(project_id)
+        return None
+    except errors.NotFound:
+        get_context(request)  # 401 before anything about existence
+        await svc.resources.get_domain(project_id)  # 404 when it is neither
+        return project_id
+
+
 async def update_project(request: Request) -> Response:
-    project_id = await _project_target(request, "identity:update_project")
     body = validate(schemas.ProjectUpdate, require_body_key(await read_json(request), "project"))
     values = body.changes()
     values.pop("options", None)
+    domain_id = await _acting_domain(request)
+    if domain_id is not None:
+        authorize(request, "identity:update_domain")
+        for immutable in ("domain_id", "parent_id", "is_domain"):
+            values.pop(immutable, None)
+        domain = await service(request).resources.update_domain(domain_id, values)
+        return json_response({"project": views(request).domain_as_project(domain)})
+    project_id = await _project_target(request, "identity:update_project")
     project, tags = await service(request).resources.update_project(project_id, values)
     return json_response({"project": views(request).project(project, tags)})
 
 
 async def delete_project(request: Request) -> Response:
+    domain_id = await _acting_domain(request)
+    if domain_id is not None:
+        authorize(request, "identity:delete_domain")
+        await service(request).resources.delete_domain(domain_id)
+        return empty()
     project_id = await _project_target(request, "identity:delete_project")
     await service(request).resources.delete_project(project_id)
     return empty()
