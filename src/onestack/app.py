@@ -8,6 +8,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onestack import identity
 from onestack.common import migrations
@@ -67,10 +68,25 @@ def _root(runtime: Runtime) -> Any:
     return root
 
 
+class ServiceRoots:
+    """``GET /identity`` answers like ``GET /identity/``: catalog URLs have no trailing slash,
+    and a redirect would cost every client's version discovery a round trip."""
+
+    def __init__(self, app: ASGIApp, prefixes: set[str]) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.prefixes:
+            path = scope["path"] + "/"
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
 def build_app(runtime: Runtime) -> RequestIdMiddleware:
     routes: list[Any] = [Route("/", _root(runtime), methods=["GET"])]
     routes += [Mount(s.prefix, app=s.build_app(runtime)) for s in runtime.services]
     app = Starlette(routes=routes)
     app.state.runtime = runtime
     app.state.max_body_bytes = runtime.settings.server.max_body_bytes
-    return RequestIdMiddleware(app)
+    return RequestIdMiddleware(ServiceRoots(app, {s.prefix for s in runtime.services}))
