@@ -37,6 +37,9 @@ class _Open(BaseModel):
         return data
 
 
+OpenBody = _Open  # the public name, for code that handles any resource body
+
+
 class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 

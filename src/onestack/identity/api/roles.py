@@ -10,53 +10,30 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import errors
-from onestack.common.http import empty, json_response, query_bool, read_json, validate
+from onestack.common.http import empty, json_response, query_bool
 from onestack.identity import schemas
+from onestack.identity.api.crud import Ops, Resource
 from onestack.identity.api.helpers import (
     authorize,
-    filters,
     param,
-    require_body_key,
     service,
     views,
 )
+from onestack.identity.api.views import Views
+from onestack.identity.service import IdentityService
 from onestack.identity.service.assignments import SYSTEM
 
 
 # --- roles ---------------------------------------------------------------------------------
-async def list_roles(request: Request) -> Response:
-    wanted = filters(request, "name", "domain_id")
-    authorize(request, "identity:list_roles", {"target": {"domain_id": wanted.get("domain_id")}})
-    roles = await service(request).roles.list_roles(wanted)
-    return json_response(
-        views(request).collection("roles", [views(request).role(r) for r in roles], "roles")
-    )
+def _roles(s: IdentityService) -> Ops:
+    r = s.roles
+    return Ops(r.list_roles, r.create_role, r.get_role, r.update_role, r.delete_role)
 
 
-async def create_role(request: Request) -> Response:
-    authorize(request, "identity:create_role")
-    body = validate(schemas.RoleCreate, require_body_key(await read_json(request), "role"))
-    role = await service(request).roles.create_role(body.changes())
-    return json_response({"role": views(request).role(role)}, 201)
-
-
-async def get_role(request: Request) -> Response:
-    authorize(request, "identity:get_role")
-    role = await service(request).roles.get_role(param(request, "role_id"))
-    return json_response({"role": views(request).role(role)})
-
-
-async def update_role(request: Request) -> Response:
-    authorize(request, "identity:update_role")
-    body = validate(schemas.RoleUpdate, require_body_key(await read_json(request), "role"))
-    role = await service(request).roles.update_role(param(request, "role_id"), body.changes())
-    return json_response({"role": views(request).role(role)})
-
-
-async def delete_role(request: Request) -> Response:
-    authorize(request, "identity:delete_role")
-    await service(request).roles.delete_role(param(request, "role_id"))
-    return empty()
+ROLES = Resource(
+    "role", "roles", schemas.RoleCreate, schemas.RoleUpdate, _roles, Views.role,
+    ("name", "domain_id"),
+)  # fmt: skip
 
 
 # --- inference rules -----------------------------------------------------------------------
@@ -288,11 +265,7 @@ async def _names(request: Request, refs: list[Any]) -> dict[str, Any]:
 
 
 routes = [
-    Route("/v3/roles", list_roles, methods=["GET"]),
-    Route("/v3/roles", create_role, methods=["POST"]),
-    Route("/v3/roles/{role_id}", get_role, methods=["GET"]),
-    Route("/v3/roles/{role_id}", update_role, methods=["PATCH"]),
-    Route("/v3/roles/{role_id}", delete_role, methods=["DELETE"]),
+    *ROLES.routes(),
     Route("/v3/roles/{prior}/implies", list_implied, methods=["GET"]),
     Route("/v3/roles/{prior}/implies/{implied}", create_implied, methods=["PUT"]),
     Route("/v3/roles/{prior}/implies/{implied}", check_implied, methods=["HEAD"]),
