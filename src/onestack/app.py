@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from onestack import identity
+from onestack import identity, image, network
 from onestack.common import migrations
 from onestack.common.bus import create_bus
 from onestack.common.db import Database, startup_lock
@@ -21,7 +21,7 @@ from onestack.common.runtime import Runtime, ServiceSpec
 from onestack.config import Settings
 
 # Every service of the cloud, in start order (identity first: the others need its tokens).
-SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC,)
+SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC, image.SPEC, network.SPEC)
 
 
 async def start_runtime(settings: Settings, services: Sequence[ServiceSpec] = SERVICES) -> Runtime:

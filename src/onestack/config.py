@@ -60,6 +60,31 @@ class IdentitySettings(_Group):
     region: str = Field("RegionOne", description="Region of the catalog's endpoints.")
 
 
+class ImageSettings(_Group):
+    store: str = Field("file", description="Image store driver: file.")
+    store_dir: str = Field("", description="File store directory; empty means DATA_DIR/images.")
+    quota_images: int = Field(-1, description="Images a project may own; -1 means no limit.")
+    quota_bytes: int = Field(-1, description="Image bytes a project may store; -1: no limit.")
+    max_image_size: int = Field(
+        1024**4, ge=1, description="Largest single image accepted, in bytes (Glance: 1 TiB)."
+    )
+
+
+class NetworkSettings(_Group):
+    driver: str = Field(
+        "auto",
+        description="Data plane driver: linuxbridge, fake, or auto (linuxbridge when running "
+        "as root with the tools present, else fake).",
+    )
+    host: str = Field("", description="This host's name for agents and bindings; empty: hostname.")
+    device_prefix: str = Field(
+        "os",
+        min_length=1,
+        max_length=3,
+        description="Prefix of every bridge, tap, veth and namespace the agent owns (may delete).",
+    )
+
+
 class PolicySettings(_Group):
     file: str = Field("", description="Operator policy YAML overriding the default rules.")
 
@@ -77,6 +102,8 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=lambda: DatabaseSettings())
     bus: BusSettings = Field(default_factory=lambda: BusSettings())
     identity: IdentitySettings = Field(default_factory=lambda: IdentitySettings())
+    image: ImageSettings = Field(default_factory=lambda: ImageSettings())
+    network: NetworkSettings = Field(default_factory=lambda: NetworkSettings())
     policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
     logging: LoggingSettings = Field(default_factory=lambda: LoggingSettings())
 
