@@ -130,3 +130,8 @@ def nova_body(err: OneStackError) -> dict[str, Any]:
 def neutron_body(err: OneStackError) -> dict[str, Any]:
     """Neutron: ``{"NeutronError": {"type", "message", "detail"}}``."""
     return {"NeutronError": {"type": err.name, "message": err.message, "detail": ""}}
+
+
+def glance_body(err: OneStackError) -> dict[str, Any]:
+    """Glance (webob's JSON error page): ``{"code": "404 Not Found", "message", "title"}``."""
+    return {"code": f"{err.code} {err.title}", "message": err.message, "title": err.title}

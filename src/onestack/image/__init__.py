@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onestack.common.runtime import ServiceSpec
+from onestack.common.runtime import Runtime, ServiceSpec
 from onestack.image.api import build_app
+from onestack.image.drivers import create_store
+from onestack.image.drivers.file import FileStore
 from onestack.image.policies import RULES
+from onestack.image.service import ImageService
+
+
+def store_root(runtime: Runtime) -> Path:
+    configured = runtime.settings.image.store_dir
+    return Path(configured) if configured else runtime.settings.data_dir / "images"
+
+
+async def start(runtime: Runtime) -> None:
+    root = store_root(runtime)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = create_store(runtime.settings.image.store, root)
+    # The staging area of glance-direct imports is always local files, beside the store.
+    staging = FileStore(root / "staging")
+    svc = ImageService(
+        runtime.db, runtime.bus, runtime.settings.image, store, staging, runtime.spawn
+    )
+    await svc.recover()
+    runtime.state["image"] = svc
+
 
 SPEC = ServiceSpec(
     name="image",
@@ -17,4 +39,5 @@ SPEC = ServiceSpec(
     build_app=build_app,
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
+    start=start,
 )

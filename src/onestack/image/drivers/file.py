@@ -1,0 +1,146 @@
+"""The ``file`` store: one file per image in a directory on this host.
+
+Uploads go to ``DIR/.tmp/<image>.<random>`` and are renamed to ``DIR/<image>`` only after
+``commit`` has flushed them to disk: the final name exists only for complete data. Reads use
+``pread`` in large blocks on a worker thread so the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from onestack.image.drivers.base import ImageStore, StoreWriter
+
+READ_BLOCK = 1024 * 1024
+
+
+class FileWriter(StoreWriter):
+    def __init__(self, store: FileStore, image_id: str) -> None:
+        self.final = store.root / image_id
+        self.temp = store.temp_dir / f"{image_id}.{secrets.token_hex(4)}"
+        self.fd: int | None = None
+
+    def _open(self) -> int:
+        if self.fd is None:
+            self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        return self.fd
+
+    def _write_all(self, data: bytes) -> None:
+        fd = self._open()
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+
+    async def write(self, data: bytes) -> None:
+        await asyncio.to_thread(self._write_all, data)
+
+    def _commit(self) -> str:
+        fd = self._open()  # an empty image still gets its (empty) file
+        os.fsync(fd)
+        os.close(fd)
+        self.fd = None
+        os.replace(self.temp, self.final)
+        return str(self.final)
+
+    async def commit(self) -> str:
+        return await asyncio.to_thread(self._commit)
+
+    def _abort(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.temp)
+
+    async def abort(self) -> None:
+        await asyncio.to_thread(self._abort)
+
+
+class FileStore(ImageStore):
+    name = "file"
+    description = "Image files on this host's disk."
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.temp_dir = root / ".tmp"
+        self.temp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)
+
+    def writer(self, image_id: str) -> StoreWriter:
+        return FileWriter(self, image_id)
+
+    def _path(self, location: str) -> Path:
+        path = Path(location)
+        # Locations come from our own rows, but a path outside the store is never ours.
+        if path.parent != self.root:
+            raise ValueError(f"location {location!r} is not in the store {self.root}")
+        return path
+
+    async def read(
+        self, location: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        fd = await asyncio.to_thread(os.open, self._path(location), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            remaining = length
+            while remaining is None or remaining > 0:
+                want = READ_BLOCK if remaining is None else min(READ_BLOCK, remaining)
+                block = await asyncio.to_thread(os.pread, fd, want, offset)
+                if not block:
+                    break
+                offset += len(block)
+                if remaining is not None:
+                    remaining -= len(block)
+                yield block
+        finally:
+            os.close(fd)
+
+    async def delete(self, location: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(os.unlink, self._path(location))
+
+    async def clean_temporary(self) -> int:
+        def clean() -> int:
+            count = 0
+            for entry in self.temp_dir.iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+                    count += 1
+            return count
+
+        return await asyncio.to_thread(clean)
+
+    async def discard(self, image_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(os.unlink, self.root / image_id)
+
+    async def purge(self) -> int:
+        """Remove every file (the staging area after a restart: no staged data survives)."""
+
+        def purge() -> int:
+            count = 0
+            for entry in self.root.iterdir():
+                if entry.is_file():
+                    with contextlib.suppress(FileNotFoundError):
+                        entry.unlink()
+                        count += 1
+            return count
+
+        return await self.clean_temporary() + await asyncio.to_thread(purge)
+
+    def local_path(self, location: str) -> Path | None:
+        return self._path(location)
+
+    async def adopt(self, image_id: str, path: Path) -> str | None:
+        final = self.root / image_id
+        try:
+            await asyncio.to_thread(os.replace, path, final)
+        except OSError:  # another filesystem (EXDEV): the caller copies
+            return None
+        return str(final)

@@ -1,0 +1,136 @@
+"""The image service layer: the only code that writes image tables, and the seam other
+services call (``runtime.state["image"]``).
+
+For other services (compute, the test-image registration):
+- ``register_local_image(...)`` copies a local file into the store as an active image,
+  idempotently (same name and same sha512: the existing image is returned).
+- ``open_image_data(image_id)`` gives a *path on this host* holding an active image's bytes
+  (the file store keeps one file per image). Treat it as read-only: compute makes its qcow2
+  overlays on top of it. The path stays valid while the image exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from onestack.common import errors
+from onestack.common.bus import Bus
+from onestack.common.db import Database
+from onestack.config import ImageSettings
+from onestack.image.drivers.base import ImageStore
+from onestack.image.models import Image
+from onestack.image.service.base import Store
+from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
+from onestack.image.service.images import Images, PatchOp, parse_patch
+from onestack.image.service.members import Members
+from onestack.image.service.records import ImageRecord, MemberRecord
+from onestack.image.views import image_view
+
+__all__ = [
+    "Download",
+    "ImageRecord",
+    "ImageService",
+    "MemberRecord",
+    "PatchOp",
+    "parse_patch",
+]
+
+
+class ImageService:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        settings: ImageSettings,
+        store: ImageStore,
+        staging: ImageStore,
+        spawn: Spawn,
+    ) -> None:
+        self.settings = settings
+        self.base = Store(db=db, bus=bus, settings=settings, store=store, staging=staging)
+        self.images = Images(self.base)
+        self.data = ImageData(self.base, spawn)
+        self.members = Members(self.base)
+
+    @property
+    def store(self) -> ImageStore:
+        return self.base.store
+
+    async def register_local_image(
+        self,
+        *,
+        name: str,
+        path: Path,
+        disk_format: str,
+        container_format: str,
+        visibility: str,
+        owner: str | None,
+        properties: dict[str, str],
+    ) -> dict[str, Any]:
+        """Copy ``path`` into the store as an active image (hashing it on the way) and
+        return its Glance view; an active image of that name with the same sha512 is
+        returned instead of a second copy."""
+        async with self.base.db.session() as s:
+            found = await s.execute(
+                select(Image.id, Image.os_hash_value).where(
+                    Image.name == name, Image.status == "active"
+                )
+            )
+            same_name = found.all()
+        if same_name:
+            digest = await asyncio.to_thread(sha512_of, path)
+            for image_id, value in same_name:
+                if value == digest:
+                    return image_view(await self.images.get(None, image_id))
+        core: dict[str, Any] = {
+            "name": name,
+            "disk_format": disk_format,
+            "container_format": container_format,
+            "visibility": visibility,
+            "owner": owner,
+        }
+        rec = await self.images.create(None, core, dict(properties))
+        size = (await asyncio.to_thread(path.stat)).st_size
+        try:
+            await self.data.upload(None, rec.id, file_chunks(path), declared_size=size)
+        except BaseException:
+            await asyncio.shield(self.images.delete(None, rec.id))
+            raise
+        return image_view(await self.images.get(None, rec.id))
+
+    async def open_image_data(self, image_id: str) -> Path:
+        """A local path holding the active image's bytes (read-only for the caller)."""
+        rec = await self.images.get(None, image_id)
+        if rec.status != "active" or rec.location is None:
+            raise errors.Conflict(f"Image {image_id} has no data (status {rec.status}).")
+        if rec.store != self.store.name:
+            raise errors.ServiceUnavailable(reason=f"the image store {rec.store} is not enabled")
+        path = self.store.local_path(rec.location)
+        if path is None:
+            raise errors.ServiceUnavailable(reason="the image store keeps no local files")
+        return path
+
+    async def usage(self, project_id: str | None) -> dict[str, int]:
+        """A project's images: how many, their bytes, how many are receiving data."""
+        async with self.base.db.session() as s:
+            count, total = (
+                await s.execute(
+                    select(func.count(), func.coalesce(func.sum(Image.size), 0)).where(
+                        Image.owner == project_id
+                    )
+                )
+            ).one()
+            receiving: int | None = await s.scalar(
+                select(func.count()).where(
+                    Image.owner == project_id,
+                    Image.status.in_(("saving", "uploading", "importing")),
+                )
+            )
+        return {"count": int(count), "bytes": int(total or 0), "receiving": int(receiving or 0)}
+
+    async def recover(self) -> int:
+        return await self.data.recover()

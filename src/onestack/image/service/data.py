@@ -1,0 +1,366 @@
+"""Image data: upload (PUT file), stage and import (glance-direct), download, and the local
+registration other services use. Every path writes through ``ingest`` (one pass, hashed) and
+moves the image's status with compare-and-set updates, so two uploads never race and a
+failure always puts the image back to ``queued``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from onestack.common import errors
+from onestack.common.context import RequestContext
+from onestack.common.db import utcnow
+from onestack.common.logging import get_logger
+from onestack.image.drivers.file import FileStore
+from onestack.image.faults import Gone, OverQuota, RangeNotSatisfiable
+from onestack.image.formats import virtual_size
+from onestack.image.models import Image
+from onestack.image.service.base import Store, is_admin, require_owner, visible_row
+from onestack.image.service.ingest import HASH_ALGO, Ingested, ingest
+from onestack.image.service.records import ImageRecord
+
+log = get_logger(__name__)
+
+IMPORT_METHODS = ("glance-direct",)
+READ_BLOCK = 1024 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+
+
+@dataclass(frozen=True)
+class Download:
+    chunks: AsyncIterator[bytes]
+    total: int  # the image's size
+    offset: int
+    length: int
+    checksum: str | None
+    partial: bool  # a Range was honoured: 206
+
+
+def parse_range(header: str | None, total: int) -> tuple[int, int] | None:
+    """``Range: bytes=a-b`` (one range) → (offset, length); None for the whole image."""
+    if not header:
+        return None
+    m = _RANGE.match(header.strip())
+    if m is None or (not m.group(1) and not m.group(2)):
+        return None  # multiple or malformed ranges: RFC 9110 lets us send it all
+    first, last = m.group(1), m.group(2)
+    if not first:  # suffix: the last N bytes
+        n = int(last)
+        if n == 0:
+            raise RangeNotSatisfiable(size=total)
+        start = max(0, total - n)
+        return start, total - start
+    start = int(first)
+    end = min(int(last), total - 1) if last else total - 1
+    if start >= total or end < start:
+        raise RangeNotSatisfiable(size=total)
+    return start, end - start + 1
+
+
+async def file_chunks(path: Path, block: int = READ_BLOCK) -> AsyncIterator[bytes]:
+    fd = await asyncio.to_thread(os.open, path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        offset = 0
+        while True:
+            data = await asyncio.to_thread(os.pread, fd, block, offset)
+            if not data:
+                return
+            offset += len(data)
+            yield data
+    finally:
+        os.close(fd)
+
+
+def sha512_of(path: Path) -> str:
+    sha = hashlib.sha512()
+    with open(path, "rb") as f:
+        while block := f.read(READ_BLOCK):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+class ImageData:
+    def __init__(self, base: Store, spawn: Spawn) -> None:
+        self.base = base
+        self.db = base.db
+        self.settings = base.settings
+        self.spawn = spawn
+
+    # --- status moves -----------------------------------------------------------------------
+    async def _claim(
+        self, ctx: RequestContext | None, image_id: str, to: str, need_formats: bool
+    ) -> tuple[Image, int, bool]:
+        """Move a queued image to ``to``; return the row, the byte limit, whether the limit
+        is the project's quota (rather than the largest image allowed)."""
+        async with self.db.session() as s:
+            row = await visible_row(s, ctx, image_id)
+            require_owner(ctx, row, "upload data to")
+            if row.status != "queued":
+                raise errors.Conflict(
+                    f"Image status transition from {row.status} to {to} is not allowed"
+                )
+            if need_formats and (not row.disk_format or not row.container_format):
+                raise errors.BadRequest(
+                    "Properties disk_format, container_format must be set prior to saving data."
+                )
+            limit, by_quota = await self._limit(s, row.owner)
+            done = await s.execute(
+                update(Image)
+                .where(Image.id == image_id, Image.status == "queued")
+                .values(status=to, updated_at=utcnow())
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise errors.Conflict(f"Image {image_id} is already receiving data.")
+            return row, limit, by_quota
+
+    async def _limit(self, s: Any, owner: str | None) -> tuple[int, bool]:
+        limit = self.settings.max_image_size
+        quota = self.settings.quota_bytes
+        if quota < 0 or owner is None:
+            return limit, False
+        used = await s.scalar(
+            select(func.coalesce(func.sum(Image.size), 0)).where(Image.owner == owner)
+        )
+        remaining = max(0, quota - int(used or 0))
+        return (remaining, True) if remaining < limit else (limit, False)
+
+    async def _requeue(self, image_id: str, source: str) -> None:
+        async with self.db.session() as s:
+            await s.execute(
+                update(Image)
+                .where(Image.id == image_id, Image.status == source)
+                .values(status="queued", staged=None, updated_at=utcnow())
+            )
+
+    async def _activate(
+        self, image_id: str, source: str, got: Ingested, disk_format: str | None
+    ) -> None:
+        store = self.base.store
+        try:
+            vsize = virtual_size(disk_format, got.header, got.size)
+        except errors.OneStackError:
+            await store.delete(got.location)
+            await self._requeue(image_id, source)
+            raise
+        async with self.db.session() as s:
+            done = await s.execute(
+                update(Image)
+                .where(Image.id == image_id, Image.status == source)
+                .values(
+                    status="active",
+                    size=got.size,
+                    virtual_size=vsize,
+                    checksum=got.checksum,
+                    os_hash_algo=HASH_ALGO,
+                    os_hash_value=got.os_hash_value,
+                    store=store.name,
+                    location=got.location,
+                    staged=None,
+                    updated_at=utcnow(),
+                )
+            )
+            activated = done.rowcount == 1  # type: ignore[attr-defined]
+        if not activated:  # deleted (or reset) while the data streamed in
+            await store.delete(got.location)
+            raise Gone(id=image_id)
+        await self.base.notify("upload", image_id)
+
+    @staticmethod
+    def _too_large(by_quota: bool) -> Callable[[int], errors.OneStackError]:
+        def make(limit: int) -> errors.OneStackError:
+            if by_quota:
+                return OverQuota(
+                    what="Denying attempt to upload image because it exceeds the quota: "
+                    f"{limit} bytes of the project's image quota remain."
+                )
+            return OverQuota(what=f"Image exceeds the largest image size allowed ({limit} bytes).")
+
+        return make
+
+    # --- upload -----------------------------------------------------------------------------
+    async def upload(
+        self,
+        ctx: RequestContext | None,
+        image_id: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        declared_size: int | None = None,
+        declared_md5: str | None = None,
+    ) -> None:
+        """PUT /file: queued → saving → active; back to queued on any failure."""
+        row, limit, by_quota = await self._claim(ctx, image_id, "saving", need_formats=True)
+        try:
+            if declared_size is not None and declared_size > limit:
+                raise self._too_large(by_quota)(limit)
+            got = await ingest(
+                chunks,
+                self.base.store.writer(image_id),
+                limit=limit,
+                too_large=self._too_large(by_quota),
+                expected_size=declared_size,
+                expected_md5=declared_md5,
+            )
+        except BaseException:
+            await asyncio.shield(self._requeue(image_id, "saving"))
+            raise
+        await self._activate(image_id, "saving", got, row.disk_format)
+
+    # --- interoperable import ---------------------------------------------------------------
+    async def stage(
+        self,
+        ctx: RequestContext | None,
+        image_id: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        declared_size: int | None = None,
+    ) -> None:
+        """PUT /stage: queued → uploading, the data in the staging area until the import."""
+        _row, limit, by_quota = await self._claim(ctx, image_id, "uploading", need_formats=False)
+        try:
+            if declared_size is not None and declared_size > limit:
+                raise self._too_large(by_quota)(limit)
+            got = await ingest(
+                chunks,
+                self.base.staging.writer(image_id),
+                limit=limit,
+                too_large=self._too_large(by_quota),
+                expected_size=declared_size,
+            )
+        except BaseException:
+            await asyncio.shield(self._requeue(image_id, "uploading"))
+            raise
+        staged = {
+            "location": got.location,
+            "size": got.size,
+            "checksum": got.checksum,
+            "os_hash_value": got.os_hash_value,
+            "header": got.header.hex(),
+        }
+        async with self.db.session() as s:
+            done = await s.execute(
+                update(Image)
+                .where(Image.id == image_id, Image.status == "uploading")
+                .values(staged=staged, updated_at=utcnow())
+            )
+            kept = done.rowcount == 1  # type: ignore[attr-defined]
+        if not kept:
+            await self.base.staging.delete(got.location)
+            raise Gone(id=image_id)
+
+    async def import_image(
+        self, ctx: RequestContext | None, image_id: str, method: str, stores: list[str] | None
+    ) -> None:
+        """POST /import with glance-direct: uploading (staged) → importing → active, the
+        move into the store running after the 202."""
+        if method not in IMPORT_METHODS:
+            raise errors.BadRequest(f"Import method {method} is not available on this cloud.")
+        for name in stores or []:
+            if name != self.base.store.name:
+                raise errors.Conflict(f"Store {name} is not available on this cloud.")
+        async with self.db.session() as s:
+            row = await visible_row(s, ctx, image_id)
+            require_owner(ctx, row, "import data to")
+            if row.status != "uploading" or not row.staged:
+                raise errors.Conflict(
+                    f"Image {image_id} has to be staged (status 'uploading') before it is "
+                    f"imported with glance-direct; its status is '{row.status}'."
+                )
+            if not row.disk_format or not row.container_format:
+                raise errors.BadRequest(
+                    "Properties disk_format, container_format must be set prior to import."
+                )
+            done = await s.execute(
+                update(Image)
+                .where(Image.id == image_id, Image.status == "uploading")
+                .values(status="importing", updated_at=utcnow())
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise errors.Conflict(f"Image {image_id} is already being imported.")
+            staged, disk_format = dict(row.staged), row.disk_format
+        self.spawn(self._finish_import(image_id, staged, disk_format), f"image-import-{image_id}")
+
+    async def _finish_import(
+        self, image_id: str, staged: dict[str, Any], disk_format: str | None
+    ) -> None:
+        source = Path(staged["location"])
+        try:
+            location = await self.base.store.adopt(image_id, source)
+            if location is not None:
+                got = Ingested(
+                    location,
+                    int(staged["size"]),
+                    staged["checksum"],
+                    staged["os_hash_value"],
+                    bytes.fromhex(staged["header"]),
+                )
+            else:  # another filesystem or store: copy, hashing again on the way
+                got = await ingest(
+                    self.base.staging.read(staged["location"]),
+                    self.base.store.writer(image_id),
+                    limit=self.settings.max_image_size,
+                    too_large=self._too_large(False),
+                    expected_size=int(staged["size"]),
+                    expected_md5=staged["checksum"],
+                )
+                await self.base.staging.delete(staged["location"])
+            await self._activate(image_id, "importing", got, disk_format)
+        except Exception:
+            log.exception("import of image %s failed; it goes back to queued", image_id)
+            await self.base.staging.delete(staged["location"])
+            await self._requeue(image_id, "importing")
+
+    # --- download ---------------------------------------------------------------------------
+    def download(
+        self, ctx: RequestContext | None, rec: ImageRecord, range_header: str | None
+    ) -> Download | None:
+        """The image's bytes (or one range of them); None when it has no data (204)."""
+        if rec.status == "deactivated" and not is_admin(ctx):
+            raise errors.Forbidden(
+                "The requested image has been deactivated. Image data download is forbidden."
+            )
+        if rec.status != "active" or rec.location is None or rec.size is None:
+            return None
+        if rec.store != self.base.store.name:
+            raise errors.ServiceUnavailable(reason=f"the image store {rec.store} is not enabled")
+        wanted = parse_range(range_header, rec.size)
+        offset, length = wanted if wanted is not None else (0, rec.size)
+        chunks = self.base.store.read(rec.location, offset, length)
+        return Download(chunks, rec.size, offset, length, rec.checksum, wanted is not None)
+
+    # --- recovery ---------------------------------------------------------------------------
+    async def recover(self) -> int:
+        """After a crash: images caught receiving data go back to queued, and what the
+        interrupted uploads left (temporary files, staged data, unreferenced copies) goes."""
+        async with self.db.session() as s:
+            stuck = list(
+                await s.scalars(
+                    select(Image.id).where(Image.status.in_(("saving", "uploading", "importing")))
+                )
+            )
+            if stuck:
+                await s.execute(
+                    update(Image)
+                    .where(Image.id.in_(stuck))
+                    .values(status="queued", staged=None, updated_at=utcnow())
+                )
+        for image_id in stuck:
+            await self.base.store.discard(image_id)
+        await self.base.store.clean_temporary()
+        staging = self.base.staging
+        if isinstance(staging, FileStore):
+            await staging.purge()
+        if stuck:
+            log.warning("image data of %d interrupted upload(s) dropped: %s", len(stuck), stuck)
+        return len(stuck)
