@@ -154,7 +154,8 @@ class MemberCreate(BaseModel):
 
 
 class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # openstacksdk sends the member id back beside the status.
+    model_config = ConfigDict(extra="ignore", strict=True)
     status: Literal["pending", "accepted", "rejected"]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from onestack.image.drivers.base import ImageStore, StoreWriter
 
-READ_BLOCK = 1024 * 1024
+READ_BLOCK = 4 * 1024 * 1024
 
 
 class FileWriter(StoreWriter):
@@ -86,19 +86,33 @@ class FileStore(ImageStore):
     async def read(
         self, location: str, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        fd = await asyncio.to_thread(os.open, self._path(location), os.O_RDONLY | os.O_CLOEXEC)
+        """Blocks of ``READ_BLOCK``; the next block is read from disk while the caller
+        sends the current one (one read ahead: at most two blocks in memory)."""
+        path = self._path(location)
+        fd = await asyncio.to_thread(os.open, path, os.O_RDONLY | os.O_CLOEXEC)
+        ahead: asyncio.Future[bytes] | None = None
         try:
-            remaining = length
-            while remaining is None or remaining > 0:
-                want = READ_BLOCK if remaining is None else min(READ_BLOCK, remaining)
-                block = await asyncio.to_thread(os.pread, fd, want, offset)
+            os.posix_fadvise(fd, offset, length or 0, os.POSIX_FADV_SEQUENTIAL)
+            end = None if length is None else offset + length
+
+            def fetch(at: int) -> asyncio.Future[bytes] | None:
+                want = READ_BLOCK if end is None else min(READ_BLOCK, end - at)
+                if want <= 0:
+                    return None
+                return asyncio.ensure_future(asyncio.to_thread(os.pread, fd, want, at))
+
+            ahead = fetch(offset)
+            while ahead is not None:
+                block = await ahead
+                ahead = None
                 if not block:
                     break
                 offset += len(block)
-                if remaining is not None:
-                    remaining -= len(block)
+                ahead = fetch(offset)
                 yield block
         finally:
+            if ahead is not None:  # the client went away: let the read finish, then close
+                await asyncio.wait([ahead])
             os.close(fd)
 
     async def delete(self, location: str) -> None:

@@ -1,0 +1,306 @@
+"""Image benchmark: upload and download throughput through the Glance API against the raw
+disk rate of the same machine, and how much the server's memory grows during a transfer.
+
+It starts a private ``onestack up`` (temporary data dir, free port), makes a file of random
+bytes, and in the same run measures, on the filesystem holding the image store:
+- raw write: the file copied with large writes and one fsync at the end (what the store
+  does: its upload ends with an fsync before the rename);
+- raw read: the stored file read back in 1 MiB blocks, its pages first dropped from the
+  page cache (``posix_fadvise``, this file only) so the disk is read, as the download
+  below reads the stored image cold too (the warm figures are printed beside);
+- upload: ``PUT /v2/images/{id}/file`` of the same file (``curl -T``, a C client, so the
+  figure is the server's), then the image must be ``active`` with the right md5;
+- download: ``GET /v2/images/{id}/file`` to /dev/null (``curl``), checking the md5.
+The server's peak RSS (VmHWM) is read before and after the transfers.
+
+    .venv/bin/python bench/image.py               # 1 GiB
+    .venv/bin/python bench/image.py --size-mib 2048 --json
+
+Prints figures beside their targets with PASS or MISS; exits 0 either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+RATE_TARGET = 0.70  # API throughput at least 70% of the raw disk rate
+RSS_TARGET_MIB = 64.0  # peak RSS rises less than this during the transfers
+BLOCK = 4 * 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalCloud:
+    """``python -m onestack up`` in a temporary data dir with a private HOME."""
+
+    def __init__(self, root: Path, timeout: float = 60.0) -> None:
+        self.root = root
+        self.data_dir = root / "data"
+        self.home = root / "home"
+        self.home.mkdir()
+        self.port = free_port()
+        self.log = root / "onestack.log"
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
+        env["HOME"] = str(self.home)
+        env.pop("XDG_CONFIG_HOME", None)
+        env.pop("XDG_DATA_HOME", None)
+        env["ONESTACK_NETWORK_DRIVER"] = "fake"
+        env["ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS"] = "4"
+        env["ONESTACK_LOGGING_LEVEL"] = "WARNING"
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
+        )
+        argv = [sys.executable, "-m", "onestack", "up"]
+        argv += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(
+                argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if "OneStack is up" in self.log.read_text(errors="replace"):
+                return
+            if self.process.poll() is not None:
+                raise SystemExit(f"onestack up exited:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.05)
+        self.stop()
+        raise SystemExit("onestack up did not start in time")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def rss_kib(self, field: str) -> int:
+        """VmRSS (now) or VmHWM (peak since start) of the server, in KiB."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise RuntimeError(f"{field} not in /proc status")
+
+    def token(self) -> str:
+        secrets = json.loads((self.data_dir / "bootstrap.json").read_text())
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "admin",
+                            "domain": {"id": "default"},
+                            "password": secrets["admin_password"],
+                        }
+                    },
+                },
+                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+            }
+        }
+        resp = httpx.post(f"{self.url}/identity/v3/auth/tokens", json=body)
+        resp.raise_for_status()
+        return resp.headers["X-Subject-Token"]
+
+
+def make_file(path: Path, size: int) -> str:
+    """``size`` random bytes (incompressible, like a real image); returns their md5."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    block = os.urandom(BLOCK)  # one random block, varied per write: cheap and not dedupable
+    with open(path, "wb") as f:
+        written = 0
+        counter = 0
+        while written < size:
+            data = (counter.to_bytes(8, "little") + block[8:])[: size - written]
+            f.write(data)
+            md5.update(data)
+            written += len(data)
+            counter += 1
+    return md5.hexdigest()
+
+
+def raw_write(source: Path, target: Path) -> float:
+    """Seconds to copy ``source`` to ``target`` with 4 MiB writes and a final fsync."""
+    started = time.perf_counter()
+    with open(source, "rb") as src:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            while block := src.read(BLOCK):
+                os.write(fd, block)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return time.perf_counter() - started
+
+
+def evict(path: Path) -> None:
+    """Drop ``path``'s (clean) pages from the page cache, so the next read comes from disk.
+    Only this file's pages: nothing else on the machine is disturbed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def raw_read(path: Path) -> float:
+    started = time.perf_counter()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while os.read(fd, 1024 * 1024):
+            pass
+    finally:
+        os.close(fd)
+    return time.perf_counter() - started
+
+
+def curl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["curl", "-sS", "--fail", *args], capture_output=True, text=True, check=True
+    )
+
+
+def run(size: int) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="onestack-bench-image-"))
+    cloud = LocalCloud(root)
+    try:
+        cloud.start()
+        token = cloud.token()
+        source = root / "source.img"
+        md5 = make_file(source, size)
+        store_dir = cloud.data_dir / "images"
+
+        # Raw rates on the store's filesystem, taken just before the API's.
+        copy = store_dir / "raw-copy"
+        write_s = raw_write(source, copy)
+        warm_read_s = raw_read(copy)
+        evict(copy)
+        read_s = raw_read(copy)
+        copy.unlink()
+
+        api = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token})
+        image = api.post(
+            "/v2/images",
+            json={"name": "bench", "disk_format": "raw", "container_format": "bare"},
+        ).json()
+        rss_before = cloud.rss_kib("VmRSS")
+        hwm_before = cloud.rss_kib("VmHWM")
+        url = f"{cloud.url}/image/v2/images/{image['id']}/file"
+        headers = ["-H", f"X-Auth-Token: {token}"]
+        started = time.perf_counter()
+        curl(*headers, "-H", "Content-Type: application/octet-stream", "-T", str(source), url)
+        upload_s = time.perf_counter() - started
+        shown = api.get(f"/v2/images/{image['id']}").json()
+        upload_ok = shown["status"] == "active" and shown["checksum"] == md5
+
+        stored = store_dir / image["id"]
+        started = time.perf_counter()
+        got = curl(*headers, "-o", "/dev/null", "-D", "-", url)
+        warm_download_s = time.perf_counter() - started
+        evict(stored)
+        started = time.perf_counter()
+        got = curl(*headers, "-o", "/dev/null", "-D", "-", url)
+        download_s = time.perf_counter() - started
+        download_ok = f"content-md5: {md5}" in got.stdout.lower()
+        hwm_after = cloud.rss_kib("VmHWM")
+        api.delete(f"/v2/images/{image['id']}")
+    finally:
+        cloud.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    mib = size / 2**20
+
+    def rate(seconds: float) -> float:
+        return mib / seconds
+
+    rise_mib = (hwm_after - max(hwm_before, rss_before)) / 1024
+    return {
+        "size_mib": mib,
+        "raw_write_mib_s": rate(write_s),
+        "raw_read_mib_s": rate(read_s),
+        "upload_mib_s": rate(upload_s),
+        "download_mib_s": rate(download_s),
+        "raw_read_cached_mib_s": rate(warm_read_s),
+        "download_cached_mib_s": rate(warm_download_s),
+        "upload_ratio": write_s / upload_s,
+        "download_ratio": read_s / download_s,
+        "upload_verified": upload_ok,
+        "download_verified": download_ok,
+        "rss_before_mib": rss_before / 1024,
+        "peak_rss_rise_mib": rise_mib,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024, help="image size (MiB)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if shutil.which("curl") is None:
+        raise SystemExit("bench/image.py needs curl")
+    r = run(args.size_mib * 2**20)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return
+    print(f"image benchmark: {r['size_mib']:.0f} MiB of random data, file store")
+    print(f"  raw disk write (fsync)  {r['raw_write_mib_s']:8.1f} MiB/s")
+    print(f"  raw disk read (cold)    {r['raw_read_mib_s']:8.1f} MiB/s")
+    up_ok = r["upload_ratio"] >= RATE_TARGET and r["upload_verified"]
+    down_ok = r["download_ratio"] >= RATE_TARGET and r["download_verified"]
+    print(
+        f"  API upload              {r['upload_mib_s']:8.1f} MiB/s  "
+        f"{r['upload_ratio']:6.0%} of raw write (target >= {RATE_TARGET:.0%}, "
+        f"md5 {'ok' if r['upload_verified'] else 'WRONG'})  {verdict(up_ok)}"
+    )
+    print(
+        f"  API download            {r['download_mib_s']:8.1f} MiB/s  "
+        f"{r['download_ratio']:6.0%} of raw read  (target >= {RATE_TARGET:.0%}, "
+        f"md5 {'ok' if r['download_verified'] else 'WRONG'})  {verdict(down_ok)}"
+    )
+    print(
+        f"  from the page cache: raw read {r['raw_read_cached_mib_s']:.0f} MiB/s, "
+        f"API download {r['download_cached_mib_s']:.0f} MiB/s (no target: memory copies)"
+    )
+    rss_ok = r["peak_rss_rise_mib"] < RSS_TARGET_MIB
+    print(
+        f"  server peak RSS rise    {r['peak_rss_rise_mib']:8.1f} MiB    "
+        f"(from {r['rss_before_mib']:.0f} MiB; target < {RSS_TARGET_MIB:.0f})  {verdict(rss_ok)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
