@@ -42,7 +42,7 @@ def test_create_show_save_set_delete(cloud: Cloud, qcow2: Path, tmp_path: Path) 
     assert created["status"] == "active"
     assert created["size"] == len(data)
     assert created["virtual_size"] == 1024**3
-    assert created["checksum"] == hashlib.md5(data).hexdigest()
+    assert created["checksum"] == hashlib.md5(data, usedforsecurity=False).hexdigest()
     assert created["visibility"] == "public"
     props = created["properties"]
     assert props["os_hash_algo"] == "sha512"
@@ -135,7 +135,9 @@ def test_list_filters_sort_and_paging(cloud: Cloud, tmp_path: Path) -> None:
     assert desc == sorted(desc, reverse=True) and len(desc) >= 2
     first = cloud.openstack("image", "list", "--tag", tag, "--limit", "1", "--sort", "name:asc")
     assert len(first) == 1
-    page2 = cloud.openstack("image", "list", "--tag", tag, "--limit", "1", "--marker", first[0]["ID"])
+    page2 = cloud.openstack(
+        "image", "list", "--tag", tag, "--limit", "1", "--marker", first[0]["ID"]
+    )
     assert len(page2) == 1 and page2[0]["ID"] != first[0]["ID"]
     for name in made:
         cloud.openstack("image", "delete", name, json_output=False)

@@ -48,7 +48,7 @@ def test_cloud_layer_create_image_waits_for_active(demo: Any, payload: Path) -> 
     data = payload.read_bytes()
     assert image.status == "active"
     assert image.size == len(data)
-    assert image.checksum == hashlib.md5(data).hexdigest()
+    assert image.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
     assert image.hash_algo == "sha512"
     assert image.hash_value == hashlib.sha512(data).hexdigest()
     assert image.visibility == "shared"  # Glance's default

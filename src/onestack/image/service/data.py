@@ -330,7 +330,9 @@ class ImageData:
             raise errors.Forbidden(
                 "The requested image has been deactivated. Image data download is forbidden."
             )
-        if rec.status != "active" or rec.location is None or rec.size is None:
+        if rec.status not in ("active", "deactivated") or rec.location is None:
+            return None
+        if rec.size is None:
             return None
         if rec.store != self.base.store.name:
             raise errors.ServiceUnavailable(reason=f"the image store {rec.store} is not enabled")

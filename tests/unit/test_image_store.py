@@ -1,0 +1,149 @@
+"""The image store seam and the upload pass: the file store's contract, one-pass hashing,
+header parsing, ranges and JSON-patch parsing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import struct
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from onestack.common import errors
+from onestack.image.drivers.file import FileStore
+from onestack.image.faults import RangeNotSatisfiable
+from onestack.image.formats import virtual_size
+from onestack.image.service.data import parse_range
+from onestack.image.service.images import parse_patch
+from onestack.image.service.ingest import BATCH, ingest, normalize_md5
+
+
+async def chunks(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def too_large(limit: int) -> errors.OneStackError:
+    return errors.PayloadTooLarge(f"over {limit}")
+
+
+def collect(store: FileStore, location: str, offset: int = 0, length: int | None = None) -> bytes:
+    async def run() -> bytes:
+        return b"".join([b async for b in store.read(location, offset, length)])
+
+    return asyncio.run(run())
+
+
+def test_ingest_hashes_in_one_pass_and_commits(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    data = bytes(range(256)) * (BATCH // 256 * 2 + 3)  # several batches plus a tail
+    got = asyncio.run(
+        ingest(chunks(data), store.writer("img"), limit=len(data), too_large=too_large)
+    )
+    assert got.size == len(data)
+    assert got.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert got.os_hash_value == hashlib.sha512(data).hexdigest()
+    assert got.header == data[:512]
+    assert Path(got.location) == tmp_path / "img"
+    assert collect(store, got.location) == data
+    assert collect(store, got.location, 10, 20) == data[10:30]
+    assert list((tmp_path / ".tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"expected_size": 5}, errors.BadRequest),
+        ({"expected_md5": "0" * 32}, errors.BadRequest),
+        ({"limit": 100}, errors.PayloadTooLarge),
+    ],
+)
+def test_failed_ingest_leaves_nothing(
+    tmp_path: Path, kwargs: dict[str, object], error: type
+) -> None:
+    store = FileStore(tmp_path)
+    data = b"z" * 5000
+    args: dict[str, object] = {"limit": 10**6, **kwargs}
+    with pytest.raises(error):
+        asyncio.run(ingest(chunks(data), store.writer("img"), too_large=too_large, **args))  # type: ignore[arg-type]
+    assert not (tmp_path / "img").exists()
+    assert list((tmp_path / ".tmp").iterdir()) == []
+
+
+def test_temporary_files_are_cleaned_and_discarded(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    (tmp_path / ".tmp" / "half.abcd").write_bytes(b"half")
+    (tmp_path / "orphan").write_bytes(b"x")
+    assert asyncio.run(store.clean_temporary()) == 1
+    asyncio.run(store.discard("orphan"))
+    assert not (tmp_path / "orphan").exists()
+    with pytest.raises(ValueError):
+        store.local_path("/etc/passwd")
+
+
+def test_virtual_size_from_real_headers(tmp_path: Path) -> None:
+    path = tmp_path / "d.qcow2"
+    subprocess.run(
+        ["qemu-img", "create", "-f", "qcow2", str(path), "3G"], check=True, capture_output=True
+    )
+    header = path.read_bytes()[:512]
+    assert virtual_size("qcow2", header, 1234) == 3 * 1024**3
+    assert virtual_size("raw", header, 1234) == 1234
+    assert virtual_size("qcow2", b"not a qcow2", 11) is None
+    assert virtual_size("vhd", header, 1234) is None
+    backed = bytearray(header)
+    struct.pack_into(">Q", backed, 8, 4096)
+    with pytest.raises(errors.BadRequest):
+        virtual_size("qcow2", bytes(backed), 1234)
+
+
+def test_ranges() -> None:
+    assert parse_range(None, 100) is None
+    assert parse_range("bytes=0-9", 100) == (0, 10)
+    assert parse_range("bytes=90-", 100) == (90, 10)
+    assert parse_range("bytes=-5", 100) == (95, 5)
+    assert parse_range("bytes=50-500", 100) == (50, 50)
+    assert parse_range("bytes=1-2,5-6", 100) is None  # several ranges: the whole image
+    for bad in ("bytes=100-", "bytes=5-2", "bytes=-0"):
+        with pytest.raises(RangeNotSatisfiable):
+            parse_range(bad, 100)
+
+
+def test_content_md5_forms() -> None:
+    digest = hashlib.md5(b"abc", usedforsecurity=False)
+    assert normalize_md5(digest.hexdigest().upper()) == digest.hexdigest()
+    import base64
+
+    assert normalize_md5(base64.b64encode(digest.digest()).decode()) == digest.hexdigest()
+    with pytest.raises(errors.BadRequest):
+        normalize_md5("***")
+
+
+def test_patch_parsing() -> None:
+    ops = parse_patch(
+        [
+            {"op": "add", "path": "/k", "value": "v"},
+            {"op": "replace", "path": "/min_ram", "value": 5},
+            {"op": "remove", "path": "/k"},
+            {"op": "add", "path": "/tags/-", "value": "t"},
+        ]
+    )
+    assert [(o.op, o.attr) for o in ops] == [
+        ("add", "k"),
+        ("replace", "min_ram"),
+        ("remove", "k"),
+        ("tag-add", "-"),
+    ]
+    with pytest.raises(errors.Forbidden):
+        parse_patch([{"op": "replace", "path": "/checksum", "value": "x"}])
+    with pytest.raises(errors.Forbidden):
+        parse_patch([{"op": "add", "path": "/os_glance_x", "value": "x"}])
+    with pytest.raises(errors.BadRequest):
+        parse_patch([{"op": "move", "path": "/k"}])
+    with pytest.raises(errors.BadRequest):
+        parse_patch([{"op": "add", "path": "/k", "value": 3}])
+    with pytest.raises(errors.BadRequest):
+        parse_patch({"op": "add"})
