@@ -172,6 +172,8 @@ def render_argv(
         "--leasefile-ro",
         "--dhcp-authoritative",
         f"--domain={domain}",
+        # Answer for the instances' domain ourselves (NODATA for AAAA, not REFUSED).
+        f"--local=/{domain}/",
     ]
     for subnet in dhcp_subnets(network):
         net = ipaddress.ip_network(subnet.cidr, strict=False)

@@ -234,7 +234,8 @@ def render(names: Names, state: HostState, ip_version: int, bridges: Iterable[st
 
 
 def render_nat(names: Names, state: HostState) -> list[str]:
-    """MASQUERADE from each external network's subnets toward everything but that bridge."""
+    """MASQUERADE from each external network's subnets toward everything but that bridge
+    (the host's uplink, so the public range reaches the outside)."""
     chain = names.postrouting_chain
     rules = []
     for network in sorted(state.networks, key=lambda n: n.id):
@@ -244,7 +245,12 @@ def render_nat(names: Names, state: HostState) -> list[str]:
         for subnet in network.subnets:
             if subnet.ip_version == 4 and subnet.gateway_ip:
                 cidr = ipaddress.ip_network(subnet.cidr, strict=False)
-                rules.append(f"-A {chain} -s {cidr} ! -o {bridge} -j MASQUERADE")
+                # Routed by the host only: with br_netfilter, bridged frames pass nat
+                # POSTROUTING too, and a router's DNATed traffic must keep its source.
+                rules.append(
+                    f"-A {chain} -s {cidr} ! -o {bridge} "
+                    "-m physdev ! --physdev-is-bridged -j MASQUERADE"
+                )
     return rules
 
 

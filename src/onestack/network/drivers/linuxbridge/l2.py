@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ipaddress
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,12 +108,12 @@ class Host:
             return _link(self.ipr.get_links(found[0])[0])
 
     def addresses(self, index: int) -> set[tuple[str, int]]:
-        """Global addresses of a link (IPv6 link-local ones are the kernel's, left alone)."""
+        """Addresses of a link but IPv6 link-local ones (the kernel's, left alone)."""
         with converted("list addresses"):
             out = set()
             for msg in self.ipr.get_addr(index=index):
                 addr = msg.get("IFA_ADDRESS")
-                if addr and not ipaddress.ip_address(addr).is_link_local:
+                if addr and not addr.lower().startswith("fe80:"):
                     out.add((addr, msg["prefixlen"]))
             return out
 
