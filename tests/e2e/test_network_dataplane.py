@@ -610,7 +610,10 @@ async def test_remote_group_rule_admits_group_members(lab: Lab) -> None:
     ns2 = lab.guests["vm2"]
     receiver = asyncio.create_task(sh(sys.executable, "-c", code, netns=ns2, timeout=10))
     await asyncio.sleep(0.3)
-    send = "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('10.61.1.12', 5000))"
+    send = (
+        "import socket\n"
+        "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('10.61.1.12', 5000))\n"
+    )
     await must(sys.executable, "-c", send, netns=lab.guests["vm1"])
     result = await receiver
     assert result.out.strip() == "10.61.1.11"
@@ -648,7 +651,8 @@ async def http_get(netns: str, url: str, headers: dict[str, str] | None = None) 
         "import sys, json, urllib.request, urllib.error\n"
         "req = urllib.request.Request(sys.argv[1], headers=json.loads(sys.argv[2]))\n"
         "try:\n"
-        "    r = urllib.request.urlopen(req, timeout=5); print(r.status); print(r.read().decode())\n"
+        "    r = urllib.request.urlopen(req, timeout=5)\n"
+        "    print(r.status); print(r.read().decode())\n"
         "except urllib.error.HTTPError as e:\n"
         "    print(e.code)\n"
     )
@@ -771,8 +775,11 @@ async def test_reapplying_the_same_state_changes_nothing(lab: Lab) -> None:
     statuses = await lab.driver.apply(lab.source.state)
     assert {s.status for s in statuses} == {"ACTIVE"}
     after = await must("iptables-save", "-t", "filter")
-    strip = lambda text: [l for l in text.splitlines() if not l.startswith("#")]  # noqa: E731
-    assert strip(before) == strip(after)
+
+    def rules(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("#")]
+
+    assert rules(before) == rules(after)
 
 
 async def test_teardown_leaves_nothing_behind(lab: Lab) -> None:
