@@ -209,8 +209,8 @@ class LinuxBridgeDriver(NetworkDriver):
         subnets = {s.id: s for s in network.subnets}
         try:
             l2.create_netns(ns)
-            host.ensure_veth(outer, ns, inner, bridge, network.mtu, port.mac_address)
             with Host(ns) as inside:
+                host.ensure_veth(outer, inside, inner, bridge, network.mtu, port.mac_address)
                 inside.set_addresses(inner, port_addresses(port, subnets) | {(METADATA_IP, 32)})
             ports = state.network_ports.get(network.id, ())
             self.dnsmasq.ensure(network, ns, inner, port, ports)
@@ -237,7 +237,7 @@ class LinuxBridgeDriver(NetworkDriver):
             if network_id not in wanted_dhcp:
                 self.dnsmasq.stop(network_id)
         # Taps and veths first, then the bridges they hung on.
-        owned = [name for name in host.links() if names.owns_link(name) and name not in links]
+        owned = [name for name in host.names() if names.owns_link(name) and name not in links]
         for name in sorted(owned, key=lambda n: n[len(names.prefix)] == "b"):
             log.info("deleting orphaned device %s", name)
             host.delete(name)

@@ -20,6 +20,7 @@ with one ``iptables-restore --noflush`` of our chains only, and only when the te
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ PROTOCOL_NUMBERS = {
 PORT_PROTOCOLS = {"tcp", "udp", "sctp", "dccp", "udplite"}
 # ICMPv6 a port must receive for neighbour discovery to work (MLD, RA, NS, NA).
 ICMPV6_INGRESS = (130, 131, 132, 134, 135, 136)
+JUMP_RECHECK = 30.0  # seconds between checks that our FORWARD jump is still there
 
 
 @dataclass
@@ -266,6 +268,8 @@ class Firewall:
         self.names = names
         self._applied: dict[str, str] = {}  # what we last loaded, per table key
         self._sets: dict[str, tuple[str, ...]] = {}
+        self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
+        self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
 
     def _our_chains(self, ip_version: int, table: str) -> set[str]:
         save = self.TOOLS[ip_version][1]
@@ -322,25 +326,28 @@ class Firewall:
         rulesets = {v: render(self.names, state, v, bridges) for v in (4, 6)}
         all_sets = {**rulesets[4].ipsets, **rulesets[6].ipsets}
         self._sync_sets(all_sets)
+        # What the host really holds (our jump, our chains: someone may have flushed FORWARD
+        # or left a chain of ours behind) is looked at every JUMP_RECHECK seconds, each look
+        # being processes; in between, what we loaded last is trusted.
+        recheck = force or time.monotonic() - self._jumps_checked > JUMP_RECHECK
         for version, ruleset in rulesets.items():
             key = f"filter{version}"
             text = ruleset.text()
-            jumped = (
-                run(
-                    [self.TOOLS[version][0], "-C", "FORWARD", "-j", self.names.forward_chain],
-                    check=False,
-                ).returncode
-                == 0
-            )
-            if not force and jumped and self._applied.get(key) == text:
-                continue
-            stale = self._our_chains(version, "filter") - {
-                self.names.forward_chain,
-                self.names.postrouting_chain,
-            }
+            known = self._chains.get(version)
+            if recheck or known is None:
+                known = self._our_chains(version, "filter")
+            if not force and self._applied.get(key) == text:
+                if not recheck:
+                    continue
+                tool = self.TOOLS[version][0]
+                check = [tool, "-C", "FORWARD", "-j", self.names.forward_chain]
+                if known == set(ruleset.chains) and run(check, check=False).returncode == 0:
+                    continue
+            stale = known - {self.names.forward_chain, self.names.postrouting_chain}
             run([self.TOOLS[version][2], "--noflush"], input=ruleset.text(stale))
             self._ensure_jump(version, "filter", "FORWARD", self.names.forward_chain)
             self._applied[key] = text
+            self._chains[version] = set(ruleset.chains)
             changed = True
         nat_rules = render_nat(self.names, state)
         nat_chain = self.names.postrouting_chain
@@ -351,7 +358,10 @@ class Firewall:
             self._ensure_jump(4, "nat", "POSTROUTING", nat_chain)
             self._applied["nat4"] = nat_text
             changed = True
-        self._destroy_stale_sets(set(all_sets))
+        if changed or recheck:
+            self._destroy_stale_sets(set(all_sets))
+        if recheck:
+            self._jumps_checked = time.monotonic()
         return changed
 
     def teardown(self) -> None:
@@ -373,6 +383,7 @@ class Firewall:
             chain = self.names.postrouting_chain
             run(["iptables-restore", "--noflush"], input=f"*nat\n-F {chain}\n-X {chain}\nCOMMIT\n")
         self._applied.clear()
+        self._chains.clear()
         self._destroy_stale_sets(set())
         if errors:
             raise DataplaneError(reason="; ".join(errors))

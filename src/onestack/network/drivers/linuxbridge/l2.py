@@ -85,6 +85,10 @@ class Host:
         self.netns = netns_name
         with converted(f"open netlink {netns_name or 'host'}"):
             self.ipr: Any = NetNS(netns_name) if netns_name else IPRoute()
+        # One dump of the links up front, refreshed per name after a change: a reconcile
+        # reads every device and pyroute2's decoding is the slow part.
+        self._cache: dict[str, Link] | None = None
+        self._stale: set[str] = set()
 
     def close(self) -> None:
         self.ipr.close()
@@ -98,14 +102,35 @@ class Host:
     # -- reading --------------------------------------------------------------------------
     def links(self) -> dict[str, Link]:
         with converted("list links"):
-            return {link.name: link for link in map(_link, self.ipr.get_links())}
+            self._cache = {link.name: link for link in map(_link, self.ipr.get_links())}
+            self._stale.clear()
+            return dict(self._cache)
 
     def link(self, name: str) -> Link | None:
+        if self._cache is None:
+            self.links()
+        assert self._cache is not None
+        if name not in self._stale:
+            return self._cache.get(name)
         with converted(f"look up {name}"):
             found = self.ipr.link_lookup(ifname=name)
-            if not found:
-                return None
-            return _link(self.ipr.get_links(found[0])[0])
+            link = _link(self.ipr.get_links(found[0])[0]) if found else None
+        self._stale.discard(name)
+        if link is None:
+            self._cache.pop(name, None)
+        else:
+            self._cache[name] = link
+        return link
+
+    def names(self) -> set[str]:
+        """Every link name this handle has seen or touched (no new dump)."""
+        if self._cache is None:
+            self.links()
+        assert self._cache is not None
+        return set(self._cache) | self._stale
+
+    def _changed(self, *names: str) -> None:
+        self._stale.update(names)
 
     def addresses(self, index: int) -> set[tuple[str, int]]:
         """Addresses of a link but IPv6 link-local ones (the kernel's, left alone)."""
@@ -125,6 +150,8 @@ class Host:
             except NetlinkError as exc:
                 if exc.code not in (errno.ENODEV, errno.ENOENT):
                     raise
+            finally:
+                self._changed(name)
 
     def configure(
         self,
@@ -147,6 +174,7 @@ class Host:
             change["state"] = "up" if up else "down"
         if change:
             with converted(f"configure {link.name} {change}"):
+                self._changed(link.name)
                 self.ipr.link("set", index=link.index, **change)
 
     def ensure_bridge(self, name: str, mtu: int) -> Link:
@@ -154,6 +182,7 @@ class Host:
         if link is None:
             with converted(f"create bridge {name}"):
                 # No STP and no forwarding delay: a port forwards as soon as it is up.
+                self._changed(name)
                 self.ipr.link("add", ifname=name, kind="bridge", br_forward_delay=0, br_stp_state=0)
             link = self.link(name)
             assert link is not None
@@ -185,6 +214,7 @@ class Host:
                 with converted(f"look up {device}"):
                     spec["vxlan_link"] = self.ipr.link_lookup(ifname=device)[0]
             with converted(f"create vxlan {name} (vni {vni})"):
+                self._changed(name)
                 self.ipr.link("add", ifname=name, kind="vxlan", **spec)
             link = self.link(name)
             assert link is not None
@@ -196,32 +226,35 @@ class Host:
         link = self.link(name)
         if link is None:
             with converted(f"create tap {name}"):
+                self._changed(name)
                 self.ipr.link("add", ifname=name, kind="tuntap", mode="tap")
             link = self.link(name)
             assert link is not None
         self.configure(link, master=bridge.index, mtu=mtu, up=up)
 
-    def ensure_veth(self, name: str, ns: str, inner: str, bridge: Link, mtu: int, mac: str) -> None:
-        """A veth pair: ``name`` on the bridge, ``inner`` inside ``ns`` carrying ``mac``."""
+    def ensure_veth(
+        self, name: str, inside: Host, inner: str, bridge: Link, mtu: int, mac: str
+    ) -> None:
+        """A veth pair: ``name`` on the bridge, ``inner`` in ``inside``'s namespace with ``mac``."""
+        ns = inside.netns
+        assert ns is not None
         link = self.link(name)
-        with Host(ns) as inside:
+        peer = inside.link(inner)
+        if link is None or peer is None or link.kind != "veth":
+            if link is not None:
+                self.delete(name)
+            if peer is not None:
+                inside.delete(inner)
+            with converted(f"create veth {name} -> {ns}/{inner}"):
+                self._changed(name)
+                inside._changed(inner)
+                self.ipr.link(
+                    "add", ifname=name, kind="veth", peer={"ifname": inner, "net_ns_fd": ns}
+                )
+            link = self.link(name)
             peer = inside.link(inner)
-            if link is None or peer is None or link.kind != "veth":
-                if link is not None:
-                    self.delete(name)
-                if peer is not None:
-                    inside.delete(inner)
-                with converted(f"create veth {name} -> {ns}/{inner}"):
-                    self.ipr.link(
-                        "add",
-                        ifname=name,
-                        kind="veth",
-                        peer={"ifname": inner, "net_ns_fd": ns},
-                    )
-                link = self.link(name)
-                peer = inside.link(inner)
-                assert link is not None and peer is not None
-            inside.configure(peer, mtu=mtu, mac=mac)
+            assert link is not None and peer is not None
+        inside.configure(peer, mtu=mtu, mac=mac)
         self.configure(link, master=bridge.index, mtu=mtu)
 
     def set_addresses(self, name: str, wanted: set[tuple[str, int]]) -> None:

@@ -118,7 +118,6 @@ class Routers:
                 netns=ns,
             )
             self._nat.pop(router.id, None)
-        wanted_inner: set[str] = set()
         plugs: list[tuple[Port, str, str, set[tuple[str, int]]]] = []
         for port in router.interfaces:
             plugs.append(
@@ -140,18 +139,18 @@ class Routers:
                     port_addresses(gw, wiring.subnets) | fips,
                 )
             )
-        for port, outer, inner, addresses in plugs:
-            bridge = wiring.bridges.get(port.network_id)
-            network = wiring.networks.get(port.network_id)
-            if bridge is None or network is None:
-                statuses[port.id] = "ERROR"
-                continue
-            host.ensure_veth(outer, ns, inner, bridge, network.mtu, port.mac_address)
-            with Host(ns) as inside:
-                inside.set_addresses(inner, addresses)
-            wanted_inner.add(inner)
-            statuses[port.id] = "ACTIVE" if port.admin_state_up else "DOWN"
         with Host(ns) as inside:
+            wanted_inner: set[str] = set()
+            for port, outer, inner, addresses in plugs:
+                bridge = wiring.bridges.get(port.network_id)
+                network = wiring.networks.get(port.network_id)
+                if bridge is None or network is None:
+                    statuses[port.id] = "ERROR"
+                    continue
+                host.ensure_veth(outer, inside, inner, bridge, network.mtu, port.mac_address)
+                inside.set_addresses(inner, addresses)
+                wanted_inner.add(inner)
+                statuses[port.id] = "ACTIVE" if port.admin_state_up else "DOWN"
             for name in inside.links():
                 if name.startswith(("qr-", "qg-")) and name not in wanted_inner:
                     inside.delete(name)
