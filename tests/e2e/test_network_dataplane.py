@@ -770,6 +770,15 @@ async def test_reconcile_deletes_orphans_and_leaves_foreign_devices(lab: Lab) ->
         await sh("ip", "netns", "del", foreign_ns)
 
 
+async def test_a_deleted_dhcp_namespace_is_rebuilt_with_dnsmasq_and_metadata(lab: Lab) -> None:
+    ns = lab.driver.names.dhcp_ns(lab.world.net_a)
+    await must("ip", "netns", "del", ns)
+    await lab.converge(lab.world.state())
+    assert (await lab.dhcp("vm2"))["ip"] == "10.61.1.12"
+    status, body = await http_get(lab.guests["vm2"], "http://169.254.169.254/latest")
+    assert status == 200 and body.startswith(lab.world.ports["vm2"].device_id)
+
+
 async def test_reapplying_the_same_state_changes_nothing(lab: Lab) -> None:
     before = await must("iptables-save", "-t", "filter")
     statuses = await lab.driver.apply(lab.source.state)

@@ -51,6 +51,7 @@ class DriverOptions:
 class _Result:
     statuses: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)  # network id -> DHCP namespace
+    recreated: set[str] = field(default_factory=set)  # networks whose namespace is new
 
 
 class LinuxBridgeDriver(NetworkDriver):
@@ -88,6 +89,9 @@ class LinuxBridgeDriver(NetworkDriver):
                 await self.metadata.remove(network_id)
             result = await asyncio.to_thread(self._apply, state)
             for network_id, ns in sorted(result.metadata.items()):
+                if network_id in result.recreated:
+                    # A listener keeps the namespace it was made in, even a deleted one.
+                    await self.metadata.remove(network_id)
                 try:
                     await self.metadata.ensure(network_id, ns)
                 except DataplaneError as exc:
@@ -208,7 +212,10 @@ class LinuxBridgeDriver(NetworkDriver):
             return
         subnets = {s.id: s for s in network.subnets}
         try:
-            l2.create_netns(ns)
+            if l2.create_netns(ns):
+                # A dnsmasq (or listener) of an earlier namespace of that name serves nobody.
+                self.dnsmasq.stop_process(network.id)
+                result.recreated.add(network.id)
             with Host(ns) as inside:
                 host.ensure_veth(outer, inside, inner, bridge, network.mtu, port.mac_address)
                 inside.set_addresses(inner, port_addresses(port, subnets) | {(METADATA_IP, 32)})

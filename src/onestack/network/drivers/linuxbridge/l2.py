@@ -64,13 +64,15 @@ def list_netns() -> list[str]:
         return []
 
 
-def create_netns(name: str) -> None:
+def create_netns(name: str) -> bool:
+    """Create the namespace unless it exists; returns whether it was created."""
     if name in list_netns():
-        return
+        return False
     with converted(f"create namespace {name}"):
         netns.create(name)
     with NetNS(name) as ns, converted(f"bring up lo in {name}"):
         ns.link("set", index=ns.link_lookup(ifname="lo")[0], state="up")
+    return True
 
 
 def delete_netns(name: str) -> None:
