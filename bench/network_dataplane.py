@@ -67,6 +67,19 @@ def figures(name: str, samples: list[float]) -> None:
     print(f"{name:<52} median {statistics.median(ms):7.1f} ms   p90 {p90:7.1f} ms   (n={len(ms)})")
 
 
+def make_guest(ns: str, tap: str, mac: str) -> None:
+    """A namespace whose eth0 is the peer of a veth named like the port's tap (as QEMU's)."""
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    subprocess.run(["ip", "link", "add", tap, "type", "veth", "peer", "name", "eth0", "netns", ns],
+                   check=True)  # fmt: skip
+    subprocess.run(["ip", "-n", ns, "link", "set", "eth0", "address", mac, "up"], check=True)
+
+
+def delete_guests(guests: list[str]) -> None:
+    for ns in guests:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
 async def main() -> None:
     if os.geteuid() != 0:
         sys.exit("bench/network_dataplane.py needs root")
@@ -98,12 +111,8 @@ async def main() -> None:
         for n in range(DHCP_ROUNDS):
             new = replace(port(200 + n))
             ns = f"bench-{PREFIX}-g{n}"
-            subprocess.run(["ip", "netns", "add", ns], check=True)
             guests.append(ns)
-            subprocess.run(["ip", "link", "add", driver.tap_name(new.id), "type", "veth", "peer",
-                            "name", "eth0", "netns", ns], check=True)  # fmt: skip
-            subprocess.run(["ip", "-n", ns, "link", "set", "eth0", "address", new.mac_address,
-                            "up"], check=True)  # fmt: skip
+            await asyncio.to_thread(make_guest, ns, driver.tap_name(new.id), new.mac_address)
             ports.append(new)
             t0 = time.perf_counter()
             await driver.apply(state(ports, dhcp))
@@ -115,7 +124,7 @@ async def main() -> None:
             )  # fmt: skip
             await proc.wait()
             t2 = time.perf_counter()
-            got = Path(f"{script}.lease").read_text().strip()
+            got = (await asyncio.to_thread(Path(f"{script}.lease").read_text)).strip()
             assert got == new.fixed_ips[0].ip_address, got
             lease.append(t2 - t0)
             apply_part.append(t1 - t0)
@@ -126,8 +135,7 @@ async def main() -> None:
         figures("  of which apply", apply_part)
     finally:
         await driver.teardown()
-        for ns in guests:
-            subprocess.run(["ip", "netns", "del", ns], check=False)
+        await asyncio.to_thread(delete_guests, guests)
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -174,3 +174,21 @@ async def test_stop_ends_the_loops(bus: MemoryBus) -> None:
     await bus.publish(CHANGED_TOPIC, "port.update", {})
     await asyncio.sleep(0.1)
     assert driver.applied == 1
+
+
+def test_load_driver_and_the_metadata_secret(tmp_path: Any) -> None:
+    from onestack.common import errors
+    from onestack.config import load_settings
+    from onestack.network.drivers import load_driver, metadata_secret
+
+    settings = load_settings(data_dir=tmp_path, environ={"ONESTACK_NETWORK_DRIVER": "fake"})
+    driver = load_driver(settings)
+    assert isinstance(driver, FakeDriver)
+    secret = metadata_secret(settings)
+    assert len(secret) == 64 and metadata_secret(settings) == secret
+    assert (tmp_path / "metadata_secret").stat().st_mode & 0o777 == 0o600
+    settings.network.metadata_secret = "configured"
+    assert metadata_secret(settings) == "configured"
+    settings.network.driver = "openvswitch"
+    with pytest.raises(errors.ServiceUnavailable):
+        load_driver(settings)
