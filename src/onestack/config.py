@@ -83,6 +83,41 @@ class NetworkSettings(_Group):
         max_length=3,
         description="Prefix of every bridge, tap, veth and namespace the agent owns (may delete).",
     )
+    run_dir: str = Field(
+        "",
+        description="Directory for dnsmasq's files and pid files; empty: /run/onestack/PREFIX "
+        "(dnsmasq re-reads them as an unprivileged user, so the path must be traversable).",
+    )
+    resync_interval: float = Field(
+        30.0, gt=0, description="Seconds between full reconciles of the host by the agent."
+    )
+    change_debounce: float = Field(
+        0.1, ge=0, description="Seconds the agent waits to coalesce a burst of changes."
+    )
+    report_interval: float = Field(
+        10.0, gt=0, description="Seconds between the agent's heartbeats to the network service."
+    )
+    dns_domain: str = Field("openstacklocal", description="Domain dnsmasq gives instances.")
+    dhcp_lease_time: int = Field(86400, ge=120, description="DHCP lease time in seconds.")
+    metadata_url: str = Field(
+        "",
+        description="Compute metadata API the metadata proxy forwards to; empty: "
+        "PUBLIC_URL/compute-metadata.",
+    )
+    metadata_secret: str = Field(
+        "",
+        description="Shared secret signing X-Instance-ID (Nova's metadata_proxy_shared_secret); "
+        "empty: generated once into DATA_DIR/metadata_secret.",
+    )
+    metadata_port: int = Field(80, ge=1, le=65535, description="Port of 169.254.169.254.")
+    vxlan_group: str = Field("", description="Multicast group of VXLAN devices (multi-host).")
+    vxlan_local_ip: str = Field("", description="Local VTEP address of VXLAN devices.")
+    vxlan_interface: str = Field("", description="Underlay device of VXLAN traffic.")
+    manage_host_ip_forward: bool = Field(
+        False,
+        description="Switch on net.ipv4.ip_forward on the host (logged) so the external "
+        "network is NATed beyond the host; off: only reported when it is off.",
+    )
 
 
 class PolicySettings(_Group):

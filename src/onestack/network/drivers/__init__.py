@@ -1,0 +1,81 @@
+"""Network data plane drivers: ``load_driver(settings)`` picks one from the configuration."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from onestack.common import errors
+from onestack.common.logging import get_logger
+from onestack.config import Settings
+from onestack.network.drivers.base import NetworkDriver
+
+log = get_logger(__name__)
+
+REQUIRED_TOOLS = ("ip", "dnsmasq", "iptables", "iptables-restore", "ipset")
+DRIVERS = ("auto", "linuxbridge", "fake")
+
+
+def linuxbridge_usable() -> bool:
+    """Root, with the tools the Linux bridge driver runs."""
+    return os.geteuid() == 0 and all(shutil.which(tool) for tool in REQUIRED_TOOLS)
+
+
+def metadata_secret(settings: Settings) -> str:
+    """The secret shared by the metadata proxy and the compute metadata API: the setting, or
+    one generated on first use into the data directory (mode 0600)."""
+    if settings.network.metadata_secret:
+        return settings.network.metadata_secret
+    path = Path(settings.data_dir) / "metadata_secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+    return value
+
+
+def metadata_url(settings: Settings) -> str:
+    return settings.network.metadata_url or f"{settings.public_url}/compute-metadata"
+
+
+def load_driver(settings: Settings) -> NetworkDriver:
+    """The configured driver; ``auto`` is linuxbridge when usable here, else fake."""
+    choice = settings.network.driver
+    if choice not in DRIVERS:
+        raise errors.ServiceUnavailable(
+            reason=f"unknown network driver {choice!r} (available: {', '.join(DRIVERS)})"
+        )
+    net = settings.network
+    if choice == "auto":
+        choice = "linuxbridge" if linuxbridge_usable() else "fake"
+        log.info("network driver auto: %s", choice)
+    if choice == "fake":
+        from onestack.network.drivers.fake import FakeDriver
+
+        return FakeDriver(net.device_prefix)
+    from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
+
+    return LinuxBridgeDriver(
+        DriverOptions(
+            prefix=net.device_prefix,
+            run_dir=Path(net.run_dir or f"/run/onestack/{net.device_prefix}"),
+            dns_domain=net.dns_domain,
+            dhcp_lease_time=net.dhcp_lease_time,
+            metadata_url=metadata_url(settings),
+            metadata_secret=metadata_secret(settings),
+            metadata_port=net.metadata_port,
+            vxlan_group=net.vxlan_group,
+            vxlan_local_ip=net.vxlan_local_ip,
+            vxlan_interface=net.vxlan_interface,
+            manage_host_ip_forward=net.manage_host_ip_forward,
+        )
+    )

@@ -1,0 +1,224 @@
+"""The network agent of one host: makes the host's data plane match the database.
+
+It reconciles at start, after every ``network.changed`` event (waiting ``debounce`` seconds so
+a burst of changes costs one round) and every ``resync_interval`` seconds, each round asking
+the network service for the host's ``HostState``, handing it to the driver and reporting the
+port statuses that changed (all of them on periodic rounds). A failed round loses nothing: the
+state is asked for afresh, so the agent retries soon (backing off to the resync interval).
+It also reports its heartbeat, and gives the driver's metadata proxy the lookup of a guest's
+port by address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, runtime_checkable
+
+from onestack.common.bus import Bus
+from onestack.common.logging import get_logger
+from onestack.config import Settings
+from onestack.network.drivers.base import HostState, NetworkDriver, Port, PortStatus
+
+log = get_logger(__name__)
+
+CHANGED_TOPIC = "network.changed"
+# One process does what Neutron's four agents do; each is reported so `network agent list`
+# shows what this host offers.
+AGENT_TYPES = (
+    ("Linux bridge agent", "neutron-linuxbridge-agent"),
+    ("DHCP agent", "neutron-dhcp-agent"),
+    ("L3 agent", "neutron-l3-agent"),
+    ("Metadata agent", "neutron-metadata-agent"),
+)
+
+
+class NetworkSource(Protocol):
+    """What the agent needs of the network service (its service object provides it)."""
+
+    async def host_state(self, host: str) -> HostState: ...
+
+    async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None: ...
+
+    async def port_for_address(self, network_id: str, ip: str) -> Port | None: ...
+
+    async def report_agent(
+        self, host: str, agent_type: str, binary: str, configurations: dict[str, Any]
+    ) -> None: ...
+
+
+@runtime_checkable
+class SupportsPortLookup(Protocol):
+    def set_port_lookup(self, lookup: Callable[[str, str], Awaitable[Port | None]]) -> None: ...
+
+
+class NetworkAgent:
+    def __init__(
+        self,
+        host: str,
+        driver: NetworkDriver,
+        source: NetworkSource,
+        bus: Bus,
+        *,
+        resync_interval: float = 30.0,
+        debounce: float = 0.1,
+        report_interval: float = 10.0,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.host = host
+        self.driver = driver
+        self.source = source
+        self.bus = bus
+        self.resync_interval = resync_interval
+        self.debounce = debounce
+        self.report_interval = report_interval
+        self.retry_delay = retry_delay
+        self.rounds = 0  # completed reconciles (successful or not)
+        self.failures = 0  # consecutive failed reconciles
+        self.last_error: str | None = None
+        self._wake = asyncio.Event()
+        self._done = asyncio.Condition()
+        self._reported: dict[str, str] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+        self._subscribed = False
+        self._last_state: HostState | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        if not self._subscribed:  # the bus has no unsubscribe: once per agent object
+            self.bus.subscribe(CHANGED_TOPIC, self._on_change)
+            self._subscribed = True
+        if isinstance(self.driver, SupportsPortLookup):
+            self.driver.set_port_lookup(self.source.port_for_address)
+        self._wake.set()  # reconcile at start
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._reconcile_loop(), name=f"network-agent-{self.host}"),
+            loop.create_task(self._heartbeat_loop(), name=f"network-heartbeat-{self.host}"),
+        ]
+
+    async def stop(self) -> None:
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.driver.close()
+
+    # -- triggers -------------------------------------------------------------------------
+    async def _on_change(self, event_type: str, payload: dict[str, Any]) -> None:
+        if not self._running:
+            return
+        hosts = payload.get("hosts")
+        if isinstance(hosts, list) and hosts and self.host not in hosts:
+            return
+        self._wake.set()
+
+    def trigger(self) -> None:
+        """Ask for a reconcile soon (what a ``network.changed`` event does)."""
+        self._wake.set()
+
+    async def wait_rounds(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` reconciles have completed since the agent was made."""
+        async with asyncio.timeout(timeout), self._done:
+            await self._done.wait_for(lambda: self.rounds >= count)
+
+    # -- work -----------------------------------------------------------------------------
+    async def _reconcile_loop(self) -> None:
+        delay = self.resync_interval
+        while True:
+            full = False
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                if self.debounce:
+                    await asyncio.sleep(self.debounce)  # let the rest of a burst arrive
+            except TimeoutError:
+                full = True  # the periodic round: report every status again
+            self._wake.clear()
+            ok = await self.reconcile(full=full or self.rounds == 0)
+            if ok:
+                delay = self.resync_interval
+            else:
+                delay = min(self.resync_interval, self.retry_delay * 2 ** min(self.failures, 6))
+
+    async def reconcile(self, full: bool = False) -> bool:
+        """One round; returns whether it succeeded (a failure is logged and retried)."""
+        try:
+            state = await self.source.host_state(self.host)
+            statuses = await self.driver.apply(state)
+            self._last_state = state
+            changed = [s for s in statuses if full or self._reported.get(s.port_id) != s.status]
+            if changed:
+                await self.source.set_port_statuses(self.host, changed)
+                self._reported = {s.port_id: s.status for s in statuses}
+            self.failures = 0
+            self.last_error = None
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failures += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception(
+                "network agent %s: reconcile failed (%d in a row)", self.host, self.failures
+            )
+            return False
+        finally:
+            async with self._done:
+                self.rounds += 1
+                self._done.notify_all()
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await self.report()
+            await asyncio.sleep(self.report_interval)
+
+    def configurations(self) -> dict[str, Any]:
+        state = self._last_state
+        return {
+            "driver": self.driver.name,
+            "devices": len(state.ports) if state else 0,
+            "networks": len(state.networks) if state else 0,
+            "routers": len(state.routers) if state else 0,
+            "in_sync": self.failures == 0 and self.rounds > 0,
+        }
+
+    async def report(self) -> None:
+        configurations = self.configurations()
+        for agent_type, binary in AGENT_TYPES:
+            try:
+                await self.source.report_agent(self.host, agent_type, binary, configurations)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("network agent %s: heartbeat failed", self.host)
+                return
+
+
+def agent_host(settings: Settings) -> str:
+    return settings.network.host or socket.gethostname()
+
+
+async def start_agent(
+    settings: Settings, source: NetworkSource, bus: Bus, driver: NetworkDriver | None = None
+) -> NetworkAgent:
+    """Build this host's agent from the settings (driver from ``load_driver``) and start it."""
+    from onestack.network.drivers import load_driver
+
+    net = settings.network
+    agent = NetworkAgent(
+        agent_host(settings),
+        driver or load_driver(settings),
+        source,
+        bus,
+        resync_interval=net.resync_interval,
+        debounce=net.change_debounce,
+        report_interval=net.report_interval,
+    )
+    await agent.start()
+    return agent

@@ -1,0 +1,299 @@
+"""DHCP: one dnsmasq per network in its DHCP namespace, fed by files rendered from the ports.
+
+``render_*`` are pure (unit tested); ``Dnsmasq`` writes the files, starts the process and sends
+SIGHUP when only the host or option files changed (dnsmasq re-reads ``--dhcp-hostsfile``,
+``--dhcp-optsfile`` and ``--addn-hosts`` on SIGHUP), restarting it only when its command line
+changes (a subnet added or removed). Processes are tracked by their pid files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from onestack.network.drivers.base import Network, Port, Subnet
+from onestack.network.drivers.linuxbridge.names import short_id
+from onestack.network.drivers.linuxbridge.shell import DataplaneError, run
+
+METADATA_IP = "169.254.169.254"
+METADATA_CIDR = f"{METADATA_IP}/32"
+
+
+def subnet_tag(subnet: Subnet) -> str:
+    return f"subnet-{short_id(subnet.id)}"
+
+
+def dhcp_subnets(network: Network) -> list[Subnet]:
+    """Subnets dnsmasq serves: DHCP enabled, and for IPv6 only stateful or stateless DHCPv6."""
+    out = []
+    for subnet in network.subnets:
+        if not subnet.enable_dhcp:
+            continue
+        if subnet.ip_version == 6 and subnet.ipv6_address_mode not in (
+            "dhcpv6-stateful",
+            "dhcpv6-stateless",
+        ):
+            continue
+        out.append(subnet)
+    return out
+
+
+def hostname(port: Port, ip: str) -> str:
+    """The port's dns_name, else ``host-<ip with dashes>`` as Neutron's DHCP agent writes."""
+    if port.hostname:
+        return port.hostname
+    return "host-" + ip.replace(".", "-").replace(":", "-")
+
+
+def _port_addresses(network: Network, port: Port) -> list[tuple[Subnet, str]]:
+    subnets = {s.id: s for s in dhcp_subnets(network)}
+    return [(subnets[f.subnet_id], f.ip_address) for f in port.fixed_ips if f.subnet_id in subnets]
+
+
+def render_hosts(network: Network, ports: tuple[Port, ...], domain: str) -> str:
+    """``--dhcp-hostsfile``: ``MAC,NAME.DOMAIN,IP`` per fixed IP ([IP] for IPv6)."""
+    lines = []
+    for port in sorted(ports, key=lambda p: p.mac_address):
+        for subnet, ip in _port_addresses(network, port):
+            if subnet.ip_version == 6 and subnet.ipv6_address_mode != "dhcpv6-stateful":
+                continue
+            shown = f"[{ip}]" if subnet.ip_version == 6 else ip
+            lines.append(f"{port.mac_address},{hostname(port, ip)}.{domain},{shown}")
+    return "".join(line + "\n" for line in lines)
+
+
+def render_addn_hosts(network: Network, ports: tuple[Port, ...], domain: str) -> str:
+    """``--addn-hosts``: DNS for instance names whether or not they hold a lease yet."""
+    lines = []
+    for port in sorted(ports, key=lambda p: p.mac_address):
+        for _subnet, ip in _port_addresses(network, port):
+            name = hostname(port, ip)
+            lines.append(f"{ip}\t{name}.{domain} {name}")
+    return "".join(line + "\n" for line in lines)
+
+
+def dhcp_port_ip(dhcp_port: Port, subnet: Subnet) -> str | None:
+    for fixed in dhcp_port.fixed_ips:
+        if fixed.subnet_id == subnet.id:
+            return fixed.ip_address
+    return None
+
+
+def render_opts(network: Network, dhcp_port: Port) -> str:
+    """``--dhcp-optsfile``: per subnet the router, DNS servers, MTU and classless routes.
+
+    The classless routes (options 121 and 249) carry 169.254.169.254/32 via this DHCP port,
+    where the metadata proxy listens, the subnet's host routes and the default route: a client
+    that gets option 121 ignores the router option, so the default route must be in it too.
+    """
+    lines = []
+    for subnet in dhcp_subnets(network):
+        tag = f"tag:{subnet_tag(subnet)}"
+        own_ip = dhcp_port_ip(dhcp_port, subnet)
+        if subnet.ip_version == 4:
+            dns = list(subnet.dns_nameservers) or ([own_ip] if own_ip else [])
+            if dns:
+                lines.append(f"{tag},option:dns-server,{','.join(dns)}")
+            routes: list[str] = []
+            if own_ip:
+                routes += [METADATA_CIDR, own_ip]
+            for route in subnet.host_routes:
+                if ipaddress.ip_network(route.destination, strict=False).version == 4:
+                    routes += [route.destination, route.nexthop]
+            if subnet.gateway_ip:
+                routes += ["0.0.0.0/0", subnet.gateway_ip]
+            if routes:
+                lines.append(f"{tag},option:classless-static-route,{','.join(routes)}")
+                lines.append(f"{tag},249,{','.join(routes)}")
+            # An empty router option stops dnsmasq offering its own address as the gateway.
+            router = f",{subnet.gateway_ip}" if subnet.gateway_ip else ""
+            lines.append(f"{tag},option:router{router}")
+            if network.mtu:
+                lines.append(f"{tag},option:mtu,{network.mtu}")
+        else:
+            dns = list(subnet.dns_nameservers) or ([own_ip] if own_ip else [])
+            if dns:
+                lines.append(f"{tag},option6:dns-server,{','.join(f'[{a}]' for a in dns)}")
+    return "".join(line + "\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class DnsmasqFiles:
+    directory: Path
+
+    @property
+    def hosts(self) -> Path:
+        return self.directory / "host"
+
+    @property
+    def addn_hosts(self) -> Path:
+        return self.directory / "addn_hosts"
+
+    @property
+    def opts(self) -> Path:
+        return self.directory / "opts"
+
+    @property
+    def pid(self) -> Path:
+        return self.directory / "pid"
+
+    @property
+    def leases(self) -> Path:
+        return self.directory / "leases"
+
+    @property
+    def cmdline(self) -> Path:
+        return self.directory / "cmdline"
+
+
+def render_argv(
+    network: Network, interface: str, files: DnsmasqFiles, domain: str, lease_time: int
+) -> list[str]:
+    argv = [
+        "dnsmasq",
+        "--conf-file=/dev/null",
+        "--no-hosts",
+        "--no-resolv",
+        "--strict-order",
+        "--except-interface=lo",
+        "--bind-interfaces",
+        f"--interface={interface}",
+        f"--pid-file={files.pid}",
+        f"--dhcp-hostsfile={files.hosts}",
+        f"--addn-hosts={files.addn_hosts}",
+        f"--dhcp-optsfile={files.opts}",
+        f"--dhcp-leasefile={files.leases}",
+        "--leasefile-ro",
+        "--dhcp-authoritative",
+        f"--domain={domain}",
+        # Answer for the instances' domain ourselves (NODATA for AAAA, not REFUSED).
+        f"--local=/{domain}/",
+    ]
+    for subnet in dhcp_subnets(network):
+        net = ipaddress.ip_network(subnet.cidr, strict=False)
+        if subnet.ip_version == 4:
+            argv.append(
+                f"--dhcp-range=set:{subnet_tag(subnet)},{net.network_address},static,"
+                f"{net.netmask},{lease_time}s"
+            )
+        else:
+            mode = "static" if subnet.ipv6_address_mode == "dhcpv6-stateful" else "ra-stateless"
+            argv.append(
+                f"--dhcp-range=set:{subnet_tag(subnet)},{net.network_address},{mode},"
+                f"{net.prefixlen},{lease_time}s"
+            )
+    argv.append(f"--dhcp-lease-max={max(16, len(network.subnets) * 1024)}")
+    return argv
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    try:
+        if path.read_text() == text:
+            return False
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o644)  # dnsmasq re-reads these after dropping privileges
+    tmp.replace(path)
+    return True
+
+
+def pid_alive(pid_file: Path) -> int | None:
+    """The pid in ``pid_file`` if that process is a dnsmasq using this very pid file."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    if cmdline and cmdline[0].endswith(b"dnsmasq") and f"--pid-file={pid_file}".encode() in cmdline:
+        return pid
+    return None
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a daemon is reaped by whoever is pid 1, maybe late)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+class Dnsmasq:
+    """The dnsmasq processes of one driver, each in ``run_dir/dhcp/<network id>``."""
+
+    def __init__(self, run_dir: Path, domain: str, lease_time: int) -> None:
+        self.base = run_dir / "dhcp"
+        self.domain = domain
+        self.lease_time = lease_time
+
+    def files(self, network_id: str) -> DnsmasqFiles:
+        return DnsmasqFiles(self.base / network_id)
+
+    def ensure(
+        self, network: Network, ns: str, interface: str, dhcp_port: Port, ports: tuple[Port, ...]
+    ) -> str:
+        """Converge one network's dnsmasq; returns what it did (started/reloaded/unchanged)."""
+        files = self.files(network.id)
+        files.directory.mkdir(parents=True, exist_ok=True)
+        files.directory.chmod(0o755)
+        changed = _write_if_changed(files.hosts, render_hosts(network, ports, self.domain))
+        changed |= _write_if_changed(
+            files.addn_hosts, render_addn_hosts(network, ports, self.domain)
+        )
+        changed |= _write_if_changed(files.opts, render_opts(network, dhcp_port))
+        argv = render_argv(network, interface, files, self.domain, self.lease_time)
+        argv_changed = _write_if_changed(files.cmdline, "\0".join(argv))
+        pid = pid_alive(files.pid)
+        if pid is not None and not argv_changed:
+            if changed:
+                os.kill(pid, signal.SIGHUP)
+                return "reloaded"
+            return "unchanged"
+        if pid is not None:
+            self._kill(pid)
+        if not dhcp_subnets(network):
+            return "no dhcp subnet"
+        run(argv, netns=ns)
+        return "started"
+
+    def stop(self, network_id: str) -> None:
+        files = self.files(network_id)
+        pid = pid_alive(files.pid)
+        if pid is not None:
+            self._kill(pid)
+        shutil.rmtree(files.directory, ignore_errors=True)
+
+    def stop_process(self, network_id: str) -> None:
+        """Stop the process but keep its files (driver close: the next start reuses them)."""
+        pid = pid_alive(self.files(network_id).pid)
+        if pid is not None:
+            self._kill(pid)
+
+    def known(self) -> list[str]:
+        try:
+            return sorted(p.name for p in self.base.iterdir() if p.is_dir())
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if not _running(pid):
+                return
+            time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+        if _running(pid):
+            raise DataplaneError(reason=f"dnsmasq {pid} does not stop")

@@ -1,0 +1,389 @@
+"""Security groups: stateful iptables rules per port, hooked into the host's FORWARD chain.
+
+Why iptables and not nftables: bridged guest traffic reaches the inet FORWARD hook through
+br_netfilter with conntrack, so ``-m physdev --physdev-out TAP --physdev-is-bridged`` plus
+``-m conntrack`` is stateful here and on every stock distribution kernel, while the nft
+``bridge`` family has no conntrack on this kernel. ``iptables`` is whichever backend the host's
+binary uses (nf_tables or legacy), so our rules sit beside the host's own.
+
+Layout (``p`` = device prefix, ``P`` = upper-case prefix), as Neutron's iptables firewall:
+  FORWARD -> P-FWD (one jump, inserted first; the chain policies are never touched)
+  P-FWD:  physdev-out TAP -> p i<port> (ingress)   physdev-in TAP -> p o<port> (egress)
+          then ACCEPT what is bridged on our bridges, routed traffic of external bridges.
+  p i<port>: established RETURN, invalid DROP, DHCP/NDP RETURN, rules RETURN, DROP
+  p o<port>: DHCP discover RETURN, -> p s<port> (MAC/IP anti-spoofing), no DHCP/RA server,
+             established RETURN, invalid DROP, rules RETURN, DROP
+Remote security groups are ipsets (``hash:net``) swapped in atomically. Everything is applied
+with one ``iptables-restore --noflush`` of our chains only, and only when the text changed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from onestack.network.drivers.base import HostState, Port, SecurityGroup, SecurityGroupRule
+from onestack.network.drivers.linuxbridge.names import Names
+from onestack.network.drivers.linuxbridge.shell import DataplaneError, run
+
+PROTOCOL_NUMBERS = {
+    "1": "icmp",
+    "6": "tcp",
+    "17": "udp",
+    "58": "ipv6-icmp",
+    "132": "sctp",
+    "33": "dccp",
+    "136": "udplite",
+}
+PORT_PROTOCOLS = {"tcp", "udp", "sctp", "dccp", "udplite"}
+# ICMPv6 a port must receive for neighbour discovery to work (MLD, RA, NS, NA).
+ICMPV6_INGRESS = (130, 131, 132, 134, 135, 136)
+JUMP_RECHECK = 30.0  # seconds between checks that our FORWARD jump is still there
+
+
+@dataclass
+class Ruleset:
+    """The rendered state of one address family: our chains, their rules, the sets used."""
+
+    ip_version: int
+    chains: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    ipsets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def text(self, stale_chains: Iterable[str] = ()) -> str:
+        stale = sorted(set(stale_chains) - set(self.chains))
+        lines = ["*filter"]
+        lines += [f":{chain} - [0:0]" for chain in self.chains]
+        lines += self.rules
+        lines += [f"-F {chain}" for chain in stale]
+        lines += [f"-X {chain}" for chain in stale]
+        lines.append("COMMIT")
+        return "\n".join(lines) + "\n"
+
+
+def _protocol(rule: SecurityGroupRule, ip_version: int) -> str | None:
+    if rule.protocol in (None, "", "any"):
+        return None
+    proto = PROTOCOL_NUMBERS.get(str(rule.protocol), str(rule.protocol)).lower()
+    if proto in ("icmp", "ipv6-icmp", "icmpv6"):
+        return "icmp" if ip_version == 4 else "ipv6-icmp"
+    return proto
+
+
+def _rule_matches(
+    rule: SecurityGroupRule, ip_version: int, names: Names, groups: dict[str, SecurityGroup]
+) -> list[str] | None:
+    """The iptables match of one rule, or None when the rule is not for this family."""
+    if rule.ethertype != f"IPv{ip_version}":
+        return None
+    ingress = rule.direction == "ingress"
+    parts: list[str] = []
+    if rule.remote_ip_prefix:
+        net = ipaddress.ip_network(rule.remote_ip_prefix, strict=False)
+        if net.version != ip_version:
+            return None
+        if net.prefixlen:
+            parts += ["-s" if ingress else "-d", str(net)]
+    elif rule.remote_group_id:
+        set_name = names.ipset(rule.remote_group_id, ip_version)
+        parts += ["-m", "set", "--match-set", set_name, "src" if ingress else "dst"]
+    proto = _protocol(rule, ip_version)
+    if proto:
+        parts += ["-p", proto]
+        if proto in PORT_PROTOCOLS and rule.port_range_min is not None:
+            low = rule.port_range_min
+            high = rule.port_range_max if rule.port_range_max is not None else low
+            ports = str(low) if low == high else f"{low}:{high}"
+            parts += ["-m", proto, "--dport", ports]
+        elif proto == "icmp" and rule.port_range_min is not None:
+            code = f"/{rule.port_range_max}" if rule.port_range_max is not None else ""
+            parts += ["-m", "icmp", "--icmp-type", f"{rule.port_range_min}{code}"]
+        elif proto == "ipv6-icmp" and rule.port_range_min is not None:
+            code = f"/{rule.port_range_max}" if rule.port_range_max is not None else ""
+            parts += ["-m", "icmp6", "--icmpv6-type", f"{rule.port_range_min}{code}"]
+    return parts
+
+
+def link_local(mac: str) -> str:
+    """The EUI-64 IPv6 link-local address a port forms from its MAC."""
+    octets = [int(b, 16) for b in mac.split(":")]
+    octets[0] ^= 0x02
+    eui = [*octets[:3], 0xFF, 0xFE, *octets[3:]]
+    groups = [f"{eui[i] << 8 | eui[i + 1]:x}" for i in range(0, 8, 2)]
+    return str(ipaddress.IPv6Address("fe80::" + ":".join(groups)))
+
+
+def _addresses(port: Port, ip_version: int) -> list[tuple[str, str]]:
+    """(source CIDR, MAC) pairs the port may send from: fixed IPs and allowed address pairs."""
+    out = []
+    for fixed in port.fixed_ips:
+        ip = ipaddress.ip_address(fixed.ip_address)
+        if ip.version == ip_version:
+            out.append((f"{ip}/{ip.max_prefixlen}", port.mac_address))
+    if ip_version == 6:
+        out.append((f"{link_local(port.mac_address)}/128", port.mac_address))
+    for pair in port.allowed_address_pairs:
+        net = ipaddress.ip_network(pair.ip_address, strict=False)
+        if net.version == ip_version:
+            out.append((str(net), (pair.mac_address or port.mac_address)))
+    return out
+
+
+def render(names: Names, state: HostState, ip_version: int, bridges: Iterable[str] = ()) -> Ruleset:
+    """The rules of one family for every tap port of ``state`` (pure: unit tested).
+
+    ``bridges`` are the network bridges of this host, whose bridged traffic is accepted once
+    the per-port chains have had their say (so a host FORWARD policy of DROP does not cut our
+    networks); external bridges also get their routed traffic accepted.
+    """
+    fwd = names.forward_chain
+    rs = Ruleset(ip_version)
+    rs.chains.append(fwd)
+    groups = {g.id: g for g in state.security_groups}
+    used_sets: set[str] = set()
+    v4 = ip_version == 4
+    for port in sorted(state.ports, key=lambda p: p.id):
+        if not port.port_security_enabled:
+            continue
+        tap = names.tap(port.id)
+        ichain, ochain, schain = (
+            names.ingress_chain(port.id),
+            names.egress_chain(port.id),
+            names.spoof_chain(port.id),
+        )
+        rs.chains += [ichain, ochain, schain]
+        rs.rules.append(f"-A {fwd} -m physdev --physdev-out {tap} --physdev-is-bridged -j {ichain}")
+        rs.rules.append(f"-A {fwd} -m physdev --physdev-in {tap} --physdev-is-bridged -j {ochain}")
+        # Ingress: what may reach the port.
+        i = [
+            f"-A {ichain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+            f"-A {ichain} -m conntrack --ctstate INVALID -j DROP",
+        ]
+        if v4:
+            i.append(f"-A {ichain} -p udp -m udp --sport 67 --dport 68 -j RETURN")
+        else:
+            i += [
+                f"-A {ichain} -p ipv6-icmp -m icmp6 --icmpv6-type {t} -j RETURN"
+                for t in ICMPV6_INGRESS
+            ]
+            i.append(f"-A {ichain} -p udp -m udp --sport 547 --dport 546 -j RETURN")
+        # Egress: what the port may send.
+        o: list[str] = []
+        if v4:
+            o.append(
+                f"-A {ochain} -s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp "
+                "--sport 68 --dport 67 -j RETURN"
+            )
+        else:
+            for t in (131, 135, 143):  # MLD report, NS for DAD, MLDv2 report: from ::
+                o.append(
+                    f"-A {ochain} -s ::/128 -d ff02::/16 -p ipv6-icmp -m icmp6 "
+                    f"--icmpv6-type {t} -j RETURN"
+                )
+        o.append(f"-A {ochain} -j {schain}")
+        if v4:
+            o.append(f"-A {ochain} -p udp -m udp --sport 68 --dport 67 -j RETURN")
+            o.append(f"-A {ochain} -p udp -m udp --sport 67 --dport 68 -j DROP")
+        else:
+            o.append(f"-A {ochain} -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j DROP")
+            o.append(f"-A {ochain} -p ipv6-icmp -j RETURN")
+            o.append(f"-A {ochain} -p udp -m udp --sport 546 --dport 547 -j RETURN")
+            o.append(f"-A {ochain} -p udp -m udp --sport 547 --dport 546 -j DROP")
+        o += [
+            f"-A {ochain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+            f"-A {ochain} -m conntrack --ctstate INVALID -j DROP",
+        ]
+        for group_id in port.security_group_ids:
+            group = groups.get(group_id)
+            if group is None:
+                continue
+            for rule in group.rules:
+                match = _rule_matches(rule, ip_version, names, groups)
+                if match is None:
+                    continue
+                if rule.remote_group_id and not rule.remote_ip_prefix:
+                    used_sets.add(rule.remote_group_id)
+                chain_rules = i if rule.direction == "ingress" else o
+                line = " ".join(["-A", ichain if rule.direction == "ingress" else ochain, *match])
+                line += " -j RETURN"
+                if line not in chain_rules:
+                    chain_rules.append(line)
+        i.append(f"-A {ichain} -j DROP")
+        o.append(f"-A {ochain} -j DROP")
+        rs.rules += i + o
+        # Anti-spoofing: only the port's own MAC with its own addresses (and allowed pairs).
+        for cidr, mac in _addresses(port, ip_version):
+            rs.rules.append(f"-A {schain} -s {cidr} -m mac --mac-source {mac.lower()} -j RETURN")
+        rs.rules.append(f"-A {schain} -j DROP")
+    for bridge in sorted(set(bridges)):
+        rs.rules.append(f"-A {fwd} -o {bridge} -m physdev --physdev-is-bridged -j ACCEPT")
+    for network in sorted(state.networks, key=lambda n: n.id):
+        if network.external:
+            bridge = names.bridge(network.id)
+            rs.rules.append(f"-A {fwd} -i {bridge} ! -o {bridge} -j ACCEPT")
+            rs.rules.append(
+                f"-A {fwd} -o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+            )
+    for group_id in sorted(used_sets):
+        group = groups.get(group_id)
+        members = group.member_ips if group else ()
+        rs.ipsets[names.ipset(group_id, ip_version)] = tuple(
+            sorted(ip for ip in set(members) if ipaddress.ip_address(ip).version == ip_version)
+        )
+    return rs
+
+
+def render_nat(names: Names, state: HostState) -> list[str]:
+    """MASQUERADE from each external network's subnets toward everything but that bridge
+    (the host's uplink, so the public range reaches the outside)."""
+    chain = names.postrouting_chain
+    rules = []
+    for network in sorted(state.networks, key=lambda n: n.id):
+        if not network.external:
+            continue
+        bridge = names.bridge(network.id)
+        for subnet in network.subnets:
+            if subnet.ip_version == 4 and subnet.gateway_ip:
+                cidr = ipaddress.ip_network(subnet.cidr, strict=False)
+                # Routed by the host only: with br_netfilter, bridged frames pass nat
+                # POSTROUTING too, and a router's DNATed traffic must keep its source.
+                rules.append(
+                    f"-A {chain} -s {cidr} ! -o {bridge} "
+                    "-m physdev ! --physdev-is-bridged -j MASQUERADE"
+                )
+    return rules
+
+
+class Firewall:
+    """Applies rendered rulesets to the host (blocking; called from the driver's thread)."""
+
+    TOOLS = {
+        4: ("iptables", "iptables-save", "iptables-restore"),
+        6: ("ip6tables", "ip6tables-save", "ip6tables-restore"),
+    }
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self._applied: dict[str, str] = {}  # what we last loaded, per table key
+        self._sets: dict[str, tuple[str, ...]] = {}
+        self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
+        self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
+
+    def _our_chains(self, ip_version: int, table: str) -> set[str]:
+        save = self.TOOLS[ip_version][1]
+        out = run([save, "-t", table]).stdout
+        return {
+            line[1:].split()[0]
+            for line in out.splitlines()
+            if line.startswith(":") and self.names.owns_chain(line[1:].split()[0])
+        }
+
+    def _ensure_jump(self, ip_version: int, table: str, hook: str, chain: str) -> None:
+        tool = self.TOOLS[ip_version][0]
+        if run([tool, "-t", table, "-C", hook, "-j", chain], check=False).returncode != 0:
+            run([tool, "-t", table, "-I", hook, "1", "-j", chain])
+
+    def _remove_jump(self, ip_version: int, table: str, hook: str, chain: str) -> None:
+        tool = self.TOOLS[ip_version][0]
+        for _ in range(100):  # duplicates, if someone ran two of us with one prefix
+            if run([tool, "-t", table, "-D", hook, "-j", chain], check=False).returncode != 0:
+                return
+
+    def _sync_sets(self, wanted: dict[str, tuple[str, ...]]) -> None:
+        changes = []
+        for name, members in sorted(wanted.items()):
+            if self._sets.get(name) == members:
+                continue
+            family = "inet6" if name[len(self.names.prefix)] == "6" else "inet"
+            tmp = f"{self.names.prefix}n{name[len(self.names.prefix) + 1 :]}"
+            changes.append(f"create {name} hash:net family {family} -exist")
+            changes.append(f"create {tmp} hash:net family {family} -exist")
+            changes.append(f"flush {tmp}")
+            changes += [f"add {tmp} {ip}" for ip in members]
+            changes.append(f"swap {tmp} {name}")
+            changes.append(f"destroy {tmp}")
+        if changes:
+            run(["ipset", "restore"], input="\n".join(changes) + "\n")
+            self._sets.update(wanted)
+
+    def _destroy_stale_sets(self, wanted: set[str]) -> None:
+        listed = run(["ipset", "list", "-n"], check=False).stdout.split()
+        for name in listed:
+            if (self.names.owns_ipset(name) or self._is_tmp_set(name)) and name not in wanted:
+                run(["ipset", "destroy", name], check=False)
+                self._sets.pop(name, None)
+
+    def _is_tmp_set(self, name: str) -> bool:
+        p = self.names.prefix
+        return name.startswith(p + "n") and self.names.owns_ipset(p + "4" + name[len(p) + 1 :])
+
+    def apply(self, state: HostState, bridges: Iterable[str], force: bool = False) -> bool:
+        """Load the rules for ``state``; returns whether anything was (re)loaded."""
+        bridges = list(bridges)
+        changed = False
+        rulesets = {v: render(self.names, state, v, bridges) for v in (4, 6)}
+        all_sets = {**rulesets[4].ipsets, **rulesets[6].ipsets}
+        self._sync_sets(all_sets)
+        # What the host really holds (our jump, our chains: someone may have flushed FORWARD
+        # or left a chain of ours behind) is looked at every JUMP_RECHECK seconds, each look
+        # being processes; in between, what we loaded last is trusted.
+        recheck = force or time.monotonic() - self._jumps_checked > JUMP_RECHECK
+        for version, ruleset in rulesets.items():
+            key = f"filter{version}"
+            text = ruleset.text()
+            known = self._chains.get(version)
+            if recheck or known is None:
+                known = self._our_chains(version, "filter")
+            if not force and self._applied.get(key) == text:
+                if not recheck:
+                    continue
+                tool = self.TOOLS[version][0]
+                check = [tool, "-C", "FORWARD", "-j", self.names.forward_chain]
+                if known == set(ruleset.chains) and run(check, check=False).returncode == 0:
+                    continue
+            stale = known - {self.names.forward_chain, self.names.postrouting_chain}
+            run([self.TOOLS[version][2], "--noflush"], input=ruleset.text(stale))
+            self._ensure_jump(version, "filter", "FORWARD", self.names.forward_chain)
+            self._applied[key] = text
+            self._chains[version] = set(ruleset.chains)
+            changed = True
+        nat_rules = render_nat(self.names, state)
+        nat_chain = self.names.postrouting_chain
+        nat_text = "*nat\n" + f":{nat_chain} - [0:0]\n" + "".join(r + "\n" for r in nat_rules)
+        nat_text += "COMMIT\n"
+        if force or self._applied.get("nat4") != nat_text:
+            run(["iptables-restore", "--noflush"], input=nat_text)
+            self._ensure_jump(4, "nat", "POSTROUTING", nat_chain)
+            self._applied["nat4"] = nat_text
+            changed = True
+        if changed or recheck:
+            self._destroy_stale_sets(set(all_sets))
+        if recheck:
+            self._jumps_checked = time.monotonic()
+        return changed
+
+    def teardown(self) -> None:
+        """Remove our jumps, chains and sets; the host's chains and policies stay as they were."""
+        errors = []
+        for version in (4, 6):
+            tool = self.TOOLS[version][0]
+            self._remove_jump(version, "filter", "FORWARD", self.names.forward_chain)
+            chains = self._our_chains(version, "filter")
+            if chains:
+                text = "*filter\n" + "".join(f"-F {c}\n" for c in sorted(chains))
+                text += "".join(f"-X {c}\n" for c in sorted(chains)) + "COMMIT\n"
+                try:
+                    run([self.TOOLS[version][2], "--noflush"], input=text)
+                except DataplaneError as exc:
+                    errors.append(f"{tool}: {exc}")
+        self._remove_jump(4, "nat", "POSTROUTING", self.names.postrouting_chain)
+        if self.names.postrouting_chain in self._our_chains(4, "nat"):
+            chain = self.names.postrouting_chain
+            run(["iptables-restore", "--noflush"], input=f"*nat\n-F {chain}\n-X {chain}\nCOMMIT\n")
+        self._applied.clear()
+        self._chains.clear()
+        self._destroy_stale_sets(set())
+        if errors:
+            raise DataplaneError(reason="; ".join(errors))

@@ -1,0 +1,800 @@
+"""The Linux bridge data plane end to end: guests in network namespaces on real bridges.
+
+Each guest is a network namespace whose ``eth0`` is the peer of a veth that carries the port's
+tap name on the host: what QEMU does with its tap (a device of that name on the bridge, the
+guest's NIC with the port's MAC), so the driver sees exactly what it will see with compute.
+The agent drives the driver from a stub source holding a hand-built ``HostState``.
+
+Topology (project A routed to the external network, project B on its own):
+  netA 10.61.1.0/24 (vxlan 6101): vm1 .11 (floating IP 10.62.0.20), vm2 .12, DHCP .2, router .1
+  netB 10.61.2.0/24 (vxlan 6102): vm3 .13, DHCP .2
+  public 10.62.0.0/24 (flat, external): host side .1, router gateway .10
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import random
+import shutil
+import string
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from onestack.common.bus import MemoryBus
+from onestack.network.agent import NetworkAgent
+from onestack.network.drivers.base import (
+    FixedIP,
+    FloatingIP,
+    HostState,
+    Network,
+    Port,
+    PortStatus,
+    Router,
+    RouterGateway,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+)
+from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
+
+TOOLS = ("ip", "dnsmasq", "iptables", "ipset", "busybox")
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.netns,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason=f"needs {', '.join(TOOLS)}"),
+]
+
+PREFIX = "z" + "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+SECRET = "test-secret-" + uuid.uuid4().hex
+HOST = "e2e-host"
+
+UDHCPC_SCRIPT = """#!/bin/sh
+# busybox udhcpc hook: record what the server sent, configure eth0 like a cloud image would.
+env | grep -E '^(ip|mask|router|dns|domain|hostname|staticroutes|mtu)=' > "$0.$interface.env"
+case "$1" in
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    set -- $staticroutes
+    while [ $# -ge 2 ]; do
+      ip route replace "$1" via "$2" dev "$interface"
+      shift 2
+    done
+    ;;
+esac
+exit 0
+"""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def mac() -> str:
+    return "fa:16:3e:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
+
+
+@dataclass
+class Proc:
+    rc: int
+    out: str
+    err: str
+
+
+async def sh(*argv: str, netns: str | None = None, timeout: float = 30.0) -> Proc:
+    full = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+    proc = await asyncio.create_subprocess_exec(
+        *full, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+    return Proc(proc.returncode if proc.returncode is not None else -1, out.decode(), err.decode())
+
+
+async def must(*argv: str, netns: str | None = None) -> str:
+    result = await sh(*argv, netns=netns)
+    assert result.rc == 0, f"{argv} failed: {result.err}"
+    return result.out
+
+
+# -- the world: ids and a HostState built from a few switches ---------------------------------
+@dataclass
+class World:
+    project_a: str = field(default_factory=new_id)
+    project_b: str = field(default_factory=new_id)
+    net_a: str = field(default_factory=new_id)
+    net_b: str = field(default_factory=new_id)
+    public: str = field(default_factory=new_id)
+    sub_a: str = field(default_factory=new_id)
+    sub_b: str = field(default_factory=new_id)
+    sub_pub: str = field(default_factory=new_id)
+    router: str = field(default_factory=new_id)
+    sg_a: str = field(default_factory=new_id)
+    sg_b: str = field(default_factory=new_id)
+    ports: dict[str, Port] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        def port(
+            name: str,
+            net: str,
+            sub: str,
+            ip: str,
+            owner: str,
+            project: str,
+            sgs: tuple[str, ...] = (),
+        ) -> Port:
+            return Port(
+                id=new_id(),
+                network_id=net,
+                project_id=project,
+                mac_address=mac(),
+                fixed_ips=(FixedIP(sub, ip),),
+                device_owner=owner,
+                device_id=f"instance-{name}-{uuid.uuid4().hex[:8]}"
+                if owner.startswith("compute")
+                else new_id(),
+                security_group_ids=sgs,
+                hostname=name if owner.startswith("compute") else "",
+                port_security_enabled=owner.startswith("compute"),
+            )
+
+        a, b = self.project_a, self.project_b
+        self.ports = {
+            "vm1": port(
+                "vm1", self.net_a, self.sub_a, "10.61.1.11", "compute:nova", a, (self.sg_a,)
+            ),
+            "vm2": port(
+                "vm2", self.net_a, self.sub_a, "10.61.1.12", "compute:nova", a, (self.sg_a,)
+            ),
+            "vm3": port(
+                "vm3", self.net_b, self.sub_b, "10.61.2.13", "compute:nova", b, (self.sg_b,)
+            ),
+            "dhcp_a": port("dhcp", self.net_a, self.sub_a, "10.61.1.2", "network:dhcp", a),
+            "dhcp_b": port("dhcp", self.net_b, self.sub_b, "10.61.2.2", "network:dhcp", b),
+            "rtr_a": port("r", self.net_a, self.sub_a, "10.61.1.1", "network:router_interface", a),
+            "rtr_gw": port(
+                "g", self.public, self.sub_pub, "10.62.0.10", "network:router_gateway", ""
+            ),
+        }
+
+    def state(
+        self,
+        *,
+        web_on_vm2: bool = False,
+        web_on_vm1: bool = False,
+        floating: bool = True,
+        extra_ports: tuple[Port, ...] = (),
+    ) -> HostState:
+        p = self.ports
+        net_a = Network(
+            self.net_a,
+            self.project_a,
+            "vxlan",
+            6101,
+            None,
+            1450,
+            False,
+            True,
+            (Subnet(self.sub_a, self.net_a, "10.61.1.0/24", 4, "10.61.1.1", True),),
+        )
+        net_b = Network(
+            self.net_b,
+            self.project_b,
+            "vxlan",
+            6102,
+            None,
+            1450,
+            False,
+            True,
+            (Subnet(self.sub_b, self.net_b, "10.61.2.0/24", 4, "10.61.2.1", True),),
+        )
+        public = Network(
+            self.public,
+            "",
+            "flat",
+            None,
+            "public",
+            1500,
+            True,
+            True,
+            (Subnet(self.sub_pub, self.public, "10.62.0.0/24", 4, "10.62.0.1", False),),
+        )
+        icmp_in = SecurityGroupRule(new_id(), "ingress", "IPv4", "icmp")
+        egress = SecurityGroupRule(new_id(), "egress", "IPv4", None)
+        rules_a = [
+            icmp_in,
+            egress,
+            SecurityGroupRule(
+                new_id(), "ingress", "IPv4", "udp", 5000, 5000, remote_group_id=self.sg_a
+            ),
+        ]
+        if web_on_vm2 or web_on_vm1:
+            rules_a.append(
+                SecurityGroupRule(
+                    new_id(), "ingress", "IPv4", "tcp", 80, 80, remote_ip_prefix="0.0.0.0/0"
+                )
+            )
+        # vm1 and vm2 share a group; the web rule is put on a group only the chosen VMs use.
+        sg_web = "web-" + self.sg_a
+        groups = [
+            SecurityGroup(
+                self.sg_a,
+                tuple(r for r in rules_a if r.protocol != "tcp"),
+                member_ips=("10.61.1.11", "10.61.1.12"),
+            ),
+            SecurityGroup(sg_web, tuple(r for r in rules_a if r.protocol == "tcp")),
+            SecurityGroup(
+                self.sg_b, (SecurityGroupRule(new_id(), "ingress", "IPv4", "icmp"), egress)
+            ),
+        ]
+        vm1 = replace(
+            p["vm1"], security_group_ids=(self.sg_a, sg_web) if web_on_vm1 else (self.sg_a,)
+        )
+        vm2 = replace(
+            p["vm2"], security_group_ids=(self.sg_a, sg_web) if web_on_vm2 else (self.sg_a,)
+        )
+        fips = (FloatingIP(new_id(), "10.62.0.20", "10.61.1.11", vm1.id),) if floating else ()
+        router = Router(
+            self.router,
+            self.project_a,
+            True,
+            RouterGateway(self.public, p["rtr_gw"], True),
+            (p["rtr_a"],),
+            (),
+            fips,
+        )
+        ports_a = (vm1, vm2, p["dhcp_a"], p["rtr_a"], *extra_ports)
+        return HostState(
+            host=HOST,
+            networks=(net_a, net_b, public),
+            ports=(vm1, vm2, p["vm3"], *extra_ports),
+            dhcp_ports=(p["dhcp_a"], p["dhcp_b"]),
+            routers=(router,),
+            security_groups=tuple(groups),
+            network_ports={self.net_a: ports_a, self.net_b: (p["vm3"], p["dhcp_b"])},
+        )
+
+
+class StubSource:
+    """The network service as the agent sees it, holding a hand-built state."""
+
+    def __init__(self, state: HostState) -> None:
+        self.state = state
+        self.statuses: dict[str, str] = {}
+        self.reports: list[tuple[str, str]] = []
+        self.hidden: set[str] = set()  # addresses the lookup pretends not to know
+
+    async def host_state(self, host: str) -> HostState:
+        return self.state
+
+    async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None:
+        self.statuses.update({s.port_id: s.status for s in statuses})
+
+    async def port_for_address(self, network_id: str, ip: str) -> Port | None:
+        if ip in self.hidden:
+            return None
+        for port in self.state.network_ports.get(network_id, ()):
+            if any(f.ip_address == ip for f in port.fixed_ips):
+                return port
+        return None
+
+    async def report_agent(
+        self, host: str, agent_type: str, binary: str, configurations: dict[str, Any]
+    ) -> None:
+        self.reports.append((agent_type, binary))
+
+
+class MetadataStandIn:
+    """The compute metadata API on 127.0.0.1: checks the signature, echoes who asked."""
+
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+        self.requests: list[dict[str, str]] = []
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/compute-metadata"
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        lines = head.split("\r\n")
+        headers = {
+            k.strip().lower(): v.strip()
+            for k, _, v in (line.partition(":") for line in lines[1:] if line)
+        }
+        headers["path"] = lines[0].split(" ")[1]
+        self.requests.append(headers)
+        instance = headers.get("x-instance-id", "")
+        expected = hmac.new(SECRET.encode(), instance.encode(), hashlib.sha256).hexdigest()
+        if headers.get("x-instance-id-signature") != expected:
+            body, status = b"bad signature", "403 Forbidden"
+        else:
+            body = f"{instance} {headers.get('x-forwarded-for')} {headers['path']}".encode()
+            status = "200 OK"
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+
+@dataclass
+class Lab:
+    world: World
+    driver: LinuxBridgeDriver
+    agent: NetworkAgent
+    source: StubSource
+    metadata: MetadataStandIn
+    tmp: Path
+    guests: dict[str, str]  # vm name -> namespace
+
+    async def converge(self, state: HostState) -> None:
+        self.source.state = state
+        rounds = self.agent.rounds
+        self.agent.trigger()
+        await self.agent.wait_rounds(rounds + 1)
+        assert self.agent.last_error is None, self.agent.last_error
+
+    async def dhcp(self, vm: str) -> dict[str, str]:
+        script = self.tmp / "udhcpc.sh"
+        result = await sh(
+            "busybox",
+            "udhcpc",
+            "-i",
+            "eth0",
+            "-q",
+            "-n",
+            "-f",
+            "-t",
+            "6",
+            "-O",
+            "mtu",
+            "-O",
+            "staticroutes",
+            "-T",
+            "1",
+            "-s",
+            str(script),
+            netns=self.guests[vm],
+        )
+        assert result.rc == 0, f"udhcpc in {vm}: {result.out} {result.err}"
+        env = Path(f"{script}.eth0.env").read_text()
+        return dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
+
+    async def ping(self, vm: str, ip: str) -> bool:
+        result = await sh("busybox", "ping", "-c", "1", "-W", "1", ip, netns=self.guests[vm])
+        return result.rc == 0
+
+    async def connect(self, ip: str, port: int, netns: str | None, timeout: float = 1.5) -> str:
+        """Open a TCP connection and read the greeting: '' when it cannot connect."""
+        code = (
+            "import socket,sys\n"
+            f"s=socket.create_connection(({ip!r},{port}),timeout={timeout})\n"
+            "print(s.recv(100).decode())\n"
+        )
+        result = await sh(sys.executable, "-c", code, netns=netns, timeout=10)
+        return result.out.strip() if result.rc == 0 else ""
+
+
+GREETER = (
+    "import socket,sys\n"
+    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()\n"
+    "while True:\n"
+    "    c,a=s.accept(); c.sendall(('hello '+a[0]).encode()); c.close()\n"
+)
+
+
+async def start_greeter(netns: str | None, port: int) -> asyncio.subprocess.Process:
+    """A tiny TCP server answering 'hello <client address>'."""
+    argv = [sys.executable, "-c", GREETER, str(port)]
+    full = ["ip", "netns", "exec", netns, *argv] if netns else argv
+    proc = await asyncio.create_subprocess_exec(*full)
+    await asyncio.sleep(0.3)
+    return proc
+
+
+def owned_leftovers(prefix: str) -> list[str]:
+    import subprocess
+
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    chains = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    chains += subprocess.run(["ip6tables-save"], capture_output=True, text=True).stdout
+    sets = subprocess.run(["ipset", "list", "-n"], capture_output=True, text=True).stdout
+    found = [
+        f"link {line.split(':')[1].strip()}"
+        for line in links.splitlines()
+        if line.split(":")[1].strip().split("@")[0].startswith(prefix)
+    ]
+    found += [f"netns {n.split()[0]}" for n in netns.splitlines() if n.startswith(f"{prefix}-")]
+    found += [
+        f"iptables {line}"
+        for line in chains.splitlines()
+        if f" {prefix}" in line or f":{prefix}" in line or prefix.upper() + "-" in line
+    ]
+    found += [f"ipset {s}" for s in sets.split() if s.startswith(prefix)]
+    return found
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    tmp = tmp_path_factory.mktemp("netlab")
+    script = tmp / "udhcpc.sh"
+    script.write_text(UDHCPC_SCRIPT)
+    script.chmod(0o755)
+    world = World()
+    metadata = MetadataStandIn()
+    await metadata.start()
+    run_dir = Path(f"/run/onestack-test/{PREFIX}")
+    driver = LinuxBridgeDriver(
+        DriverOptions(
+            prefix=PREFIX,
+            run_dir=run_dir,
+            metadata_url=metadata.url,
+            metadata_secret=SECRET,
+        )
+    )
+    guests = {}
+    try:
+        for vm in ("vm1", "vm2", "vm3"):
+            ns = f"test-{PREFIX}-{vm}"
+            port = world.ports[vm]
+            await must("ip", "netns", "add", ns)
+            guests[vm] = ns
+            await must(
+                "ip",
+                "link",
+                "add",
+                driver.tap_name(port.id),
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                ns,
+            )
+            await must(
+                "ip",
+                "-n",
+                ns,
+                "link",
+                "set",
+                "eth0",
+                "address",
+                port.mac_address,
+                "mtu",
+                "1450",
+                "up",
+            )
+            await must("ip", "-n", ns, "link", "set", "lo", "up")
+        source = StubSource(world.state())
+        agent = NetworkAgent(
+            HOST, driver, source, MemoryBus(), resync_interval=60, debounce=0, report_interval=60
+        )
+        await agent.start()
+        await agent.wait_rounds(1)
+        assert agent.last_error is None, agent.last_error
+        yield Lab(world, driver, agent, source, metadata, tmp, guests)
+        await agent.stop()
+    finally:
+        await driver.teardown()
+        for ns in guests.values():
+            await sh("ip", "netns", "del", ns)
+        assert metadata.server is not None
+        metadata.server.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# -- the tests, in the order a cloud would be used ---------------------------------------------
+async def test_ports_are_reported_active(lab: Lab) -> None:
+    p = lab.world.ports
+    for name in ("vm1", "vm2", "vm3", "dhcp_a", "dhcp_b", "rtr_a", "rtr_gw"):
+        assert lab.source.statuses.get(p[name].id) == "ACTIVE", name
+    assert ("DHCP agent", "neutron-dhcp-agent") in lab.source.reports
+
+
+async def test_guests_get_their_addresses_from_dnsmasq(lab: Lab) -> None:
+    lease = await lab.dhcp("vm1")
+    assert lease["ip"] == "10.61.1.11"
+    assert lease["mask"] == "24"
+    assert lease["router"] == "10.61.1.1"
+    assert lease["dns"].strip() == "10.61.1.2"
+    assert lease["domain"] == "openstacklocal"
+    assert lease["hostname"] == "vm1"
+    assert lease["mtu"] == "1450"
+    # The metadata route through the DHCP port, then the default route (option 121).
+    assert lease["staticroutes"].split() == [
+        "169.254.169.254/32",
+        "10.61.1.2",
+        "0.0.0.0/0",
+        "10.61.1.1",
+    ]
+    assert (await lab.dhcp("vm2"))["ip"] == "10.61.1.12"
+    assert (await lab.dhcp("vm3"))["ip"] == "10.61.2.13"
+
+
+async def test_dnsmasq_resolves_instance_names(lab: Lab) -> None:
+    out = await must(
+        "busybox", "nslookup", "vm2.openstacklocal", "10.61.1.2", netns=lab.guests["vm1"]
+    )
+    assert "10.61.1.12" in out
+
+
+async def test_guests_on_one_network_ping_each_other(lab: Lab) -> None:
+    assert await lab.ping("vm1", "10.61.1.12")
+    assert await lab.ping("vm2", "10.61.1.11")
+
+
+async def test_other_project_network_is_unreachable(lab: Lab) -> None:
+    assert not await lab.ping("vm3", "10.61.1.11")
+    # Even with an address on the other subnet, nothing crosses: separate bridges, and the
+    # port may not send from an address that is not its own.
+    await must("ip", "addr", "add", "10.61.1.99/24", "dev", "eth0", netns=lab.guests["vm3"])
+    try:
+        ok = await sh(
+            "busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            "-I",
+            "10.61.1.99",
+            "10.61.1.11",
+            netns=lab.guests["vm3"],
+        )
+        assert ok.rc != 0
+    finally:
+        await sh("ip", "addr", "del", "10.61.1.99/24", "dev", "eth0", netns=lab.guests["vm3"])
+
+
+async def test_spoofed_source_address_is_dropped(lab: Lab) -> None:
+    ns = lab.guests["vm2"]
+    await must("ip", "addr", "add", "10.61.1.98/24", "dev", "eth0", netns=ns)
+    try:
+        spoofed = await sh(
+            "busybox", "ping", "-c", "1", "-W", "1", "-I", "10.61.1.98", "10.61.1.11", netns=ns
+        )
+        assert spoofed.rc != 0
+        assert await lab.ping("vm2", "10.61.1.11")
+    finally:
+        await sh("ip", "addr", "del", "10.61.1.98/24", "dev", "eth0", netns=ns)
+
+
+async def test_security_group_rule_opens_and_closes_tcp_80(lab: Lab) -> None:
+    server = await start_greeter(lab.guests["vm2"], 80)
+    try:
+        # Default deny ingress: no rule for TCP 80 yet.
+        assert await lab.connect("10.61.1.12", 80, lab.guests["vm1"]) == ""
+        await lab.converge(lab.world.state(web_on_vm2=True))
+        # Open; the reply reaches vm1 though vm1 has no ingress rule for it: stateful.
+        assert await lab.connect("10.61.1.12", 80, lab.guests["vm1"]) == "hello 10.61.1.11"
+        await lab.converge(lab.world.state())
+        assert await lab.connect("10.61.1.12", 80, lab.guests["vm1"]) == ""
+    finally:
+        server.kill()
+        await server.wait()
+
+
+async def test_remote_group_rule_admits_group_members(lab: Lab) -> None:
+    """UDP 5000 is open only to members of the group (an ipset of their addresses)."""
+    code = (
+        "import socket\n"
+        "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 5000))\n"
+        "s.settimeout(5); d,a=s.recvfrom(100); print(a[0])\n"
+    )
+    ns2 = lab.guests["vm2"]
+    receiver = asyncio.create_task(sh(sys.executable, "-c", code, netns=ns2, timeout=10))
+    await asyncio.sleep(0.3)
+    send = (
+        "import socket\n"
+        "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('10.61.1.12', 5000))\n"
+    )
+    await must(sys.executable, "-c", send, netns=lab.guests["vm1"])
+    result = await receiver
+    assert result.out.strip() == "10.61.1.11"
+
+
+async def test_floating_ip_reaches_the_guest_from_the_host(lab: Lab) -> None:
+    server = await start_greeter(lab.guests["vm1"], 80)
+    try:
+        assert await lab.connect("10.62.0.20", 80, None) == ""  # the group still says no
+        await lab.converge(lab.world.state(web_on_vm1=True))
+        assert await lab.connect("10.62.0.20", 80, None) == "hello 10.62.0.1"
+    finally:
+        server.kill()
+        await server.wait()
+        await lab.converge(lab.world.state())
+
+
+async def test_egress_is_translated_toward_the_external_network(lab: Lab) -> None:
+    server = await start_greeter(None, 18080)  # on the host, reached at 10.62.0.1
+    try:
+        # vm2 has no floating IP: SNAT to the router's gateway address.
+        assert await lab.connect("10.62.0.1", 18080, lab.guests["vm2"]) == "hello 10.62.0.10"
+        # vm1 leaves with its floating IP.
+        assert await lab.connect("10.62.0.1", 18080, lab.guests["vm1"]) == "hello 10.62.0.20"
+        # vm3's network has no router: no way out.
+        assert await lab.connect("10.62.0.1", 18080, lab.guests["vm3"]) == ""
+    finally:
+        server.kill()
+        await server.wait()
+
+
+async def http_get(netns: str, url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """GET from inside a guest: (status, body); status 0 when nothing answered."""
+    code = (
+        "import sys, json, urllib.request, urllib.error\n"
+        "req = urllib.request.Request(sys.argv[1], headers=json.loads(sys.argv[2]))\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(req, timeout=5)\n"
+        "    print(r.status); print(r.read().decode())\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code)\n"
+    )
+    import json
+
+    result = await sh(sys.executable, "-c", code, url, json.dumps(headers or {}), netns=netns)
+    if result.rc != 0:
+        return 0, result.err
+    status, _, body = result.out.partition("\n")
+    return int(status), body.strip()
+
+
+async def test_metadata_proxy_answers_each_guest_with_its_own_identity(lab: Lab) -> None:
+    p = lab.world.ports
+    for vm in ("vm1", "vm3"):
+        status, body = await http_get(
+            lab.guests[vm], "http://169.254.169.254/latest/meta-data/instance-id"
+        )
+        ip = p[vm].fixed_ips[0].ip_address
+        assert (status, body) == (
+            200,
+            f"{p[vm].device_id} {ip} /compute-metadata/latest/meta-data/instance-id",
+        )
+    # Headers claiming another identity are dropped, never believed.
+    status, body = await http_get(
+        lab.guests["vm2"],
+        "http://169.254.169.254/openstack",
+        {
+            "X-Instance-ID": p["vm1"].device_id,
+            "X-Forwarded-For": "10.61.1.11",
+            "X-Tenant-ID": lab.world.project_b,
+        },
+    )
+    assert status == 200
+    assert body.split()[:2] == [p["vm2"].device_id, "10.61.1.12"]
+    assert lab.metadata.requests[-1]["x-tenant-id"] == lab.world.project_a
+    # An address the service does not know gets nothing.
+    lab.source.hidden.add("10.61.1.12")
+    try:
+        status, _ = await http_get(lab.guests["vm2"], "http://169.254.169.254/")
+        assert status == 404
+    finally:
+        lab.source.hidden.clear()
+
+
+async def test_new_port_is_served_by_dnsmasq_after_one_apply(lab: Lab) -> None:
+    """A port added to the network reaches dnsmasq's host file by SIGHUP, not a restart."""
+    pid_file = lab.driver.dnsmasq.files(lab.world.net_a).pid
+    pid = pid_file.read_text().strip()
+    extra = Port(
+        new_id(),
+        lab.world.net_a,
+        lab.world.project_a,
+        mac(),
+        (FixedIP(lab.world.sub_a, "10.61.1.44"),),
+        "compute:nova",
+        "instance-vm4",
+        security_group_ids=(lab.world.sg_a,),
+        hostname="vm4",
+    )
+    ns = f"test-{PREFIX}-vm4"
+    await must("ip", "netns", "add", ns)
+    lab.guests["vm4"] = ns
+    await must(
+        "ip",
+        "link",
+        "add",
+        lab.driver.tap_name(extra.id),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        ns,
+    )
+    await must("ip", "-n", ns, "link", "set", "eth0", "address", extra.mac_address, "up")
+    await lab.converge(lab.world.state(extra_ports=(extra,)))
+    assert (await lab.dhcp("vm4"))["ip"] == "10.61.1.44"
+    assert pid_file.read_text().strip() == pid
+    assert lab.source.statuses[extra.id] == "ACTIVE"
+    await lab.converge(lab.world.state())
+    assert not Path(f"/sys/class/net/{lab.driver.tap_name(extra.id)}").exists()
+
+
+async def test_reconcile_deletes_orphans_and_leaves_foreign_devices(lab: Lab) -> None:
+    orphan_bridge = f"{PREFIX}b{uuid.uuid4().hex[:11]}"
+    orphan_tap = f"{PREFIX}t{uuid.uuid4().hex[:11]}"
+    orphan_ns = f"{PREFIX}-router-{new_id()}"
+    foreign_link = f"{PREFIX}q{uuid.uuid4().hex[:11]}"  # our prefix, not one of our kinds
+    foreign_ns = f"test-{PREFIX}-foreign"
+    await must("ip", "link", "add", orphan_bridge, "type", "bridge")
+    await must("ip", "tuntap", "add", orphan_tap, "mode", "tap")
+    await must("ip", "link", "add", foreign_link, "type", "bridge")
+    await must("ip", "netns", "add", orphan_ns)
+    await must("ip", "netns", "add", foreign_ns)
+    await must("iptables", "-N", f"{PREFIX}i{uuid.uuid4().hex[:11]}")
+    try:
+        lab.driver.firewall._jumps_checked = 0.0  # as if the periodic re-check were due
+        await lab.converge(lab.world.state())
+        netns = await must("ip", "netns", "list")
+        assert not Path(f"/sys/class/net/{orphan_bridge}").exists()
+        assert not Path(f"/sys/class/net/{orphan_tap}").exists()
+        assert orphan_ns not in netns
+        assert Path(f"/sys/class/net/{foreign_link}").exists()
+        assert foreign_ns in netns
+        chains = [
+            c for c in (await must("iptables", "-S")).splitlines() if c.startswith(f"-N {PREFIX}")
+        ]
+        assert len(chains) == 3 * 3  # ingress, egress, spoof chains of the three VMs
+        # Everything still works after the clean-up.
+        assert await lab.ping("vm1", "10.61.1.12")
+    finally:
+        await sh("ip", "link", "del", foreign_link)
+        await sh("ip", "netns", "del", foreign_ns)
+
+
+async def test_a_deleted_dhcp_namespace_is_rebuilt_with_dnsmasq_and_metadata(lab: Lab) -> None:
+    ns = lab.driver.names.dhcp_ns(lab.world.net_a)
+    await must("ip", "netns", "del", ns)
+    await lab.converge(lab.world.state())
+    assert (await lab.dhcp("vm2"))["ip"] == "10.61.1.12"
+    status, body = await http_get(lab.guests["vm2"], "http://169.254.169.254/latest")
+    assert status == 200 and body.startswith(lab.world.ports["vm2"].device_id)
+
+
+async def test_reapplying_the_same_state_changes_nothing(lab: Lab) -> None:
+    before = await must("iptables-save", "-t", "filter")
+    statuses = await lab.driver.apply(lab.source.state)
+    assert {s.status for s in statuses} == {"ACTIVE"}
+    after = await must("iptables-save", "-t", "filter")
+
+    def rules(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("#")]
+
+    assert rules(before) == rules(after)
+
+
+async def test_teardown_leaves_nothing_behind(lab: Lab) -> None:
+    await lab.agent.stop()
+    await lab.driver.teardown()
+    assert owned_leftovers(PREFIX) == []
+    out = await sh("pgrep", "-f", f"/run/onestack-test/{PREFIX}/")
+    assert out.out.strip() == "", "dnsmasq still running"
+    assert "FORWARD" in (await must("iptables", "-S", "FORWARD"))

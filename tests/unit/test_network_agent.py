@@ -1,0 +1,194 @@
+"""The network agent: reconcile at start, on bus events (coalesced), periodically; retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from onestack.common.bus import MemoryBus
+from onestack.network.agent import CHANGED_TOPIC, NetworkAgent
+from onestack.network.drivers.base import FixedIP, HostState, Network, Port, PortStatus
+from onestack.network.drivers.fake import FakeDriver
+
+NET = Network("n1", "p1", "vxlan", 7, None, 1450, False, True)
+
+
+def port(pid: str, up: bool = True) -> Port:
+    return Port(pid, "n1", "p1", "fa:16:3e:00:00:01", (FixedIP("s1", "10.0.0.5"),),
+                "compute:nova", "vm-" + pid, admin_state_up=up)  # fmt: skip
+
+
+class Source:
+    def __init__(self) -> None:
+        self.state = HostState("h1", (NET,), (port("a"),))
+        self.asked = 0
+        self.fail = 0  # how many host_state calls fail before it works again
+        self.statuses: list[list[PortStatus]] = []
+        self.reports: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def host_state(self, host: str) -> HostState:
+        self.asked += 1
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("database is down")
+        return self.state
+
+    async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None:
+        self.statuses.append(list(statuses))
+
+    async def port_for_address(self, network_id: str, ip: str) -> Port | None:
+        return port("a") if ip == "10.0.0.5" else None
+
+    async def report_agent(
+        self, host: str, agent_type: str, binary: str, configurations: dict[str, Any]
+    ) -> None:
+        self.reports.append((agent_type, binary, configurations))
+
+
+class LookupDriver(FakeDriver):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookup: Any = None
+
+    def set_port_lookup(self, lookup: Any) -> None:
+        self.lookup = lookup
+
+
+@pytest.fixture
+async def bus() -> AsyncIterator[MemoryBus]:
+    b = MemoryBus()
+    yield b
+    await b.stop()
+
+
+async def make(bus: MemoryBus, **kw: Any) -> tuple[NetworkAgent, FakeDriver, Source]:
+    driver, source = LookupDriver(), Source()
+    options = {"resync_interval": 30.0, "debounce": 0.05, "report_interval": 30.0} | kw
+    agent = NetworkAgent("h1", driver, source, bus, **options)
+    await agent.start()
+    return agent, driver, source
+
+
+async def test_reconciles_at_start_and_reports(bus: MemoryBus) -> None:
+    agent, driver, source = await make(bus)
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        assert driver.state == source.state
+        assert source.statuses == [[PortStatus("a", "ACTIVE")]]
+        assert {r[0] for r in source.reports} == {
+            "Linux bridge agent", "DHCP agent", "L3 agent", "Metadata agent"}  # fmt: skip
+        assert source.reports[0][2]["driver"] == "fake"
+    finally:
+        await agent.stop()
+
+
+async def test_a_burst_of_changes_costs_one_round(bus: MemoryBus) -> None:
+    agent, driver, _source = await make(bus, debounce=0.2)
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        for _ in range(10):
+            await bus.publish(CHANGED_TOPIC, "port.update", {"port_id": "a"})
+            await asyncio.sleep(0.01)
+        await agent.wait_rounds(2, timeout=2)
+        await asyncio.sleep(0.4)
+        assert driver.applied == 2
+    finally:
+        await agent.stop()
+
+
+async def test_only_changed_statuses_are_reported_between_full_rounds(bus: MemoryBus) -> None:
+    agent, _driver, source = await make(bus)
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        source.state = HostState("h1", (NET,), (port("a"), port("b", up=False)))
+        agent.trigger()
+        await agent.wait_rounds(2, timeout=2)
+        assert source.statuses[-1] == [PortStatus("b", "DOWN")]
+        agent.trigger()
+        await agent.wait_rounds(3, timeout=2)
+        assert len(source.statuses) == 2  # nothing changed: nothing sent
+    finally:
+        await agent.stop()
+
+
+async def test_events_for_other_hosts_are_ignored(bus: MemoryBus) -> None:
+    agent, driver, _source = await make(bus, debounce=0.0)
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        await bus.publish(CHANGED_TOPIC, "port.update", {"hosts": ["h2"]})
+        await asyncio.sleep(0.2)
+        assert driver.applied == 1
+        await bus.publish(CHANGED_TOPIC, "port.update", {"hosts": ["h1", "h2"]})
+        await agent.wait_rounds(2, timeout=2)
+        assert driver.applied == 2
+    finally:
+        await agent.stop()
+
+
+async def test_periodic_resync_reports_everything_again(bus: MemoryBus) -> None:
+    agent, driver, source = await make(bus, resync_interval=0.2)
+    try:
+        await agent.wait_rounds(3, timeout=3)
+        assert driver.applied >= 3
+        assert len(source.statuses) >= 3
+    finally:
+        await agent.stop()
+
+
+async def test_a_failed_round_is_retried_and_nothing_is_lost(bus: MemoryBus) -> None:
+    driver, source = LookupDriver(), Source()
+    source.fail = 2
+    agent = NetworkAgent("h1", driver, source, bus, resync_interval=30.0, debounce=0,
+                         retry_delay=0.05)  # fmt: skip
+    await agent.start()
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        assert agent.last_error == "RuntimeError: database is down"
+        assert driver.applied == 0
+        await agent.wait_rounds(3, timeout=2)
+        assert agent.last_error is None and agent.failures == 0
+        assert driver.state == source.state
+        assert source.statuses == [[PortStatus("a", "ACTIVE")]]
+    finally:
+        await agent.stop()
+
+
+async def test_the_driver_gets_the_metadata_lookup(bus: MemoryBus) -> None:
+    agent, driver, _source = await make(bus)
+    try:
+        assert isinstance(driver, LookupDriver)
+        found = await driver.lookup("n1", "10.0.0.5")
+        assert found is not None and found.id == "a"
+        assert await driver.lookup("n1", "10.0.0.6") is None
+    finally:
+        await agent.stop()
+
+
+async def test_stop_ends_the_loops(bus: MemoryBus) -> None:
+    agent, driver, _source = await make(bus, debounce=0.0)
+    await agent.wait_rounds(1, timeout=2)
+    await agent.stop()
+    await bus.publish(CHANGED_TOPIC, "port.update", {})
+    await asyncio.sleep(0.1)
+    assert driver.applied == 1
+
+
+def test_load_driver_and_the_metadata_secret(tmp_path: Any) -> None:
+    from onestack.common import errors
+    from onestack.config import load_settings
+    from onestack.network.drivers import load_driver, metadata_secret
+
+    settings = load_settings(data_dir=tmp_path, environ={"ONESTACK_NETWORK_DRIVER": "fake"})
+    driver = load_driver(settings)
+    assert isinstance(driver, FakeDriver)
+    secret = metadata_secret(settings)
+    assert len(secret) == 64 and metadata_secret(settings) == secret
+    assert (tmp_path / "metadata_secret").stat().st_mode & 0o777 == 0o600
+    settings.network.metadata_secret = "configured"
+    assert metadata_secret(settings) == "configured"
+    settings.network.driver = "openvswitch"
+    with pytest.raises(errors.ServiceUnavailable):
+        load_driver(settings)
