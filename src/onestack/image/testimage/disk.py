@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from onestack.image.testimage.errors import BuildError
+
 SECTOR = 512
 PARTITION_START = 2048  # sectors: 1 MiB, where partitioning tools align the first partition
 MBR_CODE_SIZE = 440  # bytes of boot code in mbr.bin before the disk signature
@@ -34,7 +36,7 @@ EXT4_FEATURES = "^64bit,^metadata_csum,^extent,^flex_bg,^huge_file,^dir_nlink,^e
 KERNEL_ARGS = ("console=tty0", "console=ttyS0,115200", "tsc=reliable", "no_timer_check")
 
 
-class DiskError(RuntimeError):
+class DiskError(BuildError):
     """A step of the disk build failed."""
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from onestack.image.testimage.errors import BuildError
+
 METAPACKAGE = "linux-image-cloud-amd64"
 
 # What the guest needs and the cloud kernel builds as modules (checked against its config):
@@ -38,7 +40,7 @@ GUEST_MODULES = (
 )
 
 
-class KernelError(RuntimeError):
+class KernelError(BuildError):
     """The kernel package could not be resolved, fetched or unpacked."""
 
 

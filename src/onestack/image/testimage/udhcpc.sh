@@ -4,6 +4,7 @@
 # and the MTU of VXLAN networks this way.
 
 [ -n "$interface" ] || exit 1
+RESOLV_CONF=${RESOLV_CONF:-/etc/resolv.conf}
 
 case "$1" in
     deconfig)
@@ -34,10 +35,10 @@ case "$1" in
                 break
             done
         fi
-        : > /etc/resolv.conf
-        [ -n "$domain" ] && echo "search $domain" >> /etc/resolv.conf
+        : > "$RESOLV_CONF"
+        [ -n "$domain" ] && echo "search $domain" >> "$RESOLV_CONF"
         for ns in $dns; do
-            echo "nameserver $ns" >> /etc/resolv.conf
+            echo "nameserver $ns" >> "$RESOLV_CONF"
         done
         echo "onestack-guest: dhcp $1 $interface $ip/${mask:-24} router ${router:-none}" \
             "mtu ${mtu:-default}"
