@@ -298,3 +298,129 @@ def test_config_drive_on_ide_cdrom(test_image: BuildResult, tmp_path: Path) -> N
     ) as guest:
         assert_cloud_guest(guest, instance, "10.0.2.")
         assert "onestack-guest: metadata from config drive /dev/sr0" in guest.log_lines()
+
+
+# --- the metadata service, as Neutron's DHCP and metadata proxy provide it ---------------------
+
+
+def run(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+@dataclass
+class MetadataNetwork:
+    """A network namespace: a bridge with a tap for the guest, dnsmasq for DHCP, and an HTTP
+    server on 169.254.169.254:80 serving the OpenStack metadata tree."""
+
+    netns: str
+    tap: str
+    subnet: str  # e.g. "10.231.0"
+
+
+@contextlib.contextmanager
+def metadata_network(instance: Instance, work: Path) -> Iterator[MetadataNetwork]:
+    netns = f"tgi{secrets.token_hex(3)}"
+    subnet = f"10.{200 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    bridge, tap = "tgibr0", "tgitap0"
+    root = work / "metadata"
+    for rel, data in instance.files().items():
+        path = root / "openstack" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    processes: list[subprocess.Popen[bytes]] = []
+    run("ip", "netns", "add", netns)
+    try:
+        ns = ("ip", "-n", netns)
+        run(*ns, "link", "set", "lo", "up")
+        run(*ns, "link", "add", bridge, "type", "bridge")
+        run(*ns, "addr", "add", f"{subnet}.1/24", "dev", bridge)
+        # on the bridge, as Neutron puts it on the DHCP port (gVisor, unlike Linux, does not
+        # accept a packet for an address on another interface)
+        run(*ns, "addr", "add", "169.254.169.254/32", "dev", bridge)
+        run(*ns, "link", "set", bridge, "up")
+        run(*ns, "tuntap", "add", "dev", tap, "mode", "tap")
+        run(*ns, "link", "set", tap, "master", bridge, "up")
+        inside = ("ip", "netns", "exec", netns)
+        processes.append(
+            subprocess.Popen(
+                [
+                    *inside,
+                    "dnsmasq",
+                    "--no-daemon",
+                    "--conf-file=/dev/null",
+                    "--user=root",
+                    "--port=0",
+                    "--no-ping",  # Neutron gives fixed addresses: no ping check either
+                    "--bind-interfaces",
+                    f"--interface={bridge}",
+                    f"--dhcp-range={subnet}.10,{subnet}.50,255.255.255.0,1h",
+                    f"--dhcp-leasefile={work / 'leases'}",
+                    f"--dhcp-option=option:router,{subnet}.1",
+                    # as Neutron's DHCP agent sends it: the metadata route, then the default
+                    "--dhcp-option=option:classless-static-route,"
+                    f"169.254.169.254/32,{subnet}.1,0.0.0.0/0,{subnet}.1",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(work / "dnsmasq.log").open("wb"),
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [
+                    *inside,
+                    "python3",
+                    "-m",
+                    "http.server",
+                    "80",
+                    "--bind",
+                    "169.254.169.254",
+                    "--directory",
+                    str(root),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(work / "metadata.log").open("wb"),
+            )
+        )
+        yield MetadataNetwork(netns, tap, subnet)
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(10)
+        for device in (tap, bridge):
+            subprocess.run(["ip", "-n", netns, "link", "del", device], capture_output=True)
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
+
+
+def http_get_in(netns: str, url: str) -> str:
+    code = (
+        "import sys, urllib.request\n"
+        "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())"
+    )
+    done = subprocess.run(
+        ["ip", "netns", "exec", netns, "python3", "-c", code, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+@pytest.mark.netns
+def test_metadata_service(test_image: BuildResult, tmp_path: Path) -> None:
+    """No config drive: DHCP with the metadata route, then http://169.254.169.254."""
+    instance = Instance(hostname="md-service")
+    with metadata_network(instance, tmp_path) as net, boot(
+        test_image,
+        tmp_path,
+        netns=net.netns,
+        network=[
+            "-netdev", f"tap,id=n0,ifname={net.tap},script=no,downscript=no",
+            "-device", "virtio-net-pci,netdev=n0",
+        ],
+        drives=[],
+    ) as guest:  # fmt: skip
+        ip, _ = assert_cloud_guest(guest, instance, f"{net.subnet}.")
+        assert "onestack-guest: metadata from metadata service" in guest.log_lines()
+        assert http_get_in(net.netns, f"http://{ip}/token.txt").strip() == instance.token
+        assert instance.hostname in http_get_in(net.netns, f"http://{ip}/hostname")

@@ -97,11 +97,13 @@ find_config_drive() {
 }
 
 # fetch URL FILE: GET with a few short tries (the metadata service may answer late).
+# The timeout is busybox's `timeout`, not `wget -T`: Debian's static busybox 1.35 wget crashes
+# (SIGSEGV) when given -T.
 fetch() {
     _try=1
     while [ "$_try" -le "${FETCH_TRIES:-3}" ]; do
         rm -f "$2"
-        if wget -q -T "${FETCH_TIMEOUT:-3}" -O "$2" "$1" 2> /dev/null; then
+        if timeout "${FETCH_TIMEOUT:-5}" wget -q -O "$2" "$1" 2> /dev/null; then
             return 0
         fi
         _try=$((_try + 1))

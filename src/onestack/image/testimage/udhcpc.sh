@@ -4,9 +4,10 @@
 # and the MTU of VXLAN networks this way.
 
 [ -n "$interface" ] || exit 1
+event=$1
 RESOLV_CONF=${RESOLV_CONF:-/etc/resolv.conf}
 
-case "$1" in
+case "$event" in
     deconfig)
         ip -4 addr flush dev "$interface"
         ip link set dev "$interface" up
@@ -40,7 +41,7 @@ case "$1" in
         for ns in $dns; do
             echo "nameserver $ns" >> "$RESOLV_CONF"
         done
-        echo "onestack-guest: dhcp $1 $interface $ip/${mask:-24} router ${router:-none}" \
+        echo "onestack-guest: dhcp $event $interface $ip/${mask:-24} router ${router:-none}" \
             "mtu ${mtu:-default}"
         ;;
 esac
