@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import io
 import json
 import re
 import secrets
@@ -24,12 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pycdlib
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from onestack.image.testimage import READY_MARKER, BuildResult
+from onestack.image.testimage import READY_MARKER, BuildResult, configdrive
 from tests.support.cloud import free_port
 
 pytestmark = [pytest.mark.qemu, pytest.mark.root]
@@ -95,32 +93,7 @@ class Instance:
 
 
 def config_drive(instance: Instance, path: Path) -> Path:
-    """An ISO 9660 config drive as Nova makes it (label config-2, Rock Ridge and Joliet)."""
-    iso = pycdlib.PyCdlib()
-    iso.new(interchange_level=4, joliet=3, rock_ridge="1.09", vol_ident="config-2")
-    made: set[str] = set()
-    for index, (rel, data) in enumerate(sorted(instance.files().items())):
-        parts = ["openstack", *rel.split("/")]
-        for depth in range(1, len(parts)):
-            directory = "/".join(parts[:depth])
-            if directory not in made:
-                iso.add_directory(
-                    "/" + directory.upper().replace("-", "_"),
-                    rr_name=parts[depth - 1],
-                    joliet_path="/" + directory,
-                )
-                made.add(directory)
-        iso_dir = "/" + "/".join(parts[:-1]).upper().replace("-", "_")
-        iso.add_fp(
-            io.BytesIO(data),
-            len(data),
-            f"{iso_dir}/F{index}.;1",
-            rr_name=parts[-1],
-            joliet_path="/" + "/".join(parts),
-        )
-    iso.write(str(path))
-    iso.close()
-    return path
+    return configdrive.write({f"openstack/{k}": v for k, v in instance.files().items()}, path)
 
 
 # --- running the guest --------------------------------------------------------------------------

@@ -297,3 +297,31 @@ class TestCache:
         assert build.ensure_image(directory=tmp_path).key == "old"
         with pytest.raises(kernel.KernelError):
             build.ensure_image(directory=tmp_path, force=True)
+
+
+def test_config_drive_layout(tmp_path: Path) -> None:
+    import io
+
+    import pycdlib
+
+    from onestack.image.testimage import configdrive
+
+    files = {
+        "openstack/latest/meta_data.json": b'{"hostname": "h"}',
+        "openstack/latest/user_data": b"#!/bin/sh\n",
+        "openstack/2012-08-10/meta_data.json": b"{}",
+    }
+    path = configdrive.write(files, tmp_path / "cd.iso")
+    iso = pycdlib.PyCdlib()
+    iso.open(str(path))
+    try:
+        assert iso.pvd.volume_identifier.rstrip(b" ") == b"config-2"
+        for rel, data in files.items():
+            out = io.BytesIO()
+            iso.get_file_from_iso_fp(out, rr_path="/" + rel)
+            assert out.getvalue() == data
+            out = io.BytesIO()
+            iso.get_file_from_iso_fp(out, joliet_path="/" + rel)
+            assert out.getvalue() == data
+    finally:
+        iso.close()
