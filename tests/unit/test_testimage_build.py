@@ -85,6 +85,15 @@ class TestInitramfs:
             assert not parent or parent in seen, e.path
             seen.add(e.path)
 
+    def test_xz_modules_are_unpacked(self, tmp_path: Path) -> None:
+        import lzma
+
+        packed = tmp_path / "virtio.ko.xz"
+        packed.write_bytes(lzma.compress(b"ELF", check=lzma.CHECK_CRC32))
+        assert initramfs.module_image(packed) == ("virtio.ko", b"ELF")
+        with pytest.raises(ValueError):
+            initramfs.module_image(tmp_path / "virtio.ko.zst")
+
     def test_reproducible(self, tmp_path: Path) -> None:
         busybox = tmp_path / "busybox"
         busybox.write_bytes(b"bb")
@@ -225,6 +234,7 @@ def inputs(**changes: object) -> build.Inputs:
         "kernel_package": "linux-image-6.1.0-56-cloud-amd64",
         "kernel_version": "6.1.192-2",
         "guest_files": {"init.sh": "aa"},
+        "builder": "b0",
         "busybox": "bb",
         "mbr": "cc",
         "modules": ("virtio_pci",),
@@ -241,6 +251,7 @@ class TestCache:
         assert key != inputs(kernel_version="6.1.193-1").key()
         assert key != inputs(guest_files={"init.sh": "ab"}).key()
         assert key != inputs(modules=("virtio_pci", "virtio_net")).key()
+        assert key != inputs(builder="b1").key()
 
     def test_gathered_inputs_hash_our_files(self) -> None:
         if not initramfs.BUSYBOX.exists() or not any(p.exists() for p in disk.MBR_CANDIDATES):

@@ -2,8 +2,9 @@
 
 The image is cached at ``$XDG_CACHE_HOME/onestack/test-image/onestack-test.qcow2`` (default
 ``~/.cache``) next to ``onestack-test.json``, which records the cache key: a hash of every input
-(our guest files, the kernel package version, busybox, the module list, the boot line, the
-builder's format). A build with the same key reuses the file; ``force`` rebuilds it.
+(the guest's files, the kernel package version, busybox, syslinux's MBR, the module list, the
+boot line, the builder's own code). A build with the same key reuses the file (a build takes a
+few seconds, so a code change simply rebuilds); ``force`` rebuilds it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from onestack.image.testimage import disk, initramfs, kernel
 
 IMAGE_NAME = "onestack-test"
-FORMAT_VERSION = 1  # bump when the build itself changes in a way the inputs do not show
+FORMAT_VERSION = 1  # bump to force one rebuild everywhere
 FS_LABEL = "cloudimg-rootfs"
 KERNEL_PATH = "/boot/vmlinuz"
 INITRD_PATH = "/boot/initrd.img"
@@ -49,6 +50,7 @@ class Inputs:
     kernel_package: str
     kernel_version: str
     guest_files: dict[str, str]  # package file name -> sha256
+    builder: str  # sha256 of the builder's own modules (the initramfs layout, the disk layout)
     busybox: str  # sha256 of the binary
     mbr: str  # sha256 of syslinux's mbr.bin
     modules: tuple[str, ...]
@@ -64,11 +66,20 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+BUILDER_MODULES = ("build.py", "cpio.py", "disk.py", "initramfs.py", "kernel.py")
+
+
+def builder_hash() -> str:
+    here = Path(__file__).parent
+    return sha256(b"".join((here / name).read_bytes() for name in BUILDER_MODULES))
+
+
 def gather_inputs(package: kernel.KernelPackage) -> Inputs:
     return Inputs(
         kernel_package=package.name,
         kernel_version=package.version,
         guest_files={name: sha256(data) for name, data in initramfs.guest_sources().items()},
+        builder=builder_hash(),
         busybox=sha256(initramfs.BUSYBOX.read_bytes()),
         mbr=sha256(disk.mbr_code()),
         modules=kernel.GUEST_MODULES,

@@ -11,6 +11,7 @@ compressed qcow2.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import struct
 import subprocess
@@ -142,6 +143,8 @@ def mounted(image: Path) -> Iterator[Path]:
 
 
 def install_extlinux(image: Path, directory: str = "boot/extlinux") -> None:
+    if os.geteuid() != 0:
+        raise DiskError("installing extlinux mounts a loop device: run as root")
     with mounted(image) as root:
         target = root / directory
         target.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import lzma
 from importlib import resources
 from pathlib import Path
 
@@ -97,8 +98,18 @@ def entries(busybox: bytes, modules: list[tuple[str, bytes]]) -> list[cpio.Entry
     return out
 
 
+def module_image(path: Path) -> tuple[str, bytes]:
+    """(file name, ELF bytes) of a module; xz-compressed modules (newer Debian kernels) are
+    unpacked here, so that busybox insmod needs no decompressor."""
+    if path.name.endswith(".ko.xz"):
+        return path.name.removesuffix(".xz"), lzma.decompress(path.read_bytes())
+    if path.name.endswith(".ko"):
+        return path.name, path.read_bytes()
+    raise ValueError(f"cannot load a module compressed like {path.name}")
+
+
 def build(busybox: Path, module_files: list[Path]) -> bytes:
     """The gzip-compressed initramfs (reproducible: no timestamps anywhere)."""
-    modules = [(p.name, p.read_bytes()) for p in module_files]
+    modules = [module_image(p) for p in module_files]
     archive = cpio.archive(entries(busybox.read_bytes(), modules))
     return gzip.compress(archive, compresslevel=9, mtime=0)

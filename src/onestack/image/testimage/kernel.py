@@ -9,6 +9,7 @@ has no ``modules.dep``: ``depmod`` runs only when the package is installed).
 
 from __future__ import annotations
 
+import lzma
 import re
 import struct
 import subprocess
@@ -206,6 +207,12 @@ def modinfo(data: bytes) -> dict[str, str]:
     return {}
 
 
+def _elf(path: Path) -> bytes:
+    if path.name.endswith(".xz"):
+        return lzma.decompress(path.read_bytes())
+    return path.read_bytes()
+
+
 def load_order(wanted: Iterable[str], depends: dict[str, list[str]]) -> list[str]:
     """Every wanted module and its dependencies, each after the modules it depends on."""
     order: list[str] = []
@@ -247,7 +254,7 @@ def select_modules(kernel: UnpackedKernel, wanted: Iterable[str]) -> list[Path]:
             continue
         if name not in files:
             raise KernelError(f"{kernel.release} has no module {name}")
-        deps = [d for d in modinfo(files[name].read_bytes()).get("depends", "").split(",") if d]
+        deps = [d for d in modinfo(_elf(files[name])).get("depends", "").split(",") if d]
         depends[name] = [d.replace("-", "_") for d in deps if d.replace("-", "_") not in builtin]
         pending.extend(depends[name])
     return [files[name] for name in load_order(needed, depends)]
