@@ -1,4 +1,4 @@
-"""``onestack``: up | down | status | openrc | api | identity rotate-keys."""
+"""``onestack``: up | down | status | openrc | api | identity rotate-keys | image build-test."""
 
 from __future__ import annotations
 
@@ -190,6 +190,22 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_image_build_test(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from onestack import server
+    from onestack.image.testimage.command import build_test
+
+    settings = _settings(args)
+    return build_test(
+        force=args.force,
+        output=Path(args.output) if args.output else None,
+        register=args.register,
+        data_dir=settings.data_dir,
+        running=server.running_pid(settings.data_dir) is not None,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="onestack", description="An OpenStack-compatible cloud in one package."
@@ -224,6 +240,21 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_common(rotate)
     rotate.set_defaults(func=cmd_rotate_keys)
+    image = sub.add_parser("image", help="image tools")
+    imsub = image.add_subparsers(dest="image_command", required=True)
+    build_test = imsub.add_parser(
+        "build-test",
+        help="build the small test guest image (cached) and print its path",
+    )
+    build_test.add_argument("--force", action="store_true", help="rebuild even when cached")
+    build_test.add_argument("--output", default=None, help="also copy the image to this path")
+    build_test.add_argument(
+        "--register",
+        action="store_true",
+        help="upload it to the running cloud as the public image onestack-test",
+    )
+    _add_common(build_test)
+    build_test.set_defaults(func=cmd_image_build_test)
     return p
 
 

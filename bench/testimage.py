@@ -1,0 +1,150 @@
+"""Test guest image benchmark: build time, image size, and boot-to-ready time under QEMU TCG.
+
+Builds the image afresh into a temporary cache (reusing the kernel .deb from the real cache when
+there is one, so the figure is the build, not the download), then boots it a few times with a
+config drive and user-mode networking and times the ``onestack-guest ready`` line on the serial
+console. Needs root (the build mounts a loop device) and qemu-system-x86.
+
+    .venv/bin/python bench/testimage.py              # build once, boot 3 times
+    .venv/bin/python bench/testimage.py --boots 5 --json
+
+Prints figures, not test results: each beside its target with PASS or MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from onestack.image.testimage import READY_MARKER, build, configdrive
+
+# The issue's figures: "about 15 MiB in all", "boots under QEMU TCG in a few seconds".
+TARGET_SIZE_MIB = 16.0
+TARGET_BOOT_S = 10.0
+UPTIME_RE = re.compile(r"onestack-guest: up ([0-9.]+)s")
+
+
+def fresh_build() -> build.BuildResult:
+    with tempfile.TemporaryDirectory(prefix="onestack-bench-testimage-") as tmp:
+        directory = Path(tmp)
+        debs = build.cache_dir() / "debs"
+        if debs.is_dir():
+            shutil.copytree(debs, directory / "debs")
+        result = build.ensure_image(force=True, directory=directory)
+        keep = Path(tempfile.mkdtemp(prefix="onestack-bench-image-")) / result.path.name
+        shutil.copyfile(result.path, keep)
+        return build.BuildResult(
+            path=keep,
+            key=result.key,
+            built=True,
+            seconds=result.seconds,
+            size=result.size,
+            virtual_size=result.virtual_size,
+            kernel=result.kernel,
+        )
+
+
+def boot_once(image: Path, work: Path, timeout: float = 120.0) -> tuple[float, float]:
+    """(seconds from QEMU start to the ready line, the guest's own uptime at that line)."""
+    meta = json.dumps({"uuid": "bench", "hostname": "bench", "public_keys": {}}).encode()
+    drive = configdrive.write(
+        {"openstack/latest/meta_data.json": meta, "openstack/latest/user_data": b"#!/bin/sh\n"},
+        work / "config.iso",
+    )
+    overlay = work / "disk.qcow2"
+    overlay.unlink(missing_ok=True)
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(image), str(overlay)],
+        check=True,
+    )
+    console = work / "console.log"
+    console.unlink(missing_ok=True)
+    argv = [
+        "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "256",
+        "-display", "none", "-monitor", "none", "-serial", f"file:{console}",
+        "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+        "-drive", f"file={overlay},if=virtio,format=qcow2",
+        "-drive", f"file={drive},if=virtio,format=raw,readonly=on",
+    ]  # fmt: skip
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        while time.monotonic() - started < timeout:
+            text = console.read_bytes().decode(errors="replace") if console.exists() else ""
+            if f"{READY_MARKER} " in text:
+                wall = time.monotonic() - started
+                m = UPTIME_RE.search(text)
+                return wall, float(m.group(1)) if m else float("nan")
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise SystemExit(f"no ready line within {timeout}s; console in {console}")
+    finally:
+        process.kill()
+        process.wait()
+
+
+def verdict(value: float, target: float) -> str:
+    return "PASS" if value <= target else "MISS"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--boots", type=int, default=3, help="boots to time (default 3)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = p.parse_args()
+    if os.geteuid() != 0:
+        print("bench/testimage.py needs root (the build mounts a loop device)", file=sys.stderr)
+        return 2
+    result = fresh_build()
+    walls: list[float] = []
+    uptimes: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="onestack-bench-boot-") as tmp:
+        for _ in range(args.boots):
+            wall, uptime = boot_once(result.path, Path(tmp))
+            walls.append(wall)
+            uptimes.append(uptime)
+    shutil.rmtree(result.path.parent)
+    figures: dict[str, Any] = {
+        "kernel": result.kernel,
+        "build_s": round(result.seconds, 2),
+        "size_mib": round(result.size / 2**20, 2),
+        "virtual_size_mib": result.virtual_size // 2**20,
+        "boots": args.boots,
+        "ready_wall_s_median": round(statistics.median(walls), 2),
+        "ready_wall_s_max": round(max(walls), 2),
+        "ready_guest_uptime_s_median": round(statistics.median(uptimes), 2),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(f"test image ({figures['kernel']})")
+    print(f"  build (kernel .deb cached)   {figures['build_s']:6.2f} s")
+    size = figures["size_mib"]
+    print(
+        f"  qcow2 size                   {size:6.2f} MiB  "
+        f"(target <= {TARGET_SIZE_MIB:.0f})  {verdict(size, TARGET_SIZE_MIB)}"
+    )
+    print(f"  virtual size                 {figures['virtual_size_mib']:6d} MiB")
+    wall = figures["ready_wall_s_median"]
+    print(
+        f"  ready, QEMU start to marker  {wall:6.2f} s median of {args.boots}, "
+        f"max {figures['ready_wall_s_max']:.2f}  (target <= {TARGET_BOOT_S:.0f})  "
+        f"{verdict(wall, TARGET_BOOT_S)}"
+    )
+    print(f"  ready, guest uptime          {figures['ready_guest_uptime_s_median']:6.2f} s median")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

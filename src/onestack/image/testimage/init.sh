@@ -1,0 +1,152 @@
+#!/bin/busybox sh
+# /init of the OneStack test guest (PID 1 in the initramfs): a cloud guest in a few hundred
+# lines of busybox. It brings eth0 up with DHCP, reads the config drive (label config-2) or the
+# metadata service, sets the hostname, installs root's public keys, runs a user-data script,
+# serves HTTP on port 80 and prints `onestack-guest ready <hostname> <ip>` on the console.
+# Each step logs a line ("onestack-guest: ...") so a test that fails shows where it stopped.
+
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export HOME=/root
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /run/onestack /tmp /mnt/config /var/www /root/.ssh
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+
+. /usr/share/onestack/lib.sh
+
+STATE=/run/onestack
+META_URL=http://169.254.169.254/openstack/latest
+
+log "init started: kernel $(uname -r)"
+
+# Modules, in dependency order (the builder resolved it).
+loaded=0
+while read -r module; do
+    if insmod "/lib/modules/$module" 2> "$STATE/insmod.err"; then
+        loaded=$((loaded + 1))
+    else
+        log "module $module failed: $(cat "$STATE/insmod.err")"
+    fi
+done < /lib/modules/load.list
+log "modules loaded: $loaded"
+# Kernel messages up to here help a failed boot; from here only errors, so that they do not
+# break the lines tests read (printk can land in the middle of a line written by a process).
+dmesg -n 3
+
+# ACPI power button -> clean poweroff, so a graceful stop does not wait for a timeout.
+acpid -c /etc/acpi -l /var/log/acpid.log && log "acpid started"
+
+# Network: loopback, then DHCP on eth0 (udhcpc backgrounds itself once bound and renews).
+ip link set lo up
+tries=0
+while [ ! -e /sys/class/net/eth0 ] && [ "$tries" -lt 50 ]; do
+    usleep 100000
+    tries=$((tries + 1))
+done
+if [ -e /sys/class/net/eth0 ]; then
+    ip link set eth0 up
+    log "dhcp on eth0"
+    udhcpc -i eth0 -s /usr/share/udhcpc/default.script -t 10 -T 1 -A 3 -b \
+        -O staticroutes -O mtu
+else
+    log "no eth0"
+fi
+IP=$(eth0_ip)
+log "eth0 address ${IP:-none}"
+
+# Metadata: the config drive if there is one, else the metadata service.
+source=none
+tries=0
+dev=$(find_config_drive)
+while [ -z "$dev" ] && [ "$tries" -lt 10 ]; do
+    # CD-ROMs on IDE are probed asynchronously: give them a moment.
+    usleep 100000
+    tries=$((tries + 1))
+    dev=$(find_config_drive)
+done
+if [ -n "$dev" ]; then
+    if mount -t iso9660 -o ro "$dev" /mnt/config 2> /dev/null \
+        || mount -t vfat -o ro "$dev" /mnt/config 2> /dev/null; then
+        cp /mnt/config/openstack/latest/meta_data.json "$STATE/meta_data.json" 2> /dev/null
+        cp /mnt/config/openstack/latest/user_data "$STATE/user_data" 2> /dev/null
+        umount /mnt/config
+        source="config drive $dev"
+    else
+        log "config drive $dev does not mount"
+    fi
+fi
+if [ "$source" = none ] && [ -n "$IP" ]; then
+    log "no config drive: asking $META_URL"
+    if fetch "$META_URL/meta_data.json" "$STATE/meta_data.json"; then
+        FETCH_TRIES=1 fetch "$META_URL/user_data" "$STATE/user_data"
+        source="metadata service"
+    fi
+fi
+log "metadata from $source"
+
+HOSTNAME=
+UUID=
+if [ -s "$STATE/meta_data.json" ]; then
+    awk -f /usr/share/onestack/metadata.awk "$STATE/meta_data.json" > "$STATE/meta.flat"
+    HOSTNAME=$(meta_get "$STATE/meta.flat" hostname)
+    [ -n "$HOSTNAME" ] || HOSTNAME=$(meta_get "$STATE/meta.flat" name)
+    UUID=$(meta_get "$STATE/meta.flat" uuid)
+    log "instance ${UUID:-unknown}"
+fi
+HOSTNAME=${HOSTNAME:-onestack-guest}
+hostname "$HOSTNAME"
+echo "$HOSTNAME" > /etc/hostname
+echo "127.0.1.1 $HOSTNAME" >> /etc/hosts
+log "hostname $HOSTNAME"
+
+# Root's public keys. There is no ssh server in this image: the fingerprint line on the console
+# is how a test proves the key arrived.
+chmod 700 /root/.ssh
+: > /root/.ssh/authorized_keys
+if [ -f "$STATE/meta.flat" ]; then
+    meta_keys "$STATE/meta.flat" > /root/.ssh/authorized_keys
+fi
+chmod 600 /root/.ssh/authorized_keys
+if [ -s /root/.ssh/authorized_keys ]; then
+    while read -r key; do
+        log "ssh key $(fingerprint "$key")"
+    done < /root/.ssh/authorized_keys
+else
+    log "no ssh keys"
+fi
+
+# The web page: hostname and instance, and whatever user data writes to /var/www.
+cat > /var/www/index.html << HTML
+<html><head><title>$(html_escape "$HOSTNAME")</title></head><body>
+<h1>onestack-guest $(html_escape "$HOSTNAME")</h1>
+<p>instance $(html_escape "${UUID:-unknown}")</p>
+<p>address ${IP:-none}</p>
+</body></html>
+HTML
+echo "$HOSTNAME" > /var/www/hostname
+echo "${UUID:-}" > /var/www/uuid
+
+# User data: run it when it is a script.
+if [ -s "$STATE/user_data" ]; then
+    if [ "$(head -c 2 "$STATE/user_data")" = "#!" ]; then
+        chmod 700 "$STATE/user_data"
+        log "running user-data script"
+        (cd /root && "$STATE/user_data")
+        log "user-data exited with $?"
+    else
+        log "user-data is not a script: ignored"
+    fi
+else
+    log "no user-data"
+fi
+
+httpd -p 80 -h /var/www && log "httpd listening on port 80"
+
+log "up $(cut -d ' ' -f 1 /proc/uptime)s"
+echo "onestack-guest ready $HOSTNAME ${IP:-none}"
+
+# From here busybox init keeps the guest alive (a shell on the serial console, power events).
+exec /sbin/init

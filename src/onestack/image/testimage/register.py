@@ -1,0 +1,253 @@
+"""Register the cached test image as the public image ``onestack-test``.
+
+Two ways: in-process at ``onestack up`` through the image service's seam
+(:func:`register_if_present`), and over the Glance v2 HTTP API on a running cloud with the admin
+credentials of its ``clouds.yaml`` (``onestack image build-test --register``). Both are
+idempotent: an active ``onestack-test`` with the same content is left as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from onestack.common.logging import get_logger
+from onestack.image.testimage.build import IMAGE_NAME, BuildResult, cached_image
+
+log = get_logger(__name__)
+
+DISK_FORMAT = "qcow2"
+CONTAINER_FORMAT = "bare"
+
+
+def image_properties(built: BuildResult) -> dict[str, str]:
+    """The extra properties the image carries (Glance's common image properties)."""
+    return {
+        "os_distro": IMAGE_NAME,
+        "os_type": "linux",
+        "os_admin_user": "root",
+        "onestack_kernel": built.kernel,
+        "onestack_build_key": built.key[:16],
+    }
+
+
+async def register_if_present(runtime: Any) -> None:
+    """At ``onestack up``: register the cached image (when one was built) as a public image.
+
+    Never fails the start: a missing image or image service is skipped, an error is logged.
+    """
+    built = cached_image()
+    if built is None:
+        log.debug("no cached test image: %s not registered", IMAGE_NAME)
+        return
+    service = runtime.state.get("image")
+    if service is None:
+        log.debug("no image service: %s not registered", IMAGE_NAME)
+        return
+    bootstrap = runtime.state.get("identity.bootstrap") or {}
+    try:
+        view = await service.register_local_image(
+            name=IMAGE_NAME,
+            path=built.path,
+            disk_format=DISK_FORMAT,
+            container_format=CONTAINER_FORMAT,
+            visibility="public",
+            owner=bootstrap.get("admin_project_id"),
+            properties=image_properties(built),
+        )
+    except Exception:
+        log.exception("could not register the test image %s", built.path)
+        return
+    log.info("test image %s is image %s", IMAGE_NAME, view.get("id"))
+
+
+# --- over HTTP, for the command line -----------------------------------------------------------
+
+
+class RegisterError(RuntimeError):
+    """The cloud refused or could not be reached."""
+
+
+@dataclass(frozen=True)
+class Digests:
+    md5: str
+    sha512: str
+    size: int
+
+
+def digests(path: Path) -> Digests:
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha512 = hashlib.sha512()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            md5.update(chunk)
+            sha512.update(chunk)
+            size += len(chunk)
+    return Digests(md5.hexdigest(), sha512.hexdigest(), size)
+
+
+def load_cloud(clouds_yaml: Path, name: str = "onestack") -> dict[str, Any]:
+    """The named entry of a clouds.yaml file."""
+    try:
+        data = yaml.safe_load(clouds_yaml.read_text())
+    except OSError as exc:
+        raise RegisterError(f"cannot read {clouds_yaml}: {exc}") from exc
+    entry = (data or {}).get("clouds", {}).get(name)
+    if not isinstance(entry, dict) or "auth" not in entry:
+        raise RegisterError(f"{clouds_yaml} has no cloud {name!r}")
+    return entry
+
+
+def password_auth_body(auth: dict[str, Any]) -> dict[str, Any]:
+    """A Keystone v3 password authentication scoped to the entry's project."""
+    return {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": auth["username"],
+                        "password": auth["password"],
+                        "domain": {"name": auth.get("user_domain_name", "Default")},
+                    }
+                },
+            },
+            "scope": {
+                "project": {
+                    "name": auth["project_name"],
+                    "domain": {"name": auth.get("project_domain_name", "Default")},
+                }
+            },
+        }
+    }
+
+
+def endpoint(catalog: list[dict[str, Any]], kind: str, interface: str, region: str | None) -> str:
+    """The URL of a service in a Keystone v3 catalog."""
+    for service in catalog:
+        if service.get("type") != kind:
+            continue
+        for ep in service.get("endpoints", []):
+            if ep.get("interface") != interface:
+                continue
+            if region and ep.get("region_id", ep.get("region")) not in (region, None):
+                continue
+            return str(ep["url"]).rstrip("/")
+    raise RegisterError(f"the catalog has no {interface} {kind} endpoint")
+
+
+def find_same(images: list[dict[str, Any]], d: Digests) -> dict[str, Any] | None:
+    """An active image with the same content (os_hash_value, or the md5 checksum)."""
+    for image in images:
+        if image.get("status") != "active":
+            continue
+        if image.get("os_hash_value") == d.sha512 or (
+            not image.get("os_hash_value") and image.get("checksum") == d.md5
+        ):
+            return image
+    return None
+
+
+class Http:
+    """Just enough of a JSON HTTP client on the standard library (the CLI has no httpx).
+
+    Response headers come back with lower-case names."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        self.token: str | None = None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if self.token:
+            all_headers["X-Auth-Token"] = self.token
+        if body is not None:
+            data = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise RegisterError(f"not an HTTP URL: {url}")
+        req = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                raw = resp.read()
+                lowered = {k.lower(): v for k, v in resp.headers.items()}
+                return resp.status, lowered, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:500]
+            raise RegisterError(f"{method} {url}: HTTP {exc.code} {detail}") from exc
+        except OSError as exc:
+            raise RegisterError(f"{method} {url}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Registered:
+    image_id: str
+    created: bool  # False when an identical image was already there
+    others: list[str]  # other images of the same name (older builds)
+
+
+def register_over_http(path: Path, cloud: dict[str, Any], http: Http | None = None) -> Registered:
+    """Upload ``path`` as the public ``onestack-test`` unless the cloud already has it."""
+    http = http or Http()
+    auth = cloud["auth"]
+    _, headers, body = http.request(
+        "POST", auth["auth_url"].rstrip("/") + "/auth/tokens", body=password_auth_body(auth)
+    )
+    http.token = headers.get("x-subject-token")
+    if not http.token:
+        raise RegisterError("Keystone returned no token")
+    glance = endpoint(
+        body["token"].get("catalog", []),
+        "image",
+        cloud.get("interface", "public"),
+        cloud.get("region_name"),
+    )
+    d = digests(path)
+    query = urllib.parse.urlencode({"name": IMAGE_NAME, "limit": 100})
+    _, _, listing = http.request("GET", f"{glance}/v2/images?{query}")
+    images = listing.get("images", [])
+    same = find_same(images, d)
+    if same is not None:
+        others = [i["id"] for i in images if i["id"] != same["id"]]
+        return Registered(same["id"], False, others)
+    built = cached_image()
+    properties = image_properties(built) if built is not None and built.path == path else {}
+    properties.setdefault("os_distro", IMAGE_NAME)
+    _, _, image = http.request(
+        "POST",
+        f"{glance}/v2/images",
+        body={
+            "name": IMAGE_NAME,
+            "disk_format": DISK_FORMAT,
+            "container_format": CONTAINER_FORMAT,
+            "visibility": "public",
+            **properties,
+        },
+    )
+    with open(path, "rb") as f:
+        http.request(
+            "PUT",
+            f"{glance}/v2/images/{image['id']}/file",
+            data=f,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(d.size)},
+        )
+    _, _, final = http.request("GET", f"{glance}/v2/images/{image['id']}")
+    if final.get("status") != "active":
+        raise RegisterError(f"image {image['id']} is {final.get('status')} after the upload")
+    return Registered(image["id"], True, [i["id"] for i in images])

@@ -1,0 +1,174 @@
+"""The guest's shell and awk helpers, run on the host under the same busybox the guest has."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pycdlib
+import pytest
+
+from onestack.image.testimage import initramfs
+
+BUSYBOX = shutil.which("busybox")
+pytestmark = pytest.mark.skipif(BUSYBOX is None, reason="busybox is not installed")
+
+
+def package_file(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(initramfs.guest_file(name))
+    return path
+
+
+def sh(tmp_path: Path, script: str, env: dict[str, str] | None = None) -> str:
+    lib = package_file(tmp_path, "lib.sh")
+    done = subprocess.run(
+        [str(BUSYBOX), "sh", "-c", f". {lib}\n{script}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "TMPDIR": str(tmp_path), **(env or {})},
+        check=True,
+    )
+    return done.stdout
+
+
+def flatten(tmp_path: Path, document: str) -> list[str]:
+    awk = package_file(tmp_path, "metadata.awk")
+    done = subprocess.run(
+        [str(BUSYBOX), "awk", "-f", str(awk)],
+        input=document,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+class TestMetadataParsing:
+    def test_nova_meta_data(self, tmp_path: Path) -> None:
+        meta = {
+            "uuid": "d8e02d56-2648-49a3-bf97-6be8f1204f38",
+            "hostname": "vm-1.novalocal",
+            "name": "vm 1",
+            "public_keys": {"mykey": "ssh-ed25519 AAAAC3Nza me@host\n", "k2": "ssh-rsa AAAB x"},
+            "keys": [{"name": "mykey", "type": "ssh", "data": "ssh-ed25519 AAAAC3Nza me@host\n"}],
+            "meta": {"role": "web"},
+            "launch_index": 0,
+            "availability_zone": None,
+            "devices": [],
+        }
+        lines = flatten(tmp_path, json.dumps(meta))
+        assert "uuid=d8e02d56-2648-49a3-bf97-6be8f1204f38" in lines
+        assert "hostname=vm-1.novalocal" in lines
+        assert "name=vm 1" in lines
+        assert "public_keys.mykey=ssh-ed25519 AAAAC3Nza me@host" in lines
+        assert "public_keys.k2=ssh-rsa AAAB x" in lines
+        assert "keys.0.data=ssh-ed25519 AAAAC3Nza me@host" in lines
+        assert "meta.role=web" in lines
+        assert "launch_index=0" in lines
+        assert not any(line.startswith("availability_zone") for line in lines)
+
+    def test_pretty_printed_and_escapes(self, tmp_path: Path) -> None:
+        doc = json.dumps({"hostname": 'a"b\\c', "s": "x\u00e9\u0041", "e": {}}, indent=2)
+        lines = flatten(tmp_path, doc)
+        assert lines == ['hostname=a"b\\c', "s=x?A"]
+
+    def test_shell_lookups(self, tmp_path: Path) -> None:
+        flat = tmp_path / "flat"
+        flat.write_text("hostname=h1\nname=n1\npublic_keys.a=ssh-rsa K1 c\npublic_keys.b=K2\n")
+        out = sh(tmp_path, f"meta_get {flat} hostname; meta_get {flat} missing; meta_keys {flat}")
+        assert out.splitlines() == ["h1", "ssh-rsa K1 c", "K2"]
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
+@pytest.mark.parametrize(
+    ("kind", "bits", "comment"),
+    [
+        ("rsa", "3072", "rsa key"),
+        ("rsa", "1025", "odd"),
+        ("ed25519", None, ""),
+        ("ecdsa", "384", "e"),
+    ],
+)
+def test_fingerprint_matches_ssh_keygen(
+    tmp_path: Path, kind: str, bits: str | None, comment: str
+) -> None:
+    key = tmp_path / "key"
+    argv = ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", comment, "-f", str(key)]
+    subprocess.run([*argv, *(["-b", bits] if bits else [])], check=True)
+    expected = subprocess.run(
+        ["ssh-keygen", "-l", "-E", "md5", "-f", f"{key}.pub"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    line = key.with_suffix(".pub").read_text().strip()
+    assert sh(tmp_path, f"fingerprint '{line}'").strip() == expected
+
+
+def test_iso_label(tmp_path: Path) -> None:
+    iso = pycdlib.PyCdlib()
+    iso.new(interchange_level=4, vol_ident="config-2")
+    iso.add_fp(io.BytesIO(b"x"), 1, "/A.;1")
+    path = tmp_path / "cd.iso"
+    iso.write(str(path))
+    iso.close()
+    assert sh(tmp_path, f"iso_label {path}").strip() == "config-2"
+
+
+class TestDhcpScript:
+    def run(self, tmp_path: Path, **env: str) -> tuple[list[str], str]:
+        """The udhcpc script with a fake `ip` that records its calls.
+
+        Never under busybox sh: it runs its own `ip` applet before any on PATH, which would
+        reconfigure the host's interface. /bin/sh searches PATH; as root the script also runs
+        in a network namespace of its own, so even a mistake cannot reach the host.
+        """
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        calls = tmp_path / "calls"
+        fake_ip = bin_dir / "ip"
+        fake_ip.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+        fake_ip.chmod(0o755)
+        resolv = tmp_path / "resolv.conf"
+        script = package_file(tmp_path, "udhcpc.sh")
+        isolate = ["unshare", "--net"] if os.geteuid() == 0 and shutil.which("unshare") else []
+        subprocess.run(
+            [*isolate, "/bin/sh", str(script), "bound"],
+            env={
+                "PATH": f"{bin_dir}:{os.environ['PATH']}",
+                "RESOLV_CONF": str(resolv),
+                "interface": "eth0",
+                "ip": "10.0.0.5",
+                "mask": "24",
+                **env,
+            },
+            check=True,
+            capture_output=True,
+        )
+        return calls.read_text().splitlines(), resolv.read_text()
+
+    def test_router_and_dns(self, tmp_path: Path) -> None:
+        calls, resolv = self.run(tmp_path, router="10.0.0.1", dns="10.0.0.2 10.0.0.3", mtu="1450")
+        assert "link set dev eth0 mtu 1450" in calls
+        assert "-4 addr add 10.0.0.5/24 dev eth0" in calls
+        assert "-4 route replace default via 10.0.0.1 dev eth0" in calls
+        assert resolv == "nameserver 10.0.0.2\nnameserver 10.0.0.3\n"
+
+    def test_classless_routes_win_over_router(self, tmp_path: Path) -> None:
+        routes = "169.254.169.254/32 10.0.0.2 0.0.0.0/0 10.0.0.1 10.9.0.0/16 0.0.0.0"
+        calls, _ = self.run(tmp_path, router="10.0.0.99", staticroutes=routes)
+        assert "-4 route replace 169.254.169.254/32 via 10.0.0.2 dev eth0" in calls
+        assert "-4 route replace default via 10.0.0.1 dev eth0" in calls
+        assert "-4 route replace 10.9.0.0/16 dev eth0" in calls
+        assert not any("10.0.0.99" in c for c in calls)
+
+
+def test_init_script_parses(tmp_path: Path) -> None:
+    for name in ("init.sh", "lib.sh", "udhcpc.sh"):
+        path = package_file(tmp_path, name)
+        subprocess.run([str(BUSYBOX), "sh", "-n", str(path)], check=True)

@@ -1,0 +1,214 @@
+"""Registering the test image: in-process at `onestack up`, and over HTTP for the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+
+from onestack.cli import parser
+from onestack.image.testimage import build, register
+
+
+@pytest.fixture
+def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cached "image" in a private XDG cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = build.image_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"QFI\xfb" + b"\0" * 1000)
+    build.record_path().write_text(
+        json.dumps({"key": "k" * 64, "kernel": "linux-image-x=1", "virtual_size": 1})
+    )
+    return path
+
+
+class FakeImageService:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.fail = fail
+
+    async def register_local_image(self, **kwargs: Any) -> dict[str, Any]:
+        if self.fail:
+            raise RuntimeError("store is full")
+        self.calls.append(kwargs)
+        return {"id": "img-1", "name": kwargs["name"]}
+
+
+class TestRegisterIfPresent:
+    async def test_registers_public_qcow2(self, cached: Path) -> None:
+        service = FakeImageService()
+        runtime = SimpleNamespace(
+            state={"image": service, "identity.bootstrap": {"admin_project_id": "p-admin"}}
+        )
+        await register.register_if_present(runtime)
+        (call,) = service.calls
+        assert call["name"] == "onestack-test"
+        assert call["path"] == cached
+        assert call["disk_format"] == "qcow2"
+        assert call["container_format"] == "bare"
+        assert call["visibility"] == "public"
+        assert call["owner"] == "p-admin"
+        assert call["properties"]["os_distro"] == "onestack-test"
+        assert all(isinstance(v, str) for v in call["properties"].values())
+
+    async def test_nothing_cached(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        service = FakeImageService()
+        await register.register_if_present(SimpleNamespace(state={"image": service}))
+        assert service.calls == []
+
+    async def test_errors_do_not_stop_the_cloud(self, cached: Path) -> None:
+        runtime = SimpleNamespace(state={"image": FakeImageService(fail=True)})
+        await register.register_if_present(runtime)  # logs, does not raise
+        await register.register_if_present(SimpleNamespace(state={}))
+
+
+class FakeCloud(BaseHTTPRequestHandler):
+    """Keystone's token call and the Glance calls the registration makes."""
+
+    images: dict[str, dict[str, Any]]
+    uploads: list[bytes]
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def reply(self, code: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+    def do_POST(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/identity/v3/auth/tokens":
+            auth = json.loads(self.body())["auth"]
+            assert auth["identity"]["password"]["user"]["name"] == "admin"
+            catalog = [
+                {
+                    "type": "image",
+                    "endpoints": [
+                        {"interface": "public", "region_id": "RegionOne", "url": f"{base}/image"}
+                    ],
+                }
+            ]
+            self.reply(201, {"token": {"catalog": catalog}}, {"X-Subject-Token": "tok"})
+            return
+        assert self.headers["X-Auth-Token"] == "tok"
+        assert self.path == "/image/v2/images"
+        body = json.loads(self.body())
+        image = {"id": f"id-{len(self.images) + 1}", "status": "queued", **body}
+        self.images[image["id"]] = image
+        self.reply(201, image)
+
+    def do_PUT(self) -> None:
+        image_id = self.path.split("/")[-2]
+        data = self.body()
+        self.uploads.append(data)
+        self.images[image_id].update(
+            status="active",
+            checksum=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            os_hash_algo="sha512",
+            os_hash_value=hashlib.sha512(data).hexdigest(),
+        )
+        self.reply(204)
+
+    def do_GET(self) -> None:
+        assert self.headers["X-Auth-Token"] == "tok"
+        if self.path.startswith("/image/v2/images?"):
+            assert "name=onestack-test" in self.path
+            self.reply(200, {"images": list(self.images.values())})
+        else:
+            self.reply(200, self.images[self.path.rsplit("/", 1)[1]])
+
+
+@pytest.fixture
+def fake_cloud(tmp_path: Path) -> Iterator[tuple[Path, type[FakeCloud]]]:
+    handler = type("Handler", (FakeCloud,), {"images": {}, "uploads": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    auth_url = f"http://127.0.0.1:{server.server_address[1]}/identity/v3"
+    clouds = tmp_path / "clouds.yaml"
+    entry = {
+        "auth": {
+            "auth_url": auth_url,
+            "username": "admin",
+            "password": "pw",
+            "project_name": "admin",
+            "user_domain_name": "Default",
+            "project_domain_name": "Default",
+        },
+        "region_name": "RegionOne",
+        "interface": "public",
+    }
+    clouds.write_text(yaml.safe_dump({"clouds": {"onestack": entry}}))
+    try:
+        yield clouds, handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class TestRegisterOverHttp:
+    def test_uploads_once(self, cached: Path, fake_cloud: tuple[Path, type[FakeCloud]]) -> None:
+        clouds, handler = fake_cloud
+        cloud = register.load_cloud(clouds)
+        first = register.register_over_http(cached, cloud)
+        assert first.created and first.others == []
+        image = handler.images[first.image_id]
+        assert image["visibility"] == "public"
+        assert image["disk_format"] == "qcow2" and image["container_format"] == "bare"
+        assert image["os_distro"] == "onestack-test"
+        assert handler.uploads == [cached.read_bytes()]
+
+        again = register.register_over_http(cached, cloud)
+        assert not again.created and again.image_id == first.image_id
+        assert len(handler.uploads) == 1
+
+        cached.write_bytes(b"QFI\xfb new build")
+        third = register.register_over_http(cached, cloud)
+        assert third.created and third.others == [first.image_id]
+
+    def test_load_cloud_errors(self, tmp_path: Path) -> None:
+        with pytest.raises(register.RegisterError):
+            register.load_cloud(tmp_path / "missing.yaml")
+        (tmp_path / "c.yaml").write_text("clouds: {other: {auth: {}}}\n")
+        with pytest.raises(register.RegisterError, match="onestack"):
+            register.load_cloud(tmp_path / "c.yaml")
+
+    def test_unreachable_cloud(self, cached: Path, tmp_path: Path) -> None:
+        auth = {"auth_url": "http://127.0.0.1:9/v3", "username": "a", "password": "b"}
+        cloud = {"auth": {**auth, "project_name": "c"}}
+        with pytest.raises(register.RegisterError):
+            register.register_over_http(cached, cloud, register.Http(timeout=2))
+
+
+def test_find_same() -> None:
+    d = register.Digests(md5="m", sha512="s", size=1)
+    assert register.find_same([{"status": "active", "os_hash_value": "s"}], d) is not None
+    assert register.find_same([{"status": "queued", "os_hash_value": "s"}], d) is None
+    assert register.find_same([{"status": "active", "checksum": "m"}], d) is not None
+    assert (
+        register.find_same([{"status": "active", "os_hash_value": "x", "checksum": "m"}], d) is None
+    )
+
+
+def test_cli_parses_build_test() -> None:
+    args = parser().parse_args(["image", "build-test", "--force", "--output", "/x", "--register"])
+    assert args.force and args.register and args.output == "/x"
+    assert args.func.__name__ == "cmd_image_build_test"
