@@ -10,6 +10,7 @@ from onestack.image.drivers import create_store
 from onestack.image.drivers.file import FileStore
 from onestack.image.policies import RULES
 from onestack.image.service import ImageService
+from onestack.image.testimage.register import register_if_present
 
 
 def store_root(runtime: Runtime) -> Path:
@@ -28,6 +29,8 @@ async def start(runtime: Runtime) -> None:
     )
     await svc.recover()
     runtime.state["image"] = svc
+    # `onestack image build-test` leaves a cached guest image: offer it to every user.
+    runtime.spawn(register_if_present(runtime), "image-register-test-image")
 
 
 SPEC = ServiceSpec(
