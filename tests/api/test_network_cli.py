@@ -181,9 +181,11 @@ def test_security_groups(cloud: Cloud) -> None:
               "80", "--remote-ip", "0.0.0.0/0", name)  # fmt: skip
     assert (http["protocol"], http["port_range_min"], http["port_range_max"]) == ("tcp", 80, 80)
     assert http["remote_ip_prefix"] == "0.0.0.0/0" and http["direction"] == "ingress"
+    # An admin sees every project's "default" group (as in Neutron): pick its own by id.
+    mine = os(cloud, "security", "group", "list", "--project", "admin")
+    default = next(g for g in mine if g["Name"] == "default")
     ssh = os(cloud, "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port",
-             "22", "--remote-group", "default", name)  # fmt: skip
-    default = next(g for g in os(cloud, "security", "group", "list") if g["Name"] == "default")
+             "22", "--remote-group", default["ID"], name)  # fmt: skip
     assert ssh["remote_group_id"] == default["ID"] and ssh["remote_ip_prefix"] is None
     v6 = os(cloud, "security", "group", "rule", "create", "--ethertype", "IPv6", "--protocol",
             "tcp", "--dst-port", "443", name)  # fmt: skip
@@ -192,7 +194,7 @@ def test_security_groups(cloud: Cloud) -> None:
     assert {r["ID"] for r in rules} >= {http["id"], ssh["id"], v6["id"]}
 
     # Neutron's default group: all egress, ingress from its own members.
-    shown = os(cloud, "security", "group", "show", "default")
+    shown = os(cloud, "security", "group", "show", default["ID"])
     assert sorted(
         (r["direction"], r["ethertype"], r["remote_group_id"]) for r in shown["rules"]
     ) == sorted(

@@ -175,7 +175,7 @@ class NetworkService:
                 port.device_id = device_id
                 port.device_owner = device_owner
                 touch(port)
-            result = dicts.port_dict(port, None)
+            result = dicts.orm_port_dict(port)
         await self.store.changed(host)
         return result
 

@@ -16,7 +16,7 @@ from onestack.network.service.base import Caller, rbac_shared_ids, tags_of
 
 
 def ts(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if value is None else value.isoformat(timespec="seconds") + "Z"
 
 
 def standard(row: Any, tags: dict[str, list[str]] | None) -> dict[str, Any]:
@@ -114,7 +114,13 @@ def fixed_ips(port: m.Port) -> list[dict[str, str]]:
     return [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]
 
 
-def port_dict(r: m.Port, tags: dict[str, list[str]] | None) -> dict[str, Any]:
+def port_dict(
+    r: Any,
+    tags: dict[str, list[str]] | None,
+    ips: list[dict[str, str]],
+    groups: list[str],
+) -> dict[str, Any]:
+    """A port from its row (ORM object or plain row) and its addresses and groups."""
     return {
         "id": r.id,
         "name": r.name,
@@ -125,9 +131,9 @@ def port_dict(r: m.Port, tags: dict[str, list[str]] | None) -> dict[str, Any]:
         "status": r.status,
         "device_id": r.device_id,
         "device_owner": r.device_owner,
-        "fixed_ips": fixed_ips(r),
+        "fixed_ips": ips,
         "allowed_address_pairs": [dict(p) for p in r.allowed_address_pairs],
-        "security_groups": sorted(b.security_group_id for b in r.security_group_bindings),
+        "security_groups": groups,
         "port_security_enabled": r.port_security_enabled,
         "binding:host_id": r.binding_host_id,
         "binding:vif_type": r.binding_vif_type,
@@ -140,9 +146,34 @@ def port_dict(r: m.Port, tags: dict[str, list[str]] | None) -> dict[str, Any]:
     }
 
 
-async def ports(session: AsyncSession, rows: Sequence[m.Port]) -> list[dict[str, Any]]:
-    tags = await tags_of(session, [r.id for r in rows])
-    return [port_dict(r, tags) for r in rows]
+def orm_port_dict(port: m.Port) -> dict[str, Any]:
+    groups = sorted(b.security_group_id for b in port.security_group_bindings)
+    return port_dict(port, None, fixed_ips(port), groups)
+
+
+async def ports(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Ports with their addresses and groups, loaded in bulk as plain rows (fast for 1,000s)."""
+    ids = [r.id for r in rows]
+    ips: dict[str, list[dict[str, str]]] = defaultdict(list)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        alloc = m.IPAllocation
+        for port_id, subnet_id, ip in await session.execute(
+            select(alloc.port_id, alloc.subnet_id, alloc.ip_address)
+            .where(alloc.port_id.in_(chunk))
+            .order_by(alloc.port_id, alloc.position)
+        ):
+            ips[port_id].append({"subnet_id": subnet_id, "ip_address": ip})
+        binding = m.PortSecurityGroup
+        for port_id, group_id in await session.execute(
+            select(binding.port_id, binding.security_group_id)
+            .where(binding.port_id.in_(chunk))
+            .order_by(binding.port_id, binding.security_group_id)
+        ):
+            groups[port_id].append(group_id)
+    tags = await tags_of(session, ids)
+    return [port_dict(r, tags, ips.get(r.id, []), groups.get(r.id, [])) for r in rows]
 
 
 def rule_dict(r: m.SecurityGroupRule) -> dict[str, Any]:

@@ -212,6 +212,7 @@ RESOURCES: dict[str, Resource] = {
                 "binding:vnic_type": "binding_vnic_type",
             },
             special={"fixed_ips": _fixed_ips_filter, "security_groups": _port_groups_filter},
+            core=True,
         ),
         port_visible,
         _render_ports,

@@ -49,6 +49,9 @@ class Kind:
     columns: dict[str, str]  # API attribute -> column name (filterable and sortable)
     special: dict[str, ClauseBuilder] = field(default_factory=dict)  # filter-only attributes
     ignored: frozenset[str] = frozenset()  # accepted filters that never restrict (e.g. fields)
+    # Plain rows instead of ORM objects: the renderer loads what it needs itself. For the
+    # long lists (ports), where building ORM objects would cost most of the request.
+    core: bool = False
 
     def column(self, attr: str) -> InstrumentedAttribute[Any]:
         col: InstrumentedAttribute[Any] = getattr(self.model, self.columns[attr])
@@ -140,7 +143,7 @@ async def list_rows(
     options: Sequence[Any] = (),
 ) -> Page:
     """One page of ``kind`` rows that ``visible`` lets the caller see, filtered and sorted."""
-    stmt = select(kind.model)
+    stmt = select(*kind.model.__table__.columns) if kind.core else select(kind.model)
     conditions: list[ColumnElement[bool]] = list(extra)
     if visible is not None:
         conditions.append(visible)
@@ -171,7 +174,10 @@ async def list_rows(
         if marker_row is None:
             raise errors.NotFound(f"Marker {q.marker} could not be found.")
     stmt = apply_page(stmt, kind.model, PageParams(limit, None, tuple(sort)), marker_row)
-    rows = list((await session.scalars(stmt)).unique().all())
+    if kind.core:
+        rows: list[Any] = list((await session.execute(stmt)).all())
+    else:
+        rows = list((await session.scalars(stmt)).unique().all())
     has_more = bool(q.limit) and len(rows) > (q.limit or 0)
     if has_more:
         rows = rows[: q.limit]
