@@ -250,6 +250,9 @@ def test_address_scope_and_subnet_pool(cloud: Cloud) -> None:
     assert ipaddress.ip_network(first["cidr"]).prefixlen == 28
     assert ipaddress.ip_network(second["cidr"]).prefixlen == 26
     assert not ipaddress.ip_network(first["cidr"]).overlaps(ipaddress.ip_network(second["cidr"]))
+    shown = os(cloud, "network", "show", net)
+    assert shown["ipv4_address_scope"] == scope["id"] and shown["ipv6_address_scope"] is None
+    assert shown["revision_number"] >= 2  # one per subnet added
 
 
 def test_port_list_filters_like_the_cli(cloud: Cloud) -> None:

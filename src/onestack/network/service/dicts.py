@@ -40,14 +40,20 @@ async def networks(
 ) -> list[dict[str, Any]]:
     ids = [r.id for r in rows]
     subnets: dict[str, list[str]] = defaultdict(list)
+    scopes: dict[tuple[str, int], str] = {}
     shared_with_caller: set[str] = set()
     if ids:
-        for net_id, sub_id in await session.execute(
-            select(m.Subnet.network_id, m.Subnet.id)
+        for net_id, sub_id, version, scope in await session.execute(
+            select(m.Subnet.network_id, m.Subnet.id, m.Subnet.ip_version,
+                   m.SubnetPool.address_scope_id)
+            .outerjoin(m.SubnetPool, m.SubnetPool.id == m.Subnet.subnetpool_id)
             .where(m.Subnet.network_id.in_(ids))
             .order_by(m.Subnet.created_at)
-        ):
+        ):  # fmt: skip
             subnets[net_id].append(sub_id)
+            if scope:
+                # Neutron: the scope of the network's subnets (of their pools) per version.
+                scopes[(net_id, version)] = scope
         shared_with_caller = set(
             (
                 await session.scalars(
@@ -72,8 +78,8 @@ async def networks(
             "shared": r.shared or r.id in shared_with_caller,
             "availability_zone_hints": list(r.availability_zone_hints),
             "availability_zones": ["nova"],
-            "ipv4_address_scope": None,
-            "ipv6_address_scope": None,
+            "ipv4_address_scope": scopes.get((r.id, 4)),
+            "ipv6_address_scope": scopes.get((r.id, 6)),
             "router:external": r.external,
             "port_security_enabled": r.port_security_enabled,
             "provider:network_type": r.network_type,

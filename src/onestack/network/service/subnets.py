@@ -157,6 +157,7 @@ class Subnets:
             subnetpool_id=pool.id if pool else None,
         )
         session.add(subnet)
+        touch(net)  # a network's revision counts its subnets, as in Neutron
         for tag in body.get("tags") or ():
             session.add(m.Tag(resource_id=subnet.id, tag=tag, resource_type="subnets"))
         await session.flush()
@@ -304,6 +305,9 @@ class Subnets:
             )
             await drop_tags(session, subnet.id)
             network_id = subnet.network_id
+            parent = await session.get(m.Network, network_id)
+            if parent is not None:
+                touch(parent)
             await session.delete(subnet)
             await session.flush()
             session.expire_all()
