@@ -439,3 +439,25 @@ def test_floating_ip_needs_a_route_to_the_port(admin: httpx.Client) -> None:
     error(resp, 404, "ExternalGatewayForFloatingIPNotFound")
     resp = admin.post(f"{V2}/floatingips", json={"floatingip": {"floating_network_id": net["id"]}})
     error(resp, 400, "BadRequest")
+
+
+def test_concurrent_port_creates_get_distinct_addresses(cloud: Cloud, admin: httpx.Client) -> None:
+    """Twenty creates at once on one small subnet: no address twice, no error (the unique key
+    on (network, address) and the retried transaction settle the races)."""
+    import asyncio
+
+    net, _ = network_with_subnet(admin, "10.69.0.0/27", enable_dhcp=False)
+    token = admin.headers["X-Auth-Token"]
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=cloud.url, headers={"X-Auth-Token": token},
+                                     timeout=60) as client:  # fmt: skip
+            body = {"port": {"network_id": net["id"]}}
+            return list(await asyncio.gather(
+                *[client.post(f"{V2}/ports", json=body) for _ in range(20)]
+            ))  # fmt: skip
+
+    responses = asyncio.run(burst())
+    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses][:3]
+    addresses = [r.json()["port"]["fixed_ips"][0]["ip_address"] for r in responses]
+    assert len(set(addresses)) == 20
