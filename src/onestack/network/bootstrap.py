@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 from onestack.common.logging import get_logger
@@ -29,11 +30,12 @@ def host_networks() -> list[str]:
     return out
 
 
-def public_cidr(setting: str) -> str:
+async def public_cidr(setting: str) -> str:
     if setting and setting != "auto":
         return setting
     try:
-        used = host_networks()
+        # pyroute2's synchronous API runs its own event loop: keep it off ours.
+        used = await asyncio.to_thread(host_networks)
     except Exception as exc:  # no netlink (a restricted container): skip the check
         log.warning("cannot read the host's addresses (%s); using the default range", exc)
         used = []
@@ -51,7 +53,7 @@ async def start(runtime: Runtime) -> None:
     if settings.public_network:
         boot = runtime.state.get("identity.bootstrap") or {}
         project_id = str(boot.get("admin_project_id", ""))
-        cidr = public_cidr(settings.public_cidr)
+        cidr = await public_cidr(settings.public_cidr)
         network_id = await svc.ensure_public_network(
             settings.public_network, cidr, settings.public_physical_network, project_id
         )
