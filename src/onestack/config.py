@@ -118,6 +118,28 @@ class NetworkSettings(_Group):
         description="Switch on net.ipv4.ip_forward on the host (logged) so the external "
         "network is NATed beyond the host; off: only reported when it is off.",
     )
+    public_network: str = Field(
+        "public", description="Name of the external network created at start; empty: none."
+    )
+    public_cidr: str = Field(
+        "auto",
+        description="CIDR of the public network's subnet; auto picks the first 10.199.N.0/24 "
+        "that overlaps no address or route of this host.",
+    )
+    public_physical_network: str = Field(
+        "public", description="Physical network (host bridge) the public flat network uses."
+    )
+    tenant_network_type: str = Field(
+        "vxlan", description="Type of project networks: vxlan, vlan, flat or local."
+    )
+    physical_networks: str = Field(
+        "public,physnet1", description="Comma-separated physical networks for flat/vlan."
+    )
+    vni_ranges: str = Field("1:1000", description="VXLAN VNIs handed out, MIN:MAX[,MIN:MAX].")
+    vlan_ranges: str = Field(
+        "physnet1:1000:1999", description="VLAN ids handed out, PHYSNET:MIN:MAX[,...]."
+    )
+    global_mtu: int = Field(1500, ge=68, description="MTU of the underlying physical network.")
 
 
 class PolicySettings(_Group):

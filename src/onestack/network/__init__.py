@@ -6,6 +6,7 @@ from pathlib import Path
 
 from onestack.common.runtime import ServiceSpec
 from onestack.network.api import build_app
+from onestack.network.bootstrap import start
 from onestack.network.policies import RULES
 
 SPEC = ServiceSpec(
@@ -17,4 +18,5 @@ SPEC = ServiceSpec(
     build_app=build_app,
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
+    start=start,
 )

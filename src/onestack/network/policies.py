@@ -1,7 +1,99 @@
-"""Neutron's policy defaults, one rule per action."""
+"""Neutron's policy defaults, one rule per action, under Neutron's own rule names so that an
+operator's Neutron policy file applies unchanged.
+
+Defaults follow Neutron's secure RBAC: admins may do anything in any project; a project
+member may write its project's resources; a reader may only read. What a caller can *see* at
+all (own, shared, external, RBAC-shared) is decided by the service layer, so ``get_*`` rules
+only ask for a reader; a resource outside that view is 404, as in Neutron.
+"""
 
 from __future__ import annotations
 
 from onestack.common.policy import RuleDefault
 
-RULES: tuple[RuleDefault, ...] = ()
+ADMIN = "role:admin"
+MEMBER = "(role:member and project_id:%(project_id)s)"
+ADMIN_OR_MEMBER = f"{ADMIN} or {MEMBER}"
+ANY_READER = f"{ADMIN} or role:reader"
+SCOPES = ("project",)
+
+
+def _rule(name: str, check: str, description: str) -> RuleDefault:
+    return RuleDefault(name, check, description, SCOPES)
+
+
+def _crud(member: str, write: str = ADMIN_OR_MEMBER, read: str = ANY_READER) -> list[RuleDefault]:
+    label = member.replace("_", " ")
+    return [
+        _rule(f"get_{member}", read, f"Show or list {label}s the caller can see."),
+        _rule(f"create_{member}", write, f"Create a {label}."),
+        _rule(f"update_{member}", write, f"Update a {label}."),
+        _rule(f"delete_{member}", write, f"Delete a {label}."),
+    ]
+
+
+def _fields(
+    member: str, check: str, *fields: str, actions: tuple[str, ...] = ("create", "update")
+) -> list[RuleDefault]:
+    return [
+        _rule(f"{action}_{member}:{field}", check, f"{action.title()} a {member} with {field}.")
+        for action in actions
+        for field in fields
+    ]
+
+
+PROVIDER = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
+BINDING = ("binding:host_id", "binding:profile")
+BINDING_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
+TAGGABLE = (
+    "networks", "subnets", "ports", "routers", "floatingips", "security_groups",
+    "subnetpools", "address_scopes",
+)  # fmt: skip
+
+RULES: list[RuleDefault] = [
+    _rule("admin_only", ADMIN, "Neutron's admin rule."),
+    *_crud("network"),
+    *_fields("network", ADMIN, "shared", "router:external", "is_default", *PROVIDER),
+    *_fields("network", ADMIN, *PROVIDER, actions=("get",)),
+    *_crud("subnet"),
+    *_crud("port"),
+    *_fields("port", ADMIN_OR_MEMBER, "mac_address", "fixed_ips", "device_owner",
+             "port_security_enabled", "allowed_address_pairs"),
+    *_fields("port", ADMIN, *BINDING),
+    *_fields("port", ADMIN, *BINDING_READ, actions=("get",)),
+    *_crud("security_group"),
+    *_crud("security_group_rule"),
+    *_crud("router"),
+    *_fields("router", ADMIN, "distributed", "ha", "external_gateway_info:enable_snat",
+             "external_gateway_info:external_fixed_ips"),
+    _rule("add_router_interface", ADMIN_OR_MEMBER, "Attach a subnet or port to a router."),
+    _rule("remove_router_interface", ADMIN_OR_MEMBER, "Detach a router interface."),
+    *_crud("floatingip"),
+    *_fields("floatingip", ADMIN, "floating_ip_address", actions=("create",)),
+    *_crud("floatingip_port_forwarding"),
+    *_crud("rbac_policy"),
+    *_fields("rbac_policy", ADMIN, "target_tenant"),
+    *_crud("address_scope"),
+    *_fields("address_scope", ADMIN, "shared"),
+    *_crud("subnetpool"),
+    *_fields("subnetpool", ADMIN, "shared", "is_default"),
+    _rule("get_agent", ADMIN, "Show or list network agents."),
+    _rule("update_agent", ADMIN, "Update a network agent."),
+    _rule("delete_agent", ADMIN, "Delete a network agent."),
+    _rule("get_quota", f"{ADMIN} or (role:reader and project_id:%(project_id)s)",
+          "Show a project's quotas."),
+    _rule("update_quota", ADMIN, "Set a project's quotas."),
+    _rule("delete_quota", ADMIN, "Reset a project's quotas to the defaults."),
+    _rule("get_availability_zone", ANY_READER, "List availability zones."),
+    _rule("get_extension", ANY_READER, "List or show API extensions."),
+    *[
+        rule
+        for collection in TAGGABLE
+        for rule in (
+            _rule(f"get_{collection}_tags", ANY_READER, f"Read the tags of {collection}."),
+            _rule(f"create_{collection}_tags", ADMIN_OR_MEMBER, f"Add tags to {collection}."),
+            _rule(f"update_{collection}_tags", ADMIN_OR_MEMBER, f"Replace tags of {collection}."),
+            _rule(f"delete_{collection}_tags", ADMIN_OR_MEMBER, f"Remove tags of {collection}."),
+        )
+    ],
+]  # fmt: skip

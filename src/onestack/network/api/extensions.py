@@ -1,0 +1,85 @@
+"""``/v2.0/extensions``: exactly the API extensions this service implements."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common import errors
+from onestack.common.http import json_response
+from onestack.network.api.framework import enforce
+
+UPDATED = "2024-01-01T00:00:00-00:00"
+
+# (alias, name, description)
+EXTENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("address-scope", "Address scope", "Address scopes extension."),
+    ("agent", "agent", "The agent management extension."),
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("expose-port-forwarding-in-fip", "Expose port forwardings in a floating IP",
+     "Expose port forwardings in a floating IP"),
+    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),  # noqa: E501
+    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
+     "Extension of the router abstraction for specifying whether SNAT should occur on the "
+     "external gateway"),
+    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),  # noqa: E501
+    ("fip-port-details", "Floating IP Port Details Extension",
+     "Add port_details attribute to Floating IP resource"),
+    ("floating-ip-port-forwarding", "Floating IP Port Forwarding",
+     "Provide a way to configure port forwarding on Floating IP."),
+    ("ip-substring-filtering", "IP address substring filtering",
+     "Provides IP address substring filtering when listing ports"),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),  # noqa: E501
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),  # noqa: E501
+    ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
+    ("port-security", "Port Security", "Provides port security"),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),  # noqa: E501
+    ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("quotas", "Quota management support", "Expose functions for quotas management per project"),
+    ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),  # noqa: E501
+    ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control tenant access to resources."),  # noqa: E501
+    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),  # noqa: E501
+    ("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),  # noqa: E501
+    ("security-group", "security-group", "The security groups extension."),
+    ("security-groups-normalized-cidr", "Security group normalized CIDR",
+     "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),  # noqa: E501
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),  # noqa: E501
+    ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip",  # noqa: E501
+     "Enables to set tag on resources with standard attribute."),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),  # noqa: E501
+    ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),  # noqa: E501
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
+    ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),  # noqa: E501
+)  # fmt: skip
+
+
+def _doc(alias: str, name: str, description: str) -> dict[str, object]:
+    return {"alias": alias, "name": name, "description": description, "updated": UPDATED,
+            "links": []}  # fmt: skip
+
+
+async def list_extensions(request: Request) -> Response:
+    enforce(request, "get_extension", {})
+    return json_response({"extensions": [_doc(*e) for e in EXTENSIONS]})
+
+
+async def show_extension(request: Request) -> Response:
+    enforce(request, "get_extension", {})
+    alias = request.path_params["alias"]
+    for ext in EXTENSIONS:
+        if ext[0] == alias:
+            return json_response({"extension": _doc(*ext)})
+    raise errors.NotFound(f"Extension with alias {alias} does not exist")
+
+
+routes = [
+    Route("/v2.0/extensions", list_extensions, methods=["GET"]),
+    Route("/v2.0/extensions/{alias}", show_extension, methods=["GET"]),
+]

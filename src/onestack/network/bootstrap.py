@@ -1,0 +1,60 @@
+"""Start-up: the service object, and the ``public`` external network on first start."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from onestack.common.logging import get_logger
+from onestack.common.runtime import Runtime
+from onestack.network import ipam
+from onestack.network.service import NetworkService
+
+log = get_logger(__name__)
+
+
+def host_networks() -> list[str]:
+    """Every address and route of this host, as CIDRs (what ``public`` must not overlap)."""
+    from pyroute2 import IPRoute  # a netlink socket: imported only where it is used
+
+    out: list[str] = []
+    with IPRoute() as ipr:
+        for addr in ipr.get_addr(family=socket.AF_INET):
+            ip = addr.get_attr("IFA_ADDRESS")
+            if ip:
+                out.append(f"{ip}/{addr['prefixlen']}")
+        for route in ipr.get_routes(family=socket.AF_INET, table=254):
+            dst = route.get_attr("RTA_DST")
+            if dst:
+                out.append(f"{dst}/{route['dst_len']}")
+    return out
+
+
+async def public_cidr(setting: str) -> str:
+    if setting and setting != "auto":
+        return setting
+    try:
+        # pyroute2's synchronous API runs its own event loop: keep it off ours.
+        used = await asyncio.to_thread(host_networks)
+    except Exception as exc:  # no netlink (a restricted container): skip the check
+        log.warning("cannot read the host's addresses (%s); using the default range", exc)
+        used = []
+    return ipam.pick_public_cidr(used)
+
+
+def host_name(setting: str) -> str:
+    return setting or socket.gethostname()
+
+
+async def start(runtime: Runtime) -> None:
+    settings = runtime.settings.network
+    svc = NetworkService(runtime.db, runtime.bus, settings, host_name(settings.host))
+    runtime.state["network"] = svc
+    if settings.public_network:
+        boot = runtime.state.get("identity.bootstrap") or {}
+        project_id = str(boot.get("admin_project_id", ""))
+        cidr = await public_cidr(settings.public_cidr)
+        network_id = await svc.ensure_public_network(
+            settings.public_network, cidr, settings.public_physical_network, project_id
+        )
+        log.info("external network %s (%s) ready", settings.public_network, network_id)

@@ -1,0 +1,294 @@
+"""Networking tables. Only ``network.service`` writes them.
+
+Every API resource carries Neutron's standard attributes (``created_at``, ``updated_at``,
+``revision_number``, ``description``); tags live in one table keyed by resource type and id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from onestack.common.db import Base, UTCDateTime, utcnow
+
+
+def uuid_str() -> str:
+    """Neutron's ids are dashed UUIDs."""
+    return str(uuid.uuid4())
+
+
+class Standard:
+    """Neutron's standard attributes, shared by every resource."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Owned(Standard):
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Network(Owned, Base):
+    __tablename__ = "network_network"
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    external: Mapped[bool] = mapped_column(Boolean, default=False)
+    network_type: Mapped[str] = mapped_column(String(16))
+    physical_network: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mtu: Mapped[int] = mapped_column(Integer)
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Segment(Base):
+    """One allocated segmentation id; the unique key makes concurrent allocation safe."""
+
+    __tablename__ = "network_segment_allocation"
+    __table_args__ = (
+        UniqueConstraint(
+            "network_type", "physical_network", "segmentation_id", name="uq_network_segment_id"
+        ),
+    )
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), primary_key=True
+    )
+    network_type: Mapped[str] = mapped_column(String(16))
+    physical_network: Mapped[str] = mapped_column(String(64), default="")  # "" for vxlan
+    segmentation_id: Mapped[int] = mapped_column(Integer)
+
+
+class Subnet(Owned, Base):
+    __tablename__ = "network_subnet"
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), index=True
+    )
+    ip_version: Mapped[int] = mapped_column(Integer)
+    cidr: Mapped[str] = mapped_column(String(64))
+    gateway_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enable_dhcp: Mapped[bool] = mapped_column(Boolean, default=True)
+    allocation_pools: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    dns_nameservers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    host_routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    ipv6_ra_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ipv6_address_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    subnetpool_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+
+
+class Port(Owned, Base):
+    __tablename__ = "network_port"
+    __table_args__ = (UniqueConstraint("network_id", "mac_address"),)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), index=True
+    )
+    mac_address: Mapped[str] = mapped_column(String(32))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+    device_owner: Mapped[str] = mapped_column(String(255), default="", index=True)
+    device_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    binding_host_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    binding_vif_type: Mapped[str] = mapped_column(String(64), default="unbound")
+    binding_vnic_type: Mapped[str] = mapped_column(String(64), default="normal")
+    binding_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_address_pairs: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    fixed_ips: Mapped[list[IPAllocation]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="IPAllocation.position"
+    )
+    security_group_bindings: Mapped[list[PortSecurityGroup]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class IPAllocation(Base):
+    """A fixed IP of a port. Unique per network: two ports can never get one address."""
+
+    __tablename__ = "network_ip_allocation"
+    __table_args__ = (UniqueConstraint("network_id", "ip_address"),)
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
+    )
+    ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subnet_id: Mapped[str] = mapped_column(
+        ForeignKey("network_subnet.id", ondelete="CASCADE"), index=True
+    )
+    network_id: Mapped[str] = mapped_column(String(36))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PortSecurityGroup(Base):
+    __tablename__ = "network_port_secgroup"
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
+    )
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("network_secgroup.id"), primary_key=True, index=True
+    )
+
+
+class SecurityGroup(Owned, Base):
+    __tablename__ = "network_secgroup"
+    stateful: Mapped[bool] = mapped_column(Boolean, default=True)
+    rules: Mapped[list[SecurityGroupRule]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        foreign_keys="SecurityGroupRule.security_group_id",
+        order_by="SecurityGroupRule.created_at",
+    )
+
+
+class DefaultSecurityGroup(Base):
+    """One default group per project; the primary key settles concurrent lazy creation."""
+
+    __tablename__ = "network_default_secgroup"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("network_secgroup.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class SecurityGroupRule(Standard, Base):
+    __tablename__ = "network_secgroup_rule"
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("network_secgroup.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_secgroup.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
+class Router(Owned, Base):
+    __tablename__ = "network_router"
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    gw_port_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_port.id", ondelete="SET NULL"), nullable=True
+    )
+    enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
+    routes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class FloatingIP(Standard, Base):
+    __tablename__ = "network_floatingip"
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    floating_network_id: Mapped[str] = mapped_column(ForeignKey("network_network.id"), index=True)
+    floating_ip_address: Mapped[str] = mapped_column(String(64))
+    floating_port_id: Mapped[str] = mapped_column(String(36))
+    port_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_port.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    fixed_ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    router_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+
+
+class PortForwarding(Standard, Base):
+    __tablename__ = "network_port_forwarding"
+    __table_args__ = (
+        UniqueConstraint(
+            "floatingip_id", "protocol", "external_port", name="uq_network_pf_external"
+        ),
+    )
+    floatingip_id: Mapped[str] = mapped_column(
+        ForeignKey("network_floatingip.id", ondelete="CASCADE"), index=True
+    )
+    internal_port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), index=True
+    )
+    internal_ip_address: Mapped[str] = mapped_column(String(64))
+    internal_port: Mapped[int] = mapped_column(Integer)
+    external_port: Mapped[int] = mapped_column(Integer)
+    protocol: Mapped[str] = mapped_column(String(8))
+
+
+class RBACPolicy(Base):
+    __tablename__ = "network_rbac_policy"
+    __table_args__ = (
+        UniqueConstraint(
+            "object_type", "object_id", "action", "target_project", name="uq_network_rbac_target"
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target_project: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AddressScope(Owned, Base):
+    __tablename__ = "network_address_scope"
+    ip_version: Mapped[int] = mapped_column(Integer)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SubnetPool(Owned, Base):
+    __tablename__ = "network_subnetpool"
+    ip_version: Mapped[int] = mapped_column(Integer)
+    prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_prefixlen: Mapped[int] = mapped_column(Integer)
+    min_prefixlen: Mapped[int] = mapped_column(Integer)
+    max_prefixlen: Mapped[int] = mapped_column(Integer)
+    default_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    address_scope_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Tag(Base):
+    __tablename__ = "network_tag"
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (Index("ix_network_tag_tag", "tag"),)
+
+
+class Quota(Base):
+    __tablename__ = "network_quota"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(Integer)
+
+
+class Agent(Base):
+    __tablename__ = "network_agent"
+    __table_args__ = (UniqueConstraint("agent_type", "host"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    agent_type: Mapped[str] = mapped_column(String(64))
+    binary: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255), default="N/A")
+    host: Mapped[str] = mapped_column(String(255))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    configurations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

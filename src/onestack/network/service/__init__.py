@@ -1,0 +1,240 @@
+"""The network service layer: the one object other services and the agent call.
+
+Handlers call the resource managers (``svc.networks``, ``svc.ports``, ...) and the generic
+``list``/``show``; the agent calls ``host_state``, ``set_port_statuses``, ``report_agent``;
+compute calls ``bind_port``/``unbind_port``; the metadata proxy calls ``port_for_address``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common import errors
+from onestack.common.bus import Bus
+from onestack.common.db import Database
+from onestack.config import NetworkSettings
+from onestack.network import errors as nerr
+from onestack.network import models as m
+from onestack.network.drivers.base import HostState, Port, PortStatus
+from onestack.network.service import dicts, hoststate
+from onestack.network.service.base import ADMIN, Caller, Store, retrying, touch
+from onestack.network.service.extras import (
+    RBAC,
+    AddressScopes,
+    Agents,
+    Quotas,
+    SubnetPools,
+    Tags,
+)
+from onestack.network.service.floatingips import FloatingIPs
+from onestack.network.service.kinds import RESOURCES
+from onestack.network.service.networks import Networks
+from onestack.network.service.ports import Ports
+from onestack.network.service.query import ListQuery, Page, list_rows
+from onestack.network.service.routers import Routers
+from onestack.network.service.secgroups import SecurityGroups
+from onestack.network.service.subnets import Subnets
+
+__all__ = ["ADMIN", "Caller", "ListQuery", "NetworkService", "Page"]
+
+# Port statuses the agent reports, and the VIF type each leaves on the binding.
+_VIF_TYPES = {"ACTIVE": "bridge", "DOWN": "bridge", "BUILD": "bridge", "ERROR": "binding_failed"}
+
+NOT_FOUND = {
+    "networks": nerr.NetworkNotFound,
+    "subnets": nerr.SubnetNotFound,
+    "ports": nerr.PortNotFound,
+    "routers": nerr.RouterNotFound,
+    "floatingips": nerr.FloatingIPNotFound,
+    "security-groups": nerr.SecurityGroupNotFound,
+    "security-group-rules": nerr.SecurityGroupRuleNotFound,
+    "address-scopes": nerr.AddressScopeNotFound,
+    "subnetpools": nerr.SubnetPoolNotFound,
+    "agents": nerr.AgentNotFound,
+}
+
+
+class NetworkService:
+    def __init__(self, db: Database, bus: Bus, settings: NetworkSettings, host: str) -> None:
+        self.store = Store(db, bus, settings, host)
+        self.db = db
+        self.host = host
+        self.networks = Networks(self.store)
+        self.subnets = Subnets(self.store)
+        self.ports = Ports(self.store)
+        self.security_groups = SecurityGroups(self.store)
+        self.routers = Routers(self.store, self.ports)
+        self.floating_ips = FloatingIPs(self.store, self.ports)
+        self.rbac = RBAC(self.store)
+        self.address_scopes = AddressScopes(self.store)
+        self.subnet_pools = SubnetPools(self.store, self.address_scopes)
+        self.quotas = Quotas(self.store)
+        self.agents = Agents(self.store)
+        self.tags = Tags(self.store)
+
+    # Generic reads ----------------------------------------------------------------------
+
+    async def list_page(
+        self, collection: str, caller: Caller, query: ListQuery
+    ) -> tuple[list[dict[str, Any]], Page]:
+        res = RESOURCES[collection]
+        async with self.db.session() as session:
+            page = await list_rows(session, res.kind, query, res.visible(caller))
+            return await res.render(session, page.rows, caller), page
+
+    async def show(self, collection: str, caller: Caller, ident: str) -> dict[str, Any]:
+        res = RESOURCES[collection]
+        async with self.db.session() as session:
+            stmt = select(res.kind.model).where(res.kind.model.id == ident)
+            visible = res.visible(caller)
+            if visible is not None:
+                stmt = stmt.where(visible)
+            row = await session.scalar(stmt)
+            if row is None:
+                if collection == "rbac-policies":
+                    raise nerr.RbacPolicyNotFound(type="network", id=ident)
+                raise NOT_FOUND[collection](id=ident)
+            return (await res.render(session, [row], caller))[0]
+
+    async def render(self, collection: str, caller: Caller, row: Any) -> dict[str, Any]:
+        """The dictionary of a row a write returned (re-read for its related attributes)."""
+        return await self.show(collection, ADMIN if caller.is_admin else caller, row.id)
+
+    # Writes that may race on unique keys ------------------------------------------------
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        """Call a manager method, retrying the transaction on a concurrent-insert collision."""
+        return await retrying(lambda: fn(*args))
+
+    # The agent's contract ---------------------------------------------------------------
+
+    async def host_state(self, host: str) -> HostState:
+        async with self.db.session() as session:
+            return await hoststate.build(session, host, hosts_everything=host == self.host)
+
+    async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None:
+        if not statuses:
+            return
+        async with self.db.session() as session:
+            wanted = {s.port_id: s.status for s in statuses}
+            rows = await session.scalars(select(m.Port).where(m.Port.id.in_(list(wanted))))
+            for port in rows:
+                status = wanted[port.id]
+                vif = _VIF_TYPES.get(status, port.binding_vif_type)
+                if port.device_owner.startswith("network:") and status == "DOWN":
+                    vif = port.binding_vif_type
+                if (port.status, port.binding_vif_type) != (status, vif):
+                    port.status = status
+                    port.binding_vif_type = vif
+                    touch(port)
+
+    async def port_for_address(self, network_id: str, ip_address: str) -> Port | None:
+        async with self.db.session() as session:
+            port_id = await session.scalar(
+                select(m.IPAllocation.port_id).where(
+                    m.IPAllocation.network_id == network_id,
+                    m.IPAllocation.ip_address == ip_address,
+                )
+            )
+            if port_id is None:
+                return None
+            row = await session.get(m.Port, port_id)
+            return None if row is None else hoststate.to_port(row)
+
+    async def report_agent(
+        self, host: str, agent_type: str, binary: str, configurations: dict[str, Any]
+    ) -> dict[str, Any]:
+        row = await self.agents.report(host, agent_type, binary, configurations)
+        return dicts.agent_dict(row, True)
+
+    # Compute's contract -----------------------------------------------------------------
+
+    async def bind_port(
+        self, port_id: str, *, host: str, device_id: str, device_owner: str
+    ) -> dict[str, Any]:
+        """Plug a port into a host for a device (Nova's port update on boot)."""
+        async with self.db.session() as session:
+            port = await session.get(m.Port, port_id)
+            if port is None:
+                raise nerr.PortNotFound(id=port_id)
+            if port.device_id and port.device_id != device_id:
+                raise nerr.PortInUse(
+                    port_id=port.id, net_id=port.network_id, device_id=port.device_id
+                )
+            if (port.binding_host_id, port.device_id, port.device_owner) != (
+                host,
+                device_id,
+                device_owner,
+            ):
+                if port.binding_host_id != host:
+                    port.binding_vif_type = "unbound"
+                    port.status = "DOWN"
+                port.binding_host_id = host
+                port.device_id = device_id
+                port.device_owner = device_owner
+                touch(port)
+            result = dicts.orm_port_dict(port)
+        await self.store.changed(host)
+        return result
+
+    async def unbind_port(self, port_id: str) -> None:
+        """Unplug a port from its host and device (Nova's detach / server delete)."""
+        async with self.db.session() as session:
+            port = await session.get(m.Port, port_id)
+            if port is None:
+                return
+            host = port.binding_host_id
+            port.binding_host_id = ""
+            port.device_id = ""
+            port.device_owner = ""
+            port.binding_vif_type = "unbound"
+            port.status = "DOWN"
+            touch(port)
+        await self.store.changed(host)
+
+    # Start-up ---------------------------------------------------------------------------
+
+    async def ensure_public_network(
+        self, name: str, cidr: str, physnet: str, project_id: str
+    ) -> str:
+        """The external flat network ``name`` with one subnet, made once (admin project)."""
+        async with self.db.session() as session:
+            existing = await session.scalar(
+                select(m.Network.id).where(m.Network.name == name, m.Network.external.is_(True))
+            )
+            if existing is not None:
+                return existing
+            net = await self.networks.create_in(
+                session,
+                ADMIN,
+                {
+                    "name": name,
+                    "project_id": project_id,
+                    "external": True,
+                    "shared": False,
+                    "network_type": "flat",
+                    "physical_network": physnet,
+                    "is_default": True,
+                },
+            )
+            await self.subnets.create_in(
+                session,
+                ADMIN,
+                {
+                    "network_id": net.id,
+                    "name": f"{name}-subnet",
+                    "project_id": net.project_id,
+                    "ip_version": 4,
+                    "cidr": cidr,
+                    "enable_dhcp": False,
+                },
+            )
+            network_id = net.id
+        await self.store.changed()
+        return network_id
+
+
+def not_found(collection: str, ident: str) -> errors.NotFound:
+    return NOT_FOUND[collection](id=ident)

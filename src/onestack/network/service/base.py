@@ -1,0 +1,184 @@
+"""What every part of the network service layer shares: the store, the caller, tags,
+revisions, visibility and the ``network.changed`` event."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onestack.common import errors
+from onestack.common.bus import Bus
+from onestack.common.context import RequestContext
+from onestack.common.db import Database, utcnow
+from onestack.config import NetworkSettings
+from onestack.network import errors as nerr
+from onestack.network import models as m
+
+T = TypeVar("T")
+
+CHANGED = "network.changed"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: a project, and whether admin (admins see and may change every project)."""
+
+    project_id: str
+    is_admin: bool = False
+
+    @classmethod
+    def of(cls, ctx: RequestContext) -> Caller:
+        return cls(project_id=ctx.project_id or "", is_admin=ctx.is_admin)
+
+
+ADMIN = Caller(project_id="", is_admin=True)
+
+
+@dataclass
+class Store:
+    db: Database
+    bus: Bus
+    settings: NetworkSettings
+    host: str
+
+    async def changed(self, host: str = "") -> None:
+        """Tell the agents to re-apply (``host`` empty: every host)."""
+        await self.bus.publish(CHANGED, "network.changed", {"host": host})
+
+
+def touch(row: Any) -> None:
+    """An update: a new revision and timestamp, as Neutron's standard attributes do."""
+    row.revision_number = (row.revision_number or 0) + 1
+    row.updated_at = utcnow()
+
+
+def apply(row: Any, changes: dict[str, Any]) -> bool:
+    """Set changed attributes; bump the revision if anything changed."""
+    changed = False
+    for key, value in changes.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    if changed:
+        touch(row)
+    return changed
+
+
+async def tags_of(session: AsyncSession, ids: Iterable[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    wanted = list(ids)
+    for i in range(0, len(wanted), 500):
+        rows = await session.execute(
+            select(m.Tag.resource_id, m.Tag.tag)
+            .where(m.Tag.resource_id.in_(wanted[i : i + 500]))
+            .order_by(m.Tag.tag)
+        )
+        for rid, tag in rows:
+            out[rid].append(tag)
+    return out
+
+
+async def drop_tags(session: AsyncSession, resource_id: str) -> None:
+    await session.execute(delete(m.Tag).where(m.Tag.resource_id == resource_id))
+
+
+def network_visible(caller: Caller) -> ColumnElement[bool] | None:
+    """Networks the caller may see: its own, shared, external, or shared with it by RBAC."""
+    if caller.is_admin:
+        return None
+    return or_(
+        m.Network.project_id == caller.project_id,
+        m.Network.shared.is_(True),
+        m.Network.external.is_(True),
+        m.Network.id.in_(rbac_shared_ids(caller.project_id)),
+    )
+
+
+def rbac_shared_ids(project_id: str) -> Any:
+    return select(m.RBACPolicy.object_id).where(
+        m.RBACPolicy.object_type == "network",
+        m.RBACPolicy.action.in_(("access_as_shared", "access_as_external")),
+        m.RBACPolicy.target_project.in_((project_id, "*")),
+    )
+
+
+def owned(model: Any, caller: Caller) -> ColumnElement[bool] | None:
+    return None if caller.is_admin else model.project_id == caller.project_id
+
+
+DEFAULT_QUOTAS: dict[str, int] = {
+    "network": 100,
+    "subnet": 100,
+    "subnetpool": -1,
+    "port": 500,
+    "router": 10,
+    "floatingip": 50,
+    "security_group": 10,
+    "security_group_rule": 100,
+    "rbac_policy": 10,
+}
+
+QUOTA_MODELS: dict[str, Any] = {
+    "network": m.Network,
+    "subnet": m.Subnet,
+    "subnetpool": m.SubnetPool,
+    "port": m.Port,
+    "router": m.Router,
+    "floatingip": m.FloatingIP,
+    "security_group": m.SecurityGroup,
+    "security_group_rule": m.SecurityGroupRule,
+    "rbac_policy": m.RBACPolicy,
+}
+
+
+async def quota_limits(session: AsyncSession, project_id: str) -> dict[str, int]:
+    limits = dict(DEFAULT_QUOTAS)
+    rows = await session.execute(
+        select(m.Quota.resource, m.Quota.limit).where(m.Quota.project_id == project_id)
+    )
+    for resource, limit in rows:
+        limits[resource] = limit
+    return limits
+
+
+async def usage(session: AsyncSession, project_id: str, resource: str) -> int:
+    model = QUOTA_MODELS[resource]
+    count = await session.scalar(
+        select(func.count()).select_from(model).where(model.project_id == project_id)
+    )
+    return int(count or 0)
+
+
+async def check_quota(
+    session: AsyncSession, project_id: str, resource: str, adding: int = 1
+) -> None:
+    """409 OverQuota when ``adding`` more would exceed the project's limit (-1: none)."""
+    if not project_id:
+        return  # resources of the system (router gateway and floating IP ports)
+    limit = (await quota_limits(session, project_id)).get(resource, -1)
+    if limit < 0:
+        return
+    if await usage(session, project_id, resource) + adding > limit:
+        raise nerr.OverQuota(overs=resource)
+
+
+async def retrying(fn: Callable[[], Awaitable[T]], attempts: int = 10) -> T:
+    """Run a whole transaction again when a concurrent writer won a unique key (the generic
+    ``Conflict`` that ``Database.session`` raises) or the engine reported a deadlock."""
+    for attempt in range(attempts):
+        try:
+            return await fn()
+        except (errors.Conflict, errors.ServiceUnavailable) as exc:
+            if type(exc) not in (errors.Conflict, errors.ServiceUnavailable):
+                raise
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.005 * (attempt + 1) + random.random() * 0.01)
+    raise AssertionError("unreachable")

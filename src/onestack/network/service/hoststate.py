@@ -1,0 +1,236 @@
+"""The ``HostState`` of one host, built from the tables for the agent to hand its driver."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onestack.network import models as m
+from onestack.network.drivers import base as d
+from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
+from onestack.network.service.subnets import DHCP_OWNER
+
+
+def hostname_for(port: m.Port) -> str:
+    """What Neutron's DHCP agent writes: ``host-10-0-0-3`` from the first fixed IP."""
+    if not port.fixed_ips:
+        return ""
+    return "host-" + port.fixed_ips[0].ip_address.replace(".", "-").replace(":", "-")
+
+
+def to_port(port: m.Port) -> d.Port:
+    return d.Port(
+        id=port.id,
+        network_id=port.network_id,
+        project_id=port.project_id,
+        mac_address=port.mac_address,
+        fixed_ips=tuple(d.FixedIP(a.subnet_id, a.ip_address) for a in port.fixed_ips),
+        device_owner=port.device_owner,
+        device_id=port.device_id,
+        admin_state_up=port.admin_state_up,
+        port_security_enabled=port.port_security_enabled,
+        security_group_ids=tuple(sorted(b.security_group_id for b in port.security_group_bindings)),
+        allowed_address_pairs=tuple(
+            d.AddressPair(p["ip_address"], p["mac_address"]) for p in port.allowed_address_pairs
+        ),
+        hostname=hostname_for(port),
+    )
+
+
+def to_subnet(s: m.Subnet) -> d.Subnet:
+    return d.Subnet(
+        id=s.id,
+        network_id=s.network_id,
+        cidr=s.cidr,
+        ip_version=s.ip_version,
+        gateway_ip=s.gateway_ip,
+        enable_dhcp=s.enable_dhcp,
+        dns_nameservers=tuple(s.dns_nameservers),
+        host_routes=tuple(d.HostRoute(r["destination"], r["nexthop"]) for r in s.host_routes),
+        ipv6_address_mode=s.ipv6_address_mode,
+        ipv6_ra_mode=s.ipv6_ra_mode,
+    )
+
+
+async def _ports(session: AsyncSession, *conditions: object) -> list[m.Port]:
+    rows = await session.scalars(select(m.Port).where(*conditions).order_by(m.Port.created_at))  # type: ignore[arg-type]
+    return list(rows)
+
+
+async def build(session: AsyncSession, host: str, hosts_everything: bool) -> d.HostState:
+    """``hosts_everything``: this is the one host that runs DHCP and every router."""
+    vm_ports = [
+        p
+        for p in await _ports(session, m.Port.binding_host_id == host)
+        if not p.device_owner.startswith("network:")
+    ]
+    if hosts_everything:
+        dhcp_ports = await _ports(session, m.Port.device_owner == DHCP_OWNER)
+        router_rows = list(await session.scalars(select(m.Router).order_by(m.Router.created_at)))
+    else:
+        dhcp_ports = await _ports(
+            session, m.Port.device_owner == DHCP_OWNER, m.Port.binding_host_id == host
+        )
+        router_rows = []
+    router_ids = [r.id for r in router_rows]
+    router_ports = (
+        await _ports(
+            session,
+            m.Port.device_id.in_(router_ids),
+            or_(m.Port.device_owner == INTERFACE_OWNER, m.Port.device_owner == GATEWAY_OWNER),
+        )
+        if router_ids
+        else []
+    )
+    network_ids = {p.network_id for p in (*vm_ports, *dhcp_ports, *router_ports)}
+    networks = (
+        list(
+            await session.scalars(
+                select(m.Network)
+                .where(m.Network.id.in_(network_ids))
+                .order_by(m.Network.created_at)
+            )
+        )
+        if network_ids
+        else []
+    )
+    subnets_by_net: dict[str, list[d.Subnet]] = defaultdict(list)
+    if network_ids:
+        for s in await session.scalars(
+            select(m.Subnet)
+            .where(m.Subnet.network_id.in_(network_ids))
+            .order_by(m.Subnet.created_at)
+        ):
+            subnets_by_net[s.network_id].append(to_subnet(s))
+    served = {p.network_id for p in dhcp_ports}
+    network_ports: dict[str, tuple[d.Port, ...]] = {}
+    if served:
+        by_net: dict[str, list[d.Port]] = defaultdict(list)
+        for p in await _ports(session, m.Port.network_id.in_(served)):
+            by_net[p.network_id].append(to_port(p))
+        network_ports = {k: tuple(v) for k, v in by_net.items()}
+    groups = await _security_groups(session, vm_ports)
+    routers = await _routers(session, router_rows, router_ports)
+    return d.HostState(
+        host=host,
+        networks=tuple(
+            d.Network(
+                id=n.id,
+                project_id=n.project_id,
+                network_type=n.network_type,
+                segmentation_id=n.segmentation_id,
+                physical_network=n.physical_network,
+                mtu=n.mtu,
+                external=n.external,
+                admin_state_up=n.admin_state_up,
+                subnets=tuple(subnets_by_net.get(n.id, ())),
+            )
+            for n in networks
+        ),
+        ports=tuple(to_port(p) for p in vm_ports),
+        dhcp_ports=tuple(to_port(p) for p in dhcp_ports),
+        routers=routers,
+        security_groups=groups,
+        network_ports=network_ports,
+    )
+
+
+async def _security_groups(
+    session: AsyncSession, ports: Iterable[m.Port]
+) -> tuple[d.SecurityGroup, ...]:
+    wanted = {b.security_group_id for p in ports for b in p.security_group_bindings}
+    if not wanted:
+        return ()
+    groups = {
+        g.id: g
+        for g in await session.scalars(
+            select(m.SecurityGroup).where(m.SecurityGroup.id.in_(wanted))
+        )
+    }
+    # Remote groups: their members are what a rule matches, so they travel too.
+    remote = {r.remote_group_id for g in groups.values() for r in g.rules if r.remote_group_id}
+    missing = remote - set(groups)
+    if missing:
+        for g in await session.scalars(
+            select(m.SecurityGroup).where(m.SecurityGroup.id.in_(missing))
+        ):
+            groups[g.id] = g
+    members: dict[str, list[str]] = defaultdict(list)
+    rows = await session.execute(
+        select(m.PortSecurityGroup.security_group_id, m.IPAllocation.ip_address)
+        .join(m.IPAllocation, m.IPAllocation.port_id == m.PortSecurityGroup.port_id)
+        .where(m.PortSecurityGroup.security_group_id.in_(list(groups)))
+        .order_by(m.IPAllocation.ip_address)
+    )
+    for gid, ip in rows:
+        members[gid].append(ip)
+    pair_rows = await session.execute(
+        select(m.PortSecurityGroup.security_group_id, m.Port.allowed_address_pairs)
+        .join(m.Port, m.Port.id == m.PortSecurityGroup.port_id)
+        .where(m.PortSecurityGroup.security_group_id.in_(list(groups)))
+    )
+    for gid, pairs in pair_rows:
+        members[gid].extend(p["ip_address"] for p in pairs or [])
+    return tuple(
+        d.SecurityGroup(
+            id=g.id,
+            rules=tuple(
+                d.SecurityGroupRule(
+                    id=r.id,
+                    direction=r.direction,
+                    ethertype=r.ethertype,
+                    protocol=r.protocol,
+                    port_range_min=r.port_range_min,
+                    port_range_max=r.port_range_max,
+                    remote_ip_prefix=r.remote_ip_prefix,
+                    remote_group_id=r.remote_group_id,
+                )
+                for r in g.rules
+            ),
+            member_ips=tuple(dict.fromkeys(members.get(g.id, []))),
+        )
+        for g in sorted(groups.values(), key=lambda g: g.id)
+    )
+
+
+async def _routers(
+    session: AsyncSession, routers: list[m.Router], ports: list[m.Port]
+) -> tuple[d.Router, ...]:
+    if not routers:
+        return ()
+    by_id = {p.id: p for p in ports}
+    interfaces: dict[str, list[d.Port]] = defaultdict(list)
+    for p in ports:
+        if p.device_owner == INTERFACE_OWNER:
+            interfaces[p.device_id].append(to_port(p))
+    fips: dict[str, list[d.FloatingIP]] = defaultdict(list)
+    for f in await session.scalars(
+        select(m.FloatingIP).where(
+            m.FloatingIP.router_id.in_([r.id for r in routers]), m.FloatingIP.port_id.is_not(None)
+        )
+    ):
+        assert f.router_id is not None and f.port_id is not None
+        fips[f.router_id].append(
+            d.FloatingIP(f.id, f.floating_ip_address, f.fixed_ip_address or "", f.port_id)
+        )
+    out = []
+    for r in routers:
+        gw = by_id.get(r.gw_port_id or "")
+        gateway = None
+        if gw is not None:
+            gateway = d.RouterGateway(gw.network_id, to_port(gw), r.enable_snat)
+        out.append(
+            d.Router(
+                id=r.id,
+                project_id=r.project_id,
+                admin_state_up=r.admin_state_up,
+                gateway=gateway,
+                interfaces=tuple(interfaces.get(r.id, ())),
+                routes=tuple(d.HostRoute(x["destination"], x["nexthop"]) for x in r.routes),
+                floating_ips=tuple(fips.get(r.id, ())),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,347 @@
+"""Every listable resource as the query engine sees it: columns, special filters, who sees
+what, and how rows become dictionaries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onestack.network import models as m
+from onestack.network.service import dicts
+from onestack.network.service.base import Caller, network_visible
+from onestack.network.service.ports import port_visible
+from onestack.network.service.query import OWNED as OWNED_COLUMNS
+from onestack.network.service.query import STANDARD as STANDARD_COLUMNS
+from onestack.network.service.query import Kind
+from onestack.network.service.secgroups import group_visible, rule_visible
+
+Render = Callable[[AsyncSession, Sequence[Any], Caller], Awaitable[list[dict[str, Any]]]]
+Visible = Callable[[Caller], ColumnElement[bool] | None]
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: Kind
+    visible: Visible
+    render: Render
+
+
+def _fixed_ips_filter(values: list[str]) -> ColumnElement[bool]:
+    """``fixed_ips=ip_address=10.0.0.3`` / ``subnet_id=...`` / ``ip_address_substr=...``."""
+    clauses = []
+    for value in values:
+        key, _, wanted = value.partition("=")
+        if key == "ip_address":
+            cond = m.IPAllocation.ip_address == wanted
+        elif key == "subnet_id":
+            cond = m.IPAllocation.subnet_id == wanted
+        elif key == "ip_address_substr":
+            cond = m.IPAllocation.ip_address.contains(wanted, autoescape=True)
+        else:
+            from onestack.network import errors as nerr
+
+            raise nerr.InvalidFilter(key=f"fixed_ips={key}")
+        clauses.append(m.Port.id.in_(select(m.IPAllocation.port_id).where(cond)))
+    return and_(*clauses)
+
+
+def _port_groups_filter(values: list[str]) -> ColumnElement[bool]:
+    return m.Port.id.in_(
+        select(m.PortSecurityGroup.port_id).where(m.PortSecurityGroup.security_group_id.in_(values))
+    )
+
+
+def _subnets_filter(values: list[str]) -> ColumnElement[bool]:
+    return m.Network.id.in_(select(m.Subnet.network_id).where(m.Subnet.id.in_(values)))
+
+
+def _rbac_visible(caller: Caller) -> ColumnElement[bool] | None:
+    if caller.is_admin:
+        return None
+    return or_(
+        m.RBACPolicy.project_id == caller.project_id,
+        m.RBACPolicy.target_project == caller.project_id,
+    )
+
+
+def _shared_or_owned(model: Any) -> Visible:
+    def visible(caller: Caller) -> ColumnElement[bool] | None:
+        if caller.is_admin:
+            return None
+        return or_(model.project_id == caller.project_id, model.shared.is_(True))
+
+    return visible
+
+
+def _owned(model: Any) -> Visible:
+    def visible(caller: Caller) -> ColumnElement[bool] | None:
+        return None if caller.is_admin else model.project_id == caller.project_id
+
+    return visible
+
+
+def _subnet_visible(caller: Caller) -> ColumnElement[bool] | None:
+    if caller.is_admin:
+        return None
+    nets = select(m.Network.id)
+    clause = network_visible(caller)
+    if clause is not None:
+        nets = nets.where(clause)
+    return or_(m.Subnet.project_id == caller.project_id, m.Subnet.network_id.in_(nets))
+
+
+async def _render_networks(s: AsyncSession, rows: Sequence[Any], c: Caller) -> list[dict[str, Any]]:
+    return await dicts.networks(s, rows, c)
+
+
+async def _render_subnets(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.subnets(s, rows)
+
+
+async def _render_ports(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.ports(s, rows)
+
+
+async def _render_groups(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.security_groups(s, rows)
+
+
+async def _render_rules(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return [dicts.rule_dict(r) for r in rows]
+
+
+async def _render_routers(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.routers(s, rows)
+
+
+async def _render_fips(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.floating_ips(s, rows)
+
+
+async def _render_rbac(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return [dicts.rbac_dict(r) for r in rows]
+
+
+async def _render_scopes(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.address_scopes(s, rows)
+
+
+async def _render_pools(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await dicts.subnet_pools(s, rows)
+
+
+async def _render_agents(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    from onestack.network.service.extras import Agents
+
+    return [dicts.agent_dict(r, Agents.alive(r)) for r in rows]
+
+
+def _cols(*names: str, **renamed: str) -> dict[str, str]:
+    return {**{n: n for n in names}, **renamed}
+
+
+RESOURCES: dict[str, Resource] = {
+    "networks": Resource(
+        Kind(
+            m.Network,
+            "networks",
+            {
+                **OWNED_COLUMNS,
+                **_cols(
+                    "admin_state_up",
+                    "status",
+                    "shared",
+                    "mtu",
+                    "port_security_enabled",
+                    "is_default",
+                ),
+                "router:external": "external",
+                "provider:network_type": "network_type",
+                "provider:physical_network": "physical_network",
+                "provider:segmentation_id": "segmentation_id",
+            },
+            special={"subnets": _subnets_filter},
+            ignored=frozenset({"availability_zone_hints", "availability_zones"}),
+        ),
+        network_visible,
+        _render_networks,
+    ),
+    "subnets": Resource(
+        Kind(
+            m.Subnet,
+            "subnets",
+            {
+                **OWNED_COLUMNS,
+                **_cols(
+                    "network_id",
+                    "ip_version",
+                    "cidr",
+                    "gateway_ip",
+                    "enable_dhcp",
+                    "ipv6_ra_mode",
+                    "ipv6_address_mode",
+                    "subnetpool_id",
+                ),
+            },
+            ignored=frozenset({"segment_id"}),
+        ),
+        _subnet_visible,
+        _render_subnets,
+    ),
+    "ports": Resource(
+        Kind(
+            m.Port,
+            "ports",
+            {
+                **OWNED_COLUMNS,
+                **_cols(
+                    "network_id",
+                    "mac_address",
+                    "admin_state_up",
+                    "status",
+                    "device_owner",
+                    "device_id",
+                    "port_security_enabled",
+                ),
+                "binding:host_id": "binding_host_id",
+                "binding:vif_type": "binding_vif_type",
+                "binding:vnic_type": "binding_vnic_type",
+            },
+            special={"fixed_ips": _fixed_ips_filter, "security_groups": _port_groups_filter},
+            core=True,
+        ),
+        port_visible,
+        _render_ports,
+    ),
+    "security-groups": Resource(
+        Kind(
+            m.SecurityGroup,
+            "security_groups",
+            {**OWNED_COLUMNS, "stateful": "stateful"},
+            ignored=frozenset({"shared"}),
+        ),
+        group_visible,
+        _render_groups,
+    ),
+    "security-group-rules": Resource(
+        Kind(
+            m.SecurityGroupRule,
+            None,
+            {
+                **STANDARD_COLUMNS,
+                "project_id": "project_id",
+                "tenant_id": "project_id",
+                **_cols(
+                    "security_group_id",
+                    "direction",
+                    "ethertype",
+                    "protocol",
+                    "port_range_min",
+                    "port_range_max",
+                    "remote_ip_prefix",
+                    "remote_group_id",
+                ),
+            },
+            ignored=frozenset({"remote_address_group_id", "normalized_cidr"}),
+        ),
+        rule_visible,
+        _render_rules,
+    ),
+    "routers": Resource(
+        Kind(
+            m.Router,
+            "routers",
+            {**OWNED_COLUMNS, **_cols("admin_state_up", "status", "enable_snat")},
+            ignored=frozenset({"distributed", "ha"}),
+        ),
+        _owned(m.Router),
+        _render_routers,
+    ),
+    "floatingips": Resource(
+        Kind(
+            m.FloatingIP,
+            "floatingips",
+            {
+                **STANDARD_COLUMNS,
+                "project_id": "project_id",
+                "tenant_id": "project_id",
+                **_cols(
+                    "floating_network_id",
+                    "floating_ip_address",
+                    "port_id",
+                    "fixed_ip_address",
+                    "router_id",
+                    "status",
+                ),
+            },
+        ),
+        _owned(m.FloatingIP),
+        _render_fips,
+    ),
+    "rbac-policies": Resource(
+        Kind(
+            m.RBACPolicy,
+            None,
+            {
+                "id": "id",
+                "project_id": "project_id",
+                "tenant_id": "project_id",
+                "object_type": "object_type",
+                "object_id": "object_id",
+                "action": "action",
+                "target_tenant": "target_project",
+            },
+        ),
+        _rbac_visible,
+        _render_rbac,
+    ),
+    "address-scopes": Resource(
+        Kind(m.AddressScope, "address_scopes", {**OWNED_COLUMNS, **_cols("ip_version", "shared")}),
+        _shared_or_owned(m.AddressScope),
+        _render_scopes,
+    ),
+    "subnetpools": Resource(
+        Kind(
+            m.SubnetPool,
+            "subnetpools",
+            {
+                **OWNED_COLUMNS,
+                **_cols(
+                    "ip_version",
+                    "default_prefixlen",
+                    "min_prefixlen",
+                    "max_prefixlen",
+                    "address_scope_id",
+                    "shared",
+                    "is_default",
+                    "default_quota",
+                ),
+            },
+        ),
+        _shared_or_owned(m.SubnetPool),
+        _render_pools,
+    ),
+    "agents": Resource(
+        Kind(
+            m.Agent,
+            None,
+            _cols(
+                "id",
+                "agent_type",
+                "binary",
+                "topic",
+                "host",
+                "admin_state_up",
+                "availability_zone",
+                "description",
+            ),
+            ignored=frozenset({"alive"}),
+        ),
+        lambda caller: None,
+        _render_agents,
+    ),
+}

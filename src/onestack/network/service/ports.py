@@ -1,0 +1,268 @@
+"""Ports: MACs, fixed IPs, security groups, address pairs, bindings and statuses."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onestack.common import errors
+from onestack.network import errors as nerr
+from onestack.network import models as m
+from onestack.network.service import ipalloc
+from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
+from onestack.network.service.networks import get_visible_network
+from onestack.network.service.secgroups import ensure_default_group, visible_group_ids
+
+
+class ServicePortInUse(errors.Conflict):
+    template = "Port {port_id} cannot be deleted directly via the port API: {reason}."
+
+
+class PortSecurityAndIPRequiredForSecurityGroups(errors.BadRequest):
+    template = "Port security must be enabled and port must have an IP address in order to use security groups."  # noqa: E501
+
+
+class AddressPairAndPortSecurityRequired(errors.Conflict):
+    template = "Port Security must be enabled in order to have allowed address pairs on a port."
+
+
+def is_network_owned(device_owner: str) -> bool:
+    return device_owner.startswith("network:")
+
+
+async def visible_port(session: AsyncSession, caller: Caller, port_id: str) -> m.Port:
+    port = await session.get(m.Port, port_id)
+    if port is None:
+        raise nerr.PortNotFound(id=port_id)
+    if caller.is_admin or port.project_id == caller.project_id:
+        return port
+    net = await session.get(m.Network, port.network_id)
+    if net is not None and net.project_id == caller.project_id:
+        return port  # the network's owner sees every port on it, as in Neutron
+    raise nerr.PortNotFound(id=port_id)
+
+
+def port_visible(caller: Caller) -> Any:
+    if caller.is_admin:
+        return None
+    return or_(
+        m.Port.project_id == caller.project_id,
+        m.Port.network_id.in_(
+            select(m.Network.id).where(m.Network.project_id == caller.project_id)
+        ),
+    )
+
+
+def _address_pairs(raw: Any, mac: str) -> list[dict[str, str]]:
+    pairs: list[dict[str, str]] = []
+    for item in raw or []:
+        if not isinstance(item, dict) or "ip_address" not in item:
+            raise nerr.InvalidInput(reason="Allowed address pairs must have an ip_address")
+        if not set(item) <= {"ip_address", "mac_address"}:
+            raise nerr.InvalidInput(reason=f"Unrecognized attribute(s) in {item}")
+        try:
+            net = ipaddress.ip_network(str(item["ip_address"]), strict=False)
+        except ValueError:
+            raise nerr.InvalidInput(
+                reason=f"'{item['ip_address']}' is not a valid IP address or CIDR"
+            ) from None
+        ip_text = str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+        pair = {
+            "ip_address": ip_text,
+            "mac_address": ipalloc.normalize_mac(str(item.get("mac_address") or mac)),
+        }
+        if pair in pairs:
+            raise nerr.InvalidInput(reason="Duplicate address pair found in request")
+        pairs.append(pair)
+    return pairs
+
+
+class Ports:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Port:
+        async with self.store.db.session() as session:
+            port = await self.create_in(session, caller, body)
+        await self.store.changed(port.binding_host_id)
+        return port
+
+    async def create_in(
+        self, session: AsyncSession, caller: Caller, body: dict[str, Any]
+    ) -> m.Port:
+        net = await get_visible_network(session, caller, body["network_id"])
+        project_id = body.get("project_id") or caller.project_id
+        await check_quota(session, project_id, "port")
+        owner = body.get("device_owner", "")
+        mac = body.get("mac_address")
+        if mac is not None:
+            mac = ipalloc.normalize_mac(mac)
+            taken = await session.scalar(
+                select(m.Port.id).where(m.Port.network_id == net.id, m.Port.mac_address == mac)
+            )
+            if taken is not None:
+                raise nerr.MacAddressInUse(net_id=net.id, mac=mac)
+        else:
+            mac = ipalloc.random_mac()
+        port = m.Port(
+            id=body.get("id") or m.uuid_str(),
+            project_id=project_id,
+            network_id=net.id,
+            name=body.get("name", ""),
+            description=body.get("description", ""),
+            mac_address=mac,
+            admin_state_up=body.get("admin_state_up", True),
+            device_owner=owner,
+            device_id=body.get("device_id", ""),
+            binding_host_id=body.get("binding_host_id", ""),
+            binding_vnic_type=body.get("binding_vnic_type", "normal"),
+            binding_profile=body.get("binding_profile") or {},
+            port_security_enabled=body.get("port_security_enabled", net.port_security_enabled),
+            fixed_ips=[],
+            security_group_bindings=[],
+        )
+        pairs = await ipalloc.resolve_fixed_ips(session, net.id, body.get("fixed_ips"), mac, owner)
+        session.add(port)
+        ipalloc.set_allocations(port, pairs)
+        groups = body.get("security_groups")
+        if groups is None:
+            groups = []
+            if port.port_security_enabled and not is_network_owned(owner):
+                groups = [await ensure_default_group(session, project_id)]
+        await self._set_groups(session, caller, port, groups)
+        port.allowed_address_pairs = _address_pairs(body.get("allowed_address_pairs"), mac)
+        if port.allowed_address_pairs and not port.port_security_enabled:
+            raise AddressPairAndPortSecurityRequired()
+        for tag in body.get("tags") or ():
+            session.add(m.Tag(resource_id=port.id, tag=tag, resource_type="ports"))
+        await session.flush()
+        return port
+
+    async def _set_groups(
+        self, session: AsyncSession, caller: Caller, port: m.Port, groups: list[str]
+    ) -> None:
+        groups = list(dict.fromkeys(groups))
+        if groups and not port.port_security_enabled:
+            raise PortSecurityAndIPRequiredForSecurityGroups()
+        if groups:
+            found = await visible_group_ids(session, caller, groups, port.project_id)
+            missing = [g for g in groups if g not in found]
+            if missing:
+                raise nerr.SecurityGroupNotFound(id=missing[0])
+        port.security_group_bindings = [
+            m.PortSecurityGroup(port_id=port.id, security_group_id=g) for g in groups
+        ]
+
+    async def update(self, caller: Caller, port_id: str, changes: dict[str, Any]) -> m.Port:
+        async with self.store.db.session() as session:
+            port = await visible_port(session, caller, port_id)
+            old_host = port.binding_host_id
+            await self.update_in(session, caller, port, changes)
+        await self.store.changed(port.binding_host_id if old_host == port.binding_host_id else "")
+        return port
+
+    async def update_in(
+        self, session: AsyncSession, caller: Caller, port: m.Port, changes: dict[str, Any]
+    ) -> None:
+        changed = False
+        if "network_id" in changes and changes.pop("network_id") != port.network_id:
+            raise nerr.InvalidInput(reason="Cannot update read-only attribute network_id")
+        if "mac_address" in changes:
+            mac = ipalloc.normalize_mac(changes.pop("mac_address"))
+            if mac != port.mac_address:
+                if (
+                    port.binding_vif_type not in ("unbound", "binding_failed")
+                    and port.binding_host_id
+                ):
+                    raise nerr.Conflict(reason=f"Port {port.id} is bound; its MAC cannot change")
+                taken = await session.scalar(
+                    select(m.Port.id).where(
+                        m.Port.network_id == port.network_id, m.Port.mac_address == mac
+                    )
+                )
+                if taken is not None:
+                    raise nerr.MacAddressInUse(net_id=port.network_id, mac=mac)
+                port.mac_address = mac
+                changed = True
+        if "fixed_ips" in changes:
+            pairs = await ipalloc.resolve_fixed_ips(
+                session,
+                port.network_id,
+                changes.pop("fixed_ips") or [],
+                port.mac_address,
+                port.device_owner,
+                exclude_port=port.id,
+            )
+            if pairs != [(a.subnet_id, a.ip_address) for a in port.fixed_ips]:
+                ipalloc.set_allocations(port, pairs)
+                changed = True
+        if "port_security_enabled" in changes:
+            enabled = changes.pop("port_security_enabled")
+            if enabled != port.port_security_enabled:
+                port.port_security_enabled = enabled
+                changed = True
+                if (
+                    not enabled
+                    and "security_groups" not in changes
+                    and port.security_group_bindings
+                ):
+                    raise nerr.Conflict(
+                        reason="Port has security group associated. Cannot disable port "
+                        "security or ip address until security group is removed"
+                    )
+        if "security_groups" in changes:
+            groups = changes.pop("security_groups") or []
+            current = sorted(b.security_group_id for b in port.security_group_bindings)
+            if sorted(groups) != current:
+                await self._set_groups(session, caller, port, groups)
+                changed = True
+        if "allowed_address_pairs" in changes:
+            pairs2 = _address_pairs(changes.pop("allowed_address_pairs"), port.mac_address)
+            if pairs2 != port.allowed_address_pairs:
+                port.allowed_address_pairs = pairs2
+                changed = True
+        if port.allowed_address_pairs and not port.port_security_enabled:
+            raise AddressPairAndPortSecurityRequired()
+        if "binding_host_id" in changes and changes["binding_host_id"] != port.binding_host_id:
+            port.binding_vif_type = "unbound"
+            if port.binding_host_id and port.status == "ACTIVE":
+                port.status = "DOWN"
+        for key, value in changes.items():
+            if key == "tags":
+                continue
+            if getattr(port, key) != value:
+                setattr(port, key, value)
+                changed = True
+        if changed:
+            touch(port)
+        await session.flush()
+
+    async def delete(self, caller: Caller, port_id: str, internal: bool = False) -> None:
+        async with self.store.db.session() as session:
+            port = await visible_port(session, caller, port_id)
+            if not caller.is_admin and port.project_id != caller.project_id:
+                raise errors.Forbidden(action="delete_port")
+            host = port.binding_host_id
+            if not internal and port.device_owner in (
+                "network:router_interface",
+                "network:router_gateway",
+                "network:floatingip",
+            ):
+                raise ServicePortInUse(
+                    port_id=port.id, reason=f"has device owner {port.device_owner}"
+                )
+            await self.delete_in(session, port)
+        await self.store.changed(host)
+
+    @staticmethod
+    async def delete_in(session: AsyncSession, port: m.Port) -> None:
+        await session.execute(
+            update(m.FloatingIP)
+            .where(m.FloatingIP.port_id == port.id)
+            .values(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
+        )
+        await drop_tags(session, port.id)
+        await session.delete(port)

@@ -1,0 +1,163 @@
+"""The network service layer's contract with the agent and compute, on a throwaway SQLite
+database: ``host_state``, ``set_port_statuses``, ``port_for_address``, ``bind_port`` /
+``unbind_port``, ``report_agent``, the ``network.changed`` events, and race-free IPAM."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onestack.common import migrations
+from onestack.common.bus import MemoryBus
+from onestack.common.db import Database
+from onestack.config import NetworkSettings
+from onestack.network.drivers.base import HostState, PortStatus
+from onestack.network.service import Caller, NetworkService
+from onestack.network.service.base import retrying
+
+VERSIONS = Path(__file__).resolve().parents[2] / "src/onestack/network/migrations/versions"
+HOST = "host-a"
+ADMIN = Caller(project_id="p-admin", is_admin=True)
+ALICE = Caller(project_id="p-alice")
+
+
+@pytest.fixture
+async def svc(tmp_path: Path) -> AsyncIterator[NetworkService]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'net.db'}")
+    await migrations.upgrade(db.engine, [VERSIONS])
+    bus = MemoryBus()
+    service = NetworkService(db, bus, NetworkSettings(), HOST)
+    await service.ensure_public_network("public", "10.199.0.0/24", "public", "p-admin")
+    yield service
+    await bus.stop()
+    await db.close()
+
+
+async def topology(svc: NetworkService) -> dict[str, Any]:
+    net = await svc.networks.create(ALICE, {"name": "private"})
+    sub = await svc.subnets.create(
+        ALICE, {"network_id": net.id, "ip_version": 4, "cidr": "10.42.0.0/24"}
+    )
+    vm = await svc.ports.create(ALICE, {"network_id": net.id, "name": "vm"})
+    router = await svc.routers.create(ALICE, {"name": "r1"})
+    public = (await svc.list_page("networks", ADMIN, _q(name=["public"])))[0][0]
+    await svc.routers.update(
+        ALICE, router.id, {"external_gateway_info": {"network_id": public["id"]}}
+    )
+    await svc.routers.add_interface(ALICE, router.id, {"subnet_id": sub.id})
+    fip = await svc.floating_ips.create(
+        ALICE, {"floating_network_id": public["id"], "port_id": vm.id}
+    )
+    return {"net": net, "sub": sub, "vm": vm, "router": router, "fip": fip, "public": public}
+
+
+def _q(**filters: list[str]) -> Any:
+    from onestack.network.service import ListQuery
+
+    return ListQuery(filters=filters)
+
+
+async def test_host_state_of_the_one_host(svc: NetworkService) -> None:
+    t = await topology(svc)
+    await svc.bind_port(t["vm"].id, host=HOST, device_id="server-1", device_owner="compute:nova")
+    state = await svc.host_state(HOST)
+    assert isinstance(state, HostState)
+    assert [p.id for p in state.ports] == [t["vm"].id]
+    vm = state.ports[0]
+    assert vm.device_owner == "compute:nova" and vm.hostname == "host-10-42-0-3"
+    assert vm.fixed_ips[0].ip_address == "10.42.0.3" and len(vm.security_group_ids) == 1
+    # DHCP: one port on the private network, at the first address.
+    assert [(p.network_id, p.fixed_ips[0].ip_address) for p in state.dhcp_ports] == [
+        (t["net"].id, "10.42.0.2")
+    ]
+    assert state.dhcp_ports[0].device_id.startswith("dhcp") and state.dhcp_ports[
+        0
+    ].device_id.endswith(t["net"].id)
+    nets = {n.id: n for n in state.networks}
+    assert set(nets) == {t["net"].id, t["public"]["id"]}
+    assert nets[t["net"].id].network_type == "vxlan" and nets[t["net"].id].segmentation_id == 1
+    assert nets[t["net"].id].mtu == 1450 and nets[t["public"]["id"]].external
+    assert nets[t["public"]["id"]].physical_network == "public"
+    assert [s.cidr for s in nets[t["net"].id].subnets] == ["10.42.0.0/24"]
+    # Every port of the served network, for the DHCP host file.
+    served = {p.device_owner for p in state.network_ports[t["net"].id]}
+    assert served == {"network:dhcp", "compute:nova", "network:router_interface"}
+    # The router with its gateway, interface and floating IP.
+    (router,) = state.routers
+    assert router.gateway is not None and router.gateway.network_id == t["public"]["id"]
+    assert router.gateway.enable_snat
+    assert [i.fixed_ips[0].ip_address for i in router.interfaces] == ["10.42.0.1"]
+    (fip,) = router.floating_ips
+    assert (fip.fixed_ip_address, fip.port_id) == ("10.42.0.3", t["vm"].id)
+    assert fip.floating_ip_address == t["fip"].floating_ip_address
+    # The default group: its members and its rules.
+    (group,) = state.security_groups
+    assert group.member_ips == ("10.42.0.3",)
+    rules = sorted((r.direction, r.ethertype, r.remote_group_id == group.id) for r in group.rules)
+    assert rules == [
+        ("egress", "IPv4", False), ("egress", "IPv6", False),
+        ("ingress", "IPv4", True), ("ingress", "IPv6", True),
+    ]  # fmt: skip
+
+
+async def test_other_hosts_get_only_their_ports(svc: NetworkService) -> None:
+    t = await topology(svc)
+    await svc.bind_port(t["vm"].id, host="host-b", device_id="s", device_owner="compute:nova")
+    state = await svc.host_state("host-b")
+    assert [p.id for p in state.ports] == [t["vm"].id]
+    assert state.routers == () and state.dhcp_ports == ()
+    assert [n.id for n in state.networks] == [t["net"].id]
+    assert (await svc.host_state(HOST)).ports == ()
+
+
+async def test_statuses_bindings_and_events(svc: NetworkService) -> None:
+    events: list[dict[str, Any]] = []
+
+    async def seen(_type: str, payload: dict[str, Any]) -> None:
+        events.append(payload)
+
+    svc.store.bus.subscribe("network.changed", seen)
+    t = await topology(svc)
+    port_id = t["vm"].id
+    bound = await svc.bind_port(port_id, host=HOST, device_id="srv", device_owner="compute:nova")
+    assert bound["binding:host_id"] == HOST and bound["device_id"] == "srv"
+    await asyncio.sleep(0)
+    assert {"host": HOST} in events
+    await svc.set_port_statuses(HOST, [PortStatus(port_id, "ACTIVE")])
+    shown = await svc.show("ports", ADMIN, port_id)
+    assert shown["status"] == "ACTIVE" and shown["binding:vif_type"] == "bridge"
+    await svc.set_port_statuses(HOST, [PortStatus(port_id, "ERROR")])
+    assert (await svc.show("ports", ADMIN, port_id))["binding:vif_type"] == "binding_failed"
+    found = await svc.port_for_address(t["net"].id, "10.42.0.3")
+    assert found is not None and found.id == port_id and found.device_id == "srv"
+    assert await svc.port_for_address(t["net"].id, "10.42.0.99") is None
+    await svc.unbind_port(port_id)
+    shown = await svc.show("ports", ADMIN, port_id)
+    assert (shown["binding:host_id"], shown["device_id"], shown["status"]) == ("", "", "DOWN")
+    assert shown["binding:vif_type"] == "unbound"
+
+
+async def test_report_agent_creates_then_refreshes(svc: NetworkService) -> None:
+    first = await svc.report_agent(HOST, "Linux bridge agent", "onestack-agent", {"devices": 1})
+    again = await svc.report_agent(HOST, "Linux bridge agent", "onestack-agent", {"devices": 2})
+    assert first["id"] == again["id"] and again["alive"] is True
+    listed, _ = await svc.list_page("agents", ADMIN, _q())
+    assert [(a["host"], a["configurations"]) for a in listed] == [(HOST, {"devices": 2})]
+
+
+async def test_concurrent_port_creates_never_share_an_address(svc: NetworkService) -> None:
+    net = await svc.networks.create(ALICE, {"name": "busy"})
+    await svc.subnets.create(
+        ALICE, {"network_id": net.id, "ip_version": 4, "cidr": "10.50.0.0/24", "enable_dhcp": False}
+    )
+
+    async def one() -> str:
+        port = await retrying(lambda: svc.ports.create(ALICE, {"network_id": net.id}))
+        return port.fixed_ips[0].ip_address
+
+    addresses = await asyncio.gather(*[one() for _ in range(20)])
+    assert len(set(addresses)) == 20
