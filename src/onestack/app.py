@@ -17,14 +17,18 @@ from onestack.common.db import Database, startup_lock
 from onestack.common.http import JSONResponse, json_response
 from onestack.common.middleware import RequestIdMiddleware
 from onestack.common.policy import Enforcer
-from onestack.common.runtime import Runtime, ServiceSpec
+from onestack.common.runtime import ALL_ROLES, Runtime, ServiceSpec
 from onestack.config import Settings
 
 # Every service of the cloud, in start order (identity first: the others need its tokens).
 SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC, image.SPEC, network.SPEC)
 
 
-async def start_runtime(settings: Settings, services: Sequence[ServiceSpec] = SERVICES) -> Runtime:
+async def start_runtime(
+    settings: Settings,
+    services: Sequence[ServiceSpec] = SERVICES,
+    roles: frozenset[str] = ALL_ROLES,
+) -> Runtime:
     """Open the database, migrate it, start the bus and each service's start hook."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = Database(settings.database_url, settings.database.echo, settings.database.pool_size)
@@ -32,7 +36,9 @@ async def start_runtime(settings: Settings, services: Sequence[ServiceSpec] = SE
     bus = create_bus(settings.bus.driver, settings.bus.url)
     await bus.start()
     enforcer = Enforcer([rule for s in services for rule in s.policies], settings.policy.file)
-    runtime = Runtime(settings=settings, db=db, bus=bus, enforcer=enforcer, services=services)
+    runtime = Runtime(
+        settings=settings, db=db, bus=bus, enforcer=enforcer, services=services, roles=roles
+    )
     # Several API processes may start at once on one database: one migrates and bootstraps.
     async with startup_lock(db, settings.data_dir / "startup.lock"):
         await migrations.upgrade(db.engine, version_dirs)

@@ -175,7 +175,7 @@ def cmd_openrc(args: argparse.Namespace) -> int:
 def cmd_api(args: argparse.Namespace) -> int:
     from onestack import server
 
-    return server.run(_settings(args), lock=False, announce=False)
+    return server.run(_settings(args), lock=False, announce=False, roles=frozenset({"api"}))
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ import uvicorn
 from onestack import clouds
 from onestack.app import build_app, start_runtime, stop_runtime
 from onestack.common.logging import get_logger, setup_logging
+from onestack.common.runtime import ALL_ROLES
 from onestack.config import Settings
 
 log = get_logger(__name__)
@@ -159,10 +160,16 @@ def banner(settings: Settings, files: dict[str, Path], ready_in: float) -> str:
     )
 
 
-async def serve(settings: Settings, *, announce: bool = True, write_files: bool = True) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    announce: bool = True,
+    write_files: bool = True,
+    roles: frozenset[str] = ALL_ROLES,
+) -> None:
     """Start the runtime, serve until SIGINT/SIGTERM, stop everything cleanly."""
     sock = bind(settings.server.host, settings.server.port)
-    runtime = await start_runtime(settings)
+    runtime = await start_runtime(settings, roles=roles)
     try:
         config = uvicorn.Config(
             build_app(runtime),
@@ -209,18 +216,24 @@ def _run_loop(coro: Any) -> None:
         runner.run(coro)
 
 
-def run(settings: Settings, *, lock: bool = True, announce: bool = True) -> int:
+def run(
+    settings: Settings,
+    *,
+    lock: bool = True,
+    announce: bool = True,
+    roles: frozenset[str] = ALL_ROLES,
+) -> int:
     os.umask(0o077)  # the data dir holds secrets and state: private to its owner
     setup_logging(settings.logging.level, settings.logging.format)
     logging_quiet()
     if not lock:
-        _run_loop(serve(settings, announce=announce, write_files=False))
+        _run_loop(serve(settings, announce=announce, write_files=False, roles=roles))
         return 0
     try:
         with hold_lock(settings.data_dir):
             pid_path(settings.data_dir).write_text(f"{os.getpid()}\n")
             try:
-                _run_loop(serve(settings, announce=announce))
+                _run_loop(serve(settings, announce=announce, roles=roles))
             finally:
                 pid_path(settings.data_dir).unlink(missing_ok=True)
     except AlreadyRunning:

@@ -45,6 +45,10 @@ class NoValidator:
         raise errors.ServiceUnavailable(reason="the identity service is not running")
 
 
+# What a process does: serve the REST APIs, and/or carry this host's data plane (agents).
+ALL_ROLES = frozenset({"api", "agent"})
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -52,6 +56,7 @@ class Runtime:
     bus: Bus
     enforcer: Enforcer
     services: Sequence[ServiceSpec]
+    roles: frozenset[str] = ALL_ROLES
     token_validator: TokenValidator = field(default_factory=NoValidator)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     state: dict[str, Any] = field(default_factory=dict)  # per-service objects, keyed by name

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from onestack.common.runtime import ServiceSpec
 from onestack.network.api import build_app
-from onestack.network.bootstrap import start
+from onestack.network.bootstrap import start, stop
 from onestack.network.policies import RULES
 
 SPEC = ServiceSpec(
@@ -19,4 +19,5 @@ SPEC = ServiceSpec(
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,
+    stop=stop,
 )

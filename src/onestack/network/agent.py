@@ -45,7 +45,7 @@ class NetworkSource(Protocol):
 
     async def report_agent(
         self, host: str, agent_type: str, binary: str, configurations: dict[str, Any]
-    ) -> None: ...
+    ) -> object: ...  # the agent's row, which the agent does not read
 
 
 @runtime_checkable

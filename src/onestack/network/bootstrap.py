@@ -8,6 +8,7 @@ import socket
 from onestack.common.logging import get_logger
 from onestack.common.runtime import Runtime
 from onestack.network import ipam
+from onestack.network.agent import start_agent
 from onestack.network.service import NetworkService
 
 log = get_logger(__name__)
@@ -58,3 +59,13 @@ async def start(runtime: Runtime) -> None:
             settings.public_network, cidr, settings.public_physical_network, project_id
         )
         log.info("external network %s (%s) ready", settings.public_network, network_id)
+    if "agent" in runtime.roles:
+        runtime.state["network.agent"] = await start_agent(runtime.settings, svc, runtime.bus)
+
+
+async def stop(runtime: Runtime) -> None:
+    agent = runtime.state.pop("network.agent", None)
+    if agent is not None:
+        await agent.stop()
+        # dnsmasq and the metadata listeners stop; devices stay for the next start's reconcile.
+        await agent.driver.close()
