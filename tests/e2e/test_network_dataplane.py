@@ -14,8 +14,6 @@ Topology (project A routed to the external network, project B on its own):
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import os
 import random
 import shutil
@@ -46,6 +44,18 @@ from onestack.network.drivers.base import (
     Subnet,
 )
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
+from tests.support.guests import (
+    MetadataStandIn,
+    add_guest,
+    connect,
+    dhcp,
+    http_get,
+    must,
+    owned_leftovers,
+    ping,
+    sh,
+    start_greeter,
+)
 
 TOOLS = ("ip", "dnsmasq", "iptables", "ipset", "busybox")
 pytestmark = [
@@ -60,23 +70,6 @@ PREFIX = "z" + "".join(random.choices(string.ascii_lowercase + string.digits, k=
 SECRET = "test-secret-" + uuid.uuid4().hex
 HOST = "e2e-host"
 
-UDHCPC_SCRIPT = """#!/bin/sh
-# busybox udhcpc hook: record what the server sent, configure eth0 like a cloud image would.
-env | grep -E '^(ip|mask|router|dns|domain|hostname|staticroutes|mtu)=' > "$0.$interface.env"
-case "$1" in
-  bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    set -- $staticroutes
-    while [ $# -ge 2 ]; do
-      ip route replace "$1" via "$2" dev "$interface"
-      shift 2
-    done
-    ;;
-esac
-exit 0
-"""
-
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -84,32 +77,6 @@ def new_id() -> str:
 
 def mac() -> str:
     return "fa:16:3e:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
-
-
-@dataclass
-class Proc:
-    rc: int
-    out: str
-    err: str
-
-
-async def sh(*argv: str, netns: str | None = None, timeout: float = 30.0) -> Proc:
-    full = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
-    proc = await asyncio.create_subprocess_exec(
-        *full, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-    return Proc(proc.returncode if proc.returncode is not None else -1, out.decode(), err.decode())
-
-
-async def must(*argv: str, netns: str | None = None) -> str:
-    result = await sh(*argv, netns=netns)
-    assert result.rc == 0, f"{argv} failed: {result.err}"
-    return result.out
 
 
 # -- the world: ids and a HostState built from a few switches ---------------------------------
@@ -299,47 +266,6 @@ class StubSource:
         self.reports.append((agent_type, binary))
 
 
-class MetadataStandIn:
-    """The compute metadata API on 127.0.0.1: checks the signature, echoes who asked."""
-
-    def __init__(self) -> None:
-        self.server: asyncio.Server | None = None
-        self.requests: list[dict[str, str]] = []
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/compute-metadata"
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        lines = head.split("\r\n")
-        headers = {
-            k.strip().lower(): v.strip()
-            for k, _, v in (line.partition(":") for line in lines[1:] if line)
-        }
-        headers["path"] = lines[0].split(" ")[1]
-        self.requests.append(headers)
-        instance = headers.get("x-instance-id", "")
-        expected = hmac.new(SECRET.encode(), instance.encode(), hashlib.sha256).hexdigest()
-        if headers.get("x-instance-id-signature") != expected:
-            body, status = b"bad signature", "403 Forbidden"
-        else:
-            body = f"{instance} {headers.get('x-forwarded-for')} {headers['path']}".encode()
-            status = "200 OK"
-        writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n"
-            f"Connection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
-        writer.close()
-
-
 @dataclass
 class Lab:
     world: World
@@ -358,95 +284,20 @@ class Lab:
         assert self.agent.last_error is None, self.agent.last_error
 
     async def dhcp(self, vm: str) -> dict[str, str]:
-        script = self.tmp / "udhcpc.sh"
-        result = await sh(
-            "busybox",
-            "udhcpc",
-            "-i",
-            "eth0",
-            "-q",
-            "-n",
-            "-f",
-            "-t",
-            "6",
-            "-O",
-            "mtu",
-            "-O",
-            "staticroutes",
-            "-T",
-            "1",
-            "-s",
-            str(script),
-            netns=self.guests[vm],
-        )
-        assert result.rc == 0, f"udhcpc in {vm}: {result.out} {result.err}"
-        env = Path(f"{script}.eth0.env").read_text()
-        return dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
+        return await dhcp(self.guests[vm], self.tmp)
 
     async def ping(self, vm: str, ip: str) -> bool:
-        result = await sh("busybox", "ping", "-c", "1", "-W", "1", ip, netns=self.guests[vm])
-        return result.rc == 0
+        return await ping(self.guests[vm], ip)
 
     async def connect(self, ip: str, port: int, netns: str | None, timeout: float = 1.5) -> str:
-        """Open a TCP connection and read the greeting: '' when it cannot connect."""
-        code = (
-            "import socket,sys\n"
-            f"s=socket.create_connection(({ip!r},{port}),timeout={timeout})\n"
-            "print(s.recv(100).decode())\n"
-        )
-        result = await sh(sys.executable, "-c", code, netns=netns, timeout=10)
-        return result.out.strip() if result.rc == 0 else ""
-
-
-GREETER = (
-    "import socket,sys\n"
-    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()\n"
-    "while True:\n"
-    "    c,a=s.accept(); c.sendall(('hello '+a[0]).encode()); c.close()\n"
-)
-
-
-async def start_greeter(netns: str | None, port: int) -> asyncio.subprocess.Process:
-    """A tiny TCP server answering 'hello <client address>'."""
-    argv = [sys.executable, "-c", GREETER, str(port)]
-    full = ["ip", "netns", "exec", netns, *argv] if netns else argv
-    proc = await asyncio.create_subprocess_exec(*full)
-    await asyncio.sleep(0.3)
-    return proc
-
-
-def owned_leftovers(prefix: str) -> list[str]:
-    import subprocess
-
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    chains = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
-    chains += subprocess.run(["ip6tables-save"], capture_output=True, text=True).stdout
-    sets = subprocess.run(["ipset", "list", "-n"], capture_output=True, text=True).stdout
-    found = [
-        f"link {line.split(':')[1].strip()}"
-        for line in links.splitlines()
-        if line.split(":")[1].strip().split("@")[0].startswith(prefix)
-    ]
-    found += [f"netns {n.split()[0]}" for n in netns.splitlines() if n.startswith(f"{prefix}-")]
-    found += [
-        f"iptables {line}"
-        for line in chains.splitlines()
-        if f" {prefix}" in line or f":{prefix}" in line or prefix.upper() + "-" in line
-    ]
-    found += [f"ipset {s}" for s in sets.split() if s.startswith(prefix)]
-    return found
+        return await connect(ip, port, netns, timeout)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     tmp = tmp_path_factory.mktemp("netlab")
-    script = tmp / "udhcpc.sh"
-    script.write_text(UDHCPC_SCRIPT)
-    script.chmod(0o755)
     world = World()
-    metadata = MetadataStandIn()
+    metadata = MetadataStandIn(SECRET)
     await metadata.start()
     run_dir = Path(f"/run/onestack-test/{PREFIX}")
     driver = LinuxBridgeDriver(
@@ -462,35 +313,8 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         for vm in ("vm1", "vm2", "vm3"):
             ns = f"test-{PREFIX}-{vm}"
             port = world.ports[vm]
-            await must("ip", "netns", "add", ns)
             guests[vm] = ns
-            await must(
-                "ip",
-                "link",
-                "add",
-                driver.tap_name(port.id),
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                ns,
-            )
-            await must(
-                "ip",
-                "-n",
-                ns,
-                "link",
-                "set",
-                "eth0",
-                "address",
-                port.mac_address,
-                "mtu",
-                "1450",
-                "up",
-            )
-            await must("ip", "-n", ns, "link", "set", "lo", "up")
+            await add_guest(ns, driver.tap_name(port.id), port.mac_address)
         source = StubSource(world.state())
         agent = NetworkAgent(
             HOST, driver, source, MemoryBus(), resync_interval=60, debounce=0, report_interval=60
@@ -504,8 +328,7 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         await driver.teardown()
         for ns in guests.values():
             await sh("ip", "netns", "del", ns)
-        assert metadata.server is not None
-        metadata.server.close()
+        metadata.close()
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -645,26 +468,6 @@ async def test_egress_is_translated_toward_the_external_network(lab: Lab) -> Non
         await server.wait()
 
 
-async def http_get(netns: str, url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-    """GET from inside a guest: (status, body); status 0 when nothing answered."""
-    code = (
-        "import sys, json, urllib.request, urllib.error\n"
-        "req = urllib.request.Request(sys.argv[1], headers=json.loads(sys.argv[2]))\n"
-        "try:\n"
-        "    r = urllib.request.urlopen(req, timeout=5)\n"
-        "    print(r.status); print(r.read().decode())\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(e.code)\n"
-    )
-    import json
-
-    result = await sh(sys.executable, "-c", code, url, json.dumps(headers or {}), netns=netns)
-    if result.rc != 0:
-        return 0, result.err
-    status, _, body = result.out.partition("\n")
-    return int(status), body.strip()
-
-
 async def test_metadata_proxy_answers_each_guest_with_its_own_identity(lab: Lab) -> None:
     p = lab.world.ports
     for vm in ("vm1", "vm3"):
@@ -714,22 +517,8 @@ async def test_new_port_is_served_by_dnsmasq_after_one_apply(lab: Lab) -> None:
         hostname="vm4",
     )
     ns = f"test-{PREFIX}-vm4"
-    await must("ip", "netns", "add", ns)
     lab.guests["vm4"] = ns
-    await must(
-        "ip",
-        "link",
-        "add",
-        lab.driver.tap_name(extra.id),
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        ns,
-    )
-    await must("ip", "-n", ns, "link", "set", "eth0", "address", extra.mac_address, "up")
+    await add_guest(ns, lab.driver.tap_name(extra.id), extra.mac_address, mtu=1500)
     await lab.converge(lab.world.state(extra_ports=(extra,)))
     assert (await lab.dhcp("vm4"))["ip"] == "10.61.1.44"
     assert pid_file.read_text().strip() == pid
