@@ -192,6 +192,18 @@ def render_argv(
     return argv
 
 
+def traversable_dir(path: Path, run_dir: Path) -> None:
+    """``mkdir -p`` leaving every level it creates, and ``run_dir`` down to ``path``, 0755.
+
+    dnsmasq re-reads its files as nobody after dropping privileges, and the server's umask
+    (077) would otherwise leave the path closed to it: a SIGHUP would then serve stale hosts.
+    """
+    created = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for level in {*created, path, *[p for p in path.parents if p.is_relative_to(run_dir)]}:
+        level.chmod(0o755)
+
+
 def _write_if_changed(path: Path, text: str) -> bool:
     try:
         if path.read_text() == text:
@@ -242,8 +254,7 @@ class Dnsmasq:
     ) -> str:
         """Converge one network's dnsmasq; returns what it did (started/reloaded/unchanged)."""
         files = self.files(network.id)
-        files.directory.mkdir(parents=True, exist_ok=True)
-        files.directory.chmod(0o755)
+        traversable_dir(files.directory, self.base.parent)
         changed = _write_if_changed(files.hosts, render_hosts(network, ports, self.domain))
         changed |= _write_if_changed(
             files.addn_hosts, render_addn_hosts(network, ports, self.domain)
