@@ -16,7 +16,8 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench && $(BIN)/ruff format --check src tests bench && $(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python bench/startup.py && $(BIN)/python bench/identity.py
+	$(BIN)/python bench/startup.py && $(BIN)/python bench/identity.py && $(BIN)/python bench/image.py \
+	  && $(BIN)/python bench/network.py && $(BIN)/python bench/testimage.py
 
 $(STAMP): pyproject.toml scripts/debian-packages.txt
 	scripts/bootstrap.sh $(VENV)
