@@ -28,6 +28,7 @@ from onestack.image.models import Image
 from onestack.image.service.base import Store, is_admin, require_owner, visible_row
 from onestack.image.service.ingest import HASH_ALGO, Ingested, ingest
 from onestack.image.service.records import ImageRecord
+from onestack.image.service.tasks import finish_task, new_import_task
 
 log = get_logger(__name__)
 
@@ -260,10 +261,15 @@ class ImageData:
             raise Gone(id=image_id)
 
     async def import_image(
-        self, ctx: RequestContext | None, image_id: str, method: str, stores: list[str] | None
+        self,
+        ctx: RequestContext | None,
+        image_id: str,
+        method: str,
+        stores: list[str] | None,
+        import_req: dict[str, Any] | None = None,
     ) -> None:
         """POST /import with glance-direct: uploading (staged) → importing → active, the
-        move into the store running after the 202."""
+        move into the store running after the 202 under an ``api_image_import`` task."""
         if method not in IMPORT_METHODS:
             raise errors.BadRequest(f"Import method {method} is not available on this cloud.")
         for name in stores or []:
@@ -289,10 +295,15 @@ class ImageData:
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise errors.Conflict(f"Image {image_id} is already being imported.")
             staged, disk_format = dict(row.staged), row.disk_format
-        self.spawn(self._finish_import(image_id, staged, disk_format), f"image-import-{image_id}")
+            request = import_req if import_req is not None else {"method": {"name": method}}
+            task_id = new_import_task(s, ctx, image_id, row.owner, request, [self.base.store.name])
+        self.spawn(
+            self._finish_import(image_id, task_id, staged, disk_format),
+            f"image-import-{image_id}",
+        )
 
     async def _finish_import(
-        self, image_id: str, staged: dict[str, Any], disk_format: str | None
+        self, image_id: str, task_id: str, staged: dict[str, Any], disk_format: str | None
     ) -> None:
         source = Path(staged["location"])
         try:
@@ -316,10 +327,13 @@ class ImageData:
                 )
                 await self.base.staging.delete(staged["location"])
             await self._activate(image_id, "importing", got, disk_format)
-        except Exception:
+        except Exception as exc:
             log.exception("import of image %s failed; it goes back to queued", image_id)
             await self.base.staging.delete(staged["location"])
             await self._requeue(image_id, "importing")
+            await finish_task(self.db, task_id, image_id, str(exc) or type(exc).__name__)
+            return
+        await finish_task(self.db, task_id, image_id, None)
 
     # --- download ---------------------------------------------------------------------------
     def download(
