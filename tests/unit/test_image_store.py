@@ -76,8 +76,12 @@ def test_failed_ingest_leaves_nothing(
 def test_temporary_files_are_cleaned_and_discarded(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     (tmp_path / ".tmp" / "half.abcd").write_bytes(b"half")
+    (tmp_path / ".tmp" / "other.ef01").write_bytes(b"another upload's")
     (tmp_path / "orphan").write_bytes(b"x")
-    assert asyncio.run(store.clean_temporary()) == 1
+    assert asyncio.run(store.temporary_ids()) == {"half", "other"}
+    assert asyncio.run(store.clean_temporary("half")) == 1
+    assert asyncio.run(store.temporary_ids()) == {"other"}  # only that image's
+    assert asyncio.run(store.stored_ids()) == {"orphan"}
     asyncio.run(store.discard("orphan"))
     assert not (tmp_path / "orphan").exists()
     with pytest.raises(ValueError):

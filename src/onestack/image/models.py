@@ -34,6 +34,9 @@ class Image(Base):
     location: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Hashes and size of data staged for import (glance-direct), kept until the import.
     staged: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The process receiving (or holding staged) data: "host/pid/start" (service/owners.py);
+    # set while the status is saving, uploading or importing, None otherwise.
+    upload_owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -55,8 +55,13 @@ class ImageStore(ABC):
         """Remove the data at ``location``; a missing location is not an error."""
 
     @abstractmethod
-    async def clean_temporary(self) -> int:
-        """Remove what interrupted uploads left behind (on start); return how many."""
+    async def temporary_ids(self) -> set[str]:
+        """Images with temporary data here: uploads in progress, or left by a crash."""
+
+    @abstractmethod
+    async def clean_temporary(self, image_id: str) -> int:
+        """Remove ``image_id``'s temporary data (an upload that will never finish; another
+        image's uploads are untouched); return how many pieces went."""
 
     @abstractmethod
     async def discard(self, image_id: str) -> None:

@@ -119,10 +119,15 @@ class FileStore(ImageStore):
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self._path(location))
 
-    async def clean_temporary(self) -> int:
+    async def temporary_ids(self) -> set[str]:
+        # Temporary files are named "<image id>.<random>".
+        names = await asyncio.to_thread(os.listdir, self.temp_dir)
+        return {name.partition(".")[0] for name in names}
+
+    async def clean_temporary(self, image_id: str) -> int:
         def clean() -> int:
             count = 0
-            for entry in self.temp_dir.iterdir():
+            for entry in self.temp_dir.glob(f"{image_id}.*"):
                 with contextlib.suppress(FileNotFoundError):
                     entry.unlink()
                     count += 1
@@ -134,19 +139,13 @@ class FileStore(ImageStore):
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self.root / image_id)
 
-    async def purge(self) -> int:
-        """Remove every file (the staging area after a restart: no staged data survives)."""
+    async def stored_ids(self) -> set[str]:
+        """Images with a committed file here (the staging area: data staged for import)."""
 
-        def purge() -> int:
-            count = 0
-            for entry in self.root.iterdir():
-                if entry.is_file():
-                    with contextlib.suppress(FileNotFoundError):
-                        entry.unlink()
-                        count += 1
-            return count
+        def scan() -> set[str]:
+            return {entry.name for entry in self.root.iterdir() if entry.is_file()}
 
-        return await self.clean_temporary() + await asyncio.to_thread(purge)
+        return await asyncio.to_thread(scan)
 
     def local_path(self, location: str) -> Path | None:
         return self._path(location)

@@ -63,6 +63,19 @@ async def finish_task(db: Database, task_id: str, image_id: str, error: str | No
         await s.execute(update(ImageTask).where(ImageTask.id == task_id).values(**values))
 
 
+async def fail_tasks(db: Database, image_ids: list[str], message: str) -> None:
+    """The running import tasks of these images will never finish."""
+    now = utcnow()
+    async with db.session() as s:
+        await s.execute(
+            update(ImageTask)
+            .where(ImageTask.image_id.in_(image_ids), ImageTask.status == "processing")
+            .values(
+                status="failure", message=message, updated_at=now, expires_at=now + TIME_TO_LIVE
+            )
+        )
+
+
 async def image_tasks(db: Database, image_id: str) -> list[TaskRecord]:
     async with db.session() as s:
         rows = await s.scalars(
