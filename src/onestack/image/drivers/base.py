@@ -17,6 +17,9 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+# What a store reads out: bytes, or a read-only view of them (no copy); never mutated.
+Chunk = bytes | memoryview
+
 
 class StoreWriter(ABC):
     """One upload into a store. ``write`` is awaited in order; then ``commit`` or ``abort``."""
@@ -47,7 +50,7 @@ class ImageStore(ABC):
     @abstractmethod
     def read(
         self, location: str, offset: int = 0, length: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[Chunk]:
         """The bytes at ``location`` from ``offset`` (``length`` of them, or to the end)."""
 
     @abstractmethod

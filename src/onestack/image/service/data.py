@@ -21,6 +21,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
+from onestack.image.drivers.base import Chunk
 from onestack.image.drivers.file import FileStore
 from onestack.image.faults import Gone, OverQuota, RangeNotSatisfiable
 from onestack.image.formats import virtual_size
@@ -43,7 +44,7 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], None]
 
 @dataclass(frozen=True)
 class Download:
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[Chunk]
     total: int  # the image's size
     offset: int
     length: int
