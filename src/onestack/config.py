@@ -68,6 +68,12 @@ class ImageSettings(_Group):
     max_image_size: int = Field(
         1024**4, ge=1, description="Largest single image accepted, in bytes (Glance: 1 TiB)."
     )
+    upload_recovery_interval: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds between checks for uploads whose API process on this host died "
+        "(they go back to queued); also done at start.",
+    )
 
 
 class NetworkSettings(_Group):

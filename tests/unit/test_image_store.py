@@ -37,6 +37,33 @@ def collect(store: FileStore, location: str, offset: int = 0, length: int | None
     return asyncio.run(run())
 
 
+def test_reads_span_blocks_at_any_offset(tmp_path: Path) -> None:
+    """Reads are mapped blocks: unaligned offsets, ranges across a block boundary, the
+    tail, an empty image; views stay valid after the store closed the file."""
+    from onestack.image.drivers.file import READ_BLOCK
+
+    data = bytes(range(251)) * (READ_BLOCK // 251 * 2 + 7)  # two blocks and a bit
+    (tmp_path / "big").write_bytes(data)
+    store = FileStore(tmp_path)
+    location = str(tmp_path / "big")
+    assert collect(store, location) == data
+    assert collect(store, location, 4097, READ_BLOCK) == data[4097 : 4097 + READ_BLOCK]
+    assert collect(store, location, READ_BLOCK - 3, 10) == data[READ_BLOCK - 3 : READ_BLOCK + 7]
+    assert collect(store, location, len(data) - 5) == data[-5:]
+    (tmp_path / "empty").write_bytes(b"")
+    assert collect(store, str(tmp_path / "empty")) == b""
+
+    async def first_block() -> bytes | memoryview:
+        reader = store.read(location)
+        block = await anext(reader)
+        await reader.aclose()
+        return block
+
+    kept = asyncio.run(first_block())
+    (tmp_path / "big").unlink()  # a delete while the transport still holds a block
+    assert bytes(kept[:100]) == data[:100]
+
+
 def test_ingest_hashes_in_one_pass_and_commits(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     data = bytes(range(256)) * (BATCH // 256 * 2 + 3)  # several batches plus a tail
@@ -76,8 +103,12 @@ def test_failed_ingest_leaves_nothing(
 def test_temporary_files_are_cleaned_and_discarded(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     (tmp_path / ".tmp" / "half.abcd").write_bytes(b"half")
+    (tmp_path / ".tmp" / "other.ef01").write_bytes(b"another upload's")
     (tmp_path / "orphan").write_bytes(b"x")
-    assert asyncio.run(store.clean_temporary()) == 1
+    assert asyncio.run(store.temporary_ids()) == {"half", "other"}
+    assert asyncio.run(store.clean_temporary("half")) == 1
+    assert asyncio.run(store.temporary_ids()) == {"other"}  # only that image's
+    assert asyncio.run(store.stored_ids()) == {"orphan"}
     asyncio.run(store.discard("orphan"))
     assert not (tmp_path / "orphan").exists()
     with pytest.raises(ValueError):

@@ -28,6 +28,10 @@ async def start(runtime: Runtime) -> None:
         runtime.db, runtime.bus, runtime.settings.image, store, staging, runtime.spawn
     )
     await svc.recover()
+    runtime.spawn(
+        svc.data.recover_forever(runtime.settings.image.upload_recovery_interval),
+        "image-upload-recovery",
+    )
     runtime.state["image"] = svc
     # `onestack image build-test` leaves a cached guest image: offer it to every user.
     runtime.spawn(register_if_present(runtime), "image-register-test-image")

@@ -34,6 +34,9 @@ class Image(Base):
     location: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Hashes and size of data staged for import (glance-direct), kept until the import.
     staged: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The process receiving (or holding staged) data: "host/pid/start" (service/owners.py);
+    # set while the status is saving, uploading or importing, None otherwise.
+    upload_owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -66,5 +69,26 @@ class ImageMember(Base):
     )
     member: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImageTask(Base):
+    """An import's task (``api_image_import``), as Glance shows under /v2/images/{id}/tasks."""
+
+    __tablename__ = "image_task"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    image_id: Mapped[str] = mapped_column(
+        ForeignKey("image_image.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30))
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

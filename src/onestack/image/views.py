@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from onestack.image.service.records import ImageRecord, MemberRecord
+from onestack.image.service.records import ImageRecord, MemberRecord, TaskRecord
 
 
 def iso(when: datetime) -> str:
@@ -37,6 +37,10 @@ def image_view(rec: ImageRecord) -> dict[str, Any]:
         "file": f"/v2/images/{rec.id}/file",
         "schema": "/v2/schemas/image",
     }
+    if rec.location is not None and rec.store is not None:
+        # /v2/info/stores is served (Glance's multi-store mode), so, as Glance does there,
+        # an image with data names the store(s) holding it.
+        body["stores"] = rec.store
     body.update(rec.properties)
     return body
 
@@ -49,4 +53,30 @@ def member_view(rec: MemberRecord) -> dict[str, Any]:
         "schema": "/v2/schemas/member",
         "status": rec.status,
         "updated_at": iso(rec.updated_at),
+    }
+
+
+def _task_time(when: datetime | None) -> str | None:
+    # Glance serializes task times with isoformat() of its naive UTC datetimes.
+    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def task_view(task: TaskRecord) -> dict[str, Any]:
+    """One task of GET /v2/images/{id}/tasks: the fields of Glance's task rows."""
+    return {
+        "id": task.id,
+        "type": task.type,
+        "status": task.status,
+        "owner": task.owner,
+        "expires_at": _task_time(task.expires_at),
+        "created_at": _task_time(task.created_at),
+        "updated_at": _task_time(task.updated_at),
+        "deleted_at": None,
+        "deleted": False,
+        "image_id": task.image_id,
+        "request_id": task.request_id,
+        "user_id": task.user_id,
+        "input": task.input,
+        "result": task.result,
+        "message": task.message,
     }

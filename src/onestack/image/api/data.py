@@ -67,7 +67,8 @@ async def stage(request: Request) -> Response:
 
 
 async def import_image(request: Request) -> Response:
-    body = validate(schemas.ImportRequest, await read_json(request))
+    raw = await read_json(request)
+    body = validate(schemas.ImportRequest, raw)
     ctx, rec = await visible_image(request, "modify_image")
     if body.method.name == "copy-image":
         raise errors.BadRequest("Import method copy-image is not available on this cloud.")
@@ -75,7 +76,7 @@ async def import_image(request: Request) -> Response:
     header_store = request.headers.get("x-image-meta-store")
     if header_store:
         stores = [*(stores or []), header_store]
-    await service(request).data.import_image(ctx, rec.id, body.method.name, stores)
+    await service(request).data.import_image(ctx, rec.id, body.method.name, stores, raw)
     return empty(202)
 
 

@@ -19,7 +19,7 @@ from onestack.image.api.helpers import authorize, param, service, visible_image
 from onestack.image.service import parse_patch
 from onestack.image.service.data import IMPORT_METHODS
 from onestack.image.service.images import SORT_KEYS
-from onestack.image.views import image_view
+from onestack.image.views import image_view, task_view
 
 PATCH_TYPES = (
     "application/openstack-images-v2.1-json-patch",
@@ -73,6 +73,8 @@ async def create_image(request: Request) -> Response:
     headers = {
         "Location": f"/v2/images/{rec.id}",
         "OpenStack-image-import-methods": ",".join(IMPORT_METHODS),
+        # Glance with stores listed in /v2/info/stores names them on create too.
+        "OpenStack-image-store-ids": service(request).store.name,
     }
     return json_response(image_view(rec), 201, headers)
 
@@ -143,6 +145,13 @@ async def remove_tag(request: Request) -> Response:
     return empty()
 
 
+async def image_tasks(request: Request) -> Response:
+    """The import tasks of an image (v2.12), oldest first."""
+    _ctx, rec = await visible_image(request, "get_image")
+    tasks = await service(request).image_tasks(rec.id)
+    return json_response({"tasks": [task_view(t) for t in tasks]})
+
+
 async def deactivate(request: Request) -> Response:
     ctx, rec = await visible_image(request, "deactivate")
     await service(request).images.set_active(ctx, rec.id, active=False)
@@ -164,6 +173,7 @@ routes = [
     Route(one, delete_image, methods=["DELETE"]),
     Route(one + "/tags/{tag}", add_tag, methods=["PUT"]),
     Route(one + "/tags/{tag}", remove_tag, methods=["DELETE"]),
+    Route(one + "/tasks", image_tasks, methods=["GET"]),
     Route(one + "/actions/deactivate", deactivate, methods=["POST"]),
     Route(one + "/actions/reactivate", reactivate, methods=["POST"]),
 ]

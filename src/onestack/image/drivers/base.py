@@ -17,6 +17,9 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+# What a store reads out: bytes, or a read-only view of them (no copy); never mutated.
+Chunk = bytes | memoryview
+
 
 class StoreWriter(ABC):
     """One upload into a store. ``write`` is awaited in order; then ``commit`` or ``abort``."""
@@ -47,7 +50,7 @@ class ImageStore(ABC):
     @abstractmethod
     def read(
         self, location: str, offset: int = 0, length: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[Chunk]:
         """The bytes at ``location`` from ``offset`` (``length`` of them, or to the end)."""
 
     @abstractmethod
@@ -55,8 +58,13 @@ class ImageStore(ABC):
         """Remove the data at ``location``; a missing location is not an error."""
 
     @abstractmethod
-    async def clean_temporary(self) -> int:
-        """Remove what interrupted uploads left behind (on start); return how many."""
+    async def temporary_ids(self) -> set[str]:
+        """Images with temporary data here: uploads in progress, or left by a crash."""
+
+    @abstractmethod
+    async def clean_temporary(self, image_id: str) -> int:
+        """Remove ``image_id``'s temporary data (an upload that will never finish; another
+        image's uploads are untouched); return how many pieces went."""
 
     @abstractmethod
     async def discard(self, image_id: str) -> None:

@@ -27,7 +27,8 @@ from onestack.image.service.base import Store
 from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
 from onestack.image.service.images import Images, PatchOp, parse_patch
 from onestack.image.service.members import Members
-from onestack.image.service.records import ImageRecord, MemberRecord
+from onestack.image.service.records import ImageRecord, MemberRecord, TaskRecord
+from onestack.image.service.tasks import image_tasks
 from onestack.image.views import image_view
 
 __all__ = [
@@ -131,6 +132,10 @@ class ImageService:
                 )
             )
         return {"count": int(count), "bytes": int(total or 0), "receiving": int(receiving or 0)}
+
+    async def image_tasks(self, image_id: str) -> list[TaskRecord]:
+        """The import tasks of an image the caller has been allowed to see."""
+        return await image_tasks(self.base.db, image_id)
 
     async def recover(self) -> int:
         return await self.data.recover()

@@ -21,17 +21,21 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
+from onestack.image.drivers.base import Chunk
 from onestack.image.drivers.file import FileStore
 from onestack.image.faults import Gone, OverQuota, RangeNotSatisfiable
 from onestack.image.formats import virtual_size
 from onestack.image.models import Image
 from onestack.image.service.base import Store, is_admin, require_owner, visible_row
 from onestack.image.service.ingest import HASH_ALGO, Ingested, ingest
+from onestack.image.service.owners import Owner, is_dead
 from onestack.image.service.records import ImageRecord
+from onestack.image.service.tasks import fail_tasks, finish_task, new_import_task
 
 log = get_logger(__name__)
 
 IMPORT_METHODS = ("glance-direct",)
+RECEIVING = ("saving", "uploading", "importing")
 READ_BLOCK = 1024 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -40,7 +44,7 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], None]
 
 @dataclass(frozen=True)
 class Download:
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[Chunk]
     total: int  # the image's size
     offset: int
     length: int
@@ -97,6 +101,8 @@ class ImageData:
         self.db = base.db
         self.settings = base.settings
         self.spawn = spawn
+        # Written beside every status this process moves an image into while data arrives.
+        self.owner = str(Owner.this_process())
 
     # --- status moves -----------------------------------------------------------------------
     async def _claim(
@@ -119,7 +125,7 @@ class ImageData:
             done = await s.execute(
                 update(Image)
                 .where(Image.id == image_id, Image.status == "queued")
-                .values(status=to, updated_at=utcnow())
+                .values(status=to, upload_owner=self.owner, updated_at=utcnow())
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise errors.Conflict(f"Image {image_id} is already receiving data.")
@@ -141,7 +147,7 @@ class ImageData:
             await s.execute(
                 update(Image)
                 .where(Image.id == image_id, Image.status == source)
-                .values(status="queued", staged=None, updated_at=utcnow())
+                .values(status="queued", staged=None, upload_owner=None, updated_at=utcnow())
             )
 
     async def _activate(
@@ -168,6 +174,7 @@ class ImageData:
                     store=store.name,
                     location=got.location,
                     staged=None,
+                    upload_owner=None,
                     updated_at=utcnow(),
                 )
             )
@@ -260,10 +267,15 @@ class ImageData:
             raise Gone(id=image_id)
 
     async def import_image(
-        self, ctx: RequestContext | None, image_id: str, method: str, stores: list[str] | None
+        self,
+        ctx: RequestContext | None,
+        image_id: str,
+        method: str,
+        stores: list[str] | None,
+        import_req: dict[str, Any] | None = None,
     ) -> None:
         """POST /import with glance-direct: uploading (staged) → importing → active, the
-        move into the store running after the 202."""
+        move into the store running after the 202 under an ``api_image_import`` task."""
         if method not in IMPORT_METHODS:
             raise errors.BadRequest(f"Import method {method} is not available on this cloud.")
         for name in stores or []:
@@ -284,15 +296,20 @@ class ImageData:
             done = await s.execute(
                 update(Image)
                 .where(Image.id == image_id, Image.status == "uploading")
-                .values(status="importing", updated_at=utcnow())
+                .values(status="importing", upload_owner=self.owner, updated_at=utcnow())
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise errors.Conflict(f"Image {image_id} is already being imported.")
             staged, disk_format = dict(row.staged), row.disk_format
-        self.spawn(self._finish_import(image_id, staged, disk_format), f"image-import-{image_id}")
+            request = import_req if import_req is not None else {"method": {"name": method}}
+            task_id = new_import_task(s, ctx, image_id, row.owner, request, [self.base.store.name])
+        self.spawn(
+            self._finish_import(image_id, task_id, staged, disk_format),
+            f"image-import-{image_id}",
+        )
 
     async def _finish_import(
-        self, image_id: str, staged: dict[str, Any], disk_format: str | None
+        self, image_id: str, task_id: str, staged: dict[str, Any], disk_format: str | None
     ) -> None:
         source = Path(staged["location"])
         try:
@@ -316,10 +333,13 @@ class ImageData:
                 )
                 await self.base.staging.delete(staged["location"])
             await self._activate(image_id, "importing", got, disk_format)
-        except Exception:
+        except Exception as exc:
             log.exception("import of image %s failed; it goes back to queued", image_id)
             await self.base.staging.delete(staged["location"])
             await self._requeue(image_id, "importing")
+            await finish_task(self.db, task_id, image_id, str(exc) or type(exc).__name__)
+            return
+        await finish_task(self.db, task_id, image_id, None)
 
     # --- download ---------------------------------------------------------------------------
     def download(
@@ -343,26 +363,84 @@ class ImageData:
 
     # --- recovery ---------------------------------------------------------------------------
     async def recover(self) -> int:
-        """After a crash: images caught receiving data go back to queued, and what the
-        interrupted uploads left (temporary files, staged data, unreferenced copies) goes."""
+        """Uploads that can never finish go back to queued, with what they left behind.
+
+        Several API processes (on several hosts) share the database: an upload is reset only
+        when its owner (``service/owners.py``) ran on this host and is gone, never while
+        another process still receives it. Then temporary data of images no longer receiving
+        anything (their upload ended without cleaning up: a crash) goes too. Returns how many
+        images were reset."""
         async with self.db.session() as s:
-            stuck = list(
+            receiving = (
+                await s.execute(
+                    select(Image.id, Image.upload_owner).where(Image.status.in_(RECEIVING))
+                )
+            ).all()
+        reset: list[str] = []
+        for image_id, owner in receiving:
+            if not is_dead(owner):
+                continue
+            async with self.db.session() as s:
+                same_owner = (
+                    Image.upload_owner.is_(None) if owner is None else Image.upload_owner == owner
+                )
+                done = await s.execute(
+                    update(Image)
+                    .where(Image.id == image_id, Image.status.in_(RECEIVING), same_owner)
+                    .values(status="queued", staged=None, upload_owner=None, updated_at=utcnow())
+                )
+                if done.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # someone else reset it first
+                # Still inside the transaction: no upload can claim the image (its row is
+                # held) until its leftovers are gone, so none of a new upload's files goes.
+                await self._drop_leftovers(image_id, committed=True)
+            reset.append(image_id)
+        if reset:
+            await fail_tasks(self.db, reset, "The process importing the image stopped.")
+            log.warning("image data of %d interrupted upload(s) dropped: %s", len(reset), reset)
+        await self._sweep()
+        return len(reset)
+
+    async def _drop_leftovers(self, image_id: str, committed: bool) -> None:
+        """What an upload of ``image_id`` may have left: temporary and staged files, and with
+        ``committed`` a file in the store that the row never took as its location."""
+        store, staging = self.base.store, self.base.staging
+        await store.clean_temporary(image_id)
+        if committed:
+            await store.discard(image_id)
+        await staging.clean_temporary(image_id)
+        await staging.discard(image_id)
+
+    async def _sweep(self) -> None:
+        """Temporary and staged data of images not receiving anything: an upload that ended
+        without cleaning up (its process died, then the image was deleted or reset)."""
+        found = await self.base.store.temporary_ids() | await self.base.staging.temporary_ids()
+        if isinstance(self.base.staging, FileStore):
+            found |= await self.base.staging.stored_ids()
+        if not found:
+            return
+        async with self.db.session() as s:
+            # Hold the rows of idle images first (a no-op write: no upload can claim them
+            # until this commits), then read which images are receiving data.
+            await s.execute(
+                update(Image)
+                .where(Image.id.in_(found), Image.status.not_in(RECEIVING))
+                .values(upload_owner=None)
+            )
+            busy = set(
                 await s.scalars(
-                    select(Image.id).where(Image.status.in_(("saving", "uploading", "importing")))
+                    select(Image.id).where(Image.id.in_(found), Image.status.in_(RECEIVING))
                 )
             )
-            if stuck:
-                await s.execute(
-                    update(Image)
-                    .where(Image.id.in_(stuck))
-                    .values(status="queued", staged=None, updated_at=utcnow())
-                )
-        for image_id in stuck:
-            await self.base.store.discard(image_id)
-        await self.base.store.clean_temporary()
-        staging = self.base.staging
-        if isinstance(staging, FileStore):
-            await staging.purge()
-        if stuck:
-            log.warning("image data of %d interrupted upload(s) dropped: %s", len(stuck), stuck)
-        return len(stuck)
+            for image_id in found - busy:
+                await self._drop_leftovers(image_id, committed=False)
+
+    async def recover_forever(self, interval: float) -> None:
+        """``recover`` every ``interval`` seconds: the uploads of an API process that died
+        on this host go back to queued without waiting for a restart here."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.recover()
+            except errors.OneStackError:
+                log.exception("image upload recovery failed; trying again in %ss", interval)

@@ -72,6 +72,7 @@ LIST_PARAMS = frozenset(
         "container_format",
         "checksum",
         "os_hash_value",
+        *("size", "virtual_size", "min_disk", "min_ram"),
     }
 )
 TIME_OPERATORS = {"gt", "gte", "lt", "lte", "eq", "neq"}
@@ -209,6 +210,10 @@ class Images:
         for name in ("checksum", "os_hash_value"):
             if name in query:
                 conds.append(getattr(Image, name) == query[name])
+        # Glance compares its integer columns for equality (size=1259), beside size_min/max.
+        for name in ("size", "virtual_size", "min_disk", "min_ram"):
+            if name in query:
+                conds.append(getattr(Image, name) == _int(query[name], name))
         if "protected" in query:
             conds.append(Image.protected == bool(query_bool(query["protected"])))
         if "size_min" in query:

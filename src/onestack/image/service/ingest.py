@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onestack.common import errors
-from onestack.image.drivers.base import StoreWriter
+from onestack.image.drivers.base import Chunk, StoreWriter
 from onestack.image.formats import HEADER_BYTES
 
 BATCH = 4 * 1024 * 1024
@@ -45,7 +45,7 @@ def normalize_md5(value: str) -> str:
 
 
 async def ingest(
-    chunks: AsyncIterator[bytes],
+    chunks: AsyncIterator[Chunk],
     writer: StoreWriter,
     *,
     limit: int,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from onestack.image.models import Image, ImageMember
+from onestack.image.models import Image, ImageMember, ImageTask
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,38 @@ class MemberRecord:
     @classmethod
     def of(cls, row: ImageMember) -> MemberRecord:
         return cls(row.image_id, row.member, row.status, row.created_at, row.updated_at)
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    id: str
+    image_id: str
+    type: str
+    status: str
+    owner: str | None
+    user_id: str | None
+    request_id: str | None
+    input: dict[str, Any]
+    result: dict[str, Any] | None
+    message: str
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: ImageTask) -> TaskRecord:
+        return cls(
+            id=row.id,
+            image_id=row.image_id,
+            type=row.type,
+            status=row.status,
+            owner=row.owner,
+            user_id=row.user_id,
+            request_id=row.request_id,
+            input=dict(row.input),
+            result=dict(row.result) if row.result is not None else None,
+            message=row.message,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
