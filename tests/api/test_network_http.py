@@ -458,6 +458,8 @@ def test_concurrent_port_creates_get_distinct_addresses(cloud: Cloud, admin: htt
             ))  # fmt: skip
 
     responses = asyncio.run(burst())
-    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses][:3]
+    assert [r.status_code for r in responses] == [201] * 20, [
+        r.text for r in responses if r.status_code != 201
+    ][:3]
     addresses = [r.json()["port"]["fixed_ips"][0]["ip_address"] for r in responses]
     assert len(set(addresses)) == 20

@@ -4,6 +4,8 @@ revisions, visibility and the ``network.changed`` event."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -169,10 +171,25 @@ async def check_quota(
         raise nerr.OverQuota(overs=resource)
 
 
+# Which run of a retried transaction this is: a retry picks among free addresses at random,
+# so that N concurrent creates do not all collide on the lowest free address N times over.
+RETRY_ATTEMPT: contextvars.ContextVar[int] = contextvars.ContextVar("retry_attempt", default=0)
+RETRY_WINDOW = 64
+
+
+def pick_free(candidates: Iterable[T]) -> T | None:
+    """The lowest free candidate on a first try; on a retry, a random one of the lowest few."""
+    if RETRY_ATTEMPT.get() == 0:
+        return next(iter(candidates), None)
+    window = list(itertools.islice(candidates, RETRY_WINDOW))
+    return random.choice(window) if window else None
+
+
 async def retrying(fn: Callable[[], Awaitable[T]], attempts: int = 10) -> T:
     """Run a whole transaction again when a concurrent writer won a unique key (the generic
     ``Conflict`` that ``Database.session`` raises) or the engine reported a deadlock."""
     for attempt in range(attempts):
+        token = RETRY_ATTEMPT.set(attempt)
         try:
             return await fn()
         except (errors.Conflict, errors.ServiceUnavailable) as exc:
@@ -181,4 +198,6 @@ async def retrying(fn: Callable[[], Awaitable[T]], attempts: int = 10) -> T:
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.005 * (attempt + 1) + random.random() * 0.01)
+        finally:
+            RETRY_ATTEMPT.reset(token)
     raise AssertionError("unreachable")

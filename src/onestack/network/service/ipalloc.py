@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.network import errors as nerr
 from onestack.network import ipam
 from onestack.network import models as m
+from onestack.network.service.base import pick_free
 
 
 def random_mac() -> str:
@@ -78,7 +79,7 @@ async def allocate_in_subnet(
     used = (await used_ips(session, subnet.id)) | taken_here
     if subnet.gateway_ip:
         used.add(subnet.gateway_ip)
-    ip = next(ipam.candidates(pools_of(subnet), used), None)
+    ip = pick_free(ipam.candidates(pools_of(subnet), used))
     if ip is None:
         raise nerr.IpAddressGenerationFailure(net_id=subnet.network_id)
     return str(ip)
