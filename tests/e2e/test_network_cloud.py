@@ -11,10 +11,7 @@ security group rule allows it, leave through SNAT, and get their own metadata on
 from __future__ import annotations
 
 import asyncio
-import os
-import random
 import shutil
-import string
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,9 +27,11 @@ from onestack.network.drivers.linuxbridge.names import Names
 from tests.conftest import new_cloud
 from tests.support.cloud import Cloud
 from tests.support.guests import (
+    DATAPLANE_MARKS,
     MetadataStandIn,
     add_guest,
     connect,
+    device_prefix,
     dhcp,
     http_get,
     owned_leftovers,
@@ -41,17 +40,9 @@ from tests.support.guests import (
     start_greeter,
 )
 
-TOOLS = ("ip", "dnsmasq", "iptables", "ipset", "busybox")
-pytestmark = [
-    pytest.mark.root,
-    pytest.mark.netns,
-    pytest.mark.cli,
-    pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason=f"needs {', '.join(TOOLS)}"),
-]
+pytestmark = [*DATAPLANE_MARKS, pytest.mark.cli]
 
-PREFIX = "y" + "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+PREFIX = device_prefix("y")
 SECRET = "e2e-secret-" + uuid.uuid4().hex
 HOST = f"e2e-{PREFIX}"
 

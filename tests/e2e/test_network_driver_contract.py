@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import string
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -25,8 +24,9 @@ from onestack.network.drivers.base import (
 )
 from onestack.network.drivers.fake import FakeDriver
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
+from tests.support.guests import device_prefix
 
-PREFIX = "y" + "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+PREFIX = device_prefix("x")
 CAN_RUN_LINUXBRIDGE = os.geteuid() == 0 and all(
     shutil.which(t) for t in ("ip", "dnsmasq", "iptables", "ipset")
 )

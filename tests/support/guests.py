@@ -12,10 +12,34 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
+import random
+import shutil
+import string
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+
+from onestack.network.drivers import REQUIRED_TOOLS
+
+TOOLS = (*REQUIRED_TOOLS, "busybox")
+# What every data-plane test module needs: root, the tools, and its own event loop.
+DATAPLANE_MARKS = [
+    pytest.mark.root,
+    pytest.mark.netns,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason=f"needs {', '.join(TOOLS)}"),
+]
+
+
+def device_prefix(first: str) -> str:
+    """A device prefix of the test's own, so concurrent runs never delete each other's."""
+    return first + "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+
 
 UDHCPC_SCRIPT = """#!/bin/sh
 # busybox udhcpc hook: record what the server sent, configure eth0 like a cloud image would.

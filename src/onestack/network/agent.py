@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -74,6 +75,7 @@ class NetworkAgent:
         self.debounce = debounce
         self.report_interval = report_interval
         self.retry_delay = retry_delay
+        self._last_round_end = float("-inf")
         self.rounds = 0  # completed reconciles (successful or not)
         self.failures = 0  # consecutive failed reconciles
         self.last_error: str | None = None
@@ -135,8 +137,11 @@ class NetworkAgent:
             full = False
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                if self.debounce:
-                    await asyncio.sleep(self.debounce)  # let the rest of a burst arrive
+                # The first change of a quiet spell is applied at once; changes that arrive
+                # while a round runs, or right after it, wait out the debounce together.
+                quiet_for = time.monotonic() - self._last_round_end
+                if quiet_for < self.debounce:
+                    await asyncio.sleep(self.debounce - quiet_for)
             except TimeoutError:
                 full = True  # the periodic round: report every status again
             self._wake.clear()
@@ -169,6 +174,7 @@ class NetworkAgent:
             )
             return False
         finally:
+            self._last_round_end = time.monotonic()
             async with self._done:
                 self.rounds += 1
                 self._done.notify_all()

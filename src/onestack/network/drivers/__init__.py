@@ -14,7 +14,7 @@ from onestack.network.drivers.base import NetworkDriver
 
 log = get_logger(__name__)
 
-REQUIRED_TOOLS = ("ip", "dnsmasq", "iptables", "iptables-restore", "ipset")
+REQUIRED_TOOLS = ("ip", "dnsmasq", "iptables", "iptables-restore", "ipset", "conntrack")
 DRIVERS = ("auto", "linuxbridge", "fake")
 
 

@@ -228,7 +228,12 @@ class LinuxBridgeDriver(NetworkDriver):
             result.statuses[port.id] = "ERROR"
 
     def _delete_orphans(
-        self, host: Host, links: set[str], namespaces: set[str], dhcp_networks: set[str]
+        self,
+        host: Host,
+        links: set[str],
+        namespaces: set[str],
+        dhcp_networks: set[str],
+        everything: bool = False,
     ) -> None:
         names = self.names
         for ns in l2.list_netns():
@@ -244,10 +249,25 @@ class LinuxBridgeDriver(NetworkDriver):
             if network_id not in wanted_dhcp:
                 self.dnsmasq.stop(network_id)
         # Taps and veths first, then the bridges they hung on.
-        owned = [name for name in host.names() if names.owns_link(name) and name not in links]
+        unwanted = [name for name in host.names() if names.owns_link(name) and name not in links]
+        owned = []
+        for name in unwanted:
+            link = host.link(name)
+            if everything or link is None or not self._plugged_by_someone_else(link):
+                owned.append(name)
+            elif link.master is not None:
+                # Off the bridge, or its traffic would pass unfiltered (no port, no chains).
+                log.info("detaching %s: its port is no longer bound here", name)
+                host.detach(link)
         for name in sorted(owned, key=lambda n: n[len(names.prefix)] == "b"):
             log.info("deleting orphaned device %s", name)
             host.delete(name)
+
+    def _plugged_by_someone_else(self, link: Link) -> bool:
+        """A device named like a port's tap that we did not make (we make tun devices): a
+        hypervisor or a test plugged it before the port was bound here. It is attached once
+        the binding arrives; deleting it meanwhile would cut a guest's NIC."""
+        return link.name.startswith(self.names.tap("")) and link.kind != "tun"
 
     def _check_host(self, state: HostState) -> None:
         """Host-wide switches we rely on: reported, changed only when the operator said so."""
@@ -290,7 +310,7 @@ class LinuxBridgeDriver(NetworkDriver):
 
     def _teardown(self) -> None:
         with Host() as host:
-            self._delete_orphans(host, set(), set(), set())
+            self._delete_orphans(host, set(), set(), set(), everything=True)
         self.firewall.teardown()
 
 

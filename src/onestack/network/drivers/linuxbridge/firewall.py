@@ -270,6 +270,7 @@ class Firewall:
         self._sets: dict[str, tuple[str, ...]] = {}
         self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
         self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
+        self._port_rules: dict[str, frozenset[str]] = {}  # each port's rules as last loaded
 
     def _our_chains(self, ip_version: int, table: str) -> set[str]:
         save = self.TOOLS[ip_version][1]
@@ -358,11 +359,35 @@ class Firewall:
             self._ensure_jump(4, "nat", "POSTROUTING", nat_chain)
             self._applied["nat4"] = nat_text
             changed = True
+        self._forget_revoked_flows(state, rulesets.values())
         if changed or recheck:
             self._destroy_stale_sets(set(all_sets))
         if recheck:
             self._jumps_checked = time.monotonic()
         return changed
+
+    def _forget_revoked_flows(self, state: HostState, rulesets: Iterable[Ruleset]) -> None:
+        """Delete the conntrack entries of every port that lost a rule, as Neutron does.
+
+        Without this, a connection a removed rule had let in would live on as ESTABLISHED.
+        The kernel picks up a still-allowed TCP flow again mid-stream (tcp_loose), so only
+        what the rules no longer allow is cut.
+        """
+        rules = [line for ruleset in rulesets for line in ruleset.rules]
+        now: dict[str, frozenset[str]] = {}
+        for port in state.ports:
+            mine = (self.names.ingress_chain(port.id), self.names.egress_chain(port.id))
+            now[port.id] = frozenset(r for r in rules if r.split(" ", 2)[1] in mine)
+        by_id = {p.id: p for p in state.ports}
+        for port_id, before in self._port_rules.items():
+            kept = by_id.get(port_id)
+            if kept is None or not before - now.get(port_id, frozenset()):
+                continue
+            for fixed in kept.fixed_ips:
+                for direction in ("-d", "-s"):
+                    # Exit status 1 only means there was nothing to delete.
+                    run(["conntrack", "-D", direction, fixed.ip_address], check=False)
+        self._port_rules = now
 
     def teardown(self) -> None:
         """Remove our jumps, chains and sets; the host's chains and policies stay as they were."""

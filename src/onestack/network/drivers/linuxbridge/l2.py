@@ -155,6 +155,12 @@ class Host:
             finally:
                 self._changed(name)
 
+    def detach(self, link: Link) -> None:
+        """Take a device off its bridge (it stays, down, for whoever made it)."""
+        with converted(f"detach {link.name}"):
+            self.ipr.link("set", index=link.index, master=0, state="down")
+            self._changed(link.name)
+
     def configure(
         self,
         link: Link,
