@@ -139,6 +139,14 @@ class SecurityGroupCannotRemoveDefault(errors.Conflict):
     template = "Insufficient rights for removing default security group."
 
 
+class SecurityGroupDefaultAlreadyExists(errors.Conflict):
+    template = "Default security group already exists."
+
+
+class SecurityGroupCannotUpdateDefault(errors.Conflict):
+    template = "Updating default security group not allowed."
+
+
 class SecurityGroupInUse(errors.Conflict):
     template = "Security Group {id} in use."
 

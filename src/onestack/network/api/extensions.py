@@ -55,6 +55,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "Enables to set tag on resources with standard attribute."),
     ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),  # noqa: E501
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),  # noqa: E501
+    ("subnet-external-network", "Subnet belongs to an external network",
+     "Informs if the subnet belongs to an external network"),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
     ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),  # noqa: E501
 )  # fmt: skip

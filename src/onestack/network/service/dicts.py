@@ -93,6 +93,13 @@ async def networks(
 
 async def subnets(session: AsyncSession, rows: Sequence[m.Subnet]) -> list[dict[str, Any]]:
     tags = await tags_of(session, [r.id for r in rows])
+    # subnet-external-network: each subnet says whether its network is external.
+    net_ids = {r.network_id for r in rows}
+    external = dict(
+        (await session.execute(
+            select(m.Network.id, m.Network.external).where(m.Network.id.in_(net_ids))
+        )).tuples().all()
+    ) if net_ids else {}  # fmt: skip
     return [
         {
             "id": r.id,
@@ -110,6 +117,7 @@ async def subnets(session: AsyncSession, rows: Sequence[m.Subnet]) -> list[dict[
             "ipv6_address_mode": r.ipv6_address_mode,
             "subnetpool_id": r.subnetpool_id,
             "service_types": [],
+            "router:external": bool(external.get(r.network_id, False)),
             **standard(r, tags),
         }
         for r in rows

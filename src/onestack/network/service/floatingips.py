@@ -12,11 +12,9 @@ from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models as m
 from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
-from onestack.network.service.networks import get_visible_network
+from onestack.network.service.networks import FIP_OWNER, get_visible_network
 from onestack.network.service.ports import Ports, visible_port
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
-
-FIP_OWNER = "network:floatingip"
 
 
 async def visible_fip(session: AsyncSession, caller: Caller, fip_id: str) -> m.FloatingIP:

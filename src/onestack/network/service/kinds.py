@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onestack.common.http import query_bool
+from onestack.network import errors as nerr
 from onestack.network import models as m
 from onestack.network.service import dicts
 from onestack.network.service.base import Caller, network_visible
@@ -42,8 +44,6 @@ def _fixed_ips_filter(values: list[str]) -> ColumnElement[bool]:
         elif key == "ip_address_substr":
             cond = m.IPAllocation.ip_address.contains(wanted, autoescape=True)
         else:
-            from onestack.network import errors as nerr
-
             raise nerr.InvalidFilter(key=f"fixed_ips={key}")
         clauses.append(m.Port.id.in_(select(m.IPAllocation.port_id).where(cond)))
     return and_(*clauses)
@@ -57,6 +57,12 @@ def _port_groups_filter(values: list[str]) -> ColumnElement[bool]:
 
 def _subnets_filter(values: list[str]) -> ColumnElement[bool]:
     return m.Network.id.in_(select(m.Subnet.network_id).where(m.Subnet.id.in_(values)))
+
+
+def _subnet_external_filter(values: list[str]) -> ColumnElement[bool]:
+    """``router:external=true`` on subnets: subnets of external networks (or of the others)."""
+    wanted = {query_bool(value) for value in values}  # a bad value is a 400
+    return m.Subnet.network_id.in_(select(m.Network.id).where(m.Network.external.in_(wanted)))
 
 
 def _rbac_visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -187,6 +193,7 @@ RESOURCES: dict[str, Resource] = {
                     "subnetpool_id",
                 ),
             },
+            special={"router:external": _subnet_external_filter},
             ignored=frozenset({"segment_id"}),
         ),
         _subnet_visible,

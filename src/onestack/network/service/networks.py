@@ -22,6 +22,7 @@ from onestack.network.service.base import (
 NETWORK_TYPES = ("flat", "vxlan", "vlan", "local")
 # Ports whose presence does not keep a network alive (Neutron's auto-deleted owners).
 AUTO_DELETE_OWNERS = ("network:dhcp",)
+FIP_OWNER = "network:floatingip"
 
 
 def parse_ranges(text: str) -> list[tuple[int, int]]:
@@ -250,11 +251,28 @@ class Networks:
             busy = await session.scalar(
                 select(func.count())
                 .select_from(m.Port)
-                .where(m.Port.network_id == net.id, m.Port.device_owner.not_in(AUTO_DELETE_OWNERS))
+                .where(
+                    m.Port.network_id == net.id,
+                    m.Port.device_owner.not_in((*AUTO_DELETE_OWNERS, FIP_OWNER)),
+                )
             )
             if busy:
                 raise nerr.NetworkInUse(net_id=net.id)
-            ids = [net.id]
+            # As Neutron: an external network takes its floating IPs with it (their ports go
+            # with the network's other ports below).
+            fips = list(
+                (
+                    await session.scalars(
+                        select(m.FloatingIP.id).where(m.FloatingIP.floating_network_id == net.id)
+                    )
+                ).all()
+            )
+            if fips:
+                await session.execute(
+                    delete(m.PortForwarding).where(m.PortForwarding.floatingip_id.in_(fips))
+                )
+                await session.execute(delete(m.FloatingIP).where(m.FloatingIP.id.in_(fips)))
+            ids = [net.id, *fips]
             ids += list(
                 (
                     await session.scalars(select(m.Subnet.id).where(m.Subnet.network_id == net.id))

@@ -139,15 +139,11 @@ def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
     if protocol is None and (low is not None or high is not None):
         raise nerr.InvalidInput(reason="Must also specify protocol if port range is given.")
     if protocol in PORT_PROTOCOLS:
-        if low is not None and high is not None:
-            if low == 0 or high == 0:
-                raise nerr.SecurityGroupInvalidPortValue(port=0)
-            if low > high:
-                raise nerr.SecurityGroupInvalidPortRange()
-        elif low is not None or high is not None:
-            if (low or high) == 0:
-                raise nerr.SecurityGroupInvalidPortValue(port=0)
-            low = high = low if low is not None else high
+        if low == 0 or high == 0:
+            raise nerr.SecurityGroupInvalidPortValue(port=0)
+        # As Neutron: a port range needs both ends (equal ends are a single port).
+        if (low is None) != (high is None) or (low is not None and high is not None and low > high):
+            raise nerr.SecurityGroupInvalidPortRange()
     elif protocol in ICMP_PROTOCOLS:
         if protocol in ("ipv6-icmp", "icmpv6", "58") and matched == "IPv4":
             raise nerr.SecurityGroupRuleParameterConflict(ethertype=matched, cidr=protocol)
@@ -186,6 +182,14 @@ def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def check_name(body: dict[str, Any]) -> None:
+    """Neutron's ``name_not_default`` validator: one ``default`` group per project, made by
+    the service itself; no create or rename may take that name (any case)."""
+    name = body.get("name")
+    if isinstance(name, str) and name.lower() == "default":
+        raise nerr.SecurityGroupDefaultAlreadyExists()
+
+
 def _same_rule(a: m.SecurityGroupRule, b: dict[str, Any]) -> bool:
     keys = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
             "remote_ip_prefix", "remote_group_id")  # fmt: skip
@@ -204,8 +208,7 @@ class SecurityGroups:
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> m.SecurityGroup:
         project_id = body.get("project_id") or caller.project_id
-        if body.get("name") == "default":
-            raise nerr.InvalidInput(reason="Default security group already exists.")
+        check_name(body)
         async with self.store.db.session() as session:
             await ensure_default_group(session, project_id)
             await check_quota(session, project_id, "security_group")
@@ -228,8 +231,9 @@ class SecurityGroups:
     ) -> m.SecurityGroup:
         async with self.store.db.session() as session:
             group = await visible_group(session, caller, group_id)
-            if group.name == "default" and changes.get("name", "default") != "default":
-                raise nerr.InvalidInput(reason="Updating default security group not allowed.")
+            if group.name == "default" and "name" in changes:
+                raise nerr.SecurityGroupCannotUpdateDefault()
+            check_name(changes)
             changed = False
             for key, value in changes.items():
                 if getattr(group, key) != value:
