@@ -138,6 +138,11 @@ class NetworkSettings(_Group):
     tenant_network_type: str = Field(
         "vxlan", description="Type of project networks: vxlan, vlan, flat or local."
     )
+    type_drivers: str = Field(
+        "auto",
+        description="Network types the API accepts (ML2's type_drivers), comma-separated; "
+        "auto: flat, vxlan and local, plus vlan when this host's kernel has 802.1q.",
+    )
     physical_networks: str = Field(
         "public,physnet1", description="Comma-separated physical networks for flat/vlan."
     )

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from onestack.network.bootstrap import kernel_has_vlan
 from tests.support.cloud import Cloud
 
 V2 = "/network/v2.0"
@@ -463,3 +464,22 @@ def test_concurrent_port_creates_get_distinct_addresses(cloud: Cloud, admin: htt
     ][:3]
     addresses = [r.json()["port"]["fixed_ips"][0]["ip_address"] for r in responses]
     assert len(set(addresses)) == 20
+
+
+def test_vlan_networks_only_where_the_host_has_8021q(admin: httpx.Client) -> None:
+    """The cloud runs on this host: `type_drivers = auto` offers vlan only if its kernel can."""
+    body = {
+        "name": unique("vlan"),
+        "provider:network_type": "vlan",
+        "provider:physical_network": "physnet1",
+    }
+    if kernel_has_vlan():
+        net = create(admin, "network", body)
+        assert net["provider:network_type"] == "vlan"
+        assert 1000 <= net["provider:segmentation_id"] <= 1999
+    else:
+        resp = admin.post(f"{V2}/networks", json={"network": body})
+        assert "vlan" in error(resp, 400, "InvalidInput")
+    # vxlan is always there (this kernel and every stock one have it).
+    vxlan = create(admin, "network", {"name": unique("vx"), "provider:network_type": "vxlan"})
+    assert vxlan["provider:network_type"] == "vxlan"

@@ -73,7 +73,8 @@ class Networks:
         ntype = provider.get("network_type") or self.settings.tenant_network_type
         physnet = provider.get("physical_network")
         seg_id = provider.get("segmentation_id")
-        if ntype not in NETWORK_TYPES:
+        enabled = {t.strip() for t in self.settings.type_drivers.split(",")}
+        if ntype not in NETWORK_TYPES or ntype not in enabled:
             raise nerr.InvalidInput(reason=f"network_type value '{ntype}' not supported")
         if ntype in ("flat", "vlan"):
             if not physnet and ntype == "vlan" and not provider.get("network_type"):
