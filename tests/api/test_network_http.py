@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from onestack.network.bootstrap import kernel_has_vlan
+from onestack.network.typedrivers import kernel_has_vlan
 from tests.support.cloud import Cloud
 
 V2 = "/network/v2.0"

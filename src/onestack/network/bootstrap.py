@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import socket
-from pathlib import Path
 
 from onestack.common.logging import get_logger
 from onestack.common.runtime import Runtime
@@ -46,31 +43,12 @@ async def public_cidr(setting: str) -> str:
     return ipam.pick_public_cidr(used)
 
 
-def kernel_has_vlan() -> bool:
-    """802.1q loaded, built in, or loadable: ``vlan`` networks can be built on this host."""
-    if Path("/proc/net/vlan").exists() or Path("/sys/module/8021q").exists():
-        return True
-    modules = Path("/lib/modules") / os.uname().release
-    for index in ("modules.builtin", "modules.dep"):
-        with contextlib.suppress(OSError):
-            if "/8021q.ko" in (modules / index).read_text():
-                return True
-    return False
-
-
-def type_drivers(setting: str) -> str:
-    if setting and setting != "auto":
-        return setting
-    return "flat,vxlan,local,vlan" if kernel_has_vlan() else "flat,vxlan,local"
-
-
 def host_name(setting: str) -> str:
     return setting or socket.gethostname()
 
 
 async def start(runtime: Runtime) -> None:
     settings = runtime.settings.network
-    settings = settings.model_copy(update={"type_drivers": type_drivers(settings.type_drivers)})
     svc = NetworkService(runtime.db, runtime.bus, settings, host_name(settings.host))
     runtime.state["network"] = svc
     if settings.public_network:

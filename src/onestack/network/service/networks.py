@@ -18,6 +18,7 @@ from onestack.network.service.base import (
     network_visible,
     touch,
 )
+from onestack.network.typedrivers import enabled_types
 
 NETWORK_TYPES = ("flat", "vxlan", "vlan", "local")
 # Ports whose presence does not keep a network alive (Neutron's auto-deleted owners).
@@ -73,8 +74,7 @@ class Networks:
         ntype = provider.get("network_type") or self.settings.tenant_network_type
         physnet = provider.get("physical_network")
         seg_id = provider.get("segmentation_id")
-        enabled = {t.strip() for t in self.settings.type_drivers.split(",")}
-        if ntype not in NETWORK_TYPES or ntype not in enabled:
+        if ntype not in NETWORK_TYPES or ntype not in enabled_types(self.settings.type_drivers):
             raise nerr.InvalidInput(reason=f"network_type value '{ntype}' not supported")
         if ntype in ("flat", "vlan"):
             if not physnet and ntype == "vlan" and not provider.get("network_type"):
