@@ -24,23 +24,18 @@ import importlib.metadata
 import json
 import math
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import bcrypt
 
-REPO = Path(__file__).resolve().parents[1]
+from localcloud import LocalCloud
+
 HASH_RATIO_TARGET = 1.10  # single-client password-token median within 10% of one bcrypt check
 VALIDATE_MEDIAN_TARGET_MS = 2.0
 VALIDATE_RATE_TARGET = 1500.0
@@ -141,83 +136,6 @@ class Credentials:
             }
         }
         return json.dumps(body).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalCloud:
-    """``python -m onestack up`` in a temporary data dir with a private HOME; stopped by SIGINT."""
-
-    def __init__(self, hash_rounds: int, timeout: float = 60.0) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="onestack-bench-"))
-        self.data_dir = self.root / "data"
-        self.home = self.root / "home"
-        self.home.mkdir()
-        self.port = free_port()
-        self.log = self.root / "onestack.log"
-        self.hash_rounds = hash_rounds
-        self.timeout = timeout
-        self.process: subprocess.Popen[bytes] | None = None
-        self.ready_in = 0.0
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
-        env["HOME"] = str(self.home)  # `up` merges into ~/.config/openstack/clouds.yaml
-        env.pop("XDG_CONFIG_HOME", None)
-        env.pop("XDG_DATA_HOME", None)
-        env["ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS"] = str(self.hash_rounds)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
-        )
-        return env
-
-    def start(self) -> Credentials:
-        argv = [sys.executable, "-m", "onestack", "up"]
-        argv += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
-        started = time.perf_counter()
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(
-                argv, env=self.env(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        deadline = started + self.timeout
-        while time.perf_counter() < deadline:
-            if "OneStack is up at" in self.log.read_text(errors="replace"):
-                self.ready_in = time.perf_counter() - started
-                break
-            if self.process.poll() is not None:
-                raise SystemExit(f"onestack up exited {self.process.returncode}:\n{self.tail()}")
-            time.sleep(0.02)
-        else:
-            tail = self.tail()
-            self.stop()
-            raise SystemExit(f"onestack up did not start within {self.timeout:.0f}s:\n{tail}")
-        secrets = json.loads((self.data_dir / "bootstrap.json").read_text())
-        return Credentials(
-            auth_url=f"http://127.0.0.1:{self.port}/identity/v3",
-            username="admin",
-            password=secrets["admin_password"],
-            project="admin",
-        )
-
-    def tail(self, lines: int = 20) -> str:
-        try:
-            return "".join(self.log.read_text(errors="replace").splitlines(True)[-lines:])
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 # --- load generation -----------------------------------------------------------------------
@@ -543,15 +461,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             target = creds.auth_url
         else:
-            cloud = LocalCloud(args.hash_rounds)
+            cloud = LocalCloud(hash_rounds=args.hash_rounds)
             if not args.quiet:
                 print("  .. starting onestack up", file=sys.stderr, flush=True)
-            creds = cloud.start()
+            cloud.start()
+            creds = Credentials(cloud.auth_url, "admin", cloud.admin_password(), "admin")
             target = f"own onestack up at {creds.auth_url} (ready in {cloud.ready_in:.2f}s)"
         result = run(measure(creds, plan, progress=not args.quiet))
     finally:
         if cloud is not None:
-            cloud.stop()
+            cloud.close()
     meta = {
         "target": target,
         "cpus": os.cpu_count(),

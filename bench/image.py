@@ -26,110 +26,27 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
+from localcloud import LocalCloud
+
 RATE_TARGET = 0.70  # API throughput at least 70% of the raw disk rate
 RSS_TARGET_MIB = 64.0  # peak RSS rises less than this during the transfers
 BLOCK = 4 * 1024 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalCloud:
-    """``python -m onestack up`` in a temporary data dir with a private HOME."""
-
-    def __init__(self, root: Path, timeout: float = 60.0) -> None:
-        self.root = root
-        self.data_dir = root / "data"
-        self.home = root / "home"
-        self.home.mkdir()
-        self.port = free_port()
-        self.log = root / "onestack.log"
-        self.timeout = timeout
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
-        env["HOME"] = str(self.home)
-        env.pop("XDG_CONFIG_HOME", None)
-        env.pop("XDG_DATA_HOME", None)
-        env["ONESTACK_NETWORK_DRIVER"] = "fake"
-        env["ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS"] = "4"
-        env["ONESTACK_LOGGING_LEVEL"] = "WARNING"
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
-        )
-        argv = [sys.executable, "-m", "onestack", "up"]
-        argv += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(
-                argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if "OneStack is up" in self.log.read_text(errors="replace"):
-                return
-            if self.process.poll() is not None:
-                raise SystemExit(f"onestack up exited:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        self.stop()
-        raise SystemExit("onestack up did not start in time")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def rss_kib(self, field: str) -> int:
-        """VmRSS (now) or VmHWM (peak since start) of the server, in KiB."""
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(f"{field} not in /proc status")
-
-    def token(self) -> str:
-        secrets = json.loads((self.data_dir / "bootstrap.json").read_text())
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": "admin",
-                            "domain": {"id": "default"},
-                            "password": secrets["admin_password"],
-                        }
-                    },
-                },
-                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-            }
-        }
-        resp = httpx.post(f"{self.url}/identity/v3/auth/tokens", json=body)
-        resp.raise_for_status()
-        return resp.headers["X-Subject-Token"]
+def rss_kib(cloud: LocalCloud, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak since start) of the server, in KiB."""
+    assert cloud.process is not None
+    for line in Path(f"/proc/{cloud.process.pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc status")
 
 
 def make_file(path: Path, size: int) -> str:
@@ -191,12 +108,15 @@ def curl(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def run(size: int) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="onestack-bench-image-"))
-    cloud = LocalCloud(root)
+    cloud = LocalCloud(
+        hash_rounds=4,
+        env={"ONESTACK_NETWORK_DRIVER": "fake", "ONESTACK_LOGGING_LEVEL": "WARNING"},
+        prefix="onestack-bench-image-",
+    )
     try:
         cloud.start()
         token = cloud.token()
-        source = root / "source.img"
+        source = cloud.root / "source.img"
         md5 = make_file(source, size)
         store_dir = cloud.data_dir / "images"
 
@@ -213,8 +133,8 @@ def run(size: int) -> dict[str, Any]:
             "/v2/images",
             json={"name": "bench", "disk_format": "raw", "container_format": "bare"},
         ).json()
-        rss_before = cloud.rss_kib("VmRSS")
-        hwm_before = cloud.rss_kib("VmHWM")
+        rss_before = rss_kib(cloud, "VmRSS")
+        hwm_before = rss_kib(cloud, "VmHWM")
         url = f"{cloud.url}/image/v2/images/{image['id']}/file"
         headers = ["-H", f"X-Auth-Token: {token}"]
         started = time.perf_counter()
@@ -232,11 +152,10 @@ def run(size: int) -> dict[str, Any]:
         got = curl(*headers, "-o", "/dev/null", "-D", "-", url)
         download_s = time.perf_counter() - started
         download_ok = f"content-md5: {md5}" in got.stdout.lower()
-        hwm_after = cloud.rss_kib("VmHWM")
+        hwm_after = rss_kib(cloud, "VmHWM")
         api.delete(f"/v2/images/{image['id']}")
     finally:
-        cloud.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        cloud.close()
 
     mib = size / 2**20
 

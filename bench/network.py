@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import string
 import subprocess
@@ -50,10 +49,10 @@ from typing import Any
 
 import httpx
 
+from localcloud import LocalCloud
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
 from onestack.network.drivers.linuxbridge.names import Names
 
-REPO = Path(__file__).resolve().parents[1]
 FAKE_TARGET_MS = 20.0  # port create / delete, fake driver
 LINUXBRIDGE_TARGET_MS = 150.0  # port create -> ACTIVE / delete -> tap gone
 LIST_TARGET_MS = 100.0  # port list, 1,000 ports on one network
@@ -133,107 +132,21 @@ def ms_since(started: float) -> float:
 
 
 # -- the cloud -------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalCloud:
-    """``python -m onestack up`` in a temporary data directory; stopped by SIGINT."""
-
-    def __init__(self, db_url: str, extra_env: dict[str, str], timeout: float = 60.0) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="onestack-bench-net-"))
-        self.data_dir = self.root / "data"
-        self.home = self.root / "home"
-        self.home.mkdir()
-        self.port = free_port()
-        self.log = self.root / "onestack.log"
-        self.db_url = db_url
-        self.extra_env = extra_env
-        self.timeout = timeout
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
-        env["HOME"] = str(self.home)
-        env.pop("XDG_CONFIG_HOME", None)
-        env.pop("XDG_DATA_HOME", None)
-        env["ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS"] = "4"  # the network API is measured
-        env.update(self.extra_env)
-        if self.db_url:
-            env["ONESTACK_DATABASE_URL"] = self.db_url
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
-        )
-        return env
-
-    def start(self) -> str:
-        """Start and wait until it serves; returns the admin password."""
-        argv = [sys.executable, "-m", "onestack", "up"]
-        argv += ["--data-dir", str(self.data_dir), "--port", str(self.port)]
-        with open(self.log, "wb") as out:
-            # Its own session: a Ctrl-C reaches this script only, which stops it in order.
-            self.process = subprocess.Popen(
-                argv,
-                env=self.env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if "OneStack is up at" in self.log.read_text(errors="replace"):
-                break
-            if self.process.poll() is not None:
-                raise SystemExit(f"onestack up exited {self.process.returncode}:\n{self.tail()}")
-            time.sleep(0.05)
-        else:
-            raise SystemExit(
-                f"onestack up did not start within {self.timeout:.0f}s:\n{self.tail()}"
-            )
-        secrets = json.loads((self.data_dir / "bootstrap.json").read_text())
-        return str(secrets["admin_password"])
-
-    def tail(self, lines: int = 20) -> str:
-        try:
-            return "".join(self.log.read_text(errors="replace").splitlines(True)[-lines:])
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+def local_cloud(db_url: str, settings: dict[str, str]) -> LocalCloud:
+    """A private cloud with cheap password hashes (the network API is measured) on ``db_url``
+    (SQLite when empty); in its own session: a Ctrl-C reaches this script only, which stops it
+    in order."""
+    env = dict(settings)
+    if db_url:
+        env["ONESTACK_DATABASE_URL"] = db_url
+    return LocalCloud(hash_rounds=4, env=env, own_session=True, prefix="onestack-bench-net-")
 
 
 @contextmanager
-def admin_client(cloud: LocalCloud, password: str) -> Iterator[httpx.Client]:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {"name": "admin", "domain": {"id": "default"}, "password": password}
-                },
-            },
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-        }
-    }
-    resp = httpx.post(f"{cloud.base}/identity/v3/auth/tokens", json=body)
-    resp.raise_for_status()
-    headers = {"X-Auth-Token": resp.headers["X-Subject-Token"]}
-    with httpx.Client(base_url=f"{cloud.base}/network/v2.0", headers=headers, timeout=60) as client:
+def admin_client(cloud: LocalCloud) -> Iterator[httpx.Client]:
+    """A keep-alive client of ``cloud``'s network API with an admin token."""
+    headers = {"X-Auth-Token": cloud.token()}
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers=headers, timeout=60) as client:
         yield client
 
 
@@ -558,28 +471,30 @@ def measure_linuxbridge(
 
 # -- main ------------------------------------------------------------------------------------
 def run_fake(args: argparse.Namespace) -> list[dict[str, Any]]:
-    cloud = LocalCloud(args.db_url, {"ONESTACK_NETWORK_DRIVER": "fake"})
+    cloud = local_cloud(args.db_url, {"ONESTACK_NETWORK_DRIVER": "fake"})
     try:
-        with admin_client(cloud, cloud.start()) as client:
+        cloud.start()
+        with admin_client(cloud) as client:
             return measure_fake(client, args.ports, args.rounds)
     finally:
-        cloud.stop()
+        cloud.close()
 
 
 def run_linuxbridge(args: argparse.Namespace, lab: LinuxBridgeLab) -> list[dict[str, Any]]:
     env = lab.env()
     if args.debounce is not None:
         env["ONESTACK_NETWORK_CHANGE_DEBOUNCE"] = str(args.debounce)
-    cloud = LocalCloud(args.db_url, env)
+    cloud = local_cloud(args.db_url, env)
     try:
         try:
-            with admin_client(cloud, cloud.start()) as client:
+            cloud.start()
+            with admin_client(cloud) as client:
                 return measure_linuxbridge(client, lab, args.bound_ports, args.dhcp_rounds)
         except (Exception, SystemExit):
             print(f"onestack up log (tail):\n{cloud.tail()}", file=sys.stderr)
             raise
     finally:
-        cloud.stop()
+        cloud.close()
         lab.teardown()
         left = lab.leftovers()
         if left:

@@ -17,39 +17,19 @@ import argparse
 import http.client
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from localcloud import LocalCloud, child_env, free_port
+
 TARGET_S = 2.0
 POLL_S = 0.005
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def child_env(home: Path) -> dict[str, str]:
-    """Defaults only (no ONESTACK_*/OS_* from the caller), a private HOME, our source first."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
-    env["HOME"] = str(home)  # `up` merges into ~/.config/openstack/clouds.yaml
-    env.pop("XDG_CONFIG_HOME", None)
-    env.pop("XDG_DATA_HOME", None)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
-    )
-    return env
 
 
 def answers(port: int, timeout: float) -> bool:
@@ -71,77 +51,31 @@ class Start:
     stop_s: float
 
 
-@dataclass
-class Sandbox:
-    """A temporary root with a data dir and a private HOME."""
-
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="onestack-startup-")))
-
-    def __post_init__(self) -> None:
-        (self.root / "home").mkdir(exist_ok=True)
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def env(self) -> dict[str, str]:
-        return child_env(self.root / "home")
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def spawn(
-    box: Sandbox, port: int, log: Path, extra: tuple[str, ...] = ()
-) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, *extra, "-m", "onestack", "up"]
-    argv += ["--data-dir", str(box.data_dir), "--port", str(port)]
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            argv, env=box.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> float:
-    """SIGINT, wait for the exit; seconds it took."""
-    t0 = time.perf_counter()
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return time.perf_counter() - t0
-
-
-def wait_ready(
-    proc: subprocess.Popen[bytes], port: int, t0: float, timeout: float, log: Path
-) -> float:
+def wait_ready(cloud: LocalCloud, t0: float, timeout: float) -> float:
+    """Seconds from ``t0`` (the spawn) until the API answers."""
+    assert cloud.process is not None
     deadline = t0 + timeout
     while True:
         now = time.perf_counter()
-        if answers(port, deadline - now):
+        if answers(cloud.port, deadline - now):
             return time.perf_counter() - t0
-        if proc.poll() is not None:
-            text = log.read_text(errors="replace")[-3000:]
-            raise SystemExit(f"onestack up exited {proc.returncode}:\n{text}")
+        if cloud.process.poll() is not None:
+            text = cloud.log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"onestack up exited {cloud.process.returncode}:\n{text}")
         if time.perf_counter() >= deadline:
-            stop(proc)
-            raise SystemExit(f"onestack up did not answer within {timeout:.0f}s; see {log}")
+            cloud.stop()
+            raise SystemExit(f"onestack up did not answer within {timeout:.0f}s; see {cloud.log}")
         time.sleep(POLL_S)
 
 
-def timed_start(box: Sandbox, kind: str, timeout: float) -> Start:
-    port = free_port()
-    log = box.root / "onestack.log"
+def timed_start(cloud: LocalCloud, kind: str, timeout: float) -> Start:
+    cloud.port = free_port()
     t0 = time.perf_counter()
-    proc = spawn(box, port, log)
-    ready = wait_ready(proc, port, t0, timeout, log)
-    stopped = stop(proc)
+    proc = cloud.spawn()
+    ready = wait_ready(cloud, t0, timeout)
+    stopped = cloud.stop()
     if proc.returncode != 0:
-        text = log.read_text(errors="replace")[-3000:]
+        text = cloud.log.read_text(errors="replace")[-3000:]
         raise SystemExit(f"onestack up exited {proc.returncode} after SIGINT:\n{text}")
     return Start(kind, ready, stopped)
 
@@ -158,18 +92,16 @@ def wall(argv: list[str], env: dict[str, str], runs: int) -> float:
 
 def import_profile(timeout: float) -> dict[str, Any]:
     """Every import of a real ``up`` (first start) under ``-X importtime``, up to serving."""
-    box = Sandbox()
+    cloud = LocalCloud(prefix="onestack-startup-")
     try:
-        port = free_port()
-        log = box.root / "importtime.log"
         t0 = time.perf_counter()
-        proc = spawn(box, port, log, ("-X", "importtime"))
-        ready = wait_ready(proc, port, t0, timeout, log)
-        stop(proc)
+        cloud.spawn(("-X", "importtime"))
+        ready = wait_ready(cloud, t0, timeout)
+        cloud.stop()
         self_us = 0
         top: dict[str, int] = {}
         modules = 0
-        for line in log.read_text(errors="replace").splitlines():
+        for line in cloud.log.read_text(errors="replace").splitlines():
             if not line.startswith("import time:") or "|" not in line:
                 continue
             own, _cumulative, name = line[len("import time:") :].split("|", 2)
@@ -187,7 +119,7 @@ def import_profile(timeout: float) -> dict[str, Any]:
             "heaviest": [{"package": k, "self_s": v / 1e6} for k, v in heaviest],
         }
     finally:
-        box.remove()
+        cloud.close()
 
 
 def verdict(value: float) -> str:
@@ -205,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()  # other work on the machine skews every figure
     starts: list[Start] = []
     for i in range(args.runs):
-        box = Sandbox()
+        cloud = LocalCloud(prefix="onestack-startup-")  # both starts on the same data dir
         try:
-            starts.append(timed_start(box, "first", args.timeout))
-            starts.append(timed_start(box, "restart", args.timeout))
+            starts.append(timed_start(cloud, "first", args.timeout))
+            starts.append(timed_start(cloud, "restart", args.timeout))
         finally:
-            box.remove()
+            cloud.close()
         print(f"  .. run {i + 1}/{args.runs}", file=sys.stderr, flush=True)
 
     env = child_env(Path(tempfile.gettempdir()))

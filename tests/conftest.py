@@ -27,6 +27,14 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
         yield url
 
 
+@pytest.fixture
+def fresh_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A fresh database of the test's own on the chosen server (None: SQLite, in the data dir
+    the test gives its processes)."""
+    with throwaway_database(request.config.getoption("--db-url")) as url:
+        yield url
+
+
 def new_cloud(root: Path, database_url: str | None) -> Cloud:
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import image_api, unique
 
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -27,25 +28,8 @@ IMAGE_KEYS = {
 STRANGER: dict[str, str] = {}  # the stranger fixture's project id
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=30
-    ) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[httpx.Client]:
-    token = cloud.token("onestack-demo")
-    with httpx.Client(
-        base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token}, timeout=30
-    ) as c:
-        yield c
+admin = image_api("onestack")
+demo = image_api("onestack-demo")
 
 
 @pytest.fixture(scope="module")

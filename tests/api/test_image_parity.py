@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import image_api, unique
 
 OCTETS = {"Content-Type": "application/octet-stream"}
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[httpx.Client]:
-    token = cloud.token("onestack-demo")
-    with httpx.Client(
-        base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token}, timeout=30
-    ) as c:
-        yield c
+demo = image_api("onestack-demo")
 
 
 def create(api: httpx.Client, **extra: Any) -> httpx.Response:

@@ -15,21 +15,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.api.test_scale_out import wait_serving
 from tests.support.bodies import password_body, project_name_scope
-from tests.support.cloud import base_env, free_port
-from tests.support.databases import throwaway_database
+from tests.support.cloud import base_env, free_port, wait_serving
 
 OCTETS = {"Content-Type": "application/octet-stream"}
 FIRST = b"a" * (5 * 1024 * 1024)  # more than one batch: the temp file is written
-
-
-@pytest.fixture
-def fresh_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    with throwaway_database(request.config.getoption("--db-url")) as url:
-        yield url
 
 
 class Api:

@@ -7,24 +7,15 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from onestack.common.db import Database, startup_lock
-from tests.support.cloud import base_env, free_port
-from tests.support.databases import throwaway_database
+from tests.support.cloud import base_env, free_port, wait_serving
 from tests.support.keystone import password_body
 
 V3 = "/identity/v3"
-
-
-@pytest.fixture
-def fresh_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    with throwaway_database(request.config.getoption("--db-url")) as url:
-        yield url  # None: SQLite in the shared data dir
 
 
 async def test_startup_lock_lets_one_process_at_a_time(
@@ -51,19 +42,6 @@ async def test_startup_lock_lets_one_process_at_a_time(
         await first.close()
         await second.close()
     assert order == ["a in", "a out", "b in", "b out"]
-
-
-def wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
-        try:
-            if httpx.get(f"{url}{V3}", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{url} did not serve within 60s:\n{log.read_text()[-3000:]}")
 
 
 def test_two_api_processes_start_together_and_share_tokens(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import openstack
@@ -12,24 +11,10 @@ import pytest
 from openstack import exceptions
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import sdk_connection, unique
 
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[Any]:
-    conn = cloud.sdk("onestack")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[Any]:
-    conn = cloud.sdk("onestack-demo")
-    yield conn
-    conn.close()
+admin = sdk_connection("onestack")
+demo = sdk_connection("onestack-demo")
 
 
 def connect(cloud: Cloud, **auth: Any) -> Any:

@@ -41,6 +41,21 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     return env
 
 
+def wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``proc`` (an ``onestack api`` or ``up`` at ``url``) serves GET /identity/v3;
+    fails with the tail of its ``log`` if it exits or takes over 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{url}/identity/v3", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} did not serve within 60s:\n{log.read_text()[-3000:]}")
+
+
 @dataclass
 class Cloud:
     data_dir: Path

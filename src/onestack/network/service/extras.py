@@ -17,6 +17,7 @@ from onestack.network.service.base import (
     DEFAULT_QUOTAS,
     Caller,
     Store,
+    apply,
     check_quota,
     drop_tags,
     quota_limits,
@@ -162,10 +163,7 @@ class AddressScopes:
             row = await self.visible(session, caller, scope_id)
             if not caller.is_admin and row.project_id != caller.project_id:
                 raise errors.Forbidden(action="update_address_scope")
-            if any(getattr(row, k) != v for k, v in changes.items()):
-                for k, v in changes.items():
-                    setattr(row, k, v)
-                touch(row)
+            apply(row, changes)
         return row
 
     async def delete(self, caller: Caller, scope_id: str) -> None:
@@ -290,10 +288,7 @@ class SubnetPools:
                         reason="Existing prefixes must be a subset of the new prefixes"
                     )
                 changes.update(checked)
-            if any(getattr(row, k) != v for k, v in changes.items()):
-                for k, v in changes.items():
-                    setattr(row, k, v)
-                touch(row)
+            apply(row, changes)
         return row
 
     async def delete(self, caller: Caller, pool_id: str) -> None:

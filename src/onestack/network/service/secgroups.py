@@ -287,14 +287,20 @@ class SecurityGroups:
 
     async def get_rule(self, caller: Caller, rule_id: str) -> m.SecurityGroupRule:
         async with self.store.db.session() as session:
-            rule = await session.get(m.SecurityGroupRule, rule_id)
-            if rule is None or not (
-                caller.is_admin
-                or rule.project_id == caller.project_id
-                or await self._owns_group(session, caller, rule.security_group_id)
-            ):
-                raise nerr.SecurityGroupRuleNotFound(id=rule_id)
-            return rule
+            return await self._visible_rule(session, caller, rule_id)
+
+    async def _visible_rule(
+        self, session: AsyncSession, caller: Caller, rule_id: str
+    ) -> m.SecurityGroupRule:
+        """The rule, if the caller is admin, owns it or owns its group; else not found."""
+        rule = await session.get(m.SecurityGroupRule, rule_id)
+        if rule is None or not (
+            caller.is_admin
+            or rule.project_id == caller.project_id
+            or await self._owns_group(session, caller, rule.security_group_id)
+        ):
+            raise nerr.SecurityGroupRuleNotFound(id=rule_id)
+        return rule
 
     @staticmethod
     async def _owns_group(session: AsyncSession, caller: Caller, group_id: str) -> bool:
@@ -303,13 +309,7 @@ class SecurityGroups:
 
     async def delete_rule(self, caller: Caller, rule_id: str) -> None:
         async with self.store.db.session() as session:
-            rule = await session.get(m.SecurityGroupRule, rule_id)
-            if rule is None or not (
-                caller.is_admin
-                or rule.project_id == caller.project_id
-                or await self._owns_group(session, caller, rule.security_group_id)
-            ):
-                raise nerr.SecurityGroupRuleNotFound(id=rule_id)
+            rule = await self._visible_rule(session, caller, rule_id)
             group = await session.get(m.SecurityGroup, rule.security_group_id)
             if group is not None:
                 touch(group)
