@@ -7,7 +7,6 @@ Names carry a random suffix because the cloud is shared by the whole session.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,9 @@ import yaml
 
 from tests.support.bodies import password_body, project_name_scope
 from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
 
 pytestmark = pytest.mark.cli
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def user_clouds(cloud: Cloud, path: Path, **entries: dict[str, Any]) -> Path:

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
 
 pytestmark = pytest.mark.cli
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

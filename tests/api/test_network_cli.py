@@ -14,12 +14,9 @@ from typing import Any
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
 
 pytestmark = pytest.mark.cli
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def project_id(cloud: Cloud, name: str) -> str:

@@ -12,12 +12,9 @@ import pytest
 
 from onestack.network.typedrivers import kernel_has_vlan
 from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
 
 V2 = "/network/v2.0"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def project_id(client: httpx.Client, name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,12 +9,9 @@ import httpx
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
 
 V2 = "/network/v2.0"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import openstack.exceptions
 import pytest
 
 from tests.support.cloud import Cloud
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+from tests.support.fixtures import unique
 
 
 @pytest.fixture(scope="module")
