@@ -15,6 +15,7 @@ Layout (``p`` = device prefix, ``P`` = upper-case prefix), as Neutron's iptables
              established RETURN, invalid DROP, rules RETURN, DROP
 Remote security groups are ipsets (``hash:net``) swapped in atomically. Everything is applied
 with one ``iptables-restore --noflush`` of our chains only, and only when the text changed.
+Each network's traffic is tracked in a conntrack zone of its own (raw table, see ``zones``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from dataclasses import dataclass, field
 from onestack.network.drivers.base import HostState, Port, SecurityGroup, SecurityGroupRule
 from onestack.network.drivers.linuxbridge.names import Names
 from onestack.network.drivers.linuxbridge.shell import DataplaneError, run
+from onestack.network.drivers.linuxbridge.zones import (
+    SavedZones,
+    assign_zones,
+    parse_saved,
+    render_raw,
+    zoned,
+)
 
 PROTOCOL_NUMBERS = {
     "1": "icmp",
@@ -271,6 +279,11 @@ class Firewall:
         self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
         self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
         self._port_rules: dict[str, frozenset[str]] = {}  # each port's rules as last loaded
+        self._zones: dict[str, int] | None = None  # network id -> conntrack zone; None: unread
+
+    def zone(self, network_id: str) -> int:
+        """The conntrack zone of a network's traffic (0, the host's, for external networks)."""
+        return (self._zones or {}).get(network_id, 0)
 
     def _our_chains(self, ip_version: int, table: str) -> set[str]:
         save = self.TOOLS[ip_version][1]
@@ -323,7 +336,6 @@ class Firewall:
     def apply(self, state: HostState, bridges: Iterable[str], force: bool = False) -> bool:
         """Load the rules for ``state``; returns whether anything was (re)loaded."""
         bridges = list(bridges)
-        changed = False
         rulesets = {v: render(self.names, state, v, bridges) for v in (4, 6)}
         all_sets = {**rulesets[4].ipsets, **rulesets[6].ipsets}
         self._sync_sets(all_sets)
@@ -331,6 +343,8 @@ class Firewall:
         # or left a chain of ours behind) is looked at every JUMP_RECHECK seconds, each look
         # being processes; in between, what we loaded last is trusted.
         recheck = force or time.monotonic() - self._jumps_checked > JUMP_RECHECK
+        # Zones first: a new port's first packets are tracked in its network's zone.
+        changed = self._apply_zones(state, recheck, force)
         for version, ruleset in rulesets.items():
             key = f"filter{version}"
             text = ruleset.text()
@@ -366,6 +380,59 @@ class Firewall:
             self._jumps_checked = time.monotonic()
         return changed
 
+    def _apply_zones(self, state: HostState, recheck: bool, force: bool) -> bool:
+        """Load the raw table rules of the conntrack zones when their text changed (or ours
+        went missing); forget the flows of the zones of networks that left the host."""
+        saved: dict[int, SavedZones] | None = None
+        kept = self._zones
+        taken: set[int] = set()
+        if recheck or kept is None:
+            saved = {v: parse_saved(self.names, self._save(v, "raw")) for v in (4, 6)}
+            taken = saved[4].foreign | saved[6].foreign
+            if kept is None:  # an agent (re)start: the zones the host carries stay
+                bridges = {self.names.bridge(n.id): n.id for n in state.networks}
+                kept = {
+                    bridges[bridge]: zone
+                    for v in (6, 4)  # IPv4's wins if the two disagree
+                    for bridge, zone in saved[v].ours.items()
+                    if bridge in bridges
+                }
+                # Networks that left while no agent ran: their zones' flows are forgotten too.
+                gone = {z for v in (4, 6) for b, z in saved[v].ours.items() if b not in bridges}
+                self._forget_zones(gone - set(kept.values()))
+        zones = assign_zones((n.id for n in zoned(state.networks)), kept, taken)
+        text = render_raw(self.names, state, zones)
+        wanted = {self.names.zone_chain, self.names.zone_output_chain}
+        changed = False
+        for version in (4, 6):
+            key = f"raw{version}"
+            intact = saved is None or (
+                saved[version].chains == wanted and saved[version].jumps == {"PREROUTING", "OUTPUT"}
+            )
+            if not force and intact and self._applied.get(key) == text:
+                continue
+            run([self.TOOLS[version][2], "--noflush"], input=text)
+            self._ensure_jump(version, "raw", "PREROUTING", self.names.zone_chain)
+            self._ensure_jump(version, "raw", "OUTPUT", self.names.zone_output_chain)
+            self._applied[key] = text
+            changed = True
+        if self._zones is not None:
+            self._forget_zones(set(self._zones.values()) - set(zones.values()))
+        self._zones = zones
+        return changed
+
+    def _save(self, ip_version: int, table: str) -> str:
+        return run([self.TOOLS[ip_version][1], "-t", table]).stdout
+
+    @staticmethod
+    def _forget_zones(zones: Iterable[int]) -> None:
+        """Delete every conntrack entry of zones no network uses any more, so that a network
+        given one of them later starts with none of its predecessor's flows."""
+        for zone in sorted(zones):
+            for family in ("ipv4", "ipv6"):
+                # Exit status 1 only means there was nothing to delete.
+                run(["conntrack", "-D", "-f", family, "-w", str(zone)], check=False)
+
     def _forget_revoked_flows(self, state: HostState, rulesets: Iterable[Ruleset]) -> None:
         """Delete the conntrack entries of every port that lost a rule, as Neutron does.
 
@@ -383,10 +450,14 @@ class Firewall:
             kept = by_id.get(port_id)
             if kept is None or not before - now.get(port_id, frozenset()):
                 continue
+            zone = str(self.zone(kept.network_id))  # another network's same address stays
             for fixed in kept.fixed_ips:
                 for direction in ("-d", "-s"):
                     # Exit status 1 only means there was nothing to delete.
-                    run(["conntrack", "-D", direction, fixed.ip_address], check=False)
+                    run(
+                        ["conntrack", "-D", "-w", zone, direction, fixed.ip_address],
+                        check=False,
+                    )
         self._port_rules = now
 
     def teardown(self) -> None:
@@ -403,6 +474,22 @@ class Firewall:
                     run([self.TOOLS[version][2], "--noflush"], input=text)
                 except DataplaneError as exc:
                     errors.append(f"{tool}: {exc}")
+        zones: set[int] = set()
+        for version in (4, 6):
+            tool = self.TOOLS[version][0]
+            self._remove_jump(version, "raw", "PREROUTING", self.names.zone_chain)
+            self._remove_jump(version, "raw", "OUTPUT", self.names.zone_output_chain)
+            saved = parse_saved(self.names, self._save(version, "raw"))
+            zones.update(saved.ours.values())
+            if saved.chains:
+                text = "*raw\n" + "".join(f"-F {c}\n" for c in sorted(saved.chains))
+                text += "".join(f"-X {c}\n" for c in sorted(saved.chains)) + "COMMIT\n"
+                try:
+                    run([self.TOOLS[version][2], "--noflush"], input=text)
+                except DataplaneError as exc:
+                    errors.append(f"{tool} raw: {exc}")
+        self._forget_zones(zones | set((self._zones or {}).values()))
+        self._zones = None
         self._remove_jump(4, "nat", "POSTROUTING", self.names.postrouting_chain)
         if self.names.postrouting_chain in self._our_chains(4, "nat"):
             chain = self.names.postrouting_chain

@@ -98,6 +98,16 @@ class Names:
         """Our chain in nat, jumped to once from POSTROUTING (external network NAT)."""
         return f"{self.prefix.upper()}-POST"
 
+    @property
+    def zone_chain(self) -> str:
+        """Our chain in raw, jumped to once from PREROUTING (conntrack zone per network)."""
+        return f"{self.prefix.upper()}-ZONE"
+
+    @property
+    def zone_output_chain(self) -> str:
+        """Our chain in raw, jumped to once from OUTPUT (the host's own packets on a bridge)."""
+        return f"{self.prefix.upper()}-ZOUT"
+
     def ingress_chain(self, port_id: str) -> str:
         return f"{self.prefix}i{short_id(port_id)}"
 
@@ -108,7 +118,12 @@ class Names:
         return f"{self.prefix}s{short_id(port_id)}"
 
     def owns_chain(self, chain: str) -> bool:
-        if chain in (self.forward_chain, self.postrouting_chain):
+        if chain in (
+            self.forward_chain,
+            self.postrouting_chain,
+            self.zone_chain,
+            self.zone_output_chain,
+        ):
             return True
         return re.fullmatch(rf"{self.prefix}[ios][0-9a-f]{{{ID_CHARS}}}", chain) is not None
 
