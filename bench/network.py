@@ -523,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         "--debounce",
         type=float,
         default=None,
-        help="the agent's network.change_debounce in seconds (default: the cloud's, 0.1)",
+        help="the agent's network.change_debounce in seconds (default: the cloud's, 0.02)",
     )
     parser.add_argument("--db-url", default="", help="database URL (default: SQLite)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -98,7 +98,7 @@ class NetworkSettings(_Group):
         30.0, gt=0, description="Seconds between full reconciles of the host by the agent."
     )
     change_debounce: float = Field(
-        0.1, ge=0, description="Seconds the agent waits to coalesce a burst of changes."
+        0.02, ge=0, description="Seconds the agent waits to coalesce a burst of changes."
     )
     report_interval: float = Field(
         10.0, gt=0, description="Seconds between the agent's heartbeats to the network service."

@@ -63,7 +63,7 @@ class NetworkAgent:
         bus: Bus,
         *,
         resync_interval: float = 30.0,
-        debounce: float = 0.1,
+        debounce: float = 0.02,
         report_interval: float = 10.0,
         retry_delay: float = 1.0,
     ) -> None:

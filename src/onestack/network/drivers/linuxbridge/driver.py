@@ -105,6 +105,9 @@ class LinuxBridgeDriver(NetworkDriver):
         subnets = {s.id: s for n in state.networks for s in n.subnets}
         wanted_links: set[str] = set()
         wanted_ns: set[str] = set()
+        # Rules first (they match taps by name): a new port's tap reaches its bridge only
+        # once its security groups are in force, never unfiltered for a moment.
+        self.firewall.apply(state, [names.bridge(n.id) for n in state.networks])
         with Host() as host:
             bridges = self._networks(host, state, wanted_links)
             for port in state.ports:
@@ -127,7 +130,6 @@ class LinuxBridgeDriver(NetworkDriver):
                     log.error("router %s: %s", router.id, exc)
                     result.statuses.update({p.id: "ERROR" for p in ports})
             self._delete_orphans(host, wanted_links, wanted_ns, set(result.metadata))
-        self.firewall.apply(state, [names.bridge(n) for n in bridges])
         self._check_host(state)
         return result
 

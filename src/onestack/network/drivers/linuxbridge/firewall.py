@@ -60,15 +60,46 @@ class Ruleset:
     rules: list[str] = field(default_factory=list)
     ipsets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def text(self, stale_chains: Iterable[str] = ()) -> str:
+    def by_chain(self) -> dict[str, tuple[str, ...]]:
+        rules: dict[str, list[str]] = {chain: [] for chain in self.chains}
+        for rule in self.rules:
+            rules[rule.split(" ", 2)[1]].append(rule)
+        return {chain: tuple(lines) for chain, lines in rules.items()}
+
+    def text(
+        self,
+        stale_chains: Iterable[str] = (),
+        loaded: dict[str, tuple[str, ...]] | None = None,
+    ) -> str:
+        """The restore input; given what is ``loaded``, only the chains that differ from it
+        (declaring a chain flushes it), so a new port costs its own chains, not every port's."""
         stale = sorted(set(stale_chains) - set(self.chains))
+        chains = self.chains
+        rules = self.rules
+        if loaded is not None:
+            mine = self.by_chain()
+            chains = [chain for chain in self.chains if loaded.get(chain) != mine[chain]]
+            rules = [rule for chain in chains for rule in mine[chain]]
         lines = ["*filter"]
-        lines += [f":{chain} - [0:0]" for chain in self.chains]
-        lines += self.rules
+        lines += [f":{chain} - [0:0]" for chain in chains]
+        lines += rules
         lines += [f"-F {chain}" for chain in stale]
         lines += [f"-X {chain}" for chain in stale]
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Load:
+    """One table's text for iptables-restore, the jumps into its chains, and what to
+    remember as applied (the text without its stale-chain clean-up, where that differs)."""
+
+    key: str
+    text: str
+    jumps: tuple[tuple[str, str, str], ...]
+    remember: str = ""
+    chains: frozenset[str] | None = None  # the filter chains it leaves (filter loads only)
+    chain_rules: dict[str, tuple[str, ...]] | None = None  # and their rules
 
 
 def _protocol(rule: SecurityGroupRule, ip_version: int) -> str | None:
@@ -278,7 +309,10 @@ class Firewall:
         self._sets: dict[str, tuple[str, ...]] = {}
         self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
         self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
-        self._port_rules: dict[str, frozenset[str]] = {}  # each port's rules as last loaded
+        self._port_rules: dict[str, frozenset[str]] = {}
+        self._chain_rules: dict[
+            int, dict[str, tuple[str, ...]]
+        ] = {}  # per family, as loaded  # each port's rules as last loaded
         self._zones: dict[str, int] | None = None  # network id -> conntrack zone; None: unread
 
     def zone(self, network_id: str) -> int:
@@ -343,36 +377,24 @@ class Firewall:
         # or left a chain of ours behind) is looked at every JUMP_RECHECK seconds, each look
         # being processes; in between, what we loaded last is trusted.
         recheck = force or time.monotonic() - self._jumps_checked > JUMP_RECHECK
-        # Zones first: a new port's first packets are tracked in its network's zone.
-        changed = self._apply_zones(state, recheck, force)
+        # Each family's changed tables go in one iptables-restore (raw first: a new port's
+        # first packets are tracked in its network's zone).
+        loads: dict[int, list[_Load]] = {4: [], 6: []}
+        for version, zone_load in self._zone_loads(state, recheck, force):
+            loads[version].append(zone_load)
         for version, ruleset in rulesets.items():
-            key = f"filter{version}"
-            text = ruleset.text()
-            known = self._chains.get(version)
-            if recheck or known is None:
-                known = self._our_chains(version, "filter")
-            if not force and self._applied.get(key) == text:
-                if not recheck:
-                    continue
-                tool = self.TOOLS[version][0]
-                check = [tool, "-C", "FORWARD", "-j", self.names.forward_chain]
-                if known == set(ruleset.chains) and run(check, check=False).returncode == 0:
-                    continue
-            stale = known - {self.names.forward_chain, self.names.postrouting_chain}
-            run([self.TOOLS[version][2], "--noflush"], input=ruleset.text(stale))
-            self._ensure_jump(version, "filter", "FORWARD", self.names.forward_chain)
-            self._applied[key] = text
-            self._chains[version] = set(ruleset.chains)
-            changed = True
+            filter_load = self._filter_load(version, ruleset, recheck, force)
+            if filter_load is not None:
+                loads[version].append(filter_load)
         nat_rules = render_nat(self.names, state)
         nat_chain = self.names.postrouting_chain
         nat_text = "*nat\n" + f":{nat_chain} - [0:0]\n" + "".join(r + "\n" for r in nat_rules)
         nat_text += "COMMIT\n"
         if force or self._applied.get("nat4") != nat_text:
-            run(["iptables-restore", "--noflush"], input=nat_text)
-            self._ensure_jump(4, "nat", "POSTROUTING", nat_chain)
-            self._applied["nat4"] = nat_text
-            changed = True
+            loads[4].append(_Load("nat4", nat_text, (("nat", "POSTROUTING", nat_chain),)))
+        for version, family_loads in loads.items():
+            self._load(version, family_loads)
+        changed = any(loads.values())
         self._forget_revoked_flows(state, rulesets.values())
         if changed or recheck:
             self._destroy_stale_sets(set(all_sets))
@@ -380,9 +402,51 @@ class Firewall:
             self._jumps_checked = time.monotonic()
         return changed
 
-    def _apply_zones(self, state: HostState, recheck: bool, force: bool) -> bool:
-        """Load the raw table rules of the conntrack zones when their text changed (or ours
-        went missing); forget the flows of the zones of networks that left the host."""
+    def _filter_load(
+        self, version: int, ruleset: Ruleset, recheck: bool, force: bool
+    ) -> _Load | None:
+        key = f"filter{version}"
+        text = ruleset.text()
+        known = self._chains.get(version)
+        if recheck or known is None:
+            known = self._our_chains(version, "filter")
+        if not force and self._applied.get(key) == text:
+            if not recheck:
+                return None
+            tool = self.TOOLS[version][0]
+            check = [tool, "-C", "FORWARD", "-j", self.names.forward_chain]
+            if known == set(ruleset.chains) and run(check, check=False).returncode == 0:
+                return None
+        stale = known - {self.names.forward_chain, self.names.postrouting_chain}
+        jumps = (("filter", "FORWARD", self.names.forward_chain),)
+        # After a look at the host (or when forced) everything is loaded again.
+        loaded = None if recheck or force else self._chain_rules.get(version)
+        return _Load(
+            key,
+            ruleset.text(stale, loaded),
+            jumps,
+            text,
+            frozenset(ruleset.chains),
+            ruleset.by_chain(),
+        )
+
+    def _load(self, version: int, loads: list[_Load]) -> None:
+        """One iptables-restore of every changed table of a family, then our jumps."""
+        if not loads:
+            return
+        run([self.TOOLS[version][2], "--noflush"], input="".join(load.text for load in loads))
+        for load in loads:
+            for table, hook, chain in load.jumps:
+                self._ensure_jump(version, table, hook, chain)
+            self._applied[load.key] = load.remember or load.text
+            if load.chains is not None:
+                self._chains[version] = set(load.chains)
+            if load.chain_rules is not None:
+                self._chain_rules[version] = load.chain_rules
+
+    def _zone_loads(self, state: HostState, recheck: bool, force: bool) -> list[tuple[int, _Load]]:
+        """The raw table rules of the conntrack zones to load, per family, when their text
+        changed (or ours went missing); forgets the flows of zones whose network left."""
         saved: dict[int, SavedZones] | None = None
         kept = self._zones
         taken: set[int] = set()
@@ -403,7 +467,7 @@ class Firewall:
         zones = assign_zones((n.id for n in zoned(state.networks)), kept, taken)
         text = render_raw(self.names, state, zones)
         wanted = {self.names.zone_chain, self.names.zone_output_chain}
-        changed = False
+        out: list[tuple[int, _Load]] = []
         for version in (4, 6):
             key = f"raw{version}"
             intact = saved is None or (
@@ -411,15 +475,15 @@ class Firewall:
             )
             if not force and intact and self._applied.get(key) == text:
                 continue
-            run([self.TOOLS[version][2], "--noflush"], input=text)
-            self._ensure_jump(version, "raw", "PREROUTING", self.names.zone_chain)
-            self._ensure_jump(version, "raw", "OUTPUT", self.names.zone_output_chain)
-            self._applied[key] = text
-            changed = True
+            jumps = (
+                ("raw", "PREROUTING", self.names.zone_chain),
+                ("raw", "OUTPUT", self.names.zone_output_chain),
+            )
+            out.append((version, _Load(key, text, jumps)))
         if self._zones is not None:
             self._forget_zones(set(self._zones.values()) - set(zones.values()))
         self._zones = zones
-        return changed
+        return out
 
     def _save(self, ip_version: int, table: str) -> str:
         return run([self.TOOLS[ip_version][1], "-t", table]).stdout
@@ -496,6 +560,7 @@ class Firewall:
             run(["iptables-restore", "--noflush"], input=f"*nat\n-F {chain}\n-X {chain}\nCOMMIT\n")
         self._applied.clear()
         self._chains.clear()
+        self._chain_rules.clear()
         self._destroy_stale_sets(set())
         if errors:
             raise DataplaneError(reason="; ".join(errors))

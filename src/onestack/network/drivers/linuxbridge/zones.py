@@ -121,30 +121,19 @@ def parse_saved(names: Names, text: str) -> SavedZones:
 
 
 def render_raw(names: Names, state: HostState, zones: dict[str, int]) -> str:
-    """The raw table text (both families) putting each network's traffic in its zone (pure)."""
+    """The raw table text (both families) putting each network's traffic in its zone (pure).
+
+    One rule per network, not per port: br_netfilter hands bridged packets to PREROUTING with
+    the bridge as their in-device, whichever port (tap, DHCP or router veth, VXLAN) they came
+    from, so the rules change only when a network comes or goes, never on a port's churn."""
     pre, out = names.zone_chain, names.zone_output_chain
-    devices: dict[str, list[str]] = {}
-    for port in state.ports:
-        devices.setdefault(port.network_id, []).append(names.tap(port.id))
-    for port in state.dhcp_ports:
-        devices.setdefault(port.network_id, []).append(names.dhcp_veth(port.id))
-    for router in state.routers:
-        if not router.admin_state_up:
-            continue  # its veths are not built
-        for port in router.interfaces:
-            devices.setdefault(port.network_id, []).append(names.router_veth(port.id))
-        if router.gateway is not None:
-            gw = router.gateway.port
-            devices.setdefault(gw.network_id, []).append(names.gateway_veth(gw.id))
     lines = ["*raw", f":{pre} - [0:0]", f":{out} - [0:0]"]
     for network in zoned(state.networks):
         zone = zones.get(network.id)
         if zone is None:
             continue
         bridge = names.bridge(network.id)
-        for device in sorted(set(devices.get(network.id, ()))):
-            lines.append(f"-A {pre} -m physdev --physdev-in {device} -j CT --zone {zone}")
-        lines.append(f"-A {pre} -i {bridge} -j CT --zone {zone}")
+        lines.append(f"-A {pre} -i {bridge} -j CT --zone {zone}")  # everything bridged on it
         lines.append(f"-A {out} -o {bridge} -j CT --zone {zone}")
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
