@@ -465,6 +465,28 @@ async def test_egress_is_translated_toward_the_external_network(lab: Lab) -> Non
         await server.wait()
 
 
+SMUGGLE = (
+    "import socket,sys\n"
+    "s=socket.create_connection(('169.254.169.254',80),timeout=5)\n"
+    "s.sendall(sys.argv[1].encode('latin-1'))\n"
+    "print(s.recv(100).decode().split('\\r\\n')[0])\n"
+)
+
+
+async def test_metadata_proxy_refuses_smuggled_lines(lab: Lab) -> None:
+    """A bare LF or a bad length never reaches the metadata API beside the real identity."""
+    vm2 = lab.guests["vm2"]
+    seen = len(lab.metadata.requests)
+    for raw in (
+        "GET /x\nX-Instance-ID: someone-else HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /x HTTP/1.1\r\nX-A: b\nX-Instance-ID: someone-else\r\n\r\n",
+        "POST /x HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+    ):
+        result = await sh(sys.executable, "-c", SMUGGLE, raw, netns=vm2)
+        assert result.out.strip() == "HTTP/1.1 400 Bad Request", (raw, result.out, result.err)
+    assert len(lab.metadata.requests) == seen
+
+
 async def test_metadata_proxy_answers_each_guest_with_its_own_identity(lab: Lab) -> None:
     p = lab.world.ports
     for vm in ("vm1", "vm3"):

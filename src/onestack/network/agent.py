@@ -114,12 +114,10 @@ class NetworkAgent:
 
     # -- triggers -------------------------------------------------------------------------
     async def _on_change(self, event_type: str, payload: dict[str, Any]) -> None:
-        if not self._running:
-            return
-        hosts = payload.get("hosts")
-        if isinstance(hosts, list) and hosts and self.host not in hosts:
-            return
-        self._wake.set()
+        # Every change wakes every agent: a port anywhere on a network changes the DHCP hosts
+        # of whoever serves it, and a round with nothing to do costs no process.
+        if self._running:
+            self._wake.set()
 
     def trigger(self) -> None:
         """Ask for a reconcile soon (what a ``network.changed`` event does)."""

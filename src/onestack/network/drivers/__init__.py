@@ -34,13 +34,22 @@ def metadata_secret(settings: Settings) -> str:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole under a private name, then linked into place: two processes starting at
+    # once agree on the first one's secret, and nobody ever reads a half-written file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, value.encode())
+        os.write(fd, secrets.token_hex(32).encode())
+        os.fsync(fd)
     finally:
         os.close(fd)
-    return value
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process won: use its secret
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
 
 
 def metadata_url(settings: Settings) -> str:

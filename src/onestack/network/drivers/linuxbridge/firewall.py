@@ -504,11 +504,14 @@ class Firewall:
         The kernel picks up a still-allowed TCP flow again mid-stream (tcp_loose), so only
         what the rules no longer allow is cut.
         """
-        rules = [line for ruleset in rulesets for line in ruleset.rules]
+        chains: dict[str, tuple[str, ...]] = {}
+        for ruleset in rulesets:
+            for chain, lines in ruleset.by_chain().items():
+                chains[chain] = chains.get(chain, ()) + lines
         now: dict[str, frozenset[str]] = {}
         for port in state.ports:
             mine = (self.names.ingress_chain(port.id), self.names.egress_chain(port.id))
-            now[port.id] = frozenset(r for r in rules if r.split(" ", 2)[1] in mine)
+            now[port.id] = frozenset(line for chain in mine for line in chains.get(chain, ()))
         by_id = {p.id: p for p in state.ports}
         for port_id, before in self._port_rules.items():
             kept = by_id.get(port_id)

@@ -13,9 +13,15 @@ import ipaddress
 from dataclasses import dataclass
 
 from onestack.network.drivers.base import Network, Port, Router, Subnet
-from onestack.network.drivers.linuxbridge.l2 import Host, Link, create_netns, list_netns
+from onestack.network.drivers.linuxbridge.l2 import (
+    Host,
+    Link,
+    create_netns,
+    delete_netns,
+    list_netns,
+)
 from onestack.network.drivers.linuxbridge.names import Names
-from onestack.network.drivers.linuxbridge.shell import run
+from onestack.network.drivers.linuxbridge.shell import DataplaneError, run
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,13 @@ class Routers:
         statuses: dict[str, str] = {}
         if ns not in list_netns():
             create_netns(ns)
-            run(
-                ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"],
-                netns=ns,
-            )
+            try:
+                forwarding = ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]
+                run(["sysctl", "-q", "-w", *forwarding], netns=ns)
+            except DataplaneError:
+                # Built only here: a namespace left without forwarding would never route.
+                delete_netns(ns)
+                raise
             self._nat.pop(router.id, None)
         plugs: list[tuple[Port, str, str, set[tuple[str, int]]]] = []
         for port in router.interfaces:

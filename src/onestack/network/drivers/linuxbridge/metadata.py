@@ -19,6 +19,7 @@ import ctypes.util
 import hashlib
 import hmac
 import os
+import re
 import socket
 import threading
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,8 @@ log = get_logger(__name__)
 PortLookup = Callable[[str, str], Awaitable[Port | None]]
 CLONE_NEWNET = 0x40000000
 MAX_HEAD = 64 * 1024
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters but TAB
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # an HTTP header name (lower-cased)
 MAX_BODY = 1024 * 1024
 HOP_BY_HOP = {
     "connection",
@@ -174,6 +177,11 @@ class MetadataProxy:
             writer.write(_response(431, "Request Header Fields Too Large"))
             return
         lines = head.decode("latin-1").split("\r\n")
+        # Nothing the guest sends may smuggle a line of its own (a bare LF or a NUL in the
+        # request line or a header) into the request we forward with the instance's identity.
+        if any(_UNSAFE.search(line) for line in lines):
+            writer.write(_response(400, "Bad Request"))
+            return
         try:
             method, target, _version = lines[0].split(" ", 2)
         except ValueError:
@@ -189,8 +197,14 @@ class MetadataProxy:
                 continue
             name, _, value = line.partition(":")
             key = name.strip().lower()
+            if not _TOKEN.fullmatch(key):
+                writer.write(_response(400, "Bad Request"))
+                return
             if key == "content-length":
-                length = int(value.strip() or 0)
+                if not value.strip().isdigit():
+                    writer.write(_response(400, "Bad Request"))
+                    return
+                length = int(value.strip())
             if key in HOP_BY_HOP or key in IDENTITY_HEADERS:
                 continue
             headers.append((name.strip(), value.strip()))
