@@ -439,6 +439,49 @@ def test_floating_ip_needs_a_route_to_the_port(admin: httpx.Client) -> None:
     error(resp, 400, "BadRequest")
 
 
+def test_floating_ip_leads_only_to_the_projects_own_ports(
+    admin: httpx.Client, demo: httpx.Client
+) -> None:
+    """The owner of a network sees another project's port on it, but may neither associate
+    its floating IP with that port nor forward a port of its floating IP to it (404)."""
+    public = demo.get(f"{V2}/networks", params={"name": "public"}).json()["networks"][0]
+    net, sub = network_with_subnet(demo, "10.72.0.0/24")
+    gateway = {"network_id": public["id"]}
+    router = create(demo, "router", {"name": unique("r"), "external_gateway_info": gateway})
+    resp = demo.put(f"{V2}/routers/{router['id']}/add_router_interface",
+                    json={"subnet_id": sub["id"]})  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    theirs = create(admin, "port", {"network_id": net["id"]})
+    assert (
+        theirs["project_id"]
+        != demo.get(f"{V2}/networks/{net['id']}").json()["network"]["project_id"]
+    )
+    assert demo.get(f"{V2}/ports/{theirs['id']}").status_code == 200  # visible to the owner
+    fip = create(demo, "floatingip", {"floating_network_id": public["id"]})
+    forwardings = f"{V2}/floatingips/{fip['id']}/port_forwardings"
+
+    def forwarding(port: Any, external: int) -> dict[str, Any]:
+        return {"port_forwarding": {
+            "internal_port_id": port["id"],
+            "internal_ip_address": port["fixed_ips"][0]["ip_address"],
+            "internal_port": 80, "external_port": external, "protocol": "tcp",
+        }}  # fmt: skip
+
+    error(demo.post(forwardings, json=forwarding(theirs, 8080)), 404, "PortNotFound")
+    resp = demo.put(f"{V2}/floatingips/{fip['id']}", json={"floatingip": {"port_id": theirs["id"]}})
+    error(resp, 404, "PortNotFound")
+    assert demo.get(forwardings).json()["port_forwardings"] == []
+    # The project's own port: allowed; and an update may not retarget it to the other port.
+    mine = create(demo, "port", {"network_id": net["id"]})
+    resp = demo.post(forwardings, json=forwarding(mine, 8080))
+    assert resp.status_code == 201, resp.text
+    pf = resp.json()["port_forwarding"]
+    resp = demo.put(f"{forwardings}/{pf['id']}", json=forwarding(theirs, 8080))
+    error(resp, 404, "PortNotFound")
+    shown = demo.get(f"{forwardings}/{pf['id']}").json()["port_forwarding"]
+    assert shown["internal_port_id"] == mine["id"]
+
+
 def test_concurrent_port_creates_get_distinct_addresses(cloud: Cloud, admin: httpx.Client) -> None:
     """Twenty creates at once on one small subnet: no address twice, no error (the unique key
     on (network, address) and the retried transaction settle the races)."""

@@ -235,6 +235,41 @@ async def test_metadata_proxy_answers_each_guest_with_its_own_data(lab: Lab) -> 
     assert lab.metadata.requests[-1]["x-tenant-id"] == lab.ids["demo"]
 
 
+async def test_port_forwarding_reaches_a_guest_without_a_floating_ip(lab: Lab) -> None:
+    """``openstack floating ip port forwarding create``: FIP:8080 leads to vm2:80 (vm2 has no
+    floating IP of its own) until the forwarding is deleted."""
+    vm2 = lab.guests["vm2"]
+    lab.demo("security", "group", "create", "pf-web")
+    lab.demo(
+        "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "80",
+        "--remote-ip", "0.0.0.0/0", "pf-web",
+    )  # fmt: skip
+    lab.demo("port", "set", "--security-group", "pf-web", vm2.port["id"])
+    fip = lab.demo("floating", "ip", "create", "public")
+    address = fip["floating_ip_address"]
+    gateway = lab.cli("subnet", "show", lab.cli("network", "show", "public")["subnets"][0])
+    server = await start_greeter(vm2.netns, 80)
+    try:
+        assert await connect(address, 8080, None) == ""
+        pf = lab.demo(
+            "floating", "ip", "port", "forwarding", "create", "--internal-ip-address", vm2.ip,
+            "--port", vm2.port["id"], "--internal-protocol-port", "80",
+            "--external-protocol-port", "8080", "--protocol", "tcp", fip["id"],
+        )  # fmt: skip
+        assert await eventually(lambda: connect(address, 8080, None)) == (
+            f"hello {gateway['gateway_ip']}"
+        )
+        assert await connect(address, 80, None) == ""  # only the forwarded port
+        lab.cloud.openstack(
+            "floating", "ip", "port", "forwarding", "delete", fip["id"], pf["id"],
+            cloud="onestack-demo", json_output=False,
+        )  # fmt: skip
+        assert await eventually(lambda: connect(address, 8080, None), want="") == ""
+    finally:
+        server.kill()
+        await server.wait()
+
+
 async def test_stopping_the_cloud_and_tearing_down_leaves_nothing(lab: Lab) -> None:
     lab.cloud.stop()
     await LinuxBridgeDriver(

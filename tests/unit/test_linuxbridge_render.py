@@ -12,12 +12,14 @@ from onestack.network.drivers.base import (
     HostState,
     Network,
     Port,
+    PortForwarding,
     Router,
     RouterGateway,
     SecurityGroup,
     SecurityGroupRule,
     Subnet,
 )
+from onestack.network.drivers.linuxbridge import l3
 from onestack.network.drivers.linuxbridge.dhcp import (
     DnsmasqFiles,
     render_addn_hosts,
@@ -26,7 +28,11 @@ from onestack.network.drivers.linuxbridge.dhcp import (
     render_opts,
 )
 from onestack.network.drivers.linuxbridge.firewall import link_local, render, render_nat
-from onestack.network.drivers.linuxbridge.l3 import desired_routes, render_router_nat
+from onestack.network.drivers.linuxbridge.l3 import (
+    desired_routes,
+    floating_addresses,
+    render_router_nat,
+)
 from onestack.network.drivers.linuxbridge.names import Names
 from onestack.network.drivers.linuxbridge.zones import (
     MAX_ZONE,
@@ -274,6 +280,69 @@ def test_router_nat_snat_and_floating_ips() -> None:
     }
     no_snat = Router("r", "p1", True, RouterGateway(PUB, gw_port, False), (iface,))
     assert "--to-source 10.199.0.10" not in render_router_nat(no_snat, subnets)
+
+
+PF_WEB = PortForwarding("pf-1", "10.199.0.30", "tcp", 8080, "10.0.0.5", 80)
+PF_DNS = PortForwarding("pf-2", "10.199.0.30", "udp", 5353, "10.0.0.6", 53)
+PF_OTHER = PortForwarding("pf-3", "10.199.0.9", "tcp", 2222, "10.0.0.6", 22)
+
+
+def _pf_router(*forwardings: PortForwarding, gateway: bool = True) -> Router:
+    gw = RouterGateway(PUB, GW_PORT, True) if gateway else None
+    return Router("r", "p1", True, gw, (IFACE,), port_forwardings=forwardings)
+
+
+def test_router_nat_port_forwardings_dnat_the_forwarded_port_only() -> None:
+    subnets = {s.id: s for n in (NETWORK, PUBLIC) for s in n.subnets}
+    text = render_router_nat(_pf_router(PF_WEB, PF_DNS, PF_OTHER), subnets)
+    web = "-d 10.199.0.30/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.5:80"
+    dns = "-d 10.199.0.30/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.0.6:53"
+    other = "-d 10.199.0.9/32 -p tcp -m tcp --dport 2222 -j DNAT --to-destination 10.0.0.6:22"
+    lines = text.splitlines()
+    # From outside and from the namespace itself; ordered by address (numerically), protocol
+    # and port so that the text, and whether it is reloaded, does not depend on list order.
+    assert [x for x in lines if "-j DNAT" in x] == [
+        f"-A PREROUTING {other}", f"-A OUTPUT {other}",
+        f"-A PREROUTING {web}", f"-A OUTPUT {web}",
+        f"-A PREROUTING {dns}", f"-A OUTPUT {dns}",
+    ]  # fmt: skip
+    # No whole-address translation: the internal addresses leave by the router's SNAT.
+    assert "--to-source 10.199.0.30" not in text
+    assert "-A POSTROUTING -s 10.0.0.0/24 -o qg-eeeeeeee000 -j SNAT --to-source 10.199.0.10" in (
+        lines
+    )
+    reordered = render_router_nat(_pf_router(PF_OTHER, PF_DNS, PF_WEB), subnets)
+    assert reordered == text
+    # A router without a gateway forwards nothing (its floating IPs cannot reach it).
+    assert "DNAT" not in render_router_nat(_pf_router(PF_WEB, gateway=False), subnets)
+
+
+def test_port_forwarding_floating_ips_are_held_by_the_gateway() -> None:
+    router = Router(
+        "r", "p1", True, RouterGateway(PUB, GW_PORT, True), (IFACE,),
+        floating_ips=(FloatingIP("f", "10.199.0.20", "10.0.0.5", PORT),),
+        port_forwardings=(PF_WEB, PF_DNS, PF_OTHER),
+    )  # fmt: skip
+    assert floating_addresses(router) == {
+        ("10.199.0.20", 32),
+        ("10.199.0.30", 32),
+        ("10.199.0.9", 32),
+    }
+    assert floating_addresses(_pf_router()) == set()
+
+
+def test_removed_forwardings_forget_their_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(l3, "run", lambda argv, **kw: calls.append(list(argv)))
+    routers = l3.Routers(Names("os"))
+    routers._forget_flows("ns", _pf_router(PF_WEB, PF_DNS))
+    assert calls == []  # nothing was there before
+    moved = PortForwarding("pf-1", "10.199.0.30", "tcp", 8080, "10.0.0.7", 80)
+    routers._forget_flows("ns", _pf_router(moved))
+    assert sorted(calls) == [
+        ["conntrack", "-D", "-p", "tcp", "--orig-dst", "10.199.0.30", "--orig-port-dst", "8080"],
+        ["conntrack", "-D", "-p", "udp", "--orig-dst", "10.199.0.30", "--orig-port-dst", "5353"],
+    ]
 
 
 # -- conntrack zones -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from onestack.common import migrations
 from onestack.common.bus import MemoryBus
 from onestack.common.db import Database
 from onestack.config import NetworkSettings
+from onestack.network.drivers import base as d
 from onestack.network.drivers.base import HostState, PortStatus
 from onestack.network.service import Caller, NetworkService
 from onestack.network.service.base import retrying
@@ -102,6 +103,47 @@ async def test_host_state_of_the_one_host(svc: NetworkService) -> None:
         ("egress", "IPv4", False), ("egress", "IPv6", False),
         ("ingress", "IPv4", True), ("ingress", "IPv6", True),
     ]  # fmt: skip
+
+
+async def test_port_forwardings_go_to_the_router_owning_their_floating_ip(
+    svc: NetworkService,
+) -> None:
+    t = await topology(svc)
+    # A second router on the same external network, routing another subnet only.
+    other_net = await svc.networks.create(ALICE, {"name": "other"})
+    other_sub = await svc.subnets.create(
+        ALICE, {"network_id": other_net.id, "ip_version": 4, "cidr": "10.43.0.0/24"}
+    )
+    other = await svc.routers.create(ALICE, {"name": "r2"})
+    gw = {"external_gateway_info": {"network_id": t["public"]["id"]}}
+    await svc.routers.update(ALICE, other.id, gw)
+    await svc.routers.add_interface(ALICE, other.id, {"subnet_id": other_sub.id})
+    web = await svc.ports.create(ALICE, {"network_id": t["net"].id, "name": "web"})
+    (fixed,) = web.fixed_ips
+    fip = await svc.floating_ips.create(ALICE, {"floating_network_id": t["public"]["id"]})
+    pf = await svc.floating_ips.create_forwarding(
+        ALICE,
+        fip.id,
+        {"internal_port_id": web.id, "internal_ip_address": fixed.ip_address,
+         "internal_port": 80, "external_port": 8080, "protocol": "TCP"},
+    )  # fmt: skip
+    routers = {r.id: r for r in (await svc.host_state(HOST)).routers}
+    assert routers[other.id].port_forwardings == ()
+    (got,) = routers[t["router"].id].port_forwardings
+    assert got == d.PortForwarding(
+        pf.id, fip.floating_ip_address, "tcp", 8080, fixed.ip_address, 80
+    )
+    # The associated floating IP is still the only plain one: a forwarding one has no port.
+    assert [f.id for f in routers[t["router"].id].floating_ips] == [t["fip"].id]
+    # Without the router's interface on the subnet, no router carries it.
+    await svc.floating_ips.update(ALICE, t["fip"].id, {"port_id": None})
+    await svc.routers.remove_interface(ALICE, t["router"].id, {"subnet_id": t["sub"].id})
+    routers = {r.id: r for r in (await svc.host_state(HOST)).routers}
+    assert all(r.port_forwardings == () for r in routers.values())
+    await svc.routers.add_interface(ALICE, t["router"].id, {"subnet_id": t["sub"].id})
+    assert len((await svc.host_state(HOST)).routers[0].port_forwardings) == 1
+    await svc.floating_ips.delete_forwarding(ALICE, fip.id, pf.id)
+    assert all(r.port_forwardings == () for r in (await svc.host_state(HOST)).routers)
 
 
 async def test_other_hosts_get_only_their_ports(svc: NetworkService) -> None:

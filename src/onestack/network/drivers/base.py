@@ -108,6 +108,19 @@ class FloatingIP:
 
 
 @dataclass(frozen=True)
+class PortForwarding:
+    """A floating IP's port forwarding: ``floating_ip_address:external_port`` (``protocol``)
+    to ``internal_ip_address:internal_port`` behind the router. The floating IP has no port."""
+
+    id: str
+    floating_ip_address: str
+    protocol: str  # tcp or udp
+    external_port: int
+    internal_ip_address: str
+    internal_port: int
+
+
+@dataclass(frozen=True)
 class RouterGateway:
     network_id: str
     port: Port  # the router's port on the external network, with its external address
@@ -123,6 +136,7 @@ class Router:
     interfaces: tuple[Port, ...] = ()  # router interface ports (each holds its gateway IP)
     routes: tuple[HostRoute, ...] = ()
     floating_ips: tuple[FloatingIP, ...] = ()
+    port_forwardings: tuple[PortForwarding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,10 @@ class FloatingIPs:
                 raise nerr.InvalidInput(reason=f"Invalid port '{number}'")
             values[key] = number
         port = await visible_port(session, caller, str(body.get("internal_port_id")))
+        # As for association: the owner of a network sees every port on it, but its floating
+        # IP may lead only to its own ports, never to another project's on that network.
+        if not caller.is_admin and port.project_id != fip.project_id:
+            raise nerr.PortNotFound(id=port.id)
         ip = body.get("internal_ip_address")
         addresses = [a for a in port.fixed_ips if ipaddress.ip_address(a.ip_address).version == 4]
         chosen = next((a for a in addresses if a.ip_address == ip), None)

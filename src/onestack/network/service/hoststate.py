@@ -216,6 +216,7 @@ async def _routers(
         fips[f.router_id].append(
             d.FloatingIP(f.id, f.floating_ip_address, f.fixed_ip_address or "", f.port_id)
         )
+    forwardings = await _port_forwardings(session, routers, ports)
     out = []
     for r in routers:
         gw = by_id.get(r.gw_port_id or "")
@@ -231,6 +232,62 @@ async def _routers(
                 interfaces=tuple(interfaces.get(r.id, ())),
                 routes=tuple(d.HostRoute(x["destination"], x["nexthop"]) for x in r.routes),
                 floating_ips=tuple(fips.get(r.id, ())),
+                port_forwardings=tuple(forwardings.get(r.id, ())),
             )
         )
     return tuple(out)
+
+
+async def _port_forwardings(
+    session: AsyncSession, routers: list[m.Router], ports: list[m.Port]
+) -> dict[str, list[d.PortForwarding]]:
+    """Each forwarding goes to the router that owns its floating IP: a gateway on the floating
+    IP's network and an interface on the internal address's subnet (what ``find_router``
+    checks when the forwarding is made). A port-forwarding floating IP has no port, so no
+    ``router_id``; the router is found here, the first made winning when several qualify."""
+    by_id = {p.id: p for p in ports}
+    gateway_net: dict[str, str] = {}
+    for r in routers:
+        gw = by_id.get(r.gw_port_id or "")
+        if gw is not None:
+            gateway_net[r.id] = gw.network_id
+    if not gateway_net:
+        return {}
+    subnets: dict[str, set[str]] = defaultdict(set)
+    for p in ports:
+        if p.device_owner == INTERFACE_OWNER:
+            subnets[p.device_id].update(a.subnet_id for a in p.fixed_ips)
+    rows = await session.execute(
+        select(m.PortForwarding, m.FloatingIP, m.IPAllocation.subnet_id)
+        .join(m.FloatingIP, m.FloatingIP.id == m.PortForwarding.floatingip_id)
+        .join(
+            m.IPAllocation,
+            (m.IPAllocation.port_id == m.PortForwarding.internal_port_id)
+            & (m.IPAllocation.ip_address == m.PortForwarding.internal_ip_address),
+        )
+        .where(m.FloatingIP.floating_network_id.in_(set(gateway_net.values())))
+        .order_by(m.PortForwarding.created_at, m.PortForwarding.id)
+    )
+    out: dict[str, list[d.PortForwarding]] = defaultdict(list)
+    for pf, fip, subnet_id in rows:
+        owner = next(
+            (
+                r.id
+                for r in routers
+                if gateway_net.get(r.id) == fip.floating_network_id and subnet_id in subnets[r.id]
+            ),
+            None,
+        )
+        if owner is None:
+            continue
+        out[owner].append(
+            d.PortForwarding(
+                id=pf.id,
+                floating_ip_address=fip.floating_ip_address,
+                protocol=pf.protocol,
+                external_port=pf.external_port,
+                internal_ip_address=pf.internal_ip_address,
+                internal_port=pf.internal_port,
+            )
+        )
+    return out

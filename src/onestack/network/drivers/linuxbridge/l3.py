@@ -2,9 +2,10 @@
 
 Inside ``<prefix>-router-<id>``: a ``qr-`` veth per router interface port (its peer on the
 tenant network's bridge) holding that port's MAC and gateway addresses, a ``qg-`` veth on the
-external network's bridge holding the gateway port's addresses and each floating IP as a /32,
-IP forwarding switched on in that namespace only, and a nat table rendered by
-``render_router_nat`` (loaded whole: the namespace is ours).
+external network's bridge holding the gateway port's addresses and each floating IP (whether
+associated with a port or carrying port forwardings) as a /32, IP forwarding switched on in that
+namespace only, and a nat table rendered by ``render_router_nat`` (loaded whole: the namespace
+is ours).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from onestack.network.drivers.base import Network, Port, Router, Subnet
+from onestack.network.drivers.base import Network, Port, PortForwarding, Router, Subnet
 from onestack.network.drivers.linuxbridge.l2 import (
     Host,
     Link,
@@ -79,6 +80,17 @@ def render_router_nat(router: Router, subnets: dict[str, Subnet]) -> str:
                 f"-A POSTROUTING -s {fip.fixed_ip_address}/32 -j SNAT "
                 f"--to-source {fip.floating_ip_address}"
             )
+        # Port forwardings: only the forwarded port of the floating IP leads in (as Neutron's
+        # l3 agent renders them), from outside and from the namespace itself. Replies are
+        # translated back by conntrack; the guest's own egress keeps the router's SNAT.
+        for pf in sorted_forwardings(router):
+            match = (
+                f"-d {pf.floating_ip_address}/32 -p {pf.protocol} -m {pf.protocol} "
+                f"--dport {pf.external_port} -j DNAT "
+                f"--to-destination {pf.internal_ip_address}:{pf.internal_port}"
+            )
+            lines.append(f"-A PREROUTING {match}")
+            lines.append(f"-A OUTPUT {match}")
         snat_to = gateway_ipv4(router, subnets)
         if gateway.enable_snat and snat_to:
             cidrs = set()
@@ -91,6 +103,25 @@ def render_router_nat(router: Router, subnets: dict[str, Subnet]) -> str:
                 lines.append(f"-A POSTROUTING -s {cidr} -o {qg} -j SNAT --to-source {snat_to}")
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
+
+
+def sorted_forwardings(router: Router) -> list[PortForwarding]:
+    return sorted(
+        router.port_forwardings,
+        key=lambda p: (
+            ipaddress.ip_address(p.floating_ip_address),
+            p.protocol,
+            p.external_port,
+            p.id,
+        ),
+    )
+
+
+def floating_addresses(router: Router) -> set[tuple[str, int]]:
+    """Every floating IP the gateway answers for: associated ones and port-forwarding ones."""
+    return {(f.floating_ip_address, 32) for f in router.floating_ips} | {
+        (p.floating_ip_address, 32) for p in router.port_forwardings
+    }
 
 
 def desired_routes(router: Router, subnets: dict[str, Subnet]) -> set[tuple[str, str]]:
@@ -112,6 +143,7 @@ class Routers:
     def __init__(self, names: Names) -> None:
         self.names = names
         self._nat: dict[str, str] = {}
+        self._forwardings: dict[str, set[PortForwarding]] = {}
 
     def ensure(self, host: Host, router: Router, wiring: Wiring) -> dict[str, str]:
         """Build one router; returns the status of each of its ports."""
@@ -127,6 +159,7 @@ class Routers:
                 delete_netns(ns)
                 raise
             self._nat.pop(router.id, None)
+            self._forwardings.pop(router.id, None)
         plugs: list[tuple[Port, str, str, set[tuple[str, int]]]] = []
         for port in router.interfaces:
             plugs.append(
@@ -139,7 +172,7 @@ class Routers:
             )
         if router.gateway is not None:
             gw = router.gateway.port
-            fips = {(f.floating_ip_address, 32) for f in router.floating_ips}
+            fips = floating_addresses(router)
             plugs.append(
                 (
                     gw,
@@ -168,7 +201,25 @@ class Routers:
         if self._nat.get(router.id) != nat:
             run(["iptables-restore"], input=nat, netns=ns)
             self._nat[router.id] = nat
+            self._forget_flows(ns, router)
         return statuses
+
+    def _forget_flows(self, ns: str, router: Router) -> None:
+        """A removed (or retargeted) forwarding stops at once: the flows it had translated
+        would otherwise keep reaching the old target until they end (what Neutron's port
+        forwarding extension deletes too). Exit 1 means there was nothing to delete."""
+        current = set(router.port_forwardings)
+        for pf in self._forwardings.get(router.id, set()) - current:
+            run(
+                [
+                    "conntrack", "-D", "-p", pf.protocol, "--orig-dst", pf.floating_ip_address,
+                    "--orig-port-dst", str(pf.external_port),
+                ],
+                netns=ns,
+                check=False,
+            )  # fmt: skip
+        self._forwardings[router.id] = current
 
     def forget(self, router_id: str) -> None:
         self._nat.pop(router_id, None)
+        self._forwardings.pop(router_id, None)
