@@ -203,3 +203,22 @@ async def test_concurrent_port_creates_never_share_an_address(svc: NetworkServic
 
     addresses = await asyncio.gather(*[one() for _ in range(20)])
     assert len(set(addresses)) == 20
+
+
+async def test_only_the_routers_project_plugs_interfaces_into_it(svc: NetworkService) -> None:
+    """``device_owner``/``device_id`` are a port's own say-so: a port of another project that
+    names a router is no interface of it (Neutron keeps router ports in their own table)."""
+    from onestack.network import errors as nerr
+
+    t = await topology(svc)
+    bob = Caller(project_id="p-bob")
+    net = await svc.networks.create(bob, {"name": "bob"})
+    await svc.subnets.create(bob, {"network_id": net.id, "ip_version": 4, "cidr": "10.43.0.0/24"})
+    spoof = {"network_id": net.id, "device_owner": "network:router_interface",
+             "device_id": t["router"].id}  # fmt: skip
+    with pytest.raises(nerr.DeviceIDNotOwnedByTenant):
+        await svc.ports.create(bob, spoof)
+    # Even a port made so by an admin in bob's project stays out of alice's router.
+    await svc.ports.create(ADMIN, {**spoof, "project_id": "p-bob"})
+    (router,) = (await svc.host_state(HOST)).routers
+    assert [i.fixed_ips[0].ip_address for i in router.interfaces] == ["10.42.0.1"]

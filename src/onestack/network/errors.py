@@ -69,6 +69,20 @@ class HTTPBadRequest(errors.BadRequest):
     """Neutron's generic attribute validation failure."""
 
 
+class HTTPNotFound(errors.NotFound):
+    """Neutron's answer to a port or subnet on a network the caller may see but not use:
+    a 404 that does not admit the network exists for it."""
+
+    template = "The resource could not be found."
+
+
+class DeviceIDNotOwnedByTenant(errors.Conflict):
+    template = (
+        "The following device_id {device_id} is not owned by your tenant or matches "
+        "another tenants router."
+    )
+
+
 class InvalidInput(errors.BadRequest):
     template = "Invalid input for operation: {reason}"
 

@@ -15,6 +15,11 @@ ADMIN = "role:admin"
 MEMBER = "(role:member and project_id:%(project_id)s)"
 ADMIN_OR_MEMBER = f"{ADMIN} or {MEMBER}"
 ANY_READER = f"{ADMIN} or role:reader"
+# Port attributes that steer anti-spoofing or claim network-owned devices are checked against
+# the *network's* owner, as Neutron does (``network:tenant_id`` in the port's policy target),
+# so a project cannot switch off port security on a network it merely shares.
+NET_OWNER_MEMBER = "(role:member and rule:network_owner)"
+ADMIN_OR_NET_OWNER = f"{ADMIN} or {NET_OWNER_MEMBER}"
 SCOPES = ("project",)
 
 
@@ -52,13 +57,27 @@ TAGGABLE = (
 
 RULES: list[RuleDefault] = [
     _rule("admin_only", ADMIN, "Neutron's admin rule."),
+    _rule("network_owner", "project_id:%(network:tenant_id)s",
+          "The caller's project owns the port's network."),
+    # Neutron spells these two ``field:networks:shared=True`` and
+    # ``field:port:device_owner=~^network:``; the API puts both facts in the port's target.
+    _rule("shared", "'True':%(network:shared)s", "The port's network is shared with everyone."),
+    _rule("network_device", "'True':%(network_device)s",
+          "The port's device_owner starts with network: (a router, DHCP or floating IP port)."),
     *_crud("network"),
     *_fields("network", ADMIN, "shared", "router:external", "is_default", *PROVIDER),
     *_fields("network", ADMIN, *PROVIDER, actions=("get",)),
     *_crud("subnet"),
     *_crud("port"),
-    *_fields("port", ADMIN_OR_MEMBER, "mac_address", "fixed_ips", "device_owner",
-             "port_security_enabled", "allowed_address_pairs"),
+    *_fields("port", f"not rule:network_device or {ADMIN_OR_NET_OWNER}", "device_owner"),
+    *_fields("port", ADMIN_OR_NET_OWNER, "port_security_enabled", "allowed_address_pairs",
+             "fixed_ips:ip_address"),
+    *_fields("port", f"{ADMIN_OR_NET_OWNER} or rule:shared", "fixed_ips:subnet_id"),
+    _rule("create_port:fixed_ips", f"{ADMIN_OR_NET_OWNER} or rule:shared",
+          "Create a port with fixed_ips."),
+    _rule("update_port:fixed_ips", ADMIN_OR_NET_OWNER, "Update a port's fixed_ips."),
+    _rule("create_port:mac_address", ADMIN_OR_NET_OWNER, "Create a port with mac_address."),
+    _rule("update_port:mac_address", ADMIN, "Update a port's mac_address."),
     *_fields("port", ADMIN, *BINDING),
     *_fields("port", ADMIN, *BINDING_READ, actions=("get",)),
     *_crud("security_group"),

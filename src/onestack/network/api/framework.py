@@ -24,7 +24,13 @@ Handler = Callable[[Request], Awaitable[Response]]
 Create = Callable[[NetworkService, Caller, dict[str, Any]], Awaitable[Any]]
 Update = Callable[[NetworkService, Caller, str, dict[str, Any]], Awaitable[Any]]
 Delete = Callable[[NetworkService, Caller, str], Awaitable[None]]
-WriteCheck = Callable[[Request, RequestContext, dict[str, Any], str], None]
+WriteCheck = Callable[[Request, RequestContext, dict[str, Any], str, dict[str, Any]], None]
+# Facts about a resource's parent that its policy rules match on (Neutron's ``network:tenant_id``
+# for a port): given the network service, the caller, the request's values and, on an update,
+# the resource as it stands.
+TargetHook = Callable[
+    [NetworkService, Caller, dict[str, Any], dict[str, Any] | None], Awaitable[dict[str, Any]]
+]
 
 PAGING_KEYS = {"limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields"}
 TAG_KEYS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags",
@@ -118,6 +124,7 @@ class Collection:
     update: Update | None = None
     delete: Delete | None = None
     write_check: WriteCheck | None = None  # extra policy checks on nested attributes
+    target_hook: TargetHook | None = None  # parent facts for the attribute rules
     before_list: Callable[[NetworkService, Caller], Awaitable[None]] | None = None
 
     def hidden(self, request: Request) -> list[str]:
@@ -210,12 +217,14 @@ class Collection:
         target = {**(raw if isinstance(raw, dict) else {}),
                   "project_id": values.get("project_id") or ctx.project_id}  # fmt: skip
         enforce(request, f"create_{self.member}", target)
+        svc = service(request)
+        who = Caller.of(ctx)
+        if self.target_hook is not None:
+            target.update(await svc.run(self.target_hook, svc, who, values, None))
         for name in attributes.guarded_writes(self.member, present):
             enforce(request, f"create_{self.member}:{name}", target)
         if self.write_check is not None:
-            self.write_check(request, ctx, values, "create")
-        svc = service(request)
-        who = Caller.of(ctx)
+            self.write_check(request, ctx, values, "create", target)
         row = await svc.run(self.create, svc, who, values)
         item = await svc.render(self.path, who, row)
         return strip(item, self.hidden(request), ())
@@ -232,10 +241,14 @@ class Collection:
         ident = request.path_params["id"]
         current = await svc.show(self.path, who, ident)
         enforce(request, f"update_{self.member}", current)
+        # Attribute rules see the resource as it would be after the update (as in Neutron).
+        target = {**current, **values, "project_id": current.get("project_id")}
+        if self.target_hook is not None:
+            target.update(await svc.run(self.target_hook, svc, who, values, current))
         for name in attributes.guarded_writes(self.member, present):
-            enforce(request, f"update_{self.member}:{name}", current)
+            enforce(request, f"update_{self.member}:{name}", target)
         if self.write_check is not None:
-            self.write_check(request, ctx, values, "update")
+            self.write_check(request, ctx, values, "update", target)
         row = await svc.run(self.update, svc, who, ident, values)
         item = await svc.render(self.path, who, row)
         return json_response({self.member: strip(item, self.hidden(request), ())})

@@ -13,7 +13,11 @@ from onestack.network.service import Caller, NetworkService
 
 
 def _router_check(
-    request: Request, ctx: RequestContext, values: dict[str, Any], action: str
+    request: Request,
+    ctx: RequestContext,
+    values: dict[str, Any],
+    action: str,
+    _target: dict[str, Any],
 ) -> None:
     """Neutron guards parts of ``external_gateway_info`` separately (admin-only SNAT/IPs)."""
     info = values.get("external_gateway_info")
@@ -26,11 +30,42 @@ def _router_check(
         enforce(request, f"{action}_router:external_gateway_info:external_fixed_ips", target)
 
 
-def _rbac_check(request: Request, ctx: RequestContext, values: dict[str, Any], action: str) -> None:
+def _rbac_check(
+    request: Request,
+    ctx: RequestContext,
+    values: dict[str, Any],
+    action: str,
+    _target: dict[str, Any],
+) -> None:
     """Sharing with every project (``*``) is for admins; with one project, for the owner."""
     if values.get("target_tenant") == "*":
         target = {"project_id": values.get("project_id") or ctx.project_id}
         enforce(request, f"{action}_rbac_policy:target_tenant", target)
+
+
+def _port_check(
+    request: Request,
+    ctx: RequestContext,
+    values: dict[str, Any],
+    action: str,
+    target: dict[str, Any],
+) -> None:
+    """Neutron guards the parts of ``fixed_ips`` separately: naming a subnet is allowed on a
+    shared network, choosing the address only to the network's owner."""
+    for item in values.get("fixed_ips") or ():
+        if not isinstance(item, dict):
+            continue  # the service layer rejects it with Neutron's message
+        for key in ("subnet_id", "ip_address"):
+            if key in item:
+                enforce(request, f"{action}_port:fixed_ips:{key}", target)
+
+
+async def _port_target(
+    s: NetworkService, c: Caller, v: dict[str, Any], current: dict[str, Any] | None
+) -> dict[str, Any]:
+    network_id = str(current["network_id"] if current else v.get("network_id", ""))
+    owner = v.get("device_owner", current.get("device_owner", "") if current else "")
+    return await s.ports.policy_facts(c, network_id, str(owner or ""))
 
 
 async def _create_network(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
@@ -166,7 +201,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection("networks", "network", "networks",
                _create_network, _update_network, _delete_network),
     Collection("subnets", "subnet", "subnets", _create_subnet, _update_subnet, _delete_subnet),
-    Collection("ports", "port", "ports", _create_port, _update_port, _delete_port),
+    Collection("ports", "port", "ports", _create_port, _update_port, _delete_port,
+               write_check=_port_check, target_hook=_port_target),
     Collection("security-groups", "security_group", "security_groups",
                _create_group, _update_group, _delete_group, before_list=_default_group),
     Collection("security-group-rules", "security_group_rule", "security_group_rules",

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import models as m
 from onestack.network.drivers import base as d
-from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
+from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER, is_interface_of
 from onestack.network.service.subnets import DHCP_OWNER
 
 
@@ -202,9 +202,13 @@ async def _routers(
     if not routers:
         return ()
     by_id = {p.id: p for p in ports}
+    owners = {r.id: r for r in routers}
     interfaces: dict[str, list[d.Port]] = defaultdict(list)
     for p in ports:
-        if p.device_owner == INTERFACE_OWNER:
+        # device_owner and device_id are the port's own say-so; only an interface of the
+        # router's project is plugged into that router (see routers.is_interface_of).
+        router = owners.get(p.device_id)
+        if router is not None and is_interface_of(p, router):
             interfaces[p.device_id].append(to_port(p))
     fips: dict[str, list[d.FloatingIP]] = defaultdict(list)
     for f in await session.scalars(

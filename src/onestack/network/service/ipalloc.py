@@ -156,6 +156,10 @@ async def resolve_fixed_ips(
             if net.version == 4 and ip in (net.network_address, net.broadcast_address):
                 raise nerr.InvalidIpForSubnet(ip_address=ip_text)
             address = str(ip)
+            if address == subnet.gateway_ip and await _is_external(session, network_id):
+                # The outside world's gateway (the host's bridge holds it in the data plane):
+                # taken whether or not a port row says so.
+                raise nerr.IpAddressAlreadyAllocated(ip=address, subnet_id=subnet.id)
             holder = await session.scalar(
                 select(m.IPAllocation.port_id).where(
                     m.IPAllocation.network_id == network_id,
@@ -182,6 +186,11 @@ async def resolve_fixed_ips(
         out.append((subnet.id, address))
         taken_here.add(address)
     return out
+
+
+async def _is_external(session: AsyncSession, network_id: str) -> bool:
+    net = await session.get(m.Network, network_id)
+    return net is not None and net.external
 
 
 def set_allocations(port: m.Port, pairs: Sequence[tuple[str, str]]) -> None:

@@ -29,8 +29,39 @@ class AddressPairAndPortSecurityRequired(errors.Conflict):
     template = "Port Security must be enabled in order to have allowed address pairs on a port."
 
 
+ROUTER_INTERFACE_OWNER = "network:router_interface"
+
+
 def is_network_owned(device_owner: str) -> bool:
     return device_owner.startswith("network:")
+
+
+async def shared_with(session: AsyncSession, net: m.Network, project_id: str) -> bool:
+    """Neutron's per-caller ``shared``: shared with everyone, or by an ``access_as_shared``
+    RBAC policy (to this project or to ``*``)."""
+    if net.shared:
+        return True
+    found = await session.scalar(
+        select(m.RBACPolicy.id).where(
+            m.RBACPolicy.object_type == "network",
+            m.RBACPolicy.object_id == net.id,
+            m.RBACPolicy.action == "access_as_shared",
+            m.RBACPolicy.target_project.in_((project_id, "*")),
+        )
+    )
+    return found is not None
+
+
+async def check_router_device(
+    session: AsyncSession, caller: Caller, device_owner: str, device_id: str, project_id: str
+) -> None:
+    """Neutron's ``_enforce_device_owner_not_router_intf_or_device_id``: a project may not
+    declare its port an interface of another project's router (409)."""
+    if caller.is_admin or device_owner != ROUTER_INTERFACE_OWNER or not device_id:
+        return
+    router = await session.get(m.Router, device_id)
+    if router is not None and router.project_id != project_id:
+        raise nerr.DeviceIDNotOwnedByTenant(device_id=device_id)
 
 
 async def visible_port(session: AsyncSession, caller: Caller, port_id: str) -> m.Port:
@@ -84,8 +115,40 @@ class Ports:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Port:
+    async def policy_facts(
+        self, caller: Caller, network_id: str, device_owner: str
+    ) -> dict[str, Any]:
+        """What Neutron's port rules match on besides the port: its network's owner
+        (``network:tenant_id``), whether that network is shared, whether the port claims a
+        network device. 404 for a network the caller cannot see."""
         async with self.store.db.session() as session:
+            net = await get_visible_network(session, caller, network_id)
+        return {
+            "network:tenant_id": net.project_id,
+            "network:project_id": net.project_id,
+            "network:shared": bool(net.shared),
+            "network_device": is_network_owned(device_owner),
+        }
+
+    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Port:
+        """A port asked for through the API (the router, DHCP and floating IP code paths call
+        ``create_in`` for their own ports)."""
+        async with self.store.db.session() as session:
+            project_id = body.get("project_id") or caller.project_id
+            if not caller.is_admin:
+                net = await get_visible_network(session, caller, body["network_id"])
+                # Neutron's _validate_network_tenant_ownership: seeing a network (an external
+                # one, say) is not leave to plug into it; only its owner and the projects it is
+                # shared with may, and the rest get a 404 that hides it.
+                if net.project_id != project_id and not await shared_with(session, net, project_id):
+                    raise nerr.HTTPNotFound()
+            await check_router_device(
+                session,
+                caller,
+                body.get("device_owner", ""),
+                body.get("device_id", ""),
+                project_id,
+            )
             port = await self.create_in(session, caller, body)
         await self.store.changed(port.binding_host_id)
         return port
@@ -160,6 +223,14 @@ class Ports:
         async with self.store.db.session() as session:
             port = await visible_port(session, caller, port_id)
             old_host = port.binding_host_id
+            if "device_owner" in changes or "device_id" in changes:
+                await check_router_device(
+                    session,
+                    caller,
+                    changes.get("device_owner", port.device_owner),
+                    changes.get("device_id", port.device_id),
+                    port.project_id,
+                )
             await self.update_in(session, caller, port, changes)
         await self.store.changed(port.binding_host_id if old_host == port.binding_host_id else "")
         return port

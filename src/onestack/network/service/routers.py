@@ -31,13 +31,82 @@ async def visible_router(session: AsyncSession, caller: Caller, router_id: str) 
     return router
 
 
-async def interface_ports(session: AsyncSession, router_id: str) -> list[m.Port]:
+def is_interface_of(port: m.Port, router: m.Router) -> bool:
+    """A router's interface: a port the router code path made its own. ``device_owner`` and
+    ``device_id`` alone are not enough (a network owner may set both on its own port); the
+    port must also belong to the router's project, which every interface added through
+    ``add_router_interface`` does."""
+    return (
+        port.device_owner == INTERFACE_OWNER
+        and port.device_id == router.id
+        and port.project_id == router.project_id
+    )
+
+
+async def interface_ports(session: AsyncSession, router: m.Router) -> list[m.Port]:
     rows = await session.scalars(
         select(m.Port)
-        .where(m.Port.device_id == router_id, m.Port.device_owner == INTERFACE_OWNER)
+        .where(
+            m.Port.device_id == router.id,
+            m.Port.device_owner == INTERFACE_OWNER,
+            m.Port.project_id == router.project_id,
+        )
         .order_by(m.Port.created_at)
     )
     return list(rows)
+
+
+async def check_interface_network(
+    session: AsyncSession, caller: Caller, net: m.Network, subnet: m.Subnet | None = None
+) -> None:
+    """Where a non-admin may attach its router (Neutron, LP 1757482 / 1975603): a network its
+    project owns, or one shared with that project by name in an ``access_as_shared`` RBAC
+    policy; not a network shared with everyone, and never an external network, whose gateway
+    address belongs to the outside world (the host's bridge here)."""
+    if caller.is_admin:
+        return
+    if net.external:
+        raise nerr.BadRequest(
+            resource="router",
+            msg=f"Router interface on external network {net.id} not allowed",
+        )
+    owner = subnet.project_id if subnet is not None else net.project_id
+    if owner == caller.project_id:
+        return
+    shared_by_name = await session.scalar(
+        select(m.RBACPolicy.id).where(
+            m.RBACPolicy.object_type == "network",
+            m.RBACPolicy.object_id == net.id,
+            m.RBACPolicy.action == "access_as_shared",
+            m.RBACPolicy.target_project == caller.project_id,
+        )
+    )
+    if shared_by_name is None:
+        what = f"subnet {subnet.id}" if subnet is not None else f"network {net.id}"
+        raise nerr.BadRequest(
+            resource="router",
+            msg=f"Cannot add interface to router because {what} is not owned by project "
+            "making the request",
+        )
+
+
+async def check_port_in_pools(session: AsyncSession, caller: Caller, port: m.Port) -> None:
+    """Neutron's ``_validate_port_in_range_or_admin``: a port attached by a non-admin may hold
+    an address outside the allocation pools (the gateway, say) only on its own subnets."""
+    if caller.is_admin:
+        return
+    for a in port.fixed_ips:
+        subnet = await session.get(m.Subnet, a.subnet_id)
+        if subnet is None or subnet.project_id == caller.project_id:
+            continue
+        ip = ipaddress.ip_address(a.ip_address)
+        if not any(ip in pool for pool in ipalloc.pools_of(subnet)):
+            raise nerr.BadRequest(
+                resource="router",
+                msg=f"Cannot add interface to router because specified port {port.id} has an "
+                f"IP address out of the allocation pool of subnet {subnet.id}, which is not "
+                "owned by the project making the request",
+            )
 
 
 class Routers:
@@ -156,7 +225,7 @@ class Routers:
         return out
 
     async def _connected_cidrs(self, session: AsyncSession, router: m.Router) -> list[str]:
-        port_ids = [p.id for p in await interface_ports(session, router.id)]
+        port_ids = [p.id for p in await interface_ports(session, router)]
         if router.gw_port_id:
             port_ids.append(router.gw_port_id)
         if not port_ids:
@@ -196,7 +265,7 @@ class Routers:
     async def delete(self, caller: Caller, router_id: str) -> None:
         async with self.store.db.session() as session:
             router = await visible_router(session, caller, router_id)
-            if await interface_ports(session, router.id):
+            if await interface_ports(session, router):
                 raise nerr.RouterInUse(router_id=router.id, reason="still has ports")
             fips = await session.scalar(
                 select(func.count())
@@ -225,10 +294,13 @@ class Routers:
             )
         async with self.store.db.session() as session:
             router = await visible_router(session, caller, router_id)
-            attached = await interface_ports(session, router.id)
+            attached = await interface_ports(session, router)
             attached_subnets = {a.subnet_id for p in attached for a in p.fixed_ips}
             if port_id:
                 port = await visible_port(session, caller, str(port_id))
+                if not caller.is_admin and port.project_id != caller.project_id:
+                    # Neutron attaches by updating the port: only its project may.
+                    raise errors.Forbidden(action="update_port")
                 if port.device_id or port.device_owner:
                     raise nerr.PortInUse(
                         port_id=port.id, net_id=port.network_id, device_id=port.device_id
@@ -237,6 +309,10 @@ class Routers:
                     raise nerr.BadRequest(
                         resource="router", msg="Router port must have at least one fixed IP"
                     )
+                net = await session.get(m.Network, port.network_id)
+                assert net is not None
+                await check_interface_network(session, caller, net)
+                await check_port_in_pools(session, caller, port)
                 for a in port.fixed_ips:
                     if a.subnet_id in attached_subnets:
                         raise nerr.BadRequest(
@@ -245,6 +321,9 @@ class Routers:
                         )
                 port.device_id = router.id
                 port.device_owner = INTERFACE_OWNER
+                # An interface belongs to its router's project (an admin may attach another
+                # project's port); that is what marks it as the router's, see is_interface_of.
+                port.project_id = router.project_id
                 port.security_group_bindings = []
                 port.port_security_enabled = False
                 port.allowed_address_pairs = []
@@ -254,7 +333,11 @@ class Routers:
                 subnet = await session.get(m.Subnet, str(subnet_id))
                 if subnet is None:
                     raise nerr.SubnetNotFound(id=subnet_id)
-                await get_visible_network(session, caller, subnet.network_id)
+                try:
+                    net = await get_visible_network(session, caller, subnet.network_id)
+                except nerr.NetworkNotFound:
+                    raise nerr.SubnetNotFound(id=subnet_id) from None
+                await check_interface_network(session, caller, net, subnet)
                 if subnet.id in attached_subnets:
                     raise nerr.BadRequest(
                         resource="router",
@@ -318,7 +401,7 @@ class Routers:
             )
         async with self.store.db.session() as session:
             router = await visible_router(session, caller, router_id)
-            attached = await interface_ports(session, router.id)
+            attached = await interface_ports(session, router)
             port: m.Port | None = None
             if port_id:
                 port = next((p for p in attached if p.id == port_id), None)
