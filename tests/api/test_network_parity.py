@@ -145,3 +145,17 @@ def test_subnets_say_whether_their_network_is_external(
     assert mine["id"] in {s["id"] for s in internal}
     assert demo.get(f"{V2}/subnets", params={"router:external": "maybe"}).status_code == 400
     demo.delete(f"{V2}/networks/{net['id']}")
+
+
+def test_bulk_create_is_all_or_nothing(admin: httpx.Client) -> None:
+    """Neutron's bulk create: one bad item, and none of the others is left behind."""
+    net = create(admin, "network", {"name": unique("bulk")})
+    ports = [{"network_id": net["id"], "name": unique("ok")} for _ in range(2)]
+    ports.append({"network_id": net["id"], "mac_address": "not-a-mac"})
+    resp = admin.post(f"{V2}/ports", json={"ports": ports})
+    assert resp.status_code == 400, resp.text
+    left = admin.get(f"{V2}/ports", params={"network_id": net["id"]}).json()["ports"]
+    assert [p for p in left if p["name"].startswith("ok-")] == []
+    good = admin.post(f"{V2}/ports", json={"ports": ports[:2]})
+    assert good.status_code == 201
+    assert len(good.json()["ports"]) == 2

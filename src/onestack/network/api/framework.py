@@ -4,6 +4,7 @@ semantics, show, create (also in bulk), update, delete; policy by rule name and 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -204,11 +205,27 @@ class Collection:
             bodies = data[self.plural]
             if not isinstance(bodies, list):
                 raise errors.BadRequest(f"Resource body required for {self.plural}.")
-            items = [await self._create_one(request, b) for b in bodies]
-            return json_response({self.plural: items}, 201)
+            return json_response({self.plural: await self._create_all(request, bodies)}, 201)
         if not isinstance(data, dict) or self.member not in data:
             raise errors.BadRequest(f"Resource body required for {self.member}.")
         return json_response({self.member: await self._create_one(request, data[self.member])}, 201)
+
+    async def _create_all(self, request: Request, bodies: list[Any]) -> list[dict[str, Any]]:
+        """Bulk create is all or nothing, as Neutron's: if one item fails, the ones already
+        made are deleted again before the error is answered."""
+        items: list[dict[str, Any]] = []
+        try:
+            for body in bodies:
+                items.append(await self._create_one(request, body))
+        except Exception:
+            if self.delete is not None:
+                svc = service(request)
+                who = Caller.of(get_context(request))
+                for item in reversed(items):
+                    with contextlib.suppress(errors.OneStackError):
+                        await svc.run(self.delete, svc, who, item["id"])
+            raise
+        return items
 
     async def _create_one(self, request: Request, raw: Any) -> dict[str, Any]:
         assert self.create is not None
