@@ -68,57 +68,24 @@ async def _port_target(
     return await s.ports.policy_facts(c, network_id, str(owner or ""))
 
 
-async def _create_network(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.networks.create(c, v)
+def _manager(attr: str) -> tuple[Any, Any, Any]:
+    """Create, update and delete through the service's manager ``attr`` (most collections)."""
 
+    async def create(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
+        return await getattr(s, attr).create(c, v)
 
-async def _update_network(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.networks.update(c, i, v)
+    async def update(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
+        return await getattr(s, attr).update(c, i, v)
 
+    async def delete(s: NetworkService, c: Caller, i: str) -> None:
+        await getattr(s, attr).delete(c, i)
 
-async def _delete_network(s: NetworkService, c: Caller, i: str) -> None:
-    await s.networks.delete(c, i)
-
-
-async def _create_subnet(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.subnets.create(c, v)
-
-
-async def _update_subnet(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.subnets.update(c, i, v)
-
-
-async def _delete_subnet(s: NetworkService, c: Caller, i: str) -> None:
-    await s.subnets.delete(c, i)
-
-
-async def _create_port(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.ports.create(c, v)
-
-
-async def _update_port(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.ports.update(c, i, v)
-
-
-async def _delete_port(s: NetworkService, c: Caller, i: str) -> None:
-    await s.ports.delete(c, i)
-
-
-async def _create_group(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.security_groups.create(c, v)
-
-
-async def _update_group(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.security_groups.update(c, i, v)
+    return create, update, delete
 
 
 async def _default_group(s: NetworkService, c: Caller) -> None:
     """Neutron makes a project's default group the first time the project looks."""
     await s.security_groups.ensure_default(c.project_id)
-
-
-async def _delete_group(s: NetworkService, c: Caller, i: str) -> None:
-    await s.security_groups.delete(c, i)
 
 
 async def _create_rule(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
@@ -127,66 +94,6 @@ async def _create_rule(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
 
 async def _delete_rule(s: NetworkService, c: Caller, i: str) -> None:
     await s.security_groups.delete_rule(c, i)
-
-
-async def _create_router(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.routers.create(c, v)
-
-
-async def _update_router(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.routers.update(c, i, v)
-
-
-async def _delete_router(s: NetworkService, c: Caller, i: str) -> None:
-    await s.routers.delete(c, i)
-
-
-async def _create_fip(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.floating_ips.create(c, v)
-
-
-async def _update_fip(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.floating_ips.update(c, i, v)
-
-
-async def _delete_fip(s: NetworkService, c: Caller, i: str) -> None:
-    await s.floating_ips.delete(c, i)
-
-
-async def _create_rbac(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.rbac.create(c, v)
-
-
-async def _update_rbac(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.rbac.update(c, i, v)
-
-
-async def _delete_rbac(s: NetworkService, c: Caller, i: str) -> None:
-    await s.rbac.delete(c, i)
-
-
-async def _create_scope(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.address_scopes.create(c, v)
-
-
-async def _update_scope(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.address_scopes.update(c, i, v)
-
-
-async def _delete_scope(s: NetworkService, c: Caller, i: str) -> None:
-    await s.address_scopes.delete(c, i)
-
-
-async def _create_pool(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
-    return await s.subnet_pools.create(c, v)
-
-
-async def _update_pool(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
-    return await s.subnet_pools.update(c, i, v)
-
-
-async def _delete_pool(s: NetworkService, c: Caller, i: str) -> None:
-    await s.subnet_pools.delete(c, i)
 
 
 async def _update_agent(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
@@ -198,24 +105,21 @@ async def _delete_agent(s: NetworkService, c: Caller, i: str) -> None:
 
 
 COLLECTIONS: tuple[Collection, ...] = (
-    Collection("networks", "network", "networks",
-               _create_network, _update_network, _delete_network),
-    Collection("subnets", "subnet", "subnets", _create_subnet, _update_subnet, _delete_subnet),
-    Collection("ports", "port", "ports", _create_port, _update_port, _delete_port,
+    Collection("networks", "network", "networks", *_manager("networks")),
+    Collection("subnets", "subnet", "subnets", *_manager("subnets")),
+    Collection("ports", "port", "ports", *_manager("ports"),
                write_check=_port_check, target_hook=_port_target),
     Collection("security-groups", "security_group", "security_groups",
-               _create_group, _update_group, _delete_group, before_list=_default_group),
+               *_manager("security_groups"), before_list=_default_group),
     Collection("security-group-rules", "security_group_rule", "security_group_rules",
                _create_rule, None, _delete_rule),
-    Collection("routers", "router", "routers", _create_router, _update_router, _delete_router,
-               write_check=_router_check),
-    Collection("floatingips", "floatingip", "floatingips", _create_fip, _update_fip, _delete_fip),
-    Collection("rbac-policies", "rbac_policy", "rbac_policies",
-               _create_rbac, _update_rbac, _delete_rbac, write_check=_rbac_check),
+    Collection("routers", "router", "routers", *_manager("routers"), write_check=_router_check),
+    Collection("floatingips", "floatingip", "floatingips", *_manager("floating_ips")),
+    Collection("rbac-policies", "rbac_policy", "rbac_policies", *_manager("rbac"),
+               write_check=_rbac_check),
     Collection("address-scopes", "address_scope", "address_scopes",
-               _create_scope, _update_scope, _delete_scope),
-    Collection("subnetpools", "subnetpool", "subnetpools",
-               _create_pool, _update_pool, _delete_pool),
+               *_manager("address_scopes")),
+    Collection("subnetpools", "subnetpool", "subnetpools", *_manager("subnet_pools")),
     Collection("agents", "agent", "agents", None, _update_agent, _delete_agent),
 )  # fmt: skip
 
