@@ -55,6 +55,12 @@ class Store:
         await self.bus.publish(CHANGED, "network.changed", {"host": host})
 
 
+def require_owner(caller: Caller, project_id: str, action: str) -> None:
+    """403 for ``action`` unless the caller is an admin or of the resource's project."""
+    if not caller.is_admin and project_id != caller.project_id:
+        raise errors.Forbidden(action=action)
+
+
 def touch(row: Any) -> None:
     """An update: a new revision and timestamp, as Neutron's standard attributes do."""
     row.revision_number = (row.revision_number or 0) + 1

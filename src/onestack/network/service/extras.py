@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.network import errors as nerr
 from onestack.network import models as m
@@ -21,6 +20,7 @@ from onestack.network.service.base import (
     check_quota,
     drop_tags,
     quota_limits,
+    require_owner,
     touch,
     usage,
 )
@@ -87,8 +87,7 @@ class RBAC:
     async def update(self, caller: Caller, policy_id: str, changes: dict[str, Any]) -> m.RBACPolicy:
         async with self.store.db.session() as session:
             row = await self.visible(session, caller, policy_id)
-            if not caller.is_admin and row.project_id != caller.project_id:
-                raise errors.Forbidden(action="update_rbac_policy")
+            require_owner(caller, row.project_id, "update_rbac_policy")
             if "target_tenant" in changes and changes["target_tenant"] != row.target_project:
                 await self._check_unused(session, row)
                 row.target_project = changes["target_tenant"]
@@ -117,8 +116,7 @@ class RBAC:
     async def delete(self, caller: Caller, policy_id: str) -> None:
         async with self.store.db.session() as session:
             row = await self.visible(session, caller, policy_id)
-            if not caller.is_admin and row.project_id != caller.project_id:
-                raise errors.Forbidden(action="delete_rbac_policy")
+            require_owner(caller, row.project_id, "delete_rbac_policy")
             await self._check_unused(session, row)
             if row.target_project == "*" and row.action == "access_as_shared":
                 net = await session.get(m.Network, row.object_id)
@@ -161,16 +159,14 @@ class AddressScopes:
     ) -> m.AddressScope:
         async with self.store.db.session() as session:
             row = await self.visible(session, caller, scope_id)
-            if not caller.is_admin and row.project_id != caller.project_id:
-                raise errors.Forbidden(action="update_address_scope")
+            require_owner(caller, row.project_id, "update_address_scope")
             apply(row, changes)
         return row
 
     async def delete(self, caller: Caller, scope_id: str) -> None:
         async with self.store.db.session() as session:
             row = await self.visible(session, caller, scope_id)
-            if not caller.is_admin and row.project_id != caller.project_id:
-                raise errors.Forbidden(action="delete_address_scope")
+            require_owner(caller, row.project_id, "delete_address_scope")
             used = await session.scalar(
                 select(m.SubnetPool.id).where(m.SubnetPool.address_scope_id == row.id).limit(1)
             )
@@ -266,8 +262,7 @@ class SubnetPools:
     async def update(self, caller: Caller, pool_id: str, changes: dict[str, Any]) -> m.SubnetPool:
         async with self.store.db.session() as session:
             row = await self.visible(session, caller, pool_id)
-            if not caller.is_admin and row.project_id != caller.project_id:
-                raise errors.Forbidden(action="update_subnetpool")
+            require_owner(caller, row.project_id, "update_subnetpool")
             if any(
                 k in changes
                 for k in ("prefixes", "min_prefixlen", "max_prefixlen", "default_prefixlen",
@@ -294,8 +289,7 @@ class SubnetPools:
     async def delete(self, caller: Caller, pool_id: str) -> None:
         async with self.store.db.session() as session:
             row = await self.visible(session, caller, pool_id)
-            if not caller.is_admin and row.project_id != caller.project_id:
-                raise errors.Forbidden(action="delete_subnetpool")
+            require_owner(caller, row.project_id, "delete_subnetpool")
             used = await session.scalar(
                 select(m.Subnet.id).where(m.Subnet.subnetpool_id == row.id).limit(1)
             )

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models as m
 from onestack.network.service.base import (
@@ -16,6 +15,7 @@ from onestack.network.service.base import (
     check_quota,
     drop_tags,
     network_visible,
+    require_owner,
     touch,
 )
 from onestack.network.typedrivers import enabled_types
@@ -247,8 +247,7 @@ class Networks:
     async def delete(self, caller: Caller, network_id: str) -> None:
         async with self.store.db.session() as session:
             net = await get_visible_network(session, caller, network_id)
-            if not caller.is_admin and net.project_id != caller.project_id:
-                raise errors.Forbidden(action="delete_network")
+            require_owner(caller, net.project_id, "delete_network")
             busy = await session.scalar(
                 select(func.count())
                 .select_from(m.Port)

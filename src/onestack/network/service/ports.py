@@ -12,7 +12,14 @@ from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models as m
 from onestack.network.service import ipalloc
-from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
+from onestack.network.service.base import (
+    Caller,
+    Store,
+    check_quota,
+    drop_tags,
+    require_owner,
+    touch,
+)
 from onestack.network.service.networks import get_visible_network
 from onestack.network.service.secgroups import ensure_default_group, visible_group_ids
 
@@ -314,8 +321,7 @@ class Ports:
     async def delete(self, caller: Caller, port_id: str, internal: bool = False) -> None:
         async with self.store.db.session() as session:
             port = await visible_port(session, caller, port_id)
-            if not caller.is_admin and port.project_id != caller.project_id:
-                raise errors.Forbidden(action="delete_port")
+            require_owner(caller, port.project_id, "delete_port")
             host = port.binding_host_id
             if not internal and port.device_owner in (
                 "network:router_interface",

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models as m
 from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
@@ -326,8 +325,3 @@ def rule_visible(caller: Caller) -> Any:
             select(m.SecurityGroup.id).where(m.SecurityGroup.project_id == caller.project_id)
         ),
     )
-
-
-def forbid_unless_owner(caller: Caller, project_id: str, action: str) -> None:
-    if not caller.is_admin and project_id != caller.project_id:
-        raise errors.Forbidden(action=action)

@@ -9,12 +9,18 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import ipam
 from onestack.network import models as m
 from onestack.network.service import ipalloc
-from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
+from onestack.network.service.base import (
+    Caller,
+    Store,
+    check_quota,
+    drop_tags,
+    require_owner,
+    touch,
+)
 from onestack.network.service.networks import get_visible_network
 
 DHCP_OWNER = "network:dhcp"
@@ -101,8 +107,7 @@ class Subnets:
         self, session: AsyncSession, caller: Caller, body: dict[str, Any]
     ) -> m.Subnet:
         net = await get_visible_network(session, caller, body["network_id"])
-        if not caller.is_admin and net.project_id != caller.project_id:
-            raise errors.Forbidden(action="create_subnet")
+        require_owner(caller, net.project_id, "create_subnet")
         project_id = body.get("project_id") or caller.project_id
         await check_quota(session, project_id, "subnet")
         version = body.get("ip_version")
@@ -231,8 +236,7 @@ class Subnets:
     async def update(self, caller: Caller, subnet_id: str, changes: dict[str, Any]) -> m.Subnet:
         async with self.store.db.session() as session:
             subnet = await self.get_visible(session, caller, subnet_id)
-            if not caller.is_admin and subnet.project_id != caller.project_id:
-                raise errors.Forbidden(action="update_subnet")
+            require_owner(caller, subnet.project_id, "update_subnet")
             net = ipaddress.ip_network(subnet.cidr)
             for fixed in ("cidr", "ip_version", "network_id", "subnetpool_id", "prefixlen"):
                 if fixed in changes:
@@ -277,8 +281,7 @@ class Subnets:
     async def delete(self, caller: Caller, subnet_id: str) -> None:
         async with self.store.db.session() as session:
             subnet = await self.get_visible(session, caller, subnet_id)
-            if not caller.is_admin and subnet.project_id != caller.project_id:
-                raise errors.Forbidden(action="delete_subnet")
+            require_owner(caller, subnet.project_id, "delete_subnet")
             busy = await session.scalar(
                 select(func.count())
                 .select_from(m.IPAllocation)
