@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from onestack import identity, image, network
+from onestack import compute, identity, image, network
 from onestack.common import migrations
 from onestack.common.bus import create_bus
 from onestack.common.db import Database, startup_lock
@@ -21,7 +21,7 @@ from onestack.common.runtime import ALL_ROLES, Runtime, ServiceSpec
 from onestack.config import Settings
 
 # Every service of the cloud, in start order (identity first: the others need its tokens).
-SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC, image.SPEC, network.SPEC)
+SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC, image.SPEC, network.SPEC, compute.SPEC)
 
 
 async def start_runtime(
@@ -92,6 +92,11 @@ class ServiceRoots:
 def build_app(runtime: Runtime) -> RequestIdMiddleware:
     routes: list[Any] = [Route("/", _root(runtime), methods=["GET"])]
     routes += [Mount(s.prefix, app=s.build_app(runtime)) for s in runtime.services]
+    routes += [
+        Mount(path if isinstance(path, str) else path(runtime.settings), app=factory(runtime))
+        for s in runtime.services
+        for path, factory in s.extra_mounts
+    ]
     app = Starlette(routes=routes)
     app.state.runtime = runtime
     app.state.max_body_bytes = runtime.settings.server.max_body_bytes

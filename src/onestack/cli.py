@@ -87,7 +87,7 @@ def _detach(args: argparse.Namespace, settings: Settings) -> int:
                 "admin": settings.data_dir / "admin-openrc.sh",
             }
             print(
-                server.banner(settings, files, state["ready_in"]).replace(
+                server.banner(settings, files, state["ready_in"], state.get("data_plane")).replace(
                     "Press Ctrl-C to stop.",
                     f"Running in the background (pid {child.pid}, log {log}); "
                     "stop it with 'onestack down'.",
@@ -142,6 +142,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"onestack: not running (data dir {settings.data_dir}).")
         return 3
     print(f"onestack: running, pid {pid}, {state['url']}")
+    print(f"  data plane: {server.data_plane_line(state.get('data_plane') or {})}")
     healthy = True
     for spec in SERVICES:
         ok = _healthy(state["url"], spec.prefix + "/")

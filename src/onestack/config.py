@@ -153,6 +153,55 @@ class NetworkSettings(_Group):
     global_mtu: int = Field(1500, ge=68, description="MTU of the underlying physical network.")
 
 
+class ComputeSettings(_Group):
+    driver: str = Field(
+        "auto",
+        description="Virt driver: auto (qemu as root with QEMU installed, else fake), qemu, fake.",
+    )
+    host: str = Field("", description="This compute host's name; empty means the hostname.")
+    instances_dir: str = Field(
+        "", description="Where instance disks and sockets live; empty: DATA_DIR/instances."
+    )
+    default_availability_zone: str = Field("nova", description="Zone of hosts in no aggregate.")
+    cpu_allocation_ratio: float = Field(4.0, gt=0, description="VCPU overcommit ratio.")
+    ram_allocation_ratio: float = Field(1.0, gt=0, description="RAM overcommit ratio.")
+    disk_allocation_ratio: float = Field(1.0, gt=0, description="Disk overcommit ratio.")
+    reserved_host_cpus: int = Field(0, ge=0, description="VCPUs kept for the host.")
+    reserved_host_memory_mb: int = Field(512, ge=0, description="RAM (MiB) kept for the host.")
+    reserved_host_disk_gb: int = Field(0, ge=0, description="Disk (GiB) kept for the host.")
+    weigher: str = Field("spread", description="Host weighing: spread (default) or pack.")
+    max_attempts: int = Field(
+        3, ge=1, description="Hosts tried for one boot before the server goes to ERROR."
+    )
+    service_down_time: int = Field(
+        60, ge=1, description="Seconds without a report after which a compute host is down."
+    )
+    report_interval: float = Field(10.0, gt=0, description="Seconds between agent heartbeats.")
+    sync_power_state_interval: float = Field(
+        30.0, gt=0, description="Seconds between power-state syncs with the hypervisor."
+    )
+    shutdown_timeout: float = Field(
+        60.0, ge=0, description="Seconds a guest gets to power off on ACPI before it is stopped."
+    )
+    force_config_drive: bool = Field(
+        False, description="Give every server a config drive, asked for or not."
+    )
+    create_flavors: bool = Field(True, description="Create the m1.* flavors on a new cloud.")
+    vnc_proxy_path: str = Field(
+        "/compute-console", description="Path of the websocket console proxy on the API port."
+    )
+    quota_instances: int = Field(10, description="Default quota: servers per project.")
+    quota_cores: int = Field(20, description="Default quota: VCPUs per project.")
+    quota_ram: int = Field(51200, description="Default quota: RAM (MiB) per project.")
+    quota_key_pairs: int = Field(100, description="Default quota: key pairs per user.")
+    quota_server_groups: int = Field(10, description="Default quota: server groups per project.")
+    quota_server_group_members: int = Field(10, description="Default quota: servers per group.")
+    quota_metadata_items: int = Field(128, description="Default quota: metadata items/server.")
+    quota_injected_files: int = Field(5, description="Default quota: injected files.")
+    quota_injected_file_content_bytes: int = Field(10240, description="Injected file bytes.")
+    quota_injected_file_path_bytes: int = Field(255, description="Injected file path bytes.")
+
+
 class PolicySettings(_Group):
     file: str = Field("", description="Operator policy YAML overriding the default rules.")
 
@@ -172,6 +221,7 @@ class Settings(BaseModel):
     identity: IdentitySettings = Field(default_factory=lambda: IdentitySettings())
     image: ImageSettings = Field(default_factory=lambda: ImageSettings())
     network: NetworkSettings = Field(default_factory=lambda: NetworkSettings())
+    compute: ComputeSettings = Field(default_factory=lambda: ComputeSettings())
     policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
     logging: LoggingSettings = Field(default_factory=lambda: LoggingSettings())
 

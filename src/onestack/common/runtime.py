@@ -34,6 +34,12 @@ class ServiceSpec:
     migrations: Path | None = None
     start: Callable[[Runtime], Awaitable[None]] | None = None
     stop: Callable[[Runtime], Awaitable[None]] | None = None
+    # Apps mounted at their own path on the API port, outside the service's prefix and its
+    # token check (e.g. the console proxy, whose credential is the console token). The path
+    # is a string or read from the settings.
+    extra_mounts: Sequence[
+        tuple[str | Callable[[Settings], str], Callable[[Runtime], ASGIApp]]
+    ] = ()
 
 
 class NoValidator:

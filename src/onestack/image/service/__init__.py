@@ -6,7 +6,8 @@ For other services (compute, the test-image registration):
   idempotently (same name and same sha512: the existing image is returned).
 - ``open_image_data(image_id)`` gives a *path on this host* holding an active image's bytes
   (the file store keeps one file per image). Treat it as read-only: compute makes its qcow2
-  overlays on top of it. The path stays valid while the image exists.
+  overlays on top of it. The path stays valid while the image exists. ``open_image(image_id)``
+  gives the image's record with it, from one lookup.
 """
 
 from __future__ import annotations
@@ -103,8 +104,39 @@ class ImageService:
             raise
         return image_view(await self.images.get(None, rec.id))
 
+    async def create_queued_image(
+        self, *, name: str, owner: str, disk_format: str, properties: dict[str, str]
+    ) -> str:
+        """A private image with no data yet (a server snapshot, say); its id."""
+        core: dict[str, Any] = {
+            "name": name,
+            "disk_format": disk_format,
+            "container_format": "bare",
+            "visibility": "private",
+            "owner": owner,
+        }
+        rec = await self.images.create(None, core, dict(properties))
+        return rec.id
+
+    async def upload_local_file(self, image_id: str, path: Path, disk_format: str) -> None:
+        """Fill a queued image with a local file's bytes (hashing them on the way)."""
+        async with self.base.db.session() as s:
+            row = await s.get(Image, image_id)
+            if row is not None and row.disk_format != disk_format:
+                row.disk_format = disk_format
+        size = (await asyncio.to_thread(path.stat)).st_size
+        await self.data.upload(None, image_id, file_chunks(path), declared_size=size)
+
+    async def delete_image(self, image_id: str) -> None:
+        await self.images.delete(None, image_id)
+
     async def open_image_data(self, image_id: str) -> Path:
         """A local path holding the active image's bytes (read-only for the caller)."""
+        return (await self.open_image(image_id))[1]
+
+    async def open_image(self, image_id: str) -> tuple[ImageRecord, Path]:
+        """The image (its properties, its format) and a local path holding its bytes, as
+        ``open_image_data`` gives it: one lookup of the image, not two (a boot needs both)."""
         rec = await self.images.get(None, image_id)
         if rec.status != "active" or rec.location is None:
             raise errors.Conflict(f"Image {image_id} has no data (status {rec.status}).")
@@ -113,7 +145,7 @@ class ImageService:
         path = self.store.local_path(rec.location)
         if path is None:
             raise errors.ServiceUnavailable(reason="the image store keeps no local files")
-        return path
+        return rec, path
 
     async def usage(self, project_id: str | None) -> dict[str, int]:
         """A project's images: how many, their bytes, how many are receiving data."""

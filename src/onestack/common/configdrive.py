@@ -1,8 +1,7 @@
 """A config drive as Nova writes one: ISO 9660 labelled ``config-2`` with Rock Ridge and Joliet
 names, holding the OpenStack metadata tree (``openstack/latest/meta_data.json``, ``user_data``).
 
-The tests and the benchmark boot the test image with it; it is small and generic enough for any
-caller that needs a config drive.
+The compute driver attaches it to guests; the test-image tests and benchmark boot with it too.
 """
 
 from __future__ import annotations
