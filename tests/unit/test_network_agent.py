@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -110,6 +111,21 @@ async def test_only_changed_statuses_are_reported_between_full_rounds(bus: Memor
         agent.trigger()
         await agent.wait_rounds(3, timeout=2)
         assert len(source.statuses) == 2  # nothing changed: nothing sent
+    finally:
+        await agent.stop()
+
+
+async def test_a_status_the_database_lost_is_reported_again(bus: MemoryBus) -> None:
+    """Unbound and bound again between two rounds: the port is DOWN in the database, while
+    for the agent nothing changed; the next round sets it ACTIVE again."""
+    agent, _driver, source = await make(bus)
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        again = dataclasses.replace(port("a"), status="DOWN")
+        source.state = HostState("h1", (NET,), (again,))
+        agent.trigger()
+        await agent.wait_rounds(2, timeout=2)
+        assert source.statuses[-1] == [PortStatus("a", "ACTIVE")]
     finally:
         await agent.stop()
 

@@ -222,3 +222,50 @@ async def test_only_the_routers_project_plugs_interfaces_into_it(svc: NetworkSer
     await svc.ports.create(ADMIN, {**spoof, "project_id": "p-bob"})
     (router,) = (await svc.host_state(HOST)).routers
     assert [i.fixed_ips[0].ip_address for i in router.interfaces] == ["10.42.0.1"]
+
+
+async def test_device_addresses_match_the_port_lists(svc: NetworkService) -> None:
+    t = await topology(svc)
+    other = await svc.networks.create(ALICE, {"name": ""})  # no name: shown by its id
+    await svc.subnets.create(
+        ALICE, {"network_id": other.id, "ip_version": 4, "cidr": "10.43.0.0/24"}
+    )
+    second = await svc.ports.create(ALICE, {"network_id": other.id})
+    bare = await svc.ports.create(ALICE, {"network_id": t["net"].id, "fixed_ips": []})
+    for port in (t["vm"], second):
+        await svc.bind_port(port.id, host=HOST, device_id="server-1", device_owner="compute:n")
+    await svc.bind_port(bare.id, host=HOST, device_id="server-2", device_owner="compute:n")
+
+    got = await svc.device_addresses(["server-1", "server-2", "server-3"])
+
+    # What compute built from the generic lists before: ports by creation (to the second),
+    # then id; the network's name or id; the floating IPs by id.
+    ports = (await svc.list_page("ports", ADMIN, _q(device_id=["server-1", "server-2"])))[0]
+    fips = (await svc.list_page("floatingips", ADMIN, _q()))[0]
+    names = {n["id"]: n["name"] for n in (await svc.list_page("networks", ADMIN, _q()))[0]}
+    want: dict[str, list[dict[str, Any]]] = {}
+    for p in sorted(ports, key=lambda p: p["created_at"]):
+        want.setdefault(p["device_id"], []).append(
+            {
+                "id": p["id"],
+                "device_id": p["device_id"],
+                "network_id": p["network_id"],
+                "network_name": names[p["network_id"]] or p["network_id"],
+                "mac_address": p["mac_address"],
+                "fixed_ips": p["fixed_ips"],
+                "floating_ips": [
+                    {"floating_ip_address": f["floating_ip_address"]}
+                    for f in fips
+                    if f["port_id"] == p["id"]
+                ],
+            }
+        )
+    assert got == want
+    by_id = {p["id"]: p for p in got["server-1"]}
+    assert by_id[t["vm"].id]["floating_ips"] == [
+        {"floating_ip_address": t["fip"].floating_ip_address}
+    ]
+    assert by_id[t["vm"].id]["network_name"] == "private"
+    assert by_id[second.id]["network_name"] == other.id and by_id[second.id]["floating_ips"] == []
+    assert got["server-2"][0]["fixed_ips"] == []
+    assert await svc.device_addresses([]) == {}

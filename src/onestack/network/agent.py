@@ -155,7 +155,16 @@ class NetworkAgent:
             state = await self.source.host_state(self.host)
             statuses = await self.driver.apply(state)
             self._last_state = state
-            changed = [s for s in statuses if full or self._reported.get(s.port_id) != s.status]
+            # The database may have moved since the last report (a port unbound and bound
+            # again between two rounds is DOWN there but unchanged here): report it too.
+            stored = {p.id: p.status for p in (*state.ports, *state.dhcp_ports) if p.status}
+            changed = [
+                s
+                for s in statuses
+                if full
+                or self._reported.get(s.port_id) != s.status
+                or stored.get(s.port_id, s.status) != s.status
+            ]
             if changed:
                 await self.source.set_port_statuses(self.host, changed)
                 self._reported = {s.port_id: s.status for s in statuses}

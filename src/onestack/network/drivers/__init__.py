@@ -18,9 +18,17 @@ REQUIRED_TOOLS = ("ip", "dnsmasq", "iptables", "iptables-restore", "ipset", "con
 DRIVERS = ("auto", "linuxbridge", "fake")
 
 
+def why_not_linuxbridge() -> str | None:
+    """Why the Linux bridge driver cannot run here, in plain words; None when it can."""
+    if os.geteuid() != 0:
+        return "not running as root"
+    missing = [tool for tool in REQUIRED_TOOLS if not shutil.which(tool)]
+    return f"missing {', '.join(missing)}" if missing else None
+
+
 def linuxbridge_usable() -> bool:
     """Root, with the tools the Linux bridge driver runs."""
-    return os.geteuid() == 0 and all(shutil.which(tool) for tool in REQUIRED_TOOLS)
+    return why_not_linuxbridge() is None
 
 
 def metadata_secret(settings: Settings) -> str:

@@ -77,6 +77,7 @@ class Port:
     security_group_ids: tuple[str, ...] = ()
     allowed_address_pairs: tuple[AddressPair, ...] = ()
     hostname: str = ""  # dns_name, else "host-<ip with dashes>" as Neutron's DHCP agent writes
+    status: str = ""  # what the database says now (the agent reports where it is wrong)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 Handlers call the resource managers (``svc.networks``, ``svc.ports``, ...) and the generic
 ``list``/``show``; the agent calls ``host_state``, ``set_port_statuses``, ``report_agent``;
-compute calls ``bind_port``/``unbind_port``; the metadata proxy calls ``port_for_address``.
+compute calls ``bind_port``/``unbind_port`` and ``device_addresses``; the metadata proxy
+calls ``port_for_address``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -54,6 +57,9 @@ NOT_FOUND = {
     "subnetpools": nerr.SubnetPoolNotFound,
     "agents": nerr.AgentNotFound,
 }
+
+
+PORT_STATUS_TOPIC = "network.port_status"
 
 
 class NetworkService:
@@ -117,6 +123,7 @@ class NetworkService:
     async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None:
         if not statuses:
             return
+        changed: dict[str, str] = {}
         async with self.db.session() as session:
             wanted = {s.port_id: s.status for s in statuses}
             rows = await session.scalars(select(m.Port).where(m.Port.id.in_(list(wanted))))
@@ -129,6 +136,10 @@ class NetworkService:
                     port.status = status
                     port.binding_vif_type = vif
                     touch(port)
+                    changed[port.id] = status
+        if changed:
+            # Nova's network-vif-plugged: compute waits for its ports on this event.
+            await self.store.bus.publish(PORT_STATUS_TOPIC, "port.status", {"ports": changed})
 
     async def port_for_address(self, network_id: str, ip_address: str) -> Port | None:
         async with self.db.session() as session:
@@ -194,6 +205,63 @@ class NetworkService:
             touch(port)
         await self.store.changed(host)
 
+    async def device_addresses(self, device_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """What a server's ``addresses`` shows of its ports, for many servers at once: per
+        device, its ports (oldest first, by the second, then by id: the order of the port
+        list) as ``{"id", "network_id", "network_name", "mac_address", "fixed_ips":
+        [{"subnet_id", "ip_address"}], "floating_ips": [{"floating_ip_address"}]}``. Two
+        queries per 1,000 devices (the generic lists took three, and rendered every field)."""
+        ports: dict[str, dict[str, Any]] = {}
+        order: dict[str, tuple[datetime, str]] = {}
+        P, A, N = m.Port, m.IPAllocation, m.Network
+        async with self.db.session() as session:
+            for chunk in _chunks(list(device_ids)):
+                stmt = (
+                    select(P.id, P.device_id, P.network_id, P.mac_address, P.created_at)
+                    .add_columns(N.name, A.subnet_id, A.ip_address)
+                    .outerjoin(N, N.id == P.network_id)
+                    .outerjoin(A, A.port_id == P.id)
+                    .where(P.device_id.in_(chunk))
+                    .order_by(P.id, A.position)
+                )
+                for (
+                    port_id,
+                    device,
+                    net_id,
+                    mac,
+                    created,
+                    net_name,
+                    subnet,
+                    ip,
+                ) in await session.execute(stmt):
+                    port = ports.get(port_id)
+                    if port is None:
+                        port = ports[port_id] = {
+                            "id": port_id,
+                            "device_id": device,
+                            "network_id": net_id,
+                            "network_name": net_name or net_id,
+                            "mac_address": mac,
+                            "fixed_ips": [],
+                            "floating_ips": [],
+                        }
+                        order[port_id] = (created.replace(microsecond=0), port_id)
+                    if ip is not None:
+                        port["fixed_ips"].append({"subnet_id": subnet, "ip_address": ip})
+            F = m.FloatingIP
+            for chunk in _chunks(list(ports)):
+                for port_id, address in await session.execute(
+                    select(F.port_id, F.floating_ip_address)
+                    .where(F.port_id.in_(chunk))
+                    .order_by(F.id)
+                ):
+                    ports[str(port_id)]["floating_ips"].append({"floating_ip_address": address})
+        out: dict[str, list[dict[str, Any]]] = {}
+        for port_id in sorted(ports, key=order.__getitem__):
+            port = ports[port_id]
+            out.setdefault(port["device_id"], []).append(port)
+        return out
+
     # Start-up ---------------------------------------------------------------------------
 
     async def ensure_public_network(
@@ -234,6 +302,10 @@ class NetworkService:
             network_id = net.id
         await self.store.changed()
         return network_id
+
+
+def _chunks(items: list[str], size: int = 1000) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def not_found(collection: str, ident: str) -> errors.NotFound:

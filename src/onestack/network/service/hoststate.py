@@ -37,6 +37,7 @@ def to_port(port: m.Port) -> d.Port:
             d.AddressPair(p["ip_address"], p["mac_address"]) for p in port.allowed_address_pairs
         ),
         hostname=hostname_for(port),
+        status=port.status,
     )
 
 
