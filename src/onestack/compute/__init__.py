@@ -1,0 +1,29 @@
+"""Compute (Nova v2.1): servers as QEMU virtual machines, the scheduler, the metadata API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onestack.common.runtime import ServiceSpec
+from onestack.compute import metadata_mount
+from onestack.compute.api import build_app
+from onestack.compute.bootstrap import start, stop
+from onestack.compute.console_proxy import build_console_app, mount_path
+from onestack.compute.policies import RULES
+
+SPEC = ServiceSpec(
+    name="compute",
+    catalog_type="compute",
+    catalog_name="nova",
+    prefix="/compute",
+    endpoint_path="/compute/v2.1",
+    build_app=build_app,
+    policies=RULES,
+    migrations=Path(__file__).parent / "migrations" / "versions",
+    start=start,
+    stop=stop,
+    extra_mounts=(
+        (metadata_mount.PATH, metadata_mount.build),
+        (mount_path, build_console_app),
+    ),
+)

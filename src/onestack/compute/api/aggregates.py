@@ -1,0 +1,129 @@
+"""Host aggregates (``os-aggregates``): CRUD and the add_host, remove_host and set_metadata
+actions; an aggregate's ``availability_zone`` names its hosts' zone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common import errors
+from onestack.common.http import empty, json_response, read_json
+from onestack.compute.api import checks
+from onestack.compute.api.helpers import at_least, authorize, body_of, service
+from onestack.compute.service.aggregates import AggregateView
+
+
+def view(request: Request, a: AggregateView, *, created: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": a.id,
+        "name": a.name,
+        "availability_zone": a.availability_zone,
+        "created_at": checks.nova_time(a.created_at),
+        "updated_at": checks.nova_time(a.updated_at),
+        "deleted": False,
+        "deleted_at": None,
+    }
+    if not created:
+        out["hosts"] = list(a.hosts)
+        out["metadata"] = dict(a.metadata)
+    if at_least(request, 41):
+        out["uuid"] = a.uuid
+    return out
+
+
+def _zone(body: dict[str, Any]) -> str | None:
+    zone: str | None = checks.string(
+        body, "availability_zone", nullable=True, min_len=1, max_len=255, strip_check=True
+    )
+    if zone is not None and ":" in zone:
+        raise checks.invalid("availability_zone", f"{zone!r} must not contain ':'")
+    return zone
+
+
+async def list_aggregates(request: Request) -> Response:
+    authorize(request, "os-aggregates:index", {})
+    rows = await service(request).aggregates.list()
+    return json_response({"aggregates": [view(request, a) for a in rows]})
+
+
+async def create_aggregate(request: Request) -> Response:
+    authorize(request, "os-aggregates:create", {})
+    body = checks.as_object(await body_of(request, "aggregate"), "aggregate")
+    checks.only(body, ("name", "availability_zone"), "aggregate")
+    name = checks.string(body, "name", required=True, min_len=1, strip_check=True)
+    a = await service(request).aggregates.create(name, _zone(body))
+    return json_response({"aggregate": view(request, a, created=True)})
+
+
+async def show_aggregate(request: Request) -> Response:
+    authorize(request, "os-aggregates:show", {})
+    a = await service(request).aggregates.get(request.path_params["aggregate_id"])
+    return json_response({"aggregate": view(request, a)})
+
+
+async def update_aggregate(request: Request) -> Response:
+    authorize(request, "os-aggregates:update", {})
+    body = checks.as_object(await body_of(request, "aggregate"), "aggregate")
+    checks.only(body, ("name", "availability_zone"), "aggregate")
+    if not body:
+        raise checks.invalid("aggregate", "{} does not have enough properties")
+    name = checks.string(body, "name", min_len=1, strip_check=True)
+    zone = _zone(body)
+    a = await service(request).aggregates.update(
+        request.path_params["aggregate_id"], name, zone, "availability_zone" in body
+    )
+    return json_response({"aggregate": view(request, a)})
+
+
+async def delete_aggregate(request: Request) -> Response:
+    authorize(request, "os-aggregates:delete", {})
+    await service(request).aggregates.delete(request.path_params["aggregate_id"])
+    return empty(200)
+
+
+async def aggregate_action(request: Request) -> Response:
+    aggregate_id = request.path_params["aggregate_id"]
+    body = checks.as_object(await read_json(request), "body")
+    if len(body) != 1:
+        raise errors.BadRequest("There is either no action or more than one action.")
+    action, args = next(iter(body.items()))
+    aggregates = service(request).aggregates
+    args = checks.as_object(args, action)
+    if action in ("add_host", "remove_host"):
+        authorize(request, f"os-aggregates:{action}", {})
+        checks.only(args, ("host",), action)
+        host = checks.string(args, "host", required=True, min_len=1)
+        if action == "add_host":
+            a = await aggregates.add_host(aggregate_id, host)
+        else:
+            a = await aggregates.remove_host(aggregate_id, host)
+    elif action == "set_metadata":
+        authorize(request, "os-aggregates:set_metadata", {})
+        checks.only(args, ("metadata",), action)
+        metadata = checks.as_object(args.get("metadata"), "metadata")
+        values: dict[str, str | None] = {}
+        for key, value in metadata.items():
+            if not 1 <= len(key) <= 255:
+                raise checks.invalid("metadata", f"{key!r} is not a valid key")
+            if value is not None and (not isinstance(value, str) or len(value) > 255):
+                raise checks.invalid(f"metadata/{key}", f"{value!r} is not a valid value")
+            values[key] = value
+        if values.get("availability_zone") is not None:
+            _zone({"availability_zone": values["availability_zone"]})
+        a = await aggregates.set_metadata(aggregate_id, values)
+    else:
+        raise errors.BadRequest(f"Invalid input for field/attribute body: {action} unknown")
+    return json_response({"aggregate": view(request, a)})
+
+
+routes: list[Route] = [
+    Route("/os-aggregates", list_aggregates, methods=["GET"]),
+    Route("/os-aggregates", create_aggregate, methods=["POST"]),
+    Route("/os-aggregates/{aggregate_id}", show_aggregate, methods=["GET"]),
+    Route("/os-aggregates/{aggregate_id}", update_aggregate, methods=["PUT"]),
+    Route("/os-aggregates/{aggregate_id}", delete_aggregate, methods=["DELETE"]),
+    Route("/os-aggregates/{aggregate_id}/action", aggregate_action, methods=["POST"]),
+]

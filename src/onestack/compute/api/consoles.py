@@ -1,0 +1,134 @@
+"""Remote consoles: ``os-getVNCConsole`` / ``os-getSerialConsole`` actions and
+``POST /servers/{id}/remote-consoles`` (2.6): a URL with a short-lived token that the console
+proxy (``onestack.compute.console_proxy``) redeems."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common import errors
+from onestack.common.context import RequestContext
+from onestack.common.http import json_response
+from onestack.compute import states
+from onestack.compute.api.helpers import at_least, body_of, service
+from onestack.compute.api.server_actions import EXTRA_ACTIONS, ActionHandler
+from onestack.compute.api.server_lookup import require_version, server_row
+from onestack.compute.api.servers import bad
+from onestack.compute.console_proxy import mount_path
+from onestack.compute.service.consoles import Consoles
+
+# console type: the protocol whose server the guest has (None: this cloud has none of it)
+TYPES: dict[str, str | None] = {
+    "novnc": "vnc",
+    "xvpvnc": None,
+    "serial": "serial",
+    "spice-html5": None,
+    "rdp-html5": None,
+    "webmks": None,
+}
+PROTOCOLS = ("vnc", "spice", "rdp", "serial", "mks")
+
+
+class ConsoleTypeUnavailable(errors.BadRequest):
+    template = "Unavailable console type {type}."
+
+
+class ConsoleTypeInvalid(errors.BadRequest):
+    template = "Invalid console type {type}"
+
+
+class InstanceNotReady(errors.Conflict):
+    template = "Instance {id} is not ready"
+
+
+def proxy_base(request: Request) -> str:
+    path = mount_path(service(request).store.settings)
+    return f"{request.app.state.runtime.public_url}{path}"
+
+
+async def console_url(request: Request, ctx: RequestContext, uuid: str, kind: str) -> str:
+    """A new console URL for the server: its guest must run (409 otherwise) and its host's
+    agent must know the console's socket."""
+    svc = service(request)
+    row = await svc.servers.get_any(uuid, deleted=False)
+    if row is None or row.host is None or row.vm_state != states.ACTIVE:
+        raise InstanceNotReady(id=uuid)
+    try:
+        await svc.actions.ask(ctx, uuid, "console_socket", kind=kind)
+    except errors.OneStackError as exc:
+        if exc.code >= 500:
+            raise InstanceNotReady(id=uuid) from None
+        raise
+    token = await Consoles(svc.store).create_token(uuid, kind, row.host)
+    base = proxy_base(request)
+    if kind == "serial":
+        ws = "wss" + base[5:] if base.startswith("https") else "ws" + base.removeprefix("http")
+        return f"{ws}/serial?token={token}"
+    # noVNC joins ``path`` to the page's host: the proxy's path below it, without the slash.
+    target = quote(f"{urlsplit(base).path.lstrip('/')}/websockify?token={token}", safe="/")
+    return f"{base}/vnc_lite.html?path={target}"
+
+
+async def _typed(request: Request, ctx: RequestContext, uuid: str, kind: str) -> str:
+    protocol = TYPES.get(kind)
+    if protocol is None:
+        raise ConsoleTypeUnavailable(type=kind)
+    return await console_url(request, ctx, uuid, protocol)
+
+
+def _action(allowed: tuple[str, ...], name: str) -> ActionHandler:
+    async def handler(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+        kind = body.get("type") if isinstance(body, dict) else None
+        if kind not in allowed:
+            raise bad(f"{name}.type", f"{kind!r} is not one of {list(allowed)!r}")
+        url = await _typed(request, ctx, uuid, kind)
+        return json_response({"console": {"type": kind, "url": url}})
+
+    return handler
+
+
+async def remote_consoles(request: Request) -> Response:
+    require_version(request, 6)
+    ctx, row = await server_row(request, "remote-consoles")
+    body = await body_of(request, "remote_console")
+    if not isinstance(body, dict):
+        raise bad("remote_console", f"{body!r} is not of type 'object'")
+    unknown = sorted(set(body) - {"protocol", "type"})
+    if unknown:
+        raise bad(
+            "remote_console",
+            f"Additional properties are not allowed ({unknown[0]!r} was unexpected)",
+        )
+    protocols = PROTOCOLS if at_least(request, 8) else PROTOCOLS[:4]
+    kinds = [t for t in TYPES if t != "webmks" or at_least(request, 8)]
+    protocol, kind = body.get("protocol"), body.get("type")
+    if protocol not in protocols:
+        raise bad("protocol", f"{protocol!r} is not one of {list(protocols)!r}")
+    if kind not in kinds:
+        raise bad("type", f"{kind!r} is not one of {kinds!r}")
+    if protocol not in ("vnc", "serial"):
+        raise ConsoleTypeUnavailable(type=kind)
+    if TYPES[kind] is not None and TYPES[kind] != protocol:
+        raise ConsoleTypeInvalid(type=kind)
+    url = await _typed(request, ctx, row.uuid, kind)
+    return json_response({"remote_console": {"protocol": protocol, "type": kind, "url": url}})
+
+
+EXTRA_ACTIONS.update(
+    {
+        "os-getVNCConsole": (_action(("novnc", "xvpvnc"), "os-getVNCConsole"), "remote-consoles"),
+        "os-getSerialConsole": (_action(("serial",), "os-getSerialConsole"), "remote-consoles"),
+        "os-getSPICEConsole": (
+            _action(("spice-html5",), "os-getSPICEConsole"),
+            "remote-consoles",
+        ),
+        "os-getRDPConsole": (_action(("rdp-html5",), "os-getRDPConsole"), "remote-consoles"),
+    }
+)
+
+routes = [Route("/servers/{server_id}/remote-consoles", remote_consoles, methods=["POST"])]

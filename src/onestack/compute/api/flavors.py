@@ -1,0 +1,324 @@
+"""Flavors, their extra specs and access lists (``/flavors``, ``os-extra_specs``,
+``os-flavor-access``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common import errors
+from onestack.common.auth import get_context
+from onestack.common.http import empty, json_response, read_json
+from onestack.common.pagination import next_link
+from onestack.compute.api import checks
+from onestack.compute.api.helpers import (
+    allowed,
+    at_least,
+    authorize,
+    body_of,
+    href,
+    links,
+    service,
+)
+from onestack.compute.service.flavors import SORT_KEYS, FlavorView
+
+ID_PATTERN = r"(?! )[a-zA-Z0-9. _-]+(?<! )"
+SPEC_KEY = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
+MAX_LIMIT = 1000
+
+
+def swap_of(request: Request, swap: int) -> int | str:
+    # Before 2.75 a flavor without swap showed "" instead of 0.
+    return swap if swap or at_least(request, 75) else ""
+
+
+def brief(request: Request, f: FlavorView) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f.row.flavorid,
+        "name": f.row.name,
+        "links": links(request, "flavors", f.row.flavorid),
+    }
+    if at_least(request, 55):
+        out["description"] = f.row.description
+    return out
+
+
+def detail(request: Request, f: FlavorView) -> dict[str, Any]:
+    r = f.row
+    out: dict[str, Any] = {
+        "id": r.flavorid,
+        "name": r.name,
+        "ram": r.memory_mb,
+        "disk": r.root_gb,
+        "vcpus": r.vcpus,
+        "swap": swap_of(request, r.swap),
+        "OS-FLV-EXT-DATA:ephemeral": r.ephemeral_gb,
+        "OS-FLV-DISABLED:disabled": r.disabled,
+        "os-flavor-access:is_public": r.is_public,
+        "rxtx_factor": r.rxtx_factor,
+        "links": links(request, "flavors", r.flavorid),
+    }
+    if at_least(request, 55):
+        out["description"] = r.description
+    if at_least(request, 61) and allowed(request, "os-flavor-extra-specs:index"):
+        out["extra_specs"] = dict(f.extra_specs)
+    return out
+
+
+def _is_public(request: Request) -> bool | None:
+    raw = request.query_params.get("is_public")
+    if raw is None:
+        return True
+    if raw.lower() == "none":
+        return None
+    try:
+        return checks.query_bool(raw, "is_public")
+    except errors.BadRequest:
+        raise errors.BadRequest(f"Invalid is_public filter [{raw}]") from None
+
+
+def _min(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.BadRequest(f"Invalid {name} filter [{raw}]") from None
+    if value < 0:
+        raise errors.BadRequest(f"Invalid {name} filter [{raw}]")
+    return value
+
+
+async def _list(request: Request, full: bool) -> Response:
+    ctx = get_context(request)
+    q = request.query_params
+    sort_key = q.get("sort_key", "flavorid")
+    sort_dir = q.get("sort_dir", "asc")
+    if sort_key not in SORT_KEYS:
+        raise errors.BadRequest(f"Invalid input for query parameters sort_key. Value: {sort_key}.")
+    if sort_dir not in ("asc", "desc"):
+        raise errors.BadRequest(f"Invalid input for query parameters sort_dir. Value: {sort_dir}.")
+    limit = min(checks.query_int(q["limit"], "limit"), MAX_LIMIT) if "limit" in q else None
+    flavors = await service(request).flavors.list(
+        ctx,
+        is_public=_is_public(request),
+        min_ram=_min(request, "minRam"),
+        min_disk=_min(request, "minDisk"),
+        sort=((sort_key, sort_dir),),
+        limit=limit if limit is not None else MAX_LIMIT,
+        marker=q.get("marker"),
+    )
+    view = detail if full else brief
+    body: dict[str, Any] = {"flavors": [view(request, f) for f in flavors]}
+    if flavors and len(flavors) == (limit if limit is not None else MAX_LIMIT):
+        path = "flavors/detail" if full else "flavors"
+        body["flavors_links"] = [
+            {"rel": "next", "href": next_link(href(request, path), q, flavors[-1].row.flavorid)}
+        ]
+    return json_response(body)
+
+
+async def list_flavors(request: Request) -> Response:
+    return await _list(request, full=False)
+
+
+async def list_flavors_detail(request: Request) -> Response:
+    return await _list(request, full=True)
+
+
+async def show_flavor(request: Request) -> Response:
+    ctx = get_context(request)
+    f = await service(request).flavors.get(ctx, request.path_params["flavor_id"])
+    return json_response({"flavor": detail(request, f)})
+
+
+def _description(request: Request, body: dict[str, Any]) -> str | None:
+    value: str | None = checks.string(body, "description", nullable=True, max_len=65535)
+    return value
+
+
+async def create_flavor(request: Request) -> Response:
+    authorize(request, "os-flavor-manage:create", {})
+    body = checks.as_object(await body_of(request, "flavor"), "flavor")
+    allowed_keys = (
+        "name",
+        "id",
+        "ram",
+        "vcpus",
+        "disk",
+        "OS-FLV-EXT-DATA:ephemeral",
+        "swap",
+        "rxtx_factor",
+        "os-flavor-access:is_public",
+        *(("description",) if at_least(request, 55) else ()),
+    )
+    checks.only(body, allowed_keys, "flavor")
+    name = checks.string(body, "name", required=True, min_len=1, strip_check=True)
+    if isinstance(body.get("id"), int | float) and not isinstance(body.get("id"), bool):
+        body = {**body, "id": str(body["id"])}  # Nova takes numbers too (Tempest sends them)
+    flavorid = checks.string(body, "id", nullable=True, min_len=1, pattern=ID_PATTERN)
+    ram = checks.integer(body, "ram", required=True, minimum=1)
+    vcpus = checks.integer(body, "vcpus", required=True, minimum=1)
+    disk = checks.integer(body, "disk", required=True, minimum=0)
+    ephemeral = checks.integer(body, "OS-FLV-EXT-DATA:ephemeral", minimum=0, default=0)
+    swap = checks.integer(body, "swap", minimum=0, default=0)
+    rxtx = body.get("rxtx_factor", 1.0)
+    if isinstance(rxtx, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", rxtx):
+        rxtx = float(rxtx)
+    if isinstance(rxtx, bool) or not isinstance(rxtx, int | float) or not 0 < rxtx <= 3.40282e38:
+        raise checks.invalid("rxtx_factor", f"{rxtx!r} is not a valid rxtx_factor")
+    is_public = checks.boolean(body, "os-flavor-access:is_public", default=True)
+    description = _description(request, body) if at_least(request, 55) else None
+    assert ram is not None and vcpus is not None and disk is not None
+    f = await service(request).flavors.create(
+        name=name,
+        flavorid=flavorid,
+        ram=ram,
+        vcpus=vcpus,
+        disk=disk,
+        ephemeral=ephemeral or 0,
+        swap=swap or 0,
+        rxtx_factor=float(rxtx),
+        is_public=bool(is_public),
+        description=description,
+    )
+    return json_response({"flavor": detail(request, f)})
+
+
+async def update_flavor(request: Request) -> Response:
+    if not at_least(request, 55):
+        raise errors.NotFound("The resource could not be found.")
+    authorize(request, "os-flavor-manage:update", {})
+    body = checks.as_object(await body_of(request, "flavor"), "flavor")
+    checks.only(body, ("description",), "flavor")
+    if "description" not in body:
+        raise checks.invalid("flavor", "'description' is a required property")
+    f = await service(request).flavors.update_description(
+        request.path_params["flavor_id"], _description(request, body)
+    )
+    return json_response({"flavor": detail(request, f)})
+
+
+async def delete_flavor(request: Request) -> Response:
+    authorize(request, "os-flavor-manage:delete", {})
+    await service(request).flavors.delete(request.path_params["flavor_id"])
+    return empty(202)
+
+
+# -- os-extra_specs ---------------------------------------------------------------------
+
+
+def _spec_values(specs: Any) -> dict[str, str]:
+    specs = checks.as_object(specs, "extra_specs")
+    out: dict[str, str] = {}
+    for key, value in specs.items():
+        if not SPEC_KEY.fullmatch(key):
+            raise checks.invalid("extra_specs", f"{key!r} does not match any of the regexes")
+        if isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, int | float):
+            value = str(value)
+        if not isinstance(value, str) or len(value) > 255:
+            raise checks.invalid(f"extra_specs/{key}", f"{value!r} is not a valid value")
+        out[key] = value
+    return out
+
+
+async def list_extra_specs(request: Request) -> Response:
+    ctx = authorize(request, "os-flavor-extra-specs:index", {})
+    specs = await service(request).flavors.extra_specs(ctx, request.path_params["flavor_id"])
+    return json_response({"extra_specs": specs})
+
+
+async def create_extra_specs(request: Request) -> Response:
+    authorize(request, "os-flavor-extra-specs:create", {})
+    specs = _spec_values(await body_of(request, "extra_specs"))
+    await service(request).flavors.set_extra_specs(request.path_params["flavor_id"], specs)
+    return json_response({"extra_specs": specs})
+
+
+async def show_extra_spec(request: Request) -> Response:
+    ctx = authorize(request, "os-flavor-extra-specs:show", {})
+    flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    specs = await service(request).flavors.extra_specs(ctx, flavor_id)
+    if key not in specs:
+        raise errors.NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
+    return json_response({key: specs[key]})
+
+
+async def update_extra_spec(request: Request) -> Response:
+    authorize(request, "os-flavor-extra-specs:update", {})
+    flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    body = checks.as_object(await read_json(request), "body")
+    if key not in body:
+        raise errors.BadRequest("Request body and URI mismatch")
+    if len(body) > 1:
+        raise errors.BadRequest("Request body contains too many items")
+    specs = _spec_values(body)
+    await service(request).flavors.set_extra_specs(flavor_id, specs)
+    return json_response(specs)
+
+
+async def delete_extra_spec(request: Request) -> Response:
+    authorize(request, "os-flavor-extra-specs:delete", {})
+    await service(request).flavors.delete_extra_spec(
+        request.path_params["flavor_id"], request.path_params["key"]
+    )
+    return empty(200)
+
+
+# -- os-flavor-access -------------------------------------------------------------------
+
+
+def _access_body(flavor_id: str, projects: list[str]) -> dict[str, Any]:
+    return {"flavor_access": [{"flavor_id": flavor_id, "tenant_id": p} for p in projects]}
+
+
+async def list_access(request: Request) -> Response:
+    authorize(request, "os-flavor-access", {})
+    flavor_id = request.path_params["flavor_id"]
+    return json_response(_access_body(flavor_id, await service(request).flavors.access(flavor_id)))
+
+
+async def flavor_action(request: Request) -> Response:
+    flavor_id = request.path_params["flavor_id"]
+    body = checks.as_object(await read_json(request), "body")
+    if len(body) != 1:
+        raise errors.BadRequest("There is either no action or more than one action.")
+    action, args = next(iter(body.items()))
+    if action not in ("addTenantAccess", "removeTenantAccess"):
+        raise errors.NotFound("There is no such action: " + action)
+    args = checks.as_object(args, action)
+    checks.only(args, ("tenant",), action)
+    tenant = checks.string(args, "tenant", required=True, min_len=1)
+    flavors = service(request).flavors
+    if action == "addTenantAccess":
+        authorize(request, "os-flavor-access:add_tenant_access", {})
+        await service(request).quotas.verify_project(tenant)
+        projects = await flavors.add_access(flavor_id, tenant)
+    else:
+        authorize(request, "os-flavor-access:remove_tenant_access", {})
+        projects = await flavors.remove_access(flavor_id, tenant)
+    return json_response(_access_body(flavor_id, projects))
+
+
+routes: list[Route] = [
+    Route("/flavors", list_flavors, methods=["GET"]),
+    Route("/flavors", create_flavor, methods=["POST"]),
+    Route("/flavors/detail", list_flavors_detail, methods=["GET"]),
+    Route("/flavors/{flavor_id}", show_flavor, methods=["GET"]),
+    Route("/flavors/{flavor_id}", update_flavor, methods=["PUT"]),
+    Route("/flavors/{flavor_id}", delete_flavor, methods=["DELETE"]),
+    Route("/flavors/{flavor_id}/action", flavor_action, methods=["POST"]),
+    Route("/flavors/{flavor_id}/os-extra_specs", list_extra_specs, methods=["GET"]),
+    Route("/flavors/{flavor_id}/os-extra_specs", create_extra_specs, methods=["POST"]),
+    Route("/flavors/{flavor_id}/os-extra_specs/{key}", show_extra_spec, methods=["GET"]),
+    Route("/flavors/{flavor_id}/os-extra_specs/{key}", update_extra_spec, methods=["PUT"]),
+    Route("/flavors/{flavor_id}/os-extra_specs/{key}", delete_extra_spec, methods=["DELETE"]),
+    Route("/flavors/{flavor_id}/os-flavor-access", list_access, methods=["GET"]),
+]

@@ -1,0 +1,381 @@
+"""The hosts: ``os-availability-zone``, ``os-hypervisors``, ``os-services`` (and
+``os-aggregates``, in its own module)."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid as uuidlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.common import errors
+from onestack.common.http import empty, json_response, read_json
+from onestack.common.pagination import next_link
+from onestack.compute.api import aggregates, checks
+from onestack.compute.api.helpers import at_least, authorize, href, service
+from onestack.compute.service.hosts import COMPUTE_BINARY, HypervisorView, ServiceView
+
+NOT_FOUND = "The resource could not be found."
+
+
+def _this_host(request: Request) -> str:
+    return request.app.state.runtime.settings.compute.host or socket.gethostname()
+
+
+async def touch(request: Request) -> None:
+    """Record this API host's control services (Nova's conductor and scheduler) as up."""
+    await service(request).hosts.touch_control(_this_host(request))
+
+
+# -- os-availability-zone ---------------------------------------------------------------
+
+
+async def list_zones(request: Request) -> Response:
+    authorize(request, "os-availability-zone:list", {})
+    zones = await service(request).hosts.zones()
+    info = [
+        {"zoneName": z, "zoneState": {"available": ok}, "hosts": None}
+        for z, ok in sorted(zones.items(), key=lambda kv: (not kv[1], kv[0]))
+    ]
+    return json_response({"availabilityZoneInfo": info})
+
+
+async def list_zones_detail(request: Request) -> Response:
+    authorize(request, "os-availability-zone:detail", {})
+    await touch(request)
+    info = []
+    for zone, ok, hosts in sorted(
+        await service(request).hosts.zones_detail(), key=lambda z: (not z[1], z[0])
+    ):
+        shown: dict[str, Any] | None = None
+        if ok:
+            shown = {
+                host: {
+                    binary: {**state, "updated_at": checks.nova_time(state["updated_at"])}
+                    for binary, state in binaries.items()
+                }
+                for host, binaries in hosts.items()
+            }
+        info.append({"zoneName": zone, "zoneState": {"available": ok}, "hosts": shown})
+    return json_response({"availabilityZoneInfo": info})
+
+
+# -- os-services ------------------------------------------------------------------------
+
+
+def service_view(request: Request, v: ServiceView) -> dict[str, Any]:
+    r = v.row
+    out: dict[str, Any] = {
+        "id": r.uuid if at_least(request, 53) else r.id,
+        "binary": r.binary,
+        "host": r.host,
+        "zone": v.zone,
+        "status": "disabled" if r.disabled else "enabled",
+        "state": "up" if v.up else "down",
+        "updated_at": checks.nova_time(r.updated_at),
+        "disabled_reason": r.disabled_reason,
+    }
+    if at_least(request, 11):
+        out["forced_down"] = r.forced_down
+    return out
+
+
+async def list_services(request: Request) -> Response:
+    authorize(request, "os-services:list", {})
+    await touch(request)
+    q = request.query_params
+    views = await service(request).hosts.services(q.get("host"), q.get("binary"))
+    return json_response({"services": [service_view(request, v) for v in views]})
+
+
+def _reason(body: dict[str, Any]) -> str | None:
+    value: str | None = checks.string(body, "disabled_reason", min_len=1, max_len=255)
+    return value
+
+
+async def update_service(request: Request) -> Response:
+    """PUT /os-services/{id}: from 2.53 the service's uuid with a status/forced_down body;
+    before, the legacy actions enable, disable, disable-log-reason and force-down (2.11)."""
+    authorize(request, "os-services:update", {})
+    action = request.path_params["service_id"]
+    body = checks.as_object(await read_json(request), "body")
+    hosts = service(request).hosts
+    if at_least(request, 53):
+        try:
+            uuidlib.UUID(action)
+        except ValueError:
+            raise errors.BadRequest(f"Invalid uuid {action}") from None
+        checks.only(body, ("status", "disabled_reason", "forced_down"), "body")
+        status = checks.string(body, "status")
+        if status is not None and status not in ("enabled", "disabled"):
+            raise checks.invalid("status", f"{status!r} is not one of ['enabled', 'disabled']")
+        reason = _reason(body)
+        forced_down = checks.boolean(body, "forced_down")
+        if status is None and forced_down is None:
+            raise errors.BadRequest("At least one of 'status' or 'forced_down' must be specified.")
+        if reason is not None and status != "disabled":
+            raise errors.BadRequest(
+                "Specifying a disabled reason is not supported when the status is enabled."
+            )
+        v = await hosts.update_service(
+            action, status=status, disabled_reason=reason, forced_down=forced_down
+        )
+        return json_response({"service": service_view(request, v)})
+    legacy = ("enable", "disable", "disable-log-reason")
+    if action not in legacy and not (action == "force-down" and at_least(request, 11)):
+        raise errors.NotFound(f"Unknown action {action}")
+    host = checks.string(body, "host", required=True, min_len=1)
+    binary = checks.string(body, "binary", required=True, min_len=1)
+    if action == "force-down":
+        forced = checks.boolean(body, "forced_down")
+        if forced is None:
+            raise checks.invalid("body", "'forced_down' is a required property")
+        await hosts.update_by_host(host, binary, forced_down=forced)
+        return json_response({"service": {"host": host, "binary": binary, "forced_down": forced}})
+    if binary != COMPUTE_BINARY:
+        raise errors.BadRequest(
+            f"Updating a {binary} service is not supported. Only nova-compute services can be "
+            "updated."
+        )
+    if action == "enable":
+        await hosts.update_by_host(host, binary, status="enabled")
+        return json_response({"service": {"host": host, "binary": binary, "status": "enabled"}})
+    reason = _reason(body) if action == "disable-log-reason" else None
+    if action == "disable-log-reason" and reason is None:
+        raise errors.BadRequest("Missing disabled reason field")
+    await hosts.update_by_host(host, binary, status="disabled", disabled_reason=reason)
+    out: dict[str, Any] = {"host": host, "binary": binary, "status": "disabled"}
+    if reason is not None:
+        out["disabled_reason"] = reason
+    return json_response({"service": out})
+
+
+async def delete_service(request: Request) -> Response:
+    authorize(request, "os-services:delete", {})
+    service_id = request.path_params["service_id"]
+    by_uuid = at_least(request, 53)
+    if by_uuid:
+        try:
+            uuidlib.UUID(service_id)
+        except ValueError:
+            raise errors.BadRequest(f"Invalid uuid {service_id}") from None
+    elif not service_id.isdigit():
+        raise errors.BadRequest(f"Invalid ID {service_id}")
+    await service(request).hosts.delete_service(service_id, by_uuid=by_uuid)
+    return empty(204)
+
+
+# -- os-hypervisors ---------------------------------------------------------------------
+
+
+def _uptime(request: Request, host: str) -> str | None:
+    """``uptime``'s line for this process's own compute host (others are not asked)."""
+    agent = request.app.state.runtime.state.get("compute.agent")
+    if agent is None or agent.host != host:
+        return None
+    try:
+        with open("/proc/uptime") as f:
+            seconds = float(f.read().split()[0])
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[:3]
+    except OSError:
+        return None
+    days, rest = divmod(int(seconds), 86400)
+    hours, minutes = divmod(rest // 60, 60)
+    now = time.strftime("%H:%M:%S", time.gmtime())
+    return (
+        f" {now} up {days} days, {hours:2d}:{minutes:02d},  load average: "
+        f"{load[0]}, {load[1]}, {load[2]}"
+    )
+
+
+def hypervisor_view(
+    request: Request,
+    v: HypervisorView,
+    full: bool,
+    servers: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    uuids = at_least(request, 53)
+    n, svc = v.node, v.service
+    out: dict[str, Any] = {
+        "id": n.uuid if uuids else n.id,
+        "hypervisor_hostname": n.hypervisor_hostname,
+        "state": "up" if v.up else "down",
+        "status": "disabled" if svc.disabled else "enabled",
+    }
+    if full:
+        if not at_least(request, 88):
+            for key in (
+                "vcpus",
+                "memory_mb",
+                "local_gb",
+                "vcpus_used",
+                "memory_mb_used",
+                "local_gb_used",
+                "free_ram_mb",
+                "free_disk_gb",
+                "current_workload",
+                "running_vms",
+                "disk_available_least",
+            ):
+                out[key] = getattr(v, key)
+            if at_least(request, 28):
+                out["cpu_info"] = dict(n.cpu_info or {})
+            else:
+                out["cpu_info"] = orjson.dumps(n.cpu_info or {}).decode()
+        out["hypervisor_type"] = n.hypervisor_type
+        out["hypervisor_version"] = n.hypervisor_version
+        out["host_ip"] = n.host_ip or "127.0.0.1"
+        out["service"] = {
+            "id": svc.uuid if uuids else svc.id,
+            "host": n.host,
+            "disabled_reason": svc.disabled_reason,
+        }
+        if at_least(request, 88):
+            out["uptime"] = _uptime(request, n.host)
+    if servers is not None:
+        out["servers"] = [{"name": name, "uuid": u} for u, name in servers]
+    return out
+
+
+async def _hypervisor_list(request: Request, full: bool) -> Response:
+    authorize(request, "os-hypervisors:list-detail" if full else "os-hypervisors:list", {})
+    q = request.query_params
+    hosts = service(request).hosts
+    limit = marker = pattern = None
+    with_servers = False
+    if at_least(request, 33):
+        limit = checks.query_int(q["limit"], "limit") if "limit" in q else None
+        marker = q.get("marker")
+    if at_least(request, 53):
+        pattern = q.get("hypervisor_hostname_pattern")
+        with_servers = (
+            checks.query_bool(q["with_servers"], "with_servers") if ("with_servers" in q) else False
+        )
+        if pattern is not None and ("limit" in q or marker):
+            raise errors.BadRequest(
+                "Paging over hypervisors with the hypervisor_hostname_pattern query parameter "
+                "is not supported."
+            )
+    views = await hosts.hypervisors(
+        limit=limit, marker=marker, by_uuid=at_least(request, 53), pattern=pattern
+    )
+    if pattern is not None and not views:
+        raise errors.NotFound(f"No hypervisor matching '{pattern}' could be found.")
+    out = []
+    for v in views:
+        servers = await hosts.servers_on(v.node.host) if with_servers else None
+        if servers is not None and not servers and not at_least(request, 75):
+            servers = None
+        out.append(hypervisor_view(request, v, full, servers))
+    body: dict[str, Any] = {"hypervisors": out}
+    if limit is not None and views and len(views) == limit:
+        last = views[-1].node
+        path = "os-hypervisors/detail" if full else "os-hypervisors"
+        mark = last.uuid if at_least(request, 53) else str(last.id)
+        body["hypervisors_links"] = [
+            {"rel": "next", "href": next_link(href(request, path), q, mark)}
+        ]
+    return json_response(body)
+
+
+async def list_hypervisors(request: Request) -> Response:
+    return await _hypervisor_list(request, full=False)
+
+
+async def list_hypervisors_detail(request: Request) -> Response:
+    return await _hypervisor_list(request, full=True)
+
+
+def _check_id(request: Request, node_id: str) -> None:
+    if at_least(request, 53):
+        try:
+            uuidlib.UUID(node_id)
+        except ValueError:
+            raise errors.BadRequest(f"Invalid uuid {node_id}") from None
+    elif not node_id.isdigit():
+        raise errors.NotFound(f"Hypervisor with ID '{node_id}' could not be found.")
+
+
+async def show_hypervisor(request: Request) -> Response:
+    authorize(request, "os-hypervisors:show", {})
+    node_id = request.path_params["hypervisor_id"]
+    _check_id(request, node_id)
+    hosts = service(request).hosts
+    v = await hosts.hypervisor(node_id, by_uuid=at_least(request, 53))
+    servers = None
+    q = request.query_params
+    wanted = at_least(request, 53) and "with_servers" in q
+    if wanted and checks.query_bool(q["with_servers"], "with_servers"):
+        servers = await hosts.servers_on(v.node.host)
+        if not servers and not at_least(request, 75):
+            servers = None
+    return json_response({"hypervisor": hypervisor_view(request, v, True, servers)})
+
+
+async def hypervisor_uptime(request: Request) -> Response:
+    if at_least(request, 88):
+        raise errors.NotFound(NOT_FOUND)
+    authorize(request, "os-hypervisors:uptime", {})
+    node_id = request.path_params["hypervisor_id"]
+    _check_id(request, node_id)
+    v = await service(request).hosts.hypervisor(node_id, by_uuid=at_least(request, 53))
+    uptime = _uptime(request, v.node.host)
+    if uptime is None:
+        raise errors.BadRequest(f"Compute service of {v.node.host} is unavailable at this time.")
+    out = hypervisor_view(request, v, False)
+    out["uptime"] = uptime
+    return json_response({"hypervisor": out})
+
+
+async def hypervisor_statistics(request: Request) -> Response:
+    if at_least(request, 88):
+        raise errors.NotFound(NOT_FOUND)
+    authorize(request, "os-hypervisors:statistics", {})
+    return json_response({"hypervisor_statistics": await service(request).hosts.statistics()})
+
+
+async def _search(request: Request, with_servers: bool) -> Response:
+    if at_least(request, 53):
+        raise errors.NotFound(NOT_FOUND)
+    authorize(request, "os-hypervisors:servers" if with_servers else "os-hypervisors:search", {})
+    pattern = request.path_params["pattern"]
+    hosts = service(request).hosts
+    views = await hosts.hypervisors(pattern=pattern)
+    if not views:
+        raise errors.NotFound(f"No hypervisor matching '{pattern}' could be found.")
+    out = []
+    for v in views:
+        servers = await hosts.servers_on(v.node.host) if with_servers else None
+        out.append(hypervisor_view(request, v, False, servers or None))
+    return json_response({"hypervisors": out})
+
+
+async def search_hypervisors(request: Request) -> Response:
+    return await _search(request, with_servers=False)
+
+
+async def hypervisor_servers(request: Request) -> Response:
+    return await _search(request, with_servers=True)
+
+
+routes: list[Route] = [
+    Route("/os-availability-zone", list_zones, methods=["GET"]),
+    Route("/os-availability-zone/detail", list_zones_detail, methods=["GET"]),
+    Route("/os-services", list_services, methods=["GET"]),
+    Route("/os-services/{service_id}", update_service, methods=["PUT"]),
+    Route("/os-services/{service_id}", delete_service, methods=["DELETE"]),
+    Route("/os-hypervisors", list_hypervisors, methods=["GET"]),
+    Route("/os-hypervisors/detail", list_hypervisors_detail, methods=["GET"]),
+    Route("/os-hypervisors/statistics", hypervisor_statistics, methods=["GET"]),
+    Route("/os-hypervisors/{hypervisor_id}", show_hypervisor, methods=["GET"]),
+    Route("/os-hypervisors/{hypervisor_id}/uptime", hypervisor_uptime, methods=["GET"]),
+    Route("/os-hypervisors/{pattern}/search", search_hypervisors, methods=["GET"]),
+    Route("/os-hypervisors/{pattern}/servers", hypervisor_servers, methods=["GET"]),
+    *aggregates.routes,
+]

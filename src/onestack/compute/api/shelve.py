@@ -1,0 +1,44 @@
+"""The shelve actions (``shelve``, ``shelveOffload``, ``unshelve``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.common import errors
+from onestack.common.context import RequestContext
+from onestack.common.http import empty
+from onestack.compute.api.helpers import service
+from onestack.compute.api.server_actions import EXTRA_ACTIONS
+
+
+async def shelve(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    await service(request).shelve.shelve(ctx, uuid)
+    return empty(202)
+
+
+async def shelve_offload(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    srv = await service(request).servers.get(ctx, uuid)
+    if srv.row.vm_state != "shelved":
+        raise errors.Conflict(
+            f"Cannot 'shelveOffload' instance {uuid} while it is in vm_state {srv.row.vm_state}"
+        )
+    return empty(202)
+
+
+async def unshelve(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    if body is not None and not isinstance(body, dict):
+        raise errors.ValidationError(field="unshelve", reason=f"{body!r} is not an object")
+    await service(request).shelve.unshelve(ctx, uuid)
+    return empty(202)
+
+
+EXTRA_ACTIONS.update(
+    {
+        "shelve": (shelve, "os-shelve:shelve"),
+        "shelveOffload": (shelve_offload, "os-shelve:shelve_offload"),
+        "unshelve": (unshelve, "os-shelve:unshelve"),
+    }
+)

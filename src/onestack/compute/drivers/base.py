@@ -1,0 +1,209 @@
+"""The virt driver seam: what a hypervisor must do for one host, as plain values.
+
+Vocabulary. An *instance* is one server's guest on this host, named by the server's uuid. Its
+files live in ``instances_dir/<uuid>/``: ``disk`` (a qcow2 overlay on a cached base image),
+``disk.config`` (the config drive ISO), ``console.log`` (the serial console), the QMP and VNC
+sockets, and whatever else the driver needs. The compute *agent* hands the driver an
+``InstanceSpec`` (everything needed to start the guest) and asks it to act; the driver never
+imports the database. Every call is idempotent where it can be: ``destroy`` of an instance
+that is gone succeeds, ``power_on`` of a running one does nothing.
+
+The agent keeps the last spec of each instance; ``list_instances`` says what really runs on the
+host (also after the whole process was killed and started again: the driver re-attaches to
+guests that kept running), which the agent compares with the database to sync power states.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+
+class PowerState(IntEnum):
+    """Nova's power states (the numbers ``OS-EXT-STS:power_state`` shows)."""
+
+    NOSTATE = 0
+    RUNNING = 1
+    PAUSED = 3
+    SHUTDOWN = 4
+    CRASHED = 6
+    SUSPENDED = 7
+
+
+@dataclass(frozen=True)
+class NIC:
+    port_id: str
+    mac_address: str
+    tap: str  # the tap device the network agent made (and bridged) for this port
+    mtu: int = 1500
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A block device attached to the guest: a file (qcow2 or raw) on this host."""
+
+    volume_id: str
+    path: Path
+    format: str  # qcow2 or raw
+    serial: str  # what the guest sees as the disk's serial (the volume id, as Nova does)
+    device: str = ""  # the name the user asked for or was given (/dev/vdb)
+
+
+@dataclass(frozen=True)
+class BootSource:
+    """Where the root disk comes from: an image file (read only), and optionally a kernel,
+    ramdisk and command line for direct kernel boot (Nova's kernel_id/ramdisk_id/
+    os_command_line image properties)."""
+
+    image_id: str
+    image_path: Path  # the image's bytes on this host; never written to
+    image_format: str  # qcow2 or raw
+    kernel_path: Path | None = None
+    ramdisk_path: Path | None = None
+    cmdline: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    uuid: str
+    name: str  # Nova's instance name, instance-0000000a
+    hostname: str
+    vcpus: int
+    memory_mb: int
+    root_gb: int  # 0: the image's own virtual size
+    boot: BootSource
+    nics: tuple[NIC, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    # The config drive's files ("openstack/latest/meta_data.json": b"{...}"), None for none.
+    config_drive: dict[str, bytes] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # flavor extra specs, image properties
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    uuid: str
+    power_state: PowerState
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """What the agent reports for the hypervisor (``os-hypervisors``)."""
+
+    hypervisor_type: str  # QEMU, fake
+    hypervisor_version: int  # Nova's encoding: 8002001 for 8.2.1
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    accelerator: str  # kvm, tcg, fake
+    cpu_info: dict[str, Any] = field(default_factory=dict)
+
+
+class DriverError(Exception):
+    """An operation on a guest failed; the message is safe to show the user as a fault."""
+
+
+class ComputeDriver(abc.ABC):
+    """One host's hypervisor. ``instances_dir`` is this driver's alone."""
+
+    name: str = "base"
+
+    @abc.abstractmethod
+    async def init_host(self) -> HostInfo:
+        """Probe the host (accelerator, capacity) and re-attach to guests that still run."""
+
+    @abc.abstractmethod
+    async def list_instances(self) -> dict[str, InstanceInfo]:
+        """Every instance with files on this host, by uuid, with its real power state."""
+
+    @abc.abstractmethod
+    async def spawn(self, spec: InstanceSpec) -> None:
+        """Create the disks and config drive and start the guest; returns once it runs."""
+
+    @abc.abstractmethod
+    async def destroy(self, uuid: str) -> None:
+        """Stop the guest at once and delete every file of the instance."""
+
+    @abc.abstractmethod
+    async def power_off(self, uuid: str, timeout: float = 60.0) -> None:
+        """ACPI power-down, then stop it hard after ``timeout`` seconds (0: at once)."""
+
+    @abc.abstractmethod
+    async def power_on(self, spec: InstanceSpec) -> None:
+        """Start a stopped guest from its existing disks."""
+
+    @abc.abstractmethod
+    async def reboot(self, spec: InstanceSpec, hard: bool) -> None:
+        """Start the guest again with ``spec``. Soft: a clean shutdown by the guest's OS first
+        (becoming hard when the guest does not shut down in time), as Nova's libvirt driver
+        does; hard: stop it at once (this also starts a guest that is off or crashed)."""
+
+    @abc.abstractmethod
+    async def pause(self, uuid: str) -> None: ...
+
+    @abc.abstractmethod
+    async def unpause(self, uuid: str) -> None: ...
+
+    @abc.abstractmethod
+    async def suspend(self, uuid: str) -> None:
+        """Save the guest's memory to disk and stop it (Nova's suspend)."""
+
+    @abc.abstractmethod
+    async def resume(self, spec: InstanceSpec) -> None:
+        """Start a suspended guest from its saved memory."""
+
+    @abc.abstractmethod
+    async def snapshot(self, uuid: str, target: Path) -> str:
+        """Write the root disk, flattened, to ``target``; return its format (qcow2)."""
+
+    @abc.abstractmethod
+    async def resize(self, old: InstanceSpec, new: InstanceSpec) -> None:
+        """Stop the guest, keep its disk for a revert, grow the disk to ``new.root_gb`` and
+        start it with the new flavor."""
+
+    @abc.abstractmethod
+    async def confirm_resize(self, uuid: str) -> None:
+        """Drop what ``resize`` kept for a revert."""
+
+    @abc.abstractmethod
+    async def revert_resize(self, spec: InstanceSpec) -> None:
+        """Stop the guest, put back the disk kept by ``resize`` and start it with ``spec``."""
+
+    @abc.abstractmethod
+    async def rebuild(self, spec: InstanceSpec) -> None:
+        """Stop the guest, replace its root disk from ``spec.boot`` and config drive, start."""
+
+    @abc.abstractmethod
+    async def console_output(self, uuid: str, length: int | None = None) -> str:
+        """The serial console log, its last ``length`` lines when given."""
+
+    @abc.abstractmethod
+    async def vnc_socket(self, uuid: str) -> Path:
+        """The guest's VNC server (a unix socket), for the console proxy."""
+
+    @abc.abstractmethod
+    async def serial_socket(self, uuid: str) -> Path:
+        """The guest's interactive serial console (a unix socket)."""
+
+    @abc.abstractmethod
+    async def attach_volume(self, uuid: str, volume: Volume) -> None:
+        """Hot-plug a disk into the running guest (or record it for the next start)."""
+
+    @abc.abstractmethod
+    async def detach_volume(self, uuid: str, volume_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def attach_interface(self, uuid: str, nic: NIC) -> None: ...
+
+    @abc.abstractmethod
+    async def detach_interface(self, uuid: str, port_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def diagnostics(self, uuid: str) -> dict[str, Any]:
+        """Nova's server diagnostics (v2.48 shape)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Let go of the guests (QMP connections) without stopping them."""

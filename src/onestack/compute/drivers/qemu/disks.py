@@ -1,0 +1,101 @@
+"""Disk files: the image cache, an instance's qcow2 overlay, growing it, flattening it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from onestack.common import configdrive
+from onestack.compute.drivers.base import BootSource, DriverError
+from onestack.compute.drivers.qemu.tools import run
+
+QEMU_IMG = "qemu-img"
+GiB = 1024**3
+FORMATS = ("qcow2", "raw")
+
+
+async def info(path: Path, qemu_img: str = QEMU_IMG) -> dict[str, Any]:
+    """``qemu-img info`` (no lock taken: the file may be in use by a running guest)."""
+    out = await run([qemu_img, "info", "-U", "--output=json", str(path)], timeout=60)
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+async def cache_base(base_dir: Path, target: Path, boot: BootSource, qemu_img: str = QEMU_IMG
+                     ) -> Path:  # fmt: skip
+    """The image, in the cache at ``target``: a hard link when on the same filesystem, else a
+    copy. Refuses an image whose header names other files (a backing or data file): as a
+    guest's disk it would expose them."""
+    if boot.image_format not in FORMATS:
+        raise DriverError(f"image format {boot.image_format!r} is not supported (qcow2, raw)")
+    if await asyncio.to_thread(target.exists):
+        return target
+    await asyncio.to_thread(base_dir.mkdir, parents=True, exist_ok=True)
+    details = await info(boot.image_path, qemu_img)
+    if boot.image_format == "qcow2":
+        if details.get("format") != "qcow2":
+            raise DriverError(f"image {boot.image_id} is not a qcow2 file")
+        data_file = details.get("format-specific", {}).get("data", {}).get("data-file")
+        if "backing-filename" in details or data_file:
+            raise DriverError(f"image {boot.image_id} refers to other files: refused")
+    partial = base_dir / f".{target.name}.{secrets.token_hex(4)}"
+    try:
+        try:
+            os.link(boot.image_path, partial)
+        except OSError:
+            await asyncio.to_thread(shutil.copyfile, boot.image_path, partial)
+        # Another spawn may have cached it meanwhile: the same bytes, so either wins.
+        os.replace(partial, target)
+    except OSError as exc:
+        raise DriverError(f"cannot cache image {boot.image_id}: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return target
+
+
+async def create_overlay(
+    base: Path, base_format: str, disk: Path, root_gb: int, qemu_img: str = QEMU_IMG
+) -> None:
+    """A qcow2 at ``disk`` on top of ``base``, ``root_gb`` large when that is bigger than the
+    image (0: the image's size)."""
+    argv = [qemu_img, "create", "-q", "-f", "qcow2", "-F", base_format, "-b", str(base), str(disk)]
+    size = root_gb * GiB
+    if size and size > int((await info(base, qemu_img))["virtual-size"]):
+        argv.append(str(size))
+    await run(argv, timeout=60)
+
+
+async def grow(disk: Path, root_gb: int, qemu_img: str = QEMU_IMG) -> None:
+    """Make ``disk`` ``root_gb`` large if it is smaller (disks never shrink)."""
+    size = root_gb * GiB
+    if size and size > int((await info(disk, qemu_img))["virtual-size"]):
+        await run([qemu_img, "resize", "-q", str(disk), str(size)], timeout=60)
+
+
+async def flatten(disk: Path, target: Path, qemu_img: str = QEMU_IMG) -> None:
+    """``disk`` and its backing chain as one standalone qcow2 at ``target``."""
+    await run([qemu_img, "convert", "-U", "-O", "qcow2", str(disk), str(target)])
+
+
+async def write_config_drive(files: dict[str, bytes], path: Path) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        await asyncio.to_thread(configdrive.write, files, partial)
+        partial.replace(path)
+    except (OSError, ValueError) as exc:
+        partial.unlink(missing_ok=True)
+        raise DriverError(f"cannot write the config drive: {exc}") from exc
+
+
+async def copy(source: Path, target: Path) -> None:
+    try:
+        await asyncio.to_thread(shutil.copyfile, source, target)
+    except OSError as exc:
+        raise DriverError(f"cannot copy {source.name}: {exc.strerror}") from exc

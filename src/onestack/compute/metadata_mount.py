@@ -1,0 +1,31 @@
+"""The metadata API on the API port at ``/compute-metadata``, where the network's metadata
+proxy forwards guests' requests (signed with the shared secret)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp
+
+from onestack.common.runtime import Runtime
+from onestack.compute.metadata.api import build_metadata_app
+from onestack.compute.metadata.source import InstanceMetadata
+from onestack.network.drivers import metadata_secret
+
+PATH = "/compute-metadata"
+
+
+class _Lookup:
+    """Looks the guest up through the compute service once it has started."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def metadata_for(self, instance_uuid: str) -> InstanceMetadata | None:
+        compute = self.runtime.state.get("compute")
+        if compute is None:
+            return None
+        found: InstanceMetadata | None = await compute.guests.metadata_for(instance_uuid)
+        return found
+
+
+def build(runtime: Runtime) -> ASGIApp:
+    return build_metadata_app(lambda: metadata_secret(runtime.settings), _Lookup(runtime))

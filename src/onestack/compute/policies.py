@@ -1,0 +1,176 @@
+"""Nova's policy defaults under Nova's own rule names (``os_compute_api:...``), so an
+operator's Nova policy file applies unchanged.
+
+Secure-RBAC defaults as Nova ships them: admins may do anything; a project member may act on
+its project's servers; a reader may only read. Which servers a caller can *see* is decided by
+the service layer (its project, or every project for an admin asking for all), so a server
+outside that view is 404, as in Nova.
+"""
+
+from __future__ import annotations
+
+from onestack.common.policy import RuleDefault
+
+ADMIN = "role:admin"
+MEMBER = f"{ADMIN} or (role:member and project_id:%(project_id)s)"
+READER = f"{ADMIN} or (role:reader and project_id:%(project_id)s)"
+ANY = "@"
+OWNER_USER = f"{ADMIN} or user_id:%(user_id)s"
+SCOPES = ("project",)
+P = "os_compute_api"
+
+
+def _r(name: str, check: str, description: str) -> RuleDefault:
+    return RuleDefault(f"{P}:{name}", check, description, SCOPES)
+
+
+RULES: list[RuleDefault] = [
+    # servers
+    _r("servers:index", READER, "List the project's servers."),
+    _r("servers:detail", READER, "List the project's servers with details."),
+    _r("servers:index:get_all_tenants", ADMIN, "List the servers of every project."),
+    _r("servers:detail:get_all_tenants", ADMIN, "List every project's servers with details."),
+    _r("servers:allow_all_filters", ADMIN, "Filter server lists on any attribute."),
+    _r("servers:show", READER, "Show a server."),
+    _r("ips:index", READER, "List a server's addresses."),
+    _r("ips:show", READER, "List a server's addresses on one network."),
+    _r("servers:show:flavor-extra-specs", READER, "Show the flavor's extra specs in a server."),
+    _r("servers:show:host_status", ADMIN, "Show the host's status in a server."),
+    _r("servers:create", MEMBER, "Create a server."),
+    _r("servers:create:forced_host", ADMIN, "Create a server on a given host."),
+    _r("servers:create:requested_destination", ADMIN, "Ask for a host or node at create."),
+    _r("servers:create:attach_volume", MEMBER, "Create a server with volumes."),
+    _r("servers:create:attach_network", MEMBER, "Create a server with networks or ports."),
+    _r("servers:create:zero_disk_flavor", ADMIN, "Boot from an image on a zero-disk flavor."),
+    _r("servers:create:trusted_certs", MEMBER, "Create a server with trusted certificates."),
+    _r("servers:update", MEMBER, "Update a server."),
+    _r("servers:delete", MEMBER, "Delete a server."),
+    _r("servers:reboot", MEMBER, "Reboot a server."),
+    _r("servers:resize", MEMBER, "Resize a server."),
+    _r("servers:confirm_resize", MEMBER, "Confirm a resize."),
+    _r("servers:revert_resize", MEMBER, "Revert a resize."),
+    _r("servers:rebuild", MEMBER, "Rebuild a server."),
+    _r("servers:rebuild:trusted_certs", MEMBER, "Rebuild with trusted certificates."),
+    _r("servers:create_image", MEMBER, "Snapshot a server into an image."),
+    _r("servers:create_image:allow_volume_backed", MEMBER, "Snapshot a volume-backed server."),
+    _r("servers:start", MEMBER, "Start a server."),
+    _r("servers:stop", MEMBER, "Stop a server."),
+    _r("servers:trigger_crash_dump", MEMBER, "Send an NMI to a server."),
+    _r("os-extended-server-attributes", ADMIN, "Show OS-EXT-SRV-ATTR fields."),
+    _r("os-admin-actions:reset_state", ADMIN, "Reset a server's state."),
+    _r("os-admin-actions:inject_network_info", ADMIN, "Inject network info."),
+    _r("os-deferred-delete:restore", MEMBER, "Restore a soft-deleted server."),
+    _r("os-admin-password", MEMBER, "Change a server's admin password."),
+    _r("os-pause-server:pause", MEMBER, "Pause a server."),
+    _r("os-pause-server:unpause", MEMBER, "Unpause a server."),
+    _r("os-suspend-server:suspend", MEMBER, "Suspend a server."),
+    _r("os-suspend-server:resume", MEMBER, "Resume a suspended server."),
+    _r("os-lock-server:lock", MEMBER, "Lock a server."),
+    _r("os-lock-server:unlock", MEMBER, "Unlock a server."),
+    _r("os-lock-server:unlock:unlock_override", ADMIN, "Unlock a server locked by an admin."),
+    _r("os-shelve:shelve", MEMBER, "Shelve a server."),
+    _r("os-shelve:unshelve", MEMBER, "Unshelve a server."),
+    _r("os-shelve:shelve_offload", ADMIN, "Offload a shelved server."),
+    _r("os-migrate-server:migrate", ADMIN, "Cold-migrate a server."),
+    _r("os-migrate-server:migrate_live", ADMIN, "Live-migrate a server."),
+    _r("os-evacuate", ADMIN, "Evacuate a server."),
+    _r("os-rescue", MEMBER, "Rescue a server."),
+    _r("os-console-output", MEMBER, "Show a server's console log."),
+    _r("remote-consoles", MEMBER, "Open a remote console."),
+    _r("os-security-groups:list", READER, "List a server's security groups."),
+    _r("os-security-groups:add", MEMBER, "Add a security group to a server."),
+    _r("os-security-groups:remove", MEMBER, "Remove a security group from a server."),
+    _r("os-attach-interfaces:list", READER, "List a server's interfaces."),
+    _r("os-attach-interfaces:show", READER, "Show a server's interface."),
+    _r("os-attach-interfaces:create", MEMBER, "Attach an interface."),
+    _r("os-attach-interfaces:delete", MEMBER, "Detach an interface."),
+    _r("os-volumes-attachments:index", READER, "List a server's volume attachments."),
+    _r("os-volumes-attachments:show", READER, "Show a volume attachment."),
+    _r("os-volumes-attachments:create", MEMBER, "Attach a volume."),
+    _r("os-volumes-attachments:update", ADMIN, "Update a volume attachment."),
+    _r("os-volumes-attachments:swap", ADMIN, "Swap a volume."),
+    _r("os-volumes-attachments:delete", MEMBER, "Detach a volume."),
+    _r("os-instance-actions:list", READER, "List a server's actions."),
+    _r("os-instance-actions:show", READER, "Show a server action."),
+    _r("os-instance-actions:events", ADMIN, "Show the events of a server action."),
+    _r("os-instance-actions:events:details", ADMIN, "Show the details of action events."),
+    _r("os-server-diagnostics", ADMIN, "Show a server's diagnostics."),
+    _r("os-server-password:show", READER, "Show a server's encrypted password."),
+    _r("os-server-password:clear", MEMBER, "Clear a server's encrypted password."),
+    _r("server-metadata:index", READER, "List a server's metadata."),
+    _r("server-metadata:show", READER, "Show a server metadata item."),
+    _r("server-metadata:create", MEMBER, "Add server metadata."),
+    _r("server-metadata:update", MEMBER, "Update a server metadata item."),
+    _r("server-metadata:update_all", MEMBER, "Replace a server's metadata."),
+    _r("server-metadata:delete", MEMBER, "Delete a server metadata item."),
+    _r("os-server-tags:index", READER, "List a server's tags."),
+    _r("os-server-tags:show", READER, "Check a server tag."),
+    _r("os-server-tags:update", MEMBER, "Add a server tag."),
+    _r("os-server-tags:update_all", MEMBER, "Replace a server's tags."),
+    _r("os-server-tags:delete", MEMBER, "Delete a server tag."),
+    _r("os-server-tags:delete_all", MEMBER, "Delete every tag of a server."),
+    _r("os-migrations:index", ADMIN, "List migrations."),
+    # flavors
+    _r("os-flavor-manage:create", ADMIN, "Create a flavor."),
+    _r("os-flavor-manage:update", ADMIN, "Update a flavor's description."),
+    _r("os-flavor-manage:delete", ADMIN, "Delete a flavor."),
+    _r("os-flavor-access", ADMIN, "List the projects with access to a private flavor."),
+    _r("os-flavor-access:add_tenant_access", ADMIN, "Give a project a private flavor."),
+    _r("os-flavor-access:remove_tenant_access", ADMIN, "Take a private flavor away."),
+    _r("os-flavor-extra-specs:index", ANY, "List a flavor's extra specs."),
+    _r("os-flavor-extra-specs:show", ANY, "Show a flavor extra spec."),
+    _r("os-flavor-extra-specs:create", ADMIN, "Add flavor extra specs."),
+    _r("os-flavor-extra-specs:update", ADMIN, "Update a flavor extra spec."),
+    _r("os-flavor-extra-specs:delete", ADMIN, "Delete a flavor extra spec."),
+    # keypairs are the user's own
+    _r("os-keypairs:index", OWNER_USER, "List key pairs."),
+    _r("os-keypairs:create", OWNER_USER, "Create or import a key pair."),
+    _r("os-keypairs:show", OWNER_USER, "Show a key pair."),
+    _r("os-keypairs:delete", OWNER_USER, "Delete a key pair."),
+    # quotas and limits
+    _r("os-quota-sets:show", READER, "Show a project's quotas."),
+    _r("os-quota-sets:update", ADMIN, "Update a project's quotas."),
+    _r("os-quota-sets:defaults", ANY, "Show the default quotas."),
+    _r("os-quota-sets:delete", ADMIN, "Revert a project's quotas to the defaults."),
+    _r("os-quota-sets:detail", READER, "Show a project's quota usage."),
+    _r("os-quota-class-sets:show", ADMIN, "Show a quota class."),
+    _r("os-quota-class-sets:update", ADMIN, "Update a quota class."),
+    _r("limits", ANY, "Show the caller's limits."),
+    _r("limits:other_project", ADMIN, "Show another project's limits."),
+    _r("extensions", ANY, "List the legacy API extensions."),
+    _r("os-hosts:list", ADMIN, "List the hosts (before 2.43)."),
+    _r("os-hosts:show", ADMIN, "Show a host's resource usage (before 2.43)."),
+    _r("os-hosts:update", ADMIN, "Enable or disable a host (before 2.43)."),
+    _r("os-hosts:start", ADMIN, "Start a host (before 2.43)."),
+    _r("os-hosts:shutdown", ADMIN, "Shut a host down (before 2.43)."),
+    _r("os-hosts:reboot", ADMIN, "Reboot a host (before 2.43)."),
+    # server groups
+    _r("os-server-groups:index", READER, "List server groups."),
+    _r("os-server-groups:index:all_projects", ADMIN, "List every project's server groups."),
+    _r("os-server-groups:show", READER, "Show a server group."),
+    _r("os-server-groups:create", MEMBER, "Create a server group."),
+    _r("os-server-groups:delete", MEMBER, "Delete a server group."),
+    # the hosts
+    _r("os-availability-zone:list", ANY, "List availability zones."),
+    _r("os-availability-zone:detail", ADMIN, "List availability zones with their hosts."),
+    _r("os-hypervisors:list", ADMIN, "List hypervisors."),
+    _r("os-hypervisors:list-detail", ADMIN, "List hypervisors with details."),
+    _r("os-hypervisors:show", ADMIN, "Show a hypervisor."),
+    _r("os-hypervisors:statistics", ADMIN, "Show hypervisor statistics."),
+    _r("os-hypervisors:uptime", ADMIN, "Show a hypervisor's uptime."),
+    _r("os-hypervisors:search", ADMIN, "Search hypervisors."),
+    _r("os-hypervisors:servers", ADMIN, "List a hypervisor's servers."),
+    _r("os-services:list", ADMIN, "List compute services."),
+    _r("os-services:update", ADMIN, "Enable, disable or force down a service."),
+    _r("os-services:delete", ADMIN, "Delete a compute service."),
+    _r("os-aggregates:index", ADMIN, "List aggregates."),
+    _r("os-aggregates:create", ADMIN, "Create an aggregate."),
+    _r("os-aggregates:show", ADMIN, "Show an aggregate."),
+    _r("os-aggregates:update", ADMIN, "Update an aggregate."),
+    _r("os-aggregates:delete", ADMIN, "Delete an aggregate."),
+    _r("os-aggregates:add_host", ADMIN, "Add a host to an aggregate."),
+    _r("os-aggregates:remove_host", ADMIN, "Remove a host from an aggregate."),
+    _r("os-aggregates:set_metadata", ADMIN, "Set an aggregate's metadata."),
+    _r("os-simple-tenant-usage:list", ADMIN, "Show every project's usage."),
+    _r("os-simple-tenant-usage:show", READER, "Show a project's usage."),
+]

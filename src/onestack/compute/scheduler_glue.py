@@ -1,0 +1,97 @@
+"""How a server's boot and resize use the scheduler: its request spec from the server's row
+(flavor, zone, forced host, server group), and the claims that follow it around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.compute import models as m
+from onestack.compute import scheduler
+from onestack.compute.service.base import Store
+from onestack.compute.service.hosts import Hosts
+
+
+@dataclass(frozen=True)
+class Placement:
+    host: str
+    node_uuid: str
+    hypervisor_hostname: str
+    availability_zone: str
+
+
+async def _group(store: Store, group_uuid: str | None, uuid: str) -> dict[str, Any]:
+    if not group_uuid:
+        return {}
+    async with store.db.session() as s:
+        group = await s.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group_uuid))
+        if group is None:
+            return {}
+        hosts = (
+            await s.scalars(
+                select(m.Instance.host)
+                .join(m.ServerGroupMember, m.ServerGroupMember.instance_uuid == m.Instance.uuid)
+                .where(
+                    m.ServerGroupMember.group_id == group.id,
+                    m.Instance.deleted.is_(False),
+                    m.Instance.uuid != uuid,
+                    m.Instance.host.is_not(None),
+                )
+            )
+        ).all()
+        return {
+            "group_uuid": group.uuid,
+            "group_policy": group.policy,
+            "group_rules": dict(group.rules or {}),
+            "group_hosts": frozenset(h for h in hosts if h),
+        }
+
+
+async def place(store: Store, row: m.Instance, ignore: list[str]) -> Placement:
+    """Claim room for ``row`` on the best host not in ``ignore``; ``NoValidHost`` if none."""
+    zone = row.availability_zone
+    forced = row.request.get("forced_host")
+    if forced:
+        zone = f"{zone or ''}:{forced}"
+    spec = scheduler.RequestSpec.from_flavor(
+        row.uuid,
+        row.project_id,
+        row.flavor,
+        boot_from_volume=not row.image_ref,
+        availability_zone=zone,
+        ignore_hosts=frozenset(ignore),
+        **await _group(store, row.request.get("group"), row.uuid),
+    )
+    placements = await scheduler.schedule(store.db, store.settings, spec)
+    p = placements[0]
+    zone = await Hosts(store).zone_of(p.host)
+    return Placement(p.host, p.node_uuid, p.hypervisor_hostname, zone)
+
+
+async def release(store: Store, consumer_uuid: str) -> None:
+    await scheduler.release(store.db, consumer_uuid)
+    await scheduler.release(store.db, scheduler.migration_consumer(consumer_uuid))
+
+
+async def resize_claim(store: Store, row: m.Instance, flavor: dict[str, Any]) -> None:
+    """Hold the new flavor on the server's node beside the old one; 400 when it won't fit."""
+    async with store.db.session() as s:
+        node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == row.host))
+    if node is None:
+        raise scheduler.NoValidHost(reason=f"host {row.host} has no compute node")
+    spec = scheduler.RequestSpec.from_flavor(row.uuid, row.project_id, flavor)
+    ok = await scheduler.resize_claim(
+        store.db, row.uuid, node.uuid, row.project_id, spec.vcpus, spec.memory_mb, spec.disk_gb
+    )
+    if not ok:
+        raise scheduler.NoValidHost(reason="the new flavor does not fit on the server's host")
+
+
+async def confirm_resize(store: Store, uuid: str) -> None:
+    await scheduler.confirm_resize(store.db, uuid)
+
+
+async def revert_resize(store: Store, uuid: str) -> None:
+    await scheduler.revert_resize(store.db, uuid)

@@ -1,0 +1,44 @@
+"""The compute service layer: the only code that writes compute tables (with the scheduler's
+claims), and the seam other services call (``runtime.state["compute"]``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from onestack.compute.service.actions import Actions
+from onestack.compute.service.aggregates import Aggregates
+from onestack.compute.service.base import Store
+from onestack.compute.service.boot import Boot
+from onestack.compute.service.flavors import Flavors
+from onestack.compute.service.groups import Groups
+from onestack.compute.service.guests import Guests
+from onestack.compute.service.hosts import Hosts
+from onestack.compute.service.keypairs import Keypairs
+from onestack.compute.service.networking import Networking
+from onestack.compute.service.quotas import Quotas
+from onestack.compute.service.servers import Servers
+from onestack.compute.service.shelve import Shelve
+from onestack.compute.service.usage import Usage
+
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
+
+
+class ComputeService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.store = Store(
+            db=runtime.db, bus=runtime.bus, settings=runtime.settings, runtime=runtime
+        )
+        self.flavors = Flavors(self.store)
+        self.quotas = Quotas(self.store)
+        self.keypairs = Keypairs(self.store, self.quotas)
+        self.hosts = Hosts(self.store)
+        self.networking = Networking(self.store)
+        self.servers = Servers(self.store)
+        self.guests = Guests(self.store, self.networking)
+        self.boot = Boot(self.store, self.networking)
+        self.actions = Actions(self.store, self.servers, self.networking)
+        self.shelve = Shelve(self.store, self.networking)
+        self.aggregates = Aggregates(self.store)
+        self.groups = Groups(self.store, self.quotas)
+        self.usage = Usage(self.store)

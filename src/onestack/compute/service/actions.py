@@ -1,0 +1,301 @@
+"""Server actions: each checks the server's state (409 when it cannot happen now), marks the
+task, records the action and hands the work to the host's agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common import errors
+from onestack.common.context import RequestContext
+from onestack.common.logging import get_logger
+from onestack.compute import models as m
+from onestack.compute import scheduler_glue as claims
+from onestack.compute import states
+from onestack.compute.scheduler_glue import release
+from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.networking import Networking
+from onestack.compute.service.records import (
+    get_row,
+    start_action,
+    touch,
+)
+from onestack.compute.service.servers import Servers, check_lock, check_state
+
+log = get_logger(__name__)
+
+A, S, P, U = states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED
+E, R = states.ERROR, states.RESIZED
+
+# op: (Nova's action name, vm_states it may start from, task_state while it runs)
+POWER_OPS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "stop": ("stop", (A, E, states.RESCUED), states.POWERING_OFF),
+    "start": ("start", (S,), states.POWERING_ON),
+    "reboot_soft": ("reboot", (A,), states.REBOOTING),
+    "reboot_hard": ("reboot", (A, S, P, U, E, states.RESCUED), states.REBOOTING_HARD),
+    "pause": ("pause", (A, states.RESCUED), states.PAUSING),
+    "unpause": ("unpause", (P,), states.UNPAUSING),
+    "suspend": ("suspend", (A, states.RESCUED), states.SUSPENDING),
+    "resume": ("resume", (U,), states.RESUMING),
+}
+
+
+class Actions:
+    def __init__(self, store: Store, servers: Servers, networking: Networking) -> None:
+        self.store = store
+        self.servers = servers
+        self.networking = networking
+
+    async def _begin(
+        self,
+        ctx: RequestContext,
+        uuid: str,
+        action: str,
+        vm_states: tuple[str, ...],
+        task_state: str | None,
+        task_states: tuple[str | None, ...] = (None,),
+        **values: Any,
+    ) -> m.Instance:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid, lock=True)
+            check_lock(ctx, row)
+            check_state(row, action, vm_states, task_states)
+            if row.host is None:
+                raise errors.Conflict(f"Instance {uuid} has no host yet.")
+            row.task_state = task_state
+            for key, value in values.items():
+                setattr(row, key, value)
+            touch(row)
+            await start_action(s, ctx, row, action)
+            return row
+
+    async def _cast(self, row: m.Instance, method: str, **payload: Any) -> None:
+        await self.store.bus.cast(
+            compute_topic(row.host or ""), method, {"uuid": row.uuid, **payload}
+        )
+
+    # -- power -------------------------------------------------------------------------
+    async def power(self, ctx: RequestContext, uuid: str, op: str) -> None:
+        action, vm_states, task = POWER_OPS[op]
+        task_states: tuple[str | None, ...] = (None,)
+        if op == "reboot_hard":
+            # Nova lets a hard reboot cut short a soft one that hangs.
+            task_states = (None, states.REBOOTING)
+        row = await self._begin(ctx, uuid, action, vm_states, task, task_states)
+        await self._cast(row, "power", op=op)
+
+    async def lock(self, ctx: RequestContext, uuid: str, reason: str | None) -> None:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+            row.locked = True
+            row.locked_by = (
+                "admin" if ctx.is_admin and ctx.project_id != row.project_id else "owner"
+            )
+            row.locked_reason = reason
+            touch(row)
+            await start_action(s, ctx, row, "lock")
+
+    async def unlock(self, ctx: RequestContext, uuid: str, *, may_override: bool) -> None:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+            if row.locked and row.locked_by == "admin" and not may_override:
+                raise errors.Forbidden(
+                    "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override "
+                    "to be performed."
+                )
+            row.locked = False
+            row.locked_by = None
+            row.locked_reason = None
+            touch(row)
+            await start_action(s, ctx, row, "unlock")
+
+    # -- delete ------------------------------------------------------------------------
+    async def delete(self, ctx: RequestContext, uuid: str, *, force: bool = False) -> None:
+        async with self.store.runtime.state["compute"].boot.networking_lock(uuid):
+            row = await self.servers.mark_deleting(ctx, uuid, force=force)
+        if row.host is None:
+            # Not on a host yet, never placed, or shelved: nothing to stop there.
+            shelved_image = row.request.get("shelved_image_id")
+            if shelved_image:
+                await self.store.runtime.state["compute"].shelve.forget_image(shelved_image)
+            await self.networking.deallocate(row.network_info)
+            await release(self.store, uuid)
+            await self.servers.finish_delete(uuid)
+            return
+        await self._cast(row, "delete_instance")
+
+    # -- resize ------------------------------------------------------------------------
+    async def resize(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+            check_lock(ctx, row)
+            check_state(row, "resize", (A, S))
+            current = row.flavor
+        if flavor["flavorid"] == current.get("flavorid"):
+            raise errors.BadRequest("When resizing, instances must change flavor!")
+        if flavor["root_gb"] < current.get("root_gb", 0):
+            raise errors.BadRequest("Unable to resize disk down.")
+        dv = flavor["vcpus"] - current["vcpus"]
+        dr = flavor["memory_mb"] - current["memory_mb"]
+        if dv > 0 or dr > 0:
+            await self.store.runtime.state["compute"].quotas.check_instances(
+                row.project_id, 1, max(dv, 0), max(dr, 0), existing=True
+            )
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+        try:
+            await claims.resize_claim(self.store, row, flavor)
+        except errors.OneStackError as exc:
+            reason = getattr(exc, "reason", "") or exc.message
+            raise errors.BadRequest(f"No valid host was found. {reason}") from None
+        try:
+            row = await self._begin(
+                ctx,
+                uuid,
+                "resize",
+                (A, S),
+                states.RESIZE_PREP,
+                old_flavor=current,
+                new_flavor=flavor,
+            )
+        except BaseException:
+            await claims.revert_resize(self.store, uuid)
+            raise
+        await self._cast(row, "resize")
+
+    async def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
+        row = await self._begin(ctx, uuid, "confirmResize", (R,), None)
+        await self._cast(row, "confirm_resize")
+
+    async def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
+        row = await self._begin(ctx, uuid, "revertResize", (R,), states.RESIZE_REVERTING)
+        await self._cast(row, "revert_resize")
+
+    async def resize_confirmed(self, uuid: str) -> None:
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            if row is None:
+                return
+            if row.new_flavor:
+                row.flavor = row.new_flavor
+            row.old_flavor = row.new_flavor = None
+            row.vm_state = states.ACTIVE if row.power_state == 1 else states.STOPPED
+            row.task_state = None
+            touch(row)
+        await claims.confirm_resize(self.store, uuid)
+
+    async def resize_reverted(self, uuid: str) -> None:
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            if row is None:
+                return
+            if row.old_flavor:
+                row.flavor = row.old_flavor
+            row.old_flavor = row.new_flavor = None
+            row.vm_state = states.ACTIVE
+            row.power_state = 1
+            row.task_state = None
+            touch(row)
+        await claims.revert_resize(self.store, uuid)
+
+    async def resize_failed(self, uuid: str) -> None:
+        await self.resize_reverted(uuid)
+
+    # -- rebuild and snapshot ------------------------------------------------------------
+    async def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:
+        row = await self._begin(ctx, uuid, "rebuild", (A, S, E), states.REBUILDING, **changes)
+        await self._cast(row, "rebuild")
+
+    async def create_image(
+        self, ctx: RequestContext, uuid: str, name: str, metadata: dict[str, str]
+    ) -> str:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+            check_state(row, "createImage", (A, S, P, U))
+        props = {
+            **metadata,
+            "image_type": "snapshot",
+            "instance_uuid": uuid,
+            "base_image_ref": row.image_ref,
+            "owner_project_name": ctx.project_name or "",
+            "owner_user_name": ctx.user_name,
+            "user_id": ctx.user_id,
+        }
+        image_id: str = await self.store.image.create_queued_image(
+            name=name, owner=row.project_id, disk_format="qcow2", properties=props
+        )
+        try:
+            row = await self._begin(ctx, uuid, "createImage", (A, S, P, U), states.IMAGE_SNAPSHOT)
+        except BaseException:
+            await self.store.image.delete_image(image_id)
+            raise
+        await self._cast(row, "snapshot", image_id=image_id)
+        return image_id
+
+    # -- synchronous asks ----------------------------------------------------------------
+    async def ask(
+        self,
+        ctx: RequestContext,
+        uuid: str,
+        method: str,
+        action: str | None = None,
+        vm_states: tuple[str, ...] = (),
+        **payload: Any,
+    ) -> dict[str, Any]:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+            if vm_states:
+                check_state(row, action or method, vm_states, (None, *_ALL_TASKS))
+            if row.host is None:
+                raise errors.Conflict(f"Instance {uuid} is not ready yet (no host).")
+        answer = await self.store.bus.call(
+            compute_topic(row.host), method, {"uuid": uuid, **payload}, timeout=120
+        )
+        return dict(answer or {})
+
+    async def security_group(self, ctx: RequestContext, uuid: str, name: str, add: bool) -> None:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+        ids = await self.networking.security_group_ids(ctx, row.project_id, [name])
+        ports = (await self.networking.ports_of([uuid])).get(uuid, [])
+        if not add and not any(ids[0] in (p.get("security_groups") or []) for p in ports):
+            raise errors.BadRequest(
+                f"Security group {name} not associated with the instance {uuid}"
+            )
+        await self.networking.set_security_groups(
+            uuid, row.project_id, "add" if add else "remove", ids[0]
+        )
+        async with self.store.db.session() as s:
+            row = await get_row(s, None, uuid)
+            names = list(row.security_groups or [])
+            if add and name not in names:
+                names.append(name)
+            if not add and name in names:
+                names.remove(name)
+            row.security_groups = names
+            touch(row)
+
+    async def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:
+        async with self.store.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+            row.vm_state = states.ERROR if state == "error" else states.ACTIVE
+            row.task_state = None
+            touch(row)
+            await start_action(s, ctx, row, "resetState")
+
+    async def single_host_only(self, ctx: RequestContext, uuid: str, action: str) -> None:
+        async with self.store.db.session() as s:
+            await get_row(s, ctx, uuid)
+        raise errors.BadRequest(
+            f"Cannot {action} instance {uuid}: this cloud has a single compute host; "
+            "migrations need a second host (scale-out)."
+        )
+
+
+_ALL_TASKS = (
+    states.IMAGE_SNAPSHOT,
+    states.IMAGE_UPLOADING,
+    states.REBOOTING,
+    states.POWERING_OFF,
+)

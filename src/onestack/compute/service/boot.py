@@ -1,0 +1,152 @@
+"""The boot of a server after ``POST /servers`` answered: place it, give it its ports, have
+the host's agent spawn it; a failed spawn tries another host up to ``max_attempts`` times,
+then the server goes to ERROR with the last failure as its fault."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common import errors
+from onestack.common.logging import get_logger
+from onestack.compute import models as m
+from onestack.compute import states
+from onestack.compute.scheduler_glue import Placement, place, release
+from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.networking import Networking, NicRequest
+from onestack.compute.service.records import fault, record_event, touch
+
+log = get_logger(__name__)
+
+NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
+
+
+class BuildAborted(Exception):
+    """The server was deleted while it was being built: nothing more to do."""
+
+
+class Boot:
+    def __init__(self, store: Store, networking: Networking) -> None:
+        self.store = store
+        self.networking = networking
+        # This process's boots place one at a time: racing each other for the same node's
+        # generation, the losers of a burst (20 boots at once on one host) ran out of retries
+        # and went to ERROR with "No valid host". Other processes' claims still race, and the
+        # claim's compare-and-swap keeps those correct.
+        self._placing = asyncio.Lock()
+        self._networking: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def networking_lock(self, uuid: str) -> asyncio.Lock:
+        """Held while a boot gives the server its ports (and by a delete, to wait for that)."""
+        lock = self._networking.get(uuid)
+        if lock is None:
+            lock = self._networking[uuid] = asyncio.Lock()
+        return lock
+
+    async def _row(self, uuid: str) -> m.Instance:
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            if row is None or row.deleted or row.task_state == states.DELETING:
+                raise BuildAborted()
+            return row
+
+    async def _set(self, uuid: str, **values: Any) -> None:
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            if row is None or row.deleted or row.task_state == states.DELETING:
+                raise BuildAborted()
+            for key, value in values.items():
+                setattr(row, key, value)
+            touch(row)
+
+    async def run(self, uuid: str) -> None:
+        """Build one server (a background task of the API process)."""
+        tried: list[str] = []
+        last_error = NO_VALID_HOST
+        try:
+            for _attempt in range(self.store.settings.compute.max_attempts):
+                row = await self._row(uuid)
+                try:
+                    async with self._placing:
+                        placement = await place(self.store, row, tried)
+                except errors.OneStackError as exc:
+                    log.info("server %s: no host (%s)", uuid, exc.message)
+                    last_error = NO_VALID_HOST
+                    break
+                try:
+                    await self._build_on(row, placement)
+                    return
+                except BuildAborted:
+                    await release(self.store, uuid)
+                    raise
+                except Exception as exc:
+                    last_error = str(exc) or type(exc).__name__
+                    log.warning(
+                        "server %s: build on %s failed: %s", uuid, placement.host, last_error
+                    )
+                    tried.append(placement.host)
+                    await self._undo(uuid)
+                    await release(self.store, uuid)
+            await self._error(uuid, last_error)
+        except BuildAborted:
+            log.info("server %s was deleted while building", uuid)
+
+    async def _build_on(self, row: m.Instance, placement: Placement) -> None:
+        uuid = row.uuid
+        zone = placement.availability_zone
+        # A delete waits while the ports are being made, so that once the server is gone
+        # its ports are too (else a project's security group could still be in use).
+        async with self.networking_lock(uuid):
+            await self._set(
+                uuid,
+                host=placement.host,
+                node=placement.hypervisor_hostname,
+                availability_zone=row.availability_zone or zone,
+                task_state=states.NETWORKING,
+            )
+            nics = [NicRequest(**n) for n in row.request.get("nics", [])]
+            info = await self.networking.allocate(
+                row.project_id,
+                uuid,
+                placement.host,
+                row.availability_zone or zone,
+                nics,
+                row.request.get("security_group_ids"),
+            )
+            try:
+                await self._set(uuid, network_info=info, task_state=states.SPAWNING)
+            except BuildAborted:
+                await self.networking.deallocate(info)
+                raise
+        await self.store.bus.call(
+            compute_topic(placement.host), "build_instance", {"uuid": uuid}, timeout=900
+        )
+
+    async def _undo(self, uuid: str) -> None:
+        """Give back what a failed attempt took on its host (the ports)."""
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            info = list(row.network_info) if row is not None else []
+            if row is not None:
+                row.network_info = []
+                row.host = None
+                row.node = None
+                row.task_state = states.SCHEDULING
+        await self.networking.deallocate(info)
+
+    async def _error(self, uuid: str, message: str) -> None:
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            if row is None or row.deleted:
+                return
+            row.vm_state = states.ERROR
+            row.task_state = None
+            code = 500
+            row.fault = fault(message, code, "" if message == NO_VALID_HOST else message)
+            touch(row)
+            await record_event(s, uuid, "conductor_schedule_and_build_instances", None, message)

@@ -1,0 +1,77 @@
+"""Remote console tokens: made by the API, redeemed by the console proxy of any API process.
+
+A token is 32 random bytes (URL-safe); the database keeps only its SHA-256, the server, the
+console's kind and the host that runs the guest. A token stays valid until it expires
+(``TOKEN_TTL``): noVNC reconnects with the same URL, as Nova's tokens allow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from onestack.common.db import utcnow
+from onestack.compute import models as m
+from onestack.compute.service.base import Store
+
+TOKEN_TTL = timedelta(minutes=10)
+KINDS = ("vnc", "serial")
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    instance_uuid: str
+    kind: str  # vnc, serial
+    host: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Consoles:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def create_token(self, instance_uuid: str, kind: str, host: str) -> str:
+        """A new token for ``kind`` console of the server on ``host``; expired ones go."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown console kind {kind!r}")
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        async with self.store.db.session() as s:
+            await s.execute(delete(m.ConsoleToken).where(m.ConsoleToken.expires < now))
+            s.add(
+                m.ConsoleToken(
+                    token_hash=token_hash(token),
+                    instance_uuid=instance_uuid,
+                    kind=kind,
+                    host=host,
+                    expires=now + TOKEN_TTL,
+                )
+            )
+        return token
+
+    async def redeem(self, token: str, kind: str) -> ConsoleTarget | None:
+        """What ``token`` opens, if it is unexpired, of ``kind``, and its server still lives
+        on the host it was made for."""
+        if not token or len(token) > 256:
+            return None
+        async with self.store.db.session() as s:
+            rec = await s.scalar(
+                select(m.ConsoleToken).where(m.ConsoleToken.token_hash == token_hash(token))
+            )
+            if rec is None or rec.kind != kind or rec.expires < utcnow():
+                return None
+            row = await s.scalar(
+                select(m.Instance).where(
+                    m.Instance.uuid == rec.instance_uuid, m.Instance.deleted.is_(False)
+                )
+            )
+            if row is None or row.host != rec.host:
+                return None
+            return ConsoleTarget(rec.instance_uuid, rec.kind, rec.host)
