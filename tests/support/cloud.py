@@ -36,6 +36,7 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     env["ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS"] = "4"
     # The API layer exercises the API: the fake data plane, whatever user runs the tests.
     env["ONESTACK_NETWORK_DRIVER"] = "fake"
+    env["ONESTACK_COMPUTE_DRIVER"] = "fake"
     if database_url:
         env["ONESTACK_DATABASE_URL"] = database_url
     return env
