@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import signal
-import statistics
 import string
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from typing import Any
 
 import httpx
 
+from figures import figure, load, ms_since, print_table
 from localcloud import LocalCloud
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
 from onestack.network.drivers.linuxbridge.names import Names
@@ -92,43 +92,6 @@ while time.monotonic() < deadline:
                 sys.exit(0)
 sys.exit(1)
 """
-
-
-# -- figures ---------------------------------------------------------------------------------
-def figure(name: str, samples_ms: list[float], target: float | None) -> dict[str, Any]:
-    median = statistics.median(samples_ms)
-    p95 = (
-        statistics.quantiles(samples_ms, n=20, method="inclusive")[18]
-        if len(samples_ms) > 1
-        else samples_ms[0]
-    )
-    verdict = "" if target is None else ("PASS" if median < target else "MISS")
-    return {
-        "name": name,
-        "median_ms": round(median, 2),
-        "p95_ms": round(p95, 2),
-        "samples": len(samples_ms),
-        "target_ms": target,
-        "verdict": verdict,
-    }
-
-
-def print_table(title: str, figures: list[dict[str, Any]]) -> None:
-    print(title)
-    for f in figures:
-        target = f"< {f['target_ms']:.0f} ms  {f['verdict']}" if f["target_ms"] else "-"
-        print(
-            f"  {f['name']:<52} median {f['median_ms']:8.1f} ms  p95 {f['p95_ms']:8.1f} ms"
-            f"  n={f['samples']:<4} target {target}"
-        )
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" ({os.cpu_count()} CPUs)"
-
-
-def ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
 
 
 # -- the cloud -------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from onestack.image.testimage import READY_MARKER, build, configdrive
+from onestack.common import configdrive
+from onestack.image.testimage import READY_MARKER, build
 
 # The figures: "about 15 MiB in all", "boots under QEMU TCG in a few seconds".
 TARGET_SIZE_MIB = 16.0
