@@ -8,7 +8,7 @@
 # stores, the image cache) tempest skips by the [image-feature-enabled] options.
 # Of Nova (the fake compute driver, one host, no block storage): the proxy APIs deprecated in
 # 2.36 (images, security groups, floating IPs, networks, tenant networks: clients talk to
-# Glance and Neutron), os-instance_usage_audit_log, createBackup, the noVNC RFB handshake
+# Glance and Neutron), os-instance_usage_audit_log, the noVNC RFB handshake
 # (the fake driver has no VNC server; tests/e2e covers the real console), migrations and
 # server external events (they need Nova's "manager" and "service" roles), volumes (no
 # cinder); shelve, rescue, migrations and password changes tempest skips by the
@@ -81,7 +81,7 @@ excludes=(
   'compute\.(images|security_groups|floating_ips)\.' 'compute\.admin\.test_networks'
   'compute\.test_tenant_networks' 'compute\.admin\.test_instance_usage_audit_log'
   'compute\.admin\.test_migrations' 'compute\.admin\.test_server_external_events'
-  'compute\.admin\.test_security_groups' 'compute\..*test_create_backup'
+  'compute\.admin\.test_security_groups'
   'compute\.servers\.test_novnc\.NoVNCConsoleTestJSON\.test_novnc\['
 )
 cd "$work/tempest"

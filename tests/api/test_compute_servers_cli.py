@@ -214,6 +214,18 @@ def test_resize_rebuild_and_snapshot(osc: Osc, world: World) -> None:
     assert image["properties"]["instance_uuid"] == world.vm1["id"]
     assert osc.status("vm1") == "ACTIVE"
 
+    # Backups: a daily rotation of one keeps the newest only.
+    first = osc("server", "backup", "create", "--name", "vm1-daily-1", "--type", "daily",
+                "--rotate", "1", "--wait", "vm1")  # fmt: skip
+    assert osc("image", "show", first["id"])["properties"]["backup_type"] == "daily"
+    osc.until("vm1", "ACTIVE")
+    second = osc("server", "backup", "create", "--name", "vm1-daily-2", "--type", "daily",
+                 "--rotate", "1", "--wait", "vm1")  # fmt: skip
+    osc.until("vm1", "ACTIVE")
+    kept = osc("image", "list", "--property", "image_type=backup")
+    assert [i["ID"] for i in kept] == [second["id"]]
+    osc.do("image", "delete", second["id"])
+
     # A server boots from the snapshot.
     vm2 = osc("server", "create", "--image", "vm1-snap", "--flavor", "m1.tiny", "--network",
               "private", "--wait", "vm2")  # fmt: skip

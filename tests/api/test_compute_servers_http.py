@@ -575,6 +575,70 @@ def test_create_and_action_bodies_match_tempest(world: World) -> None:
     assert c("GET", f"/servers/{uuid}").status_code == 404
 
 
+def test_backups_rotate_out_the_oldest_of_their_type(world: World) -> None:
+    c = world.mine
+    uuid = str(c.boot("backed")["server"]["id"])
+    c.until(uuid, "ACTIVE")
+
+    def backups(kind: str) -> list[str]:
+        params = {"image_type": "backup", "backup_type": kind, "instance_uuid": uuid,
+                  "sort_key": "created_at", "sort_dir": "asc"}  # fmt: skip
+        images = world.admin_raw.get("/image/v2/images", params=params).json()["images"]
+        return [i["name"] for i in images]
+
+    def backup(name: str, kind: str = "daily", rotation: Any = 2, mv: str = "2.45") -> Any:
+        body = {"name": name, "backup_type": kind, "rotation": rotation}
+        resp = c.act(uuid, {"createBackup": body}, mv)
+        assert resp.status_code == 202, resp.text
+        c.until(uuid, "ACTIVE")  # the rotation is done before the server leaves its task
+        return resp
+
+    image_id = check(backup("b1"), "2.45", "create_backup")["image_id"]
+    image = world.admin_raw.get(f"/image/v2/images/{image_id}").json()
+    assert image["status"] == "active" and image["image_type"] == "backup"
+    assert image["backup_type"] == "daily" and image["instance_uuid"] == uuid
+    backup("b2", rotation="2")  # Nova takes a string of digits too
+    assert backups("daily") == ["b1", "b2"]
+    backup("b3")
+    assert backups("daily") == ["b2", "b3"]  # b1 rotated out
+    assert world.admin_raw.get(f"/image/v2/images/{image_id}").status_code == 404
+    # Another type keeps its own count; before 2.45 the image is in the Location header.
+    weekly = backup("w1", kind="weekly", rotation=1, mv="2.1")
+    assert weekly.headers["Location"].endswith("/images/" + backups_id(world, "w1"))
+    assert backups("daily") == ["b2", "b3"] and backups("weekly") == ["w1"]
+    # A rotation of 0 keeps none, the new one included, and names no image.
+    assert "Location" not in backup("w2", kind="weekly", rotation=0, mv="2.1").headers
+    assert backups("weekly") == []
+    actions = c("GET", f"/servers/{uuid}/os-instance-actions").json()["instanceActions"]
+    assert actions[0]["action"] == "createBackup"
+    # Bad input: Nova's schema.
+    good = {"name": "x", "backup_type": "daily", "rotation": 1}
+    bad_bodies = [{k: v for k, v in good.items() if k != missing} for missing in good]
+    bad_bodies += [{**good, "rotation": -1}, {**good, "rotation": "two"},
+                   {**good, "backup_type": 7}, {**good, "color": "red"}]  # fmt: skip
+    for bad_body in bad_bodies:
+        assert fault_of(c.act(uuid, {"createBackup": bad_body}), 400)
+    # Another project's server is not there; a shelved one can't be backed up.
+    other = world.other.act(
+        uuid, {"createBackup": {"name": "x", "backup_type": "d", "rotation": 1}}
+    )
+    assert other.status_code == 404
+    assert c.act(uuid, {"shelve": None}).status_code == 202
+    c.until(uuid, "SHELVED_OFFLOADED")
+    refused = c.act(uuid, {"createBackup": {"name": "x", "backup_type": "d", "rotation": 1}})
+    assert fault_of(refused, 409)
+    c("DELETE", f"/servers/{uuid}")
+    c.gone(uuid)
+    for name in ("b2", "b3"):
+        world.admin_raw.delete(f"/image/v2/images/{backups_id(world, name)}")
+
+
+def backups_id(world: World, name: str) -> str:
+    images = world.admin_raw.get("/image/v2/images", params={"name": name}).json()["images"]
+    assert len(images) == 1, images
+    return str(images[0]["id"])
+
+
 def test_shelve_offloads_and_unshelve_boots_again(world: World) -> None:
     c = world.mine
     uuid = str(c.boot("shelf", networks=[{"uuid": world.network}])["server"]["id"])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
 from onestack.compute import models as m
@@ -393,9 +394,10 @@ class ComputeAgent:
                 await self.driver.confirm_resize(uuid)
             except Exception as exc:
                 log.warning("server %s: confirm resize: %s", uuid, exc)
-            await self.svc.actions.resize_confirmed(uuid)
+            # The event first: whoever sees the server ACTIVE again finds it.
             async with self.runtime.db.session() as s:
                 await record_event(s, uuid, "compute_confirm_resize", self.host)
+            await self.svc.actions.resize_confirmed(uuid)
         return None
 
     async def revert_resize(self, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -412,9 +414,9 @@ class ComputeAgent:
             except Exception as exc:
                 await self._failed(uuid, "compute_revert_resize", exc)
                 return None
-            await self.svc.actions.resize_reverted(uuid)
             async with self.runtime.db.session() as s:
                 await record_event(s, uuid, "compute_finish_revert_resize", self.host)
+            await self.svc.actions.resize_reverted(uuid)
         return None
 
     async def rebuild(self, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -459,6 +461,8 @@ class ComputeAgent:
                     )
                     fmt = await self.driver.snapshot(uuid, target)
                     await image.upload_local_file(image_id, target, fmt)
+                if backup := payload.get("backup"):
+                    await self._rotate_backups(uuid, backup["type"], backup["rotation"])
             except Exception as exc:
                 await self._failed(uuid, "compute_snapshot_instance", exc)
                 try:
@@ -468,6 +472,21 @@ class ComputeAgent:
                 return None
             await self._finish(uuid, "compute_snapshot_instance", task_state=None)
         return None
+
+    async def _rotate_backups(self, uuid: str, backup_type: str, rotation: int) -> None:
+        """Delete the server's oldest backups of ``backup_type`` beyond ``rotation`` (the new
+        one counts: a rotation of 0 keeps none), as Nova's ``_rotate_backups`` does."""
+        row = await self._row(uuid)
+        if row is None:
+            return
+        image = self.svc.store.image
+        wanted = {"image_type": "backup", "backup_type": backup_type, "instance_uuid": uuid}
+        backups = await image.owned_with_properties(row.project_id, wanted)
+        for image_id in backups[rotation:]:
+            try:
+                await image.delete_image(image_id)
+            except errors.OneStackError as exc:
+                log.warning("server %s: cannot rotate out backup %s: %s", uuid, image_id, exc)
 
     async def shelve(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, image_id = payload["uuid"], payload["image_id"]

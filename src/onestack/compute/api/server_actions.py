@@ -27,6 +27,7 @@ from onestack.compute.api.servers import (
     hostname_max,
     personality,
 )
+from onestack.compute.service.actions import Backup
 from onestack.compute.service.records import InstanceNotFound
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
@@ -155,6 +156,37 @@ async def create_image(request: Request, ctx: RequestContext, uuid: str, body: A
     return empty(202, {"Location": f"{base}/image/v2/images/{image_id}"})
 
 
+async def create_backup(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    if not isinstance(body, dict):
+        raise bad("createBackup", f"{body!r} is not of type 'object'")
+    for key in ("name", "backup_type", "rotation"):
+        if key not in body:
+            raise bad("createBackup", f"'{key}' is a required property")
+    extra = sorted(set(body) - {"name", "backup_type", "rotation", "metadata"})
+    if extra:
+        raise bad(
+            "createBackup", f"Additional properties are not allowed ({extra[0]!r} was unexpected)"
+        )
+    name = _string(body, "name")
+    if not isinstance(body["backup_type"], str):
+        raise bad("backup_type", f"{body['backup_type']!r} is not of type 'string'")
+    rotation = body["rotation"]
+    # Nova's non_negative_integer: an integer, or a string of digits.
+    if isinstance(rotation, str) and rotation.isdigit():
+        rotation = int(rotation)
+    if isinstance(rotation, bool) or not isinstance(rotation, int) or rotation < 0:
+        raise bad("rotation", f"{body['rotation']!r} is not a non-negative integer")
+    metadata = _metadata(body.get("metadata", {}))
+    backup = Backup(type=body["backup_type"], rotation=rotation)
+    image_id = await service(request).actions.create_image(ctx, uuid, name, metadata, backup)
+    if at_least(request, 45):
+        return json_response({"image_id": image_id}, 202)
+    if rotation == 0:  # Nova names no image that its own rotation deletes at once
+        return empty(202)
+    base = request.app.state.runtime.public_url
+    return empty(202, {"Location": f"{base}/image/v2/images/{image_id}"})
+
+
 async def console_output(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     length = body.get("length") if isinstance(body, dict) else None
     if length is not None:
@@ -246,6 +278,7 @@ ACTIONS: dict[str, tuple[ActionHandler, str]] = {
     "revertResize": (revert_resize, "servers:revert_resize"),
     "rebuild": (rebuild, "servers:rebuild"),
     "createImage": (create_image, "servers:create_image"),
+    "createBackup": (create_backup, "os-create-backup"),
     "os-getConsoleOutput": (console_output, "os-console-output"),
     "addSecurityGroup": (_security_group(True), "os-security-groups:add"),
     "removeSecurityGroup": (_security_group(False), "os-security-groups:remove"),

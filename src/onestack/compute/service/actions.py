@@ -3,7 +3,7 @@ task, records the action and hands the work to the host's agent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -39,6 +39,16 @@ POWER_OPS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "suspend": ("suspend", (A, states.RESCUED), states.SUSPENDING),
     "resume": ("resume", (U,), states.RESUMING),
 }
+
+
+class Backup(NamedTuple):
+    """``createBackup``'s type and rotation: how many backups of that type to keep."""
+
+    type: str
+    rotation: int
+
+    def properties(self) -> dict[str, str]:
+        return {"image_type": "backup", "backup_type": self.type}
 
 
 class Actions:
@@ -208,14 +218,23 @@ class Actions:
         await self._cast(row, "rebuild")
 
     async def create_image(
-        self, ctx: RequestContext, uuid: str, name: str, metadata: dict[str, str]
+        self,
+        ctx: RequestContext,
+        uuid: str,
+        name: str,
+        metadata: dict[str, str],
+        backup: Backup | None = None,
     ) -> str:
+        """Snapshot the server into a new image; its id. A ``backup`` is a snapshot marked
+        with its type, after which the oldest backups of that type beyond its rotation go."""
+        action = "createImage" if backup is None else "createBackup"
         async with self.store.db.session() as s:
             row = await get_row(s, ctx, uuid)
-            check_state(row, "createImage", (A, S, P, U))
+            check_state(row, action, (A, S, P, U))
+        kind = {"image_type": "snapshot"} if backup is None else backup.properties()
         props = {
             **metadata,
-            "image_type": "snapshot",
+            **kind,
             "instance_uuid": uuid,
             "base_image_ref": row.image_ref,
             "owner_project_name": ctx.project_name or "",
@@ -225,12 +244,14 @@ class Actions:
         image_id: str = await self.store.image.create_queued_image(
             name=name, owner=row.project_id, disk_format="qcow2", properties=props
         )
+        task = states.IMAGE_SNAPSHOT if backup is None else states.IMAGE_BACKUP
         try:
-            row = await self._begin(ctx, uuid, "createImage", (A, S, P, U), states.IMAGE_SNAPSHOT)
+            row = await self._begin(ctx, uuid, action, (A, S, P, U), task)
         except BaseException:
             await self.store.image.delete_image(image_id)
             raise
-        await self._cast(row, "snapshot", image_id=image_id)
+        extra = {} if backup is None else {"backup": backup._asdict()}
+        await self._cast(row, "snapshot", image_id=image_id, **extra)
         return image_id
 
     # -- synchronous asks ----------------------------------------------------------------

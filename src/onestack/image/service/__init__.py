@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from onestack.common import errors
 from onestack.common.bus import Bus
 from onestack.common.db import Database
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
-from onestack.image.models import Image
+from onestack.image.models import Image, ImageProperty
 from onestack.image.service.base import Store
 from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
 from onestack.image.service.images import Images, PatchOp, parse_patch
@@ -129,6 +130,19 @@ class ImageService:
 
     async def delete_image(self, image_id: str) -> None:
         await self.images.delete(None, image_id)
+
+    async def owned_with_properties(self, owner: str, properties: dict[str, str]) -> list[str]:
+        """The ids of ``owner``'s images carrying every one of ``properties``, newest first
+        (what a server backup's rotation counts)."""
+        stmt = select(Image.id).where(Image.owner == owner, Image.status != "deleted")
+        for name, value in properties.items():
+            prop = aliased(ImageProperty)
+            stmt = stmt.join(prop, prop.image_id == Image.id).where(
+                prop.name == name, prop.value == value
+            )
+        async with self.base.db.session() as s:
+            rows = await s.scalars(stmt.order_by(Image.created_at.desc(), Image.id.desc()))
+            return list(rows)
 
     async def open_image_data(self, image_id: str) -> Path:
         """A local path holding the active image's bytes (read-only for the caller)."""
