@@ -226,6 +226,12 @@ def test_resize_rebuild_and_snapshot(osc: Osc, world: World) -> None:
     assert [i["ID"] for i in kept] == [second["id"]]
     osc.do("image", "delete", second["id"])
 
+    # Rescue and back.
+    osc.do("server", "rescue", "--password", "rescue-pass", "vm1")
+    assert osc.until("vm1", "RESCUE")["OS-EXT-STS:vm_state"] == "rescued"
+    osc.do("server", "unrescue", "vm1")
+    osc.until("vm1", "ACTIVE")
+
     # A server boots from the snapshot.
     vm2 = osc("server", "create", "--image", "vm1-snap", "--flavor", "m1.tiny", "--network",
               "private", "--wait", "vm2")  # fmt: skip

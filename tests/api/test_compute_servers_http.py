@@ -575,6 +575,49 @@ def test_create_and_action_bodies_match_tempest(world: World) -> None:
     assert c("GET", f"/servers/{uuid}").status_code == 404
 
 
+def test_rescue_and_unrescue(world: World) -> None:
+    c = world.mine
+    uuid = str(c.boot("rescued")["server"]["id"])
+    c.until(uuid, "ACTIVE")
+    rescued = c.act(uuid, {"rescue": {"adminPass": "s3cret-rescue"}})
+    assert check(rescued, "2.1", "rescue_server_with_admin_pass") == {"adminPass": "s3cret-rescue"}
+    server = c.until(uuid, "RESCUE")
+    assert server["OS-EXT-STS:vm_state"] == "rescued" and server["OS-EXT-STS:power_state"] == 1
+    output = c.act(uuid, {"os-getConsoleOutput": {}}).json()["output"]
+    assert f"rescue from image {IMAGE[0]}" in output
+    # What a rescued server refuses: Nova's 409s.
+    refused = [{"rescue": None}, {"reboot": {"type": "SOFT"}}, {"resize": {"flavorRef": TINY}},
+               {"rebuild": {"imageRef": IMAGE[0]}}, {"shelve": None}]  # fmt: skip
+    for body in refused:
+        assert fault_of(c.act(uuid, body), 409)
+    assert c.act(uuid, {"unrescue": None}).status_code == 202
+    assert c.until(uuid, "ACTIVE")["OS-EXT-STS:power_state"] == 1
+    assert fault_of(c.act(uuid, {"unrescue": None}), 409)  # not rescued
+    # A stopped server can be rescued too, from another image; a password is made up.
+    assert c.act(uuid, {"os-stop": None}).status_code == 202
+    c.until(uuid, "SHUTOFF")
+    rescue_image = upload_image(c.client, unique("rescue"))
+    again = c.act(uuid, {"rescue": {"rescue_image_ref": rescue_image}}, "2.96")
+    assert again.status_code == 200 and len(again.json()["adminPass"]) >= 8
+    c.until(uuid, "RESCUE")
+    assert f"rescue from image {rescue_image}" in c.act(uuid, {"os-getConsoleOutput": {}}).text
+    actions = c("GET", f"/servers/{uuid}/os-instance-actions").json()["instanceActions"]
+    assert [a["action"] for a in actions[:3]] == ["rescue", "stop", "unrescue"]
+    assert c.act(uuid, {"unrescue": None}).status_code == 202
+    c.until(uuid, "ACTIVE")
+    # Bad input, another project's server, a locked one.
+    for bad_body in ({"color": "red"}, {"adminPass": 7}, {"rescue_image_ref": 7}, []):
+        assert fault_of(c.act(uuid, {"rescue": bad_body}), 400)
+    unknown = c.act(uuid, {"rescue": {"rescue_image_ref": "5f0c3a1e-0000-4000-8000-000000000000"}})
+    assert fault_of(unknown, 400)
+    assert world.other.act(uuid, {"rescue": None}).status_code == 404
+    assert world.admin.act(uuid, {"lock": None}).status_code == 202
+    assert fault_of(c.act(uuid, {"rescue": None}), 409)
+    assert world.admin.act(uuid, {"unlock": None}).status_code == 202
+    assert c("DELETE", f"/servers/{uuid}").status_code == 204
+    c.gone(uuid)
+
+
 def test_backups_rotate_out_the_oldest_of_their_type(world: World) -> None:
     c = world.mine
     uuid = str(c.boot("backed")["server"]["id"])

@@ -216,6 +216,48 @@ async def test_resize_grows_the_disk_and_revert_restores_it(
         await driver.revert_resize(bigger)
 
 
+async def test_rescue_boots_the_rescue_image_with_the_guest_disk_second(
+    driver: ComputeDriver, kind: str, image: Path, tmp_path: Path
+) -> None:
+    spec = make_spec(image, hostname="rescued")
+    await driver.spawn(spec)
+    rescue = BootSource(image_id="rescue-image", image_path=image, image_format="qcow2")
+    await driver.rescue(replace(spec, rescue=rescue))
+    assert await power(driver, spec) == PowerState.RUNNING
+    files = tmp_path / "instances" / spec.uuid
+    if kind == "qemu":
+        argv = await qemu_argv(driver, spec)
+        assert blockdev(argv, "root").endswith(f"file.filename={files / 'disk.rescue'}")
+        assert blockdev(argv, "rescued").endswith(f"file.filename={files / 'disk'}")
+        assert "virtio-blk-pci,id=rescued-disk,drive=rescued" in argv
+        # The rescue system boots: one more ready marker than the first guest printed.
+        before = (await driver.console_output(spec.uuid)).count(f"{READY} rescued ")
+        await wait_ready(driver, spec, boots=before + 1)
+    else:
+        assert "rescue from image rescue-image" in await driver.console_output(spec.uuid)
+    await driver.unrescue(spec)
+    assert await power(driver, spec) == PowerState.RUNNING
+    if kind == "qemu":
+        argv = await qemu_argv(driver, spec)
+        assert blockdev(argv, "root").endswith(f"file.filename={files / 'disk'}")
+        assert not blockdev(argv, "rescued")
+        assert not (files / "disk.rescue").exists()
+    with pytest.raises(DriverError):
+        await driver.rescue(spec)  # no rescue image given
+
+
+async def qemu_argv(driver: ComputeDriver, spec: InstanceSpec) -> list[str]:
+    """The running QEMU's command line."""
+    pid = (await driver.list_instances())[spec.uuid].pid
+    assert pid is not None
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def blockdev(argv: list[str], node: str) -> str:
+    """The ``-blockdev`` of node ``node`` (empty when there is none)."""
+    return next((a for a in argv if a.startswith(f"driver=qcow2,node-name={node},")), "")
+
+
 async def test_a_new_driver_finds_the_running_guest(
     driver: ComputeDriver, kind: str, image: Path, tmp_path: Path
 ) -> None:

@@ -75,6 +75,8 @@ NOTIFY = {
     "compute_rebuild_instance": "rebuild",
     "compute_snapshot_instance": "snapshot",
     "compute_unshelve_instance": "unshelve",
+    "compute_rescue_instance": "rescue",
+    "compute_unrescue_instance": "unrescue",
 }
 PORT_WAIT = 60.0  # seconds a spawn waits for the network agent to plug its ports
 
@@ -155,6 +157,8 @@ class ComputeAgent:
             "revert_resize": self.revert_resize,
             "rebuild": self.rebuild,
             "snapshot": self.snapshot,
+            "rescue": self.rescue,
+            "unrescue": self.unrescue,
             "shelve": self.shelve,
             "unshelve": self.unshelve,
             "console_output": self.console_output,
@@ -446,6 +450,54 @@ class ComputeAgent:
                 task_state=None,
                 power_state=int(power),
                 launched_at=utcnow(),
+            )
+        return None
+
+    async def rescue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        uuid = payload["uuid"]
+        async with self._locks[uuid]:
+            row = await self._row(uuid)
+            if row is None:
+                return None
+            try:
+                spec = await self.svc.guests.instance_spec(
+                    row, self._tap_name, rescue_image_id=payload["image_id"]
+                )
+                await self.driver.rescue(spec)
+            except Exception as exc:
+                # Nova's InstanceNotRescuable: the server is in ERROR with the fault.
+                await self._failed(uuid, "compute_rescue_instance", exc)
+                await self._finish(
+                    uuid, "compute_rescue_instance", vm_state=states.ERROR, fault=fault(str(exc))
+                )
+                return None
+            await self._finish(
+                uuid,
+                "compute_rescue_instance",
+                vm_state=states.RESCUED,
+                task_state=None,
+                power_state=int(PowerState.RUNNING),
+            )
+        return None
+
+    async def unrescue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        uuid = payload["uuid"]
+        async with self._locks[uuid]:
+            row = await self._row(uuid)
+            if row is None:
+                return None
+            try:
+                spec = await self.svc.guests.instance_spec(row, self._tap_name)
+                await self.driver.unrescue(spec)
+            except Exception as exc:
+                await self._failed(uuid, "compute_unrescue_instance", exc)
+                return None
+            await self._finish(
+                uuid,
+                "compute_unrescue_instance",
+                vm_state=states.ACTIVE,
+                task_state=None,
+                power_state=int(PowerState.RUNNING),
             )
         return None
 

@@ -75,6 +75,7 @@ RULES: list[RuleDefault] = [
     _r("os-migrate-server:migrate_live", ADMIN, "Live-migrate a server."),
     _r("os-evacuate", ADMIN, "Evacuate a server."),
     _r("os-rescue", MEMBER, "Rescue a server."),
+    _r("os-unrescue", MEMBER, "Unrescue a server."),
     _r("os-create-backup", MEMBER, "Back a server up into an image, with a rotation."),
     _r("os-console-output", MEMBER, "Show a server's console log."),
     _r("remote-consoles", MEMBER, "Open a remote console."),

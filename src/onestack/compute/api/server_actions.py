@@ -156,6 +156,36 @@ async def create_image(request: Request, ctx: RequestContext, uuid: str, body: A
     return empty(202, {"Location": f"{base}/image/v2/images/{image_id}"})
 
 
+async def rescue(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise bad("rescue", f"{body!r} is not of type 'object', 'null'")
+    extra = sorted(set(body) - {"adminPass", "rescue_image_ref"})
+    if extra:
+        raise bad("rescue", f"Additional properties are not allowed ({extra[0]!r} was unexpected)")
+    password = body.get("adminPass")
+    if password is not None and not isinstance(password, str):
+        raise bad("adminPass", f"{password!r} is not of type 'string'")
+    svc = service(request)
+    srv = await svc.servers.get(ctx, uuid)
+    ref = body.get("rescue_image_ref")
+    if ref is not None and not isinstance(ref, str):
+        raise bad("rescue_image_ref", f"{ref!r} is not of type 'string'")
+    # Nova rescues from the server's own image unless told otherwise.
+    image_id = (await _image(request, ref, srv.row.flavor))["id"] if ref else srv.row.image_ref
+    if not image_id:
+        raise errors.BadRequest("Cannot rescue a volume-backed instance without a rescue image.")
+    await svc.actions.rescue(ctx, uuid, image_id)
+    # Nova answers the rescue system's password (enable_instance_password), made up when none.
+    return json_response({"adminPass": password or secrets.token_urlsafe(9)}, 200)
+
+
+async def unrescue(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    await service(request).actions.unrescue(ctx, uuid)
+    return empty(202)
+
+
 async def create_backup(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if not isinstance(body, dict):
         raise bad("createBackup", f"{body!r} is not of type 'object'")
@@ -203,7 +233,7 @@ async def console_output(request: Request, ctx: RequestContext, uuid: str, body:
         uuid,
         "console_output",
         "get_console_output",
-        ("active", "stopped", "paused", "suspended", "resized", "error"),
+        ("active", "stopped", "paused", "suspended", "resized", "error", "rescued"),
         length=length,
     )
     return json_response({"output": answer.get("output", "")})
@@ -290,8 +320,8 @@ ACTIONS: dict[str, tuple[ActionHandler, str]] = {
     "injectNetworkInfo": (inject_network_info, "os-admin-actions:inject_network_info"),
     "restore": (restore, "os-deferred-delete:restore"),
     "changePassword": (not_supported, "os-admin-password"),
-    "rescue": (not_supported, "os-rescue"),
-    "unrescue": (not_supported, "os-rescue"),
+    "rescue": (rescue, "os-rescue"),
+    "unrescue": (unrescue, "os-unrescue"),
     "trigger_crash_dump": (not_supported, "servers:trigger_crash_dump"),
 }
 # Other modules (consoles, shelve) add theirs here.

@@ -80,6 +80,8 @@ class InstanceSpec:
     # The config drive's files ("openstack/latest/meta_data.json": b"{...}"), None for none.
     config_drive: dict[str, bytes] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # flavor extra specs, image properties
+    # Rescue mode: the guest boots a fresh disk of this image and sees its own disk second.
+    rescue: BootSource | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,15 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     async def resume(self, spec: InstanceSpec) -> None:
         """Start a suspended guest from its saved memory."""
+
+    async def rescue(self, spec: InstanceSpec) -> None:
+        """Stop the guest and start it again from a fresh disk of ``spec.rescue``, its own
+        disk attached second (Nova's rescue); the running guest's state is lost."""
+        raise DriverError("rescue is not supported by this driver")
+
+    async def unrescue(self, spec: InstanceSpec) -> None:
+        """End a rescue: the guest starts again from its own disk; the rescue disk goes."""
+        raise DriverError("unrescue is not supported by this driver")
 
     @abc.abstractmethod
     async def snapshot(self, uuid: str, target: Path) -> str:

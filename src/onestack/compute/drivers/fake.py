@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,16 @@ class FakeDriver(ComputeDriver):
     async def rebuild(self, spec: InstanceSpec) -> None:
         guest = self._guest(spec.uuid)
         self._boot(guest, spec)
+
+    async def rescue(self, spec: InstanceSpec) -> None:
+        if spec.rescue is None:
+            raise DriverError(f"instance {spec.uuid}: no rescue image given")
+        guest = self._guest(spec.uuid)
+        guest.console.append(f"onestack-guest: rescue from image {spec.rescue.image_id}")
+        self._boot(guest, spec)
+
+    async def unrescue(self, spec: InstanceSpec) -> None:
+        self._boot(self._guest(spec.uuid), replace(spec, rescue=None))
 
     async def console_output(self, uuid: str, length: int | None = None) -> str:
         lines = self._guest(uuid).console

@@ -33,10 +33,10 @@ POWER_OPS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "stop": ("stop", (A, E, states.RESCUED), states.POWERING_OFF),
     "start": ("start", (S,), states.POWERING_ON),
     "reboot_soft": ("reboot", (A,), states.REBOOTING),
-    "reboot_hard": ("reboot", (A, S, P, U, E, states.RESCUED), states.REBOOTING_HARD),
-    "pause": ("pause", (A, states.RESCUED), states.PAUSING),
+    "reboot_hard": ("reboot", (A, S, P, U, E), states.REBOOTING_HARD),
+    "pause": ("pause", (A,), states.PAUSING),
     "unpause": ("unpause", (P,), states.UNPAUSING),
-    "suspend": ("suspend", (A, states.RESCUED), states.SUSPENDING),
+    "suspend": ("suspend", (A,), states.SUSPENDING),
     "resume": ("resume", (U,), states.RESUMING),
 }
 
@@ -211,6 +211,15 @@ class Actions:
 
     async def resize_failed(self, uuid: str) -> None:
         await self.resize_reverted(uuid)
+
+    # -- rescue ---------------------------------------------------------------------------
+    async def rescue(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
+        row = await self._begin(ctx, uuid, "rescue", (A, S, E), states.RESCUING)
+        await self._cast(row, "rescue", image_id=image_id)
+
+    async def unrescue(self, ctx: RequestContext, uuid: str) -> None:
+        row = await self._begin(ctx, uuid, "unrescue", (states.RESCUED,), states.UNRESCUING)
+        await self._cast(row, "unrescue")
 
     # -- rebuild and snapshot ------------------------------------------------------------
     async def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:

@@ -162,26 +162,13 @@ class Guests:
         *,
         flavor: dict[str, Any] | None = None,
         image_id: str | None = None,
+        rescue_image_id: str | None = None,
     ) -> InstanceSpec:
-        """Everything the driver needs to start ``row``'s guest on this host."""
+        """Everything the driver needs to start ``row``'s guest on this host (in rescue mode
+        from ``rescue_image_id`` when given)."""
         flavor = flavor or row.flavor
-        image_svc = self.store.image
-        image_id = image_id if image_id is not None else row.image_ref
-        rec, path = await image_svc.open_image(image_id)
-        props: dict[str, str] = dict(getattr(rec, "properties", {}) or {})
-        kernel = ramdisk = None
-        if props.get("kernel_id"):
-            kernel = await image_svc.open_image_data(props["kernel_id"])
-        if props.get("ramdisk_id"):
-            ramdisk = await image_svc.open_image_data(props["ramdisk_id"])
-        boot = BootSource(
-            image_id=image_id,
-            image_path=path,
-            image_format=rec.disk_format or "qcow2",
-            kernel_path=kernel,
-            ramdisk_path=ramdisk,
-            cmdline=props.get("os_command_line"),
-        )
+        boot, props = await self.boot_source(image_id if image_id is not None else row.image_ref)
+        rescue = (await self.boot_source(rescue_image_id))[0] if rescue_image_id else None
         # A server's ports are those of its network info (as Nova's VIFs are): none there,
         # none to look up.
         ports: list[dict[str, Any]] = []
@@ -221,7 +208,28 @@ class Guests:
             volumes=volumes,
             config_drive=drive,
             extra={**{f"image:{k}": v for k, v in props.items()}, **flavor.get("extra_specs", {})},
+            rescue=rescue,
         )
+
+    async def boot_source(self, image_id: str) -> tuple[BootSource, dict[str, str]]:
+        """What boots from image ``image_id`` on this host, and the image's properties."""
+        image_svc = self.store.image
+        rec, path = await image_svc.open_image(image_id)
+        props: dict[str, str] = dict(getattr(rec, "properties", {}) or {})
+        kernel = ramdisk = None
+        if props.get("kernel_id"):
+            kernel = await image_svc.open_image_data(props["kernel_id"])
+        if props.get("ramdisk_id"):
+            ramdisk = await image_svc.open_image_data(props["ramdisk_id"])
+        boot = BootSource(
+            image_id=image_id,
+            image_path=path,
+            image_format=rec.disk_format or "qcow2",
+            kernel_path=kernel,
+            ramdisk_path=ramdisk,
+            cmdline=props.get("os_command_line"),
+        )
+        return boot, props
 
     async def _volumes(self, attachments: list[m.VolumeAttachment]) -> list[Volume]:
         """Attached volumes as files on this host, once the volume service says where."""

@@ -194,9 +194,17 @@ def build_command(
         "-pidfile", str(paths.pidfile),
         "-blockdev",
         f"driver=qcow2,node-name=root,discard=unmap,file.driver=file,"
-        f"file.filename={esc(paths.disk)}",
+        f"file.filename={esc(paths.rescue_disk if spec.rescue else paths.disk)}",
         "-device", "virtio-blk-pci,id=root-disk,drive=root,bootindex=1",
     ]  # fmt: skip
+    if spec.rescue is not None:
+        # The guest's own disk, second (vdb), for the rescue system to repair.
+        argv += [
+            "-blockdev",
+            f"driver=qcow2,node-name=rescued,discard=unmap,file.driver=file,"
+            f"file.filename={esc(paths.disk)}",
+            "-device", "virtio-blk-pci,id=rescued-disk,drive=rescued",
+        ]  # fmt: skip
     if spec.config_drive is not None:
         argv += [
             "-blockdev",
@@ -213,11 +221,12 @@ def build_command(
         argv += nic_args(port, nic)
     for port, volume in layout.volumes:
         argv += volume_args(port, volume)
-    if spec.boot.kernel_path is not None:
-        argv += ["-kernel", str(spec.boot.kernel_path)]
-        if spec.boot.ramdisk_path is not None:
-            argv += ["-initrd", str(spec.boot.ramdisk_path)]
-        argv += ["-append", kernel_cmdline(spec, accel, opts.tsc_khz)]
+    booted = spec if spec.rescue is None else replace(spec, boot=spec.rescue)
+    if booted.boot.kernel_path is not None:
+        argv += ["-kernel", str(booted.boot.kernel_path)]
+        if booted.boot.ramdisk_path is not None:
+            argv += ["-initrd", str(booted.boot.ramdisk_path)]
+        argv += ["-append", kernel_cmdline(booted, accel, opts.tsc_khz)]
     if opts.incoming:
         argv += ["-S", "-incoming", "defer"]
     if opts.daemonize:

@@ -16,12 +16,14 @@ import os
 import re
 import shlex
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from onestack.common.logging import get_logger
 from onestack.compute.drivers.base import (
     NIC,
+    BootSource,
     ComputeDriver,
     DriverError,
     HostInfo,
@@ -199,17 +201,19 @@ class QemuDriver(ComputeDriver):
             await process.kill(pid, paths.uuid)
 
     async def _make_disks(self, paths: InstancePaths, spec: InstanceSpec) -> None:
+        await self._overlay(spec.boot, paths.disk, spec.root_gb)
+        await self._write_config_drive(paths, spec)
+
+    async def _overlay(self, boot: BootSource, disk: Path, root_gb: int) -> None:
+        """A fresh qcow2 ``disk`` on the cached base of ``boot``'s image."""
         base = await disks.cache_base(
             self.instances_dir / BASE_DIR,
-            base_image(self.instances_dir, spec.boot.image_id),
-            spec.boot,
+            base_image(self.instances_dir, boot.image_id),
+            boot,
             self.qemu_img,
         )
-        paths.disk.unlink(missing_ok=True)
-        await disks.create_overlay(
-            base, spec.boot.image_format, paths.disk, spec.root_gb, self.qemu_img
-        )
-        await self._write_config_drive(paths, spec)
+        await asyncio.to_thread(disk.unlink, True)
+        await disks.create_overlay(base, boot.image_format, disk, root_gb, self.qemu_img)
 
     @staticmethod
     async def _write_config_drive(paths: InstancePaths, spec: InstanceSpec) -> None:
@@ -430,6 +434,26 @@ class QemuDriver(ComputeDriver):
                 partial.replace(paths.resize_backup)
             await disks.grow(paths.disk, new.root_gb, self.qemu_img)
             await self._start(paths, new, self._plan(new, paths))
+
+    async def rescue(self, spec: InstanceSpec) -> None:
+        if spec.rescue is None:
+            raise DriverError(f"instance {spec.uuid}: no rescue image given")
+        paths = self._known(spec.uuid)
+        async with self._lock(spec.uuid):
+            await self._stop(paths, self.stop_timeout)
+            paths.memory_state.unlink(missing_ok=True)
+            await self._overlay(spec.rescue, paths.rescue_disk, 0)
+            if spec.config_drive is not None:
+                await self._write_config_drive(paths, spec)
+            await self._start(paths, spec, self._plan(spec, paths))
+
+    async def unrescue(self, spec: InstanceSpec) -> None:
+        paths = self._known(spec.uuid)
+        normal = replace(spec, rescue=None)
+        async with self._lock(spec.uuid):
+            await self._stop(paths, 0)  # the rescue system's state is not kept (Nova's too)
+            paths.rescue_disk.unlink(missing_ok=True)
+            await self._start(paths, normal, self._plan(normal, paths))
 
     async def confirm_resize(self, uuid: str) -> None:
         paths = self._known(uuid)

@@ -40,6 +40,10 @@ class InstancePaths:
         return self.dir / "disk.config"
 
     @property
+    def rescue_disk(self) -> Path:
+        return self.dir / "disk.rescue"
+
+    @property
     def resize_backup(self) -> Path:
         return self.dir / "disk.resize-backup"
 

@@ -39,19 +39,24 @@ def spec_to_json(spec: InstanceSpec) -> dict[str, Any]:
     return data
 
 
+def _boot(boot: dict[str, Any]) -> BootSource:
+    return BootSource(
+        **{
+            **boot,
+            "image_path": Path(boot["image_path"]),
+            "kernel_path": _path_or_none(boot.get("kernel_path")),
+            "ramdisk_path": _path_or_none(boot.get("ramdisk_path")),
+        }
+    )
+
+
 def spec_from_json(data: dict[str, Any]) -> InstanceSpec:
-    boot = data["boot"]
+    rescue = data.get("rescue")
     return InstanceSpec(
         **{
             **data,
-            "boot": BootSource(
-                **{
-                    **boot,
-                    "image_path": Path(boot["image_path"]),
-                    "kernel_path": _path_or_none(boot.get("kernel_path")),
-                    "ramdisk_path": _path_or_none(boot.get("ramdisk_path")),
-                }
-            ),
+            "boot": _boot(data["boot"]),
+            "rescue": _boot(rescue) if rescue else None,
             "nics": tuple(NIC(**n) for n in data.get("nics", ())),
             "volumes": tuple(_volume(v) for v in data.get("volumes", ())),
         }
