@@ -575,6 +575,27 @@ def test_create_and_action_bodies_match_tempest(world: World) -> None:
     assert c("GET", f"/servers/{uuid}").status_code == 404
 
 
+def test_trigger_crash_dump_sends_an_nmi(world: World) -> None:
+    c = world.mine
+    uuid = str(c.boot("dumped")["server"]["id"])
+    c.until(uuid, "ACTIVE")
+    assert c.act(uuid, {"trigger_crash_dump": None}, "2.16").status_code == 404  # from 2.17
+    assert fault_of(c.act(uuid, {"trigger_crash_dump": {"now": True}}, "2.17"), 400)
+    assert world.other.act(uuid, {"trigger_crash_dump": None}, "2.17").status_code == 404
+    assert c.act(uuid, {"trigger_crash_dump": None}, "2.17").status_code == 202
+    deadline = time.monotonic() + 30
+    while "NMI received" not in c.act(uuid, {"os-getConsoleOutput": {}}).json()["output"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    (action, *_) = c("GET", f"/servers/{uuid}/os-instance-actions").json()["instanceActions"]
+    assert action["action"] == "trigger_crash_dump"
+    assert c.act(uuid, {"os-stop": None}).status_code == 202
+    c.until(uuid, "SHUTOFF")
+    assert fault_of(c.act(uuid, {"trigger_crash_dump": None}, "2.17"), 409)  # not running
+    assert c("DELETE", f"/servers/{uuid}").status_code == 204
+    c.gone(uuid)
+
+
 def test_rescue_and_unrescue(world: World) -> None:
     c = world.mine
     uuid = str(c.boot("rescued")["server"]["id"])

@@ -216,7 +216,7 @@ async def test_resize_grows_the_disk_and_revert_restores_it(
         await driver.revert_resize(bigger)
 
 
-async def test_rescue_boots_the_rescue_image_with_the_guest_disk_second(
+async def test_rescue_and_nmi(
     driver: ComputeDriver, kind: str, image: Path, tmp_path: Path
 ) -> None:
     spec = make_spec(image, hostname="rescued")
@@ -244,6 +244,12 @@ async def test_rescue_boots_the_rescue_image_with_the_guest_disk_second(
         assert not (files / "disk.rescue").exists()
     with pytest.raises(DriverError):
         await driver.rescue(spec)  # no rescue image given
+    # An NMI (trigger_crash_dump) reaches a running guest, not a stopped one.
+    await driver.inject_nmi(spec.uuid)
+    assert await power(driver, spec) == PowerState.RUNNING
+    await driver.power_off(spec.uuid, timeout=0)
+    with pytest.raises(DriverError):
+        await driver.inject_nmi(spec.uuid)
 
 
 async def qemu_argv(driver: ComputeDriver, spec: InstanceSpec) -> list[str]:

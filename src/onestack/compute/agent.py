@@ -158,6 +158,7 @@ class ComputeAgent:
             "rebuild": self.rebuild,
             "snapshot": self.snapshot,
             "rescue": self.rescue,
+            "crash_dump": self.crash_dump,
             "unrescue": self.unrescue,
             "shelve": self.shelve,
             "unshelve": self.unshelve,
@@ -451,6 +452,18 @@ class ComputeAgent:
                 power_state=int(power),
                 launched_at=utcnow(),
             )
+        return None
+
+    async def crash_dump(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        uuid = payload["uuid"]
+        async with self._locks[uuid]:
+            try:
+                await self.driver.inject_nmi(uuid)
+            except Exception as exc:
+                await self._failed(uuid, "compute_trigger_crash_dump", exc)
+                return None
+            async with self.runtime.db.session() as s:
+                await record_event(s, uuid, "compute_trigger_crash_dump", self.host)
         return None
 
     async def rescue(self, payload: dict[str, Any]) -> dict[str, Any] | None:

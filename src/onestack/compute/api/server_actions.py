@@ -156,6 +156,17 @@ async def create_image(request: Request, ctx: RequestContext, uuid: str, body: A
     return empty(202, {"Location": f"{base}/image/v2/images/{image_id}"})
 
 
+async def trigger_crash_dump(
+    request: Request, ctx: RequestContext, uuid: str, body: Any
+) -> Response:
+    if not at_least(request, 17):  # the action is new in 2.17: before, Nova knows no such route
+        raise errors.NotFound("The resource could not be found.")
+    if body is not None:
+        raise bad("trigger_crash_dump", f"{body!r} is not of type 'null'")
+    await service(request).actions.trigger_crash_dump(ctx, uuid)
+    return empty(202)
+
+
 async def rescue(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if body is None:
         body = {}
@@ -322,7 +333,7 @@ ACTIONS: dict[str, tuple[ActionHandler, str]] = {
     "changePassword": (not_supported, "os-admin-password"),
     "rescue": (rescue, "os-rescue"),
     "unrescue": (unrescue, "os-unrescue"),
-    "trigger_crash_dump": (not_supported, "servers:trigger_crash_dump"),
+    "trigger_crash_dump": (trigger_crash_dump, "servers:trigger_crash_dump"),
 }
 # Other modules (consoles, shelve) add theirs here.
 EXTRA_ACTIONS: dict[str, tuple[ActionHandler, str]] = {}

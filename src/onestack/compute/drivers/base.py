@@ -157,6 +157,10 @@ class ComputeDriver(abc.ABC):
     async def resume(self, spec: InstanceSpec) -> None:
         """Start a suspended guest from its saved memory."""
 
+    async def inject_nmi(self, uuid: str) -> None:
+        """Send the guest a non-maskable interrupt (Nova's trigger_crash_dump)."""
+        raise DriverError("sending an NMI is not supported by this driver")
+
     async def rescue(self, spec: InstanceSpec) -> None:
         """Stop the guest and start it again from a fresh disk of ``spec.rescue``, its own
         disk attached second (Nova's rescue); the running guest's state is lost."""

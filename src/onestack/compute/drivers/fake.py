@@ -218,6 +218,11 @@ class FakeDriver(ComputeDriver):
         guest = self._guest(spec.uuid)
         self._boot(guest, spec)
 
+    async def inject_nmi(self, uuid: str) -> None:
+        guest = self._guest(uuid)
+        self._require(guest, PowerState.RUNNING, PowerState.PAUSED, action="send an NMI to")
+        guest.console.append("onestack-guest: NMI received")
+
     async def rescue(self, spec: InstanceSpec) -> None:
         if spec.rescue is None:
             raise DriverError(f"instance {spec.uuid}: no rescue image given")

@@ -212,6 +212,12 @@ class Actions:
     async def resize_failed(self, uuid: str) -> None:
         await self.resize_reverted(uuid)
 
+    # -- crash dump -----------------------------------------------------------------------
+    async def trigger_crash_dump(self, ctx: RequestContext, uuid: str) -> None:
+        vm_states = (A, P, states.RESCUED, R, E)
+        row = await self._begin(ctx, uuid, "trigger_crash_dump", vm_states, None)
+        await self._cast(row, "crash_dump")
+
     # -- rescue ---------------------------------------------------------------------------
     async def rescue(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
         row = await self._begin(ctx, uuid, "rescue", (A, S, E), states.RESCUING)

@@ -165,6 +165,8 @@ class QemuDriver(ComputeDriver):
             layout=layout, tsc_khz=self._tsc_khz, incoming=incoming, qemu=self.qemu
         )
         argv = build_command(spec, paths, accelerator, options)
+        if spec.rescue is None:  # a rescue ended by any start: its disk is no longer used
+            await asyncio.to_thread(paths.rescue_disk.unlink, True)
         records.save(paths.record, Record(spec, layout))
         await self._monitor(paths).close()
         await process.launch(argv, paths.dir, paths.qemu_log)
@@ -343,6 +345,12 @@ class QemuDriver(ComputeDriver):
         async with self._lock(uuid):
             await self._require(paths, "pause", PowerState.RUNNING, PowerState.PAUSED)
             await self._monitor(paths).execute("stop")
+
+    async def inject_nmi(self, uuid: str) -> None:
+        paths = self._known(uuid)
+        async with self._lock(uuid):
+            await self._require(paths, "send an NMI to", PowerState.RUNNING, PowerState.PAUSED)
+            await self._monitor(paths).execute("inject-nmi")
 
     async def unpause(self, uuid: str) -> None:
         paths = self._known(uuid)
