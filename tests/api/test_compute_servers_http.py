@@ -73,6 +73,17 @@ class Servers(Compute):
     def act(self, uuid: str, body: dict[str, Any], mv: str = "2.1") -> httpx.Response:
         return self("POST", f"/servers/{uuid}/action", mv, json=body)
 
+    def running(self, name: str) -> str:
+        """A new nano server, ACTIVE: its id."""
+        uuid = str(self.boot(name)["server"]["id"])
+        self.until(uuid, "ACTIVE")
+        return uuid
+
+    def delete(self, uuid: str) -> None:
+        """Delete the server and wait until it is gone."""
+        assert self("DELETE", f"/servers/{uuid}").status_code == 204
+        self.gone(uuid)
+
     def gone(self, uuid: str) -> None:
         deadline = time.monotonic() + 30
         while self("GET", f"/servers/{uuid}").status_code != 404:
@@ -577,8 +588,7 @@ def test_create_and_action_bodies_match_tempest(world: World) -> None:
 
 def test_trigger_crash_dump_sends_an_nmi(world: World) -> None:
     c = world.mine
-    uuid = str(c.boot("dumped")["server"]["id"])
-    c.until(uuid, "ACTIVE")
+    uuid = c.running("dumped")
     assert c.act(uuid, {"trigger_crash_dump": None}, "2.16").status_code == 404  # from 2.17
     assert fault_of(c.act(uuid, {"trigger_crash_dump": {"now": True}}, "2.17"), 400)
     assert world.other.act(uuid, {"trigger_crash_dump": None}, "2.17").status_code == 404
@@ -592,14 +602,12 @@ def test_trigger_crash_dump_sends_an_nmi(world: World) -> None:
     assert c.act(uuid, {"os-stop": None}).status_code == 202
     c.until(uuid, "SHUTOFF")
     assert fault_of(c.act(uuid, {"trigger_crash_dump": None}, "2.17"), 409)  # not running
-    assert c("DELETE", f"/servers/{uuid}").status_code == 204
-    c.gone(uuid)
+    c.delete(uuid)
 
 
 def test_rescue_and_unrescue(world: World) -> None:
     c = world.mine
-    uuid = str(c.boot("rescued")["server"]["id"])
-    c.until(uuid, "ACTIVE")
+    uuid = c.running("rescued")
     rescued = c.act(uuid, {"rescue": {"adminPass": "s3cret-rescue"}})
     assert check(rescued, "2.1", "rescue_server_with_admin_pass") == {"adminPass": "s3cret-rescue"}
     server = c.until(uuid, "RESCUE")
@@ -635,14 +643,12 @@ def test_rescue_and_unrescue(world: World) -> None:
     assert world.admin.act(uuid, {"lock": None}).status_code == 202
     assert fault_of(c.act(uuid, {"rescue": None}), 409)
     assert world.admin.act(uuid, {"unlock": None}).status_code == 202
-    assert c("DELETE", f"/servers/{uuid}").status_code == 204
-    c.gone(uuid)
+    c.delete(uuid)
 
 
 def test_backups_rotate_out_the_oldest_of_their_type(world: World) -> None:
     c = world.mine
-    uuid = str(c.boot("backed")["server"]["id"])
-    c.until(uuid, "ACTIVE")
+    uuid = c.running("backed")
 
     def backups(kind: str) -> list[str]:
         params = {"image_type": "backup", "backup_type": kind, "instance_uuid": uuid,

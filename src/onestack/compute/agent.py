@@ -23,7 +23,13 @@ from onestack.common.logging import get_logger
 from onestack.compute import models as m
 from onestack.compute import states
 from onestack.compute.drivers import load_driver, why_not_real
-from onestack.compute.drivers.base import ComputeDriver, HostInfo, InstanceInfo, PowerState
+from onestack.compute.drivers.base import (
+    ComputeDriver,
+    HostInfo,
+    InstanceInfo,
+    InstanceSpec,
+    PowerState,
+)
 from onestack.compute.scheduler_glue import release
 from onestack.compute.service.base import compute_topic
 from onestack.compute.service.records import fault, record_event, touch
@@ -467,52 +473,52 @@ class ComputeAgent:
         return None
 
     async def rescue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
-        uuid = payload["uuid"]
-        async with self._locks[uuid]:
-            row = await self._row(uuid)
-            if row is None:
-                return None
-            try:
-                spec = await self.svc.guests.instance_spec(
-                    row, self._tap_name, rescue_image_id=payload["image_id"]
-                )
-                await self.driver.rescue(spec)
-            except Exception as exc:
-                # Nova's InstanceNotRescuable: the server is in ERROR with the fault.
-                await self._failed(uuid, "compute_rescue_instance", exc)
-                await self._finish(
-                    uuid, "compute_rescue_instance", vm_state=states.ERROR, fault=fault(str(exc))
-                )
-                return None
-            await self._finish(
-                uuid,
-                "compute_rescue_instance",
-                vm_state=states.RESCUED,
-                task_state=None,
-                power_state=int(PowerState.RUNNING),
-            )
+        # Nova's InstanceNotRescuable: a failed rescue leaves the server in ERROR.
+        await self._restart(
+            payload["uuid"],
+            "compute_rescue_instance",
+            self.driver.rescue,
+            states.RESCUED,
+            rescue_image_id=payload["image_id"],
+            fatal=True,
+        )
         return None
 
     async def unrescue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
-        uuid = payload["uuid"]
+        await self._restart(
+            payload["uuid"], "compute_unrescue_instance", self.driver.unrescue, states.ACTIVE
+        )
+        return None
+
+    async def _restart(
+        self,
+        uuid: str,
+        event: str,
+        act: Callable[[InstanceSpec], Awaitable[None]],
+        vm_state: str,
+        *,
+        rescue_image_id: str | None = None,
+        fatal: bool = False,
+    ) -> None:
+        """Start ``uuid``'s guest anew through the driver's ``act``: running in ``vm_state``
+        after, or the event's error (and ERROR with a fault when ``fatal``)."""
         async with self._locks[uuid]:
             row = await self._row(uuid)
             if row is None:
-                return None
+                return
             try:
-                spec = await self.svc.guests.instance_spec(row, self._tap_name)
-                await self.driver.unrescue(spec)
+                spec = await self.svc.guests.instance_spec(
+                    row, self._tap_name, rescue_image_id=rescue_image_id
+                )
+                await act(spec)
             except Exception as exc:
-                await self._failed(uuid, "compute_unrescue_instance", exc)
-                return None
+                await self._failed(uuid, event, exc)
+                if fatal:
+                    await self._finish(uuid, event, vm_state=states.ERROR, fault=fault(str(exc)))
+                return
             await self._finish(
-                uuid,
-                "compute_unrescue_instance",
-                vm_state=states.ACTIVE,
-                task_state=None,
-                power_state=int(PowerState.RUNNING),
+                uuid, event, vm_state=vm_state, task_state=None, power_state=int(PowerState.RUNNING)
             )
-        return None
 
     async def snapshot(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, image_id = payload["uuid"], payload["image_id"]
