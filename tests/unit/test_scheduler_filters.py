@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from onestack.compute.scheduler import filters as f
@@ -13,31 +11,7 @@ from onestack.compute.scheduler.hosts import (
     RequestSpec,
     parse_availability_zone,
 )
-
-
-def host(name: str = "h1", **kw: Any) -> HostCandidate:
-    args: dict[str, Any] = {
-        "node_uuid": f"node-{name}",
-        "host": name,
-        "hypervisor_hostname": f"{name}.node",
-        "total_vcpus": 8,
-        "total_memory_mb": 16384,
-        "total_disk_gb": 100,
-    }
-    args.update(kw)
-    return HostCandidate(**args)
-
-
-def spec(**kw: Any) -> RequestSpec:
-    args: dict[str, Any] = {
-        "instance_uuid": "i-1",
-        "project_id": "p1",
-        "vcpus": 1,
-        "memory_mb": 1024,
-        "disk_gb": 10,
-    }
-    args.update(kw)
-    return RequestSpec(**args)
+from tests.support.scheduler import host, spec
 
 
 def names(hosts: list[HostCandidate]) -> list[str]:

@@ -8,34 +8,15 @@ from typing import Any
 import pytest
 
 from onestack.compute.scheduler import weighers as w
-from onestack.compute.scheduler.hosts import HostCandidate, NoValidHost, RequestSpec
+from onestack.compute.scheduler.hosts import HostCandidate, NoValidHost
 from onestack.compute.scheduler.select import rank_hosts, select_hosts
+from tests.support.scheduler import host as candidate
+from tests.support.scheduler import spec
 
 
 def host(name: str, **kw: Any) -> HostCandidate:
-    args: dict[str, Any] = {
-        "node_uuid": f"node-{name}",
-        "host": name,
-        "hypervisor_hostname": f"{name}.node",
-        "total_vcpus": 8,
-        "total_memory_mb": 16384,
-        "total_disk_gb": 100,
-        "cpu_allocation_ratio": 1.0,
-    }
-    args.update(kw)
-    return HostCandidate(**args)
-
-
-def spec(**kw: Any) -> RequestSpec:
-    args: dict[str, Any] = {
-        "instance_uuid": "i-1",
-        "project_id": "p1",
-        "vcpus": 1,
-        "memory_mb": 1024,
-        "disk_gb": 10,
-    }
-    args.update(kw)
-    return RequestSpec(**args)
+    """The weighers compare real cores: no overcommit unless a test asks for it."""
+    return candidate(name, **{"cpu_allocation_ratio": 1.0, **kw})
 
 
 def test_normalize_like_nova() -> None:

@@ -21,7 +21,7 @@ from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
 from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import power_sync, states
 from onestack.compute.drivers import load_driver, why_not_real
 from onestack.compute.drivers.base import (
     ComputeDriver,
@@ -44,27 +44,6 @@ log = get_logger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
-# What a power operation leaves behind: (vm_state, power_state).
-POWER_RESULTS: dict[str, tuple[str, PowerState]] = {
-    "stop": (states.STOPPED, PowerState.SHUTDOWN),
-    "start": (states.ACTIVE, PowerState.RUNNING),
-    "reboot_soft": (states.ACTIVE, PowerState.RUNNING),
-    "reboot_hard": (states.ACTIVE, PowerState.RUNNING),
-    "pause": (states.PAUSED, PowerState.PAUSED),
-    "unpause": (states.ACTIVE, PowerState.RUNNING),
-    "suspend": (states.SUSPENDED, PowerState.SUSPENDED),
-    "resume": (states.ACTIVE, PowerState.RUNNING),
-}
-EVENTS = {
-    "stop": "compute_stop_instance",
-    "start": "compute_start_instance",
-    "reboot_soft": "compute_reboot_instance",
-    "reboot_hard": "compute_reboot_instance",
-    "pause": "compute_pause_instance",
-    "unpause": "compute_unpause_instance",
-    "suspend": "compute_suspend_instance",
-    "resume": "compute_resume_instance",
-}
 # Nova's notifications (``compute.instance.<what>.end``) for metering and orchestration.
 NOTIFICATIONS = "notifications.compute"
 NOTIFY = {
@@ -216,6 +195,11 @@ class ComputeAgent:
         if event in NOTIFY and not error:
             await self.notify(NOTIFY[event], payload)
 
+    async def _event(self, uuid: str, event: str) -> None:
+        """Record ``event`` on the server's newest action, on its own."""
+        async with self.runtime.db.session() as s:
+            await record_event(s, uuid, event, self.host)
+
     async def notify(self, what: str, payload: dict[str, Any]) -> None:
         try:
             await self.runtime.bus.publish(NOTIFICATIONS, f"compute.instance.{what}.end", payload)
@@ -299,8 +283,7 @@ class ComputeAgent:
                 await self.svc.networking.deallocate(row.network_info)
             await release(self.svc.store, uuid)
             await self.svc.servers.finish_delete(uuid)
-            async with self.runtime.db.session() as s:
-                await record_event(s, uuid, "compute_terminate_instance", self.host)
+            await self._event(uuid, "compute_terminate_instance")
             if row is not None:
                 await self.notify(
                     "delete",
@@ -318,6 +301,7 @@ class ComputeAgent:
     # -- power ----------------------------------------------------------------------------
     async def power(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, op = payload["uuid"], payload["op"]
+        event, vm_state, power = power_sync.RESULTS[op]
         async with self._locks[uuid]:
             row = await self._row(uuid)
             if row is None:
@@ -343,11 +327,10 @@ class ComputeAgent:
                     else:
                         await self.driver.reboot(spec, hard=op == "reboot_hard")
             except Exception as exc:
-                await self._failed(uuid, EVENTS[op], exc)
+                await self._failed(uuid, event, exc)
                 return None
-            vm_state, power = POWER_RESULTS[op]
             await self._finish(
-                uuid, EVENTS[op], vm_state=vm_state, task_state=None, power_state=int(power)
+                uuid, event, vm_state=vm_state, task_state=None, power_state=int(power)
             )
         return None
 
@@ -406,8 +389,7 @@ class ComputeAgent:
             except Exception as exc:
                 log.warning("server %s: confirm resize: %s", uuid, exc)
             # The event first: whoever sees the server ACTIVE again finds it.
-            async with self.runtime.db.session() as s:
-                await record_event(s, uuid, "compute_confirm_resize", self.host)
+            await self._event(uuid, "compute_confirm_resize")
             await self.svc.actions.resize_confirmed(uuid)
         return None
 
@@ -425,8 +407,7 @@ class ComputeAgent:
             except Exception as exc:
                 await self._failed(uuid, "compute_revert_resize", exc)
                 return None
-            async with self.runtime.db.session() as s:
-                await record_event(s, uuid, "compute_finish_revert_resize", self.host)
+            await self._event(uuid, "compute_finish_revert_resize")
             await self.svc.actions.resize_reverted(uuid)
         return None
 
@@ -468,8 +449,7 @@ class ComputeAgent:
             except Exception as exc:
                 await self._failed(uuid, "compute_trigger_crash_dump", exc)
                 return None
-            async with self.runtime.db.session() as s:
-                await record_event(s, uuid, "compute_trigger_crash_dump", self.host)
+            await self._event(uuid, "compute_trigger_crash_dump")
         return None
 
     async def rescue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -573,8 +553,7 @@ class ComputeAgent:
             except Exception as exc:
                 await self._failed(uuid, "compute_shelve_instance", exc)
                 return None
-            async with self.runtime.db.session() as s:
-                await record_event(s, uuid, "compute_shelve_offload_instance", self.host)
+            await self._event(uuid, "compute_shelve_offload_instance")
         await self.svc.shelve.offloaded(uuid)
         return None
 
@@ -683,22 +662,9 @@ class ComputeAgent:
 
     async def _sync_one(self, row: m.Instance, info: InstanceInfo | None, at_start: bool) -> None:
         power = info.power_state if info is not None else PowerState.NOSTATE
-        values: dict[str, Any] = {}
-        if row.task_state is not None:
-            if not at_start:
-                return
-            values.update(self._recover(row, power))
-        elif row.vm_state == states.ACTIVE and power in (
-            PowerState.SHUTDOWN,
-            PowerState.NOSTATE,
-            PowerState.CRASHED,
-        ):
-            log.warning("server %s: its guest is not running; now SHUTOFF", row.uuid)
-            values = {"vm_state": states.STOPPED}
-        elif row.vm_state == states.STOPPED and power == PowerState.RUNNING:
-            values = {"vm_state": states.ACTIVE}
-        if int(power) != row.power_state:
-            values["power_state"] = int(power)
+        if at_start and row.task_state == states.DELETING:
+            self.runtime.spawn(self._delete_later(row.uuid), f"delete {row.uuid}")
+        values = power_sync.changes(row, power, at_start)
         if values:
             async with self.runtime.db.session() as s:
                 fresh = await s.scalar(select(m.Instance).where(m.Instance.uuid == row.uuid))
@@ -710,29 +676,6 @@ class ComputeAgent:
 
     async def _delete_later(self, uuid: str) -> None:
         await self.delete_instance({"uuid": uuid})
-
-    def _recover(self, row: m.Instance, power: PowerState) -> dict[str, Any]:
-        """A task a crash interrupted: finish it from what the hypervisor shows."""
-        log.warning("server %s: task %s was interrupted", row.uuid, row.task_state)
-        if row.task_state == states.DELETING:
-            self.runtime.spawn(self._delete_later(row.uuid), f"delete {row.uuid}")
-            return {}
-        if row.vm_state == states.BUILDING:
-            if power == PowerState.RUNNING:
-                return {"vm_state": states.ACTIVE, "task_state": None, "launched_at": utcnow()}
-            return {
-                "vm_state": states.ERROR,
-                "task_state": None,
-                "fault": fault("The build was interrupted by a restart of the compute host."),
-            }
-        vm = {
-            PowerState.RUNNING: states.ACTIVE,
-            PowerState.PAUSED: states.PAUSED,
-            PowerState.SUSPENDED: states.SUSPENDED,
-        }.get(power, states.STOPPED)
-        if row.vm_state == states.RESIZED:
-            vm = states.RESIZED
-        return {"vm_state": vm, "task_state": None}
 
 
 async def start_agent(runtime: Runtime, svc: ComputeService) -> ComputeAgent:

@@ -18,7 +18,12 @@ from onestack.common.http import empty, json_response, read_json
 from onestack.common.pagination import next_link
 from onestack.compute.api import aggregates, checks
 from onestack.compute.api.helpers import at_least, authorize, href, service
-from onestack.compute.service.hosts import COMPUTE_BINARY, HypervisorView, ServiceView
+from onestack.compute.service.hosts import (
+    COMPUTE_BINARY,
+    HYPERVISOR_FIGURES,
+    HypervisorView,
+    ServiceView,
+)
 
 NOT_FOUND = "The resource could not be found."
 
@@ -210,19 +215,7 @@ def hypervisor_view(
     }
     if full:
         if not at_least(request, 88):
-            for key in (
-                "vcpus",
-                "memory_mb",
-                "local_gb",
-                "vcpus_used",
-                "memory_mb_used",
-                "local_gb_used",
-                "free_ram_mb",
-                "free_disk_gb",
-                "current_workload",
-                "running_vms",
-                "disk_available_least",
-            ):
+            for key in HYPERVISOR_FIGURES:
                 out[key] = getattr(v, key)
             if at_least(request, 28):
                 out["cpu_info"] = dict(n.cpu_info or {})

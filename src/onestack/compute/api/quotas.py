@@ -46,9 +46,10 @@ def _user_id(request: Request) -> str | None:
     return request.query_params.get("user_id") or None
 
 
-async def show_quota(request: Request) -> Response:
+async def _limits(request: Request, rule: str) -> tuple[str, str | None, dict[str, Any]]:
+    """The project, the user asked about (if any) and the limits that apply to them."""
     project_id = request.path_params["project_id"]
-    authorize(request, "os-quota-sets:show", {"project_id": project_id})
+    authorize(request, rule, {"project_id": project_id})
     quotas = service(request).quotas
     await quotas.verify_project(project_id)
     user_id = _user_id(request)
@@ -57,21 +58,17 @@ async def show_quota(request: Request) -> Response:
         if user_id
         else await quotas.limits(project_id)
     )
+    return project_id, user_id, limits
+
+
+async def show_quota(request: Request) -> Response:
+    project_id, _, limits = await _limits(request, "os-quota-sets:show")
     return json_response({"quota_set": {"id": project_id, **_pick(limits, shown(request))}})
 
 
 async def show_quota_detail(request: Request) -> Response:
-    project_id = request.path_params["project_id"]
-    authorize(request, "os-quota-sets:detail", {"project_id": project_id})
-    quotas = service(request).quotas
-    await quotas.verify_project(project_id)
-    user_id = _user_id(request)
-    limits = (
-        await quotas.user_limits(project_id, user_id)
-        if user_id
-        else await quotas.limits(project_id)
-    )
-    used = await quotas.usage(project_id, user_id)
+    project_id, user_id, limits = await _limits(request, "os-quota-sets:detail")
+    used = await service(request).quotas.usage(project_id, user_id)
     body: dict[str, Any] = {"id": project_id}
     for key in shown(request):
         body[key] = {"limit": limits[key], "in_use": used.get(key, 0), "reserved": 0}

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import errors
+from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, query_bool, read_json
 from onestack.compute import states, views
 from onestack.compute.api import checks
@@ -514,16 +515,19 @@ async def show(request: Request) -> Response:
     return json_response({"server": views.detail(request, srv, show=True)})
 
 
-async def update(request: Request) -> Response:
+async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, Any]:
+    """The caller, the server's id and the server, once ``rule`` allows the caller to act on
+    it (a server the caller cannot see is a 404 first)."""
     ctx = authorize(request, "servers:show")
     uuid = request.path_params["server_id"]
+    current = await service(request).servers.get(ctx, uuid)
+    authorize(request, rule, {"project_id": current.row.project_id, "user_id": current.row.user_id})
+    return ctx, uuid, current
+
+
+async def update(request: Request) -> Response:
+    ctx, uuid, current = await _owned(request, "servers:update")
     svc = service(request)
-    current = await svc.servers.get(ctx, uuid)
-    authorize(
-        request,
-        "servers:update",
-        {"project_id": current.row.project_id, "user_id": current.row.user_id},
-    )
     data = await read_json(request)
     body = data.get("server") if isinstance(data, dict) else None
     if not isinstance(body, dict):
@@ -556,16 +560,8 @@ async def update(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    ctx = authorize(request, "servers:show")
-    uuid = request.path_params["server_id"]
-    svc = service(request)
-    current = await svc.servers.get(ctx, uuid)
-    authorize(
-        request,
-        "servers:delete",
-        {"project_id": current.row.project_id, "user_id": current.row.user_id},
-    )
-    await svc.actions.delete(ctx, uuid)
+    ctx, uuid, _ = await _owned(request, "servers:delete")
+    await service(request).actions.delete(ctx, uuid)
     return empty(204)
 
 

@@ -22,6 +22,22 @@ COMPUTE_BINARY = "nova-compute"
 CONTROL_BINARIES = ("nova-scheduler", "nova-conductor")
 
 
+# A hypervisor's capacity and use: shown before 2.88, summed by os-hypervisors/statistics.
+HYPERVISOR_FIGURES = (
+    "vcpus",
+    "memory_mb",
+    "local_gb",
+    "vcpus_used",
+    "memory_mb_used",
+    "local_gb_used",
+    "free_ram_mb",
+    "free_disk_gb",
+    "current_workload",
+    "running_vms",
+    "disk_available_least",
+)
+
+
 class ServiceNotFound(errors.NotFound):
     template = "Service {id} could not be found."
 
@@ -440,22 +456,9 @@ class Hosts:
 
     async def statistics(self) -> dict[str, int]:
         views = await self.hypervisors()
-        keys = (
-            "vcpus",
-            "memory_mb",
-            "local_gb",
-            "vcpus_used",
-            "memory_mb_used",
-            "local_gb_used",
-            "free_ram_mb",
-            "free_disk_gb",
-            "current_workload",
-            "running_vms",
-            "disk_available_least",
-        )
-        stats = {"count": len(views), **dict.fromkeys(keys, 0)}
+        stats = {"count": len(views), **dict.fromkeys(HYPERVISOR_FIGURES, 0)}
         for v in views:
-            for k in keys:
+            for k in HYPERVISOR_FIGURES:
                 stats[k] += int(getattr(v, k))
         return stats
 
