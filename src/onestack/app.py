@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onestack import compute, identity, image, network
 from onestack.common import migrations
+from onestack.common.api import build_service_app
 from onestack.common.bus import create_bus
 from onestack.common.db import Database, startup_lock
 from onestack.common.http import JSONResponse, json_response
@@ -91,7 +92,7 @@ class ServiceRoots:
 
 def build_app(runtime: Runtime) -> RequestIdMiddleware:
     routes: list[Any] = [Route("/", _root(runtime), methods=["GET"])]
-    routes += [Mount(s.prefix, app=s.build_app(runtime)) for s in runtime.services]
+    routes += [Mount(s.prefix, app=build_service_app(s, runtime)) for s in runtime.services]
     routes += [
         Mount(path if isinstance(path, str) else path(runtime.settings), app=factory(runtime))
         for s in runtime.services

@@ -13,6 +13,7 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,8 +22,9 @@ import uvicorn
 from onestack import clouds
 from onestack.app import build_app, start_runtime, stop_runtime
 from onestack.common.logging import get_logger, setup_logging
-from onestack.common.runtime import ALL_ROLES, Runtime
+from onestack.common.runtime import ALL_ROLES, DataPlane, Runtime
 from onestack.config import Settings
+from onestack.identity.facade import IdentityAPI
 
 log = get_logger(__name__)
 
@@ -150,27 +152,14 @@ def write_client_files(settings: Settings, secrets: dict[str, str]) -> dict[str,
     return files
 
 
-def data_plane(runtime: Runtime) -> dict[str, dict[str, str]]:
-    """Which drivers carry this host's servers and networks, and why not the real ones."""
-    from onestack.network.drivers import why_not_linuxbridge
-
-    out: dict[str, dict[str, str]] = {}
-    compute = runtime.state.get("compute.agent")
-    if compute is not None:
-        described = compute.describe()
-        out["compute"] = {
-            "driver": described["driver"],
-            "accelerator": described.get("accelerator") or "",
-            "reason": described.get("fallback_reason") or "",
-        }
-    network = runtime.state.get("network.agent")
-    if network is not None:
-        name = type(network.driver).__name__
-        driver = "fake" if "Fake" in name else "linuxbridge"
-        reason = ""
-        if driver == "fake" and runtime.settings.network.driver == "auto":
-            reason = why_not_linuxbridge() or ""
-        out["network"] = {"driver": driver, "reason": reason}
+def data_plane(runtime: Runtime) -> dict[str, DataPlane]:
+    """Which drivers carry this host's data plane, service by service, and why not the real
+    ones (for the banner and ``onestack status``)."""
+    out: dict[str, DataPlane] = {}
+    for spec in runtime.services:
+        plane = spec.data_plane(runtime) if spec.data_plane is not None else None
+        if plane is not None:
+            out[spec.name] = plane
     return out
 
 
@@ -181,17 +170,17 @@ def data_plane_line(plane: dict[str, dict[str, str]]) -> str:
     parts = []
     for service, info in plane.items():
         text = f"{service} {info['driver']}"
-        if info.get("accelerator") and info["accelerator"] != "fake":
-            text += f" ({info['accelerator'].upper()})"
+        if info.get("detail") and info["detail"] != "fake":
+            text += f" ({info['detail'].upper()})"
         if info.get("reason"):
             text += f" (real driver unavailable: {info['reason']})"
         parts.append(text)
     line = ", ".join(parts)
-    fake = {
-        "compute": "servers are not real virtual machines",
-        "network": "networks carry no packets",
-    }
-    notes = [fake[s] for s, info in plane.items() if info["driver"] == "fake" and s in fake]
+    notes = [
+        info["fake_means"]
+        for info in plane.values()
+        if info["driver"] == "fake" and info.get("fake_means")
+    ]
     if notes:
         line += f" -- FAKE: {'; '.join(notes)}"
     return line
@@ -237,12 +226,13 @@ async def serve(
         server = _Server(config)
         files: dict[str, Path] = {}
         if write_files:
-            files = write_client_files(settings, runtime.state["identity.bootstrap"])
+            secrets = runtime.service(IdentityAPI).bootstrapped.secrets()
+            files = write_client_files(settings, secrets)
         state: dict[str, Any] = {
             "pid": os.getpid(),
             "url": settings.public_url,
             "started_at": time.time(),
-            "data_plane": data_plane(runtime),
+            "data_plane": {k: asdict(v) for k, v in data_plane(runtime).items()},
         }
         state_path(settings.data_dir).write_text(json.dumps(state))
 

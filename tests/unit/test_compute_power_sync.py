@@ -43,7 +43,7 @@ async def agent(tmp_path: Path) -> AsyncIterator[ComputeAgent]:
         roles=frozenset({"agent"}),
     )
     svc = ComputeService(runtime)
-    runtime.state["compute"] = svc
+    runtime.provide(ComputeService, svc)
     driver = FakeDriver(tmp_path / "instances")
     yield ComputeAgent(runtime, svc, driver, HOST)
     await runtime.close()

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,10 +16,14 @@ from onestack.common import migrations
 from onestack.common.bus import MemoryBus
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.policy import Enforcer
+from onestack.common.runtime import Runtime
 from onestack.compute import models as m
 from onestack.compute.service.base import Store
+from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.servers import ListedServer, ListFilters, Servers
 from onestack.config import Settings
+from onestack.network.facade import NetworkAPI
 
 VERSIONS = Path(__file__).resolve().parents[2] / "src/onestack/compute/migrations/versions"
 PROJECT = "p-list"
@@ -44,8 +47,10 @@ async def servers(tmp_path: Path, fresh_database: str | None) -> AsyncIterator[S
     db = Database(fresh_database or f"sqlite+aiosqlite:///{tmp_path / 'compute.db'}")
     await migrations.upgrade(db.engine, [VERSIONS])
     bus = MemoryBus()
-    runtime: Any = SimpleNamespace(state={"network": FakeNetwork()})
-    yield Servers(Store(db, bus, Settings(), runtime))
+    runtime = Runtime(settings=Settings(), db=db, bus=bus, enforcer=Enforcer([], ""), services=())
+    runtime.provide(NetworkAPI, FakeNetwork())  # type: ignore[arg-type]
+    store = Store(db, bus, Settings(), runtime)
+    yield Servers(store, Quotas(store))
     await bus.stop()
     await db.close()
 
@@ -118,6 +123,7 @@ async def test_list_extras_match_each_show(servers: Servers) -> None:
         )
         assert shown.ports == srv.ports
     # Ports asked only for the server with network info, by the list then by its show.
-    network = servers.store.runtime.state["network"]
+    network = servers.store.runtime.service(NetworkAPI)
+    assert isinstance(network, FakeNetwork)
     assert network.asked == [[b.uuid], [b.uuid]]
     assert by_name["b"].ports == [{"id": f"port-of-{b.uuid}"}] and got.ports == []

@@ -192,8 +192,9 @@ async def test_stop_ends_the_loops(bus: MemoryBus) -> None:
 
 def test_load_driver_and_the_metadata_secret(tmp_path: Any) -> None:
     from onestack.common import errors
+    from onestack.common.secrets import metadata_secret
     from onestack.config import load_settings
-    from onestack.network.drivers import load_driver, metadata_secret
+    from onestack.network.drivers import load_driver
 
     settings = load_settings(data_dir=tmp_path, environ={"ONESTACK_NETWORK_DRIVER": "fake"})
     driver = load_driver(settings)
@@ -211,8 +212,8 @@ def test_load_driver_and_the_metadata_secret(tmp_path: Any) -> None:
 def test_processes_starting_together_agree_on_one_metadata_secret(tmp_path: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    from onestack.common.secrets import metadata_secret
     from onestack.config import load_settings
-    from onestack.network.drivers import metadata_secret
 
     settings = load_settings(data_dir=tmp_path, environ={})
     with ThreadPoolExecutor(8) as pool:

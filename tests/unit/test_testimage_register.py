@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from onestack.cli import parser
+from onestack.identity.facade import IdentityAPI
+from onestack.image.facade import ImageAPI
 from onestack.image.testimage import build, register
 
 
@@ -43,13 +45,16 @@ class FakeImageService:
         return {"id": "img-1", "name": kwargs["name"]}
 
 
+def providing(services: dict[type, Any]) -> Any:
+    """A runtime that offers these services (by their facade type) and nothing else."""
+    return SimpleNamespace(optional=services.get)
+
+
 class TestRegisterIfPresent:
     async def test_registers_public_qcow2(self, cached: Path) -> None:
         service = FakeImageService()
-        runtime = SimpleNamespace(
-            state={"image": service, "identity.bootstrap": {"admin_project_id": "p-admin"}}
-        )
-        await register.register_if_present(runtime)
+        identity = SimpleNamespace(bootstrapped=SimpleNamespace(admin_project_id="p-admin"))
+        await register.register_if_present(providing({ImageAPI: service, IdentityAPI: identity}))
         (call,) = service.calls
         assert call["name"] == "onestack-test"
         assert call["path"] == cached
@@ -63,13 +68,13 @@ class TestRegisterIfPresent:
     async def test_nothing_cached(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
         service = FakeImageService()
-        await register.register_if_present(SimpleNamespace(state={"image": service}))
+        await register.register_if_present(providing({ImageAPI: service}))
         assert service.calls == []
 
     async def test_errors_do_not_stop_the_cloud(self, cached: Path) -> None:
-        runtime = SimpleNamespace(state={"image": FakeImageService(fail=True)})
+        runtime = providing({ImageAPI: FakeImageService(fail=True)})
         await register.register_if_present(runtime)  # logs, does not raise
-        await register.register_if_present(SimpleNamespace(state={}))
+        await register.register_if_present(providing({}))
 
 
 class FakeCloud(BaseHTTPRequestHandler):

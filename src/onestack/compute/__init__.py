@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from onestack.common.errors import nova_body
 from onestack.common.runtime import ServiceSpec
-from onestack.compute import metadata_mount
-from onestack.compute.api import build_app
-from onestack.compute.bootstrap import start, stop
+from onestack.compute import api, metadata_mount
+from onestack.compute.api.versioning import MicroversionMiddleware
+from onestack.compute.bootstrap import data_plane, start, stop
 from onestack.compute.console_proxy import build_console_app, mount_path
 from onestack.compute.policies import RULES
 
@@ -17,11 +18,15 @@ SPEC = ServiceSpec(
     catalog_name="nova",
     prefix="/compute",
     endpoint_path="/compute/v2.1",
-    build_app=build_app,
+    routes=api.routes,
+    error_body=nova_body,
+    public=api.PUBLIC,
+    middleware=(MicroversionMiddleware,),
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,
     stop=stop,
+    data_plane=data_plane,
     extra_mounts=(
         (metadata_mount.PATH, metadata_mount.build),
         (mount_path, build_console_app),

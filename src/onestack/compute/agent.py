@@ -33,8 +33,7 @@ from onestack.compute.drivers.base import (
 from onestack.compute.scheduler_glue import release
 from onestack.compute.service.base import compute_topic
 from onestack.compute.service.records import fault, record_event, touch
-from onestack.network.drivers.linuxbridge.names import Names
-from onestack.network.service import PORT_STATUS_TOPIC
+from onestack.network.facade import PORT_STATUS_TOPIC
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -158,13 +157,6 @@ class ComputeAgent:
         }
 
     # -- helpers ------------------------------------------------------------------------
-    def _tap_name(self, port_id: str) -> str:
-        agent = self.runtime.state.get("network.agent")
-        if agent is not None:
-            name: str = agent.driver.tap_name(port_id)
-            return name
-        return Names(self.runtime.settings.network.device_prefix).tap(port_id)
-
     async def _row(self, uuid: str, *, deleted: bool = False) -> m.Instance | None:
         return await self.svc.servers.get_any(uuid, deleted=deleted)
 
@@ -215,8 +207,6 @@ class ComputeAgent:
         """Until the network agent has plugged every port (its tap exists and is bridged):
         woken by the network's port status events, re-reading the database now and then in
         case an event was missed."""
-        if "network.agent" not in self.runtime.state:
-            return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PORT_WAIT
         pending = [n["port_id"] for n in network_info]
@@ -245,8 +235,9 @@ class ComputeAgent:
     async def _spawn(self, row: m.Instance, image_id: str | None = None) -> None:
         """Start ``row``'s guest once its ports are plugged; a failure leaves nothing behind."""
         try:
-            spec = await self.svc.guests.instance_spec(row, self._tap_name, image_id=image_id)
+            # Plugged first: the ports' bindings name the taps the guest's NICs use.
             await self._wait_ports(row.network_info)
+            spec = await self.svc.guests.instance_spec(row, image_id=image_id)
             await self.driver.spawn(spec)
         except BaseException:
             try:
@@ -319,7 +310,7 @@ class ComputeAgent:
                 elif op == "suspend":
                     await self.driver.suspend(uuid)
                 else:
-                    spec = await self.svc.guests.instance_spec(row, self._tap_name)
+                    spec = await self.svc.guests.instance_spec(row)
                     if op == "start":
                         await self.driver.power_on(spec)
                     elif op == "resume":
@@ -352,12 +343,8 @@ class ComputeAgent:
             if row is None or row.new_flavor is None or row.old_flavor is None:
                 return None
             try:
-                old = await self.svc.guests.instance_spec(
-                    row, self._tap_name, flavor=row.old_flavor
-                )
-                new = await self.svc.guests.instance_spec(
-                    row, self._tap_name, flavor=row.new_flavor
-                )
+                old = await self.svc.guests.instance_spec(row, flavor=row.old_flavor)
+                new = await self.svc.guests.instance_spec(row, flavor=row.new_flavor)
                 await self.driver.resize(old, new)
                 # A server resized while stopped stays stopped, as Nova's finish_resize does.
                 power = PowerState.RUNNING
@@ -400,9 +387,7 @@ class ComputeAgent:
             if row is None or row.old_flavor is None:
                 return None
             try:
-                spec = await self.svc.guests.instance_spec(
-                    row, self._tap_name, flavor=row.old_flavor
-                )
+                spec = await self.svc.guests.instance_spec(row, flavor=row.old_flavor)
                 await self.driver.revert_resize(spec)
             except Exception as exc:
                 await self._failed(uuid, "compute_revert_resize", exc)
@@ -418,7 +403,7 @@ class ComputeAgent:
             if row is None:
                 return None
             try:
-                spec = await self.svc.guests.instance_spec(row, self._tap_name)
+                spec = await self.svc.guests.instance_spec(row)
                 await self.driver.rebuild(spec)
                 # A stopped server is rebuilt stopped, as Nova does.
                 vm_state, power = states.ACTIVE, PowerState.RUNNING
@@ -487,9 +472,7 @@ class ComputeAgent:
             if row is None:
                 return
             try:
-                spec = await self.svc.guests.instance_spec(
-                    row, self._tap_name, rescue_image_id=rescue_image_id
-                )
+                spec = await self.svc.guests.instance_spec(row, rescue_image_id=rescue_image_id)
                 await act(spec)
             except Exception as exc:
                 await self._failed(uuid, event, exc)
@@ -605,7 +588,7 @@ class ComputeAgent:
             nic = NIC(
                 port_id=payload["port_id"],
                 mac_address=payload["mac_address"],
-                tap=self._tap_name(payload["port_id"]),
+                tap=await self.svc.networking.devname(payload["port_id"]),
                 mtu=int(payload.get("mtu") or 1500),
             )
             await self.driver.attach_interface(uuid, nic)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from onestack.common.logging import get_logger
+from onestack.compute.service import ComputeService
 from onestack.compute.service.base import compute_topic
 from onestack.compute.service.consoles import Consoles
 
@@ -82,7 +83,7 @@ def build_console_app(runtime: Runtime) -> ASGIApp:
 
 async def proxy(runtime: Runtime, ws: WebSocket, kind: str) -> None:
     """Redeem the token, connect to the guest's socket, copy bytes until one side closes."""
-    svc = runtime.state["compute"]
+    svc = runtime.service(ComputeService)
     token = ws.query_params.get("token", "")
     target = await Consoles(svc.store).redeem(token, kind)
     if target is None:

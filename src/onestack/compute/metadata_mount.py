@@ -6,9 +6,10 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from onestack.common.runtime import Runtime
+from onestack.common.secrets import metadata_secret
 from onestack.compute.metadata.api import build_metadata_app
 from onestack.compute.metadata.source import InstanceMetadata
-from onestack.network.drivers import metadata_secret
+from onestack.compute.service import ComputeService
 
 PATH = "/compute-metadata"
 
@@ -20,11 +21,10 @@ class _Lookup:
         self.runtime = runtime
 
     async def metadata_for(self, instance_uuid: str) -> InstanceMetadata | None:
-        compute = self.runtime.state.get("compute")
+        compute = self.runtime.optional(ComputeService)
         if compute is None:
             return None
-        found: InstanceMetadata | None = await compute.guests.metadata_for(instance_uuid)
-        return found
+        return await compute.guests.metadata_for(instance_uuid)
 
 
 def build(runtime: Runtime) -> ASGIApp:

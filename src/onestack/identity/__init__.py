@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from onestack.common.errors import keystone_body
 from onestack.common.runtime import Runtime, ServiceSpec
-from onestack.identity.api import build_app
+from onestack.identity import api
 from onestack.identity.api.views import Views
 from onestack.identity.bootstrap import bootstrap
+from onestack.identity.facade import IdentityAPI, IdentityFacade
 from onestack.identity.keys import KeyRepository
 from onestack.identity.policies import RULES
 from onestack.identity.service import IdentityService
@@ -29,9 +31,9 @@ async def start(runtime: Runtime) -> None:
     creds.initialize()
     svc = IdentityService(runtime.db, runtime.bus, settings.identity, tokens, creds)
     await svc.revocations.load()
-    runtime.state["identity"] = svc
-    runtime.state["identity.views"] = Views(f"{runtime.public_url}/identity/v3")
-    runtime.state["identity.bootstrap"] = await bootstrap(runtime, svc)
+    runtime.provide(IdentityService, svc)
+    runtime.provide(Views, Views(f"{runtime.public_url}/identity/v3"))
+    runtime.provide(IdentityAPI, IdentityFacade(svc, await bootstrap(runtime, svc)))
     runtime.token_validator = svc.tokens
     runtime.spawn(svc.revocations.refresh_forever(), "identity-revocations")
     runtime.spawn(svc.warm_up(), "identity-warm-up")
@@ -43,7 +45,10 @@ SPEC = ServiceSpec(
     catalog_name="keystone",
     prefix="/identity",
     endpoint_path="/identity",
-    build_app=build_app,
+    routes=api.routes,
+    error_body=keystone_body,
+    public=api.PUBLIC,
+    www_authenticate=api.WWW_AUTHENTICATE,
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,

@@ -11,11 +11,11 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 from onestack.common import errors
 from onestack.common.logging import get_logger
 from onestack.common.runtime import Runtime
+from onestack.identity.facade import Bootstrapped
 from onestack.identity.service import IdentityService
 
 log = get_logger(__name__)
@@ -80,7 +80,7 @@ async def _ensure_user(
     return user.id, True
 
 
-async def bootstrap(runtime: Runtime, svc: IdentityService) -> dict[str, Any]:
+async def bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
     data_dir = runtime.settings.data_dir
     stored = load_secrets(data_dir)
     try:
@@ -120,4 +120,4 @@ async def bootstrap(runtime: Runtime, svc: IdentityService) -> dict[str, Any]:
         await svc.catalog.ensure_service(
             spec.catalog_type, spec.catalog_name, runtime.public_url + spec.endpoint_path, region
         )
-    return {"admin_project_id": admin_project, "demo_project_id": demo_project, **passwords}
+    return Bootstrapped(admin_project_id=admin_project, demo_project_id=demo_project, **passwords)

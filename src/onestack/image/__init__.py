@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from onestack.common.errors import glance_body
 from onestack.common.runtime import Runtime, ServiceSpec
-from onestack.image.api import build_app
+from onestack.image import api
 from onestack.image.drivers import create_store
 from onestack.image.drivers.file import FileStore
+from onestack.image.facade import ImageAPI
 from onestack.image.policies import RULES
 from onestack.image.service import ImageService
 from onestack.image.testimage.register import register_if_present
@@ -32,7 +34,8 @@ async def start(runtime: Runtime) -> None:
         svc.data.recover_forever(runtime.settings.image.upload_recovery_interval),
         "image-upload-recovery",
     )
-    runtime.state["image"] = svc
+    runtime.provide(ImageService, svc)
+    runtime.provide(ImageAPI, svc)
     # `onestack image build-test` leaves a cached guest image: offer it to every user.
     runtime.spawn(register_if_present(runtime), "image-register-test-image")
 
@@ -43,7 +46,9 @@ SPEC = ServiceSpec(
     catalog_name="glance",
     prefix="/image",
     endpoint_path="/image",
-    build_app=build_app,
+    routes=api.routes,
+    error_body=glance_body,
+    public=api.PUBLIC,
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from onestack.common.errors import neutron_body
 from onestack.common.runtime import ServiceSpec
-from onestack.network.api import build_app
-from onestack.network.bootstrap import start, stop
+from onestack.network import api
+from onestack.network.bootstrap import data_plane, start, stop
 from onestack.network.policies import RULES
 
 SPEC = ServiceSpec(
@@ -15,9 +16,12 @@ SPEC = ServiceSpec(
     catalog_name="neutron",
     prefix="/network",
     endpoint_path="/network",
-    build_app=build_app,
+    routes=api.routes,
+    error_body=neutron_body,
+    public=api.PUBLIC,
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,
     stop=stop,
+    data_plane=data_plane,
 )

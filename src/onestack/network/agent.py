@@ -15,6 +15,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 from onestack.common.bus import Bus
@@ -153,7 +154,7 @@ class NetworkAgent:
         """One round; returns whether it succeeded (a failure is logged and retried)."""
         try:
             state = await self.source.host_state(self.host)
-            statuses = await self.driver.apply(state)
+            statuses = self._with_devnames(state, await self.driver.apply(state))
             self._last_state = state
             # The database may have moved since the last report (a port unbound and bound
             # again between two rounds is DOWN there but unchanged here): report it too.
@@ -185,6 +186,15 @@ class NetworkAgent:
             async with self._done:
                 self.rounds += 1
                 self._done.notify_all()
+
+    def _with_devnames(self, state: HostState, statuses: list[PortStatus]) -> list[PortStatus]:
+        """A VM port's status carries its tap's name: the port's binding tells the hypervisor
+        (``binding:vif_details`` ``devname``, as Nova's VIF does)."""
+        vm_ports = {p.id for p in state.ports}
+        return [
+            replace(s, devname=self.driver.tap_name(s.port_id)) if s.port_id in vm_ports else s
+            for s in statuses
+        ]
 
     async def _heartbeat_loop(self) -> None:
         while True:

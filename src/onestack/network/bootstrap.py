@@ -6,9 +6,11 @@ import asyncio
 import socket
 
 from onestack.common.logging import get_logger
-from onestack.common.runtime import Runtime
+from onestack.common.runtime import DataPlane, Runtime
+from onestack.identity.facade import IdentityAPI
 from onestack.network import ipam
-from onestack.network.agent import start_agent
+from onestack.network.agent import NetworkAgent, start_agent
+from onestack.network.facade import NetworkAPI, NetworkFacade
 from onestack.network.service import NetworkService
 
 log = get_logger(__name__)
@@ -50,22 +52,42 @@ def host_name(setting: str) -> str:
 async def start(runtime: Runtime) -> None:
     settings = runtime.settings.network
     svc = NetworkService(runtime.db, runtime.bus, settings, host_name(settings.host))
-    runtime.state["network"] = svc
+    runtime.provide(NetworkService, svc)
+    runtime.provide(NetworkAPI, NetworkFacade(svc))
     if settings.public_network:
-        boot = runtime.state.get("identity.bootstrap") or {}
-        project_id = str(boot.get("admin_project_id", ""))
+        identity = runtime.optional(IdentityAPI)
+        project_id = identity.bootstrapped.admin_project_id if identity is not None else ""
         cidr = await public_cidr(settings.public_cidr)
         network_id = await svc.ensure_public_network(
             settings.public_network, cidr, settings.public_physical_network, project_id
         )
         log.info("external network %s (%s) ready", settings.public_network, network_id)
     if "agent" in runtime.roles:
-        runtime.state["network.agent"] = await start_agent(runtime.settings, svc, runtime.bus)
+        runtime.provide(NetworkAgent, await start_agent(runtime.settings, svc, runtime.bus))
+
+
+def local_agent(runtime: Runtime) -> NetworkAgent | None:
+    """This process's own network agent, when it runs one."""
+    return runtime.optional(NetworkAgent) if "agent" in runtime.roles else None
 
 
 async def stop(runtime: Runtime) -> None:
-    agent = runtime.state.pop("network.agent", None)
+    agent = local_agent(runtime)
     if agent is not None:
+        runtime.withdraw(NetworkAgent)
         await agent.stop()
         # dnsmasq and the metadata listeners stop; devices stay for the next start's reconcile.
         await agent.driver.close()
+
+
+def data_plane(runtime: Runtime) -> DataPlane | None:
+    from onestack.network.drivers import why_not_linuxbridge
+
+    agent = local_agent(runtime)
+    if agent is None:
+        return None
+    driver = agent.driver.name
+    reason = ""
+    if driver == "fake" and runtime.settings.network.driver == "auto":
+        reason = why_not_linuxbridge() or ""
+    return DataPlane(driver=driver, reason=reason, fake_means="networks carry no packets")

@@ -106,6 +106,8 @@ class Port(Owned, Base):
     device_id: Mapped[str] = mapped_column(String(255), default="", index=True)
     binding_host_id: Mapped[str] = mapped_column(String(255), default="", index=True)
     binding_vif_type: Mapped[str] = mapped_column(String(64), default="unbound")
+    # What the host's agent reported for plugging it (``devname``: the tap).
+    binding_vif_details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     binding_vnic_type: Mapped[str] = mapped_column(String(64), default="normal")
     binding_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute, Route
 
-from onestack.common.auth import RequireToken
-from onestack.common.errors import nova_body
+from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.common.middleware import ServiceErrorMiddleware
-from onestack.common.runtime import Runtime
 from onestack.compute.api import (
     extensions,
     flavors,
@@ -30,15 +26,14 @@ from onestack.compute.api import (
 )
 from onestack.compute.api import servers as servers
 from onestack.compute.api import shelve as shelve  # registers the shelve actions
-from onestack.compute.api.versioning import VERSIONS, MicroversionMiddleware
+from onestack.compute.api.versioning import VERSIONS
 
-_PUBLIC = re.compile(r"^/?$|^/v2(\.1)?/?$")
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
+
+PUBLIC = (Public(r"^/?$|^/v2(\.1)?/?$"),)
 UPDATED = "2013-07-23T11:33:21Z"
 V20_UPDATED = "2025-07-04T12:00:00Z"
-
-
-def is_public(method: str, path: str) -> bool:
-    return method in ("GET", "HEAD") and bool(_PUBLIC.match(path))
 
 
 def version_v21(prefix_url: str) -> dict[str, Any]:
@@ -63,7 +58,7 @@ def version_v20(prefix_url: str) -> dict[str, Any]:
     }
 
 
-def build_app(runtime: Runtime) -> ASGIApp:
+def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     prefix_url = f"{runtime.public_url}/compute"
 
     async def versions(_request: Request) -> Response:
@@ -102,18 +97,12 @@ def build_app(runtime: Runtime) -> ASGIApp:
         *os_hosts.routes,
         *server_ips.routes,
     ]
-    router = Router(
-        routes=[
-            Route("/", versions, methods=["GET"]),
-            Route("/v2.1", version_doc_v21, methods=["GET"]),
-            Route("/v2.1/", version_doc_v21, methods=["GET"]),
-            *[Route(f"/v2.1{r.path}", r.endpoint, methods=r.methods) for r in v21],
-            Route("/v2", version_doc_v20, methods=["GET"]),
-            Route("/v2/", version_doc_v20, methods=["GET"]),
-            *[Route(f"/v2{r.path}", r.endpoint, methods=r.methods) for r in v21],
-        ],
-        redirect_slashes=False,
-    )
-    return MicroversionMiddleware(
-        ServiceErrorMiddleware(RequireToken(router, is_public), nova_body)
-    )
+    return [
+        Route("/", versions, methods=["GET"]),
+        Route("/v2.1", version_doc_v21, methods=["GET"]),
+        Route("/v2.1/", version_doc_v21, methods=["GET"]),
+        *[Route(f"/v2.1{r.path}", r.endpoint, methods=r.methods) for r in v21],
+        Route("/v2", version_doc_v20, methods=["GET"]),
+        Route("/v2/", version_doc_v20, methods=["GET"]),
+        *[Route(f"/v2{r.path}", r.endpoint, methods=r.methods) for r in v21],
+    ]

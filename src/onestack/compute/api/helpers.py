@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.common.http import read_json
@@ -19,8 +19,9 @@ P = "os_compute_api"
 
 
 def service(request: Request) -> ComputeService:
-    svc: ComputeService = request.app.state.runtime.state["compute"]
-    return svc
+    from onestack.compute.service import ComputeService
+
+    return api.service(request, ComputeService)
 
 
 def version(request: Request) -> APIVersion:

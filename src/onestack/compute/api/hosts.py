@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.http import empty, json_response, read_json
 from onestack.common.pagination import next_link
 from onestack.compute.api import aggregates, checks
 from onestack.compute.api.helpers import at_least, authorize, href, service
+from onestack.compute.bootstrap import local_agent
 from onestack.compute.service.hosts import (
     COMPUTE_BINARY,
     HYPERVISOR_FIGURES,
@@ -180,7 +181,7 @@ async def delete_service(request: Request) -> Response:
 
 def _uptime(request: Request, host: str) -> str | None:
     """``uptime``'s line for this process's own compute host (others are not asked)."""
-    agent = request.app.state.runtime.state.get("compute.agent")
+    agent = local_agent(api.runtime_of(request))
     if agent is None or agent.host != host:
         return None
     try:

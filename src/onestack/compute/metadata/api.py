@@ -129,7 +129,7 @@ def build_metadata_app(
 ) -> ASGIApp:
     """The metadata API as an ASGI app, serving from its own root (mount it at the path the
     proxy forwards to, ``/compute-metadata`` by default). ``secret_provider`` gives the secret
-    shared with the proxy (``onestack.network.drivers.metadata_secret``); ``passwords``, when
+    shared with the proxy (``onestack.common.secrets.metadata_secret``); ``passwords``, when
     given, stores what guests POST to ``/openstack/<version>/password``."""
     secret = _Secret(secret_provider)
 

@@ -1,5 +1,5 @@
 """The compute service layer: the only code that writes compute tables (with the scheduler's
-claims), and the seam other services call (``runtime.state["compute"]``)."""
+claims)."""
 
 from __future__ import annotations
 
@@ -34,11 +34,13 @@ class ComputeService:
         self.keypairs = Keypairs(self.store, self.quotas)
         self.hosts = Hosts(self.store)
         self.networking = Networking(self.store)
-        self.servers = Servers(self.store)
+        self.servers = Servers(self.store, self.quotas)
         self.guests = Guests(self.store, self.networking)
         self.boot = Boot(self.store, self.networking)
-        self.actions = Actions(self.store, self.servers, self.networking)
         self.shelve = Shelve(self.store, self.networking)
+        self.actions = Actions(
+            self.store, self.servers, self.networking, self.quotas, self.boot, self.shelve
+        )
         self.aggregates = Aggregates(self.store)
         self.groups = Groups(self.store, self.quotas)
         self.usage = Usage(self.store)

@@ -15,13 +15,16 @@ from onestack.compute import scheduler_glue as claims
 from onestack.compute import states
 from onestack.compute.scheduler_glue import release
 from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.boot import Boot
 from onestack.compute.service.networking import Networking
+from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
     get_row,
     start_action,
     touch,
 )
 from onestack.compute.service.servers import Servers, check_lock, check_state
+from onestack.compute.service.shelve import Shelve
 
 log = get_logger(__name__)
 
@@ -52,10 +55,21 @@ class Backup(NamedTuple):
 
 
 class Actions:
-    def __init__(self, store: Store, servers: Servers, networking: Networking) -> None:
+    def __init__(
+        self,
+        store: Store,
+        servers: Servers,
+        networking: Networking,
+        quotas: Quotas,
+        boot: Boot,
+        shelve: Shelve,
+    ) -> None:
         self.store = store
         self.servers = servers
         self.networking = networking
+        self.quotas = quotas
+        self.boot = boot
+        self.shelve = shelve
 
     async def _begin(
         self,
@@ -122,13 +136,13 @@ class Actions:
 
     # -- delete ------------------------------------------------------------------------
     async def delete(self, ctx: RequestContext, uuid: str, *, force: bool = False) -> None:
-        async with self.store.runtime.state["compute"].boot.networking_lock(uuid):
+        async with self.boot.networking_lock(uuid):
             row = await self.servers.mark_deleting(ctx, uuid, force=force)
         if row.host is None:
             # Not on a host yet, never placed, or shelved: nothing to stop there.
             shelved_image = row.request.get("shelved_image_id")
             if shelved_image:
-                await self.store.runtime.state["compute"].shelve.forget_image(shelved_image)
+                await self.shelve.forget_image(shelved_image)
             await self.networking.deallocate(row.network_info)
             await release(self.store, uuid)
             await self.servers.finish_delete(uuid)
@@ -149,7 +163,7 @@ class Actions:
         dv = flavor["vcpus"] - current["vcpus"]
         dr = flavor["memory_mb"] - current["memory_mb"]
         if dv > 0 or dr > 0:
-            await self.store.runtime.state["compute"].quotas.check_instances(
+            await self.quotas.check_instances(
                 row.project_id, 1, max(dv, 0), max(dr, 0), existing=True
             )
         async with self.store.db.session() as s:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from onestack.common.bus import Bus
 from onestack.common.db import Database
 from onestack.config import Settings
+from onestack.identity.facade import IdentityAPI
+from onestack.image.facade import ImageAPI
+from onestack.network.facade import NetworkAPI
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
+    from onestack.compute.service.volumes import VolumeAPI
 
 
 @dataclass
@@ -21,18 +25,23 @@ class Store:
     runtime: Runtime
 
     @property
-    def image(self) -> Any:
-        """The image service (``runtime.state["image"]``)."""
-        return self.runtime.state["image"]
+    def image(self) -> ImageAPI:
+        return self.runtime.service(ImageAPI)
 
     @property
-    def network(self) -> Any:
-        """The network service (``runtime.state["network"]``)."""
-        return self.runtime.state["network"]
+    def network(self) -> NetworkAPI:
+        return self.runtime.service(NetworkAPI)
 
     @property
-    def identity(self) -> Any:
-        return self.runtime.state.get("identity")
+    def identity(self) -> IdentityAPI | None:
+        return self.runtime.optional(IdentityAPI)
+
+    @property
+    def volume(self) -> VolumeAPI | None:
+        """The block storage service, None while this cloud runs none."""
+        from onestack.compute.service.volumes import VolumeAPI
+
+        return self.runtime.optional(VolumeAPI)
 
 
 def compute_topic(host: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,8 @@ from onestack.compute.metadata.source import (
     SubnetInfo,
 )
 from onestack.compute.service.base import Store
-from onestack.compute.service.networking import Networking
-from onestack.network.service.base import ADMIN
+from onestack.compute.service.networking import Networking, devname
+from onestack.network.facade import ADMIN
 
 
 def decode_user_data(text: str | None) -> bytes | None:
@@ -158,7 +157,6 @@ class Guests:
     async def instance_spec(
         self,
         row: m.Instance,
-        tap_name: Callable[[str], str],
         *,
         flavor: dict[str, Any] | None = None,
         image_id: str | None = None,
@@ -178,7 +176,7 @@ class Guests:
             NIC(
                 port_id=p["id"],
                 mac_address=p["mac_address"],
-                tap=tap_name(p["id"]),
+                tap=devname(p),
                 mtu=int(p.get("mtu") or 1500),
             )
             for p in ports
@@ -233,7 +231,7 @@ class Guests:
 
     async def _volumes(self, attachments: list[m.VolumeAttachment]) -> list[Volume]:
         """Attached volumes as files on this host, once the volume service says where."""
-        volume_svc = self.store.runtime.state.get("volume")
+        volume_svc = self.store.volume
         if volume_svc is None:
             return []
         out: list[Volume] = []

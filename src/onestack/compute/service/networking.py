@@ -10,8 +10,7 @@ from typing import Any
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.compute.service.base import Store
-from onestack.network.service.base import ADMIN, Caller
-from onestack.network.service.query import ListQuery
+from onestack.network.facade import ADMIN, Caller, NetworkAPI
 
 
 class NetworkAmbiguous(errors.Conflict):
@@ -39,21 +38,21 @@ class Networking:
         self.store = store
 
     @property
-    def net(self) -> Any:
+    def net(self) -> NetworkAPI:
         return self.store.network
 
     async def _show(self, collection: str, caller: Caller, ident: str) -> dict[str, Any] | None:
         try:
-            row: dict[str, Any] = await self.net.show(collection, caller, ident)
-            return row
+            return await self.net.show(collection, caller, ident)
         except errors.OneStackError as exc:
             if exc.code == 404:
                 return None
             raise
 
-    async def _list(self, collection: str, caller: Caller, **filters: list[str]) -> list[Any]:
-        rows, _page = await self.net.list_page(collection, caller, ListQuery(filters=filters))
-        return list(rows)
+    async def _list(
+        self, collection: str, caller: Caller, **filters: list[str]
+    ) -> list[dict[str, Any]]:
+        return await self.net.find(collection, caller, **filters)
 
     async def resolve(
         self, ctx: RequestContext, project_id: str, requested: Any
@@ -164,10 +163,10 @@ class Networking:
                     body["fixed_ips"] = [{"ip_address": req.fixed_ip}]
                 if security_group_ids is not None:
                     body["security_groups"] = security_group_ids
-                port = await self.net.run(self.net.ports.create, caller, body)
+                port = await self.net.create_port(caller, body)
                 info.append(
                     {
-                        "port_id": port.id,
+                        "port_id": port["id"],
                         "network_id": req.network_id,
                         "created_port": True,
                         "tag": req.tag,
@@ -233,7 +232,7 @@ class Networking:
         for nic in network_info:
             try:
                 if nic.get("created_port"):
-                    await self.net.ports.delete(ADMIN, nic["port_id"], internal=True)
+                    await self.net.delete_port(ADMIN, nic["port_id"], internal=True)
                 else:
                     await self.net.unbind_port(nic["port_id"])
             except errors.NotFound:
@@ -287,13 +286,31 @@ class Networking:
                 groups.remove(group_id)
             else:
                 continue
-            await self.net.run(
-                self.net.ports.update, caller, port["id"], {"security_groups": groups}
-            )
+            await self.net.update_port(caller, port["id"], {"security_groups": groups})
 
     async def port_status(self, port_id: str) -> str | None:
+        """The port's status once its host has plugged it (its binding names the tap)."""
         port = await self._show("ports", ADMIN, port_id)
-        return None if port is None else str(port.get("status"))
+        if port is None:
+            return None
+        if not port.get("binding:vif_details", {}).get("devname"):
+            return "DOWN"
+        return str(port.get("status"))
+
+    async def devname(self, port_id: str) -> str:
+        port = await self._show("ports", ADMIN, port_id)
+        if port is None:
+            raise errors.NotFound(f"Port {port_id} could not be found.")
+        return devname(port)
+
+
+def devname(port: dict[str, Any]) -> str:
+    """The tap a guest's NIC plugs into: what the port's binding says (its host's network
+    agent made it), as Nova reads ``vif.devname``."""
+    name = (port.get("binding:vif_details") or {}).get("devname")
+    if not name:
+        raise errors.Conflict(f"Port {port['id']} is not plugged on its host yet.")
+    return str(name)
 
 
 def addresses(ports: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -242,7 +242,5 @@ class Quotas:
         identity = self.store.identity
         if identity is None:
             return
-        try:
-            await identity.resources.get_project(project_id)
-        except errors.NotFound:
-            raise errors.BadRequest(f"Project ID {project_id} is not a valid project.") from None
+        if not await identity.project_exists(project_id):
+            raise errors.BadRequest(f"Project ID {project_id} is not a valid project.")

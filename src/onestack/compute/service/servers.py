@@ -30,6 +30,7 @@ from onestack.compute import models as m
 from onestack.compute import states
 from onestack.compute.service.base import Store
 from onestack.compute.service.networking import NicRequest
+from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
     InstanceInvalidState,
     InstanceLocked,
@@ -37,6 +38,7 @@ from onestack.compute.service.records import (
     start_action,
     touch,
 )
+from onestack.network.facade import NetworkAPI
 
 
 @dataclass
@@ -192,8 +194,9 @@ class Server:
 
 
 class Servers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, quotas: Quotas) -> None:
         self.store = store
+        self.quotas = quotas
 
     # -- create ------------------------------------------------------------------------
     async def create_rows(
@@ -323,10 +326,9 @@ class Servers:
         """The servers' ports as their ``addresses`` show them. Only servers with network info
         have ports (Nova too shows its network info cache): none asked for the others."""
         uuids = [r.uuid for r in rows if r.network_info]
-        if not uuids or "network" not in self.store.runtime.state:
+        if not uuids or self.store.runtime.optional(NetworkAPI) is None:
             return {}
-        ports: dict[str, list[dict[str, Any]]] = await self.store.network.device_addresses(uuids)
-        return ports
+        return await self.store.network.device_addresses(uuids)
 
     def _conditions(self, ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]:
         I = m.Instance  # noqa: E741 - the table, short
@@ -490,7 +492,7 @@ class Servers:
         replace: bool = False,
     ) -> dict[str, str]:
         """Merge (or, ``replace``, swap in) metadata items; 403 past the project's quota."""
-        quotas = self.store.runtime.state["compute"].quotas
+        quotas = self.quotas
         async with self.store.db.session() as s:
             row = await get_row(s, ctx, uuid)
             limit = (await quotas.limits(row.project_id))["metadata_items"]

@@ -1,7 +1,8 @@
 """``os-volume_attachments``: volumes of the block storage service attached to servers.
 
-The block storage service is reached only through the seam below (``runtime.state["volume"]``,
-absent while that service does not run). The compute side keeps the attachments (its block
+The block storage service is reached only through the seam below (``VolumeAPI``, provided by
+that service, absent while it does not run; its Protocol moves to the block storage service's
+facade when that service lands). The compute side keeps the attachments (its block
 device mappings, ``compute_volume_attachment``) and has the host's agent hot-plug the volume's
 file into the guest.
 """
@@ -29,8 +30,8 @@ ATTACH_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.SUSPENDED)
 NO_VOLUME_SERVICE = "the block storage service is not running in this cloud"
 
 
-class VolumeService(Protocol):
-    """What compute needs of the block storage service (``runtime.state["volume"]``).
+class VolumeAPI(Protocol):
+    """What compute needs of the block storage service.
 
     - ``get(ctx, volume_id)``: the volume as the caller sees it (a dict with at least ``id``
       and ``status``); raises a 404 error when the caller cannot see it.
@@ -80,9 +81,8 @@ class Volumes:
         self.store = store
 
     @property
-    def backend(self) -> VolumeService | None:
-        svc: VolumeService | None = self.store.runtime.state.get("volume")
-        return svc
+    def backend(self) -> VolumeAPI | None:
+        return self.store.volume
 
     async def listing(self, ctx: RequestContext, uuid: str) -> list[m.VolumeAttachment]:
         async with self.store.db.session() as s:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute, Route
 
-from onestack.common.auth import RequireToken
-from onestack.common.errors import keystone_body
+from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.common.middleware import ServiceErrorMiddleware
-from onestack.common.runtime import Runtime
 from onestack.common.versions import APIVersionDoc
 from onestack.identity.api import (
     auth,
@@ -25,6 +22,9 @@ from onestack.identity.api import (
     users,
 )
 
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
+
 V3 = APIVersionDoc(
     id="v3.14",
     status="stable",
@@ -33,19 +33,15 @@ V3 = APIVersionDoc(
     path="v3/",
 )
 
-_PUBLIC = (
-    ("GET", re.compile(r"^/?$|^/v3/?$")),
-    ("HEAD", re.compile(r"^/?$|^/v3/?$")),
-    ("POST", re.compile(r"^/v3/auth/tokens$")),
-    ("POST", re.compile(r"^/v3/users/[^/]+/password$")),
+PUBLIC = (
+    Public(r"^/?$|^/v3/?$"),
+    Public(r"^/v3/auth/tokens$", frozenset({"POST"})),
+    Public(r"^/v3/users/[^/]+/password$", frozenset({"POST"})),
 )
+WWW_AUTHENTICATE = 'Keystone uri="{url}"'
 
 
-def is_public(method: str, path: str) -> bool:
-    return any(method == m and rx.match(path) for m, rx in _PUBLIC)
-
-
-def build_app(runtime: Runtime) -> ASGIApp:
+def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     prefix_url = f"{runtime.public_url}/identity"
 
     async def versions(_request: Request) -> Response:
@@ -56,20 +52,15 @@ def build_app(runtime: Runtime) -> ASGIApp:
     async def version(_request: Request) -> Response:
         return json_response({"version": V3.render(prefix_url, with_microversions=False)})
 
-    router = Router(
-        routes=[
-            Route("/", versions, methods=["GET"]),
-            Route("/v3", version, methods=["GET"]),
-            Route("/v3/", version, methods=["GET"]),
-            *auth.routes,
-            *resources.routes,
-            *users.routes,
-            *roles.routes,
-            *catalog.routes,
-            *credentials.routes,
-            *policy_blobs.routes,
-        ],
-        redirect_slashes=False,
-    )
-    www_authenticate = f'Keystone uri="{prefix_url}"'
-    return ServiceErrorMiddleware(RequireToken(router, is_public), keystone_body, www_authenticate)
+    return [
+        Route("/", versions, methods=["GET"]),
+        Route("/v3", version, methods=["GET"]),
+        Route("/v3/", version, methods=["GET"]),
+        *auth.routes,
+        *resources.routes,
+        *users.routes,
+        *roles.routes,
+        *catalog.routes,
+        *credentials.routes,
+        *policy_blobs.routes,
+    ]

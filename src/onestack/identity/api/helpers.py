@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.common.http import query_bool
@@ -17,13 +17,11 @@ DEFAULT_DOMAIN = "default"
 
 
 def service(request: Request) -> IdentityService:
-    svc: IdentityService = request.app.state.runtime.state["identity"]
-    return svc
+    return api.service(request, IdentityService)
 
 
 def views(request: Request) -> Views:
-    v: Views = request.app.state.runtime.state["identity.views"]
-    return v
+    return api.service(request, Views)
 
 
 def authorize(

@@ -1,5 +1,5 @@
-"""The identity service layer: the only code that writes identity tables, and the seam other
-services call (``runtime.state["identity"]``)."""
+"""The identity service layer: the only code that writes identity tables. Other services reach
+it through ``identity.facade.IdentityAPI``."""
 
 from __future__ import annotations
 

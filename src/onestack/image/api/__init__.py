@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute, Route
 
-from onestack.common.auth import RequireToken
-from onestack.common.errors import glance_body
+from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.common.middleware import ServiceErrorMiddleware
-from onestack.common.runtime import Runtime
 from onestack.image.api import data, images, info, members
 
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
+
 CURRENT = 17  # v2.17: Glance 2023.1's newest version
-_PUBLIC = re.compile(r"^/?$|^/versions/?$")
-
-
-def is_public(method: str, path: str) -> bool:
-    return method in ("GET", "HEAD") and bool(_PUBLIC.match(path))
+PUBLIC = (Public(r"^/?$|^/versions/?$"),)
 
 
 def versions_doc(prefix_url: str) -> dict[str, object]:
@@ -38,7 +34,7 @@ def versions_doc(prefix_url: str) -> dict[str, object]:
     }
 
 
-def build_app(runtime: Runtime) -> ASGIApp:
+def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     prefix_url = f"{runtime.public_url}/image"
 
     async def versions(_request: Request) -> Response:
@@ -47,15 +43,11 @@ def build_app(runtime: Runtime) -> ASGIApp:
     async def versions_list(_request: Request) -> Response:
         return json_response(versions_doc(prefix_url))
 
-    router = Router(
-        routes=[
-            Route("/", versions, methods=["GET"]),
-            Route("/versions", versions_list, methods=["GET"]),
-            *images.routes,
-            *data.routes,
-            *members.routes,
-            *info.routes,
-        ],
-        redirect_slashes=False,
-    )
-    return ServiceErrorMiddleware(RequireToken(router, is_public), glance_body)
+    return [
+        Route("/", versions, methods=["GET"]),
+        Route("/versions", versions_list, methods=["GET"]),
+        *images.routes,
+        *data.routes,
+        *members.routes,
+        *info.routes,
+    ]

@@ -6,14 +6,14 @@ from typing import Any
 
 from starlette.requests import Request
 
+from onestack.common import api
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.image.service import ImageRecord, ImageService
 
 
 def service(request: Request) -> ImageService:
-    svc: ImageService = request.app.state.runtime.state["image"]
-    return svc
+    return api.service(request, ImageService)
 
 
 def authorize(

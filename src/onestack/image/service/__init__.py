@@ -1,14 +1,5 @@
-"""The image service layer: the only code that writes image tables, and the seam other
-services call (``runtime.state["image"]``).
-
-For other services (compute, the test-image registration):
-- ``register_local_image(...)`` copies a local file into the store as an active image,
-  idempotently (same name and same sha512: the existing image is returned).
-- ``open_image_data(image_id)`` gives a *path on this host* holding an active image's bytes
-  (the file store keeps one file per image). Treat it as read-only: compute makes its qcow2
-  overlays on top of it. The path stays valid while the image exists. ``open_image(image_id)``
-  gives the image's record with it, from one lookup.
-"""
+"""The image service layer: the only code that writes image tables. Other services reach it
+through ``image.facade.ImageAPI``."""
 
 from __future__ import annotations
 
@@ -21,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from onestack.common import errors
 from onestack.common.bus import Bus
+from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
@@ -127,6 +119,9 @@ class ImageService:
                 row.disk_format = disk_format
         size = (await asyncio.to_thread(path.stat)).st_size
         await self.data.upload(None, image_id, file_chunks(path), declared_size=size)
+
+    async def get_image(self, ctx: RequestContext | None, image_id: str) -> ImageRecord:
+        return await self.images.get(ctx, image_id)
 
     async def delete_image(self, image_id: str) -> None:
         await self.images.delete(None, image_id)

@@ -15,12 +15,17 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from onestack.common.logging import get_logger
+from onestack.identity.facade import IdentityAPI
+from onestack.image.facade import ImageAPI
 from onestack.image.testimage.build import IMAGE_NAME, BuildResult, cached_image
+
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -39,7 +44,7 @@ def image_properties(built: BuildResult) -> dict[str, str]:
     }
 
 
-async def register_if_present(runtime: Any) -> None:
+async def register_if_present(runtime: Runtime) -> None:
     """At ``onestack up``: register the cached image (when one was built) as a public image.
 
     Never fails the start: a missing image or image service is skipped, an error is logged.
@@ -48,11 +53,12 @@ async def register_if_present(runtime: Any) -> None:
     if built is None:
         log.debug("no cached test image: %s not registered", IMAGE_NAME)
         return
-    service = runtime.state.get("image")
+    service = runtime.optional(ImageAPI)
     if service is None:
         log.debug("no image service: %s not registered", IMAGE_NAME)
         return
-    bootstrap = runtime.state.get("identity.bootstrap") or {}
+    identity = runtime.optional(IdentityAPI)
+    owner = identity.bootstrapped.admin_project_id if identity is not None else None
     try:
         view = await service.register_local_image(
             name=IMAGE_NAME,
@@ -60,7 +66,7 @@ async def register_if_present(runtime: Any) -> None:
             disk_format=DISK_FORMAT,
             container_format=CONTAINER_FORMAT,
             visibility="public",
-            owner=bootstrap.get("admin_project_id"),
+            owner=owner,
             properties=image_properties(built),
         )
     except Exception:

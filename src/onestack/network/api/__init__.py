@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute, Route
 
-from onestack.common.auth import RequireToken
-from onestack.common.errors import neutron_body
+from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.common.middleware import ServiceErrorMiddleware
-from onestack.common.runtime import Runtime
 from onestack.network.api import actions, extensions, resources
 
-_PUBLIC = re.compile(r"^/?$")
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
+
+PUBLIC = (Public(r"^/?$"),)
 
 
-def is_public(method: str, path: str) -> bool:
-    return method in ("GET", "HEAD") and bool(_PUBLIC.match(path))
-
-
-def build_app(runtime: Runtime) -> ASGIApp:
+def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     prefix_url = f"{runtime.public_url}/network"
 
     async def versions(_request: Request) -> Response:
@@ -45,15 +41,11 @@ def build_app(runtime: Runtime) -> ASGIApp:
         ]
         return json_response({"resources": items})
 
-    router = Router(
-        routes=[
-            Route("/", versions, methods=["GET"]),
-            Route("/v2.0", v2_root, methods=["GET"]),
-            Route("/v2.0/", v2_root, methods=["GET"]),
-            *extensions.routes,
-            *actions.routes,
-            *resources.routes(),
-        ],
-        redirect_slashes=False,
-    )
-    return ServiceErrorMiddleware(RequireToken(router, is_public), neutron_body)
+    return [
+        Route("/", versions, methods=["GET"]),
+        Route("/v2.0", v2_root, methods=["GET"]),
+        Route("/v2.0/", v2_root, methods=["GET"]),
+        *extensions.routes,
+        *actions.routes,
+        *resources.routes(),
+    ]

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, read_json
@@ -39,8 +39,7 @@ TAG_KEYS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags",
 
 
 def service(request: Request) -> NetworkService:
-    svc: NetworkService = request.app.state.runtime.state["network"]
-    return svc
+    return api.service(request, NetworkService)
 
 
 def enforce(request: Request, action: str, target: dict[str, Any]) -> RequestContext:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 
 from onestack.common import errors
 from onestack.common.logging import get_logger
+from onestack.common.secrets import metadata_secret
 from onestack.config import Settings
 from onestack.network.drivers.base import NetworkDriver
 
@@ -29,35 +29,6 @@ def why_not_linuxbridge() -> str | None:
 def linuxbridge_usable() -> bool:
     """Root, with the tools the Linux bridge driver runs."""
     return why_not_linuxbridge() is None
-
-
-def metadata_secret(settings: Settings) -> str:
-    """The secret shared by the metadata proxy and the compute metadata API: the setting, or
-    one generated on first use into the data directory (mode 0600)."""
-    if settings.network.metadata_secret:
-        return settings.network.metadata_secret
-    path = Path(settings.data_dir) / "metadata_secret"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole under a private name, then linked into place: two processes starting at
-    # once agree on the first one's secret, and nobody ever reads a half-written file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, secrets.token_hex(32).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another process won: use its secret
-    finally:
-        tmp.unlink()
-    return path.read_text().strip()
 
 
 def metadata_url(settings: Settings) -> str:

@@ -159,6 +159,9 @@ class HostState:
 class PortStatus:
     port_id: str
     status: str  # ACTIVE, DOWN, BUILD, ERROR
+    # The tap a hypervisor plugs into (VM ports), for the port's binding; not part of what
+    # the status is.
+    devname: str = field(default="", compare=False)
 
 
 class NetworkDriver(abc.ABC):

@@ -125,13 +125,17 @@ class NetworkService:
             return
         changed: dict[str, str] = {}
         async with self.db.session() as session:
-            wanted = {s.port_id: s.status for s in statuses}
+            wanted = {s.port_id: s for s in statuses}
             rows = await session.scalars(select(m.Port).where(m.Port.id.in_(list(wanted))))
             for port in rows:
-                status = wanted[port.id]
+                status = wanted[port.id].status
                 vif = _VIF_TYPES.get(status, port.binding_vif_type)
                 if port.device_owner.startswith("network:") and status == "DOWN":
                     vif = port.binding_vif_type
+                devname = wanted[port.id].devname
+                details = {"devname": devname} if devname else {}
+                if details and details != port.binding_vif_details:
+                    port.binding_vif_details = details
                 if (port.status, port.binding_vif_type) != (status, vif):
                     port.status = status
                     port.binding_vif_type = vif

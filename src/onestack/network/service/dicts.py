@@ -152,7 +152,9 @@ def port_dict(
         "binding:host_id": r.binding_host_id,
         "binding:vif_type": r.binding_vif_type,
         "binding:vif_details": (
-            {"port_filter": True, "connectivity": "l2"} if r.binding_vif_type == "bridge" else {}
+            {"port_filter": True, "connectivity": "l2", **(r.binding_vif_details or {})}
+            if r.binding_vif_type == "bridge"
+            else {}
         ),
         "binding:vnic_type": r.binding_vnic_type,
         "binding:profile": dict(r.binding_profile),

@@ -1,0 +1,55 @@
+"""What other services may ask of the image service: ``runtime.service(ImageAPI)``.
+
+- ``register_local_image(...)`` copies a local file into the store as an active image,
+  idempotently (same name and same sha512: the existing image is returned).
+- ``open_image(image_id)`` gives the image's record and a *path on this host* holding its
+  bytes (the file store keeps one file per image); ``open_image_data`` the path alone. Treat
+  the path as read-only (compute makes its qcow2 overlays on top of it); it stays valid while
+  the image exists.
+- ``create_queued_image``, ``upload_local_file`` and ``delete_image`` make and fill images from
+  local files (server snapshots, shelving, backups).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from onestack.common.context import RequestContext
+from onestack.image.service.records import ImageRecord
+
+__all__ = ["ImageAPI", "ImageRecord"]
+
+
+class ImageAPI(Protocol):
+    async def get_image(self, ctx: RequestContext | None, image_id: str) -> ImageRecord:
+        """The image as ``ctx`` may see it (404 otherwise); any image for ``None``."""
+        ...
+
+    async def open_image(self, image_id: str) -> tuple[ImageRecord, Path]: ...
+
+    async def open_image_data(self, image_id: str) -> Path: ...
+
+    async def register_local_image(
+        self,
+        *,
+        name: str,
+        path: Path,
+        disk_format: str,
+        container_format: str,
+        visibility: str,
+        owner: str | None,
+        properties: dict[str, str],
+    ) -> dict[str, Any]: ...
+
+    async def create_queued_image(
+        self, *, name: str, owner: str, disk_format: str, properties: dict[str, str]
+    ) -> str: ...
+
+    async def upload_local_file(self, image_id: str, path: Path, disk_format: str) -> None: ...
+
+    async def delete_image(self, image_id: str) -> None: ...
+
+    async def owned_with_properties(self, owner: str, properties: dict[str, str]) -> list[str]:
+        """The ids of ``owner``'s images carrying every one of ``properties``, newest first."""
+        ...
