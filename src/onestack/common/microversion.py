@@ -6,9 +6,13 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
+import orjson
 from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onestack.common import errors
+from onestack.common.auth import route_path
+from onestack.common.errors import ErrorFormatter
 
 _VERSION = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
 
@@ -73,3 +77,72 @@ class VersionRange:
             headers[self.legacy_header] = str(version)
             headers["Vary"] += f", {self.legacy_header}"
         return headers
+
+
+class MicroversionMiddleware:
+    """Puts the negotiated ``APIVersion`` in ``scope["state"]["api_version"]`` and the version
+    headers on every response, errors included; 406 (in the service's error body) for a
+    version out of range. Paths under ``unversioned`` (a legacy endpoint without
+    microversions) get the minimum and no version headers. ``request_id_header`` also names
+    the request id in a header of the service's own (Nova's ``x-compute-request-id``)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        versions: VersionRange,
+        error_body: ErrorFormatter,
+        *,
+        unversioned: tuple[str, ...] = (),
+        request_id_header: str = "",
+    ) -> None:
+        self.app = app
+        self.versions = versions
+        self.error_body = error_body
+        self.unversioned = unversioned
+        self.request_id_header = request_id_header.lower().encode()
+
+    def _legacy(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.unversioned)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        extra: list[tuple[bytes, bytes]] = []
+        if self.request_id_header and "request_id" in state:
+            extra.append((self.request_id_header, state["request_id"].encode()))
+        if self._legacy(route_path(scope)):
+            state["api_version"] = self.versions.minimum
+        else:
+            try:
+                version = self.versions.negotiate(Headers(scope=scope))
+            except errors.OneStackError as err:
+                await self._refuse(err, send)
+                return
+            state["api_version"] = version
+            extra += [
+                (k.lower().encode(), v.encode())
+                for k, v in self.versions.response_headers(version).items()
+            ]
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+    async def _refuse(self, err: errors.OneStackError, send: Send) -> None:
+        body = orjson.dumps(self.error_body(err))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": err.code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

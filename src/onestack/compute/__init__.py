@@ -7,7 +7,7 @@ from pathlib import Path
 from onestack.common.errors import nova_body
 from onestack.common.runtime import ServiceSpec
 from onestack.compute import api, metadata_mount
-from onestack.compute.api.versioning import MicroversionMiddleware
+from onestack.compute.api.versioning import negotiate
 from onestack.compute.bootstrap import data_plane, start, stop
 from onestack.compute.console_proxy import build_console_app, mount_path
 from onestack.compute.policies import RULES
@@ -21,7 +21,7 @@ SPEC = ServiceSpec(
     routes=api.routes,
     error_body=nova_body,
     public=api.PUBLIC,
-    middleware=(MicroversionMiddleware,),
+    middleware=(negotiate,),
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,
