@@ -20,12 +20,13 @@ bench: $(STAMP)
 	  && $(BIN)/python bench/network.py && $(BIN)/python bench/testimage.py \
 	  && $(BIN)/python bench/scheduler.py && $(BIN)/python bench/compute.py
 
+# `make up` leaves the clients the README calls (`openstack`) in $(BIN) beside `onestack`.
 $(STAMP): pyproject.toml scripts/debian-packages.txt
-	scripts/bootstrap.sh $(VENV)
+	scripts/bootstrap.sh $(VENV) client
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
-	scripts/bootstrap.sh $(VENV) test
+	scripts/bootstrap.sh $(VENV) client,test
 	touch $@
 
 clean:
