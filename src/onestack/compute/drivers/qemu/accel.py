@@ -132,7 +132,11 @@ def _remembered(qemu: str) -> str | None:
 
 def _remember(qemu: str, accelerator: str) -> None:
     try:
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        if not CACHE.parent.exists():
+            # Not the server's umask (077): the network driver's dnsmasq, as nobody, reads
+            # files below this directory.
+            CACHE.parent.mkdir(parents=True, exist_ok=True)
+            CACHE.parent.chmod(0o755)
         tmp = CACHE.with_name(f".{CACHE.name}.{os.getpid()}")
         tmp.write_text(json.dumps({_fingerprint(qemu): accelerator}))
         tmp.replace(CACHE)

@@ -13,6 +13,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,16 +193,29 @@ def render_argv(
     return argv
 
 
-def traversable_dir(path: Path, run_dir: Path) -> None:
-    """``mkdir -p`` leaving every level it creates, and ``run_dir`` down to ``path``, 0755.
+def traversable_dir(path: Path) -> None:
+    """``mkdir -p`` that leaves ``path`` readable and every directory above it traversable by
+    other users, whoever created those directories and whatever the umask.
 
-    dnsmasq re-reads its files as nobody after dropping privileges, and the server's umask
-    (077) would otherwise leave the path closed to it: a SIGHUP would then serve stale hosts.
+    dnsmasq reads its files as ``nobody`` after dropping privileges: one closed level (a
+    ``/run/onestack`` another component made 0700 under the server's umask 077) and it
+    answers every DISCOVER with "no address available". Levels this creates are 0755;
+    existing ones only gain the search bit (``o+x``), never read, so nothing becomes listable.
     """
-    created = [p for p in (path, *path.parents) if not p.exists()]
+    created = {p for p in (path, *path.parents) if not p.exists()}
     path.mkdir(parents=True, exist_ok=True)
-    for level in {*created, path, *[p for p in path.parents if p.is_relative_to(run_dir)]}:
-        level.chmod(0o755)
+    for level in (path, *path.parents):
+        mode = stat.S_IMODE(level.stat().st_mode)
+        wanted = 0o755 if level in created or level == path else mode | stat.S_IXOTH
+        if mode == wanted:
+            continue
+        try:
+            level.chmod(wanted)
+        except OSError as exc:
+            raise DataplaneError(
+                reason=f"dnsmasq (as nobody) cannot reach {path}: {level} is closed to other "
+                f"users and cannot be opened ({exc.strerror})"
+            ) from exc
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -254,7 +268,7 @@ class Dnsmasq:
     ) -> str:
         """Converge one network's dnsmasq; returns what it did (started/reloaded/unchanged)."""
         files = self.files(network.id)
-        traversable_dir(files.directory, self.base.parent)
+        traversable_dir(files.directory)
         changed = _write_if_changed(files.hosts, render_hosts(network, ports, self.domain))
         changed |= _write_if_changed(
             files.addn_hosts, render_addn_hosts(network, ports, self.domain)

@@ -1,0 +1,182 @@
+"""A fresh machine's first cloud on the REAL default paths (issue #10).
+
+`onestack up` with no --data-dir (the default `~/.local/share/onestack`, under a throwaway HOME
+so a developer's data is never touched), the default device prefix `os` and run directory
+`/run/onestack/os`, starting from a missing `/run/onestack` as after a reboot. The CI layers
+use run directories of their own and never saw the regression: `/run/onestack` made 0700 by
+the accelerator cache under the server's umask, dnsmasq (dropped to nobody) unable to read its
+hosts file, and the first guest without a lease (`onestack-guest ready vm1 none`).
+
+A developer's cloud may use the same paths: the module takes a lock and skips when a data
+plane with the prefix `os` is present; it tears down everything it made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from onestack.image.testimage import BuildResult
+from onestack.image.testimage.build import cache_dir
+from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
+from tests.support.cloud import base_env, free_port
+from tests.support.guests import DATAPLANE_MARKS, owned_leftovers
+
+pytestmark = [*DATAPLANE_MARKS, pytest.mark.qemu, pytest.mark.cli]
+
+DEFAULT_PREFIX = "os"
+RUN_ROOT = Path("/run/onestack")
+RUN_DIR = RUN_ROOT / DEFAULT_PREFIX
+LOCK = Path("/run/lock/onestack-default-paths.lock")
+BOOT_TIMEOUT = 180.0  # TCG on a busy 2-core machine
+
+
+@dataclass
+class FirstRun:
+    home: Path
+    env: dict[str, str]
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / ".local" / "share" / "onestack"
+
+    def openstack(self, *args: str, cloud: str = "onestack-demo", json_out: bool = True) -> Any:
+        """The README's plain `openstack --os-cloud ...`: ~/.config/openstack/clouds.yaml."""
+        import json
+
+        argv = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", cloud, *args]
+        if json_out:
+            argv += ["-f", "json"]
+        done = subprocess.run(
+            argv, env=self.env, capture_output=True, text=True, timeout=180, check=False
+        )
+        assert done.returncode == 0, f"openstack {' '.join(args)}:\n{done.stderr}"
+        return json.loads(done.stdout) if json_out and done.stdout.strip() else done.stdout
+
+    def console(self, name: str) -> str:
+        out: str = self.openstack("console", "log", "show", name, json_out=False)
+        return out
+
+    def wait_console(self, name: str, pattern: str, timeout: float = BOOT_TIMEOUT) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(pattern, self.console(name))
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not on {name}'s console:\n{self.console(name)}")
+            time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def default_paths_lock() -> Iterator[None]:
+    """One user of the default paths at a time; none while a cloud of the host uses them."""
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if owned_leftovers(DEFAULT_PREFIX):
+            pytest.skip("a cloud on the default paths (device prefix os) is running here")
+        yield
+
+
+def qemu_pids(marker: str) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-f", f"qemu-system.*{marker}"], capture_output=True, text=True
+    )
+    return [int(p) for p in found.stdout.split()]
+
+
+def start(
+    env: dict[str, str], port: int, log: Path, timeout: float = 90
+) -> subprocess.Popen[bytes]:
+    out = open(log, "ab")  # noqa: SIM115 - closed with the process
+    offset = log.stat().st_size
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "onestack", "up", "--port", str(port)],
+        env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "OneStack is up" in log.read_bytes()[offset:].decode(errors="replace"):
+            return proc
+        assert proc.poll() is None, log.read_text()[-4000:]
+        time.sleep(0.05)
+    raise AssertionError(f"onestack up did not start in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def first_run(
+    tmp_path_factory: pytest.TempPathFactory, test_image: BuildResult, default_paths_lock: None
+) -> AsyncIterator[FirstRun]:
+    tmp = tmp_path_factory.mktemp("firstrun")
+    home = tmp / "home"
+    home.mkdir()
+    env = base_env(home, None)
+    for name in ("ONESTACK_NETWORK_DRIVER", "ONESTACK_COMPUTE_DRIVER"):
+        env.pop(name)  # `auto`, as a user gets: real drivers as root with the tools present
+    env["XDG_CACHE_HOME"] = str(cache_dir().parents[1])  # the test image already built
+    # As after a reboot (/run is a tmpfs): no accelerator cache, no run directory.
+    shutil.rmtree(RUN_ROOT, ignore_errors=True)
+    port = free_port()
+    log = tmp / "up.log"
+    log.touch()
+    proc = await asyncio.to_thread(start, env, port, log)
+    run = FirstRun(home, env, port, proc, log)
+    try:
+        yield run
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        instances = run.data_dir / "instances"
+        for pid in qemu_pids(str(instances)):
+            os.kill(pid, signal.SIGKILL)
+        options = DriverOptions(prefix=DEFAULT_PREFIX, run_dir=RUN_DIR)
+        await LinuxBridgeDriver(options).teardown()
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+async def test_up_on_the_default_paths_uses_the_real_data_plane(first_run: FirstRun) -> None:
+    banner = first_run.log.read_text()
+    assert "network linuxbridge" in banner and "compute qemu" in banner, banner[-2000:]
+    assert first_run.data_dir.joinpath("clouds.yaml").exists()
+    assert (RUN_ROOT / "accelerator.json").exists(), "the accelerator probe did not run"
+
+
+async def test_the_first_guest_gets_its_dhcp_lease(first_run: FirstRun) -> None:
+    os_ = first_run.openstack
+    os_("network", "create", "private")
+    os_("subnet", "create", "--network", "private", "--subnet-range", "10.42.0.0/24",
+        "private-subnet")  # fmt: skip
+    vm = os_("server", "create", "--image", "onestack-test", "--flavor", "m1.tiny",
+             "--network", "private", "--wait", "vm1")  # fmt: skip
+    assert vm["status"] == "ACTIVE"
+    ip = os_("server", "show", "vm1")["addresses"]["private"][0]
+
+    ready = first_run.wait_console("vm1", r"onestack-guest ready (\S+) (\S+)")
+
+    assert ready.groups() == ("vm1", ip), first_run.console("vm1")
+    # What made the difference: every level down to dnsmasq's files is open to nobody.
+    hosts = next((RUN_DIR / "dhcp").glob("*/host"))
+    for level in (hosts, *hosts.parents):
+        assert level.stat().st_mode & 0o001 or level == hosts, f"{level} is closed to nobody"
+    assert hosts.stat().st_mode & 0o004
