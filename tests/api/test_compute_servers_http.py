@@ -192,8 +192,30 @@ def test_flavor_too_small_for_the_image(world: World) -> None:
     # A flavor with memory enough but a 1 GB disk.
     flavor = new_flavor(world, "roomy", 200000)
     resp = world.mine.create(imageRef=world.big_image, flavorRef=flavor, networks="none")
-    assert fault_of(resp, 400) == "Flavor's disk is too small for requested image."
+    assert fault_of(resp, 400) == (
+        "Flavor's disk is smaller than the minimum size specified in image metadata. "
+        f"Flavor disk is {2**30} bytes, minimum size is {100 * 2**30} bytes."
+    )
     world.admin("DELETE", f"/flavors/{flavor}")
+
+
+def test_rebuild_and_resize_check_the_image_min_ram_as_nova(world: World) -> None:
+    """Nova validates the flavor against the image at rebuild and resize too (issue #10)."""
+    c = world.mine
+    uuid = c.running(unique("fit"))
+    resp = c.act(uuid, {"rebuild": {"imageRef": world.big_image}})
+    assert fault_of(resp, 400) == "Flavor's memory is too small for requested image."
+    needs_128 = upload_image(c.client, unique("needs128"), min_ram=128)
+    booted = c.boot(unique("fit2"), imageRef=needs_128, flavorRef=TINY)
+    uuid2 = str(booted["server"]["id"])
+    c.until(uuid2, "ACTIVE")
+    small = new_flavor(world, "small", 100)
+    resp = c.act(uuid2, {"resize": {"flavorRef": small}})
+    assert fault_of(resp, 400) == "Flavor's memory is too small for requested image."
+    assert c.show(uuid2)["status"] == "ACTIVE"
+    world.admin("DELETE", f"/flavors/{small}")
+    for server in (uuid, uuid2):
+        c.delete(server)
 
 
 def test_user_data_over_64k(world: World) -> None:

@@ -5,7 +5,9 @@ so a developer's data is never touched), the default device prefix `os` and run 
 `/run/onestack/os`, starting from a missing `/run/onestack` as after a reboot. The CI layers
 use run directories of their own and never saw the regression: `/run/onestack` made 0700 by
 the accelerator cache under the server's umask, dnsmasq (dropped to nobody) unable to read its
-hosts file, and the first guest without a lease (`onestack-guest ready vm1 none`).
+hosts file, and the first guest without a lease (`onestack-guest ready vm1 none`). The
+README's guest lines run here as written (a shell with the venv first on PATH): network,
+router, floating IP, `ssh root@FIP hostname`; and m1.nano is refused for the test image.
 
 A developer's cloud may use the same paths: the module takes a lock and skips when a data
 plane with the prefix `os` is present; it tears down everything it made.
@@ -37,6 +39,8 @@ from tests.support.cloud import base_env, free_port
 from tests.support.guests import DATAPLANE_MARKS, owned_leftovers
 
 pytestmark = [*DATAPLANE_MARKS, pytest.mark.qemu, pytest.mark.cli]
+
+REPO = Path(__file__).resolve().parents[2]
 
 DEFAULT_PREFIX = "os"
 RUN_ROOT = Path("/run/onestack")
@@ -162,21 +166,42 @@ async def test_up_on_the_default_paths_uses_the_real_data_plane(first_run: First
     assert (RUN_ROOT / "accelerator.json").exists(), "the accelerator probe did not run"
 
 
-async def test_the_first_guest_gets_its_dhcp_lease(first_run: FirstRun) -> None:
-    os_ = first_run.openstack
-    os_("network", "create", "private")
-    os_("subnet", "create", "--network", "private", "--subnet-range", "10.42.0.0/24",
-        "private-subnet")  # fmt: skip
-    vm = os_("server", "create", "--image", "onestack-test", "--flavor", "m1.tiny",
-             "--network", "private", "--wait", "vm1")  # fmt: skip
-    assert vm["status"] == "ACTIVE"
-    ip = os_("server", "show", "vm1")["addresses"]["private"][0]
+def readme_block(containing: str) -> str:
+    text = (REPO / "README.md").read_text()
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    (block,) = [b for b in blocks if containing in b]
+    return str(block)
 
+
+async def test_the_readme_guest_lines_work_first_time(first_run: FirstRun, tmp_path: Path) -> None:
+    """The README's guest block, copied line by line into a shell: lease, floating IP, SSH."""
+    script = "set -euo pipefail\n" + readme_block("keypair create mykey")
+    venv_bin = str(Path(sys.executable).parent)  # what `. .venv/bin/activate` puts first
+    env = {**first_run.env, "PATH": f"{venv_bin}:{os.environ['PATH']}"}
+    done = await asyncio.to_thread(
+        subprocess.run, ["bash", "-c", script], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    # The ssh line printed the server's name; the console shows the lease it got.
+    assert "vm1" in done.stdout.splitlines(), done.stdout[-3000:]
+    ip = first_run.openstack("server", "show", "vm1")["addresses"]["private"][0]
     ready = first_run.wait_console("vm1", r"onestack-guest ready (\S+) (\S+)")
-
     assert ready.groups() == ("vm1", ip), first_run.console("vm1")
     # What made the difference: every level down to dnsmasq's files is open to nobody.
     hosts = next((RUN_DIR / "dhcp").glob("*/host"))
-    for level in (hosts, *hosts.parents):
-        assert level.stat().st_mode & 0o001 or level == hosts, f"{level} is closed to nobody"
+    for level in hosts.parents:
+        assert level.stat().st_mode & 0o001, f"{level} is closed to nobody"
     assert hosts.stat().st_mode & 0o004
+
+
+async def test_m1_nano_is_refused_for_the_test_image_with_novas_400(first_run: FirstRun) -> None:
+    image = first_run.openstack("image", "show", "onestack-test")
+    assert (image["min_ram"], image["min_disk"]) == (128, 1)
+    argv = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", "onestack-demo",
+            "server", "create", "--image", "onestack-test", "--flavor", "m1.nano",
+            "--network", "private", "nano"]  # fmt: skip
+    done = subprocess.run(argv, env=first_run.env, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "Flavor's memory is too small for requested image." in done.stderr
+    assert "HTTP 400" in done.stderr

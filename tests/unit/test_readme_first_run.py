@@ -100,6 +100,11 @@ def debian_packages() -> set[str]:
 def check_line(words: list[str], state: dict[str, bool]) -> str | None:
     """Why this command would fail for the newcomer, or None."""
     program = words[0]
+    captured = re.match(r"^\w+=\$\((.+)", program)
+    if captured:  # VAR=$(program ...): the program inside
+        inner = [captured.group(1), *words[1:]]
+        inner[-1] = inner[-1].removesuffix(")")
+        return check_line(inner, state)
     if "=" in program and not program.startswith("."):  # VAR=value program ...
         return check_line(words[1:], state) if len(words) > 1 else None
     if program in (".", "source") and words[1:] == [".venv/bin/activate"]:
@@ -147,6 +152,7 @@ def test_every_readme_shell_line_runs_for_a_newcomer() -> None:
         ("make upp", "no target"),
         (".venv/bin/nova list", "leaves no"),
         ("frobnicate now", "nothing installs it"),
+        ("X=$(nova list -f value)", "nothing installs it"),
     ],
 )
 def test_the_checker_catches_what_breaks_a_newcomer(line: str, why: str) -> None:

@@ -236,6 +236,7 @@ def inputs(**changes: object) -> build.Inputs:
         "guest_files": {"init.sh": "aa"},
         "builder": "b0",
         "busybox": "bb",
+        "sshd": {"usr/sbin/dropbear": "dd"},
         "mbr": "cc",
         "modules": ("virtio_pci",),
         "extlinux_conf": "DEFAULT onestack\n",
@@ -252,6 +253,7 @@ class TestCache:
         assert key != inputs(guest_files={"init.sh": "ab"}).key()
         assert key != inputs(modules=("virtio_pci", "virtio_net")).key()
         assert key != inputs(builder="b1").key()
+        assert key != inputs(sshd={"usr/sbin/dropbear": "de"}).key()
 
     def test_gathered_inputs_hash_our_files(self) -> None:
         if not initramfs.BUSYBOX.exists() or not any(p.exists() for p in disk.MBR_CANDIDATES):
@@ -259,6 +261,7 @@ class TestCache:
         got = build.gather_inputs(kernel.KernelPackage("linux-image-x", "1"))
         assert set(got.guest_files) == {"init.sh", "lib.sh", "metadata.awk", "udhcpc.sh"}
         assert "tsc=reliable" in got.extlinux_conf
+        assert {"usr/sbin/dropbear", "lib64/ld-linux-x86-64.so.2"} <= set(got.sshd)
 
     def test_cache_dir_follows_xdg(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -336,3 +339,29 @@ def test_config_drive_layout(tmp_path: Path) -> None:
             assert out.getvalue() == data
     finally:
         iso.close()
+
+
+def test_ldd_output_names_every_library_and_the_loader() -> None:
+    from onestack.image.testimage import sshd
+
+    out = (
+        "\tlinux-vdso.so.1 (0x00007f4bae7cf000)\n"
+        "\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f4bae673000)\n"
+        "\t/lib64/ld-linux-x86-64.so.2 (0x00007f4bae7d1000)\n"
+    )
+    libs = sshd.parse_ldd(out)
+    assert libs == [Path("/lib/x86_64-linux-gnu/libz.so.1"), Path("/lib64/ld-linux-x86-64.so.2")]
+    assert [sshd.guest_path(p) for p in libs] == [
+        "lib/x86_64-linux-gnu/libz.so.1",
+        "lib64/ld-linux-x86-64.so.2",
+    ]
+    with pytest.raises(sshd.SshdError, match="libfoo"):
+        sshd.parse_ldd("\tlibfoo.so.1 => not found\n")
+
+
+def test_the_initramfs_carries_dropbear_and_its_directories() -> None:
+    extra = {"usr/sbin/dropbear": (b"ELF", 0o755), "lib/x86_64-linux-gnu/libc.so.6": (b"C", 0o755)}
+    by_path = {e.path: e for e in initramfs.entries(b"BUSYBOX", [], extra)}
+    assert by_path["usr/sbin/dropbear"].data == b"ELF"
+    assert "lib/x86_64-linux-gnu" in by_path
+    assert by_path["etc/shells"].data == b"/bin/sh\n"

@@ -63,6 +63,8 @@ class TestRegisterIfPresent:
         assert call["visibility"] == "public"
         assert call["owner"] == "p-admin"
         assert call["properties"]["os_distro"] == "onestack-test"
+        # The test image does not boot in m1.nano's 64 MiB: compute must refuse that flavor.
+        assert (call["min_ram"], call["min_disk"]) == (128, 1)
         assert all(isinstance(v, str) for v in call["properties"].values())
 
     async def test_nothing_cached(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,12 +113,14 @@ class FakeCloud(BaseHTTPRequestHandler):
                     ],
                 }
             ]
-            self.reply(201, {"token": {"catalog": catalog}}, {"X-Subject-Token": "tok"})
+            token = {"catalog": catalog, "project": {"id": "p-admin"}}
+            self.reply(201, {"token": token}, {"X-Subject-Token": "tok"})
             return
         assert self.headers["X-Auth-Token"] == "tok"
         assert self.path == "/image/v2/images"
         body = json.loads(self.body())
-        image = {"id": f"id-{len(self.images) + 1}", "status": "queued", **body}
+        image = {"id": f"id-{len(self.images) + 1}", "status": "queued", "owner": "p-admin",
+                 "os_hidden": False, **body}  # fmt: skip
         self.images[image["id"]] = image
         self.reply(201, image)
 
@@ -131,6 +135,14 @@ class FakeCloud(BaseHTTPRequestHandler):
             os_hash_value=hashlib.sha512(data).hexdigest(),
         )
         self.reply(204)
+
+    def do_PATCH(self) -> None:
+        assert self.headers["Content-Type"] == "application/openstack-images-v2.1-json-patch"
+        image = self.images[self.path.rsplit("/", 1)[1]]
+        for op in json.loads(self.body()):
+            assert op["op"] == "replace"
+            image[op["path"].lstrip("/")] = op["value"]
+        self.reply(200, image)
 
     def do_GET(self) -> None:
         assert self.headers["X-Auth-Token"] == "tok"
@@ -173,21 +185,30 @@ class TestRegisterOverHttp:
     def test_uploads_once(self, cached: Path, fake_cloud: tuple[Path, type[FakeCloud]]) -> None:
         clouds, handler = fake_cloud
         cloud = register.load_cloud(clouds)
-        first = register.register_over_http(cached, cloud)
+        built = build.cached_image()
+        assert built is not None
+        guest = register.testimage_guest(built)
+        first = register.register_over_http(guest, cloud)
         assert first.created and first.others == []
         image = handler.images[first.image_id]
         assert image["visibility"] == "public"
         assert image["disk_format"] == "qcow2" and image["container_format"] == "bare"
         assert image["os_distro"] == "onestack-test"
+        assert (image["min_ram"], image["min_disk"]) == (128, 1)
         assert handler.uploads == [cached.read_bytes()]
 
-        again = register.register_over_http(cached, cloud)
+        image["min_ram"] = 0  # registered by an older OneStack
+        again = register.register_over_http(guest, cloud)
         assert not again.created and again.image_id == first.image_id
         assert len(handler.uploads) == 1
+        assert image["min_ram"] == 128
 
         cached.write_bytes(b"QFI\xfb new build")
-        third = register.register_over_http(cached, cloud)
+        third = register.register_over_http(guest, cloud)
         assert third.created and third.others == [first.image_id]
+        # The older build is hidden: `--image onestack-test` names one image.
+        assert image["os_hidden"] is True
+        assert handler.images[third.image_id]["os_hidden"] is False
 
     def test_load_cloud_errors(self, tmp_path: Path) -> None:
         with pytest.raises(register.RegisterError):
@@ -200,7 +221,8 @@ class TestRegisterOverHttp:
         auth = {"auth_url": "http://127.0.0.1:9/v3", "username": "a", "password": "b"}
         cloud = {"auth": {**auth, "project_name": "c"}}
         with pytest.raises(register.RegisterError):
-            register.register_over_http(cached, cloud, register.Http(timeout=2))
+            guest = register.GuestImage("onestack-test", cached)
+            register.register_over_http(guest, cloud, register.Http(timeout=2))
 
 
 def test_find_same() -> None:

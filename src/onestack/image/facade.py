@@ -1,7 +1,8 @@
 """What other services may ask of the image service: ``runtime.service(ImageAPI)``.
 
 - ``register_local_image(...)`` copies a local file into the store as an active image,
-  idempotently (same name and same sha512: the existing image is returned).
+  idempotently (same name and same sha512: the existing image is returned), with the
+  ``min_ram``/``min_disk`` it needs; older images of that name and owner become hidden.
 - ``open_image(image_id)`` gives the image's record and a *path on this host* holding its
   bytes (the file store keeps one file per image); ``open_image_data`` the path alone. Treat
   the path as read-only (compute makes its qcow2 overlays on top of it); it stays valid while
@@ -40,6 +41,8 @@ class ImageAPI(Protocol):
         visibility: str,
         owner: str | None,
         properties: dict[str, str],
+        min_ram: int = 0,
+        min_disk: int = 0,
     ) -> dict[str, Any]: ...
 
     async def create_queued_image(

@@ -19,11 +19,11 @@ from onestack.common.http import empty, json_response, query_bool, read_json
 from onestack.compute import states, views
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import allowed, at_least, authorize, href, links, service
+from onestack.compute.service.imagefit import check_flavor_fits_image
 from onestack.compute.service.servers import SORT_KEYS, BootRequest, ListFilters
 
 MAX_LIMIT = 1000
 USER_DATA_MAX = 65535
-GiB = 1024**3
 
 CREATE_KEYS = {
     "name",
@@ -161,17 +161,7 @@ async def _image(request: Request, ref: str, flavor: dict[str, Any]) -> dict[str
         raise errors.BadRequest(f"Image {image_id} could not be found.") from None
     if rec.status != "active":
         raise errors.BadRequest(f"Image {image_id} is not active.")
-    if (rec.min_ram or 0) > flavor["memory_mb"]:
-        raise errors.BadRequest("Flavor's memory is too small for requested image.")
-    root = flavor["root_gb"]
-    if root and (rec.min_disk or 0) > root:
-        raise errors.BadRequest("Flavor's disk is too small for requested image.")
-    size = rec.virtual_size or rec.size or 0
-    if root and size > root * GiB:
-        raise errors.BadRequest(
-            f"Flavor's disk is too small for requested image. Flavor disk is {root * GiB} "
-            f"bytes, image is {size} bytes."
-        )
+    check_flavor_fits_image(flavor, rec)
     return {
         "id": rec.id,
         "min_disk": rec.min_disk,

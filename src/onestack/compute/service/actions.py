@@ -16,6 +16,7 @@ from onestack.compute import states
 from onestack.compute.scheduler_glue import release
 from onestack.compute.service.base import Store, compute_topic
 from onestack.compute.service.boot import Boot
+from onestack.compute.service.imagefit import check_flavor_fits_image
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
@@ -160,6 +161,7 @@ class Actions:
             raise errors.BadRequest("When resizing, instances must change flavor!")
         if flavor["root_gb"] < current.get("root_gb", 0):
             raise errors.BadRequest("Unable to resize disk down.")
+        await self._check_image_fits(row.image_ref, flavor)
         dv = flavor["vcpus"] - current["vcpus"]
         dr = flavor["memory_mb"] - current["memory_mb"]
         if dv > 0 or dr > 0:
@@ -187,6 +189,17 @@ class Actions:
             await claims.revert_resize(self.store, uuid)
             raise
         await self._cast(row, "resize")
+
+    async def _check_image_fits(self, image_ref: str | None, flavor: dict[str, Any]) -> None:
+        """The new flavor must still fit the server's image (Nova reads it from the system
+        metadata it kept at boot; we ask the image service, and skip a deleted image)."""
+        if not image_ref:
+            return  # volume-backed
+        try:
+            image = await self.store.image.get_image(None, image_ref)
+        except errors.NotFound:
+            return
+        check_flavor_fits_image(flavor, image)
 
     async def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
         row = await self._begin(ctx, uuid, "confirmResize", (R,), None)

@@ -65,29 +65,45 @@ class ImageService:
         visibility: str,
         owner: str | None,
         properties: dict[str, str],
+        min_ram: int = 0,
+        min_disk: int = 0,
     ) -> dict[str, Any]:
         """Copy ``path`` into the store as an active image (hashing it on the way) and
         return its Glance view; an active image of that name with the same sha512 is
-        returned instead of a second copy."""
+        returned instead of a second copy (its ``min_ram``/``min_disk`` brought up to date).
+        Older images of that name and owner are then hidden (``os_hidden``): the name keeps
+        meaning one image to ``--image NAME``, and servers booted from them keep working."""
         async with self.base.db.session() as s:
             found = await s.execute(
                 select(Image.id, Image.os_hash_value).where(
-                    Image.name == name, Image.status == "active"
+                    Image.name == name,
+                    Image.status == "active",
+                    Image.owner.is_(None) if owner is None else Image.owner == owner,
                 )
             )
             same_name = found.all()
+        image_id = None
         if same_name:
             digest = await asyncio.to_thread(sha512_of, path)
-            for image_id, value in same_name:
-                if value == digest:
-                    return image_view(await self.images.get(None, image_id))
-        core: dict[str, Any] = {
-            "name": name,
-            "disk_format": disk_format,
-            "container_format": container_format,
-            "visibility": visibility,
-            "owner": owner,
-        }
+            image_id = next((i for i, value in same_name if value == digest), None)
+        if image_id is None:
+            image_id = await self._copy_in(
+                path,
+                {
+                    "name": name,
+                    "disk_format": disk_format,
+                    "container_format": container_format,
+                    "visibility": visibility,
+                    "owner": owner,
+                    "min_ram": min_ram,
+                    "min_disk": min_disk,
+                },
+                properties,
+            )
+        await self._settle(image_id, [i for i, _ in same_name], min_ram, min_disk)
+        return image_view(await self.images.get(None, image_id))
+
+    async def _copy_in(self, path: Path, core: dict[str, Any], properties: dict[str, str]) -> str:
         rec = await self.images.create(None, core, dict(properties))
         size = (await asyncio.to_thread(path.stat)).st_size
         try:
@@ -95,7 +111,19 @@ class ImageService:
         except BaseException:
             await asyncio.shield(self.images.delete(None, rec.id))
             raise
-        return image_view(await self.images.get(None, rec.id))
+        return rec.id
+
+    async def _settle(
+        self, image_id: str, same_name: list[str], min_ram: int, min_disk: int
+    ) -> None:
+        async with self.base.db.session() as s:
+            row = await s.get(Image, image_id)
+            if row is not None:
+                row.min_ram, row.min_disk, row.os_hidden = min_ram, min_disk, False
+            for other in same_name:
+                older = await s.get(Image, other)
+                if older is not None and other != image_id:
+                    older.os_hidden = True
 
     async def create_queued_image(
         self, *, name: str, owner: str, disk_format: str, properties: dict[str, str]

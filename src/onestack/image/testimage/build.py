@@ -21,11 +21,16 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from onestack.image.testimage import disk, initramfs, kernel
+from onestack.image.testimage import disk, initramfs, kernel, sshd
 
 IMAGE_NAME = "onestack-test"
-FORMAT_VERSION = 1  # bump to force one rebuild everywhere
+FORMAT_VERSION = 2  # bump to force one rebuild everywhere
 FS_LABEL = "cloudimg-rootfs"
+# What the guest needs (Glance's min_ram/min_disk, set at registration): the Debian cloud kernel
+# and its initramfs do not fit in 64 MiB (m1.nano), the guest boots in 80; 128 leaves room for
+# an SSH session and user data. Its disk is 35 MiB: one GiB is the least a flavor can say.
+MIN_RAM_MB = 128
+MIN_DISK_GB = 1
 KERNEL_PATH = "/boot/vmlinuz"
 INITRD_PATH = "/boot/initrd.img"
 
@@ -52,6 +57,7 @@ class Inputs:
     guest_files: dict[str, str]  # package file name -> sha256
     builder: str  # sha256 of the builder's own modules (the initramfs layout, the disk layout)
     busybox: str  # sha256 of the binary
+    sshd: dict[str, str]  # guest path -> sha256 of dropbear and its libraries
     mbr: str  # sha256 of syslinux's mbr.bin
     modules: tuple[str, ...]
     extlinux_conf: str
@@ -66,7 +72,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-BUILDER_MODULES = ("build.py", "cpio.py", "disk.py", "initramfs.py", "kernel.py")
+BUILDER_MODULES = ("build.py", "cpio.py", "disk.py", "initramfs.py", "kernel.py", "sshd.py")
 
 
 def builder_hash() -> str:
@@ -81,6 +87,7 @@ def gather_inputs(package: kernel.KernelPackage) -> Inputs:
         guest_files={name: sha256(data) for name, data in initramfs.guest_sources().items()},
         builder=builder_hash(),
         busybox=sha256(initramfs.BUSYBOX.read_bytes()),
+        sshd={path: sha256(data) for path, (data, _) in sshd.payload().items()},
         mbr=sha256(disk.mbr_code()),
         modules=kernel.GUEST_MODULES,
         extlinux_conf=disk.extlinux_conf(KERNEL_PATH, INITRD_PATH),
@@ -178,7 +185,7 @@ def _build(directory: Path, package: kernel.KernelPackage, inputs: Inputs) -> Bu
         work = Path(tmp)
         unpacked = kernel.unpack(deb, work / "kernel")
         modules = kernel.select_modules(unpacked, inputs.modules)
-        initrd = initramfs.build(initramfs.BUSYBOX, modules)
+        initrd = initramfs.build(initramfs.BUSYBOX, modules, sshd.payload())
 
         tree = work / "tree"
         boot = tree / "boot"

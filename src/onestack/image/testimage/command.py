@@ -8,7 +8,12 @@ from pathlib import Path
 
 from onestack.image.testimage.build import IMAGE_NAME, ensure_image
 from onestack.image.testimage.errors import BuildError
-from onestack.image.testimage.register import RegisterError, load_cloud, register_over_http
+from onestack.image.testimage.register import (
+    RegisterError,
+    load_cloud,
+    register_over_http,
+    testimage_guest,
+)
 
 
 def build_test(
@@ -37,7 +42,7 @@ def build_test(
         )
         return 1
     try:
-        done = register_over_http(result.path, load_cloud(data_dir / "clouds.yaml"))
+        done = register_over_http(testimage_guest(result), load_cloud(data_dir / "clouds.yaml"))
     except RegisterError as exc:
         print(f"onestack: cannot register {IMAGE_NAME}: {exc}", file=sys.stderr)
         return 1

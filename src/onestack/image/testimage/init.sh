@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # /init of the OneStack test guest (PID 1 in the initramfs): a cloud guest in a few hundred
 # lines of busybox. It brings eth0 up with DHCP, reads the config drive (label config-2) or the
-# metadata service, sets the hostname, installs root's public keys, runs a user-data script,
-# serves HTTP on port 80 and prints `onestack-guest ready <hostname> <ip>` on the console.
+# metadata service, sets the hostname, installs root's public keys, starts an SSH server
+# (dropbear) on port 22, runs a user-data script, serves HTTP on port 80 and prints `onestack-guest ready <hostname> <ip>` on the console.
 # Each step logs a line ("onestack-guest: ...") so a test that fails shows where it stopped.
 
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -102,8 +102,7 @@ echo "$HOSTNAME" > /etc/hostname
 echo "127.0.1.1 $HOSTNAME" >> /etc/hosts
 log "hostname $HOSTNAME"
 
-# Root's public keys. There is no ssh server in this image: the fingerprint line on the console
-# is how a test proves the key arrived.
+# Root's public keys, for dropbear; the fingerprint line on the console shows a key arrived.
 chmod 700 /root/.ssh
 : > /root/.ssh/authorized_keys
 if [ -f "$STATE/meta.flat" ]; then
@@ -116,6 +115,14 @@ if [ -s /root/.ssh/authorized_keys ]; then
     done < /root/.ssh/authorized_keys
 else
     log "no ssh keys"
+fi
+
+# SSH: dropbear on port 22 (host keys made on first connection: nothing to wait for here).
+mkdir -p /etc/dropbear
+if dropbear -R -p 22 -P /run/dropbear.pid 2> "$STATE/dropbear.err"; then
+    log "sshd listening on port 22"
+else
+    log "sshd failed: $(cat "$STATE/dropbear.err")"
 fi
 
 # The web page: hostname and instance, and whatever user data writes to /var/www.

@@ -32,6 +32,7 @@ echo "onestack-guest: power button pressed: powering off" > /dev/console
 poweroff
 """
 PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
+SHELLS = "/bin/sh\n"  # dropbear lets in only users whose shell is listed
 GROUP = "root:x:0:\n"
 HOSTS = "127.0.0.1 localhost\n"
 
@@ -45,8 +46,14 @@ def guest_sources() -> dict[str, bytes]:
     return {src: guest_file(src) for src, _ in GUEST_FILES.values()}
 
 
-def entries(busybox: bytes, modules: list[tuple[str, bytes]]) -> list[cpio.Entry]:
-    """The archive's entries: ``modules`` are (file name, contents) in load order."""
+def entries(
+    busybox: bytes,
+    modules: list[tuple[str, bytes]],
+    extra: dict[str, tuple[bytes, int]] | None = None,
+) -> list[cpio.Entry]:
+    """The archive's entries: ``modules`` are (file name, contents) in load order; ``extra``
+    maps more guest paths to (contents, mode): the SSH server and its libraries."""
+    extra = extra or {}
     dirs = [
         "bin",
         "sbin",
@@ -72,6 +79,9 @@ def entries(busybox: bytes, modules: list[tuple[str, bytes]]) -> list[cpio.Entry
         "lib",
         "lib/modules",
     ]
+    for path in sorted(extra):
+        parents = Path(path).parents
+        dirs += [str(p) for p in reversed(parents) if str(p) != "." and str(p) not in dirs]
     out = [cpio.directory(d) for d in dirs]
     out += [
         cpio.directory("root", 0o700),
@@ -88,7 +98,10 @@ def entries(busybox: bytes, modules: list[tuple[str, bytes]]) -> list[cpio.Entry
         cpio.file("etc/passwd", PASSWD.encode()),
         cpio.file("etc/group", GROUP.encode()),
         cpio.file("etc/hosts", HOSTS.encode()),
+        cpio.file("etc/shells", SHELLS.encode()),
     ]
+    for path, (data, perm) in sorted(extra.items()):
+        out.append(cpio.file(path, data, perm))
     for target, (src, perm) in GUEST_FILES.items():
         out.append(cpio.file(target, guest_file(src), perm))
     for name, data in modules:
@@ -108,8 +121,10 @@ def module_image(path: Path) -> tuple[str, bytes]:
     raise ValueError(f"cannot load a module compressed like {path.name}")
 
 
-def build(busybox: Path, module_files: list[Path]) -> bytes:
+def build(
+    busybox: Path, module_files: list[Path], extra: dict[str, tuple[bytes, int]] | None = None
+) -> bytes:
     """The gzip-compressed initramfs (reproducible: no timestamps anywhere)."""
     modules = [module_image(p) for p in module_files]
-    archive = cpio.archive(entries(busybox.read_bytes(), modules))
+    archive = cpio.archive(entries(busybox.read_bytes(), modules, extra))
     return gzip.compress(archive, compresslevel=9, mtime=0)

@@ -1,9 +1,11 @@
-"""Register the cached test image as the public image ``onestack-test``.
+"""Register the cached guest images: ``onestack-test`` (and ``debian-12`` once built).
 
 Two ways: in-process at ``onestack up`` through the image service's seam
 (:func:`register_if_present`), and over the Glance v2 HTTP API on a running cloud with the admin
-credentials of its ``clouds.yaml`` (``onestack image build-test --register``). Both are
-idempotent: an active ``onestack-test`` with the same content is left as it is.
+credentials of its ``clouds.yaml`` (``onestack image build-test|build-cloud --register``). Both
+are idempotent (an active image of that name with the same content is left as it is, its
+``min_ram``/``min_disk`` brought up to date), and both hide older builds of the same name
+(``os_hidden``) so that ``--image NAME`` keeps meaning one image.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +25,13 @@ import yaml
 from onestack.common.logging import get_logger
 from onestack.identity.facade import IdentityAPI
 from onestack.image.facade import ImageAPI
-from onestack.image.testimage.build import IMAGE_NAME, BuildResult, cached_image
+from onestack.image.testimage.build import (
+    IMAGE_NAME,
+    MIN_DISK_GB,
+    MIN_RAM_MB,
+    BuildResult,
+    cached_image,
+)
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -33,8 +42,19 @@ DISK_FORMAT = "qcow2"
 CONTAINER_FORMAT = "bare"
 
 
+@dataclass(frozen=True)
+class GuestImage:
+    """A built image file and how the cloud must describe it."""
+
+    name: str
+    path: Path
+    properties: dict[str, str] = field(default_factory=dict)
+    min_ram: int = 0  # MiB: compute refuses smaller flavors (Nova's 400)
+    min_disk: int = 0  # GiB
+
+
 def image_properties(built: BuildResult) -> dict[str, str]:
-    """The extra properties the image carries (Glance's common image properties)."""
+    """The extra properties the test image carries (Glance's common image properties)."""
     return {
         "os_distro": IMAGE_NAME,
         "os_type": "linux",
@@ -44,35 +64,55 @@ def image_properties(built: BuildResult) -> dict[str, str]:
     }
 
 
+def testimage_guest(built: BuildResult) -> GuestImage:
+    """The test image: it cannot boot in 64 MiB (m1.nano), so it says what it needs."""
+    return GuestImage(IMAGE_NAME, built.path, image_properties(built), MIN_RAM_MB, MIN_DISK_GB)
+
+
+def cached_guests() -> list[GuestImage]:
+    """Every guest image built on this host (the cloud image's module adds its own)."""
+    found = []
+    built = cached_image()
+    if built is not None:
+        found.append(testimage_guest(built))
+    for extra in EXTRA_GUESTS:
+        found += extra()
+    return found
+
+
+# Other image builders (the Debian cloud image) add a function returning their cached images.
+EXTRA_GUESTS: list[Callable[[], list[GuestImage]]] = []
+
+
 async def register_if_present(runtime: Runtime) -> None:
-    """At ``onestack up``: register the cached image (when one was built) as a public image.
+    """At ``onestack up``: register the cached guest images as public images.
 
     Never fails the start: a missing image or image service is skipped, an error is logged.
     """
-    built = cached_image()
-    if built is None:
-        log.debug("no cached test image: %s not registered", IMAGE_NAME)
-        return
+    guests = cached_guests()
     service = runtime.optional(ImageAPI)
-    if service is None:
-        log.debug("no image service: %s not registered", IMAGE_NAME)
+    if not guests or service is None:
+        log.debug("no cached guest image or no image service: nothing registered")
         return
     identity = runtime.optional(IdentityAPI)
     owner = identity.bootstrapped.admin_project_id if identity is not None else None
-    try:
-        view = await service.register_local_image(
-            name=IMAGE_NAME,
-            path=built.path,
-            disk_format=DISK_FORMAT,
-            container_format=CONTAINER_FORMAT,
-            visibility="public",
-            owner=owner,
-            properties=image_properties(built),
-        )
-    except Exception:
-        log.exception("could not register the test image %s", built.path)
-        return
-    log.info("test image %s is image %s", IMAGE_NAME, view.get("id"))
+    for guest in guests:
+        try:
+            view = await service.register_local_image(
+                name=guest.name,
+                path=guest.path,
+                disk_format=DISK_FORMAT,
+                container_format=CONTAINER_FORMAT,
+                visibility="public",
+                owner=owner,
+                properties=guest.properties,
+                min_ram=guest.min_ram,
+                min_disk=guest.min_disk,
+            )
+        except Exception:
+            log.exception("could not register the guest image %s", guest.path)
+            continue
+        log.info("guest image %s is image %s", guest.name, view.get("id"))
 
 
 # --- over HTTP, for the command line -----------------------------------------------------------
@@ -208,8 +248,11 @@ class Registered:
     others: list[str]  # other images of the same name (older builds)
 
 
-def register_over_http(path: Path, cloud: dict[str, Any], http: Http | None = None) -> Registered:
-    """Upload ``path`` as the public ``onestack-test`` unless the cloud already has it."""
+def register_over_http(
+    guest: GuestImage, cloud: dict[str, Any], http: Http | None = None
+) -> Registered:
+    """Upload ``guest`` as a public image unless the cloud already has it; then hide older
+    images of its name that the same project owns."""
     http = http or Http()
     auth = cloud["auth"]
     _, headers, body = http.request(
@@ -218,35 +261,52 @@ def register_over_http(path: Path, cloud: dict[str, Any], http: Http | None = No
     http.token = headers.get("x-subject-token")
     if not http.token:
         raise RegisterError("Keystone returned no token")
+    project = body["token"].get("project", {}).get("id")
     glance = endpoint(
         body["token"].get("catalog", []),
         "image",
         cloud.get("interface", "public"),
         cloud.get("region_name"),
     )
-    d = digests(path)
-    query = urllib.parse.urlencode({"name": IMAGE_NAME, "limit": 100})
+    d = digests(guest.path)
+    query = urllib.parse.urlencode({"name": guest.name, "limit": 100})
     _, _, listing = http.request("GET", f"{glance}/v2/images?{query}")
     images = listing.get("images", [])
     same = find_same(images, d)
-    if same is not None:
-        others = [i["id"] for i in images if i["id"] != same["id"]]
-        return Registered(same["id"], False, others)
-    built = cached_image()
-    properties = image_properties(built) if built is not None and built.path == path else {}
-    properties.setdefault("os_distro", IMAGE_NAME)
+    sizes = {"min_ram": guest.min_ram, "min_disk": guest.min_disk}
+    if same is None:
+        image_id, created = _upload(http, glance, guest, d), True
+    else:
+        image_id, created = str(same["id"]), False
+        stale = [{"op": "replace", "path": f"/{k}", "value": v}
+                 for k, v in sizes.items() if same.get(k) != v]  # fmt: skip
+        if stale:
+            _patch(http, glance, image_id, stale)
+    others = [i["id"] for i in images if i["id"] != image_id]
+    for image in images:
+        if image["id"] != image_id and image.get("owner") == project:
+            _patch(http, glance, image["id"], [{"op": "replace", "path": "/os_hidden",
+                                                "value": True}])  # fmt: skip
+    return Registered(image_id, created, others)
+
+
+def _upload(http: Http, glance: str, guest: GuestImage, d: Digests) -> str:
+    properties = dict(guest.properties)
+    properties.setdefault("os_distro", guest.name)
     _, _, image = http.request(
         "POST",
         f"{glance}/v2/images",
         body={
-            "name": IMAGE_NAME,
+            "name": guest.name,
             "disk_format": DISK_FORMAT,
             "container_format": CONTAINER_FORMAT,
             "visibility": "public",
+            "min_ram": guest.min_ram,
+            "min_disk": guest.min_disk,
             **properties,
         },
     )
-    with open(path, "rb") as f:
+    with open(guest.path, "rb") as f:
         http.request(
             "PUT",
             f"{glance}/v2/images/{image['id']}/file",
@@ -256,4 +316,13 @@ def register_over_http(path: Path, cloud: dict[str, Any], http: Http | None = No
     _, _, final = http.request("GET", f"{glance}/v2/images/{image['id']}")
     if final.get("status") != "active":
         raise RegisterError(f"image {image['id']} is {final.get('status')} after the upload")
-    return Registered(image["id"], True, [i["id"] for i in images])
+    return str(image["id"])
+
+
+def _patch(http: Http, glance: str, image_id: str, ops: list[dict[str, Any]]) -> None:
+    http.request(
+        "PATCH",
+        f"{glance}/v2/images/{image_id}",
+        data=json.dumps(ops).encode(),
+        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"},
+    )
