@@ -1,4 +1,5 @@
-"""``onestack``: up | down | status | openrc | api | identity rotate-keys | image build-test."""
+"""``onestack``: up | down | status | openrc | api | identity rotate-keys | image build-test |
+image build-cloud."""
 
 from __future__ import annotations
 
@@ -191,14 +192,15 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_image_build_test(args: argparse.Namespace) -> int:
+def cmd_image_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from onestack import server
-    from onestack.image.testimage.command import build_test
+    from onestack.image.testimage.command import build_cloud, build_test
 
     settings = _settings(args)
-    return build_test(
+    build = build_cloud if args.image_command == "build-cloud" else build_test
+    return build(
         force=args.force,
         output=Path(args.output) if args.output else None,
         register=args.register,
@@ -243,19 +245,20 @@ def parser() -> argparse.ArgumentParser:
     rotate.set_defaults(func=cmd_rotate_keys)
     image = sub.add_parser("image", help="image tools")
     imsub = image.add_subparsers(dest="image_command", required=True)
-    build_test = imsub.add_parser(
-        "build-test",
-        help="build the small test guest image (cached) and print its path",
-    )
-    build_test.add_argument("--force", action="store_true", help="rebuild even when cached")
-    build_test.add_argument("--output", default=None, help="also copy the image to this path")
-    build_test.add_argument(
-        "--register",
-        action="store_true",
-        help="upload it to the running cloud as the public image onestack-test",
-    )
-    _add_common(build_test)
-    build_test.set_defaults(func=cmd_image_build_test)
+    for name, what, image_name in (
+        ("build-test", "the small test guest image", "onestack-test"),
+        ("build-cloud", "the Debian 12 cloud image (debootstrap, cloud-init)", "debian-12"),
+    ):
+        build = imsub.add_parser(name, help=f"build {what} (cached) and print its path")
+        build.add_argument("--force", action="store_true", help="rebuild even when cached")
+        build.add_argument("--output", default=None, help="also copy the image to this path")
+        build.add_argument(
+            "--register",
+            action="store_true",
+            help=f"upload it to the running cloud as the public image {image_name}",
+        )
+        _add_common(build)
+        build.set_defaults(func=cmd_image_build)
     return p
 
 

@@ -238,4 +238,17 @@ def test_find_same() -> None:
 def test_cli_parses_build_test() -> None:
     args = parser().parse_args(["image", "build-test", "--force", "--output", "/x", "--register"])
     assert args.force and args.register and args.output == "/x"
-    assert args.func.__name__ == "cmd_image_build_test"
+    assert args.func.__name__ == "cmd_image_build"
+    args = parser().parse_args(["image", "build-cloud", "--register"])
+    assert args.image_command == "build-cloud" and args.register and not args.force
+
+
+def test_the_cloud_image_registers_as_debian_12_with_a_guest_agent(tmp_path: Path) -> None:
+    from onestack.image.cloudimage import CloudImage
+
+    built = CloudImage(tmp_path / "d.qcow2", "k" * 64, False, 1.0, 1, {})
+    guest = register.cloud_guest(built)
+    assert guest.name == "debian-12"
+    assert guest.properties["hw_qemu_guest_agent"] == "yes"
+    assert guest.properties["os_admin_user"] == "debian"
+    assert (guest.min_ram, guest.min_disk) == (256, 2)

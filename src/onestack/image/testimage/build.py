@@ -146,7 +146,7 @@ def cached_image(directory: Path | None = None) -> BuildResult | None:
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def build_lock(directory: Path) -> Iterator[None]:
     """One build at a time per cache directory (parallel test workers share it)."""
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as lock:
@@ -160,7 +160,7 @@ def _locked(directory: Path) -> Iterator[None]:
 def ensure_image(force: bool = False, directory: Path | None = None) -> BuildResult:
     """The test image, built unless the cache already holds one from the same inputs."""
     directory = directory or cache_dir()
-    with _locked(directory):
+    with build_lock(directory):
         try:
             package = kernel.resolve()
         except kernel.KernelError:

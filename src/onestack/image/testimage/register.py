@@ -15,7 +15,6 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from onestack.image.testimage.build import (
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
+    from onestack.image.cloudimage import CloudImage
 
 log = get_logger(__name__)
 
@@ -69,19 +69,34 @@ def testimage_guest(built: BuildResult) -> GuestImage:
     return GuestImage(IMAGE_NAME, built.path, image_properties(built), MIN_RAM_MB, MIN_DISK_GB)
 
 
+def cloud_guest(built: CloudImage) -> GuestImage:
+    """The Debian 12 cloud image, with the properties Nova and its users read."""
+    from onestack.image.cloudimage import build as cloud
+
+    properties = {
+        "os_distro": "debian",
+        "os_version": "12",
+        "os_type": "linux",
+        "os_admin_user": cloud.DEFAULT_USER,
+        "hw_qemu_guest_agent": "yes",
+        "onestack_build_key": built.key[:16],
+    }
+    return GuestImage(cloud.IMAGE_NAME, built.path, properties, cloud.MIN_RAM_MB,
+                      cloud.MIN_DISK_GB)  # fmt: skip
+
+
 def cached_guests() -> list[GuestImage]:
-    """Every guest image built on this host (the cloud image's module adds its own)."""
+    """Every guest image built on this host: the test image, the Debian cloud image."""
+    from onestack.image.cloudimage import cached_cloud_image
+
     found = []
     built = cached_image()
     if built is not None:
         found.append(testimage_guest(built))
-    for extra in EXTRA_GUESTS:
-        found += extra()
+    cloud = cached_cloud_image()
+    if cloud is not None:
+        found.append(cloud_guest(cloud))
     return found
-
-
-# Other image builders (the Debian cloud image) add a function returning their cached images.
-EXTRA_GUESTS: list[Callable[[], list[GuestImage]]] = []
 
 
 async def register_if_present(runtime: Runtime) -> None:
