@@ -48,6 +48,9 @@ PACKAGES = (
     "iproute2",
     "netbase",
     "procps",
+    # debootstrap resolves no virtual packages: python3-cryptography (cloud-init's) needs the
+    # python3-cffi-backend-api-* that this one provides.
+    "python3-cffi-backend",
 )
 VERSIONED = ("linux-image-cloud-amd64", "cloud-init", "openssh-server", "qemu-guest-agent",
              "systemd")  # fmt: skip

@@ -13,7 +13,6 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /run/onestack /tmp /mnt/config /var/www /root/.ssh
 mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 
 . /usr/share/onestack/lib.sh
 
@@ -36,6 +35,23 @@ log "modules loaded: $loaded"
 # break the lines tests read (printk can land in the middle of a line written by a process).
 dmesg -n 3
 
+# /tmp on the image's own partition, so that what a user writes there is on the disk: it lives
+# through a reboot and is in a snapshot (Tempest's snapshot pattern writes /tmp/timestamp).
+root_dev=$(findfs LABEL=cloudimg-rootfs 2> /dev/null)
+tries=0
+while [ -z "$root_dev" ] && [ "$tries" -lt 10 ]; do
+    usleep 50000
+    tries=$((tries + 1))
+    root_dev=$(findfs LABEL=cloudimg-rootfs 2> /dev/null)
+done
+if [ -n "$root_dev" ] && mount -t ext4 -o rw,noatime "$root_dev" /media/root 2> /dev/null; then
+    mkdir -p /media/root/tmp && chmod 1777 /media/root/tmp
+    mount --bind /media/root/tmp /tmp
+    log "/tmp on $root_dev"
+else
+    mount -t tmpfs -o mode=1777 tmpfs /tmp
+fi
+
 # ACPI power button -> clean poweroff, so a graceful stop does not wait for a timeout.
 acpid -c /etc/acpi -l /var/log/acpid.log && log "acpid started"
 
@@ -50,6 +66,7 @@ if [ -e /sys/class/net/eth0 ]; then
     ip link set eth0 up
     log "dhcp on eth0"
     udhcpc -i eth0 -s /usr/share/udhcpc/default.script -t 10 -T 1 -A 3 -b \
+        -p /var/run/udhcpc.eth0.pid \
         -O staticroutes -O mtu
 else
     log "no eth0"

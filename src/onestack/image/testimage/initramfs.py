@@ -17,6 +17,12 @@ GUEST_FILES = {
     "usr/share/onestack/lib.sh": ("lib.sh", 0o644),
     "usr/share/onestack/metadata.awk": ("metadata.awk", 0o644),
     "usr/share/udhcpc/default.script": ("udhcpc.sh", 0o755),
+    # What clients that log in expect of a Linux guest (Tempest's remote client): installed
+    # before `busybox --install`, which leaves existing files alone.
+    "usr/bin/sudo": ("sudo.sh", 0o755),
+    "usr/bin/curl": ("curl.sh", 0o755),
+    "bin/lsblk": ("lsblk.sh", 0o755),
+    "sbin/blkid": ("blkid.sh", 0o755),
 }
 
 # busybox init takes over from /init once the guest is ready: a shell on the serial console
@@ -73,6 +79,8 @@ def entries(
         "tmp",
         "mnt",
         "mnt/config",
+        "media",
+        "media/root",
         "var",
         "var/www",
         "var/log",
