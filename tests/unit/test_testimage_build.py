@@ -259,7 +259,10 @@ class TestCache:
         if not initramfs.BUSYBOX.exists() or not any(p.exists() for p in disk.MBR_CANDIDATES):
             pytest.skip("busybox-static or syslinux-common is not installed")
         got = build.gather_inputs(kernel.KernelPackage("linux-image-x", "1"))
-        assert set(got.guest_files) == {"init.sh", "lib.sh", "metadata.awk", "udhcpc.sh"}
+        assert set(got.guest_files) == {
+            "init.sh", "lib.sh", "metadata.awk", "udhcpc.sh", "sudo.sh", "curl.sh", "lsblk.sh",
+            "blkid.sh",
+        }  # fmt: skip
         assert "tsc=reliable" in got.extlinux_conf
         assert {"usr/sbin/dropbear", "lib64/ld-linux-x86-64.so.2"} <= set(got.sshd)
 
