@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from onestack.image.cloudimage import CloudImage, ensure_cloud_image
 from onestack.image.testimage import BuildResult, ensure_image
 
 QEMU = "qemu-system-x86_64"
@@ -22,3 +23,15 @@ def test_image() -> BuildResult:
     if missing:
         pytest.skip(f"missing tools: {', '.join(missing)}")
     return ensure_image()
+
+
+@pytest.fixture(scope="session")
+def cloud_image() -> CloudImage:
+    """The debian-12 qcow2 (``onestack image build-cloud``): built once per change of its inputs
+    (minutes: debootstrap), then cached for every later run and CI job on the machine."""
+    if os.geteuid() != 0:
+        pytest.skip("building the cloud image runs debootstrap and mounts a loop device")
+    missing = [tool for tool in (QEMU, "debootstrap", *BUILD_TOOLS) if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"missing tools: {', '.join(missing)}")
+    return ensure_cloud_image()

@@ -48,6 +48,7 @@ PACKAGES = (
     "iproute2",
     "netbase",
     "procps",
+    "locales",  # cloud-init's locale module generates the default locale (en_US.UTF-8)
     # debootstrap resolves no virtual packages: python3-cryptography (cloud-init's) needs the
     # python3-cffi-backend-api-* that this one provides.
     "python3-cffi-backend",
