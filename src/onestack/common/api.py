@@ -60,7 +60,9 @@ def build_service_app(spec: ServiceSpec, runtime: Runtime) -> ASGIApp:
     router = Router(routes=list(spec.routes(runtime)), redirect_slashes=False)
     www_authenticate = spec.www_authenticate.format(url=prefix_url(runtime, spec))
     app: ASGIApp = ServiceErrorMiddleware(
-        RequireToken(router, public_matcher(spec.public)), spec.error_body, www_authenticate
+        RequireToken(router, public_matcher(spec.public), scoped=spec.scoped_tokens),
+        spec.error_body,
+        www_authenticate,
     )
     for wrap in reversed(spec.middleware):
         app = wrap(app)
