@@ -130,6 +130,15 @@ async def body(request: Request, model: type[M], key: str | None = None) -> M:
     return validate(model, data)
 
 
+def int_param(request: Request, name: str, not_found: errors.NotFound | None = None) -> int:
+    """A path parameter that names a row by its integer id: 404 (``not_found``, or a plain
+    one) when it is not an integer a column can hold, as for an id that does not exist."""
+    raw = str(request.path_params[name])
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    raise not_found or errors.NotFound(f"{name} {raw} could not be found.")
+
+
 def query_int(
     request: Request,
     name: str,
