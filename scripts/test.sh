@@ -42,6 +42,17 @@ else
   run env VENV="${VENV:-.venv}" scripts/tempest.sh "$results/tempest.xml"
 fi
 
+step "conformance: Tempest scenario and validation tests on the real data plane (root, QEMU)"
+if [[ "${SKIP_TEMPEST:-}" == "1" ]]; then
+  echo "skipped (SKIP_TEMPEST=1)"
+elif [[ $(id -u) -ne 0 ]]; then
+  echo "skipped: needs root (QEMU guests on Linux bridges)"
+else
+  started=$SECONDS
+  run env VENV="${VENV:-.venv}" scripts/tempest.sh --scenario "$results/tempest-scenario.xml"
+  echo "tempest scenario step: $((SECONDS - started)) s"
+fi
+
 for backend in postgresql mariadb; do
   if [[ $backend == postgresql ]]; then
     port=5432 url=${ONESTACK_TEST_POSTGRES_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/postgres}

@@ -97,6 +97,12 @@ class NetworkSettings(_Group):
     resync_interval: float = Field(
         30.0, gt=0, description="Seconds between full reconciles of the host by the agent."
     )
+    check_interval: float = Field(
+        3.0,
+        gt=0,
+        description="Seconds between the agent's checks for a dead dnsmasq or metadata proxy, "
+        "or a deleted namespace, device or rule (repaired at once when found).",
+    )
     change_debounce: float = Field(
         0.02, ge=0, description="Seconds the agent waits to coalesce a burst of changes."
     )

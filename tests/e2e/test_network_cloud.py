@@ -11,7 +11,9 @@ security group rule allows it, leave through SNAT, and get their own metadata on
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -268,6 +270,45 @@ async def test_port_forwarding_reaches_a_guest_without_a_floating_ip(lab: Lab) -
     finally:
         server.kill()
         await server.wait()
+
+
+def dnsmasq_pid(network_id: str) -> int | None:
+    pid_file = Path(f"/run/onestack-test/{PREFIX}/dhcp/{network_id}/pid")
+    try:
+        pid = int(pid_file.read_text().strip())
+        return pid if Path(f"/proc/{pid}").exists() else None
+    except (OSError, ValueError):
+        return None
+
+
+async def lease_within(lab: Lab, guest: Guest, seconds: float) -> float:
+    """How long until ``guest`` gets its lease again (udhcpc retrying), at most ``seconds``."""
+    started = time.monotonic()
+    while True:
+        try:
+            lease = await dhcp(guest.netns, lab.tmp)
+            assert lease["ip"] == guest.ip
+            return time.monotonic() - started
+        except AssertionError:
+            if time.monotonic() - started > seconds:
+                raise
+
+
+async def test_a_killed_dnsmasq_or_deleted_namespace_is_repaired_within_10_s(lab: Lab) -> None:
+    """Issue #10: the agent's periodic check restarts what died, without a port change."""
+    network = lab.demo("network", "show", "private")["id"]
+    vm2 = lab.guests["vm2"]
+    old = dnsmasq_pid(network)
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    took = await lease_within(lab, vm2, 10)
+    assert dnsmasq_pid(network) not in (None, old)
+    assert took < 10, f"lease back after {took:.1f}s"
+
+    await sh("ip", "netns", "del", Names(PREFIX).dhcp_ns(network))
+    took = await lease_within(lab, vm2, 10)
+    assert Names(PREFIX).dhcp_ns(network) in (await sh("ip", "netns", "list")).out
+    assert took < 10, f"lease back after {took:.1f}s"
 
 
 async def test_stopping_the_cloud_and_tearing_down_leaves_nothing(lab: Lab) -> None:

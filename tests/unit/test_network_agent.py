@@ -220,3 +220,55 @@ def test_processes_starting_together_agree_on_one_metadata_secret(tmp_path: Any)
         secrets = set(pool.map(lambda _: metadata_secret(settings), range(32)))
     assert len(secrets) == 1 and len(secrets.pop()) == 64
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metadata_secret"]  # no leftovers
+
+
+class LosingDriver(LookupDriver):
+    """Reports what the host lost until the next apply brings it back (or never)."""
+
+    def __init__(self, repairable: bool = True) -> None:
+        super().__init__()
+        self.lost: list[str] = []
+        self.repairable = repairable
+        self.applies = 0
+
+    async def apply(self, state: HostState) -> list[PortStatus]:
+        self.applies += 1
+        if self.repairable:
+            self.lost = []
+        return await super().apply(state)
+
+    async def drift(self, state: HostState) -> list[str]:
+        return list(self.lost)
+
+
+async def test_a_lost_dnsmasq_is_repaired_at_the_next_check_not_the_next_change(
+    bus: MemoryBus,
+) -> None:
+    driver, source = LosingDriver(), Source()
+    agent = NetworkAgent("h1", driver, source, bus, resync_interval=30.0, check_interval=0.05)
+    await agent.start()
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        before = driver.applies
+        driver.lost = ["dnsmasq of network n1"]
+        async with asyncio.timeout(2):
+            while driver.applies == before:
+                await asyncio.sleep(0.01)
+        assert driver.lost == []
+    finally:
+        await agent.stop()
+
+
+async def test_what_a_repair_cannot_bring_back_is_not_retried_every_check(bus: MemoryBus) -> None:
+    driver, source = LosingDriver(repairable=False), Source()
+    agent = NetworkAgent("h1", driver, source, bus, resync_interval=30.0, check_interval=0.02)
+    await agent.start()
+    try:
+        await agent.wait_rounds(1, timeout=2)
+        driver.lost = ["namespace os-dhcp-n1"]
+        assert await agent.check_drift() == ["namespace os-dhcp-n1"]
+        repaired_once = driver.applies
+        await asyncio.sleep(0.2)  # ten checks
+        assert driver.applies == repaired_once
+    finally:
+        await agent.stop()

@@ -5,6 +5,9 @@ a burst of changes costs one round) and every ``resync_interval`` seconds, each 
 the network service for the host's ``HostState``, handing it to the driver and reporting the
 port statuses that changed (all of them on periodic rounds). A failed round loses nothing: the
 state is asked for afresh, so the agent retries soon (backing off to the resync interval).
+Between rounds, every ``check_interval`` seconds, it asks the driver what the host has lost
+since (a dnsmasq killed, a namespace or device deleted) and reconciles at once when anything
+is: repaired within seconds, not at the next change.
 It also reports its heartbeat, and gives the driver's metadata proxy the lookup of a guest's
 port by address.
 """
@@ -67,6 +70,7 @@ class NetworkAgent:
         debounce: float = 0.02,
         report_interval: float = 10.0,
         retry_delay: float = 1.0,
+        check_interval: float = 3.0,
     ) -> None:
         self.host = host
         self.driver = driver
@@ -76,6 +80,9 @@ class NetworkAgent:
         self.debounce = debounce
         self.report_interval = report_interval
         self.retry_delay = retry_delay
+        self.check_interval = check_interval
+        self._unrepaired: list[str] = []  # what a repair round could not bring back
+        self._round = asyncio.Lock()
         self._last_round_end = float("-inf")
         self.rounds = 0  # completed reconciles (successful or not)
         self.failures = 0  # consecutive failed reconciles
@@ -103,6 +110,7 @@ class NetworkAgent:
         self._tasks = [
             loop.create_task(self._reconcile_loop(), name=f"network-agent-{self.host}"),
             loop.create_task(self._heartbeat_loop(), name=f"network-heartbeat-{self.host}"),
+            loop.create_task(self._drift_loop(), name=f"network-drift-{self.host}"),
         ]
 
     async def stop(self) -> None:
@@ -152,6 +160,10 @@ class NetworkAgent:
 
     async def reconcile(self, full: bool = False) -> bool:
         """One round; returns whether it succeeded (a failure is logged and retried)."""
+        async with self._round:  # the loop's rounds and the drift check's repairs, one by one
+            return await self._reconcile(full)
+
+    async def _reconcile(self, full: bool) -> bool:
         try:
             state = await self.source.host_state(self.host)
             statuses = self._with_devnames(state, await self.driver.apply(state))
@@ -195,6 +207,34 @@ class NetworkAgent:
             replace(s, devname=self.driver.tap_name(s.port_id)) if s.port_id in vm_ports else s
             for s in statuses
         ]
+
+    async def _drift_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            await self.check_drift()
+
+    async def check_drift(self) -> list[str]:
+        """Reconcile now if the host lost something of the last applied state; what it lost.
+
+        What one repair round could not bring back is not retried on every check (the round
+        logged why): the periodic resync tries again."""
+        state = self._last_state
+        if state is None or self.failures:
+            return []
+        try:
+            lost = await self.driver.drift(state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("network agent %s: drift check failed", self.host)
+            return []
+        if lost and lost != self._unrepaired:
+            log.warning("network agent %s: repairing %s", self.host, "; ".join(lost))
+            await self.reconcile(full=True)
+            self._unrepaired = await self.driver.drift(state) if self.failures == 0 else lost
+        elif not lost:
+            self._unrepaired = []
+        return lost
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -242,6 +282,7 @@ async def start_agent(
         resync_interval=net.resync_interval,
         debounce=net.change_debounce,
         report_interval=net.report_interval,
+        check_interval=net.check_interval,
     )
     await agent.start()
     return agent

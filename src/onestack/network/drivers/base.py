@@ -177,6 +177,12 @@ class NetworkDriver(abc.ABC):
     def tap_name(self, port_id: str) -> str:
         """The tap device a hypervisor attaches to for this port (created by ``apply``)."""
 
+    async def drift(self, state: HostState) -> list[str]:
+        """What of ``state``, last applied, the host has lost since (a process that died, a
+        device, namespace or rule deleted), found cheaply: the agent reconciles when this is
+        not empty. Drivers that cannot tell answer nothing."""
+        return []
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Stop anything the driver runs (dnsmasq, proxies); devices stay for the next start."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from onestack.common.logging import get_logger
 from onestack.network.drivers.base import HostState, Network, NetworkDriver, Port, PortStatus
-from onestack.network.drivers.linuxbridge import l2
+from onestack.network.drivers.linuxbridge import drift, l2
 from onestack.network.drivers.linuxbridge.dhcp import METADATA_IP, Dnsmasq
 from onestack.network.drivers.linuxbridge.firewall import Firewall
 from onestack.network.drivers.linuxbridge.l2 import Host, Link
@@ -297,6 +297,10 @@ class LinuxBridgeDriver(NetworkDriver):
         if key not in self._warned:
             self._warned.add(key)
             log.warning(message, *args)
+
+    async def drift(self, state: HostState) -> list[str]:
+        async with self._lock:  # not halfway through an apply
+            return await asyncio.to_thread(drift.missing, self, state, SUPPORTED_TYPES)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def close(self) -> None:

@@ -123,6 +123,10 @@ class MetadataProxy:
     def networks(self) -> set[str]:
         return set(self._servers)
 
+    def serving(self, network_id: str) -> bool:
+        entry = self._servers.get(network_id)
+        return entry is not None and entry[1].is_serving()
+
     async def ensure(self, network_id: str, ns: str) -> None:
         current = self._servers.get(network_id)
         if current is not None and current[0] == ns and current[1].is_serving():
