@@ -1,5 +1,5 @@
 """``onestack``: up | down | status | openrc | api | identity rotate-keys | image build-test |
-image build-cloud."""
+image build-cloud | service install | service uninstall."""
 
 from __future__ import annotations
 
@@ -226,6 +226,29 @@ def cmd_image_build(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    import shutil
+    from pathlib import Path
+
+    from onestack import service_unit
+
+    name = f"{args.name}.service"
+    if args.service_command == "uninstall":
+        return service_unit.uninstall(name)
+    settings = _settings(args)
+    executable = shutil.which("onestack") or str(Path(sys.executable).with_name("onestack"))
+    unit = service_unit.Unit(
+        name=name,
+        data_dir=settings.data_dir.resolve(),
+        executable=str(Path(executable).resolve()),
+        home=os.environ.get("HOME", "/root"),
+        host=args.host,
+        port=args.port,
+        config=str(Path(args.config).resolve()) if args.config else None,
+    )
+    return service_unit.install(unit, now=args.now)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="onestack", description="An OpenStack-compatible cloud in one package."
@@ -276,6 +299,16 @@ def parser() -> argparse.ArgumentParser:
         )
         _add_common(build)
         build.set_defaults(func=cmd_image_build)
+    service = sub.add_parser("service", help="start the cloud at boot (systemd)")
+    ssub = service.add_subparsers(dest="service_command", required=True)
+    install = ssub.add_parser("install", help="write and enable a systemd unit for this cloud")
+    _add_common(install, serving=True)
+    install.add_argument("--now", action="store_true", help="also start it now")
+    install.add_argument("--name", default="onestack", help="unit name (default onestack)")
+    install.set_defaults(func=cmd_service)
+    uninstall = ssub.add_parser("uninstall", help="disable and remove the systemd unit")
+    uninstall.add_argument("--name", default="onestack", help="unit name (default onestack)")
+    uninstall.set_defaults(func=cmd_service)
     return p
 
 
