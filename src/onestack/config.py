@@ -193,6 +193,11 @@ class ComputeSettings(_Group):
         False, description="Give every server a config drive, asked for or not."
     )
     create_flavors: bool = Field(True, description="Create the m1.* flavors on a new cloud.")
+    resume_guests_state_on_host_boot: bool = Field(
+        True,
+        description="At start, start again the guests that were running before the host "
+        "rebooted (Nova's option; true for the one-machine cloud).",
+    )
     vnc_proxy_path: str = Field(
         "/compute-console", description="Path of the websocket console proxy on the API port."
     )

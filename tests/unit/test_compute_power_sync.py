@@ -148,3 +148,41 @@ async def test_a_finished_action_is_notified_on_the_bus(agent: ComputeAgent) -> 
             },
         )
     ]
+
+
+async def wait_running(agent: ComputeAgent, uuid: str) -> None:
+    for _ in range(200):
+        info = (await agent.driver.list_instances()).get(uuid)
+        if info is not None and info.power_state == PowerState.RUNNING:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{uuid} was not started again")
+
+
+async def test_after_a_host_reboot_running_guests_are_started_again(
+    agent: ComputeAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nova's resume_guests_state_on_host_boot (default true here): ACTIVE and running in the
+    database, no guest on the host at the agent's start -> started, still ACTIVE."""
+
+    async def spec(row: m.Instance, image_id: str | None = None) -> InstanceSpec:
+        boot = BootSource(image_id="i", image_path=Path("/nonexistent"), image_format="qcow2")
+        return InstanceSpec(uuid=row.uuid, name=row.uuid, hostname=row.uuid, vcpus=1,
+                            memory_mb=512, root_gb=1, boot=boot)  # fmt: skip
+
+    monkeypatch.setattr(agent.svc.guests, "instance_spec", spec)
+    await add_server(agent, "was-running")
+    await add_server(agent, "was-stopped", vm_state="stopped", power_state=4)
+    await agent.sync_power_states(at_start=True)
+    await wait_running(agent, "was-running")
+    running = await row(agent, "was-running")
+    assert (running.vm_state, running.power_state) == ("active", int(PowerState.RUNNING))
+    assert "was-stopped" not in await agent.driver.list_instances()
+
+
+async def test_without_resume_on_boot_they_show_shutoff(agent: ComputeAgent) -> None:
+    agent.runtime.settings.compute.resume_guests_state_on_host_boot = False
+    await add_server(agent, "was-running")
+    await agent.sync_power_states(at_start=True)
+    assert (await row(agent, "was-running")).vm_state == "stopped"
+    assert await agent.driver.list_instances() == {}

@@ -647,6 +647,11 @@ class ComputeAgent:
         power = info.power_state if info is not None else PowerState.NOSTATE
         if at_start and row.task_state == states.DELETING:
             self.runtime.spawn(self._delete_later(row.uuid), f"delete {row.uuid}")
+        resume = self.runtime.settings.compute.resume_guests_state_on_host_boot
+        if at_start and resume and power_sync.resumes_on_boot(row, power):
+            log.info("server %s ran before the host restarted: starting it again", row.uuid)
+            self.runtime.spawn(self._resume(row.uuid), f"resume {row.uuid}")
+            return
         values = power_sync.changes(row, power, at_start)
         if values:
             async with self.runtime.db.session() as s:
@@ -656,6 +661,9 @@ class ComputeAgent:
                 for key, value in values.items():
                     setattr(fresh, key, value)
                 touch(fresh)
+
+    async def _resume(self, uuid: str) -> None:
+        await self.power({"uuid": uuid, "op": "start"})
 
     async def _delete_later(self, uuid: str) -> None:
         await self.delete_instance({"uuid": uuid})

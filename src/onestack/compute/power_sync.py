@@ -71,3 +71,15 @@ def recovered(row: m.Instance, power: PowerState) -> dict[str, Any]:
     if row.vm_state == states.RESIZED:
         vm = states.RESIZED
     return {"vm_state": vm, "task_state": None}
+
+
+def resumes_on_boot(row: m.Instance, power: PowerState) -> bool:
+    """Nova's ``resume_guests_state_on_host_boot``: at the agent's start, a server the database
+    says is ACTIVE and running, with no task, whose guest is gone (the host rebooted), is
+    started again rather than marked SHUTOFF."""
+    return (
+        row.task_state is None
+        and row.vm_state == states.ACTIVE
+        and row.power_state == int(PowerState.RUNNING)
+        and power in NOT_RUNNING
+    )
