@@ -172,6 +172,8 @@ async def test_after_a_host_reboot_running_guests_are_started_again(
 
     monkeypatch.setattr(agent.svc.guests, "instance_spec", spec)
     await add_server(agent, "was-running")
+    await run_guest(agent, "was-running")
+    await agent.driver.power_off("was-running", 0)  # the host went down under it
     await add_server(agent, "was-stopped", vm_state="stopped", power_state=4)
     await agent.sync_power_states(at_start=True)
     await wait_running(agent, "was-running")
