@@ -145,12 +145,12 @@ async def first_run(
     try:
         yield run
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+        if run.process.poll() is None:
+            run.process.send_signal(signal.SIGINT)
             try:
-                proc.wait(30)
+                run.process.wait(30)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                run.process.kill()
         instances = run.data_dir / "instances"
         for pid in qemu_pids(str(instances)):
             os.kill(pid, signal.SIGKILL)
@@ -205,3 +205,45 @@ async def test_m1_nano_is_refused_for_the_test_image_with_novas_400(first_run: F
     assert done.returncode != 0
     assert "Flavor's memory is too small for requested image." in done.stderr
     assert "400" in done.stderr
+
+
+def ssh_hostname(key: Path, address: str) -> str:
+    done = subprocess.run(
+        ["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+         "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=3", f"root@{address}",
+         "hostname"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+async def test_after_a_host_reboot_the_guest_is_back_without_a_user_command(
+    first_run: FirstRun, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue #10: a reboot simulated (kill -9 of the cloud and its guests; /run/onestack,
+    devices, namespaces and rules gone), then `onestack up`: vm1 is ACTIVE again, has its
+    lease and answers on its floating IP, started by resume_guests_state_on_host_boot."""
+    fip = first_run.openstack("floating", "ip", "list")[0]["Floating IP Address"]
+    key = next(tmp_path_factory.getbasetemp().rglob("mykey.pem"))
+    ready_before = first_run.console("vm1").count("onestack-guest ready vm1 ")
+    first_run.process.kill()
+    first_run.process.wait()
+    for pid in qemu_pids(str(first_run.data_dir / "instances")):
+        os.kill(pid, signal.SIGKILL)
+    options = DriverOptions(prefix=DEFAULT_PREFIX, run_dir=RUN_DIR)
+    await LinuxBridgeDriver(options).teardown()
+    shutil.rmtree(RUN_ROOT, ignore_errors=True)
+    assert not qemu_pids(str(first_run.data_dir / "instances"))
+
+    first_run.process = await asyncio.to_thread(start, first_run.env, first_run.port, first_run.log)
+
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    ip = first_run.openstack("server", "show", "vm1")["addresses"]["private"][0]
+    while first_run.console("vm1").count(f"onestack-guest ready vm1 {ip}") <= ready_before:
+        assert time.monotonic() < deadline, first_run.console("vm1")[-3000:]
+        await asyncio.sleep(2)
+    server = first_run.openstack("server", "show", "vm1")
+    assert server["status"] == "ACTIVE" and server["OS-EXT-STS:power_state"] in (1, "Running")
+    while ssh_hostname(key, fip) != "vm1":
+        assert time.monotonic() < deadline, f"vm1 does not answer on {fip}"
+        await asyncio.sleep(2)
