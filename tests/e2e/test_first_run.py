@@ -56,6 +56,7 @@ class FirstRun:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    readme_dir: Path | None = None  # where the README's lines ran (mykey.pem)
 
     @property
     def data_dir(self) -> Path:
@@ -175,6 +176,7 @@ def readme_block(containing: str) -> str:
 
 async def test_the_readme_guest_lines_work_first_time(first_run: FirstRun, tmp_path: Path) -> None:
     """The README's guest block, copied line by line into a shell: lease, floating IP, SSH."""
+    first_run.readme_dir = tmp_path
     script = "set -euo pipefail\n" + readme_block("keypair create mykey")
     venv_bin = str(Path(sys.executable).parent)  # what `. .venv/bin/activate` puts first
     env = {**first_run.env, "PATH": f"{venv_bin}:{os.environ['PATH']}"}
@@ -218,13 +220,14 @@ def ssh_hostname(key: Path, address: str) -> str:
 
 
 async def test_after_a_host_reboot_the_guest_is_back_without_a_user_command(
-    first_run: FirstRun, tmp_path_factory: pytest.TempPathFactory
+    first_run: FirstRun,
 ) -> None:
     """Issue #10: a reboot simulated (kill -9 of the cloud and its guests; /run/onestack,
     devices, namespaces and rules gone), then `onestack up`: vm1 is ACTIVE again, has its
     lease and answers on its floating IP, started by resume_guests_state_on_host_boot."""
     fip = first_run.openstack("floating", "ip", "list")[0]["Floating IP Address"]
-    key = next(tmp_path_factory.getbasetemp().rglob("mykey.pem"))
+    assert first_run.readme_dir is not None, "runs after the README's lines"
+    key = first_run.readme_dir / "mykey.pem"
     ready_before = first_run.console("vm1").count("onestack-guest ready vm1 ")
     first_run.process.kill()
     first_run.process.wait()
