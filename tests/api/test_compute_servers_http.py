@@ -218,6 +218,26 @@ def test_rebuild_and_resize_check_the_image_min_ram_as_nova(world: World) -> Non
         c.delete(server)
 
 
+def test_change_password_goes_through_the_guest_agent(world: World) -> None:
+    """changePassword (issue #10): 202 for an image with hw_qemu_guest_agent=yes, Nova's 409
+    without an agent or when the server is not ACTIVE, 400 without adminPass."""
+    c = world.mine
+    with_agent = upload_image(c.client, unique("qga"), hw_qemu_guest_agent="yes")
+    uuid = str(c.boot(unique("pw"), imageRef=with_agent)["server"]["id"])
+    c.until(uuid, "ACTIVE")
+    assert c.act(uuid, {"changePassword": {"adminPass": "n3w-pass"}}).status_code == 202
+    assert fault_of(c.act(uuid, {"changePassword": {}}), 400)
+    plain = c.running(unique("nopw"))
+    resp = c.act(plain, {"changePassword": {"adminPass": "x"}})
+    assert fault_of(resp, 409) == "QEMU guest agent is not enabled"
+    assert c.act(uuid, {"os-stop": None}).status_code == 202
+    c.until(uuid, "SHUTOFF")
+    resp = c.act(uuid, {"changePassword": {"adminPass": "x"}})
+    assert "while it is in vm_state stopped" in fault_of(resp, 409)
+    for server in (uuid, plain):
+        c.delete(server)
+
+
 def test_user_data_over_64k(world: World) -> None:
     big = base64.b64encode(b"x" * 50000).decode()  # 66668 characters of base64
     resp = world.mine.create(user_data=big)

@@ -158,3 +158,25 @@ async def test_debian_cloud_init_gets_everything_from_metadata_service_and_confi
         rendered = ssh(lab, fip, "cat /etc/network/interfaces.d/50-cloud-init").stdout
         assert ("iface" in rendered and "dhcp" in rendered) or fixed in rendered, rendered
         assert fixed in ssh(lab, fip, "ip -4 -o addr").stdout
+
+
+async def test_the_guest_agent_sets_the_password_and_quiesces_snapshots(lab: Lab) -> None:
+    """hw_qemu_guest_agent=yes (debian-12 carries it): changePassword reaches the guest's
+    qemu-guest-agent, and a snapshot freezes and thaws its file systems, as Nova does."""
+    server = lab.demo("server", "show", "deb-md")
+    port = lab.demo("port", "list", "--server", "deb-md")[0]["ID"]
+    fip = lab.demo("floating", "ip", "list", "--port", port)[0]["Floating IP Address"]
+    conn = lab.cloud.sdk("onestack-demo")
+    conn.compute.change_server_password(server["id"], "Onestack-pw-1")
+    check = (
+        "sudo python3 -c \"import crypt, spwd; e = spwd.getspnam('debian').sp_pwdp; "
+        "print(crypt.crypt('Onestack-pw-1', e) == e)\""
+    )
+    assert ssh(lab, fip, check).stdout.strip() == "True"
+
+    lab.demo("server", "image", "create", "--name", "deb-snap", "--wait", "deb-md")
+    assert lab.demo("image", "show", "deb-snap")["status"] == "active"
+    log = lab.cloud.log.read_text()
+    assert f"instance {server['id']}: froze" in log and f"instance {server['id']}: thawed" in log
+    journal = ssh(lab, fip, "sudo journalctl -t qemu-ga --no-pager").stdout
+    assert "guest-fsfreeze called" in journal, journal

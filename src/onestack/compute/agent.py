@@ -25,6 +25,8 @@ from onestack.compute import power_sync, states
 from onestack.compute.drivers import load_driver, why_not_real
 from onestack.compute.drivers.base import (
     ComputeDriver,
+    DriverError,
+    GuestAgentUnavailable,
     HostInfo,
     InstanceInfo,
     InstanceSpec,
@@ -147,6 +149,7 @@ class ComputeAgent:
             "shelve": self.shelve,
             "unshelve": self.unshelve,
             "console_output": self.console_output,
+            "set_admin_password": self.set_admin_password,
             "console_socket": self.console_socket,
             "diagnostics": self.diagnostics,
             "attach_interface": self.attach_interface,
@@ -558,6 +561,26 @@ class ComputeAgent:
                 power_state=int(PowerState.RUNNING),
             )
         return None
+
+    async def set_admin_password(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """changePassword: through the guest agent, for the image's ``os_admin_user`` (root by
+        default, as Nova); an error answer becomes the API's 409."""
+        uuid = payload["uuid"]
+        async with self._locks[uuid]:
+            row = await self._row(uuid)
+            if row is None:
+                return {"error": f"Instance {uuid} could not be found."}
+            user = "root"
+            if row.image_ref:
+                _, props = await self.svc.guests.boot_source(row.image_ref)
+                user = props.get("os_admin_user") or user
+            try:
+                await self.driver.set_admin_password(uuid, user, payload["password"])
+            except GuestAgentUnavailable as exc:
+                return {"error": str(exc)}
+            except DriverError as exc:
+                return {"error": f"Failed to set admin password on {uuid} because {exc}"}
+        return {}
 
     # -- reads and devices ----------------------------------------------------------------
     async def console_output(self, payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from onestack.compute.api.servers import (
 )
 from onestack.compute.service.actions import Backup
 from onestack.compute.service.records import InstanceNotFound
+from onestack.compute.states import ACTIVE
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
 
@@ -299,8 +300,19 @@ async def inject_network_info(
     return empty(202)
 
 
-async def not_supported(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
-    raise errors.Conflict("This action is not supported by this cloud's hypervisor driver.")
+async def change_password(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
+    """Through the guest agent (hw_qemu_guest_agent=yes); Nova's 409 without one."""
+    if not isinstance(body, dict) or "adminPass" not in body:
+        raise bad("changePassword", "'adminPass' is a required property")
+    if not isinstance(body["adminPass"], str):
+        raise bad("adminPass", f"{body['adminPass']!r} is not of type 'string'")
+    answer = await service(request).actions.ask(
+        ctx, uuid, "set_admin_password", "changePassword", (ACTIVE,),
+        password=body["adminPass"],
+    )  # fmt: skip
+    if answer.get("error"):
+        raise errors.Conflict(str(answer["error"]))
+    return empty(202)
 
 
 # action key: (handler, policy rule)
@@ -330,7 +342,7 @@ ACTIONS: dict[str, tuple[ActionHandler, str]] = {
     "os-resetState": (reset_state, "os-admin-actions:reset_state"),
     "injectNetworkInfo": (inject_network_info, "os-admin-actions:inject_network_info"),
     "restore": (restore, "os-deferred-delete:restore"),
-    "changePassword": (not_supported, "os-admin-password"),
+    "changePassword": (change_password, "os-admin-password"),
     "rescue": (rescue, "os-rescue"),
     "unrescue": (unrescue, "os-unrescue"),
     "trigger_crash_dump": (trigger_crash_dump, "servers:trigger_crash_dump"),

@@ -108,6 +108,16 @@ class DriverError(Exception):
     """An operation on a guest failed; the message is safe to show the user as a fault."""
 
 
+class GuestAgentUnavailable(DriverError):
+    """The guest has no agent channel (its image lacks ``hw_qemu_guest_agent=yes``)."""
+
+
+def wants_guest_agent(spec: InstanceSpec) -> bool:
+    """Whether the image asks for the QEMU guest agent's channel (``hw_qemu_guest_agent``)."""
+    value = str(spec.extra.get("image:hw_qemu_guest_agent", "")).lower()
+    return value in ("yes", "true", "1", "on")
+
+
 class ComputeDriver(abc.ABC):
     """One host's hypervisor. ``instances_dir`` is this driver's alone."""
 
@@ -190,6 +200,11 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     async def rebuild(self, spec: InstanceSpec) -> None:
         """Stop the guest, replace its root disk from ``spec.boot`` and config drive, start."""
+
+    async def set_admin_password(self, uuid: str, user: str, password: str) -> None:
+        """Set ``user``'s password inside the running guest through its guest agent (Nova's
+        ``set_admin_password``); ``GuestAgentUnavailable`` when it has none."""
+        raise GuestAgentUnavailable("QEMU guest agent is not enabled")
 
     @abc.abstractmethod
     async def console_output(self, uuid: str, length: int | None = None) -> str:

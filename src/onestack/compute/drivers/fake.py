@@ -26,6 +26,7 @@ from onestack.compute.drivers.base import (
     InstanceSpec,
     PowerState,
     Volume,
+    wants_guest_agent,
 )
 from onestack.compute.drivers.diagnostics import STATE_NAMES, disk_details, nic_details
 
@@ -87,6 +88,7 @@ class FakeDriver(ComputeDriver):
     ) -> None:
         self.instances_dir = instances_dir or Path("/nonexistent/onestack-fake")
         self.fail_spawn = fail_spawn
+        self.passwords: dict[tuple[str, str], str] = {}  # set through the "guest agent"
         self.host = HostInfo(
             hypervisor_type="fake",
             hypervisor_version=1000,
@@ -150,6 +152,12 @@ class FakeDriver(ComputeDriver):
         guest.nics = {n.port_id: n for n in spec.nics}
         self._boot(guest, spec)
         self.guests[spec.uuid] = guest
+
+    async def set_admin_password(self, uuid: str, user: str, password: str) -> None:
+        guest = self._guest(uuid)
+        if not wants_guest_agent(guest.spec):
+            await super().set_admin_password(uuid, user, password)
+        self.passwords[(uuid, user)] = password
 
     async def destroy(self, uuid: str) -> None:
         self.guests.pop(uuid, None)

@@ -13,7 +13,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from onestack.compute.drivers.base import NIC, InstanceSpec, Volume
+from onestack.compute.drivers.base import NIC, InstanceSpec, Volume, wants_guest_agent
+from onestack.compute.drivers.qemu import guest_agent
 from onestack.compute.drivers.qemu.paths import InstancePaths
 
 QEMU = "qemu-system-x86_64"
@@ -215,6 +216,8 @@ def build_command(
             if config_drive_bus(spec) == "ide"
             else "virtio-blk-pci,id=config-disk,drive=config",
         ]
+    if wants_guest_agent(spec):
+        argv += guest_agent.channel_args(esc(paths.guest_agent_socket.name))
     for index in range(layout.root_ports):
         argv += ["-device", f"pcie-root-port,id=rp{index},chassis={index + 1},port={index + 16}"]
     for port, nic in layout.nics:

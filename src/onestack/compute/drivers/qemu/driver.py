@@ -26,6 +26,7 @@ from onestack.compute.drivers.base import (
     BootSource,
     ComputeDriver,
     DriverError,
+    GuestAgentUnavailable,
     HostInfo,
     InstanceInfo,
     InstanceSpec,
@@ -44,6 +45,7 @@ from onestack.compute.drivers.qemu.cmdline import (
     plan,
 )
 from onestack.compute.drivers.qemu.diagnostics import collect
+from onestack.compute.drivers.qemu.guest_agent import GuestAgent
 from onestack.compute.drivers.qemu.monitor import Monitor
 from onestack.compute.drivers.qemu.paths import BASE_DIR, SAFE_NAME, InstancePaths, base_image
 from onestack.compute.drivers.qemu.record import Record
@@ -421,15 +423,37 @@ class QemuDriver(ComputeDriver):
         paths = self._known(uuid)
         async with self._lock(uuid):
             running = await self._state(paths) == PowerState.RUNNING
+            # With an agent, as Nova's libvirt driver: the file systems are frozen (flushed,
+            # consistent) first; a paused guest then writes nothing while the disk is copied.
+            frozen = running and await self._quiesce(paths, True)
             if running:
-                # A paused guest writes nothing: the copy is consistent.
                 await self._monitor(paths).execute("stop")
             try:
                 await disks.flatten(paths.disk, target, self.qemu_img)
             finally:
                 if running:
                     await self._monitor(paths).execute("cont")
+                if frozen:
+                    await self._quiesce(paths, False)
         return "qcow2"
+
+    async def _quiesce(self, paths: InstancePaths, freeze: bool) -> bool:
+        """Freeze (or thaw) the guest's file systems when it has an agent; whether it did."""
+        agent = GuestAgent(paths.guest_agent_socket)
+        try:
+            count = await (agent.freeze() if freeze else agent.thaw())
+        except GuestAgentUnavailable:
+            return False
+        except DriverError as exc:  # an agent that does not answer: snapshot unquiesced
+            log.warning("instance %s: %s", paths.uuid, exc)
+            return False
+        log.info("instance %s: %s %d file systems", paths.uuid,
+                 "froze" if freeze else "thawed", count)  # fmt: skip
+        return True
+
+    async def set_admin_password(self, uuid: str, user: str, password: str) -> None:
+        paths = self._known(uuid)
+        await GuestAgent(paths.guest_agent_socket).set_user_password(user, password)
 
     async def resize(self, old: InstanceSpec, new: InstanceSpec) -> None:
         paths = self._known(old.uuid)

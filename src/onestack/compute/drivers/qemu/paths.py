@@ -68,6 +68,10 @@ class InstancePaths:
         return self.dir / "qmp.sock"
 
     @property
+    def guest_agent_socket(self) -> Path:
+        return self.dir / "qga.sock"
+
+    @property
     def pidfile(self) -> Path:
         return self.dir / "qemu.pid"
 
