@@ -248,6 +248,7 @@ async def serve(
             state_path(settings.data_dir).write_text(json.dumps(state))
             if announce:
                 print(banner(settings, files, ready_in, state["data_plane"]), flush=True)
+            await follow_data_plane(runtime, settings, state)
 
         waiter = asyncio.create_task(announce_when_ready())
         await server.serve(sockets=[sock])
@@ -257,6 +258,25 @@ async def serve(
         sock.close()
         state_path(settings.data_dir).unlink(missing_ok=True)
         log.info("stopped")
+
+
+PROBING = "probing"  # a data plane's detail while its agent still starts (DataPlane.detail)
+
+
+async def follow_data_plane(
+    runtime: Runtime, settings: Settings, state: dict[str, Any], limit: float = 300.0
+) -> None:
+    """Agents may finish starting after the banner (a fresh host's accelerator probe): keep
+    the state file, which ``onestack status`` reads, true until none is probing."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        plane = {k: asdict(v) for k, v in data_plane(runtime).items()}
+        if plane != state["data_plane"]:
+            state["data_plane"] = plane
+            state_path(settings.data_dir).write_text(json.dumps(state))
+        if not any(p.get("detail") == PROBING for p in plane.values()):
+            return
+        await asyncio.sleep(0.2)
 
 
 def _run_loop(coro: Any) -> None:

@@ -92,11 +92,25 @@ class ComputeAgent:
 
     # -- life cycle ---------------------------------------------------------------------
     async def start(self) -> None:
-        self.info = await self.driver.init_host()
-        await self.svc.hosts.report(self.host, self.info)
-        await self.sync_power_states(at_start=True)
-        self.runtime.bus.serve(compute_topic(self.host), self.handlers())
-        self.runtime.bus.subscribe(PORT_STATUS_TOPIC, self._port_status)
+        """Register the host in the background: the API serves meanwhile, and boots wait for
+        it (``Store.wait_local_host``); a fresh host's accelerator probe takes seconds."""
+        registered = asyncio.Event()
+        self.svc.store.local_host_registered = registered
+        self._tasks.append(asyncio.create_task(self._register(registered), name="compute-register"))
+
+    async def _register(self, registered: asyncio.Event) -> None:
+        try:
+            self.info = await self.driver.init_host()
+            await self.svc.hosts.report(self.host, self.info)
+            await self.sync_power_states(at_start=True)
+            self.runtime.bus.serve(compute_topic(self.host), self.handlers())
+            self.runtime.bus.subscribe(PORT_STATUS_TOPIC, self._port_status)
+        except Exception:
+            log.exception("compute agent on %s: cannot register the host", self.host)
+            return
+        finally:
+            registered.set()
+        log.info("compute agent on %s: registered (%s)", self.host, self.info.accelerator)
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="compute-heartbeat"))
         self._tasks.append(asyncio.create_task(self._power_sync(), name="compute-power-sync"))
 

@@ -48,9 +48,11 @@ def data_plane(runtime: Runtime) -> DataPlane | None:
     if agent is None:
         return None
     described = agent.describe()
+    # Until the host registers (the accelerator probe) the banner says "probing".
+    probing = agent.info is None and described["driver"] != "fake"
     return DataPlane(
         driver=described["driver"],
-        detail=described.get("accelerator") or "",
+        detail="probing" if probing else described.get("accelerator") or "",
         reason=described.get("fallback_reason") or "",
         fake_means="servers are not real virtual machines",
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from onestack.common.bus import Bus
@@ -23,6 +25,17 @@ class Store:
     bus: Bus
     settings: Settings
     runtime: Runtime
+    # Set by this process's own compute agent once its host is registered: it registers in
+    # the background (a fresh host's accelerator probe takes seconds) while the API serves,
+    # and a boot that arrives meanwhile waits for it. None: no agent runs in this process.
+    local_host_registered: asyncio.Event | None = field(default=None)
+
+    async def wait_local_host(self, timeout: float = 120.0) -> None:
+        event = self.local_host_registered
+        if event is not None and not event.is_set():
+            # Past the timeout, scheduling says which hosts there are.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout)
 
     @property
     def image(self) -> ImageAPI:

@@ -68,6 +68,7 @@ class Boot:
         """Build one server (a background task of the API process)."""
         tried: list[str] = []
         last_error = NO_VALID_HOST
+        await self.store.wait_local_host()
         try:
             for _attempt in range(self.store.settings.compute.max_attempts):
                 row = await self._row(uuid)
