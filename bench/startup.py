@@ -75,7 +75,6 @@ def forget_the_probe() -> None:
     from onestack.compute.drivers.qemu import accel
 
     accel.CACHE.unlink(missing_ok=True)
-    accel.CACHE.with_name(f".{accel.CACHE.name}.lock").unlink(missing_ok=True)
 
 
 def timed_start(cloud: LocalCloud, kind: str, timeout: float) -> Start:
