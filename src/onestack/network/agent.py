@@ -228,6 +228,8 @@ class NetworkAgent:
         except Exception:
             log.exception("network agent %s: drift check failed", self.host)
             return []
+        if self._last_state is not state:
+            return []  # a round applied a newer state meanwhile: what it removed is not lost
         if lost and lost != self._unrepaired:
             log.warning("network agent %s: repairing %s", self.host, "; ".join(lost))
             await self.reconcile(full=True)

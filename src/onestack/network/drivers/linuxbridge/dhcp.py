@@ -231,6 +231,15 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def _removed_lines(path: Path, text: str) -> bool:
+    """Whether ``text`` drops a line that ``path`` holds now."""
+    try:
+        old = set(path.read_text().splitlines())
+    except FileNotFoundError:
+        return False
+    return bool(old - set(text.splitlines()))
+
+
 def pid_alive(pid_file: Path) -> int | None:
     """The pid in ``pid_file`` if that process is a dnsmasq using this very pid file."""
     try:
@@ -269,7 +278,9 @@ class Dnsmasq:
         """Converge one network's dnsmasq; returns what it did (started/reloaded/unchanged)."""
         files = self.files(network.id)
         traversable_dir(files.directory)
-        changed = _write_if_changed(files.hosts, render_hosts(network, ports, self.domain))
+        hosts = render_hosts(network, ports, self.domain)
+        released = _removed_lines(files.hosts, hosts)
+        changed = _write_if_changed(files.hosts, hosts)
         changed |= _write_if_changed(
             files.addn_hosts, render_addn_hosts(network, ports, self.domain)
         )
@@ -277,7 +288,11 @@ class Dnsmasq:
         argv = render_argv(network, interface, files, self.domain, self.lease_time)
         argv_changed = _write_if_changed(files.cmdline, "\0".join(argv))
         pid = pid_alive(files.pid)
-        if pid is not None and not argv_changed:
+        # A host that left keeps its lease in dnsmasq's memory (the lease file is read-only):
+        # a new port given its address would get no offer ("not using configured address ...
+        # because it is leased to ..."). Neutron runs dhcp_release; a restart forgets them all
+        # (clients renewing are answered: the hosts are static and dnsmasq authoritative).
+        if pid is not None and not argv_changed and not released:
             if changed:
                 os.kill(pid, signal.SIGHUP)
                 return "reloaded"
