@@ -323,7 +323,7 @@ async def test_an_address_freed_by_a_deleted_port_is_leased_to_the_next_port(lab
     await sh("ip", "netns", "del", first.netns)
     del lab.guests["reuse1"]
     args = ["port", "create", "--network", "private", "--project", demo,
-            "--fixed-ip", f"subnet=private-subnet,ip-address={address}",
+            "--fixed-ip", f"subnet={lab.ids['subnet']},ip-address={address}",
             "--device-owner", "compute:nova", "--device", str(uuid.uuid4())]  # fmt: skip
     port = lab.cli(*args, "reuse2-port")
     netns = f"test-{PREFIX}-reuse2"
