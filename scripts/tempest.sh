@@ -58,6 +58,9 @@ HOME="$work/home" "$bin/onestack" up --data-dir "$work/data" --port "$port" >"$w
 cloud=$!
 cleanup() {
   kill -INT "$cloud" 2>/dev/null; wait "$cloud" 2>/dev/null
+  # Kept beside the JUnit file: what to read when a test failed.
+  cp "$work/cloud.log" "${junit%.xml}-cloud.log" 2>/dev/null
+  cp "$work/logs/tempest.log" "${junit%.xml}-tempest.log" 2>/dev/null
   if ((scenario)); then  # guests outlive the cloud: theirs only, then the devices it made
     for pid in $(pgrep -f "qemu-system.*$work/instances"); do kill -9 "$pid"; done
     "$bin/python" -c 'import asyncio, sys
