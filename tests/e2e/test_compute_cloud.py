@@ -31,6 +31,7 @@ from onestack.image.testimage import BuildResult
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
 from tests.conftest import new_cloud
 from tests.support.cloud import Cloud
+from tests.support.consoles import wait_console
 from tests.support.guests import DATAPLANE_MARKS, device_prefix, owned_leftovers
 
 pytestmark = [*DATAPLANE_MARKS, pytest.mark.cli]
@@ -80,14 +81,7 @@ class Lab:
         return out
 
     def wait_console(self, name: str, pattern: str, timeout: float = BOOT_TIMEOUT) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = re.search(pattern, self.console(name))
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not on {name}'s console:\n{self.console(name)}")
-            time.sleep(1)
+        return wait_console(self.console, name, pattern, timeout)
 
 
 def qemu_pids(uuid: str) -> list[int]:

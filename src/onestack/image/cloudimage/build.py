@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from onestack.image.testimage import disk
-from onestack.image.testimage.build import build_lock
+from onestack.image.testimage.build import build_lock, cache_root
 from onestack.image.testimage.errors import BuildError
 from onestack.image.testimage.kernel import parse_candidate
 
@@ -73,8 +73,7 @@ class CloudImageError(BuildError):
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "onestack" / "cloud-image"
+    return cache_root() / "cloud-image"
 
 
 def image_path(directory: Path | None = None) -> Path:

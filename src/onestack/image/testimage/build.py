@@ -35,9 +35,14 @@ KERNEL_PATH = "/boot/vmlinuz"
 INITRD_PATH = "/boot/initrd.img"
 
 
-def cache_dir() -> Path:
+def cache_root() -> Path:
+    """Where OneStack caches the guest images it builds (``$XDG_CACHE_HOME/onestack``)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "onestack" / "test-image"
+    return Path(base) / "onestack"
+
+
+def cache_dir() -> Path:
+    return cache_root() / "test-image"
 
 
 def image_path(directory: Path | None = None) -> Path:
