@@ -65,6 +65,9 @@ FILES = {
     "etc/network/interfaces": "auto lo\niface lo inet loopback\n\n"
     "source /etc/network/interfaces.d/*\n",
     "etc/machine-id": "",  # systemd makes one per instance at first boot
+    # cloud-init's locale module sets LANG=en_US.UTF-8; Debian's locale-gen makes only what
+    # this file lists (it takes no arguments), so the image carries the locale made.
+    "etc/locale.gen": "en_US.UTF-8 UTF-8\n",
 }
 
 
@@ -193,6 +196,7 @@ def configure(tree: Path) -> tuple[str, str]:
     """Write the image's own files and boot menu; the kernel and initramfs paths it boots."""
     for rel, text in FILES.items():
         (tree / rel).write_text(text)
+    disk.run(["chroot", str(tree), "locale-gen"])
     (tree / "var/lib/dbus/machine-id").unlink(missing_ok=True)
     for key in (tree / "etc/ssh").glob("ssh_host_*"):
         key.unlink()  # cloud-init makes each instance its own
