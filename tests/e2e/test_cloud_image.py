@@ -120,6 +120,7 @@ async def test_debian_cloud_init_gets_everything_from_metadata_service_and_confi
     lab.demo("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
              "default")  # fmt: skip
     lab.demo("keypair", "create", "--private-key", str(lab.tmp / "mykey.pem"), "mykey")
+    (lab.tmp / "mykey.pem").chmod(0o600)  # ssh refuses a key others may read
     user_data = lab.tmp / "user-data.sh"
     user_data.write_text(USER_DATA)
 
