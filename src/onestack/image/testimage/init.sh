@@ -76,25 +76,19 @@ log "eth0 address ${IP:-none}"
 
 # Metadata: the config drive if there is one, else the metadata service.
 source=none
-tries=0
-dev=$(find_config_drive)
-while [ -z "$dev" ] && [ "$tries" -lt 10 ]; do
-    # CD-ROMs on IDE are probed asynchronously: give them a moment.
-    usleep 100000
-    tries=$((tries + 1))
-    dev=$(find_config_drive)
-done
-if [ -n "$dev" ]; then
-    if mount -t iso9660 -o ro "$dev" /mnt/config 2> /dev/null \
-        || mount -t vfat -o ro "$dev" /mnt/config 2> /dev/null; then
+read_config_drive() {
+    if mount -t iso9660 -o ro "$1" /mnt/config 2> /dev/null \
+        || mount -t vfat -o ro "$1" /mnt/config 2> /dev/null; then
         cp /mnt/config/openstack/latest/meta_data.json "$STATE/meta_data.json" 2> /dev/null
         cp /mnt/config/openstack/latest/user_data "$STATE/user_data" 2> /dev/null
         umount /mnt/config
-        source="config drive $dev"
+        source="config drive $1"
     else
-        log "config drive $dev does not mount"
+        log "config drive $1 does not mount"
     fi
-fi
+}
+dev=$(find_config_drive)
+[ -n "$dev" ] && read_config_drive "$dev"
 if [ "$source" = none ] && [ -n "$IP" ]; then
     log "no config drive: asking $META_URL"
     if fetch "$META_URL/meta_data.json" "$STATE/meta_data.json"; then
@@ -102,6 +96,14 @@ if [ "$source" = none ] && [ -n "$IP" ]; then
         source="metadata service"
     fi
 fi
+tries=0
+while [ "$source" = none ] && [ -z "$dev" ] && [ "$tries" -lt 10 ]; do
+    # CD-ROMs on IDE are probed asynchronously: without metadata, give them a moment.
+    usleep 100000
+    tries=$((tries + 1))
+    dev=$(find_config_drive)
+    [ -n "$dev" ] && read_config_drive "$dev"
+done
 log "metadata from $source"
 
 HOSTNAME=
