@@ -151,9 +151,6 @@ excludes=(
 regex='^tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute)\.'
 if ((scenario)); then
   regex='^tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions)|admin\.test_create_server))\.'
-  excludes+=(test_rebuild_server_with_volume_attached test_resize_volume_backed
-             'ServersTestBootFromVolume' test_shelve test_lock_unlock test_get_vnc_console
-             test_get_console_output_server_id_in_shutoff_status)
 fi
 cd "$work/tempest"
 "$repo/$tvenv/bin/tempest" run --concurrency 2 --regex "$regex" \
