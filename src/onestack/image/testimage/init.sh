@@ -88,6 +88,15 @@ read_config_drive() {
     fi
 }
 dev=$(find_config_drive)
+tries=0
+# CD-ROMs on the PC machine's IDE (ata_piix) are probed asynchronously: give them a moment.
+# A q35 guest's config drive is a virtio disk, there at once: no wait before the metadata.
+while [ -z "$dev" ] && [ "$tries" -lt 10 ] && ls /sys/bus/pci/drivers/ata_piix 2> /dev/null \
+    | grep -q :; do
+    usleep 100000
+    tries=$((tries + 1))
+    dev=$(find_config_drive)
+done
 [ -n "$dev" ] && read_config_drive "$dev"
 if [ "$source" = none ] && [ -n "$IP" ]; then
     log "no config drive: asking $META_URL"
@@ -96,14 +105,6 @@ if [ "$source" = none ] && [ -n "$IP" ]; then
         source="metadata service"
     fi
 fi
-tries=0
-while [ "$source" = none ] && [ -z "$dev" ] && [ "$tries" -lt 10 ]; do
-    # CD-ROMs on IDE are probed asynchronously: without metadata, give them a moment.
-    usleep 100000
-    tries=$((tries + 1))
-    dev=$(find_config_drive)
-    [ -n "$dev" ] && read_config_drive "$dev"
-done
 log "metadata from $source"
 
 HOSTNAME=
