@@ -135,6 +135,7 @@ class LinuxBridgeDriver(NetworkDriver):
 
     def _networks(self, host: Host, state: HostState, wanted: set[str]) -> dict[str, Link]:
         bridges: dict[str, Link] = {}
+        self._drop_stale_vxlans(host, state)
         for network in state.networks:
             if network.network_type not in SUPPORTED_TYPES:
                 self._warn_once(
@@ -168,6 +169,16 @@ class LinuxBridgeDriver(NetworkDriver):
             except DataplaneError as exc:
                 log.error("network %s: %s", network.id, exc)
         return bridges
+
+    def _drop_stale_vxlans(self, host: Host, state: HostState) -> None:
+        """A VNI is the host's once: the VXLAN device of a deleted network goes before a new
+        network that got its VNI is made (else: "File exists"), not with the other orphans."""
+        names = self.names
+        wanted = {names.vxlan(n.id) for n in state.networks if n.network_type == "vxlan"}
+        for name in sorted(host.names()):
+            if names.owns_link(name) and name.startswith(names.vxlan("")) and name not in wanted:
+                log.info("deleting stale vxlan device %s", name)
+                host.delete(name)
 
     def _tap(
         self,
