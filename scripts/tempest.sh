@@ -113,7 +113,7 @@ if ((scenario)); then
 else
   qemu-img create -q -f qcow2 "$work/tiny.qcow2" 16M || { echo "tempest: qemu-img failed"; exit 1; }
 fi
-netconf=$(TINY="$work/tiny.qcow2" OS_CLIENT_CONFIG_FILE="$work/data/clouds.yaml" "$bin/python" - <<'PY'
+netconf=$(SCENARIO=$scenario TINY="$work/tiny.qcow2" OS_CLIENT_CONFIG_FILE="$work/data/clouds.yaml" "$bin/python" - <<'PY'
 import os
 
 import openstack
@@ -127,6 +127,9 @@ for name in ("tempest-image", "tempest-image-alt"):
         container_format="bare", visibility="public", wait=True,
     )
     print(image.id)
+if os.environ["SCENARIO"] == "1":
+    # The scenario tests that move servers ask for Nova's "manager" role to exist.
+    conn.identity.create_role(name="manager")
 net = conn.network.create_network(name="tempest-shared", shared=True)
 conn.network.create_subnet(
     network_id=net.id, ip_version=4, cidr="10.99.0.0/16", name="tempest-shared"
@@ -150,8 +153,9 @@ excludes=(
 )
 regex='^tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute)\.'
 if ((scenario)); then
-  # The qemu driver gives a guest no ephemeral disk yet (flavor OS-FLV-EXT-DATA:ephemeral).
-  excludes+=('test_verify_created_server_ephemeral_disk')
+  # The qemu driver gives a guest no ephemeral disk yet (flavor OS-FLV-EXT-DATA:ephemeral);
+  # os-multinic (addFixedIp/removeFixedIp, deprecated since 2.44) is not implemented.
+  excludes+=('test_verify_created_server_ephemeral_disk' 'test_add_remove_fixed_ip')
   regex='^tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions)|admin\.test_create_server))\.'
 fi
 cd "$work/tempest"

@@ -26,6 +26,11 @@ class _Lookup:
             return None
         return await compute.guests.metadata_for(instance_uuid)
 
+    async def set_password(self, instance_uuid: str, password: str) -> bool:
+        compute = self.runtime.optional(ComputeService)
+        return compute is not None and await compute.guests.set_password(instance_uuid, password)
+
 
 def build(runtime: Runtime) -> ASGIApp:
-    return build_metadata_app(lambda: metadata_secret(runtime.settings), _Lookup(runtime))
+    lookup = _Lookup(runtime)
+    return build_metadata_app(lambda: metadata_secret(runtime.settings), lookup, lookup)

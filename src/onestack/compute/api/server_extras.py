@@ -160,13 +160,14 @@ async def diagnostics(request: Request) -> Response:
 
 
 async def password_show(request: Request) -> Response:
-    await server_row(request, "os-server-password:show")
-    # Nova keeps what a guest posted to the metadata service; no guest posted one here.
-    return json_response({"password": ""})
+    """What the guest posted to the metadata service (encrypted with its key), "" if nothing."""
+    _, row = await server_row(request, "os-server-password:show")
+    return json_response({"password": str((row.request or {}).get("password") or "")})
 
 
 async def password_clear(request: Request) -> Response:
-    await server_row(request, "os-server-password:clear")
+    _, row = await server_row(request, "os-server-password:clear")
+    await service(request).guests.clear_password(row.uuid)
     return empty(204)
 
 

@@ -25,6 +25,7 @@ from onestack.compute.metadata.source import (
 )
 from onestack.compute.service.base import Store
 from onestack.compute.service.networking import Networking, devname
+from onestack.compute.service.records import touch
 from onestack.network.facade import ADMIN
 
 
@@ -145,7 +146,27 @@ class Guests:
                 InjectedFile(f["path"], base64.b64decode(f["contents"]))
                 for f in (row.request or {}).get("files") or ()
             ),
+            password=str((row.request or {}).get("password") or ""),
         )
+
+    # -- the password a guest posts to the metadata service (Nova keeps it in the instance's
+    # system metadata; here in the row's request document) -------------------------------------
+    async def set_password(self, instance_uuid: str, password: str) -> bool:
+        """Store what the guest posted; False when one is already set (Nova: 409)."""
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == instance_uuid))
+            if row is None or (row.request or {}).get("password"):
+                return False
+            row.request = {**(row.request or {}), "password": password}
+            touch(row)
+        return True
+
+    async def clear_password(self, instance_uuid: str) -> None:
+        async with self.store.db.session() as s:
+            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == instance_uuid))
+            if row is not None and (row.request or {}).get("password"):
+                row.request = {k: v for k, v in row.request.items() if k != "password"}
+                touch(row)
 
     async def _keypair(self, user_id: str, name: str) -> m.KeyPair | None:
         async with self.store.db.session() as s:

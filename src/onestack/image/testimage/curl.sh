@@ -1,12 +1,22 @@
 #!/bin/sh
-# curl in the OneStack test guest: GET of one URL to stdout through busybox wget, enough for
-# `curl http://169.254.169.254/latest/meta-data/...` (Tempest reads the metadata service so).
+# curl in the OneStack test guest: one URL to stdout through busybox wget, GET or POST with -d,
+# enough for Tempest's `curl http://169.254.169.254/latest/meta-data/...` and its
+# `curl -X POST -d PASSWORD http://169.254.169.254/openstack/latest/password`.
 url=
-for arg in "$@"; do
-    case $arg in
+data=
+post=
+while [ $# -gt 0 ]; do
+    case $1 in
+        -X | --request) [ "$2" = POST ] && post=1; shift ;;
+        -d | --data | --data-raw | --data-binary) data=$2; post=1; shift ;;
+        -H | --header | -o | --output | -m | --max-time | -u | --user) shift ;;
         -*) ;;
-        *) url=$arg ;;
+        *) url=$1 ;;
     esac
+    shift
 done
 [ -n "$url" ] || { echo "curl: no URL given" >&2; exit 2; }
+if [ -n "$post" ]; then
+    exec timeout 10 wget -q -O - --post-data "$data" "$url"
+fi
 exec timeout 10 wget -q -O - "$url"

@@ -81,6 +81,7 @@ read_config_drive() {
         || mount -t vfat -o ro "$1" /mnt/config 2> /dev/null; then
         cp /mnt/config/openstack/latest/meta_data.json "$STATE/meta_data.json" 2> /dev/null
         cp /mnt/config/openstack/latest/user_data "$STATE/user_data" 2> /dev/null
+        cp -r /mnt/config/openstack/content "$STATE/content" 2> /dev/null
         umount /mnt/config
         source="config drive $1"
     else
@@ -116,6 +117,22 @@ if [ -s "$STATE/meta_data.json" ]; then
     UUID=$(meta_get "$STATE/meta.flat" uuid)
     log "instance ${UUID:-unknown}"
 fi
+# Personality files (Nova's injected files): meta_data.json names each one's path and where
+# its content is (/content/NNNN under openstack/ on the config drive or the metadata service).
+i=0
+while [ -f "$STATE/meta.flat" ] && path=$(meta_get "$STATE/meta.flat" "files.$i.path") \
+    && [ -n "$path" ]; do
+    from=$(meta_get "$STATE/meta.flat" "files.$i.content_path")
+    mkdir -p "$(dirname "$path")"
+    if [ -f "$STATE$from" ]; then
+        cp "$STATE$from" "$path"
+    else
+        FETCH_TRIES=1 fetch "${META_URL%/latest}$from" "$path"
+    fi
+    log "injected file $path"
+    i=$((i + 1))
+done
+
 HOSTNAME=${HOSTNAME:-onestack-guest}
 hostname "$HOSTNAME"
 echo "$HOSTNAME" > /etc/hostname
