@@ -32,6 +32,7 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     env["HOME"] = str(home)  # `up` merges into ~/.config/openstack/clouds.yaml: keep it private
     env.pop("XDG_CONFIG_HOME", None)
     env.pop("XDG_DATA_HOME", None)
+    env.pop("XDG_CACHE_HOME", None)  # no cached guest image registered unless a test says so
     # Cheap hashes keep the suite fast; the benchmark measures Keystone's cost (12).
     env["ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS"] = "4"
     # The API layer exercises the API: the fake data plane, whatever user runs the tests.

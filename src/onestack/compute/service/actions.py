@@ -96,6 +96,7 @@ class Actions:
             return row
 
     async def _cast(self, row: m.Instance, method: str, **payload: Any) -> None:
+        await self.store.wait_local_host()  # this process's agent may still be registering
         await self.store.bus.cast(
             compute_topic(row.host or ""), method, {"uuid": row.uuid, **payload}
         )
@@ -312,6 +313,7 @@ class Actions:
                 check_state(row, action or method, vm_states, (None, *_ALL_TASKS))
             if row.host is None:
                 raise errors.Conflict(f"Instance {uuid} is not ready yet (no host).")
+        await self.store.wait_local_host()
         answer = await self.store.bus.call(
             compute_topic(row.host), method, {"uuid": uuid, **payload}, timeout=120
         )
