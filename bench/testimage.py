@@ -124,7 +124,6 @@ def main() -> int:
             wall, uptime = boot_once(result.path, Path(tmp))
             walls.append(wall)
             uptimes.append(uptime)
-    shutil.rmtree(result.path.parent)
     figures: dict[str, Any] = {
         "kernel": result.kernel,
         "build_s": round(result.seconds, 2),
@@ -135,8 +134,11 @@ def main() -> int:
         "ready_wall_s_max": round(max(walls), 2),
         "ready_guest_uptime_s_median": round(statistics.median(uptimes), 2),
     }
-    if args.cloud:
-        figures["cloud"] = in_a_cloud(result.path, args.cloud_timeout)
+    try:
+        if args.cloud:
+            figures["cloud"] = in_a_cloud(result.path, args.cloud_timeout)
+    finally:
+        shutil.rmtree(result.path.parent)
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
