@@ -43,8 +43,8 @@ else
 fi
 
 step "conformance: Tempest scenario and validation tests on the real data plane (root, QEMU)"
-if [[ "${SKIP_TEMPEST:-}" == "1" ]]; then
-  echo "skipped (SKIP_TEMPEST=1)"
+if [[ "${SKIP_TEMPEST:-}" == "1" || "${SKIP_TEMPEST_SCENARIO:-}" == "1" ]]; then
+  echo "skipped (SKIP_TEMPEST=1 or SKIP_TEMPEST_SCENARIO=1)"
 elif [[ $(id -u) -ne 0 ]]; then
   echo "skipped: needs root (QEMU guests on Linux bridges)"
 else
