@@ -272,7 +272,7 @@ class ComputeAgent:
             row = await self._row(uuid, deleted=True)
             if row is not None:
                 await self.svc.networking.deallocate(row.network_info)
-            await release(self.svc.store, uuid)
+            await release(self.svc.context, uuid)
             await self.svc.servers.finish_delete(uuid)
             await self._event(uuid, "compute_terminate_instance")
             if row is not None:
@@ -485,7 +485,7 @@ class ComputeAgent:
 
     async def snapshot(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, image_id = payload["uuid"], payload["image_id"]
-        image = self.svc.store.image
+        image = self.svc.context.image
         async with self._locks[uuid]:
             try:
                 with tempfile.TemporaryDirectory(dir=instances_dir(self.runtime)) as tmp:
@@ -513,7 +513,7 @@ class ComputeAgent:
         row = await self._row(uuid)
         if row is None:
             return
-        image = self.svc.store.image
+        image = self.svc.context.image
         wanted = {"image_type": "backup", "backup_type": backup_type, "instance_uuid": uuid}
         backups = await image.owned_with_properties(row.project_id, wanted)
         for image_id in backups[rotation:]:
@@ -524,7 +524,7 @@ class ComputeAgent:
 
     async def shelve(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, image_id = payload["uuid"], payload["image_id"]
-        image = self.svc.store.image
+        image = self.svc.context.image
         async with self._locks[uuid]:
             try:
                 await self.driver.power_off(uuid, self.runtime.settings.compute.shutdown_timeout)

@@ -85,7 +85,7 @@ async def proxy(runtime: Runtime, ws: WebSocket, kind: str) -> None:
     """Redeem the token, connect to the guest's socket, copy bytes until one side closes."""
     svc = runtime.service(ComputeService)
     token = ws.query_params.get("token", "")
-    target = await Consoles(svc.store).redeem(token, kind)
+    target = await Consoles(svc.context).redeem(token, kind)
     if target is None:
         # Before accept: the client sees the handshake refused (HTTP 403).
         await ws.close(code=POLICY_VIOLATION)

@@ -47,7 +47,7 @@ class InstanceNotReady(errors.Conflict):
 
 
 def proxy_base(request: Request) -> str:
-    path = mount_path(service(request).store.settings)
+    path = mount_path(service(request).context.settings)
     return f"{request.app.state.runtime.public_url}{path}"
 
 
@@ -64,7 +64,7 @@ async def console_url(request: Request, ctx: RequestContext, uuid: str, kind: st
         if exc.code >= 500:
             raise InstanceNotReady(id=uuid) from None
         raise
-    token = await Consoles(svc.store).create_token(uuid, kind, row.host)
+    token = await Consoles(svc.context).create_token(uuid, kind, row.host)
     base = proxy_base(request)
     if kind == "serial":
         ws = "wss" + base[5:] if base.startswith("https") else "ws" + base.removeprefix("http")

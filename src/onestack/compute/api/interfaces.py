@@ -22,7 +22,7 @@ CREATE_KEYS = {"port_id", "net_id", "fixed_ips", "tag"}
 
 def _interfaces(request: Request) -> Interfaces:
     svc = service(request)
-    return Interfaces(svc.store, svc.networking)
+    return Interfaces(svc.context, svc.networking)
 
 
 def view(request: Request, port: dict[str, Any]) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def _tag(value: Any, field: str = "tags") -> str:
 
 
 def _tags(request: Request) -> Tags:
-    return Tags(service(request).store)
+    return Tags(service(request).context)
 
 
 async def tags_index(request: Request) -> Response:

@@ -156,7 +156,7 @@ async def _image(request: Request, ref: str, flavor: dict[str, Any]) -> dict[str
     ctx = authorize(request, "servers:create")
     image_id = ref.rstrip("/").rsplit("/", 1)[-1]
     try:
-        rec = await service(request).store.image.get_image(ctx, image_id)
+        rec = await service(request).context.image.get_image(ctx, image_id)
     except errors.NotFound:
         raise errors.BadRequest(f"Image {image_id} could not be found.") from None
     if rec.status != "active":
@@ -221,7 +221,7 @@ async def create(request: Request) -> Response:
             "Block Device Mapping is Invalid: Boot sequence for the instance "
             "and image/block device mapping combination is not valid."
         )
-    if boot_volume and service(request).store.volume is None:
+    if boot_volume and service(request).context.volume is None:
         raise errors.BadRequest(
             "Booting from a volume needs the block storage service, "
             "which this cloud does not run yet."

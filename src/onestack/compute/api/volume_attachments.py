@@ -21,7 +21,7 @@ CREATE_KEYS = {"volumeId", "device"}
 
 
 def _volumes(request: Request) -> Volumes:
-    return Volumes(service(request).store)
+    return Volumes(service(request).context)
 
 
 def view(request: Request, att: m.VolumeAttachment, *, detail: bool = True) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from onestack.compute.service.actions import Actions
 from onestack.compute.service.aggregates import Aggregates
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.boot import Boot
 from onestack.compute.service.flavors import Flavors
 from onestack.compute.service.groups import Groups
@@ -26,21 +26,21 @@ if TYPE_CHECKING:
 
 class ComputeService:
     def __init__(self, runtime: Runtime) -> None:
-        self.store = Store(
+        self.context = ComputeContext(
             db=runtime.db, bus=runtime.bus, settings=runtime.settings, runtime=runtime
         )
-        self.flavors = Flavors(self.store)
-        self.quotas = Quotas(self.store)
-        self.keypairs = Keypairs(self.store, self.quotas)
-        self.hosts = Hosts(self.store)
-        self.networking = Networking(self.store)
-        self.servers = Servers(self.store, self.quotas)
-        self.guests = Guests(self.store, self.networking)
-        self.boot = Boot(self.store, self.networking)
-        self.shelve = Shelve(self.store, self.networking)
+        self.flavors = Flavors(self.context)
+        self.quotas = Quotas(self.context)
+        self.keypairs = Keypairs(self.context, self.quotas)
+        self.hosts = Hosts(self.context)
+        self.networking = Networking(self.context)
+        self.servers = Servers(self.context, self.quotas)
+        self.guests = Guests(self.context, self.networking)
+        self.boot = Boot(self.context, self.networking)
+        self.shelve = Shelve(self.context, self.networking)
         self.actions = Actions(
-            self.store, self.servers, self.networking, self.quotas, self.boot, self.shelve
+            self.context, self.servers, self.networking, self.quotas, self.boot, self.shelve
         )
-        self.aggregates = Aggregates(self.store)
-        self.groups = Groups(self.store, self.quotas)
-        self.usage = Usage(self.store)
+        self.aggregates = Aggregates(self.context)
+        self.groups = Groups(self.context, self.quotas)
+        self.usage = Usage(self.context)

@@ -14,7 +14,7 @@ from onestack.compute import models as m
 from onestack.compute import scheduler_glue as claims
 from onestack.compute import states
 from onestack.compute.scheduler_glue import release
-from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.boot import Boot
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
@@ -57,14 +57,14 @@ class Backup(NamedTuple):
 class Actions:
     def __init__(
         self,
-        store: Store,
+        context: ComputeContext,
         servers: Servers,
         networking: Networking,
         quotas: Quotas,
         boot: Boot,
         shelve: Shelve,
     ) -> None:
-        self.store = store
+        self.context = context
         self.servers = servers
         self.networking = networking
         self.quotas = quotas
@@ -81,7 +81,7 @@ class Actions:
         task_states: tuple[str | None, ...] = (None,),
         **values: Any,
     ) -> m.Instance:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid, lock=True)
             check_lock(ctx, row)
             check_state(row, action, vm_states, task_states)
@@ -95,7 +95,7 @@ class Actions:
             return row
 
     async def _cast(self, row: m.Instance, method: str, **payload: Any) -> None:
-        await self.store.bus.cast(
+        await self.context.bus.cast(
             compute_topic(row.host or ""), method, {"uuid": row.uuid, **payload}
         )
 
@@ -110,7 +110,7 @@ class Actions:
         await self._cast(row, "power", op=op)
 
     async def lock(self, ctx: RequestContext, uuid: str, reason: str | None) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             row.locked = True
             row.locked_by = (
@@ -121,7 +121,7 @@ class Actions:
             await start_action(s, ctx, row, "lock")
 
     async def unlock(self, ctx: RequestContext, uuid: str, *, may_override: bool) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             if row.locked and row.locked_by == "admin" and not may_override:
                 raise errors.Forbidden(
@@ -144,14 +144,14 @@ class Actions:
             if shelved_image:
                 await self.shelve.forget_image(shelved_image)
             await self.networking.deallocate(row.network_info)
-            await release(self.store, uuid)
+            await release(self.context, uuid)
             await self.servers.finish_delete(uuid)
             return
         await self._cast(row, "delete_instance")
 
     # -- resize ------------------------------------------------------------------------
     async def resize(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, "resize", (A, S))
@@ -166,10 +166,10 @@ class Actions:
             await self.quotas.check_instances(
                 row.project_id, 1, max(dv, 0), max(dr, 0), existing=True
             )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
         try:
-            await claims.resize_claim(self.store, row, flavor)
+            await claims.resize_claim(self.context, row, flavor)
         except errors.OneStackError as exc:
             reason = getattr(exc, "reason", "") or exc.message
             raise errors.BadRequest(f"No valid host was found. {reason}") from None
@@ -184,7 +184,7 @@ class Actions:
                 new_flavor=flavor,
             )
         except BaseException:
-            await claims.revert_resize(self.store, uuid)
+            await claims.revert_resize(self.context, uuid)
             raise
         await self._cast(row, "resize")
 
@@ -197,7 +197,7 @@ class Actions:
         await self._cast(row, "revert_resize")
 
     async def resize_confirmed(self, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None:
                 return
@@ -207,10 +207,10 @@ class Actions:
             row.vm_state = states.ACTIVE if row.power_state == 1 else states.STOPPED
             row.task_state = None
             touch(row)
-        await claims.confirm_resize(self.store, uuid)
+        await claims.confirm_resize(self.context, uuid)
 
     async def resize_reverted(self, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None:
                 return
@@ -221,7 +221,7 @@ class Actions:
             row.power_state = 1
             row.task_state = None
             touch(row)
-        await claims.revert_resize(self.store, uuid)
+        await claims.revert_resize(self.context, uuid)
 
     async def resize_failed(self, uuid: str) -> None:
         await self.resize_reverted(uuid)
@@ -257,7 +257,7 @@ class Actions:
         """Snapshot the server into a new image; its id. A ``backup`` is a snapshot marked
         with its type, after which the oldest backups of that type beyond its rotation go."""
         action = "createImage" if backup is None else "createBackup"
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_state(row, action, (A, S, P, U))
         kind = {"image_type": "snapshot"} if backup is None else backup.properties()
@@ -270,14 +270,14 @@ class Actions:
             "owner_user_name": ctx.user_name,
             "user_id": ctx.user_id,
         }
-        image_id: str = await self.store.image.create_queued_image(
+        image_id: str = await self.context.image.create_queued_image(
             name=name, owner=row.project_id, disk_format="qcow2", properties=props
         )
         task = states.IMAGE_SNAPSHOT if backup is None else states.IMAGE_BACKUP
         try:
             row = await self._begin(ctx, uuid, action, (A, S, P, U), task)
         except BaseException:
-            await self.store.image.delete_image(image_id)
+            await self.context.image.delete_image(image_id)
             raise
         extra = {} if backup is None else {"backup": backup._asdict()}
         await self._cast(row, "snapshot", image_id=image_id, **extra)
@@ -293,19 +293,19 @@ class Actions:
         vm_states: tuple[str, ...] = (),
         **payload: Any,
     ) -> dict[str, Any]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             if vm_states:
                 check_state(row, action or method, vm_states, (None, *_ALL_TASKS))
             if row.host is None:
                 raise errors.Conflict(f"Instance {uuid} is not ready yet (no host).")
-        answer = await self.store.bus.call(
+        answer = await self.context.bus.call(
             compute_topic(row.host), method, {"uuid": uuid, **payload}, timeout=120
         )
         return dict(answer or {})
 
     async def security_group(self, ctx: RequestContext, uuid: str, name: str, add: bool) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
         ids = await self.networking.security_group_ids(ctx, row.project_id, [name])
         ports = (await self.networking.ports_of([uuid])).get(uuid, [])
@@ -316,7 +316,7 @@ class Actions:
         await self.networking.set_security_groups(
             uuid, row.project_id, "add" if add else "remove", ids[0]
         )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, None, uuid)
             names = list(row.security_groups or [])
             if add and name not in names:
@@ -327,7 +327,7 @@ class Actions:
             touch(row)
 
     async def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             row.vm_state = states.ERROR if state == "error" else states.ACTIVE
             row.task_state = None
@@ -335,7 +335,7 @@ class Actions:
             await start_action(s, ctx, row, "resetState")
 
     async def single_host_only(self, ctx: RequestContext, uuid: str, action: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await get_row(s, ctx, uuid)
         raise errors.BadRequest(
             f"Cannot {action} instance {uuid}: this cloud has a single compute host; "

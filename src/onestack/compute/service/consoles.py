@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 
 TOKEN_TTL = timedelta(minutes=10)
 KINDS = ("vnc", "serial")
@@ -34,8 +34,8 @@ def token_hash(token: str) -> str:
 
 
 class Consoles:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     async def create_token(self, instance_uuid: str, kind: str, host: str) -> str:
         """A new token for ``kind`` console of the server on ``host``; expired ones go."""
@@ -43,7 +43,7 @@ class Consoles:
             raise ValueError(f"unknown console kind {kind!r}")
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await s.execute(delete(m.ConsoleToken).where(m.ConsoleToken.expires < now))
             s.add(
                 m.ConsoleToken(
@@ -61,7 +61,7 @@ class Consoles:
         on the host it was made for."""
         if not token or len(token) > 256:
             return None
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rec = await s.scalar(
                 select(m.ConsoleToken).where(m.ConsoleToken.token_hash == token_hash(token))
             )

@@ -23,7 +23,7 @@ from onestack.compute.metadata.source import (
     PortInfo,
     SubnetInfo,
 )
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.networking import Networking, devname
 from onestack.network.facade import ADMIN
 
@@ -38,12 +38,12 @@ def decode_user_data(text: str | None) -> bytes | None:
 
 
 class Guests:
-    def __init__(self, store: Store, networking: Networking) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, networking: Networking) -> None:
+        self.context = context
         self.networking = networking
 
     async def _row(self, uuid: str) -> m.Instance | None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row: m.Instance | None = await s.scalar(
                 select(m.Instance).where(m.Instance.uuid == uuid, m.Instance.deleted.is_(False))
             )
@@ -101,7 +101,7 @@ class Guests:
                     mtu=p.get("mtu"),
                 )
             )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             meta = {
                 md.key: md.value
                 for md in await s.scalars(
@@ -126,7 +126,7 @@ class Guests:
             hostname=row.hostname,
             project_id=row.project_id,
             availability_zone=row.availability_zone
-            or self.store.settings.compute.default_availability_zone,
+            or self.context.settings.compute.default_availability_zone,
             launch_index=row.launch_index,
             reservation_id=row.reservation_id,
             created_at=row.created_at.isoformat(),
@@ -148,7 +148,7 @@ class Guests:
         )
 
     async def _keypair(self, user_id: str, name: str) -> m.KeyPair | None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             kp: m.KeyPair | None = await s.scalar(
                 select(m.KeyPair).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
             )
@@ -182,9 +182,9 @@ class Guests:
             for p in ports
         )
         drive = None
-        if row.config_drive or self.store.settings.compute.force_config_drive:
+        if row.config_drive or self.context.settings.compute.force_config_drive:
             drive = content.config_drive_files(await self.metadata_of(row))
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             attachments = list(
                 await s.scalars(
                     select(m.VolumeAttachment).where(
@@ -211,7 +211,7 @@ class Guests:
 
     async def boot_source(self, image_id: str) -> tuple[BootSource, dict[str, str]]:
         """What boots from image ``image_id`` on this host, and the image's properties."""
-        image_svc = self.store.image
+        image_svc = self.context.image
         rec, path = await image_svc.open_image(image_id)
         props: dict[str, str] = dict(getattr(rec, "properties", {}) or {})
         kernel = ramdisk = None
@@ -231,7 +231,7 @@ class Guests:
 
     async def _volumes(self, attachments: list[m.VolumeAttachment]) -> list[Volume]:
         """Attached volumes as files on this host, once the volume service says where."""
-        volume_svc = self.store.volume
+        volume_svc = self.context.volume
         if volume_svc is None:
             return []
         out: list[Volume] = []

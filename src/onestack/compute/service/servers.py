@@ -28,7 +28,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.compute import models as m
 from onestack.compute import states
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.networking import NicRequest
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
@@ -194,8 +194,8 @@ class Server:
 
 
 class Servers:
-    def __init__(self, store: Store, quotas: Quotas) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, quotas: Quotas) -> None:
+        self.context = context
         self.quotas = quotas
 
     # -- create ------------------------------------------------------------------------
@@ -206,7 +206,7 @@ class Servers:
         reservation = f"r-{uuidlib.uuid4().hex[:8]}"
         zone = req.availability_zone or None
         rows: list[m.Instance] = []
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             group_id = None
             if req.group:
                 group_id = await s.scalar(
@@ -280,13 +280,13 @@ class Servers:
 
     # -- reads -------------------------------------------------------------------------
     async def get(self, ctx: RequestContext | None, uuid: str) -> Server:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             return (await self._servers(s, [row]))[0]
 
     async def get_any(self, uuid: str, *, deleted: bool = True) -> m.Instance | None:
         """The row of ``uuid`` whatever its project (deleted ones too, by default)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             stmt = select(m.Instance).where(m.Instance.uuid == uuid)
             if not deleted:
                 stmt = stmt.where(m.Instance.deleted.is_(False))
@@ -326,9 +326,9 @@ class Servers:
         """The servers' ports as their ``addresses`` show them. Only servers with network info
         have ports (Nova too shows its network info cache): none asked for the others."""
         uuids = [r.uuid for r in rows if r.network_info]
-        if not uuids or self.store.runtime.optional(NetworkAPI) is None:
+        if not uuids or self.context.runtime.optional(NetworkAPI) is None:
             return {}
-        return await self.store.network.device_addresses(uuids)
+        return await self.context.network.device_addresses(uuids)
 
     def _conditions(self, ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]:
         I = m.Instance  # noqa: E741 - the table, short
@@ -411,7 +411,7 @@ class Servers:
     ) -> list[Server]:
         """One page of servers, Nova's way: filters in SQL where it can, the name as a
         regular expression, ``created_at desc`` by default, ``marker`` a server uuid."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             # The address filters read the network info, which the summary columns leave out.
             full = detail or bool(f.ip or f.ip6)
             columns = DETAIL_COLUMNS if full else SUMMARY_COLUMNS
@@ -473,7 +473,7 @@ class Servers:
 
     # -- update and delete --------------------------------------------------------------
     async def update(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> Server:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             for key, value in changes.items():
                 setattr(row, key, value)
@@ -493,7 +493,7 @@ class Servers:
     ) -> dict[str, str]:
         """Merge (or, ``replace``, swap in) metadata items; 403 past the project's quota."""
         quotas = self.quotas
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             limit = (await quotas.limits(row.project_id))["metadata_items"]
             if ctx is not None:
@@ -521,7 +521,7 @@ class Servers:
             return final
 
     async def delete_metadata(self, ctx: RequestContext, uuid: str, key: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             current = await _metadata_rows(s, uuid)
@@ -533,7 +533,7 @@ class Servers:
     async def mark_deleting(self, ctx: RequestContext, uuid: str, *, force: bool) -> m.Instance:
         """Start a delete: 409 for a server locked by someone else (Nova lets an admin
         through), otherwise ``task_state`` deleting and the ``delete`` action."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             if row.locked and not ctx.is_admin:
                 raise InstanceLocked(id=uuid)
@@ -545,7 +545,7 @@ class Servers:
             return row
 
     async def finish_delete(self, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None:
                 return
@@ -572,7 +572,7 @@ class Servers:
     ) -> m.Instance:
         """The server, if an ``action`` is allowed in its state (409 otherwise) and it is not
         locked against the caller."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, action, vm_states, task_states)
