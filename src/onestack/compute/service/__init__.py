@@ -18,6 +18,7 @@ from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.servers import Servers
 from onestack.compute.service.shelve import Shelve
+from onestack.compute.service.tasks import Tasks
 from onestack.compute.service.usage import Usage
 
 if TYPE_CHECKING:
@@ -44,3 +45,4 @@ class ComputeService:
         self.aggregates = Aggregates(self.context)
         self.groups = Groups(self.context, self.quotas)
         self.usage = Usage(self.context)
+        self.tasks = Tasks(self.context)  # what the host agents write back

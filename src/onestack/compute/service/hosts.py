@@ -7,14 +7,13 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.drivers.base import HostInfo
 from onestack.compute.service.aggregates import AZ_KEY, INTERNAL_ZONE
 from onestack.compute.service.base import ComputeContext
 
@@ -36,6 +35,25 @@ HYPERVISOR_FIGURES = (
     "running_vms",
     "disk_available_least",
 )
+
+
+class HypervisorFacts(Protocol):
+    """What a host's agent reports of its hypervisor (the virt driver's ``HostInfo``)."""
+
+    @property
+    def hypervisor_type(self) -> str: ...
+    @property
+    def hypervisor_version(self) -> int: ...
+    @property
+    def vcpus(self) -> int: ...
+    @property
+    def memory_mb(self) -> int: ...
+    @property
+    def local_gb(self) -> int: ...
+    @property
+    def accelerator(self) -> str: ...
+    @property
+    def cpu_info(self) -> dict[str, Any]: ...
 
 
 class ServiceNotFound(errors.NotFound):
@@ -89,7 +107,7 @@ class Hosts:
     def __init__(self, context: ComputeContext) -> None:
         self.context = context
 
-    async def report(self, host: str, info: HostInfo, host_ip: str | None = None) -> None:
+    async def report(self, host: str, info: HypervisorFacts, host_ip: str | None = None) -> None:
         """Register (or refresh) this host's compute service and its hypervisor's inventory."""
         c = self.context.settings.compute
         now = utcnow()
