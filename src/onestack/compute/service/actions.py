@@ -3,6 +3,7 @@ task, records the action and hands the work to the host's agent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -16,6 +17,9 @@ from onestack.compute import states
 from onestack.compute.scheduler_glue import release
 from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.boot import Boot
+from onestack.compute.service.create import boot_image, check_injected_files
+from onestack.compute.service.flavors import Flavors
+from onestack.compute.service.keypairs import Keypairs
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
@@ -23,7 +27,7 @@ from onestack.compute.service.records import (
     start_action,
     touch,
 )
-from onestack.compute.service.servers import Servers, check_lock, check_state
+from onestack.compute.service.servers import Server, Servers, check_lock, check_state
 from onestack.compute.service.shelve import Shelve
 
 log = get_logger(__name__)
@@ -54,15 +58,31 @@ class Backup(NamedTuple):
         return {"image_type": "backup", "backup_type": self.type}
 
 
+@dataclass
+class RebuildRequest:
+    """A rebuild checked for shape: the image it starts from and what else it changes."""
+
+    image_ref: str
+    changes: dict[str, Any]  # server columns set as given (name, user data, hostname...)
+    new_key: bool = False  # whether the key pair changes (2.54): to ``key_name``, or none
+    key_name: str | None = None
+    disk_config: str | None = None
+    files: list[dict[str, str]] | None = None  # personality, base64 contents
+    metadata: dict[str, str] | None = None  # replaces the server's metadata
+
+
 class Actions:
     def __init__(
         self,
         context: ComputeContext,
+        *,
         servers: Servers,
         networking: Networking,
         quotas: Quotas,
         boot: Boot,
         shelve: Shelve,
+        flavors: Flavors,
+        keypairs: Keypairs,
     ) -> None:
         self.context = context
         self.servers = servers
@@ -70,6 +90,8 @@ class Actions:
         self.quotas = quotas
         self.boot = boot
         self.shelve = shelve
+        self.flavors = flavors
+        self.keypairs = keypairs
 
     async def _begin(
         self,
@@ -150,7 +172,19 @@ class Actions:
         await self._cast(row, "delete_instance")
 
     # -- resize ------------------------------------------------------------------------
-    async def resize(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
+    async def resize(
+        self, ctx: RequestContext, uuid: str, flavor_ref: str, disk_config: str | None = None
+    ) -> None:
+        """Resize to the flavor ``flavor_ref`` names (400 when the caller cannot use it),
+        setting the server's disk config too when given."""
+        flavor = await self.flavors.for_boot(ctx, flavor_ref)
+        await self._resize(ctx, uuid, flavor)
+        if disk_config is not None:
+            srv = await self.servers.get(ctx, uuid)
+            request = {**(srv.row.request or {}), "disk_config": disk_config}
+            await self.servers.update(ctx, uuid, {"request": request})
+
+    async def _resize(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
         async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
@@ -233,7 +267,16 @@ class Actions:
         await self._cast(row, "crash_dump")
 
     # -- rescue ---------------------------------------------------------------------------
-    async def rescue(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
+    async def rescue(self, ctx: RequestContext, uuid: str, image_ref: str | None) -> None:
+        """Rescue from the image ``image_ref`` names, or (as Nova does) the server's own."""
+        srv = await self.servers.get(ctx, uuid)
+        image_id = srv.row.image_ref
+        if image_ref:
+            image_id = (await boot_image(self.context, ctx, image_ref, srv.row.flavor))["id"]
+        if not image_id:
+            raise errors.BadRequest(
+                "Cannot rescue a volume-backed instance without a rescue image."
+            )
         row = await self._begin(ctx, uuid, "rescue", (A, S, E), states.RESCUING)
         await self._cast(row, "rescue", image_id=image_id)
 
@@ -242,9 +285,41 @@ class Actions:
         await self._cast(row, "unrescue")
 
     # -- rebuild and snapshot ------------------------------------------------------------
-    async def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:
+    async def rebuild(self, ctx: RequestContext, uuid: str, req: RebuildRequest) -> Server:
+        """Rebuild from the image ``req`` names (400 when it cannot boot the server's
+        flavor); the server as it is now."""
+        srv = await self.servers.get(ctx, uuid)
+        image = await boot_image(self.context, ctx, req.image_ref, srv.row.flavor)
+        changes: dict[str, Any] = {"image_ref": image["id"], **req.changes}
+        if req.new_key:
+            changes["key_name"] = changes["key_data"] = None
+            if req.key_name is not None:
+                try:
+                    kp = await self.keypairs.get(ctx.user_id, req.key_name)
+                except errors.NotFound:
+                    raise errors.BadRequest("Invalid key_name provided.") from None
+                changes["key_name"], changes["key_data"] = kp.name, kp.public_key
+        request = dict(srv.row.request or {})
+        if req.disk_config is not None:
+            request["disk_config"] = req.disk_config
+        if req.files is not None:
+            check_injected_files(req.files, await self.quotas.limits(srv.row.project_id))
+            request["files"] = req.files
+        if request != (srv.row.request or {}):
+            changes["request"] = request
+        if req.metadata is not None:
+            await self.servers.replace_metadata(uuid, req.metadata)
         row = await self._begin(ctx, uuid, "rebuild", (A, S, E), states.REBUILDING, **changes)
         await self._cast(row, "rebuild")
+        return await self.servers.get(ctx, uuid)
+
+    async def restore(self, ctx: RequestContext, uuid: str) -> None:
+        """Deletes are never deferred here (Nova's reclaim_instance_interval of 0): no server
+        is ever soft-deleted, so none can be restored."""
+        srv = await self.servers.get(ctx, uuid)
+        raise errors.Conflict(
+            f"Cannot 'restore' instance {uuid} while it is in vm_state {srv.row.vm_state}"
+        )
 
     async def create_image(
         self,

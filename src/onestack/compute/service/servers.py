@@ -284,6 +284,11 @@ class Servers:
             row = await get_row(s, ctx, uuid)
             return (await self._servers(s, [row]))[0]
 
+    async def visible_row(self, ctx: RequestContext, uuid: str) -> m.Instance:
+        """The live server's row as the caller may see it (404 otherwise)."""
+        async with self.context.db.session() as s:
+            return await get_row(s, ctx, uuid)
+
     async def get_any(self, uuid: str, *, deleted: bool = True) -> m.Instance | None:
         """The row of ``uuid`` whatever its project (deleted ones too, by default)."""
         async with self.context.db.session() as s:

@@ -57,6 +57,16 @@ class Shelve:
             compute_topic(row.host or ""), "shelve", {"uuid": uuid, "image_id": image_id}
         )
 
+    async def shelve_offload(self, ctx: RequestContext, uuid: str) -> None:
+        """Shelved servers are offloaded at once: only a shelved one (none stays) may be
+        offloaded again, a no-op; 409 for any other."""
+        async with self.context.db.session() as s:
+            row = await get_row(s, ctx, uuid)
+        if row.vm_state != states.SHELVED:
+            raise errors.Conflict(
+                f"Cannot 'shelveOffload' instance {uuid} while it is in vm_state {row.vm_state}"
+            )
+
     async def offloaded(self, uuid: str) -> None:
         """The agent has written the image and removed the guest: give back the host."""
         async with self.context.db.session() as s:
