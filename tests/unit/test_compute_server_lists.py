@@ -21,7 +21,8 @@ from onestack.common.runtime import Runtime
 from onestack.compute import models as m
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
-from onestack.compute.service.servers import ListedServer, ListFilters, Servers
+from onestack.compute.service.server_lists import ListedServer, ListFilters
+from onestack.compute.service.servers import Servers
 from onestack.config import Settings
 from onestack.network.facade import NetworkAPI
 

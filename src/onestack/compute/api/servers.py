@@ -28,7 +28,7 @@ from onestack.compute.api.helpers import (
 )
 from onestack.compute.api.server_bodies import hostname_max, string, unexpected
 from onestack.compute.service.create import CreateRequest
-from onestack.compute.service.servers import SORT_KEYS, ListFilters
+from onestack.compute.service.server_lists import SORT_KEYS, ListFilters
 
 MAX_LIMIT = 1000
 UPDATE_KEYS = {"name", "description", "accessIPv4", "accessIPv6", "hostname", "OS-DCF:diskConfig"}
