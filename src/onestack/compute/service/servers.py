@@ -192,8 +192,8 @@ class Servers:
             row = await get_row(s, ctx, uuid)
             return (await self._servers(s, [row]))[0]
 
-    async def visible_row(self, ctx: RequestContext, uuid: str) -> m.Instance:
-        """The live server's row as the caller may see it (404 otherwise)."""
+    async def visible_row(self, ctx: RequestContext | None, uuid: str) -> m.Instance:
+        """The live server's row as the caller may see it (404 otherwise; ``ctx`` None: any)."""
         async with self.context.db.session() as s:
             return await get_row(s, ctx, uuid)
 
