@@ -26,8 +26,8 @@ ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response
 
 async def _target(request: Request, uuid: str) -> tuple[RequestContext, dict[str, str]]:
     ctx = authorize(request, "servers:show")
-    srv = await service(request).servers.get(ctx, uuid)
-    return ctx, {"project_id": srv.row.project_id, "user_id": srv.row.user_id}
+    row = await service(request).servers.visible_row(ctx, uuid)
+    return ctx, {"project_id": row.project_id, "user_id": row.user_id}
 
 
 def _power(op: str, rule: str) -> ActionHandler:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, query_bool, read_json
+from onestack.compute import models as m
 from onestack.compute import states, views
 from onestack.compute.api import checks, server_bodies
 from onestack.compute.api.checks import invalid
@@ -193,13 +194,13 @@ async def show(request: Request) -> Response:
     return json_response({"server": views.detail(request, srv, show=True)})
 
 
-async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, Any]:
+async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, m.Instance]:
     """The caller, the server's id and the server, once ``rule`` allows the caller to act on
     it (a server the caller cannot see is a 404 first)."""
     ctx = authorize(request, "servers:show")
     uuid = param(request, "server_id")
-    current = await service(request).servers.get(ctx, uuid)
-    authorize(request, rule, {"project_id": current.row.project_id, "user_id": current.row.user_id})
+    current = await service(request).servers.visible_row(ctx, uuid)
+    authorize(request, rule, {"project_id": current.project_id, "user_id": current.user_id})
     return ctx, uuid, current
 
 
@@ -231,7 +232,7 @@ async def update(request: Request) -> Response:
             changes[col] = checks.access_ip(body, key)
     disk_config = checks.disk_config(body)
     if disk_config is not None:
-        changes["request"] = {**(current.row.request or {}), "disk_config": disk_config}
+        changes["request"] = {**(current.request or {}), "disk_config": disk_config}
     srv = await svc.servers.update(ctx, uuid, changes)
     return json_response({"server": views.changed(request, srv)})
 
