@@ -170,7 +170,7 @@ async def test_after_a_host_reboot_running_guests_are_started_again(
         return InstanceSpec(uuid=row.uuid, name=row.uuid, hostname=row.uuid, vcpus=1,
                             memory_mb=512, root_gb=1, boot=boot)  # fmt: skip
 
-    monkeypatch.setattr(agent.svc.guests, "instance_spec", spec)
+    monkeypatch.setattr(agent.specs, "instance_spec", spec)
     await add_server(agent, "was-running")
     await run_guest(agent, "was-running")
     await agent.driver.power_off("was-running", 0)  # the host went down under it

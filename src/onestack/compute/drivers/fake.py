@@ -20,12 +20,22 @@ from typing import Any
 from onestack.compute.drivers.base import (
     NIC,
     ComputeDriver,
+    Consoles,
+    CrashDump,
+    Diagnostics,
     DriverError,
+    GuestAgentPart,
+    GuestAgentUnavailable,
     HostInfo,
     InstanceInfo,
     InstanceSpec,
+    InterfaceHotplug,
     PowerState,
+    Rescue,
+    Resizing,
+    Snapshots,
     Volume,
+    VolumeHotplug,
     wants_guest_agent,
 )
 from onestack.compute.drivers.diagnostics import STATE_NAMES, disk_details, nic_details
@@ -72,7 +82,18 @@ def write_snapshot(image: Path, target: Path) -> str:
         return "qcow2" if f.read(4) == QCOW2_MAGIC[:4] else "raw"
 
 
-class FakeDriver(ComputeDriver):
+class FakeDriver(
+    ComputeDriver,
+    Consoles,
+    Diagnostics,
+    Snapshots,
+    Resizing,
+    Rescue,
+    CrashDump,
+    VolumeHotplug,
+    InterfaceHotplug,
+    GuestAgentPart,
+):
     """``fail_spawn``: every spawn fails (the agent's reschedule path); may be set at any time."""
 
     name = "fake"
@@ -156,7 +177,7 @@ class FakeDriver(ComputeDriver):
     async def set_admin_password(self, uuid: str, user: str, password: str) -> None:
         guest = self._guest(uuid)
         if not wants_guest_agent(guest.spec):
-            await super().set_admin_password(uuid, user, password)
+            raise GuestAgentUnavailable("QEMU guest agent is not enabled")
         self.passwords[(uuid, user)] = password
 
     async def destroy(self, uuid: str) -> None:
