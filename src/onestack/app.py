@@ -11,6 +11,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onestack import compute, identity, image, network
+from onestack import object as object_storage
 from onestack.common import migrations
 from onestack.common.api import build_service_app
 from onestack.common.bus import create_bus
@@ -22,7 +23,13 @@ from onestack.common.runtime import ALL_ROLES, Runtime, ServiceSpec
 from onestack.config import Settings
 
 # Every service of the cloud, in start order (identity first: the others need its tokens).
-SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC, image.SPEC, network.SPEC, compute.SPEC)
+SERVICES: tuple[ServiceSpec, ...] = (
+    identity.SPEC,
+    object_storage.SPEC,
+    image.SPEC,
+    network.SPEC,
+    compute.SPEC,
+)
 
 
 async def start_runtime(

@@ -6,7 +6,6 @@ import time
 import uuid
 from typing import Any
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,7 +39,10 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), header]
+                headers = message.get("headers", [])
+                # A service may name the request itself (Swift's transaction ids).
+                if not any(k == b"x-openstack-request-id" for k, _ in headers):
+                    message["headers"] = [*headers, header]
             await send(message)
 
         try:
@@ -110,8 +112,10 @@ class ServiceErrorMiddleware:
         headers: dict[str, Any] = dict(err.headers)
         if err.code == 401 and self.www_authenticate:
             headers.setdefault("WWW-Authenticate", self.www_authenticate)
-        body = b"" if scope["method"] == "HEAD" else orjson.dumps(self.formatter(err))
-        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        ctype, body = errors.render_error(self.formatter, err)
+        if scope["method"] == "HEAD":
+            body = b""
+        raw = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
         raw += [(k.lower().encode(), str(v).encode()) for k, v in headers.items()]
         await send({"type": "http.response.start", "status": err.code, "headers": raw})
         await send({"type": "http.response.body", "body": body})
