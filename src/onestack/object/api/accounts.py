@@ -12,7 +12,8 @@ from onestack.object.api.http import SwiftRequest, encode_headers, fmt_ts, now_t
 from onestack.object.api.metadata import POLICY, check_metadata, meta_changes, response_headers
 from onestack.object.service import ObjectService
 
-QUOTA = "x-account-meta-quota-bytes"
+# The legacy quota header and Swift 2.34's pair (a count too).
+QUOTAS = ("x-account-meta-quota-bytes", "x-account-quota-bytes", "x-account-quota-count")
 
 
 def _stats_headers(
@@ -61,11 +62,13 @@ async def head_or_get(svc: ObjectService, req: SwiftRequest, send: Send) -> None
 
 async def post(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     check_metadata(req.headers, "account")
-    changes = meta_changes(req.headers, "account")
-    if QUOTA in changes or "x-remove-account-meta-quota-bytes" in req.headers:
-        if not auth.is_reseller(svc, req):
+    changes = meta_changes(req.headers, "account", QUOTAS[1:])
+    for quota in QUOTAS:
+        if quota not in changes:
+            continue
+        if not auth.is_reseller(svc, req):  # account_quotas: only a reseller admin sets it
             raise errors.Forbidden()
-        value = changes.get(QUOTA, "")
+        value = changes[quota]
         if value and not value.isdigit():
             raise errors.BadRequest("Invalid quota value")
     await svc.store.update_account(req.account, changes, now_ts())

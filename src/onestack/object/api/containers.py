@@ -61,7 +61,7 @@ def _changes(req: SwiftRequest) -> dict[str, str]:
     for key in ("x-versions-location", "x-history-location"):
         given = changes.get(key)
         if given:
-            where = value.split("/")[0]
+            where = given.split("/")[0]
             if not where or "/" in given.strip("/"):
                 raise errors.PreconditionFailed(f"{key} must be a container name")
             changes[key] = where

@@ -14,7 +14,13 @@ from starlette.types import Send
 from onestack.object import errors
 from onestack.object.api import auth, large, versioning, writes
 from onestack.object.api.http import SwiftRequest, encode_headers, http_date, now_ts, respond
-from onestack.object.api.metadata import check_object_name, content_type, expired, put_metadata
+from onestack.object.api.metadata import (
+    check_object_name,
+    content_type,
+    expired,
+    put_metadata,
+    response_headers,
+)
 from onestack.object.drivers import base
 from onestack.object.drivers.base import Chunk, OpenObject
 from onestack.object.service import ObjectService
@@ -118,6 +124,7 @@ async def do_copy(
             ("X-Copied-From", quote(f"{src_container}/{src_name}")),
             ("X-Copied-From-Account", quote(src_account)),
             ("X-Copied-From-Last-Modified", http_date(opened.info.meta_timestamp)),
+            *response_headers(info.metadata, req.swift_owner),
         ]
         await respond(send, req, 201, encode_headers(headers))
     finally:

@@ -26,7 +26,6 @@ def is_form_post(req: SwiftRequest) -> bool:
         req.method == "POST"
         and bool(req.container)
         and req.header("content-type").lower().startswith("multipart/form-data")
-        and "x-auth-token" not in req.headers
     )
 
 

@@ -106,10 +106,14 @@ def object_metadata(headers: dict[str, str]) -> dict[str, str]:
     replaces them all) and the allowed headers."""
     kept: dict[str, str] = {}
     for key, value in headers.items():
-        if key.startswith("x-object-meta-") or key in OBJECT_HEADERS:
-            if value != "" or key.startswith("x-object-meta-"):
-                kept[key] = value
-    return {k: v for k, v in kept.items() if v != ""}
+        if key.startswith("x-object-meta-"):
+            kept[key] = value  # an empty value is kept, as Swift keeps it
+        elif key in OBJECT_HEADERS and value != "":
+            kept[key] = value
+    for key in headers:
+        if key.startswith("x-remove-object-meta-"):
+            kept.pop("x-object-meta-" + key[len("x-remove-object-meta-") :], None)
+    return kept
 
 
 def delete_at(headers: dict[str, str], now: float) -> str | None:

@@ -73,6 +73,9 @@ class SwiftProxy:
             if route in ("/info", "/info/"):
                 await self.info(scope, send)
                 return
+            if route == "/healthcheck":
+                await _reply(send, scope["method"], 200, b"OK", b"text/plain")
+                return
             if route in ("", "/"):
                 await self.versions(scope, send)
                 return

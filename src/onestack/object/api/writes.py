@@ -79,8 +79,16 @@ async def check_quotas(
             if quota_count and fresh.object_count + count > int(quota_count):
                 raise errors.TooLarge(UPLOAD_EXCEEDS_QUOTA)
     acct = await svc.account(account)
-    if acct is not None and acct.metadata.get("x-account-meta-quota-bytes"):
-        quota = int(acct.metadata["x-account-meta-quota-bytes"])
+    if acct is None:
+        return
+    acct_bytes = acct.metadata.get("x-account-quota-bytes") or acct.metadata.get(
+        "x-account-meta-quota-bytes"
+    )
+    acct_count = acct.metadata.get("x-account-quota-count")
+    if acct_bytes or acct_count:
         fresh_acct = await svc.store.account_info(account)
-        if fresh_acct is not None and fresh_acct.bytes_used + length > quota:
-            raise errors.TooLarge(UPLOAD_EXCEEDS_QUOTA)
+        if fresh_acct is not None:
+            if acct_bytes and fresh_acct.bytes_used + length > int(acct_bytes):
+                raise errors.TooLarge(UPLOAD_EXCEEDS_QUOTA)
+            if acct_count and fresh_acct.object_count + count > int(acct_count):
+                raise errors.TooLarge(UPLOAD_EXCEEDS_QUOTA)
