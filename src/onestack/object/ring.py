@@ -106,15 +106,30 @@ class Ring:
                     row[p] = -1
 
     def _drop_overloaded(self, wanted: dict[int, float], rng: random.Random) -> None:
+        """Free the replicas a device holds beyond its share, choosing those a device short
+        of its share can take (its zone free in that partition): a freed replica then goes
+        there, not to another device that already has its share."""
         held = self.counts()
+        short = [self.devices[d] for d, want in wanted.items() if held[d] + 1 <= want]
+        freed: set[int] = set()
         for dev, count in held.items():
             excess = count - int(wanted[dev] + 0.9999)
             if excess <= 0:
                 continue
             spots = [(r, p) for r, row in enumerate(self.assignment)
                      for p, d in enumerate(row) if d == dev]
-            for r, p in rng.sample(spots, excess):
+            # Only those: a replica nobody short can take stays (a little over is better
+            # than moving it between two devices that both have their share).
+            takers = [spot for spot in spots if spot[1] not in freed and self._taker(spot, short)]
+            for r, p in rng.sample(takers, min(excess, len(takers))):
                 self.assignment[r][p] = -1
+                freed.add(p)  # one replica of a partition at a time: one taker each
+
+    def _taker(self, spot: tuple[int, int], short: list[Device]) -> bool:
+        r, part = spot
+        holders = {row[part] for row in self.assignment if row[part] >= 0}
+        zones = set(self._zones_of(part, skip=r))
+        return any(d.id not in holders and d.zone not in zones for d in short)
 
     def _zones_of(self, part: int, skip: int = -1) -> list[int]:
         return [
