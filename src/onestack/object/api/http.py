@@ -6,7 +6,7 @@ objects are made for them."""
 from __future__ import annotations
 
 import math
-import secrets
+import random
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -55,9 +55,13 @@ def parse_http_date(value: str) -> float | None:
         return None
 
 
+_random = random.Random()
+
+
 def trans_id() -> str:
-    """Swift's transaction id: ``tx`` + 21 hex digits + ``-`` + the time in 10 hex digits."""
-    return f"tx{secrets.token_hex(11)[:21]}-{int(time.time()):010x}"
+    """Swift's transaction id: ``tx`` + 21 hex digits + ``-`` + the time in 10 hex digits.
+    (A seeded PRNG: ids need not be unpredictable, and ``getrandom`` costs a syscall.)"""
+    return f"tx{_random.getrandbits(84):021x}-{int(time.time()):010x}"
 
 
 def _decode(raw: str) -> str:

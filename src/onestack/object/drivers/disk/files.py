@@ -10,6 +10,7 @@ names (a later PUT makes it stale, whether or not the PUT got to remove it).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import hashlib
 import json
 import os
@@ -48,12 +49,17 @@ class Layout:
         self.quarantine = self.root / "quarantined"
         for path in (self.root, self.objects, self.tmp, self.quarantine):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Plain strings on the hot path: pathlib's joins cost more than the syscalls.
+        self._objects = str(self.objects)
+        self._tmp = f"{self.tmp}/{os.getpid()}-{secrets.token_hex(4)}-"
+        self._count = itertools.count()
 
-    def data_path(self, digest: str) -> Path:
-        return self.objects / digest[-3:] / f"{digest}.data"
+    def data_path(self, digest: str) -> str:
+        return f"{self._objects}/{digest[-3:]}/{digest}.data"
 
-    def temp_path(self, digest: str) -> Path:
-        return self.tmp / f"{digest}.{secrets.token_hex(4)}"
+    def temp_path(self, digest: str) -> str:
+        """A name no other upload (of this or another process) uses."""
+        return f"{self._tmp}{next(self._count)}.{digest}"
 
 
 def encode_trailer(meta: dict[str, Any]) -> bytes:
@@ -61,7 +67,7 @@ def encode_trailer(meta: dict[str, Any]) -> bytes:
     return raw + struct.pack(">I", len(raw)) + MAGIC
 
 
-def decode_trailer(tail: bytes, file_size: int) -> tuple[dict[str, Any], int] | int:
+def decode_trailer(tail: bytes | bytearray, file_size: int) -> tuple[dict[str, Any], int] | int:
     """The metadata and the body's size from the end of a file; or, when ``tail`` is too
     short to hold the whole trailer, how many bytes from the end are needed."""
     if len(tail) < TRAILER_TAIL or tail[-len(MAGIC) :] != MAGIC:
@@ -101,7 +107,9 @@ def info_from(meta: dict[str, Any], sidecar: dict[str, Any] | None) -> ObjectInf
     )
 
 
-def read_trailer(fd: int, size: int, head: bytes | None = None) -> tuple[dict[str, Any], int]:
+def read_trailer(
+    fd: int, size: int, head: bytes | bytearray | None = None
+) -> tuple[dict[str, Any], int]:
     """(metadata, body size) of the open object file ``fd`` of ``size`` bytes; ``head`` is
     the whole file when the caller already read it."""
     tail = head if head is not None else os.pread(fd, min(size, 8192), max(0, size - 8192))
@@ -113,9 +121,18 @@ def read_trailer(fd: int, size: int, head: bytes | None = None) -> tuple[dict[st
     return got
 
 
-def read_sidecar(path: Path) -> dict[str, Any] | None:
+def meta_path(data_path: str) -> str:
+    """The POST sidecar of the object file ``data_path`` (``<hash>.meta``)."""
+    return data_path[: -len(".data")] + ".meta"
+
+
+def digest_of(data_path: str) -> str:
+    return os.path.basename(data_path)[: -len(".data")]
+
+
+def read_sidecar(path: str) -> dict[str, Any] | None:
     try:
-        with open(path.with_suffix(".meta"), "rb") as f:
+        with open(meta_path(path), "rb") as f:
             data: dict[str, Any] = json.loads(f.read())
             return data
     except FileNotFoundError:
@@ -131,7 +148,7 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[written:]
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -139,28 +156,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def place(temp: Path, final: Path) -> None:
+def place(temp: str, final: str) -> None:
     """Rename a flushed temporary file into place and make the rename durable."""
     try:
         os.rename(temp, final)
     except FileNotFoundError:
-        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
         os.rename(temp, final)
-    fsync_dir(final.parent)
+    fsync_dir(os.path.dirname(final))
 
 
-def write_sidecar(layout: Layout, final: Path, sidecar: dict[str, Any]) -> None:
-    temp = layout.temp_path(final.stem)
+def write_sidecar(layout: Layout, final: str, sidecar: dict[str, Any]) -> None:
+    temp = layout.temp_path(digest_of(final))
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         write_all(fd, json.dumps(sidecar).encode())
         os.fsync(fd)
     finally:
         os.close(fd)
-    place(temp, final.with_suffix(".meta"))
+    place(temp, meta_path(final))
 
 
-def stored_version(path: Path) -> tuple[dict[str, Any], int] | None:
+def stored_version(path: str) -> tuple[dict[str, Any], int] | None:
     """The trailer of the object file at ``path``, or None when there is none (or it is
     unreadable: a newer write replaces it)."""
     try:
@@ -175,7 +192,9 @@ def stored_version(path: Path) -> tuple[dict[str, Any], int] | None:
         os.close(fd)
 
 
-def remove(path: Path) -> None:
-    for victim in (path, path.with_suffix(".meta")):
+def remove(path: str) -> None:
+    """Remove an object file and its sidecar (or a temporary file; nothing there is fine)."""
+    victims = (path, meta_path(path)) if path.endswith(".data") else (path,)
+    for victim in victims:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(victim)

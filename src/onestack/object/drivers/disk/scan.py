@@ -25,11 +25,11 @@ PAGE = 1000
 AUDIT_BLOCK = 1024 * 1024
 
 
-def _sorted_data(directory: Path) -> list[Path]:
-    return sorted(directory.glob("*.data"))
+def _sorted_data(directory: Path) -> list[str]:
+    return sorted(str(p) for p in directory.glob("*.data"))
 
 
-async def _data_files(store: DiskStore) -> AsyncIterator[Path]:
+async def _data_files(store: DiskStore) -> AsyncIterator[str]:
     """Every object file, one directory listed at a time (a million objects are not held
     in memory at once)."""
     objects = store.layout.objects
@@ -39,7 +39,7 @@ async def _data_files(store: DiskStore) -> AsyncIterator[Path]:
             yield path
 
 
-def _read_version(path: Path) -> dict[str, Any] | None:
+def _read_version(path: str) -> dict[str, Any] | None:
     found = files.stored_version(path)
     if found is None:
         return None
@@ -107,7 +107,7 @@ async def _unlist_missing(store: DiskStore) -> int:
                 break
             for container, name, ts in rows:
                 path = store.layout.data_path(files.object_hash(account, container, name))
-                if await store.run(path.exists):
+                if await store.run(os.path.exists, path):
                     continue
                 await store.listings.write(
                     account,
@@ -128,8 +128,8 @@ def _page(conn: sqlite3.Connection, *, after: tuple[str, str]) -> list[tuple]:
     return queries.object_rows(conn, after, PAGE)
 
 
-def _gone(path: Path) -> bool:
-    return not path.exists()
+def _gone(path: str) -> bool:
+    return not os.path.exists(path)
 
 
 def _account_name(db: Path) -> str | None:
@@ -153,7 +153,7 @@ async def reconcile(store: DiskStore) -> dict[str, int]:
 
 
 # --- the md5 audit ---------------------------------------------------------------------------
-def _body_md5(path: Path, budget: list[float], rate: int) -> tuple[dict[str, Any], str] | None:
+def _body_md5(path: str, budget: list[float], rate: int) -> tuple[dict[str, Any], str] | None:
     """(trailer, md5 of the body) of one file, reading at ``rate`` bytes a second."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -198,16 +198,17 @@ async def audit(store: DiskStore, rate: int) -> dict[str, int]:
     return {"checked": checked, "quarantined": quarantined}
 
 
-async def _quarantine(store: DiskStore, path: Path, meta: dict[str, Any]) -> None:
-    target = store.layout.quarantine / f"{path.stem}.{int(time.time())}.data"
+async def _quarantine(store: DiskStore, path: str, meta: dict[str, Any]) -> None:
+    digest = files.digest_of(path)
+    target = store.layout.quarantine / f"{digest}.{int(time.time())}.data"
 
     def move() -> None:
-        with store.stripe(path.stem):
+        with store.stripe(digest):
             try:
                 os.rename(path, target)
             except FileNotFoundError:
                 return
-            files.remove(path.with_suffix(".meta"))
+            files.remove(files.meta_path(path))
 
     await store.run(move)
     if meta:

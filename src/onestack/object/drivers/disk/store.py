@@ -10,6 +10,7 @@ file is gone: ``reconcile`` lists the one and unlists the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import threading
@@ -41,6 +42,7 @@ from onestack.object.drivers.disk.listings import Listings
 T = TypeVar("T")
 
 WRITE_BUFFER = 1024 * 1024  # bytes gathered before a write to the file
+NOWAIT = hasattr(os, "RWF_NOWAIT")
 READ_BLOCK = 1024 * 1024
 
 
@@ -105,7 +107,8 @@ class DiskWriter(ObjectWriter):
                 os.unlink(self.temp)
                 return False
             files.place(self.temp, self.final)
-            files.remove(self.final.with_suffix(".meta"))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(files.meta_path(self.final))
         return True
 
     async def commit(
@@ -161,7 +164,7 @@ class DiskWriter(ObjectWriter):
 
 
 class SmallObject(OpenObject):
-    def __init__(self, info: ObjectInfo, body: bytes) -> None:
+    def __init__(self, info: ObjectInfo, body: bytes | memoryview) -> None:
         self.info = info
         self.body = body
 
@@ -314,7 +317,7 @@ class DiskStore(ObjectStore):
     def writer(self, account: str, container: str, name: str) -> ObjectWriter:
         return DiskWriter(self, account, container, name)
 
-    def _open(self, path: Path) -> OpenObject:
+    def _open(self, path: str) -> OpenObject:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -338,11 +341,42 @@ class DiskStore(ObjectStore):
                 os.close(fd)
             raise
 
-    async def open_object(self, account: str, container: str, name: str) -> OpenObject:
-        digest = files.object_hash(account, container, name)
-        return await self.run(self._open, self.layout.data_path(digest))
+    def _open_cached(self, path: str) -> OpenObject | None:
+        """A small object read without leaving the event loop, when its bytes are in the
+        page cache (``RWF_NOWAIT``: the read fails rather than wait for the disk); None
+        when a worker thread must read it. Saves the thread hand-off of most small GETs."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(path) from None
+        try:
+            size = os.fstat(fd).st_size
+            if size > files.SMALL:
+                return None
+            whole = bytearray(size)
+            try:
+                if os.preadv(fd, [whole], 0, os.RWF_NOWAIT) != size:
+                    return None
+            except BlockingIOError:
+                return None
+        finally:
+            os.close(fd)
+        try:
+            meta, body_size = files.read_trailer(-1, size, whole)
+        except files.Corrupt:
+            raise NotFound(path) from None
+        info = files.info_from(meta, files.read_sidecar(path))
+        return SmallObject(info, memoryview(whole)[:body_size])
 
-    def _info(self, path: Path) -> ObjectInfo:
+    async def open_object(self, account: str, container: str, name: str) -> OpenObject:
+        path = self.layout.data_path(files.object_hash(account, container, name))
+        if NOWAIT:
+            found = self._open_cached(path)
+            if found is not None:
+                return found
+        return await self.run(self._open, path)
+
+    def _info(self, path: str) -> ObjectInfo:
         found = files.stored_version(path)
         if found is None:
             raise NotFound(str(path))
@@ -396,7 +430,7 @@ class DiskStore(ObjectStore):
                     raise NotFound(name)
                 info = files.info_from(found[0], files.read_sidecar(path))
                 files.remove(path)
-            files.fsync_dir(path.parent)
+            files.fsync_dir(os.path.dirname(path))
             return info
 
         try:
