@@ -107,8 +107,9 @@ class DiskWriter(ObjectWriter):
                 os.unlink(self.temp)
                 return False
             files.place(self.temp, self.final)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(files.meta_path(self.final))
+            if old is not None:  # a POST's sidecar of the old version is stale now
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(files.meta_path(self.final))
         return True
 
     async def commit(
