@@ -3,7 +3,6 @@ Swift's large objects, ACLs, temp URLs, form POST, versioning, quotas and expiry
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from onestack.common.runtime import DataPlane, Runtime, ServiceSpec
@@ -20,17 +19,8 @@ def store_root(runtime: Runtime) -> Path:
     return Path(configured) if configured else runtime.settings.data_dir / "objects"
 
 
-# How long the event loop may keep the GIL from a worker thread that finished its system
-# call (Python's default: 5 ms). Every object PUT ends in several short syscalls on a worker
-# thread (fsync, rename, directory fsync), each needing the GIL back: at 5 ms a busy loop
-# made each wait up to 5 ms, and 16 concurrent PUTs ran at a third of the disk's pace.
-SWITCH_INTERVAL = 0.0005
-
-
 async def start(runtime: Runtime) -> None:
     settings = runtime.settings.object
-    if settings.driver == "disk":
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
     loaded = create_store(settings.driver, store_root(runtime))
     svc = ObjectService(loaded.driver, settings, runtime.token_validator)
     runtime.provide(ObjectService, svc)
