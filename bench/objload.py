@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -97,10 +98,66 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+class BareServer(asyncio.Protocol):
+    """The bare loopback HTTP reference: reads a PUT's body and drops it, answers a GET with
+    ``size`` bytes from memory; no framework, no disk."""
+
+    payload = b""
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.buffer = b""
+        self.remaining = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self.remaining:
+            take = min(self.remaining, len(data))
+            self.remaining -= take
+            data = data[take:]
+            if not self.remaining:
+                self.transport.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+            if not data:
+                return
+        self.buffer += data
+        if b"\r\n\r\n" not in self.buffer:
+            return
+        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        self.buffer = b""
+        method = head.split(b" ", 1)[0]
+        if method == b"PUT":
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            self.remaining = length
+            if rest:
+                self.data_received(rest)
+            elif not length:
+                self.transport.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+            return
+        self.transport.write(
+            f"HTTP/1.1 200 OK\r\nContent-Length: {len(self.payload)}\r\n\r\n".encode()
+        )
+        self.transport.write(self.payload)
+
+
+async def serve(port: int, size: int) -> None:
+    BareServer.payload = os.urandom(min(size, 64 * 1024 * 1024)) * max(
+        1, size // (64 * 1024 * 1024)
+    )
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(BareServer, "127.0.0.1", port)
+    print("serving", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", required=True, help="the container's URL")
-    parser.add_argument("--token", required=True)
+    parser.add_argument("--url", default="", help="the container's URL")
+    parser.add_argument("--token", default="")
+    parser.add_argument("--serve", type=int, default=0, help="be the bare server on PORT")
     parser.add_argument("--method", default="GET", choices=("GET", "PUT", "HEAD"))
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -113,6 +170,9 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
+    if args.serve:
+        asyncio.run(serve(args.serve, args.size))
+        return
     print(json.dumps(asyncio.run(run(args))))
 
 

@@ -100,12 +100,15 @@ class ServiceRoots:
 def build_app(runtime: Runtime) -> RequestIdMiddleware:
     routes: list[Any] = [Route("/", _root(runtime), methods=["GET"])]
     routes += [Mount(s.prefix, app=build_service_app(s, runtime)) for s in runtime.services]
-    routes += [
-        Mount(path if isinstance(path, str) else path(runtime.settings), app=factory(runtime))
+    extra = [
+        (path if isinstance(path, str) else path(runtime.settings), factory)
         for s in runtime.services
         for path, factory in s.extra_mounts
     ]
+    routes += [Mount(path, app=factory(runtime)) for path, factory in extra]
     app = Starlette(routes=routes)
     app.state.runtime = runtime
     app.state.max_body_bytes = runtime.settings.server.max_body_bytes
-    return RequestIdMiddleware(ServiceRoots(app, {s.prefix for s in runtime.services}))
+    # A mount answers at its bare path too (Swift clients ask for ``/info``).
+    roots = {s.prefix for s in runtime.services} | {path for path, _ in extra}
+    return RequestIdMiddleware(ServiceRoots(app, roots))
