@@ -57,12 +57,16 @@ def _tighter(a: Bound | None, b: Bound | None, lower: bool) -> Bound | None:
 
 
 def walk(fetch: Fetch[R], q: Listing) -> list[R | Subdir]:
+    """Pages of rows from ``fetch`` folded into the listing. Rows under the directory just
+    folded are skipped within a page; a page that ends inside one jumps the next fetch past
+    it (a directory of a million names costs one query, not a thousand)."""
     out: list[R | Subdir] = []
     prefix_low = Bound(q.prefix, True) if q.prefix else None
     top = after(q.prefix) if q.prefix else None
     prefix_high = Bound(top, False) if top is not None else None
     marker = Bound(q.marker, False) if q.marker else None
     end = Bound(q.end_marker, False) if q.end_marker else None
+    sub = ""  # the directory last folded
     while len(out) < q.limit:
         if q.reverse:
             lower = _tighter(end, prefix_low, lower=True)
@@ -76,28 +80,33 @@ def walk(fetch: Fetch[R], q: Listing) -> list[R | Subdir]:
         rows = fetch(lower, upper, asked, q.reverse)
         if not rows:
             break
-        folded = False
         for row in rows:
             name = row.name
+            if sub and name.startswith(sub):
+                continue
+            sub = ""
             if q.delimiter:
                 cut = name.find(q.delimiter, len(q.prefix))
                 if cut >= 0:
                     sub = name[: cut + len(q.delimiter)]
                     if sub != q.marker:
                         out.append(Subdir(sub))
-                    if q.reverse:
-                        marker = Bound(sub, False)
-                    else:
-                        nxt = after(sub)
-                        if nxt is None:
-                            return out
-                        marker = Bound(nxt, True)
-                    folded = True
-                    break
+                    marker = Bound(name, False)
+                    if len(out) >= q.limit:
+                        break
+                    continue
             out.append(row)
             marker = Bound(name, False)
             if len(out) >= q.limit:
                 break
-        if not folded and len(rows) < asked:
+        if len(rows) < asked:
             break  # the store has no more rows between the bounds
+        if sub:  # the page ended inside a folded directory: jump past it
+            if q.reverse:
+                marker = Bound(sub, False)
+            else:
+                nxt = after(sub)
+                if nxt is None:
+                    break
+                marker = Bound(nxt, True)
     return out
