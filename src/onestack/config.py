@@ -61,7 +61,11 @@ class IdentitySettings(_Group):
 
 
 class ImageSettings(_Group):
-    store: str = Field("file", description="Image store driver: file.")
+    store: str = Field(
+        "file",
+        description="Image store driver: file, or object (the object service, as Glance's "
+        "swift store; booted images are cached as local files).",
+    )
     store_dir: str = Field("", description="File store directory; empty means DATA_DIR/images.")
     quota_images: int = Field(-1, description="Images a project may own; -1 means no limit.")
     quota_bytes: int = Field(-1, description="Image bytes a project may store; -1: no limit.")
