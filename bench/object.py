@@ -77,10 +77,25 @@ def token_and_account(cloud: LocalCloud) -> tuple[str, str]:
 
 def load_run(url: str, token: str, method: str, clients: int, seconds: float) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, str(HERE / "objload.py"), "--url", url, "--token", token,
-         "--method", method, "--clients", str(clients), "--seconds", str(seconds),
-         "--size", str(SMALL)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(HERE / "objload.py"),
+            "--url",
+            url,
+            "--token",
+            token,
+            "--method",
+            method,
+            "--clients",
+            str(clients),
+            "--seconds",
+            str(seconds),
+            "--size",
+            str(SMALL),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout)
     if result["errors"]:
@@ -135,7 +150,8 @@ def big_transfers(cloud: LocalCloud, url: str, token: str, mib: int) -> dict[str
     port = free_port()
     bare = subprocess.Popen(
         [sys.executable, str(HERE / "objload.py"), "--serve", str(port), "--size", str(size)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert bare.stdout is not None
@@ -160,10 +176,17 @@ def big_transfers(cloud: LocalCloud, url: str, token: str, mib: int) -> dict[str
     curl(*auth, f"{url}/big", "-o", "/dev/null")
     get = time.perf_counter() - started
     source.unlink()
-    rate = lambda seconds: mib / seconds  # noqa: E731
+
+    def rate(seconds: float) -> float:
+        return mib / seconds
+
     return {
-        "put": rate(put), "get": rate(get), "raw_write": rate(raw_w), "raw_read": rate(raw_r),
-        "bare_put": rate(bare_put), "bare_get": rate(bare_get),
+        "put": rate(put),
+        "get": rate(get),
+        "raw_write": rate(raw_w),
+        "raw_read": rate(raw_r),
+        "bare_put": rate(bare_put),
+        "bare_get": rate(bare_get),
     }
 
 
@@ -206,16 +229,28 @@ def listing(url: str, token: str, count: int) -> float:
     return statistics.median(samples)
 
 
-def row(name: str, ours: float, unit: str, swift: float | None, target: str, ok: bool | None) -> dict[str, Any]:
-    return {"figure": name, "ours": round(ours, 1), "unit": unit, "swift": swift,
-            "target": target, "verdict": "" if ok is None else ("PASS" if ok else "MISS")}
+def row(
+    name: str, ours: float, unit: str, swift: float | None, target: str, ok: bool | None
+) -> dict[str, Any]:
+    return {
+        "figure": name,
+        "ours": round(ours, 1),
+        "unit": unit,
+        "swift": swift,
+        "target": target,
+        "verdict": "" if ok is None else ("PASS" if ok else "MISS"),
+    }
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
-    cloud = LocalCloud(hash_rounds=4, env={
-        "ONESTACK_NETWORK_DRIVER": "fake", "ONESTACK_COMPUTE_DRIVER": "fake",
-        "ONESTACK_OBJECT_DRIVER": "disk",
-    })
+    cloud = LocalCloud(
+        hash_rounds=4,
+        env={
+            "ONESTACK_NETWORK_DRIVER": "fake",
+            "ONESTACK_COMPUTE_DRIVER": "fake",
+            "ONESTACK_OBJECT_DRIVER": "disk",
+        },
+    )
     rows: list[dict[str, Any]] = []
     try:
         cloud.start()
@@ -230,24 +265,60 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         rows.append(row("4 KiB GET, sequential, median", get_ms, "ms", SWIFT["get_ms"], "-", None))
         puts = load_run(url, token, "PUT", 16, args.seconds)["per_second"]
         gets = load_run(url, token, "GET", 16, args.seconds)["per_second"]
-        rows.append(row("4 KiB PUT/s, 16 clients", puts, "/s", SWIFT["put_per_s"], ">= 1500", puts >= 1500))
-        rows.append(row("4 KiB GET/s, 16 clients", gets, "/s", SWIFT["get_per_s"], ">= 2600", gets >= 2600))
+        rows.append(
+            row("4 KiB PUT/s, 16 clients", puts, "/s", SWIFT["put_per_s"], ">= 1500", puts >= 1500)
+        )
+        rows.append(
+            row("4 KiB GET/s, 16 clients", gets, "/s", SWIFT["get_per_s"], ">= 2600", gets >= 2600)
+        )
         if args.big_mib:
             big = big_transfers(cloud, url, token, args.big_mib)
             floor_put = min(big["raw_write"], big["bare_put"])
             floor_get = min(big["raw_read"], big["bare_get"])
-            rows.append(row(f"{args.big_mib} MiB PUT", big["put"], "MiB/s", SWIFT["big_put_mib_s"],
-                            f">= 70% of {floor_put:.0f} (disk {big['raw_write']:.0f}, "
-                            f"bare HTTP {big['bare_put']:.0f})", big["put"] >= 0.7 * floor_put))
-            rows.append(row(f"{args.big_mib} MiB GET", big["get"], "MiB/s", SWIFT["big_get_mib_s"],
-                            f">= 70% of {floor_get:.0f} (disk cold {big['raw_read']:.0f}, "
-                            f"bare HTTP {big['bare_get']:.0f})", big["get"] >= 0.7 * floor_get))
+            rows.append(
+                row(
+                    f"{args.big_mib} MiB PUT",
+                    big["put"],
+                    "MiB/s",
+                    SWIFT["big_put_mib_s"],
+                    f">= 70% of {floor_put:.0f} (disk {big['raw_write']:.0f}, "
+                    f"bare HTTP {big['bare_put']:.0f})",
+                    big["put"] >= 0.7 * floor_put,
+                )
+            )
+            rows.append(
+                row(
+                    f"{args.big_mib} MiB GET",
+                    big["get"],
+                    "MiB/s",
+                    SWIFT["big_get_mib_s"],
+                    f">= 70% of {floor_get:.0f} (disk cold {big['raw_read']:.0f}, "
+                    f"bare HTTP {big['bare_get']:.0f})",
+                    big["get"] >= 0.7 * floor_get,
+                )
+            )
         if args.listing:
             ms = listing(url, token, args.listing)
-            rows.append(row(f"JSON listing of {args.listing:,} objects", ms, "ms",
-                            SWIFT["listing_ms"], "< 35", ms < 35))
-        rows.append(row("idle RSS of the whole cloud", idle, "MiB", SWIFT["idle_rss_mib"],
-                        "< 300", idle < 300))
+            rows.append(
+                row(
+                    f"JSON listing of {args.listing:,} objects",
+                    ms,
+                    "ms",
+                    SWIFT["listing_ms"],
+                    "< 35",
+                    ms < 35,
+                )
+            )
+        rows.append(
+            row(
+                "idle RSS of the whole cloud",
+                idle,
+                "MiB",
+                SWIFT["idle_rss_mib"],
+                "< 300",
+                idle < 300,
+            )
+        )
     finally:
         cloud.close()
     return rows
@@ -272,7 +343,8 @@ def main() -> None:
     print(f"  {'figure':<40} {'ours':>10}  {'Swift 2.38':>10}  target")
     for r in rows:
         swift = "-" if r["swift"] is None else f"{r['swift']:g}"
-        print(f"  {r['figure']:<40} {r['ours']:>8g} {r['unit']:<5} {swift:>6}  {r['target']} {r['verdict']}")
+        figure = f"  {r['figure']:<40} {r['ours']:>8g} {r['unit']:<5} {swift:>6}"
+        print(f"{figure}  {r['target']} {r['verdict']}")
 
 
 if __name__ == "__main__":

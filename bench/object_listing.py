@@ -52,11 +52,17 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int = 5) -> float:
 
 async def per_account(root: Path, count: int) -> dict[str, float]:
     listings = Listings(root)
-    await listings.write("AUTH_b", queries.create_container("AUTH_b", "c", {}, "Policy-0", 1.0), create=True)
+    await listings.write(
+        "AUTH_b", queries.create_container("AUTH_b", "c", {}, "Policy-0", 1.0), create=True
+    )
     started = time.perf_counter()
     for at in range(0, count, 1000):
-        ops = [queries.put_row("c", name(i), 1.0, 4096, "text/plain", "d41d8cd98f00b204e9800998ecf8427e", None)
-               for i in range(at, min(count, at + 1000))]
+        ops = [
+            queries.put_row(
+                "c", name(i), 1.0, 4096, "text/plain", "d41d8cd98f00b204e9800998ecf8427e", None
+            )
+            for i in range(at, min(count, at + 1000))
+        ]
         await asyncio.gather(*(listings.write("AUTH_b", op) for op in ops))
     fill = count / (time.perf_counter() - started)
 
@@ -78,28 +84,42 @@ async def service_db(url: str, count: int) -> dict[str, float]:
     engine = create_async_engine(url)
     meta = sa.MetaData()
     table = sa.Table(
-        "bench_object", meta,
+        "bench_object",
+        meta,
         sa.Column("account", sa.String(255), primary_key=True),
         sa.Column("container", sa.String(255), primary_key=True),
         sa.Column("name", sa.String(1024), primary_key=True),
-        sa.Column("ts", sa.Float), sa.Column("size", sa.BigInteger),
-        sa.Column("content_type", sa.String(255)), sa.Column("etag", sa.String(32)),
+        sa.Column("ts", sa.Float),
+        sa.Column("size", sa.BigInteger),
+        sa.Column("content_type", sa.String(255)),
+        sa.Column("etag", sa.String(32)),
     )
     async with engine.begin() as conn:
         await conn.run_sync(meta.drop_all)
         await conn.run_sync(meta.create_all)
     started = time.perf_counter()
     for at in range(0, count, BATCH):
-        rows = [{"account": "AUTH_b", "container": "c", "name": name(i), "ts": 1.0, "size": 4096,
-                 "content_type": "text/plain", "etag": "d41d8cd98f00b204e9800998ecf8427e"}
-                for i in range(at, min(count, at + BATCH))]
+        rows = [
+            {
+                "account": "AUTH_b",
+                "container": "c",
+                "name": name(i),
+                "ts": 1.0,
+                "size": 4096,
+                "content_type": "text/plain",
+                "etag": "d41d8cd98f00b204e9800998ecf8427e",
+            }
+            for i in range(at, min(count, at + BATCH))
+        ]
         async with engine.begin() as conn:
             await conn.execute(table.insert(), rows)
     fill = count / (time.perf_counter() - started)
 
     async def fetch_page(q: Listing) -> list[Any]:
         async with engine.connect() as conn:
-            stmt = sa.select(table.c.name, table.c.size, table.c.etag, table.c.content_type, table.c.ts)
+            stmt = sa.select(
+                table.c.name, table.c.size, table.c.etag, table.c.content_type, table.c.ts
+            )
             stmt = stmt.where(table.c.account == "AUTH_b", table.c.container == "c")
             if q.marker:
                 stmt = stmt.where(table.c.name > q.marker)
@@ -120,7 +140,9 @@ async def service_db(url: str, count: int) -> dict[str, float]:
     out = {
         "insert_per_s": fill,
         "first_10000_ms": await timed(lambda: fetch_page(Listing(limit=10000))),
-        "middle_10000_ms": await timed(lambda: fetch_page(Listing(limit=10000, marker=name(count // 2)))),
+        "middle_10000_ms": await timed(
+            lambda: fetch_page(Listing(limit=10000, marker=name(count // 2)))
+        ),
         "prefix_100_ms": await timed(lambda: fetch_page(Listing(limit=100, prefix="dir050/"))),
         "delimiter_ms": await timed(delimiter),
     }
@@ -131,16 +153,20 @@ async def service_db(url: str, count: int) -> dict[str, float]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(f"{'objects':>10} {'store':<22} {'insert/s':>9} {'first 10k':>10} {'middle 10k':>11} "
-          f"{'prefix 100':>11} {'delimiter':>10}  (ms)")
+    print(
+        f"{'objects':>10} {'store':<22} {'insert/s':>9} {'first 10k':>10} {'middle 10k':>11} "
+        f"{'prefix 100':>11} {'delimiter':>10}  (ms)"
+    )
     for count in args.sizes:
         with tempfile.TemporaryDirectory(prefix="objlist-") as tmp:
             results = {"per-account SQLite": await per_account(Path(tmp) / "acc", count)}
             url = args.db_url or f"sqlite+aiosqlite:///{tmp}/service.db"
             results["service database"] = await service_db(url, count)
         for store, r in results.items():
-            print(f"{count:>10,} {store:<22} {r['insert_per_s']:>9.0f} {r['first_10000_ms']:>10.1f} "
-                  f"{r['middle_10000_ms']:>11.1f} {r['prefix_100_ms']:>11.2f} {r['delimiter_ms']:>10.1f}")
+            line = f"{count:>10,} {store:<22} {r['insert_per_s']:>9.0f} "
+            line += f"{r['first_10000_ms']:>10.1f} {r['middle_10000_ms']:>11.1f} "
+            line += f"{r['prefix_100_ms']:>11.2f} {r['delimiter_ms']:>10.1f}"
+            print(line)
 
 
 def main() -> None:

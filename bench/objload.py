@@ -54,8 +54,15 @@ class Connection:
 
 
 async def worker(
-    url: str, token: str, method: str, size: int, deadline: float, names: int, index: int,
-    latencies: list[float], errors: list[int],
+    url: str,
+    token: str,
+    method: str,
+    size: int,
+    deadline: float,
+    names: int,
+    index: int,
+    latencies: list[float],
+    errors: list[int],
 ) -> None:
     parts = urlsplit(url)
     conn = await Connection.open(parts.hostname or "127.0.0.1", parts.port or 80)
@@ -82,8 +89,17 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     deadline = started + args.seconds
     await asyncio.gather(
         *(
-            worker(args.url, args.token, args.method, args.size, deadline, args.names, i,
-                   latencies, errors)
+            worker(
+                args.url,
+                args.token,
+                args.method,
+                args.size,
+                deadline,
+                args.names,
+                i,
+                latencies,
+                errors,
+            )
             for i in range(args.clients)
         )
     )

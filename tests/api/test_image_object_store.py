@@ -33,17 +33,25 @@ def test_images_live_in_the_object_store(object_cloud: Cloud, tmp_path: Path) ->
     try:
         (tmp_path / "disk.raw").write_bytes(data)
         image = conn.image.create_image(
-            name="in-swift", filename=str(tmp_path / "disk.raw"), disk_format="raw",
-            container_format="bare", wait=True,
+            name="in-swift",
+            filename=str(tmp_path / "disk.raw"),
+            disk_format="raw",
+            container_format="bare",
+            wait=True,
         )
         got = conn.image.get_image(image.id)
-        assert got.status == "active" and got.checksum == hashlib.md5(data).hexdigest()
+        assert (
+            got.status == "active"
+            and got.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        )
         token = object_cloud.token()
-        raw = httpx.get(f"{object_cloud.url}/image/v2/images/{image.id}",
-                        headers={"X-Auth-Token": token}).json()
+        raw = httpx.get(
+            f"{object_cloud.url}/image/v2/images/{image.id}", headers={"X-Auth-Token": token}
+        ).json()
         assert raw["stores"] == "object"
-        resp = httpx.get(f"{object_cloud.url}/image/v2/images/{image.id}/file",
-                         headers={"X-Auth-Token": token})
+        resp = httpx.get(
+            f"{object_cloud.url}/image/v2/images/{image.id}/file", headers={"X-Auth-Token": token}
+        )
         assert resp.content == data
         # The bytes are an object of the image service's account, beside the store's files.
         objects = object_cloud.data_dir / "objects" / "objects"

@@ -22,7 +22,7 @@ demo = account_fixture("onestack-demo")
 
 
 def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
 def test_upload_download_list_copy_delete(cloud: Cloud, tmp_path: Path) -> None:
@@ -41,7 +41,11 @@ def test_upload_download_list_copy_delete(cloud: Cloud, tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(name.encode())
         swift(cloud, "upload", c, name, cwd=tmp_path)
     assert swift(cloud, "list", c, "--prefix", "dir/").stdout.split() == ["dir/a", "dir/b"]
-    assert swift(cloud, "list", c, "--delimiter", "/").stdout.split() == ["dir/", "file.txt", "other"]
+    assert swift(cloud, "list", c, "--delimiter", "/").stdout.split() == [
+        "dir/",
+        "file.txt",
+        "other",
+    ]
     long = swift(cloud, "list", c, "--long", "--lh").stdout
     assert "file.txt" in long and "text/plain" in long
     swift(cloud, "copy", c, "file.txt", "--destination", f"/{c}/copy.txt")
@@ -60,13 +64,31 @@ def test_static_and_dynamic_large_objects(cloud: Cloud, tmp_path: Path) -> None:
     assert f"Content Length: {big.stat().st_size}" in stat
     swift(cloud, "download", c, "big.bin", "-o", str(tmp_path / "slo.out"))
     assert md5(tmp_path / "slo.out") == md5(big)
-    part = swift(cloud, "download", c, "big.bin", "-o", str(tmp_path / "part.out"),
-                 "--header", "Range: bytes=1048570-1048580")
+    part = swift(
+        cloud,
+        "download",
+        c,
+        "big.bin",
+        "-o",
+        str(tmp_path / "part.out"),
+        "--header",
+        "Range: bytes=1048570-1048580",
+    )
     assert part.returncode == 0
     assert (tmp_path / "part.out").read_bytes() == big.read_bytes()[1048570:1048581]
     # The same file as a dynamic large object (X-Object-Manifest).
-    swift(cloud, "upload", "--use-dlo", "--segment-size", "1048576", c, "big.bin", "--object-name", "dlo.bin",
-          cwd=tmp_path)
+    swift(
+        cloud,
+        "upload",
+        "--use-dlo",
+        "--segment-size",
+        "1048576",
+        c,
+        "big.bin",
+        "--object-name",
+        "dlo.bin",
+        cwd=tmp_path,
+    )
     assert "Manifest:" in swift(cloud, "stat", c, "dlo.bin").stdout
     swift(cloud, "download", c, "dlo.bin", "-o", str(tmp_path / "dlo.out"))
     assert md5(tmp_path / "dlo.out") == md5(big)
@@ -89,12 +111,15 @@ def test_public_read_and_project_acl(cloud: Cloud, demo: Account, tmp_path: Path
     swift(cloud, "post", private)
     swift(cloud, "upload", private, "doc", cwd=tmp_path)
     as_demo = ("--os-storage-url", url)
-    assert swift(cloud, *as_demo, "list", private, name="onestack-demo", check=False).returncode != 0
+    assert (
+        swift(cloud, *as_demo, "list", private, name="onestack-demo", check=False).returncode != 0
+    )
     project = urlsplit(demo.url).path.rsplit("AUTH_", 1)[1]
     swift(cloud, "post", "-r", f"{project}:*", private)
     assert swift(cloud, *as_demo, "list", private, name="onestack-demo").stdout.split() == ["doc"]
-    upload = swift(cloud, *as_demo, "upload", private, "doc", name="onestack-demo", cwd=tmp_path,
-                   check=False)
+    upload = swift(
+        cloud, *as_demo, "upload", private, "doc", name="onestack-demo", cwd=tmp_path, check=False
+    )
     assert "403" in upload.stderr + upload.stdout
 
 
@@ -191,7 +216,10 @@ def test_archive_extraction_through_swift(cloud: Cloud, tmp_path: Path) -> None:
         tar.add(tmp_path / "t", arcname="t")
     url = swift(cloud, "auth").stdout.split("OS_STORAGE_URL=")[1].split()[0]
     token = swift(cloud, "auth").stdout.split("OS_AUTH_TOKEN=")[1].split()[0]
-    resp = httpx.put(f"{url}/{c}?extract-archive=tar.gz", content=archive.read_bytes(),
-                     headers={"X-Auth-Token": token, "Accept": "application/json"})
+    resp = httpx.put(
+        f"{url}/{c}?extract-archive=tar.gz",
+        content=archive.read_bytes(),
+        headers={"X-Auth-Token": token, "Accept": "application/json"},
+    )
     assert resp.json()["Number Files Created"] == 3
     assert swift(cloud, "list", c).stdout.split() == ["t/f0", "t/f1", "t/f2"]

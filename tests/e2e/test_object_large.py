@@ -47,7 +47,7 @@ class Watch(threading.Thread):
 
 
 def make_file(path: Path) -> str:
-    md5 = hashlib.md5()
+    md5 = hashlib.md5(usedforsecurity=False)
     block = os.urandom(BLOCK)
     with open(path, "wb") as f:
         for i in range(SIZE // BLOCK):
@@ -75,9 +75,24 @@ def test_two_gib_object_streams_with_flat_memory(tmp_path: Path) -> None:
         watch = Watch(pid)
         watch.start()
         put = subprocess.run(
-            ["curl", "-sS", "--fail", *auth, "-H", "Expect:", "-T", str(source),
-             "-D", "-", "-o", "/dev/null", f"{url}/big/object"],
-            capture_output=True, text=True, check=True,
+            [
+                "curl",
+                "-sS",
+                "--fail",
+                *auth,
+                "-H",
+                "Expect:",
+                "-T",
+                str(source),
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+                f"{url}/big/object",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert digest in put.stdout.lower()  # the ETag: md5 of what arrived
         back = tmp_path / "back.bin"
@@ -87,7 +102,7 @@ def test_two_gib_object_streams_with_flat_memory(tmp_path: Path) -> None:
         watch.done.set()
         watch.join()
         source.unlink()
-        md5 = hashlib.md5()
+        md5 = hashlib.md5(usedforsecurity=False)
         with open(back, "rb") as f:
             while block := f.read(BLOCK):
                 md5.update(block)

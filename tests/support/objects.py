@@ -35,8 +35,13 @@ def swift(
     """Run the real ``swift`` command line as the clouds.yaml entry ``name``."""
     argv = [str(Path(sys.executable).with_name("swift")), *args]
     result = subprocess.run(
-        argv, env=swift_env(cloud, name), capture_output=True, text=True, timeout=120,
-        check=False, cwd=cwd,
+        argv,
+        env=swift_env(cloud, name),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"swift {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -64,7 +69,9 @@ class Account:
     def __init__(self, cloud: Cloud, name: str) -> None:
         self.token = cloud.token(name)
         self.url = account_url(cloud, self.token)
-        self.http = httpx.Client(base_url=self.url, headers={"X-Auth-Token": self.token}, timeout=60)
+        self.http = httpx.Client(
+            base_url=self.url, headers={"X-Auth-Token": self.token}, timeout=60
+        )
         self.anonymous = httpx.Client(base_url=self.url, timeout=60)
 
     def close(self) -> None:

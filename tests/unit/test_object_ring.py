@@ -99,8 +99,9 @@ def test_fewer_zones_than_replicas_still_places_every_replica() -> None:
 
 def test_a_single_host_holds_one_copy_of_each_partition() -> None:
     r = ring([Device(0, 0, 1)], replicas=3, part_power=6)
-    assert Counter(len([x for x in (row[p] for row in r.assignment) if x >= 0])
-                   for p in range(r.partitions)) == {1: r.partitions}
+    assert Counter(
+        len([x for x in (row[p] for row in r.assignment) if x >= 0]) for p in range(r.partitions)
+    ) == {1: r.partitions}
 
 
 def test_changing_a_weight_moves_partitions_towards_it() -> None:

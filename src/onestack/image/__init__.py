@@ -10,10 +10,10 @@ from onestack.image import api
 from onestack.image.drivers import create_store
 from onestack.image.drivers.file import FileStore
 from onestack.image.facade import ImageAPI
-from onestack.object.facade import ObjectAPI
 from onestack.image.policies import RULES
 from onestack.image.service import ImageService
 from onestack.image.testimage.register import register_if_present
+from onestack.object.facade import ObjectAPI
 
 
 def store_root(runtime: Runtime) -> Path:

@@ -13,6 +13,7 @@ the account (``AUTH_<project>`` or a service account of its own, like ``.image``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -113,10 +114,8 @@ class ObjectFacade:
             return None
 
     async def delete(self, account: str, container: str, name: str) -> None:
-        try:
+        with contextlib.suppress(base.NotFound):
             await self.svc.store.delete_object(account, container, name, now_ts())
-        except base.NotFound:
-            pass
 
     async def names(self, account: str, container: str, prefix: str = "") -> list[str]:
         out: list[str] = []

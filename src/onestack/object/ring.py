@@ -96,7 +96,9 @@ class Ring:
         self._drop_zone_clashes()
         self._place(wanted, copies, rng)
         return sum(
-            1 for r, row in enumerate(self.assignment) for p, dev in enumerate(row)
+            1
+            for r, row in enumerate(self.assignment)
+            for p, dev in enumerate(row)
             if dev >= 0 and dev != before[r][p]
         )
 
@@ -117,8 +119,12 @@ class Ring:
             excess = count - int(wanted[dev] + 0.9999)
             if excess <= 0:
                 continue
-            spots = [(r, p) for r, row in enumerate(self.assignment)
-                     for p, d in enumerate(row) if d == dev]
+            spots = [
+                (r, p)
+                for r, row in enumerate(self.assignment)
+                for p, d in enumerate(row)
+                if d == dev
+            ]
             # Only those: a replica nobody short can take stays (a little over is better
             # than moving it between two devices that both have their share).
             takers = [spot for spot in spots if spot[1] not in freed and self._taker(spot, short)]
@@ -148,9 +154,11 @@ class Ring:
                     continue
                 others = self._zones_of(part, skip=r)
                 # Two replicas share a zone while another zone has none: move one.
-                if self.devices[dev].zone in others and len(set(others)) + 1 < min(
-                    len(zones), self.replicas
-                ) + 1 and len(set(others) | {self.devices[dev].zone}) < len(zones):
+                if (
+                    self.devices[dev].zone in others
+                    and len(set(others)) + 1 < min(len(zones), self.replicas) + 1
+                    and len(set(others) | {self.devices[dev].zone}) < len(zones)
+                ):
                     row[part] = -1
 
     def _place(self, wanted: dict[int, float], copies: int, rng: random.Random) -> None:

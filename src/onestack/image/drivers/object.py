@@ -84,7 +84,9 @@ class ObjectImageStore(ImageStore):
     async def read(
         self, location: str, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[Chunk]:
-        async for chunk in self.objects.read(ACCOUNT, CONTAINER, self._name(location), offset, length):
+        async for chunk in self.objects.read(
+            ACCOUNT, CONTAINER, self._name(location), offset, length
+        ):
             yield chunk
 
     async def delete(self, location: str) -> None:

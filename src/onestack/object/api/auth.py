@@ -80,10 +80,13 @@ async def authorize(
     metadata = info.metadata if info is not None else {}
     header = "x-container-read" if method in READS else "x-container-write"
     parsed = acl.parse(metadata.get(header, ""))
-    if method in READS and acl.referrer_allowed(req.header("referer"), parsed.referrers):
-        if obj or ".rlistings" in parsed.entries:
-            req.authorized_by = "acl"
-            return
+    if (
+        method in READS
+        and acl.referrer_allowed(req.header("referer"), parsed.referrers)
+        and (obj or ".rlistings" in parsed.entries)
+    ):
+        req.authorized_by = "acl"
+        return
     if req.ctx is not None and acl.user_allowed(parsed, req.ctx):
         req.authorized_by = "acl"
         return

@@ -148,6 +148,11 @@ async def _member_chunks(reader: IO[bytes]) -> AsyncIterator[Chunk]:
         yield block
 
 
+def _open_archive(spool: IO[bytes], mode: str) -> tarfile.TarFile:
+    """A streaming reader of the spooled archive (closed with the spool)."""
+    return tarfile.open(fileobj=spool, mode=cast(Any, mode))
+
+
 async def extract(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     mode = ARCHIVE_MODES.get(req.query.get("extract-archive", ""))
     if mode is None:
@@ -157,7 +162,7 @@ async def extract(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     failures: list[tuple[str, str]] = []
     new_containers = 0
     try:
-        archive = await asyncio.to_thread(lambda: tarfile.open(fileobj=spool, mode=cast(Any, mode)))
+        archive = await asyncio.to_thread(_open_archive, spool, mode)
         while True:
             member = await asyncio.to_thread(archive.next)
             if member is None:

@@ -43,8 +43,7 @@ def iso_date(ts: float) -> str:
     """Listings' ``last_modified``: ``2014-01-15T16:41:49.390270``."""
     whole = int(ts)
     return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        + f".{int(round((ts - whole) * 1e6)):06d}"
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{round((ts - whole) * 1e6):06d}"
     )
 
 

@@ -10,8 +10,8 @@ names (a later PUT makes it stale, whether or not the PUT got to remove it).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import hashlib
+import itertools
 import json
 import os
 import secrets

@@ -83,11 +83,9 @@ def _fetch_containers(
 ) -> list[ContainerEntry]:
     where, args = _bounds("name", lower, upper)
     order = "DESC" if reverse else "ASC"
-    rows = conn.execute(
-        "SELECT name, object_count, bytes_used, changed FROM container WHERE 1"
-        f"{where} ORDER BY name {order} LIMIT ?",
-        (*args, limit),
-    ).fetchall()
+    # Only fixed fragments are formatted in; every value is bound.
+    sql = f"SELECT name, object_count, bytes_used, changed FROM container WHERE 1{where}"  # noqa: S608
+    rows = conn.execute(f"{sql} ORDER BY name {order} LIMIT ?", (*args, limit)).fetchall()
     return [ContainerEntry(*row) for row in rows]
 
 
@@ -177,9 +175,9 @@ def _fetch_objects(
     where, args = _bounds("name", lower, upper)
     order = "DESC" if reverse else "ASC"
     expiry = " AND (delete_at IS NULL OR delete_at > ?)" if now else ""
+    sql = f"SELECT name, size, etag, content_type, ts FROM object WHERE container = ?{where}"  # noqa: S608
     rows = conn.execute(
-        "SELECT name, size, etag, content_type, ts FROM object WHERE container = ?"
-        f"{where}{expiry} ORDER BY name {order} LIMIT ?",
+        f"{sql}{expiry} ORDER BY name {order} LIMIT ?",
         (container, *args, *((now,) if now else ()), limit),
     ).fetchall()
     return [ObjectEntry(*row) for row in rows]

@@ -5,10 +5,11 @@ Swift's auditor does, and unlisted)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-import sqlite3
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -212,13 +213,11 @@ async def _quarantine(store: DiskStore, path: str, meta: dict[str, Any]) -> None
 
     await store.run(move)
     if meta:
-        try:
+        with contextlib.suppress(NotFound):
             await store.listings.write(
                 meta["account"],
                 queries.delete_row(meta["container"], meta["name"], meta["ts"]),
             )
-        except NotFound:
-            pass
         if meta["meta"].get("x-delete-at"):
             await store.expiring.forget(
                 Expiring(
