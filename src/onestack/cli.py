@@ -109,6 +109,21 @@ def _healthy(url: str, path: str = "/identity/v3") -> bool:
         return False
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is gone for every purpose but its exit status.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     from onestack import server
 
@@ -123,7 +138,9 @@ def cmd_down(args: argparse.Namespace) -> int:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if server.running_pid(settings.data_dir) is None:
+        # Stopped means the process is gone, not only its lock released: a caller may start
+        # the cloud again, or remove its files, at once.
+        if server.running_pid(settings.data_dir) is None and not _alive(pid):
             print(f"onestack: stopped (pid {pid}).")
             return 0
         time.sleep(0.05)

@@ -219,3 +219,17 @@ def test_json_response() -> None:
     assert resp.media_type == "application/json"
     assert resp.headers["x-test"] == "1"
     assert orjson.loads(resp.body) == {"a": [1, "é"]}
+
+
+def test_documents_too_deep_or_with_numbers_out_of_range_are_400() -> None:
+    from onestack.common import errors as errs
+    from onestack.common.http import check_document
+
+    check_document({"a": [1, 2.5, -(2**63), 2**63 - 1, {"b": "x" * 10}]})
+    nested: object = 1
+    for _ in range(70):
+        nested = {"a": nested}
+    for bad in (nested, {"quota": {"port": 2**63}}, [1e20], {"x": -(2**63) - 1}):
+        with pytest.raises(errs.BadRequest):
+            check_document(bad)
+    check_document({"value": 1e300}, bounded=False)

@@ -60,7 +60,9 @@ def build_service_app(spec: ServiceSpec, runtime: Runtime) -> ASGIApp:
     router = Router(routes=list(spec.routes(runtime)), redirect_slashes=False)
     www_authenticate = spec.www_authenticate.format(url=prefix_url(runtime, spec))
     app: ASGIApp = ServiceErrorMiddleware(
-        RequireToken(router, public_matcher(spec.public)), spec.error_body, www_authenticate
+        RequireToken(router, public_matcher(spec.public), scoped=spec.scoped_tokens),
+        spec.error_body,
+        www_authenticate,
     )
     for wrap in reversed(spec.middleware):
         app = wrap(app)
@@ -126,6 +128,15 @@ async def body(request: Request, model: type[M], key: str | None = None) -> M:
             raise errors.ValidationError(field=key, reason=f"'{key}' is a required property")
         data = data[key]
     return validate(model, data)
+
+
+def int_param(request: Request, name: str, not_found: errors.NotFound | None = None) -> int:
+    """A path parameter that names a row by its integer id: 404 (``not_found``, or a plain
+    one) when it is not an integer a column can hold, as for an id that does not exist."""
+    raw = str(request.path_params[name])
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    raise not_found or errors.NotFound(f"{name} {raw} could not be found.")
 
 
 def query_int(

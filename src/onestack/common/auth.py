@@ -49,13 +49,20 @@ def route_path(scope: Scope) -> str:
 
 
 class RequireToken:
-    """401 before any handler runs unless the route is public (``public(method, path)``)."""
+    """401 before any handler runs unless the route is public (``public(method, path)``).
+    With ``scoped``, an unscoped token is refused too (401), as services behind Keystone
+    refuse a token that names no project, domain or system."""
 
-    def __init__(self, app: ASGIApp, public: Callable[[str, str], bool]) -> None:
+    def __init__(
+        self, app: ASGIApp, public: Callable[[str, str], bool], *, scoped: bool = False
+    ) -> None:
         self.app = app
         self.public = public
+        self.scoped = scoped
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.public(scope["method"], route_path(scope)):
-            get_context(Request(scope))
+            ctx = get_context(Request(scope))
+            if self.scoped and ctx.scope is None:
+                raise errors.Unauthorized("The request you have made requires a scoped token.")
         await self.app(scope, receive, send)

@@ -54,8 +54,35 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
     return b"".join(chunks)
 
 
-async def read_json(request: Request) -> Any:
-    """The request body parsed as JSON; 400 with a clear message when it is not."""
+MAX_DEPTH = 64  # deeper documents are no API's and break recursive code downstream
+INT_RANGE = 2**63  # every integer column is at most a signed 64-bit integer
+
+
+def check_document(doc: Any, *, max_depth: int = MAX_DEPTH, bounded: bool = True) -> None:
+    """400 for a document nested deeper than ``max_depth`` or (``bounded``) carrying a number
+    no column can hold: checked once here, before any service code walks or stores it."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            number = isinstance(node, int | float) and not isinstance(node, bool)
+            if bounded and number and not -INT_RANGE <= node < INT_RANGE:
+                raise errors.BadRequest(f"Invalid input: the number {node} is out of range.")
+            continue
+        if depth > max_depth:
+            raise errors.BadRequest(
+                f"Invalid input: the document is nested deeper than {max_depth} levels."
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
+async def read_json(request: Request, *, bounded: bool = True) -> Any:
+    """The request body parsed as JSON; 400 with a clear message when it is not, when it is
+    nested too deep, or (``bounded``) when it carries a number out of a column's range."""
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if ctype and not (ctype == "application/json" or ctype.endswith("+json")):
         raise errors.UnsupportedMediaType(media_type=ctype)
@@ -66,9 +93,11 @@ async def read_json(request: Request) -> Any:
         # JSON can only carry NUL as an escape; PostgreSQL cannot store it in text.
         raise errors.BadRequest("Null characters are not allowed in the request body.")
     try:
-        return orjson.loads(body)
+        doc = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise errors.BadRequest("Malformed request body: it is not valid JSON.") from None
+    check_document(doc, bounded=bounded)
+    return doc
 
 
 def validate(model: type[M], data: Any) -> M:

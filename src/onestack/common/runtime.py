@@ -59,6 +59,9 @@ class ServiceSpec:
     error_body: ErrorFormatter
     public: Sequence[Public] = ()  # paths answered without a token
     www_authenticate: str = ""  # on 401s; ``{url}`` is the service's public root
+    # Whether an unscoped token is refused (401): every service but identity, whose token
+    # and project-listing routes serve unscoped tokens.
+    scoped_tokens: bool = True
     middleware: Sequence[
         Callable[[ASGIApp], ASGIApp]
     ] = ()  # outside the error body, first outermost

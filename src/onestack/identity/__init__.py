@@ -49,6 +49,7 @@ SPEC = ServiceSpec(
     error_body=keystone_body,
     public=api.PUBLIC,
     www_authenticate=api.WWW_AUTHENTICATE,
+    scoped_tokens=False,
     policies=RULES,
     migrations=Path(__file__).parent / "migrations" / "versions",
     start=start,

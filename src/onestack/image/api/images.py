@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_body, read_json
+from onestack.common.http import check_document, empty, json_response, read_body, read_json
 from onestack.common.pagination import parse_page_params
 from onestack.image import schemas
 from onestack.image.api.helpers import authorize, param, service, visible_image
@@ -95,6 +95,7 @@ async def update_image(request: Request) -> Response:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise errors.BadRequest("Malformed request body: it is not valid JSON.") from None
+    check_document(doc)
     if ctype == PATCH_TYPES[1]:
         doc = _patch_v20(doc)
     ops = parse_patch(doc)
