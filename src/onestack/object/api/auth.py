@@ -26,9 +26,12 @@ def token_context(svc: ObjectService, req: SwiftRequest) -> None:
     if not token:
         return
     try:
-        req.ctx = svc.context(token, req.txid)
+        ctx = svc.context(token, req.txid)
     except common_errors.Unauthorized:
         raise errors.Unauthorized() from None
+    if ctx.scope is None:  # as every service behind Keystone: an unscoped token is refused
+        raise errors.Unauthorized()
+    req.ctx = ctx
 
 
 def owner_level(svc: ObjectService, req: SwiftRequest, account: str) -> str:
