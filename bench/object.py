@@ -54,25 +54,8 @@ SWIFT = {  # the issue's measurements of Swift 2.38
 
 
 def token_and_account(cloud: LocalCloud) -> tuple[str, str]:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "admin",
-                        "domain": {"id": "default"},
-                        "password": cloud.admin_password(),
-                    }
-                },
-            },
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-        }
-    }
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
-    resp.raise_for_status()
-    project = resp.json()["token"]["project"]["id"]
-    return resp.headers["X-Subject-Token"], f"{cloud.url}/object/v1/AUTH_{project}"
+    token, project = cloud.token_and_project()
+    return token, f"{cloud.url}/object/v1/AUTH_{project}"
 
 
 def load_run(url: str, token: str, method: str, clients: int, seconds: float) -> dict[str, Any]:

@@ -378,13 +378,17 @@ def _temp_url(method: str, path: str, key: str, expires: int, digest: str = "sha
 
 
 def test_temp_urls(cloud: Cloud, admin: Account, container: str) -> None:
-    admin.request("PUT", f"{container}/t", content=b"temp")
+    meta = {"X-Object-Meta-Private": "p", "X-Object-Meta-Public-Note": "n"}
+    admin.request("PUT", f"{container}/t", content=b"temp", headers=meta)
     admin.request("POST", "", headers={"X-Account-Meta-Temp-URL-Key": "secret-key"})
     path = urlsplit(admin.url).path.removeprefix("/object") + f"/{container}/t"
     good = _temp_url("GET", path, "secret-key", int(time.time()) + 60)
     resp = httpx.get(f"{cloud.url}/object{good}")
     assert resp.content == b"temp"
     assert resp.headers["content-disposition"].startswith('attachment; filename="t"')
+    # Temp URL answers carry no user metadata but X-Object-Meta-Public-*.
+    assert "x-object-meta-private" not in resp.headers
+    assert resp.headers["x-object-meta-public-note"] == "n"
     sha1 = _temp_url("GET", path, "secret-key", int(time.time()) + 60, "sha1")
     assert httpx.get(f"{cloud.url}/object{sha1}").status_code == 200
     forged = _temp_url("GET", path, "other-key", int(time.time()) + 60)

@@ -46,7 +46,7 @@ def data_plane(runtime: Runtime) -> DataPlane | None:
         return None
     if svc.store.name == "fake":
         return DataPlane(driver="fake", fake_means="objects live in memory and go with the process")
-    return DataPlane(driver=svc.store.name, detail=str(store_root(runtime)))
+    return DataPlane(driver=svc.store.name)
 
 
 SPEC = ServiceSpec(

@@ -78,7 +78,6 @@ TooLarge = _error(413)
 RangeNotSatisfiable = _error(416)
 Unprocessable = _error(422)
 ClientDisconnect = _error(499)
-NotImplemented_ = _error(501)
 
 
 def swift_body(err: OneStackError) -> ErrorPage:
@@ -92,8 +91,3 @@ def swift_body(err: OneStackError) -> ErrorPage:
     elif not isinstance(err, SwiftError) and err.code in (400, 503) and err.message:
         return ErrorPage(PLAIN, err.message.encode())
     return ErrorPage(HTML, f"<html><h1>{title}</h1><p>{text}</p></html>".encode())
-
-
-def page(code: int) -> bytes:
-    title, text = PAGES[code]
-    return f"<html><h1>{title}</h1><p>{text}</p></html>".encode()

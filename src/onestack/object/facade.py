@@ -8,7 +8,7 @@ the account (``AUTH_<project>`` or a service account of its own, like ``.image``
 - ``upload`` starts a streamed write: ``write`` chunks, then ``commit`` (atomic: the old
   object stays whole until then) or ``abort``;
 - ``read`` streams an object's bytes (a range of them), ``size`` tells its length;
-- ``delete`` removes one (a missing one is not an error); ``names`` lists a container.
+- ``delete`` removes one (a missing one is not an error).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Protocol
 from onestack.object.api.http import now_ts
 from onestack.object.api.metadata import POLICY
 from onestack.object.drivers import base
-from onestack.object.drivers.base import Chunk, Listing, ObjectEntry
+from onestack.object.drivers.base import Chunk
 from onestack.object.service import ObjectService
 
 __all__ = ["Chunk", "ObjectAPI", "ObjectFacade", "ObjectUpload"]
@@ -53,8 +53,6 @@ class ObjectAPI(Protocol):
     async def size(self, account: str, container: str, name: str) -> int | None: ...
 
     async def delete(self, account: str, container: str, name: str) -> None: ...
-
-    async def names(self, account: str, container: str, prefix: str = "") -> list[str]: ...
 
 
 class _Upload:
@@ -116,19 +114,3 @@ class ObjectFacade:
     async def delete(self, account: str, container: str, name: str) -> None:
         with contextlib.suppress(base.NotFound):
             await self.svc.store.delete_object(account, container, name, now_ts())
-
-    async def names(self, account: str, container: str, prefix: str = "") -> list[str]:
-        out: list[str] = []
-        marker = ""
-        while True:
-            try:
-                page = await self.svc.store.list_objects(
-                    account, container, Listing(prefix=prefix, marker=marker)
-                )
-            except base.NotFound:
-                return out
-            found = [e.name for e in page if isinstance(e, ObjectEntry)]
-            if not found:
-                return out
-            out += found
-            marker = found[-1]

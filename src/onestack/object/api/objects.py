@@ -3,12 +3,10 @@ X-Copy-From, manifests, versions), POST (metadata), DELETE and COPY."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from starlette.types import Send
 
 from onestack.object import errors
-from onestack.object.api import copy, large, ranges, versioning, writes
+from onestack.object.api import copy, large, ranges, signed, versioning, writes
 from onestack.object.api.http import (
     SwiftRequest,
     encode_headers,
@@ -26,7 +24,7 @@ from onestack.object.api.metadata import (
     response_headers,
 )
 from onestack.object.drivers import base
-from onestack.object.drivers.base import Chunk, ObjectInfo, OpenObject
+from onestack.object.drivers.base import ObjectInfo, OpenObject
 from onestack.object.service import ObjectService
 
 TEMPURL_HIDDEN = "tempurl_hidden"
@@ -36,6 +34,8 @@ def info_headers(
     req: SwiftRequest, info: ObjectInfo, etag: str | None = None
 ) -> list[tuple[str, str]]:
     hide: tuple[str, ...] = req.extra.get(TEMPURL_HIDDEN, ())
+    if req.authorized_by == "tempurl":
+        hide = (*hide, *signed.outgoing_hidden(info.metadata))
     return [
         ("Etag", info.etag if etag is None else etag),
         ("Last-Modified", http_date(info.meta_timestamp)),
@@ -244,22 +244,6 @@ async def delete_one(svc: ObjectService, account: str, container: str, name: str
     if expired(info):
         raise errors.NotFound()
     return info
-
-
-async def read_all(opened: OpenObject, limit: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in opened.read():
-        size += len(chunk)
-        if size > limit:
-            raise errors.TooLarge()
-        parts.append(bytes(chunk))
-    return b"".join(parts)
-
-
-async def chunks_of(opened: OpenObject) -> AsyncIterator[Chunk]:
-    async for chunk in opened.read():
-        yield chunk
 
 
 async def handle(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
