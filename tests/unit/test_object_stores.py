@@ -3,6 +3,7 @@ crash repairs (reconcile scan, md5 audit with quarantine)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -161,7 +162,11 @@ async def test_a_torn_upload_leaves_the_old_object(disk: DiskStore) -> None:
     writer = disk.writer("AUTH_a", "c", "o")
     await writer.write(b"x" * (2 * 1024 * 1024))  # on disk under tmp/, then the process dies
     assert await read(disk, "c", "o") == b"old"
-    temps = list(disk.layout.tmp.iterdir())
+    for _ in range(100):  # the block goes to the file on an I/O thread
+        temps = list(disk.layout.tmp.iterdir())
+        if temps and all(t.stat().st_size for t in temps):
+            break
+        await asyncio.sleep(0.01)
     assert temps
     old = 0.0
     for t in temps:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class ExpiringQueue:
         self.path = path
         self.executor = executor
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # the writer thread and I/O threads share the connection
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -38,17 +40,23 @@ class ExpiringQueue:
             self._conn = conn
         return self._conn
 
-    async def _run(self, sql: str, args: tuple[object, ...]) -> list[tuple]:
-        def run() -> list[tuple]:
+    def run_now(self, sql: str, args: tuple[object, ...]) -> list[tuple]:
+        with self._lock:
             return self._db().execute(sql, args).fetchall()
 
-        return await asyncio.get_running_loop().run_in_executor(self.executor, run)
+    async def _run(self, sql: str, args: tuple[object, ...]) -> list[tuple]:
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, self.run_now, sql, args
+        )
 
-    async def add(self, entry: Expiring) -> None:
-        await self._run(
+    def add_now(self, entry: Expiring) -> None:
+        self.run_now(
             "INSERT OR REPLACE INTO queue VALUES (?, ?, ?, ?, ?)",
             (entry.delete_at, entry.account, entry.container, entry.name, entry.timestamp),
         )
+
+    async def add(self, entry: Expiring) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.add_now, entry)
 
     async def due(self, now: float, limit: int) -> list[Expiring]:
         rows = await self._run(

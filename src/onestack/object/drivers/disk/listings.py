@@ -110,6 +110,10 @@ class Listings:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="object-db-write")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="object-db-read")
         self._write_conns: OrderedDict[str, sqlite3.Connection] = OrderedDict()
+        # Writes run on the writer thread (group commits) or on an I/O thread right after an
+        # object's rename (``apply_now``): one lock per account's database, one for the map.
+        self._guard = threading.Lock()
+        self._account_locks: dict[str, threading.Lock] = {}
         self._local = threading.local()
         self._pending: dict[str, list[tuple[Op, asyncio.Future[Any]]]] = {}
         self._flushers: dict[str, asyncio.Task[None]] = {}
@@ -163,11 +167,17 @@ class Listings:
         finally:
             del self._flushers[account]
 
+    def _lock(self, account: str) -> threading.Lock:
+        with self._guard:
+            return self._account_locks.setdefault(account, threading.Lock())
+
     def _write_conn(self, account: str, create: bool) -> sqlite3.Connection:
-        conn = self._write_conns.get(account)
-        if conn is not None:
-            self._write_conns.move_to_end(account)
-            return conn
+        """The account's write connection (its lock held by the caller)."""
+        with self._guard:
+            conn = self._write_conns.get(account)
+            if conn is not None:
+                self._write_conns.move_to_end(account)
+                return conn
         path = self.path(account)
         if not path.exists():
             if not create:
@@ -175,13 +185,36 @@ class Listings:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         conn = _connect(path)
         conn.executescript(SCHEMA)
-        self._write_conns[account] = conn
-        while len(self._write_conns) > READ_CONNECTIONS:
-            _, old = self._write_conns.popitem(last=False)
-            old.close()
+        with self._guard:
+            self._write_conns[account] = conn
+            self._evict()
         return conn
 
+    def _evict(self) -> None:
+        """Close the least used connections beyond the cap (none that is in use)."""
+        for name in list(self._write_conns):
+            if len(self._write_conns) <= READ_CONNECTIONS:
+                return
+            lock = self._account_locks.get(name)
+            if lock is not None and lock.acquire(blocking=False):
+                try:
+                    self._write_conns.pop(name).close()
+                finally:
+                    lock.release()
+
+    def apply_now(self, account: str, op: Callable[[sqlite3.Connection], T]) -> T:
+        """``op`` in a transaction of its own, on this thread (an I/O thread that has just
+        renamed an object into place lists it at once: no hand-off to the writer thread)."""
+        result = self._apply(account, [op], False)[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
     def _apply(self, account: str, ops: list[Op], create: bool) -> list[Any]:
+        with self._lock(account):
+            return self._transaction(account, ops, create)
+
+    def _transaction(self, account: str, ops: list[Op], create: bool) -> list[Any]:
         try:
             conn = self._write_conn(account, create)
         except NotFound as exc:
@@ -203,12 +236,6 @@ class Listings:
                 conn.execute("ROLLBACK")
             raise
         return results
-
-    def forget(self, account: str) -> None:
-        """Close the account's connections (before its database file goes)."""
-        conn = self._write_conns.pop(account, None)
-        if conn is not None:
-            conn.close()
 
     # --- reads ---------------------------------------------------------------------------
     async def read(self, account: str, op: Callable[[sqlite3.Connection], T]) -> T | None:
@@ -248,6 +275,7 @@ class Listings:
         self._readers.shutdown(wait=True)
 
     def _close_writes(self) -> None:
-        for conn in self._write_conns.values():
-            conn.close()
-        self._write_conns.clear()
+        with self._guard:
+            for conn in self._write_conns.values():
+                conn.close()
+            self._write_conns.clear()

@@ -87,9 +87,11 @@ class DiskWriter(ObjectWriter):
                 await self._inflight  # at most one block on its way: memory stays bounded
             self._inflight = self.store.run_soon(self._append, block)
 
-    def _finish(self, rest: bytes, meta: dict[str, Any], expect_md5: str | None) -> bool:
-        """Write the rest and the trailer, flush, and rename into place unless a newer
-        version is there; False when ours lost."""
+    def _finish(
+        self, rest: bytes, meta: dict[str, Any], expect_md5: str | None, listed_size: int | None
+    ) -> None:
+        """Write the rest and the trailer, flush, rename into place unless a newer version
+        is there, and list it: all on this I/O thread, one hand-off per PUT."""
         self._append(rest)
         md5 = self._md5.hexdigest()
         if expect_md5 is not None and expect_md5 != md5:
@@ -105,12 +107,12 @@ class DiskWriter(ObjectWriter):
             old = files.stored_version(self.final)
             if old is not None and old[0]["ts"] > meta["ts"]:
                 os.unlink(self.temp)
-                return False
+                return  # a newer version is there: ours is overwritten at once
             files.place(self.temp, self.final)
             if old is not None:  # a POST's sidecar of the old version is stale now
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(files.meta_path(self.final))
-        return True
+        self.store.list_now(self.account, self.container, files.info_from(meta, None), listed_size)
 
     async def commit(
         self,
@@ -141,14 +143,12 @@ class DiskWriter(ObjectWriter):
         if listed_size is not None:
             meta["lsize"] = listed_size
         try:
-            await self.store.run(self._finish, rest, meta, expect_md5)
+            await self.store.run(self._finish, rest, meta, expect_md5, listed_size)
         except BaseException:
             await self.abort()
             raise
         self.etag = meta["etag"]
-        info = files.info_from(meta, None)
-        await self.store.listed(self.account, self.container, info, listed_size)
-        return info
+        return files.info_from(meta, None)
 
     async def abort(self) -> None:
         if self._inflight is not None:
@@ -236,6 +236,26 @@ class DiskStore(ObjectStore):
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.run_soon(fn, *args)
+
+    def list_now(
+        self, account: str, container: str, info: ObjectInfo, listed_size: int | None
+    ) -> None:
+        """List a stored object, on this (I/O) thread; ``NotFound`` (and the object removed)
+        when its container went while its bytes came."""
+        delete_at = _delete_at(info.metadata)
+        size = info.size if listed_size is None else listed_size
+        row = queries.put_row(
+            container, info.name, info.timestamp, size, info.content_type, info.etag, delete_at
+        )
+        try:
+            self.listings.apply_now(account, row)
+        except NotFound:
+            files.remove(self.layout.data_path(files.object_hash(account, container, info.name)))
+            raise
+        if delete_at is not None:
+            self.expiring.add_now(
+                Expiring(account, container, info.name, delete_at, info.timestamp)
+            )
 
     async def listed(
         self, account: str, container: str, info: ObjectInfo, listed_size: int | None
