@@ -46,6 +46,10 @@ class _Container:
     policy: str
     objects: dict[str, tuple[ObjectInfo, bytes]] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)  # sorted
+    listed: dict[str, int] = field(default_factory=dict)  # the listing's sizes (manifests)
+
+    def used(self) -> int:
+        return sum(self.listed.get(n, i.size) for n, (i, _) in self.objects.items())
 
 
 @dataclass
@@ -102,10 +106,8 @@ class FakeWriter(ObjectWriter):
         info = ObjectInfo(
             self.name, len(body), self.etag, content_type, timestamp, timestamp, dict(metadata)
         )
-        self.store.listed_sizes[(self.account, self.container, self.name)] = (
-            len(body) if listed_size is None else listed_size
-        )
         box = self.store._container(self.account, self.container)
+        box.listed[self.name] = len(body) if listed_size is None else listed_size
         old = box.objects.get(self.name)
         if old is None or old[0].timestamp <= timestamp:
             if old is None:
@@ -140,7 +142,6 @@ class FakeStore(ObjectStore):
     def __init__(self) -> None:
         self.accounts: dict[str, _Account] = {}
         self.queue: set[Expiring] = set()
-        self.listed_sizes: dict[tuple[str, str, str], int] = {}
 
     def _account(self, account: str, timestamp: float | None = None) -> _Account:
         got = self.accounts.get(account)
@@ -166,7 +167,7 @@ class FakeStore(ObjectStore):
             account,
             len(got.containers),
             sum(len(b.objects) for b in boxes),
-            sum(i.size for b in boxes for i, _ in b.objects.values()),
+            sum(b.used() for b in boxes),
             got.created,
             dict(got.metadata),
         )
@@ -190,7 +191,7 @@ class FakeStore(ObjectStore):
             out = []
             for name in _slice(got.names, lower, upper, reverse)[:limit]:
                 box = got.containers[name]
-                size = sum(i.size for i, _ in box.objects.values())
+                size = box.used()
                 out.append(ContainerEntry(name, len(box.objects), size, box.put_timestamp))
             return out
 
@@ -218,7 +219,7 @@ class FakeStore(ObjectStore):
         return ContainerInfo(
             container,
             len(box.objects),
-            sum(i.size for i, _ in box.objects.values()),
+            box.used(),
             box.created,
             box.put_timestamp,
             dict(box.metadata),
@@ -255,7 +256,13 @@ class FakeStore(ObjectStore):
                 if listing.now and at and float(at) <= listing.now:
                     continue
                 out.append(
-                    ObjectEntry(name, info.size, info.etag, info.content_type, info.timestamp)
+                    ObjectEntry(
+                        name,
+                        box.listed.get(name, info.size),
+                        info.etag,
+                        info.content_type,
+                        info.timestamp,
+                    )
                 )
                 if len(out) >= limit:
                     break
@@ -305,6 +312,7 @@ class FakeStore(ObjectStore):
         box = self._container(account, container)
         del box.objects[name]
         box.names.remove(name)
+        box.listed.pop(name, None)
         return info
 
     async def due(self, now: float, limit: int = 1000) -> list[Expiring]:
