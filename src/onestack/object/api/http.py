@@ -39,12 +39,20 @@ def http_date(ts: float) -> str:
     return formatdate(math.ceil(ts), usegmt=True)
 
 
+_seconds: dict[int, str] = {}
+
+
 def iso_date(ts: float) -> str:
-    """Listings' ``last_modified``: ``2014-01-15T16:41:49.390270``."""
+    """Listings' ``last_modified``: ``2014-01-15T16:41:49.390270``. Each second is formatted
+    once (objects listed together were mostly written together): strftime on each of
+    10,000 rows was more than half the time of a JSON listing."""
     whole = int(ts)
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{round((ts - whole) * 1e6):06d}"
-    )
+    head = _seconds.get(whole)
+    if head is None:
+        if len(_seconds) > 65536:
+            _seconds.clear()
+        head = _seconds[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{head}.{min(999999, round((ts - whole) * 1e6)):06d}"
 
 
 def parse_http_date(value: str) -> float | None:
