@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 WRITE_BUFFER = 1024 * 1024  # bytes gathered before a write to the file
 NOWAIT = hasattr(os, "RWF_NOWAIT")
-READ_BLOCK = 1024 * 1024
+READ_BLOCK = 4 * 1024 * 1024
 
 
 def _delete_at(metadata: dict[str, str]) -> float | None:
@@ -354,6 +354,8 @@ class DiskStore(ObjectStore):
                 return SmallObject(info, whole[:body_size])
             meta, body_size = files.read_trailer(fd, size)
             info = files.info_from(meta, files.read_sidecar(path))
+            # Read ahead generously: a large object is read from start to end.
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             return LargeObject(self, info, fd, body_size)
         except files.Corrupt:
             raise NotFound(str(path)) from None
