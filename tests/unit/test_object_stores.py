@@ -204,7 +204,7 @@ async def test_an_older_write_never_replaces_a_newer_one(disk: DiskStore) -> Non
 
 
 async def test_large_objects_stream_in_blocks(disk: DiskStore) -> None:
-    data = os.urandom(3 * 1024 * 1024 + 5)
+    data = os.urandom(9 * 1024 * 1024 + 5)
     writer = disk.writer("AUTH_a", "c", "big")
     for i in range(0, len(data), 65536):
         await writer.write(data[i : i + 65536])
