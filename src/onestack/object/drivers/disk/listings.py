@@ -221,6 +221,17 @@ class Listings:
             return [exc] * len(ops)
         results: list[Any] = []
         conn.execute("BEGIN IMMEDIATE")
+        if len(ops) == 1:  # alone in its transaction: no savepoint needed
+            try:
+                results.append(ops[0](conn))
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, StoreError):
+                    return [exc]
+                raise
+            conn.execute("COMMIT")
+            return results
         try:
             for op in ops:
                 conn.execute("SAVEPOINT op")

@@ -92,14 +92,21 @@ class DiskWriter(ObjectWriter):
     ) -> None:
         """Write the rest and the trailer, flush, rename into place unless a newer version
         is there, and list it: all on this I/O thread, one hand-off per PUT."""
-        self._append(rest)
+        if self._fd is None:
+            self._fd = os.open(
+                self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
+            )
+        self._md5.update(rest)
         md5 = self._md5.hexdigest()
         if expect_md5 is not None and expect_md5 != md5:
             raise EtagMismatch(md5)
         meta["md5"] = md5
         meta.setdefault("etag", md5)
-        assert self._fd is not None
-        files.write_all(self._fd, files.encode_trailer(meta))
+        trailer = files.encode_trailer(meta)
+        # The rest of the body and the trailer in one call (a small object: its only write).
+        written = os.writev(self._fd, [rest, trailer])
+        if written < len(rest) + len(trailer):  # a short write: the remainder the slow way
+            files.write_all(self._fd, (rest + trailer)[written:])
         os.fsync(self._fd)
         os.close(self._fd)
         self._fd = None
