@@ -26,7 +26,7 @@ from onestack.object.api.metadata import (
     content_type,
 )
 from onestack.object.drivers import base
-from onestack.object.drivers.base import Chunk
+from onestack.object.drivers.base import Chunk, ContainerInfo
 from onestack.object.service import ObjectService
 
 MAX_DELETES = 10000
@@ -153,6 +153,60 @@ def _open_archive(spool: IO[bytes], mode: str) -> tarfile.TarFile:
     return tarfile.open(fileobj=spool, mode=cast(Any, mode))
 
 
+async def _target_container(
+    svc: ObjectService, req: SwiftRequest, container: str, made: list[str]
+) -> ContainerInfo:
+    """The container a file of the archive goes to, made when missing (``made`` counts)."""
+    info = await svc.container(req.account, container)
+    if info is None:
+        if len(made) >= MAX_CONTAINERS_PER_EXTRACTION:
+            raise errors.BadRequest("More than 10000 containers to create")
+        await svc.store.create_container(req.account, container, {}, POLICY, now_ts())
+        svc.forget_container(req.account, container)
+        made.append(container)
+        info = await svc.container(req.account, container)
+        assert info is not None
+    return info
+
+
+async def _extract_member(
+    svc: ObjectService,
+    req: SwiftRequest,
+    archive: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    target: tuple[str, str],
+    made: list[str],
+) -> None:
+    container, name = target
+    check_container_name(container, container)
+    check_object_name(name)
+    await auth.authorize(svc, req, req.account, container, name, "PUT")
+    info = await _target_container(svc, req, container, made)
+    await writes.check_quotas(svc, req.account, info, member.size)
+    reader = archive.extractfile(member)
+    assert reader is not None
+    await writes.store_object(
+        svc,
+        req.account,
+        container,
+        name,
+        _member_chunks(reader),
+        length=member.size,
+        content_type=content_type({}, name),
+        metadata={},
+    )
+
+
+def _target(req: SwiftRequest, member: tarfile.TarInfo) -> tuple[str, str]:
+    """(container, object) of an archive's file: below the request's container (and
+    prefix), or, at the account's level, its first path part names the container."""
+    path = member.name.lstrip("./").lstrip("/")
+    if req.container:
+        return req.container, "/".join(p for p in (req.obj, path) if p)
+    container, _, name = path.partition("/")
+    return container, name
+
+
 async def extract(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     mode = ARCHIVE_MODES.get(req.query.get("extract-archive", ""))
     if mode is None:
@@ -160,78 +214,33 @@ async def extract(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     spool = await _spool(req)
     created = 0
     failures: list[tuple[str, str]] = []
-    new_containers = 0
+    made: list[str] = []
+    report_body = ""
     try:
         archive = await asyncio.to_thread(_open_archive, spool, mode)
-        while True:
-            member = await asyncio.to_thread(archive.next)
-            if member is None:
-                break
-            if not member.isfile():
-                continue
-            path = member.name.lstrip("./").lstrip("/")
-            if req.container:
-                container = req.container
-                name = "/".join(p for p in (req.obj, path) if p)
-            else:
-                container, _, name = path.partition("/")
-            if not container or not name:
+        while (member := await asyncio.to_thread(archive.next)) is not None:
+            target = _target(req, member)
+            if not member.isfile() or not all(target):
                 continue
             try:
-                check_container_name(container, container)
-                check_object_name(name)
-                await auth.authorize(svc, req, req.account, container, name, "PUT")
-                info = await svc.container(req.account, container)
-                if info is None:
-                    if new_containers >= MAX_CONTAINERS_PER_EXTRACTION:
-                        raise errors.BadRequest("More than 10000 containers to create")
-                    await svc.store.create_container(req.account, container, {}, POLICY, now_ts())
-                    svc.forget_container(req.account, container)
-                    new_containers += 1
-                    info = await svc.container(req.account, container)
-                    assert info is not None
-                await writes.check_quotas(svc, req.account, info, member.size)
-                reader = archive.extractfile(member)
-                assert reader is not None
-                await writes.store_object(
-                    svc,
-                    req.account,
-                    container,
-                    name,
-                    _member_chunks(reader),
-                    length=member.size,
-                    content_type=content_type({}, name),
-                    metadata={},
-                )
+                await _extract_member(svc, req, archive, member, target, made)
                 created += 1
             except errors.SwiftError as exc:
-                failures.append((f"/{container}/{name}", f"{exc.code} {exc.title}"))
+                failures.append((f"/{target[0]}/{target[1]}", f"{exc.code} {exc.title}"))
                 if len(failures) >= MAX_FAILED:
                     break
     except tarfile.TarError:
         failures.append(("", "400 Bad Request"))
-        body, ctype = _report(
-            req,
-            {
-                "Number Files Created": created,
-                "Response Body": "Invalid Tar File: not a tar file",
-                "Response Status": "400 Bad Request",
-                "Errors": failures,
-            },
-        )
-        await respond(send, req, 200, [], body, ctype)
-        return
+        report_body = "Invalid Tar File: not a tar file"
     finally:
         spool.close()
     svc.forget_account(req.account)
     status = "201 Created" if not failures else "400 Bad Request"
-    body, ctype = _report(
-        req,
-        {
-            "Number Files Created": created,
-            "Response Body": "",
-            "Response Status": status,
-            "Errors": failures,
-        },
-    )
+    fields = {
+        "Number Files Created": created,
+        "Response Body": report_body,
+        "Response Status": status,
+        "Errors": failures,
+    }
+    body, ctype = _report(req, fields)
     await respond(send, req, 200, [], body, ctype)
