@@ -6,7 +6,7 @@ Names compare as Swift compares them: by UTF-8 bytes, which is code point order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -40,8 +40,10 @@ def after(name: str) -> str | None:
 
 
 # fetch(lower, upper, limit, reverse): rows strictly inside the bounds, ordered by name
-# (descending when reverse), at most limit of them.
-Fetch = Callable[[Bound | None, Bound | None, int, bool], list[R]]
+# (descending when reverse), at most limit of them, read lazily (a walk that leaves a page
+# early does not pay for the rest of it).
+Fetch = Callable[[Bound | None, Bound | None, int, bool], Iterable[R]]
+SKIP = 8  # rows of a folded directory read before jumping past it with a new query
 
 
 def _tighter(a: Bound | None, b: Bound | None, lower: bool) -> Bound | None:
@@ -57,9 +59,9 @@ def _tighter(a: Bound | None, b: Bound | None, lower: bool) -> Bound | None:
 
 
 def walk(fetch: Fetch[R], q: Listing) -> list[R | Subdir]:
-    """Pages of rows from ``fetch`` folded into the listing. Rows under the directory just
-    folded are skipped within a page; a page that ends inside one jumps the next fetch past
-    it (a directory of a million names costs one query, not a thousand)."""
+    """Pages of rows from ``fetch`` folded into the listing. A few rows under the directory
+    just folded are skipped; more, and the next query starts past the directory (a
+    directory of a million names costs a query, not a million rows)."""
     out: list[R | Subdir] = []
     prefix_low = Bound(q.prefix, True) if q.prefix else None
     top = after(q.prefix) if q.prefix else None
@@ -77,31 +79,32 @@ def walk(fetch: Fetch[R], q: Listing) -> list[R | Subdir]:
         if lower is not None and upper is not None and lower.value >= upper.value:
             break
         asked = q.limit - len(out)
-        rows = fetch(lower, upper, asked, q.reverse)
-        if not rows:
-            break
-        for row in rows:
+        seen = skipped = 0
+        exhausted = True
+        for row in fetch(lower, upper, asked, q.reverse):
+            seen += 1
             name = row.name
             if sub and name.startswith(sub):
+                skipped += 1
+                if skipped > SKIP:
+                    exhausted = False
+                    break
                 continue
-            sub = ""
-            if q.delimiter:
-                cut = name.find(q.delimiter, len(q.prefix))
-                if cut >= 0:
-                    sub = name[: cut + len(q.delimiter)]
-                    if sub != q.marker:
-                        out.append(Subdir(sub))
-                    marker = Bound(name, False)
-                    if len(out) >= q.limit:
-                        break
-                    continue
-            out.append(row)
+            sub, skipped = "", 0
             marker = Bound(name, False)
+            cut = name.find(q.delimiter, len(q.prefix)) if q.delimiter else -1
+            if cut >= 0:
+                sub = name[: cut + len(q.delimiter)]
+                if sub != q.marker:
+                    out.append(Subdir(sub))
+            else:
+                out.append(row)
             if len(out) >= q.limit:
+                exhausted = False
                 break
-        if len(rows) < asked:
+        if exhausted and seen < asked:
             break  # the store has no more rows between the bounds
-        if sub:  # the page ended inside a folded directory: jump past it
+        if sub:  # jump past the folded directory
             if q.reverse:
                 marker = Bound(sub, False)
             else:

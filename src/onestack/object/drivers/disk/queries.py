@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
 from onestack.object.drivers import paging
@@ -80,13 +80,13 @@ def _fetch_containers(
     upper: paging.Bound | None,
     limit: int,
     reverse: bool,
-) -> list[ContainerEntry]:
+) -> Iterator[ContainerEntry]:
     where, args = _bounds("name", lower, upper)
     order = "DESC" if reverse else "ASC"
     # Only fixed fragments are formatted in; every value is bound.
     sql = f"SELECT name, object_count, bytes_used, changed FROM container WHERE 1{where}"  # noqa: S608
-    rows = conn.execute(f"{sql} ORDER BY name {order} LIMIT ?", (*args, limit)).fetchall()
-    return [ContainerEntry(*row) for row in rows]
+    rows = conn.execute(f"{sql} ORDER BY name {order} LIMIT ?", (*args, limit))
+    return (ContainerEntry(*row) for row in rows)
 
 
 def list_containers(conn: sqlite3.Connection, q: Listing) -> list[ContainerEntry | Subdir]:
@@ -171,7 +171,7 @@ def _fetch_objects(
     upper: paging.Bound | None,
     limit: int,
     reverse: bool,
-) -> list[ObjectEntry]:
+) -> Iterator[ObjectEntry]:
     where, args = _bounds("name", lower, upper)
     order = "DESC" if reverse else "ASC"
     expiry = " AND (delete_at IS NULL OR delete_at > ?)" if now else ""
@@ -179,8 +179,8 @@ def _fetch_objects(
     rows = conn.execute(
         f"{sql}{expiry} ORDER BY name {order} LIMIT ?",
         (container, *args, *((now,) if now else ()), limit),
-    ).fetchall()
-    return [ObjectEntry(*row) for row in rows]
+    )
+    return (ObjectEntry(*row) for row in rows)
 
 
 def list_objects(
