@@ -193,15 +193,15 @@ class LargeObject(OpenObject):
         self.body_size = body_size
 
     async def read(self, offset: int = 0, length: int | None = None) -> AsyncIterator[Chunk]:
-        """Blocks read on a worker thread one ahead of the one being sent."""
+        """Blocks mapped on a worker thread, one ahead of the one being sent."""
         fd = self.fd
         if fd is None:
             return
         end = self.body_size if length is None else min(self.body_size, offset + length)
 
-        def fetch(at: int) -> asyncio.Future[bytes] | None:
+        def fetch(at: int) -> asyncio.Future[memoryview] | None:
             want = min(READ_BLOCK, end - at)
-            return None if want <= 0 else self.store.run_soon(os.pread, fd, want, at)
+            return None if want <= 0 else self.store.run_soon(files.map_block, fd, at, want)
 
         ahead = fetch(offset)
         try:
