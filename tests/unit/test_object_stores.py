@@ -163,7 +163,7 @@ async def test_a_torn_upload_leaves_the_old_object(disk: DiskStore) -> None:
     await writer.write(b"x" * (2 * 1024 * 1024))  # on disk under tmp/, then the process dies
     assert await read(disk, "c", "o") == b"old"
     for _ in range(100):  # the block goes to the file on an I/O thread
-        temps = list(disk.layout.tmp.iterdir())
+        temps = list(disk.layout.temp_files())
         if temps and all(t.stat().st_size for t in temps):
             break
         await asyncio.sleep(0.01)
@@ -173,7 +173,7 @@ async def test_a_torn_upload_leaves_the_old_object(disk: DiskStore) -> None:
         os.utime(t, (old, old))
     fixed = await disk.reconcile()
     assert fixed["temporary_removed"] == len(temps)
-    assert not list(disk.layout.tmp.iterdir())
+    assert not list(disk.layout.temp_files())
 
 
 async def test_audit_quarantines_a_corrupted_object(disk: DiskStore) -> None:

@@ -17,6 +17,7 @@ import mmap
 import os
 import secrets
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from onestack.object.drivers.base import ObjectInfo
 
 MAGIC = b"\x00osobj1\x00"
+TEMP_PREFIX = ".tmp-"
 TRAILER_TAIL = 4 + len(MAGIC)
 SMALL = 64 * 1024  # objects up to this size are read whole in one call
 
@@ -52,15 +54,22 @@ class Layout:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Plain strings on the hot path: pathlib's joins cost more than the syscalls.
         self._objects = str(self.objects)
-        self._tmp = f"{self.tmp}/{os.getpid()}-{secrets.token_hex(4)}-"
+        self._tmp = f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
         self._count = itertools.count()
 
     def data_path(self, digest: str) -> str:
         return f"{self._objects}/{digest[-3:]}/{digest}.data"
 
     def temp_path(self, digest: str) -> str:
-        """A name no other upload (of this or another process) uses."""
-        return f"{self._tmp}{next(self._count)}.{digest}"
+        """A name no other upload (of this or another process) uses, in the directory the
+        object goes to: the rename stays in one directory, and concurrent uploads do not all
+        create their files in one (measured: one shared directory serialised them)."""
+        return f"{self._objects}/{digest[-3:]}/{self._tmp}{next(self._count)}"
+
+    def temp_files(self) -> Iterator[Path]:
+        """Temporary files of uploads (in progress, or left by a crash)."""
+        yield from self.objects.glob(f"*/{TEMP_PREFIX}*")
+        yield from self.tmp.iterdir()  # sidecars' temporary files
 
 
 def encode_trailer(meta: dict[str, Any]) -> bytes:
@@ -168,7 +177,7 @@ def place(temp: str, final: str) -> None:
 
 
 def write_sidecar(layout: Layout, final: str, sidecar: dict[str, Any]) -> None:
-    temp = layout.temp_path(digest_of(final))
+    temp = layout.temp_path(digest_of(final))  # beside the object: it exists
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         write_all(fd, json.dumps(sidecar).encode())

@@ -56,16 +56,20 @@ def _read_version(path: str) -> dict[str, Any] | None:
 def _clean_temp(store: DiskStore) -> int:
     removed = 0
     cutoff = time.time() - STALE_TEMP
-    for entry in store.layout.tmp.iterdir():
+    for entry in list(store.layout.temp_files()):
         try:
             if entry.stat().st_mtime < cutoff:
                 entry.unlink()
                 removed += 1
         except FileNotFoundError:
             pass
-    # Sidecars whose object is gone (a DELETE that died between the two unlinks).
+    # Sidecars whose object is gone (a DELETE that died between the two unlinks) or was
+    # replaced (a PUT leaves the old version's sidecar: it no longer applies).
     for meta in store.layout.objects.glob("*/*.meta"):
-        if not meta.with_suffix(".data").exists():
+        data = str(meta.with_suffix(".data"))
+        found = files.stored_version(data)
+        sidecar = files.read_sidecar(data)
+        if found is None or sidecar is None or sidecar.get("data_ts") != found[0]["ts"]:
             meta.unlink(missing_ok=True)
             removed += 1
     return removed

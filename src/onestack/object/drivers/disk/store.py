@@ -10,7 +10,6 @@ file is gone: ``reconcile`` lists the one and unlists the other.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import os
 import threading
@@ -66,13 +65,20 @@ class DiskWriter(ObjectWriter):
         self._buffered = 0
         self._inflight: asyncio.Future[None] | None = None
 
-    def _append(self, data: bytes) -> None:
+    def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(
-                self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
-            )
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            try:
+                self._fd = os.open(self.temp, flags, 0o600)
+            except FileNotFoundError:  # the first object of its directory
+                os.makedirs(os.path.dirname(self.temp), mode=0o700, exist_ok=True)
+                self._fd = os.open(self.temp, flags, 0o600)
+        return self._fd
+
+    def _append(self, data: bytes) -> None:
+        fd = self._open()
         self._md5.update(data)
-        files.write_all(self._fd, data)
+        files.write_all(fd, data)
 
     async def write(self, data: Chunk) -> None:
         if not data:
@@ -92,10 +98,7 @@ class DiskWriter(ObjectWriter):
     ) -> None:
         """Write the rest and the trailer, flush, rename into place unless a newer version
         is there, and list it: all on this I/O thread, one hand-off per PUT."""
-        if self._fd is None:
-            self._fd = os.open(
-                self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
-            )
+        fd = self._open()
         self._md5.update(rest)
         md5 = self._md5.hexdigest()
         if expect_md5 is not None and expect_md5 != md5:
@@ -104,21 +107,20 @@ class DiskWriter(ObjectWriter):
         meta.setdefault("etag", md5)
         trailer = files.encode_trailer(meta)
         # The rest of the body and the trailer in one call (a small object: its only write).
-        written = os.writev(self._fd, [rest, trailer])
+        written = os.writev(fd, [rest, trailer])
         if written < len(rest) + len(trailer):  # a short write: the remainder the slow way
-            files.write_all(self._fd, (rest + trailer)[written:])
-        os.fsync(self._fd)
-        os.close(self._fd)
+            files.write_all(fd, (rest + trailer)[written:])
+        os.fsync(fd)
+        os.close(fd)
         self._fd = None
         with self.store.stripe(self.digest):
             old = files.stored_version(self.final)
             if old is not None and old[0]["ts"] > meta["ts"]:
                 os.unlink(self.temp)
                 return  # a newer version is there: ours is overwritten at once
+            # A POST's sidecar of the old version stays: it names that version, so it no
+            # longer applies (a POST replaces it, the reconcile scan removes it).
             files.place(self.temp, self.final)
-            if old is not None:  # a POST's sidecar of the old version is stale now
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(files.meta_path(self.final))
         self.store.list_now(self.account, self.container, files.info_from(meta, None), listed_size)
 
     async def commit(
