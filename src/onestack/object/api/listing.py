@@ -97,16 +97,17 @@ def render_objects(
     if path_mode:
         entries = [e for e in entries if not isinstance(e, Subdir)]
     if fmt == "json":
+        date = iso_date
         out = [
-            {"subdir": e.name}
-            if isinstance(e, Subdir)
-            else {
+            {
                 "hash": e.etag,
-                "last_modified": iso_date(e.timestamp),
+                "last_modified": date(e.timestamp),
                 "bytes": e.size,
                 "name": e.name,
                 "content_type": e.content_type,
             }
+            if type(e) is ObjectEntry
+            else {"subdir": e.name}
             for e in entries
         ]
         return orjson.dumps(out), JSON

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
 from onestack.object.drivers import paging
@@ -171,7 +171,11 @@ def _fetch_objects(
     upper: paging.Bound | None,
     limit: int,
     reverse: bool,
-) -> Iterator[ObjectEntry]:
+    *,
+    lazy: bool = False,
+) -> Iterable[ObjectEntry]:
+    """Rows in order; read lazily for a delimiter's walk (it may leave a page early),
+    fetched at once otherwise (a 10,000-row page: measurably faster)."""
     where, args = _bounds("name", lower, upper)
     order = "DESC" if reverse else "ASC"
     expiry = " AND (delete_at IS NULL OR delete_at > ?)" if now else ""
@@ -180,7 +184,9 @@ def _fetch_objects(
         f"{sql}{expiry} ORDER BY name {order} LIMIT ?",
         (container, *args, *((now,) if now else ()), limit),
     )
-    return (ObjectEntry(*row) for row in rows)
+    if lazy:
+        return (ObjectEntry(*row) for row in rows)
+    return [ObjectEntry(*row) for row in rows.fetchall()]
 
 
 def list_objects(
@@ -188,7 +194,8 @@ def list_objects(
 ) -> list[ObjectEntry | Subdir] | None:
     if conn.execute("SELECT 1 FROM container WHERE name = ?", (container,)).fetchone() is None:
         return None
-    return paging.walk(partial(_fetch_objects, conn, container, q.now), q)
+    fetch = partial(_fetch_objects, conn, container, q.now, lazy=bool(q.delimiter))
+    return paging.walk(fetch, q)
 
 
 # --- object rows -----------------------------------------------------------------------------
