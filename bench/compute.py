@@ -59,7 +59,7 @@ import httpx
 
 from figures import figure, load, ms_since, print_table
 from localcloud import LocalCloud
-from onestack.common import configdrive
+from onestack.compute.drivers import configdrive
 from onestack.compute.drivers.base import BootSource, InstanceSpec
 from onestack.compute.drivers.qemu import (
     InstancePaths,

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from onestack.common import configdrive
+from onestack.compute.drivers import configdrive
 from onestack.image.testimage import READY_MARKER, build
 
 # The figures: "about 15 MiB in all", "boots under QEMU TCG in a few seconds".

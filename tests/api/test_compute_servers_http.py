@@ -355,6 +355,20 @@ def test_instance_actions_with_events(world: World) -> None:
     assert [a["action"] for a in deleted["instanceActions"]] == ["delete", "stop", "create"]
 
 
+def test_bad_integer_query_parameters_are_400s(world: World, vm: str) -> None:
+    c = world.mine
+    for path, mv in (
+        (f"/servers/{vm}/os-instance-actions", "2.58"),
+        ("/servers", "2.1"),
+        ("/servers/detail", "2.1"),
+        (f"/servers/{vm}/os-volume_attachments", "2.1"),
+    ):
+        for bad in ("abc", "-1", "1.5"):
+            message = fault_of(c("GET", path, mv, params={"limit": bad}), 400)
+            assert "limit" in message, (path, bad, message)
+    assert "badRequest" in c("GET", "/servers", params={"limit": "x"}).json()
+
+
 # -- microversions, networks, counts ----------------------------------------------------------
 
 

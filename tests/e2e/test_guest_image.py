@@ -27,7 +27,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from onestack.common import configdrive
+from onestack.compute.drivers import configdrive
 from onestack.image.testimage import READY_MARKER, BuildResult
 from tests.support.cloud import free_port
 

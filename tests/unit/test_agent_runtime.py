@@ -51,6 +51,10 @@ class Agent:
     async def peek(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         raise KeyError("gone")
 
+    @handler(lambda payload: f"power_{payload['op']}")
+    async def power(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        raise RuntimeError(f"cannot {payload['op']}")
+
 
 async def test_a_handler_records_its_failure_on_the_resource() -> None:
     agent = Agent()
@@ -59,6 +63,12 @@ async def test_a_handler_records_its_failure_on_the_resource() -> None:
     assert agent.failures == [("s2", "boot", "no room")]
     with pytest.raises(KeyError):
         await agent.peek({"uuid": "s3"})
+
+
+async def test_a_handler_of_several_actions_records_the_one_that_failed() -> None:
+    agent = Agent()
+    assert await agent.power({"uuid": "s4", "op": "stop"}) is None
+    assert agent.failures == [("s4", "power_stop", "cannot stop")]
 
 
 async def test_periodic_tasks_survive_failures_until_stopped() -> None:

@@ -18,7 +18,7 @@ from onestack.common.db import Database
 from onestack.compute import models as m
 from onestack.compute.drivers.base import HostInfo
 from onestack.compute.service.aggregates import Aggregates
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.groups import Groups
 from onestack.compute.service.hosts import Hosts
 from onestack.compute.service.quotas import Quotas
@@ -33,16 +33,16 @@ FLAVOR = {"name": "m1.small", "vcpus": 2, "memory_mb": 2048, "root_gb": 20, "eph
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(tmp_path: Path) -> AsyncIterator[ComputeContext]:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'compute.db'}")
     await migrations.upgrade(db.engine, [VERSIONS])
     bus = MemoryBus()
-    yield Store(db=db, bus=bus, settings=Settings(), runtime=SimpleNamespace(state={}))  # type: ignore[arg-type]
+    yield ComputeContext(db=db, bus=bus, settings=Settings(), runtime=SimpleNamespace(state={}))  # type: ignore[arg-type]
     await bus.stop()
     await db.close()
 
 
-async def server(store: Store, uuid: str, project: str = "p-alice", **kw: Any) -> None:
+async def server(store: ComputeContext, uuid: str, project: str = "p-alice", **kw: Any) -> None:
     fields: dict[str, Any] = {
         "uuid": uuid,
         "display_name": f"vm-{uuid}",
@@ -58,7 +58,7 @@ async def server(store: Store, uuid: str, project: str = "p-alice", **kw: Any) -
         s.add(m.Instance(**fields))
 
 
-async def test_usage_counts_hours_within_the_period(store: Store) -> None:
+async def test_usage_counts_hours_within_the_period(store: ComputeContext) -> None:
     start, stop = T0 + timedelta(hours=10), T0 + timedelta(hours=20)
     await server(store, "live", launched_at=T0)  # runs the whole period: 10 h
     await server(
@@ -90,7 +90,7 @@ async def test_usage_counts_hours_within_the_period(store: Store) -> None:
     assert last is not None and len(page[0].server_usages) == 1
 
 
-async def test_group_members_and_their_quota(store: Store) -> None:
+async def test_group_members_and_their_quota(store: ComputeContext) -> None:
     quotas = Quotas(store)
     groups = Groups(store, quotas)
     group = await groups.create(ALICE, "g", "anti-affinity", {"max_server_per_host": 1})
@@ -118,7 +118,7 @@ async def test_group_members_and_their_quota(store: Store) -> None:
     assert (await groups.get(ALICE, group.uuid))["members"] == ["c"]
 
 
-async def test_zones_of_hosts(store: Store) -> None:
+async def test_zones_of_hosts(store: ComputeContext) -> None:
     hosts = Hosts(store)
     info = HostInfo("fake", 1000, 8, 4096, 100, "", {})
     await hosts.report("h1", info)

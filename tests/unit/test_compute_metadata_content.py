@@ -13,7 +13,7 @@ from pathlib import Path
 import pycdlib
 import pytest
 
-from onestack.common import configdrive
+from onestack.compute.drivers import configdrive
 from onestack.compute.metadata import content
 from onestack.compute.metadata.source import (
     DeviceInfo,

@@ -19,9 +19,10 @@ from onestack.common.db import Database, utcnow
 from onestack.common.policy import Enforcer
 from onestack.common.runtime import Runtime
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
-from onestack.compute.service.servers import ListedServer, ListFilters, Servers
+from onestack.compute.service.server_lists import ListedServer, ListFilters
+from onestack.compute.service.servers import Servers
 from onestack.config import Settings
 from onestack.network.facade import NetworkAPI
 
@@ -49,7 +50,7 @@ async def servers(tmp_path: Path, fresh_database: str | None) -> AsyncIterator[S
     bus = MemoryBus()
     runtime = Runtime(settings=Settings(), db=db, bus=bus, enforcer=Enforcer([], ""), services=())
     runtime.provide(NetworkAPI, FakeNetwork())  # type: ignore[arg-type]
-    store = Store(db, bus, Settings(), runtime)
+    store = ComputeContext(db, bus, Settings(), runtime)
     yield Servers(store, Quotas(store))
     await bus.stop()
     await db.close()
@@ -69,7 +70,7 @@ def instance(name: str) -> m.Instance:
 
 
 async def test_list_extras_match_each_show(servers: Servers) -> None:
-    db = servers.store.db
+    db = servers.context.db
     a, b, c = instance("a"), instance("b"), instance("c")
     b.network_info = [{"port_id": f"port-of-{b.uuid}", "network_id": "n"}]
     now = utcnow()
@@ -123,7 +124,7 @@ async def test_list_extras_match_each_show(servers: Servers) -> None:
         )
         assert shown.ports == srv.ports
     # Ports asked only for the server with network info, by the list then by its show.
-    network = servers.store.runtime.service(NetworkAPI)
+    network = servers.context.runtime.service(NetworkAPI)
     assert isinstance(network, FakeNetwork)
     assert network.asked == [[b.uuid], [b.uuid]]
     assert by_name["b"].ports == [{"id": f"port-of-{b.uuid}"}] and got.ports == []

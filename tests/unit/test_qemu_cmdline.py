@@ -8,10 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from onestack.common.agent import DriverUnavailable
 from onestack.compute import drivers
-from onestack.compute.drivers.base import NIC, BootSource, DriverError, InstanceSpec, Volume
+from onestack.compute.agent import drivers as loader
+from onestack.compute.drivers.base import (
+    NIC,
+    BootSource,
+    Capability,
+    DriverError,
+    InstanceSpec,
+    Volume,
+)
 from onestack.compute.drivers.fake import FakeDriver
-from onestack.compute.drivers.qemu import accel, record
+from onestack.compute.drivers.qemu import QemuDriver, accel, record
 from onestack.compute.drivers.qemu.cmdline import (
     MAX_ROOT_PORTS,
     SPARE_ROOT_PORTS,
@@ -216,15 +225,20 @@ def test_the_record_round_trips() -> None:
 
 
 def test_load_driver_and_why_not_real(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert isinstance(drivers.load_driver("fake", tmp_path), FakeDriver)
-    with pytest.raises(DriverError):
-        drivers.load_driver("xen", tmp_path)
+    assert isinstance(loader.load_driver("fake", tmp_path), FakeDriver)
+    with pytest.raises(DriverUnavailable):
+        loader.load_driver("xen", tmp_path)
     monkeypatch.setattr(drivers.os, "geteuid", lambda: 1000)
     assert drivers.why_not_real() == "not root"
-    assert isinstance(drivers.load_driver("auto", tmp_path), FakeDriver)
+    assert isinstance(loader.load_driver("auto", tmp_path), FakeDriver)
     monkeypatch.setattr(drivers.os, "geteuid", lambda: 0)
     monkeypatch.setattr(drivers.shutil, "which", lambda tool: None if tool == "qemu-img" else tool)
     assert drivers.why_not_real() == "qemu-img not found"
     monkeypatch.setattr(drivers.shutil, "which", lambda tool: tool)
     assert drivers.why_not_real() is None
-    assert drivers.load_driver("auto", tmp_path).name == "qemu"
+    assert loader.load_driver("auto", tmp_path).name == "qemu"
+
+
+def test_both_drivers_have_every_capability() -> None:
+    assert FakeDriver.capabilities == frozenset(Capability)
+    assert QemuDriver.capabilities == frozenset(Capability)

@@ -315,7 +315,7 @@ def test_config_drive_layout(tmp_path: Path) -> None:
 
     import pycdlib
 
-    from onestack.common import configdrive
+    from onestack.compute.drivers import configdrive
 
     files = {
         "openstack/latest/meta_data.json": b'{"hostname": "h"}',

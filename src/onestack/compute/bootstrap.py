@@ -1,4 +1,5 @@
-"""Start-up: the service object, the default flavors, and this host's compute agent."""
+"""Start-up: the service object and its facade, the default flavors, and this host's compute
+agent."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from onestack.common.logging import get_logger
 from onestack.common.runtime import DataPlane, Runtime
+from onestack.compute.facade import ComputeAPI, ComputeFacade
 from onestack.compute.service import ComputeService
 
 if TYPE_CHECKING:
@@ -17,6 +19,7 @@ log = get_logger(__name__)
 async def start(runtime: Runtime) -> None:
     svc = ComputeService(runtime)
     runtime.provide(ComputeService, svc)
+    runtime.provide(ComputeAPI, ComputeFacade(svc))
     if runtime.settings.compute.create_flavors:
         await svc.flavors.ensure_defaults()
     if "agent" in runtime.roles:

@@ -24,7 +24,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from onestack.common.logging import get_logger
 from onestack.compute.service import ComputeService
 from onestack.compute.service.base import compute_topic
-from onestack.compute.service.consoles import Consoles
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -85,7 +84,7 @@ async def proxy(runtime: Runtime, ws: WebSocket, kind: str) -> None:
     """Redeem the token, connect to the guest's socket, copy bytes until one side closes."""
     svc = runtime.service(ComputeService)
     token = ws.query_params.get("token", "")
-    target = await Consoles(svc.store).redeem(token, kind)
+    target = await svc.consoles.redeem(token, kind)
     if target is None:
         # Before accept: the client sees the handshake refused (HTTP 403).
         await ws.close(code=POLICY_VIOLATION)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from onestack.compute import models as m
 from onestack.compute import scheduler
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.hosts import Hosts
 
 
@@ -22,10 +22,10 @@ class Placement:
     availability_zone: str
 
 
-async def _group(store: Store, group_uuid: str | None, uuid: str) -> dict[str, Any]:
+async def _group(context: ComputeContext, group_uuid: str | None, uuid: str) -> dict[str, Any]:
     if not group_uuid:
         return {}
-    async with store.db.session() as s:
+    async with context.db.session() as s:
         group = await s.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group_uuid))
         if group is None:
             return {}
@@ -49,7 +49,7 @@ async def _group(store: Store, group_uuid: str | None, uuid: str) -> dict[str, A
         }
 
 
-async def place(store: Store, row: m.Instance, ignore: list[str]) -> Placement:
+async def place(context: ComputeContext, row: m.Instance, ignore: list[str]) -> Placement:
     """Claim room for ``row`` on the best host not in ``ignore``; ``NoValidHost`` if none."""
     zone = row.availability_zone
     forced = row.request.get("forced_host")
@@ -62,36 +62,36 @@ async def place(store: Store, row: m.Instance, ignore: list[str]) -> Placement:
         boot_from_volume=not row.image_ref,
         availability_zone=zone,
         ignore_hosts=frozenset(ignore),
-        **await _group(store, row.request.get("group"), row.uuid),
+        **await _group(context, row.request.get("group"), row.uuid),
     )
-    placements = await scheduler.schedule(store.db, store.settings, spec)
+    placements = await scheduler.schedule(context.db, context.settings, spec)
     p = placements[0]
-    zone = await Hosts(store).zone_of(p.host)
+    zone = await Hosts(context).zone_of(p.host)
     return Placement(p.host, p.node_uuid, p.hypervisor_hostname, zone)
 
 
-async def release(store: Store, consumer_uuid: str) -> None:
-    await scheduler.release(store.db, consumer_uuid)
-    await scheduler.release(store.db, scheduler.migration_consumer(consumer_uuid))
+async def release(context: ComputeContext, consumer_uuid: str) -> None:
+    await scheduler.release(context.db, consumer_uuid)
+    await scheduler.release(context.db, scheduler.migration_consumer(consumer_uuid))
 
 
-async def resize_claim(store: Store, row: m.Instance, flavor: dict[str, Any]) -> None:
+async def resize_claim(context: ComputeContext, row: m.Instance, flavor: dict[str, Any]) -> None:
     """Hold the new flavor on the server's node beside the old one; 400 when it won't fit."""
-    async with store.db.session() as s:
+    async with context.db.session() as s:
         node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == row.host))
     if node is None:
         raise scheduler.NoValidHost(reason=f"host {row.host} has no compute node")
     spec = scheduler.RequestSpec.from_flavor(row.uuid, row.project_id, flavor)
     ok = await scheduler.resize_claim(
-        store.db, row.uuid, node.uuid, row.project_id, spec.vcpus, spec.memory_mb, spec.disk_gb
+        context.db, row.uuid, node.uuid, row.project_id, spec.vcpus, spec.memory_mb, spec.disk_gb
     )
     if not ok:
         raise scheduler.NoValidHost(reason="the new flavor does not fit on the server's host")
 
 
-async def confirm_resize(store: Store, uuid: str) -> None:
-    await scheduler.confirm_resize(store.db, uuid)
+async def confirm_resize(context: ComputeContext, uuid: str) -> None:
+    await scheduler.confirm_resize(context.db, uuid)
 
 
-async def revert_resize(store: Store, uuid: str) -> None:
-    await scheduler.revert_resize(store.db, uuid)
+async def revert_resize(context: ComputeContext, uuid: str) -> None:
+    await scheduler.revert_resize(context.db, uuid)

@@ -201,17 +201,7 @@ class Details:
         if r.security_groups:
             out["security_groups"] = [{"name": n} for n in r.security_groups]
         if admin_attrs:
-            out["OS-EXT-SRV-ATTR:host"] = r.host
-            out["OS-EXT-SRV-ATTR:instance_name"] = f"instance-{r.id:08x}"
-            out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = r.node
-            if self.v3:
-                out["OS-EXT-SRV-ATTR:reservation_id"] = r.reservation_id
-                out["OS-EXT-SRV-ATTR:launch_index"] = r.launch_index
-                out["OS-EXT-SRV-ATTR:hostname"] = r.hostname
-                out["OS-EXT-SRV-ATTR:kernel_id"] = ""
-                out["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
-                out["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
-                out["OS-EXT-SRV-ATTR:user_data"] = r.user_data
+            self._server_attributes(out, r)
         elif self.v90:
             out["OS-EXT-SRV-ATTR:hostname"] = r.hostname
         if self.v9:
@@ -233,15 +223,34 @@ class Details:
                 r.availability_zone if r.request.get("az_pinned") else None
             )
         if r.vm_state in (states.ERROR, states.DELETED) and r.fault:
-            f = dict(r.fault)
-            body = {
-                "code": f.get("code", 500),
-                "created": f.get("created", ""),
-                "message": f.get("message", ""),
-            }
-            if body["created"] and not body["created"].endswith("Z"):
-                body["created"] = body["created"].split(".")[0] + "Z"
-            if f.get("details") and (body["code"] != 500 or admin_attrs):
-                body["details"] = f["details"]
-            out["fault"] = body
+            out["fault"] = fault_view(r.fault, admin_attrs)
         return out
+
+    def _server_attributes(self, out: dict[str, Any], r: Any) -> None:
+        """``OS-EXT-SRV-ATTR``: where and how the server runs, for those who may see it."""
+        out["OS-EXT-SRV-ATTR:host"] = r.host
+        out["OS-EXT-SRV-ATTR:instance_name"] = f"instance-{r.id:08x}"
+        out["OS-EXT-SRV-ATTR:hypervisor_hostname"] = r.node
+        if self.v3:
+            out["OS-EXT-SRV-ATTR:reservation_id"] = r.reservation_id
+            out["OS-EXT-SRV-ATTR:launch_index"] = r.launch_index
+            out["OS-EXT-SRV-ATTR:hostname"] = r.hostname
+            out["OS-EXT-SRV-ATTR:kernel_id"] = ""
+            out["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
+            out["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
+            out["OS-EXT-SRV-ATTR:user_data"] = r.user_data
+
+
+def fault_view(stored: dict[str, Any], with_details: bool) -> dict[str, Any]:
+    """A server's fault as Nova shows it: the details of a 500 only ``with_details``."""
+    f = dict(stored)
+    body = {
+        "code": f.get("code", 500),
+        "created": f.get("created", ""),
+        "message": f.get("message", ""),
+    }
+    if body["created"] and not body["created"].endswith("Z"):
+        body["created"] = body["created"].split(".")[0] + "Z"
+    if f.get("details") and (body["code"] != 500 or with_details):
+        body["details"] = f["details"]
+    return body

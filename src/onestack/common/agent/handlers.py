@@ -28,13 +28,17 @@ class FaultRecorder(Protocol):
 
 A = TypeVar("A", bound=FaultRecorder)
 Method = Callable[[A, Payload], Awaitable[Answer]]
+# The action a failure is recorded as: fixed, or read from the payload (one handler for
+# several operations, e.g. the power actions).
+Action = str | Callable[[Payload], str]
 
 
 def handler(
-    action: str, *, key: str = "uuid", record: bool = True
+    action: Action, *, key: str = "uuid", record: bool = True
 ) -> Callable[[Method[A]], Method[A]]:
     """Serialise the handler per ``payload[key]`` and, when ``record``, turn an exception into
-    ``self.record_failure(key, action, exc)`` and a None answer."""
+    ``self.record_failure(key, action, exc)`` and a None answer. Clean-up particular to one
+    handler (deleting what it half made) is its own ``except: ...; raise``, which runs first."""
 
     def wrap(fn: Method[A]) -> Method[A]:
         @functools.wraps(fn)
@@ -46,8 +50,9 @@ def handler(
                 try:
                     return await fn(self, payload)
                 except Exception as exc:
-                    log.warning("%s %s failed: %s", action, ident, exc)
-                    await self.record_failure(ident, action, exc)
+                    name = action(payload) if callable(action) else action
+                    log.warning("%s %s failed: %s", name, ident, exc)
+                    await self.record_failure(ident, name, exc)
                     return None
 
         return run

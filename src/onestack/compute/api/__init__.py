@@ -15,6 +15,7 @@ from onestack.compute.api import (
     extensions,
     flavors,
     hosts,
+    instance_actions,
     keypairs,
     os_hosts,
     quotas,
@@ -86,6 +87,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     v21 = [
         *servers.routes,
         *server_actions.routes,
+        *instance_actions.routes,
         *server_extras.routes,
         *flavors.routes,
         *keypairs.routes,

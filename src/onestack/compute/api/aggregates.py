@@ -12,7 +12,7 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response, read_json
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, service
+from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
 from onestack.compute.service.aggregates import AggregateView
 
 
@@ -60,7 +60,7 @@ async def create_aggregate(request: Request) -> Response:
 
 async def show_aggregate(request: Request) -> Response:
     authorize(request, "os-aggregates:show", {})
-    a = await service(request).aggregates.get(request.path_params["aggregate_id"])
+    a = await service(request).aggregates.get(param(request, "aggregate_id"))
     return json_response({"aggregate": view(request, a)})
 
 
@@ -73,19 +73,19 @@ async def update_aggregate(request: Request) -> Response:
     name = checks.string(body, "name", min_len=1, strip_check=True)
     zone = _zone(body)
     a = await service(request).aggregates.update(
-        request.path_params["aggregate_id"], name, zone, "availability_zone" in body
+        param(request, "aggregate_id"), name, zone, "availability_zone" in body
     )
     return json_response({"aggregate": view(request, a)})
 
 
 async def delete_aggregate(request: Request) -> Response:
     authorize(request, "os-aggregates:delete", {})
-    await service(request).aggregates.delete(request.path_params["aggregate_id"])
+    await service(request).aggregates.delete(param(request, "aggregate_id"))
     return empty(200)
 
 
 async def aggregate_action(request: Request) -> Response:
-    aggregate_id = request.path_params["aggregate_id"]
+    aggregate_id = param(request, "aggregate_id")
     body = checks.as_object(await read_json(request), "body")
     if len(body) != 1:
         raise errors.BadRequest("There is either no action or more than one action.")

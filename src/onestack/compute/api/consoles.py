@@ -12,15 +12,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import errors
+from onestack.common.api import runtime_of
 from onestack.common.context import RequestContext
 from onestack.common.http import json_response
-from onestack.compute import states
+from onestack.compute.api.checks import invalid
 from onestack.compute.api.helpers import at_least, body_of, service
 from onestack.compute.api.server_actions import EXTRA_ACTIONS, ActionHandler
 from onestack.compute.api.server_lookup import require_version, server_row
-from onestack.compute.api.servers import bad
 from onestack.compute.console_proxy import mount_path
-from onestack.compute.service.consoles import Consoles
 
 # console type: the protocol whose server the guest has (None: this cloud has none of it)
 TYPES: dict[str, str | None] = {
@@ -42,29 +41,14 @@ class ConsoleTypeInvalid(errors.BadRequest):
     template = "Invalid console type {type}"
 
 
-class InstanceNotReady(errors.Conflict):
-    template = "Instance {id} is not ready"
-
-
 def proxy_base(request: Request) -> str:
-    path = mount_path(service(request).store.settings)
-    return f"{request.app.state.runtime.public_url}{path}"
+    runtime = runtime_of(request)
+    return f"{runtime.public_url}{mount_path(runtime.settings)}"
 
 
 async def console_url(request: Request, ctx: RequestContext, uuid: str, kind: str) -> str:
-    """A new console URL for the server: its guest must run (409 otherwise) and its host's
-    agent must know the console's socket."""
-    svc = service(request)
-    row = await svc.servers.get_any(uuid, deleted=False)
-    if row is None or row.host is None or row.vm_state != states.ACTIVE:
-        raise InstanceNotReady(id=uuid)
-    try:
-        await svc.actions.ask(ctx, uuid, "console_socket", kind=kind)
-    except errors.OneStackError as exc:
-        if exc.code >= 500:
-            raise InstanceNotReady(id=uuid) from None
-        raise
-    token = await Consoles(svc.store).create_token(uuid, kind, row.host)
+    """A new console URL for the server (see ``Consoles.open``)."""
+    token = await service(request).consoles.open(ctx, uuid, kind)
     base = proxy_base(request)
     if kind == "serial":
         ws = "wss" + base[5:] if base.startswith("https") else "ws" + base.removeprefix("http")
@@ -85,7 +69,7 @@ def _action(allowed: tuple[str, ...], name: str) -> ActionHandler:
     async def handler(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
         kind = body.get("type") if isinstance(body, dict) else None
         if kind not in allowed:
-            raise bad(f"{name}.type", f"{kind!r} is not one of {list(allowed)!r}")
+            raise invalid(f"{name}.type", f"{kind!r} is not one of {list(allowed)!r}")
         url = await _typed(request, ctx, uuid, kind)
         return json_response({"console": {"type": kind, "url": url}})
 
@@ -97,10 +81,10 @@ async def remote_consoles(request: Request) -> Response:
     ctx, row = await server_row(request, "remote-consoles")
     body = await body_of(request, "remote_console")
     if not isinstance(body, dict):
-        raise bad("remote_console", f"{body!r} is not of type 'object'")
+        raise invalid("remote_console", f"{body!r} is not of type 'object'")
     unknown = sorted(set(body) - {"protocol", "type"})
     if unknown:
-        raise bad(
+        raise invalid(
             "remote_console",
             f"Additional properties are not allowed ({unknown[0]!r} was unexpected)",
         )
@@ -108,9 +92,9 @@ async def remote_consoles(request: Request) -> Response:
     kinds = [t for t in TYPES if t != "webmks" or at_least(request, 8)]
     protocol, kind = body.get("protocol"), body.get("type")
     if protocol not in protocols:
-        raise bad("protocol", f"{protocol!r} is not one of {list(protocols)!r}")
+        raise invalid("protocol", f"{protocol!r} is not one of {list(protocols)!r}")
     if kind not in kinds:
-        raise bad("type", f"{kind!r} is not one of {kinds!r}")
+        raise invalid("type", f"{kind!r} is not one of {kinds!r}")
     if protocol not in ("vnc", "serial"):
         raise ConsoleTypeUnavailable(type=kind)
     if TYPES[kind] is not None and TYPES[kind] != protocol:

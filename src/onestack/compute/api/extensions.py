@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.http import json_response
-from onestack.compute.api.helpers import authorize
+from onestack.compute.api.helpers import authorize, param
 
 # Nova answers these two constants for every extension since v2.1 replaced them.
 NAMESPACE = "http://docs.openstack.org/compute/ext/fake_xml"
@@ -97,7 +97,7 @@ async def list_extensions(request: Request) -> Response:
 
 async def show_extension(request: Request) -> Response:
     authorize(request, "extensions")
-    alias = request.path_params["alias"]
+    alias = param(request, "alias")
     for ext in EXTENSIONS:
         if ext[1] == alias:
             return json_response({"extension": _view(*ext)})

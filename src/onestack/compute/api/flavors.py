@@ -22,6 +22,7 @@ from onestack.compute.api.helpers import (
     body_of,
     href,
     links,
+    param,
     service,
 )
 from onestack.compute.service.flavors import SORT_KEYS, FlavorView
@@ -133,7 +134,7 @@ async def list_flavors_detail(request: Request) -> Response:
 
 async def show_flavor(request: Request) -> Response:
     ctx = get_context(request)
-    f = await service(request).flavors.get(ctx, request.path_params["flavor_id"])
+    f = await service(request).flavors.get(ctx, param(request, "flavor_id"))
     return json_response({"flavor": detail(request, f)})
 
 
@@ -199,14 +200,14 @@ async def update_flavor(request: Request) -> Response:
     if "description" not in body:
         raise checks.invalid("flavor", "'description' is a required property")
     f = await service(request).flavors.update_description(
-        request.path_params["flavor_id"], _description(request, body)
+        param(request, "flavor_id"), _description(request, body)
     )
     return json_response({"flavor": detail(request, f)})
 
 
 async def delete_flavor(request: Request) -> Response:
     authorize(request, "os-flavor-manage:delete", {})
-    await service(request).flavors.delete(request.path_params["flavor_id"])
+    await service(request).flavors.delete(param(request, "flavor_id"))
     return empty(202)
 
 
@@ -231,20 +232,20 @@ def _spec_values(specs: Any) -> dict[str, str]:
 
 async def list_extra_specs(request: Request) -> Response:
     ctx = authorize(request, "os-flavor-extra-specs:index", {})
-    specs = await service(request).flavors.extra_specs(ctx, request.path_params["flavor_id"])
+    specs = await service(request).flavors.extra_specs(ctx, param(request, "flavor_id"))
     return json_response({"extra_specs": specs})
 
 
 async def create_extra_specs(request: Request) -> Response:
     authorize(request, "os-flavor-extra-specs:create", {})
     specs = _spec_values(await body_of(request, "extra_specs"))
-    await service(request).flavors.set_extra_specs(request.path_params["flavor_id"], specs)
+    await service(request).flavors.set_extra_specs(param(request, "flavor_id"), specs)
     return json_response({"extra_specs": specs})
 
 
 async def show_extra_spec(request: Request) -> Response:
     ctx = authorize(request, "os-flavor-extra-specs:show", {})
-    flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    flavor_id, key = param(request, "flavor_id"), param(request, "key")
     specs = await service(request).flavors.extra_specs(ctx, flavor_id)
     if key not in specs:
         raise errors.NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
@@ -253,7 +254,7 @@ async def show_extra_spec(request: Request) -> Response:
 
 async def update_extra_spec(request: Request) -> Response:
     authorize(request, "os-flavor-extra-specs:update", {})
-    flavor_id, key = request.path_params["flavor_id"], request.path_params["key"]
+    flavor_id, key = param(request, "flavor_id"), param(request, "key")
     body = checks.as_object(await read_json(request), "body")
     if key not in body:
         raise errors.BadRequest("Request body and URI mismatch")
@@ -267,7 +268,7 @@ async def update_extra_spec(request: Request) -> Response:
 async def delete_extra_spec(request: Request) -> Response:
     authorize(request, "os-flavor-extra-specs:delete", {})
     await service(request).flavors.delete_extra_spec(
-        request.path_params["flavor_id"], request.path_params["key"]
+        param(request, "flavor_id"), param(request, "key")
     )
     return empty(200)
 
@@ -281,12 +282,12 @@ def _access_body(flavor_id: str, projects: list[str]) -> dict[str, Any]:
 
 async def list_access(request: Request) -> Response:
     authorize(request, "os-flavor-access", {})
-    flavor_id = request.path_params["flavor_id"]
+    flavor_id = param(request, "flavor_id")
     return json_response(_access_body(flavor_id, await service(request).flavors.access(flavor_id)))
 
 
 async def flavor_action(request: Request) -> Response:
-    flavor_id = request.path_params["flavor_id"]
+    flavor_id = param(request, "flavor_id")
     body = checks.as_object(await read_json(request), "body")
     if len(body) != 1:
         raise errors.BadRequest("There is either no action or more than one action.")

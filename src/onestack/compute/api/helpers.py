@@ -1,4 +1,5 @@
-"""What every compute handler needs: the service, the caller, the version, the policy."""
+"""What every compute handler needs: the service, the caller, the version, the policy (the
+``os_compute_api:`` rules, through ``common.api``), the path, and Nova's links."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from onestack.common import api, errors
-from onestack.common.auth import get_context
+from onestack.common.api import param
 from onestack.common.context import RequestContext
 from onestack.common.http import read_json
 from onestack.common.microversion import APIVersion
@@ -16,6 +17,19 @@ if TYPE_CHECKING:
     from onestack.compute.service import ComputeService
 
 P = "os_compute_api"
+
+__all__ = [
+    "allowed",
+    "at_least",
+    "authorize",
+    "body_of",
+    "bookmark",
+    "href",
+    "links",
+    "param",
+    "service",
+    "version",
+]
 
 
 def service(request: Request) -> ComputeService:
@@ -35,34 +49,15 @@ def at_least(request: Request, minor: int) -> bool:
 
 
 def authorize(request: Request, rule: str, target: dict[str, Any] | None = None) -> RequestContext:
-    """Check ``os_compute_api:<rule>`` against ``target`` (default: the caller's project)."""
-    ctx = get_context(request)
-    if target is None:
-        target = {"project_id": ctx.project_id, "user_id": ctx.user_id}
-    request.app.state.runtime.enforcer.enforce(ctx, f"{P}:{rule}", target)
-    return ctx
+    """``common.api.authorize`` of ``os_compute_api:<rule>`` (default target: the caller's
+    project)."""
+    return api.authorize(request, f"{P}:{rule}", target)
 
 
 def allowed(request: Request, rule: str, target: dict[str, Any] | None = None) -> bool:
-    ctx = get_context(request)
-    if target is None:
-        target = {"project_id": ctx.project_id, "user_id": ctx.user_id}
-    # A server list asks the same few questions for each of its servers (their project and
-    # user): each answered once per request (a tenth of the views of 1,000 servers).
-    try:
-        key = (rule, frozenset(target.items()))
-    except TypeError:  # a target with unhashable values: asked every time
-        key = None
-    answers: dict[Any, bool] | None = getattr(request.state, "policy_answers", None)
-    if answers is None:
-        answers = {}
-        request.state.policy_answers = answers
-    if key is not None and key in answers:
-        return answers[key]
-    ok: bool = request.app.state.runtime.enforcer.allowed(ctx, f"{P}:{rule}", target)
-    if key is not None:
-        answers[key] = ok
-    return ok
+    """``common.api.allowed`` of ``os_compute_api:<rule>``, answered once per request and
+    target (a server list asks the same few questions for each of its servers)."""
+    return api.allowed(request, f"{P}:{rule}", target)
 
 
 async def body_of(request: Request, key: str) -> Any:

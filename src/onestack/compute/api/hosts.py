@@ -17,7 +17,7 @@ from onestack.common import api, errors
 from onestack.common.http import empty, json_response, read_json
 from onestack.common.pagination import next_link
 from onestack.compute.api import aggregates, checks
-from onestack.compute.api.helpers import at_least, authorize, href, service
+from onestack.compute.api.helpers import at_least, authorize, href, param, service
 from onestack.compute.bootstrap import local_agent
 from onestack.compute.service.hosts import (
     COMPUTE_BINARY,
@@ -108,7 +108,7 @@ async def update_service(request: Request) -> Response:
     """PUT /os-services/{id}: from 2.53 the service's uuid with a status/forced_down body;
     before, the legacy actions enable, disable, disable-log-reason and force-down (2.11)."""
     authorize(request, "os-services:update", {})
-    action = request.path_params["service_id"]
+    action = param(request, "service_id")
     body = checks.as_object(await read_json(request), "body")
     hosts = service(request).hosts
     if at_least(request, 53):
@@ -163,7 +163,7 @@ async def update_service(request: Request) -> Response:
 
 async def delete_service(request: Request) -> Response:
     authorize(request, "os-services:delete", {})
-    service_id = request.path_params["service_id"]
+    service_id = param(request, "service_id")
     by_uuid = at_least(request, 53)
     if by_uuid:
         try:
@@ -298,7 +298,7 @@ def _check_id(request: Request, node_id: str) -> None:
 
 async def show_hypervisor(request: Request) -> Response:
     authorize(request, "os-hypervisors:show", {})
-    node_id = request.path_params["hypervisor_id"]
+    node_id = param(request, "hypervisor_id")
     _check_id(request, node_id)
     hosts = service(request).hosts
     v = await hosts.hypervisor(node_id, by_uuid=at_least(request, 53))
@@ -316,7 +316,7 @@ async def hypervisor_uptime(request: Request) -> Response:
     if at_least(request, 88):
         raise errors.NotFound(NOT_FOUND)
     authorize(request, "os-hypervisors:uptime", {})
-    node_id = request.path_params["hypervisor_id"]
+    node_id = param(request, "hypervisor_id")
     _check_id(request, node_id)
     v = await service(request).hosts.hypervisor(node_id, by_uuid=at_least(request, 53))
     uptime = _uptime(request, v.node.host)
@@ -338,7 +338,7 @@ async def _search(request: Request, with_servers: bool) -> Response:
     if at_least(request, 53):
         raise errors.NotFound(NOT_FOUND)
     authorize(request, "os-hypervisors:servers" if with_servers else "os-hypervisors:search", {})
-    pattern = request.path_params["pattern"]
+    pattern = param(request, "pattern")
     hosts = service(request).hosts
     views = await hosts.hypervisors(pattern=pattern)
     if not views:

@@ -15,7 +15,7 @@ from onestack.common.http import empty, json_response
 from onestack.common.pagination import next_link
 from onestack.compute import models as m
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, href, service
+from onestack.compute.api.helpers import at_least, authorize, body_of, href, param, service
 
 NAME_PATTERN = r"[a-zA-Z0-9 _-]+"
 NAME_PATTERN_292 = r"[a-zA-Z0-9 @._-]+"  # 2.92 allows @ and .
@@ -57,7 +57,7 @@ async def list_keypairs(request: Request) -> Response:
 
 async def show_keypair(request: Request) -> Response:
     _ctx, user_id = _user(request, "show")
-    row = await service(request).keypairs.get(user_id, request.path_params["name"])
+    row = await service(request).keypairs.get(user_id, param(request, "name"))
     out: dict[str, Any] = {
         "name": row.name,
         "public_key": row.public_key,
@@ -115,7 +115,7 @@ async def create_keypair(request: Request) -> Response:
 
 async def delete_keypair(request: Request) -> Response:
     _ctx, user_id = _user(request, "delete")
-    await service(request).keypairs.delete(user_id, request.path_params["name"])
+    await service(request).keypairs.delete(user_id, param(request, "name"))
     return empty(204 if at_least(request, 2) else 202)
 
 

@@ -14,7 +14,7 @@ from onestack.common import errors
 from onestack.common.http import json_response, read_json
 from onestack.compute.api import checks
 from onestack.compute.api import hosts as hosts_api
-from onestack.compute.api.helpers import at_least, authorize, service
+from onestack.compute.api.helpers import at_least, authorize, param, service
 from onestack.compute.service.hosts import COMPUTE_BINARY
 
 LAST = 42  # the last microversion with os-hosts
@@ -47,7 +47,7 @@ async def list_hosts(request: Request) -> Response:
 async def show_host(request: Request) -> Response:
     _gone(request)
     authorize(request, "os-hosts:show", {})
-    rows = await service(request).hosts.host_resources(request.path_params["host_name"])
+    rows = await service(request).hosts.host_resources(param(request, "host_name"))
     return json_response({"host": rows})
 
 
@@ -59,7 +59,7 @@ async def _compute_host(request: Request, host: str) -> None:
 async def update_host(request: Request) -> Response:
     _gone(request)
     authorize(request, "os-hosts:update", {})
-    host = request.path_params["host_name"]
+    host = param(request, "host_name")
     body = checks.as_object(await read_json(request), "body")
     checks.only(body, ("status", "maintenance_mode"), "body")
     values: dict[str, str] = {}
@@ -83,7 +83,7 @@ def _power(action: str) -> Any:
     async def handler(request: Request) -> Response:
         _gone(request)
         authorize(request, f"os-hosts:{action}", {})
-        await _compute_host(request, request.path_params["host_name"])
+        await _compute_host(request, param(request, "host_name"))
         raise NotImplementedByDriver("Virt driver does not implement host power management.")
 
     return handler

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, service
+from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
 from onestack.compute.service.quotas import LEGACY, RESOURCES
 
 NETWORK = tuple(LEGACY)
@@ -48,7 +48,7 @@ def _user_id(request: Request) -> str | None:
 
 async def _limits(request: Request, rule: str) -> tuple[str, str | None, dict[str, Any]]:
     """The project, the user asked about (if any) and the limits that apply to them."""
-    project_id = request.path_params["project_id"]
+    project_id = param(request, "project_id")
     authorize(request, rule, {"project_id": project_id})
     quotas = service(request).quotas
     await quotas.verify_project(project_id)
@@ -76,7 +76,7 @@ async def show_quota_detail(request: Request) -> Response:
 
 
 async def show_defaults(request: Request) -> Response:
-    project_id = request.path_params["project_id"]
+    project_id = param(request, "project_id")
     authorize(request, "os-quota-sets:defaults", {"project_id": project_id})
     quotas = service(request).quotas
     await quotas.verify_project(project_id)
@@ -95,7 +95,7 @@ def _limits_of(body: dict[str, Any], keys: tuple[str, ...], field: str) -> dict[
 
 
 async def update_quota(request: Request) -> Response:
-    project_id = request.path_params["project_id"]
+    project_id = param(request, "project_id")
     authorize(request, "os-quota-sets:update", {"project_id": project_id})
     quotas = service(request).quotas
     await quotas.verify_project(project_id)
@@ -114,14 +114,14 @@ async def update_quota(request: Request) -> Response:
 
 
 async def delete_quota(request: Request) -> Response:
-    project_id = request.path_params["project_id"]
+    project_id = param(request, "project_id")
     authorize(request, "os-quota-sets:delete", {"project_id": project_id})
     await service(request).quotas.delete(project_id, _user_id(request))
     return empty(202)
 
 
 async def show_quota_class(request: Request) -> Response:
-    class_name = request.path_params["class_name"]
+    class_name = param(request, "class_name")
     authorize(request, "os-quota-class-sets:show", {"quota_class": class_name})
     values = await service(request).quotas.class_limits(class_name)
     body = {"id": class_name, **_pick(values, class_shown(request))}
@@ -129,7 +129,7 @@ async def show_quota_class(request: Request) -> Response:
 
 
 async def update_quota_class(request: Request) -> Response:
-    class_name = request.path_params["class_name"]
+    class_name = param(request, "class_name")
     authorize(request, "os-quota-class-sets:update", {"quota_class": class_name})
     body = checks.as_object(await body_of(request, "quota_class_set"), "quota_class_set")
     keys = class_shown(request)

@@ -1,4 +1,5 @@
-"""Server actions (``POST /servers/{id}/action``) and their records (``os-instance-actions``)."""
+"""Server actions (``POST /servers/{id}/action``): each checks its body, and the dispatcher
+checks the action's policy rule on the server before one call into the service layer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,29 +14,20 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, read_json
-from onestack.compute import models as m
 from onestack.compute import views
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import allowed, at_least, authorize, service
-from onestack.compute.api.servers import (
-    _image,
-    _metadata,
-    _string,
-    _user_data,
-    bad,
-    hostname_max,
-    personality,
-)
-from onestack.compute.service.actions import Backup
-from onestack.compute.service.records import InstanceNotFound
+from onestack.compute.api import server_bodies as bodies
+from onestack.compute.api.checks import invalid
+from onestack.compute.api.helpers import allowed, at_least, authorize, param, service
+from onestack.compute.service.actions import Backup, RebuildRequest
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
 
 
 async def _target(request: Request, uuid: str) -> tuple[RequestContext, dict[str, str]]:
     ctx = authorize(request, "servers:show")
-    srv = await service(request).servers.get(ctx, uuid)
-    return ctx, {"project_id": srv.row.project_id, "user_id": srv.row.user_id}
+    row = await service(request).servers.visible_row(ctx, uuid)
+    return ctx, {"project_id": row.project_id, "user_id": row.user_id}
 
 
 def _power(op: str, rule: str) -> ActionHandler:
@@ -51,7 +42,7 @@ def _power(op: str, rule: str) -> ActionHandler:
 async def reboot(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     kind = body.get("type") if isinstance(body, dict) else None
     if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
-        raise bad(
+        raise invalid(
             "reboot.type",
             f"{kind!r} is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']",
         )
@@ -64,8 +55,8 @@ async def lock(request: Request, ctx: RequestContext, uuid: str, body: Any) -> R
     reason = None
     if isinstance(body, dict) and "locked_reason" in body:
         if not at_least(request, 73):
-            raise bad("lock", "Additional properties are not allowed")
-        reason = _string(body, "locked_reason", empty_ok=True)
+            raise invalid("lock", "Additional properties are not allowed")
+        reason = bodies.string(body, "locked_reason", empty_ok=True)
     await service(request).actions.lock(ctx, uuid, reason)
     return empty(202)
 
@@ -78,15 +69,9 @@ async def unlock(request: Request, ctx: RequestContext, uuid: str, body: Any) ->
 
 async def resize(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if not isinstance(body, dict) or "flavorRef" not in body:
-        raise bad("resize", "'flavorRef' is a required property")
-    svc = service(request)
-    flavor = await svc.flavors.for_boot(ctx, str(body["flavorRef"]))
+        raise invalid("resize", "'flavorRef' is a required property")
     disk_config = checks.disk_config(body)
-    await svc.actions.resize(ctx, uuid, flavor)
-    if disk_config is not None:
-        srv = await svc.servers.get(ctx, uuid)
-        request_ = {**(srv.row.request or {}), "disk_config": disk_config}
-        await svc.servers.update(ctx, uuid, {"request": request_})
+    await service(request).actions.resize(ctx, uuid, str(body["flavorRef"]), disk_config)
     return empty(202)
 
 
@@ -101,54 +86,47 @@ async def revert_resize(request: Request, ctx: RequestContext, uuid: str, body: 
 
 
 async def rebuild(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
-    if not isinstance(body, dict) or not body.get("imageRef"):
-        raise bad("rebuild", "'imageRef' is a required property")
-    svc = service(request)
-    srv = await svc.servers.get(ctx, uuid)
-    image = await _image(request, str(body["imageRef"]), srv.row.flavor)
-    changes: dict[str, Any] = {"image_ref": image["id"]}
-    if "name" in body:
-        changes["display_name"] = _string(body, "name")
-    if "description" in body and at_least(request, 19):
-        changes["display_description"] = body["description"]
-    if "user_data" in body and at_least(request, 57):
-        changes["user_data"] = None if body["user_data"] is None else _user_data(body["user_data"])
-    if "key_name" in body and at_least(request, 54):
-        if body["key_name"] is None:
-            changes["key_name"] = changes["key_data"] = None
-        else:
-            try:
-                kp = await svc.keypairs.get(ctx.user_id, str(body["key_name"]))
-            except errors.NotFound:
-                raise errors.BadRequest("Invalid key_name provided.") from None
-            changes["key_name"], changes["key_data"] = kp.name, kp.public_key
-    if "hostname" in body and at_least(request, 90):
-        changes["hostname"] = _string(body, "hostname", hostname_max(request))
-    for key, col in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
-        if key in body:
-            changes[col] = checks.access_ip(body, key)
-    request_ = dict(srv.row.request or {})
-    disk_config = checks.disk_config(body)
-    if disk_config is not None:
-        request_["disk_config"] = disk_config
-    if "personality" in body:
-        request_["files"] = await personality(request, body, srv.row.project_id)
-    if request_ != (srv.row.request or {}):
-        changes["request"] = request_
-    if "metadata" in body:
-        await svc.servers.replace_metadata(uuid, _metadata(body["metadata"]))
-    await svc.actions.rebuild(ctx, uuid, changes)
-    out = views.changed(request, await svc.servers.get(ctx, uuid), rebuild=True)
+    srv = await service(request).actions.rebuild(ctx, uuid, rebuild_request(request, body))
+    out = views.changed(request, srv, rebuild=True)
     # Nova answers a password either way (enable_instance_password), made up when none given.
     out["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)
     return json_response({"server": out}, 202)
 
 
+def rebuild_request(request: Request, body: Any) -> RebuildRequest:
+    if not isinstance(body, dict) or not body.get("imageRef"):
+        raise invalid("rebuild", "'imageRef' is a required property")
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        changes["display_name"] = bodies.string(body, "name")
+    if "description" in body and at_least(request, 19):
+        changes["display_description"] = body["description"]
+    if "user_data" in body and at_least(request, 57):
+        changes["user_data"] = (
+            None if body["user_data"] is None else bodies.user_data(body["user_data"])
+        )
+    if "hostname" in body and at_least(request, 90):
+        changes["hostname"] = bodies.string(body, "hostname", bodies.hostname_max(request))
+    for key, col in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+        if key in body:
+            changes[col] = checks.access_ip(body, key)
+    new_key = "key_name" in body and at_least(request, 54)
+    return RebuildRequest(
+        image_ref=str(body["imageRef"]),
+        changes=changes,
+        new_key=new_key,
+        key_name=None if not new_key or body["key_name"] is None else str(body["key_name"]),
+        disk_config=checks.disk_config(body),
+        files=bodies.personality(request, body) if "personality" in body else None,
+        metadata=bodies.metadata(body["metadata"]) if "metadata" in body else None,
+    )
+
+
 async def create_image(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if not isinstance(body, dict) or "name" not in body:
-        raise bad("createImage", "'name' is a required property")
-    name = _string(body, "name")
-    metadata = _metadata(body.get("metadata", {}))
+        raise invalid("createImage", "'name' is a required property")
+    name = bodies.string(body, "name")
+    metadata = bodies.metadata(body.get("metadata", {}))
     image_id = await service(request).actions.create_image(ctx, uuid, name, metadata)
     if at_least(request, 45):
         return json_response({"image_id": image_id}, 202)
@@ -162,7 +140,7 @@ async def trigger_crash_dump(
     if not at_least(request, 17):  # the action is new in 2.17: before, Nova knows no such route
         raise errors.NotFound("The resource could not be found.")
     if body is not None:
-        raise bad("trigger_crash_dump", f"{body!r} is not of type 'null'")
+        raise invalid("trigger_crash_dump", f"{body!r} is not of type 'null'")
     await service(request).actions.trigger_crash_dump(ctx, uuid)
     return empty(202)
 
@@ -171,23 +149,17 @@ async def rescue(request: Request, ctx: RequestContext, uuid: str, body: Any) ->
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        raise bad("rescue", f"{body!r} is not of type 'object', 'null'")
+        raise invalid("rescue", f"{body!r} is not of type 'object', 'null'")
     extra = sorted(set(body) - {"adminPass", "rescue_image_ref"})
     if extra:
-        raise bad("rescue", f"Additional properties are not allowed ({extra[0]!r} was unexpected)")
+        raise bodies.unexpected(extra[0], "rescue")
     password = body.get("adminPass")
     if password is not None and not isinstance(password, str):
-        raise bad("adminPass", f"{password!r} is not of type 'string'")
-    svc = service(request)
-    srv = await svc.servers.get(ctx, uuid)
+        raise invalid("adminPass", f"{password!r} is not of type 'string'")
     ref = body.get("rescue_image_ref")
     if ref is not None and not isinstance(ref, str):
-        raise bad("rescue_image_ref", f"{ref!r} is not of type 'string'")
-    # Nova rescues from the server's own image unless told otherwise.
-    image_id = (await _image(request, ref, srv.row.flavor))["id"] if ref else srv.row.image_ref
-    if not image_id:
-        raise errors.BadRequest("Cannot rescue a volume-backed instance without a rescue image.")
-    await svc.actions.rescue(ctx, uuid, image_id)
+        raise invalid("rescue_image_ref", f"{ref!r} is not of type 'string'")
+    await service(request).actions.rescue(ctx, uuid, ref or None)
     # Nova answers the rescue system's password (enable_instance_password), made up when none.
     return json_response({"adminPass": password or secrets.token_urlsafe(9)}, 200)
 
@@ -199,25 +171,23 @@ async def unrescue(request: Request, ctx: RequestContext, uuid: str, body: Any) 
 
 async def create_backup(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if not isinstance(body, dict):
-        raise bad("createBackup", f"{body!r} is not of type 'object'")
+        raise invalid("createBackup", f"{body!r} is not of type 'object'")
     for key in ("name", "backup_type", "rotation"):
         if key not in body:
-            raise bad("createBackup", f"'{key}' is a required property")
+            raise invalid("createBackup", f"'{key}' is a required property")
     extra = sorted(set(body) - {"name", "backup_type", "rotation", "metadata"})
     if extra:
-        raise bad(
-            "createBackup", f"Additional properties are not allowed ({extra[0]!r} was unexpected)"
-        )
-    name = _string(body, "name")
+        raise bodies.unexpected(extra[0], "createBackup")
+    name = bodies.string(body, "name")
     if not isinstance(body["backup_type"], str):
-        raise bad("backup_type", f"{body['backup_type']!r} is not of type 'string'")
+        raise invalid("backup_type", f"{body['backup_type']!r} is not of type 'string'")
     rotation = body["rotation"]
     # Nova's non_negative_integer: an integer, or a string of digits.
     if isinstance(rotation, str) and rotation.isdigit():
         rotation = int(rotation)
     if isinstance(rotation, bool) or not isinstance(rotation, int) or rotation < 0:
-        raise bad("rotation", f"{body['rotation']!r} is not a non-negative integer")
-    metadata = _metadata(body.get("metadata", {}))
+        raise invalid("rotation", f"{body['rotation']!r} is not a non-negative integer")
+    metadata = bodies.metadata(body.get("metadata", {}))
     backup = Backup(type=body["backup_type"], rotation=rotation)
     image_id = await service(request).actions.create_image(ctx, uuid, name, metadata, backup)
     if at_least(request, 45):
@@ -234,9 +204,9 @@ async def console_output(request: Request, ctx: RequestContext, uuid: str, body:
         try:
             length = int(length)
         except (TypeError, ValueError):
-            raise bad("length", f"{length!r} is not of type 'integer'") from None
+            raise invalid("length", f"{length!r} is not of type 'integer'") from None
         if length < -1:
-            raise bad("length", f"{length} is less than the minimum of -1")
+            raise invalid("length", f"{length} is less than the minimum of -1")
         if length == -1:
             length = None
     answer = await service(request).actions.ask(
@@ -254,7 +224,7 @@ def _security_group(add: bool) -> ActionHandler:
     async def handler(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str) or not name:
-            raise bad("name", "'name' is a required property")
+            raise invalid("name", "'name' is a required property")
         await service(request).actions.security_group(ctx, uuid, name, add)
         return empty(202)
 
@@ -278,7 +248,7 @@ def _single_host(action: str) -> ActionHandler:
 async def reset_state(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     state = body.get("state") if isinstance(body, dict) else None
     if state not in ("active", "error"):
-        raise bad("state", f"{state!r} is not one of ['active', 'error']")
+        raise invalid("state", f"{state!r} is not one of ['active', 'error']")
     await service(request).actions.reset_state(ctx, uuid, state)
     return empty(202)
 
@@ -286,10 +256,8 @@ async def reset_state(request: Request, ctx: RequestContext, uuid: str, body: An
 async def restore(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     # Deletes are never deferred here (Nova's reclaim_instance_interval of 0): no server is
     # ever soft-deleted, so none can be restored.
-    srv = await service(request).servers.get(ctx, uuid)
-    raise errors.Conflict(
-        f"Cannot 'restore' instance {uuid} while it is in vm_state {srv.row.vm_state}"
-    )
+    await service(request).actions.restore(ctx, uuid)
+    return empty(202)
 
 
 async def inject_network_info(
@@ -340,7 +308,7 @@ EXTRA_ACTIONS: dict[str, tuple[ActionHandler, str]] = {}
 
 
 async def action(request: Request) -> Response:
-    uuid = request.path_params["server_id"]
+    uuid = param(request, "server_id")
     data = await read_json(request)
     if not isinstance(data, dict) or len(data) != 1:
         raise errors.BadRequest("There is either no action or more than one action in the body.")
@@ -354,113 +322,4 @@ async def action(request: Request) -> Response:
     return await handler(request, ctx, uuid, body)
 
 
-# -- os-instance-actions ------------------------------------------------------------------
-def _action_view(request: Request, a: m.InstanceAction) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "action": a.action,
-        "instance_uuid": a.instance_uuid,
-        "message": a.message,
-        "project_id": a.project_id,
-        "request_id": a.request_id,
-        "start_time": views.usg(a.start_time),
-        "user_id": a.user_id,
-    }
-    if at_least(request, 58):
-        out["updated_at"] = views.usg(a.updated_at)
-    return out
-
-
-async def _instance_for_actions(request: Request, uuid: str) -> m.Instance:
-    ctx = authorize(request, "os-instance-actions:list")
-    async with request.app.state.runtime.db.session() as s:
-        row: m.Instance | None = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
-        deleted_ok = at_least(request, 21)
-        if row is None or (row.deleted and not deleted_ok):
-            raise InstanceNotFound(id=uuid)
-        if not ctx.is_admin and row.project_id != ctx.project_id:
-            raise InstanceNotFound(id=uuid)
-    authorize(request, "os-instance-actions:list", {"project_id": row.project_id})
-    return row
-
-
-async def list_actions(request: Request) -> Response:
-    uuid = request.path_params["server_id"]
-    await _instance_for_actions(request, uuid)
-    async with request.app.state.runtime.db.session() as s:
-        rows = list(
-            await s.scalars(
-                select(m.InstanceAction)
-                .where(m.InstanceAction.instance_uuid == uuid)
-                .order_by(m.InstanceAction.start_time.desc(), m.InstanceAction.id.desc())
-            )
-        )
-    q = request.query_params
-    if at_least(request, 58):
-        marker = q.get("marker")
-        if marker:
-            index = next((i for i, r in enumerate(rows) if r.request_id == marker), None)
-            if index is None:
-                raise errors.BadRequest(f"Marker {marker} could not be found.")
-            rows = rows[index + 1 :]
-        if q.get("limit"):
-            rows = rows[: int(q["limit"])]
-    return json_response({"instanceActions": [_action_view(request, r) for r in rows]})
-
-
-async def show_action(request: Request) -> Response:
-    uuid = request.path_params["server_id"]
-    row = await _instance_for_actions(request, uuid)
-    target = {"project_id": row.project_id}
-    authorize(request, "os-instance-actions:show", target)
-    async with request.app.state.runtime.db.session() as s:
-        action_row = await s.scalar(
-            select(m.InstanceAction)
-            .where(
-                m.InstanceAction.instance_uuid == uuid,
-                m.InstanceAction.request_id == request.path_params["request_id"],
-            )
-            .order_by(m.InstanceAction.id.desc())
-            .limit(1)
-        )
-        if action_row is None:
-            raise errors.NotFound(
-                f"Action {request.path_params['request_id']} on instance {uuid} could not be found."
-            )
-        events = list(
-            await s.scalars(
-                select(m.InstanceActionEvent)
-                .where(m.InstanceActionEvent.action_id == action_row.id)
-                .order_by(m.InstanceActionEvent.id)
-            )
-        )
-    out = _action_view(request, action_row)
-    show_events = allowed(request, "os-instance-actions:events", target)
-    if show_events or at_least(request, 51):
-        items = []
-        for e in events:
-            item: dict[str, Any] = {
-                "event": e.event,
-                "start_time": views.usg(e.start_time),
-                "finish_time": views.usg(e.finish_time),
-                "result": e.result,
-            }
-            if show_events:
-                item["traceback"] = e.traceback
-            if at_least(request, 62):
-                item["hostId"] = views.host_id(row.project_id, e.host)
-                if show_events:
-                    item["host"] = e.host or ""
-            if at_least(request, 84) and allowed(
-                request, "os-instance-actions:events:details", target
-            ):
-                item["details"] = e.details
-            items.append(item)
-        out["events"] = items
-    return json_response({"instanceAction": out})
-
-
-routes = [
-    Route("/servers/{server_id}/action", action, methods=["POST"]),
-    Route("/servers/{server_id}/os-instance-actions", list_actions, methods=["GET"]),
-    Route("/servers/{server_id}/os-instance-actions/{request_id}", show_action, methods=["GET"]),
-]
+routes = [Route("/servers/{server_id}/action", action, methods=["POST"])]

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from onestack.common.http import empty, json_response
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import allowed, at_least, authorize, body_of, service
+from onestack.compute.api.helpers import allowed, at_least, authorize, body_of, param, service
 from onestack.compute.service.groups import POLICIES, Group
 
 OLD_POLICIES = ("affinity", "anti-affinity")  # the soft ones came with 2.15
@@ -48,7 +48,7 @@ async def list_groups(request: Request) -> Response:
 
 async def show_group(request: Request) -> Response:
     ctx = authorize(request, "os-server-groups:show")
-    g = await service(request).groups.show(ctx, request.path_params["group_id"])
+    g = await service(request).groups.show(ctx, param(request, "group_id"))
     return json_response({"server_group": view(request, g)})
 
 
@@ -88,7 +88,7 @@ async def create_group(request: Request) -> Response:
 
 async def delete_group(request: Request) -> Response:
     ctx = authorize(request, "os-server-groups:delete")
-    await service(request).groups.delete(ctx, request.path_params["group_id"])
+    await service(request).groups.delete(ctx, param(request, "group_id"))
     return empty(204)
 
 

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.http import json_response
-from onestack.compute.api.helpers import service
+from onestack.compute.api.helpers import param, service
 from onestack.compute.api.server_lookup import server_row
 from onestack.compute.service.networking import addresses
 
@@ -31,7 +31,7 @@ async def index(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     found = await _addresses(request, "ips:show")
-    network = request.path_params["network"]
+    network = param(request, "network")
     if network not in found:
         raise errors.NotFound("Network could not be found for the instance.")
     return json_response({network: found[network]})

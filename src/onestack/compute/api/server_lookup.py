@@ -8,18 +8,14 @@ from onestack.common import errors
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.compute import models as m
-from onestack.compute.api.helpers import at_least, authorize, service
-from onestack.compute.service.records import InstanceNotFound
+from onestack.compute.api.helpers import at_least, authorize, param, service
 
 
 async def server_row(request: Request, rule: str) -> tuple[RequestContext, m.Instance]:
     """The live server ``{server_id}`` if the caller may see it (404 otherwise, as Nova hides
     other projects' servers), after ``os_compute_api:<rule>`` on its project."""
     ctx = get_context(request)
-    uuid = request.path_params["server_id"]
-    row = await service(request).servers.get_any(uuid, deleted=False)
-    if row is None or (not ctx.is_admin and row.project_id != ctx.project_id):
-        raise InstanceNotFound(id=uuid)
+    row = await service(request).servers.visible_row(ctx, param(request, "server_id"))
     authorize(request, rule, {"project_id": row.project_id, "user_id": row.user_id})
     return ctx, row
 

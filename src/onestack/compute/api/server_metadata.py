@@ -12,10 +12,9 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response
 from onestack.compute import states
-from onestack.compute.api.helpers import body_of, href, service
+from onestack.compute.api.checks import invalid
+from onestack.compute.api.helpers import body_of, href, param, service
 from onestack.compute.api.server_lookup import require_version, server_row
-from onestack.compute.api.servers import bad
-from onestack.compute.service.tags import Tags
 
 # Nova's metadata keys: 1-255 of these characters; values strings of at most 255.
 _KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
@@ -24,14 +23,14 @@ META_STATES = (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED)
 
 def _metadata(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise bad(field, f"{value!r} is not of type 'object'")
+        raise invalid(field, f"{value!r} is not of type 'object'")
     for key, item in value.items():
         if not _KEY.match(key):
-            raise bad(field, f"Additional properties are not allowed ({key!r} was unexpected)")
+            raise invalid(field, f"Additional properties are not allowed ({key!r} was unexpected)")
         if not isinstance(item, str):
-            raise bad(f"{field}.{key}", f"{item!r} is not of type 'string'")
+            raise invalid(f"{field}.{key}", f"{item!r} is not of type 'string'")
         if len(item) > 255:
-            raise bad(f"{field}.{key}", f"{item!r} is too long")
+            raise invalid(f"{field}.{key}", f"{item!r} is too long")
     return dict(value)
 
 
@@ -60,7 +59,7 @@ async def update_all(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     ctx, row = await server_row(request, "server-metadata:show")
-    key = request.path_params["key"]
+    key = param(request, "key")
     srv = await service(request).servers.get(ctx, row.uuid)
     if key not in srv.metadata:
         raise errors.NotFound("Metadata item was not found")
@@ -69,7 +68,7 @@ async def show(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     ctx, row = await server_row(request, "server-metadata:update")
-    key = request.path_params["key"]
+    key = param(request, "key")
     meta = _metadata(await body_of(request, "meta"), "meta")
     if len(meta) > 1:
         raise errors.BadRequest("Request body contains too many items")
@@ -85,31 +84,27 @@ async def delete(request: Request) -> Response:
     ctx, row = await server_row(request, "server-metadata:delete")
     svc = service(request).servers
     await svc.check_state(ctx, row.uuid, "delete metadata", META_STATES)
-    await svc.delete_metadata(ctx, row.uuid, request.path_params["key"])
+    await svc.delete_metadata(ctx, row.uuid, param(request, "key"))
     return empty(204)
 
 
 # -- tags ------------------------------------------------------------------------------------
 def _tag(value: Any, field: str = "tags") -> str:
     if not isinstance(value, str):
-        raise bad(field, f"{value!r} is not of type 'string'")
+        raise invalid(field, f"{value!r} is not of type 'string'")
     if not value:
-        raise bad(field, f"{value!r} is too short")
+        raise invalid(field, f"{value!r} is too short")
     if len(value) > 60:
-        raise bad(field, f"{value!r} is too long")
+        raise invalid(field, f"{value!r} is too long")
     if "/" in value or "," in value:
-        raise bad(field, f"{value!r} does not match '^[^,/]*$'")
+        raise invalid(field, f"{value!r} does not match '^[^,/]*$'")
     return value
-
-
-def _tags(request: Request) -> Tags:
-    return Tags(service(request).store)
 
 
 async def tags_index(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:index")
-    return json_response({"tags": await _tags(request).listing(ctx, row.uuid)})
+    return json_response({"tags": await service(request).tags.listing(ctx, row.uuid)})
 
 
 async def tags_update_all(request: Request) -> Response:
@@ -117,23 +112,23 @@ async def tags_update_all(request: Request) -> Response:
     ctx, row = await server_row(request, "os-server-tags:update_all")
     value = await body_of(request, "tags")
     if not isinstance(value, list):
-        raise bad("tags", f"{value!r} is not of type 'array'")
+        raise invalid("tags", f"{value!r} is not of type 'array'")
     tags = [_tag(t) for t in value]
-    return json_response({"tags": await _tags(request).replace(ctx, row.uuid, tags)})
+    return json_response({"tags": await service(request).tags.replace(ctx, row.uuid, tags)})
 
 
 async def tags_delete_all(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:delete_all")
-    await _tags(request).clear(ctx, row.uuid)
+    await service(request).tags.clear(ctx, row.uuid)
     return empty(204)
 
 
 async def tag_show(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:show")
-    tag = request.path_params["tag"]
-    if not await _tags(request).has(ctx, row.uuid, tag):
+    tag = param(request, "tag")
+    if not await service(request).tags.has(ctx, row.uuid, tag):
         raise errors.NotFound(f"Instance {row.uuid} has no tag '{tag}'")
     return empty(204)
 
@@ -141,8 +136,8 @@ async def tag_show(request: Request) -> Response:
 async def tag_update(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:update")
-    tag = _tag(request.path_params["tag"], "tag")
-    added = await _tags(request).add(ctx, row.uuid, tag)
+    tag = _tag(param(request, "tag"), "tag")
+    added = await service(request).tags.add(ctx, row.uuid, tag)
     location = {"Location": href(request, "servers", row.uuid, "tags", tag)}
     return empty(201 if added else 204, location)
 
@@ -150,7 +145,7 @@ async def tag_update(request: Request) -> Response:
 async def tag_delete(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:delete")
-    await _tags(request).remove(ctx, row.uuid, request.path_params["tag"])
+    await service(request).tags.remove(ctx, row.uuid, param(request, "tag"))
     return empty(204)
 
 

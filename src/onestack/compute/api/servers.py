@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -16,373 +14,62 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, query_bool, read_json
+from onestack.compute import models as m
 from onestack.compute import states, views
-from onestack.compute.api import checks
-from onestack.compute.api.helpers import allowed, at_least, authorize, href, links, service
-from onestack.compute.service.servers import SORT_KEYS, BootRequest, ListFilters
+from onestack.compute.api import checks, server_bodies
+from onestack.compute.api.checks import invalid
+from onestack.compute.api.helpers import (
+    allowed,
+    at_least,
+    authorize,
+    href,
+    links,
+    param,
+    service,
+)
+from onestack.compute.api.server_bodies import hostname_max, string, unexpected
+from onestack.compute.service.create import CreateRequest
+from onestack.compute.service.server_lists import SORT_KEYS, ListFilters
 
 MAX_LIMIT = 1000
-USER_DATA_MAX = 65535
-GiB = 1024**3
-
-CREATE_KEYS = {
-    "name",
-    "imageRef",
-    "flavorRef",
-    "networks",
-    "key_name",
-    "user_data",
-    "config_drive",
-    "metadata",
-    "security_groups",
-    "block_device_mapping_v2",
-    "block_device_mapping",
-    "availability_zone",
-    "min_count",
-    "max_count",
-    "return_reservation_id",
-    "description",
-    "tags",
-    "hostname",
-    "accessIPv4",
-    "accessIPv6",
-    "adminPass",
-    "OS-DCF:diskConfig",
-    "personality",
-    "trusted_image_certificates",
-    "host",
-    "hypervisor_hostname",
-}
 UPDATE_KEYS = {"name", "description", "accessIPv4", "accessIPv6", "hostname", "OS-DCF:diskConfig"}
 
 
-def bad(field: str, reason: str) -> errors.ValidationError:
-    return errors.ValidationError(field=field, reason=reason)
-
-
-def _string(body: dict[str, Any], key: str, max_len: int = 255, *, empty_ok: bool = False) -> str:
-    value = body[key]
-    if not isinstance(value, str):
-        raise bad(key, f"{value!r} is not of type 'string'")
-    if not value.strip() and not empty_ok:
-        raise bad(key, f"{value!r} is too short")
-    if len(value) > max_len:
-        raise bad(key, f"{value!r} is too long")
-    return value
-
-
-def hostname_max(request: Request) -> int:
-    """A hostname is one DNS label until 2.94, a fully qualified name from then on."""
-    return 255 if at_least(request, 94) else 63
-
-
-def _int(body: dict[str, Any], key: str, default: int) -> int:
-    value = body.get(key, default)
-    # Nova's schema: an integer, or a string of digits; never a float or a bool.
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise bad(key, f"{value!r} is not of type 'integer', 'string'")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise bad(key, f"{value!r} is not of type 'integer', 'string'") from None
-    if number < 1:
-        raise bad(key, f"{value!r} is less than the minimum of 1")
-    return number
-
-
-def _metadata(value: Any, field: str = "metadata") -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise bad(field, f"{value!r} is not of type 'object'")
-    for k, v in value.items():
-        if not isinstance(k, str) or not 1 <= len(k) <= 255:
-            raise bad(field, f"invalid metadata key {k!r}")
-        if not isinstance(v, str) or len(v) > 255:
-            raise bad(f"{field}.{k}", f"{v!r} is not a string of at most 255 characters")
-    return dict(value)
-
-
-def _config_drive(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", ""):
-        return value.lower() == "true"
-    raise bad("config_drive", f"{value!r} is not of type 'boolean', 'string'")
-
-
-def _user_data(value: Any) -> str:
-    if not isinstance(value, str):
-        raise bad("user_data", f"{value!r} is not of type 'string'")
-    if len(value) > USER_DATA_MAX:
-        raise bad("user_data", f"the value is longer than {USER_DATA_MAX} characters")
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise bad("user_data", "the value is not valid base64") from None
-    return value
-
-
-async def personality(request: Request, body: dict[str, Any], project_id: str) -> list[Any]:
-    """Injected files (before 2.57): ``[{"path", "contents" (base64)}]``, 403 past the
-    project's injected-file quotas; kept as given for the metadata service and config drive."""
-    files = body["personality"]
-    if at_least(request, 57):
-        raise bad("server", "Additional properties are not allowed ('personality' was unexpected)")
-    if not isinstance(files, list):
-        raise bad("personality", f"{files!r} is not of type 'array'")
-    limits = await service(request).quotas.limits(project_id)
-    if 0 <= limits["injected_files"] < len(files):
-        raise errors.Forbidden("Personality file limit exceeded")
-    out = []
-    for item in files:
-        if not isinstance(item, dict) or set(item) != {"path", "contents"}:
-            raise bad("personality", f"{item!r} is not a {{'path', 'contents'}} object")
-        path, contents = item["path"], item["contents"]
-        if not isinstance(path, str) or not path or not isinstance(contents, str):
-            raise bad("personality", "path and contents are strings")
-        try:
-            data = base64.b64decode(contents, validate=True)
-        except (binascii.Error, ValueError):
-            reason = f"Personality content for {path} cannot be decoded"
-            raise bad("personality", reason) from None
-        if 0 <= limits["injected_file_path_bytes"] < len(path.encode()):
-            raise errors.Forbidden("Personality file path exceeds maximum 255")
-        if 0 <= limits["injected_file_content_bytes"] < len(data):
-            raise errors.Forbidden("Personality file content exceeds maximum")
-        out.append({"path": path, "contents": contents})
-    return out
-
-
-async def _image(request: Request, ref: str, flavor: dict[str, Any]) -> dict[str, Any]:
-    ctx = authorize(request, "servers:create")
-    image_id = ref.rstrip("/").rsplit("/", 1)[-1]
-    try:
-        rec = await service(request).store.image.get_image(ctx, image_id)
-    except errors.NotFound:
-        raise errors.BadRequest(f"Image {image_id} could not be found.") from None
-    if rec.status != "active":
-        raise errors.BadRequest(f"Image {image_id} is not active.")
-    if (rec.min_ram or 0) > flavor["memory_mb"]:
-        raise errors.BadRequest("Flavor's memory is too small for requested image.")
-    root = flavor["root_gb"]
-    if root and (rec.min_disk or 0) > root:
-        raise errors.BadRequest("Flavor's disk is too small for requested image.")
-    size = rec.virtual_size or rec.size or 0
-    if root and size > root * GiB:
-        raise errors.BadRequest(
-            f"Flavor's disk is too small for requested image. Flavor disk is {root * GiB} "
-            f"bytes, image is {size} bytes."
-        )
-    return {
-        "id": rec.id,
-        "min_disk": rec.min_disk,
-        "min_ram": rec.min_ram,
-        "disk_format": rec.disk_format,
-        "properties": dict(getattr(rec, "properties", {}) or {}),
-    }
-
-
 async def create(request: Request) -> Response:
-    data = await read_json(request)
-    if not isinstance(data, dict) or not isinstance(data.get("server"), dict):
-        raise bad("server", "'server' is a required property")
-    body: dict[str, Any] = data["server"]
-    hints = data.get("os:scheduler_hints") or data.get("OS-SCH-HNT:scheduler_hints") or {}
-    ctx = authorize(request, "servers:create")
-    svc = service(request)
-    unknown = sorted(set(body) - CREATE_KEYS)
-    if unknown:
-        raise bad(
-            "server", f"Additional properties are not allowed ({unknown[0]!r} was unexpected)"
-        )
-    if "name" not in body:
-        raise bad("name", "'name' is a required property")
-    name = _string(body, "name")
-    if "flavorRef" not in body:
-        raise bad("flavorRef", "'flavorRef' is a required property")
-    flavor = await svc.flavors.for_boot(ctx, str(body["flavorRef"]))
-    bdms = body.get("block_device_mapping_v2") or []
-    if not isinstance(bdms, list):
-        raise bad("block_device_mapping_v2", "is not of type 'array'")
-    roots = [b for b in bdms if isinstance(b, dict) and b.get("boot_index") in (0, "0")]
-    boot_volume = any(b.get("destination_type") == "volume" for b in roots)
-    image_ref = body.get("imageRef", "")
-    if not image_ref and not boot_volume:
-        # OSC and the SDK send the image as a local root device mapping.
-        image_ref = next((b.get("uuid") for b in roots if b.get("source_type") == "image"), "")
-    # Local root devices are the image itself: only volumes are attachments.
-    bdms = [b for b in bdms if isinstance(b, dict) and b.get("destination_type") == "volume"]
-    image = None
-    if image_ref:
-        if not isinstance(image_ref, str):
-            raise bad("imageRef", f"{image_ref!r} is not of type 'string'")
-        image = await _image(request, image_ref, flavor)
-    elif not boot_volume:
-        raise errors.BadRequest(
-            "Block Device Mapping is Invalid: Boot sequence for the instance "
-            "and image/block device mapping combination is not valid."
-        )
-    if boot_volume and service(request).store.volume is None:
-        raise errors.BadRequest(
-            "Booting from a volume needs the block storage service, "
-            "which this cloud does not run yet."
-        )
-    networks = body.get("networks")
-    if at_least(request, 37) and networks is None:
-        raise bad("networks", "'networks' is a required property")
-    if isinstance(networks, str) and networks not in ("auto", "none"):
-        raise bad("networks", f"{networks!r} is not one of ['none', 'auto']")
-    if networks is not None and not isinstance(networks, (str, list)):
-        raise bad("networks", f"{networks!r} is not of type 'array'")
-    if isinstance(networks, list):
-        for item in networks:
-            if not isinstance(item, dict):
-                raise bad("networks", f"{item!r} is not of type 'object'")
-        if networks:
-            authorize(request, "servers:create:attach_network")
-    nics = await svc.networking.resolve(ctx, ctx.project_id or "", networks)
-    sg_names: list[str] = []
-    for group in body.get("security_groups") or []:
-        if not isinstance(group, dict) or not isinstance(group.get("name"), str):
-            raise bad("security_groups", f"{group!r} is not a {{'name': ...}} object")
-        sg_names.append(group["name"])
-    sg_ids = None
-    if sg_names:
-        sg_ids = await svc.networking.security_group_ids(ctx, ctx.project_id or "", sg_names)
-    key_name = body.get("key_name")
-    key_data = None
-    if key_name is not None:
-        try:
-            key_data = (await svc.keypairs.get(ctx.user_id, str(key_name))).public_key
-        except errors.NotFound:
-            raise errors.BadRequest("Invalid key_name provided.") from None
-    user_data = _user_data(body["user_data"]) if body.get("user_data") is not None else None
-    metadata = _metadata(body.get("metadata", {}))
-    limits = await svc.quotas.limits(ctx.project_id or "")
-    if 0 <= limits["metadata_items"] < len(metadata):
-        raise errors.Forbidden(
-            "Quota exceeded for metadata_items: Maximum number of metadata "
-            "items exceeds " + str(limits["metadata_items"])
-        )
-    min_count = _int(body, "min_count", 1)
-    max_count = _int(body, "max_count", min_count)
-    if min_count > max_count:
-        raise errors.BadRequest("min_count must be <= max_count")
-    count = await _count_within_quota(request, flavor, min_count, max_count, limits)
-    zone, forced_host = body.get("availability_zone"), None
-    if isinstance(zone, str) and ":" in zone:
-        zone, _, forced_host = zone.partition(":")
-        forced_host = forced_host.split(":")[0] or None
-        if forced_host:
-            authorize(request, "servers:create:forced_host")
-        zone = zone or None
-    if zone is not None:
-        await _check_zone(request, zone)
-    group = hints.get("group") if isinstance(hints, dict) else None
-    if group is not None:
-        await _check_group(request, str(group))
-    tags = body.get("tags") or []
-    if tags and not at_least(request, 52):
-        raise bad("server", "Additional properties are not allowed ('tags' was unexpected)")
-    if (
-        not isinstance(tags, list)
-        or len(tags) > 50
-        or any(not isinstance(t, str) or not t or len(t) > 60 or "/" in t or "," in t for t in tags)
-    ):
-        raise bad("tags", "each tag is a string of 1-60 characters without '/' or ','")
-    description = body.get("description")
-    if description is not None:
-        if not at_least(request, 19):
-            raise bad(
-                "server", "Additional properties are not allowed ('description' was unexpected)"
-            )
-        description = _string(body, "description", empty_ok=True)
-    hostname = body.get("hostname")
-    if hostname is not None:
-        if not at_least(request, 90):
-            raise bad("server", "Additional properties are not allowed ('hostname' was unexpected)")
-        hostname = _string(body, "hostname", hostname_max(request))
-    files = []
-    if "personality" in body:
-        files = await personality(request, body, ctx.project_id or "")
-    req = BootRequest(
-        name=name,
-        flavor=flavor,
-        image=image,
-        nics=nics,
-        security_groups=sg_names or ["default"] if nics else sg_names,
-        security_group_ids=sg_ids,
-        availability_zone=zone,
-        forced_host=forced_host,
-        key_name=key_name,
-        key_data=key_data,
-        user_data=user_data,
-        config_drive=_config_drive(body.get("config_drive", False)),
-        metadata=metadata,
-        min_count=min_count,
-        max_count=max_count,
-        group=str(group) if group else None,
-        tags=tags,
-        description=description,
-        hostname=hostname,
-        access_ip_v4=checks.access_ip(body, "accessIPv4"),
-        access_ip_v6=checks.access_ip(body, "accessIPv6"),
-        block_devices=[b for b in bdms if isinstance(b, dict)],
-        disk_config=checks.disk_config(body) or "MANUAL",
-        files=files,
-    )
-    rows = await svc.servers.create_rows(ctx, req, count)
-    runtime = request.app.state.runtime
-    for row in rows:
-        runtime.spawn(svc.boot.run(row.uuid), f"boot {row.uuid}")
+    req, body = server_bodies.create_request(request, await read_json(request))
+    ctx = authorize_create(request, req)
+    created = await service(request).creation.create_servers(ctx, req)
+    first = created.rows[0]
     if body.get("return_reservation_id"):
-        return json_response({"reservation_id": rows[0].reservation_id}, 202)
-    first = rows[0]
+        return json_response({"reservation_id": first.reservation_id}, 202)
     server: dict[str, Any] = {
         "id": first.uuid,
         "links": links(request, "servers", first.uuid),
         "OS-DCF:diskConfig": req.disk_config,
-        "security_groups": [{"name": n} for n in req.security_groups] or [{"name": "default"}],
+        "security_groups": [{"name": n} for n in created.security_groups] or [{"name": "default"}],
+        "adminPass": body.get("adminPass") or secrets.token_urlsafe(9),
     }
-    server["adminPass"] = body.get("adminPass") or secrets.token_urlsafe(9)
     return json_response(
         {"server": server}, 202, {"Location": href(request, "servers", first.uuid)}
     )
 
 
-async def _count_within_quota(
-    request: Request,
-    flavor: dict[str, Any],
-    min_count: int,
-    max_count: int,
-    limits: dict[str, int],
-) -> int:
-    """As many servers as the quota allows between ``min_count`` and ``max_count`` (the
-    project's ``limits``); 403 with Nova's message when not even ``min_count`` fit."""
+def authorize_create(request: Request, req: CreateRequest) -> RequestContext:
+    """``servers:create``, with the rules Nova adds for what a request asks beyond a plain
+    boot (networks named, a host forced)."""
     ctx = authorize(request, "servers:create")
-    count: int = await service(request).quotas.instances_within(
-        ctx.project_id or "", min_count, max_count, flavor["vcpus"], flavor["memory_mb"], limits
-    )
-    return count
-
-
-async def _check_zone(request: Request, zone: str) -> None:
-    if zone not in await service(request).hosts.zones():
-        raise errors.BadRequest("The requested availability zone is not available")
-
-
-async def _check_group(request: Request, group: str) -> None:
-    ctx = authorize(request, "servers:create")
-    try:
-        await service(request).groups.get(ctx, group)
-    except errors.NotFound:
-        raise errors.BadRequest(f"Invalid server group {group}") from None
+    if isinstance(req.networks, list) and req.networks:
+        authorize(request, "servers:create:attach_network")
+    if req.forced_host:
+        authorize(request, "servers:create:forced_host")
+    return ctx
 
 
 def _time(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise bad(field, f"{value!r} is not a 'date-time'") from None
+        raise invalid(field, f"{value!r} is not a 'date-time'") from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
@@ -467,15 +154,7 @@ def _paging(request: Request) -> tuple[list[tuple[str, str]], int, str | None]:
         if direction not in ("asc", "desc"):
             raise errors.BadRequest(f"Invalid sort_dir {direction!r}.")
         sort.append((key, direction))
-    limit = MAX_LIMIT
-    if "limit" in q:
-        try:
-            limit = int(q["limit"])
-        except ValueError:
-            raise bad("limit", f"{q['limit']!r} is not an integer") from None
-        if limit < 0:
-            raise bad("limit", "must be >= 0")
-        limit = min(limit, MAX_LIMIT)
+    limit = min(checks.query_int(q["limit"], "limit"), MAX_LIMIT) if "limit" in q else MAX_LIMIT
     return sort, limit, q.get("marker")
 
 
@@ -511,17 +190,17 @@ async def list_detail(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     ctx = authorize(request, "servers:show")
-    srv = await service(request).servers.get(ctx, request.path_params["server_id"])
+    srv = await service(request).servers.get(ctx, param(request, "server_id"))
     return json_response({"server": views.detail(request, srv, show=True)})
 
 
-async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, Any]:
+async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, m.Instance]:
     """The caller, the server's id and the server, once ``rule`` allows the caller to act on
     it (a server the caller cannot see is a 404 first)."""
     ctx = authorize(request, "servers:show")
-    uuid = request.path_params["server_id"]
-    current = await service(request).servers.get(ctx, uuid)
-    authorize(request, rule, {"project_id": current.row.project_id, "user_id": current.row.user_id})
+    uuid = param(request, "server_id")
+    current = await service(request).servers.visible_row(ctx, uuid)
+    authorize(request, rule, {"project_id": current.project_id, "user_id": current.user_id})
     return ctx, uuid, current
 
 
@@ -531,30 +210,29 @@ async def update(request: Request) -> Response:
     data = await read_json(request)
     body = data.get("server") if isinstance(data, dict) else None
     if not isinstance(body, dict):
-        raise bad("server", "'server' is a required property")
+        raise invalid("server", "'server' is a required property")
     unknown = sorted(set(body) - UPDATE_KEYS)
     if (
         unknown
         or ("description" in body and not at_least(request, 19))
         or ("hostname" in body and not at_least(request, 90))
     ):
-        bad_key = (unknown or ["description" if "description" in body else "hostname"])[0]
-        raise bad("server", f"Additional properties are not allowed ({bad_key!r} was unexpected)")
+        raise unexpected((unknown or ["description" if "description" in body else "hostname"])[0])
     changes: dict[str, Any] = {}
     if "name" in body:
-        changes["display_name"] = _string(body, "name")
+        changes["display_name"] = string(body, "name")
     if "description" in body:
         changes["display_description"] = (
-            None if body["description"] is None else _string(body, "description", empty_ok=True)
+            None if body["description"] is None else string(body, "description", empty_ok=True)
         )
     if "hostname" in body:
-        changes["hostname"] = _string(body, "hostname", hostname_max(request))
+        changes["hostname"] = string(body, "hostname", hostname_max(request))
     for key, col in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
         if key in body:
             changes[col] = checks.access_ip(body, key)
     disk_config = checks.disk_config(body)
     if disk_config is not None:
-        changes["request"] = {**(current.row.request or {}), "disk_config": disk_config}
+        changes["request"] = {**(current.request or {}), "disk_config": disk_config}
     srv = await svc.servers.update(ctx, uuid, changes)
     return json_response({"server": views.changed(request, srv)})
 

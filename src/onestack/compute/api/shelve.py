@@ -20,11 +20,7 @@ async def shelve(request: Request, ctx: RequestContext, uuid: str, body: Any) ->
 
 
 async def shelve_offload(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
-    srv = await service(request).servers.get(ctx, uuid)
-    if srv.row.vm_state != "shelved":
-        raise errors.Conflict(
-            f"Cannot 'shelveOffload' instance {uuid} while it is in vm_state {srv.row.vm_state}"
-        )
+    await service(request).shelve.shelve_offload(ctx, uuid)
     return empty(202)
 
 

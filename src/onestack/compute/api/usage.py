@@ -15,7 +15,7 @@ from onestack.common.db import utcnow
 from onestack.common.http import json_response
 from onestack.common.pagination import next_link
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, href, service
+from onestack.compute.api.helpers import at_least, authorize, href, param, service
 from onestack.compute.service.usage import TenantUsage
 
 FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
@@ -90,7 +90,7 @@ async def list_usage(request: Request) -> Response:
 
 
 async def show_usage(request: Request) -> Response:
-    project_id = request.path_params["project_id"]
+    project_id = param(request, "project_id")
     get_context(request)
     authorize(request, "os-simple-tenant-usage:show", {"project_id": project_id})
     start, stop = _period(request)

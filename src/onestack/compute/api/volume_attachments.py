@@ -12,16 +12,13 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response
 from onestack.compute import models as m
-from onestack.compute.api.helpers import at_least, body_of, service
+from onestack.compute.api import checks
+from onestack.compute.api.checks import invalid
+from onestack.compute.api.helpers import at_least, body_of, param, service
 from onestack.compute.api.server_lookup import server_row
-from onestack.compute.api.servers import bad
-from onestack.compute.service.volumes import Volumes, bdm_uuid
+from onestack.compute.service.volumes import bdm_uuid
 
 CREATE_KEYS = {"volumeId", "device"}
-
-
-def _volumes(request: Request) -> Volumes:
-    return Volumes(service(request).store)
 
 
 def view(request: Request, att: m.VolumeAttachment, *, detail: bool = True) -> dict[str, Any]:
@@ -44,31 +41,19 @@ def view(request: Request, att: m.VolumeAttachment, *, detail: bool = True) -> d
     return out
 
 
-def _int(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad(name, f"{raw!r} is not of type 'integer'") from None
-    if value < 0:
-        raise bad(name, f"{value} is less than the minimum of 0")
-    return value
-
-
 async def index(request: Request) -> Response:
     ctx, row = await server_row(request, "os-volumes-attachments:index")
-    items = await _volumes(request).listing(ctx, row.uuid)
-    offset = _int(request, "offset") or 0
-    limit = _int(request, "limit")
+    items = await service(request).volumes.listing(ctx, row.uuid)
+    q = request.query_params
+    offset = checks.query_int(q["offset"], "offset") if "offset" in q else 0
+    limit = checks.query_int(q["limit"], "limit") if "limit" in q else None
     items = items[offset:] if limit is None else items[offset : offset + limit]
     return json_response({"volumeAttachments": [view(request, a) for a in items]})
 
 
 async def show(request: Request) -> Response:
     ctx, row = await server_row(request, "os-volumes-attachments:show")
-    att = await _volumes(request).get(ctx, row.uuid, request.path_params["volume_id"])
+    att = await service(request).volumes.get(ctx, row.uuid, param(request, "volume_id"))
     return json_response({"volumeAttachment": view(request, att)})
 
 
@@ -76,7 +61,7 @@ async def create(request: Request) -> Response:
     ctx, row = await server_row(request, "os-volumes-attachments:create")
     body = await body_of(request, "volumeAttachment")
     if not isinstance(body, dict):
-        raise bad("volumeAttachment", f"{body!r} is not of type 'object'")
+        raise invalid("volumeAttachment", f"{body!r} is not of type 'object'")
     allowed = set(CREATE_KEYS)
     if at_least(request, 49):
         allowed.add("tag")
@@ -84,29 +69,29 @@ async def create(request: Request) -> Response:
         allowed.add("delete_on_termination")
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise bad(
+        raise invalid(
             "volumeAttachment",
             f"Additional properties are not allowed ({unknown[0]!r} was unexpected)",
         )
     if "volumeId" not in body:
-        raise bad("volumeId", "'volumeId' is a required property")
+        raise invalid("volumeId", "'volumeId' is a required property")
     try:
         volume_id = str(uuidlib.UUID(str(body["volumeId"])))
     except ValueError:
-        raise bad("volumeId", f"{body['volumeId']!r} is not a 'uuid'") from None
+        raise invalid("volumeId", f"{body['volumeId']!r} is not a 'uuid'") from None
     device = body.get("device")
     if device is not None and (not isinstance(device, str) or not device.startswith("/dev/")):
-        raise bad(
+        raise invalid(
             "device",
             f"{device!r} does not match '(^/dev/x{{0,1}}[a-z]{{0,1}}d{{0,1}})([a-z]+)[0-9]*$'",
         )
     tag = body.get("tag")
     if tag is not None and (not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "/" in tag):
-        raise bad("tag", f"{tag!r} is not a valid tag")
+        raise invalid("tag", f"{tag!r} is not a valid tag")
     dot = body.get("delete_on_termination", False)
     if not isinstance(dot, bool):
-        raise bad("delete_on_termination", f"{dot!r} is not of type 'boolean'")
-    att = await _volumes(request).attach(
+        raise invalid("delete_on_termination", f"{dot!r} is not of type 'boolean'")
+    att = await service(request).volumes.attach(
         ctx, row.uuid, volume_id, device=device, tag=tag, delete_on_termination=dot
     )
     return json_response({"volumeAttachment": view(request, att, detail=False)})
@@ -121,7 +106,7 @@ async def update(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     ctx, row = await server_row(request, "os-volumes-attachments:delete")
-    await _volumes(request).detach(ctx, row.uuid, request.path_params["volume_id"])
+    await service(request).volumes.detach(ctx, row.uuid, param(request, "volume_id"))
     return empty(202)
 
 

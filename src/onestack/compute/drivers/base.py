@@ -11,15 +11,22 @@ that is gone succeeds, ``power_on`` of a running one does nothing.
 The agent keeps the last spec of each instance; ``list_instances`` says what really runs on the
 host (also after the whole process was killed and started again: the driver re-attaches to
 guests that kept running), which the agent compares with the database to sync power states.
+
+Capabilities. A driver is made of the parts below, one abstract class per capability
+(``Lifecycle``, ``PowerControl``, ``Consoles``, ``Snapshots``, ``Resizing``, ``Rescue``,
+``CrashDump``, ``VolumeHotplug``, ``InterfaceHotplug``, ``Diagnostics``). Every driver is a
+``ComputeDriver`` (life cycle and power); the rest it has when it inherits that part, and its
+``capabilities`` (a frozenset of ``Capability`` flags) say which. The agent asks for a part
+before using it and answers "not supported" for a part the driver lacks.
 """
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 
 class PowerState(IntEnum):
@@ -108,10 +115,42 @@ class DriverError(Exception):
     """An operation on a guest failed; the message is safe to show the user as a fault."""
 
 
-class ComputeDriver(abc.ABC):
-    """One host's hypervisor. ``instances_dir`` is this driver's alone."""
+class Capability(StrEnum):
+    """What a driver can do, one flag per part below."""
 
+    LIFECYCLE = "lifecycle"
+    POWER = "power"
+    CONSOLE = "console"
+    DIAGNOSTICS = "diagnostics"
+    SNAPSHOT = "snapshot"
+    RESIZE = "resize"
+    RESCUE = "rescue"
+    CRASH_DUMP = "crash dump"
+    VOLUME_HOTPLUG = "volume attachment"
+    INTERFACE_HOTPLUG = "interface attachment"
+
+
+class DriverPart(abc.ABC):  # noqa: B024 - its subclasses, the parts, are abstract
+    """One capability's methods. ``capabilities`` of a driver class: the flags of every part
+    it inherits."""
+
+    provides: ClassVar[Capability | None] = None
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
     name: str = "base"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.capabilities = frozenset(
+            part.__dict__["provides"]
+            for part in cls.__mro__
+            if part.__dict__.get("provides") is not None
+        )
+
+
+class Lifecycle(DriverPart):
+    """Guests made, found again and removed."""
+
+    provides = Capability.LIFECYCLE
 
     @abc.abstractmethod
     async def init_host(self) -> HostInfo:
@@ -128,6 +167,19 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     async def destroy(self, uuid: str) -> None:
         """Stop the guest at once and delete every file of the instance."""
+
+    @abc.abstractmethod
+    async def rebuild(self, spec: InstanceSpec) -> None:
+        """Stop the guest, replace its root disk from ``spec.boot`` and config drive, start."""
+
+    async def close(self) -> None:
+        """Let go of the guests (QMP connections) without stopping them."""
+
+
+class PowerControl(DriverPart):
+    """Stopping, starting, pausing and suspending a guest."""
+
+    provides = Capability.POWER
 
     @abc.abstractmethod
     async def power_off(self, uuid: str, timeout: float = 60.0) -> None:
@@ -157,22 +209,50 @@ class ComputeDriver(abc.ABC):
     async def resume(self, spec: InstanceSpec) -> None:
         """Start a suspended guest from its saved memory."""
 
-    async def inject_nmi(self, uuid: str) -> None:
-        """Send the guest a non-maskable interrupt (Nova's trigger_crash_dump)."""
-        raise DriverError("sending an NMI is not supported by this driver")
 
-    async def rescue(self, spec: InstanceSpec) -> None:
-        """Stop the guest and start it again from a fresh disk of ``spec.rescue``, its own
-        disk attached second (Nova's rescue); the running guest's state is lost."""
-        raise DriverError("rescue is not supported by this driver")
+class ComputeDriver(Lifecycle, PowerControl):
+    """One host's hypervisor: at least the life cycle and power of its guests; the other
+    parts as its ``capabilities`` say. ``instances_dir`` is this driver's alone."""
 
-    async def unrescue(self, spec: InstanceSpec) -> None:
-        """End a rescue: the guest starts again from its own disk; the rescue disk goes."""
-        raise DriverError("unrescue is not supported by this driver")
+
+class Consoles(DriverPart):
+    """The guest's serial log and its interactive consoles."""
+
+    provides = Capability.CONSOLE
+
+    @abc.abstractmethod
+    async def console_output(self, uuid: str, length: int | None = None) -> str:
+        """The serial console log, its last ``length`` lines when given."""
+
+    @abc.abstractmethod
+    async def vnc_socket(self, uuid: str) -> Path:
+        """The guest's VNC server (a unix socket), for the console proxy."""
+
+    @abc.abstractmethod
+    async def serial_socket(self, uuid: str) -> Path:
+        """The guest's interactive serial console (a unix socket)."""
+
+
+class Diagnostics(DriverPart):
+    provides = Capability.DIAGNOSTICS
+
+    @abc.abstractmethod
+    async def diagnostics(self, uuid: str) -> dict[str, Any]:
+        """Nova's server diagnostics (v2.48 shape)."""
+
+
+class Snapshots(DriverPart):
+    provides = Capability.SNAPSHOT
 
     @abc.abstractmethod
     async def snapshot(self, uuid: str, target: Path) -> str:
         """Write the root disk, flattened, to ``target``; return its format (qcow2)."""
+
+
+class Resizing(DriverPart):
+    """A new flavor on the same host, with a way back until confirmed."""
+
+    provides = Capability.RESIZE
 
     @abc.abstractmethod
     async def resize(self, old: InstanceSpec, new: InstanceSpec) -> None:
@@ -187,21 +267,30 @@ class ComputeDriver(abc.ABC):
     async def revert_resize(self, spec: InstanceSpec) -> None:
         """Stop the guest, put back the disk kept by ``resize`` and start it with ``spec``."""
 
-    @abc.abstractmethod
-    async def rebuild(self, spec: InstanceSpec) -> None:
-        """Stop the guest, replace its root disk from ``spec.boot`` and config drive, start."""
+
+class Rescue(DriverPart):
+    provides = Capability.RESCUE
 
     @abc.abstractmethod
-    async def console_output(self, uuid: str, length: int | None = None) -> str:
-        """The serial console log, its last ``length`` lines when given."""
+    async def rescue(self, spec: InstanceSpec) -> None:
+        """Stop the guest and start it again from a fresh disk of ``spec.rescue``, its own
+        disk attached second (Nova's rescue); the running guest's state is lost."""
 
     @abc.abstractmethod
-    async def vnc_socket(self, uuid: str) -> Path:
-        """The guest's VNC server (a unix socket), for the console proxy."""
+    async def unrescue(self, spec: InstanceSpec) -> None:
+        """End a rescue: the guest starts again from its own disk; the rescue disk goes."""
+
+
+class CrashDump(DriverPart):
+    provides = Capability.CRASH_DUMP
 
     @abc.abstractmethod
-    async def serial_socket(self, uuid: str) -> Path:
-        """The guest's interactive serial console (a unix socket)."""
+    async def inject_nmi(self, uuid: str) -> None:
+        """Send the guest a non-maskable interrupt (Nova's trigger_crash_dump)."""
+
+
+class VolumeHotplug(DriverPart):
+    provides = Capability.VOLUME_HOTPLUG
 
     @abc.abstractmethod
     async def attach_volume(self, uuid: str, volume: Volume) -> None:
@@ -210,15 +299,12 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     async def detach_volume(self, uuid: str, volume_id: str) -> None: ...
 
+
+class InterfaceHotplug(DriverPart):
+    provides = Capability.INTERFACE_HOTPLUG
+
     @abc.abstractmethod
     async def attach_interface(self, uuid: str, nic: NIC) -> None: ...
 
     @abc.abstractmethod
     async def detach_interface(self, uuid: str, port_id: str) -> None: ...
-
-    @abc.abstractmethod
-    async def diagnostics(self, uuid: str) -> dict[str, Any]:
-        """Nova's server diagnostics (v2.48 shape)."""
-
-    async def close(self) -> None:  # noqa: B027 - optional hook
-        """Let go of the guests (QMP connections) without stopping them."""

@@ -20,12 +20,20 @@ from typing import Any
 from onestack.compute.drivers.base import (
     NIC,
     ComputeDriver,
+    Consoles,
+    CrashDump,
+    Diagnostics,
     DriverError,
     HostInfo,
     InstanceInfo,
     InstanceSpec,
+    InterfaceHotplug,
     PowerState,
+    Rescue,
+    Resizing,
+    Snapshots,
     Volume,
+    VolumeHotplug,
 )
 from onestack.compute.drivers.diagnostics import STATE_NAMES, disk_details, nic_details
 
@@ -71,7 +79,17 @@ def write_snapshot(image: Path, target: Path) -> str:
         return "qcow2" if f.read(4) == QCOW2_MAGIC[:4] else "raw"
 
 
-class FakeDriver(ComputeDriver):
+class FakeDriver(
+    ComputeDriver,
+    Consoles,
+    Diagnostics,
+    Snapshots,
+    Resizing,
+    Rescue,
+    CrashDump,
+    VolumeHotplug,
+    InterfaceHotplug,
+):
     """``fail_spawn``: every spawn fails (the agent's reschedule path); may be set at any time."""
 
     name = "fake"

@@ -105,28 +105,8 @@ async def load_candidates(
                 select(m.Service).where(m.Service.binary == COMPUTE_BINARY)
             )
         }
-        metadata: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for host, key, value in await session.execute(
-            select(m.AggregateHost.host, m.AggregateMetadata.key, m.AggregateMetadata.value).join(
-                m.AggregateMetadata,
-                m.AggregateMetadata.aggregate_id == m.AggregateHost.aggregate_id,
-            )
-        ):
-            metadata[host][key].add(value)
-        members: dict[str, dict[str, int]] = defaultdict(dict)
-        query = (
-            select(m.Instance.host, m.ServerGroup.uuid, func.count())
-            .select_from(m.ServerGroupMember)
-            .join(m.ServerGroup, m.ServerGroup.id == m.ServerGroupMember.group_id)
-            .join(m.Instance, m.Instance.uuid == m.ServerGroupMember.instance_uuid)
-            .where(m.Instance.host.is_not(None), m.Instance.deleted.is_(False))
-            .group_by(m.Instance.host, m.ServerGroup.uuid)
-        )
-        if exclude_instances:
-            query = query.where(m.Instance.uuid.not_in(list(exclude_instances)))
-        for member_host, group_uuid, count in await session.execute(query):
-            if member_host:
-                members[member_host][group_uuid] = int(count)
+        metadata = await _aggregate_metadata(session)
+        members = await _group_members(session, exclude_instances)
 
     out = []
     for n in nodes:
@@ -150,6 +130,41 @@ async def load_candidates(
             )
         )
     return out
+
+
+async def _aggregate_metadata(session: AsyncSession) -> dict[str, dict[str, set[str]]]:
+    """Per host, the metadata of its aggregates (a key may have several values)."""
+    metadata: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for host, key, value in await session.execute(
+        select(m.AggregateHost.host, m.AggregateMetadata.key, m.AggregateMetadata.value).join(
+            m.AggregateMetadata,
+            m.AggregateMetadata.aggregate_id == m.AggregateHost.aggregate_id,
+        )
+    ):
+        metadata[host][key].add(value)
+    return metadata
+
+
+async def _group_members(
+    session: AsyncSession, exclude_instances: Collection[str]
+) -> dict[str, dict[str, int]]:
+    """Per host, how many live servers of each server group it runs (by ``Instance.host``),
+    those in ``exclude_instances`` aside."""
+    members: dict[str, dict[str, int]] = defaultdict(dict)
+    query = (
+        select(m.Instance.host, m.ServerGroup.uuid, func.count())
+        .select_from(m.ServerGroupMember)
+        .join(m.ServerGroup, m.ServerGroup.id == m.ServerGroupMember.group_id)
+        .join(m.Instance, m.Instance.uuid == m.ServerGroupMember.instance_uuid)
+        .where(m.Instance.host.is_not(None), m.Instance.deleted.is_(False))
+        .group_by(m.Instance.host, m.ServerGroup.uuid)
+    )
+    if exclude_instances:
+        query = query.where(m.Instance.uuid.not_in(list(exclude_instances)))
+    for member_host, group_uuid, count in await session.execute(query):
+        if member_host:
+            members[member_host][group_uuid] = int(count)
+    return members
 
 
 def _candidate(n: m.ComputeNode, used: tuple[int, int, int], **kwargs: Any) -> HostCandidate:

@@ -7,18 +7,25 @@ from typing import TYPE_CHECKING
 
 from onestack.compute.service.actions import Actions
 from onestack.compute.service.aggregates import Aggregates
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.boot import Boot
+from onestack.compute.service.consoles import Consoles
+from onestack.compute.service.create import Creation
 from onestack.compute.service.flavors import Flavors
 from onestack.compute.service.groups import Groups
 from onestack.compute.service.guests import Guests
 from onestack.compute.service.hosts import Hosts
+from onestack.compute.service.instance_actions import InstanceActions
+from onestack.compute.service.interfaces import Interfaces
 from onestack.compute.service.keypairs import Keypairs
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.servers import Servers
 from onestack.compute.service.shelve import Shelve
+from onestack.compute.service.tags import Tags
+from onestack.compute.service.tasks import Tasks
 from onestack.compute.service.usage import Usage
+from onestack.compute.service.volumes import Volumes
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -26,21 +33,45 @@ if TYPE_CHECKING:
 
 class ComputeService:
     def __init__(self, runtime: Runtime) -> None:
-        self.store = Store(
+        self.context = ComputeContext(
             db=runtime.db, bus=runtime.bus, settings=runtime.settings, runtime=runtime
         )
-        self.flavors = Flavors(self.store)
-        self.quotas = Quotas(self.store)
-        self.keypairs = Keypairs(self.store, self.quotas)
-        self.hosts = Hosts(self.store)
-        self.networking = Networking(self.store)
-        self.servers = Servers(self.store, self.quotas)
-        self.guests = Guests(self.store, self.networking)
-        self.boot = Boot(self.store, self.networking)
-        self.shelve = Shelve(self.store, self.networking)
+        self.flavors = Flavors(self.context)
+        self.quotas = Quotas(self.context)
+        self.keypairs = Keypairs(self.context, self.quotas)
+        self.hosts = Hosts(self.context)
+        self.networking = Networking(self.context)
+        self.servers = Servers(self.context, self.quotas)
+        self.guests = Guests(self.context, self.networking)
+        self.boot = Boot(self.context, self.networking)
+        self.shelve = Shelve(self.context, self.networking)
         self.actions = Actions(
-            self.store, self.servers, self.networking, self.quotas, self.boot, self.shelve
+            self.context,
+            servers=self.servers,
+            networking=self.networking,
+            quotas=self.quotas,
+            boot=self.boot,
+            shelve=self.shelve,
+            flavors=self.flavors,
+            keypairs=self.keypairs,
         )
-        self.aggregates = Aggregates(self.store)
-        self.groups = Groups(self.store, self.quotas)
-        self.usage = Usage(self.store)
+        self.aggregates = Aggregates(self.context)
+        self.groups = Groups(self.context, self.quotas)
+        self.creation = Creation(
+            self.context,
+            flavors=self.flavors,
+            quotas=self.quotas,
+            keypairs=self.keypairs,
+            hosts=self.hosts,
+            groups=self.groups,
+            networking=self.networking,
+            servers=self.servers,
+            boot=self.boot,
+        )
+        self.usage = Usage(self.context)
+        self.instance_actions = InstanceActions(self.context)
+        self.tags = Tags(self.context)
+        self.interfaces = Interfaces(self.context, self.networking)
+        self.volumes = Volumes(self.context)
+        self.consoles = Consoles(self.context, self.actions)
+        self.tasks = Tasks(self.context)  # what the host agents write back

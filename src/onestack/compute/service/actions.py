@@ -3,6 +3,7 @@ task, records the action and hands the work to the host's agent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -14,8 +15,11 @@ from onestack.compute import models as m
 from onestack.compute import scheduler_glue as claims
 from onestack.compute import states
 from onestack.compute.scheduler_glue import release
-from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.boot import Boot
+from onestack.compute.service.create import boot_image, check_injected_files
+from onestack.compute.service.flavors import Flavors
+from onestack.compute.service.keypairs import Keypairs
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
@@ -23,7 +27,7 @@ from onestack.compute.service.records import (
     start_action,
     touch,
 )
-from onestack.compute.service.servers import Servers, check_lock, check_state
+from onestack.compute.service.servers import Server, Servers, check_lock, check_state
 from onestack.compute.service.shelve import Shelve
 
 log = get_logger(__name__)
@@ -54,22 +58,40 @@ class Backup(NamedTuple):
         return {"image_type": "backup", "backup_type": self.type}
 
 
+@dataclass
+class RebuildRequest:
+    """A rebuild checked for shape: the image it starts from and what else it changes."""
+
+    image_ref: str
+    changes: dict[str, Any]  # server columns set as given (name, user data, hostname...)
+    new_key: bool = False  # whether the key pair changes (2.54): to ``key_name``, or none
+    key_name: str | None = None
+    disk_config: str | None = None
+    files: list[dict[str, str]] | None = None  # personality, base64 contents
+    metadata: dict[str, str] | None = None  # replaces the server's metadata
+
+
 class Actions:
     def __init__(
         self,
-        store: Store,
+        context: ComputeContext,
+        *,
         servers: Servers,
         networking: Networking,
         quotas: Quotas,
         boot: Boot,
         shelve: Shelve,
+        flavors: Flavors,
+        keypairs: Keypairs,
     ) -> None:
-        self.store = store
+        self.context = context
         self.servers = servers
         self.networking = networking
         self.quotas = quotas
         self.boot = boot
         self.shelve = shelve
+        self.flavors = flavors
+        self.keypairs = keypairs
 
     async def _begin(
         self,
@@ -81,7 +103,7 @@ class Actions:
         task_states: tuple[str | None, ...] = (None,),
         **values: Any,
     ) -> m.Instance:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid, lock=True)
             check_lock(ctx, row)
             check_state(row, action, vm_states, task_states)
@@ -95,7 +117,7 @@ class Actions:
             return row
 
     async def _cast(self, row: m.Instance, method: str, **payload: Any) -> None:
-        await self.store.bus.cast(
+        await self.context.bus.cast(
             compute_topic(row.host or ""), method, {"uuid": row.uuid, **payload}
         )
 
@@ -110,7 +132,7 @@ class Actions:
         await self._cast(row, "power", op=op)
 
     async def lock(self, ctx: RequestContext, uuid: str, reason: str | None) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             row.locked = True
             row.locked_by = (
@@ -121,7 +143,7 @@ class Actions:
             await start_action(s, ctx, row, "lock")
 
     async def unlock(self, ctx: RequestContext, uuid: str, *, may_override: bool) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             if row.locked and row.locked_by == "admin" and not may_override:
                 raise errors.Forbidden(
@@ -144,14 +166,26 @@ class Actions:
             if shelved_image:
                 await self.shelve.forget_image(shelved_image)
             await self.networking.deallocate(row.network_info)
-            await release(self.store, uuid)
+            await release(self.context, uuid)
             await self.servers.finish_delete(uuid)
             return
         await self._cast(row, "delete_instance")
 
     # -- resize ------------------------------------------------------------------------
-    async def resize(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
-        async with self.store.db.session() as s:
+    async def resize(
+        self, ctx: RequestContext, uuid: str, flavor_ref: str, disk_config: str | None = None
+    ) -> None:
+        """Resize to the flavor ``flavor_ref`` names (400 when the caller cannot use it),
+        setting the server's disk config too when given."""
+        flavor = await self.flavors.for_boot(ctx, flavor_ref)
+        await self._resize(ctx, uuid, flavor)
+        if disk_config is not None:
+            srv = await self.servers.get(ctx, uuid)
+            request = {**(srv.row.request or {}), "disk_config": disk_config}
+            await self.servers.update(ctx, uuid, {"request": request})
+
+    async def _resize(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, "resize", (A, S))
@@ -166,10 +200,10 @@ class Actions:
             await self.quotas.check_instances(
                 row.project_id, 1, max(dv, 0), max(dr, 0), existing=True
             )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
         try:
-            await claims.resize_claim(self.store, row, flavor)
+            await claims.resize_claim(self.context, row, flavor)
         except errors.OneStackError as exc:
             reason = getattr(exc, "reason", "") or exc.message
             raise errors.BadRequest(f"No valid host was found. {reason}") from None
@@ -184,7 +218,7 @@ class Actions:
                 new_flavor=flavor,
             )
         except BaseException:
-            await claims.revert_resize(self.store, uuid)
+            await claims.revert_resize(self.context, uuid)
             raise
         await self._cast(row, "resize")
 
@@ -197,7 +231,7 @@ class Actions:
         await self._cast(row, "revert_resize")
 
     async def resize_confirmed(self, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None:
                 return
@@ -207,10 +241,10 @@ class Actions:
             row.vm_state = states.ACTIVE if row.power_state == 1 else states.STOPPED
             row.task_state = None
             touch(row)
-        await claims.confirm_resize(self.store, uuid)
+        await claims.confirm_resize(self.context, uuid)
 
     async def resize_reverted(self, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None:
                 return
@@ -221,7 +255,7 @@ class Actions:
             row.power_state = 1
             row.task_state = None
             touch(row)
-        await claims.revert_resize(self.store, uuid)
+        await claims.revert_resize(self.context, uuid)
 
     async def resize_failed(self, uuid: str) -> None:
         await self.resize_reverted(uuid)
@@ -233,7 +267,16 @@ class Actions:
         await self._cast(row, "crash_dump")
 
     # -- rescue ---------------------------------------------------------------------------
-    async def rescue(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
+    async def rescue(self, ctx: RequestContext, uuid: str, image_ref: str | None) -> None:
+        """Rescue from the image ``image_ref`` names, or (as Nova does) the server's own."""
+        srv = await self.servers.get(ctx, uuid)
+        image_id = srv.row.image_ref
+        if image_ref:
+            image_id = (await boot_image(self.context, ctx, image_ref, srv.row.flavor))["id"]
+        if not image_id:
+            raise errors.BadRequest(
+                "Cannot rescue a volume-backed instance without a rescue image."
+            )
         row = await self._begin(ctx, uuid, "rescue", (A, S, E), states.RESCUING)
         await self._cast(row, "rescue", image_id=image_id)
 
@@ -242,9 +285,41 @@ class Actions:
         await self._cast(row, "unrescue")
 
     # -- rebuild and snapshot ------------------------------------------------------------
-    async def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:
+    async def rebuild(self, ctx: RequestContext, uuid: str, req: RebuildRequest) -> Server:
+        """Rebuild from the image ``req`` names (400 when it cannot boot the server's
+        flavor); the server as it is now."""
+        srv = await self.servers.get(ctx, uuid)
+        image = await boot_image(self.context, ctx, req.image_ref, srv.row.flavor)
+        changes: dict[str, Any] = {"image_ref": image["id"], **req.changes}
+        if req.new_key:
+            changes["key_name"] = changes["key_data"] = None
+            if req.key_name is not None:
+                try:
+                    kp = await self.keypairs.get(ctx.user_id, req.key_name)
+                except errors.NotFound:
+                    raise errors.BadRequest("Invalid key_name provided.") from None
+                changes["key_name"], changes["key_data"] = kp.name, kp.public_key
+        request = dict(srv.row.request or {})
+        if req.disk_config is not None:
+            request["disk_config"] = req.disk_config
+        if req.files is not None:
+            check_injected_files(req.files, await self.quotas.limits(srv.row.project_id))
+            request["files"] = req.files
+        if request != (srv.row.request or {}):
+            changes["request"] = request
+        if req.metadata is not None:
+            await self.servers.replace_metadata(uuid, req.metadata)
         row = await self._begin(ctx, uuid, "rebuild", (A, S, E), states.REBUILDING, **changes)
         await self._cast(row, "rebuild")
+        return await self.servers.get(ctx, uuid)
+
+    async def restore(self, ctx: RequestContext, uuid: str) -> None:
+        """Deletes are never deferred here (Nova's reclaim_instance_interval of 0): no server
+        is ever soft-deleted, so none can be restored."""
+        srv = await self.servers.get(ctx, uuid)
+        raise errors.Conflict(
+            f"Cannot 'restore' instance {uuid} while it is in vm_state {srv.row.vm_state}"
+        )
 
     async def create_image(
         self,
@@ -257,7 +332,7 @@ class Actions:
         """Snapshot the server into a new image; its id. A ``backup`` is a snapshot marked
         with its type, after which the oldest backups of that type beyond its rotation go."""
         action = "createImage" if backup is None else "createBackup"
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_state(row, action, (A, S, P, U))
         kind = {"image_type": "snapshot"} if backup is None else backup.properties()
@@ -270,14 +345,14 @@ class Actions:
             "owner_user_name": ctx.user_name,
             "user_id": ctx.user_id,
         }
-        image_id: str = await self.store.image.create_queued_image(
+        image_id: str = await self.context.image.create_queued_image(
             name=name, owner=row.project_id, disk_format="qcow2", properties=props
         )
         task = states.IMAGE_SNAPSHOT if backup is None else states.IMAGE_BACKUP
         try:
             row = await self._begin(ctx, uuid, action, (A, S, P, U), task)
         except BaseException:
-            await self.store.image.delete_image(image_id)
+            await self.context.image.delete_image(image_id)
             raise
         extra = {} if backup is None else {"backup": backup._asdict()}
         await self._cast(row, "snapshot", image_id=image_id, **extra)
@@ -293,19 +368,19 @@ class Actions:
         vm_states: tuple[str, ...] = (),
         **payload: Any,
     ) -> dict[str, Any]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             if vm_states:
                 check_state(row, action or method, vm_states, (None, *_ALL_TASKS))
             if row.host is None:
                 raise errors.Conflict(f"Instance {uuid} is not ready yet (no host).")
-        answer = await self.store.bus.call(
+        answer = await self.context.bus.call(
             compute_topic(row.host), method, {"uuid": uuid, **payload}, timeout=120
         )
         return dict(answer or {})
 
     async def security_group(self, ctx: RequestContext, uuid: str, name: str, add: bool) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
         ids = await self.networking.security_group_ids(ctx, row.project_id, [name])
         ports = (await self.networking.ports_of([uuid])).get(uuid, [])
@@ -316,7 +391,7 @@ class Actions:
         await self.networking.set_security_groups(
             uuid, row.project_id, "add" if add else "remove", ids[0]
         )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, None, uuid)
             names = list(row.security_groups or [])
             if add and name not in names:
@@ -327,7 +402,7 @@ class Actions:
             touch(row)
 
     async def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             row.vm_state = states.ERROR if state == "error" else states.ACTIVE
             row.task_state = None
@@ -335,7 +410,7 @@ class Actions:
             await start_action(s, ctx, row, "resetState")
 
     async def single_host_only(self, ctx: RequestContext, uuid: str, action: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await get_row(s, ctx, uuid)
         raise errors.BadRequest(
             f"Cannot {action} instance {uuid}: this cloud has a single compute host; "

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 
 AZ_KEY = "availability_zone"
 # Where Nova puts its control services (scheduler, conductor): no aggregate may take it.
@@ -41,8 +41,8 @@ class AggregateView:
 
 
 class Aggregates:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     async def _views(self, s: Any, rows: list[m.Aggregate]) -> list[AggregateView]:
         ids = [r.id for r in rows]
@@ -75,12 +75,12 @@ class Aggregates:
         return row  # type: ignore[no-any-return]
 
     async def list(self) -> list[AggregateView]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = list(await s.scalars(select(m.Aggregate).order_by(m.Aggregate.id)))
             return await self._views(s, rows)
 
     async def get(self, aggregate_id: str) -> AggregateView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             return (await self._views(s, [await self._row(s, aggregate_id)]))[0]
 
     async def _check_name(self, s: Any, name: str, but: int | None = None) -> None:
@@ -126,7 +126,7 @@ class Aggregates:
             )
 
     async def create(self, name: str, zone: str | None) -> AggregateView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await self._check_name(s, name)
             row = m.Aggregate(uuid=str(uuid.uuid4()), name=name, created_at=utcnow())
             s.add(row)
@@ -139,7 +139,7 @@ class Aggregates:
     async def update(
         self, aggregate_id: str, name: str | None, zone: str | None, zone_given: bool
     ) -> AggregateView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             if name is not None:
                 await self._check_name(s, name, but=row.id)
@@ -150,7 +150,7 @@ class Aggregates:
             return (await self._views(s, [row]))[0]
 
     async def delete(self, aggregate_id: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             hosts = await s.scalar(
                 select(m.AggregateHost.host).where(m.AggregateHost.aggregate_id == row.id)
@@ -165,7 +165,7 @@ class Aggregates:
             await s.delete(row)
 
     async def add_host(self, aggregate_id: str, host: str) -> AggregateView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             known = await s.scalar(
                 select(m.Service.id).where(
@@ -194,7 +194,7 @@ class Aggregates:
             return (await self._views(s, [row]))[0]
 
     async def remove_host(self, aggregate_id: str, host: str) -> AggregateView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             member = await s.get(m.AggregateHost, (row.id, host))
             if member is None:
@@ -223,7 +223,7 @@ class Aggregates:
     async def set_metadata(
         self, aggregate_id: str, metadata: dict[str, str | None]
     ) -> AggregateView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             await self._set_metadata(s, row, metadata)
             row.updated_at = utcnow()

@@ -1,4 +1,4 @@
-"""What every part of the compute service layer shares."""
+"""What every part of the compute service layer shares: the compute context."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Store:
+class ComputeContext:
+    """The process's database, bus and settings, and the other services compute calls
+    (through their facades), handed to each part of the service layer."""
+
     db: Database
     bus: Bus
     settings: Settings

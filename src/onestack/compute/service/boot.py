@@ -15,7 +15,7 @@ from onestack.common.logging import get_logger
 from onestack.compute import models as m
 from onestack.compute import states
 from onestack.compute.scheduler_glue import Placement, place, release
-from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.networking import Networking, NicRequest
 from onestack.compute.service.records import fault, record_event, touch
 
@@ -29,8 +29,8 @@ class BuildAborted(Exception):
 
 
 class Boot:
-    def __init__(self, store: Store, networking: Networking) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, networking: Networking) -> None:
+        self.context = context
         self.networking = networking
         # This process's boots place one at a time: racing each other for the same node's
         # generation, the losers of a burst (20 boots at once on one host) ran out of retries
@@ -49,14 +49,14 @@ class Boot:
         return lock
 
     async def _row(self, uuid: str) -> m.Instance:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None or row.deleted or row.task_state == states.DELETING:
                 raise BuildAborted()
             return row
 
     async def _set(self, uuid: str, **values: Any) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None or row.deleted or row.task_state == states.DELETING:
                 raise BuildAborted()
@@ -69,11 +69,11 @@ class Boot:
         tried: list[str] = []
         last_error = NO_VALID_HOST
         try:
-            for _attempt in range(self.store.settings.compute.max_attempts):
+            for _attempt in range(self.context.settings.compute.max_attempts):
                 row = await self._row(uuid)
                 try:
                     async with self._placing:
-                        placement = await place(self.store, row, tried)
+                        placement = await place(self.context, row, tried)
                 except errors.OneStackError as exc:
                     log.info("server %s: no host (%s)", uuid, exc.message)
                     last_error = NO_VALID_HOST
@@ -82,7 +82,7 @@ class Boot:
                     await self._build_on(row, placement)
                     return
                 except BuildAborted:
-                    await release(self.store, uuid)
+                    await release(self.context, uuid)
                     raise
                 except Exception as exc:
                     last_error = str(exc) or type(exc).__name__
@@ -91,7 +91,7 @@ class Boot:
                     )
                     tried.append(placement.host)
                     await self._undo(uuid)
-                    await release(self.store, uuid)
+                    await release(self.context, uuid)
             await self._error(uuid, last_error)
         except BuildAborted:
             log.info("server %s was deleted while building", uuid)
@@ -123,13 +123,13 @@ class Boot:
             except BuildAborted:
                 await self.networking.deallocate(info)
                 raise
-        await self.store.bus.call(
+        await self.context.bus.call(
             compute_topic(placement.host), "build_instance", {"uuid": uuid}, timeout=900
         )
 
     async def _undo(self, uuid: str) -> None:
         """Give back what a failed attempt took on its host (the ports)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             info = list(row.network_info) if row is not None else []
             if row is not None:
@@ -140,7 +140,7 @@ class Boot:
         await self.networking.deallocate(info)
 
     async def _error(self, uuid: str, message: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None or row.deleted:
                 return

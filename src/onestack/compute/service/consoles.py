@@ -14,9 +14,13 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from onestack.common import errors
+from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute import states
+from onestack.compute.service.actions import Actions
+from onestack.compute.service.base import ComputeContext
 
 TOKEN_TTL = timedelta(minutes=10)
 KINDS = ("vnc", "serial")
@@ -29,13 +33,35 @@ class ConsoleTarget:
     host: str
 
 
+class InstanceNotReady(errors.Conflict):
+    template = "Instance {id} is not ready"
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Consoles:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, actions: Actions) -> None:
+        self.context = context
+        self.actions = actions
+
+    async def open(self, ctx: RequestContext, uuid: str, kind: str) -> str:
+        """A new token for the server's ``kind`` console: its guest must run (409 otherwise)
+        and its host's agent must know the console's socket."""
+        async with self.context.db.session() as s:
+            row = await s.scalar(
+                select(m.Instance).where(m.Instance.uuid == uuid, m.Instance.deleted.is_(False))
+            )
+        if row is None or row.host is None or row.vm_state != states.ACTIVE:
+            raise InstanceNotReady(id=uuid)
+        try:
+            await self.actions.ask(ctx, uuid, "console_socket", kind=kind)
+        except errors.OneStackError as exc:
+            if exc.code >= 500:
+                raise InstanceNotReady(id=uuid) from None
+            raise
+        return await self.create_token(uuid, kind, row.host)
 
     async def create_token(self, instance_uuid: str, kind: str, host: str) -> str:
         """A new token for ``kind`` console of the server on ``host``; expired ones go."""
@@ -43,7 +69,7 @@ class Consoles:
             raise ValueError(f"unknown console kind {kind!r}")
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await s.execute(delete(m.ConsoleToken).where(m.ConsoleToken.expires < now))
             s.add(
                 m.ConsoleToken(
@@ -61,7 +87,7 @@ class Consoles:
         on the host it was made for."""
         if not token or len(token) > 256:
             return None
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rec = await s.scalar(
                 select(m.ConsoleToken).where(m.ConsoleToken.token_hash == token_hash(token))
             )

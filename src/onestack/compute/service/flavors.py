@@ -15,7 +15,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.pagination import PageParams, apply_page
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 
 # Nova's classic public flavors (m1.nano is the small one test clouds add).
 DEFAULT_FLAVORS = (
@@ -93,7 +93,7 @@ def _accessible(ctx: RequestContext) -> Any:
 class FlavorCatalog:
     """Listing, showing and managing flavors (the API's side; ``Flavors`` adds it)."""
 
-    store: Store
+    context: ComputeContext
 
     async def _specs(self, s: AsyncSession, ids: list[int]) -> dict[int, dict[str, str]]:
         out: dict[int, dict[str, str]] = {i: {} for i in ids}
@@ -138,7 +138,7 @@ class FlavorCatalog:
             stmt = stmt.where(m.Flavor.memory_mb >= min_ram)
         if min_disk is not None:
             stmt = stmt.where(m.Flavor.root_gb >= min_disk)
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             marker_row = None
             if marker is not None:
                 marker_row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == marker))
@@ -150,7 +150,7 @@ class FlavorCatalog:
         return [FlavorView(r, specs[r.id]) for r in rows]
 
     async def get(self, ctx: RequestContext, flavorid: str) -> FlavorView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._visible(s, ctx, flavorid)
             return FlavorView(row, (await self._specs(s, [row.id]))[row.id])
 
@@ -169,7 +169,7 @@ class FlavorCatalog:
         description: str | None = None,
     ) -> FlavorView:
         fid = flavorid if flavorid is not None else str(uuid.uuid4())
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             if await s.scalar(select(m.Flavor.id).where(m.Flavor.name == name)) is not None:
                 raise FlavorExists(what="name", value=name)
             if await s.scalar(select(m.Flavor.id).where(m.Flavor.flavorid == fid)) is not None:
@@ -193,7 +193,7 @@ class FlavorCatalog:
         return FlavorView(row, {})
 
     async def update_description(self, flavorid: str, description: str | None) -> FlavorView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -203,7 +203,7 @@ class FlavorCatalog:
         return FlavorView(row, specs)
 
     async def delete(self, flavorid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -218,7 +218,7 @@ class FlavorCatalog:
         return (await self.get(ctx, flavorid)).extra_specs
 
     async def set_extra_specs(self, flavorid: str, specs: dict[str, str]) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -231,7 +231,7 @@ class FlavorCatalog:
             row.updated_at = utcnow()
 
     async def delete_extra_spec(self, flavorid: str, key: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -243,7 +243,7 @@ class FlavorCatalog:
     # access lists of private flavors
 
     async def access(self, flavorid: str) -> builtins.list[str]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -257,7 +257,7 @@ class FlavorCatalog:
             return list(projects)
 
     async def add_access(self, flavorid: str, project_id: str) -> builtins.list[str]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -272,7 +272,7 @@ class FlavorCatalog:
         return await self.access(flavorid)
 
     async def remove_access(self, flavorid: str, project_id: str) -> builtins.list[str]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
@@ -286,12 +286,12 @@ class FlavorCatalog:
 
 
 class Flavors(FlavorCatalog):
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     async def ensure_defaults(self) -> None:
         """Create the m1.* flavors on a new cloud (never again once any flavor exists)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             if await s.scalar(select(m.Flavor.id).limit(1)) is not None:
                 return
             for name, flavorid, ram, vcpus, disk in DEFAULT_FLAVORS:
@@ -314,7 +314,7 @@ class Flavors(FlavorCatalog):
         """The flavor a server is booted or resized with, as a snapshot; 400 when the caller
         cannot use it (unknown, disabled, or private without access), as Nova answers."""
         ref = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == ref))
             if row is None or row.disabled:
                 raise errors.BadRequest(f"Flavor {ref} could not be found.")

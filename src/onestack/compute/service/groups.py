@@ -14,7 +14,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
 
 POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
@@ -55,8 +55,8 @@ class Group:
 
 
 class Groups:
-    def __init__(self, store: Store, quotas: Quotas) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, quotas: Quotas) -> None:
+        self.context = context
         self.quotas = quotas
 
     async def _members(self, s: Any, group_ids: list[int]) -> dict[int, list[str]]:
@@ -94,7 +94,7 @@ class Groups:
         return (await self.show(ctx, group_uuid)).as_dict()
 
     async def show(self, ctx: RequestContext | None, group_uuid: str) -> Group:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, ctx, group_uuid)
             return self._view(row, (await self._members(s, [row.id]))[row.id])
 
@@ -113,7 +113,7 @@ class Groups:
             stmt = stmt.offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = list(await s.scalars(stmt))
             members = await self._members(s, [r.id for r in rows])
         return [self._view(r, members[r.id]) for r in rows]
@@ -123,7 +123,7 @@ class Groups:
     ) -> Group:
         project_id = ctx.project_id or ""
         limit = (await self.quotas.user_limits(project_id, ctx.user_id))["server_groups"]
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             count = await s.scalar(
                 select(func.count())
                 .select_from(m.ServerGroup)
@@ -144,7 +144,7 @@ class Groups:
         return self._view(row, [])
 
     async def delete(self, ctx: RequestContext, group_uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, ctx, group_uuid)
             await s.execute(
                 delete(m.ServerGroupMember).where(m.ServerGroupMember.group_id == row.id)
@@ -154,7 +154,7 @@ class Groups:
     async def add_member(self, group_uuid: str, instance_uuid: str) -> None:
         """Put a server in the group; 403 beyond the group's project's
         ``server_group_members`` quota, 404 for an unknown group."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._row(s, None, group_uuid)
             limit = (await self.quotas.limits(row.project_id))["server_group_members"]
             members = (await self._members(s, [row.id]))[row.id]
@@ -168,7 +168,7 @@ class Groups:
 
     async def remove_member(self, instance_uuid: str) -> None:
         """Take a (deleted) server out of every group it is in."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await s.execute(
                 delete(m.ServerGroupMember).where(
                     m.ServerGroupMember.instance_uuid == instance_uuid
@@ -177,7 +177,7 @@ class Groups:
 
     async def group_of(self, instance_uuid: str) -> str | None:
         """The uuid of the group the server is in, if any."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             found = await s.scalar(
                 select(m.ServerGroup.uuid)
                 .join(m.ServerGroupMember, m.ServerGroupMember.group_id == m.ServerGroup.id)

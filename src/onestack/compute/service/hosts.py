@@ -7,16 +7,15 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.drivers.base import HostInfo
 from onestack.compute.service.aggregates import AZ_KEY, INTERNAL_ZONE
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 
 COMPUTE_BINARY = "nova-compute"
 CONTROL_BINARIES = ("nova-scheduler", "nova-conductor")
@@ -36,6 +35,25 @@ HYPERVISOR_FIGURES = (
     "running_vms",
     "disk_available_least",
 )
+
+
+class HypervisorFacts(Protocol):
+    """What a host's agent reports of its hypervisor (the virt driver's ``HostInfo``)."""
+
+    @property
+    def hypervisor_type(self) -> str: ...
+    @property
+    def hypervisor_version(self) -> int: ...
+    @property
+    def vcpus(self) -> int: ...
+    @property
+    def memory_mb(self) -> int: ...
+    @property
+    def local_gb(self) -> int: ...
+    @property
+    def accelerator(self) -> str: ...
+    @property
+    def cpu_info(self) -> dict[str, Any]: ...
 
 
 class ServiceNotFound(errors.NotFound):
@@ -86,14 +104,14 @@ class HypervisorView:
 
 
 class Hosts:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
-    async def report(self, host: str, info: HostInfo, host_ip: str | None = None) -> None:
+    async def report(self, host: str, info: HypervisorFacts, host_ip: str | None = None) -> None:
         """Register (or refresh) this host's compute service and its hypervisor's inventory."""
-        c = self.store.settings.compute
+        c = self.context.settings.compute
         now = utcnow()
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             svc = await s.scalar(
                 select(m.Service).where(m.Service.host == host, m.Service.binary == COMPUTE_BINARY)
             )
@@ -129,7 +147,7 @@ class Hosts:
                 node.generation = (node.generation or 0) + 1
 
     async def heartbeat(self, host: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             svc = await s.scalar(
                 select(m.Service).where(m.Service.host == host, m.Service.binary == COMPUTE_BINARY)
             )
@@ -140,11 +158,11 @@ class Hosts:
     def is_up(self, svc: m.Service) -> bool:
         if svc.forced_down or svc.last_seen_up is None:
             return False
-        limit = timedelta(seconds=self.store.settings.compute.service_down_time)
+        limit = timedelta(seconds=self.context.settings.compute.service_down_time)
         return utcnow() - svc.last_seen_up <= limit
 
     async def node_for_host(self, host: str) -> dict[str, Any] | None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == host))
             if node is None:
                 return None
@@ -161,8 +179,8 @@ class Hosts:
 
     async def _touch_control(self, host: str) -> None:
         now = utcnow()
-        interval = timedelta(seconds=self.store.settings.compute.report_interval)
-        async with self.store.db.session() as s:
+        interval = timedelta(seconds=self.context.settings.compute.report_interval)
+        async with self.context.db.session() as s:
             for binary in CONTROL_BINARIES:
                 svc = await s.scalar(
                     select(m.Service).where(m.Service.host == host, m.Service.binary == binary)
@@ -191,20 +209,20 @@ class Hosts:
             stmt = stmt.where(m.Service.host == host)
         if binary is not None:
             stmt = stmt.where(m.Service.binary == binary)
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = list(await s.scalars(stmt))
         zones = await self.zone_map()
         return [self._service_view(r, zones) for r in rows]
 
     def _service_view(self, row: m.Service, zones: dict[str, str]) -> ServiceView:
         if row.binary == COMPUTE_BINARY:
-            zone = zones.get(row.host, self.store.settings.compute.default_availability_zone)
+            zone = zones.get(row.host, self.context.settings.compute.default_availability_zone)
         else:
             zone = INTERNAL_ZONE
         return ServiceView(row, zone, self.is_up(row))
 
     async def service(self, service_id: str, *, by_uuid: bool) -> ServiceView:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._service_row(s, service_id, by_uuid=by_uuid)
         return self._service_view(row, await self.zone_map())
 
@@ -229,7 +247,7 @@ class Hosts:
         forced_down: bool | None = None,
     ) -> ServiceView:
         """PUT /os-services/{uuid} (2.53): enable/disable (with a reason) and force down."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._service_row(s, service_uuid, by_uuid=True)
             if row.binary != COMPUTE_BINARY:
                 raise errors.BadRequest(
@@ -263,7 +281,7 @@ class Hosts:
         forced_down: bool | None = None,
     ) -> ServiceView:
         """The legacy actions (PUT /os-services/enable|disable|disable-log-reason|force-down)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(
                 select(m.Service).where(m.Service.host == host, m.Service.binary == binary)
             )
@@ -275,7 +293,7 @@ class Hosts:
     async def delete_service(self, service_id: str, *, by_uuid: bool) -> None:
         """Forget a service; a compute service also takes its hypervisor and aggregate
         memberships with it, and is refused (409) while it hosts servers."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._service_row(s, service_id, by_uuid=by_uuid)
             if row.binary == COMPUTE_BINARY:
                 hosting = await s.scalar(
@@ -366,7 +384,7 @@ class Hosts:
         stmt = select(m.ComputeNode).order_by(m.ComputeNode.id)
         if pattern is not None:
             stmt = stmt.where(m.ComputeNode.hypervisor_hostname.contains(pattern, autoescape=True))
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             if marker is not None:
                 mrow = await self._node_row(s, marker, by_uuid=by_uuid, missing=None)
                 if mrow is None:
@@ -391,7 +409,7 @@ class Hosts:
 
     async def hypervisor(self, node_id: str, *, by_uuid: bool) -> HypervisorView:
         missing = errors.NotFound(f"Hypervisor with ID '{node_id}' could not be found.")
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await self._node_row(s, node_id, by_uuid=by_uuid, missing=missing)
             views = await self._hypervisor_views(s, [row])
         if not views:
@@ -400,7 +418,7 @@ class Hosts:
 
     async def servers_on(self, host: str) -> list[tuple[str, str]]:
         """(uuid, name) of the live servers on ``host``."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = await s.execute(
                 select(m.Instance.uuid, m.Instance.display_name)
                 .where(m.Instance.host == host, m.Instance.deleted.is_(False))
@@ -411,7 +429,7 @@ class Hosts:
     async def host_resources(self, host: str) -> list[dict[str, Any]]:
         """The legacy ``os-hosts/{host}`` usage table: the compute host's totals, what its
         servers use now and at most, then each project's share; 404 for no compute host."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == host))
             if node is None:
                 raise errors.NotFound(f"Compute host {host} could not be found.")
@@ -466,7 +484,7 @@ class Hosts:
 
     async def zone_map(self) -> dict[str, str]:
         """The hosts of zone-giving aggregates, with their zone."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = await s.execute(
                 select(m.AggregateHost.host, m.AggregateMetadata.value)
                 .join(
@@ -484,7 +502,7 @@ class Hosts:
     async def zone_of(self, host: str) -> str:
         """A compute host's availability zone: its aggregate's, else the default zone."""
         return (await self.zone_map()).get(
-            host, self.store.settings.compute.default_availability_zone
+            host, self.context.settings.compute.default_availability_zone
         )
 
     async def zones(self) -> dict[str, bool]:

@@ -9,7 +9,7 @@ from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
 from onestack.compute import models as m
 from onestack.compute import states
-from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.records import get_row, record_event, start_action, touch
 from onestack.compute.service.servers import check_lock, check_state
@@ -29,22 +29,22 @@ class InterfaceDetachFailed(errors.InternalError):
 
 
 class Interfaces:
-    def __init__(self, store: Store, networking: Networking) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, networking: Networking) -> None:
+        self.context = context
         self.networking = networking
 
     async def listing(
         self, ctx: RequestContext, uuid: str
     ) -> tuple[m.Instance, list[dict[str, Any]]]:
         """The server and its ports (with the ``tag`` its ``network_info`` recorded)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
         ports = (await self.networking.ports_of([uuid])).get(uuid, [])
         tags = {n["port_id"]: n.get("tag") for n in row.network_info or []}
         return row, [{**p, "tag": tags.get(p["id"])} for p in ports]
 
     async def _begin(self, ctx: RequestContext, uuid: str, action: str) -> m.Instance:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, action, ATTACH_STATES)
@@ -68,14 +68,14 @@ class Interfaces:
         nic = await self.networking.allocate_one(
             ctx, row, port_id=port_id, network_id=network_id, fixed_ip=fixed_ip, tag=tag
         )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             fresh = await get_row(s, None, uuid)
             fresh.network_info = [*(fresh.network_info or []), nic]
             touch(fresh)
             await start_action(s, ctx, fresh, "attach_interface")
         port = await self._port(uuid, nic["port_id"])
         try:
-            await self.store.bus.call(
+            await self.context.bus.call(
                 compute_topic(row.host or ""),
                 "attach_interface",
                 {
@@ -91,7 +91,7 @@ class Interfaces:
             await self._forget(uuid, nic["port_id"], "compute_attach_interface", error=str(exc))
             await self.networking.deallocate([nic])
             raise InterfaceAttachFailed(id=uuid) from None
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await record_event(s, uuid, "compute_attach_interface", row.host)
         port = await self._port(uuid, nic["port_id"]) or port
         return {**port, "tag": nic.get("tag")}
@@ -105,10 +105,10 @@ class Interfaces:
         nic = next((n for n in row.network_info or [] if n["port_id"] == port_id), None)
         if nic is None:
             raise errors.NotFound(f"Port {port_id} could not be found.")
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await start_action(s, ctx, await get_row(s, None, uuid), "detach_interface")
         try:
-            await self.store.bus.call(
+            await self.context.bus.call(
                 compute_topic(row.host or ""),
                 "detach_interface",
                 {"uuid": uuid, "port_id": port_id},
@@ -116,14 +116,14 @@ class Interfaces:
             )
         except Exception as exc:
             log.warning("server %s: detaching port %s failed: %s", uuid, port_id, exc)
-            async with self.store.db.session() as s:
+            async with self.context.db.session() as s:
                 await record_event(s, uuid, "compute_detach_interface", row.host, str(exc))
             raise InterfaceDetachFailed(id=uuid) from None
         await self.networking.deallocate([nic])
         await self._forget(uuid, port_id, "compute_detach_interface")
 
     async def _forget(self, uuid: str, port_id: str, event: str, error: str | None = None) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, None, uuid)
             row.network_info = [n for n in row.network_info or [] if n["port_id"] != port_id]
             touch(row)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
 
 
@@ -102,12 +102,12 @@ def generate_x509(user_id: str) -> tuple[str, str]:
 
 
 class Keypairs:
-    def __init__(self, store: Store, quotas: Quotas | None = None) -> None:
-        self.store = store
-        self.quotas = quotas or Quotas(store)
+    def __init__(self, context: ComputeContext, quotas: Quotas | None = None) -> None:
+        self.context = context
+        self.quotas = quotas or Quotas(context)
 
     async def get(self, user_id: str, name: str) -> m.KeyPair:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(
                 select(m.KeyPair).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
             )
@@ -118,7 +118,7 @@ class Keypairs:
     async def list(
         self, user_id: str, limit: int | None = None, marker: str | None = None
     ) -> builtins.list[m.KeyPair]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             stmt = select(m.KeyPair).where(m.KeyPair.user_id == user_id)
             if marker is not None:
                 found = await s.scalar(
@@ -135,7 +135,7 @@ class Keypairs:
             return list(await s.scalars(stmt))
 
     async def count(self, user_id: str) -> int:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             n = await s.scalar(
                 select(func.count()).select_from(m.KeyPair).where(m.KeyPair.user_id == user_id)
             )
@@ -160,7 +160,7 @@ class Keypairs:
         limit = (await self.quotas.user_limits(project_id, user_id))["key_pairs"]
         if limit >= 0 and await self.count(user_id) + 1 > limit:
             raise KeypairQuotaExceeded()
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             exists = await s.scalar(
                 select(m.KeyPair.id).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
             )
@@ -179,7 +179,7 @@ class Keypairs:
         return NewKeypair(row, private)
 
     async def delete(self, user_id: str, name: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(
                 select(m.KeyPair).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
             )

@@ -9,7 +9,7 @@ from typing import Any
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.network.facade import ADMIN, Caller, NetworkAPI
 
 
@@ -34,12 +34,12 @@ def _caller(ctx: RequestContext, project_id: str) -> Caller:
 
 
 class Networking:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     @property
     def net(self) -> NetworkAPI:
-        return self.store.network
+        return self.context.network
 
     async def _show(self, collection: str, caller: Caller, ident: str) -> dict[str, Any] | None:
         try:
@@ -215,7 +215,7 @@ class Networking:
                     )
                 network_id = nics[0].network_id
             req = NicRequest(network_id=network_id, fixed_ip=fixed_ip, tag=tag)
-        zone = row.availability_zone or self.store.settings.compute.default_availability_zone
+        zone = row.availability_zone or self.context.settings.compute.default_availability_zone
         groups = (row.request or {}).get("security_group_ids")
         info = await self.allocate(row.project_id, row.uuid, row.host or "", zone, [req], groups)
         return info[0]

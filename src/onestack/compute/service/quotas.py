@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 
 RESOURCES = (
     "instances",
@@ -42,15 +42,15 @@ class OverQuota(errors.Forbidden):
 
 
 class Quotas:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     async def defaults(self) -> dict[str, int]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             return await self._defaults(s)
 
     async def _defaults(self, s: AsyncSession) -> dict[str, int]:
-        c = self.store.settings.compute
+        c = self.context.settings.compute
         out = {r: int(getattr(c, f"quota_{r}")) for r in RESOURCES}
         out.update(LEGACY)
         for row in await s.scalars(
@@ -60,7 +60,7 @@ class Quotas:
         return out
 
     async def limits(self, project_id: str) -> dict[str, int]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             out = await self._defaults(s)
             for row in await s.scalars(
                 select(m.Quota).where(m.Quota.project_id == project_id, m.Quota.user_id == "")
@@ -71,7 +71,7 @@ class Quotas:
     async def instance_usage(self, project_id: str) -> dict[str, int]:
         """Servers, cores and RAM the project's live servers hold (resizes count the new
         flavor, as Nova's counting does)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = (
                 await s.execute(
                     select(m.Instance.flavor, m.Instance.new_flavor).where(
@@ -141,7 +141,7 @@ class Quotas:
     async def user_limits(self, project_id: str, user_id: str) -> dict[str, int]:
         """The project's limits overridden by the user's own."""
         out = await self.limits(project_id)
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             for row in await s.scalars(
                 select(m.Quota).where(m.Quota.project_id == project_id, m.Quota.user_id == user_id)
             ):
@@ -151,7 +151,7 @@ class Quotas:
     async def class_limits(self, class_name: str) -> dict[str, int]:
         """A quota class: the defaults overridden by the class's own rows."""
         out = await self.defaults()
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             for row in await s.scalars(
                 select(m.QuotaClass).where(m.QuotaClass.class_name == class_name)
             ):
@@ -162,7 +162,7 @@ class Quotas:
         """What the project (or the user) holds of each countable resource."""
         used = {r: 0 for r in (*RESOURCES, *LEGACY)}
         used.update(await self.instance_usage(project_id))
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             used["server_groups"] = int(
                 await s.scalar(
                     select(func.count())
@@ -204,7 +204,7 @@ class Quotas:
                         f"Quota limit {limit} for {resource} must be greater than or equal to "
                         f"already used and reserved {used[resource]}."
                     )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             for resource, limit in values.items():
                 key = (project_id, user_id or "", resource)
                 row = await s.get(m.Quota, key)
@@ -222,14 +222,14 @@ class Quotas:
 
     async def delete(self, project_id: str, user_id: str | None = None) -> None:
         """Back to the defaults (a project's delete also drops its users' quotas)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             stmt = delete(m.Quota).where(m.Quota.project_id == project_id)
             if user_id:
                 stmt = stmt.where(m.Quota.user_id == user_id)
             await s.execute(stmt)
 
     async def update_class(self, class_name: str, values: dict[str, int]) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             for resource, limit in values.items():
                 row = await s.get(m.QuotaClass, (class_name, resource))
                 if row is None:
@@ -239,7 +239,7 @@ class Quotas:
 
     async def verify_project(self, project_id: str) -> None:
         """400 for a project the identity service does not know, as Nova asks Keystone."""
-        identity = self.store.identity
+        identity = self.context.identity
         if identity is None:
             return
         if not await identity.project_exists(project_id):

@@ -6,14 +6,11 @@ import re
 import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     CompoundSelect,
     Row,
-    and_,
     case,
     cast,
     literal_column,
@@ -28,7 +25,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.compute import models as m
 from onestack.compute import states
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.networking import NicRequest
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
@@ -37,6 +34,14 @@ from onestack.compute.service.records import (
     get_row,
     start_action,
     touch,
+)
+from onestack.compute.service.server_lists import (
+    ListedServer,
+    ListFilters,
+    after_marker,
+    filter_in_python,
+    filter_ip,
+    list_query,
 )
 from onestack.network.facade import NetworkAPI
 
@@ -79,103 +84,6 @@ def sanitize_hostname(name: str, default: str = "") -> str:
     return host or default
 
 
-@dataclass
-class ListFilters:
-    all_projects: bool = False
-    project_id: str | None = None
-    user_id: str | None = None
-    name: str | None = None
-    status: list[str] | None = None
-    host: str | None = None
-    node: str | None = None
-    image: str | None = None
-    flavor: str | None = None
-    ip: str | None = None
-    ip6: str | None = None
-    reservation_id: str | None = None
-    availability_zone: str | None = None
-    changes_since: datetime | None = None
-    changes_before: datetime | None = None
-    deleted: bool = False
-    locked: bool | None = None
-    tags: list[str] = field(default_factory=list)
-    tags_any: list[str] = field(default_factory=list)
-    not_tags: list[str] = field(default_factory=list)
-    not_tags_any: list[str] = field(default_factory=list)
-    vm_state: list[str] | None = None
-    task_state: list[str] | None = None
-    key_name: str | None = None
-    description: str | None = None
-
-
-SORT_KEYS = {
-    "created_at": m.Instance.created_at,
-    "updated_at": m.Instance.updated_at,
-    "display_name": m.Instance.display_name,
-    "uuid": m.Instance.uuid,
-    "host": m.Instance.host,
-    "vm_state": m.Instance.vm_state,
-    "task_state": m.Instance.task_state,
-    "launched_at": m.Instance.launched_at,
-    "terminated_at": m.Instance.terminated_at,
-    "project_id": m.Instance.project_id,
-    "user_id": m.Instance.user_id,
-    "availability_zone": m.Instance.availability_zone,
-    "key_name": m.Instance.key_name,
-    "hostname": m.Instance.hostname,
-    "power_state": m.Instance.power_state,
-    "image_ref": m.Instance.image_ref,
-    "id": m.Instance.id,
-}
-
-
-class ListedServer(NamedTuple):
-    """A server as a detailed list loads it: the columns its views read (and the filters
-    applied in Python), named as the ORM attributes. Plain rows, not ORM objects: half the
-    time of a list of 1,000 servers; a named tuple, not SQLAlchemy's ``Row``, whose attributes
-    take ten times as long to read (the views read 40 of them per server)."""
-
-    id: int
-    uuid: str
-    display_name: str
-    display_description: str | None
-    flavor: dict[str, Any]
-    hostname: str
-    project_id: str
-    user_id: str
-    host: str | None
-    node: str | None
-    availability_zone: str | None
-    image_ref: str
-    vm_state: str
-    task_state: str | None
-    power_state: int
-    launched_at: datetime | None
-    terminated_at: datetime | None
-    key_name: str | None
-    user_data: str | None
-    config_drive: bool
-    locked: bool
-    locked_reason: str | None
-    access_ip_v4: str | None
-    access_ip_v6: str | None
-    progress: int
-    launch_index: int
-    reservation_id: str
-    security_groups: list[str]
-    request: dict[str, Any]
-    fault: dict[str, Any] | None
-    trusted_image_certificates: list[str] | None
-    network_info: list[dict[str, Any]]
-    created_at: datetime
-    updated_at: datetime
-
-
-DETAIL_COLUMNS = tuple(getattr(m.Instance, name) for name in ListedServer._fields)
-# A summary shows ids and names (the flavor and description for the filters applied in
-# Python): plain rows of those.
-SUMMARY_COLUMNS = DETAIL_COLUMNS[:5]
-
 # A server's row: the ORM object, or in lists one of the plain rows above.
 ServerRow = m.Instance | ListedServer | Row[Any]
 
@@ -194,8 +102,8 @@ class Server:
 
 
 class Servers:
-    def __init__(self, store: Store, quotas: Quotas) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext, quotas: Quotas) -> None:
+        self.context = context
         self.quotas = quotas
 
     # -- create ------------------------------------------------------------------------
@@ -206,7 +114,7 @@ class Servers:
         reservation = f"r-{uuidlib.uuid4().hex[:8]}"
         zone = req.availability_zone or None
         rows: list[m.Instance] = []
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             group_id = None
             if req.group:
                 group_id = await s.scalar(
@@ -280,13 +188,18 @@ class Servers:
 
     # -- reads -------------------------------------------------------------------------
     async def get(self, ctx: RequestContext | None, uuid: str) -> Server:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             return (await self._servers(s, [row]))[0]
 
+    async def visible_row(self, ctx: RequestContext | None, uuid: str) -> m.Instance:
+        """The live server's row as the caller may see it (404 otherwise; ``ctx`` None: any)."""
+        async with self.context.db.session() as s:
+            return await get_row(s, ctx, uuid)
+
     async def get_any(self, uuid: str, *, deleted: bool = True) -> m.Instance | None:
         """The row of ``uuid`` whatever its project (deleted ones too, by default)."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             stmt = select(m.Instance).where(m.Instance.uuid == uuid)
             if not deleted:
                 stmt = stmt.where(m.Instance.deleted.is_(False))
@@ -326,78 +239,9 @@ class Servers:
         """The servers' ports as their ``addresses`` show them. Only servers with network info
         have ports (Nova too shows its network info cache): none asked for the others."""
         uuids = [r.uuid for r in rows if r.network_info]
-        if not uuids or self.store.runtime.optional(NetworkAPI) is None:
+        if not uuids or self.context.runtime.optional(NetworkAPI) is None:
             return {}
-        return await self.store.network.device_addresses(uuids)
-
-    def _conditions(self, ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]:
-        I = m.Instance  # noqa: E741 - the table, short
-        conds: list[ColumnElement[bool]] = []
-        if not f.all_projects or not ctx.is_admin:
-            conds.append(I.project_id == (ctx.project_id or ""))
-        elif f.project_id:
-            conds.append(I.project_id == f.project_id)
-        if f.deleted and ctx.is_admin:
-            conds.append(I.deleted.is_(True))
-        elif not f.changes_since and not f.changes_before:
-            conds.append(I.deleted.is_(False))
-        if f.user_id:
-            conds.append(I.user_id == f.user_id)
-        if f.status:
-            vm: list[str] = []
-            for st in f.status:
-                vm += states.STATUS_TO_VM_STATES.get(st.upper(), [])
-            conds.append(I.vm_state.in_(vm or ["-"]))
-        if f.vm_state:
-            conds.append(I.vm_state.in_(f.vm_state))
-        if f.task_state:
-            conds.append(I.task_state.in_(f.task_state))
-        for attr, col in (
-            ("host", I.host),
-            ("node", I.node),
-            ("reservation_id", I.reservation_id),
-            ("availability_zone", I.availability_zone),
-            ("key_name", I.key_name),
-        ):
-            value = getattr(f, attr)
-            if value is not None:
-                conds.append(col == value)
-        if f.image:
-            conds.append(I.image_ref == f.image.rstrip("/").rsplit("/", 1)[-1])
-        if f.locked is not None:
-            conds.append(I.locked.is_(f.locked))
-        if f.changes_since:
-            conds.append(I.updated_at >= f.changes_since)
-        if f.changes_before:
-            conds.append(I.updated_at <= f.changes_before)
-        for tag in f.tags:
-            conds.append(
-                I.uuid.in_(select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag == tag))
-            )
-        if f.tags_any:
-            conds.append(
-                I.uuid.in_(
-                    select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag.in_(f.tags_any))
-                )
-            )
-        if f.not_tags:
-            conds.append(
-                ~and_(
-                    *[
-                        I.uuid.in_(
-                            select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag == t)
-                        )
-                        for t in f.not_tags
-                    ]
-                )
-            )
-        if f.not_tags_any:
-            conds.append(
-                ~I.uuid.in_(
-                    select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag.in_(f.not_tags_any))
-                )
-            )
-        return conds
+        return await self.context.network.device_addresses(uuids)
 
     async def listing(
         self,
@@ -411,69 +255,24 @@ class Servers:
     ) -> list[Server]:
         """One page of servers, Nova's way: filters in SQL where it can, the name as a
         regular expression, ``created_at desc`` by default, ``marker`` a server uuid."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             # The address filters read the network info, which the summary columns leave out.
             full = detail or bool(f.ip or f.ip6)
-            columns = DETAIL_COLUMNS if full else SUMMARY_COLUMNS
-            stmt = select(*columns).where(and_(*self._conditions(ctx, f)))
-            order: list[Any] = []
-            for key, direction in sort or [("created_at", "desc"), ("id", "desc")]:
-                col = SORT_KEYS[key]
-                order.append(col.desc() if direction == "desc" else col.asc())
-            if not any(k == "id" for k, _ in sort):
-                order.append(m.Instance.id.desc())
-            result = await s.execute(stmt.order_by(*order))
+            result = await s.execute(list_query(ctx, f, sort, full=full))
             rows: list[ListedServer | Row[Any]] = (
                 list(map(ListedServer._make, result)) if full else list(result)
             )
-            if f.name:
-                try:
-                    pattern = re.compile(f.name)
-                except re.error:
-                    rows = [r for r in rows if f.name in r.display_name]
-                else:
-                    rows = [r for r in rows if pattern.search(r.display_name)]
-            if f.flavor:
-                rows = [r for r in rows if r.flavor.get("flavorid") == f.flavor]
-            if f.description:
-                rows = [r for r in rows if f.description in (r.display_description or "")]
-            if marker is not None:
-                index = next((i for i, r in enumerate(rows) if r.uuid == marker), None)
-                if index is None:
-                    raise errors.BadRequest(f"marker [{marker}] not found")
-                rows = rows[index + 1 :]
+            rows = after_marker(filter_in_python(rows, f), marker)
             if f.ip or f.ip6:
-                rows = await self._filter_ip(rows, f.ip, f.ip6)
+                rows = filter_ip(rows, await self._ports(rows), f.ip, f.ip6)
             rows = rows[:limit]
             if not detail:
                 return [Server(row=r, metadata={}, tags=[], volumes=[]) for r in rows]
             return await self._servers(s, rows)
 
-    async def _filter_ip(
-        self, rows: list[ListedServer | Row[Any]], ip: str | None, ip6: str | None
-    ) -> list[ListedServer | Row[Any]]:
-        ports = await self._ports(rows)
-        out = []
-        for r in rows:
-            addrs = [
-                a["ip_address"] for p in ports.get(r.uuid, []) for a in p.get("fixed_ips") or []
-            ] + [
-                fip["floating_ip_address"]
-                for p in ports.get(r.uuid, [])
-                for fip in p.get("floating_ips") or []
-            ]
-            v4 = [a for a in addrs if ":" not in a]
-            v6 = [a for a in addrs if ":" in a]
-            if ip and not any(re.search(ip, a) for a in v4):
-                continue
-            if ip6 and not any(re.search(ip6, a) for a in v6):
-                continue
-            out.append(r)
-        return out
-
     # -- update and delete --------------------------------------------------------------
     async def update(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> Server:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             for key, value in changes.items():
                 setattr(row, key, value)
@@ -493,7 +292,7 @@ class Servers:
     ) -> dict[str, str]:
         """Merge (or, ``replace``, swap in) metadata items; 403 past the project's quota."""
         quotas = self.quotas
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             limit = (await quotas.limits(row.project_id))["metadata_items"]
             if ctx is not None:
@@ -521,7 +320,7 @@ class Servers:
             return final
 
     async def delete_metadata(self, ctx: RequestContext, uuid: str, key: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             current = await _metadata_rows(s, uuid)
@@ -533,7 +332,7 @@ class Servers:
     async def mark_deleting(self, ctx: RequestContext, uuid: str, *, force: bool) -> m.Instance:
         """Start a delete: 409 for a server locked by someone else (Nova lets an admin
         through), otherwise ``task_state`` deleting and the ``delete`` action."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             if row.locked and not ctx.is_admin:
                 raise InstanceLocked(id=uuid)
@@ -545,7 +344,7 @@ class Servers:
             return row
 
     async def finish_delete(self, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
             if row is None:
                 return
@@ -572,7 +371,7 @@ class Servers:
     ) -> m.Instance:
         """The server, if an ``action`` is allowed in its state (409 otherwise) and it is not
         locked against the caller."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, action, vm_states, task_states)

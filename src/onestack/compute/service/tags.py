@@ -9,7 +9,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.compute import models as m
 from onestack.compute import states
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.records import get_row
 
 MAX_TAGS = 50
@@ -37,11 +37,11 @@ class InvalidTagState(errors.Conflict):
 
 
 class Tags:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     async def listing(self, ctx: RequestContext, uuid: str) -> list[str]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await get_row(s, ctx, uuid)
             return sorted(
                 await s.scalars(
@@ -60,7 +60,7 @@ class Tags:
         unique = list(dict.fromkeys(tags))
         if len(unique) > MAX_TAGS:
             raise TooManyTags(limit=MAX_TAGS)
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "update tags")
             await s.execute(delete(m.InstanceTag).where(m.InstanceTag.instance_uuid == uuid))
             for tag in unique:
@@ -69,7 +69,7 @@ class Tags:
 
     async def add(self, ctx: RequestContext, uuid: str, tag: str) -> bool:
         """Add ``tag``; False when the server had it already."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "update tag")
             current = set(
                 await s.scalars(
@@ -87,7 +87,7 @@ class Tags:
         return tag in await self.listing(ctx, uuid)
 
     async def remove(self, ctx: RequestContext, uuid: str, tag: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "delete tag")
             found = await s.get(m.InstanceTag, (uuid, tag))
             if found is None:
@@ -95,6 +95,6 @@ class Tags:
             await s.delete(found)
 
     async def clear(self, ctx: RequestContext, uuid: str) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "delete tags")
             await s.execute(delete(m.InstanceTag).where(m.InstanceTag.instance_uuid == uuid))

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.compute import models as m
-from onestack.compute.service.base import Store
+from onestack.compute.service.base import ComputeContext
 
 
 @dataclass
@@ -43,8 +43,8 @@ def hours_in(row: m.Instance, start: datetime, stop: datetime) -> float:
 
 
 class Usage:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     async def instances(
         self,
@@ -66,7 +66,7 @@ class Usage:
         )
         if project_id is not None:
             stmt = stmt.where(m.Instance.project_id == project_id)
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             if marker is not None:
                 mrow = await s.scalar(select(m.Instance).where(m.Instance.uuid == marker))
                 if mrow is None:

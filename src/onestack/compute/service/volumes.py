@@ -20,7 +20,7 @@ from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
 from onestack.compute import models as m
 from onestack.compute import states
-from onestack.compute.service.base import Store, compute_topic
+from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.records import get_row, record_event, start_action
 from onestack.compute.service.servers import check_lock, check_state
 
@@ -77,15 +77,15 @@ def next_device(used: list[str]) -> str:
 
 
 class Volumes:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, context: ComputeContext) -> None:
+        self.context = context
 
     @property
     def backend(self) -> VolumeAPI | None:
-        return self.store.volume
+        return self.context.volume
 
     async def listing(self, ctx: RequestContext, uuid: str) -> list[m.VolumeAttachment]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await get_row(s, ctx, uuid)
             return list(
                 await s.scalars(
@@ -118,7 +118,7 @@ class Volumes:
         backend = self.backend
         if backend is None:
             raise errors.BadRequest(f"Cannot attach volume {volume_id}: {NO_VOLUME_SERVICE}.")
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, "attach_volume", ATTACH_STATES)
@@ -145,12 +145,12 @@ class Volumes:
             delete_on_termination=delete_on_termination,
             tag=tag,
         )
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             s.add(att)
             await start_action(s, ctx, await get_row(s, None, uuid), "attach_volume")
         try:
             where = await backend.local_attachment(volume_id)
-            await self.store.bus.call(
+            await self.context.bus.call(
                 compute_topic(row.host),
                 "attach_volume",
                 {
@@ -170,7 +170,7 @@ class Volumes:
             raise errors.InternalError(
                 f"Failed to attach volume {volume_id} to server {uuid}."
             ) from None
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await record_event(s, uuid, "compute_attach_volume", row.host)
         return att
 
@@ -181,14 +181,14 @@ class Volumes:
             raise errors.NotFound(f"Cannot detach volume {volume_id}: {NO_VOLUME_SERVICE}.")
         if att.boot_index == 0:
             raise errors.BadRequest("Cannot detach a root device volume")
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, "detach_volume", ATTACH_STATES)
             await start_action(s, ctx, row, "detach_volume")
         try:
             if row.host is not None:
-                await self.store.bus.call(
+                await self.context.bus.call(
                     compute_topic(row.host),
                     "detach_volume",
                     {"uuid": uuid, "volume_id": volume_id},
@@ -196,7 +196,7 @@ class Volumes:
                 )
         except Exception as exc:
             log.warning("server %s: detaching volume %s failed: %s", uuid, volume_id, exc)
-            async with self.store.db.session() as s:
+            async with self.context.db.session() as s:
                 await record_event(s, uuid, "compute_detach_volume", row.host, str(exc))
             raise errors.InternalError(
                 f"Failed to detach volume {volume_id} from server {uuid}."
@@ -207,7 +207,7 @@ class Volumes:
     async def _forget(
         self, attachment_id: str, uuid: str, event: str, error: str | None = None
     ) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             att = await s.get(m.VolumeAttachment, attachment_id)
             if att is not None:
                 await s.delete(att)

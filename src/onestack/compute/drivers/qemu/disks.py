@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from onestack.common import configdrive
+from onestack.compute.drivers import configdrive
 from onestack.compute.drivers.base import BootSource, DriverError
 from onestack.compute.drivers.qemu.tools import run
 

@@ -1,6 +1,6 @@
-"""Power states as the compute agent decides them: what a power operation leaves behind, and
-what the power-state sync changes in a server's row given what the hypervisor shows (pure
-decisions, applied by ``ComputeAgent.power`` and ``ComputeAgent.sync_power_states``)."""
+"""Keeping the database's power states true to the hypervisor's: what a power operation leaves
+behind, what the power-state sync changes in a server's row given what the hypervisor shows
+(pure decisions), and the sync itself (at start and periodically)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
 from onestack.compute import models as m
 from onestack.compute import states
-from onestack.compute.drivers.base import PowerState
+from onestack.compute.agent.building import BuildHandlers
+from onestack.compute.drivers.base import InstanceInfo, PowerState
 from onestack.compute.service.records import fault
 
 log = get_logger(__name__)
@@ -71,3 +72,39 @@ def recovered(row: m.Instance, power: PowerState) -> dict[str, Any]:
     if row.vm_state == states.RESIZED:
         vm = states.RESIZED
     return {"vm_state": vm, "task_state": None}
+
+
+class SyncHandlers(BuildHandlers):
+    """The sync finishes at start the deletes a crash interrupted: it deletes, as a build's
+    handlers do."""
+
+    async def sync(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        await self.sync_power_states()
+        return None
+
+    async def sync_power_states(self, *, at_start: bool = False) -> None:
+        """Make the database agree with the hypervisor: guests that died are SHUTOFF, guests
+        nobody owns are stopped, and (at start) tasks a crash interrupted are finished or the
+        server goes to ERROR."""
+        running = await self.driver.list_instances()
+        rows = await self.svc.tasks.on_host(self.host)
+        live = {r.uuid: r for r in rows if not r.deleted}
+        for uuid in running:
+            if uuid not in live and not self.locks.held(uuid):
+                log.warning("stopping orphan guest %s: no server owns it", uuid)
+                await self.driver.destroy(uuid)
+        for row in live.values():
+            if self.locks.held(row.uuid):
+                continue  # an operation is under way: it will set the state
+            await self._sync_one(row, running.get(row.uuid), at_start)
+
+    async def _sync_one(self, row: m.Instance, info: InstanceInfo | None, at_start: bool) -> None:
+        power = info.power_state if info is not None else PowerState.NOSTATE
+        if at_start and row.task_state == states.DELETING:
+            self.runtime.spawn(self._delete_later(row.uuid), f"delete {row.uuid}")
+        values = changes(row, power, at_start)
+        if values:
+            await self.svc.tasks.correct(row.uuid, row.task_state, values)
+
+    async def _delete_later(self, uuid: str) -> None:
+        await self.delete_instance({"uuid": uuid})
