@@ -18,7 +18,8 @@ lint: $(TEST_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py && $(BIN)/python bench/identity.py && $(BIN)/python bench/image.py \
 	  && $(BIN)/python bench/network.py && $(BIN)/python bench/testimage.py \
-	  && $(BIN)/python bench/scheduler.py && $(BIN)/python bench/compute.py
+	  && $(BIN)/python bench/scheduler.py && $(BIN)/python bench/compute.py \
+	  && $(BIN)/python bench/object.py
 
 # `make up` leaves the clients the README calls (`openstack`) in $(BIN) beside `onestack`.
 $(STAMP): pyproject.toml scripts/debian-packages.txt

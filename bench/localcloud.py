@@ -131,6 +131,10 @@ class LocalCloud:
 
     def token(self) -> str:
         """A token of admin, scoped to project admin."""
+        return self.token_and_project()[0]
+
+    def token_and_project(self) -> tuple[str, str]:
+        """A token of admin, scoped to project admin, and that project's id."""
         body = {
             "auth": {
                 "identity": {
@@ -148,7 +152,7 @@ class LocalCloud:
         }
         resp = httpx.post(f"{self.auth_url}/auth/tokens", json=body)
         resp.raise_for_status()
-        return resp.headers["X-Subject-Token"]
+        return resp.headers["X-Subject-Token"], str(resp.json()["token"]["project"]["id"])
 
     def tail(self, lines: int = 20) -> str:
         try:

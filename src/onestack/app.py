@@ -11,6 +11,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onestack import compute, identity, image, network
+from onestack import object as object_storage
 from onestack.common import migrations
 from onestack.common.api import build_service_app
 from onestack.common.bus import create_bus
@@ -22,7 +23,13 @@ from onestack.common.runtime import ALL_ROLES, Runtime, ServiceSpec
 from onestack.config import Settings
 
 # Every service of the cloud, in start order (identity first: the others need its tokens).
-SERVICES: tuple[ServiceSpec, ...] = (identity.SPEC, image.SPEC, network.SPEC, compute.SPEC)
+SERVICES: tuple[ServiceSpec, ...] = (
+    identity.SPEC,
+    object_storage.SPEC,
+    image.SPEC,
+    network.SPEC,
+    compute.SPEC,
+)
 
 
 async def start_runtime(
@@ -93,12 +100,15 @@ class ServiceRoots:
 def build_app(runtime: Runtime) -> RequestIdMiddleware:
     routes: list[Any] = [Route("/", _root(runtime), methods=["GET"])]
     routes += [Mount(s.prefix, app=build_service_app(s, runtime)) for s in runtime.services]
-    routes += [
-        Mount(path if isinstance(path, str) else path(runtime.settings), app=factory(runtime))
+    extra = [
+        (path if isinstance(path, str) else path(runtime.settings), factory)
         for s in runtime.services
         for path, factory in s.extra_mounts
     ]
+    routes += [Mount(path, app=factory(runtime)) for path, factory in extra]
     app = Starlette(routes=routes)
     app.state.runtime = runtime
     app.state.max_body_bytes = runtime.settings.server.max_body_bytes
-    return RequestIdMiddleware(ServiceRoots(app, {s.prefix for s in runtime.services}))
+    # A mount answers at its bare path too (Swift clients ask for ``/info``).
+    roots = {s.prefix for s in runtime.services} | {path for path, _ in extra}
+    return RequestIdMiddleware(ServiceRoots(app, roots))

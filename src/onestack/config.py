@@ -61,7 +61,11 @@ class IdentitySettings(_Group):
 
 
 class ImageSettings(_Group):
-    store: str = Field("file", description="Image store driver: file.")
+    store: str = Field(
+        "file",
+        description="Image store driver: file, or object (the object service, as Glance's "
+        "swift store; booted images are cached as local files).",
+    )
     store_dir: str = Field("", description="File store directory; empty means DATA_DIR/images.")
     quota_images: int = Field(-1, description="Images a project may own; -1 means no limit.")
     quota_bytes: int = Field(-1, description="Image bytes a project may store; -1: no limit.")
@@ -213,6 +217,37 @@ class ComputeSettings(_Group):
     quota_injected_file_path_bytes: int = Field(255, description="Injected file path bytes.")
 
 
+class ObjectSettings(_Group):
+    driver: str = Field("disk", description="Object store driver: disk (files on this host), fake.")
+    root: str = Field(
+        "", description="Where the disk store keeps objects; empty: DATA_DIR/objects."
+    )
+    max_file_size: int = Field(
+        5 * 1024**3 + 2, ge=1, description="Largest single object (Swift: 5 GiB + 2 bytes)."
+    )
+    expirer_interval: float = Field(
+        1.0, gt=0, description="Seconds between expirer passes (objects past X-Delete-At)."
+    )
+    reconcile_interval: float = Field(
+        3600.0, gt=0, description="Seconds between scans matching object files and listings."
+    )
+    audit_interval: float = Field(
+        86400.0, gt=0, description="Seconds between md5 audits of every object (quarantine)."
+    )
+    audit_bytes_per_second: int = Field(
+        10 * 1024**2, ge=1, description="How fast the md5 auditor reads object files."
+    )
+    container_info_ttl: float = Field(
+        5.0, ge=0, description="Seconds container metadata is cached between API processes."
+    )
+    reseller_admin_role: str = Field(
+        "ResellerAdmin", description="Role (besides admin) that may use every account."
+    )
+    operator_roles: str = Field(
+        "admin,member,swiftoperator", description="Roles that own their project's account."
+    )
+
+
 class PolicySettings(_Group):
     file: str = Field("", description="Operator policy YAML overriding the default rules.")
 
@@ -233,6 +268,7 @@ class Settings(BaseModel):
     image: ImageSettings = Field(default_factory=lambda: ImageSettings())
     network: NetworkSettings = Field(default_factory=lambda: NetworkSettings())
     compute: ComputeSettings = Field(default_factory=lambda: ComputeSettings())
+    object: ObjectSettings = Field(default_factory=lambda: ObjectSettings())
     policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
     logging: LoggingSettings = Field(default_factory=lambda: LoggingSettings())
 

@@ -27,6 +27,7 @@ def unscoped(cloud: Cloud) -> str:
         "/compute/v2.1/servers",
         "/network/v2.0/networks",
         "/image/v2/images",
+        "/object/v1/AUTH_anything",
     ],
 )
 def test_other_services_refuse_an_unscoped_token(cloud: Cloud, unscoped: str, path: str) -> None:

@@ -81,14 +81,17 @@ def requirement_name(spec: str) -> str:
 
 
 def venv_programs() -> set[str]:
-    """Console scripts `make up` leaves in .venv/bin: ours and those of its extras' packages."""
+    """Console scripts `make up` leaves in .venv/bin: ours and those of the packages it
+    installs (the dependencies and the extras it names)."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     programs = set(project.get("scripts", {}))
     extras = project.get("optional-dependencies", {})
+    specs = list(project.get("dependencies", []))
     for extra in make_up_extras():
-        for spec in extras[extra]:
-            dist = metadata.distribution(requirement_name(spec))
-            programs |= {ep.name for ep in dist.entry_points if ep.group == "console_scripts"}
+        specs += extras[extra]
+    for spec in specs:
+        dist = metadata.distribution(requirement_name(spec))
+        programs |= {ep.name for ep in dist.entry_points if ep.group == "console_scripts"}
     return programs
 
 

@@ -8,7 +8,10 @@ enter (database, netlink, QMP), never passed through.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+import orjson
 
 
 class OneStackError(Exception):
@@ -99,7 +102,23 @@ class ServiceUnavailable(OneStackError):
     template = "The service is unavailable: {reason}."
 
 
-ErrorFormatter = Callable[[OneStackError], dict[str, Any]]
+@dataclass(frozen=True)
+class ErrorPage:
+    """An error body that is not JSON (Swift answers with text/html and text/plain pages)."""
+
+    content_type: str
+    body: bytes
+
+
+ErrorFormatter = Callable[[OneStackError], "dict[str, Any] | ErrorPage"]
+
+
+def render_error(formatter: ErrorFormatter, err: OneStackError) -> tuple[bytes, bytes]:
+    """(content type, body) of ``err`` in a service's error body."""
+    rendered = formatter(err)
+    if isinstance(rendered, ErrorPage):
+        return rendered.content_type.encode(), rendered.body
+    return b"application/json", orjson.dumps(rendered)
 
 
 def keystone_body(err: OneStackError) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -134,13 +133,13 @@ class MicroversionMiddleware:
         await self.app(scope, receive, send_with_version)
 
     async def _refuse(self, err: errors.OneStackError, send: Send) -> None:
-        body = orjson.dumps(self.error_body(err))
+        ctype, body = errors.render_error(self.error_body, err)
         await send(
             {
                 "type": "http.response.start",
                 "status": err.code,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", ctype),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

@@ -13,6 +13,7 @@ from onestack.image.facade import ImageAPI
 from onestack.image.policies import RULES
 from onestack.image.service import ImageService
 from onestack.image.testimage.register import register_if_present
+from onestack.object.facade import ObjectAPI
 
 
 def store_root(runtime: Runtime) -> Path:
@@ -23,7 +24,7 @@ def store_root(runtime: Runtime) -> Path:
 async def start(runtime: Runtime) -> None:
     root = store_root(runtime)
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    store = create_store(runtime.settings.image.store, root)
+    store = create_store(runtime.settings.image.store, root, runtime.optional(ObjectAPI))
     # The staging area of glance-direct imports is always local files, beside the store.
     staging = FileStore(root / "staging")
     svc = ImageService(

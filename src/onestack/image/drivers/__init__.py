@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from onestack.image.drivers.base import ImageStore
 from onestack.image.drivers.file import FileStore
 
-STORES = ("file",)
+if TYPE_CHECKING:
+    from onestack.object.facade import ObjectAPI
+
+STORES = ("file", "object")
 
 
-def create_store(kind: str, root: Path) -> ImageStore:
+def create_store(kind: str, root: Path, objects: ObjectAPI | None = None) -> ImageStore:
+    """The store named ``kind``; ``object`` keeps images in the object service (``objects``,
+    its facade) and a local copy of each booted image under ``root/cache``."""
     if kind == "file":
         return FileStore(root)
+    if kind == "object":
+        if objects is None:
+            raise ValueError("[image] store = object needs the object service in this process")
+        from onestack.image.drivers.object import ObjectImageStore
+
+        return ObjectImageStore(objects, root / "cache")
     raise ValueError(f"unknown image store {kind!r}; known: {', '.join(STORES)}")

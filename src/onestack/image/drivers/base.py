@@ -75,6 +75,11 @@ class ImageStore(ABC):
         """A path on this host holding the data, when the store keeps it in a file."""
         return None
 
+    async def local_file(self, location: str) -> Path | None:
+        """A local file holding the data, for what must open a path (QEMU): the store's own
+        file, or a copy it keeps when the data lives elsewhere; None when it cannot."""
+        return self.local_path(location)
+
     async def adopt(self, image_id: str, path: Path) -> str | None:
         """Take over a complete local file as ``image_id``'s data without copying it, when
         the store can (same filesystem); None when the caller must copy through a writer."""

@@ -179,7 +179,7 @@ class ImageService:
             raise errors.Conflict(f"Image {image_id} has no data (status {rec.status}).")
         if rec.store != self.store.name:
             raise errors.ServiceUnavailable(reason=f"the image store {rec.store} is not enabled")
-        path = self.store.local_path(rec.location)
+        path = await self.store.local_file(rec.location)
         if path is None:
             raise errors.ServiceUnavailable(reason="the image store keeps no local files")
         return rec, path

@@ -1,0 +1,65 @@
+"""Object Storage (Swift v1): accounts, containers and objects on this host's disk, with
+Swift's large objects, ACLs, temp URLs, form POST, versioning, quotas and expiry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onestack.common.runtime import DataPlane, Runtime, ServiceSpec
+from onestack.object import api
+from onestack.object.agent import ObjectAgent
+from onestack.object.drivers import create_store
+from onestack.object.errors import swift_body
+from onestack.object.facade import ObjectAPI, ObjectFacade
+from onestack.object.service import ObjectService
+
+
+def store_root(runtime: Runtime) -> Path:
+    configured = runtime.settings.object.root
+    return Path(configured) if configured else runtime.settings.data_dir / "objects"
+
+
+async def start(runtime: Runtime) -> None:
+    settings = runtime.settings.object
+    loaded = create_store(settings.driver, store_root(runtime))
+    svc = ObjectService(loaded.driver, settings, runtime.token_validator)
+    runtime.provide(ObjectService, svc)
+    runtime.provide(ObjectAPI, ObjectFacade(svc))
+    if "agent" in runtime.roles:
+        agent = ObjectAgent(loaded.driver, settings)
+        agent.start()
+        runtime.provide(ObjectAgent, agent)
+
+
+async def stop(runtime: Runtime) -> None:
+    agent = runtime.optional(ObjectAgent)
+    if agent is not None:
+        await agent.stop()
+    svc = runtime.optional(ObjectService)
+    if svc is not None:
+        await svc.store.close()
+
+
+def data_plane(runtime: Runtime) -> DataPlane | None:
+    svc = runtime.optional(ObjectService)
+    if svc is None or "agent" not in runtime.roles:
+        return None
+    if svc.store.name == "fake":
+        return DataPlane(driver="fake", fake_means="objects live in memory and go with the process")
+    return DataPlane(driver=svc.store.name)
+
+
+SPEC = ServiceSpec(
+    name="object",
+    catalog_type="object-store",
+    catalog_name="swift",
+    prefix="/object",
+    endpoint_path="/object/v1/AUTH_$(project_id)s",
+    routes=api.routes,
+    error_body=swift_body,
+    public=api.PUBLIC,
+    start=start,
+    stop=stop,
+    data_plane=data_plane,
+    extra_mounts=(("/info", api.info_app), ("/healthcheck", api.healthcheck_app)),
+)

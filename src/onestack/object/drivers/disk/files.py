@@ -1,0 +1,226 @@
+"""Object files of the disk store: one file per object, its metadata in a trailer.
+
+``objects/<hash[-3:]>/<hash>.data`` holds the bytes, then the metadata as JSON, its length
+(4 bytes, big-endian) and an 8-byte magic: written under ``tmp/``, flushed to disk, renamed
+into place and the directory flushed, so the name only ever holds a whole object, old or new.
+A POST writes ``<hash>.meta`` beside it the same way; it applies only to the data version it
+names (a later PUT makes it stale, whether or not the PUT got to remove it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import mmap
+import os
+import secrets
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onestack.object.drivers.base import ObjectInfo
+
+MAGIC = b"\x00osobj1\x00"
+TEMP_PREFIX = ".tmp-"
+TRAILER_TAIL = 4 + len(MAGIC)
+SMALL = 64 * 1024  # objects up to this size are read whole in one call
+
+
+class Corrupt(Exception):
+    """An object file without a readable trailer."""
+
+
+def object_hash(account: str, container: str, name: str) -> str:
+    key = f"/{account}/{container}/{name}".encode()
+    return hashlib.md5(key, usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class Layout:
+    root: Path
+    objects: Path = field(init=False)
+    tmp: Path = field(init=False)
+    quarantine: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.objects = self.root / "objects"
+        self.tmp = self.root / "tmp"
+        self.quarantine = self.root / "quarantined"
+        for path in (self.root, self.objects, self.tmp, self.quarantine):
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Plain strings on the hot path: pathlib's joins cost more than the syscalls.
+        self._objects = str(self.objects)
+        self._tmp = f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
+        self._count = itertools.count()
+
+    def data_path(self, digest: str) -> str:
+        return f"{self._objects}/{digest[-3:]}/{digest}.data"
+
+    def temp_path(self, digest: str) -> str:
+        """A name no other upload (of this or another process) uses, in the directory the
+        object goes to: the rename stays in one directory, and concurrent uploads do not all
+        create their files in one (measured: one shared directory serialised them)."""
+        return f"{self._objects}/{digest[-3:]}/{self._tmp}{next(self._count)}"
+
+    def temp_files(self) -> Iterator[Path]:
+        """Temporary files of uploads (in progress, or left by a crash)."""
+        yield from self.objects.glob(f"*/{TEMP_PREFIX}*")
+        yield from self.tmp.iterdir()  # sidecars' temporary files
+
+
+def encode_trailer(meta: dict[str, Any]) -> bytes:
+    raw = json.dumps(meta, separators=(",", ":")).encode()
+    return raw + struct.pack(">I", len(raw)) + MAGIC
+
+
+def decode_trailer(tail: bytes | bytearray, file_size: int) -> tuple[dict[str, Any], int] | int:
+    """The metadata and the body's size from the end of a file; or, when ``tail`` is too
+    short to hold the whole trailer, how many bytes from the end are needed."""
+    if len(tail) < TRAILER_TAIL or tail[-len(MAGIC) :] != MAGIC:
+        raise Corrupt("no trailer")
+    (length,) = struct.unpack(">I", tail[-TRAILER_TAIL : -len(MAGIC)])
+    need = length + TRAILER_TAIL
+    if need > file_size:
+        raise Corrupt("trailer longer than the file")
+    if need > len(tail):
+        return int(need)
+    raw = tail[len(tail) - need : len(tail) - TRAILER_TAIL]
+    try:
+        meta: dict[str, Any] = dict(json.loads(raw))
+    except ValueError:
+        raise Corrupt("unreadable trailer") from None
+    return meta, file_size - need
+
+
+def info_from(meta: dict[str, Any], sidecar: dict[str, Any] | None) -> ObjectInfo:
+    """The object's info from its trailer, with a POST's sidecar applied when it names this
+    data version."""
+    content_type = meta["ct"]
+    metadata = meta["meta"]
+    meta_ts = meta["ts"]
+    if sidecar is not None and sidecar.get("data_ts") == meta["ts"]:
+        content_type = sidecar["ct"]
+        metadata = sidecar["meta"]
+        meta_ts = sidecar["ts"]
+    return ObjectInfo(
+        name=meta["name"],
+        size=meta["size"],
+        etag=meta["etag"],
+        content_type=content_type,
+        timestamp=meta["ts"],
+        meta_timestamp=meta_ts,
+        metadata=metadata,
+    )
+
+
+def read_trailer(
+    fd: int, size: int, head: bytes | bytearray | None = None
+) -> tuple[dict[str, Any], int]:
+    """(metadata, body size) of the open object file ``fd`` of ``size`` bytes; ``head`` is
+    the whole file when the caller already read it."""
+    tail = head if head is not None else os.pread(fd, min(size, 8192), max(0, size - 8192))
+    got = decode_trailer(tail, size)
+    if isinstance(got, int):
+        got = decode_trailer(os.pread(fd, got, size - got), size)
+        if isinstance(got, int):
+            raise Corrupt("short trailer")
+    return got
+
+
+def meta_path(data_path: str) -> str:
+    """The POST sidecar of the object file ``data_path`` (``<hash>.meta``)."""
+    return data_path[: -len(".data")] + ".meta"
+
+
+def digest_of(data_path: str) -> str:
+    return os.path.basename(data_path)[: -len(".data")]
+
+
+def read_sidecar(path: str) -> dict[str, Any] | None:
+    try:
+        with open(meta_path(path), "rb") as f:
+            data: dict[str, Any] = json.loads(f.read())
+            return data
+    except FileNotFoundError:
+        return None
+    except ValueError:  # a torn sidecar cannot be: it is renamed into place whole
+        return None
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def place(temp: str, final: str) -> None:
+    """Rename a flushed temporary file into place and make the rename durable."""
+    try:
+        os.rename(temp, final)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
+        os.rename(temp, final)
+    fsync_dir(os.path.dirname(final))
+
+
+def write_sidecar(layout: Layout, final: str, sidecar: dict[str, Any]) -> None:
+    temp = layout.temp_path(digest_of(final))  # beside the object: it exists
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        write_all(fd, json.dumps(sidecar).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    place(temp, meta_path(final))
+
+
+def stored_version(path: str) -> tuple[dict[str, Any], int] | None:
+    """The trailer of the object file at ``path``, or None when there is none (or it is
+    unreadable: a newer write replaces it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        return read_trailer(fd, os.fstat(fd).st_size)
+    except Corrupt:
+        return None
+    finally:
+        os.close(fd)
+
+
+def map_block(fd: int, at: int, length: int) -> memoryview:
+    """``length`` bytes of the file at ``at``, mapped read-only and faulted in (on a worker
+    thread): the socket then copies straight from the page cache, no copy into a Python
+    buffer. The mapping goes when the last view of it does, after the send (object files
+    never change once in place: a new version is a new file renamed over the name)."""
+    base = at - at % mmap.ALLOCATIONGRANULARITY
+    mapped = mmap.mmap(fd, length + at - base, prot=mmap.PROT_READ, offset=base)
+    mapped.madvise(mmap.MADV_WILLNEED)
+    # And the next blocks into the page cache, in the background: the disk keeps reading
+    # while this block is sent.
+    os.posix_fadvise(fd, at + length, 2 * length, os.POSIX_FADV_WILLNEED)
+    for page in range(at - base - (at - base) % mmap.PAGESIZE, len(mapped), mmap.PAGESIZE):
+        mapped[page]  # fault it in here, not in the event loop's send
+    return memoryview(mapped)[at - base :]
+
+
+def remove(path: str) -> None:
+    """Remove an object file and its sidecar (or a temporary file; nothing there is fine)."""
+    victims = (path, meta_path(path)) if path.endswith(".data") else (path,)
+    for victim in victims:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(victim)

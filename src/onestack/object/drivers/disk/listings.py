@@ -1,0 +1,316 @@
+"""Listings and counts of the disk store: one SQLite database per account.
+
+Each account's database holds its containers (with their metadata and counts) and the listing
+rows of their objects; triggers keep the container and account counts in the same transaction
+as the row, so the counts never drift from the listing. Swift keeps one database per container
+and sends the counts to the account's database later; one per account keeps both exact without
+a second write (see the measurements in the closing note of the object service).
+
+Writes are *group-committed*: the writes that arrive while a transaction is running go
+together into the next one, on one writer thread, so 16 concurrent PUTs cost a few commits,
+not 16. Reads run on their own threads and connections (WAL: readers never wait for the
+writer) and see every write whose ``write`` has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from onestack.object.drivers.base import NotFound, StoreError
+
+T = TypeVar("T")
+Op = Callable[[sqlite3.Connection], Any]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS account (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    name TEXT NOT NULL,
+    created REAL NOT NULL,
+    put_timestamp REAL NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    container_count INTEGER NOT NULL DEFAULT 0,
+    object_count INTEGER NOT NULL DEFAULT 0,
+    bytes_used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS container (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    put_timestamp REAL NOT NULL,
+    changed REAL NOT NULL,
+    object_count INTEGER NOT NULL DEFAULT 0,
+    bytes_used INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    policy TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS object (
+    container TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ts REAL NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    delete_at REAL,
+    PRIMARY KEY (container, name)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS object_added AFTER INSERT ON object BEGIN
+    UPDATE container SET object_count = object_count + 1, bytes_used = bytes_used + new.size,
+        changed = max(changed, new.ts) WHERE name = new.container;
+    UPDATE account SET object_count = object_count + 1, bytes_used = bytes_used + new.size;
+END;
+CREATE TRIGGER IF NOT EXISTS object_removed AFTER DELETE ON object BEGIN
+    UPDATE container SET object_count = object_count - 1, bytes_used = bytes_used - old.size
+        WHERE name = old.container;
+    UPDATE account SET object_count = object_count - 1, bytes_used = bytes_used - old.size;
+END;
+CREATE TRIGGER IF NOT EXISTS object_changed AFTER UPDATE OF size ON object BEGIN
+    UPDATE container SET bytes_used = bytes_used + new.size - old.size,
+        changed = max(changed, new.ts) WHERE name = new.container;
+    UPDATE account SET bytes_used = bytes_used + new.size - old.size;
+END;
+CREATE TRIGGER IF NOT EXISTS container_added AFTER INSERT ON container BEGIN
+    UPDATE account SET container_count = container_count + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS container_removed AFTER DELETE ON container BEGIN
+    UPDATE account SET container_count = container_count - 1;
+END;
+"""
+
+READ_CONNECTIONS = 64  # per reader thread
+
+
+def account_hash(account: str) -> str:
+    return hashlib.md5(account.encode(), usedforsecurity=False).hexdigest()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # A process crash loses nothing; a power cut may lose the last commits, which the
+    # reconcile scan puts back from the object files (they are the truth).
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class Listings:
+    """Every account database under ``root`` (``root/<hash[-3:]>/<hash>.db``)."""
+
+    def __init__(self, root: Path, readers: int = 2) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="object-db-write")
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="object-db-read")
+        self._write_conns: OrderedDict[str, sqlite3.Connection] = OrderedDict()
+        # Writes run on the writer thread (group commits) or on an I/O thread right after an
+        # object's rename (``apply_now``): one lock per account's database, one for the map.
+        self._guard = threading.Lock()
+        self._account_locks: dict[str, threading.Lock] = {}
+        self._queued: dict[str, list[list[Any]]] = {}  # apply_now's ops awaiting a holder
+        self._local = threading.local()
+        self._pending: dict[str, list[tuple[Op, asyncio.Future[Any]]]] = {}
+        self._flushers: dict[str, asyncio.Task[None]] = {}
+        self._create: set[str] = set()
+
+    @property
+    def writer_executor(self) -> ThreadPoolExecutor:
+        """The one thread every write runs on (other databases of the store use it too)."""
+        return self._writer
+
+    def path(self, account: str) -> Path:
+        digest = account_hash(account)
+        return self.root / digest[-3:] / f"{digest}.db"
+
+    def accounts_on_disk(self) -> list[Path]:
+        return sorted(self.root.glob("*/*.db"))
+
+    # --- writes --------------------------------------------------------------------------
+    async def write(
+        self, account: str, op: Callable[[sqlite3.Connection], T], *, create: bool = False
+    ) -> T:
+        """Run ``op`` in a write transaction of ``account``'s database (made when ``create``;
+        ``NotFound`` otherwise), together with the other writes waiting for it."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._pending.setdefault(account, []).append((op, fut))
+        if create:
+            self._create.add(account)
+        if account not in self._flushers:
+            self._flushers[account] = loop.create_task(self._flush(account))
+        result = await fut
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    async def _flush(self, account: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while batch := self._pending.pop(account, None):
+                create = account in self._create
+                self._create.discard(account)
+                try:
+                    results = await loop.run_in_executor(
+                        self._writer, self._apply, account, [op for op, _ in batch], create
+                    )
+                except Exception as exc:  # the whole transaction failed
+                    results = [exc] * len(batch)
+                for (_, fut), result in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(result)
+        finally:
+            del self._flushers[account]
+
+    def _lock(self, account: str) -> threading.Lock:
+        with self._guard:
+            return self._account_locks.setdefault(account, threading.Lock())
+
+    def _write_conn(self, account: str, create: bool) -> sqlite3.Connection:
+        """The account's write connection (its lock held by the caller)."""
+        with self._guard:
+            conn = self._write_conns.get(account)
+            if conn is not None:
+                self._write_conns.move_to_end(account)
+                return conn
+        path = self.path(account)
+        if not path.exists():
+            if not create:
+                raise NotFound(account)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = _connect(path)
+        conn.executescript(SCHEMA)
+        with self._guard:
+            self._write_conns[account] = conn
+            self._evict()
+        return conn
+
+    def _evict(self) -> None:
+        """Close the least used connections beyond the cap (none that is in use)."""
+        for name in list(self._write_conns):
+            if len(self._write_conns) <= READ_CONNECTIONS:
+                return
+            lock = self._account_locks.get(name)
+            if lock is not None and lock.acquire(blocking=False):
+                try:
+                    self._write_conns.pop(name).close()
+                finally:
+                    lock.release()
+
+    def apply_now(self, account: str, op: Callable[[sqlite3.Connection], T]) -> T:
+        """``op`` on this thread (an I/O thread that has just renamed an object into place
+        lists it at once: no hand-off to the writer thread). Threads that come while one
+        holds the database are combined: the holder commits their ops in its transaction
+        (16 concurrent PUTs waited in turn for the lock and the GIL: a few commits now)."""
+        item: list[Any] = [op, None, threading.Event()]
+        with self._guard:
+            self._queued.setdefault(account, []).append(item)
+        lock = self._lock(account)
+        while not item[2].is_set():
+            if not lock.acquire(blocking=False):
+                item[2].wait(0.0005)  # the holder takes ours with its batch, or we go next
+                continue
+            try:
+                with self._guard:
+                    batch = self._queued.pop(account, [])
+                if batch:
+                    try:
+                        results = self._transaction(account, [b[0] for b in batch], False)
+                    except Exception as exc:
+                        results = [exc] * len(batch)
+                    for queued, result in zip(batch, results, strict=True):
+                        queued[1] = result
+                        queued[2].set()
+            finally:
+                lock.release()
+        result = item[1]
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    def _apply(self, account: str, ops: list[Op], create: bool) -> list[Any]:
+        with self._lock(account):
+            return self._transaction(account, ops, create)
+
+    def _transaction(self, account: str, ops: list[Op], create: bool) -> list[Any]:
+        try:
+            conn = self._write_conn(account, create)
+        except NotFound as exc:
+            return [exc] * len(ops)
+        results: list[Any] = []
+        conn.execute("BEGIN IMMEDIATE")
+        if len(ops) == 1:  # alone in its transaction: no savepoint needed
+            try:
+                results.append(ops[0](conn))
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, StoreError):
+                    return [exc]
+                raise
+            conn.execute("COMMIT")
+            return results
+        try:
+            for op in ops:
+                conn.execute("SAVEPOINT op")
+                try:
+                    results.append(op(conn))
+                except StoreError as exc:
+                    conn.execute("ROLLBACK TO op")
+                    results.append(exc)
+                conn.execute("RELEASE op")
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        return results
+
+    # --- reads ---------------------------------------------------------------------------
+    async def read(self, account: str, op: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``op`` on a read connection of ``account``'s database; None when it has none."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, account, op)
+
+    def _read(self, account: str, op: Callable[[sqlite3.Connection], T]) -> T | None:
+        conns: OrderedDict[str, sqlite3.Connection] | None = getattr(self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = OrderedDict()
+        conn = conns.get(account)
+        if conn is None:
+            path = self.path(account)
+            if not path.exists():
+                return None
+            conn = _connect(path)
+            conns[account] = conn
+            while len(conns) > READ_CONNECTIONS:
+                _, old = conns.popitem(last=False)
+                old.close()
+        else:
+            conns.move_to_end(account)
+        try:
+            return op(conn)
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # made but not yet set up by the writer
+                return None
+            raise
+
+    async def close(self) -> None:
+        while self._flushers:
+            await asyncio.gather(*self._flushers.values(), return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._close_writes)
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+
+    def _close_writes(self) -> None:
+        with self._guard:
+            for conn in self._write_conns.values():
+                conn.close()
+            self._write_conns.clear()

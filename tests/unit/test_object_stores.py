@@ -1,0 +1,216 @@
+"""The object store seam: one contract for every driver (fake, disk), and the disk store's
+crash repairs (reconcile scan, md5 audit with quarantine)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from onestack.object.drivers import base
+from onestack.object.drivers.base import Listing, ObjectEntry, ObjectStore, Subdir
+from onestack.object.drivers.disk import files
+from onestack.object.drivers.disk.store import DiskStore
+from onestack.object.drivers.fake import FakeStore
+
+
+@pytest.fixture(params=["fake", "disk"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
+    made: ObjectStore = FakeStore() if request.param == "fake" else DiskStore(tmp_path / "objects")
+    yield made
+    await made.close()
+
+
+async def put(
+    store: ObjectStore, c: str, name: str, data: bytes, ts: float = 1.0, **meta: str
+) -> base.ObjectInfo:
+    writer = store.writer("AUTH_a", c, name)
+    await writer.write(data)
+    return await writer.commit(content_type="text/plain", metadata=dict(meta), timestamp=ts)
+
+
+async def read(
+    store: ObjectStore, c: str, name: str, offset: int = 0, length: int | None = None
+) -> bytes:
+    opened = await store.open_object("AUTH_a", c, name)
+    try:
+        return b"".join([bytes(x) async for x in opened.read(offset, length)])
+    finally:
+        await opened.close()
+
+
+async def names(store: ObjectStore, c: str, **q: object) -> list[str]:
+    got = await store.list_objects("AUTH_a", c, Listing(**q))  # type: ignore[arg-type]
+    return [e.name for e in got]
+
+
+async def test_objects_round_trip_and_count(store: ObjectStore) -> None:
+    assert await store.create_container("AUTH_a", "c", {"x-container-meta-a": "1"}, "Policy-0", 1.0)
+    assert not await store.create_container("AUTH_a", "c", {}, "Policy-0", 2.0)
+    info = await put(store, "c", "o", b"hello", **{"x-object-meta-k": "v"})
+    assert info.etag == hashlib.md5(b"hello", usedforsecurity=False).hexdigest() and info.size == 5
+    assert await read(store, "c", "o") == b"hello"
+    assert await read(store, "c", "o", 1, 3) == b"ell"
+    got = await store.object_info("AUTH_a", "c", "o")
+    assert got.metadata == {"x-object-meta-k": "v"}
+    c = await store.container_info("AUTH_a", "c")
+    assert c is not None and (c.object_count, c.bytes_used) == (1, 5)
+    a = await store.account_info("AUTH_a")
+    assert a is not None and (a.container_count, a.object_count, a.bytes_used) == (1, 1, 5)
+    await put(store, "c", "o", b"hi", ts=2.0)
+    c = await store.container_info("AUTH_a", "c")
+    assert c is not None and (c.object_count, c.bytes_used) == (1, 2)
+    with pytest.raises(base.ContainerNotEmpty):
+        await store.delete_container("AUTH_a", "c")
+    await store.delete_object("AUTH_a", "c", "o", 3.0)
+    with pytest.raises(base.NotFound):
+        await store.open_object("AUTH_a", "c", "o")
+    await store.delete_container("AUTH_a", "c")
+    assert await store.container_info("AUTH_a", "c") is None
+
+
+async def test_md5_mismatch_stores_nothing(store: ObjectStore) -> None:
+    await store.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
+    await put(store, "c", "o", b"old")
+    writer = store.writer("AUTH_a", "c", "o")
+    await writer.write(b"new")
+    with pytest.raises(base.EtagMismatch):
+        await writer.commit(content_type="x", metadata={}, timestamp=2.0, expect_md5="0" * 32)
+    assert await read(store, "c", "o") == b"old"
+
+
+async def test_post_replaces_metadata(store: ObjectStore) -> None:
+    await store.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
+    await put(store, "c", "o", b"x", **{"x-object-meta-a": "1"})
+    await store.update_object(
+        "AUTH_a", "c", "o", content_type="text/x", metadata={"x-object-meta-b": "2"}, timestamp=5.0
+    )
+    info = await store.object_info("AUTH_a", "c", "o")
+    assert info.metadata == {"x-object-meta-b": "2"} and info.content_type == "text/x"
+    assert info.meta_timestamp == 5.0 and info.timestamp == 1.0
+    entries = await store.list_objects("AUTH_a", "c", Listing())
+    assert isinstance(entries[0], ObjectEntry) and entries[0].content_type == "text/x"
+    await put(store, "c", "o", b"y", ts=6.0)  # a new PUT drops the POST's metadata
+    assert (await store.object_info("AUTH_a", "c", "o")).metadata == {}
+
+
+async def test_listing_walk(store: ObjectStore) -> None:
+    await store.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
+    for n in ["a/1", "a/2", "a/b/3", "b", "c/1", "d", "é"]:
+        await put(store, "c", n, b"x")
+    assert await names(store, "c") == ["a/1", "a/2", "a/b/3", "b", "c/1", "d", "é"]
+    assert await names(store, "c", delimiter="/") == ["a/", "b", "c/", "d", "é"]
+    assert await names(store, "c", delimiter="/", prefix="a/") == ["a/1", "a/2", "a/b/"]
+    assert await names(store, "c", delimiter="/", limit=2) == ["a/", "b"]
+    assert await names(store, "c", delimiter="/", marker="a/") == ["b", "c/", "d", "é"]
+    assert await names(store, "c", marker="a/2", end_marker="d") == ["a/b/3", "b", "c/1"]
+    assert await names(store, "c", reverse=True, limit=3) == ["é", "d", "c/1"]
+    assert await names(store, "c", reverse=True, delimiter="/") == ["é", "d", "c/", "b", "a/"]
+    assert await names(store, "c", prefix="a/", reverse=True) == ["a/b/3", "a/2", "a/1"]
+    subdirs = await store.list_objects("AUTH_a", "c", Listing(delimiter="/"))
+    assert isinstance(subdirs[0], Subdir)
+
+
+async def test_expiring_queue(store: ObjectStore) -> None:
+    await store.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
+    await put(store, "c", "soon", b"x", **{"x-delete-at": "100"})
+    await put(store, "c", "later", b"x", **{"x-delete-at": "200"})
+    due = await store.due(150.0)
+    assert [e.name for e in due] == ["soon"]
+    assert await names(store, "c", now=150.0) == ["later"]
+    await store.forget_due(due[0])
+    assert await store.due(150.0) == []
+
+
+# --- the disk store's repairs -----------------------------------------------------------------
+@pytest.fixture
+async def disk(tmp_path: Path) -> AsyncIterator[DiskStore]:
+    made = DiskStore(tmp_path / "objects")
+    await made.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
+    yield made
+    await made.close()
+
+
+async def test_reconcile_lists_data_left_unlisted(disk: DiskStore) -> None:
+    await put(disk, "c", "o", b"data")
+    # A crash between the rename and the listing: the row is gone, the file is there.
+    from onestack.object.drivers.disk import queries
+
+    await disk.listings.write("AUTH_a", queries.delete_row("c", "o"))
+    assert await names(disk, "c") == []
+    fixed = await disk.reconcile()
+    assert fixed["listed"] == 1
+    assert await names(disk, "c") == ["o"]
+
+
+async def test_reconcile_unlists_rows_without_data(disk: DiskStore) -> None:
+    await put(disk, "c", "o", b"data")
+    os.unlink(disk.layout.data_path(files.object_hash("AUTH_a", "c", "o")))
+    fixed = await disk.reconcile()
+    assert fixed["unlisted"] == 1
+    assert await names(disk, "c") == []
+    c = await disk.container_info("AUTH_a", "c")
+    assert c is not None and c.object_count == 0
+
+
+async def test_a_torn_upload_leaves_the_old_object(disk: DiskStore) -> None:
+    await put(disk, "c", "o", b"old")
+    writer = disk.writer("AUTH_a", "c", "o")
+    await writer.write(b"x" * (2 * 1024 * 1024))  # on disk under tmp/, then the process dies
+    assert await read(disk, "c", "o") == b"old"
+    for _ in range(100):  # the block goes to the file on an I/O thread
+        temps = list(disk.layout.temp_files())
+        if temps and all(t.stat().st_size for t in temps):
+            break
+        await asyncio.sleep(0.01)
+    assert temps
+    old = 0.0
+    for t in temps:
+        os.utime(t, (old, old))
+    fixed = await disk.reconcile()
+    assert fixed["temporary_removed"] == len(temps)
+    assert not list(disk.layout.temp_files())
+
+
+async def test_audit_quarantines_a_corrupted_object(disk: DiskStore) -> None:
+    await put(disk, "c", "good", b"fine")
+    await put(disk, "c", "bad", b"original bytes")
+    path = disk.layout.data_path(files.object_hash("AUTH_a", "c", "bad"))
+    with open(path, "r+b") as f:
+        f.write(b"X")  # one flipped byte in the body
+    found = await disk.audit(bytes_per_second=100 * 1024 * 1024)
+    assert found == {"checked": 2, "quarantined": 1}
+    assert not os.path.exists(path)
+    assert list(disk.layout.quarantine.iterdir())
+    assert await names(disk, "c") == ["good"]
+    with pytest.raises(base.NotFound):
+        await disk.open_object("AUTH_a", "c", "bad")
+
+
+async def test_an_older_write_never_replaces_a_newer_one(disk: DiskStore) -> None:
+    await put(disk, "c", "o", b"newer", ts=10.0)
+    await put(disk, "c", "o", b"older", ts=5.0)  # finished last, started first
+    assert await read(disk, "c", "o") == b"newer"
+    entries = await disk.list_objects("AUTH_a", "c", Listing())
+    assert (
+        isinstance(entries[0], ObjectEntry)
+        and entries[0].size == 5
+        and entries[0].timestamp == 10.0
+    )
+
+
+async def test_large_objects_stream_in_blocks(disk: DiskStore) -> None:
+    data = os.urandom(9 * 1024 * 1024 + 5)
+    writer = disk.writer("AUTH_a", "c", "big")
+    for i in range(0, len(data), 65536):
+        await writer.write(data[i : i + 65536])
+    info = await writer.commit(content_type="x", metadata={}, timestamp=1.0)
+    assert info.etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    opened = await disk.open_object("AUTH_a", "c", "big")
+    blocks = [bytes(b) async for b in opened.read()]
+    await opened.close()
+    assert b"".join(blocks) == data and len(blocks) > 1
