@@ -99,7 +99,7 @@ def test_kvm_uses_the_host_cpu() -> None:
 def test_no_config_drive_and_a_cdrom_one() -> None:
     argv = build_command(spec(config_drive=None), PATHS, "tcg")
     assert not any("config" in b for b in values(argv, "-blockdev"))
-    argv = build_command(spec(extra={"hw_cdrom_bus": "ide"}), PATHS, "tcg")
+    argv = build_command(spec(extra={"image:hw_cdrom_bus": "ide"}), PATHS, "tcg")
     assert "ide-cd,id=config-disk,drive=config,bus=ide.0" in values(argv, "-device")
 
 
@@ -216,7 +216,7 @@ def test_the_probe_disk_is_a_boot_sector() -> None:
 
 
 def test_the_record_round_trips() -> None:
-    original = spec(nics=(NIC1,), volumes=(VOL1,), extra={"hw_cdrom_bus": "ide"})
+    original = spec(nics=(NIC1,), volumes=(VOL1,), extra={"image:hw_cdrom_bus": "ide"})
     layout = plan(original).with_volume(7, replace(VOL1, volume_id="vol-2"))
     data = json.loads(json.dumps(record.to_json(record.Record(original, layout)), default=str))
     back = record.from_json(data)

@@ -118,7 +118,7 @@ def kernel_cmdline(spec: InstanceSpec, accel: str, tsc_khz: int | None) -> str:
 
 def config_drive_bus(spec: InstanceSpec) -> str:
     """``virtio`` (a disk), or ``ide`` (a CD-ROM) when the image asks for a CD-ROM bus."""
-    return "ide" if spec.extra.get("hw_cdrom_bus") in ("ide", "sata") else "virtio"
+    return "ide" if spec.extra.get("image:hw_cdrom_bus") in ("ide", "sata") else "virtio"
 
 
 def accel_args(accel: str) -> list[str]:
