@@ -72,6 +72,11 @@ class ImageSettings(_Group):
     max_image_size: int = Field(
         1024**4, ge=1, description="Largest single image accepted, in bytes (Glance: 1 TiB)."
     )
+    import_allowed_ports: str = Field(
+        "80,443",
+        description="Ports an import task's http(s) URL may name, comma-separated; empty: "
+        "any (Glance's [import_filtering_opts] allowed_ports).",
+    )
     upload_recovery_interval: float = Field(
         60.0,
         gt=0,
@@ -205,6 +210,12 @@ class ComputeSettings(_Group):
     vnc_proxy_path: str = Field(
         "/compute-console", description="Path of the websocket console proxy on the API port."
     )
+    max_count: int = Field(
+        100,
+        ge=1,
+        description="Most servers one request may create (a larger max_count is cut to it, a "
+        "larger min_count refused), whatever the quota: one request must not hold the database.",
+    )
     quota_instances: int = Field(10, description="Default quota: servers per project.")
     quota_cores: int = Field(20, description="Default quota: VCPUs per project.")
     quota_ram: int = Field(51200, description="Default quota: RAM (MiB) per project.")
@@ -246,6 +257,100 @@ class ObjectSettings(_Group):
     operator_roles: str = Field(
         "admin,member,swiftoperator", description="Roles that own their project's account."
     )
+    cors_allow_origin: str = Field(
+        "", description="Origins (comma-separated) CORS allows on every container."
+    )
+    cors_expose_headers: str = Field(
+        "", description="Headers (comma-separated) CORS exposes besides Swift's defaults."
+    )
+
+
+class MeteringSettings(_Group):
+    interval: float = Field(
+        30.0, gt=0, description="Seconds between two polls of the pollsters (each host's agent)."
+    )
+    incoming_driver: str = Field(
+        "file", description="Where posted measures wait for aggregation: file, redis."
+    )
+    storage_driver: str = Field(
+        "sqlite",
+        description="Where aggregated series live: sqlite (one WAL file), file (a file a split).",
+    )
+    root: str = Field("", description="Time-series directory; empty means DATA_DIR/metering.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis server of the redis incoming driver."
+    )
+    processing_interval: float = Field(
+        1.0, gt=0, description="Seconds between two scans for measures to aggregate."
+    )
+    processing_workers: int = Field(
+        1, ge=1, le=16, description="Threads aggregating measures in this process."
+    )
+    create_resource_types: bool = Field(
+        True, description="Create Ceilometer's resource types and archive policies on start."
+    )
+    archive_policy: str = Field(
+        "ceilometer-high",
+        description="Archive policy of collected metrics (counters get its -rate variant).",
+    )
+    max_measures_body: int = Field(
+        64 * 1024 * 1024, description="Largest measures body (batches) accepted, in bytes."
+    )
+
+
+class AlarmingSettings(_Group):
+    evaluation_interval: float = Field(
+        60.0, gt=0, description="Seconds between two rounds of the alarm evaluator."
+    )
+    project_alarm_quota: int = Field(-1, description="Alarms a project may have; -1: no limit.")
+
+
+class OrchestrationSettings(_Group):
+    max_template_size: int = Field(
+        524288, ge=1, description="Largest template accepted, in bytes (Heat's default)."
+    )
+    max_resources_per_stack: int = Field(
+        1000, description="Resources a stack may hold; -1: no limit (Heat's default 1000)."
+    )
+    heartbeat_interval: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds between the engine's heartbeats on the stacks it works on; a "
+        "stack IN_PROGRESS silent for three of them is taken over (resumed or failed).",
+    )
+
+
+class VolumeSettings(_Group):
+    driver: str = Field(
+        "auto",
+        description="Volume driver: auto (file when qemu-img is installed, else fake), file, fake.",
+    )
+    host: str = Field("", description="This volume host's name; empty means the hostname.")
+    backend_name: str = Field("file", description="The backend's name (volume_backend_name).")
+    volumes_dir: str = Field(
+        "", description="Where the file driver keeps volumes; empty: DATA_DIR/volumes."
+    )
+    volume_format: str = Field("qcow2", description="Format of new file volumes: qcow2 or raw.")
+    capacity_gb: int = Field(
+        0, ge=0, description="Pool size reported, GiB; 0: the volumes directory's file system."
+    )
+    max_over_subscription_ratio: float = Field(
+        20.0, ge=1.0, description="Thin provisioning overcommit of the pool (Cinder's default)."
+    )
+    reserved_percentage: int = Field(0, ge=0, le=100, description="Pool share kept free.")
+    availability_zone: str = Field("nova", description="Zone of this volume host.")
+    default_volume_type: str = Field("__DEFAULT__", description="Type of volumes made without one.")
+    report_interval: float = Field(10.0, gt=0, description="Seconds between capacity reports.")
+    service_down_time: int = Field(
+        60, ge=1, description="Seconds without a report after which a volume host is down."
+    )
+    quota_volumes: int = Field(10, description="Default quota: volumes per project.")
+    quota_snapshots: int = Field(10, description="Default quota: snapshots per project.")
+    quota_gigabytes: int = Field(1000, description="Default quota: GiB of volumes+snapshots.")
+    quota_backups: int = Field(10, description="Default quota: backups per project.")
+    quota_backup_gigabytes: int = Field(1000, description="Default quota: GiB of backups.")
+    quota_groups: int = Field(10, description="Default quota: groups per project.")
+    quota_per_volume_gigabytes: int = Field(-1, description="Largest volume, GiB; -1: none.")
 
 
 class PolicySettings(_Group):
@@ -269,6 +374,11 @@ class Settings(BaseModel):
     network: NetworkSettings = Field(default_factory=lambda: NetworkSettings())
     compute: ComputeSettings = Field(default_factory=lambda: ComputeSettings())
     object: ObjectSettings = Field(default_factory=lambda: ObjectSettings())
+    metering: MeteringSettings = Field(default_factory=lambda: MeteringSettings())
+    alarming: AlarmingSettings = Field(default_factory=lambda: AlarmingSettings())
+    orchestration: OrchestrationSettings = Field(default_factory=lambda: OrchestrationSettings())
+
+    volume: VolumeSettings = Field(default_factory=lambda: VolumeSettings())
     policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
     logging: LoggingSettings = Field(default_factory=lambda: LoggingSettings())
 

@@ -222,6 +222,11 @@ async def serve(
             lifespan="off",
             server_header=False,
             timeout_graceful_shutdown=10,
+            # uvicorn's 5 s default is exactly the poll period of openstackclient's and
+            # heatclient's --wait: the server closed an idle connection as the client reused it
+            # ("Connection aborted", reset by peer). Clients drop their own idle connections.
+            timeout_keep_alive=75,
+            http=http_protocol(),
         )
         server = _Server(config)
         files: dict[str, Path] = {}
@@ -258,6 +263,16 @@ async def serve(
         sock.close()
         state_path(settings.data_dir).unlink(missing_ok=True)
         log.info("stopped")
+
+
+def http_protocol() -> Any:
+    """httptools with one write per small answer when it is installed; uvicorn's choice
+    (h11) otherwise."""
+    try:
+        from onestack.common.httpserver import OneWriteHttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
+        return "auto"
+    return OneWriteHttpToolsProtocol
 
 
 PROBING = "probing"  # a data plane's detail while its agent still starts (DataPlane.detail)

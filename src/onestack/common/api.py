@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from starlette.requests import Request
-from starlette.routing import Router
 from starlette.types import ASGIApp
 
 from onestack.common import errors
@@ -20,6 +19,7 @@ from onestack.common.auth import RequireToken, get_context
 from onestack.common.context import RequestContext
 from onestack.common.http import M, read_json, validate
 from onestack.common.middleware import ServiceErrorMiddleware
+from onestack.common.routing import CandidateRouter
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime, ServiceSpec
@@ -57,7 +57,11 @@ def prefix_url(runtime: Runtime, spec: ServiceSpec) -> str:
 def build_service_app(spec: ServiceSpec, runtime: Runtime) -> ASGIApp:
     """The service's app below its prefix: its routes, behind the token check (but for its
     public paths), inside its error body, wrapped by its outer middleware (first outermost)."""
-    router = Router(routes=list(spec.routes(runtime)), redirect_slashes=False)
+    router: ASGIApp = (
+        spec.app(runtime)
+        if spec.app is not None
+        else CandidateRouter(routes=list(spec.routes(runtime)), redirect_slashes=False)
+    )
     www_authenticate = spec.www_authenticate.format(url=prefix_url(runtime, spec))
     app: ASGIApp = ServiceErrorMiddleware(
         RequireToken(router, public_matcher(spec.public), scoped=spec.scoped_tokens),
@@ -119,14 +123,66 @@ def param(request: Request, name: str) -> str:
     return str(request.path_params[name])
 
 
-async def body(request: Request, model: type[M], key: str | None = None) -> M:
-    """The JSON body (its ``key`` member when the API wraps bodies in one) validated against
-    ``model``: one 400 naming the first bad field."""
+class ServiceHelpers(Generic[T]):
+    """``service()``, ``authorize()``, ``allowed()`` and ``param()`` bound to one service: its
+    service-layer object and the shape of its policy rules. A service's ``api/helpers.py``
+    binds one (``service, authorize, allowed = kit.service, kit.authorize, kit.allowed``) and
+    adds only what is its own (Nova's links, Glance's image target, Keystone's filters).
+
+    ``rule_prefix`` goes before every rule a handler names (Nova's ``os_compute_api:``).
+    ``caller_target``: a check without a target sees the caller's own project and user (Nova,
+    ``common.api.authorize``); False: an empty target (Keystone and Glance rules match only
+    what the handler names)."""
+
+    def __init__(self, kind: type[T], *, rule_prefix: str = "", caller_target: bool = True):
+        self.kind = kind
+        self.rule_prefix = rule_prefix
+        self.caller_target = caller_target
+
+    def _target(self, target: dict[str, Any] | None) -> dict[str, Any] | None:
+        return target if target is not None or self.caller_target else {}
+
+    def service(self, request: Request) -> T:
+        return service(request, self.kind)
+
+    def authorize(
+        self, request: Request, rule: str, target: dict[str, Any] | None = None
+    ) -> RequestContext:
+        return authorize(request, f"{self.rule_prefix}{rule}", self._target(target))
+
+    def allowed(self, request: Request, rule: str, target: dict[str, Any] | None = None) -> bool:
+        return allowed(request, f"{self.rule_prefix}{rule}", self._target(target))
+
+    @staticmethod
+    def param(request: Request, name: str) -> str:
+        return param(request, name)
+
+
+MISSING = "'{key}' is a required property"  # jsonschema's wording (Nova, Glance)
+
+
+def require_member(data: Any, key: str, missing: str = MISSING) -> Any:
+    """``data``'s ``key`` member (APIs that wrap a body in one key): one 400 naming ``key``
+    with the ``missing`` reason when ``data`` has none."""
+    if not isinstance(data, dict) or key not in data:
+        raise errors.ValidationError(field=key, reason=missing.format(key=key))
+    return data[key]
+
+
+async def member(request: Request, key: str, missing: str = MISSING) -> Any:
+    """The JSON body's ``key`` member, not yet validated."""
+    return require_member(await read_json(request), key, missing)
+
+
+async def body(
+    request: Request, model: type[M], key: str | None = None, missing: str = MISSING
+) -> M:
+    """The one way to take a request body: the JSON document (its ``key`` member when the API
+    wraps bodies in one) validated against the schema ``model``, one 400 naming the first bad
+    field (``Invalid input for field 'name': ...``)."""
     data = await read_json(request)
     if key is not None:
-        if not isinstance(data, dict) or key not in data:
-            raise errors.ValidationError(field=key, reason=f"'{key}' is a required property")
-        data = data[key]
+        data = require_member(data, key, missing)
     return validate(model, data)
 
 

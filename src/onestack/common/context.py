@@ -32,6 +32,7 @@ class RequestContext:
     application_credential_id: str | None = None
     application_credential_name: str | None = None
     application_credential_restricted: bool = True
+    trust_id: str | None = None  # the trust a trust-scoped token came through
     auth_token: str = field(default="", repr=False)
 
     @property

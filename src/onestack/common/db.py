@@ -6,6 +6,7 @@ import asyncio
 import fcntl
 import json
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, MetaData, event, exc, text
-from sqlalchemy.dialects import mysql
+from sqlalchemy import DateTime, Delete, MetaData, event, exc, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -41,6 +41,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+KEY_RANGE = 2**63  # a BIGINT key (an INTEGER one on SQLite) holds less than this
+
+
+def int_key(raw: str) -> int | None:
+    """``raw`` (a path's id) as an integer key a column can hold, or None when it is not one
+    (look-ups then find nothing instead of overflowing the driver)."""
+    if not (raw.isascii() and raw.strip().lstrip("-").isdigit()):
+        return None
+    value = int(raw)
+    return value if -KEY_RANGE <= value < KEY_RANGE else None
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -57,6 +69,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects import mysql  # not imported on the other engines' starts
+
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime())
 
@@ -93,7 +107,31 @@ def create_engine(url: str, echo: bool = False, pool_size: int = 10) -> AsyncEng
     kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     if url.startswith(("mysql", "mariadb")):
         kwargs["pool_recycle"] = 3600
+        # PostgreSQL's default: each statement sees what committed before it. A check made
+        # under a lock (quotas, claims) must count the rows its predecessors committed, which
+        # REPEATABLE READ's snapshot from the transaction's first read would hide.
+        kwargs["isolation_level"] = "READ COMMITTED"
     return create_async_engine(url, **kwargs)
+
+
+# Exclusive deletes: a unit of work that deletes a row it loaded, which a concurrent one
+# deleted first, matches no row. SQLAlchemy only warns about that; here it fails the whole
+# unit of work (``Database.session`` answers 404), so that of N concurrent deletes of one
+# resource exactly one succeeds and nothing the losers did besides is kept.
+_GONE = r"DELETE statement on table .* expected to delete \d+ row\(s\); \d+ were matched"
+warnings.filterwarnings("error", message=_GONE, category=exc.SAWarning)
+
+
+class RowGone(errors.NotFound):
+    template = "The resource could not be found: another request deleted it."
+
+
+async def delete_one(session: AsyncSession, stmt: Delete, gone: Exception | None = None) -> None:
+    """Run ``stmt``, the DELETE of one resource's row, in ``session``: 404 (``gone``) when it
+    matched no row because a concurrent delete won (the unit of work is rolled back)."""
+    result = await session.execute(stmt)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise gone or RowGone()
 
 
 class Database:
@@ -120,6 +158,11 @@ class Database:
             except exc.OperationalError as err:
                 await session.rollback()
                 raise errors.ServiceUnavailable(reason="the database is unavailable") from err
+            except exc.SAWarning as err:
+                await session.rollback()
+                if "expected to delete" in str(err):
+                    raise RowGone() from err
+                raise
             except BaseException:
                 await session.rollback()
                 raise

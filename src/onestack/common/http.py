@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 import pydantic
@@ -23,14 +24,29 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
+# Everything printable in ASCII stays as it is in a header value; the rest is percent-encoded.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def safe_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Header values HTTP can carry: a ``Location`` naming a resource by a user's unicode
+    name or tag (``/tags/☃``) is percent-encoded, not a crash after the write is done."""
+    if not headers:
+        return headers
+    return {
+        k: v if v.isascii() and v.isprintable() else quote(v, safe=_HEADER_SAFE)
+        for k, v in headers.items()
+    }
+
+
 def json_response(
     content: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(content, status_code=status, headers=headers)
+    return JSONResponse(content, status_code=status, headers=safe_headers(headers))
 
 
 def empty(status: int = 204, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, headers=headers)
+    return Response(status_code=status, headers=safe_headers(headers))
 
 
 async def read_body(request: Request, limit: int | None = None) -> bytes:

@@ -93,6 +93,11 @@ class ServiceErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # No database stores a NUL in text (PostgreSQL refuses it): never let one in.
+            err = errors.BadRequest("Null characters are not allowed in the URL.")
+            await self._send_error(err, scope, send)
+            return
         started = False
 
         async def tracking_send(message: Message) -> None:

@@ -2,29 +2,82 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 ENV_DIR = Path(__file__).parent / "alembic"
+COMMON_VERSIONS = Path(__file__).parent / "schema"  # common's own tables (quota locks)
+
+
+# A script's ``revision = "x"`` / ``down_revision = ...`` lines (optionally annotated).
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
 
 def alembic_config(version_dirs: Sequence[Path], connection: Any = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(ENV_DIR))
-    cfg.set_main_option("version_locations", " ".join(str(d) for d in version_dirs))
+    dirs = dict.fromkeys([COMMON_VERSIONS, *version_dirs])  # common's branch is always there
+    cfg.set_main_option("version_locations", " ".join(str(d) for d in dirs))
     cfg.set_main_option("path_separator", "space")
     cfg.attributes["connection"] = connection
     return cfg
 
 
+def declared_heads(version_dirs: Sequence[Path]) -> set[str] | None:
+    """The head revisions, read from the scripts' assignments without importing alembic or
+    the scripts; None when a script is not written plainly enough to tell (alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for directory in dict.fromkeys([COMMON_VERSIONS, *version_dirs]):
+        for path in directory.glob("*.py"):
+            found: dict[str, list[str]] = {}
+            for name, value in _ASSIGNMENT.findall(path.read_text()):
+                found.setdefault(name, []).append(value)
+            if len(found.get("revision", ())) != 1 or len(found.get("down_revision", ())) != 1:
+                return None
+            try:
+                revision = ast.literal_eval(found["revision"][0])
+                down = ast.literal_eval(found["down_revision"][0])
+            except (ValueError, SyntaxError):
+                return None
+            downs = [down] if isinstance(down, str) else list(down or ())
+            if not isinstance(revision, str) or not all(isinstance(d, str) for d in downs):
+                return None
+            revisions.add(revision)
+            parents.update(downs)
+    return revisions - parents
+
+
+def _current_heads(connection: Any) -> set[str] | None:
+    """The revisions the database is at, None before alembic ever ran on it."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return {
+        str(row[0]) for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+    }
+
+
 def _upgrade(connection: Any, version_dirs: Sequence[Path]) -> bool:
+    # A restart finds the schema current: telling so without alembic saves importing it and
+    # every script (a third of a restart, #19). Anything unclear goes to alembic.
+    declared = declared_heads(version_dirs)
+    if declared is not None and declared == _current_heads(connection):
+        return False
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     cfg = alembic_config(version_dirs, connection)
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
     current = set(MigrationContext.configure(connection).get_current_heads())

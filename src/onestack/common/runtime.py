@@ -58,6 +58,9 @@ class ServiceSpec:
     routes: Callable[[Runtime], Sequence[BaseRoute]]
     error_body: ErrorFormatter
     public: Sequence[Public] = ()  # paths answered without a token
+    # More (type, name) catalog entries at the same endpoint (Cinder: volumev3 beside
+    # block-storage).
+    catalog_aliases: Sequence[tuple[str, str]] = ()
     www_authenticate: str = ""  # on 401s; ``{url}`` is the service's public root
     # Whether an unscoped token is refused (401): every service but identity, whose token
     # and project-listing routes serve unscoped tokens.
@@ -77,6 +80,10 @@ class ServiceSpec:
     extra_mounts: Sequence[
         tuple[str | Callable[[Settings], str], Callable[[Runtime], ASGIApp]]
     ] = ()
+    # The API as one ASGI app that answers every path below the prefix itself (Swift's
+    # proxy): used in place of ``routes``, and the process hands it its requests straight
+    # from the outermost middleware, past the routers (``app.build_app``).
+    app: Callable[[Runtime], ASGIApp] | None = None
 
 
 class NoValidator:
