@@ -33,7 +33,9 @@ async def start(runtime: Runtime) -> None:
     await svc.revocations.load()
     runtime.provide(IdentityService, svc)
     runtime.provide(Views, Views(f"{runtime.public_url}/identity/v3"))
-    runtime.provide(IdentityAPI, IdentityFacade(svc, await bootstrap(runtime, svc)))
+    runtime.provide(
+        IdentityAPI, IdentityFacade(svc, await bootstrap(runtime, svc), runtime.enforcer)
+    )
     runtime.token_validator = svc.tokens
     runtime.spawn(svc.revocations.refresh_forever(), "identity-revocations")
     runtime.spawn(svc.warm_up(), "identity-warm-up")

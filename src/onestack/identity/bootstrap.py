@@ -1,4 +1,4 @@
-"""First start: the default domain, the three roles, admin and demo, and the catalog.
+"""First start: the default domain, the default roles, admin and demo, and the catalog.
 
 Safe to run on every start: it only creates what is missing, and re-points the catalog
 endpoints of OneStack's own services at the current public URL.
@@ -21,7 +21,10 @@ from onestack.identity.service import IdentityService
 log = get_logger(__name__)
 
 DEFAULT_DOMAIN = {"id": "default", "name": "Default", "description": "The default domain"}
-ROLES = ("admin", "member", "reader")
+# Keystone's bootstrap roles: admin implies manager implies member implies reader; service
+# stands alone (services' own users, e.g. Nova's server external events).
+ROLES = ("admin", "manager", "member", "reader", "service")
+IMPLIED = (("admin", "manager"), ("manager", "member"), ("member", "reader"))
 
 
 def secrets_path(data_dir: Path) -> Path:
@@ -91,9 +94,12 @@ async def bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
         )
     role_ids = {name: await _ensure_role(svc, name) for name in ROLES}
     rules = await svc.roles.inference_rules()
-    for prior, implied in (("admin", "member"), ("member", "reader")):
+    for prior, implied in IMPLIED:
         if role_ids[implied] not in rules.get(role_ids[prior], []):
             await svc.roles.create_implied(role_ids[prior], role_ids[implied])
+    if role_ids["member"] in rules.get(role_ids["admin"], []):
+        # Clouds made before the manager role: admin now reaches member through manager.
+        await svc.roles.delete_implied(role_ids["admin"], role_ids["member"])
     admin_project = await _ensure_project(
         svc, "admin", "Bootstrap project for the cloud administrator"
     )
@@ -117,7 +123,8 @@ async def bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
         log.info("bootstrapped identity: users admin and demo, projects admin and demo")
     region = runtime.settings.identity.region
     for spec in runtime.services:
-        await svc.catalog.ensure_service(
-            spec.catalog_type, spec.catalog_name, runtime.public_url + spec.endpoint_path, region
-        )
+        for type_, name in ((spec.catalog_type, spec.catalog_name), *spec.catalog_aliases):
+            await svc.catalog.ensure_service(
+                type_, name, runtime.public_url + spec.endpoint_path, region
+            )
     return Bootstrapped(admin_project_id=admin_project, demo_project_id=demo_project, **passwords)

@@ -208,6 +208,7 @@ class RevocationEvent(Base):
     domain_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     role_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     app_cred_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    trust_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_before_us: Mapped[int] = mapped_column(BigInteger)  # µs since the epoch
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -234,3 +235,99 @@ class AccessRule(Base):
     service: Mapped[str] = mapped_column(String(225))
     path: Mapped[str] = mapped_column(String(225))
     method: Mapped[str] = mapped_column(String(16))
+
+
+class Trust(Base):
+    """A trustor's delegation of roles on a project to a trustee (OS-TRUST).
+
+    Deleted trusts are kept (``deleted_at``) as Keystone keeps them; they answer 404."""
+
+    __tablename__ = "identity_trust"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    trustor_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    trustee_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    impersonation: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    remaining_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    redelegated_trust_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    redelegation_count: Mapped[int] = mapped_column(Integer, default=0)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # role ids
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: the endpoints matching ``filters`` (service_id, region_id, interface)."""
+
+    __tablename__ = "identity_endpoint_group"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProjectEndpoint(Base):
+    """An endpoint a project's catalog is narrowed to (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoint"
+    endpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ProjectEndpointGroup(Base):
+    """An endpoint group a project's catalog is narrowed to (OS-EP-FILTER)."""
+
+    __tablename__ = "identity_project_endpoint_group"
+    endpoint_group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class RegisteredLimit(Base):
+    """A service's default limit on a resource (unified limits)."""
+
+    __tablename__ = "identity_registered_limit"
+    __table_args__ = (UniqueConstraint("service_id", "region_id", "resource_name"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    service_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    resource_name: Mapped[str] = mapped_column(String(255))
+    default_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Limit(Base):
+    """A project's (or domain's) own limit, overriding its registered limit."""
+
+    __tablename__ = "identity_limit"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    registered_limit_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    domain_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    resource_name: Mapped[str] = mapped_column(String(255))
+    resource_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DomainConfigOption(Base):
+    """One option of a domain's configuration (Keystone's domain-specific config API)."""
+
+    __tablename__ = "identity_domain_config"
+    domain_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    option: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OAuthConsumer(Base):
+    """An OAuth1 consumer (OS-OAUTH1); its secret is kept encrypted with the credential keys."""
+
+    __tablename__ = "identity_oauth_consumer"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

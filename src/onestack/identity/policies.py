@@ -40,6 +40,9 @@ GRANT_WRITER = (
     " or (role:admin and domain_id:%(target.project.domain_id)s)"
 )
 CREDENTIAL_OWNER = "user_id:%(target.credential.user_id)s"
+TRUSTOR = "user_id:%(target.trust.trustor_user_id)s"
+TRUSTEE = "user_id:%(target.trust.trustee_user_id)s"
+TRUST_PARTY = f"{ADMIN_OR_SYSTEM_READER} or {TRUSTOR} or {TRUSTEE}"
 
 RULES: list[RuleDefault] = [
     # domains
@@ -192,4 +195,58 @@ RULES: list[RuleDefault] = [
         "Validate a token.",
     ),
     _rule("revoke_token", f"{ADMIN} or rule:service_role or {TOKEN_SUBJECT}", "Revoke a token."),
+    # endpoint groups and project endpoint filters (OS-EP-FILTER)
+    *_crud("endpoint_group", ADMIN_OR_SYSTEM_READER, ADMIN),
+    _rule("list_projects_associated_with_endpoint_group", ADMIN_OR_SYSTEM_READER, "Projects."),
+    _rule("list_endpoints_associated_with_endpoint_group", ADMIN_OR_SYSTEM_READER, "Endpoints."),
+    _rule("get_endpoint_group_in_project", ADMIN_OR_SYSTEM_READER, "Check a project's group."),
+    _rule("list_endpoint_groups_for_project", ADMIN_OR_SYSTEM_READER, "A project's groups."),
+    _rule("add_endpoint_group_to_project", ADMIN, "Narrow a project to a group."),
+    _rule("remove_endpoint_group_from_project", ADMIN, "Remove a project's group."),
+    _rule("list_projects_for_endpoint", ADMIN_OR_SYSTEM_READER, "An endpoint's projects."),
+    _rule("add_endpoint_to_project", ADMIN, "Narrow a project to an endpoint."),
+    _rule("check_endpoint_in_project", ADMIN_OR_SYSTEM_READER, "Check a project's endpoint."),
+    _rule("list_endpoints_for_project", ADMIN_OR_SYSTEM_READER, "A project's endpoints."),
+    _rule("remove_endpoint_from_project", ADMIN, "Remove a project's endpoint."),
+    # domain-specific configuration
+    _rule("create_domain_config", ADMIN, "Create a domain's configuration."),
+    _rule("get_domain_config", ADMIN_OR_SYSTEM_READER, "Show a domain's configuration."),
+    _rule("update_domain_config", ADMIN, "Update a domain's configuration."),
+    _rule("delete_domain_config", ADMIN, "Delete a domain's configuration."),
+    _rule("get_domain_config_default", ADMIN_OR_SYSTEM_READER, "Show the defaults."),
+    _rule("get_security_compliance_domain_config", "", "Show the password rules."),
+    # OAuth1 consumers
+    _rule("get_consumer", ADMIN_OR_SYSTEM_READER, "Show an OAuth1 consumer."),
+    _rule("list_consumers", ADMIN_OR_SYSTEM_READER, "List OAuth1 consumers."),
+    _rule("create_consumer", ADMIN, "Create an OAuth1 consumer."),
+    _rule("update_consumer", ADMIN, "Update an OAuth1 consumer."),
+    _rule("delete_consumer", ADMIN, "Delete an OAuth1 consumer."),
+    # unified limits
+    _rule("get_registered_limit", "", "Show a registered limit."),
+    _rule("list_registered_limits", "", "List registered limits."),
+    _rule("create_registered_limits", ADMIN, "Create registered limits."),
+    _rule("update_registered_limit", ADMIN, "Update a registered limit."),
+    _rule("delete_registered_limit", ADMIN, "Delete a registered limit."),
+    _rule("get_limit_model", "", "Show the limit enforcement model."),
+    _rule(
+        "get_limit",
+        f"{ADMIN} or (role:reader and system_scope:all)"
+        " or domain_id:%(target.limit.domain.id)s"
+        " or domain_id:%(target.limit.project.domain_id)s"
+        " or (project_id:%(target.limit.project_id)s and not None:%(target.limit.project_id)s)",
+        "Show a limit.",
+    ),
+    _rule("list_limits", "", "List limits (a caller's own, unless admin)."),
+    _rule("create_limits", ADMIN, "Create limits."),
+    _rule("update_limit", ADMIN, "Update a limit."),
+    _rule("delete_limit", ADMIN, "Delete a limit."),
+    # trusts (OS-TRUST)
+    _rule("create_trust", "user_id:%(trust.trustor_user_id)s", "Create a trust."),
+    _rule("list_trusts", ADMIN_OR_SYSTEM_READER, "List every trust."),
+    _rule("list_trusts_for_trustor", f"{ADMIN_OR_SYSTEM_READER} or {TRUSTOR}", "By trustor."),
+    _rule("list_trusts_for_trustee", f"{ADMIN_OR_SYSTEM_READER} or {TRUSTEE}", "By trustee."),
+    _rule("get_trust", TRUST_PARTY, "Show a trust."),
+    _rule("list_roles_for_trust", TRUST_PARTY, "List the roles a trust delegates."),
+    _rule("get_role_for_trust", TRUST_PARTY, "Check that a trust delegates a role."),
+    _rule("delete_trust", f"{ADMIN} or {TRUSTOR}", "Delete (revoke) a trust."),
 ]

@@ -6,9 +6,10 @@ application credentials and password changes reject unknown fields.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -19,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from onestack.common.http import check_document
+
 Name64 = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=False)]
 Name255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Id64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -26,8 +29,37 @@ Description = Annotated[str, StringConstraints(max_length=65535)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^,/]*$")]
 
 
+EXTRA_MAX_BYTES = 65535  # Keystone's ``extra`` column is a TEXT: 64 KiB on MariaDB
+EXTRA_MAX_DEPTH = 16
+
+
+def parse_expiry(value: Any) -> Any:
+    """An ISO 8601 timestamp as a naive UTC datetime (anything else left to the model)."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO 8601 timestamp") from None
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        return parsed
+    return value
+
+
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
+
+    @model_validator(mode="after")
+    def _bounded_extras(self) -> _Open:
+        """Extra attributes are stored as they come: at most ``EXTRA_MAX_BYTES`` of JSON,
+        nested at most ``EXTRA_MAX_DEPTH`` deep (checked before anything is written)."""
+        extras = self.model_extra or {}
+        if not extras:
+            return self
+        if len(orjson.dumps(extras)) > EXTRA_MAX_BYTES:
+            raise ValueError(f"extra attributes are larger than {EXTRA_MAX_BYTES} bytes")
+        check_document(extras, max_depth=EXTRA_MAX_DEPTH)
+        return self
 
     def changes(self) -> dict[str, Any]:
         """Fields the client sent (extras included), minus the read-only ones."""
@@ -224,17 +256,7 @@ class AppCredCreate(_Closed):
     @field_validator("expires_at", mode="before")
     @classmethod
     def _parse_time(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                raise ValueError("must be an ISO 8601 timestamp") from None
-            if parsed.tzinfo is not None:
-                from datetime import UTC
-
-                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-            return parsed
-        return value
+        return parse_expiry(value)
 
 
 class CredentialCreate(_Open):
@@ -244,11 +266,26 @@ class CredentialCreate(_Open):
     project_id: Id64 | None = None
 
 
+def _no_nulls(data: Any, keys: tuple[str, ...]) -> Any:
+    """Keystone's schemas type these members as strings: an explicit null is a 400 (stored,
+    it would break every later read)."""
+    if isinstance(data, dict):
+        for key in keys:
+            if key in data and data[key] is None:
+                raise ValueError(f"{key}: None is not of type 'string'")
+    return data
+
+
 class CredentialUpdate(_Open):
     blob: Annotated[str, StringConstraints(min_length=1, max_length=65535)] | None = None
     type: Name255 | None = None
     user_id: Id64 | None = None
     project_id: Id64 | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed(cls, data: Any) -> Any:
+        return _no_nulls(data, ("blob", "type", "user_id"))
 
 
 class PolicyCreate(_Open):
@@ -259,6 +296,11 @@ class PolicyCreate(_Open):
 class PolicyUpdate(_Open):
     blob: Annotated[str, StringConstraints(min_length=1, max_length=65535)] | None = None
     type: Name255 | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed(cls, data: Any) -> Any:
+        return _no_nulls(data, ("blob", "type"))
 
 
 class Ec2Create(_Open):
@@ -338,18 +380,108 @@ class SystemRef(_Closed):
     all: Literal[True]
 
 
+class TrustRef(_Open):
+    id: Id64
+
+
 class AuthScope(_Open):
     project: ProjectRef | None = None
     domain: DomainRef | None = None
     system: SystemRef | None = None
+    trust: TrustRef | None = Field(default=None, alias="OS-TRUST:trust")
 
     @model_validator(mode="after")
     def _one_target(self) -> AuthScope:
-        if sum(x is not None for x in (self.project, self.domain, self.system)) != 1:
-            raise ValueError("exactly one of project, domain or system is required")
+        targets = (self.project, self.domain, self.system, self.trust)
+        if sum(x is not None for x in targets) != 1:
+            raise ValueError("exactly one of project, domain, system or OS-TRUST:trust is required")
         return self
 
 
 class AuthRequest(_Open):
     identity: AuthIdentity
     scope: AuthScope | Literal["unscoped"] | None = None
+
+
+class TrustRoleRef(_Closed):
+    id: Id64 | None = None
+    name: Name255 | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TrustRoleRef:
+        if (self.id is None) == (self.name is None):
+            raise ValueError("a role is named by exactly one of id or name")
+        return self
+
+
+class TrustCreate(_Open):
+    trustor_user_id: Id64
+    trustee_user_id: Id64
+    impersonation: StrictBool
+    project_id: Id64 | None = None
+    roles: list[TrustRoleRef] = Field(default_factory=list)
+    expires_at: datetime | None = None
+    remaining_uses: Annotated[int, Field(ge=1)] | None = None
+    allow_redelegation: StrictBool | None = None
+    redelegation_count: Annotated[int, Field(ge=0)] | None = None
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        return parse_expiry(value)
+
+
+class EndpointGroupCreate(_Open):
+    name: Name255
+    description: Description | None = None
+    filters: dict[str, Any]
+
+
+class EndpointGroupUpdate(_Open):
+    name: Name255 | None = None
+    description: Description | None = None
+    filters: dict[str, Any] | None = None
+
+
+LimitValue = Annotated[int, Field(ge=-1, le=0x7FFFFFFF)]
+
+
+class RegisteredLimitCreate(_Closed):
+    service_id: Id64
+    region_id: Name255 | None = None
+    resource_name: Name255
+    default_limit: LimitValue
+    description: Description | None = None
+
+
+class RegisteredLimitUpdate(_Closed):
+    service_id: Id64 | None = None
+    region_id: Name255 | None = None
+    resource_name: Name255 | None = None
+    default_limit: LimitValue | None = None
+    description: Description | None = None
+
+
+class LimitCreate(_Closed):
+    project_id: Id64 | None = None
+    domain_id: Id64 | None = None
+    service_id: Id64
+    region_id: Name255 | None = None
+    resource_name: Name255
+    resource_limit: LimitValue
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _one_owner(self) -> LimitCreate:
+        if (self.project_id is None) == (self.domain_id is None):
+            raise ValueError("a limit belongs to exactly one of project_id or domain_id")
+        return self
+
+
+class LimitUpdate(_Closed):
+    resource_limit: LimitValue | None = None
+    description: Description | None = None
+
+
+class ConsumerBody(_Open):
+    description: Description | None = None

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgpack
-from cryptography.fernet import InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
@@ -75,6 +75,8 @@ class TokenData:
     system: bool = False
     app_cred: tuple[str, str, bool] | None = None  # (id, name, restricted)
     password_expires_at_us: int | None = None
+    # (trust id, trustor id, trustee id, impersonation) of a trust-scoped token
+    trust: tuple[str, str, str, bool] | None = None
 
     def pack(self) -> bytes:
         packed: bytes = msgpack.packb(
@@ -99,6 +101,7 @@ class TokenData:
                 self.system,
                 [_pack_id(self.app_cred[0]), *self.app_cred[1:]] if self.app_cred else None,
                 self.password_expires_at_us,
+                [*(_pack_id(x) for x in self.trust[:3]), self.trust[3]] if self.trust else None,
             ]
         )
         return packed
@@ -109,7 +112,8 @@ class TokenData:
         if not fields or fields[0] != PAYLOAD_VERSION:
             raise ValueError("unknown token payload version")
         (_, uid, uname, udid, udname, methods, iat, exp, audit, roles, proj, dom, system,
-         app_cred, pwexp) = fields  # fmt: skip
+         app_cred, pwexp, *rest) = fields  # fmt: skip
+        trust = rest[0] if rest else None  # tokens issued before trusts have no such field
         return cls(
             user_id=_unpack_id(uid),
             user_name=uname,
@@ -129,11 +133,19 @@ class TokenData:
             system=system,
             app_cred=(_unpack_id(app_cred[0]), app_cred[1], app_cred[2]) if app_cred else None,
             password_expires_at_us=pwexp,
+            trust=(
+                (_unpack_id(trust[0]), _unpack_id(trust[1]), _unpack_id(trust[2]), trust[3])
+                if trust
+                else None
+            ),
         )
 
     def to_context(self, request_id: str, token: str) -> RequestContext:
-        return RequestContext(
-            request_id=request_id,
+        return RequestContext(request_id, **self.context_fields(token))
+
+    def context_fields(self, token: str) -> dict[str, Any]:
+        """Every ``RequestContext`` field but the request id."""
+        return dict(
             user_id=self.user_id,
             user_name=self.user_name,
             user_domain_id=self.user_domain_id,
@@ -154,6 +166,7 @@ class TokenData:
             application_credential_id=self.app_cred[0] if self.app_cred else None,
             application_credential_name=self.app_cred[1] if self.app_cred else None,
             application_credential_restricted=self.app_cred[2] if self.app_cred else True,
+            trust_id=self.trust[0] if self.trust else None,
             auth_token=token,
         )
 
@@ -169,6 +182,7 @@ class Revocation:
     domain_id: str | None = None
     role_id: str | None = None
     app_cred_id: str | None = None
+    trust_id: str | None = None
 
     def matches(self, t: TokenData) -> bool:
         if t.issued_at_us > self.issued_before_us:
@@ -186,6 +200,8 @@ class Revocation:
         ):
             return False
         if self.role_id is not None and all(rid != self.role_id for rid, _ in t.roles):
+            return False
+        if self.trust_id is not None and (t.trust is None or t.trust[0] != self.trust_id):
             return False
         return self.app_cred_id is None or (
             t.app_cred is not None and t.app_cred[0] == self.app_cred_id
@@ -206,7 +222,14 @@ class RevocationList:
 
     def add(self, event: Revocation) -> None:
         only_audit = event.audit_id is not None and not any(
-            (event.user_id, event.project_id, event.domain_id, event.role_id, event.app_cred_id)
+            (
+                event.user_id,
+                event.project_id,
+                event.domain_id,
+                event.role_id,
+                event.app_cred_id,
+                event.trust_id,
+            )
         )
         if only_audit:
             assert event.audit_id is not None
@@ -228,34 +251,64 @@ class RevocationList:
         return any(event.matches(t) for event in self.others)
 
 
+# Verified payloads kept per token (a few hundred bytes each): enough for every client of a
+# busy cloud, small enough that a flood of distinct tokens cannot grow the process much.
+VERIFIED_CACHE_SIZE = 10_000
+
+_UNAUTHORIZED = "The request you have made requires authentication."
+
+
 class TokenProvider:
-    """Issues and validates tokens; the ``TokenValidator`` every service's auth uses."""
+    """Issues and validates tokens; the ``TokenValidator`` every service's auth uses.
+
+    A token that decrypted once is remembered (its payload and the context built from it):
+    decrypting and unpacking were most of a validation's CPU. Only what cannot change is
+    cached: expiry and the revocation events are checked on every call, so a revocation
+    takes effect at once, and the cache is dropped whenever the key set changes (a rotation
+    that removes a key must fail the tokens it signed)."""
 
     def __init__(self, keys: KeyRepository, revocations: RevocationList) -> None:
         self.keys = keys
         self.revocations = revocations
+        self._verified: dict[str, tuple[TokenData, dict[str, Any]]] = {}
+        self._verified_by: MultiFernet | None = None
 
     def issue(self, data: TokenData) -> str:
         token = self.keys.fernet().encrypt(data.pack())
         return token.decode().rstrip("=")
 
-    def decode(self, token: str) -> TokenData:
-        """The token's payload if it is authentic, unexpired and unrevoked; else 401."""
+    def _verify(self, token: str) -> tuple[TokenData, dict[str, Any]]:
+        """The token's payload (and context fields) if it is authentic; else 401."""
+        fernet = self.keys.fernet()
+        if fernet is not self._verified_by:
+            self._verified.clear()
+            self._verified_by = fernet
+        hit = self._verified.get(token)
+        if hit is not None:
+            return hit
         if len(token) > 8192:
-            raise errors.Unauthorized("The request you have made requires authentication.")
+            raise errors.Unauthorized(_UNAUTHORIZED)
         padded = token + "=" * (-len(token) % 4)
         try:
-            raw = self.keys.fernet().decrypt(padded.encode())
-            data = TokenData.unpack(raw)
+            data = TokenData.unpack(fernet.decrypt(padded.encode()))
         except (InvalidToken, ValueError, TypeError, LookupError, msgpack.UnpackException):
-            raise errors.Unauthorized(
-                "The request you have made requires authentication."
-            ) from None
-        if data.expires_at_us <= now_us():
-            raise errors.Unauthorized("The request you have made requires authentication.")
-        if self.revocations.is_revoked(data):
-            raise errors.Unauthorized("The request you have made requires authentication.")
-        return data
+            raise errors.Unauthorized(_UNAUTHORIZED) from None
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        entry = (data, data.context_fields(token))
+        self._verified[token] = entry
+        return entry
+
+    def decode(self, token: str) -> TokenData:
+        """The token's payload if it is authentic, unexpired and unrevoked; else 401."""
+        return self._check(token)[0]
+
+    def _check(self, token: str) -> tuple[TokenData, dict[str, Any]]:
+        entry = self._verify(token)
+        data = entry[0]
+        if data.expires_at_us <= now_us() or self.revocations.is_revoked(data):
+            raise errors.Unauthorized(_UNAUTHORIZED)
+        return entry
 
     def validate(self, token: str, request_id: str) -> RequestContext:
-        return self.decode(token).to_context(request_id, token)
+        return RequestContext(request_id, **self._check(token)[1])

@@ -16,9 +16,14 @@ from onestack.identity.api import (
     auth,
     catalog,
     credentials,
+    domain_config,
+    endpoint_filter,
+    limits,
+    oauth1,
     policy_blobs,
     resources,
     roles,
+    trusts,
     users,
 )
 
@@ -63,4 +68,9 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *catalog.routes,
         *credentials.routes,
         *policy_blobs.routes,
+        *trusts.routes,
+        *endpoint_filter.routes,
+        *limits.routes,
+        *domain_config.routes,
+        *oauth1.routes,
     ]

@@ -8,14 +8,14 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, query_bool, read_json, validate
+from onestack.common.http import empty, json_response, query_bool
 from onestack.identity import schemas
-from onestack.identity.api.helpers import authorize, require_body_key, service, views
+from onestack.identity.api.helpers import authorize, service, valid_body, views
 from onestack.identity.tokens import TokenData
 
 
 async def issue_token(request: Request) -> Response:
-    auth = validate(schemas.AuthRequest, require_body_key(await read_json(request), "auth"))
+    auth = await valid_body(request, schemas.AuthRequest, "auth")
     svc = service(request)
     data = await svc.auth.authenticate(auth)
     token = svc.tokens.issue(data)

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.http import json_response, read_json, validate
+from onestack.common.http import json_response
 from onestack.identity import schemas
-from onestack.identity.api.crud import Ops, Resource
-from onestack.identity.api.helpers import authorize, require_body_key, service, views
+from onestack.identity.api.crud import Ops, keystone_collection
+from onestack.identity.api.helpers import authorize, service, valid_body, views
 from onestack.identity.api.views import Views
 from onestack.identity.service import IdentityService
 
@@ -31,15 +31,15 @@ def _regions(s: IdentityService) -> Ops:
     return Ops(c.list_regions, c.create_region, c.get_region, c.update_region, c.delete_region)
 
 
-SERVICES = Resource(
+SERVICES = keystone_collection(
     "service", "services", schemas.ServiceCreate, schemas.ServiceUpdate, _services,
     Views.service, ("type", "name"),
 )  # fmt: skip
-ENDPOINTS = Resource(
+ENDPOINTS = keystone_collection(
     "endpoint", "endpoints", schemas.EndpointCreate, schemas.EndpointUpdate, _endpoints,
     Views.endpoint, ("service_id", "interface", "region_id"),
 )  # fmt: skip
-REGIONS = Resource(
+REGIONS = keystone_collection(
     "region", "regions", schemas.RegionCreate, schemas.RegionUpdate, _regions,
     Views.region, ("parent_region_id",),
 )  # fmt: skip
@@ -48,7 +48,7 @@ REGIONS = Resource(
 async def create_region(request: Request) -> Response:
     """POST /v3/regions (id optional in the body) and PUT /v3/regions/{region_id}."""
     authorize(request, "identity:create_region")
-    body = validate(schemas.RegionCreate, require_body_key(await read_json(request), "region"))
+    body = await valid_body(request, schemas.RegionCreate, "region")
     values = body.changes()
     region_id = request.path_params.get("region_id") or body.id
     values.pop("id", None)

@@ -11,14 +11,15 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common.http import empty, json_response
 from onestack.identity import schemas
 from onestack.identity.api.helpers import (
+    allowed,
     authorize,
     filters,
     param,
-    require_body_key,
     service,
+    valid_body,
     views,
 )
 
@@ -31,9 +32,7 @@ def _owner_target(user_id: str) -> dict[str, Any]:
 async def create_app_cred(request: Request) -> Response:
     user_id = param(request, "user_id")
     ctx = authorize(request, "identity:create_application_credential", _owner_target(user_id))
-    body = validate(
-        schemas.AppCredCreate, require_body_key(await read_json(request), "application_credential")
-    )
+    body = await valid_body(request, schemas.AppCredCreate, "application_credential")
     if ctx.project_id is None:
         raise errors.Forbidden("Application credentials need a project-scoped token.")
     if ctx.application_credential_id is not None and ctx.application_credential_restricted:
@@ -143,9 +142,7 @@ async def list_credentials(request: Request) -> Response:
     ctx = get_context(request)
     wanted = filters(request, "user_id", "type")
     svc = service(request)
-    if not request.app.state.runtime.enforcer.allowed(
-        ctx, "identity:list_credentials", _credential_target(wanted.get("user_id"))
-    ):
+    if not allowed(request, "identity:list_credentials", _credential_target(wanted.get("user_id"))):
         # Non-admins see their own credentials only, as in Keystone.
         wanted["user_id"] = ctx.user_id
         authorize(request, "identity:list_credentials", _credential_target(ctx.user_id))
@@ -155,9 +152,7 @@ async def list_credentials(request: Request) -> Response:
 
 
 async def create_credential(request: Request) -> Response:
-    body = validate(
-        schemas.CredentialCreate, require_body_key(await read_json(request), "credential")
-    )
+    body = await valid_body(request, schemas.CredentialCreate, "credential")
     authorize(request, "identity:create_credential", _credential_target(body.user_id))
     svc = service(request)
     cred = await svc.credentials.create_credential(body.changes())
@@ -186,9 +181,7 @@ async def get_credential(request: Request) -> Response:
 
 async def update_credential(request: Request) -> Response:
     cred = await _credential(request, "identity:update_credential")
-    body = validate(
-        schemas.CredentialUpdate, require_body_key(await read_json(request), "credential")
-    )
+    body = await valid_body(request, schemas.CredentialUpdate, "credential")
     svc = service(request)
     changes = body.changes()
     if "user_id" in changes:
@@ -209,7 +202,7 @@ async def delete_credential(request: Request) -> Response:
 async def create_ec2(request: Request) -> Response:
     user_id = param(request, "user_id")
     authorize(request, "identity:create_credential", _credential_target(user_id))
-    body = validate(schemas.Ec2Create, await read_json(request))
+    body = await valid_body(request, schemas.Ec2Create)
     svc = service(request)
     await svc.resources.get_project(body.tenant_id)
     cred, blob = await svc.credentials.create_ec2(user_id, body.tenant_id)

@@ -1,5 +1,7 @@
-"""Routes for the identity resources whose handlers are nothing but authorize, validate,
-call the service layer and render: services, endpoints, regions, roles, policy blobs."""
+"""Keystone's collections (services, endpoints, regions, roles, policy blobs) declared with the
+common ``Collection``: Keystone's style is checking ``identity:<verb>_<kind>`` before reading
+anything, a body under the member's key validated by the resource's schema, PATCH to update,
+list filters by name and the ``links`` envelope."""
 
 from __future__ import annotations
 
@@ -8,23 +10,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common import resource
+from onestack.common.http import validate
 from onestack.identity import schemas
-from onestack.identity.api.helpers import (
-    authorize,
-    filters,
-    param,
-    require_body_key,
-    service,
-    views,
-)
+from onestack.identity.api.helpers import authorize, filters, require_body_key, service, views
 from onestack.identity.api.views import Views
 from onestack.identity.service import IdentityService
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Ops(NamedTuple):
@@ -38,55 +30,113 @@ class Ops(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Resource:
-    kind: str  # "service": body key, rule names (identity:get_service) and {service_id}
-    plural: str
+class Keystone:
+    """The ``resource.Style`` of a Keystone collection."""
+
     create_schema: type[schemas.OpenBody]
     update_schema: type[schemas.OpenBody]
-    ops: Callable[[IdentityService], Ops]
-    render: Callable[[Views, Any], dict[str, Any]]
+    render_row: Callable[[Views, Any], dict[str, Any]]
     list_filters: tuple[str, ...] = ()
+    update_method: str = "PATCH"
+    checks_resource: bool = False
 
-    def routes(self, create: Handler | None = None) -> list[Route]:
-        """The five routes; ``create`` replaces the generic POST where a resource needs more."""
-        kind, plural = self.kind, self.plural
-        key = f"{kind}_id"
+    def authorize(
+        self, request: Request, c: resource.Collection, verb: str, target: dict[str, Any] | None
+    ) -> None:
+        authorize(request, f"identity:{verb}_{c.member}", target)
 
-        async def listing(request: Request) -> Response:
-            wanted = filters(request, *self.list_filters)
-            target = {"target": {"domain_id": wanted.get("domain_id")}}
-            authorize(request, f"identity:list_{plural}", target)
-            rows = await self.ops(service(request)).list(wanted)
-            items = [self.render(views(request), r) for r in rows]
-            return json_response(views(request).collection(plural, items, plural))
+    def list_query(self, request: Request, c: resource.Collection) -> dict[str, Any]:
+        return filters(request, *self.list_filters)
 
-        async def creating(request: Request) -> Response:
-            authorize(request, f"identity:create_{kind}")
-            body = validate(self.create_schema, require_body_key(await read_json(request), kind))
-            row = await self.ops(service(request)).create(body.changes())
-            return json_response({kind: self.render(views(request), row)}, 201)
+    def refuse_list(
+        self, request: Request, c: resource.Collection, query: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        authorize(
+            request, f"identity:list_{c.plural}", {"target": {"domain_id": query.get("domain_id")}}
+        )
+        return None
 
-        async def showing(request: Request) -> Response:
-            authorize(request, f"identity:get_{kind}")
-            row = await self.ops(service(request)).get(param(request, key))
-            return json_response({kind: self.render(views(request), row)})
+    def list_body(
+        self,
+        request: Request,
+        c: resource.Collection,
+        page: resource.Page,
+        items: list[dict[str, Any]],
+        query: Any,
+    ) -> dict[str, Any]:
+        return views(request).collection(c.plural, items, c.plural)
 
-        async def updating(request: Request) -> Response:
-            authorize(request, f"identity:update_{kind}")
-            body = validate(self.update_schema, require_body_key(await read_json(request), kind))
-            row = await self.ops(service(request)).update(param(request, key), body.changes())
-            return json_response({kind: self.render(views(request), row)})
+    def fields(self, request: Request) -> tuple[str, ...]:
+        return ()
 
-        async def deleting(request: Request) -> Response:
-            authorize(request, f"identity:delete_{kind}")
-            await self.ops(service(request)).delete(param(request, key))
-            return empty()
+    def render(
+        self,
+        request: Request,
+        c: resource.Collection,
+        rows: list[Any],
+        fields: tuple[str, ...] = (),
+    ) -> list[dict[str, Any]]:
+        v = views(request)
+        return [self.render_row(v, row) for row in rows]
 
-        one = f"/v3/{plural}/{{{key}}}"
-        return [
-            Route(f"/v3/{plural}", listing, methods=["GET"]),
-            Route(f"/v3/{plural}", create or creating, methods=["POST"]),
-            Route(one, showing, methods=["GET"]),
-            Route(one, updating, methods=["PATCH"]),
-            Route(one, deleting, methods=["DELETE"]),
-        ]
+    def create_bodies(self, c: resource.Collection, data: Any) -> tuple[list[Any], bool]:
+        return [require_body_key(data, c.member)], False
+
+    def update_body(self, c: resource.Collection, data: Any) -> Any:
+        return require_body_key(data, c.member)
+
+    def parse(
+        self, c: resource.Collection, raw: Any, creating: bool
+    ) -> tuple[dict[str, Any], list[str]]:
+        body = validate(self.create_schema if creating else self.update_schema, raw)
+        changes = body.changes()
+        return changes, list(changes)
+
+    async def authorize_write(
+        self,
+        request: Request,
+        c: resource.Collection,
+        verb: str,
+        raw: Any,
+        values: dict[str, Any],
+        present: list[str],
+        current: dict[str, Any] | None,
+    ) -> None:
+        return None  # checked before the body was read
+
+
+def keystone_collection(
+    kind: str,
+    plural: str,
+    create_schema: type[schemas.OpenBody],
+    update_schema: type[schemas.OpenBody],
+    ops: Callable[[IdentityService], Ops],
+    render: Callable[[Views, Any], dict[str, Any]],
+    list_filters: tuple[str, ...] = (),
+) -> resource.Collection:
+    """``/v3/<plural>`` and ``/v3/<plural>/{<kind>_id}``; ``kind`` names the body key and
+    the rules (``identity:get_service``)."""
+
+    async def listing(request: Request, wanted: dict[str, Any]) -> resource.Page:
+        return resource.Page(list(await ops(service(request)).list(wanted)))
+
+    async def get(request: Request, ident: str) -> Any:
+        return await ops(service(request)).get(ident)
+
+    async def create(request: Request, values: dict[str, Any]) -> Any:
+        return await ops(service(request)).create(values)
+
+    async def update(request: Request, ident: str, values: dict[str, Any]) -> Any:
+        return await ops(service(request)).update(ident, values)
+
+    async def delete(request: Request, ident: str) -> None:
+        await ops(service(request)).delete(ident)
+
+    return resource.Collection(
+        f"/v3/{plural}",
+        kind,
+        plural,
+        resource.Ops(listing, get, create, update, delete),
+        Keystone(create_schema, update_schema, render, list_filters),
+        id_param=f"{kind}_id",
+    )

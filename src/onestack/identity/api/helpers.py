@@ -6,31 +6,25 @@ from typing import Any
 
 from starlette.requests import Request
 
-from onestack.common import api, errors
+from onestack.common import api
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
-from onestack.common.http import query_bool
+from onestack.common.http import M, query_bool
 from onestack.identity.api.views import Views
 from onestack.identity.service import IdentityService
 
 DEFAULT_DOMAIN = "default"
 
 
-def service(request: Request) -> IdentityService:
-    return api.service(request, IdentityService)
+kit = api.ServiceHelpers(IdentityService, caller_target=False)
+service = kit.service
+authorize = kit.authorize  # without a target: an empty one, as Keystone's
+allowed = kit.allowed
+param = api.param
 
 
 def views(request: Request) -> Views:
     return api.service(request, Views)
-
-
-def authorize(
-    request: Request, action: str, target: dict[str, Any] | None = None
-) -> RequestContext:
-    """The caller's context, once policy ``action`` allows it on ``target`` (401/403 if not)."""
-    ctx = get_context(request)
-    request.app.state.runtime.enforcer.enforce(ctx, action, target)
-    return ctx
 
 
 def authorize_domain_list(request: Request, action: str, wanted: dict[str, Any]) -> RequestContext:
@@ -40,10 +34,6 @@ def authorize_domain_list(request: Request, action: str, wanted: dict[str, Any])
     if ctx.domain_id and not ctx.is_admin:
         wanted.setdefault("domain_id", ctx.domain_id)
     return authorize(request, action, {"target": {"domain_id": wanted.get("domain_id")}})
-
-
-def param(request: Request, name: str) -> str:
-    return str(request.path_params[name])
 
 
 def filters(request: Request, *names: str, booleans: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -71,7 +61,13 @@ def truncate(items: list[Any], limit: int) -> tuple[list[Any], bool]:
     return items, False
 
 
+REQUIRED = "this field is required"  # Keystone's reason for a missing member
+
+
 def require_body_key(data: Any, key: str) -> Any:
-    if not isinstance(data, dict) or key not in data:
-        raise errors.ValidationError(field=key, reason="this field is required")
-    return data[key]
+    return api.require_member(data, key, REQUIRED)
+
+
+async def valid_body(request: Request, model: type[M], key: str | None = None) -> M:
+    """``common.api.body`` with Keystone's reason for a missing member."""
+    return await api.body(request, model, key, REQUIRED)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onestack.identity import schemas
-from onestack.identity.api.crud import Ops, Resource
+from onestack.identity.api.crud import Ops, keystone_collection
 from onestack.identity.api.views import Views
 from onestack.identity.service import IdentityService
 
@@ -13,7 +13,7 @@ def _policies(s: IdentityService) -> Ops:
     return Ops(p.list, p.create, p.get, p.update, p.delete)
 
 
-POLICIES = Resource(
+POLICIES = keystone_collection(
     "policy", "policies", schemas.PolicyCreate, schemas.PolicyUpdate, _policies, Views.policy,
     ("type",),
 )  # fmt: skip

@@ -10,6 +10,7 @@ from onestack.common import errors
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response, query_bool, read_json, validate
 from onestack.identity import schemas
+from onestack.identity.api import hierarchy
 from onestack.identity.api.helpers import (
     authorize,
     authorize_domain_list,
@@ -19,6 +20,7 @@ from onestack.identity.api.helpers import (
     scope_domain,
     service,
     truncate,
+    valid_body,
     views,
 )
 
@@ -37,7 +39,7 @@ async def list_domains(request: Request) -> Response:
 
 async def create_domain(request: Request) -> Response:
     authorize(request, "identity:create_domain")
-    body = validate(schemas.DomainCreate, require_body_key(await read_json(request), "domain"))
+    body = await valid_body(request, schemas.DomainCreate, "domain")
     values = body.changes()
     explicit = values.pop("explicit_domain_id", None)
     values.pop("options", None)
@@ -54,7 +56,7 @@ async def get_domain(request: Request) -> Response:
 
 async def update_domain(request: Request) -> Response:
     authorize(request, "identity:update_domain")
-    body = validate(schemas.DomainUpdate, require_body_key(await read_json(request), "domain"))
+    body = await valid_body(request, schemas.DomainUpdate, "domain")
     values = body.changes()
     values.pop("options", None)
     domain = await service(request).resources.update_domain(param(request, "domain_id"), values)
@@ -98,7 +100,7 @@ async def list_projects(request: Request) -> Response:
 
 
 async def create_project(request: Request) -> Response:
-    body = validate(schemas.ProjectCreate, require_body_key(await read_json(request), "project"))
+    body = await valid_body(request, schemas.ProjectCreate, "project")
     ctx = get_context(request)
     values = body.changes()
     values.pop("options", None)
@@ -143,7 +145,8 @@ async def get_project(request: Request) -> Response:
         "identity:get_project",
         {"target": {"project": {"id": project.id, "domain_id": project.domain_id}}},
     )
-    return json_response({"project": views(request).project(project, tags)})
+    body = await hierarchy.expand(request, views(request).project(project, tags), project.id)
+    return json_response({"project": body})
 
 
 async def _acting_domain(request: Request) -> str | None:
@@ -160,7 +163,7 @@ async def _acting_domain(request: Request) -> str | None:
 
 
 async def update_project(request: Request) -> Response:
-    body = validate(schemas.ProjectUpdate, require_body_key(await read_json(request), "project"))
+    body = await valid_body(request, schemas.ProjectUpdate, "project")
     values = body.changes()
     values.pop("options", None)
     domain_id = await _acting_domain(request)

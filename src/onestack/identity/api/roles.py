@@ -12,7 +12,7 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response, query_bool
 from onestack.identity import schemas
-from onestack.identity.api.crud import Ops, Resource
+from onestack.identity.api.crud import Ops, keystone_collection
 from onestack.identity.api.helpers import (
     authorize,
     param,
@@ -30,7 +30,7 @@ def _roles(s: IdentityService) -> Ops:
     return Ops(r.list_roles, r.create_role, r.get_role, r.update_role, r.delete_role)
 
 
-ROLES = Resource(
+ROLES = keystone_collection(
     "role", "roles", schemas.RoleCreate, schemas.RoleUpdate, _roles, Views.role,
     ("name", "domain_id"),
 )  # fmt: skip

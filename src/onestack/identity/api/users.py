@@ -8,27 +8,26 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json, validate
-from onestack.identity import models as m
-from onestack.identity import schemas
+from onestack.common.http import empty, json_response
+from onestack.identity import models, schemas
 from onestack.identity.api.helpers import (
     authorize,
     authorize_domain_list,
     filters,
     param,
-    require_body_key,
     scope_domain,
     service,
     truncate,
+    valid_body,
     views,
 )
 
 
-def _user_target(user: m.User) -> dict[str, object]:
+def _user_target(user: models.User) -> dict[str, object]:
     return {"target": {"user": {"id": user.id, "domain_id": user.domain_id}}}
 
 
-def _group_target(group: m.Group) -> dict[str, object]:
+def _group_target(group: models.Group) -> dict[str, object]:
     return {"target": {"group": {"id": group.id, "domain_id": group.domain_id}}}
 
 
@@ -50,7 +49,7 @@ async def list_users(request: Request) -> Response:
 
 async def create_user(request: Request) -> Response:
     ctx = get_context(request)
-    body = validate(schemas.UserCreate, require_body_key(await read_json(request), "user"))
+    body = await valid_body(request, schemas.UserCreate, "user")
     values = body.changes()
     values["domain_id"] = values.get("domain_id") or scope_domain(ctx)
     authorize(
@@ -76,7 +75,7 @@ async def update_user(request: Request) -> Response:
     svc = service(request)
     user = await svc.users.get_user(param(request, "user_id"))
     authorize(request, "identity:update_user", _user_target(user))
-    body = validate(schemas.UserUpdate, require_body_key(await read_json(request), "user"))
+    body = await valid_body(request, schemas.UserUpdate, "user")
     values = body.changes()
     await _check_project(request, values.get("default_project_id"))
     user = await svc.users.update_user(user.id, values)
@@ -93,7 +92,7 @@ async def delete_user(request: Request) -> Response:
 
 async def change_password(request: Request) -> Response:
     """Self-service: the original password is the proof, no token is needed (as Keystone)."""
-    body = validate(schemas.PasswordChange, require_body_key(await read_json(request), "user"))
+    body = await valid_body(request, schemas.PasswordChange, "user")
     await service(request).users.change_password(
         param(request, "user_id"), body.original_password, body.password
     )
@@ -126,7 +125,7 @@ async def list_groups(request: Request) -> Response:
 
 async def create_group(request: Request) -> Response:
     ctx = get_context(request)
-    body = validate(schemas.GroupCreate, require_body_key(await read_json(request), "group"))
+    body = await valid_body(request, schemas.GroupCreate, "group")
     values = body.changes()
     values["domain_id"] = values.get("domain_id") or scope_domain(ctx)
     authorize(
@@ -146,7 +145,7 @@ async def update_group(request: Request) -> Response:
     svc = service(request)
     group = await svc.users.get_group(param(request, "group_id"))
     authorize(request, "identity:update_group", _group_target(group))
-    body = validate(schemas.GroupUpdate, require_body_key(await read_json(request), "group"))
+    body = await valid_body(request, schemas.GroupUpdate, "group")
     group = await svc.users.update_group(group.id, body.changes())
     return json_response({"group": views(request).group(group)})
 

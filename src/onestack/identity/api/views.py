@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onestack.identity import models as m
+from onestack.identity import models
 from onestack.identity.service import AssignmentRef
 from onestack.identity.service.roles import public_domain
 from onestack.identity.tokens import TokenData, isoformat, us_to_datetime
@@ -28,7 +28,7 @@ class Views:
             body["truncated"] = True
         return body
 
-    def domain(self, d: m.Domain) -> dict[str, Any]:
+    def domain(self, d: models.Domain) -> dict[str, Any]:
         return {
             **d.extra,
             "id": d.id,
@@ -40,7 +40,7 @@ class Views:
             "links": self.link(f"domains/{d.id}"),
         }
 
-    def project(self, p: m.Project, tags: list[str]) -> dict[str, Any]:
+    def project(self, p: models.Project, tags: list[str]) -> dict[str, Any]:
         return {
             **p.extra,
             "id": p.id,
@@ -55,7 +55,7 @@ class Views:
             "links": self.link(f"projects/{p.id}"),
         }
 
-    def domain_as_project(self, d: m.Domain) -> dict[str, Any]:
+    def domain_as_project(self, d: models.Domain) -> dict[str, Any]:
         """A domain seen through the projects API, as Keystone shows it (``is_domain``)."""
         return {
             **d.extra,
@@ -71,7 +71,7 @@ class Views:
             "links": self.link(f"projects/{d.id}"),
         }
 
-    def user(self, u: m.User) -> dict[str, Any]:
+    def user(self, u: models.User) -> dict[str, Any]:
         body: dict[str, Any] = {
             **u.extra,
             "id": u.id,
@@ -86,7 +86,7 @@ class Views:
             body["default_project_id"] = u.default_project_id
         return body
 
-    def group(self, g: m.Group) -> dict[str, Any]:
+    def group(self, g: models.Group) -> dict[str, Any]:
         return {
             **g.extra,
             "id": g.id,
@@ -96,7 +96,7 @@ class Views:
             "links": self.link(f"groups/{g.id}"),
         }
 
-    def role(self, r: m.Role) -> dict[str, Any]:
+    def role(self, r: models.Role) -> dict[str, Any]:
         return {
             **r.extra,
             "id": r.id,
@@ -107,10 +107,10 @@ class Views:
             "links": self.link(f"roles/{r.id}"),
         }
 
-    def role_ref(self, r: m.Role) -> dict[str, Any]:
+    def role_ref(self, r: models.Role) -> dict[str, Any]:
         return {"id": r.id, "name": r.name, "links": self.link(f"roles/{r.id}")}
 
-    def service(self, s: m.Service) -> dict[str, Any]:
+    def service(self, s: models.Service) -> dict[str, Any]:
         body = {
             **s.extra,
             "id": s.id,
@@ -124,7 +124,7 @@ class Views:
             body["description"] = s.description
         return body
 
-    def endpoint(self, e: m.Endpoint) -> dict[str, Any]:
+    def endpoint(self, e: models.Endpoint) -> dict[str, Any]:
         return {
             **e.extra,
             "id": e.id,
@@ -137,7 +137,7 @@ class Views:
             "links": self.link(f"endpoints/{e.id}"),
         }
 
-    def region(self, r: m.Region) -> dict[str, Any]:
+    def region(self, r: models.Region) -> dict[str, Any]:
         return {
             **r.extra,
             "id": r.id,
@@ -147,7 +147,7 @@ class Views:
         }
 
     def app_cred(
-        self, c: m.ApplicationCredential, roles: list[m.Role], secret: str | None = None
+        self, c: models.ApplicationCredential, roles: list[models.Role], secret: str | None = None
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": c.id,
@@ -170,7 +170,7 @@ class Views:
             body["secret"] = secret
         return body
 
-    def access_rule(self, r: m.AccessRule) -> dict[str, Any]:
+    def access_rule(self, r: models.AccessRule) -> dict[str, Any]:
         return {
             "id": r.id,
             "service": r.service,
@@ -179,7 +179,7 @@ class Views:
             "links": self.link(f"users/{r.user_id}/access_rules/{r.id}"),
         }
 
-    def policy(self, p: m.Policy) -> dict[str, Any]:
+    def policy(self, p: models.Policy) -> dict[str, Any]:
         return {
             **p.extra,
             "id": p.id,
@@ -188,7 +188,7 @@ class Views:
             "links": self.link(f"policies/{p.id}"),
         }
 
-    def credential(self, c: m.Credential, blob: str) -> dict[str, Any]:
+    def credential(self, c: models.Credential, blob: str) -> dict[str, Any]:
         return {
             **c.extra,
             "id": c.id,
@@ -199,7 +199,7 @@ class Views:
             "links": self.link(f"credentials/{c.id}"),
         }
 
-    def ec2(self, c: m.Credential, blob: dict[str, Any]) -> dict[str, Any]:
+    def ec2(self, c: models.Credential, blob: dict[str, Any]) -> dict[str, Any]:
         return {
             "user_id": c.user_id,
             "tenant_id": c.project_id,
@@ -241,6 +241,15 @@ class Views:
             body["roles"] = [{"id": rid, "name": name} for rid, name in t.roles]
             if catalog is not None:
                 body["catalog"] = catalog
+        if t.trust is not None:
+            trust_id, trustor, trustee, impersonation = t.trust
+            body["OS-TRUST:trust"] = {
+                "id": trust_id,
+                "impersonation": impersonation,
+                "trustee_user": {"id": trustee},
+                "trustor_user": {"id": trustor},
+                "links": self.link(f"OS-TRUST/trusts/{trust_id}"),
+            }
         if t.app_cred is not None:
             body["application_credential"] = {
                 "id": t.app_cred[0],

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select
 
 from onestack.common import errors
-from onestack.identity import models as m
-from onestack.identity.service.base import Store, must_get
+from onestack.identity import models
+from onestack.identity.service.base import IdentityContext, must_get
 from onestack.identity.service.resources import Resources
 from onestack.identity.service.roles import Roles
 
 SYSTEM = "system"
-ACTOR_MODELS = {"user": m.User, "group": m.Group}
+ACTOR_MODELS = {"user": models.User, "group": models.Group}
 
 
 def grant_type(actor: str, target: str) -> str:
@@ -38,15 +38,17 @@ class AssignmentRef:
     source_target_id: str | None = None
 
     @classmethod
-    def from_row(cls, row: m.Assignment) -> AssignmentRef:
+    def from_row(cls, row: models.Assignment) -> AssignmentRef:
         actor = "user" if row.type.startswith("User") else "group"
         target = row.type.removeprefix("User").removeprefix("Group").lower()
         return cls(row.role_id, actor, row.actor_id, target, row.target_id, row.inherited)
 
 
 class Assignments:
-    def __init__(self, store: Store, revoke: Any, resources: Resources, roles: Roles) -> None:
-        self.store = store
+    def __init__(
+        self, context: IdentityContext, revoke: Any, resources: Resources, roles: Roles
+    ) -> None:
+        self.context = context
         self.revoke = revoke
         self.resources = resources
         self.roles = roles
@@ -54,13 +56,13 @@ class Assignments:
     async def _check_parts(
         self, actor: str, actor_id: str, target: str, target_id: str, role_id: str
     ) -> None:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             await must_get(s, ACTOR_MODELS[actor], actor_id, actor)
             if target == "project":
-                await must_get(s, m.Project, target_id, "project")
+                await must_get(s, models.Project, target_id, "project")
             elif target == "domain":
-                await must_get(s, m.Domain, target_id, "domain")
-            await must_get(s, m.Role, role_id, "role")
+                await must_get(s, models.Domain, target_id, "domain")
+            await must_get(s, models.Role, role_id, "role")
 
     async def grant(
         self,
@@ -73,10 +75,10 @@ class Assignments:
     ) -> None:
         await self._check_parts(actor, actor_id, target, target_id, role_id)
         key = (grant_type(actor, target), actor_id, target_id, role_id, inherited)
-        async with self.store.db.session() as s:
-            if await s.get(m.Assignment, key) is None:
+        async with self.context.db.session() as s:
+            if await s.get(models.Assignment, key) is None:
                 s.add(
-                    m.Assignment(
+                    models.Assignment(
                         type=key[0],
                         actor_id=actor_id,
                         target_id=target_id,
@@ -96,8 +98,8 @@ class Assignments:
     ) -> None:
         await self._check_parts(actor, actor_id, target, target_id, role_id)
         key = (grant_type(actor, target), actor_id, target_id, role_id, inherited)
-        async with self.store.db.session() as s:
-            if await s.get(m.Assignment, key) is None:
+        async with self.context.db.session() as s:
+            if await s.get(models.Assignment, key) is None:
                 raise errors.NotFound(
                     f"Could not find role assignment with role: {role_id}, {actor}: {actor_id}, "
                     f"{target}: {target_id}."
@@ -114,8 +116,8 @@ class Assignments:
     ) -> None:
         await self.check(actor, actor_id, target, target_id, role_id, inherited)
         key = (grant_type(actor, target), actor_id, target_id, role_id, inherited)
-        async with self.store.db.session() as s:
-            row = await s.get(m.Assignment, key)
+        async with self.context.db.session() as s:
+            row = await s.get(models.Assignment, key)
             if row is not None:
                 await s.delete(row)
             users = [actor_id]
@@ -123,7 +125,9 @@ class Assignments:
                 users = list(
                     (
                         await s.scalars(
-                            select(m.Membership.user_id).where(m.Membership.group_id == actor_id)
+                            select(models.Membership.user_id).where(
+                                models.Membership.group_id == actor_id
+                            )
                         )
                     ).all()
                 )
@@ -135,35 +139,35 @@ class Assignments:
 
     async def list_grants(
         self, actor: str, actor_id: str, target: str, target_id: str, inherited: bool = False
-    ) -> list[m.Role]:
-        async with self.store.db.session() as s:
+    ) -> list[models.Role]:
+        async with self.context.db.session() as s:
             await must_get(s, ACTOR_MODELS[actor], actor_id, actor)
             stmt = (
-                select(m.Role)
-                .join(m.Assignment, m.Assignment.role_id == m.Role.id)
+                select(models.Role)
+                .join(models.Assignment, models.Assignment.role_id == models.Role.id)
                 .where(
-                    m.Assignment.type == grant_type(actor, target),
-                    m.Assignment.actor_id == actor_id,
-                    m.Assignment.target_id == target_id,
-                    m.Assignment.inherited == inherited,
+                    models.Assignment.type == grant_type(actor, target),
+                    models.Assignment.actor_id == actor_id,
+                    models.Assignment.target_id == target_id,
+                    models.Assignment.inherited == inherited,
                 )
-                .order_by(m.Role.name)
+                .order_by(models.Role.name)
             )
             return list((await s.scalars(stmt)).all())
 
     # --- effective roles -------------------------------------------------------------------
     async def effective_role_ids(self, user_id: str, target: str, target_id: str) -> set[str]:
         """Every role the user holds on the target: direct, via groups, inherited, implied."""
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             groups = (
                 await s.scalars(
-                    select(m.Membership.group_id).where(m.Membership.user_id == user_id)
+                    select(models.Membership.group_id).where(models.Membership.user_id == user_id)
                 )
             ).all()
             actors = [user_id, *groups]
             conditions: list[tuple[Sequence[str], Sequence[str], bool | None]] = []
             if target == "project":
-                project = await s.get(m.Project, target_id)
+                project = await s.get(models.Project, target_id)
                 if project is None:
                     return set()
                 ancestors = await self.resources.ancestors(target_id)
@@ -180,13 +184,13 @@ class Assignments:
             for types, targets, inherited in conditions:
                 if not targets:
                     continue
-                stmt = select(m.Assignment.role_id).where(
-                    m.Assignment.type.in_(types),
-                    m.Assignment.actor_id.in_(actors),
-                    m.Assignment.target_id.in_(targets),
+                stmt = select(models.Assignment.role_id).where(
+                    models.Assignment.type.in_(types),
+                    models.Assignment.actor_id.in_(actors),
+                    models.Assignment.target_id.in_(targets),
                 )
                 if inherited is not None:
-                    stmt = stmt.where(m.Assignment.inherited == inherited)
+                    stmt = stmt.where(models.Assignment.inherited == inherited)
                 found.update((await s.scalars(stmt)).all())
         return await self.roles.global_only(await self.roles.expand(found)) if found else set()
 
@@ -199,15 +203,19 @@ class Assignments:
     async def list_assignments(
         self, filters: dict[str, Any], effective: bool = False, include_subtree: bool = False
     ) -> list[AssignmentRef]:
-        async with self.store.db.session() as s:
-            rows = (await s.scalars(select(m.Assignment))).all()
+        async with self.context.db.session() as s:
+            rows = (await s.scalars(select(models.Assignment))).all()
             refs = [AssignmentRef.from_row(r) for r in rows]
             if effective:
                 memberships = (
-                    await s.execute(select(m.Membership.group_id, m.Membership.user_id))
+                    await s.execute(select(models.Membership.group_id, models.Membership.user_id))
                 ).all()
                 projects = (
-                    await s.execute(select(m.Project.id, m.Project.domain_id, m.Project.parent_id))
+                    await s.execute(
+                        select(
+                            models.Project.id, models.Project.domain_id, models.Project.parent_id
+                        )
+                    )
                 ).all()
         if effective:
             refs = await self._expand(refs, memberships, projects)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from onestack.common import errors
 from onestack.common.db import utcnow
-from onestack.identity import models as m
-from onestack.identity import schemas
+from onestack.identity import models, schemas
 from onestack.identity.service.assignments import Assignments
 from onestack.identity.service.credentials import Credentials
 from onestack.identity.service.resources import Resources
 from onestack.identity.service.roles import Roles
+from onestack.identity.service.trusts import Trusts
 from onestack.identity.service.users import Users
 from onestack.identity.tokens import TokenData, TokenProvider, new_audit_id, now_us
 
@@ -31,6 +31,7 @@ class Authenticator:
         credentials: Credentials,
         provider: TokenProvider,
         expiration: int,
+        trusts: Trusts,
     ) -> None:
         self.users = users
         self.resources = resources
@@ -39,8 +40,9 @@ class Authenticator:
         self.credentials = credentials
         self.provider = provider
         self.expiration = expiration
+        self.trusts = trusts
 
-    async def _domain_of(self, ref: schemas.DomainRef) -> m.Domain:
+    async def _domain_of(self, ref: schemas.DomainRef) -> models.Domain:
         try:
             if ref.id is not None:
                 return await self.resources.get_domain(ref.id)
@@ -48,7 +50,7 @@ class Authenticator:
         except errors.NotFound:
             raise _unauthorized() from None
 
-    async def _user_from_ref(self, ref: schemas.UserRef) -> m.User | None:
+    async def _user_from_ref(self, ref: schemas.UserRef) -> models.User | None:
         """The user a password or application credential names, or None (never says why)."""
         if ref.id is not None:
             try:
@@ -59,13 +61,13 @@ class Authenticator:
         domain = await self._domain_of(ref.domain)
         return await self.users.find_user(str(ref.name), domain.id)
 
-    async def _check_user_usable(self, user: m.User) -> m.Domain:
+    async def _check_user_usable(self, user: models.User) -> models.Domain:
         domain = await self.resources.get_domain(user.domain_id)
         if not user.enabled or not domain.enabled:
             raise _unauthorized()
         return domain
 
-    async def by_password(self, method: schemas.PasswordMethod | None) -> m.User:
+    async def by_password(self, method: schemas.PasswordMethod | None) -> models.User:
         if method is None:
             raise errors.ValidationError(field="identity.password", reason="is required")
         user = await self._user_from_ref(method.user)
@@ -79,12 +81,12 @@ class Authenticator:
 
     async def by_app_cred(
         self, method: schemas.AppCredMethod | None
-    ) -> tuple[m.User, m.ApplicationCredential]:
+    ) -> tuple[models.User, models.ApplicationCredential]:
         if method is None:
             raise errors.ValidationError(
                 field="identity.application_credential", reason="is required"
             )
-        cred: m.ApplicationCredential | None = None
+        cred: models.ApplicationCredential | None = None
         if method.id is not None:
             try:
                 cred = await self.credentials.get_app_cred(method.id)
@@ -103,7 +105,7 @@ class Authenticator:
         await self._check_user_usable(user)
         return user, cred
 
-    async def _resolve_project(self, ref: schemas.ProjectRef) -> m.Project:
+    async def _resolve_project(self, ref: schemas.ProjectRef) -> models.Project:
         try:
             if ref.id is not None:
                 project, _ = await self.resources.get_project(ref.id)
@@ -120,7 +122,7 @@ class Authenticator:
 
     async def _identify(
         self, identity: schemas.AuthIdentity
-    ) -> tuple[m.User, list[str], m.ApplicationCredential | None, TokenData | None]:
+    ) -> tuple[models.User, list[str], models.ApplicationCredential | None, TokenData | None]:
         """Who is asking: the user, the methods for the token, and what they came with."""
         methods = identity.methods
         if "application_credential" in methods:
@@ -136,6 +138,11 @@ class Authenticator:
                 raise errors.Forbidden(
                     "A token created with an application credential cannot be rescoped."
                 )
+            if original.trust is not None:
+                raise errors.Forbidden(
+                    "Using trust-scoped token to create another token. "
+                    "Create a new trust-scoped token instead"
+                )
             user = await self.users.get_user(original.user_id)
             await self._check_user_usable(user)
             return user, list(dict.fromkeys(["token", *original.methods])), None, original
@@ -143,7 +150,7 @@ class Authenticator:
             return await self.by_password(identity.password), ["password"], None, None
         raise _unauthorized("Attempted to authenticate with an unsupported method.")
 
-    async def _default_scope(self, user: m.User) -> schemas.AuthScope | None:
+    async def _default_scope(self, user: models.User) -> schemas.AuthScope | None:
         """Keystone scopes to the default project when the user still has a role there."""
         if not user.default_project_id:
             return None
@@ -196,6 +203,8 @@ class Authenticator:
         )
         if not isinstance(scope, schemas.AuthScope):
             return data  # unscoped
+        if scope.trust is not None:
+            return await self.trusts.scope_token(data, scope.trust.id)
         if scope.project is not None:
             project = await self._resolve_project(scope.project)
             domain = await self.resources.get_domain(project.domain_id)

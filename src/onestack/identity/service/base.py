@@ -1,4 +1,4 @@
-"""What every part of the identity service layer shares."""
+"""What every part of the identity service layer shares: the identity context."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ NOTIFICATIONS = "notifications.identity"
 
 
 @dataclass
-class Store:
+class IdentityContext:
+    """The process's database, bus and identity settings, handed to each part of the service
+    layer (as compute hands its parts the ``ComputeContext``)."""
+
     db: Database
     bus: Bus
     settings: IdentitySettings

@@ -8,64 +8,67 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from onestack.common import errors
-from onestack.identity import models as m
-from onestack.identity.service.base import Store, apply_changes, must_get
+from onestack.common.db import delete_one
+from onestack.identity import models
+from onestack.identity.service.base import IdentityContext, apply_changes, must_get
 
 ROLE_COLUMNS = {"name", "description", "options"}
 
 
 def role_domain(value: str | None) -> str:
-    return value or m.NULL_DOMAIN
+    return value or models.NULL_DOMAIN
 
 
 def public_domain(value: str) -> str | None:
-    return None if value == m.NULL_DOMAIN else value
+    return None if value == models.NULL_DOMAIN else value
 
 
 class Roles:
-    def __init__(self, store: Store, revoke: Any) -> None:
-        self.store = store
+    def __init__(self, context: IdentityContext, revoke: Any) -> None:
+        self.context = context
         self.revoke = revoke
 
-    async def create_role(self, values: dict[str, Any]) -> m.Role:
+    async def create_role(self, values: dict[str, Any]) -> models.Role:
         domain_id = role_domain(values.pop("domain_id", None))
-        async with self.store.db.session() as s:
-            if domain_id != m.NULL_DOMAIN:
-                await must_get(s, m.Domain, domain_id, "domain")
+        async with self.context.db.session() as s:
+            if domain_id != models.NULL_DOMAIN:
+                await must_get(s, models.Domain, domain_id, "domain")
             taken = await s.scalar(
-                select(m.Role.id).where(
-                    m.Role.name == values["name"], m.Role.domain_id == domain_id
+                select(models.Role.id).where(
+                    models.Role.name == values["name"], models.Role.domain_id == domain_id
                 )
             )
             if taken:
                 raise errors.Conflict(kind="role", reason=f"Duplicate entry {values['name']}")
-            role = m.Role(id=m.new_id(), domain_id=domain_id, extra={}, options={})
+            role = models.Role(id=models.new_id(), domain_id=domain_id, extra={}, options={})
             apply_changes(role, values, ROLE_COLUMNS)
             s.add(role)
-        await self.store.notify("role.created", role.id)
+        await self.context.notify("role.created", role.id)
         return role
 
-    async def get_role(self, role_id: str) -> m.Role:
-        async with self.store.db.session() as s:
-            return await must_get(s, m.Role, role_id, "role")
+    async def get_role(self, role_id: str) -> models.Role:
+        async with self.context.db.session() as s:
+            return await must_get(s, models.Role, role_id, "role")
 
-    async def list_roles(self, filters: dict[str, Any]) -> Sequence[m.Role]:
-        stmt = select(m.Role).order_by(m.Role.name)
+    async def list_roles(self, filters: dict[str, Any]) -> Sequence[models.Role]:
+        stmt = select(models.Role).order_by(models.Role.name)
         if "name" in filters:
-            stmt = stmt.where(m.Role.name == filters["name"])
-        stmt = stmt.where(m.Role.domain_id == role_domain(filters.get("domain_id")))
-        async with self.store.db.session() as s:
+            stmt = stmt.where(models.Role.name == filters["name"])
+        stmt = stmt.where(models.Role.domain_id == role_domain(filters.get("domain_id")))
+        async with self.context.db.session() as s:
             return (await s.scalars(stmt)).all()
 
-    async def find_global_role(self, name: str) -> m.Role | None:
-        async with self.store.db.session() as s:
+    async def find_global_role(self, name: str) -> models.Role | None:
+        async with self.context.db.session() as s:
             return await s.scalar(
-                select(m.Role).where(m.Role.name == name, m.Role.domain_id == m.NULL_DOMAIN)
+                select(models.Role).where(
+                    models.Role.name == name, models.Role.domain_id == models.NULL_DOMAIN
+                )
             )
 
-    async def update_role(self, role_id: str, changes: dict[str, Any]) -> m.Role:
-        async with self.store.db.session() as s:
-            role = await must_get(s, m.Role, role_id, "role")
+    async def update_role(self, role_id: str, changes: dict[str, Any]) -> models.Role:
+        async with self.context.db.session() as s:
+            role = await must_get(s, models.Role, role_id, "role")
             if (
                 role.options.get("immutable")
                 and changes.get("options", {}).get("immutable") is not False
@@ -75,8 +78,8 @@ class Roles:
                 raise errors.BadRequest("Update of `domain_id` is not allowed.")
             if "name" in changes and changes["name"] != role.name:
                 taken = await s.scalar(
-                    select(m.Role.id).where(
-                        m.Role.name == changes["name"], m.Role.domain_id == role.domain_id
+                    select(models.Role.id).where(
+                        models.Role.name == changes["name"], models.Role.domain_id == role.domain_id
                     )
                 )
                 if taken:
@@ -88,32 +91,38 @@ class Roles:
             apply_changes(role, changes, ROLE_COLUMNS)
         # Tokens carry role names: a renamed role must not keep working under its old name.
         await self.revoke.record(role_id=role_id)
-        await self.store.notify("role.updated", role_id)
+        await self.context.notify("role.updated", role_id)
         return role
 
     async def delete_role(self, role_id: str) -> None:
-        async with self.store.db.session() as s:
-            role = await must_get(s, m.Role, role_id, "role")
+        async with self.context.db.session() as s:
+            role = await must_get(s, models.Role, role_id, "role")
             if role.options.get("immutable"):
                 raise errors.Forbidden(f"Role {role_id} is immutable.")
-            await s.execute(delete(m.Assignment).where(m.Assignment.role_id == role_id))
+            await s.execute(delete(models.Assignment).where(models.Assignment.role_id == role_id))
             await s.execute(
-                delete(m.ImpliedRole).where(
+                delete(models.ImpliedRole).where(
                     or_(
-                        m.ImpliedRole.prior_role_id == role_id,
-                        m.ImpliedRole.implied_role_id == role_id,
+                        models.ImpliedRole.prior_role_id == role_id,
+                        models.ImpliedRole.implied_role_id == role_id,
                     )
                 )
             )
-            await s.execute(delete(m.Role).where(m.Role.id == role_id))
+            await delete_one(
+                s,
+                delete(models.Role).where(models.Role.id == role_id),
+                errors.NotFound(kind="role", id=role_id),
+            )
         await self.revoke.record(role_id=role_id)
-        await self.store.notify("role.deleted", role_id)
+        await self.context.notify("role.deleted", role_id)
 
     # --- inference rules -------------------------------------------------------------------
     async def inference_rules(self) -> dict[str, list[str]]:
-        async with self.store.db.session() as s:
+        async with self.context.db.session() as s:
             rows = (
-                await s.execute(select(m.ImpliedRole.prior_role_id, m.ImpliedRole.implied_role_id))
+                await s.execute(
+                    select(models.ImpliedRole.prior_role_id, models.ImpliedRole.implied_role_id)
+                )
             ).all()
         rules: dict[str, list[str]] = {}
         for prior, implied in rows:
@@ -132,44 +141,46 @@ class Roles:
                 stack.extend(rules.get(rid, ()))
         return seen
 
-    async def create_implied(self, prior_id: str, implied_id: str) -> tuple[m.Role, m.Role]:
-        async with self.store.db.session() as s:
-            prior = await must_get(s, m.Role, prior_id, "role")
-            implied = await must_get(s, m.Role, implied_id, "role")
+    async def create_implied(
+        self, prior_id: str, implied_id: str
+    ) -> tuple[models.Role, models.Role]:
+        async with self.context.db.session() as s:
+            prior = await must_get(s, models.Role, prior_id, "role")
+            implied = await must_get(s, models.Role, implied_id, "role")
             if implied.name == "admin":
                 raise errors.Forbidden("The admin role cannot be implied by another role.")
             if prior_id == implied_id:
                 raise errors.BadRequest("A role cannot imply itself.")
-            if await s.get(m.ImpliedRole, (prior_id, implied_id)) is None:
-                s.add(m.ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
+            if await s.get(models.ImpliedRole, (prior_id, implied_id)) is None:
+                s.add(models.ImpliedRole(prior_role_id=prior_id, implied_role_id=implied_id))
         if prior_id in await self.expand([implied_id]):
             await self.delete_implied(prior_id, implied_id)
             raise errors.Forbidden("Creating this rule would create a loop of implied roles.")
         return prior, implied
 
-    async def get_implied(self, prior_id: str, implied_id: str) -> tuple[m.Role, m.Role]:
-        async with self.store.db.session() as s:
-            prior = await must_get(s, m.Role, prior_id, "role")
-            implied = await must_get(s, m.Role, implied_id, "role")
-            if await s.get(m.ImpliedRole, (prior_id, implied_id)) is None:
+    async def get_implied(self, prior_id: str, implied_id: str) -> tuple[models.Role, models.Role]:
+        async with self.context.db.session() as s:
+            prior = await must_get(s, models.Role, prior_id, "role")
+            implied = await must_get(s, models.Role, implied_id, "role")
+            if await s.get(models.ImpliedRole, (prior_id, implied_id)) is None:
                 raise errors.NotFound(f"{prior_id} does not imply {implied_id}.")
             return prior, implied
 
-    async def list_implied(self, prior_id: str) -> tuple[m.Role, list[m.Role]]:
-        async with self.store.db.session() as s:
-            prior = await must_get(s, m.Role, prior_id, "role")
+    async def list_implied(self, prior_id: str) -> tuple[models.Role, list[models.Role]]:
+        async with self.context.db.session() as s:
+            prior = await must_get(s, models.Role, prior_id, "role")
             implied = (
                 await s.scalars(
-                    select(m.Role)
-                    .join(m.ImpliedRole, m.ImpliedRole.implied_role_id == m.Role.id)
-                    .where(m.ImpliedRole.prior_role_id == prior_id)
+                    select(models.Role)
+                    .join(models.ImpliedRole, models.ImpliedRole.implied_role_id == models.Role.id)
+                    .where(models.ImpliedRole.prior_role_id == prior_id)
                 )
             ).all()
         return prior, list(implied)
 
     async def delete_implied(self, prior_id: str, implied_id: str) -> None:
-        async with self.store.db.session() as s:
-            row = await s.get(m.ImpliedRole, (prior_id, implied_id))
+        async with self.context.db.session() as s:
+            row = await s.get(models.ImpliedRole, (prior_id, implied_id))
             if row is None:
                 raise errors.NotFound(f"{prior_id} does not imply {implied_id}.")
             await s.delete(row)
@@ -180,14 +191,16 @@ class Roles:
         ids = list(ids)
         if not ids:
             return set()
-        async with self.store.db.session() as s:
-            stmt = select(m.Role.id).where(m.Role.id.in_(ids), m.Role.domain_id == m.NULL_DOMAIN)
+        async with self.context.db.session() as s:
+            stmt = select(models.Role.id).where(
+                models.Role.id.in_(ids), models.Role.domain_id == models.NULL_DOMAIN
+            )
             return set((await s.scalars(stmt)).all())
 
-    async def roles_by_id(self, ids: Iterable[str]) -> dict[str, m.Role]:
+    async def roles_by_id(self, ids: Iterable[str]) -> dict[str, models.Role]:
         ids = list(ids)
         if not ids:
             return {}
-        async with self.store.db.session() as s:
-            rows = (await s.scalars(select(m.Role).where(m.Role.id.in_(ids)))).all()
+        async with self.context.db.session() as s:
+            rows = (await s.scalars(select(models.Role).where(models.Role.id.in_(ids)))).all()
         return {r.id: r for r in rows}
