@@ -31,6 +31,8 @@ async def start(runtime: Runtime) -> None:
         runtime.db, runtime.bus, runtime.settings.image, store, staging, runtime.spawn
     )
     await svc.recover()
+    await svc.metadefs.seed()
+    await svc.tasks.fail_interrupted()
     runtime.spawn(
         svc.data.recover_forever(runtime.settings.image.upload_recovery_interval),
         "image-upload-recovery",

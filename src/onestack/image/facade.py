@@ -1,8 +1,9 @@
 """What other services may ask of the image service: ``runtime.service(ImageAPI)``.
 
 - ``register_local_image(...)`` copies a local file into the store as an active image,
-  idempotently (same name and same sha512: the existing image is returned), with the
-  ``min_ram``/``min_disk`` it needs; older images of that name and owner become hidden.
+  idempotently (same name and same sha512: the existing image is returned, its properties
+  brought up to date), with the ``min_ram``/``min_disk`` it needs; older images of that name
+  and owner become hidden.
 - ``open_image(image_id)`` gives the image's record and a *path on this host* holding its
   bytes (the file store keeps one file per image); ``open_image_data`` the path alone. Treat
   the path as read-only (compute makes its qcow2 overlays on top of it); it stays valid while
@@ -55,4 +56,24 @@ class ImageAPI(Protocol):
 
     async def owned_with_properties(self, owner: str, properties: dict[str, str]) -> list[str]:
         """The ids of ``owner``'s images carrying every one of ``properties``, newest first."""
+        ...
+
+    async def list_images(
+        self,
+        ctx: RequestContext,
+        query: dict[str, str],
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> list[ImageRecord]:
+        """The images ``ctx`` sees, filtered as Glance's list (``query``), newest first."""
+        ...
+
+    async def set_image_properties(
+        self, ctx: RequestContext, image_id: str, values: dict[str, str], remove: list[str]
+    ) -> ImageRecord:
+        """Remove then set extra properties, as the image's owner (``ctx``) may."""
+        ...
+
+    async def delete_image_as(self, ctx: RequestContext, image_id: str) -> None:
+        """Delete an image as ``ctx`` may (Glance's owner and protection checks)."""
         ...

@@ -21,6 +21,9 @@ ADMIN_OR_PROJECT_MEMBER = f"role:admin or ({PROJECT_MEMBER})"
 ADMIN_OR_PROJECT_READER = f"role:admin or ({PROJECT_READER})"
 ADMIN_OR_READER_OF_VISIBLE = f"role:admin or (role:reader and ({VISIBLE}))"
 ADMIN_OR_MEMBER_OF_VISIBLE = f"role:admin or (role:member and ({VISIBLE}))"
+PUBLIC_NAMESPACE = "'public':%(visibility)s"
+# Glance's ADMIN_OR_PROJECT_READER_GET_NAMESPACE: a namespace of one's project, or public.
+METADEF_READ = f"role:admin or (role:reader and (project_id:%(project_id)s or {PUBLIC_NAMESPACE}))"
 SCOPES = ("system", "project")
 
 
@@ -65,4 +68,54 @@ RULES: tuple[RuleDefault, ...] = (
     _rule("copy_image", "role:admin", "Copy an image to other stores (import copy-image)."),
     _rule("get_task", "role:admin", "Show an import task."),
     _rule("stores_info_detail", "role:admin", "Show the stores' details."),
+    _rule("get_metadef_namespace", METADEF_READ, "Show a metadata definition namespace."),
+    _rule(
+        "get_metadef_namespaces", ADMIN_OR_PROJECT_READER, "List metadata definition namespaces."
+    ),
+    _rule("modify_metadef_namespace", "role:admin", "Update a metadata definition namespace."),
+    _rule("add_metadef_namespace", "role:admin", "Create a metadata definition namespace."),
+    _rule("delete_metadef_namespace", "role:admin", "Delete a metadata definition namespace."),
+    _rule("get_metadef_object", METADEF_READ, "Show a metadata definition object."),
+    _rule("get_metadef_objects", METADEF_READ, "List a namespace's metadata definition objects."),
+    _rule("modify_metadef_object", "role:admin", "Update a metadata definition object."),
+    _rule("add_metadef_object", "role:admin", "Create a metadata definition object."),
+    _rule("delete_metadef_object", "role:admin", "Delete a metadata definition object."),
+    _rule("list_metadef_resource_types", METADEF_READ, "List metadata definition resource types."),
+    _rule(
+        "get_metadef_resource_type", METADEF_READ, "List a namespace's resource type associations."
+    ),
+    _rule(
+        "add_metadef_resource_type_association",
+        "role:admin",
+        "Associate a namespace with a resource type.",
+    ),
+    _rule(
+        "remove_metadef_resource_type_association",
+        "role:admin",
+        "Dissociate a namespace from a resource type.",
+    ),
+    _rule("get_metadef_property", METADEF_READ, "Show a metadata definition property."),
+    _rule(
+        "get_metadef_properties", METADEF_READ, "List a namespace's metadata definition properties."
+    ),
+    _rule("modify_metadef_property", "role:admin", "Update a metadata definition property."),
+    _rule("add_metadef_property", "role:admin", "Create a metadata definition property."),
+    _rule("remove_metadef_property", "role:admin", "Delete a metadata definition property."),
+    _rule("get_metadef_tag", METADEF_READ, "Show a metadata definition tag."),
+    _rule("get_metadef_tags", METADEF_READ, "List a namespace's metadata definition tags."),
+    _rule("modify_metadef_tag", "role:admin", "Update a metadata definition tag."),
+    _rule("add_metadef_tag", "role:admin", "Create a metadata definition tag."),
+    _rule(
+        "add_metadef_tags",
+        "role:admin",
+        "Create (or replace) a namespace's metadata definition tags.",
+    ),
+    _rule("delete_metadef_tag", "role:admin", "Delete a metadata definition tag."),
+    _rule(
+        "delete_metadef_tags", "role:admin", "Delete all of a namespace's metadata definition tags."
+    ),
+    _rule("tasks_api_access", "role:admin", "Use the tasks API (/v2/tasks)."),
+    _rule("get_tasks", "role:admin", "List tasks."),
+    _rule("add_task", "role:admin", "Create a task."),
+    _rule("modify_task", "role:admin", "Update a task."),
 )

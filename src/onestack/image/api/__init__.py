@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.image.api import data, images, info, members
+from onestack.image.api import data, images, info, members, metadefs, tasks
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -50,4 +50,6 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *data.routes,
         *members.routes,
         *info.routes,
+        *metadefs.routes,
+        *tasks.routes,
     ]

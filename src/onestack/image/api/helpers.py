@@ -11,18 +11,10 @@ from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.image.service import ImageRecord, ImageService
 
-
-def service(request: Request) -> ImageService:
-    return api.service(request, ImageService)
-
-
-def authorize(
-    request: Request, action: str, target: dict[str, Any] | None = None
-) -> RequestContext:
-    """The caller's context, once policy ``action`` allows it on ``target`` (401/403 if not)."""
-    ctx = get_context(request)
-    request.app.state.runtime.enforcer.enforce(ctx, action, target or {})
-    return ctx
+kit = api.ServiceHelpers(ImageService, caller_target=False)
+service = kit.service
+authorize = kit.authorize  # without a target: an empty one, as Glance's
+param = api.param
 
 
 def image_target(ctx: RequestContext, rec: ImageRecord) -> dict[str, Any]:
@@ -35,9 +27,5 @@ async def visible_image(request: Request, action: str) -> tuple[RequestContext, 
     """The path's image as the caller may see it (404 otherwise), once ``action`` allows it."""
     ctx = get_context(request)
     rec = await service(request).images.get(ctx, param(request, "image_id"))
-    request.app.state.runtime.enforcer.enforce(ctx, action, image_target(ctx, rec))
+    authorize(request, action, image_target(ctx, rec))
     return ctx, rec
-
-
-def param(request: Request, name: str) -> str:
-    return str(request.path_params[name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.requests import Request
@@ -22,8 +23,149 @@ def _string(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
 
 
+_READ_ONLY = {"readOnly": True}
+# The properties of Glance's image schema (``GET /v2/schemas/image``), as Glance lists them.
+IMAGE_PROPERTIES: dict[str, Any] = {
+    "id": _string(
+        "An identifier for the image",
+        pattern="^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
+        "-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$",
+    ),
+    "name": {
+        "type": ["null", "string"],
+        "description": "Descriptive name for the image",
+        "maxLength": 255,
+    },
+    "status": {
+        "type": "string",
+        "description": "Status of the image",
+        "enum": list(STATUSES),
+        **_READ_ONLY,
+    },
+    "visibility": {
+        "type": "string",
+        "description": "Scope of image accessibility",
+        "enum": list(VISIBILITIES),
+    },
+    "protected": {
+        "type": "boolean",
+        "description": "If true, image will not be deletable.",
+    },
+    "os_hidden": {
+        "type": "boolean",
+        "description": "If true, image will not appear in default image list response.",
+    },
+    "checksum": {
+        "type": ["null", "string"],
+        "description": "md5 hash of image contents.",
+        "maxLength": 32,
+        **_READ_ONLY,
+    },
+    "os_hash_algo": {
+        "type": ["null", "string"],
+        "description": "Algorithm to calculate the os_hash_value",
+        "maxLength": 64,
+        **_READ_ONLY,
+    },
+    "os_hash_value": {
+        "type": ["null", "string"],
+        "description": "Hexdigest of the image contents using the algorithm "
+        "specified by the os_hash_algo",
+        "maxLength": 128,
+        **_READ_ONLY,
+    },
+    "owner": {
+        "type": ["null", "string"],
+        "description": "Owner of the image",
+        "maxLength": 255,
+    },
+    "size": {
+        "type": ["null", "integer"],
+        "description": "Size of image file in bytes",
+        **_READ_ONLY,
+    },
+    "virtual_size": {
+        "type": ["null", "integer"],
+        "description": "Virtual size of image in bytes",
+        **_READ_ONLY,
+    },
+    "container_format": {
+        "type": ["null", "string"],
+        "description": "Format of the container",
+        "enum": [None, *CONTAINER_FORMATS],
+    },
+    "disk_format": {
+        "type": ["null", "string"],
+        "description": "Format of the disk",
+        "enum": [None, *DISK_FORMATS],
+    },
+    "created_at": _string("Date and time of image registration", **_READ_ONLY),
+    "updated_at": _string("Date and time of the last image modification", **_READ_ONLY),
+    "tags": {
+        "type": "array",
+        "description": "List of strings related to the image",
+        "items": {"type": "string", "maxLength": 255},
+    },
+    "direct_url": _string("URL to access the image file kept in external store", **_READ_ONLY),
+    "min_ram": {
+        "type": "integer",
+        "description": "Amount of ram (in MB) required to boot image.",
+    },
+    "min_disk": {
+        "type": "integer",
+        "description": "Amount of disk space (in GB) required to boot image.",
+    },
+    "self": _string("An image self url", **_READ_ONLY),
+    "file": _string("An image file url", **_READ_ONLY),
+    "stores": _string("Store in which image data resides.", **_READ_ONLY),
+    "schema": _string("An image schema url", **_READ_ONLY),
+    "locations": {
+        "type": "array",
+        "description": "A set of URLs to access the image file kept in external store",
+        "items": {
+            "type": "object",
+            "properties": {
+                "url": {"type": "string", "maxLength": 255},
+                "metadata": {"type": "object"},
+                "validation_data": {"type": "object"},
+            },
+            "required": ["url", "metadata"],
+        },
+    },
+    "kernel_id": {
+        **_NULLABLE_STRING,
+        "description": "ID of image stored in Glance that should be used as the "
+        "kernel when booting an AMI-style image.",
+        "is_base": False,
+    },
+    "ramdisk_id": {
+        **_NULLABLE_STRING,
+        "description": "ID of image stored in Glance that should be used as the "
+        "ramdisk when booting an AMI-style image.",
+        "is_base": False,
+    },
+    "instance_uuid": _string(
+        "Metadata which can be used to record which instance this image is "
+        "associated with. (Informational only, does not create an instance snapshot.)",
+        is_base=False,
+    ),
+    "architecture": _string(
+        "Operating system architecture as specified in "
+        "https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html",
+        is_base=False,
+    ),
+    "os_distro": _string(
+        "Common name of operating system distribution as specified in "
+        "https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html",
+        is_base=False,
+    ),
+    "os_version": _string(
+        "Operating system version as specified by the distributor.", is_base=False
+    ),
+}
+
+
 def image_schema() -> dict[str, Any]:
-    read_only = {"readOnly": True}
     return {
         "name": "image",
         "additionalProperties": {"type": "string"},
@@ -32,146 +174,7 @@ def image_schema() -> dict[str, Any]:
             {"href": "{file}", "rel": "enclosure"},
             {"href": "{schema}", "rel": "describedby"},
         ],
-        "properties": {
-            "id": _string(
-                "An identifier for the image",
-                pattern="^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
-                "-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$",
-            ),
-            "name": {
-                "type": ["null", "string"],
-                "description": "Descriptive name for the image",
-                "maxLength": 255,
-            },
-            "status": {
-                "type": "string",
-                "description": "Status of the image",
-                "enum": list(STATUSES),
-                **read_only,
-            },
-            "visibility": {
-                "type": "string",
-                "description": "Scope of image accessibility",
-                "enum": list(VISIBILITIES),
-            },
-            "protected": {
-                "type": "boolean",
-                "description": "If true, image will not be deletable.",
-            },
-            "os_hidden": {
-                "type": "boolean",
-                "description": "If true, image will not appear in default image list response.",
-            },
-            "checksum": {
-                "type": ["null", "string"],
-                "description": "md5 hash of image contents.",
-                "maxLength": 32,
-                **read_only,
-            },
-            "os_hash_algo": {
-                "type": ["null", "string"],
-                "description": "Algorithm to calculate the os_hash_value",
-                "maxLength": 64,
-                **read_only,
-            },
-            "os_hash_value": {
-                "type": ["null", "string"],
-                "description": "Hexdigest of the image contents using the algorithm "
-                "specified by the os_hash_algo",
-                "maxLength": 128,
-                **read_only,
-            },
-            "owner": {
-                "type": ["null", "string"],
-                "description": "Owner of the image",
-                "maxLength": 255,
-            },
-            "size": {
-                "type": ["null", "integer"],
-                "description": "Size of image file in bytes",
-                **read_only,
-            },
-            "virtual_size": {
-                "type": ["null", "integer"],
-                "description": "Virtual size of image in bytes",
-                **read_only,
-            },
-            "container_format": {
-                "type": ["null", "string"],
-                "description": "Format of the container",
-                "enum": [None, *CONTAINER_FORMATS],
-            },
-            "disk_format": {
-                "type": ["null", "string"],
-                "description": "Format of the disk",
-                "enum": [None, *DISK_FORMATS],
-            },
-            "created_at": _string("Date and time of image registration", **read_only),
-            "updated_at": _string("Date and time of the last image modification", **read_only),
-            "tags": {
-                "type": "array",
-                "description": "List of strings related to the image",
-                "items": {"type": "string", "maxLength": 255},
-            },
-            "direct_url": _string(
-                "URL to access the image file kept in external store", **read_only
-            ),
-            "min_ram": {
-                "type": "integer",
-                "description": "Amount of ram (in MB) required to boot image.",
-            },
-            "min_disk": {
-                "type": "integer",
-                "description": "Amount of disk space (in GB) required to boot image.",
-            },
-            "self": _string("An image self url", **read_only),
-            "file": _string("An image file url", **read_only),
-            "stores": _string("Store in which image data resides.", **read_only),
-            "schema": _string("An image schema url", **read_only),
-            "locations": {
-                "type": "array",
-                "description": "A set of URLs to access the image file kept in external store",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "url": {"type": "string", "maxLength": 255},
-                        "metadata": {"type": "object"},
-                        "validation_data": {"type": "object"},
-                    },
-                    "required": ["url", "metadata"],
-                },
-            },
-            "kernel_id": {
-                **_NULLABLE_STRING,
-                "description": "ID of image stored in Glance that should be used as the "
-                "kernel when booting an AMI-style image.",
-                "is_base": False,
-            },
-            "ramdisk_id": {
-                **_NULLABLE_STRING,
-                "description": "ID of image stored in Glance that should be used as the "
-                "ramdisk when booting an AMI-style image.",
-                "is_base": False,
-            },
-            "instance_uuid": _string(
-                "Metadata which can be used to record which instance this image is "
-                "associated with. (Informational only, does not create an instance snapshot.)",
-                is_base=False,
-            ),
-            "architecture": _string(
-                "Operating system architecture as specified in "
-                "https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html",
-                is_base=False,
-            ),
-            "os_distro": _string(
-                "Common name of operating system distribution as specified in "
-                "https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html",
-                is_base=False,
-            ),
-            "os_version": _string(
-                "Operating system version as specified by the distributor.", is_base=False
-            ),
-        },
+        "properties": copy.deepcopy(IMAGE_PROPERTIES),
     }
 
 

@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common import api
+from onestack.common.http import empty, json_response
 from onestack.image import schemas
-from onestack.image.api.helpers import image_target, param, service, visible_image
+from onestack.image.api.helpers import authorize, image_target, param, service, visible_image
 from onestack.image.views import member_view
 
 
@@ -21,7 +22,7 @@ async def list_members(request: Request) -> Response:
 
 
 async def add_member(request: Request) -> Response:
-    body = validate(schemas.MemberCreate, await read_json(request))
+    body = await api.body(request, schemas.MemberCreate)
     ctx, rec = await visible_image(request, "add_member")
     member = await service(request).members.add(ctx, rec.id, body.member)
     return json_response(member_view(member))
@@ -34,11 +35,11 @@ async def show_member(request: Request) -> Response:
 
 
 async def update_member(request: Request) -> Response:
-    body = validate(schemas.MemberUpdate, await read_json(request))
+    body = await api.body(request, schemas.MemberUpdate)
     ctx, rec = await visible_image(request, "get_image")
     member_id = param(request, "member_id")
     target = {**image_target(ctx, rec), "member_id": member_id}
-    request.app.state.runtime.enforcer.enforce(ctx, "modify_member", target)
+    authorize(request, "modify_member", target)
     member = await service(request).members.update(ctx, rec.id, member_id, body.status)
     return json_response(member_view(member))
 

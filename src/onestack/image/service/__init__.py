@@ -14,6 +14,7 @@ from onestack.common import errors
 from onestack.common.bus import Bus
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
+from onestack.common.pagination import PageParams
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
 from onestack.image.models import Image, ImageProperty
@@ -21,7 +22,10 @@ from onestack.image.service.base import Store
 from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
 from onestack.image.service.images import Images, PatchOp, parse_patch
 from onestack.image.service.members import Members
+from onestack.image.service.metadef_items import MetadefItems
+from onestack.image.service.metadefs import Metadefs
 from onestack.image.service.records import ImageRecord, MemberRecord, TaskRecord
+from onestack.image.service.task_api import Tasks
 from onestack.image.service.tasks import image_tasks
 from onestack.image.views import image_view
 
@@ -50,6 +54,9 @@ class ImageService:
         self.images = Images(self.base)
         self.data = ImageData(self.base, spawn)
         self.members = Members(self.base)
+        self.metadefs = Metadefs(db)
+        self.metadef_items = MetadefItems(db)
+        self.tasks = Tasks(self.base, self.images, self.data, spawn)
 
     @property
     def store(self) -> ImageStore:
@@ -70,7 +77,8 @@ class ImageService:
     ) -> dict[str, Any]:
         """Copy ``path`` into the store as an active image (hashing it on the way) and
         return its Glance view; an active image of that name with the same sha512 is
-        returned instead of a second copy (its ``min_ram``/``min_disk`` brought up to date).
+        returned instead of a second copy (its ``min_ram``/``min_disk`` and ``properties``
+        brought up to date).
         Older images of that name and owner are then hidden (``os_hidden``): the name keeps
         meaning one image to ``--image NAME``, and servers booted from them keep working."""
         async with self.base.db.session() as s:
@@ -86,7 +94,15 @@ class ImageService:
         if same_name:
             digest = await asyncio.to_thread(sha512_of, path)
             image_id = next((i for i, value in same_name if value == digest), None)
-        if image_id is None:
+        if image_id is not None:
+            # The same file registered by an older OneStack: it gets today's properties (a
+            # kernel_id its build kept apart, say).
+            rec = await self.images.get(None, image_id)
+            have = dict(getattr(rec, "properties", {}) or {})
+            stale = [PatchOp("add", k, v) for k, v in properties.items() if have.get(k) != v]
+            if stale:
+                await self.images.update(None, image_id, stale)
+        else:
             image_id = await self._copy_in(
                 path,
                 {
@@ -153,6 +169,27 @@ class ImageService:
 
     async def delete_image(self, image_id: str) -> None:
         await self.images.delete(None, image_id)
+
+    # --- what Nova's image proxy (compute below 2.36) asks, as the caller ------------------
+    async def list_images(
+        self,
+        ctx: RequestContext,
+        query: dict[str, str],
+        limit: int | None = None,
+        marker: str | None = None,
+    ) -> list[ImageRecord]:
+        page = PageParams(limit=limit, marker=marker, sort=(("created_at", "desc"),))
+        return await self.images.listing(ctx, query, [], page)
+
+    async def set_image_properties(
+        self, ctx: RequestContext, image_id: str, values: dict[str, str], remove: list[str]
+    ) -> ImageRecord:
+        ops = [PatchOp("remove", key) for key in remove]
+        ops += [PatchOp("add", key, value) for key, value in values.items()]
+        return await self.images.update(ctx, image_id, ops)
+
+    async def delete_image_as(self, ctx: RequestContext, image_id: str) -> None:
+        await self.images.delete(ctx, image_id)
 
     async def owned_with_properties(self, owner: str, properties: dict[str, str]) -> list[str]:
         """The ids of ``owner``'s images carrying every one of ``properties``, newest first

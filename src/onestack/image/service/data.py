@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
+from onestack.common.quota import lock_quota
 from onestack.image.drivers.base import Chunk
 from onestack.image.drivers.file import FileStore
 from onestack.image.faults import Gone, OverQuota, RangeNotSatisfiable
@@ -142,6 +143,22 @@ class ImageData:
         remaining = max(0, quota - int(used or 0))
         return (remaining, True) if remaining < limit else (limit, False)
 
+    async def _room(self, s: Any, image_id: str) -> int | None:
+        """The bytes of the owner's quota the image may take (None: no quota), counted under
+        the owner's quota lock (held until the activation commits): uploads that each fitted
+        when they began cannot all become active past the quota."""
+        quota = self.settings.quota_bytes
+        owner = await s.scalar(select(Image.owner).where(Image.id == image_id))
+        if quota < 0 or owner is None:
+            return None
+        await lock_quota(s, f"image:{owner}")
+        used = await s.scalar(
+            select(func.coalesce(func.sum(Image.size), 0)).where(
+                Image.owner == owner, Image.id != image_id
+            )
+        )
+        return max(0, quota - int(used or 0))
+
     async def _requeue(self, image_id: str, source: str) -> None:
         async with self.db.session() as s:
             await s.execute(
@@ -161,9 +178,11 @@ class ImageData:
             await self._requeue(image_id, source)
             raise
         async with self.db.session() as s:
+            room = await self._room(s, image_id)
+            fits = room is None or got.size <= room
             done = await s.execute(
                 update(Image)
-                .where(Image.id == image_id, Image.status == source)
+                .where(Image.id == image_id, Image.status == source, literal(fits))
                 .values(
                     status="active",
                     size=got.size,
@@ -179,6 +198,10 @@ class ImageData:
                 )
             )
             activated = done.rowcount == 1  # type: ignore[attr-defined]
+        if not activated and not fits:  # concurrent uploads used up the quota meanwhile
+            await store.delete(got.location)
+            await self._requeue(image_id, source)
+            raise self._too_large(True)(room or 0)
         if not activated:  # deleted (or reset) while the data streamed in
             await store.delete(got.location)
             raise Gone(id=image_id)

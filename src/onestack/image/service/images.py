@@ -16,6 +16,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.http import query_bool
 from onestack.common.pagination import PageParams, apply_page
+from onestack.common.quota import lock_quota
 from onestack.image import schemas
 from onestack.image.faults import OverQuota
 from onestack.image.models import Image, ImageProperty, ImageTag
@@ -260,6 +261,7 @@ class Images:
         limit = self.settings.quota_images
         if limit < 0 or owner is None:
             return
+        await lock_quota(s, f"image:{owner}")  # counted under the owner's lock
         count = await s.scalar(select(func.count()).select_from(Image).where(Image.owner == owner))
         if count >= limit:
             raise OverQuota(what=f"Maximum number of images exceeded: {limit} allowed.")

@@ -92,7 +92,7 @@ class MemberRecord:
 @dataclass(frozen=True)
 class TaskRecord:
     id: str
-    image_id: str
+    image_id: str | None
     type: str
     status: str
     owner: str | None

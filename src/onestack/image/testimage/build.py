@@ -1,7 +1,10 @@
 """``onestack image build-test``: build the test guest image once, cache it, rebuild on change.
 
 The image is cached at ``$XDG_CACHE_HOME/onestack/test-image/onestack-test.qcow2`` (default
-``~/.cache``) next to ``onestack-test.json``, which records the cache key: a hash of every input
+``~/.cache``) next to its kernel and initramfs as files of their own (``onestack-test.vmlinuz``,
+``onestack-test.initrd``: registered as the image's ``kernel_id``/``ramdisk_id``, compute boots
+them directly, without firmware disk reads and boot loader) and ``onestack-test.json``, which
+records the cache key: a hash of every input
 (the guest's files, the kernel package version, busybox, syslinux's MBR, the module list, the
 boot line, the builder's own code). A build with the same key reuses the file (a build takes a
 few seconds, so a code change simply rebuilds); ``force`` rebuilds it.
@@ -24,7 +27,7 @@ from pathlib import Path
 from onestack.image.testimage import disk, initramfs, kernel, sshd
 
 IMAGE_NAME = "onestack-test"
-FORMAT_VERSION = 2  # bump to force one rebuild everywhere
+FORMAT_VERSION = 3  # bump to force one rebuild everywhere
 FS_LABEL = "cloudimg-rootfs"
 # What the guest needs (Glance's min_ram/min_disk, set at registration): the Debian cloud kernel
 # and its initramfs do not fit in 64 MiB (m1.nano), the guest boots in 80; 128 leaves room for
@@ -33,7 +36,12 @@ MIN_RAM_MB = 128
 MIN_DISK_GB = 1
 # The kernel's own messages go to the serial console only from warnings up: under TCG every
 # byte written to the emulated UART costs, and a full boot log is ~40 KB (a second or more).
-BOOT_ARGS = (*disk.KERNEL_ARGS, "loglevel=4")
+# cryptomgr.notests: the boot-time self-tests of every crypto algorithm the kernel registers
+# took about 0.2 s under TCG (crypto_algapi_init, seen with initcall_debug); a test guest does
+# not need them.
+BOOT_ARGS = (*disk.KERNEL_ARGS, "loglevel=4", "cryptomgr.notests")
+# The same line when compute boots the kernel directly (the image's ``os_command_line``).
+COMMAND_LINE = " ".join(BOOT_ARGS)
 KERNEL_PATH = "/boot/vmlinuz"
 INITRD_PATH = "/boot/initrd.img"
 
@@ -56,6 +64,14 @@ def record_path(directory: Path | None = None) -> Path:
     return (directory or cache_dir()) / f"{IMAGE_NAME}.json"
 
 
+def kernel_path(directory: Path | None = None) -> Path:
+    return (directory or cache_dir()) / f"{IMAGE_NAME}.vmlinuz"
+
+
+def initrd_path(directory: Path | None = None) -> Path:
+    return (directory or cache_dir()) / f"{IMAGE_NAME}.initrd"
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Everything the image is made from; its hash is the cache key."""
@@ -68,6 +84,7 @@ class Inputs:
     sshd: dict[str, str]  # guest path -> sha256 of dropbear and its libraries
     mbr: str  # sha256 of syslinux's mbr.bin
     modules: tuple[str, ...]
+    on_demand_modules: dict[str, tuple[str, ...]]
     extlinux_conf: str
     format_version: int = FORMAT_VERSION
 
@@ -98,6 +115,7 @@ def gather_inputs(package: kernel.KernelPackage) -> Inputs:
         sshd={path: sha256(data) for path, (data, _) in sshd.payload().items()},
         mbr=sha256(disk.mbr_code()),
         modules=kernel.GUEST_MODULES,
+        on_demand_modules=kernel.ON_DEMAND_MODULES,
         extlinux_conf=disk.extlinux_conf(KERNEL_PATH, INITRD_PATH, BOOT_ARGS),
     )
 
@@ -111,6 +129,10 @@ class BuildResult:
     size: int  # bytes of the qcow2 file
     virtual_size: int
     kernel: str  # package=version
+    # The disk's kernel and initramfs as files of their own (direct kernel boot); None in a
+    # cache written before they were kept.
+    vmlinuz: Path | None = None
+    initrd: Path | None = None
 
     def summary(self) -> str:
         verb = "built" if self.built else "cached"
@@ -145,6 +167,8 @@ def _cached(directory: Path, key: str | None) -> BuildResult | None:
         size=path.stat().st_size,
         virtual_size=int(str(record.get("virtual_size", 0))),
         kernel=str(record.get("kernel", "")),
+        vmlinuz=kernel_path(directory) if kernel_path(directory).exists() else None,
+        initrd=initrd_path(directory) if initrd_path(directory).exists() else None,
     )
 
 
@@ -193,13 +217,20 @@ def _build(directory: Path, package: kernel.KernelPackage, inputs: Inputs) -> Bu
         work = Path(tmp)
         unpacked = kernel.unpack(deb, work / "kernel")
         modules = kernel.select_modules(unpacked, inputs.modules)
-        initrd = initramfs.build(initramfs.BUSYBOX, modules, sshd.payload())
+        # A group's list leaves out what every boot loads already.
+        groups = {
+            group: [p for p in kernel.select_modules(unpacked, wanted) if p not in modules]
+            for group, wanted in inputs.on_demand_modules.items()
+        }
+        initrd = initramfs.build(initramfs.BUSYBOX, modules, sshd.payload(), groups)
 
         tree = work / "tree"
         boot = tree / "boot"
         (boot / "extlinux").mkdir(parents=True)
         shutil.copyfile(unpacked.vmlinuz, tree / KERNEL_PATH.lstrip("/"))
         (tree / INITRD_PATH.lstrip("/")).write_bytes(initrd)
+        shutil.copyfile(unpacked.vmlinuz, work / "vmlinuz")
+        (work / "initrd").write_bytes(initrd)
         (boot / "extlinux" / "extlinux.conf").write_text(inputs.extlinux_conf)
         shutil.rmtree(work / "kernel")  # 100 MB of modules we no longer need
 
@@ -214,6 +245,9 @@ def _build(directory: Path, package: kernel.KernelPackage, inputs: Inputs) -> Bu
         disk.to_qcow2(raw.raw, partial)
         seconds = time.monotonic() - started
         target = image_path(directory)
+        # The boot files first: a cached image is never newer than its kernel and initramfs.
+        os.replace(work / "vmlinuz", kernel_path(directory))
+        os.replace(work / "initrd", initrd_path(directory))
         os.replace(partial, target)
     record = {
         "key": inputs.key(),
@@ -235,4 +269,6 @@ def _build(directory: Path, package: kernel.KernelPackage, inputs: Inputs) -> Bu
         size=target.stat().st_size,
         virtual_size=raw.virtual_size,
         kernel=record["kernel"],  # type: ignore[arg-type]
+        vmlinuz=kernel_path(directory),
+        initrd=initrd_path(directory),
     )

@@ -92,4 +92,6 @@ def _build_and_register(
         return 1
     verb = "registered" if done.created else "already registered"
     print(f"onestack: {verb} {guest.name} as image {done.image_id}", file=sys.stderr)
+    for prop, image_id in done.boot_images.items():
+        print(f"onestack: its {prop} is image {image_id} (direct kernel boot)", file=sys.stderr)
     return 0

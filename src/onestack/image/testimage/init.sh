@@ -21,19 +21,19 @@ META_URL=http://169.254.169.254/openstack/latest
 
 log "init started: kernel $(uname -r)"
 
-# Modules, in dependency order (the builder resolved it).
-loaded=0
-while read -r module; do
-    if insmod "/lib/modules/$module" 2> "$STATE/insmod.err"; then
-        loaded=$((loaded + 1))
-    else
-        log "module $module failed: $(cat "$STATE/insmod.err")"
-    fi
-done < /lib/modules/load.list
-log "modules loaded: $loaded"
+# Modules, in dependency order (the builder resolved it): those of every boot, then the drivers
+# of CD-ROM controllers only when there is one (the PC machine's IDE, virtio-scsi).
+MODULES_LOADED=0
+load_modules load.list
+pci_class_present 0x0101 && load_modules ide.list
+pci_device_present 0x1af4 0x1004 0x1048 && load_modules virtio-scsi.list
+log "modules loaded: $MODULES_LOADED"
 # Kernel messages up to here help a failed boot; from here only errors, so that they do not
 # break the lines tests read (printk can land in the middle of a line written by a process).
 dmesg -n 3
+
+mkdir -p /etc/dropbear
+chmod 700 /root/.ssh
 
 # /tmp on the image's own partition, so that what a user writes there is on the disk: it lives
 # through a reboot and is in a snapshot (Tempest's snapshot pattern writes /tmp/timestamp).
@@ -78,7 +78,7 @@ log "eth0 address ${IP:-none}"
 source=none
 read_config_drive() {
     if mount -t iso9660 -o ro "$1" /mnt/config 2> /dev/null \
-        || mount -t vfat -o ro "$1" /mnt/config 2> /dev/null; then
+        || { load_modules vfat.list && mount -t vfat -o ro "$1" /mnt/config 2> /dev/null; }; then
         cp /mnt/config/openstack/latest/meta_data.json "$STATE/meta_data.json" 2> /dev/null
         cp /mnt/config/openstack/latest/user_data "$STATE/user_data" 2> /dev/null
         cp -r /mnt/config/openstack/content "$STATE/content" 2> /dev/null
@@ -139,13 +139,14 @@ echo "$HOSTNAME" > /etc/hostname
 echo "127.0.1.1 $HOSTNAME" >> /etc/hosts
 log "hostname $HOSTNAME"
 
-# Root's public keys, for dropbear; the fingerprint line on the console shows a key arrived.
-chmod 700 /root/.ssh
-: > /root/.ssh/authorized_keys
+# Root's public keys, for dropbear (which reads them at each login: the file appears whole);
+# the fingerprint line on the console shows a key arrived.
+: > "$STATE/authorized_keys"
 if [ -f "$STATE/meta.flat" ]; then
-    meta_keys "$STATE/meta.flat" > /root/.ssh/authorized_keys
+    meta_keys "$STATE/meta.flat" > "$STATE/authorized_keys"
 fi
-chmod 600 /root/.ssh/authorized_keys
+chmod 600 "$STATE/authorized_keys"
+mv "$STATE/authorized_keys" /root/.ssh/authorized_keys
 if [ -s /root/.ssh/authorized_keys ]; then
     while read -r key; do
         log "ssh key $(fingerprint "$key")"
@@ -154,8 +155,10 @@ else
     log "no ssh keys"
 fi
 
-# SSH: dropbear on port 22 (host keys made on first connection: nothing to wait for here).
-mkdir -p /etc/dropbear
+# SSH: dropbear on port 22 once root's keys are in place (host keys made on first connection:
+# starting costs nothing). Listening earlier gains no login, and a client that reaches it before
+# the keys records its host key and fails: Tempest, whose floating IP moves between two new
+# servers, then refuses the right server's key for good ("Host key ... does not match").
 if dropbear -R -p 22 -P /run/dropbear.pid 2> "$STATE/dropbear.err"; then
     log "sshd listening on port 22"
 else

@@ -23,6 +23,8 @@ GUEST_FILES = {
     "usr/bin/curl": ("curl.sh", 0o755),
     "bin/lsblk": ("lsblk.sh", 0o755),
     "sbin/blkid": ("blkid.sh", 0o755),
+    "sbin/mkfs": ("mkfs.sh", 0o755),
+    "usr/bin/mount": ("mount.sh", 0o755),
 }
 
 # busybox init takes over from /init once the guest is ready: a shell on the serial console
@@ -56,10 +58,14 @@ def entries(
     busybox: bytes,
     modules: list[tuple[str, bytes]],
     extra: dict[str, tuple[bytes, int]] | None = None,
+    groups: dict[str, list[tuple[str, bytes]]] | None = None,
 ) -> list[cpio.Entry]:
-    """The archive's entries: ``modules`` are (file name, contents) in load order; ``extra``
-    maps more guest paths to (contents, mode): the SSH server and its libraries."""
+    """The archive's entries: ``modules`` are (file name, contents) in load order, loaded at
+    every boot (``load.list``); ``groups`` the same for the modules /init loads on demand
+    (``<group>.list``); ``extra`` maps more guest paths to (contents, mode): the SSH server and
+    its libraries."""
     extra = extra or {}
+    groups = groups or {}
     dirs = [
         "bin",
         "sbin",
@@ -112,11 +118,19 @@ def entries(
         out.append(cpio.file(path, data, perm))
     for target, (src, perm) in GUEST_FILES.items():
         out.append(cpio.file(target, guest_file(src), perm))
-    for name, data in modules:
-        out.append(cpio.file(f"lib/modules/{name}", data))
-    load_list = "".join(f"{name}\n" for name, _ in modules)
-    out.append(cpio.file("lib/modules/load.list", load_list.encode()))
+    carried: set[str] = set()
+    for name, data in [*modules, *(m for group in groups.values() for m in group)]:
+        if name not in carried:
+            carried.add(name)
+            out.append(cpio.file(f"lib/modules/{name}", data))
+    out.append(cpio.file("lib/modules/load.list", load_list(modules)))
+    for group, members in sorted(groups.items()):
+        out.append(cpio.file(f"lib/modules/{group}.list", load_list(members)))
     return out
+
+
+def load_list(modules: list[tuple[str, bytes]]) -> bytes:
+    return "".join(f"{name}\n" for name, _ in modules).encode()
 
 
 def module_image(path: Path) -> tuple[str, bytes]:
@@ -130,9 +144,13 @@ def module_image(path: Path) -> tuple[str, bytes]:
 
 
 def build(
-    busybox: Path, module_files: list[Path], extra: dict[str, tuple[bytes, int]] | None = None
+    busybox: Path,
+    module_files: list[Path],
+    extra: dict[str, tuple[bytes, int]] | None = None,
+    groups: dict[str, list[Path]] | None = None,
 ) -> bytes:
     """The gzip-compressed initramfs (reproducible: no timestamps anywhere)."""
     modules = [module_image(p) for p in module_files]
-    archive = cpio.archive(entries(busybox.read_bytes(), modules, extra))
+    on_demand = {g: [module_image(p) for p in files] for g, files in (groups or {}).items()}
+    archive = cpio.archive(entries(busybox.read_bytes(), modules, extra, on_demand))
     return gzip.compress(archive, compresslevel=9, mtime=0)

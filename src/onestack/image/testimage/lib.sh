@@ -6,6 +6,45 @@ log() {
     echo "onestack-guest: $*"
 }
 
+# load_modules LIST: insmod the modules LIST names (a file in $MODULES_DIR), in order, but those
+# loaded already; adds how many it loaded to MODULES_LOADED (no subshell: a fork costs under TCG).
+load_modules() {
+    while read -r _module; do
+        [ -d "${SYSFS:-/sys}/module/${_module%.ko}" ] && continue
+        if insmod "${MODULES_DIR:-/lib/modules}/$_module" 2> "${STATE:-/tmp}/insmod.err"; then
+            MODULES_LOADED=$((${MODULES_LOADED:-0} + 1))
+        else
+            log "module $_module failed: $(cat "${STATE:-/tmp}/insmod.err")"
+        fi
+    done < "${MODULES_DIR:-/lib/modules}/$1"
+}
+
+# pci_class_present PREFIX: whether a PCI device's class (0xCCSSPP) starts with PREFIX.
+pci_class_present() {
+    for _dev in "${SYSFS:-/sys}"/bus/pci/devices/*; do
+        [ -r "$_dev/class" ] || continue
+        read -r _class < "$_dev/class"
+        case $_class in "$1"*) return 0 ;; esac
+    done
+    return 1
+}
+
+# pci_device_present VENDOR DEVICE...: whether a PCI device of VENDOR has one of the DEVICE ids.
+pci_device_present() {
+    _vendor=$1
+    shift
+    for _dev in "${SYSFS:-/sys}"/bus/pci/devices/*; do
+        [ -r "$_dev/vendor" ] || continue
+        read -r _v < "$_dev/vendor"
+        [ "$_v" = "$_vendor" ] || continue
+        read -r _d < "$_dev/device"
+        for _want in "$@"; do
+            [ "$_d" = "$_want" ] && return 0
+        done
+    done
+    return 1
+}
+
 # meta_get FLAT KEY: the value of KEY in a file flattened by metadata.awk (first match).
 meta_get() {
     sed -n "s/^$2=//p" "$1" | head -n 1
@@ -96,18 +135,20 @@ find_config_drive() {
     return 1
 }
 
-# fetch URL FILE: GET with a few short tries (the metadata service may answer late).
+# fetch URL FILE: GET with a few short tries (the metadata service may answer late), a pause
+# between tries and none after the last (a missing user_data, a 404, is asked for once).
 # The timeout is busybox's `timeout`, not `wget -T`: Debian's static busybox 1.35 wget crashes
 # (SIGSEGV) when given -T.
 fetch() {
     _try=1
-    while [ "$_try" -le "${FETCH_TRIES:-3}" ]; do
+    while :; do
         rm -f "$2"
         if timeout "${FETCH_TIMEOUT:-5}" wget -q -O "$2" "$1" 2> /dev/null; then
             return 0
         fi
+        [ "$_try" -lt "${FETCH_TRIES:-3}" ] || break
         _try=$((_try + 1))
-        sleep 1
+        sleep "${FETCH_PAUSE:-1}"
     done
     rm -f "$2"
     return 1
