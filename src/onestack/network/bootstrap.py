@@ -57,10 +57,14 @@ async def start(runtime: Runtime) -> None:
     if settings.public_network:
         identity = runtime.optional(IdentityAPI)
         project_id = identity.bootstrapped.admin_project_id if identity is not None else ""
-        cidr = await public_cidr(settings.public_cidr)
-        network_id = await svc.ensure_public_network(
-            settings.public_network, cidr, settings.public_physical_network, project_id
-        )
+        # Only a first start picks the range: reading the host's addresses and routes
+        # (pyroute2, ~0.5 s to import) is not on every restart's path (#19).
+        network_id = await svc.public_network_id(settings.public_network)
+        if network_id is None:
+            cidr = await public_cidr(settings.public_cidr)
+            network_id = await svc.ensure_public_network(
+                settings.public_network, cidr, settings.public_physical_network, project_id
+            )
         log.info("external network %s (%s) ready", settings.public_network, network_id)
     if "agent" in runtime.roles:
         runtime.provide(NetworkAgent, await start_agent(runtime.settings, svc, runtime.bus))

@@ -53,6 +53,14 @@ class AgentNotFound(errors.NotFound):
     template = "Agent {id} could not be found."
 
 
+class MeteringLabelNotFound(errors.NotFound):
+    template = "Metering label {id} does not exist"
+
+
+class MeteringLabelRuleNotFound(errors.NotFound):
+    template = "Metering label rule {id} does not exist"
+
+
 class TagNotFound(errors.NotFound):
     template = "Tag {tag} could not be found."
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from onestack.network.api.attributes import convert_body
 from onestack.network.service import ADMIN, PORT_STATUS_TOPIC, Caller, ListQuery, NetworkService
 
 __all__ = ["ADMIN", "PORT_STATUS_TOPIC", "Caller", "NetworkAPI", "NetworkFacade"]
@@ -29,6 +30,17 @@ class NetworkAPI(Protocol):
         """Every resource of ``collection`` ``caller`` may see matching Neutron's filters
         (each a list of accepted values, e.g. ``device_id=[...]``)."""
         ...
+
+    async def create(self, collection: str, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a "security-groups", "security-group-rules" or "floatingips" resource as
+        ``caller`` (what Nova's proxies below 2.36 write), shown as Neutron shows it."""
+        ...
+
+    async def update(
+        self, collection: str, caller: Caller, ident: str, changes: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def delete(self, collection: str, caller: Caller, ident: str) -> None: ...
 
     async def create_port(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -52,6 +64,31 @@ class NetworkAPI(Protocol):
         """Per device, its ports' addresses (what a server list shows), in two queries."""
         ...
 
+    async def find_tagged(self, collection: str, caller: Caller, tag: str) -> list[str]:
+        """The ids of ``collection``'s resources ``caller`` sees that carry ``tag``."""
+        ...
+
+    async def create_resource(
+        self, collection: str, caller: Caller, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Create one resource of ``collection`` ("networks", "subnets", "ports", "routers",
+        "security-groups", "security-group-rules", "floatingips") from a body in the Neutron
+        API's vocabulary, checked as the API checks it (orchestration's resources)."""
+        ...
+
+    async def update_resource(
+        self, collection: str, caller: Caller, ident: str, changes: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def delete_resource(self, collection: str, caller: Caller, ident: str) -> None: ...
+
+    async def router_interface(
+        self, caller: Caller, router_id: str, body: dict[str, Any], *, add: bool
+    ) -> dict[str, Any]:
+        """Add (``add``) or remove a router's interface on ``{"subnet_id"}`` or
+        ``{"port_id"}``, as ``PUT /routers/{id}/add_router_interface`` does."""
+        ...
+
 
 class NetworkFacade:
     """``NetworkAPI`` over the network service layer."""
@@ -67,6 +104,31 @@ class NetworkFacade:
     ) -> list[dict[str, Any]]:
         rows, _page = await self._svc.list_page(collection, caller, ListQuery(filters=filters))
         return rows
+
+    def _writer(self, collection: str, which: int) -> Any:
+        sg, fip = self._svc.security_groups, self._svc.floating_ips
+        writers: dict[str, tuple[Any, Any, Any]] = {
+            "security-groups": (sg.create, sg.update, sg.delete),
+            "security-group-rules": (sg.create_rule, None, sg.delete_rule),
+            "floatingips": (fip.create, fip.update, fip.delete),
+        }
+        fn = writers[collection][which]
+        if fn is None:
+            raise KeyError(collection)
+        return fn
+
+    async def create(self, collection: str, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+        row = await self._svc.run(self._writer(collection, 0), caller, body)
+        return await self._svc.render(collection, caller, row)
+
+    async def update(
+        self, collection: str, caller: Caller, ident: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        row = await self._svc.run(self._writer(collection, 1), caller, ident, changes)
+        return await self._svc.render(collection, caller, row)
+
+    async def delete(self, collection: str, caller: Caller, ident: str) -> None:
+        await self._writer(collection, 2)(caller, ident)
 
     async def create_port(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         row = await self._svc.run(self._svc.ports.create, caller, body)
@@ -93,3 +155,54 @@ class NetworkFacade:
 
     async def device_addresses(self, device_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         return await self._svc.device_addresses(device_ids)
+
+    async def find_tagged(self, collection: str, caller: Caller, tag: str) -> list[str]:
+        rows, _page = await self._svc.list_page(collection, caller, ListQuery(tags=(tag,)))
+        return [str(r["id"]) for r in rows]
+
+    def _manager(self, collection: str) -> tuple[str, Any]:
+        """(the API's member name, the service's manager) of ``collection``."""
+        svc = self._svc
+        found: dict[str, tuple[str, Any]] = {
+            "networks": ("network", svc.networks),
+            "subnets": ("subnet", svc.subnets),
+            "ports": ("port", svc.ports),
+            "routers": ("router", svc.routers),
+            "security-groups": ("security_group", svc.security_groups),
+            "floatingips": ("floatingip", svc.floating_ips),
+        }
+        return found[collection]
+
+    async def create_resource(
+        self, collection: str, caller: Caller, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        if collection == "security-group-rules":
+            values, _ = convert_body("security_group_rule", body, creating=True)
+            row = await self._svc.run(self._svc.security_groups.create_rule, caller, values)
+            return await self._svc.render(collection, caller, row)
+        member, manager = self._manager(collection)
+        values, _ = convert_body(member, body, creating=True)
+        row = await self._svc.run(manager.create, caller, values)
+        return await self._svc.render(collection, caller, row)
+
+    async def update_resource(
+        self, collection: str, caller: Caller, ident: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        member, manager = self._manager(collection)
+        values, _ = convert_body(member, changes, creating=False)
+        row = await self._svc.run(manager.update, caller, ident, values)
+        return await self._svc.render(collection, caller, row)
+
+    async def delete_resource(self, collection: str, caller: Caller, ident: str) -> None:
+        if collection == "security-group-rules":
+            await self._svc.security_groups.delete_rule(caller, ident)
+            return
+        await self._manager(collection)[1].delete(caller, ident)
+
+    async def router_interface(
+        self, caller: Caller, router_id: str, body: dict[str, Any], *, add: bool
+    ) -> dict[str, Any]:
+        routers = self._svc.routers
+        fn = routers.add_interface if add else routers.remove_interface
+        result: dict[str, Any] = await self._svc.run(fn, caller, router_id, body)
+        return result

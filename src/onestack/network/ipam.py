@@ -48,15 +48,14 @@ class Pool:
 
 
 def parse_cidr(cidr: str, ip_version: int | None = None) -> IPNetwork:
-    """A network in canonical form; host bits set is refused, as Neutron does."""
+    """A network in canonical form. Host bits set are cleared (``10.99.99.0/16`` is
+    ``10.99.0.0/16``): Neutron's validator accepts them and stores the network address."""
     try:
         net = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         raise IpamError(f"'{cidr}' is not a valid IP subnet.") from None
     if "/" not in cidr:
         raise IpamError(f"'{cidr}' is not a valid IP subnet.")
-    if ipaddress.ip_interface(cidr).ip != net.network_address:
-        raise IpamError(f"'{cidr}' isn't a recommended CIDR, use '{net}' instead.")
     if ip_version is not None and net.version != ip_version:
         raise IpamError(f"The CIDR {cidr} is not an IPv{ip_version} subnet.")
     if net.version == 4 and net.prefixlen > 30:

@@ -112,6 +112,10 @@ class Port(Owned, Base):
     binding_profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     allowed_address_pairs: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # {opt_name, opt_value, ip_version} each, rendered into the network's dnsmasq options.
+    extra_dhcp_opts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     fixed_ips: Mapped[list[IPAllocation]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="IPAllocation.position"
     )
@@ -294,3 +298,23 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MeteringLabel(Owned, Base):
+    """A metering label: the traffic of its project's routers its rules select."""
+
+    __tablename__ = "network_metering_label"
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MeteringLabelRule(Base):
+    __tablename__ = "network_metering_label_rule"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    metering_label_id: Mapped[str] = mapped_column(
+        ForeignKey("network_metering_label.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    destination_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)

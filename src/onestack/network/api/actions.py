@@ -3,6 +3,7 @@ forwardings under a floating IP, quotas and availability zones."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from starlette.requests import Request
@@ -15,8 +16,8 @@ from onestack.common.http import empty, json_response, read_json
 from onestack.network import errors as nerr
 from onestack.network.api import attributes
 from onestack.network.api.framework import caller, enforce, fields_of, service, strip
-from onestack.network.service import dicts
-from onestack.network.service.extras import TAGGABLE
+from onestack.network.service import views
+from onestack.network.service.tags import TAGGABLE
 
 # Router interfaces -------------------------------------------------------------------------
 
@@ -43,6 +44,47 @@ async def add_interface(request: Request) -> Response:
 
 async def remove_interface(request: Request) -> Response:
     return await _interface(request, False)
+
+
+def _route_key(route: Any) -> tuple[str, str]:
+    if not isinstance(route, dict) or set(route) != {"destination", "nexthop"}:
+        raise nerr.HTTPBadRequest(f"Invalid format for routes: {route}")
+    try:
+        dest = ipaddress.ip_network(str(route["destination"]), strict=False)
+        hop = ipaddress.ip_address(str(route["nexthop"]))
+    except ValueError as exc:
+        raise nerr.HTTPBadRequest(f"Invalid format for routes: {route}, {exc}") from None
+    return str(dest), str(hop)
+
+
+async def _extraroutes(request: Request, add: bool) -> Response:
+    """extraroute-atomic: add routes to (or remove them from) the router's routes in one go;
+    a route already there (or already gone) is no error, as in Neutron."""
+    body = await read_json(request)
+    routes = body.get("router", {}).get("routes") if isinstance(body, dict) else None
+    if not isinstance(routes, list) or not isinstance(body.get("router"), dict):
+        raise errors.BadRequest("Resource body required for router routes: router.routes.")
+    given = [_route_key(r) for r in routes]
+    svc = service(request)
+    who = caller(request)
+    router = await svc.show("routers", who, request.path_params["id"])
+    enforce(request, "add_extraroutes" if add else "remove_extraroutes", router)
+    current = [_route_key(r) for r in router.get("routes") or []]
+    if add:
+        wanted = current + [r for r in dict.fromkeys(given) if r not in current]
+    else:
+        wanted = [r for r in current if r not in given]
+    new = [{"destination": d, "nexthop": h} for d, h in wanted]
+    row = await svc.run(svc.routers.update, who, router["id"], {"routes": new})
+    return json_response({"router": await svc.render("routers", who, row)})
+
+
+async def add_extraroutes(request: Request) -> Response:
+    return await _extraroutes(request, True)
+
+
+async def remove_extraroutes(request: Request) -> Response:
+    return await _extraroutes(request, False)
 
 
 # Tags ----------------------------------------------------------------------------------------
@@ -128,7 +170,7 @@ async def list_forwardings(request: Request) -> Response:
     fip = await _fip(request, "get")
     rows = await service(request).floating_ips.list_forwardings(caller(request), fip["id"])
     fields = fields_of(request)
-    items = [strip(dicts.port_forwarding_dict(r), [], fields) for r in rows]
+    items = [strip(views.port_forwarding_dict(r), [], fields) for r in rows]
     return json_response({"port_forwardings": items})
 
 
@@ -137,7 +179,7 @@ async def show_forwarding(request: Request) -> Response:
     row = await service(request).floating_ips.get_forwarding(
         caller(request), fip["id"], request.path_params["pf_id"]
     )
-    return json_response({"port_forwarding": dicts.port_forwarding_dict(row)})
+    return json_response({"port_forwarding": views.port_forwarding_dict(row)})
 
 
 async def create_forwarding(request: Request) -> Response:
@@ -148,7 +190,7 @@ async def create_forwarding(request: Request) -> Response:
     values, _ = attributes.convert_body("port_forwarding", body["port_forwarding"], True)
     svc = service(request)
     row = await svc.run(svc.floating_ips.create_forwarding, caller(request), fip["id"], values)
-    return json_response({"port_forwarding": dicts.port_forwarding_dict(row)}, 201)
+    return json_response({"port_forwarding": views.port_forwarding_dict(row)}, 201)
 
 
 async def update_forwarding(request: Request) -> Response:
@@ -161,7 +203,7 @@ async def update_forwarding(request: Request) -> Response:
     row = await svc.floating_ips.update_forwarding(
         caller(request), fip["id"], request.path_params["pf_id"], values
     )
-    return json_response({"port_forwarding": dicts.port_forwarding_dict(row)})
+    return json_response({"port_forwarding": views.port_forwarding_dict(row)})
 
 
 async def delete_forwarding(request: Request) -> Response:
@@ -251,6 +293,8 @@ FORWARDINGS = "/v2.0/floatingips/{id}/port_forwardings"
 routes = [
     Route("/v2.0/routers/{id}/add_router_interface", add_interface, methods=["PUT"]),
     Route("/v2.0/routers/{id}/remove_router_interface", remove_interface, methods=["PUT"]),
+    Route("/v2.0/routers/{id}/add_extraroutes", add_extraroutes, methods=["PUT"]),
+    Route("/v2.0/routers/{id}/remove_extraroutes", remove_extraroutes, methods=["PUT"]),
     Route(TAGS, get_tags, methods=["GET"]),
     Route(TAGS, replace_tags, methods=["PUT"]),
     Route(TAGS, clear_tags, methods=["DELETE"]),

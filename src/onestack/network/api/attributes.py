@@ -122,6 +122,9 @@ def choice(*values: Any) -> Convert:
     return convert
 
 
+NO_DEFAULT = object()
+
+
 @dataclass(frozen=True)
 class Attr:
     name: str
@@ -132,6 +135,8 @@ class Attr:
     write_policy: bool = False  # "<action>:<name>" is checked when the body sets it
     read_policy: bool = False  # shown only when "get_<member>:<name>" passes
     required: bool = False
+    # Neutron's default: a create that sets the attribute to it is not checked by its rule.
+    default: Any = NO_DEFAULT
 
     @property
     def key(self) -> str:
@@ -150,8 +155,15 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         *NAMED,
         *TAGS,
         Attr("admin_state_up", boolean, put=True),
-        Attr("shared", boolean, put=True, write_policy=True),
-        Attr("router:external", boolean, put=True, internal="external", write_policy=True),
+        Attr("shared", boolean, put=True, write_policy=True, default=False),
+        Attr(
+            "router:external",
+            boolean,
+            put=True,
+            internal="external",
+            write_policy=True,
+            default=False,
+        ),
         Attr(
             "provider:network_type",
             string(16),
@@ -176,7 +188,7 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("mtu", integer, put=True),
         Attr("port_security_enabled", boolean, put=True),
         Attr("availability_zone_hints", string_list),
-        Attr("is_default", boolean, put=True, write_policy=True),
+        Attr("is_default", boolean, put=True, write_policy=True, default=False),
     ),
     "subnet": (
         *NAMED,
@@ -208,6 +220,7 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("device_owner", string(), put=True, write_policy=True),
         Attr("security_groups", string_list, put=True),
         Attr("allowed_address_pairs", dict_list, put=True, write_policy=True),
+        Attr("extra_dhcp_opts", dict_list, put=True),
         Attr("port_security_enabled", boolean, put=True, write_policy=True),
         Attr(
             "binding:host_id",
@@ -297,7 +310,7 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         *NAMED,
         *TAGS,
         Attr("ip_version", ip_version, required=True),
-        Attr("shared", boolean, put=True, write_policy=True),
+        Attr("shared", boolean, put=True, write_policy=True, default=False),
     ),
     "subnetpool": (
         *NAMED,
@@ -308,9 +321,21 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("max_prefixlen", integer, put=True),
         Attr("default_quota", nullable_integer, put=True),
         Attr("address_scope_id", nullable_string(36), put=True),
-        Attr("shared", boolean, write_policy=True),
-        Attr("is_default", boolean, put=True, write_policy=True),
+        Attr("shared", boolean, write_policy=True, default=False),
+        Attr("is_default", boolean, put=True, write_policy=True, default=False),
         Attr("ip_version", ip_version),
+    ),
+    "metering_label": (
+        *NAMED,
+        Attr("shared", boolean, default=False),
+    ),
+    "metering_label_rule": (
+        Attr("metering_label_id", string(36), required=True),
+        Attr("direction", string(16), required=True),
+        Attr("excluded", boolean, default=False),
+        Attr("remote_ip_prefix", nullable_string(64)),
+        Attr("source_ip_prefix", nullable_string(64)),
+        Attr("destination_ip_prefix", nullable_string(64)),
     ),
     "agent": (
         Attr("admin_state_up", boolean, post=False, put=True),
@@ -376,6 +401,15 @@ def guarded_reads(member: str) -> list[str]:
     return [a.name for a in MAPS.get(member, ()) if a.read_policy]
 
 
-def guarded_writes(member: str, present: list[str]) -> list[str]:
+def guarded_writes(
+    member: str, present: list[str], creating: dict[str, Any] | None = None
+) -> list[str]:
+    """The attributes of a body whose own rule applies; on a create (``creating``: the
+    converted values) not those set to Neutron's default, as Neutron checks them."""
     attrs = {a.name: a for a in MAPS[member]}
-    return [n for n in present if attrs[n].write_policy]
+    return [
+        n
+        for n in present
+        if attrs[n].write_policy
+        and not (creating is not None and creating.get(attrs[n].key) == attrs[n].default)
+    ]

@@ -7,8 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import errors
+from onestack.common.auth import get_context
 from onestack.common.http import json_response
-from onestack.network.api.framework import enforce
+from onestack.network import errors as nerr
+from onestack.network.api.framework import enforce, service
+from onestack.network.service import ip_availability
 
 UPDATED = "2024-01-01T00:00:00-00:00"
 
@@ -22,10 +25,17 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("expose-port-forwarding-in-fip", "Expose port forwardings in a floating IP",
      "Expose port forwardings in a floating IP"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),  # noqa: E501
+    ("default-subnetpools", "Default Subnetpools",
+     "Provides ability to mark and use a subnetpool as the default."),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
      "Extension of the router abstraction for specifying whether SNAT should occur on the "
      "external gateway"),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options",
+     "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can "
+     "be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("extraroute-atomic", "Atomically add/remove extra routes",
+     "Edit extra routes of a router on server side by atomically adding/removing extra routes"),
     ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),  # noqa: E501
     ("fip-port-details", "Floating IP Port Details Extension",
      "Add port_details attribute to Floating IP resource"),
@@ -33,6 +43,9 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "Provide a way to configure port forwarding on Floating IP."),
     ("ip-substring-filtering", "IP address substring filtering",
      "Provides IP address substring filtering when listing ports"),
+    ("network-ip-availability", "Network IP Availability",
+     "Provides IP availability data for each network and subnet."),
+    ("metering", "Neutron Metering", "Neutron Metering extension."),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),  # noqa: E501
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),  # noqa: E501
@@ -40,12 +53,16 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("port-security", "Port Security", "Provides port security"),
     ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),  # noqa: E501
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("quota-check-limit", "Quota engine limit check",
+     "Support for checking the resource usage before applying a new quota limit"),
     ("quotas", "Quota management support", "Expose functions for quotas management per project"),
     ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),  # noqa: E501
     ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control tenant access to resources."),  # noqa: E501
     ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),  # noqa: E501
     ("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),  # noqa: E501
     ("security-group", "security-group", "The security groups extension."),
+    ("service-type", "Neutron Service Type Management",
+     "API for retrieving service providers for Neutron advanced services"),
     ("security-groups-normalized-cidr", "Security group normalized CIDR",
      "Add new field with normalized remote_ip_prefix cidr in SG rule"),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
@@ -81,7 +98,49 @@ async def show_extension(request: Request) -> Response:
     raise errors.NotFound(f"Extension with alias {alias} does not exist")
 
 
+# The service providers behind the advanced services (Neutron's service-type extension): the
+# routers are OneStack's own L3 (namespaces with SNAT and floating-IP DNAT on each host).
+SERVICE_PROVIDERS: tuple[dict[str, object], ...] = (
+    {"service_type": "L3_ROUTER_NAT", "name": "onestack", "default": True},
+)
+
+
+def _provider_matches(provider: dict[str, object], request: Request) -> bool:
+    """Neutron's list filters: each given field must match (booleans in any case)."""
+    for key, value in provider.items():
+        wanted = [w.lower() for w in request.query_params.getlist(key)]
+        if wanted and str(value).lower() not in wanted:
+            return False
+    return True
+
+
+async def list_service_providers(request: Request) -> Response:
+    get_context(request)
+    found = [dict(p) for p in SERVICE_PROVIDERS if _provider_matches(p, request)]
+    return json_response({"service_providers": found})
+
+
+async def list_ip_availabilities(request: Request) -> Response:
+    enforce(request, "get_network_ip_availability", {})
+    q = request.query_params
+    wanted = {k: q.getlist(k) for k in ip_availability.FILTERS if k in q}
+    found = await ip_availability.availabilities(service(request).db, wanted)
+    return json_response({"network_ip_availabilities": found})
+
+
+async def show_ip_availability(request: Request) -> Response:
+    enforce(request, "get_network_ip_availability", {})
+    network_id = request.path_params["network_id"]
+    found = await ip_availability.availabilities(service(request).db, {"network_id": [network_id]})
+    if not found:
+        raise nerr.NetworkNotFound(id=network_id)
+    return json_response({"network_ip_availability": found[0]})
+
+
 routes = [
+    Route("/v2.0/network-ip-availabilities", list_ip_availabilities, methods=["GET"]),
+    Route("/v2.0/network-ip-availabilities/{network_id}", show_ip_availability, methods=["GET"]),
+    Route("/v2.0/service-providers", list_service_providers, methods=["GET"]),
     Route("/v2.0/extensions", list_extensions, methods=["GET"]),
     Route("/v2.0/extensions/{alias}", show_extension, methods=["GET"]),
 ]

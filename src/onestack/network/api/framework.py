@@ -1,27 +1,25 @@
-"""One generic REST resource for every Neutron collection: list with Neutron's query
-semantics, show, create (also in bulk), update, delete; policy by rule name and per attribute;
+"""Neutron's collections declared with the common ``Collection`` (``common/resource.py``):
+Neutron's style is list with Neutron's query semantics (filters, sort, paging links), create
+also in bulk, PUT to update, policy checked against the resource and per attribute, and
 ``fields=`` and attribute-level read policy on every response."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from dataclasses import field as attribute
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from onestack.common import api, errors
+from onestack.common import api, errors, resource
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import INT_RANGE
 from onestack.network.api import attributes
 from onestack.network.service import Caller, ListQuery, NetworkService
 
-Handler = Callable[[Request], Awaitable[Response]]
 Create = Callable[[NetworkService, Caller, dict[str, Any]], Awaitable[Any]]
 Update = Callable[[NetworkService, Caller, str, dict[str, Any]], Awaitable[Any]]
 Delete = Callable[[NetworkService, Caller, str], Awaitable[None]]
@@ -33,25 +31,16 @@ TargetHook = Callable[
     [NetworkService, Caller, dict[str, Any], dict[str, Any] | None], Awaitable[dict[str, Any]]
 ]
 
+MAX_BULK = 1000  # items of one bulk create: each is a transaction, the request is bounded
 PAGING_KEYS = {"limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields"}
 TAG_KEYS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags",
             "not-tags-any": "not_tags_any"}  # fmt: skip
 
 
-def service(request: Request) -> NetworkService:
-    return api.service(request, NetworkService)
-
-
-def enforce(request: Request, action: str, target: dict[str, Any]) -> RequestContext:
-    ctx = get_context(request)
-    request.app.state.runtime.enforcer.enforce(ctx, action, target)
-    return ctx
-
-
-def allowed(request: Request, action: str, target: dict[str, Any]) -> bool:
-    ctx = get_context(request)
-    result: bool = request.app.state.runtime.enforcer.allowed(ctx, action, target)
-    return result
+kit = api.ServiceHelpers(NetworkService)
+service = kit.service
+enforce = kit.authorize  # Neutron's checks always name their target
+allowed = kit.allowed
 
 
 def caller(request: Request) -> Caller:
@@ -84,7 +73,9 @@ def list_query(request: Request) -> ListQuery:
             raise errors.BadRequest(
                 f"Bad limit request: Limit must be an integer 0 or greater and not '{limit}'."
             )
-        limit = limit or None
+        # Neutron passes any limit to the database: more rows than a column can count is
+        # every row.
+        limit = min(limit, INT_RANGE // 2) or None
     tags: dict[str, tuple[str, ...]] = {}
     for key, field in TAG_KEYS.items():
         values = [t for v in params.getlist(key) for t in v.split(",") if t]
@@ -113,168 +104,185 @@ def strip(item: dict[str, Any], hidden: list[str], fields: tuple[str, ...]) -> d
     return item
 
 
-@dataclass(frozen=True)
-class Collection:
-    """A Neutron collection at ``/v2.0/<path>``: ``member`` names its body key and rules."""
+def hidden(request: Request, member: str) -> list[str]:
+    """Attributes of ``member`` this caller may not read (role-based: one answer a request)."""
+    target = {"project_id": get_context(request).project_id}
+    return [
+        name
+        for name in attributes.guarded_reads(member)
+        if not allowed(request, f"get_{member}:{name}", target)
+    ]
 
-    path: str  # URL segment, e.g. "security-groups"
-    member: str  # body key and rule stem, e.g. "security_group"
-    plural: str  # collection body key, e.g. "security_groups"
-    create: Create | None = None
-    update: Update | None = None
-    delete: Delete | None = None
+
+def paging_links(
+    request: Request, rows: list[dict[str, Any]], has_more: bool, q: ListQuery
+) -> list[dict[str, str]]:
+    """Neutron's ``next``/``previous`` links (previous only once paging has begun)."""
+    url = str(request.url).split("?")[0]
+    params = [(k, v) for k, v in request.query_params.multi_items()
+              if k not in ("marker", "page_reverse")]  # fmt: skip
+    links = []
+    more_forward = has_more if not q.page_reverse else bool(q.marker)
+    more_back = bool(q.marker) if not q.page_reverse else has_more
+    if rows and more_forward:
+        links.append(
+            {"rel": "next", "href": f"{url}?{urlencode([*params, ('marker', rows[-1]['id'])])}"}
+        )
+    if rows and more_back:
+        query = urlencode([*params, ("marker", rows[0]["id"]), ("page_reverse", "True")])
+        links.append({"rel": "previous", "href": f"{url}?{query}"})
+    return links
+
+
+def _required(c: resource.Collection, data: Any) -> Any:
+    if not isinstance(data, dict) or c.member not in data:
+        raise errors.BadRequest(f"Resource body required for {c.member}.")
+    return data[c.member]
+
+
+@dataclass(frozen=True)
+class Neutron:
+    """The ``resource.Style`` of a Neutron collection, with the collection's own extra checks."""
+
     write_check: WriteCheck | None = None  # extra policy checks on nested attributes
     target_hook: TargetHook | None = None  # parent facts for the attribute rules
-    before_list: Callable[[NetworkService, Caller], Awaitable[None]] | None = None
+    update_method: str = attribute(default="PUT", init=False)
+    checks_resource: bool = attribute(default=True, init=False)
 
-    def hidden(self, request: Request) -> list[str]:
-        """Attributes this caller may not read (checked once per request: role-based)."""
-        ctx = get_context(request)
-        target = {"project_id": ctx.project_id}
-        return [
-            name
-            for name in attributes.guarded_reads(self.member)
-            if not allowed(request, f"get_{self.member}:{name}", target)
-        ]
+    def authorize(
+        self, request: Request, c: resource.Collection, verb: str, target: dict[str, Any] | None
+    ) -> None:
+        enforce(request, f"{verb}_{c.member}", target or {})
 
-    def routes(self) -> list[Route]:
-        base = f"/v2.0/{self.path}"
-        one = f"{base}/{{id}}"
-        routes = [
-            Route(base, self.listing, methods=["GET"]),
-            Route(one, self.showing, methods=["GET"]),
-        ]
-        if self.create is not None:
-            routes.append(Route(base, self.creating, methods=["POST"]))
-        if self.update is not None:
-            routes.append(Route(one, self.updating, methods=["PUT"]))
-        if self.delete is not None:
-            routes.append(Route(one, self.deleting, methods=["DELETE"]))
-        return routes
+    def list_query(self, request: Request, c: resource.Collection) -> ListQuery:
+        return list_query(request)
 
-    async def listing(self, request: Request) -> Response:
-        ctx = get_context(request)
-        q = list_query(request)
-        if not allowed(request, f"get_{self.member}", {"project_id": ctx.project_id}):
+    def refuse_list(
+        self, request: Request, c: resource.Collection, query: ListQuery
+    ) -> dict[str, Any] | None:
+        if not allowed(request, f"get_{c.member}", {"project_id": get_context(request).project_id}):
             # Neutron filters a list by the read policy of each item: a caller who may read
             # none of them (a member listing agents) gets an empty list, never a 403.
-            return json_response({self.plural: []})
-        who = Caller.of(ctx)
-        if self.before_list is not None:
-            await service(request).run(self.before_list, service(request), who)
-        items, page = await service(request).list_page(self.path, who, q)
-        hidden = self.hidden(request)
-        body: dict[str, Any] = {self.plural: [strip(i, hidden, q.fields) for i in items]}
-        if q.limit:
-            body[f"{self.plural}_links"] = self._links(request, items, page.has_more, q)
-        return json_response(body)
+            return {c.plural: []}
+        return None
 
-    def _links(
-        self, request: Request, items: list[dict[str, Any]], has_more: bool, q: ListQuery
-    ) -> list[dict[str, str]]:
-        """Neutron's ``next``/``previous`` links (previous only once paging has begun)."""
-        url = str(request.url).split("?")[0]
-        params = [(k, v) for k, v in request.query_params.multi_items()
-                  if k not in ("marker", "page_reverse")]  # fmt: skip
-        links = []
-        more_forward = has_more if not q.page_reverse else bool(q.marker)
-        more_back = bool(q.marker) if not q.page_reverse else has_more
-        if items and more_forward:
-            links.append(
-                {
-                    "rel": "next",
-                    "href": f"{url}?{urlencode([*params, ('marker', items[-1]['id'])])}",
-                }
-            )
-        if items and more_back:
-            query = urlencode([*params, ("marker", items[0]["id"]), ("page_reverse", "True")])
-            links.append({"rel": "previous", "href": f"{url}?{query}"})
-        return links  # fmt: skip
+    def list_body(
+        self,
+        request: Request,
+        c: resource.Collection,
+        page: resource.Page,
+        items: list[dict[str, Any]],
+        query: ListQuery,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {c.plural: items}
+        if query.limit:
+            body[f"{c.plural}_links"] = paging_links(request, page.rows, page.has_more, query)
+        return body
 
-    async def showing(self, request: Request) -> Response:
-        ctx = get_context(request)
-        item = await service(request).show(self.path, Caller.of(ctx), request.path_params["id"])
-        enforce(request, f"get_{self.member}", item)
-        return json_response({self.member: strip(item, self.hidden(request), fields_of(request))})
+    def fields(self, request: Request) -> tuple[str, ...]:
+        return fields_of(request)
 
-    async def creating(self, request: Request) -> Response:
-        assert self.create is not None
-        data = await read_json(request)
-        if isinstance(data, dict) and self.plural in data and self.member not in data:
-            bodies = data[self.plural]
+    def render(
+        self,
+        request: Request,
+        c: resource.Collection,
+        rows: list[Any],
+        fields: tuple[str, ...] = (),
+    ) -> list[dict[str, Any]]:
+        hide = hidden(request, c.member)
+        return [strip(row, hide, fields) for row in rows]
+
+    def create_bodies(self, c: resource.Collection, data: Any) -> tuple[list[Any], bool]:
+        if isinstance(data, dict) and c.plural in data and c.member not in data:
+            bodies = data[c.plural]
             if not isinstance(bodies, list):
-                raise errors.BadRequest(f"Resource body required for {self.plural}.")
-            return json_response({self.plural: await self._create_all(request, bodies)}, 201)
-        if not isinstance(data, dict) or self.member not in data:
-            raise errors.BadRequest(f"Resource body required for {self.member}.")
-        return json_response({self.member: await self._create_one(request, data[self.member])}, 201)
+                raise errors.BadRequest(f"Resource body required for {c.plural}.")
+            if len(bodies) > MAX_BULK:
+                raise errors.BadRequest(
+                    f"A bulk create makes at most {MAX_BULK} {c.plural}, not {len(bodies)}."
+                )
+            return bodies, True
+        return [_required(c, data)], False
 
-    async def _create_all(self, request: Request, bodies: list[Any]) -> list[dict[str, Any]]:
-        """Bulk create is all or nothing, as Neutron's: if one item fails, the ones already
-        made are deleted again before the error is answered."""
-        items: list[dict[str, Any]] = []
-        try:
-            for body in bodies:
-                items.append(await self._create_one(request, body))
-        except Exception:
-            if self.delete is not None:
-                svc = service(request)
-                who = Caller.of(get_context(request))
-                for item in reversed(items):
-                    with contextlib.suppress(errors.OneStackError):
-                        await svc.run(self.delete, svc, who, item["id"])
-            raise
-        return items
+    def update_body(self, c: resource.Collection, data: Any) -> Any:
+        return _required(c, data)
 
-    async def _create_one(self, request: Request, raw: Any) -> dict[str, Any]:
-        assert self.create is not None
-        values, present = attributes.convert_body(self.member, raw, creating=True)
+    def parse(
+        self, c: resource.Collection, raw: Any, creating: bool
+    ) -> tuple[dict[str, Any], list[str]]:
+        return attributes.convert_body(c.member, raw, creating=creating)
+
+    async def authorize_write(
+        self,
+        request: Request,
+        c: resource.Collection,
+        verb: str,
+        raw: Any,
+        values: dict[str, Any],
+        present: list[str],
+        current: dict[str, Any] | None,
+    ) -> None:
+        """The rule with the body as target on create; on update (the rule on the current
+        resource already checked) the attribute rules see the resource as it would be after
+        the update, as in Neutron."""
         ctx = get_context(request)
-        target = {**(raw if isinstance(raw, dict) else {}),
-                  "project_id": values.get("project_id") or ctx.project_id}  # fmt: skip
-        enforce(request, f"create_{self.member}", target)
-        svc = service(request)
-        who = Caller.of(ctx)
+        if current is None:
+            target = {**(raw if isinstance(raw, dict) else {}),
+                      "project_id": values.get("project_id") or ctx.project_id}  # fmt: skip
+            enforce(request, f"create_{c.member}", target)
+        else:
+            target = {**current, **values, "project_id": current.get("project_id")}
         if self.target_hook is not None:
-            target.update(await svc.run(self.target_hook, svc, who, values, None))
-        for name in attributes.guarded_writes(self.member, present):
-            enforce(request, f"create_{self.member}:{name}", target)
+            svc = service(request)
+            target.update(await svc.run(self.target_hook, svc, Caller.of(ctx), values, current))
+        # On a create, an attribute set to its default is not checked (as Neutron).
+        creating = values if current is None else None
+        for name in attributes.guarded_writes(c.member, present, creating):
+            enforce(request, f"{verb}_{c.member}:{name}", target)
         if self.write_check is not None:
-            self.write_check(request, ctx, values, "create", target)
-        row = await svc.run(self.create, svc, who, values)
-        item = await svc.render(self.path, who, row)
-        return strip(item, self.hidden(request), ())
+            self.write_check(request, ctx, values, verb, target)
 
-    async def updating(self, request: Request) -> Response:
-        assert self.update is not None
-        data = await read_json(request)
-        if not isinstance(data, dict) or self.member not in data:
-            raise errors.BadRequest(f"Resource body required for {self.member}.")
-        values, present = attributes.convert_body(self.member, data[self.member], creating=False)
-        svc = service(request)
-        ctx = get_context(request)
-        who = Caller.of(ctx)
-        ident = request.path_params["id"]
-        current = await svc.show(self.path, who, ident)
-        enforce(request, f"update_{self.member}", current)
-        # Attribute rules see the resource as it would be after the update (as in Neutron).
-        target = {**current, **values, "project_id": current.get("project_id")}
-        if self.target_hook is not None:
-            target.update(await svc.run(self.target_hook, svc, who, values, current))
-        for name in attributes.guarded_writes(self.member, present):
-            enforce(request, f"update_{self.member}:{name}", target)
-        if self.write_check is not None:
-            self.write_check(request, ctx, values, "update", target)
-        row = await svc.run(self.update, svc, who, ident, values)
-        item = await svc.render(self.path, who, row)
-        return json_response({self.member: strip(item, self.hidden(request), ())})
 
-    async def deleting(self, request: Request) -> Response:
-        assert self.delete is not None
+def neutron_collection(
+    path: str,
+    member: str,
+    plural: str,
+    create: Create | None = None,
+    update: Update | None = None,
+    delete: Delete | None = None,
+    *,
+    write_check: WriteCheck | None = None,
+    target_hook: TargetHook | None = None,
+    before_list: Callable[[NetworkService, Caller], Awaitable[None]] | None = None,
+) -> resource.Collection:
+    """A Neutron collection at ``/v2.0/<path>``: ``member`` names its body key and rules; the
+    service-layer calls run in the network service's ``run``."""
+
+    async def listing(request: Request, q: ListQuery) -> resource.Page:
+        svc, who = service(request), caller(request)
+        if before_list is not None:
+            await svc.run(before_list, svc, who)
+        items, page = await svc.list_page(path, who, q)
+        return resource.Page(items, page.has_more)
+
+    async def get(request: Request, ident: str) -> Any:
+        return await service(request).show(path, caller(request), ident)
+
+    def writer(call: Any) -> Any:
+        async def write(request: Request, *args: Any) -> Any:
+            svc, who = service(request), caller(request)
+            row = await svc.run(call, svc, who, *args)
+            return await svc.render(path, who, row)
+
+        return write if call is not None else None
+
+    async def deleting(request: Request, ident: str) -> None:
         svc = service(request)
-        who = caller(request)
-        ident = request.path_params["id"]
-        current = await svc.show(self.path, who, ident)
-        enforce(request, f"delete_{self.member}", current)
-        await svc.run(self.delete, svc, who, ident)
-        return empty()
+        assert delete is not None
+        await svc.run(delete, svc, caller(request), ident)
+
+    ops = resource.Ops(listing, get, writer(create), writer(update),
+                       deleting if delete is not None else None)  # fmt: skip
+    return resource.Collection(
+        f"/v2.0/{path}", member, plural, ops, Neutron(write_check, target_hook)
+    )

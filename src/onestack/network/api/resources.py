@@ -1,4 +1,4 @@
-"""The Neutron collections, each a ``Collection`` bound to its service-layer manager."""
+"""The Neutron collections, each a common ``Collection`` bound to its service-layer manager."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from onestack.common import resource
 from onestack.common.context import RequestContext
-from onestack.network.api.framework import Collection, enforce
+from onestack.network.api.framework import enforce
+from onestack.network.api.framework import neutron_collection as collection
 from onestack.network.service import Caller, NetworkService
 
 
@@ -104,23 +106,43 @@ async def _delete_agent(s: NetworkService, c: Caller, i: str) -> None:
     await s.agents.delete(i)
 
 
-COLLECTIONS: tuple[Collection, ...] = (
-    Collection("networks", "network", "networks", *_manager("networks")),
-    Collection("subnets", "subnet", "subnets", *_manager("subnets")),
-    Collection("ports", "port", "ports", *_manager("ports"),
+async def _create_label(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
+    return await s.metering.create_label(c, v)
+
+
+async def _delete_label(s: NetworkService, c: Caller, i: str) -> None:
+    await s.metering.delete_label(c, i)
+
+
+async def _create_label_rule(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
+    return await s.metering.create_rule(c, v)
+
+
+async def _delete_label_rule(s: NetworkService, c: Caller, i: str) -> None:
+    await s.metering.delete_rule(c, i)
+
+
+COLLECTIONS: tuple[resource.Collection, ...] = (
+    collection("networks", "network", "networks", *_manager("networks")),
+    collection("subnets", "subnet", "subnets", *_manager("subnets")),
+    collection("ports", "port", "ports", *_manager("ports"),
                write_check=_port_check, target_hook=_port_target),
-    Collection("security-groups", "security_group", "security_groups",
+    collection("security-groups", "security_group", "security_groups",
                *_manager("security_groups"), before_list=_default_group),
-    Collection("security-group-rules", "security_group_rule", "security_group_rules",
+    collection("security-group-rules", "security_group_rule", "security_group_rules",
                _create_rule, None, _delete_rule),
-    Collection("routers", "router", "routers", *_manager("routers"), write_check=_router_check),
-    Collection("floatingips", "floatingip", "floatingips", *_manager("floating_ips")),
-    Collection("rbac-policies", "rbac_policy", "rbac_policies", *_manager("rbac"),
+    collection("routers", "router", "routers", *_manager("routers"), write_check=_router_check),
+    collection("floatingips", "floatingip", "floatingips", *_manager("floating_ips")),
+    collection("rbac-policies", "rbac_policy", "rbac_policies", *_manager("rbac"),
                write_check=_rbac_check),
-    Collection("address-scopes", "address_scope", "address_scopes",
+    collection("address-scopes", "address_scope", "address_scopes",
                *_manager("address_scopes")),
-    Collection("subnetpools", "subnetpool", "subnetpools", *_manager("subnet_pools")),
-    Collection("agents", "agent", "agents", None, _update_agent, _delete_agent),
+    collection("subnetpools", "subnetpool", "subnetpools", *_manager("subnet_pools")),
+    collection("agents", "agent", "agents", None, _update_agent, _delete_agent),
+    collection("metering/metering-labels", "metering_label", "metering_labels",
+               _create_label, None, _delete_label),
+    collection("metering/metering-label-rules", "metering_label_rule", "metering_label_rules",
+               _create_label_rule, None, _delete_label_rule),
 )  # fmt: skip
 
 

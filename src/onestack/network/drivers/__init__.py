@@ -1,21 +1,15 @@
-"""Network data plane drivers: ``load_driver(settings)`` picks one from the configuration."""
+"""Network data plane drivers: the seam (``base.py``), the fake one and Linux bridge. The
+network agent picks one by its configured name (``onestack.network.agent.load_driver``);
+``why_not_linuxbridge`` says why the real one cannot run here."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
-from onestack.common import errors
-from onestack.common.logging import get_logger
-from onestack.common.secrets import metadata_secret
-from onestack.config import Settings
-from onestack.network.drivers.base import NetworkDriver
-
-log = get_logger(__name__)
+from onestack.network.drivers.base import DriverError, NetworkDriver
 
 REQUIRED_TOOLS = ("ip", "dnsmasq", "iptables", "iptables-restore", "ipset", "conntrack")
-DRIVERS = ("auto", "linuxbridge", "fake")
 
 
 def why_not_linuxbridge() -> str | None:
@@ -31,39 +25,10 @@ def linuxbridge_usable() -> bool:
     return why_not_linuxbridge() is None
 
 
-def metadata_url(settings: Settings) -> str:
-    return settings.network.metadata_url or f"{settings.public_url}/compute-metadata"
-
-
-def load_driver(settings: Settings) -> NetworkDriver:
-    """The configured driver; ``auto`` is linuxbridge when usable here, else fake."""
-    choice = settings.network.driver
-    if choice not in DRIVERS:
-        raise errors.ServiceUnavailable(
-            reason=f"unknown network driver {choice!r} (available: {', '.join(DRIVERS)})"
-        )
-    net = settings.network
-    if choice == "auto":
-        choice = "linuxbridge" if linuxbridge_usable() else "fake"
-        log.info("network driver auto: %s", choice)
-    if choice == "fake":
-        from onestack.network.drivers.fake import FakeDriver
-
-        return FakeDriver(net.device_prefix)
-    from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
-
-    return LinuxBridgeDriver(
-        DriverOptions(
-            prefix=net.device_prefix,
-            run_dir=Path(net.run_dir or f"/run/onestack/{net.device_prefix}"),
-            dns_domain=net.dns_domain,
-            dhcp_lease_time=net.dhcp_lease_time,
-            metadata_url=metadata_url(settings),
-            metadata_secret=metadata_secret(settings),
-            metadata_port=net.metadata_port,
-            vxlan_group=net.vxlan_group,
-            vxlan_local_ip=net.vxlan_local_ip,
-            vxlan_interface=net.vxlan_interface,
-            manage_host_ip_forward=net.manage_host_ip_forward,
-        )
-    )
+__all__ = [
+    "REQUIRED_TOOLS",
+    "DriverError",
+    "NetworkDriver",
+    "linuxbridge_usable",
+    "why_not_linuxbridge",
+]

@@ -77,6 +77,8 @@ class Port:
     security_group_ids: tuple[str, ...] = ()
     allowed_address_pairs: tuple[AddressPair, ...] = ()
     hostname: str = ""  # dns_name, else "host-<ip with dashes>" as Neutron's DHCP agent writes
+    # (ip_version, name, value) of each extra DHCP option (Neutron's extra_dhcp_opt).
+    dhcp_opts: tuple[tuple[int, str, str], ...] = ()
     status: str = ""  # what the database says now (the agent reports where it is wrong)
 
 
@@ -162,6 +164,11 @@ class PortStatus:
     # The tap a hypervisor plugs into (VM ports), for the port's binding; not part of what
     # the status is.
     devname: str = field(default="", compare=False)
+
+
+class DriverError(Exception):
+    """A driver could not make the host match (or could not be made): a plain exception the
+    agent, which calls the driver, logs and retries or turns into the service's error."""
 
 
 class NetworkDriver(abc.ABC):

@@ -19,9 +19,10 @@ from onestack.common import errors
 from onestack.common.bus import Bus
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.quota import lock_quota
 from onestack.config import NetworkSettings
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 
 T = TypeVar("T")
 
@@ -84,9 +85,9 @@ async def tags_of(session: AsyncSession, ids: Iterable[str]) -> dict[str, list[s
     wanted = list(ids)
     for i in range(0, len(wanted), 500):
         rows = await session.execute(
-            select(m.Tag.resource_id, m.Tag.tag)
-            .where(m.Tag.resource_id.in_(wanted[i : i + 500]))
-            .order_by(m.Tag.tag)
+            select(models.Tag.resource_id, models.Tag.tag)
+            .where(models.Tag.resource_id.in_(wanted[i : i + 500]))
+            .order_by(models.Tag.tag)
         )
         for rid, tag in rows:
             out[rid].append(tag)
@@ -94,7 +95,7 @@ async def tags_of(session: AsyncSession, ids: Iterable[str]) -> dict[str, list[s
 
 
 async def drop_tags(session: AsyncSession, resource_id: str) -> None:
-    await session.execute(delete(m.Tag).where(m.Tag.resource_id == resource_id))
+    await session.execute(delete(models.Tag).where(models.Tag.resource_id == resource_id))
 
 
 def network_visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -102,18 +103,18 @@ def network_visible(caller: Caller) -> ColumnElement[bool] | None:
     if caller.is_admin:
         return None
     return or_(
-        m.Network.project_id == caller.project_id,
-        m.Network.shared.is_(True),
-        m.Network.external.is_(True),
-        m.Network.id.in_(rbac_shared_ids(caller.project_id)),
+        models.Network.project_id == caller.project_id,
+        models.Network.shared.is_(True),
+        models.Network.external.is_(True),
+        models.Network.id.in_(rbac_shared_ids(caller.project_id)),
     )
 
 
 def rbac_shared_ids(project_id: str) -> Any:
-    return select(m.RBACPolicy.object_id).where(
-        m.RBACPolicy.object_type == "network",
-        m.RBACPolicy.action.in_(("access_as_shared", "access_as_external")),
-        m.RBACPolicy.target_project.in_((project_id, "*")),
+    return select(models.RBACPolicy.object_id).where(
+        models.RBACPolicy.object_type == "network",
+        models.RBACPolicy.action.in_(("access_as_shared", "access_as_external")),
+        models.RBACPolicy.target_project.in_((project_id, "*")),
     )
 
 
@@ -134,22 +135,24 @@ DEFAULT_QUOTAS: dict[str, int] = {
 }
 
 QUOTA_MODELS: dict[str, Any] = {
-    "network": m.Network,
-    "subnet": m.Subnet,
-    "subnetpool": m.SubnetPool,
-    "port": m.Port,
-    "router": m.Router,
-    "floatingip": m.FloatingIP,
-    "security_group": m.SecurityGroup,
-    "security_group_rule": m.SecurityGroupRule,
-    "rbac_policy": m.RBACPolicy,
+    "network": models.Network,
+    "subnet": models.Subnet,
+    "subnetpool": models.SubnetPool,
+    "port": models.Port,
+    "router": models.Router,
+    "floatingip": models.FloatingIP,
+    "security_group": models.SecurityGroup,
+    "security_group_rule": models.SecurityGroupRule,
+    "rbac_policy": models.RBACPolicy,
 }
 
 
 async def quota_limits(session: AsyncSession, project_id: str) -> dict[str, int]:
     limits = dict(DEFAULT_QUOTAS)
     rows = await session.execute(
-        select(m.Quota.resource, m.Quota.limit).where(m.Quota.project_id == project_id)
+        select(models.Quota.resource, models.Quota.limit).where(
+            models.Quota.project_id == project_id
+        )
     )
     for resource, limit in rows:
         limits[resource] = limit
@@ -167,9 +170,12 @@ async def usage(session: AsyncSession, project_id: str, resource: str) -> int:
 async def check_quota(
     session: AsyncSession, project_id: str, resource: str, adding: int = 1
 ) -> None:
-    """409 OverQuota when ``adding`` more would exceed the project's limit (-1: none)."""
+    """409 OverQuota when ``adding`` more would exceed the project's limit (-1: none).
+    Counted under the project's quota lock, held until the transaction ends: concurrent
+    creates in the project count one after the other (``common.quota``)."""
     if not project_id:
         return  # resources of the system (router gateway and floating IP ports)
+    await lock_quota(session, f"network:{project_id}")
     limit = (await quota_limits(session, project_id)).get(resource, -1)
     if limit < 0:
         return

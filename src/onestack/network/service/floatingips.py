@@ -9,15 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
 from onestack.network.service.networks import FIP_OWNER, get_visible_network
 from onestack.network.service.ports import Ports, visible_port
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
 
 
-async def visible_fip(session: AsyncSession, caller: Caller, fip_id: str) -> m.FloatingIP:
-    fip = await session.get(m.FloatingIP, fip_id)
+async def visible_fip(session: AsyncSession, caller: Caller, fip_id: str) -> models.FloatingIP:
+    fip = await session.get(models.FloatingIP, fip_id)
     if fip is None or not (caller.is_admin or fip.project_id == caller.project_id):
         raise nerr.FloatingIPNotFound(id=fip_id)
     return fip
@@ -27,16 +27,16 @@ async def find_router(
     session: AsyncSession, external_network_id: str, subnet_id: str
 ) -> str | None:
     """A router with a gateway on the external network and an interface on the subnet."""
-    gw_routers = select(m.Port.device_id).where(
-        m.Port.network_id == external_network_id, m.Port.device_owner == GATEWAY_OWNER
+    gw_routers = select(models.Port.device_id).where(
+        models.Port.network_id == external_network_id, models.Port.device_owner == GATEWAY_OWNER
     )
     return await session.scalar(
-        select(m.Port.device_id)
-        .join(m.IPAllocation, m.IPAllocation.port_id == m.Port.id)
+        select(models.Port.device_id)
+        .join(models.IPAllocation, models.IPAllocation.port_id == models.Port.id)
         .where(
-            m.Port.device_owner == INTERFACE_OWNER,
-            m.IPAllocation.subnet_id == subnet_id,
-            m.Port.device_id.in_(gw_routers),
+            models.Port.device_owner == INTERFACE_OWNER,
+            models.IPAllocation.subnet_id == subnet_id,
+            models.Port.device_id.in_(gw_routers),
         )
         .limit(1)
     )
@@ -47,7 +47,7 @@ class FloatingIPs:
         self.store = store
         self.ports = ports
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.FloatingIP:
+    async def create(self, caller: Caller, body: dict[str, Any]) -> models.FloatingIP:
         project_id = body.get("project_id") or caller.project_id
         async with self.store.db.session() as session:
             net = await get_visible_network(session, caller, str(body["floating_network_id"]))
@@ -57,8 +57,8 @@ class FloatingIPs:
                     msg=f"Network {net.id} is not a valid external network",
                 )
             await check_quota(session, project_id, "floatingip")
-            fip = m.FloatingIP(
-                id=m.uuid_str(),
+            fip = models.FloatingIP(
+                id=models.uuid_str(),
                 project_id=project_id,
                 floating_network_id=net.id,
                 description=body.get("description", ""),
@@ -95,7 +95,7 @@ class FloatingIPs:
                     session, caller, fip, str(body["port_id"]), body.get("fixed_ip_address")
                 )
             for tag in body.get("tags") or ():
-                session.add(m.Tag(resource_id=fip.id, tag=tag, resource_type="floatingips"))
+                session.add(models.Tag(resource_id=fip.id, tag=tag, resource_type="floatingips"))
         await self.store.changed()
         return fip
 
@@ -103,7 +103,7 @@ class FloatingIPs:
         self,
         session: AsyncSession,
         caller: Caller,
-        fip: m.FloatingIP,
+        fip: models.FloatingIP,
         port_id: str | None,
         fixed_ip: str | None,
     ) -> None:
@@ -144,11 +144,11 @@ class FloatingIPs:
                 port_id=port.id,
             )
         other = await session.scalar(
-            select(m.FloatingIP).where(
-                m.FloatingIP.port_id == port.id,
-                m.FloatingIP.fixed_ip_address == chosen.ip_address,
-                m.FloatingIP.floating_network_id == fip.floating_network_id,
-                m.FloatingIP.id != fip.id,
+            select(models.FloatingIP).where(
+                models.FloatingIP.port_id == port.id,
+                models.FloatingIP.fixed_ip_address == chosen.ip_address,
+                models.FloatingIP.floating_network_id == fip.floating_network_id,
+                models.FloatingIP.id != fip.id,
             )
         )
         if other is not None:
@@ -160,7 +160,9 @@ class FloatingIPs:
                 net_id=fip.floating_network_id,
             )
         forwarded = await session.scalar(
-            select(m.PortForwarding.id).where(m.PortForwarding.floatingip_id == fip.id).limit(1)
+            select(models.PortForwarding.id)
+            .where(models.PortForwarding.floatingip_id == fip.id)
+            .limit(1)
         )
         if forwarded is not None:
             raise nerr.Conflict(
@@ -172,7 +174,9 @@ class FloatingIPs:
         fip.router_id = router_id
         fip.status = "ACTIVE"
 
-    async def update(self, caller: Caller, fip_id: str, changes: dict[str, Any]) -> m.FloatingIP:
+    async def update(
+        self, caller: Caller, fip_id: str, changes: dict[str, Any]
+    ) -> models.FloatingIP:
         async with self.store.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
             before = (fip.port_id, fip.fixed_ip_address, fip.description)
@@ -194,7 +198,7 @@ class FloatingIPs:
     async def delete(self, caller: Caller, fip_id: str) -> None:
         async with self.store.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
-            port = await session.get(m.Port, fip.floating_port_id)
+            port = await session.get(models.Port, fip.floating_port_id)
             await drop_tags(session, fip.id)
             await session.delete(fip)
             await session.flush()
@@ -206,7 +210,7 @@ class FloatingIPs:
 
     async def create_forwarding(
         self, caller: Caller, fip_id: str, body: dict[str, Any]
-    ) -> m.PortForwarding:
+    ) -> models.PortForwarding:
         async with self.store.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
             values = await self._check_forwarding(session, caller, fip, body)
@@ -216,10 +220,10 @@ class FloatingIPs:
                     "it cannot have port forwardings"
                 )
             clash = await session.scalar(
-                select(m.PortForwarding.id).where(
-                    m.PortForwarding.floatingip_id == fip.id,
-                    m.PortForwarding.protocol == values["protocol"],
-                    m.PortForwarding.external_port == values["external_port"],
+                select(models.PortForwarding.id).where(
+                    models.PortForwarding.floatingip_id == fip.id,
+                    models.PortForwarding.protocol == values["protocol"],
+                    models.PortForwarding.external_port == values["external_port"],
                 )
             )
             if clash is not None:
@@ -229,7 +233,7 @@ class FloatingIPs:
                     f"'external_port': {values['external_port']}, "
                     f"'protocol': '{values['protocol']}'}}"
                 )
-            row = m.PortForwarding(id=m.uuid_str(), floatingip_id=fip.id, **values)
+            row = models.PortForwarding(id=models.uuid_str(), floatingip_id=fip.id, **values)
             session.add(row)
             touch(fip)
             await session.flush()
@@ -237,7 +241,7 @@ class FloatingIPs:
         return row
 
     async def _check_forwarding(
-        self, session: AsyncSession, caller: Caller, fip: m.FloatingIP, body: dict[str, Any]
+        self, session: AsyncSession, caller: Caller, fip: models.FloatingIP, body: dict[str, Any]
     ) -> dict[str, Any]:
         protocol = str(body.get("protocol", "")).lower()
         if protocol not in ("tcp", "udp"):
@@ -275,30 +279,32 @@ class FloatingIPs:
         values["description"] = body.get("description", "")
         return values
 
-    async def get_forwarding(self, caller: Caller, fip_id: str, pf_id: str) -> m.PortForwarding:
+    async def get_forwarding(
+        self, caller: Caller, fip_id: str, pf_id: str
+    ) -> models.PortForwarding:
         async with self.store.db.session() as session:
             await visible_fip(session, caller, fip_id)
-            row = await session.get(m.PortForwarding, pf_id)
+            row = await session.get(models.PortForwarding, pf_id)
             if row is None or row.floatingip_id != fip_id:
                 raise nerr.PortForwardingNotFound(id=pf_id)
             return row
 
-    async def list_forwardings(self, caller: Caller, fip_id: str) -> list[m.PortForwarding]:
+    async def list_forwardings(self, caller: Caller, fip_id: str) -> list[models.PortForwarding]:
         async with self.store.db.session() as session:
             await visible_fip(session, caller, fip_id)
             rows = await session.scalars(
-                select(m.PortForwarding)
-                .where(m.PortForwarding.floatingip_id == fip_id)
-                .order_by(m.PortForwarding.created_at)
+                select(models.PortForwarding)
+                .where(models.PortForwarding.floatingip_id == fip_id)
+                .order_by(models.PortForwarding.created_at)
             )
             return list(rows)
 
     async def update_forwarding(
         self, caller: Caller, fip_id: str, pf_id: str, changes: dict[str, Any]
-    ) -> m.PortForwarding:
+    ) -> models.PortForwarding:
         async with self.store.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
-            row = await session.get(m.PortForwarding, pf_id)
+            row = await session.get(models.PortForwarding, pf_id)
             if row is None or row.floatingip_id != fip_id:
                 raise nerr.PortForwardingNotFound(id=pf_id)
             merged = {
@@ -320,7 +326,7 @@ class FloatingIPs:
     async def delete_forwarding(self, caller: Caller, fip_id: str, pf_id: str) -> None:
         async with self.store.db.session() as session:
             await visible_fip(session, caller, fip_id)
-            row = await session.get(m.PortForwarding, pf_id)
+            row = await session.get(models.PortForwarding, pf_id)
             if row is None or row.floatingip_id != fip_id:
                 raise nerr.PortForwardingNotFound(id=pf_id)
             await session.delete(row)

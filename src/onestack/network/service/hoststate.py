@@ -8,41 +8,46 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onestack.network import models as m
-from onestack.network.drivers import base as d
+from onestack.network import models
+from onestack.network.drivers import base as dataplane
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER, is_interface_of
 from onestack.network.service.subnets import DHCP_OWNER
 
 
-def hostname_for(port: m.Port) -> str:
+def hostname_for(port: models.Port) -> str:
     """What Neutron's DHCP agent writes: ``host-10-0-0-3`` from the first fixed IP."""
     if not port.fixed_ips:
         return ""
     return "host-" + port.fixed_ips[0].ip_address.replace(".", "-").replace(":", "-")
 
 
-def to_port(port: m.Port) -> d.Port:
-    return d.Port(
+def to_port(port: models.Port) -> dataplane.Port:
+    return dataplane.Port(
         id=port.id,
         network_id=port.network_id,
         project_id=port.project_id,
         mac_address=port.mac_address,
-        fixed_ips=tuple(d.FixedIP(a.subnet_id, a.ip_address) for a in port.fixed_ips),
+        fixed_ips=tuple(dataplane.FixedIP(a.subnet_id, a.ip_address) for a in port.fixed_ips),
         device_owner=port.device_owner,
         device_id=port.device_id,
         admin_state_up=port.admin_state_up,
         port_security_enabled=port.port_security_enabled,
         security_group_ids=tuple(sorted(b.security_group_id for b in port.security_group_bindings)),
         allowed_address_pairs=tuple(
-            d.AddressPair(p["ip_address"], p["mac_address"]) for p in port.allowed_address_pairs
+            dataplane.AddressPair(p["ip_address"], p["mac_address"])
+            for p in port.allowed_address_pairs
         ),
         hostname=hostname_for(port),
         status=port.status,
+        dhcp_opts=tuple(
+            (int(o["ip_version"]), str(o["opt_name"]), str(o["opt_value"]))
+            for o in port.extra_dhcp_opts or ()
+        ),
     )
 
 
-def to_subnet(s: m.Subnet) -> d.Subnet:
-    return d.Subnet(
+def to_subnet(s: models.Subnet) -> dataplane.Subnet:
+    return dataplane.Subnet(
         id=s.id,
         network_id=s.network_id,
         cidr=s.cidr,
@@ -50,87 +55,64 @@ def to_subnet(s: m.Subnet) -> d.Subnet:
         gateway_ip=s.gateway_ip,
         enable_dhcp=s.enable_dhcp,
         dns_nameservers=tuple(s.dns_nameservers),
-        host_routes=tuple(d.HostRoute(r["destination"], r["nexthop"]) for r in s.host_routes),
+        host_routes=tuple(
+            dataplane.HostRoute(r["destination"], r["nexthop"]) for r in s.host_routes
+        ),
         ipv6_address_mode=s.ipv6_address_mode,
         ipv6_ra_mode=s.ipv6_ra_mode,
     )
 
 
-async def _ports(session: AsyncSession, *conditions: object) -> list[m.Port]:
-    rows = await session.scalars(select(m.Port).where(*conditions).order_by(m.Port.created_at))  # type: ignore[arg-type]
+async def _ports(session: AsyncSession, *conditions: object) -> list[models.Port]:
+    stmt = select(models.Port).where(*conditions)  # type: ignore[arg-type]
+    rows = await session.scalars(stmt.order_by(models.Port.created_at))
     return list(rows)
 
 
-async def build(session: AsyncSession, host: str, hosts_everything: bool) -> d.HostState:
+async def build(session: AsyncSession, host: str, hosts_everything: bool) -> dataplane.HostState:
     """``hosts_everything``: this is the one host that runs DHCP and every router."""
     vm_ports = [
         p
-        for p in await _ports(session, m.Port.binding_host_id == host)
+        for p in await _ports(session, models.Port.binding_host_id == host)
         if not p.device_owner.startswith("network:")
     ]
     if hosts_everything:
-        dhcp_ports = await _ports(session, m.Port.device_owner == DHCP_OWNER)
-        router_rows = list(await session.scalars(select(m.Router).order_by(m.Router.created_at)))
+        dhcp_ports = await _ports(session, models.Port.device_owner == DHCP_OWNER)
+        router_rows = list(
+            await session.scalars(select(models.Router).order_by(models.Router.created_at))
+        )
     else:
         dhcp_ports = await _ports(
-            session, m.Port.device_owner == DHCP_OWNER, m.Port.binding_host_id == host
+            session, models.Port.device_owner == DHCP_OWNER, models.Port.binding_host_id == host
         )
         router_rows = []
     router_ids = [r.id for r in router_rows]
     router_ports = (
         await _ports(
             session,
-            m.Port.device_id.in_(router_ids),
-            or_(m.Port.device_owner == INTERFACE_OWNER, m.Port.device_owner == GATEWAY_OWNER),
+            models.Port.device_id.in_(router_ids),
+            or_(
+                models.Port.device_owner == INTERFACE_OWNER,
+                models.Port.device_owner == GATEWAY_OWNER,
+            ),
         )
         if router_ids
         else []
     )
     network_ids = {p.network_id for p in (*vm_ports, *dhcp_ports, *router_ports)}
-    networks = (
-        list(
-            await session.scalars(
-                select(m.Network)
-                .where(m.Network.id.in_(network_ids))
-                .order_by(m.Network.created_at)
-            )
-        )
-        if network_ids
-        else []
-    )
-    subnets_by_net: dict[str, list[d.Subnet]] = defaultdict(list)
-    if network_ids:
-        for s in await session.scalars(
-            select(m.Subnet)
-            .where(m.Subnet.network_id.in_(network_ids))
-            .order_by(m.Subnet.created_at)
-        ):
-            subnets_by_net[s.network_id].append(to_subnet(s))
+    networks = await _networks(session, network_ids)
     served = {p.network_id for p in dhcp_ports}
-    network_ports: dict[str, tuple[d.Port, ...]] = {}
+    network_ports: dict[str, tuple[dataplane.Port, ...]] = {}
     if served:
-        by_net: dict[str, list[d.Port]] = defaultdict(list)
-        for p in await _ports(session, m.Port.network_id.in_(served)):
+        by_net: dict[str, list[dataplane.Port]] = defaultdict(list)
+        for p in await _ports(session, models.Port.network_id.in_(served)):
             by_net[p.network_id].append(to_port(p))
         network_ports = {k: tuple(v) for k, v in by_net.items()}
     groups = await _security_groups(session, vm_ports)
     routers = await _routers(session, router_rows, router_ports)
-    return d.HostState(
+    return dataplane.HostState(
         host=host,
-        networks=tuple(
-            d.Network(
-                id=n.id,
-                project_id=n.project_id,
-                network_type=n.network_type,
-                segmentation_id=n.segmentation_id,
-                physical_network=n.physical_network,
-                mtu=n.mtu,
-                external=n.external,
-                admin_state_up=n.admin_state_up,
-                subnets=tuple(subnets_by_net.get(n.id, ())),
-            )
-            for n in networks
-        ),
+        networks=networks,
         ports=tuple(to_port(p) for p in vm_ports),
         dhcp_ports=tuple(to_port(p) for p in dhcp_ports),
         routers=routers,
@@ -139,16 +121,48 @@ async def build(session: AsyncSession, host: str, hosts_everything: bool) -> d.H
     )
 
 
+async def _networks(session: AsyncSession, network_ids: set[str]) -> tuple[dataplane.Network, ...]:
+    """The networks of ``network_ids``, each with all its subnets."""
+    if not network_ids:
+        return ()
+    networks = await session.scalars(
+        select(models.Network)
+        .where(models.Network.id.in_(network_ids))
+        .order_by(models.Network.created_at)
+    )
+    subnets_by_net: dict[str, list[dataplane.Subnet]] = defaultdict(list)
+    for s in await session.scalars(
+        select(models.Subnet)
+        .where(models.Subnet.network_id.in_(network_ids))
+        .order_by(models.Subnet.created_at)
+    ):
+        subnets_by_net[s.network_id].append(to_subnet(s))
+    return tuple(
+        dataplane.Network(
+            id=n.id,
+            project_id=n.project_id,
+            network_type=n.network_type,
+            segmentation_id=n.segmentation_id,
+            physical_network=n.physical_network,
+            mtu=n.mtu,
+            external=n.external,
+            admin_state_up=n.admin_state_up,
+            subnets=tuple(subnets_by_net.get(n.id, ())),
+        )
+        for n in networks
+    )
+
+
 async def _security_groups(
-    session: AsyncSession, ports: Iterable[m.Port]
-) -> tuple[d.SecurityGroup, ...]:
+    session: AsyncSession, ports: Iterable[models.Port]
+) -> tuple[dataplane.SecurityGroup, ...]:
     wanted = {b.security_group_id for p in ports for b in p.security_group_bindings}
     if not wanted:
         return ()
     groups = {
         g.id: g
         for g in await session.scalars(
-            select(m.SecurityGroup).where(m.SecurityGroup.id.in_(wanted))
+            select(models.SecurityGroup).where(models.SecurityGroup.id.in_(wanted))
         )
     }
     # Remote groups: their members are what a rule matches, so they travel too.
@@ -156,30 +170,30 @@ async def _security_groups(
     missing = remote - set(groups)
     if missing:
         for g in await session.scalars(
-            select(m.SecurityGroup).where(m.SecurityGroup.id.in_(missing))
+            select(models.SecurityGroup).where(models.SecurityGroup.id.in_(missing))
         ):
             groups[g.id] = g
     members: dict[str, list[str]] = defaultdict(list)
     rows = await session.execute(
-        select(m.PortSecurityGroup.security_group_id, m.IPAllocation.ip_address)
-        .join(m.IPAllocation, m.IPAllocation.port_id == m.PortSecurityGroup.port_id)
-        .where(m.PortSecurityGroup.security_group_id.in_(list(groups)))
-        .order_by(m.IPAllocation.ip_address)
+        select(models.PortSecurityGroup.security_group_id, models.IPAllocation.ip_address)
+        .join(models.IPAllocation, models.IPAllocation.port_id == models.PortSecurityGroup.port_id)
+        .where(models.PortSecurityGroup.security_group_id.in_(list(groups)))
+        .order_by(models.IPAllocation.ip_address)
     )
     for gid, ip in rows:
         members[gid].append(ip)
     pair_rows = await session.execute(
-        select(m.PortSecurityGroup.security_group_id, m.Port.allowed_address_pairs)
-        .join(m.Port, m.Port.id == m.PortSecurityGroup.port_id)
-        .where(m.PortSecurityGroup.security_group_id.in_(list(groups)))
+        select(models.PortSecurityGroup.security_group_id, models.Port.allowed_address_pairs)
+        .join(models.Port, models.Port.id == models.PortSecurityGroup.port_id)
+        .where(models.PortSecurityGroup.security_group_id.in_(list(groups)))
     )
     for gid, pairs in pair_rows:
         members[gid].extend(p["ip_address"] for p in pairs or [])
     return tuple(
-        d.SecurityGroup(
+        dataplane.SecurityGroup(
             id=g.id,
             rules=tuple(
-                d.SecurityGroupRule(
+                dataplane.SecurityGroupRule(
                     id=r.id,
                     direction=r.direction,
                     ethertype=r.ethertype,
@@ -198,28 +212,29 @@ async def _security_groups(
 
 
 async def _routers(
-    session: AsyncSession, routers: list[m.Router], ports: list[m.Port]
-) -> tuple[d.Router, ...]:
+    session: AsyncSession, routers: list[models.Router], ports: list[models.Port]
+) -> tuple[dataplane.Router, ...]:
     if not routers:
         return ()
     by_id = {p.id: p for p in ports}
     owners = {r.id: r for r in routers}
-    interfaces: dict[str, list[d.Port]] = defaultdict(list)
+    interfaces: dict[str, list[dataplane.Port]] = defaultdict(list)
     for p in ports:
         # device_owner and device_id are the port's own say-so; only an interface of the
         # router's project is plugged into that router (see routers.is_interface_of).
         router = owners.get(p.device_id)
         if router is not None and is_interface_of(p, router):
             interfaces[p.device_id].append(to_port(p))
-    fips: dict[str, list[d.FloatingIP]] = defaultdict(list)
+    fips: dict[str, list[dataplane.FloatingIP]] = defaultdict(list)
     for f in await session.scalars(
-        select(m.FloatingIP).where(
-            m.FloatingIP.router_id.in_([r.id for r in routers]), m.FloatingIP.port_id.is_not(None)
+        select(models.FloatingIP).where(
+            models.FloatingIP.router_id.in_([r.id for r in routers]),
+            models.FloatingIP.port_id.is_not(None),
         )
     ):
         assert f.router_id is not None and f.port_id is not None
         fips[f.router_id].append(
-            d.FloatingIP(f.id, f.floating_ip_address, f.fixed_ip_address or "", f.port_id)
+            dataplane.FloatingIP(f.id, f.floating_ip_address, f.fixed_ip_address or "", f.port_id)
         )
     forwardings = await _port_forwardings(session, routers, ports)
     out = []
@@ -227,15 +242,15 @@ async def _routers(
         gw = by_id.get(r.gw_port_id or "")
         gateway = None
         if gw is not None:
-            gateway = d.RouterGateway(gw.network_id, to_port(gw), r.enable_snat)
+            gateway = dataplane.RouterGateway(gw.network_id, to_port(gw), r.enable_snat)
         out.append(
-            d.Router(
+            dataplane.Router(
                 id=r.id,
                 project_id=r.project_id,
                 admin_state_up=r.admin_state_up,
                 gateway=gateway,
                 interfaces=tuple(interfaces.get(r.id, ())),
-                routes=tuple(d.HostRoute(x["destination"], x["nexthop"]) for x in r.routes),
+                routes=tuple(dataplane.HostRoute(x["destination"], x["nexthop"]) for x in r.routes),
                 floating_ips=tuple(fips.get(r.id, ())),
                 port_forwardings=tuple(forwardings.get(r.id, ())),
             )
@@ -244,8 +259,8 @@ async def _routers(
 
 
 async def _port_forwardings(
-    session: AsyncSession, routers: list[m.Router], ports: list[m.Port]
-) -> dict[str, list[d.PortForwarding]]:
+    session: AsyncSession, routers: list[models.Router], ports: list[models.Port]
+) -> dict[str, list[dataplane.PortForwarding]]:
     """Each forwarding goes to the router that owns its floating IP: a gateway on the floating
     IP's network and an interface on the internal address's subnet (what ``find_router``
     checks when the forwarding is made). A port-forwarding floating IP has no port, so no
@@ -263,17 +278,17 @@ async def _port_forwardings(
         if p.device_owner == INTERFACE_OWNER:
             subnets[p.device_id].update(a.subnet_id for a in p.fixed_ips)
     rows = await session.execute(
-        select(m.PortForwarding, m.FloatingIP, m.IPAllocation.subnet_id)
-        .join(m.FloatingIP, m.FloatingIP.id == m.PortForwarding.floatingip_id)
+        select(models.PortForwarding, models.FloatingIP, models.IPAllocation.subnet_id)
+        .join(models.FloatingIP, models.FloatingIP.id == models.PortForwarding.floatingip_id)
         .join(
-            m.IPAllocation,
-            (m.IPAllocation.port_id == m.PortForwarding.internal_port_id)
-            & (m.IPAllocation.ip_address == m.PortForwarding.internal_ip_address),
+            models.IPAllocation,
+            (models.IPAllocation.port_id == models.PortForwarding.internal_port_id)
+            & (models.IPAllocation.ip_address == models.PortForwarding.internal_ip_address),
         )
-        .where(m.FloatingIP.floating_network_id.in_(set(gateway_net.values())))
-        .order_by(m.PortForwarding.created_at, m.PortForwarding.id)
+        .where(models.FloatingIP.floating_network_id.in_(set(gateway_net.values())))
+        .order_by(models.PortForwarding.created_at, models.PortForwarding.id)
     )
-    out: dict[str, list[d.PortForwarding]] = defaultdict(list)
+    out: dict[str, list[dataplane.PortForwarding]] = defaultdict(list)
     for pf, fip, subnet_id in rows:
         owner = next(
             (
@@ -286,7 +301,7 @@ async def _port_forwardings(
         if owner is None:
             continue
         out[owner].append(
-            d.PortForwarding(
+            dataplane.PortForwarding(
                 id=pf.id,
                 floating_ip_address=fip.floating_ip_address,
                 protocol=pf.protocol,

@@ -8,7 +8,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 from onestack.network.service.base import (
     Caller,
     Store,
@@ -44,8 +44,10 @@ def parse_vlan_ranges(text: str) -> dict[str, list[tuple[int, int]]]:
     return out
 
 
-async def get_visible_network(session: AsyncSession, caller: Caller, network_id: str) -> m.Network:
-    stmt = select(m.Network).where(m.Network.id == network_id)
+async def get_visible_network(
+    session: AsyncSession, caller: Caller, network_id: str
+) -> models.Network:
+    stmt = select(models.Network).where(models.Network.id == network_id)
     visible = network_visible(caller)
     if visible is not None:
         stmt = stmt.where(visible)
@@ -68,14 +70,31 @@ class Networks:
         return self.settings.global_mtu - overhead
 
     async def _allocate_segment(
-        self, session: AsyncSession, network: m.Network, provider: dict[str, Any]
+        self, session: AsyncSession, network: models.Network, provider: dict[str, Any]
     ) -> None:
         """Validate the provider attributes, or pick the tenant type and a free id."""
         ntype = provider.get("network_type") or self.settings.tenant_network_type
-        physnet = provider.get("physical_network")
         seg_id = provider.get("segmentation_id")
         if ntype not in NETWORK_TYPES or ntype not in enabled_types(self.settings.type_drivers):
             raise nerr.InvalidInput(reason=f"network_type value '{ntype}' not supported")
+        physnet = self._physical_network(ntype, provider)
+        if ntype in ("flat", "local"):
+            if seg_id is not None:
+                raise nerr.InvalidInput(
+                    reason=f"segmentation_id not allowed for {ntype} provider network"
+                )
+            if ntype == "flat":
+                await self._flat_segment(session, network, physnet)
+        else:
+            seg_id = await self._numbered_segment(session, network, ntype, physnet, seg_id)
+        network.network_type = ntype
+        network.physical_network = physnet
+        network.segmentation_id = int(seg_id) if seg_id is not None else None
+
+    def _physical_network(self, ntype: str, provider: dict[str, Any]) -> str | None:
+        """The provider's physical network checked against the type (flat and vlan need a
+        known one; a vlan network of the tenant type takes the first with ranges)."""
+        physnet = provider.get("physical_network")
         if ntype in ("flat", "vlan"):
             if not physnet and ntype == "vlan" and not provider.get("network_type"):
                 physnet = next(iter(parse_vlan_ranges(self.settings.vlan_ranges)), None)
@@ -91,81 +110,89 @@ class Networks:
             raise nerr.InvalidInput(
                 reason=f"physical_network not allowed for {ntype} provider network"
             )
-        if ntype in ("flat", "local"):
-            if seg_id is not None:
-                raise nerr.InvalidInput(
-                    reason=f"segmentation_id not allowed for {ntype} provider network"
-                )
-            if ntype == "flat":
-                taken = await session.scalar(
-                    select(m.Segment.network_id).where(
-                        m.Segment.network_type == "flat", m.Segment.physical_network == physnet
-                    )
-                )
-                if taken is not None:
-                    raise nerr.Conflict(
-                        reason="Unable to create the flat network. "
-                        f"Physical network {physnet} is in use."
-                    )
-                session.add(
-                    m.Segment(network_id=network.id, network_type="flat",
-                              physical_network=physnet, segmentation_id=0)
-                )  # fmt: skip
-        else:
-            if ntype == "vxlan":
-                ranges = parse_ranges(self.settings.vni_ranges)
-                limit = 2**24 - 1
-            else:
-                ranges = parse_vlan_ranges(self.settings.vlan_ranges).get(physnet or "", [])
-                limit = 4094
-            key = physnet or ""
-            if seg_id is not None:
-                if not 1 <= int(seg_id) <= limit:
-                    raise nerr.InvalidInput(
-                        reason=f"segmentation_id {seg_id} out of range (1 to {limit})"
-                    )
-                used = await session.scalar(
-                    select(m.Segment.network_id).where(
-                        m.Segment.network_type == ntype,
-                        m.Segment.physical_network == key,
-                        m.Segment.segmentation_id == int(seg_id),
-                    )
-                )
-                if used is not None:
-                    raise nerr.Conflict(
-                        reason=f"Unable to create the network. The {ntype} {seg_id} on physical network {physnet} is in use."  # noqa: E501
-                    )
-            else:
-                used_ids = set(
-                    (
-                        await session.scalars(
-                            select(m.Segment.segmentation_id).where(
-                                m.Segment.network_type == ntype, m.Segment.physical_network == key
-                            )
-                        )
-                    ).all()
-                )
-                seg_id = next(
-                    (i for low, high in ranges for i in range(low, high + 1) if i not in used_ids),
-                    None,
-                )
-                if seg_id is None:
-                    raise nerr.NoNetworkAvailable()
-            session.add(
-                m.Segment(network_id=network.id, network_type=ntype,
-                          physical_network=key, segmentation_id=int(seg_id))
-            )  # fmt: skip
-        network.network_type = ntype
-        network.physical_network = physnet
-        network.segmentation_id = int(seg_id) if seg_id is not None else None
+        return physnet
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Network:
+    async def _flat_segment(
+        self, session: AsyncSession, network: models.Network, physnet: str | None
+    ) -> None:
+        """The one flat network of ``physnet``, unless another has it."""
+        taken = await session.scalar(
+            select(models.Segment.network_id).where(
+                models.Segment.network_type == "flat", models.Segment.physical_network == physnet
+            )
+        )
+        if taken is not None:
+            raise nerr.Conflict(
+                reason=f"Unable to create the flat network. Physical network {physnet} is in use."
+            )
+        session.add(
+            models.Segment(network_id=network.id, network_type="flat",
+                      physical_network=physnet, segmentation_id=0)
+        )  # fmt: skip
+
+    async def _numbered_segment(
+        self,
+        session: AsyncSession,
+        network: models.Network,
+        ntype: str,
+        physnet: str | None,
+        seg_id: Any,
+    ) -> int:
+        """A vxlan or vlan segment: the requested id when free and in range, else the first
+        free one of the configured ranges."""
+        if ntype == "vxlan":
+            ranges = parse_ranges(self.settings.vni_ranges)
+            limit = 2**24 - 1
+        else:
+            ranges = parse_vlan_ranges(self.settings.vlan_ranges).get(physnet or "", [])
+            limit = 4094
+        key = physnet or ""
+        if seg_id is not None:
+            if not 1 <= int(seg_id) <= limit:
+                raise nerr.InvalidInput(
+                    reason=f"segmentation_id {seg_id} out of range (1 to {limit})"
+                )
+            used = await session.scalar(
+                select(models.Segment.network_id).where(
+                    models.Segment.network_type == ntype,
+                    models.Segment.physical_network == key,
+                    models.Segment.segmentation_id == int(seg_id),
+                )
+            )
+            if used is not None:
+                raise nerr.Conflict(
+                    reason=f"Unable to create the network. The {ntype} {seg_id} on physical network {physnet} is in use."  # noqa: E501
+                )
+        else:
+            used_ids = set(
+                (
+                    await session.scalars(
+                        select(models.Segment.segmentation_id).where(
+                            models.Segment.network_type == ntype,
+                            models.Segment.physical_network == key,
+                        )
+                    )
+                ).all()
+            )
+            seg_id = next(
+                (i for low, high in ranges for i in range(low, high + 1) if i not in used_ids),
+                None,
+            )
+            if seg_id is None:
+                raise nerr.NoNetworkAvailable()
+        session.add(
+            models.Segment(network_id=network.id, network_type=ntype,
+                      physical_network=key, segmentation_id=int(seg_id))
+        )  # fmt: skip
+        return int(seg_id)
+
+    async def create(self, caller: Caller, body: dict[str, Any]) -> models.Network:
         async with self.store.db.session() as session:
             return await self.create_in(session, caller, body)
 
     async def create_in(
         self, session: AsyncSession, caller: Caller, body: dict[str, Any]
-    ) -> m.Network:
+    ) -> models.Network:
         project_id = body.get("project_id") or caller.project_id
         await check_quota(session, project_id, "network")
         provider: dict[str, Any] = {
@@ -175,8 +202,8 @@ class Networks:
         }
         tags = body.pop("tags", None)
         body.pop("project_id", None)
-        net = m.Network(project_id=project_id, **body)
-        net.id = net.id or m.uuid_str()
+        net = models.Network(project_id=project_id, **body)
+        net.id = net.id or models.uuid_str()
         await self._allocate_segment(session, net, provider)
         session.add(net)
         if "mtu" not in body:
@@ -186,11 +213,13 @@ class Networks:
                 reason=f"Requested MTU is too big, maximum is {self.mtu_for(net.network_type)}"
             )
         for tag in tags or ():
-            session.add(m.Tag(resource_id=net.id, tag=tag, resource_type="networks"))
+            session.add(models.Tag(resource_id=net.id, tag=tag, resource_type="networks"))
         await session.flush()
         return net
 
-    async def update(self, caller: Caller, network_id: str, changes: dict[str, Any]) -> m.Network:
+    async def update(
+        self, caller: Caller, network_id: str, changes: dict[str, Any]
+    ) -> models.Network:
         async with self.store.db.session() as session:
             net = await get_visible_network(session, caller, network_id)
             if any(k in changes for k in ("network_type", "physical_network", "segmentation_id")):
@@ -206,10 +235,12 @@ class Networks:
             if changes.get("external") is False and net.external:
                 in_use = await session.scalar(
                     select(func.count())
-                    .select_from(m.Port)
+                    .select_from(models.Port)
                     .where(
-                        m.Port.network_id == net.id,
-                        m.Port.device_owner.in_(("network:router_gateway", "network:floatingip")),
+                        models.Port.network_id == net.id,
+                        models.Port.device_owner.in_(
+                            ("network:router_gateway", "network:floatingip")
+                        ),
                     )
                 )
                 if in_use:
@@ -227,15 +258,15 @@ class Networks:
         await self.store.changed()
         return net
 
-    async def _check_unshare(self, session: AsyncSession, net: m.Network) -> None:
+    async def _check_unshare(self, session: AsyncSession, net: models.Network) -> None:
         others = await session.scalar(
             select(func.count())
-            .select_from(m.Port)
+            .select_from(models.Port)
             .where(
-                m.Port.network_id == net.id,
-                m.Port.project_id != net.project_id,
-                m.Port.project_id != "",
-                m.Port.device_owner.not_in(AUTO_DELETE_OWNERS),
+                models.Port.network_id == net.id,
+                models.Port.project_id != net.project_id,
+                models.Port.project_id != "",
+                models.Port.device_owner.not_in(AUTO_DELETE_OWNERS),
             )
         )
         if others:
@@ -250,10 +281,10 @@ class Networks:
             require_owner(caller, net.project_id, "delete_network")
             busy = await session.scalar(
                 select(func.count())
-                .select_from(m.Port)
+                .select_from(models.Port)
                 .where(
-                    m.Port.network_id == net.id,
-                    m.Port.device_owner.not_in((*AUTO_DELETE_OWNERS, FIP_OWNER)),
+                    models.Port.network_id == net.id,
+                    models.Port.device_owner.not_in((*AUTO_DELETE_OWNERS, FIP_OWNER)),
                 )
             )
             if busy:
@@ -263,33 +294,48 @@ class Networks:
             fips = list(
                 (
                     await session.scalars(
-                        select(m.FloatingIP.id).where(m.FloatingIP.floating_network_id == net.id)
+                        select(models.FloatingIP.id).where(
+                            models.FloatingIP.floating_network_id == net.id
+                        )
                     )
                 ).all()
             )
             if fips:
                 await session.execute(
-                    delete(m.PortForwarding).where(m.PortForwarding.floatingip_id.in_(fips))
+                    delete(models.PortForwarding).where(
+                        models.PortForwarding.floatingip_id.in_(fips)
+                    )
                 )
-                await session.execute(delete(m.FloatingIP).where(m.FloatingIP.id.in_(fips)))
+                await session.execute(
+                    delete(models.FloatingIP).where(models.FloatingIP.id.in_(fips))
+                )
             ids = [net.id, *fips]
             ids += list(
                 (
-                    await session.scalars(select(m.Subnet.id).where(m.Subnet.network_id == net.id))
+                    await session.scalars(
+                        select(models.Subnet.id).where(models.Subnet.network_id == net.id)
+                    )
                 ).all()
             )
             ids += list(
-                (await session.scalars(select(m.Port.id).where(m.Port.network_id == net.id))).all()
+                (
+                    await session.scalars(
+                        select(models.Port.id).where(models.Port.network_id == net.id)
+                    )
+                ).all()
             )
-            await session.execute(delete(m.Tag).where(m.Tag.resource_id.in_(ids)))
+            await session.execute(delete(models.Tag).where(models.Tag.resource_id.in_(ids)))
             await session.execute(
-                delete(m.RBACPolicy).where(
-                    and_(m.RBACPolicy.object_type == "network", m.RBACPolicy.object_id == net.id)
+                delete(models.RBACPolicy).where(
+                    and_(
+                        models.RBACPolicy.object_type == "network",
+                        models.RBACPolicy.object_id == net.id,
+                    )
                 )
             )
-            await session.execute(delete(m.Port).where(m.Port.network_id == net.id))
-            await session.execute(delete(m.Subnet).where(m.Subnet.network_id == net.id))
-            await session.execute(delete(m.Segment).where(m.Segment.network_id == net.id))
+            await session.execute(delete(models.Port).where(models.Port.network_id == net.id))
+            await session.execute(delete(models.Subnet).where(models.Subnet.network_id == net.id))
+            await session.execute(delete(models.Segment).where(models.Segment.network_id == net.id))
             await drop_tags(session, net.id)
             await session.delete(net)
         await self.store.changed()

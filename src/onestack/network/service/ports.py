@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 from onestack.network.service import ipalloc
 from onestack.network.service.base import (
     Caller,
@@ -43,17 +43,17 @@ def is_network_owned(device_owner: str) -> bool:
     return device_owner.startswith("network:")
 
 
-async def shared_with(session: AsyncSession, net: m.Network, project_id: str) -> bool:
+async def shared_with(session: AsyncSession, net: models.Network, project_id: str) -> bool:
     """Neutron's per-caller ``shared``: shared with everyone, or by an ``access_as_shared``
     RBAC policy (to this project or to ``*``)."""
     if net.shared:
         return True
     found = await session.scalar(
-        select(m.RBACPolicy.id).where(
-            m.RBACPolicy.object_type == "network",
-            m.RBACPolicy.object_id == net.id,
-            m.RBACPolicy.action == "access_as_shared",
-            m.RBACPolicy.target_project.in_((project_id, "*")),
+        select(models.RBACPolicy.id).where(
+            models.RBACPolicy.object_type == "network",
+            models.RBACPolicy.object_id == net.id,
+            models.RBACPolicy.action == "access_as_shared",
+            models.RBACPolicy.target_project.in_((project_id, "*")),
         )
     )
     return found is not None
@@ -66,18 +66,18 @@ async def check_router_device(
     declare its port an interface of another project's router (409)."""
     if caller.is_admin or device_owner != ROUTER_INTERFACE_OWNER or not device_id:
         return
-    router = await session.get(m.Router, device_id)
+    router = await session.get(models.Router, device_id)
     if router is not None and router.project_id != project_id:
         raise nerr.DeviceIDNotOwnedByTenant(device_id=device_id)
 
 
-async def visible_port(session: AsyncSession, caller: Caller, port_id: str) -> m.Port:
-    port = await session.get(m.Port, port_id)
+async def visible_port(session: AsyncSession, caller: Caller, port_id: str) -> models.Port:
+    port = await session.get(models.Port, port_id)
     if port is None:
         raise nerr.PortNotFound(id=port_id)
     if caller.is_admin or port.project_id == caller.project_id:
         return port
-    net = await session.get(m.Network, port.network_id)
+    net = await session.get(models.Network, port.network_id)
     if net is not None and net.project_id == caller.project_id:
         return port  # the network's owner sees every port on it, as in Neutron
     raise nerr.PortNotFound(id=port_id)
@@ -87,9 +87,9 @@ def port_visible(caller: Caller) -> Any:
     if caller.is_admin:
         return None
     return or_(
-        m.Port.project_id == caller.project_id,
-        m.Port.network_id.in_(
-            select(m.Network.id).where(m.Network.project_id == caller.project_id)
+        models.Port.project_id == caller.project_id,
+        models.Port.network_id.in_(
+            select(models.Network.id).where(models.Network.project_id == caller.project_id)
         ),
     )
 
@@ -118,6 +118,34 @@ def _address_pairs(raw: Any, mac: str) -> list[dict[str, str]]:
     return pairs
 
 
+def _dhcp_opts(raw: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Neutron's extra_dhcp_opt: each option replaces the one of its name and IP version, one
+    whose ``opt_value`` is null removes it; the others stay."""
+    if raw is None:
+        return list(current)
+    opts = {(o["opt_name"], o["ip_version"]): dict(o) for o in current}
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("opt_name"):
+            raise nerr.InvalidInput(reason="An extra DHCP option needs an opt_name")
+        if not set(item) <= {"opt_name", "opt_value", "ip_version"}:
+            raise nerr.InvalidInput(reason=f"Unrecognized attribute(s) in {item}")
+        name, value = str(item["opt_name"]), item.get("opt_value")
+        version = item.get("ip_version", 4)
+        if version in ("4", "6"):
+            version = int(version)
+        if version not in (4, 6):
+            raise nerr.InvalidInput(reason=f"Invalid ip_version {version} of DHCP option {name}")
+        if value is None:
+            opts.pop((name, version), None)
+            continue
+        value = str(value)
+        # One line of dnsmasq's options file each: no line breaks may reach it.
+        if any(c in name + value for c in "\n\r\0") or "," in name:
+            raise nerr.InvalidInput(reason=f"Invalid extra DHCP option {name}")
+        opts[(name, version)] = {"opt_name": name, "opt_value": value, "ip_version": version}
+    return list(opts.values())
+
+
 class Ports:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -137,7 +165,7 @@ class Ports:
             "network_device": is_network_owned(device_owner),
         }
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Port:
+    async def create(self, caller: Caller, body: dict[str, Any]) -> models.Port:
         """A port asked for through the API (the router, DHCP and floating IP code paths call
         ``create_in`` for their own ports)."""
         async with self.store.db.session() as session:
@@ -162,7 +190,7 @@ class Ports:
 
     async def create_in(
         self, session: AsyncSession, caller: Caller, body: dict[str, Any]
-    ) -> m.Port:
+    ) -> models.Port:
         net = await get_visible_network(session, caller, body["network_id"])
         project_id = body.get("project_id") or caller.project_id
         await check_quota(session, project_id, "port")
@@ -171,14 +199,16 @@ class Ports:
         if mac is not None:
             mac = ipalloc.normalize_mac(mac)
             taken = await session.scalar(
-                select(m.Port.id).where(m.Port.network_id == net.id, m.Port.mac_address == mac)
+                select(models.Port.id).where(
+                    models.Port.network_id == net.id, models.Port.mac_address == mac
+                )
             )
             if taken is not None:
                 raise nerr.MacAddressInUse(net_id=net.id, mac=mac)
         else:
             mac = ipalloc.random_mac()
-        port = m.Port(
-            id=body.get("id") or m.uuid_str(),
+        port = models.Port(
+            id=body.get("id") or models.uuid_str(),
             project_id=project_id,
             network_id=net.id,
             name=body.get("name", ""),
@@ -206,13 +236,14 @@ class Ports:
         port.allowed_address_pairs = _address_pairs(body.get("allowed_address_pairs"), mac)
         if port.allowed_address_pairs and not port.port_security_enabled:
             raise AddressPairAndPortSecurityRequired()
+        port.extra_dhcp_opts = _dhcp_opts(body.get("extra_dhcp_opts"), [])
         for tag in body.get("tags") or ():
-            session.add(m.Tag(resource_id=port.id, tag=tag, resource_type="ports"))
+            session.add(models.Tag(resource_id=port.id, tag=tag, resource_type="ports"))
         await session.flush()
         return port
 
     async def _set_groups(
-        self, session: AsyncSession, caller: Caller, port: m.Port, groups: list[str]
+        self, session: AsyncSession, caller: Caller, port: models.Port, groups: list[str]
     ) -> None:
         groups = list(dict.fromkeys(groups))
         if groups and not port.port_security_enabled:
@@ -223,10 +254,10 @@ class Ports:
             if missing:
                 raise nerr.SecurityGroupNotFound(id=missing[0])
         port.security_group_bindings = [
-            m.PortSecurityGroup(port_id=port.id, security_group_id=g) for g in groups
+            models.PortSecurityGroup(port_id=port.id, security_group_id=g) for g in groups
         ]
 
-    async def update(self, caller: Caller, port_id: str, changes: dict[str, Any]) -> m.Port:
+    async def update(self, caller: Caller, port_id: str, changes: dict[str, Any]) -> models.Port:
         async with self.store.db.session() as session:
             port = await visible_port(session, caller, port_id)
             old_host = port.binding_host_id
@@ -243,7 +274,7 @@ class Ports:
         return port
 
     async def update_in(
-        self, session: AsyncSession, caller: Caller, port: m.Port, changes: dict[str, Any]
+        self, session: AsyncSession, caller: Caller, port: models.Port, changes: dict[str, Any]
     ) -> None:
         changed = False
         if "network_id" in changes and changes.pop("network_id") != port.network_id:
@@ -257,8 +288,8 @@ class Ports:
                 ):
                     raise nerr.Conflict(reason=f"Port {port.id} is bound; its MAC cannot change")
                 taken = await session.scalar(
-                    select(m.Port.id).where(
-                        m.Port.network_id == port.network_id, m.Port.mac_address == mac
+                    select(models.Port.id).where(
+                        models.Port.network_id == port.network_id, models.Port.mac_address == mac
                     )
                 )
                 if taken is not None:
@@ -304,6 +335,11 @@ class Ports:
                 changed = True
         if port.allowed_address_pairs and not port.port_security_enabled:
             raise AddressPairAndPortSecurityRequired()
+        if "extra_dhcp_opts" in changes:
+            opts = _dhcp_opts(changes.pop("extra_dhcp_opts"), port.extra_dhcp_opts or [])
+            if opts != port.extra_dhcp_opts:
+                port.extra_dhcp_opts = opts
+                changed = True
         if "binding_host_id" in changes and changes["binding_host_id"] != port.binding_host_id:
             port.binding_vif_type = "unbound"
             if port.binding_host_id and port.status == "ACTIVE":
@@ -335,10 +371,10 @@ class Ports:
         await self.store.changed(host)
 
     @staticmethod
-    async def delete_in(session: AsyncSession, port: m.Port) -> None:
+    async def delete_in(session: AsyncSession, port: models.Port) -> None:
         await session.execute(
-            update(m.FloatingIP)
-            .where(m.FloatingIP.port_id == port.id)
+            update(models.FloatingIP)
+            .where(models.FloatingIP.port_id == port.id)
             .values(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
         )
         await drop_tags(session, port.id)

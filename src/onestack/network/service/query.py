@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Integer, and_, not_, or_, select
@@ -16,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from onestack.common import errors
-from onestack.common.http import query_bool
+from onestack.common.db import UTCDateTime
+from onestack.common.http import INT_RANGE, query_bool
 from onestack.common.pagination import PageParams, apply_page
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 
 ClauseBuilder = Callable[[list[str]], ColumnElement[bool]]
 
@@ -77,9 +79,17 @@ def _convert(col: InstrumentedAttribute[Any], attr: str, value: str) -> Any:
         return parsed
     if isinstance(coltype, Integer):
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise nerr.InvalidInput(reason=f"'{value}' is not an integer for {attr}") from None
+        if not -INT_RANGE <= number < INT_RANGE:
+            raise nerr.InvalidInput(reason=f"'{value}' is out of range for {attr}")
+        return number
+    if isinstance(coltype, UTCDateTime):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise nerr.InvalidInput(reason=f"'{value}' is not a valid time for {attr}") from None
     return value
 
 
@@ -106,12 +116,14 @@ def _tag_clause(kind: Kind, q: ListQuery) -> list[ColumnElement[bool]]:
     ident = kind.model.id
 
     def having(tag: str) -> ColumnElement[bool]:
-        clause: ColumnElement[bool] = ident.in_(select(m.Tag.resource_id).where(m.Tag.tag == tag))
+        clause: ColumnElement[bool] = ident.in_(
+            select(models.Tag.resource_id).where(models.Tag.tag == tag)
+        )
         return clause
 
     def having_any(tags: Sequence[str]) -> ColumnElement[bool]:
         clause: ColumnElement[bool] = ident.in_(
-            select(m.Tag.resource_id).where(m.Tag.tag.in_(tags))
+            select(models.Tag.resource_id).where(models.Tag.tag.in_(tags))
         )
         return clause
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 from onestack.network.service import ipalloc
 from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
 from onestack.network.service.networks import get_visible_network
@@ -24,14 +24,14 @@ class InvalidRoutes(errors.BadRequest):
     template = "Invalid format for routes: {routes}, {reason}"
 
 
-async def visible_router(session: AsyncSession, caller: Caller, router_id: str) -> m.Router:
-    router = await session.get(m.Router, router_id)
+async def visible_router(session: AsyncSession, caller: Caller, router_id: str) -> models.Router:
+    router = await session.get(models.Router, router_id)
     if router is None or not (caller.is_admin or router.project_id == caller.project_id):
         raise nerr.RouterNotFound(id=router_id)
     return router
 
 
-def is_interface_of(port: m.Port, router: m.Router) -> bool:
+def is_interface_of(port: models.Port, router: models.Router) -> bool:
     """A router's interface: a port the router code path made its own. ``device_owner`` and
     ``device_id`` alone are not enough (a network owner may set both on its own port); the
     port must also belong to the router's project, which every interface added through
@@ -43,21 +43,21 @@ def is_interface_of(port: m.Port, router: m.Router) -> bool:
     )
 
 
-async def interface_ports(session: AsyncSession, router: m.Router) -> list[m.Port]:
+async def interface_ports(session: AsyncSession, router: models.Router) -> list[models.Port]:
     rows = await session.scalars(
-        select(m.Port)
+        select(models.Port)
         .where(
-            m.Port.device_id == router.id,
-            m.Port.device_owner == INTERFACE_OWNER,
-            m.Port.project_id == router.project_id,
+            models.Port.device_id == router.id,
+            models.Port.device_owner == INTERFACE_OWNER,
+            models.Port.project_id == router.project_id,
         )
-        .order_by(m.Port.created_at)
+        .order_by(models.Port.created_at)
     )
     return list(rows)
 
 
 async def check_interface_network(
-    session: AsyncSession, caller: Caller, net: m.Network, subnet: m.Subnet | None = None
+    session: AsyncSession, caller: Caller, net: models.Network, subnet: models.Subnet | None = None
 ) -> None:
     """Where a non-admin may attach its router (Neutron, LP 1757482 / 1975603): a network its
     project owns, or one shared with that project by name in an ``access_as_shared`` RBAC
@@ -74,11 +74,11 @@ async def check_interface_network(
     if owner == caller.project_id:
         return
     shared_by_name = await session.scalar(
-        select(m.RBACPolicy.id).where(
-            m.RBACPolicy.object_type == "network",
-            m.RBACPolicy.object_id == net.id,
-            m.RBACPolicy.action == "access_as_shared",
-            m.RBACPolicy.target_project == caller.project_id,
+        select(models.RBACPolicy.id).where(
+            models.RBACPolicy.object_type == "network",
+            models.RBACPolicy.object_id == net.id,
+            models.RBACPolicy.action == "access_as_shared",
+            models.RBACPolicy.target_project == caller.project_id,
         )
     )
     if shared_by_name is None:
@@ -90,13 +90,13 @@ async def check_interface_network(
         )
 
 
-async def check_port_in_pools(session: AsyncSession, caller: Caller, port: m.Port) -> None:
+async def check_port_in_pools(session: AsyncSession, caller: Caller, port: models.Port) -> None:
     """Neutron's ``_validate_port_in_range_or_admin``: a port attached by a non-admin may hold
     an address outside the allocation pools (the gateway, say) only on its own subnets."""
     if caller.is_admin:
         return
     for a in port.fixed_ips:
-        subnet = await session.get(m.Subnet, a.subnet_id)
+        subnet = await session.get(models.Subnet, a.subnet_id)
         if subnet is None or subnet.project_id == caller.project_id:
             continue
         ip = ipaddress.ip_address(a.ip_address)
@@ -114,12 +114,12 @@ class Routers:
         self.store = store
         self.ports = ports
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Router:
+    async def create(self, caller: Caller, body: dict[str, Any]) -> models.Router:
         project_id = body.get("project_id") or caller.project_id
         async with self.store.db.session() as session:
             await check_quota(session, project_id, "router")
-            router = m.Router(
-                id=m.uuid_str(),
+            router = models.Router(
+                id=models.uuid_str(),
                 project_id=project_id,
                 name=body.get("name", ""),
                 description=body.get("description", ""),
@@ -133,20 +133,24 @@ class Routers:
             if body.get("routes"):
                 router.routes = await self._validate_routes(session, router, body["routes"])
             for tag in body.get("tags") or ():
-                session.add(m.Tag(resource_id=router.id, tag=tag, resource_type="routers"))
+                session.add(models.Tag(resource_id=router.id, tag=tag, resource_type="routers"))
         await self.store.changed()
         return router
 
     async def _set_gateway(
-        self, session: AsyncSession, caller: Caller, router: m.Router, info: dict[str, Any] | None
+        self,
+        session: AsyncSession,
+        caller: Caller,
+        router: models.Router,
+        info: dict[str, Any] | None,
     ) -> None:
-        current = await session.get(m.Port, router.gw_port_id) if router.gw_port_id else None
+        current = await session.get(models.Port, router.gw_port_id) if router.gw_port_id else None
         if not info:
             if current is not None:
                 in_use = await session.scalar(
                     select(func.count())
-                    .select_from(m.FloatingIP)
-                    .where(m.FloatingIP.router_id == router.id)
+                    .select_from(models.FloatingIP)
+                    .where(models.FloatingIP.router_id == router.id)
                 )
                 if in_use:
                     raise nerr.RouterInUse(
@@ -192,14 +196,12 @@ class Routers:
                 "binding_host_id": self.store.host,
             },
         )
-        if not port.fixed_ips:
-            raise nerr.BadRequest(
-                resource="router", msg=f"No IPs available for external network {net.id}"
-            )
+        # An external network without a subnet gives a gateway port without an address, as
+        # Neutron makes it (it only logs "No IPs available for external network").
         router.gw_port_id = port.id
 
     async def _validate_routes(
-        self, session: AsyncSession, router: m.Router, routes: list[Any]
+        self, session: AsyncSession, router: models.Router, routes: list[Any]
     ) -> list[dict[str, str]]:
         cidrs = [ipaddress.ip_network(p) for p in await self._connected_cidrs(session, router)]
         out: list[dict[str, str]] = []
@@ -224,20 +226,22 @@ class Routers:
             out.append(entry)
         return out
 
-    async def _connected_cidrs(self, session: AsyncSession, router: m.Router) -> list[str]:
+    async def _connected_cidrs(self, session: AsyncSession, router: models.Router) -> list[str]:
         port_ids = [p.id for p in await interface_ports(session, router)]
         if router.gw_port_id:
             port_ids.append(router.gw_port_id)
         if not port_ids:
             return []
         rows = await session.scalars(
-            select(m.Subnet.cidr)
-            .join(m.IPAllocation, m.IPAllocation.subnet_id == m.Subnet.id)
-            .where(m.IPAllocation.port_id.in_(port_ids))
+            select(models.Subnet.cidr)
+            .join(models.IPAllocation, models.IPAllocation.subnet_id == models.Subnet.id)
+            .where(models.IPAllocation.port_id.in_(port_ids))
         )
         return list(rows.all())
 
-    async def update(self, caller: Caller, router_id: str, changes: dict[str, Any]) -> m.Router:
+    async def update(
+        self, caller: Caller, router_id: str, changes: dict[str, Any]
+    ) -> models.Router:
         async with self.store.db.session() as session:
             router = await visible_router(session, caller, router_id)
             changed = False
@@ -269,13 +273,13 @@ class Routers:
                 raise nerr.RouterInUse(router_id=router.id, reason="still has ports")
             fips = await session.scalar(
                 select(func.count())
-                .select_from(m.FloatingIP)
-                .where(m.FloatingIP.router_id == router.id)
+                .select_from(models.FloatingIP)
+                .where(models.FloatingIP.router_id == router.id)
             )
             if fips:
                 raise nerr.RouterInUse(router_id=router.id, reason="still has floating IPs")
             if router.gw_port_id:
-                gw = await session.get(m.Port, router.gw_port_id)
+                gw = await session.get(models.Port, router.gw_port_id)
                 router.gw_port_id = None
                 await session.flush()
                 if gw is not None:
@@ -295,91 +299,113 @@ class Routers:
         async with self.store.db.session() as session:
             router = await visible_router(session, caller, router_id)
             attached = await interface_ports(session, router)
-            attached_subnets = {a.subnet_id for p in attached for a in p.fixed_ips}
             if port_id:
-                port = await visible_port(session, caller, str(port_id))
-                if not caller.is_admin and port.project_id != caller.project_id:
-                    # Neutron attaches by updating the port: only its project may.
-                    raise errors.Forbidden(action="update_port")
-                if port.device_id or port.device_owner:
-                    raise nerr.PortInUse(
-                        port_id=port.id, net_id=port.network_id, device_id=port.device_id
-                    )
-                if not port.fixed_ips:
-                    raise nerr.BadRequest(
-                        resource="router", msg="Router port must have at least one fixed IP"
-                    )
-                net = await session.get(m.Network, port.network_id)
-                assert net is not None
-                await check_interface_network(session, caller, net)
-                await check_port_in_pools(session, caller, port)
-                for a in port.fixed_ips:
-                    if a.subnet_id in attached_subnets:
-                        raise nerr.BadRequest(
-                            resource="router",
-                            msg=f"Router already has a port on subnet {a.subnet_id}",
-                        )
-                port.device_id = router.id
-                port.device_owner = INTERFACE_OWNER
-                # An interface belongs to its router's project (an admin may attach another
-                # project's port); that is what marks it as the router's, see is_interface_of.
-                port.project_id = router.project_id
-                port.security_group_bindings = []
-                port.port_security_enabled = False
-                port.allowed_address_pairs = []
-                port.binding_host_id = self.store.host
-                touch(port)
+                port = await self._attach_port(session, caller, router, attached, str(port_id))
             else:
-                subnet = await session.get(m.Subnet, str(subnet_id))
-                if subnet is None:
-                    raise nerr.SubnetNotFound(id=subnet_id)
-                try:
-                    net = await get_visible_network(session, caller, subnet.network_id)
-                except nerr.NetworkNotFound:
-                    raise nerr.SubnetNotFound(id=subnet_id) from None
-                await check_interface_network(session, caller, net, subnet)
-                if subnet.id in attached_subnets:
-                    raise nerr.BadRequest(
-                        resource="router",
-                        msg=f"Router already has a port on subnet {subnet.id}",
-                    )
-                if not subnet.gateway_ip:
-                    raise nerr.BadRequest(
-                        resource="router",
-                        msg=f"Subnet for router interface must have a gateway IP",  # noqa: F541
-                    )
-                cidr = ipaddress.ip_network(subnet.cidr)
-                for p in attached:
-                    for a in p.fixed_ips:
-                        other = await session.get(m.Subnet, a.subnet_id)
-                        if other is not None and ipaddress.ip_network(other.cidr).overlaps(cidr):
-                            raise nerr.BadRequest(
-                                resource="router",
-                                msg=f"Cidr {cidr} of subnet {subnet.id} overlaps with cidr "
-                                f"{other.cidr} of subnet {other.id}",
-                            )
-                port = await self.ports.create_in(
-                    session,
-                    caller,
-                    {
-                        "network_id": subnet.network_id,
-                        "project_id": router.project_id,
-                        "device_owner": INTERFACE_OWNER,
-                        "device_id": router.id,
-                        "fixed_ips": [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
-                        "security_groups": [],
-                        "port_security_enabled": False,
-                        "binding_host_id": self.store.host,
-                    },
-                )
+                port = await self._attach_subnet(session, caller, router, attached, subnet_id)
             touch(router)
             await session.flush()
             result = self._interface_info(router, port)
         await self.store.changed()
         return result
 
+    async def _attach_port(
+        self,
+        session: AsyncSession,
+        caller: Caller,
+        router: models.Router,
+        attached: list[models.Port],
+        port_id: str,
+    ) -> models.Port:
+        """An existing port made the router's interface (Neutron updates the port)."""
+        attached_subnets = {a.subnet_id for p in attached for a in p.fixed_ips}
+        port = await visible_port(session, caller, port_id)
+        if not caller.is_admin and port.project_id != caller.project_id:
+            # Neutron attaches by updating the port: only its project may.
+            raise errors.Forbidden(action="update_port")
+        if port.device_id or port.device_owner:
+            raise nerr.PortInUse(port_id=port.id, net_id=port.network_id, device_id=port.device_id)
+        if not port.fixed_ips:
+            raise nerr.BadRequest(
+                resource="router", msg="Router port must have at least one fixed IP"
+            )
+        net = await session.get(models.Network, port.network_id)
+        assert net is not None
+        await check_interface_network(session, caller, net)
+        await check_port_in_pools(session, caller, port)
+        for a in port.fixed_ips:
+            if a.subnet_id in attached_subnets:
+                raise nerr.BadRequest(
+                    resource="router",
+                    msg=f"Router already has a port on subnet {a.subnet_id}",
+                )
+        port.device_id = router.id
+        port.device_owner = INTERFACE_OWNER
+        # An interface belongs to its router's project (an admin may attach another
+        # project's port); that is what marks it as the router's, see is_interface_of.
+        port.project_id = router.project_id
+        port.security_group_bindings = []
+        port.port_security_enabled = False
+        port.allowed_address_pairs = []
+        port.binding_host_id = self.store.host
+        touch(port)
+        return port
+
+    async def _attach_subnet(
+        self,
+        session: AsyncSession,
+        caller: Caller,
+        router: models.Router,
+        attached: list[models.Port],
+        subnet_id: Any,
+    ) -> models.Port:
+        """A new interface port holding the subnet's gateway address."""
+        attached_subnets = {a.subnet_id for p in attached for a in p.fixed_ips}
+        subnet = await session.get(models.Subnet, str(subnet_id))
+        if subnet is None:
+            raise nerr.SubnetNotFound(id=subnet_id)
+        try:
+            net = await get_visible_network(session, caller, subnet.network_id)
+        except nerr.NetworkNotFound:
+            raise nerr.SubnetNotFound(id=subnet_id) from None
+        await check_interface_network(session, caller, net, subnet)
+        if subnet.id in attached_subnets:
+            raise nerr.BadRequest(
+                resource="router",
+                msg=f"Router already has a port on subnet {subnet.id}",
+            )
+        if not subnet.gateway_ip:
+            raise nerr.BadRequest(
+                resource="router",
+                msg=f"Subnet for router interface must have a gateway IP",  # noqa: F541
+            )
+        cidr = ipaddress.ip_network(subnet.cidr)
+        for p in attached:
+            for a in p.fixed_ips:
+                other = await session.get(models.Subnet, a.subnet_id)
+                if other is not None and ipaddress.ip_network(other.cidr).overlaps(cidr):
+                    raise nerr.BadRequest(
+                        resource="router",
+                        msg=f"Cidr {cidr} of subnet {subnet.id} overlaps with cidr "
+                        f"{other.cidr} of subnet {other.id}",
+                    )
+        return await self.ports.create_in(
+            session,
+            caller,
+            {
+                "network_id": subnet.network_id,
+                "project_id": router.project_id,
+                "device_owner": INTERFACE_OWNER,
+                "device_id": router.id,
+                "fixed_ips": [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
+                "security_groups": [],
+                "port_security_enabled": False,
+                "binding_host_id": self.store.host,
+            },
+        )
+
     @staticmethod
-    def _interface_info(router: m.Router, port: m.Port) -> dict[str, Any]:
+    def _interface_info(router: models.Router, port: models.Port) -> dict[str, Any]:
         subnet_ids = [a.subnet_id for a in port.fixed_ips]
         return {
             "id": router.id,
@@ -402,7 +428,7 @@ class Routers:
         async with self.store.db.session() as session:
             router = await visible_router(session, caller, router_id)
             attached = await interface_ports(session, router)
-            port: m.Port | None = None
+            port: models.Port | None = None
             if port_id:
                 port = next((p for p in attached if p.id == port_id), None)
                 if port is None:
@@ -423,10 +449,14 @@ class Routers:
             for a in port.fixed_ips:
                 needed = await session.scalar(
                     select(func.count())
-                    .select_from(m.FloatingIP)
-                    .join(m.IPAllocation, m.IPAllocation.port_id == m.FloatingIP.port_id)
+                    .select_from(models.FloatingIP)
+                    .join(
+                        models.IPAllocation,
+                        models.IPAllocation.port_id == models.FloatingIP.port_id,
+                    )
                     .where(
-                        m.FloatingIP.router_id == router.id, m.IPAllocation.subnet_id == a.subnet_id
+                        models.FloatingIP.router_id == router.id,
+                        models.IPAllocation.subnet_id == a.subnet_id,
                     )
                 )
                 if needed:
@@ -438,7 +468,7 @@ class Routers:
                 keep_cidrs = []
                 for p in remaining:
                     for a in p.fixed_ips:
-                        s = await session.get(m.Subnet, a.subnet_id)
+                        s = await session.get(models.Subnet, a.subnet_id)
                         if s is not None:
                             keep_cidrs.append(ipaddress.ip_network(s.cidr))
                 for route in router.routes:

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
-from onestack.network import models as m
+from onestack.network import models
 from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
 
 PROTOCOLS = {
@@ -24,30 +24,30 @@ ICMP_PROTOCOLS = {"icmp", "ipv6-icmp", "icmpv6", "1", "58"}
 ETHERTYPES = ("IPv4", "IPv6")
 
 
-def default_rules(group_id: str, project_id: str) -> list[m.SecurityGroupRule]:
+def default_rules(group_id: str, project_id: str) -> list[models.SecurityGroupRule]:
     """Neutron's default group: all egress, and ingress from members of the group itself."""
     rules = []
     for ethertype in ETHERTYPES:
         rules.append(
-            m.SecurityGroupRule(
-                id=m.uuid_str(), project_id=project_id, security_group_id=group_id,
+            models.SecurityGroupRule(
+                id=models.uuid_str(), project_id=project_id, security_group_id=group_id,
                 direction="egress", ethertype=ethertype,
             )
         )  # fmt: skip
         rules.append(
-            m.SecurityGroupRule(
-                id=m.uuid_str(), project_id=project_id, security_group_id=group_id,
+            models.SecurityGroupRule(
+                id=models.uuid_str(), project_id=project_id, security_group_id=group_id,
                 direction="ingress", ethertype=ethertype, remote_group_id=group_id,
             )
         )  # fmt: skip
     return rules
 
 
-def egress_rules(group_id: str, project_id: str) -> list[m.SecurityGroupRule]:
+def egress_rules(group_id: str, project_id: str) -> list[models.SecurityGroupRule]:
     """A new non-default group starts with the two egress rules, as in Neutron."""
     return [
-        m.SecurityGroupRule(
-            id=m.uuid_str(), project_id=project_id, security_group_id=group_id,
+        models.SecurityGroupRule(
+            id=models.uuid_str(), project_id=project_id, security_group_id=group_id,
             direction="egress", ethertype=ethertype,
         )
         for ethertype in ETHERTYPES
@@ -58,14 +58,14 @@ async def ensure_default_group(session: AsyncSession, project_id: str) -> str:
     """The project's default group id, created on first use. Two creators racing collide on
     the ``DefaultSecurityGroup`` primary key; the service retries the transaction."""
     found = await session.scalar(
-        select(m.DefaultSecurityGroup.security_group_id).where(
-            m.DefaultSecurityGroup.project_id == project_id
+        select(models.DefaultSecurityGroup.security_group_id).where(
+            models.DefaultSecurityGroup.project_id == project_id
         )
     )
     if found is not None:
         return found
-    group = m.SecurityGroup(
-        id=m.uuid_str(),
+    group = models.SecurityGroup(
+        id=models.uuid_str(),
         project_id=project_id,
         name="default",
         description="Default security group",
@@ -73,26 +73,28 @@ async def ensure_default_group(session: AsyncSession, project_id: str) -> str:
     group.rules = default_rules(group.id, project_id)
     session.add(group)
     await session.flush()
-    session.add(m.DefaultSecurityGroup(project_id=project_id, security_group_id=group.id))
+    session.add(models.DefaultSecurityGroup(project_id=project_id, security_group_id=group.id))
     await session.flush()
     return group.id
 
 
 def group_visible(caller: Caller) -> Any:
-    return None if caller.is_admin else m.SecurityGroup.project_id == caller.project_id
+    return None if caller.is_admin else models.SecurityGroup.project_id == caller.project_id
 
 
 async def visible_group_ids(
     session: AsyncSession, caller: Caller, ids: Sequence[str], project_id: str
 ) -> set[str]:
-    stmt = select(m.SecurityGroup.id).where(m.SecurityGroup.id.in_(list(ids)))
+    stmt = select(models.SecurityGroup.id).where(models.SecurityGroup.id.in_(list(ids)))
     if not caller.is_admin:
-        stmt = stmt.where(m.SecurityGroup.project_id.in_((caller.project_id, project_id)))
+        stmt = stmt.where(models.SecurityGroup.project_id.in_((caller.project_id, project_id)))
     return set((await session.scalars(stmt)).all())
 
 
-async def visible_group(session: AsyncSession, caller: Caller, group_id: str) -> m.SecurityGroup:
-    group = await session.get(m.SecurityGroup, group_id)
+async def visible_group(
+    session: AsyncSession, caller: Caller, group_id: str
+) -> models.SecurityGroup:
+    group = await session.get(models.SecurityGroup, group_id)
     if group is None or not (caller.is_admin or group.project_id == caller.project_id):
         raise nerr.SecurityGroupNotFound(id=group_id)
     return group
@@ -168,7 +170,8 @@ def validate_rule(body: dict[str, Any]) -> dict[str, Any]:
             raise nerr.InvalidInput(reason=f"'{prefix}' is not a valid IP subnet") from None
         if f"IPv{net.version}" != matched:
             raise nerr.SecurityGroupRuleParameterConflict(ethertype=matched, cidr=prefix)
-        prefix = str(net)
+        # Kept as given (10.2.3.124/24), as Neutron does; views add normalized_cidr.
+        prefix = str(prefix)
     return {
         "direction": direction,
         "ethertype": matched,
@@ -189,10 +192,17 @@ def check_name(body: dict[str, Any]) -> None:
         raise nerr.SecurityGroupDefaultAlreadyExists()
 
 
-def _same_rule(a: m.SecurityGroupRule, b: dict[str, Any]) -> bool:
+def _same_rule(a: models.SecurityGroupRule, b: dict[str, Any]) -> bool:
     keys = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
             "remote_ip_prefix", "remote_group_id")  # fmt: skip
-    return all(getattr(a, k) == b[k] for k in keys)
+    same = all(getattr(a, k) == b[k] for k in keys if k != "remote_ip_prefix")
+    return same and normalized_cidr(a.remote_ip_prefix) == normalized_cidr(b["remote_ip_prefix"])
+
+
+def normalized_cidr(prefix: str | None) -> str | None:
+    """The network a rule's prefix names (10.2.3.124/24 -> 10.2.3.0/24): what the firewall
+    matches and what makes two rules the same."""
+    return None if prefix is None else str(ipaddress.ip_network(prefix, strict=False))
 
 
 class SecurityGroups:
@@ -205,14 +215,14 @@ class SecurityGroups:
         async with self.store.db.session() as session:
             await ensure_default_group(session, project_id)
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.SecurityGroup:
+    async def create(self, caller: Caller, body: dict[str, Any]) -> models.SecurityGroup:
         project_id = body.get("project_id") or caller.project_id
         check_name(body)
         async with self.store.db.session() as session:
             await ensure_default_group(session, project_id)
             await check_quota(session, project_id, "security_group")
-            group = m.SecurityGroup(
-                id=m.uuid_str(),
+            group = models.SecurityGroup(
+                id=models.uuid_str(),
                 project_id=project_id,
                 name=body.get("name", ""),
                 description=body.get("description", ""),
@@ -221,13 +231,15 @@ class SecurityGroups:
             group.rules = egress_rules(group.id, project_id)
             session.add(group)
             for tag in body.get("tags") or ():
-                session.add(m.Tag(resource_id=group.id, tag=tag, resource_type="security_groups"))
+                session.add(
+                    models.Tag(resource_id=group.id, tag=tag, resource_type="security_groups")
+                )
             await session.flush()
         return group
 
     async def update(
         self, caller: Caller, group_id: str, changes: dict[str, Any]
-    ) -> m.SecurityGroup:
+    ) -> models.SecurityGroup:
         async with self.store.db.session() as session:
             group = await visible_group(session, caller, group_id)
             if group.name == "default" and "name" in changes:
@@ -247,16 +259,16 @@ class SecurityGroups:
         async with self.store.db.session() as session:
             group = await visible_group(session, caller, group_id)
             is_default = await session.scalar(
-                select(m.DefaultSecurityGroup.project_id).where(
-                    m.DefaultSecurityGroup.security_group_id == group.id
+                select(models.DefaultSecurityGroup.project_id).where(
+                    models.DefaultSecurityGroup.security_group_id == group.id
                 )
             )
             if is_default is not None and not caller.is_admin:
                 raise nerr.SecurityGroupCannotRemoveDefault()
             used = await session.scalar(
                 select(func.count())
-                .select_from(m.PortSecurityGroup)
-                .where(m.PortSecurityGroup.security_group_id == group.id)
+                .select_from(models.PortSecurityGroup)
+                .where(models.PortSecurityGroup.security_group_id == group.id)
             )
             if used:
                 raise nerr.SecurityGroupInUse(id=group.id)
@@ -264,7 +276,7 @@ class SecurityGroups:
             await session.delete(group)
         await self.store.changed()
 
-    async def create_rule(self, caller: Caller, body: dict[str, Any]) -> m.SecurityGroupRule:
+    async def create_rule(self, caller: Caller, body: dict[str, Any]) -> models.SecurityGroupRule:
         values = validate_rule(body)
         async with self.store.db.session() as session:
             group = await visible_group(session, caller, str(body.get("security_group_id")))
@@ -275,8 +287,8 @@ class SecurityGroups:
                 if _same_rule(rule, values):
                     raise nerr.SecurityGroupRuleExists(rule_id=rule.id)
             await check_quota(session, project_id, "security_group_rule")
-            rule = m.SecurityGroupRule(
-                id=m.uuid_str(), project_id=project_id, security_group_id=group.id, **values
+            rule = models.SecurityGroupRule(
+                id=models.uuid_str(), project_id=project_id, security_group_id=group.id, **values
             )
             session.add(rule)
             touch(group)
@@ -284,15 +296,15 @@ class SecurityGroups:
         await self.store.changed()
         return rule
 
-    async def get_rule(self, caller: Caller, rule_id: str) -> m.SecurityGroupRule:
+    async def get_rule(self, caller: Caller, rule_id: str) -> models.SecurityGroupRule:
         async with self.store.db.session() as session:
             return await self._visible_rule(session, caller, rule_id)
 
     async def _visible_rule(
         self, session: AsyncSession, caller: Caller, rule_id: str
-    ) -> m.SecurityGroupRule:
+    ) -> models.SecurityGroupRule:
         """The rule, if the caller is admin, owns it or owns its group; else not found."""
-        rule = await session.get(m.SecurityGroupRule, rule_id)
+        rule = await session.get(models.SecurityGroupRule, rule_id)
         if rule is None or not (
             caller.is_admin
             or rule.project_id == caller.project_id
@@ -303,13 +315,13 @@ class SecurityGroups:
 
     @staticmethod
     async def _owns_group(session: AsyncSession, caller: Caller, group_id: str) -> bool:
-        group = await session.get(m.SecurityGroup, group_id)
+        group = await session.get(models.SecurityGroup, group_id)
         return group is not None and group.project_id == caller.project_id
 
     async def delete_rule(self, caller: Caller, rule_id: str) -> None:
         async with self.store.db.session() as session:
             rule = await self._visible_rule(session, caller, rule_id)
-            group = await session.get(m.SecurityGroup, rule.security_group_id)
+            group = await session.get(models.SecurityGroup, rule.security_group_id)
             if group is not None:
                 touch(group)
             await session.delete(rule)
@@ -320,8 +332,10 @@ def rule_visible(caller: Caller) -> Any:
     if caller.is_admin:
         return None
     return or_(
-        m.SecurityGroupRule.project_id == caller.project_id,
-        m.SecurityGroupRule.security_group_id.in_(
-            select(m.SecurityGroup.id).where(m.SecurityGroup.project_id == caller.project_id)
+        models.SecurityGroupRule.project_id == caller.project_id,
+        models.SecurityGroupRule.security_group_id.in_(
+            select(models.SecurityGroup.id).where(
+                models.SecurityGroup.project_id == caller.project_id
+            )
         ),
     )

@@ -10,8 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
-from onestack.network import ipam
-from onestack.network import models as m
+from onestack.network import ipam, models
 from onestack.network.service import ipalloc
 from onestack.network.service.base import (
     Caller,
@@ -22,6 +21,7 @@ from onestack.network.service.base import (
     touch,
 )
 from onestack.network.service.networks import get_visible_network
+from onestack.network.service.subnetpools import default_subnetpool
 
 DHCP_OWNER = "network:dhcp"
 
@@ -38,8 +38,34 @@ def _ipam(fn: Any, *args: Any) -> Any:
         raise nerr.InvalidInput(reason=str(exc)) from None
 
 
-async def visible_subnetpool(session: AsyncSession, caller: Caller, pool_id: str) -> m.SubnetPool:
-    pool = await session.get(m.SubnetPool, pool_id)
+async def _pool_id(session: AsyncSession, body: dict[str, Any], version: Any) -> str | None:
+    """The subnet pool a new subnet is cut from: the one named, or with
+    ``use_default_subnetpool`` (Neutron's default-subnetpools) the family's default."""
+    pool_id: str | None = body.get("subnetpool_id")
+    if not body.get("use_default_subnetpool"):
+        return pool_id
+    if pool_id:
+        raise nerr.BadRequest(
+            resource="subnets",
+            msg="subnetpool_id and use_default_subnetpool cannot both be specified",
+        )
+    if version not in (4, 6):
+        raise nerr.BadRequest(
+            resource="subnets",
+            msg="ip_version must be specified in the absence of cidr and subnetpool_id",
+        )
+    pool_id = await default_subnetpool(session, version)
+    if pool_id is None:
+        raise nerr.BadRequest(
+            resource="subnets", msg=f"No default subnetpool found for IPv{version}"
+        )
+    return pool_id
+
+
+async def visible_subnetpool(
+    session: AsyncSession, caller: Caller, pool_id: str
+) -> models.SubnetPool:
+    pool = await session.get(models.SubnetPool, pool_id)
     if pool is None or not (caller.is_admin or pool.shared or pool.project_id == caller.project_id):
         raise nerr.SubnetPoolNotFound(id=pool_id)
     return pool
@@ -51,7 +77,9 @@ async def sync_dhcp_port(session: AsyncSession, host: str, network_id: str) -> b
     subnets = await ipalloc.network_subnets(session, network_id)
     wanted = [s for s in subnets if s.enable_dhcp]
     port = await session.scalar(
-        select(m.Port).where(m.Port.network_id == network_id, m.Port.device_owner == DHCP_OWNER)
+        select(models.Port).where(
+            models.Port.network_id == network_id, models.Port.device_owner == DHCP_OWNER
+        )
     )
     if not wanted:
         if port is None:
@@ -59,12 +87,12 @@ async def sync_dhcp_port(session: AsyncSession, host: str, network_id: str) -> b
         await drop_tags(session, port.id)
         await session.delete(port)
         return True
-    net = await session.get(m.Network, network_id)
+    net = await session.get(models.Network, network_id)
     assert net is not None
     created = port is None
     if port is None:
-        port = m.Port(
-            id=m.uuid_str(),
+        port = models.Port(
+            id=models.uuid_str(),
             project_id=net.project_id,
             network_id=network_id,
             mac_address=ipalloc.random_mac(),
@@ -97,7 +125,7 @@ class Subnets:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> m.Subnet:
+    async def create(self, caller: Caller, body: dict[str, Any]) -> models.Subnet:
         async with self.store.db.session() as session:
             subnet = await self.create_in(session, caller, body)
         await self.store.changed()
@@ -105,15 +133,16 @@ class Subnets:
 
     async def create_in(
         self, session: AsyncSession, caller: Caller, body: dict[str, Any]
-    ) -> m.Subnet:
+    ) -> models.Subnet:
         net = await get_visible_network(session, caller, body["network_id"])
         require_owner(caller, net.project_id, "create_subnet")
         project_id = body.get("project_id") or caller.project_id
         await check_quota(session, project_id, "subnet")
         version = body.get("ip_version")
-        pool: m.SubnetPool | None = None
-        if body.get("subnetpool_id"):
-            pool = await visible_subnetpool(session, caller, body["subnetpool_id"])
+        pool: models.SubnetPool | None = None
+        pool_id = await _pool_id(session, body, version)
+        if pool_id:
+            pool = await visible_subnetpool(session, caller, pool_id)
             if version is not None and version != pool.ip_version:
                 raise nerr.InvalidInput(reason="Subnet and subnet pool IP versions differ")
             version = pool.ip_version
@@ -144,8 +173,8 @@ class Subnets:
             )
         gateway = self._gateway(net_cidr, body)
         pools = self._pools(net_cidr, body.get("allocation_pools"), gateway)
-        subnet = m.Subnet(
-            id=m.uuid_str(),
+        subnet = models.Subnet(
+            id=models.uuid_str(),
             project_id=project_id,
             network_id=net.id,
             name=body.get("name", ""),
@@ -164,16 +193,18 @@ class Subnets:
         session.add(subnet)
         touch(net)  # a network's revision counts its subnets, as in Neutron
         for tag in body.get("tags") or ():
-            session.add(m.Tag(resource_id=subnet.id, tag=tag, resource_type="subnets"))
+            session.add(models.Tag(resource_id=subnet.id, tag=tag, resource_type="subnets"))
         await session.flush()
         await sync_dhcp_port(session, self.store.host, net.id)
         return subnet
 
     async def _from_pool(
-        self, session: AsyncSession, pool: m.SubnetPool, cidr: str | None, prefixlen: Any
+        self, session: AsyncSession, pool: models.SubnetPool, cidr: str | None, prefixlen: Any
     ) -> ipam.IPNetwork:
         used = (
-            await session.scalars(select(m.Subnet.cidr).where(m.Subnet.subnetpool_id == pool.id))
+            await session.scalars(
+                select(models.Subnet.cidr).where(models.Subnet.subnetpool_id == pool.id)
+            )
         ).all()
         if cidr is not None:
             net = _ipam(ipam.parse_cidr, cidr, pool.ip_version)
@@ -222,8 +253,10 @@ class Subnets:
             raise nerr.GatewayConflictWithAllocationPools(ip_address=gateway, pool=pool.as_dict())
         return pools
 
-    async def get_visible(self, session: AsyncSession, caller: Caller, subnet_id: str) -> m.Subnet:
-        subnet = await session.get(m.Subnet, subnet_id)
+    async def get_visible(
+        self, session: AsyncSession, caller: Caller, subnet_id: str
+    ) -> models.Subnet:
+        subnet = await session.get(models.Subnet, subnet_id)
         if subnet is None:
             raise nerr.SubnetNotFound(id=subnet_id)
         if not caller.is_admin and subnet.project_id != caller.project_id:
@@ -233,7 +266,9 @@ class Subnets:
                 raise nerr.SubnetNotFound(id=subnet_id) from None
         return subnet
 
-    async def update(self, caller: Caller, subnet_id: str, changes: dict[str, Any]) -> m.Subnet:
+    async def update(
+        self, caller: Caller, subnet_id: str, changes: dict[str, Any]
+    ) -> models.Subnet:
         async with self.store.db.session() as session:
             subnet = await self.get_visible(session, caller, subnet_id)
             require_owner(caller, subnet.project_id, "update_subnet")
@@ -251,9 +286,9 @@ class Subnets:
                 changes["allocation_pools"] = [p.as_dict() for p in pools]
                 if gateway is not None and str(gateway) != subnet.gateway_ip:
                     holder = await session.scalar(
-                        select(m.IPAllocation.port_id).where(
-                            m.IPAllocation.subnet_id == subnet.id,
-                            m.IPAllocation.ip_address == str(gateway),
+                        select(models.IPAllocation.port_id).where(
+                            models.IPAllocation.subnet_id == subnet.id,
+                            models.IPAllocation.ip_address == str(gateway),
                         )
                     )
                     if holder is not None:
@@ -284,9 +319,12 @@ class Subnets:
             require_owner(caller, subnet.project_id, "delete_subnet")
             busy = await session.scalar(
                 select(func.count())
-                .select_from(m.IPAllocation)
-                .join(m.Port, m.Port.id == m.IPAllocation.port_id)
-                .where(m.IPAllocation.subnet_id == subnet.id, m.Port.device_owner != DHCP_OWNER)
+                .select_from(models.IPAllocation)
+                .join(models.Port, models.Port.id == models.IPAllocation.port_id)
+                .where(
+                    models.IPAllocation.subnet_id == subnet.id,
+                    models.Port.device_owner != DHCP_OWNER,
+                )
             )
             if busy and not ipalloc.is_auto(subnet):
                 raise nerr.SubnetInUse(subnet_id=subnet.id)
@@ -294,21 +332,21 @@ class Subnets:
                 # SLAAC addresses go with the subnet, except a router's (Neutron refuses).
                 routers = await session.scalar(
                     select(func.count())
-                    .select_from(m.IPAllocation)
-                    .join(m.Port, m.Port.id == m.IPAllocation.port_id)
+                    .select_from(models.IPAllocation)
+                    .join(models.Port, models.Port.id == models.IPAllocation.port_id)
                     .where(
-                        m.IPAllocation.subnet_id == subnet.id,
-                        m.Port.device_owner.like("network:router%"),
+                        models.IPAllocation.subnet_id == subnet.id,
+                        models.Port.device_owner.like("network:router%"),
                     )
                 )
                 if routers:
                     raise nerr.SubnetInUse(subnet_id=subnet.id)
             await session.execute(
-                delete(m.IPAllocation).where(m.IPAllocation.subnet_id == subnet.id)
+                delete(models.IPAllocation).where(models.IPAllocation.subnet_id == subnet.id)
             )
             await drop_tags(session, subnet.id)
             network_id = subnet.network_id
-            parent = await session.get(m.Network, network_id)
+            parent = await session.get(models.Network, network_id)
             if parent is not None:
                 touch(parent)
             await session.delete(subnet)

@@ -65,7 +65,9 @@ def render_hosts(network: Network, ports: tuple[Port, ...], domain: str) -> str:
             if subnet.ip_version == 6 and subnet.ipv6_address_mode != "dhcpv6-stateful":
                 continue
             shown = f"[{ip}]" if subnet.ip_version == 6 else ip
-            lines.append(f"{port.mac_address},{hostname(port, ip)}.{domain},{shown}")
+            # A port with options of its own is tagged, as Neutron's DHCP agent does.
+            tag = f"set:{port_tag(port)}," if port.dhcp_opts else ""
+            lines.append(f"{port.mac_address},{tag}{hostname(port, ip)}.{domain},{shown}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -86,7 +88,22 @@ def dhcp_port_ip(dhcp_port: Port, subnet: Subnet) -> str | None:
     return None
 
 
-def render_opts(network: Network, dhcp_port: Port) -> str:
+def port_tag(port: Port) -> str:
+    return f"port-{port.id}"
+
+
+def render_port_opts(ports: tuple[Port, ...]) -> list[str]:
+    """Each port's extra DHCP options for the clients its hosts lines tag: a name as
+    dnsmasq's ``option:``/``option6:`` name, a number as the option number."""
+    lines = []
+    for port in sorted(ports, key=lambda p: p.id):
+        for version, name, value in port.dhcp_opts:
+            option = name if name.isdigit() else f"option{'6' if version == 6 else ''}:{name}"
+            lines.append(f"tag:{port_tag(port)},{option},{value}")
+    return lines
+
+
+def render_opts(network: Network, dhcp_port: Port, ports: tuple[Port, ...] = ()) -> str:
     """``--dhcp-optsfile``: per subnet the router, DNS servers, MTU and classless routes.
 
     The classless routes (options 121 and 249) carry 169.254.169.254/32 via this DHCP port,
@@ -121,6 +138,7 @@ def render_opts(network: Network, dhcp_port: Port) -> str:
             dns = list(subnet.dns_nameservers) or ([own_ip] if own_ip else [])
             if dns:
                 lines.append(f"{tag},option6:dns-server,{','.join(f'[{a}]' for a in dns)}")
+    lines += render_port_opts(ports)
     return "".join(line + "\n" for line in lines)
 
 
@@ -284,7 +302,7 @@ class Dnsmasq:
         changed |= _write_if_changed(
             files.addn_hosts, render_addn_hosts(network, ports, self.domain)
         )
-        changed |= _write_if_changed(files.opts, render_opts(network, dhcp_port))
+        changed |= _write_if_changed(files.opts, render_opts(network, dhcp_port, ports))
         argv = render_argv(network, interface, files, self.domain, self.lease_time)
         argv_changed = _write_if_changed(files.cmdline, "\0".join(argv))
         pid = pid_alive(files.pid)

@@ -170,6 +170,99 @@ def _addresses(port: Port, ip_version: int) -> list[tuple[str, str]]:
     return out
 
 
+def _base_ingress(ichain: str, v4: bool) -> list[str]:
+    """What may always reach a port: replies, DHCP offers, neighbour discovery (v6)."""
+    i = [
+        f"-A {ichain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {ichain} -m conntrack --ctstate INVALID -j DROP",
+    ]
+    if v4:
+        i.append(f"-A {ichain} -p udp -m udp --sport 67 --dport 68 -j RETURN")
+    else:
+        i += [
+            f"-A {ichain} -p ipv6-icmp -m icmp6 --icmpv6-type {t} -j RETURN" for t in ICMPV6_INGRESS
+        ]
+        i.append(f"-A {ichain} -p udp -m udp --sport 547 --dport 546 -j RETURN")
+    return i
+
+
+def _base_egress(ochain: str, schain: str, v4: bool) -> list[str]:
+    """What a port may always send (DHCP requests, DAD), through its anti-spoofing chain, and
+    what it may never (DHCP or RA server replies)."""
+    o: list[str] = []
+    if v4:
+        o.append(
+            f"-A {ochain} -s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp "
+            "--sport 68 --dport 67 -j RETURN"
+        )
+    else:
+        for t in (131, 135, 143):  # MLD report, NS for DAD, MLDv2 report: from ::
+            o.append(
+                f"-A {ochain} -s ::/128 -d ff02::/16 -p ipv6-icmp -m icmp6 "
+                f"--icmpv6-type {t} -j RETURN"
+            )
+    o.append(f"-A {ochain} -j {schain}")
+    if v4:
+        o.append(f"-A {ochain} -p udp -m udp --sport 68 --dport 67 -j RETURN")
+        o.append(f"-A {ochain} -p udp -m udp --sport 67 --dport 68 -j DROP")
+    else:
+        o.append(f"-A {ochain} -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j DROP")
+        o.append(f"-A {ochain} -p ipv6-icmp -j RETURN")
+        o.append(f"-A {ochain} -p udp -m udp --sport 546 --dport 547 -j RETURN")
+        o.append(f"-A {ochain} -p udp -m udp --sport 547 --dport 546 -j DROP")
+    o += [
+        f"-A {ochain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {ochain} -m conntrack --ctstate INVALID -j DROP",
+    ]
+    return o
+
+
+def _port_rules(
+    rs: Ruleset,
+    names: Names,
+    port: Port,
+    groups: dict[str, SecurityGroup],
+    used_sets: set[str],
+) -> None:
+    """A port's three chains (ingress, egress, anti-spoofing) and the jumps to them, into
+    ``rs``; the remote groups its rules match are added to ``used_sets``."""
+    ip_version = rs.ip_version
+    fwd = names.forward_chain
+    tap = names.tap(port.id)
+    ichain, ochain, schain = (
+        names.ingress_chain(port.id),
+        names.egress_chain(port.id),
+        names.spoof_chain(port.id),
+    )
+    rs.chains += [ichain, ochain, schain]
+    rs.rules.append(f"-A {fwd} -m physdev --physdev-out {tap} --physdev-is-bridged -j {ichain}")
+    rs.rules.append(f"-A {fwd} -m physdev --physdev-in {tap} --physdev-is-bridged -j {ochain}")
+    i = _base_ingress(ichain, ip_version == 4)
+    o = _base_egress(ochain, schain, ip_version == 4)
+    for group_id in port.security_group_ids:
+        group = groups.get(group_id)
+        if group is None:
+            continue
+        for rule in group.rules:
+            match = _rule_matches(rule, ip_version, names, groups)
+            if match is None:
+                continue
+            if rule.remote_group_id and not rule.remote_ip_prefix:
+                used_sets.add(rule.remote_group_id)
+            chain_rules = i if rule.direction == "ingress" else o
+            line = " ".join(["-A", ichain if rule.direction == "ingress" else ochain, *match])
+            line += " -j RETURN"
+            if line not in chain_rules:
+                chain_rules.append(line)
+    i.append(f"-A {ichain} -j DROP")
+    o.append(f"-A {ochain} -j DROP")
+    rs.rules += i + o
+    # Anti-spoofing: only the port's own MAC with its own addresses (and allowed pairs).
+    for cidr, mac in _addresses(port, ip_version):
+        rs.rules.append(f"-A {schain} -s {cidr} -m mac --mac-source {mac.lower()} -j RETURN")
+    rs.rules.append(f"-A {schain} -j DROP")
+
+
 def render(names: Names, state: HostState, ip_version: int, bridges: Iterable[str] = ()) -> Ruleset:
     """The rules of one family for every tap port of ``state`` (pure: unit tested).
 
@@ -182,80 +275,9 @@ def render(names: Names, state: HostState, ip_version: int, bridges: Iterable[st
     rs.chains.append(fwd)
     groups = {g.id: g for g in state.security_groups}
     used_sets: set[str] = set()
-    v4 = ip_version == 4
     for port in sorted(state.ports, key=lambda p: p.id):
-        if not port.port_security_enabled:
-            continue
-        tap = names.tap(port.id)
-        ichain, ochain, schain = (
-            names.ingress_chain(port.id),
-            names.egress_chain(port.id),
-            names.spoof_chain(port.id),
-        )
-        rs.chains += [ichain, ochain, schain]
-        rs.rules.append(f"-A {fwd} -m physdev --physdev-out {tap} --physdev-is-bridged -j {ichain}")
-        rs.rules.append(f"-A {fwd} -m physdev --physdev-in {tap} --physdev-is-bridged -j {ochain}")
-        # Ingress: what may reach the port.
-        i = [
-            f"-A {ichain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
-            f"-A {ichain} -m conntrack --ctstate INVALID -j DROP",
-        ]
-        if v4:
-            i.append(f"-A {ichain} -p udp -m udp --sport 67 --dport 68 -j RETURN")
-        else:
-            i += [
-                f"-A {ichain} -p ipv6-icmp -m icmp6 --icmpv6-type {t} -j RETURN"
-                for t in ICMPV6_INGRESS
-            ]
-            i.append(f"-A {ichain} -p udp -m udp --sport 547 --dport 546 -j RETURN")
-        # Egress: what the port may send.
-        o: list[str] = []
-        if v4:
-            o.append(
-                f"-A {ochain} -s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp "
-                "--sport 68 --dport 67 -j RETURN"
-            )
-        else:
-            for t in (131, 135, 143):  # MLD report, NS for DAD, MLDv2 report: from ::
-                o.append(
-                    f"-A {ochain} -s ::/128 -d ff02::/16 -p ipv6-icmp -m icmp6 "
-                    f"--icmpv6-type {t} -j RETURN"
-                )
-        o.append(f"-A {ochain} -j {schain}")
-        if v4:
-            o.append(f"-A {ochain} -p udp -m udp --sport 68 --dport 67 -j RETURN")
-            o.append(f"-A {ochain} -p udp -m udp --sport 67 --dport 68 -j DROP")
-        else:
-            o.append(f"-A {ochain} -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j DROP")
-            o.append(f"-A {ochain} -p ipv6-icmp -j RETURN")
-            o.append(f"-A {ochain} -p udp -m udp --sport 546 --dport 547 -j RETURN")
-            o.append(f"-A {ochain} -p udp -m udp --sport 547 --dport 546 -j DROP")
-        o += [
-            f"-A {ochain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
-            f"-A {ochain} -m conntrack --ctstate INVALID -j DROP",
-        ]
-        for group_id in port.security_group_ids:
-            group = groups.get(group_id)
-            if group is None:
-                continue
-            for rule in group.rules:
-                match = _rule_matches(rule, ip_version, names, groups)
-                if match is None:
-                    continue
-                if rule.remote_group_id and not rule.remote_ip_prefix:
-                    used_sets.add(rule.remote_group_id)
-                chain_rules = i if rule.direction == "ingress" else o
-                line = " ".join(["-A", ichain if rule.direction == "ingress" else ochain, *match])
-                line += " -j RETURN"
-                if line not in chain_rules:
-                    chain_rules.append(line)
-        i.append(f"-A {ichain} -j DROP")
-        o.append(f"-A {ochain} -j DROP")
-        rs.rules += i + o
-        # Anti-spoofing: only the port's own MAC with its own addresses (and allowed pairs).
-        for cidr, mac in _addresses(port, ip_version):
-            rs.rules.append(f"-A {schain} -s {cidr} -m mac --mac-source {mac.lower()} -j RETURN")
-        rs.rules.append(f"-A {schain} -j DROP")
+        if port.port_security_enabled:
+            _port_rules(rs, names, port, groups, used_sets)
     for bridge in sorted(set(bridges)):
         rs.rules.append(f"-A {fwd} -o {bridge} -m physdev --physdev-is-bridged -j ACCEPT")
     for network in sorted(state.networks, key=lambda n: n.id):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 
-from onestack.common import errors
+from onestack.network.drivers.base import DriverError
 
 
-class DataplaneError(errors.InternalError):
+class DataplaneError(DriverError):
     """The host refused a change (netlink, iptables, dnsmasq); carries what was attempted."""
 
-    template = "Network data plane: {reason}."
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Network data plane: {reason}.")
 
 
 def run(

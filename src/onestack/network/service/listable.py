@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common.http import query_bool
 from onestack.network import errors as nerr
-from onestack.network import models as m
-from onestack.network.service import dicts
+from onestack.network import models
+from onestack.network.service import views
+from onestack.network.service.agents import Agents
 from onestack.network.service.base import Caller, network_visible
 from onestack.network.service.ports import port_visible
 from onestack.network.service.query import OWNED as OWNED_COLUMNS
@@ -38,39 +39,45 @@ def _fixed_ips_filter(values: list[str]) -> ColumnElement[bool]:
     for value in values:
         key, _, wanted = value.partition("=")
         if key == "ip_address":
-            cond = m.IPAllocation.ip_address == wanted
+            cond = models.IPAllocation.ip_address == wanted
         elif key == "subnet_id":
-            cond = m.IPAllocation.subnet_id == wanted
+            cond = models.IPAllocation.subnet_id == wanted
         elif key == "ip_address_substr":
-            cond = m.IPAllocation.ip_address.contains(wanted, autoescape=True)
+            cond = models.IPAllocation.ip_address.contains(wanted, autoescape=True)
         else:
             raise nerr.InvalidFilter(key=f"fixed_ips={key}")
-        clauses.append(m.Port.id.in_(select(m.IPAllocation.port_id).where(cond)))
+        clauses.append(models.Port.id.in_(select(models.IPAllocation.port_id).where(cond)))
     return and_(*clauses)
 
 
 def _port_groups_filter(values: list[str]) -> ColumnElement[bool]:
-    return m.Port.id.in_(
-        select(m.PortSecurityGroup.port_id).where(m.PortSecurityGroup.security_group_id.in_(values))
+    return models.Port.id.in_(
+        select(models.PortSecurityGroup.port_id).where(
+            models.PortSecurityGroup.security_group_id.in_(values)
+        )
     )
 
 
 def _subnets_filter(values: list[str]) -> ColumnElement[bool]:
-    return m.Network.id.in_(select(m.Subnet.network_id).where(m.Subnet.id.in_(values)))
+    return models.Network.id.in_(
+        select(models.Subnet.network_id).where(models.Subnet.id.in_(values))
+    )
 
 
 def _subnet_external_filter(values: list[str]) -> ColumnElement[bool]:
     """``router:external=true`` on subnets: subnets of external networks (or of the others)."""
     wanted = {query_bool(value) for value in values}  # a bad value is a 400
-    return m.Subnet.network_id.in_(select(m.Network.id).where(m.Network.external.in_(wanted)))
+    return models.Subnet.network_id.in_(
+        select(models.Network.id).where(models.Network.external.in_(wanted))
+    )
 
 
 def _rbac_visible(caller: Caller) -> ColumnElement[bool] | None:
     if caller.is_admin:
         return None
     return or_(
-        m.RBACPolicy.project_id == caller.project_id,
-        m.RBACPolicy.target_project == caller.project_id,
+        models.RBACPolicy.project_id == caller.project_id,
+        models.RBACPolicy.target_project == caller.project_id,
     )
 
 
@@ -93,57 +100,65 @@ def _owned(model: Any) -> Visible:
 def _subnet_visible(caller: Caller) -> ColumnElement[bool] | None:
     if caller.is_admin:
         return None
-    nets = select(m.Network.id)
+    nets = select(models.Network.id)
     clause = network_visible(caller)
     if clause is not None:
         nets = nets.where(clause)
-    return or_(m.Subnet.project_id == caller.project_id, m.Subnet.network_id.in_(nets))
+    return or_(models.Subnet.project_id == caller.project_id, models.Subnet.network_id.in_(nets))
 
 
 async def _render_networks(s: AsyncSession, rows: Sequence[Any], c: Caller) -> list[dict[str, Any]]:
-    return await dicts.networks(s, rows, c)
+    return await views.networks(s, rows, c)
 
 
 async def _render_subnets(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.subnets(s, rows)
+    return await views.subnets(s, rows)
 
 
 async def _render_ports(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.ports(s, rows)
+    return await views.ports(s, rows)
 
 
 async def _render_groups(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.security_groups(s, rows)
+    return await views.security_groups(s, rows)
 
 
 async def _render_rules(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return [dicts.rule_dict(r) for r in rows]
+    return [views.rule_dict(r) for r in rows]
 
 
 async def _render_routers(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.routers(s, rows)
+    return await views.routers(s, rows)
 
 
 async def _render_fips(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.floating_ips(s, rows)
+    return await views.floating_ips(s, rows)
 
 
 async def _render_rbac(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return [dicts.rbac_dict(r) for r in rows]
+    return [views.rbac_dict(r) for r in rows]
 
 
 async def _render_scopes(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.address_scopes(s, rows)
+    return await views.address_scopes(s, rows)
 
 
 async def _render_pools(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    return await dicts.subnet_pools(s, rows)
+    return await views.subnet_pools(s, rows)
 
 
 async def _render_agents(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
-    from onestack.network.service.extras import Agents
+    return [views.agent_dict(r, Agents.alive(r)) for r in rows]
 
-    return [dicts.agent_dict(r, Agents.alive(r)) for r in rows]
+
+async def _render_labels(_s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return [views.metering_label_dict(r) for r in rows]
+
+
+async def _render_label_rules(
+    _s: AsyncSession, rows: Sequence[Any], _c: Caller
+) -> list[dict[str, Any]]:
+    return [views.metering_rule_dict(r) for r in rows]
 
 
 def _cols(*names: str, **renamed: str) -> dict[str, str]:
@@ -153,7 +168,7 @@ def _cols(*names: str, **renamed: str) -> dict[str, str]:
 RESOURCES: dict[str, Resource] = {
     "networks": Resource(
         Kind(
-            m.Network,
+            models.Network,
             "networks",
             {
                 **OWNED_COLUMNS,
@@ -178,7 +193,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "subnets": Resource(
         Kind(
-            m.Subnet,
+            models.Subnet,
             "subnets",
             {
                 **OWNED_COLUMNS,
@@ -201,7 +216,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "ports": Resource(
         Kind(
-            m.Port,
+            models.Port,
             "ports",
             {
                 **OWNED_COLUMNS,
@@ -226,7 +241,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "security-groups": Resource(
         Kind(
-            m.SecurityGroup,
+            models.SecurityGroup,
             "security_groups",
             {**OWNED_COLUMNS, "stateful": "stateful"},
             ignored=frozenset({"shared"}),
@@ -236,7 +251,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "security-group-rules": Resource(
         Kind(
-            m.SecurityGroupRule,
+            models.SecurityGroupRule,
             None,
             {
                 **STANDARD_COLUMNS,
@@ -260,17 +275,17 @@ RESOURCES: dict[str, Resource] = {
     ),
     "routers": Resource(
         Kind(
-            m.Router,
+            models.Router,
             "routers",
             {**OWNED_COLUMNS, **_cols("admin_state_up", "status", "enable_snat")},
             ignored=frozenset({"distributed", "ha"}),
         ),
-        _owned(m.Router),
+        _owned(models.Router),
         _render_routers,
     ),
     "floatingips": Resource(
         Kind(
-            m.FloatingIP,
+            models.FloatingIP,
             "floatingips",
             {
                 **STANDARD_COLUMNS,
@@ -286,12 +301,12 @@ RESOURCES: dict[str, Resource] = {
                 ),
             },
         ),
-        _owned(m.FloatingIP),
+        _owned(models.FloatingIP),
         _render_fips,
     ),
     "rbac-policies": Resource(
         Kind(
-            m.RBACPolicy,
+            models.RBACPolicy,
             None,
             {
                 "id": "id",
@@ -307,13 +322,17 @@ RESOURCES: dict[str, Resource] = {
         _render_rbac,
     ),
     "address-scopes": Resource(
-        Kind(m.AddressScope, "address_scopes", {**OWNED_COLUMNS, **_cols("ip_version", "shared")}),
-        _shared_or_owned(m.AddressScope),
+        Kind(
+            models.AddressScope,
+            "address_scopes",
+            {**OWNED_COLUMNS, **_cols("ip_version", "shared")},
+        ),
+        _shared_or_owned(models.AddressScope),
         _render_scopes,
     ),
     "subnetpools": Resource(
         Kind(
-            m.SubnetPool,
+            models.SubnetPool,
             "subnetpools",
             {
                 **OWNED_COLUMNS,
@@ -329,12 +348,12 @@ RESOURCES: dict[str, Resource] = {
                 ),
             },
         ),
-        _shared_or_owned(m.SubnetPool),
+        _shared_or_owned(models.SubnetPool),
         _render_pools,
     ),
     "agents": Resource(
         Kind(
-            m.Agent,
+            models.Agent,
             None,
             _cols(
                 "id",
@@ -350,5 +369,31 @@ RESOURCES: dict[str, Resource] = {
         ),
         lambda caller: None,
         _render_agents,
+    ),
+    "metering/metering-labels": Resource(
+        Kind(
+            models.MeteringLabel,
+            None,
+            _cols("id", "name", "description", "shared", "project_id", tenant_id="project_id"),
+        ),
+        _owned(models.MeteringLabel),
+        _render_labels,
+    ),
+    "metering/metering-label-rules": Resource(
+        Kind(
+            models.MeteringLabelRule,
+            None,
+            _cols(
+                "id",
+                "metering_label_id",
+                "direction",
+                "excluded",
+                "remote_ip_prefix",
+                "source_ip_prefix",
+                "destination_ip_prefix",
+            ),
+        ),
+        lambda caller: None if caller.is_admin else models.MeteringLabelRule.id.is_(None),
+        _render_label_rules,
     ),
 }

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onestack.network import models as m
+from onestack.network import models
 from onestack.network.service.base import Caller, rbac_shared_ids, tags_of
+from onestack.network.service.secgroups import normalized_cidr
 
 
 def ts(value: datetime | None) -> str | None:
@@ -36,7 +37,7 @@ def owner(project_id: str) -> dict[str, str]:
 
 
 async def networks(
-    session: AsyncSession, rows: Sequence[m.Network], caller: Caller
+    session: AsyncSession, rows: Sequence[models.Network], caller: Caller
 ) -> list[dict[str, Any]]:
     ids = [r.id for r in rows]
     subnets: dict[str, list[str]] = defaultdict(list)
@@ -44,11 +45,11 @@ async def networks(
     shared_with_caller: set[str] = set()
     if ids:
         for net_id, sub_id, version, scope in await session.execute(
-            select(m.Subnet.network_id, m.Subnet.id, m.Subnet.ip_version,
-                   m.SubnetPool.address_scope_id)
-            .outerjoin(m.SubnetPool, m.SubnetPool.id == m.Subnet.subnetpool_id)
-            .where(m.Subnet.network_id.in_(ids))
-            .order_by(m.Subnet.created_at)
+            select(models.Subnet.network_id, models.Subnet.id, models.Subnet.ip_version,
+                   models.SubnetPool.address_scope_id)
+            .outerjoin(models.SubnetPool, models.SubnetPool.id == models.Subnet.subnetpool_id)
+            .where(models.Subnet.network_id.in_(ids))
+            .order_by(models.Subnet.created_at)
         ):  # fmt: skip
             subnets[net_id].append(sub_id)
             if scope:
@@ -57,10 +58,10 @@ async def networks(
         shared_with_caller = set(
             (
                 await session.scalars(
-                    select(m.RBACPolicy.object_id).where(
-                        m.RBACPolicy.object_id.in_(ids),
-                        m.RBACPolicy.object_id.in_(rbac_shared_ids(caller.project_id)),
-                        m.RBACPolicy.action == "access_as_shared",
+                    select(models.RBACPolicy.object_id).where(
+                        models.RBACPolicy.object_id.in_(ids),
+                        models.RBACPolicy.object_id.in_(rbac_shared_ids(caller.project_id)),
+                        models.RBACPolicy.action == "access_as_shared",
                     )
                 )
             ).all()
@@ -91,13 +92,13 @@ async def networks(
     ]
 
 
-async def subnets(session: AsyncSession, rows: Sequence[m.Subnet]) -> list[dict[str, Any]]:
+async def subnets(session: AsyncSession, rows: Sequence[models.Subnet]) -> list[dict[str, Any]]:
     tags = await tags_of(session, [r.id for r in rows])
     # subnet-external-network: each subnet says whether its network is external.
     net_ids = {r.network_id for r in rows}
     external = dict(
         (await session.execute(
-            select(m.Network.id, m.Network.external).where(m.Network.id.in_(net_ids))
+            select(models.Network.id, models.Network.external).where(models.Network.id.in_(net_ids))
         )).tuples().all()
     ) if net_ids else {}  # fmt: skip
     return [
@@ -124,7 +125,7 @@ async def subnets(session: AsyncSession, rows: Sequence[m.Subnet]) -> list[dict[
     ]
 
 
-def fixed_ips(port: m.Port) -> list[dict[str, str]]:
+def fixed_ips(port: models.Port) -> list[dict[str, str]]:
     return [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]
 
 
@@ -147,6 +148,7 @@ def port_dict(
         "device_owner": r.device_owner,
         "fixed_ips": ips,
         "allowed_address_pairs": [dict(p) for p in r.allowed_address_pairs],
+        "extra_dhcp_opts": [dict(o) for o in r.extra_dhcp_opts or ()],
         "security_groups": groups,
         "port_security_enabled": r.port_security_enabled,
         "binding:host_id": r.binding_host_id,
@@ -162,7 +164,7 @@ def port_dict(
     }
 
 
-def orm_port_dict(port: m.Port) -> dict[str, Any]:
+def orm_port_dict(port: models.Port) -> dict[str, Any]:
     groups = sorted(b.security_group_id for b in port.security_group_bindings)
     return port_dict(port, None, fixed_ips(port), groups)
 
@@ -174,14 +176,14 @@ async def ports(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, An
     groups: dict[str, list[str]] = defaultdict(list)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        alloc = m.IPAllocation
+        alloc = models.IPAllocation
         for port_id, subnet_id, ip in await session.execute(
             select(alloc.port_id, alloc.subnet_id, alloc.ip_address)
             .where(alloc.port_id.in_(chunk))
             .order_by(alloc.port_id, alloc.position)
         ):
             ips[port_id].append({"subnet_id": subnet_id, "ip_address": ip})
-        binding = m.PortSecurityGroup
+        binding = models.PortSecurityGroup
         for port_id, group_id in await session.execute(
             select(binding.port_id, binding.security_group_id)
             .where(binding.port_id.in_(chunk))
@@ -192,7 +194,7 @@ async def ports(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, An
     return [port_dict(r, tags, ips.get(r.id, []), groups.get(r.id, [])) for r in rows]
 
 
-def rule_dict(r: m.SecurityGroupRule) -> dict[str, Any]:
+def rule_dict(r: models.SecurityGroupRule) -> dict[str, Any]:
     return {
         "id": r.id,
         **owner(r.project_id),
@@ -204,13 +206,13 @@ def rule_dict(r: m.SecurityGroupRule) -> dict[str, Any]:
         "port_range_max": r.port_range_max,
         "remote_ip_prefix": r.remote_ip_prefix,
         "remote_group_id": r.remote_group_id,
-        "normalized_cidr": r.remote_ip_prefix,
+        "normalized_cidr": normalized_cidr(r.remote_ip_prefix),
         **standard(r, None),
     }
 
 
 async def security_groups(
-    session: AsyncSession, rows: Sequence[m.SecurityGroup]
+    session: AsyncSession, rows: Sequence[models.SecurityGroup]
 ) -> list[dict[str, Any]]:
     tags = await tags_of(session, [r.id for r in rows])
     return [
@@ -226,12 +228,13 @@ async def security_groups(
     ]
 
 
-async def routers(session: AsyncSession, rows: Sequence[m.Router]) -> list[dict[str, Any]]:
+async def routers(session: AsyncSession, rows: Sequence[models.Router]) -> list[dict[str, Any]]:
     gw_ids = [r.gw_port_id for r in rows if r.gw_port_id]
-    gw_ports: dict[str, m.Port] = {}
+    gw_ports: dict[str, models.Port] = {}
     if gw_ids:
         gw_ports = {
-            p.id: p for p in (await session.scalars(select(m.Port).where(m.Port.id.in_(gw_ids))))
+            p.id: p
+            for p in (await session.scalars(select(models.Port).where(models.Port.id.in_(gw_ids))))
         }
     tags = await tags_of(session, [r.id for r in rows])
     out = []
@@ -261,20 +264,24 @@ async def routers(session: AsyncSession, rows: Sequence[m.Router]) -> list[dict[
     return out
 
 
-async def floating_ips(session: AsyncSession, rows: Sequence[m.FloatingIP]) -> list[dict[str, Any]]:
+async def floating_ips(
+    session: AsyncSession, rows: Sequence[models.FloatingIP]
+) -> list[dict[str, Any]]:
     ids = [r.id for r in rows]
     forwardings: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    ports_by_id: dict[str, m.Port] = {}
+    ports_by_id: dict[str, models.Port] = {}
     if ids:
         for pf in await session.scalars(
-            select(m.PortForwarding).where(m.PortForwarding.floatingip_id.in_(ids))
+            select(models.PortForwarding).where(models.PortForwarding.floatingip_id.in_(ids))
         ):
             forwardings[pf.floatingip_id].append(port_forwarding_dict(pf, embedded=True))
         port_ids = [r.port_id for r in rows if r.port_id]
         if port_ids:
             ports_by_id = {
                 p.id: p
-                for p in await session.scalars(select(m.Port).where(m.Port.id.in_(port_ids)))
+                for p in await session.scalars(
+                    select(models.Port).where(models.Port.id.in_(port_ids))
+                )
             }
     tags = await tags_of(session, ids)
     out = []
@@ -309,7 +316,7 @@ async def floating_ips(session: AsyncSession, rows: Sequence[m.FloatingIP]) -> l
     return out
 
 
-def port_forwarding_dict(r: m.PortForwarding, embedded: bool = False) -> dict[str, Any]:
+def port_forwarding_dict(r: models.PortForwarding, embedded: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": r.id,
         "internal_port_id": r.internal_port_id,
@@ -325,7 +332,7 @@ def port_forwarding_dict(r: m.PortForwarding, embedded: bool = False) -> dict[st
     return out
 
 
-def rbac_dict(r: m.RBACPolicy) -> dict[str, Any]:
+def rbac_dict(r: models.RBACPolicy) -> dict[str, Any]:
     return {
         "id": r.id,
         **owner(r.project_id),
@@ -337,7 +344,7 @@ def rbac_dict(r: m.RBACPolicy) -> dict[str, Any]:
 
 
 async def address_scopes(
-    session: AsyncSession, rows: Sequence[m.AddressScope]
+    session: AsyncSession, rows: Sequence[models.AddressScope]
 ) -> list[dict[str, Any]]:
     tags = await tags_of(session, [r.id for r in rows])
     return [
@@ -353,7 +360,9 @@ async def address_scopes(
     ]
 
 
-async def subnet_pools(session: AsyncSession, rows: Sequence[m.SubnetPool]) -> list[dict[str, Any]]:
+async def subnet_pools(
+    session: AsyncSession, rows: Sequence[models.SubnetPool]
+) -> list[dict[str, Any]]:
     tags = await tags_of(session, [r.id for r in rows])
     return [
         {
@@ -374,7 +383,29 @@ async def subnet_pools(session: AsyncSession, rows: Sequence[m.SubnetPool]) -> l
     ]
 
 
-def agent_dict(r: m.Agent, alive: bool) -> dict[str, Any]:
+def metering_label_dict(r: models.MeteringLabel) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "shared": r.shared,
+        **owner(r.project_id),
+    }
+
+
+def metering_rule_dict(r: models.MeteringLabelRule) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "metering_label_id": r.metering_label_id,
+        "direction": r.direction,
+        "excluded": r.excluded,
+        "remote_ip_prefix": r.remote_ip_prefix,
+        "source_ip_prefix": r.source_ip_prefix,
+        "destination_ip_prefix": r.destination_ip_prefix,
+    }
+
+
+def agent_dict(r: models.Agent, alive: bool) -> dict[str, Any]:
     return {
         "id": r.id,
         "agent_type": r.agent_type,
