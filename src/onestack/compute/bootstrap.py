@@ -3,6 +3,7 @@ agent."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from onestack.common.logging import get_logger
@@ -22,10 +23,25 @@ async def start(runtime: Runtime) -> None:
     runtime.provide(ComputeAPI, ComputeFacade(svc))
     if runtime.settings.compute.create_flavors:
         await svc.flavors.ensure_defaults()
+    if "api" in runtime.roles:
+        runtime.spawn(_recover_boots(svc), "compute boot recovery")
     if "agent" in runtime.roles:
         from onestack.compute.agent import ComputeAgent, start_agent
 
         runtime.provide(ComputeAgent, await start_agent(runtime, svc))
+
+
+async def _recover_boots(svc: ComputeService) -> None:
+    """Boots an API process's crash left unplaced are taken over (``Boot.recover_stalled``),
+    checked at start and every ``RECOVERY_INTERVAL`` seconds."""
+    from onestack.compute.service.boot import RECOVERY_INTERVAL
+
+    while True:
+        try:
+            await svc.boot.recover_stalled()
+        except Exception:
+            log.exception("recovering interrupted boots failed")
+        await asyncio.sleep(RECOVERY_INTERVAL)
 
 
 def local_agent(runtime: Runtime) -> ComputeAgent | None:

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from onestack.compute import models as m
-from onestack.compute import scheduler
+from onestack.compute import models, scheduler
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.hosts import Hosts
+from onestack.compute.service.image_mappings import boots_from_volume
 
 
 @dataclass(frozen=True)
@@ -26,18 +26,23 @@ async def _group(context: ComputeContext, group_uuid: str | None, uuid: str) -> 
     if not group_uuid:
         return {}
     async with context.db.session() as s:
-        group = await s.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group_uuid))
+        group = await s.scalar(
+            select(models.ServerGroup).where(models.ServerGroup.uuid == group_uuid)
+        )
         if group is None:
             return {}
         hosts = (
             await s.scalars(
-                select(m.Instance.host)
-                .join(m.ServerGroupMember, m.ServerGroupMember.instance_uuid == m.Instance.uuid)
+                select(models.Instance.host)
+                .join(
+                    models.ServerGroupMember,
+                    models.ServerGroupMember.instance_uuid == models.Instance.uuid,
+                )
                 .where(
-                    m.ServerGroupMember.group_id == group.id,
-                    m.Instance.deleted.is_(False),
-                    m.Instance.uuid != uuid,
-                    m.Instance.host.is_not(None),
+                    models.ServerGroupMember.group_id == group.id,
+                    models.Instance.deleted.is_(False),
+                    models.Instance.uuid != uuid,
+                    models.Instance.host.is_not(None),
                 )
             )
         ).all()
@@ -49,7 +54,7 @@ async def _group(context: ComputeContext, group_uuid: str | None, uuid: str) -> 
         }
 
 
-async def place(context: ComputeContext, row: m.Instance, ignore: list[str]) -> Placement:
+async def place(context: ComputeContext, row: models.Instance, ignore: list[str]) -> Placement:
     """Claim room for ``row`` on the best host not in ``ignore``; ``NoValidHost`` if none."""
     zone = row.availability_zone
     forced = row.request.get("forced_host")
@@ -59,7 +64,10 @@ async def place(context: ComputeContext, row: m.Instance, ignore: list[str]) -> 
         row.uuid,
         row.project_id,
         row.flavor,
-        boot_from_volume=not row.image_ref,
+        # A server booted from an image that defines its root volume (a volume-backed
+        # server's snapshot) shows that image, yet takes no local disk.
+        boot_from_volume=not row.image_ref
+        or boots_from_volume(row.request.get("block_devices") or []),
         availability_zone=zone,
         ignore_hosts=frozenset(ignore),
         **await _group(context, row.request.get("group"), row.uuid),
@@ -75,10 +83,12 @@ async def release(context: ComputeContext, consumer_uuid: str) -> None:
     await scheduler.release(context.db, scheduler.migration_consumer(consumer_uuid))
 
 
-async def resize_claim(context: ComputeContext, row: m.Instance, flavor: dict[str, Any]) -> None:
+async def resize_claim(
+    context: ComputeContext, row: models.Instance, flavor: dict[str, Any]
+) -> None:
     """Hold the new flavor on the server's node beside the old one; 400 when it won't fit."""
     async with context.db.session() as s:
-        node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == row.host))
+        node = await s.scalar(select(models.ComputeNode).where(models.ComputeNode.host == row.host))
     if node is None:
         raise scheduler.NoValidHost(reason=f"host {row.host} has no compute node")
     spec = scheduler.RequestSpec.from_flavor(row.uuid, row.project_id, flavor)

@@ -198,8 +198,14 @@ class Details:
         }
         if status in states.PROGRESS_STATUSES:
             out["progress"] = r.progress or 0
-        if r.security_groups:
-            out["security_groups"] = [{"name": n} for n in r.security_groups]
+        # As Nova: the groups of the server's ports, by name (its request until it has ports).
+        names = (
+            list(dict.fromkeys(n for p in srv.ports for n in p.get("security_groups", ())))
+            if srv.ports
+            else list(r.security_groups or [])
+        )
+        if names:
+            out["security_groups"] = [{"name": n} for n in names]
         if admin_attrs:
             self._server_attributes(out, r)
         elif self.v90:

@@ -20,6 +20,7 @@ from onestack.compute.agent.base import host_name, instances_dir
 from onestack.compute.agent.devices import DeviceHandlers
 from onestack.compute.agent.drivers import choose_driver
 from onestack.compute.agent.images import ImageHandlers
+from onestack.compute.agent.pollsters import Pollsters
 from onestack.compute.agent.power import PowerHandlers
 from onestack.compute.agent.power_sync import SyncHandlers
 from onestack.compute.agent.resizing import ResizeHandlers
@@ -32,6 +33,7 @@ from onestack.compute.drivers.base import (
 )
 from onestack.compute.service.base import compute_topic
 from onestack.network.facade import PORT_STATUS_TOPIC
+from onestack.volume.facade import VOLUME_NOTIFICATIONS
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -43,7 +45,13 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
 class ComputeAgent(
-    SyncHandlers, PowerHandlers, ResizeHandlers, ImageHandlers, DeviceHandlers, VolumeHandlers
+    SyncHandlers,
+    PowerHandlers,
+    ResizeHandlers,
+    ImageHandlers,
+    DeviceHandlers,
+    VolumeHandlers,
+    Pollsters,
 ):
     def __init__(
         self, runtime: Runtime, svc: ComputeService, driver: ComputeDriver, host: str
@@ -67,6 +75,7 @@ class ComputeAgent(
             await self.sync_power_states(at_start=True)
             self.runtime.bus.serve(compute_topic(self.host), self.handlers())
             self.runtime.bus.subscribe(PORT_STATUS_TOPIC, self.port_status)
+            self.runtime.bus.subscribe(VOLUME_NOTIFICATIONS, self.volume_event)
         except Exception:
             log.exception("compute agent on %s: cannot register the host", self.host)
             return
@@ -77,6 +86,8 @@ class ComputeAgent(
         self.periodic.every(
             settings.sync_power_state_interval, self.sync_power_states, "compute-power-sync"
         )
+        metering = self.runtime.settings.metering
+        self.periodic.every(lambda: metering.interval, self.poll_guests, "compute-pollsters")
 
     async def resume_on_boot(self, uuid: str) -> None:
         await self.power({"uuid": uuid, "op": "start"})
@@ -91,8 +102,8 @@ class ComputeAgent(
                 return {"error": f"Instance {uuid} could not be found."}
             user = "root"
             if row.image_ref:
-                _, props = await self.specs.boot_source(row.image_ref)
-                user = props.get("os_admin_user") or user
+                image = await self.svc.context.image.get_image(None, row.image_ref)
+                user = (getattr(image, "properties", {}) or {}).get("os_admin_user") or user
             try:
                 await self.part(GuestAgentPart).set_admin_password(uuid, user, payload["password"])
             except GuestAgentUnavailable as exc:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from onestack.common.agent import KeyedLocks
 from onestack.common.logging import get_logger
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.agent.specs import Specs
 from onestack.compute.drivers.base import ComputeDriver, DriverError, DriverPart, HostInfo
 
@@ -112,7 +112,7 @@ class AgentBase:
             for p in events:
                 self._plugged.pop(p, None)
 
-    async def row(self, uuid: str, *, deleted: bool = False) -> m.Instance | None:
+    async def row(self, uuid: str, *, deleted: bool = False) -> models.Instance | None:
         return await self.svc.servers.get_any(uuid, deleted=deleted)
 
     async def finish(

@@ -17,13 +17,20 @@ from onestack.compute.drivers.base import Snapshots
 log = get_logger(__name__)
 
 
+def work_dir(instances: Path) -> tempfile.TemporaryDirectory[str]:
+    """A scratch directory beside the guests' (same file system: the image moves cheaply).
+    Its name starts with "_": the driver takes any other directory there for a guest's, and
+    the power sync wiped one as an orphan guest's in the middle of a long snapshot."""
+    return tempfile.TemporaryDirectory(prefix="_", dir=instances)
+
+
 class ImageHandlers(AgentBase):
     @handler("compute_snapshot_instance")
     async def snapshot(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, image_id = payload["uuid"], payload["image_id"]
         image = self.svc.context.image
         try:
-            with tempfile.TemporaryDirectory(dir=instances_dir(self.runtime)) as tmp:
+            with work_dir(instances_dir(self.runtime)) as tmp:
                 target = Path(tmp) / "snapshot"
                 await self.finish(
                     uuid, "compute_snapshot_instance_start", task_state=states.IMAGE_UPLOADING
@@ -60,7 +67,7 @@ class ImageHandlers(AgentBase):
     async def shelve(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         uuid, image_id = payload["uuid"], payload["image_id"]
         await self.driver.power_off(uuid, self.runtime.settings.compute.shutdown_timeout)
-        with tempfile.TemporaryDirectory(dir=instances_dir(self.runtime)) as tmp:
+        with work_dir(instances_dir(self.runtime)) as tmp:
             target = Path(tmp) / "shelved"
             fmt = await self.part(Snapshots).snapshot(uuid, target)
             await self.svc.context.image.upload_local_file(image_id, target, fmt)

@@ -7,8 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from onestack.common.agent import handler
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.agent import power_sync
 from onestack.compute.agent.base import AgentBase
 from onestack.compute.drivers.base import CrashDump, InstanceSpec, PowerState, Rescue
@@ -32,7 +31,7 @@ class PowerHandlers(AgentBase):
         await self.finish(uuid, event, vm_state=vm_state, task_state=None, power_state=int(power))
         return None
 
-    async def _power(self, row: m.Instance, op: str, payload: dict[str, Any]) -> None:
+    async def _power(self, row: models.Instance, op: str, payload: dict[str, Any]) -> None:
         uuid = row.uuid
         if op == "stop":
             timeout = float(payload.get("timeout", self.runtime.settings.compute.shutdown_timeout))

@@ -8,8 +8,7 @@ from typing import Any
 
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.agent.building import BuildHandlers
 from onestack.compute.drivers.base import InstanceInfo, PowerState
 from onestack.compute.service.records import fault
@@ -31,7 +30,7 @@ RESULTS: dict[str, tuple[str, str, PowerState]] = {
 }
 
 
-def changes(row: m.Instance, power: PowerState, at_start: bool) -> dict[str, Any]:
+def changes(row: models.Instance, power: PowerState, at_start: bool) -> dict[str, Any]:
     """The row's new values: a guest that died makes its server SHUTOFF, one that runs makes
     a SHUTOFF server ACTIVE; a task under way is left alone, except at start, when a crash
     interrupted it (see ``recovered``)."""
@@ -50,7 +49,7 @@ def changes(row: m.Instance, power: PowerState, at_start: bool) -> dict[str, Any
     return values
 
 
-def recovered(row: m.Instance, power: PowerState) -> dict[str, Any]:
+def recovered(row: models.Instance, power: PowerState) -> dict[str, Any]:
     """A task a crash interrupted, finished from what the hypervisor shows. A delete changes
     nothing here: the agent deletes the server again."""
     log.warning("server %s: task %s was interrupted", row.uuid, row.task_state)
@@ -74,7 +73,7 @@ def recovered(row: m.Instance, power: PowerState) -> dict[str, Any]:
     return {"vm_state": vm, "task_state": None}
 
 
-def resumes_on_boot(row: m.Instance, power: PowerState) -> bool:
+def resumes_on_boot(row: models.Instance, power: PowerState) -> bool:
     """Nova's ``resume_guests_state_on_host_boot``: at the agent's start, a server the database
     says is ACTIVE and running, with no task, whose guest is gone (the host rebooted), is
     started again rather than marked SHUTOFF."""
@@ -110,7 +109,9 @@ class SyncHandlers(BuildHandlers):
                 continue  # an operation is under way: it will set the state
             await self._sync_one(row, running.get(row.uuid), at_start)
 
-    async def _sync_one(self, row: m.Instance, info: InstanceInfo | None, at_start: bool) -> None:
+    async def _sync_one(
+        self, row: models.Instance, info: InstanceInfo | None, at_start: bool
+    ) -> None:
         power = info.power_state if info is not None else PowerState.NOSTATE
         if at_start and row.task_state == states.DELETING:
             self.runtime.spawn(self._delete_later(row.uuid), f"delete {row.uuid}")

@@ -35,6 +35,7 @@ class ResizeHandlers(AgentBase):
         except Exception:
             await self.svc.actions.resize_failed(uuid)
             raise
+        await self.svc.migrations.set_status(uuid, "finished")
         await self.finish(
             uuid,
             "compute_finish_resize",

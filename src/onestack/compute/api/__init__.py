@@ -12,17 +12,25 @@ from starlette.routing import BaseRoute, Route
 from onestack.common.api import Public
 from onestack.common.http import json_response
 from onestack.compute.api import (
+    audit_log,
     extensions,
+    external_events,
     flavors,
+    floating_ips,
     hosts,
+    images,
     instance_actions,
     keypairs,
+    migrations,
+    networks,
     os_hosts,
     quotas,
+    security_groups,
     server_actions,
     server_extras,
     server_groups,
     server_ips,
+    topology,
     usage,
 )
 from onestack.compute.api import servers as servers
@@ -98,6 +106,14 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *extensions.routes,
         *os_hosts.routes,
         *server_ips.routes,
+        *images.routes,
+        *security_groups.routes,
+        *floating_ips.routes,
+        *networks.routes,
+        *audit_log.routes,
+        *external_events.routes,
+        *topology.routes,
+        *migrations.routes,
     ]
     return [
         Route("/", versions, methods=["GET"]),

@@ -10,9 +10,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import errors
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import empty, json_response, read_json, validate
+from onestack.compute import schemas, validation
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
+from onestack.compute.api.helpers import at_least, authorize, param, service, valid_body
 from onestack.compute.service.aggregates import AggregateView
 
 
@@ -34,15 +35,6 @@ def view(request: Request, a: AggregateView, *, created: bool = False) -> dict[s
     return out
 
 
-def _zone(body: dict[str, Any]) -> str | None:
-    zone: str | None = checks.string(
-        body, "availability_zone", nullable=True, min_len=1, max_len=255, strip_check=True
-    )
-    if zone is not None and ":" in zone:
-        raise checks.invalid("availability_zone", f"{zone!r} must not contain ':'")
-    return zone
-
-
 async def list_aggregates(request: Request) -> Response:
     authorize(request, "os-aggregates:index", {})
     rows = await service(request).aggregates.list()
@@ -51,10 +43,8 @@ async def list_aggregates(request: Request) -> Response:
 
 async def create_aggregate(request: Request) -> Response:
     authorize(request, "os-aggregates:create", {})
-    body = checks.as_object(await body_of(request, "aggregate"), "aggregate")
-    checks.only(body, ("name", "availability_zone"), "aggregate")
-    name = checks.string(body, "name", required=True, min_len=1, strip_check=True)
-    a = await service(request).aggregates.create(name, _zone(body))
+    body = await valid_body(request, schemas.AggregateCreate)
+    a = await service(request).aggregates.create(body.name, body.availability_zone)
     return json_response({"aggregate": view(request, a, created=True)})
 
 
@@ -66,14 +56,12 @@ async def show_aggregate(request: Request) -> Response:
 
 async def update_aggregate(request: Request) -> Response:
     authorize(request, "os-aggregates:update", {})
-    body = checks.as_object(await body_of(request, "aggregate"), "aggregate")
-    checks.only(body, ("name", "availability_zone"), "aggregate")
-    if not body:
-        raise checks.invalid("aggregate", "{} does not have enough properties")
-    name = checks.string(body, "name", min_len=1, strip_check=True)
-    zone = _zone(body)
+    body = await valid_body(request, schemas.AggregateUpdate)
     a = await service(request).aggregates.update(
-        param(request, "aggregate_id"), name, zone, "availability_zone" in body
+        param(request, "aggregate_id"),
+        body.name,
+        body.availability_zone,
+        "availability_zone" in body.model_fields_set,
     )
     return json_response({"aggregate": view(request, a)})
 
@@ -86,33 +74,23 @@ async def delete_aggregate(request: Request) -> Response:
 
 async def aggregate_action(request: Request) -> Response:
     aggregate_id = param(request, "aggregate_id")
-    body = checks.as_object(await read_json(request), "body")
+    body = validation.as_object(await read_json(request), "body")
     if len(body) != 1:
         raise errors.BadRequest("There is either no action or more than one action.")
     action, args = next(iter(body.items()))
     aggregates = service(request).aggregates
-    args = checks.as_object(args, action)
+    args = validation.as_object(args, action)  # asked before the policy, the rest after it
     if action in ("add_host", "remove_host"):
         authorize(request, f"os-aggregates:{action}", {})
-        checks.only(args, ("host",), action)
-        host = checks.string(args, "host", required=True, min_len=1)
         if action == "add_host":
+            host = validate(schemas.AggregateAddHost, args).host
             a = await aggregates.add_host(aggregate_id, host)
         else:
+            host = validate(schemas.AggregateRemoveHost, args).host
             a = await aggregates.remove_host(aggregate_id, host)
     elif action == "set_metadata":
         authorize(request, "os-aggregates:set_metadata", {})
-        checks.only(args, ("metadata",), action)
-        metadata = checks.as_object(args.get("metadata"), "metadata")
-        values: dict[str, str | None] = {}
-        for key, value in metadata.items():
-            if not 1 <= len(key) <= 255:
-                raise checks.invalid("metadata", f"{key!r} is not a valid key")
-            if value is not None and (not isinstance(value, str) or len(value) > 255):
-                raise checks.invalid(f"metadata/{key}", f"{value!r} is not a valid value")
-            values[key] = value
-        if values.get("availability_zone") is not None:
-            _zone({"availability_zone": values["availability_zone"]})
+        values = validate(schemas.AggregateSetMetadata, args).metadata
         a = await aggregates.set_metadata(aggregate_id, values)
     else:
         raise errors.BadRequest(f"Invalid input for field/attribute body: {action} unknown")

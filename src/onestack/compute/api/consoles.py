@@ -15,11 +15,12 @@ from onestack.common import errors
 from onestack.common.api import runtime_of
 from onestack.common.context import RequestContext
 from onestack.common.http import json_response
-from onestack.compute.api.checks import invalid
-from onestack.compute.api.helpers import at_least, body_of, service
+from onestack.compute import schemas
+from onestack.compute.api.helpers import service, valid_body, versioned
 from onestack.compute.api.server_actions import EXTRA_ACTIONS, ActionHandler
 from onestack.compute.api.server_lookup import require_version, server_row
 from onestack.compute.console_proxy import mount_path
+from onestack.compute.validation import invalid
 
 # console type: the protocol whose server the guest has (None: this cloud has none of it)
 TYPES: dict[str, str | None] = {
@@ -30,7 +31,6 @@ TYPES: dict[str, str | None] = {
     "rdp-html5": None,
     "webmks": None,
 }
-PROTOCOLS = ("vnc", "spice", "rdp", "serial", "mks")
 
 
 class ConsoleTypeUnavailable(errors.BadRequest):
@@ -79,22 +79,11 @@ def _action(allowed: tuple[str, ...], name: str) -> ActionHandler:
 async def remote_consoles(request: Request) -> Response:
     require_version(request, 6)
     ctx, row = await server_row(request, "remote-consoles")
-    body = await body_of(request, "remote_console")
-    if not isinstance(body, dict):
-        raise invalid("remote_console", f"{body!r} is not of type 'object'")
-    unknown = sorted(set(body) - {"protocol", "type"})
-    if unknown:
-        raise invalid(
-            "remote_console",
-            f"Additional properties are not allowed ({unknown[0]!r} was unexpected)",
-        )
-    protocols = PROTOCOLS if at_least(request, 8) else PROTOCOLS[:4]
-    kinds = [t for t in TYPES if t != "webmks" or at_least(request, 8)]
-    protocol, kind = body.get("protocol"), body.get("type")
-    if protocol not in protocols:
-        raise invalid("protocol", f"{protocol!r} is not one of {list(protocols)!r}")
-    if kind not in kinds:
-        raise invalid("type", f"{kind!r} is not one of {kinds!r}")
+    model = versioned(
+        request, (8, schemas.RemoteConsoleCreateV28), (6, schemas.RemoteConsoleCreate)
+    )
+    body = await valid_body(request, model)
+    protocol, kind = body.protocol, body.type
     if protocol not in ("vnc", "serial"):
         raise ConsoleTypeUnavailable(type=kind)
     if TYPES[kind] is not None and TYPES[kind] != protocol:

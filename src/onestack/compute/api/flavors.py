@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import empty, json_response, read_json, validate
 from onestack.common.pagination import next_link
+from onestack.compute import schemas, validation
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import (
     allowed,
@@ -24,10 +25,11 @@ from onestack.compute.api.helpers import (
     links,
     param,
     service,
+    valid_body,
+    versioned,
 )
 from onestack.compute.service.flavors import SORT_KEYS, FlavorView
 
-ID_PATTERN = r"(?! )[a-zA-Z0-9. _-]+(?<! )"
 SPEC_KEY = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
 MAX_LIMIT = 1000
 
@@ -138,55 +140,21 @@ async def show_flavor(request: Request) -> Response:
     return json_response({"flavor": detail(request, f)})
 
 
-def _description(request: Request, body: dict[str, Any]) -> str | None:
-    value: str | None = checks.string(body, "description", nullable=True, max_len=65535)
-    return value
-
-
 async def create_flavor(request: Request) -> Response:
     authorize(request, "os-flavor-manage:create", {})
-    body = checks.as_object(await body_of(request, "flavor"), "flavor")
-    allowed_keys = (
-        "name",
-        "id",
-        "ram",
-        "vcpus",
-        "disk",
-        "OS-FLV-EXT-DATA:ephemeral",
-        "swap",
-        "rxtx_factor",
-        "os-flavor-access:is_public",
-        *(("description",) if at_least(request, 55) else ()),
-    )
-    checks.only(body, allowed_keys, "flavor")
-    name = checks.string(body, "name", required=True, min_len=1, strip_check=True)
-    if isinstance(body.get("id"), int | float) and not isinstance(body.get("id"), bool):
-        body = {**body, "id": str(body["id"])}  # Nova takes numbers too (Tempest sends them)
-    flavorid = checks.string(body, "id", nullable=True, min_len=1, pattern=ID_PATTERN)
-    ram = checks.integer(body, "ram", required=True, minimum=1)
-    vcpus = checks.integer(body, "vcpus", required=True, minimum=1)
-    disk = checks.integer(body, "disk", required=True, minimum=0)
-    ephemeral = checks.integer(body, "OS-FLV-EXT-DATA:ephemeral", minimum=0, default=0)
-    swap = checks.integer(body, "swap", minimum=0, default=0)
-    rxtx = body.get("rxtx_factor", 1.0)
-    if isinstance(rxtx, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", rxtx):
-        rxtx = float(rxtx)
-    if isinstance(rxtx, bool) or not isinstance(rxtx, int | float) or not 0 < rxtx <= 3.40282e38:
-        raise checks.invalid("rxtx_factor", f"{rxtx!r} is not a valid rxtx_factor")
-    is_public = checks.boolean(body, "os-flavor-access:is_public", default=True)
-    description = _description(request, body) if at_least(request, 55) else None
-    assert ram is not None and vcpus is not None and disk is not None
+    model = versioned(request, (55, schemas.FlavorCreateV255), (0, schemas.FlavorCreate))
+    body = await valid_body(request, model)
     f = await service(request).flavors.create(
-        name=name,
-        flavorid=flavorid,
-        ram=ram,
-        vcpus=vcpus,
-        disk=disk,
-        ephemeral=ephemeral or 0,
-        swap=swap or 0,
-        rxtx_factor=float(rxtx),
-        is_public=bool(is_public),
-        description=description,
+        name=body.name,
+        flavorid=body.flavorid,
+        ram=body.ram,
+        vcpus=body.vcpus,
+        disk=body.disk,
+        ephemeral=body.ephemeral,
+        swap=body.swap,
+        rxtx_factor=body.rxtx_factor,
+        is_public=body.is_public,
+        description=body.description,
     )
     return json_response({"flavor": detail(request, f)})
 
@@ -195,12 +163,9 @@ async def update_flavor(request: Request) -> Response:
     if not at_least(request, 55):
         raise errors.NotFound("The resource could not be found.")
     authorize(request, "os-flavor-manage:update", {})
-    body = checks.as_object(await body_of(request, "flavor"), "flavor")
-    checks.only(body, ("description",), "flavor")
-    if "description" not in body:
-        raise checks.invalid("flavor", "'description' is a required property")
+    body = await valid_body(request, schemas.FlavorUpdate)
     f = await service(request).flavors.update_description(
-        param(request, "flavor_id"), _description(request, body)
+        param(request, "flavor_id"), body.description
     )
     return json_response({"flavor": detail(request, f)})
 
@@ -215,17 +180,17 @@ async def delete_flavor(request: Request) -> Response:
 
 
 def _spec_values(specs: Any) -> dict[str, str]:
-    specs = checks.as_object(specs, "extra_specs")
+    specs = validation.as_object(specs, "extra_specs")
     out: dict[str, str] = {}
     for key, value in specs.items():
         if not SPEC_KEY.fullmatch(key):
-            raise checks.invalid("extra_specs", f"{key!r} does not match any of the regexes")
+            raise validation.invalid("extra_specs", f"{key!r} does not match any of the regexes")
         if isinstance(value, bool):
             value = str(value)
         if isinstance(value, int | float):
             value = str(value)
         if not isinstance(value, str) or len(value) > 255:
-            raise checks.invalid(f"extra_specs/{key}", f"{value!r} is not a valid value")
+            raise validation.invalid(f"extra_specs/{key}", f"{value!r} is not a valid value")
         out[key] = value
     return out
 
@@ -255,7 +220,7 @@ async def show_extra_spec(request: Request) -> Response:
 async def update_extra_spec(request: Request) -> Response:
     authorize(request, "os-flavor-extra-specs:update", {})
     flavor_id, key = param(request, "flavor_id"), param(request, "key")
-    body = checks.as_object(await read_json(request), "body")
+    body = validation.as_object(await read_json(request), "body")
     if key not in body:
         raise errors.BadRequest("Request body and URI mismatch")
     if len(body) > 1:
@@ -288,15 +253,14 @@ async def list_access(request: Request) -> Response:
 
 async def flavor_action(request: Request) -> Response:
     flavor_id = param(request, "flavor_id")
-    body = checks.as_object(await read_json(request), "body")
+    body = validation.as_object(await read_json(request), "body")
     if len(body) != 1:
         raise errors.BadRequest("There is either no action or more than one action.")
     action, args = next(iter(body.items()))
     if action not in ("addTenantAccess", "removeTenantAccess"):
         raise errors.NotFound("There is no such action: " + action)
-    args = checks.as_object(args, action)
-    checks.only(args, ("tenant",), action)
-    tenant = checks.string(args, "tenant", required=True, min_len=1)
+    model = schemas.AddTenantAccess if action == "addTenantAccess" else schemas.RemoveTenantAccess
+    tenant = validate(model, args).tenant
     flavors = service(request).flavors
     if action == "addTenantAccess":
         authorize(request, "os-flavor-access:add_tenant_access", {})

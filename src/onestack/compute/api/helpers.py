@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar
 
 from starlette.requests import Request
 
-from onestack.common import api, errors
+from onestack.common import api
 from onestack.common.api import param
-from onestack.common.context import RequestContext
-from onestack.common.http import read_json
 from onestack.common.microversion import APIVersion
+from onestack.compute.service import ComputeService
+from onestack.compute.validation import NovaBody
 
-if TYPE_CHECKING:
-    from onestack.compute.service import ComputeService
+B = TypeVar("B", bound=NovaBody)
 
 P = "os_compute_api"
 
@@ -28,14 +27,18 @@ __all__ = [
     "links",
     "param",
     "service",
+    "valid_body",
     "version",
+    "versioned",
 ]
 
 
-def service(request: Request) -> ComputeService:
-    from onestack.compute.service import ComputeService
-
-    return api.service(request, ComputeService)
+kit = api.ServiceHelpers(ComputeService, rule_prefix=f"{P}:")
+service = kit.service
+# ``common.api.authorize``/``allowed`` of ``os_compute_api:<rule>`` (default target: the
+# caller's project), each question answered once per request.
+authorize = kit.authorize
+allowed = kit.allowed
 
 
 def version(request: Request) -> APIVersion:
@@ -48,24 +51,19 @@ def at_least(request: Request, minor: int) -> bool:
     return version(request) >= APIVersion(2, minor)
 
 
-def authorize(request: Request, rule: str, target: dict[str, Any] | None = None) -> RequestContext:
-    """``common.api.authorize`` of ``os_compute_api:<rule>`` (default target: the caller's
-    project)."""
-    return api.authorize(request, f"{P}:{rule}", target)
+body_of = api.member  # the body's ``key`` member, for bodies not declared in ``schemas`` yet
 
 
-def allowed(request: Request, rule: str, target: dict[str, Any] | None = None) -> bool:
-    """``common.api.allowed`` of ``os_compute_api:<rule>``, answered once per request and
-    target (a server list asks the same few questions for each of its servers)."""
-    return api.allowed(request, f"{P}:{rule}", target)
+async def valid_body(request: Request, model: type[B]) -> B:
+    """The request's body, unwrapped from its key and validated against its declared schema
+    (``compute.schemas``) with Nova's wording, through ``common.api.body``."""
+    return await api.body(request, model, model.wrapper)
 
 
-async def body_of(request: Request, key: str) -> Any:
-    """The request's JSON body's ``key`` member (Nova wraps every body in one key)."""
-    data = await read_json(request)
-    if not isinstance(data, dict) or key not in data:
-        raise errors.ValidationError(field=key, reason=f"'{key}' is a required property")
-    return data[key]
+def versioned(request: Request, *bodies: tuple[int, type[B]]) -> type[B]:
+    """The schema for the request's microversion: the first of ``bodies`` (each with the
+    minor version 2.x it starts at, newest first) the request reaches, as Nova picks one."""
+    return next(body for since, body in bodies if at_least(request, since))
 
 
 def href(request: Request, *parts: str) -> str:

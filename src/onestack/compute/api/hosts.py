@@ -16,6 +16,7 @@ from starlette.routing import Route
 from onestack.common import api, errors
 from onestack.common.http import empty, json_response, read_json
 from onestack.common.pagination import next_link
+from onestack.compute import validation
 from onestack.compute.api import aggregates, checks
 from onestack.compute.api.helpers import at_least, authorize, href, param, service
 from onestack.compute.bootstrap import local_agent
@@ -100,7 +101,7 @@ async def list_services(request: Request) -> Response:
 
 
 def _reason(body: dict[str, Any]) -> str | None:
-    value: str | None = checks.string(body, "disabled_reason", min_len=1, max_len=255)
+    value: str | None = validation.string(body, "disabled_reason", min_len=1, max_len=255)
     return value
 
 
@@ -109,19 +110,19 @@ async def update_service(request: Request) -> Response:
     before, the legacy actions enable, disable, disable-log-reason and force-down (2.11)."""
     authorize(request, "os-services:update", {})
     action = param(request, "service_id")
-    body = checks.as_object(await read_json(request), "body")
+    body = validation.as_object(await read_json(request), "body")
     hosts = service(request).hosts
     if at_least(request, 53):
         try:
             uuidlib.UUID(action)
         except ValueError:
             raise errors.BadRequest(f"Invalid uuid {action}") from None
-        checks.only(body, ("status", "disabled_reason", "forced_down"), "body")
-        status = checks.string(body, "status")
+        validation.only(body, ("status", "disabled_reason", "forced_down"), "body")
+        status = validation.string(body, "status")
         if status is not None and status not in ("enabled", "disabled"):
-            raise checks.invalid("status", f"{status!r} is not one of ['enabled', 'disabled']")
+            raise validation.invalid("status", f"{status!r} is not one of ['enabled', 'disabled']")
         reason = _reason(body)
-        forced_down = checks.boolean(body, "forced_down")
+        forced_down = validation.boolean(body, "forced_down")
         if status is None and forced_down is None:
             raise errors.BadRequest("At least one of 'status' or 'forced_down' must be specified.")
         if reason is not None and status != "disabled":
@@ -135,12 +136,12 @@ async def update_service(request: Request) -> Response:
     legacy = ("enable", "disable", "disable-log-reason")
     if action not in legacy and not (action == "force-down" and at_least(request, 11)):
         raise errors.NotFound(f"Unknown action {action}")
-    host = checks.string(body, "host", required=True, min_len=1)
-    binary = checks.string(body, "binary", required=True, min_len=1)
+    host = validation.string(body, "host", required=True, min_len=1)
+    binary = validation.string(body, "binary", required=True, min_len=1)
     if action == "force-down":
-        forced = checks.boolean(body, "forced_down")
+        forced = validation.boolean(body, "forced_down")
         if forced is None:
-            raise checks.invalid("body", "'forced_down' is a required property")
+            raise validation.invalid("body", "'forced_down' is a required property")
         await hosts.update_by_host(host, binary, forced_down=forced)
         return json_response({"service": {"host": host, "binary": binary, "forced_down": forced}})
     if binary != COMPUTE_BINARY:

@@ -10,13 +10,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.http import json_response
-from onestack.compute import models as m
-from onestack.compute import views
+from onestack.compute import models, views
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import allowed, at_least, authorize, param, service
 
 
-def action_view(request: Request, a: m.InstanceAction) -> dict[str, Any]:
+def action_view(request: Request, a: models.InstanceAction) -> dict[str, Any]:
     out: dict[str, Any] = {
         "action": a.action,
         "instance_uuid": a.instance_uuid,
@@ -32,7 +31,7 @@ def action_view(request: Request, a: m.InstanceAction) -> dict[str, Any]:
 
 
 def event_view(
-    request: Request, e: m.InstanceActionEvent, project_id: str, target: dict[str, str]
+    request: Request, e: models.InstanceActionEvent, project_id: str, target: dict[str, str]
 ) -> dict[str, Any]:
     """An event; its traceback and host for those the events policy lets see them."""
     show_events = allowed(request, "os-instance-actions:events", target)
@@ -53,7 +52,7 @@ def event_view(
     return item
 
 
-async def _server(request: Request) -> m.Instance:
+async def _server(request: Request) -> models.Instance:
     """The server named in the path, once the caller may list its actions."""
     ctx = authorize(request, "os-instance-actions:list")
     uuid = param(request, "server_id")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import uuid as uuidlib
 from typing import Any
 
 from starlette.requests import Request
@@ -12,11 +10,9 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.http import empty, json_response
-from onestack.compute.api.checks import invalid
-from onestack.compute.api.helpers import at_least, body_of, param, service
+from onestack.compute import schemas
+from onestack.compute.api.helpers import at_least, param, service, valid_body, versioned
 from onestack.compute.api.server_lookup import server_row
-
-CREATE_KEYS = {"port_id", "net_id", "fixed_ips", "tag"}
 
 
 def view(request: Request, port: dict[str, Any]) -> dict[str, Any]:
@@ -51,51 +47,21 @@ async def show(request: Request) -> Response:
     return json_response({"interfaceAttachment": view(request, port)})
 
 
-def _uuid(value: Any, field: str) -> str:
-    try:
-        return str(uuidlib.UUID(str(value)))
-    except ValueError:
-        raise invalid(field, f"{value!r} is not a 'uuid'") from None
-
-
 async def create(request: Request) -> Response:
     ctx, row = await server_row(request, "os-attach-interfaces:create")
-    body = await body_of(request, "interfaceAttachment")
-    if not isinstance(body, dict):
-        raise invalid("interfaceAttachment", f"{body!r} is not of type 'object'")
-    allowed = CREATE_KEYS if at_least(request, 49) else CREATE_KEYS - {"tag"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise invalid(
-            "interfaceAttachment",
-            f"Additional properties are not allowed ({unknown[0]!r} was unexpected)",
-        )
-    port_id = _uuid(body["port_id"], "port_id") if body.get("port_id") else None
-    net_id = _uuid(body["net_id"], "net_id") if body.get("net_id") else None
-    fixed_ip = None
-    fixed_ips = body.get("fixed_ips")
-    if fixed_ips is not None:
-        if not isinstance(fixed_ips, list) or len(fixed_ips) > 1:
-            raise invalid("fixed_ips", "must be an array of at most one {'ip_address': ...}")
-        if fixed_ips:
-            item = fixed_ips[0]
-            if not isinstance(item, dict) or set(item) != {"ip_address"}:
-                raise invalid("fixed_ips", f"{item!r} is not an {{'ip_address': ...}} object")
-            try:
-                fixed_ip = str(ipaddress.ip_address(item["ip_address"]))
-            except ValueError:
-                raise invalid(
-                    "ip_address", f"{item['ip_address']!r} is not an IP address"
-                ) from None
-    tag = body.get("tag")
-    if tag is not None and (not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "/" in tag):
-        raise invalid("tag", f"{tag!r} is not a valid tag")
-    if port_id and net_id:
-        raise errors.BadRequest("Must not input both network_id and port_id")
-    if fixed_ip and not net_id:
-        raise errors.BadRequest("Must input network_id when request IP address")
+    model = versioned(
+        request,
+        (49, schemas.InterfaceAttachmentCreateV249),
+        (0, schemas.InterfaceAttachmentCreate),
+    )
+    body = await valid_body(request, model)
     port = await service(request).interfaces.attach(
-        ctx, row.uuid, port_id=port_id, network_id=net_id, fixed_ip=fixed_ip, tag=tag
+        ctx,
+        row.uuid,
+        port_id=body.port_id,
+        network_id=body.net_id,
+        fixed_ip=body.fixed_ip,
+        tag=body.tag,
     )
     return json_response({"interfaceAttachment": view(request, port)})
 

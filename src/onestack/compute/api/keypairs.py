@@ -8,17 +8,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response
 from onestack.common.pagination import next_link
-from onestack.compute import models as m
+from onestack.compute import models, schemas, validation
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, href, param, service
-
-NAME_PATTERN = r"[a-zA-Z0-9 _-]+"
-NAME_PATTERN_292 = r"[a-zA-Z0-9 @._-]+"  # 2.92 allows @ and .
+from onestack.compute.api.helpers import (
+    at_least,
+    authorize,
+    href,
+    param,
+    service,
+    valid_body,
+    versioned,
+)
 
 
 def _user(request: Request, rule: str, user_id: str | None = None) -> tuple[RequestContext, str]:
@@ -32,7 +36,7 @@ def _user(request: Request, rule: str, user_id: str | None = None) -> tuple[Requ
     return ctx, target
 
 
-def _brief(request: Request, row: m.KeyPair) -> dict[str, Any]:
+def _brief(request: Request, row: models.KeyPair) -> dict[str, Any]:
     out = {"name": row.name, "public_key": row.public_key, "fingerprint": row.fingerprint}
     if at_least(request, 2):
         out["type"] = row.type
@@ -75,30 +79,20 @@ async def show_keypair(request: Request) -> Response:
 
 
 async def create_keypair(request: Request) -> Response:
-    body = checks.as_object(await body_of(request, "keypair"), "keypair")
-    allowed = ["name", "public_key"]
-    if at_least(request, 2):
-        allowed.append("type")
-    if at_least(request, 10):
-        allowed.append("user_id")
-    checks.only(body, tuple(allowed), "keypair")
-    pattern = NAME_PATTERN_292 if at_least(request, 92) else NAME_PATTERN
-    name = checks.string(body, "name", required=True, min_len=1, pattern=pattern)
-    if not name.strip():
-        raise errors.BadRequest(
-            "Keypair data is invalid: Keypair name must be string and between 1 and 255 "
-            "characters long"
-        )
-    public_key = checks.string(body, "public_key", max_len=65535, printable=False)
-    key_type = checks.string(body, "type") or "ssh"
-    if key_type not in ("ssh", "x509"):
-        raise checks.invalid("type", f"{key_type!r} is not one of ['ssh', 'x509']")
-    requested_user = checks.string(body, "user_id", min_len=1)
-    ctx, user_id = _user(request, "create", requested_user)
+    model = versioned(
+        request,
+        (92, schemas.KeypairCreateV292),
+        (10, schemas.KeypairCreateV210),
+        (2, schemas.KeypairCreateV22),
+        (0, schemas.KeypairCreate),
+    )
+    body = await valid_body(request, model)
+    ctx, user_id = _user(request, "create", body.user_id)
+    public_key = body.public_key
     if public_key is None and at_least(request, 92):
-        raise checks.invalid("keypair", "'public_key' is a required property")
+        raise validation.invalid("keypair", "'public_key' is a required property")
     made = await service(request).keypairs.create(
-        user_id, ctx.project_id or "", name, key_type, public_key
+        user_id, ctx.project_id or "", body.name, body.type, public_key
     )
     out: dict[str, Any] = {
         "name": made.row.name,

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.http import json_response, read_json
-from onestack.compute.api import checks
+from onestack.compute import validation
 from onestack.compute.api import hosts as hosts_api
 from onestack.compute.api.helpers import at_least, authorize, param, service
 from onestack.compute.service.hosts import COMPUTE_BINARY
@@ -60,14 +60,14 @@ async def update_host(request: Request) -> Response:
     _gone(request)
     authorize(request, "os-hosts:update", {})
     host = param(request, "host_name")
-    body = checks.as_object(await read_json(request), "body")
-    checks.only(body, ("status", "maintenance_mode"), "body")
+    body = validation.as_object(await read_json(request), "body")
+    validation.only(body, ("status", "maintenance_mode"), "body")
     values: dict[str, str] = {}
     for key in ("status", "maintenance_mode"):
-        value = checks.string(body, key)
+        value = validation.string(body, key)
         if value is not None:
             if value not in ("enable", "disable"):
-                raise checks.invalid(key, f"{value!r} is not one of ['enable', 'disable']")
+                raise validation.invalid(key, f"{value!r} is not one of ['enable', 'disable']")
             values[key] = value
     if not values:
         raise errors.BadRequest("'status' or 'maintenance_mode' needed for host update")

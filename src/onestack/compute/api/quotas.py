@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response
-from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
+from onestack.compute import schemas
+from onestack.compute.api.helpers import at_least, authorize, param, service, valid_body
 from onestack.compute.service.quotas import LEGACY, RESOURCES
 
 NETWORK = tuple(LEGACY)
@@ -84,26 +84,14 @@ async def show_defaults(request: Request) -> Response:
     return json_response({"quota_set": {"id": project_id, **_pick(values, shown(request))}})
 
 
-def _limits_of(body: dict[str, Any], keys: tuple[str, ...], field: str) -> dict[str, int]:
-    checks.only(body, (*keys, "force"), field)
-    values: dict[str, int] = {}
-    for key in keys:
-        value = checks.integer(body, key, minimum=-1, maximum=2**31 - 1)
-        if value is not None:
-            values[key] = value
-    return values
-
-
 async def update_quota(request: Request) -> Response:
     project_id = param(request, "project_id")
     authorize(request, "os-quota-sets:update", {"project_id": project_id})
     quotas = service(request).quotas
     await quotas.verify_project(project_id)
-    body = checks.as_object(await body_of(request, "quota_set"), "quota_set")
-    values = _limits_of(body, shown(request), "quota_set")
-    force = bool(checks.boolean(body, "force", default=False))
+    body = await valid_body(request, schemas.quota_set_update(shown(request)))
     user_id = _user_id(request)
-    await quotas.update(project_id, values, user_id=user_id, force=force)
+    await quotas.update(project_id, body.limits(), user_id=user_id, force=body.forced())
     limits = (
         await quotas.user_limits(project_id, user_id)
         if user_id
@@ -131,12 +119,10 @@ async def show_quota_class(request: Request) -> Response:
 async def update_quota_class(request: Request) -> Response:
     class_name = param(request, "class_name")
     authorize(request, "os-quota-class-sets:update", {"quota_class": class_name})
-    body = checks.as_object(await body_of(request, "quota_class_set"), "quota_class_set")
     keys = class_shown(request)
-    checks.only(body, keys, "quota_class_set")
-    values = _limits_of(body, keys, "quota_class_set")
+    body = await valid_body(request, schemas.quota_class_set_update(keys))
     quotas = service(request).quotas
-    await quotas.update_class(class_name, values)
+    await quotas.update_class(class_name, body.limits())
     limits = await quotas.class_limits(class_name)
     return json_response({"quota_class_set": _pick(limits, keys)})
 

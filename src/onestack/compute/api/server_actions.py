@@ -13,14 +13,13 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
-from onestack.common.http import empty, json_response, read_json
-from onestack.compute import views
-from onestack.compute.api import checks
+from onestack.common.http import INT_RANGE, empty, json_response, read_json
+from onestack.compute import validation, views
 from onestack.compute.api import server_bodies as bodies
-from onestack.compute.api.checks import invalid
 from onestack.compute.api.helpers import allowed, at_least, authorize, param, service
 from onestack.compute.service.actions import Backup, RebuildRequest
 from onestack.compute.states import ACTIVE
+from onestack.compute.validation import invalid
 
 ActionHandler = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
 
@@ -71,7 +70,7 @@ async def unlock(request: Request, ctx: RequestContext, uuid: str, body: Any) ->
 async def resize(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if not isinstance(body, dict) or "flavorRef" not in body:
         raise invalid("resize", "'flavorRef' is a required property")
-    disk_config = checks.disk_config(body)
+    disk_config = validation.disk_config(body)
     await service(request).actions.resize(ctx, uuid, str(body["flavorRef"]), disk_config)
     return empty(202)
 
@@ -110,14 +109,14 @@ def rebuild_request(request: Request, body: Any) -> RebuildRequest:
         changes["hostname"] = bodies.string(body, "hostname", bodies.hostname_max(request))
     for key, col in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
         if key in body:
-            changes[col] = checks.access_ip(body, key)
+            changes[col] = validation.access_ip(body, key)
     new_key = "key_name" in body and at_least(request, 54)
     return RebuildRequest(
         image_ref=str(body["imageRef"]),
         changes=changes,
         new_key=new_key,
         key_name=None if not new_key or body["key_name"] is None else str(body["key_name"]),
-        disk_config=checks.disk_config(body),
+        disk_config=validation.disk_config(body),
         files=bodies.personality(request, body) if "personality" in body else None,
         metadata=bodies.metadata(body["metadata"]) if "metadata" in body else None,
     )
@@ -188,6 +187,8 @@ async def create_backup(request: Request, ctx: RequestContext, uuid: str, body: 
         rotation = int(rotation)
     if isinstance(rotation, bool) or not isinstance(rotation, int) or rotation < 0:
         raise invalid("rotation", f"{body['rotation']!r} is not a non-negative integer")
+    if rotation >= INT_RANGE:
+        raise invalid("rotation", f"{rotation} is greater than the maximum of {INT_RANGE - 1}")
     metadata = bodies.metadata(body.get("metadata", {}))
     backup = Backup(type=body["backup_type"], rotation=rotation)
     image_id = await service(request).actions.create_image(ctx, uuid, name, metadata, backup)
@@ -208,6 +209,8 @@ async def console_output(request: Request, ctx: RequestContext, uuid: str, body:
             raise invalid("length", f"{length!r} is not of type 'integer'") from None
         if length < -1:
             raise invalid("length", f"{length} is less than the minimum of -1")
+        if length >= INT_RANGE:
+            raise invalid("length", f"{length} is greater than the maximum of {INT_RANGE - 1}")
         if length == -1:
             length = None
     answer = await service(request).actions.ask(

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from typing import Any
 
 from starlette.requests import Request
 
 from onestack.common import errors
-from onestack.compute.api import checks
-from onestack.compute.api.checks import invalid
+from onestack.compute import validation
+from onestack.compute.api import block_devices
 from onestack.compute.api.helpers import at_least
 from onestack.compute.service.create import CreateRequest
+from onestack.compute.validation import invalid
 
 USER_DATA_MAX = 65535
+COUNT_MAX = 2**31 - 1  # Nova's integer column; the configured max_count cuts it further
+METADATA_MAX_ITEMS = 1000  # whatever the quota says: one request writes a bounded number
 
 CREATE_KEYS = {
     "name",
@@ -79,12 +83,16 @@ def count(body: dict[str, Any], key: str, default: int) -> int:
         raise invalid(key, f"{value!r} is not of type 'integer', 'string'") from None
     if number < 1:
         raise invalid(key, f"{value!r} is less than the minimum of 1")
+    if number > COUNT_MAX:
+        raise invalid(key, f"{value!r} is greater than the maximum of {COUNT_MAX}")
     return number
 
 
 def metadata(value: Any, field: str = "metadata") -> dict[str, str]:
     if not isinstance(value, dict):
         raise invalid(field, f"{value!r} is not of type 'object'")
+    if len(value) > METADATA_MAX_ITEMS:
+        raise invalid(field, f"more than {METADATA_MAX_ITEMS} properties")
     for k, v in value.items():
         if not isinstance(k, str) or not 1 <= len(k) <= 255:
             raise invalid(field, f"invalid metadata key {k!r}")
@@ -153,9 +161,9 @@ def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str
     name = string(body, "name")
     if "flavorRef" not in body:
         raise invalid("flavorRef", "'flavorRef' is a required property")
-    image_ref, boot_volume, block_devices = _boot_source(body)
     min_count = count(body, "min_count", 1)
     max_count = count(body, "max_count", min_count)
+    image_ref, boot_volume, volume_mappings = _boot_source(request, body, max_count)
     if min_count > max_count:
         raise errors.BadRequest("min_count must be <= max_count")
     zone, forced_host = _zone(body.get("availability_zone"))
@@ -166,7 +174,7 @@ def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str
         flavor_ref=str(body["flavorRef"]),
         image_ref=image_ref,
         boot_volume=boot_volume,
-        block_devices=block_devices,
+        block_devices=volume_mappings,
         networks=_networks(request, body.get("networks")),
         security_groups=_security_groups(body.get("security_groups") or []),
         key_name=None if body.get("key_name") is None else str(body["key_name"]),
@@ -178,36 +186,24 @@ def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str
         availability_zone=zone,
         forced_host=forced_host,
         group=None if group is None else str(group),
-        access_ip_v4=checks.access_ip(body, "accessIPv4"),
-        access_ip_v6=checks.access_ip(body, "accessIPv6"),
-        disk_config=checks.disk_config(body) or "MANUAL",
+        access_ip_v4=validation.access_ip(body, "accessIPv4"),
+        access_ip_v6=validation.access_ip(body, "accessIPv6"),
+        disk_config=validation.disk_config(body) or "MANUAL",
         files=personality(request, body) if "personality" in body else None,
         **_described(request, body),
     )
     return req, body
 
 
-def _boot_source(body: dict[str, Any]) -> tuple[str, bool, list[dict[str, Any]]]:
+def _boot_source(
+    request: Request, body: dict[str, Any], max_count: int
+) -> tuple[str, bool, list[dict[str, Any]]]:
     """(image reference, whether the root disk is a volume, the volume mappings)."""
-    bdms = body.get("block_device_mapping_v2") or []
-    if not isinstance(bdms, list):
-        raise invalid("block_device_mapping_v2", "is not of type 'array'")
-    roots = [b for b in bdms if isinstance(b, dict) and b.get("boot_index") in (0, "0")]
-    boot_volume = any(b.get("destination_type") == "volume" for b in roots)
     image_ref = body.get("imageRef", "")
-    if not image_ref and not boot_volume:
-        # OSC and the SDK send the image as a local root device mapping.
-        image_ref = next((b.get("uuid") for b in roots if b.get("source_type") == "image"), "")
     if image_ref and not isinstance(image_ref, str):
         raise invalid("imageRef", f"{image_ref!r} is not of type 'string'")
-    if not image_ref and not boot_volume:
-        raise errors.BadRequest(
-            "Block Device Mapping is Invalid: Boot sequence for the instance "
-            "and image/block device mapping combination is not valid."
-        )
-    # Local root devices are the image itself: only volumes are attachments.
-    volumes = [b for b in bdms if isinstance(b, dict) and b.get("destination_type") == "volume"]
-    return image_ref or "", boot_volume, volumes
+    bdms = block_devices.mappings(request, body)
+    return block_devices.boot_source(image_ref or "", bdms, max_count)
 
 
 def _networks(request: Request, networks: Any) -> str | list[dict[str, Any]] | None:
@@ -221,10 +217,27 @@ def _networks(request: Request, networks: Any) -> str | list[dict[str, Any]] | N
         for item in networks:
             if not isinstance(item, dict):
                 raise invalid("networks", f"{item!r} is not of type 'object'")
+            _network_item(item)
     return networks
 
 
+def _network_item(item: dict[str, Any]) -> None:
+    """Nova's schema of one requested network: ``uuid``, ``port`` and ``tag`` strings (a
+    ``port`` may be null), ``fixed_ip`` an IP address."""
+    for key in ("uuid", "port", "tag", "fixed_ip"):
+        value = item.get(key)
+        if value is not None and not isinstance(value, str):
+            raise invalid(f"networks.{key}", f"{value!r} is not of type 'string'")
+    if item.get("fixed_ip") is not None:
+        try:
+            ipaddress.ip_address(item["fixed_ip"])
+        except ValueError:
+            raise invalid("networks.fixed_ip", f"{item['fixed_ip']!r} is not a 'ip'") from None
+
+
 def _security_groups(groups: Any) -> list[str]:
+    if not isinstance(groups, list):
+        raise invalid("security_groups", f"{groups!r} is not of type 'array'")
     names: list[str] = []
     for group in groups:
         if not isinstance(group, dict) or not isinstance(group.get("name"), str):

@@ -10,11 +10,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common.http import empty, json_response
+from onestack.compute import schemas
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import allowed, at_least, authorize, body_of, param, service
-from onestack.compute.service.groups import POLICIES, Group
-
-OLD_POLICIES = ("affinity", "anti-affinity")  # the soft ones came with 2.15
+from onestack.compute.api.helpers import (
+    allowed,
+    at_least,
+    authorize,
+    param,
+    service,
+    valid_body,
+    versioned,
+)
+from onestack.compute.service.groups import Group
 
 
 def view(request: Request, g: Group) -> dict[str, Any]:
@@ -52,37 +59,16 @@ async def show_group(request: Request) -> Response:
     return json_response({"server_group": view(request, g)})
 
 
-def _policy_and_rules(request: Request, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    if not at_least(request, 64):
-        checks.only(body, ("name", "policies"), "server_group")
-        policies = body.get("policies")
-        valid = POLICIES if at_least(request, 15) else OLD_POLICIES
-        if policies is None:
-            raise checks.invalid("server_group", "'policies' is a required property")
-        if not isinstance(policies, list) or len(policies) != 1:
-            raise checks.invalid("policies", f"{policies!r} must hold exactly one policy")
-        if policies[0] not in valid:
-            raise checks.invalid("policies/0", f"{policies[0]!r} is not one of {list(valid)}")
-        return str(policies[0]), {}
-    checks.only(body, ("name", "policy", "rules"), "server_group")
-    policy = checks.string(body, "policy", required=True)
-    if policy not in POLICIES:
-        raise checks.invalid("policy", f"{policy!r} is not one of {list(POLICIES)}")
-    rules = checks.as_object(body.get("rules", {}), "rules")
-    checks.only(rules, ("max_server_per_host",), "rules")
-    if rules and policy != "anti-affinity":
-        raise checks.invalid("rules", "Only anti-affinity policy supports rules.")
-    if "max_server_per_host" in rules:
-        rules = {"max_server_per_host": checks.integer(rules, "max_server_per_host", minimum=1)}
-    return policy, rules
-
-
 async def create_group(request: Request) -> Response:
     ctx = authorize(request, "os-server-groups:create")
-    body = checks.as_object(await body_of(request, "server_group"), "server_group")
-    name = checks.string(body, "name", required=True, min_len=1, strip_check=True)
-    policy, rules = _policy_and_rules(request, body)
-    g = await service(request).groups.create(ctx, name, policy, rules)
+    model = versioned(
+        request,
+        (64, schemas.ServerGroupCreateV264),
+        (15, schemas.ServerGroupCreateV215),
+        (0, schemas.ServerGroupCreate),
+    )
+    body = await valid_body(request, model)
+    g = await service(request).groups.create(ctx, body.name, body.policy, body.rules)
     return json_response({"server_group": view(request, g)})
 
 

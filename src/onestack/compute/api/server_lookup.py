@@ -7,11 +7,11 @@ from starlette.requests import Request
 from onestack.common import errors
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.api.helpers import at_least, authorize, param, service
 
 
-async def server_row(request: Request, rule: str) -> tuple[RequestContext, m.Instance]:
+async def server_row(request: Request, rule: str) -> tuple[RequestContext, models.Instance]:
     """The live server ``{server_id}`` if the caller may see it (404 otherwise, as Nova hides
     other projects' servers), after ``os_compute_api:<rule>`` on its project."""
     ctx = get_context(request)

@@ -12,9 +12,10 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response
 from onestack.compute import states
-from onestack.compute.api.checks import invalid
 from onestack.compute.api.helpers import body_of, href, param, service
+from onestack.compute.api.server_bodies import METADATA_MAX_ITEMS
 from onestack.compute.api.server_lookup import require_version, server_row
+from onestack.compute.validation import invalid
 
 # Nova's metadata keys: 1-255 of these characters; values strings of at most 255.
 _KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
@@ -24,6 +25,8 @@ META_STATES = (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED)
 def _metadata(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise invalid(field, f"{value!r} is not of type 'object'")
+    if len(value) > METADATA_MAX_ITEMS:
+        raise invalid(field, f"more than {METADATA_MAX_ITEMS} properties")
     for key, item in value.items():
         if not _KEY.match(key):
             raise invalid(field, f"Additional properties are not allowed ({key!r} was unexpected)")

@@ -14,10 +14,8 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, query_bool, read_json
-from onestack.compute import models as m
-from onestack.compute import states, views
+from onestack.compute import models, states, validation, views
 from onestack.compute.api import checks, server_bodies
-from onestack.compute.api.checks import invalid
 from onestack.compute.api.helpers import (
     allowed,
     at_least,
@@ -30,6 +28,7 @@ from onestack.compute.api.helpers import (
 from onestack.compute.api.server_bodies import hostname_max, string, unexpected
 from onestack.compute.service.create import CreateRequest
 from onestack.compute.service.server_lists import SORT_KEYS, ListFilters
+from onestack.compute.validation import invalid
 
 MAX_LIMIT = 1000
 UPDATE_KEYS = {"name", "description", "accessIPv4", "accessIPv6", "hostname", "OS-DCF:diskConfig"}
@@ -62,6 +61,8 @@ def authorize_create(request: Request, req: CreateRequest) -> RequestContext:
         authorize(request, "servers:create:attach_network")
     if req.forced_host:
         authorize(request, "servers:create:forced_host")
+    if req.block_devices:
+        authorize(request, "servers:create:attach_volume")
     return ctx
 
 
@@ -194,7 +195,7 @@ async def show(request: Request) -> Response:
     return json_response({"server": views.detail(request, srv, show=True)})
 
 
-async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, m.Instance]:
+async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, models.Instance]:
     """The caller, the server's id and the server, once ``rule`` allows the caller to act on
     it (a server the caller cannot see is a 404 first)."""
     ctx = authorize(request, "servers:show")
@@ -229,8 +230,8 @@ async def update(request: Request) -> Response:
         changes["hostname"] = string(body, "hostname", hostname_max(request))
     for key, col in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
         if key in body:
-            changes[col] = checks.access_ip(body, key)
-    disk_config = checks.disk_config(body)
+            changes[col] = validation.access_ip(body, key)
+    disk_config = validation.disk_config(body)
     if disk_config is not None:
         changes["request"] = {**(current.request or {}), "disk_config": disk_config}
     srv = await svc.servers.update(ctx, uuid, changes)
@@ -246,6 +247,8 @@ async def delete(request: Request) -> Response:
 routes = [
     Route("/servers", list_servers, methods=["GET"]),
     Route("/servers", create, methods=["POST"]),
+    # Nova's old boot-from-volume path: the same create.
+    Route("/os-volumes_boot", create, methods=["POST"]),
     Route("/servers/detail", list_detail, methods=["GET"]),
     Route("/servers/{server_id}", show, methods=["GET"]),
     Route("/servers/{server_id}", update, methods=["PUT"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from typing import Any
 
 from starlette.requests import Request
@@ -11,17 +10,14 @@ from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.http import empty, json_response
-from onestack.compute import models as m
+from onestack.compute import models, schemas
 from onestack.compute.api import checks
-from onestack.compute.api.checks import invalid
-from onestack.compute.api.helpers import at_least, body_of, param, service
+from onestack.compute.api.helpers import at_least, param, service, valid_body, versioned
 from onestack.compute.api.server_lookup import server_row
 from onestack.compute.service.volumes import bdm_uuid
 
-CREATE_KEYS = {"volumeId", "device"}
 
-
-def view(request: Request, att: m.VolumeAttachment, *, detail: bool = True) -> dict[str, Any]:
+def view(request: Request, att: models.VolumeAttachment, *, detail: bool = True) -> dict[str, Any]:
     """Nova's attachment: ``detail`` for list and show (2.89 swaps ``id`` for
     ``attachment_id``/``bdm_uuid`` there, not in the attach response)."""
     out: dict[str, Any] = {}
@@ -59,46 +55,27 @@ async def show(request: Request) -> Response:
 
 async def create(request: Request) -> Response:
     ctx, row = await server_row(request, "os-volumes-attachments:create")
-    body = await body_of(request, "volumeAttachment")
-    if not isinstance(body, dict):
-        raise invalid("volumeAttachment", f"{body!r} is not of type 'object'")
-    allowed = set(CREATE_KEYS)
-    if at_least(request, 49):
-        allowed.add("tag")
-    if at_least(request, 79):
-        allowed.add("delete_on_termination")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise invalid(
-            "volumeAttachment",
-            f"Additional properties are not allowed ({unknown[0]!r} was unexpected)",
-        )
-    if "volumeId" not in body:
-        raise invalid("volumeId", "'volumeId' is a required property")
-    try:
-        volume_id = str(uuidlib.UUID(str(body["volumeId"])))
-    except ValueError:
-        raise invalid("volumeId", f"{body['volumeId']!r} is not a 'uuid'") from None
-    device = body.get("device")
-    if device is not None and (not isinstance(device, str) or not device.startswith("/dev/")):
-        raise invalid(
-            "device",
-            f"{device!r} does not match '(^/dev/x{{0,1}}[a-z]{{0,1}}d{{0,1}})([a-z]+)[0-9]*$'",
-        )
-    tag = body.get("tag")
-    if tag is not None and (not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "/" in tag):
-        raise invalid("tag", f"{tag!r} is not a valid tag")
-    dot = body.get("delete_on_termination", False)
-    if not isinstance(dot, bool):
-        raise invalid("delete_on_termination", f"{dot!r} is not of type 'boolean'")
+    model = versioned(
+        request,
+        (79, schemas.VolumeAttachmentCreateV279),
+        (49, schemas.VolumeAttachmentCreateV249),
+        (0, schemas.VolumeAttachmentCreate),
+    )
+    body = await valid_body(request, model)
     att = await service(request).volumes.attach(
-        ctx, row.uuid, volume_id, device=device, tag=tag, delete_on_termination=dot
+        ctx,
+        row.uuid,
+        body.volume_id,
+        device=body.device,
+        tag=body.tag,
+        delete_on_termination=body.delete_on_termination,
     )
     return json_response({"volumeAttachment": view(request, att, detail=False)})
 
 
 async def update(request: Request) -> Response:
-    await server_row(request, "os-volumes-attachments:update")
+    ctx, row = await server_row(request, "os-volumes-attachments:update")
+    await service(request).volumes.get(ctx, row.uuid, param(request, "volume_id"))  # 404 first
     raise errors.BadRequest(
         "Updating or swapping a volume attachment is not supported by this cloud."
     )

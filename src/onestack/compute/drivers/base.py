@@ -14,10 +14,11 @@ guests that kept running), which the agent compares with the database to sync po
 
 Capabilities. A driver is made of the parts below, one abstract class per capability
 (``Lifecycle``, ``PowerControl``, ``Consoles``, ``Snapshots``, ``Resizing``, ``Rescue``,
-``CrashDump``, ``VolumeHotplug``, ``InterfaceHotplug``, ``Diagnostics``). Every driver is a
-``ComputeDriver`` (life cycle and power); the rest it has when it inherits that part, and its
-``capabilities`` (a frozenset of ``Capability`` flags) say which. The agent asks for a part
-before using it and answers "not supported" for a part the driver lacks.
+``CrashDump``, ``VolumeHotplug``, ``InterfaceHotplug``, ``Diagnostics``, ``Statistics``).
+Every driver is a ``ComputeDriver`` (life cycle and power); the rest it has when it
+inherits that part, and its ``capabilities`` (a frozenset of ``Capability`` flags) say
+which. The agent asks for a part before using it and answers "not supported" for a part the
+driver lacks.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Volume:
     format: str  # qcow2 or raw
     serial: str  # what the guest sees as the disk's serial (the volume id, as Nova does)
     device: str = ""  # the name the user asked for or was given (/dev/vdb)
+    # Front-end QoS of the volume's type, Cinder's keys (read_iops_sec, total_bytes_sec, ...).
+    qos: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class BootSource:
     kernel_path: Path | None = None
     ramdisk_path: Path | None = None
     cmdline: str | None = None
+    # The kernel's and ramdisk's image ids: the driver caches their files by id (as the disk
+    # image's), so a guest keeps booting whatever becomes of the image service's file.
+    kernel_id: str = ""
+    ramdisk_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class InstanceSpec:
     extra: dict[str, Any] = field(default_factory=dict)  # flavor extra specs, image properties
     # Rescue mode: the guest boots a fresh disk of this image and sees its own disk second.
     rescue: BootSource | None = None
+    # Booted from a volume: this file is the root disk itself (no overlay, never removed by
+    # the driver), and ``boot`` names the same file.
+    root_volume: Volume | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,48 @@ class Capability(StrEnum):
     VOLUME_HOTPLUG = "volume attachment"
     INTERFACE_HOTPLUG = "interface attachment"
     GUEST_AGENT = "guest agent"
+    STATISTICS = "guest statistics"
+
+
+@dataclass(frozen=True)
+class DiskStats:
+    device: str  # the guest's disk: "vda", or the volume id of an attached volume
+    read_bytes: int
+    write_bytes: int
+    read_requests: int
+    write_requests: int
+    capacity_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class NicStats:
+    """Counters of one NIC as the guest sees them (what it received is ``incoming``)."""
+
+    port_id: str
+    mac_address: str
+    tap: str
+    incoming_bytes: int
+    outgoing_bytes: int
+    incoming_packets: int
+    outgoing_packets: int
+
+
+@dataclass(frozen=True)
+class GuestStats:
+    """The counters a running guest has accumulated since it started (metering's pollsters
+    turn them into samples; ``rate:mean`` of ``cpu`` is the CPU use)."""
+
+    uuid: str
+    cpu_time_ns: int  # guest CPU time of every vCPU together
+    vcpus: int
+    memory_mb: int  # what the guest was given
+    memory_used_mb: int | None  # what it uses, when the driver can tell
+    disks: tuple[DiskStats, ...] = ()
+    nics: tuple[NicStats, ...] = ()
+
+
+class GuestGone(DriverError):
+    """The guest is not running (any more): nothing to read, and no error to report."""
 
 
 class DriverPart(abc.ABC):  # noqa: B024 - its subclasses, the parts, are abstract
@@ -311,6 +363,15 @@ class CrashDump(DriverPart):
         """Send the guest a non-maskable interrupt (Nova's trigger_crash_dump)."""
 
 
+class Statistics(DriverPart):
+    provides = Capability.STATISTICS
+
+    @abc.abstractmethod
+    async def guest_stats(self, uuid: str) -> GuestStats:
+        """A running guest's counters; ``GuestGone`` when it does not run (a guest that
+        vanishes mid-poll is no error)."""
+
+
 class VolumeHotplug(DriverPart):
     provides = Capability.VOLUME_HOTPLUG
 
@@ -320,6 +381,10 @@ class VolumeHotplug(DriverPart):
 
     @abc.abstractmethod
     async def detach_volume(self, uuid: str, volume_id: str) -> None: ...
+
+    async def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> None:
+        """Tell the running guest its disk grew (the file grows with it)."""
+        raise DriverError("extending an attached volume is not supported by this driver")
 
 
 class InterfaceHotplug(DriverPart):

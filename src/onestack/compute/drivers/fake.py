@@ -23,17 +23,22 @@ from onestack.compute.drivers.base import (
     Consoles,
     CrashDump,
     Diagnostics,
+    DiskStats,
     DriverError,
     GuestAgentPart,
     GuestAgentUnavailable,
+    GuestGone,
+    GuestStats,
     HostInfo,
     InstanceInfo,
     InstanceSpec,
     InterfaceHotplug,
+    NicStats,
     PowerState,
     Rescue,
     Resizing,
     Snapshots,
+    Statistics,
     Volume,
     VolumeHotplug,
     wants_guest_agent,
@@ -93,6 +98,7 @@ class FakeDriver(
     VolumeHotplug,
     InterfaceHotplug,
     GuestAgentPart,
+    Statistics,
 ):
     """``fail_spawn``: every spawn fails (the agent's reschedule path); may be set at any time."""
 
@@ -289,6 +295,10 @@ class FakeDriver(
     async def detach_volume(self, uuid: str, volume_id: str) -> None:
         self._guest(uuid).volumes.pop(volume_id, None)
 
+    async def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> None:
+        if volume_id not in self._guest(uuid).volumes:
+            raise DriverError(f"volume {volume_id} is not attached to {uuid}")
+
     async def attach_interface(self, uuid: str, nic: NIC) -> None:
         guest = self._guest(uuid)
         self._require(
@@ -298,6 +308,30 @@ class FakeDriver(
 
     async def detach_interface(self, uuid: str, port_id: str) -> None:
         self._guest(uuid).nics.pop(port_id, None)
+
+    async def guest_stats(self, uuid: str) -> GuestStats:
+        """Plausible counters that grow with the guest's uptime: a third of each vCPU busy,
+        60 % of its memory used, steady disk and network traffic."""
+        guest = self.guests.get(uuid)
+        if guest is None or guest.power_state != PowerState.RUNNING:
+            raise GuestGone(f"instance {uuid} is not running")
+        up = max(time.monotonic() - guest.started, 0.0) + 1.0
+        spec = guest.spec
+        disks = [DiskStats("vda", int(up * 40960), int(up * 20480), int(up * 10), int(up * 5),
+                           spec.root_gb * 1024**3)]  # fmt: skip
+        disks += [DiskStats(v.volume_id, int(up * 4096), int(up * 4096), int(up), int(up))
+                  for v in guest.volumes.values()]  # fmt: skip
+        nics = [NicStats(n.port_id, n.mac_address, n.tap, int(up * 1500), int(up * 700),
+                         int(up), int(up / 2)) for n in guest.nics.values()]  # fmt: skip
+        return GuestStats(
+            uuid=uuid,
+            cpu_time_ns=int(up * spec.vcpus * 1e9 / 3),
+            vcpus=spec.vcpus,
+            memory_mb=spec.memory_mb,
+            memory_used_mb=spec.memory_mb * 6 // 10,
+            disks=tuple(disks),
+            nics=tuple(nics),
+        )
 
     async def diagnostics(self, uuid: str) -> dict[str, Any]:
         guest = self._guest(uuid)

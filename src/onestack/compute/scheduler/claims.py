@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.common.db import Database, utcnow
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.scheduler.hosts import (
     HostCandidate,
     MaxRetriesExceeded,
@@ -82,8 +82,8 @@ async def load_candidates(
     async with db.session() as session:
         nodes = (
             await session.scalars(
-                select(m.ComputeNode).order_by(
-                    m.ComputeNode.host, m.ComputeNode.hypervisor_hostname
+                select(models.ComputeNode).order_by(
+                    models.ComputeNode.host, models.ComputeNode.hypervisor_hostname
                 )
             )
         ).all()
@@ -92,17 +92,17 @@ async def load_candidates(
             node_uuid: (int(v), int(mem), int(disk))
             for node_uuid, v, mem, disk in await session.execute(
                 select(
-                    m.Allocation.node_uuid,
-                    func.sum(m.Allocation.vcpus),
-                    func.sum(m.Allocation.memory_mb),
-                    func.sum(m.Allocation.disk_gb),
-                ).group_by(m.Allocation.node_uuid)
+                    models.Allocation.node_uuid,
+                    func.sum(models.Allocation.vcpus),
+                    func.sum(models.Allocation.memory_mb),
+                    func.sum(models.Allocation.disk_gb),
+                ).group_by(models.Allocation.node_uuid)
             )
         }
         services = {
             s.host: s
             for s in await session.scalars(
-                select(m.Service).where(m.Service.binary == COMPUTE_BINARY)
+                select(models.Service).where(models.Service.binary == COMPUTE_BINARY)
             )
         }
         metadata = await _aggregate_metadata(session)
@@ -136,9 +136,11 @@ async def _aggregate_metadata(session: AsyncSession) -> dict[str, dict[str, set[
     """Per host, the metadata of its aggregates (a key may have several values)."""
     metadata: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for host, key, value in await session.execute(
-        select(m.AggregateHost.host, m.AggregateMetadata.key, m.AggregateMetadata.value).join(
-            m.AggregateMetadata,
-            m.AggregateMetadata.aggregate_id == m.AggregateHost.aggregate_id,
+        select(
+            models.AggregateHost.host, models.AggregateMetadata.key, models.AggregateMetadata.value
+        ).join(
+            models.AggregateMetadata,
+            models.AggregateMetadata.aggregate_id == models.AggregateHost.aggregate_id,
         )
     ):
         metadata[host][key].add(value)
@@ -152,22 +154,22 @@ async def _group_members(
     those in ``exclude_instances`` aside."""
     members: dict[str, dict[str, int]] = defaultdict(dict)
     query = (
-        select(m.Instance.host, m.ServerGroup.uuid, func.count())
-        .select_from(m.ServerGroupMember)
-        .join(m.ServerGroup, m.ServerGroup.id == m.ServerGroupMember.group_id)
-        .join(m.Instance, m.Instance.uuid == m.ServerGroupMember.instance_uuid)
-        .where(m.Instance.host.is_not(None), m.Instance.deleted.is_(False))
-        .group_by(m.Instance.host, m.ServerGroup.uuid)
+        select(models.Instance.host, models.ServerGroup.uuid, func.count())
+        .select_from(models.ServerGroupMember)
+        .join(models.ServerGroup, models.ServerGroup.id == models.ServerGroupMember.group_id)
+        .join(models.Instance, models.Instance.uuid == models.ServerGroupMember.instance_uuid)
+        .where(models.Instance.host.is_not(None), models.Instance.deleted.is_(False))
+        .group_by(models.Instance.host, models.ServerGroup.uuid)
     )
     if exclude_instances:
-        query = query.where(m.Instance.uuid.not_in(list(exclude_instances)))
+        query = query.where(models.Instance.uuid.not_in(list(exclude_instances)))
     for member_host, group_uuid, count in await session.execute(query):
         if member_host:
             members[member_host][group_uuid] = int(count)
     return members
 
 
-def _candidate(n: m.ComputeNode, used: tuple[int, int, int], **kwargs: Any) -> HostCandidate:
+def _candidate(n: models.ComputeNode, used: tuple[int, int, int], **kwargs: Any) -> HostCandidate:
     return HostCandidate(
         node_uuid=n.uuid,
         host=n.host,
@@ -195,30 +197,32 @@ class _Refused(Exception):
 
 async def _lock_node(
     db: Database, session: AsyncSession, node_uuid: str, expected_generation: int | None
-) -> m.ComputeNode:
+) -> models.ComputeNode:
     """Step 1 of a claim: bump the generation (compare-and-swap when ``expected_generation``
     is given), which locks the node until the transaction ends; then read it."""
     if db.engine.dialect.name in ("mysql", "mariadb"):
         await session.connection(execution_options={"isolation_level": "READ COMMITTED"})
-    where = [m.ComputeNode.uuid == node_uuid]
+    where = [models.ComputeNode.uuid == node_uuid]
     if expected_generation is not None:
-        where.append(m.ComputeNode.generation == expected_generation)
+        where.append(models.ComputeNode.generation == expected_generation)
     result = await session.execute(
-        update(m.ComputeNode)
+        update(models.ComputeNode)
         .where(*where)
-        .values(generation=m.ComputeNode.generation + 1)
+        .values(generation=models.ComputeNode.generation + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise _Refused(f"node {node_uuid} changed (generation {expected_generation}) or is gone")
     return (
-        await session.execute(select(m.ComputeNode).where(m.ComputeNode.uuid == node_uuid))
+        await session.execute(
+            select(models.ComputeNode).where(models.ComputeNode.uuid == node_uuid)
+        )
     ).scalar_one()
 
 
 async def _allocate(
     session: AsyncSession,
-    row: m.ComputeNode,
+    row: models.ComputeNode,
     consumer_uuid: str,
     project_id: str,
     vcpus: int,
@@ -230,12 +234,12 @@ async def _allocate(
     used = (
         await session.execute(
             select(
-                func.coalesce(func.sum(m.Allocation.vcpus), 0),
-                func.coalesce(func.sum(m.Allocation.memory_mb), 0),
-                func.coalesce(func.sum(m.Allocation.disk_gb), 0),
+                func.coalesce(func.sum(models.Allocation.vcpus), 0),
+                func.coalesce(func.sum(models.Allocation.memory_mb), 0),
+                func.coalesce(func.sum(models.Allocation.disk_gb), 0),
             ).where(
-                m.Allocation.node_uuid == row.uuid,
-                m.Allocation.consumer_uuid != consumer_uuid,
+                models.Allocation.node_uuid == row.uuid,
+                models.Allocation.consumer_uuid != consumer_uuid,
             )
         )
     ).one()
@@ -245,10 +249,10 @@ async def _allocate(
             f"no room on {node.hypervisor_hostname} for VCPU={vcpus} MEMORY_MB={memory_mb} "
             f"DISK_GB={disk_gb} (free {node.free_vcpus}/{node.free_memory_mb}/{node.free_disk_gb})"
         )
-    alloc = await session.get(m.Allocation, (consumer_uuid, node.node_uuid))
+    alloc = await session.get(models.Allocation, (consumer_uuid, node.node_uuid))
     if alloc is None:
         session.add(
-            m.Allocation(
+            models.Allocation(
                 consumer_uuid=consumer_uuid,
                 node_uuid=node.node_uuid,
                 vcpus=vcpus,
@@ -298,9 +302,9 @@ async def release(db: Database, consumer_uuid: str, node_uuid: str | None = None
     """Drop the consumer's allocations (on one node, or everywhere). Freeing needs no lock:
     it can only make later claims succeed."""
     async with db.session() as session:
-        stmt = delete(m.Allocation).where(m.Allocation.consumer_uuid == consumer_uuid)
+        stmt = delete(models.Allocation).where(models.Allocation.consumer_uuid == consumer_uuid)
         if node_uuid is not None:
-            stmt = stmt.where(m.Allocation.node_uuid == node_uuid)
+            stmt = stmt.where(models.Allocation.node_uuid == node_uuid)
         await session.execute(stmt)
 
 
@@ -322,13 +326,15 @@ async def resize_claim(
     try:
         async with db.session() as session:
             node = await _lock_node(db, session, node_uuid, expected_generation)
-            if await session.scalar(select(func.count()).where(m.Allocation.consumer_uuid == held)):
+            if await session.scalar(
+                select(func.count()).where(models.Allocation.consumer_uuid == held)
+            ):
                 raise errors.Conflict(
                     kind="allocation", reason=f"instance {instance_uuid} is already resizing"
                 )
             await session.execute(
-                update(m.Allocation)
-                .where(m.Allocation.consumer_uuid == instance_uuid)
+                update(models.Allocation)
+                .where(models.Allocation.consumer_uuid == instance_uuid)
                 .values(consumer_uuid=held)
                 .execution_options(synchronize_session=False)
             )
@@ -353,14 +359,16 @@ async def revert_resize(db: Database, instance_uuid: str) -> None:
     was held all along, so it fits)."""
     held = migration_consumer(instance_uuid)
     async with db.session() as session:
-        if not await session.scalar(select(func.count()).where(m.Allocation.consumer_uuid == held)):
+        if not await session.scalar(
+            select(func.count()).where(models.Allocation.consumer_uuid == held)
+        ):
             return  # nothing held: not resizing (or already reverted)
         await session.execute(
-            delete(m.Allocation).where(m.Allocation.consumer_uuid == instance_uuid)
+            delete(models.Allocation).where(models.Allocation.consumer_uuid == instance_uuid)
         )
         await session.execute(
-            update(m.Allocation)
-            .where(m.Allocation.consumer_uuid == held)
+            update(models.Allocation)
+            .where(models.Allocation.consumer_uuid == held)
             .values(consumer_uuid=instance_uuid)
             .execution_options(synchronize_session=False)
         )

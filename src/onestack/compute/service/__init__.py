@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from onestack.compute.service.actions import Actions
 from onestack.compute.service.aggregates import Aggregates
 from onestack.compute.service.base import ComputeContext
+from onestack.compute.service.block_devices import BlockDevices
 from onestack.compute.service.boot import Boot
 from onestack.compute.service.consoles import Consoles
 from onestack.compute.service.create import Creation
@@ -43,7 +44,8 @@ class ComputeService:
         self.networking = Networking(self.context)
         self.servers = Servers(self.context, self.quotas)
         self.guests = Guests(self.context, self.networking)
-        self.boot = Boot(self.context, self.networking)
+        self.block_devices = BlockDevices(self.context)
+        self.boot = Boot(self.context, self.networking, self.block_devices)
         self.shelve = Shelve(self.context, self.networking)
         self.actions = Actions(
             self.context,
@@ -55,6 +57,7 @@ class ComputeService:
             flavors=self.flavors,
             keypairs=self.keypairs,
         )
+        self.migrations = self.actions.migrations
         self.aggregates = Aggregates(self.context)
         self.groups = Groups(self.context, self.quotas)
         self.creation = Creation(

@@ -3,24 +3,27 @@ task, records the action and hands the work to the host's agent."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
-from onestack.compute import models as m
+from onestack.compute import models, states
 from onestack.compute import scheduler_glue as claims
-from onestack.compute import states
 from onestack.compute.scheduler_glue import release
 from onestack.compute.service.base import ComputeContext, compute_topic
+from onestack.compute.service.block_devices import root_attachment
 from onestack.compute.service.boot import Boot
 from onestack.compute.service.create import boot_image, check_injected_files
 from onestack.compute.service.flavors import Flavors
 from onestack.compute.service.imagefit import check_flavor_fits_image
 from onestack.compute.service.keypairs import Keypairs
+from onestack.compute.service.migrations import Migrations
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.records import (
@@ -30,6 +33,7 @@ from onestack.compute.service.records import (
 )
 from onestack.compute.service.servers import Server, Servers, check_lock, check_state
 from onestack.compute.service.shelve import Shelve
+from onestack.compute.service.volume_snapshots import snapshot_volume_backed
 
 log = get_logger(__name__)
 
@@ -54,9 +58,6 @@ class Backup(NamedTuple):
 
     type: str
     rotation: int
-
-    def properties(self) -> dict[str, str]:
-        return {"image_type": "backup", "backup_type": self.type}
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Actions:
         self.shelve = shelve
         self.flavors = flavors
         self.keypairs = keypairs
+        self.migrations = Migrations(context)
 
     async def _begin(
         self,
@@ -102,14 +104,19 @@ class Actions:
         vm_states: tuple[str, ...],
         task_state: str | None,
         task_states: tuple[str | None, ...] = (None,),
+        check: Callable[[AsyncSession, models.Instance], Awaitable[None]] | None = None,
         **values: Any,
-    ) -> m.Instance:
+    ) -> models.Instance:
+        """Start ``action``: the state checked, the task set and recorded, in one transaction
+        (with ``check``'s own, such as a quota counted under its lock)."""
         async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid, lock=True)
             check_lock(ctx, row)
             check_state(row, action, vm_states, task_states)
             if row.host is None:
                 raise errors.Conflict(f"Instance {uuid} has no host yet.")
+            if check is not None:
+                await check(s, row)
             row.task_state = task_state
             for key, value in values.items():
                 setattr(row, key, value)
@@ -117,7 +124,7 @@ class Actions:
             await start_action(s, ctx, row, action)
             return row
 
-    async def _cast(self, row: m.Instance, method: str, **payload: Any) -> None:
+    async def _cast(self, row: models.Instance, method: str, **payload: Any) -> None:
         await self.context.wait_local_host()  # this process's agent may still be registering
         await self.context.bus.cast(
             compute_topic(row.host or ""), method, {"uuid": row.uuid, **payload}
@@ -161,13 +168,15 @@ class Actions:
     # -- delete ------------------------------------------------------------------------
     async def delete(self, ctx: RequestContext, uuid: str, *, force: bool = False) -> None:
         async with self.boot.networking_lock(uuid):
-            row = await self.servers.mark_deleting(ctx, uuid, force=force)
+            row, started = await self.servers.mark_deleting(ctx, uuid, force=force)
+        if not started:
+            return  # another request is deleting it
         if row.host is None:
             # Not on a host yet, never placed, or shelved: nothing to stop there.
             shelved_image = row.request.get("shelved_image_id")
             if shelved_image:
                 await self.shelve.forget_image(shelved_image)
-            await self.networking.deallocate(row.network_info)
+            await self.networking.release(uuid, row.network_info, row.request)
             await release(self.context, uuid)
             await self.servers.finish_delete(uuid)
             return
@@ -199,7 +208,17 @@ class Actions:
         await self._check_image_fits(row.image_ref, flavor)
         dv = flavor["vcpus"] - current["vcpus"]
         dr = flavor["memory_mb"] - current["memory_mb"]
-        if dv > 0 or dr > 0:
+
+        async def within_quota(s: AsyncSession, row: models.Instance) -> None:
+            """The bigger flavor's cores and RAM, counted under the project's quota lock in
+            the transaction that gives the server its new flavor."""
+            if dv > 0 or dr > 0:
+                await self.quotas.lock(s, row.project_id)
+                await self.quotas.check_instances(
+                    row.project_id, 1, max(dv, 0), max(dr, 0), existing=True, session=s
+                )
+
+        if dv > 0 or dr > 0:  # refused at once, before a claim on a host is made
             await self.quotas.check_instances(
                 row.project_id, 1, max(dv, 0), max(dr, 0), existing=True
             )
@@ -217,12 +236,14 @@ class Actions:
                 "resize",
                 (A, S),
                 states.RESIZE_PREP,
+                check=within_quota,
                 old_flavor=current,
                 new_flavor=flavor,
             )
         except BaseException:
             await claims.revert_resize(self.context, uuid)
             raise
+        await self.migrations.resize_started(row, current, flavor)
         await self._cast(row, "resize")
 
     async def _check_image_fits(self, image_ref: str | None, flavor: dict[str, Any]) -> None:
@@ -238,15 +259,17 @@ class Actions:
 
     async def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
         row = await self._begin(ctx, uuid, "confirmResize", (R,), None)
+        await self.migrations.set_status(uuid, "confirming")
         await self._cast(row, "confirm_resize")
 
     async def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
         row = await self._begin(ctx, uuid, "revertResize", (R,), states.RESIZE_REVERTING)
+        await self.migrations.set_status(uuid, "reverting")
         await self._cast(row, "revert_resize")
 
     async def resize_confirmed(self, uuid: str) -> None:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if row is None:
                 return
             if row.new_flavor:
@@ -256,10 +279,11 @@ class Actions:
             row.task_state = None
             touch(row)
         await claims.confirm_resize(self.context, uuid)
+        await self.migrations.set_status(uuid, "confirmed")
 
-    async def resize_reverted(self, uuid: str) -> None:
+    async def resize_reverted(self, uuid: str, status: str = "reverted") -> None:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if row is None:
                 return
             if row.old_flavor:
@@ -270,9 +294,10 @@ class Actions:
             row.task_state = None
             touch(row)
         await claims.revert_resize(self.context, uuid)
+        await self.migrations.set_status(uuid, status)
 
     async def resize_failed(self, uuid: str) -> None:
-        await self.resize_reverted(uuid)
+        await self.resize_reverted(uuid, "error")
 
     # -- crash dump -----------------------------------------------------------------------
     async def trigger_crash_dump(self, ctx: RequestContext, uuid: str) -> None:
@@ -305,6 +330,15 @@ class Actions:
         srv = await self.servers.get(ctx, uuid)
         image = await boot_image(self.context, ctx, req.image_ref, srv.row.flavor)
         changes: dict[str, Any] = {"image_ref": image["id"], **req.changes}
+        root = await root_attachment(self.context, uuid)
+        if root is not None and self.context.volume is not None:
+            # Nova before 2.93: the volume stays the root disk; only its own image may be named.
+            meta = (await self.context.volume.get(None, root.volume_id))["image_metadata"]
+            if image["id"] != meta.get("image_id"):
+                raise errors.BadRequest(
+                    "Unable to rebuild with a different image for a volume-backed server."
+                )
+            changes["image_ref"] = ""
         if req.new_key:
             changes["key_name"] = changes["key_data"] = None
             if req.key_name is not None:
@@ -349,16 +383,24 @@ class Actions:
         async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_state(row, action, (A, S, P, U))
-        kind = {"image_type": "snapshot"} if backup is None else backup.properties()
+        volume_backed = await root_attachment(self.context, uuid) is not None
+        if backup is not None and volume_backed:
+            raise errors.BadRequest("Backup is not supported for volume-backed instances.")
+        # As Nova: the caller's metadata may set image_type, never a backup's backup_type.
+        kind = "snapshot" if backup is None else "backup"
+        fixed = {} if backup is None else {"backup_type": backup.type}
         props = {
+            "image_type": kind,
             **metadata,
-            **kind,
+            **fixed,
             "instance_uuid": uuid,
             "base_image_ref": row.image_ref,
             "owner_project_name": ctx.project_name or "",
             "owner_user_name": ctx.user_name,
             "user_id": ctx.user_id,
         }
+        if volume_backed:
+            return await snapshot_volume_backed(self.context, ctx, row, name, props)
         image_id: str = await self.context.image.create_queued_image(
             name=name, owner=row.project_id, disk_format="qcow2", properties=props
         )
@@ -425,8 +467,12 @@ class Actions:
             await start_action(s, ctx, row, "resetState")
 
     async def single_host_only(self, ctx: RequestContext, uuid: str, action: str) -> None:
+        """Nova's lock and state checks come first (409), then: one host, nowhere to go."""
+        allowed = {"migrate": (A, S), "live-migrate": (A, P), "evacuate": (A, S, E)}
         async with self.context.db.session() as s:
-            await get_row(s, ctx, uuid)
+            row = await get_row(s, ctx, uuid)
+            check_lock(ctx, row)
+            check_state(row, action, allowed.get(action, ()))
         raise errors.BadRequest(
             f"Cannot {action} instance {uuid}: this cloud has a single compute host; "
             "migrations need a second host (scale-out)."

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from onestack.common import errors
-from onestack.common.db import utcnow
-from onestack.compute import models as m
+from onestack.common.db import int_key, utcnow
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 
 AZ_KEY = "availability_zone"
@@ -44,19 +44,21 @@ class Aggregates:
     def __init__(self, context: ComputeContext) -> None:
         self.context = context
 
-    async def _views(self, s: Any, rows: list[m.Aggregate]) -> list[AggregateView]:
+    async def _views(self, s: Any, rows: list[models.Aggregate]) -> list[AggregateView]:
         ids = [r.id for r in rows]
         hosts: dict[int, list[str]] = {i: [] for i in ids}
         meta: dict[int, dict[str, str]] = {i: {} for i in ids}
         if ids:
             for h in await s.scalars(
-                select(m.AggregateHost)
-                .where(m.AggregateHost.aggregate_id.in_(ids))
-                .order_by(m.AggregateHost.host)
+                select(models.AggregateHost)
+                .where(models.AggregateHost.aggregate_id.in_(ids))
+                .order_by(models.AggregateHost.host)
             ):
                 hosts[h.aggregate_id].append(h.host)
             for md in await s.scalars(
-                select(m.AggregateMetadata).where(m.AggregateMetadata.aggregate_id.in_(ids))
+                select(models.AggregateMetadata).where(
+                    models.AggregateMetadata.aggregate_id.in_(ids)
+                )
             ):
                 meta[md.aggregate_id][md.key] = md.value
         return [
@@ -64,19 +66,18 @@ class Aggregates:
             for r in rows
         ]
 
-    async def _row(self, s: Any, aggregate_id: str) -> m.Aggregate:
-        try:
-            key = int(aggregate_id)
-        except ValueError:
-            raise AggregateNotFound(id=aggregate_id) from None
-        row = await s.get(m.Aggregate, key)
+    async def _row(self, s: Any, aggregate_id: str) -> models.Aggregate:
+        key = int_key(aggregate_id)
+        if key is None:
+            raise AggregateNotFound(id=aggregate_id)
+        row = await s.get(models.Aggregate, key)
         if row is None:
             raise AggregateNotFound(id=aggregate_id)
         return row  # type: ignore[no-any-return]
 
     async def list(self) -> list[AggregateView]:
         async with self.context.db.session() as s:
-            rows = list(await s.scalars(select(m.Aggregate).order_by(m.Aggregate.id)))
+            rows = list(await s.scalars(select(models.Aggregate).order_by(models.Aggregate.id)))
             return await self._views(s, rows)
 
     async def get(self, aggregate_id: str) -> AggregateView:
@@ -84,22 +85,22 @@ class Aggregates:
             return (await self._views(s, [await self._row(s, aggregate_id)]))[0]
 
     async def _check_name(self, s: Any, name: str, but: int | None = None) -> None:
-        found = await s.scalar(select(m.Aggregate.id).where(m.Aggregate.name == name))
+        found = await s.scalar(select(models.Aggregate.id).where(models.Aggregate.name == name))
         if found is not None and found != but:
             raise errors.Conflict(f"Aggregate {name} already exists.")
 
     async def _zones_of_hosts(self, s: Any, hosts: builtins.list[str], but: int) -> dict[str, str]:
         """The zone each of ``hosts`` has through aggregates other than ``but``."""
         rows = await s.execute(
-            select(m.AggregateHost.host, m.AggregateMetadata.value)
+            select(models.AggregateHost.host, models.AggregateMetadata.value)
             .join(
-                m.AggregateMetadata,
-                m.AggregateMetadata.aggregate_id == m.AggregateHost.aggregate_id,
+                models.AggregateMetadata,
+                models.AggregateMetadata.aggregate_id == models.AggregateHost.aggregate_id,
             )
             .where(
-                m.AggregateHost.host.in_(hosts),
-                m.AggregateHost.aggregate_id != but,
-                m.AggregateMetadata.key == AZ_KEY,
+                models.AggregateHost.host.in_(hosts),
+                models.AggregateHost.aggregate_id != but,
+                models.AggregateMetadata.key == AZ_KEY,
             )
         )
         return {h: z for h, z in rows}
@@ -108,13 +109,12 @@ class Aggregates:
         """A host is in one zone: refuse a zone its hosts already have otherwise."""
         if zone is None:
             return
-        if zone == INTERNAL_ZONE:
-            raise errors.BadRequest(
-                f"Aggregate action failed: Cannot use the internal zone name {zone}."
-            )
+        # Nova takes any zone name for an aggregate, its internal services' zone too.
         hosts = list(
             await s.scalars(
-                select(m.AggregateHost.host).where(m.AggregateHost.aggregate_id == aggregate_id)
+                select(models.AggregateHost.host).where(
+                    models.AggregateHost.aggregate_id == aggregate_id
+                )
             )
         )
         others = await self._zones_of_hosts(s, hosts, aggregate_id)
@@ -128,12 +128,12 @@ class Aggregates:
     async def create(self, name: str, zone: str | None) -> AggregateView:
         async with self.context.db.session() as s:
             await self._check_name(s, name)
-            row = m.Aggregate(uuid=str(uuid.uuid4()), name=name, created_at=utcnow())
+            row = models.Aggregate(uuid=str(uuid.uuid4()), name=name, created_at=utcnow())
             s.add(row)
             await s.flush()
             if zone is not None:
                 await self._check_zone(s, row.id, zone)
-                s.add(m.AggregateMetadata(aggregate_id=row.id, key=AZ_KEY, value=zone))
+                s.add(models.AggregateMetadata(aggregate_id=row.id, key=AZ_KEY, value=zone))
             return (await self._views(s, [row]))[0]
 
     async def update(
@@ -153,14 +153,16 @@ class Aggregates:
         async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             hosts = await s.scalar(
-                select(m.AggregateHost.host).where(m.AggregateHost.aggregate_id == row.id)
+                select(models.AggregateHost.host).where(models.AggregateHost.aggregate_id == row.id)
             )
             if hosts is not None:
                 raise errors.BadRequest(
                     f"Cannot remove aggregate {aggregate_id}. Reason: Host aggregate is not empty."
                 )
             await s.execute(
-                delete(m.AggregateMetadata).where(m.AggregateMetadata.aggregate_id == row.id)
+                delete(models.AggregateMetadata).where(
+                    models.AggregateMetadata.aggregate_id == row.id
+                )
             )
             await s.delete(row)
 
@@ -168,17 +170,18 @@ class Aggregates:
         async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
             known = await s.scalar(
-                select(m.Service.id).where(
-                    m.Service.host == host, m.Service.binary == "nova-compute"
+                select(models.Service.id).where(
+                    models.Service.host == host, models.Service.binary == "nova-compute"
                 )
             )
             if known is None:
                 raise errors.NotFound(f"Compute host {host} could not be found.")
-            if await s.get(m.AggregateHost, (row.id, host)) is not None:
+            if await s.get(models.AggregateHost, (row.id, host)) is not None:
                 raise errors.Conflict(f"Aggregate {aggregate_id} already has host {host}.")
             zone = await s.scalar(
-                select(m.AggregateMetadata.value).where(
-                    m.AggregateMetadata.aggregate_id == row.id, m.AggregateMetadata.key == AZ_KEY
+                select(models.AggregateMetadata.value).where(
+                    models.AggregateMetadata.aggregate_id == row.id,
+                    models.AggregateMetadata.key == AZ_KEY,
                 )
             )
             if zone is not None:
@@ -188,7 +191,7 @@ class Aggregates:
                         f"Cannot add host to aggregate {aggregate_id}. Reason: One or more "
                         f"hosts already in availability zone(s) {[others[host]]}."
                     )
-            s.add(m.AggregateHost(aggregate_id=row.id, host=host))
+            s.add(models.AggregateHost(aggregate_id=row.id, host=host))
             row.updated_at = utcnow()
             await s.flush()
             return (await self._views(s, [row]))[0]
@@ -196,7 +199,7 @@ class Aggregates:
     async def remove_host(self, aggregate_id: str, host: str) -> AggregateView:
         async with self.context.db.session() as s:
             row = await self._row(s, aggregate_id)
-            member = await s.get(m.AggregateHost, (row.id, host))
+            member = await s.get(models.AggregateHost, (row.id, host))
             if member is None:
                 raise errors.NotFound(f"Aggregate {aggregate_id} has no host {host}.")
             await s.delete(member)
@@ -205,17 +208,17 @@ class Aggregates:
             return (await self._views(s, [row]))[0]
 
     async def _set_metadata(
-        self, s: Any, row: m.Aggregate, metadata: dict[str, str | None]
+        self, s: Any, row: models.Aggregate, metadata: dict[str, str | None]
     ) -> None:
         if AZ_KEY in metadata:
             await self._check_zone(s, row.id, metadata[AZ_KEY])
         for key, value in metadata.items():
-            existing = await s.get(m.AggregateMetadata, (row.id, key))
+            existing = await s.get(models.AggregateMetadata, (row.id, key))
             if value is None:
                 if existing is not None:
                     await s.delete(existing)
             elif existing is None:
-                s.add(m.AggregateMetadata(aggregate_id=row.id, key=key, value=value))
+                s.add(models.AggregateMetadata(aggregate_id=row.id, key=key, value=value))
             else:
                 existing.value = value
         await s.flush()

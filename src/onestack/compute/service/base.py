@@ -16,7 +16,7 @@ from onestack.network.facade import NetworkAPI
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
-    from onestack.compute.service.volumes import VolumeAPI
+    from onestack.volume.facade import VolumeAPI
 
 
 @dataclass
@@ -55,7 +55,7 @@ class ComputeContext:
     @property
     def volume(self) -> VolumeAPI | None:
         """The block storage service, None while this cloud runs none."""
-        from onestack.compute.service.volumes import VolumeAPI
+        from onestack.volume.facade import VolumeAPI
 
         return self.runtime.optional(VolumeAPI)
 

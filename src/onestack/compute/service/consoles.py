@@ -17,8 +17,7 @@ from sqlalchemy import delete, select
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.service.actions import Actions
 from onestack.compute.service.base import ComputeContext
 
@@ -51,7 +50,9 @@ class Consoles:
         and its host's agent must know the console's socket."""
         async with self.context.db.session() as s:
             row = await s.scalar(
-                select(m.Instance).where(m.Instance.uuid == uuid, m.Instance.deleted.is_(False))
+                select(models.Instance).where(
+                    models.Instance.uuid == uuid, models.Instance.deleted.is_(False)
+                )
             )
         if row is None or row.host is None or row.vm_state != states.ACTIVE:
             raise InstanceNotReady(id=uuid)
@@ -70,9 +71,9 @@ class Consoles:
         token = secrets.token_urlsafe(32)
         now = utcnow()
         async with self.context.db.session() as s:
-            await s.execute(delete(m.ConsoleToken).where(m.ConsoleToken.expires < now))
+            await s.execute(delete(models.ConsoleToken).where(models.ConsoleToken.expires < now))
             s.add(
-                m.ConsoleToken(
+                models.ConsoleToken(
                     token_hash=token_hash(token),
                     instance_uuid=instance_uuid,
                     kind=kind,
@@ -89,13 +90,15 @@ class Consoles:
             return None
         async with self.context.db.session() as s:
             rec = await s.scalar(
-                select(m.ConsoleToken).where(m.ConsoleToken.token_hash == token_hash(token))
+                select(models.ConsoleToken).where(
+                    models.ConsoleToken.token_hash == token_hash(token)
+                )
             )
             if rec is None or rec.kind != kind or rec.expires < utcnow():
                 return None
             row = await s.scalar(
-                select(m.Instance).where(
-                    m.Instance.uuid == rec.instance_uuid, m.Instance.deleted.is_(False)
+                select(models.Instance).where(
+                    models.Instance.uuid == rec.instance_uuid, models.Instance.deleted.is_(False)
                 )
             )
             if row is None or row.host != rec.host:

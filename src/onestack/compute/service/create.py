@@ -12,22 +12,28 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from onestack.common import errors
 from onestack.common.context import RequestContext
-from onestack.compute import models as m
+from onestack.compute import models
+from onestack.compute.service import image_mappings
 from onestack.compute.service.base import ComputeContext
+from onestack.compute.service.block_devices import check as check_block_devices
 from onestack.compute.service.boot import Boot
 from onestack.compute.service.flavors import Flavors
 from onestack.compute.service.groups import Groups
 from onestack.compute.service.hosts import Hosts
 from onestack.compute.service.imagefit import check_flavor_fits_image
+from onestack.compute.service.kernels import check_boot_images
 from onestack.compute.service.keypairs import Keypairs
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.servers import BootRequest, Servers
 
 NO_VOLUME_SERVICE = (
-    "Booting from a volume needs the block storage service, which this cloud does not run yet."
+    "Volumes in block_device_mapping_v2 need the block storage service, which this cloud does "
+    "not run."
 )
 
 
@@ -63,7 +69,7 @@ class CreateRequest:
 
 @dataclass(frozen=True)
 class Created:
-    rows: list[m.Instance]
+    rows: list[models.Instance]
     security_groups: list[str]  # names, as the new servers show them
 
 
@@ -71,7 +77,8 @@ async def boot_image(
     context: ComputeContext, ctx: RequestContext, ref: str, flavor: dict[str, Any]
 ) -> dict[str, Any]:
     """The image ``ref`` names, if the caller may boot it with ``flavor`` (a boot, a rebuild
-    or a rescue): 400 when it cannot be found, is not active, or does not fit the flavor."""
+    or a rescue): 400 when it cannot be found, is not active, does not fit the flavor, or
+    names a kernel or ramdisk the caller cannot see."""
     image_id = ref.rstrip("/").rsplit("/", 1)[-1]
     try:
         rec = await context.image.get_image(ctx, image_id)
@@ -80,12 +87,14 @@ async def boot_image(
     if rec.status != "active":
         raise errors.BadRequest(f"Image {image_id} is not active.")
     check_flavor_fits_image(flavor, rec)
+    properties = dict(getattr(rec, "properties", {}) or {})
+    await check_boot_images(context.image, ctx, rec.id, properties)
     return {
         "id": rec.id,
         "min_disk": rec.min_disk,
         "min_ram": rec.min_ram,
         "disk_format": rec.disk_format,
-        "properties": dict(getattr(rec, "properties", {}) or {}),
+        "properties": properties,
     }
 
 
@@ -128,18 +137,31 @@ class Creation:
         """Between ``min_count`` and ``max_count`` new servers (as many as the quota allows),
         each booting in the background."""
         boot, limits = await self._resolve(ctx, req)
-        count = await self.quotas.instances_within(
-            ctx.project_id or "",
-            req.min_count,
-            req.max_count,
-            boot.flavor["vcpus"],
-            boot.flavor["memory_mb"],
-            limits,
-        )
+        cap = self.context.settings.compute.max_count
+        if req.min_count > cap:
+            raise errors.BadRequest(
+                f"min_count {req.min_count} is more than the {cap} servers one request may create."
+            )
+        project = ctx.project_id or ""
+
+        async def within_quota(session: AsyncSession) -> int:
+            await self.quotas.lock(session, project)
+            return await self.quotas.instances_within(
+                project,
+                req.min_count,
+                min(req.max_count, cap),
+                boot.flavor["vcpus"],
+                boot.flavor["memory_mb"],
+                limits,
+                session,
+            )
+
         await self._check_placement(ctx, req)
         if req.files is not None:
             check_injected_files(req.files, limits)
-        rows = await self.servers.create_rows(ctx, boot, count)
+        # Counted and written in one transaction under the project's quota lock: concurrent
+        # boots of a project count one after the other.
+        rows = await self.servers.create_rows(ctx, boot, within_quota)
         for row in rows:
             self.context.runtime.spawn(self.boot.run(row.uuid), f"boot {row.uuid}")
         return Created(rows, boot.security_groups)
@@ -153,8 +175,12 @@ class Creation:
         image = None
         if req.image_ref:
             image = await boot_image(self.context, ctx, req.image_ref, flavor)
-        if req.boot_volume and self.context.volume is None:
-            raise errors.BadRequest(NO_VOLUME_SERVICE)
+        block_devices = await self._with_image_mappings(ctx, req, image)
+        if block_devices:
+            backend = self.context.volume
+            if backend is None:
+                raise errors.BadRequest(NO_VOLUME_SERVICE)
+            await check_block_devices(self.context, ctx, backend, block_devices, flavor)
         nics = await self.networking.resolve(ctx, project, req.networks)
         sg_ids = None
         if req.security_groups:
@@ -194,11 +220,31 @@ class Creation:
             hostname=req.hostname,
             access_ip_v4=req.access_ip_v4,
             access_ip_v6=req.access_ip_v6,
-            block_devices=req.block_devices,
+            block_devices=block_devices,
             disk_config=req.disk_config,
             files=req.files or [],
         )
         return boot, limits
+
+    async def _with_image_mappings(
+        self, ctx: RequestContext, req: CreateRequest, image: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """The request's volume mappings merged with those the boot image defines (a
+        snapshot of a server booted from volumes): the image named by ``imageRef``, or the
+        one a client wrote into a new root volume (``--boot-from-volume``)."""
+        if image is not None:
+            return image_mappings.merge(
+                image_mappings.defined_by(image["properties"]), req.block_devices
+            )
+        root = next((m for m in req.block_devices if m["boot_index"] == 0), None)
+        if root is None or root["source_type"] != "image":
+            return req.block_devices
+        try:
+            rec = await self.context.image.get_image(ctx, str(root["uuid"]))
+        except errors.NotFound:
+            return req.block_devices  # the mappings' check says so, with Nova's words
+        defined = image_mappings.defined_by(dict(getattr(rec, "properties", {}) or {}))
+        return image_mappings.merge(defined, req.block_devices)
 
     async def _check_placement(self, ctx: RequestContext, req: CreateRequest) -> None:
         """The zone and the server group the request names exist (400 otherwise)."""

@@ -14,7 +14,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.pagination import PageParams, apply_page
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 
 # Nova's classic public flavors (m1.nano is the small one test clouds add).
@@ -31,7 +31,7 @@ class FlavorNotFound(errors.NotFound):
     template = "Flavor {id} could not be found."
 
 
-def snapshot(row: m.Flavor, extra_specs: dict[str, str]) -> dict[str, Any]:
+def snapshot(row: models.Flavor, extra_specs: dict[str, str]) -> dict[str, Any]:
     """The copy a server keeps of its flavor (Nova embeds it: later edits don't change it)."""
     return {
         "id": row.id,
@@ -78,16 +78,16 @@ SORT_KEYS = (
 
 @dataclass
 class FlavorView:
-    row: m.Flavor
+    row: models.Flavor
     extra_specs: dict[str, str]
 
 
 def _accessible(ctx: RequestContext) -> Any:
     """Public flavors, and the private ones the caller's project was given."""
-    granted = select(m.FlavorAccess.flavor_id).where(
-        m.FlavorAccess.project_id == (ctx.project_id or "")
+    granted = select(models.FlavorAccess.flavor_id).where(
+        models.FlavorAccess.project_id == (ctx.project_id or "")
     )
-    return or_(m.Flavor.is_public.is_(True), m.Flavor.id.in_(granted))
+    return or_(models.Flavor.is_public.is_(True), models.Flavor.id.in_(granted))
 
 
 class FlavorCatalog:
@@ -99,14 +99,14 @@ class FlavorCatalog:
         out: dict[int, dict[str, str]] = {i: {} for i in ids}
         if ids:
             rows = await s.scalars(
-                select(m.FlavorExtraSpec).where(m.FlavorExtraSpec.flavor_id.in_(ids))
+                select(models.FlavorExtraSpec).where(models.FlavorExtraSpec.flavor_id.in_(ids))
             )
             for e in rows:
                 out[e.flavor_id][e.key] = e.value
         return out
 
-    async def _visible(self, s: AsyncSession, ctx: RequestContext, flavorid: str) -> m.Flavor:
-        stmt = select(m.Flavor).where(m.Flavor.flavorid == flavorid)
+    async def _visible(self, s: AsyncSession, ctx: RequestContext, flavorid: str) -> models.Flavor:
+        stmt = select(models.Flavor).where(models.Flavor.flavorid == flavorid)
         if not ctx.is_admin:
             stmt = stmt.where(_accessible(ctx))
         row = await s.scalar(stmt)
@@ -128,24 +128,26 @@ class FlavorCatalog:
         """Nova's rules: an admin sees public flavors by default, private ones with
         ``is_public=false`` and both with ``is_public=None``; anyone else sees the public
         flavors and the private ones their project may use."""
-        stmt = select(m.Flavor).where(m.Flavor.disabled.is_(False))
+        stmt = select(models.Flavor).where(models.Flavor.disabled.is_(False))
         if ctx.is_admin:
             if is_public is not None:
-                stmt = stmt.where(m.Flavor.is_public.is_(is_public))
+                stmt = stmt.where(models.Flavor.is_public.is_(is_public))
         else:
             stmt = stmt.where(_accessible(ctx))
         if min_ram is not None:
-            stmt = stmt.where(m.Flavor.memory_mb >= min_ram)
+            stmt = stmt.where(models.Flavor.memory_mb >= min_ram)
         if min_disk is not None:
-            stmt = stmt.where(m.Flavor.root_gb >= min_disk)
+            stmt = stmt.where(models.Flavor.root_gb >= min_disk)
         async with self.context.db.session() as s:
             marker_row = None
             if marker is not None:
-                marker_row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == marker))
+                marker_row = await s.scalar(
+                    select(models.Flavor).where(models.Flavor.flavorid == marker)
+                )
                 if marker_row is None:
                     raise errors.BadRequest(f"marker [{marker}] not found")
             params = PageParams(limit, marker, sort)
-            rows = list(await s.scalars(apply_page(stmt, m.Flavor, params, marker_row)))
+            rows = list(await s.scalars(apply_page(stmt, models.Flavor, params, marker_row)))
             specs = await self._specs(s, [r.id for r in rows])
         return [FlavorView(r, specs[r.id]) for r in rows]
 
@@ -170,11 +172,17 @@ class FlavorCatalog:
     ) -> FlavorView:
         fid = flavorid if flavorid is not None else str(uuid.uuid4())
         async with self.context.db.session() as s:
-            if await s.scalar(select(m.Flavor.id).where(m.Flavor.name == name)) is not None:
+            if (
+                await s.scalar(select(models.Flavor.id).where(models.Flavor.name == name))
+                is not None
+            ):
                 raise FlavorExists(what="name", value=name)
-            if await s.scalar(select(m.Flavor.id).where(m.Flavor.flavorid == fid)) is not None:
+            if (
+                await s.scalar(select(models.Flavor.id).where(models.Flavor.flavorid == fid))
+                is not None
+            ):
                 raise FlavorExists(what="ID", value=fid)
-            row = m.Flavor(
+            row = models.Flavor(
                 flavorid=fid,
                 name=name,
                 memory_mb=ram,
@@ -194,7 +202,7 @@ class FlavorCatalog:
 
     async def update_description(self, flavorid: str, description: str | None) -> FlavorView:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
             row.description = description
@@ -204,12 +212,16 @@ class FlavorCatalog:
 
     async def delete(self, flavorid: str) -> None:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
             # Rows go explicitly: SQLite enforces no cascades without its foreign-key pragma.
-            await s.execute(delete(m.FlavorExtraSpec).where(m.FlavorExtraSpec.flavor_id == row.id))
-            await s.execute(delete(m.FlavorAccess).where(m.FlavorAccess.flavor_id == row.id))
+            await s.execute(
+                delete(models.FlavorExtraSpec).where(models.FlavorExtraSpec.flavor_id == row.id)
+            )
+            await s.execute(
+                delete(models.FlavorAccess).where(models.FlavorAccess.flavor_id == row.id)
+            )
             await s.delete(row)
 
     # extra specs
@@ -219,23 +231,23 @@ class FlavorCatalog:
 
     async def set_extra_specs(self, flavorid: str, specs: dict[str, str]) -> None:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
             for key, value in specs.items():
-                spec = await s.get(m.FlavorExtraSpec, (row.id, key))
+                spec = await s.get(models.FlavorExtraSpec, (row.id, key))
                 if spec is None:
-                    s.add(m.FlavorExtraSpec(flavor_id=row.id, key=key, value=value))
+                    s.add(models.FlavorExtraSpec(flavor_id=row.id, key=key, value=value))
                 else:
                     spec.value = value
             row.updated_at = utcnow()
 
     async def delete_extra_spec(self, flavorid: str, key: str) -> None:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
-            spec = await s.get(m.FlavorExtraSpec, (row.id, key))
+            spec = await s.get(models.FlavorExtraSpec, (row.id, key))
             if spec is None:
                 raise ExtraSpecNotFound(id=flavorid, key=key)
             await s.delete(spec)
@@ -244,39 +256,39 @@ class FlavorCatalog:
 
     async def access(self, flavorid: str) -> builtins.list[str]:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
             if row.is_public:
                 raise errors.NotFound("Access list not available for public flavors.")
             projects = await s.scalars(
-                select(m.FlavorAccess.project_id)
-                .where(m.FlavorAccess.flavor_id == row.id)
-                .order_by(m.FlavorAccess.project_id)
+                select(models.FlavorAccess.project_id)
+                .where(models.FlavorAccess.flavor_id == row.id)
+                .order_by(models.FlavorAccess.project_id)
             )
             return list(projects)
 
     async def add_access(self, flavorid: str, project_id: str) -> builtins.list[str]:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
             if row.is_public:
                 raise errors.Conflict("Can not add access to a public flavor.")
-            if await s.get(m.FlavorAccess, (row.id, project_id)) is not None:
+            if await s.get(models.FlavorAccess, (row.id, project_id)) is not None:
                 raise errors.Conflict(
                     f"Flavor access already exists for flavor {flavorid} and project "
                     f"{project_id} combination."
                 )
-            s.add(m.FlavorAccess(flavor_id=row.id, project_id=project_id))
+            s.add(models.FlavorAccess(flavor_id=row.id, project_id=project_id))
         return await self.access(flavorid)
 
     async def remove_access(self, flavorid: str, project_id: str) -> builtins.list[str]:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == flavorid))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == flavorid))
             if row is None:
                 raise FlavorNotFound(id=flavorid)
-            grant = await s.get(m.FlavorAccess, (row.id, project_id))
+            grant = await s.get(models.FlavorAccess, (row.id, project_id))
             if grant is None:
                 raise errors.NotFound(
                     f"Flavor access not found for {flavorid} / {project_id} combination."
@@ -292,11 +304,11 @@ class Flavors(FlavorCatalog):
     async def ensure_defaults(self) -> None:
         """Create the m1.* flavors on a new cloud (never again once any flavor exists)."""
         async with self.context.db.session() as s:
-            if await s.scalar(select(m.Flavor.id).limit(1)) is not None:
+            if await s.scalar(select(models.Flavor.id).limit(1)) is not None:
                 return
             for name, flavorid, ram, vcpus, disk in DEFAULT_FLAVORS:
                 s.add(
-                    m.Flavor(
+                    models.Flavor(
                         flavorid=flavorid,
                         name=name,
                         memory_mb=ram,
@@ -315,14 +327,14 @@ class Flavors(FlavorCatalog):
         cannot use it (unknown, disabled, or private without access), as Nova answers."""
         ref = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Flavor).where(m.Flavor.flavorid == ref))
+            row = await s.scalar(select(models.Flavor).where(models.Flavor.flavorid == ref))
             if row is None or row.disabled:
                 raise errors.BadRequest(f"Flavor {ref} could not be found.")
             if not row.is_public and not ctx.is_admin:
-                access = await s.get(m.FlavorAccess, (row.id, ctx.project_id or ""))
+                access = await s.get(models.FlavorAccess, (row.id, ctx.project_id or ""))
                 if access is None:
                     raise errors.BadRequest(f"Flavor {ref} could not be found.")
             specs = await s.scalars(
-                select(m.FlavorExtraSpec).where(m.FlavorExtraSpec.flavor_id == row.id)
+                select(models.FlavorExtraSpec).where(models.FlavorExtraSpec.flavor_id == row.id)
             )
             return snapshot(row, {e.key: e.value for e in specs})

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
 
@@ -64,23 +64,27 @@ class Groups:
         if not group_ids:
             return out
         rows = await s.execute(
-            select(m.ServerGroupMember.group_id, m.ServerGroupMember.instance_uuid)
-            .join(m.Instance, m.Instance.uuid == m.ServerGroupMember.instance_uuid)
-            .where(m.ServerGroupMember.group_id.in_(group_ids), m.Instance.deleted.is_(False))
-            .order_by(m.Instance.created_at, m.Instance.id)
+            select(models.ServerGroupMember.group_id, models.ServerGroupMember.instance_uuid)
+            .join(models.Instance, models.Instance.uuid == models.ServerGroupMember.instance_uuid)
+            .where(
+                models.ServerGroupMember.group_id.in_(group_ids), models.Instance.deleted.is_(False)
+            )
+            .order_by(models.Instance.created_at, models.Instance.id)
         )
         for gid, instance_uuid in rows:
             out[gid].append(instance_uuid)
         return out
 
     @staticmethod
-    def _view(row: m.ServerGroup, members: list[str]) -> Group:
+    def _view(row: models.ServerGroup, members: list[str]) -> Group:
         return Group(
             row.uuid, row.name, row.project_id, row.user_id, row.policy, row.rules or {}, members
         )
 
-    async def _row(self, s: Any, ctx: RequestContext | None, group_uuid: str) -> m.ServerGroup:
-        row = await s.scalar(select(m.ServerGroup).where(m.ServerGroup.uuid == group_uuid))
+    async def _row(self, s: Any, ctx: RequestContext | None, group_uuid: str) -> models.ServerGroup:
+        row = await s.scalar(
+            select(models.ServerGroup).where(models.ServerGroup.uuid == group_uuid)
+        )
         # Another project's group is as good as absent (an admin sees every group).
         if row is None or (
             ctx is not None and not ctx.is_admin and row.project_id != ctx.project_id
@@ -106,9 +110,9 @@ class Groups:
         limit: int | None = None,
         offset: int = 0,
     ) -> builtins.list[Group]:
-        stmt = select(m.ServerGroup).order_by(m.ServerGroup.id)
+        stmt = select(models.ServerGroup).order_by(models.ServerGroup.id)
         if not all_projects:
-            stmt = stmt.where(m.ServerGroup.project_id == (ctx.project_id or ""))
+            stmt = stmt.where(models.ServerGroup.project_id == (ctx.project_id or ""))
         if offset:
             stmt = stmt.offset(offset)
         if limit is not None:
@@ -124,14 +128,15 @@ class Groups:
         project_id = ctx.project_id or ""
         limit = (await self.quotas.user_limits(project_id, ctx.user_id))["server_groups"]
         async with self.context.db.session() as s:
+            await self.quotas.lock(s, project_id)
             count = await s.scalar(
                 select(func.count())
-                .select_from(m.ServerGroup)
-                .where(m.ServerGroup.project_id == project_id)
+                .select_from(models.ServerGroup)
+                .where(models.ServerGroup.project_id == project_id)
             )
             if limit >= 0 and int(count or 0) + 1 > limit:
                 raise GroupQuotaExceeded()
-            row = m.ServerGroup(
+            row = models.ServerGroup(
                 uuid=str(uuid.uuid4()),
                 name=name,
                 project_id=project_id,
@@ -147,7 +152,7 @@ class Groups:
         async with self.context.db.session() as s:
             row = await self._row(s, ctx, group_uuid)
             await s.execute(
-                delete(m.ServerGroupMember).where(m.ServerGroupMember.group_id == row.id)
+                delete(models.ServerGroupMember).where(models.ServerGroupMember.group_id == row.id)
             )
             await s.delete(row)
 
@@ -157,21 +162,23 @@ class Groups:
         async with self.context.db.session() as s:
             row = await self._row(s, None, group_uuid)
             limit = (await self.quotas.limits(row.project_id))["server_group_members"]
+            if limit >= 0:
+                await self.quotas.lock(s, row.project_id)
             members = (await self._members(s, [row.id]))[row.id]
             if instance_uuid in members:
                 return
             if limit >= 0 and len(members) + 1 > limit:
                 raise GroupMembersQuotaExceeded()
-            existing = await s.get(m.ServerGroupMember, (row.id, instance_uuid))
+            existing = await s.get(models.ServerGroupMember, (row.id, instance_uuid))
             if existing is None:
-                s.add(m.ServerGroupMember(group_id=row.id, instance_uuid=instance_uuid))
+                s.add(models.ServerGroupMember(group_id=row.id, instance_uuid=instance_uuid))
 
     async def remove_member(self, instance_uuid: str) -> None:
         """Take a (deleted) server out of every group it is in."""
         async with self.context.db.session() as s:
             await s.execute(
-                delete(m.ServerGroupMember).where(
-                    m.ServerGroupMember.instance_uuid == instance_uuid
+                delete(models.ServerGroupMember).where(
+                    models.ServerGroupMember.instance_uuid == instance_uuid
                 )
             )
 
@@ -179,8 +186,11 @@ class Groups:
         """The uuid of the group the server is in, if any."""
         async with self.context.db.session() as s:
             found = await s.scalar(
-                select(m.ServerGroup.uuid)
-                .join(m.ServerGroupMember, m.ServerGroupMember.group_id == m.ServerGroup.id)
-                .where(m.ServerGroupMember.instance_uuid == instance_uuid)
+                select(models.ServerGroup.uuid)
+                .join(
+                    models.ServerGroupMember,
+                    models.ServerGroupMember.group_id == models.ServerGroup.id,
+                )
+                .where(models.ServerGroupMember.instance_uuid == instance_uuid)
             )
             return str(found) if found is not None else None

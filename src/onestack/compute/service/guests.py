@@ -8,9 +8,9 @@ import base64
 import binascii
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.metadata.source import (
     FixedIPInfo,
     HostRoute,
@@ -40,10 +40,12 @@ class Guests:
         self.context = context
         self.networking = networking
 
-    async def _row(self, uuid: str) -> m.Instance | None:
+    async def _row(self, uuid: str) -> models.Instance | None:
         async with self.context.db.session() as s:
-            row: m.Instance | None = await s.scalar(
-                select(m.Instance).where(m.Instance.uuid == uuid, m.Instance.deleted.is_(False))
+            row: models.Instance | None = await s.scalar(
+                select(models.Instance).where(
+                    models.Instance.uuid == uuid, models.Instance.deleted.is_(False)
+                )
             )
             return row
 
@@ -60,7 +62,7 @@ class Guests:
             return None
         return await self.metadata_of(row)
 
-    async def metadata_of(self, row: m.Instance) -> InstanceMetadata:
+    async def metadata_of(self, row: models.Instance) -> InstanceMetadata:
         ports = (await self.networking.ports_of([row.uuid])).get(row.uuid, [])
         subnets = await self._subnets(
             {ip["subnet_id"] for p in ports for ip in p.get("fixed_ips") or []}
@@ -69,7 +71,9 @@ class Guests:
             meta = {
                 md.key: md.value
                 for md in await s.scalars(
-                    select(m.InstanceMetadata).where(m.InstanceMetadata.instance_uuid == row.uuid)
+                    select(models.InstanceMetadata).where(
+                        models.InstanceMetadata.instance_uuid == row.uuid
+                    )
                 )
             }
         return InstanceMetadata(
@@ -105,7 +109,9 @@ class Guests:
     async def set_password(self, instance_uuid: str, password: str) -> bool:
         """Store what the guest posted; False when one is already set (Nova: 409)."""
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == instance_uuid))
+            row = await s.scalar(
+                select(models.Instance).where(models.Instance.uuid == instance_uuid)
+            )
             if row is None or (row.request or {}).get("password"):
                 return False
             row.request = {**(row.request or {}), "password": password}
@@ -114,12 +120,14 @@ class Guests:
 
     async def clear_password(self, instance_uuid: str) -> None:
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == instance_uuid))
+            row = await s.scalar(
+                select(models.Instance).where(models.Instance.uuid == instance_uuid)
+            )
             if row is not None and (row.request or {}).get("password"):
                 row.request = {k: v for k, v in row.request.items() if k != "password"}
                 touch(row)
 
-    async def _key(self, row: m.Instance) -> KeyInfo | None:
+    async def _key(self, row: models.Instance) -> KeyInfo | None:
         """The server's SSH key, of the type its key pair had (ssh when that pair is gone)."""
         if not row.key_data:
             return None
@@ -134,21 +142,26 @@ class Guests:
                 kind = kp.type
         return KeyInfo(name=row.key_name or "", public_key=row.key_data, type=kind)
 
-    async def _keypair(self, user_id: str, name: str) -> m.KeyPair | None:
+    async def _keypair(self, user_id: str, name: str) -> models.KeyPair | None:
         async with self.context.db.session() as s:
-            kp: m.KeyPair | None = await s.scalar(
-                select(m.KeyPair).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
+            kp: models.KeyPair | None = await s.scalar(
+                select(models.KeyPair).where(
+                    models.KeyPair.user_id == user_id, models.KeyPair.name == name
+                )
             )
             return kp
 
-    async def attached_volumes(self, uuid: str) -> list[m.VolumeAttachment]:
+    async def attached_volumes(self, uuid: str) -> list[models.VolumeAttachment]:
         """The volumes attached to the server besides its root disk."""
         async with self.context.db.session() as s:
             return list(
                 await s.scalars(
-                    select(m.VolumeAttachment).where(
-                        m.VolumeAttachment.instance_uuid == uuid,
-                        m.VolumeAttachment.boot_index.is_(None),
+                    select(models.VolumeAttachment).where(
+                        models.VolumeAttachment.instance_uuid == uuid,
+                        or_(
+                            models.VolumeAttachment.boot_index.is_(None),
+                            models.VolumeAttachment.boot_index != 0,
+                        ),
                     )
                 )
             )

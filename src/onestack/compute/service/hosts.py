@@ -12,8 +12,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select
 
 from onestack.common import errors
-from onestack.common.db import utcnow
-from onestack.compute import models as m
+from onestack.common.db import int_key, utcnow
+from onestack.compute import models
 from onestack.compute.service.aggregates import AZ_KEY, INTERNAL_ZONE
 from onestack.compute.service.base import ComputeContext
 
@@ -62,15 +62,15 @@ class ServiceNotFound(errors.NotFound):
 
 @dataclass
 class ServiceView:
-    row: m.Service
+    row: models.Service
     zone: str
     up: bool
 
 
 @dataclass
 class HypervisorView:
-    node: m.ComputeNode
-    service: m.Service
+    node: models.ComputeNode
+    service: models.Service
     up: bool
     vcpus_used: int
     memory_mb_used: int
@@ -113,18 +113,22 @@ class Hosts:
         now = utcnow()
         async with self.context.db.session() as s:
             svc = await s.scalar(
-                select(m.Service).where(m.Service.host == host, m.Service.binary == COMPUTE_BINARY)
+                select(models.Service).where(
+                    models.Service.host == host, models.Service.binary == COMPUTE_BINARY
+                )
             )
             if svc is None:
-                svc = m.Service(uuid=str(uuid.uuid4()), host=host, binary=COMPUTE_BINARY)
+                svc = models.Service(uuid=str(uuid.uuid4()), host=host, binary=COMPUTE_BINARY)
                 svc.topic = "compute"
                 s.add(svc)
             svc.last_seen_up = now
             svc.updated_at = now
             svc.report_count = (svc.report_count or 0) + 1
-            node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == host))
+            node = await s.scalar(select(models.ComputeNode).where(models.ComputeNode.host == host))
             if node is None:
-                node = m.ComputeNode(uuid=str(uuid.uuid4()), host=host, hypervisor_hostname=host)
+                node = models.ComputeNode(
+                    uuid=str(uuid.uuid4()), host=host, hypervisor_hostname=host
+                )
                 s.add(node)
             before = (node.vcpus, node.memory_mb, node.local_gb)
             node.hypervisor_type = info.hypervisor_type
@@ -149,13 +153,15 @@ class Hosts:
     async def heartbeat(self, host: str) -> None:
         async with self.context.db.session() as s:
             svc = await s.scalar(
-                select(m.Service).where(m.Service.host == host, m.Service.binary == COMPUTE_BINARY)
+                select(models.Service).where(
+                    models.Service.host == host, models.Service.binary == COMPUTE_BINARY
+                )
             )
             if svc is not None:
                 svc.last_seen_up = utcnow()
                 svc.report_count += 1
 
-    def is_up(self, svc: m.Service) -> bool:
+    def is_up(self, svc: models.Service) -> bool:
         if svc.forced_down or svc.last_seen_up is None:
             return False
         limit = timedelta(seconds=self.context.settings.compute.service_down_time)
@@ -163,7 +169,7 @@ class Hosts:
 
     async def node_for_host(self, host: str) -> dict[str, Any] | None:
         async with self.context.db.session() as s:
-            node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == host))
+            node = await s.scalar(select(models.ComputeNode).where(models.ComputeNode.host == host))
             if node is None:
                 return None
             return {"uuid": node.uuid, "hypervisor_hostname": node.hypervisor_hostname}
@@ -183,10 +189,12 @@ class Hosts:
         async with self.context.db.session() as s:
             for binary in CONTROL_BINARIES:
                 svc = await s.scalar(
-                    select(m.Service).where(m.Service.host == host, m.Service.binary == binary)
+                    select(models.Service).where(
+                        models.Service.host == host, models.Service.binary == binary
+                    )
                 )
                 if svc is None:
-                    svc = m.Service(
+                    svc = models.Service(
                         uuid=str(uuid.uuid4()),
                         host=host,
                         binary=binary,
@@ -204,17 +212,17 @@ class Hosts:
     async def services(
         self, host: str | None = None, binary: str | None = None
     ) -> list[ServiceView]:
-        stmt = select(m.Service).order_by(m.Service.id)
+        stmt = select(models.Service).order_by(models.Service.id)
         if host is not None:
-            stmt = stmt.where(m.Service.host == host)
+            stmt = stmt.where(models.Service.host == host)
         if binary is not None:
-            stmt = stmt.where(m.Service.binary == binary)
+            stmt = stmt.where(models.Service.binary == binary)
         async with self.context.db.session() as s:
             rows = list(await s.scalars(stmt))
         zones = await self.zone_map()
         return [self._service_view(r, zones) for r in rows]
 
-    def _service_view(self, row: m.Service, zones: dict[str, str]) -> ServiceView:
+    def _service_view(self, row: models.Service, zones: dict[str, str]) -> ServiceView:
         if row.binary == COMPUTE_BINARY:
             zone = zones.get(row.host, self.context.settings.compute.default_availability_zone)
         else:
@@ -226,14 +234,12 @@ class Hosts:
             row = await self._service_row(s, service_id, by_uuid=by_uuid)
         return self._service_view(row, await self.zone_map())
 
-    async def _service_row(self, s: Any, service_id: str, *, by_uuid: bool) -> m.Service:
+    async def _service_row(self, s: Any, service_id: str, *, by_uuid: bool) -> models.Service:
         if by_uuid:
-            row = await s.scalar(select(m.Service).where(m.Service.uuid == service_id))
+            row = await s.scalar(select(models.Service).where(models.Service.uuid == service_id))
         else:
-            try:
-                row = await s.get(m.Service, int(service_id))
-            except ValueError:
-                row = None
+            key = int_key(service_id)
+            row = None if key is None else await s.get(models.Service, key)
         if row is None:
             raise ServiceNotFound(id=service_id)
         return row  # type: ignore[no-any-return]
@@ -259,7 +265,7 @@ class Hosts:
 
     @staticmethod
     def _apply(
-        row: m.Service, status: str | None, reason: str | None, forced_down: bool | None
+        row: models.Service, status: str | None, reason: str | None, forced_down: bool | None
     ) -> None:
         if status == "disabled":
             row.disabled = True
@@ -283,7 +289,9 @@ class Hosts:
         """The legacy actions (PUT /os-services/enable|disable|disable-log-reason|force-down)."""
         async with self.context.db.session() as s:
             row = await s.scalar(
-                select(m.Service).where(m.Service.host == host, m.Service.binary == binary)
+                select(models.Service).where(
+                    models.Service.host == host, models.Service.binary == binary
+                )
             )
             if row is None:
                 raise errors.NotFound("Unknown service")
@@ -298,8 +306,8 @@ class Hosts:
             if row.binary == COMPUTE_BINARY:
                 hosting = await s.scalar(
                     select(func.count())
-                    .select_from(m.Instance)
-                    .where(m.Instance.host == row.host, m.Instance.deleted.is_(False))
+                    .select_from(models.Instance)
+                    .where(models.Instance.host == row.host, models.Instance.deleted.is_(False))
                 )
                 if hosting:
                     raise errors.Conflict(
@@ -308,46 +316,54 @@ class Hosts:
                     )
                 nodes = list(
                     await s.scalars(
-                        select(m.ComputeNode.uuid).where(m.ComputeNode.host == row.host)
+                        select(models.ComputeNode.uuid).where(models.ComputeNode.host == row.host)
                     )
                 )
                 if nodes:
-                    await s.execute(delete(m.Allocation).where(m.Allocation.node_uuid.in_(nodes)))
-                await s.execute(delete(m.ComputeNode).where(m.ComputeNode.host == row.host))
-                await s.execute(delete(m.AggregateHost).where(m.AggregateHost.host == row.host))
+                    await s.execute(
+                        delete(models.Allocation).where(models.Allocation.node_uuid.in_(nodes))
+                    )
+                await s.execute(
+                    delete(models.ComputeNode).where(models.ComputeNode.host == row.host)
+                )
+                await s.execute(
+                    delete(models.AggregateHost).where(models.AggregateHost.host == row.host)
+                )
             await s.delete(row)
 
     # -- os-hypervisors -----------------------------------------------------------------
 
-    async def _hypervisor_views(self, s: Any, nodes: list[m.ComputeNode]) -> list[HypervisorView]:
+    async def _hypervisor_views(
+        self, s: Any, nodes: list[models.ComputeNode]
+    ) -> list[HypervisorView]:
         if not nodes:
             return []
         hosts = [n.host for n in nodes]
         services = {
             r.host: r
             for r in await s.scalars(
-                select(m.Service).where(
-                    m.Service.host.in_(hosts), m.Service.binary == COMPUTE_BINARY
+                select(models.Service).where(
+                    models.Service.host.in_(hosts), models.Service.binary == COMPUTE_BINARY
                 )
             )
         }
         used: dict[str, tuple[int, int, int]] = {}
         for node_uuid, vcpus, ram, disk in await s.execute(
             select(
-                m.Allocation.node_uuid,
-                func.sum(m.Allocation.vcpus),
-                func.sum(m.Allocation.memory_mb),
-                func.sum(m.Allocation.disk_gb),
+                models.Allocation.node_uuid,
+                func.sum(models.Allocation.vcpus),
+                func.sum(models.Allocation.memory_mb),
+                func.sum(models.Allocation.disk_gb),
             )
-            .where(m.Allocation.node_uuid.in_([n.uuid for n in nodes]))
-            .group_by(m.Allocation.node_uuid)
+            .where(models.Allocation.node_uuid.in_([n.uuid for n in nodes]))
+            .group_by(models.Allocation.node_uuid)
         ):
             used[node_uuid] = (int(vcpus or 0), int(ram or 0), int(disk or 0))
         running: dict[str, int] = {}
         busy: dict[str, int] = {}
         for host, task_state in await s.execute(
-            select(m.Instance.host, m.Instance.task_state).where(
-                m.Instance.host.in_(hosts), m.Instance.deleted.is_(False)
+            select(models.Instance.host, models.Instance.task_state).where(
+                models.Instance.host.in_(hosts), models.Instance.deleted.is_(False)
             )
         ):
             running[host] = running.get(host, 0) + 1
@@ -381,15 +397,17 @@ class Hosts:
         by_uuid: bool = False,
         pattern: str | None = None,
     ) -> list[HypervisorView]:
-        stmt = select(m.ComputeNode).order_by(m.ComputeNode.id)
+        stmt = select(models.ComputeNode).order_by(models.ComputeNode.id)
         if pattern is not None:
-            stmt = stmt.where(m.ComputeNode.hypervisor_hostname.contains(pattern, autoescape=True))
+            stmt = stmt.where(
+                models.ComputeNode.hypervisor_hostname.contains(pattern, autoescape=True)
+            )
         async with self.context.db.session() as s:
             if marker is not None:
                 mrow = await self._node_row(s, marker, by_uuid=by_uuid, missing=None)
                 if mrow is None:
                     raise errors.BadRequest(f"marker [{marker}] not found")
-                stmt = stmt.where(m.ComputeNode.id > mrow.id)
+                stmt = stmt.where(models.ComputeNode.id > mrow.id)
             if limit is not None:
                 stmt = stmt.limit(limit)
             nodes = list(await s.scalars(stmt))
@@ -400,9 +418,11 @@ class Hosts:
     ) -> Any:
         row = None
         if by_uuid:
-            row = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.uuid == node_id))
-        elif node_id.isdigit():
-            row = await s.get(m.ComputeNode, int(node_id))
+            row = await s.scalar(
+                select(models.ComputeNode).where(models.ComputeNode.uuid == node_id)
+            )
+        elif (key := int_key(node_id)) is not None:
+            row = await s.get(models.ComputeNode, key)
         if row is None and missing is not None:
             raise missing
         return row
@@ -420,9 +440,9 @@ class Hosts:
         """(uuid, name) of the live servers on ``host``."""
         async with self.context.db.session() as s:
             rows = await s.execute(
-                select(m.Instance.uuid, m.Instance.display_name)
-                .where(m.Instance.host == host, m.Instance.deleted.is_(False))
-                .order_by(m.Instance.created_at, m.Instance.id)
+                select(models.Instance.uuid, models.Instance.display_name)
+                .where(models.Instance.host == host, models.Instance.deleted.is_(False))
+                .order_by(models.Instance.created_at, models.Instance.id)
             )
             return [(u, n) for u, n in rows]
 
@@ -430,14 +450,14 @@ class Hosts:
         """The legacy ``os-hosts/{host}`` usage table: the compute host's totals, what its
         servers use now and at most, then each project's share; 404 for no compute host."""
         async with self.context.db.session() as s:
-            node = await s.scalar(select(m.ComputeNode).where(m.ComputeNode.host == host))
+            node = await s.scalar(select(models.ComputeNode).where(models.ComputeNode.host == host))
             if node is None:
                 raise errors.NotFound(f"Compute host {host} could not be found.")
             views = await self._hypervisor_views(s, [node])
             flavors = await s.execute(
-                select(m.Instance.project_id, m.Instance.flavor)
-                .where(m.Instance.host == host, m.Instance.deleted.is_(False))
-                .order_by(m.Instance.id)
+                select(models.Instance.project_id, models.Instance.flavor)
+                .where(models.Instance.host == host, models.Instance.deleted.is_(False))
+                .order_by(models.Instance.id)
             )
             per_project: dict[str, list[int]] = {}
             for project_id, flavor in flavors:
@@ -486,13 +506,13 @@ class Hosts:
         """The hosts of zone-giving aggregates, with their zone."""
         async with self.context.db.session() as s:
             rows = await s.execute(
-                select(m.AggregateHost.host, m.AggregateMetadata.value)
+                select(models.AggregateHost.host, models.AggregateMetadata.value)
                 .join(
-                    m.AggregateMetadata,
-                    m.AggregateMetadata.aggregate_id == m.AggregateHost.aggregate_id,
+                    models.AggregateMetadata,
+                    models.AggregateMetadata.aggregate_id == models.AggregateHost.aggregate_id,
                 )
-                .where(m.AggregateMetadata.key == AZ_KEY)
-                .order_by(m.AggregateHost.aggregate_id)
+                .where(models.AggregateMetadata.key == AZ_KEY)
+                .order_by(models.AggregateHost.aggregate_id)
             )
             out: dict[str, str] = {}
             for host, zone in rows:

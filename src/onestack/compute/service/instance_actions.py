@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.records import InstanceNotFound
 
@@ -15,12 +15,12 @@ class InstanceActions:
     def __init__(self, context: ComputeContext) -> None:
         self.context = context
 
-    async def server(self, ctx: RequestContext, uuid: str, *, deleted_ok: bool) -> m.Instance:
+    async def server(self, ctx: RequestContext, uuid: str, *, deleted_ok: bool) -> models.Instance:
         """The server whose actions the caller asks for: its project's, or any for an admin;
         a deleted one only when ``deleted_ok`` (2.21); 404 otherwise."""
         async with self.context.db.session() as s:
-            row: m.Instance | None = await s.scalar(
-                select(m.Instance).where(m.Instance.uuid == uuid)
+            row: models.Instance | None = await s.scalar(
+                select(models.Instance).where(models.Instance.uuid == uuid)
             )
         if row is None or (row.deleted and not deleted_ok):
             raise InstanceNotFound(id=uuid)
@@ -30,15 +30,17 @@ class InstanceActions:
 
     async def listing(
         self, uuid: str, *, marker: str | None = None, limit: int | None = None
-    ) -> list[m.InstanceAction]:
+    ) -> list[models.InstanceAction]:
         """The server's actions, newest first; after the action of request ``marker`` (400
         when there is none) and at most ``limit`` of them, when given."""
         async with self.context.db.session() as s:
             rows = list(
                 await s.scalars(
-                    select(m.InstanceAction)
-                    .where(m.InstanceAction.instance_uuid == uuid)
-                    .order_by(m.InstanceAction.start_time.desc(), m.InstanceAction.id.desc())
+                    select(models.InstanceAction)
+                    .where(models.InstanceAction.instance_uuid == uuid)
+                    .order_by(
+                        models.InstanceAction.start_time.desc(), models.InstanceAction.id.desc()
+                    )
                 )
             )
         if marker:
@@ -50,25 +52,25 @@ class InstanceActions:
 
     async def show(
         self, uuid: str, request_id: str
-    ) -> tuple[m.InstanceAction, list[m.InstanceActionEvent]]:
+    ) -> tuple[models.InstanceAction, list[models.InstanceActionEvent]]:
         """The server's action of request ``request_id`` and its events, oldest first."""
         async with self.context.db.session() as s:
             action = await s.scalar(
-                select(m.InstanceAction)
+                select(models.InstanceAction)
                 .where(
-                    m.InstanceAction.instance_uuid == uuid,
-                    m.InstanceAction.request_id == request_id,
+                    models.InstanceAction.instance_uuid == uuid,
+                    models.InstanceAction.request_id == request_id,
                 )
-                .order_by(m.InstanceAction.id.desc())
+                .order_by(models.InstanceAction.id.desc())
                 .limit(1)
             )
             if action is None:
                 raise errors.NotFound(f"Action {request_id} on instance {uuid} could not be found.")
             events = list(
                 await s.scalars(
-                    select(m.InstanceActionEvent)
-                    .where(m.InstanceActionEvent.action_id == action.id)
-                    .order_by(m.InstanceActionEvent.id)
+                    select(models.InstanceActionEvent)
+                    .where(models.InstanceActionEvent.action_id == action.id)
+                    .order_by(models.InstanceActionEvent.id)
                 )
             )
         return action, events

@@ -7,8 +7,7 @@ from typing import Any
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.records import get_row, record_event, start_action, touch
@@ -35,7 +34,7 @@ class Interfaces:
 
     async def listing(
         self, ctx: RequestContext, uuid: str
-    ) -> tuple[m.Instance, list[dict[str, Any]]]:
+    ) -> tuple[models.Instance, list[dict[str, Any]]]:
         """The server and its ports (with the ``tag`` its ``network_info`` recorded)."""
         async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
@@ -43,7 +42,7 @@ class Interfaces:
         tags = {n["port_id"]: n.get("tag") for n in row.network_info or []}
         return row, [{**p, "tag": tags.get(p["id"])} for p in ports]
 
-    async def _begin(self, ctx: RequestContext, uuid: str, action: str) -> m.Instance:
+    async def _begin(self, ctx: RequestContext, uuid: str, action: str) -> models.Instance:
         async with self.context.db.session() as s:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)

@@ -10,13 +10,16 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.common.db import utcnow
-from onestack.compute import models as m
+from onestack.common.quota import lock_quota
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
 
@@ -39,7 +42,7 @@ class KeypairQuotaExceeded(errors.Forbidden):
 
 @dataclass
 class NewKeypair:
-    row: m.KeyPair
+    row: models.KeyPair
     private_key: str | None
 
 
@@ -48,7 +51,14 @@ def ssh_fingerprint(public_key: str) -> str:
     try:
         serialization.load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.strip().split()[1], validate=True)
-    except (ValueError, IndexError, TypeError, UnicodeError, NotImplementedError):
+    except (
+        ValueError,
+        IndexError,
+        TypeError,
+        UnicodeError,
+        NotImplementedError,
+        UnsupportedAlgorithm,
+    ):
         raise InvalidKeypair(reason="failed to generate fingerprint") from None
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
@@ -106,10 +116,12 @@ class Keypairs:
         self.context = context
         self.quotas = quotas or Quotas(context)
 
-    async def get(self, user_id: str, name: str) -> m.KeyPair:
+    async def get(self, user_id: str, name: str) -> models.KeyPair:
         async with self.context.db.session() as s:
             row = await s.scalar(
-                select(m.KeyPair).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
+                select(models.KeyPair).where(
+                    models.KeyPair.user_id == user_id, models.KeyPair.name == name
+                )
             )
             if row is None:
                 raise KeypairNotFound(name=name, user_id=user_id)
@@ -117,29 +129,33 @@ class Keypairs:
 
     async def list(
         self, user_id: str, limit: int | None = None, marker: str | None = None
-    ) -> builtins.list[m.KeyPair]:
+    ) -> builtins.list[models.KeyPair]:
         async with self.context.db.session() as s:
-            stmt = select(m.KeyPair).where(m.KeyPair.user_id == user_id)
+            stmt = select(models.KeyPair).where(models.KeyPair.user_id == user_id)
             if marker is not None:
                 found = await s.scalar(
-                    select(m.KeyPair.id).where(
-                        m.KeyPair.user_id == user_id, m.KeyPair.name == marker
+                    select(models.KeyPair.id).where(
+                        models.KeyPair.user_id == user_id, models.KeyPair.name == marker
                     )
                 )
                 if found is None:
                     raise errors.BadRequest(f"marker [{marker}] not found")
-                stmt = stmt.where(m.KeyPair.name > marker)
-            stmt = stmt.order_by(m.KeyPair.name)
+                stmt = stmt.where(models.KeyPair.name > marker)
+            stmt = stmt.order_by(models.KeyPair.name)
             if limit is not None:
                 stmt = stmt.limit(limit)
             return list(await s.scalars(stmt))
 
-    async def count(self, user_id: str) -> int:
+    async def count(self, user_id: str, session: AsyncSession | None = None) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(models.KeyPair)
+            .where(models.KeyPair.user_id == user_id)
+        )
+        if session is not None:
+            return int(await session.scalar(stmt) or 0)
         async with self.context.db.session() as s:
-            n = await s.scalar(
-                select(func.count()).select_from(m.KeyPair).where(m.KeyPair.user_id == user_id)
-            )
-            return int(n or 0)
+            return int(await s.scalar(stmt) or 0)
 
     async def create(
         self,
@@ -158,15 +174,19 @@ class Keypairs:
             x509_fingerprint(public_key) if key_type == "x509" else ssh_fingerprint(public_key)
         )
         limit = (await self.quotas.user_limits(project_id, user_id))["key_pairs"]
-        if limit >= 0 and await self.count(user_id) + 1 > limit:
-            raise KeypairQuotaExceeded()
         async with self.context.db.session() as s:
+            if limit >= 0:  # counted under the user's lock (key pairs are a user's quota)
+                await lock_quota(s, f"compute-keypairs:{user_id}")
+                if await self.count(user_id, s) + 1 > limit:
+                    raise KeypairQuotaExceeded()
             exists = await s.scalar(
-                select(m.KeyPair.id).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
+                select(models.KeyPair.id).where(
+                    models.KeyPair.user_id == user_id, models.KeyPair.name == name
+                )
             )
             if exists is not None:
                 raise KeypairExists(name=name)
-            row = m.KeyPair(
+            row = models.KeyPair(
                 user_id=user_id,
                 name=name,
                 type=key_type,
@@ -181,7 +201,9 @@ class Keypairs:
     async def delete(self, user_id: str, name: str) -> None:
         async with self.context.db.session() as s:
             row = await s.scalar(
-                select(m.KeyPair).where(m.KeyPair.user_id == user_id, m.KeyPair.name == name)
+                select(models.KeyPair).where(
+                    models.KeyPair.user_id == user_id, models.KeyPair.name == name
+                )
             )
             if row is None:
                 raise KeypairNotFound(name=name, user_id=user_id)

@@ -238,6 +238,21 @@ class Networking:
             except errors.NotFound:
                 pass
 
+    async def release(self, uuid: str, network_info: list[dict[str, Any]], request: Any) -> None:
+        """Give back every port of the server being deleted: those ``network_info`` records,
+        and any other port bound to it: a crash between a port's create and its record leaves
+        one (Nova's delete lists the ports by device_id for the same reason). Of those, the
+        ports the request named are unbound (they are the caller's), the others deleted."""
+        await self.deallocate(network_info)
+        recorded = {nic["port_id"] for nic in network_info}
+        given = {nic.get("port_id") for nic in (request or {}).get("nics", [])}
+        strays = [
+            {"port_id": port["id"], "created_port": port["id"] not in given}
+            for port in await self._list("ports", ADMIN, device_id=[uuid])
+            if port["id"] not in recorded and port["device_owner"].startswith("compute:")
+        ]
+        await self.deallocate(strays)
+
     async def rebind(self, network_info: list[dict[str, Any]], host: str, uuid: str) -> None:
         for nic in network_info:
             port = await self._show("ports", ADMIN, nic["port_id"])

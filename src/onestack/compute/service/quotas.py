@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
-from onestack.compute import models as m
+from onestack.common.quota import lock_quota
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 
 RESOURCES = (
@@ -54,31 +55,39 @@ class Quotas:
         out = {r: int(getattr(c, f"quota_{r}")) for r in RESOURCES}
         out.update(LEGACY)
         for row in await s.scalars(
-            select(m.QuotaClass).where(m.QuotaClass.class_name == "default")
+            select(models.QuotaClass).where(models.QuotaClass.class_name == "default")
         ):
             out[row.resource] = row.hard_limit
         return out
 
     async def limits(self, project_id: str) -> dict[str, int]:
         async with self.context.db.session() as s:
-            out = await self._defaults(s)
-            for row in await s.scalars(
-                select(m.Quota).where(m.Quota.project_id == project_id, m.Quota.user_id == "")
-            ):
-                out[row.resource] = row.hard_limit
+            return await self.limits_in(s, project_id)
+
+    async def limits_in(self, s: AsyncSession, project_id: str) -> dict[str, int]:
+        """The project's limits, read in the caller's session."""
+        out = await self._defaults(s)
+        for row in await s.scalars(
+            select(models.Quota).where(
+                models.Quota.project_id == project_id, models.Quota.user_id == ""
+            )
+        ):
+            out[row.resource] = row.hard_limit
         return out
 
-    async def instance_usage(self, project_id: str) -> dict[str, int]:
+    async def instance_usage(
+        self, project_id: str, session: AsyncSession | None = None
+    ) -> dict[str, int]:
         """Servers, cores and RAM the project's live servers hold (resizes count the new
-        flavor, as Nova's counting does)."""
-        async with self.context.db.session() as s:
-            rows = (
-                await s.execute(
-                    select(m.Instance.flavor, m.Instance.new_flavor).where(
-                        m.Instance.project_id == project_id, m.Instance.deleted.is_(False)
-                    )
-                )
-            ).all()
+        flavor, as Nova's counting does); read in ``session`` when given (under its lock)."""
+        stmt = select(models.Instance.flavor, models.Instance.new_flavor).where(
+            models.Instance.project_id == project_id, models.Instance.deleted.is_(False)
+        )
+        if session is not None:
+            rows = (await session.execute(stmt)).all()
+        else:
+            async with self.context.db.session() as s:
+                rows = (await s.execute(stmt)).all()
         used = {"instances": 0, "cores": 0, "ram": 0}
         for flavor, new in rows:
             f: dict[str, Any] = new or flavor
@@ -96,13 +105,15 @@ class Quotas:
         *,
         existing: bool = False,
         limits: dict[str, int] | None = None,
+        session: AsyncSession | None = None,
     ) -> None:
         """403 when ``count`` more servers of this size would exceed the project's quota
         (``existing``: a resize, which adds cores and RAM but no server); ``limits``: the
-        project's, when the caller has just read them."""
+        project's, when the caller has just read them; ``session``: one holding the
+        project's quota lock (``lock``), so that the answer holds until it commits."""
         if limits is None:
             limits = await self.limits(project_id)
-        used = await self.instance_usage(project_id)
+        used = await self.instance_usage(project_id, session)
         wanted = {
             "instances": 0 if existing else count,
             "cores": vcpus * count,
@@ -126,24 +137,36 @@ class Quotas:
         vcpus: int,
         memory_mb: int,
         limits: dict[str, int],
+        session: AsyncSession | None = None,
     ) -> int:
         """As many servers of this size as the quota allows, up to ``max_count``; Nova's 403
-        (for ``min_count``) when not even ``min_count`` fit."""
-        used = await self.instance_usage(project_id)
+        (for ``min_count``) when not even ``min_count`` fit. ``session``: as for
+        ``check_instances``."""
+        used = await self.instance_usage(project_id, session)
         count = max_count
         for resource, each in (("instances", 1), ("cores", vcpus), ("ram", memory_mb)):
             if limits[resource] >= 0 and each > 0:
                 count = min(count, (limits[resource] - used[resource]) // each)
         if count < min_count:
-            await self.check_instances(project_id, min_count, vcpus, memory_mb, limits=limits)
+            await self.check_instances(
+                project_id, min_count, vcpus, memory_mb, limits=limits, session=session
+            )
         return max(count, min_count)
+
+    @staticmethod
+    async def lock(session: AsyncSession, project_id: str) -> None:
+        """Hold the project's compute quota lock until ``session`` ends: the counts read in
+        it after this stay true until it commits (``common.quota``)."""
+        await lock_quota(session, f"compute:{project_id}")
 
     async def user_limits(self, project_id: str, user_id: str) -> dict[str, int]:
         """The project's limits overridden by the user's own."""
         out = await self.limits(project_id)
         async with self.context.db.session() as s:
             for row in await s.scalars(
-                select(m.Quota).where(m.Quota.project_id == project_id, m.Quota.user_id == user_id)
+                select(models.Quota).where(
+                    models.Quota.project_id == project_id, models.Quota.user_id == user_id
+                )
             ):
                 out[row.resource] = row.hard_limit
         return out
@@ -153,7 +176,7 @@ class Quotas:
         out = await self.defaults()
         async with self.context.db.session() as s:
             for row in await s.scalars(
-                select(m.QuotaClass).where(m.QuotaClass.class_name == class_name)
+                select(models.QuotaClass).where(models.QuotaClass.class_name == class_name)
             ):
                 out[row.resource] = row.hard_limit
         return out
@@ -166,8 +189,8 @@ class Quotas:
             used["server_groups"] = int(
                 await s.scalar(
                     select(func.count())
-                    .select_from(m.ServerGroup)
-                    .where(m.ServerGroup.project_id == project_id)
+                    .select_from(models.ServerGroup)
+                    .where(models.ServerGroup.project_id == project_id)
                 )
                 or 0
             )
@@ -175,8 +198,8 @@ class Quotas:
                 used["key_pairs"] = int(
                     await s.scalar(
                         select(func.count())
-                        .select_from(m.KeyPair)
-                        .where(m.KeyPair.user_id == user_id)
+                        .select_from(models.KeyPair)
+                        .where(models.KeyPair.user_id == user_id)
                     )
                     or 0
                 )
@@ -207,10 +230,10 @@ class Quotas:
         async with self.context.db.session() as s:
             for resource, limit in values.items():
                 key = (project_id, user_id or "", resource)
-                row = await s.get(m.Quota, key)
+                row = await s.get(models.Quota, key)
                 if row is None:
                     s.add(
-                        m.Quota(
+                        models.Quota(
                             project_id=project_id,
                             user_id=user_id or "",
                             resource=resource,
@@ -223,17 +246,21 @@ class Quotas:
     async def delete(self, project_id: str, user_id: str | None = None) -> None:
         """Back to the defaults (a project's delete also drops its users' quotas)."""
         async with self.context.db.session() as s:
-            stmt = delete(m.Quota).where(m.Quota.project_id == project_id)
+            stmt = delete(models.Quota).where(models.Quota.project_id == project_id)
             if user_id:
-                stmt = stmt.where(m.Quota.user_id == user_id)
+                stmt = stmt.where(models.Quota.user_id == user_id)
             await s.execute(stmt)
 
     async def update_class(self, class_name: str, values: dict[str, int]) -> None:
         async with self.context.db.session() as s:
             for resource, limit in values.items():
-                row = await s.get(m.QuotaClass, (class_name, resource))
+                row = await s.get(models.QuotaClass, (class_name, resource))
                 if row is None:
-                    s.add(m.QuotaClass(class_name=class_name, resource=resource, hard_limit=limit))
+                    s.add(
+                        models.QuotaClass(
+                            class_name=class_name, resource=resource, hard_limit=limit
+                        )
+                    )
                 else:
                     row.hard_limit = limit
 

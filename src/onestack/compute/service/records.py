@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.compute import models as m
+from onestack.compute import models
 
 
 class InstanceNotFound(errors.NotFound):
@@ -28,10 +28,12 @@ class InstanceLocked(errors.Conflict):
 
 async def get_row(
     session: AsyncSession, ctx: RequestContext | None, uuid: str, *, lock: bool = False
-) -> m.Instance:
+) -> models.Instance:
     """The live server ``uuid`` as the caller may see it: its project's, or any for an
     admin (``ctx`` None: the system itself); 404 otherwise, as Nova hides the rest."""
-    stmt = select(m.Instance).where(m.Instance.uuid == uuid, m.Instance.deleted.is_(False))
+    stmt = select(models.Instance).where(
+        models.Instance.uuid == uuid, models.Instance.deleted.is_(False)
+    )
     if lock:
         stmt = stmt.with_for_update()
     row = await session.scalar(stmt)
@@ -40,19 +42,19 @@ async def get_row(
     return row
 
 
-def touch(row: m.Instance) -> None:
+def touch(row: models.Instance) -> None:
     row.updated_at = utcnow()
 
 
 async def start_action(
     session: AsyncSession,
     ctx: RequestContext | None,
-    row: m.Instance,
+    row: models.Instance,
     action: str,
     *,
     request_id: str = "",
-) -> m.InstanceAction:
-    rec = m.InstanceAction(
+) -> models.InstanceAction:
+    rec = models.InstanceAction(
         instance_uuid=row.uuid,
         request_id=(ctx.request_id if ctx else request_id) or request_id,
         action=action,
@@ -64,11 +66,11 @@ async def start_action(
     return rec
 
 
-async def last_action(session: AsyncSession, uuid: str) -> m.InstanceAction | None:
-    row: m.InstanceAction | None = await session.scalar(
-        select(m.InstanceAction)
-        .where(m.InstanceAction.instance_uuid == uuid)
-        .order_by(m.InstanceAction.id.desc())
+async def last_action(session: AsyncSession, uuid: str) -> models.InstanceAction | None:
+    row: models.InstanceAction | None = await session.scalar(
+        select(models.InstanceAction)
+        .where(models.InstanceAction.instance_uuid == uuid)
+        .order_by(models.InstanceAction.id.desc())
         .limit(1)
     )
     return row
@@ -88,7 +90,7 @@ async def record_event(
         return
     now = utcnow()
     session.add(
-        m.InstanceActionEvent(
+        models.InstanceActionEvent(
             action_id=action.id,
             event=event,
             host=host,

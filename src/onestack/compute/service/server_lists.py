@@ -12,8 +12,7 @@ from sqlalchemy import ColumnElement, Row, Select, and_, select
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 
 
 @dataclass
@@ -46,23 +45,23 @@ class ListFilters:
 
 
 SORT_KEYS = {
-    "created_at": m.Instance.created_at,
-    "updated_at": m.Instance.updated_at,
-    "display_name": m.Instance.display_name,
-    "uuid": m.Instance.uuid,
-    "host": m.Instance.host,
-    "vm_state": m.Instance.vm_state,
-    "task_state": m.Instance.task_state,
-    "launched_at": m.Instance.launched_at,
-    "terminated_at": m.Instance.terminated_at,
-    "project_id": m.Instance.project_id,
-    "user_id": m.Instance.user_id,
-    "availability_zone": m.Instance.availability_zone,
-    "key_name": m.Instance.key_name,
-    "hostname": m.Instance.hostname,
-    "power_state": m.Instance.power_state,
-    "image_ref": m.Instance.image_ref,
-    "id": m.Instance.id,
+    "created_at": models.Instance.created_at,
+    "updated_at": models.Instance.updated_at,
+    "display_name": models.Instance.display_name,
+    "uuid": models.Instance.uuid,
+    "host": models.Instance.host,
+    "vm_state": models.Instance.vm_state,
+    "task_state": models.Instance.task_state,
+    "launched_at": models.Instance.launched_at,
+    "terminated_at": models.Instance.terminated_at,
+    "project_id": models.Instance.project_id,
+    "user_id": models.Instance.user_id,
+    "availability_zone": models.Instance.availability_zone,
+    "key_name": models.Instance.key_name,
+    "hostname": models.Instance.hostname,
+    "power_state": models.Instance.power_state,
+    "image_ref": models.Instance.image_ref,
+    "id": models.Instance.id,
 }
 
 
@@ -108,14 +107,14 @@ class ListedServer(NamedTuple):
     updated_at: datetime
 
 
-DETAIL_COLUMNS = tuple(getattr(m.Instance, name) for name in ListedServer._fields)
+DETAIL_COLUMNS = tuple(getattr(models.Instance, name) for name in ListedServer._fields)
 # A summary shows ids and names (the flavor and description for the filters applied in
 # Python): plain rows of those.
 SUMMARY_COLUMNS = DETAIL_COLUMNS[:5]
 
 
 def conditions(ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]:
-    I = m.Instance  # noqa: E741 - the table, short
+    I = models.Instance  # noqa: E741 - the table, short
     conds: list[ColumnElement[bool]] = []
     if not f.all_projects or not ctx.is_admin:
         conds.append(I.project_id == (ctx.project_id or ""))
@@ -156,17 +155,25 @@ def conditions(ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]
         conds.append(I.updated_at <= f.changes_before)
     for tag in f.tags:
         conds.append(
-            I.uuid.in_(select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag == tag))
+            I.uuid.in_(
+                select(models.InstanceTag.instance_uuid).where(models.InstanceTag.tag == tag)
+            )
         )
     if f.tags_any:
         conds.append(
-            I.uuid.in_(select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag.in_(f.tags_any)))
+            I.uuid.in_(
+                select(models.InstanceTag.instance_uuid).where(
+                    models.InstanceTag.tag.in_(f.tags_any)
+                )
+            )
         )
     if f.not_tags:
         conds.append(
             ~and_(
                 *[
-                    I.uuid.in_(select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag == t))
+                    I.uuid.in_(
+                        select(models.InstanceTag.instance_uuid).where(models.InstanceTag.tag == t)
+                    )
                     for t in f.not_tags
                 ]
             )
@@ -174,7 +181,9 @@ def conditions(ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]
     if f.not_tags_any:
         conds.append(
             ~I.uuid.in_(
-                select(m.InstanceTag.instance_uuid).where(m.InstanceTag.tag.in_(f.not_tags_any))
+                select(models.InstanceTag.instance_uuid).where(
+                    models.InstanceTag.tag.in_(f.not_tags_any)
+                )
             )
         )
     return conds
@@ -192,7 +201,7 @@ def list_query(
         col = SORT_KEYS[key]
         order.append(col.desc() if direction == "desc" else col.asc())
     if not any(k == "id" for k, _ in sort):
-        order.append(m.Instance.id.desc())
+        order.append(models.Instance.id.desc())
     return select(*columns).where(and_(*conditions(ctx, f))).order_by(*order)
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.scheduler_glue import place, release
 from onestack.compute.service.base import ComputeContext, compute_topic
+from onestack.compute.service.block_devices import refuse_image_of_volume_backed
 from onestack.compute.service.networking import Networking
 from onestack.compute.service.records import fault, get_row, record_event, start_action, touch
 from onestack.compute.service.servers import check_lock, check_state
@@ -32,6 +32,7 @@ class Shelve:
             row = await get_row(s, ctx, uuid)
             check_lock(ctx, row)
             check_state(row, "shelve", SHELVABLE)
+        await refuse_image_of_volume_backed(self.context, uuid, "shelve")
         image_id: str = await self.context.image.create_queued_image(
             name=f"{row.display_name}-shelved",
             owner=row.project_id,
@@ -70,7 +71,7 @@ class Shelve:
     async def offloaded(self, uuid: str) -> None:
         """The agent has written the image and removed the guest: give back the host."""
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if row is None:
                 return
             info = list(row.network_info)
@@ -115,7 +116,7 @@ class Shelve:
             log.warning("server %s: unshelve failed: %s", uuid, exc)
             await release(self.context, uuid)
             async with self.context.db.session() as s:
-                found = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+                found = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
                 if found is not None:
                     found.task_state = None
                     found.host = found.node = None
@@ -126,7 +127,7 @@ class Shelve:
     async def unshelved(self, uuid: str) -> None:
         """The guest runs again: forget the shelved image."""
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if row is None:
                 return
             image_id = row.request.get("shelved_image_id")

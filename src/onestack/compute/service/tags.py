@@ -7,8 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.records import get_row
 
@@ -45,7 +44,7 @@ class Tags:
             await get_row(s, ctx, uuid)
             return sorted(
                 await s.scalars(
-                    select(m.InstanceTag.tag).where(m.InstanceTag.instance_uuid == uuid)
+                    select(models.InstanceTag.tag).where(models.InstanceTag.instance_uuid == uuid)
                 )
             )
 
@@ -62,9 +61,11 @@ class Tags:
             raise TooManyTags(limit=MAX_TAGS)
         async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "update tags")
-            await s.execute(delete(m.InstanceTag).where(m.InstanceTag.instance_uuid == uuid))
+            await s.execute(
+                delete(models.InstanceTag).where(models.InstanceTag.instance_uuid == uuid)
+            )
             for tag in unique:
-                s.add(m.InstanceTag(instance_uuid=uuid, tag=tag))
+                s.add(models.InstanceTag(instance_uuid=uuid, tag=tag))
         return sorted(unique)
 
     async def add(self, ctx: RequestContext, uuid: str, tag: str) -> bool:
@@ -73,14 +74,14 @@ class Tags:
             await self._changeable(s, ctx, uuid, "update tag")
             current = set(
                 await s.scalars(
-                    select(m.InstanceTag.tag).where(m.InstanceTag.instance_uuid == uuid)
+                    select(models.InstanceTag.tag).where(models.InstanceTag.instance_uuid == uuid)
                 )
             )
             if tag in current:
                 return False
             if len(current) >= MAX_TAGS:
                 raise TooManyTags(limit=MAX_TAGS)
-            s.add(m.InstanceTag(instance_uuid=uuid, tag=tag))
+            s.add(models.InstanceTag(instance_uuid=uuid, tag=tag))
             return True
 
     async def has(self, ctx: RequestContext, uuid: str, tag: str) -> bool:
@@ -89,7 +90,7 @@ class Tags:
     async def remove(self, ctx: RequestContext, uuid: str, tag: str) -> None:
         async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "delete tag")
-            found = await s.get(m.InstanceTag, (uuid, tag))
+            found = await s.get(models.InstanceTag, (uuid, tag))
             if found is None:
                 raise TagNotFound(id=uuid, tag=tag)
             await s.delete(found)
@@ -97,4 +98,6 @@ class Tags:
     async def clear(self, ctx: RequestContext, uuid: str) -> None:
         async with self.context.db.session() as s:
             await self._changeable(s, ctx, uuid, "delete tags")
-            await s.execute(delete(m.InstanceTag).where(m.InstanceTag.instance_uuid == uuid))
+            await s.execute(
+                delete(models.InstanceTag).where(models.InstanceTag.instance_uuid == uuid)
+            )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.records import record_event, touch
 
@@ -34,7 +34,7 @@ class Tasks:
         """Set ``values`` on the server and finish its newest action with ``event`` (failed
         with ``error`` when given); None when the server is gone."""
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if row is None:
                 return None
             for key, value in values.items():
@@ -46,7 +46,7 @@ class Tasks:
     async def update(self, uuid: str, **values: Any) -> None:
         """Set ``values`` on the server, no event (a failure's own marks, before its event)."""
         async with self.context.db.session() as s:
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if row is None:
                 return
             for key, value in values.items():
@@ -58,16 +58,18 @@ class Tasks:
         async with self.context.db.session() as s:
             await record_event(s, uuid, event, host)
 
-    async def on_host(self, host: str) -> list[m.Instance]:
+    async def on_host(self, host: str) -> list[models.Instance]:
         """Every server placed on ``host``, deleted ones too."""
         async with self.context.db.session() as s:
-            return list(await s.scalars(select(m.Instance).where(m.Instance.host == host)))
+            return list(
+                await s.scalars(select(models.Instance).where(models.Instance.host == host))
+            )
 
     async def correct(self, uuid: str, task_state: str | None, values: dict[str, Any]) -> None:
         """The power-state sync's ``values`` for the server, unless its task changed since
         it was read as ``task_state`` (something else is at work on it)."""
         async with self.context.db.session() as s:
-            fresh = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            fresh = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             if fresh is None or fresh.task_state != task_state:
                 return
             for key, value in values.items():

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from onestack.common import errors
 from onestack.common.db import utcnow
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 
 
@@ -31,7 +31,7 @@ def naive(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo is not None else when
 
 
-def hours_in(row: m.Instance, start: datetime, stop: datetime) -> float:
+def hours_in(row: models.Instance, start: datetime, stop: datetime) -> float:
     """Hours the server ran within [start, stop] (Nova's ``_hours_for``)."""
     if row.terminated_at is not None and row.terminated_at < start:
         return 0.0
@@ -53,28 +53,29 @@ class Usage:
         project_id: str | None = None,
         limit: int | None = None,
         marker: str | None = None,
-    ) -> list[m.Instance]:
+    ) -> list[models.Instance]:
         """Servers alive at some point in the period: launched before its end, not
         terminated before its start (Nova's ``get_active_by_window_joined``)."""
         stmt = (
-            select(m.Instance)
+            select(models.Instance)
             .where(
-                or_(m.Instance.terminated_at.is_(None), m.Instance.terminated_at > start),
-                m.Instance.launched_at < stop,
+                or_(models.Instance.terminated_at.is_(None), models.Instance.terminated_at > start),
+                models.Instance.launched_at < stop,
             )
-            .order_by(m.Instance.created_at, m.Instance.id)
+            .order_by(models.Instance.created_at, models.Instance.id)
         )
         if project_id is not None:
-            stmt = stmt.where(m.Instance.project_id == project_id)
+            stmt = stmt.where(models.Instance.project_id == project_id)
         async with self.context.db.session() as s:
             if marker is not None:
-                mrow = await s.scalar(select(m.Instance).where(m.Instance.uuid == marker))
+                mrow = await s.scalar(select(models.Instance).where(models.Instance.uuid == marker))
                 if mrow is None:
                     raise errors.BadRequest(f"marker [{marker}] not found")
                 stmt = stmt.where(
                     or_(
-                        m.Instance.created_at > mrow.created_at,
-                        (m.Instance.created_at == mrow.created_at) & (m.Instance.id > mrow.id),
+                        models.Instance.created_at > mrow.created_at,
+                        (models.Instance.created_at == mrow.created_at)
+                        & (models.Instance.id > mrow.id),
                     )
                 )
             if limit is not None:

@@ -1,8 +1,7 @@
 """``os-volume_attachments``: volumes of the block storage service attached to servers.
 
-The block storage service is reached only through the seam below (``VolumeAPI``, provided by
-that service, absent while it does not run; its Protocol moves to the block storage service's
-facade when that service lands). The compute side keeps the attachments (its block
+The block storage service is reached only through its facade (``VolumeAPI``, absent while
+that service does not run). The compute side keeps the attachments (its block
 device mappings, ``compute_volume_attachment``) and has the host's agent hot-plug the volume's
 file into the guest.
 """
@@ -11,51 +10,26 @@ from __future__ import annotations
 
 import string
 import uuid as uuidlib
-from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
-from onestack.compute import models as m
-from onestack.compute import states
+from onestack.compute import models, states
 from onestack.compute.service.base import ComputeContext, compute_topic
 from onestack.compute.service.records import get_row, record_event, start_action
 from onestack.compute.service.servers import check_lock, check_state
+from onestack.volume.facade import VolumeAPI
 
 log = get_logger(__name__)
 
-ATTACH_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.SUSPENDED)
+ATTACH_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.SUSPENDED,
+                 states.SHELVED_OFFLOADED)  # fmt: skip
+# A shelved-offloaded server has no guest: its volumes are only recorded (Nova too), and its
+# unshelve starts the guest with them.
+NO_GUEST = (states.SHELVED_OFFLOADED,)
 NO_VOLUME_SERVICE = "the block storage service is not running in this cloud"
-
-
-class VolumeAPI(Protocol):
-    """What compute needs of the block storage service.
-
-    - ``get(ctx, volume_id)``: the volume as the caller sees it (a dict with at least ``id``
-      and ``status``); raises a 404 error when the caller cannot see it.
-    - ``reserve(volume_id, instance_uuid)``: mark it ``attaching`` for the server (409/400
-      error when it is not ``available``); returns the new attachment's id.
-    - ``local_attachment(volume_id)``: where the volume's data is on the hosts,
-      ``{"path": str, "format": "qcow2" | "raw"}``.
-    - ``attached(volume_id, instance_uuid, attachment_id, device)``: the guest has it: the
-      volume is ``in-use`` with that attachment.
-    - ``detached(volume_id, attachment_id)``: the attachment is gone (or was never
-      completed): the volume is ``available`` again unless other attachments remain.
-    """
-
-    async def get(self, ctx: RequestContext, volume_id: str) -> dict[str, Any]: ...
-
-    async def reserve(self, volume_id: str, instance_uuid: str) -> str: ...
-
-    async def local_attachment(self, volume_id: str) -> dict[str, Any]: ...
-
-    async def attached(
-        self, volume_id: str, instance_uuid: str, attachment_id: str, device: str
-    ) -> None: ...
-
-    async def detached(self, volume_id: str, attachment_id: str) -> None: ...
 
 
 class VolumeNotAttached(errors.NotFound):
@@ -84,18 +58,18 @@ class Volumes:
     def backend(self) -> VolumeAPI | None:
         return self.context.volume
 
-    async def listing(self, ctx: RequestContext, uuid: str) -> list[m.VolumeAttachment]:
+    async def listing(self, ctx: RequestContext, uuid: str) -> list[models.VolumeAttachment]:
         async with self.context.db.session() as s:
             await get_row(s, ctx, uuid)
             return list(
                 await s.scalars(
-                    select(m.VolumeAttachment)
-                    .where(m.VolumeAttachment.instance_uuid == uuid)
-                    .order_by(m.VolumeAttachment.created_at, m.VolumeAttachment.id)
+                    select(models.VolumeAttachment)
+                    .where(models.VolumeAttachment.instance_uuid == uuid)
+                    .order_by(models.VolumeAttachment.created_at, models.VolumeAttachment.id)
                 )
             )
 
-    async def get(self, ctx: RequestContext, uuid: str, volume_id: str) -> m.VolumeAttachment:
+    async def get(self, ctx: RequestContext, uuid: str, volume_id: str) -> models.VolumeAttachment:
         for att in await self.listing(ctx, uuid):
             if att.volume_id == volume_id:
                 return att
@@ -114,7 +88,7 @@ class Volumes:
         device: str | None,
         tag: str | None,
         delete_on_termination: bool,
-    ) -> m.VolumeAttachment:
+    ) -> models.VolumeAttachment:
         backend = self.backend
         if backend is None:
             raise errors.BadRequest(f"Cannot attach volume {volume_id}: {NO_VOLUME_SERVICE}.")
@@ -124,10 +98,12 @@ class Volumes:
             check_state(row, "attach_volume", ATTACH_STATES)
             current = list(
                 await s.scalars(
-                    select(m.VolumeAttachment).where(m.VolumeAttachment.instance_uuid == uuid)
+                    select(models.VolumeAttachment).where(
+                        models.VolumeAttachment.instance_uuid == uuid
+                    )
                 )
             )
-        if row.host is None:
+        if row.host is None and row.vm_state not in NO_GUEST:
             raise errors.Conflict(f"Instance {uuid} has no host yet.")
         if any(a.volume_id == volume_id for a in current):
             raise errors.BadRequest(
@@ -136,7 +112,7 @@ class Volumes:
         await backend.get(ctx, volume_id)
         device = device or next_device([a.device_name or "" for a in current])
         attachment_id = await backend.reserve(volume_id, uuid)
-        att = m.VolumeAttachment(
+        att = models.VolumeAttachment(
             id=attachment_id,
             instance_uuid=uuid,
             volume_id=volume_id,
@@ -150,6 +126,9 @@ class Volumes:
             await start_action(s, ctx, await get_row(s, None, uuid), "attach_volume")
         try:
             where = await backend.local_attachment(volume_id)
+            if row.vm_state in NO_GUEST or row.host is None:
+                await backend.attached(volume_id, uuid, attachment_id, device)
+                return att
             await self.context.bus.call(
                 compute_topic(row.host),
                 "attach_volume",
@@ -159,6 +138,7 @@ class Volumes:
                     "path": where["path"],
                     "format": where.get("format", "raw"),
                     "device": device,
+                    "qos": where.get("qos", {}),
                 },
                 timeout=120,
             )
@@ -208,8 +188,8 @@ class Volumes:
         self, attachment_id: str, uuid: str, event: str, error: str | None = None
     ) -> None:
         async with self.context.db.session() as s:
-            att = await s.get(m.VolumeAttachment, attachment_id)
+            att = await s.get(models.VolumeAttachment, attachment_id)
             if att is not None:
                 await s.delete(att)
-            row = await s.scalar(select(m.Instance).where(m.Instance.uuid == uuid))
+            row = await s.scalar(select(models.Instance).where(models.Instance.uuid == uuid))
             await record_event(s, uuid, event, row.host if row else None, error)

@@ -24,6 +24,11 @@ DEFAULT_KERNEL_CMDLINE = "root=/dev/vda console=tty0 console=ttyS0"
 # Under TCG the guest's TSC calibration is unreliable (the emulated TSC runs unevenly): give
 # the kernel the host's frequency and tell it not to doubt the TSC or the timer.
 TCG_TSC_ARGS = "tsc=reliable no_timer_check"
+# TCG's default CPU (qemu64) has no random number instruction, so a guest kernel has nothing to
+# seed its RNG with but timer jitter, which takes a second and more under emulation, and its
+# SSH server and cloud-init wait in getrandom() until then. QEMU emulates RDRAND from the host's
+# random source; Linux trusts it at boot (RANDOM_TRUST_CPU), as on KVM with ``-cpu host``.
+TCG_CPU = "qemu64,+rdrand"
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,14 @@ def esc(value: str | Path) -> str:
 
 
 def kernel_cmdline(spec: InstanceSpec, accel: str, tsc_khz: int | None) -> str:
-    cmdline = spec.boot.cmdline or DEFAULT_KERNEL_CMDLINE
+    """The image's ``os_command_line`` (Nova's default without one), and under TCG what the
+    kernel needs to trust its clock, unless the image's line says it already."""
+    words = (spec.boot.cmdline or DEFAULT_KERNEL_CMDLINE).split()
     if accel == "tcg":
-        cmdline = f"{cmdline} {TCG_TSC_ARGS}"
-        if tsc_khz:
-            cmdline = f"{cmdline} tsc_early_khz={tsc_khz}"
-    return cmdline
+        extra = TCG_TSC_ARGS.split() + ([f"tsc_early_khz={tsc_khz}"] if tsc_khz else [])
+        given = {word.split("=", 1)[0] for word in words}
+        words += [word for word in extra if word.split("=", 1)[0] not in given]
+    return " ".join(words)
 
 
 def config_drive_bus(spec: InstanceSpec) -> str:
@@ -124,7 +131,7 @@ def config_drive_bus(spec: InstanceSpec) -> str:
 def accel_args(accel: str) -> list[str]:
     if accel == "kvm":
         return ["-accel", "kvm", "-cpu", "host"]
-    return ["-accel", "tcg,thread=multi"]
+    return ["-accel", "tcg,thread=multi", "-cpu", TCG_CPU]
 
 
 def volume_args(port: int, volume: Volume) -> list[str]:
@@ -136,6 +143,23 @@ def volume_args(port: int, volume: Volume) -> list[str]:
         "-device",
         f"virtio-blk-pci,id={device},drive={node},bus=rp{port},serial={esc(volume.serial[:20])}",
     ]
+
+
+def root_disk_args(spec: InstanceSpec, paths: InstancePaths) -> list[str]:
+    """The disk the guest boots: its overlay, the rescue disk, or its root volume's file (the
+    volume's serial, as Nova gives it, so the guest can tell its volumes apart)."""
+    serial = ""
+    if spec.rescue is not None or spec.root_volume is None:
+        driver, path = "qcow2", paths.rescue_disk if spec.rescue else paths.disk
+    else:
+        driver, path = spec.root_volume.format, spec.root_volume.path
+        serial = f",serial={esc(spec.root_volume.serial[:20])}"
+    return [
+        "-blockdev",
+        f"driver={driver},node-name=root,discard=unmap,file.driver=file,"
+        f"file.filename={esc(path)}",
+        "-device", f"virtio-blk-pci,id=root-disk,drive=root,bootindex=1{serial}",
+    ]  # fmt: skip
 
 
 def nic_args(port: int, nic: NIC) -> list[str]:
@@ -193,17 +217,15 @@ def build_command(
         f"logfile={esc(paths.console_log)},logappend=on",
         "-serial", "chardev:serial0",
         "-pidfile", str(paths.pidfile),
-        "-blockdev",
-        f"driver=qcow2,node-name=root,discard=unmap,file.driver=file,"
-        f"file.filename={esc(paths.rescue_disk if spec.rescue else paths.disk)}",
-        "-device", "virtio-blk-pci,id=root-disk,drive=root,bootindex=1",
+        *root_disk_args(spec, paths),
     ]  # fmt: skip
     if spec.rescue is not None:
         # The guest's own disk, second (vdb), for the rescue system to repair.
+        own = spec.root_volume
         argv += [
             "-blockdev",
-            f"driver=qcow2,node-name=rescued,discard=unmap,file.driver=file,"
-            f"file.filename={esc(paths.disk)}",
+            f"driver={own.format if own else 'qcow2'},node-name=rescued,discard=unmap,"
+            f"file.driver=file,file.filename={esc(own.path if own else paths.disk)}",
             "-device", "virtio-blk-pci,id=rescued-disk,drive=rescued",
         ]  # fmt: skip
     if spec.config_drive is not None:

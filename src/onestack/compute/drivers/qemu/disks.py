@@ -18,6 +18,8 @@ from onestack.compute.drivers.qemu.tools import run
 QEMU_IMG = "qemu-img"
 GiB = 1024**3
 FORMATS = ("qcow2", "raw")
+BASE_FORMAT = "raw"  # what the cache holds, whatever the image's format
+RAW_SUFFIX = ".raw"  # a converted qcow2 image's name in the cache
 
 
 async def info(path: Path, qemu_img: str = QEMU_IMG) -> dict[str, Any]:
@@ -29,11 +31,16 @@ async def info(path: Path, qemu_img: str = QEMU_IMG) -> dict[str, Any]:
 
 async def cache_base(base_dir: Path, target: Path, boot: BootSource, qemu_img: str = QEMU_IMG
                      ) -> Path:  # fmt: skip
-    """The image, in the cache at ``target``: a hard link when on the same filesystem, else a
-    copy. Refuses an image whose header names other files (a backing or data file): as a
-    guest's disk it would expose them."""
+    """The image as a raw file in the cache, at ``target`` (a raw image: a hard link when on
+    the same filesystem, else a copy) or ``target`` + ``.raw`` (a qcow2 image, converted), as
+    Nova's ``force_raw_images`` does. A guest then never reads through qcow2 compression: under
+    TCG the firmware's disk reads wait, spinning, for QEMU to inflate a whole cluster each time,
+    and the test image's boot loader spent more than a second so. Refuses an image whose header
+    names other files (a backing or data file): as a guest's disk it would expose them."""
     if boot.image_format not in FORMATS:
         raise DriverError(f"image format {boot.image_format!r} is not supported (qcow2, raw)")
+    if boot.image_format == "qcow2":
+        target = target.with_name(f"{target.name}{RAW_SUFFIX}")
     if await asyncio.to_thread(target.exists):
         return target
     await asyncio.to_thread(base_dir.mkdir, parents=True, exist_ok=True)
@@ -46,14 +53,43 @@ async def cache_base(base_dir: Path, target: Path, boot: BootSource, qemu_img: s
             raise DriverError(f"image {boot.image_id} refers to other files: refused")
     partial = base_dir / f".{target.name}.{secrets.token_hex(4)}"
     try:
-        try:
-            os.link(boot.image_path, partial)
-        except OSError:
-            await asyncio.to_thread(shutil.copyfile, boot.image_path, partial)
+        if boot.image_format == "qcow2":
+            # Sparse: the image's unallocated and zero clusters take no room in the cache.
+            argv = [qemu_img, "convert", "-q", "-f", "qcow2", "-O", "raw",
+                    str(boot.image_path), str(partial)]  # fmt: skip
+            await run(argv)
+        else:
+            await link_or_copy(boot.image_path, partial)
         # Another spawn may have cached it meanwhile: the same bytes, so either wins.
         os.replace(partial, target)
     except OSError as exc:
         raise DriverError(f"cannot cache image {boot.image_id}: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return target
+
+
+async def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link when on the same filesystem (no bytes copied), else a copy."""
+    try:
+        await asyncio.to_thread(os.link, source, target)
+    except OSError:
+        await asyncio.to_thread(shutil.copyfile, source, target)
+
+
+async def cache_file(base_dir: Path, target: Path, source: Path, image_id: str) -> Path:
+    """An image's bytes as they are (a kernel, an initramfs) at ``target`` in the cache: the
+    guest boots from the cache's file, which outlives the image service's."""
+    if await asyncio.to_thread(target.exists):
+        return target
+    await asyncio.to_thread(base_dir.mkdir, parents=True, exist_ok=True)
+    partial = base_dir / f".{target.name}.{secrets.token_hex(4)}"
+    try:
+        await link_or_copy(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise DriverError(f"cannot cache image {image_id}: {exc.strerror}") from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()

@@ -28,6 +28,8 @@ from onestack.compute.drivers.base import (
     DriverError,
     GuestAgentPart,
     GuestAgentUnavailable,
+    GuestGone,
+    GuestStats,
     HostInfo,
     InstanceInfo,
     InstanceSpec,
@@ -36,6 +38,7 @@ from onestack.compute.drivers.base import (
     Rescue,
     Resizing,
     Snapshots,
+    Statistics,
     Volume,
     VolumeHotplug,
 )
@@ -49,6 +52,7 @@ from onestack.compute.drivers.qemu.machines import Machines
 from onestack.compute.drivers.qemu.monitor import Monitor
 from onestack.compute.drivers.qemu.paths import InstancePaths
 from onestack.compute.drivers.qemu.record import Record
+from onestack.compute.drivers.qemu.stats import collect_stats
 
 log = get_logger(__name__)
 
@@ -66,6 +70,7 @@ class QemuDriver(
     VolumeHotplug,
     InterfaceHotplug,
     GuestAgentPart,
+    Statistics,
 ):
     """``accelerator``: auto (KVM when it really works here), kvm or tcg. ``stop_timeout``:
     how long resize, rebuild and soft reboot wait for the guest to shut down by itself."""
@@ -151,7 +156,8 @@ class QemuDriver(
         async with self.machines.lock(spec.uuid):
             if self.machines.pid(paths) is not None:
                 return
-            if not paths.disk.exists():
+            root = spec.root_volume.path if spec.root_volume else paths.disk
+            if not root.exists():
                 raise DriverError(f"instance {spec.uuid} has no disk")
             paths.memory_state.unlink(missing_ok=True)
             if spec.config_drive is not None and not paths.config_drive.exists():
@@ -285,6 +291,9 @@ class QemuDriver(
         async with self.machines.lock(old.uuid):
             await self.machines.stop(paths, self.stop_timeout)
             paths.memory_state.unlink(missing_ok=True)
+            if new.root_volume is not None:  # a volume's size is the volume's own affair
+                await self.machines.start_planned(paths, new)
+                return
             if not paths.resize_backup.exists():
                 partial = paths.resize_backup.with_name(f"{paths.resize_backup.name}.partial")
                 await disks.copy(paths.disk, partial)
@@ -319,6 +328,10 @@ class QemuDriver(
     async def revert_resize(self, spec: InstanceSpec) -> None:
         paths = self.machines.known(spec.uuid)
         async with self.machines.lock(spec.uuid):
+            if spec.root_volume is not None:
+                await self.machines.stop(paths, self.stop_timeout)
+                await self.machines.start_planned(paths, spec)
+                return
             if not paths.resize_backup.exists():
                 raise DriverError(f"instance {spec.uuid} has no resize to revert")
             await self.machines.stop(paths, self.stop_timeout)
@@ -395,6 +408,13 @@ class QemuDriver(
                 await hotplug.unplug_volume(self.machines.monitor(paths), volume_id)
             records.save(paths.record, Record(saved.spec, saved.layout.without_volume(volume_id)))
 
+    async def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> None:
+        paths = self.machines.known(uuid)
+        async with self.machines.lock(uuid):
+            if self.machines.pid(paths) is None:
+                raise DriverError(f"server {uuid} is not running: its volume grows offline")
+            await hotplug.resize_volume(self.machines.monitor(paths), volume_id, size_bytes)
+
     async def attach_interface(self, uuid: str, nic: NIC) -> None:
         paths = self.machines.known(uuid)
         async with self.machines.lock(uuid):
@@ -423,6 +443,16 @@ class QemuDriver(
         await self.machines.require(
             paths, "detach a device from", PowerState.RUNNING, PowerState.SHUTDOWN
         )
+
+    async def guest_stats(self, uuid: str) -> GuestStats:
+        try:
+            paths = self.machines.known(uuid)
+        except DriverError:
+            raise GuestGone(f"instance {uuid} is not on this host") from None
+        pid = self.machines.pid(paths)
+        if pid is None or await self.machines.state(paths) != PowerState.RUNNING:
+            raise GuestGone(f"instance {uuid} is not running")
+        return await collect_stats(self.machines.record(paths), pid, self.machines.monitor(paths))
 
     async def diagnostics(self, uuid: str) -> dict[str, Any]:
         paths = self.machines.known(uuid)

@@ -41,6 +41,46 @@ async def plug_volume(monitor: Monitor, port: int, volume: Volume) -> None:
         with contextlib.suppress(DriverError):
             await monitor.execute("blockdev-del", {"node-name": node})
         raise
+    limits = throttle_limits(volume.qos)
+    if limits:
+        # The block backend is the virtio-blk-pci proxy's child device, not the proxy.
+        target = f"/machine/peripheral/{device}/virtio-backend"
+        try:
+            await monitor.execute("block_set_io_throttle", {"id": target, **limits})
+        except DriverError:
+            with contextlib.suppress(DriverError):
+                await unplug_volume(monitor, volume.volume_id)
+            raise
+
+
+# Cinder's front-end QoS keys and QEMU's block throttling arguments.
+QOS_KEYS = {
+    "total_iops_sec": "iops", "read_iops_sec": "iops_rd", "write_iops_sec": "iops_wr",
+    "total_bytes_sec": "bps", "read_bytes_sec": "bps_rd", "write_bytes_sec": "bps_wr",
+}  # fmt: skip
+
+
+def throttle_limits(qos: tuple[tuple[str, str], ...]) -> dict[str, int]:
+    """``block_set_io_throttle``'s six limits (0: none) from a volume's QoS specs; {} when the
+    specs set none. A total limit wins over its read and write ones (QEMU takes one or the
+    others)."""
+    limits = {name: 0 for name in QOS_KEYS.values()}
+    for key, value in qos:
+        if key in QOS_KEYS and value.isdigit():
+            limits[QOS_KEYS[key]] = int(value)
+    if not any(limits.values()):
+        return {}
+    for total, parts in (("iops", ("iops_rd", "iops_wr")), ("bps", ("bps_rd", "bps_wr"))):
+        if limits[total]:
+            for part in parts:
+                limits[part] = 0
+    return limits
+
+
+async def resize_volume(monitor: Monitor, volume_id: str, size_bytes: int) -> None:
+    """``block_resize``: QEMU grows the file and the guest sees the new capacity."""
+    _, node = volume_ids(volume_id)
+    await monitor.execute("block_resize", {"node-name": node, "size": size_bytes})
 
 
 async def unplug_volume(monitor: Monitor, volume_id: str, timeout: float = UNPLUG_TIMEOUT) -> None:

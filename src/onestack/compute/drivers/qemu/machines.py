@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from onestack.common.logging import get_logger
@@ -148,6 +149,7 @@ class Machines:
         options = LaunchOptions(
             layout=layout, tsc_khz=self._tsc_khz, incoming=incoming, qemu=self.qemu
         )
+        spec = await self.cached_boot_files(spec)
         argv = build_command(spec, paths, accelerator, options)
         if spec.rescue is None:  # a rescue ended by any start: its disk is no longer used
             await asyncio.to_thread(paths.rescue_disk.unlink, True)
@@ -203,11 +205,12 @@ class Machines:
     # --- disks ----------------------------------------------------------------------------------
 
     async def make_disks(self, paths: InstancePaths, spec: InstanceSpec) -> None:
-        await self.overlay(spec.boot, paths.disk, spec.root_gb)
+        if spec.root_volume is None:  # a volume is its own root disk: nothing to make
+            await self.overlay(spec.boot, paths.disk, spec.root_gb)
         await self.write_config_drive(paths, spec)
 
     async def overlay(self, boot: BootSource, disk: Path, root_gb: int) -> None:
-        """A fresh qcow2 ``disk`` on the cached base of ``boot``'s image."""
+        """A fresh qcow2 ``disk`` on the cached (raw) base of ``boot``'s image."""
         base = await disks.cache_base(
             self.instances_dir / BASE_DIR,
             base_image(self.instances_dir, boot.image_id),
@@ -215,7 +218,25 @@ class Machines:
             self.qemu_img,
         )
         await asyncio.to_thread(disk.unlink, True)
-        await disks.create_overlay(base, boot.image_format, disk, root_gb, self.qemu_img)
+        await disks.create_overlay(base, disks.BASE_FORMAT, disk, root_gb, self.qemu_img)
+
+    async def cached_boot_files(self, spec: InstanceSpec) -> InstanceSpec:
+        """``spec`` with its kernel and ramdisk (and its rescue image's) read from the image
+        cache, put there first if need be."""
+        boot = await self._cached(spec.boot)
+        rescue = await self._cached(spec.rescue) if spec.rescue is not None else None
+        return replace(spec, boot=boot, rescue=rescue)
+
+    async def _cached(self, boot: BootSource) -> BootSource:
+        kernel = await self._cached_file(boot.kernel_path, boot.kernel_id)
+        ramdisk = await self._cached_file(boot.ramdisk_path, boot.ramdisk_id)
+        return replace(boot, kernel_path=kernel, ramdisk_path=ramdisk)
+
+    async def _cached_file(self, source: Path | None, image_id: str) -> Path | None:
+        if source is None or not image_id:
+            return source
+        target = base_image(self.instances_dir, image_id)
+        return await disks.cache_file(self.instances_dir / BASE_DIR, target, source, image_id)
 
     @staticmethod
     async def write_config_drive(paths: InstancePaths, spec: InstanceSpec) -> None:

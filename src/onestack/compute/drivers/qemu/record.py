@@ -30,7 +30,8 @@ def _path_or_none(value: Any) -> Path | None:
 
 
 def _volume(data: dict[str, Any]) -> Volume:
-    return Volume(**{**data, "path": Path(data["path"])})
+    qos = tuple((str(k), str(v)) for k, v in data.get("qos", ()))
+    return Volume(**{**data, "path": Path(data["path"]), "qos": qos})
 
 
 def spec_to_json(spec: InstanceSpec) -> dict[str, Any]:
