@@ -1,17 +1,34 @@
 """Object Storage (Swift v1): accounts, containers and objects on this host's disk, with
-Swift's large objects, ACLs, temp URLs, form POST, versioning, quotas and expiry."""
+Swift's large objects, ACLs, CORS, temp URLs, form POST, versioning, quotas and expiry."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from onestack.common.agent import LoadedDriver, load_driver
 from onestack.common.runtime import DataPlane, Runtime, ServiceSpec
 from onestack.object import api
 from onestack.object.agent import ObjectAgent
-from onestack.object.drivers import create_store
+from onestack.object.drivers.base import ObjectStore
 from onestack.object.errors import swift_body
-from onestack.object.facade import ObjectAPI, ObjectFacade
+from onestack.object.facade import ContainersAPI, ObjectAPI, ObjectFacade
 from onestack.object.service import ObjectService
+
+
+def create_store(wanted: str, root: Path) -> LoadedDriver[ObjectStore]:
+    """The object store ``[object] driver`` names, through the common loader."""
+
+    def disk() -> ObjectStore:
+        from onestack.object.drivers.disk.store import DiskStore
+
+        return DiskStore(root)
+
+    def fake() -> ObjectStore:
+        from onestack.object.drivers.fake import FakeStore
+
+        return FakeStore()
+
+    return load_driver("object store", wanted, {"disk": disk, "fake": fake})
 
 
 def store_root(runtime: Runtime) -> Path:
@@ -22,9 +39,13 @@ def store_root(runtime: Runtime) -> Path:
 async def start(runtime: Runtime) -> None:
     settings = runtime.settings.object
     loaded = create_store(settings.driver, store_root(runtime))
-    svc = ObjectService(loaded.driver, settings, runtime.token_validator)
+    svc = ObjectService(
+        loaded.driver, settings, runtime.token_validator, runtime.settings.data_dir / "locks"
+    )
     runtime.provide(ObjectService, svc)
-    runtime.provide(ObjectAPI, ObjectFacade(svc))
+    facade = ObjectFacade(svc)
+    runtime.provide(ObjectAPI, facade)
+    runtime.provide(ContainersAPI, facade)
     if "agent" in runtime.roles:
         agent = ObjectAgent(loaded.driver, settings)
         agent.start()
@@ -56,6 +77,7 @@ SPEC = ServiceSpec(
     prefix="/object",
     endpoint_path="/object/v1/AUTH_$(project_id)s",
     routes=api.routes,
+    app=api.app,
     error_body=swift_body,
     public=api.PUBLIC,
     start=start,

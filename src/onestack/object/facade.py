@@ -17,6 +17,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from onestack.common import errors
 from onestack.object.api.http import now_ts
 from onestack.object.api.metadata import POLICY
 from onestack.object.drivers import base
@@ -52,6 +53,11 @@ class ObjectAPI(Protocol):
 
     async def size(self, account: str, container: str, name: str) -> int | None: ...
 
+    async def account_usage(self, account: str) -> tuple[int, int, int] | None:
+        """(containers, objects, bytes) of an account; None when nothing was ever written
+        to it (metering's ``storage.objects*`` meters)."""
+        ...
+
     async def delete(self, account: str, container: str, name: str) -> None: ...
 
 
@@ -77,9 +83,55 @@ class _Upload:
         await self.writer.abort()
 
 
+class ContainersAPI(Protocol):
+    """Containers made for a project's stacks (orchestration's ``OS::Swift::Container``)."""
+
+    async def create_container(
+        self, account: str, container: str, metadata: dict[str, str]
+    ) -> None:
+        """Create it (or set the metadata of the existing one); header names as Swift's."""
+        ...
+
+    async def container_usage(self, account: str, container: str) -> tuple[int, int] | None:
+        """(objects, bytes), or None without the container."""
+        ...
+
+    async def delete_container(self, account: str, container: str, *, purge: bool) -> None:
+        """Delete it (``purge``: its objects first); 409 when not empty, 404 when gone."""
+        ...
+
+
 class ObjectFacade:
     def __init__(self, svc: ObjectService) -> None:
         self.svc = svc
+
+    async def create_container(
+        self, account: str, container: str, metadata: dict[str, str]
+    ) -> None:
+        meta = {k.lower(): v for k, v in metadata.items()}
+        await self.svc.store.create_container(account, container, meta, POLICY, now_ts())
+        self.svc.forget_container(account, container)
+
+    async def container_usage(self, account: str, container: str) -> tuple[int, int] | None:
+        info = await self.svc.store.container_info(account, container)
+        return None if info is None else (info.object_count, info.bytes_used)
+
+    async def delete_container(self, account: str, container: str, *, purge: bool) -> None:
+        try:
+            if purge:
+                for entry in await self.svc.store.list_objects(
+                    account, container, base.Listing(limit=10000)
+                ):
+                    if isinstance(entry, base.ObjectEntry):
+                        await self.svc.store.delete_object(account, container, entry.name, now_ts())
+            await self.svc.store.delete_container(account, container)
+        except base.NotFound:
+            raise errors.NotFound(f"Container {container} not found.") from None
+        except base.ContainerNotEmpty:
+            raise errors.Conflict(f"There was a conflict when trying to complete your request: "
+                                  f"container {container} is not empty.") from None  # fmt: skip
+        finally:
+            self.svc.forget_container(account, container)
 
     async def ensure_container(self, account: str, container: str) -> None:
         if await self.svc.store.container_info(account, container) is None:
@@ -104,6 +156,12 @@ class ObjectFacade:
                 yield chunk
         finally:
             await opened.close()
+
+    async def account_usage(self, account: str) -> tuple[int, int, int] | None:
+        info = await self.svc.store.account_info(account)
+        if info is None:
+            return None
+        return info.container_count, info.object_count, info.bytes_used
 
     async def size(self, account: str, container: str, name: str) -> int | None:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from onestack.common.auth import TokenValidator
 from onestack.common.context import RequestContext
@@ -25,9 +26,14 @@ class Cached:
 
 class ObjectService:
     def __init__(
-        self, store: ObjectStore, settings: ObjectSettings, validator: TokenValidator
+        self,
+        store: ObjectStore,
+        settings: ObjectSettings,
+        validator: TokenValidator,
+        lock_dir: Path,
     ) -> None:
         self.store = store
+        self.lock_dir = lock_dir  # the locks every API process on this host shares
         self.settings = settings
         self.validator = validator
         self.operator_roles = frozenset(

@@ -22,6 +22,10 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     return [Mount("", app=SwiftProxy(runtime))]
 
 
+def app(runtime: Runtime) -> SwiftProxy:
+    return SwiftProxy(runtime)
+
+
 def info_app(runtime: Runtime) -> RootPaths:
     return RootPaths(runtime, "info")
 

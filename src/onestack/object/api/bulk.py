@@ -194,6 +194,7 @@ async def _extract_member(
         length=member.size,
         content_type=content_type({}, name),
         metadata={},
+        quota=info,
     )
 
 

@@ -135,10 +135,17 @@ async def head_or_get(svc: ObjectService, req: SwiftRequest, send: Send) -> None
         return
     query = listing.listing_query(req)
     try:
+        if fmt == "json" and "path" not in req.query:
+            body = await svc.store.list_objects_json(req.account, req.container, query)
+            if body is not None:
+                await respond(send, req, 200, headers, body, listing.JSON)
+                return
         entries = await svc.store.list_objects(req.account, req.container, query)
     except base.NotFound:
         raise errors.NotFound() from None
-    body, ctype = listing.render_objects(entries, fmt, req.container, "path" in req.query)
+    body, ctype = listing.render_objects(
+        entries, fmt, req.container, "path" in req.query, req.account, req.version
+    )
     status = 204 if not entries and fmt == "text" else 200
     await respond(send, req, status, headers, body if status == 200 else b"", ctype)
 

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote
 from starlette.types import Send
 
 from onestack.object import errors
-from onestack.object.api import auth, large, versioning, writes
+from onestack.object.api import auth, large, symlink, versioning, writes
 from onestack.object.api.http import SwiftRequest, encode_headers, http_date, now_ts, respond
 from onestack.object.api.metadata import (
     check_object_name,
@@ -87,6 +87,8 @@ async def do_copy(
         opened = await svc.store.open_object(src_account, src_container, src_name)
     except base.NotFound:
         raise errors.NotFound() from None
+    if symlink.is_link(opened.info) and req.query.get("symlink") != "get":
+        _, opened = await symlink.resolve(svc, req, opened)  # the target's bytes are copied
     try:
         if expired(opened.info):
             raise errors.NotFound()
@@ -117,6 +119,7 @@ async def do_copy(
             etag=opened.info.etag if keep_etag else "",
             listed_size=int(metadata["x-object-sysmeta-slo-size"]) if keep_etag else None,
             timestamp=now,
+            quota=container,
         )
         headers = [
             ("Etag", info.etag),

@@ -148,5 +148,6 @@ async def handle(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
             length=len(content),
             content_type=ctype or "application/octet-stream",
             metadata=dict(extra),
+            quota=container,
         )
     await _answer(req, send, redirect, "201 Created", "")

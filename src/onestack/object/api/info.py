@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from onestack.config import ObjectSettings
-from onestack.object.api import bulk, large
+from onestack.object.api import bulk, large, symlink
 from onestack.object.api.metadata import (
     ACCOUNT_LISTING_LIMIT,
     CONTAINER_LISTING_LIMIT,
@@ -78,4 +78,6 @@ def capabilities(settings: ObjectSettings) -> dict[str, Any]:
         "account_quotas": {},
         "container_quotas": {},
         "copy": {},
+        "staticweb": {},
+        "symlink": {"symloop_max": symlink.SYMLOOP_MAX, "static_links": True},
     }

@@ -10,7 +10,8 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 
 from onestack.object import errors
-from onestack.object.api.http import SwiftRequest, iso_date
+from onestack.object.api import symlink
+from onestack.object.api.http import SwiftRequest, iso_date, iso_dates
 from onestack.object.api.metadata import CONTAINER_LISTING_LIMIT
 from onestack.object.drivers.base import ContainerEntry, Listing, ObjectEntry, Subdir
 
@@ -92,25 +93,29 @@ def listing_query(req: SwiftRequest) -> Listing:
 
 
 def render_objects(
-    entries: Sequence[ObjectEntry | Subdir], fmt: str, container: str, path_mode: bool
+    entries: Sequence[ObjectEntry | Subdir],
+    fmt: str,
+    container: str,
+    path_mode: bool,
+    account: str = "",
+    version: str = "v1",
 ) -> tuple[bytes, bytes]:
+    """The listing's body and type; symlinks' rows in JSON show their targets."""
     if path_mode:
         entries = [e for e in entries if not isinstance(e, Subdir)]
+    links = any(type(e) is ObjectEntry and ";symlink_target=" in e[3] for e in entries)
     if fmt == "json":
-        date = iso_date
-        out = [
-            {
-                "hash": e.etag,
-                "last_modified": date(e.timestamp),
-                "bytes": e.size,
-                "name": e.name,
-                "content_type": e.content_type,
-            }
+        body = _json_objects(entries)
+        if not links:
+            return orjson.dumps(body), JSON
+        return orjson.dumps([symlink.listing_row(row, account, version) for row in body]), JSON
+    if links:
+        entries = [
+            e._replace(content_type=symlink.plain_type(e.content_type))
             if type(e) is ObjectEntry
-            else {"subdir": e.name}
+            else e
             for e in entries
         ]
-        return orjson.dumps(out), JSON
     if fmt == "xml":
         parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<container name={quoteattr(container)}>']
         for e in entries:
@@ -127,6 +132,34 @@ def render_objects(
         parts.append("</container>")
         return "".join(parts).encode(), XML
     return "".join(f"{e.name}\n" for e in entries).encode(), TEXT
+
+
+def _json_objects(entries: Sequence[ObjectEntry | Subdir]) -> list[dict[str, object]]:
+    if not any(type(e) is Subdir for e in entries):  # rows only: unpacked as tuples
+        rows: Sequence[ObjectEntry] = entries  # type: ignore[assignment]
+        dates = iso_dates([e[4] for e in rows])
+        return [
+            {
+                "hash": etag,
+                "last_modified": modified,
+                "bytes": size,
+                "name": name,
+                "content_type": ctype,
+            }
+            for (name, size, etag, ctype, _), modified in zip(rows, dates, strict=True)
+        ]
+    return [
+        {
+            "hash": e.etag,
+            "last_modified": iso_date(e.timestamp),
+            "bytes": e.size,
+            "name": e.name,
+            "content_type": e.content_type,
+        }
+        if type(e) is ObjectEntry
+        else {"subdir": e.name}
+        for e in entries
+    ]
 
 
 def render_containers(

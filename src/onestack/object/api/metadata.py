@@ -116,6 +116,10 @@ def object_metadata(headers: dict[str, str]) -> dict[str, str]:
     return kept
 
 
+# Swift's normalize_delete_at_timestamp: later times are this one (ten digits).
+LAST_DELETE_AT = 9999999999
+
+
 def delete_at(headers: dict[str, str], now: float) -> str | None:
     """X-Delete-At (or X-Delete-After from now) as Swift validates them; None when neither."""
     after = headers.get("x-delete-after")
@@ -127,15 +131,15 @@ def delete_at(headers: dict[str, str], now: float) -> str | None:
             raise errors.BadRequest("Non-integer X-Delete-After") from None
         if seconds <= 0:
             raise errors.BadRequest("X-Delete-After in past")
-        return str(int(now + seconds))
+        return str(min(int(now + seconds), LAST_DELETE_AT))
     if at is not None:
         try:
             when = int(float(at))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: an infinity ("1e999")
             raise errors.BadRequest("Non-integer X-Delete-At") from None
         if when <= time.time():
             raise errors.BadRequest("X-Delete-At in past")
-        return str(when)
+        return str(min(when, LAST_DELETE_AT))
     return None
 
 
@@ -163,7 +167,7 @@ def response_headers(
     return [
         (title(k), v)
         for k, v in metadata.items()
-        if k not in hidden and (owner or k not in OWNER_ONLY)
+        if k not in hidden and (owner or k not in OWNER_ONLY) and "-sysmeta-" not in k
     ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.types import Send
 
 from onestack.object import errors
-from onestack.object.api import copy, large, ranges, signed, versioning, writes
+from onestack.object.api import copy, large, ranges, signed, symlink, versioning, writes
 from onestack.object.api.http import (
     SwiftRequest,
     encode_headers,
@@ -59,6 +59,13 @@ async def _open(svc: ObjectService, req: SwiftRequest) -> OpenObject:
 
 async def get_or_head(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     opened = await _open(svc, req)
+    if symlink.is_link(opened.info):
+        if req.query.get("symlink") == "get":
+            req.extra.setdefault("response_headers", []).extend(
+                symlink.link_headers(req, opened.info)
+            )
+        else:
+            req, opened = await symlink.resolve(svc, req, opened)
     try:
         meta = opened.info.metadata
         if req.query.get("multipart-manifest") != "get":
@@ -139,12 +146,17 @@ async def put(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
     container = await svc.container(req.account, req.container)
     if container is None:
         raise errors.NotFound()
-    if "x-copy-from" in req.headers:
+    if "x-copy-from" in req.headers and "x-symlink-target" not in req.headers:
         await copy.put_copy(svc, req, send)
         return
     length = _length(req, svc.settings.max_file_size)
     now = now_ts()
     metadata = put_metadata(req.headers, now)
+    if "x-symlink-target" in req.headers:
+        await writes.check_quotas(svc, req.account, container, 0)
+        await versioning.before_write(svc, req, container, req.obj)
+        await symlink.put(svc, req, send, content_type(req.headers, req.obj), metadata)
+        return
     if_none = req.headers.get("if-none-match")
     if if_none is not None:
         if if_none.strip() != "*":
@@ -173,6 +185,7 @@ async def put(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
         metadata=metadata,
         expect_md5=expect.strip().strip('"').lower() if expect else None,
         timestamp=now,
+        quota=container,
     )
     await respond(send, req, 201, written_headers(info))
 
@@ -187,6 +200,8 @@ def written_headers(info: ObjectInfo, etag: str | None = None) -> list[tuple[byt
 
 
 async def post(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
+    if "x-symlink-target" in req.headers:
+        raise errors.BadRequest("A PUT request is required to set a symlink target")
     try:
         current = await svc.store.object_info(req.account, req.container, req.obj)
     except base.NotFound:
@@ -201,12 +216,15 @@ async def post(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
         "x-object-sysmeta-slo-etag",
         "x-object-sysmeta-slo-size",
         "x-object-sysmeta-slo-manifest-etag",
+        *symlink.KEPT_BY_POST,
     ):
         if key in current.metadata:
             metadata[key] = current.metadata[key]
     ctype = req.headers.get("content-type") or current.content_type
     if req.flag("x-detect-content-type"):
         ctype = content_type(req.headers, req.obj)
+    if symlink.is_link(current):
+        metadata[base.LISTED_TYPE] = symlink.listed_type(ctype, metadata)
     try:
         await svc.store.update_object(
             req.account,
@@ -218,6 +236,14 @@ async def post(svc: ObjectService, req: SwiftRequest, send: Send) -> None:
         )
     except base.NotFound:
         raise errors.NotFound() from None
+    if symlink.is_link(current):  # the link's own metadata is set; its target is elsewhere
+        target = symlink.location(req, symlink.target_of(req, current.metadata))
+        body = (
+            b"<html><h1>Temporary Redirect</h1><p>The document has moved"
+            b' <a href="' + target.encode() + b'">here</a>.</p></html>'
+        )
+        await respond(send, req, 307, [(b"location", target.encode())], body)
+        return
     body = b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
     await respond(send, req, 202, [], body)
 

@@ -17,10 +17,12 @@ from onestack.object.api import (
     auth,
     bulk,
     containers,
+    cors,
     formpost,
     info,
     objects,
     signed,
+    staticweb,
 )
 from onestack.object.api.http import SwiftRequest, base_headers, parse, trans_id
 from onestack.object.api.metadata import check_object_name
@@ -65,9 +67,10 @@ class SwiftProxy:
         async def tracking(message: Message) -> None:
             nonlocal started
             started = True
-            await send(message)
+            await out(message)
 
         req: SwiftRequest | None = None
+        out = send  # with CORS headers added once the request is known to want them
         try:
             route = _route(scope)
             if route in ("/info", "/info/"):
@@ -83,6 +86,7 @@ class SwiftProxy:
             if req is None:
                 raise errors.NotFound()
             scope.setdefault("state", {})["request_id"] = req.txid
+            out = await cors.wrap(self.svc, req, send)
             await self.dispatch(req, tracking)
         except OneStackError as err:
             if started:
@@ -92,10 +96,13 @@ class SwiftProxy:
                     "WWW-Authenticate", f"Keystone uri='{self.runtime.public_url}/identity'"
                 )
             txid = req.txid if req is not None else trans_id()
-            await _send_error(send, txid, scope["method"], err)
+            await _send_error(out, txid, scope["method"], err)
 
     async def dispatch(self, req: SwiftRequest, send: Send) -> None:
         svc = self.svc
+        if req.method == "OPTIONS":  # CORS preflights come without a token
+            await cors.options(svc, req, send)
+            return
         if req.obj and "temp_url_sig" in req.query:
             await signed.check_temp_url(svc, req)
         elif formpost.is_form_post(req):
@@ -103,6 +110,8 @@ class SwiftProxy:
             return
         else:
             auth.token_context(svc, req)
+            if staticweb.applies(req) and await staticweb.handle(svc, req, send):
+                return
             method = req.method
             if req.obj:
                 check_object_name(req.obj)

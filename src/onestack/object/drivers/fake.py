@@ -25,6 +25,7 @@ from onestack.object.drivers.base import (
     ObjectWriter,
     OpenObject,
     Subdir,
+    listed_type,
 )
 
 
@@ -260,7 +261,7 @@ class FakeStore(ObjectStore):
                         name,
                         box.listed.get(name, info.size),
                         info.etag,
-                        info.content_type,
+                        listed_type(info),
                         info.timestamp,
                     )
                 )

@@ -58,6 +58,24 @@ def _tighter(a: Bound | None, b: Bound | None, lower: bool) -> Bound | None:
     return a if a.value < b.value else b
 
 
+def plain_bounds(q: Listing) -> tuple[Bound | None, Bound | None] | None:
+    """The bounds of a listing without a delimiter (one query); None when none can match."""
+    prefix_low = Bound(q.prefix, True) if q.prefix else None
+    top = after(q.prefix) if q.prefix else None
+    prefix_high = Bound(top, False) if top is not None else None
+    marker = Bound(q.marker, False) if q.marker else None
+    end = Bound(q.end_marker, False) if q.end_marker else None
+    if q.reverse:
+        lower = _tighter(end, prefix_low, lower=True)
+        upper = _tighter(marker, prefix_high, lower=False)
+    else:
+        lower = _tighter(marker, prefix_low, lower=True)
+        upper = _tighter(end, prefix_high, lower=False)
+    if lower is not None and upper is not None and lower.value >= upper.value:
+        return None
+    return lower, upper
+
+
 def walk(fetch: Fetch[R], q: Listing) -> list[R | Subdir]:
     """Pages of rows from ``fetch`` folded into the listing. A few rows under the directory
     just folded are skipped; more, and the next query starts past the directory (a
@@ -77,6 +95,9 @@ def walk(fetch: Fetch[R], q: Listing) -> list[R | Subdir]:
             lower = _tighter(marker, prefix_low, lower=True)
             upper = _tighter(end, prefix_high, lower=False)
         if lower is not None and upper is not None and lower.value >= upper.value:
+            break
+        if not q.delimiter:  # nothing folds: the rows are the listing (no walk per row)
+            out.extend(fetch(lower, upper, q.limit, q.reverse))
             break
         asked = q.limit - len(out)
         seen = skipped = 0

@@ -33,6 +33,7 @@ from onestack.object.drivers.base import (
     ObjectWriter,
     OpenObject,
     Subdir,
+    listed_type,
 )
 from onestack.object.drivers.disk import files, queries
 from onestack.object.drivers.disk.expiring import ExpiringQueue
@@ -63,7 +64,7 @@ class DiskWriter(ObjectWriter):
         self._fd: int | None = None
         self._buffer: list[Chunk] = []
         self._buffered = 0
-        self._inflight: asyncio.Future[None] | None = None
+        self._inflight: asyncio.Future[Any] | None = None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -76,9 +77,7 @@ class DiskWriter(ObjectWriter):
         return self._fd
 
     def _append(self, data: bytes) -> None:
-        fd = self._open()
-        self._md5.update(data)
-        files.write_all(fd, data)
+        files.write_all(self._open(), data)
 
     async def write(self, data: Chunk) -> None:
         if not data:
@@ -91,7 +90,13 @@ class DiskWriter(ObjectWriter):
             self._buffer, self._buffered = [], 0
             if self._inflight is not None:
                 await self._inflight  # at most one block on its way: memory stays bounded
-            self._inflight = self.store.run_soon(self._append, block)
+            # The block's md5 and its write on two threads at once (hashlib lets go of the
+            # GIL): one after the other, a 1 GiB PUT took their sum, the disk waiting while
+            # the md5 ran (~86 MiB/s beside a raw write's 150 here).
+            self._inflight = asyncio.gather(
+                self.store.run_soon(self._md5.update, block),
+                self.store.run_soon(self._append, block),
+            )
 
     def _finish(
         self, rest: bytes, meta: dict[str, Any], expect_md5: str | None, listed_size: int | None
@@ -120,7 +125,10 @@ class DiskWriter(ObjectWriter):
                 return  # a newer version is there: ours is overwritten at once
             # A POST's sidecar of the old version stays: it names that version, so it no
             # longer applies (a POST replaces it, the reconcile scan removes it).
-            files.place(self.temp, self.final)
+            files.place(self.temp, self.final, sync=False)
+        # The rename made durable outside the lock: the lock only keeps compare-and-rename
+        # whole, and other uploads of its 256th of the names need not wait for the disk.
+        files.fsync_dir(os.path.dirname(self.final))
         self.store.list_now(self.account, self.container, files.info_from(meta, None), listed_size)
 
     async def commit(
@@ -254,7 +262,7 @@ class DiskStore(ObjectStore):
         delete_at = _delete_at(info.metadata)
         size = info.size if listed_size is None else listed_size
         row = queries.put_row(
-            container, info.name, info.timestamp, size, info.content_type, info.etag, delete_at
+            container, info.name, info.timestamp, size, listed_type(info), info.etag, delete_at
         )
         try:
             self.listings.apply_now(account, row)
@@ -278,7 +286,7 @@ class DiskStore(ObjectStore):
                     info.name,
                     info.timestamp,
                     info.size if listed_size is None else listed_size,
-                    info.content_type,
+                    listed_type(info),
                     info.etag,
                     delete_at,
                 ),
@@ -342,6 +350,20 @@ class DiskStore(ObjectStore):
         if got is None:
             raise NotFound(container)
         return got
+
+    async def list_objects_json(
+        self, account: str, container: str, listing: Listing
+    ) -> bytes | None:
+        if listing.delimiter:  # folding directories is the walk's (list_objects)
+            return None
+        got = await self.listings.read(
+            account, lambda conn: queries.list_objects_json(conn, container, listing)
+        )
+        if not got:  # no database, or no such container
+            raise NotFound(container)
+        if ";symlink_target=" in got:  # symlinks' rows show their targets: the long way
+            return None
+        return got.encode()
 
     # --- objects ---------------------------------------------------------------------
     def writer(self, account: str, container: str, name: str) -> ObjectWriter:
