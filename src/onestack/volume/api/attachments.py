@@ -1,0 +1,139 @@
+"""``/attachments`` (3.27): the v3 attachment API that Nova uses to attach volumes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.common import errors
+from onestack.common.api import authorize, param
+from onestack.common.http import json_response, read_json
+from onestack.volume.api.common import both, context, require_version, svc, version
+from onestack.volume.microversions import at_least
+from onestack.volume.models import Attachment, Volume
+from onestack.volume.views import iso
+
+
+def connection_info(row: Volume, att: Attachment) -> dict[str, Any]:
+    if att.connector is None:
+        return {}
+    return {
+        "driver_volume_type": "file",
+        "data": {
+            "device_path": row.provider_location,
+            "format": row.disk_format or "raw",
+            "volume_id": row.id,
+            "access_mode": att.attach_mode,
+        },
+        "attachment_id": att.id,
+    }
+
+
+def render(att: Attachment, row: Volume | None, *, detail: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": att.id,
+        "status": att.attach_status,
+        "instance": att.instance_uuid,
+        "volume_id": att.volume_id,
+    }
+    if detail:
+        body.update(
+            attached_at=iso(att.attach_time), detached_at=None, attach_mode=att.attach_mode,
+            connection_info=connection_info(row, att) if row is not None else {},
+        )  # fmt: skip
+    return body
+
+
+async def create(request: Request) -> Response:
+    require_version(request, "3.27")
+    ctx = context(request)
+    data = await read_json(request)
+    raw = data.get("attachment") if isinstance(data, dict) else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("volume_id"), str):
+        raise errors.ValidationError(field="volume_id", reason="'volume_id' is required")
+    vol = (await svc(request).volumes.get(ctx, raw["volume_id"])).rows[0]
+    authorize(request, "volume:attachment_create", {"project_id": vol.project_id})
+    mode = raw.get("mode", "rw") if at_least(version(request), "3.54") else "rw"
+    if mode not in ("rw", "ro"):
+        raise errors.BadRequest("Invalid attachment mode: must be 'rw' or 'ro'.")
+    connector = raw.get("connector")
+    att, row = await svc(request).attachments_api.create(
+        ctx, vol.id, raw.get("instance_uuid"), connector if isinstance(connector, dict) else None,
+        mode,
+    )  # fmt: skip
+    return json_response({"attachment": render(att, row, detail=True)})
+
+
+async def _listing(request: Request, detail: bool) -> Response:
+    require_version(request, "3.27")
+    ctx = context(request)
+    filters = {k: request.query_params[k] for k in ("volume_id", "instance_id", "status")
+               if k in request.query_params}  # fmt: skip
+    rows = await svc(request).attachments_api.listing(ctx, filters)
+    return json_response({"attachments": [render(a, None, detail=detail) for a in rows]})
+
+
+async def index(request: Request) -> Response:
+    return await _listing(request, False)
+
+
+async def detail(request: Request) -> Response:
+    return await _listing(request, True)
+
+
+async def show(request: Request) -> Response:
+    require_version(request, "3.27")
+    ctx = context(request)
+    att, row = await svc(request).attachments_api.get(ctx, param(request, "attachment_id"))
+    return json_response({"attachment": render(att, row, detail=True)})
+
+
+async def update(request: Request) -> Response:
+    require_version(request, "3.27")
+    ctx = context(request)
+    att, row = await svc(request).attachments_api.get(ctx, param(request, "attachment_id"))
+    authorize(request, "volume:attachment_update", {"project_id": row.project_id})
+    data = await read_json(request)
+    raw = data.get("attachment") if isinstance(data, dict) else None
+    connector = raw.get("connector") if isinstance(raw, dict) else None
+    if not isinstance(connector, dict):
+        raise errors.ValidationError(field="connector", reason="'connector' is required")
+    att, row = await svc(request).attachments_api.update(ctx, att.id, connector)
+    return json_response({"attachment": render(att, row, detail=True)})
+
+
+async def delete(request: Request) -> Response:
+    require_version(request, "3.27")
+    ctx = context(request)
+    att, row = await svc(request).attachments_api.get(ctx, param(request, "attachment_id"))
+    authorize(request, "volume:attachment_delete", {"project_id": row.project_id})
+    volume_id = await svc(request).attachments_api.delete(ctx, att.id)
+    left = await svc(request).attachments_api.listing(ctx, {"volume_id": volume_id})
+    return json_response({"attachments": [render(a, None, detail=False) for a in left]})
+
+
+async def action(request: Request) -> Response:
+    require_version(request, "3.44")
+    ctx = context(request)
+    att, row = await svc(request).attachments_api.get(ctx, param(request, "attachment_id"))
+    authorize(request, "volume:attachment_complete", {"project_id": row.project_id})
+    data = await read_json(request)
+    if not isinstance(data, dict) or list(data) != ["os-complete"]:
+        raise errors.BadRequest("The only attachment action is os-complete.")
+    await svc(request).attachments_api.complete(ctx, att.id)
+    return Response(status_code=204)
+
+
+routes = both(
+    [
+        ("/attachments", index, ["GET"]),
+        ("/attachments", create, ["POST"]),
+        ("/attachments/detail", detail, ["GET"]),
+        ("/attachments/{attachment_id}", show, ["GET"]),
+        ("/attachments/{attachment_id}", update, ["PUT"]),
+        ("/attachments/{attachment_id}", delete, ["DELETE"]),
+        ("/attachments/{attachment_id}/action", action, ["POST"]),
+    ]
+)

@@ -1,0 +1,164 @@
+"""What other services may ask of the block storage service (``runtime.service(VolumeAPI)``).
+
+Compute attaches volumes to servers through it: it reserves a volume for a server, learns
+where the volume's data is on the hosts, and says when the guest has it and when it is gone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from onestack.common.context import RequestContext
+
+# The topic of the block storage service's notifications (``volume.attach.end``, ...), which
+# higher services may subscribe to.
+VOLUME_NOTIFICATIONS = "notifications.volume"
+
+if TYPE_CHECKING:
+    from onestack.volume.service import VolumeService
+
+
+class VolumeAPI(Protocol):
+    """- ``get(ctx, volume_id)``: the volume as the caller sees it (``id``, ``status``,
+      ``size``, ``bootable``, ``image_metadata``, ...); a 404 error when the caller cannot see
+      it (``ctx`` None: the cloud itself, which sees every volume).
+    - ``reserve(volume_id, instance_uuid)``: mark it ``reserved`` for the server (400 when it
+      cannot be attached); the new attachment's id.
+    - ``local_attachment(volume_id)``: where the volume's data is on the hosts,
+      ``{"path": str, "format": "qcow2" | "raw"}``.
+    - ``attached(volume_id, instance_uuid, attachment_id, device)``: the guest has it.
+    - ``detached(volume_id, attachment_id)``: the attachment is gone (or never completed).
+
+    A server booted from volumes (``block_device_mapping_v2``) has compute ``create`` them
+    (from an image, a snapshot, or blank) in the server's project and wait for ``available``.
+    """
+
+    async def get(self, ctx: RequestContext | None, volume_id: str) -> dict[str, Any]: ...
+
+    async def create(
+        self,
+        ctx: RequestContext,
+        *,
+        size: int | None,
+        name: str | None = None,
+        image_id: str | None = None,
+        snapshot_id: str | None = None,
+        volume_type: str | None = None,
+        availability_zone: str | None = None,
+    ) -> str:
+        """A new volume of ``ctx``'s project (``creating``: poll ``get`` for ``available``);
+        its id. Quota, unknown image or snapshot, bad size: the block storage errors."""
+
+    async def snapshot(self, ctx: RequestContext, snapshot_id: str) -> dict[str, Any]:
+        """The snapshot as the caller sees it (``id``, ``status``, ``size``); 404 otherwise."""
+
+    async def create_snapshot(
+        self, ctx: RequestContext, volume_id: str, *, name: str, description: str | None
+    ) -> dict[str, Any]:
+        """A snapshot of the volume even while it is attached (Cinder's ``force``), as the
+        snapshot of a server booted from volumes takes it: ``id``, ``status``, ``size``."""
+
+    async def reserve(self, volume_id: str, instance_uuid: str) -> str: ...
+
+    async def local_attachment(self, volume_id: str) -> dict[str, Any]: ...
+
+    async def attached(
+        self, volume_id: str, instance_uuid: str, attachment_id: str, device: str
+    ) -> None: ...
+
+    async def detached(self, volume_id: str, attachment_id: str) -> None: ...
+
+    async def delete(self, volume_id: str) -> None:
+        """Delete the volume (a server's ``delete_on_termination``), attachments gone."""
+
+    async def extended(self, volume_id: str, *, ok: bool) -> None:
+        """The guest has the grown volume (``volume.resize.attached``), or could not."""
+
+    async def delete_as(self, ctx: RequestContext, volume_id: str) -> None:
+        """Delete the volume as ``ctx`` may (``DELETE /volumes/{id}``: its 404 and 400s)."""
+
+
+class VolumeFacade:
+    """``VolumeAPI`` over the service layer."""
+
+    def __init__(self, svc: VolumeService) -> None:
+        self.svc = svc
+
+    async def get(self, ctx: RequestContext | None, volume_id: str) -> dict[str, Any]:
+        loaded = await self.svc.volumes.get(ctx, volume_id)
+        row = loaded.rows[0]
+        vtype = loaded.types.get(row.volume_type_id)
+        servers = [a.instance_uuid for a in loaded.attachments.get(row.id, []) if a.instance_uuid]
+        return {
+            "id": row.id,
+            "status": row.status,
+            "size": row.size,
+            "multiattach": row.multiattach,
+            "bootable": row.bootable,
+            "project_id": row.project_id,
+            "user_id": row.user_id,
+            "name": row.name,
+            "volume_type": vtype.name if vtype is not None else None,
+            "image_id": row.image_id,
+            "instance_id": servers[0] if servers else None,  # metering's volume resource
+            "image_metadata": dict(row.image_metadata or {}),
+        }
+
+    async def create(
+        self,
+        ctx: RequestContext,
+        *,
+        size: int | None,
+        name: str | None = None,
+        image_id: str | None = None,
+        snapshot_id: str | None = None,
+        volume_type: str | None = None,
+        availability_zone: str | None = None,
+    ) -> str:
+        from onestack.volume.service.volumes import CreateRequest
+
+        req = CreateRequest(
+            size=size,
+            name=name,
+            image_id=image_id,
+            snapshot_id=snapshot_id,
+            volume_type=volume_type,
+            availability_zone=availability_zone,
+        )
+        return (await self.svc.volumes.create(ctx, req)).rows[0].id
+
+    async def snapshot(self, ctx: RequestContext, snapshot_id: str) -> dict[str, Any]:
+        snap = await self.svc.snapshots.get(ctx, snapshot_id)
+        return {"id": snap.id, "status": snap.status, "size": snap.size}
+
+    async def create_snapshot(
+        self, ctx: RequestContext, volume_id: str, *, name: str, description: str | None
+    ) -> dict[str, Any]:
+        snap = await self.svc.snapshots.create(ctx, volume_id, name, description, {}, force=True)
+        return {"id": snap.id, "status": snap.status, "size": snap.size}
+
+    async def reserve(self, volume_id: str, instance_uuid: str) -> str:
+        return await self.svc.attachments.reserve(volume_id, instance_uuid)
+
+    async def local_attachment(self, volume_id: str) -> dict[str, Any]:
+        return await self.svc.attachments.where(volume_id)
+
+    async def attached(
+        self, volume_id: str, instance_uuid: str, attachment_id: str, device: str
+    ) -> None:
+        await self.svc.attachments.attached(volume_id, instance_uuid, attachment_id, device)
+
+    async def detached(self, volume_id: str, attachment_id: str) -> None:
+        await self.svc.attachments.detached(volume_id, attachment_id)
+
+    async def delete(self, volume_id: str) -> None:
+        await self.svc.volumes.delete(None, volume_id, force=True)
+
+    async def delete_as(self, ctx: RequestContext, volume_id: str) -> None:
+        await self.svc.volumes.delete(ctx, volume_id)
+
+    async def extended(self, volume_id: str, *, ok: bool) -> None:
+        if ok:
+            await self.svc.actions.extended(volume_id)
+        else:
+            await self.svc.actions.failed(volume_id, "extend_volume", "the guest could not grow")
