@@ -1,0 +1,242 @@
+"""The Aodh v2 API under /alarming: alarms, their state and history, quotas, capabilities."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from onestack.alarming import errors
+from onestack.alarming.service import QUERY_FIELDS, AlarmService
+from onestack.alarming.trusts import Trusts
+from onestack.common import errors as common_errors
+from onestack.common.api import Public, authorize, param, runtime_of
+from onestack.common.api import service as service_of
+from onestack.common.auth import get_context
+from onestack.common.http import empty, json_response, read_json
+from onestack.metering import filters
+
+if TYPE_CHECKING:
+    from onestack.common.runtime import Runtime
+
+PUBLIC = (Public(r"^/?$"),)
+
+
+def service(request: Request) -> AlarmService:
+    return service_of(request, AlarmService)
+
+
+def _target(row: Any) -> dict[str, Any]:
+    return {"project_id": row.project_id, "user_id": row.user_id}
+
+
+async def _with_trusts(request: Request, body: Any) -> Any:
+    if isinstance(body, dict):
+        trusts = service_of(request, Trusts)
+        for field in ("ok_actions", "alarm_actions", "insufficient_data_actions"):
+            if isinstance(body.get(field), list) and all(isinstance(a, str) for a in body[field]):
+                body[field] = await trusts.bind(get_context(request), body[field])
+    return body
+
+
+async def list_alarms(request: Request) -> Response:
+    ctx = authorize(request, "telemetry:get_alarms")
+    fields = request.query_params.getlist("q.field")
+    ops = request.query_params.getlist("q.op")
+    values = request.query_params.getlist("q.value")
+    query: dict[str, str] = {}
+    all_projects = False
+    for i, field in enumerate(fields):
+        value = values[i] if i < len(values) else ""
+        if (ops[i] if i < len(ops) else "eq") != "eq":
+            raise errors.InvalidAlarm(reason=f"Unsupported operator {ops[i]}: only eq")
+        if field == "all_projects":
+            all_projects = value.lower() in ("true", "1", "yes")
+        elif field in QUERY_FIELDS:
+            query[field] = value
+        else:
+            raise errors.InvalidAlarm(reason=f'Unknown argument: "{field}": unrecognized field')
+    if all_projects:
+        authorize(request, "telemetry:get_alarms_all_projects")
+    limit = request.query_params.get("limit")
+    sort = [tuple([*s.split(":"), "asc"][:2]) for s in request.query_params.getlist("sort")]
+    found = await service(request).listing(
+        ctx,
+        query,
+        all_projects,
+        int(limit) if limit and limit.isdigit() else None,
+        request.query_params.get("marker"),
+        sort,  # type: ignore[arg-type]
+    )
+    return json_response(found)
+
+
+async def create_alarm(request: Request) -> Response:
+    ctx = authorize(request, "telemetry:create_alarm")
+    body = await _with_trusts(request, await read_json(request))
+    return json_response(await service(request).create(ctx, body), 201)
+
+
+async def show_alarm(request: Request) -> Response:
+    ctx = get_context(request)
+    row = await service(request).row(ctx, param(request, "alarm_id"))
+    authorize(request, "telemetry:get_alarm", _target(row))
+    return json_response(await service(request).show(ctx, row.id))
+
+
+async def update_alarm(request: Request) -> Response:
+    ctx = get_context(request)
+    row = await service(request).row(ctx, param(request, "alarm_id"))
+    authorize(request, "telemetry:change_alarm", _target(row))
+    body = await _with_trusts(request, await read_json(request))
+    return json_response(await service(request).update(ctx, row.id, body))
+
+
+async def delete_alarm(request: Request) -> Response:
+    ctx = get_context(request)
+    row = await service(request).row(ctx, param(request, "alarm_id"))
+    authorize(request, "telemetry:delete_alarm", _target(row))
+    await service(request).delete(ctx, row.id)
+    return empty()
+
+
+async def get_state(request: Request) -> Response:
+    row = await service(request).row(get_context(request), param(request, "alarm_id"))
+    authorize(request, "telemetry:get_alarm_state", _target(row))
+    return json_response(row.state)
+
+
+async def set_state(request: Request) -> Response:
+    ctx = get_context(request)
+    row = await service(request).row(ctx, param(request, "alarm_id"))
+    authorize(request, "telemetry:change_alarm_state", _target(row))
+    state = await read_json(request)
+    return json_response(await service(request).set_state(ctx, row.id, state))
+
+
+async def history(request: Request) -> Response:
+    ctx = get_context(request)
+    alarm_id = param(request, "alarm_id")
+    authorize(request, "telemetry:alarm_history")
+    limit = request.query_params.get("limit")
+    changes = await service(request).history(
+        ctx, alarm_id, int(limit) if limit and limit.isdigit() else None
+    )
+    return json_response(changes)
+
+
+async def query_alarms(request: Request) -> Response:
+    """``POST /v2/query/alarms``: ``{"filter": "<JSON expression>", "limit": N}``, Aodh's
+    complex query (the metric API's filter language over the alarms' fields)."""
+    ctx = authorize(request, "telemetry:query_alarm")
+    body = await read_json(request)
+    raw = body.get("filter") if isinstance(body, dict) else None
+    try:
+        query = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise errors.InvalidAlarm(reason=f"Filter expression not valid: {raw}") from None
+    found = await service(request).listing(ctx, {}, ctx.is_admin, None, None, [])
+    if query:
+        fields = {k: "string" for k in (*QUERY_FIELDS, "alarm_id", "description")}
+        fields.update(timestamp="datetime", state_timestamp="datetime")
+        try:
+            predicate = filters.compile_filter(query, fields, "alarm")
+        except common_errors.BadRequest as exc:
+            raise errors.InvalidAlarm(reason=exc.message) from None
+        found = [
+            a
+            for a in found
+            if predicate(
+                {
+                    **a,
+                    "enabled": str(a["enabled"]).lower(),
+                    "repeat_actions": str(a["repeat_actions"]).lower(),
+                }
+            )
+        ]
+    limit = body.get("limit") if isinstance(body, dict) else None
+    return json_response(found[:limit] if isinstance(limit, int) and limit > 0 else found)
+
+
+async def capabilities(request: Request) -> Response:
+    return json_response(
+        {
+            "api": {
+                "alarms:query:simple": True,
+                "alarms:query:complex": True,
+                "alarms:history:query:simple": True,
+                "alarms:history:query:complex": False,
+            },
+            "alarm_storage": {"storage:production_ready": True},
+        }
+    )
+
+
+async def get_quotas(request: Request) -> Response:
+    ctx = get_context(request)
+    project = request.query_params.get("project_id") or ctx.project_id or ""
+    authorize(request, "telemetry:get_quotas", {"project_id": project})
+    return json_response(await service(request).quotas(project))
+
+
+async def set_quotas(request: Request) -> Response:
+    authorize(request, "telemetry:update_quotas")
+    return json_response(await service(request).set_quotas(await read_json(request)), 201)
+
+
+def routes(runtime: Runtime) -> Sequence[BaseRoute]:
+    prefix_url = f"{runtime.public_url}/alarming"
+
+    async def versions(_request: Request) -> Response:
+        return json_response(
+            {
+                "versions": {
+                    "values": [
+                        {
+                            "id": "v2",
+                            "status": "stable",
+                            "updated": "2013-02-13T00:00:00Z",
+                            "links": [
+                                {"rel": "self", "href": f"{prefix_url}/v2"},
+                                {
+                                    "rel": "describedby",
+                                    "type": "text/html",
+                                    "href": "https://docs.openstack.org/aodh/latest/",
+                                },
+                            ],
+                            "media-types": [
+                                {
+                                    "base": "application/json",
+                                    "type": "application/vnd.openstack.telemetry-v2+json",
+                                }
+                            ],
+                        }
+                    ]
+                }
+            }
+        )
+
+    alarm = "/v2/alarms/{alarm_id}"
+    return [
+        Route("/", versions, methods=["GET"]),
+        Route("/v2/alarms", list_alarms, methods=["GET"]),
+        Route("/v2/alarms", create_alarm, methods=["POST"]),
+        Route(alarm, show_alarm, methods=["GET"]),
+        Route(alarm, update_alarm, methods=["PUT"]),
+        Route(alarm, delete_alarm, methods=["DELETE"]),
+        Route(alarm + "/state", get_state, methods=["GET"]),
+        Route(alarm + "/state", set_state, methods=["PUT"]),
+        Route(alarm + "/history", history, methods=["GET"]),
+        Route("/v2/query/alarms", query_alarms, methods=["POST"]),
+        Route("/v2/capabilities", capabilities, methods=["GET"]),
+        Route("/v2/capabilities/", capabilities, methods=["GET"]),
+        Route("/v2/quotas", get_quotas, methods=["GET"]),
+        Route("/v2/quotas", set_quotas, methods=["POST"]),
+    ]
+
+
+__all__ = ["PUBLIC", "routes", "runtime_of"]

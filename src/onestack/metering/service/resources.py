@@ -1,0 +1,306 @@
+"""Resources: what metrics are about (a server, a disk, a port), with attributes of their
+type, history of changes, and search in Gnocchi's filter language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onestack.common import errors as common_errors
+from onestack.common.context import RequestContext
+from onestack.common.db import utcnow
+from onestack.metering import errors, filters, models, resource_types, timeutil, views
+from onestack.metering.service.base import (
+    Context,
+    creator,
+    may_see_resource,
+    resource_uuid,
+    sees_all,
+)
+from onestack.metering.service.metrics import Metrics
+from onestack.metering.service.types import GENERIC, ResourceTypes
+
+CORE_UPDATABLE = ("user_id", "project_id", "started_at", "ended_at")
+MAX_LIMIT = 1000
+DEFAULT_SORT = (("revision_start", "asc"), ("started_at", "asc"))
+
+
+def _datetime(value: Any, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return timeutil.to_datetime(timeutil.parse_timestamp(value))
+    except common_errors.BadRequest:
+        raise errors.InvalidInput(reason=f"Unable to parse {field}: {value!r}") from None
+
+
+def _id_text(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 255:
+        raise errors.InvalidInput(reason=f"{field} must be a string of at most 255 characters")
+    return value
+
+
+class Resources:
+    def __init__(self, ctx: Context, types: ResourceTypes, metrics: Metrics) -> None:
+        self.ctx = ctx
+        self.types = types
+        self.metrics = metrics
+
+    # --- create / read ------------------------------------------------------------------
+
+    async def create(self, rc: RequestContext, type_name: str, body: Any) -> dict[str, Any]:
+        rtype = await self.types.get(type_name)
+        if not isinstance(body, dict) or not body.get("id"):
+            raise errors.InvalidInput(reason="required key not provided @ data['id']")
+        raw_id = body["id"]
+        if not isinstance(raw_id, str) or "/" in raw_id or len(raw_id) > 255:
+            raise errors.InvalidInput(reason="id must be a string without '/'")
+        rid = resource_uuid(raw_id)
+        attrs = self._attributes(rtype, body, partial=False)
+        started = _datetime(body.get("started_at"), "started_at") or utcnow()
+        ended = _datetime(body.get("ended_at"), "ended_at")
+        if ended is not None and ended < started:
+            raise errors.InvalidInput(reason="Start timestamp cannot be after end timestamp")
+        row = models.Resource(
+            id=rid,
+            type=type_name,
+            original_resource_id=raw_id,
+            project_id=_id_text(body.get("project_id"), "project_id"),
+            user_id=_id_text(body.get("user_id"), "user_id"),
+            creator=creator(rc),
+            started_at=started,
+            ended_at=ended,
+            revision_start=utcnow(),
+            attributes=attrs,
+        )
+        try:
+            async with self.ctx.db.session() as s:
+                if await s.get(models.Resource, rid) is not None:
+                    raise errors.ResourceExists(id=raw_id)
+                s.add(row)
+                await s.flush()
+                names = await self.metrics.attach(s, rc, row, body.get("metrics") or {})
+        except errors.ResourceExists:
+            raise
+        except common_errors.Conflict:  # a concurrent create of the same id committed first
+            raise errors.ResourceExists(id=raw_id) from None
+        return views.resource_view(row, names)
+
+    def _attributes(
+        self, rtype: models.ResourceType, body: Mapping[str, Any], partial: bool
+    ) -> dict[str, Any]:
+        known = set(rtype.attributes) | set(CORE_UPDATABLE) | {"id", "metrics"}
+        unknown = [k for k in body if k not in known]
+        if unknown:
+            raise errors.InvalidInput(reason=f"extra keys not allowed @ data['{unknown[0]}']")
+        out: dict[str, Any] = {}
+        for name, schema in rtype.attributes.items():
+            if name in body:
+                out[name] = resource_types.check_value(name, schema, body[name])
+            elif not partial:
+                if schema.get("required"):
+                    raise errors.InvalidInput(reason=f"required key not provided @ data['{name}']")
+                out[name] = None
+        return out
+
+    async def row(self, rc: RequestContext, rid: str, type_name: str = GENERIC) -> models.Resource:
+        async with self.ctx.db.session() as s:
+            row = await s.get(models.Resource, resource_uuid(rid))
+        if row is None or (type_name != GENERIC and row.type != type_name):
+            raise errors.ResourceNotFound(id=rid)
+        if not may_see_resource(rc, row.project_id, row.creator):
+            raise errors.ResourceNotFound(id=rid)
+        return row
+
+    async def show(self, rc: RequestContext, rid: str, type_name: str) -> dict[str, Any]:
+        row = await self.row(rc, rid, type_name)
+        names = await self.metrics.names_of([row.id])
+        return views.resource_view(row, names.get(row.id, {}))
+
+    async def history(self, rc: RequestContext, rid: str, type_name: str) -> list[dict[str, Any]]:
+        row = await self.row(rc, rid, type_name)
+        async with self.ctx.db.session() as s:
+            past = (
+                await s.scalars(
+                    select(models.ResourceHistory)
+                    .where(models.ResourceHistory.resource_id == row.id)
+                    .order_by(models.ResourceHistory.revision)
+                )
+            ).all()
+        names = (await self.metrics.names_of([row.id])).get(row.id, {})
+        out = [
+            {**h.snapshot, "revision_end": views.iso(h.revision_end), "metrics": names}
+            for h in past
+        ]
+        out.append(views.resource_view(row, names))
+        return out
+
+    # --- update / delete ------------------------------------------------------------------
+
+    async def update(
+        self, rc: RequestContext, rid: str, type_name: str, body: Any
+    ) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise errors.InvalidInput(reason="the body must be an object")
+        if "id" in body or "type" in body:
+            raise errors.InvalidInput(reason="extra keys not allowed @ data['id']")
+        async with self.ctx.db.session() as s:
+            row = await s.get(models.Resource, resource_uuid(rid))
+            if row is None or (type_name != GENERIC and row.type != type_name):
+                raise errors.ResourceNotFound(id=rid)
+            if not may_see_resource(rc, row.project_id, row.creator):
+                raise errors.ResourceNotFound(id=rid)
+            rtype = await s.get(models.ResourceType, row.type)
+            assert rtype is not None
+            before = views.resource_view(row, None)
+            changed = self._apply_update(row, rtype, body)
+            if changed:
+                before.pop("revision_end", None)
+                s.add(
+                    models.ResourceHistory(
+                        resource_id=row.id, snapshot=before, revision_end=utcnow()
+                    )
+                )
+                row.revision_start = utcnow()
+            if "metrics" in body:
+                await self.metrics.attach(s, rc, row, body["metrics"] or {}, replace=True)
+        names = await self.metrics.names_of([row.id])
+        return views.resource_view(row, names.get(row.id, {}))
+
+    def _apply_update(
+        self, row: models.Resource, rtype: models.ResourceType, body: dict[str, Any]
+    ) -> bool:
+        attrs = self._attributes(rtype, body, partial=True)
+        changed = False
+        for key in ("user_id", "project_id"):
+            if key in body and body[key] != getattr(row, key):
+                setattr(row, key, _id_text(body[key], key))
+                changed = True
+        for key in ("started_at", "ended_at"):
+            if key in body:
+                value = _datetime(body[key], key)
+                if key == "started_at" and value is None:
+                    raise errors.InvalidInput(reason="started_at may not be null")
+                if value != getattr(row, key):
+                    setattr(row, key, value)
+                    changed = True
+        if row.ended_at is not None and row.ended_at < row.started_at:
+            raise errors.InvalidInput(reason="Start timestamp cannot be after end timestamp")
+        merged = {**row.attributes, **attrs}
+        if merged != row.attributes:
+            row.attributes = merged
+            changed = True
+        return changed
+
+    async def delete(self, rc: RequestContext, rid: str, type_name: str) -> None:
+        row = await self.row(rc, rid, type_name)
+        await self._delete_rows([row])
+
+    async def _delete_rows(self, rows: Sequence[models.Resource]) -> None:
+        ids = [r.id for r in rows]
+        async with self.ctx.db.session() as s:
+            metric_ids = list(
+                (
+                    await s.scalars(
+                        select(models.Metric.id).where(models.Metric.resource_id.in_(ids))
+                    )
+                ).all()
+            )
+            for mid in metric_ids:
+                metric = await s.get(models.Metric, mid)
+                if metric is not None:  # else deleted on its own meanwhile
+                    await s.delete(metric)
+            for rid in ids:
+                live = await s.get(models.Resource, rid)
+                if live is None:  # a concurrent delete won
+                    raise errors.ResourceNotFound(id=rid)
+                await s.delete(live)
+        await self.metrics.drop_series(metric_ids)
+
+    async def delete_matching(self, rc: RequestContext, type_name: str, query: Any) -> int:
+        rows, _ = await self._matching(rc, type_name, query, details=True)
+        mine = [r for r, _ in rows]
+        await self._delete_rows(mine)
+        return len(mine)
+
+    # --- list / search ----------------------------------------------------------------
+
+    async def search(
+        self,
+        rc: RequestContext,
+        type_name: str,
+        query: Any,
+        *,
+        details: bool,
+        sort: Sequence[tuple[str, str]],
+        limit: int | None,
+        marker: str | None,
+    ) -> list[dict[str, Any]]:
+        rows, fields = await self._matching(rc, type_name, query, details)
+        for key, _ in sort:
+            if key not in fields and key != "id":
+                raise errors.InvalidInput(reason=f"Invalid sort key {key!r}")
+        views_ = [view for _, view in rows]
+        ordered = _sorted(views_, [*(sort or DEFAULT_SORT), ("id", "asc")])
+        if marker is not None:
+            ids = [v["id"] for v in ordered]
+            marker_id = resource_uuid(marker)
+            if marker_id not in ids:
+                raise errors.InvalidInput(reason=f"Invalid marker: `{marker}'")
+            ordered = ordered[ids.index(marker_id) + 1 :]
+        return ordered[: min(limit or MAX_LIMIT, MAX_LIMIT)]
+
+    async def _matching(
+        self, rc: RequestContext, type_name: str, query: Any, details: bool
+    ) -> tuple[list[tuple[models.Resource, dict[str, Any]]], dict[str, str]]:
+        rtype = await self.types.get(type_name)
+        fields = resource_types.filter_fields(rtype.attributes)
+        predicate: Callable[[Mapping[str, Any]], bool] | None = None
+        if query:
+            if isinstance(query, str):
+                query = filters.parse_string(query)
+            predicate = filters.compile_filter(query, fields, type_name)
+        stmt = select(models.Resource)
+        if type_name != GENERIC:
+            stmt = stmt.where(models.Resource.type == type_name)
+        async with self.ctx.db.session() as s:
+            rows = (await s.scalars(stmt)).all()
+        if not sees_all(rc):
+            rows = [r for r in rows if may_see_resource(rc, r.project_id, r.creator)]
+        names = await self.metrics.names_of([r.id for r in rows])
+        out: list[tuple[models.Resource, dict[str, Any]]] = []
+        for r in rows:
+            view = views.resource_view(r, names.get(r.id, {}))
+            if predicate is not None and not predicate(view):
+                continue
+            if type_name == GENERIC and not details:
+                view = {k: v for k, v in view.items() if k not in r.attributes}
+            out.append((r, view))
+        return out, fields
+
+    async def by_ids(self, session: AsyncSession, ids: Sequence[str]) -> dict[str, models.Resource]:
+        rows = await session.scalars(select(models.Resource).where(models.Resource.id.in_(ids)))
+        return {r.id: r for r in rows.all()}
+
+
+def _sorted(items: list[dict[str, Any]], keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Stable sorts from the last key to the first; None first going up (Gnocchi's
+    ``nullsfirst`` default on ascending sorts)."""
+    out = list(items)
+    for key, direction in reversed(keys):
+        desc = direction.startswith("desc")
+        present = [i for i in out if i.get(key) is not None]
+        missing = [i for i in out if i.get(key) is None]
+        present.sort(key=lambda i: _sort_value(i[key]), reverse=desc)
+        out = present + missing if desc else missing + present
+    return out
+
+
+def _sort_value(value: Any) -> Any:
+    return (0, value) if isinstance(value, int | float) else (1, str(value))
