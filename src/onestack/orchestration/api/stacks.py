@@ -1,0 +1,191 @@
+"""Stacks: create, list, look up (302 to name/id, as heatclient expects), show, delete,
+template, environment, files, outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.common import errors
+from onestack.common.api import authorize, query_int
+from onestack.common.http import empty, json_response, read_json
+from onestack.orchestration import views
+from onestack.orchestration.api.common import base_url, caller, service, stack_of, target
+from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
+
+# Paths below a stack name that Heat redirects to the same path below name/id.
+SUBPATHS = frozenset({"resources", "events", "template", "environment", "files", "outputs"})
+_FILTERS = ("id", "name", "status", "action")
+
+
+async def create(request: Request) -> Response:
+    ctx = caller(request)
+    authorize(request, "stacks:create")
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise StackValidationFailed(message="The request body must be a JSON object")
+    stack = await service(request).create(ctx, body)
+    url = views.stack_url(base_url(request), stack)
+    # Heat's 201 names the new stack in Location too (heat-tempest-plugin polls it).
+    return json_response(
+        {"stack": {"id": stack.id, "links": [{"href": url, "rel": "self"}]}},
+        201,
+        {"Location": url},
+    )
+
+
+async def index(request: Request) -> Response:
+    ctx = caller(request)
+    authorize(request, "stacks:index")
+    q = request.query_params
+    global_tenant = q.get("global_tenant", "").lower() in ("true", "1", "yes")
+    if global_tenant:
+        authorize(request, "stacks:global_index")
+    filters = {k: q.getlist(k) for k in _FILTERS if q.getlist(k)}
+    found = await service(request).listing(
+        ctx, global_tenant, filters, query_int(request, "limit"), q.get("marker"),
+        q.getlist("sort_keys"), q.get("sort_dir", "desc"),
+        q.get("show_nested", "").lower() in ("true", "1", "yes"),
+    )  # fmt: skip
+    base = base_url(request)
+    return json_response({"stacks": [views.stack_summary(base, s) for s in found]})
+
+
+async def lookup(request: Request) -> Response:
+    """``GET /stacks/{name or id}[/{subpath}]``: 302 to ``/stacks/{name}/{id}[/subpath]``."""
+    ctx = caller(request)
+    stack = await service(request).find(ctx, request.path_params["stack_name"])
+    authorize(request, "stacks:lookup", target(stack))
+    sub = request.path_params.get("path", "")
+    location = views.stack_url(base_url(request), stack) + (f"/{sub}" if sub else "")
+    if request.url.query:
+        location += f"?{request.url.query}"
+    return empty(302, {"Location": location})
+
+
+async def show_or_lookup(request: Request) -> Response:
+    """``/stacks/{a}/{b}``: a sub-path of a stack named ``a`` (redirected), else name/id."""
+    if request.path_params["stack_id"] in SUBPATHS:
+        request.path_params["path"] = request.path_params["stack_id"]
+        return await lookup(request)
+    stack = await stack_of(request, "stacks:show")
+    resolve = request.query_params.get("resolve_outputs", "true").lower() != "false"
+    outputs = await service(request).outputs(stack) if resolve else None
+    return json_response({"stack": views.stack_detail(base_url(request), stack, outputs)})
+
+
+async def delete(request: Request) -> Response:
+    stack = await stack_of(request, "stacks:delete")
+    if stack.deleted_at is not None:
+        raise EntityNotFound(entity="Stack", name=stack.name)
+    await service(request).delete(caller(request), stack)
+    return empty()
+
+
+async def delete_by_ref(request: Request) -> Response:
+    """``DELETE /stacks/{name or id}``: Heat's lookup, a 302 to ``/stacks/{name}/{id}``
+    (heatclient's session follows it with the same DELETE)."""
+    ctx = caller(request)
+    stack = await service(request).find(ctx, request.path_params["stack_name"])
+    if stack.deleted_at is not None:
+        raise EntityNotFound(entity="Stack", name=stack.name)
+    authorize(request, "stacks:lookup", target(stack))
+    return empty(302, {"Location": views.stack_url(base_url(request), stack)})
+
+
+async def _update(request: Request, stack: Any, patch: bool) -> Response:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise StackValidationFailed(message="The request body must be a JSON object")
+    await service(request).update(caller(request), stack, body, patch)
+    return empty(202)
+
+
+async def update(request: Request) -> Response:
+    """``PUT`` (a new template) or ``PATCH`` (``existing``: changes to the current one)."""
+    patch = request.method == "PATCH"
+    stack = await stack_of(request, "stacks:update_patch" if patch else "stacks:update")
+    return await _update(request, stack, patch)
+
+
+async def update_by_ref(request: Request) -> Response:
+    """``PUT``/``PATCH /stacks/{name or id}`` (heatclient updates by what the user typed)."""
+    patch = request.method == "PATCH"
+    stack = await service(request).find(caller(request), request.path_params["stack_name"])
+    authorize(request, "stacks:update_patch" if patch else "stacks:update", target(stack))
+    return await _update(request, stack, patch)
+
+
+_ACTIONS = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollback")
+
+
+async def actions(request: Request) -> Response:
+    """``POST .../actions`` with exactly one of Heat's actions: suspend, resume, check,
+    cancel_update, cancel_without_rollback."""
+    if "stack_id" in request.path_params:
+        stack = await stack_of(request, "stacks:action")
+    else:  # heatclient posts to /stacks/{name or id}/actions
+        stack = await service(request).find(caller(request), request.path_params["stack_name"])
+        authorize(request, "stacks:action", target(stack))
+    body = await read_json(request)
+    if not isinstance(body, dict) or not body:
+        raise errors.BadRequest("No action specified")
+    if len(body) > 1:
+        raise errors.BadRequest("Multiple actions specified")
+    action = next(iter(body))
+    if action not in _ACTIONS:
+        raise errors.BadRequest(f"Invalid action {action} specified")
+    ctx = caller(request)
+    if action == "check":
+        await service(request).check_stack(ctx, stack)
+    elif action in ("suspend", "resume"):
+        await service(request).suspend_resume(ctx, stack, action.upper())
+    else:
+        await service(request).cancel_update(ctx, stack, action == "cancel_update")
+    return empty(200)
+
+
+async def template(request: Request) -> Response:
+    stack = await stack_of(request, "stacks:template")
+    return json_response(stack.template)
+
+
+async def environment(request: Request) -> Response:
+    stack = await stack_of(request, "stacks:environment")
+    env: dict[str, Any] = {
+        "parameters": {},
+        "parameter_defaults": {},
+        "resource_registry": {"resources": {}},
+        "encrypted_param_names": [],
+        "event_sinks": [],
+    }
+    env.update(stack.environment)
+    return json_response(env)
+
+
+async def files(request: Request) -> Response:
+    stack = await stack_of(request, "stacks:files")
+    return json_response(stack.files)
+
+
+async def outputs(request: Request) -> Response:
+    stack = await stack_of(request, "stacks:list_outputs")
+    found = await service(request).outputs(stack)
+    return json_response(
+        {
+            "outputs": [
+                {"output_key": o["output_key"], "description": o["description"]} for o in found
+            ]
+        }
+    )
+
+
+async def output(request: Request) -> Response:
+    stack = await stack_of(request, "stacks:show_output")
+    key = request.path_params["output_key"]
+    for item in await service(request).outputs(stack):
+        if item["output_key"] == key:
+            return json_response({"output": item})
+    raise EntityNotFound(entity="Output", name=key)

@@ -1,0 +1,51 @@
+"""What a resource's properties and the stack's outputs see when they are evaluated: the
+parameter values, the pseudo parameters, the resources made so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from onestack.orchestration.errors import StackValidationFailed
+
+
+@dataclass
+class Made:
+    """A resource as far as references go: its id and attributes (empty until created)."""
+
+    physical_id: str | None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StackScope:
+    values: dict[str, Any]
+    pseudo: dict[str, Any]
+    conditions: dict[str, bool]
+    files: dict[str, Any]
+    made: dict[str, Made]
+
+    def param(self, name: str) -> Any:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name not in self.values:
+            raise StackValidationFailed(message=f"The Parameter ({name}) could not be found.")
+        return self.values[name]
+
+    def resource_ref(self, name: str) -> Any:
+        made = self.made.get(name)
+        return made.physical_id if made else None
+
+    def attribute(self, resource: str, attr: str | None) -> Any:
+        made = self.made.get(resource)
+        if made is None:
+            return None
+        if attr is None or attr == "show":
+            return dict(made.attributes)
+        return made.attributes.get(attr)
+
+    def condition(self, name: str) -> bool:
+        return self.conditions.get(name, False)
+
+    def file(self, name: str) -> Any:
+        return self.files.get(name)

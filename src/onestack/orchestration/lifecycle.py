@@ -1,0 +1,432 @@
+"""Stack preview (create and update), abandon and adopt, snapshots and restore, a resource
+marked unhealthy: Heat's stack_preview, preview_update, abandon_stack, adopt (create with
+``adopt_stack_data``), stack_snapshot, stack_restore and resource_mark_unhealthy."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from onestack.common import errors
+from onestack.common.context import RequestContext
+from onestack.common.db import utcnow
+from onestack.orchestration.engine.graph import context_at, stack_scope
+from onestack.orchestration.engine.runner import Engine
+from onestack.orchestration.errors import (
+    ActionInProgress,
+    EntityNotFound,
+    NotSupported,
+    ResourceFailure,
+    StackValidationFailed,
+)
+from onestack.orchestration.models import Resource, Snapshot, Stack
+from onestack.orchestration.resources import plugin_type
+from onestack.orchestration.resources.base import Prop
+from onestack.orchestration.service import StackService, _new_row
+from onestack.orchestration.store import new_event
+from onestack.orchestration.template import functions
+
+_FIXED = Prop("string")
+
+
+def _busy(stack: Stack) -> None:
+    if stack.status == "IN_PROGRESS":
+        raise ActionInProgress(stack_name=stack.name, action=stack.action)
+    if stack.deleted_at is not None or stack.action == "DELETE":
+        raise EntityNotFound(entity="Stack", name=stack.name)
+
+
+# --- preview ------------------------------------------------------------------------------
+
+
+async def preview(svc: StackService, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+    """The stack a create would make, checked as a create is, with each resource's
+    properties as far as they resolve before anything exists; nothing is stored."""
+    name = body.get("stack_name")
+    if not isinstance(name, str) or not name:
+        raise StackValidationFailed(message="No stack name specified")
+    tmpl, env = svc.parse(body)
+    files = body.get("files") or {}
+    values, live = svc.check(tmpl, env, dict(body.get("parameters") or {}), files)
+    await svc.custom_constraints(ctx, tmpl, values)
+    stack = Stack(
+        id="None", name=name, project_id=ctx.project_id or "", user_id=ctx.user_id,
+        template=tmpl.raw, environment=env, files=files, parameters=values, action="INIT",
+        status="COMPLETE", status_reason="", disable_rollback=bool(body.get("disable_rollback",
+        True)), timeout_mins=body.get("timeout_mins"), tags=None, created_at=utcnow(),
+    )  # fmt: skip
+    rows = [_new_row(stack.id, n, rdef, live) for n, rdef in live.items()]
+    tmpl, scope = stack_scope(stack, [])
+    required_by = _required_by(rows)
+    out = []
+    for row in rows:
+        rdef = live[row.name]
+        try:
+            props = functions.evaluate(
+                rdef.properties, tmpl.functions, scope, f"resources.{row.name}.properties"
+            )
+        except errors.OneStackError:
+            props = dict(rdef.properties)
+        out.append(preview_resource(stack, row, required_by[row.name], props))
+    return {"stack": stack, "resources": out}
+
+
+def preview_resource(
+    stack: Stack, row: Resource, required_by: list[str], props: dict[str, Any]
+) -> dict[str, Any]:
+    """A resource as Heat's engine formats it (``format_stack_resource`` with properties)."""
+    sid = {"stack_name": stack.name, "stack_id": stack.id, "tenant": stack.project_id,
+           "path": ""}  # fmt: skip
+    return {
+        "resource_name": row.name,
+        "resource_type": row.type,
+        "resource_action": row.action,
+        "resource_status": row.status,
+        "resource_status_reason": row.status_reason,
+        "physical_resource_id": row.physical_resource_id or "",
+        "resource_identity": {**sid, "path": f"/resources/{row.name}"},
+        "stack_identity": sid,
+        "stack_name": stack.name,
+        "required_by": required_by,
+        "description": "",
+        "metadata": {},
+        "properties": props,
+        "creation_time": (row.created_at or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "updated_time": (row.updated_at or row.created_at or utcnow()).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+    }
+
+
+def _required_by(rows: list[Resource]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {r.name: [] for r in rows}
+    for row in rows:
+        for dep in row.requires:
+            out.setdefault(dep, []).append(row.name)
+    return out
+
+
+async def preview_update(
+    svc: StackService, ctx: RequestContext, stack: Stack, body: dict[str, Any], patch: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """What an update with ``body`` would do to each resource (Heat's ``resource_changes``:
+    added, deleted, replaced, updated, unchanged); nothing changes."""
+    _busy(stack)
+    if patch and not body.get("template"):
+        body = {**body, "template": stack.template}
+    tmpl, env = svc.parse(body)
+    given: dict[str, Any] = {}
+    if patch:
+        given = {k: v for k, v in stack.parameters.items() if k in tmpl.parameters}
+        for key in body.get("clear_parameters") or []:
+            given.pop(key, None)
+        env = {**stack.environment, **env} if not body.get("environment") else env
+    given.update(body.get("parameters") or {})
+    files = {**(stack.files if patch else {}), **(body.get("files") or {})}
+    values, live = svc.check(tmpl, env, given, files)
+    await svc.custom_constraints(ctx, tmpl, values)
+    rows = {r.name: r for r in await svc.resources(stack)}
+    new_stack = Stack(
+        id=stack.id, name=stack.name, project_id=stack.project_id, template=tmpl.raw,
+        environment=env, files=files, parameters=values,
+    )  # fmt: skip
+    tmpl, scope = stack_scope(new_stack, list(rows.values()))
+    changes: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("added", "deleted", "replaced", "unchanged", "updated")
+    }
+    required_by = _required_by(list(rows.values()))
+    for name, rdef in live.items():
+        row = rows.get(name)
+        if row is None:
+            changes["added"].append(
+                preview_resource(stack, _new_row(stack.id, name, rdef, live), [], {})
+            )
+            continue
+        kind = "replaced"
+        plugin_cls = plugin_type(rdef.type)
+        settled = row.status == "COMPLETE" and row.action not in ("INIT", "DELETE")
+        if settled and row.type == rdef.type and plugin_cls is not None:
+            try:
+                new = plugin_cls.with_defaults(
+                    functions.evaluate(
+                        rdef.properties, tmpl.functions, scope, f"resources.{name}.properties"
+                    )
+                )
+            except Exception:  # resolved only once what it refers to is made: say updated
+                new = None
+            old = row.properties
+            changed = (
+                {k for k in set(new) | set(old) if new.get(k) != old.get(k)}
+                if new is not None
+                else {"?"}
+            )
+            if not changed:
+                kind = "unchanged"
+            elif new is None or all(
+                plugin_cls.properties.get(k, _FIXED).update_allowed for k in changed
+            ):
+                kind = "updated"
+        changes[kind].append(preview_resource(stack, row, required_by.get(name, []), {}))
+    for name, row in rows.items():
+        if name not in live:
+            changes["deleted"].append(preview_resource(stack, row, required_by.get(name, []), {}))
+    return changes
+
+
+# --- abandon and adopt --------------------------------------------------------------------
+
+
+def abandon_data(stack: Stack, rows: list[Resource]) -> dict[str, Any]:
+    """Heat's ``prepare_abandon``; each resource also carries its attributes and resolved
+    properties (Heat's adopt ignores what it does not know), so an adopt restores them."""
+    return {
+        "name": stack.name,
+        "id": stack.id,
+        "action": stack.action,
+        "status": stack.status,
+        "template": stack.template,
+        "environment": stack.environment,
+        "files": stack.files,
+        "parameters": stack.parameters,
+        "project_id": stack.project_id,
+        "stack_user_project_id": stack.project_id,
+        "tags": stack.tags,
+        "resources": {
+            r.name: {
+                "name": r.name,
+                "resource_id": r.physical_resource_id,
+                "type": r.type,
+                "action": r.action,
+                "status": r.status,
+                "metadata": {},
+                "resource_data": {k: v for k, v in (r.data or {}).items()},
+                "attributes": r.attributes,
+                "properties": r.properties,
+            }
+            for r in rows
+        },
+    }
+
+
+async def abandon(svc: StackService, stack: Stack) -> dict[str, Any]:
+    """The stack's abandon data; the stack goes (DELETE_COMPLETE, its resource rows gone)
+    and what its resources made stays, owned by no stack."""
+    _busy(stack)
+    async with svc.db.session() as s:
+        row = await s.get(Stack, stack.id)
+        assert row is not None
+        if row.status == "IN_PROGRESS":  # started since it was read
+            raise ActionInProgress(stack_name=row.name, action=row.action)
+        rows = list(
+            await s.scalars(
+                select(Resource).where(Resource.stack_id == stack.id).order_by(Resource.created_at)
+            )
+        )
+        data = abandon_data(row, rows)
+        for res in rows:
+            await s.delete(res)
+        row.action, row.status = "DELETE", "COMPLETE"
+        row.status_reason = "Stack abandoned"
+        row.deleted_at = utcnow()
+        row.engine_id = None
+        s.add(new_event(row, "DELETE", "COMPLETE", "Stack abandoned"))
+    return data
+
+
+def adopt_body(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The body of a create with ``adopt_stack_data`` (a JSON string or object): the
+    template comes from it when the body has none, as in Heat's InstantiationData."""
+    raw = body.get("adopt_stack_data")
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise StackValidationFailed(message="Invalid adopt data: not JSON") from None
+    if not isinstance(raw, dict):
+        raise StackValidationFailed(message="Invalid adopt data: not a JSON object")
+    if not isinstance(raw.get("resources", {}), dict):
+        raise StackValidationFailed(message="Invalid adopt data: resources must be a map")
+    return raw
+
+
+# --- snapshots ----------------------------------------------------------------------------
+
+
+def snapshot_view(snap: Snapshot) -> dict[str, Any]:
+    return {
+        "id": snap.id,
+        "name": snap.name,
+        "status": snap.status,
+        "status_reason": snap.status_reason,
+        "data": snap.data,
+        "creation_time": snap.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+async def snapshot(svc: StackService, stack: Stack, name: str | None) -> Snapshot:
+    """Heat's stack_snapshot: the snapshot is recorded IN_PROGRESS and the engine takes it
+    (SNAPSHOT_IN_PROGRESS): each resource keeps what it needs for a restore (a server, an
+    image of itself), then the stack's abandon data is stored with it."""
+    _busy(stack)
+    async with svc.db.session() as s:
+        row = await s.get(Stack, stack.id)
+        assert row is not None
+        if row.status == "IN_PROGRESS":  # started since it was read
+            raise ActionInProgress(stack_name=row.name, action=row.action)
+        snap = Snapshot(
+            id=str(uuid.uuid4()), stack_id=row.id, project_id=row.project_id, name=name,
+            status="IN_PROGRESS", status_reason="", data={}, created_at=utcnow(),
+        )  # fmt: skip
+        s.add(snap)
+        row.action, row.status = "SNAPSHOT", "IN_PROGRESS"
+        row.status_reason = "Stack SNAPSHOT started"
+        row.engine_id, row.heartbeat = svc.engine.id, utcnow()
+        s.add(new_event(row, "SNAPSHOT", "IN_PROGRESS", "Stack SNAPSHOT started"))
+    svc.engine.launch(stack.id, "SNAPSHOT")
+    return snap
+
+
+async def run_snapshot(engine: Engine, stack_id: str) -> None:
+    """The engine's part of a snapshot (run again by an engine that takes it over); the
+    snapshot's outcome and the stack's are written in one transaction."""
+    stack = await engine.store.stack(stack_id)
+    async with engine.store.db.session() as s:
+        snap = (
+            await s.scalars(
+                select(Snapshot)
+                .where(Snapshot.stack_id == stack_id, Snapshot.status == "IN_PROGRESS")
+                .order_by(Snapshot.created_at.desc())
+            )
+        ).first()
+    rows = await engine.store.resources(stack_id)
+    c = engine.context(stack)
+    kept: dict[str, dict[str, Any]] = {}
+    failure = "" if snap is not None else "No snapshot in progress"
+    for row in rows if snap is not None else []:
+        plugin_cls = plugin_type(row.type)
+        if plugin_cls is None or row.action in ("INIT", "DELETE") or not row.physical_resource_id:
+            continue
+        await engine.store.resource_state(row.id, "SNAPSHOT", "IN_PROGRESS", "state changed")
+        try:
+            kept[row.name] = await plugin_cls().snapshot(
+                context_at(c, row.name), row.physical_resource_id, row.data
+            )
+        except (ResourceFailure, errors.OneStackError) as exc:
+            reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
+            failure = f"{type(exc).__name__}: resources.{row.name}: {reason}"
+            await engine.store.resource_state(row.id, "SNAPSHOT", "FAILED", failure)
+            break
+        await engine.store.resource_state(row.id, "SNAPSHOT", "COMPLETE", "state changed")
+    data = abandon_data(stack, rows)
+    for name, extra in kept.items():
+        data["resources"][name]["resource_data"].update(extra)
+    if failure:  # what was made for a snapshot that failed goes
+        for name, extra in kept.items():
+            plugin_cls = plugin_type(data["resources"][name]["type"])
+            if plugin_cls is not None:
+                with contextlib.suppress(ResourceFailure, errors.OneStackError):
+                    await plugin_cls().delete_snapshot(context_at(c, name), extra)
+    status = "FAILED" if failure else "COMPLETE"
+    reason = (
+        f"Resource SNAPSHOT failed: {failure}"
+        if failure
+        else ("Stack SNAPSHOT completed successfully")
+    )
+    async with engine.store.db.session() as s:
+        if snap is not None:
+            found = await s.get(Snapshot, snap.id)
+            if found is not None:
+                found.status, found.status_reason, found.data = status, reason, data
+        srow = await s.get(Stack, stack_id)
+        assert srow is not None
+        srow.action, srow.status, srow.status_reason = "SNAPSHOT", status, reason
+        srow.engine_id, srow.updated_at = None, utcnow()
+        s.add(new_event(srow, "SNAPSHOT", status, reason))
+
+
+async def snapshots(svc: StackService, stack: Stack) -> list[Snapshot]:
+    async with svc.db.session() as s:
+        found = await s.scalars(
+            select(Snapshot).where(Snapshot.stack_id == stack.id).order_by(Snapshot.created_at)
+        )
+        return list(found)
+
+
+async def get_snapshot(svc: StackService, stack: Stack, snapshot_id: str) -> Snapshot:
+    async with svc.db.session() as s:
+        snap = await s.get(Snapshot, snapshot_id)
+    if snap is None or snap.stack_id != stack.id:
+        raise EntityNotFound(entity="Snapshot", name=snapshot_id)
+    return snap
+
+
+async def delete_snapshot(svc: StackService, stack: Stack, snapshot_id: str) -> None:
+    """The snapshot and what its resources made for it (a server's image)."""
+    snap = await get_snapshot(svc, stack, snapshot_id)
+    c = svc.engine.context(stack)
+    for name, entry in (snap.data.get("resources") or {}).items():
+        plugin_cls = plugin_type(str(entry.get("type")))
+        if plugin_cls is not None:
+            await plugin_cls().delete_snapshot(
+                context_at(c, name), entry.get("resource_data") or {}
+            )
+    async with svc.db.session() as s:
+        found = await s.get(Snapshot, snapshot_id)
+        if found is not None:
+            await s.delete(found)
+
+
+async def restore(svc: StackService, stack: Stack, snapshot_id: str) -> None:
+    """Heat's stack_restore: the stack converges (an update, action RESTORE) on the template,
+    environment, files and parameters the snapshot recorded: a resource deleted since is made
+    again, a changed one updated or replaced back, an added one deleted."""
+    snap = await get_snapshot(svc, stack, snapshot_id)
+    if snap.status != "COMPLETE":
+        raise NotSupported(feature=f"Restoring a snapshot in status {snap.status}")
+    _busy(stack)
+    data = snap.data
+    async with svc.db.session() as s:
+        row = await s.get(Stack, stack.id)
+        assert row is not None
+        if row.status == "IN_PROGRESS":
+            raise ActionInProgress(stack_name=row.name, action=row.action)
+        row.previous = None
+        row.template, row.environment = data["template"], data.get("environment") or {}
+        row.files, row.parameters = data.get("files") or {}, data.get("parameters") or {}
+        row.action, row.status, row.status_reason = (
+            "RESTORE",
+            "IN_PROGRESS",
+            "Stack RESTORE started",
+        )
+        row.engine_id, row.heartbeat, row.updated_at = svc.engine.id, utcnow(), utcnow()
+        s.add(new_event(row, "RESTORE", "IN_PROGRESS", "Stack RESTORE started"))
+    await svc.engine.store.add_missing_rows(stack.id)
+    for res in await svc.resources(stack):  # what each resource's snapshot kept, for the engine
+        entry = (data.get("resources") or {}).get(res.name)
+        if entry and entry.get("resource_id") == res.physical_resource_id:
+            kept = {**(res.data or {}), "__restore": entry.get("resource_data") or {}}
+            await svc.engine.store.resource_fields(res.id, data=kept)
+    svc.engine.launch(stack.id, "RESTORE")
+
+
+# --- mark unhealthy -----------------------------------------------------------------------
+
+
+async def mark_unhealthy(
+    svc: StackService, stack: Stack, name: str, unhealthy: bool, reason: str
+) -> None:
+    """Heat's resource_mark_unhealthy: CHECK_FAILED (the next update replaces it), or back
+    to CHECK_COMPLETE from CHECK_FAILED."""
+    row = await svc.resource(stack, name)
+    if row.status == "IN_PROGRESS":
+        raise ActionInProgress(stack_name=stack.name, action=row.action)
+    if unhealthy and row.action != "DELETE":
+        await svc.engine.store.resource_state(row.id, "CHECK", "FAILED", reason)
+    elif not unhealthy and (row.action, row.status) == ("CHECK", "FAILED"):
+        await svc.engine.store.resource_state(row.id, "CHECK", "COMPLETE", reason)

@@ -1,0 +1,362 @@
+"""Heat's software configuration types: SoftwareConfig, StructuredConfig, CloudConfig,
+MultipartMime (each a stored software config; its id is the resource's) and
+SoftwareDeployment (a config applied to a server of the stack, made COMPLETE or FAILED by
+the guest's signal; see ``orchestration.software`` for how the guest gets it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from typing import Any
+
+import yaml
+
+from onestack.common import errors
+from onestack.orchestration.errors import ResourceFailure
+from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
+from onestack.orchestration.software import (
+    GROUPS,
+    SIGNAL_TRANSPORTS,
+    SoftwareService,
+    check_group,
+    signal_url,
+)
+
+DEPLOY_TIMEOUT = 3600.0  # seconds a deployment waits for its guest's signal
+POLL = 0.5
+
+
+def _svc(c: Context) -> SoftwareService:
+    return c.runtime.service(SoftwareService)
+
+
+class _StoredConfig(Plugin):
+    """A resource that is one software config, made once (any change makes a new one)."""
+
+    attributes = {"config": "The config value of the software config."}
+
+    def group(self, props: dict[str, Any]) -> str:
+        return str(props.get("group") or "Heat::Ungrouped")
+
+    async def text(self, c: Context, props: dict[str, Any]) -> Any:
+        return props.get("config") or ""
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        config = await self.text(c, props)
+        group = self.group(props)
+        try:
+            row = await _svc(c).create_config(
+                c.ctx,
+                {
+                    "name": f"{c.stack_name}-{c.resource_name}",
+                    "group": group,
+                    "config": config,
+                    "inputs": props.get("inputs") or [],
+                    "outputs": props.get("outputs") or [],
+                    "options": props.get("options") or {},
+                },
+            )
+        except errors.BadRequest as exc:
+            raise ResourceFailure(exc.message) from None
+        return Created(row.id, {"config": config})
+
+    async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        await _svc(c).delete_config(c.ctx, physical_id)
+
+
+def _check_group(props: dict[str, Any], path: str, literal: set[str]) -> str:
+    group = props.get("group")
+    if "group" in literal and isinstance(group, str) and group not in GROUPS:
+        return (
+            f'{path}.group: Software config group "{group}" is not supported: this cloud\'s '
+            f"guest hook applies {' and '.join(GROUPS)}."
+        )
+    return ""
+
+
+class SoftwareConfig(_StoredConfig):
+    type_name = "OS::Heat::SoftwareConfig"
+    description = "A resource for describing and storing software configuration."
+    properties = {
+        "group": Prop(
+            "string",
+            default="Heat::Ungrouped",
+            description="Namespace to group this software config by when delivered to a server.",
+        ),
+        "config": Prop("string", description="Configuration script or manifest."),
+        "options": Prop("map", description="Map containing options specific to this group."),
+        "inputs": Prop("list", description="Schema representing the inputs this config expects."),
+        "outputs": Prop(
+            "list", description="Schema representing the outputs this config produces."
+        ),
+    }
+
+    @classmethod
+    def check_properties(cls, props: dict[str, Any], path: str, literal: set[str]) -> str:
+        return super().check_properties(props, path, literal) or _check_group(props, path, literal)
+
+
+class StructuredConfig(SoftwareConfig):
+    type_name = "OS::Heat::StructuredConfig"
+    description = "A resource which has same logic with OS::Heat::SoftwareConfig, its config "
+    "is a map (for the groups that take structured data)."
+    properties = {**SoftwareConfig.properties, "config": Prop("map", description="Map "
+                  "representing the configuration data structure.")}  # fmt: skip
+
+
+class CloudConfig(_StoredConfig):
+    type_name = "OS::Heat::CloudConfig"
+    description = "A configuration resource for representing cloud-init cloud-config."
+    properties = {"cloud_config": Prop("map", description="Map representing the cloud-config "
+                  "data structure which will be formatted as YAML.")}  # fmt: skip
+
+    async def text(self, c: Context, props: dict[str, Any]) -> Any:
+        body = yaml.safe_dump(props.get("cloud_config") or {}, default_flow_style=False)
+        return f"#cloud-config\n{body}"
+
+
+class MultipartMime(_StoredConfig):
+    type_name = "OS::Heat::MultipartMime"
+    description = "Assembles a collection of software configurations as a multi-part mime."
+    properties = {
+        "parts": Prop(
+            "list",
+            default=[],
+            description="Parts belonging to this message: "
+            "maps of config, filename, subtype, type (text or multipart).",
+        ),
+        "group": Prop(
+            "string",
+            default="Heat::Ungrouped",
+            description="Namespace to group this software config by when delivered to a server.",
+        ),
+    }
+
+    @classmethod
+    def check_properties(cls, props: dict[str, Any], path: str, literal: set[str]) -> str:
+        problem = super().check_properties(props, path, literal) or _check_group(
+            props, path, literal
+        )
+        if problem or "parts" not in literal:
+            return problem
+        for i, part in enumerate(props.get("parts") or []):
+            if not isinstance(part, dict) or "config" not in part:
+                return f"{path}.parts[{i}]: Property config not assigned"
+            if part.get("type", "text") not in ("text", "multipart"):
+                return f'{path}.parts[{i}].type: "{part["type"]}" is not an allowed value ' \
+                    "[text, multipart]"  # fmt: skip
+        return ""
+
+    async def text(self, c: Context, props: dict[str, Any]) -> Any:
+        subparts: list[Any] = []
+        for item in props.get("parts") or []:
+            part = str(item.get("config") or "")
+            with contextlib.suppress(ValueError, errors.NotFound):
+                uuid.UUID(part)  # a software config's id: its text goes in
+                part = str((await _svc(c).config(c.ctx, part)).config.get("config", ""))
+            if item.get("type") == "multipart":
+                from email import message_from_string
+
+                subparts.extend(message_from_string(part).get_payload() or [])
+                continue
+            filename = str(item.get("filename") or "")
+            subtype = str(item.get("subtype") or "") or (
+                os.path.splitext(filename)[0] if filename else ""
+            )
+            msg = MIMEText(part, _subtype=subtype) if subtype else MIMEText(part)
+            if filename:
+                msg.add_header("Content-Disposition", "attachment", filename=filename)
+            subparts.append(msg)
+        return MIMEMultipart(_subparts=subparts).as_string()
+
+
+class SoftwareDeployment(Plugin):
+    type_name = "OS::Heat::SoftwareDeployment"
+    description = "This resource associates a server with some configuration."
+    properties = {
+        "config": Prop(
+            "string",
+            description="ID of software configuration resource to "
+            "execute when applying to the server.",
+        ),
+        "server": Prop(
+            "string", required=True, description="ID of resource to apply configuration to."
+        ),
+        "input_values": Prop(
+            "map",
+            default={},
+            description="Input values to apply to the software configuration on this server.",
+        ),
+        "actions": Prop(
+            "list",
+            default=["CREATE", "UPDATE"],
+            description="Which lifecycle "
+            "actions of the deployment resource will result in this deployment "
+            "being triggered.",
+        ),
+        "name": Prop(
+            "string", description="Name of the derived config associated with this deployment."
+        ),
+        "signal_transport": Prop(
+            "string",
+            default="CFN_SIGNAL",
+            description="How the server should signal to heat with the deployment output values.",
+        ),
+    }
+    attributes = {
+        "deploy_stdout": "Captured stdout from the configuration execution.",
+        "deploy_stderr": "Captured stderr from the configuration execution.",
+        "deploy_status_code": "Returned status code from the configuration execution.",
+    }
+    # A config's declared outputs are attributes too: any name is accepted.
+    open_attributes = True
+
+    @classmethod
+    def check_properties(cls, props: dict[str, Any], path: str, literal: set[str]) -> str:
+        problem = super().check_properties(props, path, literal)
+        transport = props.get("signal_transport")
+        if not problem and "signal_transport" in literal and transport not in SIGNAL_TRANSPORTS:
+            problem = (f'{path}.signal_transport: "{transport}" is not an allowed value '
+                       f"[{', '.join(SIGNAL_TRANSPORTS)}]")  # fmt: skip
+        return problem
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        svc = _svc(c)
+        source: dict[str, Any] = {"group": "Heat::Ungrouped", "config": "", "inputs": [],
+                                  "outputs": [], "options": {}}  # fmt: skip
+        if props.get("config"):
+            try:
+                row = await svc.config(c.ctx, str(props["config"]))
+            except errors.NotFound as exc:
+                raise ResourceFailure(exc.message) from None
+            source = {"group": row.group, **row.config}
+        try:
+            check_group(source["group"])
+        except errors.BadRequest as exc:
+            raise ResourceFailure(exc.message) from None
+        server = str(props["server"])
+        transport = str(props.get("signal_transport") or "CFN_SIGNAL")
+        dep_id = str(uuid.uuid4())
+        values = dict(props.get("input_values") or {})
+        inputs = []
+        for item in source.get("inputs") or []:
+            item = dict(item)
+            item["value"] = values.pop(item["name"], item.get("default"))
+            inputs.append(item)
+        inputs += [{"name": k, "type": "String", "value": v} for k, v in values.items()]
+        extra = {
+            "deploy_server_id": server,
+            "deploy_action": "CREATE",
+            "deploy_stack_id": f"{c.stack_name}/{c.stack_id}",
+            "deploy_resource_name": c.resource_name,
+            "deploy_signal_transport": transport,
+        }
+        if transport != "NO_SIGNAL":
+            extra["deploy_signal_id"] = signal_url(c.runtime, c.ctx.project_id or "", dep_id)
+            extra["deploy_signal_verb"] = "POST"
+        inputs += [{"name": k, "type": "String", "value": v} for k, v in extra.items()]
+        derived = await svc.create_config(
+            c.ctx,
+            {
+                "name": props.get("name") or c.resource_name,
+                "group": source["group"],
+                "config": source.get("config") or "",
+                "inputs": inputs,
+                "outputs": source.get("outputs") or [],
+                "options": source.get("options") or {},
+            },
+        )
+        waits = "CREATE" in (props.get("actions") or []) and transport != "NO_SIGNAL"
+        await svc.create_deployment(
+            c.ctx,
+            {
+                "id": dep_id,
+                "config_id": derived.id,
+                "server_id": server,
+                "input_values": {i["name"]: i.get("value") for i in inputs},
+                "action": "CREATE",
+                "status": "IN_PROGRESS" if waits else "COMPLETE",
+                "status_reason": "Deploy data available" if waits else "Not waiting for outputs "
+                "signal",
+            },
+        )  # fmt: skip
+        dep = await svc.deployment(c.ctx, dep_id)
+        deadline = time.monotonic() + DEPLOY_TIMEOUT
+        while dep.status == "IN_PROGRESS":
+            if time.monotonic() > deadline:
+                raise DeploymentFailed(dep_id, "Deployment to server failed: timed out")
+            await asyncio.sleep(POLL)
+            dep = await svc.deployment(c.ctx, dep_id)
+        if dep.status == "FAILED":
+            raise DeploymentFailed(dep_id, f"Deployment to server failed: {dep.status_reason}")
+        return Created(dep_id, _attributes(dep.output_values), {"derived_config": derived.id})
+
+    async def refresh(
+        self, c: Context, physical_id: str, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        return _attributes((await _svc(c).deployment(c.ctx, physical_id)).output_values)
+
+    signal_while_creating = True
+
+    async def signal(self, c: Context, row: Any, details: dict[str, Any]) -> None:
+        """Heat's HEAT_SIGNAL transport: ``stack resource signal`` with the guest's outcome
+        completes the deployment the create waits on, as its signal URL would."""
+        svc = _svc(c)
+        ids = [row.physical_resource_id] if row.physical_resource_id else []
+        ids += await self.orphans(c)
+        for dep_id in ids:
+            if (await svc.deployment(c.ctx, dep_id)).status == "IN_PROGRESS":
+                await svc.signal(dep_id, details)
+                return
+        raise errors.BadRequest(f"Resource {c.resource_name} has no deployment in progress "
+                                "to signal")  # fmt: skip
+
+    async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        svc = _svc(c)
+        with contextlib.suppress(errors.NotFound):
+            dep = await svc.deployment(c.ctx, physical_id)
+            await svc.delete_deployment(c.ctx, physical_id)
+            with contextlib.suppress(errors.NotFound):
+                await svc.delete_config(c.ctx, dep.config_id)
+
+    async def orphans(self, c: Context) -> list[str]:
+        """Deployments a create left before its id was recorded: their derived config names
+        this stack and resource."""
+        svc = _svc(c)
+        mark = f"{c.stack_name}/{c.stack_id}"
+        found = []
+        for dep in await svc.deployments(c.ctx, None):
+            values = dep.input_values or {}
+            if values.get("deploy_stack_id") == mark and (
+                values.get("deploy_resource_name") == c.resource_name
+            ):
+                found.append(dep.id)
+        return found
+
+
+def _attributes(outputs: dict[str, Any]) -> dict[str, Any]:
+    out = {"deploy_stdout": None, "deploy_stderr": None, "deploy_status_code": None}
+    out.update(outputs or {})
+    return out
+
+
+class DeploymentFailed(ResourceFailure):
+    """A deployment the guest reported failed: its id is kept so a delete removes it."""
+
+    def __init__(self, physical_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.physical_id = physical_id
+
+
+PLUGINS: tuple[type[Plugin], ...] = (
+    SoftwareConfig,
+    StructuredConfig,
+    CloudConfig,
+    MultipartMime,
+    SoftwareDeployment,
+)

@@ -1,0 +1,370 @@
+"""Resources made as nested stacks: ``OS::Heat::Stack``, template resources (a type the
+environment maps to a template of the client's ``files``: properties are its parameters,
+attributes its outputs) and ``OS::Heat::ResourceGroup`` (its members are the nested stack's
+resources); the autoscaling group, built on the same base, is in ``autoscaling``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from onestack.common import errors
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
+
+MAX_DEPTH = 5  # Heat's max_nested_stack_depth
+GROUP_VERSION = "2015-04-30"
+
+
+def is_template(name: str) -> bool:
+    """A type naming a template (Heat's template resources)."""
+    return name.endswith((".yaml", ".yml", ".template")) or name.startswith(
+        ("file:", "http://", "https://")
+    )
+
+
+def nested_engine() -> Any:
+    # The engine imports the resource registry: import it late.
+    from onestack.orchestration.engine import nested
+
+    return nested
+
+
+def _is_call(value: Any, tmpl: Any) -> bool:
+    from onestack.orchestration.template import hot
+
+    return hot._is_call(value, tmpl.functions)
+
+
+def check_child(
+    raw: Any, env: Checking, path: str, given: dict[str, Any] | None, key: str | None
+) -> None:
+    """A nested template checked as a stack would be: its types, properties, references
+    and graph, the ``given`` properties against its parameters (function calls are not
+    known yet and pass); a template that (indirectly) contains itself is a 400."""
+    from onestack.orchestration.template import hot, parameters
+
+    if key is not None and key in env.trail:
+        raise StackValidationFailed(
+            message=f"{path}: Circular reference to the template {key}: "
+            + " -> ".join([*env.trail, key])
+        )
+    if len(env.trail) >= MAX_DEPTH:
+        raise StackValidationFailed(
+            message=f"{path}: Recursion depth exceeds {MAX_DEPTH} nested stacks."
+        )
+    strict = given is not None
+    given = given or {}
+    try:
+        child = hot.parse(raw, env.tmpl.registry)
+        if strict:
+            for name in given:
+                if name not in child.parameters:
+                    raise StackValidationFailed(message=f"Property error: Unknown Property {name}")
+        values: dict[str, Any] = {}
+        for name, param in child.parameters.items():
+            if name in given and not _is_call(given[name], env.tmpl):
+                values[name] = parameters.coerce(param, given[name])
+                parameters.check(param, values[name])
+            elif param.has_default:
+                values[name] = parameters.coerce(param, param.default)
+            elif strict and name not in given:
+                raise StackValidationFailed(message=f"Property error: Property {name} not "
+                                            "assigned")  # fmt: skip
+            else:
+                values[name] = _placeholder(param)
+        hot.check(child, values, env.files, env.max_resources, (*env.trail, key or "<inline>"))
+    except errors.BadRequest as exc:
+        raise StackValidationFailed(message=f"{path}: {exc.message}") from None
+
+
+def _placeholder(param: Any) -> Any:
+    return {"number": 0, "boolean": False, "json": {}, "comma_delimited_list": []}.get(
+        param.type, ""
+    )
+
+
+class StackBacked(Plugin):
+    """A resource whose physical id is its nested stack's."""
+
+    open_attributes = True
+
+    async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        await nested_engine().delete(c, physical_id)
+
+    async def orphans(self, c: Context) -> list[str]:
+        return list(await nested_engine().orphans(c))
+
+    async def suspend(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        await nested_engine().act(c, physical_id, "SUSPEND")
+
+    async def resume(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        await nested_engine().act(c, physical_id, "RESUME")
+
+    async def refresh(
+        self, c: Context, physical_id: str, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        child = await nested_engine().child(c, physical_id)
+        if child is None or child.deleted_at is not None:
+            raise errors.NotFound(f"Stack {physical_id} not found")
+        return await self.attributes_of(c, child)
+
+    async def attributes_of(self, c: Context, child: Any) -> dict[str, Any]:
+        outs = await nested_engine().outputs(c, child)
+        return {**outs, "outputs": outs}
+
+    async def _create(
+        self, c: Context, raw: Any, given: dict[str, Any], timeout_mins: float | None = None
+    ) -> Created:
+        child_id, child = await nested_engine().create(c, raw, given, timeout_mins)
+        return Created(child_id, await self.attributes_of(c, child))
+
+    async def _update(
+        self, c: Context, physical_id: str, raw: Any, given: dict[str, Any]
+    ) -> dict[str, Any]:
+        child = await nested_engine().update(c, physical_id, raw, given)
+        return await self.attributes_of(c, child)
+
+
+class NestedStack(StackBacked):
+    type_name = "OS::Heat::Stack"
+    description = "A resource representing a stack which can be used in a template."
+    properties = {
+        "template": Prop("string", required=True, update_allowed=True,
+                         description="The nested template."),
+        "parameters": Prop("map", default={}, update_allowed=True,
+                           description="The parameters of the nested stack."),
+        "timeout": Prop("number", update_allowed=True,
+                        description="The stack creation timeout in minutes."),
+        "context": Prop("map", description="Context for this stack."),
+        "tags": Prop("list", update_allowed=True, description="Tags of the nested stack."),
+    }  # fmt: skip
+    attributes = {
+        "outputs": "A dict of key-value pairs output from the stack.",
+        "stack_resource": "The nested stack's resource (its id).",
+    }
+
+    @classmethod
+    def check_definition(cls, rdef: Any, env: Checking) -> None:
+        raw, key = rdef.properties.get("template"), None
+        if isinstance(raw, dict) and list(raw) == ["get_file"] and isinstance(raw["get_file"], str):
+            key = raw["get_file"]
+            raw = env.files.get(key)
+        if raw is None or _is_call(raw, env.tmpl):
+            return
+        given = rdef.properties.get("parameters")
+        if not isinstance(given, dict) or _is_call(given, env.tmpl):
+            given = None
+        check_child(raw, env, f"resources.{rdef.name}.properties.template", given, key)
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        return await self._create(
+            c, props["template"], props.get("parameters") or {}, props.get("timeout")
+        )
+
+    async def update(
+        self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        return await self._update(c, physical_id, new["template"], new.get("parameters") or {})
+
+
+class TemplateResource(StackBacked):
+    """A type the environment maps to a template (or a type naming a template file)."""
+
+    type_name = "<template>"
+    description = "A resource whose type is a template: a nested stack of it."
+
+    @classmethod
+    def check_properties(cls, props: dict[str, Any], path: str, literal: set[str]) -> str:
+        return ""  # the template's parameters are checked in check_definition
+
+    @classmethod
+    def with_defaults(cls, props: dict[str, Any]) -> dict[str, Any]:
+        return dict(props)
+
+    @classmethod
+    def check_definition(cls, rdef: Any, env: Checking) -> None:
+        raw = env.files.get(rdef.type)
+        if raw is None:
+            raise StackValidationFailed(
+                message=f'resources.{rdef.name}: Could not fetch remote template "{rdef.type}": '
+                "it is not in the files map"
+            )
+        check_child(raw, env, f"resources.{rdef.name}", rdef.properties, rdef.type)
+
+    async def _template(self, c: Context) -> Any:
+        nested = nested_engine()
+        row = await nested.engine_of(c).store.resource_named(c.stack_id, c.resource_name)
+        parent = await nested.parent_of(c)
+        assert row is not None
+        raw = (parent.files or {}).get(row.type)
+        if raw is None:
+            raise ResourceFailure(f'Could not fetch remote template "{row.type}"')
+        return raw
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        return await self._create(c, await self._template(c), props)
+
+    async def update(
+        self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        return await self._update(c, physical_id, await self._template(c), new)
+
+
+# --- groups ---------------------------------------------------------------------------
+
+
+def _with_index(value: Any, var: str, index: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(var, index)
+    if isinstance(value, dict):
+        return {k: _with_index(v, var, index) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_index(v, var, index) for v in value]
+    return value
+
+
+def member_definition(definition: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": definition["type"]}
+    for key in ("properties", "metadata"):
+        if definition.get(key):
+            out[key] = copy.deepcopy(definition[key])
+    return out
+
+
+def check_member_def(definition: Any, env: Checking, path: str) -> None:
+    from onestack.orchestration.resources import plugin_type
+    from onestack.orchestration.template.hot import ResourceDef
+
+    if not isinstance(definition, dict) or _is_call(definition.get("type"), env.tmpl):
+        return
+    rtype = definition.get("type")
+    if not isinstance(rtype, str):
+        raise StackValidationFailed(message=f'{path}: the member definition has no "type"')
+    mapped = env.tmpl.registry.get(rtype, rtype)
+    plugin = plugin_type(mapped) if isinstance(mapped, str) else None
+    if plugin is None:
+        raise StackValidationFailed(
+            message=f"{path}: The Resource Type ({rtype}) could not be found."
+        )
+    props = definition.get("properties") or {}
+    if not isinstance(props, dict):
+        raise StackValidationFailed(message=f"{path}.properties: Properties must be a map")
+    literal = {k for k, v in props.items() if not _is_call(v, env.tmpl)}
+    problem = plugin.check_properties(props, f"{path}.properties", literal)
+    if problem:
+        raise StackValidationFailed(message=f"Property error: {problem}")
+    plugin.check_definition(ResourceDef(path, mapped, props, [], "Delete", None), env)
+
+
+def literal_int(value: Any, env: Checking) -> int | None:
+    """An integer property's value when it is known before creating (a literal or a
+    parameter's value)."""
+    from onestack.orchestration.template import functions, hot
+
+    try:
+        value = functions.evaluate(value, env.tmpl.functions, hot._CondScope(env.tmpl, env.values))
+        return int(value)
+    except (errors.OneStackError, TypeError, ValueError):
+        return None
+
+
+def group_attributes(
+    members: list[tuple[str, str | None, dict[str, Any]]],
+) -> dict[str, Any]:
+    """A group's attributes from its members: [group, name] a list of each member's,
+    [group, attributes, name] a map by member, refs, refs_map, resource.N[.name]."""
+    names: list[str] = []
+    for _n, _id, attrs in members:
+        names += [k for k in attrs if k not in names]
+    out: dict[str, Any] = {k: [a.get(k) for _n, _id, a in members] for k in names}
+    out["attributes"] = {k: {n: a.get(k) for n, _id, a in members} for k in names}
+    for n, pid, attrs in members:
+        out[f"resource.{n}"] = pid
+        out.update({f"resource.{n}.{k}": v for k, v in attrs.items()})
+    out["refs"] = [pid for _n, pid, _a in members]
+    out["refs_map"] = {n: pid for n, pid, _a in members}
+    return out
+
+
+class ResourceGroup(StackBacked):
+    type_name = "OS::Heat::ResourceGroup"
+    description = "Creates one or more identically configured nested resources."
+    properties = {
+        "count": Prop("integer", default=1, update_allowed=True,
+                      description="The number of resources to create."),
+        "index_var": Prop("string", default="%index%", update_allowed=True,
+                          description="A variable replaced with the member's index."),
+        "resource_def": Prop("map", required=True, update_allowed=True,
+                             description="Resource definition for the resources in the group."),
+        "removal_policies": Prop("list", default=[], update_allowed=True,
+                                 description="Policies for removal of resources on update."),
+        "removal_policies_mode": Prop("string", default="append", update_allowed=True,
+                                      description="append or update the removal policies."),
+    }  # fmt: skip
+    attributes = {
+        "refs": "A list of resource IDs for the resources in the group.",
+        "refs_map": "A map of resource names to IDs for the resources in the group.",
+        "attributes": "A map of resource names to the specified attribute of each resource.",
+        "removed_rsrc_list": "A list of removed resource names.",
+    }
+
+    @classmethod
+    def check_definition(cls, rdef: Any, env: Checking) -> None:
+        path = f"resources.{rdef.name}.properties"
+        count = literal_int(rdef.properties.get("count", 1), env)
+        if count is not None and count < 0:
+            raise StackValidationFailed(
+                message=f"Property error: {path}.count: {count} is out of range (min: 0, max: None)"
+            )
+        check_member_def(rdef.properties.get("resource_def"), env, f"{path}.resource_def")
+
+    @staticmethod
+    def _removed(props: dict[str, Any], before: list[str]) -> list[str]:
+        out = list(before) if props.get("removal_policies_mode") != "update" else []
+        for policy in props.get("removal_policies") or []:
+            for name in (policy or {}).get("resource_list") or []:
+                if str(name) not in out:
+                    out.append(str(name))
+        return out
+
+    @staticmethod
+    def _template(props: dict[str, Any], removed: list[str]) -> dict[str, Any]:
+        count = int(props["count"])
+        if count < 0:
+            raise ResourceFailure(f"count {count} is out of range (min: 0)")
+        names: list[str] = []
+        i = 0
+        while len(names) < count:
+            if str(i) not in removed:
+                names.append(str(i))
+            i += 1
+        member = member_definition(props["resource_def"])
+        var = props.get("index_var") or "%index%"
+        return {
+            "heat_template_version": GROUP_VERSION,
+            "resources": {n: _with_index(member, var, n) for n in names},
+        }
+
+    async def attributes_of(self, c: Context, child: Any) -> dict[str, Any]:
+        return group_attributes(await nested_engine().members(c, child))
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        removed = self._removed(props, [])
+        made = await self._create(c, self._template(props, removed), {})
+        made.data["__removed"] = removed
+        made.attributes["removed_rsrc_list"] = removed
+        return made
+
+    async def update(
+        self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        removed = self._removed(new, list(data.get("__removed") or []))
+        attrs = await self._update(c, physical_id, self._template(new, removed), {})
+        return {**attrs, "removed_rsrc_list": removed, "__data": {"__removed": removed}}
+
+
+PLUGINS: tuple[type[Plugin], ...] = (NestedStack, ResourceGroup)

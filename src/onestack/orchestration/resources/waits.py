@@ -1,0 +1,158 @@
+"""``OS::Heat::WaitConditionHandle`` and ``OS::Heat::WaitCondition``: a guest (or anyone
+holding the handle's token) signals the handle; the wait condition completes when ``count``
+successes arrived, fails on a failure or at its timeout.
+
+The handle's token is a secret of that one resource (its hash is not enough: ``curl_cli``
+must carry it), accepted only by ``POST .../resources/{handle}/signal``: it is no Keystone
+token and opens nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
+
+POLL = 0.25  # seconds between looks at the handle while waiting
+STATUSES = ("SUCCESS", "FAILURE")
+
+
+def signal_url(c: Context) -> str:
+    """The resource's signal endpoint in the Heat API."""
+    project = c.ctx.project_id
+    return (
+        f"{c.runtime.public_url}/orchestration/v1/{project}/stacks/{c.stack_name}/"
+        f"{c.stack_id}/resources/{c.resource_name}/signal"
+    )
+
+
+def _store(c: Context) -> Any:
+    from onestack.orchestration.engine.runner import Engine
+
+    return c.runtime.service(Engine).store
+
+
+class WaitConditionFailure(ResourceFailure):
+    pass
+
+
+class WaitConditionTimeout(ResourceFailure):
+    pass
+
+
+def _data(signals: list[dict[str, Any]]) -> str:
+    return json.dumps({s["id"]: s.get("data") for s in signals if s["status"] == "SUCCESS"})
+
+
+class WaitConditionHandle(Plugin):
+    type_name = "OS::Heat::WaitConditionHandle"
+    description = "Receives signals (from a guest's curl_cli) for an OS::Heat::WaitCondition."
+    properties = {
+        "signal_transport": Prop("string", default="TOKEN_SIGNAL",
+                                 description="How the handle is signalled (TOKEN_SIGNAL)."),
+    }  # fmt: skip
+    attributes = {
+        "token": "Token for the signal URL (only good for this handle's signal).",
+        "endpoint": "Endpoint/url which can be used for signalling the handle.",
+        "curl_cli": "Convenience attribute, a cURL CLI command prefix to signal the handle: "
+        'append --data-binary \'{"status": "SUCCESS"}\'.',
+        "signal": "JSON data the handle received so far.",
+        "data": "JSON of the successful signals' data by id.",
+    }
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        if props.get("signal_transport") not in (None, "TOKEN_SIGNAL"):
+            raise ResourceFailure("Only the TOKEN_SIGNAL transport is offered by this cloud")
+        token = secrets.token_urlsafe(32)
+        endpoint = signal_url(c)
+        curl = (
+            f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
+            f"-H 'Accept: application/json' {endpoint}"
+        )
+        attrs = {"token": token, "endpoint": endpoint, "curl_cli": curl, "signal": "{}",
+                 "data": "{}"}  # fmt: skip
+        return Created(str(uuid.uuid4()), attrs, {"__signal_secret": token, "signals": []})
+
+    async def refresh(
+        self, c: Context, physical_id: str, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        row = await _store(c).resource_named(c.stack_id, c.resource_name)
+        if row is None:
+            return None
+        signals = list((row.data or {}).get("signals") or [])
+        return {"data": _data(signals), "signal": json.dumps(signals)}
+
+    async def signal(self, c: Context, row: Any, details: dict[str, Any]) -> None:
+        """Heat's body: ``{"status": "SUCCESS"|"FAILURE", "reason", "data", "id"}``; an empty
+        body is a success."""
+        details = details if isinstance(details, dict) else {}
+        status = str(details.get("status", "SUCCESS"))
+        if status not in STATUSES:
+            raise StackValidationFailed(message=f"Metadata format invalid: status {status} "
+                                        f"is not one of {list(STATUSES)}")  # fmt: skip
+        db = c.runtime.db
+        from onestack.orchestration.models import Resource
+
+        async with db.session() as s:
+            fresh = await s.get(Resource, row.id, with_for_update=True)
+            assert fresh is not None
+            signals = list((fresh.data or {}).get("signals") or [])
+            signals.append({
+                "id": str(details.get("id") or len(signals) + 1),
+                "status": status,
+                "reason": str(details.get("reason") or "Signal " + str(len(signals) + 1)),
+                "data": details.get("data"),
+            })  # fmt: skip
+            fresh.data = {**(fresh.data or {}), "signals": signals}
+
+
+class WaitCondition(Plugin):
+    type_name = "OS::Heat::WaitCondition"
+    description = "Waits for signals on a WaitConditionHandle."
+    properties = {
+        "handle": Prop("string", required=True, description="A reference to the wait "
+                       "condition handle used to signal this wait condition."),
+        "timeout": Prop("number", required=True, description="The number of seconds to wait "
+                        "for the correct number of signals to arrive."),
+        "count": Prop("integer", default=1, update_allowed=True, description="The number of "
+                      "success signals that must be received before the stack creation "
+                      "process continues."),
+    }  # fmt: skip
+    attributes = {"data": "JSON string containing data associated with wait condition signals "
+                  "sent to the handle."}  # fmt: skip
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        store = _store(c)
+        count = int(props.get("count") or 1)
+        deadline = time.monotonic() + float(props["timeout"])
+        name = c.resource_name
+        while True:
+            handle = None
+            for row in await store.resources(c.stack_id):
+                if row.physical_resource_id == props["handle"]:
+                    handle = row
+            signals = list(((handle.data if handle else None) or {}).get("signals") or [])
+            failed = [s for s in signals if s["status"] == "FAILURE"]
+            if failed:
+                raise WaitConditionFailure(failed[0]["reason"])
+            good = [s for s in signals if s["status"] == "SUCCESS"]
+            if len(good) >= count:
+                return Created(f"{c.stack_name}-{name}-{secrets.token_hex(6)}",
+                               {"data": _data(good)})  # fmt: skip
+            if time.monotonic() >= deadline:
+                raise WaitConditionTimeout(f"{len(good)} of {count} received")
+            await asyncio.sleep(POLL)
+
+    async def update(
+        self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        return {}
+
+
+PLUGINS: tuple[type[Plugin], ...] = (WaitConditionHandle, WaitCondition)

@@ -1,0 +1,506 @@
+"""The stack service behind the API: checks a template fully, records the stack and its
+resources (INIT), and hands the action to the engine; reads stacks, resources and events.
+Another project's stack is a 404, as if it did not exist."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from onestack.common import errors
+from onestack.common.context import RequestContext
+from onestack.common.db import Database, utcnow
+from onestack.config import OrchestrationSettings
+from onestack.orchestration.engine.graph import evaluate_off_loop, stack_scope
+from onestack.orchestration.engine.runner import Engine
+from onestack.orchestration.errors import (
+    ActionInProgress,
+    EntityNotFound,
+    NotSupported,
+    RequestLimitExceeded,
+    StackExists,
+    StackValidationFailed,
+)
+from onestack.orchestration.models import Event, Resource, Stack
+from onestack.orchestration.resources import plugin_type
+from onestack.orchestration.resources.base import Context
+from onestack.orchestration.store import new_event
+from onestack.orchestration.template import constraints, functions, hot, parameters
+
+
+def _stack_not_found(ref: str) -> EntityNotFound:
+    return EntityNotFound(entity="Stack", name=ref)
+
+
+class StackService:
+    def __init__(self, db: Database, settings: OrchestrationSettings, engine: Engine) -> None:
+        self.db = db
+        self.settings = settings
+        self.engine = engine
+
+    # --- checking -----------------------------------------------------------------------
+
+    def parse(self, body: dict[str, Any]) -> tuple[hot.Template, dict[str, Any]]:
+        """The request's template and environment, within the size limit."""
+        raw = body.get("template")
+        if raw is None and body.get("template_url"):
+            raise StackValidationFailed(message="template_url is not supported; send template")
+        if raw is None:
+            raise StackValidationFailed(message="No template specified")
+        size = len(raw) if isinstance(raw, str) else len(json.dumps(raw))
+        if size > self.settings.max_template_size:
+            raise RequestLimitExceeded(
+                message=f"Template size ({size} bytes) exceeds maximum allowed size "
+                f"({self.settings.max_template_size} bytes)."
+            )
+        env = body.get("environment") or {}
+        if isinstance(env, str):
+            env = hot.load(env) or {}
+        if not isinstance(env, dict):
+            raise StackValidationFailed(message="The environment is not a JSON object")
+        for key in env:
+            if key not in ("parameters", "parameter_defaults", "resource_registry",
+                           "event_sinks", "encrypted_param_names"):  # fmt: skip
+                raise StackValidationFailed(message=f'environment has wrong section "{key}"')
+        registry = env.get("resource_registry") or {}
+        if not isinstance(registry, dict):
+            raise StackValidationFailed(message="resource_registry must be a map")
+        return hot.parse(raw, registry), env
+
+    def check(
+        self, tmpl: hot.Template, env: dict[str, Any], given: dict[str, Any], files: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, hot.ResourceDef]]:
+        values = parameters.resolve(
+            tmpl.parameters,
+            given,
+            env.get("parameters") or {},
+            env.get("parameter_defaults") or {},
+        )
+        live, _conds = hot.check(tmpl, values, files, self.settings.max_resources_per_stack)
+        return values, live
+
+    async def custom_constraints(
+        self, ctx: RequestContext, tmpl: hot.Template, values: dict[str, Any]
+    ) -> None:
+        c = Context(self.engine.runtime, ctx, "", "", "")
+        await constraints.check(c, tmpl.parameters, values)
+
+    def validate(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        tmpl, env = self.parse(body)
+        given = dict(body.get("parameters") or {})
+        sources = [given, env.get("parameters") or {}, env.get("parameter_defaults") or {}]
+        for key in given:
+            if key not in tmpl.parameters:
+                raise parameters.UnknownUserParameter(key=key)
+        # Validation without values: a parameter nobody gave is shown, not required.
+        values: dict[str, Any] = {}
+        for pname, param in tmpl.parameters.items():
+            raw = next((src[pname] for src in sources if pname in src), None)
+            if raw is None and param.has_default:
+                raw = param.default
+            if raw is None:
+                values[pname] = _placeholder(param)
+                continue
+            values[pname] = parameters.coerce(param, raw)
+            parameters.check(param, values[pname])
+        hot.check(tmpl, values, body.get("files") or {}, self.settings.max_resources_per_stack)
+        out: dict[str, Any] = {
+            "Description": tmpl.description or "No description",
+            "Parameters": {n: p.schema() for n, p in tmpl.parameters.items()},
+        }
+        if tmpl.raw.get("parameter_groups"):
+            out["ParameterGroups"] = tmpl.raw["parameter_groups"]
+        return out
+
+    # --- create and delete --------------------------------------------------------------
+
+    async def create(self, ctx: RequestContext, body: dict[str, Any]) -> Stack:
+        name = body.get("stack_name")
+        if (
+            not isinstance(name, str)
+            or not name
+            or not functions.NAME.match(name)
+            or (not name[0].isalpha())
+        ):
+            raise StackValidationFailed(
+                message=f'Invalid stack name {name} must contain only alphanumeric or "_-." '
+                "characters, must start with alpha and must be 255 characters or less."
+            )
+        from onestack.orchestration.lifecycle import adopt_body
+
+        adopt = adopt_body(body)
+        if adopt is not None:  # what the adopt data recorded, unless the body says
+            body = {
+                **body,
+                "template": body.get("template") or adopt.get("template"),
+                "environment": body.get("environment") or adopt.get("environment") or {},
+                "parameters": {**(adopt.get("parameters") or {}), **(body.get("parameters") or {})},
+            }
+        action = "CREATE" if adopt is None else "ADOPT"
+        tmpl, env = self.parse(body)
+        files = body.get("files") or {}
+        values, live = self.check(tmpl, env, dict(body.get("parameters") or {}), files)
+        await self.custom_constraints(ctx, tmpl, values)
+        async with self.db.session() as s:
+            taken = await s.scalar(
+                select(func.count()).select_from(Stack).where(
+                    Stack.name == name, Stack.project_id == ctx.project_id,
+                    Stack.deleted_at.is_(None),
+                )
+            )  # fmt: skip
+            if taken:
+                raise StackExists(stack_name=name)
+            stack = Stack(
+                id=str(uuid.uuid4()),
+                name=name,
+                project_id=ctx.project_id or "",
+                user_id=ctx.user_id,
+                roles=list(ctx.roles),
+                template=tmpl.raw,
+                environment=env,
+                files=files,
+                parameters=values,
+                action=action,
+                status="IN_PROGRESS",
+                status_reason=f"Stack {action} started",
+                disable_rollback=bool(body.get("disable_rollback", True)),
+                timeout_mins=body.get("timeout_mins"),
+                tags=_tags(body.get("tags")),
+                engine_id=self.engine.id,
+                heartbeat=utcnow(),
+                created_at=utcnow(),
+            )
+            s.add(stack)
+            await s.flush()
+            for rname, rdef in live.items():
+                new_row = _new_row(stack.id, rname, rdef, live)
+                if adopt is not None:  # what the engine adopts, kept with the row
+                    new_row.data["__adopt"] = (adopt.get("resources") or {}).get(rname) or {}
+                s.add(new_row)
+            s.add(new_event(stack, action, "IN_PROGRESS", f"Stack {action} started"))
+        self.engine.launch(stack.id, action)
+        return stack
+
+    async def update(
+        self, ctx: RequestContext, stack: Stack, body: dict[str, Any], patch: bool
+    ) -> None:
+        """Store the new template and parameters (checked in full first), add INIT rows for
+        new resources, and hand the update to the engine. ``patch`` (PATCH, heatclient's
+        ``--existing``): what the body leaves out is kept from the stack."""
+        if stack.status == "IN_PROGRESS":
+            raise ActionInProgress(stack_name=stack.name, action=stack.action)
+        if stack.action == "DELETE" or stack.deleted_at is not None:
+            raise _stack_not_found(stack.name)
+        if patch and not body.get("template") and not body.get("template_url"):
+            body = {**body, "template": stack.template}
+        tmpl, env = self.parse(body)
+        given: dict[str, Any] = {}
+        if patch:
+            given = {k: v for k, v in stack.parameters.items() if k in tmpl.parameters}
+            for key in body.get("clear_parameters") or []:
+                given.pop(key, None)
+            env = {**stack.environment, **env} if not body.get("environment") else env
+        given.update(body.get("parameters") or {})
+        files = {**(stack.files if patch else {}), **(body.get("files") or {})}
+        values, live = self.check(tmpl, env, given, files)
+        await self.custom_constraints(ctx, tmpl, values)
+        async with self.db.session() as s:
+            row = await s.get(Stack, stack.id)
+            assert row is not None
+            have = set(await s.scalars(select(Resource.name).where(Resource.stack_id == stack.id)))
+            row.previous = {"template": row.template, "environment": row.environment,
+                            "files": row.files, "parameters": row.parameters}  # fmt: skip
+            row.template, row.environment, row.files, row.parameters = tmpl.raw, env, files, values
+            if "timeout_mins" in body:
+                row.timeout_mins = body["timeout_mins"]
+            if "disable_rollback" in body:
+                row.disable_rollback = bool(body["disable_rollback"])
+            if "tags" in body:
+                row.tags = _tags(body.get("tags"))
+            row.action, row.status, row.status_reason = (
+                "UPDATE",
+                "IN_PROGRESS",
+                ("Stack UPDATE started"),
+            )
+            row.engine_id, row.heartbeat, row.updated_at = self.engine.id, utcnow(), utcnow()
+            for rname, rdef in live.items():
+                if rname not in have:
+                    s.add(_new_row(stack.id, rname, rdef, live))
+            s.add(new_event(row, "UPDATE", "IN_PROGRESS", "Stack UPDATE started"))
+        self.engine.launch(stack.id, "UPDATE")
+
+    async def check_stack(self, ctx: RequestContext, stack: Stack) -> None:
+        await self._start(stack, "CHECK")
+
+    async def suspend_resume(self, ctx: RequestContext, stack: Stack, action: str) -> None:
+        """Heat's stack_suspend and stack_resume: a stack already so is left alone; a resume
+        of a stack that is not suspended goes RESUME_FAILED, naming the resources' state."""
+        if (stack.action, stack.status) == (action, "COMPLETE"):
+            return
+        await self._start(stack, action)
+
+    async def cancel_update(self, ctx: RequestContext, stack: Stack, rollback: bool) -> None:
+        """Heat's stack_cancel_update: only an update in progress (or a create, without
+        rollback) can be cancelled."""
+        allowed = ("UPDATE",) if rollback else ("UPDATE", "CREATE")
+        if stack.status != "IN_PROGRESS" or stack.action not in allowed:
+            raise NotSupported(
+                feature=f"Cancelling update when stack is {stack.action}_{stack.status}"
+            )
+        await self.engine.cancel_update(stack.id, rollback)
+
+    async def _start(self, stack: Stack, action: str) -> None:
+        if stack.status == "IN_PROGRESS":
+            raise ActionInProgress(stack_name=stack.name, action=stack.action)
+        if stack.deleted_at is not None or stack.action == "DELETE":
+            raise _stack_not_found(stack.name)
+        async with self.db.session() as s:
+            row = await s.get(Stack, stack.id)
+            assert row is not None
+            row.action, row.status = action, "IN_PROGRESS"
+            row.status_reason = f"Stack {action} started"
+            row.engine_id, row.heartbeat = self.engine.id, utcnow()
+            s.add(new_event(row, action, "IN_PROGRESS", f"Stack {action} started"))
+        self.engine.launch(stack.id, action)
+
+    async def delete(self, ctx: RequestContext, stack: Stack) -> None:
+        if stack.action == "DELETE" and stack.status == "IN_PROGRESS":
+            raise ActionInProgress(stack_name=stack.name, action="DELETE")
+        await self.engine.cancel(stack.id)  # a delete supersedes a running create
+        async with self.db.session() as s:
+            row = await s.get(Stack, stack.id)
+            assert row is not None
+            row.action, row.status = "DELETE", "IN_PROGRESS"
+            row.status_reason = "Stack DELETE started"
+            row.engine_id, row.heartbeat = self.engine.id, utcnow()
+            s.add(new_event(row, "DELETE", "IN_PROGRESS", "Stack DELETE started"))
+        self.engine.launch(stack.id, "DELETE")
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def find(self, ctx: RequestContext, ref: str, stack_id: str | None = None) -> Stack:
+        """A stack by name or id (``name/id`` when both are given); deleted ones by id only."""
+        async with self.db.session() as s:
+            stmt = select(Stack)
+            if stack_id is not None:
+                stmt = stmt.where(Stack.id == stack_id, Stack.name == ref)
+            else:
+                stmt = stmt.where(
+                    (Stack.id == ref) | ((Stack.name == ref) & Stack.deleted_at.is_(None))
+                )
+            if not ctx.is_admin:
+                stmt = stmt.where(Stack.project_id == ctx.project_id)
+            found = list(await s.scalars(stmt.order_by(Stack.created_at.desc())))
+        live = [r for r in found if r.deleted_at is None] or found
+        if not live:
+            raise _stack_not_found(stack_id or ref)
+        return live[0]
+
+    async def listing(
+        self, ctx: RequestContext, global_tenant: bool, filters: dict[str, list[str]],
+        limit: int | None, marker: str | None, sort_keys: list[str], sort_dir: str,
+        show_nested: bool = False,
+    ) -> list[Stack]:  # fmt: skip
+        columns = {
+            "stack_name": Stack.name,
+            "stack_status": Stack.status,
+            "creation_time": Stack.created_at,
+            "updated_time": Stack.updated_at,
+        }
+        async with self.db.session() as s:
+            stmt = select(Stack).where(Stack.deleted_at.is_(None))
+            if not show_nested:
+                stmt = stmt.where(Stack.owner_id.is_(None))
+            if not global_tenant:
+                stmt = stmt.where(Stack.project_id == ctx.project_id)
+            for key, values in filters.items():
+                if key == "name":
+                    stmt = stmt.where(Stack.name.in_(values))
+                elif key == "id":
+                    stmt = stmt.where(Stack.id.in_(values))
+                elif key == "status":
+                    stmt = stmt.where(Stack.status.in_(values))
+                elif key == "action":
+                    stmt = stmt.where(Stack.action.in_(values))
+            keys = [columns[k] for k in sort_keys if k in columns] or [Stack.created_at]
+            order = [k.asc() if sort_dir == "asc" else k.desc() for k in keys]
+            rows = list(await s.scalars(stmt.order_by(*order, Stack.id)))
+        if marker:
+            ids = [r.id for r in rows]
+            if marker in ids:
+                rows = rows[ids.index(marker) + 1 :]
+        return rows[:limit] if limit else rows
+
+    async def resources(self, stack: Stack) -> list[Resource]:
+        return await self.engine.store.resources(stack.id)
+
+    async def nested_resources(
+        self, stack: Stack, depth: int
+    ) -> tuple[list[tuple[Stack, Resource, str | None]], dict[str, Stack]]:
+        """The stack's resources and, ``depth`` levels down, those of the nested stacks its
+        resources own: (stack, resource, parent resource's name); and the nested stacks of
+        every stack listed, by id."""
+        out: list[tuple[Stack, Resource, str | None]] = []
+        kids: dict[str, Stack] = {}
+        level: list[tuple[Stack, str | None]] = [(stack, None)]
+        for at_depth in range(depth + 1):
+            following: list[tuple[Stack, str | None]] = []
+            for owner, parent in level:
+                rows = await self.resources(owner)
+                out += [(owner, r, parent) for r in rows]
+                async with self.db.session() as s:
+                    found = await s.scalars(
+                        select(Stack).where(Stack.owner_id == owner.id, Stack.deleted_at.is_(None))
+                    )
+                    kids.update({k.id: k for k in found})
+                if at_depth < depth:
+                    following += [(kids[r.physical_resource_id], r.name) for r in rows
+                                  if r.physical_resource_id in kids]  # fmt: skip
+            level = following
+        return out, kids
+
+    async def child_ids(self, stack: Stack) -> set[str]:
+        async with self.db.session() as s:
+            return set(
+                await s.scalars(
+                    select(Stack.id).where(Stack.owner_id == stack.id, Stack.deleted_at.is_(None))
+                )
+            )
+
+    async def signal(self, stack: Stack, name: str, details: Any) -> None:
+        """``POST .../resources/{name}/signal``: the resource's plugin takes it (a wait
+        handle records it, a scaling policy resizes its group), and an event tells of it."""
+        if stack.deleted_at is not None or stack.action == "DELETE":
+            raise _stack_not_found(stack.name)
+        row = await self.resource(stack, name)
+        plugin_cls = plugin_type(row.type)
+        if (
+            plugin_cls is None
+            or (not row.physical_resource_id and not plugin_cls.signal_while_creating)
+            or row.action == "DELETE"
+        ):
+            raise StackValidationFailed(
+                message=f"Signal resource during {row.action} is not supported."
+            )
+        c = self.engine.context(stack)
+        at = Context(c.runtime, c.ctx, stack.id, stack.name, name)
+        details = details if isinstance(details, dict) else {}
+        await plugin_cls().signal(at, row, details)
+        if plugin_cls.type_name != "OS::Heat::ScalingPolicy":  # it tells its own outcome
+            await self.engine.store.resource_event(
+                row.id, "SIGNAL", "COMPLETE",
+                "Signal: status:{} reason:{}".format(details.get("status", "SUCCESS"),
+                                                     details.get("reason", "")),
+            )  # fmt: skip
+
+    async def signal_secret(self, project_id: str, ref: str, stack_id: str, name: str) -> str:
+        """The secret a resource's signal accepts instead of a token ("" when it has none
+        or does not exist)."""
+        async with self.db.session() as s:
+            stack = await s.get(Stack, stack_id)
+            if stack is None or stack.project_id != project_id or stack.name != ref:
+                return ""
+            rows = await s.scalars(
+                select(Resource).where(Resource.stack_id == stack_id, Resource.name == name)
+            )
+            row = rows.first()
+            return str((row.data or {}).get("__signal_secret") or "") if row else ""
+
+    async def resource(self, stack: Stack, name: str) -> Resource:
+        for row in await self.resources(stack):
+            if row.name == name:
+                return row
+        raise EntityNotFound(entity="Resource", name=name)
+
+    async def events(
+        self, stack: Stack, resource: str | None, marker: str | None, limit: int | None,
+        sort_dir: str, action: list[str], status: list[str],
+    ) -> list[Event]:  # fmt: skip
+        async with self.db.session() as s:
+            stmt = select(Event).where(Event.stack_id == stack.id)
+            if resource is not None:
+                stmt = stmt.where(Event.resource_name == resource)
+            if action:
+                stmt = stmt.where(Event.action.in_(action))
+            if status:
+                stmt = stmt.where(Event.status.in_(status))
+            if marker:
+                seq = await s.scalar(select(Event.seq).where(Event.id == marker))
+                if seq is None:
+                    raise EntityNotFound(entity="Event", name=marker)
+                stmt = stmt.where(Event.seq > seq if sort_dir == "asc" else Event.seq < seq)
+            stmt = stmt.order_by(Event.seq.asc() if sort_dir == "asc" else Event.seq.desc())
+            if limit:
+                stmt = stmt.limit(limit)
+            return list(await s.scalars(stmt))
+
+    async def outputs(self, stack: Stack) -> list[dict[str, Any]]:
+        """Each output's value, evaluated now (an error becomes ``output_error``)."""
+        rows = await self.resources(stack)
+        tmpl, scope = stack_scope(stack, rows)
+        if stack.deleted_at is None:
+            wanted = {
+                r.target
+                for spec in tmpl.outputs.values()
+                for r in functions.references(spec.get("value"), tmpl.functions, "outputs")
+                if r.kind == "attr"
+            }
+            await self.engine.refresh(self.engine.context(stack), tmpl, scope, wanted)
+        out = []
+        for key, spec in tmpl.outputs.items():
+            item: dict[str, Any] = {
+                "output_key": key,
+                "description": spec.get("description", "No description given"),
+            }
+            cond = spec.get("condition")
+            if cond is not None and not (scope.condition(cond) if isinstance(cond, str) else cond):
+                item["output_value"] = None
+            else:
+                try:
+                    item["output_value"] = await evaluate_off_loop(
+                        spec.get("value"), tmpl.functions, scope, f"outputs.{key}.value"
+                    )
+                except errors.OneStackError as exc:
+                    item["output_value"] = None
+                    item["output_error"] = exc.message
+            out.append(item)
+        return out
+
+
+def _new_row(
+    stack_id: str, name: str, rdef: hot.ResourceDef, live: dict[str, hot.ResourceDef]
+) -> Resource:
+    return Resource(
+        id=str(uuid.uuid4()),
+        stack_id=stack_id,
+        name=name,
+        type=rdef.type,
+        action="INIT",
+        status="COMPLETE",
+        status_reason="",
+        properties={},
+        attributes={},
+        data={"__deletion_policy": rdef.deletion_policy},
+        requires=sorted(hot.requires(rdef, live)),
+        created_at=utcnow(),
+    )
+
+
+def _placeholder(param: parameters.Parameter) -> Any:
+    """A value of the parameter's type for validating a template without values."""
+    return {"number": 0, "boolean": False, "json": {}, "comma_delimited_list": []}.get(
+        param.type, ""
+    )
+
+
+def _tags(raw: Any) -> list[str] | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        return [t for t in raw.split(",") if t]
+    if isinstance(raw, list):
+        return [str(t) for t in raw]
+    raise StackValidationFailed(message="tags must be a comma separated string or a list")
