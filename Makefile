@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: up test lint bench clean
+.PHONY: up test lint bench fuzz clean sdk-functional
 
 up: $(STAMP)
 	$(BIN)/onestack up $(ARGS)
@@ -12,14 +12,19 @@ up: $(STAMP)
 test: $(TEST_STAMP)
 	VENV=$(VENV) scripts/test.sh
 
+# The route fuzzer for longer than `make test` runs it: ROUNDS rounds over every route, SEED.
+fuzz: $(TEST_STAMP)
+	FUZZ_ROUNDS=$${ROUNDS:-40} FUZZ_SEED=$${SEED:-$$(date +%s)} $(BIN)/python -m pytest -s -q tests/fuzz
+
+# openstacksdk's own functional tests against a fresh cloud (SDK_TESTS="identity image ...").
+sdk-functional: $(TEST_STAMP)
+	VENV=$(VENV) scripts/sdk-functional.sh
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench && $(BIN)/ruff format --check src tests bench && $(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python bench/startup.py && $(BIN)/python bench/identity.py && $(BIN)/python bench/image.py \
-	  && $(BIN)/python bench/network.py && $(BIN)/python bench/testimage.py \
-	  && $(BIN)/python bench/scheduler.py && $(BIN)/python bench/compute.py \
-	  && $(BIN)/python bench/object.py
+	$(BIN)/python bench/all.py
 
 # `make up` leaves the clients the README calls (`openstack`) in $(BIN) beside `onestack`.
 $(STAMP): pyproject.toml scripts/debian-packages.txt

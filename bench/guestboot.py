@@ -14,14 +14,17 @@ import os
 import random
 import shutil
 import signal
+import socket
 import string
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from localcloud import LocalCloud
+from onestack.image.testimage.register import BootFiles, GuestImage
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
 
 
@@ -36,6 +39,9 @@ class Guest:
     min_ram: int
     min_disk: int
     cloud_init: bool = False
+    # Its kernel and initramfs, registered as the image's kernel_id/ramdisk_id as
+    # `onestack image build-test --register` does: the guest boots them directly.
+    boot: BootFiles | None = None
 
 
 @dataclass
@@ -43,6 +49,10 @@ class Timings:
     marker_s: float | None = None
     ssh_s: float | None = None
     cloud_init_s: float | None = None
+    created_at: float = 0.0  # wall clock (time.time()) when `server create` returned
+    # CPU seconds the guest's QEMU had used at the first SSH login: what a boot costs, which
+    # (unlike the wall clock) other work on the machine barely changes.
+    qemu_cpu_s: float | None = None
 
 
 def ssh(
@@ -59,8 +69,58 @@ def ssh(
         return subprocess.CompletedProcess(argv, 255, "", "timeout")
 
 
+def port_open(host: str, port: int, timeout: float = 0.25) -> bool:
+    """Whether ``host`` accepts a TCP connection on ``port`` within ``timeout`` (as Ansible's
+    ``wait_for`` asks before an SSH login): a short probe, so that the login is tried within a
+    fraction of a second of the port opening, not after an ssh attempt's own connect timeout."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class ConsoleClock:
+    """The guest's console lines with when each reached the host's log, in seconds from
+    ``started`` (``time.monotonic()`` when ``server create`` returned): the guest prints no
+    clock of its own before its last line, and QEMU writes each byte to the log as the guest
+    sends it, so the arrival times show where a boot's seconds go (``--keep``)."""
+
+    def __init__(self, path: Path, started: float) -> None:
+        self.path, self.started = path, started
+        self.lines: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        seen, partial = 0, b""
+        while not self._stop.is_set():
+            try:
+                with open(self.path, "rb") as f:
+                    f.seek(seen)
+                    data = f.read()
+            except FileNotFoundError:
+                data = b""
+            now = time.monotonic() - self.started
+            if data:
+                seen += len(data)
+                *complete, partial = (partial + data).split(b"\n")
+                for line in complete:
+                    self.lines.append((now, line.decode(errors="replace").rstrip("\r")))
+            self._stop.wait(0.01)
+
+    def write(self, target: Path, marks: dict[str, float | None]) -> None:
+        self._stop.set()
+        self._thread.join()
+        events = [(t, line) for t, line in self.lines]
+        events += [(t, f"== {what} ==") for what, t in marks.items() if t is not None]
+        target.write_text("".join(f"{t:7.2f}  {line}\n" for t, line in sorted(events)))
+
+
 class GuestBench:
-    def __init__(self) -> None:
+    def __init__(self, keep: Path | None = None) -> None:
+        self.keep = keep  # where to copy the cloud's log and each guest's console (profiling)
         self.prefix = "b" + "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
         self.run_dir = Path(f"/run/onestack-bench/{self.prefix}")
         self.cloud = LocalCloud(hash_rounds=4, prefix="onestack-bench-guests-", env={
@@ -101,9 +161,18 @@ class GuestBench:
         self.network = net
 
     def register(self, guest: Guest) -> str:
+        described = GuestImage(guest.image_name, guest.image, boot=guest.boot)
+        ids = {}
+        for part in described.boot_parts():
+            made = self.conn.image.create_image(
+                name=part.name, filename=str(part.path), disk_format=part.fmt,
+                container_format=part.fmt, wait=True,
+            )  # fmt: skip
+            ids[part.prop] = str(made.id)
         image = self.conn.image.create_image(
             name=guest.image_name, filename=str(guest.image), disk_format="qcow2",
             container_format="bare", min_ram=guest.min_ram, min_disk=guest.min_disk, wait=True,
+            **described.with_boot_images(ids),
         )  # fmt: skip
         return str(image.id)
 
@@ -120,7 +189,11 @@ class GuestBench:
             networks=[{"port": port.id}], key_name="bench",
         )  # fmt: skip
         started = time.monotonic()
-        t = Timings()
+        t = Timings(created_at=time.time())
+        clock = None
+        if self.keep is not None:
+            clock = ConsoleClock(self.cloud.root / "instances" / server.id / "console.log", started)
+        port_open_s = None
         while time.monotonic() - started < timeout:
             now = time.monotonic() - started
             if t.marker_s is None:
@@ -130,8 +203,12 @@ class GuestBench:
                     console = ""
                 if guest.marker in console:
                     t.marker_s = now
-            if t.ssh_s is None and ssh(self.key, guest.user, fip, "true", 1).returncode == 0:
-                t.ssh_s = time.monotonic() - started
+            if t.ssh_s is None and port_open(fip, 22):
+                if port_open_s is None:
+                    port_open_s = time.monotonic() - started
+                if ssh(self.key, guest.user, fip, "true", 5).returncode == 0:
+                    t.ssh_s = time.monotonic() - started
+                    t.qemu_cpu_s = qemu_cpu_seconds(self.cloud.root, server.id)
             if t.ssh_s is not None and guest.cloud_init and t.cloud_init_s is None:
                 done = ssh(self.key, guest.user, fip, "cloud-init status", 10)
                 if "status: done" in done.stdout or "status: error" in done.stdout:
@@ -142,7 +219,15 @@ class GuestBench:
                 and (t.cloud_init_s is not None or not guest.cloud_init)
             ):
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)
+        if self.keep is not None:
+            console = self.cloud.root / "instances" / server.id / "console.log"
+            if console.exists():
+                shutil.copyfile(console, self.keep / f"console-{guest.image_name}.log")
+        if clock is not None and self.keep is not None:
+            marks = {"port 22 answers": port_open_s, "ssh login": t.ssh_s,
+                     "console marker seen by the API": t.marker_s}  # fmt: skip
+            clock.write(self.keep / f"console-{guest.image_name}.timed.log", marks)
         c.compute.delete_server(server.id)
         c.compute.wait_for_delete(server, wait=120)
         c.network.delete_ip(c.network.find_ip(fip))
@@ -150,6 +235,8 @@ class GuestBench:
 
     def close(self) -> None:
         self.cloud.stop()
+        if self.keep is not None and self.cloud.log.exists():
+            shutil.copyfile(self.cloud.log, self.keep / "onestack.log")
         for pid in guest_pids(self.cloud.root):
             os.kill(pid, signal.SIGKILL)
         import asyncio
@@ -162,6 +249,19 @@ class GuestBench:
     def accelerator(self) -> str:
         state = json.loads((self.cloud.data_dir / "state.json").read_text())
         return str(state.get("data_plane", {}).get("compute", {}).get("detail", "?"))
+
+
+def qemu_cpu_seconds(root: Path, uuid: str) -> float | None:
+    """User and system CPU seconds of the QEMU that runs server ``uuid`` (under ``root``)."""
+    for pid in guest_pids(root):
+        try:
+            if uuid.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return None
 
 
 def guest_pids(root: Path) -> list[int]:
@@ -179,11 +279,16 @@ def guest_pids(root: Path) -> list[int]:
     return found
 
 
-def run(guests: list[Guest], timeout: float) -> tuple[str, dict[str, Timings]]:
-    """(the accelerator, each guest's timings)."""
+def run(
+    guests: list[Guest], timeout: float, keep: Path | None = None
+) -> tuple[str, dict[str, Timings]]:
+    """(the accelerator, each guest's timings); ``keep``: a directory that receives the cloud's
+    log and the guests' consoles, to see where the time went."""
     if os.geteuid() != 0:
         raise SystemExit("the cloud part needs root (QEMU, bridges, namespaces)")
-    bench = GuestBench()
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    bench = GuestBench(keep)
     try:
         bench.start()
         return bench.accelerator(), {g.label: bench.boot(g, timeout) for g in guests}

@@ -27,7 +27,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ from localcloud import LocalCloud
 
 HASH_RATIO_TARGET = 1.10  # single-client password-token median within 10% of one bcrypt check
 VALIDATE_MEDIAN_TARGET_MS = 2.0
-VALIDATE_RATE_TARGET = 1500.0
+VALIDATE_RATE_TARGET = 5000.0  # issue #19: about 25x Keystone on this machine kind
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -275,7 +275,11 @@ class Plan:
     warmup: int = 20
 
 
-async def measure(creds: Credentials, plan: Plan, progress: bool) -> dict[str, Any]:
+async def measure(
+    creds: Credentials, plan: Plan, progress: bool, server_cpu: Callable[[], float] | None = None
+) -> dict[str, Any]:
+    """``server_cpu``: the server's CPU seconds so far (own cloud only), for CPU per request."""
+
     def say(text: str) -> None:
         if progress:
             print(f"  .. {text}", file=sys.stderr, flush=True)
@@ -321,7 +325,9 @@ async def measure(creds: Credentials, plan: Plan, progress: bool) -> dict[str, A
         say("token validation, 1 client")
         validate_1 = await run_phase(session, "validate x1", validate, 1, d, n)
         say(f"token validation, {c} clients")
+        cpu_before = server_cpu() if server_cpu else 0.0
         validate_c = await run_phase(session, f"validate x{c}", validate, c, d, n)
+        cpu_used = server_cpu() - cpu_before if server_cpu else 0.0
         say("project list, 1 client")
         await run_phase(session, "warm-up", projects, 1, None, plan.warmup)
         projects_1 = await run_phase(session, "projects x1", projects, 1, d, n)
@@ -363,6 +369,13 @@ async def measure(creds: Credentials, plan: Plan, progress: bool) -> dict[str, A
             validate_c.rate > VALIDATE_RATE_TARGET,
         ),
         Figure(f"token validation, {c} clients, median", validate_c.median_ms, "ms"),
+    ]
+    if server_cpu is not None:  # what load on a shared machine does not distort
+        requests = len(validate_c.latencies) + validate_c.errors
+        figures.append(
+            Figure(f"server CPU per validation, {c} clients", cpu_used * 1000 / requests, "ms")
+        )
+    figures += [
         Figure(f"GET /v3{projects_path}, 1 client, median", projects_1.median_ms, "ms"),
         Figure(f"GET /v3{projects_path}, 1 client, p95", projects_1.p95_ms, "ms"),
     ]
@@ -467,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
             cloud.start()
             creds = Credentials(cloud.auth_url, "admin", cloud.admin_password(), "admin")
             target = f"own onestack up at {creds.auth_url} (ready in {cloud.ready_in:.2f}s)"
-        result = run(measure(creds, plan, progress=not args.quiet))
+        server_cpu = cloud.cpu_seconds if cloud is not None else None
+        result = run(measure(creds, plan, progress=not args.quiet, server_cpu=server_cpu))
     finally:
         if cloud is not None:
             cloud.close()

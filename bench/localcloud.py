@@ -39,12 +39,16 @@ def free_port() -> int:
 
 
 def child_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment without its ``OS_*``/``ONESTACK_*`` (the defaults, plus
-    ``extra``), a private HOME, and this checkout's ``src`` first on ``PYTHONPATH``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ONESTACK_"))}
+    """The caller's environment without its ``OS_*`` client settings, its ``ONESTACK_*``
+    settings passed through (to measure another database or driver) under ``extra``, a private
+    HOME, and this checkout's ``src`` first on ``PYTHONPATH``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     env["HOME"] = str(home)  # `up` merges into ~/.config/openstack/clouds.yaml
     env.pop("XDG_CONFIG_HOME", None)
     env.pop("XDG_DATA_HOME", None)
+    # As an installed cloud runs: from compiled bytecode (pip writes it at install), not
+    # compiling every module of the package on each start when the shell says not to write it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
@@ -153,6 +157,18 @@ class LocalCloud:
         resp = httpx.post(f"{self.auth_url}/auth/tokens", json=body)
         resp.raise_for_status()
         return resp.headers["X-Subject-Token"], str(resp.json()["token"]["project"]["id"])
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process used so far: unlike wall time, not
+        stretched by other work on a shared machine. 0.0 when it does not run."""
+        if self.process is None:
+            return 0.0
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return 0.0
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def tail(self, lines: int = 20) -> str:
         try:

@@ -195,6 +195,7 @@ class LinuxBridgeLab:
         default_factory=lambda: "b" + "".join(random.choices(string.ascii_lowercase, k=2))
     )
     guests: list[str] = field(default_factory=list)
+    first_vni: int = field(default_factory=lambda: random.randrange(2, 16_000) * 1000)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="netbench-")))
 
     @property
@@ -211,6 +212,8 @@ class LinuxBridgeLab:
             "ONESTACK_NETWORK_DEVICE_PREFIX": self.prefix,
             "ONESTACK_NETWORK_HOST": self.host,
             "ONESTACK_NETWORK_RUN_DIR": str(self.run_dir),
+            # A VXLAN id is unique per host: another cloud here may hold the default range.
+            "ONESTACK_NETWORK_VNI_RANGES": f"{self.first_vni}:{self.first_vni + 999}",
             # No periodic full reconcile during the run: rounds follow changes only, so the
             # figures are not the luck of a resync and guests can be added while it is idle.
             "ONESTACK_NETWORK_RESYNC_INTERVAL": "600",

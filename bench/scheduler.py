@@ -135,12 +135,14 @@ def run_pure(n_hosts: int, n_servers: int, weigher: str, seed: int) -> dict[str,
     requests = make_requests(n_servers, seed)
     failed = 0
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for spec in requests:
         try:
             select_hosts(hosts, spec, weigher)
         except NoValidHost:
             failed += 1
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     rate = n_servers / elapsed
     return {
         "weigher": weigher,
@@ -150,6 +152,8 @@ def run_pure(n_hosts: int, n_servers: int, weigher: str, seed: int) -> dict[str,
         "no_valid_host": failed,
         "seconds": round(elapsed, 3),
         "placements_per_second": round(rate),
+        # What one core does, which other work on a shared machine does not stretch.
+        "placements_per_cpu_second": round(n_servers / cpu) if cpu > 0 else None,
         "target": TARGET_PER_SECOND,
         "result": "PASS" if rate > TARGET_PER_SECOND else "MISS",
         **balance(hosts),
@@ -240,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{r['weigher']:>6}: {r['servers']} servers on {r['hosts']} hosts in "
                 f"{r['seconds']} s = {r['placements_per_second']} placements/s "
-                f"(target > {r['target']:.0f}/s: {r['result']}); "
+                f"(target > {r['target']:.0f}/s: {r['result']}; "
+                f"{r['placements_per_cpu_second']} per CPU-second); "
                 f"no valid host: {r['no_valid_host']}"
             )
             print(

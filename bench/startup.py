@@ -31,6 +31,7 @@ from typing import Any
 from localcloud import LocalCloud, child_env, free_port
 
 TARGET_S = 2.0
+TARGETS_S = {"fresh": TARGET_S, "first": TARGET_S, "restart": 1.0}  # issue #19: restart < 1 s
 POLL_S = 0.005
 
 
@@ -51,6 +52,7 @@ class Start:
     kind: str  # "first" | "restart"
     ready_s: float
     stop_s: float
+    cpu_s: float = 0.0  # the server's CPU time when it first answered: what load does not stretch
 
 
 def wait_ready(cloud: LocalCloud, t0: float, timeout: float) -> float:
@@ -84,11 +86,12 @@ def timed_start(cloud: LocalCloud, kind: str, timeout: float) -> Start:
     t0 = time.perf_counter()
     proc = cloud.spawn()
     ready = wait_ready(cloud, t0, timeout)
+    cpu = cloud.cpu_seconds()
     stopped = cloud.stop()
     if proc.returncode != 0:
         text = cloud.log.read_text(errors="replace")[-3000:]
         raise SystemExit(f"onestack up exited {proc.returncode} after SIGINT:\n{text}")
-    return Start(kind, ready, stopped)
+    return Start(kind, ready, stopped, cpu)
 
 
 def wall(argv: list[str], env: dict[str, str], runs: int) -> float:
@@ -133,8 +136,8 @@ def import_profile(timeout: float) -> dict[str, Any]:
         cloud.close()
 
 
-def verdict(value: float) -> str:
-    return "PASS" if value < TARGET_S else "MISS"
+def verdict(value: float, kind: str) -> str:
+    return "PASS" if value < TARGETS_S[kind] else "MISS"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,13 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("fresh", "first", "restart"):
         ready = [s.ready_s for s in starts if s.kind == kind]
         result[kind] = {
+            "name": f"{kind} start -> API answers (slowest of {len(ready)})",
             "runs_s": [round(r, 3) for r in ready],
             "median_s": round(statistics.median(ready), 3),
             "max_s": round(max(ready), 3),
+            "cpu_median_s": round(statistics.median(s.cpu_s for s in starts if s.kind == kind), 3),
             "stop_median_s": round(
                 statistics.median(s.stop_s for s in starts if s.kind == kind), 3
             ),
-            "pass": max(ready) < TARGET_S,
+            "target_s": TARGETS_S[kind],
+            "pass": max(ready) < TARGETS_S[kind],
         }
     result["interpreter_s"] = round(interpreter_s, 3)
     result["import_onestack_server_s"] = round(eager_s, 3)
@@ -191,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         f"OneStack start-up benchmark - {result['cpus']} CPUs, python {result['python']}, "
         f"load average {' '.join(str(x) for x in result['load_average'])} at start"
     )
-    print(f"  spawn -> GET /identity/v3 answered, {args.runs} runs each, target < {TARGET_S:g} s")
-    print(f"  {'':<26} {'median':>8} {'max':>8}  verdict  runs")
+    print(
+        f"  spawn -> GET /identity/v3 answered, {args.runs} runs each, targets < 2 s, restart < 1 s"
+    )
+    print(f"  {'':<26} {'median':>8} {'max':>8}  verdict  {'cpu':>6}  runs")
     for kind, label in (
         ("fresh", "fresh machine (no probe)"),
         ("first", "first start (empty dir)"),
@@ -202,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = " ".join(f"{x:.2f}" for x in r["runs_s"])
         print(
             f"  {label:<26} {r['median_s']:7.2f}s {r['max_s']:7.2f}s  "
-            f"{verdict(r['max_s']):<7}  {runs}"
+            f"{verdict(r['max_s'], kind):<7}  {r['cpu_median_s']:5.2f}s  {runs}"
         )
     print(
         f"  stop after SIGINT (median): first {result['first']['stop_median_s']:.2f}s, "

@@ -12,7 +12,10 @@ console. Needs root (the build mounts a loop device) and qemu-system-x86.
 
 ``--cloud`` runs a private ``onestack up`` with the qemu and linuxbridge drivers and times, from
 the moment ``server create`` returns: the console marker, the first SSH login on the floating
-IP and (cloud image) cloud-init done (``bench/guestboot.py``).
+IP and (cloud image) cloud-init done (``bench/guestboot.py``). The test image is registered as
+``onestack image build-test --register`` does, with its kernel and initramfs as images of their
+own (direct kernel boot); ``--bootloader`` also boots the same disk without them, through its
+own boot loader, as the reference in the same run.
 
 Prints figures, not test results: each beside its target with PASS or MISS.
 """
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from onestack.compute.drivers import configdrive
+from onestack.compute.drivers.qemu.cmdline import accel_args
 from onestack.image.testimage import READY_MARKER, build
 
 # The issue's figures: "about 15 MiB in all", "boots under QEMU TCG in a few seconds".
@@ -40,6 +44,7 @@ TARGET_SIZE_MIB = 16.0
 TARGET_BOOT_S = 10.0
 TARGET_SSH_S = 6.0  # issue #10: test image, TCG, `server create` returning to an SSH login
 UPTIME_RE = re.compile(r"onestack-guest: up ([0-9.]+)s")
+BOOTLOADER_LABEL = "test image, boot loader"  # --bootloader: the same disk without kernel_id
 
 
 def fresh_build() -> build.BuildResult:
@@ -51,6 +56,11 @@ def fresh_build() -> build.BuildResult:
         result = build.ensure_image(force=True, directory=directory)
         keep = Path(tempfile.mkdtemp(prefix="onestack-bench-image-")) / result.path.name
         shutil.copyfile(result.path, keep)
+        boot_files = {}
+        for name, made in (("vmlinuz", result.vmlinuz), ("initrd", result.initrd)):
+            if made is not None:
+                boot_files[name] = keep.with_name(made.name)
+                shutil.copyfile(made, boot_files[name])
         return build.BuildResult(
             path=keep,
             key=result.key,
@@ -59,6 +69,8 @@ def fresh_build() -> build.BuildResult:
             size=result.size,
             virtual_size=result.virtual_size,
             kernel=result.kernel,
+            vmlinuz=boot_files.get("vmlinuz"),
+            initrd=boot_files.get("initrd"),
         )
 
 
@@ -78,7 +90,7 @@ def boot_once(image: Path, work: Path, timeout: float = 120.0) -> tuple[float, f
     console = work / "console.log"
     console.unlink(missing_ok=True)
     argv = [
-        "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "256",
+        "qemu-system-x86_64", *accel_args("tcg"), "-machine", "q35", "-m", "256",
         "-display", "none", "-monitor", "none", "-serial", f"file:{console}",
         "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
         "-drive", f"file={overlay},if=virtio,format=qcow2",
@@ -112,6 +124,22 @@ def main() -> int:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--cloud", action="store_true", help="also boot both images in a real cloud")
     p.add_argument("--cloud-timeout", type=float, default=900, help="per guest (default 900 s)")
+    p.add_argument(
+        "--test-image-only",
+        action="store_true",
+        help="--cloud: boot the test image only, not the (slow) Debian cloud image",
+    )
+    p.add_argument(
+        "--bootloader",
+        action="store_true",
+        help="--cloud: also boot the test image through its own boot loader (the reference)",
+    )
+    p.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="--cloud: copy the cloud's log and the guests' consoles into DIR",
+    )
     args = p.parse_args()
     if os.geteuid() != 0:
         print("bench/testimage.py needs root (the build mounts a loop device)", file=sys.stderr)
@@ -136,7 +164,9 @@ def main() -> int:
     }
     try:
         if args.cloud:
-            figures["cloud"] = in_a_cloud(result.path, args.cloud_timeout)
+            figures["cloud"] = in_a_cloud(
+                result, args.cloud_timeout, not args.test_image_only, args.keep, args.bootloader
+            )
     finally:
         shutil.rmtree(result.path.parent)
     if args.json:
@@ -162,24 +192,46 @@ def main() -> int:
     return 0
 
 
-def in_a_cloud(test_image: Path, timeout: float) -> dict[str, Any]:
+def in_a_cloud(
+    test_image: build.BuildResult,
+    timeout: float,
+    cloud_image: bool = True,
+    keep: Path | None = None,
+    bootloader: bool = False,
+) -> dict[str, Any]:
     import guestboot
     from onestack.image.cloudimage import build as cloud
     from onestack.image.testimage.build import MIN_DISK_GB, MIN_RAM_MB
+    from onestack.image.testimage.register import testimage_guest
 
-    guests = [guestboot.Guest("test image", test_image, "onestack-test", "root", "m1.tiny",
-                              f"{READY_MARKER} ", MIN_RAM_MB, MIN_DISK_GB)]  # fmt: skip
-    cached = cloud.cached_cloud_image()
+    described = testimage_guest(test_image)
+    guests = [guestboot.Guest("test image", test_image.path, "onestack-test", "root", "m1.tiny",
+                              f"{READY_MARKER} ", MIN_RAM_MB, MIN_DISK_GB,
+                              boot=described.boot)]  # fmt: skip
+    if bootloader:
+        guests.append(guestboot.Guest(
+            BOOTLOADER_LABEL, test_image.path, "onestack-test-bootloader", "root", "m1.tiny",
+            f"{READY_MARKER} ", MIN_RAM_MB, MIN_DISK_GB,
+        ))  # fmt: skip
+    cached = cloud.cached_cloud_image() if cloud_image else None
     if cached is not None:
         guests.append(guestboot.Guest(
             "cloud image", cached.path, cloud.IMAGE_NAME, cloud.DEFAULT_USER, "m1.small",
             " login:", cloud.MIN_RAM_MB, cloud.MIN_DISK_GB, cloud_init=True,
         ))  # fmt: skip
-    accel, timings = guestboot.run(guests, timeout)
+    accel, timings = guestboot.run(guests, timeout, keep)
     out: dict[str, Any] = {"accelerator": accel}
     for label, t in timings.items():
-        out[label] = {"marker_s": t.marker_s, "ssh_s": t.ssh_s, "cloud_init_s": t.cloud_init_s}
-    if cached is None:
+        out[label] = {
+            "marker_s": t.marker_s,
+            "ssh_s": t.ssh_s,
+            "cloud_init_s": t.cloud_init_s,
+            "qemu_cpu_s": t.qemu_cpu_s,
+            "created_at": t.created_at,
+        }
+    if not cloud_image:
+        out["cloud image"] = "not asked for (--test-image-only)"
+    elif cached is None:
         out["cloud image"] = "not cached: onestack image build-cloud"
     return out
 
@@ -189,14 +241,18 @@ def print_cloud(figures: dict[str, Any]) -> None:
         return f"{value:6.2f} s" if value is not None else "   n/a  "
 
     print(f"in a cloud (accelerator {figures['accelerator']}), from `server create` returning")
-    for label in ("test image", "cloud image"):
+    for label in ("test image", BOOTLOADER_LABEL, "cloud image"):
         t = figures.get(label)
-        if not isinstance(t, dict):
-            print(f"  {label:12s} {t}")
+        if label == BOOTLOADER_LABEL and t is None:
             continue
-        line = f"  {label:12s} console marker {fmt(t['marker_s'])}   ssh login {fmt(t['ssh_s'])}"
+        if not isinstance(t, dict):
+            print(f"  {label:23s} {t}")
+            continue
+        line = f"  {label:23s} console marker {fmt(t['marker_s'])}   ssh login {fmt(t['ssh_s'])}"
         if label == "test image" and t["ssh_s"] is not None:
             line += f" (target <= {TARGET_SSH_S:.0f}) {verdict(t['ssh_s'], TARGET_SSH_S)}"
+        if t.get("qemu_cpu_s") is not None:
+            line += f"   QEMU CPU at login {t['qemu_cpu_s']:5.2f} s"
         if label == "cloud image":
             line += f"   cloud-init done {fmt(t['cloud_init_s'])}"
         print(line)

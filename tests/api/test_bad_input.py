@@ -9,17 +9,14 @@ import httpx
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import V3, Admin, assert_error, authenticate, password_body, unique
 
 JSON = {"content-type": "application/json"}
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin()
 
 
 @pytest.fixture

@@ -15,7 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.support.cloud import Cloud
 from tests.support.compute import Compute, check_schema, tempest_schema
-from tests.support.fixtures import unique
+from tests.support.fixtures import http_client, unique
+
+admin = http_client("onestack", Compute)
+demo = http_client("onestack-demo", Compute)
 
 
 def schema(version: str, module: str, name: str) -> dict[str, Any]:
@@ -25,18 +28,6 @@ def schema(version: str, module: str, name: str) -> dict[str, Any]:
 def check(resp: httpx.Response, version: str, module: str, name: str) -> Any:
     """Assert ``resp`` matches Tempest's schema (status code and body); return its body."""
     return check_schema(resp, tempest_schema(version, module, name))
-
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[Compute]:
-    with cloud.http(cloud.token()) as client:
-        yield Compute(client)
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[Compute]:
-    with cloud.http(cloud.token("onestack-demo")) as client:
-        yield Compute(client)
 
 
 @pytest.fixture(scope="module")

@@ -3,25 +3,14 @@ endpoint, ``/extensions`` and ``os-hosts`` (gone from 2.43), against Tempest's s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from tests.api.test_compute_catalog_api import Compute, check
 from tests.support.cloud import Cloud
+from tests.support.fixtures import http_client
 
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[Compute]:
-    with cloud.http(cloud.token()) as client:
-        yield Compute(client)
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[Compute]:
-    with cloud.http(cloud.token("onestack-demo")) as client:
-        yield Compute(client)
+admin = http_client("onestack", Compute)
+demo = http_client("onestack-demo", Compute)
 
 
 def test_versions_list_v20_first_and_each_self_link_answers(cloud: Cloud) -> None:

@@ -5,7 +5,6 @@ rebuilt or resized, console output tails, request ids."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,20 +12,10 @@ import pytest
 
 from tests.api.test_compute_catalog_api import check
 from tests.api.test_compute_server_extras import C, boot, mv, wait_status
-from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
+from tests.support.fixtures import http_client, unique
 
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token("onestack-demo")) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token()) as client:
-        yield client
+demo = http_client("onestack-demo")
+admin = http_client("onestack")
 
 
 @pytest.fixture(scope="module")

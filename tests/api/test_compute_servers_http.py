@@ -14,10 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.bodies import password_body, project_scope
 from tests.support.cloud import Cloud
 from tests.support.compute import C, Compute, check_schema, newest_schema
-from tests.support.fixtures import unique
+from tests.support.fixtures import member_of_new_project, unique
 from tests.support.keystone import Admin
 
 NANO, TINY = "0", "1"  # the ids of m1.nano and m1.tiny
@@ -79,6 +78,12 @@ class Servers(Compute):
         self.until(uuid, "ACTIVE")
         return uuid
 
+    def running_from(self, name: str, image: str) -> str:
+        """A new nano server of ``image``, ACTIVE: its id."""
+        uuid = str(self.boot(name, imageRef=image)["server"]["id"])
+        self.until(uuid, "ACTIVE")
+        return uuid
+
     def delete(self, uuid: str) -> None:
         """Delete the server and wait until it is gone."""
         assert self("DELETE", f"/servers/{uuid}").status_code == 204
@@ -115,14 +120,6 @@ class World:
     admin_raw: httpx.Client
 
 
-def member_client(cloud: Cloud, admin: Admin) -> tuple[httpx.Client, str]:
-    user, project = admin.member_of_new_project()
-    body = password_body(user.password, user_id=user.id, scope=project_scope(project))
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
-    assert resp.status_code == 201, resp.text
-    return cloud.http(resp.headers["X-Subject-Token"]), project
-
-
 def upload_image(client: httpx.Client, name: str, **fields: Any) -> str:
     body = {"name": name, "disk_format": "raw", "container_format": "bare", **fields}
     resp = client.post("/image/v2/images", json=body)
@@ -140,9 +137,10 @@ def upload_image(client: httpx.Client, name: str, **fields: Any) -> str:
 @pytest.fixture(scope="module")
 def world(cloud: Cloud) -> Iterator[World]:
     keystone = Admin(cloud)
-    mine, project = member_client(cloud, keystone)
-    other, other_project = member_client(cloud, keystone)
+    first, second = member_of_new_project(cloud, keystone), member_of_new_project(cloud, keystone)
     keystone.close()
+    mine, project = first.client, first.project_id
+    other, other_project = second.client, second.project_id
     admin = cloud.http(cloud.token())
     IMAGE[:] = [upload_image(mine, unique("img"))]
     big = upload_image(mine, unique("big"), min_disk=100, min_ram=100000)
@@ -181,6 +179,48 @@ def test_unknown_image_flavor_network(world: World) -> None:
     assert fault_of(resp, 400) == f"Network {missing} could not be found."
     # The body's own shape: 400 too.
     assert c("POST", "/servers", json={"server": {"imageRef": IMAGE[0]}}).status_code == 400
+
+
+def test_kernel_and_ramdisk_of_an_image_are_checked_as_the_caller(world: World) -> None:
+    """Direct kernel boot (issue #10): an image's ``kernel_id``/``ramdisk_id`` must name images
+    the caller may see, or the boot, rebuild or rescue is Nova's fail-fast 400 naming them; a
+    kernel image that holds no data ends the build at once, ERROR with a fault naming it."""
+    c = world.mine
+    kernel = upload_image(c.client, unique("vmlinuz"), disk_format="aki", container_format="aki")
+    ramdisk = upload_image(c.client, unique("initrd"), disk_format="ari", container_format="ari")
+    direct = upload_image(c.client, unique("direct"), kernel_id=kernel, ramdisk_id=ramdisk,
+                          os_command_line="console=ttyS0")  # fmt: skip
+    ok = c.running_from(unique("direct"), direct)
+    no_kernel = upload_image(c.client, unique("nokernel"), kernel_id="nokernel")
+    c.running_from(unique("nokernel"), no_kernel)
+
+    theirs = upload_image(world.other.client, unique("their-vmlinuz"), disk_format="aki",
+                          container_format="aki")  # fmt: skip
+    missing = "5d1c2a43-7c3b-4f6e-9a55-0c6e2b9d8f10"
+    for props, named in (({"kernel_id": theirs}, theirs),
+                         ({"kernel_id": kernel, "ramdisk_id": missing}, missing)):  # fmt: skip
+        bad = upload_image(c.client, unique("bad"), **props)
+        msg = fault_of(c.create(imageRef=bad, networks="none"), 400)
+        assert named in msg and f"of image {bad}" in msg and "could not be found" in msg, msg
+        rebuilt = c.act(ok, {"rebuild": {"imageRef": bad}})
+        assert named in fault_of(rebuilt, 400)
+        rescued = c.act(ok, {"rescue": {"rescue_image_ref": bad}}, mv="2.87")
+        assert named in fault_of(rescued, 400)
+    assert c.show(ok)["status"] == "ACTIVE"
+
+    queued = c.client.post(
+        "/image/v2/images", json={"name": unique("empty"), "disk_format": "aki",
+                                  "container_format": "aki"},
+    ).json()["id"]  # fmt: skip
+    empty = upload_image(c.client, unique("empty-kernel"), kernel_id=queued)
+    uuid = str(c.boot(unique("empty-kernel"), imageRef=empty)["server"]["id"])
+    fault = c.until(uuid, "ERROR")["fault"]
+    assert fault["message"].startswith(
+        f"Build of instance {uuid} aborted: The kernel image "
+        f"{queued} (kernel_id of image {empty}) cannot be used"
+    )
+    for server in (ok, uuid):
+        c.delete(server)
     assert c("POST", "/servers", json={"servr": {}}).status_code == 400
     assert c.boot("x", status=400, bogus=1)
     assert c("GET", "/servers", params={"name": "x"}).json()["servers"] == []
@@ -248,8 +288,9 @@ def test_user_data_over_64k(world: World) -> None:
 
 def test_quota_exceeded(world: World, cloud: Cloud) -> None:
     keystone = Admin(cloud)
-    client, project = member_client(cloud, keystone)
+    member = member_of_new_project(cloud, keystone)
     keystone.close()
+    client, project = member.client, member.project_id
     quota = {"quota_set": {"instances": 1}}
     assert world.admin("PUT", f"/os-quota-sets/{project}", json=quota).status_code == 200
     c = Servers(client)
@@ -349,6 +390,13 @@ def test_migrations_are_refused_clearly(world: World, vm: str) -> None:
         assert "single compute host" in msg and vm in msg
     # Members may not migrate at all.
     assert world.mine.act(vm, {"migrate": None}).status_code == 403
+    # The state check comes first, as in Nova: a paused server cannot be cold-migrated (409).
+    assert world.mine.act(vm, {"pause": None}).status_code == 202
+    world.mine.until(vm, "PAUSED")
+    msg = fault_of(world.admin.act(vm, {"migrate": None}), 409)
+    assert msg == f"Cannot 'migrate' instance {vm} while it is in vm_state paused"
+    assert world.mine.act(vm, {"unpause": None}).status_code == 202
+    world.mine.until(vm, "ACTIVE")
 
 
 def test_reset_state_is_for_admins(world: World, vm: str) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openstack.exceptions
 import openstack.utils
 import pytest
 
-from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
-from tests.support.keystone import Admin
+from tests.support.fixtures import member_sdk_with_image_and_network, unique
 
 
 @pytest.fixture(autouse=True)
@@ -25,28 +22,7 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(openstack.utils, "iterate_timeout", quick)
 
 
-@pytest.fixture(scope="module")
-def conn(cloud: Cloud) -> Iterator[Any]:
-    """A member of a project of the module's own, with an image and a network there."""
-    admin = Admin(cloud)
-    user, project = admin.member_of_new_project()
-    admin.close()
-    c = openstack.connect(
-        auth_url=cloud.auth_url,
-        username=user.name,
-        password=user.password,
-        project_id=project,
-        user_domain_name="Default",
-        region_name="RegionOne",
-    )
-    image = c.image.create_image(
-        name="sdk-image", disk_format="raw", container_format="bare", data=b"\0" * 2048
-    )
-    net = c.network.create_network(name="sdk-net")
-    c.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.63.0.0/24")
-    c.test_image, c.test_network = image, net
-    yield c
-    c.close()
+conn = member_sdk_with_image_and_network("sdk", "10.63.0.0/24")
 
 
 def test_compute_proxy_lifecycle(conn: Any) -> None:

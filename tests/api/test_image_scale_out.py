@@ -11,13 +11,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from tests.support.bodies import password_body, project_name_scope
 from tests.support.cloud import base_env, free_port, wait_serving
+from tests.support.waiting import wait_for
 
 OCTETS = {"Content-Type": "application/octet-stream"}
 FIRST = b"a" * (5 * 1024 * 1024)  # more than one batch: the temp file is written
@@ -79,15 +80,6 @@ def token_of(url: str, data_dir: Path) -> str:
     return resp.headers["X-Subject-Token"]
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_live_upload_survives_another_process_start_and_a_dead_one_is_reset(
     tmp_path: Path, fresh_database: str | None
 ) -> None:
@@ -113,7 +105,7 @@ def test_a_live_upload_survives_another_process_start_and_a_dead_one_is_reset(
 
         image_id = new_image(first.url)
         upload = SlowUpload(f"{first.url}/image/v2/images/{image_id}/file", token)
-        wait_for("the upload's temp file", lambda: any(temp_dir.glob(f"{image_id}.*")))
+        wait_for("the upload's temp file", lambda: any(temp_dir.glob(f"{image_id}.*")), 30, 0.05)
         assert status(first.url, image_id) == "saving"
 
         # A second process starts on the same database and data dir while it runs.
@@ -131,11 +123,13 @@ def test_a_live_upload_survives_another_process_start_and_a_dead_one_is_reset(
         # The first process dies mid-upload: the second resets it without any restart.
         doomed = new_image(first.url)
         upload = SlowUpload(f"{first.url}/image/v2/images/{doomed}/file", token)
-        wait_for("the upload's temp file", lambda: any(temp_dir.glob(f"{doomed}.*")))
+        wait_for("the upload's temp file", lambda: any(temp_dir.glob(f"{doomed}.*")), 30, 0.05)
         first.stop(signal.SIGKILL)
         upload.finish()
-        wait_for("the dead upload's reset", lambda: status(second.url, doomed) == "queued")
-        wait_for("its temp file to go", lambda: not any(temp_dir.glob(f"{doomed}.*")))
+        wait_for(
+            "the dead upload's reset", lambda: status(second.url, doomed) == "queued", 30, 0.05
+        )
+        wait_for("its temp file to go", lambda: not any(temp_dir.glob(f"{doomed}.*")), 30, 0.05)
         resp = api.put(
             f"{second.url}/image/v2/images/{doomed}/file", content=b"again", headers=OCTETS
         )

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import V3, Admin, issue, password_body, project_scope, unique
 
-
-@pytest.fixture
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin("function")
 
 
 def test_legacy_endpoint_region_is_created_when_missing(admin: Admin) -> None:
@@ -173,3 +166,32 @@ def test_access_rules_outlive_their_credential_until_deleted(cloud: Cloud, admin
         assert [r["id"] for r in c.get(f"{base}/access_rules").json()["access_rules"]] == [rule_id]
         assert c.delete(f"{base}/access_rules/{rule_id}").status_code == 204
         assert c.get(f"{base}/access_rules/{rule_id}").status_code == 404
+
+
+def test_bootstrap_makes_keystones_default_roles(admin: Admin) -> None:
+    names = {r["name"] for r in admin.request("GET", "/roles", 200)["roles"]}
+    assert {"admin", "manager", "member", "reader", "service"} <= names
+    # The service role implies nothing and nothing implies it.
+    service = admin.role_id("service")
+    assert admin.request("GET", f"/roles/{service}/implies", 200)["role_inference"]["implies"] == []
+
+
+def test_project_show_parents_and_subtree(cloud: Cloud, admin: Admin) -> None:
+    top = admin.project()
+    mid = admin.project(parent_id=top["id"])
+    leaf = admin.project(parent_id=mid["id"])
+    hidden = admin.project(parent_id=mid["id"])
+    for p in (top, mid, leaf):  # the caller sees only projects it has a role on
+        admin.grant(p["id"], admin.user_id, "reader")
+    body = admin.request("GET", f"/projects/{mid['id']}?parents_as_list&subtree_as_list", 200)
+    assert [p["project"]["id"] for p in body["project"]["parents"]] == [top["id"]]
+    assert [p["project"]["id"] for p in body["project"]["subtree"]] == [leaf["id"]]
+    ids = admin.request("GET", f"/projects/{leaf['id']}?parents_as_ids", 200)["project"]
+    assert ids["parents"] == {mid["id"]: {top["id"]: None}}
+    ids = admin.request("GET", f"/projects/{top['id']}?subtree_as_ids", 200)["project"]
+    assert ids["subtree"] == {mid["id"]: {leaf["id"]: None}}
+    admin.request("GET", f"/projects/{mid['id']}?parents_as_list&parents_as_ids", 400)
+    # The openstack CLI's own view of it.
+    shown = cloud.openstack("project", "show", mid["id"], "--parents", "--children")
+    assert shown["parents"] and shown["subtree"]
+    assert hidden["id"] not in str(shown["subtree"])

@@ -264,3 +264,21 @@ def test_port_list_filters_like_the_cli(cloud: Cloud) -> None:
     by_ip = os(cloud, "port", "list", "--fixed-ip",
                f"ip-address={other['fixed_ips'][0]['ip_address']}")  # fmt: skip
     assert [p["ID"] for p in by_ip] == [other["id"]]
+
+
+def test_quota_set_as_the_client_sends_it(cloud: Cloud) -> None:
+    """#12 finding 8: `quota set` sends check_limit (or force with --force); Neutron accepts
+    both, and check_limit refuses a limit below what the project uses."""
+    project = os(cloud, "project", "create", unique("quota"))["id"]
+    os(cloud, "network", "create", "--project", project, unique("n"))
+    cloud.openstack("quota", "set", "--ports", "300", project, json_output=False)
+    refused = cloud.openstack("quota", "set", "--networks", "0", project, check=False,
+                              json_output=False)  # fmt: skip
+    assert refused.returncode != 0 and "already used" in refused.stderr, refused.stderr
+    forced = cloud.openstack("quota", "set", "--force", "--networks", "0", project,
+                             check=False, json_output=False)  # fmt: skip
+    assert forced.returncode == 0, forced.stderr
+    limits = {
+        row["Resource"]: row["Limit"] for row in os(cloud, "quota", "show", "--network", project)
+    }
+    assert (limits["ports"], limits["networks"]) == (300, 0), limits

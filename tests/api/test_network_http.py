@@ -12,9 +12,12 @@ import pytest
 
 from onestack.network.typedrivers import kernel_has_vlan
 from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
+from tests.support.fixtures import http_client, unique
 
 V2 = "/network/v2.0"
+
+
+demo = http_client("onestack-demo")
 
 
 def project_id(client: httpx.Client, name: str) -> str:
@@ -28,12 +31,6 @@ def admin(cloud: Cloud) -> Iterator[httpx.Client]:
         for name in ("admin", "demo"):
             body = {"quota": {"router": -1, "security_group": -1, "floatingip": -1}}
             client.put(f"{V2}/quotas/{project_id(client, name)}", json=body)
-        yield client
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token("onestack-demo")) as client:
         yield client
 
 
@@ -99,7 +96,7 @@ NETWORK_KEYS = {
 PROVIDER = {"provider:network_type", "provider:physical_network", "provider:segmentation_id"}
 PORT_KEYS = {
     "id", "name", "tenant_id", "project_id", "network_id", "mac_address", "admin_state_up",
-    "status", "device_id", "device_owner", "fixed_ips", "allowed_address_pairs",
+    "status", "device_id", "device_owner", "fixed_ips", "allowed_address_pairs", "extra_dhcp_opts",
     "security_groups", "port_security_enabled", "binding:vnic_type", "description", "tags",
     "created_at", "updated_at", "revision_number",
 }  # fmt: skip
@@ -149,9 +146,10 @@ def test_overlapping_subnets_are_400(admin: httpx.Client) -> None:
     resp = admin.post(f"{V2}/subnets", json={"subnet": {
         "network_id": net["id"], "ip_version": 4, "cidr": "10.61.0.128/25"}})  # fmt: skip
     assert "overlaps" in error(resp, 400, "InvalidInput")
+    # Host bits set are accepted and cleared, as Neutron stores the network address.
     resp = admin.post(f"{V2}/subnets", json={"subnet": {
         "network_id": net["id"], "ip_version": 4, "cidr": "10.61.1.7/24"}})  # fmt: skip
-    error(resp, 400, "InvalidInput")
+    assert resp.status_code == 201 and resp.json()["subnet"]["cidr"] == "10.61.1.0/24"
 
 
 def test_fixed_ip_outside_subnet_or_taken(admin: httpx.Client) -> None:
@@ -253,6 +251,18 @@ def test_duplicate_rule_is_409_and_rule_shape(admin: httpx.Client) -> None:
         "normalized_cidr", "description", "created_at", "updated_at", "revision_number",
     }  # fmt: skip
     again = admin.post(f"{V2}/security-group-rules", json={"security_group_rule": body})
+    error(again, 409, "SecurityGroupRuleExists")
+
+
+def test_a_rules_prefix_is_kept_as_given_beside_its_normalized_cidr(admin: httpx.Client) -> None:
+    group = create(admin, "security_group", {"name": unique("sg")})
+    body = {"security_group_id": group["id"], "direction": "ingress", "protocol": "tcp",
+            "remote_ip_prefix": "10.2.3.124/24"}  # fmt: skip
+    rule = create(admin, "security_group_rule", body)
+    assert (rule["remote_ip_prefix"], rule["normalized_cidr"]) == ("10.2.3.124/24", "10.2.3.0/24")
+    # The same network written another way is the same rule (Neutron compares normalized).
+    same = {**body, "remote_ip_prefix": "10.2.3.0/24"}
+    again = admin.post(f"{V2}/security-group-rules", json={"security_group_rule": same})
     error(again, 409, "SecurityGroupRuleExists")
 
 

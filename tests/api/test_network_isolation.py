@@ -4,54 +4,23 @@ the network's owner may set (Neutron's ``network:tenant_id`` rules)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
-from tests.support.keystone import Admin
+from tests.support.fixtures import Caller, alt_project, http_client, unique
 
 V2 = "/network/v2.0"
+
+
+admin = http_client("onestack")
+demo = http_client("onestack-demo")
+other = alt_project()
 
 
 def project_id(client: httpx.Client, name: str) -> str:
     projects = client.get("/identity/v3/projects", params={"name": name}).json()["projects"]
     return str(projects[0]["id"])
-
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token()) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token("onestack-demo")) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def other(cloud: Cloud) -> Iterator[tuple[httpx.Client, str]]:
-    """A member of a second, throwaway project."""
-    a = Admin(cloud)
-    user, project = a.member_of_new_project()
-    a.close()
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {"user": {"id": user.id, "password": user.password}},
-            },
-            "scope": {"project": {"id": project}},
-        }
-    }
-    token = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body).headers["X-Subject-Token"]
-    with cloud.http(token) as client:
-        yield client, project
 
 
 def create(client: httpx.Client, kind: str, body: dict[str, Any], status: int = 201) -> Any:
@@ -169,9 +138,9 @@ def test_member_may_attach_a_network_shared_with_its_project_by_rbac(
 
 
 def test_a_project_cannot_plug_its_network_into_another_projects_router(
-    demo: httpx.Client, other: tuple[httpx.Client, str]
+    demo: httpx.Client, other: Caller
 ) -> None:
-    client, _ = other
+    client = other.client
     their_router = create(client, "router", {"name": unique("r")})
     net, _sub = network_with_subnet(demo, "10.233.0.0/24")
     body = {"network_id": net["id"], "device_owner": "network:router_interface",

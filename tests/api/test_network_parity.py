@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
+from tests.support.fixtures import http_client, unique
 
 V2 = "/network/v2.0"
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token()) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Iterator[httpx.Client]:
-    with cloud.http(cloud.token("onestack-demo")) as client:
-        yield client
+admin = http_client("onestack")
+demo = http_client("onestack-demo")
 
 
 def create(client: httpx.Client, kind: str, body: dict[str, Any]) -> dict[str, Any]:

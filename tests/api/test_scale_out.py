@@ -6,7 +6,10 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -99,6 +102,54 @@ def test_two_api_processes_start_together_and_share_tokens(
             ).status_code
             time.sleep(0.1)
         assert status == 401
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+
+
+def test_object_quota_holds_across_api_processes(tmp_path: Path) -> None:
+    """Two `onestack api` processes over one store: 40 PUTs at once, split between them,
+    against a container quota of 10 objects make exactly 10 (the account's commit lock is a
+    file lock, not one process's)."""
+    data_dir = tmp_path / "data"
+    env = base_env(tmp_path, None)
+    ports = [free_port(), free_port()]
+    procs = []
+    for i, port in enumerate(ports):
+        log = (tmp_path / f"api{i}.log").open("wb")
+        argv = [sys.executable, "-m", "onestack", "api", "--data-dir", str(data_dir)]
+        procs.append(
+            subprocess.Popen([*argv, "--port", str(port)], env=env, stdout=log, stderr=log)
+        )
+    try:
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        for i, (url, proc) in enumerate(zip(urls, procs, strict=True)):
+            wait_serving(url, proc, tmp_path / f"api{i}.log")
+        password = json.loads((data_dir / "bootstrap.json").read_text())["admin_password"]
+        scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
+        body = password_body(password, name="admin", scope=scope)
+        issued = httpx.post(f"{urls[0]}{V3}/auth/tokens", json=body)
+        token = issued.headers["X-Subject-Token"]
+        project = issued.json()["token"]["project"]["id"]
+        headers = {"X-Auth-Token": token}
+        container = f"/object/v1/AUTH_{project}/quota"
+        assert httpx.put(urls[0] + container, headers=headers).status_code == 201
+        quota = {**headers, "X-Container-Meta-Quota-Count": "10"}
+        assert httpx.post(urls[0] + container, headers=quota).status_code == 204
+        gate = threading.Barrier(40)
+
+        def put(i: int) -> int:
+            gate.wait()
+            url = f"{urls[i % 2]}{container}/o{i}"
+            return httpx.put(url, headers=headers, content=b"x" * 1024, timeout=60).status_code
+
+        with ThreadPoolExecutor(40) as pool:
+            codes = Counter(pool.map(put, range(40)))
+        assert codes == {201: 10, 413: 30}, codes
+        listed = httpx.get(urls[1] + container, headers=headers, params={"format": "json"})
+        assert len(listed.json()) == 10
     finally:
         for proc in procs:
             proc.terminate()

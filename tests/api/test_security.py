@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import (
     REQUEST_ID,
     V3,
@@ -24,12 +25,7 @@ from tests.support.keystone import (
     unique,
 )
 
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin()
 
 
 @pytest.fixture(scope="module")

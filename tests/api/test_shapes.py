@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import (
     TIMESTAMP,
     V3,
@@ -45,11 +45,7 @@ APP_CRED = {
 VERSION = {"id", "status", "updated", "links", "media-types"}
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin()
 
 
 def admin_body(cloud: Cloud, scope: Any) -> dict[str, Any]:
@@ -481,15 +477,26 @@ def test_role_inferences_shape(cloud: Cloud, admin: Admin) -> None:
         assert set(rule["prior_role"]) == {"id", "name", "links"}
         assert all(set(r) == {"id", "name", "links"} for r in rule["implies"])
         names[rule["prior_role"]["name"]] = [r["name"] for r in rule["implies"]]
-    assert names["admin"] == ["member"]
+    assert names["admin"] == ["manager"]
+    assert names["manager"] == ["member"]
     assert names["member"] == ["reader"]
+    assert "service" not in names
+
+
+def assigned_projects(admin: Admin) -> list[str]:
+    """The projects the admin user holds a role on: other tests sharing this cloud may add some."""
+    path = f"/role_assignments?user.id={admin.user_id}&effective"
+    rows = admin.request("GET", path, 200)["role_assignments"]
+    ids = sorted({r["scope"]["project"]["id"] for r in rows if "project" in r["scope"]})
+    assert admin.project_id in ids
+    return ids
 
 
 def test_users_projects_list_shape(cloud: Cloud, admin: Admin) -> None:
     body = admin.request("GET", f"/users/{admin.user_id}/projects", 200)
     items = check_collection(body, "projects", f"{cloud.auth_url}/users/{admin.user_id}/projects")
-    assert [p["id"] for p in items] == [admin.project_id]
-    assert set(items[0]) == PROJECT
+    assert sorted(p["id"] for p in items) == assigned_projects(admin)
+    assert all(set(item) == PROJECT for item in items)
 
 
 def test_grant_list_shape(cloud: Cloud, admin: Admin) -> None:
@@ -615,12 +622,12 @@ def test_effective_assignments_expand_groups(cloud: Cloud, admin: Admin) -> None
     )
 
 
-def test_effective_admin_role_implies_member_and_reader(cloud: Cloud, admin: Admin) -> None:
+def test_effective_admin_role_implies_manager_member_and_reader(cloud: Cloud, admin: Admin) -> None:
     query = (
         f"role_assignments?effective&user.id={admin.user_id}&scope.project.id={admin.project_id}"
     )
     items = admin.request("GET", f"/{query}&include_names", 200)["role_assignments"]
-    assert sorted(a["role"]["name"] for a in items) == ["admin", "member", "reader"]
+    assert sorted(a["role"]["name"] for a in items) == ["admin", "manager", "member", "reader"]
     for a in items:
         assert set(a) == {"role", "user", "scope", "links"}, a
         assert set(a["role"]) == {"id", "name"}
@@ -629,7 +636,8 @@ def test_effective_admin_role_implies_member_and_reader(cloud: Cloud, admin: Adm
     admin_role = admin.role_id("admin")
     direct = f"{cloud.auth_url}/projects/{admin.project_id}/users/{admin.user_id}/roles/"
     assert by_name["admin"]["links"] == {"assignment": direct + admin_role}
-    assert by_name["member"]["links"]["assignment"] == direct + admin_role
+    assert by_name["manager"]["links"]["assignment"] == direct + admin_role
+    assert by_name["member"]["links"]["assignment"] == direct + admin.role_id("manager")
     assert by_name["reader"]["links"]["assignment"] == direct + admin.role_id("member")
     assert set(by_name["reader"]["links"]) == {"assignment", "prior_role"}
 
@@ -667,8 +675,9 @@ def test_inherited_assignment_shapes(cloud: Cloud, admin: Admin) -> None:
 def test_auth_projects(cloud: Cloud, admin: Admin) -> None:
     body = admin.request("GET", "/auth/projects", 200)
     items = check_collection(body, "projects", f"{cloud.auth_url}/auth/projects")
-    assert [p["id"] for p in items] == [admin.project_id]
-    assert items[0] == admin.request("GET", f"/projects/{admin.project_id}", 200)["project"]
+    assert sorted(p["id"] for p in items) == assigned_projects(admin)
+    mine = next(p for p in items if p["id"] == admin.project_id)
+    assert mine == admin.request("GET", f"/projects/{admin.project_id}", 200)["project"]
 
 
 def test_auth_projects_of_a_member(cloud: Cloud) -> None:

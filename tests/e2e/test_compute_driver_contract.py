@@ -133,6 +133,11 @@ async def test_life_cycle_of_one_guest(
     spec = make_spec(image)
     await driver.spawn(spec)
     assert await power(driver, spec) == PowerState.RUNNING
+    if kind == "qemu":
+        # The (compressed) qcow2 image is cached raw, as Nova's force_raw_images does.
+        disk = qemu_img_info(tmp_path / "instances" / spec.uuid / "disk")
+        assert disk["backing-filename-format"] == "raw"
+        assert str(disk["backing-filename"]).endswith(".raw")
     await wait_ready(driver, spec)
     assert (await driver.console_output(spec.uuid, length=1)).count("\n") <= 1
     await driver.spawn(spec)  # again: the guest already runs, nothing happens

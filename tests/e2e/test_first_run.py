@@ -200,6 +200,11 @@ async def test_the_readme_guest_lines_work_first_time(first_run: FirstRun, tmp_p
 async def test_m1_nano_is_refused_for_the_test_image_with_novas_400(first_run: FirstRun) -> None:
     image = first_run.openstack("image", "show", "onestack-test")
     assert (image["min_ram"], image["min_disk"]) == (128, 1)
+    # Registered with its kernel and initramfs as images of their own: compute boots them
+    # directly (issue #10), and the README's SSH line above reached a guest booted so.
+    kernel = first_run.openstack("image", "show", image["properties"]["kernel_id"])
+    assert (kernel["name"], kernel["disk_format"]) == ("onestack-test-kernel", "aki")
+    assert image["properties"]["ramdisk_id"] and image["properties"]["os_command_line"]
     argv = [str(Path(sys.executable).with_name("openstack")), "--os-cloud", "onestack-demo",
             "server", "create", "--image", "onestack-test", "--flavor", "m1.nano",
             "--network", "private", "nano"]  # fmt: skip

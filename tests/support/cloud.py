@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,6 +39,11 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     # The API layer exercises the API: the fake data plane, whatever user runs the tests.
     env["ONESTACK_NETWORK_DRIVER"] = "fake"
     env["ONESTACK_COMPUTE_DRIVER"] = "fake"
+    env["ONESTACK_VOLUME_DRIVER"] = "fake"
+    # A VXLAN id is unique per host across every cloud on it: a cloud left running (or a
+    # killed run's devices) holding VNI 1 would fail each test cloud's first tenant network.
+    first = random.randrange(2, 16_000) * 1000
+    env["ONESTACK_NETWORK_VNI_RANGES"] = f"{first}:{first + 999}"
     if database_url:
         env["ONESTACK_DATABASE_URL"] = database_url
     return env
@@ -139,6 +145,19 @@ class Cloud:
                 self.process.wait()
         return int(self.process.returncode)
 
+    def log_problems(self, lines: int = 60) -> str:
+        """The cloud log's last warnings, errors and tracebacks: what a failed client call in CI
+        needs beside the client's own one-line message (``Error creating server``)."""
+        if not self.log.exists():
+            return ""
+        text = self.log.read_text(errors="replace").splitlines()
+        picked = [
+            line
+            for line in text
+            if any(w in line for w in ("WARNING", "ERROR", "Traceback", "Error", "  File "))
+        ]
+        return "cloud log (warnings and errors):\n" + "\n".join(picked[-lines:])
+
     def openstack(
         self,
         *args: str,
@@ -168,7 +187,9 @@ class Cloud:
             argv, env=env, capture_output=True, text=True, timeout=120, check=False
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"openstack {' '.join(args)} failed:\n{result.stderr}")
+            raise AssertionError(
+                f"openstack {' '.join(args)} failed:\n{result.stderr}\n{self.log_problems()}"
+            )
         if not check:
             return result
         return json.loads(result.stdout) if json_output and result.stdout.strip() else result.stdout

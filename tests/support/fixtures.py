@@ -1,22 +1,30 @@
 """Pieces several API test modules share: unique names and module-scoped client fixtures.
 
-The fixtures are made by factories so that each module names them as its tests do, by plain
-assignment (a fixture's name is the module attribute it is bound to)::
+The callers the API tests act as, one factory each: the admin and demo users of the
+clouds.yaml entries (``http_client``, ``sdk_connection``, ``image_api``), an admin session for
+arranging users and projects (``keystone_admin``) and a member of a throwaway second project
+(``alt_project``, ``member_of_new_project``). The fixtures are made by factories so that each
+module names them as its tests do, by plain assignment (a fixture's name is the module
+attribute it is bound to)::
 
-    admin = sdk_connection("onestack")
-    demo = image_api("onestack-demo")
+    admin = http_client("onestack")
+    demo = http_client("onestack-demo", Compute)
+    other = alt_project()
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.bodies import password_body, project_scope
 from tests.support.cloud import Cloud
+from tests.support.keystone import Admin
 
 
 def unique(prefix: str) -> str:
@@ -36,6 +44,36 @@ def sdk_connection(cloud_name: str) -> Any:
     return connection
 
 
+def member_sdk_with_image_and_network(prefix: str, cidr: str) -> Any:
+    """A module-scoped fixture: an openstacksdk connection as a member of a project of the
+    module's own, with a raw image and a network there (``test_image``, ``test_network``)."""
+
+    @pytest.fixture(scope="module")
+    def conn(cloud: Cloud) -> Iterator[Any]:
+        import openstack
+
+        admin = Admin(cloud)
+        user, project = admin.member_of_new_project()
+        admin.close()
+        c = openstack.connect(
+            auth_url=cloud.auth_url,
+            username=user.name,
+            password=user.password,
+            project_id=project,
+            user_domain_name="Default",
+            region_name="RegionOne",
+        )
+        c.test_image = c.image.create_image(
+            name=f"{prefix}-image", disk_format="raw", container_format="bare", data=b"\0" * 2048
+        )
+        c.test_network = c.network.create_network(name=f"{prefix}-net")
+        c.network.create_subnet(network_id=c.test_network.id, ip_version=4, cidr=cidr)
+        yield c
+        c.close()
+
+    return conn
+
+
 def image_api(cloud_name: str) -> Any:
     """A module-scoped fixture: an httpx client of the image API (base URL ``/image``) with a
     token of the clouds.yaml entry ``cloud_name``."""
@@ -47,3 +85,63 @@ def image_api(cloud_name: str) -> Any:
             yield c
 
     return client
+
+
+def http_client(cloud_name: str, wrap: Callable[[httpx.Client], Any] | None = None) -> Any:
+    """A module-scoped fixture: an httpx client at the cloud's root with a token of the
+    clouds.yaml entry ``cloud_name`` (``wrap``, e.g. ``Compute``, turns it into a helper)."""
+
+    @pytest.fixture(scope="module")
+    def client(cloud: Cloud) -> Iterator[Any]:
+        with cloud.http(cloud.token(cloud_name)) as c:
+            yield wrap(c) if wrap is not None else c
+
+    return client
+
+
+def keystone_admin(scope: str = "module") -> Any:
+    """A fixture: an ``Admin`` session that arranges users, projects and grants."""
+
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
+    def admin(cloud: Cloud) -> Iterator[Admin]:
+        a = Admin(cloud)
+        yield a
+        a.close()
+
+    return admin
+
+
+@dataclass
+class Caller:
+    """A member of a project of its own: its client, its project and its user."""
+
+    client: httpx.Client
+    project_id: str
+    user_id: str
+
+
+def member_of_new_project(cloud: Cloud, admin: Admin, role: str = "member") -> Caller:
+    """A new user with ``role`` on a new project, and a client with its project token (the
+    caller closes ``client``)."""
+    user, project = admin.member_of_new_project(role)
+    body = password_body(user.password, user_id=user.id, scope=project_scope(project))
+    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
+    assert resp.status_code == 201, resp.text
+    return Caller(cloud.http(resp.headers["X-Subject-Token"]), project, user.id)
+
+
+def alt_project() -> Any:
+    """A module-scoped fixture: the ``Caller`` of a second, throwaway project (for checks
+    that one project cannot see or touch another's resources)."""
+
+    @pytest.fixture(scope="module")
+    def caller(cloud: Cloud) -> Iterator[Caller]:
+        admin = Admin(cloud)
+        try:
+            other = member_of_new_project(cloud, admin)
+        finally:
+            admin.close()
+        with other.client:
+            yield other
+
+    return caller

@@ -142,8 +142,66 @@ class Target:
         return PARAM.findall(self.template)
 
 
+# The object store routes inside one mount (Swift's proxy dispatches on the path's depth):
+# its paths, written out.
+OBJECT_ROUTES = (
+    ("GET", "/object/info"),
+    ("GET", "/object/healthcheck"),
+    *(
+        (method, "/object/v1/AUTH_{account}" + below)
+        for below, methods in (
+            ("", ("GET", "POST")),
+            ("/{container}", ("GET", "PUT", "POST", "DELETE")),
+            ("/{container}/{object}", ("GET", "PUT", "POST", "DELETE", "COPY")),
+        )
+        for method in methods
+    ),
+)
+# Swift is driven by headers more than bodies: these, with nasty values, go to its routes.
+OBJECT_HEADERS = (
+    "X-Object-Meta-Fz",
+    "X-Container-Meta-Quota-Bytes",
+    "X-Container-Meta-Quota-Count",
+    "X-Account-Meta-Temp-URL-Key",
+    "X-Container-Read",
+    "X-Container-Write",
+    "X-Versions-Location",
+    "X-History-Location",
+    "X-Delete-At",
+    "X-Delete-After",
+    "X-Copy-From",
+    "Destination",
+    "X-Object-Manifest",
+    "X-Static-Large-Object",
+    "X-Symlink-Target",
+    "Range",
+    "If-Match",
+    "If-Modified-Since",
+    "Content-Type",
+    "Etag",
+)
+HEADER_VALUES: tuple[str | bytes, ...] = (
+    "-1",
+    "99999999999999999999",
+    "abc",
+    "bytes=5-1",
+    "bytes=99999999999999999999-",
+    "bytes=-0,0-,1-2,,",
+    "/",
+    "c/o/../../x",
+    "%00",
+    "\u2603".encode(),  # raw UTF-8 in a header
+    "a" * 5000,
+    "",
+    "0",
+    "1e999",
+    ".r:*,.rlistings",
+)
+
+
 def route_table() -> list[Target]:
-    """Every (method, path) the cloud serves, from the services' own route lists."""
+    """Every (method, path) the cloud serves, from the services' own route lists (the object
+    store's from ``OBJECT_ROUTES``)."""
     runtime = SimpleNamespace(public_url="http://fuzz")
     out: list[Target] = []
     for spec in SERVICES:
@@ -154,6 +212,7 @@ def route_table() -> list[Target]:
                 if method == "HEAD":
                     continue
                 out.append(Target(spec.name, method, spec.prefix + route.path))
+    out += [Target("object", method, path) for method, path in OBJECT_ROUTES]
     return out
 
 
@@ -277,9 +336,15 @@ class Fuzzer:
     def send(
         self, target: Target, who: str, path: str, query: dict[str, str], body: bytes | None
     ) -> httpx.Response | None:
-        headers = {"X-Auth-Token": self.tokens[who], "Content-Type": "application/json"}
+        headers: dict[str, str | bytes] = {
+            "X-Auth-Token": self.tokens[who],
+            "Content-Type": "application/json",
+        }
         if target.template.startswith("/compute"):
             headers["OpenStack-API-Version"] = self.rng.choice(("compute 2.1", "compute latest"))
+        if target.service == "object":
+            for _ in range(self.rng.choice((0, 1, 2, 3))):
+                headers[self.rng.choice(OBJECT_HEADERS)] = self.rng.choice(HEADER_VALUES)
         url = self.url + path
         try:
             resp = self.client.request(
@@ -336,7 +401,13 @@ class Fuzzer:
 
 def raw_requests(url: str, token: str) -> Iterator[tuple[str, bytes]]:
     """Requests httpx will not build (a NUL in the path): written on a socket."""
-    for path in ("/compute/v2.1/servers/%00", "/network/v2.0/networks/%00", "/identity/v3/%00"):
+    for path in (
+        "/compute/v2.1/servers/%00",
+        "/network/v2.0/networks/%00",
+        "/identity/v3/%00",
+        "/network/v2.0/networks?name=%00",
+        "/compute/v2.1/servers?name=a%00b",
+    ):
         yield (
             path,
             (

@@ -225,7 +225,20 @@ async def test_publish_reaches_every_subscriber(bus: MemoryBus) -> None:
 
 
 async def test_publish_without_subscribers(bus: MemoryBus) -> None:
-    await bus.publish("nobody.listens", "e", {"x": 1})
+    """An event nobody listens to is dropped at once: no task is left behind and no later
+    subscriber receives it (the bus does not queue events for listeners to come)."""
+    assert await bus.publish("nobody.listens", "e", {"x": 1}) is None
+    assert not bus._tasks
+    got: list[str] = []
+
+    async def late(event_type: str, _p: dict[str, Any]) -> None:
+        got.append(event_type)
+
+    bus.subscribe("nobody.listens", late)
+    await bus.publish("nobody.listens", "after", {})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert got == ["after"]
 
 
 async def test_failing_subscriber_does_not_break_others(

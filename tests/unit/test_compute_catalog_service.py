@@ -15,7 +15,7 @@ from onestack.common import errors, migrations
 from onestack.common.bus import MemoryBus
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.drivers.base import HostInfo
 from onestack.compute.service.aggregates import Aggregates
 from onestack.compute.service.base import ComputeContext
@@ -55,7 +55,7 @@ async def server(store: ComputeContext, uuid: str, project: str = "p-alice", **k
         **kw,
     }
     async with store.db.session() as s:
-        s.add(m.Instance(**fields))
+        s.add(models.Instance(**fields))
 
 
 async def test_usage_counts_hours_within_the_period(store: ComputeContext) -> None:
@@ -112,7 +112,7 @@ async def test_group_members_and_their_quota(store: ComputeContext) -> None:
         await groups.get(BOB, group.uuid)
     # A deleted server stops counting even before it leaves the group.
     async with store.db.session() as s:
-        row = await s.get(m.Instance, 2)
+        row = await s.get(models.Instance, 2)
         assert row is not None
         row.deleted = True
     assert (await groups.get(ALICE, group.uuid))["members"] == ["c"]

@@ -15,7 +15,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.common.runtime import Runtime
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.bootstrap import start
 from onestack.compute.facade import ComputeAPI
 from onestack.compute.service.records import InstanceNotFound
@@ -65,7 +65,7 @@ async def add_server(rt: Runtime, uuid: str, project: str, **fields: Any) -> Non
         **fields,
     }
     async with rt.db.session() as s:
-        s.add(m.Instance(**values))
+        s.add(models.Instance(**values))
 
 
 async def test_a_server_as_its_caller_sees_it(runtime: Runtime) -> None:

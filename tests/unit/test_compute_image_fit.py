@@ -47,7 +47,10 @@ def test_min_disk_above_the_flavor_disk_is_refused_with_nova_message() -> None:
 
 
 def test_a_zero_disk_flavor_skips_the_disk_checks_as_nova() -> None:
-    check_flavor_fits_image({"memory_mb": 512, "root_gb": 0}, Image(min_disk=20, size=50 * GiB))
+    image = Image(min_disk=20, size=50 * GiB)
+    assert check_flavor_fits_image({"memory_mb": 512, "root_gb": 0}, image) is None
+    # The same image on a flavor with a (too small) disk is refused.
+    assert "disk" in message({"memory_mb": 512, "root_gb": 1}, image)
 
 
 def test_memory_is_checked_before_disk() -> None:

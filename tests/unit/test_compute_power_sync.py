@@ -16,7 +16,7 @@ from onestack.common.bus import MemoryBus
 from onestack.common.db import Database
 from onestack.common.policy import Enforcer
 from onestack.common.runtime import Runtime
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.agent import ComputeAgent
 from onestack.compute.drivers.base import BootSource, InstanceSpec, PowerState
 from onestack.compute.drivers.fake import FakeDriver
@@ -64,7 +64,7 @@ async def add_server(agent: ComputeAgent, uuid: str, **fields: Any) -> None:
         **fields,
     }
     async with agent.runtime.db.session() as s:
-        s.add(m.Instance(**values))
+        s.add(models.Instance(**values))
 
 
 async def run_guest(agent: ComputeAgent, uuid: str) -> None:
@@ -75,7 +75,7 @@ async def run_guest(agent: ComputeAgent, uuid: str) -> None:
     await agent.driver.spawn(spec)
 
 
-async def row(agent: ComputeAgent, uuid: str) -> m.Instance:
+async def row(agent: ComputeAgent, uuid: str) -> models.Instance:
     found = await agent.svc.servers.get_any(uuid)
     assert found is not None
     return found
@@ -165,7 +165,7 @@ async def test_after_a_host_reboot_running_guests_are_started_again(
     """Nova's resume_guests_state_on_host_boot (default true here): ACTIVE and running in the
     database, no guest on the host at the agent's start -> started, still ACTIVE."""
 
-    async def spec(row: m.Instance, image_id: str | None = None) -> InstanceSpec:
+    async def spec(row: models.Instance, image_id: str | None = None) -> InstanceSpec:
         boot = BootSource(image_id="i", image_path=Path("/nonexistent"), image_format="qcow2")
         return InstanceSpec(uuid=row.uuid, name=row.uuid, hostname=row.uuid, vcpus=1,
                             memory_mb=512, root_gb=1, boot=boot)  # fmt: skip

@@ -9,7 +9,7 @@ from datetime import datetime
 from starlette.requests import Request
 
 from onestack.common.microversion import APIVersion
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.api import volume_attachments
 from onestack.compute.api.server_extras import _diagnostics_248, _diagnostics_legacy
 from onestack.compute.service.volumes import bdm_uuid, next_device
@@ -19,8 +19,8 @@ def request(minor: int) -> Request:
     return Request({"type": "http", "state": {"api_version": APIVersion(2, minor)}})
 
 
-def attachment() -> m.VolumeAttachment:
-    return m.VolumeAttachment(
+def attachment() -> models.VolumeAttachment:
+    return models.VolumeAttachment(
         id=str(uuid.uuid4()),
         instance_uuid=str(uuid.uuid4()),
         volume_id=str(uuid.uuid4()),

@@ -18,7 +18,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.policy import Enforcer
 from onestack.common.runtime import Runtime
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 from onestack.compute.service.quotas import Quotas
 from onestack.compute.service.server_lists import ListedServer, ListFilters
@@ -56,8 +56,8 @@ async def servers(tmp_path: Path, fresh_database: str | None) -> AsyncIterator[S
     await db.close()
 
 
-def instance(name: str) -> m.Instance:
-    return m.Instance(
+def instance(name: str) -> models.Instance:
+    return models.Instance(
         uuid=str(uuid.uuid4()),
         display_name=name,
         hostname=name,
@@ -76,20 +76,20 @@ async def test_list_extras_match_each_show(servers: Servers) -> None:
     now = utcnow()
     async with db.session() as s:
         s.add_all([a, b, c])
-        group = m.ServerGroup(
+        group = models.ServerGroup(
             uuid=str(uuid.uuid4()), name="g", project_id=PROJECT, user_id="u-1", policy="affinity"
         )
         s.add(group)
         await s.flush()
         for key, value in (("zeta", "1"), ("alpha", "2"), ("mid", "3")):
-            s.add(m.InstanceMetadata(instance_uuid=a.uuid, key=key, value=value))
-        s.add(m.InstanceMetadata(instance_uuid=b.uuid, key="only", value="b"))
+            s.add(models.InstanceMetadata(instance_uuid=a.uuid, key=key, value=value))
+        s.add(models.InstanceMetadata(instance_uuid=b.uuid, key="only", value="b"))
         for tag in ("t2", "t1"):
-            s.add(m.InstanceTag(instance_uuid=a.uuid, tag=tag))
+            s.add(models.InstanceTag(instance_uuid=a.uuid, tag=tag))
         # Attached out of id order: shown in attachment order.
         for volume, at, delete in (("vol-z", 1, True), ("vol-a", 2, False)):
             s.add(
-                m.VolumeAttachment(
+                models.VolumeAttachment(
                     id=str(uuid.uuid4()),
                     instance_uuid=a.uuid,
                     volume_id=volume,
@@ -97,7 +97,7 @@ async def test_list_extras_match_each_show(servers: Servers) -> None:
                     created_at=now + timedelta(seconds=at),
                 )
             )
-        s.add(m.ServerGroupMember(group_id=group.id, instance_uuid=b.uuid))
+        s.add(models.ServerGroupMember(group_id=group.id, instance_uuid=b.uuid))
 
     listed = await servers.listing(CTX, ListFilters(), [], 1000, None, detail=True)
     assert sorted(srv.row.display_name for srv in listed) == ["a", "b", "c"]

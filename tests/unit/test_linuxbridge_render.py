@@ -143,6 +143,20 @@ def test_opts_carry_metadata_route_host_routes_and_default_route() -> None:
     assert f"{tag},option:mtu,1450\n" in text
 
 
+def test_a_ports_extra_dhcp_options_reach_only_its_client() -> None:
+    pxe = port(dhcp_opts=((4, "bootfile-name", "pxelinux.0"), (4, "150", "10.0.0.9"),
+                          (6, "bootfile-url", "tftp://[fd00::9]/boot")))  # fmt: skip
+    plain = port("p2", "10.0.0.6")
+    hosts = render_hosts(NETWORK, (pxe, plain, DHCP_PORT), "openstacklocal")
+    assert f"fa:16:3e:00:00:05,set:port-{PORT},host-10-0-0-5.openstacklocal,10.0.0.5\n" in hosts
+    assert "fa:16:3e:00:00:05,host-10-0-0-6.openstacklocal,10.0.0.6\n" in hosts
+    text = render_opts(NETWORK, DHCP_PORT, (pxe, plain))
+    assert f"tag:port-{PORT},option:bootfile-name,pxelinux.0\n" in text
+    assert f"tag:port-{PORT},150,10.0.0.9\n" in text
+    assert f"tag:port-{PORT},option6:bootfile-url,tftp://[fd00::9]/boot\n" in text
+    assert "port-p2" not in text
+
+
 def test_opts_without_gateway_suppress_the_router_and_default_to_own_dns() -> None:
     sub = Subnet(SUB, NET, "10.0.0.0/24", 4, None, True)
     net = Network(NET, "p1", "vxlan", 100, None, 1450, False, True, (sub,))

@@ -243,6 +243,7 @@ async def test_device_addresses_match_the_port_lists(svc: NetworkService) -> Non
     ports = (await svc.list_page("ports", ADMIN, _q(device_id=["server-1", "server-2"])))[0]
     fips = (await svc.list_page("floatingips", ADMIN, _q()))[0]
     names = {n["id"]: n["name"] for n in (await svc.list_page("networks", ADMIN, _q()))[0]}
+    groups = {g["id"]: g["name"] for g in (await svc.list_page("security-groups", ADMIN, _q()))[0]}
     want: dict[str, list[dict[str, Any]]] = {}
     for p in sorted(ports, key=lambda p: p["created_at"]):
         want.setdefault(p["device_id"], []).append(
@@ -258,6 +259,7 @@ async def test_device_addresses_match_the_port_lists(svc: NetworkService) -> Non
                     for f in fips
                     if f["port_id"] == p["id"]
                 ],
+                "security_groups": sorted(groups[g] for g in p["security_groups"]),
             }
         )
     assert got == want
@@ -269,3 +271,38 @@ async def test_device_addresses_match_the_port_lists(svc: NetworkService) -> Non
     assert by_id[second.id]["network_name"] == other.id and by_id[second.id]["floating_ips"] == []
     assert got["server-2"][0]["fixed_ips"] == []
     assert await svc.device_addresses([]) == {}
+
+
+async def test_port_status_of_a_port_deleted_meanwhile_is_not_an_error(
+    svc: NetworkService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's status report races port deletion: the UPDATE of a port deleted after it
+    was read raises StaleDataError; the report is read again and applied to what is left."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    t = await topology(svc)
+    port_id = t["vm"].id
+    await svc.bind_port(port_id, host=HOST, device_id="srv", device_owner="compute:nova")
+    real = svc._apply_port_statuses
+    calls: list[int] = []
+
+    async def racing(statuses: list[PortStatus]) -> dict[str, str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise StaleDataError("UPDATE statement on table 'network_port' matched 0 rows")
+        changed: dict[str, str] = await real(statuses)
+        return changed
+
+    monkeypatch.setattr(svc, "_apply_port_statuses", racing)
+    await svc.set_port_statuses(HOST, [PortStatus(port_id, "ACTIVE"), PortStatus("gone", "DOWN")])
+    assert len(calls) == 2
+    assert (await svc.show("ports", ADMIN, port_id))["status"] == "ACTIVE"
+
+
+async def test_public_network_id_finds_only_the_external_network(svc: NetworkService) -> None:
+    """A restart skips picking the public range (reading the host's routes) when it exists."""
+    made = await svc.ensure_public_network("public", "10.199.1.0/24", "public", "p-admin")
+    assert await svc.public_network_id("public") == made
+    assert await svc.public_network_id("elsewhere") is None
+    await svc.networks.create(ALICE, {"name": "private-one"})
+    assert await svc.public_network_id("private-one") is None  # not external

@@ -319,7 +319,11 @@ SVC_DEFAULTS = [
 
 class TestEnforcer:
     def test_enforce_allows(self) -> None:
-        Enforcer(SVC_DEFAULTS).enforce(project_ctx("admin"), "svc:do")
+        enforcer = Enforcer(SVC_DEFAULTS)
+        assert enforcer.allowed(project_ctx("admin"), "svc:do")
+        # enforce() answers nothing and raises nothing when the rule allows the caller.
+        assert enforcer.enforce(project_ctx("admin"), "svc:do") is None
+        assert not enforcer.allowed(project_ctx("member"), "svc:do")
 
     def test_enforce_raises_forbidden(self) -> None:
         with pytest.raises(errors.Forbidden) as info:

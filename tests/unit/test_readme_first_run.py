@@ -82,9 +82,9 @@ def requirement_name(spec: str) -> str:
 
 def venv_programs() -> set[str]:
     """Console scripts `make up` leaves in .venv/bin: ours and those of the packages it
-    installs (the dependencies and the extras it names)."""
+    installs (the dependencies and the extras it names), and the venv's own interpreter."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    programs = set(project.get("scripts", {}))
+    programs = {"python", *project.get("scripts", {})}
     extras = project.get("optional-dependencies", {})
     specs = list(project.get("dependencies", []))
     for extra in make_up_extras():

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from onestack.common import migrations
 from onestack.common.db import Database, utcnow
-from onestack.compute import models as m
+from onestack.compute import models
 from onestack.compute.scheduler import (
     MaxRetriesExceeded,
     NoValidHost,
@@ -62,7 +62,7 @@ async def add_host(
     node_uuid = str(uuid.uuid4())
     async with db.session() as session:
         session.add(
-            m.Service(
+            models.Service(
                 uuid=str(uuid.uuid4()),
                 host=host,
                 binary="nova-compute",
@@ -71,7 +71,7 @@ async def add_host(
             )
         )
         session.add(
-            m.ComputeNode(
+            models.ComputeNode(
                 uuid=node_uuid,
                 host=host,
                 hypervisor_hostname=f"{host}.node",
@@ -94,10 +94,10 @@ async def usage(db: Database, node_uuid: str) -> tuple[int, int, int, int]:
             await session.execute(
                 select(
                     func.count(),
-                    func.coalesce(func.sum(m.Allocation.vcpus), 0),
-                    func.coalesce(func.sum(m.Allocation.memory_mb), 0),
-                    func.coalesce(func.sum(m.Allocation.disk_gb), 0),
-                ).where(m.Allocation.node_uuid == node_uuid)
+                    func.coalesce(func.sum(models.Allocation.vcpus), 0),
+                    func.coalesce(func.sum(models.Allocation.memory_mb), 0),
+                    func.coalesce(func.sum(models.Allocation.disk_gb), 0),
+                ).where(models.Allocation.node_uuid == node_uuid)
             )
         ).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
@@ -163,13 +163,15 @@ async def test_load_candidates_service_state_zones_aggregates_groups(db: Databas
     await add_host(db, "b", disabled=True)
     await add_host(db, "c", seen_ago=SETTINGS.compute.service_down_time + 5)
     async with db.session() as session:
-        agg = m.Aggregate(uuid=str(uuid.uuid4()), name="fast")
+        agg = models.Aggregate(uuid=str(uuid.uuid4()), name="fast")
         session.add(agg)
         await session.flush()
-        session.add(m.AggregateHost(aggregate_id=agg.id, host="a"))
-        session.add(m.AggregateMetadata(aggregate_id=agg.id, key="availability_zone", value="az1"))
-        session.add(m.AggregateMetadata(aggregate_id=agg.id, key="ssd", value="true"))
-        group = m.ServerGroup(
+        session.add(models.AggregateHost(aggregate_id=agg.id, host="a"))
+        session.add(
+            models.AggregateMetadata(aggregate_id=agg.id, key="availability_zone", value="az1")
+        )
+        session.add(models.AggregateMetadata(aggregate_id=agg.id, key="ssd", value="true"))
+        group = models.ServerGroup(
             uuid="g1", name="g", project_id="p1", user_id="u", policy="anti-affinity"
         )
         session.add(group)
@@ -177,7 +179,7 @@ async def test_load_candidates_service_state_zones_aggregates_groups(db: Databas
         for i, host in enumerate(["a", "a", None]):
             iu = f"inst-{i}"
             session.add(
-                m.Instance(
+                models.Instance(
                     uuid=iu,
                     display_name=iu,
                     hostname=iu,
@@ -188,7 +190,7 @@ async def test_load_candidates_service_state_zones_aggregates_groups(db: Databas
                     vm_state="active",
                 )
             )
-            session.add(m.ServerGroupMember(group_id=group.id, instance_uuid=iu))
+            session.add(models.ServerGroupMember(group_id=group.id, instance_uuid=iu))
     assert await claim(db, a, "inst-0", "p1", 2, 2048, 20, 0)
     hosts = {h.host: h for h in await load_candidates(db, SETTINGS)}
     assert [h.host for h in await load_candidates(db, SETTINGS)] == ["a", "b", "c"]
@@ -224,8 +226,8 @@ async def test_resize_holds_both_flavors_then_confirm_or_revert(db: Database) ->
     assert await usage(db, other) == (1, 4, 8192, 20)
     async with db.session() as session:
         held = await session.scalar(
-            select(m.Allocation.node_uuid).where(
-                m.Allocation.consumer_uuid == migration_consumer(inst)
+            select(models.Allocation.node_uuid).where(
+                models.Allocation.consumer_uuid == migration_consumer(inst)
             )
         )
     assert held == node
@@ -275,4 +277,4 @@ async def test_reschedule_avoids_tried_hosts_then_gives_up(db: Database) -> None
     assert err.value.message.startswith("Exceeded maximum number of retries.")
     assert s.instance_uuid in err.value.message
     async with db.session() as session:
-        assert await session.scalar(select(func.count()).select_from(m.Allocation)) == 0
+        assert await session.scalar(select(func.count()).select_from(models.Allocation)) == 0

@@ -85,6 +85,25 @@ class TestInitramfs:
             assert not parent or parent in seen, e.path
             seen.add(e.path)
 
+    def test_on_demand_groups(self) -> None:
+        """A group's list names its modules in order; a module shared by two groups (or by a
+        group and every boot) is carried once."""
+        entries = initramfs.entries(
+            b"BUSYBOX",
+            [("virtio.ko", b"m1")],
+            groups={
+                "ide": [("scsi_mod.ko", b"s"), ("ata_piix.ko", b"a")],
+                "virtio-scsi": [("scsi_mod.ko", b"s"), ("virtio_scsi.ko", b"v")],
+            },
+        )
+        paths = [e.path for e in entries]
+        by_path = {e.path: e for e in entries}
+        assert by_path["lib/modules/load.list"].data == b"virtio.ko\n"
+        assert by_path["lib/modules/ide.list"].data == b"scsi_mod.ko\nata_piix.ko\n"
+        assert by_path["lib/modules/virtio-scsi.list"].data == b"scsi_mod.ko\nvirtio_scsi.ko\n"
+        assert paths.count("lib/modules/scsi_mod.ko") == 1
+        assert "lib/modules/virtio_scsi.ko" in by_path
+
     def test_xz_modules_are_unpacked(self, tmp_path: Path) -> None:
         import lzma
 
@@ -239,6 +258,7 @@ def inputs(**changes: object) -> build.Inputs:
         "sshd": {"usr/sbin/dropbear": "dd"},
         "mbr": "cc",
         "modules": ("virtio_pci",),
+        "on_demand_modules": {"ide": ("ata_piix",)},
         "extlinux_conf": "DEFAULT onestack\n",
     }
     base.update(changes)
@@ -252,6 +272,7 @@ class TestCache:
         assert key != inputs(kernel_version="6.1.193-1").key()
         assert key != inputs(guest_files={"init.sh": "ab"}).key()
         assert key != inputs(modules=("virtio_pci", "virtio_net")).key()
+        assert key != inputs(on_demand_modules={"ide": ("ata_piix", "sr_mod")}).key()
         assert key != inputs(builder="b1").key()
         assert key != inputs(sshd={"usr/sbin/dropbear": "de"}).key()
 
@@ -261,9 +282,10 @@ class TestCache:
         got = build.gather_inputs(kernel.KernelPackage("linux-image-x", "1"))
         assert set(got.guest_files) == {
             "init.sh", "lib.sh", "metadata.awk", "udhcpc.sh", "sudo.sh", "curl.sh", "lsblk.sh",
-            "blkid.sh",
+            "blkid.sh", "mkfs.sh", "mount.sh",
         }  # fmt: skip
         assert "tsc=reliable" in got.extlinux_conf
+        assert "cryptomgr.notests" in got.extlinux_conf
         assert {"usr/sbin/dropbear", "lib64/ld-linux-x86-64.so.2"} <= set(got.sshd)
 
     def test_cache_dir_follows_xdg(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

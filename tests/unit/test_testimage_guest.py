@@ -120,6 +120,66 @@ def test_iso_label(tmp_path: Path) -> None:
     assert sh(tmp_path, f"iso_label {path}").strip() == "config-2"
 
 
+@pytest.mark.parametrize(
+    ("tries", "expected"), [("1", "wget"), ("3", "wget sleep wget sleep wget")]
+)
+def test_fetch_pauses_between_tries_only(tmp_path: Path, tries: str, expected: str) -> None:
+    """A failed GET is tried FETCH_TRIES times with a pause between tries and none after the
+    last: a guest without user data (a 404, asked for once) goes on at once."""
+    script = (
+        'timeout() { shift; "$@"; }\n'
+        "wget() { printf 'wget '; return 1; }\n"
+        "sleep() { printf 'sleep '; }\n"
+        f"FETCH_TRIES={tries} fetch http://169.254.169.254/x {tmp_path}/out || printf failed"
+    )
+    assert sh(tmp_path, script) == f"{expected} failed"
+    assert not (tmp_path / "out").exists()
+
+
+def fake_pci(sysfs: Path, slot: str, vendor: str, device: str, cls: str) -> None:
+    dev = sysfs / "bus" / "pci" / "devices" / slot
+    dev.mkdir(parents=True)
+    for name, value in (("vendor", vendor), ("device", device), ("class", cls)):
+        (dev / name).write_text(f"{value}\n")
+
+
+def test_pci_presence(tmp_path: Path) -> None:
+    """q35's AHCI (class 0x0106) is no IDE controller; PIIX IDE (0x0101) and virtio-scsi are
+    found by class and by vendor/device id."""
+    sysfs = tmp_path / "sys"
+    fake_pci(sysfs, "0000:00:1f.2", "0x8086", "0x2922", "0x010601")
+    fake_pci(sysfs, "0000:00:02.0", "0x1af4", "0x1042", "0x010000")
+    env = {"SYSFS": str(sysfs)}
+    probe = (
+        "pci_class_present 0x0101 && echo ide; "
+        "pci_device_present 0x1af4 0x1004 0x1048 && echo scsi; echo done"
+    )
+    assert sh(tmp_path, probe, env).split() == ["done"]
+    fake_pci(sysfs, "0000:00:01.1", "0x8086", "0x7010", "0x010180")
+    fake_pci(sysfs, "0000:00:03.0", "0x1af4", "0x1048", "0x010000")
+    assert sh(tmp_path, probe, env).split() == ["ide", "scsi", "done"]
+
+
+def test_load_modules_skips_loaded_ones(tmp_path: Path) -> None:
+    """Modules shared by two lists (scsi_mod) are loaded once; a failure is logged and the
+    rest still load."""
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "ide.list").write_text("scsi_mod.ko\nata_piix.ko\nbroken.ko\n")
+    (tmp_path / "sys" / "module" / "scsi_mod").mkdir(parents=True)
+    script = (
+        'insmod() { case $1 in *broken.ko) echo "bad module" >&2; return 1 ;; esac; '
+        'echo "insmod $1"; }\n'
+        "MODULES_LOADED=0; load_modules ide.list; echo loaded $MODULES_LOADED"
+    )
+    env = {"SYSFS": str(tmp_path / "sys"), "MODULES_DIR": str(modules), "STATE": str(tmp_path)}
+    assert sh(tmp_path, script, env).splitlines() == [
+        f"insmod {modules}/ata_piix.ko",
+        "onestack-guest: module broken.ko failed: bad module",
+        "loaded 1",
+    ]
+
+
 class TestDhcpScript:
     def run(self, tmp_path: Path, **env: str) -> tuple[list[str], str]:
         """The udhcpc script with a fake `ip` that records its calls.
@@ -168,7 +228,19 @@ class TestDhcpScript:
         assert not any("10.0.0.99" in c for c in calls)
 
 
+def parses(path: Path) -> subprocess.CompletedProcess[str]:
+    """``busybox sh -n``: the guest's own shell reads the script without running it."""
+    return subprocess.run(
+        [str(BUSYBOX), "sh", "-n", str(path)], capture_output=True, text=True, check=False
+    )
+
+
 def test_init_script_parses(tmp_path: Path) -> None:
     for name in ("init.sh", "lib.sh", "udhcpc.sh"):
         path = package_file(tmp_path, name)
-        subprocess.run([str(BUSYBOX), "sh", "-n", str(path)], check=True)
+        result = parses(path)
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+        # The check can fail: the same script with one unclosed `if` does not parse.
+        broken = tmp_path / f"broken-{name}"
+        broken.write_text(path.read_text() + "\nif true; then\n")
+        assert parses(broken).returncode != 0, f"sh -n accepted a broken {name}"

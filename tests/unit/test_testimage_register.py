@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,14 @@ def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture
+def boot_files(cached: Path) -> tuple[Path, Path]:
+    """The build's kernel and initramfs, kept beside the cached image."""
+    build.kernel_path().write_bytes(b"MZ kernel")
+    build.initrd_path().write_bytes(b"070701 initrd")
+    return build.kernel_path(), build.initrd_path()
+
+
 class FakeImageService:
     def __init__(self, fail: bool = False) -> None:
         self.calls: list[dict[str, Any]] = []
@@ -42,7 +51,7 @@ class FakeImageService:
         if self.fail:
             raise RuntimeError("store is full")
         self.calls.append(kwargs)
-        return {"id": "img-1", "name": kwargs["name"]}
+        return {"id": f"img-{len(self.calls)}", "name": kwargs["name"]}
 
 
 def providing(services: dict[type, Any]) -> Any:
@@ -66,6 +75,25 @@ class TestRegisterIfPresent:
         # The test image does not boot in m1.nano's 64 MiB: compute must refuse that flavor.
         assert (call["min_ram"], call["min_disk"]) == (128, 1)
         assert all(isinstance(v, str) for v in call["properties"].values())
+        # A cache without the kernel kept apart: booted through the disk's boot loader.
+        assert "kernel_id" not in call["properties"]
+
+    async def test_the_kernel_and_initramfs_become_images_the_test_image_names(
+        self, cached: Path, boot_files: tuple[Path, Path]
+    ) -> None:
+        service = FakeImageService()
+        await register.register_if_present(providing({ImageAPI: service}))
+        kernel, ramdisk, image = service.calls
+        assert (kernel["name"], kernel["path"]) == ("onestack-test-kernel", boot_files[0])
+        assert (kernel["disk_format"], kernel["container_format"]) == ("aki", "aki")
+        assert (ramdisk["name"], ramdisk["path"]) == ("onestack-test-ramdisk", boot_files[1])
+        assert (ramdisk["disk_format"], ramdisk["container_format"]) == ("ari", "ari")
+        assert kernel["visibility"] == ramdisk["visibility"] == "public"
+        assert image["path"] == cached and image["disk_format"] == "qcow2"
+        props = image["properties"]
+        assert (props["kernel_id"], props["ramdisk_id"]) == ("img-1", "img-2")
+        assert props["os_command_line"] == build.COMMAND_LINE
+        assert "tsc=reliable no_timer_check" in props["os_command_line"]
 
     async def test_nothing_cached(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -73,10 +101,19 @@ class TestRegisterIfPresent:
         await register.register_if_present(providing({ImageAPI: service}))
         assert service.calls == []
 
-    async def test_errors_do_not_stop_the_cloud(self, cached: Path) -> None:
-        runtime = providing({ImageAPI: FakeImageService(fail=True)})
-        await register.register_if_present(runtime)  # logs, does not raise
-        await register.register_if_present(providing({}))
+    async def test_errors_do_not_stop_the_cloud(
+        self, cached: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        failing = FakeImageService(fail=True)
+        with caplog.at_level(logging.DEBUG, logger="onestack"):
+            # Neither a failing image service nor a missing one raises: both are logged.
+            assert await register.register_if_present(providing({ImageAPI: failing})) is None
+            assert await register.register_if_present(providing({})) is None
+        assert failing.calls == []
+        failed = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert [r.getMessage() for r in failed] == [f"could not register the guest image {cached}"]
+        assert failed[0].exc_info is not None and "store is full" in str(failed[0].exc_info[1])
+        assert "nothing registered" in caplog.text
 
 
 class FakeCloud(BaseHTTPRequestHandler):
@@ -140,8 +177,9 @@ class FakeCloud(BaseHTTPRequestHandler):
         assert self.headers["Content-Type"] == "application/openstack-images-v2.1-json-patch"
         image = self.images[self.path.rsplit("/", 1)[1]]
         for op in json.loads(self.body()):
-            assert op["op"] == "replace"
-            image[op["path"].lstrip("/")] = op["value"]
+            key = op["path"].lstrip("/")
+            assert op["op"] == ("replace" if key in image else "add"), op
+            image[key] = op["value"]
         self.reply(200, image)
 
     def do_GET(self) -> None:
@@ -209,6 +247,38 @@ class TestRegisterOverHttp:
         # The older build is hidden: `--image onestack-test` names one image.
         assert image["os_hidden"] is True
         assert handler.images[third.image_id]["os_hidden"] is False
+
+    def test_registers_the_kernel_and_initramfs_for_direct_boot(
+        self,
+        cached: Path,
+        boot_files: tuple[Path, Path],
+        fake_cloud: tuple[Path, type[FakeCloud]],
+    ) -> None:
+        clouds, handler = fake_cloud
+        cloud = register.load_cloud(clouds)
+        built = build.cached_image()
+        assert built is not None and built.vmlinuz == boot_files[0]
+        guest = register.testimage_guest(built)
+        done = register.register_over_http(guest, cloud)
+        assert done.created and set(done.boot_images) == {"kernel_id", "ramdisk_id"}
+        kernel = handler.images[done.boot_images["kernel_id"]]
+        ramdisk = handler.images[done.boot_images["ramdisk_id"]]
+        assert (kernel["name"], kernel["disk_format"], kernel["container_format"]) == (
+            "onestack-test-kernel", "aki", "aki")  # fmt: skip
+        assert (ramdisk["name"], ramdisk["disk_format"], ramdisk["container_format"]) == (
+            "onestack-test-ramdisk", "ari", "ari")  # fmt: skip
+        image = handler.images[done.image_id]
+        assert image["kernel_id"] == kernel["id"] and image["ramdisk_id"] == ramdisk["id"]
+        assert image["os_command_line"] == build.COMMAND_LINE
+        assert handler.uploads == [p.read_bytes() for p in (*boot_files, cached)]
+
+        # Registered by an older OneStack, without them: the same file gets them added.
+        for key in ("kernel_id", "ramdisk_id", "os_command_line"):
+            del image[key]
+        again = register.register_over_http(guest, cloud)
+        assert not again.created and again.image_id == done.image_id
+        assert len(handler.uploads) == 3
+        assert image["kernel_id"] == kernel["id"] and image["ramdisk_id"] == ramdisk["id"]
 
     def test_load_cloud_errors(self, tmp_path: Path) -> None:
         with pytest.raises(register.RegisterError):

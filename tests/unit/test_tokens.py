@@ -297,6 +297,58 @@ class TestProvider:
         assert ctx.project_id == "p1"
 
 
+# --- the verified-token cache ---------------------------------------------------------------
+class TestVerifiedCache:
+    def test_cached_token_still_obeys_revocation(
+        self, provider: TokenProvider, revocations: RevocationList
+    ) -> None:
+        data = project_token()
+        token = provider.issue(data)
+        assert provider.validate(token, "req-1").project_id == "p1"  # now cached
+        revocations.add(Revocation(now_us(), user_id="u1"))
+        with pytest.raises(errors.Unauthorized):
+            provider.validate(token, "req-2")
+        with pytest.raises(errors.Unauthorized):
+            provider.decode(token)
+
+    def test_cached_token_still_expires(
+        self, provider: TokenProvider, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        data = project_token()
+        token = provider.issue(data)
+        assert provider.decode(token).user_id == "u1"
+        monkeypatch.setattr("onestack.identity.tokens.now_us", lambda: data.expires_at_us + 1)
+        with pytest.raises(errors.Unauthorized):
+            provider.validate(token, "req-1")
+
+    def test_each_context_has_its_own_request_id(self, provider: TokenProvider) -> None:
+        token = provider.issue(project_token())
+        first, second = provider.validate(token, "req-1"), provider.validate(token, "req-2")
+        assert (first.request_id, second.request_id) == ("req-1", "req-2")
+        assert first.auth_token == second.auth_token == token
+
+    def test_token_of_a_dropped_key_fails_though_cached(
+        self, provider: TokenProvider, keys: KeyRepository, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        token = provider.issue(project_token())
+        assert provider.decode(token).user_id == "u1"
+        monkeypatch.setattr("onestack.identity.keys.RECHECK_SECONDS", 0.0)
+        for _ in range(keys.max_active_keys):  # the signing key rotates out
+            keys.rotate()
+        with pytest.raises(errors.Unauthorized):
+            provider.decode(token)
+
+    def test_cache_is_bounded(
+        self, provider: TokenProvider, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("onestack.identity.tokens.VERIFIED_CACHE_SIZE", 3)
+        tokens = [provider.issue(project_token()) for _ in range(5)]
+        for token in tokens:
+            provider.decode(token)
+        assert len(provider._verified) == 3
+        assert provider.decode(tokens[0]).user_id == "u1"  # evicted, verified again
+
+
 # --- revocation ----------------------------------------------------------------------------
 class TestRevocation:
     def test_by_audit_id(self, provider: TokenProvider, revocations: RevocationList) -> None:
@@ -454,8 +506,21 @@ class TestRevocation:
             "domain_id": None,
             "role_id": None,
             "app_cred_id": None,
+            "trust_id": None,
         }
         assert Revocation(**as_dict) == event
+
+    def test_trust_tokens_round_trip_and_die_with_their_trust(self) -> None:
+        trust = ("a" * 32, "b" * 32, "c" * 32, True)
+        token = project_token(trust=trust)
+        assert TokenData.unpack(token.pack()) == token
+        assert token.to_context("req", "t").trust_id == trust[0]
+        event = Revocation(now_us() + HOUR_US, trust_id=trust[0])
+        assert event.matches(token)
+        assert not event.matches(project_token())
+        revocations = RevocationList()
+        revocations.add(event)
+        assert revocations.is_revoked(token) and not revocations.is_revoked(project_token())
 
     def test_empty_list_revokes_nothing(self, revocations: RevocationList) -> None:
         for f in ALL_KINDS.values():
@@ -561,4 +626,5 @@ def test_payload_field_order_is_pinned() -> None:
         "system",
         "app_cred",
         "password_expires_at_us",
+        "trust",  # appended: tokens issued before trusts unpack without it
     ]

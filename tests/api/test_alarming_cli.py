@@ -1,0 +1,377 @@
+"""The alarm API (Aodh v2) through ``openstack alarm`` (python-aodhclient) against a cloud
+whose pollsters and evaluator run every second: threshold alarms on a booted server's CPU
+go to alarm and call their webhook with Aodh's body; the other alarm types, state, history,
+quotas, isolation and bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import new_cloud
+from tests.support.cloud import Cloud
+from tests.support.databases import throwaway_database
+from tests.support.metering import Meter, meter_fixture
+from tests.support.waiting import wait_for
+from tests.support.webhooks import receiver
+
+pytestmark = pytest.mark.cli
+
+
+@pytest.fixture(scope="module")
+def cloud(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Cloud]:
+    with throwaway_database(request.config.getoption("--db-url")) as url:
+        c = new_cloud(tmp_path_factory.mktemp("alarming-cloud"), url)
+        c.env["ONESTACK_METERING_INTERVAL"] = "1"
+        c.env["ONESTACK_ALARMING_EVALUATION_INTERVAL"] = "1"
+        c.start()
+        try:
+            yield c
+        finally:
+            c.stop()
+
+
+meter = meter_fixture()
+
+
+@pytest.fixture(scope="module")
+def server(meter: Meter, tmp_path_factory: pytest.TempPathFactory) -> str:
+    files = tmp_path_factory.mktemp("img")
+    (files / "disk.raw").write_bytes(b"\x00" * 4096)
+    meter("image", "create", "--file", str(files / "disk.raw"), "--disk-format", "raw", "al-img")
+    meter("network", "create", "al-net")
+    meter("subnet", "create", "--network", "al-net", "--subnet-range", "10.67.0.0/24", "s")
+    sid = str(
+        meter(
+            "server",
+            "create",
+            "--image",
+            "al-img",
+            "--flavor",
+            "m1.tiny",
+            "--network",
+            "al-net",
+            "--wait",
+            "vm-alarm",
+        )["id"]
+    )
+    wait_for(
+        "the server's cpu metric",
+        lambda: "cpu" in meter.http().get(f"/v1/resource/generic/{sid}").json().get("metrics", {}),
+    )
+    return sid
+
+
+def state_of(meter: Meter, alarm_id: str, as_: str = "mine") -> str:
+    return str(meter("alarm", "state", "get", alarm_id, as_=as_)["state"])
+
+
+def test_cpu_alarm_fires_its_webhook(meter: Meter, server: str) -> None:
+    with receiver() as hook:
+        alarm = meter(
+            "alarm",
+            "create",
+            "--name",
+            "cpu-high",
+            "--type",
+            "gnocchi_resources_threshold",
+            "--metric",
+            "cpu",
+            "--threshold",
+            "1000",
+            "--comparison-operator",
+            "gt",
+            "--aggregation-method",
+            "rate:mean",
+            "--granularity",
+            "1",
+            "--resource-type",
+            "instance",
+            "--resource-id",
+            server,
+            "--alarm-action",
+            hook.url,
+            "--alarm-action",
+            "trust+" + hook.url,
+            "--severity",
+            "critical",
+        )
+        assert alarm["state"] == "insufficient data" and alarm["severity"] == "critical"
+        wait_for("alarm state", lambda: state_of(meter, alarm["alarm_id"]) == "alarm")
+        bodies = hook.wait(2)
+        body = bodies[0]
+        assert bodies[0] == bodies[1]
+        tokens = [h.get("x-auth-token") for h in hook.headers]
+        assert sum(1 for t in tokens if t) == 1  # the trust action's call carries a token
+        shown = meter("alarm", "show", alarm["alarm_id"])
+        assert f"trust+{hook.url}" in shown["alarm_actions"]  # its credential never shows
+    assert body["alarm_id"] == alarm["alarm_id"] and body["alarm_name"] == "cpu-high"
+    assert (body["previous"], body["current"], body["severity"]) == (
+        "insufficient data",
+        "alarm",
+        "critical",
+    )
+    assert body["reason"].startswith("Transition to alarm due to 1 samples outside threshold")
+    assert body["reason_data"]["type"] == "threshold" and body["reason_data"]["count"] == 1
+    history = meter("alarm-history", "show", alarm["alarm_id"])
+    assert [h["type"] for h in history][-2:] == ["state transition", "creation"]
+    # Raising the threshold above the rate brings it back to ok (a rule change in history).
+    meter("alarm", "update", alarm["alarm_id"], "--threshold", "1e12")
+    wait_for("ok state", lambda: state_of(meter, alarm["alarm_id"]) == "ok")
+    types = [h["type"] for h in meter("alarm-history", "show", alarm["alarm_id"])]
+    assert "rule change" in types
+    meter("alarm", "state", "set", "--state", "alarm", alarm["alarm_id"])
+    assert json.loads(meter("alarm-history", "show", alarm["alarm_id"])[0]["detail"]) == {
+        "state": "alarm",
+        "transition_reason": "Manually set via API",
+    }
+    meter.do("alarm", "delete", alarm["alarm_id"])
+    assert "404" in meter.fails("alarm", "show", alarm["alarm_id"]) or "not found" in (
+        meter.fails("alarm", "show", alarm["alarm_id"]).lower()
+    )
+
+
+def _metric_with(meter: Meter, values: list[float]) -> str:
+    mid = str(meter.http().post("/v1/metric", json={"archive_policy_name": "high"}).json()["id"])
+    now = time.time()
+    measures = [{"timestamp": now - len(values) + i, "value": v} for i, v in enumerate(values)]
+    assert meter.http().post(f"/v1/metric/{mid}/measures", json=measures).status_code == 202
+    return mid
+
+
+def test_aggregation_alarms_and_composite(meter: Meter, server: str) -> None:
+    a, b = _metric_with(meter, [5, 5, 5]), _metric_with(meter, [7, 7, 7])
+    by_metrics = meter(
+        "alarm",
+        "create",
+        "--name",
+        "sum",
+        "--type",
+        "gnocchi_aggregation_by_metrics_threshold",
+        "--metrics",
+        a,
+        "--metrics",
+        b,
+        "--threshold",
+        "100",
+        "--comparison-operator",
+        "lt",
+        "--aggregation-method",
+        "max",
+        "--granularity",
+        "60",
+        "--evaluation-periods",
+        "1",
+    )
+    by_resources = meter(
+        "alarm",
+        "create",
+        "--name",
+        "fleet",
+        "--type",
+        "gnocchi_aggregation_by_resources_threshold",
+        "--metric",
+        "cpu",
+        "--resource-type",
+        "instance",
+        "--query",
+        json.dumps({"=": {"id": server}}),
+        "--threshold",
+        "1e15",
+        "--comparison-operator",
+        "gt",
+        "--aggregation-method",
+        "rate:mean",
+        "--granularity",
+        "1",
+    )
+    rule = {
+        "or": [
+            {
+                "type": "gnocchi_resources_threshold",
+                "metric": "cpu",
+                "resource_id": server,
+                "resource_type": "instance",
+                "threshold": 1000,
+                "comparison_operator": "gt",
+                "aggregation_method": "rate:mean",
+                "granularity": 1,
+            },
+            {
+                "type": "gnocchi_aggregation_by_metrics_threshold",
+                "metrics": [a],
+                "threshold": 0,
+                "comparison_operator": "lt",
+                "aggregation_method": "mean",
+                "granularity": 60,
+            },
+        ]
+    }
+    composite = meter(
+        "alarm",
+        "create",
+        "--name",
+        "either",
+        "--type",
+        "composite",
+        "--composite-rule",
+        json.dumps(rule),
+    )
+    wait_for("by-metrics alarm", lambda: state_of(meter, by_metrics["alarm_id"]) == "alarm")
+    wait_for("by-resources ok", lambda: state_of(meter, by_resources["alarm_id"]) == "ok")
+    wait_for("composite alarm", lambda: state_of(meter, composite["alarm_id"]) == "alarm")
+    listed = {x["name"] for x in meter("alarm", "list")}
+    assert {"sum", "fleet", "either"} <= listed
+
+
+def test_event_alarm_on_a_notification(meter: Meter, server: str) -> None:
+    alarm = meter(
+        "alarm",
+        "create",
+        "--name",
+        "stopped",
+        "--type",
+        "event",
+        "--event-type",
+        "compute.instance.power_off.end",
+        "--query",
+        f"traits.instance_id=string::{server}",
+    )
+    meter.do("server", "stop", server)
+    wait_for("event alarm", lambda: state_of(meter, alarm["alarm_id"]) == "alarm")
+    reason = meter("alarm", "show", alarm["alarm_id"])["state_reason"]
+    assert "compute.instance.power_off.end" in reason
+    meter.do("server", "start", server)
+
+
+def test_isolation_and_bad_input(meter: Meter, server: str) -> None:
+    # Another project can neither see an alarm nor watch this project's server.
+    mine = meter(
+        "alarm",
+        "create",
+        "--name",
+        "private",
+        "--type",
+        "gnocchi_resources_threshold",
+        "--metric",
+        "cpu",
+        "--threshold",
+        "1",
+        "--aggregation-method",
+        "mean",
+        "--resource-type",
+        "instance",
+        "--resource-id",
+        server,
+    )
+    assert "404" in meter.fails("alarm", "show", mine["alarm_id"], as_="other")
+    missing = _aodh(meter, "other").get(f"/v2/alarms/{mine['alarm_id']}")
+    assert missing.json()["error_message"]["faultstring"] == f"Alarm {mine['alarm_id']} not found"
+    assert mine["alarm_id"] not in {a["alarm_id"] for a in meter("alarm", "list", as_="other")}
+    error = meter.fails(
+        "alarm",
+        "create",
+        "--name",
+        "spy",
+        "--type",
+        "gnocchi_resources_threshold",
+        "--metric",
+        "cpu",
+        "--threshold",
+        "1",
+        "--aggregation-method",
+        "mean",
+        "--resource-type",
+        "instance",
+        "--resource-id",
+        server,
+        as_="other",
+    )
+    assert "does not exist" in error
+    # Nor can an admin make one in its own project that watches it: the evaluator would read
+    # as a member of the alarm's project and never see the server.
+    admins = meter.fails(
+        "alarm", "create", "--name", "admin-spy", "--type", "gnocchi_resources_threshold",
+        "--metric", "cpu", "--threshold", "1", "--aggregation-method", "mean",
+        "--resource-type", "instance", "--resource-id", server, as_="onestack",
+    )  # fmt: skip
+    assert "does not exist" in admins
+    admin_sees = meter("alarm", "list", "--filter", "all_projects=true", as_="onestack")
+    assert mine["alarm_id"] in {a["alarm_id"] for a in admin_sees}
+    queried = meter("alarm", "list", "--query", "name=private and type=gnocchi_resources_threshold")
+    assert [a["alarm_id"] for a in queried] == [mine["alarm_id"]]
+    base = {
+        "name": "x",
+        "type": "gnocchi_resources_threshold",
+        "gnocchi_resources_threshold_rule": {
+            "metric": "cpu",
+            "resource_id": server,
+            "resource_type": "instance",
+            "threshold": 1,
+            "aggregation_method": "mean",
+        },
+    }
+    cases = [
+        ({"threshold": "lots"}, "threshold"),
+        ({"threshold": None}, "threshold"),
+        ({"aggregation_method": "avg"}, "aggregation_method"),
+        ({"comparison_operator": "bigger"}, "comparison_operator"),
+        ({"granularity": 0}, "granularity"),
+    ]
+    for change, needle in cases:
+        rule = {**base["gnocchi_resources_threshold_rule"], **change}
+        body = {**base, "gnocchi_resources_threshold_rule": rule}
+        resp = _aodh(meter).post("/v2/alarms", json=body)
+        assert resp.status_code == 400, (change, resp.text)
+        assert needle in resp.json()["error_message"]["faultstring"]
+    for action, needle in (("ftp://host/x", "Unsupported action"), ("log://", "not authorized")):
+        resp = _aodh(meter).post("/v2/alarms", json={**base, "alarm_actions": [action]})
+        assert resp.status_code == 400 and needle in resp.json()["error_message"]["faultstring"]
+    bad_tc = {**base, "time_constraints": [{"name": "t", "start": "every day", "duration": 1}]}
+    assert _aodh(meter).post("/v2/alarms", json=bad_tc).status_code == 400
+
+
+def _aodh(meter: Meter, as_: str = "mine") -> Any:
+    import httpx
+
+    token = meter.http(as_).headers["X-Auth-Token"]
+    return httpx.Client(
+        base_url=f"{meter.cloud.url}/alarming", headers={"X-Auth-Token": token}, timeout=30
+    )
+
+
+def test_quotas(meter: Meter, server: str) -> None:
+    admin = _aodh(meter, "onestack")
+    project = meter.projects["other"]
+    resp = admin.post(
+        "/v2/quotas", json={"project_id": project, "quotas": [{"resource": "alarms", "limit": 1}]}
+    )
+    assert resp.status_code == 201 and resp.json()["quotas"] == [{"resource": "alarms", "limit": 1}]
+    assert (
+        _aodh(meter, "other")
+        .post("/v2/quotas", json={"project_id": project, "quotas": []})
+        .status_code
+        == 403
+    )
+    metric = meter.http("other").post("/v1/metric", json={"archive_policy_name": "low"}).json()
+    body = {
+        "name": f"q-{uuid.uuid4().hex[:6]}",
+        "type": "gnocchi_aggregation_by_metrics_threshold",
+        "gnocchi_aggregation_by_metrics_threshold_rule": {
+            "metrics": [metric["id"]],
+            "threshold": 1,
+            "aggregation_method": "mean",
+        },
+    }
+    other = _aodh(meter, "other")
+    assert other.post("/v2/alarms", json=body).status_code == 201
+    over = other.post("/v2/alarms", json=body)
+    assert over.status_code == 403 and "quota" in over.json()["error_message"]["faultstring"]
+    assert other.get("/v2/quotas").json()["quotas"][0]["limit"] == 1

@@ -1,0 +1,697 @@
+"""Compute bodies declared in ``compute.schemas``: a bad body gets Nova's 400, word for word,
+naming the first member at fault in Nova's order (the wrapper, unexpected members, then the
+members as the schema lists them), per microversion, and the policy is asked first."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.cloud import Cloud
+from tests.support.compute import Compute
+from tests.support.fixtures import http_client, unique
+
+admin = http_client("onestack", Compute)
+demo = http_client("onestack-demo", Compute)
+
+FLAVOR = {"name": "f", "ram": 64, "vcpus": 1, "disk": 0}
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEtwJTdUN0cvUhSsqUZgJ0gyiVsUVB8gb6j6tLwnd2F8 me@host"
+PUBLIC_KEY = {"public_key": KEY}
+
+
+def bad(field: str, reason: str) -> str:
+    return f"Invalid input for field '{field}': {reason}"
+
+
+# (method, path, microversion, body, status, message)
+CASES: list[tuple[str, str, str, Any, int, str]] = [
+    # flavors: the wrapper, unexpected members per version, then members in Nova's order
+    ("POST", "/flavors", "2.1", {"flavor": []}, 400, bad("flavor", "[] is not of type 'object'")),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavors": {}},
+        400,
+        bad("flavor", "'flavor' is a required property"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {**FLAVOR, "description": "d", "zz": 1}},
+        400,
+        bad("flavor", "Additional properties are not allowed ('description', 'zz' was unexpected)"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.55",
+        {"flavor": {**FLAVOR, "name": " f"}},
+        400,
+        bad("name", "' f' has leading or trailing whitespace"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {"ram": 0, "vcpus": 1, "disk": 0}},
+        400,
+        bad("name", "'name' is a required property"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {**FLAVOR, "ram": 0, "rxtx_factor": "x"}},
+        400,
+        bad("ram", "0 is less than the minimum of 1"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {**FLAVOR, "vcpus": True}},
+        400,
+        bad("vcpus", "True is not of type 'integer'"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {**FLAVOR, "id": "a b "}},
+        400,
+        bad("id", "'a b ' does not match '(?! )[a-zA-Z0-9. _-]+(?<! )'"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {**FLAVOR, "rxtx_factor": "x"}},
+        400,
+        bad("rxtx_factor", "'x' is not a valid rxtx_factor"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.1",
+        {"flavor": {**FLAVOR, "os-flavor-access:is_public": "maybe"}},
+        400,
+        bad("os-flavor-access:is_public", "'maybe' is not of type 'boolean', 'string'"),
+    ),
+    (
+        "POST",
+        "/flavors",
+        "2.55",
+        {"flavor": {**FLAVOR, "description": 5}},
+        400,
+        bad("description", "5 is not of type 'string'"),
+    ),
+    (
+        "PUT",
+        "/flavors/1",
+        "2.55",
+        {"flavor": {}},
+        400,
+        bad("flavor", "'description' is a required property"),
+    ),
+    (
+        "PUT",
+        "/flavors/1",
+        "2.55",
+        {"flavor": {"description": "d", "name": "n"}},
+        400,
+        bad("flavor", "Additional properties are not allowed ('name' was unexpected)"),
+    ),
+    ("PUT", "/flavors/1", "2.54", {"flavor": {}}, 404, "The resource could not be found."),
+    # key pairs: type from 2.2, user_id from 2.10, the 2.92 name pattern and public key
+    (
+        "POST",
+        "/os-keypairs",
+        "2.1",
+        {"keypair": {"name": "   ", "type": "x"}},
+        400,
+        bad("keypair", "Additional properties are not allowed ('type' was unexpected)"),
+    ),
+    (
+        "POST",
+        "/os-keypairs",
+        "2.2",
+        {"keypair": {"name": "k", "type": "rsa", "user_id": "u"}},
+        400,
+        bad("keypair", "Additional properties are not allowed ('user_id' was unexpected)"),
+    ),
+    (
+        "POST",
+        "/os-keypairs",
+        "2.2",
+        {"keypair": {"name": "k", "type": "rsa"}},
+        400,
+        bad("type", "'rsa' is not one of ['ssh', 'x509']"),
+    ),
+    (
+        "POST",
+        "/os-keypairs",
+        "2.10",
+        {"keypair": {"name": "k", "user_id": ""}},
+        400,
+        bad("user_id", "'' is too short"),
+    ),
+    (
+        "POST",
+        "/os-keypairs",
+        "2.1",
+        {"keypair": {"name": "a@b", **PUBLIC_KEY}},
+        400,
+        bad("name", "'a@b' does not match '[a-zA-Z0-9 _-]+'"),
+    ),
+    (
+        "POST",
+        "/os-keypairs",
+        "2.92",
+        {"keypair": {"name": "   ", "type": "rsa"}},
+        400,
+        "Keypair data is invalid: Keypair name must be string and between 1 and 255 "
+        "characters long",
+    ),
+    (
+        "POST",
+        "/os-keypairs",
+        "2.92",
+        {"keypair": {"name": "k"}},
+        400,
+        bad("keypair", "'public_key' is a required property"),
+    ),
+    # aggregates
+    (
+        "POST",
+        "/os-aggregates",
+        "2.1",
+        {"aggregate": {}},
+        400,
+        bad("name", "'name' is a required property"),
+    ),
+    (
+        "POST",
+        "/os-aggregates",
+        "2.1",
+        {"aggregate": {"name": "a", "availability_zone": "a:b"}},
+        400,
+        bad("availability_zone", "'a:b' must not contain ':'"),
+    ),
+    (
+        "PUT",
+        "/os-aggregates/999999",
+        "2.1",
+        {"aggregate": {}},
+        400,
+        bad("aggregate", "{} does not have enough properties"),
+    ),
+    (
+        "PUT",
+        "/os-aggregates/999999",
+        "2.1",
+        {"aggregate": {"name": " a"}},
+        400,
+        bad("name", "' a' has leading or trailing whitespace"),
+    ),
+    # server groups: the name before unexpected members; policies before 2.64, policy after
+    *[
+        ("POST", "/os-server-groups", mv, {"server_group": body}, 400, message)
+        for mv, body, message in [
+            (
+                "2.1",
+                {"name": " g", "zz": 1},
+                bad("name", "' g' has leading or trailing whitespace"),
+            ),
+            (
+                "2.1",
+                {"name": "g", "zz": 1},
+                bad("server_group", "Additional properties are not allowed ('zz' was unexpected)"),
+            ),
+            ("2.1", {"name": "g"}, bad("server_group", "'policies' is a required property")),
+            (
+                "2.1",
+                {"name": "g", "policies": ["soft-affinity"]},
+                bad("policies/0", "'soft-affinity' is not one of ['affinity', 'anti-affinity']"),
+            ),
+            (
+                "2.15",
+                {"name": "g", "policies": ["affinity", "anti-affinity"]},
+                bad("policies", "['affinity', 'anti-affinity'] must hold exactly one policy"),
+            ),
+            (
+                "2.64",
+                {"name": "g", "policies": ["affinity"]},
+                bad(
+                    "server_group",
+                    "Additional properties are not allowed ('policies' was unexpected)",
+                ),
+            ),
+            ("2.64", {"name": "g"}, bad("policy", "'policy' is a required property")),
+            (
+                "2.64",
+                {"name": "g", "policy": "affinity", "rules": {"max_server_per_host": 1}},
+                bad("rules", "Only anti-affinity policy supports rules."),
+            ),
+            (
+                "2.64",
+                {"name": "g", "policy": "anti-affinity", "rules": {"x": 1}},
+                bad("rules", "Additional properties are not allowed ('x' was unexpected)"),
+            ),
+            (
+                "2.64",
+                {"name": "g", "policy": "anti-affinity", "rules": {"max_server_per_host": 0}},
+                bad("max_server_per_host", "0 is less than the minimum of 1"),
+            ),
+            (
+                "2.64",
+                {"name": "g", "policy": "anti-affinity", "rules": None},
+                bad("rules", "None is not of type 'object'"),
+            ),
+        ]
+    ],
+    # actions: the action's name is the key its body is refused under
+    *[
+        ("POST", path, "2.1", body, 400, message)
+        for path, body, message in [
+            (
+                "/flavors/1/action",
+                {"addTenantAccess": []},
+                bad("addTenantAccess", "[] is not of type 'object'"),
+            ),
+            (
+                "/flavors/1/action",
+                {"addTenantAccess": {"tenant": "", "x": 1}},
+                bad(
+                    "addTenantAccess", "Additional properties are not allowed ('x' was unexpected)"
+                ),
+            ),
+            (
+                "/flavors/1/action",
+                {"removeTenantAccess": {}},
+                bad("tenant", "'tenant' is a required property"),
+            ),
+            (
+                "/flavors/1/action",
+                {"removeTenantAccess": {"tenant": ""}},
+                bad("tenant", "'' is too short"),
+            ),
+            (
+                "/os-aggregates/999999/action",
+                {"add_host": {"host": "h", "x": 1}},
+                bad("add_host", "Additional properties are not allowed ('x' was unexpected)"),
+            ),
+            (
+                "/os-aggregates/999999/action",
+                {"remove_host": {}},
+                bad("host", "'host' is a required property"),
+            ),
+            (
+                "/os-aggregates/999999/action",
+                {"set_metadata": {}},
+                bad("metadata", "None is not of type 'object'"),
+            ),
+            (
+                "/os-aggregates/999999/action",
+                {"set_metadata": {"metadata": {"": "v"}}},
+                bad("metadata", "'' is not a valid key"),
+            ),
+            (
+                "/os-aggregates/999999/action",
+                {"set_metadata": {"metadata": {"k": 5}}},
+                bad("metadata/k", "5 is not a valid value"),
+            ),
+            (
+                "/os-aggregates/999999/action",
+                {"set_metadata": {"metadata": {"availability_zone": "a:b"}}},
+                bad("availability_zone", "'a:b' must not contain ':'"),
+            ),
+        ]
+    ],
+]
+
+
+@pytest.mark.parametrize(("method", "path", "mv", "body", "status", "message"), CASES)
+def test_a_bad_body_gets_novas_400(
+    admin: Compute, method: str, path: str, mv: str, body: Any, status: int, message: str
+) -> None:
+    resp = admin(method, path, mv, json=body)
+    assert resp.status_code == status, resp.text
+    (error,) = resp.json().values()
+    assert error["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/flavors", {"flavor": []}),
+        ("PUT", "/flavors/1", {"flavor": {}}),
+        ("POST", "/os-aggregates", {"aggregate": {}}),
+        ("PUT", "/os-aggregates/999999", {"aggregate": {}}),
+        ("POST", "/os-aggregates/999999/action", {"add_host": {}}),
+        ("POST", "/os-aggregates/999999/action", {"set_metadata": {}}),
+    ],
+)
+def test_the_policy_is_asked_before_the_body(
+    demo: Compute, method: str, path: str, body: Any
+) -> None:
+    assert demo(method, path, "2.55", json=body).status_code == 403
+
+
+# -- a server's volume attachments and interfaces ------------------------------------------
+
+U = str(uuid.uuid4())
+
+
+@pytest.fixture(scope="module")
+def server(admin: Compute) -> Iterator[str]:
+    """A server without networks on the fake driver (the bodies are refused before any work)."""
+    image = {"name": unique("bodies"), "disk_format": "raw", "container_format": "bare"}
+    image_id = admin.client.post("/image/v2/images", json=image).json()["id"]
+    put = admin.client.put(
+        f"/image/v2/images/{image_id}/file",
+        content=b"\0" * 4096,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert put.status_code == 204, put.text
+    body = {"name": unique("bodies"), "imageRef": image_id, "flavorRef": "1", "networks": "none"}
+    resp = admin("POST", "/servers", "2.37", json={"server": body})
+    assert resp.status_code == 202, resp.text
+    server_id = str(resp.json()["server"]["id"])
+    deadline = time.monotonic() + 30
+    while admin("GET", f"/servers/{server_id}").json()["server"]["status"] != "ACTIVE":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    yield server_id
+    admin("DELETE", f"/servers/{server_id}")
+    admin.client.delete(f"/image/v2/images/{image_id}")
+
+
+DEVICE = "'(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$'"
+ATTACHMENT_CASES: list[tuple[str, str, Any, int, str]] = [
+    (
+        "os-volume_attachments",
+        "2.1",
+        {"volumeAttachment": "x"},
+        400,
+        bad("volumeAttachment", "'x' is not of type 'object'"),
+    ),
+    (
+        "os-volume_attachments",
+        "2.1",
+        {"volumeAttachment": {"volumeId": U, "zz": 1, "tag": "t"}},
+        400,
+        bad("volumeAttachment", "Additional properties are not allowed ('tag' was unexpected)"),
+    ),
+    (
+        "os-volume_attachments",
+        "2.49",
+        {"volumeAttachment": {"device": "/dev/vdb"}},
+        400,
+        bad("volumeId", "'volumeId' is a required property"),
+    ),
+    (
+        "os-volume_attachments",
+        "2.49",
+        {"volumeAttachment": {"volumeId": "nope", "device": "x"}},
+        400,
+        bad("volumeId", "'nope' is not a 'uuid'"),
+    ),
+    (
+        "os-volume_attachments",
+        "2.49",
+        {"volumeAttachment": {"volumeId": U, "device": "vdb"}},
+        400,
+        bad("device", f"'vdb' does not match {DEVICE}"),
+    ),
+    (
+        "os-volume_attachments",
+        "2.49",
+        {"volumeAttachment": {"volumeId": U, "tag": "a/b"}},
+        400,
+        bad("tag", "'a/b' is not a valid tag"),
+    ),
+    (
+        "os-volume_attachments",
+        "2.49",
+        {"volumeAttachment": {"volumeId": U, "delete_on_termination": True}},
+        400,
+        bad(
+            "volumeAttachment",
+            "Additional properties are not allowed ('delete_on_termination' was unexpected)",
+        ),
+    ),
+    (
+        "os-volume_attachments",
+        "2.79",
+        {"volumeAttachment": {"volumeId": U, "delete_on_termination": "yes"}},
+        400,
+        bad("delete_on_termination", "'yes' is not of type 'boolean'"),
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"zz": 1, "tag": "t"}},
+        400,
+        bad("interfaceAttachment", "Additional properties are not allowed ('tag' was unexpected)"),
+    ),
+    (
+        "os-interface",
+        "2.49",
+        {"interfaceAttachment": {"port_id": "nope", "tag": "a/b"}},
+        400,
+        bad("port_id", "'nope' is not a 'uuid'"),
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"net_id": 5}},
+        400,
+        bad("net_id", "5 is not a 'uuid'"),
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"fixed_ips": "x"}},
+        400,
+        bad("fixed_ips", "must be an array of at most one {'ip_address': ...}"),
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"fixed_ips": [{"ip": 1}]}},
+        400,
+        bad("fixed_ips", "{'ip': 1} is not an {'ip_address': ...} object"),
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"net_id": U, "fixed_ips": [{"ip_address": "x"}]}},
+        400,
+        bad("ip_address", "'x' is not an IP address"),
+    ),
+    (
+        "os-interface",
+        "2.49",
+        {"interfaceAttachment": {"net_id": U, "tag": ""}},
+        400,
+        bad("tag", "'' is not a valid tag"),
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"net_id": U, "port_id": U}},
+        400,
+        "Must not input both network_id and port_id",
+    ),
+    (
+        "os-interface",
+        "2.1",
+        {"interfaceAttachment": {"fixed_ips": [{"ip_address": "10.0.0.1"}]}},
+        400,
+        "Must input network_id when request IP address",
+    ),
+    (
+        "remote-consoles",
+        "2.6",
+        {"remote_console": 5},
+        400,
+        bad("remote_console", "5 is not of type 'object'"),
+    ),
+    (
+        "remote-consoles",
+        "2.6",
+        {"remote_console": {"protocol": "vnc", "type": "novnc", "z": 1, "a": 2}},
+        400,
+        bad("remote_console", "Additional properties are not allowed ('a' was unexpected)"),
+    ),
+    (
+        "remote-consoles",
+        "2.6",
+        {"remote_console": {"protocol": "mks", "type": "webmks"}},
+        400,
+        bad("protocol", "'mks' is not one of ['vnc', 'spice', 'rdp', 'serial']"),
+    ),
+    (
+        "remote-consoles",
+        "2.6",
+        {"remote_console": {"protocol": "vnc", "type": "webmks"}},
+        400,
+        bad(
+            "type",
+            "'webmks' is not one of ['novnc', 'xvpvnc', 'serial', 'spice-html5', 'rdp-html5']",
+        ),
+    ),
+    (
+        "remote-consoles",
+        "2.8",
+        {"remote_console": {"type": "novnc"}},
+        400,
+        bad("protocol", "None is not one of ['vnc', 'spice', 'rdp', 'serial', 'mks']"),
+    ),
+    (
+        "remote-consoles",
+        "2.8",
+        {"remote_console": {"protocol": "spice", "type": "spice-html5"}},
+        400,
+        "Unavailable console type spice-html5.",
+    ),
+    (
+        "remote-consoles",
+        "2.8",
+        {"remote_console": {"protocol": "serial", "type": "novnc"}},
+        400,
+        "Invalid console type novnc",
+    ),
+]
+
+
+@pytest.mark.parametrize(("below", "mv", "body", "status", "message"), ATTACHMENT_CASES)
+def test_a_bad_attachment_gets_novas_400(
+    admin: Compute, server: str, below: str, mv: str, body: Any, status: int, message: str
+) -> None:
+    resp = admin("POST", f"/servers/{server}/{below}", mv, json=body)
+    assert resp.status_code == status, resp.text
+    (error,) = resp.json().values()
+    assert error["message"] == message
+
+
+def test_an_aggregate_action_that_is_no_object_is_refused_before_the_policy(
+    demo: Compute,
+) -> None:
+    resp = demo("POST", "/os-aggregates/999999/action", json={"add_host": []})
+    assert resp.status_code == 400
+    assert resp.json()["badRequest"]["message"] == bad("add_host", "[] is not of type 'object'")
+
+
+# -- quotas: the resources each microversion shows ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(cloud: Cloud) -> Iterator[str]:
+    with cloud.http(cloud.token()) as client:
+        body = {"project": {"name": unique("bodies"), "domain_id": "default"}}
+        project_id = str(client.post("/identity/v3/projects", json=body).json()["project"]["id"])
+        yield project_id
+        client.delete(f"/identity/v3/projects/{project_id}")
+
+
+QUOTA_CASES: list[tuple[str, str, Any, str]] = [
+    (
+        "os-quota-sets/{project}",
+        "2.1",
+        {"quota_set": {"cores": "x"}},
+        bad("cores", "'x' is not of type 'integer', 'string'"),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.1",
+        {"quota_set": {"cores": -2}},
+        bad("cores", "-2 is less than the minimum of -1"),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.1",
+        {"quota_set": {"ram": 2**31}},
+        bad("ram", "2147483648 is greater than the maximum of 2147483647"),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.57",
+        {"quota_set": {"injected_files": 1}},
+        bad("quota_set", "Additional properties are not allowed ('injected_files' was unexpected)"),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.36",
+        {"quota_set": {"zz": 1, "floating_ips": 1}},
+        bad(
+            "quota_set",
+            "Additional properties are not allowed ('floating_ips', 'zz' was unexpected)",
+        ),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.1",
+        {"quota_set": {"force": "maybe", "cores": "x"}},
+        bad("cores", "'x' is not of type 'integer', 'string'"),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.1",
+        {"quota_set": {"force": "maybe"}},
+        bad("force", "'maybe' is not of type 'boolean', 'string'"),
+    ),
+    (
+        "os-quota-sets/{project}",
+        "2.1",
+        {"quota_set": []},
+        bad("quota_set", "[] is not of type 'object'"),
+    ),
+    (
+        "os-quota-class-sets/default",
+        "2.1",
+        {"quota_class_set": {"force": True}},
+        bad("quota_class_set", "Additional properties are not allowed ('force' was unexpected)"),
+    ),
+    (
+        "os-quota-class-sets/default",
+        "2.1",
+        {"quota_class_set": {"server_groups": 1}},
+        bad(
+            "quota_class_set",
+            "Additional properties are not allowed ('server_groups' was unexpected)",
+        ),
+    ),
+    (
+        "os-quota-class-sets/default",
+        "2.50",
+        {"quota_class_set": {"server_groups": "x"}},
+        bad("server_groups", "'x' is not of type 'integer', 'string'"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "mv", "body", "message"), QUOTA_CASES)
+def test_a_bad_quota_set_gets_novas_400(
+    admin: Compute, project: str, path: str, mv: str, body: Any, message: str
+) -> None:
+    resp = admin("PUT", "/" + path.format(project=project), mv, json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
+
+
+def test_a_quota_set_sets_what_it_names(admin: Compute, project: str) -> None:
+    before = admin("GET", f"/os-quota-sets/{project}", "2.57").json()["quota_set"]
+    body = {"quota_set": {"cores": "7", "force": "true"}}
+    after = admin("PUT", f"/os-quota-sets/{project}", "2.57", json=body)
+    assert after.status_code == 200, after.text
+    assert after.json()["quota_set"] == {
+        **{k: v for k, v in before.items() if k != "id"},
+        "cores": 7,
+    }

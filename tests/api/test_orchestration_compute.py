@@ -1,0 +1,233 @@
+"""Nova's resource types of a stack (#17) through ``openstack stack`` on the fake data plane:
+a key pair, a network with a port, a server on the port with RAW user data, metadata and the
+key, a second server on the network by name; outputs read ``first_address``, ``networks``
+and the saved private key; compute shows the servers as the template made them; the delete
+removes the servers, ports and the key pair; a server on an unknown image fails naming it."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
+from tests.support.heat import create_wait, template_file, wait_stack
+
+pytestmark = pytest.mark.cli
+
+SERVERS = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+  flavor: {type: string, default: m1.tiny}
+resources:
+  key:
+    type: OS::Nova::KeyPair
+    properties:
+      name: {list_join: ['-', [{get_param: "OS::stack_name"}, key]]}
+      save_private_key: true
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.78.0.0/24}
+  port:
+    type: OS::Neutron::Port
+    properties: {network: {get_resource: net}, fixed_ips: [{subnet: {get_resource: subnet}}]}
+  web:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      key_name: {get_resource: key}
+      networks: [{port: {get_resource: port}}]
+      user_data_format: RAW
+      user_data:
+        str_replace:
+          template: "#!/bin/sh\\necho hello from NAME"
+          params: {NAME: {get_param: "OS::stack_name"}}
+      metadata: {role: web}
+  db:
+    type: OS::Nova::Server
+    depends_on: subnet
+    properties:
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      networks: [{network: {get_resource: net}}]
+outputs:
+  web_ip: {value: {get_attr: [web, first_address]}}
+  port_ip: {value: {get_attr: [port, fixed_ips, 0, ip_address]}}
+  db_networks: {value: {get_attr: [db, networks]}}
+  private_key: {value: {get_attr: [key, private_key]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def image(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> str:
+    disk = tmp_path_factory.mktemp("heat-img") / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    name = unique("heat-img")
+    cloud.openstack("image", "create", "--public", "--file", str(disk), "--disk-format", "raw",
+                    name)  # fmt: skip
+    return name
+
+
+def test_servers_and_keypair_stack(cloud: Cloud, image: str, tmp_path: Path) -> None:
+    name = unique("app")
+    tf = template_file(tmp_path, "app.yaml", SERVERS)
+    shown = create_wait(cloud, name, tf, "--parameter", f"image={image}", cloud="onestack-demo")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert out["web_ip"] == out["port_ip"] and out["web_ip"].startswith("10.78.0.")
+    assert out["private_key"].startswith("-----BEGIN")
+    res = {
+        r["resource_name"]: r["physical_resource_id"]
+        for r in cloud.openstack("stack", "resource", "list", name, cloud="onestack-demo")
+    }
+    web = cloud.openstack("server", "show", res["web"], cloud="onestack-demo")
+    assert web["status"] == "ACTIVE" and web["name"] == f"{name}-web"
+    assert web["key_name"] == f"{name}-key" and web["properties"] == {"role": "web"}
+    raw = cloud.openstack(
+        "--os-compute-api-version", "2.3", "server", "show", res["web"],
+        "-c", "OS-EXT-SRV-ATTR:user_data", cloud="onestack",
+    )["OS-EXT-SRV-ATTR:user_data"]  # fmt: skip
+    assert base64.b64decode(raw).decode() == f"#!/bin/sh\necho hello from {name}"
+    db_ips = out["db_networks"][res["net"]]
+    db = cloud.openstack("server", "show", res["db"], cloud="onestack-demo")
+    assert db_ips and db_ips[0] in str(db["addresses"])
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
+                    json_output=False)  # fmt: skip
+    servers = cloud.openstack("server", "list", cloud="onestack-demo")
+    assert not {res["web"], res["db"]} & {s["ID"] for s in servers}
+    assert cloud.openstack("port", "show", res["port"], check=False).returncode != 0
+    keys = cloud.openstack("keypair", "list", cloud="onestack-demo")
+    assert f"{name}-key" not in {k["Name"] for k in keys}
+
+
+def test_unknown_image_fails_the_server_naming_it(cloud: Cloud, tmp_path: Path) -> None:
+    text = """
+heat_template_version: 2018-08-31
+resources:
+  vm: {type: OS::Nova::Server, properties: {image: no-such-image, flavor: m1.tiny}}
+"""
+    name = unique("noimg")
+    cloud.openstack("stack", "create", "-t", template_file(tmp_path, "t.yaml", text), name)
+    shown = wait_stack(cloud, name, ("CREATE_FAILED", "CREATE_COMPLETE"))
+    assert shown["stack_status"] == "CREATE_FAILED"
+    assert "resources.vm" in shown["stack_status_reason"]
+    assert "no-such-image" in shown["stack_status_reason"]
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+RESIZE = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+  flavor: {type: string}
+  policy: {type: string, default: REBUILD}
+resources:
+  vm:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      image_update_policy: {get_param: policy}
+      networks: []
+  other: {type: OS::Heat::RandomString}
+"""
+
+
+def test_update_resizes_rebuilds_or_replaces_the_server(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    """Heat's server update: a new flavor resizes in place (and confirms), a new image
+    rebuilds it (image_update_policy REBUILD) or replaces it (REPLACE); the resource that did
+    not change is untouched."""
+    name = unique("resize")
+    tf = template_file(tmp_path, "r.yaml", RESIZE)
+    disk = tmp_path / "disk2.raw"
+    disk.write_bytes(b"\0" * 4096)
+    image2 = unique("heat-img2")
+    cloud.openstack("image", "create", "--public", "--file", str(disk), "--disk-format", "raw",
+                    image2)  # fmt: skip
+    args = ("--parameter", f"image={image}", "--parameter", "flavor=m1.tiny")
+    create_wait(cloud, name, tf, *args, cloud="onestack-demo")
+    before = {
+        r["resource_name"]: r
+        for r in cloud.openstack("stack", "resource", "list", name, cloud="onestack-demo")
+    }
+    server = before["vm"]["physical_resource_id"]
+
+    def update(*params: str) -> dict[str, str]:
+        cloud.openstack("stack", "update", "-t", tf, *params, "--wait", name,
+                        cloud="onestack-demo", json_output=False)  # fmt: skip
+        shown = cloud.openstack("stack", "show", name, cloud="onestack-demo")
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown
+        return {
+            r["resource_name"]: r
+            for r in cloud.openstack("stack", "resource", "list", name, cloud="onestack-demo")
+        }
+
+    after = update("--parameter", f"image={image}", "--parameter", "flavor=m1.small")
+    assert after["vm"]["physical_resource_id"] == server
+    assert after["other"] == before["other"]
+    shown = cloud.openstack("server", "show", server, cloud="onestack-demo")
+    assert shown["status"] == "ACTIVE" and "m1.small" in str(shown["flavor"])
+
+    after = update("--parameter", f"image={image2}", "--parameter", "flavor=m1.small")
+    assert after["vm"]["physical_resource_id"] == server
+    shown = cloud.openstack("server", "show", server, cloud="onestack-demo")
+    assert shown["status"] == "ACTIVE" and image2 in str(shown["image"])
+
+    after = update(
+        "--parameter", f"image={image}", "--parameter", "flavor=m1.small",
+        "--parameter", "policy=REPLACE",
+    )  # fmt: skip
+    assert after["vm"]["physical_resource_id"] != server
+    servers = {s["ID"] for s in cloud.openstack("server", "list", cloud="onestack-demo")}
+    assert server not in servers and after["vm"]["physical_resource_id"] in servers
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
+                    json_output=False)  # fmt: skip
+
+
+def test_snapshot_keeps_an_image_of_the_server_and_restore_rebuilds_from_it(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    """Heat's server snapshot: the stack snapshot makes an image of the server (active before
+    SNAPSHOT_COMPLETE), the restore rebuilds the same server from it, and the snapshot's
+    delete removes the image."""
+    name = unique("srvsnap")
+    tf = template_file(tmp_path, "r.yaml", RESIZE)
+    args = ("--parameter", f"image={image}", "--parameter", "flavor=m1.tiny")
+    create_wait(cloud, name, tf, *args, cloud="onestack-demo")
+    server = cloud.openstack("stack", "resource", "show", name, "vm",
+                             cloud="onestack-demo")["physical_resource_id"]  # fmt: skip
+    cloud.openstack("stack", "snapshot", "create", name, "--name", "s1", cloud="onestack-demo")
+    shown = wait_stack(cloud, name, ("SNAPSHOT_COMPLETE", "SNAPSHOT_FAILED"),
+                       cloud="onestack-demo")  # fmt: skip
+    assert shown["stack_status"] == "SNAPSHOT_COMPLETE", shown
+    snap = cloud.openstack("stack", "snapshot", "list", name, cloud="onestack-demo")[0]
+    shown_snap = cloud.openstack("stack", "snapshot", "show", name, snap["id"],
+                                 cloud="onestack-demo", json_output=False)  # fmt: skip
+    found = re.search(r"snapshot_image_id\W+([0-9a-f-]{36})", shown_snap)
+    assert found, shown_snap
+    kept = found.group(1)
+    assert cloud.openstack("image", "show", kept, cloud="onestack-demo")["status"] == "active"
+
+    cloud.openstack("stack", "snapshot", "restore", name, snap["id"], cloud="onestack-demo",
+                    json_output=False)  # fmt: skip
+    shown = wait_stack(cloud, name, ("RESTORE_COMPLETE", "RESTORE_FAILED"), timeout=120,
+                       cloud="onestack-demo")  # fmt: skip
+    assert shown["stack_status"] == "RESTORE_COMPLETE", shown
+    vm = cloud.openstack("stack", "resource", "show", name, "vm", cloud="onestack-demo")
+    assert vm["physical_resource_id"] == server  # rebuilt, not replaced
+    srv = cloud.openstack("server", "show", server, cloud="onestack-demo")
+    assert srv["status"] == "ACTIVE" and kept in str(srv["image"])
+
+    cloud.openstack("stack", "snapshot", "delete", name, snap["id"], cloud="onestack-demo",
+                    json_output=False)  # fmt: skip
+    assert cloud.openstack("image", "show", kept, check=False).returncode != 0
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
+                    json_output=False)  # fmt: skip

@@ -1,0 +1,228 @@
+"""Stack preview, abandon and adopt, snapshots and restore, update preview and resource mark
+unhealthy (#17) through ``openstack stack``: a preview lists the resources and makes none;
+an export gives the abandon data and leaves the stack; an abandoned stack is gone while its
+network stays, and the stack that adopts it owns it
+(same ids, same random value, its delete removes the network); a restore brings back the
+snapshot's value and a resource deleted since; an update preview sorts each resource; a
+resource marked unhealthy is replaced by the next update."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
+from tests.support.heat import create_wait, template_file, wait_stack
+
+pytestmark = pytest.mark.cli
+
+STACK = """
+heat_template_version: 2018-08-31
+parameters:
+  netname: {type: string}
+  v: {type: string, default: one}
+resources:
+  net: {type: OS::Neutron::Net, properties: {name: {get_param: netname}}}
+  rnd: {type: OS::Heat::RandomString, properties: {length: 12}}
+  val: {type: OS::Heat::Value, properties: {value: {get_param: v}}}
+outputs:
+  rnd: {value: {get_attr: [rnd, value]}}
+  val: {value: {get_attr: [val, value]}}
+"""
+
+
+def resources(cloud: Cloud, name: str) -> dict[str, dict[str, str]]:
+    return {r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", name)}
+
+
+def outputs(cloud: Cloud, name: str) -> dict[str, object]:
+    shown = cloud.openstack("stack", "show", name)
+    return {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+
+
+def test_preview_makes_nothing(cloud: Cloud, tmp_path: Path) -> None:
+    name, netname = unique("pre"), unique("pre-net")
+    shown = cloud.openstack(
+        "stack", "create", "--dry-run", "-t", template_file(tmp_path, "t.yaml", STACK),
+        "--parameter", f"netname={netname}", name,
+    )  # fmt: skip
+    assert shown["stack_name"] == name
+    res = shown["resources"]
+    if isinstance(res, str):  # some client versions print the list as text
+        assert "OS::Neutron::Net" in res and "rnd" in res
+    else:
+        by = {r["resource_name"]: r for r in res}
+        assert set(by) == {"net", "rnd", "val"}
+        assert by["net"]["resource_type"] == "OS::Neutron::Net"
+        assert by["net"]["properties"]["name"] == netname
+        assert by["net"]["physical_resource_id"] == ""
+    assert name not in {s["Stack Name"] for s in cloud.openstack("stack", "list")}
+    assert cloud.openstack("network", "list", "--name", netname) == []
+
+
+def test_abandon_and_adopt(cloud: Cloud, tmp_path: Path) -> None:
+    name, netname = unique("aba"), unique("aba-net")
+    create_wait(cloud, name, template_file(tmp_path, "t.yaml", STACK), "--parameter",
+                f"netname={netname}")  # fmt: skip
+    before = resources(cloud, name)
+    rnd = outputs(cloud, name)["rnd"]
+    exported = tmp_path / "export.json"
+    cloud.openstack("stack", "export", name, "--output-file", str(exported), json_output=False)
+    assert (
+        json.loads(exported.read_text())["resources"]["rnd"]["resource_id"]
+        == (before["rnd"]["physical_resource_id"])
+    )
+    assert cloud.openstack("stack", "show", name)["stack_status"] == "CREATE_COMPLETE"
+    data_file = tmp_path / "abandon.json"
+    cloud.openstack("stack", "abandon", name, "--output-file", str(data_file), json_output=False)
+    data = json.loads(data_file.read_text())
+    assert data["name"] == name and set(data["resources"]) == {"net", "rnd", "val"}
+    assert data["resources"]["net"]["resource_id"] == before["net"]["physical_resource_id"]
+    assert name not in {s["Stack Name"] for s in cloud.openstack("stack", "list")}
+    net = cloud.openstack("network", "show", netname)  # kept: no stack deleted it
+    assert net["id"] == before["net"]["physical_resource_id"]
+
+    adopted = unique("ado")
+    cloud.openstack("stack", "adopt", "--adopt-file", str(data_file), "--wait", adopted,
+                    json_output=False)  # fmt: skip
+    shown = cloud.openstack("stack", "show", adopted)
+    assert shown["stack_status"] == "ADOPT_COMPLETE", shown
+    after = resources(cloud, adopted)
+    assert {n: r["physical_resource_id"] for n, r in after.items()} == {
+        n: r["physical_resource_id"] for n, r in before.items()
+    }
+    assert {r["resource_status"] for r in after.values()} == {"ADOPT_COMPLETE"}
+    assert outputs(cloud, adopted)["rnd"] == rnd
+    cloud.openstack("stack", "delete", "--yes", "--wait", adopted, json_output=False)
+    assert cloud.openstack("network", "show", netname, check=False).returncode != 0
+
+
+def test_snapshot_and_restore(cloud: Cloud, tmp_path: Path) -> None:
+    name, netname = unique("snap"), unique("snap-net")
+    tf = template_file(tmp_path, "t.yaml", STACK)
+    create_wait(cloud, name, tf, "--parameter", f"netname={netname}")
+    rnd = outputs(cloud, name)["rnd"]
+    made = cloud.openstack("stack", "snapshot", "create", name, "--name", "first")
+    wait_stack(cloud, name, ("SNAPSHOT_COMPLETE",))
+    listed = cloud.openstack("stack", "snapshot", "list", name)
+    assert len(listed) == 1 and listed[0]["id"] in json.dumps(made), (made, listed)
+    snap = listed[0]
+    assert snap["name"] == "first" and snap["status"] == "COMPLETE"
+    shown = cloud.openstack("stack", "snapshot", "show", name, snap["id"], json_output=False)
+    assert snap["id"] in shown
+    assert cloud.openstack("stack", "show", name)["stack_status"] == "SNAPSHOT_COMPLETE"
+
+    # After the snapshot: a new value, and the random string dropped from the template.
+    v2 = STACK.replace("  rnd: {type: OS::Heat::RandomString, properties: {length: 12}}\n", "")
+    v2 = v2.replace("  rnd: {value: {get_attr: [rnd, value]}}\n", "")
+    cloud.openstack("stack", "update", "-t", template_file(tmp_path, "v2.yaml", v2),
+                    "--parameter", f"netname={netname}", "--parameter", "v=two", "--wait",
+                    name, json_output=False)  # fmt: skip
+    assert set(resources(cloud, name)) == {"net", "val"}
+    net_id = resources(cloud, name)["net"]["physical_resource_id"]
+
+    cloud.openstack("stack", "snapshot", "restore", name, snap["id"], json_output=False)
+    shown = wait_stack(cloud, name, ("RESTORE_COMPLETE", "RESTORE_FAILED"))
+    assert shown["stack_status"] == "RESTORE_COMPLETE", shown
+    out = outputs(cloud, name)
+    assert out["val"] == "one" and isinstance(out["rnd"], str) and len(out["rnd"]) == 12
+    assert out["rnd"] != rnd  # made again: a random string keeps no data to restore from
+    assert resources(cloud, name)["net"]["physical_resource_id"] == net_id  # untouched
+
+    cloud.openstack("stack", "snapshot", "delete", name, snap["id"], json_output=False)
+    assert cloud.openstack("stack", "snapshot", "list", name) == []
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+def test_update_preview_and_mark_unhealthy(cloud: Cloud, tmp_path: Path) -> None:
+    name, netname = unique("pu"), unique("pu-net")
+    tf = template_file(tmp_path, "t.yaml", STACK)
+    create_wait(cloud, name, tf, "--parameter", f"netname={netname}")
+    before = resources(cloud, name)
+    v2 = STACK.replace("length: 12", "length: 14").replace(
+        "  val: {type: OS::Heat::Value",
+        "  extra: {type: OS::Heat::None}\n  val: {type: OS::Heat::Value",
+    )
+    changes = cloud.openstack(
+        "stack", "update", "--dry-run", "-t", template_file(tmp_path, "v2.yaml", v2),
+        "--parameter", f"netname={netname}", "--parameter", "v=two", name,
+    )  # fmt: skip
+    text = json.dumps(changes)
+    for word in ("added", "replaced", "updated", "unchanged"):
+        assert word in text
+    by_kind = {
+        kind: {r["resource_name"] for r in rows}
+        for kind, rows in (changes.items() if isinstance(changes, dict) else [])
+        if isinstance(rows, list)
+    }
+    if by_kind:
+        assert by_kind["added"] == {"extra"} and by_kind["replaced"] == {"rnd"}
+        assert by_kind["updated"] == {"val"} and by_kind["unchanged"] == {"net"}
+    assert resources(cloud, name) == before  # a preview changes nothing
+
+    cloud.openstack("stack", "resource", "mark", "unhealthy", name, "net", "broken",
+                    json_output=False)  # fmt: skip
+    net = cloud.openstack("stack", "resource", "show", name, "net")
+    assert net["resource_status"] == "CHECK_FAILED" and net["resource_status_reason"] == "broken"
+    cloud.openstack("stack", "update", "--existing", "--wait", name, json_output=False)
+    after = resources(cloud, name)
+    assert after["net"]["physical_resource_id"] != before["net"]["physical_resource_id"]
+    assert after["rnd"]["physical_resource_id"] == before["rnd"]["physical_resource_id"]
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+def test_routes_heat_tempest_plugin_reads(cloud: Cloud, tmp_path: Path) -> None:
+    """What heat-tempest-plugin's API tests ask of the routes: a create's Location, a resource
+    list filtered by type, a resource type's generated template, a DELETE by name that is a
+    302 to name/id."""
+    token = cloud.openstack("token", "issue")["id"]
+    project = cloud.openstack("token", "issue")["project_id"]
+    with cloud.http(token) as client:
+        base = f"/orchestration/v1/{project}"
+        name = unique("plug")
+        body = {"stack_name": name, "template": {
+            "heat_template_version": "2016-04-08",
+            "resources": {"test": {"type": "OS::Heat::TestResource"}},
+        }}  # fmt: skip
+        made = client.post(f"{base}/stacks", json=body)
+        assert made.status_code == 201, made.text
+        location = made.headers["location"]
+        assert location.endswith(f"/stacks/{name}/{made.json()['stack']['id']}")
+        wait_stack(cloud, name, ("CREATE_COMPLETE",))
+        url = f"{base}/stacks/{name}/{made.json()['stack']['id']}/resources"
+        assert client.get(url, params={"type": "OS::Nova::Server"}).json()["resources"] == []
+        found = client.get(url, params={"type": "OS::Heat::TestResource"}).json()["resources"]
+        assert [r["resource_name"] for r in found] == ["test"]
+        tmpl = client.get(
+            f"{base}/resource_types/OS::Heat::TestResource/template",
+            params={"template_type": "hot"},
+        ).json()
+        assert tmpl["resources"]["TestResource"]["type"] == "OS::Heat::TestResource"
+        assert tmpl["parameters"]["wait_secs"]["default"] == 0
+        assert tmpl["outputs"]["output"]["value"] == {"get_attr": ["TestResource", "output"]}
+        gone = client.delete(f"{base}/stacks/{name}", follow_redirects=False)
+        assert gone.status_code == 302 and gone.headers["location"] == location
+        assert client.delete(gone.headers["location"]).status_code == 204
+        wait_stack(cloud, location.rsplit("/", 1)[1], ("DELETE_COMPLETE",))
+
+
+def test_file_list(cloud: Cloud, tmp_path: Path) -> None:
+    """``openstack stack file list``: the files the client sent for get_file, by URL."""
+    (tmp_path / "motd.txt").write_text("hello from a file\n")
+    text = """
+heat_template_version: 2018-08-31
+resources:
+  val: {type: OS::Heat::Value, properties: {value: {get_file: motd.txt}}}
+outputs:
+  motd: {value: {get_attr: [val, value]}}
+"""
+    name = unique("files")
+    shown = create_wait(cloud, name, template_file(tmp_path, "f.yaml", text))
+    assert shown["outputs"][0]["output_value"] == "hello from a file\n"
+    files = cloud.openstack("stack", "file", "list", name)["files"]
+    assert list(files.values()) == ["hello from a file\n"], files
+    assert next(iter(files)).endswith("/motd.txt")
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)

@@ -1,0 +1,337 @@
+"""Nested stacks through ``openstack stack`` (#17): ``OS::Heat::Stack`` and template
+resources (an environment's ``resource_registry`` mapping a type to a template the client
+sends in ``files``) make stacks of their own, whose outputs are the parent's attributes;
+they are hidden from ``stack list`` but for ``--nested``, listed by ``resource list
+--nested-depth``, and deleted with the parent. ``OS::Heat::ResourceGroup`` scales by update
+and honours removal policies. Bad nested input (a type the nested template does not know, a
+template that nests itself, a missing file, a negative count) is a 400 before anything is
+made. ``stack failures list`` follows the nested link to the failed resource; a ``kill -9``
+mid nested create leaves no orphan nested stack after the restart."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.cloud import Cloud
+from tests.support.fixtures import http_client, unique
+from tests.support.heat import base_path, create_wait, template_file, wait_stack
+from tests.support.keystone import token_info
+
+pytestmark = pytest.mark.cli
+
+admin = http_client("onestack")
+
+NESTED = """
+heat_template_version: 2018-08-31
+parameters:
+  val: {type: string}
+  len: {type: number, default: 6}
+resources:
+  r: {type: OS::Heat::Value, properties: {value: {get_param: val}}}
+  rnd: {type: OS::Heat::RandomString, properties: {length: {get_param: len}}}
+outputs:
+  out: {value: {get_attr: [r, value]}}
+  rnd: {value: {get_attr: [rnd, value]}}
+"""
+PARENT = """
+heat_template_version: 2018-08-31
+resources:
+  child:
+    type: OS::Heat::Stack
+    properties:
+      template: {get_file: nested.yaml}
+      parameters: {val: hello}
+  thing: {type: My::Thing, properties: {val: world, len: 9}}
+  after: {type: OS::Heat::Value, properties: {value: {get_attr: [thing, out]}}}
+outputs:
+  a: {value: {get_attr: [child, outputs, out]}}
+  b: {value: {get_attr: [thing, out]}}
+  c: {value: {get_attr: [after, value]}}
+  rnd: {value: {get_attr: [thing, rnd]}}
+"""
+ENV = "resource_registry:\n  My::Thing: nested.yaml\n"
+
+
+def outputs(shown: dict[str, Any]) -> dict[str, Any]:
+    return {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+
+
+def test_nested_stack_and_template_resource(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("nest")
+    template_file(tmp_path, "nested.yaml", NESTED)
+    tf = template_file(tmp_path, "parent.yaml", PARENT)
+    ef = template_file(tmp_path, "env.yaml", ENV)
+    shown = create_wait(cloud, name, tf, "-e", ef)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    out = outputs(shown)
+    assert out["a"] == "hello" and out["b"] == out["c"] == "world" and len(out["rnd"]) == 9
+    top = {s["Stack Name"] for s in cloud.openstack("stack", "list")}
+    assert name in top and not any(n.startswith(f"{name}-") for n in top)
+    nested = [s for s in cloud.openstack("stack", "list", "--nested", "--long")
+              if s["Stack Name"].startswith(f"{name}-")]  # fmt: skip
+    assert sorted(s["Stack Name"].rsplit("-", 1)[0] for s in nested) == [
+        f"{name}-child", f"{name}-thing"
+    ]  # fmt: skip
+    assert {s["Parent"] for s in nested} == {shown["id"]}
+    assert all(s["Stack Status"] == "CREATE_COMPLETE" for s in nested)
+    res = cloud.openstack("stack", "resource", "list", name)
+    by = {r["resource_name"]: r for r in res}
+    assert set(by) == {"child", "thing", "after"}
+    assert {by["child"]["physical_resource_id"], by["thing"]["physical_resource_id"]} == {
+        s["ID"] for s in nested
+    }
+    deep = cloud.openstack("stack", "resource", "list", "--nested-depth", "2", name)
+    inner = [r for r in deep if r["resource_name"] in ("r", "rnd")]
+    assert len(inner) == 4 and {r["stack_name"] for r in inner} == {s["Stack Name"] for s in nested}
+    events = cloud.openstack("stack", "event", "list", "--nested-depth", "1", name)
+    assert any(e["resource_name"] == "rnd" and e["resource_status"] == "CREATE_COMPLETE"
+               for e in events), events  # fmt: skip
+    one = cloud.openstack("stack", "resource", "show", name, "thing")
+    assert any(link["rel"] == "nested" for link in one["links"]), one
+    # The nested stack itself can be shown (its parameters are the parent's properties).
+    inner_stack = cloud.openstack("stack", "show", by["thing"]["physical_resource_id"])
+    assert inner_stack["parameters"]["val"] == "world" and inner_stack["parent"] == shown["id"]
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    for s in nested:
+        gone = cloud.openstack("stack", "show", s["ID"])
+        assert gone["stack_status"] == "DELETE_COMPLETE", gone
+    assert not [s for s in cloud.openstack("stack", "list", "--nested")
+                if s["Stack Name"].startswith(f"{name}-")]  # fmt: skip
+
+
+GROUP = """
+heat_template_version: 2018-08-31
+parameters:
+  count: {type: number, default: 2}
+  removed: {type: comma_delimited_list, default: []}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: count}
+      removal_policies: [{resource_list: {get_param: removed}}]
+      resource_def:
+        type: OS::Heat::Value
+        properties: {value: item-%index%}
+outputs:
+  values: {value: {get_attr: [group, value]}}
+  refs: {value: {get_attr: [group, refs]}}
+  second: {value: {get_attr: [group, resource.1, value]}}
+  by_name: {value: {get_attr: [group, attributes, value]}}
+"""
+
+
+def test_resource_group_scales_by_update(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("grp")
+    tf = template_file(tmp_path, "group.yaml", GROUP)
+    shown = create_wait(cloud, name, tf)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    out = outputs(shown)
+    assert out["values"] == ["item-0", "item-1"] and out["second"] == "item-1"
+    assert out["by_name"] == {"0": "item-0", "1": "item-1"} and len(out["refs"]) == 2
+    group_id = cloud.openstack("stack", "resource", "show", name, "group")["physical_resource_id"]
+    first_refs = out["refs"]
+
+    def update(*params: str) -> dict[str, Any]:
+        args = [a for p in params for a in ("--parameter", p)]
+        cloud.openstack("stack", "update", "--existing", *args, "--wait", name,
+                        json_output=False)  # fmt: skip
+        return dict(cloud.openstack("stack", "show", name))
+
+    grown = update("count=3")
+    assert grown["stack_status"] == "UPDATE_COMPLETE", grown
+    out = outputs(grown)
+    assert out["values"] == ["item-0", "item-1", "item-2"]
+    assert out["refs"][:2] == first_refs  # the members already there are untouched
+    group = cloud.openstack("stack", "resource", "show", name, "group")
+    assert group["physical_resource_id"] == group_id
+    # Member "0" removed: the group keeps its size with the next free index.
+    out = outputs(update("count=3", "removed=0"))
+    assert out["values"] == ["item-1", "item-2", "item-3"], out
+    out = outputs(update("count=1"))
+    assert out["values"] == ["item-1"], out
+    members = cloud.openstack("stack", "resource", "list", "--nested-depth", "1", name)
+    assert sorted(r["resource_name"] for r in members) == ["1", "group"]
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    assert cloud.openstack("stack", "show", group_id)["stack_status"] == "DELETE_COMPLETE"
+
+
+def _files(**templates: str) -> dict[str, str]:
+    return {f"file:///t/{k}.yaml": v for k, v in templates.items()}
+
+
+LOOP_A = "heat_template_version: 2018-08-31\nresources:\n  b: {type: file:///t/b.yaml}\n"
+LOOP_B = "heat_template_version: 2018-08-31\nresources:\n  a: {type: file:///t/a.yaml}\n"
+UNKNOWN = "heat_template_version: 2018-08-31\nresources:\n  x: {type: OS::No::Such}\n"
+BAD: list[tuple[dict[str, Any], str]] = [
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  a: {type: My::T}\n",
+         "environment": {"resource_registry": {"My::T": "file:///t/missing.yaml"}}},
+        'resources.a: Could not fetch remote template "file:///t/missing.yaml"',
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  a: {type: My::T}\n",
+         "environment": {"resource_registry": {"My::T": "file:///t/u.yaml"}},
+         "files": _files(u=UNKNOWN)},
+        "resources.a: resources.x: The Resource Type (OS::No::Such) could not be found.",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n"
+         "  s: {type: OS::Heat::Stack, properties: {template: {get_file: file:///t/u.yaml}}}\n",
+         "files": _files(u=UNKNOWN)},
+        "resources.s.properties.template: resources.x: The Resource Type (OS::No::Such)",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n"
+         "  a: {type: file:///t/a.yaml}\n", "files": _files(a=LOOP_A, b=LOOP_B)},
+        "Circular reference to the template file:///t/a.yaml",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  g:\n"
+         "    type: OS::Heat::ResourceGroup\n    properties:\n      count: -1\n"
+         "      resource_def: {type: OS::Heat::Value, properties: {value: x}}\n"},
+        "resources.g.properties.count: -1 is out of range",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  g:\n"
+         "    type: OS::Heat::ResourceGroup\n    properties:\n"
+         "      resource_def: {type: OS::No::Such}\n"},
+        "resources.g.properties.resource_def: The Resource Type (OS::No::Such) could not",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  a: {type: My::T,"
+         " properties: {nope: 1}}\n",
+         "environment": {"resource_registry": {"My::T": "file:///t/n.yaml"}},
+         "files": _files(n=NESTED)},
+        "resources.a: Property error: Unknown Property nope",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  a: {type: My::T}\n",
+         "environment": {"resource_registry": {"My::T": "file:///t/n.yaml"}},
+         "files": _files(n=NESTED)},
+        "resources.a: Property error: Property val not assigned",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "message"), BAD)
+def test_bad_nested_input_is_400_before_anything_is_made(
+    cloud: Cloud, admin: httpx.Client, body: dict[str, Any], message: str
+) -> None:
+    project = str(token_info(cloud, str(admin.headers["X-Auth-Token"]))["project"]["id"])
+    name = unique("badnest")
+    resp = admin.post(f"{base_path(project)}/stacks", json={"stack_name": name, **body})
+    assert resp.status_code == 400, resp.text
+    assert message in resp.json()["error"]["message"], resp.json()
+    listed = admin.get(f"{base_path(project)}/stacks", params={"show_nested": True}).json()
+    assert not [s for s in listed["stacks"] if s["stack_name"].startswith(name)]
+
+
+FAILING = """
+heat_template_version: 2018-08-31
+resources:
+  fine: {type: OS::Heat::Value, properties: {value: ok}}
+  broken: {type: OS::Heat::TestResource, properties: {fail: true}, depends_on: fine}
+"""
+
+
+def test_failures_list_names_the_nested_resource(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("nestfail")
+    template_file(tmp_path, "failing.yaml", FAILING)
+    tf = template_file(tmp_path, "p.yaml", "heat_template_version: 2018-08-31\nresources:\n"
+                       "  inner: {type: failing.yaml}\n")  # fmt: skip
+    cloud.openstack("stack", "create", "-t", tf, "--wait", name, json_output=False, check=False)
+    shown = cloud.openstack("stack", "show", name)
+    assert shown["stack_status"] == "CREATE_FAILED"
+    assert "broken" in shown["stack_status_reason"], shown
+    listed = cloud.openstack("stack", "failures", "list", name, json_output=False)
+    # heatclient follows the "nested" link down to the failed resource of the nested stack.
+    assert f"{name}.inner.broken:" in listed and "Test Resource failed broken" in listed, listed
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+SLOW_CHILD = """
+heat_template_version: 2018-08-31
+resources:
+  quick: {type: OS::Heat::RandomString}
+  slow: {type: OS::Heat::TestResource, properties: {wait_secs: 25}, depends_on: quick}
+"""
+
+
+@pytest.fixture
+def own(fresh_cloud: Cloud) -> Iterator[Cloud]:
+    fresh_cloud.env["ONESTACK_ORCHESTRATION_HEARTBEAT_INTERVAL"] = "1"
+    yield fresh_cloud
+    if fresh_cloud.process is not None:
+        fresh_cloud.stop()
+
+
+def test_kill_9_mid_nested_create_leaves_no_orphan(own: Cloud, tmp_path: Path) -> None:
+    own.start()
+    template_file(tmp_path, "slow.yaml", SLOW_CHILD)
+    tf = template_file(tmp_path, "p.yaml", "heat_template_version: 2018-08-31\nresources:\n"
+                       "  inner: {type: slow.yaml}\n")  # fmt: skip
+    own.openstack("stack", "create", "-t", tf, "app", json_output=False)
+
+    def nested() -> list[dict[str, Any]]:
+        return [s for s in own.openstack("stack", "list", "--nested")
+                if s["Stack Name"].startswith("app-inner-")]  # fmt: skip
+
+    deadline = time.monotonic() + 30
+    while not (first := nested()):
+        assert time.monotonic() < deadline, "no nested stack"
+        time.sleep(0.2)
+    own.stop(signal.SIGKILL)
+    own.start()
+    shown = wait_stack(own, "app", ("CREATE_COMPLETE", "CREATE_FAILED"), timeout=90)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    live = nested()
+    assert len(live) == 1 and live[0]["ID"] != first[0]["ID"], live
+    assert live[0]["Stack Status"] == "CREATE_COMPLETE"
+    old = own.openstack("stack", "show", first[0]["ID"])
+    assert old["stack_status"] == "DELETE_COMPLETE", old  # what the crash cut short: removed
+    inner = own.openstack("stack", "resource", "show", "app", "inner")
+    assert inner["physical_resource_id"] == live[0]["ID"]
+    own.openstack("stack", "delete", "--yes", "--wait", "app", json_output=False)
+    assert nested() == []
+
+
+def test_suspend_and_resume_reach_the_nested_stack(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("nestsus")
+    template_file(tmp_path, "nested.yaml", NESTED)
+    tf = template_file(tmp_path, "p.yaml", "heat_template_version: 2018-08-31\nresources:\n"
+                       "  inner: {type: nested.yaml, properties: {val: v}}\n")  # fmt: skip
+    create_wait(cloud, name, tf)
+    child = cloud.openstack("stack", "resource", "show", name, "inner")["physical_resource_id"]
+    for action, status in (("suspend", "SUSPEND_COMPLETE"), ("resume", "RESUME_COMPLETE")):
+        cloud.openstack("stack", action, "--wait", name, json_output=False)
+        assert cloud.openstack("stack", "show", name)["stack_status"] == status
+        assert cloud.openstack("stack", "show", child)["stack_status"] == status
+        inner = cloud.openstack("stack", "resource", "list", child)
+        assert {r["resource_status"] for r in inner} == {status}
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+def test_nested_stack_timeout_fails_it(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("nestto")
+    template_file(tmp_path, "slow.yaml", SLOW_CHILD)
+    tf = template_file(tmp_path, "p.yaml", "heat_template_version: 2018-08-31\nresources:\n"
+                       "  inner:\n    type: OS::Heat::Stack\n    properties:\n"
+                       "      template: {get_file: slow.yaml}\n      timeout: 0.05\n")  # fmt: skip
+    started = time.monotonic()
+    cloud.openstack("stack", "create", "-t", tf, "--wait", name, json_output=False, check=False)
+    shown = cloud.openstack("stack", "show", name)
+    assert shown["stack_status"] == "CREATE_FAILED", shown
+    assert "Create timed out" in shown["stack_status_reason"]
+    assert time.monotonic() - started < 20  # 3 s, not the 25 s the slow resource takes
+    child = cloud.openstack("stack", "resource", "show", name, "inner")["physical_resource_id"]
+    assert cloud.openstack("stack", "show", child)["stack_status"] == "CREATE_FAILED"
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    assert cloud.openstack("stack", "show", child)["stack_status"] == "DELETE_COMPLETE"

@@ -1,0 +1,137 @@
+"""Neutron's resource types of a stack (#17) through ``openstack stack`` as the demo project's
+member: a network, subnet, security group with rules, a port with a fixed address, a router
+with its gateway on ``public`` and an interface, a floating IP on the port; the outputs read
+live attributes through paths; the network service shows each of them with the values the
+template gave; the delete removes every one; a reference to another project's private
+network fails the resource with the network service's own 404."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cloud import Cloud
+from tests.support.fixtures import unique
+from tests.support.heat import create_wait, template_file, wait_stack
+
+pytestmark = pytest.mark.cli
+
+NET = """
+heat_template_version: 2018-08-31
+parameters:
+  cidr: {type: string, default: 10.77.0.0/24}
+resources:
+  net: {type: OS::Neutron::Net, properties: {name: NAME-net}}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: {get_param: cidr}}
+  sg:
+    type: OS::Neutron::SecurityGroup
+    properties:
+      name: NAME-sg
+      rules:
+        - {protocol: tcp, port_range_min: 22, port_range_max: 22, remote_ip_prefix: 0.0.0.0/0}
+        - {protocol: icmp}
+  web:
+    type: OS::Neutron::SecurityGroupRule
+    properties: {security_group: {get_resource: sg}, protocol: tcp, port_range_min: 80,
+                 port_range_max: 80}
+  port:
+    type: OS::Neutron::Port
+    properties:
+      network: {get_resource: net}
+      fixed_ips: [{subnet: {get_resource: subnet}, ip_address: 10.77.0.50}]
+      security_groups: [{get_resource: sg}]
+  router:
+    type: OS::Neutron::Router
+    properties: {name: NAME-router, external_gateway_info: {network: public}}
+  iface:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  fip:
+    type: OS::Neutron::FloatingIP
+    depends_on: iface
+    properties: {floating_network: public, port_id: {get_resource: port}}
+outputs:
+  subnets: {value: {get_attr: [net, subnets]}}
+  port_ip: {value: {get_attr: [port, fixed_ips, 0, ip_address]}}
+  fip: {value: {get_attr: [fip, floating_ip_address]}}
+"""
+
+
+def test_network_stack_made_and_removed(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("netstack")
+    tf = template_file(tmp_path, "net.yaml", NET.replace("NAME", name))
+    shown = create_wait(cloud, name, tf, cloud="onestack-demo")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    outputs = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    res = {
+        r["resource_name"]: r["physical_resource_id"]
+        for r in cloud.openstack("stack", "resource", "list", name, cloud="onestack-demo")
+    }
+    net = cloud.openstack("network", "show", f"{name}-net", cloud="onestack-demo")
+    assert net["id"] == res["net"] and net["subnets"] == outputs["subnets"] == [res["subnet"]]
+    subnet = cloud.openstack("subnet", "show", res["subnet"], cloud="onestack-demo")
+    assert subnet["cidr"] == "10.77.0.0/24"
+    port = cloud.openstack("port", "show", res["port"], cloud="onestack-demo")
+    assert outputs["port_ip"] == "10.77.0.50"
+    assert port["security_group_ids"] == [res["sg"]]
+    sg = cloud.openstack("security group", "show", f"{name}-sg", cloud="onestack-demo")
+    ingress = {
+        (r["protocol"], r["port_range_min"]) for r in sg["rules"] if r["direction"] == "ingress"
+    }
+    assert {("tcp", 22), ("icmp", None), ("tcp", 80)} <= ingress
+    router = cloud.openstack("router", "show", f"{name}-router", cloud="onestack-demo")
+    assert router["external_gateway_info"]["network_id"]
+    fip = cloud.openstack("floating ip", "show", res["fip"], cloud="onestack-demo")
+    assert fip["floating_ip_address"] == outputs["fip"] and fip["port_id"] == res["port"]
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
+                    json_output=False)  # fmt: skip
+    for kind, ident in (("network", res["net"]), ("port", res["port"]),
+                        ("router", res["router"]), ("floating ip", res["fip"]),
+                        ("security group", res["sg"]), ("subnet", res["subnet"])):  # fmt: skip
+        gone = cloud.openstack(kind, "show", ident, cloud="onestack-demo", check=False)
+        assert gone.returncode != 0, (kind, ident)
+
+
+def test_another_projects_private_network_fails_with_its_404(cloud: Cloud, tmp_path: Path) -> None:
+    private = cloud.openstack("network", "create", unique("admins-private"))
+    text = f"""
+heat_template_version: 2018-08-31
+resources:
+  port: {{type: OS::Neutron::Port, properties: {{network: {private["id"]}}}}}
+"""
+    name = unique("steal")
+    cloud.openstack("stack", "create", "-t", template_file(tmp_path, "p.yaml", text), name,
+                    cloud="onestack-demo")  # fmt: skip
+    shown = wait_stack(cloud, name, ("CREATE_FAILED", "CREATE_COMPLETE"), cloud="onestack-demo")
+    assert shown["stack_status"] == "CREATE_FAILED"
+    assert "resources.port" in shown["stack_status_reason"]
+    assert (
+        "Network" in shown["stack_status_reason"]
+        and "could not be found" in (shown["stack_status_reason"])
+    )
+    events = cloud.openstack("stack", "event", "list", name, cloud="onestack-demo")
+    assert any("NetworkNotFound" in e["resource_status_reason"] for e in events)
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
+                    json_output=False)  # fmt: skip
+    cloud.openstack("network", "delete", private["id"], json_output=False)
+
+
+def test_stack_check_finds_what_went_missing(cloud: Cloud, tmp_path: Path) -> None:
+    """``stack check``: CHECK_COMPLETE while the network exists; once it is deleted behind
+    the stack's back, CHECK_FAILED naming the resource."""
+    text = "heat_template_version: 2018-08-31\nresources:\n  net: {type: OS::Neutron::Net}\n"
+    name = unique("chk")
+    create_wait(cloud, name, template_file(tmp_path, "c.yaml", text))
+    cloud.openstack("stack", "check", "--wait", name, json_output=False)
+    assert cloud.openstack("stack", "show", name)["stack_status"] == "CHECK_COMPLETE"
+    net = cloud.openstack("stack", "resource", "show", name, "net")["physical_resource_id"]
+    cloud.openstack("network", "delete", net, json_output=False)
+    cloud.openstack("stack", "check", name, json_output=False)
+    shown = wait_stack(cloud, name, ("CHECK_FAILED", "CHECK_COMPLETE"))
+    assert shown["stack_status"] == "CHECK_FAILED" and "net" in shown["stack_status_reason"]
+    res = cloud.openstack("stack", "resource", "show", name, "net")
+    assert res["resource_status"] == "CHECK_FAILED"
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)

@@ -1,0 +1,366 @@
+"""Signals (#17): a wait condition completes when its handle is signalled with the curl line
+``get_attr [handle, curl_cli]`` gives (its token opens that one signal and nothing else),
+fails on a FAILURE signal, and times out into CREATE_FAILED; ``openstack stack resource
+signal``; an autoscaling group of servers (fake compute driver) grows when its scale-up
+policy's pre-signed ``alarm_url`` is POSTed without a token, stops at max_size, and shrinks
+through the scale-down policy; a wrong signature is refused."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.cloud import Cloud
+from tests.support.fixtures import Caller, alt_project, unique
+from tests.support.heat import create_wait, template_file, wait_stack
+
+pytestmark = pytest.mark.cli
+
+other = alt_project()
+
+WAIT = """
+heat_template_version: 2018-08-31
+parameters:
+  timeout: {type: number, default: 60}
+  count: {type: number, default: 2}
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait:
+    type: OS::Heat::WaitCondition
+    properties:
+      handle: {get_resource: handle}
+      count: {get_param: count}
+      timeout: {get_param: timeout}
+  after: {type: OS::Heat::Value, properties: {value: {get_attr: [wait, data]}}}
+outputs:
+  curl: {value: {get_attr: [handle, curl_cli]}}
+  data: {value: {get_attr: [wait, data]}}
+"""
+
+
+def outputs(shown: dict[str, Any]) -> dict[str, Any]:
+    return {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+
+
+def handle_attributes(cloud: Cloud, name: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = cloud.openstack("stack", "resource", "show", name, "handle")
+        if shown["resource_status"] == "CREATE_COMPLETE":
+            return dict(shown["attributes"])
+        time.sleep(0.3)
+    raise AssertionError("the handle was not made")
+
+
+def create(cloud: Cloud, name: str, tf: str, *params: str) -> None:
+    args = [a for p in params for a in ("--parameter", p)]
+    cloud.openstack("stack", "create", "-t", tf, *args, name, json_output=False)
+
+
+def test_wait_condition_signalled_with_curl_cli(
+    cloud: Cloud, tmp_path: Path, other: Caller
+) -> None:
+    name = unique("wait")
+    tf = template_file(tmp_path, "wait.yaml", WAIT)
+    create(cloud, name, tf)
+    attrs = handle_attributes(cloud, name)
+    token, endpoint = attrs["token"], attrs["endpoint"]
+    assert endpoint.endswith("/resources/handle/signal") and token in attrs["curl_cli"]
+    # The handle's token is no Keystone token: it opens nothing but this signal.
+    with httpx.Client(timeout=30) as h:
+        stack_url = endpoint.rsplit("/resources/", 1)[0]
+        assert h.get(stack_url, headers={"X-Auth-Token": token}).status_code == 401
+        beside = endpoint.replace("/resources/handle/", "/resources/wait/")
+        assert h.post(beside, headers={"X-Auth-Token": token}, json={}).status_code == 401
+        bad = h.post(endpoint, headers={"X-Auth-Token": token + "x"}, json={})
+        assert bad.status_code == 401
+        wrong = h.post(endpoint, headers={"X-Auth-Token": token}, json={"status": "MAYBE"})
+        assert wrong.status_code == 400
+    # Another project's token: its own project in the URL is 404, the stack's is 403.
+    stack_id = endpoint.split("/resources/")[0].rsplit("/", 1)[1]
+    theirs = f"/orchestration/v1/{other.project_id}/stacks/{name}/{stack_id}/resources/handle"
+    assert other.client.post(theirs + "/signal", json={}).status_code == 404
+    path = endpoint.split("/orchestration/", 1)[1]
+    assert other.client.post(f"/orchestration/{path}", json={}).status_code == 403
+    # The guest's way: the curl line, with Heat's body.
+    argv = [*shlex.split(attrs["curl_cli"]), "-sS", "--data-binary",
+            json.dumps({"status": "SUCCESS", "id": "web", "data": "ready"})]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0 and " 200" in done.stdout.splitlines()[0], done.stdout
+    time.sleep(1)
+    assert cloud.openstack("stack", "show", name)["stack_status"] == "CREATE_IN_PROGRESS"
+    # The second of count=2 through the client, as the stack's owner.
+    cloud.openstack("stack", "resource", "signal", name, "handle", "--data",
+                    json.dumps({"status": "SUCCESS", "data": "db"}), json_output=False)  # fmt: skip
+    shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"))
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    assert json.loads(outputs(shown)["data"]) == {"web": "ready", "2": "db"}
+    events = cloud.openstack("stack", "event", "list", name)
+    assert [e for e in events if e["resource_name"] == "handle"
+            and e["resource_status"] == "SIGNAL_COMPLETE"]  # fmt: skip
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+def test_wait_condition_failure_and_timeout(cloud: Cloud, tmp_path: Path) -> None:
+    tf = template_file(tmp_path, "wait.yaml", WAIT)
+    timed = unique("waitto")
+    create(cloud, timed, tf, "timeout=2", "count=1")
+    failed = unique("waitfail")
+    create(cloud, failed, tf, "count=1")
+    attrs = handle_attributes(cloud, failed)
+    resp = httpx.post(attrs["endpoint"], headers={"X-Auth-Token": attrs["token"]},
+                      json={"status": "FAILURE", "reason": "the app broke"})  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    shown = wait_stack(cloud, failed, ("CREATE_COMPLETE", "CREATE_FAILED"))
+    assert shown["stack_status"] == "CREATE_FAILED"
+    assert "WaitConditionFailure: resources.wait: the app broke" in shown["stack_status_reason"]
+    shown = wait_stack(cloud, timed, ("CREATE_COMPLETE", "CREATE_FAILED"))
+    assert shown["stack_status"] == "CREATE_FAILED"
+    assert "WaitConditionTimeout: resources.wait: 0 of 1 received" in (shown["stack_status_reason"])
+    after = cloud.openstack("stack", "resource", "show", timed, "after")
+    assert after["resource_status"] == "INIT_COMPLETE"  # never made
+    for name in (timed, failed):
+        cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+
+
+SCALING = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.79.0.0/24}
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    depends_on: subnet
+    properties:
+      min_size: 1
+      max_size: 3
+      resource:
+        type: OS::Nova::Server
+        properties:
+          image: {get_param: image}
+          flavor: m1.tiny
+          networks: [{network: {get_resource: net}}]
+  up:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: 1
+  down:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: percent_change_in_capacity
+      scaling_adjustment: -50
+outputs:
+  up_url: {value: {get_attr: [up, alarm_url]}}
+  down_url: {value: {get_attr: [down, alarm_url]}}
+  signal_url: {value: {get_attr: [up, signal_url]}}
+  size: {value: {get_attr: [asg, current_size]}}
+  refs: {value: {get_attr: [asg, refs]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def image(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> str:
+    disk = tmp_path_factory.mktemp("asg-img") / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    name = unique("asg-img")
+    cloud.openstack("image", "create", "--public", "--file", str(disk), "--disk-format", "raw",
+                    name)  # fmt: skip
+    return name
+
+
+def test_autoscaling_group_follows_its_webhooks(cloud: Cloud, image: str, tmp_path: Path) -> None:
+    name = unique("asg")
+    tf = template_file(tmp_path, "asg.yaml", SCALING)
+    shown = create_wait(cloud, name, tf, "--parameter", f"image={image}")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    out = outputs(shown)
+    assert out["size"] == 1 and "signature=" in out["up_url"]
+    assert "signature=" not in out["signal_url"]
+
+    def size_becomes(n: int) -> list[str]:
+        deadline = time.monotonic() + 60
+        now: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            now = outputs(cloud.openstack("stack", "show", name))
+            group = cloud.openstack("stack", "resource", "show", name, "asg")
+            if now["size"] == n and group["resource_status"] != "UPDATE_IN_PROGRESS":
+                return list(now["refs"])
+            time.sleep(0.5)
+        raise AssertionError(f"group size {now.get('size')}, not {n}")
+
+    def alarm(url: str) -> None:
+        # Aodh's webhook: a POST of its JSON body, no token.
+        resp = httpx.post(url, json={"alarm_name": "cpu", "current": "alarm"}, timeout=30)
+        assert resp.status_code == 200, resp.text
+
+    alarm(out["up_url"])
+    refs = size_becomes(2)
+    assert refs[0] == out["refs"][0]
+    servers = {s["ID"] for s in cloud.openstack("server", "list")}
+    assert set(refs) <= servers
+    alarm(out["up_url"])
+    refs = size_becomes(3)
+    alarm(out["up_url"])  # at max_size: stays
+    time.sleep(1.5)
+    assert size_becomes(3) == refs
+    forged = out["up_url"].split("signature=")[0] + "signature=nope"
+    assert httpx.post(forged, json={}, timeout=30).status_code == 401
+    alarm(out["down_url"])  # -50% of 3: one fewer, the oldest first
+    assert size_becomes(2) == refs[1:]
+    cloud.openstack("stack", "resource", "signal", name, "down", json_output=False)
+    assert size_becomes(1) == refs[2:]
+    gone = set(refs[:2])
+    assert not gone & {s["ID"] for s in cloud.openstack("server", "list")}
+    events = cloud.openstack("stack", "event", "list", name)
+    assert [e for e in events if e["resource_name"] == "up"
+            and e["resource_status"] == "SIGNAL_COMPLETE"]  # fmt: skip
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    assert not set(refs) & {s["ID"] for s in cloud.openstack("server", "list")}
+
+
+ALARMED = """
+heat_template_version: 2018-08-31
+parameters:
+  threshold: {type: number, default: 80}
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 1
+      max_size: 2
+      resource: {type: OS::Heat::TestResource, properties: {value: member}}
+  up:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: exact_capacity
+      scaling_adjustment: 2
+      cooldown: 60
+  cpu_high:
+    type: OS::Aodh::GnocchiAggregationByResourcesAlarm
+    properties:
+      metric: cpu
+      aggregation_method: rate:mean
+      granularity: 60
+      resource_type: instance
+      query: '{"=": {"server_group": "app"}}'
+      threshold: {get_param: threshold}
+      comparison_operator: gt
+      alarm_actions: [{get_attr: [up, alarm_url]}]
+  legacy:
+    type: OS::Aodh::Alarm
+    properties:
+      meter_name: cpu_util
+      statistic: avg
+      period: 60
+      threshold: 50
+      comparison_operator: gt
+      matching_metadata: {metadata.user_metadata.stack: {get_param: "OS::stack_id"}}
+      alarm_actions: [{get_attr: [up, alarm_url]}]
+outputs:
+  size: {value: {get_attr: [asg, current_size]}}
+  url: {value: {get_attr: [up, alarm_url]}}
+"""
+
+
+def test_aodh_alarms_call_the_policy_webhook(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("alarmed")
+    tf = template_file(tmp_path, "alarmed.yaml", ALARMED)
+    shown = create_wait(cloud, name, tf)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    out = outputs(shown)
+    res = {r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", name)}
+    alarm_id = res["cpu_high"]["physical_resource_id"]
+    alarm = cloud.openstack("alarm", "show", alarm_id)
+    assert alarm["type"] == "gnocchi_aggregation_by_resources_threshold", alarm
+    assert alarm["alarm_actions"] in ([out["url"]], str([out["url"]]), out["url"])
+    assert float(alarm["threshold"]) == 80 and alarm["metric"] == "cpu"
+    legacy = cloud.openstack("alarm", "show", res["legacy"]["physical_resource_id"])
+    assert legacy["metric"] == "cpu_util" and legacy["aggregation_method"] == "mean"
+    assert shown["id"] in legacy["query"]
+    # What Aodh's notifier does when the alarm fires: POST its body to the action.
+    resp = httpx.post(out["url"], json={"alarm_id": alarm_id, "current": "alarm"}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    deadline = time.monotonic() + 60
+    while outputs(cloud.openstack("stack", "show", name))["size"] != 2:
+        assert time.monotonic() < deadline, "the group did not grow"
+        time.sleep(0.5)
+    # Within the policy's cooldown a second alarm changes nothing (and says so).
+    httpx.post(out["url"], json={}, timeout=30).raise_for_status()
+    events = cloud.openstack("stack", "event", "list", name)
+    assert any("cooldown" in e["resource_status_reason"] for e in events
+               if e["resource_name"] == "up")  # fmt: skip
+    cloud.openstack("stack", "update", "--existing", "--parameter", "threshold=90", "--wait",
+                    name, json_output=False)  # fmt: skip
+    again = cloud.openstack("alarm", "show", alarm_id)
+    assert float(again["threshold"]) == 90  # changed in place: same alarm
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    assert cloud.openstack("alarm", "show", alarm_id, check=False).returncode != 0
+
+
+SLOW_GROUP = """
+heat_template_version: 2018-08-31
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 1
+      max_size: 2
+      resource: {type: OS::Heat::TestResource, properties: {wait_secs: 6}}
+  up:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: 1
+outputs:
+  url: {value: {get_attr: [up, alarm_url]}}
+  size: {value: {get_attr: [asg, current_size]}}
+"""
+
+
+@pytest.fixture
+def own(fresh_cloud: Cloud) -> Iterator[Cloud]:
+    fresh_cloud.env["ONESTACK_ORCHESTRATION_HEARTBEAT_INTERVAL"] = "1"
+    yield fresh_cloud
+    if fresh_cloud.process is not None:
+        fresh_cloud.stop()
+
+
+def test_a_slow_resize_keeps_its_heartbeat(own: Cloud, tmp_path: Path) -> None:
+    """The group's nested stack updates for 6 s after the signal, beyond three heartbeats
+    of 1 s, outside any stack task: the engine still beats for it (taken over, it was
+    failed as 'Engine went down')."""
+    own.start()
+    shown = create_wait(own, "slowasg", template_file(tmp_path, "g.yaml", SLOW_GROUP))
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    httpx.post(outputs(shown)["url"], json={}, timeout=30).raise_for_status()
+    deadline = time.monotonic() + 40
+    while True:
+        group = own.openstack("stack", "resource", "show", "slowasg", "asg")
+        if group["resource_status"] != "UPDATE_IN_PROGRESS" and time.monotonic() > deadline - 37:
+            break
+        assert time.monotonic() < deadline, group
+        time.sleep(0.5)
+    assert group["resource_status"] == "UPDATE_COMPLETE", group
+    assert outputs(own.openstack("stack", "show", "slowasg"))["size"] == 2
+    nested = own.openstack("stack", "show", group["physical_resource_id"])
+    assert nested["stack_status"] == "UPDATE_COMPLETE", nested
+    events = own.openstack("stack", "event", "list", nested["id"])
+    taken = [e for e in events if "Engine" in e["resource_status_reason"]]
+    assert taken == [], taken

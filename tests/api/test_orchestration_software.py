@@ -1,0 +1,319 @@
+"""Software configuration (#17) through ``openstack software config/deployment`` and stacks:
+configs made, shown, listed and deleted in Heat's shapes; a deployment made by the client
+(its derived config carries the inputs), its server's metadata, deleted with its config; a
+stack whose server takes SOFTWARE_CONFIG user data: the guest hook it carries (run here with
+busybox as the guest would) fetches the deployment's script, runs it and signals its output,
+and the deployment, then the stack, go COMPLETE with deploy_stdout as an output; a non-zero
+exit fails the stack naming the code; CloudConfig and MultipartMime build their user data;
+an unknown config group is a clear 400; the guest's URLs refuse a wrong signature."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.cloud import Cloud, base_env, free_port
+from tests.support.fixtures import Caller, alt_project, unique
+from tests.support.heat import base_path, template_file, wait_stack
+
+pytestmark = pytest.mark.cli
+
+DEMO = "onestack-demo"
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    """A cloud of this module's own (SQLite: the module is a CLI one). Its stacks' servers name
+    no network, so they depend on everything the demo project sees: in CI's full run on the
+    shared cloud all three deployment stacks' servers were refused at create (CREATE_FAILED
+    at once), which no narrower run reproduced."""
+    root = tmp_path_factory.mktemp("sw-cloud")
+    home = root / "home"
+    home.mkdir()
+    c = Cloud(data_dir=root / "data", home=home, port=free_port(), env=base_env(home, None))
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+other = alt_project()
+
+
+@pytest.fixture(scope="module")
+def image(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> str:
+    disk = tmp_path_factory.mktemp("sw-img") / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    name = unique("sw-img")
+    cloud.openstack("image", "create", "--public", "--file", str(disk), "--disk-format", "raw",
+                    name)  # fmt: skip
+    return name
+
+
+def test_software_config_create_show_list_delete(
+    cloud: Cloud, other: Caller, tmp_path: Path
+) -> None:
+    script = tmp_path / "hello.sh"
+    script.write_text("#!/bin/sh\necho hello $name\n")
+    definition = tmp_path / "def.yaml"
+    definition.write_text(
+        "inputs: [{name: name, default: world}]\noutputs: [{name: result}]\n"
+        "options: {verbose: true}\n"
+    )
+    name = unique("cfg")
+    made = cloud.openstack(
+        "software", "config", "create", "--config-file", str(script), "--definition-file",
+        str(definition), "--group", "script", name, cloud=DEMO,
+    )  # fmt: skip
+    assert made["name"] == name and made["group"] == "script", made
+    assert made["config"] == "#!/bin/sh\necho hello $name\n"
+    assert made["inputs"] == [{"name": "name", "default": "world"}]
+    assert made["outputs"] == [{"name": "result"}] and made["options"] == {"verbose": True}
+    assert made["creation_time"].endswith("Z")
+    shown = cloud.openstack("software", "config", "show", made["id"], cloud=DEMO)
+    assert shown == made
+    listed = cloud.openstack("software", "config", "list", cloud=DEMO)
+    assert made["id"] in {c["id"] for c in listed}
+    # Another project's config is not there for it.
+    assert made["id"] not in {c["id"] for c in cloud.openstack("software", "config", "list")}
+    hidden = other.client.get(f"{base_path(other.project_id)}/software_configs/{made['id']}")
+    assert hidden.status_code == 404 and hidden.json()["error"]["type"] == "EntityNotFound"
+    cloud.openstack("software", "config", "delete", made["id"], cloud=DEMO, json_output=False)
+    gone = cloud.openstack("software", "config", "show", made["id"], cloud=DEMO, check=False,
+                           json_output=False)  # fmt: skip
+    assert gone.returncode != 0 and "Configuration not found" in gone.stderr
+
+
+def test_unknown_config_group_is_refused(cloud: Cloud, tmp_path: Path) -> None:
+    script = tmp_path / "p.pp"
+    script.write_text("notify {'hi': }\n")
+    bad = cloud.openstack("software", "config", "create", "--config-file", str(script),
+                          "--group", "puppet", unique("pp"), cloud=DEMO, check=False,
+                          json_output=False)  # fmt: skip
+    assert bad.returncode != 0
+    assert 'Software config group "puppet" is not supported' in bad.stderr, bad.stderr
+    text = """
+heat_template_version: 2018-08-31
+resources:
+  cfg: {type: OS::Heat::SoftwareConfig, properties: {group: salt, config: "x: y"}}
+"""
+    refused = cloud.openstack("stack", "create", "-t", template_file(tmp_path, "g.yaml", text),
+                              unique("grp"), cloud=DEMO, check=False,
+                              json_output=False)  # fmt: skip
+    assert refused.returncode != 0
+    assert "resources.cfg.properties.group" in refused.stderr
+    assert 'group "salt" is not supported' in refused.stderr, refused.stderr
+
+
+def test_deployment_through_the_client(cloud: Cloud, tmp_path: Path) -> None:
+    script = tmp_path / "s.sh"
+    script.write_text("#!/bin/sh\necho $foo\n")
+    definition = tmp_path / "d.yaml"
+    definition.write_text("inputs: [{name: foo, default: x}]\n")
+    config = cloud.openstack("software", "config", "create", "--config-file", str(script),
+                             "--definition-file", str(definition), "--group", "script",
+                             unique("src"), cloud=DEMO)  # fmt: skip
+    server = "9a3c8e0e-0c0e-4c57-9f4e-6b0d3c6a7a11"
+    dep = cloud.openstack(
+        "software", "deployment", "create", "--config", config["id"], "--server", server,
+        "--signal-transport", "NO_SIGNAL", "--input-value", "foo=bar", "--input-value",
+        "extra=1", "10_deploy", cloud=DEMO,
+    )  # fmt: skip
+    assert dep["server_id"] == server and dep["status"] == "IN_PROGRESS", dep
+    assert dep["action"] == "UPDATE" and dep["config_id"] != config["id"]
+    derived = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO)
+    values = {i["name"]: i.get("value") for i in derived["inputs"]}
+    assert values["foo"] == "bar" and values["extra"] == "1"
+    assert values["deploy_server_id"] == server and values["deploy_action"] == "UPDATE"
+    assert derived["name"] == "10_deploy" and derived["config"] == "#!/bin/sh\necho $foo\n"
+    shown = cloud.openstack("software", "deployment", "show", dep["id"], cloud=DEMO)
+    assert shown["id"] == dep["id"] and shown["config_id"] == dep["config_id"]
+    listed = cloud.openstack("software", "deployment", "list", "--server", server, cloud=DEMO)
+    assert [d["id"] for d in listed] == [dep["id"]]
+    meta = cloud.openstack("software", "deployment", "metadata", "show", server, cloud=DEMO,
+                           json_output=False)  # fmt: skip
+    assert [m["id"] for m in json.loads(meta)] == [dep["config_id"]]
+    cloud.openstack("software", "deployment", "delete", dep["id"], cloud=DEMO,
+                    json_output=False)  # fmt: skip
+    assert cloud.openstack("software", "deployment", "list", cloud=DEMO) == [] or dep["id"] not in {
+        d["id"] for d in cloud.openstack("software", "deployment", "list", cloud=DEMO)
+    }
+    # The client deletes the derived config with the deployment.
+    gone = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO,
+                           check=False, json_output=False)  # fmt: skip
+    assert gone.returncode != 0
+    cloud.openstack("software", "config", "delete", config["id"], cloud=DEMO, json_output=False)
+
+
+STACK = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  config:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      inputs: [{name: greeting}]
+      outputs: [{name: result}]
+      config: |
+        #!/bin/sh
+        echo "$greeting from $deploy_resource_name"
+        echo warned >&2
+        exit ${CODE:-0}
+  boot:
+    type: OS::Heat::CloudConfig
+    properties:
+      cloud_config: {package_update: false, runcmd: [[touch, /tmp/booted]]}
+  init:
+    type: OS::Heat::MultipartMime
+    properties:
+      parts:
+        - config: {get_resource: boot}
+        - config: "#!/bin/sh\\necho part two"
+          filename: two.sh
+          subtype: x-shellscript
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: m1.tiny
+      user_data_format: SOFTWARE_CONFIG
+  deploy:
+    type: OS::Heat::SoftwareDeployment
+    properties:
+      config: {get_resource: config}
+      server: {get_resource: server}
+      input_values: {greeting: hello}
+outputs:
+  stdout: {value: {get_attr: [deploy, deploy_stdout]}}
+  stderr: {value: {get_attr: [deploy, deploy_stderr]}}
+  code: {value: {get_attr: [deploy, deploy_status_code]}}
+  collect: {value: {get_attr: [server, os_collect_config]}}
+  cloud_config: {value: {get_attr: [boot, config]}}
+  mime: {value: {get_attr: [init, config]}}
+"""
+
+
+def _resources(cloud: Cloud, name: str) -> dict[str, dict[str, Any]]:
+    return {
+        r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", name,
+                                                       cloud=DEMO)
+    }  # fmt: skip
+
+
+def _wait_deploying(cloud: Cloud, name: str) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        res = _resources(cloud, name)
+        if res["deploy"]["resource_status"] == "CREATE_IN_PROGRESS":
+            return res
+        assert "FAILED" not in res["deploy"]["resource_status"], res
+        time.sleep(0.3)
+    events = cloud.openstack("stack", "event", "list", name, cloud=DEMO)
+    raise AssertionError(f"deploy never started: {res}\nevents: {events}")
+
+
+@pytest.mark.skipif(shutil.which("busybox") is None, reason="the guest hook runs under busybox")
+def test_stack_deployment_signalled_by_the_guest_hook(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    name = unique("sw")
+    tf = template_file(tmp_path, "sw.yaml", STACK)
+    cloud.openstack("stack", "create", "-t", tf, "--parameter", f"image={image}", name,
+                    cloud=DEMO)  # fmt: skip
+    res = _wait_deploying(cloud, name)
+    server_id = res["server"]["physical_resource_id"]
+    raw = cloud.openstack(
+        "--os-compute-api-version", "2.3", "server", "show", server_id,
+        "-c", "OS-EXT-SRV-ATTR:user_data",
+    )["OS-EXT-SRV-ATTR:user_data"]  # fmt: skip
+    user_data = base64.b64decode(raw).decode()
+    assert user_data.startswith("#!/bin/sh\n# OneStack software-config hook")
+    hook = tmp_path / "user_data"
+    hook.write_text(user_data)
+    state = tmp_path / "state"
+    # The guest's side, as the test image would run it (busybox sh and wget), one poll.
+    env = {"PATH": os.environ["PATH"], "HEAT_HOOK_ONCE": "1", "HEAT_HOOK_STATE": str(state)}
+    run = subprocess.run(["busybox", "sh", str(hook)], env=env, capture_output=True, text=True,
+                         timeout=60, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert out["stdout"] == "hello from deploy\n" and out["stderr"] == "warned\n", out
+    assert out["code"] == 0
+    assert out["collect"]["request"]["metadata_url"].startswith(cloud.url)
+    assert out["cloud_config"] == "#cloud-config\npackage_update: false\nruncmd:\n- - touch\n" \
+        "  - /tmp/booted\n"  # fmt: skip
+    assert "Content-Type: multipart/mixed" in out["mime"]
+    assert "#cloud-config" in out["mime"] and 'filename="two.sh"' in out["mime"]
+    assert "Content-Type: text/x-shellscript" in out["mime"]
+    dep_id = _resources(cloud, name)["deploy"]["physical_resource_id"]
+    deployment = cloud.openstack("software", "deployment", "show", dep_id, cloud=DEMO)
+    assert deployment["status"] == "COMPLETE" and deployment["server_id"] == server_id
+    assert deployment["status_reason"] == "Outputs received"
+    # A second poll finds nothing left to do.
+    again = subprocess.run(["busybox", "sh", str(hook)], env=env, capture_output=True,
+                           text=True, timeout=60, check=False)  # fmt: skip
+    assert again.returncode == 0 and not (state / "list").read_text().strip()
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    assert cloud.openstack("software", "deployment", "list", "--server", server_id,
+                           cloud=DEMO) == []  # fmt: skip
+
+
+def test_failed_deployment_fails_the_stack(cloud: Cloud, image: str, tmp_path: Path) -> None:
+    name = unique("swfail")
+    tf = template_file(tmp_path, "sw.yaml", STACK)
+    cloud.openstack("stack", "create", "-t", tf, "--parameter", f"image={image}", name,
+                    cloud=DEMO)  # fmt: skip
+    res = _wait_deploying(cloud, name)
+    server_id = res["server"]["physical_resource_id"]
+    meta = json.loads(cloud.openstack("software", "deployment", "metadata", "show", server_id,
+                                      cloud=DEMO, json_output=False))  # fmt: skip
+    inputs = {i["name"]: i.get("value") for i in meta[0]["inputs"]}
+    signal = inputs["deploy_signal_id"]
+    assert inputs["deploy_signal_verb"] == "POST" and inputs["greeting"] == "hello"
+    forged = httpx.post(signal.replace("sig=", "sig=0"), json={"deploy_status_code": 0})
+    assert forged.status_code == 403, forged.text
+    told = httpx.post(signal, json={"deploy_stdout": "", "deploy_stderr": "boom",
+                                    "deploy_status_code": 3})  # fmt: skip
+    assert told.status_code == 200, told.text
+    shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_FAILED"
+    reason = shown["stack_status_reason"]
+    assert "resources.deploy" in reason
+    assert "Deployment exited with non-zero status code: 3" in reason, reason
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    assert cloud.openstack("software", "deployment", "list", "--server", server_id,
+                           cloud=DEMO) == []  # fmt: skip
+
+
+def test_resource_signal_completes_a_deployment(cloud: Cloud, image: str, tmp_path: Path) -> None:
+    name = unique("swsig")
+    tf = template_file(tmp_path, "sw.yaml", STACK)
+    cloud.openstack("stack", "create", "-t", tf, "--parameter", f"image={image}", name,
+                    cloud=DEMO)  # fmt: skip
+    _wait_deploying(cloud, name)
+    data = json.dumps({"deploy_stdout": "via heat", "deploy_status_code": 0})
+    cloud.openstack("stack", "resource", "signal", name, "deploy", "--data", data, cloud=DEMO,
+                    json_output=False)  # fmt: skip
+    shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert out["stdout"] == "via heat" and out["code"] == 0
+    again = cloud.openstack("stack", "resource", "signal", name, "deploy", "--data", data,
+                            cloud=DEMO, check=False, json_output=False)  # fmt: skip
+    assert again.returncode != 0 and "no deployment in progress" in again.stderr, again.stderr
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)

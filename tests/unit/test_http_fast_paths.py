@@ -1,0 +1,130 @@
+"""The per-request shortcuts of #19 answer exactly as what they replace: the candidate router
+as starlette's walk, the one-write transport with the same bytes in the same order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route, Router
+
+from onestack.common.httpserver import _HeadThenBody
+from onestack.common.routing import CandidateRouter
+
+
+async def _named(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(f"{request.scope['endpoint'].__name__} {request.path_params}")
+
+
+async def first(request: Request) -> PlainTextResponse:
+    return await _named(request)
+
+
+async def second(request: Request) -> PlainTextResponse:
+    return await _named(request)
+
+
+async def third(request: Request) -> PlainTextResponse:
+    return await _named(request)
+
+
+def _routes() -> list[Any]:
+    inner = [
+        Route("/v1/things", first, methods=["GET"]),
+        Route("/v1/things", second, methods=["POST"]),
+        Route("/v1/things/detail", third, methods=["GET"]),
+        Route("/v1/things/{thing_id}", second, methods=["GET", "DELETE"]),
+        Route("/v1/things/{thing_id:int}/n", third, methods=["GET"]),
+    ]
+    return [
+        Route("/", first, methods=["GET"]),
+        Mount("/a", app=Router(routes=list(inner), redirect_slashes=False)),
+        Mount("/b", app=CandidateRouter(routes=list(inner), redirect_slashes=False)),
+    ]
+
+
+REQUESTS = [
+    ("GET", "/"),
+    ("POST", "/"),
+    ("GET", "/v1/things"),
+    ("POST", "/v1/things"),
+    ("PUT", "/v1/things"),
+    ("GET", "/v1/things/detail"),
+    ("DELETE", "/v1/things/detail"),
+    ("GET", "/v1/things/42"),
+    ("GET", "/v1/things/42/n"),
+    ("GET", "/v1/things/x/n"),
+    ("GET", "/v1/nothing"),
+    ("GET", "/v1/things/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), REQUESTS)
+async def test_candidate_router_answers_as_starlette(method: str, path: str) -> None:
+    plain = Starlette(routes=_routes())
+    fast = Starlette()
+    fast.router = CandidateRouter(routes=_routes())
+    answers = []
+    for app, prefix in ((plain, "/a"), (fast, "/b"), (fast, "/a")):
+        full = path if path == "/" else prefix + path
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(2):  # the second from the router's remembered candidates
+                resp = await client.request(method, full)
+                answers.append((resp.status_code, resp.text, resp.headers.get("allow")))
+    assert all(a == answers[0] for a in answers), answers
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.sends: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.sends.append(data)
+
+    def writelines(self, chunks: Any) -> None:
+        self.sends.append(b"".join(chunks))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Cycle:
+    response_started = False
+
+
+async def test_head_and_body_go_out_in_one_send() -> None:
+    raw, cycle = _Transport(), _Cycle()
+    t = _HeadThenBody(raw, cycle, asyncio.get_running_loop())
+    t.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # before the response: at once
+    assert raw.sends == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    cycle.response_started = True
+    t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert len(raw.sends) == 1  # the head waits for the body
+    t.write(b"body")
+    t.write(b"more")
+    assert raw.sends[1:] == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"more"]
+    await asyncio.sleep(0)  # the scheduled flush finds nothing held
+    assert len(raw.sends) == 3
+
+
+async def test_a_head_without_body_still_goes_out() -> None:
+    raw, cycle = _Transport(), _Cycle()
+    cycle.response_started = True
+    t = _HeadThenBody(raw, cycle, asyncio.get_running_loop())
+    t.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+    assert raw.sends == []
+    await asyncio.sleep(0)  # the loop's next turn (a streamed body slow to start)
+    assert raw.sends == [b"HTTP/1.1 204 No Content\r\n\r\n"]
+    t.write(b"HTTP/1.1 200 OK\r\n\r\n")  # not a second head: written as it comes
+    t.close()
+    assert raw.sends[-1] == b"HTTP/1.1 200 OK\r\n\r\n" and raw.closed

@@ -1,0 +1,114 @@
+"""The compute agent's pollsters: the fake driver's counters and the samples made of them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from onestack.compute.agent.pollsters import guest_samples
+from onestack.compute.drivers.base import NIC, BootSource, GuestGone, InstanceSpec
+from onestack.compute.drivers.fake import FakeDriver
+from onestack.metering.listener import sample_of
+
+META = {
+    "project_id": "p",
+    "user_id": "u",
+    "display_name": "vm",
+    "host": "h",
+    "flavor_id": "1",
+    "flavor_name": "m1.tiny",
+    "image_ref": "img",
+    "root_gb": 1,
+}
+
+
+def spec() -> InstanceSpec:
+    boot = BootSource("img", Path("/nonexistent"), "raw")
+    nic = NIC("port-1", "fa:16:3e:00:00:01", "tap-port-1")
+    return InstanceSpec("u-1", "instance-1", "vm", 2, 512, 1, boot, nics=(nic,))
+
+
+def test_fake_counters_grow_and_a_stopped_guest_is_gone() -> None:
+    async def run() -> None:
+        driver = FakeDriver()
+        await driver.spawn(spec())
+        first = await driver.guest_stats("u-1")
+        await asyncio.sleep(0.05)
+        second = await driver.guest_stats("u-1")
+        assert second.cpu_time_ns > first.cpu_time_ns > 0
+        assert [d.device for d in first.disks] == ["vda"]
+        assert [n.port_id for n in first.nics] == ["port-1"]
+        await driver.power_off("u-1")
+        with pytest.raises(GuestGone):
+            await driver.guest_stats("u-1")
+        with pytest.raises(GuestGone):
+            await driver.guest_stats("no-such-guest")
+
+    asyncio.run(run())
+
+
+def test_samples_of_one_guest() -> None:
+    async def stats() -> object:
+        driver = FakeDriver()
+        await driver.spawn(spec())
+        return await driver.guest_stats("u-1")
+
+    samples = guest_samples(asyncio.run(stats()), META, 1000.0)  # type: ignore[arg-type]
+    by_name = {(s["resource_type"], s["name"]): s for s in samples}
+    cpu = by_name[("instance", "cpu")]
+    assert cpu["type"] == "cumulative" and cpu["unit"] == "ns" and cpu["project_id"] == "p"
+    assert cpu["resource_metadata"]["flavor_name"] == "m1.tiny"
+    assert by_name[("instance", "vcpus")]["volume"] == 2
+    disk = by_name[("instance_disk", "disk.device.read.bytes")]
+    assert disk["resource_id"] == "u-1-vda" and disk["resource_metadata"]["instance_id"] == "u-1"
+    nic = by_name[("instance_network_interface", "network.incoming.bytes")]
+    assert nic["resource_metadata"]["name"] == "tap-port-1"
+    parsed = sample_of(cpu)
+    assert parsed.cumulative and parsed.value == cpu["volume"] and parsed.timestamp == 1000.0
+
+
+def test_qemu_counters_from_qmp_and_proc() -> None:
+    import os
+
+    from onestack.compute.drivers.base import Volume
+    from onestack.compute.drivers.qemu.cmdline import Layout, volume_ids
+    from onestack.compute.drivers.qemu.record import Record
+    from onestack.compute.drivers.qemu.stats import collect_stats
+
+    volume = Volume("vol-1", Path("/nonexistent/vol"), "raw", "vol-1")
+    replies = {
+        "query-cpus-fast": [{"cpu-index": 0, "thread-id": os.getpid()}],
+        "query-blockstats": [
+            {
+                "qdev": "/machine/peripheral/root-disk/virtio-backend",
+                "stats": {
+                    "rd_bytes": 4096,
+                    "wr_bytes": 512,
+                    "rd_operations": 3,
+                    "wr_operations": 1,
+                },
+            },
+            {
+                "qdev": f"/machine/peripheral/{volume_ids('vol-1')[0]}/virtio-backend",
+                "stats": {"rd_bytes": 1, "wr_bytes": 2, "rd_operations": 3, "wr_operations": 4},
+            },
+            {"qdev": "/machine/peripheral/config-drive", "stats": {"rd_bytes": 9}},
+        ],
+    }
+
+    class Monitor:
+        async def execute(self, command: str) -> object:
+            return replies[command]
+
+    record = Record(spec(), Layout(nics=((1, spec().nics[0]),), volumes=((2, volume),)))
+    stats = asyncio.run(collect_stats(record, os.getpid(), Monitor()))  # type: ignore[arg-type]
+    assert stats.cpu_time_ns >= 0 and stats.vcpus == 2 and stats.memory_mb == 512
+    assert stats.memory_used_mb is not None and stats.memory_used_mb > 0
+    assert [(d.device, d.read_bytes, d.write_requests) for d in stats.disks] == [
+        ("vda", 4096, 1),
+        ("vol-1", 1, 4),
+    ]
+    assert [n.tap for n in stats.nics] == ["tap-port-1"]  # a missing tap counts zero
+    assert stats.nics[0].incoming_bytes == 0

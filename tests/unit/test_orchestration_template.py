@@ -1,0 +1,155 @@
+"""The HOT template layer on its own: versions and their functions, evaluation of the
+intrinsic functions, parameters and constraints, conditions, the dependency order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from onestack.orchestration.errors import (
+    CircularDependencyException,
+    InvalidTemplateVersion,
+    StackValidationFailed,
+    UserParameterMissing,
+)
+from onestack.orchestration.template import functions, hot, parameters
+
+
+class Scope:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def param(self, name: str) -> Any:
+        return self.values[name]
+
+    def resource_ref(self, name: str) -> Any:
+        return f"id-of-{name}"
+
+    def attribute(self, resource: str, attr: str | None) -> Any:
+        return {"networks": {"net": ["10.0.0.5", "fd00::5"]}}.get(attr or "", f"{resource}.{attr}")
+
+    def condition(self, name: str) -> bool:
+        return name == "yes"
+
+    def file(self, name: str) -> Any:
+        return f"content of {name}"
+
+
+NEWEST = functions.version_functions("2018-08-31")
+
+
+def ev(snippet: Any, version: str = "2018-08-31", **values: Any) -> Any:
+    return functions.evaluate(snippet, functions.version_functions(version), Scope(values))
+
+
+def test_versions_grow_and_aliases_resolve() -> None:
+    assert "list_join" not in functions.version_functions("2013-05-23")
+    assert "list_join" in functions.version_functions("2014-10-16")
+    assert functions.version_functions("rocky") == NEWEST
+    assert {"if", "equals", "map_replace"} <= functions.version_functions("newton")
+    with pytest.raises(InvalidTemplateVersion):
+        hot.parse({"heat_template_version": "2012-12-12"})
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ({"get_param": "p"}, "v"),
+        ({"get_param": ["j", "a", 1]}, 2),
+        ({"get_resource": "r"}, "id-of-r"),
+        ({"get_attr": ["srv", "networks", "net", 0]}, "10.0.0.5"),
+        ({"str_replace": {"template": "a $x b", "params": {"$x": {"get_param": "p"}}}}, "a v b"),
+        ({"list_join": [",", ["a", "b"], ["c"]]}, "a,b,c"),
+        ({"str_split": [",", "a,b,c", 1]}, "b"),
+        ({"repeat": {"for_each": {"%x%": ["1", "2"]}, "template": "n-%x%"}}, ["n-1", "n-2"]),
+        ({"digest": ["sha256", "x"]}, functions.hashlib.sha256(b"x").hexdigest()),
+        ({"map_merge": [{"a": 1}, {"b": 2, "a": 3}]}, {"a": 3, "b": 2}),
+        ({"map_replace": [{"k": "v"}, {"keys": {"k": "K"}, "values": {"v": "V"}}]}, {"K": "V"}),
+        ({"if": ["yes", "t", "f"]}, "t"),
+        ({"if": ["no", 1, {"get_param": "p"}]}, "v"),
+        ({"equals": [{"get_param": "p"}, "v"]}, True),
+        ({"contains": ["a", ["a", "b"]]}, True),
+        ({"filter": [[None], [1, None, 2]]}, [1, 2]),
+        ({"list_concat_unique": [[1, 2], [2, 3]]}, [1, 2, 3]),
+        (
+            {
+                "make_url": {
+                    "scheme": "https",
+                    "host": "h",
+                    "port": 8,
+                    "path": "/p",
+                    "query": {"a": "b c"},
+                }
+            },
+            "https://h:8/p?a=b%20c",
+        ),
+        ({"get_file": "f.sh"}, "content of f.sh"),
+    ],
+)
+def test_functions_evaluate(snippet: Any, expected: Any) -> None:
+    assert ev(snippet, p="v", j={"a": [1, 2]}) == expected
+
+
+def test_function_names_are_data_in_versions_without_them() -> None:
+    assert ev({"list_join": [",", ["a"]]}, "2013-05-23") == {"list_join": [",", ["a"]]}
+
+
+def test_str_replace_strict_wants_every_param() -> None:
+    with pytest.raises(StackValidationFailed, match="not found in the template: x"):
+        ev({"str_replace_strict": {"template": "abc", "params": {"x": "y"}}})
+
+
+def test_parameters_types_constraints_and_sources() -> None:
+    params = parameters.parse_parameters(
+        {
+            "n": {"type": "number", "constraints": [{"range": {"min": 1, "max": 5}}]},
+            "l": {"type": "comma_delimited_list", "default": "a,b"},
+            "b": {"type": "boolean", "default": "yes"},
+            "s": {"type": "string", "constraints": [{"allowed_pattern": "[a-z]+",
+                                                     "description": "lowercase only"}]},
+        }
+    )  # fmt: skip
+    values = parameters.resolve(params, {"n": "3"}, {"s": "abc"}, {})
+    assert values == {"n": 3, "l": ["a", "b"], "b": True, "s": "abc"}
+    with pytest.raises(StackValidationFailed, match="out of range"):
+        parameters.resolve(params, {"n": "9", "s": "a"}, {}, {})
+    with pytest.raises(StackValidationFailed, match="lowercase only"):
+        parameters.resolve(params, {"n": "1", "s": "A"}, {}, {})
+    with pytest.raises(UserParameterMissing):
+        parameters.resolve(params, {"s": "a"}, {}, {})
+    with pytest.raises(StackValidationFailed, match=r"\(zz\) was not defined"):
+        parameters.resolve(params, {"zz": 1, "n": 1, "s": "a"}, {}, {})
+
+
+def _tmpl(resources: dict[str, Any], **more: Any) -> hot.Template:
+    return hot.parse({"heat_template_version": "2018-08-31", "resources": resources, **more})
+
+
+def test_conditions_drop_resources_and_graph_orders() -> None:
+    t = _tmpl(
+        {
+            "a": {"type": "OS::Heat::RandomString"},
+            "b": {"type": "OS::Heat::Value", "properties": {"value": {"get_attr": ["a", "value"]}}},
+            "c": {"type": "OS::Heat::None", "condition": "never", "depends_on": "b"},
+        },
+        parameters={"env": {"type": "string", "default": "dev"}},
+        conditions={"never": {"equals": [{"get_param": "env"}, "prod"]}},
+    )
+    live, conds = hot.check(t, {"env": "dev"}, {}, 1000)
+    assert conds == {"never": False} and set(live) == {"a", "b"}
+    assert hot.order(live) == ["a", "b"]
+    with pytest.raises(StackValidationFailed, match="Maximum resources"):
+        hot.check(t, {"env": "dev"}, {}, 1)
+
+
+def test_cycles_are_named() -> None:
+    t = _tmpl(
+        {
+            "a": {"type": "OS::Heat::None", "depends_on": ["c"]},
+            "b": {"type": "OS::Heat::None", "depends_on": ["a"]},
+            "c": {"type": "OS::Heat::None", "depends_on": ["b"]},
+        }
+    )
+    with pytest.raises(CircularDependencyException, match="a -> c -> b -> a"):
+        hot.check(t, {}, {}, 1000)
