@@ -134,7 +134,7 @@ resources:
       image: {get_param: image}
       flavor: {get_param: flavor}
       image_update_policy: {get_param: policy}
-      networks: []
+      networks: [{allocate_network: none}]
   other: {type: OS::Heat::RandomString}
 """
 

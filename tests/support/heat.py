@@ -36,7 +36,19 @@ def base_path(project_id: str) -> str:
 def create_wait(c: Cloud, name: str, template: str, *args: str, **kw: Any) -> dict[str, Any]:
     """``openstack stack create -t ... --wait NAME`` (its output is the event log, then the
     table), then the stack as ``stack show`` shows it."""
-    c.openstack("stack", "create", "-t", template, *args, "--wait", name,
-                json_output=False, **kw)  # fmt: skip
+    made = c.openstack("stack", "create", "-t", template, *args, "--wait", name,
+                       json_output=False, check=False, **kw)  # fmt: skip
+    if made.returncode != 0:
+        raise AssertionError(
+            f"stack create {name} failed: {made.stderr}\n{why_failed(c, name, **kw)}"
+        )
     shown: dict[str, Any] = c.openstack("stack", "show", name, **kw)
     return shown
+
+
+def why_failed(c: Cloud, name: str, **kw: Any) -> str:
+    """The stack's status reason and its resources' (the cause a ``--wait`` failure hides)."""
+    shown = c.openstack("stack", "show", name, check=False, json_output=False, **kw)
+    resources = c.openstack("stack", "resource", "list", "-n", "5", "--long", name,
+                            check=False, json_output=False, **kw)  # fmt: skip
+    return f"{shown.stdout}{shown.stderr}\n{resources.stdout}{resources.stderr}"

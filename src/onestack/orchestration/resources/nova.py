@@ -135,9 +135,20 @@ class Server(Plugin):
         url = software.hook_url(c.runtime, project, c.stack_id, c.resource_name)
         return hook, {"request": {"metadata_url": url}}
 
-    async def _networks(self, c: Context, items: list[Any] | None) -> list[dict[str, Any]] | None:
+    async def _networks(
+        self, c: Context, items: list[Any] | None
+    ) -> str | list[dict[str, Any]] | None:
         if not items:
             return None
+        allocate = [i["allocate_network"] for i in items if i.get("allocate_network")]
+        if allocate:
+            # Heat's "auto"/"none" entry stands for the whole list (Nova's string networks).
+            if len(items) > 1 or allocate[0] not in ("auto", "none"):
+                raise ResourceFailure(
+                    "Property allocate_network can't be used with other network "
+                    "properties, and must be 'auto' or 'none'"
+                )
+            return str(allocate[0])
         out = []
         for item in items:
             if item.get("port"):
