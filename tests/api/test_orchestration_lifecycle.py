@@ -4,7 +4,9 @@ an export gives the abandon data and leaves the stack; an abandoned stack is gon
 network stays, and the stack that adopts it owns it
 (same ids, same random value, its delete removes the network); a restore brings back the
 snapshot's value and a resource deleted since; an update preview sorts each resource; a
-resource marked unhealthy is replaced by the next update."""
+resource marked unhealthy is replaced by the next update; a stack's nested stacks (a
+ResourceGroup's, an OS::Heat::Stack) are abandoned with it, their resources in its data, and
+adopted again in new nested stacks."""
 
 from __future__ import annotations
 
@@ -98,6 +100,61 @@ def test_abandon_and_adopt(cloud: Cloud, tmp_path: Path) -> None:
     assert outputs(cloud, adopted)["rnd"] == rnd
     cloud.openstack("stack", "delete", "--yes", "--wait", adopted, json_output=False)
     assert cloud.openstack("network", "show", netname, check=False).returncode != 0
+
+
+NESTED = """
+heat_template_version: 2018-08-31
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def: {type: OS::Heat::RandomString, properties: {length: 10}}
+  inner:
+    type: OS::Heat::Stack
+    properties:
+      template: |
+        heat_template_version: 2018-08-31
+        resources: {r: {type: OS::Heat::RandomString}}
+        outputs: {v: {value: {get_attr: [r, value]}}}
+outputs:
+  values: {value: {get_attr: [group, value]}}
+  inner: {value: {get_attr: [inner, outputs, v]}}
+"""
+
+
+def test_abandon_and_adopt_nested_stacks(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("aban")
+    create_wait(cloud, name, template_file(tmp_path, "n.yaml", NESTED))
+    before = outputs(cloud, name)
+    children = {n: r["physical_resource_id"] for n, r in resources(cloud, name).items()}
+    data_file = tmp_path / "abandon.json"
+    cloud.openstack("stack", "abandon", name, "--output-file", str(data_file), json_output=False)
+    data = json.loads(data_file.read_text())
+    group = data["resources"]["group"]
+    assert set(group["resources"]) == {"0", "1"}, group
+    assert group["resources"]["0"]["type"] == "OS::Heat::RandomString"
+    assert data["resources"]["inner"]["resources"]["r"]["attributes"]["value"] == before["inner"]
+    for child in children.values():  # abandoned with their parent
+        gone = cloud.openstack("stack", "show", child)
+        assert gone["stack_status"] == "DELETE_COMPLETE", gone
+        assert gone["stack_status_reason"] == "Stack abandoned"
+    adopted = unique("adon")
+    cloud.openstack("stack", "adopt", "--adopt-file", str(data_file), "--wait", adopted,
+                    json_output=False)  # fmt: skip
+    assert cloud.openstack("stack", "show", adopted)["stack_status"] == "ADOPT_COMPLETE"
+    # The nested stacks are made again from the data: the same values, adopted not made.
+    assert outputs(cloud, adopted) == before
+    now = resources(cloud, adopted)
+    assert now["group"]["resource_status"] == "ADOPT_COMPLETE"
+    members = cloud.openstack("stack", "resource", "list", now["group"]["physical_resource_id"])
+    assert {m["resource_status"] for m in members} == {"ADOPT_COMPLETE"}, members
+    assert {m["physical_resource_id"] for m in members} == {
+        r["resource_id"] for r in group["resources"].values()
+    }
+    cloud.openstack("stack", "delete", "--yes", "--wait", adopted, json_output=False)
+    left = cloud.openstack("stack", "list", "--nested")
+    assert not [s for s in left if adopted in s["Stack Name"]], left
 
 
 def test_snapshot_and_restore(cloud: Cloud, tmp_path: Path) -> None:

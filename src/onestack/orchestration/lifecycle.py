@@ -180,9 +180,30 @@ async def preview_update(
 # --- abandon and adopt --------------------------------------------------------------------
 
 
-def abandon_data(stack: Stack, rows: list[Resource]) -> dict[str, Any]:
+def abandon_data(
+    stack: Stack, rows: list[Resource], nested: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Heat's ``prepare_abandon``; each resource also carries its attributes and resolved
-    properties (Heat's adopt ignores what it does not know), so an adopt restores them."""
+    properties (Heat's adopt ignores what it does not know), so an adopt restores them. A
+    resource backed by a nested stack (``nested``, by resource name) also carries that
+    stack's template, parameters and resources, as Heat's StackResource does."""
+    resources: dict[str, Any] = {}
+    for r in rows:
+        resources[r.name] = {
+            "name": r.name,
+            "resource_id": r.physical_resource_id,
+            "type": r.type,
+            "action": r.action,
+            "status": r.status,
+            "metadata": {},
+            "resource_data": {k: v for k, v in (r.data or {}).items()},
+            "attributes": r.attributes,
+            "properties": r.properties,
+        }
+        child = (nested or {}).get(r.name)
+        if child is not None:
+            resources[r.name].update({k: child[k] for k in ("template", "parameters",
+                                                            "resources")})  # fmt: skip
     return {
         "name": stack.name,
         "id": stack.id,
@@ -195,46 +216,58 @@ def abandon_data(stack: Stack, rows: list[Resource]) -> dict[str, Any]:
         "project_id": stack.project_id,
         "stack_user_project_id": stack.project_id,
         "tags": stack.tags,
-        "resources": {
-            r.name: {
-                "name": r.name,
-                "resource_id": r.physical_resource_id,
-                "type": r.type,
-                "action": r.action,
-                "status": r.status,
-                "metadata": {},
-                "resource_data": {k: v for k, v in (r.data or {}).items()},
-                "attributes": r.attributes,
-                "properties": r.properties,
-            }
-            for r in rows
-        },
+        "resources": resources,
     }
 
 
+async def stack_tree(s: Any, stack: Stack, abandon: bool) -> dict[str, Any]:
+    """The stack's abandon data with its nested stacks' (in session ``s``); ``abandon``:
+    the stacks go (DELETE_COMPLETE, resource rows gone) while what they made stays."""
+    rows = list(
+        await s.scalars(
+            select(Resource).where(Resource.stack_id == stack.id).order_by(Resource.created_at)
+        )
+    )
+    children = {
+        c.id: c
+        for c in await s.scalars(
+            select(Stack).where(Stack.owner_id == stack.id, Stack.deleted_at.is_(None))
+        )
+    }
+    nested = {}
+    for r in rows:
+        child = children.get(r.physical_resource_id or "")
+        if child is not None:
+            nested[r.name] = await stack_tree(s, child, abandon)
+    data = abandon_data(stack, rows, nested)
+    if abandon:
+        for res in rows:
+            await s.delete(res)
+        stack.action, stack.status = "DELETE", "COMPLETE"
+        stack.status_reason = "Stack abandoned"
+        stack.deleted_at = utcnow()
+        stack.engine_id = None
+        s.add(new_event(stack, "DELETE", "COMPLETE", "Stack abandoned"))
+    return data
+
+
+async def export(svc: StackService, stack: Stack) -> dict[str, Any]:
+    async with svc.db.session() as s:
+        row = await s.get(Stack, stack.id)
+        assert row is not None
+        return await stack_tree(s, row, False)
+
+
 async def abandon(svc: StackService, stack: Stack) -> dict[str, Any]:
-    """The stack's abandon data; the stack goes (DELETE_COMPLETE, its resource rows gone)
-    and what its resources made stays, owned by no stack."""
+    """The stack's abandon data; the stack and its nested stacks go (DELETE_COMPLETE, their
+    resource rows gone) and what their resources made stays, owned by no stack."""
     _busy(stack)
     async with svc.db.session() as s:
         row = await s.get(Stack, stack.id)
         assert row is not None
         if row.status == "IN_PROGRESS":  # started since it was read
             raise ActionInProgress(stack_name=row.name, action=row.action)
-        rows = list(
-            await s.scalars(
-                select(Resource).where(Resource.stack_id == stack.id).order_by(Resource.created_at)
-            )
-        )
-        data = abandon_data(row, rows)
-        for res in rows:
-            await s.delete(res)
-        row.action, row.status = "DELETE", "COMPLETE"
-        row.status_reason = "Stack abandoned"
-        row.deleted_at = utcnow()
-        row.engine_id = None
-        s.add(new_event(row, "DELETE", "COMPLETE", "Stack abandoned"))
-    return data
+        return await stack_tree(s, row, True)
 
 
 def adopt_body(body: dict[str, Any]) -> dict[str, Any] | None:

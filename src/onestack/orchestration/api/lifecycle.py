@@ -51,8 +51,7 @@ async def abandon(request: Request) -> Response:
 
 async def export(request: Request) -> Response:
     stack = await stack_of(request, "stacks:export")
-    rows = await service(request).resources(stack)
-    return json_response(lifecycle.abandon_data(stack, rows))
+    return json_response(await lifecycle.export(service(request), stack))
 
 
 async def snapshot(request: Request) -> Response:

@@ -55,16 +55,22 @@ def _checked(
 
 
 async def create(
-    c: Context, raw: Any, given: dict[str, Any], timeout_mins: float | None = None
+    c: Context,
+    raw: Any,
+    given: dict[str, Any],
+    timeout_mins: float | None = None,
+    adopt: dict[str, Any] | None = None,
 ) -> tuple[str, Stack]:
     """Make the nested stack of template ``raw`` with parameters ``given`` (within
-    ``timeout_mins``); its id and final row (NestedFailure when it did not complete)."""
+    ``timeout_mins``); its id and final row (NestedFailure when it did not complete).
+    ``adopt``: the abandoned nested stack's resources, which it adopts instead."""
     from onestack.orchestration.service import _new_row
 
     engine = engine_of(c)
     parent = await parent_of(c)
     tmpl, values, live = _checked(c, parent, raw, given)
     child_id = str(uuid.uuid4())
+    action = "CREATE" if adopt is None else "ADOPT"
     async with c.runtime.db.session() as s:
         child = Stack(
             id=child_id,
@@ -76,9 +82,9 @@ async def create(
             environment={"resource_registry": _registry(parent)} if _registry(parent) else {},
             files=parent.files or {},
             parameters=values,
-            action="CREATE",
+            action=action,
             status="IN_PROGRESS",
-            status_reason="Stack CREATE started",
+            status_reason=f"Stack {action} started",
             disable_rollback=True,
             timeout_mins=int(timeout_mins) if timeout_mins else None,
             owner_id=parent.id,
@@ -89,17 +95,20 @@ async def create(
         s.add(child)
         await s.flush()
         for rname, rdef in live.items():
-            s.add(_new_row(child_id, rname, rdef, live))
-        s.add(new_event(child, "CREATE", "IN_PROGRESS", "Stack CREATE started"))
+            row = _new_row(child_id, rname, rdef, live)
+            if adopt is not None:
+                row.data["__adopt"] = adopt.get(rname) or {}
+            s.add(row)
+        s.add(new_event(child, action, "IN_PROGRESS", f"Stack {action} started"))
     try:
         async with asyncio.timeout(timeout_mins * 60 if timeout_mins else None):
-            await engine.run_inline(child_id, "CREATE")
+            await engine.run_inline(child_id, action)
     except TimeoutError:
         # What the cut-short create made stays recorded: the parent's delete removes it.
         reason = "Create timed out"
         await engine.store.stack_state(child_id, "CREATE", "FAILED", reason, engine_id=None)
         raise NestedFailure(reason, child_id) from None
-    return child_id, await _settled(engine, child_id, "CREATE")
+    return child_id, await _settled(engine, child_id, action)
 
 
 async def update(c: Context, child_id: str, raw: Any, given: dict[str, Any]) -> Stack:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from onestack.common import errors
@@ -145,47 +144,10 @@ class Engine:
         )
 
     async def recover(self) -> None:
-        """Take over the stacks a dead engine left IN_PROGRESS."""
-        stale_before = utcnow() - timedelta(seconds=3 * self.heartbeat_interval())
-        for stack in await self.store.stale(stale_before):
-            if stack.owner_id is not None and await self.store.owner_busy(stack.owner_id):
-                continue  # a nested stack: its parent's recovery deals with it
-            if (
-                stack.id in self.working
-                or stack.id in self.inline
-                or not await self.store.claim(stack.id, stack.engine_id, self.id)
-            ):
-                continue
-            log.info("stack %s: taking over %s_IN_PROGRESS", stack.id, stack.action)
-            if stack.action == "CREATE":
-                await self._reset_half_made(stack)
-                self.launch(stack.id, "CREATE")
-            elif stack.action == "ROLLBACK" and stack.previous is not None:
-                self.launch(stack.id, "UPDATE_ROLLBACK")  # an update's rollback, resumed
-            elif stack.action in ("DELETE", "ROLLBACK"):
-                self.launch(stack.id, stack.action)
-            elif stack.action in ("CHECK", "SUSPEND", "RESUME", "ADOPT", "SNAPSHOT"):
-                self.launch(stack.id, stack.action)  # each step may be taken again
-            else:
-                await self.store.stack_state(
-                    stack.id, stack.action, "FAILED",
-                    "Engine went down during stack " + stack.action, engine_id=None,
-                )  # fmt: skip
+        """Take over the stacks a dead engine left IN_PROGRESS (``engine.recovery``)."""
+        from onestack.orchestration.engine import recovery
 
-    async def _reset_half_made(self, stack: Stack) -> None:
-        """Resources a dead engine was creating: delete what they made (by id, or by the
-        mark they carry when the id was not recorded yet), then start over."""
-        c = self.context(stack)
-        for row in await self.store.resources(stack.id):
-            if row.status != "IN_PROGRESS":
-                continue
-            plugin = plugin_type(row.type)
-            if plugin is not None:
-                await clear_half_made(plugin(), context_at(c, row.name), row)
-            await self.store.resource_state(
-                row.id, "INIT", "COMPLETE", "Engine restarted: creating again",
-                physical_resource_id=None,
-            )  # fmt: skip
+        await recovery.recover(self)
 
     async def refresh(
         self, c: Context, tmpl: hot.Template, scope: StackScope, names: set[str]
@@ -349,6 +311,9 @@ class Engine:
                     rdef.properties, tmpl.functions, scope, f"resources.{rdef.name}.properties"
                 )
             )
+            made = await plugin_cls().adopt(context_at(c, rdef.name), given)
+            if made is not None:  # a nested stack's resources, adopted in a new one
+                physical_id, attributes = made.physical_id, made.attributes
             fresh = await plugin_cls().refresh(context_at(c, rdef.name), physical_id, {})
         except (ResourceFailure, errors.OneStackError) as exc:
             reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
@@ -490,16 +455,19 @@ class Engine:
         row: Resource,
     ) -> None:
         # Made and well: an update changes it (after a suspend, a check, a snapshot, an
-        # adopt too); one that failed or was marked unhealthy (CHECK_FAILED) is replaced.
+        # adopt too); one that failed or was marked unhealthy (CHECK_FAILED) is replaced,
+        # except a nested stack's whose update failed: its stack is updated again (Heat).
+        plugin_cls = plugin_type(rdef.type)
+        assert plugin_cls is not None
+        retry = row.status == "FAILED" and row.action == "UPDATE" and row.type == rdef.type
+        retry = retry and plugin_cls.update_failed_in_place and bool(row.physical_resource_id)
         settled = row.status == "COMPLETE" and row.action not in ("INIT", "DELETE")
-        if not settled or row.type != rdef.type:
+        if not (settled or retry) or row.type != rdef.type:
             if row.physical_resource_id:  # failed or of another type: made again
                 await self._delete_resource(c, row, "UPDATE")
             row.data = {"__deletion_policy": rdef.deletion_policy}
             await self._create_resource(c, tmpl, scope, rdef, row)
             return
-        plugin_cls = plugin_type(rdef.type)
-        assert plugin_cls is not None
         at = context_at(c, rdef.name)
         try:
             await self.refresh(c, tmpl, scope, {r.target for r in rdef.refs if r.kind == "attr"})
@@ -514,7 +482,7 @@ class Engine:
                 row.data = {k: v for k, v in row.data.items() if k != "__restore"}
                 await self.store.resource_fields(row.id, data=row.data)
             old = row.properties
-            if new == old:
+            if new == old and not retry:
                 return  # unchanged: untouched, no event
             await self.store.resource_state(row.id, "UPDATE", "IN_PROGRESS", "state changed")
             changed = {k for k in set(new) | set(old) if new.get(k) != old.get(k)}

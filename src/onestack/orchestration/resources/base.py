@@ -86,6 +86,9 @@ class Plugin(ABC):
     # True: ``signal`` is taken while the create still waits for it (before its id is
     # recorded): a software deployment waits for its outcome.
     signal_while_creating: ClassVar[bool] = False
+    # True: after a failed update (an engine gone mid-resize) the next update changes it in
+    # place again rather than replacing it: a nested stack converges.
+    update_failed_in_place: ClassVar[bool] = False
 
     @classmethod
     def check_definition(cls, rdef: Any, env: Checking) -> None:
@@ -182,6 +185,11 @@ class Plugin(ABC):
         """Heat's handle_restore: the properties a restore converges on, given what
         ``snapshot`` kept."""
         return props
+
+    async def adopt(self, c: Context, given: dict[str, Any]) -> Created | None:
+        """Adopt what the abandon data ``given`` recorded when it takes more than taking its
+        id (a nested stack's resources, adopted in a new nested stack); None: the id."""
+        return None
 
     async def orphans(self, c: Context) -> list[str]:
         """What a create of this resource that died before its id was recorded may have

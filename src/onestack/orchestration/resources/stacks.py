@@ -88,6 +88,7 @@ class StackBacked(Plugin):
     """A resource whose physical id is its nested stack's."""
 
     open_attributes = True
+    update_failed_in_place = True
 
     async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
         await nested_engine().delete(c, physical_id)
@@ -108,6 +109,16 @@ class StackBacked(Plugin):
         if child is None or child.deleted_at is not None:
             raise errors.NotFound(f"Stack {physical_id} not found")
         return await self.attributes_of(c, child)
+
+    async def adopt(self, c: Context, given: dict[str, Any]) -> Created | None:
+        """Heat's StackResource adopt: the abandoned nested stack's template and resources
+        adopted by a new nested stack."""
+        if not isinstance(given.get("resources"), dict) or not given.get("template"):
+            return None
+        child_id, child = await nested_engine().create(
+            c, given["template"], dict(given.get("parameters") or {}), adopt=given["resources"]
+        )
+        return Created(child_id, await self.attributes_of(c, child))
 
     async def attributes_of(self, c: Context, child: Any) -> dict[str, Any]:
         outs = await nested_engine().outputs(c, child)
