@@ -27,6 +27,7 @@ from onestack.volume.service.base import (
     start_deleting,
     valid_uuid,
     visible_volume,
+    volume_event,
     volume_topic,
 )
 from onestack.volume.service.pools import NoValidBackend, Pools
@@ -167,7 +168,7 @@ class Volumes:
             await self.context.bus.cast(
                 volume_topic(host_of(row.host)), "create_volume", self._create_payload(row)
             )
-        await self.context.notify("create.start", {"volume_id": row.id})
+        await self.context.notify("create.start", volume_event(row, vtype.name))
         return Loaded([row], {vtype.id: vtype}, {row.id: []})
 
     async def image_snapshot(self, ctx: RequestContext, image_id: str) -> str | None:
