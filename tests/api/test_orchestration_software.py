@@ -317,3 +317,184 @@ def test_resource_signal_completes_a_deployment(cloud: Cloud, image: str, tmp_pa
                             cloud=DEMO, check=False, json_output=False)  # fmt: skip
     assert again.returncode != 0 and "no deployment in progress" in again.stderr, again.stderr
     cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+
+
+GROUPS = """
+heat_template_version: 2018-08-31
+resources:
+  structured:
+    type: OS::Heat::StructuredConfig
+    properties:
+      config: {port: {get_input: port}, name: fixed, items: [{get_input: missing}, 1]}
+  sdeploy:
+    type: OS::Heat::StructuredDeployment
+    properties:
+      config: {get_resource: structured}
+      server: 5f0c8a52-0000-4000-8000-000000000010
+      input_values: {port: 8080}
+      signal_transport: NO_SIGNAL
+  script:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      outputs: [{name: result}]
+      config: "#!/bin/sh\\necho $who"
+  group:
+    type: OS::Heat::SoftwareDeploymentGroup
+    properties:
+      config: {get_resource: script}
+      servers:
+        web0: 5f0c8a52-0000-4000-8000-000000000000
+        web1: 5f0c8a52-0000-4000-8000-000000000001
+      input_values: {who: group}
+  sgroup:
+    type: OS::Heat::StructuredDeploymentGroup
+    properties:
+      config: {get_resource: structured}
+      servers: {db: 5f0c8a52-0000-4000-8000-000000000011}
+      input_values: {port: 5432}
+      signal_transport: NO_SIGNAL
+outputs:
+  stdouts: {value: {get_attr: [group, deploy_stdouts]}}
+  codes: {value: {get_attr: [group, deploy_status_codes]}}
+  results: {value: {get_attr: [group, result]}}
+"""
+SERVER = "5f0c8a52-0000-4000-8000-{:012d}"
+
+
+def _deployment_on(cloud: Cloud, server: str) -> dict[str, Any]:
+    found = cloud.openstack("software", "deployment", "list", "--server", server, cloud=DEMO)
+    assert len(found) == 1, found
+    return cloud.openstack("software", "deployment", "show", found[0]["id"], cloud=DEMO)
+
+
+def _signal_of(cloud: Cloud, dep: dict[str, Any]) -> str:
+    derived = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO)
+    return str({i["name"]: i.get("value") for i in derived["inputs"]}["deploy_signal_id"])
+
+
+def test_structured_deployment_and_deployment_groups(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("swgrp")
+    cloud.openstack("stack", "create", "-t", template_file(tmp_path, "g.yaml", GROUPS), name,
+                    cloud=DEMO)  # fmt: skip
+    web = [SERVER.format(0), SERVER.format(1)]
+    deadline = time.monotonic() + 60
+    while True:
+        listed = cloud.openstack("software", "deployment", "list", cloud=DEMO)
+        waiting = {d["server_id"] for d in listed if d["status"] == "IN_PROGRESS"}
+        if set(web) <= waiting:
+            break
+        assert time.monotonic() < deadline, listed
+        time.sleep(0.3)
+    for i, server in enumerate(web):
+        dep = _deployment_on(cloud, server)
+        assert dep["action"] == "CREATE", dep
+        told = httpx.post(_signal_of(cloud, dep), json={"deploy_stdout": f"out{i}",
+                                                        "deploy_status_code": 0,
+                                                        "result": f"r{i}"})  # fmt: skip
+        assert told.status_code == 200, told.text
+    shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    assert out["stdouts"] == {"web0": "out0", "web1": "out1"}, out
+    assert out["codes"] == {"web0": 0, "web1": 0} and out["results"] == {"web0": "r0",
+                                                                          "web1": "r1"}  # fmt: skip
+    # The group's members are deployments named by the servers map's keys.
+    res = _resources(cloud, name)
+    nested = {r["resource_name"]: r for r in cloud.openstack(
+        "stack", "resource", "list", res["group"]["physical_resource_id"], cloud=DEMO)}  # fmt: skip
+    assert set(nested) == {"web0", "web1"}
+    assert {r["resource_type"] for r in nested.values()} == {"OS::Heat::SoftwareDeployment"}
+    # Structured: the config's get_input calls replaced by the deployment's input values.
+    for server, port in ((SERVER.format(10), 8080), (SERVER.format(11), 5432)):
+        dep = _deployment_on(cloud, server)
+        assert dep["status"] == "COMPLETE", dep
+        derived = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO)
+        assert derived["config"] == {"port": port, "name": "fixed", "items": [None, 1]}, derived
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    left = {d["server_id"] for d in cloud.openstack("software", "deployment", "list", cloud=DEMO)}
+    assert not left & {SERVER.format(n) for n in (0, 1, 10, 11)}
+
+
+def test_strict_structured_deployment_needs_every_input(cloud: Cloud, tmp_path: Path) -> None:
+    text = GROUPS.split("  script:")[0].replace(
+        "signal_transport: NO_SIGNAL", "signal_transport: NO_SIGNAL\n"
+        "      input_values_validate: STRICT",
+    ).replace("000000000010", "000000000012")  # fmt: skip
+    name = unique("swstrict")
+    cloud.openstack("stack", "create", "-t", template_file(tmp_path, "s.yaml", text), name,
+                    cloud=DEMO)  # fmt: skip
+    shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_FAILED"
+    assert "The Parameter (missing) was not provided." in shown["stack_status_reason"], shown
+    bad = text.replace("STRICT", "SOMETIMES")
+    refused = cloud.openstack("stack", "create", "-t", template_file(tmp_path, "b.yaml", bad),
+                              unique("swbad"), cloud=DEMO, check=False,
+                              json_output=False)  # fmt: skip
+    assert refused.returncode != 0
+    assert "resources.sdeploy.properties.input_values_validate" in refused.stderr, refused.stderr
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+
+
+RERUN = """
+heat_template_version: 2018-08-31
+parameters:
+  greeting: {type: string}
+resources:
+  config:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      inputs: [{name: greeting}]
+      config: "#!/bin/sh\\necho $greeting"
+  deploy:
+    type: OS::Heat::SoftwareDeployment
+    properties:
+      config: {get_resource: config}
+      server: 5f0c8a52-0000-4000-8000-000000000020
+      input_values: {greeting: {get_param: greeting}}
+      signal_transport: HEAT_SIGNAL
+outputs:
+  stdout: {value: {get_attr: [deploy, deploy_stdout]}}
+"""
+
+
+def _signal_deploy(cloud: Cloud, name: str, stdout: str) -> None:
+    data = json.dumps({"deploy_stdout": stdout, "deploy_status_code": 0})
+    cloud.openstack("stack", "resource", "signal", name, "deploy", "--data", data, cloud=DEMO,
+                    json_output=False)  # fmt: skip
+
+
+def test_changed_input_values_rerun_the_deployment_in_place(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("swre")
+    tf = template_file(tmp_path, "r.yaml", RERUN)
+    cloud.openstack("stack", "create", "-t", tf, "--parameter", "greeting=hello", name,
+                    cloud=DEMO)  # fmt: skip
+    _wait_deploying(cloud, name)
+    _signal_deploy(cloud, name, "hello")
+    wait_stack(cloud, name, ("CREATE_COMPLETE",), cloud=DEMO)
+    before = _deployment_on(cloud, SERVER.format(20))
+    cloud.openstack("stack", "update", "-t", tf, "--parameter", "greeting=bonjour", name,
+                    cloud=DEMO)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (dep := _deployment_on(cloud, SERVER.format(20)))["action"] != "UPDATE":
+        assert time.monotonic() < deadline, dep
+        time.sleep(0.3)
+    # The same deployment, re-run: a new derived config with the new values, waiting.
+    assert dep["id"] == before["id"] and dep["status"] == "IN_PROGRESS", dep
+    assert dep["config_id"] != before["config_id"]
+    assert dep["input_values"]["greeting"] == "bonjour", dep
+    assert dep["input_values"]["deploy_action"] == "UPDATE"
+    res = _resources(cloud, name)["deploy"]
+    assert res["resource_status"] == "UPDATE_IN_PROGRESS", res
+    gone = cloud.openstack("software", "config", "show", before["config_id"], cloud=DEMO,
+                           check=False, json_output=False)  # fmt: skip
+    assert gone.returncode != 0  # the previous derived config is removed
+    _signal_deploy(cloud, name, "bonjour")
+    shown = wait_stack(cloud, name, ("UPDATE_COMPLETE", "UPDATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+    assert shown["outputs"][0]["output_value"] == "bonjour"
+    assert _resources(cloud, name)["deploy"]["physical_resource_id"] == before["id"]
+    after = _deployment_on(cloud, SERVER.format(20))
+    assert after["status"] == "COMPLETE" and after["action"] == "UPDATE", after
+    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)

@@ -101,6 +101,10 @@ def json_loads(text: str | bytes) -> Any:
 def create_engine(url: str, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
+        if url.startswith("sqlite+aiosqlite:"):
+            from onestack.common import sqlite_async  # not imported on the other engines
+
+            kwargs["module"] = sqlite_async.dbapi()
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

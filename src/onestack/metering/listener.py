@@ -62,6 +62,24 @@ def sample_of(raw: Mapping[str, Any]) -> Sample:
     )
 
 
+def carried(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The volume as a notification that carries it (Cinder's payload fields) states it, in
+    the volume facade's terms; None when it only names the volume."""
+    if "size" not in payload or "volume_attachment" not in payload:
+        return None
+    servers = [a.get("server_id") or a.get("instance_uuid") for a in payload["volume_attachment"]]
+    return {
+        "id": payload["volume_id"],
+        "name": payload.get("display_name"),
+        "volume_type": payload.get("volume_type"),
+        "image_id": payload.get("image_id"),
+        "instance_id": servers[0] if servers else None,
+        "project_id": payload.get("tenant_id"),
+        "user_id": payload.get("user_id"),
+        "size": payload["size"],
+    }
+
+
 class Listener:
     def __init__(self, runtime: Runtime, publisher: Publisher) -> None:
         self.runtime = runtime
@@ -155,10 +173,12 @@ class Listener:
         if event == "volume.delete.end":
             await self.publisher.end_resource(str(volume_id), time.time())
             return
-        try:
-            vol = await volumes.get(None, str(volume_id))
-        except Exception:  # deleted meanwhile
-            return
+        vol = carried(payload)
+        if vol is None:
+            try:
+                vol = await volumes.get(None, str(volume_id))
+            except Exception:  # deleted meanwhile
+                return
         attrs = {
             "display_name": vol.get("name") or "",
             "volume_type": vol.get("volume_type"),

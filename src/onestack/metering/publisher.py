@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from onestack.common import errors as common_errors
+from onestack.common.agent import KeyedLocks
 from onestack.common.logging import get_logger
 from onestack.metering import errors, timeutil
 from onestack.metering.facade import SERVICE_CONTEXT, Sample
@@ -24,6 +25,7 @@ class Publisher:
         self.svc = svc
         self.metric_ids: dict[tuple[str, str], str] = {}
         self.attributes: dict[str, dict[str, Any]] = {}
+        self.locks = KeyedLocks()
 
     async def publish(self, samples: Sequence[Sample]) -> None:
         batches: dict[str, tuple[list[int], list[float]]] = {}
@@ -46,20 +48,31 @@ class Publisher:
     async def _metric(self, sample: Sample) -> str:
         rid = resource_uuid(sample.resource_id)
         key = (rid, sample.name)
-        await self._resource(sample, rid)
-        known = self.metric_ids.get(key)
-        if known is not None:
-            return known
-        names = (await self.svc.metrics.names_of([rid])).get(rid, {})
-        if sample.name not in names:
-            policy = sample.archive_policy or await self._policy(sample.cumulative)
-            spec = {sample.name: {"archive_policy_name": policy, "unit": sample.unit}}
-            # Another notification's handler may make the same metric at the same moment.
-            with contextlib.suppress(errors.NamedMetricExists, common_errors.Conflict):
-                await self.svc.metrics.create_named(SERVICE_CONTEXT, rid, spec)
+        # One resource at a time: a volume's create.start and create.end arrive together,
+        # and both making its resource and metric cost a failed transaction each time.
+        async with self.locks(rid):
+            made = await self._ensure(
+                sample.resource_type, sample.resource_id, sample.project_id, sample.user_id,
+                sample.attributes, sample,
+            )  # fmt: skip
+            if made is not None and sample.name in made:
+                self.metric_ids[key] = made[sample.name]
+            known = self.metric_ids.get(key)
+            if known is not None:
+                return known
             names = (await self.svc.metrics.names_of([rid])).get(rid, {})
-        self.metric_ids[key] = names[sample.name]
-        return names[sample.name]
+            if sample.name not in names:
+                spec = {sample.name: await self._metric_spec(sample)}
+                # Another publisher (another process) may make the same metric meanwhile.
+                with contextlib.suppress(errors.NamedMetricExists, common_errors.Conflict):
+                    await self.svc.metrics.create_named(SERVICE_CONTEXT, rid, spec)
+                names = (await self.svc.metrics.names_of([rid])).get(rid, {})
+            self.metric_ids[key] = names[sample.name]
+            return names[sample.name]
+
+    async def _metric_spec(self, sample: Sample) -> dict[str, str]:
+        policy = sample.archive_policy or await self._policy(sample.cumulative)
+        return {"archive_policy_name": policy, "unit": sample.unit}
 
     async def _policy(self, cumulative: bool) -> str:
         """``[metering] archive_policy``, its ``-rate`` variant for counters when it has one."""
@@ -72,15 +85,6 @@ class Publisher:
                 pass
         return name
 
-    async def _resource(self, sample: Sample, rid: str) -> None:
-        await self.ensure_resource(
-            sample.resource_type,
-            sample.resource_id,
-            sample.project_id,
-            sample.user_id,
-            sample.attributes,
-        )
-
     async def ensure_resource(
         self,
         rtype: str,
@@ -91,36 +95,65 @@ class Publisher:
     ) -> None:
         """The resource exists with these attributes: created, or updated where they
         changed (a resize's flavor, a migration's host, a rename); an ended one stays so."""
+        async with self.locks(resource_uuid(resource_id)):
+            await self._ensure(rtype, resource_id, project_id, user_id, attributes)
+
+    async def _ensure(
+        self,
+        rtype: str,
+        resource_id: str,
+        project_id: str | None,
+        user_id: str | None,
+        attributes: Mapping[str, Any],
+        sample: Sample | None = None,
+    ) -> dict[str, str] | None:
+        """``ensure_resource`` under the resource's lock; a new resource is made with the
+        ``sample``'s metric in the same transaction: its metrics' ids, or None when it was
+        not made here."""
         rid = resource_uuid(resource_id)
         wanted = dict(attributes)
         if self.attributes.get(rid) == wanted:
-            return
+            return None
+        made: dict[str, str] | None = None
         try:
             row = await self.svc.resources.row(SERVICE_CONTEXT, rid)
         except errors.ResourceNotFound:
             body = {"id": resource_id, "project_id": project_id, "user_id": user_id, **wanted}
+            if sample is not None:
+                body["metrics"] = {sample.name: await self._metric_spec(sample)}
             with contextlib.suppress(errors.ResourceExists):
-                await self.svc.resources.create(SERVICE_CONTEXT, rtype, body)
+                made = (await self.svc.resources.create(SERVICE_CONTEXT, rtype, body))["metrics"]
         else:
             changed = {k: v for k, v in wanted.items() if row.attributes.get(k) != v}
             if changed and row.ended_at is None:
                 await self.svc.resources.update(SERVICE_CONTEXT, rid, row.type, changed)
         self.attributes[rid] = wanted
+        return made
 
     async def end_resource(self, resource_id: str, ended_at: float) -> None:
         rid = resource_uuid(resource_id)
         ended = timeutil.format_timestamp(int(ended_at * timeutil.NS))
-        children = await self.svc.resources.search(
-            SERVICE_CONTEXT,
-            "generic",
-            {"or": [{"=": {"id": rid}}]},
-            details=True,
-            sort=(),
-            limit=None,
-            marker=None,
-        )
+        async with self.locks(rid):
+            try:
+                own = await self.svc.resources.row(SERVICE_CONTEXT, rid)
+            except errors.ResourceNotFound:
+                own = None
+            ends = [] if own is None else [(own.id, own.type, own.ended_at)]
+            # Only an instance has children (its disks and interfaces): a volume's or an
+            # image's end is its own row's alone, without three searches.
+            if own is None or own.type == "instance":
+                ends += await self._children(rid)
+            for res_id, res_type, was_ended in ends:
+                if was_ended is None:
+                    await self.svc.resources.update(
+                        SERVICE_CONTEXT, res_id, res_type, {"ended_at": ended}
+                    )
+                self.attributes.pop(res_id, None)
+
+    async def _children(self, rid: str) -> list[tuple[str, str, Any]]:
+        out: list[tuple[str, str, Any]] = []
         for instance_type in ("instance_disk", "instance_network_interface"):
-            children += await self.svc.resources.search(
+            for res in await self.svc.resources.search(
                 SERVICE_CONTEXT,
                 instance_type,
                 {"=": {"instance_id": rid}},
@@ -128,10 +161,6 @@ class Publisher:
                 sort=(),
                 limit=None,
                 marker=None,
-            )
-        for res in children:
-            if res.get("ended_at") is None:
-                await self.svc.resources.update(
-                    SERVICE_CONTEXT, res["id"], res["type"], {"ended_at": ended}
-                )
-            self.attributes.pop(res["id"], None)
+            ):
+                out.append((res["id"], res["type"], res.get("ended_at")))
+        return out

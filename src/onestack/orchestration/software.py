@@ -347,6 +347,7 @@ class SoftwareService:
             out.append(
                 {
                     "id": dep.id,
+                    "config_id": dep.config_id,
                     "script_url": script_url(self.runtime, project_id, dep.id),
                     "signal_url": signal_url(self.runtime, project_id, dep.id),
                 }

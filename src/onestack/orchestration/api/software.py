@@ -114,7 +114,8 @@ async def deployment_metadata(request: Request) -> Response:
 
 async def hook(request: Request) -> Response:
     """The server's deployments in progress: JSON, or ``format=text`` lines
-    ``<id> <script URL> <signal URL>`` for the shell hook."""
+    ``<key> <script URL> <signal URL>`` for the shell hook, the key naming the deployment
+    and its derived config (a deployment re-run on update has a new one: it runs again)."""
     stack_id, resource = request.path_params["stack_id"], request.path_params["resource"]
     verify(runtime_of(request), f"hook:{stack_id}:{resource}", request.query_params.get("sig", ""))
     svc = _svc(request)
@@ -122,7 +123,9 @@ async def hook(request: Request) -> Response:
     project_id = request.path_params["project_id"]
     found = await svc.hook_listing(project_id, server_id) if server_id else []
     if request.query_params.get("format") == "text":
-        lines = "".join(f"{d['id']} {d['script_url']} {d['signal_url']}\n" for d in found)
+        lines = "".join(
+            f"{d['id']}.{d['config_id']} {d['script_url']} {d['signal_url']}\n" for d in found
+        )
         return PlainTextResponse(lines)
     metadata = await svc.metadata(None, server_id) if server_id else []
     return json_response({"server_id": server_id, "deployments": found, "metadata": metadata})

@@ -18,7 +18,7 @@ import yaml
 
 from onestack.common import errors
 from onestack.orchestration.errors import ResourceFailure
-from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
+from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
 from onestack.orchestration.software import (
     GROUPS,
     SIGNAL_TRANSPORTS,
@@ -183,6 +183,7 @@ class SoftwareDeployment(Plugin):
             "string",
             description="ID of software configuration resource to "
             "execute when applying to the server.",
+            update_allowed=True,
         ),
         "server": Prop(
             "string", required=True, description="ID of resource to apply configuration to."
@@ -191,6 +192,7 @@ class SoftwareDeployment(Plugin):
             "map",
             default={},
             description="Input values to apply to the software configuration on this server.",
+            update_allowed=True,
         ),
         "actions": Prop(
             "list",
@@ -198,9 +200,12 @@ class SoftwareDeployment(Plugin):
             description="Which lifecycle "
             "actions of the deployment resource will result in this deployment "
             "being triggered.",
+            update_allowed=True,
         ),
         "name": Prop(
-            "string", description="Name of the derived config associated with this deployment."
+            "string",
+            description="Name of the derived config associated with this deployment.",
+            update_allowed=True,
         ),
         "signal_transport": Prop(
             "string",
@@ -225,13 +230,13 @@ class SoftwareDeployment(Plugin):
                        f"[{', '.join(SIGNAL_TRANSPORTS)}]")  # fmt: skip
         return problem
 
-    async def create(self, c: Context, props: dict[str, Any]) -> Created:
-        svc = _svc(c)
+    async def _source(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The config the deployment applies (an empty script when it names none)."""
         source: dict[str, Any] = {"group": "Heat::Ungrouped", "config": "", "inputs": [],
                                   "outputs": [], "options": {}}  # fmt: skip
         if props.get("config"):
             try:
-                row = await svc.config(c.ctx, str(props["config"]))
+                row = await _svc(c).config(c.ctx, str(props["config"]))
             except errors.NotFound as exc:
                 raise ResourceFailure(exc.message) from None
             source = {"group": row.group, **row.config}
@@ -239,9 +244,14 @@ class SoftwareDeployment(Plugin):
             check_group(source["group"])
         except errors.BadRequest as exc:
             raise ResourceFailure(exc.message) from None
-        server = str(props["server"])
+        return source
+
+    def _inputs(
+        self, c: Context, props: dict[str, Any], source: dict[str, Any], action: str, dep_id: str
+    ) -> list[dict[str, Any]]:
+        """Heat's derived inputs: the config's declared ones with their values, undeclared
+        input values, then the deploy_* ones the guest signals back with."""
         transport = str(props.get("signal_transport") or "CFN_SIGNAL")
-        dep_id = str(uuid.uuid4())
         values = dict(props.get("input_values") or {})
         inputs = []
         for item in source.get("inputs") or []:
@@ -250,8 +260,8 @@ class SoftwareDeployment(Plugin):
             inputs.append(item)
         inputs += [{"name": k, "type": "String", "value": v} for k, v in values.items()]
         extra = {
-            "deploy_server_id": server,
-            "deploy_action": "CREATE",
+            "deploy_server_id": str(props["server"]),
+            "deploy_action": action,
             "deploy_stack_id": f"{c.stack_name}/{c.stack_id}",
             "deploy_resource_name": c.resource_name,
             "deploy_signal_transport": transport,
@@ -260,31 +270,43 @@ class SoftwareDeployment(Plugin):
             extra["deploy_signal_id"] = signal_url(c.runtime, c.ctx.project_id or "", dep_id)
             extra["deploy_signal_verb"] = "POST"
         inputs += [{"name": k, "type": "String", "value": v} for k, v in extra.items()]
-        derived = await svc.create_config(
+        return inputs
+
+    def derived_config(
+        self, props: dict[str, Any], source: dict[str, Any], inputs: list[dict[str, Any]]
+    ) -> Any:
+        """The config body the server gets (a structured deployment substitutes inputs)."""
+        return source.get("config") or ""
+
+    async def _deploy(
+        self, c: Context, props: dict[str, Any], source: dict[str, Any], action: str, dep_id: str
+    ) -> tuple[str, dict[str, Any]]:
+        """The derived config for ``action`` stored, and the deployment's new fields."""
+        inputs = self._inputs(c, props, source, action, dep_id)
+        derived = await _svc(c).create_config(
             c.ctx,
             {
                 "name": props.get("name") or c.resource_name,
                 "group": source["group"],
-                "config": source.get("config") or "",
+                "config": self.derived_config(props, source, inputs),
                 "inputs": inputs,
                 "outputs": source.get("outputs") or [],
                 "options": source.get("options") or {},
             },
         )
-        waits = "CREATE" in (props.get("actions") or []) and transport != "NO_SIGNAL"
-        await svc.create_deployment(
-            c.ctx,
-            {
-                "id": dep_id,
-                "config_id": derived.id,
-                "server_id": server,
-                "input_values": {i["name"]: i.get("value") for i in inputs},
-                "action": "CREATE",
-                "status": "IN_PROGRESS" if waits else "COMPLETE",
-                "status_reason": "Deploy data available" if waits else "Not waiting for outputs "
-                "signal",
-            },
-        )  # fmt: skip
+        waits = props.get("signal_transport") != "NO_SIGNAL"
+        return derived.id, {
+            "config_id": derived.id,
+            "input_values": {i["name"]: i.get("value") for i in inputs},
+            "action": action,
+            "status": "IN_PROGRESS" if waits else "COMPLETE",
+            "status_reason": "Deploy data available" if waits else "Not waiting for outputs "
+            "signal",
+        }  # fmt: skip
+
+    async def _wait(self, c: Context, dep_id: str) -> dict[str, Any]:
+        """Until the guest's signal: the deployment's outputs, or its failure raised."""
+        svc = _svc(c)
         dep = await svc.deployment(c.ctx, dep_id)
         deadline = time.monotonic() + DEPLOY_TIMEOUT
         while dep.status == "IN_PROGRESS":
@@ -294,7 +316,53 @@ class SoftwareDeployment(Plugin):
             dep = await svc.deployment(c.ctx, dep_id)
         if dep.status == "FAILED":
             raise DeploymentFailed(dep_id, f"Deployment to server failed: {dep.status_reason}")
-        return Created(dep_id, _attributes(dep.output_values), {"derived_config": derived.id})
+        return _attributes(dep.output_values)
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        source = await self._source(c, props)
+        dep_id = str(uuid.uuid4())
+        derived, fields = await self._deploy(c, props, source, "CREATE", dep_id)
+        if "CREATE" not in (props.get("actions") or []):
+            fields.update(status="COMPLETE", status_reason="Not waiting for outputs signal")
+        fields.update(id=dep_id, server_id=str(props["server"]))
+        await _svc(c).create_deployment(c.ctx, fields)
+        return Created(dep_id, await self._wait(c, dep_id), {"derived_config": derived})
+
+    async def update(
+        self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        """Heat's handle_update: the deployment re-run in place (action UPDATE, IN_PROGRESS
+        until the guest signals) with a new derived config; replaced when an input marked
+        ``replace_on_change`` changed, left alone when UPDATE is not one of its actions."""
+        svc = _svc(c)
+        try:
+            dep = await svc.deployment(c.ctx, physical_id)
+        except errors.NotFound:
+            raise Replace() from None
+        previous = {i["name"]: i for i in (await self._previous_inputs(c, dep.config_id))}
+        source = await self._source(c, new)
+        for item in self._inputs(c, new, source, "UPDATE", physical_id):
+            before = previous.get(item["name"])
+            if (
+                item.get("replace_on_change")
+                and before is not None
+                and (before.get("value") != item.get("value"))
+            ):
+                raise Replace()
+        if "UPDATE" not in (new.get("actions") or []):
+            return {}
+        derived, fields = await self._deploy(c, new, source, "UPDATE", physical_id)
+        await svc.update_deployment(c.ctx, physical_id, fields)
+        with contextlib.suppress(errors.NotFound, errors.BadRequest):
+            await svc.delete_config(c.ctx, dep.config_id)
+        return {**await self._wait(c, physical_id), "__data": {"derived_config": derived}}
+
+    async def _previous_inputs(self, c: Context, config_id: str) -> list[dict[str, Any]]:
+        try:
+            return list((await _svc(c).config(c.ctx, config_id)).config.get("inputs") or [])
+        except errors.NotFound:
+            return []
 
     async def refresh(
         self, c: Context, physical_id: str, data: dict[str, Any]

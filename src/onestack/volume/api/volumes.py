@@ -181,14 +181,16 @@ async def update(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     ctx = context(request)
     volume_id = param(request, "volume_id")
-    row = (await svc(request).volumes.get(ctx, volume_id)).rows[0]
-    authorize(request, "volume:delete", {"project_id": row.project_id})
     q = request.query_params
     force = bool(query_bool(q.get("force"))) if "force" in q else False
-    if force:
-        authorize(request, "volume:force_delete", {"project_id": row.project_id})
     cascade = bool(query_bool(q.get("cascade"))) if "cascade" in q else False
-    await svc(request).volumes.delete(ctx, volume_id, force=force, cascade=cascade)
+
+    def allowed(row: Any) -> None:
+        authorize(request, "volume:delete", {"project_id": row.project_id})
+        if force:
+            authorize(request, "volume:force_delete", {"project_id": row.project_id})
+
+    await svc(request).volumes.delete(ctx, volume_id, force=force, cascade=cascade, check=allowed)
     return Response(status_code=202)
 
 

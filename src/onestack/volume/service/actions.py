@@ -11,13 +11,14 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.logging import get_logger
 from onestack.volume import errors as verr
-from onestack.volume.models import Attachment, Snapshot, Volume
+from onestack.volume.models import Attachment, Snapshot, Volume, VolumeType
 from onestack.volume.service import messages
 from onestack.volume.service.base import (
     VolumeContext,
     host_of,
     now,
     visible_volume,
+    volume_event,
     volume_topic,
 )
 from onestack.volume.service.pools import Pools
@@ -140,7 +141,9 @@ class Actions:
             if row.status == "creating":
                 row.status = "available"
             row.updated_at = now()
-        await self.context.notify("create.end", {"volume_id": volume_id})
+            vtype = await s.get(VolumeType, row.volume_type_id)
+            event = volume_event(row, vtype.name if vtype is not None else None)
+        await self.context.notify("create.end", event)
 
     async def extended(self, volume_id: str) -> None:
         async with self.context.db.session() as s:

@@ -75,6 +75,23 @@ class VolumeContext:
         await self.bus.publish(NOTIFICATIONS, f"volume.{event_type}", payload)
 
 
+def volume_event(row: Volume, type_name: str | None) -> dict[str, Any]:
+    """The payload of a notification about an unattached volume (its create), as Cinder's
+    carries the volume: what metering's volume resource shows, so that its listener need not
+    load the volume again."""
+    return {
+        "volume_id": row.id,
+        "display_name": row.name,
+        "size": row.size,
+        "volume_type": type_name,
+        "tenant_id": row.project_id,
+        "user_id": row.user_id,
+        "image_id": row.image_id,
+        "status": row.status,
+        "volume_attachment": [],
+    }
+
+
 async def visible_volume(
     session: AsyncSession, ctx: RequestContext | None, volume_id: str, *, lock: bool = False
 ) -> Volume:

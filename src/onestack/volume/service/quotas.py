@@ -41,41 +41,47 @@ async def type_names(s: AsyncSession) -> list[str]:
     return list(await s.scalars(select(VolumeType.name).order_by(VolumeType.name)))
 
 
-async def usage(s: AsyncSession, project_id: str) -> dict[str, int]:
-    """What the project holds now: counts and GiB, overall and per volume type."""
+async def usage(s: AsyncSession, project_id: str, *, backups: bool = True) -> dict[str, int]:
+    """What the project holds now: counts and GiB, overall and per volume type (the types'
+    names joined in, not read by a statement of their own); ``backups``: theirs too."""
     used: dict[str, int] = {}
-    types = {t.id: t.name for t in await s.scalars(select(VolumeType))}
+    # A volume whose type is gone counts under the type's id, as before the join.
+    name = func.coalesce(VolumeType.name, Volume.volume_type_id)
     vols = await s.execute(
-        select(Volume.volume_type_id, func.count(), func.coalesce(func.sum(Volume.size), 0))
+        select(name, func.count(), func.coalesce(func.sum(Volume.size), 0))
+        .select_from(Volume)
+        .outerjoin(VolumeType, VolumeType.id == Volume.volume_type_id)
         .where(Volume.project_id == project_id)
-        .group_by(Volume.volume_type_id)
+        .group_by(Volume.volume_type_id, VolumeType.name)
     )
     used["volumes"] = used["gigabytes"] = 0
-    for type_id, count, size in vols:
-        name = types.get(type_id, type_id)
+    for type_name, count, size in vols:
         used["volumes"] += count
         used["gigabytes"] += int(size)
-        used[f"volumes_{name}"] = count
-        used[f"gigabytes_{name}"] = int(size)
+        used[f"volumes_{type_name}"] = count
+        used[f"gigabytes_{type_name}"] = int(size)
     snaps = await s.execute(
-        select(Volume.volume_type_id, func.count(), func.coalesce(func.sum(Snapshot.size), 0))
+        select(name, func.count(), func.coalesce(func.sum(Snapshot.size), 0))
+        .select_from(Snapshot)
         .join(Volume, Volume.id == Snapshot.volume_id)
+        .outerjoin(VolumeType, VolumeType.id == Volume.volume_type_id)
         .where(Snapshot.project_id == project_id)
-        .group_by(Volume.volume_type_id)
+        .group_by(Volume.volume_type_id, VolumeType.name)
     )
     used["snapshots"] = 0
-    for type_id, count, size in snaps:
-        name = types.get(type_id, type_id)
+    for type_name, count, size in snaps:
         used["snapshots"] += count
         used["gigabytes"] += int(size)
-        used[f"snapshots_{name}"] = count
-        used[f"gigabytes_{name}"] = used.get(f"gigabytes_{name}", 0) + int(size)
-    backups = await s.execute(
+        used[f"snapshots_{type_name}"] = count
+        used[f"gigabytes_{type_name}"] = used.get(f"gigabytes_{type_name}", 0) + int(size)
+    if not backups:
+        return used
+    counted = await s.execute(
         select(func.count(), func.coalesce(func.sum(Backup.size), 0)).where(
             Backup.project_id == project_id
         )
     )
-    count, size = backups.one()
+    count, size = counted.one()
     used["backups"] = int(count)
     used["backup_gigabytes"] = int(size)
     return used
@@ -151,6 +157,22 @@ class Quotas:
         await lock_quota(s, f"volume:{project_id}")
         held.add(project_id)
 
+    async def _checked_limits(self, s: AsyncSession, project_id: str) -> dict[str, int]:
+        """``limits_in`` as a check reads it, in one statement: the ``default`` class's rows
+        and the project's together; a per-type limit no row sets is -1 (no limit) as there,
+        without listing the types."""
+        limits = defaults(self.context)
+        own: dict[str, int] = {}
+        rows = await s.execute(
+            select(Quota.project_id, Quota.resource, Quota.hard_limit).where(
+                Quota.project_id.in_((DEFAULT_CLASS, project_id))
+            )
+        )
+        for owner, resource, hard_limit in rows:
+            (limits if owner == DEFAULT_CLASS else own)[resource] = hard_limit
+        limits.update(own)
+        return limits
+
     async def check(
         self, s: AsyncSession, project_id: str, type_name: str, deltas: dict[str, int]
     ) -> None:
@@ -158,7 +180,7 @@ class Quotas:
         project's usage would pass a limit, overall or for the volume type. Counted under
         the project's quota lock (taken here too, for a project other than the caller's)."""
         await self.lock(s, project_id)
-        limits = await self.limits_in(s, project_id)
+        limits = await self._checked_limits(s, project_id)
         size = deltas.get("gigabytes", 0)
         per_volume = limits.get("per_volume_gigabytes", -1)
         if "volumes" in deltas and per_volume >= 0 and size > per_volume:
@@ -166,7 +188,7 @@ class Quotas:
                 f"VolumeSizeExceedsLimit: Requested volume size {size}G is larger than "
                 f"maximum allowed limit {per_volume}G."
             )
-        used = await usage(s, project_id)
+        used = await usage(s, project_id, backups=False)  # no check counts backups
         for res, delta in deltas.items():
             for key in (res, f"{res}_{type_name}"):
                 limit = limits.get(key, -1)

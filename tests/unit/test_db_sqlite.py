@@ -1,0 +1,58 @@
+"""The SQLite engine's one-round-trip cursor (``common.sqlite_async``) behaves as the
+aiosqlite adapter it replaces: rows, row counts of conditional updates, ids of inserts,
+RETURNING, executemany, and the driver's errors mapped to the cloud's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Integer, String, insert, select, text, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from onestack.common import errors
+from onestack.common.db import Database
+from onestack.common.sqlite_async import OneTripCursor
+
+
+class Base(DeclarativeBase):  # not the cloud's metadata: its tables are the migrations'
+    pass
+
+
+class Thing(Base):
+    __tablename__ = "test_sqlite_thing"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+async def test_one_trip_cursor_keeps_the_adapter_behaviour(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: Thing.__table__.create(c))  # type: ignore[attr-defined]
+            raw = await conn.get_raw_connection()
+            assert isinstance(raw.dbapi_connection.cursor(), OneTripCursor)  # type: ignore[union-attr]
+        async with db.session() as s:
+            s.add_all([Thing(name="a"), Thing(name="b")])
+            await s.flush()
+            ids = sorted(t.id for t in await s.scalars(select(Thing)))
+            assert ids == [1, 2]
+            await s.execute(insert(Thing), [{"name": "c"}, {"name": "d"}])  # executemany
+            made = await s.scalar(insert(Thing).values(name="e").returning(Thing.id))
+            assert made == 5
+        async with db.session() as s:
+            changed = await s.execute(
+                update(Thing).where(Thing.name.in_(("a", "b"))).values(name=Thing.name + "x")
+            )
+            assert changed.rowcount == 2  # type: ignore[attr-defined]
+            none = await s.execute(update(Thing).where(Thing.name == "zz").values(name="y"))
+            assert none.rowcount == 0  # type: ignore[attr-defined]
+            assert (await s.execute(text("SELECT count(*) FROM test_sqlite_thing"))).scalar() == 5
+        with pytest.raises(errors.Conflict):
+            async with db.session() as s:
+                s.add(Thing(name="c"))
+        async with db.session() as s:
+            names = list(await s.scalars(select(Thing.name).order_by(Thing.id)))
+        assert names == ["ax", "bx", "c", "d", "e"]
+    finally:
+        await db.close()
