@@ -18,7 +18,7 @@ run_pytest() {  # run_pytest NAME ARGS...
 }
 has_tests() { compgen -G "$1/test_*.py" >/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-workers=${TEST_WORKERS:-2}
+workers=${TEST_WORKERS:-3}  # orchestration tests wait on stacks more than they compute
 
 step "lint: ruff and mypy"
 run "$bin/ruff" check src tests bench

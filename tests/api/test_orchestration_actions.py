@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.cloud import Cloud, base_env, free_port, wait_serving
 from tests.support.fixtures import http_client, unique
-from tests.support.heat import base_path, create_wait, template_file, wait_stack
+from tests.support.heat import base_path, create_wait, delete_wait, template_file, wait_stack
 from tests.support.keystone import password_body, token_info
 
 pytestmark = pytest.mark.cli
@@ -100,7 +100,7 @@ def test_suspend_and_resume(cloud: Cloud, image: str, tmp_path: Path) -> None:
     assert shown["stack_status"] == "RESUME_COMPLETE", shown
     assert set(statuses(cloud, name).values()) == {"RESUME_COMPLETE"}
     assert cloud.openstack("server", "show", server, cloud=DEMO)["status"] == "ACTIVE"
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
 
 
 def test_resume_of_a_stack_not_suspended_fails(
@@ -126,7 +126,7 @@ def test_resume_of_a_stack_not_suspended_fails(
     )
     for body in ({}, {"suspend": None, "resume": None}, {"explode": None}):
         assert demo.post(url, json=body).status_code == 400
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
 
 
 def test_cancel_during_a_slow_update_rolls_back(cloud: Cloud, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_cancel_during_a_slow_update_rolls_back(cloud: Cloud, tmp_path: Path) ->
     after = cloud.openstack("stack", "resource", "show", name, "t", cloud=DEMO)
     assert after["resource_status"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     assert before["physical_resource_id"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
 
 
 def test_cancel_without_rollback_stops_a_slow_create(cloud: Cloud, tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ resources:
     assert shown["stack_status_reason"] == "Stack CREATE cancelled"
     t = cloud.openstack("stack", "resource", "show", name, "t", cloud=DEMO)
     assert t["resource_status"] == "CREATE_FAILED"
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
 
 
 def test_cancel_reaches_the_engine_in_another_api_process(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, template_file, wait_stack
+from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -85,7 +85,7 @@ def test_admin_stack_makes_flavor_group_project_role_user(cloud: Cloud, tmp_path
     grants = cloud.openstack("role", "assignment", "list", "--user", res["user"], "--project",
                              res["project"])  # fmt: skip
     assert [g["Role"] for g in grants] == [res["role"]]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     for kind in (("flavor",), ("server", "group"), ("project",), ("role",), ("user",)):
         ref = res[{"flavor": "flavor", "server": "group"}.get(kind[0], kind[0])]
         gone = cloud.openstack(*kind, "show", ref, check=False, json_output=False)
@@ -117,5 +117,4 @@ resources:
         group = cloud.openstack("stack", "resource", "show", name, "group",
                                 cloud="onestack-demo")  # fmt: skip
         assert group["resource_status"] == "CREATE_COMPLETE"
-        cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                        json_output=False)  # fmt: skip
+        delete_wait(cloud, name, cloud="onestack-demo")

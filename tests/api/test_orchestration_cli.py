@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import Caller, alt_project, http_client, unique
-from tests.support.heat import base_path, create_wait, template_file, wait_stack
+from tests.support.heat import base_path, create_wait, delete_wait, template_file, wait_stack
 from tests.support.keystone import token_info
 
 pytestmark = pytest.mark.cli
@@ -80,7 +80,7 @@ def test_stack_create_show_outputs_resources_events_delete(cloud: Cloud, tmp_pat
     assert tmpl["resources"]["rnd"]["type"] == "OS::Heat::RandomString"
     listed = cloud.openstack("stack", "list")
     assert any(s["Stack Name"] == name for s in listed)
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert not any(s["Stack Name"] == name for s in cloud.openstack("stack", "list"))
     gone = cloud.openstack("stack", "show", made["id"])
     assert gone["stack_status"] == "DELETE_COMPLETE"
@@ -109,7 +109,7 @@ resources:
     c = cloud.openstack("stack", "resource", "show", name, "a")["physical_resource_id"]
     out = cloud.openstack("stack", "resource", "show", name, "c")["attributes"]["output"]
     assert out == c
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 FAILING = """
@@ -123,15 +123,15 @@ resources:
 def test_a_failing_resource_fails_the_stack_naming_it(cloud: Cloud, tmp_path: Path) -> None:
     name = unique("fail")
     tf = template_file(tmp_path, "f.yaml", FAILING)
-    result = cloud.openstack("stack", "create", "-t", tf, "--wait", name, check=False,
-                             json_output=False)  # fmt: skip
+    result = cloud.openstack("stack", "create", "-t", tf, "--wait", "--poll", "1", name,
+                             check=False, json_output=False)  # fmt: skip
     assert result.returncode != 0 and "CREATE_FAILED" in result.stdout + result.stderr
     shown = wait_stack(cloud, name, ("CREATE_FAILED",))
     assert "resources.bad" in shown["stack_status_reason"], shown
     res = {r["resource_name"]: r["resource_status"]
            for r in cloud.openstack("stack", "resource", "list", name)}  # fmt: skip
     assert res == {"good": "CREATE_COMPLETE", "bad": "CREATE_FAILED"}
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_rollback_deletes_what_was_made(cloud: Cloud, tmp_path: Path) -> None:
@@ -281,8 +281,7 @@ def test_other_projects_stack_is_404(
     assert all(s["id"] != made["id"] for s in listed)
     still = cloud.openstack("stack", "show", name, cloud="onestack-demo")
     assert still["stack_status"] == "CREATE_COMPLETE"
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                    json_output=False)  # fmt: skip
+    delete_wait(cloud, name, cloud="onestack-demo")
 
 
 def test_lookup_redirects_and_discovery(cloud: Cloud, admin: httpx.Client, tmp_path: Path) -> None:
@@ -297,7 +296,7 @@ def test_lookup_redirects_and_discovery(cloud: Cloud, admin: httpx.Client, tmp_p
     assert versions.status_code == 300 and versions.json()["versions"][0]["id"] == "v1.0"
     catalog = cloud.openstack("catalog", "show", "orchestration")
     assert any(f"/orchestration/v1/{project}" in json.dumps(e) for e in catalog["endpoints"])
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_unused_bad_case_kept_valid(cloud: Cloud, admin: httpx.Client) -> None:
@@ -356,4 +355,4 @@ def test_environment_parameters_and_registry(cloud: Cloud, tmp_path: Path) -> No
     assert refused.returncode != 0 and "resources.vm: Property error: Unknown Property" in (
         refused.stderr
     )
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)

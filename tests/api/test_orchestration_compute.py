@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, template_file, wait_stack
+from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -97,8 +97,7 @@ def test_servers_and_keypair_stack(cloud: Cloud, image: str, tmp_path: Path) -> 
     db_ips = out["db_networks"][res["net"]]
     db = cloud.openstack("server", "show", res["db"], cloud="onestack-demo")
     assert db_ips and db_ips[0] in str(db["addresses"])
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                    json_output=False)  # fmt: skip
+    delete_wait(cloud, name, cloud="onestack-demo")
     servers = cloud.openstack("server", "list", cloud="onestack-demo")
     assert not {res["web"], res["db"]} & {s["ID"] for s in servers}
     assert cloud.openstack("port", "show", res["port"], check=False).returncode != 0
@@ -118,7 +117,7 @@ resources:
     assert shown["stack_status"] == "CREATE_FAILED"
     assert "resources.vm" in shown["stack_status_reason"]
     assert "no-such-image" in shown["stack_status_reason"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 RESIZE = """
@@ -188,8 +187,7 @@ def test_update_resizes_rebuilds_or_replaces_the_server(
     assert after["vm"]["physical_resource_id"] != server
     servers = {s["ID"] for s in cloud.openstack("server", "list", cloud="onestack-demo")}
     assert server not in servers and after["vm"]["physical_resource_id"] in servers
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                    json_output=False)  # fmt: skip
+    delete_wait(cloud, name, cloud="onestack-demo")
 
 
 def test_snapshot_keeps_an_image_of_the_server_and_restore_rebuilds_from_it(
@@ -229,5 +227,4 @@ def test_snapshot_keeps_an_image_of_the_server_and_restore_rebuilds_from_it(
     cloud.openstack("stack", "snapshot", "delete", name, snap["id"], cloud="onestack-demo",
                     json_output=False)  # fmt: skip
     assert cloud.openstack("image", "show", kept, check=False).returncode != 0
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                    json_output=False)  # fmt: skip
+    delete_wait(cloud, name, cloud="onestack-demo")

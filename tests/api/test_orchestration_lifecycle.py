@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, template_file, wait_stack
+from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -98,7 +98,7 @@ def test_abandon_and_adopt(cloud: Cloud, tmp_path: Path) -> None:
     }
     assert {r["resource_status"] for r in after.values()} == {"ADOPT_COMPLETE"}
     assert outputs(cloud, adopted)["rnd"] == rnd
-    cloud.openstack("stack", "delete", "--yes", "--wait", adopted, json_output=False)
+    delete_wait(cloud, adopted)
     assert cloud.openstack("network", "show", netname, check=False).returncode != 0
 
 
@@ -191,7 +191,7 @@ def test_snapshot_and_restore(cloud: Cloud, tmp_path: Path) -> None:
 
     cloud.openstack("stack", "snapshot", "delete", name, snap["id"], json_output=False)
     assert cloud.openstack("stack", "snapshot", "list", name) == []
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_update_preview_and_mark_unhealthy(cloud: Cloud, tmp_path: Path) -> None:
@@ -228,7 +228,7 @@ def test_update_preview_and_mark_unhealthy(cloud: Cloud, tmp_path: Path) -> None
     after = resources(cloud, name)
     assert after["net"]["physical_resource_id"] != before["net"]["physical_resource_id"]
     assert after["rnd"]["physical_resource_id"] == before["rnd"]["physical_resource_id"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_routes_heat_tempest_plugin_reads(cloud: Cloud, tmp_path: Path) -> None:
@@ -282,4 +282,4 @@ outputs:
     files = cloud.openstack("stack", "file", "list", name)["files"]
     assert list(files.values()) == ["hello from a file\n"], files
     assert next(iter(files)).endswith("/motd.txt")
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)

@@ -21,7 +21,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import http_client, unique
-from tests.support.heat import base_path, create_wait, template_file, wait_stack
+from tests.support.heat import base_path, create_wait, delete_wait, template_file, wait_stack
 from tests.support.keystone import token_info
 
 pytestmark = pytest.mark.cli
@@ -98,7 +98,7 @@ def test_nested_stack_and_template_resource(cloud: Cloud, tmp_path: Path) -> Non
     # The nested stack itself can be shown (its parameters are the parent's properties).
     inner_stack = cloud.openstack("stack", "show", by["thing"]["physical_resource_id"])
     assert inner_stack["parameters"]["val"] == "world" and inner_stack["parent"] == shown["id"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     for s in nested:
         gone = cloud.openstack("stack", "show", s["ID"])
         assert gone["stack_status"] == "DELETE_COMPLETE", gone
@@ -159,7 +159,7 @@ def test_resource_group_scales_by_update(cloud: Cloud, tmp_path: Path) -> None:
     assert out["values"] == ["item-1"], out
     members = cloud.openstack("stack", "resource", "list", "--nested-depth", "1", name)
     assert sorted(r["resource_name"] for r in members) == ["1", "group"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert cloud.openstack("stack", "show", group_id)["stack_status"] == "DELETE_COMPLETE"
 
 
@@ -247,14 +247,16 @@ def test_failures_list_names_the_nested_resource(cloud: Cloud, tmp_path: Path) -
     template_file(tmp_path, "failing.yaml", FAILING)
     tf = template_file(tmp_path, "p.yaml", "heat_template_version: 2018-08-31\nresources:\n"
                        "  inner: {type: failing.yaml}\n")  # fmt: skip
-    cloud.openstack("stack", "create", "-t", tf, "--wait", name, json_output=False, check=False)
+    cloud.openstack(
+        "stack", "create", "-t", tf, "--wait", "--poll", "1", name, json_output=False, check=False
+    )
     shown = cloud.openstack("stack", "show", name)
     assert shown["stack_status"] == "CREATE_FAILED"
     assert "broken" in shown["stack_status_reason"], shown
     listed = cloud.openstack("stack", "failures", "list", name, json_output=False)
     # heatclient follows the "nested" link down to the failed resource of the nested stack.
     assert f"{name}.inner.broken:" in listed and "Test Resource failed broken" in listed, listed
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 SLOW_CHILD = """
@@ -316,7 +318,7 @@ def test_suspend_and_resume_reach_the_nested_stack(cloud: Cloud, tmp_path: Path)
         assert cloud.openstack("stack", "show", child)["stack_status"] == status
         inner = cloud.openstack("stack", "resource", "list", child)
         assert {r["resource_status"] for r in inner} == {status}
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_nested_stack_timeout_fails_it(cloud: Cloud, tmp_path: Path) -> None:
@@ -326,12 +328,14 @@ def test_nested_stack_timeout_fails_it(cloud: Cloud, tmp_path: Path) -> None:
                        "  inner:\n    type: OS::Heat::Stack\n    properties:\n"
                        "      template: {get_file: slow.yaml}\n      timeout: 0.05\n")  # fmt: skip
     started = time.monotonic()
-    cloud.openstack("stack", "create", "-t", tf, "--wait", name, json_output=False, check=False)
+    cloud.openstack(
+        "stack", "create", "-t", tf, "--wait", "--poll", "1", name, json_output=False, check=False
+    )
     shown = cloud.openstack("stack", "show", name)
     assert shown["stack_status"] == "CREATE_FAILED", shown
     assert "Create timed out" in shown["stack_status_reason"]
     assert time.monotonic() - started < 20  # 3 s, not the 25 s the slow resource takes
     child = cloud.openstack("stack", "resource", "show", name, "inner")["physical_resource_id"]
     assert cloud.openstack("stack", "show", child)["stack_status"] == "CREATE_FAILED"
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert cloud.openstack("stack", "show", child)["stack_status"] == "DELETE_COMPLETE"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, template_file, wait_stack
+from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -86,8 +86,7 @@ def test_network_stack_made_and_removed(cloud: Cloud, tmp_path: Path) -> None:
     assert router["external_gateway_info"]["network_id"]
     fip = cloud.openstack("floating ip", "show", res["fip"], cloud="onestack-demo")
     assert fip["floating_ip_address"] == outputs["fip"] and fip["port_id"] == res["port"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                    json_output=False)  # fmt: skip
+    delete_wait(cloud, name, cloud="onestack-demo")
     for kind, ident in (("network", res["net"]), ("port", res["port"]),
                         ("router", res["router"]), ("floating ip", res["fip"]),
                         ("security group", res["sg"]), ("subnet", res["subnet"])):  # fmt: skip
@@ -114,8 +113,7 @@ resources:
     )
     events = cloud.openstack("stack", "event", "list", name, cloud="onestack-demo")
     assert any("NetworkNotFound" in e["resource_status_reason"] for e in events)
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud="onestack-demo",
-                    json_output=False)  # fmt: skip
+    delete_wait(cloud, name, cloud="onestack-demo")
     cloud.openstack("network", "delete", private["id"], json_output=False)
 
 
@@ -134,4 +132,4 @@ def test_stack_check_finds_what_went_missing(cloud: Cloud, tmp_path: Path) -> No
     assert shown["stack_status"] == "CHECK_FAILED" and "net" in shown["stack_status_reason"]
     res = cloud.openstack("stack", "resource", "show", name, "net")
     assert res["resource_status"] == "CHECK_FAILED"
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)

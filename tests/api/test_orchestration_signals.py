@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import Caller, alt_project, unique
-from tests.support.heat import create_wait, template_file, wait_stack
+from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -106,7 +106,7 @@ def test_wait_condition_signalled_with_curl_cli(
     events = cloud.openstack("stack", "event", "list", name)
     assert [e for e in events if e["resource_name"] == "handle"
             and e["resource_status"] == "SIGNAL_COMPLETE"]  # fmt: skip
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_wait_condition_failure_and_timeout(cloud: Cloud, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_wait_condition_failure_and_timeout(cloud: Cloud, tmp_path: Path) -> Non
     after = cloud.openstack("stack", "resource", "show", timed, "after")
     assert after["resource_status"] == "INIT_COMPLETE"  # never made
     for name in (timed, failed):
-        cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+        delete_wait(cloud, name)
 
 
 SCALING = """
@@ -229,7 +229,7 @@ def test_autoscaling_group_follows_its_webhooks(cloud: Cloud, image: str, tmp_pa
     events = cloud.openstack("stack", "event", "list", name)
     assert [e for e in events if e["resource_name"] == "up"
             and e["resource_status"] == "SIGNAL_COMPLETE"]  # fmt: skip
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert not set(refs) & {s["ID"] for s in cloud.openstack("server", "list")}
 
 
@@ -309,7 +309,7 @@ def test_aodh_alarms_call_the_policy_webhook(cloud: Cloud, tmp_path: Path) -> No
                     name, json_output=False)  # fmt: skip
     again = cloud.openstack("alarm", "show", alarm_id)
     assert float(again["threshold"]) == 90  # changed in place: same alarm
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert cloud.openstack("alarm", "show", alarm_id, check=False).returncode != 0
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from tests.support.cloud import Cloud, base_env, free_port
 from tests.support.fixtures import Caller, alt_project, unique
-from tests.support.heat import base_path, template_file, wait_stack
+from tests.support.heat import base_path, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -268,7 +268,7 @@ def test_stack_deployment_signalled_by_the_guest_hook(
     again = subprocess.run(["busybox", "sh", str(hook)], env=env, capture_output=True,
                            text=True, timeout=60, check=False)  # fmt: skip
     assert again.returncode == 0 and not (state / "list").read_text().strip()
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
     assert cloud.openstack("software", "deployment", "list", "--server", server_id,
                            cloud=DEMO) == []  # fmt: skip
 
@@ -295,7 +295,7 @@ def test_failed_deployment_fails_the_stack(cloud: Cloud, image: str, tmp_path: P
     reason = shown["stack_status_reason"]
     assert "resources.deploy" in reason
     assert "Deployment exited with non-zero status code: 3" in reason, reason
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
     assert cloud.openstack("software", "deployment", "list", "--server", server_id,
                            cloud=DEMO) == []  # fmt: skip
 
@@ -316,7 +316,7 @@ def test_resource_signal_completes_a_deployment(cloud: Cloud, image: str, tmp_pa
     again = cloud.openstack("stack", "resource", "signal", name, "deploy", "--data", data,
                             cloud=DEMO, check=False, json_output=False)  # fmt: skip
     assert again.returncode != 0 and "no deployment in progress" in again.stderr, again.stderr
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
 
 
 GROUPS = """
@@ -411,7 +411,7 @@ def test_structured_deployment_and_deployment_groups(cloud: Cloud, tmp_path: Pat
         assert dep["status"] == "COMPLETE", dep
         derived = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO)
         assert derived["config"] == {"port": port, "name": "fixed", "items": [None, 1]}, derived
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
     left = {d["server_id"] for d in cloud.openstack("software", "deployment", "list", cloud=DEMO)}
     assert not left & {SERVER.format(n) for n in (0, 1, 10, 11)}
 
@@ -433,7 +433,7 @@ def test_strict_structured_deployment_needs_every_input(cloud: Cloud, tmp_path: 
                               json_output=False)  # fmt: skip
     assert refused.returncode != 0
     assert "resources.sdeploy.properties.input_values_validate" in refused.stderr, refused.stderr
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)
 
 
 RERUN = """
@@ -497,4 +497,4 @@ def test_changed_input_values_rerun_the_deployment_in_place(cloud: Cloud, tmp_pa
     assert _resources(cloud, name)["deploy"]["physical_resource_id"] == before["id"]
     after = _deployment_on(cloud, SERVER.format(20))
     assert after["status"] == "COMPLETE" and after["action"] == "UPDATE", after
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, cloud=DEMO, json_output=False)
+    delete_wait(cloud, name, cloud=DEMO)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, template_file
+from tests.support.heat import create_wait, delete_wait, template_file
 
 pytestmark = pytest.mark.cli
 
@@ -65,7 +65,7 @@ def test_volume_attachment_and_container(cloud: Cloud, tmp_path: Path) -> None:
     assert out["url"].endswith(f"/{res['box']}")
     (tmp_path / "f.txt").write_text("hi")
     cloud.openstack("object", "create", res["box"], str(tmp_path / "f.txt"))
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert cloud.openstack("volume", "show", res["vol"], check=False).returncode != 0
     assert res["box"] not in {c["Name"] for c in cloud.openstack("container", "list")}
     assert cloud.openstack("server", "show", res["vm"], check=False).returncode != 0

@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, template_file, wait_stack
+from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -59,7 +59,7 @@ def test_yaql_values(cloud: Cloud, tmp_path: Path) -> None:
     out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
     assert out["total"] == 15
     assert out["shout"] == f"{out['rnd'].upper()}-6" and out["keys"] == ["a", "b"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_yaql_syntax_error_is_a_400_naming_the_path(cloud: Cloud, tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_hostile_yaql_is_stopped_and_the_api_keeps_answering(cloud: Cloud, tmp_p
     shown = create_wait(cloud, ok, template_file(tmp_path, "ok.yaml", YAQL))
     assert {o["output_key"]: o["output_value"] for o in shown["outputs"]}["total"] == 9
     for stack in (slow, big, ok):
-        cloud.openstack("stack", "delete", "--yes", "--wait", stack, json_output=False)
+        delete_wait(cloud, stack)
 
 
 CFN = """
@@ -227,7 +227,7 @@ def test_cloudformation_template(cloud: Cloud, tmp_path: Path) -> None:
     )  # fmt: skip
     assert valid["Description"] == "cfn test"
     assert set(valid["Parameters"]) == {"Size", "Flavor", "Names"}
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
 
 
 def test_cloudformation_bad_input(cloud: Cloud, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import Caller, alt_project, unique
-from tests.support.heat import base_path, create_wait, template_file, wait_stack
+from tests.support.heat import base_path, create_wait, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -100,7 +100,7 @@ def test_update_touches_only_what_changed(cloud: Cloud, tmp_path: Path, other: C
         f"{base_path(other.project_id)}/stacks/{name}/{stack_id}", json={"parameters": {"v": "x"}}
     )
     assert resp.status_code == 404, resp.text
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)
     assert cloud.openstack("network", "show", net["id"], check=False).returncode != 0
 
 
@@ -144,4 +144,4 @@ def test_failed_update_rolls_back(cloud: Cloud, tmp_path: Path) -> None:
     statuses = [e["resource_status"] for e in cloud.openstack("stack", "event", "list", name)
                 if e["resource_name"] == name]  # fmt: skip
     assert statuses[-3:] == ["UPDATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
-    cloud.openstack("stack", "delete", "--yes", "--wait", name, json_output=False)
+    delete_wait(cloud, name)

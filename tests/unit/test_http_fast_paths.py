@@ -4,6 +4,10 @@ as starlette's walk, the one-write transport with the same bytes in the same ord
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +19,7 @@ from starlette.routing import Mount, Route, Router
 
 from onestack.common.httpserver import _HeadThenBody
 from onestack.common.routing import CandidateRouter
+from onestack.common.sendfile import _Gone, send_region
 
 
 async def _named(request: Request) -> PlainTextResponse:
@@ -128,3 +133,44 @@ async def test_a_head_without_body_still_goes_out() -> None:
     t.write(b"HTTP/1.1 200 OK\r\n\r\n")  # not a second head: written as it comes
     t.close()
     assert raw.sends[-1] == b"HTTP/1.1 200 OK\r\n\r\n" and raw.closed
+
+
+def test_send_region_sends_the_head_then_the_files_bytes(tmp_path: Path) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)  # more than the socket takes at once
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    got = bytearray()
+    want = b"HEAD" + data[5 : 5 + 3 * 1024 * 1024]
+
+    def drain() -> None:
+        while len(got) < len(want):
+            got.extend(theirs.recv(1 << 20))
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        send_region(ours.fileno(), b"HEAD", fd, 5, 3 * 1024 * 1024, lambda: False)
+    finally:
+        os.close(fd)
+        reader.join()
+        ours.close()
+        theirs.close()
+    assert bytes(got) == want
+
+
+def test_send_region_stops_when_the_client_goes(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(os.urandom(4 * 1024 * 1024))
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.close()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(_Gone):
+            send_region(ours.fileno(), b"", fd, 0, 4 * 1024 * 1024, lambda: False)
+    finally:
+        os.close(fd)
+        ours.close()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from starlette.types import Receive, Scope, Send
 
 from onestack.common.context import RequestContext
+from onestack.common.sendfile import ZEROCOPY
 from onestack.object import errors
 from onestack.object.drivers.base import Chunk
 
@@ -250,3 +251,29 @@ async def respond_stream(
     async for chunk in chunks:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
+
+
+def zerocopy(req: SwiftRequest) -> bool:
+    """Whether the server takes a body as a file region (``http.response.zerocopysend``)."""
+    return ZEROCOPY in req.scope.get("extensions", {})
+
+
+async def respond_file(
+    send: Send,
+    req: SwiftRequest,
+    status: int,
+    headers: Headers,
+    fd: int,
+    offset: int,
+    length: int,
+) -> None:
+    """``length`` bytes of the file ``fd`` from ``offset``, sent by the server from the file
+    itself (only when ``zerocopy(req)``)."""
+    raw = base_headers(req)
+    raw += headers
+    raw.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    if req.method == "HEAD":
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": ZEROCOPY, "file": fd, "offset": offset, "count": length})

@@ -14,7 +14,9 @@ from onestack.object.api.http import (
     http_date,
     now_ts,
     respond,
+    respond_file,
     respond_stream,
+    zerocopy,
 )
 from onestack.object.api.metadata import (
     check_object_name,
@@ -91,6 +93,17 @@ async def serve(req: SwiftRequest, send: Send, opened: OpenObject) -> None:
         await respond(send, req, status, encode_headers(headers), b"")
         return
     wanted = ranges.parse_ranges(req.headers.get("range"), info.size)
+    if zerocopy(req) and (wanted is None or len(wanted) == 1):
+        start, end = (0, info.size) if wanted is None else wanted[0]
+        fd = opened.file_region(start, end - start)
+        if fd is not None:
+            headers.append(("Content-Type", info.content_type))
+            status = 200
+            if wanted is not None:
+                status = 206
+                headers.append(("Content-Range", f"bytes {start}-{end - 1}/{info.size}"))
+            await respond_file(send, req, status, encode_headers(headers), fd, start, end - start)
+            return
     await send_ranges(req, send, headers, info.content_type, info.size, wanted, opened.read)
 
 

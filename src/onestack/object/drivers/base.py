@@ -184,6 +184,12 @@ class OpenObject(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    def file_region(self, offset: int, length: int) -> int | None:
+        """A file descriptor whose bytes from ``offset`` are these ``length`` bytes of the
+        object, for the server to send straight from the file (``sendfile``); None when
+        they are not one file's region. Open until ``close``."""
+        return None
+
 
 class ObjectStore(ABC):
     """Accounts, containers and objects. One instance per process."""

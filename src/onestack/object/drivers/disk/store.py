@@ -227,6 +227,12 @@ class LargeObject(OpenObject):
             if ahead is not None:
                 await asyncio.gather(ahead, return_exceptions=True)
 
+    def file_region(self, offset: int, length: int) -> int | None:
+        # The body starts the file (its metadata trails it): offsets are the object's.
+        if self.fd is None or offset < 0 or offset + length > self.body_size:
+            return None
+        return self.fd
+
     async def close(self) -> None:
         if self.fd is not None:
             fd, self.fd = self.fd, None
