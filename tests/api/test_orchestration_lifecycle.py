@@ -140,9 +140,9 @@ def test_abandon_and_adopt_nested_stacks(cloud: Cloud, tmp_path: Path) -> None:
         assert gone["stack_status"] == "DELETE_COMPLETE", gone
         assert gone["stack_status_reason"] == "Stack abandoned"
     adopted = unique("adon")
-    cloud.openstack("stack", "adopt", "--adopt-file", str(data_file), "--wait", adopted,
-                    json_output=False)  # fmt: skip
-    assert cloud.openstack("stack", "show", adopted)["stack_status"] == "ADOPT_COMPLETE"
+    cloud.openstack("stack", "adopt", "--adopt-file", str(data_file), adopted)
+    shown = wait_stack(cloud, adopted, ("ADOPT_COMPLETE", "ADOPT_FAILED"))
+    assert shown["stack_status"] == "ADOPT_COMPLETE", shown["stack_status_reason"]
     # The nested stacks are made again from the data: the same values, adopted not made.
     assert outputs(cloud, adopted) == before
     now = resources(cloud, adopted)
@@ -152,7 +152,7 @@ def test_abandon_and_adopt_nested_stacks(cloud: Cloud, tmp_path: Path) -> None:
     assert {m["physical_resource_id"] for m in members} == {
         r["resource_id"] for r in group["resources"].values()
     }
-    cloud.openstack("stack", "delete", "--yes", "--wait", adopted, json_output=False)
+    delete_wait(cloud, adopted)
     left = cloud.openstack("stack", "list", "--nested")
     assert not [s for s in left if adopted in s["Stack Name"]], left
 

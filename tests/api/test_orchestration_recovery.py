@@ -142,8 +142,9 @@ def _groups_failed_then_converge(own: Cloud, grp: str, scaled: str) -> None:
         assert nested["stack_status_reason"] == "Engine went down during stack UPDATE"
     for stack, tf, params in (("grp", grp, ["count=2"]), ("asg", scaled, [])):
         args = [p for v in [*params, "wait=0"] for p in ("--parameter", v)]
-        own.openstack("stack", "update", "-t", tf, *args, "--wait", stack, json_output=False)
-        assert own.openstack("stack", "show", stack)["stack_status"] == "UPDATE_COMPLETE"
+        own.openstack("stack", "update", "-t", tf, *args, stack)
+        done = wait_stack(own, stack, ("UPDATE_COMPLETE", "UPDATE_FAILED"))
+        assert done["stack_status"] == "UPDATE_COMPLETE", done
     for stack, name, row, size in (("grp", "group", group, 2), ("asg", "asg", asg, 1)):
         now = own.openstack("stack", "resource", "show", stack, name)
         assert now["resource_status"] == "UPDATE_COMPLETE", now
