@@ -39,7 +39,9 @@ class DatabaseSettings(_Group):
         description="SQLAlchemy async URL; empty means SQLite in the data directory.",
     )
     echo: bool = Field(False, description="Log every SQL statement (debugging only).")
-    pool_size: int = Field(10, description="Connections kept per process (server engines).")
+    pool_size: int = Field(
+        10, description="Connections kept per process (SQLite opens more as needed)."
+    )
 
 
 class BusSettings(_Group):

@@ -4,6 +4,8 @@ RETURNING, executemany, and the driver's errors mapped to the cloud's."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -54,5 +56,35 @@ async def test_one_trip_cursor_keeps_the_adapter_behaviour(tmp_path: Path) -> No
         async with db.session() as s:
             names = list(await s.scalars(select(Thing.name).order_by(Thing.id)))
         assert names == ["ax", "bx", "c", "d", "e"]
+    finally:
+        await db.close()
+
+
+async def test_a_writer_reading_through_another_session_is_not_starved(tmp_path: Path) -> None:
+    """Writers wait for SQLite's write lock in their pooled connections; one holding it that
+    reads through another session needs one more connection. With the pool bounded (15) and
+    every connection a waiting writer, both sides waited until the busy timeout (10 s) and
+    the writers failed (503)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: Thing.__table__.create(c))  # type: ignore[attr-defined]
+
+        async def write(i: int) -> None:
+            async with db.session() as s:
+                s.add(Thing(name=f"t{i}"))
+                await s.flush()  # holds the write lock from here to the commit
+                async with db.session() as other:
+                    await other.scalar(select(Thing.id).limit(1))
+
+        started = time.monotonic()
+        failed = [
+            e
+            for e in await asyncio.gather(*(write(i) for i in range(40)), return_exceptions=True)
+            if e is not None
+        ]
+        assert not failed and time.monotonic() - started < 5, failed
+        async with db.session() as s:
+            assert len(list(await s.scalars(select(Thing)))) == 40
     finally:
         await db.close()

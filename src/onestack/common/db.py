@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, Delete, MetaData, event, exc, text
+from sqlalchemy import DateTime, Delete, MetaData, event, exc, make_url, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -98,6 +98,12 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def _sqlite_file(url: str) -> bool:
+    """Whether a SQLite URL names a database file (a pooled one), not one in memory."""
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in url
+
+
 def create_engine(url: str, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
@@ -105,6 +111,13 @@ def create_engine(url: str, echo: bool = False, pool_size: int = 10) -> AsyncEng
             from onestack.common import sqlite_async  # not imported on the other engines
 
             kwargs["module"] = sqlite_async.dbapi()
+        if _sqlite_file(url):
+            # No bound on connections: writers wait for SQLite's one write lock inside their
+            # connection (the busy timeout), so when the pool's every connection is such a
+            # writer, a lock holder needing one more (a read through another session) waited
+            # for them and they for it until their timeout: 503s after 10 s. SQLite
+            # connections cost no server; the busy timeout bounds the waits.
+            kwargs.update(pool_size=pool_size, max_overflow=-1)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
