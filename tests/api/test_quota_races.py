@@ -493,3 +493,23 @@ def test_parallel_snapshot_creates_hold_the_snapshot_quota(
         assert len(p.member.get(f"{base}/snapshots").json()["snapshots"]) == 5
     finally:
         p.member.close()
+
+
+def test_parallel_writes_that_read_inside_their_transaction_do_not_wedge(
+    cloud: Cloud, admin: httpx.Client
+) -> None:
+    """A write transaction on SQLite holds the database's one write lock; when it then reads
+    through another pooled connection (a metering resource create looked up its metrics'
+    archive policy rule so), the other writers, waiting on the lock with the pool's every
+    connection, starved it until their busy timeout: 503s after 10 s (a fresh cloud's 40
+    parallel image creates met it through the metering listener)."""
+    started = time.monotonic()
+    codes = race(
+        lambda i: admin.post(
+            "/metric/v1/resource/generic",
+            json={"id": unique("wedge"), "metrics": {"cpu": {}, "memory": {}}},
+        )
+    )
+    took = time.monotonic() - started
+    assert codes == {201: RACERS}, codes
+    assert took < 8, took

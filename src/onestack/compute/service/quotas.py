@@ -111,7 +111,11 @@ class Quotas:
         (``existing``: a resize, which adds cores and RAM but no server); ``limits``: the
         project's, when the caller has just read them; ``session``: one holding the
         project's quota lock (``lock``), so that the answer holds until it commits."""
-        if limits is None:
+        if limits is None and session is not None:
+            # In the lock holder's transaction: another session would want a second
+            # connection while this one holds the database's write lock (SQLite).
+            limits = await self.limits_in(session, project_id)
+        elif limits is None:
             limits = await self.limits(project_id)
         used = await self.instance_usage(project_id, session)
         wanted = {

@@ -6,6 +6,7 @@ import fnmatch
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.metering import archive, errors, models
 from onestack.metering.archive import Policy
@@ -57,12 +58,17 @@ class ArchivePolicies:
             s.add(_row(policy))
         return policy
 
-    async def get(self, name: str) -> Policy:
+    async def get(self, name: str, s: AsyncSession | None = None) -> Policy:
+        """The policy ``name``, read in ``s`` when given: a write transaction's own lookups
+        stay on its connection (see ``rules``)."""
         cached = self._cache.get(name)
         if cached is not None:
             return cached
-        async with self.ctx.db.session() as s:
+        if s is not None:
             row = await s.get(models.ArchivePolicy, name)
+        else:
+            async with self.ctx.db.session() as own:
+                row = await own.get(models.ArchivePolicy, name)
         if row is None:
             raise errors.ArchivePolicyNotFound(id=name)
         policy = self._cache[name] = _policy(row)
@@ -128,9 +134,13 @@ class ArchivePolicies:
             s.add(row)
         return row
 
-    async def rules(self) -> list[models.ArchivePolicyRule]:
-        async with self.ctx.db.session() as s:
+    async def rules(self, s: AsyncSession | None = None) -> list[models.ArchivePolicyRule]:
+        """The rules, read in ``s`` when given. A write transaction that read through another
+        session needed a second pooled connection while holding SQLite's write lock."""
+        if s is not None:
             return list((await s.scalars(select(models.ArchivePolicyRule))).all())
+        async with self.ctx.db.session() as own:
+            return list((await own.scalars(select(models.ArchivePolicyRule))).all())
 
     async def rule(self, name: str) -> models.ArchivePolicyRule:
         async with self.ctx.db.session() as s:
@@ -167,9 +177,9 @@ class ArchivePolicies:
                 raise errors.ArchivePolicyRuleNotFound(id=name)
             await s.delete(row)
 
-    async def policy_for_metric(self, name: str | None) -> str:
+    async def policy_for_metric(self, name: str | None, s: AsyncSession | None = None) -> str:
         """The policy of the rule with the longest pattern matching ``name`` (Gnocchi)."""
-        rules = sorted(await self.rules(), key=lambda r: len(r.metric_pattern), reverse=True)
+        rules = sorted(await self.rules(s), key=lambda r: len(r.metric_pattern), reverse=True)
         for rule in rules:
             if name is not None and fnmatch.fnmatchcase(name, rule.metric_pattern):
                 return rule.archive_policy_name

@@ -39,8 +39,14 @@ class Metrics:
         self.policies = policies
 
     async def _new_row(
-        self, rc: RequestContext, body: Any, resource_id: str | None, name: str | None
+        self,
+        rc: RequestContext,
+        body: Any,
+        resource_id: str | None,
+        name: str | None,
+        s: AsyncSession | None = None,
     ) -> models.Metric:
+        """A new metric's row; its policy looked up in ``s``, the caller's transaction."""
         if not isinstance(body, dict):
             raise errors.InvalidInput(reason="a metric is an object")
         extra = set(body) - {"archive_policy_name", "name", "unit", "resource_id"}
@@ -53,10 +59,10 @@ class Metrics:
             raise errors.InvalidInput(reason="a metric name is a non-empty string without '/'")
         policy_name = body.get("archive_policy_name")
         if policy_name is None:
-            policy_name = await self.policies.policy_for_metric(name)
+            policy_name = await self.policies.policy_for_metric(name, s)
         elif not isinstance(policy_name, str):
             raise errors.InvalidInput(reason="archive_policy_name must be a string")
-        await self.policies.get(policy_name)
+        await self.policies.get(policy_name, s)
         return models.Metric(
             id=str(uuid.uuid4()),
             name=name,
@@ -108,7 +114,7 @@ class Metrics:
             if isinstance(spec, str):
                 await self._adopt(s, rc, resource, name, spec)
                 continue
-            row = await self._new_row(rc, spec, resource.id, name)
+            row = await self._new_row(rc, spec, resource.id, name, s)
             s.add(row)
             existing[name] = row
         await s.flush()
@@ -126,7 +132,7 @@ class Metrics:
         metric_id: str,
     ) -> None:
         row = await s.get(models.Metric, _uuid(metric_id) or metric_id)
-        if row is None or not await self._visible(rc, row):
+        if row is None or not await self._visible(rc, row, s=s):
             raise errors.InvalidInput(reason=f"Metric {metric_id} does not exist")
         if row.resource_id is not None and row.resource_id != resource.id:
             raise errors.InvalidInput(reason=f"Metric {metric_id} belongs to another resource")
@@ -163,15 +169,21 @@ class Metrics:
     # --- lookup ---------------------------------------------------------------------------
 
     async def _visible(
-        self, rc: RequestContext, row: models.Metric, resource: models.Resource | None = None
+        self,
+        rc: RequestContext,
+        row: models.Metric,
+        resource: models.Resource | None = None,
+        s: AsyncSession | None = None,
     ) -> bool:
         if sees_all(rc) or row.creator.partition(":")[2] == rc.project_id:
             return True
         if row.resource_id is None:
             return False
-        if resource is None:
-            async with self.ctx.db.session() as s:
-                resource = await s.get(models.Resource, row.resource_id)
+        if resource is None and s is not None:  # the caller's transaction (see ``_new_row``)
+            resource = await s.get(models.Resource, row.resource_id)
+        elif resource is None:
+            async with self.ctx.db.session() as own:
+                resource = await own.get(models.Resource, row.resource_id)
         return resource is not None and may_see_resource(rc, resource.project_id, resource.creator)
 
     async def row(self, rc: RequestContext, metric_id: str) -> models.Metric:
@@ -180,7 +192,7 @@ class Metrics:
         if mid is not None:
             async with self.ctx.db.session() as s:
                 row = await s.get(models.Metric, mid)
-        if row is None or not await self._visible(rc, row):
+        if row is None or not await self._visible(rc, row, s=s):
             raise errors.MetricNotFound(id=metric_id)
         return row
 
