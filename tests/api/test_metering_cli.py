@@ -309,6 +309,19 @@ def test_resources_search_history_and_isolation(meter: Meter) -> None:
     history = meter("metric", "resource", "history", "--type", "instance", ids[0], "--details")
     assert [h["display_name"] for h in history] == ["vm0", "renamed"]
     assert history[0]["revision_end"] is not None and history[1]["revision_end"] is None
+    newest = meter(
+        "metric", "resource", "history", "--type", "instance", ids[0], "--details",
+        "--sort", "revision_start:desc", "--limit", "1",
+    )  # fmt: skip
+    assert [h["display_name"] for h in newest] == ["renamed"]
+    # Which resource was ever called vm0: only a search through the history knows.
+    was = f"host={host} and display_name=vm0"
+    assert meter("metric", "resource", "search", "--type", "instance", was) == []
+    ever = meter("metric", "resource", "search", "--type", "instance", "--history", was)
+    assert [(r["id"], r["display_name"]) for r in ever] == [(ids[0], "vm0")]
+    assert ever[0]["revision_end"] is not None
+    every = meter("metric", "resource", "search", "--type", "instance", "--history", f"host={host}")
+    assert sorted(r["display_name"] for r in every) == ["renamed", "vm0", "vm1", "vm2"]
     # Another project sees none of it (404), an admin sees all.
     error = meter.fails("metric", "resource", "show", ids[0], as_="other")
     assert "404" in error
