@@ -132,6 +132,33 @@ def test_network_and_image_resources(meter: Meter, server: dict[str, Any]) -> No
     assert any(i["name"] == "meter-img" and "image.size" in i["metrics"] for i in images)
 
 
+def test_router_and_floating_ip_resources(meter: Meter) -> None:
+    """The network poll: a router and a floating IP become resources of their project with
+    their gauges, and a deleted router's resource ends."""
+    router = meter("router", "create", "meter-router")["id"]
+    meter("network", "create", "--external", "meter-ext", as_="onestack")
+    meter("subnet", "create", "--network", "meter-ext", "--subnet-range", "203.0.113.0/24",
+          "meter-ext-s", as_="onestack")  # fmt: skip
+    fip = meter("floating", "ip", "create", "meter-ext")["id"]
+
+    def resource(rtype: str, rid: str, metric: str) -> Any:
+        resp = meter.http().get(f"/v1/resource/{rtype}/{rid}")
+        return resp.status_code == 200 and metric in resp.json()["metrics"] and resp.json()
+
+    found = wait_for("the router's resource", lambda: resource("router", router, "router"))
+    assert found["project_id"] == meter.projects["mine"] and found["ended_at"] is None
+    found = wait_for(
+        "the floating IP's resource", lambda: resource("floatingip", fip, "ip.floating")
+    )
+    assert found["project_id"] == meter.projects["mine"]
+    assert meter.http("other").get(f"/v1/resource/router/{router}").status_code == 404
+    meter.do("router", "delete", router)
+    wait_for(
+        "ended_at on the router",
+        lambda: meter.http().get(f"/v1/resource/router/{router}").json()["ended_at"],
+    )
+
+
 def test_deleting_the_server_ends_its_resources(meter: Meter, server: dict[str, Any]) -> None:
     sid = server["id"]
     wait_for(

@@ -313,6 +313,19 @@ class AlarmService:
         out = [change_view(c) for c in changes]
         return out[:limit] if limit else out
 
+    async def search_history(
+        self, ctx: RequestContext, predicate: Any, limit: int | None
+    ) -> list[dict[str, Any]]:
+        """Every change ``predicate`` keeps, newest first; a member sees only the changes of
+        its project's alarms (Aodh's visibility field for history is ``on_behalf_of``)."""
+        stmt = select(models.AlarmChange).order_by(models.AlarmChange.timestamp.desc())
+        if not ctx.is_admin:
+            stmt = stmt.where(models.AlarmChange.on_behalf_of == ctx.project_id)
+        async with self.db.session() as s:
+            changes = (await s.scalars(stmt)).all()
+        found = [v for v in map(change_view, changes) if predicate is None or predicate(v)]
+        return found[:limit] if limit else found
+
     async def enabled(self) -> list[models.Alarm]:
         async with self.db.session() as s:
             stmt = select(models.Alarm).where(models.Alarm.enabled.is_(True))
