@@ -4,6 +4,7 @@ measures a user reads with ``openstack metric``; deleting a server ends its reso
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,6 +117,19 @@ def test_a_booted_server_is_measured(meter: Meter, server: dict[str, Any]) -> No
     assert len(nics) == 1 and "network.incoming.bytes" in nics[0]["metrics"]
     # Another project sees none of it.
     assert meter.http("other").get(f"/v1/resource/generic/{sid}").status_code == 404
+    # A rename reaches the resource at once (compute.instance.update), not after the
+    # pollsters' minute of cached names, and the next polls do not undo it.
+    meter.do("server", "set", "--name", "vm-renamed", sid)
+
+    def name() -> str:
+        return str(meter.http().get(f"/v1/resource/instance/{sid}").json()["display_name"])
+
+    wait_for("the renamed resource", lambda: name() == "vm-renamed", timeout=15)
+    time.sleep(3)  # three polls
+    assert name() == "vm-renamed"
+    history = meter("metric", "resource", "history", "--type", "instance", sid, "--details")
+    assert [h["display_name"] for h in history][-2:] == ["vm-meter", "vm-renamed"]
+    assert {h["flavor_id"] for h in history} == {"1"}  # the listener's and the pollsters'
 
 
 def test_network_and_image_resources(meter: Meter, server: dict[str, Any]) -> None:
