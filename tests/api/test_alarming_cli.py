@@ -240,12 +240,17 @@ def test_repeat_disabled_time_constraints_and_history_search(meter: Meter, serve
     # A constraint of one minute that starts half a day away is never in force now.
     hour = (datetime.now(UTC).hour + 12) % 24
     window = f"name=night;start=0 {hour} * * *;duration=60;timezone=Europe/Paris"
-    with receiver() as hook:
+    with receiver() as hook, receiver() as ok_hook:
         again = meter("alarm", "create", "--name", "again", *rule, "--repeat-actions", "True",
                       "--alarm-action", hook.url)  # fmt: skip
         off = meter("alarm", "create", "--name", "off", *rule, "--enabled", "False")
         night = meter("alarm", "create", "--name", "night", *rule, "--time-constraint", window)
+        # The same rule the other way round goes to ok, which calls its ok action once.
+        fine = [*rule[:7], "gt", *rule[8:], "--ok-action", ok_hook.url]
+        fine_id = meter("alarm", "create", "--name", "fine", *fine)["alarm_id"]
         bodies = hook.wait(3)
+        (ok_body,) = ok_hook.wait(1)
+    assert (ok_body["alarm_id"], ok_body["current"]) == (fine_id, "ok")
     assert [(b["previous"], b["current"]) for b in bodies] == [
         ("insufficient data", "alarm"),
         ("alarm", "alarm"),
@@ -265,6 +270,15 @@ def test_repeat_disabled_time_constraints_and_history_search(meter: Meter, serve
     query = f'alarm_id="{again["alarm_id"]}" and type="state transition"'
     found = meter("alarm-history", "search", "--query", query)
     assert len(found) >= 3 and {h["alarm_id"] for h in found} == {again["alarm_id"]}
+    # History pages: oldest first, two at a time, the next page after the marker.
+    pages = ["--sort", "timestamp:asc", "--limit", "2"]
+    first = meter("alarm-history", "show", again["alarm_id"], *pages)
+    assert [h["type"] for h in first] == ["creation", "state transition"]
+    second = meter(
+        "alarm-history", "show", again["alarm_id"], *pages, "--marker", first[-1]["event_id"]
+    )
+    assert [h["type"] for h in second] == ["state transition"] * 2
+    assert second[0]["timestamp"] >= first[-1]["timestamp"]
     everything = meter("alarm-history", "search")
     assert {again["alarm_id"], off["alarm_id"], night["alarm_id"]} <= {
         h["alarm_id"] for h in everything

@@ -43,6 +43,7 @@ QUERY_FIELDS = (
     "repeat_actions",
 )
 MANUAL = "Manually set via API"
+HISTORY_SORT_KEYS = ("timestamp", "type", "event_id", "severity", "user_id", "project_id")
 
 
 def watcher(
@@ -295,8 +296,15 @@ class AlarmService:
                 row.evaluate_timestamp = utcnow()
 
     async def history(
-        self, ctx: RequestContext, alarm_id: str, limit: int | None = None
+        self,
+        ctx: RequestContext,
+        alarm_id: str,
+        limit: int | None = None,
+        marker: str | None = None,
+        sort: Sequence[tuple[str, str]] = (),
     ) -> list[dict[str, Any]]:
+        """Newest first unless ``sort`` says otherwise (``key:asc|desc``, Aodh's paging);
+        ``marker`` is the last event_id of the previous page."""
         row = None
         async with self.db.session() as s:
             changes = (
@@ -311,6 +319,15 @@ class AlarmService:
         if not changes or (not ctx.is_admin and project != ctx.project_id):
             raise AlarmNotFound(id=alarm_id)
         out = [change_view(c) for c in changes]
+        for key, direction in reversed(sort):
+            if key not in HISTORY_SORT_KEYS:
+                raise InvalidAlarm(reason=f"Invalid sort key {key!r}")
+            out.sort(key=lambda c: str(c[key] or ""), reverse=direction == "desc")
+        if marker is not None:
+            ids = [c["event_id"] for c in out]
+            if marker not in ids:
+                raise InvalidAlarm(reason=f"Invalid marker {marker}")
+            out = out[ids.index(marker) + 1 :]
         return out[:limit] if limit else out
 
     async def search_history(

@@ -63,14 +63,13 @@ async def list_alarms(request: Request) -> Response:
     if all_projects:
         authorize(request, "telemetry:get_alarms_all_projects")
     limit = request.query_params.get("limit")
-    sort = [tuple([*s.split(":"), "asc"][:2]) for s in request.query_params.getlist("sort")]
     found = await service(request).listing(
         ctx,
         query,
         all_projects,
         int(limit) if limit and limit.isdigit() else None,
         request.query_params.get("marker"),
-        sort,  # type: ignore[arg-type]
+        _sorts(request),
     )
     return json_response(found)
 
@@ -124,9 +123,21 @@ async def history(request: Request) -> Response:
     authorize(request, "telemetry:alarm_history")
     limit = request.query_params.get("limit")
     changes = await service(request).history(
-        ctx, alarm_id, int(limit) if limit and limit.isdigit() else None
+        ctx,
+        alarm_id,
+        int(limit) if limit and limit.isdigit() else None,
+        request.query_params.get("marker"),
+        _sorts(request),
     )
     return json_response(changes)
+
+
+def _sorts(request: Request) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for item in request.query_params.getlist("sort"):
+        key, _, direction = item.partition(":")
+        out.append((key, direction or "asc"))
+    return out
 
 
 def _complex_query(body: Any, fields: dict[str, str], kind: str) -> Any:
