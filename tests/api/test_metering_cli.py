@@ -248,6 +248,14 @@ def test_batch_and_rate(meter: Meter, tmp_path: Path) -> None:
     assert {r["name"] for r in agg} == {"aggregated"}
     scaled = meter("metric", "aggregates", "--granularity", "60", f"(* 2 (metric {b} mean))")
     assert [r["value"] for r in scaled] == [10.0] * 4 and scaled[0]["name"] == f"{b}/mean"
+    # Gnocchi's older aggregation API: the mean of each metric, summed across them.
+    legacy = meter(
+        "metric", "measures", "aggregation", "-m", a, b, "--aggregation", "mean",
+        "--reaggregation", "sum", "--granularity", "60", "--utc",
+    )  # fmt: skip
+    assert [(r["timestamp"], r["value"]) for r in legacy] == [
+        (f"{t}+00:00", v) for t, v in zip(stamps, [5.0, 65.0, 185.0, 365.0], strict=True)
+    ]
     # A series with holes: filled with a number or the previous value, or rolled over.
     gap = meter("metric", "create", "-a", "ceilometer-high-rate", unique("gap"))["id"]
     meter.do("metric", "measures", "add", gap, "-m", f"{stamps[0]}@1", "-m", f"{stamps[3]}@4")
@@ -399,3 +407,17 @@ def test_aggregates_over_resources_grouped(meter: Meter) -> None:
         ("flavor_id: 0", 400.0),
         ("flavor_id: 1", 30.0),
     }
+    legacy = meter(
+        "metric", "measures", "aggregation", "--resource-type", "instance", "--query",
+        f"host={host}", "-m", "cpu", "--aggregation", "mean", "--reaggregation", "max",
+        "--groupby", "flavor_id", "--granularity", "300",
+    )  # fmt: skip
+    assert [(r["group"], r["value"]) for r in legacy] == [
+        *(("flavor_id: 0", v) for v in (100.0, 200.0, 400.0)),
+        *(("flavor_id: 1", v) for v in (10.0, 20.0, 30.0)),
+    ]
+    fleet = meter(
+        "metric", "measures", "aggregation", "--resource-type", "instance", "--query",
+        f"host={host}", "-m", "cpu", "--reaggregation", "sum", "--granularity", "300",
+    )  # fmt: skip
+    assert [r["value"] for r in fleet] == [110.0, 220.0, 430.0]
