@@ -20,11 +20,6 @@ has_tests() { compgen -G "$1/test_*.py" >/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 workers=${TEST_WORKERS:-3}  # orchestration tests wait on stacks more than they compute
 
-step "lint: ruff and mypy"
-run "$bin/ruff" check src tests bench
-run "$bin/ruff" format --check src tests bench
-run "$bin/mypy"
-
 # What the root/QEMU layers need (root, QEMU, the image build and data-plane tools): each test
 # would skip itself without them; under CI (CI=true) a runner that lacks them fails instead.
 dataplane_missing() {
@@ -49,6 +44,24 @@ if [[ -n $missing ]]; then
     echo "note: the e2e layer's tests skip here (missing: $missing)"
   fi
 fi
+
+# The guest images the e2e layer boots, built (or found in the cache) in the background from
+# the start: debootstrap waits on the mirror and the disk more than on the CPU, and the first
+# test that needs an image would otherwise build it on the critical path (minutes on a fresh
+# machine). The fixtures take the same file lock, so they wait for this build, not redo it.
+prebuild_pid=
+if [[ -z $missing ]]; then
+  "$bin/python" -c 'from onestack.image.testimage import ensure_image
+from onestack.image.cloudimage import ensure_cloud_image
+print(ensure_image().summary()); print(ensure_cloud_image().summary())' \
+    >"$results/prebuild.log" 2>&1 &
+  prebuild_pid=$!
+fi
+
+step "lint: ruff and mypy"
+run "$bin/ruff" check src tests bench
+run "$bin/ruff" format --check src tests bench
+run "$bin/mypy"
 
 # The API layer again on PostgreSQL and MariaDB. It runs in the background beside the e2e layer:
 # guests under TCG leave a core idle for much of their boots and waits, and these tests need
@@ -94,6 +107,11 @@ for layer in e2e multinode; do
     echo "$layer step: $((SECONDS - started)) s"
   fi
 done
+
+if [[ -n $prebuild_pid ]]; then
+  wait "$prebuild_pid" || { echo "FAILED: the guest image build (below)"; status=1; }
+  cat "$results/prebuild.log"
+fi
 
 step "unit and API tests (SQLite)"
 started=$SECONDS

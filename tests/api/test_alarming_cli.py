@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -229,6 +230,66 @@ def test_aggregation_alarms_and_composite(meter: Meter, server: str) -> None:
     wait_for("composite alarm", lambda: state_of(meter, composite["alarm_id"]) == "alarm")
     listed = {x["name"] for x in meter("alarm", "list")}
     assert {"sum", "fleet", "either"} <= listed
+
+
+def test_repeat_disabled_time_constraints_and_history_search(meter: Meter, server: str) -> None:
+    mid = _metric_with(meter, [5, 5, 5])
+    rule = ["--type", "gnocchi_aggregation_by_metrics_threshold", "--metrics", mid,
+            "--threshold", "100", "--comparison-operator", "lt",
+            "--aggregation-method", "max", "--granularity", "60"]  # fmt: skip
+    # A constraint of one minute that starts half a day away is never in force now.
+    hour = (datetime.now(UTC).hour + 12) % 24
+    window = f"name=night;start=0 {hour} * * *;duration=60;timezone=Europe/Paris"
+    with receiver() as hook, receiver() as ok_hook:
+        again = meter("alarm", "create", "--name", "again", *rule, "--repeat-actions", "True",
+                      "--alarm-action", hook.url)  # fmt: skip
+        off = meter("alarm", "create", "--name", "off", *rule, "--enabled", "False")
+        night = meter("alarm", "create", "--name", "night", *rule, "--time-constraint", window)
+        # The same rule the other way round goes to ok, which calls its ok action once.
+        fine = [*rule[:7], "gt", *rule[8:], "--ok-action", ok_hook.url]
+        fine_id = meter("alarm", "create", "--name", "fine", *fine)["alarm_id"]
+        bodies = hook.wait(3)
+        (ok_body,) = ok_hook.wait(1)
+    assert (ok_body["alarm_id"], ok_body["current"]) == (fine_id, "ok")
+    assert [(b["previous"], b["current"]) for b in bodies] == [
+        ("insufficient data", "alarm"),
+        ("alarm", "alarm"),
+        ("alarm", "alarm"),
+    ]
+    assert state_of(meter, off["alarm_id"]) == "insufficient data"
+    assert state_of(meter, night["alarm_id"]) == "insufficient data"
+    assert json.loads(night["time_constraints"]) == [
+        {
+            "name": "night",
+            "start": f"0 {hour} * * *",
+            "duration": 60,
+            "timezone": "Europe/Paris",
+            "description": f"Time constraint at 0 {hour} * * * lasting for 60 seconds",
+        }
+    ]
+    query = f'alarm_id="{again["alarm_id"]}" and type="state transition"'
+    found = meter("alarm-history", "search", "--query", query)
+    assert len(found) >= 3 and {h["alarm_id"] for h in found} == {again["alarm_id"]}
+    # History pages: oldest first, two at a time, the next page after the marker.
+    pages = ["--sort", "timestamp:asc", "--limit", "2"]
+    first = meter("alarm-history", "show", again["alarm_id"], *pages)
+    assert [h["type"] for h in first] == ["creation", "state transition"]
+    second = meter(
+        "alarm-history", "show", again["alarm_id"], *pages, "--marker", first[-1]["event_id"]
+    )
+    assert [h["type"] for h in second] == ["state transition"] * 2
+    assert second[0]["timestamp"] >= first[-1]["timestamp"]
+    everything = meter("alarm-history", "search")
+    assert {again["alarm_id"], off["alarm_id"], night["alarm_id"]} <= {
+        h["alarm_id"] for h in everything
+    }
+    # Another project's search sees none of these changes; a bad filter is Aodh's 400.
+    theirs = meter(
+        "alarm-history", "search", "--query", f'alarm_id="{again["alarm_id"]}"', as_="other"
+    )
+    assert theirs == []
+    bad = _aodh(meter).post("/v2/query/alarms/history", json={"filter": '{"=": {"colour": 1}}'})
+    assert bad.status_code == 400 and "colour" in bad.json()["error_message"]["faultstring"]
 
 
 def test_event_alarm_on_a_notification(meter: Meter, server: str) -> None:

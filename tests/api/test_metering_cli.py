@@ -79,9 +79,19 @@ def test_archive_policy_lifecycle(meter: Meter) -> None:
     )
     assert "at most" in error and "400" in error
     rule = unique("rule")
-    meter(
+    shown = meter(
         "metric", "archive-policy-rule", "create", rule, "-a", name, "-m", "test.*", as_="onestack"
     )
+    assert (shown["archive_policy_name"], shown["metric_pattern"]) == (name, "test.*")
+    # The openstack plugin has no rule update; gnocchiclient's library PATCHes this URL.
+    renamed = meter.http("onestack").patch(
+        f"/v1/archive_policy_rule//{rule}", json={"name": rule + "x"}
+    )
+    assert renamed.status_code == 200 and renamed.json()["name"] == rule + "x", renamed.text
+    rule += "x"
+    assert meter("metric", "archive-policy-rule", "show", rule)["archive_policy_name"] == name
+    assert rule in {r["name"] for r in meter("metric", "archive-policy-rule", "list")}
+    assert "403" in meter.fails("metric", "archive-policy-rule", "delete", rule)
     metric = meter("metric", "create", "test.rule")
     assert metric["archive_policy/name"] == name
     assert "still in use" in meter.fails("metric", "archive-policy", "delete", name, as_="onestack")
@@ -238,6 +248,26 @@ def test_batch_and_rate(meter: Meter, tmp_path: Path) -> None:
     assert {r["name"] for r in agg} == {"aggregated"}
     scaled = meter("metric", "aggregates", "--granularity", "60", f"(* 2 (metric {b} mean))")
     assert [r["value"] for r in scaled] == [10.0] * 4 and scaled[0]["name"] == f"{b}/mean"
+    # Gnocchi's older aggregation API: the mean of each metric, summed across them.
+    legacy = meter(
+        "metric", "measures", "aggregation", "-m", a, b, "--aggregation", "mean",
+        "--reaggregation", "sum", "--granularity", "60", "--utc",
+    )  # fmt: skip
+    assert [(r["timestamp"], r["value"]) for r in legacy] == [
+        (f"{t}+00:00", v) for t, v in zip(stamps, [5.0, 65.0, 185.0, 365.0], strict=True)
+    ]
+    # A series with holes: filled with a number or the previous value, or rolled over.
+    gap = meter("metric", "create", "-a", "ceilometer-high-rate", unique("gap"))["id"]
+    meter.do("metric", "measures", "add", gap, "-m", f"{stamps[0]}@1", "-m", f"{stamps[3]}@4")
+    meter("metric", "measures", "show", gap, "--refresh")
+    both = f"(aggregate sum (metric ({b} mean) ({gap} mean)))"
+    for fill, values in (("0", [6.0, 5.0, 5.0, 9.0]), ("ffill", [6.0, 6.0, 6.0, 9.0])):
+        filled = meter("metric", "aggregates", "--granularity", "60", "--fill", fill, both)
+        assert [r["value"] for r in filled] == values, fill
+    rolled = meter(
+        "metric", "aggregates", "--granularity", "60", f"(rolling sum 2 (metric {a} mean))"
+    )
+    assert [r["value"] for r in rolled] == [60.0, 240.0, 540.0]
     error = meter.fails("metric", "aggregates", f"(aggregate mean (metric {a} mean)")
     assert "Invalid operations" in error and "400" in error
 
@@ -287,6 +317,19 @@ def test_resources_search_history_and_isolation(meter: Meter) -> None:
     history = meter("metric", "resource", "history", "--type", "instance", ids[0], "--details")
     assert [h["display_name"] for h in history] == ["vm0", "renamed"]
     assert history[0]["revision_end"] is not None and history[1]["revision_end"] is None
+    newest = meter(
+        "metric", "resource", "history", "--type", "instance", ids[0], "--details",
+        "--sort", "revision_start:desc", "--limit", "1",
+    )  # fmt: skip
+    assert [h["display_name"] for h in newest] == ["renamed"]
+    # Which resource was ever called vm0: only a search through the history knows.
+    was = f"host={host} and display_name=vm0"
+    assert meter("metric", "resource", "search", "--type", "instance", was) == []
+    ever = meter("metric", "resource", "search", "--type", "instance", "--history", was)
+    assert [(r["id"], r["display_name"]) for r in ever] == [(ids[0], "vm0")]
+    assert ever[0]["revision_end"] is not None
+    every = meter("metric", "resource", "search", "--type", "instance", "--history", f"host={host}")
+    assert sorted(r["display_name"] for r in every) == ["renamed", "vm0", "vm1", "vm2"]
     # Another project sees none of it (404), an admin sees all.
     error = meter.fails("metric", "resource", "show", ids[0], as_="other")
     assert "404" in error
@@ -364,3 +407,17 @@ def test_aggregates_over_resources_grouped(meter: Meter) -> None:
         ("flavor_id: 0", 400.0),
         ("flavor_id: 1", 30.0),
     }
+    legacy = meter(
+        "metric", "measures", "aggregation", "--resource-type", "instance", "--query",
+        f"host={host}", "-m", "cpu", "--aggregation", "mean", "--reaggregation", "max",
+        "--groupby", "flavor_id", "--granularity", "300",
+    )  # fmt: skip
+    assert [(r["group"], r["value"]) for r in legacy] == [
+        *(("flavor_id: 0", v) for v in (100.0, 200.0, 400.0)),
+        *(("flavor_id: 1", v) for v in (10.0, 20.0, 30.0)),
+    ]
+    fleet = meter(
+        "metric", "measures", "aggregation", "--resource-type", "instance", "--query",
+        f"host={host}", "-m", "cpu", "--reaggregation", "sum", "--granularity", "300",
+    )  # fmt: skip
+    assert [r["value"] for r in fleet] == [110.0, 220.0, 430.0]

@@ -4,6 +4,7 @@ measures a user reads with ``openstack metric``; deleting a server ends its reso
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,6 +117,19 @@ def test_a_booted_server_is_measured(meter: Meter, server: dict[str, Any]) -> No
     assert len(nics) == 1 and "network.incoming.bytes" in nics[0]["metrics"]
     # Another project sees none of it.
     assert meter.http("other").get(f"/v1/resource/generic/{sid}").status_code == 404
+    # A rename reaches the resource at once (compute.instance.update), not after the
+    # pollsters' minute of cached names, and the next polls do not undo it.
+    meter.do("server", "set", "--name", "vm-renamed", sid)
+
+    def name() -> str:
+        return str(meter.http().get(f"/v1/resource/instance/{sid}").json()["display_name"])
+
+    wait_for("the renamed resource", lambda: name() == "vm-renamed", timeout=15)
+    time.sleep(3)  # three polls
+    assert name() == "vm-renamed"
+    history = meter("metric", "resource", "history", "--type", "instance", sid, "--details")
+    assert [h["display_name"] for h in history][-2:] == ["vm-meter", "vm-renamed"]
+    assert {h["flavor_id"] for h in history} == {"1"}  # the listener's and the pollsters'
 
 
 def test_network_and_image_resources(meter: Meter, server: dict[str, Any]) -> None:
@@ -130,6 +144,33 @@ def test_network_and_image_resources(meter: Meter, server: dict[str, Any]) -> No
     assert "port" in port["metrics"]
     images = meter.http().get("/v1/resource/image").json()
     assert any(i["name"] == "meter-img" and "image.size" in i["metrics"] for i in images)
+
+
+def test_router_and_floating_ip_resources(meter: Meter) -> None:
+    """The network poll: a router and a floating IP become resources of their project with
+    their gauges, and a deleted router's resource ends."""
+    router = meter("router", "create", "meter-router")["id"]
+    meter("network", "create", "--external", "meter-ext", as_="onestack")
+    meter("subnet", "create", "--network", "meter-ext", "--subnet-range", "203.0.113.0/24",
+          "meter-ext-s", as_="onestack")  # fmt: skip
+    fip = meter("floating", "ip", "create", "meter-ext")["id"]
+
+    def resource(rtype: str, rid: str, metric: str) -> Any:
+        resp = meter.http().get(f"/v1/resource/{rtype}/{rid}")
+        return resp.status_code == 200 and metric in resp.json()["metrics"] and resp.json()
+
+    found = wait_for("the router's resource", lambda: resource("router", router, "router"))
+    assert found["project_id"] == meter.projects["mine"] and found["ended_at"] is None
+    found = wait_for(
+        "the floating IP's resource", lambda: resource("floatingip", fip, "ip.floating")
+    )
+    assert found["project_id"] == meter.projects["mine"]
+    assert meter.http("other").get(f"/v1/resource/router/{router}").status_code == 404
+    meter.do("router", "delete", router)
+    wait_for(
+        "ended_at on the router",
+        lambda: meter.http().get(f"/v1/resource/router/{router}").json()["ended_at"],
+    )
 
 
 def test_deleting_the_server_ends_its_resources(meter: Meter, server: dict[str, Any]) -> None:

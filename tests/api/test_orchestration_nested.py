@@ -163,6 +163,90 @@ def test_resource_group_scales_by_update(cloud: Cloud, tmp_path: Path) -> None:
     assert cloud.openstack("stack", "show", group_id)["stack_status"] == "DELETE_COMPLETE"
 
 
+ROLLING = """
+heat_template_version: 2018-08-31
+parameters:
+  value: {type: string, default: one}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    update_policy:
+      batch_create: {max_batch_size: 2}
+      rolling_update: {max_batch_size: 2, min_in_service: 2, pause_time: 1}
+    properties:
+      count: 4
+      resource_def:
+        type: OS::Heat::TestResource
+        properties:
+          value: {get_param: value}
+          action_wait_secs: {create: 0.3, update: 0.3}
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    update_policy:
+      rolling_update: {max_batch_size: 1, min_in_service: 2, pause_time: 0.5}
+    properties:
+      min_size: 3
+      max_size: 3
+      resource:
+        type: OS::Heat::TestResource
+        properties:
+          value: {get_param: value}
+          action_wait_secs: {update: 0.3}
+outputs:
+  values: {value: {get_attr: [group, output]}}
+  asg: {value: {get_attr: [asg, outputs_list, output]}}
+"""
+
+
+def _most_at_once(cloud: Cloud, stack_id: str, action: str) -> tuple[int, dict[str, int]]:
+    """The most members of the nested stack that were in ``action`` at the same time (by
+    the order of its events), and how many times each member went through it."""
+    events = cloud.openstack("stack", "event", "list", stack_id)
+    running: set[str] = set()
+    most, times = 0, dict[str, int]()
+    for e in events:
+        member = e["resource_name"]
+        if (
+            e["resource_status"] == f"{action}_IN_PROGRESS"
+            and e["physical_resource_id"] != stack_id
+        ):
+            running.add(member)
+            times[member] = times.get(member, 0) + 1
+            most = max(most, len(running))
+        elif e["resource_status"] in (f"{action}_COMPLETE", f"{action}_FAILED"):
+            running.discard(member)
+    return most, times
+
+
+def test_group_update_policies_batch_members(cloud: Cloud, tmp_path: Path) -> None:
+    """batch_create makes a resource group's members at most max_batch_size at a time;
+    a rolling_update changes a resource group's and an autoscaling group's members in
+    batches, pausing pause_time between them."""
+    name = unique("roll")
+    shown = create_wait(cloud, name, template_file(tmp_path, "roll.yaml", ROLLING))
+    assert outputs(shown)["values"] == ["one"] * 4, shown
+    ids = {r["resource_name"]: r["physical_resource_id"]
+           for r in cloud.openstack("stack", "resource", "list", name)}  # fmt: skip
+    group, asg = ids["group"], ids["asg"]
+    most, made = _most_at_once(cloud, group, "CREATE")
+    assert most == 2 and sorted(made) == ["0", "1", "2", "3"], (most, made)
+    began = time.monotonic()
+    cloud.openstack("stack", "update", "--existing", "--parameter", "value=two", name,
+                    json_output=False)  # fmt: skip
+    shown = wait_stack(cloud, name, ("UPDATE_COMPLETE", "UPDATE_FAILED"))
+    elapsed = time.monotonic() - began
+    assert shown["stack_status"] == "UPDATE_COMPLETE", shown
+    assert outputs(shown)["values"] == ["two"] * 4 and outputs(shown)["asg"] == ["two"] * 3
+    # The ASG's three batches of 0.3 s with 0.5 s pauses (the group's two with 1 s run
+    # alongside): 1.9 s at least, where all at once takes 0.3 s.
+    assert elapsed >= 1.8, elapsed
+    most, updated = _most_at_once(cloud, group, "UPDATE")
+    assert most == 2 and updated == {"0": 1, "1": 1, "2": 1, "3": 1}, (most, updated)
+    most, updated = _most_at_once(cloud, asg, "UPDATE")
+    assert most == 1 and len(updated) == 3 and set(updated.values()) == {1}, (most, updated)
+    delete_wait(cloud, name)
+
+
 def _files(**templates: str) -> dict[str, str]:
     return {f"file:///t/{k}.yaml": v for k, v in templates.items()}
 
@@ -204,6 +288,20 @@ BAD: list[tuple[dict[str, Any], str]] = [
          "    type: OS::Heat::ResourceGroup\n    properties:\n"
          "      resource_def: {type: OS::No::Such}\n"},
         "resources.g.properties.resource_def: The Resource Type (OS::No::Such) could not",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  g:\n"
+         "    type: OS::Heat::ResourceGroup\n"
+         "    update_policy: {rolling_update: {max_batch_size: 0}}\n"
+         "    properties: {resource_def: {type: OS::Heat::Value, properties: {value: x}}}\n"},
+        "resources.g.update_policy.rolling_update.max_batch_size: 0 is out of range (min: 1",
+    ),
+    (
+        {"template": "heat_template_version: 2018-08-31\nresources:\n  g:\n"
+         "    type: OS::Heat::AutoScalingGroup\n"
+         "    update_policy: {batch_create: {max_batch_size: 2}}\n"
+         "    properties: {min_size: 1, max_size: 2, resource: {type: OS::Heat::None}}\n"},
+        "resources.g.update_policy: Unknown Property batch_create",
     ),
     (
         {"template": "heat_template_version: 2018-08-31\nresources:\n  a: {type: My::T,"

@@ -498,3 +498,62 @@ def test_changed_input_values_rerun_the_deployment_in_place(cloud: Cloud, tmp_pa
     after = _deployment_on(cloud, SERVER.format(20))
     assert after["status"] == "COMPLETE" and after["action"] == "UPDATE", after
     delete_wait(cloud, name, cloud=DEMO)
+
+
+def _reaches(conn: Any, name: str, server: str, action: str) -> tuple[dict[str, Any], str]:
+    """Once the deployment on ``server`` is at ``action``: it and its stack's status (polled
+    through openstacksdk in this process: a CLI process per poll costs a second)."""
+    deadline = time.monotonic() + 30
+    while True:
+        resp = conn.orchestration.get("/software_deployments", params={"server_id": server})
+        deps = resp.json()["software_deployments"]
+        if deps and deps[0]["action"] == action:
+            stack = conn.orchestration.get(f"/stacks/{name}").json()["stack"]
+            return deps[0], str(stack["stack_status"])
+        assert time.monotonic() < deadline, deps
+        time.sleep(0.2)
+
+
+def test_deployment_runs_on_delete_suspend_and_resume(cloud: Cloud, tmp_path: Path) -> None:
+    """A deployment whose actions name SUSPEND, RESUME and DELETE runs again on each (its
+    derived config's deploy_action that action), IN_PROGRESS until the guest signals, as
+    Heat does; an action Heat does not know is a 400."""
+    server = SERVER.format(30)
+    text = RERUN.replace("000000000020", "000000000030").replace(
+        "signal_transport: HEAT_SIGNAL", "signal_transport: HEAT_SIGNAL\n"
+        "      actions: [SUSPEND, RESUME, DELETE]",
+    )  # fmt: skip
+    bad = template_file(tmp_path, "bad.yaml", text.replace("DELETE]", "REBOOT]"))
+    refused = cloud.openstack("stack", "create", "-t", bad, "--parameter", "greeting=x",
+                              unique("swbad"), cloud=DEMO, check=False,
+                              json_output=False)  # fmt: skip
+    assert refused.returncode != 0
+    assert 'resources.deploy.properties.actions[2]: "REBOOT" is not an allowed value' in (
+        refused.stderr
+    ), refused.stderr
+    name = unique("swact")
+    tf = template_file(tmp_path, "a.yaml", text)
+    made = cloud.openstack("stack", "create", "-t", tf, "--parameter", "greeting=hi", name,
+                           cloud=DEMO)  # fmt: skip
+    # CREATE is not one of its actions: made without waiting for the guest.
+    wait_stack(cloud, name, ("CREATE_COMPLETE",), cloud=DEMO)
+    conn = cloud.sdk(DEMO)
+    for action in ("SUSPEND", "RESUME"):
+        cloud.openstack("stack", action.lower(), name, cloud=DEMO, json_output=False)
+        dep, status = _reaches(conn, name, server, action)
+        assert dep["status"] == "IN_PROGRESS", dep
+        assert dep["input_values"]["deploy_action"] == action, dep
+        assert status == f"{action}_IN_PROGRESS", status
+        _signal_deploy(cloud, name, action.lower())
+        shown = wait_stack(cloud, name, (f"{action}_COMPLETE", f"{action}_FAILED"), cloud=DEMO)
+        assert shown["stack_status"] == f"{action}_COMPLETE", shown["stack_status_reason"]
+    cloud.openstack("stack", "delete", "--yes", name, cloud=DEMO, json_output=False)
+    dep, status = _reaches(conn, name, server, "DELETE")
+    assert dep["status"] == "IN_PROGRESS" and dep["input_values"]["deploy_action"] == "DELETE"
+    time.sleep(0.5)  # the stack waits for the guest
+    assert _resources(cloud, name)["deploy"]["resource_status"] == "DELETE_IN_PROGRESS"
+    _signal_deploy(cloud, name, "bye")
+    shown = wait_stack(cloud, made["id"], ("DELETE_COMPLETE", "DELETE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "DELETE_COMPLETE", shown["stack_status_reason"]
+    resp = conn.orchestration.get("/software_deployments", params={"server_id": server})
+    assert resp.json()["software_deployments"] == []

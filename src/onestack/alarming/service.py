@@ -43,6 +43,7 @@ QUERY_FIELDS = (
     "repeat_actions",
 )
 MANUAL = "Manually set via API"
+HISTORY_SORT_KEYS = ("timestamp", "type", "event_id", "severity", "user_id", "project_id")
 
 
 def watcher(
@@ -295,8 +296,15 @@ class AlarmService:
                 row.evaluate_timestamp = utcnow()
 
     async def history(
-        self, ctx: RequestContext, alarm_id: str, limit: int | None = None
+        self,
+        ctx: RequestContext,
+        alarm_id: str,
+        limit: int | None = None,
+        marker: str | None = None,
+        sort: Sequence[tuple[str, str]] = (),
     ) -> list[dict[str, Any]]:
+        """Newest first unless ``sort`` says otherwise (``key:asc|desc``, Aodh's paging);
+        ``marker`` is the last event_id of the previous page."""
         row = None
         async with self.db.session() as s:
             changes = (
@@ -311,7 +319,29 @@ class AlarmService:
         if not changes or (not ctx.is_admin and project != ctx.project_id):
             raise AlarmNotFound(id=alarm_id)
         out = [change_view(c) for c in changes]
+        for key, direction in reversed(sort):
+            if key not in HISTORY_SORT_KEYS:
+                raise InvalidAlarm(reason=f"Invalid sort key {key!r}")
+            out.sort(key=lambda c: str(c[key] or ""), reverse=direction == "desc")
+        if marker is not None:
+            ids = [c["event_id"] for c in out]
+            if marker not in ids:
+                raise InvalidAlarm(reason=f"Invalid marker {marker}")
+            out = out[ids.index(marker) + 1 :]
         return out[:limit] if limit else out
+
+    async def search_history(
+        self, ctx: RequestContext, predicate: Any, limit: int | None
+    ) -> list[dict[str, Any]]:
+        """Every change ``predicate`` keeps, newest first; a member sees only the changes of
+        its project's alarms (Aodh's visibility field for history is ``on_behalf_of``)."""
+        stmt = select(models.AlarmChange).order_by(models.AlarmChange.timestamp.desc())
+        if not ctx.is_admin:
+            stmt = stmt.where(models.AlarmChange.on_behalf_of == ctx.project_id)
+        async with self.db.session() as s:
+            changes = (await s.scalars(stmt)).all()
+        found = [v for v in map(change_view, changes) if predicate is None or predicate(v)]
+        return found[:limit] if limit else found
 
     async def enabled(self) -> list[models.Alarm]:
         async with self.db.session() as s:

@@ -60,6 +60,7 @@ class ServerInfo:
     flavor_name: str
     image_id: str  # "" for a server booted from a volume
     created_at: datetime
+    flavor_id: str = ""  # the flavor's flavorid, as the pollsters' samples carry it
 
 
 class ComputeAPI(Protocol):
@@ -174,6 +175,7 @@ def server_info(row: ServerRow) -> ServerInfo:
         flavor_name=row.flavor.get("name", ""),
         image_id=row.image_ref,
         created_at=row.created_at,
+        flavor_id=str(row.flavor.get("flavorid", "")),
     )
 
 

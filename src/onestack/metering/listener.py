@@ -123,7 +123,7 @@ class Listener:
             "display_name": info.name,
             "host": info.host or "",
             "flavor_name": info.flavor_name,
-            "flavor_id": str(payload.get("instance_type_id") or info.flavor_name),
+            "flavor_id": str(payload.get("instance_type_id") or info.flavor_id or info.flavor_name),
             "image_ref": info.image_id or None,
         }
         await self.publisher.ensure_resource(

@@ -373,14 +373,17 @@ class StackService:
     async def signal(self, stack: Stack, name: str, details: Any) -> None:
         """``POST .../resources/{name}/signal``: the resource's plugin takes it (a wait
         handle records it, a scaling policy resizes its group), and an event tells of it."""
-        if stack.deleted_at is not None or stack.action == "DELETE":
+        if stack.deleted_at is not None:
             raise _stack_not_found(stack.name)
         row = await self.resource(stack, name)
         plugin_cls = plugin_type(row.type)
+        deleting = plugin_cls is not None and plugin_cls.signal_while_deleting
+        if stack.action == "DELETE" and not deleting:
+            raise _stack_not_found(stack.name)
         if (
             plugin_cls is None
             or (not row.physical_resource_id and not plugin_cls.signal_while_creating)
-            or row.action == "DELETE"
+            or (row.action == "DELETE" and not deleting)
         ):
             raise StackValidationFailed(
                 message=f"Signal resource during {row.action} is not supported."

@@ -63,14 +63,13 @@ async def list_alarms(request: Request) -> Response:
     if all_projects:
         authorize(request, "telemetry:get_alarms_all_projects")
     limit = request.query_params.get("limit")
-    sort = [tuple([*s.split(":"), "asc"][:2]) for s in request.query_params.getlist("sort")]
     found = await service(request).listing(
         ctx,
         query,
         all_projects,
         int(limit) if limit and limit.isdigit() else None,
         request.query_params.get("marker"),
-        sort,  # type: ignore[arg-type]
+        _sorts(request),
     )
     return json_response(found)
 
@@ -124,29 +123,53 @@ async def history(request: Request) -> Response:
     authorize(request, "telemetry:alarm_history")
     limit = request.query_params.get("limit")
     changes = await service(request).history(
-        ctx, alarm_id, int(limit) if limit and limit.isdigit() else None
+        ctx,
+        alarm_id,
+        int(limit) if limit and limit.isdigit() else None,
+        request.query_params.get("marker"),
+        _sorts(request),
     )
     return json_response(changes)
 
 
-async def query_alarms(request: Request) -> Response:
-    """``POST /v2/query/alarms``: ``{"filter": "<JSON expression>", "limit": N}``, Aodh's
-    complex query (the metric API's filter language over the alarms' fields)."""
-    ctx = authorize(request, "telemetry:query_alarm")
-    body = await read_json(request)
+def _sorts(request: Request) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for item in request.query_params.getlist("sort"):
+        key, _, direction = item.partition(":")
+        out.append((key, direction or "asc"))
+    return out
+
+
+def _complex_query(body: Any, fields: dict[str, str], kind: str) -> Any:
+    """The predicate of Aodh's complex query body ``{"filter": "<JSON expression>"}`` (the
+    metric API's filter language over ``fields``), None when it filters nothing."""
     raw = body.get("filter") if isinstance(body, dict) else None
     try:
         query = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
         raise errors.InvalidAlarm(reason=f"Filter expression not valid: {raw}") from None
+    if not query:
+        return None
+    try:
+        return filters.compile_filter(query, fields, kind)
+    except common_errors.BadRequest as exc:
+        raise errors.InvalidAlarm(reason=exc.message) from None
+
+
+def _limit(body: Any) -> int | None:
+    limit = body.get("limit") if isinstance(body, dict) else None
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
+async def query_alarms(request: Request) -> Response:
+    """``POST /v2/query/alarms``: ``{"filter": "<JSON expression>", "limit": N}``."""
+    ctx = authorize(request, "telemetry:query_alarm")
+    body = await read_json(request)
+    fields = {k: "string" for k in (*QUERY_FIELDS, "alarm_id", "description")}
+    fields.update(timestamp="datetime", state_timestamp="datetime")
+    predicate = _complex_query(body, fields, "alarm")
     found = await service(request).listing(ctx, {}, ctx.is_admin, None, None, [])
-    if query:
-        fields = {k: "string" for k in (*QUERY_FIELDS, "alarm_id", "description")}
-        fields.update(timestamp="datetime", state_timestamp="datetime")
-        try:
-            predicate = filters.compile_filter(query, fields, "alarm")
-        except common_errors.BadRequest as exc:
-            raise errors.InvalidAlarm(reason=exc.message) from None
+    if predicate is not None:
         found = [
             a
             for a in found
@@ -158,8 +181,24 @@ async def query_alarms(request: Request) -> Response:
                 }
             )
         ]
-    limit = body.get("limit") if isinstance(body, dict) else None
-    return json_response(found[:limit] if isinstance(limit, int) and limit > 0 else found)
+    limit = _limit(body)
+    return json_response(found[:limit] if limit else found)
+
+
+HISTORY_FIELDS = {
+    **{k: "string" for k in ("alarm_id", "event_id", "type", "detail", "severity")},
+    **{k: "string" for k in ("project_id", "user_id", "on_behalf_of")},
+    "timestamp": "datetime",
+}
+
+
+async def query_history(request: Request) -> Response:
+    """``POST /v2/query/alarms/history`` (``openstack alarm-history search``): the changes
+    of every alarm the caller may see that the complex query keeps."""
+    ctx = authorize(request, "telemetry:query_alarm_history")
+    body = await read_json(request)
+    predicate = _complex_query(body, HISTORY_FIELDS, "alarm change")
+    return json_response(await service(request).search_history(ctx, predicate, _limit(body)))
 
 
 async def capabilities(request: Request) -> Response:
@@ -169,7 +208,7 @@ async def capabilities(request: Request) -> Response:
                 "alarms:query:simple": True,
                 "alarms:query:complex": True,
                 "alarms:history:query:simple": True,
-                "alarms:history:query:complex": False,
+                "alarms:history:query:complex": True,
             },
             "alarm_storage": {"storage:production_ready": True},
         }
@@ -232,6 +271,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         Route(alarm + "/state", set_state, methods=["PUT"]),
         Route(alarm + "/history", history, methods=["GET"]),
         Route("/v2/query/alarms", query_alarms, methods=["POST"]),
+        Route("/v2/query/alarms/history", query_history, methods=["POST"]),
         Route("/v2/capabilities", capabilities, methods=["GET"]),
         Route("/v2/capabilities/", capabilities, methods=["GET"]),
         Route("/v2/quotas", get_quotas, methods=["GET"]),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from onestack.common.agent import Periodic
 from onestack.common.logging import get_logger
-from onestack.compute.agent.base import host_name, instances_dir
+from onestack.compute.agent.base import NOTIFICATIONS, host_name, instances_dir
 from onestack.compute.agent.devices import DeviceHandlers
 from onestack.compute.agent.drivers import choose_driver
 from onestack.compute.agent.images import ImageHandlers
@@ -76,6 +76,7 @@ class ComputeAgent(
             self.runtime.bus.serve(compute_topic(self.host), self.handlers())
             self.runtime.bus.subscribe(PORT_STATUS_TOPIC, self.port_status)
             self.runtime.bus.subscribe(VOLUME_NOTIFICATIONS, self.volume_event)
+            self.runtime.bus.subscribe(NOTIFICATIONS, self.instance_updated)
         except Exception:
             log.exception("compute agent on %s: cannot register the host", self.host)
             return

@@ -63,6 +63,12 @@ class Pollsters(AgentBase):
             log.debug("pollster: cannot read %s: %s", uuid, exc)
             return None
 
+    async def instance_updated(self, event: str, payload: dict[str, Any]) -> None:
+        """A renamed server's samples carry its new name from the next poll on: a stale
+        cached name would undo the rename the metering listener just applied."""
+        if event == "compute.instance.update":
+            self.__dict__.get("_meta", {}).pop(str(payload.get("instance_id")), None)
+
     async def _guest_meta(self, uuid: str) -> dict[str, Any] | None:
         cache = self.__dict__.setdefault("_meta", {})
         hit = cache.get(uuid)

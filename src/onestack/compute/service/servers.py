@@ -312,7 +312,24 @@ class Servers:
             for key, value in changes.items():
                 setattr(row, key, value)
             touch(row)
+            owner = (row.project_id, row.user_id, row.host)
+        if "display_name" in changes:
+            await self._announce_update(uuid, owner, changes["display_name"])
         return await self.get(ctx, uuid)
+
+    async def _announce_update(
+        self, uuid: str, owner: tuple[str, str, str | None], name: str
+    ) -> None:
+        """Nova's ``compute.instance.update``: a rename reaches metering's resource (its
+        display_name) the way the agents' ``.end`` notifications do."""
+        payload = {"instance_id": uuid, "tenant_id": owner[0], "user_id": owner[1]}
+        payload.update(host=owner[2] or "", display_name=name)
+        try:
+            await self.context.bus.publish(
+                "notifications.compute", "compute.instance.update", payload
+            )
+        except Exception:
+            log.exception("cannot publish compute.instance.update")
 
     async def replace_metadata(self, uuid: str, metadata: dict[str, str]) -> dict[str, str]:
         return await self.set_metadata(None, uuid, metadata, replace=True)

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.metering.api import archive, metrics, resources
+from onestack.metering.api import aggregation, archive, metrics, resources
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -41,6 +41,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *archive.routes,
         *resources.routes,
         *metrics.routes,
+        *aggregation.routes,
     ]
 
 

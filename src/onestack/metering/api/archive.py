@@ -93,5 +93,6 @@ routes = [
     Route(RULE, create_rule, methods=["POST"]),
     Route(RULE + "/{name}", show_rule, methods=["GET"]),
     Route(RULE + "/{name}", update_rule, methods=["PATCH"]),
+    Route(RULE + "//{name}", update_rule, methods=["PATCH"]),  # gnocchiclient's own URL
     Route(RULE + "/{name}", delete_rule, methods=["DELETE"]),
 ]

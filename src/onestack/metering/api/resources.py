@@ -84,6 +84,7 @@ async def _search(request: Request, query: Any) -> Response:
         sort=sort,
         limit=limit,
         marker=marker,
+        history=flag(request, "history"),
     )
     return json_response(found, headers=link_next(request, found, limit))
 
@@ -117,8 +118,9 @@ async def show_resource(request: Request) -> Response:
 
 async def resource_history(request: Request) -> Response:
     ctx, row = await _row(request, "get resource")
-    history = await service(request).resources.history(ctx, row.id, param(request, "type"))
-    return json_response(history)
+    limit, _, sort = page(request)
+    history = await service(request).resources.history(ctx, row.id, param(request, "type"), sort)
+    return json_response(history[:limit] if limit else history)
 
 
 async def update_resource(request: Request) -> Response:

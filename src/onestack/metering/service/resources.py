@@ -123,7 +123,9 @@ class Resources:
         names = await self.metrics.names_of([row.id])
         return views.resource_view(row, names.get(row.id, {}))
 
-    async def history(self, rc: RequestContext, rid: str, type_name: str) -> list[dict[str, Any]]:
+    async def history(
+        self, rc: RequestContext, rid: str, type_name: str, sort: Sequence[tuple[str, str]] = ()
+    ) -> list[dict[str, Any]]:
         row = await self.row(rc, rid, type_name)
         async with self.ctx.db.session() as s:
             past = (
@@ -139,7 +141,7 @@ class Resources:
             for h in past
         ]
         out.append(views.resource_view(row, names))
-        return out
+        return _sorted(out, sort) if sort else out
 
     # --- update / delete ------------------------------------------------------------------
 
@@ -241,8 +243,11 @@ class Resources:
         sort: Sequence[tuple[str, str]],
         limit: int | None,
         marker: str | None,
+        history: bool = False,
     ) -> list[dict[str, Any]]:
-        rows, fields = await self._matching(rc, type_name, query, details)
+        """With ``history``, every revision the filter matches, not only the current ones:
+        which resources ever had host X (Gnocchi's ``history=true``)."""
+        rows, fields = await self._matching(rc, type_name, query, details, history)
         for key, _ in sort:
             if key not in fields and key != "id":
                 raise errors.InvalidInput(reason=f"Invalid sort key {key!r}")
@@ -253,11 +258,13 @@ class Resources:
             marker_id = resource_uuid(marker)
             if marker_id not in ids:
                 raise errors.InvalidInput(reason=f"Invalid marker: `{marker}'")
-            ordered = ordered[ids.index(marker_id) + 1 :]
+            # A resource has several revisions with history: the next page starts after its
+            # last one, so following the Link header always moves on.
+            ordered = ordered[len(ids) - ids[::-1].index(marker_id) :]
         return ordered[: min(limit or MAX_LIMIT, MAX_LIMIT)]
 
     async def _matching(
-        self, rc: RequestContext, type_name: str, query: Any, details: bool
+        self, rc: RequestContext, type_name: str, query: Any, details: bool, history: bool = False
     ) -> tuple[list[tuple[models.Resource, dict[str, Any]]], dict[str, str]]:
         rtype = await self.types.get(type_name)
         fields = resource_types.filter_fields(rtype.attributes)
@@ -274,15 +281,37 @@ class Resources:
         if not sees_all(rc):
             rows = [r for r in rows if may_see_resource(rc, r.project_id, r.creator)]
         names = await self.metrics.names_of([r.id for r in rows])
+        revisions = await self._revisions([r.id for r in rows]) if history else {}
         out: list[tuple[models.Resource, dict[str, Any]]] = []
-        for r in rows:
-            view = views.resource_view(r, names.get(r.id, {}))
+        candidates = [
+            (r, view)
+            for r in rows
+            for view in (
+                *[{**past, "metrics": names.get(r.id, {})} for past in revisions.get(r.id, [])],
+                views.resource_view(r, names.get(r.id, {})),
+            )
+        ]
+        for r, view in candidates:
             if predicate is not None and not predicate(view):
                 continue
             if type_name == GENERIC and not details:
                 view = {k: v for k, v in view.items() if k not in r.attributes}
             out.append((r, view))
         return out, fields
+
+    async def _revisions(self, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The past revisions of each resource, oldest first, as their views were."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        async with self.ctx.db.session() as s:
+            past = await s.scalars(
+                select(models.ResourceHistory)
+                .where(models.ResourceHistory.resource_id.in_(ids))
+                .order_by(models.ResourceHistory.revision)
+            )
+            for h in past.all():
+                view = {**h.snapshot, "revision_end": views.iso(h.revision_end)}
+                out.setdefault(h.resource_id, []).append(view)
+        return out
 
     async def by_ids(self, session: AsyncSession, ids: Sequence[str]) -> dict[str, models.Resource]:
         rows = await session.scalars(select(models.Resource).where(models.Resource.id.in_(ids)))

@@ -12,6 +12,7 @@ from typing import Any
 
 from onestack.common import errors
 from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
 from onestack.orchestration.resources.stacks import (
     GROUP_VERSION,
@@ -66,6 +67,7 @@ class AutoScalingGroup(StackBacked):
             raise StackValidationFailed(message=f"{path}: desired_capacity must be between "
                                         "min_size and max_size")  # fmt: skip
         check_member_def(rdef.properties.get("resource"), env, f"{path}.resource")
+        rolling.check_policy(rdef, env, {"rolling_update": rolling.ROLLING})
 
     @staticmethod
     def _template(definition: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -106,7 +108,10 @@ class AutoScalingGroup(StackBacked):
         self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
         new: dict[str, Any],
     ) -> dict[str, Any]:  # fmt: skip
-        child = await nested_engine().child(c, physical_id)
+        nested = nested_engine()
+        if old.get("resource") != new.get("resource"):
+            await self._rolling_update(c, physical_id, new)
+        child = await nested.child(c, physical_id)
         current = list((child.template.get("resources") or {}) if child else [])
         size = new.get("desired_capacity")
         if size is None or size == old.get("desired_capacity"):
@@ -114,6 +119,38 @@ class AutoScalingGroup(StackBacked):
         size = max(int(new["min_size"]), min(int(new["max_size"]), int(size)))
         tmpl = self._template(new["resource"], self._names(current, size))
         return await self._update(c, physical_id, tmpl, {})
+
+    async def _rolling_update(self, c: Context, physical_id: str, new: dict[str, Any]) -> None:
+        """The members given the new definition in batches, the oldest first, the group
+        keeping its size (the resize to a new capacity follows)."""
+        policy = await rolling.policy_of(c, "rolling_update", rolling.ROLLING)
+        if policy is None and new.get("rolling_updates"):  # the deprecated property
+            got = rolling.settings(new["rolling_updates"], rolling.ROLLING, "rolling_updates")
+            policy = rolling.Batching(
+                int(got["min_in_service"]), int(got["max_batch_size"]), float(got["pause_time"])
+            )
+        nested = nested_engine()
+
+        async def have() -> dict[str, Any]:
+            child = await nested.child(c, physical_id)
+            return dict((child.template.get("resources") or {}) if child else {})
+
+        capacity = len(await have())
+        if policy is None or not capacity:
+            return
+        want = member_definition(new["resource"])
+
+        async def apply(size: int, num_new: int) -> None:
+            # Members still of the old definition first: replaced first, dropped first.
+            members = sorted((await have()).items(), key=lambda item: item[1] == want)
+            batch = rolling.member_definitions(
+                members, lambda _n: want, size, num_new, lambda: secrets.token_hex(6)
+            )
+            tmpl = {"heat_template_version": GROUP_VERSION, "resources": batch}
+            await self._update(c, physical_id, tmpl, {})
+
+        steps = rolling.batches(capacity, capacity, policy, grown_count=True)
+        await rolling.run_batches(c, steps, policy.pause_time, apply)
 
     async def resize(self, c: Context, row: Any, size: int) -> None:
         """Scale to ``size`` (within min and max): the group's nested stack updated, the

@@ -86,6 +86,9 @@ class Plugin(ABC):
     # True: ``signal`` is taken while the create still waits for it (before its id is
     # recorded): a software deployment waits for its outcome.
     signal_while_creating: ClassVar[bool] = False
+    # True: ``signal`` is taken while the resource and its stack are being deleted (Heat's
+    # no_signal_actions empty): a deployment's DELETE action waits for its outcome.
+    signal_while_deleting: ClassVar[bool] = False
     # True: after a failed update (an engine gone mid-resize) the next update changes it in
     # place again rather than replacing it: a nested stack converges.
     update_failed_in_place: ClassVar[bool] = False

@@ -9,7 +9,7 @@ from typing import Any
 
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
-from onestack.orchestration.resources.software import SoftwareDeployment
+from onestack.orchestration.resources.software import SoftwareDeployment, check_actions
 from onestack.orchestration.resources.stacks import (
     GROUP_VERSION,
     StackBacked,
@@ -111,7 +111,7 @@ class SoftwareDeploymentGroup(StackBacked):
         if not problem and "signal_transport" in literal and transport not in SIGNAL_TRANSPORTS:
             problem = (f'{path}.signal_transport: "{transport}" is not an allowed value '
                        f"[{', '.join(SIGNAL_TRANSPORTS)}]")  # fmt: skip
-        return problem
+        return problem or check_actions(props, path, literal)
 
     def _template(self, props: dict[str, Any]) -> dict[str, Any]:
         member = {k: v for k, v in props.items() if k != "servers" and v is not None}

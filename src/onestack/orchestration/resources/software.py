@@ -27,6 +27,7 @@ from onestack.orchestration.software import (
     signal_url,
 )
 
+DEPLOY_ACTIONS = ("CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME")
 DEPLOY_TIMEOUT = 3600.0  # seconds a deployment waits for its guest's signal
 POLL = 0.5
 
@@ -228,7 +229,7 @@ class SoftwareDeployment(Plugin):
         if not problem and "signal_transport" in literal and transport not in SIGNAL_TRANSPORTS:
             problem = (f'{path}.signal_transport: "{transport}" is not an allowed value '
                        f"[{', '.join(SIGNAL_TRANSPORTS)}]")  # fmt: skip
-        return problem
+        return problem or check_actions(props, path, literal)
 
     async def _source(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
         """The config the deployment applies (an empty script when it names none)."""
@@ -319,6 +320,9 @@ class SoftwareDeployment(Plugin):
         return _attributes(dep.output_values)
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        bad = check_actions(props, "properties", {"actions"})
+        if bad:  # a parameter's value, known only now
+            raise ResourceFailure(f"Property error: {bad}")
         source = await self._source(c, props)
         dep_id = str(uuid.uuid4())
         derived, fields = await self._deploy(c, props, source, "CREATE", dep_id)
@@ -370,6 +374,7 @@ class SoftwareDeployment(Plugin):
         return _attributes((await _svc(c).deployment(c.ctx, physical_id)).output_values)
 
     signal_while_creating = True
+    signal_while_deleting = True
 
     async def signal(self, c: Context, row: Any, details: dict[str, Any]) -> None:
         """Heat's HEAT_SIGNAL transport: ``stack resource signal`` with the guest's outcome
@@ -384,9 +389,31 @@ class SoftwareDeployment(Plugin):
         raise errors.BadRequest(f"Resource {c.resource_name} has no deployment in progress "
                                 "to signal")  # fmt: skip
 
+    async def _rerun(self, c: Context, physical_id: str, data: dict[str, Any], action: str) -> None:
+        """Heat's _handle_action for DELETE, SUSPEND and RESUME: when ``action`` is one of the
+        deployment's actions it runs again with a new derived config for it, and the
+        resource waits for the guest's signal (the deployment IN_PROGRESS until then)."""
+        if action not in (data.get("actions") or []):
+            return
+        svc = _svc(c)
+        dep = await svc.deployment(c.ctx, physical_id)
+        source = await self._source(c, data)
+        _derived, fields = await self._deploy(c, data, source, action, physical_id)
+        await svc.update_deployment(c.ctx, physical_id, fields)
+        with contextlib.suppress(errors.NotFound, errors.BadRequest):
+            await svc.delete_config(c.ctx, dep.config_id)
+        await self._wait(c, physical_id)
+
+    async def suspend(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        await self._rerun(c, physical_id, data, "SUSPEND")
+
+    async def resume(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        await self._rerun(c, physical_id, data, "RESUME")
+
     async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
         svc = _svc(c)
         with contextlib.suppress(errors.NotFound):
+            await self._rerun(c, physical_id, data, "DELETE")
             dep = await svc.deployment(c.ctx, physical_id)
             await svc.delete_deployment(c.ctx, physical_id)
             with contextlib.suppress(errors.NotFound):
@@ -405,6 +432,18 @@ class SoftwareDeployment(Plugin):
             ):
                 found.append(dep.id)
         return found
+
+
+def check_actions(props: dict[str, Any], path: str, literal: set[str]) -> str:
+    """The first of ``actions`` Heat does not allow, or ""."""
+    actions = props.get("actions")
+    if "actions" not in literal or not isinstance(actions, list):
+        return ""
+    for index, action in enumerate(actions):
+        if isinstance(action, str | int | float) and action not in DEPLOY_ACTIONS:
+            return (f'{path}.actions[{index}]: "{action}" is not an allowed value '
+                    f"[{', '.join(DEPLOY_ACTIONS)}]")  # fmt: skip
+    return ""
 
 
 def _attributes(outputs: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from onestack.common import errors
 from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
 
 MAX_DEPTH = 5  # Heat's max_nested_stack_depth
@@ -322,6 +323,11 @@ class ResourceGroup(StackBacked):
         "removed_rsrc_list": "A list of removed resource names.",
     }
 
+    update_policies: rolling.Schema = {
+        "rolling_update": rolling.ROLLING,
+        "batch_create": rolling.BATCH_CREATE,
+    }
+
     @classmethod
     def check_definition(cls, rdef: Any, env: Checking) -> None:
         path = f"resources.{rdef.name}.properties"
@@ -331,6 +337,7 @@ class ResourceGroup(StackBacked):
                 message=f"Property error: {path}.count: {count} is out of range (min: 0, max: None)"
             )
         check_member_def(rdef.properties.get("resource_def"), env, f"{path}.resource_def")
+        rolling.check_policy(rdef, env, cls.update_policies)
 
     @staticmethod
     def _removed(props: dict[str, Any], before: list[str]) -> list[str]:
@@ -342,8 +349,8 @@ class ResourceGroup(StackBacked):
         return out
 
     @staticmethod
-    def _template(props: dict[str, Any], removed: list[str]) -> dict[str, Any]:
-        count = int(props["count"])
+    def _names(removed: list[str], count: int) -> list[str]:
+        """The first ``count`` indexes no removal policy took."""
         if count < 0:
             raise ResourceFailure(f"count {count} is out of range (min: 0)")
         names: list[str] = []
@@ -352,11 +359,22 @@ class ResourceGroup(StackBacked):
             if str(i) not in removed:
                 names.append(str(i))
             i += 1
+        return names
+
+    @staticmethod
+    def _member(props: dict[str, Any], name: str) -> dict[str, Any]:
         member = member_definition(props["resource_def"])
-        var = props.get("index_var") or "%index%"
+        result: dict[str, Any] = _with_index(member, props.get("index_var") or "%index%", name)
+        return result
+
+    @classmethod
+    def _template(
+        cls, props: dict[str, Any], removed: list[str], count: int | None = None
+    ) -> dict[str, Any]:
+        names = cls._names(removed, int(props["count"]) if count is None else count)
         return {
             "heat_template_version": GROUP_VERSION,
-            "resources": {n: _with_index(member, var, n) for n in names},
+            "resources": {n: cls._member(props, n) for n in names},
         }
 
     async def attributes_of(self, c: Context, child: Any) -> dict[str, Any]:
@@ -364,18 +382,82 @@ class ResourceGroup(StackBacked):
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
         removed = self._removed(props, [])
-        made = await self._create(c, self._template(props, removed), {})
+        batch = await rolling.policy_of(c, "batch_create", rolling.BATCH_CREATE)
+        count = int(props["count"])
+        if batch is None or count <= batch.max_batch_size:
+            made = await self._create(c, self._template(props, removed), {})
+        else:
+            made = await self._batch_create(c, props, removed, batch)
         made.data["__removed"] = removed
         made.attributes["removed_rsrc_list"] = removed
         return made
+
+    async def _batch_create(
+        self, c: Context, props: dict[str, Any], removed: list[str], batch: rolling.Batching
+    ) -> Created:
+        """Heat's batch_create: the nested stack made with the first batch of members, the
+        others added by updates of at most ``max_batch_size`` members."""
+        steps = rolling.batches(int(props["count"]), 0, batch, grown_count=False)
+        made: list[Created] = []
+
+        async def apply(size: int, _new: int) -> None:
+            tmpl = self._template(props, removed, size)
+            if not made:
+                made.append(await self._create(c, tmpl, {}))
+            else:
+                made[0].attributes = await self._update(c, made[0].physical_id, tmpl, {})
+
+        await rolling.run_batches(c, steps, batch.pause_time, apply)
+        return made[0]
 
     async def update(
         self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
         new: dict[str, Any],
     ) -> dict[str, Any]:  # fmt: skip
         removed = self._removed(new, list(data.get("__removed") or []))
+        changed = any(old.get(k) != new.get(k) for k in ("resource_def", "index_var"))
+        policy = await rolling.policy_of(c, "rolling_update", rolling.ROLLING)
+        if changed and policy is not None:
+            await self._rolling_update(c, physical_id, new, removed, policy)
         attrs = await self._update(c, physical_id, self._template(new, removed), {})
         return {**attrs, "removed_rsrc_list": removed, "__data": {"__removed": removed}}
+
+    async def _rolling_update(
+        self, c: Context, physical_id: str, new: dict[str, Any], removed: list[str],
+        policy: rolling.Batching,
+    ) -> None:  # fmt: skip
+        """The members given the new definition in batches, the highest indexes first; the
+        resize to the new count follows."""
+        nested = nested_engine()
+
+        async def have() -> dict[str, Any]:
+            child = await nested.child(c, physical_id)
+            members = (child.template.get("resources") or {}) if child else {}
+            return {n: d for n, d in members.items() if n not in removed}
+
+        target = int(new["count"])
+        current = len(await have())
+        steps = rolling.batches(min(current, target), current, policy, grown_count=False)
+
+        async def apply(size: int, num_new: int) -> None:
+            members = await have()
+            names = self._names(removed, size)
+
+            def priority(item: tuple[str, Any]) -> int:
+                if item[0] not in names:
+                    return 0  # not wanted at this size: dropped first
+                index = names.index(item[0])
+                return target - index if index < target else size
+
+            pool = iter([n for n in names if n not in members])
+            batch = rolling.member_definitions(
+                sorted(members.items(), key=priority), lambda n: self._member(new, n), size,
+                num_new, lambda: next(pool),
+            )  # fmt: skip
+            tmpl = {"heat_template_version": GROUP_VERSION, "resources": batch}
+            await self._update(c, physical_id, tmpl, {})
+
+        await rolling.run_batches(c, steps, policy.pause_time, apply)
 
 
 PLUGINS: tuple[type[Plugin], ...] = (NestedStack, ResourceGroup)

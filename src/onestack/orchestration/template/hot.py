@@ -66,6 +66,7 @@ class ResourceDef:
     deletion_policy: str
     condition: Any
     refs: list[Ref] = field(default_factory=list)
+    update_policy: Any = None
 
 
 @dataclass
@@ -168,7 +169,9 @@ def _resource(name: str, body: Any, fns: frozenset[str]) -> ResourceDef:
                                     f'"{policy}"')  # fmt: skip
     refs = functions.references(props, fns, f"{path}.properties")
     refs += functions.references(body.get("metadata") or {}, fns, f"{path}.metadata")
-    return ResourceDef(name, rtype, props, deps, policy, body.get("condition"), refs)
+    return ResourceDef(
+        name, rtype, props, deps, policy, body.get("condition"), refs, body.get("update_policy")
+    )
 
 
 def _registered(rdef: ResourceDef, registry: dict[str, Any]) -> str:
