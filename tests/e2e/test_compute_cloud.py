@@ -340,6 +340,12 @@ async def test_delete_leaves_no_process_file_or_port(world: Lab) -> None:
     assert qemu_pids(uuid) == []
     assert not (lab.instances / uuid).exists()
     assert lab.cli("port", "list", "--device-id", uuid) == []
+    # Metering ends the server's resource (the listener reads the delete's notification).
+    deadline = time.monotonic() + 15
+    while not (ended := lab.demo("metric", "resource", "show", uuid)["ended_at"]):
+        assert time.monotonic() < deadline, "the deleted server's resource never ended"
+        await asyncio.sleep(0.5)
+    assert ended
 
 
 def ssh_root(lab: Lab, host: str, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -390,6 +396,11 @@ async def test_metering_reads_the_guests_cpu_and_an_alarm_calls_a_webhook(
         assert grown > 3e9, f"30 s of burning added only {grown / 1e9:.2f} s of vCPU time"
         body = (await asyncio.to_thread(hook.wait, 1, 30))[0]
     assert body["alarm_name"] == "vm1-busy" and body["current"] == "alarm"
+    # The project's CPU rate across its instances: the burn shows in it.
+    rates = lab.demo("metric", "aggregates", "--resource-type", "instance", "--granularity", "1",
+                     "(aggregate rate:mean (metric cpu mean))",
+                     f"project_id={resource['project_id']}")  # fmt: skip
+    assert max(r["value"] for r in rates) > 0.1e9, rates
     assert body["reason_data"]["type"] == "threshold"
     assert body["reason_data"]["most_recent"] > 0.1e9
     # The burn over, the rate falls under the threshold again: the alarm fired for the burn.
