@@ -1,16 +1,29 @@
-"""The compute agent's pollsters: the fake driver's counters and the samples made of them."""
+"""The compute agent's pollsters: the fake driver's counters and the samples made of them,
+and a poll that never holds back the agent's other work nor the other guests' samples."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
-from onestack.compute.agent.pollsters import guest_samples
-from onestack.compute.drivers.base import NIC, BootSource, GuestGone, InstanceSpec
+from onestack.common import migrations
+from onestack.common.bus import MemoryBus
+from onestack.common.db import Database
+from onestack.common.policy import Enforcer
+from onestack.common.runtime import Runtime
+from onestack.compute import models
+from onestack.compute.agent import ComputeAgent
+from onestack.compute.agent.pollsters import SAMPLES_TOPIC, guest_samples
+from onestack.compute.drivers.base import NIC, BootSource, GuestGone, GuestStats, InstanceSpec
 from onestack.compute.drivers.fake import FakeDriver
+from onestack.compute.service import ComputeService
+from onestack.config import Settings
 from onestack.metering.listener import sample_of
+
+VERSIONS = Path(__file__).resolve().parents[2] / "src/onestack/compute/migrations/versions"
 
 META = {
     "project_id": "p",
@@ -24,10 +37,10 @@ META = {
 }
 
 
-def spec() -> InstanceSpec:
+def spec(uuid: str = "u-1") -> InstanceSpec:
     boot = BootSource("img", Path("/nonexistent"), "raw")
     nic = NIC("port-1", "fa:16:3e:00:00:01", "tap-port-1")
-    return InstanceSpec("u-1", "instance-1", "vm", 2, 512, 1, boot, nics=(nic,))
+    return InstanceSpec(uuid, f"instance-{uuid}", "vm", 2, 512, 1, boot, nics=(nic,))
 
 
 def test_fake_counters_grow_and_a_stopped_guest_is_gone() -> None:
@@ -112,3 +125,73 @@ def test_qemu_counters_from_qmp_and_proc() -> None:
     ]
     assert [n.tap for n in stats.nics] == ["tap-port-1"]  # a missing tap counts zero
     assert stats.nics[0].incoming_bytes == 0
+
+
+class HangingDriver(FakeDriver):
+    """The ``stuck`` guest's counters never come (a wedged QMP socket)."""
+
+    hung = asyncio.Event()
+
+    async def guest_stats(self, uuid: str) -> GuestStats:
+        if uuid == "stuck":
+            self.hung.set()
+            await asyncio.Event().wait()
+        return await super().guest_stats(uuid)
+
+
+async def test_a_hung_guest_read_blocks_neither_the_other_guests_nor_the_agent(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'compute.db'}")
+    await migrations.upgrade(db.engine, [VERSIONS])
+    bus = MemoryBus()
+    await bus.start()
+    settings = Settings(data_dir=tmp_path)
+    settings.metering.interval = 0.2
+    settings.compute.sync_power_state_interval = 0.2
+    runtime = Runtime(settings, db, bus, Enforcer([], ""), (), frozenset({"agent"}))
+    svc = ComputeService(runtime)
+    runtime.provide(ComputeService, svc)
+    driver = HangingDriver(tmp_path / "instances")
+    agent = ComputeAgent(runtime, svc, driver, "h1")
+    flavor = {"name": "m1.tiny", "flavorid": "1", "vcpus": 2, "memory_mb": 512, "root_gb": 1}
+    for uuid in ("stuck", "a", "b", "c"):
+        async with db.session() as s:
+            s.add(models.Instance(uuid=uuid, display_name=uuid, hostname=uuid, project_id="p",
+                                  user_id="u", flavor=flavor, vm_state="active", power_state=1,
+                                  host="h1", network_info=[]))  # fmt: skip
+        await agent.driver.spawn(spec(uuid))
+    polls: list[set[str]] = []
+
+    async def sampled(event: str, payload: dict[str, object]) -> None:
+        samples = payload["samples"]
+        assert isinstance(samples, list)
+        polls.append({s["resource_id"] for s in samples if s["resource_type"] == "instance"})
+
+    bus.subscribe(SAMPLES_TOPIC, sampled)
+    try:
+        await agent._register(asyncio.Event())  # the agent's loop: sync, heartbeat, pollsters
+        await asyncio.wait_for(driver.hung.wait(), 2)
+        started = time.monotonic()
+        # While a poll waits on the hung read, a server action completes...
+        await asyncio.wait_for(agent.power({"uuid": "b", "op": "stop"}), 2)
+        assert (await row(agent, "b")).vm_state == "stopped"
+        # ... and so does the periodic power sync: a guest that died behind the agent's back.
+        await driver.power_off("c")
+        while (await row(agent, "c")).vm_state != "stopped":
+            assert time.monotonic() - started < 5, "the power sync did not run"
+            await asyncio.sleep(0.05)
+        # And the other guests' samples come on every poll, not once the hung read ends.
+        while sum("a" in p for p in polls) < 2:
+            assert time.monotonic() - started < 5, f"polls published: {polls}"
+            await asyncio.sleep(0.05)
+        assert all("stuck" not in p for p in polls)
+    finally:
+        await agent.periodic.stop()
+        await runtime.close()
+
+
+async def row(agent: ComputeAgent, uuid: str) -> models.Instance:
+    found = await agent.svc.servers.get_any(uuid)
+    assert found is not None
+    return found

@@ -2,8 +2,9 @@
 ``[metering] interval`` seconds, each running guest's counters through the driver's
 ``Statistics`` part, published as samples on ``SAMPLES_TOPIC`` for the metering service.
 
-A poll runs beside the agent's other work (its own periodic task, guests read concurrently)
-and a guest that vanishes mid-poll is skipped, not an error."""
+A poll runs beside the agent's other work (its own periodic task, guests read concurrently,
+each read bounded by ``STATS_TIMEOUT`` or the interval) and a guest that vanishes mid-poll
+or whose read hangs is skipped, not an error."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ log = get_logger(__name__)
 SAMPLES_TOPIC = "notifications.metering"  # event "telemetry.polling": {"samples": [...]}
 META_TTL = 60.0  # seconds a server's name, owner and flavor are reused between polls
 MiB = 1024 * 1024
+# Seconds one guest's counters may take: a hung read (a wedged QMP socket) must not hold back
+# the other guests' samples nor the next poll, so a read never outlives the poll's interval.
+STATS_TIMEOUT = 10.0
 
 
 class Pollsters(AgentBase):
@@ -40,7 +44,8 @@ class Pollsters(AgentBase):
         running = [u for u, i in infos.items() if i.power_state == PowerState.RUNNING]
         if not running:
             return 0
-        stats = await asyncio.gather(*(self._stats(driver, u) for u in running))
+        timeout = min(self.runtime.settings.metering.interval, STATS_TIMEOUT)
+        stats = await asyncio.gather(*(self._stats(driver, u, timeout) for u in running))
         now = time.time()
         samples: list[dict[str, Any]] = []
         for found in stats:
@@ -54,9 +59,12 @@ class Pollsters(AgentBase):
         return len(samples)
 
     @staticmethod
-    async def _stats(driver: Statistics, uuid: str) -> GuestStats | None:
+    async def _stats(driver: Statistics, uuid: str, timeout: float) -> GuestStats | None:
         try:
-            return await driver.guest_stats(uuid)
+            return await asyncio.wait_for(driver.guest_stats(uuid), timeout)
+        except TimeoutError:
+            log.warning("pollster: %s gave no counters within %.0fs; skipped", uuid, timeout)
+            return None
         except GuestGone:
             return None
         except DriverError as exc:
