@@ -232,6 +232,60 @@ def test_aggregation_alarms_and_composite(meter: Meter, server: str) -> None:
     assert {"sum", "fleet", "either"} <= listed
 
 
+def _by_metrics(metric: str, operator: str, threshold: float) -> dict[str, Any]:
+    return {
+        "type": "gnocchi_aggregation_by_metrics_threshold",
+        "metrics": [metric],
+        "threshold": threshold,
+        "comparison_operator": operator,
+        "aggregation_method": "mean",
+        "granularity": 60,
+    }
+
+
+def test_composite_and_needs_every_rule(meter: Meter, server: str) -> None:
+    a, b = _metric_with(meter, [5, 5, 5]), _metric_with(meter, [7, 7, 7])
+    made = {}
+    for name, second in (("both", _by_metrics(b, "gt", 6)), ("one", _by_metrics(b, "gt", 8))):
+        rule = {"and": [_by_metrics(a, "lt", 6), second]}
+        made[name] = meter(
+            "alarm", "create", "--name", name, "--type", "composite",
+            "--composite-rule", json.dumps(rule),
+        )["alarm_id"]  # fmt: skip
+    wait_for("and: both true", lambda: state_of(meter, made["both"]) == "alarm")
+    wait_for("and: one false", lambda: state_of(meter, made["one"]) == "ok")
+
+
+def test_log_action_of_an_admin_alarm(meter: Meter, server: str) -> None:
+    mid = str(
+        meter.http("onestack").post("/v1/metric", json={"archive_policy_name": "high"}).json()["id"]
+    )
+    now = time.time()
+    measures = [{"timestamp": now - 2 + i, "value": 3.0} for i in range(3)]
+    assert (
+        meter.http("onestack").post(f"/v1/metric/{mid}/measures", json=measures).status_code == 202
+    )
+    name = f"logged-{uuid.uuid4().hex[:8]}"
+    rule = ["--type", "gnocchi_aggregation_by_metrics_threshold", "--threshold", "1",
+            "--comparison-operator", "gt", "--aggregation-method", "mean",
+            "--granularity", "60", "--alarm-action", "log://"]  # fmt: skip
+    alarm = meter("alarm", "create", "--name", name, "--metrics", mid, *rule, as_="onestack")
+    assert alarm["alarm_actions"] == ["log://"]
+    wait_for("admin's alarm", lambda: state_of(meter, alarm["alarm_id"], "onestack") == "alarm")
+    line = f"Notifying alarm {name} {alarm['alarm_id']} of low priority from"
+    wait_for(
+        "Aodh's log notifier line",
+        lambda: any(
+            line in x and "to alarm with action log://" in x
+            for x in meter.cloud.log.read_text(errors="replace").splitlines()
+        ),
+    )
+    # A member may not log to the cloud's log (Aodh's policy: log:// is the admin's).
+    own = _metric_with(meter, [3, 3, 3])
+    refused = meter.fails("alarm", "create", "--name", "mine-log", "--metrics", own, *rule)
+    assert "not authorized" in refused
+
+
 def test_repeat_disabled_time_constraints_and_history_search(meter: Meter, server: str) -> None:
     mid = _metric_with(meter, [5, 5, 5])
     rule = ["--type", "gnocchi_aggregation_by_metrics_threshold", "--metrics", mid,
