@@ -128,11 +128,14 @@ def test_qemu_counters_from_qmp_and_proc() -> None:
 
 
 class HangingDriver(FakeDriver):
-    """The ``stuck`` guest's counters never come (a wedged QMP socket)."""
+    """The ``stuck`` guest's counters never come (a wedged QMP socket); the ``gone`` guest is
+    listed as running but has vanished by the time its counters are read."""
 
     hung = asyncio.Event()
 
     async def guest_stats(self, uuid: str) -> GuestStats:
+        if uuid == "gone":
+            raise GuestGone(f"instance {uuid} is not running")
         if uuid == "stuck":
             self.hung.set()
             await asyncio.Event().wait()
@@ -155,7 +158,7 @@ async def test_a_hung_guest_read_blocks_neither_the_other_guests_nor_the_agent(
     driver = HangingDriver(tmp_path / "instances")
     agent = ComputeAgent(runtime, svc, driver, "h1")
     flavor = {"name": "m1.tiny", "flavorid": "1", "vcpus": 2, "memory_mb": 512, "root_gb": 1}
-    for uuid in ("stuck", "a", "b", "c"):
+    for uuid in ("stuck", "gone", "a", "b", "c"):
         async with db.session() as s:
             s.add(models.Instance(uuid=uuid, display_name=uuid, hostname=uuid, project_id="p",
                                   user_id="u", flavor=flavor, vm_state="active", power_state=1,
@@ -185,7 +188,7 @@ async def test_a_hung_guest_read_blocks_neither_the_other_guests_nor_the_agent(
         while sum("a" in p for p in polls) < 2:
             assert time.monotonic() - started < 5, f"polls published: {polls}"
             await asyncio.sleep(0.05)
-        assert all("stuck" not in p for p in polls)
+        assert all("stuck" not in p and "gone" not in p for p in polls)
     finally:
         await agent.periodic.stop()
         await runtime.close()
