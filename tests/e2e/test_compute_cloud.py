@@ -394,6 +394,9 @@ async def test_metering_reads_the_guests_cpu_and_an_alarm_calls_a_webhook(
         await asyncio.sleep(2)  # a poll after the burn
         grown = cpu_ns(lab, vm1) - before
         assert grown > 3e9, f"30 s of burning added only {grown / 1e9:.2f} s of vCPU time"
+        rate = lab.demo("metric", "measures", "show", "--resource-id", vm1, "cpu",
+                        "--aggregation", "rate:mean", "--granularity", "1")  # fmt: skip
+        assert max(r["value"] for r in rate) > 0.1e9, rate  # ns of vCPU per second
         body = (await asyncio.to_thread(hook.wait, 1, 30))[0]
     assert body["alarm_name"] == "vm1-busy" and body["current"] == "alarm"
     # The project's CPU rate across its instances: the burn shows in it.
