@@ -7,11 +7,13 @@
   every 20 ms), beside a bare ``qemu-img convert`` (+ resize) of the same stored file in the
   same run (target <= 1.3x);
 - attach-detach round trip through ``os-volume_attachments`` on a server of the fake compute
-  driver (the API and the volume service's part; the QMP hot-plug itself is measured by the
-  e2e test's guest, not here);
-- ``GET /volumes/detail`` of 1,000 volumes (median; target < 50 ms).
+  driver (the API and the volume service's part);
+- ``GET /volumes/detail`` of 1,000 volumes (median; target < 50 ms);
+- ``--part qemu`` (also in ``all``, as root with QEMU and the cached test image): the round trip
+  on a running guest of the qemu driver beside the QMP commands alone (``volume_qemu.py``).
 
-    .venv/bin/python bench/volume.py [--rounds 20] [--list 1000] [--json]
+    .venv/bin/python bench/volume.py [--part all|fake|qemu] [--rounds 20] [--list 1000]
+                                     [--qemu-rounds 10] [--qemu-settle 0] [--json]
 
 Prints figures beside their targets with PASS or MISS; exits 0 either way.
 """
@@ -28,6 +30,7 @@ from typing import Any
 
 import httpx
 
+import volume_qemu
 from figures import figure, load, ms_since, print_table
 from localcloud import LocalCloud
 
@@ -160,12 +163,8 @@ def listing(c: Client, count: int, rounds: int) -> list[float]:
     return samples
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--list", type=int, default=1000)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+def run_fake(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
+    """The figures of the fake compute driver's cloud, and the from-image ratio's line."""
     env = {"ONESTACK_VOLUME_DRIVER": "file", "ONESTACK_NETWORK_DRIVER": "fake",
            "ONESTACK_COMPUTE_DRIVER": "fake"}  # fmt: skip
     cloud = LocalCloud(hash_rounds=4, env=env, prefix="onestack-bench-volume-")
@@ -192,12 +191,51 @@ def main() -> None:
     finally:
         cloud.stop()
         cloud.close()
+    line = (f"  from-image / bare convert: {ratio:.2f}x (target <= {FROM_IMAGE_RATIO}x) "
+            f"{api['verdict']}")  # fmt: skip
+    return figures, line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parts = ("fake", "qemu", "all")
+    help_part = "which figures (default: all; qemu only as root with QEMU)"
+    parser.add_argument("--part", choices=parts, default="all", help=help_part)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--list", type=int, default=1000)
+    parser.add_argument("--qemu-rounds", type=int, default=10, help="hot-plug round trips")
+    help_settle = "seconds between attach and detach, not counted (the guest takes the disk)"
+    parser.add_argument("--qemu-settle", type=float, default=0.0, help=help_settle)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"load": load()}
+    skipped: dict[str, str] = {}
+    line = ""
+    if args.part in ("fake", "all"):
+        results["figures"], line = run_fake(args)
+    if args.part in ("qemu", "all"):
+        why = volume_qemu.qemu_missing()
+        if why:
+            skipped["qemu"] = why
+        else:
+            results["accelerator"], results["qemu"] = volume_qemu.measure(
+                args.qemu_rounds, args.qemu_settle
+            )
     if args.json:
-        print(json.dumps({"load": load(), "figures": figures}, indent=2))
+        print(json.dumps({**results, "skipped": skipped}, indent=2))
         return
-    print_table(f"Block storage (file driver), load {load()}", figures)
-    print(f"  from-image / bare convert: {ratio:.2f}x (target <= {FROM_IMAGE_RATIO}x) "
-          f"{api['verdict']}")  # fmt: skip
+    if "figures" in results:
+        print_table(f"Block storage (file driver), load {load()}", results["figures"])
+        print(line)
+    if "qemu" in results:
+        qemu = results["qemu"]
+        title = (f"Volume hot-plug (qemu driver, {results['accelerator']}, settle "
+                 f"{args.qemu_settle:g} s), load {load()}")  # fmt: skip
+        print_table(title, qemu, width=58)
+        print(f"  round trip / QMP alone: {qemu[0]['ratio']:.2f}x; round trip "
+              f"< {ATTACH_TARGET_MS:.0f} ms: {qemu[0]['verdict']}")  # fmt: skip
+    for part, why in skipped.items():
+        print(f"{part} part: skipped ({why})")
 
 
 if __name__ == "__main__":
