@@ -10,11 +10,10 @@ guest, beside the same QMP commands sent by hand to a bare QEMU.
   ``DEVICE_DELETED``) + ``blockdev-del`` of a sparse 1 GiB qcow2 file, as ``hotplug.py`` sends
   them, through ``qemu.qmp``.
 
-The round trip counts the attach and the detach, not ``--qemu-settle`` seconds between them.
-Without a settle the detach comes before the guest has taken the new disk and QEMU unplugs it
-at once; with one (2 s and more under TCG) the guest has it, and Linux's PCIe hot-plug driver
-lets go only 5 s after QEMU presses the slot's attention button: in the QMP figure as much as
-in the cloud's, which is why the target compares the two.
+The round trip counts the attach and the detach, not the ``--qemu-settle`` seconds between
+them (time for the guest to take the new disk before it is asked to let go). On QEMU 7.2 under
+TCG with the test image, 0 and 3 s of settle gave the same figures: ``DEVICE_DELETED`` came
+~0.1 s after ``device_del``, not the 5 s of the attention button that hotplug.py describes.
 """
 
 from __future__ import annotations
