@@ -51,7 +51,8 @@ def delete_wait(c: Cloud, name: str, cloud: str = "onestack", timeout: float = 6
     raise AssertionError(f"stack {name} is {status} {timeout} s after its delete")
 
 
-_connections: dict[tuple[int, str], Any] = {}
+# By the cloud's data directory and URL: an id() could name a later cloud once one is gone.
+_connections: dict[tuple[str, str, str], Any] = {}
 
 
 def _status(c: Cloud, ref: str, **kw: Any) -> str | None:
@@ -61,7 +62,7 @@ def _status(c: Cloud, ref: str, **kw: Any) -> str | None:
         shown = c.openstack("stack", "show", ref, check=False, **kw)
         return shown.get("stack_status") if isinstance(shown, dict) else None
     name = kw.get("cloud") or "onestack"
-    key = (id(c), name)
+    key = (str(c.data_dir), c.url, name)
     if key not in _connections:
         _connections[key] = c.sdk(name)
     resp = _connections[key].orchestration.get(f"/stacks/{ref}")
