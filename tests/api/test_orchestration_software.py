@@ -514,29 +514,34 @@ def _reaches(conn: Any, name: str, server: str, action: str) -> tuple[dict[str, 
         time.sleep(0.2)
 
 
-def test_deployment_runs_on_delete_suspend_and_resume(cloud: Cloud, tmp_path: Path) -> None:
+def test_deployment_runs_on_delete_suspend_and_resume(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
     """A deployment whose actions name SUSPEND, RESUME and DELETE runs again on each (its
     derived config's deploy_action that action), IN_PROGRESS until the guest signals, as
     Heat does; an action Heat does not know is a 400."""
-    server = SERVER.format(30)
-    text = RERUN.replace("000000000020", "000000000030").replace(
+    text = RERUN.replace("server: 5f0c8a52-0000-4000-8000-000000000020",
+                         "server: {get_resource: server}").replace(
         "signal_transport: HEAT_SIGNAL", "signal_transport: HEAT_SIGNAL\n"
         "      actions: [SUSPEND, RESUME, DELETE]",
-    )  # fmt: skip
+    ).replace("resources:\n", "  image: {type: string}\nresources:\n  server:\n"
+              "    type: OS::Nova::Server\n"
+              "    properties: {image: {get_param: image}, flavor: m1.tiny}\n")  # fmt: skip
     bad = template_file(tmp_path, "bad.yaml", text.replace("DELETE]", "REBOOT]"))
     refused = cloud.openstack("stack", "create", "-t", bad, "--parameter", "greeting=x",
-                              unique("swbad"), cloud=DEMO, check=False,
-                              json_output=False)  # fmt: skip
+                              "--parameter", f"image={image}", unique("swbad"), cloud=DEMO,
+                              check=False, json_output=False)  # fmt: skip
     assert refused.returncode != 0
     assert 'resources.deploy.properties.actions[2]: "REBOOT" is not an allowed value' in (
         refused.stderr
     ), refused.stderr
     name = unique("swact")
     tf = template_file(tmp_path, "a.yaml", text)
-    made = cloud.openstack("stack", "create", "-t", tf, "--parameter", "greeting=hi", name,
-                           cloud=DEMO)  # fmt: skip
+    made = cloud.openstack("stack", "create", "-t", tf, "--parameter", "greeting=hi",
+                           "--parameter", f"image={image}", name, cloud=DEMO)  # fmt: skip
     # CREATE is not one of its actions: made without waiting for the guest.
     wait_stack(cloud, name, ("CREATE_COMPLETE",), cloud=DEMO)
+    server = _resources(cloud, name)["server"]["physical_resource_id"]
     conn = cloud.sdk(DEMO)
     for action in ("SUSPEND", "RESUME"):
         cloud.openstack("stack", action.lower(), name, cloud=DEMO, json_output=False)
@@ -548,12 +553,37 @@ def test_deployment_runs_on_delete_suspend_and_resume(cloud: Cloud, tmp_path: Pa
         shown = wait_stack(cloud, name, (f"{action}_COMPLETE", f"{action}_FAILED"), cloud=DEMO)
         assert shown["stack_status"] == f"{action}_COMPLETE", shown["stack_status_reason"]
     cloud.openstack("stack", "delete", "--yes", name, cloud=DEMO, json_output=False)
+    # Its server is still there: the DELETE action runs, and the stack waits for the guest.
     dep, status = _reaches(conn, name, server, "DELETE")
     assert dep["status"] == "IN_PROGRESS" and dep["input_values"]["deploy_action"] == "DELETE"
-    time.sleep(0.5)  # the stack waits for the guest
+    time.sleep(0.5)
     assert _resources(cloud, name)["deploy"]["resource_status"] == "DELETE_IN_PROGRESS"
     _signal_deploy(cloud, name, "bye")
     shown = wait_stack(cloud, made["id"], ("DELETE_COMPLETE", "DELETE_FAILED"), cloud=DEMO)
     assert shown["stack_status"] == "DELETE_COMPLETE", shown["stack_status_reason"]
     resp = conn.orchestration.get("/software_deployments", params={"server_id": server})
     assert resp.json()["software_deployments"] == []
+
+
+def test_deployment_of_a_gone_server_deletes_without_its_action(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    """Heat's handle_delete checks the deployment's server first: one that is gone (here never
+    made) can neither run the DELETE action nor signal, so the delete neither runs it nor
+    waits, and the deployment and its derived config go."""
+    server = SERVER.format(31)
+    text = RERUN.replace("000000000020", "000000000031").replace(
+        "signal_transport: HEAT_SIGNAL", "signal_transport: HEAT_SIGNAL\n      actions: [DELETE]"
+    )  # fmt: skip
+    name = unique("swgone")
+    tf = template_file(tmp_path, "g.yaml", text)
+    cloud.openstack("stack", "create", "-t", tf, "--parameter", "greeting=hi", name, cloud=DEMO)
+    wait_stack(cloud, name, ("CREATE_COMPLETE",), cloud=DEMO)
+    dep = _deployment_on(cloud, server)
+    delete_wait(cloud, name, cloud=DEMO, timeout=20)
+    conn = cloud.sdk(DEMO)
+    resp = conn.orchestration.get("/software_deployments", params={"server_id": server})
+    assert resp.json()["software_deployments"] == []
+    gone = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO,
+                           check=False, json_output=False)  # fmt: skip
+    assert gone.returncode != 0

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from onestack.common import errors
+from onestack.compute.facade import ComputeAPI
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
 from onestack.orchestration.software import (
@@ -305,12 +306,16 @@ class SoftwareDeployment(Plugin):
             "signal",
         }  # fmt: skip
 
-    async def _wait(self, c: Context, dep_id: str) -> dict[str, Any]:
-        """Until the guest's signal: the deployment's outputs, or its failure raised."""
+    async def _wait(self, c: Context, dep_id: str, server: str | None = None) -> dict[str, Any]:
+        """Until the guest's signal: the deployment's outputs, or its failure raised. With
+        ``server``: until that server is gone too (nothing is left to signal: Heat's
+        check_delete_complete)."""
         svc = _svc(c)
         dep = await svc.deployment(c.ctx, dep_id)
         deadline = time.monotonic() + DEPLOY_TIMEOUT
         while dep.status == "IN_PROGRESS":
+            if server is not None and not await server_exists(c, server):
+                return {}
             if time.monotonic() > deadline:
                 raise DeploymentFailed(dep_id, "Deployment to server failed: timed out")
             await asyncio.sleep(POLL)
@@ -389,7 +394,10 @@ class SoftwareDeployment(Plugin):
         raise errors.BadRequest(f"Resource {c.resource_name} has no deployment in progress "
                                 "to signal")  # fmt: skip
 
-    async def _rerun(self, c: Context, physical_id: str, data: dict[str, Any], action: str) -> None:
+    async def _rerun(
+        self, c: Context, physical_id: str, data: dict[str, Any], action: str,
+        server: str | None = None,
+    ) -> None:  # fmt: skip
         """Heat's _handle_action for DELETE, SUSPEND and RESUME: when ``action`` is one of the
         deployment's actions it runs again with a new derived config for it, and the
         resource waits for the guest's signal (the deployment IN_PROGRESS until then)."""
@@ -402,7 +410,7 @@ class SoftwareDeployment(Plugin):
         await svc.update_deployment(c.ctx, physical_id, fields)
         with contextlib.suppress(errors.NotFound, errors.BadRequest):
             await svc.delete_config(c.ctx, dep.config_id)
-        await self._wait(c, physical_id)
+        await self._wait(c, physical_id, server)
 
     async def suspend(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
         await self._rerun(c, physical_id, data, "SUSPEND")
@@ -411,9 +419,14 @@ class SoftwareDeployment(Plugin):
         await self._rerun(c, physical_id, data, "RESUME")
 
     async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        """Heat's handle_delete: the DELETE action run when the deployment's server is
+        still there (a server gone can neither run it nor signal), then the deployment
+        and its derived config removed."""
         svc = _svc(c)
         with contextlib.suppress(errors.NotFound):
-            await self._rerun(c, physical_id, data, "DELETE")
+            dep = await svc.deployment(c.ctx, physical_id)
+            if await server_exists(c, dep.server_id):
+                await self._rerun(c, physical_id, data, "DELETE", dep.server_id)
             dep = await svc.deployment(c.ctx, physical_id)
             await svc.delete_deployment(c.ctx, physical_id)
             with contextlib.suppress(errors.NotFound):
@@ -432,6 +445,14 @@ class SoftwareDeployment(Plugin):
             ):
                 found.append(dep.id)
         return found
+
+
+async def server_exists(c: Context, server_id: str) -> bool:
+    try:
+        await c.runtime.service(ComputeAPI).get_server(c.ctx, server_id)
+    except (errors.NotFound, errors.BadRequest):
+        return False
+    return True
 
 
 def check_actions(props: dict[str, Any], path: str, literal: set[str]) -> str:
