@@ -40,9 +40,11 @@ import pytest_asyncio
 from onestack.image.testimage import BuildResult
 from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
 from tests.conftest import new_cloud
+from tests.e2e.orchestration import APP, APP_ENV, host_leftovers
 from tests.support.cloud import Cloud
 from tests.support.consoles import wait_console
 from tests.support.guests import DATAPLANE_MARKS, device_prefix, owned_leftovers
+from tests.support.heat import create_wait, delete_wait, template_file
 from tests.support.webhooks import receiver
 
 pytestmark = [*DATAPLANE_MARKS, pytest.mark.cli]
@@ -153,6 +155,7 @@ def start_cloud(root: Path, instances: Path) -> Cloud:
             "ONESTACK_COMPUTE_INSTANCES_DIR": str(instances),
             "ONESTACK_COMPUTE_SHUTDOWN_TIMEOUT": "5",
             "ONESTACK_COMPUTE_SYNC_POWER_STATE_INTERVAL": "2",
+            "ONESTACK_VOLUME_DRIVER": "file",  # the Heat stack's volume
             "ONESTACK_METERING_INTERVAL": "1",
             "ONESTACK_ALARMING_EVALUATION_INTERVAL": "1",
         }
@@ -462,3 +465,61 @@ async def test_an_image_with_kernel_id_and_ramdisk_id_boots_them_directly_and_an
     hostname, cmdline = done.stdout.splitlines()[:2]
     assert hostname == "vm-direct"
     assert "onestack.direct=1" in cmdline.split()
+
+
+async def test_a_heat_stack_builds_an_application_on_the_data_plane_and_deletes_it_all(
+    world: Lab,
+) -> None:
+    """#17 acceptance: ``stack create -t app.yaml --parameter ... -e env.yaml --wait`` builds
+    a network, subnet, router with gateway, security group, two servers of the test image
+    with user data, a floating IP, a volume attached to one server and a container, all real;
+    ``stack delete`` leaves no QEMU, instance directory, tap, namespace or volume file."""
+    lab = world
+    template = template_file(lab.tmp, "app.yaml", APP)
+    env = template_file(lab.tmp, "env.yaml", APP_ENV)
+    try:
+        shown = await asyncio.to_thread(
+            create_wait, lab.cloud, "app", template, "--parameter", "image=onestack-test",
+            "--parameter", "key=mykey", "-e", env, "--timeout", "5", cloud="onestack-demo",
+        )  # fmt: skip
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown
+        out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+        lab.servers.update({"heat-web": out["web"], "heat-db": out["db"]})
+        for name in ("heat-web", "heat-db"):
+            assert lab.status(name) == "ACTIVE"
+            assert qemu_pids(lab.servers[name]), f"no QEMU runs {name}"
+            lab.wait_console(name, rf"stack-user-data-ran {name}")
+        seen = lab.wait_console("heat-db", r"stack-volume-seen (vd\w+) (\d+)", 60)
+        assert int(seen.group(2)) * 512 == 1024**3, "the guest's disk is not the volume's size"
+        volume = lab.demo("volume", "show", out["volume"])
+        assert volume["status"] == "in-use"
+        assert volume["attachments"][0]["server_id"] == out["db"]
+        volume_file = lab.cloud.data_dir / "volumes" / f"volume-{out['volume']}.qcow2"
+        assert volume_file.exists()
+        page = await asyncio.to_thread(wait_page, f"http://{out['fip']}/")
+        assert "onestack-guest heat-web" in page, "the floating IP does not reach heat-web"
+        assert lab.demo("container", "show", out["container"])["container"] == out["container"]
+        ports = [p["ID"] for p in lab.cli("port", "list", "--network", out["net"])]
+        ports += [p["ID"] for p in lab.cli("port", "list", "--device-id", out["router"])]
+    finally:
+        await asyncio.to_thread(delete_wait, lab.cloud, "app", "onestack-demo", 120)
+    for name in ("heat-web", "heat-db"):
+        uuid = lab.servers.pop(name)
+        assert qemu_pids(uuid) == [], f"{name}'s QEMU outlived the stack"
+        assert not (lab.instances / uuid).exists()
+    assert not volume_file.exists(), "the volume's file outlived the stack"
+    assert out["container"] not in {c["Name"] for c in lab.demo("container", "list")}
+    ids = [out["net"], out["router"], *ports]
+    assert host_leftovers(PREFIX, ids) == []
+    assert lab.cli("floating", "ip", "list", "--floating-ip-address", out["fip"]) == []
+
+
+def wait_page(url: str, timeout: float = BOOT_TIMEOUT) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=3).text
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
