@@ -60,6 +60,12 @@ class IdentitySettings(_Group):
     )
     list_limit: int = Field(0, ge=0, description="Cap on list sizes; 0 means no cap.")
     region: str = Field("RegionOne", description="Region of the catalog's endpoints.")
+    oauth1_request_token_duration: int = Field(
+        28800, ge=0, description="Seconds an OAuth1 request token lives; 0: no expiry."
+    )
+    oauth1_access_token_duration: int = Field(
+        86400, ge=0, description="Seconds an OAuth1 access token lives; 0: no expiry."
+    )
 
 
 class ImageSettings(_Group):

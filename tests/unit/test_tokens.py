@@ -507,6 +507,8 @@ class TestRevocation:
             "role_id": None,
             "app_cred_id": None,
             "trust_id": None,
+            "access_token_id": None,
+            "consumer_id": None,
         }
         assert Revocation(**as_dict) == event
 
@@ -521,6 +523,19 @@ class TestRevocation:
         revocations = RevocationList()
         revocations.add(event)
         assert revocations.is_revoked(token) and not revocations.is_revoked(project_token())
+
+    def test_oauth_tokens_die_with_their_access_token_or_consumer(self) -> None:
+        oauth = ("a" * 32, "b" * 32)
+        token = project_token(oauth=oauth, methods=["oauth1"])
+        assert TokenData.unpack(token.pack()) == token
+        for event in (
+            Revocation(now_us() + HOUR_US, access_token_id=oauth[0]),
+            Revocation(now_us() + HOUR_US, consumer_id=oauth[1]),
+        ):
+            assert event.matches(token) and not event.matches(project_token())
+            revocations = RevocationList()
+            revocations.add(event)
+            assert revocations.is_revoked(token) and not revocations.is_revoked(project_token())
 
     def test_empty_list_revokes_nothing(self, revocations: RevocationList) -> None:
         for f in ALL_KINDS.values():
@@ -627,4 +642,5 @@ def test_payload_field_order_is_pinned() -> None:
         "app_cred",
         "password_expires_at_us",
         "trust",  # appended: tokens issued before trusts unpack without it
+        "oauth",  # appended: likewise for OAuth1
     ]

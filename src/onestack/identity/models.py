@@ -209,6 +209,8 @@ class RevocationEvent(Base):
     role_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     app_cred_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     trust_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    access_token_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    consumer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_before_us: Mapped[int] = mapped_column(BigInteger)  # µs since the epoch
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -331,3 +333,31 @@ class OAuthConsumer(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     encrypted_secret: Mapped[str] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OAuthRequestToken(Base):
+    """An OAuth1 request token: asked for by a consumer, then authorized by a user with roles
+    on the requested project (``verifier`` set), then traded for an access token."""
+
+    __tablename__ = "identity_oauth_request_token"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    consumer_id: Mapped[str] = mapped_column(String(64), index=True)
+    requested_project_id: Mapped[str] = mapped_column(String(64))
+    verifier: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    authorizing_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OAuthAccessToken(Base):
+    """An OAuth1 access token: the consumer's delegated access to a user's roles on a project."""
+
+    __tablename__ = "identity_oauth_access_token"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    consumer_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    authorizing_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    role_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

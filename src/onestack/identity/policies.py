@@ -221,6 +221,12 @@ RULES: list[RuleDefault] = [
     _rule("create_consumer", ADMIN, "Create an OAuth1 consumer."),
     _rule("update_consumer", ADMIN, "Update an OAuth1 consumer."),
     _rule("delete_consumer", ADMIN, "Delete an OAuth1 consumer."),
+    _rule("authorize_request_token", ADMIN, "Authorize an OAuth1 request token."),
+    _rule("get_access_token", ADMIN, "Show a user's OAuth1 access token."),
+    _rule("get_access_token_role", ADMIN, "Show a role of a user's OAuth1 access token."),
+    _rule("list_access_tokens", ADMIN, "List a user's OAuth1 access tokens."),
+    _rule("list_access_token_roles", ADMIN, "List the roles of an OAuth1 access token."),
+    _rule("delete_access_token", ADMIN, "Delete (revoke) an OAuth1 access token."),
     # unified limits
     _rule("get_registered_limit", "", "Show a registered limit."),
     _rule("list_registered_limits", "", "List registered limits."),

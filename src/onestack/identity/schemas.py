@@ -485,3 +485,9 @@ class LimitUpdate(_Closed):
 
 class ConsumerBody(_Open):
     description: Description | None = None
+
+
+class RequestTokenAuthorize(_Closed):
+    """``PUT /v3/OS-OAUTH1/authorize/{id}``: the roles (by id or a global role's name)."""
+
+    roles: list[TrustRoleRef] = Field(min_length=1)

@@ -77,6 +77,8 @@ class TokenData:
     password_expires_at_us: int | None = None
     # (trust id, trustor id, trustee id, impersonation) of a trust-scoped token
     trust: tuple[str, str, str, bool] | None = None
+    # (access token id, consumer id) of a token issued through OAuth1 delegation
+    oauth: tuple[str, str] | None = None
 
     def pack(self) -> bytes:
         packed: bytes = msgpack.packb(
@@ -102,6 +104,7 @@ class TokenData:
                 [_pack_id(self.app_cred[0]), *self.app_cred[1:]] if self.app_cred else None,
                 self.password_expires_at_us,
                 [*(_pack_id(x) for x in self.trust[:3]), self.trust[3]] if self.trust else None,
+                [_pack_id(x) for x in self.oauth] if self.oauth else None,
             ]
         )
         return packed
@@ -113,7 +116,9 @@ class TokenData:
             raise ValueError("unknown token payload version")
         (_, uid, uname, udid, udname, methods, iat, exp, audit, roles, proj, dom, system,
          app_cred, pwexp, *rest) = fields  # fmt: skip
-        trust = rest[0] if rest else None  # tokens issued before trusts have no such field
+        # Tokens issued before trusts (or OAuth1) have no such field.
+        trust = rest[0] if rest else None
+        oauth = rest[1] if len(rest) > 1 else None
         return cls(
             user_id=_unpack_id(uid),
             user_name=uname,
@@ -138,6 +143,7 @@ class TokenData:
                 if trust
                 else None
             ),
+            oauth=(_unpack_id(oauth[0]), _unpack_id(oauth[1])) if oauth else None,
         )
 
     def to_context(self, request_id: str, token: str) -> RequestContext:
@@ -183,6 +189,8 @@ class Revocation:
     role_id: str | None = None
     app_cred_id: str | None = None
     trust_id: str | None = None
+    access_token_id: str | None = None
+    consumer_id: str | None = None
 
     def matches(self, t: TokenData) -> bool:
         if t.issued_at_us > self.issued_before_us:
@@ -202,6 +210,12 @@ class Revocation:
         if self.role_id is not None and all(rid != self.role_id for rid, _ in t.roles):
             return False
         if self.trust_id is not None and (t.trust is None or t.trust[0] != self.trust_id):
+            return False
+        if self.access_token_id is not None and (
+            t.oauth is None or t.oauth[0] != self.access_token_id
+        ):
+            return False
+        if self.consumer_id is not None and (t.oauth is None or t.oauth[1] != self.consumer_id):
             return False
         return self.app_cred_id is None or (
             t.app_cred is not None and t.app_cred[0] == self.app_cred_id
@@ -229,6 +243,8 @@ class RevocationList:
                 event.role_id,
                 event.app_cred_id,
                 event.trust_id,
+                event.access_token_id,
+                event.consumer_id,
             )
         )
         if only_audit:

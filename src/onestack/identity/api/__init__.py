@@ -42,6 +42,8 @@ PUBLIC = (
     Public(r"^/?$|^/v3/?$"),
     Public(r"^/v3/auth/tokens$", frozenset({"POST"})),
     Public(r"^/v3/users/[^/]+/password$", frozenset({"POST"})),
+    # Signed by the OAuth1 consumer instead of carrying a token.
+    Public(r"^/v3/OS-OAUTH1/(request|access)_token$", frozenset({"POST"})),
 )
 WWW_AUTHENTICATE = 'Keystone uri="{url}"'
 

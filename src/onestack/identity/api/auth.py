@@ -10,14 +10,20 @@ from onestack.common import errors
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response, query_bool
 from onestack.identity import schemas
-from onestack.identity.api.helpers import authorize, service, valid_body, views
+from onestack.identity.api.helpers import (
+    authorize,
+    service,
+    signed_request,
+    valid_body,
+    views,
+)
 from onestack.identity.tokens import TokenData
 
 
 async def issue_token(request: Request) -> Response:
     auth = await valid_body(request, schemas.AuthRequest, "auth")
     svc = service(request)
-    data = await svc.auth.authenticate(auth)
+    data = await svc.auth.authenticate(auth, signed_request(request))
     token = svc.tokens.issue(data)
     nocatalog = query_bool(request.query_params.get("nocatalog")) or False
     catalog = None if nocatalog else await svc.catalog.catalog(data.project_id, data.user_id)

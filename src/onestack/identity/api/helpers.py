@@ -12,6 +12,7 @@ from onestack.common.context import RequestContext
 from onestack.common.http import M, query_bool
 from onestack.identity.api.views import Views
 from onestack.identity.service import IdentityService
+from onestack.identity.service.oauth1 import SignedRequest
 
 DEFAULT_DOMAIN = "default"
 
@@ -71,3 +72,10 @@ def require_body_key(data: Any, key: str) -> Any:
 async def valid_body(request: Request, model: type[M], key: str | None = None) -> M:
     """``common.api.body`` with Keystone's reason for a missing member."""
     return await api.body(request, model, key, REQUIRED)
+
+
+def signed_request(request: Request) -> SignedRequest:
+    """The URL an OAuth1 client signed (as it addressed us, with the public URL's scheme, as
+    Keystone: a TLS front talks plain HTTP to us) and the request's headers."""
+    scheme = views(request).base.split(":", 1)[0]
+    return SignedRequest(str(request.url.replace(scheme=scheme)), dict(request.headers))

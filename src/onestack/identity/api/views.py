@@ -250,6 +250,8 @@ class Views:
                 "trustor_user": {"id": trustor},
                 "links": self.link(f"OS-TRUST/trusts/{trust_id}"),
             }
+        if t.oauth is not None:
+            body["OS-OAUTH1"] = {"access_token_id": t.oauth[0], "consumer_id": t.oauth[1]}
         if t.app_cred is not None:
             body["application_credential"] = {
                 "id": t.app_cred[0],

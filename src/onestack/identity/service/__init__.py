@@ -51,12 +51,14 @@ class IdentityService:
         self.endpoint_filter = EndpointFilter(context)
         self.limits = Limits(context)
         self.domain_config = DomainConfig(context)
-        self.oauth1 = OAuth1(context, credential_keys)
         self.catalog.project_filter = self.endpoint_filter.catalog_filter
         self.policy_blobs = PolicyBlobs(context)
         self.credentials = Credentials(context, self.revocations, checker, credential_keys)
         self.trusts = Trusts(
             context, self.revocations, self.users, self.resources, self.roles, self.assignments
+        )
+        self.oauth1 = OAuth1(
+            context, credential_keys, self.revocations, self.resources, self.roles, self.assignments
         )
         self.auth = Authenticator(
             self.users,
@@ -67,6 +69,7 @@ class IdentityService:
             self.tokens,
             settings.token_expiration,
             self.trusts,
+            self.oauth1,
         )
         bus.subscribe(REVOCATION_TOPIC, self.revocations.on_event)
         bus.subscribe(NOTIFICATIONS, self.trusts.on_event)

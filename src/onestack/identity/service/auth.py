@@ -8,6 +8,7 @@ from onestack.common.db import utcnow
 from onestack.identity import models, schemas
 from onestack.identity.service.assignments import Assignments
 from onestack.identity.service.credentials import Credentials
+from onestack.identity.service.oauth1 import OAuth1, SignedRequest
 from onestack.identity.service.resources import Resources
 from onestack.identity.service.roles import Roles
 from onestack.identity.service.trusts import Trusts
@@ -32,6 +33,7 @@ class Authenticator:
         provider: TokenProvider,
         expiration: int,
         trusts: Trusts,
+        oauth1: OAuth1,
     ) -> None:
         self.users = users
         self.resources = resources
@@ -41,6 +43,7 @@ class Authenticator:
         self.provider = provider
         self.expiration = expiration
         self.trusts = trusts
+        self.oauth1 = oauth1
 
     async def _domain_of(self, ref: schemas.DomainRef) -> models.Domain:
         try:
@@ -121,10 +124,16 @@ class Authenticator:
         return sorted(((r.id, r.name) for r in roles.values()), key=lambda x: x[1])
 
     async def _identify(
-        self, identity: schemas.AuthIdentity
+        self, identity: schemas.AuthIdentity, signed: SignedRequest | None
     ) -> tuple[models.User, list[str], models.ApplicationCredential | None, TokenData | None]:
         """Who is asking: the user, the methods for the token, and what they came with."""
         methods = identity.methods
+        if "oauth1" in methods:
+            if len(methods) != 1 or signed is None:
+                raise _unauthorized()
+            user = await self.users.get_user(await self.oauth1.access_token_user(signed))
+            await self._check_user_usable(user)
+            return user, ["oauth1"], None, None
         if "application_credential" in methods:
             if len(methods) != 1:
                 raise _unauthorized()
@@ -137,6 +146,11 @@ class Authenticator:
             if original.app_cred is not None:
                 raise errors.Forbidden(
                     "A token created with an application credential cannot be rescoped."
+                )
+            if original.oauth is not None:
+                raise errors.Forbidden(
+                    "Using OAuth-scoped token to create another token. "
+                    "Create a new OAuth-scoped token instead"
                 )
             if original.trust is not None:
                 raise errors.Forbidden(
@@ -164,8 +178,11 @@ class Authenticator:
             return schemas.AuthScope(project=schemas.ProjectRef(id=project.id))
         return None
 
-    async def authenticate(self, auth: schemas.AuthRequest) -> TokenData:
-        user, methods, app_cred, original = await self._identify(auth.identity)
+    async def authenticate(
+        self, auth: schemas.AuthRequest, signed: SignedRequest | None = None
+    ) -> TokenData:
+        """``signed``: the request's URL and headers, for methods that sign the request."""
+        user, methods, app_cred, original = await self._identify(auth.identity, signed)
         now = now_us()
         expires = now + self.expiration * 1_000_000
         audit_ids = [new_audit_id()]
@@ -201,6 +218,9 @@ class Authenticator:
                 else None
             ),
         )
+        if methods == ["oauth1"]:  # always the access token's project, whatever was asked
+            assert signed is not None
+            return await self.oauth1.scope_token(data, signed)
         if not isinstance(scope, schemas.AuthScope):
             return data  # unscoped
         if scope.trust is not None:

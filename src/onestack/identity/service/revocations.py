@@ -22,6 +22,8 @@ FIELDS = (
     "role_id",
     "app_cred_id",
     "trust_id",
+    "access_token_id",
+    "consumer_id",
 )
 
 
