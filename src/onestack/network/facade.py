@@ -89,6 +89,12 @@ class NetworkAPI(Protocol):
         ``{"port_id"}``, as ``PUT /routers/{id}/add_router_interface`` does."""
         ...
 
+    async def auto_allocated_network(self, project_id: str) -> str:
+        """The id of ``project_id``'s auto-allocated network (Neutron's get-me-a-network),
+        built on the first call; the network's 409 ``AutoAllocationFailure`` when the cloud
+        has no default external network or default subnet pool."""
+        ...
+
 
 class NetworkFacade:
     """``NetworkAPI`` over the network service layer."""
@@ -155,6 +161,9 @@ class NetworkFacade:
 
     async def device_addresses(self, device_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         return await self._svc.device_addresses(device_ids)
+
+    async def auto_allocated_network(self, project_id: str) -> str:
+        return await self._svc.auto_allocation.get(project_id)
 
     async def find_tagged(self, collection: str, caller: Caller, tag: str) -> list[str]:
         rows, _page = await self._svc.list_page(collection, caller, ListQuery(tags=(tag,)))

@@ -318,3 +318,19 @@ class MeteringLabelRule(Base):
     remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
     destination_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AutoAllocatedTopology(Base):
+    """A project's get-me-a-network topology. The row is inserted first, without a network,
+    as the claim of the one request that builds it: the primary key makes concurrent first
+    requests build once."""
+
+    __tablename__ = "network_auto_allocated_topology"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    network_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_network.id", ondelete="CASCADE"), nullable=True
+    )
+    router_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_router.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

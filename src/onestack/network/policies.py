@@ -15,6 +15,7 @@ ADMIN = "role:admin"
 MEMBER = "(role:member and project_id:%(project_id)s)"
 ADMIN_OR_MEMBER = f"{ADMIN} or {MEMBER}"
 ANY_READER = f"{ADMIN} or role:reader"
+PROJECT_READER = f"{ADMIN} or (role:reader and project_id:%(project_id)s)"
 # Port attributes that steer anti-spoofing or claim network-owned devices are checked against
 # the *network's* owner, as Neutron does (``network:tenant_id`` in the port's policy target),
 # so a project cannot switch off port security on a network it merely shares.
@@ -105,10 +106,16 @@ RULES: list[RuleDefault] = [
     _rule("get_agent", ADMIN, "Show or list network agents."),
     _rule("update_agent", ADMIN, "Update a network agent."),
     _rule("delete_agent", ADMIN, "Delete a network agent."),
-    _rule("get_quota", f"{ADMIN} or (role:reader and project_id:%(project_id)s)",
+    _rule("get_quota", PROJECT_READER,
           "Show a project's quotas."),
     _rule("update_quota", ADMIN, "Set a project's quotas."),
     _rule("delete_quota", ADMIN, "Reset a project's quotas to the defaults."),
+    # Reading a project's auto-allocated topology builds it on the first read (Neutron's
+    # defaults: the project's readers may).
+    _rule("get_auto_allocated_topology", PROJECT_READER,
+          "Get a project's auto-allocated topology, allocating it on the first request."),
+    _rule("delete_auto_allocated_topology", ADMIN_OR_MEMBER,
+          "Delete a project's auto-allocated topology."),
     _rule("get_availability_zone", ANY_READER, "List availability zones."),
     _rule("get_extension", ANY_READER, "List or show API extensions."),
     *[

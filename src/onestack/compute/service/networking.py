@@ -71,9 +71,7 @@ class Networking:
             own = [n for n in nets if n["project_id"] == project_id] or nets
             if not own:
                 if requested == "auto":
-                    raise errors.BadRequest(
-                        f"Unable to automatically allocate a network for project {project_id}"
-                    )
+                    return [NicRequest(network_id=await self._auto_allocate(project_id))]
                 return []
             if len(own) > 1:
                 raise NetworkAmbiguous()
@@ -104,6 +102,18 @@ class Networking:
                     raise errors.BadRequest(f"Invalid fixed IP address ({fixed})") from None
             out.append(NicRequest(network_id=net_id, fixed_ip=fixed, tag=item.get("tag")))
         return out
+
+    async def _auto_allocate(self, project_id: str) -> str:
+        """Nova's ``auto`` with no network to choose: the project's auto-allocated network
+        (get-me-a-network), made by the network service on first use."""
+        try:
+            return await self.net.auto_allocated_network(project_id)
+        except errors.OneStackError as exc:
+            if exc.code != 409:
+                raise
+            raise errors.BadRequest(
+                f"Unable to automatically allocate a network for project {project_id}"
+            ) from exc
 
     async def security_group_ids(
         self, ctx: RequestContext, project_id: str, names: list[str]

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.network.api import actions, extensions, resources
+from onestack.network.api import actions, autoallocate, extensions, resources
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -46,6 +46,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         Route("/v2.0", v2_root, methods=["GET"]),
         Route("/v2.0/", v2_root, methods=["GET"]),
         *extensions.routes,
+        *autoallocate.routes,
         *actions.routes,
         *resources.routes(),
     ]

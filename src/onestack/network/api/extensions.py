@@ -20,6 +20,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("address-scope", "Address scope", "Address scopes extension."),
     ("agent", "agent", "The agent management extension."),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("auto-allocated-topology", "Auto Allocated Topology Services",
+     "Auto Allocated Topology Services."),
     ("availability_zone", "Availability Zone", "The availability zone extension."),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("expose-port-forwarding-in-fip", "Expose port forwardings in a floating IP",

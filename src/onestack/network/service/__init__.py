@@ -25,6 +25,7 @@ from onestack.network import models
 from onestack.network.drivers.base import HostState, Port, PortStatus
 from onestack.network.service import hoststate, views
 from onestack.network.service.agents import Agents
+from onestack.network.service.autoallocate import AutoAllocation
 from onestack.network.service.base import ADMIN, Caller, Store, retrying, touch
 from onestack.network.service.floatingips import FloatingIPs
 from onestack.network.service.listable import RESOURCES
@@ -82,6 +83,7 @@ class NetworkService:
         self.quotas = Quotas(self.store)
         self.agents = Agents(self.store)
         self.tags = Tags(self.store)
+        self.auto_allocation = AutoAllocation(self.store, self.networks, self.subnets, self.routers)
 
     # Generic reads ----------------------------------------------------------------------
 
