@@ -6,6 +6,13 @@ progress at once (concurrency between independent resources); then the engine's 
 (CPU seconds of the whole process over 10 s with the stack at rest).
 
     .venv/bin/python bench/orchestration.py [--networks 20] [--json]
+    .venv/bin/python bench/orchestration.py --real [--json]   # root, QEMU: the 3-tier stack
+
+``--real`` (#17 acceptance): the 3-tier stack (web/app/db: a network, subnet, router to
+``public``, security group, three servers of the cached test image and a volume attached to
+db) through a private cloud on the real data plane (qemu, linuxbridge with a device prefix of
+its own, file volumes): seconds to CREATE_COMPLETE, then until every guest's console shows
+``onestack-guest ready``, and the delete. Everything it made (QEMU, devices) is removed.
 
 Prints figures beside their targets (create < 10 s) with PASS or MISS; exits 0 either way.
 """
@@ -13,15 +20,24 @@ Prints figures beside their targets (create < 10 s) with PASS or MISS; exits 0 e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
+import shutil
+import string
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from figures import load
 from localcloud import LocalCloud
+from onestack.compute.drivers.qemu import process as qemu_process
+from onestack.image.testimage import READY_MARKER, cached_image
+from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
 
 CREATE_TARGET_S = 10.0
 FAKE = {
@@ -102,8 +118,12 @@ def cpu_seconds(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--networks", type=int, default=20)
+    parser.add_argument("--real", action="store_true", help="the 3-tier stack on QEMU (root)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.real:
+        real(args.json)
+        return
     cloud = LocalCloud(hash_rounds=4, env=FAKE)
     try:
         cloud.start()
@@ -163,6 +183,149 @@ def main() -> None:
         print(f"  idle    {idle_cpu:7.3f} CPU s over 10 s (the whole process, stack at rest)")
     finally:
         cloud.close()
+
+
+# -- the 3-tier stack on the real data plane ---------------------------------------------------
+REAL_CREATE_TARGET_S = 60.0  # the three guests ACTIVE under TCG on a busy 2-core machine
+THREE_TIER = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.47.0.0/24}
+  router:
+    type: OS::Neutron::Router
+    properties: {external_gateway_info: {network: public}}
+  iface:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  sg:
+    type: OS::Neutron::SecurityGroup
+    properties:
+      rules: [{protocol: tcp, port_range_min: 80, port_range_max: 80}]
+%(servers)s
+  data:
+    type: OS::Cinder::Volume
+    properties: {size: 1}
+  attach:
+    type: OS::Cinder::VolumeAttachment
+    properties: {instance_uuid: {get_resource: db}, volume_id: {get_resource: data}}
+outputs:
+  servers: {value: [{get_resource: web}, {get_resource: app}, {get_resource: db}]}
+"""
+TIER = """
+  %(tier)s:
+    type: OS::Nova::Server
+    depends_on: iface
+    properties:
+      name: %(tier)s
+      image: {get_param: image}
+      flavor: m1.tiny
+      networks: [{network: {get_resource: net}}]
+      security_groups: [{get_resource: sg}]
+"""
+
+
+def real_missing() -> str:
+    if os.geteuid() != 0:
+        return "needs root"
+    if shutil.which("qemu-system-x86_64") is None:
+        return "missing qemu-system-x86_64"
+    if cached_image() is None:
+        return "no cached test image (build it: onestack image build-test)"
+    return ""
+
+
+def wait_ready(instances: Path, servers: list[str], started: float, timeout: float) -> float:
+    """Seconds from ``started`` until every server's console shows the guest's ready line."""
+    while True:
+        logs = [instances / uuid / "console.log" for uuid in servers]
+        if all(p.exists() and f"{READY_MARKER} ".encode() in p.read_bytes() for p in logs):
+            return time.perf_counter() - started
+        if time.perf_counter() - started > timeout:
+            raise SystemExit("the guests did not all print their ready line")
+        time.sleep(0.2)
+
+
+def real(as_json: bool) -> None:
+    why = real_missing()
+    if why:
+        print(f"Orchestration --real: skipped ({why})")
+        return
+    built = cached_image()
+    assert built is not None
+    image_path = built.path
+    prefix = "h" + "".join(random.choices(string.ascii_lowercase + string.digits, k=2))
+    run_dir = Path(f"/run/onestack-bench/{prefix}")
+    instances = Path(tempfile.mkdtemp(prefix="onestack-bench-heat-"))
+    cloud = LocalCloud(
+        hash_rounds=4,
+        prefix="onestack-bench-heat-",
+        env={
+            "ONESTACK_NETWORK_DRIVER": "linuxbridge",
+            "ONESTACK_NETWORK_DEVICE_PREFIX": prefix,
+            "ONESTACK_NETWORK_HOST": f"bench-{prefix}",
+            "ONESTACK_NETWORK_RUN_DIR": str(run_dir),
+            "ONESTACK_COMPUTE_DRIVER": "qemu",
+            "ONESTACK_COMPUTE_HOST": f"bench-{prefix}",
+            "ONESTACK_COMPUTE_INSTANCES_DIR": str(instances),
+            "ONESTACK_COMPUTE_SHUTDOWN_TIMEOUT": "0",
+            "ONESTACK_VOLUME_DRIVER": "file",
+        },
+    )
+    try:
+        cloud.start()
+        token, project = cloud.token_and_project()
+        http = httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": token}, timeout=300)
+        meta = {"name": "bench-test", "disk_format": "qcow2", "container_format": "bare"}
+        image = http.post("/image/v2/images", json=meta).json()
+        octets = {"Content-Type": "application/octet-stream"}
+        with open(image_path, "rb") as disk:
+            http.put(f"/image/v2/images/{image['id']}/file", content=disk,
+                     headers=octets).raise_for_status()  # fmt: skip
+        servers = "".join(TIER % {"tier": t} for t in ("web", "app", "db"))
+        body = {"stack_name": "tiers", "template": THREE_TIER % {"servers": servers},
+                "parameters": {"image": "bench-test"}}  # fmt: skip
+        base = f"/orchestration/v1/{project}"
+        started = time.perf_counter()
+        http.post(f"{base}/stacks", json=body).raise_for_status()
+        create_s = wait(http, base, "tiers", "CREATE_COMPLETE")
+        stack = http.get(f"{base}/stacks/tiers", follow_redirects=True).json()["stack"]
+        uuids = [str(u) for u in stack["outputs"][0]["output_value"]]
+        ready_s = wait_ready(instances, uuids, started, 300)
+        http.delete(f"{base}/stacks/tiers/{stack['id']}").raise_for_status()
+        delete_s = wait(http, base, "tiers", "DELETE_COMPLETE")
+        left = [u for u in uuids if (instances / u).exists()]
+        figures = {
+            "create_s": round(create_s, 2),
+            "guests_ready_s": round(ready_s, 2),
+            "delete_s": round(delete_s, 2),
+            "instance_dirs_left": len(left),
+            "load": load(),
+        }
+        if as_json:
+            print(json.dumps(figures))
+            return
+        verdict = "PASS" if create_s < REAL_CREATE_TARGET_S else "MISS"
+        print(f"Orchestration --real: the 3-tier stack (10 resources, 3 QEMU guests, TCG or KVM "
+              f"as probed); load {load()}")  # fmt: skip
+        print(f"  create  {create_s:7.2f} s to CREATE_COMPLETE  target < "
+              f"{REAL_CREATE_TARGET_S:.0f} s  {verdict}")  # fmt: skip
+        print(f"  ready   {ready_s:7.2f} s until the 3 guests print their ready line")
+        print(f"  delete  {delete_s:7.2f} s  ({len(left)} instance directories left)")
+    finally:
+        cloud.close()
+        for pidfile in instances.glob("*/qemu.pid"):
+            pid = qemu_process.live_pid(pidfile, pidfile.parent.name)
+            if pid is not None:
+                asyncio.run(qemu_process.kill(pid, pidfile.parent.name))
+        driver = LinuxBridgeDriver(DriverOptions(prefix=prefix, run_dir=run_dir))
+        asyncio.run(driver.teardown())
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(instances, ignore_errors=True)
 
 
 if __name__ == "__main__":
