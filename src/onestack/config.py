@@ -123,6 +123,12 @@ class NetworkSettings(_Group):
     change_debounce: float = Field(
         0.02, ge=0, description="Seconds the agent waits to coalesce a burst of changes."
     )
+    meter_interval: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds between the agent's reports of the metering labels' traffic "
+        "(l3.meter notifications, Neutron's metering agent report_interval).",
+    )
     report_interval: float = Field(
         10.0, gt=0, description="Seconds between the agent's heartbeats to the network service."
     )

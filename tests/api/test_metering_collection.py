@@ -27,6 +27,7 @@ def cloud(
     with throwaway_database(request.config.getoption("--db-url")) as url:
         c = new_cloud(tmp_path_factory.mktemp("metering-cloud"), url)
         c.env["ONESTACK_METERING_INTERVAL"] = "1"
+        c.env["ONESTACK_NETWORK_METER_INTERVAL"] = "1"
         c.start()
         try:
             yield c
@@ -171,6 +172,32 @@ def test_router_and_floating_ip_resources(meter: Meter) -> None:
         "ended_at on the router",
         lambda: meter.http().get(f"/v1/resource/router/{router}").json()["ended_at"],
     )
+
+
+def test_metering_label_traffic_is_the_bandwidth_meter(meter: Meter) -> None:
+    """The network agent's ``l3.meter`` reports (the fake data plane counts nothing) become
+    Ceilometer's ``bandwidth`` meter on the label's resource, once the label counts on a
+    router of its project that has a gateway."""
+    meter("network", "create", "--external", "meter-bw-ext", as_="onestack")
+    meter("subnet", "create", "--network", "meter-bw-ext", "--subnet-range", "198.51.100.0/24",
+          "meter-bw-ext-s", as_="onestack")  # fmt: skip
+    meter("router", "create", "meter-bw-router")
+    meter.do("router", "set", "--external-gateway", "meter-bw-ext", "meter-bw-router")
+    project = meter.projects["mine"]
+    label = meter("network", "meter", "create", "--project", project, "bw", as_="onestack")["id"]
+    meter("network", "meter", "rule", "create", "--egress", "--remote-ip-prefix", "0.0.0.0/0",
+          label, as_="onestack")  # fmt: skip
+
+    def bandwidth() -> Any:
+        resp = meter.http().get(f"/v1/resource/generic/{label}")
+        return resp.status_code == 200 and resp.json()["metrics"].get("bandwidth")
+
+    metric = wait_for("the label's bandwidth metric", bandwidth)
+    found = meter.http().get(f"/v1/resource/generic/{label}").json()
+    assert found["project_id"] == project
+    shown = meter.http().get(f"/v1/metric/{metric}").json()
+    assert shown["unit"] == "B"
+    assert meter.http("other").get(f"/v1/resource/generic/{label}").status_code == 404
 
 
 def test_deleting_the_server_ends_its_resources(meter: Meter, server: dict[str, Any]) -> None:

@@ -1,6 +1,8 @@
 """Metering labels and rules (Neutron's metering extension) through `openstack network
 meter` and openstacksdk: created, listed, shown, filtered and deleted by admin alone, a
-rule's prefixes validated; the counting in router namespaces is not built."""
+rule's prefixes validated. The counting is tested on real router namespaces in
+tests/e2e/test_network_dataplane.py and its way to the metering service in
+tests/api/test_metering_collection.py."""
 
 from __future__ import annotations
 

@@ -27,11 +27,13 @@ import pytest
 import pytest_asyncio
 
 from onestack.common.bus import MemoryBus
-from onestack.network.agent import NetworkAgent
+from onestack.network.agent import METER_TOPIC, NetworkAgent
 from onestack.network.drivers.base import (
     FixedIP,
     FloatingIP,
     HostState,
+    MeteringLabel,
+    MeteringRule,
     Network,
     Port,
     PortStatus,
@@ -139,6 +141,7 @@ class World:
         web_on_vm1: bool = False,
         floating: bool = True,
         extra_ports: tuple[Port, ...] = (),
+        labels: tuple[MeteringLabel, ...] = (),
     ) -> HostState:
         p = self.ports
         net_a = Network(
@@ -217,6 +220,7 @@ class World:
             (p["rtr_a"],),
             (),
             fips,
+            metering_labels=labels,
         )
         ports_a = (vm1, vm2, p["dhcp_a"], p["rtr_a"], *extra_ports)
         return HostState(
@@ -463,6 +467,73 @@ async def test_egress_is_translated_toward_the_external_network(lab: Lab) -> Non
     finally:
         server.kill()
         await server.wait()
+
+
+async def test_metering_labels_count_the_traffic_through_the_router(lab: Lab) -> None:
+    """vm2 pings the external network's host side through the router (SNAT, no floating IP):
+    each label counts what its rules select of it, and not what an excluded rule returns."""
+    vm2, project = lab.guests["vm2"], lab.world.project_a
+    # Standalone too: the address dnsmasq gives vm2, and its way out.
+    await must("ip", "addr", "replace", "10.61.1.12/24", "dev", "eth0", netns=vm2)
+    await must("ip", "route", "replace", "default", "via", "10.61.1.1", netns=vm2)
+
+    def label(*rules: MeteringRule) -> MeteringLabel:
+        return MeteringLabel(new_id(), project, rules)
+
+    out_all = label(MeteringRule("egress", remote_ip_prefix="0.0.0.0/0"))
+    into = label(MeteringRule("ingress", remote_ip_prefix="10.62.0.0/24"))
+    excluded = label(
+        MeteringRule("egress", remote_ip_prefix="0.0.0.0/0"),
+        MeteringRule("egress", excluded=True, remote_ip_prefix="10.62.0.1/32"),
+    )
+    # The source as the router sees it, before SNAT: vm2's fixed address.
+    from_vm2 = label(
+        MeteringRule(
+            "egress", source_ip_prefix="10.61.1.12/32", destination_ip_prefix="10.62.0.1/32"
+        )
+    )
+    from_vm1 = label(MeteringRule("egress", source_ip_prefix="10.61.1.11/32"))
+    labels = (out_all, into, excluded, from_vm2, from_vm1)
+    reports: list[dict[str, Any]] = []
+
+    async def collect(event: str, payload: dict[str, Any]) -> None:
+        if event == "l3.meter":
+            reports.append(payload)
+
+    lab.agent.bus.subscribe(METER_TOPIC, collect)
+    try:
+        await lab.converge(lab.world.state(labels=labels))
+        await lab.agent.report_meters()  # what anything else sent so far
+        await asyncio.sleep(0.1)
+        reports.clear()
+        count, size = 5, 1000
+        ping = await sh(
+            "busybox", "ping", "-c", str(count), "-i", "0.2", "-s", str(size), "-W", "1",
+            "10.62.0.1", netns=vm2,
+        )  # fmt: skip
+        assert ping.rc == 0, ping.out + ping.err
+        # A rule change reloads the chains: what they counted until then is kept.
+        await lab.converge(lab.world.state(labels=(*labels, label())))
+        assert await lab.agent.report_meters() == len(labels) + 1
+        await asyncio.sleep(0.1)
+        got = {r["label_id"]: r for r in reports}
+        sent = count * (size + 8 + 20)  # ICMP and IPv4 headers: what iptables counts
+        assert got[out_all.id]["bytes"] >= sent and got[out_all.id]["pkts"] >= count
+        assert got[into.id]["bytes"] >= sent
+        assert got[from_vm2.id]["bytes"] >= sent
+        assert got[excluded.id]["bytes"] < size
+        assert got[from_vm1.id]["bytes"] < size
+        assert got[out_all.id]["tenant_id"] == project
+        assert got[out_all.id]["host"] == HOST
+        # Read and zeroed: a report with no traffic since counts (next to) nothing.
+        reports.clear()
+        await lab.agent.report_meters()
+        await asyncio.sleep(0.1)
+        assert all(r["bytes"] < size for r in reports)
+    finally:
+        await lab.converge(lab.world.state())
+    table = await must("iptables-save", "-t", "filter", netns=f"{PREFIX}-router-{lab.world.router}")
+    assert "meter-l-" not in table
 
 
 SMUGGLE = (

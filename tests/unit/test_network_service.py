@@ -146,6 +146,38 @@ async def test_port_forwardings_go_to_the_router_owning_their_floating_ip(
     assert all(r.port_forwardings == () for r in (await svc.host_state(HOST)).routers)
 
 
+async def test_routers_carry_their_projects_and_the_shared_metering_labels(
+    svc: NetworkService,
+) -> None:
+    t = await topology(svc)
+    admin = Caller(project_id="p-admin", is_admin=True)
+    mine = await svc.metering.create_label(admin, {"name": "m", "project_id": "p-alice"})
+    await svc.metering.create_rule(
+        admin,
+        {"metering_label_id": mine.id, "direction": "egress", "remote_ip_prefix": "0.0.0.0/0"},
+    )
+    await svc.metering.create_rule(
+        admin,
+        {"metering_label_id": mine.id, "direction": "ingress", "excluded": True,
+         "source_ip_prefix": "10.1.0.0/16"},
+    )  # fmt: skip
+    shared = await svc.metering.create_label(admin, {"name": "s", "shared": True})
+    await svc.metering.create_label(admin, {"name": "theirs", "project_id": "p-bob"})
+    (router,) = (await svc.host_state(HOST)).routers
+    assert router.id == t["router"].id
+    by_id = {x.id: x for x in router.metering_labels}
+    assert set(by_id) == {mine.id, shared.id}
+    assert sorted(by_id[mine.id].rules, key=lambda r: r.direction) == [
+        d.MeteringRule("egress", False, "0.0.0.0/0"),
+        d.MeteringRule("ingress", True, None, "10.1.0.0/16"),
+    ]
+    assert by_id[shared.id].shared and by_id[shared.id].rules == ()
+    # Without a gateway, nothing to count across.
+    await svc.floating_ips.update(ALICE, t["fip"].id, {"port_id": None})
+    await svc.routers.update(ALICE, t["router"].id, {"external_gateway_info": {}})
+    assert (await svc.host_state(HOST)).routers[0].metering_labels == ()
+
+
 async def test_other_hosts_get_only_their_ports(svc: NetworkService) -> None:
     t = await topology(svc)
     await svc.bind_port(t["vm"].id, host="host-b", device_id="s", device_owner="compute:nova")

@@ -17,7 +17,7 @@ from onestack.identity.facade import IdentityAPI
 from onestack.image.facade import ImageAPI
 from onestack.metering.facade import Sample
 from onestack.metering.publisher import Publisher
-from onestack.network.facade import ADMIN, NetworkAPI
+from onestack.network.facade import ADMIN, METER_TOPIC, NetworkAPI
 from onestack.object.facade import ObjectAPI
 from onestack.volume.facade import VOLUME_NOTIFICATIONS, VolumeAPI
 
@@ -92,6 +92,7 @@ class Listener:
         bus.subscribe(COMPUTE_TOPIC, self.on_compute)
         bus.subscribe(IMAGE_TOPIC, self.on_image)
         bus.subscribe(VOLUME_NOTIFICATIONS, self.on_volume)
+        bus.subscribe(METER_TOPIC, self.on_network)
 
     async def on_samples(self, _event: str, payload: dict[str, Any]) -> None:
         samples = []
@@ -191,6 +192,33 @@ class Listener:
         # Publishing creates or updates the resource with these attributes.
         await self.publisher.publish(
             [Sample(vol["id"], "volume", "volume.size", "GB", size, now, project, user, attrs)]
+        )
+
+    async def on_network(self, event: str, payload: dict[str, Any]) -> None:
+        """``l3.meter`` from a host's network agent: Ceilometer's ``bandwidth`` meter, the
+        bytes a metering label counted since the agent's last report (a delta), on the
+        label's resource."""
+        if event != "l3.meter":
+            return
+        try:
+            label_id = str(payload["label_id"])
+            size = float(payload["bytes"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("metering: malformed l3.meter dropped: %r", payload)
+            return
+        when = float(payload.get("last_update") or time.time())
+        await self.publisher.publish(
+            [
+                Sample(
+                    label_id,
+                    "generic",
+                    "bandwidth",
+                    "B",
+                    size,
+                    when,
+                    payload.get("tenant_id") or None,
+                )
+            ]
         )
 
     async def poll_object_storage(self) -> None:

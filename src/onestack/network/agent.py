@@ -8,6 +8,10 @@ state is asked for afresh, so the agent retries soon (backing off to the resync 
 Between rounds, every ``check_interval`` seconds, it asks the driver what the host has lost
 since (a dnsmasq killed, a namespace or device deleted) and reconciles at once when anything
 is: repaired within seconds, not at the next change.
+Every ``meter_interval`` seconds it reads what each metering label counted on the host and
+publishes it as Neutron's metering agent does: an ``l3.meter`` notification per label on
+``METER_TOPIC`` (``label_id``, ``tenant_id``, ``pkts``, ``bytes``, ``time``, ``first_update``,
+``last_update``, ``host``), the counts being what passed since the previous one.
 It also reports its heartbeat, and gives the driver's metadata proxy the lookup of a guest's
 port by address.
 """
@@ -34,6 +38,7 @@ from onestack.network.drivers.base import DriverError, HostState, NetworkDriver,
 log = get_logger(__name__)
 
 CHANGED_TOPIC = "network.changed"
+METER_TOPIC = "notifications.network"
 # One process does what Neutron's four agents do; each is reported so `network agent list`
 # shows what this host offers.
 AGENT_TYPES = (
@@ -76,6 +81,7 @@ class NetworkAgent:
         report_interval: float = 10.0,
         retry_delay: float = 1.0,
         check_interval: float = 3.0,
+        meter_interval: float = 30.0,
     ) -> None:
         self.host = host
         self.driver = driver
@@ -86,6 +92,8 @@ class NetworkAgent:
         self.report_interval = report_interval
         self.retry_delay = retry_delay
         self.check_interval = check_interval
+        self.meter_interval = meter_interval
+        self._last_meter = time.time()
         self._unrepaired: list[str] = []  # what a repair round could not bring back
         self._round = asyncio.Lock()
         self._last_round_end = float("-inf")
@@ -116,6 +124,7 @@ class NetworkAgent:
             loop.create_task(self._reconcile_loop(), name=f"network-agent-{self.host}"),
             loop.create_task(self._heartbeat_loop(), name=f"network-heartbeat-{self.host}"),
             loop.create_task(self._drift_loop(), name=f"network-drift-{self.host}"),
+            loop.create_task(self._meter_loop(), name=f"network-meter-{self.host}"),
         ]
 
     async def stop(self) -> None:
@@ -243,6 +252,39 @@ class NetworkAgent:
             self._unrepaired = []
         return lost
 
+    async def _meter_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.meter_interval)
+            await self.report_meters()
+
+    async def report_meters(self) -> int:
+        """Publish what each label counted since the last report; how many labels."""
+        try:
+            counts = await self.driver.meter()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("network agent %s: reading the metering counters failed", self.host)
+            return 0
+        now = time.time()
+        first, self._last_meter = self._last_meter, now
+        for count in counts:
+            await self.bus.publish(
+                METER_TOPIC,
+                "l3.meter",
+                {
+                    "label_id": count.label_id,
+                    "tenant_id": count.project_id,
+                    "pkts": count.pkts,
+                    "bytes": count.bytes,
+                    "time": int(now - first),
+                    "first_update": int(first),
+                    "last_update": int(now),
+                    "host": self.host,
+                },
+            )
+        return len(counts)
+
     async def _heartbeat_loop(self) -> None:
         while True:
             await self.report()
@@ -344,6 +386,7 @@ async def start_agent(
         debounce=net.change_debounce,
         report_interval=net.report_interval,
         check_interval=net.check_interval,
+        meter_interval=net.meter_interval,
     )
     await agent.start()
     return agent

@@ -5,6 +5,7 @@ all). A port bound to a host carries in ``binding:vif_details`` what a hyperviso
 plug it: ``devname``, the tap device the host's network agent bridges (Nova's ``vif.devname``);
 compute never needs to know the network's drivers. Port status changes are published on
 ``PORT_STATUS_TOPIC`` (Nova's ``network-vif-plugged``): ``{"ports": {port_id: status}}``.
+The hosts' agents publish the metering labels' traffic on ``METER_TOPIC`` (``l3.meter``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from onestack.network.agent import METER_TOPIC
 from onestack.network.api.attributes import convert_body
 from onestack.network.service import ADMIN, PORT_STATUS_TOPIC, Caller, ListQuery, NetworkService
 
-__all__ = ["ADMIN", "PORT_STATUS_TOPIC", "Caller", "NetworkAPI", "NetworkFacade"]
+__all__ = ["ADMIN", "METER_TOPIC", "PORT_STATUS_TOPIC", "Caller", "NetworkAPI", "NetworkFacade"]
 
 
 class NetworkAPI(Protocol):

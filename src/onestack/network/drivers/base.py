@@ -124,6 +124,41 @@ class PortForwarding:
 
 
 @dataclass(frozen=True)
+class MeteringRule:
+    """One rule of a metering label: which traffic crossing the router's gateway it selects
+    (``ingress``: coming in from the external network, ``egress``: going out to it).
+    ``remote_ip_prefix`` is the far end's address (the source of ingress traffic, the
+    destination of egress traffic); ``source_ip_prefix``/``destination_ip_prefix`` name
+    each end as seen in the router. An ``excluded`` rule keeps what it selects uncounted."""
+
+    direction: str  # ingress or egress
+    excluded: bool = False
+    remote_ip_prefix: str | None = None
+    source_ip_prefix: str | None = None
+    destination_ip_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class MeteringLabel:
+    """A metering label that applies to a router (one of its project's, or a shared one)."""
+
+    id: str
+    project_id: str
+    rules: tuple[MeteringRule, ...] = ()
+    shared: bool = False
+
+
+@dataclass(frozen=True)
+class LabelCount:
+    """Traffic one label counted on this host since the driver last answered."""
+
+    label_id: str
+    project_id: str
+    pkts: int
+    bytes: int
+
+
+@dataclass(frozen=True)
 class RouterGateway:
     network_id: str
     port: Port  # the router's port on the external network, with its external address
@@ -140,6 +175,7 @@ class Router:
     routes: tuple[HostRoute, ...] = ()
     floating_ips: tuple[FloatingIP, ...] = ()
     port_forwardings: tuple[PortForwarding, ...] = ()
+    metering_labels: tuple[MeteringLabel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +224,12 @@ class NetworkDriver(abc.ABC):
         """What of ``state``, last applied, the host has lost since (a process that died, a
         device, namespace or rule deleted), found cheaply: the agent reconciles when this is
         not empty. Drivers that cannot tell answer nothing."""
+        return []
+
+    async def meter(self) -> list[LabelCount]:
+        """The packets and bytes each metering label of the applied routers counted since
+        the last call (every label the host carries, zero counts too: Neutron's metering
+        agent reports them all). Drivers that count nothing answer nothing."""
         return []
 
     async def close(self) -> None:  # noqa: B027 - optional hook

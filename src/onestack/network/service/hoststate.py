@@ -237,6 +237,7 @@ async def _routers(
             dataplane.FloatingIP(f.id, f.floating_ip_address, f.fixed_ip_address or "", f.port_id)
         )
     forwardings = await _port_forwardings(session, routers, ports)
+    labels = await _metering_labels(session, {r.project_id for r in routers})
     out = []
     for r in routers:
         gw = by_id.get(r.gw_port_id or "")
@@ -253,9 +254,52 @@ async def _routers(
                 routes=tuple(dataplane.HostRoute(x["destination"], x["nexthop"]) for x in r.routes),
                 floating_ips=tuple(fips.get(r.id, ())),
                 port_forwardings=tuple(forwardings.get(r.id, ())),
+                metering_labels=tuple(x for x in labels if x.project_id == r.project_id or x.shared)
+                if gateway is not None
+                else (),
             )
         )
     return tuple(out)
+
+
+async def _metering_labels(
+    session: AsyncSession, projects: set[str]
+) -> tuple[dataplane.MeteringLabel, ...]:
+    """The labels of the routers' projects and the shared ones (which count on every
+    router, as in Neutron), each with its rules."""
+    rows = list(
+        await session.scalars(
+            select(models.MeteringLabel)
+            .where(
+                or_(
+                    models.MeteringLabel.project_id.in_(projects),
+                    models.MeteringLabel.shared.is_(True),
+                )
+            )
+            .order_by(models.MeteringLabel.id)
+        )
+    )
+    if not rows:
+        return ()
+    rules: dict[str, list[dataplane.MeteringRule]] = defaultdict(list)
+    for rule in await session.scalars(
+        select(models.MeteringLabelRule)
+        .where(models.MeteringLabelRule.metering_label_id.in_([x.id for x in rows]))
+        .order_by(models.MeteringLabelRule.id)
+    ):
+        rules[rule.metering_label_id].append(
+            dataplane.MeteringRule(
+                direction=rule.direction,
+                excluded=rule.excluded,
+                remote_ip_prefix=rule.remote_ip_prefix,
+                source_ip_prefix=rule.source_ip_prefix,
+                destination_ip_prefix=rule.destination_ip_prefix,
+            )
+        )
+    return tuple(
+        dataplane.MeteringLabel(x.id, x.project_id, tuple(rules.get(x.id, ())), x.shared)
+        for x in rows
+    )
 
 
 async def _port_forwardings(

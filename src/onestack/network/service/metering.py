@@ -1,6 +1,6 @@
 """Metering labels and their rules (Neutron's metering extension): the API and its state.
-The counting itself (iptables accounting chains in each router's namespace, read by a
-metering agent) is not built yet: no data plane here counts a label's traffic."""
+Each change tells the agents, which count the labels in their routers' namespaces (the
+driver's ``meter``) and report the counts as ``l3.meter`` notifications."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class Metering:
                 shared=body.get("shared", False),
             )
             session.add(row)
+        await self.store.changed()
         return row
 
     async def delete_label(self, caller: Caller, label_id: str) -> None:
@@ -47,6 +48,7 @@ class Metering:
             if row is None:
                 raise nerr.MeteringLabelNotFound(id=label_id)
             await session.delete(row)
+        await self.store.changed()
 
     async def create_rule(self, caller: Caller, body: dict[str, Any]) -> models.MeteringLabelRule:
         values = {key: _prefix(body.get(key)) for key in PREFIXES}
@@ -76,6 +78,7 @@ class Metering:
                 **values,
             )
             session.add(row)
+        await self.store.changed()
         return row
 
     async def delete_rule(self, caller: Caller, rule_id: str) -> None:
@@ -86,3 +89,4 @@ class Metering:
             if row is None:
                 raise nerr.MeteringLabelRuleNotFound(id=rule_id)
             await session.delete(row)
+        await self.store.changed()

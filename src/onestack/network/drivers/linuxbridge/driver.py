@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onestack.common.logging import get_logger
-from onestack.network.drivers.base import HostState, Network, NetworkDriver, Port, PortStatus
+from onestack.network.drivers.base import (
+    HostState,
+    LabelCount,
+    Network,
+    NetworkDriver,
+    Port,
+    PortStatus,
+)
 from onestack.network.drivers.linuxbridge import drift, l2
 from onestack.network.drivers.linuxbridge.dhcp import METADATA_IP, Dnsmasq
 from onestack.network.drivers.linuxbridge.firewall import Firewall
@@ -312,6 +319,10 @@ class LinuxBridgeDriver(NetworkDriver):
     async def drift(self, state: HostState) -> list[str]:
         async with self._lock:  # not halfway through an apply
             return await asyncio.to_thread(drift.missing, self, state, SUPPORTED_TYPES)
+
+    async def meter(self) -> list[LabelCount]:
+        async with self._lock:  # not while an apply reloads the chains
+            return await asyncio.to_thread(self.routers.meters.read)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def close(self) -> None:

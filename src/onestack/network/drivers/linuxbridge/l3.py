@@ -4,8 +4,8 @@ Inside ``<prefix>-router-<id>``: a ``qr-`` veth per router interface port (its p
 tenant network's bridge) holding that port's MAC and gateway addresses, a ``qg-`` veth on the
 external network's bridge holding the gateway port's addresses and each floating IP (whether
 associated with a port or carrying port forwardings) as a /32, IP forwarding switched on in that
-namespace only, and a nat table rendered by ``render_router_nat`` (loaded whole: the namespace
-is ours).
+namespace only, a nat table rendered by ``render_router_nat`` and a filter table counting the
+router's metering labels (see ``meter``), each loaded whole: the namespace is ours.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from onestack.network.drivers.linuxbridge.l2 import (
     delete_netns,
     list_netns,
 )
+from onestack.network.drivers.linuxbridge.meter import Meters
 from onestack.network.drivers.linuxbridge.names import Names
 from onestack.network.drivers.linuxbridge.shell import DataplaneError, run
 
@@ -144,12 +145,14 @@ class Routers:
         self.names = names
         self._nat: dict[str, str] = {}
         self._forwardings: dict[str, set[PortForwarding]] = {}
+        self.meters = Meters()
 
     def ensure(self, host: Host, router: Router, wiring: Wiring) -> dict[str, str]:
         """Build one router; returns the status of each of its ports."""
         ns = self.names.router_ns(router.id)
         statuses: dict[str, str] = {}
-        if ns not in list_netns():
+        fresh = ns not in list_netns()
+        if fresh:
             create_netns(ns)
             try:
                 forwarding = ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]
@@ -202,6 +205,7 @@ class Routers:
             run(["iptables-restore"], input=nat, netns=ns)
             self._nat[router.id] = nat
             self._forget_flows(ns, router)
+        self.meters.ensure(ns, router, fresh)
         return statuses
 
     def _forget_flows(self, ns: str, router: Router) -> None:
@@ -221,5 +225,6 @@ class Routers:
         self._forwardings[router.id] = current
 
     def forget(self, router_id: str) -> None:
+        self.meters.forget(router_id)
         self._nat.pop(router_id, None)
         self._forwardings.pop(router_id, None)
