@@ -80,10 +80,26 @@ class ImageSettings(_Group):
     max_image_size: int = Field(
         1024**4, ge=1, description="Largest single image accepted, in bytes (Glance: 1 TiB)."
     )
+    # Glance's [import_filtering_opts], for web-download imports and import tasks (and each
+    # redirect they follow). Comma-separated; an allow list, when set, overrides its deny list.
+    import_allowed_schemes: str = Field(
+        "http,https", description="Schemes an import URL may use (http and https at most)."
+    )
+    import_disallowed_schemes: str = Field(
+        "", description="Schemes refused when import_allowed_schemes is empty."
+    )
+    import_allowed_hosts: str = Field(
+        "", description="Hosts (names or addresses) an import URL may name; empty: any."
+    )
+    import_disallowed_hosts: str = Field(
+        "", description="Hosts refused when import_allowed_hosts is empty."
+    )
     import_allowed_ports: str = Field(
         "80,443",
-        description="Ports an import task's http(s) URL may name, comma-separated; empty: "
-        "any (Glance's [import_filtering_opts] allowed_ports).",
+        description="Ports an import URL may name; empty: any (a URL naming no port passes).",
+    )
+    import_disallowed_ports: str = Field(
+        "", description="Ports refused when import_allowed_ports is empty."
     )
     upload_recovery_interval: float = Field(
         60.0,

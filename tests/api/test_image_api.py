@@ -91,7 +91,7 @@ def test_version_discovery_at_the_prefix(cloud: Cloud) -> None:
 def test_create_shape_and_headers(demo: httpx.Client) -> None:
     resp = demo.post("/v2/images", json={"name": "shape", "foo": "bar"})
     assert resp.status_code == 201
-    assert resp.headers["OpenStack-image-import-methods"] == "glance-direct"
+    assert resp.headers["OpenStack-image-import-methods"] == "glance-direct,web-download"
     image = resp.json()
     assert set(image) == IMAGE_KEYS | {"foo"}
     assert image["status"] == "queued"
@@ -350,7 +350,10 @@ def test_discovery_documents(demo: httpx.Client) -> None:
     assert demo.get("/v2/schemas/images").json()["name"] == "images"
     assert demo.get("/v2/schemas/member").json()["name"] == "member"
     assert demo.get("/v2/schemas/members").json()["name"] == "members"
-    assert demo.get("/v2/info/import").json()["import-methods"]["value"] == ["glance-direct"]
+    assert demo.get("/v2/info/import").json()["import-methods"]["value"] == [
+        "glance-direct",
+        "web-download",
+    ]
     assert demo.get("/v2/info/stores").json()["stores"][0]["id"] == "file"
     usage = demo.get("/v2/info/usage").json()["usage"]
     assert usage["image_count_total"]["usage"] >= 0

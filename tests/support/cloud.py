@@ -40,6 +40,9 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     env["ONESTACK_NETWORK_DRIVER"] = "fake"
     env["ONESTACK_COMPUTE_DRIVER"] = "fake"
     env["ONESTACK_VOLUME_DRIVER"] = "fake"
+    # Image imports by URL fetch from a test's server on 127.0.0.1 and a free port: Glance's
+    # default filter (ports 80 and 443 only) is tests/unit/test_image_uri_filter.py's subject.
+    env["ONESTACK_IMAGE_IMPORT_ALLOWED_PORTS"] = ""
     # A VXLAN id is unique per host across every cloud on it: a cloud left running (or a
     # killed run's devices) holding VNI 1 would fail each test cloud's first tenant network.
     first = random.randrange(2, 16_000) * 1000

@@ -1,12 +1,13 @@
-"""Image data: upload (PUT file), stage and import (glance-direct), download, and the local
-registration other services use. Every path writes through ``ingest`` (one pass, hashed) and
-moves the image's status with compare-and-set updates, so two uploads never race and a
-failure always puts the image back to ``queued``.
+"""Image data: upload (PUT file), stage and import (glance-direct, web-download), download,
+and the local registration other services use. Every path writes through ``ingest`` (one
+pass, hashed) and moves the image's status with compare-and-set updates, so two uploads
+never race and a failure always puts the image back to ``queued``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import delete, func, literal, select, update
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
@@ -26,16 +27,19 @@ from onestack.image.drivers.base import Chunk
 from onestack.image.drivers.file import FileStore
 from onestack.image.faults import Gone, OverQuota, RangeNotSatisfiable
 from onestack.image.formats import virtual_size
-from onestack.image.models import Image
+from onestack.image.models import Image, ImageProperty
 from onestack.image.service.base import Store, is_admin, require_owner, visible_row
 from onestack.image.service.ingest import HASH_ALGO, Ingested, ingest
 from onestack.image.service.owners import Owner, is_dead
 from onestack.image.service.records import ImageRecord
 from onestack.image.service.tasks import fail_tasks, finish_task, new_import_task
+from onestack.image.service.web import UriFilter, fetch
 
 log = get_logger(__name__)
 
-IMPORT_METHODS = ("glance-direct",)
+IMPORT_METHODS = ("glance-direct", "web-download")
+# The stores an import failed to reach, as Glance names them after a failed import.
+FAILED_IMPORT = "os_glance_failed_import"
 RECEIVING = ("saving", "uploading", "importing")
 READ_BLOCK = 1024 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -104,6 +108,7 @@ class ImageData:
         self.spawn = spawn
         # Written beside every status this process moves an image into while data arrives.
         self.owner = str(Owner.this_process())
+        self.uri_filter = UriFilter.of(base.settings)
 
     # --- status moves -----------------------------------------------------------------------
     async def _claim(
@@ -297,17 +302,30 @@ class ImageData:
         stores: list[str] | None,
         import_req: dict[str, Any] | None = None,
     ) -> None:
-        """POST /import with glance-direct: uploading (staged) → importing → active, the
-        move into the store running after the 202 under an ``api_image_import`` task."""
+        """POST /import: glance-direct moves a staged image (``uploading``), web-download
+        fetches the data of a ``queued`` one from ``method.uri``; either way the image is
+        ``importing`` until the work, after the 202 under an ``api_image_import`` task, makes
+        it ``active`` or, failing, ``queued`` again with ``os_glance_failed_import`` set."""
         if method not in IMPORT_METHODS:
             raise errors.BadRequest(f"Import method {method} is not available on this cloud.")
         for name in stores or []:
             if name != self.base.store.name:
                 raise errors.Conflict(f"Store {name} is not available on this cloud.")
+        request = import_req if import_req is not None else {"method": {"name": method}}
+        uri = (request.get("method") or {}).get("uri")
+        web = method == "web-download"
+        if web and not self.uri_filter.allows(uri):
+            raise errors.BadRequest(f"URI for web-download does not pass filtering: {uri}")
+        source = "queued" if web else "uploading"
         async with self.db.session() as s:
             row = await visible_row(s, ctx, image_id)
             require_owner(ctx, row, "import data to")
-            if row.status != "uploading" or not row.staged:
+            if web and row.status != "queued":
+                raise errors.Conflict(
+                    f"Image needs to be in 'queued' state to use 'web-download' method; "
+                    f"its status is '{row.status}'."
+                )
+            if not web and (row.status != "uploading" or not row.staged):
                 raise errors.Conflict(
                     f"Image {image_id} has to be staged (status 'uploading') before it is "
                     f"imported with glance-direct; its status is '{row.status}'."
@@ -316,23 +334,64 @@ class ImageData:
                 raise errors.BadRequest(
                     "Properties disk_format, container_format must be set prior to import."
                 )
+            limit, by_quota = await self._limit(s, row.owner)
             done = await s.execute(
                 update(Image)
-                .where(Image.id == image_id, Image.status == "uploading")
+                .where(Image.id == image_id, Image.status == source)
                 .values(status="importing", upload_owner=self.owner, updated_at=utcnow())
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise errors.Conflict(f"Image {image_id} is already being imported.")
-            staged, disk_format = dict(row.staged), row.disk_format
-            request = import_req if import_req is not None else {"method": {"name": method}}
+            # A new attempt: the last one's failure no longer stands.
+            await s.execute(
+                delete(ImageProperty).where(
+                    ImageProperty.image_id == image_id, ImageProperty.name == FAILED_IMPORT
+                )
+            )
+            staged, disk_format = dict(row.staged or {}), row.disk_format
             task_id = new_import_task(s, ctx, image_id, row.owner, request, [self.base.store.name])
-        self.spawn(
-            self._finish_import(image_id, task_id, staged, disk_format),
-            f"image-import-{image_id}",
-        )
+        if web:
+            work = self._web_download(image_id, str(uri), disk_format, limit, by_quota)
+        else:
+            work = self._from_staging(image_id, staged, disk_format)
+        self.spawn(self._finish_import(image_id, task_id, work), f"image-import-{image_id}")
 
     async def _finish_import(
-        self, image_id: str, task_id: str, staged: dict[str, Any], disk_format: str | None
+        self, image_id: str, task_id: str, work: Coroutine[Any, Any, None]
+    ) -> None:
+        try:
+            await work
+        except Exception as exc:
+            log.warning("import of image %s failed (%s); it goes back to queued", image_id, exc)
+            await self._requeue(image_id, "importing")
+            await self._mark_failed(image_id)
+            await finish_task(self.db, task_id, image_id, str(exc) or type(exc).__name__)
+            return
+        await finish_task(self.db, task_id, image_id, None)
+
+    async def _mark_failed(self, image_id: str) -> None:
+        async with self.db.session() as s:
+            row = await s.get(Image, image_id)
+            if row is None or row.status != "queued":
+                return  # deleted meanwhile, or already taken by another upload
+            await s.merge(
+                ImageProperty(image_id=image_id, name=FAILED_IMPORT, value=self.base.store.name)
+            )
+
+    async def _web_download(
+        self, image_id: str, uri: str, disk_format: str | None, limit: int, by_quota: bool
+    ) -> None:
+        async with contextlib.aclosing(fetch(uri, self.uri_filter)) as chunks:
+            got = await ingest(
+                chunks,
+                self.base.store.writer(image_id),
+                limit=limit,
+                too_large=self._too_large(by_quota),
+            )
+        await self._activate(image_id, "importing", got, disk_format)
+
+    async def _from_staging(
+        self, image_id: str, staged: dict[str, Any], disk_format: str | None
     ) -> None:
         source = Path(staged["location"])
         try:
@@ -356,13 +415,9 @@ class ImageData:
                 )
                 await self.base.staging.delete(staged["location"])
             await self._activate(image_id, "importing", got, disk_format)
-        except Exception as exc:
-            log.exception("import of image %s failed; it goes back to queued", image_id)
+        except Exception:
             await self.base.staging.delete(staged["location"])
-            await self._requeue(image_id, "importing")
-            await finish_task(self.db, task_id, image_id, str(exc) or type(exc).__name__)
-            return
-        await finish_task(self.db, task_id, image_id, None)
+            raise
 
     # --- download ---------------------------------------------------------------------------
     def download(

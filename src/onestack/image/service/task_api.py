@@ -1,24 +1,20 @@
 """The tasks API (``/v2/tasks``, deprecated in Glance but served): an ``import`` task makes an
 image from ``input.image_properties`` and fills it from ``input.import_from``, an http(s) URL.
 
-``import_from`` passes Glance's default import filter (schemes http and https, ports 80 and
-443) or the create is refused (400), as Glance does since its bug 2152110; a redirect must
-pass it too. The task then runs in the background: ``pending`` → ``processing`` → ``success``
-(``result.image_id``) or ``failure`` (``message``; the half-made image is deleted, as
-Glance's flow reverts its image). A task whose process stopped while it ran (``runner``, as an
-upload's owner) is failed by the next start of the image service on that host: no process
-resumes another's download.
+``import_from`` passes the import filter (``service/web.py``, Glance's defaults: schemes
+http and https, ports 80 and 443) or the create is refused (400), as Glance does since its
+bug 2152110; a redirect must pass it too. The task then runs in the background: ``pending``
+→ ``processing`` → ``success`` (``result.image_id``) or ``failure`` (``message``; the
+half-made image is deleted, as Glance's flow reverts its image). A task whose process
+stopped while it ran (``runner``, as an upload's owner) is failed by the next start of the
+image service on that host: no process resumes another's download.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import select, update
@@ -34,66 +30,17 @@ from onestack.image.service.images import Images
 from onestack.image.service.owners import Owner, is_dead
 from onestack.image.service.records import TaskRecord
 from onestack.image.service.tasks import TIME_TO_LIVE
+from onestack.image.service.web import UriFilter, fetch
 
 TASK_TYPES = ("import",)
 TASK_STATUSES = ("pending", "processing", "success", "failure")
 SORT_KEYS = ("created_at", "updated_at", "id", "status", "type")
-ALLOWED_SCHEMES = ("http", "https")
-ALLOWED_PORTS = (80, 443)
-CHUNK = 1024 * 1024
-TIMEOUT = 60.0
-
-
-def allowed_ports(setting: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in setting.split(",") if p.strip())
-    except ValueError:
-        raise ValueError(f"image import_allowed_ports is not a list of ports: {setting}") from None
-
-
-def import_uri_allowed(uri: str, ports: tuple[int, ...] = ALLOWED_PORTS) -> bool:
-    """Glance's ``validate_import_uri`` with its default ``[import_filtering_opts]`` (the
-    ports configurable; an empty list allows any)."""
-    try:
-        parsed = urllib.parse.urlparse(uri)
-        port = parsed.port
-    except ValueError:
-        return False
-    if parsed.scheme not in ALLOWED_SCHEMES or not parsed.hostname:
-        return False
-    return port is None or not ports or port in ports
-
-
-class _FilteredRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, ports: tuple[int, ...]) -> None:
-        self.ports = ports
-
-    def redirect_request(
-        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
-    ) -> Any:
-        if not import_uri_allowed(newurl, self.ports):
-            raise urllib.error.URLError(f"Redirect to disallowed URL: {newurl}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-async def fetch(uri: str, ports: tuple[int, ...]) -> AsyncIterator[bytes]:
-    opener = urllib.request.build_opener(_FilteredRedirects(ports))
-    # The scheme is http or https (import_uri_allowed), never file: or ftp:.
-    response = await asyncio.to_thread(opener.open, uri, timeout=TIMEOUT)
-    try:
-        while True:
-            data = await asyncio.to_thread(response.read, CHUNK)
-            if not data:
-                return
-            yield data
-    finally:
-        response.close()
 
 
 class Tasks:
     def __init__(self, base: Store, images: Images, data: ImageData, spawn: Spawn) -> None:
         self.db = base.db
-        self.ports = allowed_ports(base.settings.import_allowed_ports)
+        self.uri_filter = UriFilter.of(base.settings)
         self.images = images
         self.data = data
         self.spawn = spawn
@@ -104,7 +51,7 @@ class Tasks:
         if task_type not in TASK_TYPES:
             raise errors.BadRequest(f"Invalid type value: {task_type}")
         uri = task_input.get("import_from")
-        if not isinstance(uri, str) or not import_uri_allowed(uri, self.ports):
+        if not isinstance(uri, str) or not self.uri_filter.allows(uri):
             raise errors.BadRequest(f"URI for legacy import task does not pass filtering: {uri}")
         now = utcnow()
         row = ImageTask(
@@ -144,11 +91,12 @@ class Tasks:
             core.setdefault("owner", task.owner)
             image_id = (await self.images.create(None, core, props)).id
             await self._set(task.id, image_id=image_id)
-            await self.data.upload(None, image_id, fetch(task.input["import_from"], self.ports))
+            async with contextlib.aclosing(
+                fetch(task.input["import_from"], self.uri_filter)
+            ) as chunks:
+                await self.data.upload(None, image_id, chunks)
         except Exception as exc:
             message = str(exc) or type(exc).__name__
-            if isinstance(exc, urllib.error.URLError):
-                message = f"Failed to import from {task.input['import_from']}: {exc.reason}"
             await self._set(task.id, status="failure", message=message, image_id=None)
             if image_id is not None:
                 await asyncio.shield(self.images.delete(None, image_id))
