@@ -3,9 +3,11 @@
 # Tempest lives in its own virtualenv (its oslo pins are not ours). Writes JUnit XML to $1.
 # Left out on purpose: security compliance is off in tempest.conf. (The OAuth1 request/access
 # token flow is served, but Tempest has no test or feature flag for it: tests/api covers it
-# through keystoneclient and keystoneauth.) Of Glance, tempest
-# skips by the [image-feature-enabled] options web-download, copy-image, locations, several
-# stores and the image cache.
+# through keystoneclient and keystoneauth.) Of Glance, tempest skips by the
+# [image-feature-enabled] options copy-image, glance-download, locations, image conversion and
+# the image cache (one store: the multi-store tests skip themselves); the web-download import
+# fetches [image] http_qcow2_image from a file server this script runs on 127.0.0.1 (its port
+# added to the cloud's import filter, Glance's 80 and 443 kept).
 # Of Nova (the fake compute driver, one host; the image and network proxy APIs deprecated in
 # 2.36 are served through those services, the volume ones not): the noVNC RFB handshake
 # (the fake driver has no VNC server; tests/e2e covers the real console); shelve, stable
@@ -64,12 +66,19 @@ else
   export ONESTACK_NETWORK_DRIVER=fake
   export ONESTACK_COMPUTE_DRIVER=fake
 fi
+# The web-download import's source: a plain file server beside the cloud (tiny.qcow2 below).
+webport=$("$bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/web"
+"$bin/python" -m http.server --bind 127.0.0.1 --directory "$work/web" "$webport" >/dev/null 2>&1 &
+web=$!
+export ONESTACK_IMAGE_IMPORT_ALLOWED_PORTS=80,443,$webport
 # Tempest makes a few users per test class: bcrypt's cheapest cost keeps that off the clock.
 export ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS=4
 HOME="$work/home" "$bin/onestack" up --data-dir "$work/data" --port "$port" >"$work/cloud.log" 2>&1 &
 cloud=$!
 cleanup() {
   kill -INT "$cloud" 2>/dev/null; wait "$cloud" 2>/dev/null
+  kill "$web" 2>/dev/null; wait "$web" 2>/dev/null
   # Kept beside the JUnit file: what to read when a test failed.
   cp "$work/cloud.log" "${junit%.xml}-cloud.log" 2>/dev/null
   cp "$work/logs/tempest.log" "${junit%.xml}-tempest.log" 2>/dev/null
@@ -92,6 +101,7 @@ password=$("$bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1])
 (cd "$work" && "$repo/$tvenv/bin/tempest" init tempest >/dev/null)
 sed -e "s|@WORK@|$work|g" -e "s|@PASSWORD@|$password|g" \
     -e "s|@AUTH_URL@|http://127.0.0.1:$port/identity/v3|g" \
+    -e "s|@HTTP_IMAGE@|http://127.0.0.1:$webport/tiny.qcow2|g" \
     tests/conformance/tempest.conf.in >"$work/tempest/etc/tempest.conf"
 # Block storage is on: its API tests run, and compute's volume tests with them.
 # TEMPEST_VOLUME=0 leaves both out (cinder = false).
@@ -131,6 +141,7 @@ if ((scenario)); then
 else
   qemu-img create -q -f qcow2 "$work/tiny.qcow2" 16M || { echo "tempest: qemu-img failed"; exit 1; }
 fi
+ln -s "$work/tiny.qcow2" "$work/web/tiny.qcow2"
 netconf=$(SCENARIO=$scenario TINY="$work/tiny.qcow2" OS_CLIENT_CONFIG_FILE="$work/data/clouds.yaml" "$bin/python" - <<'PY'
 import os
 
