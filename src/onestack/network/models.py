@@ -334,3 +334,39 @@ class AutoAllocatedTopology(Base):
         ForeignKey("network_router.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Flavor(Base):
+    """A network flavor (Neutron's flavors extension): a named choice of service profiles for
+    a service type. Flavors are global: no project owns or sees them apart."""
+
+    __tablename__ = "network_flavor"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    service_type: Mapped[str] = mapped_column(String(36))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceProfile(Base):
+    __tablename__ = "network_service_profile"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    driver: Mapped[str] = mapped_column(String(1024), default="")
+    metainfo: Mapped[str] = mapped_column(String(4096), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FlavorServiceProfile(Base):
+    __tablename__ = "network_flavor_service_profile"
+    # Named here: the conventional names outgrow MariaDB's 64 characters.
+    flavor_id: Mapped[str] = mapped_column(
+        ForeignKey("network_flavor.id", ondelete="CASCADE", name="fk_network_flavor_sp_flavor"),
+        primary_key=True,
+    )
+    service_profile_id: Mapped[str] = mapped_column(
+        ForeignKey(
+            "network_service_profile.id", ondelete="CASCADE", name="fk_network_flavor_sp_profile"
+        ),
+        primary_key=True,
+    )

@@ -101,6 +101,12 @@ RULES: list[RuleDefault] = [
     *_crud("metering_label", ADMIN, ADMIN),
     *_crud("metering_label_rule", ADMIN, ADMIN),
     *_fields("address_scope", ADMIN, "shared"),
+    # Neutron's flavors: admins manage them and the profiles; readers see the flavors.
+    *_crud("flavor", ADMIN, ANY_READER),
+    *_crud("service_profile", ADMIN, ADMIN),
+    _rule("create_flavor_service_profile", ADMIN, "Associate a flavor with a service profile."),
+    _rule("delete_flavor_service_profile", ADMIN,
+          "Disassociate a flavor from a service profile."),
     *_crud("subnetpool"),
     *_fields("subnetpool", ADMIN, "shared", "is_default"),
     _rule("get_agent", ADMIN, "Show or list network agents."),

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.network.api import actions, autoallocate, extensions, resources
+from onestack.network.api import actions, autoallocate, extensions, flavors, resources
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -47,6 +47,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         Route("/v2.0/", v2_root, methods=["GET"]),
         *extensions.routes,
         *autoallocate.routes,
+        *flavors.routes,
         *actions.routes,
         *resources.routes(),
     ]

@@ -337,6 +337,21 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("source_ip_prefix", nullable_string(64)),
         Attr("destination_ip_prefix", nullable_string(64)),
     ),
+    "flavor": (
+        Attr("name", string(), put=True),
+        Attr("description", string(1024), put=True),
+        Attr("service_type", string(36), required=True),
+        Attr("service_profiles", string_list, put=True),
+        Attr("enabled", boolean, put=True),
+        *OWNER,
+    ),
+    "service_profile": (
+        Attr("description", string(1024), put=True),
+        Attr("driver", string(1024), put=True),
+        Attr("metainfo", string(4096), put=True),
+        Attr("enabled", boolean, put=True),
+        *OWNER,
+    ),
     "agent": (
         Attr("admin_state_up", boolean, post=False, put=True),
         Attr("description", nullable_string(), post=False, put=True),

@@ -41,6 +41,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),  # noqa: E501
     ("fip-port-details", "Floating IP Port Details Extension",
      "Add port_details attribute to Floating IP resource"),
+    ("flavors", "Neutron Service Flavors", "Flavor specification for Neutron advanced services."),
     ("floating-ip-port-forwarding", "Floating IP Port Forwarding",
      "Provide a way to configure port forwarding on Floating IP."),
     ("ip-substring-filtering", "IP address substring filtering",

@@ -106,6 +106,18 @@ async def _delete_agent(s: NetworkService, c: Caller, i: str) -> None:
     await s.agents.delete(i)
 
 
+async def _create_profile(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
+    return await s.flavors.create_profile(c, v)
+
+
+async def _update_profile(s: NetworkService, c: Caller, i: str, v: dict[str, Any]) -> Any:
+    return await s.flavors.update_profile(c, i, v)
+
+
+async def _delete_profile(s: NetworkService, c: Caller, i: str) -> None:
+    await s.flavors.delete_profile(c, i)
+
+
 async def _create_label(s: NetworkService, c: Caller, v: dict[str, Any]) -> Any:
     return await s.metering.create_label(c, v)
 
@@ -143,6 +155,9 @@ COLLECTIONS: tuple[resource.Collection, ...] = (
                _create_label, None, _delete_label),
     collection("metering/metering-label-rules", "metering_label_rule", "metering_label_rules",
                _create_label_rule, None, _delete_label_rule),
+    collection("flavors", "flavor", "flavors", *_manager("flavors")),
+    collection("service_profiles", "service_profile", "service_profiles",
+               _create_profile, _update_profile, _delete_profile),
 )  # fmt: skip
 
 

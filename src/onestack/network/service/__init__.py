@@ -27,6 +27,11 @@ from onestack.network.service import hoststate, views
 from onestack.network.service.agents import Agents
 from onestack.network.service.autoallocate import AutoAllocation
 from onestack.network.service.base import ADMIN, Caller, Store, retrying, touch
+from onestack.network.service.flavors import (
+    FlavorNotFound,
+    Flavors,
+    ServiceProfileNotFound,
+)
 from onestack.network.service.floatingips import FloatingIPs
 from onestack.network.service.listable import RESOURCES
 from onestack.network.service.metering import Metering
@@ -59,6 +64,8 @@ NOT_FOUND = {
     "agents": nerr.AgentNotFound,
     "metering/metering-labels": nerr.MeteringLabelNotFound,
     "metering/metering-label-rules": nerr.MeteringLabelRuleNotFound,
+    "flavors": FlavorNotFound,
+    "service_profiles": ServiceProfileNotFound,
 }
 
 
@@ -83,6 +90,7 @@ class NetworkService:
         self.quotas = Quotas(self.store)
         self.agents = Agents(self.store)
         self.tags = Tags(self.store)
+        self.flavors = Flavors(self.store)
         self.auto_allocation = AutoAllocation(self.store, self.networks, self.subnets, self.routers)
 
     # Generic reads ----------------------------------------------------------------------

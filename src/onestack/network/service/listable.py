@@ -16,6 +16,7 @@ from onestack.network import models
 from onestack.network.service import views
 from onestack.network.service.agents import Agents
 from onestack.network.service.base import Caller, network_visible
+from onestack.network.service.flavors import render_flavors, render_profile
 from onestack.network.service.ports import port_visible
 from onestack.network.service.query import OWNED as OWNED_COLUMNS
 from onestack.network.service.query import STANDARD as STANDARD_COLUMNS
@@ -159,6 +160,16 @@ async def _render_label_rules(
     _s: AsyncSession, rows: Sequence[Any], _c: Caller
 ) -> list[dict[str, Any]]:
     return [views.metering_rule_dict(r) for r in rows]
+
+
+async def _render_flavors(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await render_flavors(s, rows)
+
+
+async def _render_profiles(
+    _s: AsyncSession, rows: Sequence[Any], _c: Caller
+) -> list[dict[str, Any]]:
+    return [render_profile(r) for r in rows]
 
 
 def _cols(*names: str, **renamed: str) -> dict[str, str]:
@@ -395,5 +406,24 @@ RESOURCES: dict[str, Resource] = {
         ),
         lambda caller: None if caller.is_admin else models.MeteringLabelRule.id.is_(None),
         _render_label_rules,
+    ),
+    # Flavors are global: every reader sees every one (Neutron's get_flavor).
+    "flavors": Resource(
+        Kind(
+            models.Flavor,
+            None,
+            _cols("id", "name", "description", "service_type", "enabled"),
+        ),
+        lambda caller: None,
+        _render_flavors,
+    ),
+    "service_profiles": Resource(
+        Kind(
+            models.ServiceProfile,
+            None,
+            _cols("id", "description", "driver", "metainfo", "enabled"),
+        ),
+        lambda caller: None,
+        _render_profiles,
     ),
 }
