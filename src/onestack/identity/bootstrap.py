@@ -122,9 +122,12 @@ async def bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
         _save_secrets(data_dir, passwords)
         log.info("bootstrapped identity: users admin and demo, projects admin and demo")
     region = runtime.settings.identity.region
-    for spec in runtime.services:
-        for type_, name in ((spec.catalog_type, spec.catalog_name), *spec.catalog_aliases):
-            await svc.catalog.ensure_service(
-                type_, name, runtime.public_url + spec.endpoint_path, region
-            )
+    await svc.catalog.ensure_services(
+        [
+            (type_, name, runtime.public_url + spec.endpoint_path)
+            for spec in runtime.services
+            for type_, name in ((spec.catalog_type, spec.catalog_name), *spec.catalog_aliases)
+        ],
+        region,
+    )
     return Bootstrapped(admin_project_id=admin_project, demo_project_id=demo_project, **passwords)
