@@ -107,6 +107,12 @@ class ImageSettings(_Group):
         description="Seconds between checks for uploads whose API process on this host died "
         "(they go back to queued); also done at start.",
     )
+    cache_prefetch_interval: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds between the image cache prefetcher's looks at its queue (a "
+        "queueing in the same process starts it at once).",
+    )
 
 
 class NetworkSettings(_Group):

@@ -69,6 +69,18 @@ def test_images_live_in_the_object_store(object_cloud: Cloud, tmp_path: Path) ->
         assert server.status == "ACTIVE"
         cached = object_cloud.data_dir / "images" / "cache" / image.id
         assert cached.read_bytes() == data
+        # That copy is the host's image cache (Glance's /v2/cache): downloads now read it.
+        cache = httpx.get(f"{object_cloud.url}/image/v2/cache", headers={"X-Auth-Token": token})
+        (entry,) = [e for e in cache.json()["cached_images"] if e["image_id"] == image.id]
+        assert entry["size"] == len(data) and entry["hits"] == 0
+        resp = httpx.get(
+            f"{object_cloud.url}/image/v2/images/{image.id}/file", headers={"X-Auth-Token": token}
+        )
+        assert resp.content == data
+        cache = httpx.get(f"{object_cloud.url}/image/v2/cache", headers={"X-Auth-Token": token})
+        assert [e["hits"] for e in cache.json()["cached_images"] if e["image_id"] == image.id] == [
+            1
+        ]
         conn.compute.delete_server(server)
         conn.compute.wait_for_delete(server, wait=60)
         conn.image.delete_image(image)

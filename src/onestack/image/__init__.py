@@ -8,6 +8,7 @@ from onestack.common.errors import glance_body
 from onestack.common.runtime import Runtime, ServiceSpec
 from onestack.image import api
 from onestack.image.drivers import create_store
+from onestack.image.drivers.cache import LocalCache
 from onestack.image.drivers.file import FileStore
 from onestack.image.facade import ImageAPI
 from onestack.image.policies import RULES
@@ -24,11 +25,12 @@ def store_root(runtime: Runtime) -> Path:
 async def start(runtime: Runtime) -> None:
     root = store_root(runtime)
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    store = create_store(runtime.settings.image.store, root, runtime.optional(ObjectAPI))
+    cache = LocalCache(root / "cache")
+    store = create_store(runtime.settings.image.store, root, cache, runtime.optional(ObjectAPI))
     # The staging area of glance-direct imports is always local files, beside the store.
     staging = FileStore(root / "staging")
     svc = ImageService(
-        runtime.db, runtime.bus, runtime.settings.image, store, staging, runtime.spawn
+        runtime.db, runtime.bus, runtime.settings.image, store, staging, runtime.spawn, cache
     )
     await svc.recover()
     await svc.metadefs.seed()
@@ -36,6 +38,10 @@ async def start(runtime: Runtime) -> None:
     runtime.spawn(
         svc.data.recover_forever(runtime.settings.image.upload_recovery_interval),
         "image-upload-recovery",
+    )
+    runtime.spawn(
+        svc.cache.prefetch_forever(runtime.settings.image.cache_prefetch_interval),
+        "image-cache-prefetch",
     )
     runtime.provide(ImageService, svc)
     runtime.provide(ImageAPI, svc)

@@ -46,6 +46,11 @@ RULES: tuple[RuleDefault, ...] = (
     _rule("communitize_image", ADMIN_OR_PROJECT_MEMBER, "Make an image community."),
     _rule("download_image", ADMIN_OR_MEMBER_OF_VISIBLE, "Download an image's data."),
     _rule("upload_image", ADMIN_OR_PROJECT_MEMBER, "Upload (or stage) an image's data."),
+    _rule("cache_list", "role:admin", "List the images cached and queued for caching."),
+    _rule("cache_image", "role:admin", "Queue an image for caching."),
+    _rule(
+        "cache_delete", "role:admin", "Delete an image from the cache and its queue, or clear both."
+    ),
     _rule("add_member", ADMIN_OR_PROJECT_MEMBER, "Share an image with a project."),
     _rule("delete_member", ADMIN_OR_PROJECT_MEMBER, "Stop sharing an image with a project."),
     _rule(

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.image.api import data, images, info, members, metadefs, tasks
+from onestack.image.api import cache, data, images, info, members, metadefs, tasks
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -52,4 +52,5 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *info.routes,
         *metadefs.routes,
         *tasks.routes,
+        *cache.routes,
     ]

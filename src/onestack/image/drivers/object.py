@@ -7,23 +7,21 @@ renames it into place on ``commit``, so a crash mid-upload leaves no object (its
 scan removes the temporary file): this store has no temporary data of its own.
 
 Booting needs a local file (QEMU opens a path). ``local_file`` keeps a read-only copy of the
-image in ``cache/`` beside the file store's directory, fetched from the object store the first
-time a server boots from it (written under a temporary name, flushed, renamed) and removed with
-the image. So boots after the first start from a local file as with the ``file`` store; the
-first one waits for one copy of the image over the object service's streaming read.
+image in the host's image cache (``cache``, beside the file store's directory), fetched from
+the object store the first time a server boots from it (or when an admin queues the image for
+caching) and removed with the image. So boots after the first start from a local file as with
+the ``file`` store; the first one waits for one copy of the image over the object service's
+streaming read.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from onestack.image.drivers.base import Chunk, ImageStore, StoreWriter
+from onestack.image.drivers.cache import LocalCache
 
 if TYPE_CHECKING:
     from onestack.object.facade import ObjectAPI, ObjectUpload
@@ -60,12 +58,10 @@ class ObjectImageStore(ImageStore):
     name = "object"
     description = "Image data in the object store (Swift API), as Glance's swift store keeps it."
 
-    def __init__(self, objects: ObjectAPI, cache_dir: Path) -> None:
+    def __init__(self, objects: ObjectAPI, cache: LocalCache) -> None:
         self.objects = objects
-        self.cache_dir = cache_dir
-        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.cache = cache
         self._ready = False
-        self._fetching: dict[str, asyncio.Lock] = {}
 
     async def ready(self) -> None:
         if not self._ready:
@@ -92,8 +88,7 @@ class ObjectImageStore(ImageStore):
     async def delete(self, location: str) -> None:
         name = self._name(location)
         await self.objects.delete(ACCOUNT, CONTAINER, name)
-        with contextlib.suppress(FileNotFoundError):
-            await asyncio.to_thread(os.unlink, self.cache_dir / name)
+        self.cache.delete(name)
 
     async def temporary_ids(self) -> set[str]:
         return set()
@@ -107,32 +102,7 @@ class ObjectImageStore(ImageStore):
     async def local_file(self, location: str) -> Path | None:
         """The cached local copy of the image (fetched once, see the module's note)."""
         name = self._name(location)
-        target = self.cache_dir / name
-        lock = self._fetching.setdefault(name, asyncio.Lock())
-        async with lock:
-            size = await self.objects.size(ACCOUNT, CONTAINER, name)
-            if size is None:
-                return None
-            if target.exists() and target.stat().st_size == size:
-                return target
-            temp = self.cache_dir / f".{name}.{secrets.token_hex(4)}"
-            fd = await asyncio.to_thread(os.open, temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                async for chunk in self.objects.read(ACCOUNT, CONTAINER, name):
-                    await asyncio.to_thread(_write_all, fd, chunk)
-                await asyncio.to_thread(os.fsync, fd)
-            except BaseException:
-                os.close(fd)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp)
-                raise
-            os.close(fd)
-            await asyncio.to_thread(os.replace, temp, target)
-        self._fetching.pop(name, None)
-        return target
-
-
-def _write_all(fd: int, data: Chunk) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+        size = await self.objects.size(ACCOUNT, CONTAINER, name)
+        if size is None:
+            return None
+        return await self.cache.fill(name, self.objects.read(ACCOUNT, CONTAINER, name), size)

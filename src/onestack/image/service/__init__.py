@@ -17,8 +17,10 @@ from onestack.common.db import Database
 from onestack.common.pagination import PageParams
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
+from onestack.image.drivers.cache import LocalCache
 from onestack.image.models import Image, ImageProperty
 from onestack.image.service.base import Store
+from onestack.image.service.cache import ImageCache
 from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
 from onestack.image.service.images import Images, PatchOp, parse_patch
 from onestack.image.service.members import Members
@@ -48,9 +50,13 @@ class ImageService:
         store: ImageStore,
         staging: ImageStore,
         spawn: Spawn,
+        cache: LocalCache,
     ) -> None:
         self.settings = settings
-        self.base = Store(db=db, bus=bus, settings=settings, store=store, staging=staging)
+        self.base = Store(
+            db=db, bus=bus, settings=settings, store=store, staging=staging, cache=cache
+        )
+        self.cache = ImageCache(self.base)
         self.images = Images(self.base)
         self.data = ImageData(self.base, spawn)
         self.members = Members(self.base)
@@ -216,6 +222,10 @@ class ImageService:
             raise errors.Conflict(f"Image {image_id} has no data (status {rec.status}).")
         if rec.store != self.store.name:
             raise errors.ServiceUnavailable(reason=f"the image store {rec.store} is not enabled")
+        cached = self.base.cache.copy(rec.id, rec.size)
+        if cached is not None:
+            await asyncio.to_thread(self.base.cache.hit, cached)
+            return rec, cached
         path = await self.store.local_file(rec.location)
         if path is None:
             raise errors.ServiceUnavailable(reason="the image store keeps no local files")

@@ -15,6 +15,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
+from onestack.image.drivers.cache import LocalCache
 from onestack.image.models import Image, ImageMember, ImageProperty, ImageTag
 from onestack.image.service.records import ImageRecord
 
@@ -30,6 +31,7 @@ class Store:
     settings: ImageSettings
     store: ImageStore
     staging: ImageStore
+    cache: LocalCache  # this host's local copies of images
 
     async def notify(self, event_type: str, image_id: str) -> None:
         await self.bus.publish(NOTIFICATIONS, f"image.{event_type}", {"id": image_id})

@@ -78,15 +78,20 @@ def parse_range(header: str | None, total: int) -> tuple[int, int] | None:
     return start, end - start + 1
 
 
-async def file_chunks(path: Path, block: int = READ_BLOCK) -> AsyncIterator[bytes]:
+async def file_chunks(
+    path: Path, block: int = READ_BLOCK, offset: int = 0, length: int | None = None
+) -> AsyncIterator[bytes]:
     fd = await asyncio.to_thread(os.open, path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        offset = 0
-        while True:
-            data = await asyncio.to_thread(os.pread, fd, block, offset)
+        left = length
+        while left is None or left > 0:
+            want = block if left is None else min(block, left)
+            data = await asyncio.to_thread(os.pread, fd, want, offset)
             if not data:
                 return
             offset += len(data)
+            if left is not None:
+                left -= len(data)
             yield data
     finally:
         os.close(fd)
@@ -436,7 +441,15 @@ class ImageData:
             raise errors.ServiceUnavailable(reason=f"the image store {rec.store} is not enabled")
         wanted = parse_range(range_header, rec.size)
         offset, length = wanted if wanted is not None else (0, rec.size)
-        chunks = self.base.store.read(rec.location, offset, length)
+        # A copy in this host's image cache is read instead of the store (and counted), as
+        # Glance's cache middleware serves it.
+        cached = self.base.cache.copy(rec.id, rec.size)
+        chunks: AsyncIterator[Chunk]
+        if cached is not None:
+            self.base.cache.hit(cached)
+            chunks = file_chunks(cached, offset=offset, length=length)
+        else:
+            chunks = self.base.store.read(rec.location, offset, length)
         return Download(chunks, rec.size, offset, length, rec.checksum, wanted is not None)
 
     # --- recovery ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ deactivation, deletion. The bytes are ``data.py``'s business."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -412,6 +413,7 @@ class Images:
             await s.delete(row)
         if location and store == self.base.store.name:
             await self.base.store.delete(location)
+        await asyncio.to_thread(self.base.cache.delete, image_id)
         if staged and staged.get("location"):
             await self.base.staging.delete(staged["location"])
         await self.base.notify("delete", image_id)
