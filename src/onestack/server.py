@@ -248,6 +248,7 @@ async def serve(
             # process: kept out of the collector, a full collection walks only what requests
             # made since (each took ~90 ms: a spike in one server list out of three).
             gc.freeze()
+            gc.enable()  # ``python -m onestack`` turns it off for the start
             ready_in = seconds_since_process_start()
             state["ready_in"] = ready_in
             state_path(settings.data_dir).write_text(json.dumps(state))
