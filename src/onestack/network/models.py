@@ -370,3 +370,30 @@ class FlavorServiceProfile(Base):
         ),
         primary_key=True,
     )
+
+
+class Trunk(Owned, Base):
+    """A VLAN-aware port (Neutron's trunk extension): a parent port and tagged sub-ports."""
+
+    __tablename__ = "network_trunk"
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class SubPort(Base):
+    __tablename__ = "network_trunk_subport"
+    __table_args__ = (
+        UniqueConstraint(
+            "trunk_id", "segmentation_type", "segmentation_id", name="uq_network_trunk_segment"
+        ),
+    )
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
+    )
+    trunk_id: Mapped[str] = mapped_column(
+        ForeignKey("network_trunk.id", ondelete="CASCADE"), index=True
+    )
+    segmentation_type: Mapped[str] = mapped_column(String(32))
+    segmentation_id: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,14 @@ from starlette.routing import BaseRoute, Route
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.network.api import actions, autoallocate, extensions, flavors, resources
+from onestack.network.api import (
+    actions,
+    autoallocate,
+    extensions,
+    flavors,
+    resources,
+    trunks,
+)
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -48,6 +55,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *extensions.routes,
         *autoallocate.routes,
         *flavors.routes,
+        *trunks.routes,
         *actions.routes,
         *resources.routes(),
     ]

@@ -352,6 +352,12 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("enabled", boolean, put=True),
         *OWNER,
     ),
+    "trunk": (
+        *NAMED,
+        Attr("admin_state_up", boolean, put=True),
+        Attr("port_id", string(36), required=True),
+        Attr("sub_ports", anything),  # validated by the trunk service, as Neutron's rules
+    ),
     "agent": (
         Attr("admin_state_up", boolean, post=False, put=True),
         Attr("description", nullable_string(), post=False, put=True),
@@ -371,6 +377,7 @@ READ_ONLY = {
     "ipv6_address_scope",
     "router_id",
     "normalized_cidr",
+    "trunk_details",
 }
 
 

@@ -77,6 +77,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),  # noqa: E501
     ("subnet-external-network", "Subnet belongs to an external network",
      "Informs if the subnet belongs to an external network"),
+    ("trunk", "Trunk Extension", "Provides support for trunk ports"),
+    ("trunk-details", "Trunk port details", "Expose trunk port details"),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
     ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),  # noqa: E501
 )  # fmt: skip

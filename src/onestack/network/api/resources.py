@@ -156,6 +156,7 @@ COLLECTIONS: tuple[resource.Collection, ...] = (
     collection("metering/metering-label-rules", "metering_label_rule", "metering_label_rules",
                _create_label_rule, None, _delete_label_rule),
     collection("flavors", "flavor", "flavors", *_manager("flavors")),
+    collection("trunks", "trunk", "trunks", *_manager("trunks")),
     collection("service_profiles", "service_profile", "service_profiles",
                _create_profile, _update_profile, _delete_profile),
 )  # fmt: skip

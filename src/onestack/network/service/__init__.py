@@ -45,6 +45,7 @@ from onestack.network.service.secgroups import SecurityGroups
 from onestack.network.service.subnetpools import AddressScopes, SubnetPools
 from onestack.network.service.subnets import Subnets
 from onestack.network.service.tags import Tags
+from onestack.network.service.trunks import TrunkNotFound, Trunks
 
 __all__ = ["ADMIN", "Caller", "ListQuery", "NetworkService", "Page"]
 
@@ -66,6 +67,7 @@ NOT_FOUND = {
     "metering/metering-label-rules": nerr.MeteringLabelRuleNotFound,
     "flavors": FlavorNotFound,
     "service_profiles": ServiceProfileNotFound,
+    "trunks": TrunkNotFound,
 }
 
 
@@ -91,6 +93,7 @@ class NetworkService:
         self.agents = Agents(self.store)
         self.tags = Tags(self.store)
         self.flavors = Flavors(self.store)
+        self.trunks = Trunks(self.store)
         self.auto_allocation = AutoAllocation(self.store, self.networks, self.subnets, self.routers)
 
     # Generic reads ----------------------------------------------------------------------
@@ -120,6 +123,8 @@ class NetworkService:
             if row is None:
                 if collection == "rbac-policies":
                     raise nerr.RbacPolicyNotFound(type="network", id=ident)
+                if collection == "trunks":
+                    raise TrunkNotFound(trunk_id=ident)
                 raise NOT_FOUND[collection](id=ident)
             return (await res.render(session, [row], caller))[0]
 

@@ -22,6 +22,7 @@ from onestack.network.service.query import OWNED as OWNED_COLUMNS
 from onestack.network.service.query import STANDARD as STANDARD_COLUMNS
 from onestack.network.service.query import Kind
 from onestack.network.service.secgroups import group_visible, rule_visible
+from onestack.network.service.trunks import render as render_trunks
 
 Render = Callable[[AsyncSession, Sequence[Any], Caller], Awaitable[list[dict[str, Any]]]]
 Visible = Callable[[Caller], ColumnElement[bool] | None]
@@ -170,6 +171,10 @@ async def _render_profiles(
     _s: AsyncSession, rows: Sequence[Any], _c: Caller
 ) -> list[dict[str, Any]]:
     return [render_profile(r) for r in rows]
+
+
+async def _render_trunks(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await render_trunks(s, rows)
 
 
 def _cols(*names: str, **renamed: str) -> dict[str, str]:
@@ -425,5 +430,15 @@ RESOURCES: dict[str, Resource] = {
         ),
         lambda caller: None,
         _render_profiles,
+    ),
+    "trunks": Resource(
+        Kind(
+            models.Trunk,
+            None,
+            {**OWNED_COLUMNS, **_cols("admin_state_up", "port_id")},
+            ignored=frozenset({"status", "sub_ports"}),
+        ),
+        _owned(models.Trunk),
+        _render_trunks,
     ),
 }

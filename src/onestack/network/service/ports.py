@@ -24,6 +24,14 @@ from onestack.network.service.networks import get_visible_network
 from onestack.network.service.secgroups import ensure_default_group, visible_group_ids
 
 
+class PortInUseAsSubPort(errors.Conflict):
+    template = "Port {port_id} is currently a subport for trunk {trunk_id}."
+
+
+class PortInUseAsTrunkParent(errors.Conflict):
+    template = "Port {port_id} is currently a parent port for trunk {trunk_id}."
+
+
 class ServicePortInUse(errors.Conflict):
     template = "Port {port_id} cannot be deleted directly via the port API: {reason}."
 
@@ -37,6 +45,16 @@ class AddressPairAndPortSecurityRequired(errors.Conflict):
 
 
 ROUTER_INTERFACE_OWNER = "network:router_interface"
+
+
+async def trunk_member(session: AsyncSession, port_id: str) -> None:
+    """409 for deleting a port a trunk uses, as its parent or a sub-port (Neutron's rule)."""
+    trunk_id = await session.scalar(select(models.Trunk.id).where(models.Trunk.port_id == port_id))
+    if trunk_id is not None:
+        raise PortInUseAsTrunkParent(port_id=port_id, trunk_id=trunk_id)
+    sub = await session.get(models.SubPort, port_id)
+    if sub is not None:
+        raise PortInUseAsSubPort(port_id=port_id, trunk_id=sub.trunk_id)
 
 
 def is_network_owned(device_owner: str) -> bool:
@@ -367,6 +385,7 @@ class Ports:
                 raise ServicePortInUse(
                     port_id=port.id, reason=f"has device owner {port.device_owner}"
                 )
+            await trunk_member(session, port.id)
             await self.delete_in(session, port)
         await self.store.changed(host)
 

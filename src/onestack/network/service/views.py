@@ -191,7 +191,12 @@ async def ports(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, An
         ):
             groups[port_id].append(group_id)
     tags = await tags_of(session, ids)
-    return [port_dict(r, tags, ips.get(r.id, []), groups.get(r.id, [])) for r in rows]
+    trunks = await trunk_details(session, ids)
+    out = [port_dict(r, tags, ips.get(r.id, []), groups.get(r.id, [])) for r in rows]
+    for item in out:
+        if item["id"] in trunks:
+            item["trunk_details"] = trunks[item["id"]]
+    return out
 
 
 def rule_dict(r: models.SecurityGroupRule) -> dict[str, Any]:
@@ -421,4 +426,45 @@ def agent_dict(r: models.Agent, alive: bool) -> dict[str, Any]:
         "started_at": r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
         "heartbeat_timestamp": r.heartbeat_timestamp.strftime("%Y-%m-%d %H:%M:%S"),
         "resources_synced": None,
+    }
+
+
+async def subports_of(session: AsyncSession, trunk_ids: Sequence[str]) -> dict[str, list[Any]]:
+    S, P = models.SubPort, models.Port
+    found: dict[str, list[Any]] = defaultdict(list)
+    if trunk_ids:
+        rows = await session.execute(
+            select(S.trunk_id, S.port_id, S.segmentation_type, S.segmentation_id, P.mac_address)
+            .join(P, P.id == S.port_id)
+            .where(S.trunk_id.in_(list(trunk_ids)))
+            .order_by(S.trunk_id, S.segmentation_type, S.segmentation_id)
+        )
+        for trunk_id, port_id, kind, seg, mac in rows:
+            found[trunk_id].append(
+                {
+                    "port_id": port_id,
+                    "segmentation_type": kind,
+                    "segmentation_id": seg,
+                    "mac_address": mac,
+                }
+            )
+    return found
+
+
+async def trunk_details(session: AsyncSession, port_ids: Sequence[str]) -> dict[str, Any]:
+    """The ``trunk_details`` of the parent ports among ``port_ids`` (Neutron's trunk-details)."""
+    parents: dict[str, str] = {}
+    for i in range(0, len(port_ids), 500):
+        rows = await session.execute(
+            select(models.Trunk.port_id, models.Trunk.id).where(
+                models.Trunk.port_id.in_(list(port_ids[i : i + 500]))
+            )
+        )
+        parents.update({port_id: trunk_id for port_id, trunk_id in rows})
+    if not parents:
+        return {}
+    subs = await subports_of(session, list(parents.values()))
+    return {
+        port_id: {"trunk_id": trunk_id, "sub_ports": subs.get(trunk_id, [])}
+        for port_id, trunk_id in parents.items()
     }
