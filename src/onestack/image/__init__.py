@@ -30,7 +30,14 @@ async def start(runtime: Runtime) -> None:
     # The staging area of glance-direct imports is always local files, beside the store.
     staging = FileStore(root / "staging")
     svc = ImageService(
-        runtime.db, runtime.bus, runtime.settings.image, store, staging, runtime.spawn, cache
+        runtime.db,
+        runtime.bus,
+        runtime.settings.image,
+        store,
+        staging,
+        runtime.spawn,
+        cache,
+        runtime.enforcer,
     )
     await svc.recover()
     await svc.metadefs.seed()

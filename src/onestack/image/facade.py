@@ -10,6 +10,9 @@
   the image exists.
 - ``create_queued_image``, ``upload_local_file`` and ``delete_image`` make and fill images from
   local files (server snapshots, shelving, backups).
+- ``create_image_as``, ``import_image_as``, ``update_image_as``, ``show_image_as`` and
+  ``delete_image_as`` do what the API's calls do, as the user ``ctx`` under Glance's policy;
+  the image as a dict is its Glance view (``GET /v2/images/{id}``).
 """
 
 from __future__ import annotations
@@ -77,3 +80,23 @@ class ImageAPI(Protocol):
     async def delete_image_as(self, ctx: RequestContext, image_id: str) -> None:
         """Delete an image as ``ctx`` may (Glance's owner and protection checks)."""
         ...
+
+    async def create_image_as(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v2/images`` with ``body`` (core attributes and extra properties)."""
+        ...
+
+    async def import_image_as(
+        self, ctx: RequestContext, image_id: str, method: str, uri: str | None = None
+    ) -> None:
+        """``POST /v2/images/{id}/import``; the import goes on after the return (poll the
+        image: ``active``, or ``queued`` with ``os_glance_failed_import`` when it failed)."""
+        ...
+
+    async def update_image_as(
+        self, ctx: RequestContext, image_id: str, values: dict[str, Any], remove: list[str]
+    ) -> dict[str, Any]:
+        """Remove the extra properties ``remove`` (those present), then set ``values`` (core
+        attributes, ``tags`` as a whole list, or extra properties)."""
+        ...
+
+    async def show_image_as(self, ctx: RequestContext, image_id: str) -> dict[str, Any]: ...

@@ -15,10 +15,12 @@ from onestack.common.bus import Bus
 from onestack.common.context import RequestContext
 from onestack.common.db import Database
 from onestack.common.pagination import PageParams
+from onestack.common.policy import Enforcer
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
 from onestack.image.drivers.cache import LocalCache
 from onestack.image.models import Image, ImageProperty
+from onestack.image.service.as_caller import AsCaller
 from onestack.image.service.base import Store
 from onestack.image.service.cache import ImageCache
 from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 
-class ImageService:
+class ImageService(AsCaller):
     def __init__(
         self,
         db: Database,
@@ -51,8 +53,10 @@ class ImageService:
         staging: ImageStore,
         spawn: Spawn,
         cache: LocalCache,
+        enforcer: Enforcer | None = None,
     ) -> None:
         self.settings = settings
+        self.enforcer = enforcer
         self.base = Store(
             db=db, bus=bus, settings=settings, store=store, staging=staging, cache=cache
         )
