@@ -22,6 +22,13 @@ admin = sdk_connection("onestack")
 POOL = "10.203.0.0/16"
 
 
+def _connect(cloud: Cloud, user: Any, project: str) -> Any:
+    return openstack.connect(
+        auth_url=cloud.auth_url, username=user.name, password=user.password,
+        project_id=project, user_domain_name="Default", region_name="RegionOne",
+    )  # fmt: skip
+
+
 def _member(cloud: Cloud, role: str = "member") -> tuple[dict[str, str], Any]:
     """A user of a new project: the CLI's OS_* variables and an openstacksdk connection."""
     keystone = Admin(cloud)
@@ -34,11 +41,17 @@ def _member(cloud: Cloud, role: str = "member") -> tuple[dict[str, str], Any]:
         "OS_PROJECT_ID": project, "OS_USER_DOMAIN_NAME": "Default",
         "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": "RegionOne",
     }  # fmt: skip
-    conn = openstack.connect(
-        auth_url=cloud.auth_url, username=user.name, password=user.password,
-        project_id=project, user_domain_name="Default", region_name="RegionOne",
-    )  # fmt: skip
-    return env, conn
+    return env, _connect(cloud, user, project)
+
+
+def _reader_of(cloud: Cloud, project: str) -> Any:
+    keystone = Admin(cloud)
+    try:
+        user = keystone.user()
+        keystone.grant(project, user.id, "reader")
+    finally:
+        keystone.close()
+    return _connect(cloud, user, project)
 
 
 @pytest.fixture
@@ -139,6 +152,11 @@ def test_concurrent_first_requests_build_once(cloud: Cloud, admin: Any, default_
             ids
         )
         assert len(list(conn.network.routers())) == 1
+        # A reader of the project reads it (Neutron's policy) but may not delete it.
+        with _reader_of(cloud, conn.current_project_id) as reader:
+            assert reader.network.get_auto_allocated_topology().id in ids
+            with pytest.raises(exceptions.ForbiddenException):
+                reader.network.delete_auto_allocated_topology()
         conn.network.delete_auto_allocated_topology()
         assert list(conn.network.networks(project_id=conn.current_project_id)) == []
         # Deleting what is not there is Neutron's 204.
