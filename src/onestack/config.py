@@ -66,6 +66,24 @@ class IdentitySettings(_Group):
     oauth1_access_token_duration: int = Field(
         86400, ge=0, description="Seconds an OAuth1 access token lives; 0: no expiry."
     )
+    # Federation trusts what a front (a SAML or OpenID Connect proxy) says about the user.
+    # Off by default: a client could set these headers itself. Turn them on only behind a
+    # front that removes them from every incoming request and sets them after its login.
+    federation_remote_user_header: str = Field(
+        "",
+        description="Header the trusted front sets to the remote user (Keystone's "
+        "REMOTE_USER); empty: not trusted.",
+    )
+    federation_assertion_header_prefix: str = Field(
+        "",
+        description="Prefix of the headers the trusted front sets to the assertion's "
+        "attributes (the attribute is the rest of the name); empty: not trusted.",
+    )
+    federation_remote_id_attribute: str = Field(
+        "",
+        description="Assertion attribute naming the identity provider, checked against its "
+        "remote_ids (Keystone's [federation] remote_id_attribute); a protocol may override.",
+    )
 
 
 class ImageSettings(_Group):

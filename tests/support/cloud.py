@@ -20,6 +20,8 @@ import yaml
 from tests.support.bodies import password_body, project_name_scope
 
 REPO = Path(__file__).resolve().parents[2]
+FED_REMOTE_USER = "X-Test-Remote-User"
+FED_PREFIX = "X-Test-Assertion-"
 
 
 def free_port() -> int:
@@ -43,6 +45,9 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     # Image imports by URL fetch from a test's server on 127.0.0.1 and a free port: Glance's
     # default filter (ports 80 and 443 only) is tests/unit/test_image_uri_filter.py's subject.
     env["ONESTACK_IMAGE_IMPORT_ALLOWED_PORTS"] = ""
+    # The test client plays the trusted front of federation (off by default: see config.py).
+    env["ONESTACK_IDENTITY_FEDERATION_REMOTE_USER_HEADER"] = FED_REMOTE_USER
+    env["ONESTACK_IDENTITY_FEDERATION_ASSERTION_HEADER_PREFIX"] = FED_PREFIX
     # A VXLAN id is unique per host across every cloud on it: a cloud left running (or a
     # killed run's devices) holding VNI 1 would fail each test cloud's first tenant network.
     first = random.randrange(2, 16_000) * 1000

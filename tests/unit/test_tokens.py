@@ -537,6 +537,10 @@ class TestRevocation:
             revocations.add(event)
             assert revocations.is_revoked(token) and not revocations.is_revoked(project_token())
 
+    def test_federated_tokens_round_trip(self) -> None:
+        token = make(federation=("idp", "saml2", ["a" * 32, "group-2"]), methods=["saml2"])
+        assert TokenData.unpack(token.pack()) == token
+
     def test_empty_list_revokes_nothing(self, revocations: RevocationList) -> None:
         for f in ALL_KINDS.values():
             assert not revocations.is_revoked(f())
@@ -643,4 +647,5 @@ def test_payload_field_order_is_pinned() -> None:
         "password_expires_at_us",
         "trust",  # appended: tokens issued before trusts unpack without it
         "oauth",  # appended: likewise for OAuth1
+        "federation",  # and for federation
     ]

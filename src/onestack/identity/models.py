@@ -361,3 +361,64 @@ class OAuthAccessToken(Base):
     authorizing_user_id: Mapped[str] = mapped_column(String(64), index=True)
     role_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdentityProvider(Base):
+    """OS-FEDERATION: a trusted identity provider; its users land in ``domain_id``."""
+
+    __tablename__ = "identity_federation_idp"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    domain_id: Mapped[str] = mapped_column(String(64), index=True)
+    authorization_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class IdpRemoteId(Base):
+    """One of an identity provider's entity ids; each names one provider only."""
+
+    __tablename__ = "identity_federation_idp_remote_id"
+    remote_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Mapping(Base):
+    """Rules turning an assertion into a local user, groups and projects."""
+
+    __tablename__ = "identity_federation_mapping"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    schema_version: Mapped[str] = mapped_column(String(16), default="1.0")
+
+
+class FederationProtocol(Base):
+    """How an identity provider's users come in (saml2, openid, mapped...) and their mapping."""
+
+    __tablename__ = "identity_federation_protocol"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idp_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mapping_id: Mapped[str] = mapped_column(String(64), index=True)
+    remote_id_attribute: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ServiceProvider(Base):
+    """OS-FEDERATION: a cloud this one vouches for its users to (Keystone to Keystone)."""
+
+    __tablename__ = "identity_federation_sp"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    auth_url: Mapped[str] = mapped_column(String(256))
+    sp_url: Mapped[str] = mapped_column(String(256))
+    relay_state_prefix: Mapped[str] = mapped_column(String(256))
+
+
+class FederatedUser(Base):
+    """The local (shadow) user of a remote identity, as Keystone's ``federated_user``."""
+
+    __tablename__ = "identity_federated_user"
+    idp_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    protocol_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unique_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -246,6 +246,11 @@ RULES: list[RuleDefault] = [
     _rule("create_limits", ADMIN, "Create limits."),
     _rule("update_limit", ADMIN, "Update a limit."),
     _rule("delete_limit", ADMIN, "Delete a limit."),
+    # federation (OS-FEDERATION)
+    *_crud("identity_provider", ADMIN_OR_SYSTEM_READER, ADMIN),
+    *_crud("mapping", ADMIN_OR_SYSTEM_READER, ADMIN),
+    *_crud("protocol", ADMIN_OR_SYSTEM_READER, ADMIN),
+    *_crud("service_provider", ADMIN_OR_SYSTEM_READER, ADMIN),
     # trusts (OS-TRUST)
     _rule("create_trust", "user_id:%(trust.trustor_user_id)s", "Create a trust."),
     _rule("list_trusts", ADMIN_OR_SYSTEM_READER, "List every trust."),

@@ -491,3 +491,50 @@ class RequestTokenAuthorize(_Closed):
     """``PUT /v3/OS-OAUTH1/authorize/{id}``: the roles (by id or a global role's name)."""
 
     roles: list[TrustRoleRef] = Field(min_length=1)
+
+
+RemoteId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Url = Annotated[
+    str, StringConstraints(min_length=1, max_length=225, pattern=r"^[a-zA-Z0-9+.-]+://")
+]
+
+
+class IdentityProviderUpdate(_Closed):
+    enabled: StrictBool | None = None
+    description: Description | None = None
+    authorization_ttl: Annotated[int, Field(ge=0)] | None = None
+    remote_ids: list[RemoteId] | None = None
+
+    @field_validator("remote_ids")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("remote_ids must be unique")
+        return value
+
+
+class IdentityProviderCreate(IdentityProviderUpdate):
+    domain_id: Id64 | None = None
+
+
+class ProtocolCreate(_Closed):
+    mapping_id: Id64
+    remote_id_attribute: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ProtocolUpdate(_Closed):
+    mapping_id: Id64
+    remote_id_attribute: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ServiceProviderUpdate(_Closed):
+    auth_url: Url | None = None
+    sp_url: Url | None = None
+    description: Description | None = None
+    enabled: StrictBool | None = None
+    relay_state_prefix: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
+class ServiceProviderCreate(ServiceProviderUpdate):
+    auth_url: Url
+    sp_url: Url

@@ -79,6 +79,8 @@ class TokenData:
     trust: tuple[str, str, str, bool] | None = None
     # (access token id, consumer id) of a token issued through OAuth1 delegation
     oauth: tuple[str, str] | None = None
+    # (identity provider, protocol, group ids) of a federated user's token
+    federation: tuple[str, str, list[str]] | None = None
 
     def pack(self) -> bytes:
         packed: bytes = msgpack.packb(
@@ -105,6 +107,15 @@ class TokenData:
                 self.password_expires_at_us,
                 [*(_pack_id(x) for x in self.trust[:3]), self.trust[3]] if self.trust else None,
                 [_pack_id(x) for x in self.oauth] if self.oauth else None,
+                (
+                    [
+                        self.federation[0],
+                        self.federation[1],
+                        [_pack_id(g) for g in self.federation[2]],
+                    ]
+                    if self.federation
+                    else None
+                ),
             ]
         )
         return packed
@@ -119,6 +130,7 @@ class TokenData:
         # Tokens issued before trusts (or OAuth1) have no such field.
         trust = rest[0] if rest else None
         oauth = rest[1] if len(rest) > 1 else None
+        fed = rest[2] if len(rest) > 2 else None
         return cls(
             user_id=_unpack_id(uid),
             user_name=uname,
@@ -144,6 +156,7 @@ class TokenData:
                 else None
             ),
             oauth=(_unpack_id(oauth[0]), _unpack_id(oauth[1])) if oauth else None,
+            federation=(fed[0], fed[1], [_unpack_id(g) for g in fed[2]]) if fed else None,
         )
 
     def to_context(self, request_id: str, token: str) -> RequestContext:

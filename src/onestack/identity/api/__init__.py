@@ -18,6 +18,7 @@ from onestack.identity.api import (
     credentials,
     domain_config,
     endpoint_filter,
+    federation,
     limits,
     oauth1,
     policy_blobs,
@@ -44,6 +45,11 @@ PUBLIC = (
     Public(r"^/v3/users/[^/]+/password$", frozenset({"POST"})),
     # Signed by the OAuth1 consumer instead of carrying a token.
     Public(r"^/v3/OS-OAUTH1/(request|access)_token$", frozenset({"POST"})),
+    # The trusted front has identified the user; the mapping decides who that is here.
+    Public(
+        r"^/v3/OS-FEDERATION/identity_providers/[^/]+/protocols/[^/]+/auth$",
+        frozenset({"GET", "POST"}),
+    ),
 )
 WWW_AUTHENTICATE = 'Keystone uri="{url}"'
 
@@ -75,4 +81,5 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *limits.routes,
         *domain_config.routes,
         *oauth1.routes,
+        *federation.routes,
     ]

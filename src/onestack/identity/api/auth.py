@@ -10,6 +10,7 @@ from onestack.common import errors
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response, query_bool
 from onestack.identity import schemas
+from onestack.identity.api import federation
 from onestack.identity.api.helpers import (
     authorize,
     service,
@@ -77,21 +78,11 @@ async def auth_catalog(request: Request) -> Response:
 
 
 async def auth_projects(request: Request) -> Response:
-    ctx = get_context(request)
-    svc = service(request)
-    ids = await svc.assignments.targets_of_user(ctx.user_id, "project")
-    projects = await svc.resources.list_projects({"enabled": True}, ids=ids)
-    items = [views(request).project(p, tags) for p, tags in projects]
-    return json_response(views(request).collection("projects", items, "auth/projects"))
+    return await federation.projects_for(request, "auth/projects")
 
 
 async def auth_domains(request: Request) -> Response:
-    ctx = get_context(request)
-    svc = service(request)
-    ids = set(await svc.assignments.targets_of_user(ctx.user_id, "domain"))
-    domains = [d for d in await svc.resources.list_domains({"enabled": True}) if d.id in ids]
-    items = [views(request).domain(d) for d in domains]
-    return json_response(views(request).collection("domains", items, "auth/domains"))
+    return await federation.domains_for(request, "auth/domains")
 
 
 async def auth_system(request: Request) -> Response:

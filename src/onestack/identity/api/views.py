@@ -226,6 +226,13 @@ class Views:
             "expires_at": isoformat(us_to_datetime(t.expires_at_us)),
             "issued_at": isoformat(us_to_datetime(t.issued_at_us)),
         }
+        if t.federation is not None:
+            idp, protocol, groups = t.federation
+            body["user"]["OS-FEDERATION"] = {
+                "identity_provider": {"id": idp},
+                "protocol": {"id": protocol},
+                "groups": [{"id": g} for g in groups],
+            }
         if t.project_id:
             body["project"] = {
                 "domain": {"id": t.project_domain_id, "name": t.project_domain_name},

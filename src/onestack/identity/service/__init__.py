@@ -15,6 +15,8 @@ from onestack.identity.service.catalog import Catalog
 from onestack.identity.service.credentials import Credentials
 from onestack.identity.service.domain_config import DomainConfig
 from onestack.identity.service.endpoint_filter import EndpointFilter
+from onestack.identity.service.federated_login import FederatedLogin
+from onestack.identity.service.federation import Federation
 from onestack.identity.service.limits import Limits
 from onestack.identity.service.oauth1 import OAuth1
 from onestack.identity.service.policy_blobs import PolicyBlobs
@@ -59,6 +61,12 @@ class IdentityService:
         )
         self.oauth1 = OAuth1(
             context, credential_keys, self.revocations, self.resources, self.roles, self.assignments
+        )
+        self.federation = Federation(
+            context, self.revocations, self.users, self.resources, self.roles, self.assignments
+        )
+        self.federated_login = FederatedLogin(
+            context, self.federation, self.users, self.resources, self.roles, self.assignments
         )
         self.auth = Authenticator(
             self.users,

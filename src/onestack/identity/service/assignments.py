@@ -156,15 +156,18 @@ class Assignments:
             return list((await s.scalars(stmt)).all())
 
     # --- effective roles -------------------------------------------------------------------
-    async def effective_role_ids(self, user_id: str, target: str, target_id: str) -> set[str]:
-        """Every role the user holds on the target: direct, via groups, inherited, implied."""
+    async def effective_role_ids(
+        self, user_id: str, target: str, target_id: str, extra_groups: Sequence[str] = ()
+    ) -> set[str]:
+        """Every role the user holds on the target: direct, via groups, inherited, implied.
+        ``extra_groups``: groups a federated token carries (not memberships in the database)."""
         async with self.context.db.session() as s:
             groups = (
                 await s.scalars(
                     select(models.Membership.group_id).where(models.Membership.user_id == user_id)
                 )
             ).all()
-            actors = [user_id, *groups]
+            actors = [user_id, *groups, *extra_groups]
             conditions: list[tuple[Sequence[str], Sequence[str], bool | None]] = []
             if target == "project":
                 project = await s.get(models.Project, target_id)
@@ -198,6 +201,39 @@ class Assignments:
         """Projects (or domains) on which the user has at least one effective role."""
         refs = await self.list_assignments({"user_id": user_id}, effective=True)
         return sorted({r.target_id for r in refs if r.target == target})
+
+    async def targets_of_groups(self, group_ids: Sequence[str], target: str) -> list[str]:
+        """Projects (or domains) on which one of the groups has a role, directly or inherited
+        from a domain (a federated token's groups, which are no memberships)."""
+        if not group_ids:
+            return []
+        async with self.context.db.session() as s:
+            rows = (
+                await s.execute(
+                    select(
+                        models.Assignment.type,
+                        models.Assignment.target_id,
+                        models.Assignment.inherited,
+                    ).where(models.Assignment.actor_id.in_(group_ids))
+                )
+            ).all()
+            found: set[str] = set()
+            for kind, target_id, inherited in rows:
+                if target == "project" and kind == "GroupProject" and not inherited:
+                    found.add(target_id)
+                elif target == "project" and kind == "GroupDomain" and inherited:
+                    found.update(
+                        (
+                            await s.scalars(
+                                select(models.Project.id).where(
+                                    models.Project.domain_id == target_id
+                                )
+                            )
+                        ).all()
+                    )
+                elif target == "domain" and kind == "GroupDomain" and not inherited:
+                    found.add(target_id)
+        return sorted(found)
 
     # --- GET /v3/role_assignments ----------------------------------------------------------
     async def list_assignments(

@@ -221,6 +221,11 @@ class Authenticator:
         if methods == ["oauth1"]:  # always the access token's project, whatever was asked
             assert signed is not None
             return await self.oauth1.scope_token(data, signed)
+        # A federated token's groups come from the assertion, not memberships: they go on.
+        groups: list[str] = []
+        if original is not None and original.federation is not None:
+            data.federation = original.federation
+            groups = list(original.federation[2])
         if not isinstance(scope, schemas.AuthScope):
             return data  # unscoped
         if scope.trust is not None:
@@ -230,7 +235,9 @@ class Authenticator:
             domain = await self.resources.get_domain(project.domain_id)
             if not project.enabled or not domain.enabled:
                 raise _unauthorized()
-            role_ids = await self.assignments.effective_role_ids(user.id, "project", project.id)
+            role_ids = await self.assignments.effective_role_ids(
+                user.id, "project", project.id, groups
+            )
             if app_cred is not None:
                 role_ids &= set(app_cred.roles)
             if not role_ids:
@@ -241,12 +248,16 @@ class Authenticator:
             domain = await self._domain_of(scope.domain)
             if not domain.enabled:
                 raise _unauthorized()
-            role_ids = await self.assignments.effective_role_ids(user.id, "domain", domain.id)
+            role_ids = await self.assignments.effective_role_ids(
+                user.id, "domain", domain.id, groups
+            )
             if not role_ids:
                 raise _unauthorized(f"User {user.id} has no access to domain {domain.id}.")
             data.domain_id, data.domain_name = domain.id, domain.name
         else:
-            role_ids = await self.assignments.effective_role_ids(user.id, "system", "system")
+            role_ids = await self.assignments.effective_role_ids(
+                user.id, "system", "system", groups
+            )
             if not role_ids:
                 raise _unauthorized(f"User {user.id} has no access to the system.")
             data.system = True
