@@ -145,3 +145,49 @@ def test_failed_update_rolls_back(cloud: Cloud, tmp_path: Path) -> None:
                 if e["resource_name"] == name]  # fmt: skip
     assert statuses[-3:] == ["UPDATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
     delete_wait(cloud, name)
+
+
+P1 = """
+heat_template_version: 2018-08-31
+parameters:
+  batch: {type: number, default: 1}
+resources:
+  keep: {type: OS::Heat::RandomString}
+  group:
+    type: OS::Heat::ResourceGroup
+    update_policy:
+      rolling_update: {max_batch_size: {get_param: batch}}
+    properties:
+      count: 2
+      resource_def: {type: OS::Heat::RandomString}
+"""
+
+
+def test_update_policy_change_alone_updates_the_resource(cloud: Cloud, tmp_path: Path) -> None:
+    """Heat compares a resource's whole definition: an update whose only change is the
+    group's update_policy (here through a parameter) updates the group (UPDATE_COMPLETE,
+    same id, same members); the same policy again leaves it untouched."""
+    name = unique("updpol")
+    tf = template_file(tmp_path, "p1.yaml", P1)
+    create_wait(cloud, name, tf)
+    before = resources(cloud, name)
+    group_id = before["group"]["physical_resource_id"]
+    members = cloud.openstack("stack", "resource", "list", group_id)
+
+    def group_events() -> list[str]:
+        return [e["resource_status"] for e in cloud.openstack("stack", "event", "list", name)
+                if e["resource_name"] == "group"]  # fmt: skip
+
+    cloud.openstack("stack", "update", "-t", tf, "--parameter", "batch=2", "--wait", name,
+                    json_output=False)  # fmt: skip
+    after = resources(cloud, name)
+    assert after["group"]["resource_status"] == "UPDATE_COMPLETE", after["group"]
+    assert after["group"]["physical_resource_id"] == group_id
+    assert after["keep"] == before["keep"]
+    assert cloud.openstack("stack", "resource", "list", group_id) == members
+    assert group_events()[-2:] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
+    count = len(group_events())
+    cloud.openstack("stack", "update", "-t", tf, "--parameter", "batch=2", "--wait", name,
+                    json_output=False)  # fmt: skip
+    assert len(group_events()) == count  # the same policy: no update
+    delete_wait(cloud, name)

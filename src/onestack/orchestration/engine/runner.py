@@ -40,6 +40,19 @@ log = get_logger(__name__)
 _FIXED = Prop("string")  # a property no schema names: never updated in place
 
 
+def _update_policy(rdef: hot.ResourceDef, tmpl: hot.Template, scope: StackScope) -> Any:
+    """The resource's update_policy as its template means it now (None when it has none, or
+    when it cannot be known yet: the group that reads it says why)."""
+    if rdef.update_policy is None:
+        return None
+    try:
+        return functions.evaluate(
+            rdef.update_policy, tmpl.functions, scope, f"resources.{rdef.name}.update_policy"
+        )
+    except errors.OneStackError:
+        return rdef.update_policy
+
+
 class Engine:
     def __init__(self, runtime: Runtime, heartbeat: Callable[[], float]) -> None:
         self.runtime = runtime
@@ -220,6 +233,7 @@ class Engine:
                 rdef.properties, tmpl.functions, scope, f"resources.{rdef.name}.properties"
             )
             props = plugin_cls.with_defaults(props)
+            policy = _update_policy(rdef, tmpl, scope)
             await self.store.resource_fields(row.id, properties=props)
             created = await plugin_cls().create(context_at(c, rdef.name), props)
         except (ResourceFailure, errors.OneStackError) as exc:
@@ -234,7 +248,8 @@ class Engine:
         await self.store.resource_state(
             row.id, "CREATE", "COMPLETE", "state changed",
             physical_resource_id=created.physical_id,
-            attributes=created.attributes, data={**row.data, **props, **created.data},
+            attributes=created.attributes,
+            data={**row.data, **props, **created.data, "__update_policy": policy},
         )  # fmt: skip
 
     # --- check --------------------------------------------------------------------------
@@ -482,20 +497,29 @@ class Engine:
                 row.data = {k: v for k, v in row.data.items() if k != "__restore"}
                 await self.store.resource_fields(row.id, data=row.data)
             old = row.properties
-            if new == old and not retry:
+            policy = _update_policy(rdef, tmpl, scope)
+            # Heat compares the whole definition: an update_policy changed alone is an
+            # update too (a row made before policies were kept counts as unchanged).
+            same = new == old and not retry
+            if same and (row.data or {}).get("__update_policy", policy) == policy:
                 return  # unchanged: untouched, no event
             await self.store.resource_state(row.id, "UPDATE", "IN_PROGRESS", "state changed")
             changed = {k for k in set(new) | set(old) if new.get(k) != old.get(k)}
             plugin = plugin_cls()
             physical_id = row.physical_resource_id or ""
-            data = {**row.data, "__deletion_policy": rdef.deletion_policy}
+            data = {**row.data, "__deletion_policy": rdef.deletion_policy,
+                    "__update_policy": policy}  # fmt: skip
             try:
-                if any(not plugin_cls.properties.get(k, _FIXED).update_allowed for k in changed):
-                    raise Replace()
-                attributes = await plugin.update(at, physical_id, row.data, old, new)
-                # What the plugin keeps for itself comes back under "__data".
-                kept = attributes.pop("__data", None) or {}
-                made = Created(physical_id, {**row.attributes, **attributes}, kept)
+                if same:  # Heat's handle_update keeps the new policy; nothing else changes
+                    made = Created(physical_id, dict(row.attributes))
+                else:
+                    if any(not plugin_cls.properties.get(k, _FIXED).update_allowed
+                           for k in changed):  # fmt: skip
+                        raise Replace()
+                    attributes = await plugin.update(at, physical_id, row.data, old, new)
+                    # What the plugin keeps for itself comes back under "__data".
+                    kept = attributes.pop("__data", None) or {}
+                    made = Created(physical_id, {**row.attributes, **attributes}, kept)
             except Replace:
                 made = await plugin.create(at, new)
                 if physical_id and row.data.get("__deletion_policy") != "Retain":
