@@ -6,6 +6,7 @@ from __future__ import annotations
 from onestack.orchestration.resources import (
     aodh,
     autoscaling,
+    aws,
     cinder,
     deployments,
     glance,
@@ -33,6 +34,7 @@ REGISTRY: dict[str, type[Plugin]] = {
         deployments,
         stacks,
         autoscaling,
+        aws,
         waits,
         aodh,
         keystone,

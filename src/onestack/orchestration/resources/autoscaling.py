@@ -69,9 +69,28 @@ class AutoScalingGroup(StackBacked):
         check_member_def(rdef.properties.get("resource"), env, f"{path}.resource")
         rolling.check_policy(rdef, env, {"rolling_update": rolling.ROLLING})
 
+    @classmethod
+    def bounds(cls, props: dict[str, Any]) -> tuple[int, int, int | None]:
+        """min_size, max_size and desired_capacity (None when not given)."""
+        want = props.get("desired_capacity")
+        return int(props["min_size"]), int(props["max_size"]), None if want is None else int(want)
+
+    async def member(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The definition each member is made from."""
+        return member_definition(props["resource"])
+
+    async def batching(self, c: Context, props: dict[str, Any]) -> rolling.Batching | None:
+        """The rolling update the update_policy (or the deprecated property) asks for."""
+        policy = await rolling.policy_of(c, "rolling_update", rolling.ROLLING)
+        if policy is None and props.get("rolling_updates"):
+            got = rolling.settings(props["rolling_updates"], rolling.ROLLING, "rolling_updates")
+            policy = rolling.Batching(
+                int(got["min_in_service"]), int(got["max_batch_size"]), float(got["pause_time"])
+            )
+        return policy
+
     @staticmethod
-    def _template(definition: dict[str, Any], names: list[str]) -> dict[str, Any]:
-        member = member_definition(definition)
+    def _template(member: dict[str, Any], names: list[str]) -> dict[str, Any]:
         return {
             "heat_template_version": GROUP_VERSION,
             "resources": {n: copy.deepcopy(member) for n in names},
@@ -99,36 +118,37 @@ class AutoScalingGroup(StackBacked):
         }
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
-        size = props.get("desired_capacity")
-        size = int(props["min_size"] if size is None else size)
-        size = max(int(props["min_size"]), min(int(props["max_size"]), size))
-        return await self._create(c, self._template(props["resource"], self._names([], size)), {})
+        low, high, want = self.bounds(props)
+        size = max(low, min(high, low if want is None else want))
+        member = await self.member(c, props)
+        return await self._create(c, self._template(member, self._names([], size)), {})
 
     async def update(
         self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
         new: dict[str, Any],
     ) -> dict[str, Any]:  # fmt: skip
         nested = nested_engine()
-        if old.get("resource") != new.get("resource"):
-            await self._rolling_update(c, physical_id, new)
+        want = await self.member(c, new)
+        child = await nested.child(c, physical_id)
+        if any(
+            d != want for d in ((child.template.get("resources") or {}) if child else {}).values()
+        ):
+            await self._rolling_update(c, physical_id, new, want)
         child = await nested.child(c, physical_id)
         current = list((child.template.get("resources") or {}) if child else [])
-        size = new.get("desired_capacity")
-        if size is None or size == old.get("desired_capacity"):
+        low, high, size = self.bounds(new)
+        if size is None or size == self.bounds(old)[2]:
             size = len(current)
-        size = max(int(new["min_size"]), min(int(new["max_size"]), int(size)))
-        tmpl = self._template(new["resource"], self._names(current, size))
+        size = max(low, min(high, size))
+        tmpl = self._template(want, self._names(current, size))
         return await self._update(c, physical_id, tmpl, {})
 
-    async def _rolling_update(self, c: Context, physical_id: str, new: dict[str, Any]) -> None:
+    async def _rolling_update(
+        self, c: Context, physical_id: str, new: dict[str, Any], want: dict[str, Any]
+    ) -> None:
         """The members given the new definition in batches, the oldest first, the group
         keeping its size (the resize to a new capacity follows)."""
-        policy = await rolling.policy_of(c, "rolling_update", rolling.ROLLING)
-        if policy is None and new.get("rolling_updates"):  # the deprecated property
-            got = rolling.settings(new["rolling_updates"], rolling.ROLLING, "rolling_updates")
-            policy = rolling.Batching(
-                int(got["min_in_service"]), int(got["max_batch_size"]), float(got["pause_time"])
-            )
+        policy = await self.batching(c, new)
         nested = nested_engine()
 
         async def have() -> dict[str, Any]:
@@ -138,7 +158,6 @@ class AutoScalingGroup(StackBacked):
         capacity = len(await have())
         if policy is None or not capacity:
             return
-        want = member_definition(new["resource"])
 
         async def apply(size: int, num_new: int) -> None:
             # Members still of the old definition first: replaced first, dropped first.
@@ -158,7 +177,8 @@ class AutoScalingGroup(StackBacked):
         nested = nested_engine()
         store = nested.engine_of(c).store
         props = row.properties
-        size = max(int(props["min_size"]), min(int(props["max_size"]), size))
+        low, high, _want = self.bounds(props)
+        size = max(low, min(high, size))
         child = await nested.child(c, row.physical_resource_id)
         if child is None:
             return
@@ -166,8 +186,8 @@ class AutoScalingGroup(StackBacked):
         if size == len(current):
             return
         await store.resource_state(row.id, "UPDATE", "IN_PROGRESS", f"Scaling to {size}")
-        tmpl = self._template(props["resource"], self._names(current, size))
         try:
+            tmpl = self._template(await self.member(c, props), self._names(current, size))
             attrs = await self._update(c, row.physical_resource_id, tmpl, {})
         except (ResourceFailure, errors.OneStackError) as exc:
             reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
@@ -244,23 +264,37 @@ class ScalingPolicy(Plugin):
     ) -> dict[str, Any]:  # fmt: skip
         return {}
 
+    @classmethod
+    def scaling(cls, props: dict[str, Any]) -> tuple[Any, str, float, float, int | None]:
+        """The group's reference, the adjustment type (in this type's words), the
+        adjustment, the cooldown and the minimum step."""
+        return (
+            props.get("auto_scaling_group_id"),
+            str(props["adjustment_type"]),
+            float(props["scaling_adjustment"]),
+            float(props.get("cooldown") or 0),
+            props.get("min_adjustment_step"),
+        )
+
     async def signal(self, c: Context, row: Any, details: dict[str, Any]) -> None:
         """Adjust the group now unless the policy is cooling down; the group resizes in
         the background (the webhook answers at once, as Heat's does)."""
         nested = nested_engine()
         store = nested.engine_of(c).store
-        props = row.properties
+        group_ref, kind, adjustment, cooldown, min_step = self.scaling(row.properties)
         last = float((row.data or {}).get("__last_adjust") or 0)
-        cooldown = float(props.get("cooldown") or 0)
         if time.time() - last < cooldown:
             await store.resource_event(row.id, "SIGNAL", "COMPLETE",
                                        "Signal ignored: the policy is in cooldown")  # fmt: skip
             return
+        from onestack.orchestration.resources import plugin_type
+
         group = None
         for other in await store.resources(c.stack_id):
-            if other.physical_resource_id == props.get("auto_scaling_group_id"):
+            if other.physical_resource_id == group_ref:
                 group = other
-        if group is None or group.type != AutoScalingGroup.type_name:
+        group_cls = plugin_type(group.type) if group is not None else None
+        if group is None or group_cls is None or not issubclass(group_cls, AutoScalingGroup):
             raise StackValidationFailed(
                 message=f"Resource {c.resource_name}: its auto_scaling_group_id names no "
                 "group of this stack"
@@ -271,9 +305,7 @@ class ScalingPolicy(Plugin):
             return
         child = await nested.child(c, group.physical_resource_id)
         current = len((child.template.get("resources") or {}) if child else {})
-        size = new_capacity(current, str(props["adjustment_type"]),
-                            float(props["scaling_adjustment"]),
-                            props.get("min_adjustment_step"))  # fmt: skip
+        size = new_capacity(current, kind, adjustment, min_step)
         await store.resource_fields(row.id, data={**row.data, "__last_adjust": time.time()})
         reason = details.get("reason") if isinstance(details, dict) else None
         await store.resource_event(
@@ -281,7 +313,7 @@ class ScalingPolicy(Plugin):
             f"Signal: {reason or 'alarm'}: group {group.name} {current} -> {size}",
         )  # fmt: skip
         at = Context(c.runtime, c.ctx, c.stack_id, c.stack_name, group.name)
-        c.runtime.spawn(AutoScalingGroup().resize(at, group, size), f"scale-{group.id}")
+        c.runtime.spawn(group_cls().resize(at, group, size), f"scale-{group.id}")
 
 
 PLUGINS: tuple[type[Plugin], ...] = (AutoScalingGroup, ScalingPolicy)

@@ -138,6 +138,18 @@ def settings(value: Any, keys: dict[str, tuple[str, int, int]], path: str) -> di
 async def policy_of(c: Context, section: str, keys: dict[str, Any]) -> Batching | None:
     """The resource's ``update_policy`` section as its stack's template has it now (the
     new template during an update), None when it has none."""
+    value = await section_of(c, section)
+    if value is None:
+        return None
+    got = settings(value, keys, f"resources.{c.resource_name}.update_policy.{section}")
+    return Batching(
+        int(got.get("min_in_service", 0)), int(got["max_batch_size"]), float(got["pause_time"])
+    )
+
+
+async def section_of(c: Context, section: str) -> Any:
+    """The resource's ``update_policy`` section, evaluated, as its stack's template has it
+    now; None when it has none."""
     from onestack.orchestration.resources.stacks import nested_engine
     from onestack.orchestration.template import functions, hot
 
@@ -149,13 +161,7 @@ async def policy_of(c: Context, section: str, keys: dict[str, Any]) -> Batching 
     if raw is None:
         return None
     policy = functions.evaluate(raw, tmpl.functions, hot._CondScope(tmpl, parent.parameters))
-    value = policy.get(section) if isinstance(policy, dict) else None
-    if value is None:
-        return None
-    got = settings(value, keys, f"resources.{c.resource_name}.update_policy.{section}")
-    return Batching(
-        int(got.get("min_in_service", 0)), int(got["max_batch_size"]), float(got["pause_time"])
-    )
+    return policy.get(section) if isinstance(policy, dict) else None
 
 
 async def run_batches(
