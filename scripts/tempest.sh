@@ -4,10 +4,11 @@
 # Left out on purpose: security compliance is off in tempest.conf. (The OAuth1 request/access
 # token flow is served, but Tempest has no test or feature flag for it: tests/api covers it
 # through keystoneclient and keystoneauth.) Of Glance, tempest skips by the
-# [image-feature-enabled] options copy-image, glance-download, locations, image conversion and
-# the image cache (one store: the multi-store tests skip themselves); the web-download import
-# fetches [image] http_qcow2_image from a file server this script runs on 127.0.0.1 (its port
-# added to the cloud's import filter, Glance's 80 and 443 kept).
+# [image-feature-enabled] options copy-image, glance-download, locations and image conversion
+# (one store: the multi-store tests skip themselves); the image cache's tests run ([image]
+# image_caching_enabled; no alternate image endpoint: the remote-node one skips itself); the
+# web-download import fetches [image] http_qcow2_image from a file server this script runs on
+# 127.0.0.1 (its port added to the cloud's import filter, Glance's 80 and 443 kept).
 # Of Nova (the fake compute driver, one host; the image and network proxy APIs deprecated in
 # 2.36 are served through those services, the volume ones not): the noVNC RFB handshake
 # (the fake driver has no VNC server; tests/e2e covers the real console); shelve, stable
