@@ -6,6 +6,7 @@ remote-id check, Keystone's admin-only policy, and revocation with the provider.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,19 @@ def test_federated_login_maps_groups_and_scopes(cloud: Cloud, admin: Admin, tmp_
     assert_error(_login(cloud, fed.idp, "root", fed.group["name"], fed.entity), 401)
     with cloud.http() as c:
         assert_error(c.post(f"{V3}{FED}/identity_providers/{fed.idp}/protocols/saml2/auth"), 401)
+
+    # A deleted shadow user is made anew at its next login.
+    other = unique("bob")
+    first = _login(cloud, fed.idp, other, fed.group["name"], fed.entity).json()["token"]["user"]
+    admin.request("DELETE", f"/users/{first['id']}", 204)
+    deadline = time.monotonic() + 10  # the link goes with the deletion's notification
+    while True:
+        resp = _login(cloud, fed.idp, other, fed.group["name"], fed.entity)
+        if resp.status_code == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["token"]["user"]["id"] != first["id"]
 
     # Deleting the provider deletes its users and revokes their tokens.
     admin.request("DELETE", f"{FED}/identity_providers/{fed.idp}", 204)

@@ -4,6 +4,7 @@ OAuth1 managers and keystoneauth's OAuth1 plugin."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -187,3 +188,15 @@ def test_request_token_needs_a_valid_signature_and_project(cloud: Cloud, admin: 
     )
     with pytest.raises(ks_exceptions.Unauthorized):
         d.keystone.oauth1.request_tokens.authorize(request_token.key, ["c" * 32])
+
+
+def test_a_deleted_project_takes_its_access_tokens(cloud: Cloud, admin: Admin) -> None:
+    d = Delegation(cloud, admin)
+    access = d.access_token(d.consumer())
+    path = f"/users/{d.user.id}/OS-OAUTH1/access_tokens"
+    assert [t["id"] for t in admin.request("GET", path, 200)["access_tokens"]] == [access.key]
+    admin.request("DELETE", f"/projects/{d.project_id}", 204)
+    deadline = time.monotonic() + 10  # the clean-up follows the deletion's notification
+    while admin.request("GET", path, 200)["access_tokens"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert admin.request("GET", path, 200)["access_tokens"] == []

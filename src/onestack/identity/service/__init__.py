@@ -81,6 +81,8 @@ class IdentityService:
         )
         bus.subscribe(REVOCATION_TOPIC, self.revocations.on_event)
         bus.subscribe(NOTIFICATIONS, self.trusts.on_event)
+        bus.subscribe(NOTIFICATIONS, self.oauth1.on_event)
+        bus.subscribe(NOTIFICATIONS, self.federation.on_event)
 
     async def warm_up(self) -> None:
         """Work worth doing once before the first request, but not before serving."""

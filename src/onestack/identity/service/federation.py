@@ -303,3 +303,14 @@ class Federation:
                 delete(models.ServiceProvider).where(models.ServiceProvider.id == sp_id)
             )
         await self.context.notify("OS-FEDERATION:service_provider.deleted", sp_id)
+
+    async def on_event(self, event_type: str, payload: dict[str, Any]) -> None:
+        """A deleted shadow user loses its link: the next login makes a new one."""
+        if event_type != "identity.user.deleted":
+            return
+        async with self.context.db.session() as s:
+            await s.execute(
+                delete(models.FederatedUser).where(
+                    models.FederatedUser.user_id == str(payload.get("resource_info", ""))
+                )
+            )

@@ -327,3 +327,31 @@ class OAuth1:
             )
         await self.revocations.record(access_token_id=token_id)
         await self.context.notify("OS-OAUTH1:access_token.deleted", token_id)
+
+    async def on_event(self, event_type: str, payload: dict[str, Any]) -> None:
+        """A deleted user's or project's request and access tokens go with it (Keystone's
+        callbacks); the tokens issued through them already died with the user or project."""
+        resource = str(payload.get("resource_info", ""))
+        async with self.context.db.session() as s:
+            if event_type == "identity.user.deleted":
+                await s.execute(
+                    delete(models.OAuthAccessToken).where(
+                        models.OAuthAccessToken.authorizing_user_id == resource
+                    )
+                )
+                await s.execute(
+                    delete(models.OAuthRequestToken).where(
+                        models.OAuthRequestToken.authorizing_user_id == resource
+                    )
+                )
+            elif event_type == "identity.project.deleted":
+                await s.execute(
+                    delete(models.OAuthAccessToken).where(
+                        models.OAuthAccessToken.project_id == resource
+                    )
+                )
+                await s.execute(
+                    delete(models.OAuthRequestToken).where(
+                        models.OAuthRequestToken.requested_project_id == resource
+                    )
+                )
