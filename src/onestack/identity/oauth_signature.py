@@ -17,10 +17,8 @@ from typing import Any
 from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-# Keystone's verifier alphabet (no characters that read alike) and length.
-VERIFIER_CHARS = (
-    string.ascii_letters.replace("l", "").replace("I", "").replace("O", "") + "0123456789"
-)
+# Keystone's verifier: eight letters and digits (a user may have to type it in).
+VERIFIER_CHARS = string.ascii_letters + string.digits
 VERIFIER_LENGTH = 8
 _HEX = frozenset("abcdef0123456789")
 _DUMMY = "0" * 32
