@@ -228,3 +228,73 @@ def test_snapshot_keeps_an_image_of_the_server_and_restore_rebuilds_from_it(
                     json_output=False)  # fmt: skip
     assert cloud.openstack("image", "show", kept, check=False).returncode != 0
     delete_wait(cloud, name, cloud="onestack-demo")
+
+
+NESTED_SNAP = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def:
+        type: My::Box
+        properties: {image: {get_param: image}}
+  inline:
+    type: OS::Heat::Stack
+    properties:
+      template: |
+        heat_template_version: 2018-08-31
+        resources:
+          rnd: {type: OS::Heat::RandomString}
+"""
+BOX = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  vm: {type: OS::Nova::Server, properties: {image: {get_param: image}, flavor: m1.tiny}}
+"""
+
+
+def test_snapshot_holds_nested_stacks_and_restore_restores_them(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    """A snapshot holds the nested stacks' data (a ResourceGroup's members, each a template
+    resource of the environment's registry holding a server; an OS::Heat::Stack), their
+    servers' images among it; the restore rebuilds each nested server from its image; the
+    snapshot's delete removes the nested servers' images."""
+    demo = "onestack-demo"
+    name = unique("nestsnap")
+    template_file(tmp_path, "box.yaml", BOX)
+    env = template_file(tmp_path, "env.yaml", "resource_registry:\n  My::Box: box.yaml\n")
+    tf = template_file(tmp_path, "n.yaml", NESTED_SNAP)
+    made = create_wait(cloud, name, tf, "-e", env, "--parameter", f"image={image}", cloud=demo)
+    cloud.openstack("stack", "snapshot", "create", name, "--name", "n1", cloud=demo)
+    shown = wait_stack(cloud, name, ("SNAPSHOT_COMPLETE", "SNAPSHOT_FAILED"), cloud=demo)
+    assert shown["stack_status"] == "SNAPSHOT_COMPLETE", shown["stack_status_reason"]
+    snap_id = cloud.openstack("stack", "snapshot", "list", name, cloud=demo)[0]["id"]
+    conn = cloud.sdk(demo)
+    resp = conn.orchestration.get(f"/stacks/{name}/{made['id']}/snapshots/{snap_id}")
+    data = resp.json()["snapshot"]["data"]
+    group = data["resources"]["group"]
+    assert set(group["resources"]) == {"0", "1"}
+    boxes = {n: m["resources"]["vm"] for n, m in group["resources"].items()}
+    images = {b["resource_id"]: b["resource_data"]["snapshot_image_id"] for b in boxes.values()}
+    assert len(images) == 2 and all(images.values()), boxes
+    assert set(data["resources"]["inline"]["resources"]) == {"rnd"}
+
+    cloud.openstack("stack", "snapshot", "restore", name, snap_id, cloud=demo, json_output=False)
+    shown = wait_stack(cloud, name, ("RESTORE_COMPLETE", "RESTORE_FAILED"), timeout=120,
+                       cloud=demo)  # fmt: skip
+    assert shown["stack_status"] == "RESTORE_COMPLETE", shown["stack_status_reason"]
+    for server_id, kept in images.items():  # the same servers, rebuilt from their images
+        srv = cloud.openstack("server", "show", server_id, cloud=demo)
+        assert srv["status"] == "ACTIVE" and kept in str(srv["image"]), srv["image"]
+
+    cloud.openstack("stack", "snapshot", "delete", name, snap_id, cloud=demo, json_output=False)
+    for kept in images.values():
+        assert cloud.openstack("image", "show", kept, check=False).returncode != 0
+    delete_wait(cloud, name, cloud=demo)

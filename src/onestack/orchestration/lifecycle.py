@@ -14,6 +14,7 @@ from sqlalchemy import select
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
+from onestack.orchestration.engine import nested as nested_stacks
 from onestack.orchestration.engine.graph import context_at, stack_scope
 from onestack.orchestration.engine.runner import Engine
 from onestack.orchestration.errors import (
@@ -337,34 +338,12 @@ async def run_snapshot(engine: Engine, stack_id: str) -> None:
                 .order_by(Snapshot.created_at.desc())
             )
         ).first()
-    rows = await engine.store.resources(stack_id)
-    c = engine.context(stack)
-    kept: dict[str, dict[str, Any]] = {}
-    failure = "" if snap is not None else "No snapshot in progress"
-    for row in rows if snap is not None else []:
-        plugin_cls = plugin_type(row.type)
-        if plugin_cls is None or row.action in ("INIT", "DELETE") or not row.physical_resource_id:
-            continue
-        await engine.store.resource_state(row.id, "SNAPSHOT", "IN_PROGRESS", "state changed")
-        try:
-            kept[row.name] = await plugin_cls().snapshot(
-                context_at(c, row.name), row.physical_resource_id, row.data
-            )
-        except (ResourceFailure, errors.OneStackError) as exc:
-            reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
-            failure = f"{type(exc).__name__}: resources.{row.name}: {reason}"
-            await engine.store.resource_state(row.id, "SNAPSHOT", "FAILED", failure)
-            break
-        await engine.store.resource_state(row.id, "SNAPSHOT", "COMPLETE", "state changed")
-    data = abandon_data(stack, rows)
-    for name, extra in kept.items():
-        data["resources"][name]["resource_data"].update(extra)
+    failure = "No snapshot in progress"
+    data: dict[str, Any] = {}
+    if snap is not None:
+        data, failure = await _snapshot_tree(engine, stack)
     if failure:  # what was made for a snapshot that failed goes
-        for name, extra in kept.items():
-            plugin_cls = plugin_type(data["resources"][name]["type"])
-            if plugin_cls is not None:
-                with contextlib.suppress(ResourceFailure, errors.OneStackError):
-                    await plugin_cls().delete_snapshot(context_at(c, name), extra)
+        await _drop_kept(engine.context(stack), data.get("resources") or {})
     status = "FAILED" if failure else "COMPLETE"
     reason = (
         f"Resource SNAPSHOT failed: {failure}"
@@ -381,6 +360,62 @@ async def run_snapshot(engine: Engine, stack_id: str) -> None:
         srow.action, srow.status, srow.status_reason = "SNAPSHOT", status, reason
         srow.engine_id, srow.updated_at = None, utcnow()
         s.add(new_event(srow, "SNAPSHOT", status, reason))
+
+
+async def _snapshot_tree(engine: Engine, stack: Stack) -> tuple[dict[str, Any], str]:
+    """The stack's snapshot data, each resource's entry with what its snapshot kept, a
+    resource backed by a nested stack with that stack's (template, parameters, resources:
+    Heat's StackResource data), and the first failure ("" when none)."""
+    rows = await engine.store.resources(stack.id)
+    c = engine.context(stack)
+    kept: dict[str, dict[str, Any]] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    failure = ""
+    for row in rows:
+        plugin_cls = plugin_type(row.type)
+        if plugin_cls is None or row.action in ("INIT", "DELETE") or not row.physical_resource_id:
+            continue
+        await engine.store.resource_state(row.id, "SNAPSHOT", "IN_PROGRESS", "state changed")
+        try:
+            kept[row.name] = await plugin_cls().snapshot(
+                context_at(c, row.name), row.physical_resource_id, row.data
+            )
+            child = await _owned_child(engine, stack.id, row.physical_resource_id)
+            if child is not None:
+                nested[row.name], failure = await _snapshot_tree(engine, child)
+                if failure:
+                    raise ResourceFailure(failure)
+        except (ResourceFailure, errors.OneStackError) as exc:
+            reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
+            failure = f"{type(exc).__name__}: resources.{row.name}: {reason}"
+            await engine.store.resource_state(row.id, "SNAPSHOT", "FAILED", failure)
+            break
+        await engine.store.resource_state(row.id, "SNAPSHOT", "COMPLETE", "state changed")
+    data = abandon_data(stack, rows, nested)
+    for name, extra in kept.items():
+        data["resources"][name]["resource_data"].update(extra)
+    return data, failure
+
+
+async def _owned_child(engine: Engine, owner_id: str, child_id: str) -> Stack | None:
+    async with engine.store.db.session() as s:
+        child = await s.get(Stack, child_id)
+    if child is None or child.owner_id != owner_id or child.deleted_at is not None:
+        return None
+    return child
+
+
+async def _drop_kept(c: Any, resources: dict[str, Any]) -> None:
+    """What the resources' snapshots made (a server's image), nested stacks' too."""
+    for name, entry in resources.items():
+        plugin_cls = plugin_type(str(entry.get("type")))
+        if plugin_cls is not None:
+            with contextlib.suppress(ResourceFailure, errors.OneStackError):
+                await plugin_cls().delete_snapshot(
+                    context_at(c, name), entry.get("resource_data") or {}
+                )
+        if isinstance(entry.get("resources"), dict):
+            await _drop_kept(c, entry["resources"])
 
 
 async def snapshots(svc: StackService, stack: Stack) -> list[Snapshot]:
@@ -402,13 +437,7 @@ async def get_snapshot(svc: StackService, stack: Stack, snapshot_id: str) -> Sna
 async def delete_snapshot(svc: StackService, stack: Stack, snapshot_id: str) -> None:
     """The snapshot and what its resources made for it (a server's image)."""
     snap = await get_snapshot(svc, stack, snapshot_id)
-    c = svc.engine.context(stack)
-    for name, entry in (snap.data.get("resources") or {}).items():
-        plugin_cls = plugin_type(str(entry.get("type")))
-        if plugin_cls is not None:
-            await plugin_cls().delete_snapshot(
-                context_at(c, name), entry.get("resource_data") or {}
-            )
+    await _drop_kept(svc.engine.context(stack), snap.data.get("resources") or {})
     async with svc.db.session() as s:
         found = await s.get(Snapshot, snapshot_id)
         if found is not None:
@@ -440,11 +469,7 @@ async def restore(svc: StackService, stack: Stack, snapshot_id: str) -> None:
         row.engine_id, row.heartbeat, row.updated_at = svc.engine.id, utcnow(), utcnow()
         s.add(new_event(row, "RESTORE", "IN_PROGRESS", "Stack RESTORE started"))
     await svc.engine.store.add_missing_rows(stack.id)
-    for res in await svc.resources(stack):  # what each resource's snapshot kept, for the engine
-        entry = (data.get("resources") or {}).get(res.name)
-        if entry and entry.get("resource_id") == res.physical_resource_id:
-            kept = {**(res.data or {}), "__restore": entry.get("resource_data") or {}}
-            await svc.engine.store.resource_fields(res.id, data=kept)
+    await nested_stacks.restore_marks(svc.engine, stack.id, dict(data.get("resources") or {}))
     svc.engine.launch(stack.id, "RESTORE")
 
 

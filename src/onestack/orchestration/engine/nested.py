@@ -219,3 +219,34 @@ async def members(c: Context, stack: Stack) -> list[tuple[str, str | None, dict[
         for n in names
         if n in scope.made
     ]
+
+
+async def restore_marks(engine: Engine, stack_id: str, kept: dict[str, Any]) -> None:
+    """Each resource the snapshot data ``kept`` (its ``resources``) still names by the same
+    id carries what its snapshot kept for the RESTORE's engine: ``__restore``, with the
+    nested stack's snapshot under ``__nested`` for a resource backed by one."""
+    for row in await engine.store.resources(stack_id):
+        entry = kept.get(row.name)
+        if not entry or entry.get("resource_id") != row.physical_resource_id:
+            continue
+        restore = dict(entry.get("resource_data") or {})
+        if isinstance(entry.get("resources"), dict) and entry.get("template"):
+            restore["__nested"] = {k: entry.get(k) for k in ("template", "parameters",
+                                                             "resources")}  # fmt: skip
+        await engine.store.resource_fields(row.id, data={**(row.data or {}), "__restore": restore})
+
+
+async def restore(c: Context, child_id: str, kept: dict[str, Any]) -> Stack:
+    """The nested stack converged (RESTORE) on the template and parameters its snapshot
+    recorded, each of its resources restored from what its own snapshot kept."""
+    engine = engine_of(c)
+    parent = await parent_of(c)
+    await engine.store.stack_state(
+        child_id, "RESTORE", "IN_PROGRESS", "Stack RESTORE started", template=kept["template"],
+        parameters=dict(kept.get("parameters") or {}), files=parent.files or {},
+        engine_id=engine.id, previous=None, heartbeat=utcnow(),
+    )  # fmt: skip
+    await engine.store.add_missing_rows(child_id)
+    await restore_marks(engine, child_id, dict(kept.get("resources") or {}))
+    await engine.run_inline(child_id, "RESTORE")
+    return await _settled(engine, child_id, "RESTORE")

@@ -492,7 +492,9 @@ class Engine:
                 )
             )
             restore = (row.data or {}).get("__restore")
+            nested_kept = None
             if restore is not None:  # a snapshot's restore: what the snapshot kept wins
+                nested_kept = restore.get("__nested")
                 new = plugin_cls.restore_properties(new, restore)
                 row.data = {k: v for k, v in row.data.items() if k != "__restore"}
                 await self.store.resource_fields(row.id, data=row.data)
@@ -501,7 +503,8 @@ class Engine:
             # Heat compares the whole definition: an update_policy changed alone is an
             # update too (a row made before policies were kept counts as unchanged).
             same = new == old and not retry
-            if same and (row.data or {}).get("__update_policy", policy) == policy:
+            unchanged = (row.data or {}).get("__update_policy", policy) == policy
+            if same and unchanged and nested_kept is None:
                 return  # unchanged: untouched, no event
             await self.store.resource_state(row.id, "UPDATE", "IN_PROGRESS", "state changed")
             changed = {k for k in set(new) | set(old) if new.get(k) != old.get(k)}
@@ -509,12 +512,18 @@ class Engine:
             physical_id = row.physical_resource_id or ""
             data = {**row.data, "__deletion_policy": rdef.deletion_policy,
                     "__update_policy": policy}  # fmt: skip
+            fixed = any(not plugin_cls.properties.get(k, _FIXED).update_allowed for k in changed)
             try:
-                if same:  # Heat's handle_update keeps the new policy; nothing else changes
+                # A nested stack's snapshot: that stack restored from it too.
+                restored = None
+                if nested_kept is not None and not fixed:
+                    restored = await plugin.restore_nested(at, physical_id, nested_kept)
+                if restored is not None:
+                    made = Created(physical_id, {**row.attributes, **restored})
+                elif same:  # Heat's handle_update keeps the new policy; nothing else changes
                     made = Created(physical_id, dict(row.attributes))
                 else:
-                    if any(not plugin_cls.properties.get(k, _FIXED).update_allowed
-                           for k in changed):  # fmt: skip
+                    if fixed:
                         raise Replace()
                     attributes = await plugin.update(at, physical_id, row.data, old, new)
                     # What the plugin keeps for itself comes back under "__data".

@@ -189,6 +189,14 @@ class Plugin(ABC):
         ``snapshot`` kept."""
         return props
 
+    async def restore_nested(
+        self, c: Context, physical_id: str, kept: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A resource backed by a nested stack: that stack restored from its snapshot
+        ``kept`` (its template, parameters and resources); the new attributes. None: it has
+        no nested stack."""
+        return None
+
     async def adopt(self, c: Context, given: dict[str, Any]) -> Created | None:
         """Adopt what the abandon data ``given`` recorded when it takes more than taking its
         id (a nested stack's resources, adopted in a new nested stack); None: the id."""

@@ -121,6 +121,12 @@ class StackBacked(Plugin):
         )
         return Created(child_id, await self.attributes_of(c, child))
 
+    async def restore_nested(
+        self, c: Context, physical_id: str, kept: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        child = await nested_engine().restore(c, physical_id, kept)
+        return await self.attributes_of(c, child)
+
     async def attributes_of(self, c: Context, child: Any) -> dict[str, Any]:
         outs = await nested_engine().outputs(c, child)
         return {**outs, "outputs": outs}
