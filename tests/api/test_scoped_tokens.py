@@ -12,12 +12,18 @@ from tests.support.keystone import Admin, issue
 
 
 @pytest.fixture(scope="module")
-def unscoped(cloud: Cloud) -> str:
-    """A member of a project, authenticated without a scope (and no default project)."""
+def member(cloud: Cloud) -> tuple[str, str]:
+    """A member of a project, authenticated without a scope (and no default project): the
+    token and the project."""
     admin = Admin(cloud)
-    user, _project = admin.member_of_new_project()
+    user, project = admin.member_of_new_project()
     admin.close()
-    return issue(cloud, password_body(user.password, user_id=user.id))
+    return issue(cloud, password_body(user.password, user_id=user.id)), project
+
+
+@pytest.fixture(scope="module")
+def unscoped(member: tuple[str, str]) -> str:
+    return member[0]
 
 
 @pytest.mark.parametrize(
@@ -28,10 +34,45 @@ def unscoped(cloud: Cloud) -> str:
         "/network/v2.0/networks",
         "/image/v2/images",
         "/object/v1/AUTH_anything",
+        "/object/v1/AUTH_{project}",
+        "/object/v1/AUTH_{project}/container",
+        "/volume/v3/{project}/volumes",
+        "/volume/v3/{project}/snapshots",
+        "/volume/v3/{project}/backups",
+        "/volume/v3/{project}/os-quota-sets/{project}",
+        "/metric/v1/metric",
+        "/metric/v1/resource/generic",
+        "/alarming/v2/alarms",
+        "/orchestration/v1/{project}/stacks",
+        "/orchestration/v1/{project}/resource_types",
     ],
 )
-def test_other_services_refuse_an_unscoped_token(cloud: Cloud, unscoped: str, path: str) -> None:
-    resp = httpx.get(f"{cloud.url}{path}", headers={"X-Auth-Token": unscoped})
+def test_other_services_refuse_an_unscoped_token(
+    cloud: Cloud, member: tuple[str, str], path: str
+) -> None:
+    token, project = member
+    resp = httpx.get(f"{cloud.url}{path.format(project=project)}", headers={"X-Auth-Token": token})
+    assert resp.status_code == 401, resp.text
+
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("POST", "/volume/v3/{project}/volumes", {"volume": {"size": 1}}),
+        ("PUT", "/object/v1/AUTH_{project}/container", None),
+        ("POST", "/metric/v1/metric", {"archive_policy_name": "low"}),
+        ("POST", "/alarming/v2/alarms", {"name": "a", "type": "event"}),
+        ("POST", "/orchestration/v1/{project}/stacks",
+         {"stack_name": "s", "template": {"heat_template_version": "2018-08-31"}}),
+        ("POST", "/network/v2.0/networks", {"network": {"name": "n"}}),
+    ],
+)  # fmt: skip
+def test_writes_refuse_an_unscoped_token(
+    cloud: Cloud, member: tuple[str, str], method: str, path: str, body: object
+) -> None:
+    token, project = member
+    resp = httpx.request(method, f"{cloud.url}{path.format(project=project)}", json=body,
+                         headers={"X-Auth-Token": token})  # fmt: skip
     assert resp.status_code == 401, resp.text
 
 

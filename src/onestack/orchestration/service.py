@@ -8,9 +8,10 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from onestack.common import errors
+from onestack.common.agent.locks import KeyedLocks
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.config import OrchestrationSettings
@@ -40,6 +41,7 @@ class StackService:
         self.db = db
         self.settings = settings
         self.engine = engine
+        self._deleting = KeyedLocks()
 
     # --- checking -----------------------------------------------------------------------
 
@@ -267,17 +269,42 @@ class StackService:
         self.engine.launch(stack.id, action)
 
     async def delete(self, ctx: RequestContext, stack: Stack) -> None:
-        if stack.action == "DELETE" and stack.status == "IN_PROGRESS":
-            raise ActionInProgress(stack_name=stack.name, action="DELETE")
-        await self.engine.cancel(stack.id)  # a delete supersedes a running create
+        """Exactly one of concurrent deletes starts the delete (#12); the others answer 409
+        (in progress) or 404 (done). The state is read again under the stack's lock: the
+        caller's copy was read before the winner wrote, and a loser's cancel would stop
+        the winner's delete."""
+        async with self._deleting(stack.id):
+            current = await self._current(stack.id)
+            if current is None or current.deleted_at is not None:
+                raise _stack_not_found(stack.name)
+            if current.action == "DELETE" and current.status == "IN_PROGRESS":
+                raise ActionInProgress(stack_name=stack.name, action="DELETE")
+            await self.engine.cancel(stack.id)  # a delete supersedes a running create
+            async with self.db.session() as s:
+                # Conditional, for another process's engine on the same database.
+                claimed = await s.execute(
+                    update(Stack)
+                    .where(
+                        Stack.id == stack.id,
+                        Stack.deleted_at.is_(None),
+                        ~((Stack.action == "DELETE") & (Stack.status == "IN_PROGRESS")),
+                    )
+                    .values(
+                        action="DELETE",
+                        status="IN_PROGRESS",
+                        status_reason="Stack DELETE started",
+                        engine_id=self.engine.id,
+                        heartbeat=utcnow(),
+                    )
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    raise ActionInProgress(stack_name=stack.name, action="DELETE")
+                s.add(new_event(current, "DELETE", "IN_PROGRESS", "Stack DELETE started"))
+            self.engine.launch(stack.id, "DELETE")
+
+    async def _current(self, stack_id: str) -> Stack | None:
         async with self.db.session() as s:
-            row = await s.get(Stack, stack.id)
-            assert row is not None
-            row.action, row.status = "DELETE", "IN_PROGRESS"
-            row.status_reason = "Stack DELETE started"
-            row.engine_id, row.heartbeat = self.engine.id, utcnow()
-            s.add(new_event(row, "DELETE", "IN_PROGRESS", "Stack DELETE started"))
-        self.engine.launch(stack.id, "DELETE")
+            return await s.get(Stack, stack_id)
 
     # --- reading ------------------------------------------------------------------------
 
