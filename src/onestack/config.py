@@ -366,6 +366,12 @@ class OrchestrationSettings(_Group):
     max_resources_per_stack: int = Field(
         1000, description="Resources a stack may hold; -1: no limit (Heat's default 1000)."
     )
+    max_stacks_per_tenant: int = Field(
+        512,
+        ge=-1,
+        description="Top-level stacks a project may hold (admins are not limited); -1: no "
+        "limit (Heat's default 512).",
+    )
     heartbeat_interval: float = Field(
         10.0,
         gt=0,

@@ -357,12 +357,15 @@ def test_one_request_cannot_ask_for_unbounded_servers(
         p.member.close()
 
 
-def test_parallel_image_creates_hold_the_image_count_quota(
+def test_parallel_image_and_stack_creates_hold_their_cloud_set_quotas(
     tmp_path: Path, fresh_database: str | None
 ) -> None:
-    """The image count is a cloud setting (``image.quota_images``): a cloud of its own."""
+    """The image count (``image.quota_images``) and the stacks of a project
+    (``orchestration.max_stacks_per_tenant``, Heat's 400 past it) are cloud settings: a
+    cloud of its own for both."""
     own = new_cloud(tmp_path, fresh_database)
     own.env["ONESTACK_IMAGE_QUOTA_IMAGES"] = "10"
+    own.env["ONESTACK_ORCHESTRATION_MAX_STACKS_PER_TENANT"] = "10"
     try:
         own.start()
         with httpx.Client(
@@ -375,6 +378,22 @@ def test_parallel_image_creates_hold_the_image_count_quota(
             codes = race(lambda i: api.post("/image/v2/images", json=body))
             assert codes == {201: 10, 413: RACERS - 10}, codes
             assert len(api.get("/image/v2/images").json()["images"]) == 10
+
+        p = new_project(own)
+        stacks = f"/orchestration/v1/{p.id}/stacks"
+        template = {"heat_template_version": "2018-08-31"}
+        try:
+            # One name is one stack, however many ask for it at once.
+            one = {"stack_name": "one", "template": template}
+            codes = race(lambda i: p.member.post(stacks, json=one), 10)
+            assert codes == {201: 1, 409: 9}, codes
+            codes = race(
+                lambda i: p.member.post(stacks, json={"stack_name": f"s{i}", "template": template})
+            )
+            assert codes == {201: 9, 400: RACERS - 9}, codes
+            assert len(p.member.get(stacks).json()["stacks"]) == 10
+        finally:
+            p.member.close()
     finally:
         if own.process is not None:
             own.stop()
@@ -513,3 +532,57 @@ def test_parallel_writes_that_read_inside_their_transaction_do_not_wedge(
     took = time.monotonic() - started
     assert codes == {201: RACERS}, codes
     assert took < 8, took
+
+
+def available_volumes(member: httpx.Client, base: str, n: int) -> list[str]:
+    ids = [member.post(f"{base}/volumes", json={"volume": {"size": 1}}).json()["volume"]["id"]
+           for _ in range(n)]  # fmt: skip
+    deadline = time.monotonic() + 60
+    while any(
+        v["status"] != "available" for v in member.get(f"{base}/volumes/detail").json()["volumes"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return ids
+
+
+def test_parallel_volume_creates_hold_the_gigabytes_quota(
+    cloud: Cloud, admin: httpx.Client
+) -> None:
+    """40 volumes of 1 GB at once against 10 GB: 10 made, the rest 413."""
+    p = new_project(cloud)
+    base = f"/volume/v3/{p.id}"
+    quota = {"quota_set": {"volumes": -1, "gigabytes": 10}}
+    mine = token_info(cloud, str(admin.headers["X-Auth-Token"]))["project"]["id"]
+    resp = admin.put(f"/volume/v3/{mine}/os-quota-sets/{p.id}", json=quota)
+    assert resp.status_code == 200, resp.text
+    try:
+        codes = race(lambda i: p.member.post(f"{base}/volumes", json={"volume": {"size": 1}}))
+        assert codes == {202: 10, 413: RACERS - 10}, codes
+        assert len(p.member.get(f"{base}/volumes").json()["volumes"]) == 10
+    finally:
+        p.member.close()
+
+
+@pytest.mark.parametrize("resource", ["backups", "backup_gigabytes"])
+def test_parallel_backups_of_many_volumes_hold_the_backup_quotas(
+    cloud: Cloud, admin: httpx.Client, resource: str
+) -> None:
+    """Backups of 20 volumes (1 GB each) at once against room for 5 backups (or 5 GB)."""
+    p = new_project(cloud)
+    base = f"/volume/v3/{p.id}"
+    quota = {"quota_set": {"volumes": -1, "gigabytes": -1, "backups": -1,
+                           "backup_gigabytes": -1, resource: 5}}  # fmt: skip
+    mine = token_info(cloud, str(admin.headers["X-Auth-Token"]))["project"]["id"]
+    resp = admin.put(f"/volume/v3/{mine}/os-quota-sets/{p.id}", json=quota)
+    assert resp.status_code == 200, resp.text
+    try:
+        ids = available_volumes(p.member, base, 20)
+        codes = race(
+            lambda i: p.member.post(f"{base}/backups", json={"backup": {"volume_id": ids[i]}}),
+            20,
+        )
+        assert codes == {202: 5, 413: 15}, codes
+        assert len(p.member.get(f"{base}/backups").json()["backups"]) == 5
+    finally:
+        p.member.close()

@@ -14,6 +14,7 @@ from onestack.common import errors
 from onestack.common.agent.locks import KeyedLocks
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.quota import lock_quota
 from onestack.config import OrchestrationSettings
 from onestack.orchestration.engine.graph import evaluate_off_loop, stack_scope
 from onestack.orchestration.engine.runner import Engine
@@ -147,6 +148,22 @@ class StackService:
         values, live = self.check(tmpl, env, dict(body.get("parameters") or {}), files)
         await self.custom_constraints(ctx, tmpl, values)
         async with self.db.session() as s:
+            # The project's stacks counted and the name checked under its quota lock (#12):
+            # concurrent creates neither pass the limit nor share a name.
+            await lock_quota(s, f"orchestration:{ctx.project_id}")
+            limit = self.settings.max_stacks_per_tenant
+            if limit >= 0 and not ctx.is_admin:  # Heat: admins can create beyond it
+                held = await s.scalar(
+                    select(func.count()).select_from(Stack).where(
+                        Stack.project_id == ctx.project_id, Stack.owner_id.is_(None),
+                        Stack.deleted_at.is_(None),
+                    )
+                )  # fmt: skip
+                if (held or 0) >= limit:
+                    raise RequestLimitExceeded(
+                        message=f"You have reached the maximum stacks per tenant, {limit}. "
+                        "Please delete some stacks."
+                    )
             taken = await s.scalar(
                 select(func.count()).select_from(Stack).where(
                     Stack.name == name, Stack.project_id == ctx.project_id,

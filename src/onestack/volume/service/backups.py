@@ -53,7 +53,13 @@ class Backups:
         *, incremental: bool, force: bool, metadata: dict[str, str],
     ) -> Backup:  # fmt: skip
         async with self.context.db.session() as s:
+            # The quota lock first (#12): what is read after it (the volume's status, the
+            # backups counted) stays true until this commits. An admin's backup of another
+            # project's volume takes that project's too.
+            if ctx.project_id:
+                await self.quotas.lock(s, ctx.project_id)
             vol = await visible_volume(s, ctx, volume_id)
+            await self.quotas.lock(s, vol.project_id)
             allowed = ("available", "in-use") if force else ("available",)
             if vol.status not in allowed:
                 raise verr.InvalidVolume(
