@@ -165,7 +165,10 @@ async def _token_roles(request: Request) -> tuple[Views, list[models.Role], str]
 
 
 def _token_role(v: Views, r: models.Role, path: str) -> dict[str, Any]:
-    return {**v.role(r), "links": {"self": f"{v.base}/{path}/{r.id}"}}
+    """Keystone shows an access token's role without its description."""
+    body = {**v.role(r), "links": {"self": f"{v.base}/{path}/{r.id}"}}
+    body.pop("description", None)
+    return body
 
 
 async def list_access_token_roles(request: Request) -> Response:
