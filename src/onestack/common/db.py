@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import fcntl
 import json
 import uuid
@@ -151,6 +152,12 @@ async def delete_one(session: AsyncSession, stmt: Delete, gone: Exception | None
         raise gone or RowGone()
 
 
+ADMISSION = 2.0  # seconds a first session waits for its turn (see Database)
+
+# How many sessions the running task (and the tasks it started) holds open.
+_open_sessions: contextvars.ContextVar[int] = contextvars.ContextVar("open_sessions", default=0)
+
+
 class Database:
     """One engine and session factory per process."""
 
@@ -158,10 +165,50 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo, pool_size=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL and MariaDB: a bounded pool (pool_size + as many overflow). A session
+        # opened while the task holds one (a write transaction reading through another
+        # session, a quota lock holder asking another service) needs a second connection;
+        # when every connection was held by such first sessions, all waited for the pool's
+        # timeout and failed. First sessions are admitted up to pool_size, so the overflow
+        # is left to the sessions they open. SQLite's pool is unbounded (create_engine).
+        self._first: asyncio.Semaphore | None = (
+            None if url.startswith("sqlite") else asyncio.Semaphore(pool_size)
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits on success, rolls back on error; DB errors become ours."""
+        depth = _open_sessions.get()
+        admitted = False
+        if self._first is not None and not depth:
+            # Not forever: a first session waiting on another task's (a bus call's handler)
+            # must not wait for the permit that task holds; past ADMISSION it takes its
+            # chance with the pool as before.
+            try:
+                async with asyncio.timeout(ADMISSION):
+                    await self._first.acquire()
+                admitted = True
+            except TimeoutError:
+                pass
+        try:
+            async with self._session(depth) as session:
+                yield session
+        finally:
+            if admitted:
+                assert self._first is not None
+                self._first.release()
+
+    @asynccontextmanager
+    async def _session(self, depth: int) -> AsyncIterator[AsyncSession]:
+        token = _open_sessions.set(depth + 1)
+        try:
+            async with self._unit_of_work() as session:
+                yield session
+        finally:
+            _open_sessions.reset(token)
+
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:
             try:
                 yield session
@@ -172,7 +219,7 @@ class Database:
                     "Conflict occurred attempting to store the resource: it already exists "
                     "or refers to one that does not."
                 ) from err
-            except exc.OperationalError as err:
+            except (exc.OperationalError, exc.TimeoutError) as err:  # TimeoutError: the pool's
                 await session.rollback()
                 raise errors.ServiceUnavailable(reason="the database is unavailable") from err
             except exc.SAWarning as err:
