@@ -269,3 +269,51 @@ class SubnetPoolQuotaExceeded(errors.Conflict):
 
 class PrefixUnavailable(errors.Conflict):
     template = "Unable to allocate subnet with prefix length {prefixlen}, no more prefixes available in pool {pool}."  # noqa: E501
+
+
+class QosPolicyNotFound(errors.NotFound):
+    template = "QoS policy {id} could not be found."
+
+
+class QosRuleNotFound(errors.NotFound):
+    template = "QoS rule {rule_id} for policy {policy_id} could not be found."
+
+
+class QosRuleTypeNotFound(errors.NotFound):
+    template = "QoS rule type {rule_type} could not be found."
+
+
+class QosPolicyInUse(errors.Conflict):
+    template = "QoS Policy {policy_id} is used by {object_type} {object_id}."
+
+
+class QoSPolicyDefaultAlreadyExists(errors.Conflict):
+    template = "A default QoS policy exists for project {project_id}."
+
+
+class QoSRulesConflict(errors.Conflict):
+    template = "Rule {new_rule_type} conflicts with rule {rule_id} which already exists in QoS Policy {policy_id}."  # noqa: E501
+
+
+class NetworkHostedByDHCPAgent(errors.Conflict):
+    template = "The network {network_id} has been already hosted by the DHCP Agent {agent_id}."
+
+
+class NetworkNotHostedByDhcpAgent(errors.Conflict):
+    template = "The network {network_id} is not hosted by the DHCP agent {agent_id}."
+
+
+class InvalidDHCPAgent(errors.NotFound):
+    template = "Agent {id} is not a valid DHCP Agent or has been disabled"
+
+
+class RouterHostedByL3Agent(errors.Conflict):
+    template = "The router {router_id} has been already hosted by the L3 Agent {agent_id}."
+
+
+class RouterNotHostedByL3Agent(errors.Conflict):
+    template = "The router {router_id} is not hosted by L3 agent {agent_id}."
+
+
+class InvalidL3Agent(errors.NotFound):
+    template = "Agent {id} is not a L3 Agent or has been disabled"

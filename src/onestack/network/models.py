@@ -57,6 +57,7 @@ class Network(Owned, Base):
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     availability_zone_hints: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    qos_policy_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class Segment(Base):
@@ -122,6 +123,8 @@ class Port(Owned, Base):
     security_group_bindings: Mapped[list[PortSecurityGroup]] = relationship(
         lazy="selectin", cascade="all, delete-orphan"
     )
+    # The port's own QoS policy; when None the network's applies (Neutron's precedence).
+    qos_policy_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class IPAllocation(Base):
@@ -397,3 +400,46 @@ class SubPort(Base):
     )
     segmentation_type: Mapped[str] = mapped_column(String(32))
     segmentation_id: Mapped[int] = mapped_column(Integer)
+
+
+class QosPolicy(Owned, Base):
+    """A QoS policy: its rules apply to the ports that name it, or whose network does."""
+
+    __tablename__ = "network_qos_policy"
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QosRule(Base):
+    """One rule of a policy: ``bandwidth_limit`` (``max_kbps``, ``max_burst_kbps``,
+    ``direction``) or ``dscp_marking`` (``dscp_mark``, direction ""). The unique key keeps one
+    rule of a type per direction in a policy, as Neutron does."""
+
+    __tablename__ = "network_qos_rule"
+    __table_args__ = (
+        UniqueConstraint("qos_policy_id", "rule_type", "direction", name="uq_network_qos_rule"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid_str)
+    qos_policy_id: Mapped[str] = mapped_column(
+        ForeignKey("network_qos_policy.id", ondelete="CASCADE"), index=True
+    )
+    rule_type: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(16), default="")
+    max_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_burst_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    dscp_mark: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentHosting(Base):
+    """An administrator's say on which agent hosts a network's DHCP (``kind`` "dhcp") or a
+    router (``kind`` "l3"): ``hosted`` True adds it to the agent, False takes it off the
+    agent that would host it by default (the agent on the host that serves everything)."""
+
+    __tablename__ = "network_agent_hosting"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("network_agent.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    hosted: Mapped[bool] = mapped_column(Boolean, default=True)

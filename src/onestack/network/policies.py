@@ -113,7 +113,23 @@ RULES: list[RuleDefault] = [
     _rule("get_subports", ANY_READER, "List a trunk's sub-ports."),
     _rule("add_subports", ADMIN_OR_MEMBER, "Add sub-ports to a trunk."),
     _rule("remove_subports", ADMIN_OR_MEMBER, "Remove sub-ports from a trunk."),
+    # Neutron's QoS policies: admins make them, readers see their own and shared ones.
+    *_crud("policy", ADMIN),
+    _rule("get_rule_type", ADMIN, "List or show the available QoS rule types."),
+    *[
+        rule
+        for kind in ("bandwidth_limit", "dscp_marking")
+        for rule in _crud(f"policy_{kind}_rule", ADMIN)
+    ],
     _rule("get_agent", ADMIN, "Show or list network agents."),
+    _rule("get_dhcp-networks", ADMIN, "List the networks a DHCP agent hosts."),
+    _rule("create_dhcp-network", ADMIN, "Add a network to a DHCP agent."),
+    _rule("delete_dhcp-network", ADMIN, "Remove a network from a DHCP agent."),
+    _rule("get_dhcp-agents", ADMIN, "List the DHCP agents hosting a network."),
+    _rule("get_l3-routers", ADMIN, "List the routers an L3 agent hosts."),
+    _rule("create_l3-router", ADMIN, "Add a router to an L3 agent."),
+    _rule("delete_l3-router", ADMIN, "Remove a router from an L3 agent."),
+    _rule("get_l3-agents", ADMIN, "List the L3 agents hosting a router."),
     _rule("update_agent", ADMIN, "Update a network agent."),
     _rule("delete_agent", ADMIN, "Delete a network agent."),
     _rule("get_quota", PROJECT_READER,

@@ -16,6 +16,7 @@ from onestack.network.api import (
     autoallocate,
     extensions,
     flavors,
+    qos,
     resources,
     trunks,
 )
@@ -57,5 +58,6 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *flavors.routes,
         *trunks.routes,
         *actions.routes,
+        *qos.routes,
         *resources.routes(),
     ]

@@ -189,6 +189,7 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("port_security_enabled", boolean, put=True),
         Attr("availability_zone_hints", string_list),
         Attr("is_default", boolean, put=True, write_policy=True, default=False),
+        Attr("qos_policy_id", nullable_string(36), put=True),
     ),
     "subnet": (
         *NAMED,
@@ -254,6 +255,7 @@ MAPS: dict[str, tuple[Attr, ...]] = {
             write_policy=True,
             read_policy=True,
         ),
+        Attr("qos_policy_id", nullable_string(36), put=True),
         Attr("binding:vif_type", post=False, read_policy=True),
         Attr("binding:vif_details", post=False, read_policy=True),
     ),
@@ -358,6 +360,12 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("port_id", string(36), required=True),
         Attr("sub_ports", anything),  # validated by the trunk service, as Neutron's rules
     ),
+    "policy": (
+        *NAMED,
+        *TAGS,
+        Attr("shared", boolean, put=True, default=False),
+        Attr("is_default", boolean, put=True, default=False),
+    ),
     "agent": (
         Attr("admin_state_up", boolean, post=False, put=True),
         Attr("description", nullable_string(), post=False, put=True),
@@ -378,6 +386,7 @@ READ_ONLY = {
     "router_id",
     "normalized_cidr",
     "trunk_details",
+    "rules",
 }
 
 

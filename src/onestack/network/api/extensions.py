@@ -27,6 +27,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("expose-port-forwarding-in-fip", "Expose port forwardings in a floating IP",
      "Expose port forwardings in a floating IP"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),  # noqa: E501
+    ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
     ("default-subnetpools", "Default Subnetpools",
      "Provides ability to mark and use a subnetpool as the default."),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
@@ -48,12 +49,19 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "Provides IP address substring filtering when listing ports"),
     ("network-ip-availability", "Network IP Availability",
      "Provides IP availability data for each network and subnet."),
+    ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("metering", "Neutron Metering", "Neutron Metering extension."),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),  # noqa: E501
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),  # noqa: E501
     ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
     ("port-security", "Port Security", "Provides port security"),
+    ("qos", "Quality of Service", "The Quality of Service extension."),
+    ("qos-bw-limit-direction", "Direction for QoS bandwidth limit rule",
+     "Allow to configure QoS bandwidth limit rule with specific direction: ingress or egress"),
+    ("qos-default", "QoS default policy", "Expose the QoS default policy per project"),
+    ("qos-rule-type-details", "Details of QoS rule types",
+     "Expose details about QoS rule types supported by loaded backend drivers"),
     ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),  # noqa: E501
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
     ("quota-check-limit", "Quota engine limit check",

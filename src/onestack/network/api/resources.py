@@ -153,6 +153,7 @@ COLLECTIONS: tuple[resource.Collection, ...] = (
     collection("agents", "agent", "agents", None, _update_agent, _delete_agent),
     collection("metering/metering-labels", "metering_label", "metering_labels",
                _create_label, None, _delete_label),
+    collection("qos/policies", "policy", "policies", *_manager("qos")),
     collection("metering/metering-label-rules", "metering_label_rule", "metering_label_rules",
                _create_label_rule, None, _delete_label_rule),
     collection("flavors", "flavor", "flavors", *_manager("flavors")),

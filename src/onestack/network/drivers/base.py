@@ -64,6 +64,18 @@ class AddressPair:
 
 
 @dataclass(frozen=True)
+class QosRule:
+    """One rule of a port's effective QoS policy. Directions are the guest's: ``egress`` is
+    what the guest sends (the tap's ingress), ``ingress`` what it receives."""
+
+    type: str  # bandwidth_limit or dscp_marking
+    direction: str = ""  # bandwidth_limit: egress or ingress
+    max_kbps: int = 0
+    max_burst_kbps: int = 0  # 0: the driver's default burst
+    dscp_mark: int = 0
+
+
+@dataclass(frozen=True)
 class Port:
     id: str
     network_id: str
@@ -80,6 +92,8 @@ class Port:
     # (ip_version, name, value) of each extra DHCP option (Neutron's extra_dhcp_opt).
     dhcp_opts: tuple[tuple[int, str, str], ...] = ()
     status: str = ""  # what the database says now (the agent reports where it is wrong)
+    # The rules of the port's QoS policy (its own, else its network's); VM ports only.
+    qos: tuple[QosRule, ...] = ()
 
 
 @dataclass(frozen=True)

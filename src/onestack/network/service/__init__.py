@@ -37,10 +37,12 @@ from onestack.network.service.listable import RESOURCES
 from onestack.network.service.metering import Metering
 from onestack.network.service.networks import Networks
 from onestack.network.service.ports import Ports
+from onestack.network.service.qos import QosPolicies
 from onestack.network.service.query import ListQuery, Page, list_rows
 from onestack.network.service.quotas import Quotas
 from onestack.network.service.rbac import RBAC
 from onestack.network.service.routers import Routers
+from onestack.network.service.scheduler import Scheduler
 from onestack.network.service.secgroups import SecurityGroups
 from onestack.network.service.subnetpools import AddressScopes, SubnetPools
 from onestack.network.service.subnets import Subnets
@@ -68,6 +70,7 @@ NOT_FOUND = {
     "flavors": FlavorNotFound,
     "service_profiles": ServiceProfileNotFound,
     "trunks": TrunkNotFound,
+    "qos/policies": nerr.QosPolicyNotFound,
 }
 
 
@@ -95,6 +98,8 @@ class NetworkService:
         self.flavors = Flavors(self.store)
         self.trunks = Trunks(self.store)
         self.auto_allocation = AutoAllocation(self.store, self.networks, self.subnets, self.routers)
+        self.qos = QosPolicies(self.store)
+        self.scheduler = Scheduler(self.store)
 
     # Generic reads ----------------------------------------------------------------------
 

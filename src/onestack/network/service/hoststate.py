@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import models
 from onestack.network.drivers import base as dataplane
+from onestack.network.service.qos import effective_rules
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER, is_interface_of
 from onestack.network.service.subnets import DHCP_OWNER
 
@@ -110,14 +112,28 @@ async def build(session: AsyncSession, host: str, hosts_everything: bool) -> dat
         network_ports = {k: tuple(v) for k, v in by_net.items()}
     groups = await _security_groups(session, vm_ports)
     routers = await _routers(session, router_rows, router_ports)
+    qos = await effective_rules(session, vm_ports)
     return dataplane.HostState(
         host=host,
         networks=networks,
-        ports=tuple(to_port(p) for p in vm_ports),
+        ports=tuple(replace(to_port(p), qos=_qos(qos.get(p.id, ()))) for p in vm_ports),
         dhcp_ports=tuple(to_port(p) for p in dhcp_ports),
         routers=routers,
         security_groups=groups,
         network_ports=network_ports,
+    )
+
+
+def _qos(rules: Iterable[models.QosRule]) -> tuple[dataplane.QosRule, ...]:
+    return tuple(
+        dataplane.QosRule(
+            type=r.rule_type,
+            direction=r.direction,
+            max_kbps=r.max_kbps or 0,
+            max_burst_kbps=r.max_burst_kbps or 0,
+            dscp_mark=r.dscp_mark or 0,
+        )
+        for r in rules
     )
 
 

@@ -18,6 +18,7 @@ from onestack.network.service.agents import Agents
 from onestack.network.service.base import Caller, network_visible
 from onestack.network.service.flavors import render_flavors, render_profile
 from onestack.network.service.ports import port_visible
+from onestack.network.service.qos import policy_visible, render_policies
 from onestack.network.service.query import OWNED as OWNED_COLUMNS
 from onestack.network.service.query import STANDARD as STANDARD_COLUMNS
 from onestack.network.service.query import Kind
@@ -177,6 +178,10 @@ async def _render_trunks(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> li
     return await render_trunks(s, rows)
 
 
+async def _render_qos(s: AsyncSession, rows: Sequence[Any], _c: Caller) -> list[dict[str, Any]]:
+    return await render_policies(s, rows)
+
+
 def _cols(*names: str, **renamed: str) -> dict[str, str]:
     return {**{n: n for n in names}, **renamed}
 
@@ -195,6 +200,7 @@ RESOURCES: dict[str, Resource] = {
                     "mtu",
                     "port_security_enabled",
                     "is_default",
+                    "qos_policy_id",
                 ),
                 "router:external": "external",
                 "provider:network_type": "network_type",
@@ -244,6 +250,7 @@ RESOURCES: dict[str, Resource] = {
                     "device_owner",
                     "device_id",
                     "port_security_enabled",
+                    "qos_policy_id",
                 ),
                 "binding:host_id": "binding_host_id",
                 "binding:vif_type": "binding_vif_type",
@@ -440,5 +447,14 @@ RESOURCES: dict[str, Resource] = {
         ),
         _owned(models.Trunk),
         _render_trunks,
+    ),
+    "qos/policies": Resource(
+        Kind(
+            models.QosPolicy,
+            None,
+            {**OWNED_COLUMNS, **_cols("shared", "is_default")},
+        ),
+        policy_visible,
+        _render_qos,
     ),
 }

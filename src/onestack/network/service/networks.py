@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
 from onestack.network import models
+from onestack.network.service import qos
 from onestack.network.service.base import (
     Caller,
     Store,
@@ -202,6 +203,11 @@ class Networks:
         }
         tags = body.pop("tags", None)
         body.pop("project_id", None)
+        if "qos_policy_id" in body:
+            await qos.check_attachable(session, caller, body["qos_policy_id"])
+        else:
+            # qos-default: a new network takes its project's default policy.
+            body["qos_policy_id"] = await qos.default_policy_id(session, project_id)
         net = models.Network(project_id=project_id, **body)
         net.id = net.id or models.uuid_str()
         await self._allocate_segment(session, net, provider)
@@ -230,6 +236,8 @@ class Networks:
                 raise nerr.InvalidInput(
                     reason=f"Requested MTU is too big, maximum is {self.mtu_for(net.network_type)}"
                 )
+            if changes.get("qos_policy_id") not in (None, net.qos_policy_id):
+                await qos.check_attachable(session, caller, changes["qos_policy_id"])
             if changes.get("shared") is False and net.shared:
                 await self._check_unshare(session, net)
             if changes.get("external") is False and net.external:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service import ipalloc
+from onestack.network.service import ipalloc, qos
 from onestack.network.service.base import (
     Caller,
     Store,
@@ -239,9 +239,11 @@ class Ports:
             binding_vnic_type=body.get("binding_vnic_type", "normal"),
             binding_profile=body.get("binding_profile") or {},
             port_security_enabled=body.get("port_security_enabled", net.port_security_enabled),
+            qos_policy_id=body.get("qos_policy_id"),
             fixed_ips=[],
             security_group_bindings=[],
         )
+        await qos.check_attachable(session, caller, body.get("qos_policy_id"))
         pairs = await ipalloc.resolve_fixed_ips(session, net.id, body.get("fixed_ips"), mac, owner)
         session.add(port)
         ipalloc.set_allocations(port, pairs)
@@ -358,6 +360,8 @@ class Ports:
             if opts != port.extra_dhcp_opts:
                 port.extra_dhcp_opts = opts
                 changed = True
+        if changes.get("qos_policy_id") not in (None, port.qos_policy_id):
+            await qos.check_attachable(session, caller, changes["qos_policy_id"])
         if "binding_host_id" in changes and changes["binding_host_id"] != port.binding_host_id:
             port.binding_vif_type = "unbound"
             if port.binding_host_id and port.status == "ACTIVE":

@@ -86,6 +86,7 @@ async def networks(
             "provider:network_type": r.network_type,
             "provider:physical_network": r.physical_network,
             "provider:segmentation_id": r.segmentation_id,
+            "qos_policy_id": r.qos_policy_id,
             **standard(r, tags),
         }
         for r in rows
@@ -160,6 +161,7 @@ def port_dict(
         ),
         "binding:vnic_type": r.binding_vnic_type,
         "binding:profile": dict(r.binding_profile),
+        "qos_policy_id": r.qos_policy_id,
         **standard(r, tags),
     }
 
