@@ -289,6 +289,8 @@ class Ports:
                     changes.get("device_id", port.device_id),
                     port.project_id,
                 )
+            if changes.get("qos_policy_id") not in (None, port.qos_policy_id):
+                await qos.check_attachable(session, caller, changes["qos_policy_id"])
             await self.update_in(session, caller, port, changes)
         await self.store.changed(port.binding_host_id if old_host == port.binding_host_id else "")
         return port
@@ -360,8 +362,6 @@ class Ports:
             if opts != port.extra_dhcp_opts:
                 port.extra_dhcp_opts = opts
                 changed = True
-        if changes.get("qos_policy_id") not in (None, port.qos_policy_id):
-            await qos.check_attachable(session, caller, changes["qos_policy_id"])
         if "binding_host_id" in changes and changes["binding_host_id"] != port.binding_host_id:
             port.binding_vif_type = "unbound"
             if port.binding_host_id and port.status == "ACTIVE":
