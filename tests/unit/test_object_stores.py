@@ -22,7 +22,11 @@ from onestack.object.drivers.fake import FakeStore
 
 @pytest.fixture(params=["fake", "disk"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
-    made: ObjectStore = FakeStore() if request.param == "fake" else DiskStore(tmp_path / "objects")
+    made: ObjectStore = (
+        FakeStore()
+        if request.param == "fake"
+        else DiskStore(tmp_path / "objects", suffix_dirs=False)
+    )
     yield made
     await made.close()
 
@@ -158,10 +162,24 @@ async def test_json_listing_as_the_rows_render(store: ObjectStore) -> None:
         await store.list_objects_json("AUTH_a", "nope", Listing())
 
 
+async def test_disk_store_makes_its_object_directories_at_start(tmp_path: Path) -> None:
+    """As the service makes it (the unit tests' stores make them on first use instead)."""
+    made = DiskStore(tmp_path / "objects")
+    try:
+        assert len(list(made.layout.objects.iterdir())) == 16**3
+        await made.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
+        await put(made, "c", "o", b"data")
+        opened = await made.open_object("AUTH_a", "c", "o")
+        assert opened.info.size == 4
+        await opened.close()
+    finally:
+        await made.close()
+
+
 # --- the disk store's repairs -----------------------------------------------------------------
 @pytest.fixture
 async def disk(tmp_path: Path) -> AsyncIterator[DiskStore]:
-    made = DiskStore(tmp_path / "objects")
+    made = DiskStore(tmp_path / "objects", suffix_dirs=False)
     await made.create_container("AUTH_a", "c", {}, "Policy-0", 1.0)
     yield made
     await made.close()

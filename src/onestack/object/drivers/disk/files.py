@@ -28,6 +28,7 @@ MAGIC = b"\x00osobj1\x00"
 TEMP_PREFIX = ".tmp-"
 TRAILER_TAIL = 4 + len(MAGIC)
 SMALL = 64 * 1024  # objects up to this size are read whole in one call
+SUFFIXES = 16**3  # object directories: the last three hex digits of the name's hash
 
 
 class Corrupt(Exception):
@@ -42,6 +43,7 @@ def object_hash(account: str, container: str, name: str) -> str:
 @dataclass
 class Layout:
     root: Path
+    suffix_dirs: bool = True  # make every object directory at once (False: on first use)
     objects: Path = field(init=False)
     tmp: Path = field(init=False)
     quarantine: Path = field(init=False)
@@ -52,13 +54,37 @@ class Layout:
         self.quarantine = self.root / "quarantined"
         for path in (self.root, self.objects, self.tmp, self.quarantine):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.suffix_dirs:
+            self._make_suffix_dirs()
         # Plain strings on the hot path: pathlib's joins cost more than the syscalls.
         self._objects = str(self.objects)
         self._tmp = f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
         self._count = itertools.count()
 
+    def _make_suffix_dirs(self) -> None:
+        """Every ``objects/<hash[-3:]>`` directory, made once and made durable (the parent
+        flushed): an upload then never makes one. Made on the first upload of each, most
+        uploads of a new store paid a failed open and a mkdir (~0.14 s for all 4,096 here)."""
+        have = set(os.listdir(self.objects))
+        if len(have) >= SUFFIXES:
+            return
+        for n in range(SUFFIXES):
+            name = f"{n:03x}"
+            if name not in have:
+                with contextlib.suppress(FileExistsError):  # another process made it
+                    os.mkdir(self.objects / name, 0o700)
+        fsync_dir(str(self.objects))
+
     def data_path(self, digest: str) -> str:
         return f"{self._objects}/{digest[-3:]}/{digest}.data"
+
+    def make_suffix_dir(self, path: str) -> None:
+        """The object directory ``path`` (one not made at start), its name made durable."""
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            return
+        fsync_dir(self._objects)
 
     def temp_path(self, digest: str) -> str:
         """A name no other upload (of this or another process) uses, in the directory the

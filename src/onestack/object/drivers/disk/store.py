@@ -72,7 +72,7 @@ class DiskWriter(ObjectWriter):
             try:
                 self._fd = os.open(self.temp, flags, 0o600)
             except FileNotFoundError:  # the first object of its directory
-                os.makedirs(os.path.dirname(self.temp), mode=0o700, exist_ok=True)
+                self.store.layout.make_suffix_dir(os.path.dirname(self.temp))
                 self._fd = os.open(self.temp, flags, 0o600)
         return self._fd
 
@@ -242,8 +242,8 @@ class LargeObject(OpenObject):
 class DiskStore(ObjectStore):
     name = "disk"
 
-    def __init__(self, root: Path, io_threads: int = 16) -> None:
-        self.layout = files.Layout(root)
+    def __init__(self, root: Path, io_threads: int = 16, *, suffix_dirs: bool = True) -> None:
+        self.layout = files.Layout(root, suffix_dirs)
         self.listings = Listings(root / "accounts")
         self.pool = ThreadPoolExecutor(io_threads, thread_name_prefix="object-io")
         self.expiring = ExpiringQueue(root / "expiring.db", self.listings.writer_executor)
