@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common.http import query_bool
@@ -73,6 +73,12 @@ def _subnet_external_filter(values: list[str]) -> ColumnElement[bool]:
     return models.Subnet.network_id.in_(
         select(models.Network.id).where(models.Network.external.in_(wanted))
     )
+
+
+def _agent_type_filter(values: list[str]) -> ColumnElement[bool]:
+    """Neutron matches agent types in MySQL's case-insensitive collation: Tempest asks for
+    ``DHCP Agent`` and finds the ``DHCP agent``."""
+    return func.lower(models.Agent.agent_type).in_([v.lower() for v in values])
 
 
 def _rbac_visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -388,6 +394,7 @@ RESOURCES: dict[str, Resource] = {
                 "availability_zone",
                 "description",
             ),
+            special={"agent_type": _agent_type_filter},
             ignored=frozenset({"alive"}),
         ),
         lambda caller: None,
