@@ -198,6 +198,17 @@ def test_federated_login_maps_groups_and_scopes(cloud: Cloud, admin: Admin, tmp_
     assert "member" in {r["name"] for r in info["roles"]}
     assert info["user"]["OS-FEDERATION"]["groups"] == [{"id": fed.group["id"]}]
 
+    # Taking the group's role away ends the scoped token (the group is no membership).
+    role_path = (
+        f"/projects/{fed.project['id']}/groups/{fed.group['id']}/roles/{admin.role_id('member')}"
+    )
+    admin.request("DELETE", role_path, 204)
+    gone = admin.client.get(f"{V3}/auth/tokens", headers={"X-Subject-Token": scoped})
+    assert gone.status_code == 404
+    admin.request("PUT", role_path, 204)
+    auth = v3.Token(auth_url=cloud.auth_url, token=token, project_id=fed.project["id"])
+    scoped = ks_session.Session(auth=auth).get_token()
+
     # The assertion must come from the provider's entity; some users are refused; nothing
     # set by a front (a client on its own) is no login.
     assert_error(_login(cloud, fed.idp, name, fed.group["name"], "https://evil.example/"), 403)

@@ -509,6 +509,7 @@ class TestRevocation:
             "trust_id": None,
             "access_token_id": None,
             "consumer_id": None,
+            "group_id": None,
         }
         assert Revocation(**as_dict) == event
 
@@ -537,9 +538,15 @@ class TestRevocation:
             revocations.add(event)
             assert revocations.is_revoked(token) and not revocations.is_revoked(project_token())
 
-    def test_federated_tokens_round_trip(self) -> None:
+    def test_federated_tokens_round_trip_and_die_with_their_group(self) -> None:
         token = make(federation=("idp", "saml2", ["a" * 32, "group-2"]), methods=["saml2"])
         assert TokenData.unpack(token.pack()) == token
+        event = Revocation(now_us() + HOUR_US, group_id="group-2")
+        assert event.matches(token) and not event.matches(make())
+        assert not Revocation(now_us() + HOUR_US, group_id="group-3").matches(token)
+        revocations = RevocationList()
+        revocations.add(event)
+        assert revocations.is_revoked(token) and not revocations.is_revoked(make())
 
     def test_empty_list_revokes_nothing(self, revocations: RevocationList) -> None:
         for f in ALL_KINDS.values():

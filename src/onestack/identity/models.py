@@ -211,6 +211,7 @@ class RevocationEvent(Base):
     trust_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     access_token_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     consumer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    group_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_before_us: Mapped[int] = mapped_column(BigInteger)  # µs since the epoch
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

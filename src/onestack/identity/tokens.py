@@ -204,6 +204,8 @@ class Revocation:
     trust_id: str | None = None
     access_token_id: str | None = None
     consumer_id: str | None = None
+    # A group a federated token carries (its groups are no memberships to revoke by user).
+    group_id: str | None = None
 
     def matches(self, t: TokenData) -> bool:
         if t.issued_at_us > self.issued_before_us:
@@ -229,6 +231,10 @@ class Revocation:
         ):
             return False
         if self.consumer_id is not None and (t.oauth is None or t.oauth[1] != self.consumer_id):
+            return False
+        if self.group_id is not None and (
+            t.federation is None or self.group_id not in t.federation[2]
+        ):
             return False
         return self.app_cred_id is None or (
             t.app_cred is not None and t.app_cred[0] == self.app_cred_id
@@ -258,6 +264,7 @@ class RevocationList:
                 event.trust_id,
                 event.access_token_id,
                 event.consumer_id,
+                event.group_id,
             )
         )
         if only_audit:

@@ -136,6 +136,11 @@ class Assignments:
                 await self.revoke.record(user_id=user_id, project_id=target_id)
             else:
                 await self.revoke.record(user_id=user_id)
+        if actor == "group":  # federated tokens carry the group without a membership
+            if target == "project" and not inherited:
+                await self.revoke.record(group_id=actor_id, project_id=target_id)
+            else:
+                await self.revoke.record(group_id=actor_id)
 
     async def list_grants(
         self, actor: str, actor_id: str, target: str, target_id: str, inherited: bool = False

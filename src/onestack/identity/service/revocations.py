@@ -24,6 +24,7 @@ FIELDS = (
     "trust_id",
     "access_token_id",
     "consumer_id",
+    "group_id",
 )
 
 

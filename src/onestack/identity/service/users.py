@@ -214,6 +214,7 @@ class Users:
             )
         for user_id in members:
             await self.revoke.record(user_id=user_id)
+        await self.revoke.record(group_id=group_id)  # federated tokens carrying it
         await self.context.notify("group.deleted", group_id)
 
     async def list_members(self, group_id: str) -> Sequence[models.User]:
