@@ -130,3 +130,83 @@ def host_leftovers(prefix: str, ids: list[str]) -> list[str]:
         if n.startswith(f"{prefix}-") and any(i in n for i in ids)
     ]
     return found
+
+
+# An autoscaling group of test-image servers on the project's network whose members carry
+# metering.server_group (the stack's id), a policy up and one down, and two alarms on the
+# group's mean CPU rate (ns of vCPU per second, 1 s points) calling their webhooks. The alarms
+# are armed (``armed``) once the first member has booted: a booting TCG guest burns its vCPU.
+# The low alarm wants 8 points in a row: a burning guest on a loaded host has its dips.
+SCALING = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+  key: {type: string}
+  armed: {type: boolean, default: false}
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 1
+      max_size: 2
+      resource:
+        type: OS::Nova::Server
+        properties:
+          image: {get_param: image}
+          flavor: m1.tiny
+          key_name: {get_param: key}
+          networks: [{network: private}]
+          security_groups: [web]
+          metadata: {metering.server_group: {get_param: "OS::stack_id"}}
+  up:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: 1
+      cooldown: 0
+  down:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: asg}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: -1
+      cooldown: 0
+  cpu_high:
+    type: OS::Aodh::GnocchiAggregationByResourcesAlarm
+    properties:
+      enabled: {get_param: armed}
+      repeat_actions: false
+      metric: cpu
+      aggregation_method: rate:mean
+      granularity: 1
+      evaluation_periods: 3
+      resource_type: instance
+      query:
+        str_replace:
+          template: '{"=": {"server_group": "GROUP"}}'
+          params: {GROUP: {get_param: "OS::stack_id"}}
+      comparison_operator: gt
+      threshold: 200000000
+      alarm_actions: [{get_attr: [up, alarm_url]}]
+  cpu_low:
+    type: OS::Aodh::GnocchiAggregationByResourcesAlarm
+    properties:
+      enabled: {get_param: armed}
+      repeat_actions: false
+      metric: cpu
+      aggregation_method: rate:mean
+      granularity: 1
+      evaluation_periods: 8
+      resource_type: instance
+      query:
+        str_replace:
+          template: '{"=": {"server_group": "GROUP"}}'
+          params: {GROUP: {get_param: "OS::stack_id"}}
+      comparison_operator: lt
+      threshold: 80000000
+      alarm_actions: [{get_attr: [down, alarm_url]}]
+outputs:
+  size: {value: {get_attr: [asg, current_size]}}
+  refs: {value: {get_attr: [asg, refs]}}
+"""

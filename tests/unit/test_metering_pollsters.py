@@ -80,6 +80,11 @@ def test_samples_of_one_guest() -> None:
     assert nic["resource_metadata"]["name"] == "tap-port-1"
     parsed = sample_of(cpu)
     assert parsed.cumulative and parsed.value == cpu["volume"] and parsed.timestamp == 1000.0
+    assert "server_group" not in cpu["resource_metadata"]
+    # An autoscaling group's member (metadata metering.server_group): its alarm selects by it.
+    grouped = guest_samples(asyncio.run(stats()), {**META, "server_group": "stack-1"}, 1000.0)  # type: ignore[arg-type]
+    assert {s["resource_metadata"]["server_group"] for s in grouped if s["resource_type"]
+            == "instance"} == {"stack-1"}  # fmt: skip
 
 
 def test_qemu_counters_from_qmp_and_proc() -> None:

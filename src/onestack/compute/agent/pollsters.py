@@ -97,6 +97,12 @@ class Pollsters(AgentBase):
             "image_ref": row.image_ref or None,
             "root_gb": int(row.flavor.get("root_gb", 0) or 0),
         }
+        # Ceilometer's instance attribute from the server's ``metering.server_group``
+        # metadata: Heat sets it on an autoscaling group's members, whose alarm selects
+        # them by it.
+        group = (await self.svc.servers.metadata_any(uuid)).get("metering.server_group")
+        if group:
+            meta["server_group"] = group
         cache[uuid] = (time.monotonic(), meta)
         if len(cache) > 4 * max(len(await self.driver.list_instances()), 16):
             cache.clear()
@@ -132,6 +138,8 @@ def guest_samples(stats: GuestStats, meta: dict[str, Any], when: float) -> list[
     """Ceilometer's compute meters of one guest, for its instance, disks and NICs."""
     uuid = stats.uuid
     attrs = {k: meta[k] for k in ("display_name", "host", "flavor_id", "flavor_name", "image_ref")}
+    if "server_group" in meta:
+        attrs["server_group"] = meta["server_group"]
     out = [
         _sample("cpu", "ns", "cumulative", stats.cpu_time_ns, uuid, "instance", meta, when, attrs),
         _sample("vcpus", "vcpu", "gauge", stats.vcpus, uuid, "instance", meta, when, attrs),

@@ -331,6 +331,11 @@ class Servers:
         except Exception:
             log.exception("cannot publish compute.instance.update")
 
+    async def metadata_any(self, uuid: str) -> dict[str, str]:
+        """The metadata of ``uuid`` whatever its project (the agent's pollsters read it)."""
+        async with self.context.db.session() as s:
+            return {key: row.value for key, row in (await _metadata_rows(s, uuid)).items()}
+
     async def replace_metadata(self, uuid: str, metadata: dict[str, str]) -> dict[str, str]:
         return await self.set_metadata(None, uuid, metadata, replace=True)
 
