@@ -8,7 +8,10 @@ network with a router to `public`, imports a key and boots vm1 (metadata service
 guest's web page; power actions, resize, a snapshot that boots, and a kill -9 of the whole
 cloud while guests run are lived through; deleting leaves no process, file or port. Metering
 polls the guests every second: a guest made to burn CPU over SSH shows its vCPU time grow in
-`openstack metric` and a CPU alarm calls a webhook.
+`openstack metric` and a CPU alarm calls a webhook. Orchestration (#17) runs on the same
+cloud: a Heat stack builds a whole application (network, router, security group, two guests,
+floating IP, volume, container) and deletes it without a trace, and an autoscaling group
+grows by a real guest on its CPU alarm and shrinks back.
 
 The tests run in any order: the cloud and the project's network, router, security group and key
 are made once for the module (``world``), vm1 and vm2 are booted by fixtures the first time a
