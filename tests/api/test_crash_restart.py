@@ -40,7 +40,11 @@ FINAL_IMAGE = {"queued", "active", "killed", "deactivated"}
 FINAL_VOLUME = {"available", "error", "in-use"}
 STACK_TEMPLATE = {
     "heat_template_version": "2018-08-31",
-    "resources": {f"net{n}": {"type": "OS::Neutron::Net"} for n in range(STACK_NETS)},
+    "resources": {
+        **{f"net{n}": {"type": "OS::Neutron::Net"} for n in range(STACK_NETS)},
+        # Still creating at the kill (a server is given its ports within a second or two).
+        "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": 8}},
+    },
 }
 
 
@@ -168,9 +172,9 @@ def start_everything(cloud: Cloud, api: httpx.Client, project: str, world: dict[
         pool.submit(port, i)
 
 
-def kill_mid_networking(cloud: Cloud, api: httpx.Client) -> list[str]:
+def kill_mid_networking(cloud: Cloud, api: httpx.Client, project: str) -> list[str]:
     """Kill -9 as soon as a server holds a port while still being given its ports (else
-    within 10 s): the states the servers were in."""
+    within 10 s): the states the servers, volumes and stacks were in."""
     deadline = time.monotonic() + 10
     seen: list[str] = []
     while time.monotonic() < deadline:
@@ -181,6 +185,9 @@ def kill_mid_networking(cloud: Cloud, api: httpx.Client) -> list[str]:
             if any(s["OS-EXT-STS:task_state"] == "networking" and s["id"] in held for s in found):
                 break
         time.sleep(0.005)
+    with contextlib.suppress(httpx.HTTPError):
+        seen += [f"volume {v['status']}" for v in volumes(api, project)]
+        seen += [f"stack {s['stack_status']}" for s in stacks(api, project)]
     cloud.stop(signal.SIGKILL)
     return seen
 
@@ -211,9 +218,10 @@ def test_a_crash_mid_everything_leaves_all_final_and_nothing_orphaned(own: Cloud
         project = token_info(own, str(api.headers["X-Auth-Token"]))["project"]["id"]
         world = prepare(api, project)
         start_everything(own, api, project, world, pool, hold)
-        killed_in = kill_mid_networking(own, api)
+        killed_in = kill_mid_networking(own, api, project)
         hold.set()
-    print(f"\nkilled with the servers in {sorted(killed_in)}")
+    print(f"\nkilled with {sorted(killed_in)}")
+    assert "stack CREATE_IN_PROGRESS" in killed_in, killed_in
 
     own.start()
     restarted = time.monotonic()
