@@ -21,9 +21,6 @@ from onestack.identity.oauth_signature import (
     Known,
     new_verifier,
     oauth_params,
-    signed_access_token,
-    signed_request_token,
-    signed_with_access_token,
 )
 from onestack.identity.service.assignments import Assignments
 from onestack.identity.service.base import IdentityContext, must_get
@@ -164,6 +161,8 @@ class OAuth1:
             raise errors.ValidationError(field="Requested-Project-Id", reason="is required")
         await self.resources.get_project(project_id)
         await self.get_consumer(consumer_id)
+        from onestack.identity.oauth_validator import signed_request_token  # oauthlib, lazily
+
         minted = signed_request_token(await self._known(params, None), request.url, request.headers)
         if minted is None:
             raise errors.Unauthorized("Invalid signature")
@@ -224,6 +223,8 @@ class OAuth1:
             raise errors.Unauthorized("Request token is expired")
         if req.consumer_id != params["oauth_consumer_key"]:
             raise errors.Unauthorized("Provided consumer key does not match stored consumer key.")
+        from onestack.identity.oauth_validator import signed_access_token
+
         minted = signed_access_token(
             await self._known(params, "request"), request.url, request.headers
         )
@@ -268,6 +269,8 @@ class OAuth1:
         if _expired(acc.expires_at):
             raise errors.Unauthorized("Access token is expired")
         known = await self._known(params, "access")
+        from onestack.identity.oauth_validator import signed_with_access_token
+
         if not signed_with_access_token(known, request.url, request.headers):
             raise errors.Unauthorized("Could not validate the access token")
         project, _ = await self.resources.get_project(acc.project_id)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from onestack.config import ImageSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT = 60.0
 MAX_REDIRECTS = 10
@@ -84,6 +86,7 @@ def _passes(value: object, allowed: tuple[object, ...], denied: tuple[object, ..
 async def fetch(uri: str, uri_filter: UriFilter) -> AsyncGenerator[bytes, None]:
     """The bytes at ``uri`` as served (no content decoding), checked against the response's
     Content-Length when it has one, as Glance's web-download checks the bytes it wrote."""
+    import httpx  # with its command-line extras (rich, pygments) ~80 ms: not on every start
 
     async def check(request: httpx.Request) -> None:
         if not uri_filter.allows(str(request.url)):
