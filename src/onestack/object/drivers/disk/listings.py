@@ -208,22 +208,23 @@ class Listings:
         lists it at once: no hand-off to the writer thread). Threads that come while one
         holds the database are combined: the holder commits their ops in its transaction
         (16 concurrent PUTs waited in turn for the lock and the GIL: a few commits now)."""
-        item: list[Any] = [op, None, threading.Event()]
+        item: list[Any] = [op, None, threading.Event(), False]  # op, result, wake, done
         with self._guard:
             self._queued.setdefault(account, []).append(item)
         lock = self._lock(account)
-        while not item[2].is_set():
-            if not lock.acquire(blocking=False):
-                # The holder takes ours with its batch: it looks for queued ops again after
-                # it lets go, so an op queued before our failed try is never left behind.
-                # (A 0.5 ms poll here woke 16 threads 2,000 times a second each.)
+        while not item[3]:
+            if lock.acquire(blocking=False):
+                try:
+                    self._drain(account)
+                finally:
+                    lock.release()
+                self._wake_next(account)
+            else:
+                # Woken when the holder has committed ours, or lets go with ours still
+                # queued (then we try again). A 0.5 ms poll here woke 16 threads 2,000
+                # times a second each; the timeout is only a safety net.
                 item[2].wait(0.05)
-                continue
-            try:
-                self._drain(account)
-            finally:
-                lock.release()
-            self._drain_left(account, lock)
+                item[2].clear()
         result = item[1]
         if isinstance(result, BaseException):
             raise result
@@ -241,24 +242,23 @@ class Listings:
             results = [exc] * len(batch)
         for queued, result in zip(batch, results, strict=True):
             queued[1] = result
+            queued[3] = True
             queued[2].set()
 
-    def _drain_left(self, account: str, lock: threading.Lock) -> None:
-        """After letting go of ``account``'s lock: commit the ops queued meanwhile by threads
-        that found it taken, unless another thread holds it now (it drains them in turn)."""
-        while self._queued.get(account) and lock.acquire(blocking=False):
-            try:
-                self._drain(account)
-            finally:
-                lock.release()
+    def _wake_next(self, account: str) -> None:
+        """After letting go of ``account``'s lock: wake a thread whose op was queued while
+        it was held, to take the lock and commit the queue (the holder returns at once)."""
+        with self._guard:
+            queued = self._queued.get(account)
+            if queued:
+                queued[0][2].set()
 
     def _apply(self, account: str, ops: list[Op], create: bool) -> list[Any]:
-        lock = self._lock(account)
         try:
-            with lock:
+            with self._lock(account):
                 return self._transaction(account, ops, create)
         finally:
-            self._drain_left(account, lock)
+            self._wake_next(account)
 
     def _transaction(self, account: str, ops: list[Op], create: bool) -> list[Any]:
         try:
