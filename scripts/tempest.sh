@@ -40,6 +40,7 @@ venv=${VENV:-.venv}
 [[ $venv == /* ]] || venv=$repo/$venv
 bin=$venv/bin
 tvenv=${TEMPEST_VENV:-.venv-tempest}
+[[ $tvenv == /* ]] || tvenv="$repo/$tvenv"  # absolute: the runs below change directory
 # heat-tempest-plugin: Heat's API tests (gabbi), run through Tempest like the others.
 if [[ ! -x "$tvenv/bin/tempest" || ! -x "$tvenv/bin/subunit2junitxml" ]] || \
    ! "$tvenv/bin/python" -c "import junitxml, heat_tempest_plugin" 2>/dev/null; then
@@ -99,7 +100,7 @@ for _ in $(seq 600); do grep -q "OneStack is up" "$work/cloud.log" && break; sle
 grep -q "OneStack is up" "$work/cloud.log" || { cat "$work/cloud.log"; exit 1; }
 
 password=$("$bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin_password"])' "$work/data/bootstrap.json")
-(cd "$work" && "$repo/$tvenv/bin/tempest" init tempest >/dev/null)
+(cd "$work" && "$tvenv/bin/tempest" init tempest >/dev/null)
 sed -e "s|@WORK@|$work|g" -e "s|@PASSWORD@|$password|g" \
     -e "s|@AUTH_URL@|http://127.0.0.1:$port/identity/v3|g" \
     -e "s|@HTTP_IMAGE@|http://127.0.0.1:$webport/tiny.qcow2|g" \
@@ -252,10 +253,10 @@ if ((scenario)); then
 fi
 cd "$work/tempest"
 # TEMPEST_REGEX narrows the run to one service's tests (make test runs them all).
-"$repo/$tvenv/bin/tempest" run --concurrency 2 --regex "${TEMPEST_REGEX:-$regex}" \
+"$tvenv/bin/tempest" run --concurrency 2 --regex "${TEMPEST_REGEX:-$regex}" \
   --exclude-regex "$(IFS='|'; echo "${excludes[*]}")"
 rc=$?
-"$repo/$tvenv/bin/stestr" last --subunit | "$repo/$tvenv/bin/subunit2junitxml" >"$junit" 2>/dev/null
+"$tvenv/bin/stestr" last --subunit | "$tvenv/bin/subunit2junitxml" >"$junit" 2>/dev/null
 if grep -E ' [A-Z]+ /[^ ]+ 5[0-9][0-9] ' "$work/cloud.log"; then
   echo "tempest: the cloud answered 5xx (above)"; rc=1
 fi
