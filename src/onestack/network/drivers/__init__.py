@@ -9,7 +9,7 @@ import shutil
 
 from onestack.network.drivers.base import DriverError, NetworkDriver
 
-REQUIRED_TOOLS = ("ip", "dnsmasq", "iptables", "iptables-restore", "ipset", "conntrack")
+REQUIRED_TOOLS = ("ip", "tc", "dnsmasq", "iptables", "iptables-restore", "ipset", "conntrack")
 
 
 def why_not_linuxbridge() -> str | None:

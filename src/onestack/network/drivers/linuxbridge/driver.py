@@ -32,6 +32,7 @@ from onestack.network.drivers.linuxbridge.l2 import Host, Link
 from onestack.network.drivers.linuxbridge.l3 import Routers, Wiring, port_addresses
 from onestack.network.drivers.linuxbridge.metadata import MetadataProxy, PortLookup
 from onestack.network.drivers.linuxbridge.names import Names
+from onestack.network.drivers.linuxbridge.qos import Qos
 from onestack.network.drivers.linuxbridge.shell import DataplaneError
 
 log = get_logger(__name__)
@@ -72,6 +73,7 @@ class LinuxBridgeDriver(NetworkDriver):
         )
         self.firewall = Firewall(self.names)
         self.routers = Routers(self.names)
+        self.qos = Qos(self.names)
         self.metadata = MetadataProxy(
             self.options.metadata_url,
             self.options.metadata_secret,
@@ -119,6 +121,7 @@ class LinuxBridgeDriver(NetworkDriver):
             bridges = self._networks(host, state, wanted_links)
             for port in state.ports:
                 self._tap(host, port, networks, bridges, wanted_links, result)
+            wanted_links.update(self._qos(host, state))
             for port in state.dhcp_ports:
                 self._dhcp(host, state, port, networks, bridges, wanted_links, wanted_ns, result)
             wiring = Wiring(subnets, networks, bridges)
@@ -209,6 +212,20 @@ class LinuxBridgeDriver(NetworkDriver):
         except DataplaneError as exc:
             log.error("port %s: %s", port.id, exc)
             result.statuses[port.id] = "ERROR"
+
+    def _qos(self, host: Host, state: HostState) -> set[str]:
+        """Each VM port's QoS on its tap (after the taps exist), and the DSCP rules; the ifb
+        devices that shape the guests' egress."""
+        taps: dict[str, int] = {}
+        for port in state.ports:
+            link = host.link(self.names.tap(port.id))
+            if link is not None:
+                taps[link.name] = link.index
+        try:
+            return self.qos.apply(state.ports, taps)
+        except DataplaneError as exc:
+            log.error("QoS DSCP rules: %s", exc)
+            return {self.names.qos_ifb(p.id) for p in state.ports}
 
     def _dhcp(
         self,
@@ -340,6 +357,7 @@ class LinuxBridgeDriver(NetworkDriver):
         with Host() as host:
             self._delete_orphans(host, set(), set(), set(), everything=True)
         self.firewall.teardown()
+        self.qos.teardown()
 
 
 def _gateway_addresses(network: Network) -> set[tuple[str, int]]:

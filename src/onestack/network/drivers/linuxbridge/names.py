@@ -21,7 +21,8 @@ TAP = "t"
 DHCP_VETH = "d"  # host end of a DHCP port's veth
 ROUTER_VETH = "r"  # host end of a router interface's veth
 GATEWAY_VETH = "g"  # host end of a router gateway's veth
-LINK_TYPES = BRIDGE + VXLAN + TAP + DHCP_VETH + ROUTER_VETH + GATEWAY_VETH
+QOS_IFB = "q"  # the ifb a port's tap redirects its guest's traffic to, to be shaped
+LINK_TYPES = BRIDGE + VXLAN + TAP + DHCP_VETH + ROUTER_VETH + GATEWAY_VETH + QOS_IFB
 
 
 def short_id(resource_id: str, length: int = ID_CHARS) -> str:
@@ -49,6 +50,9 @@ class Names:
 
     def tap(self, port_id: str) -> str:
         return self._link(TAP, port_id)
+
+    def qos_ifb(self, port_id: str) -> str:
+        return self._link(QOS_IFB, port_id)
 
     def dhcp_veth(self, port_id: str) -> str:
         return self._link(DHCP_VETH, port_id)
@@ -108,6 +112,11 @@ class Names:
         """Our chain in raw, jumped to once from OUTPUT (the host's own packets on a bridge)."""
         return f"{self.prefix.upper()}-ZOUT"
 
+    @property
+    def qos_chain(self) -> str:
+        """Our chain in mangle, jumped to once from FORWARD (DSCP marks of ports' traffic)."""
+        return f"{self.prefix.upper()}-QOS"
+
     def ingress_chain(self, port_id: str) -> str:
         return f"{self.prefix}i{short_id(port_id)}"
 
@@ -123,6 +132,7 @@ class Names:
             self.postrouting_chain,
             self.zone_chain,
             self.zone_output_chain,
+            self.qos_chain,
         ):
             return True
         return re.fullmatch(rf"{self.prefix}[ios][0-9a-f]{{{ID_CHARS}}}", chain) is not None
