@@ -72,7 +72,8 @@ def tc_commands(
     unknown) to ``limits``."""
     out: list[tuple[list[str], bool]] = []
     if limits.ingress is not None:
-        out.append((_tbf(tap, limits.ingress), True))
+        if before is None or before.ingress != limits.ingress:
+            out.append((_tbf(tap, limits.ingress), True))
     elif before is None or before.ingress is not None:
         out.append((["tc", "qdisc", "del", "dev", tap, "root"], False))
     if before is not None and before.egress == limits.egress:
