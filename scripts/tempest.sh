@@ -9,8 +9,8 @@
 # image_caching_enabled; no alternate image endpoint: the remote-node one skips itself); the
 # web-download import fetches [image] http_qcow2_image from a file server this script runs on
 # 127.0.0.1 (its port added to the cloud's import filter, Glance's 80 and 443 kept).
-# Of Nova (the fake compute driver, one host; the image and network proxy APIs deprecated in
-# 2.36 are served through those services, the volume ones not): the noVNC RFB handshake
+# Of Nova (the fake compute driver, one host; the image, network and volume proxy APIs
+# deprecated in 2.36 are served through those services): the noVNC RFB handshake
 # (the fake driver has no VNC server; tests/e2e covers the real console); shelve, stable
 # rescue, cold and live migrations (one host) and password changes tempest skips by the
 # [compute-feature-enabled] options. Of Cinder: see the excludes below.
@@ -237,12 +237,9 @@ excludes+=(
   'volume\.admin\.test_snapshot_manage' 'VolumesSnapshotTestJSON\.test_snapshot_backup'
   # A backup does not carry its volume's metadata yet: a restore does not bring it back.
   'test_volume_backup_create_get_detailed_list_restore_delete'
-  # Of Nova with block storage: the volume proxies deprecated in 2.36 (os-volumes,
-  # os-snapshots) are not served; assisted volume snapshots are a libvirt-with-remote-FS
+  # Of Nova with block storage: assisted volume snapshots are a libvirt-with-remote-FS
   # feature; 2.93's rebuild of a volume-backed server (a reimage of its root volume) is not
   # built, and its test needs [validation] besides.
-  'compute\.volumes\.test_volumes_get' 'compute\.volumes\.test_volumes_list'
-  'compute\.volumes\.test_volumes_negative' 'compute\.volumes\.test_volume_snapshots'
   'compute\.admin\.test_assisted_volume_snapshots' 'test_rebuild_volume_backed_server'
 )
 if ((scenario)); then

@@ -1,10 +1,12 @@
-"""Nova parity through the network service: the floating IP proxy (os-floating-ips,
-os-floating-ip-pools below 2.36) and the addFloatingIp/removeFloatingIp actions (below 2.44),
-the network proxies, the usage audit log, external events, servers' security group names and
-block device mappings that cannot be honoured."""
+"""Nova parity through the network and block storage services: the floating IP proxy
+(os-floating-ips, os-floating-ip-pools below 2.36) and the addFloatingIp/removeFloatingIp actions
+(below 2.44), the network proxies, the usage audit log, external events, servers' security group
+names, block device mappings that cannot be honoured, and the volume proxies (os-volumes,
+os-snapshots below 2.36)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -245,3 +247,84 @@ def test_server_topology(member: tuple[Any, httpx.Client]) -> None:
     assert r.status_code == 200 and r.json() == {"nodes": [], "pagesize_kb": None}
     assert c.get(path, headers={"X-OpenStack-Nova-API-Version": "2.77"}).status_code == 404
     conn.compute.delete_server(server)
+
+
+VOLS = "/compute/v2.1/os-volumes"
+SNAPS = "/compute/v2.1/os-snapshots"
+
+
+def _until(c: httpx.Client, path: str, key: str, status: str | None) -> dict[str, Any]:
+    """Poll ``path`` until its ``key`` has ``status`` (None: until it is gone)."""
+    for _ in range(200):
+        r = c.get(path)
+        if status is None and r.status_code == 404:
+            return {}
+        if status is not None and r.json()[key]["status"] == status:
+            return dict(r.json()[key])
+        time.sleep(0.1)
+    raise AssertionError(f"{path}: never {status}: {r.text}")
+
+
+def test_volume_and_snapshot_proxies(cloud: Cloud, member: tuple[Any, httpx.Client]) -> None:
+    conn, c = member
+    body = {"size": 1, "display_name": unique("pv"), "display_description": "d",
+            "metadata": {"k": "v"}}  # fmt: skip
+    r = c.post(VOLS, json={"volume": body})
+    assert r.status_code == 200, r.text
+    vid = r.json()["volume"]["id"]
+    vol = _until(c, f"{VOLS}/{vid}", "volume", "available")
+    assert vol["displayName"] == body["display_name"] and vol["displayDescription"] == "d"
+    assert vol["metadata"] == {"k": "v"} and vol["size"] == 1 and vol["attachments"] == [{}]
+    assert vol["snapshotId"] is None and vol["volumeType"] and vol["availabilityZone"]
+    # The block storage service's own volume.
+    assert conn.block_storage.get_volume(vid).name == body["display_name"]
+    for path in (VOLS, f"{VOLS}/detail"):
+        assert vid in {v["id"] for v in c.get(path).json()["volumes"]}
+    assert len(c.get(VOLS, params={"limit": 1}).json()["volumes"]) == 1
+    for bad in ({"size": 0}, {"size": "#$%"}, {"display_name": "x"}, {"size": 1, "x": 1}):
+        assert c.post(VOLS, json={"volume": bad}).status_code == 400, bad
+    # Deprecated in 2.36: gone from there on, as in Nova.
+    for v in ("2.36", "2.37"):
+        hdr = {"X-OpenStack-Nova-API-Version": v}
+        assert c.get(f"{VOLS}/{vid}", headers=hdr).status_code == 404
+        assert c.get(SNAPS, headers=hdr).status_code == 404
+    # Another project's member sees neither the volume nor its snapshots.
+    admin = Admin(cloud)
+    user, project = admin.member_of_new_project()
+    admin.close()
+    token = issue(
+        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project))
+    )
+    with cloud.http(token) as other:
+        assert other.get(f"{VOLS}/{vid}").status_code == 404
+        assert vid not in {v["id"] for v in other.get(VOLS).json()["volumes"]}
+        assert other.delete(f"{VOLS}/{vid}").status_code == 404
+        snap_bad = {"snapshot": {"volume_id": vid, "display_name": "s"}}
+        assert other.post(SNAPS, json=snap_bad).status_code == 404
+
+    # A server's volume shows the server.
+    server = _server(conn)
+    conn.compute.create_volume_attachment(server, volume_id=vid)
+    vol = _until(c, f"{VOLS}/{vid}", "volume", "in-use")
+    (att,) = vol["attachments"]
+    assert att["serverId"] == server.id and att["volumeId"] == vid and att["device"]
+    # An attached volume is snapshotted only with force.
+    snap = {"volume_id": vid, "display_name": unique("ps"), "display_description": "sd"}
+    assert c.post(SNAPS, json={"snapshot": snap}).status_code == 400
+    r = c.post(SNAPS, json={"snapshot": {**snap, "force": True}})
+    assert r.status_code == 200, r.text
+    sid = r.json()["snapshot"]["id"]
+    got = _until(c, f"{SNAPS}/{sid}", "snapshot", "available")
+    assert got["volumeId"] == vid and got["displayName"] == snap["display_name"]
+    assert got["displayDescription"] == "sd" and got["size"] == 1
+    for path in (SNAPS, f"{SNAPS}/detail"):
+        assert sid in {s["id"] for s in c.get(path).json()["snapshots"]}
+    assert conn.block_storage.get_snapshot(sid).volume_id == vid
+    assert c.delete(f"{SNAPS}/{sid}").status_code == 202
+    _until(c, f"{SNAPS}/{sid}", "snapshot", None)
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, interval=0.1, wait=60)
+    _until(c, f"{VOLS}/{vid}", "volume", "available")
+    assert c.delete(f"{VOLS}/{vid}").status_code == 202
+    _until(c, f"{VOLS}/{vid}", "volume", None)
+    assert c.delete(f"{VOLS}/{vid}").status_code == 404

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from onestack.common.context import RequestContext
+from onestack.common.pagination import PageParams
 
 # The topic of the block storage service's notifications (``volume.attach.end``, ...), which
 # higher services may subscribe to.
@@ -35,6 +36,13 @@ class VolumeAPI(Protocol):
 
     async def get(self, ctx: RequestContext | None, volume_id: str) -> dict[str, Any]: ...
 
+    async def volumes(
+        self, ctx: RequestContext, *, limit: int | None, offset: int
+    ) -> list[dict[str, Any]]:
+        """The caller's project's volumes, newest first, as ``get`` shows each (with
+        ``availability_zone``, ``created_at``, ``description``, ``snapshot_id``, ``metadata``
+        and the ``attachments`` the guests have: ``id``, ``server_id``, ``device``)."""
+
     async def create(
         self,
         ctx: RequestContext,
@@ -45,18 +53,36 @@ class VolumeAPI(Protocol):
         snapshot_id: str | None = None,
         volume_type: str | None = None,
         availability_zone: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> str:
         """A new volume of ``ctx``'s project (``creating``: poll ``get`` for ``available``);
         its id. Quota, unknown image or snapshot, bad size: the block storage errors."""
 
     async def snapshot(self, ctx: RequestContext, snapshot_id: str) -> dict[str, Any]:
-        """The snapshot as the caller sees it (``id``, ``status``, ``size``); 404 otherwise."""
+        """The snapshot as the caller sees it (``id``, ``status``, ``size``, ``volume_id``,
+        ``name``, ``description``, ``created_at``); 404 otherwise."""
+
+    async def snapshots(
+        self, ctx: RequestContext, *, limit: int | None, offset: int
+    ) -> list[dict[str, Any]]:
+        """The caller's project's snapshots, newest first, as ``snapshot`` shows each."""
 
     async def create_snapshot(
-        self, ctx: RequestContext, volume_id: str, *, name: str, description: str | None
+        self,
+        ctx: RequestContext,
+        volume_id: str,
+        *,
+        name: str | None,
+        description: str | None,
+        force: bool = True,
     ) -> dict[str, Any]:
-        """A snapshot of the volume even while it is attached (Cinder's ``force``), as the
-        snapshot of a server booted from volumes takes it: ``id``, ``status``, ``size``."""
+        """A snapshot of the volume, as ``snapshot`` shows it; ``force``: even while it is
+        attached (Cinder's ``force``), as the snapshot of a server booted from volumes takes it.
+        """
+
+    async def delete_snapshot_as(self, ctx: RequestContext, snapshot_id: str) -> None:
+        """Delete the snapshot as ``ctx`` may (``DELETE /snapshots/{id}``: its 404 and 400s)."""
 
     async def reserve(self, volume_id: str, instance_uuid: str) -> str: ...
 
@@ -86,23 +112,16 @@ class VolumeFacade:
 
     async def get(self, ctx: RequestContext | None, volume_id: str) -> dict[str, Any]:
         loaded = await self.svc.volumes.get(ctx, volume_id)
-        row = loaded.rows[0]
-        vtype = loaded.types.get(row.volume_type_id)
-        servers = [a.instance_uuid for a in loaded.attachments.get(row.id, []) if a.instance_uuid]
-        return {
-            "id": row.id,
-            "status": row.status,
-            "size": row.size,
-            "multiattach": row.multiattach,
-            "bootable": row.bootable,
-            "project_id": row.project_id,
-            "user_id": row.user_id,
-            "name": row.name,
-            "volume_type": vtype.name if vtype is not None else None,
-            "image_id": row.image_id,
-            "instance_id": servers[0] if servers else None,  # metering's volume resource
-            "image_metadata": dict(row.image_metadata or {}),
-        }
+        return _volume(loaded.rows[0], loaded.types, loaded.attachments)
+
+    async def volumes(
+        self, ctx: RequestContext, *, limit: int | None, offset: int
+    ) -> list[dict[str, Any]]:
+        from onestack.volume.service.volumes import ListQuery
+
+        page = PageParams(limit, None, (("created_at", "desc"), ("id", "desc")))
+        loaded = await self.svc.volumes.listing(ctx, ListQuery(page=page, offset=offset))
+        return [_volume(r, loaded.types, loaded.attachments) for r in loaded.rows]
 
     async def create(
         self,
@@ -114,12 +133,16 @@ class VolumeFacade:
         snapshot_id: str | None = None,
         volume_type: str | None = None,
         availability_zone: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> str:
         from onestack.volume.service.volumes import CreateRequest
 
         req = CreateRequest(
             size=size,
             name=name,
+            description=description,
+            metadata=dict(metadata or {}),
             image_id=image_id,
             snapshot_id=snapshot_id,
             volume_type=volume_type,
@@ -128,14 +151,30 @@ class VolumeFacade:
         return (await self.svc.volumes.create(ctx, req)).rows[0].id
 
     async def snapshot(self, ctx: RequestContext, snapshot_id: str) -> dict[str, Any]:
-        snap = await self.svc.snapshots.get(ctx, snapshot_id)
-        return {"id": snap.id, "status": snap.status, "size": snap.size}
+        return _snapshot(await self.svc.snapshots.get(ctx, snapshot_id))
+
+    async def snapshots(
+        self, ctx: RequestContext, *, limit: int | None, offset: int
+    ) -> list[dict[str, Any]]:
+        page = PageParams(limit, None, (("created_at", "desc"), ("id", "desc")))
+        return [
+            _snapshot(r) for r in await self.svc.snapshots.listing(ctx, page, False, {}, offset)
+        ]
 
     async def create_snapshot(
-        self, ctx: RequestContext, volume_id: str, *, name: str, description: str | None
+        self,
+        ctx: RequestContext,
+        volume_id: str,
+        *,
+        name: str | None,
+        description: str | None,
+        force: bool = True,
     ) -> dict[str, Any]:
-        snap = await self.svc.snapshots.create(ctx, volume_id, name, description, {}, force=True)
-        return {"id": snap.id, "status": snap.status, "size": snap.size}
+        snap = await self.svc.snapshots.create(ctx, volume_id, name, description, {}, force=force)
+        return _snapshot(snap)
+
+    async def delete_snapshot_as(self, ctx: RequestContext, snapshot_id: str) -> None:
+        await self.svc.snapshots.delete(ctx, snapshot_id)
 
     async def reserve(self, volume_id: str, instance_uuid: str) -> str:
         return await self.svc.attachments.reserve(volume_id, instance_uuid)
@@ -162,3 +201,45 @@ class VolumeFacade:
             await self.svc.actions.extended(volume_id)
         else:
             await self.svc.actions.failed(volume_id, "extend_volume", "the guest could not grow")
+
+
+def _volume(row: Any, types: dict[str, Any], attachments: dict[str, list[Any]]) -> dict[str, Any]:
+    vtype = types.get(row.volume_type_id)
+    atts = attachments.get(row.id, [])
+    servers = [a.instance_uuid for a in atts if a.instance_uuid]
+    return {
+        "id": row.id,
+        "status": row.status,
+        "size": row.size,
+        "multiattach": row.multiattach,
+        "bootable": row.bootable,
+        "project_id": row.project_id,
+        "user_id": row.user_id,
+        "name": row.name,
+        "volume_type": vtype.name if vtype is not None else None,
+        "image_id": getattr(row, "image_id", None),
+        "instance_id": servers[0] if servers else None,  # metering's volume resource
+        "image_metadata": dict(row.image_metadata or {}),
+        "availability_zone": row.availability_zone,
+        "created_at": row.created_at,
+        "description": row.description,
+        "snapshot_id": row.snapshot_id,
+        "metadata": dict(row.meta or {}),
+        "attachments": [
+            {"id": a.id, "server_id": a.instance_uuid, "device": a.mountpoint}
+            for a in atts
+            if a.attach_status == "attached" and a.instance_uuid
+        ],
+    }
+
+
+def _snapshot(snap: Any) -> dict[str, Any]:
+    return {
+        "id": snap.id,
+        "status": snap.status,
+        "size": snap.size,
+        "volume_id": snap.volume_id,
+        "name": snap.name,
+        "description": snap.description,
+        "created_at": snap.created_at,
+    }

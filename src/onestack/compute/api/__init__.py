@@ -32,6 +32,7 @@ from onestack.compute.api import (
     server_ips,
     topology,
     usage,
+    volumes,
 )
 from onestack.compute.api import servers as servers
 from onestack.compute.api import shelve as shelve  # registers the shelve actions
@@ -109,6 +110,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *images.routes,
         *security_groups.routes,
         *floating_ips.routes,
+        *volumes.routes,
         *networks.routes,
         *audit_log.routes,
         *external_events.routes,
