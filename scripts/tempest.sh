@@ -10,10 +10,10 @@
 # web-download import fetches [image] http_qcow2_image from a file server this script runs on
 # 127.0.0.1 (its port added to the cloud's import filter, Glance's 80 and 443 kept).
 # Of Nova (the fake compute driver, one host; the image, network and volume proxy APIs
-# deprecated in 2.36 are served through those services): the noVNC RFB handshake
-# (the fake driver has no VNC server; tests/e2e covers the real console); shelve, stable
-# rescue, cold and live migrations (one host) and password changes tempest skips by the
-# [compute-feature-enabled] options. Of Cinder: see the excludes below.
+# deprecated in 2.36 are served through those services): the VNC console (the fake driver
+# has no VNC server for noVNC's RFB handshake; tests/e2e covers the real console), shelve,
+# stable rescue, cold and live migrations (one host) and password changes tempest skips by
+# the [compute-feature-enabled] options. Of Cinder: see the excludes below.
 # Of Swift: container sync and the crossdomain policy are not offered
 # (tempest skips them by [object-storage-feature-enabled]); one storage policy, so the
 # per-policy quota test skips itself.
@@ -197,9 +197,7 @@ sed -i -e "s|@PUBLIC_NETWORK_ID@|$(sed -n 1p <<<"$netconf")|" \
     -e "s|@IMAGE_REF@|$(sed -n 3p <<<"$netconf")|" \
     -e "s|@IMAGE_REF_ALT@|$(sed -n 4p <<<"$netconf")|" "$work/tempest/etc/tempest.conf"
 
-excludes=(
-  'compute\.servers\.test_novnc\.NoVNCConsoleTestJSON\.test_novnc\['
-)
+excludes=()
 # heat-tempest-plugin: its API tests (gabbi), and the functional tests that need no guest
 # (the fake compute driver boots none to signal a wait condition or deployment) and no service
 # OneStack does not offer (Zaqar's event sinks, volume encryption); trunk and extra-route-set
