@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.common.agent.locks import KeyedLocks
@@ -148,30 +149,7 @@ class StackService:
         values, live = self.check(tmpl, env, dict(body.get("parameters") or {}), files)
         await self.custom_constraints(ctx, tmpl, values)
         async with self.db.session() as s:
-            # The project's stacks counted and the name checked under its quota lock (#12):
-            # concurrent creates neither pass the limit nor share a name.
-            await lock_quota(s, f"orchestration:{ctx.project_id}")
-            limit = self.settings.max_stacks_per_tenant
-            if limit >= 0 and not ctx.is_admin:  # Heat: admins can create beyond it
-                held = await s.scalar(
-                    select(func.count()).select_from(Stack).where(
-                        Stack.project_id == ctx.project_id, Stack.owner_id.is_(None),
-                        Stack.deleted_at.is_(None),
-                    )
-                )  # fmt: skip
-                if (held or 0) >= limit:
-                    raise RequestLimitExceeded(
-                        message=f"You have reached the maximum stacks per tenant, {limit}. "
-                        "Please delete some stacks."
-                    )
-            taken = await s.scalar(
-                select(func.count()).select_from(Stack).where(
-                    Stack.name == name, Stack.project_id == ctx.project_id,
-                    Stack.deleted_at.is_(None),
-                )
-            )  # fmt: skip
-            if taken:
-                raise StackExists(stack_name=name)
+            await self._claim_stack_name(s, ctx, name)
             stack = Stack(
                 id=str(uuid.uuid4()),
                 name=name,
@@ -202,6 +180,33 @@ class StackService:
             s.add(new_event(stack, action, "IN_PROGRESS", f"Stack {action} started"))
         self.engine.launch(stack.id, action)
         return stack
+
+    async def _claim_stack_name(self, s: AsyncSession, ctx: RequestContext, name: str) -> None:
+        """Refuse a create past the stack quota or onto a name the project uses."""
+        # The project's stacks counted and the name checked under its quota lock (#12):
+        # concurrent creates neither pass the limit nor share a name.
+        await lock_quota(s, f"orchestration:{ctx.project_id}")
+        limit = self.settings.max_stacks_per_tenant
+        if limit >= 0 and not ctx.is_admin:  # Heat: admins can create beyond it
+            held = await s.scalar(
+                select(func.count()).select_from(Stack).where(
+                    Stack.project_id == ctx.project_id, Stack.owner_id.is_(None),
+                    Stack.deleted_at.is_(None),
+                )
+            )  # fmt: skip
+            if (held or 0) >= limit:
+                raise RequestLimitExceeded(
+                    message=f"You have reached the maximum stacks per tenant, {limit}. "
+                    "Please delete some stacks."
+                )
+        taken = await s.scalar(
+            select(func.count()).select_from(Stack).where(
+                Stack.name == name, Stack.project_id == ctx.project_id,
+                Stack.deleted_at.is_(None),
+            )
+        )  # fmt: skip
+        if taken:
+            raise StackExists(stack_name=name)
 
     async def update(
         self, ctx: RequestContext, stack: Stack, body: dict[str, Any], patch: bool

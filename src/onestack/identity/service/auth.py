@@ -230,18 +230,34 @@ class Authenticator:
             return data  # unscoped
         if scope.trust is not None:
             return await self.trusts.scope_token(data, scope.trust.id)
+        role_ids = await self._scope_roles(data, user.id, scope, groups, app_cred)
+        data.roles = await self._named_roles(role_ids)
+        if app_cred is not None:
+            data.app_cred = (app_cred.id, app_cred.name, not app_cred.unrestricted)
+        return data
+
+    async def _scope_roles(
+        self,
+        data: TokenData,
+        user_id: str,
+        scope: schemas.AuthScope,
+        groups: list[str],
+        app_cred: models.ApplicationCredential | None,
+    ) -> set[str]:
+        """The roles ``user_id`` (with the assertion's ``groups``) holds on the project,
+        domain or system ``scope`` names, that scope written into ``data``; 401 when none."""
         if scope.project is not None:
             project = await self._resolve_project(scope.project)
             domain = await self.resources.get_domain(project.domain_id)
             if not project.enabled or not domain.enabled:
                 raise _unauthorized()
             role_ids = await self.assignments.effective_role_ids(
-                user.id, "project", project.id, groups
+                user_id, "project", project.id, groups
             )
             if app_cred is not None:
                 role_ids &= set(app_cred.roles)
             if not role_ids:
-                raise _unauthorized(f"User {user.id} has no access to project {project.id}.")
+                raise _unauthorized(f"User {user_id} has no access to project {project.id}.")
             data.project_id, data.project_name = project.id, project.name
             data.project_domain_id, data.project_domain_name = domain.id, domain.name
         elif scope.domain is not None:
@@ -249,19 +265,16 @@ class Authenticator:
             if not domain.enabled:
                 raise _unauthorized()
             role_ids = await self.assignments.effective_role_ids(
-                user.id, "domain", domain.id, groups
+                user_id, "domain", domain.id, groups
             )
             if not role_ids:
-                raise _unauthorized(f"User {user.id} has no access to domain {domain.id}.")
+                raise _unauthorized(f"User {user_id} has no access to domain {domain.id}.")
             data.domain_id, data.domain_name = domain.id, domain.name
         else:
             role_ids = await self.assignments.effective_role_ids(
-                user.id, "system", "system", groups
+                user_id, "system", "system", groups
             )
             if not role_ids:
-                raise _unauthorized(f"User {user.id} has no access to the system.")
+                raise _unauthorized(f"User {user_id} has no access to the system.")
             data.system = True
-        data.roles = await self._named_roles(role_ids)
-        if app_cred is not None:
-            data.app_cred = (app_cred.id, app_cred.name, not app_cred.unrestricted)
-        return data
+        return role_ids

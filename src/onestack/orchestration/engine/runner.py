@@ -17,6 +17,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
+from onestack.orchestration.engine.change import apply_change
 from onestack.orchestration.engine.graph import (
     clear_half_made,
     context_at,
@@ -29,7 +30,7 @@ from onestack.orchestration.engine.scope import Made, StackScope
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.models import Resource, Stack
 from onestack.orchestration.resources import plugin_type
-from onestack.orchestration.resources.base import Context, Created, Prop, Replace
+from onestack.orchestration.resources.base import Context, Prop
 from onestack.orchestration.store import Store
 from onestack.orchestration.template import functions, hot
 
@@ -508,31 +509,11 @@ class Engine:
                 return  # unchanged: untouched, no event
             await self.store.resource_state(row.id, "UPDATE", "IN_PROGRESS", "state changed")
             changed = {k for k in set(new) | set(old) if new.get(k) != old.get(k)}
-            plugin = plugin_cls()
-            physical_id = row.physical_resource_id or ""
             data = {**row.data, "__deletion_policy": rdef.deletion_policy,
                     "__update_policy": policy}  # fmt: skip
             fixed = any(not plugin_cls.properties.get(k, _FIXED).update_allowed for k in changed)
-            try:
-                # A nested stack's snapshot: that stack restored from it too.
-                restored = None
-                if nested_kept is not None and not fixed:
-                    restored = await plugin.restore_nested(at, physical_id, nested_kept)
-                if restored is not None:
-                    made = Created(physical_id, {**row.attributes, **restored})
-                elif same:  # Heat's handle_update keeps the new policy; nothing else changes
-                    made = Created(physical_id, dict(row.attributes))
-                else:
-                    if fixed:
-                        raise Replace()
-                    attributes = await plugin.update(at, physical_id, row.data, old, new)
-                    # What the plugin keeps for itself comes back under "__data".
-                    kept = attributes.pop("__data", None) or {}
-                    made = Created(physical_id, {**row.attributes, **attributes}, kept)
-            except Replace:
-                made = await plugin.create(at, new)
-                if physical_id and row.data.get("__deletion_policy") != "Retain":
-                    await ignore_gone(plugin.delete(at, physical_id, row.data))
+            made = await apply_change(at, plugin_cls, row, old, new, same=same, fixed=fixed,
+                                       nested_kept=nested_kept)  # fmt: skip
         except (ResourceFailure, errors.OneStackError) as exc:
             reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
             text = f"{type(exc).__name__}: resources.{rdef.name}: {reason}"
