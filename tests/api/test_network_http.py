@@ -91,14 +91,14 @@ NETWORK_KEYS = {
     "id", "name", "tenant_id", "project_id", "admin_state_up", "mtu", "status", "subnets",
     "shared", "availability_zone_hints", "availability_zones", "ipv4_address_scope",
     "ipv6_address_scope", "router:external", "description", "port_security_enabled", "tags",
-    "created_at", "updated_at", "revision_number",
+    "created_at", "updated_at", "revision_number", "qos_policy_id",
 }  # fmt: skip
 PROVIDER = {"provider:network_type", "provider:physical_network", "provider:segmentation_id"}
 PORT_KEYS = {
     "id", "name", "tenant_id", "project_id", "network_id", "mac_address", "admin_state_up",
     "status", "device_id", "device_owner", "fixed_ips", "allowed_address_pairs", "extra_dhcp_opts",
     "security_groups", "port_security_enabled", "binding:vnic_type", "description", "tags",
-    "created_at", "updated_at", "revision_number",
+    "created_at", "updated_at", "revision_number", "qos_policy_id",
 }  # fmt: skip
 BINDING = {"binding:host_id", "binding:vif_type", "binding:vif_details", "binding:profile"}
 
@@ -125,9 +125,9 @@ def test_versions_root_and_extensions(cloud: Cloud, admin: httpx.Client) -> None
     assert {"networks", "subnets", "ports", "routers", "floatingips"} <= collections
     aliases = {e["alias"] for e in admin.get(f"{V2}/extensions").json()["extensions"]}
     wanted = {"router", "external-net", "security-group", "quotas", "rbac-policies", "binding",
-              "allowed-address-pairs", "standard-attr-tag", "agent", "provider"}  # fmt: skip
+              "allowed-address-pairs", "standard-attr-tag", "agent", "provider", "qos"}  # fmt: skip
     assert wanted <= aliases
-    assert "dvr" not in aliases and "l3-ha" not in aliases and "qos" not in aliases
+    assert "dvr" not in aliases and "l3-ha" not in aliases
     one = admin.get(f"{V2}/extensions/router").json()["extension"]
     assert set(one) == {"alias", "name", "description", "updated", "links"}
     error(admin.get(f"{V2}/extensions/nope"), 404, "NotFound")
