@@ -72,7 +72,10 @@ async def preview(svc: StackService, ctx: RequestContext, body: dict[str, Any]) 
             )
         except errors.OneStackError:
             props = dict(rdef.properties)
-        out.append(preview_resource(stack, row, required_by[row.name], props))
+        shown = preview_resource(stack, row, required_by[row.name], props)
+        # Nothing exists yet: Heat's preview has no creation or update time.
+        shown["creation_time"] = shown["updated_time"] = None
+        out.append(shown)
     return {"stack": stack, "resources": out}
 
 

@@ -111,12 +111,18 @@ class StackService:
             values[pname] = parameters.coerce(param, raw)
             parameters.check(param, values[pname])
         hot.check(tmpl, values, body.get("files") or {}, self.settings.max_resources_per_stack)
+        shown = {n: p.schema() for n, p in tmpl.parameters.items()}
+        for pname in shown:
+            raw = next((src[pname] for src in sources[:2] if pname in src), None)
+            if raw is not None:  # what the caller gave, beside the template's default
+                shown[pname]["Value"] = values[pname]
         out: dict[str, Any] = {
             "Description": tmpl.description or "No description",
-            "Parameters": {n: p.schema() for n, p in tmpl.parameters.items()},
+            "Parameters": shown,
         }
         if tmpl.raw.get("parameter_groups"):
             out["ParameterGroups"] = tmpl.raw["parameter_groups"]
+        out["Environment"] = _environment(tmpl, env)
         return out
 
     # --- create and delete --------------------------------------------------------------
@@ -539,6 +545,22 @@ def _new_row(
         requires=sorted(hot.requires(rdef, live)),
         created_at=utcnow(),
     )
+
+
+def _environment(tmpl: hot.Template, env: dict[str, Any]) -> dict[str, Any]:
+    """The environment as Heat's validate shows it: every section, and in the registry each
+    template file a resource is made from mapped to itself (Heat registers those)."""
+    registry: dict[str, Any] = {**(env.get("resource_registry") or {})}
+    for rdef in tmpl.resources.values():
+        if rdef.type.endswith((".yaml", ".template")):
+            registry.setdefault(rdef.type, rdef.type)
+    registry.setdefault("resources", {})
+    return {
+        "parameters": dict(env.get("parameters") or {}),
+        "parameter_defaults": dict(env.get("parameter_defaults") or {}),
+        "resource_registry": registry,
+        "event_sinks": list(env.get("event_sinks") or []),
+    }
 
 
 def _placeholder(param: parameters.Parameter) -> Any:

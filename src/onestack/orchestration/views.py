@@ -18,13 +18,17 @@ def stack_url(base: str, stack: Stack) -> str:
     return f"{base}/stacks/{stack.name}/{stack.id}"
 
 
+def _description(stack: Stack) -> str:
+    # Heat's template object answers this default for a template without one.
+    found = stack.template.get("description", stack.template.get("Description"))
+    return "No description" if found is None else str(found)
+
+
 def stack_summary(base: str, stack: Stack) -> dict[str, Any]:
     return {
         "id": stack.id,
         "stack_name": stack.name,
-        "description": str(
-            stack.template.get("description", stack.template.get("Description", ""))
-        ),
+        "description": _description(stack),
         "stack_status": f"{stack.action}_{stack.status}",
         "stack_status_reason": stack.status_reason,
         "creation_time": when(stack.created_at),
@@ -55,9 +59,7 @@ def stack_detail(base: str, stack: Stack, outputs: list[dict[str, Any]] | None) 
         "disable_rollback": stack.disable_rollback,
         "notification_topics": [],
         "parameters": params,
-        "template_description": str(
-            stack.template.get("description", stack.template.get("Description", ""))
-        ),
+        "template_description": _description(stack),
         "timeout_mins": stack.timeout_mins,
     }
     if outputs is not None:

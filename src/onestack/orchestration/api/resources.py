@@ -125,12 +125,14 @@ async def events(request: Request) -> Response:
     stack = await stack_of(request, "events:index")
     q = request.query_params
     resource = request.path_params.get("resource_name")
-    if resource is not None:
-        await service(request).resource(stack, resource)
     found = await service(request).events(
         stack, resource, q.get("marker"), query_int(request, "limit", minimum=1),
         q.get("sort_dir", "asc"), q.getlist("resource_action"), q.getlist("resource_status"),
     )  # fmt: skip
+    # As Heat: a resource's events are those recorded under its name, the stack's own
+    # (named after the stack) included; a name with none is not found.
+    if resource is not None and not found:
+        raise EntityNotFound(entity="Resource", name=resource)
     base = base_url(request)
     return json_response({"events": [views.event(base, stack, e) for e in found]})
 
