@@ -30,6 +30,7 @@ from onestack.orchestration.errors import (
 from onestack.orchestration.models import Event, Resource, Stack
 from onestack.orchestration.resources import plugin_type
 from onestack.orchestration.resources.base import Context
+from onestack.orchestration.resources.stacks import NestedStack, region_of
 from onestack.orchestration.store import new_event
 from onestack.orchestration.template import constraints, functions, hot, parameters
 
@@ -91,6 +92,16 @@ class StackService:
     ) -> None:
         c = Context(self.engine.runtime, ctx, "", "", "")
         await constraints.check(c, tmpl.parameters, values)
+        # Every endpoint of this cloud, its Heat API's included, is in the one region.
+        served = c.runtime.settings.identity.region
+        for rdef in tmpl.resources.values():
+            region = region_of(rdef) if rdef.type == NestedStack.type_name else None
+            if region is not None and region != served:
+                raise StackValidationFailed(
+                    message=f'Cannot establish connection to Heat endpoint at region "{region}" '
+                    f'due to "public endpoint for orchestration service in {region} region not '
+                    'found"'
+                )
 
     def validate(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         tmpl, env = self.parse(body)

@@ -144,6 +144,13 @@ class StackBacked(Plugin):
         return await self.attributes_of(c, child)
 
 
+def region_of(rdef: Any) -> str | None:
+    """The literal ``context.region_name`` of an ``OS::Heat::Stack`` definition."""
+    context = rdef.properties.get("context")
+    region = context.get("region_name") if isinstance(context, dict) else None
+    return region if isinstance(region, str) else None
+
+
 class NestedStack(StackBacked):
     type_name = "OS::Heat::Stack"
     description = "A resource representing a stack which can be used in a template."
@@ -173,7 +180,18 @@ class NestedStack(StackBacked):
         given = rdef.properties.get("parameters")
         if not isinstance(given, dict) or _is_call(given, env.tmpl):
             given = None
-        check_child(raw, env, f"resources.{rdef.name}.properties.template", given, key)
+        region = region_of(rdef)
+        if region is None:
+            check_child(raw, env, f"resources.{rdef.name}.properties.template", given, key)
+            return
+        try:
+            check_child(raw, env, "", given, key)
+        except StackValidationFailed as exc:
+            # Heat validates a stack with a region through that region's Heat API.
+            raise StackValidationFailed(
+                message=f"Failed validating stack template using Heat endpoint at region "
+                f'"{region}" due to "ERROR: {exc.message.removeprefix(": ")}"'
+            ) from None
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
         return await self._create(
