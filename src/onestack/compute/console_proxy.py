@@ -134,5 +134,6 @@ async def proxy(runtime: Runtime, ws: WebSocket, kind: str) -> None:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
-        with contextlib.suppress(RuntimeError, OSError):
+        # The client may be gone already (noVNC closed its end first): nothing left to close.
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
             await ws.close()
