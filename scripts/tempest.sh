@@ -11,7 +11,7 @@
 # 127.0.0.1 (its port added to the cloud's import filter, Glance's 80 and 443 kept).
 # Of Nova (the fake compute driver, one host; the image, network and volume proxy APIs
 # deprecated in 2.36 are served through those services): the VNC console (the fake driver
-# has no VNC server for noVNC's RFB handshake; tests/e2e covers the real console), shelve,
+# has no VNC server for noVNC's RFB handshake; --scenario and tests/e2e cover QEMU's), shelve,
 # stable rescue, cold and live migrations (one host) and password changes tempest skips by
 # the [compute-feature-enabled] options. Of Cinder: see the excludes below.
 # Of Swift: container sync and the crossdomain policy are not offered
@@ -243,7 +243,7 @@ if ((scenario)); then
   # The qemu driver gives a guest no ephemeral disk yet (flavor OS-FLV-EXT-DATA:ephemeral);
   # os-multinic (addFixedIp/removeFixedIp, deprecated since 2.44) is not implemented.
   excludes+=('test_verify_created_server_ephemeral_disk' 'test_add_remove_fixed_ip')
-  regex='^tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern|test_volume_boot_pattern|test_stamp_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions)|admin\.test_create_server))\.'
+  regex='^tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern|test_volume_boot_pattern|test_stamp_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions|test_novnc)|admin\.test_create_server))\.'
 fi
 cd "$work/tempest"
 # TEMPEST_REGEX narrows the run to one service's tests (make test runs them all).
