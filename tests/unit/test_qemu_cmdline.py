@@ -244,3 +244,26 @@ def test_load_driver_and_why_not_real(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_both_drivers_have_every_capability() -> None:
     assert FakeDriver.capabilities == frozenset(Capability)
     assert QemuDriver.capabilities == frozenset(Capability)
+
+
+async def test_a_probe_cancelled_mid_run_leaves_no_qemu_behind(tmp_path: Path) -> None:
+    """A start stopped during the KVM probe (which hangs on some kernels) cancels it: the
+    probe's QEMU goes with it instead of living on as an orphan."""
+    import asyncio
+    import os
+
+    pidfile = tmp_path / "pid"
+    hung = tmp_path / "qemu-that-hangs"
+    hung.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 600\n")
+    hung.chmod(0o755)
+    task = asyncio.create_task(accel.probe(str(hung), "kvm", timeout=60))
+    for _ in range(200):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        await asyncio.sleep(0.02)
+    pid = int(pidfile.read_text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -81,6 +81,12 @@ async def probe(qemu: str, accel: str, timeout: float = PROBE_TIMEOUT) -> bool:
         except TimeoutError:
             proc.kill()
             _, err = await proc.communicate()
+        finally:
+            # A start stopped mid-probe cancels this task: a hung KVM guest must not outlive
+            # it (orphans of 40 MB each piled up on this host).
+            if proc.returncode is None:
+                proc.kill()
+                await asyncio.shield(proc.wait())
         if proc.returncode == PROBE_EXIT:
             return True
         log.info("accelerator %s unusable (exit %s): %s", accel, proc.returncode,
