@@ -76,3 +76,81 @@ def test_no_description_and_stack_events_by_its_name(cloud: Cloud, tmp_path: Pat
         assert missing.returncode != 0
     finally:
         delete_wait(cloud, name)
+
+
+REMOTE = """
+heat_template_version: 2013-05-23
+resources:
+  my_stack:
+    type: OS::Heat::Stack
+    properties:
+      context: {region_name: REGION}
+      template: {get_file: remote.yaml}
+"""
+
+
+def test_heat_stack_region_checked(cloud: Cloud, tmp_path: Path) -> None:
+    template_file(tmp_path, "remote.yaml", PLAIN)
+    bad = template_file(tmp_path, "bad.yaml", REMOTE.replace("REGION", "DARKHOLE"))
+    made = cloud.openstack("stack", "create", "-t", bad, unique("region"), check=False,
+                           json_output=False)  # fmt: skip
+    assert made.returncode != 0
+    assert 'Heat endpoint at region "DARKHOLE"' in made.stderr
+    assert "orchestration service in DARKHOLE region not found" in made.stderr
+    template_file(tmp_path, "remote.yaml", PLAIN.replace("resources", "resource"))
+    good = template_file(tmp_path, "good.yaml", REMOTE.replace("REGION", "RegionOne"))
+    made = cloud.openstack("stack", "create", "-t", good, unique("region"), check=False,
+                           json_output=False)  # fmt: skip
+    assert made.returncode != 0
+    assert (
+        'Failed validating stack template using Heat endpoint at region "RegionOne" due to '
+        '"ERROR: The template section is invalid: resource"'
+    ) in made.stderr
+
+
+SUBNET = """
+heat_template_version: 2015-04-30
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties:
+      network: {get_resource: net}
+      cidr: 11.11.11.0/24
+      GATEWAY
+      POOLS
+outputs:
+  id: {value: {get_resource: subnet}}
+  gateway_ip: {value: {get_attr: [subnet, gateway_ip]}}
+  alloc_pools: {value: {get_attr: [subnet, allocation_pools]}}
+"""
+
+
+def _subnet(gateway: str, pools: str) -> str:
+    return SUBNET.replace("GATEWAY", gateway).replace("POOLS", pools)
+
+
+def test_subnet_gateway_and_pools_cleared_in_place(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("subnetupd")
+    first = _subnet("gateway_ip: 11.11.11.5",
+                    "allocation_pools: [{start: 11.11.11.10, end: 11.11.11.250}]")  # fmt: skip
+    shown = create_wait(cloud, name, template_file(tmp_path, "a.yaml", first))
+    try:
+        out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+        assert out["gateway_ip"] == "11.11.11.5"
+        for i, second in enumerate([_subnet("gateway_ip: null", ""), _subnet("", "")]):
+            if i:  # back to a gateway, then the property dropped from the template
+                cloud.openstack("stack", "update", "--wait", "-t",
+                                template_file(tmp_path, "c.yaml", first), name,
+                                json_output=False)  # fmt: skip
+            cloud.openstack("stack", "update", "--wait", "-t",
+                            template_file(tmp_path, f"b{i}.yaml", second), name,
+                            json_output=False)  # fmt: skip
+            shown = cloud.openstack("stack", "show", name)
+            assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+            after = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+            assert after["id"] == out["id"]  # updated, not replaced
+            assert after["gateway_ip"] is None
+            assert after["alloc_pools"] == []
+    finally:
+        delete_wait(cloud, name)

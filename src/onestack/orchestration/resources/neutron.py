@@ -45,6 +45,9 @@ class NeutronResource(Plugin):
     dictionary is the attributes, its id the physical id."""
 
     collection: ClassVar[str]
+    # What the API is sent for an update-allowed property the new definition drops or
+    # sets to null (its ``None`` leaves the body); without an entry such a change replaces.
+    cleared: ClassVar[dict[str, Any]] = {}
 
     async def body(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in props.items() if v is not None and k != "value_specs"}
@@ -71,6 +74,9 @@ class NeutronResource(Plugin):
     ) -> dict[str, Any]:  # fmt: skip
         before, after = await self.body(c, old), await self.body(c, new)
         changes = {k: v for k, v in after.items() if before.get(k) != v}
+        for key, empty in self.cleared.items():
+            if key in before and key not in after and before[key] != empty:
+                changes[key] = empty
         if not changes or any(k not in self.properties for k in changes):
             raise Replace()
         net, caller = api(c)
@@ -123,6 +129,8 @@ class Subnet(NeutronResource):
     type_name = "OS::Neutron::Subnet"
     description = "A resource for managing Neutron subnets."
     collection = "subnets"
+    # Heat: no gateway, and no pools (Neutron's ``[]``).
+    cleared = {"gateway_ip": None, "allocation_pools": []}
     properties = {
         "network": Prop("string", description="The ID or name of the network."),
         "network_id": Prop("string", description="The ID of the network (deprecated)."),
