@@ -154,3 +154,42 @@ def test_subnet_gateway_and_pools_cleared_in_place(cloud: Cloud, tmp_path: Path)
             assert after["alloc_pools"] == []
     finally:
         delete_wait(cloud, name)
+
+
+PORT = """
+heat_template_version: 2015-04-30
+parameters:
+  mac: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 11.11.12.0/24}
+  port:
+    type: OS::Neutron::Port
+    properties:
+      network: {get_resource: net}
+      fixed_ips: [{subnet: {get_resource: subnet}, ip_address: 11.11.12.11}]
+      mac_address: {get_param: mac}
+outputs:
+  id: {value: {get_resource: port}}
+  mac: {value: {get_attr: [port, mac_address]}}
+"""
+
+
+def test_port_mac_address_updated_in_place(cloud: Cloud, tmp_path: Path) -> None:
+    """As the admin (Neutron's policy: only an admin changes a port's MAC)."""
+    name = unique("portmac")
+    tf = template_file(tmp_path, "port.yaml", PORT)
+    shown = create_wait(cloud, name, tf, "--parameter", "mac=00:00:00:00:bb:bb")
+    try:
+        before = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+        assert before["mac"] == "00:00:00:00:bb:bb"
+        cloud.openstack("stack", "update", "--wait", "-t", tf, "--parameter",
+                        "mac=00:00:00:00:aa:aa", name, json_output=False)  # fmt: skip
+        shown = cloud.openstack("stack", "show", name)
+        assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+        after = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+        assert after == {"id": before["id"], "mac": "00:00:00:00:aa:aa"}
+    finally:
+        delete_wait(cloud, name)

@@ -201,7 +201,7 @@ class Port(NeutronResource):
         "name": Prop("string", update_allowed=True),
         "fixed_ips": Prop("list", update_allowed=True),
         "security_groups": Prop("list", update_allowed=True),
-        "mac_address": Prop("string"),
+        "mac_address": Prop("string", update_allowed=True),  # Neutron: an admin's change
         "admin_state_up": Prop("boolean", default=True, update_allowed=True),
         "device_id": Prop("string", update_allowed=True),
         "device_owner": Prop("string", update_allowed=True),
