@@ -298,3 +298,35 @@ def test_snapshot_holds_nested_stacks_and_restore_restores_them(
     for kept in images.values():
         assert cloud.openstack("image", "show", kept, check=False).returncode != 0
     delete_wait(cloud, name, cloud=demo)
+
+
+SUBNET_SERVER = """
+heat_template_version: 2016-04-08
+parameters:
+  image: {type: string}
+resources:
+  net: {type: OS::Neutron::Net, properties: {name: NET}}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 11.11.13.0/24}
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: m1.tiny
+      networks: [{subnet: {get_resource: subnet}, fixed_ip: 11.11.13.11}]
+outputs:
+  networks: {value: {get_attr: [server, networks]}}
+"""
+
+
+def test_server_on_a_subnet_with_fixed_ip(cloud: Cloud, image: str, tmp_path: Path) -> None:
+    """A networks entry naming a subnet and an address in it, no network (#17)."""
+    name, net = unique("subsrv"), unique("subsrv-net")
+    tf = template_file(tmp_path, "s.yaml", SUBNET_SERVER.replace("NET", net))
+    shown = create_wait(cloud, name, tf, "--parameter", f"image={image}")
+    try:
+        out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+        assert out["networks"][net] == ["11.11.13.11"]
+    finally:
+        delete_wait(cloud, name)

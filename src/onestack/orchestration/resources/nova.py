@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import time
 import uuid
 from typing import Any
@@ -17,7 +18,7 @@ from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
-from onestack.orchestration.resources.neutron import find_id
+from onestack.orchestration.resources.neutron import api, find_id
 from onestack.orchestration.software import SoftwareService
 
 BUILD_TIMEOUT = 600.0  # seconds a server may take to become ACTIVE (or to go)
@@ -35,6 +36,20 @@ async def image_id(c: Context, ref: str) -> str:
             raise ResourceFailure(f"Multiple images match the name '{ref}', use an ID") from None
         raise ResourceFailure(f"Error validating value '{ref}': The Image ({ref}) could not be "
                               "found.") from None  # fmt: skip
+
+
+async def _subnet_network(c: Context, subnet_ref: str, fixed_ip: str) -> str:
+    """The network of a subnet a server's entry names with a fixed_ip in it: the address
+    puts the server's port on that subnet (Heat makes that port itself)."""
+    net, caller = api(c)
+    subnet = await net.show("subnets", caller, await find_id(c, "subnets", subnet_ref))
+    try:
+        inside = ipaddress.ip_address(fixed_ip) in ipaddress.ip_network(subnet["cidr"])
+    except ValueError:
+        inside = False
+    if not inside:
+        raise ResourceFailure(f"The fixed_ip {fixed_ip} is not in the subnet {subnet_ref}")
+    return str(subnet["network_id"])
 
 
 class Server(Plugin):
@@ -155,6 +170,8 @@ class Server(Plugin):
                 out.append({"port": await find_id(c, "ports", str(item["port"]))})
                 continue
             ref = item.get("network") or item.get("uuid")
+            if not ref and item.get("subnet") and item.get("fixed_ip"):
+                ref = await _subnet_network(c, str(item["subnet"]), str(item["fixed_ip"]))
             if not ref:
                 raise ResourceFailure("One of the properties network, port or subnet should be "
                                       "set for the specified network of server")  # fmt: skip
