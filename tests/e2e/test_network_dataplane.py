@@ -625,7 +625,7 @@ async def test_reconcile_deletes_orphans_and_leaves_foreign_devices(lab: Lab) ->
     orphan_bridge = f"{PREFIX}b{uuid.uuid4().hex[:11]}"
     orphan_tap = f"{PREFIX}t{uuid.uuid4().hex[:11]}"
     orphan_ns = f"{PREFIX}-router-{new_id()}"
-    foreign_link = f"{PREFIX}q{uuid.uuid4().hex[:11]}"  # our prefix, not one of our kinds
+    foreign_link = f"{PREFIX}z{uuid.uuid4().hex[:11]}"  # our prefix, not one of our kinds
     foreign_ns = f"test-{PREFIX}-foreign"
     await must("ip", "link", "add", orphan_bridge, "type", "bridge")
     await must("ip", "tuntap", "add", orphan_tap, "mode", "tap")
