@@ -102,7 +102,7 @@ def test_names_do_not_claim_foreign_devices() -> None:
     for foreign in (
         "eth0",
         "osb",
-        "osq3f1e2d4c5b6",
+        "osz3f1e2d4c5b6",
         "osb3f1e2d4c5b6x",
         "docker0",
         "tz1b3f1e2d4c5b6",
