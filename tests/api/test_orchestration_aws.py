@@ -26,6 +26,11 @@ Parameters:
   ImageId: {Type: String}
   Greeting: {Type: String, Default: hello}
 Resources:
+  # The members' own network: in the shared cloud a server without one is ambiguous.
+  Net: {Type: OS::Neutron::Net}
+  Subnet:
+    Type: OS::Neutron::Subnet
+    Properties: {network: {Ref: Net}, cidr: 10.77.0.0/24}
   LaunchConfig:
     Type: AWS::AutoScaling::LaunchConfiguration
     Properties:
@@ -37,6 +42,7 @@ Resources:
     Properties:
       AvailabilityZones: {"Fn::GetAZs": ""}
       LaunchConfigurationName: {Ref: LaunchConfig}
+      VPCZoneIdentifier: [{Ref: Subnet}]
       MinSize: "1"
       MaxSize: "3"
       DesiredCapacity: "2"
@@ -95,8 +101,11 @@ def test_cfn_autoscaling_group_scales_on_its_alarm_url(
     assert len(members) == 2
     assert {m["resource_type"] for m in members.values()} == {"AWS::EC2::Instance"}
     servers = [m["physical_resource_id"] for m in members.values()]
+    net = cloud.openstack("stack", "resource", "show", name, "Net")["physical_resource_id"]
+    net_name = cloud.openstack("network", "show", net)["name"]
     for server_id in servers:
         server = cloud.openstack("server", "show", server_id)
+        assert list(server["addresses"]) == [net_name], server["addresses"]  # VPCZoneIdentifier
         assert "m1.tiny" in str(server["flavor"]), server["flavor"]
         assert server["properties"] == {"role": "web"}, server["properties"]
     # Aodh's webhook: a POST of its JSON body, no token.

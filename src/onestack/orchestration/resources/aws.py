@@ -16,12 +16,13 @@ from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
 from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.autoscaling import AutoScalingGroup, ScalingPolicy
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
+from onestack.orchestration.resources.neutron import api, find_id
 from onestack.orchestration.resources.nova import Server
 from onestack.orchestration.resources.stacks import literal_int, nested_engine
 
 # Properties Heat declares that OneStack refuses with a clear 400 rather than ignores.
-_NOT_YET = ("VPCZoneIdentifier", "LoadBalancerNames", "SubnetId", "NetworkInterfaces",
-            "Volumes", "BlockDeviceMappings", "SecurityGroupIds", "PrivateIpAddress")  # fmt: skip
+_NOT_YET = ("LoadBalancerNames", "NetworkInterfaces", "Volumes", "BlockDeviceMappings",
+            "SecurityGroupIds", "PrivateIpAddress")  # fmt: skip
 _NOT_IMPLEMENTED = {"KernelId", "RamDiskId", "HealthCheckGracePeriod", "HealthCheckType",
                     "DisableApiTermination", "Monitoring", "PlacementGroupName",
                     "SourceDestCheck", "Tenancy"}  # fmt: skip
@@ -58,10 +59,11 @@ class Instance(Plugin):
         "NovaSchedulerHints": Prop("list", description="Scheduler hints to pass to Nova (Heat "
                                    "extension)."),
         "UserData": Prop("string", description="User data to pass to instance."),
+        "SubnetId": Prop("string", description="Subnet ID to launch instance in."),
         **{n: Prop("list" if n in ("NetworkInterfaces", "Volumes", "BlockDeviceMappings",
                                    "SecurityGroupIds") else "string",
                    description="Not supported yet.")
-           for n in _NOT_YET if n not in ("VPCZoneIdentifier", "LoadBalancerNames")},
+           for n in _NOT_YET if n != "LoadBalancerNames"},
         **{n: Prop("boolean" if n in ("DisableApiTermination", "Monitoring",
                                       "SourceDestCheck") else "string",
                    description="Not Implemented.")
@@ -102,6 +104,18 @@ class Instance(Plugin):
         }
         return Server.with_defaults(out)
 
+    async def _with_network(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
+        """The server's properties, on ``SubnetId``'s network when it names one (without, Nova
+        picks the network: refused as ambiguous where the project has several)."""
+        out = self.server_properties(props)
+        if props.get("SubnetId"):
+            net, caller = api(c)
+            subnet = await net.show(
+                "subnets", caller, await find_id(c, "subnets", str(props["SubnetId"]))
+            )
+            out["networks"] = [{"network": str(subnet["network_id"])}]
+        return out
+
     @staticmethod
     def _attributes(server: dict[str, Any], zone: str | None) -> dict[str, Any]:
         ip = server.get("first_address") or ""
@@ -120,7 +134,7 @@ class Instance(Plugin):
         problem = _unsupported(props, "properties")
         if problem:
             raise ResourceFailure(problem)
-        made = await Server().create(c, self.server_properties(props))
+        made = await Server().create(c, await self._with_network(c, props))
         zone = await self._zone(c, made.physical_id)
         return Created(made.physical_id, self._attributes(made.attributes, zone), made.data)
 
@@ -129,8 +143,9 @@ class Instance(Plugin):
         new: dict[str, Any],
     ) -> dict[str, Any]:  # fmt: skip
         attrs = await Server().update(
-            c, physical_id, data, self.server_properties(old), self.server_properties(new)
-        )
+            c, physical_id, data, await self._with_network(c, old),
+            await self._with_network(c, new),
+        )  # fmt: skip
         return self._attributes(attrs, await self._zone(c, physical_id))
 
     async def refresh(
@@ -284,7 +299,8 @@ class AWSAutoScalingGroup(AutoScalingGroup):
         "HealthCheckGracePeriod": Prop("integer", description="Not Implemented."),
         "HealthCheckType": Prop("string", description="Not Implemented."),
         "LoadBalancerNames": Prop("list", description="Not supported yet."),
-        "VPCZoneIdentifier": Prop("list", description="Not supported yet."),
+        "VPCZoneIdentifier": Prop("list", description="Use only with Neutron, to list "
+                                  "VPC subnet IDs (the first is the members' SubnetId)."),
         "Tags": Prop("list", update_allowed=True, description="Tags to attach to this group."),
     }  # fmt: skip
     attributes = {
@@ -364,6 +380,9 @@ class AWSAutoScalingGroup(AutoScalingGroup):
         tags = list(props.get("Tags") or [])
         if tags:
             made["Tags"] = tags
+        zones = list(props.get("VPCZoneIdentifier") or [])
+        if zones:  # Heat's InstanceGroup: the members go in the first subnet listed
+            made["SubnetId"] = str(zones[0])
         return {"type": Instance.type_name, "properties": made}
 
     async def batching(self, c: Context, props: dict[str, Any]) -> rolling.Batching | None:
