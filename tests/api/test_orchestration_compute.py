@@ -255,7 +255,10 @@ heat_template_version: 2018-08-31
 parameters:
   image: {type: string}
 resources:
-  vm: {type: OS::Nova::Server, properties: {image: {get_param: image}, flavor: m1.tiny}}
+  vm:
+    type: OS::Nova::Server
+    # no network: the shared cloud's demo project may see several (Nova: NetworkAmbiguous)
+    properties: {image: {get_param: image}, flavor: m1.tiny, networks: [{allocate_network: none}]}
 """
 
 
