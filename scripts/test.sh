@@ -27,11 +27,11 @@ dataplane_missing() {
 import os
 import shutil
 
-from tests.e2e.conftest import BUILD_TOOLS, QEMU
+from tests.e2e.conftest import CLOUD_IMAGE_TOOLS
 from tests.support.guests import TOOLS
 
 missing = [] if os.geteuid() == 0 else ["root"]
-missing += [t for t in dict.fromkeys((QEMU, *BUILD_TOOLS, *TOOLS)) if shutil.which(t) is None]
+missing += [t for t in dict.fromkeys((*CLOUD_IMAGE_TOOLS, *TOOLS)) if shutil.which(t) is None]
 print(" ".join(missing))
 PY
 }

@@ -12,6 +12,8 @@ from onestack.image.testimage import BuildResult, ensure_image
 
 QEMU = "qemu-system-x86_64"
 BUILD_TOOLS = ("mkfs.ext4", "extlinux", "losetup", "qemu-img", "apt-get", "dpkg-deb")
+# The Debian cloud image is a debootstrap of its own besides.
+CLOUD_IMAGE_TOOLS = (QEMU, "debootstrap", *BUILD_TOOLS)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +33,7 @@ def cloud_image() -> CloudImage:
     (minutes: debootstrap), then cached for every later run and CI job on the machine."""
     if os.geteuid() != 0:
         pytest.skip("building the cloud image runs debootstrap and mounts a loop device")
-    missing = [tool for tool in (QEMU, "debootstrap", *BUILD_TOOLS) if shutil.which(tool) is None]
+    missing = [tool for tool in CLOUD_IMAGE_TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"missing tools: {', '.join(missing)}")
     return ensure_cloud_image()
