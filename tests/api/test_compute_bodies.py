@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cloud import Cloud
 from tests.support.compute import Compute
-from tests.support.fixtures import http_client, unique
+from tests.support.fixtures import http_client, new_project, unique
 
 admin = http_client("onestack", Compute)
 demo = http_client("onestack-demo", Compute)
@@ -592,13 +591,7 @@ def test_an_aggregate_action_that_is_no_object_is_refused_before_the_policy(
 # -- quotas: the resources each microversion shows ------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def project(cloud: Cloud) -> Iterator[str]:
-    with cloud.http(cloud.token()) as client:
-        body = {"project": {"name": unique("bodies"), "domain_id": "default"}}
-        project_id = str(client.post("/identity/v3/projects", json=body).json()["project"]["id"])
-        yield project_id
-        client.delete(f"/identity/v3/projects/{project_id}")
+project = new_project("bodies")
 
 
 QUOTA_CASES: list[tuple[str, str, Any, str]] = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.support.cloud import Cloud
 from tests.support.compute import Compute, check_schema, tempest_schema
-from tests.support.fixtures import http_client, unique
+from tests.support.fixtures import http_client, new_project, unique
 
 admin = http_client("onestack", Compute)
 demo = http_client("onestack-demo", Compute)
@@ -30,14 +29,7 @@ def check(resp: httpx.Response, version: str, module: str, name: str) -> Any:
     return check_schema(resp, tempest_schema(version, module, name))
 
 
-@pytest.fixture(scope="module")
-def project(cloud: Cloud) -> Iterator[str]:
-    """A project of this module's own, for quota changes nobody else sees."""
-    with cloud.http(cloud.token()) as client:
-        body = {"project": {"name": unique("quota"), "domain_id": "default"}}
-        pid = str(client.post("/identity/v3/projects", json=body).json()["project"]["id"])
-        yield pid
-        client.delete(f"/identity/v3/projects/{pid}")
+project = new_project("quota")  # for quota changes nobody else sees
 
 
 def user_id(cloud: Cloud, name: str) -> str:

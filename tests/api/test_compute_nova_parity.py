@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import openstack
 import pytest
 
 from tests.support.cloud import Cloud
-from tests.support.keystone import Admin, issue, password_body, project_scope, unique
+from tests.support.fixtures import member_of_new_project, new_member, sdk_as
+from tests.support.keystone import unique
 
 FIPS = "/compute/v2.1/os-floating-ips"
 
@@ -23,22 +23,14 @@ FIPS = "/compute/v2.1/os-floating-ips"
 @pytest.fixture(scope="module")
 def member(cloud: Cloud) -> Iterator[tuple[Any, httpx.Client]]:
     """A member's SDK connection and raw client, with a network routed to ``public``."""
-    admin = Admin(cloud)
-    user, project = admin.member_of_new_project()
-    admin.close()
-    conn = openstack.connect(
-        auth_url=cloud.auth_url, user_id=user.id, password=user.password, project_id=project,
-        region_name="RegionOne",
-    )  # fmt: skip
+    user, project, token = new_member(cloud)
+    conn = sdk_as(cloud, user, project)
     public = conn.network.find_network("public")
     net = conn.network.create_network(name=unique("fipnet"))
     sub = conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.64.0.0/24")
     router = conn.network.create_router(external_gateway_info={"network_id": public.id})
     conn.network.add_interface_to_router(router, subnet_id=sub.id)
     conn.test_network = net
-    token = issue(
-        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project))
-    )
     with cloud.http(token) as client:
         yield conn, client
     conn.close()
@@ -145,13 +137,7 @@ def test_server_external_events(cloud: Cloud, member: tuple[Any, httpx.Client]) 
     events = {"events": [{"name": "network-changed", "server_uuid": server.id}]}
     assert c.post("/compute/v2.1/os-server-external-events", json=events).status_code == 403
     # A user with the service role (Neutron's, say) sends them.
-    admin = Admin(cloud)
-    svc_user, project = admin.member_of_new_project(role="service")
-    admin.close()
-    token = issue(
-        cloud, password_body(svc_user.password, user_id=svc_user.id, scope=project_scope(project))
-    )
-    with cloud.http(token) as svc:
+    with member_of_new_project(cloud, role="service").client as svc:
         r = svc.post("/compute/v2.1/os-server-external-events", json=events)
         assert r.status_code == 200, r.text
         assert r.json()["events"] == [
@@ -289,13 +275,7 @@ def test_volume_and_snapshot_proxies(cloud: Cloud, member: tuple[Any, httpx.Clie
         assert c.get(f"{VOLS}/{vid}", headers=hdr).status_code == 404
         assert c.get(SNAPS, headers=hdr).status_code == 404
     # Another project's member sees neither the volume nor its snapshots.
-    admin = Admin(cloud)
-    user, project = admin.member_of_new_project()
-    admin.close()
-    token = issue(
-        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project))
-    )
-    with cloud.http(token) as other:
+    with member_of_new_project(cloud).client as other:
         assert other.get(f"{VOLS}/{vid}").status_code == 404
         assert vid not in {v["id"] for v in other.get(VOLS).json()["volumes"]}
         assert other.delete(f"{VOLS}/{vid}").status_code == 404

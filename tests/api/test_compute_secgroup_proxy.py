@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.support.cloud import Cloud
-from tests.support.keystone import Admin, issue, password_body, project_scope, unique
+from tests.support.fixtures import member_of_new_project
+from tests.support.keystone import unique
 
 SG = "/compute/v2.1/os-security-groups"
 RULES = "/compute/v2.1/os-security-group-rules"
@@ -19,13 +20,7 @@ RULES = "/compute/v2.1/os-security-group-rules"
 
 @pytest.fixture
 def member(cloud: Cloud) -> Iterator[httpx.Client]:
-    admin = Admin(cloud)
-    user, project_id = admin.member_of_new_project()
-    admin.close()
-    token = issue(
-        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project_id))
-    )
-    with cloud.http(token) as c:
+    with member_of_new_project(cloud).client as c:
         yield c
 
 

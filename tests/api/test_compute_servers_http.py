@@ -17,7 +17,6 @@ import pytest
 from tests.support.cloud import Cloud
 from tests.support.compute import C, Compute, check_schema, newest_schema
 from tests.support.fixtures import member_of_new_project, unique
-from tests.support.keystone import Admin
 
 NANO, TINY = "0", "1"  # the ids of m1.nano and m1.tiny
 # Microversions whose server bodies Tempest has a schema module for (up to ours, 2.96).
@@ -136,9 +135,7 @@ def upload_image(client: httpx.Client, name: str, **fields: Any) -> str:
 
 @pytest.fixture(scope="module")
 def world(cloud: Cloud) -> Iterator[World]:
-    keystone = Admin(cloud)
-    first, second = member_of_new_project(cloud, keystone), member_of_new_project(cloud, keystone)
-    keystone.close()
+    first, second = member_of_new_project(cloud), member_of_new_project(cloud)
     mine, project = first.client, first.project_id
     other, other_project = second.client, second.project_id
     admin = cloud.http(cloud.token())
@@ -287,9 +284,7 @@ def test_user_data_over_64k(world: World) -> None:
 
 
 def test_quota_exceeded(world: World, cloud: Cloud) -> None:
-    keystone = Admin(cloud)
-    member = member_of_new_project(cloud, keystone)
-    keystone.close()
+    member = member_of_new_project(cloud)
     client, project = member.client, member.project_id
     quota = {"quota_set": {"instances": 1}}
     assert world.admin("PUT", f"/os-quota-sets/{project}", json=quota).status_code == 200

@@ -3,12 +3,10 @@ options, the defaults, sensitive options never shown, and Keystone's errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import (
     V3,
     Admin,
@@ -19,12 +17,7 @@ from tests.support.keystone import (
     unique,
 )
 
-
-@pytest.fixture
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin("function")
 
 
 def test_domain_config_through_the_sdk(cloud: Cloud, admin: Admin) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from tests.support.cloud import FED_PREFIX, FED_REMOTE_USER, Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import (
     V3,
     Admin,
@@ -30,11 +30,7 @@ from tests.support.keystone import (
 FED = "/OS-FEDERATION"
 
 
-@pytest.fixture
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin("function")
 
 
 def _rules(group_domain: str) -> list[dict[str, Any]]:

@@ -3,13 +3,13 @@ override them, the flat model, and who may see which limit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import openstack
 import pytest
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin, sdk_connection
 from tests.support.keystone import (
     V3,
     Admin,
@@ -20,19 +20,8 @@ from tests.support.keystone import (
     unique,
 )
 
-
-@pytest.fixture
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def conn(cloud: Cloud) -> Iterator[Any]:
-    c = cloud.sdk()
-    yield c
-    c.close()
+admin = keystone_admin("function")
+conn = sdk_connection("onestack")
 
 
 def test_registered_limits_and_limits(cloud: Cloud, conn: Any, admin: Admin) -> None:

@@ -5,7 +5,6 @@ OAuth1 managers and keystoneauth's OAuth1 plugin."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ from keystoneauth1.identity import v3
 from keystoneclient.v3 import client as ks_client
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import (
     V3,
     Admin,
@@ -27,12 +27,7 @@ from tests.support.keystone import (
     project_scope,
 )
 
-
-@pytest.fixture
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin("function")
 
 
 def test_consumer_lifecycle(cloud: Cloud, admin: Admin) -> None:

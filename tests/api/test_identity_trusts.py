@@ -3,7 +3,6 @@ trust-scoped tokens, limited uses, expiry, redelegation and Keystone's policy.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from tests.support.cloud import Cloud
+from tests.support.fixtures import keystone_admin
 from tests.support.keystone import (
     V3,
     Account,
@@ -26,12 +26,7 @@ from tests.support.keystone import (
     unique,
 )
 
-
-@pytest.fixture
-def admin(cloud: Cloud) -> Iterator[Admin]:
-    a = Admin(cloud)
-    yield a
-    a.close()
+admin = keystone_admin("function")
 
 
 class Parties:

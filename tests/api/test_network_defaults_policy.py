@@ -10,18 +10,13 @@ import openstack
 import pytest
 
 from tests.support.cloud import Cloud
-from tests.support.keystone import Admin, unique
+from tests.support.fixtures import member_sdk
+from tests.support.keystone import unique
 
 
 @pytest.fixture(scope="module")
 def member(cloud: Cloud) -> Iterator[Any]:
-    admin = Admin(cloud)
-    user, project = admin.member_of_new_project()
-    admin.close()
-    conn = openstack.connect(
-        auth_url=cloud.auth_url, user_id=user.id, password=user.password, project_id=project,
-        region_name="RegionOne",
-    )  # fmt: skip
+    conn = member_sdk(cloud)
     yield conn
     conn.close()
 
@@ -70,13 +65,7 @@ def test_subnet_host_bits_and_gateway_without_subnet(cloud: Cloud, member: Any) 
 
 
 def test_service_providers_and_project_cleanup(cloud: Cloud) -> None:
-    admin = Admin(cloud)
-    user, project = admin.member_of_new_project()
-    admin.close()
-    conn = openstack.connect(
-        auth_url=cloud.auth_url, user_id=user.id, password=user.password, project_id=project,
-        region_name="RegionOne",
-    )  # fmt: skip
+    conn = member_sdk(cloud)
     providers = list(conn.network.service_providers())
     assert [(p.service_type, p.name, p.is_default) for p in providers] == [
         ("L3_ROUTER_NAT", "onestack", True)

@@ -13,7 +13,6 @@ from openstack import exceptions
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import member_of_new_project, sdk_connection, unique
-from tests.support.keystone import Admin
 
 admin = sdk_connection("onestack")
 demo = sdk_connection("onestack-demo")
@@ -143,12 +142,7 @@ def test_rules_status_and_isolation(admin: Any, demo: Any, net: Any) -> None:
 def test_another_project_gets_404(cloud: Cloud, demo: Any, net: Any) -> None:
     parent = demo.network.create_port(network_id=net.id)
     trunk = demo.network.create_trunk(port_id=parent.id)
-    keystone = Admin(cloud)
-    try:
-        other = member_of_new_project(cloud, keystone)
-    finally:
-        keystone.close()
-    with other.client as client:
+    with member_of_new_project(cloud).client as client:
         base = "/network/v2.0/trunks"
         assert client.get(f"{base}/{trunk.id}").status_code == 404
         assert client.get(f"{base}/{trunk.id}/get_subports").status_code == 404

@@ -10,26 +10,13 @@ import httpx
 import pytest
 
 from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
-from tests.support.keystone import Admin
+from tests.support.fixtures import new_member, unique
 from tests.support.volume import Volume, check_schema, volume_schema
 
 
 def project_token(cloud: Cloud, role: str = "member") -> tuple[str, str]:
-    a = Admin(cloud)
-    user, project = a.member_of_new_project(role)
-    a.close()
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {"user": {"id": user.id, "password": user.password}},
-            },
-            "scope": {"project": {"id": project}},
-        }
-    }
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
-    return resp.headers["X-Subject-Token"], project
+    _, project, token = new_member(cloud, role)
+    return token, project
 
 
 def client_of(cloud: Cloud, token: str, project: str) -> Iterator[Volume]:

@@ -2,10 +2,11 @@
 
 The callers the API tests act as, one factory each: the admin and demo users of the
 clouds.yaml entries (``http_client``, ``sdk_connection``, ``image_api``), an admin session for
-arranging users and projects (``keystone_admin``) and a member of a throwaway second project
-(``alt_project``, ``member_of_new_project``). The fixtures are made by factories so that each
-module names them as its tests do, by plain assignment (a fixture's name is the module
-attribute it is bound to)::
+arranging users and projects (``keystone_admin``), a throwaway project of the module's own
+(``new_project``) and a member of a throwaway second project (``alt_project``; as functions,
+``new_member``, ``member_of_new_project`` and ``member_sdk``). The fixtures are made by
+factories so that each module names them as its tests do, by plain assignment (a fixture's
+name is the module attribute it is bound to)::
 
     admin = http_client("onestack")
     demo = http_client("onestack-demo", Compute)
@@ -24,7 +25,7 @@ import pytest
 
 from tests.support.bodies import password_body, project_scope
 from tests.support.cloud import Cloud
-from tests.support.keystone import Admin
+from tests.support.keystone import Account, Admin
 
 
 def unique(prefix: str) -> str:
@@ -50,19 +51,7 @@ def member_sdk_with_image_and_network(prefix: str, cidr: str) -> Any:
 
     @pytest.fixture(scope="module")
     def conn(cloud: Cloud) -> Iterator[Any]:
-        import openstack
-
-        admin = Admin(cloud)
-        user, project = admin.member_of_new_project()
-        admin.close()
-        c = openstack.connect(
-            auth_url=cloud.auth_url,
-            username=user.name,
-            password=user.password,
-            project_id=project,
-            user_domain_name="Default",
-            region_name="RegionOne",
-        )
+        c = member_sdk(cloud)
         c.test_image = c.image.create_image(
             name=f"{prefix}-image", disk_format="raw", container_format="bare", data=b"\0" * 2048
         )
@@ -120,14 +109,65 @@ class Caller:
     user_id: str
 
 
-def member_of_new_project(cloud: Cloud, admin: Admin, role: str = "member") -> Caller:
-    """A new user with ``role`` on a new project, and a client with its project token (the
-    caller closes ``client``)."""
-    user, project = admin.member_of_new_project(role)
+def new_member(
+    cloud: Cloud, role: str = "member", admin: Admin | None = None
+) -> tuple[Account, str, str]:
+    """A new user with ``role`` on a new project: the user, the project and a token scoped
+    to it (``admin`` arranges them, else a session of its own)."""
+    keystone = admin or Admin(cloud)
+    try:
+        user, project = keystone.member_of_new_project(role)
+    finally:
+        if admin is None:
+            keystone.close()
     body = password_body(user.password, user_id=user.id, scope=project_scope(project))
     resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
     assert resp.status_code == 201, resp.text
-    return Caller(cloud.http(resp.headers["X-Subject-Token"]), project, user.id)
+    return user, project, resp.headers["X-Subject-Token"]
+
+
+def member_of_new_project(cloud: Cloud, admin: Admin | None = None, role: str = "member") -> Caller:
+    """A new user with ``role`` on a new project, and a client with its project token (the
+    caller closes ``client``)."""
+    user, project, token = new_member(cloud, role, admin)
+    return Caller(cloud.http(token), project, user.id)
+
+
+def sdk_as(cloud: Cloud, user: Account, project_id: str) -> Any:
+    """An openstacksdk connection as ``user`` scoped to ``project_id`` (the caller closes it)."""
+    import openstack
+
+    return openstack.connect(
+        auth_url=cloud.auth_url, user_id=user.id, password=user.password, project_id=project_id,
+        region_name="RegionOne",
+    )  # fmt: skip
+
+
+def member_sdk(cloud: Cloud, role: str = "member") -> Any:
+    """An openstacksdk connection as a new user with ``role`` on a new project."""
+    admin = Admin(cloud)
+    try:
+        user, project = admin.member_of_new_project(role)
+    finally:
+        admin.close()
+    return sdk_as(cloud, user, project)
+
+
+def new_project(prefix: str) -> Any:
+    """A module-scoped fixture: the id of a throwaway project of the module's own (no members),
+    for changes nobody else should see (quotas); deleted after the module."""
+
+    @pytest.fixture(scope="module")
+    def project(cloud: Cloud) -> Iterator[str]:
+        admin = Admin(cloud)
+        try:
+            project_id = str(admin.project(name=unique(prefix))["id"])
+            yield project_id
+            admin.request("DELETE", f"/projects/{project_id}", 204)
+        finally:
+            admin.close()
+
+    return project
 
 
 def alt_project() -> Any:
@@ -136,11 +176,7 @@ def alt_project() -> Any:
 
     @pytest.fixture(scope="module")
     def caller(cloud: Cloud) -> Iterator[Caller]:
-        admin = Admin(cloud)
-        try:
-            other = member_of_new_project(cloud, admin)
-        finally:
-            admin.close()
+        other = member_of_new_project(cloud)
         with other.client:
             yield other
 
