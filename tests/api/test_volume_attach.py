@@ -4,6 +4,8 @@ status and attachments, refusals, and what a server's delete does to its volumes
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -238,3 +240,51 @@ def test_multiattach_type_and_retype(cloud: Cloud, alice: Volume, image_id: str)
     for server in servers:
         http.delete(f"{C}/servers/{server}")
     assert alice("DELETE", f"/volumes/{vid}").status_code == 202
+
+
+def test_assisted_volume_snapshots(cloud: Cloud, alice: Volume, image_id: str) -> None:
+    """``os-assisted-volume-snapshots``: the block storage service's (admin or service) call
+    to have the hypervisor take its snapshot of an attached volume; a snapshot waiting in
+    ``creating`` becomes available, and the answer is Nova's."""
+    http = alice.client
+    server = boot(http, image_id, None)
+    vid = alice.create(name=unique("assisted"))["id"]
+    alice.wait(vid, "available")
+    body = {"volumeAttachment": {"volumeId": vid}}
+    assert http.post(f"{C}/servers/{server}/os-volume_attachments", json=body).status_code == 200
+    alice.wait(vid, "in-use")
+    snap = alice("POST", "/snapshots", json={"snapshot": {"volume_id": vid, "force": True}})
+    assert snap.status_code == 202, snap.text
+    sid = snap.json()["snapshot"]["id"]
+    info = {"snapshot_id": sid, "type": "qcow2", "new_file": "new_file"}
+    asked = {"snapshot": {"volume_id": vid, "create_info": info}}
+    # A member is not the block storage service.
+    assert http.post(f"{C}/os-assisted-volume-snapshots", json=asked).status_code == 403
+    with cloud.http(cloud.token()) as admin:
+        me = admin.get("/identity/v3/auth/tokens", headers={"X-Subject-Token": cloud.token()})
+        vol_admin = Volume(admin, me.json()["token"]["project"]["id"])
+        for _ in range(100):  # the fake driver takes it: wait, then make it wait for us
+            if alice("GET", f"/snapshots/{sid}").json()["snapshot"]["status"] == "available":
+                break
+            time.sleep(0.1)
+        reset = {"os-reset_status": {"status": "creating"}}
+        assert vol_admin("POST", f"/snapshots/{sid}/action", json=reset).status_code == 202
+        resp = admin.post(f"{C}/os-assisted-volume-snapshots", json=asked)
+        assert resp.status_code == 200, resp.text
+        assert resp.json() == {"snapshot": {"id": None, "volumeId": vid}}
+        shown = alice("GET", f"/snapshots/{sid}").json()["snapshot"]
+        progress = shown["os-extended-snapshot-attributes:progress"]
+        assert (shown["status"], progress) == ("available", "100%")
+        bad = {"snapshot": {"volume_id": vid, "create_info": {**info, "type": "raw"}}}
+        assert admin.post(f"{C}/os-assisted-volume-snapshots", json=bad).status_code == 400
+        loose = alice.create(name=unique("loose"))["id"]
+        stray = {"snapshot": {"volume_id": loose, "create_info": info}}
+        refused = admin.post(f"{C}/os-assisted-volume-snapshots", json=stray)
+        assert refused.status_code == 400 and "Block Device Mapping" in refused.text
+        url = f"{C}/os-assisted-volume-snapshots/{sid}"
+        params = {"delete_info": json.dumps({"volume_id": vid})}
+        assert admin.delete(url, params=params).status_code == 204
+        assert admin.delete(url).status_code == 400
+    assert alice("DELETE", f"/snapshots/{sid}").status_code == 202
+    http.delete(f"{C}/servers/{server}")
+    alice.wait(vid, "available")

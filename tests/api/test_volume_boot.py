@@ -128,6 +128,15 @@ def test_boot_from_an_existing_volume_through_os_volumes_boot(alice: Volume, ima
              headers={"Content-Type": "application/octet-stream"})  # fmt: skip
     rebuild = http.post(f"{C}/servers/{uuid}/action", json={"rebuild": {"imageRef": other}})
     assert rebuild.status_code == 400 and "volume-backed" in rebuild.text, rebuild.text
+    # 2.93: the rebuild rewrites the root volume from the new image (Cinder's os-reimage).
+    body93 = {"rebuild": {"imageRef": other, "name": "rebuilt"}}
+    rebuilt = http.post(f"{C}/servers/{uuid}/action", json=body93, headers=mv(93))
+    assert rebuilt.status_code == 202, rebuilt.text
+    assert rebuilt.json()["server"]["image"] == ""
+    server = wait_server(http, uuid)
+    assert server["name"] == "rebuilt"
+    vol = alice.wait(vid, "in-use")
+    assert vol["volume_image_metadata"]["image_id"] == other
     # In use: a second server cannot boot from it, and it cannot be deleted.
     again = post_server(http, [bdm])
     assert again.status_code == 400 and "status must be 'available'" in again.text
@@ -135,6 +144,11 @@ def test_boot_from_an_existing_volume_through_os_volumes_boot(alice: Volume, ima
     assert http.delete(f"{C}/servers/{uuid}").status_code == 204
     wait_gone(http, uuid)
     alice.wait(vid, "available")
+    # Cinder's own os-reimage (3.68), by the volume's owner, back to the first image.
+    reimage = {"os-reimage": {"image_id": image_id}}
+    assert alice("POST", f"/volumes/{vid}/action", json=reimage).status_code == 400  # 3.0
+    assert alice("POST", f"/volumes/{vid}/action", "3.68", json=reimage).status_code == 202
+    assert alice.wait(vid, "available")["volume_image_metadata"]["image_id"] == image_id
     # The server's snapshot holds the volume (Cinder: dependent snapshots) until it goes.
     assert alice("DELETE", f"/volumes/{vid}").status_code == 400
     deadline = time.monotonic() + 30

@@ -102,6 +102,16 @@ RULES: list[RuleDefault] = [
         "role:service or role:admin",
         "Tell compute about an event of a server (other services' users).",
     ),
+    _r(
+        "os-assisted-volume-snapshots:create",
+        "role:service or role:admin",
+        "Take the hypervisor's part of a volume snapshot (the block storage service's users).",
+    ),
+    _r(
+        "os-assisted-volume-snapshots:delete",
+        "role:service or role:admin",
+        "Take the hypervisor's part of a volume snapshot's deletion.",
+    ),
     _r("os-networks:list", READER, "List networks (proxy below 2.36)."),
     _r("os-networks:view", READER, "Show a network (proxy below 2.36)."),
     _r("os-tenant-networks:list", READER, "List the project's networks (proxy below 2.36)."),

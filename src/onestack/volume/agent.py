@@ -59,6 +59,7 @@ class VolumeAgent:
                 "create_volume": self.create_volume,
                 "delete_volume": self.delete_volume,
                 "extend_volume": self.extend_volume,
+                "reimage_volume": self.reimage_volume,
                 "create_snapshot": self.create_snapshot,
                 "delete_snapshot": self.delete_snapshot,
                 "revert_volume": self.revert_volume,
@@ -117,6 +118,26 @@ class VolumeAgent:
         else:
             loc = await self.driver.create(new)
         await self.svc.actions.created(row.id, loc.path, loc.format)
+
+    @handler("reimage_volume", key="id", record=False)
+    async def reimage_volume(self, payload: dict[str, Any]) -> None:
+        row = await self._row(payload["id"])
+        if row is None or row.status != "downloading" or row.image_id is None:
+            return
+        images = self.svc.context.image
+        try:
+            if images is None:
+                raise RuntimeError("the image service is not running")
+            record, path = await images.open_image(row.image_id)
+            fmt = row.disk_format or self.settings.volume_format
+            loc = await self.driver.from_image(
+                NewVolume(row.id, row.size, fmt), Location(str(path), record.disk_format or "raw")
+            )
+        except Exception as exc:
+            log.warning("reimage of volume %s failed: %s", row.id, exc)
+            await self.svc.actions.reimaged(row.id, None)
+            return
+        await self.svc.actions.reimaged(row.id, (loc.path, loc.format))
 
     @handler("delete_volume", key="id")
     async def delete_volume(self, payload: dict[str, Any]) -> None:

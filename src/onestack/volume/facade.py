@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.pagination import PageParams
 
@@ -83,6 +84,17 @@ class VolumeAPI(Protocol):
 
     async def delete_snapshot_as(self, ctx: RequestContext, snapshot_id: str) -> None:
         """Delete the snapshot as ``ctx`` may (``DELETE /snapshots/{id}``: its 404 and 400s)."""
+
+    async def reimage(self, volume_id: str, image_id: str) -> None:
+        """Rewrite the volume from the image even while attached (Cinder's ``os-reimage``
+        with ``reimage_reserved``, what Nova's 2.93 rebuild asks once the guest is off): its
+        status is ``downloading`` until done, then what it was (``error`` if it failed)."""
+
+    async def snapshot_taken(self, snapshot_id: str, volume_id: str) -> bool:
+        """The hypervisor has taken the volume's snapshot it was asked for (Nova's
+        ``os-assisted-volume-snapshots`` reporting ``os-update_snapshot_status``): a
+        ``creating`` snapshot of that volume becomes ``available``. False when the volume
+        service has no such snapshot waiting."""
 
     async def reserve(self, volume_id: str, instance_uuid: str) -> str: ...
 
@@ -175,6 +187,19 @@ class VolumeFacade:
 
     async def delete_snapshot_as(self, ctx: RequestContext, snapshot_id: str) -> None:
         await self.svc.snapshots.delete(ctx, snapshot_id)
+
+    async def reimage(self, volume_id: str, image_id: str) -> None:
+        await self.svc.volumes.reimage(None, volume_id, image_id, reserved=True)
+
+    async def snapshot_taken(self, snapshot_id: str, volume_id: str) -> bool:
+        try:
+            row = await self.svc.snapshots.get(None, snapshot_id)
+        except errors.NotFound:
+            return False
+        if row.volume_id != volume_id or row.status != "creating":
+            return False
+        await self.svc.snapshots.set_state(snapshot_id, "available")
+        return True
 
     async def reserve(self, volume_id: str, instance_uuid: str) -> str:
         return await self.svc.attachments.reserve(volume_id, instance_uuid)

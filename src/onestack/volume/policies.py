@@ -41,6 +41,12 @@ RULES: list[RuleDefault] = [
     _r("volume_extension:volume_encryption_metadata", READER, "Show encryption metadata."),
     # volume actions
     _r("volume:extend", MEMBER, "Extend a volume."),
+    _r("volume:reimage", MEMBER, "Rewrite a volume from an image (os-reimage, 3.68)."),
+    _r(
+        "volume:reimage_reserved",
+        "role:admin or role:service",
+        "Rewrite a volume in use (os-reimage with reimage_reserved: Nova's rebuild).",
+    ),
     _r("volume:extend_attached_volume", MEMBER, "Extend an attached volume (3.42)."),
     _r("volume:revert_to_snapshot", MEMBER, "Revert a volume to its latest snapshot (3.40)."),
     _r("volume:retype", MEMBER, "Change a volume's type."),

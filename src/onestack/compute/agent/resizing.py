@@ -3,6 +3,7 @@ disk (rebuild)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from onestack.common.agent import handler
@@ -14,6 +15,8 @@ from onestack.compute.drivers.base import PowerState, Resizing
 from onestack.compute.service.records import fault
 
 log = get_logger(__name__)
+# Seconds a rebuild waits for the volume service to rewrite a root volume (a full image copy).
+REIMAGE_TIMEOUT = 600.0
 
 
 class ResizeHandlers(AgentBase):
@@ -80,6 +83,8 @@ class ResizeHandlers(AgentBase):
         if row is None:
             return None
         try:
+            if payload.get("reimage"):
+                await self.reimage_root(uuid, payload["reimage"])
             spec = await self.specs.instance_spec(row)
             await self.driver.rebuild(spec)
             # A stopped server is rebuilt stopped, as Nova does.
@@ -99,3 +104,20 @@ class ResizeHandlers(AgentBase):
             launched_at=utcnow(),
         )
         return None
+
+    async def reimage_root(self, uuid: str, reimage: dict[str, str]) -> None:
+        """2.93's rebuild of a volume-backed server: the guest stops, the volume service
+        rewrites the root volume from the new image (Cinder's ``os-reimage``, Nova's wait for
+        ``volume-reimaged``), then the guest starts from it."""
+        volumes = self.svc.context.volume
+        if volumes is None:
+            raise RuntimeError("the block storage service is not running: no reimage")
+        await self.driver.power_off(uuid, timeout=0)
+        await volumes.reimage(reimage["volume_id"], reimage["image_id"])
+        deadline = asyncio.get_running_loop().time() + REIMAGE_TIMEOUT
+        while (vol := await volumes.get(None, reimage["volume_id"]))["status"] == "downloading":
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"volume {vol['id']} was not reimaged in time")
+            await asyncio.sleep(0.2)
+        if vol["status"] == "error":
+            raise RuntimeError(f"volume {vol['id']} could not be reimaged")

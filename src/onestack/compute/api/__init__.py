@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from onestack.common.api import Public
 from onestack.common.http import json_response
 from onestack.compute.api import (
+    assisted_snapshots,
     audit_log,
     extensions,
     external_events,
@@ -114,6 +115,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         *networks.routes,
         *audit_log.routes,
         *external_events.routes,
+        *assisted_snapshots.routes,
         *topology.routes,
         *migrations.routes,
     ]

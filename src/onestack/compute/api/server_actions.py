@@ -119,6 +119,7 @@ def rebuild_request(request: Request, body: Any) -> RebuildRequest:
         disk_config=validation.disk_config(body),
         files=bodies.personality(request, body) if "personality" in body else None,
         metadata=bodies.metadata(body["metadata"]) if "metadata" in body else None,
+        reimage=at_least(request, 93),
     )
 
 

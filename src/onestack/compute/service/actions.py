@@ -71,6 +71,7 @@ class RebuildRequest:
     disk_config: str | None = None
     files: list[dict[str, str]] | None = None  # personality, base64 contents
     metadata: dict[str, str] | None = None  # replaces the server's metadata
+    reimage: bool = False  # 2.93: a volume-backed server's root volume is rewritten
 
 
 class Actions:
@@ -331,10 +332,13 @@ class Actions:
         image = await boot_image(self.context, ctx, req.image_ref, srv.row.flavor)
         changes: dict[str, Any] = {"image_ref": image["id"], **req.changes}
         root = await root_attachment(self.context, uuid)
+        reimage: dict[str, str] | None = None
         if root is not None and self.context.volume is not None:
             # Nova before 2.93: the volume stays the root disk; only its own image may be named.
             meta = (await self.context.volume.get(None, root.volume_id))["image_metadata"]
-            if image["id"] != meta.get("image_id"):
+            if req.reimage:
+                reimage = {"volume_id": root.volume_id, "image_id": image["id"]}
+            elif image["id"] != meta.get("image_id"):
                 raise errors.BadRequest(
                     "Unable to rebuild with a different image for a volume-backed server."
                 )
@@ -358,7 +362,7 @@ class Actions:
         if req.metadata is not None:
             await self.servers.replace_metadata(uuid, req.metadata)
         row = await self._begin(ctx, uuid, "rebuild", (A, S, E), states.REBUILDING, **changes)
-        await self._cast(row, "rebuild")
+        await self._cast(row, "rebuild", reimage=reimage)
         return await self.servers.get(ctx, uuid)
 
     async def restore(self, ctx: RequestContext, uuid: str) -> None:

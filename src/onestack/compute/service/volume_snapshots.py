@@ -79,3 +79,38 @@ def _from_snapshot(att: models.VolumeAttachment, snap: dict[str, Any]) -> dict[s
         "tag": att.tag,
         "volume_type": None,
     }
+
+
+async def assisted_snapshot(
+    context: ComputeContext, volume_id: str, snapshot_id: str, *, deleting: bool = False
+) -> None:
+    """Nova's ``volume_snapshot_create``/``_delete`` (``os-assisted-volume-snapshots``): the
+    hypervisor's half of a snapshot the volume service takes of a volume a server has
+    attached. The volume service's own driver copies the data, so compute checks the server
+    can be asked (attached, on a host, no task running: Nova's 400s) and reports a snapshot
+    waiting in ``creating`` as taken; one the volume service does not know is acknowledged
+    as Nova's API does, whose hypervisor works after the answer."""
+    async with context.db.session() as s:
+        att = await s.scalar(
+            select(models.VolumeAttachment).where(models.VolumeAttachment.volume_id == volume_id)
+        )
+        row = None if att is None else await s.scalar(
+            select(models.Instance).where(
+                models.Instance.uuid == att.instance_uuid, models.Instance.deleted.is_(False)
+            )
+        )  # fmt: skip
+    if row is None:
+        raise errors.BadRequest(f"No volume Block Device Mapping with id {volume_id}.")
+    if row.host is None:
+        raise errors.BadRequest(f"Instance {row.uuid} is not ready")
+    if row.task_state is not None:
+        raise errors.BadRequest(
+            f"Instance {row.uuid} in task_state {row.task_state}. Cannot "
+            f"volume_snapshot_{'delete' if deleting else 'create'} while the instance is in "
+            "this state."
+        )
+    backend = context.volume
+    if backend is None:
+        raise errors.BadRequest(f"No volume Block Device Mapping with id {volume_id}.")
+    if not deleting:
+        await backend.snapshot_taken(snapshot_id, volume_id)

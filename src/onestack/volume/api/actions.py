@@ -46,6 +46,20 @@ async def extend(request: Request, ctx: RequestContext, volume_id: str, data: An
     return Response(status_code=202)
 
 
+@action("os-reimage", "volume:reimage")
+async def reimage(request: Request, ctx: RequestContext, volume_id: str, data: Any) -> Response:
+    if not at_least(version(request), "3.68"):
+        raise errors.BadRequest("There is no such action: os-reimage")
+    image_id = data.get("image_id") if isinstance(data, dict) else None
+    if not isinstance(image_id, str) or not image_id:
+        raise errors.ValidationError(field="image_id", reason="'image_id' is a required property")
+    reserved = as_bool(data.get("reimage_reserved", False), "reimage_reserved")
+    if reserved:
+        authorize(request, "volume:reimage_reserved")
+    await svc(request).volumes.reimage(ctx, volume_id, image_id, reserved=reserved)
+    return Response(status_code=202)
+
+
 @action("os-reset_status", "volume_extension:volume_admin_actions:reset_status")
 async def reset_status(
     request: Request, ctx: RequestContext, volume_id: str, data: Any

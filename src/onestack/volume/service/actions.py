@@ -145,6 +145,23 @@ class Actions:
             event = volume_event(row, vtype.name if vtype is not None else None)
         await self.context.notify("create.end", event)
 
+    async def reimaged(self, volume_id: str, where: tuple[str, str] | None) -> None:
+        """The agent has rewritten the volume from its image (or failed to): it returns to
+        the status it had, or ``error``."""
+        async with self.context.db.session() as s:
+            row = await s.get(Volume, volume_id)
+            if row is None or row.status != "downloading":
+                return
+            ok = where is not None
+            if where is not None:
+                row.provider_location, row.disk_format = where
+            row.status = (row.previous_status or "available") if ok else "error"
+            row.previous_status = None
+            row.updated_at = now()
+        await self.context.notify(
+            "reimage.end" if ok else "reimage.error", {"volume_id": volume_id}
+        )
+
     async def extended(self, volume_id: str) -> None:
         async with self.context.db.session() as s:
             row = await s.get(Volume, volume_id)

@@ -225,6 +225,33 @@ class Volumes:
             s, ctx if ref else None, ref or self.context.settings.default_volume_type
         )
 
+    async def reimage(
+        self, ctx: RequestContext | None, volume_id: str, image_id: str, *, reserved: bool = False
+    ) -> None:
+        """Cinder's ``os-reimage`` (3.68): the volume's data replaced by the image's, by its
+        pool's agent (``downloading`` until it is done); ``reserved``: the volume may be
+        in use, as Nova's rebuild of a volume-backed server asks while its guest is off."""
+        image_meta, need = await self._image(ctx, CreateRequest(size=None, image_id=image_id))
+        allowed = ("available", "error", "in-use") if reserved else ("available", "error")
+        async with self.context.db.session() as s:
+            row = await visible_volume(s, ctx, volume_id)
+            if row.status not in allowed:
+                raise verr.InvalidVolume(
+                    reason=f"Volume status must be {', '.join(allowed)}, not {row.status}."
+                )
+            if row.size < need:
+                raise verr.InvalidInput(
+                    reason=f"Image {image_id} needs a volume of at least {need}GB; the "
+                    f"volume has {row.size}GB."
+                )
+            row.previous_status, row.status = row.status, "downloading"
+            row.image_id, row.image_metadata, row.bootable = image_id, image_meta, True
+            row.updated_at = now()
+            host = row.host
+        await self.context.bus.cast(
+            volume_topic(host_of(host or "")), "reimage_volume", {"id": volume_id}
+        )
+
     def _create_payload(self, row: Volume) -> dict[str, Any]:
         return {
             "id": row.id,
@@ -235,7 +262,7 @@ class Volumes:
         }
 
     async def _image(
-        self, ctx: RequestContext, req: CreateRequest
+        self, ctx: RequestContext | None, req: CreateRequest
     ) -> tuple[dict[str, str] | None, int]:
         """The image's metadata a volume made from it carries, and the GiB it needs."""
         if req.image_id is None:
