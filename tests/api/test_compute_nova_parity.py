@@ -94,6 +94,39 @@ def test_associate_and_disassociate(member: tuple[Any, httpx.Client]) -> None:
     conn.compute.delete_server(server)
 
 
+def test_add_and_remove_fixed_ip(member: tuple[Any, httpx.Client]) -> None:
+    """os-multinic below 2.44: one more address from the network on the server's port."""
+    conn, c = member
+    server = _server(conn)
+    (before,) = [
+        a["addr"] for a in conn.compute.get_server(server.id).addresses[conn.test_network.name]
+    ]
+    action = f"/compute/v2.1/servers/{server.id}/action"
+    r = c.post(action, json={"addFixedIp": {"networkId": conn.test_network.id}})
+    assert r.status_code == 202, r.text
+    (port,) = conn.network.ports(device_id=server.id)
+    ips = sorted(ip["ip_address"] for ip in port.fixed_ips)
+    assert before in ips and len(ips) == 2, ips
+    (added,) = set(ips) - {before}
+    shown = conn.compute.get_server(server.id).addresses[conn.test_network.name]
+    assert sorted(a["addr"] for a in shown) == ips
+    assert c.post(action, json={"addFixedIp": {}}).status_code == 400
+    other = conn.network.create_network(name=unique("nonic"))
+    r = c.post(action, json={"addFixedIp": {"networkId": other.id}})
+    assert r.status_code == 404, r.text
+    r = c.post(action, json={"removeFixedIp": {"address": added}})
+    assert r.status_code == 202, r.text
+    (port,) = conn.network.ports(device_id=server.id)
+    assert [ip["ip_address"] for ip in port.fixed_ips] == [before]
+    r = c.post(action, json={"removeFixedIp": {"address": added}})
+    assert r.status_code == 400 and "doesn't have fixed IP" in r.text
+    late = {"X-OpenStack-Nova-API-Version": "2.44"}
+    body = {"addFixedIp": {"networkId": conn.test_network.id}}
+    assert c.post(action, json=body, headers=late).status_code == 404
+    conn.compute.delete_server(server)
+    conn.network.delete_network(other)
+
+
 def test_network_proxies(member: tuple[Any, httpx.Client], cloud: Cloud) -> None:
     conn, c = member
     mine = conn.test_network

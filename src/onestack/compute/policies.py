@@ -91,6 +91,8 @@ RULES: list[RuleDefault] = [
     _r("os-floating-ips:show", READER, "Show a floating IP (proxy below 2.36)."),
     _r("os-floating-ips:create", MEMBER, "Allocate a floating IP (proxy below 2.36)."),
     _r("os-floating-ips:delete", MEMBER, "Release a floating IP (proxy below 2.36)."),
+    _r("os-multinic:add", MEMBER, "Add a fixed IP on a network to a server (below 2.44)."),
+    _r("os-multinic:remove", MEMBER, "Remove a fixed IP from a server (below 2.44)."),
     _r("os-floating-ips:add", MEMBER, "Associate a floating IP with a server (below 2.44)."),
     _r("os-floating-ips:remove", MEMBER, "Disassociate a floating IP (below 2.44)."),
     _r("os-floating-ip-pools", ANY, "List floating IP pools (proxy below 2.36)."),

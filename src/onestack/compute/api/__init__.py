@@ -35,6 +35,7 @@ from onestack.compute.api import (
     usage,
     volumes,
 )
+from onestack.compute.api import multinic as multinic  # registers addFixedIp, removeFixedIp
 from onestack.compute.api import servers as servers
 from onestack.compute.api import shelve as shelve  # registers the shelve actions
 from onestack.compute.api.versioning import VERSIONS
