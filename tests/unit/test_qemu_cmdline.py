@@ -267,3 +267,13 @@ async def test_a_probe_cancelled_mid_run_leaves_no_qemu_behind(tmp_path: Path) -
         await task
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_ephemeral_and_swap_disks_follow_the_root_disk() -> None:
+    """Nova's disk.local (vdb) and disk.swap (vdc), before the config drive."""
+    assert "ephemeral" not in " ".join(build_command(spec(), PATHS, "tcg"))
+    devices = values(build_command(spec(ephemeral_gb=1, swap_mb=64), PATHS, "tcg"), "-device")
+    disks = [d.split(",")[1] for d in devices if d.startswith("virtio-blk-pci")]
+    assert disks == ["id=root-disk", "id=ephemeral-disk", "id=swap-disk", "id=config-disk"]
+    nodes = " ".join(values(build_command(spec(ephemeral_gb=1), PATHS, "tcg"), "-blockdev"))
+    assert f"file.filename={PATHS.ephemeral}" in nodes and "swap" not in nodes

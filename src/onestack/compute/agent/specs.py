@@ -61,6 +61,8 @@ class Specs:
             extra={**{f"image:{k}": v for k, v in props.items()}, **flavor.get("extra_specs", {})},
             rescue=rescue,
             root_volume=root_volume[2] if root_volume is not None else None,
+            ephemeral_gb=int(flavor.get("ephemeral_gb") or 0),
+            swap_mb=int(flavor.get("swap") or 0),
         )
 
     async def nics(self, row: models.Instance) -> tuple[NIC, ...]:

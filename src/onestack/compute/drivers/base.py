@@ -99,6 +99,10 @@ class InstanceSpec:
     # Booted from a volume: this file is the root disk itself (no overlay, never removed by
     # the driver), and ``boot`` names the same file.
     root_volume: Volume | None = None
+    # The flavor's local disks beside the root one (Nova's disk.local and disk.swap): an
+    # ephemeral disk of this many GiB (formatted, labelled ephemeral0), a swap disk of MiB.
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
 
 
 @dataclass(frozen=True)

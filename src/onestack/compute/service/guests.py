@@ -102,6 +102,7 @@ class Guests:
                 for f in (row.request or {}).get("files") or ()
             ),
             password=str((row.request or {}).get("password") or ""),
+            **local_devices(row.flavor),
         )
 
     # -- the password a guest posts to the metadata service (Nova keeps it in the instance's
@@ -194,3 +195,15 @@ def port_info(port: dict[str, Any], subnets: dict[str, dict[str, Any]]) -> PortI
         fixed_ips=tuple(fixed),
         mtu=port.get("mtu"),
     )
+
+
+def local_devices(flavor: dict[str, Any]) -> dict[str, Any]:
+    """Where the compute driver puts the flavor's ephemeral and swap disks (after the root
+    disk, as Nova's libvirt driver does), for the metadata's block device mapping."""
+    found: dict[str, Any] = {}
+    letters = iter("bcd")
+    if int(flavor.get("ephemeral_gb") or 0):
+        found["ephemeral_devices"] = (f"/dev/vd{next(letters)}",)
+    if int(flavor.get("swap") or 0):
+        found["swap_device"] = f"/dev/vd{next(letters)}"
+    return found

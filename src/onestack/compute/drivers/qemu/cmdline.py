@@ -162,6 +162,24 @@ def root_disk_args(spec: InstanceSpec, paths: InstancePaths) -> list[str]:
     ]  # fmt: skip
 
 
+def local_disk_args(spec: InstanceSpec, paths: InstancePaths) -> list[str]:
+    """The flavor's ephemeral and swap disks, right after the root disk (vdb and vdc, as
+    Nova's libvirt driver names them), before the config drive."""
+    argv: list[str] = []
+    for name, wanted, path in (
+        ("ephemeral", spec.ephemeral_gb, paths.ephemeral),
+        ("swap", spec.swap_mb, paths.swap),
+    ):
+        if wanted:
+            argv += [
+                "-blockdev",
+                f"driver=raw,node-name={name},discard=unmap,file.driver=file,"
+                f"file.filename={esc(path)}",
+                "-device", f"virtio-blk-pci,id={name}-disk,drive={name}",
+            ]  # fmt: skip
+    return argv
+
+
 def nic_args(port: int, nic: NIC) -> list[str]:
     device, netdev = nic_ids(nic.port_id)
     return [
@@ -228,6 +246,7 @@ def build_command(
             f"file.driver=file,file.filename={esc(own.path if own else paths.disk)}",
             "-device", "virtio-blk-pci,id=rescued-disk,drive=rescued",
         ]  # fmt: skip
+    argv += local_disk_args(spec, paths)
     if spec.config_drive is not None:
         argv += [
             "-blockdev",

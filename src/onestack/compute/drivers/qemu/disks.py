@@ -135,3 +135,28 @@ async def copy(source: Path, target: Path) -> None:
         await asyncio.to_thread(shutil.copyfile, source, target)
     except OSError as exc:
         raise DriverError(f"cannot copy {source.name}: {exc.strerror}") from exc
+
+
+# Nova's default_ephemeral_format for Linux guests; the label is what cloud-init looks for.
+EPHEMERAL_MKFS = ("mkfs.ext4", "-q", "-F", "-L", "ephemeral0")
+SWAP_MKFS = ("mkswap", "-L", "swap0")
+
+
+async def make_local_disk(path: Path, size: int, mkfs: tuple[str, ...]) -> None:
+    """A sparse raw file of ``size`` bytes at ``path``, formatted by ``mkfs`` (its last
+    argument the file), as Nova's ``_create_ephemeral``/``_create_swap`` make disk.local and
+    disk.swap. Written aside and renamed: a half-formatted disk is never found."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        await asyncio.to_thread(_sparse, partial, size)
+        await run([*mkfs, str(partial)], timeout=120)
+        partial.replace(path)
+    except OSError as exc:
+        raise DriverError(f"cannot make {path.name}: {exc.strerror}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _sparse(path: Path, size: int) -> None:
+    with open(path, "wb") as f:
+        f.truncate(size)

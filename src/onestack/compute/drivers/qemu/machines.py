@@ -159,6 +159,7 @@ class Machines:
 
     async def start_planned(self, paths: InstancePaths, spec: InstanceSpec) -> None:
         """Start the guest with ``spec``, its devices where they were before (new ones added)."""
+        await self.local_disks(paths, spec)
         await self.start(paths, spec, self.plan(spec, paths))
 
     def plan(self, spec: InstanceSpec, paths: InstancePaths) -> Layout:
@@ -207,7 +208,21 @@ class Machines:
     async def make_disks(self, paths: InstancePaths, spec: InstanceSpec) -> None:
         if spec.root_volume is None:  # a volume is its own root disk: nothing to make
             await self.overlay(spec.boot, paths.disk, spec.root_gb)
+        # Made anew, as Nova's rebuild does without preserve_ephemeral.
+        paths.ephemeral.unlink(missing_ok=True)
+        paths.swap.unlink(missing_ok=True)
+        await self.local_disks(paths, spec)
         await self.write_config_drive(paths, spec)
+
+    @staticmethod
+    async def local_disks(paths: InstancePaths, spec: InstanceSpec) -> None:
+        """The flavor's ephemeral and swap disks, each made if it is missing (a resize to a
+        flavor that has one, a guest from before)."""
+        if spec.ephemeral_gb and not paths.ephemeral.exists():
+            size = spec.ephemeral_gb * disks.GiB
+            await disks.make_local_disk(paths.ephemeral, size, disks.EPHEMERAL_MKFS)
+        if spec.swap_mb and not paths.swap.exists():
+            await disks.make_local_disk(paths.swap, spec.swap_mb * 1024**2, disks.SWAP_MKFS)
 
     async def overlay(self, boot: BootSource, disk: Path, root_gb: int) -> None:
         """A fresh qcow2 ``disk`` on the cached (raw) base of ``boot``'s image."""

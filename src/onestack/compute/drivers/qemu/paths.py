@@ -36,6 +36,14 @@ class InstancePaths:
         return self.dir / "disk"
 
     @property
+    def ephemeral(self) -> Path:
+        return self.dir / "disk.local"  # Nova's name for it
+
+    @property
+    def swap(self) -> Path:
+        return self.dir / "disk.swap"
+
+    @property
     def config_drive(self) -> Path:
         return self.dir / "disk.config"
 
