@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -10,64 +12,113 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from onestack import (
-    alarming,
-    compute,
-    identity,
-    image,
-    metering,
-    network,
-    orchestration,
-    volume,
-)
-from onestack import object as object_storage
 from onestack.common import migrations
 from onestack.common.api import build_service_app
 from onestack.common.bus import create_bus
 from onestack.common.db import Database, startup_lock
 from onestack.common.http import JSONResponse, json_response
+from onestack.common.logging import get_logger
 from onestack.common.middleware import RequestIdMiddleware
 from onestack.common.policy import Enforcer
 from onestack.common.routing import CandidateRouter
-from onestack.common.runtime import ALL_ROLES, Runtime, ServiceSpec
+from onestack.common.runtime import ALL_ROLES, Listing, Runtime, ServiceSpec
 from onestack.config import Settings
 
+log = get_logger(__name__)
+
 # Every service of the cloud, in start order (identity first: the others need its tokens).
-SERVICES: tuple[ServiceSpec, ...] = (
-    identity.SPEC,
-    object_storage.SPEC,
-    image.SPEC,
-    network.SPEC,
-    volume.SPEC,
-    compute.SPEC,
-    metering.SPEC,
-    alarming.SPEC,
-    orchestration.SPEC,
-)
+# Listed here rather than imported: importing the services' code is most of a start, and
+# ``serve`` answers identity while the others import (tests/unit/test_startup_imports.py
+# holds each entry to its package's ``SPEC``).
+LISTED: tuple[Listing, ...] = (
+    Listing("identity", "onestack.identity", "identity", "keystone", "/identity", "/identity"),
+    Listing(
+        "object", "onestack.object", "object-store", "swift", "/object",
+        "/object/v1/AUTH_$(project_id)s",
+    ),
+    Listing("image", "onestack.image", "image", "glance", "/image", "/image"),
+    Listing("network", "onestack.network", "network", "neutron", "/network", "/network"),
+    Listing(
+        "volume", "onestack.volume", "block-storage", "cinder", "/volume",
+        "/volume/v3/$(project_id)s", (("volumev3", "cinderv3"),),
+    ),
+    Listing("compute", "onestack.compute", "compute", "nova", "/compute", "/compute/v2.1"),
+    Listing("metering", "onestack.metering", "metric", "gnocchi", "/metric", "/metric"),
+    Listing("alarming", "onestack.alarming", "alarming", "aodh", "/alarming", "/alarming"),
+    Listing(
+        "orchestration", "onestack.orchestration", "orchestration", "heat", "/orchestration",
+        "/orchestration/v1/$(project_id)s",
+    ),
+)  # fmt: skip
+
+
+def load_services(listed: Sequence[Listing] = LISTED) -> tuple[ServiceSpec, ...]:
+    """Import the listed services' packages: their ``SPEC``s, in the listed order."""
+    return tuple(importlib.import_module(entry.module).SPEC for entry in listed)
+
+
+def __getattr__(name: str) -> Any:
+    # ``SERVICES``, every service imported, for whoever needs them all at once.
+    if name == "SERVICES":
+        return load_services()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _open(settings: Settings, services: Sequence[ServiceSpec], roles: frozenset[str]) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = Database(settings.database_url, settings.database.echo, settings.database.pool_size)
+    bus = create_bus(settings.bus.driver, settings.bus.url)
+    enforcer = Enforcer([rule for s in services for rule in s.policies], settings.policy.file)
+    return Runtime(
+        settings=settings, db=db, bus=bus, enforcer=enforcer, services=services, roles=roles
+    )
 
 
 async def start_runtime(
     settings: Settings,
-    services: Sequence[ServiceSpec] = SERVICES,
+    services: Sequence[ServiceSpec] | None = None,
     roles: frozenset[str] = ALL_ROLES,
 ) -> Runtime:
     """Open the database, migrate it, start the bus and each service's start hook."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = Database(settings.database_url, settings.database.echo, settings.database.pool_size)
-    version_dirs = [s.migrations for s in services if s.migrations is not None]
-    bus = create_bus(settings.bus.driver, settings.bus.url)
-    await bus.start()
-    enforcer = Enforcer([rule for s in services for rule in s.policies], settings.policy.file)
-    runtime = Runtime(
-        settings=settings, db=db, bus=bus, enforcer=enforcer, services=services, roles=roles
-    )
+    runtime = _open(settings, load_services() if services is None else services, roles)
+    runtime.catalog = tuple(runtime.services)
+    await runtime.bus.start()
+    await _start(runtime, runtime.services)
+    return runtime
+
+
+async def _start(runtime: Runtime, services: Sequence[ServiceSpec]) -> None:
+    """Migrate (every branch) and run the start hooks of ``services`` (beside those started)."""
+    dirs = [s.migrations for s in (*runtime.services, *services) if s.migrations is not None]
+    dirs += [e.migrations for e in runtime.catalog if e.migrations is not None]
+    started = [s for s in runtime.services if s not in services]
     # Several API processes may start at once on one database: one migrates and bootstraps.
-    async with startup_lock(db, settings.data_dir / "startup.lock"):
-        await migrations.upgrade(db.engine, version_dirs)
+    async with startup_lock(runtime.db, runtime.settings.data_dir / "startup.lock"):
+        await migrations.upgrade(runtime.db.engine, list(dict.fromkeys(dirs)))
         for spec in services:
             if spec.start is not None:
                 await spec.start(runtime)
+            started.append(spec)
+            runtime.services = tuple(started)
+
+
+async def start_identity(settings: Settings, roles: frozenset[str] = ALL_ROLES) -> Runtime:
+    """The first half of a staged start: every table migrated, identity started (its catalog
+    lists every service); ``start_rest`` imports and starts the others."""
+    runtime = _open(settings, load_services(LISTED[:1]), roles)
+    runtime.catalog = LISTED
+    await runtime.bus.start()
+    await _start(runtime, runtime.services)
     return runtime
+
+
+async def start_rest(runtime: Runtime) -> None:
+    """Import the services but identity (in a thread: the event loop keeps answering), then
+    start them in order."""
+    rest = await asyncio.to_thread(load_services, LISTED[1:])
+    for spec in rest:
+        runtime.enforcer.register(spec.policies)
+    await _start(runtime, rest)
 
 
 async def stop_runtime(runtime: Runtime) -> None:
@@ -148,3 +199,59 @@ def build_app(runtime: Runtime) -> RequestIdMiddleware:
     roots = {s.prefix for s in runtime.services} | {path for path, _ in extra}
     direct = {s.prefix: apps[s.prefix] for s in runtime.services if s.app is not None}
     return RequestIdMiddleware(ServiceRoots(app, roots, direct))
+
+
+class StagedApp:
+    """The process's app while a staged start (``start_identity``, then ``start_rest``) goes
+    on: identity answers at once; a request for any other service waits until every service
+    has started and ``complete`` has been given the whole app (``failed``: a 503)."""
+
+    def __init__(self, early: ASGIApp, prefixes: Sequence[str]) -> None:
+        self.early = early
+        self.prefixes = tuple(prefixes)
+        self.below = tuple(f"{p}/" for p in prefixes)
+        self.full: ASGIApp | None = None
+        self.done = asyncio.Event()
+
+    def complete(self, full: ASGIApp | None) -> None:
+        """Every service started (``full``, the whole app), or the start failed (None)."""
+        self.full = full
+        self.done.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.full is not None:
+            await self.full(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if path in self.prefixes or path.startswith(self.below):
+            await self.early(scope, receive, send)
+            return
+        await self.done.wait()
+        await self.whole()(scope, receive, send)
+
+    def whole(self) -> ASGIApp:
+        return self.full or json_response({"error": "the cloud failed to start"}, status=503)
+
+
+async def start_staged(
+    settings: Settings,
+    roles: frozenset[str],
+    on_started: Callable[[Runtime, ASGIApp], Awaitable[None]],
+) -> tuple[Runtime, StagedApp, asyncio.Task[None]]:
+    """Start identity, and an app that serves it; the task starts the rest, completes the
+    app and calls ``on_started`` (or, when a service fails to start, fails every waiting
+    request and raises)."""
+    runtime = await start_identity(settings, roles)
+    staged = StagedApp(build_app(runtime), [s.prefix for s in runtime.services])
+
+    async def finish() -> None:
+        try:
+            await start_rest(runtime)
+            full = build_app(runtime)
+        except BaseException:
+            staged.complete(None)
+            raise
+        staged.complete(full)
+        await on_started(runtime, full)
+
+    return runtime, staged, asyncio.get_running_loop().create_task(finish(), name="start-rest")

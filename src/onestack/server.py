@@ -20,7 +20,7 @@ from typing import IO, Any
 import uvicorn
 
 from onestack import clouds
-from onestack.app import build_app, start_runtime, stop_runtime
+from onestack.app import start_staged, stop_runtime
 from onestack.common.logging import get_logger, setup_logging
 from onestack.common.runtime import ALL_ROLES, DataPlane, Runtime
 from onestack.config import Settings
@@ -211,59 +211,80 @@ async def serve(
     write_files: bool = True,
     roles: frozenset[str] = ALL_ROLES,
 ) -> None:
-    """Start the runtime, serve until SIGINT/SIGTERM, stop everything cleanly."""
+    """Start the runtime, serve until SIGINT/SIGTERM, stop everything cleanly.
+
+    Identity answers as soon as it has started; the other services import and start while it
+    does (a request for one of them waits until they have), then the banner (#19)."""
     sock = bind(settings.server.host, settings.server.port)
-    runtime = await start_runtime(settings, roles=roles)
-    try:
-        config = uvicorn.Config(
-            build_app(runtime),
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            server_header=False,
-            timeout_graceful_shutdown=10,
-            # uvicorn's 5 s default is exactly the poll period of openstackclient's and
-            # heatclient's --wait: the server closed an idle connection as the client reused it
-            # ("Connection aborted", reset by peer). Clients drop their own idle connections.
-            timeout_keep_alive=75,
-            http=http_protocol(),
-        )
-        server = _Server(config)
-        files: dict[str, Path] = {}
-        if write_files:
-            secrets = runtime.service(IdentityAPI).bootstrapped.secrets()
-            files = write_client_files(settings, secrets)
-        state: dict[str, Any] = {
-            "pid": os.getpid(),
-            "url": settings.public_url,
-            "started_at": time.time(),
-            "data_plane": {k: asdict(v) for k, v in data_plane(runtime).items()},
-        }
+    state: dict[str, Any] = {
+        "pid": os.getpid(),
+        "url": settings.public_url,
+        "started_at": time.time(),
+        "data_plane": {},
+    }
+    files: dict[str, Path] = {}
+    servers: list[_Server] = []
+
+    async def started(runtime: Runtime, app: Any) -> None:
+        state["data_plane"] = {k: asdict(v) for k, v in data_plane(runtime).items()}
         state_path(settings.data_dir).write_text(json.dumps(state))
+        while not servers or not servers[0].started:  # noqa: ASYNC110 - uvicorn only has a flag
+            await asyncio.sleep(0.005)
+        # What the start made (modules, ORM mappings, the services) lives as long as the
+        # process: kept out of the collector, a full collection walks only what requests
+        # made since (each took ~90 ms: a spike in one server list out of three).
+        gc.freeze()
+        gc.enable()  # ``python -m onestack`` turns it off for the start
+        ready_in = seconds_since_process_start()
+        state["ready_in"] = ready_in
+        state_path(settings.data_dir).write_text(json.dumps(state))
+        if announce:
+            print(banner(settings, files, ready_in, state["data_plane"]), flush=True)
+        await follow_data_plane(runtime, settings, state)
 
-        async def announce_when_ready() -> None:
-            while not server.started:  # noqa: ASYNC110 - uvicorn only exposes a flag
-                await asyncio.sleep(0.005)
-            # What the start made (modules, ORM mappings, the services) lives as long as the
-            # process: kept out of the collector, a full collection walks only what requests
-            # made since (each took ~90 ms: a spike in one server list out of three).
-            gc.freeze()
-            gc.enable()  # ``python -m onestack`` turns it off for the start
-            ready_in = seconds_since_process_start()
-            state["ready_in"] = ready_in
-            state_path(settings.data_dir).write_text(json.dumps(state))
-            if announce:
-                print(banner(settings, files, ready_in, state["data_plane"]), flush=True)
-            await follow_data_plane(runtime, settings, state)
-
-        waiter = asyncio.create_task(announce_when_ready())
+    runtime, app, rest = await start_staged(settings, roles, started)
+    try:
+        server = _Server(uvicorn_config(app))
+        servers.append(server)
+        rest.add_done_callback(lambda task: _stop_if_failed(task, server))
+        if write_files:
+            files.update(
+                write_client_files(settings, runtime.service(IdentityAPI).bootstrapped.secrets())
+            )
+        state_path(settings.data_dir).write_text(json.dumps(state))
         await server.serve(sockets=[sock])
-        waiter.cancel()
+        failure = rest.exception() if rest.done() and not rest.cancelled() else None
+        if failure is not None:
+            raise failure
     finally:
+        rest.cancel()
+        await asyncio.gather(rest, return_exceptions=True)
         await stop_runtime(runtime)
         sock.close()
         state_path(settings.data_dir).unlink(missing_ok=True)
         log.info("stopped")
+
+
+def _stop_if_failed(task: asyncio.Task[None], server: uvicorn.Server) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a service failed to start: stopping", exc_info=task.exception())
+        server.should_exit = True
+
+
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        timeout_graceful_shutdown=10,
+        # uvicorn's 5 s default is exactly the poll period of openstackclient's and
+        # heatclient's --wait: the server closed an idle connection as the client reused it
+        # ("Connection aborted", reset by peer). Clients drop their own idle connections.
+        timeout_keep_alive=75,
+        http=http_protocol(),
+    )
 
 
 def http_protocol() -> Any:

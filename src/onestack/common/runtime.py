@@ -86,6 +86,28 @@ class ServiceSpec:
     app: Callable[[Runtime], ASGIApp] | None = None
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What the catalog and ``GET /`` say of a service, known before its package is imported:
+    a start serves identity while the other services still import (#19), and the tokens it
+    issues meanwhile carry the whole catalog. ``app.LISTED`` holds one per ``ServiceSpec``."""
+
+    name: str
+    module: str  # the package whose ``SPEC`` this lists, e.g. "onestack.network"
+    catalog_type: str
+    catalog_name: str
+    prefix: str
+    endpoint_path: str
+    catalog_aliases: Sequence[tuple[str, str]] = ()
+
+    @property
+    def migrations(self) -> Path | None:
+        """The package's ``migrations/versions`` (where every service keeps them), if any."""
+        package = Path(__file__).resolve().parents[1] / self.module.rsplit(".", 1)[-1]
+        versions = package / "migrations" / "versions"
+        return versions if versions.is_dir() else None
+
+
 class NoValidator:
     """Placeholder until the identity service has started; refuses every token."""
 
@@ -107,6 +129,9 @@ class Runtime:
     roles: frozenset[str] = ALL_ROLES
     token_validator: TokenValidator = field(default_factory=NoValidator)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Every service of the process, started or still importing (``services`` holds those
+    # started): what the catalog lists. Empty: ``services``.
+    catalog: Sequence[Listing | ServiceSpec] = ()
     # What each service offers the others, keyed by the type it is asked for by (a facade
     # Protocol such as ``ImageAPI``, or a service's own class for its handlers).
     _provided: dict[type, Any] = field(default_factory=dict, repr=False)
@@ -128,6 +153,9 @@ class Runtime:
 
     def withdraw(self, kind: type) -> None:
         self._provided.pop(kind, None)
+
+    def listed(self) -> Sequence[Listing | ServiceSpec]:
+        return self.catalog or self.services
 
     @property
     def public_url(self) -> str:

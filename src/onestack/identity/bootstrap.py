@@ -125,7 +125,7 @@ async def bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
     await svc.catalog.ensure_services(
         [
             (type_, name, runtime.public_url + spec.endpoint_path)
-            for spec in runtime.services
+            for spec in runtime.listed()
             for type_, name in ((spec.catalog_type, spec.catalog_name), *spec.catalog_aliases)
         ],
         region,
