@@ -220,7 +220,8 @@ class NovaBody(BaseModel):
     body and the key). A member absent from the request is left out of
     ``model_fields_set``, for updates that tell "not given" from "set to null"."""
 
-    model_config = ConfigDict(frozen=True)
+    # Validators built on first use, not at import: a start needs none of them (#19).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     wrapper: ClassVar[str]  # the key around the body; errors about the body as a whole name it
     accepts: ClassVar[tuple[str, ...] | None] = None  # the members a request may send (all)

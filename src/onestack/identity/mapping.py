@@ -23,7 +23,8 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Validators built on first use, not at import: a start needs none of them (#19).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class Remote(_Closed):

@@ -47,7 +47,8 @@ def parse_expiry(value: Any) -> Any:
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    # Validators built on first use, not at import: a start needs none of them (#19).
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
     @model_validator(mode="after")
     def _bounded_extras(self) -> _Open:
@@ -73,7 +74,7 @@ OpenBody = _Open  # the public name, for code that handles any resource body
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class ResourceOptions(_Closed):

@@ -24,7 +24,8 @@ Metadata = dict[
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Validators built on first use, not at import: a start needs none of them (#19).
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class VolumeCreate(_Body):
