@@ -87,14 +87,16 @@ async def start_runtime(
     return runtime
 
 
-async def _start(runtime: Runtime, services: Sequence[ServiceSpec]) -> None:
-    """Migrate (every branch) and run the start hooks of ``services`` (beside those started)."""
+async def _start(runtime: Runtime, services: Sequence[ServiceSpec], *, first: bool = False) -> None:
+    """Migrate and run the start hooks of ``services`` (beside those started); ``first``: on an
+    empty database, only the tables of ``services`` (the others' come with the next call)."""
     dirs = [s.migrations for s in (*runtime.services, *services) if s.migrations is not None]
     dirs += [e.migrations for e in runtime.catalog if e.migrations is not None]
+    now = [s.migrations for s in services if s.migrations is not None] if first else None
     started = [s for s in runtime.services if s not in services]
     # Several API processes may start at once on one database: one migrates and bootstraps.
     async with startup_lock(runtime.db, runtime.settings.data_dir / "startup.lock"):
-        await migrations.upgrade(runtime.db.engine, list(dict.fromkeys(dirs)))
+        await migrations.upgrade(runtime.db.engine, list(dict.fromkeys(dirs)), now)
         for spec in services:
             if spec.start is not None:
                 await spec.start(runtime)
@@ -108,7 +110,8 @@ async def start_identity(settings: Settings, roles: frozenset[str] = ALL_ROLES) 
     runtime = _open(settings, load_services(LISTED[:1]), roles)
     runtime.catalog = LISTED
     await runtime.bus.start()
-    await _start(runtime, runtime.services)
+    # A first start creates identity's tables only before it answers (#19).
+    await _start(runtime, runtime.services, first=True)
     return runtime
 
 

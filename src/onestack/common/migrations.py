@@ -87,7 +87,21 @@ def _upgrade(connection: Any, version_dirs: Sequence[Path]) -> bool:
     return True
 
 
-async def upgrade(engine: AsyncEngine, version_dirs: Sequence[Path]) -> bool:
-    """Bring the schema to the newest revision of every branch; True if anything ran."""
+def _upgrade_first(connection: Any, version_dirs: Sequence[Path], first: Sequence[Path]) -> bool:
+    if _current_heads(connection) is None:
+        return _upgrade(connection, first)
+    # Later starts: every branch at once (alembic knows no revision of a branch left out).
+    return _upgrade(connection, version_dirs)
+
+
+async def upgrade(
+    engine: AsyncEngine, version_dirs: Sequence[Path], first: Sequence[Path] | None = None
+) -> bool:
+    """Bring the schema to the newest revision of every branch; True if anything ran.
+
+    ``first``: on an empty database, only these branches (what must be there before the
+    process answers); a later ``upgrade`` of every branch adds the others."""
     async with engine.begin() as conn:
+        if first is not None:
+            return bool(await conn.run_sync(_upgrade_first, version_dirs, first))
         return bool(await conn.run_sync(_upgrade, version_dirs))
