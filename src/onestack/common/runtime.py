@@ -46,7 +46,7 @@ class DataPlane:
 class ServiceSpec:
     """How a service plugs into the process: its prefix, catalog entry, API, tables and hooks.
 
-    Adding a service is one package with one of these and one line in ``app.SERVICES``."""
+    Adding a service is one package with one of these and one line in ``app.LISTED``."""
 
     name: str  # folder name, e.g. "identity"
     catalog_type: str  # e.g. "identity", "compute"
