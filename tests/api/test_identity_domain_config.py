@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.cloud import Cloud
-from tests.support.fixtures import keystone_admin
+from tests.support.fixtures import keystone_admin, member_of_new_project
 from tests.support.keystone import (
     V3,
     Admin,
     assert_error,
-    issue,
-    password_body,
-    project_scope,
     unique,
 )
 
@@ -74,12 +71,7 @@ def test_domain_config_groups_options_and_defaults(cloud: Cloud, admin: Admin) -
         "config": {"driver": "sql"}
     }
     # A member reads neither; everyone reads the default domain's password rules.
-    user, project_id = admin.member_of_new_project()
-
-    token = issue(
-        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project_id))
-    )
-    with cloud.http(token) as c:
+    with member_of_new_project(cloud, admin).client as c:
         assert_error(c.get(f"{V3}/domains/config/default"), 403)
         assert_error(c.get(f"{V3}{base}"), 403)
         rules = c.get(f"{V3}/domains/default/config/security_compliance")

@@ -16,14 +16,11 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from tests.support.cloud import FED_PREFIX, FED_REMOTE_USER, Cloud
-from tests.support.fixtures import keystone_admin
+from tests.support.fixtures import keystone_admin, member_of_new_project
 from tests.support.keystone import (
     V3,
     Admin,
     assert_error,
-    issue,
-    password_body,
-    project_scope,
     unique,
 )
 
@@ -147,11 +144,7 @@ def test_federation_resources_through_the_cli(cloud: Cloud, admin: Admin, tmp_pa
     admin.request("DELETE", f"{FED}/service_providers/{sp}", 204)
 
     # Keystone's policy: reading and writing federation is for admins.
-    user, project_id = admin.member_of_new_project()
-    token = issue(
-        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project_id))
-    )
-    with cloud.http(token) as c:
+    with member_of_new_project(cloud, admin).client as c:
         assert_error(c.get(f"{V3}{FED}/identity_providers"), 403)
         assert_error(c.get(f"{V3}{FED}/mappings"), 403)
         assert_error(c.put(f"{V3}{FED}/service_providers/{unique('s')}", json={}), 403)

@@ -16,14 +16,12 @@ from keystoneauth1.identity import v3
 from keystoneclient.v3 import client as ks_client
 
 from tests.support.cloud import Cloud
-from tests.support.fixtures import keystone_admin
+from tests.support.fixtures import keystone_admin, member_of_new_project
 from tests.support.keystone import (
     V3,
     Admin,
     assert_error,
     authenticate,
-    issue,
-    password_body,
     project_scope,
 )
 
@@ -44,11 +42,7 @@ def test_consumer_lifecycle(cloud: Cloud, admin: Admin) -> None:
     body = {"consumer": {"description": "new"}}
     assert admin.request("PATCH", path, 200, json=body)["consumer"]["description"] == "new"
     assert_error(admin.client.patch(f"{V3}{path}", json={"consumer": {"secret": "x"}}), 400)
-    user, project_id = admin.member_of_new_project()
-    token = issue(
-        cloud, password_body(user.password, user_id=user.id, scope=project_scope(project_id))
-    )
-    with cloud.http(token) as c:
+    with member_of_new_project(cloud, admin).client as c:
         assert_error(c.get(f"{V3}/OS-OAUTH1/consumers"), 403)
         assert_error(c.post(f"{V3}/OS-OAUTH1/consumers", json={"consumer": {}}), 403)
     admin.request("DELETE", path, 204)
