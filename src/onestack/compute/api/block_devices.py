@@ -216,10 +216,11 @@ def boot_source(
             )
     locals_ = [b for b in bdms if b["destination_type"] == "local" and b["source_type"] == "blank"]
     if locals_:
-        # Local swap and ephemeral disks come from the flavor, which grants none here.
+        # A flavor's swap and ephemeral disks come whole, as the flavor says: mappings that
+        # would size or split them are refused rather than dropped.
         kind = "Swap drive" if locals_[0]["guest_format"] == "swap" else "Ephemeral disks"
         raise errors.BadRequest(
-            f"{kind} requested are larger than the instance type allows (servers of this "
-            "cloud have no local swap or ephemeral disks)."
+            f"{kind} requested are larger than the instance type allows (this cloud gives a "
+            "server its flavor's swap and ephemeral disks whole, not by block device mapping)."
         )
     return image_ref, boot_volume, volumes
