@@ -16,9 +16,11 @@ from onestack.alarming.service import AlarmService
 from onestack.alarming.trusts import Trusts
 from onestack.common.agent import Periodic
 from onestack.common.runtime import Runtime, ServiceSpec
+from onestack.compute.facade import COMPUTE_NOTIFICATIONS
+from onestack.image.facade import IMAGE_NOTIFICATIONS
 from onestack.metering.facade import MeteringAPI
 
-EVENT_TOPICS = ("notifications.compute", "notifications.image")
+EVENT_TOPICS = (COMPUTE_NOTIFICATIONS, IMAGE_NOTIFICATIONS)
 
 
 class EvaluatorLoop(Periodic):

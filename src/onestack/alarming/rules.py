@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from onestack.alarming.errors import InvalidAlarm
-from onestack.metering.series import METHODS
+from onestack.metering.facade import AGGREGATION_METHODS as METHODS
 
 STATES = ("ok", "alarm", "insufficient data")
 SEVERITIES = ("low", "moderate", "critical")

@@ -18,7 +18,8 @@
   ``delete_server_group``: as the API makes them, under Nova's policy for ``ctx``.
 
 Servers come back as ``ServerInfo``, plain values; what a server does is asked of compute's
-REST API or published on the bus (``notifications.compute``), never read from its tables.
+REST API or published on the bus (``COMPUTE_NOTIFICATIONS``: ``compute.instance.create.end``,
+...; ``SAMPLES_TOPIC``: the hosts' pollsters' samples), never read from its tables.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any, Protocol
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.compute import states
+from onestack.compute.agent.base import NOTIFICATIONS as COMPUTE_NOTIFICATIONS
+from onestack.compute.agent.pollsters import SAMPLES_TOPIC
 from onestack.compute.policies import P as POLICY_PREFIX
 from onestack.compute.service import ComputeService
 from onestack.compute.service.actions import RebuildRequest
@@ -38,6 +41,8 @@ from onestack.compute.service.server_lists import ListFilters
 from onestack.compute.service.servers import ServerRow
 
 __all__ = [
+    "COMPUTE_NOTIFICATIONS",
+    "SAMPLES_TOPIC",
     "ComputeAPI",
     "ComputeFacade",
     "CreateRequest",

@@ -23,7 +23,11 @@ from typing import Any, Protocol
 from onestack.common.context import RequestContext
 from onestack.image.service.records import ImageRecord
 
-__all__ = ["ImageAPI", "ImageRecord"]
+__all__ = ["IMAGE_NOTIFICATIONS", "ImageAPI", "ImageRecord"]
+
+# The topic of the image service's notifications (``image.create``, ``image.delete``, ...),
+# which higher services may subscribe to.
+IMAGE_NOTIFICATIONS = "notifications.image"
 
 
 class ImageAPI(Protocol):

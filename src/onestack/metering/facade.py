@@ -1,4 +1,7 @@
-"""What other services (and this service's collector and evaluator) may ask of metering."""
+"""What other services (and this service's collector and evaluator) may ask of metering.
+
+Alarming also shares two of metering's vocabularies: the aggregation methods a rule may name
+(``AGGREGATION_METHODS``) and the filter language of a search (``compile_filter``)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from onestack.common.context import RequestContext
+from onestack.metering.filters import compile_filter
+from onestack.metering.series import METHODS as AGGREGATION_METHODS
+
+__all__ = [
+    "AGGREGATION_METHODS",
+    "SERVICE_CONTEXT",
+    "MeteringAPI",
+    "Point",
+    "Sample",
+    "compile_filter",
+]
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from onestack.common.agent import Periodic
 from onestack.common.logging import get_logger
-from onestack.compute.agent.pollsters import SAMPLES_TOPIC
-from onestack.compute.facade import ComputeAPI
+from onestack.compute.facade import COMPUTE_NOTIFICATIONS, SAMPLES_TOPIC, ComputeAPI
 from onestack.identity.facade import IdentityAPI
-from onestack.image.facade import ImageAPI
+from onestack.image.facade import IMAGE_NOTIFICATIONS, ImageAPI
 from onestack.metering.facade import Sample
 from onestack.metering.publisher import Publisher
 from onestack.network.facade import ADMIN, METER_TOPIC, NetworkAPI
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
 
 log = get_logger(__name__)
-COMPUTE_TOPIC = "notifications.compute"
-IMAGE_TOPIC = "notifications.image"
 ENDS = ("delete", "shelve_offload")
 # (Neutron collection, meter, resource type) polled from the network service.
 NETWORK_METERS = (
@@ -89,8 +86,8 @@ class Listener:
     def subscribe(self) -> None:
         bus = self.runtime.bus
         bus.subscribe(SAMPLES_TOPIC, self.on_samples)
-        bus.subscribe(COMPUTE_TOPIC, self.on_compute)
-        bus.subscribe(IMAGE_TOPIC, self.on_image)
+        bus.subscribe(COMPUTE_NOTIFICATIONS, self.on_compute)
+        bus.subscribe(IMAGE_NOTIFICATIONS, self.on_image)
         bus.subscribe(VOLUME_NOTIFICATIONS, self.on_volume)
         bus.subscribe(METER_TOPIC, self.on_network)
 

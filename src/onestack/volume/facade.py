@@ -2,6 +2,7 @@
 
 Compute attaches volumes to servers through it: it reserves a volume for a server, learns
 where the volume's data is on the hosts, and says when the guest has it and when it is gone.
+A create over the project's quota raises ``OverQuota`` (Cinder's 413), re-exported here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.pagination import PageParams
+from onestack.volume.errors import OverQuota
+
+__all__ = ["VOLUME_NOTIFICATIONS", "OverQuota", "VolumeAPI", "VolumeFacade"]
 
 # The topic of the block storage service's notifications (``volume.attach.end``, ...), which
 # higher services may subscribe to.

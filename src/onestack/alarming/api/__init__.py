@@ -18,7 +18,7 @@ from onestack.common.api import Public, authorize, param, runtime_of
 from onestack.common.api import service as service_of
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response, read_json
-from onestack.metering import filters
+from onestack.metering.facade import compile_filter
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -151,7 +151,7 @@ def _complex_query(body: Any, fields: dict[str, str], kind: str) -> Any:
     if not query:
         return None
     try:
-        return filters.compile_filter(query, fields, kind)
+        return compile_filter(query, fields, kind)
     except common_errors.BadRequest as exc:
         raise errors.InvalidAlarm(reason=exc.message) from None
 

@@ -16,8 +16,7 @@ from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
-from onestack.volume.errors import OverQuota
-from onestack.volume.facade import VolumeAPI
+from onestack.volume.facade import OverQuota, VolumeAPI
 
 VOLUMES = "os-volumes"
 SNAPSHOTS = "os-volumes:snapshots"

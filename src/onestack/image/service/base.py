@@ -16,10 +16,11 @@ from onestack.common.db import Database
 from onestack.config import ImageSettings
 from onestack.image.drivers.base import ImageStore
 from onestack.image.drivers.cache import LocalCache
+from onestack.image.facade import IMAGE_NOTIFICATIONS
 from onestack.image.models import Image, ImageMember, ImageProperty, ImageTag
 from onestack.image.service.records import ImageRecord
 
-NOTIFICATIONS = "notifications.image"
+NOTIFICATIONS = IMAGE_NOTIFICATIONS
 
 
 @dataclass
