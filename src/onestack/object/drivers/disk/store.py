@@ -14,7 +14,6 @@ import hashlib
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +37,7 @@ from onestack.object.drivers.base import (
 from onestack.object.drivers.disk import files, queries
 from onestack.object.drivers.disk.expiring import ExpiringQueue
 from onestack.object.drivers.disk.listings import Listings
+from onestack.object.drivers.disk.workers import Workers
 
 T = TypeVar("T")
 
@@ -245,7 +245,7 @@ class DiskStore(ObjectStore):
     def __init__(self, root: Path, io_threads: int = 16, *, suffix_dirs: bool = True) -> None:
         self.layout = files.Layout(root, suffix_dirs)
         self.listings = Listings(root / "accounts")
-        self.pool = ThreadPoolExecutor(io_threads, thread_name_prefix="object-io")
+        self.pool = Workers(io_threads, "object-io")
         self.expiring = ExpiringQueue(root / "expiring.db", self.listings.writer_executor)
         self._stripes = [threading.Lock() for _ in range(256)]
 
@@ -255,10 +255,11 @@ class DiskStore(ObjectStore):
         return self._stripes[int(digest[:2], 16)]
 
     def run_soon(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        return asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        return self.pool.call(fn, *args)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self.run_soon(fn, *args)
+    def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``fn(*args)`` on an I/O thread, awaited (a future: no coroutine of its own)."""
+        return self.pool.call(fn, *args)
 
     def list_now(
         self, account: str, container: str, info: ObjectInfo, listed_size: int | None
@@ -522,4 +523,4 @@ class DiskStore(ObjectStore):
     async def close(self) -> None:
         await self.listings.close()
         self.expiring.close()
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown()
