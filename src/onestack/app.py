@@ -240,15 +240,20 @@ async def start_staged(
     settings: Settings,
     roles: frozenset[str],
     on_started: Callable[[Runtime, ASGIApp], Awaitable[None]],
+    listening: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[Runtime, StagedApp, asyncio.Task[None]]:
-    """Start identity, and an app that serves it; the task starts the rest, completes the
-    app and calls ``on_started`` (or, when a service fails to start, fails every waiting
-    request and raises)."""
+    """Start identity, and an app that serves it; the task starts the rest (once
+    ``listening`` returns), completes the app and calls ``on_started`` (or, when a service
+    fails to start, fails every waiting request and raises)."""
     runtime = await start_identity(settings, roles)
     staged = StagedApp(build_app(runtime), [s.prefix for s in runtime.services])
 
     async def finish() -> None:
         try:
+            if listening is not None:
+                # The importing thread holds the GIL most of the time: the server's own start
+                # would wait for it at every step.
+                await listening()
             await start_rest(runtime)
             full = build_app(runtime)
         except BaseException:

@@ -225,11 +225,14 @@ async def serve(
     files: dict[str, Path] = {}
     servers: list[_Server] = []
 
+    async def listening() -> None:
+        while not servers or not servers[0].started:  # noqa: ASYNC110 - uvicorn only has a flag
+            await asyncio.sleep(0.005)
+
     async def started(runtime: Runtime, app: Any) -> None:
         state["data_plane"] = {k: asdict(v) for k, v in data_plane(runtime).items()}
         state_path(settings.data_dir).write_text(json.dumps(state))
-        while not servers or not servers[0].started:  # noqa: ASYNC110 - uvicorn only has a flag
-            await asyncio.sleep(0.005)
+        await listening()
         # What the start made (modules, ORM mappings, the services) lives as long as the
         # process: kept out of the collector, a full collection walks only what requests
         # made since (each took ~90 ms: a spike in one server list out of three).
@@ -242,7 +245,7 @@ async def serve(
             print(banner(settings, files, ready_in, state["data_plane"]), flush=True)
         await follow_data_plane(runtime, settings, state)
 
-    runtime, app, rest = await start_staged(settings, roles, started)
+    runtime, app, rest = await start_staged(settings, roles, started, listening)
     try:
         server = _Server(uvicorn_config(app))
         servers.append(server)
