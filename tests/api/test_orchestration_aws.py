@@ -151,3 +151,87 @@ def test_cfn_autoscaling_checks_are_400s(
                            unique("awsbad"), check=False, json_output=False)  # fmt: skip
     assert made.returncode != 0
     assert expected in made.stderr, made.stderr
+
+
+INSTANCES = """
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  ImageId: {Type: String}
+Resources:
+  Net: {Type: OS::Neutron::Net}
+  Subnet:
+    Type: OS::Neutron::Subnet
+    Properties: {network: {Ref: Net}, cidr: 10.78.0.0/24}
+  Ssh:
+    Type: OS::Neutron::SecurityGroup
+    Properties: {rules: [{protocol: tcp, port_range_min: 22, port_range_max: 22}]}
+  # On the subnet by name: a port of the network only would not wait for the subnet
+  # (Heat's implicit dependency of ports on their network's subnets is not made yet).
+  PortA:
+    Type: OS::Neutron::Port
+    Properties: {network: {Ref: Net}, fixed_ips: [{subnet: {Ref: Subnet}}]}
+  PortB:
+    Type: OS::Neutron::Port
+    Properties: {network: {Ref: Net}, fixed_ips: [{subnet: {Ref: Subnet}}]}
+  Vol:
+    Type: OS::Cinder::Volume
+    Properties: {size: 1}
+  OnPorts:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: {Ref: ImageId}
+      InstanceType: m1.tiny
+      NetworkInterfaces:
+        - {NetworkInterfaceId: {Ref: PortB}, DeviceIndex: "1"}
+        - {NetworkInterfaceId: {Ref: PortA}, DeviceIndex: "0"}
+      Volumes: [{Device: /dev/vdb, VolumeId: {Ref: Vol}}]
+  OnSubnet:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: {Ref: ImageId}
+      InstanceType: m1.tiny
+      SubnetId: {Ref: Subnet}
+      SecurityGroupIds: [{Ref: Ssh}]
+  # HOT's entry naming only a subnet: a port Heat makes on it, deleted with the server.
+  Hot:
+    Type: OS::Nova::Server
+    Properties:
+      image: {Ref: ImageId}
+      flavor: m1.tiny
+      networks: [{subnet: {Ref: Subnet}}]
+"""
+
+
+def test_ec2_instance_ports_volumes_and_security_group_ids(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    """AWS::EC2::Instance's NetworkInterfaces (ports in DeviceIndex order), Volumes (attached
+    at their device, detached before the server goes) and SecurityGroupIds (on the port Heat
+    makes on SubnetId); a HOT server's subnet-only entry gets a port of that subnet."""
+    name = unique("ec2")
+    tf = template_file(tmp_path, "ec2.yaml", INSTANCES)
+    shown = create_wait(cloud, name, tf, "--parameter", f"ImageId={image}")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown.get("stack_status_reason")
+
+    def pid(resource: str) -> str:
+        return str(cloud.openstack("stack", "resource", "show", name, resource)[
+            "physical_resource_id"])  # fmt: skip
+
+    on_ports, on_subnet, hot = pid("OnPorts"), pid("OnSubnet"), pid("Hot")
+    ports = cloud.openstack("port", "list", "--server", on_ports, "--long")
+    assert {p["ID"] for p in ports} == {pid("PortA"), pid("PortB")}, ports
+    volume = cloud.openstack("volume", "show", pid("Vol"))
+    assert volume["status"] == "in-use", volume["status"]
+    assert [(a["server_id"], a["device"]) for a in volume["attachments"]] == [
+        (on_ports, "/dev/vdb")
+    ]
+    subnet = pid("Subnet")
+    for server, groups in ((on_subnet, {pid("Ssh")}), (hot, None)):
+        (port,) = cloud.openstack("port", "list", "--server", server)
+        port = cloud.openstack("port", "show", port["ID"])
+        assert [ip["subnet_id"] for ip in port["fixed_ips"]] == [subnet], port["fixed_ips"]
+        assert groups is None or set(port["security_group_ids"]) == groups
+    # The stack's network goes too: the ports made for the servers were deleted with them.
+    delete_wait(cloud, name)
+    left = {s["ID"] for s in cloud.openstack("server", "list")}
+    assert not left & {on_ports, on_subnet, hot}

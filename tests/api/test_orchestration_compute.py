@@ -324,12 +324,33 @@ outputs:
 
 
 def test_server_on_a_subnet_with_fixed_ip(cloud: Cloud, image: str, tmp_path: Path) -> None:
-    """A networks entry naming a subnet and an address in it, no network (#17)."""
+    """A networks entry naming a subnet and an address in it, no network (#17); an update to
+    entries the server's port still answers (its network, its subnet alone) keeps the server
+    and its port, as Heat matches them; an entry it does not answer replaces the server."""
     name, net = unique("subsrv"), unique("subsrv-net")
     tf = template_file(tmp_path, "s.yaml", SUBNET_SERVER.replace("NET", net))
     shown = create_wait(cloud, name, tf, "--parameter", f"image={image}")
     try:
         out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
         assert out["networks"][net] == ["11.11.13.11"]
+        server = cloud.openstack("stack", "resource", "show", name, "server")
+        (port,) = cloud.openstack("port", "list", "--server", server["physical_resource_id"])
+        for entry, kept in (
+            ("{network: {get_resource: net}}", True),
+            ("{subnet: {get_resource: subnet}}", True),
+            ("{subnet: {get_resource: subnet}, fixed_ip: 11.11.13.12}", False),
+        ):
+            changed = SUBNET_SERVER.replace("NET", net).replace(
+                "{subnet: {get_resource: subnet}, fixed_ip: 11.11.13.11}", entry
+            )
+            cloud.openstack("stack", "update", "-t", template_file(tmp_path, "u.yaml", changed),
+                            "--parameter", f"image={image}", name, json_output=False)  # fmt: skip
+            shown = wait_stack(cloud, name, ("UPDATE_COMPLETE", "UPDATE_FAILED"), timeout=60)
+            assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+            now = cloud.openstack("stack", "resource", "show", name, "server")
+            same = now["physical_resource_id"] == server["physical_resource_id"]
+            assert same == kept, entry
+            ports = cloud.openstack("port", "list", "--server", now["physical_resource_id"])
+            assert ([p["ID"] for p in ports] == [port["ID"]]) == kept, ports
     finally:
         delete_wait(cloud, name)

@@ -242,7 +242,10 @@ class Engine:
             text = f"{type(exc).__name__}: resources.{rdef.name}: {reason}"
             # What was made before it failed keeps its id: a delete removes it.
             made = getattr(exc, "physical_id", None)
-            extra = {"physical_resource_id": made} if made else {}
+            extra: dict[str, Any] = {"physical_resource_id": made} if made else {}
+            kept = getattr(exc, "data", None)
+            if made and kept:  # what its delete needs besides the id
+                extra["data"] = {**row.data, **kept}
             await self.store.resource_state(row.id, "CREATE", "FAILED", text, **extra)
             raise ResourceFailure(text) from None
         scope.made[rdef.name] = Made(created.physical_id, created.attributes)

@@ -6,6 +6,7 @@ members are ``AWS::EC2::Instance`` resources built from its launch configuration
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from typing import Any
@@ -16,23 +17,43 @@ from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
 from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.autoscaling import AutoScalingGroup, ScalingPolicy
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
-from onestack.orchestration.resources.neutron import api, find_id
-from onestack.orchestration.resources.nova import Server
+from onestack.orchestration.resources.cinder import wait_status
+from onestack.orchestration.resources.nova import Server, ServerFailed
 from onestack.orchestration.resources.stacks import literal_int, nested_engine
 
 # Properties Heat declares that OneStack refuses with a clear 400 rather than ignores.
-_NOT_YET = ("LoadBalancerNames", "NetworkInterfaces", "Volumes", "BlockDeviceMappings",
-            "SecurityGroupIds", "PrivateIpAddress")  # fmt: skip
+_NOT_YET = ("LoadBalancerNames", "BlockDeviceMappings", "PrivateIpAddress")
 _NOT_IMPLEMENTED = {"KernelId", "RamDiskId", "HealthCheckGracePeriod", "HealthCheckType",
                     "DisableApiTermination", "Monitoring", "PlacementGroupName",
                     "SourceDestCheck", "Tenancy"}  # fmt: skip
+_WAIT = {"error", "error_attaching", "error_detaching"}  # a volume's failed (de)attach
 
 
 def _unsupported(props: dict[str, Any], path: str) -> str:
     for name in _NOT_YET:
         if props.get(name):
             return f"{path}.{name}: {name} is not supported yet"
+    volumes, nics = props.get("Volumes"), props.get("NetworkInterfaces")
+    for index, vol in enumerate(volumes if isinstance(volumes, list) else []):
+        if not isinstance(vol, dict) or not vol.get("Device") or not vol.get("VolumeId"):
+            return f"{path}.Volumes[{index}]: a volume is a map of Device and VolumeId"
+    for index, nic in enumerate(nics if isinstance(nics, list) else []):
+        if isinstance(nic, dict) and not (
+            nic.get("NetworkInterfaceId") and nic.get("DeviceIndex") is not None
+        ):
+            return (f"{path}.NetworkInterfaces[{index}]: an interface is a port's id or a map "
+                    "of NetworkInterfaceId and DeviceIndex")  # fmt: skip
     return ""
+
+
+def _nics(value: list[Any]) -> list[dict[str, Any]]:
+    """Heat's: the ports in DeviceIndex order (a bare id's index is its place)."""
+    nics = [
+        n if isinstance(n, dict) else {"NetworkInterfaceId": n, "DeviceIndex": i}
+        for i, n in enumerate(value)
+    ]
+    nics.sort(key=lambda n: int(n["DeviceIndex"]))
+    return [{"port": str(n["NetworkInterfaceId"])} for n in nics]
 
 
 def _tags(value: Any, path: str) -> str:
@@ -60,8 +81,11 @@ class Instance(Plugin):
                                    "extension)."),
         "UserData": Prop("string", description="User data to pass to instance."),
         "SubnetId": Prop("string", description="Subnet ID to launch instance in."),
-        **{n: Prop("list" if n in ("NetworkInterfaces", "Volumes", "BlockDeviceMappings",
-                                   "SecurityGroupIds") else "string",
+        "SecurityGroupIds": Prop("list", description="Security group IDs to assign."),
+        "NetworkInterfaces": Prop("list", description="Network interfaces to associate with "
+                                  "instance."),
+        "Volumes": Prop("list", description="Volumes to attach to instance."),
+        **{n: Prop("list" if n == "BlockDeviceMappings" else "string",
                    description="Not supported yet.")
            for n in _NOT_YET if n != "LoadBalancerNames"},
         **{n: Prop("boolean" if n in ("DisableApiTermination", "Monitoring",
@@ -96,7 +120,10 @@ class Instance(Plugin):
             "flavor": props["InstanceType"],
             "key_name": props.get("KeyName"),
             "availability_zone": props.get("AvailabilityZone"),
-            "security_groups": list(props.get("SecurityGroups") or []),
+            "security_groups": [
+                *(props.get("SecurityGroups") or []),
+                *(props.get("SecurityGroupIds") or []),
+            ],
             "user_data": props.get("UserData") or "",
             "user_data_format": "RAW",
             "metadata": {str(t["Key"]): str(t["Value"]) for t in props.get("Tags") or []},
@@ -105,15 +132,14 @@ class Instance(Plugin):
         return Server.with_defaults(out)
 
     async def _with_network(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
-        """The server's properties, on ``SubnetId``'s network when it names one (without, Nova
-        picks the network: refused as ambiguous where the project has several)."""
+        """The server's properties: on the ``NetworkInterfaces`` ports, else on a port of
+        ``SubnetId`` with the security groups (Heat's), else where Nova picks (refused as
+        ambiguous where the project has several networks)."""
         out = self.server_properties(props)
-        if props.get("SubnetId"):
-            net, caller = api(c)
-            subnet = await net.show(
-                "subnets", caller, await find_id(c, "subnets", str(props["SubnetId"]))
-            )
-            out["networks"] = [{"network": str(subnet["network_id"])}]
+        if props.get("NetworkInterfaces"):
+            out["networks"] = _nics(list(props["NetworkInterfaces"]))
+        elif props.get("SubnetId"):
+            out["networks"] = [{"subnet": str(props["SubnetId"])}]
         return out
 
     @staticmethod
@@ -135,8 +161,19 @@ class Instance(Plugin):
         if problem:
             raise ResourceFailure(problem)
         made = await Server().create(c, await self._with_network(c, props))
+        volumes = [(str(v["VolumeId"]), str(v["Device"])) for v in props.get("Volumes") or []]
+        compute = c.runtime.service(ComputeAPI)
+        try:
+            for volume, device in volumes:
+                await compute.attach_volume(c.ctx, made.physical_id, volume, device)
+                await wait_status(c, volume, "in-use", {*_WAIT, "available"})
+        except (ResourceFailure, errors.OneStackError) as exc:
+            reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
+            data = {**made.data, "__volumes": [v for v, _d in volumes]}
+            raise ServerFailed(made.physical_id, reason, data) from None
         zone = await self._zone(c, made.physical_id)
-        return Created(made.physical_id, self._attributes(made.attributes, zone), made.data)
+        data = {**made.data, "__volumes": [v for v, _d in volumes]}
+        return Created(made.physical_id, self._attributes(made.attributes, zone), data)
 
     async def update(
         self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
@@ -155,6 +192,12 @@ class Instance(Plugin):
         return self._attributes(attrs, await self._zone(c, physical_id))
 
     async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        """Heat's: the volumes detached first (they outlive the instance), then the server."""
+        compute = c.runtime.service(ComputeAPI)
+        for volume in data.get("__volumes") or []:
+            with contextlib.suppress(errors.NotFound, errors.Conflict, errors.BadRequest):
+                await compute.detach_volume(c.ctx, physical_id, str(volume))
+                await wait_status(c, str(volume), "available", _WAIT)
         await Server().delete(c, physical_id, data)
 
     async def suspend(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import ipaddress
 import time
 import uuid
 from typing import Any
@@ -17,8 +16,8 @@ from onestack.image.facade import ImageAPI
 from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
 from onestack.orchestration.errors import ResourceFailure
+from onestack.orchestration.resources import server_nets
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
-from onestack.orchestration.resources.neutron import api, find_id
 from onestack.orchestration.software import SoftwareService
 
 BUILD_TIMEOUT = 600.0  # seconds a server may take to become ACTIVE (or to go)
@@ -36,20 +35,6 @@ async def image_id(c: Context, ref: str) -> str:
             raise ResourceFailure(f"Multiple images match the name '{ref}', use an ID") from None
         raise ResourceFailure(f"Error validating value '{ref}': The Image ({ref}) could not be "
                               "found.") from None  # fmt: skip
-
-
-async def _subnet_network(c: Context, subnet_ref: str, fixed_ip: str) -> str:
-    """The network of a subnet a server's entry names with a fixed_ip in it: the address
-    puts the server's port on that subnet (Heat makes that port itself)."""
-    net, caller = api(c)
-    subnet = await net.show("subnets", caller, await find_id(c, "subnets", subnet_ref))
-    try:
-        inside = ipaddress.ip_address(fixed_ip) in ipaddress.ip_network(subnet["cidr"])
-    except ValueError:
-        inside = False
-    if not inside:
-        raise ResourceFailure(f"The fixed_ip {fixed_ip} is not in the subnet {subnet_ref}")
-    return str(subnet["network_id"])
 
 
 class Server(Plugin):
@@ -90,12 +75,25 @@ class Server(Plugin):
     }
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
-        compute = c.runtime.service(ComputeAPI)
         if props.get("block_device_mapping_v2"):
             raise ResourceFailure("block_device_mapping_v2 is not supported yet")
         if not props.get("image"):
             raise ResourceFailure("Neither image nor bootable volume is specified for instance")
-        networks = await self._networks(c, props.get("networks"))
+        groups = [str(g) for g in props.get("security_groups") or []]
+        made: list[str] = []
+        try:
+            return await self._create(c, props, groups, made)
+        except ServerFailed:
+            raise  # made: its id and ports are kept, a delete removes them
+        except Exception:
+            await server_nets.delete_ports(c, made)  # a server never made: no port of its own
+            raise
+
+    async def _create(
+        self, c: Context, props: dict[str, Any], groups: list[str], made: list[str]
+    ) -> Created:
+        compute = c.runtime.service(ComputeAPI)
+        networks = await server_nets.request_networks(c, props.get("networks"), groups, made)
         user_data = props.get("user_data") or ""
         collect: dict[str, Any] = {}
         if props.get("user_data_format") == "SOFTWARE_CONFIG":
@@ -107,7 +105,7 @@ class Server(Plugin):
             boot_volume=False,
             block_devices=[],
             networks=networks,
-            security_groups=[str(g) for g in props.get("security_groups") or []],
+            security_groups=groups,
             key_name=props.get("key_name"),
             user_data=base64.b64encode(user_data.encode()).decode() if user_data else None,
             config_drive=bool(props.get("config_drive")),
@@ -124,11 +122,12 @@ class Server(Plugin):
             if info.status == "ERROR" or time.monotonic() > deadline:
                 # Created: the engine keeps the id, so a delete removes the failed server.
                 raise ServerFailed(server_id, f"Went to status {info.status} due to "
-                                   '"Message: The server could not be built"')  # fmt: skip
+                                   '"Message: The server could not be built"',
+                                   {server_nets.INTERNAL: made})  # fmt: skip
             await asyncio.sleep(0.5)
         attributes = await self._attributes(c, server_id)
         attributes["os_collect_config"] = collect
-        return Created(server_id, attributes)
+        return Created(server_id, attributes, {server_nets.INTERNAL: made})
 
     async def _software_config(self, c: Context, user_data: str) -> tuple[str, dict[str, Any]]:
         """The guest hook (``orchestration.software``) as user data, the user's own (a
@@ -149,37 +148,6 @@ class Server(Plugin):
             )
         url = software.hook_url(c.runtime, project, c.stack_id, c.resource_name)
         return hook, {"request": {"metadata_url": url}}
-
-    async def _networks(
-        self, c: Context, items: list[Any] | None
-    ) -> str | list[dict[str, Any]] | None:
-        if not items:
-            return None
-        allocate = [i["allocate_network"] for i in items if i.get("allocate_network")]
-        if allocate:
-            # Heat's "auto"/"none" entry stands for the whole list (Nova's string networks).
-            if len(items) > 1 or allocate[0] not in ("auto", "none"):
-                raise ResourceFailure(
-                    "Property allocate_network can't be used with other network "
-                    "properties, and must be 'auto' or 'none'"
-                )
-            return str(allocate[0])
-        out = []
-        for item in items:
-            if item.get("port"):
-                out.append({"port": await find_id(c, "ports", str(item["port"]))})
-                continue
-            ref = item.get("network") or item.get("uuid")
-            if not ref and item.get("subnet") and item.get("fixed_ip"):
-                ref = await _subnet_network(c, str(item["subnet"]), str(item["fixed_ip"]))
-            if not ref:
-                raise ResourceFailure("One of the properties network, port or subnet should be "
-                                      "set for the specified network of server")  # fmt: skip
-            entry = {"uuid": await find_id(c, "networks", str(ref))}
-            if item.get("fixed_ip"):
-                entry["fixed_ip"] = str(item["fixed_ip"])
-            out.append(entry)
-        return out
 
     async def _attributes(self, c: Context, server_id: str) -> dict[str, Any]:
         info = await c.runtime.service(ComputeAPI).get_server(c.ctx, server_id)
@@ -240,7 +208,12 @@ class Server(Plugin):
             ("flavor" in changed and new.get("flavor_update_policy") == "REPLACE")
             or ("image" in changed and new.get("image_update_policy") == "REPLACE")
             or ("user_data" in changed and new.get("user_data_update_policy") != "IGNORE")
-            or "networks" in changed  # interfaces are not attached and detached in place yet
+        ):
+            raise Replace()
+        # Interfaces are not attached and detached in place yet: only entries that name the
+        # ports the server has keep it.
+        if "networks" in changed and not await server_nets.ports_fit(
+            c, physical_id, new.get("networks")
         ):
             raise Replace()
         compute = c.runtime.service(ComputeAPI)
@@ -311,6 +284,7 @@ class Server(Plugin):
             try:
                 await compute.get_server(c.ctx, physical_id)
             except errors.NotFound:
+                await server_nets.delete_ports(c, list(data.get(server_nets.INTERNAL) or []))
                 return
             await asyncio.sleep(0.5)
         raise ResourceFailure(f"Server {physical_id} was not deleted in time")
@@ -341,9 +315,10 @@ async def wait_status(c: Context, server_id: str, want: str) -> None:
 class ServerFailed(ResourceFailure):
     """A server that was made but did not become ACTIVE: its id is kept for the delete."""
 
-    def __init__(self, physical_id: str, reason: str) -> None:
+    def __init__(self, physical_id: str, reason: str, data: dict[str, Any] | None = None) -> None:
         super().__init__(reason)
         self.physical_id = physical_id
+        self.data = data or {}
 
 
 class KeyPair(Plugin):
