@@ -313,7 +313,7 @@ class StackService:
         caller's copy was read before the winner wrote, and a loser's cancel would stop
         the winner's delete."""
         async with self._deleting(stack.id):
-            current = await self._current(stack.id)
+            current = await self.by_id(stack.id)
             if current is None or current.deleted_at is not None:
                 raise _stack_not_found(stack.name)
             if current.action == "DELETE" and current.status == "IN_PROGRESS":
@@ -341,7 +341,7 @@ class StackService:
                 s.add(new_event(current, "DELETE", "IN_PROGRESS", "Stack DELETE started"))
             self.engine.launch(stack.id, "DELETE")
 
-    async def _current(self, stack_id: str) -> Stack | None:
+    async def by_id(self, stack_id: str) -> Stack | None:
         async with self.db.session() as s:
             return await s.get(Stack, stack_id)
 

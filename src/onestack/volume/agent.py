@@ -12,6 +12,7 @@ from typing import Any
 from onestack.common.agent import KeyedLocks, Periodic, handler
 from onestack.common.bus import Bus
 from onestack.common.logging import get_logger
+from onestack.common.runtime import ServiceNotRunning
 from onestack.config import VolumeSettings
 from onestack.volume.drivers.backup import BackupStore, FakeBackupStore
 from onestack.volume.drivers.base import Location, NewVolume, VolumeDriver
@@ -110,7 +111,7 @@ class VolumeAgent:
         elif row.image_id is not None:
             images = self.svc.context.image
             if images is None:
-                raise RuntimeError("the image service is not running")
+                raise ServiceNotRunning(name="image")
             record, path = await images.open_image(row.image_id)
             loc = await self.driver.from_image(
                 new, Location(str(path), record.disk_format or "raw")
@@ -127,7 +128,7 @@ class VolumeAgent:
         images = self.svc.context.image
         try:
             if images is None:
-                raise RuntimeError("the image service is not running")
+                raise ServiceNotRunning(name="image")
             record, path = await images.open_image(row.image_id)
             fmt = row.disk_format or self.settings.volume_format
             loc = await self.driver.from_image(

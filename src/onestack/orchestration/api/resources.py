@@ -14,7 +14,7 @@ from onestack.common.http import check_document, empty, json_response, read_body
 from onestack.orchestration import views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of
 from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
-from onestack.orchestration.models import Resource, Stack
+from onestack.orchestration.models import Resource
 
 
 def _required_by(rows: list[Resource]) -> dict[str, list[str]]:
@@ -106,9 +106,8 @@ async def signal(request: Request) -> Response:
         raise StackValidationFailed(message="Null characters are not allowed in the signal")
     check_document(details)
     if secret and given and hmac.compare_digest(secret.encode(), given.encode()):
-        async with svc.db.session() as s:
-            stack = await s.get(Stack, p["stack_id"])
-        assert stack is not None
+        stack = await svc.by_id(p["stack_id"])
+        assert stack is not None  # it has a secret: it exists
     else:
         stack = await stack_of(request, "resource:signal")
     await svc.signal(stack, p["resource_name"], details)
