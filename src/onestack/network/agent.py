@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from onestack.common.agent import DriverUnavailable, LoadedDriver
+from onestack.common.agent import DriverUnavailable, LoadedDriver, Periodic
 from onestack.common.agent import load_driver as load_any
 from onestack.common.bus import Bus
 from onestack.common.logging import get_logger
@@ -104,6 +104,7 @@ class NetworkAgent:
         self._done = asyncio.Condition()
         self._reported: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.periodic = Periodic()  # heartbeat, drift check, meter report
         self._running = False
         self._subscribed = False
         self._last_state: HostState | None = None
@@ -122,10 +123,13 @@ class NetworkAgent:
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._reconcile_loop(), name=f"network-agent-{self.host}"),
-            loop.create_task(self._heartbeat_loop(), name=f"network-heartbeat-{self.host}"),
-            loop.create_task(self._drift_loop(), name=f"network-drift-{self.host}"),
-            loop.create_task(self._meter_loop(), name=f"network-meter-{self.host}"),
         ]
+        # The intervals are read each round: a test may shorten them on a running agent.
+        every = self.periodic.every
+        every(lambda: self.report_interval, self.report, f"network-heartbeat-{self.host}",
+              at_start=True)  # fmt: skip
+        every(lambda: self.check_interval, self.check_drift, f"network-drift-{self.host}")
+        every(lambda: self.meter_interval, self.report_meters, f"network-meter-{self.host}")
 
     async def stop(self) -> None:
         self._running = False
@@ -133,6 +137,7 @@ class NetworkAgent:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.periodic.stop()
         await self.driver.close()
 
     # -- triggers -------------------------------------------------------------------------
@@ -222,11 +227,6 @@ class NetworkAgent:
             for s in statuses
         ]
 
-    async def _drift_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.check_interval)
-            await self.check_drift()
-
     async def check_drift(self) -> list[str]:
         """Reconcile now if the host lost something of the last applied state; what it lost.
 
@@ -251,11 +251,6 @@ class NetworkAgent:
         elif not lost:
             self._unrepaired = []
         return lost
-
-    async def _meter_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.meter_interval)
-            await self.report_meters()
 
     async def report_meters(self) -> int:
         """Publish what each label counted since the last report; how many labels."""
@@ -284,11 +279,6 @@ class NetworkAgent:
                 },
             )
         return len(counts)
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await self.report()
-            await asyncio.sleep(self.report_interval)
 
     def configurations(self) -> dict[str, Any]:
         state = self._last_state
