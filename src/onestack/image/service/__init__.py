@@ -21,7 +21,7 @@ from onestack.image.drivers.base import ImageStore
 from onestack.image.drivers.cache import LocalCache
 from onestack.image.models import Image, ImageProperty
 from onestack.image.service.as_caller import AsCaller
-from onestack.image.service.base import Store
+from onestack.image.service.base import ImageContext
 from onestack.image.service.cache import ImageCache
 from onestack.image.service.data import Download, ImageData, Spawn, file_chunks, sha512_of
 from onestack.image.service.images import Images, PatchOp, parse_patch
@@ -57,7 +57,7 @@ class ImageService(AsCaller):
     ) -> None:
         self.settings = settings
         self.enforcer = enforcer
-        self.base = Store(
+        self.base = ImageContext(
             db=db, bus=bus, settings=settings, store=store, staging=staging, cache=cache
         )
         self.cache = ImageCache(self.base)

@@ -24,8 +24,9 @@ NOTIFICATIONS = IMAGE_NOTIFICATIONS
 
 
 @dataclass
-class Store:
-    """The service's shared plumbing (not to be confused with an image *store* driver)."""
+class ImageContext:
+    """What the parts of the image service share: the database, the bus, its settings, the
+    store drivers and this host's cache."""
 
     db: Database
     bus: Bus

@@ -14,14 +14,14 @@ from typing import Any
 from onestack.common import errors
 from onestack.common.logging import get_logger
 from onestack.image.models import Image
-from onestack.image.service.base import Store, valid_id
+from onestack.image.service.base import ImageContext, valid_id
 
 log = get_logger(__name__)
 CLEAR_TARGETS = ("cache", "queue", "both")
 
 
 class ImageCache:
-    def __init__(self, base: Store) -> None:
+    def __init__(self, base: ImageContext) -> None:
         self.base = base
         self.cache = base.cache
         self._wake = asyncio.Event()

@@ -28,7 +28,7 @@ from onestack.image.drivers.file import FileStore
 from onestack.image.faults import Gone, OverQuota, RangeNotSatisfiable
 from onestack.image.formats import virtual_size
 from onestack.image.models import Image, ImageProperty
-from onestack.image.service.base import Store, is_admin, require_owner, visible_row
+from onestack.image.service.base import ImageContext, is_admin, require_owner, visible_row
 from onestack.image.service.ingest import HASH_ALGO, Ingested, ingest
 from onestack.image.service.owners import Owner, is_dead
 from onestack.image.service.records import ImageRecord
@@ -106,7 +106,7 @@ def sha512_of(path: Path) -> str:
 
 
 class ImageData:
-    def __init__(self, base: Store, spawn: Spawn) -> None:
+    def __init__(self, base: ImageContext, spawn: Spawn) -> None:
         self.base = base
         self.db = base.db
         self.settings = base.settings

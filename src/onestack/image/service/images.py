@@ -22,7 +22,7 @@ from onestack.image import schemas
 from onestack.image.faults import OverQuota
 from onestack.image.models import Image, ImageProperty, ImageTag
 from onestack.image.service.base import (
-    Store,
+    ImageContext,
     is_admin,
     member_clause,
     records,
@@ -161,7 +161,7 @@ def _int(value: str, name: str) -> int:
 
 
 class Images:
-    def __init__(self, base: Store) -> None:
+    def __init__(self, base: ImageContext) -> None:
         self.base = base
         self.db = base.db
         self.settings = base.settings

@@ -8,7 +8,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.image.models import ImageMember
-from onestack.image.service.base import Store, is_admin, require_owner, visible_row
+from onestack.image.service.base import ImageContext, is_admin, require_owner, visible_row
 from onestack.image.service.records import MemberRecord
 
 
@@ -17,7 +17,7 @@ def _not_found(image_id: str, member_id: str) -> errors.NotFound:
 
 
 class Members:
-    def __init__(self, base: Store) -> None:
+    def __init__(self, base: ImageContext) -> None:
         self.db = base.db
         self.base = base
 

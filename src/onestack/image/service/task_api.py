@@ -24,7 +24,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.image import schemas
 from onestack.image.models import ImageTask
-from onestack.image.service.base import Store
+from onestack.image.service.base import ImageContext
 from onestack.image.service.data import ImageData, Spawn
 from onestack.image.service.images import Images
 from onestack.image.service.owners import Owner, is_dead
@@ -38,7 +38,7 @@ SORT_KEYS = ("created_at", "updated_at", "id", "status", "type")
 
 
 class Tasks:
-    def __init__(self, base: Store, images: Images, data: ImageData, spawn: Spawn) -> None:
+    def __init__(self, base: ImageContext, images: Images, data: ImageData, spawn: Spawn) -> None:
         self.db = base.db
         self.uri_filter = UriFilter.of(base.settings)
         self.images = images

@@ -26,7 +26,7 @@ from onestack.network.drivers.base import HostState, Port, PortStatus
 from onestack.network.service import hoststate, views
 from onestack.network.service.agents import Agents
 from onestack.network.service.autoallocate import AutoAllocation
-from onestack.network.service.base import ADMIN, Caller, Store, retrying, touch
+from onestack.network.service.base import ADMIN, Caller, NetworkContext, retrying, touch
 from onestack.network.service.flavors import (
     FlavorNotFound,
     Flavors,
@@ -79,7 +79,7 @@ PORT_STATUS_TOPIC = "network.port_status"
 
 class NetworkService:
     def __init__(self, db: Database, bus: Bus, settings: NetworkSettings, host: str) -> None:
-        self.store = Store(db, bus, settings, host)
+        self.store = NetworkContext(db, bus, settings, host)
         self.db = db
         self.host = host
         self.networks = Networks(self.store)

@@ -11,14 +11,14 @@ from onestack.common.db import utcnow
 from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service.base import (
-    Store,
+    NetworkContext,
 )
 
 AGENT_DOWN_TIME = timedelta(seconds=75)  # Neutron's agent_down_time
 
 
 class Agents:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     @staticmethod

@@ -22,7 +22,7 @@ from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import ADMIN, Store
+from onestack.network.service.base import ADMIN, NetworkContext
 from onestack.network.service.networks import Networks
 from onestack.network.service.routers import Routers
 from onestack.network.service.subnetpools import default_subnetpool
@@ -42,7 +42,7 @@ class AutoAllocationFailure(errors.Conflict):
 
 class AutoAllocation:
     def __init__(
-        self, store: Store, networks: Networks, subnets: Subnets, routers: Routers
+        self, store: NetworkContext, networks: Networks, subnets: Subnets, routers: Routers
     ) -> None:
         self.store = store
         self.networks = networks

@@ -45,7 +45,10 @@ ADMIN = Caller(project_id="", is_admin=True)
 
 
 @dataclass
-class Store:
+class NetworkContext:
+    """What the parts of the network service share: the database, the bus, its settings and
+    this host's name."""
+
     db: Database
     bus: Bus
     settings: NetworkSettings

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.network import models
-from onestack.network.service.base import Caller, Store
+from onestack.network.service.base import Caller, NetworkContext
 
 # The service types a flavor may name: those of the service providers this cloud has.
 SERVICE_TYPES = ("L3_ROUTER_NAT",)
@@ -91,7 +91,7 @@ def render_profile(r: models.ServiceProfile) -> dict[str, Any]:
 
 
 class Flavors:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     @staticmethod

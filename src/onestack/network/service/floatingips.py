@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
+from onestack.network.service.base import Caller, NetworkContext, check_quota, drop_tags, touch
 from onestack.network.service.networks import FIP_OWNER, get_visible_network
 from onestack.network.service.ports import Ports, visible_port
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
@@ -43,7 +43,7 @@ async def find_router(
 
 
 class FloatingIPs:
-    def __init__(self, store: Store, ports: Ports) -> None:
+    def __init__(self, store: NetworkContext, ports: Ports) -> None:
         self.store = store
         self.ports = ports
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import Caller, Store
+from onestack.network.service.base import Caller, NetworkContext
 
 PREFIXES = ("remote_ip_prefix", "source_ip_prefix", "destination_ip_prefix")
 
@@ -26,7 +26,7 @@ def _prefix(value: Any) -> str | None:
 
 
 class Metering:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def create_label(self, caller: Caller, body: dict[str, Any]) -> models.MeteringLabel:

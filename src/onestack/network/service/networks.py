@@ -12,7 +12,7 @@ from onestack.network import models
 from onestack.network.service import qos
 from onestack.network.service.base import (
     Caller,
-    Store,
+    NetworkContext,
     check_quota,
     drop_tags,
     network_visible,
@@ -59,7 +59,7 @@ async def get_visible_network(
 
 
 class Networks:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
         self.settings = store.settings
 

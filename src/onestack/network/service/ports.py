@@ -14,7 +14,7 @@ from onestack.network import models
 from onestack.network.service import ipalloc, qos
 from onestack.network.service.base import (
     Caller,
-    Store,
+    NetworkContext,
     check_quota,
     drop_tags,
     require_owner,
@@ -165,7 +165,7 @@ def _dhcp_opts(raw: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class Ports:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def policy_facts(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import Caller, Store, drop_tags, tags_of, touch
+from onestack.network.service.base import Caller, NetworkContext, drop_tags, tags_of, touch
 
 BANDWIDTH_LIMIT = "bandwidth_limit"
 DSCP_MARKING = "dscp_marking"
@@ -210,7 +210,7 @@ async def effective_rules(
 
 
 class QosPolicies:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def _check_default(

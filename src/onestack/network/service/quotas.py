@@ -11,7 +11,7 @@ from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service.base import (
     DEFAULT_QUOTAS,
-    Store,
+    NetworkContext,
     quota_limits,
     usage,
 )
@@ -45,7 +45,7 @@ def _flag(changes: dict[str, Any], name: str) -> bool:
 
 
 class Quotas:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def get(self, project_id: str) -> dict[str, int]:

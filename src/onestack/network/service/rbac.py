@@ -11,7 +11,7 @@ from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service.base import (
     Caller,
-    Store,
+    NetworkContext,
     check_quota,
     require_owner,
     touch,
@@ -20,7 +20,7 @@ from onestack.network.service.networks import get_visible_network
 
 
 class RBAC:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.RBACPolicy:

@@ -12,7 +12,7 @@ from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service import ipalloc
-from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
+from onestack.network.service.base import Caller, NetworkContext, check_quota, drop_tags, touch
 from onestack.network.service.networks import get_visible_network
 from onestack.network.service.ports import Ports, visible_port
 
@@ -110,7 +110,7 @@ async def check_port_in_pools(session: AsyncSession, caller: Caller, port: model
 
 
 class Routers:
-    def __init__(self, store: Store, ports: Ports) -> None:
+    def __init__(self, store: NetworkContext, ports: Ports) -> None:
         self.store = store
         self.ports = ports
 

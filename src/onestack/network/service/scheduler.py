@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import Store
+from onestack.network.service.base import NetworkContext
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
 from onestack.network.service.subnets import DHCP_OWNER
 
@@ -26,7 +26,7 @@ KINDS = {"dhcp": DHCP_AGENT, "l3": L3_AGENT}
 
 
 class Scheduler:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def _agent(self, session: AsyncSession, agent_id: str, kind: str) -> models.Agent:

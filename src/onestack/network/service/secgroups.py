@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import Caller, Store, check_quota, drop_tags, touch
+from onestack.network.service.base import Caller, NetworkContext, check_quota, drop_tags, touch
 
 PROTOCOLS = {
     "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "igmp": 2,
@@ -206,7 +206,7 @@ def normalized_cidr(prefix: str | None) -> str | None:
 
 
 class SecurityGroups:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def ensure_default(self, project_id: str) -> None:

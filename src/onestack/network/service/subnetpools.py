@@ -12,7 +12,7 @@ from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service.base import (
     Caller,
-    Store,
+    NetworkContext,
     apply,
     check_quota,
     drop_tags,
@@ -46,7 +46,7 @@ async def default_subnetpool(session: AsyncSession, ip_version: int) -> str | No
 
 
 class AddressScopes:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def visible(
@@ -102,7 +102,7 @@ class AddressScopes:
 
 
 class SubnetPools:
-    def __init__(self, store: Store, scopes: AddressScopes) -> None:
+    def __init__(self, store: NetworkContext, scopes: AddressScopes) -> None:
         self.store = store
         self.scopes = scopes
 

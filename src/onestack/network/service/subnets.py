@@ -14,7 +14,7 @@ from onestack.network import ipam, models
 from onestack.network.service import ipalloc
 from onestack.network.service.base import (
     Caller,
-    Store,
+    NetworkContext,
     check_quota,
     drop_tags,
     require_owner,
@@ -122,7 +122,7 @@ async def sync_dhcp_port(session: AsyncSession, host: str, network_id: str) -> b
 
 
 class Subnets:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Subnet:

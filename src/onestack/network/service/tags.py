@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service.base import (
-    Store,
+    NetworkContext,
     touch,
 )
 
@@ -35,7 +35,7 @@ def validate_tag(tag: Any) -> str:
 class Tags:
     """Tags on any taggable resource; the caller's right to the resource is checked first."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     async def of(self, session: AsyncSession, resource_id: str) -> list[str]:

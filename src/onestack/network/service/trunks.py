@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.common import errors
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import Caller, Store, apply, require_owner, tags_of, touch
+from onestack.network.service.base import (
+    Caller,
+    NetworkContext,
+    apply,
+    require_owner,
+    tags_of,
+    touch,
+)
 from onestack.network.service.ports import (
     PortInUseAsSubPort,
     PortInUseAsTrunkParent,
@@ -146,7 +153,7 @@ async def render(session: AsyncSession, rows: Sequence[models.Trunk]) -> list[di
 
 
 class Trunks:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NetworkContext) -> None:
         self.store = store
 
     @staticmethod
