@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from onestack.common.agent import Periodic
+from onestack.common.agent import Periodic, handler
 from onestack.common.logging import get_logger
 from onestack.compute.agent.base import NOTIFICATIONS, host_name, instances_dir
 from onestack.compute.agent.devices import DeviceHandlers
@@ -93,24 +93,24 @@ class ComputeAgent(
     async def resume_on_boot(self, uuid: str) -> None:
         await self.power({"uuid": uuid, "op": "start"})
 
+    @handler("compute_set_admin_password", record=False)
     async def set_admin_password(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         """changePassword: through the guest agent, for the image's ``os_admin_user`` (root by
         default, as Nova); an error answer becomes the API's 409."""
         uuid = payload["uuid"]
-        async with self.locks(uuid):
-            row = await self.row(uuid)
-            if row is None:
-                return {"error": f"Instance {uuid} could not be found."}
-            user = "root"
-            if row.image_ref:
-                image = await self.svc.context.image.get_image(None, row.image_ref)
-                user = (getattr(image, "properties", {}) or {}).get("os_admin_user") or user
-            try:
-                await self.part(GuestAgentPart).set_admin_password(uuid, user, payload["password"])
-            except GuestAgentUnavailable as exc:
-                return {"error": str(exc)}
-            except DriverError as exc:
-                return {"error": f"Failed to set admin password on {uuid} because {exc}"}
+        row = await self.row(uuid)
+        if row is None:
+            return {"error": f"Instance {uuid} could not be found."}
+        user = "root"
+        if row.image_ref:
+            image = await self.svc.context.image.get_image(None, row.image_ref)
+            user = (getattr(image, "properties", {}) or {}).get("os_admin_user") or user
+        try:
+            await self.part(GuestAgentPart).set_admin_password(uuid, user, payload["password"])
+        except GuestAgentUnavailable as exc:
+            return {"error": str(exc)}
+        except DriverError as exc:
+            return {"error": f"Failed to set admin password on {uuid} because {exc}"}
         return {}
 
     async def heartbeat(self) -> None:
