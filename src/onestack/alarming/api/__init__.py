@@ -14,7 +14,7 @@ from onestack.alarming import errors
 from onestack.alarming.service import QUERY_FIELDS, AlarmService
 from onestack.alarming.trusts import Trusts
 from onestack.common import errors as common_errors
-from onestack.common.api import Public, authorize, param, runtime_of
+from onestack.common.api import Public, ServiceHelpers, authorize, param, runtime_of
 from onestack.common.api import service as service_of
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response, read_json
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 PUBLIC = (Public(r"^/?$"),)
 
 
-def service(request: Request) -> AlarmService:
-    return service_of(request, AlarmService)
+kit = ServiceHelpers(AlarmService)
+service = kit.service
 
 
 def _target(row: Any) -> dict[str, Any]:

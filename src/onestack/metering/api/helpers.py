@@ -9,8 +9,7 @@ import orjson
 from starlette.requests import Request
 
 from onestack.common import errors as common_errors
-from onestack.common.api import runtime_of
-from onestack.common.api import service as service_of
+from onestack.common.api import ServiceHelpers, runtime_of
 from onestack.common.http import check_document, query_bool, read_body
 from onestack.metering import errors, models
 from onestack.metering.service import MeteringService
@@ -18,8 +17,8 @@ from onestack.metering.service import MeteringService
 MAX_LIMIT = 1000
 
 
-def service(request: Request) -> MeteringService:
-    return service_of(request, MeteringService)
+kit = ServiceHelpers(MeteringService)
+service = kit.service
 
 
 async def json_body(request: Request, *, optional: bool = False, big: bool = False) -> Any:

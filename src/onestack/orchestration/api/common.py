@@ -8,16 +8,14 @@ from typing import Any
 from starlette.requests import Request
 
 from onestack.common import errors
-from onestack.common.api import authorize, runtime_of
-from onestack.common.api import service as service_of
+from onestack.common.api import ServiceHelpers, authorize, runtime_of
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.orchestration.models import Stack
 from onestack.orchestration.service import StackService
 
-
-def service(request: Request) -> StackService:
-    return service_of(request, StackService)
+kit = ServiceHelpers(StackService)
+service = kit.service
 
 
 def base_url(request: Request) -> str:
