@@ -7,7 +7,7 @@ from pathlib import Path
 from onestack.common.errors import glance_body
 from onestack.common.runtime import Runtime, ServiceSpec
 from onestack.image import api
-from onestack.image.drivers import create_store
+from onestack.image.dataplane import create_store
 from onestack.image.drivers.cache import LocalCache
 from onestack.image.drivers.file import FileStore
 from onestack.image.facade import ImageAPI
