@@ -17,9 +17,10 @@ from onestack.common.db import Database
 from onestack.config import VolumeSettings
 from onestack.image.facade import ImageAPI
 from onestack.volume import errors as verr
+from onestack.volume.facade import VOLUME_NOTIFICATIONS
 from onestack.volume.models import Volume
 
-NOTIFICATIONS = "notifications.volume"  # facade.VOLUME_NOTIFICATIONS
+NOTIFICATIONS = VOLUME_NOTIFICATIONS
 
 
 async def start_deleting(
