@@ -31,11 +31,11 @@ from typing import Any, Protocol
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.compute import states
-from onestack.compute.agent.base import NOTIFICATIONS as COMPUTE_NOTIFICATIONS
 from onestack.compute.agent.pollsters import SAMPLES_TOPIC
 from onestack.compute.policies import P as POLICY_PREFIX
 from onestack.compute.service import ComputeService
 from onestack.compute.service.actions import RebuildRequest
+from onestack.compute.service.base import NOTIFICATIONS as COMPUTE_NOTIFICATIONS
 from onestack.compute.service.create import CreateRequest
 from onestack.compute.service.server_lists import ListFilters
 from onestack.compute.service.servers import ServerRow

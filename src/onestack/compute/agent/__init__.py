@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from onestack.common.agent import Periodic, handler
 from onestack.common.logging import get_logger
-from onestack.compute.agent.base import NOTIFICATIONS, host_name, instances_dir
+from onestack.compute.agent.base import host_name, instances_dir
 from onestack.compute.agent.devices import DeviceHandlers
 from onestack.compute.agent.drivers import choose_driver
 from onestack.compute.agent.images import ImageHandlers
@@ -31,7 +31,7 @@ from onestack.compute.drivers.base import (
     GuestAgentPart,
     GuestAgentUnavailable,
 )
-from onestack.compute.service.base import compute_topic
+from onestack.compute.service.base import NOTIFICATIONS, compute_topic
 from onestack.network.facade import PORT_STATUS_TOPIC
 from onestack.volume.facade import VOLUME_NOTIFICATIONS
 

@@ -13,6 +13,7 @@ from onestack.common.logging import get_logger
 from onestack.compute import models
 from onestack.compute.agent.specs import Specs
 from onestack.compute.drivers.base import ComputeDriver, DriverError, DriverPart, HostInfo
+from onestack.compute.service.base import NOTIFICATIONS
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -25,7 +26,6 @@ P = TypeVar("P", bound=DriverPart)
 PORT_WAIT = 60.0  # seconds a spawn waits for the network agent to plug its ports
 
 # Nova's notifications (``compute.instance.<what>.end``) for metering and orchestration.
-NOTIFICATIONS = "notifications.compute"
 NOTIFY = {
     "compute__do_build_and_run_instance": "create",
     "compute_terminate_instance": "delete",

@@ -14,6 +14,10 @@ from onestack.identity.facade import IdentityAPI
 from onestack.image.facade import ImageAPI
 from onestack.network.facade import NetworkAPI
 
+# The topic of compute's notifications (``compute.instance.create.end``, ...), which higher
+# services may subscribe to (``facade.COMPUTE_NOTIFICATIONS``).
+NOTIFICATIONS = "notifications.compute"
+
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
     from onestack.volume.facade import VolumeAPI

@@ -32,7 +32,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
 from onestack.compute import models, states
-from onestack.compute.service.base import ComputeContext
+from onestack.compute.service.base import NOTIFICATIONS, ComputeContext
 from onestack.compute.service.groups import GroupMembersQuotaExceeded
 from onestack.compute.service.networking import NicRequest
 from onestack.compute.service.quotas import Quotas
@@ -325,9 +325,7 @@ class Servers:
         payload = {"instance_id": uuid, "tenant_id": owner[0], "user_id": owner[1]}
         payload.update(host=owner[2] or "", display_name=name)
         try:
-            await self.context.bus.publish(
-                "notifications.compute", "compute.instance.update", payload
-            )
+            await self.context.bus.publish(NOTIFICATIONS, "compute.instance.update", payload)
         except Exception:
             log.exception("cannot publish compute.instance.update")
 
