@@ -437,3 +437,41 @@ def test_nested_stack_timeout_fails_it(cloud: Cloud, tmp_path: Path) -> None:
     assert cloud.openstack("stack", "show", child)["stack_status"] == "CREATE_FAILED"
     delete_wait(cloud, name)
     assert cloud.openstack("stack", "show", child)["stack_status"] == "DELETE_COMPLETE"
+
+
+OUTPUT_ERROR_CHILD = """
+heat_template_version: 2015-10-15
+resources:
+  a: {type: OS::Heat::TestResource, properties: {value: a}}
+outputs:
+  out_a: {value: {get_attr: [a, output]}}
+  out_b: {value: {get_param: foo}}
+"""
+OUTPUT_ERROR_PARENT = """
+heat_template_version: 2015-10-15
+resources:
+  parent: {type: child.yaml}
+outputs:
+  out_a: {value: {get_attr: [parent, out_a]}, description: parent a}
+  out_b: {value: {get_attr: [parent, out_b]}, description: parent b}
+"""
+
+
+def test_a_nested_output_in_error_fails_only_that_output(cloud: Cloud, tmp_path: Path) -> None:
+    """Heat's StackOutputsTest.test_output_error_nested: a nested template's output naming a
+    parameter it lacks is that output's error (the stack is made, and updated), and the
+    parent's output reading it shows Heat's 'Error in parent output ...'."""
+    name = unique("outerr")
+    template_file(tmp_path, "child.yaml", OUTPUT_ERROR_CHILD)
+    tf = template_file(tmp_path, "parent.yaml", OUTPUT_ERROR_PARENT)
+    create_wait(cloud, name, tf)
+    cloud.openstack("stack", "update", "-t", tf, name, json_output=False)
+    shown = wait_stack(cloud, name, ("UPDATE_COMPLETE", "UPDATE_FAILED"), timeout=60)
+    assert shown["stack_status"] == "UPDATE_COMPLETE", shown["stack_status_reason"]
+    outputs = sorted(shown["outputs"], key=lambda o: o["output_key"])
+    assert outputs == [
+        {"output_key": "out_a", "output_value": "a", "description": "parent a"},
+        {"output_key": "out_b", "output_value": None, "description": "parent b",
+         "output_error": "Error in parent output out_b: The Parameter (foo) was not provided."},
+    ]  # fmt: skip
+    delete_wait(cloud, name)

@@ -65,6 +65,10 @@ class UserParameterMissing(errors.BadRequest):
     template = "The Parameter ({key}) was not provided."
 
 
+class TemplateOutputError(errors.BadRequest):
+    template = "Error in {resource} output {attribute}: {reason}"
+
+
 class InvalidTemplateReference(errors.BadRequest):
     template = 'The specified reference "{resource}" (in {key}) is incorrect.'
 

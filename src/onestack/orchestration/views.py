@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from onestack.orchestration.engine.scope import OUTPUT_ERRORS
 from onestack.orchestration.models import Event, Resource, Stack
 from onestack.orchestration.store import STACK_TYPE
 from onestack.orchestration.template import hot
@@ -111,7 +112,8 @@ def resource(
     if parent_resource:
         out["parent_resource"] = parent_resource
     if detail:
-        out["attributes"] = {**row.attributes, "show": row.attributes}
+        shown = {k: v for k, v in row.attributes.items() if k != OUTPUT_ERRORS}
+        out["attributes"] = {**shown, "show": shown}
         out["description"] = ""
         out["metadata"] = {}
     return out

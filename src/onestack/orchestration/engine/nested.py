@@ -183,8 +183,9 @@ async def child(c: Context, child_id: str) -> Stack | None:
         return await s.get(Stack, child_id)
 
 
-async def outputs(c: Context, stack: Stack) -> dict[str, Any]:
-    """The nested stack's outputs as they are now (an output in error is None)."""
+async def outputs(c: Context, stack: Stack) -> tuple[dict[str, Any], dict[str, str]]:
+    """The nested stack's outputs as they are now (an output in error is None), and the
+    errors of those in error."""
     engine = engine_of(c)
     rows = await engine.store.resources(stack.id)
     tmpl, scope = stack_scope(stack, rows)
@@ -196,14 +197,15 @@ async def outputs(c: Context, stack: Stack) -> dict[str, Any]:
     }
     await engine.refresh(engine.context(stack), tmpl, scope, wanted)
     out: dict[str, Any] = {}
+    failed: dict[str, str] = {}
     for key, spec in tmpl.outputs.items():
         try:
             out[key] = functions.evaluate(
                 spec.get("value"), tmpl.functions, scope, f"outputs.{key}.value"
             )
-        except errors.OneStackError:
-            out[key] = None
-    return out
+        except errors.OneStackError as exc:
+            out[key], failed[key] = None, exc.message
+    return out, failed
 
 
 async def members(c: Context, stack: Stack) -> list[tuple[str, str | None, dict[str, Any]]]:

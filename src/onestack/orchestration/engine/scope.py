@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from onestack.orchestration.errors import StackValidationFailed
+from onestack.orchestration.errors import (
+    TemplateOutputError,
+    UserParameterMissing,
+)
+
+# A nested stack's resource's attribute naming the outputs in error (their messages): a
+# reference to one fails as Heat's does, the parent's output then in error in turn.
+OUTPUT_ERRORS = "__output_errors"
 
 
 @dataclass
@@ -29,7 +36,9 @@ class StackScope:
         if name in self.pseudo:
             return self.pseudo[name]
         if name not in self.values:
-            raise StackValidationFailed(message=f"The Parameter ({name}) could not be found.")
+            # Only an output reaches here (a resource's reference is refused before): Heat
+            # makes it that output's error.
+            raise UserParameterMissing(key=name)
         return self.values[name]
 
     def resource_ref(self, name: str) -> Any:
@@ -40,8 +49,11 @@ class StackScope:
         made = self.made.get(resource)
         if made is None:
             return None
+        failed = made.attributes.get(OUTPUT_ERRORS) or {}
+        if attr in failed:
+            raise TemplateOutputError(resource=resource, attribute=attr, reason=failed[attr])
         if attr is None or attr == "show":
-            return dict(made.attributes)
+            return {k: v for k, v in made.attributes.items() if k != OUTPUT_ERRORS}
         return made.attributes.get(attr)
 
     def condition(self, name: str) -> bool:

@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 from onestack.common import errors
+from onestack.orchestration.engine.scope import OUTPUT_ERRORS
 from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
 from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
@@ -128,8 +129,8 @@ class StackBacked(Plugin):
         return await self.attributes_of(c, child)
 
     async def attributes_of(self, c: Context, child: Any) -> dict[str, Any]:
-        outs = await nested_engine().outputs(c, child)
-        return {**outs, "outputs": outs}
+        outs, failed = await nested_engine().outputs(c, child)
+        return {**outs, "outputs": outs, OUTPUT_ERRORS: failed}
 
     async def _create(
         self, c: Context, raw: Any, given: dict[str, Any], timeout_mins: float | None = None

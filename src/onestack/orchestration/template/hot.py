@@ -271,7 +271,8 @@ def check(
         _check_refs(rdef.refs, tmpl, live, values, files)
     for name, out in tmpl.outputs.items():
         refs = functions.references(out.get("value"), tmpl.functions, f"outputs.{name}.value")
-        _check_refs(refs, tmpl, tmpl.resources, values, files)
+        # A parameter the template lacks is that output's error, not the stack's (Heat's).
+        _check_refs([r for r in refs if r.kind != "param"], tmpl, tmpl.resources, values, files)
     order(live)
     return live, conds
 
