@@ -14,6 +14,7 @@ from openstack import exceptions
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import sdk_connection, unique
+from tests.support.waiting import wait_for
 
 admin = sdk_connection("onestack")
 demo = sdk_connection("onestack-demo")
@@ -211,3 +212,65 @@ def test_scheduler_errors_and_admin_only_views(admin: Any, demo: Any) -> None:
         }
     finally:
         admin.network.delete_router(router)
+
+
+def _status(cloud: Cloud, *show: str) -> str:
+    return str(cloud.openstack(*show, "-c", "status")["status"])
+
+
+def test_agents_serve_only_what_they_host(cloud: Cloud, admin: Any) -> None:
+    """Taking a router off its L3 agent takes it off the data plane (its ports and floating
+    IP DOWN, the agent no longer plugs it), and giving it back rebuilds it; the same for a
+    network's DHCP. The agent reports what it plugs ACTIVE again on every round where the
+    database says otherwise, so a port that stays DOWN across a round is one it left out."""
+    l3, dhcp = _agent(admin, "L3 agent"), _agent(admin, "DHCP agent")
+    public = admin.network.find_network("public")
+    net = admin.network.create_network(name=unique("schednet"))
+    router = admin.network.create_router(
+        name=unique("schedrouter"), external_gateway_info={"network_id": public.id}
+    )
+    fip = vm = None
+    try:
+        sub = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.213.9.0/24")
+        admin.network.add_interface_to_router(router, subnet_id=sub.id)
+        owners = {p.device_owner: p.id for p in admin.network.ports(network_id=net.id)}
+        interface, dhcp_port = owners["network:router_interface"], owners["network:dhcp"]
+        vm = admin.network.create_port(network_id=net.id, name=unique("schedvm"))
+        fip = admin.network.create_ip(floating_network_id=public.id, port_id=vm.id)
+        wait_for(
+            "an ACTIVE interface", lambda: _status(cloud, "port", "show", interface) == "ACTIVE"
+        )
+        assert _status(cloud, "floating", "ip", "show", fip.id) == "ACTIVE"
+
+        cloud.openstack("network", "agent", "remove", "router", "--l3", l3, router.id,
+                        json_output=False)  # fmt: skip
+        assert _status(cloud, "port", "show", interface) == "DOWN"
+        assert _status(cloud, "floating", "ip", "show", fip.id) == "DOWN"
+        cloud.openstack("network", "agent", "remove", "network", "--dhcp", dhcp, net.id,
+                        json_output=False)  # fmt: skip
+        assert _status(cloud, "port", "show", dhcp_port) == "DOWN"
+        cloud.openstack("network", "agent", "add", "network", "--dhcp", dhcp, net.id,
+                        json_output=False)  # fmt: skip
+        wait_for(
+            "an ACTIVE DHCP port", lambda: _status(cloud, "port", "show", dhcp_port) == "ACTIVE"
+        )
+        # That round (and the ones the removals began) left the router out.
+        assert _status(cloud, "port", "show", interface) == "DOWN"
+
+        cloud.openstack("network", "agent", "add", "router", "--l3", l3, router.id,
+                        json_output=False)  # fmt: skip
+        assert _status(cloud, "floating", "ip", "show", fip.id) == "ACTIVE"
+        wait_for(
+            "an ACTIVE interface", lambda: _status(cloud, "port", "show", interface) == "ACTIVE"
+        )
+        hosting = cloud.openstack("network", "agent", "list", "--router", router.id)
+        assert [a["ID"] for a in hosting] == [l3]
+    finally:
+        if fip is not None:
+            admin.network.delete_ip(fip)
+        if vm is not None:
+            admin.network.delete_port(vm)
+        for port in admin.network.ports(device_id=router.id, network_id=net.id):
+            admin.network.remove_interface_from_router(router, port_id=port.id)
+        admin.network.delete_router(router)
+        admin.network.delete_network(net)

@@ -147,7 +147,7 @@ class NetworkService:
 
     async def host_state(self, host: str) -> HostState:
         async with self.db.session() as session:
-            return await hoststate.build(session, host, hosts_everything=host == self.host)
+            return await hoststate.build(session, host, main_host=self.host)
 
     async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None:
         if not statuses:

@@ -14,6 +14,7 @@ from onestack.network.service.base import Caller, NetworkContext, check_quota, d
 from onestack.network.service.networks import FIP_OWNER, get_visible_network
 from onestack.network.service.ports import Ports, visible_port
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
+from onestack.network.service.scheduler import hosting_hosts
 
 
 async def visible_fip(session: AsyncSession, caller: Caller, fip_id: str) -> models.FloatingIP:
@@ -172,7 +173,9 @@ class FloatingIPs:
         fip.port_id = port.id
         fip.fixed_ip_address = chosen.ip_address
         fip.router_id = router_id
-        fip.status = "ACTIVE"
+        # DOWN while the router is taken off every L3 agent: nothing forwards for it.
+        served = await hosting_hosts(session, "l3", self.store.host, [router_id])
+        fip.status = "DOWN" if served.get(router_id) == set() else "ACTIVE"
 
     async def update(
         self, caller: Caller, fip_id: str, changes: dict[str, Any]

@@ -13,6 +13,7 @@ from onestack.network import models
 from onestack.network.drivers import base as dataplane
 from onestack.network.service.qos import effective_rules
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER, is_interface_of
+from onestack.network.service.scheduler import hosting_hosts
 from onestack.network.service.subnets import DHCP_OWNER
 
 
@@ -71,23 +72,21 @@ async def _ports(session: AsyncSession, *conditions: object) -> list[models.Port
     return list(rows)
 
 
-async def build(session: AsyncSession, host: str, hosts_everything: bool) -> dataplane.HostState:
-    """``hosts_everything``: this is the one host that runs DHCP and every router."""
+async def build(session: AsyncSession, host: str, main_host: str) -> dataplane.HostState:
+    """``main_host``: the host that serves DHCP and routers unless the agent schedulers say
+    otherwise (see ``scheduler.hosting_hosts``)."""
     vm_ports = [
         p
         for p in await _ports(session, models.Port.binding_host_id == host)
         if not p.device_owner.startswith("network:")
     ]
-    if hosts_everything:
-        dhcp_ports = await _ports(session, models.Port.device_owner == DHCP_OWNER)
-        router_rows = list(
-            await session.scalars(select(models.Router).order_by(models.Router.created_at))
-        )
-    else:
-        dhcp_ports = await _ports(
-            session, models.Port.device_owner == DHCP_OWNER, models.Port.binding_host_id == host
-        )
-        router_rows = []
+    dhcp_ports = await _dhcp_ports(session, host, main_host)
+    l3 = await hosting_hosts(session, "l3", main_host)
+    router_rows = [
+        r
+        for r in await session.scalars(select(models.Router).order_by(models.Router.created_at))
+        if host in l3.get(r.id, {main_host})  # a router with no port yet: the main host's
+    ]
     router_ids = [r.id for r in router_rows]
     router_ports = (
         await _ports(
@@ -122,6 +121,19 @@ async def build(session: AsyncSession, host: str, hosts_everything: bool) -> dat
         security_groups=groups,
         network_ports=network_ports,
     )
+
+
+async def _dhcp_ports(session: AsyncSession, host: str, main_host: str) -> list[models.Port]:
+    """The DHCP ports this host serves. One port per network: a network on several DHCP
+    agents is served by one of their hosts (the main host first), as two dnsmasqs with one
+    address and MAC would fight over it."""
+    dhcp = await hosting_hosts(session, "dhcp", main_host)
+    out = []
+    for port in await _ports(session, models.Port.device_owner == DHCP_OWNER):
+        hosts = dhcp.get(port.network_id, {port.binding_host_id or main_host})
+        if hosts and host == (main_host if main_host in hosts else min(hosts)):
+            out.append(port)
+    return out
 
 
 def _qos(rules: Iterable[models.QosRule]) -> tuple[dataplane.QosRule, ...]:

@@ -1,11 +1,14 @@
-"""The DHCP and L3 agent schedulers' views (Neutron's ``dhcp_agent_scheduler`` and
-``l3_agent_scheduler``): which agent hosts a network's DHCP and which a router.
+"""The DHCP and L3 agent schedulers (Neutron's ``dhcp_agent_scheduler`` and
+``l3_agent_scheduler``): which hosts' agents serve a network's DHCP and which a router.
 
 By default a network is hosted by the DHCP agent of the host its DHCP port is bound to, and a
-router that has a gateway or an interface by the L3 agent of the host that serves every router;
-an administrator adds a network or router to an agent, or takes it off one, and that choice is
-kept per agent (``AgentHosting``). The choice is the API's record: the data plane still serves
-every DHCP port and router from the hosts described in ``hoststate``."""
+router that has a gateway or an interface by the L3 agent of the host that serves every router
+(the main host); an administrator adds a network or router to an agent, or takes it off one,
+and that choice is kept per agent (``AgentHosting``). A router given to an agent is that
+agent's alone (one L3 agent per router, as Neutron's legacy routers). The choice is the data
+plane's too: ``hosting_hosts`` is what the API shows and where ``hoststate`` builds routers
+and runs dnsmasq, so a router taken off every agent loses its namespace (no forwarding, its
+ports and floating IPs DOWN) until it is given to one again."""
 
 from __future__ import annotations
 
@@ -16,13 +19,67 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import errors as nerr
 from onestack.network import models
-from onestack.network.service.base import NetworkContext
+from onestack.network.service.base import NetworkContext, touch
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER
 from onestack.network.service.subnets import DHCP_OWNER
 
 DHCP_AGENT = "DHCP agent"
 L3_AGENT = "L3 agent"
 KINDS = {"dhcp": DHCP_AGENT, "l3": L3_AGENT}
+
+
+async def _default_hosts(
+    session: AsyncSession, kind: str, main_host: str, resource_ids: list[str] | None
+) -> dict[str, set[str]]:
+    """Resource id -> the hosts that serve it by default."""
+    out: dict[str, set[str]] = {}
+    if kind == "dhcp":
+        stmt = select(models.Port.network_id, models.Port.binding_host_id).where(
+            models.Port.device_owner == DHCP_OWNER, models.Port.binding_host_id != ""
+        )
+        if resource_ids is not None:
+            stmt = stmt.where(models.Port.network_id.in_(resource_ids))
+        for net_id, host in await session.execute(stmt):
+            out.setdefault(net_id, set()).add(host)
+        return out
+    routers = select(models.Port.device_id).where(
+        or_(models.Port.device_owner == INTERFACE_OWNER,
+            models.Port.device_owner == GATEWAY_OWNER)
+    )  # fmt: skip
+    if resource_ids is not None:
+        routers = routers.where(models.Port.device_id.in_(resource_ids))
+    for router_id in await session.scalars(routers):
+        out.setdefault(router_id, set()).add(main_host)
+    return out
+
+
+async def hosting_hosts(
+    session: AsyncSession, kind: str, main_host: str, resource_ids: list[str] | None = None
+) -> dict[str, set[str]]:
+    """Resource id -> the hosts whose agent of ``kind`` hosts it, for every resource that has
+    a default host or a choice (an empty set: taken off every agent). A router some agent was
+    given is hosted by those agents only; a network keeps its default host beside them."""
+    hosts = {
+        a.id: a.host
+        for a in await session.scalars(
+            select(models.Agent).where(models.Agent.agent_type == KINDS[kind])
+        )
+    }
+    out = await _default_hosts(session, kind, main_host, resource_ids)
+    stmt = select(models.AgentHosting).where(models.AgentHosting.kind == kind)
+    if resource_ids is not None:
+        stmt = stmt.where(models.AgentHosting.resource_id.in_(resource_ids))
+    choices = [c for c in await session.scalars(stmt) if c.agent_id in hosts]
+    given = {c.resource_id for c in choices if c.hosted} if kind == "l3" else set()
+    for resource_id in given:
+        out[resource_id] = set()
+    for c in choices:
+        served = out.setdefault(c.resource_id, set())
+        if c.hosted:
+            served.add(hosts[c.agent_id])
+        else:
+            served.discard(hosts[c.agent_id])
+    return out
 
 
 class Scheduler:
@@ -39,58 +96,17 @@ class Scheduler:
             raise nerr.InvalidL3Agent(id=agent_id)
         return row
 
-    async def _choices(
-        self, session: AsyncSession, kind: str, resource_ids: list[str] | None = None,
-        agent_id: str | None = None,
-    ) -> dict[tuple[str, str], bool]:  # fmt: skip
-        stmt = select(models.AgentHosting).where(models.AgentHosting.kind == kind)
-        if resource_ids is not None:
-            stmt = stmt.where(models.AgentHosting.resource_id.in_(resource_ids))
-        if agent_id is not None:
-            stmt = stmt.where(models.AgentHosting.agent_id == agent_id)
-        return {(r.resource_id, r.agent_id): r.hosted for r in await session.scalars(stmt)}
-
-    async def _default_hosts(
-        self, session: AsyncSession, kind: str, resource_ids: list[str] | None
-    ) -> dict[str, set[str]]:
-        """Resource id -> the hosts that serve it by default."""
-        out: dict[str, set[str]] = {}
-        if kind == "dhcp":
-            stmt = select(models.Port.network_id, models.Port.binding_host_id).where(
-                models.Port.device_owner == DHCP_OWNER, models.Port.binding_host_id != ""
-            )
-            if resource_ids is not None:
-                stmt = stmt.where(models.Port.network_id.in_(resource_ids))
-            for net_id, host in await session.execute(stmt):
-                out.setdefault(net_id, set()).add(host)
-            return out
-        routers = select(models.Port.device_id).where(
-            or_(models.Port.device_owner == INTERFACE_OWNER,
-                models.Port.device_owner == GATEWAY_OWNER)
-        )  # fmt: skip
-        if resource_ids is not None:
-            routers = routers.where(models.Port.device_id.in_(resource_ids))
-        for router_id in await session.scalars(routers):
-            out.setdefault(router_id, set()).add(self.store.host)
-        return out
-
     async def _hosting(
         self, session: AsyncSession, kind: str, resource_ids: list[str] | None = None,
         agent_id: str | None = None,
     ) -> set[tuple[str, str]]:  # fmt: skip
         """(resource id, agent id) of every hosting, defaults and choices together."""
-        agents = list(await session.scalars(
+        agents = await session.scalars(
             select(models.Agent).where(models.Agent.agent_type == KINDS[kind])
-        ))  # fmt: skip
+        )
         by_host: dict[str, str] = {a.host: a.id for a in agents}
-        pairs: set[tuple[str, str]] = set()
-        for resource_id, hosts in (await self._default_hosts(session, kind, resource_ids)).items():
-            pairs.update((resource_id, by_host[h]) for h in hosts if h in by_host)
-        for pair, hosted in (await self._choices(session, kind, resource_ids)).items():
-            if hosted:
-                pairs.add(pair)
-            else:
-                pairs.discard(pair)
+        served = await hosting_hosts(session, kind, self.store.host, resource_ids)
+        pairs = {(r, by_host[h]) for r, hosts in served.items() for h in hosts if h in by_host}
         if agent_id is not None:
             pairs = {p for p in pairs if p[1] == agent_id}
         return pairs
@@ -123,6 +139,9 @@ class Scheduler:
                     router_id=resource_id, agent_id=sorted(hosting)[0][1]
                 )
             await self._choose(session, kind, resource_id, agent_id, True)
+            if kind == "l3":
+                await _set_floating_ip_statuses(session, resource_id, "ACTIVE")
+        await self.store.changed()
 
     async def remove(self, kind: str, agent_id: str, resource_id: str) -> None:
         async with self.store.db.session() as session:
@@ -134,6 +153,10 @@ class Scheduler:
                     )
                 raise nerr.RouterNotHostedByL3Agent(router_id=resource_id, agent_id=agent_id)
             await self._choose(session, kind, resource_id, agent_id, False)
+            await session.flush()
+            if not await self._hosting(session, kind, [resource_id]):
+                await _unserved(session, kind, resource_id)
+        await self.store.changed()
 
     @staticmethod
     def _missing(agent_id: str) -> Any:
@@ -153,3 +176,36 @@ class Scheduler:
         session.add(models.AgentHosting(
             kind=kind, resource_id=resource_id, agent_id=agent_id, hosted=hosted
         ))  # fmt: skip
+
+
+async def _unserved(session: AsyncSession, kind: str, resource_id: str) -> None:
+    """What no agent serves any more is DOWN, as Neutron's agents report it once they unplug
+    it: the router's ports and floating IPs, or the network's DHCP port. The agent that
+    serves it again reports its ports ACTIVE."""
+    if kind == "dhcp":
+        stmt = select(models.Port).where(
+            models.Port.network_id == resource_id, models.Port.device_owner == DHCP_OWNER
+        )
+    else:
+        stmt = select(models.Port).where(
+            models.Port.device_id == resource_id,
+            or_(models.Port.device_owner == INTERFACE_OWNER,
+                models.Port.device_owner == GATEWAY_OWNER),
+        )  # fmt: skip
+        await _set_floating_ip_statuses(session, resource_id, "DOWN")
+    for port in await session.scalars(stmt):
+        if port.status != "DOWN":
+            port.status = "DOWN"
+            touch(port)
+
+
+async def _set_floating_ip_statuses(session: AsyncSession, router_id: str, status: str) -> None:
+    """The router's associated floating IPs: ACTIVE while an agent serves it, else DOWN."""
+    for fip in await session.scalars(
+        select(models.FloatingIP).where(
+            models.FloatingIP.router_id == router_id, models.FloatingIP.port_id.is_not(None)
+        )
+    ):
+        if fip.status != status:
+            fip.status = status
+            touch(fip)
