@@ -17,8 +17,9 @@ from onestack.common import errors
 from onestack.network import models
 from onestack.network.service.base import Caller, NetworkContext
 
-# The service types a flavor may name: those of the service providers this cloud has.
-SERVICE_TYPES = ("L3_ROUTER_NAT",)
+# The service types a flavor may name: as Neutron, those of the service plugins loaded
+# (neutron_lib's plugin constants for what this cloud serves).
+SERVICE_TYPES = ("L3_ROUTER_NAT", "FLAVORS", "METERING", "QOS")
 
 
 class FlavorNotFound(errors.NotFound):
