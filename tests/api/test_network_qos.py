@@ -82,6 +82,10 @@ def test_rules_through_the_sdk(admin: Any) -> None:
         renamed = policy.name + "-renamed"
         admin.network.update_qos_policy(policy, name=renamed, shared=True)
         assert admin.network.find_qos_policy(renamed) is not None
+        admin.network.set_tags(shown, ["blue"])  # /v2.0/policies/{id}/tags
+        assert admin.network.get_qos_policy(policy.id).tags == ["blue"]
+        admin.network.set_tags(shown, [])
+        assert admin.network.get_qos_policy(policy.id).tags == []
         types = sorted(t.type for t in admin.network.qos_rule_types())
         assert types == ["bandwidth_limit", "dscp_marking"]
         details = admin.network.get_qos_rule_type("bandwidth_limit")

@@ -53,7 +53,7 @@ BINDING = ("binding:host_id", "binding:profile")
 BINDING_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 TAGGABLE = (
     "networks", "subnets", "ports", "routers", "floatingips", "security_groups",
-    "subnetpools", "address_scopes",
+    "subnetpools", "address_scopes", "policies",
 )  # fmt: skip
 
 RULES: list[RuleDefault] = [

@@ -92,7 +92,7 @@ async def remove_extraroutes(request: Request) -> Response:
 _SHOW_KEY = {
     "networks": "networks", "subnets": "subnets", "ports": "ports", "routers": "routers",
     "floatingips": "floatingips", "security-groups": "security_groups",
-    "subnetpools": "subnetpools", "address-scopes": "address_scopes",
+    "subnetpools": "subnetpools", "address-scopes": "address_scopes", "policies": "policies",
 }  # fmt: skip
 
 
@@ -102,10 +102,14 @@ async def _tag_target(request: Request) -> tuple[str, dict[str, Any]]:
         raise errors.NotFound("The resource could not be found.")
     svc = service(request)
     try:
-        item = await svc.show(collection, caller(request), request.path_params["id"])
+        # QoS policies' tags are Neutron's /v2.0/policies/{id}/tags.
+        shown = "qos/policies" if collection == "policies" else collection
+        item = await svc.show(shown, caller(request), request.path_params["id"])
     except errors.NotFound:
         raise nerr.TagResourceNotFound(
-            resource=collection.rstrip("s").replace("-", "_"),
+            resource="policy"
+            if collection == "policies"
+            else collection.rstrip("s").replace("-", "_"),
             resource_id=request.path_params["id"],
         ) from None
     return collection, item

@@ -23,6 +23,7 @@ TAGGABLE = {
     "security-groups": models.SecurityGroup,
     "subnetpools": models.SubnetPool,
     "address-scopes": models.AddressScope,
+    "policies": models.QosPolicy,
 }
 
 
