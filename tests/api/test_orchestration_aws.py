@@ -165,14 +165,14 @@ Resources:
   Ssh:
     Type: OS::Neutron::SecurityGroup
     Properties: {rules: [{protocol: tcp, port_range_min: 22, port_range_max: 22}]}
-  # On the subnet by name: a port of the network only would not wait for the subnet
-  # (Heat's implicit dependency of ports on their network's subnets is not made yet).
+  # Ports of the network alone: they wait for its subnet (Heat's implicit dependency), so
+  # go before it.
   PortA:
     Type: OS::Neutron::Port
-    Properties: {network: {Ref: Net}, fixed_ips: [{subnet: {Ref: Subnet}}]}
+    Properties: {network: {Ref: Net}}
   PortB:
     Type: OS::Neutron::Port
-    Properties: {network: {Ref: Net}, fixed_ips: [{subnet: {Ref: Subnet}}]}
+    Properties: {network: {Ref: Net}}
   Vol:
     Type: OS::Cinder::Volume
     Properties: {size: 1}

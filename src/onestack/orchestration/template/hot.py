@@ -321,10 +321,36 @@ def _check_refs(
 
 
 def requires(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
-    """The resources ``rdef`` waits for: depends_on, get_resource and get_attr targets."""
+    """The resources ``rdef`` waits for: depends_on, get_resource and get_attr targets, and
+    the subnets Heat makes it wait for (``_subnets_of_its_networks``)."""
     deps = set(rdef.depends_on)
     deps |= {r.target for r in rdef.refs if r.kind in ("resource", "attr")}
+    deps |= _subnets_of_its_networks(rdef, live)
     return {d for d in deps if d in live and d != rdef.name}
+
+
+def _subnets_of_its_networks(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
+    """Heat's implicit dependencies: a server or port on a network waits for every subnet
+    of that network in the stack (which subnet it gets an address of is not known), so is
+    deleted before them (else the subnet's delete finds the port's address: SubnetInUse)."""
+    props = rdef.properties if isinstance(rdef.properties, dict) else {}
+    if rdef.type == "OS::Nova::Server":
+        entries = props.get("networks")
+        nets = [e.get("network") for e in entries if isinstance(e, dict)] if isinstance(
+            entries, list) else []  # fmt: skip
+    elif rdef.type == "OS::Neutron::Port":
+        nets = [props.get("network") or props.get("network_id")]
+    else:
+        return set()
+    nets = [n for n in nets if n]
+    out = set()
+    for name, other in live.items():
+        if other.type != "OS::Neutron::Subnet" or not isinstance(other.properties, dict):
+            continue
+        net = other.properties.get("network") or other.properties.get("network_id")
+        if net in nets:
+            out.add(name)
+    return out
 
 
 def order(live: dict[str, ResourceDef]) -> list[str]:
