@@ -72,10 +72,17 @@ BURN = (
 )
 
 
+# Why the member was replaced (read from the code, not yet reproduced): both alarms are armed
+# in "insufficient data", and Aodh's rule (alarming/evaluator.py, as upstream) takes mixed
+# statistics out of it by their last point alone: one busy second of the fresh guest (just
+# after the SSH probe, which a quiet host reaches sooner) trips cpu_high, the group grows,
+# and cpu_low (an idle mean: "alarm" once it has its 8 periods; the new member's small
+# counter also pulls rate:mean of the cumulative counters below zero) shrinks it by its
+# oldest member, `first`. A fix to try: arm cpu_high only once the guest is seen idle, or
+# rate:max (a joining member does not move the max of the counters).
 @pytest.mark.skip(
     reason="flaky (#17): on a quiet host the group's one member was replaced before any load "
-    "(member id changed); passes most runs, skipped until the alarm thresholds or the "
-    "evaluator's insufficient-data recovery are made robust"
+    "(member id changed): a spurious scale-up at arming, then the shrink drops the oldest"
 )
 async def test_an_alarm_on_the_groups_cpu_grows_it_by_a_real_server_then_shrinks_it(
     world: Lab,
