@@ -14,7 +14,7 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response
 from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
-from onestack.compute.api.server_extras import _rule
+from onestack.compute.api.server_subresources import _rule
 from onestack.network.facade import Caller, NetworkAPI
 
 RULE = "os-security-groups"

@@ -11,7 +11,14 @@ from starlette.routing import BaseRoute, Route
 
 from onestack.common.api import Public
 from onestack.common.http import json_response
-from onestack.orchestration.api import lifecycle, misc, resources, software, stacks
+from onestack.orchestration.api import (
+    lifecycle,
+    resource_types,
+    resources,
+    software,
+    stacks,
+    templates,
+)
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
@@ -46,6 +53,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     p = "/v1/{project_id}"
     s = p + "/stacks/{stack_name}/{stack_id}"
     r = s + "/resources/{resource_name}"
+    t = p + "/template_versions"
     table: list[tuple[str, Any, str]] = [
         (p + "/stacks", stacks.index, "GET"),
         (p + "/stacks", stacks.create, "POST"),
@@ -82,13 +90,13 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         (s + "/events", resources.events, "GET"),
         (r + "/events", resources.events, "GET"),
         (r + "/events/{event_id}", resources.event, "GET"),
-        (p + "/validate", misc.validate, "POST"),
-        (p + "/resource_types", misc.resource_types, "GET"),
-        (p + "/resource_types/{type_name}", misc.resource_schema, "GET"),
-        (p + "/resource_types/{type_name}/template", misc.resource_type_template, "GET"),
-        (p + "/template_versions", misc.template_versions, "GET"),
-        (p + "/template_versions/{template_version}/functions", misc.template_functions, "GET"),
-        (p + "/build_info", misc.build_info, "GET"),
+        (p + "/validate", templates.validate, "POST"),
+        (p + "/resource_types", resource_types.resource_types, "GET"),
+        (p + "/resource_types/{type_name}", resource_types.resource_schema, "GET"),
+        (p + "/resource_types/{type_name}/template", resource_types.resource_type_template, "GET"),
+        (t, templates.template_versions, "GET"),
+        (t + "/{template_version}/functions", templates.template_functions, "GET"),
+        (p + "/build_info", templates.build_info, "GET"),
         (p + "/software_configs", software.config_index, "GET"),
         (p + "/software_configs", software.config_create, "POST"),
         (p + "/software_configs/{config_id}", software.config_show, "GET"),

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from onestack.common.microversion import APIVersion
 from onestack.compute import models
 from onestack.compute.api import volume_attachments
-from onestack.compute.api.server_extras import _diagnostics_248, _diagnostics_legacy
+from onestack.compute.api.server_subresources import _diagnostics_248, _diagnostics_legacy
 from onestack.compute.service.volumes import bdm_uuid, next_device
 
 

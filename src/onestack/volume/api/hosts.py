@@ -1,4 +1,5 @@
-"""Quotas, limits, availability zones, services, pools and user messages."""
+"""The deployment as Cinder shows it: availability zones, services, hosts, backend
+capabilities and scheduler pools."""
 
 from __future__ import annotations
 
@@ -10,104 +11,10 @@ from starlette.responses import Response
 from onestack.common import errors
 from onestack.common.api import authorize, param, runtime_of
 from onestack.common.http import json_response, query_bool, read_json
-from onestack.volume.api.common import both, context, require_version, svc, version, views
+from onestack.volume.api.common import both, context, svc, version, views
 from onestack.volume.microversions import at_least
 from onestack.volume.service.base import now
 from onestack.volume.views import iso
-
-USED = {"volumes": ("maxTotalVolumes", "totalVolumesUsed"),
-        "snapshots": ("maxTotalSnapshots", "totalSnapshotsUsed"),
-        "gigabytes": ("maxTotalVolumeGigabytes", "totalGigabytesUsed"),
-        "backups": ("maxTotalBackups", "totalBackupsUsed"),
-        "backup_gigabytes": ("maxTotalBackupGigabytes", "totalBackupGigabytesUsed")}  # fmt: skip
-
-
-async def quota_show(request: Request) -> Response:
-    context(request)
-    target = param(request, "target")
-    authorize(request, "volume_extension:quotas:show", {"project_id": target})
-    limits = await svc(request).quotas.limits(target)
-    out: dict[str, Any] = {"id": target}
-    if query_bool(request.query_params.get("usage", "false")):
-        used = await svc(request).quotas.usage(target)
-        for key, limit in limits.items():
-            out[key] = {"limit": limit, "in_use": used.get(key, 0), "reserved": 0, "allocated": 0}
-    else:
-        out.update(limits)
-    return json_response({"quota_set": out})
-
-
-async def quota_defaults(request: Request) -> Response:
-    context(request)
-    target = param(request, "target")
-    authorize(request, "volume_extension:quotas:show", {"project_id": target})
-    return json_response({"quota_set": {"id": target, **await svc(request).quotas.defaults()}})
-
-
-async def quota_update(request: Request) -> Response:
-    context(request)
-    target = param(request, "target")
-    authorize(request, "volume_extension:quotas:update", {"project_id": target})
-    data = await read_json(request)
-    raw = data.get("quota_set") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(field="quota_set", reason="'quota_set' is a required property")
-    values: dict[str, int] = {}
-    for key, value in raw.items():
-        if key in ("tenant_id", "id"):
-            continue
-        try:
-            values[key] = int(value)
-        except (TypeError, ValueError):
-            raise errors.BadRequest(f"Quota {key} must be an integer, got {value!r}.") from None
-    return json_response({"quota_set": await svc(request).quotas.update(target, values)})
-
-
-async def quota_delete(request: Request) -> Response:
-    context(request)
-    target = param(request, "target")
-    authorize(request, "volume_extension:quotas:delete", {"project_id": target})
-    await svc(request).quotas.reset(target)
-    return Response(status_code=200)
-
-
-async def quota_class(request: Request) -> Response:
-    context(request)
-    authorize(request, "volume_extension:quota_classes")
-    name = param(request, "name")
-    return json_response({"quota_class_set": {"id": name, **await svc(request).quotas.defaults()}})
-
-
-async def quota_class_update(request: Request) -> Response:
-    context(request)
-    authorize(request, "volume_extension:quota_classes")
-    data = await read_json(request)
-    raw = data.get("quota_class_set") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(
-            field="quota_class_set", reason="'quota_class_set' is a required property"
-        )
-    try:
-        values = {str(k): int(v) for k, v in raw.items() if k not in ("id", "class_name")}
-    except (TypeError, ValueError):
-        raise errors.BadRequest("Quota class values must be integers.") from None
-    limits = await svc(request).quotas.update_class(param(request, "name"), values)
-    return json_response({"quota_class_set": limits})
-
-
-async def limits(request: Request) -> Response:
-    ctx = context(request)
-    project = ctx.project_id or ""
-    if ctx.is_admin and request.query_params.get("project_id"):
-        project = request.query_params["project_id"]
-    authorize(request, "limits_extension:used_limits", {"project_id": project})
-    have = await svc(request).quotas.limits(project)
-    used = await svc(request).quotas.usage(project)
-    absolute: dict[str, int] = {}
-    for res, (max_key, used_key) in USED.items():
-        absolute[max_key] = have.get(res, -1)
-        absolute[used_key] = used.get(res, 0)
-    return json_response({"limits": {"rate": [], "absolute": absolute}})
 
 
 async def zones(request: Request) -> Response:
@@ -282,65 +189,8 @@ async def pools(request: Request) -> Response:
     return json_response({"pools": [v.pool(p, detail) for p in rows]})
 
 
-async def messages_index(request: Request) -> Response:
-    require_version(request, "3.3")
-    ctx = context(request)
-    authorize(request, "message:get_all")
-    v = views(request, ctx)
-    return json_response(
-        {"messages": [v.message(m) for m in await svc(request).messages.listing(ctx)]}
-    )
-
-
-async def message_show(request: Request) -> Response:
-    require_version(request, "3.3")
-    ctx = context(request)
-    m = await svc(request).messages.get(ctx, param(request, "message_id"))
-    authorize(request, "message:get", {"project_id": m.project_id})
-    return json_response({"message": views(request, ctx).message(m)})
-
-
-async def message_delete(request: Request) -> Response:
-    require_version(request, "3.3")
-    ctx = context(request)
-    m = await svc(request).messages.get(ctx, param(request, "message_id"))
-    authorize(request, "message:delete", {"project_id": m.project_id})
-    await svc(request).messages.delete(ctx, m.id)
-    return Response(status_code=204)
-
-
-async def extensions(request: Request) -> Response:
-    context(request)
-    names = ["AvailabilityZones", "Hosts", "Quotas", "Types", "TypesManage", "VolumeActions",
-             "VolumeImageMetadata", "VolumeTenantAttribute", "VolumeHostAttribute",
-             "SchedulerStats", "Services", "UsedLimits", "VolumeTypeAccess"]  # fmt: skip
-    items = [
-        {
-            "name": n,
-            "alias": f"os-{n}",
-            "description": n,
-            "updated": "2024-01-01T00:00:00+00:00",
-            "links": [],
-        }
-        for n in names
-    ]
-    return json_response({"extensions": items})
-
-
-async def groups(request: Request) -> Response:
-    context(request)
-    raise errors.NotFound("Groups and consistency groups are not supported by this cloud.")
-
-
 routes = both(
     [
-        ("/os-quota-sets/{target}", quota_show, ["GET"]),
-        ("/os-quota-sets/{target}", quota_update, ["PUT"]),
-        ("/os-quota-sets/{target}", quota_delete, ["DELETE"]),
-        ("/os-quota-sets/{target}/defaults", quota_defaults, ["GET"]),
-        ("/os-quota-class-sets/{name}", quota_class, ["GET"]),
-        ("/os-quota-class-sets/{name}", quota_class_update, ["PUT"]),
-        ("/limits", limits, ["GET"]),
         ("/os-availability-zone", zones, ["GET"]),
         ("/os-services", services, ["GET"]),
         ("/os-services/{action}", service_update, ["PUT"]),
@@ -348,13 +198,5 @@ routes = both(
         ("/os-hosts", hosts, ["GET"]),
         ("/capabilities/{hostname}", capabilities, ["GET"]),
         ("/os-hosts/{host}", host, ["GET"]),
-        ("/messages", messages_index, ["GET"]),
-        ("/messages/{message_id}", message_show, ["GET"]),
-        ("/messages/{message_id}", message_delete, ["DELETE"]),
-        ("/extensions", extensions, ["GET"]),
-        ("/groups", groups, ["GET", "POST"]),
-        ("/groups/detail", groups, ["GET"]),
-        ("/consistencygroups", groups, ["GET", "POST"]),
-        ("/consistencygroups/detail", groups, ["GET"]),
     ]
 )

@@ -1,0 +1,62 @@
+"""Templates: validation, the template versions and their functions; and the build info."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.common.api import authorize
+from onestack.common.http import json_response, read_json
+from onestack.orchestration.api.common import caller, service
+from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
+from onestack.orchestration.template import cfn, functions, hot
+
+
+async def validate(request: Request) -> Response:
+    ctx = caller(request)
+    authorize(request, "stacks:validate_template")
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise StackValidationFailed(message="The request body must be a JSON object")
+    return json_response(service(request).validate(ctx, body))
+
+
+async def template_versions(request: Request) -> Response:
+    caller(request)
+    authorize(request, "stacks:list_template_versions")
+    return json_response({"template_versions": hot.template_versions()})
+
+
+async def template_functions(request: Request) -> Response:
+    caller(request)
+    authorize(request, "stacks:list_template_functions")
+    if request.path_params["template_version"] in {f"{cfn.VERSION_KEY}.{v}" for v in cfn.VERSIONS}:
+        return json_response(
+            {
+                "template_functions": [
+                    {"functions": n, "description": d} for n, d in sorted(cfn.DESCRIPTIONS.items())
+                ]
+            }
+        )
+    version = request.path_params["template_version"].removeprefix("heat_template_version.")
+    if version not in functions.VERSIONS and version not in functions.ALIASES:
+        raise EntityNotFound(
+            entity="Template version", name=request.path_params["template_version"]
+        )
+    names = functions.version_functions(version)
+    if request.query_params.get("with_condition_func", "").lower() != "true":
+        names = names - {"equals", "not", "and", "or"} if "if" not in names else names
+    return json_response(
+        {
+            "template_functions": [
+                {"functions": n, "description": functions.DESCRIPTIONS.get(n, "")}
+                for n in sorted(names)
+            ]
+        }
+    )
+
+
+async def build_info(request: Request) -> Response:
+    caller(request)
+    authorize(request, "build_info:build_info")
+    return json_response({"api": {"revision": "onestack"}, "engine": {"revision": "onestack"}})
