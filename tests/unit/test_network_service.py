@@ -194,7 +194,7 @@ async def test_statuses_bindings_and_events(svc: NetworkService) -> None:
     async def seen(_type: str, payload: dict[str, Any]) -> None:
         events.append(payload)
 
-    svc.store.bus.subscribe("network.changed", seen)
+    svc.ctx.bus.subscribe("network.changed", seen)
     t = await topology(svc)
     port_id = t["vm"].id
     bound = await svc.bind_port(port_id, host=HOST, device_id="srv", device_owner="compute:nova")

@@ -79,27 +79,27 @@ PORT_STATUS_TOPIC = "network.port_status"
 
 class NetworkService:
     def __init__(self, db: Database, bus: Bus, settings: NetworkSettings, host: str) -> None:
-        self.store = NetworkContext(db, bus, settings, host)
+        self.ctx = NetworkContext(db, bus, settings, host)
         self.db = db
         self.host = host
-        self.networks = Networks(self.store)
-        self.subnets = Subnets(self.store)
-        self.ports = Ports(self.store)
-        self.security_groups = SecurityGroups(self.store)
-        self.routers = Routers(self.store, self.ports)
-        self.floating_ips = FloatingIPs(self.store, self.ports)
-        self.rbac = RBAC(self.store)
-        self.address_scopes = AddressScopes(self.store)
-        self.metering = Metering(self.store)
-        self.subnet_pools = SubnetPools(self.store, self.address_scopes)
-        self.quotas = Quotas(self.store)
-        self.agents = Agents(self.store)
-        self.tags = Tags(self.store)
-        self.flavors = Flavors(self.store)
-        self.trunks = Trunks(self.store)
-        self.auto_allocation = AutoAllocation(self.store, self.networks, self.subnets, self.routers)
-        self.qos = QosPolicies(self.store)
-        self.scheduler = Scheduler(self.store)
+        self.networks = Networks(self.ctx)
+        self.subnets = Subnets(self.ctx)
+        self.ports = Ports(self.ctx)
+        self.security_groups = SecurityGroups(self.ctx)
+        self.routers = Routers(self.ctx, self.ports)
+        self.floating_ips = FloatingIPs(self.ctx, self.ports)
+        self.rbac = RBAC(self.ctx)
+        self.address_scopes = AddressScopes(self.ctx)
+        self.metering = Metering(self.ctx)
+        self.subnet_pools = SubnetPools(self.ctx, self.address_scopes)
+        self.quotas = Quotas(self.ctx)
+        self.agents = Agents(self.ctx)
+        self.tags = Tags(self.ctx)
+        self.flavors = Flavors(self.ctx)
+        self.trunks = Trunks(self.ctx)
+        self.auto_allocation = AutoAllocation(self.ctx, self.networks, self.subnets, self.routers)
+        self.qos = QosPolicies(self.ctx)
+        self.scheduler = Scheduler(self.ctx)
 
     # Generic reads ----------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class NetworkService:
                     return
         if changed:
             # Nova's network-vif-plugged: compute waits for its ports on this event.
-            await self.store.bus.publish(PORT_STATUS_TOPIC, "port.status", {"ports": changed})
+            await self.ctx.bus.publish(PORT_STATUS_TOPIC, "port.status", {"ports": changed})
 
     async def _apply_port_statuses(self, statuses: list[PortStatus]) -> dict[str, str]:
         changed: dict[str, str] = {}
@@ -234,7 +234,7 @@ class NetworkService:
                 port.device_owner = device_owner
                 touch(port)
             result = views.orm_port_dict(port)
-        await self.store.changed(host)
+        await self.ctx.changed(host)
         return result
 
     async def unbind_port(self, port_id: str) -> None:
@@ -250,7 +250,7 @@ class NetworkService:
             port.binding_vif_type = "unbound"
             port.status = "DOWN"
             touch(port)
-        await self.store.changed(host)
+        await self.ctx.changed(host)
 
     async def device_addresses(self, device_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """What a server's ``addresses`` shows of its ports, for many servers at once: per
@@ -368,7 +368,7 @@ class NetworkService:
                 },
             )
             network_id = net.id
-        await self.store.changed()
+        await self.ctx.changed()
         return network_id
 
 

@@ -18,8 +18,8 @@ AGENT_DOWN_TIME = timedelta(seconds=75)  # Neutron's agent_down_time
 
 
 class Agents:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     @staticmethod
     def alive(row: models.Agent) -> bool:
@@ -31,7 +31,7 @@ class Agents:
         """An agent's heartbeat: create its row on first report, refresh it afterwards."""
 
         async def attempt() -> models.Agent:
-            async with self.store.db.session() as session:
+            async with self.ctx.db.session() as session:
                 row = await session.scalar(
                     select(models.Agent).where(
                         models.Agent.agent_type == agent_type, models.Agent.host == host
@@ -67,14 +67,14 @@ class Agents:
         return await retrying(attempt)
 
     async def get(self, agent_id: str) -> models.Agent:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.Agent, agent_id)
             if row is None:
                 raise nerr.AgentNotFound(id=agent_id)
             return row
 
     async def update(self, agent_id: str, changes: dict[str, Any]) -> models.Agent:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.Agent, agent_id)
             if row is None:
                 raise nerr.AgentNotFound(id=agent_id)
@@ -83,7 +83,7 @@ class Agents:
             return row
 
     async def delete(self, agent_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.Agent, agent_id)
             if row is None:
                 raise nerr.AgentNotFound(id=agent_id)

@@ -42,9 +42,9 @@ class AutoAllocationFailure(errors.Conflict):
 
 class AutoAllocation:
     def __init__(
-        self, store: NetworkContext, networks: Networks, subnets: Subnets, routers: Routers
+        self, ctx: NetworkContext, networks: Networks, subnets: Subnets, routers: Routers
     ) -> None:
-        self.store = store
+        self.ctx = ctx
         self.networks = networks
         self.subnets = subnets
         self.routers = routers
@@ -52,7 +52,7 @@ class AutoAllocation:
     async def requirements(self) -> tuple[str, dict[int, str]]:
         """The default external network and the default pool of each family; Neutron's
         409 when one of them is missing."""
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             external = await session.scalar(
                 select(models.Network.id)
                 .where(models.Network.external.is_(True), models.Network.is_default.is_(True))
@@ -67,7 +67,7 @@ class AutoAllocation:
         return external, found
 
     async def network_of(self, project_id: str) -> str | None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.AutoAllocatedTopology, project_id)
             return None if row is None else row.network_id
 
@@ -75,7 +75,7 @@ class AutoAllocation:
         """The project's auto-allocated network, built on the first call."""
         deadline = asyncio.get_running_loop().time() + WAIT
         while True:
-            async with self.store.db.session() as session:
+            async with self.ctx.db.session() as session:
                 row = await session.get(models.AutoAllocatedTopology, project_id)
                 if row is not None and row.network_id:
                     return row.network_id
@@ -95,7 +95,7 @@ class AutoAllocation:
 
     async def _claim(self, project_id: str) -> bool:
         try:
-            async with self.store.db.session() as session:
+            async with self.ctx.db.session() as session:
                 session.add(models.AutoAllocatedTopology(project_id=project_id))
         except errors.Conflict:
             return False  # another request builds it
@@ -134,7 +134,7 @@ class AutoAllocation:
             made["router"] = router.id
             for subnet in subnets:
                 await self.routers.add_interface(ADMIN, router.id, {"subnet_id": subnet.id})
-            async with self.store.db.session() as session:
+            async with self.ctx.db.session() as session:
                 row = await session.get(models.AutoAllocatedTopology, project_id)
                 if row is None:
                     raise nerr.Conflict(reason="the auto-allocation claim was taken over")
@@ -152,7 +152,7 @@ class AutoAllocation:
         try:
             await self._cleanup(made.get("network"), made.get("router"))
         finally:
-            async with self.store.db.session() as session:
+            async with self.ctx.db.session() as session:
                 await session.execute(
                     delete(models.AutoAllocatedTopology).where(
                         models.AutoAllocatedTopology.project_id == project_id,
@@ -163,13 +163,13 @@ class AutoAllocation:
     async def delete(self, project_id: str) -> None:
         """Remove the project's topology (router, interfaces, subnets, network); nothing to
         remove is no error (Neutron's 204)."""
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.AutoAllocatedTopology, project_id)
             if row is None or not row.network_id:
                 return
             network_id, router_id = row.network_id, row.router_id
         await self._cleanup(network_id, router_id)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await session.execute(
                 delete(models.AutoAllocatedTopology).where(
                     models.AutoAllocatedTopology.project_id == project_id
@@ -179,7 +179,7 @@ class AutoAllocation:
     async def _cleanup(self, network_id: str | None, router_id: str | None) -> None:
         if router_id:
             if network_id:
-                async with self.store.db.session() as session:
+                async with self.ctx.db.session() as session:
                     subnet_ids = list(
                         await session.scalars(
                             select(models.Subnet.id).where(models.Subnet.network_id == network_id)

@@ -1,4 +1,4 @@
-"""What every part of the network service layer shares: the store, the caller, tags,
+"""What every part of the network service layer shares: the context, the caller, tags,
 revisions, visibility and the ``network.changed`` event."""
 
 from __future__ import annotations

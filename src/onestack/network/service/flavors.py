@@ -92,8 +92,8 @@ def render_profile(r: models.ServiceProfile) -> dict[str, Any]:
 
 
 class Flavors:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     @staticmethod
     async def _flavor(session: AsyncSession, flavor_id: str) -> models.Flavor:
@@ -127,7 +127,7 @@ class Flavors:
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Flavor:
         if body["service_type"] not in SERVICE_TYPES:
             raise InvalidFlavorServiceType(service_type=body["service_type"])
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = models.Flavor(
                 id=models.uuid_str(),
                 name=body.get("name", ""),
@@ -143,7 +143,7 @@ class Flavors:
     async def update(
         self, caller: Caller, flavor_id: str, changes: dict[str, Any]
     ) -> models.Flavor:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self._flavor(session, flavor_id)
             if "service_profiles" in changes:
                 await self._set_profiles(session, row.id, changes.pop("service_profiles") or [])
@@ -152,13 +152,13 @@ class Flavors:
         return row
 
     async def delete(self, caller: Caller, flavor_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await session.delete(await self._flavor(session, flavor_id))
 
     async def create_profile(self, caller: Caller, body: dict[str, Any]) -> models.ServiceProfile:
         if not body.get("driver") and not body.get("metainfo"):
             raise ServiceProfileEmpty()
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = models.ServiceProfile(
                 id=models.uuid_str(),
                 description=body.get("description", ""),
@@ -172,7 +172,7 @@ class Flavors:
     async def update_profile(
         self, caller: Caller, profile_id: str, changes: dict[str, Any]
     ) -> models.ServiceProfile:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self._profile(session, profile_id)
             for key, value in changes.items():
                 setattr(row, key, value)
@@ -181,7 +181,7 @@ class Flavors:
         return row
 
     async def delete_profile(self, caller: Caller, profile_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self._profile(session, profile_id)
             used = await session.scalar(
                 select(models.FlavorServiceProfile.flavor_id).where(
@@ -193,7 +193,7 @@ class Flavors:
             await session.delete(row)
 
     async def associate(self, flavor_id: str, profile_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await self._flavor(session, flavor_id)
             await self._profile(session, profile_id)
             if await session.get(models.FlavorServiceProfile, (flavor_id, profile_id)):
@@ -203,7 +203,7 @@ class Flavors:
             )
 
     async def disassociate(self, flavor_id: str, profile_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await self._flavor(session, flavor_id)
             row = await session.get(models.FlavorServiceProfile, (flavor_id, profile_id))
             if row is None:

@@ -44,13 +44,13 @@ async def find_router(
 
 
 class FloatingIPs:
-    def __init__(self, store: NetworkContext, ports: Ports) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext, ports: Ports) -> None:
+        self.ctx = ctx
         self.ports = ports
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.FloatingIP:
         project_id = body.get("project_id") or caller.project_id
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             net = await get_visible_network(session, caller, str(body["floating_network_id"]))
             if not net.external:
                 raise nerr.BadRequest(
@@ -97,7 +97,7 @@ class FloatingIPs:
                 )
             for tag in body.get("tags") or ():
                 session.add(models.Tag(resource_id=fip.id, tag=tag, resource_type="floatingips"))
-        await self.store.changed()
+        await self.ctx.changed()
         return fip
 
     async def _associate(
@@ -174,13 +174,13 @@ class FloatingIPs:
         fip.fixed_ip_address = chosen.ip_address
         fip.router_id = router_id
         # DOWN while the router is taken off every L3 agent: nothing forwards for it.
-        served = await hosting_hosts(session, "l3", self.store.host, [router_id])
+        served = await hosting_hosts(session, "l3", self.ctx.host, [router_id])
         fip.status = "DOWN" if served.get(router_id) == set() else "ACTIVE"
 
     async def update(
         self, caller: Caller, fip_id: str, changes: dict[str, Any]
     ) -> models.FloatingIP:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
             before = (fip.port_id, fip.fixed_ip_address, fip.description)
             if "port_id" in changes:
@@ -195,11 +195,11 @@ class FloatingIPs:
                 fip.description = changes["description"]
             if before != (fip.port_id, fip.fixed_ip_address, fip.description):
                 touch(fip)
-        await self.store.changed()
+        await self.ctx.changed()
         return fip
 
     async def delete(self, caller: Caller, fip_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
             port = await session.get(models.Port, fip.floating_port_id)
             await drop_tags(session, fip.id)
@@ -207,14 +207,14 @@ class FloatingIPs:
             await session.flush()
             if port is not None:
                 await Ports.delete_in(session, port)
-        await self.store.changed()
+        await self.ctx.changed()
 
     # Port forwardings -------------------------------------------------------------------
 
     async def create_forwarding(
         self, caller: Caller, fip_id: str, body: dict[str, Any]
     ) -> models.PortForwarding:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
             values = await self._check_forwarding(session, caller, fip, body)
             if fip.port_id:
@@ -240,7 +240,7 @@ class FloatingIPs:
             session.add(row)
             touch(fip)
             await session.flush()
-        await self.store.changed()
+        await self.ctx.changed()
         return row
 
     async def _check_forwarding(
@@ -285,7 +285,7 @@ class FloatingIPs:
     async def get_forwarding(
         self, caller: Caller, fip_id: str, pf_id: str
     ) -> models.PortForwarding:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await visible_fip(session, caller, fip_id)
             row = await session.get(models.PortForwarding, pf_id)
             if row is None or row.floatingip_id != fip_id:
@@ -293,7 +293,7 @@ class FloatingIPs:
             return row
 
     async def list_forwardings(self, caller: Caller, fip_id: str) -> list[models.PortForwarding]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await visible_fip(session, caller, fip_id)
             rows = await session.scalars(
                 select(models.PortForwarding)
@@ -305,7 +305,7 @@ class FloatingIPs:
     async def update_forwarding(
         self, caller: Caller, fip_id: str, pf_id: str, changes: dict[str, Any]
     ) -> models.PortForwarding:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             fip = await visible_fip(session, caller, fip_id)
             row = await session.get(models.PortForwarding, pf_id)
             if row is None or row.floatingip_id != fip_id:
@@ -323,14 +323,14 @@ class FloatingIPs:
             for key, value in values.items():
                 setattr(row, key, value)
             touch(row)
-        await self.store.changed()
+        await self.ctx.changed()
         return row
 
     async def delete_forwarding(self, caller: Caller, fip_id: str, pf_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await visible_fip(session, caller, fip_id)
             row = await session.get(models.PortForwarding, pf_id)
             if row is None or row.floatingip_id != fip_id:
                 raise nerr.PortForwardingNotFound(id=pf_id)
             await session.delete(row)
-        await self.store.changed()
+        await self.ctx.changed()

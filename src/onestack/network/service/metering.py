@@ -26,11 +26,11 @@ def _prefix(value: Any) -> str | None:
 
 
 class Metering:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def create_label(self, caller: Caller, body: dict[str, Any]) -> models.MeteringLabel:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = models.MeteringLabel(
                 id=models.uuid_str(),
                 project_id=body.get("project_id") or caller.project_id,
@@ -39,16 +39,16 @@ class Metering:
                 shared=body.get("shared", False),
             )
             session.add(row)
-        await self.store.changed()
+        await self.ctx.changed()
         return row
 
     async def delete_label(self, caller: Caller, label_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.MeteringLabel, label_id)
             if row is None:
                 raise nerr.MeteringLabelNotFound(id=label_id)
             await session.delete(row)
-        await self.store.changed()
+        await self.ctx.changed()
 
     async def create_rule(self, caller: Caller, body: dict[str, Any]) -> models.MeteringLabelRule:
         values = {key: _prefix(body.get(key)) for key in PREFIXES}
@@ -66,7 +66,7 @@ class Metering:
             )
         if body.get("direction") not in ("ingress", "egress"):
             raise nerr.InvalidInput(reason="direction must be 'ingress' or 'egress'")
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             label = await session.get(models.MeteringLabel, body["metering_label_id"])
             if label is None:
                 raise nerr.MeteringLabelNotFound(id=body["metering_label_id"])
@@ -78,15 +78,15 @@ class Metering:
                 **values,
             )
             session.add(row)
-        await self.store.changed()
+        await self.ctx.changed()
         return row
 
     async def delete_rule(self, caller: Caller, rule_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.scalar(
                 select(models.MeteringLabelRule).where(models.MeteringLabelRule.id == rule_id)
             )
             if row is None:
                 raise nerr.MeteringLabelRuleNotFound(id=rule_id)
             await session.delete(row)
-        await self.store.changed()
+        await self.ctx.changed()

@@ -59,9 +59,9 @@ async def get_visible_network(
 
 
 class Networks:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
-        self.settings = store.settings
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
 
     def physnets(self) -> list[str]:
         return [p.strip() for p in self.settings.physical_networks.split(",") if p.strip()]
@@ -188,7 +188,7 @@ class Networks:
         return int(seg_id)
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Network:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             return await self.create_in(session, caller, body)
 
     async def create_in(
@@ -226,7 +226,7 @@ class Networks:
     async def update(
         self, caller: Caller, network_id: str, changes: dict[str, Any]
     ) -> models.Network:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             net = await get_visible_network(session, caller, network_id)
             if any(k in changes for k in ("network_type", "physical_network", "segmentation_id")):
                 raise nerr.InvalidInput(
@@ -263,7 +263,7 @@ class Networks:
                     changed = True
             if changed:
                 touch(net)
-        await self.store.changed()
+        await self.ctx.changed()
         return net
 
     async def _check_unshare(self, session: AsyncSession, net: models.Network) -> None:
@@ -284,7 +284,7 @@ class Networks:
             )
 
     async def delete(self, caller: Caller, network_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             net = await get_visible_network(session, caller, network_id)
             require_owner(caller, net.project_id, "delete_network")
             busy = await session.scalar(
@@ -346,4 +346,4 @@ class Networks:
             await session.execute(delete(models.Segment).where(models.Segment.network_id == net.id))
             await drop_tags(session, net.id)
             await session.delete(net)
-        await self.store.changed()
+        await self.ctx.changed()

@@ -165,8 +165,8 @@ def _dhcp_opts(raw: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class Ports:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def policy_facts(
         self, caller: Caller, network_id: str, device_owner: str
@@ -174,7 +174,7 @@ class Ports:
         """What Neutron's port rules match on besides the port: its network's owner
         (``network:tenant_id``), whether that network is shared, whether the port claims a
         network device. 404 for a network the caller cannot see."""
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             net = await get_visible_network(session, caller, network_id)
         return {
             "network:tenant_id": net.project_id,
@@ -186,7 +186,7 @@ class Ports:
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Port:
         """A port asked for through the API (the router, DHCP and floating IP code paths call
         ``create_in`` for their own ports)."""
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             project_id = body.get("project_id") or caller.project_id
             if not caller.is_admin:
                 net = await get_visible_network(session, caller, body["network_id"])
@@ -203,7 +203,7 @@ class Ports:
                 project_id,
             )
             port = await self.create_in(session, caller, body)
-        await self.store.changed(port.binding_host_id)
+        await self.ctx.changed(port.binding_host_id)
         return port
 
     async def create_in(
@@ -278,7 +278,7 @@ class Ports:
         ]
 
     async def update(self, caller: Caller, port_id: str, changes: dict[str, Any]) -> models.Port:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             port = await visible_port(session, caller, port_id)
             old_host = port.binding_host_id
             if "device_owner" in changes or "device_id" in changes:
@@ -292,7 +292,7 @@ class Ports:
             if changes.get("qos_policy_id") not in (None, port.qos_policy_id):
                 await qos.check_attachable(session, caller, changes["qos_policy_id"])
             await self.update_in(session, caller, port, changes)
-        await self.store.changed(port.binding_host_id if old_host == port.binding_host_id else "")
+        await self.ctx.changed(port.binding_host_id if old_host == port.binding_host_id else "")
         return port
 
     async def update_in(
@@ -377,7 +377,7 @@ class Ports:
         await session.flush()
 
     async def delete(self, caller: Caller, port_id: str, internal: bool = False) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             port = await visible_port(session, caller, port_id)
             require_owner(caller, port.project_id, "delete_port")
             host = port.binding_host_id
@@ -391,7 +391,7 @@ class Ports:
                 )
             await trunk_member(session, port.id)
             await self.delete_in(session, port)
-        await self.store.changed(host)
+        await self.ctx.changed(host)
 
     @staticmethod
     async def delete_in(session: AsyncSession, port: models.Port) -> None:

@@ -210,8 +210,8 @@ async def effective_rules(
 
 
 class QosPolicies:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def _check_default(
         self, session: AsyncSession, project_id: str, keep: str | None = None
@@ -221,7 +221,7 @@ class QosPolicies:
             raise nerr.QoSPolicyDefaultAlreadyExists(project_id=project_id)
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.QosPolicy:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             project_id = body.get("project_id") or caller.project_id
             if body.get("is_default"):
                 await self._check_default(session, project_id)
@@ -239,7 +239,7 @@ class QosPolicies:
         return row
 
     async def update(self, caller: Caller, policy_id: str, changes: dict[str, Any]) -> Any:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await visible_policy(session, caller, policy_id)
             if changes.get("is_default") and not row.is_default:
                 await self._check_default(session, row.project_id, keep=row.id)
@@ -266,7 +266,7 @@ class QosPolicies:
                 raise nerr.QosPolicyInUse(policy_id=row.id, object_type=kind, object_id=other)
 
     async def delete(self, caller: Caller, policy_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await visible_policy(session, caller, policy_id)
             for model, kind in ((models.Network, "network"), (models.Port, "port")):
                 user = await session.scalar(select(model.id).where(model.qos_policy_id == row.id))
@@ -294,7 +294,7 @@ class QosPolicies:
     async def list_rules(
         self, caller: Caller, policy_id: str, rule_type: str, filters: dict[str, list[str]]
     ) -> list[dict[str, Any]]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await visible_policy(session, caller, policy_id)
             rows = (await rules_of(session, [policy_id])).get(policy_id, [])
             found = [rule_dict(r) for r in rows if r.rule_type == rule_type]
@@ -306,14 +306,14 @@ class QosPolicies:
     async def show_rule(
         self, caller: Caller, policy_id: str, rule_type: str, rule_id: str
     ) -> dict[str, Any]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             return rule_dict(await self._rule(session, caller, policy_id, rule_type, rule_id))
 
     async def create_rule(
         self, caller: Caller, policy_id: str, rule_type: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         values = rule_values(rule_type, body, creating=True)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             policy = await visible_policy(session, caller, policy_id)
             direction = values.pop("direction", "")
             existing = await session.scalar(
@@ -334,14 +334,14 @@ class QosPolicies:
             session.add(row)
             touch(policy)
             out = rule_dict(row)
-        await self.store.changed()
+        await self.ctx.changed()
         return out
 
     async def update_rule(
         self, caller: Caller, policy_id: str, rule_type: str, rule_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         values = rule_values(rule_type, body, creating=False)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self._rule(session, caller, policy_id, rule_type, rule_id)
             direction = values.get("direction", row.direction)
             if direction != row.direction:
@@ -362,19 +362,19 @@ class QosPolicies:
             if policy is not None:
                 touch(policy)
             out = rule_dict(row)
-        await self.store.changed()
+        await self.ctx.changed()
         return out
 
     async def delete_rule(
         self, caller: Caller, policy_id: str, rule_type: str, rule_id: str
     ) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self._rule(session, caller, policy_id, rule_type, rule_id)
             await session.delete(row)
             policy = await session.get(models.QosPolicy, policy_id)
             if policy is not None:
                 touch(policy)
-        await self.store.changed()
+        await self.ctx.changed()
 
 
 def rule_type_dict(rule_type: str, details: bool) -> dict[str, Any]:

@@ -45,15 +45,15 @@ def _flag(changes: dict[str, Any], name: str) -> bool:
 
 
 class Quotas:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def get(self, project_id: str) -> dict[str, int]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             return await quota_limits(session, project_id)
 
     async def details(self, project_id: str) -> dict[str, dict[str, int]]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             limits = await quota_limits(session, project_id)
             return {
                 name: {
@@ -65,7 +65,7 @@ class Quotas:
             }
 
     async def list_projects(self) -> list[tuple[str, dict[str, int]]]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             projects = (await session.scalars(select(models.Quota.project_id).distinct())).all()
             return [(p, await quota_limits(session, p)) for p in sorted(projects)]
 
@@ -79,7 +79,7 @@ class Quotas:
             if name not in DEFAULT_QUOTAS:
                 raise nerr.InvalidInput(reason=f"Unrecognized attribute(s) '{name}'")
             changes[name] = _quota_value(value)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             if check_limit:
                 for name, value in changes.items():
                     used = await usage(session, project_id, name)
@@ -98,5 +98,5 @@ class Quotas:
             return await quota_limits(session, project_id)
 
     async def reset(self, project_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await session.execute(delete(models.Quota).where(models.Quota.project_id == project_id))

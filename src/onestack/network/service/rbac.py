@@ -20,8 +20,8 @@ from onestack.network.service.networks import get_visible_network
 
 
 class RBAC:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.RBACPolicy:
         if body.get("object_type") != "network":
@@ -34,7 +34,7 @@ class RBAC:
         target = body.get("target_tenant")
         if not target:
             raise nerr.InvalidInput(reason="target_tenant is required")
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             net = await get_visible_network(session, caller, str(body.get("object_id")))
             if not caller.is_admin and net.project_id != caller.project_id:
                 raise nerr.NetworkNotFound(id=net.id)
@@ -61,7 +61,7 @@ class RBAC:
             if target == "*" and action == "access_as_shared":
                 net.shared = True
                 touch(net)
-        await self.store.changed()
+        await self.ctx.changed()
         return row
 
     async def visible(
@@ -79,7 +79,7 @@ class RBAC:
     async def update(
         self, caller: Caller, policy_id: str, changes: dict[str, Any]
     ) -> models.RBACPolicy:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self.visible(session, caller, policy_id)
             require_owner(caller, row.project_id, "update_rbac_policy")
             if "target_tenant" in changes and changes["target_tenant"] != row.target_project:
@@ -108,7 +108,7 @@ class RBAC:
             raise nerr.RbacPolicyInUse(object_id=row.object_id)
 
     async def delete(self, caller: Caller, policy_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self.visible(session, caller, policy_id)
             require_owner(caller, row.project_id, "delete_rbac_policy")
             await self._check_unused(session, row)
@@ -118,4 +118,4 @@ class RBAC:
                     net.shared = False
                     touch(net)
             await session.delete(row)
-        await self.store.changed()
+        await self.ctx.changed()

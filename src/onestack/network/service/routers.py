@@ -110,13 +110,13 @@ async def check_port_in_pools(session: AsyncSession, caller: Caller, port: model
 
 
 class Routers:
-    def __init__(self, store: NetworkContext, ports: Ports) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext, ports: Ports) -> None:
+        self.ctx = ctx
         self.ports = ports
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Router:
         project_id = body.get("project_id") or caller.project_id
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await check_quota(session, project_id, "router")
             router = models.Router(
                 id=models.uuid_str(),
@@ -134,7 +134,7 @@ class Routers:
                 router.routes = await self._validate_routes(session, router, body["routes"])
             for tag in body.get("tags") or ():
                 session.add(models.Tag(resource_id=router.id, tag=tag, resource_type="routers"))
-        await self.store.changed()
+        await self.ctx.changed()
         return router
 
     async def _set_gateway(
@@ -193,7 +193,7 @@ class Routers:
                 "fixed_ips": requested,
                 "security_groups": [],
                 "port_security_enabled": False,
-                "binding_host_id": self.store.host,
+                "binding_host_id": self.ctx.host,
             },
         )
         # An external network without a subnet gives a gateway port without an address, as
@@ -242,7 +242,7 @@ class Routers:
     async def update(
         self, caller: Caller, router_id: str, changes: dict[str, Any]
     ) -> models.Router:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             router = await visible_router(session, caller, router_id)
             changed = False
             if "external_gateway_info" in changes:
@@ -263,11 +263,11 @@ class Routers:
                     changed = True
             if changed:
                 touch(router)
-        await self.store.changed()
+        await self.ctx.changed()
         return router
 
     async def delete(self, caller: Caller, router_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             router = await visible_router(session, caller, router_id)
             if await interface_ports(session, router):
                 raise nerr.RouterInUse(router_id=router.id, reason="still has ports")
@@ -286,7 +286,7 @@ class Routers:
                     await Ports.delete_in(session, gw)
             await drop_tags(session, router.id)
             await session.delete(router)
-        await self.store.changed()
+        await self.ctx.changed()
 
     async def add_interface(
         self, caller: Caller, router_id: str, body: dict[str, Any]
@@ -296,7 +296,7 @@ class Routers:
             raise nerr.BadRequest(
                 resource="router", msg="Either subnet_id or port_id must be specified"
             )
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             router = await visible_router(session, caller, router_id)
             attached = await interface_ports(session, router)
             if port_id:
@@ -306,7 +306,7 @@ class Routers:
             touch(router)
             await session.flush()
             result = self._interface_info(router, port)
-        await self.store.changed()
+        await self.ctx.changed()
         return result
 
     async def _attach_port(
@@ -347,7 +347,7 @@ class Routers:
         port.security_group_bindings = []
         port.port_security_enabled = False
         port.allowed_address_pairs = []
-        port.binding_host_id = self.store.host
+        port.binding_host_id = self.ctx.host
         touch(port)
         return port
 
@@ -400,7 +400,7 @@ class Routers:
                 "fixed_ips": [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
                 "security_groups": [],
                 "port_security_enabled": False,
-                "binding_host_id": self.store.host,
+                "binding_host_id": self.ctx.host,
             },
         )
 
@@ -425,7 +425,7 @@ class Routers:
             raise nerr.BadRequest(
                 resource="router", msg="Either subnet_id or port_id must be specified"
             )
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             router = await visible_router(session, caller, router_id)
             attached = await interface_ports(session, router)
             port: models.Port | None = None
@@ -481,5 +481,5 @@ class Routers:
             result = self._interface_info(router, port)
             await Ports.delete_in(session, port)
             touch(router)
-        await self.store.changed()
+        await self.ctx.changed()
         return result

@@ -83,8 +83,8 @@ async def hosting_hosts(
 
 
 class Scheduler:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def _agent(self, session: AsyncSession, agent_id: str, kind: str) -> models.Agent:
         row = await session.get(models.Agent, agent_id)
@@ -105,19 +105,19 @@ class Scheduler:
             select(models.Agent).where(models.Agent.agent_type == KINDS[kind])
         )
         by_host: dict[str, str] = {a.host: a.id for a in agents}
-        served = await hosting_hosts(session, kind, self.store.host, resource_ids)
+        served = await hosting_hosts(session, kind, self.ctx.host, resource_ids)
         pairs = {(r, by_host[h]) for r, hosts in served.items() for h in hosts if h in by_host}
         if agent_id is not None:
             pairs = {p for p in pairs if p[1] == agent_id}
         return pairs
 
     async def resources_of_agent(self, kind: str, agent_id: str) -> list[str]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await self._agent(session, agent_id, kind)
             return sorted(r for r, _ in await self._hosting(session, kind, agent_id=agent_id))
 
     async def agents_of(self, kind: str, resource_id: str) -> list[models.Agent]:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             ids = {a for _, a in await self._hosting(session, kind, [resource_id])}
             if not ids:
                 return []
@@ -128,7 +128,7 @@ class Scheduler:
             )
 
     async def add(self, kind: str, agent_id: str, resource_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await self._agent(session, agent_id, kind)
             hosting = await self._hosting(session, kind, [resource_id])
             if kind == "dhcp" and (resource_id, agent_id) in hosting:
@@ -141,10 +141,10 @@ class Scheduler:
             await self._choose(session, kind, resource_id, agent_id, True)
             if kind == "l3":
                 await _set_floating_ip_statuses(session, resource_id, "ACTIVE")
-        await self.store.changed()
+        await self.ctx.changed()
 
     async def remove(self, kind: str, agent_id: str, resource_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await session.get(models.Agent, agent_id) or self._missing(agent_id)
             if (resource_id, agent_id) not in await self._hosting(session, kind, [resource_id]):
                 if kind == "dhcp":
@@ -156,7 +156,7 @@ class Scheduler:
             await session.flush()
             if not await self._hosting(session, kind, [resource_id]):
                 await _unserved(session, kind, resource_id)
-        await self.store.changed()
+        await self.ctx.changed()
 
     @staticmethod
     def _missing(agent_id: str) -> Any:

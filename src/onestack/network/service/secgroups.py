@@ -206,19 +206,19 @@ def normalized_cidr(prefix: str | None) -> str | None:
 
 
 class SecurityGroups:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def ensure_default(self, project_id: str) -> None:
         if not project_id:
             return
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await ensure_default_group(session, project_id)
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.SecurityGroup:
         project_id = body.get("project_id") or caller.project_id
         check_name(body)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await ensure_default_group(session, project_id)
             await check_quota(session, project_id, "security_group")
             group = models.SecurityGroup(
@@ -240,7 +240,7 @@ class SecurityGroups:
     async def update(
         self, caller: Caller, group_id: str, changes: dict[str, Any]
     ) -> models.SecurityGroup:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             group = await visible_group(session, caller, group_id)
             if group.name == "default" and "name" in changes:
                 raise nerr.SecurityGroupCannotUpdateDefault()
@@ -252,11 +252,11 @@ class SecurityGroups:
                     changed = True
             if changed:
                 touch(group)
-        await self.store.changed()
+        await self.ctx.changed()
         return group
 
     async def delete(self, caller: Caller, group_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             group = await visible_group(session, caller, group_id)
             is_default = await session.scalar(
                 select(models.DefaultSecurityGroup.project_id).where(
@@ -274,11 +274,11 @@ class SecurityGroups:
                 raise nerr.SecurityGroupInUse(id=group.id)
             await drop_tags(session, group.id)
             await session.delete(group)
-        await self.store.changed()
+        await self.ctx.changed()
 
     async def create_rule(self, caller: Caller, body: dict[str, Any]) -> models.SecurityGroupRule:
         values = validate_rule(body)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             group = await visible_group(session, caller, str(body.get("security_group_id")))
             project_id = body.get("project_id") or group.project_id
             if values["remote_group_id"] is not None:
@@ -293,11 +293,11 @@ class SecurityGroups:
             session.add(rule)
             touch(group)
             await session.flush()
-        await self.store.changed()
+        await self.ctx.changed()
         return rule
 
     async def get_rule(self, caller: Caller, rule_id: str) -> models.SecurityGroupRule:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             return await self._visible_rule(session, caller, rule_id)
 
     async def _visible_rule(
@@ -319,13 +319,13 @@ class SecurityGroups:
         return group is not None and group.project_id == caller.project_id
 
     async def delete_rule(self, caller: Caller, rule_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             rule = await self._visible_rule(session, caller, rule_id)
             group = await session.get(models.SecurityGroup, rule.security_group_id)
             if group is not None:
                 touch(group)
             await session.delete(rule)
-        await self.store.changed()
+        await self.ctx.changed()
 
 
 def rule_visible(caller: Caller) -> Any:

@@ -46,8 +46,8 @@ async def default_subnetpool(session: AsyncSession, ip_version: int) -> str | No
 
 
 class AddressScopes:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def visible(
         self, session: AsyncSession, caller: Caller, scope_id: str
@@ -62,7 +62,7 @@ class AddressScopes:
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.AddressScope:
         if body.get("ip_version") not in (4, 6):
             raise nerr.InvalidInput(reason="ip_version must be 4 or 6")
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = models.AddressScope(
                 id=models.uuid_str(),
                 project_id=body.get("project_id") or caller.project_id,
@@ -77,14 +77,14 @@ class AddressScopes:
     async def update(
         self, caller: Caller, scope_id: str, changes: dict[str, Any]
     ) -> models.AddressScope:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self.visible(session, caller, scope_id)
             require_owner(caller, row.project_id, "update_address_scope")
             apply(row, changes)
         return row
 
     async def delete(self, caller: Caller, scope_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self.visible(session, caller, scope_id)
             require_owner(caller, row.project_id, "delete_address_scope")
             used = await session.scalar(
@@ -102,8 +102,8 @@ class AddressScopes:
 
 
 class SubnetPools:
-    def __init__(self, store: NetworkContext, scopes: AddressScopes) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext, scopes: AddressScopes) -> None:
+        self.ctx = ctx
         self.scopes = scopes
 
     async def visible(
@@ -164,7 +164,7 @@ class SubnetPools:
         }
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.SubnetPool:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             project_id = body.get("project_id") or caller.project_id
             await check_quota(session, project_id, "subnetpool")
             checked = await self._check(session, caller, body)
@@ -188,7 +188,7 @@ class SubnetPools:
     async def update(
         self, caller: Caller, pool_id: str, changes: dict[str, Any]
     ) -> models.SubnetPool:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self.visible(session, caller, pool_id)
             require_owner(caller, row.project_id, "update_subnetpool")
             if any(
@@ -217,7 +217,7 @@ class SubnetPools:
         return row
 
     async def delete(self, caller: Caller, pool_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await self.visible(session, caller, pool_id)
             require_owner(caller, row.project_id, "delete_subnetpool")
             used = await session.scalar(

@@ -122,13 +122,13 @@ async def sync_dhcp_port(session: AsyncSession, host: str, network_id: str) -> b
 
 
 class Subnets:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Subnet:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             subnet = await self.create_in(session, caller, body)
-        await self.store.changed()
+        await self.ctx.changed()
         return subnet
 
     async def create_in(
@@ -195,7 +195,7 @@ class Subnets:
         for tag in body.get("tags") or ():
             session.add(models.Tag(resource_id=subnet.id, tag=tag, resource_type="subnets"))
         await session.flush()
-        await sync_dhcp_port(session, self.store.host, net.id)
+        await sync_dhcp_port(session, self.ctx.host, net.id)
         return subnet
 
     async def _from_pool(
@@ -269,7 +269,7 @@ class Subnets:
     async def update(
         self, caller: Caller, subnet_id: str, changes: dict[str, Any]
     ) -> models.Subnet:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             subnet = await self.get_visible(session, caller, subnet_id)
             require_owner(caller, subnet.project_id, "update_subnet")
             net = ipaddress.ip_network(subnet.cidr)
@@ -309,12 +309,12 @@ class Subnets:
             if changed:
                 touch(subnet)
             await session.flush()
-            await sync_dhcp_port(session, self.store.host, subnet.network_id)
-        await self.store.changed()
+            await sync_dhcp_port(session, self.ctx.host, subnet.network_id)
+        await self.ctx.changed()
         return subnet
 
     async def delete(self, caller: Caller, subnet_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             subnet = await self.get_visible(session, caller, subnet_id)
             require_owner(caller, subnet.project_id, "delete_subnet")
             busy = await session.scalar(
@@ -352,5 +352,5 @@ class Subnets:
             await session.delete(subnet)
             await session.flush()
             session.expire_all()
-            await sync_dhcp_port(session, self.store.host, network_id)
-        await self.store.changed()
+            await sync_dhcp_port(session, self.ctx.host, network_id)
+        await self.ctx.changed()

@@ -36,8 +36,8 @@ def validate_tag(tag: Any) -> str:
 class Tags:
     """Tags on any taggable resource; the caller's right to the resource is checked first."""
 
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     async def of(self, session: AsyncSession, resource_id: str) -> list[str]:
         rows = await session.scalars(
@@ -49,7 +49,7 @@ class Tags:
 
     async def replace(self, collection: str, resource_id: str, tags: list[str]) -> list[str]:
         wanted = sorted({validate_tag(t) for t in tags})
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await session.execute(delete(models.Tag).where(models.Tag.resource_id == resource_id))
             for tag in wanted:
                 session.add(models.Tag(resource_id=resource_id, tag=tag, resource_type=collection))
@@ -58,17 +58,17 @@ class Tags:
 
     async def add(self, collection: str, resource_id: str, tag: str) -> None:
         validate_tag(tag)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             if await session.get(models.Tag, (resource_id, tag)) is None:
                 session.add(models.Tag(resource_id=resource_id, tag=tag, resource_type=collection))
                 await self._touch(session, collection, resource_id)
 
     async def has(self, resource_id: str, tag: str) -> bool:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             return await session.get(models.Tag, (resource_id, tag)) is not None
 
     async def remove(self, collection: str, resource_id: str, tag: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             row = await session.get(models.Tag, (resource_id, tag))
             if row is None:
                 raise nerr.TagNotFound(tag=tag)
@@ -76,7 +76,7 @@ class Tags:
             await self._touch(session, collection, resource_id)
 
     async def clear(self, collection: str, resource_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             await session.execute(delete(models.Tag).where(models.Tag.resource_id == resource_id))
             await self._touch(session, collection, resource_id)
 

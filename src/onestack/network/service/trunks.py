@@ -153,8 +153,8 @@ async def render(session: AsyncSession, rows: Sequence[models.Trunk]) -> list[di
 
 
 class Trunks:
-    def __init__(self, store: NetworkContext) -> None:
-        self.store = store
+    def __init__(self, ctx: NetworkContext) -> None:
+        self.ctx = ctx
 
     @staticmethod
     async def visible(session: AsyncSession, caller: Caller, trunk_id: str) -> models.Trunk:
@@ -165,7 +165,7 @@ class Trunks:
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Trunk:
         subports = parse_subports(body.get("sub_ports") or [])
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             parent = await visible_port(session, caller, body["port_id"])
             other = await session.scalar(
                 select(models.Trunk.id).where(models.Trunk.port_id == parent.id)
@@ -224,14 +224,14 @@ class Trunks:
             await session.flush()
 
     async def update(self, caller: Caller, trunk_id: str, changes: dict[str, Any]) -> models.Trunk:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             trunk = await self.visible(session, caller, trunk_id)
             require_owner(caller, trunk.project_id, "update_trunk")
             apply(trunk, changes)
         return trunk
 
     async def delete(self, caller: Caller, trunk_id: str) -> None:
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             trunk = await self.visible(session, caller, trunk_id)
             require_owner(caller, trunk.project_id, "delete_trunk")
             parent = await session.get(models.Port, trunk.port_id)
@@ -243,7 +243,7 @@ class Trunks:
         self, caller: Caller, trunk_id: str, raw: Any, add: bool
     ) -> models.Trunk:
         subports = parse_subports(raw, removing=not add)
-        async with self.store.db.session() as session:
+        async with self.ctx.db.session() as session:
             trunk = await self.visible(session, caller, trunk_id)
             require_owner(caller, trunk.project_id, "add_subports" if add else "remove_subports")
             if not trunk.admin_state_up:
