@@ -235,9 +235,6 @@ if ((!scenario)); then
   excludes+=('test_rebuild_volume_backed_server')
 fi
 if ((scenario)); then
-  # The L3 agent scheduler views are bookkeeping on one host: a router removed from its
-  # agent keeps forwarding, where test_router_rescheduling expects its floating IP DOWN.
-  excludes+=('test_router_rescheduling')
   regex='^tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern|test_volume_boot_pattern|test_stamp_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions|test_novnc)|admin\.test_create_server))\.'
 fi
 cd "$work/tempest"
