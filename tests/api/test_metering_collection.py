@@ -206,6 +206,12 @@ def test_deleting_the_server_ends_its_resources(meter: Meter, server: dict[str, 
         "the instance resource",
         lambda: meter.http().get(f"/v1/resource/instance/{sid}").status_code == 200,
     )
+
+    def disks() -> Any:
+        search = {"=": {"instance_id": sid}}
+        return meter.http().post("/v1/search/resource/instance_disk", json=search).json()
+
+    wait_for("the instance's disk resources", disks)  # polled after the instance's own
     meter.do("server", "delete", "--wait", sid)
 
     def ended() -> Any:
@@ -213,12 +219,8 @@ def test_deleting_the_server_ends_its_resources(meter: Meter, server: dict[str, 
         return res["ended_at"] is not None and res
 
     wait_for("ended_at on the instance", ended)
-    disks = (
-        meter.http()
-        .post("/v1/search/resource/instance_disk", json={"=": {"instance_id": sid}})
-        .json()
-    )
-    assert disks and all(d["ended_at"] is not None for d in disks)
+    found = disks()
+    assert found and all(d["ended_at"] is not None for d in found)
 
 
 def _last(meter: Meter, resource: str, name: str) -> Any:

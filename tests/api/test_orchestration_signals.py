@@ -198,7 +198,9 @@ def test_autoscaling_group_follows_its_webhooks(cloud: Cloud, image: str, tmp_pa
         while time.monotonic() < deadline:
             now = outputs(cloud.openstack("stack", "show", name))
             group = cloud.openstack("stack", "resource", "show", name, "asg")
-            if now["size"] == n and group["resource_status"] != "UPDATE_IN_PROGRESS":
+            # A member counts once its server exists (its ref is its id, None until then).
+            done = group["resource_status"] != "UPDATE_IN_PROGRESS" and None not in now["refs"]
+            if now["size"] == n and done:
                 return list(now["refs"])
             time.sleep(0.5)
         raise AssertionError(f"group size {now.get('size')}, not {n}")

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support import cli_fork
 from tests.support.bodies import password_body, project_name_scope
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,9 +192,13 @@ class Cloud:
             "OS_CLIENT_CONFIG_FILE": str(config_file or self.clouds_yaml),
             **(env or {}),
         }
-        result = subprocess.run(
-            argv, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        forks = cli_fork.server()
+        if forks is not None:
+            result = forks.run(argv[1:], env, timeout=120)
+        else:
+            result = subprocess.run(
+                argv, env=env, capture_output=True, text=True, timeout=120, check=False
+            )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"openstack {' '.join(args)} failed:\n{result.stderr}\n{self.log_problems()}"
