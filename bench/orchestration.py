@@ -144,18 +144,20 @@ def main() -> None:
         changed = count // 10
         resp = http.post(f"{base}/stacks", json={"stack_name": "bench", "template": tmpl})
         resp.raise_for_status()
+        # By id: Heat answers a write to /stacks/<name> with a redirect to /stacks/<name>/<id>.
+        stack = f"{base}/stacks/bench/{resp.json()['stack']['id']}"
         create_s = wait(http, base, "bench", "CREATE_COMPLETE")
         events = http.get(f"{base}/stacks/bench/events", follow_redirects=True).json()["events"]
         create_peak = peak_in_progress(events, "CREATE")
         new, _ = template(args.networks, 24, changed)
-        http.put(f"{base}/stacks/bench", json={"template": new}).raise_for_status()
+        http.put(stack, json={"template": new}).raise_for_status()
         update_s = wait(http, base, "bench", "UPDATE_COMPLETE")
         assert cloud.process is not None
         pid = cloud.process.pid
         idle_before = cpu_seconds(pid)
         time.sleep(10)
         idle_cpu = cpu_seconds(pid) - idle_before
-        http.delete(f"{base}/stacks/bench").raise_for_status()
+        http.delete(stack).raise_for_status()
         delete_s = wait(http, base, "bench", "DELETE_COMPLETE")
         figures = {
             "resources": count,
