@@ -76,6 +76,9 @@ while True:
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
+        # openstacksdk reads HOME and the working directory into its config search path when
+        # it is imported: read them again as this command's process would.
+        importlib.reload(sys.modules["openstack.config.loader"])
         sys.argv = ["openstack", *request["argv"]]
         try:
             code = main(request["argv"])
