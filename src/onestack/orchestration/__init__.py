@@ -6,45 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onestack.common.agent import Periodic
-from onestack.common.runtime import Runtime, ServiceSpec
+from onestack.common.runtime import ServiceSpec
 from onestack.orchestration import api
-from onestack.orchestration.engine.runner import Engine
+from onestack.orchestration.bootstrap import start, stop
 from onestack.orchestration.errors import heat_body
 from onestack.orchestration.policies import RULES
-from onestack.orchestration.service import StackService
-from onestack.orchestration.software import SoftwareService
-
-
-class EngineLoop(Periodic):
-    """The engine's heartbeat on its stacks and its look for stacks a dead engine left."""
-
-
-async def start(runtime: Runtime) -> None:
-    settings = runtime.settings.orchestration
-    engine = Engine(runtime, lambda: settings.heartbeat_interval)
-    runtime.provide(Engine, engine)
-    runtime.provide(StackService, StackService(runtime.db, settings, engine))
-    runtime.provide(SoftwareService, SoftwareService(runtime.db, runtime))
-    if "api" in runtime.roles:
-        loop = EngineLoop()
-        loop.every(lambda: settings.heartbeat_interval, engine.beat, "orchestration-heartbeat")
-        loop.every(
-            lambda: settings.heartbeat_interval, engine.recover, "orchestration-recover",
-            at_start=True,
-        )  # fmt: skip
-        runtime.provide(EngineLoop, loop)
-
-
-async def stop(runtime: Runtime) -> None:
-    loop = runtime.optional(EngineLoop)
-    if loop is not None:
-        await loop.stop()
-    engine = runtime.optional(Engine)
-    if engine is not None:
-        for stack_id in list(engine.working):
-            await engine.cancel(stack_id)
-
 
 SPEC = ServiceSpec(
     name="orchestration",
