@@ -4,7 +4,7 @@ Each account's database holds its containers (with their metadata and counts) an
 rows of their objects; triggers keep the container and account counts in the same transaction
 as the row, so the counts never drift from the listing. Swift keeps one database per container
 and sends the counts to the account's database later; one per account keeps both exact without
-a second write (see the measurements in the closing note of the object service).
+a second write (measured beside the service database by ``bench/object_listing.py``).
 
 Writes are *group-committed*: the writes that arrive while a transaction is running go
 together into the next one, on one writer thread, so 16 concurrent PUTs cost a few commits,
