@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from onestack.common import errors
+from onestack.common import errors, filelock
 from onestack.common.logging import get_logger
 from onestack.common.runtime import Runtime
 from onestack.identity.facade import Bootstrapped
@@ -84,6 +84,15 @@ async def _ensure_user(
 
 
 async def bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
+    """The default domain, roles, projects, users and catalog, made once. Processes that start
+    together on one data directory (``onestack api`` twice) take turns: each would otherwise
+    make its own passwords, and the last to write ``bootstrap.json`` would not be the one
+    whose hash the database kept."""
+    async with filelock.held(runtime.settings.data_dir / "bootstrap.lock"):
+        return await _bootstrap(runtime, svc)
+
+
+async def _bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
     data_dir = runtime.settings.data_dir
     stored = load_secrets(data_dir)
     try:
