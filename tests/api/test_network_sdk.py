@@ -87,6 +87,27 @@ def test_sdk_router_and_floating_ip(admin: Any) -> None:
     admin.network.delete_router(router)
 
 
+def test_sdk_router_ha_as_neutron_shows_it(admin: Any, demo: Any) -> None:
+    """l3-ha: admins see ``ha`` false (get_router:ha is admin-only), members see no ``ha``;
+    HA or distributed routers are refused, not stored and ignored."""
+    router = demo.network.create_router(name=unique("r"))
+    try:
+        assert admin.network.get_router(router.id).is_ha is False
+        assert demo.network.get_router(router.id).is_ha is None
+        mine = [r for r in demo.network.routers() if r.id == router.id]
+        assert mine and mine[0].is_ha is None
+        admin.network.update_router(router, is_ha=False)
+        for wanted in ({"is_ha": True}, {"is_distributed": True}):
+            with pytest.raises(openstack.exceptions.BadRequestException):
+                admin.network.update_router(router, **wanted)
+            with pytest.raises(openstack.exceptions.BadRequestException):
+                admin.network.create_router(name=unique("r"), **wanted)
+        with pytest.raises(openstack.exceptions.ForbiddenException):
+            demo.network.update_router(router, is_ha=False)
+    finally:
+        demo.network.delete_router(router)
+
+
 def test_sdk_security_groups_per_project(admin: Any, demo: Any) -> None:
     groups = list(demo.network.security_groups())
     defaults = [g for g in groups if g.name == "default"]

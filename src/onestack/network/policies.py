@@ -86,6 +86,7 @@ RULES: list[RuleDefault] = [
     *_crud("router"),
     *_fields("router", ADMIN, "distributed", "ha", "external_gateway_info:enable_snat",
              "external_gateway_info:external_fixed_ips"),
+    *_fields("router", ADMIN, "ha", actions=("get",)),
     _rule("add_router_interface", ADMIN_OR_MEMBER, "Attach a subnet or port to a router."),
     _rule("remove_router_interface", ADMIN_OR_MEMBER, "Detach a router interface."),
     _rule("get_network_ip_availability", ADMIN, "Show networks' IP availability."),

@@ -280,8 +280,8 @@ MAPS: dict[str, tuple[Attr, ...]] = {
         Attr("external_gateway_info", nullable_dict, put=True),
         Attr("routes", dict_list, put=True),
         Attr("availability_zone_hints", string_list),
-        Attr("distributed", boolean, write_policy=True),
-        Attr("ha", boolean, write_policy=True),
+        Attr("distributed", boolean, put=True, write_policy=True),
+        Attr("ha", boolean, put=True, write_policy=True, read_policy=True),
     ),
     "floatingip": (
         Attr("description", string(), put=True),

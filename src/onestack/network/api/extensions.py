@@ -49,6 +49,7 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
      "Provides IP address substring filtering when listing ports"),
     ("network-ip-availability", "Network IP Availability",
      "Provides IP availability data for each network and subnet."),
+    ("l3-ha", "HA Router extension", "Adds HA capability to routers."),
     ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
     ("metering", "Neutron Metering", "Neutron Metering extension."),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),

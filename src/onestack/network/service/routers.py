@@ -24,6 +24,20 @@ class InvalidRoutes(errors.BadRequest):
     template = "Invalid format for routes: {routes}, {reason}"
 
 
+def refuse_ha_and_dvr(body: dict[str, Any]) -> None:
+    """Take ``ha`` and ``distributed`` out of a router body. Every router is one namespace on
+    one L3 agent, neither HA (VRRP between agents, l3-ha) nor distributed (dvr): False is what
+    it is, True is refused rather than stored and not done."""
+    for key, what in (("ha", "HA (VRRP between L3 agents)"),
+                      ("distributed", "distributed (DVR)")):  # fmt: skip
+        if body.pop(key, False):
+            raise nerr.BadRequest(
+                resource="router",
+                msg=f"{what} routers are not supported: each router runs in one namespace on "
+                "one L3 agent",
+            )
+
+
 async def visible_router(session: AsyncSession, caller: Caller, router_id: str) -> models.Router:
     router = await session.get(models.Router, router_id)
     if router is None or not (caller.is_admin or router.project_id == caller.project_id):
@@ -115,6 +129,7 @@ class Routers:
         self.ports = ports
 
     async def create(self, caller: Caller, body: dict[str, Any]) -> models.Router:
+        refuse_ha_and_dvr(body)
         project_id = body.get("project_id") or caller.project_id
         async with self.ctx.db.session() as session:
             await check_quota(session, project_id, "router")
@@ -242,6 +257,7 @@ class Routers:
     async def update(
         self, caller: Caller, router_id: str, changes: dict[str, Any]
     ) -> models.Router:
+        refuse_ha_and_dvr(changes)
         async with self.ctx.db.session() as session:
             router = await visible_router(session, caller, router_id)
             changed = False

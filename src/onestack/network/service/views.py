@@ -265,6 +265,7 @@ async def routers(session: AsyncSession, rows: Sequence[models.Router]) -> list[
                 "routes": [dict(x) for x in r.routes],
                 "availability_zone_hints": list(r.availability_zone_hints),
                 "availability_zones": ["nova"],
+                "ha": False,  # l3-ha; only admins see it (get_router:ha)
                 **standard(r, tags),
             }
         )
