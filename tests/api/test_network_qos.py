@@ -87,9 +87,47 @@ def test_rules_through_the_sdk(admin: Any) -> None:
         admin.network.set_tags(shown, [])
         assert admin.network.get_qos_policy(policy.id).tags == []
         types = sorted(t.type for t in admin.network.qos_rule_types())
-        assert types == ["bandwidth_limit", "dscp_marking"]
+        assert types == ["bandwidth_limit", "dscp_marking", "minimum_bandwidth"]
         details = admin.network.get_qos_rule_type("bandwidth_limit")
         assert details.drivers[0]["name"] == "linuxbridge"
+    finally:
+        admin.network.delete_qos_policy(policy)
+
+
+def test_minimum_bandwidth_rules_are_kept_not_enforced(cloud: Cloud, admin: Any) -> None:
+    """Neutron's ``minimum_bandwidth_rules`` (egress and, with qos-bw-minimum-ingress, ingress)
+    are stored and shown; the agent's host state carries only the rules it enforces."""
+    assert admin.network.find_extension("qos-bw-minimum-ingress") is not None
+    policy = admin.network.create_qos_policy(name=unique("qos"))
+    try:
+        egress = cloud.openstack(
+            "network", "qos", "rule", "create", "--type", "minimum-bandwidth", "--min-kbps",
+            "1200", "--egress", policy.id,
+        )  # fmt: skip
+        assert (egress["min_kbps"], egress["direction"]) == (1200, "egress")
+        ingress = admin.network.create_qos_minimum_bandwidth_rule(
+            policy, min_kbps=300, direction="ingress"
+        )
+        with pytest.raises(exceptions.ConflictException):  # one per direction
+            admin.network.create_qos_minimum_bandwidth_rule(policy, min_kbps=5)
+        with pytest.raises(exceptions.BadRequestException):
+            admin.network.create_qos_minimum_bandwidth_rule(policy, max_kbps=5)
+        admin.network.update_qos_minimum_bandwidth_rule(egress["id"], policy, min_kbps=1800)
+        found = admin.network.find_qos_minimum_bandwidth_rule(egress["id"], policy.id)
+        assert (found.min_kbps, found.direction) == (1800, "egress")
+        listed = {r.id for r in admin.network.qos_minimum_bandwidth_rules(policy)}
+        assert listed == {egress["id"], ingress.id}
+        assert not list(admin.network.qos_bandwidth_limit_rules(policy))
+        shown = admin.network.get_qos_policy(policy.id)
+        assert {(r["type"], r["direction"], r["min_kbps"]) for r in shown.rules} == {
+            ("minimum_bandwidth", "egress", 1800), ("minimum_bandwidth", "ingress", 300)
+        }  # fmt: skip
+        details = admin.network.get_qos_rule_type("minimum_bandwidth")
+        names = {p["parameter_name"] for p in details.drivers[0]["supported_parameters"]}
+        assert names == {"min_kbps", "direction"}
+        admin.network.delete_qos_minimum_bandwidth_rule(ingress, policy)
+        with pytest.raises(exceptions.NotFoundException):
+            admin.network.get_qos_minimum_bandwidth_rule(ingress.id, policy)
     finally:
         admin.network.delete_qos_policy(policy)
 

@@ -45,6 +45,8 @@ async def test_port_policy_wins_over_the_network_policy(svc: NetworkService) -> 
     fast = await _policy(svc, "fast")
     await svc.qos.create_rule(ADMIN, slow, "bandwidth_limit", {"max_kbps": 1000})
     await svc.qos.create_rule(ADMIN, slow, "dscp_marking", {"dscp_mark": 26})
+    # Kept for the API, never sent to the agent: nothing on the host enforces a minimum.
+    await svc.qos.create_rule(ADMIN, slow, "minimum_bandwidth", {"min_kbps": 500})
     await svc.qos.create_rule(
         ADMIN, fast, "bandwidth_limit", {"max_kbps": 9000, "direction": "ingress"}
     )
@@ -100,6 +102,9 @@ async def test_rules_are_validated(svc: NetworkService) -> None:
         ("bandwidth_limit", {"max_kbps": 10, "direction": "sideways"}),
         ("dscp_marking", {"dscp_mark": 7}),
         ("dscp_marking", {"dscp_mark": 26, "max_kbps": 3}),
+        ("minimum_bandwidth", {"direction": "egress"}),
+        ("minimum_bandwidth", {"min_kbps": 10, "max_kbps": 3}),
+        ("minimum_bandwidth", {"min_kbps": 2**31}),
     ):
         with pytest.raises(errors.BadRequest):
             await svc.qos.create_rule(ADMIN, policy, rule_type, body)
@@ -109,6 +114,10 @@ async def test_rules_are_validated(svc: NetworkService) -> None:
     await svc.qos.create_rule(
         ADMIN, policy, "bandwidth_limit", {"max_kbps": 20, "direction": "ingress"}
     )
+    minimum = await svc.qos.create_rule(ADMIN, policy, "minimum_bandwidth", {"min_kbps": 10})
+    assert minimum == {"id": minimum["id"], "min_kbps": 10, "direction": "egress"}
+    with pytest.raises(errors.Conflict):  # one per direction, beside the limits
+        await svc.qos.create_rule(ADMIN, policy, "minimum_bandwidth", {"min_kbps": 20})
 
 
 async def test_dhcp_and_l3_hosting(svc: NetworkService) -> None:

@@ -412,8 +412,9 @@ class QosPolicy(Owned, Base):
 
 class QosRule(Base):
     """One rule of a policy: ``bandwidth_limit`` (``max_kbps``, ``max_burst_kbps``,
-    ``direction``) or ``dscp_marking`` (``dscp_mark``, direction ""). The unique key keeps one
-    rule of a type per direction in a policy, as Neutron does."""
+    ``direction``), ``minimum_bandwidth`` (``min_kbps``, ``direction``) or ``dscp_marking``
+    (``dscp_mark``, direction ""). The unique key keeps one rule of a type per direction in a
+    policy, as Neutron does."""
 
     __tablename__ = "network_qos_rule"
     __table_args__ = (
@@ -428,6 +429,7 @@ class QosRule(Base):
     max_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_burst_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dscp_mark: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

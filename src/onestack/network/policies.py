@@ -119,7 +119,7 @@ RULES: list[RuleDefault] = [
     _rule("get_rule_type", ADMIN, "List or show the available QoS rule types."),
     *[
         rule
-        for kind in ("bandwidth_limit", "dscp_marking")
+        for kind in ("bandwidth_limit", "dscp_marking", "minimum_bandwidth")
         for rule in _crud(f"policy_{kind}_rule", ADMIN)
     ],
     _rule("get_agent", ADMIN, "Show or list network agents."),

@@ -60,6 +60,8 @@ EXTENSIONS: tuple[tuple[str, str, str], ...] = (
     ("qos", "Quality of Service", "The Quality of Service extension."),
     ("qos-bw-limit-direction", "Direction for QoS bandwidth limit rule",
      "Allow to configure QoS bandwidth limit rule with specific direction: ingress or egress"),
+    ("qos-bw-minimum-ingress", "Ingress direction for QoS minimum bandwidth rule",
+     "Allow to configure QoS minumum bandwidth rule with ingress direction."),
     ("qos-default", "QoS default policy", "Expose the QoS default policy per project"),
     ("qos-rule-type-details", "Details of QoS rule types",
      "Expose details about QoS rule types supported by loaded backend drivers"),

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import models
 from onestack.network.drivers import base as dataplane
-from onestack.network.service.qos import effective_rules
+from onestack.network.service.qos import ENFORCED, effective_rules
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER, is_interface_of
 from onestack.network.service.scheduler import hosting_hosts
 from onestack.network.service.subnets import DHCP_OWNER
@@ -146,6 +146,7 @@ def _qos(rules: Iterable[models.QosRule]) -> tuple[dataplane.QosRule, ...]:
             dscp_mark=r.dscp_mark or 0,
         )
         for r in rules
+        if r.rule_type in ENFORCED
     )
 
 

@@ -1,7 +1,9 @@
-"""QoS policies and their rules (Neutron's ``qos``, ``qos-default``, ``qos-bw-limit-direction``
-and ``qos-rule-type-details``): a policy groups at most one bandwidth limit rule per direction
-and one DSCP marking rule; networks and ports name a policy with ``qos_policy_id``, a port's
-own winning over its network's. The host's agent applies a VM port's effective rules."""
+"""QoS policies and their rules (Neutron's ``qos``, ``qos-default``, ``qos-bw-limit-direction``,
+``qos-bw-minimum-ingress`` and ``qos-rule-type-details``): a policy groups at most one bandwidth
+limit and one minimum bandwidth rule per direction and one DSCP marking rule; networks and ports
+name a policy with ``qos_policy_id``, a port's own winning over its network's. The host's agent
+applies a VM port's effective limits and marks; a minimum bandwidth is kept and shown, never
+enforced (Neutron too only hands it to placement for scheduling)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,12 @@ from onestack.network.service.base import Caller, NetworkContext, drop_tags, tag
 
 BANDWIDTH_LIMIT = "bandwidth_limit"
 DSCP_MARKING = "dscp_marking"
-RULE_TYPES = (BANDWIDTH_LIMIT, DSCP_MARKING)
+MINIMUM_BANDWIDTH = "minimum_bandwidth"
+RULE_TYPES = (BANDWIDTH_LIMIT, DSCP_MARKING, MINIMUM_BANDWIDTH)
+# What the data plane applies to a port; the rest is bookkeeping for the API.
+ENFORCED = (BANDWIDTH_LIMIT, DSCP_MARKING)
 # The collection path segment of each rule type, and its body key.
-RULE_PATHS = {"bandwidth_limit_rules": BANDWIDTH_LIMIT, "dscp_marking_rules": DSCP_MARKING}
+RULE_PATHS = {f"{t}_rules": t for t in RULE_TYPES}
 DIRECTIONS = ("egress", "ingress")
 # neutron_lib.constants.VALID_DSCP_MARKS: the DiffServ code points Neutron accepts.
 VALID_DSCP_MARKS = (
@@ -42,7 +47,19 @@ DRIVER_PARAMETERS: dict[str, list[dict[str, Any]]] = {
         {"parameter_name": "dscp_mark", "parameter_type": "choices",
          "parameter_values": list(VALID_DSCP_MARKS)},
     ],
+    MINIMUM_BANDWIDTH: [
+        {"parameter_name": "min_kbps", "parameter_type": "range",
+         "parameter_values": {"start": 0, "end": MAX_KBPS}},
+        {"parameter_name": "direction", "parameter_type": "choices",
+         "parameter_values": list(DIRECTIONS)},
+    ],
 }  # fmt: skip
+# The attributes each rule type's body may set: the required one first.
+RULE_ATTRIBUTES = {
+    BANDWIDTH_LIMIT: ("max_kbps", "max_burst_kbps", "direction"),
+    DSCP_MARKING: ("dscp_mark",),
+    MINIMUM_BANDWIDTH: ("min_kbps", "direction"),
+}
 
 
 def policy_visible(caller: Caller) -> ColumnElement[bool] | None:
@@ -69,46 +86,40 @@ def _kbps(name: str, value: Any) -> int:
     return number
 
 
+def _dscp(mark: Any) -> int:
+    try:
+        number = int(mark) if not isinstance(mark, bool) else -1
+    except (TypeError, ValueError):
+        number = -1
+    if number not in VALID_DSCP_MARKS:
+        raise _bad("dscp_mark", f"{mark} is not in {list(VALID_DSCP_MARKS)}")
+    return number
+
+
 def rule_values(rule_type: str, body: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validate a rule body; the columns it sets."""
-    allowed = (
-        {"max_kbps", "max_burst_kbps", "direction"} if rule_type == BANDWIDTH_LIMIT
-        else {"dscp_mark"}
-    )  # fmt: skip
-    unknown = sorted(set(body) - allowed - {"id", "tenant_id", "project_id"})
+    allowed = RULE_ATTRIBUTES[rule_type]
+    unknown = sorted(set(body) - set(allowed) - {"id", "tenant_id", "project_id"})
     if unknown:
         raise nerr.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    if creating and allowed[0] not in body:
+        raise nerr.HTTPBadRequest(
+            f"Failed to parse request. Required attribute '{allowed[0]}' not specified"
+        )
     out: dict[str, Any] = {}
-    if rule_type == BANDWIDTH_LIMIT:
-        if creating and "max_kbps" not in body:
-            raise nerr.HTTPBadRequest(
-                "Failed to parse request. Required attribute 'max_kbps' not specified"
-            )
-        for key in ("max_kbps", "max_burst_kbps"):
-            if key in body:
-                out[key] = _kbps(key, body[key])
-        if "direction" in body:
-            if body["direction"] not in DIRECTIONS:
-                raise _bad("direction", f"{body['direction']} is not in {list(DIRECTIONS)}")
-            out["direction"] = body["direction"]
-        elif creating:
-            out["direction"] = "egress"
-        if creating:
-            out.setdefault("max_burst_kbps", 0)
-    else:
-        if creating and "dscp_mark" not in body:
-            raise nerr.HTTPBadRequest(
-                "Failed to parse request. Required attribute 'dscp_mark' not specified"
-            )
-        if "dscp_mark" in body:
-            mark = body["dscp_mark"]
-            try:
-                number = int(mark) if not isinstance(mark, bool) else -1
-            except (TypeError, ValueError):
-                number = -1
-            if number not in VALID_DSCP_MARKS:
-                raise _bad("dscp_mark", f"{mark} is not in {list(VALID_DSCP_MARKS)}")
-            out["dscp_mark"] = number
+    for key in ("max_kbps", "max_burst_kbps", "min_kbps"):
+        if key in body:
+            out[key] = _kbps(key, body[key])
+    if "dscp_mark" in body:
+        out["dscp_mark"] = _dscp(body["dscp_mark"])
+    if "direction" in body:
+        if body["direction"] not in DIRECTIONS:
+            raise _bad("direction", f"{body['direction']} is not in {list(DIRECTIONS)}")
+        out["direction"] = body["direction"]
+    elif creating and "direction" in allowed:
+        out["direction"] = "egress"
+    if creating and rule_type == BANDWIDTH_LIMIT:
+        out.setdefault("max_burst_kbps", 0)
     return out
 
 
@@ -121,6 +132,8 @@ def rule_dict(r: models.QosRule, embedded: bool = False) -> dict[str, Any]:
             "max_burst_kbps": r.max_burst_kbps,
             "direction": r.direction,
         }
+    elif r.rule_type == MINIMUM_BANDWIDTH:
+        out = {"id": r.id, "min_kbps": r.min_kbps, "direction": r.direction}
     else:
         out = {"id": r.id, "dscp_mark": r.dscp_mark}
     if embedded:
