@@ -96,6 +96,8 @@ def test_sdk_router_ha_as_neutron_shows_it(admin: Any, demo: Any) -> None:
         assert demo.network.get_router(router.id).is_ha is None
         mine = [r for r in demo.network.routers() if r.id == router.id]
         assert mine and mine[0].is_ha is None
+        assert router.id in {r.id for r in admin.network.routers(is_ha=False)}
+        assert not list(admin.network.routers(is_ha=True))
         admin.network.update_router(router, is_ha=False)
         for wanted in ({"is_ha": True}, {"is_distributed": True}):
             with pytest.raises(openstack.exceptions.BadRequestException):

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common.http import query_bool
@@ -73,6 +73,13 @@ def _subnet_external_filter(values: list[str]) -> ColumnElement[bool]:
     return models.Subnet.network_id.in_(
         select(models.Network.id).where(models.Network.external.in_(wanted))
     )
+
+
+def _never_true_filter(values: list[str]) -> ColumnElement[bool]:
+    """``ha`` and ``distributed`` on routers: no router is either, so false matches them all
+    and true none."""
+    wanted = {query_bool(value) for value in values}  # a bad value is a 400
+    return true() if False in wanted else false()
 
 
 def _agent_type_filter(values: list[str]) -> ColumnElement[bool]:
@@ -307,7 +314,7 @@ RESOURCES: dict[str, Resource] = {
             models.Router,
             "routers",
             {**OWNED_COLUMNS, **_cols("admin_state_up", "status", "enable_snat")},
-            ignored=frozenset({"distributed", "ha"}),
+            special={"distributed": _never_true_filter, "ha": _never_true_filter},
         ),
         _owned(models.Router),
         _render_routers,
