@@ -15,7 +15,7 @@ import pytest
 from tests.api.test_compute_server_extras import boot, mv
 from tests.api.test_volume_http import project_token
 from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
+from tests.support.fixtures import new_member, sdk_as, unique
 from tests.support.volume import Volume, check_schema, public_raw_image, volume_schema
 
 C = "/compute/v2.1"
@@ -132,6 +132,63 @@ def test_server_delete_releases_or_deletes_volumes(alice: Volume, image_id: str)
     assert alice.wait(keep, "available")["attachments"] == []
     alice.wait(gone, "deleted")
     assert alice("DELETE", f"/volumes/{keep}").status_code == 202
+
+
+def test_sdk_updates_a_volume_attachment(cloud: Cloud, image_id: str) -> None:
+    """openstacksdk's TestServerVolumeAttachment: a member sets ``delete_on_termination`` on
+    an attachment (Nova's PUT from 2.85; the attachment as shown may come back unchanged,
+    but only that member may change). Before 2.85, or with a new ``volumeId``, a PUT is a
+    swap: the admin's, and refused here."""
+    user, project, token = new_member(cloud)
+    conn = sdk_as(cloud, user, project)
+    try:
+        server = conn.compute.create_server(
+            name=unique("att"), flavor_id="1", image_id=image_id, networks="none"
+        )
+        conn.compute.wait_for_server(server, wait=30)
+        volume = conn.block_storage.create_volume(size=1)
+        conn.block_storage.wait_for_status(volume, status="available", wait=30)
+        conn.compute.create_volume_attachment(server, volume)
+        conn.block_storage.wait_for_status(volume, status="in-use", wait=30)
+        conn.compute.update_volume_attachment(server, volume, delete_on_termination=True)
+        att = conn.compute.get_volume_attachment(server, volume)
+        assert att.delete_on_termination is True
+        path = f"{C}/servers/{server.id}/os-volume_attachments/{volume.id}"
+        other = "6e1b6b4c-3e2b-4f44-9a8a-000000000000"
+        same = {"volumeId": volume.id, "device": "/dev/vdb", "serverId": server.id,
+                "id": volume.id, "tag": None}  # fmt: skip
+        cases: list[tuple[int, dict[str, Any], int, str]] = [
+            (85, {**same, "device": "/dev/vdz"}, 400, "The device property is not mutable"),
+            (85, {**same, "tag": "t"}, 400, "The tag property is not mutable"),
+            (85, {**same, "serverId": other}, 400, "The serverId property is not mutable"),
+            (85, {"volumeId": volume.id, "delete_on_termination": "maybe"}, 400, "boolean"),
+            (84, {"volumeId": volume.id, "delete_on_termination": False}, 400, "was unexpected"),
+            (84, {"volumeId": volume.id}, 403, "swap"),
+            (85, {"volumeId": other}, 403, "swap"),
+        ]
+        with cloud.http(token) as http, cloud.http(cloud.token()) as admin:
+            for minor, body, status, message in cases:
+                resp = http.put(path, json={"volumeAttachment": body}, headers=mv(minor))
+                assert (resp.status_code, message in resp.text) == (status, True), resp.text
+            swap = admin.put(path, json={"volumeAttachment": {"volumeId": other}}, headers=mv(85))
+            assert swap.status_code == 400 and "Swapping" in swap.text, swap.text
+            unset = {"volumeAttachment": {**same, "delete_on_termination": False}}
+            body = {"volumeAttachment": {"volumeId": other, "delete_on_termination": False}}
+            missing = http.put(path.replace(volume.id, other), json=body, headers=mv(85))
+            assert missing.status_code == 404, missing.text  # not attached to the server
+            resp = http.put(path, json=unset, headers=mv(85))
+            assert resp.status_code == 202 and not resp.content, resp.text
+        assert conn.compute.get_volume_attachment(server, volume).delete_on_termination is False
+        conn.compute.delete_volume_attachment(server, volume, ignore_missing=False)
+        conn.block_storage.wait_for_status(volume, status="available", wait=30)
+        conn.compute.wait_for_delete(att, wait=30)
+        assert list(conn.compute.volume_attachments(server)) == []
+        conn.block_storage.delete_volume(volume.id)
+        conn.block_storage.wait_for_delete(volume, wait=30)
+        conn.compute.delete_server(server.id)
+        conn.compute.wait_for_delete(server, wait=30)
+    finally:
+        conn.close()
 
 
 def test_old_attach_actions(alice: Volume) -> None:

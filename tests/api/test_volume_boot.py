@@ -18,7 +18,7 @@ from tests.api.test_compute_server_extras import mv
 from tests.api.test_volume_http import admin as admin  # a fixture
 from tests.api.test_volume_http import project_token
 from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
+from tests.support.fixtures import new_member, sdk_as, unique
 from tests.support.volume import Volume, public_raw_image
 
 C = "/compute/v2.1"
@@ -172,6 +172,8 @@ def test_bad_mappings_are_400(alice: Volume, image_id: str) -> None:
            "boot_index": 0}], {}, f"failed to get volume {missing}"),
         ([{"source_type": "volume", "destination_type": "volume", "uuid": plain,
            "boot_index": 0}], {}, f"Block Device {plain} is not bootable"),
+        ([{"source_type": "volume", "destination_type": "volume", "uuid": plain,
+           "boot_index": 0}], {"imageRef": missing}, f"Image {missing} could not be found"),
         ([{"source_type": "image", "destination_type": "volume", "uuid": missing,
            "boot_index": 0, "volume_size": 1}], {}, f"failed to get image {missing}"),
         ([{"source_type": "snapshot", "destination_type": "volume", "uuid": missing,
@@ -217,6 +219,32 @@ def test_bad_mappings_are_400(alice: Volume, image_id: str) -> None:
     assert resp.status_code == 400, resp.text
     assert "Volume is smaller than the minimum size" in resp.text
     assert alice("DELETE", f"/volumes/{plain}").status_code == 202
+
+
+def test_sdk_boots_a_blank_root_volume_beside_an_image(cloud: Cloud, image_id: str) -> None:
+    """openstacksdk's TestServerAdmin.test_server: ``imageRef`` and, at boot index 0, a blank
+    volume. Nova reads the boot metadata from the image then and asks no ``bootable`` of
+    the volume (only a boot without an image does; see the cases above)."""
+    user, project, _ = new_member(cloud)
+    conn = sdk_as(cloud, user, project)
+    try:
+        volume = conn.block_storage.create_volume(size=1)
+        conn.block_storage.wait_for_status(volume, wait=30)
+        bdm = {"uuid": volume.id, "source_type": "volume", "destination_type": "volume",
+               "boot_index": 0, "delete_on_termination": True, "volume_size": 1}  # fmt: skip
+        server = conn.compute.create_server(
+            name=unique("bfv"), flavor_id="1", image_id=image_id, networks="none",
+            block_device_mapping=[bdm],
+        )  # fmt: skip
+        server = conn.compute.wait_for_server(server, wait=30)
+        attached = [(a["id"], a["delete_on_termination"]) for a in server.attached_volumes]
+        assert attached == [(volume.id, True)]
+        assert conn.block_storage.get_volume(volume.id).status == "in-use"
+        conn.compute.delete_server(server.id)
+        conn.compute.wait_for_delete(server, wait=30)
+        conn.block_storage.wait_for_delete(volume, wait=30)  # delete_on_termination
+    finally:
+        conn.close()
 
 
 def test_volume_quota_sends_the_server_to_error(cloud: Cloud, admin: Volume, image_id: str) -> None:

@@ -141,7 +141,7 @@ RULES: list[RuleDefault] = [
     _r("os-volumes-attachments:index", READER, "List a server's volume attachments."),
     _r("os-volumes-attachments:show", READER, "Show a volume attachment."),
     _r("os-volumes-attachments:create", MEMBER, "Attach a volume."),
-    _r("os-volumes-attachments:update", ADMIN, "Update a volume attachment."),
+    _r("os-volumes-attachments:update", MEMBER, "Update a volume attachment."),
     _r("os-volumes-attachments:swap", ADMIN, "Swap a volume."),
     _r("os-volumes-attachments:delete", MEMBER, "Detach a volume."),
     _r("os-instance-actions:list", READER, "List a server's actions."),

@@ -377,6 +377,26 @@ def check_optional_uuid(body: dict[str, Any], key: str) -> str | None:
     return uuid_of(value, key) if value else None
 
 
+class VolumeAttachmentSwap(NovaBody):
+    """``PUT /servers/{id}/os-volume_attachments/{volume_id}`` before 2.85: a swap only."""
+
+    wrapper = "volumeAttachment"
+    name_first_unexpected = True
+
+    volume_id: Annotated[str, check_volume_id] = Field(alias="volumeId")
+
+
+class VolumeAttachmentUpdateV285(VolumeAttachmentSwap):
+    """From 2.85 the attachment as shown may come back: only ``delete_on_termination`` may
+    differ (and ``volumeId``, for a swap)."""
+
+    device: Annotated[str | None, check_device] = None
+    tag: Annotated[str | None, check_tag] = None
+    delete_on_termination: Annotated[bool | None, Boolean()] = None
+    server_id: Annotated[str | None, check_optional_uuid] = Field(None, alias="serverId")
+    id: Annotated[str | None, check_optional_uuid] = None
+
+
 def check_fixed_ips(body: dict[str, Any], key: str) -> str | None:
     """At most one ``{"ip_address": ...}``: the address, or None."""
     fixed_ips = body.get(key)

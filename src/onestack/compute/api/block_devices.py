@@ -187,7 +187,8 @@ def boot_source(
 ) -> tuple[str, bool, list[dict[str, Any]]]:
     """(image reference, whether the root disk is a volume, the volume mappings): the boot
     sequence checked as Nova does (indexes 0, 1, 2, ... with one root), the image's own local
-    root folded into ``imageRef`` (OSC and the SDK send the image that way)."""
+    root folded into ``imageRef`` (OSC and the SDK send the image that way). Beside a root
+    volume the image reference is kept: Nova reads the boot metadata from it."""
     roots = [b for b in bdms if b["boot_index"] == 0]
     if len(roots) > 1:
         raise boot_sequence_invalid()
@@ -199,8 +200,6 @@ def boot_source(
         image_ref = image_ref or str(root["uuid"])
     if image_ref and not isinstance(image_ref, str):
         raise invalid("imageRef", f"{image_ref!r} is not of type 'string'")
-    if boot_volume:
-        image_ref = ""  # the root volume boots; Nova shows no image for the server
     indexes = sorted(b["boot_index"] for b in bdms if b["boot_index"] is not None)
     if not boot_volume and image_ref and 0 not in indexes:
         indexes = [0, *indexes]  # the image's own root

@@ -74,11 +74,34 @@ async def create(request: Request) -> Response:
 
 
 async def update(request: Request) -> Response:
-    ctx, row = await server_row(request, "os-volumes-attachments:update")
-    await service(request).volumes.get(ctx, row.uuid, param(request, "volume_id"))  # 404 first
-    raise errors.BadRequest(
-        "Updating or swapping a volume attachment is not supported by this cloud."
+    """Nova's update (2.85: ``delete_on_termination``; the rest of the attachment as shown
+    may come back unchanged) and swap (a new ``volumeId``; before 2.85 every PUT). A swap
+    would copy the guest's disk onto another volume while it runs: refused, never faked."""
+    model = versioned(
+        request, (85, schemas.VolumeAttachmentUpdateV285), (0, schemas.VolumeAttachmentSwap)
     )
+    body = await valid_body(request, model)
+    volume_id = param(request, "volume_id")
+    swap = not at_least(request, 85) or body.volume_id != volume_id
+    rule = "os-volumes-attachments:swap" if swap else "os-volumes-attachments:update"
+    ctx, row = await server_row(request, rule)
+    volumes = service(request).volumes
+    att = await volumes.get(ctx, row.uuid, volume_id)  # 404 first
+    delete_on_termination = None
+    if isinstance(body, schemas.VolumeAttachmentUpdateV285):
+        delete_on_termination = body.delete_on_termination
+        given = body.model_fields_set
+        shown = {"id": (body.id, volume_id), "server_id": (body.server_id, row.uuid),
+                 "device": (body.device, att.device_name), "tag": (body.tag, att.tag)}  # fmt: skip
+        for field, (asked, held) in shown.items():
+            if field in given and asked != held:
+                name = "serverId" if field == "server_id" else field
+                raise errors.BadRequest(f"The {name} property is not mutable")
+    if swap:
+        raise errors.BadRequest("Swapping a volume attachment is not supported by this cloud.")
+    if delete_on_termination is not None:
+        await volumes.set_delete_on_termination(ctx, row.uuid, volume_id, delete_on_termination)
+    return empty(202)
 
 
 async def delete(request: Request) -> Response:

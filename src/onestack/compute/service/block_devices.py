@@ -50,10 +50,16 @@ async def check(
     backend: VolumeAPI,
     mappings: list[dict[str, Any]],
     flavor: dict[str, Any],
+    image_ref: str = "",
 ) -> None:
-    """Nova's API checks of the volume mappings (400s); nothing is changed."""
+    """Nova's API checks of the volume mappings (400s); nothing is changed. With an
+    ``imageRef`` beside a root volume Nova takes the boot metadata from that image, not the
+    volume: the volume need not be bootable (it may be blank), the image must exist."""
+    if image_ref:
+        await _check_boot_image(context, ctx, image_ref, flavor)
     for bdm in mappings:
-        source, ref, root = bdm["source_type"], bdm["uuid"], bdm["boot_index"] == 0
+        source, ref = bdm["source_type"], bdm["uuid"]
+        root = bdm["boot_index"] == 0 and not image_ref
         if source == "volume":
             try:
                 vol = await backend.get(ctx, ref)
@@ -83,6 +89,23 @@ async def check(
                 )
         elif source == "image":
             await _check_image(context, ctx, bdm, flavor if root else None)
+
+
+async def _check_boot_image(
+    context: ComputeContext, ctx: RequestContext, ref: str, flavor: dict[str, Any]
+) -> None:
+    """The ``imageRef`` of a server whose root disk is a volume: its size is the volume's
+    business, so only its existence, status and ``min_ram`` count (Nova's ``_get_image`` and
+    ``_validate_flavor_image`` for a volume-backed root)."""
+    image_id = ref.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        image = await context.image.get_image(ctx, image_id)
+    except errors.NotFound:
+        raise errors.BadRequest(f"Image {image_id} could not be found.") from None
+    if image.status != "active":
+        raise errors.BadRequest(f"Image {image_id} is not active.")
+    if flavor["memory_mb"] < int(image.min_ram or 0):
+        raise errors.BadRequest("Flavor's memory is too small for requested image.")
 
 
 async def _check_image(

@@ -44,7 +44,7 @@ class CreateRequest:
 
     name: str
     flavor_ref: str
-    image_ref: str  # "" when the server boots from a volume
+    image_ref: str  # "" when not given; beside a root volume, only the boot metadata
     boot_volume: bool
     block_devices: list[dict[str, Any]]  # the volume mappings
     networks: str | list[dict[str, Any]] | None  # "auto", "none", a list, or not given
@@ -173,14 +173,18 @@ class Creation:
         project = ctx.project_id or ""
         flavor = await self.flavors.for_boot(ctx, req.flavor_ref)
         image = None
-        if req.image_ref:
+        if req.image_ref and not req.boot_volume:
             image = await boot_image(self.context, ctx, req.image_ref, flavor)
         block_devices = await self._with_image_mappings(ctx, req, image)
         if block_devices:
             backend = self.context.volume
             if backend is None:
                 raise errors.BadRequest(NO_VOLUME_SERVICE)
-            await check_block_devices(self.context, ctx, backend, block_devices, flavor)
+            # An imageRef beside a root volume is checked as the boot metadata, as Nova does,
+            # but not recorded: a server's image here is what its guest boots from (Nova
+            # keeps it and shows it).
+            meta_ref = req.image_ref if req.boot_volume else ""
+            await check_block_devices(self.context, ctx, backend, block_devices, flavor, meta_ref)
         nics = await self.networking.resolve(ctx, project, req.networks)
         sg_ids = None
         if req.security_groups:

@@ -154,6 +154,17 @@ class Volumes:
             await record_event(s, uuid, "compute_attach_volume", row.host)
         return att
 
+    async def set_delete_on_termination(
+        self, ctx: RequestContext, uuid: str, volume_id: str, value: bool
+    ) -> None:
+        """Nova's update of a mapping (2.85): a record of compute's, the guest sees no change."""
+        att = await self.get(ctx, uuid, volume_id)
+        async with self.context.db.session() as s:
+            row = await s.get(models.VolumeAttachment, att.id)
+            if row is None:
+                raise VolumeNotAttached(volume_id=volume_id, uuid=uuid)
+            row.delete_on_termination = value
+
     async def detach(self, ctx: RequestContext, uuid: str, volume_id: str) -> None:
         att = await self.get(ctx, uuid, volume_id)
         backend = self.backend
