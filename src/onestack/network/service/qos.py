@@ -33,7 +33,7 @@ VALID_DSCP_MARKS = (
 )  # fmt: skip
 MAX_KBPS = 2**31 - 1  # neutron_lib's db_const.DB_INTEGER_MAX_VALUE
 
-# What the rule-types API says the linuxbridge driver accepts (qos-rule-type-details).
+# What the rule-types API says the linuxbridge driver enforces (qos-rule-type-details).
 DRIVER_PARAMETERS: dict[str, list[dict[str, Any]]] = {
     BANDWIDTH_LIMIT: [
         {"parameter_name": "max_kbps", "parameter_type": "range",
@@ -46,12 +46,6 @@ DRIVER_PARAMETERS: dict[str, list[dict[str, Any]]] = {
     DSCP_MARKING: [
         {"parameter_name": "dscp_mark", "parameter_type": "choices",
          "parameter_values": list(VALID_DSCP_MARKS)},
-    ],
-    MINIMUM_BANDWIDTH: [
-        {"parameter_name": "min_kbps", "parameter_type": "range",
-         "parameter_values": {"start": 0, "end": MAX_KBPS}},
-        {"parameter_name": "direction", "parameter_type": "choices",
-         "parameter_values": list(DIRECTIONS)},
     ],
 }  # fmt: skip
 # The attributes each rule type's body may set: the required one first.
@@ -395,7 +389,9 @@ def rule_type_dict(rule_type: str, details: bool) -> dict[str, Any]:
         raise nerr.QosRuleTypeNotFound(rule_type=rule_type)
     out: dict[str, Any] = {"type": rule_type}
     if details:
+        # No driver enforces a minimum bandwidth: its type lists none, as Neutron lists the
+        # types no loaded driver supports.
         out["drivers"] = [
             {"name": "linuxbridge", "supported_parameters": DRIVER_PARAMETERS[rule_type]}
-        ]
+        ] if rule_type in DRIVER_PARAMETERS else []  # fmt: skip
     return out
