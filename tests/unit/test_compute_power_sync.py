@@ -5,6 +5,7 @@ finished from what the hypervisor shows or end in ERROR."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from onestack.common.policy import Enforcer
 from onestack.common.runtime import Runtime
 from onestack.compute import models
 from onestack.compute.agent import ComputeAgent
-from onestack.compute.drivers.base import BootSource, InstanceSpec, PowerState
+from onestack.compute.drivers.base import BootSource, InstanceInfo, InstanceSpec, PowerState
 from onestack.compute.drivers.fake import FakeDriver
 from onestack.compute.service import ComputeService
 from onestack.config import Settings
@@ -188,3 +189,19 @@ async def test_without_resume_on_boot_they_show_shutoff(agent: ComputeAgent) -> 
     await agent.sync_power_states(at_start=True)
     assert (await row(agent, "was-running")).vm_state == "stopped"
     assert await agent.driver.list_instances() == {}
+
+
+async def test_a_live_guest_whose_monitor_does_not_answer_is_left_active(
+    agent: ComputeAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A QEMU process that lives but whose QMP greeting timed out (a guest busy booting under
+    TCG) is not a guest that died: the periodic sync leaves its server ACTIVE."""
+    await add_server(agent, "busy")
+
+    async def busy_and_unknown() -> dict[str, InstanceInfo]:
+        return {"busy": InstanceInfo("busy", PowerState.NOSTATE, pid=os.getpid())}
+
+    monkeypatch.setattr(agent.driver, "list_instances", busy_and_unknown)
+    await agent.sync_power_states()
+    busy = await row(agent, "busy")
+    assert (busy.vm_state, busy.power_state) == ("active", int(PowerState.RUNNING))

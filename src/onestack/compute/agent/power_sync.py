@@ -15,7 +15,8 @@ from onestack.compute.service.records import fault
 
 log = get_logger(__name__)
 
-NOT_RUNNING = (PowerState.SHUTDOWN, PowerState.NOSTATE, PowerState.CRASHED)
+NOSTATE = PowerState.NOSTATE
+NOT_RUNNING = (PowerState.SHUTDOWN, NOSTATE, PowerState.CRASHED)
 
 # What a power operation leaves behind: (its event, vm_state, power_state).
 RESULTS: dict[str, tuple[str, str, PowerState]] = {
@@ -113,6 +114,10 @@ class SyncHandlers(BuildHandlers):
         self, row: models.Instance, info: InstanceInfo | None, at_start: bool
     ) -> None:
         power = info.power_state if info is not None else PowerState.NOSTATE
+        if not at_start and info is not None and info.pid is not None and power == NOSTATE:
+            # Its process lives but its monitor did not answer in time (a guest busy booting
+            # under TCG): not a guest that died. The next sync asks again.
+            return
         if at_start and row.task_state == states.DELETING:
             self.runtime.spawn(self._delete_later(row.uuid), f"delete {row.uuid}")
         resume = self.runtime.settings.compute.resume_guests_state_on_host_boot
