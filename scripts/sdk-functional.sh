@@ -66,6 +66,9 @@ with open(sys.argv[1], "w") as f:
     yaml.safe_dump({"clouds": out}, f)
 PY
 
+# openstacksdk's own functional job gives each test 600 s (its tox.ini); without it the suite's
+# unit-test default (5 s, scaled) stops any test that waits on a server or a volume.
+export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-600}
 tests=()
 for t in ${SDK_TESTS:-identity}; do tests+=("openstack.tests.functional.$t"); done
 # The suite is testtools' (oslotest): run by unittest's discovery, one package at a time.
