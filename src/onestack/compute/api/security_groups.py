@@ -14,7 +14,7 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.http import empty, json_response
 from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
-from onestack.compute.api.server_subresources import _rule
+from onestack.compute.api.server_subresources import _rule, nova_groups
 from onestack.network.facade import Caller, NetworkAPI
 
 RULE = "os-security-groups"
@@ -46,20 +46,7 @@ async def _as_nova(net: NetworkAPI, caller: Caller, groups: list[dict[str, Any]]
     missing = list(remote - set(names))
     if missing:
         names.update({g["id"]: g for g in await net.find("security-groups", caller, id=missing)})
-    return [
-        {
-            "id": g["id"],
-            "name": g["name"],
-            "description": g.get("description") or "",
-            "tenant_id": g.get("project_id", ""),
-            "rules": [
-                _rule(r, names)
-                for r in g.get("security_group_rules") or []
-                if r.get("direction") == "ingress"
-            ],
-        }
-        for g in groups
-    ]
+    return nova_groups(groups, names)
 
 
 def _group_body(data: Any) -> dict[str, str]:

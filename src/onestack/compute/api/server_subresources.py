@@ -42,6 +42,27 @@ def _rule(rule: dict[str, Any], names: dict[str, dict[str, Any]]) -> dict[str, A
     return out
 
 
+def nova_groups(
+    groups: list[dict[str, Any]], names: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Neutron's groups as Nova shows them: ingress rules only, a remote group by the name
+    and project ``names`` (group id -> group) give it."""
+    return [
+        {
+            "id": g["id"],
+            "name": g["name"],
+            "description": g.get("description") or "",
+            "tenant_id": g.get("project_id", ""),
+            "rules": [
+                _rule(r, names)
+                for r in g.get("security_group_rules") or []
+                if r.get("direction") == "ingress"
+            ],
+        }
+        for g in groups
+    ]
+
+
 async def security_groups(request: Request) -> Response:
     _ctx, row = await server_row(request, "os-security-groups:list")
     net = service(request).networking
@@ -58,21 +79,7 @@ async def security_groups(request: Request) -> Response:
     names.update(
         {g["id"]: g for g in await net.security_groups(list(set(remote_ids) - set(names)))}
     )
-    out = [
-        {
-            "id": g["id"],
-            "name": g["name"],
-            "description": g.get("description") or "",
-            "tenant_id": g.get("project_id", ""),
-            "rules": [
-                _rule(r, names)
-                for r in g.get("security_group_rules") or []
-                if r.get("direction") == "ingress"
-            ],
-        }
-        for g in groups
-    ]
-    return json_response({"security_groups": out})
+    return json_response({"security_groups": nova_groups(groups, names)})
 
 
 def _diagnostics_248(raw: dict[str, Any], row_config_drive: bool) -> dict[str, Any]:
