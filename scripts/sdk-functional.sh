@@ -52,6 +52,12 @@ conn.image.create_image(
     name="cirros-onestack", filename=os.environ["TINY"], disk_format="qcow2",
     container_format="bare", visibility="public", wait=True,
 )
+# devstack's shared default subnet pool (where auto-allocated-topology is listed): the
+# auto-allocated topology test asks for a dry run that needs one.
+conn.network.create_subnet_pool(
+    name="shared-default-subnetpool-v4", prefixes=["10.0.0.0/22"], default_prefixlen=26,
+    shared=True, is_default=True,
+)
 alt_auth = {**demo["auth"], "username": "alt_demo", "password": password,
             "project_name": "alt_demo"}
 system_auth = {k: v for k, v in admin["auth"].items()

@@ -119,3 +119,27 @@ def test_network_ip_availability(cloud: Cloud, member: Any) -> None:
         listed = list(admin.network.network_ip_availabilities(network_name=net.name))
         assert [a.network_id for a in listed] == [net.id]
         assert list(admin.network.network_ip_availabilities(ip_version=6, network_id=net.id)) == []
+
+
+def test_default_external_network_is_default(cloud: Cloud, member: Any) -> None:
+    """Only external networks show is_default, to all who see them (openstacksdk's auto
+    allocated topology test skips its admin-only update when ``public`` already says True)."""
+    public = member.network.find_network("public")
+    assert public.is_router_external and public.is_default is True
+    member.network.update_network(public, is_default=True)  # unchanged: nothing is sent
+    resp = member.network.put(f"/networks/{public.id}", json={"network": {"is_default": True}})
+    assert resp.status_code == 403
+    own = member.network.create_network(name=unique("own"))
+    assert "is_default" not in member.network.get(f"/networks/{own.id}").json()["network"]
+    member.network.delete_network(own)
+    with cloud.sdk() as admin:
+        # One default external network at most (Neutron's 409); a non-external one is never
+        # the default, whatever it was created with.
+        with pytest.raises(openstack.exceptions.ConflictException, match=public.id):
+            admin.network.create_network(
+                name=unique("ext"), is_router_external=True, is_default=True
+            )
+        plain = admin.network.create_network(name=unique("plain"), is_default=True)
+        ext = admin.network.update_network(plain, is_router_external=True)
+        assert ext.is_default is False
+        admin.network.delete_network(ext)

@@ -229,6 +229,10 @@ class ExternalNetworkInUse(errors.Conflict):
     template = "{reason}"
 
 
+class DefaultExternalNetworkExists(errors.Conflict):
+    template = "A default external network already exists: {net_id}."
+
+
 class OverQuota(errors.Conflict):
     template = "Quota exceeded for resources: {overs}."
 

@@ -27,6 +27,27 @@ AUTO_DELETE_OWNERS = ("network:dhcp",)
 FIP_OWNER = "network:floatingip"
 
 
+async def _check_default_external(
+    session: AsyncSession, net: models.Network, request: dict[str, Any]
+) -> None:
+    """Neutron's auto-allocate callback: is_default counts only on an external network (it is
+    dropped from the request otherwise), and one network at most is the default (409)."""
+    if not request.get("external", net.external):
+        request.pop("is_default", None)
+        net.is_default = False
+        return
+    if request.get("is_default"):
+        other = await session.scalar(
+            select(models.Network.id).where(
+                models.Network.external.is_(True),
+                models.Network.is_default.is_(True),
+                models.Network.id != net.id,
+            )
+        )
+        if other is not None:
+            raise nerr.DefaultExternalNetworkExists(net_id=other)
+
+
 def parse_ranges(text: str) -> list[tuple[int, int]]:
     out = []
     for part in (p.strip() for p in text.split(",")):
@@ -210,6 +231,7 @@ class Networks:
             body["qos_policy_id"] = await qos.default_policy_id(session, project_id)
         net = models.Network(project_id=project_id, **body)
         net.id = net.id or models.uuid_str()
+        await _check_default_external(session, net, body)
         await self._allocate_segment(session, net, provider)
         session.add(net)
         if "mtu" not in body:
@@ -256,6 +278,7 @@ class Networks:
                         reason=f"External network {net.id} cannot be updated to be non-external, "
                         "since it has existing gateway ports."
                     )
+            await _check_default_external(session, net, changes)
             changed = False
             for key, value in changes.items():
                 if getattr(net, key) != value:

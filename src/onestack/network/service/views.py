@@ -82,6 +82,9 @@ async def networks(
             "ipv4_address_scope": scopes.get((r.id, 4)),
             "ipv6_address_scope": scopes.get((r.id, 6)),
             "router:external": r.external,
+            # auto-allocated-topology: Neutron keeps is_default on the external network's
+            # row, so only external networks show it (to whoever sees the network).
+            **({"is_default": r.is_default} if r.external else {}),
             "port_security_enabled": r.port_security_enabled,
             "provider:network_type": r.network_type,
             "provider:physical_network": r.physical_network,
