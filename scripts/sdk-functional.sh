@@ -78,14 +78,8 @@ export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-600}
 tests=()
 for t in ${SDK_TESTS:-identity}; do tests+=("openstack.tests.functional.$t"); done
 # The suite is testtools' (oslotest): run by unittest's discovery, one package at a time.
-# Left out, each with its reason (none for identity):
-# - network test_service_provider.TestServiceProvider.test_list: wherever l3-ha is listed it
-#   expects Neutron's `ha` L3 flavor provider among the service providers. l3-ha is listed here
-#   for the routers' `ha` attribute (false: admins see it, as in Neutron); no router is HA
-#   (`ha` true is refused), so no `ha` provider is listed either.
-left_out=(
-  openstack.tests.functional.network.v2.test_service_provider.TestServiceProvider.test_list
-)
+# Left out by id, each with its reason (none now): add ids to left_out with a comment.
+left_out=()
 rc=0
 for t in "${tests[@]}"; do
   dir=$("$bin/python" -c 'import importlib, os, sys; print(os.path.dirname(importlib.import_module(sys.argv[1]).__file__))' "$t")

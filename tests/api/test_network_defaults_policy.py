@@ -67,9 +67,11 @@ def test_subnet_host_bits_and_gateway_without_subnet(cloud: Cloud, member: Any) 
 def test_service_providers_and_project_cleanup(cloud: Cloud) -> None:
     conn = member_sdk(cloud)
     providers = list(conn.network.service_providers())
+    # Neutron's L3 plugin lists its four legacy providers, none the default.
     assert [(p.service_type, p.name, p.is_default) for p in providers] == [
-        ("L3_ROUTER_NAT", "onestack", True)
+        ("L3_ROUTER_NAT", name, False) for name in ("dvrha", "dvr", "ha", "single_node")
     ]
+    assert [p.name for p in conn.network.service_providers(name="ha")] == ["ha"]
     net = conn.network.create_network(name=unique("gone"))
     conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.82.0.0/24")
     # openstacksdk's project cleanup asks for the service providers before networks.

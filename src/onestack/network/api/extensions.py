@@ -114,10 +114,13 @@ async def show_extension(request: Request) -> Response:
     raise errors.NotFound(f"Extension with alias {alias} does not exist")
 
 
-# The service providers behind the advanced services (Neutron's service-type extension): the
-# routers are OneStack's own L3 (namespaces with SNAT and floating-IP DNAT on each host).
-SERVICE_PROVIDERS: tuple[dict[str, object], ...] = (
-    {"service_type": "L3_ROUTER_NAT", "name": "onestack", "default": True},
+# The service providers behind the advanced services (Neutron's service-type extension). The
+# L3 ones are those Neutron's L3 router plugin always lists (its driver controller's legacy
+# providers, in its order, none the default: a router's ha and distributed flags pick one).
+# Every router here is single_node's: ha or distributed true is refused (see routers).
+SERVICE_PROVIDERS: tuple[dict[str, object], ...] = tuple(
+    {"service_type": "L3_ROUTER_NAT", "name": name, "default": False}
+    for name in ("dvrha", "dvr", "ha", "single_node")
 )
 
 
