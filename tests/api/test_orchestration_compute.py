@@ -1,8 +1,10 @@
 """Nova's resource types of a stack (#17) through ``openstack stack`` on the fake data plane:
 a key pair, a network with a port, a server on the port with RAW user data, metadata and the
-key, a second server on the network by name; outputs read ``first_address``, ``networks``
-and the saved private key; compute shows the servers as the template made them; the delete
-removes the servers, ports and the key pair; a server on an unknown image fails naming it."""
+key, a second server on the network by name with a floating IP associated with its port
+(found by the network's id in the server's ``addresses``); outputs read ``first_address``,
+``networks`` and the saved private key; compute shows the servers as the template made them;
+the delete removes the servers, ports, floating IP and the key pair; a server on an unknown
+image fails naming it."""
 
 from __future__ import annotations
 
@@ -56,6 +58,21 @@ resources:
       image: {get_param: image}
       flavor: {get_param: flavor}
       networks: [{network: {get_resource: net}}]
+  router:
+    type: OS::Neutron::Router
+    properties: {external_gateway_info: {network: public}}
+  iface:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  fip:
+    type: OS::Neutron::FloatingIP
+    depends_on: iface
+    properties: {floating_network: public}
+  fip_assoc:
+    type: OS::Neutron::FloatingIPAssociation
+    properties:
+      floatingip_id: {get_resource: fip}
+      port_id: {get_attr: [db, addresses, {get_resource: net}, 0, port]}
 outputs:
   web_ip: {value: {get_attr: [web, first_address]}}
   port_ip: {value: {get_attr: [port, fixed_ips, 0, ip_address]}}
@@ -97,10 +114,15 @@ def test_servers_and_keypair_stack(cloud: Cloud, image: str, tmp_path: Path) -> 
     db_ips = out["db_networks"][res["net"]]
     db = cloud.openstack("server", "show", res["db"], cloud="onestack-demo")
     assert db_ips and db_ips[0] in str(db["addresses"])
+    # The floating IP associated with db's port, found by the network's id in `addresses`.
+    fip = cloud.openstack("floating ip", "show", res["fip"], cloud="onestack-demo")
+    assert fip["fixed_ip_address"] == db_ips[0], fip
+    assert res["fip_assoc"] == f"{res['fip']}:{fip['port_id']}"
     delete_wait(cloud, name, cloud="onestack-demo")
     servers = cloud.openstack("server", "list", cloud="onestack-demo")
     assert not {res["web"], res["db"]} & {s["ID"] for s in servers}
     assert cloud.openstack("port", "show", res["port"], check=False).returncode != 0
+    assert cloud.openstack("floating ip", "show", res["fip"], check=False).returncode != 0
     keys = cloud.openstack("keypair", "list", cloud="onestack-demo")
     assert f"{name}-key" not in {k["Name"] for k in keys}
 

@@ -1,6 +1,6 @@
 """Neutron's resource types, made through the network service's typed facade
 (``NetworkAPI``) as the stack's owner: networks, subnets, ports, routers and their
-interfaces, security groups and rules, floating IPs."""
+interfaces, security groups and rules, floating IPs and their associations."""
 
 from __future__ import annotations
 
@@ -417,6 +417,57 @@ class FloatingIP(NeutronResource):
         return out
 
 
+class FloatingIPAssociation(Plugin):
+    type_name = "OS::Neutron::FloatingIPAssociation"
+    description = "A resource for associating floating ips and ports."
+    properties = {
+        "floatingip_id": Prop("string", required=True, update_allowed=True,
+                              description="ID of the floating IP to associate."),
+        "port_id": Prop("string", required=True, update_allowed=True,
+                        description="ID of an existing port with at least one IP address to "
+                        "associate with this floating IP."),
+        "fixed_ip_address": Prop("string", update_allowed=True,
+                                 description="IP address to use if the port has multiple "
+                                 "addresses."),
+    }  # fmt: skip
+
+    async def _associate(self, c: Context, props: dict[str, Any]) -> str:
+        net, caller = api(c)
+        fip = await find_id(c, "floatingips", str(props["floatingip_id"]))
+        body: dict[str, Any] = {"port_id": await find_id(c, "ports", str(props["port_id"]))}
+        if props.get("fixed_ip_address"):
+            body["fixed_ip_address"] = props["fixed_ip_address"]
+        await net.update_resource("floatingips", caller, fip, body)
+        return f"{fip}:{body['port_id']}"
+
+    async def create(self, c: Context, props: dict[str, Any]) -> Created:
+        return Created(await self._associate(c, props))
+
+    async def update(
+        self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        fip = await find_id(c, "floatingips", str(new["floatingip_id"]))
+        port = await find_id(c, "ports", str(new["port_id"]))
+        if f"{fip}:{port}" != physical_id:
+            # A new pair: associated by the replacement, the old one let go by its delete
+            # (which leaves a floating IP the replacement moved to another port alone).
+            raise Replace()
+        await self._associate(c, new)  # only the fixed address changed
+        return {}
+
+    async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
+        net, caller = api(c)
+        fip, _, port = physical_id.partition(":")
+        try:
+            shown = await net.show("floatingips", caller, fip)
+        except errors.NotFound:
+            return  # released with its stack's floating IP resource, or by hand
+        if shown.get("port_id") == port:
+            await net.update_resource("floatingips", caller, fip, {"port_id": None})
+
+
 PLUGINS: tuple[type[Plugin], ...] = (
     Net, Subnet, Port, Router, RouterInterface, SecurityGroup, SecurityGroupRule, FloatingIP,
+    FloatingIPAssociation,
 )  # fmt: skip

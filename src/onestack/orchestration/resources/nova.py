@@ -165,15 +165,18 @@ class Server(Plugin):
                 first = first or addr
                 networks[port.get("network_name") or port["network_id"]].append(addr)
                 networks[port["network_id"]].append(addr)
-                addresses.setdefault(port.get("network_name") or port["network_id"], []).append(
-                    {
-                        "addr": addr,
-                        "version": 6 if ":" in addr else 4,
-                        "port": port["id"],
-                        "OS-EXT-IPS-MAC:mac_addr": port.get("mac_address"),
-                        "OS-EXT-IPS:type": "fixed",
-                    }
-                )
+                entry = {
+                    "addr": addr,
+                    "version": 6 if ":" in addr else 4,
+                    "port": port["id"],
+                    "OS-EXT-IPS-MAC:mac_addr": port.get("mac_address"),
+                    "OS-EXT-IPS:type": "fixed",
+                }
+                # By the network's name and, as Heat extends them, by its id (what
+                # `get_attr: [server, addresses, {get_resource: net}, 0, port]` reads).
+                for key in dict.fromkeys((port.get("network_name") or port["network_id"],
+                                          port["network_id"])):  # fmt: skip
+                    addresses.setdefault(key, []).append(entry)
         return {
             "name": info.name,
             "first_address": first,
