@@ -239,6 +239,7 @@ ALARMED = """
 heat_template_version: 2018-08-31
 parameters:
   threshold: {type: number, default: 80}
+  metric: {type: string}
 resources:
   asg:
     type: OS::Heat::AutoScalingGroup
@@ -274,6 +275,20 @@ resources:
       comparison_operator: gt
       matching_metadata: {metadata.user_metadata.stack: {get_param: "OS::stack_id"}}
       alarm_actions: [{get_attr: [up, alarm_url]}]
+  by_metrics:
+    type: OS::Aodh::GnocchiAggregationByMetricsAlarm
+    properties:
+      enabled: false
+      metrics: [{get_param: metric}]
+      aggregation_method: mean
+      granularity: 60
+      evaluation_periods: 1
+      threshold: 10
+      comparison_operator: ge
+      alarm_actions:
+        - str_replace:
+            template: trust+url
+            params: {url: {get_attr: [up, signal_url]}}
 outputs:
   size: {value: {get_attr: [asg, current_size]}}
   url: {value: {get_attr: [up, alarm_url]}}
@@ -283,7 +298,8 @@ outputs:
 def test_aodh_alarms_call_the_policy_webhook(cloud: Cloud, tmp_path: Path) -> None:
     name = unique("alarmed")
     tf = template_file(tmp_path, "alarmed.yaml", ALARMED)
-    shown = create_wait(cloud, name, tf)
+    metric = cloud.openstack("metric", "create", "-a", "high", name)["id"]
+    shown = create_wait(cloud, name, tf, "--parameter", f"metric={metric}")
     assert shown["stack_status"] == "CREATE_COMPLETE", shown
     out = outputs(shown)
     res = {r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", name)}
@@ -295,6 +311,13 @@ def test_aodh_alarms_call_the_policy_webhook(cloud: Cloud, tmp_path: Path) -> No
     legacy = cloud.openstack("alarm", "show", res["legacy"]["physical_resource_id"])
     assert legacy["metric"] == "cpu_util" and legacy["aggregation_method"] == "mean"
     assert shown["id"] in legacy["query"]
+    # heat-tempest-plugin's test_aodh_alarm: a metrics alarm whose action is the policy's
+    # signal_url through a trust.
+    metrics = cloud.openstack("alarm", "show", res["by_metrics"]["physical_resource_id"])
+    assert metrics["type"] == "gnocchi_aggregation_by_metrics_threshold", metrics
+    assert metric in str(metrics["metrics"])
+    assert metrics["aggregation_method"] == "mean" and float(metrics["threshold"]) == 10
+    assert "trust+http" in str(metrics["alarm_actions"]), metrics
     # What Aodh's notifier does when the alarm fires: POST its body to the action.
     resp = httpx.post(out["url"], json={"alarm_id": alarm_id, "current": "alarm"}, timeout=30)
     assert resp.status_code == 200, resp.text
@@ -313,6 +336,7 @@ def test_aodh_alarms_call_the_policy_webhook(cloud: Cloud, tmp_path: Path) -> No
     assert float(again["threshold"]) == 90  # changed in place: same alarm
     delete_wait(cloud, name)
     assert cloud.openstack("alarm", "show", alarm_id, check=False).returncode != 0
+    cloud.openstack("metric", "delete", metric, json_output=False)
 
 
 SLOW_GROUP = """

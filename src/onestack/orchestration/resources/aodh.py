@@ -1,5 +1,6 @@
-"""Aodh's resource types through alarming's facade: ``OS::Aodh::GnocchiAggregationByResourcesAlarm``
-and ``OS::Aodh::Alarm`` (Heat's legacy meter alarm, made as the Gnocchi aggregation alarm Aodh
+"""Aodh's resource types through alarming's facade: the Gnocchi aggregation
+alarms (``OS::Aodh::GnocchiAggregationByResourcesAlarm``, ``...ByMetricsAlarm``) and
+``OS::Aodh::Alarm`` (Heat's legacy meter alarm, made as the Gnocchi aggregation alarm Aodh
 keeps today). Their ``alarm_actions`` are usually a scaling policy's ``alarm_url``."""
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def _alarming(c: Context) -> Any:
 
 class _Alarm(Plugin):
     attributes = {"show": "Detailed information about the alarm."}
+    alarm_type = "gnocchi_aggregation_by_resources_threshold"  # Aodh's type of the alarm made
 
     def rule(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -50,8 +52,8 @@ class _Alarm(Plugin):
     def body(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": f"{c.stack_name}-{c.resource_name}",
-            "type": "gnocchi_aggregation_by_resources_threshold",
-            "gnocchi_aggregation_by_resources_threshold_rule": self.rule(c, props),
+            "type": self.alarm_type,
+            f"{self.alarm_type}_rule": self.rule(c, props),
         }
         for key in ("enabled", "alarm_actions", "ok_actions", "insufficient_data_actions",
                     "repeat_actions", "severity", "time_constraints"):  # fmt: skip
@@ -115,6 +117,29 @@ class GnocchiAggregationByResourcesAlarm(_Alarm):
         return out
 
 
+class GnocchiAggregationByMetricsAlarm(_Alarm):
+    type_name = "OS::Aodh::GnocchiAggregationByMetricsAlarm"
+    description = "A resource that implements alarm with specified aggregation of metrics."
+    alarm_type = "gnocchi_aggregation_by_metrics_threshold"
+    properties = {
+        **_COMMON,
+        "metrics": Prop("list", required=True, update_allowed=True, description="A list of "
+                        "metric ids."),
+        "aggregation_method": Prop("string", update_allowed=True, description="The "
+                                   "aggregation method to compare to the threshold."),
+        "granularity": Prop("integer", update_allowed=True, description="The time range in "
+                            "seconds."),
+    }  # fmt: skip
+
+    def rule(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
+        out = self.threshold_fields(props)
+        out["metrics"] = [str(m) for m in props["metrics"]]
+        for key in ("aggregation_method", "granularity"):
+            if props.get(key) is not None:
+                out[key] = props[key]
+        return out
+
+
 class MeterAlarm(_Alarm):
     type_name = "OS::Aodh::Alarm"
     description = (
@@ -160,4 +185,8 @@ class MeterAlarm(_Alarm):
         return out
 
 
-PLUGINS: tuple[type[Plugin], ...] = (GnocchiAggregationByResourcesAlarm, MeterAlarm)
+PLUGINS: tuple[type[Plugin], ...] = (
+    GnocchiAggregationByResourcesAlarm,
+    GnocchiAggregationByMetricsAlarm,
+    MeterAlarm,
+)
