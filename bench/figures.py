@@ -26,6 +26,28 @@ def figure(name: str, samples_ms: list[float], target: float | None) -> dict[str
     }
 
 
+def judged(
+    name: str,
+    value: float | str,
+    unit: str = "",
+    *,
+    target: str = "",
+    ok: bool | None = None,
+    reference: float | str | None = None,
+) -> dict[str, Any]:
+    """One row of ``bench/all.py``'s table: ``value`` against ``target`` (a phrase such as
+    "< 10 s"), PASS or MISS by ``ok``; ``ok`` None is a figure shown for reference only (its
+    ``reference`` key is there, even empty, so the table shows it without a verdict)."""
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "reference": reference,
+        "target": target,
+        "verdict": "" if ok is None else ("PASS" if ok else "MISS"),
+    }
+
+
 def print_table(title: str, figures: list[dict[str, Any]], width: int = 52) -> None:
     print(title)
     for f in figures:

@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from figures import judged
 from localcloud import LocalCloud
 
 RATE_TARGET = 0.70  # API throughput at least 70% of the raw disk rate
@@ -184,6 +185,48 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def table_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figures as ``bench/all.py`` judges them: each API rate beside the raw disk rate of
+    the same run (#19: at least 70% of it, and the md5 right)."""
+    size = f"{r['size_mib']:.0f} MiB"
+    target = f">= {RATE_TARGET:.0%} of reference, md5 right"
+    rows = []
+    for way, raw, raw_what in (
+        ("upload", "raw_write", "write+fsync"),
+        ("download", "raw_read", "cold read"),
+    ):
+        ratio = r[f"{way}_ratio"]
+        ok = ratio >= RATE_TARGET and bool(r[f"{way}_verified"])
+        rows.append(
+            judged(
+                f"API {way} of {size} vs raw disk {raw_what} (reference)",
+                f"{r[f'{way}_mib_s']:.0f} MiB/s = {ratio:.0%}",
+                target=target,
+                ok=ok,
+                reference=f"{r[f'{raw}_mib_s']:.0f} MiB/s",
+            )
+        )
+    rows.append(
+        judged(
+            f"API download of {size} from the page cache (memory copies)",
+            round(r["download_cached_mib_s"]),
+            "MiB/s",
+            reference=round(r["raw_read_cached_mib_s"]),
+        )
+    )
+    rise = r["peak_rss_rise_mib"]
+    rows.append(
+        judged(
+            "server peak RSS rise during the transfers",
+            round(rise, 1),
+            "MiB",
+            target=f"< {RSS_TARGET_MIB:.0f} MiB",
+            ok=rise < RSS_TARGET_MIB,
+        )
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="image size (MiB)")
@@ -193,7 +236,7 @@ def main() -> None:
         raise SystemExit("bench/image.py needs curl")
     r = run(args.size_mib * 2**20)
     if args.json:
-        print(json.dumps(r, indent=2))
+        print(json.dumps({**r, "figures": table_rows(r)}, indent=2))
         return
     print(f"image benchmark: {r['size_mib']:.0f} MiB of random data, file store")
     print(f"  raw disk write (fsync)  {r['raw_write_mib_s']:8.1f} MiB/s")
