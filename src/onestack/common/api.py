@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from onestack.common import errors
 from onestack.common.auth import RequireToken, get_context
 from onestack.common.context import RequestContext
-from onestack.common.http import M, read_json, validate
+from onestack.common.http import READING, JsonReading, M, read_json, validate
 from onestack.common.middleware import ServiceErrorMiddleware
 from onestack.common.routing import CandidateRouter
 
@@ -175,15 +175,31 @@ async def member(request: Request, key: str, missing: str = MISSING) -> Any:
 
 
 async def body(
-    request: Request, model: type[M], key: str | None = None, missing: str = MISSING
+    request: Request,
+    model: type[M],
+    key: str | None = None,
+    missing: str = MISSING,
+    *,
+    context: dict[str, Any] | None = None,
+    reading: JsonReading = READING,
+    optional: bool = False,
+    limit: int | None = None,
+    checked: bool = True,
 ) -> M:
     """The one way to take a request body: the JSON document (its ``key`` member when the API
     wraps bodies in one) validated against the schema ``model``, one 400 naming the first bad
-    field (``Invalid input for field 'name': ...``)."""
-    data = await read_json(request)
+    field (``Invalid input for field 'name': ...``). A model that words its refusals as its
+    service does raises the service's error from its validators, which passes through.
+
+    ``context`` reaches the model's validators; ``reading`` is the service's wording for a
+    body that is no JSON document; ``optional``: no body is validated as None; ``limit`` and
+    ``checked`` as for ``read_json``."""
+    data = await read_json(
+        request, checked=checked, optional=optional, limit=limit, reading=reading
+    )
     if key is not None:
         data = require_member(data, key, missing)
-    return validate(model, data)
+    return validate(model, data, context)
 
 
 def int_param(request: Request, name: str, not_found: errors.NotFound | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -96,30 +98,63 @@ def check_document(doc: Any, *, max_depth: int = MAX_DEPTH, bounded: bool = True
         stack.extend((child, depth + 1) for child in children)
 
 
-async def read_json(request: Request, *, bounded: bool = True) -> Any:
+@dataclass(frozen=True)
+class JsonReading:
+    """How a service reads its JSON bodies: its own words for a body that is no JSON document
+    (each a 400 of the service's error type), and whether it refuses escaped NULs."""
+
+    empty: Callable[[], errors.OneStackError]
+    malformed: Callable[[], errors.OneStackError]
+    refuse_nul: bool = True  # PostgreSQL cannot store NUL in text
+    blank_is_empty: bool = False  # a body of white space only counts as none
+
+
+READING = JsonReading(
+    empty=lambda: errors.BadRequest("The request body is empty; a JSON document is required."),
+    malformed=lambda: errors.BadRequest("Malformed request body: it is not valid JSON."),
+)
+
+
+async def read_json(
+    request: Request,
+    *,
+    bounded: bool = True,
+    checked: bool = True,
+    optional: bool = False,
+    limit: int | None = None,
+    reading: JsonReading = READING,
+) -> Any:
     """The request body parsed as JSON; 400 with a clear message when it is not, when it is
-    nested too deep, or (``bounded``) when it carries a number out of a column's range."""
+    nested too deep, or (``bounded``) when it carries a number out of a column's range.
+    ``checked``: False leaves the depth and range walk to the body's own parser (a batch of
+    10,000 measures); ``optional``: None when there is no body; ``limit``: the most bytes
+    taken (the app's ``max_body_bytes`` by default)."""
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if ctype and not (ctype == "application/json" or ctype.endswith("+json")):
         raise errors.UnsupportedMediaType(media_type=ctype)
-    body = await read_body(request)
-    if not body:
-        raise errors.BadRequest("The request body is empty; a JSON document is required.")
-    if b"\\u0000" in body:
+    body = await read_body(request, limit)
+    if not (body.strip() if reading.blank_is_empty else body):
+        if optional:
+            return None
+        raise reading.empty()
+    if reading.refuse_nul and b"\\u0000" in body:
         # JSON can only carry NUL as an escape; PostgreSQL cannot store it in text.
         raise errors.BadRequest("Null characters are not allowed in the request body.")
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise errors.BadRequest("Malformed request body: it is not valid JSON.") from None
-    check_document(doc, bounded=bounded)
+        raise reading.malformed() from None
+    if checked:
+        check_document(doc, bounded=bounded)
     return doc
 
 
-def validate(model: type[M], data: Any) -> M:
-    """Validate ``data`` against ``model``, turning pydantic's report into one 400."""
+def validate(model: type[M], data: Any, context: dict[str, Any] | None = None) -> M:
+    """Validate ``data`` against ``model``, turning pydantic's report into one 400.
+    ``context`` reaches the model's validators (what a body is checked against: the
+    resource's type, the alarm it changes)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
