@@ -14,6 +14,7 @@ from onestack.common.agent import KeyedLocks
 from onestack.common.logging import get_logger
 from onestack.metering import errors, timeutil
 from onestack.metering.facade import SERVICE_CONTEXT, Sample
+from onestack.metering.schemas import ResourceCreate, ResourceUpdate, metric_spec
 from onestack.metering.service import MeteringService
 from onestack.metering.service.base import resource_uuid
 
@@ -62,7 +63,7 @@ class Publisher:
                 return known
             names = (await self.svc.metrics.names_of([rid])).get(rid, {})
             if sample.name not in names:
-                spec = {sample.name: await self._metric_spec(sample)}
+                spec = {sample.name: metric_spec(await self._metric_spec(sample), sample.name)}
                 # Another publisher (another process) may make the same metric meanwhile.
                 with contextlib.suppress(errors.NamedMetricExists, common_errors.Conflict):
                     await self.svc.metrics.create_named(SERVICE_CONTEXT, rid, spec)
@@ -121,12 +122,14 @@ class Publisher:
             body = {"id": resource_id, "project_id": project_id, "user_id": user_id, **wanted}
             if sample is not None:
                 body["metrics"] = {sample.name: await self._metric_spec(sample)}
+            spec = await self.svc.resources.parse(ResourceCreate, rtype, body)
             with contextlib.suppress(errors.ResourceExists):
-                made = (await self.svc.resources.create(SERVICE_CONTEXT, rtype, body))["metrics"]
+                made = (await self.svc.resources.create(SERVICE_CONTEXT, rtype, spec))["metrics"]
         else:
             changed = {k: v for k, v in wanted.items() if row.attributes.get(k) != v}
             if changed and row.ended_at is None:
-                await self.svc.resources.update(SERVICE_CONTEXT, rid, row.type, changed)
+                change = await self.svc.resources.parse(ResourceUpdate, row.type, changed)
+                await self.svc.resources.update(SERVICE_CONTEXT, rid, row.type, change)
         self.attributes[rid] = wanted
         return made
 
@@ -145,9 +148,10 @@ class Publisher:
                 ends += await self._children(rid)
             for res_id, res_type, was_ended in ends:
                 if was_ended is None:
-                    await self.svc.resources.update(
-                        SERVICE_CONTEXT, res_id, res_type, {"ended_at": ended}
+                    change = await self.svc.resources.parse(
+                        ResourceUpdate, res_type, {"ended_at": ended}
                     )
+                    await self.svc.resources.update(SERVICE_CONTEXT, res_id, res_type, change)
                 self.attributes.pop(res_id, None)
 
     async def _children(self, rid: str) -> list[tuple[str, str, Any]]:

@@ -8,9 +8,11 @@ from typing import Any
 from starlette.datastructures import ImmutableMultiDict
 
 from onestack.common.context import RequestContext
+from onestack.common.http import validate
 from onestack.metering import errors, timeutil
 from onestack.metering.facade import Point
 from onestack.metering.publisher import Publisher
+from onestack.metering.schemas import Aggregates
 from onestack.metering.service.base import may_see_resource
 
 
@@ -75,7 +77,8 @@ class MeteringFacade(Publisher):
             body["search"] = search
             body["resource_type"] = resource_type or "generic"
         params = _params(granularity=granularity, start=start, stop=stop, needed_overlap=0)
-        result = await self.svc.aggregates.fetch(ctx, body, params, [], False)
+        query = validate(Aggregates, body)
+        result = await self.svc.aggregates.fetch(ctx, query, params, [], False)
         measures = result["measures"]
         if "aggregated" in measures:
             return _points(measures["aggregated"])

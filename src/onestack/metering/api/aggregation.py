@@ -14,9 +14,9 @@ from starlette.routing import Route
 
 from onestack.common.api import authorize, param
 from onestack.common.auth import get_context
-from onestack.common.http import json_response
-from onestack.metering import errors
-from onestack.metering.api.helpers import json_body, service
+from onestack.common.http import json_response, validate
+from onestack.metering import errors, schemas
+from onestack.metering.api.helpers import service, valid_body
 
 
 def _operations(request: Request, refs: list[str]) -> str:
@@ -38,7 +38,7 @@ async def by_metrics(request: Request) -> Response:
     ids = request.query_params.getlist("metric")
     if not ids:
         raise errors.InvalidInput(reason="At least one metric is required")
-    body = {"operations": _operations(request, ids)}
+    body = validate(schemas.Aggregates, {"operations": _operations(request, ids)})
     found = await service(request).aggregates.fetch(
         get_context(request), body, request.query_params, [], False
     )
@@ -47,14 +47,16 @@ async def by_metrics(request: Request) -> Response:
 
 async def by_resources(request: Request) -> Response:
     authorize(request, "search resource")
-    search: Any = await json_body(request, optional=True)
-    if not search:
-        search = request.query_params.get("filter")
-    body = {
-        "operations": _operations(request, [param(request, "name")]),
-        "resource_type": param(request, "type"),
-        "search": search or None,
-    }
+    search = await valid_body(request, schemas.Search, optional=True)
+    query = search.filter or request.query_params.get("filter")
+    body = validate(
+        schemas.Aggregates,
+        {
+            "operations": _operations(request, [param(request, "name")]),
+            "resource_type": param(request, "type"),
+            "search": query or None,
+        },
+    )
     groupby = sorted(set(request.query_params.getlist("groupby")))
     found = await service(request).aggregates.fetch(
         get_context(request), body, request.query_params, groupby, False

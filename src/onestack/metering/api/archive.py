@@ -8,8 +8,8 @@ from starlette.routing import Route
 
 from onestack.common.api import authorize, param
 from onestack.common.http import empty, json_response
-from onestack.metering import errors
-from onestack.metering.api.helpers import json_body, service
+from onestack.metering import schemas
+from onestack.metering.api.helpers import service, valid_body
 from onestack.metering.views import rule_view
 
 
@@ -21,7 +21,8 @@ async def list_policies(request: Request) -> Response:
 
 async def create_policy(request: Request) -> Response:
     authorize(request, "create archive policy")
-    policy = await service(request).policies.create(await _object(request))
+    spec = await valid_body(request, schemas.ArchivePolicyCreate)
+    policy = await service(request).policies.create(spec.policy())
     return json_response(policy.jsonify(), 201)
 
 
@@ -32,7 +33,8 @@ async def show_policy(request: Request) -> Response:
 
 async def update_policy(request: Request) -> Response:
     authorize(request, "update archive policy")
-    policy = await service(request).policies.update(param(request, "name"), await _object(request))
+    change = await valid_body(request, schemas.ArchivePolicyUpdate)
+    policy = await service(request).policies.update(param(request, "name"), change.definition)
     return json_response(policy.jsonify())
 
 
@@ -50,7 +52,9 @@ async def list_rules(request: Request) -> Response:
 
 async def create_rule(request: Request) -> Response:
     authorize(request, "create archive policy rule")
-    rule = await service(request).policies.create_rule(await _object(request))
+    rule = await service(request).policies.create_rule(
+        await valid_body(request, schemas.ArchivePolicyRuleCreate)
+    )
     return json_response(rule_view(rule), 201)
 
 
@@ -61,9 +65,8 @@ async def show_rule(request: Request) -> Response:
 
 async def update_rule(request: Request) -> Response:
     authorize(request, "update archive policy rule")
-    rule = await service(request).policies.rename_rule(
-        param(request, "name"), await _object(request)
-    )
+    change = await valid_body(request, schemas.ArchivePolicyRuleRename)
+    rule = await service(request).policies.rename_rule(param(request, "name"), change.name)
     return json_response(rule_view(rule))
 
 
@@ -71,13 +74,6 @@ async def delete_rule(request: Request) -> Response:
     authorize(request, "delete archive policy rule")
     await service(request).policies.delete_rule(param(request, "name"))
     return empty()
-
-
-async def _object(request: Request) -> dict[str, object]:
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise errors.InvalidInput(reason="the body must be a JSON object")
-    return body
 
 
 AP = "/v1/archive_policy"

@@ -1,16 +1,16 @@
-"""What the metering handlers share: the service, bodies, paging and policy targets."""
+"""What the metering handlers share: the service, bodies (``valid_body``), paging and policy
+targets."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from starlette.requests import Request
 
 from onestack.common import errors as common_errors
-from onestack.common.api import ServiceHelpers, runtime_of
-from onestack.common.http import check_document, query_bool, read_body
+from onestack.common.api import ServiceHelpers, body, runtime_of
+from onestack.common.http import JsonReading, M, query_bool
 from onestack.metering import errors, models
 from onestack.metering.service import MeteringService
 
@@ -21,25 +21,36 @@ kit = ServiceHelpers(MeteringService)
 service = kit.service
 
 
-async def json_body(request: Request, *, optional: bool = False, big: bool = False) -> Any:
-    """The JSON body; ``optional``: None when there is none; ``big``: measures batches up to
-    ``[metering] max_measures_body``, not walked node by node (the service checks them)."""
-    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if ctype and not (ctype == "application/json" or ctype.endswith("+json")):
-        raise common_errors.UnsupportedMediaType(media_type=ctype)
+# Gnocchi's words for a body that is no JSON document; it stores no NUL-bearing text column.
+GNOCCHI_JSON = JsonReading(
+    empty=lambda: errors.InvalidInput(reason="a JSON body is required"),
+    malformed=lambda: errors.InvalidInput(reason="Unable to decode body: it is not valid JSON"),
+    refuse_nul=False,
+    blank_is_empty=True,
+)
+
+
+async def valid_body(
+    request: Request,
+    model: type[M],
+    *,
+    context: dict[str, Any] | None = None,
+    optional: bool = False,
+    big: bool = False,
+) -> M:
+    """The body checked as ``model`` (``metering.schemas``) through ``common.api.body``, in
+    Gnocchi's words. ``optional``: no body is checked as None; ``big``: measures batches up
+    to ``[metering] max_measures_body``, not walked node by node (their parser checks them)."""
     limit = runtime_of(request).settings.metering.max_measures_body if big else None
-    raw = await read_body(request, limit)
-    if not raw.strip():
-        if optional:
-            return None
-        raise errors.InvalidInput(reason="a JSON body is required")
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise errors.InvalidInput(reason="Unable to decode body: it is not valid JSON") from None
-    if not big:
-        check_document(doc)
-    return doc
+    return await body(
+        request,
+        model,
+        context=context,
+        reading=GNOCCHI_JSON,
+        optional=optional,
+        limit=limit,
+        checked=not big,
+    )
 
 
 def flag(request: Request, name: str) -> bool:

@@ -10,8 +10,8 @@ from starlette.routing import Route
 from onestack.common.api import authorize, param
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response
-from onestack.metering import models, series
-from onestack.metering.api.helpers import flag, json_body, link_next, page, service
+from onestack.metering import models, schemas, series
+from onestack.metering.api.helpers import flag, link_next, page, service, valid_body
 from onestack.metering.operations import AGG_MAP
 
 
@@ -31,7 +31,8 @@ async def create_metric(request: Request) -> Response:
         "create metric",
         {"created_by_project_id": ctx.project_id, "created_by_user_id": ctx.user_id},
     )
-    view = await service(request).metrics.create(ctx, await json_body(request))
+    spec = await valid_body(request, schemas.MetricCreate)
+    view = await service(request).metrics.create(ctx, spec)
     return json_response(view, 201, headers={"Location": f"{request.url.path}/{view['id']}"})
 
 
@@ -61,7 +62,8 @@ async def delete_metric(request: Request) -> Response:
 
 async def post_measures(request: Request) -> Response:
     row = await _metric(request, "post measures")
-    await service(request).measures.add(row.id, await json_body(request, big=True))
+    measures = await valid_body(request, schemas.Measures, big=True)
+    await service(request).measures.add(row.id, measures)
     return empty(202)
 
 
@@ -83,7 +85,8 @@ async def batch_metrics(request: Request) -> Response:
         for target in (await svc.metrics.targets(rows)).values():
             authorize(request, "post measures", target)
 
-    await svc.measures.batch_metrics(ctx, await json_body(request, big=True), may_post)
+    body = await valid_body(request, schemas.MetricsMeasures, big=True)
+    await svc.measures.batch_metrics(ctx, body, may_post)
     return empty(202)
 
 
@@ -95,15 +98,15 @@ async def batch_resources(request: Request) -> Response:
         for target in (await svc.metrics.targets(rows)).values():
             authorize(request, "post measures", target)
 
-    body = await json_body(request, big=True)
+    body = await valid_body(request, schemas.ResourcesMeasures, big=True)
     await svc.measures.batch_resources(ctx, body, flag(request, "create_metrics"), may_post)
     return empty(202)
 
 
 async def aggregates(request: Request) -> Response:
     ctx = get_context(request)
-    body = await json_body(request)
-    if isinstance(body, dict) and ("search" in body or "resource_type" in body):
+    body = await valid_body(request, schemas.Aggregates)
+    if body.by_resources:
         authorize(request, "search resource")
     groupby = sorted(set(request.query_params.getlist("groupby")))
     result = await service(request).aggregates.fetch(

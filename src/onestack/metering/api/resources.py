@@ -11,14 +11,14 @@ from starlette.routing import Route
 from onestack.common.api import authorize, param
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response
-from onestack.metering import errors
+from onestack.metering import errors, schemas
 from onestack.metering.api.helpers import (
     flag,
-    json_body,
     link_next,
     page,
     resource_target,
     service,
+    valid_body,
 )
 from onestack.metering.views import resource_type_view
 
@@ -33,10 +33,7 @@ async def list_types(request: Request) -> Response:
 
 async def create_type(request: Request) -> Response:
     authorize(request, "create resource type")
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise errors.InvalidInput(reason="the body must be a JSON object")
-    row = await service(request).types.create(body)
+    row = await service(request).types.create(await valid_body(request, schemas.ResourceTypeCreate))
     return json_response(resource_type_view(row), 201)
 
 
@@ -49,7 +46,8 @@ async def show_type(request: Request) -> Response:
 
 async def patch_type(request: Request) -> Response:
     authorize(request, "update resource type")
-    row = await service(request).types.patch(param(request, "type"), await json_body(request))
+    patch = await valid_body(request, schemas.ResourceTypePatch)
+    row = await service(request).types.patch(param(request, "type"), patch)
     return json_response(resource_type_view(row))
 
 
@@ -69,9 +67,8 @@ async def list_resources(request: Request) -> Response:
 
 async def search_resources(request: Request) -> Response:
     authorize(request, "search resource")
-    body = await json_body(request, optional=True)
-    query: Any = body if body else request.query_params.get("filter")
-    return await _search(request, query)
+    search = await valid_body(request, schemas.Search, optional=True)
+    return await _search(request, search.filter or request.query_params.get("filter"))
 
 
 async def _search(request: Request, query: Any) -> Response:
@@ -90,16 +87,20 @@ async def _search(request: Request, query: Any) -> Response:
 
 
 async def create_resource(request: Request) -> Response:
-    body = await json_body(request)
+    svc = service(request)
+    rtype = await svc.types.get(param(request, "type"))  # 404 before the body, as Gnocchi
+    spec = await valid_body(
+        request, schemas.ResourceCreate, context={"attributes": rtype.attributes}
+    )
     ctx = get_context(request)
     target = {
-        "project_id": body.get("project_id") if isinstance(body, dict) else None,
-        "user_id": body.get("user_id") if isinstance(body, dict) else None,
+        "project_id": spec.project_id,
+        "user_id": spec.user_id,
         "created_by_project_id": ctx.project_id,
         "created_by_user_id": ctx.user_id,
     }
     authorize(request, "create resource", target)
-    view = await service(request).resources.create(ctx, param(request, "type"), body)
+    view = await svc.resources.create(ctx, rtype.name, spec)
     url = f"{request.url.path}/{view['id']}"
     return json_response(view, 201, headers={"Location": url})
 
@@ -125,8 +126,12 @@ async def resource_history(request: Request) -> Response:
 
 async def update_resource(request: Request) -> Response:
     ctx, row = await _row(request, "update resource")
-    body = await json_body(request)
-    view = await service(request).resources.update(ctx, row.id, param(request, "type"), body)
+    svc = service(request)
+    rtype = await svc.types.get(row.type)  # a generic path's resource has its own type
+    change = await valid_body(
+        request, schemas.ResourceUpdate, context={"attributes": rtype.attributes}
+    )
+    view = await svc.resources.update(ctx, row.id, param(request, "type"), change)
     return json_response(view)
 
 
@@ -139,8 +144,8 @@ async def delete_resource(request: Request) -> Response:
 async def delete_resources(request: Request) -> Response:
     """Batch delete by filter (body or ``?filter=``): ``{"deleted": N}``."""
     authorize(request, "delete resources")
-    body = await json_body(request, optional=True)
-    query = body if body else request.query_params.get("filter")
+    search = await valid_body(request, schemas.Search, optional=True)
+    query = search.filter or request.query_params.get("filter")
     if not query:
         raise errors.InvalidInput(reason="a filter is required to delete resources")
     count = await service(request).resources.delete_matching(
@@ -151,8 +156,8 @@ async def delete_resources(request: Request) -> Response:
 
 async def add_named_metrics(request: Request) -> Response:
     ctx, row = await _row(request, "update resource")
-    body = await json_body(request)
-    metrics = await service(request).metrics.create_named(ctx, row.id, body)
+    named = await valid_body(request, schemas.NamedMetrics)
+    metrics = await service(request).metrics.create_named(ctx, row.id, named.metrics)
     return json_response(metrics)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from onestack.common.context import RequestContext
-from onestack.metering import errors, models, operations, processing, timeutil
+from onestack.metering import errors, models, operations, processing, schemas, timeutil
 from onestack.metering.archive import Policy
 from onestack.metering.service.base import Context
 from onestack.metering.service.metrics import Metrics
@@ -84,28 +84,22 @@ class Aggregates:
     async def fetch(
         self,
         rc: RequestContext,
-        body: Any,
+        body: schemas.Aggregates,
         params: Mapping[str, str],
         groupby: Sequence[str],
         details: bool,
     ) -> Any:
-        if not isinstance(body, dict) or "operations" not in body:
-            raise errors.InvalidInput(reason="required key not provided @ data['operations']")
-        tree = operations.parse(body["operations"])
-        keys = operations.references(tree)
-        if not keys:
-            raise operations.InvalidOperations("At least one 'metric' is required", tree)
+        tree, keys = body.operations, body.references
         q = query_of(params)
-        if "search" not in body and "resource_type" not in body:
+        if not body.by_resources:
             refs = await self._refs_by_id(rc, keys)
             result = await self._measures(tree, refs, q, by_resource=False)
             out: dict[str, Any] = {"measures": result}
             if details:
                 out["references"] = [await self.metrics.show(rc, r.metric.id) for r in refs]
             return out
-        rtype = body.get("resource_type", "generic")
         found = await self.resources.search(
-            rc, rtype, body.get("search"), details=True, sort=(), limit=None, marker=None
+            rc, body.resource_type, body.search, details=True, sort=(), limit=None, marker=None
         )
         if not groupby:
             return await self._by_name(rc, tree, keys, found, q, details)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.metering import archive, errors, models
-from onestack.metering.archive import Policy
+from onestack.metering.archive import Granularity, Policy
+from onestack.metering.schemas import ArchivePolicyRuleCreate
 from onestack.metering.service.base import Context
 
 
@@ -36,22 +36,8 @@ class ArchivePolicies:
                     )
                 )
 
-    async def create(self, body: dict[str, Any]) -> Policy:
-        name = body.get("name")
-        if not isinstance(name, str) or not name or "/" in name or len(name) > 255:
-            raise errors.InvalidInput(reason="name must be a non-empty string without '/'")
-        unknown = set(body) - {"name", "back_window", "definition", "aggregation_methods"}
-        if unknown:
-            raise errors.InvalidInput(reason=f"extra keys not allowed: {sorted(unknown)}")
-        back_window = body.get("back_window", 0)
-        if not isinstance(back_window, int) or isinstance(back_window, bool) or back_window < 0:
-            raise errors.InvalidInput(reason="back_window must be a non-negative integer")
-        policy = Policy(
-            name,
-            back_window,
-            archive.parse_definition(body.get("definition")),
-            archive.resolve_methods(body.get("aggregation_methods")),
-        )
+    async def create(self, policy: Policy) -> Policy:
+        name = policy.name
         async with self.ctx.db.session() as s:
             if await s.get(models.ArchivePolicy, name) is not None:
                 raise errors.ArchivePolicyExists(name=name)
@@ -80,11 +66,8 @@ class ArchivePolicies:
         self._cache = {r.name: _policy(r) for r in rows}
         return dict(self._cache)
 
-    async def update(self, name: str, body: dict[str, Any]) -> Policy:
+    async def update(self, name: str, definition: tuple[Granularity, ...]) -> Policy:
         """Only the definition changes, with the same granularities (Gnocchi's rule)."""
-        if set(body) - {"definition"} or "definition" not in body:
-            raise errors.InvalidInput(reason="only the definition of a policy may change")
-        definition = archive.parse_definition(body["definition"])
         async with self.ctx.db.session() as s:
             row = await s.get(models.ArchivePolicy, name)
             if row is None:
@@ -120,17 +103,12 @@ class ArchivePolicies:
 
     # --- rules ----------------------------------------------------------------------
 
-    async def create_rule(self, body: dict[str, Any]) -> models.ArchivePolicyRule:
-        fields = ("name", "metric_pattern", "archive_policy_name")
-        if set(body) != set(fields) or not all(
-            isinstance(body[f], str) and body[f] for f in fields
-        ):
-            raise errors.InvalidInput(reason=f"an archive policy rule has exactly {fields}")
-        await self.get(body["archive_policy_name"])
+    async def create_rule(self, rule: ArchivePolicyRuleCreate) -> models.ArchivePolicyRule:
+        await self.get(rule.archive_policy_name)
         async with self.ctx.db.session() as s:
-            if await s.get(models.ArchivePolicyRule, body["name"]) is not None:
-                raise errors.ArchivePolicyRuleExists(name=body["name"])
-            row = models.ArchivePolicyRule(**{f: body[f] for f in fields})
+            if await s.get(models.ArchivePolicyRule, rule.name) is not None:
+                raise errors.ArchivePolicyRuleExists(name=rule.name)
+            row = models.ArchivePolicyRule(**rule.model_dump())
             s.add(row)
         return row
 
@@ -149,10 +127,7 @@ class ArchivePolicies:
             raise errors.ArchivePolicyRuleNotFound(id=name)
         return row
 
-    async def rename_rule(self, name: str, body: dict[str, Any]) -> models.ArchivePolicyRule:
-        new = body.get("name")
-        if set(body) != {"name"} or not isinstance(new, str) or not new:
-            raise errors.InvalidInput(reason="only the name of a rule may change")
+    async def rename_rule(self, name: str, new: str) -> models.ArchivePolicyRule:
         async with self.ctx.db.session() as s:
             row = await s.get(models.ArchivePolicyRule, name)
             if row is None:

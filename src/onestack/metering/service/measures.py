@@ -4,15 +4,12 @@ aggregation), read back from the aggregated series."""
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from onestack.common import errors as common_errors
 from onestack.common.context import RequestContext
-from onestack.metering import errors, models, processing, render, series, timeutil
+from onestack.metering import errors, models, processing, render, schemas, series, timeutil
 from onestack.metering.archive import Policy
 from onestack.metering.series import Floats, Int64s
 from onestack.metering.service.base import Context, resource_uuid
@@ -21,43 +18,13 @@ from onestack.metering.service.metrics import Metrics
 NS = timeutil.NS
 
 
-def parse_measures(data: Any) -> tuple[Int64s, Floats]:
-    """``[{"timestamp": ..., "value": ...}]`` as arrays; 400 for a bad timestamp or a value
-    that is not a finite number. The fields are gathered by two comprehensions and checked
-    by type sets and numpy: a batch of 10,000 measures is no 10,000 rounds of checks."""
-    if not isinstance(data, list):
-        raise errors.InvalidInput(reason="measures must be a list of {timestamp, value}")
-    try:
-        stamps = [item["timestamp"] for item in data]
-        values = [item["value"] for item in data]
-    except (TypeError, KeyError, IndexError):
-        bad = next(
-            i for i in data if not isinstance(i, dict) or not {"timestamp", "value"} <= set(i)
-        )
-        raise errors.InvalidInput(
-            reason=f"a measure has a timestamp and a value: {bad!r}"
-        ) from None
-    if not set(map(type, values)) <= {float, int}:  # not bool, str, None
-        bad = next(v for v in values if type(v) not in (float, int))
-        raise errors.InvalidInput(reason=f"Invalid value {bad!r}: a number is expected")
-    try:
-        ts = timeutil.parse_timestamps(stamps)
-    except common_errors.BadRequest as exc:
-        raise errors.InvalidInput(reason=exc.message.removeprefix("Invalid input: ")) from None
-    array = np.array(values, dtype=np.float64)
-    if not np.isfinite(array).all():
-        bad = next(v for v in values if not math.isfinite(v))
-        raise errors.InvalidInput(reason=f"Invalid value {bad!r}: a finite number is expected")
-    return ts, array
-
-
 class Measures:
     def __init__(self, ctx: Context, metrics: Metrics) -> None:
         self.ctx = ctx
         self.metrics = metrics
 
-    async def add(self, metric_id: str, data: Any) -> None:
-        ts, values = parse_measures(data)
+    async def add(self, metric_id: str, measures: schemas.Measures) -> None:
+        ts, values = measures.timestamps, measures.values
         if ts.size:
             blob = series.serialize_points(ts, values)
             await asyncio.to_thread(self.ctx.incoming.add, metric_id, blob)
@@ -69,11 +36,11 @@ class Measures:
             await asyncio.to_thread(self.ctx.incoming.add_many, blobs)
             self.ctx.wake.set()
 
-    async def batch_metrics(self, rc: RequestContext, body: Any, may_post: Any) -> None:
+    async def batch_metrics(
+        self, rc: RequestContext, body: schemas.MetricsMeasures, may_post: Any
+    ) -> None:
         """``{metric_id: [measures]}``; unknown or unwritable metrics: one 400 naming them."""
-        if not isinstance(body, dict):
-            raise errors.InvalidInput(reason="the body maps metric ids to measures")
-        parsed = {mid: parse_measures(data) for mid, data in body.items()}
+        parsed = body.batches
         rows = await self.metrics.visible_rows(rc, list(parsed))
         unknown = [mid for mid in parsed if mid not in rows]
         if unknown:
@@ -82,15 +49,14 @@ class Measures:
         await self.add_many([(mid, ts, v) for mid, (ts, v) in parsed.items()])
 
     async def batch_resources(
-        self, rc: RequestContext, body: Any, create: bool, may_post: Any
+        self, rc: RequestContext, body: schemas.ResourcesMeasures, create: bool, may_post: Any
     ) -> None:
-        """``{resource_id: {name: [measures] | {archive_policy_name, unit, measures}}}``."""
-        if not isinstance(body, dict) or not all(isinstance(v, dict) for v in body.values()):
-            raise errors.InvalidInput(reason="the body maps resource ids to {metric: measures}")
+        """``{resource_id: {name: [measures] | {archive_policy_name, unit, measures}}}``;
+        with ``create``, missing named metrics are made of their specs."""
         batches: list[tuple[str, Int64s, Floats]] = []
         unknown_resources: list[dict[str, str]] = []
         unknown_metrics: list[str] = []
-        for raw_id, named in body.items():
+        for raw_id, named in body.batches.items():
             names = (await self.metrics.names_of([resource_uuid(raw_id)])).get(
                 resource_uuid(raw_id), {}
             )
@@ -101,7 +67,7 @@ class Measures:
                 continue
             missing = {n: spec for n, spec in named.items() if n not in names}
             if missing and create:
-                specs = {n: _metric_spec(spec) for n, spec in missing.items()}
+                specs = {n: schemas.metric_spec(m.spec, n) for n, m in missing.items()}
                 await self.metrics.create_named(rc, raw_id, specs)
                 names = (await self.metrics.names_of([resource_uuid(raw_id)]))[
                     resource_uuid(raw_id)
@@ -109,10 +75,8 @@ class Measures:
             elif missing:
                 unknown_metrics.extend(f"{resource_uuid(raw_id)}/{n}" for n in missing)
                 continue
-            for name, spec in named.items():
-                data = spec.get("measures") if isinstance(spec, dict) else spec
-                ts, values = parse_measures(data)
-                batches.append((names[name], ts, values))
+            for name, measures in named.items():
+                batches.append((names[name], measures.timestamps, measures.values))
         if unknown_resources:
             raise UnknownResources(unknown_resources)
         if unknown_metrics:
@@ -191,12 +155,6 @@ def _stamp(value: str | None, name: str) -> int | None:
         return timeutil.parse_timestamp(value)
     except common_errors.BadRequest:
         raise errors.InvalidInput(reason=f"Unable to parse `{name}' timestamp: {value}") from None
-
-
-def _metric_spec(spec: Any) -> dict[str, Any]:
-    if isinstance(spec, dict):
-        return {k: v for k, v in spec.items() if k in ("archive_policy_name", "unit")}
-    return {}
 
 
 class UnknownMetrics(errors.InvalidInput):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.common.context import RequestContext
 from onestack.metering import errors, models, views
 from onestack.metering.archive import Policy
+from onestack.metering.schemas import MetricCreate, MetricSpec
 from onestack.metering.service.archive import ArchivePolicies
 from onestack.metering.service.base import (
     Context,
@@ -41,48 +42,31 @@ class Metrics:
     async def _new_row(
         self,
         rc: RequestContext,
-        body: Any,
+        spec: MetricSpec,
         resource_id: str | None,
         name: str | None,
         s: AsyncSession | None = None,
     ) -> models.Metric:
         """A new metric's row; its policy looked up in ``s``, the caller's transaction."""
-        if not isinstance(body, dict):
-            raise errors.InvalidInput(reason="a metric is an object")
-        extra = set(body) - {"archive_policy_name", "name", "unit", "resource_id"}
-        if extra:
-            raise errors.InvalidInput(reason=f"extra keys not allowed @ data['{sorted(extra)[0]}']")
-        unit = body.get("unit")
-        if unit is not None and (not isinstance(unit, str) or len(unit) > 31):
-            raise errors.InvalidInput(reason="unit must be a string of at most 31 characters")
-        if name is not None and (not isinstance(name, str) or not name or "/" in name):
-            raise errors.InvalidInput(reason="a metric name is a non-empty string without '/'")
-        policy_name = body.get("archive_policy_name")
+        policy_name = spec.archive_policy_name
         if policy_name is None:
             policy_name = await self.policies.policy_for_metric(name, s)
-        elif not isinstance(policy_name, str):
-            raise errors.InvalidInput(reason="archive_policy_name must be a string")
         await self.policies.get(policy_name, s)
         return models.Metric(
             id=str(uuid.uuid4()),
             name=name,
-            unit=unit,
+            unit=spec.unit,
             archive_policy_name=policy_name,
             resource_id=resource_id,
             creator=creator(rc),
         )
 
-    async def create(self, rc: RequestContext, body: Any) -> dict[str, Any]:
-        name = body.get("name") if isinstance(body, dict) else None
-        resource_id = body.get("resource_id") if isinstance(body, dict) else None
-        if resource_id is not None:
-            if name is None:
-                raise errors.InvalidInput(reason="a metric of a resource needs a name")
-            await self.create_named(
-                rc, str(resource_id), {name: {k: v for k, v in body.items() if k != "resource_id"}}
-            )
-            return await self.show(rc, await self.named_id(rc, str(resource_id), name))
-        row = await self._new_row(rc, body, None, name)
+    async def create(self, rc: RequestContext, body: MetricCreate) -> dict[str, Any]:
+        name, resource_id = body.name, body.resource_id
+        if resource_id is not None and name is not None:
+            await self.create_named(rc, resource_id, {name: body.spec})
+            return await self.show(rc, await self.named_id(rc, resource_id, name))
+        row = await self._new_row(rc, body.spec, None, name)
         async with self.ctx.db.session() as s:
             s.add(row)
         return views.metric_view(row, await self.policies.get(row.archive_policy_name))
@@ -92,12 +76,11 @@ class Metrics:
         s: AsyncSession,
         rc: RequestContext,
         resource: models.Resource,
-        metrics: Any,
+        metrics: Mapping[str, MetricSpec | str],
         replace: bool = False,
     ) -> dict[str, str]:
-        """Add named metrics to ``resource`` in session ``s``; their names and ids."""
-        if not isinstance(metrics, dict):
-            raise errors.InvalidInput(reason="metrics must be an object of name: metric")
+        """Add named metrics to ``resource`` in session ``s`` (a spec makes one, an id adopts
+        it); their names and ids."""
         existing = {
             m.name: m
             for m in (
@@ -139,7 +122,7 @@ class Metrics:
         row.resource_id, row.name = resource.id, name
 
     async def create_named(
-        self, rc: RequestContext, resource_id: str, metrics: Any
+        self, rc: RequestContext, resource_id: str, metrics: Mapping[str, MetricSpec | str]
     ) -> list[dict[str, Any]]:
         async with self.ctx.db.session() as s:
             res = await s.get(models.Resource, resource_uuid(resource_id))

@@ -4,8 +4,7 @@ type, history of changes, and search in Gnocchi's filter language."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.common import errors as common_errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
-from onestack.metering import errors, filters, models, resource_types, timeutil, views
+from onestack.common.http import validate
+from onestack.metering import errors, filters, models, resource_types, views
+from onestack.metering.schemas import GnocchiBody, ResourceCreate, ResourceUpdate
 from onestack.metering.service.base import (
     Context,
     creator,
@@ -24,26 +25,9 @@ from onestack.metering.service.base import (
 from onestack.metering.service.metrics import Metrics
 from onestack.metering.service.types import GENERIC, ResourceTypes
 
-CORE_UPDATABLE = ("user_id", "project_id", "started_at", "ended_at")
+B = TypeVar("B", bound=GnocchiBody)
 MAX_LIMIT = 1000
 DEFAULT_SORT = (("revision_start", "asc"), ("started_at", "asc"))
-
-
-def _datetime(value: Any, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return timeutil.to_datetime(timeutil.parse_timestamp(value))
-    except common_errors.BadRequest:
-        raise errors.InvalidInput(reason=f"Unable to parse {field}: {value!r}") from None
-
-
-def _id_text(value: Any, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 255:
-        raise errors.InvalidInput(reason=f"{field} must be a string of at most 255 characters")
-    return value
 
 
 class Resources:
@@ -54,30 +38,28 @@ class Resources:
 
     # --- create / read ------------------------------------------------------------------
 
-    async def create(self, rc: RequestContext, type_name: str, body: Any) -> dict[str, Any]:
+    async def parse(self, model: type[B], type_name: str, body: Any) -> B:
+        """``body`` checked as ``model`` against the attributes of resource type
+        ``type_name`` (the API's handlers take theirs through ``valid_body``)."""
         rtype = await self.types.get(type_name)
-        if not isinstance(body, dict) or not body.get("id"):
-            raise errors.InvalidInput(reason="required key not provided @ data['id']")
-        raw_id = body["id"]
-        if not isinstance(raw_id, str) or "/" in raw_id or len(raw_id) > 255:
-            raise errors.InvalidInput(reason="id must be a string without '/'")
+        return validate(model, body, {"attributes": rtype.attributes})
+
+    async def create(
+        self, rc: RequestContext, type_name: str, spec: ResourceCreate
+    ) -> dict[str, Any]:
+        raw_id = spec.id
         rid = resource_uuid(raw_id)
-        attrs = self._attributes(rtype, body, partial=False)
-        started = _datetime(body.get("started_at"), "started_at") or utcnow()
-        ended = _datetime(body.get("ended_at"), "ended_at")
-        if ended is not None and ended < started:
-            raise errors.InvalidInput(reason="Start timestamp cannot be after end timestamp")
         row = models.Resource(
             id=rid,
             type=type_name,
             original_resource_id=raw_id,
-            project_id=_id_text(body.get("project_id"), "project_id"),
-            user_id=_id_text(body.get("user_id"), "user_id"),
+            project_id=spec.project_id,
+            user_id=spec.user_id,
             creator=creator(rc),
-            started_at=started,
-            ended_at=ended,
+            started_at=spec.started_at,
+            ended_at=spec.ended_at,
             revision_start=utcnow(),
-            attributes=attrs,
+            attributes=dict(spec.attributes),
         )
         try:
             async with self.ctx.db.session() as s:
@@ -85,29 +67,12 @@ class Resources:
                     raise errors.ResourceExists(id=raw_id)
                 s.add(row)
                 await s.flush()
-                names = await self.metrics.attach(s, rc, row, body.get("metrics") or {})
+                names = await self.metrics.attach(s, rc, row, spec.metrics)
         except errors.ResourceExists:
             raise
         except common_errors.Conflict:  # a concurrent create of the same id committed first
             raise errors.ResourceExists(id=raw_id) from None
         return views.resource_view(row, names)
-
-    def _attributes(
-        self, rtype: models.ResourceType, body: Mapping[str, Any], partial: bool
-    ) -> dict[str, Any]:
-        known = set(rtype.attributes) | set(CORE_UPDATABLE) | {"id", "metrics"}
-        unknown = [k for k in body if k not in known]
-        if unknown:
-            raise errors.InvalidInput(reason=f"extra keys not allowed @ data['{unknown[0]}']")
-        out: dict[str, Any] = {}
-        for name, schema in rtype.attributes.items():
-            if name in body:
-                out[name] = resource_types.check_value(name, schema, body[name])
-            elif not partial:
-                if schema.get("required"):
-                    raise errors.InvalidInput(reason=f"required key not provided @ data['{name}']")
-                out[name] = None
-        return out
 
     async def row(self, rc: RequestContext, rid: str, type_name: str = GENERIC) -> models.Resource:
         async with self.ctx.db.session() as s:
@@ -146,23 +111,16 @@ class Resources:
     # --- update / delete ------------------------------------------------------------------
 
     async def update(
-        self, rc: RequestContext, rid: str, type_name: str, body: Any
+        self, rc: RequestContext, rid: str, type_name: str, change: ResourceUpdate
     ) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise errors.InvalidInput(reason="the body must be an object")
-        if "id" in body or "type" in body:
-            raise errors.InvalidInput(reason="extra keys not allowed @ data['id']")
         async with self.ctx.db.session() as s:
             row = await s.get(models.Resource, resource_uuid(rid))
             if row is None or (type_name != GENERIC and row.type != type_name):
                 raise errors.ResourceNotFound(id=rid)
             if not may_see_resource(rc, row.project_id, row.creator):
                 raise errors.ResourceNotFound(id=rid)
-            rtype = await s.get(models.ResourceType, row.type)
-            assert rtype is not None
             before = views.resource_view(row, None)
-            changed = self._apply_update(row, rtype, body)
-            if changed:
+            if self._apply_update(row, change):
                 before.pop("revision_end", None)
                 s.add(
                     models.ResourceHistory(
@@ -170,31 +128,21 @@ class Resources:
                     )
                 )
                 row.revision_start = utcnow()
-            if "metrics" in body:
-                await self.metrics.attach(s, rc, row, body["metrics"] or {}, replace=True)
+            if change.metrics is not None:
+                await self.metrics.attach(s, rc, row, change.metrics, replace=True)
         names = await self.metrics.names_of([row.id])
         return views.resource_view(row, names.get(row.id, {}))
 
-    def _apply_update(
-        self, row: models.Resource, rtype: models.ResourceType, body: dict[str, Any]
-    ) -> bool:
-        attrs = self._attributes(rtype, body, partial=True)
+    @staticmethod
+    def _apply_update(row: models.Resource, change: ResourceUpdate) -> bool:
         changed = False
-        for key in ("user_id", "project_id"):
-            if key in body and body[key] != getattr(row, key):
-                setattr(row, key, _id_text(body[key], key))
+        for key, value in change.core.items():
+            if value != getattr(row, key):
+                setattr(row, key, value)
                 changed = True
-        for key in ("started_at", "ended_at"):
-            if key in body:
-                value = _datetime(body[key], key)
-                if key == "started_at" and value is None:
-                    raise errors.InvalidInput(reason="started_at may not be null")
-                if value != getattr(row, key):
-                    setattr(row, key, value)
-                    changed = True
         if row.ended_at is not None and row.ended_at < row.started_at:
             raise errors.InvalidInput(reason="Start timestamp cannot be after end timestamp")
-        merged = {**row.attributes, **attrs}
+        merged = {**row.attributes, **change.attributes}
         if merged != row.attributes:
             row.attributes = merged
             changed = True

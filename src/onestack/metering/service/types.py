@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from onestack.metering import errors, models, resource_types
+from onestack.metering.schemas import AttributeChange, ResourceTypeCreate, ResourceTypePatch
 from onestack.metering.service.base import Context
 
 GENERIC = "generic"
@@ -26,16 +27,8 @@ class ResourceTypes:
                 if name not in have:
                     s.add(models.ResourceType(name=name, attributes=attributes, state="active"))
 
-    async def create(self, body: dict[str, Any]) -> models.ResourceType:
-        name = body.get("name")
-        if not isinstance(name, str) or not resource_types.NAME.match(name) or len(name) > 255:
-            raise errors.InvalidInput(reason=f"{name!r} is not a valid resource type name")
-        if set(body) - {"name", "attributes"}:
-            raise errors.InvalidInput(reason="a resource type has a name and attributes")
-        raw = body.get("attributes", {})
-        if not isinstance(raw, dict):
-            raise errors.InvalidInput(reason="attributes must be an object")
-        attributes = {k: resource_types.check_schema(k, v) for k, v in raw.items()}
+    async def create(self, spec: ResourceTypeCreate) -> models.ResourceType:
+        name, attributes = spec.name, spec.attributes
         async with self.ctx.db.session() as s:
             if await s.get(models.ResourceType, name) is not None:
                 raise errors.ResourceTypeExists(name=name)
@@ -55,10 +48,8 @@ class ResourceTypes:
             rows = await s.scalars(select(models.ResourceType).order_by(models.ResourceType.name))
             return list(rows.all())
 
-    async def patch(self, name: str, ops: Any) -> models.ResourceType:
+    async def patch(self, name: str, patch: ResourceTypePatch) -> models.ResourceType:
         """JSON patch: ``add`` / ``remove`` of ``/attributes/NAME`` (Gnocchi's subset)."""
-        if not isinstance(ops, list) or not ops:
-            raise errors.InvalidInput(reason="a JSON patch (a list of operations) is required")
         async with self.ctx.db.session() as s:
             row = await s.get(models.ResourceType, name)
             if row is None:
@@ -67,8 +58,8 @@ class ResourceTypes:
                 raise errors.InvalidInput(reason="the generic resource type cannot change")
             attributes = dict(row.attributes)
             fills: dict[str, Any] = {}
-            for op in ops:
-                self._apply(op, attributes, fills)
+            for change in patch.changes:
+                self._apply(change, attributes, fills)
             count = await s.scalar(
                 select(func.count())
                 .select_from(models.Resource)
@@ -80,26 +71,18 @@ class ResourceTypes:
         return row
 
     @staticmethod
-    def _apply(op: Any, attributes: dict[str, Any], fills: dict[str, Any]) -> None:
-        if not isinstance(op, dict) or op.get("op") not in ("add", "remove"):
-            raise errors.InvalidInput(reason=f"Invalid operation {op!r}: add or remove")
-        path = op.get("path", "")
-        if not isinstance(path, str) or not path.startswith("/attributes/"):
-            raise errors.InvalidInput(reason=f"Invalid path {path!r}: /attributes/NAME")
-        attr = path[len("/attributes/") :]
-        if op["op"] == "remove":
+    def _apply(change: AttributeChange, attributes: dict[str, Any], fills: dict[str, Any]) -> None:
+        attr = change.name
+        if change.op == "remove":
             if attr not in attributes:
                 raise errors.InvalidInput(reason=f"attribute {attr} does not exist")
             del attributes[attr]
             return
-        value = op.get("value")
         if attr in attributes:
             raise errors.InvalidInput(reason=f"attribute {attr} already exists")
-        schema = resource_types.check_schema(attr, value)
-        options = value.get("options") if isinstance(value, dict) else None
-        if isinstance(options, dict) and "fill" in options:
-            fills[attr] = resource_types.check_value(attr, schema, options["fill"])
-        attributes[attr] = schema
+        if change.fill is not None:
+            fills[attr] = change.fill[0]
+        attributes[attr] = change.schema
 
     @staticmethod
     async def _backfill(
