@@ -5,7 +5,7 @@ from __future__ import annotations
 from onestack.alarming.evaluator import Evaluator
 from onestack.alarming.facade import AlarmingAPI
 from onestack.alarming.notifier import Notifier
-from onestack.alarming.service import AlarmService
+from onestack.alarming.service import AlarmingFacade, AlarmService
 from onestack.alarming.trusts import Trusts
 from onestack.common.agent import Periodic
 from onestack.common.runtime import Runtime
@@ -26,7 +26,7 @@ async def start(runtime: Runtime) -> None:
     svc = AlarmService(runtime.db, settings, metering)
     trusts = Trusts(f"{runtime.public_url}/identity")
     runtime.provide(AlarmService, svc)
-    runtime.provide(AlarmingAPI, svc)
+    runtime.provide(AlarmingAPI, AlarmingFacade(svc))
     runtime.provide(Trusts, trusts)
     if "api" in runtime.roles:
         notifier = Notifier(trusts.token)

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 
 from onestack.alarming import models, rules
 from onestack.alarming.errors import AlarmNotFound, InvalidAlarm, OverQuota
+from onestack.alarming.schemas import AlarmBody, Quotas
 from onestack.alarming.views import alarm_view, change_view
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
+from onestack.common.http import validate
 from onestack.common.quota import lock_quota
 from onestack.config import AlarmingSettings
 from onestack.metering.facade import MeteringAPI
@@ -65,54 +67,15 @@ class AlarmService:
     # --- validation ---------------------------------------------------------------------
 
     async def _validated(
-        self, ctx: RequestContext, body: Any, old: models.Alarm | None = None
+        self, ctx: RequestContext, body: AlarmBody, old: models.Alarm | None = None
     ) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise InvalidAlarm(reason="The alarm must be a JSON object")
-        kind = body.get("type", old.type if old else None)
-        if kind not in rules.TYPES:
-            raise InvalidAlarm(
-                reason=f"Invalid input for field/attribute type. Value: '{kind}'. "
-                f"Value should be one of: {', '.join(rules.TYPES)}"
-            )
-        name = body.get("name", old.name if old else None)
-        if not isinstance(name, str) or not name:
-            raise InvalidAlarm(reason="Mandatory field missing: name")
-        raw_rule = body.get(f"{kind}_rule", old.rule if old and old.type == kind else None)
-        if raw_rule is None:
-            raise InvalidAlarm(reason=f"{kind}_rule must be set for {kind} type alarm")
-        rule = rules.check_rule(kind, raw_rule)
+        """The columns of a checked body, once its rule watches only what the alarm's
+        project may see: checked as the evaluator will read, an alarm cannot watch another
+        project's resource, whoever makes it (an admin's would stay "insufficient data")."""
         project = old.project_id if old else self._project_of(ctx, body)
-        # Checked as the evaluator will read: an alarm cannot watch another project's resource,
-        # whoever creates it (an admin's would stay "insufficient data" for ever).
-        await self._check_visible(watcher(project, ctx.user_id, ctx.request_id), kind, rule)
-        values: dict[str, Any] = {"type": kind, "name": name, "rule": rule}
-        for field in ("ok_actions", "alarm_actions", "insufficient_data_actions"):
-            values[field] = rules.check_actions(
-                body.get(field, getattr(old, field) if old else []), field, ctx.is_admin
-            )
-        values["time_constraints"] = rules.check_time_constraints(
-            body.get("time_constraints", old.time_constraints if old else [])
-        )
-        for field, flag in (("enabled", True), ("repeat_actions", False)):
-            value = body.get(field, getattr(old, field) if old else flag)
-            if not isinstance(value, bool):
-                raise rules.invalid_type(field, value, "bool")
-            values[field] = value
-        for field, allowed, fallback in (
-            ("severity", rules.SEVERITIES, "low"),
-            ("state", rules.STATES, "insufficient data"),
-        ):
-            value = body.get(field, getattr(old, field) if old else fallback)
-            if value not in allowed:
-                raise InvalidAlarm(
-                    reason=f"Invalid input for field/attribute {field}. Value: '{value}'. "
-                    f"Value should be one of: {', '.join(allowed)}"
-                )
-            values[field] = value
-        description = body.get("description", old.description if old else None)
-        values["description"] = description or _describe(kind, rule)
-        return values
+        reader = watcher(project, ctx.user_id, ctx.request_id)
+        await self._check_visible(reader, body.type, body.rule)
+        return body.columns()
 
     async def _check_visible(self, ctx: RequestContext, kind: str, rule: dict[str, Any]) -> None:
         """An alarm watches only what its creator may see (another project's: 404)."""
@@ -130,18 +93,18 @@ class AlarmService:
     # --- CRUD ---------------------------------------------------------------------------
 
     @staticmethod
-    def _project_of(ctx: RequestContext, body: dict[str, Any]) -> str:
+    def _project_of(ctx: RequestContext, body: AlarmBody) -> str:
         """The project a new alarm belongs to: the caller's, or the one an admin names."""
         if ctx.is_admin:
-            return str(body.get("project_id") or ctx.project_id or "")
+            return str(body.project_id or ctx.project_id or "")
         return ctx.project_id or ""
 
-    async def create(self, ctx: RequestContext, body: Any) -> dict[str, Any]:
+    async def create(self, ctx: RequestContext, body: AlarmBody) -> dict[str, Any]:
         values = await self._validated(ctx, body)
         project = self._project_of(ctx, body)
         user = ctx.user_id
-        if ctx.is_admin and isinstance(body, dict):
-            user = str(body.get("user_id") or user)
+        if ctx.is_admin:
+            user = str(body.user_id or user)
         async with self.db.session() as s:
             await self._check_quota(s, project, user)
             now = utcnow()
@@ -221,7 +184,7 @@ class AlarmService:
             rows = rows[:limit]
         return [alarm_view(r) for r in rows]
 
-    async def update(self, ctx: RequestContext, alarm_id: str, body: Any) -> dict[str, Any]:
+    async def update(self, ctx: RequestContext, alarm_id: str, body: AlarmBody) -> dict[str, Any]:
         old = await self.row(ctx, alarm_id)
         values = await self._validated(ctx, body, old)
         async with self.db.session() as s:
@@ -256,11 +219,7 @@ class AlarmService:
 
     # --- state and history ----------------------------------------------------------------
 
-    async def set_state(self, ctx: RequestContext, alarm_id: str, state: Any) -> str:
-        if state not in rules.STATES:
-            raise InvalidAlarm(
-                reason=f"state invalid: Value should be one of: {', '.join(rules.STATES)}"
-            )
+    async def set_state(self, ctx: RequestContext, alarm_id: str, state: str) -> str:
         await self.row(ctx, alarm_id)
         await self.transition(alarm_id, state, MANUAL, {}, ctx)
         return str(state)
@@ -356,30 +315,15 @@ class AlarmService:
         limit = row.limit if row is not None else self.settings.project_alarm_quota
         return {"project_id": project_id, "quotas": [{"resource": "alarms", "limit": limit}]}
 
-    async def set_quotas(self, body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict) or not isinstance(body.get("project_id"), str):
-            raise InvalidAlarm(reason="Mandatory field missing: project_id")
-        quotas = body.get("quotas")
-        if not isinstance(quotas, list):
-            raise InvalidAlarm(reason="Mandatory field missing: quotas")
+    async def set_quotas(self, body: Quotas) -> dict[str, Any]:
         async with self.db.session() as s:
-            for q in quotas:
-                if (
-                    not isinstance(q, dict)
-                    or q.get("resource") != "alarms"
-                    or not isinstance(q.get("limit"), int)
-                ):
-                    raise InvalidAlarm(reason=f"Invalid quota {q!r}: resource alarms and a limit")
-                row = await s.get(models.Quota, (body["project_id"], "alarms"))
+            for limit in body.limits:
+                row = await s.get(models.Quota, (body.project_id, "alarms"))
                 if row is None:
-                    s.add(
-                        models.Quota(
-                            project_id=body["project_id"], resource="alarms", limit=q["limit"]
-                        )
-                    )
+                    s.add(models.Quota(project_id=body.project_id, resource="alarms", limit=limit))
                 else:
-                    row.limit = q["limit"]
-        return await self.quotas(body["project_id"])
+                    row.limit = limit
+        return await self.quotas(body.project_id)
 
 
 def _change(
@@ -404,5 +348,24 @@ def _leaves(rule: dict[str, Any]) -> list[dict[str, Any]]:
     return [leaf for part in next(iter(rule.values())) for leaf in _leaves(part)]
 
 
-def _describe(kind: str, rule: dict[str, Any]) -> str:
-    return f"{kind} alarm rule"
+class AlarmingFacade:
+    """``AlarmingAPI`` over the service: a body (Aodh's v2 shape) is checked as the API
+    checks it (``schemas.AlarmBody``) before the service makes or changes the alarm."""
+
+    def __init__(self, svc: AlarmService) -> None:
+        self.svc = svc
+
+    async def create(self, ctx: RequestContext, body: Any) -> dict[str, Any]:
+        alarm = validate(AlarmBody, body, {"old": None, "admin": ctx.is_admin})
+        return await self.svc.create(ctx, alarm)
+
+    async def show(self, ctx: RequestContext, alarm_id: str) -> dict[str, Any]:
+        return await self.svc.show(ctx, alarm_id)
+
+    async def update(self, ctx: RequestContext, alarm_id: str, body: Any) -> dict[str, Any]:
+        old = await self.svc.row(ctx, alarm_id)
+        alarm = validate(AlarmBody, body, {"old": old, "admin": ctx.is_admin})
+        return await self.svc.update(ctx, alarm_id, alarm)
+
+    async def delete(self, ctx: RequestContext, alarm_id: str) -> None:
+        await self.svc.delete(ctx, alarm_id)

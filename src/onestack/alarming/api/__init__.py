@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,13 +10,21 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from onestack.alarming import errors
+from onestack.alarming.schemas import (
+    ACTION_FIELDS,
+    AlarmBody,
+    AlarmState,
+    ComplexQuery,
+    Quotas,
+)
 from onestack.alarming.service import QUERY_FIELDS, AlarmService
 from onestack.alarming.trusts import Trusts
 from onestack.common import errors as common_errors
-from onestack.common.api import Public, ServiceHelpers, authorize, param, runtime_of
+from onestack.common.api import Public, ServiceHelpers, authorize, body, param, runtime_of
 from onestack.common.api import service as service_of
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.context import RequestContext
+from onestack.common.http import empty, json_response
 from onestack.metering.facade import compile_filter
 
 if TYPE_CHECKING:
@@ -34,13 +41,17 @@ def _target(row: Any) -> dict[str, Any]:
     return {"project_id": row.project_id, "user_id": row.user_id}
 
 
-async def _with_trusts(request: Request, body: Any) -> Any:
-    if isinstance(body, dict):
-        trusts = service_of(request, Trusts)
-        for field in ("ok_actions", "alarm_actions", "insufficient_data_actions"):
-            if isinstance(body.get(field), list) and all(isinstance(a, str) for a in body[field]):
-                body[field] = await trusts.bind(get_context(request), body[field])
-    return body
+async def _alarm_body(request: Request, ctx: RequestContext, old: Any = None) -> AlarmBody:
+    """The alarm of the body, checked (against ``old``, the alarm a PUT changes), its new
+    ``trust+http(s)://`` actions bound to trusts of the caller (the alarm's old ones are)."""
+    alarm = await body(request, AlarmBody, context={"old": old, "admin": ctx.is_admin})
+    trusts = service_of(request, Trusts)
+    bound = {
+        field: await trusts.bind(ctx, getattr(alarm, field))
+        for field in ACTION_FIELDS
+        if field in alarm.sent
+    }
+    return alarm.model_copy(update=bound)
 
 
 async def list_alarms(request: Request) -> Response:
@@ -76,8 +87,8 @@ async def list_alarms(request: Request) -> Response:
 
 async def create_alarm(request: Request) -> Response:
     ctx = authorize(request, "telemetry:create_alarm")
-    body = await _with_trusts(request, await read_json(request))
-    return json_response(await service(request).create(ctx, body), 201)
+    alarm = await _alarm_body(request, ctx)
+    return json_response(await service(request).create(ctx, alarm), 201)
 
 
 async def show_alarm(request: Request) -> Response:
@@ -91,8 +102,8 @@ async def update_alarm(request: Request) -> Response:
     ctx = get_context(request)
     row = await service(request).row(ctx, param(request, "alarm_id"))
     authorize(request, "telemetry:change_alarm", _target(row))
-    body = await _with_trusts(request, await read_json(request))
-    return json_response(await service(request).update(ctx, row.id, body))
+    alarm = await _alarm_body(request, ctx, row)
+    return json_response(await service(request).update(ctx, row.id, alarm))
 
 
 async def delete_alarm(request: Request) -> Response:
@@ -113,8 +124,8 @@ async def set_state(request: Request) -> Response:
     ctx = get_context(request)
     row = await service(request).row(ctx, param(request, "alarm_id"))
     authorize(request, "telemetry:change_alarm_state", _target(row))
-    state = await read_json(request)
-    return json_response(await service(request).set_state(ctx, row.id, state))
+    state = await body(request, AlarmState)
+    return json_response(await service(request).set_state(ctx, row.id, state.state))
 
 
 async def history(request: Request) -> Response:
@@ -140,34 +151,24 @@ def _sorts(request: Request) -> list[tuple[str, str]]:
     return out
 
 
-def _complex_query(body: Any, fields: dict[str, str], kind: str) -> Any:
-    """The predicate of Aodh's complex query body ``{"filter": "<JSON expression>"}`` (the
-    metric API's filter language over ``fields``), None when it filters nothing."""
-    raw = body.get("filter") if isinstance(body, dict) else None
-    try:
-        query = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise errors.InvalidAlarm(reason=f"Filter expression not valid: {raw}") from None
-    if not query:
+def _complex_query(query: ComplexQuery, fields: dict[str, str], kind: str) -> Any:
+    """The predicate of a complex query's filter (the metric API's filter language over
+    ``fields``), None when it filters nothing."""
+    if not query.filter:
         return None
     try:
-        return compile_filter(query, fields, kind)
+        return compile_filter(query.filter, fields, kind)
     except common_errors.BadRequest as exc:
         raise errors.InvalidAlarm(reason=exc.message) from None
-
-
-def _limit(body: Any) -> int | None:
-    limit = body.get("limit") if isinstance(body, dict) else None
-    return limit if isinstance(limit, int) and limit > 0 else None
 
 
 async def query_alarms(request: Request) -> Response:
     """``POST /v2/query/alarms``: ``{"filter": "<JSON expression>", "limit": N}``."""
     ctx = authorize(request, "telemetry:query_alarm")
-    body = await read_json(request)
+    query = await body(request, ComplexQuery)
     fields = {k: "string" for k in (*QUERY_FIELDS, "alarm_id", "description")}
     fields.update(timestamp="datetime", state_timestamp="datetime")
-    predicate = _complex_query(body, fields, "alarm")
+    predicate = _complex_query(query, fields, "alarm")
     found = await service(request).listing(ctx, {}, ctx.is_admin, None, None, [])
     if predicate is not None:
         found = [
@@ -181,8 +182,7 @@ async def query_alarms(request: Request) -> Response:
                 }
             )
         ]
-    limit = _limit(body)
-    return json_response(found[:limit] if limit else found)
+    return json_response(found[: query.limit] if query.limit else found)
 
 
 HISTORY_FIELDS = {
@@ -196,9 +196,9 @@ async def query_history(request: Request) -> Response:
     """``POST /v2/query/alarms/history`` (``openstack alarm-history search``): the changes
     of every alarm the caller may see that the complex query keeps."""
     ctx = authorize(request, "telemetry:query_alarm_history")
-    body = await read_json(request)
-    predicate = _complex_query(body, HISTORY_FIELDS, "alarm change")
-    return json_response(await service(request).search_history(ctx, predicate, _limit(body)))
+    query = await body(request, ComplexQuery)
+    predicate = _complex_query(query, HISTORY_FIELDS, "alarm change")
+    return json_response(await service(request).search_history(ctx, predicate, query.limit))
 
 
 async def capabilities(request: Request) -> Response:
@@ -224,7 +224,8 @@ async def get_quotas(request: Request) -> Response:
 
 async def set_quotas(request: Request) -> Response:
     authorize(request, "telemetry:update_quotas")
-    return json_response(await service(request).set_quotas(await read_json(request)), 201)
+    quotas = await body(request, Quotas)
+    return json_response(await service(request).set_quotas(quotas), 201)
 
 
 def routes(runtime: Runtime) -> Sequence[BaseRoute]:
