@@ -490,3 +490,94 @@ def test_quotas(meter: Meter, server: str) -> None:
     over = other.post("/v2/alarms", json=body)
     assert over.status_code == 403 and "quota" in over.json()["error_message"]["faultstring"]
     assert other.get("/v2/quotas").json()["quotas"][0]["limit"] == 1
+
+
+TYPES = (
+    "gnocchi_resources_threshold, gnocchi_aggregation_by_metrics_threshold, "
+    "gnocchi_aggregation_by_resources_threshold, event, composite"
+)
+EVENT = {"type": "event", "name": "a", "event_rule": {}}
+
+
+@pytest.fixture(scope="module")
+def alarm_id(meter: Meter) -> str:
+    metric = meter.http().post("/v1/metric", json={"archive_policy_name": "low"}).json()["id"]
+    rule = {"metrics": [metric], "threshold": 1, "aggregation_method": "mean"}
+    body = {
+        "name": f"bad-{uuid.uuid4().hex[:6]}",
+        "type": "gnocchi_aggregation_by_metrics_threshold",
+        "gnocchi_aggregation_by_metrics_threshold_rule": rule,
+    }
+    resp = _aodh(meter).post("/v2/alarms", json=body)
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["alarm_id"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "raw", "faultstring"),
+    [
+        ("POST", "/v2/alarms", b"[]", "The alarm must be a JSON object"),
+        ("POST", "/v2/alarms", b"{", "Malformed request body: it is not valid JSON."),
+        ("POST", "/v2/alarms", b"", "The request body is empty; a JSON document is required."),
+        ("POST", "/v2/alarms", b"{}",
+         f"Invalid input for field/attribute type. Value: 'None'. Value should be one of: {TYPES}"),
+        ("POST", "/v2/alarms", b'{"type": "event"}', "Mandatory field missing: name"),
+        ("POST", "/v2/alarms", b'{"type": "event", "name": "a"}',
+         "event_rule must be set for event type alarm"),
+        ("POST", "/v2/alarms", json.dumps({**EVENT, "enabled": "yes"}).encode(),
+         "Invalid input for field/attribute enabled. Value: 'yes'. Wrong type. "
+         "Expected 'bool', got 'str'"),
+        ("POST", "/v2/alarms", json.dumps({**EVENT, "state": "x"}).encode(),
+         "Invalid input for field/attribute state. Value: 'x'. "
+         "Value should be one of: ok, alarm, insufficient data"),
+        ("POST", "/v2/alarms", json.dumps({**EVENT, "ok_actions": "x"}).encode(),
+         "Invalid input for field/attribute ok_actions. Value: 'x'. Wrong type. "
+         "Expected 'list', got 'str'"),
+        ("POST", "/v2/alarms", json.dumps({**EVENT, "time_constraints": [{"name": "t"}]}).encode(),
+         "Mandatory field missing: start"),
+        ("POST", "/v2/alarms",
+         json.dumps({**EVENT, "alarm_actions": ["trust+http://id@host/"]}).encode(),
+         "trust URL cannot contain a trust ID."),
+        ("PUT", "/v2/alarms/{id}", b'{"name": 5}', "Mandatory field missing: name"),
+        ("PUT", "/v2/alarms/{id}", b'{"type": "event"}',
+         "event_rule must be set for event type alarm"),
+        ("PUT", "/v2/alarms/{id}", b'{"severity": "x"}',
+         "Invalid input for field/attribute severity. Value: 'x'. "
+         "Value should be one of: low, moderate, critical"),
+        ("PUT", "/v2/alarms/{id}/state", b'"bogus"',
+         "state invalid: Value should be one of: ok, alarm, insufficient data"),
+        ("PUT", "/v2/alarms/{id}/state", b"{}",
+         "state invalid: Value should be one of: ok, alarm, insufficient data"),
+        ("POST", "/v2/query/alarms", b'{"filter": "{bad"}', "Filter expression not valid: {bad"),
+        ("POST", "/v2/query/alarms/history", b'{"filter": "{\\"=\\": {\\"nope\\": 1}}"}',
+         "Invalid input: Resource type alarm change has no nope attribute"),
+    ],
+)  # fmt: skip
+def test_bad_bodies_in_wsmes_words(
+    meter: Meter, alarm_id: str, method: str, path: str, raw: bytes, faultstring: str
+) -> None:
+    resp = _aodh(meter).request(
+        method,
+        path.format(id=alarm_id),
+        content=raw,
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error_message"]["faultstring"] == faultstring
+
+
+@pytest.mark.parametrize(
+    ("body", "faultstring"),
+    [
+        ([], "Mandatory field missing: project_id"),
+        ({"project_id": "p"}, "Mandatory field missing: quotas"),
+        ({"project_id": "p", "quotas": [{"resource": "x", "limit": 1}]},
+         "Invalid quota {'resource': 'x', 'limit': 1}: resource alarms and a limit"),
+        ({"project_id": "p", "quotas": [{"resource": "alarms", "limit": 3}, 5]},
+         "Invalid quota 5: resource alarms and a limit"),
+    ],
+)  # fmt: skip
+def test_bad_quota_bodies(meter: Meter, body: Any, faultstring: str) -> None:
+    resp = _aodh(meter, "onestack").post("/v2/quotas", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error_message"]["faultstring"] == faultstring
