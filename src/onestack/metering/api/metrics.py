@@ -73,7 +73,7 @@ async def get_measures(request: Request) -> Response:
     policy = await svc.metrics.policy_of(row)
     if flag(request, "refresh"):
         await svc.processor.refresh(row.id, policy)
-    body = await svc.measures.read_json(row, policy, request.query_params)
+    body = await svc.measures.rendered(row, policy, request.query_params)
     return Response(body, media_type="application/json")
 
 

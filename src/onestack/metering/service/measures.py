@@ -105,7 +105,7 @@ class Measures:
             )
         return out
 
-    async def read_json(
+    async def rendered(
         self, row: models.Metric, policy: Policy, params: Mapping[str, str]
     ) -> bytes:
         """``read`` rendered as the response body at once."""
