@@ -4,11 +4,11 @@ answers list, create, show, update and delete at ``path`` and ``path/{id}``.
 The flow of each verb is here, once: read and check the body, check the policy, make one call
 into the service layer (``Ops``), render, answer with the status the APIs use (201 on create,
 204 on delete). What differs between the OpenStack APIs is the ``Style`` a service gives its
-collections: how a body is read and validated (Keystone's schemas, Neutron's attribute maps,
-Neutron's bulk create), what a policy rule is named and what it is checked against (Keystone
-checks before it reads anything; Neutron checks the resource itself, and its attributes), how
-a list's query is read and its envelope built (Keystone's ``links``, Neutron's paging links
-and ``fields``), and the update verb (PATCH or PUT).
+collections: the model a body is validated with (Keystone's schemas; Neutron's attribute maps
+compiled into models, with Neutron's bulk create), what a policy rule is named and what it is
+checked against (Keystone checks before it reads anything; Neutron checks the resource itself,
+and its attributes), how a list's query is read and its envelope built (Keystone's ``links``,
+Neutron's paging links and ``fields``), and the update verb (PATCH or PUT).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
-from onestack.common.http import empty, json_response, read_json
+from onestack.common import api, errors
+from onestack.common.http import empty, json_response
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -34,6 +35,30 @@ class Page:
 
     rows: list[Any]
     has_more: bool = False
+
+
+class Member:
+    """One member body as its collection's model validated it: as sent (Neutron's create rule
+    sees it as its target), the service layer's values, and the API names it set, in the
+    order sent (the order their attribute rules are checked in)."""
+
+    __slots__ = ("present", "raw", "values")
+
+    def __init__(self, raw: Any, values: dict[str, Any], present: list[str]):
+        self.raw = raw
+        self.values = values
+        self.present = present
+
+
+class Body(BaseModel):
+    """What a collection's body model validates a create or update document into: its member
+    bodies (one, or several for a bulk create). A style's subclass checks the document as its
+    API does, in a ``model_validator(mode="before")`` that gives these two fields."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True, arbitrary_types_allowed=True)
+
+    members: list[Member]
+    bulk: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,14 +111,9 @@ class Style(Protocol):
     ) -> list[dict[str, Any]]:
         """Rows as the API shows them to this caller, cut to ``fields`` when there are any."""
 
-    def create_bodies(self, c: Collection, data: Any) -> tuple[list[Any], bool]:
-        """The member bodies of a POST and whether it is a bulk create."""
-
-    def update_body(self, c: Collection, data: Any) -> Any:
-        """The member body of an update."""
-
-    def parse(self, c: Collection, raw: Any, creating: bool) -> tuple[dict[str, Any], list[str]]:
-        """Validate one member body: the service layer's values and the API names given."""
+    def body(self, c: Collection, creating: bool) -> type[Body]:
+        """The model a create's (or an update's) JSON document is validated with, through
+        ``common.api.body``, the one way a body is taken."""
 
     async def authorize_write(
         self,
@@ -160,12 +180,13 @@ class Collection:
     async def creating(self, request: Request) -> Response:
         if not self.style.checks_resource:
             self.style.authorize(request, self, "create", None)
-        bodies, bulk = self.style.create_bodies(self, await read_json(request))
-        if not bulk:
-            return json_response({self.member: await self._create_one(request, bodies[0])}, 201)
-        return json_response({self.plural: await self._create_all(request, bodies)}, 201)
+        body = await api.body(request, self.style.body(self, True))
+        if not body.bulk:
+            item = await self._create_one(request, body.members[0])
+            return json_response({self.member: item}, 201)
+        return json_response({self.plural: await self._create_all(request, body.members)}, 201)
 
-    async def _create_all(self, request: Request, bodies: list[Any]) -> list[dict[str, Any]]:
+    async def _create_all(self, request: Request, bodies: list[Member]) -> list[dict[str, Any]]:
         """All or nothing: when one item fails, the ones already made are deleted again
         before the error is answered (Neutron's bulk create)."""
         items: list[dict[str, Any]] = []
@@ -180,19 +201,20 @@ class Collection:
             raise
         return items
 
-    async def _create_one(self, request: Request, raw: Any) -> dict[str, Any]:
+    async def _create_one(self, request: Request, body: Member) -> dict[str, Any]:
         assert self.ops.create is not None
-        values, present = self.style.parse(self, raw, creating=True)
-        await self.style.authorize_write(request, self, "create", raw, values, present, None)
-        row = await self.ops.create(request, values)
+        await self.style.authorize_write(
+            request, self, "create", body.raw, body.values, body.present, None
+        )
+        row = await self.ops.create(request, body.values)
         return self._render_one(request, row)
 
     async def updating(self, request: Request) -> Response:
         assert self.ops.update is not None
         if not self.style.checks_resource:
             self.style.authorize(request, self, "update", None)
-        raw = self.style.update_body(self, await read_json(request))
-        values, present = self.style.parse(self, raw, creating=False)
+        body = (await api.body(request, self.style.body(self, False))).members[0]
+        raw, values, present = body.raw, body.values, body.present
         ident = self.ident(request)
         current = None
         if self.style.checks_resource:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from onestack.network.agent import METER_TOPIC
-from onestack.network.api.attributes import convert_body
+from onestack.network.api import bodies
 from onestack.network.service import ADMIN, PORT_STATUS_TOPIC, Caller, ListQuery, NetworkService
 
 __all__ = ["ADMIN", "METER_TOPIC", "PORT_STATUS_TOPIC", "Caller", "NetworkAPI", "NetworkFacade"]
@@ -188,11 +188,11 @@ class NetworkFacade:
         self, collection: str, caller: Caller, body: dict[str, Any]
     ) -> dict[str, Any]:
         if collection == "security-group-rules":
-            values, _ = convert_body("security_group_rule", body, creating=True)
+            values, _ = bodies.parse("security_group_rule", body, creating=True)
             row = await self._svc.run(self._svc.security_groups.create_rule, caller, values)
             return await self._svc.render(collection, caller, row)
         member, manager = self._manager(collection)
-        values, _ = convert_body(member, body, creating=True)
+        values, _ = bodies.parse(member, body, creating=True)
         row = await self._svc.run(manager.create, caller, values)
         return await self._svc.render(collection, caller, row)
 
@@ -200,7 +200,7 @@ class NetworkFacade:
         self, collection: str, caller: Caller, ident: str, changes: dict[str, Any]
     ) -> dict[str, Any]:
         member, manager = self._manager(collection)
-        values, _ = convert_body(member, changes, creating=False)
+        values, _ = bodies.parse(member, changes, creating=False)
         row = await self._svc.run(manager.update, caller, ident, values)
         return await self._svc.render(collection, caller, row)
 

@@ -5,10 +5,12 @@ list filters by name and the ``links`` envelope."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from pydantic import model_validator
 from starlette.requests import Request
 
 from onestack.common import resource
@@ -79,18 +81,8 @@ class Keystone:
         v = views(request)
         return [self.render_row(v, row) for row in rows]
 
-    def create_bodies(self, c: resource.Collection, data: Any) -> tuple[list[Any], bool]:
-        return [require_body_key(data, c.member)], False
-
-    def update_body(self, c: resource.Collection, data: Any) -> Any:
-        return require_body_key(data, c.member)
-
-    def parse(
-        self, c: resource.Collection, raw: Any, creating: bool
-    ) -> tuple[dict[str, Any], list[str]]:
-        body = validate(self.create_schema if creating else self.update_schema, raw)
-        changes = body.changes()
-        return changes, list(changes)
+    def body(self, c: resource.Collection, creating: bool) -> type[resource.Body]:
+        return keystone_body(c.member, self.create_schema if creating else self.update_schema)
 
     async def authorize_write(
         self,
@@ -103,6 +95,22 @@ class Keystone:
         current: dict[str, Any] | None,
     ) -> None:
         return None  # checked before the body was read
+
+
+@functools.cache
+def keystone_body(member: str, schema: type[schemas.OpenBody]) -> type[resource.Body]:
+    """The document model of a Keystone body: ``schema`` under the ``member`` key, the
+    members it sets being the changes."""
+
+    class KeystoneBody(resource.Body):
+        @model_validator(mode="before")
+        @classmethod
+        def _under_member_key(cls, data: Any) -> dict[str, Any]:
+            raw = require_body_key(data, member)
+            changes = validate(schema, raw).changes()
+            return {"members": [resource.Member(raw, changes, list(changes))]}
+
+    return KeystoneBody
 
 
 def keystone_collection(

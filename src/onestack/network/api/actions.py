@@ -3,18 +3,17 @@ forwardings under a floating IP, quotas and availability zones."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import empty, json_response
 from onestack.network import errors as nerr
-from onestack.network.api import attributes
+from onestack.network.api import bodies
 from onestack.network.api.framework import caller, enforce, fields_of, service, strip
 from onestack.network.service import views
 from onestack.network.service.tags import TAGGABLE
@@ -23,12 +22,7 @@ from onestack.network.service.tags import TAGGABLE
 
 
 async def _interface(request: Request, add: bool) -> Response:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise errors.BadRequest("Resource body required for router interface.")
-    unknown = set(body) - {"subnet_id", "port_id"}
-    if unknown:
-        raise nerr.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'")
+    body = (await api.body(request, bodies.RouterInterface)).given()
     svc = service(request)
     who = caller(request)
     router = await svc.show("routers", who, request.path_params["id"])
@@ -46,30 +40,15 @@ async def remove_interface(request: Request) -> Response:
     return await _interface(request, False)
 
 
-def _route_key(route: Any) -> tuple[str, str]:
-    if not isinstance(route, dict) or set(route) != {"destination", "nexthop"}:
-        raise nerr.HTTPBadRequest(f"Invalid format for routes: {route}")
-    try:
-        dest = ipaddress.ip_network(str(route["destination"]), strict=False)
-        hop = ipaddress.ip_address(str(route["nexthop"]))
-    except ValueError as exc:
-        raise nerr.HTTPBadRequest(f"Invalid format for routes: {route}, {exc}") from None
-    return str(dest), str(hop)
-
-
 async def _extraroutes(request: Request, add: bool) -> Response:
     """extraroute-atomic: add routes to (or remove them from) the router's routes in one go;
     a route already there (or already gone) is no error, as in Neutron."""
-    body = await read_json(request)
-    routes = body.get("router", {}).get("routes") if isinstance(body, dict) else None
-    if not isinstance(routes, list) or not isinstance(body.get("router"), dict):
-        raise errors.BadRequest("Resource body required for router routes: router.routes.")
-    given = [_route_key(r) for r in routes]
+    given = (await api.body(request, bodies.ExtraRoutes)).routes
     svc = service(request)
     who = caller(request)
     router = await svc.show("routers", who, request.path_params["id"])
     enforce(request, "add_extraroutes" if add else "remove_extraroutes", router)
-    current = [_route_key(r) for r in router.get("routes") or []]
+    current = [bodies.route_key(r) for r in router.get("routes") or []]
     if add:
         wanted = current + [r for r in dict.fromkeys(given) if r not in current]
     else:
@@ -124,10 +103,8 @@ async def get_tags(request: Request) -> Response:
 async def replace_tags(request: Request) -> Response:
     collection, item = await _tag_target(request)
     enforce(request, f"update_{_SHOW_KEY[collection]}_tags", item)
-    body = await read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
-        raise nerr.HTTPBadRequest("Invalid tags body: a list of tags is required")
-    tags = await service(request).tags.replace(collection, item["id"], body["tags"])
+    body = await api.body(request, bodies.Tags)
+    tags = await service(request).tags.replace(collection, item["id"], body.tags)
     return json_response({"tags": tags})
 
 
@@ -163,6 +140,8 @@ async def remove_tag(request: Request) -> Response:
 
 # Port forwardings --------------------------------------------------------------------------
 
+FORWARDING = "port_forwarding"
+
 
 async def _fip(request: Request, action: str) -> dict[str, Any]:
     fip = await service(request).show("floatingips", caller(request), request.path_params["id"])
@@ -188,10 +167,7 @@ async def show_forwarding(request: Request) -> Response:
 
 async def create_forwarding(request: Request) -> Response:
     fip = await _fip(request, "create")
-    body = await read_json(request)
-    if not isinstance(body, dict) or "port_forwarding" not in body:
-        raise errors.BadRequest("Resource body required for port_forwarding.")
-    values, _ = attributes.convert_body("port_forwarding", body["port_forwarding"], True)
+    values = (await api.body(request, bodies.document(FORWARDING, None, True))).members[0].values
     svc = service(request)
     row = await svc.run(svc.floating_ips.create_forwarding, caller(request), fip["id"], values)
     return json_response({"port_forwarding": views.port_forwarding_dict(row)}, 201)
@@ -199,10 +175,8 @@ async def create_forwarding(request: Request) -> Response:
 
 async def update_forwarding(request: Request) -> Response:
     fip = await _fip(request, "update")
-    body = await read_json(request)
-    if not isinstance(body, dict) or "port_forwarding" not in body:
-        raise errors.BadRequest("Resource body required for port_forwarding.")
-    values, _ = attributes.convert_body("port_forwarding", body["port_forwarding"], False)
+    body = await api.body(request, bodies.document(FORWARDING, None, False))
+    values = body.members[0].values
     svc = service(request)
     row = await svc.floating_ips.update_forwarding(
         caller(request), fip["id"], request.path_params["pf_id"], values
@@ -256,10 +230,8 @@ async def quota_details(request: Request) -> Response:
 async def update_quota(request: Request) -> Response:
     project = _project(request)
     enforce(request, "update_quota", {"project_id": project})
-    body = await read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("quota"), dict):
-        raise errors.BadRequest("Resource body required for quota.")
-    limits = await service(request).quotas.update(project, dict(body["quota"]))
+    body = await api.body(request, bodies.Quota)
+    limits = await service(request).quotas.update(project, dict(body.body))
     return json_response({"quota": limits})
 
 

@@ -1,5 +1,7 @@
 """Neutron's attribute maps: which attributes a body may carry on POST and PUT, how each is
-converted and validated, its name in the service layer, and which ones policy guards."""
+converted and validated, its name in the service layer, and which ones policy guards. They are
+the declaration of the resources' bodies: ``bodies.member_body`` compiles each map into the
+models ``common.api.body`` validates."""
 
 from __future__ import annotations
 
@@ -388,44 +390,6 @@ READ_ONLY = {
     "trunk_details",
     "rules",
 }
-
-
-def convert_body(member: str, body: Any, creating: bool) -> tuple[dict[str, Any], list[str]]:
-    """Validate ``body`` (the member object); return (service values, API names set)."""
-    if not isinstance(body, dict):
-        raise nerr.HTTPBadRequest(f"Resource body required for {member}.")
-    attrs = {a.name: a for a in MAPS[member]}
-    unknown = sorted(k for k in body if k not in attrs and k not in READ_ONLY)
-    if unknown:
-        raise nerr.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
-    values: dict[str, Any] = {}
-    present: list[str] = []
-    for name, raw in body.items():
-        attr = attrs.get(name)
-        if attr is None:
-            raise nerr.HTTPBadRequest(f"Cannot update read-only attribute {name}")
-        if creating and not attr.post:
-            raise nerr.HTTPBadRequest(f"Attribute '{name}' not allowed in POST")
-        if not creating and not attr.put:
-            raise nerr.HTTPBadRequest(f"Cannot update read-only attribute {name}")
-        value = attr.convert(name, raw)
-        if attr.key in values and values[attr.key] != value:
-            raise nerr.HTTPBadRequest(
-                "Specifying 'project_id' or 'tenant_id' other than the "
-                "authenticated project in request requires admin "
-                "privileges"
-                if attr.key == "project_id"
-                else f"Conflicting values for {name}"
-            )
-        values[attr.key] = value
-        present.append(name)
-    if creating:
-        for attr in attrs.values():
-            if attr.required and attr.key not in values:
-                raise nerr.HTTPBadRequest(
-                    f"Failed to parse request. Required attribute '{attr.name}' not specified"
-                )
-    return values, present
 
 
 def guarded_reads(member: str) -> list[str]:

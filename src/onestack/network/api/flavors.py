@@ -7,20 +7,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.http import empty, json_response, read_json
-from onestack.network import errors as nerr
+from onestack.common import api
+from onestack.common.http import empty, json_response
+from onestack.network.api import bodies
 from onestack.network.api.framework import enforce, service
 
 
 async def associate(request: Request) -> Response:
     enforce(request, "create_flavor_service_profile", {})
-    body = await read_json(request)
-    profile = body.get("service_profile") if isinstance(body, dict) else None
-    if not isinstance(profile, dict) or not isinstance(profile.get("id"), str):
-        raise nerr.HTTPBadRequest("Resource body required for service_profile: its id.")
+    profile = await api.body(request, bodies.FlavorProfile)
     svc = service(request)
-    await svc.run(svc.flavors.associate, request.path_params["id"], profile["id"])
-    return json_response({"service_profile": {"id": profile["id"]}}, status=201)
+    await svc.run(svc.flavors.associate, request.path_params["id"], profile.id)
+    return json_response({"service_profile": {"id": profile.id}}, status=201)
 
 
 async def disassociate(request: Request) -> Response:

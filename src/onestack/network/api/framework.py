@@ -17,7 +17,7 @@ from onestack.common import api, errors, resource
 from onestack.common.auth import get_context
 from onestack.common.context import RequestContext
 from onestack.common.http import INT_RANGE
-from onestack.network.api import attributes
+from onestack.network.api import attributes, bodies
 from onestack.network.service import Caller, ListQuery, NetworkService
 
 Create = Callable[[NetworkService, Caller, dict[str, Any]], Awaitable[Any]]
@@ -31,7 +31,6 @@ TargetHook = Callable[
     [NetworkService, Caller, dict[str, Any], dict[str, Any] | None], Awaitable[dict[str, Any]]
 ]
 
-MAX_BULK = 1000  # items of one bulk create: each is a transaction, the request is bounded
 PAGING_KEYS = {"limit", "marker", "page_reverse", "sort_key", "sort_dir", "fields"}
 TAG_KEYS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags",
             "not-tags-any": "not_tags_any"}  # fmt: skip
@@ -134,12 +133,6 @@ def paging_links(
     return links
 
 
-def _required(c: resource.Collection, data: Any) -> Any:
-    if not isinstance(data, dict) or c.member not in data:
-        raise errors.BadRequest(f"Resource body required for {c.member}.")
-    return data[c.member]
-
-
 @dataclass(frozen=True)
 class Neutron:
     """The ``resource.Style`` of a Neutron collection, with the collection's own extra checks."""
@@ -192,25 +185,8 @@ class Neutron:
         hide = hidden(request, c.member)
         return [strip(row, hide, fields) for row in rows]
 
-    def create_bodies(self, c: resource.Collection, data: Any) -> tuple[list[Any], bool]:
-        if isinstance(data, dict) and c.plural in data and c.member not in data:
-            bodies = data[c.plural]
-            if not isinstance(bodies, list):
-                raise errors.BadRequest(f"Resource body required for {c.plural}.")
-            if len(bodies) > MAX_BULK:
-                raise errors.BadRequest(
-                    f"A bulk create makes at most {MAX_BULK} {c.plural}, not {len(bodies)}."
-                )
-            return bodies, True
-        return [_required(c, data)], False
-
-    def update_body(self, c: resource.Collection, data: Any) -> Any:
-        return _required(c, data)
-
-    def parse(
-        self, c: resource.Collection, raw: Any, creating: bool
-    ) -> tuple[dict[str, Any], list[str]]:
-        return attributes.convert_body(c.member, raw, creating=creating)
+    def body(self, c: resource.Collection, creating: bool) -> type[resource.Body]:
+        return bodies.document(c.member, c.plural if creating else None, creating)
 
     async def authorize_write(
         self,

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
-from onestack.common.http import empty, json_response, read_json
+from onestack.common import api, errors
+from onestack.common.http import empty, json_response
+from onestack.network.api import bodies
 from onestack.network.api.framework import caller, enforce, fields_of, service, strip
 from onestack.network.service import ADMIN, views
 from onestack.network.service.agents import Agents
@@ -37,11 +38,7 @@ def _policy_id(request: Request) -> str:
 
 
 async def _body(request: Request, rule_type: str) -> dict[str, Any]:
-    body = await read_json(request)
-    key = f"{rule_type}_rule"
-    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
-        raise errors.BadRequest(f"Resource body required for {key}.")
-    return dict(body[key])
+    return dict((await api.body(request, bodies.qos_rule(rule_type))).body)
 
 
 async def list_rules(request: Request) -> Response:
@@ -100,9 +97,9 @@ async def show_rule_type(request: Request) -> Response:
 
 # Agent schedulers ----------------------------------------------------------------------------
 
-# kind -> (the collection an agent hosts, its body key, the rule names' stems)
-SCHEDULED = {"dhcp": ("networks", "network_id", "dhcp-network"),
-             "l3": ("routers", "router_id", "l3-router")}  # fmt: skip
+# kind -> (the collection an agent hosts, the body naming one, the rule names' stems)
+SCHEDULED = {"dhcp": ("networks", bodies.ScheduledNetwork, "dhcp-network"),
+             "l3": ("routers", bodies.ScheduledRouter, "l3-router")}  # fmt: skip
 
 
 def _kind(request: Request) -> str:
@@ -125,15 +122,11 @@ async def hosted_by_agent(request: Request) -> Response:
 
 async def add_to_agent(request: Request) -> Response:
     kind = _kind(request)
-    collection, key, stem = SCHEDULED[kind]
+    collection, model, stem = SCHEDULED[kind]
     enforce(request, f"create_{stem}", {})
-    body = await read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get(key), str):
-        raise errors.BadRequest(
-            f"Failed to parse request. Required attribute '{key}' not specified"
-        )
+    ident = (await api.body(request, model)).ident
     svc = service(request)
-    found = await svc.show(collection, ADMIN, body[key])
+    found = await svc.show(collection, ADMIN, ident)
     await svc.run(svc.scheduler.add, kind, request.path_params["id"], found["id"])
     return json_response(None, status=201)
 

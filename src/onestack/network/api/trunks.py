@@ -7,19 +7,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.http import json_response, read_json
-from onestack.network import errors as nerr
+from onestack.common import api
+from onestack.common.http import json_response
+from onestack.network.api import bodies
 from onestack.network.api.framework import caller, enforce, service
 
 
 async def _change(request: Request, add: bool) -> Response:
-    body = await read_json(request)
-    if not isinstance(body, dict) or "sub_ports" not in body:
-        raise nerr.HTTPBadRequest("Resource body required for sub_ports.")
+    body = await api.body(request, bodies.SubPorts)
     svc, who = service(request), caller(request)
     trunk = await svc.show("trunks", who, request.path_params["id"])
     enforce(request, "add_subports" if add else "remove_subports", trunk)
-    await svc.run(svc.trunks.change_subports, who, trunk["id"], body["sub_ports"], add)
+    await svc.run(svc.trunks.change_subports, who, trunk["id"], body.sub_ports, add)
     return json_response(await svc.show("trunks", who, trunk["id"]))
 
 
