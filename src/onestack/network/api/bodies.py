@@ -41,28 +41,29 @@ class NeutronBody(BaseModel):
     member: ClassVar[str]
     creating: ClassVar[bool]
     attrs: ClassVar[dict[str, Attr]]  # every attribute of the map, by API name
-    field_names: ClassVar[dict[str, str]]  # API name -> field name
 
-    _present: tuple[str, ...] = PrivateAttr(())
+    # Set by the validator: the API names in the order sent, and the service layer's values.
+    _present: list[str] = PrivateAttr(default_factory=list)
+    _values: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
     def _check_as_neutron_does(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        converted = convert(cls, data)
+        converted, values = convert(cls, data)
         body = handler(converted)
-        body._present = tuple(converted)
+        body._present, body._values = list(converted), values
         return body
 
     def present(self) -> list[str]:
         return list(self._present)
 
     def values(self) -> dict[str, Any]:
-        return {self.attrs[n].key: getattr(self, self.field_names[n]) for n in self._present}
+        return dict(self._values)
 
 
-def convert(model: type[NeutronBody], body: Any) -> dict[str, Any]:
-    """The converted attributes of ``body`` by API name, in the order sent; Neutron's error
-    for the first attribute it would refuse."""
+def convert(model: type[NeutronBody], body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The converted attributes of ``body`` by API name, in the order sent, and by their
+    service-layer name; Neutron's error for the first attribute it would refuse."""
     member, creating, attrs = model.member, model.creating, model.attrs
     if not isinstance(body, dict):
         raise nerr.HTTPBadRequest(f"Resource body required for {member}.")
@@ -95,7 +96,7 @@ def convert(model: type[NeutronBody], body: Any) -> dict[str, Any]:
                 raise nerr.HTTPBadRequest(
                     f"Failed to parse request. Required attribute '{attr.name}' not specified"
                 )
-    return out
+    return out, keys
 
 
 def _field_name(api_name: str) -> str:
@@ -117,7 +118,6 @@ def member_body(member: str, creating: bool) -> type[NeutronBody]:
         f"{verb}{member.title().replace('_', '')}", __base__=NeutronBody, **fields
     )
     model.member, model.creating, model.attrs = member, creating, attrs
-    model.field_names = {a.name: _field_name(a.name) for a in accepted}
     return model
 
 
