@@ -60,6 +60,10 @@ class NeutronBody(BaseModel):
     def values(self) -> dict[str, Any]:
         return dict(self._values)
 
+    def as_member(self, raw: Any) -> resource.Member:
+        """The body as the common ``Collection`` takes it (``raw``: as sent)."""
+        return resource.Member(raw, self._values, self._present)
+
 
 def convert(model: type[NeutronBody], body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The converted attributes of ``body`` by API name, in the order sent, and by their
@@ -134,11 +138,7 @@ def _required(key: str, data: Any) -> Any:
 
 
 def _members(model: type[NeutronBody], bodies: list[Any]) -> list[resource.Member]:
-    out = []
-    for raw in bodies:
-        found = model.model_validate(raw)
-        out.append(resource.Member(raw, found.values(), found.present()))
-    return out
+    return [model.model_validate(raw).as_member(raw) for raw in bodies]
 
 
 @functools.cache
