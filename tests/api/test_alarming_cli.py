@@ -232,6 +232,26 @@ def test_aggregation_alarms_and_composite(meter: Meter, server: str) -> None:
     assert {"sum", "fleet", "either"} <= listed
 
 
+def test_the_window_ends_now(meter: Meter, server: str) -> None:
+    """Aodh's window is bounded at both ends: points stamped after now are not the latest
+    (unbounded, metering also cut a series of several metrics at the last point all of
+    them had, and a group's removed member froze its alarm at that point)."""
+    mid = str(meter.http().post("/v1/metric", json={"archive_policy_name": "high"}).json()["id"])
+    now = int(time.time())
+    measures = [{"timestamp": now + i, "value": 5} for i in range(-10, 120)]
+    measures += [{"timestamp": now + 600 + i, "value": 1000} for i in range(3)]
+    assert meter.http().post(f"/v1/metric/{mid}/measures", json=measures).status_code == 202
+    alarm = meter(
+        "alarm", "create", "--name", "window", "--type",
+        "gnocchi_aggregation_by_metrics_threshold", "--metrics", mid, "--threshold", "100",
+        "--comparison-operator", "gt", "--aggregation-method", "mean", "--granularity", "1",
+        "--evaluation-periods", "3",
+    )  # fmt: skip
+    wait_for("window evaluated", lambda: state_of(meter, alarm["alarm_id"]) != "insufficient data")
+    assert state_of(meter, alarm["alarm_id"]) == "ok"
+    meter.do("alarm", "delete", alarm["alarm_id"])
+
+
 def _by_metrics(metric: str, operator: str, threshold: float) -> dict[str, Any]:
     return {
         "type": "gnocchi_aggregation_by_metrics_threshold",

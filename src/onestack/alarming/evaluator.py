@@ -145,7 +145,11 @@ class Evaluator:
         self, ctx: RequestContext, kind: str, rule: dict[str, Any]
     ) -> list[float]:
         gran = float(rule["granularity"])
-        start = time.time() - gran * (rule["evaluation_periods"] + 1)
+        # Aodh's window, bounded at both ends: without ``stop`` metering ends a series of
+        # several metrics at the last point all of them have (Gnocchi's rule), and once one
+        # of them stops (a group's removed member) the alarm would see no newer point at all.
+        stop = time.time()
+        start = stop - gran * (rule["evaluation_periods"] + 1)
         method = rule["aggregation_method"]
         base = method.removeprefix("rate:")
         try:
@@ -157,10 +161,13 @@ class Evaluator:
                     aggregation=method,
                     granularity=gran,
                     start=start,
+                    stop=stop,
                 )
             elif kind == rules.BY_METRICS:
                 ops = ["aggregate", method, ["metric", *([m, base] for m in rule["metrics"])]]
-                points = await self.metering.aggregate(ctx, ops, granularity=gran, start=start)
+                points = await self.metering.aggregate(
+                    ctx, ops, granularity=gran, start=start, stop=stop
+                )
             else:
                 ops = ["aggregate", method, ["metric", rule["metric"], base]]
                 points = await self.metering.aggregate(
@@ -168,6 +175,7 @@ class Evaluator:
                     ops,
                     granularity=gran,
                     start=start,
+                    stop=stop,
                     search=_query(rule["query"]),
                     resource_type=rule["resource_type"],
                 )
