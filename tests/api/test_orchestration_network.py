@@ -133,3 +133,32 @@ def test_stack_check_finds_what_went_missing(cloud: Cloud, tmp_path: Path) -> No
     res = cloud.openstack("stack", "resource", "show", name, "net")
     assert res["resource_status"] == "CHECK_FAILED"
     delete_wait(cloud, name)
+
+
+PORT_ONLY = """
+heat_template_version: 2018-08-31
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.78.0.0/24}
+  other: {type: OS::Neutron::Subnet, properties: {network: elsewhere, cidr: 10.79.0.0/24}}
+  by_port:
+    type: OS::Nova::Server
+    properties: {image: img, flavor: m1.tiny, networks: [{port: PORT}]}
+  by_net:
+    type: OS::Nova::Server
+    properties: {image: img, flavor: m1.tiny, networks: [{network: {get_resource: net}}]}
+"""
+
+
+def test_a_server_on_a_port_alone_waits_for_every_subnet(cloud: Cloud) -> None:
+    """Heat's Server.add_dependencies: a networks entry naming no network (a port only) may
+    be on any subnet of the stack, so the server waits for all of them and is deleted before
+    them (a subnet deleted beside it found its address: SubnetInUse); a server on a network
+    waits for that network's subnets only."""
+    body = {"stack_name": unique("deps"), "template": PORT_ONLY}
+    shown = cloud.sdk().orchestration.post("/stacks/preview", json=body).json()["stack"]
+    required_by = {r["resource_name"]: set(r["required_by"]) for r in shown["resources"]}
+    assert required_by["subnet"] == {"by_port", "by_net"}
+    assert required_by["other"] == {"by_port"}

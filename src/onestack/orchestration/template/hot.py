@@ -332,23 +332,30 @@ def requires(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
 def _subnets_of_its_networks(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
     """Heat's implicit dependencies: a server or port on a network waits for every subnet
     of that network in the stack (which subnet it gets an address of is not known), so is
-    deleted before them (else the subnet's delete finds the port's address: SubnetInUse)."""
+    deleted before them (else the subnet's delete finds the port's address: SubnetInUse).
+    A server entry naming no network (only a port or a subnet) may be on any of them, and
+    a subnet whose network is not known may be the server's: both are waited for, as
+    Heat's ``Server.add_dependencies`` does."""
     props = rdef.properties if isinstance(rdef.properties, dict) else {}
+    unknown = False
     if rdef.type == "OS::Nova::Server":
         entries = props.get("networks")
-        nets = [e.get("network") for e in entries if isinstance(e, dict)] if isinstance(
-            entries, list) else []  # fmt: skip
+        entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+        nets = [e.get("network") or e.get("uuid") for e in entries]
+        unknown = not all(nets)
     elif rdef.type == "OS::Neutron::Port":
         nets = [props.get("network") or props.get("network_id")]
     else:
         return set()
     nets = [n for n in nets if n]
+    if not nets and not unknown:
+        return set()
     out = set()
     for name, other in live.items():
         if other.type != "OS::Neutron::Subnet" or not isinstance(other.properties, dict):
             continue
         net = other.properties.get("network") or other.properties.get("network_id")
-        if net in nets:
+        if unknown or net in nets or (rdef.type == "OS::Nova::Server" and not net):
             out.add(name)
     return out
 
