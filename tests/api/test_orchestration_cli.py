@@ -219,7 +219,7 @@ BAD = [
     (
         "heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::RandomString,"
         " properties: {length: {get_param: nope}}}\n",
-        "resources.a.properties.length.get_param: The Parameter (nope) could not be found.",
+        "Property error: : resources.a.properties.length: : The Parameter (nope) was not provided.",
     ),
     (
         "heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::RandomString,"

@@ -65,6 +65,70 @@ def test_preview_makes_nothing(cloud: Cloud, tmp_path: Path) -> None:
     assert cloud.openstack("network", "list", "--name", netname) == []
 
 
+PREVIEW_PARENT = """
+heat_template_version: 2015-04-30
+parameters:
+  incoming: {type: string, default: abc}
+resources:
+  main:
+    type: nested.yaml
+    properties: {value: {get_param: incoming}}
+  net: {type: OS::Neutron::Net}
+  rg:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 1
+      resource_def: {type: port.yaml, properties: {network_id: {get_resource: net}}}
+"""
+PREVIEW_NESTED = """
+heat_template_version: 2015-04-30
+parameters:
+  value: {type: string}
+resources:
+  nested: {type: OS::Heat::TestResource, properties: {value: {get_param: value}}}
+"""
+PREVIEW_PORT = """
+heat_template_version: 2015-04-30
+parameters:
+  network_id: {type: string}
+resources:
+  port: {type: OS::Neutron::Port, properties: {network: {get_param: network_id}}}
+"""
+
+
+def test_preview_of_nested_stacks_and_its_failure(cloud: Cloud) -> None:
+    """Heat's preview: a nested stack's resources as a list in place of the resource that
+    makes it (a template resource; a ResourceGroup: a list of its members' lists), each
+    naming its parent resource and its stack ``{stack}-{resource}``, with its properties'
+    defaults and attributes; a missing parameter named as Heat's property validation does."""
+    orchestration = cloud.sdk().orchestration
+    name = unique("prev")
+    body = {
+        "stack_name": name, "template": PREVIEW_PARENT,
+        "files": {"nested.yaml": PREVIEW_NESTED, "port.yaml": PREVIEW_PORT},
+    }  # fmt: skip
+    shown = orchestration.post("/stacks/preview", json=body).json()["stack"]
+    (nested,) = next(r for r in shown["resources"] if isinstance(r, list) and "properties"
+                     in r[0] and r[0]["resource_name"] == "nested")  # fmt: skip
+    assert nested["parent_resource"] == "main"
+    assert nested["stack_name"] == f"{name}-main"
+    assert nested["stack_identity"]["stack_id"] == "None"
+    assert nested["properties"]["value"] == "abc" and nested["properties"]["fail"] is False
+    assert "output" in nested["attributes"] and nested["creation_time"] is None
+    ((port,),) = next(r for r in shown["resources"] if isinstance(r, list) and r[0] != nested)
+    assert port["resource_name"] == "port" and port["parent_resource"] == "0"
+    assert port["properties"]["network"] == "net"  # a resource not made yet: its name
+    names = {r["resource_name"] for r in shown["resources"] if isinstance(r, dict)}
+    assert names == {"net"}
+    wont = {**body, "template": PREVIEW_PARENT.replace("get_param: incoming", "get_param: nope")}
+    refused = orchestration.post("/stacks/preview", json=wont)
+    assert refused.status_code == 400
+    assert (
+        "Property error: : resources.main.properties.value: : The Parameter (nope) was not "
+        "provided." in refused.json()["error"]["message"]
+    )
+
+
 def test_abandon_and_adopt(cloud: Cloud, tmp_path: Path) -> None:
     name, netname = unique("aba"), unique("aba-net")
     create_wait(cloud, name, template_file(tmp_path, "t.yaml", STACK), "--parameter",

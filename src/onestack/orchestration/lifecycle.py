@@ -17,6 +17,7 @@ from onestack.common.db import utcnow
 from onestack.orchestration.engine import nested as nested_stacks
 from onestack.orchestration.engine.graph import context_at, stack_scope
 from onestack.orchestration.engine.runner import Engine
+from onestack.orchestration.engine.scope import Made
 from onestack.orchestration.errors import (
     ActionInProgress,
     EntityNotFound,
@@ -27,9 +28,10 @@ from onestack.orchestration.errors import (
 from onestack.orchestration.models import Resource, Snapshot, Stack
 from onestack.orchestration.resources import plugin_type
 from onestack.orchestration.resources.base import Prop
+from onestack.orchestration.resources.stacks import MAX_DEPTH, NestedStack, ResourceGroup
 from onestack.orchestration.service import StackService, _new_row
 from onestack.orchestration.store import new_event
-from onestack.orchestration.template import functions
+from onestack.orchestration.template import functions, hot
 
 _FIXED = Prop("string")
 
@@ -46,7 +48,9 @@ def _busy(stack: Stack) -> None:
 
 async def preview(svc: StackService, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
     """The stack a create would make, checked as a create is, with each resource's
-    properties as far as they resolve before anything exists; nothing is stored."""
+    properties as far as they resolve before anything exists; nothing is stored. A resource
+    that is a nested stack shows as the list of that stack's resources (Heat's
+    ``StackResource.preview``)."""
     name = body.get("stack_name")
     if not isinstance(name, str) or not name:
         raise StackValidationFailed(message="No stack name specified")
@@ -60,10 +64,19 @@ async def preview(svc: StackService, ctx: RequestContext, body: dict[str, Any]) 
         status="COMPLETE", status_reason="", disable_rollback=bool(body.get("disable_rollback",
         True)), timeout_mins=body.get("timeout_mins"), tags=None, created_at=utcnow(),
     )  # fmt: skip
+    return {"stack": stack, "resources": _preview_resources(svc, stack, live, None, 0)}
+
+
+def _preview_resources(
+    svc: StackService, stack: Stack, live: dict[str, Any], parent: str | None, depth: int
+) -> list[Any]:
     rows = [_new_row(stack.id, n, rdef, live) for n, rdef in live.items()]
     tmpl, scope = stack_scope(stack, [])
+    # Nothing exists yet: a reference to a resource is its name (Heat's reference of a
+    # resource without an id), its attributes none.
+    scope.made = {n: Made(n) for n in live}
     required_by = _required_by(rows)
-    out = []
+    out: list[Any] = []
     for row in rows:
         rdef = live[row.name]
         try:
@@ -72,11 +85,50 @@ async def preview(svc: StackService, ctx: RequestContext, body: dict[str, Any]) 
             )
         except errors.OneStackError:
             props = dict(rdef.properties)
+        nested = _preview_nested(svc, stack, row.name, rdef.type, props, depth)
+        if nested is not None:
+            out.append(nested)
+            continue
+        plugin = plugin_type(rdef.type)
+        if plugin is not None:
+            with contextlib.suppress(errors.OneStackError, TypeError, ValueError):
+                props = plugin.with_defaults(props)
         shown = preview_resource(stack, row, required_by[row.name], props)
         # Nothing exists yet: Heat's preview has no creation or update time.
         shown["creation_time"] = shown["updated_time"] = None
+        shown["attributes"] = {a: None for a in (plugin.attributes if plugin else {})}
+        if parent is not None:
+            shown["parent_resource"] = parent
         out.append(shown)
-    return {"stack": stack, "resources": out}
+    return out
+
+
+def _preview_nested(
+    svc: StackService, stack: Stack, name: str, rtype: str, props: dict[str, Any], depth: int
+) -> list[Any] | None:
+    """The preview of the nested stack a template resource, an ``OS::Heat::Stack`` or a
+    ``ResourceGroup`` makes (``{stack}-{resource}``); None for any other resource."""
+    files = stack.files or {}
+    registry = (stack.environment or {}).get("resource_registry") or {}
+    if depth >= MAX_DEPTH:
+        return None
+    if rtype in files:
+        raw, given = files[rtype], props
+    elif rtype == NestedStack.type_name:
+        raw, given = props.get("template"), props.get("parameters") or {}
+    elif rtype == ResourceGroup.type_name:
+        raw, given = ResourceGroup._template(ResourceGroup.with_defaults(props), []), {}
+    else:
+        return None
+    tmpl = hot.parse(raw, registry)
+    given = {k: v for k, v in given.items() if v is not None and k in tmpl.parameters}
+    values, live = svc.check(tmpl, {"resource_registry": registry}, given, files)
+    child = Stack(
+        id="None", name=f"{stack.name}-{name}", project_id=stack.project_id,
+        user_id=stack.user_id, template=tmpl.raw, environment={"resource_registry": registry},
+        files=files, parameters=values, action="INIT", status="COMPLETE", status_reason="",
+    )  # fmt: skip
+    return _preview_resources(svc, child, live, name, depth + 1)
 
 
 def preview_resource(

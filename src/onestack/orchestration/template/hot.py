@@ -4,6 +4,7 @@ whole checked before anything is created, each error naming the resource and the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -296,9 +297,7 @@ def _check_refs(
 ) -> None:
     for ref in refs:
         if ref.kind == "param" and ref.target not in values and ref.target not in PSEUDO_PARAMS:
-            raise StackValidationFailed(
-                message=f"{ref.path}: The Parameter ({ref.target}) could not be found."
-            )
+            raise StackValidationFailed(message=_missing_param(ref))
         if ref.kind in ("resource", "attr") and ref.target not in resources:
             raise InvalidTemplateReference(resource=ref.target, key=ref.path)
         if ref.kind == "file" and ref.target not in files:
@@ -318,6 +317,19 @@ def _check_refs(
                     message=f"{ref.path}: The Referenced Attribute ({ref.target} {ref.attr}) "
                     "is incorrect."
                 )
+
+
+def _missing_param(ref: Ref) -> str:
+    """Heat's message for a parameter the template lacks: in a resource's properties, the
+    properties' validation names the property (``resources.a.properties.length``)."""
+    head, sep, rest = ref.path.partition(".properties.")
+    if not sep or not head.startswith("resources."):
+        return f"{ref.path}: The Parameter ({ref.target}) could not be found."
+    prop = re.split(r"[.\[]", rest, maxsplit=1)[0]
+    return (
+        f"Property error: : {head}.properties.{prop}: : The Parameter ({ref.target}) was not "
+        "provided."
+    )
 
 
 def requires(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
