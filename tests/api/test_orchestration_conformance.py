@@ -193,3 +193,30 @@ def test_port_mac_address_updated_in_place(cloud: Cloud, tmp_path: Path) -> None
         assert after == {"id": before["id"], "mac": "00:00:00:00:aa:aa"}
     finally:
         delete_wait(cloud, name)
+
+
+DEEPER = NESTED.replace("OS::Heat::RandomString", "mynested2.yaml")
+
+
+def test_validate_show_nested_gives_nested_parameters(cloud: Cloud, tmp_path: Path) -> None:
+    """``template validate --show-nested``: each nested template's parameters under its
+    resource's name (Heat's NestedParameters), with the values the resource's properties
+    give them, recursively; a template resource's other properties are not an error in a
+    validate (Heat checks only the nested templates then)."""
+    template_file(tmp_path, "mynested.yaml", DEEPER)
+    template_file(tmp_path, "mynested2.yaml", NESTED)
+    parent = template_file(tmp_path, "parent.yaml", PARENT)
+    shown = cloud.openstack("orchestration", "template", "validate", "--show-nested", "-t", parent)
+    nres = shown["NestedParameters"]["nres"]
+    assert nres["Type"].endswith("mynested.yaml")
+    assert nres["Description"] == "No description"
+    assert nres["Parameters"]["aparam"] == {
+        "Default": 10, "Value": 5, "Description": "", "Label": "aparam", "NoEcho": "false",
+        "Type": "Number",
+    }  # fmt: skip
+    myres = nres["NestedParameters"]["myres"]
+    assert myres["Type"].endswith("mynested2.yaml")
+    assert "Value" not in myres["Parameters"]["aparam"]  # `length` is no parameter of it
+    assert "NestedParameters" not in myres
+    plain = cloud.openstack("orchestration", "template", "validate", "-t", parent)
+    assert "NestedParameters" not in plain

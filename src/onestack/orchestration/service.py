@@ -33,6 +33,7 @@ from onestack.orchestration.resources.base import Context
 from onestack.orchestration.resources.stacks import NestedStack, region_of
 from onestack.orchestration.store import new_event
 from onestack.orchestration.template import constraints, functions, hot, parameters
+from onestack.orchestration.template.nestedparams import nested_parameters
 
 
 def _stack_not_found(ref: str) -> EntityNotFound:
@@ -103,7 +104,9 @@ class StackService:
                     'found"'
                 )
 
-    def validate(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+    def validate(
+        self, ctx: RequestContext, body: dict[str, Any], show_nested: bool = False
+    ) -> dict[str, Any]:
         tmpl, env = self.parse(body)
         given = dict(body.get("parameters") or {})
         sources = [given, env.get("parameters") or {}, env.get("parameter_defaults") or {}]
@@ -121,7 +124,10 @@ class StackService:
                 continue
             values[pname] = parameters.coerce(param, raw)
             parameters.check(param, values[pname])
-        hot.check(tmpl, values, body.get("files") or {}, self.settings.max_resources_per_stack)
+        hot.check(
+            tmpl, values, body.get("files") or {}, self.settings.max_resources_per_stack,
+            lenient=True,
+        )  # fmt: skip
         shown = {n: p.schema() for n, p in tmpl.parameters.items()}
         for pname in shown:
             raw = next((src[pname] for src in sources[:2] if pname in src), None)
@@ -133,6 +139,8 @@ class StackService:
         }
         if tmpl.raw.get("parameter_groups"):
             out["ParameterGroups"] = tmpl.raw["parameter_groups"]
+        if show_nested:
+            out.update(nested_parameters(tmpl, values, body.get("files") or {}))
         out["Environment"] = _environment(tmpl, env)
         return out
 

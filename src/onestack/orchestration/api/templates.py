@@ -18,7 +18,10 @@ async def validate(request: Request) -> Response:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise StackValidationFailed(message="The request body must be a JSON object")
-    return json_response(service(request).validate(ctx, body))
+    # heatclient asks for the nested stacks' parameters in the query (and repeats it in the
+    # body, as every other keyword of its validate call).
+    nested = request.query_params.get("show_nested", "").lower() in ("true", "1", "yes")
+    return json_response(service(request).validate(ctx, body, nested))
 
 
 async def template_versions(request: Request) -> Response:

@@ -74,6 +74,9 @@ class Checking:
     files: dict[str, Any]
     max_resources: int
     trail: tuple[str, ...] = ()
+    # Template validate (not a create): a template resource's properties are not checked
+    # against its template's parameters (Heat validates only the nested templates then).
+    lenient: bool = False
 
 
 class Plugin(ABC):

@@ -55,10 +55,12 @@ def check_child(
         raise StackValidationFailed(
             message=f"{path}: Recursion depth exceeds {MAX_DEPTH} nested stacks."
         )
-    strict = given is not None
+    strict = given is not None and not env.lenient
     given = given or {}
     try:
         child = hot.parse(raw, env.tmpl.registry)
+        if env.lenient:
+            given = {k: v for k, v in given.items() if k in child.parameters}
         if strict:
             for name in given:
                 if name not in child.parameters:
@@ -75,7 +77,8 @@ def check_child(
                                             "assigned")  # fmt: skip
             else:
                 values[name] = _placeholder(param)
-        hot.check(child, values, env.files, env.max_resources, (*env.trail, key or "<inline>"))
+        trail = (*env.trail, key or "<inline>")
+        hot.check(child, values, env.files, env.max_resources, trail, env.lenient)
     except errors.BadRequest as exc:
         raise StackValidationFailed(message=f"{path}: {exc.message}") from None
 

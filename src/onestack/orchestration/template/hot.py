@@ -246,6 +246,7 @@ def check(
     files: dict[str, Any],
     max_resources: int,
     trail: tuple[str, ...] = (),
+    lenient: bool = False,
 ) -> tuple[dict[str, ResourceDef], dict[str, bool]]:
     """Everything that can be known before creating: types, properties, references,
     attributes, the dependency graph (no cycle). Returns the active resources."""
@@ -265,7 +266,7 @@ def check(
         problem = plugin.check_properties(rdef.properties, f"{path}.properties", literal)
         if problem:
             raise StackValidationFailed(message=f"Property error: {problem}")
-        plugin.check_definition(rdef, Checking(tmpl, values, files, max_resources, trail))
+        plugin.check_definition(rdef, Checking(tmpl, values, files, max_resources, trail, lenient))
         for dep in rdef.depends_on:
             if dep not in live:
                 raise InvalidTemplateReference(resource=dep, key=f"{path}.depends_on")
