@@ -44,7 +44,10 @@ class NetworkAPI(Protocol):
 
     async def delete(self, collection: str, caller: Caller, ident: str) -> None: ...
 
-    async def create_port(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]: ...
+    async def create_port(self, caller: Caller, body: dict[str, Any]) -> str:
+        """A new port (Nova's port create on boot): its id. Not the API's view of it, which
+        costs several queries on every boot's path while the host's agent plugs the port."""
+        ...
 
     async def update_port(
         self, caller: Caller, port_id: str, changes: dict[str, Any]
@@ -64,6 +67,14 @@ class NetworkAPI(Protocol):
 
     async def device_addresses(self, device_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Per device, its ports' addresses (what a server list shows), in two queries."""
+        ...
+
+    async def vifs(
+        self, *, device_id: str | None = None, port_ids: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """What a hypervisor plugs of the ports of ``device_id`` (or ``port_ids``), oldest
+        first: ``{"id", "status", "mac_address", "devname", "mtu"}`` (``devname`` None until
+        the port's host has plugged it)."""
         ...
 
     async def find_tagged(self, collection: str, caller: Caller, tag: str) -> list[str]:
@@ -138,9 +149,9 @@ class NetworkFacade:
     async def delete(self, collection: str, caller: Caller, ident: str) -> None:
         await self._writer(collection, 2)(caller, ident)
 
-    async def create_port(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    async def create_port(self, caller: Caller, body: dict[str, Any]) -> str:
         row = await self._svc.run(self._svc.ports.create, caller, body)
-        return await self._svc.render("ports", caller, row)
+        return str(row.id)
 
     async def update_port(
         self, caller: Caller, port_id: str, changes: dict[str, Any]
@@ -166,6 +177,11 @@ class NetworkFacade:
 
     async def auto_allocated_network(self, project_id: str) -> str:
         return await self._svc.auto_allocation.get(project_id)
+
+    async def vifs(
+        self, *, device_id: str | None = None, port_ids: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        return await self._svc.vifs(device_id=device_id, port_ids=port_ids)
 
     async def find_tagged(self, collection: str, caller: Caller, tag: str) -> list[str]:
         rows, _page = await self._svc.list_page(collection, caller, ListQuery(tags=(tag,)))

@@ -15,7 +15,7 @@ from onestack.compute.metadata import content
 from onestack.compute.service.block_devices import owner_context
 from onestack.compute.service.boot import BuildRefused
 from onestack.compute.service.kernels import boot_images
-from onestack.compute.service.networking import devname
+from onestack.compute.service.networking import plugged_tap
 
 if TYPE_CHECKING:
     from onestack.compute.service import ComputeService
@@ -70,15 +70,14 @@ class Specs:
         # none to look up.
         if not row.network_info:
             return ()
-        ports = (await self.svc.networking.ports_of([row.uuid])).get(row.uuid, [])
         return tuple(
             NIC(
                 port_id=p["id"],
                 mac_address=p["mac_address"],
-                tap=devname(p),
+                tap=plugged_tap(p),
                 mtu=int(p.get("mtu") or 1500),
             )
-            for p in ports
+            for p in await self.svc.networking.vifs_of(row.uuid)
         )
 
     async def boot_source(

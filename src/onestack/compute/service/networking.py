@@ -173,10 +173,10 @@ class Networking:
                     body["fixed_ips"] = [{"ip_address": req.fixed_ip}]
                 if security_group_ids is not None:
                     body["security_groups"] = security_group_ids
-                port = await self.net.create_port(caller, body)
+                port_id = await self.net.create_port(caller, body)
                 info.append(
                     {
-                        "port_id": port["id"],
+                        "port_id": port_id,
                         "network_id": req.network_id,
                         "created_port": True,
                         "tag": req.tag,
@@ -315,12 +315,15 @@ class Networking:
 
     async def port_status(self, port_id: str) -> str | None:
         """The port's status once its host has plugged it (its binding names the tap)."""
-        port = await self._show("ports", ADMIN, port_id)
-        if port is None:
+        vifs = await self.net.vifs(port_ids=[port_id])
+        if not vifs:
             return None
-        if not port.get("binding:vif_details", {}).get("devname"):
-            return "DOWN"
-        return str(port.get("status"))
+        return str(vifs[0]["status"]) if vifs[0]["devname"] else "DOWN"
+
+    async def vifs_of(self, uuid: str) -> list[dict[str, Any]]:
+        """The server's ports as its guest's NICs plug them, oldest first (``id``,
+        ``mac_address``, ``devname``, ``mtu``): one query, on every boot's path."""
+        return await self.net.vifs(device_id=uuid)
 
     async def devname(self, port_id: str) -> str:
         port = await self._show("ports", ADMIN, port_id)
@@ -336,6 +339,13 @@ def devname(port: dict[str, Any]) -> str:
     if not name:
         raise errors.Conflict(f"Port {port['id']} is not plugged on its host yet.")
     return str(name)
+
+
+def plugged_tap(vif: dict[str, Any]) -> str:
+    """``devname`` of one of ``vifs_of``: the tap its host's network agent made."""
+    if not vif.get("devname"):
+        raise errors.Conflict(f"Port {vif['id']} is not plugged on its host yet.")
+    return str(vif["devname"])
 
 
 def addresses(ports: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

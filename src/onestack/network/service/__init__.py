@@ -318,6 +318,36 @@ class NetworkService:
             out.setdefault(port["device_id"], []).append(port)
         return out
 
+    async def vifs(
+        self, *, device_id: str | None = None, port_ids: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """What a hypervisor plugs of a device's ports (or of ``port_ids``), oldest first:
+        ``{"id", "status", "mac_address", "devname", "mtu"}``, ``devname`` None until the host's
+        agent has bound the port (as the API's ``binding:vif_details`` shows it). One query: a
+        boot waits for these, the API's port view costs several."""
+        if device_id is None and not port_ids:
+            return []
+        P, N = models.Port, models.Network
+        stmt = select(
+            P.id, P.status, P.mac_address, P.binding_vif_type, P.binding_vif_details, N.mtu
+        ).join(N, N.id == P.network_id)
+        if device_id is not None:
+            stmt = stmt.where(P.device_id == device_id)
+        if port_ids:
+            stmt = stmt.where(P.id.in_(list(port_ids)))
+        async with self.db.session() as session:
+            rows = await session.execute(stmt.order_by(P.created_at, P.id))
+        return [
+            {
+                "id": port_id,
+                "status": status,
+                "mac_address": mac,
+                "devname": (details or {}).get("devname") if vif_type == "bridge" else None,
+                "mtu": mtu,
+            }
+            for port_id, status, mac, vif_type, details, mtu in rows
+        ]
+
     # Start-up ---------------------------------------------------------------------------
 
     async def public_network_id(self, name: str) -> str | None:
