@@ -390,3 +390,70 @@ def test_a_slow_resize_keeps_its_heartbeat(own: Cloud, tmp_path: Path) -> None:
     events = own.openstack("stack", "event", "list", nested["id"])
     taken = [e for e in events if "Engine" in e["resource_status_reason"]]
     assert taken == [], taken
+
+
+HOOKED = """
+heat_template_version: 2018-08-31
+resources:
+  a: {type: OS::Heat::RandomString}
+  b: {type: OS::Heat::RandomString, depends_on: a}
+  c: {type: OS::Heat::RandomString, depends_on: b}
+"""
+HOOKS_ENV = "resource_registry:\n  resources:\n    b: {hooks: [pre-create, pre-update]}\n"
+
+
+def test_hooks_stop_a_resource_until_cleared(cloud: Cloud, tmp_path: Path) -> None:
+    """Heat's breakpoints: the environment's hooks stop ``b`` before its create (INIT) and
+    before an update (even one changing nothing) with an event saying so; ``openstack
+    stack hook poll`` lists it, ``stack hook clear`` lets it go on; a hook type Heat does not
+    know is a 400."""
+    name = unique("hooks")
+    template = template_file(tmp_path, "t.yaml", HOOKED)
+    env = template_file(tmp_path, "env.yaml", HOOKS_ENV)
+    cloud.openstack("stack", "create", "-t", template, "-e", env, name, json_output=False)
+
+    def paused(action: str) -> str:
+        wanted = f"{action} paused until Hook pre-{action.lower()} is cleared"
+        deadline = time.monotonic() + 30
+        while True:
+            events = cloud.openstack("stack", "event", "list", name, "--resource", "b")
+            if [e for e in events if e["resource_status_reason"] == wanted]:
+                return str(cloud.openstack("stack", "resource", "show", name, "b")[
+                    "resource_status"])  # fmt: skip
+            assert time.monotonic() < deadline, events
+            time.sleep(0.5)
+
+    try:
+        assert paused("CREATE") == "INIT_COMPLETE"
+        polled = cloud.openstack("stack", "hook", "poll", name)
+        assert [p["Resource Name"] for p in polled] == ["b"], polled
+        assert cloud.openstack("stack", "show", name)["stack_status"] == "CREATE_IN_PROGRESS"
+        assert cloud.openstack("stack", "resource", "show", name, "c")["resource_status"] == (
+            "INIT_COMPLETE"
+        )
+        wrong = cloud.openstack(
+            "stack",
+            "resource",
+            "signal",
+            name,
+            "b",
+            "--data",
+            '{"unset_hook": "pre-nothing"}',
+            check=False,
+            json_output=False,
+        )
+        assert wrong.returncode != 0 and "Invalid hook type" in wrong.stderr, wrong.stderr
+        cloud.openstack("stack", "hook", "clear", "--pre-create", name, "b", json_output=False)
+        wait_stack(cloud, name, ("CREATE_COMPLETE",), 30)
+        before = cloud.openstack("stack", "resource", "show", name, "b")["physical_resource_id"]
+        cloud.openstack("stack", "update", "--existing", name, json_output=False)
+        assert paused("UPDATE") == "CREATE_COMPLETE"
+        cloud.openstack("stack", "hook", "clear", "--pre-update", name, "b", json_output=False)
+        wait_stack(cloud, name, ("UPDATE_COMPLETE",), 30)
+        reasons = [e["resource_status_reason"] for e in
+                   cloud.openstack("stack", "event", "list", name, "--resource", "b")]  # fmt: skip
+        assert "Hook pre-create is cleared" in reasons and "Hook pre-update is cleared" in reasons
+        after = cloud.openstack("stack", "resource", "show", name, "b")["physical_resource_id"]
+        assert after == before
+    finally:
+        delete_wait(cloud, name)

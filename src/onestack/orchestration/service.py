@@ -17,6 +17,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.quota import lock_quota
 from onestack.config import OrchestrationSettings
+from onestack.orchestration.engine import hooks
 from onestack.orchestration.engine.graph import evaluate_off_loop, stack_scope
 from onestack.orchestration.engine.runner import Engine
 from onestack.orchestration.errors import (
@@ -124,10 +125,8 @@ class StackService:
                 continue
             values[pname] = parameters.coerce(param, raw)
             parameters.check(param, values[pname])
-        hot.check(
-            tmpl, values, body.get("files") or {}, self.settings.max_resources_per_stack,
-            lenient=True,
-        )  # fmt: skip
+        limit = self.settings.max_resources_per_stack
+        hot.check(tmpl, values, body.get("files") or {}, limit, lenient=True)
         shown = {n: p.schema() for n, p in tmpl.parameters.items()}
         for pname in shown:
             raw = next((src[pname] for src in sources[:2] if pname in src), None)
@@ -450,6 +449,8 @@ class StackService:
         if stack.deleted_at is not None:
             raise _stack_not_found(stack.name)
         row = await self.resource(stack, name)
+        if await hooks.unset(self.engine.store, stack, row, details):
+            return
         plugin_cls = plugin_type(row.type)
         deleting = plugin_cls is not None and plugin_cls.signal_while_deleting
         if stack.action == "DELETE" and not deleting:

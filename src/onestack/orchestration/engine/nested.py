@@ -15,6 +15,7 @@ from sqlalchemy import select
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.orchestration.engine.graph import stack_scope
+from onestack.orchestration.engine.hooks import child_registry
 from onestack.orchestration.engine.runner import Engine
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.models import Stack
@@ -79,7 +80,9 @@ async def create(
             user_id=parent.user_id,
             roles=list(parent.roles),
             template=tmpl.raw,
-            environment={"resource_registry": _registry(parent)} if _registry(parent) else {},
+            environment={"resource_registry": child_registry(_registry(parent), c.resource_name)}
+            if _registry(parent)
+            else {},
             files=parent.files or {},
             parameters=values,
             action=action,

@@ -17,6 +17,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
+from onestack.orchestration.engine import hooks
 from onestack.orchestration.engine.change import apply_change
 from onestack.orchestration.engine.graph import (
     clear_half_made,
@@ -225,6 +226,7 @@ class Engine:
         rdef: hot.ResourceDef,
         row: Resource,
     ) -> None:
+        await hooks.pause(self.store, row, "CREATE", "pre-create")
         await self.store.resource_state(row.id, "CREATE", "IN_PROGRESS", "state changed")
         plugin_cls = plugin_type(rdef.type)
         assert plugin_cls is not None
@@ -488,6 +490,7 @@ class Engine:
             await self._create_resource(c, tmpl, scope, rdef, row)
             return
         at = context_at(c, rdef.name)
+        await hooks.pause(self.store, row, "UPDATE", "pre-update")  # changed or not (Heat)
         try:
             await self.refresh(c, tmpl, scope, {r.target for r in rdef.refs if r.kind == "attr"})
             new = plugin_cls.with_defaults(
