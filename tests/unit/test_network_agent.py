@@ -194,7 +194,7 @@ def test_load_driver_and_the_metadata_secret(tmp_path: Any) -> None:
     from onestack.common import errors
     from onestack.common.secrets import metadata_secret
     from onestack.config import load_settings
-    from onestack.network.agent import load_driver
+    from onestack.network.dataplane import load_driver
 
     settings = load_settings(data_dir=tmp_path, environ={"ONESTACK_NETWORK_DRIVER": "fake"})
     driver = load_driver(settings)

@@ -1,5 +1,5 @@
 """Network data plane drivers: the seam (``base.py``), the fake one and Linux bridge. The
-network agent picks one by its configured name (``onestack.network.agent.load_driver``);
+network agent picks one by its configured name (``onestack.network.dataplane.load_driver``);
 ``why_not_linuxbridge`` says why the real one cannot run here."""
 
 from __future__ import annotations
