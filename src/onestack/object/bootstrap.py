@@ -1,31 +1,14 @@
-"""Start-up: the object store driver, the service object, and this host's object agent."""
+"""Start-up: the service object over its store (``dataplane.py``), and this host's object agent."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from onestack.common.agent import LoadedDriver, load_driver
 from onestack.common.runtime import DataPlane, Runtime
 from onestack.object.agent import ObjectAgent
-from onestack.object.drivers.base import ObjectStore
+from onestack.object.dataplane import create_store
 from onestack.object.facade import ContainersAPI, ObjectAPI, ObjectFacade
 from onestack.object.service import ObjectService
-
-
-def create_store(wanted: str, root: Path) -> LoadedDriver[ObjectStore]:
-    """The object store ``[object] driver`` names, through the common loader."""
-
-    def disk() -> ObjectStore:
-        from onestack.object.drivers.disk.store import DiskStore
-
-        return DiskStore(root)
-
-    def fake() -> ObjectStore:
-        from onestack.object.drivers.fake import FakeStore
-
-        return FakeStore()
-
-    return load_driver("object store", wanted, {"disk": disk, "fake": fake})
 
 
 def store_root(runtime: Runtime) -> Path:

@@ -1,2 +1,2 @@
 """Object stores behind one seam (``base.ObjectStore``), chosen by ``[object] driver``
-(``onestack.object.bootstrap.create_store`` loads one)."""
+(``onestack.object.dataplane.create_store`` loads one)."""
