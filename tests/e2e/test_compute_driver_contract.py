@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from onestack.compute.agent.drivers import load_driver
+from onestack.compute.dataplane import load_driver
 from onestack.compute.drivers.base import (
     BootSource,
     ComputeDriver,

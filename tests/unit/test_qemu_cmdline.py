@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from onestack.common.agent import DriverUnavailable
+from onestack.compute import dataplane as loader
 from onestack.compute import drivers
-from onestack.compute.agent import drivers as loader
 from onestack.compute.drivers.base import (
     NIC,
     BootSource,

@@ -1,6 +1,7 @@
-"""The compute agent's virt driver, chosen by ``[compute] driver`` through the common loader:
-``auto`` is qemu where ``why_not_real`` has no objection, else fake; a driver that cannot be
-had is ``DriverUnavailable``."""
+"""Choosing and loading the compute agent's virt driver (service side: drivers import nothing
+of common): ``[compute] driver`` through the common loader, ``auto`` being qemu where
+``why_not_real`` has no objection, else fake; a driver that cannot be had is
+``DriverUnavailable``."""
 
 from __future__ import annotations
 

@@ -18,13 +18,13 @@ from onestack.common.agent import Periodic, handler
 from onestack.common.logging import get_logger
 from onestack.compute.agent.base import host_name, instances_dir
 from onestack.compute.agent.devices import DeviceHandlers
-from onestack.compute.agent.drivers import choose_driver
 from onestack.compute.agent.images import ImageHandlers
 from onestack.compute.agent.pollsters import Pollsters
 from onestack.compute.agent.power import PowerHandlers
 from onestack.compute.agent.power_sync import SyncHandlers
 from onestack.compute.agent.resizing import ResizeHandlers
 from onestack.compute.agent.volumes import VolumeHandlers
+from onestack.compute.dataplane import choose_driver
 from onestack.compute.drivers.base import (
     ComputeDriver,
     DriverError,

@@ -1,5 +1,5 @@
 """Virt drivers: the seam (``base.py``), the fake one and QEMU. The compute agent picks one by
-its configured name (``compute.agent.drivers``); ``why_not_real`` says why QEMU cannot run
+its configured name (``compute.dataplane``); ``why_not_real`` says why QEMU cannot run
 here."""
 
 from __future__ import annotations
