@@ -12,7 +12,7 @@ from onestack.common import errors
 from onestack.common.api import authorize, param
 from onestack.common.context import RequestContext
 from onestack.common.http import json_response, read_json, validate
-from onestack.volume.api.common import both, context, svc, version
+from onestack.volume.api.helpers import both, context, svc, version
 from onestack.volume.microversions import at_least
 from onestack.volume.schemas import Extend
 from onestack.volume.views import iso

@@ -11,7 +11,7 @@ from onestack.common import errors
 from onestack.common.api import authorize, param
 from onestack.common.context import RequestContext
 from onestack.common.http import json_response, query_bool, read_json
-from onestack.volume.api.common import both, context, require_version, svc, version, views
+from onestack.volume.api.helpers import both, context, require_version, svc, version, views
 from onestack.volume.microversions import at_least
 from onestack.volume.models import Backup
 from onestack.volume.service.volumes import CreateRequest

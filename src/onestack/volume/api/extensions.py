@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from onestack.common import errors
 from onestack.common.http import json_response
-from onestack.volume.api.common import both, context
+from onestack.volume.api.helpers import both, context
 
 
 async def extensions(request: Request) -> Response:

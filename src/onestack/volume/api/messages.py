@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from onestack.common.api import authorize, param
 from onestack.common.http import json_response
-from onestack.volume.api.common import both, context, require_version, svc, views
+from onestack.volume.api.helpers import both, context, require_version, svc, views
 
 
 async def messages_index(request: Request) -> Response:

@@ -14,7 +14,7 @@ from onestack.common.api import authorize, body, param
 from onestack.common.http import json_response, query_bool, read_json
 from onestack.common.pagination import parse_page_params
 from onestack.volume import errors as verr
-from onestack.volume.api.common import both, context, offset_param, svc, version, views
+from onestack.volume.api.helpers import both, context, offset_param, svc, version, views
 from onestack.volume.microversions import at_least
 from onestack.volume.schemas import Metadata, MetadataBody, _Body
 from onestack.volume.service.snapshots import SORT_KEYS

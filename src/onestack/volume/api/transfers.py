@@ -10,7 +10,7 @@ from starlette.responses import Response
 from onestack.common import errors
 from onestack.common.api import authorize, param
 from onestack.common.http import json_response, query_bool, read_json
-from onestack.volume.api.common import both, context, svc, version, views
+from onestack.volume.api.helpers import both, context, svc, version, views
 from onestack.volume.microversions import at_least
 from onestack.volume.models import Transfer
 from onestack.volume.views import Views, iso

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from onestack.common import errors
 from onestack.common.api import allowed, authorize, body, param
 from onestack.common.http import json_response, query_bool, read_json, validate
-from onestack.volume.api.common import both, context, dict_param, require_version, svc, views
+from onestack.volume.api.helpers import both, context, dict_param, require_version, svc, views
 from onestack.volume.models import DefaultType, VolumeType
 from onestack.volume.schemas import ExtraSpecs, TypeCreate, TypeUpdate
 

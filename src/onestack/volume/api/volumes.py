@@ -11,7 +11,7 @@ from onestack.common import errors
 from onestack.common.api import authorize, body, param
 from onestack.common.http import json_response, query_bool, read_json
 from onestack.common.pagination import parse_page_params
-from onestack.volume.api.common import (
+from onestack.volume.api.helpers import (
     both,
     context,
     dict_param,
