@@ -169,8 +169,14 @@ class NetworkService:
         changed: dict[str, str] = {}
         async with self.db.session() as session:
             wanted = {s.port_id: s for s in statuses}
+            # Status and binding only: the addresses' and groups' selectin loads were two more
+            # queries between a port's plug and the compute agent's wake-up (#19).
             rows = await session.scalars(
-                select(models.Port).where(models.Port.id.in_(list(wanted)))
+                select(models.Port)
+                .where(models.Port.id.in_(list(wanted)))
+                .options(
+                    lazyload(models.Port.fixed_ips), lazyload(models.Port.security_group_bindings)
+                )
             )
             for port in rows:
                 status = wanted[port.id].status

@@ -81,10 +81,14 @@ async def build(session: AsyncSession, host: str, main_host: str) -> dataplane.H
         if not p.device_owner.startswith("network:")
     ]
     dhcp_ports = await _dhcp_ports(session, host, main_host)
-    l3 = await hosting_hosts(session, "l3", main_host)
+    all_routers = list(
+        await session.scalars(select(models.Router).order_by(models.Router.created_at))
+    )
+    # No router, no hosting to read (three queries on every round of a router-less cloud).
+    l3 = await hosting_hosts(session, "l3", main_host) if all_routers else {}
     router_rows = [
         r
-        for r in await session.scalars(select(models.Router).order_by(models.Router.created_at))
+        for r in all_routers
         if host in l3.get(r.id, {main_host})  # a router with no port yet: the main host's
     ]
     router_ids = [r.id for r in router_rows]
@@ -103,12 +107,8 @@ async def build(session: AsyncSession, host: str, main_host: str) -> dataplane.H
     network_ids = {p.network_id for p in (*vm_ports, *dhcp_ports, *router_ports)}
     networks = await _networks(session, network_ids)
     served = {p.network_id for p in dhcp_ports}
-    network_ports: dict[str, tuple[dataplane.Port, ...]] = {}
-    if served:
-        by_net: dict[str, list[dataplane.Port]] = defaultdict(list)
-        for p in await _ports(session, models.Port.network_id.in_(served)):
-            by_net[p.network_id].append(to_port(p))
-        network_ports = {k: tuple(v) for k, v in by_net.items()}
+    loaded = [*vm_ports, *dhcp_ports, *router_ports]
+    network_ports = await _network_ports(session, host, served, loaded)
     groups = await _security_groups(session, vm_ports)
     routers = await _routers(session, router_rows, router_ports)
     qos = await effective_rules(session, vm_ports)
@@ -121,6 +121,31 @@ async def build(session: AsyncSession, host: str, main_host: str) -> dataplane.H
         security_groups=groups,
         network_ports=network_ports,
     )
+
+
+async def _network_ports(
+    session: AsyncSession, host: str, served: set[str], loaded: list[models.Port]
+) -> dict[str, tuple[dataplane.Port, ...]]:
+    """Every port of the networks served here (their DHCP hosts), oldest first. The ports
+    already read for this host are reused and only the others read: on one host that is none
+    but the network's own, where every port was read a second time on every round (#19)."""
+    if not served:
+        return {}
+    rows = {p.id: p for p in loaded if p.network_id in served}
+    others = await _ports(
+        session,
+        models.Port.network_id.in_(served),
+        or_(models.Port.binding_host_id != host, models.Port.device_owner.startswith("network:")),
+        models.Port.id.not_in(
+            [i for i, p in rows.items() if p.device_owner.startswith("network:")]
+        ),
+    )
+    for p in others:
+        rows.setdefault(p.id, p)
+    by_net: dict[str, list[dataplane.Port]] = defaultdict(list)
+    for p in sorted(rows.values(), key=lambda p: (p.created_at, p.id)):
+        by_net[p.network_id].append(to_port(p))
+    return {k: tuple(v) for k, v in by_net.items()}
 
 
 async def _dhcp_ports(session: AsyncSession, host: str, main_host: str) -> list[models.Port]:
