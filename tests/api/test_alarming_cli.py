@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.conftest import new_cloud
-from tests.support.cloud import Cloud
-from tests.support.databases import throwaway_database
+from tests.support.fixtures import cloud_of_own
 from tests.support.metering import Meter, meter_fixture
 from tests.support.waiting import wait_for
 from tests.support.webhooks import receiver
@@ -24,19 +21,10 @@ from tests.support.webhooks import receiver
 pytestmark = pytest.mark.cli
 
 
-@pytest.fixture(scope="module")
-def cloud(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Cloud]:
-    with throwaway_database(request.config.getoption("--db-url")) as url:
-        c = new_cloud(tmp_path_factory.mktemp("alarming-cloud"), url)
-        c.env["ONESTACK_METERING_INTERVAL"] = "1"
-        c.env["ONESTACK_ALARMING_EVALUATION_INTERVAL"] = "1"
-        c.start()
-        try:
-            yield c
-        finally:
-            c.stop()
+# Pollsters and the evaluator every second: a cloud of the module's own.
+cloud = cloud_of_own(
+    "alarming-cloud", ONESTACK_METERING_INTERVAL="1", ONESTACK_ALARMING_EVALUATION_INTERVAL="1"
+)
 
 
 meter = meter_fixture()

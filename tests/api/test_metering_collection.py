@@ -5,34 +5,21 @@ measures a user reads with ``openstack metric``; deleting a server ends its reso
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import new_cloud
-from tests.support.cloud import Cloud
-from tests.support.databases import throwaway_database
+from tests.support.fixtures import cloud_of_own
 from tests.support.metering import Meter, meter_fixture
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.cli
 
 
-@pytest.fixture(scope="module")
-def cloud(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Cloud]:
-    """A cloud of this module's own whose pollsters run every second."""
-    with throwaway_database(request.config.getoption("--db-url")) as url:
-        c = new_cloud(tmp_path_factory.mktemp("metering-cloud"), url)
-        c.env["ONESTACK_METERING_INTERVAL"] = "1"
-        c.env["ONESTACK_NETWORK_METER_INTERVAL"] = "1"
-        c.start()
-        try:
-            yield c
-        finally:
-            c.stop()
+# Pollsters and the network's meter every second: a cloud of the module's own.
+cloud = cloud_of_own(
+    "metering-cloud", ONESTACK_METERING_INTERVAL="1", ONESTACK_NETWORK_METER_INTERVAL="1"
+)
 
 
 meter = meter_fixture()

@@ -8,7 +8,7 @@ import openstack.exceptions
 import pytest
 
 from tests.support.cloud import Cloud
-from tests.support.fixtures import unique
+from tests.support.fixtures import sdk_connection, unique
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,7 @@ def admin(cloud: Cloud) -> Any:
     return conn
 
 
-@pytest.fixture(scope="module")
-def demo(cloud: Cloud) -> Any:
-    return cloud.sdk("onestack-demo")
+demo = sdk_connection("onestack-demo")
 
 
 def test_sdk_network_subnet_port(demo: Any) -> None:

@@ -4,9 +4,10 @@ The callers the API tests act as, one factory each: the admin and demo users of 
 clouds.yaml entries (``http_client``, ``sdk_connection``, ``image_api``), an admin session for
 arranging users and projects (``keystone_admin``), a throwaway project of the module's own
 (``new_project``) and a member of a throwaway second project (``alt_project``; as functions,
-``new_member``, ``member_of_new_project`` and ``member_sdk``). The fixtures are made by
-factories so that each module names them as its tests do, by plain assignment (a fixture's
-name is the module attribute it is bound to)::
+``new_member``, ``member_of_new_project`` and ``member_sdk``); and, for the few modules whose
+settings differ from the session cloud's, a cloud of the module's own (``cloud_of_own``).
+The fixtures are made by factories so that each module names them as its tests do, by plain
+assignment (a fixture's name is the module attribute it is bound to)::
 
     admin = http_client("onestack")
     demo = http_client("onestack-demo", Compute)
@@ -181,3 +182,27 @@ def alt_project() -> Any:
             yield other
 
     return caller
+
+
+def cloud_of_own(name: str, **env: str) -> Any:
+    """A module-scoped ``cloud`` fixture in place of the session's: a cloud of the module's
+    own, on a fresh database, started with ``env`` (e.g. pollsters every second). Each one
+    costs a start: only for settings the session cloud cannot have."""
+
+    @pytest.fixture(scope="module")
+    def cloud(
+        tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    ) -> Iterator[Cloud]:
+        from tests.conftest import new_cloud
+        from tests.support.databases import throwaway_database
+
+        with throwaway_database(request.config.getoption("--db-url")) as url:
+            c = new_cloud(tmp_path_factory.mktemp(name), url)
+            c.env.update(env)
+            c.start()
+            try:
+                yield c
+            finally:
+                c.stop()
+
+    return cloud
