@@ -347,3 +347,44 @@ outputs:
     assert list(files.values()) == ["hello from a file\n"], files
     assert next(iter(files)).endswith("/motd.txt")
     delete_wait(cloud, name)
+
+
+EXTERNAL = """
+heat_template_version: 2016-10-14
+parameters:
+  net: {type: string}
+resources:
+  net: {type: OS::Neutron::Net, external_id: {get_param: net}}
+  rnd: {type: OS::Heat::RandomString}
+outputs:
+  net: {value: {get_resource: net}}
+"""
+
+
+def test_external_id_takes_a_resource_made_elsewhere(cloud: Cloud, tmp_path: Path) -> None:
+    """Heat's external references: a network made outside the stack is its ``net`` (a
+    reference to it is its id), left by the stack's delete; an update that keeps it is
+    fine, one that gives another resource an external id fails."""
+    name = unique("ext")
+    made = cloud.openstack("network", "create", unique("ext-net"))["id"]
+    try:
+        shown = create_wait(cloud, name, template_file(tmp_path, "t.yaml", EXTERNAL),
+                            "--parameter", f"net={made}")  # fmt: skip
+        assert shown["stack_status"] == "CREATE_COMPLETE"
+        assert outputs(cloud, name)["net"] == made
+        assert resources(cloud, name)["net"]["physical_resource_id"] == made
+        cloud.openstack("stack", "update", "--existing", "--wait", name, json_output=False)
+        assert cloud.openstack("stack", "show", name)["stack_status"] == "UPDATE_COMPLETE"
+        moved = EXTERNAL.replace(
+            "rnd: {type: OS::Heat::RandomString}",
+            "rnd: {type: OS::Heat::RandomString, external_id: x}",
+        )
+        cloud.openstack("stack", "update", "-t", template_file(tmp_path, "u.yaml", moved),
+                        "--existing", name, json_output=False)  # fmt: skip
+        failed = wait_stack(cloud, name, ("UPDATE_FAILED", "UPDATE_COMPLETE"), 30)
+        assert failed["stack_status"] == "UPDATE_FAILED"
+        assert "external_id" in failed["stack_status_reason"]
+    finally:
+        delete_wait(cloud, name)
+    assert cloud.openstack("network", "show", made)["id"] == made  # the stack left it
+    cloud.openstack("network", "delete", made, json_output=False)

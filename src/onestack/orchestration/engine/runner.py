@@ -17,7 +17,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
-from onestack.orchestration.engine import hooks
+from onestack.orchestration.engine import external, hooks
 from onestack.orchestration.engine.change import apply_change
 from onestack.orchestration.engine.graph import (
     clear_half_made,
@@ -227,6 +227,8 @@ class Engine:
         row: Resource,
     ) -> None:
         await hooks.pause(self.store, row, "CREATE", "pre-create")
+        if await external.take(self.store, row, rdef, tmpl, scope):
+            return
         await self.store.resource_state(row.id, "CREATE", "IN_PROGRESS", "state changed")
         plugin_cls = plugin_type(rdef.type)
         assert plugin_cls is not None
@@ -483,6 +485,8 @@ class Engine:
         retry = row.status == "FAILED" and row.action == "UPDATE" and row.type == rdef.type
         retry = retry and plugin_cls.update_failed_in_place and bool(row.physical_resource_id)
         settled = row.status == "COMPLETE" and row.action not in ("INIT", "DELETE")
+        if settled and await external.kept(self.store, row, rdef, tmpl, scope):
+            return
         if not (settled or retry) or row.type != rdef.type:
             if row.physical_resource_id:  # failed or of another type: made again
                 await self._delete_resource(c, row, "UPDATE")

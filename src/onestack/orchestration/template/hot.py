@@ -68,6 +68,7 @@ class ResourceDef:
     condition: Any
     refs: list[Ref] = field(default_factory=list)
     update_policy: Any = None
+    external_id: Any = None  # a resource made elsewhere, which the stack takes as it is
 
 
 @dataclass
@@ -170,8 +171,17 @@ def _resource(name: str, body: Any, fns: frozenset[str]) -> ResourceDef:
                                     f'"{policy}"')  # fmt: skip
     refs = functions.references(props, fns, f"{path}.properties")
     refs += functions.references(body.get("metadata") or {}, fns, f"{path}.metadata")
+    refs += functions.references(body.get("external_id"), fns, f"{path}.external_id")
     return ResourceDef(
-        name, rtype, props, deps, policy, body.get("condition"), refs, body.get("update_policy")
+        name,
+        rtype,
+        props,
+        deps,
+        policy,
+        body.get("condition"),
+        refs,
+        body.get("update_policy"),
+        body.get("external_id"),
     )
 
 
