@@ -9,14 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common.http import empty, json_response
 from onestack.identity import models, schemas
 from onestack.identity.api.helpers import (
     authorize,
     filters,
     param,
-    require_body_key,
     service,
+    valid_body,
     views,
 )
 from onestack.identity.api.views import Views
@@ -60,8 +60,7 @@ async def list_groups(request: Request) -> Response:
 
 async def create_group(request: Request) -> Response:
     authorize(request, "identity:create_endpoint_group")
-    raw = require_body_key(await read_json(request), "endpoint_group")
-    body = validate(schemas.EndpointGroupCreate, raw)
+    body = await valid_body(request, schemas.EndpointGroupCreate, "endpoint_group")
     group = await service(request).endpoint_filter.create_group(body.changes())
     return json_response({"endpoint_group": render_group(views(request), group)}, 201)
 
@@ -76,8 +75,7 @@ async def show_group(request: Request) -> Response:
 
 async def update_group(request: Request) -> Response:
     authorize(request, "identity:update_endpoint_group")
-    raw = require_body_key(await read_json(request), "endpoint_group")
-    body = validate(schemas.EndpointGroupUpdate, raw)
+    body = await valid_body(request, schemas.EndpointGroupUpdate, "endpoint_group")
     ep_filter = service(request).endpoint_filter
     group = await ep_filter.update_group(param(request, "group_id"), body.changes())
     return json_response({"endpoint_group": render_group(views(request), group)})

@@ -18,6 +18,7 @@ from onestack.identity.api.helpers import (
     param,
     require_body_key,
     service,
+    valid_body,
     views,
 )
 from onestack.identity.api.views import Views
@@ -82,8 +83,8 @@ async def show_registered(request: Request) -> Response:
 
 async def update_registered(request: Request) -> Response:
     authorize(request, "identity:update_registered_limit")
-    raw = require_body_key(await read_json(request), "registered_limit")
-    changes = validate(schemas.RegisteredLimitUpdate, raw).model_dump(exclude_unset=True)
+    body = await valid_body(request, schemas.RegisteredLimitUpdate, "registered_limit")
+    changes = body.model_dump(exclude_unset=True)
     limits = service(request).limits
     row = await limits.update_registered(param(request, "registered_limit_id"), changes)
     return json_response({"registered_limit": render_registered(views(request), row)})
@@ -139,8 +140,8 @@ async def show_limit(request: Request) -> Response:
 
 async def update_limit(request: Request) -> Response:
     authorize(request, "identity:update_limit")
-    raw = require_body_key(await read_json(request), "limit")
-    changes = validate(schemas.LimitUpdate, raw).model_dump(exclude_unset=True)
+    body = await valid_body(request, schemas.LimitUpdate, "limit")
+    changes = body.model_dump(exclude_unset=True)
     row = await service(request).limits.update_limit(param(request, "limit_id"), changes)
     return json_response({"limit": render_limit(views(request), row)})
 

@@ -17,7 +17,6 @@ from onestack.identity import models, schemas
 from onestack.identity.api.helpers import (
     authorize,
     param,
-    require_body_key,
     service,
     signed_request,
     valid_body,
@@ -65,7 +64,7 @@ async def show_consumer(request: Request) -> Response:
 
 async def update_consumer(request: Request) -> Response:
     authorize(request, "identity:update_consumer")
-    body = validate(schemas.ConsumerBody, require_body_key(await read_json(request), "consumer"))
+    body = await valid_body(request, schemas.ConsumerBody, "consumer")
     oauth1 = service(request).oauth1
     consumer = await oauth1.update_consumer(param(request, "consumer_id"), body.changes())
     return json_response({"consumer": render(views(request), consumer)})
