@@ -94,3 +94,21 @@ def test_import_task_fills_an_image_from_a_url(cloud: Cloud, served: tuple[str, 
 
     schema = conn.image.get_task_schema()
     assert schema.properties["status"]["enum"] == ["pending", "processing", "success", "failure"]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ([], "The request body must be a JSON object."),
+        ({"input": {}}, "Task 'type' is required"),
+        ({"type": "import"}, "Task 'input' is required"),
+        ({"type": "import", "input": {}, "x": 1}, "Additional properties are not allowed: ['x']"),
+        ({"type": "convert", "input": {}}, "Invalid type value: convert"),
+        ({"type": "import", "input": []}, "Invalid type value: import"),
+    ],
+)
+def test_a_bad_task_body_is_400_in_glances_words(cloud: Cloud, body: Any, words: str) -> None:
+    with cloud.http(cloud.token()) as http:
+        resp = http.post("/image/v2/tasks", json=body)
+    assert resp.status_code == 400, resp.text
+    assert words in resp.text

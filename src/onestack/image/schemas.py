@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from onestack.common import errors
 from onestack.common.http import validate
@@ -171,3 +171,29 @@ class ImportRequest(BaseModel):
     stores: list[str] | None = None
     all_stores: bool | None = None
     all_stores_must_succeed: bool | None = None
+
+
+# The task types Glance's task schema names (glance/api/v2/tasks.py ``_TASK_SCHEMA``).
+TASK_SCHEMA_TYPES = ("import", "api_image_import", "location_import")
+
+
+class TaskCreate(BaseModel):
+    """A task's create body, refused in Glance's words (its task deserializer)."""
+
+    type: str
+    input: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def glance_words(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise errors.BadRequest("The request body must be a JSON object.")
+        for key in ("type", "input"):
+            if key not in data:
+                raise errors.BadRequest(f"Task '{key}' is required")
+        extra = set(data) - {"type", "input"}
+        if extra:
+            raise errors.BadRequest(f"Additional properties are not allowed: {sorted(extra)}")
+        if data["type"] not in TASK_SCHEMA_TYPES or not isinstance(data["input"], dict):
+            raise errors.BadRequest(f"Invalid type value: {data['type']}")
+        return data

@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from onestack.common import api, errors
 from onestack.common.auth import get_context
-from onestack.common.http import json_response, read_json
+from onestack.common.http import json_response
+from onestack.image import schemas
 from onestack.image.api.helpers import authorize, param, service
 from onestack.image.service.records import TaskRecord
 from onestack.image.service.task_api import SORT_KEYS, TASK_STATUSES, TASK_TYPES
@@ -25,7 +26,7 @@ TASK_PROPERTIES: dict[str, Any] = {
     "id": {"description": "An identifier for the task", "pattern": _UUID, "type": "string"},
     "type": {
         "description": "The type of task represented by this content",
-        "enum": ["import", "api_image_import", "location_import"],
+        "enum": list(schemas.TASK_SCHEMA_TYPES),
         "type": "string",
     },
     "status": {
@@ -113,18 +114,8 @@ def task_doc(task: TaskRecord) -> dict[str, Any]:
 async def create_task(request: Request) -> Response:
     authorize(request, "tasks_api_access")
     ctx = authorize(request, "add_task")
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise errors.BadRequest("The request body must be a JSON object.")
-    for key in ("type", "input"):
-        if key not in body:
-            raise errors.BadRequest(f"Task '{key}' is required")
-    extra = set(body) - {"type", "input"}
-    if extra:
-        raise errors.BadRequest(f"Additional properties are not allowed: {sorted(extra)}")
-    if body["type"] not in TASK_PROPERTIES["type"]["enum"] or not isinstance(body["input"], dict):
-        raise errors.BadRequest(f"Invalid type value: {body['type']}")
-    task = await service(request).tasks.create(ctx, body["type"], body["input"])
+    body = await api.body(request, schemas.TaskCreate)
+    task = await service(request).tasks.create(ctx, body.type, body.input)
     headers = {"Location": f"/v2/tasks/{task.id}"}
     return json_response(task_doc(task), 201, headers)
 
