@@ -215,8 +215,10 @@ class VolumeAgent:
         row = await self._row(payload["id"])
         images = self.svc.context.image
         where = location_of(row) if row is not None else None
-        if where is None or images is None:
-            raise RuntimeError("no data to upload, or no image service")
+        if images is None:
+            raise ServiceNotRunning(name="image")
+        if where is None:
+            raise RuntimeError("the volume has no data to upload")
         fmt = payload["disk_format"]
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
             out = Path(tmp) / f"upload.{fmt}"

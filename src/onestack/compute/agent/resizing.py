@@ -9,6 +9,7 @@ from typing import Any
 from onestack.common.agent import handler
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
+from onestack.common.runtime import ServiceNotRunning
 from onestack.compute import states
 from onestack.compute.agent.base import AgentBase
 from onestack.compute.drivers.base import PowerState, Resizing
@@ -111,7 +112,7 @@ class ResizeHandlers(AgentBase):
         ``volume-reimaged``), then the guest starts from it."""
         volumes = self.svc.context.volume
         if volumes is None:
-            raise RuntimeError("the block storage service is not running: no reimage")
+            raise ServiceNotRunning(name="volume")
         await self.driver.power_off(uuid, timeout=0)
         await volumes.reimage(reimage["volume_id"], reimage["image_id"])
         deadline = asyncio.get_running_loop().time() + REIMAGE_TIMEOUT
