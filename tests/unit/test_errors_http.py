@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from types import SimpleNamespace
+from typing import Any
+
 import orjson
 import pydantic
 import pytest
+from starlette.requests import Request
 
 from onestack.common import errors
 from onestack.common.errors import keystone_body, neutron_body, nova_body
-from onestack.common.http import json_response, query_bool, validate
+from onestack.common.http import READING, json_response, query_bool, read_json, validate
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -233,3 +239,48 @@ def test_documents_too_deep_or_with_numbers_out_of_range_are_400() -> None:
         with pytest.raises(errs.BadRequest):
             check_document(bad)
     check_document({"value": 1e300}, bounded=False)
+
+
+# A guest's signal: any Content-Type, blanks as no body (orchestration's resource signal).
+ANY_BLANK = dataclasses.replace(READING, blank_is_empty=True, any_type=True)
+
+
+def _request(body: bytes, ctype: str | None) -> Any:
+    headers = [(b"content-type", ctype.encode())] if ctype else []
+    app = SimpleNamespace(state=SimpleNamespace())
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers, "app": app}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(scope, receive)
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "kw", "expected"),
+    [
+        (b"", "application/json", {"optional": True}, None),  # an optional body, not sent
+        (b"  \n", "text/plain", {"optional": True, "reading": ANY_BLANK}, None),
+        (b'{"a": 1}', "application/x-www-form-urlencoded", {"reading": ANY_BLANK}, {"a": 1}),
+        (b"[1]", None, {}, [1]),
+    ],
+)
+def test_read_json_optional_blank_and_any_type(
+    body: bytes, ctype: str | None, kw: dict[str, Any], expected: Any
+) -> None:
+    assert asyncio.run(read_json(_request(body, ctype), **kw)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "kw", "error"),
+    [
+        (b"", "application/json", {}, errors.BadRequest),  # a body is required by default
+        (b'{"a": 1}', "text/plain", {"optional": True}, errors.UnsupportedMediaType),
+        (b"{not json", "text/plain", {"reading": ANY_BLANK}, errors.BadRequest),
+    ],
+)
+def test_read_json_refusals(
+    body: bytes, ctype: str, kw: dict[str, Any], error: type[errors.OneStackError]
+) -> None:
+    with pytest.raises(error):
+        asyncio.run(read_json(_request(body, ctype), **kw))
