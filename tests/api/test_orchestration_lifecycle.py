@@ -6,7 +6,8 @@ network stays, and the stack that adopts it owns it
 snapshot's value and a resource deleted since; an update preview sorts each resource; a
 resource marked unhealthy is replaced by the next update; a stack's nested stacks (a
 ResourceGroup's, an OS::Heat::Stack) are abandoned with it, their resources in its data, and
-adopted again in new nested stacks."""
+adopted again in new nested stacks; a body Heat refuses is refused with Heat's error type and
+sentence."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
-from tests.support.heat import create_wait, delete_wait, template_file, wait_stack
+from tests.support.heat import (
+    assert_heat_400,
+    create_wait,
+    delete_wait,
+    template_file,
+    wait_stack,
+)
 
 pytestmark = pytest.mark.cli
 
@@ -388,3 +395,90 @@ def test_external_id_takes_a_resource_made_elsewhere(cloud: Cloud, tmp_path: Pat
         delete_wait(cloud, name)
     assert cloud.openstack("network", "show", made)["id"] == made  # the stack left it
     cloud.openstack("network", "delete", made, json_output=False)
+
+
+TINY = {"heat_template_version": "2016-04-08", "resources": {"r": {"type": "OS::Heat::None"}}}
+API, ENGINE = "HTTPBadRequest", "StackValidationFailed"  # Heat's API's 400s, its engine's
+NAME_RULE = (
+    'must contain only alphanumeric or "_-." characters, must start with alpha and must be 255 '
+    "characters or less."
+)
+BAD_CREATES: list[tuple[object, str, str]] = [
+    ({"template": TINY}, API, "No stack name specified"),
+    ({"stack_name": 5, "template": TINY}, ENGINE, "Invalid stack name 5, must be a string"),
+    ({"stack_name": "1st", "template": TINY}, ENGINE, f"Invalid stack name 1st {NAME_RULE}"),
+    ({"stack_name": "a:b", "template": TINY}, ENGINE, f"Invalid stack name a:b {NAME_RULE}"),
+    ({"stack_name": "s"}, API, "No template specified"),
+    ({"stack_name": "s", "template": TINY, "timeout_mins": "soon"}, API,
+     "Only integer is acceptable by 'timeout_mins'."),
+    ({"stack_name": "s", "template": TINY, "timeout_mins": -1}, API,
+     "Value '-1' is invalid for 'timeout_mins' which only accepts non-negative integer."),
+    ({"stack_name": "s", "template": TINY, "disable_rollback": "maybe"}, API,
+     'Unrecognized value "maybe" for "disable_rollback", acceptable values are: true, false.'),
+    ({"stack_name": "s", "template": TINY, "tags": "x" * 81}, API,
+     f'Invalid tag, "{"x" * 81}" is longer than 80 characters'),
+    ({"stack_name": "s", "template": TINY, "converge": True}, API,
+     "converge flag only supported in stack update (or update preview) request."),
+    ({"stack_name": "s", "template": TINY, "environment": {"params": {}}}, API,
+     'Environment not in valid format: environment has wrong section "params"'),
+    ({"stack_name": "s", "template": TINY, "environment": "[1]"}, API,
+     "Environment not in valid format: The environment is not a valid YAML mapping data type."),
+    ({"stack_name": "s", "template": TINY, "parameters": "a=1"}, ENGINE,
+     "parameters must be a map"),
+    ({"stack_name": "s", "adopt_stack_data": "{"}, ENGINE, "Invalid adopt data: not JSON"),
+    ([TINY], ENGINE, "The request body must be a JSON object"),
+]  # fmt: skip
+
+
+def test_bad_bodies_are_refused_as_heat_does(cloud: Cloud) -> None:
+    """Create, preview, validate, update (PUT, PATCH, their previews), actions, snapshot,
+    mark unhealthy and signal: each body Heat refuses is a 400 with Heat's type and words."""
+    token = cloud.openstack("token", "issue")
+    with cloud.http(token["id"]) as client:
+        base = f"/orchestration/v1/{token['project_id']}"
+        for path in (f"{base}/stacks", f"{base}/stacks/preview"):
+            for body, kind, message in BAD_CREATES:
+                assert_heat_400(client.post(path, json=body), kind, message)
+        validate = f"{base}/validate"
+        assert_heat_400(client.post(validate, json={}), API, "No template specified")
+        assert_heat_400(client.post(validate, json={"template": TINY, "files": "f"}), ENGINE,
+                        "files must be a map")  # fmt: skip
+        name = unique("badbody")
+        made = client.post(f"{base}/stacks", json={"stack_name": name, "template": TINY})
+        assert made.status_code == 201, made.text
+        url = made.headers["location"]
+        wait_stack(cloud, name, ("CREATE_COMPLETE",))
+        for method in ("PUT", "PATCH"):
+            for at in (url, f"{url}/preview"):
+                soon = client.request(method, at, json={"template": TINY, "timeout_mins": "x"})
+                assert_heat_400(soon, API, "Only integer is acceptable by 'timeout_mins'.")
+                cleared = client.request(method, at, json={"clear_parameters": "p"})
+                assert_heat_400(cleared, ENGINE, "clear_parameters must be a list of parameter "
+                                "names")  # fmt: skip
+        assert_heat_400(client.put(url, json={}), API, "No template specified")
+        converge = client.put(f"{url}/preview", json={"template": TINY, "converge": "perhaps"})
+        assert_heat_400(converge, API, 'Unrecognized value "perhaps" for "converge", acceptable '
+                        "values are: true, false.")  # fmt: skip
+        nothing = client.post(f"{url}/actions", headers={"Content-Type": "application/json"})
+        assert_heat_400(nothing, API, "No action specified")
+        actions = [({}, "No action specified"), ([], "No action specified"),
+                   ({"check": None, "resume": None}, "Multiple actions specified"),
+                   ({"explode": None}, "Invalid action explode specified")]  # fmt: skip
+        for body, message in actions:
+            assert_heat_400(client.post(f"{url}/actions", json=body), API, message)
+        snap = client.post(f"{url}/snapshots", json=["s"])
+        assert_heat_400(snap, ENGINE, "The request body must be a JSON object")
+        res = f"{url}/resources/r"
+        marks = [({"mark_unhealthy": True, "why": "x"},
+                  "Invalid keys in resource mark unhealthy {'why'}"),
+                 ({"resource_status_reason": "x"},
+                  "Missing mandatory (mark_unhealthy) key from mark unhealthy request"),
+                 ({"mark_unhealthy": "yes"}, 'Unrecognized value "yes" for "mark_unhealthy", '
+                  "acceptable values are: true, false.")]  # fmt: skip
+        for body, message in marks:
+            assert_heat_400(client.patch(res, json=body), API, message)
+        # Heat's words for a boolean: "false" is one (the resource was not unhealthy: 200).
+        assert client.patch(res, json={"mark_unhealthy": "false"}).status_code == 200
+        signal = client.post(f"{res}/signal", content=b"{not json")
+        assert_heat_400(signal, API, "Malformed request body: it is not valid JSON.")
+    delete_wait(cloud, name)

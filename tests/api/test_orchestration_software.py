@@ -24,7 +24,7 @@ import pytest
 
 from tests.support.cloud import Cloud, base_env, free_port
 from tests.support.fixtures import Caller, alt_project, unique
-from tests.support.heat import base_path, delete_wait, template_file, wait_stack
+from tests.support.heat import assert_heat_400, base_path, delete_wait, template_file, wait_stack
 
 pytestmark = pytest.mark.cli
 
@@ -114,6 +114,50 @@ resources:
     assert refused.returncode != 0
     assert "resources.cfg.properties.group" in refused.stderr
     assert 'group "salt" is not supported' in refused.stderr, refused.stderr
+
+
+def test_bad_config_and_deployment_bodies(other: Caller) -> None:
+    """What a config or deployment body must be, each refusal a 400 in Heat's error body."""
+    base, http = base_path(other.project_id), other.client
+    bad_configs = [
+        ({"name": 5}, "name and group must be strings"),
+        ({"config": 5}, "config must be a string or a structure"),
+        ({"options": "verbose"}, "options must be a map"),
+        ({"inputs": {"name": "a"}}, "inputs must be a list of maps"),
+        ({"outputs": [{"type": "String"}]}, "Each of outputs must have a name"),
+        ({"inputs": [{"name": "a", "colour": "red"}]}, "Unknown key(s) ['colour'] in inputs"),
+        (["x"], "The request body must be a JSON object"),
+    ]
+    for body, message in bad_configs:
+        made = http.post(f"{base}/software_configs", json=body)
+        assert_heat_400(made, "StackValidationFailed", message)
+    config = http.post(f"{base}/software_configs", json={"group": "script", "config": "true"})
+    assert config.status_code == 200, config.text
+    config_id = config.json()["software_config"]["id"]
+    server = "5f0c8a52-0000-4000-8000-00000000bad0"
+    bad_deployments = [
+        ({"config_id": config_id}, "server_id is required"),
+        ({"server_id": server, "config_id": 7}, "config_id is required"),
+        ({"server_id": server, "config_id": config_id, "input_values": [1]},
+         "input_values must be a map"),
+    ]  # fmt: skip
+    for body, message in bad_deployments:
+        made = http.post(f"{base}/software_deployments", json=body)
+        assert_heat_400(made, "StackValidationFailed", message)
+    made = http.post(f"{base}/software_deployments",
+                     json={"server_id": server, "config_id": config_id, "id": "mine"})  # fmt: skip
+    assert made.status_code == 200, made.text
+    dep = made.json()["software_deployment"]
+    assert dep["id"] != "mine"  # Heat takes no id from the caller
+    url = f"{base}/software_deployments/{dep['id']}"
+    wrong = http.put(url, json={"output_values": "done"})
+    assert_heat_400(wrong, "StackValidationFailed", "output_values must be a map")
+    # Heat's update: the members given as null are left as they are.
+    kept = http.put(url, json={"status": "IN_PROGRESS", "input_values": None})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["software_deployment"]["status"] == "IN_PROGRESS"
+    assert http.delete(url).status_code == 204
+    assert http.delete(f"{base}/software_configs/{config_id}").status_code == 204
 
 
 def test_deployment_through_the_client(cloud: Cloud, tmp_path: Path) -> None:

@@ -95,3 +95,11 @@ def why_failed(c: Cloud, name: str, **kw: Any) -> str:
     resources = c.openstack("stack", "resource", "list", "-n", "5", "--long", name,
                             check=False, json_output=False, **kw)  # fmt: skip
     return f"{shown.stdout}{shown.stderr}\n{resources.stdout}{resources.stderr}"
+
+
+def assert_heat_400(resp: Any, error_type: str, message: str) -> None:
+    """A 400 in Heat's error body: its ``error.type`` and ``message``, and the title."""
+    assert resp.status_code == 400, resp.text
+    doc = resp.json()
+    assert (doc["error"]["type"], doc["error"]["message"]) == (error_type, message), doc
+    assert doc["title"] == "Bad Request" and doc["code"] == 400

@@ -5,7 +5,6 @@ marked unhealthy: Heat's stack_preview, preview_update, abandon_stack, adopt (cr
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from typing import Any
 
@@ -23,12 +22,12 @@ from onestack.orchestration.errors import (
     EntityNotFound,
     NotSupported,
     ResourceFailure,
-    StackValidationFailed,
 )
 from onestack.orchestration.models import Resource, Snapshot, Stack
 from onestack.orchestration.resources import plugin_type
 from onestack.orchestration.resources.base import Prop
 from onestack.orchestration.resources.stacks import MAX_DEPTH, NestedStack, ResourceGroup
+from onestack.orchestration.schemas import StackBody, StackCreate
 from onestack.orchestration.service import StackService, _new_row
 from onestack.orchestration.store import new_event
 from onestack.orchestration.template import functions, hot
@@ -46,23 +45,20 @@ def _busy(stack: Stack) -> None:
 # --- preview ------------------------------------------------------------------------------
 
 
-async def preview(svc: StackService, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+async def preview(svc: StackService, ctx: RequestContext, body: StackCreate) -> dict[str, Any]:
     """The stack a create would make, checked as a create is, with each resource's
     properties as far as they resolve before anything exists; nothing is stored. A resource
     that is a nested stack shows as the list of that stack's resources (Heat's
     ``StackResource.preview``)."""
-    name = body.get("stack_name")
-    if not isinstance(name, str) or not name:
-        raise StackValidationFailed(message="No stack name specified")
     tmpl, env = svc.parse(body)
-    files = body.get("files") or {}
-    values, live = svc.check(tmpl, env, dict(body.get("parameters") or {}), files)
+    files = body.files
+    values, live = svc.check(tmpl, env, dict(body.parameters), files)
     await svc.custom_constraints(ctx, tmpl, values)
     stack = Stack(
-        id="None", name=name, project_id=ctx.project_id or "", user_id=ctx.user_id,
+        id="None", name=body.stack_name, project_id=ctx.project_id or "", user_id=ctx.user_id,
         template=tmpl.raw, environment=env, files=files, parameters=values, action="INIT",
-        status="COMPLETE", status_reason="", disable_rollback=bool(body.get("disable_rollback",
-        True)), timeout_mins=body.get("timeout_mins"), tags=None, created_at=utcnow(),
+        status="COMPLETE", status_reason="", disable_rollback=body.disable_rollback,
+        timeout_mins=body.timeout_mins, tags=None, created_at=utcnow(),
     )  # fmt: skip
     return {"stack": stack, "resources": _preview_resources(svc, stack, live, None, 0)}
 
@@ -167,22 +163,22 @@ def _required_by(rows: list[Resource]) -> dict[str, list[str]]:
 
 
 async def preview_update(
-    svc: StackService, ctx: RequestContext, stack: Stack, body: dict[str, Any], patch: bool
+    svc: StackService, ctx: RequestContext, stack: Stack, body: StackBody, patch: bool
 ) -> dict[str, list[dict[str, Any]]]:
     """What an update with ``body`` would do to each resource (Heat's ``resource_changes``:
     added, deleted, replaced, updated, unchanged); nothing changes."""
     _busy(stack)
-    if patch and not body.get("template"):
-        body = {**body, "template": stack.template}
+    if patch and not body.template:
+        body = body.model_copy(update={"template": stack.template})
     tmpl, env = svc.parse(body)
     given: dict[str, Any] = {}
     if patch:
         given = {k: v for k, v in stack.parameters.items() if k in tmpl.parameters}
-        for key in body.get("clear_parameters") or []:
+        for key in body.clear_parameters:
             given.pop(key, None)
-        env = {**stack.environment, **env} if not body.get("environment") else env
-    given.update(body.get("parameters") or {})
-    files = {**(stack.files if patch else {}), **(body.get("files") or {})}
+        env = {**stack.environment, **env} if not body.environment else env
+    given.update(body.parameters)
+    files = {**(stack.files if patch else {}), **body.files}
     values, live = svc.check(tmpl, env, given, files)
     await svc.custom_constraints(ctx, tmpl, values)
     rows = {r.name: r for r in await svc.resources(stack)}
@@ -324,24 +320,6 @@ async def abandon(svc: StackService, stack: Stack) -> dict[str, Any]:
         if row.status == "IN_PROGRESS":  # started since it was read
             raise ActionInProgress(stack_name=row.name, action=row.action)
         return await stack_tree(s, row, True)
-
-
-def adopt_body(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The body of a create with ``adopt_stack_data`` (a JSON string or object): the
-    template comes from it when the body has none, as in Heat's InstantiationData."""
-    raw = body.get("adopt_stack_data")
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise StackValidationFailed(message="Invalid adopt data: not JSON") from None
-    if not isinstance(raw, dict):
-        raise StackValidationFailed(message="Invalid adopt data: not a JSON object")
-    if not isinstance(raw.get("resources", {}), dict):
-        raise StackValidationFailed(message="Invalid adopt data: resources must be a map")
-    return raw
 
 
 # --- snapshots ----------------------------------------------------------------------------

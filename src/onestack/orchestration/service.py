@@ -32,6 +32,7 @@ from onestack.orchestration.models import Event, Resource, Stack
 from onestack.orchestration.resources import plugin_type
 from onestack.orchestration.resources.base import Context
 from onestack.orchestration.resources.stacks import NestedStack, region_of
+from onestack.orchestration.schemas import StackBody, StackCreate, TemplateBody, environment
 from onestack.orchestration.store import new_event
 from onestack.orchestration.template import constraints, functions, hot, parameters
 from onestack.orchestration.template.nestedparams import nested_parameters
@@ -50,32 +51,21 @@ class StackService:
 
     # --- checking -----------------------------------------------------------------------
 
-    def parse(self, body: dict[str, Any]) -> tuple[hot.Template, dict[str, Any]]:
-        """The request's template and environment, within the size limit."""
-        raw = body.get("template")
-        if raw is None and body.get("template_url"):
+    def parse(self, body: TemplateBody) -> tuple[hot.Template, dict[str, Any]]:
+        """The request's template, within the size limit, and its environment."""
+        raw = body.template
+        if raw is None and body.template_url:
             raise StackValidationFailed(message="template_url is not supported; send template")
         if raw is None:
-            raise StackValidationFailed(message="No template specified")
+            raise errors.BadRequest("No template specified")
         size = len(raw) if isinstance(raw, str) else len(json.dumps(raw))
         if size > self.settings.max_template_size:
             raise RequestLimitExceeded(
                 message=f"Template size ({size} bytes) exceeds maximum allowed size "
                 f"({self.settings.max_template_size} bytes)."
             )
-        env = body.get("environment") or {}
-        if isinstance(env, str):
-            env = hot.load(env) or {}
-        if not isinstance(env, dict):
-            raise StackValidationFailed(message="The environment is not a JSON object")
-        for key in env:
-            if key not in ("parameters", "parameter_defaults", "resource_registry",
-                           "event_sinks", "encrypted_param_names"):  # fmt: skip
-                raise StackValidationFailed(message=f'environment has wrong section "{key}"')
-        registry = env.get("resource_registry") or {}
-        if not isinstance(registry, dict):
-            raise StackValidationFailed(message="resource_registry must be a map")
-        return hot.parse(raw, registry), env
+        env = body.environment
+        return hot.parse(raw, env.get("resource_registry") or {}), env
 
     def check(
         self, tmpl: hot.Template, env: dict[str, Any], given: dict[str, Any], files: dict[str, Any]
@@ -106,10 +96,10 @@ class StackService:
                 )
 
     def validate(
-        self, ctx: RequestContext, body: dict[str, Any], show_nested: bool = False
+        self, ctx: RequestContext, body: TemplateBody, show_nested: bool = False
     ) -> dict[str, Any]:
         tmpl, env = self.parse(body)
-        given = dict(body.get("parameters") or {})
+        given = dict(body.parameters)
         sources = [given, env.get("parameters") or {}, env.get("parameter_defaults") or {}]
         for key in given:
             if key not in tmpl.parameters:
@@ -126,7 +116,7 @@ class StackService:
             values[pname] = parameters.coerce(param, raw)
             parameters.check(param, values[pname])
         limit = self.settings.max_resources_per_stack
-        hot.check(tmpl, values, body.get("files") or {}, limit, lenient=True)
+        hot.check(tmpl, values, body.files, limit, lenient=True)
         shown = {n: p.schema() for n, p in tmpl.parameters.items()}
         for pname in shown:
             raw = next((src[pname] for src in sources[:2] if pname in src), None)
@@ -139,38 +129,25 @@ class StackService:
         if tmpl.raw.get("parameter_groups"):
             out["ParameterGroups"] = tmpl.raw["parameter_groups"]
         if show_nested:
-            out.update(nested_parameters(tmpl, values, body.get("files") or {}))
+            out.update(nested_parameters(tmpl, values, body.files))
         out["Environment"] = _environment(tmpl, env)
         return out
 
     # --- create and delete --------------------------------------------------------------
 
-    async def create(self, ctx: RequestContext, body: dict[str, Any]) -> Stack:
-        name = body.get("stack_name")
-        if (
-            not isinstance(name, str)
-            or not name
-            or not functions.NAME.match(name)
-            or (not name[0].isalpha())
-        ):
-            raise StackValidationFailed(
-                message=f'Invalid stack name {name} must contain only alphanumeric or "_-." '
-                "characters, must start with alpha and must be 255 characters or less."
-            )
-        from onestack.orchestration.lifecycle import adopt_body
-
-        adopt = adopt_body(body)
+    async def create(self, ctx: RequestContext, body: StackCreate) -> Stack:
+        name = body.stack_name
+        adopt = body.adopt_stack_data
         if adopt is not None:  # what the adopt data recorded, unless the body says
-            body = {
-                **body,
-                "template": body.get("template") or adopt.get("template"),
-                "environment": body.get("environment") or adopt.get("environment") or {},
-                "parameters": {**(adopt.get("parameters") or {}), **(body.get("parameters") or {})},
-            }
+            body = body.model_copy(update={
+                "template": body.template or adopt.get("template"),
+                "environment": body.environment or environment(adopt.get("environment")),
+                "parameters": {**(adopt.get("parameters") or {}), **body.parameters},
+            })  # fmt: skip
         action = "CREATE" if adopt is None else "ADOPT"
         tmpl, env = self.parse(body)
-        files = body.get("files") or {}
-        values, live = self.check(tmpl, env, dict(body.get("parameters") or {}), files)
+        files = body.files
+        values, live = self.check(tmpl, env, dict(body.parameters), files)
         await self.custom_constraints(ctx, tmpl, values)
         async with self.db.session() as s:
             await self._claim_stack_name(s, ctx, name)
@@ -187,9 +164,9 @@ class StackService:
                 action=action,
                 status="IN_PROGRESS",
                 status_reason=f"Stack {action} started",
-                disable_rollback=bool(body.get("disable_rollback", True)),
-                timeout_mins=body.get("timeout_mins"),
-                tags=_tags(body.get("tags")),
+                disable_rollback=body.disable_rollback,
+                timeout_mins=body.timeout_mins,
+                tags=body.tags,
                 engine_id=self.engine.id,
                 heartbeat=utcnow(),
                 created_at=utcnow(),
@@ -232,9 +209,7 @@ class StackService:
         if taken:
             raise StackExists(stack_name=name)
 
-    async def update(
-        self, ctx: RequestContext, stack: Stack, body: dict[str, Any], patch: bool
-    ) -> None:
+    async def update(self, ctx: RequestContext, stack: Stack, body: StackBody, patch: bool) -> None:
         """Store the new template and parameters (checked in full first), add INIT rows for
         new resources, and hand the update to the engine. ``patch`` (PATCH, heatclient's
         ``--existing``): what the body leaves out is kept from the stack."""
@@ -242,17 +217,17 @@ class StackService:
             raise ActionInProgress(stack_name=stack.name, action=stack.action)
         if stack.action == "DELETE" or stack.deleted_at is not None:
             raise _stack_not_found(stack.name)
-        if patch and not body.get("template") and not body.get("template_url"):
-            body = {**body, "template": stack.template}
+        if patch and not body.template and not body.template_url:
+            body = body.model_copy(update={"template": stack.template})
         tmpl, env = self.parse(body)
         given: dict[str, Any] = {}
         if patch:
             given = {k: v for k, v in stack.parameters.items() if k in tmpl.parameters}
-            for key in body.get("clear_parameters") or []:
+            for key in body.clear_parameters:
                 given.pop(key, None)
-            env = {**stack.environment, **env} if not body.get("environment") else env
-        given.update(body.get("parameters") or {})
-        files = {**(stack.files if patch else {}), **(body.get("files") or {})}
+            env = {**stack.environment, **env} if not body.environment else env
+        given.update(body.parameters)
+        files = {**(stack.files if patch else {}), **body.files}
         values, live = self.check(tmpl, env, given, files)
         await self.custom_constraints(ctx, tmpl, values)
         async with self.db.session() as s:
@@ -262,12 +237,13 @@ class StackService:
             row.previous = {"template": row.template, "environment": row.environment,
                             "files": row.files, "parameters": row.parameters}  # fmt: skip
             row.template, row.environment, row.files, row.parameters = tmpl.raw, env, files, values
-            if "timeout_mins" in body:
-                row.timeout_mins = body["timeout_mins"]
-            if "disable_rollback" in body:
-                row.disable_rollback = bool(body["disable_rollback"])
-            if "tags" in body:
-                row.tags = _tags(body.get("tags"))
+            given_args = body.model_fields_set
+            if "timeout_mins" in given_args:
+                row.timeout_mins = body.timeout_mins
+            if "disable_rollback" in given_args:
+                row.disable_rollback = body.disable_rollback
+            if "tags" in given_args:
+                row.tags = body.tags
             row.action, row.status, row.status_reason = (
                 "UPDATE",
                 "IN_PROGRESS",
@@ -588,13 +564,3 @@ def _placeholder(param: parameters.Parameter) -> Any:
     return {"number": 0, "boolean": False, "json": {}, "comma_delimited_list": []}.get(
         param.type, ""
     )
-
-
-def _tags(raw: Any) -> list[str] | None:
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, str):
-        return [t for t in raw.split(",") if t]
-    if isinstance(raw, list):
-        return [str(t) for t in raw]
-    raise StackValidationFailed(message="tags must be a comma separated string or a list")

@@ -29,16 +29,17 @@ from onestack.common.db import Database, utcnow
 from onestack.common.secrets import shared_secret
 from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
 from onestack.orchestration.models import Resource, SoftwareConfig, SoftwareDeployment
+from onestack.orchestration.schemas import (
+    SoftwareConfigCreate,
+    SoftwareDeploymentCreate,
+    SoftwareDeploymentUpdate,
+    check_group,
+)
 
 if TYPE_CHECKING:
     from onestack.common.runtime import Runtime
 
-# What the guest hook can apply: a script, and Heat::Ungrouped (cloud-config and MIME parts
-# that cloud-init, not the hook, reads; a script when the hook is given one).
-GROUPS = ("script", "Heat::Ungrouped")
 SIGNAL_TRANSPORTS = ("CFN_SIGNAL", "HEAT_SIGNAL", "TEMP_URL_SIGNAL", "NO_SIGNAL")
-_INPUT_KEYS = {"name", "type", "default", "description", "replace_on_change", "value"}
-_OUTPUT_KEYS = {"name", "type", "description", "error_output"}
 
 
 def when(value: datetime | None) -> str | None:
@@ -140,28 +141,6 @@ def deployment_view(row: SoftwareDeployment) -> dict[str, Any]:
     return out
 
 
-def _check_list(value: Any, allowed: set[str], what: str) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-        raise StackValidationFailed(message=f"{what} must be a list of maps")
-    for item in value:
-        if not isinstance(item.get("name"), str) or not item["name"]:
-            raise StackValidationFailed(message=f"Each of {what} must have a name")
-        unknown = set(item) - allowed
-        if unknown:
-            raise StackValidationFailed(message=f"Unknown key(s) {sorted(unknown)} in {what}")
-    return value
-
-
-def check_group(group: str) -> None:
-    if group not in GROUPS:
-        raise StackValidationFailed(
-            message=f'Software config group "{group}" is not supported: this cloud\'s guest '
-            f"hook applies {' and '.join(GROUPS)}."
-        )
-
-
 class SoftwareService:
     def __init__(self, db: Database, runtime: Runtime) -> None:
         self.db = db
@@ -169,28 +148,19 @@ class SoftwareService:
 
     # --- configs ------------------------------------------------------------------------
 
-    async def create_config(self, ctx: RequestContext, body: dict[str, Any]) -> SoftwareConfig:
-        name = body.get("name") or ""
-        group = body.get("group") or "Heat::Ungrouped"
-        config = body.get("config")
-        if not isinstance(name, str) or not isinstance(group, str):
-            raise StackValidationFailed(message="name and group must be strings")
-        if config is not None and not isinstance(config, (str, dict, list)):
-            raise StackValidationFailed(message="config must be a string or a structure")
-        check_group(group)
-        options = body.get("options") or {}
-        if not isinstance(options, dict):
-            raise StackValidationFailed(message="options must be a map")
+    async def create_config(
+        self, ctx: RequestContext, body: SoftwareConfigCreate
+    ) -> SoftwareConfig:
         row = SoftwareConfig(
             id=str(uuid.uuid4()),
             project_id=ctx.project_id or "",
-            name=name,
-            group=group,
+            name=body.name,
+            group=body.group,
             config={
-                "config": config if config is not None else "",
-                "inputs": _check_list(body.get("inputs"), _INPUT_KEYS, "inputs"),
-                "outputs": _check_list(body.get("outputs"), _OUTPUT_KEYS, "outputs"),
-                "options": options,
+                "config": body.config,
+                "inputs": body.inputs,
+                "outputs": body.outputs,
+                "options": body.options,
             },
             created_at=utcnow(),
         )
@@ -240,29 +210,21 @@ class SoftwareService:
     # --- deployments --------------------------------------------------------------------
 
     async def create_deployment(
-        self, ctx: RequestContext, body: dict[str, Any]
+        self, ctx: RequestContext, body: SoftwareDeploymentCreate, dep_id: str | None = None
     ) -> SoftwareDeployment:
-        server_id = body.get("server_id")
-        if not isinstance(server_id, str) or not server_id:
-            raise StackValidationFailed(message="server_id is required")
-        config_id = body.get("config_id")
-        if not isinstance(config_id, str) or not config_id:
-            raise StackValidationFailed(message="config_id is required")
-        config = await self.config(ctx, config_id)
+        """``dep_id``: the id a stack's deployment resource chose (an API caller names none)."""
+        config = await self.config(ctx, body.config_id)
         check_group(config.group)
-        values = body.get("input_values") or {}
-        if not isinstance(values, dict):
-            raise StackValidationFailed(message="input_values must be a map")
         row = SoftwareDeployment(
-            id=str(body.get("id") or uuid.uuid4()),
+            id=dep_id or str(uuid.uuid4()),
             project_id=ctx.project_id or "",
             config_id=config.id,
-            server_id=server_id,
-            input_values=values,
+            server_id=body.server_id,
+            input_values=body.input_values,
             output_values={},
-            action=str(body.get("action") or "INIT"),
-            status=str(body.get("status") or "COMPLETE"),
-            status_reason=str(body.get("status_reason") or ""),
+            action=body.action,
+            status=body.status,
+            status_reason=body.status_reason,
             created_at=utcnow(),
         )
         async with self.db.session() as s:
@@ -292,22 +254,18 @@ class SoftwareService:
             )
 
     async def update_deployment(
-        self, ctx: RequestContext | None, dep_id: str, body: dict[str, Any]
+        self, ctx: RequestContext | None, dep_id: str, body: SoftwareDeploymentUpdate
     ) -> SoftwareDeployment:
         await self.deployment(ctx, dep_id)
-        if "config_id" in body:
-            check_group((await self.config(ctx, str(body["config_id"]))).group)
-        for key in ("input_values", "output_values"):
-            if key in body and not isinstance(body[key], dict):
-                raise StackValidationFailed(message=f"{key} must be a map")
+        changes = body.changes()
+        if "config_id" in changes:
+            check_group((await self.config(ctx, changes["config_id"])).group)
         async with self.db.session() as s:
             row = await s.get(SoftwareDeployment, dep_id)
             if row is None:
                 raise EntityNotFound(entity="Software Deployment", name=dep_id)
-            for key in ("config_id", "input_values", "output_values", "action", "status",
-                        "status_reason"):  # fmt: skip
-                if key in body and body[key] is not None:
-                    setattr(row, key, body[key])
+            for key, value in changes.items():
+                setattr(row, key, value)
             row.updated_at = utcnow()
         return row
 
@@ -395,12 +353,8 @@ class SoftwareService:
             if out.get("error_output") and details.get(out["name"]):
                 status = "FAILED"
                 reasons.append(f"{out['name']} : {details[out['name']]}")
-        return await self.update_deployment(
-            None,
-            dep_id,
-            {
-                "output_values": outputs,
-                "status": status,
-                "status_reason": ", ".join(reasons) or "Outputs received",
-            },
-        )
+        done = SoftwareDeploymentUpdate(
+            output_values=outputs, status=status,
+            status_reason=", ".join(reasons) or "Outputs received",
+        )  # fmt: skip
+        return await self.update_deployment(None, dep_id, done)

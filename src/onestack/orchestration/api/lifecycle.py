@@ -6,26 +6,18 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common import errors
-from onestack.common.api import authorize
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.api import authorize, body
+from onestack.common.http import empty, json_response
 from onestack.orchestration import lifecycle, views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of
-from onestack.orchestration.errors import StackValidationFailed
-
-
-async def _body(request: Request) -> dict[str, object]:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise StackValidationFailed(message="The request body must be a JSON object")
-    return body
+from onestack.orchestration.schemas import MarkUnhealthy, SnapshotCreate, StackBody, StackCreate
 
 
 async def preview(request: Request) -> Response:
     """``POST /stacks/preview``: the stack and its resources as a create would make them."""
     ctx = caller(request)
     authorize(request, "stacks:preview")
-    found = await lifecycle.preview(service(request), ctx, await _body(request))
+    found = await lifecycle.preview(service(request), ctx, await body(request, StackCreate))
     stack = found["stack"]
     out = views.stack_detail(base_url(request), stack, None)
     out["resources"] = found["resources"]
@@ -39,7 +31,7 @@ async def preview_update(request: Request) -> Response:
         request, "stacks:preview_update_patch" if patch else "stacks:preview_update"
     )
     changes = await lifecycle.preview_update(
-        service(request), caller(request), stack, await _body(request), patch
+        service(request), caller(request), stack, await body(request, StackBody), patch
     )
     return json_response({"resource_changes": changes})
 
@@ -56,11 +48,8 @@ async def export(request: Request) -> Response:
 
 async def snapshot(request: Request) -> Response:
     stack = await stack_of(request, "stacks:snapshot")
-    body = await read_json(request) if await request.body() else {}
-    if not isinstance(body, dict):
-        raise StackValidationFailed(message="The request body must be a JSON object")
-    name = body.get("name")
-    snap = await lifecycle.snapshot(service(request), stack, str(name) if name else None)
+    name = (await body(request, SnapshotCreate, optional=True)).name
+    snap = await lifecycle.snapshot(service(request), stack, name)
     return json_response(lifecycle.snapshot_view(snap))
 
 
@@ -91,15 +80,9 @@ async def restore(request: Request) -> Response:
 async def mark_unhealthy(request: Request) -> Response:
     """``PATCH .../resources/{name}`` ``{"mark_unhealthy": bool, "resource_status_reason"}``."""
     stack = await stack_of(request, "resource:mark_unhealthy")
-    body = await _body(request)
-    unknown = set(body) - {"mark_unhealthy", "resource_status_reason"}
-    if unknown:
-        raise errors.BadRequest(f"Invalid keys in resource mark unhealthy {sorted(unknown)}")
-    flag = body.get("mark_unhealthy")
-    if not isinstance(flag, bool):
-        raise errors.BadRequest("mark_unhealthy must be a boolean")
-    reason = body.get("resource_status_reason") or ""
+    mark = await body(request, MarkUnhealthy)
     await lifecycle.mark_unhealthy(
-        service(request), stack, request.path_params["resource_name"], flag, str(reason)
-    )
+        service(request), stack, request.path_params["resource_name"], mark.mark_unhealthy,
+        mark.resource_status_reason,
+    )  # fmt: skip
     return empty(200)

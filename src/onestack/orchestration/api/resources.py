@@ -5,16 +5,16 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common.api import query_int
-from onestack.common.http import check_document, empty, json_response, read_body
+from onestack.common.api import body, query_int
+from onestack.common.http import empty, json_response
 from onestack.orchestration import views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of
-from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
+from onestack.orchestration.errors import EntityNotFound
 from onestack.orchestration.models import Resource
+from onestack.orchestration.schemas import SIGNAL, ResourceSignal
 
 
 def _required_by(rows: list[Resource]) -> dict[str, list[str]]:
@@ -97,14 +97,7 @@ async def signal(request: Request) -> Response:
     )
     # A signal's body is optional and its content type whatever curl sent; it is bounded and
     # checked as every JSON body is (size, depth, NUL) before the engine stores or walks it.
-    body = await read_body(request)
-    try:
-        details = orjson.loads(body) if body.strip() else {}
-    except orjson.JSONDecodeError:
-        raise StackValidationFailed(message="The signal body is not JSON") from None
-    if b"\\u0000" in body:
-        raise StackValidationFailed(message="Null characters are not allowed in the signal")
-    check_document(details)
+    details = (await body(request, ResourceSignal, optional=True, reading=SIGNAL)).root
     if secret and given and hmac.compare_digest(secret.encode(), given.encode()):
         stack = await svc.by_id(p["stack_id"])
         assert stack is not None  # it has a secret: it exists

@@ -3,16 +3,19 @@ signed hook, script and signal URLs (no token: the signature is the credential).
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from onestack.common.api import authorize, query_int, runtime_of
+from onestack.common.api import authorize, body, query_int, runtime_of
 from onestack.common.api import service as service_of
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import empty, json_response
 from onestack.orchestration.api.common import caller
-from onestack.orchestration.errors import StackValidationFailed
+from onestack.orchestration.schemas import (
+    DeploymentSignal,
+    SoftwareConfigCreate,
+    SoftwareDeploymentCreate,
+    SoftwareDeploymentUpdate,
+)
 from onestack.orchestration.software import (
     SoftwareService,
     config_view,
@@ -23,13 +26,6 @@ from onestack.orchestration.software import (
 
 def _svc(request: Request) -> SoftwareService:
     return service_of(request, SoftwareService)
-
-
-async def _body(request: Request, key: str | None = None) -> dict[str, Any]:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise StackValidationFailed(message="The request body must be a JSON object")
-    return body
 
 
 async def config_index(request: Request) -> Response:
@@ -47,7 +43,7 @@ async def config_index(request: Request) -> Response:
 async def config_create(request: Request) -> Response:
     ctx = caller(request)
     authorize(request, "software_configs:create")
-    row = await _svc(request).create_config(ctx, await _body(request))
+    row = await _svc(request).create_config(ctx, await body(request, SoftwareConfigCreate))
     return json_response({"software_config": config_view(row)})
 
 
@@ -75,7 +71,7 @@ async def deployment_index(request: Request) -> Response:
 async def deployment_create(request: Request) -> Response:
     ctx = caller(request)
     authorize(request, "software_deployments:create")
-    row = await _svc(request).create_deployment(ctx, await _body(request))
+    row = await _svc(request).create_deployment(ctx, await body(request, SoftwareDeploymentCreate))
     return json_response({"software_deployment": deployment_view(row)})
 
 
@@ -90,7 +86,7 @@ async def deployment_update(request: Request) -> Response:
     ctx = caller(request)
     authorize(request, "software_deployments:update")
     row = await _svc(request).update_deployment(
-        ctx, request.path_params["deployment_id"], await _body(request)
+        ctx, request.path_params["deployment_id"], await body(request, SoftwareDeploymentUpdate)
     )
     return json_response({"software_deployment": deployment_view(row)})
 
@@ -140,6 +136,6 @@ async def script(request: Request) -> Response:
 async def signal(request: Request) -> Response:
     dep_id = request.path_params["deployment_id"]
     verify(runtime_of(request), f"deployment:{dep_id}", request.query_params.get("sig", ""))
-    body = await _body(request)
-    row = await _svc(request).signal(dep_id, body)
+    outcome = await body(request, DeploymentSignal)
+    row = await _svc(request).signal(dep_id, outcome.root)
     return json_response({"software_deployment": deployment_view(row)})

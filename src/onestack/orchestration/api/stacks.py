@@ -8,12 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common import errors
-from onestack.common.api import authorize, query_int
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.api import authorize, body, query_int
+from onestack.common.http import empty, json_response
 from onestack.orchestration import views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of, target
-from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
+from onestack.orchestration.errors import EntityNotFound
+from onestack.orchestration.schemas import StackAction, StackBody, StackCreate
 
 # Paths below a stack name that Heat redirects to the same path below name/id.
 SUBPATHS = frozenset({"resources", "events", "template", "environment", "files", "outputs"})
@@ -23,10 +23,7 @@ _FILTERS = ("id", "name", "status", "action")
 async def create(request: Request) -> Response:
     ctx = caller(request)
     authorize(request, "stacks:create")
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise StackValidationFailed(message="The request body must be a JSON object")
-    stack = await service(request).create(ctx, body)
+    stack = await service(request).create(ctx, await body(request, StackCreate))
     url = views.stack_url(base_url(request), stack)
     # Heat's 201 names the new stack in Location too (heat-tempest-plugin polls it).
     return json_response(
@@ -96,10 +93,8 @@ async def delete_by_ref(request: Request) -> Response:
 
 
 async def _update(request: Request, stack: Any, patch: bool) -> Response:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise StackValidationFailed(message="The request body must be a JSON object")
-    await service(request).update(caller(request), stack, body, patch)
+    changes = await body(request, StackBody)
+    await service(request).update(caller(request), stack, changes, patch)
     return empty(202)
 
 
@@ -118,9 +113,6 @@ async def update_by_ref(request: Request) -> Response:
     return await _update(request, stack, patch)
 
 
-_ACTIONS = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollback")
-
-
 async def actions(request: Request) -> Response:
     """``POST .../actions`` with exactly one of Heat's actions: suspend, resume, check,
     cancel_update, cancel_without_rollback."""
@@ -129,14 +121,8 @@ async def actions(request: Request) -> Response:
     else:  # heatclient posts to /stacks/{name or id}/actions
         stack = await service(request).find(caller(request), request.path_params["stack_name"])
         authorize(request, "stacks:action", target(stack))
-    body = await read_json(request)
-    if not isinstance(body, dict) or not body:
-        raise errors.BadRequest("No action specified")
-    if len(body) > 1:
-        raise errors.BadRequest("Multiple actions specified")
-    action = next(iter(body))
-    if action not in _ACTIONS:
-        raise errors.BadRequest(f"Invalid action {action} specified")
+    # Heat: a request without a body names no action.
+    action = (await body(request, StackAction, optional=True)).action
     ctx = caller(request)
     if action == "check":
         await service(request).check_stack(ctx, stack)

@@ -5,23 +5,21 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common.api import authorize
-from onestack.common.http import json_response, read_json
+from onestack.common.api import authorize, body
+from onestack.common.http import json_response
 from onestack.orchestration.api.common import caller, service
-from onestack.orchestration.errors import EntityNotFound, StackValidationFailed
+from onestack.orchestration.errors import EntityNotFound
+from onestack.orchestration.schemas import TemplateBody
 from onestack.orchestration.template import cfn, functions, hot
 
 
 async def validate(request: Request) -> Response:
     ctx = caller(request)
     authorize(request, "stacks:validate_template")
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise StackValidationFailed(message="The request body must be a JSON object")
     # heatclient asks for the nested stacks' parameters in the query (and repeats it in the
     # body, as every other keyword of its validate call).
     nested = request.query_params.get("show_nested", "").lower() in ("true", "1", "yes")
-    return json_response(service(request).validate(ctx, body, nested))
+    return json_response(service(request).validate(ctx, await body(request, TemplateBody), nested))
 
 
 async def template_versions(request: Request) -> Response:

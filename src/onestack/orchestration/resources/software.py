@@ -20,13 +20,14 @@ from onestack.common import errors
 from onestack.compute.facade import ComputeAPI
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
-from onestack.orchestration.software import (
+from onestack.orchestration.schemas import (
     GROUPS,
-    SIGNAL_TRANSPORTS,
-    SoftwareService,
+    SoftwareConfigCreate,
+    SoftwareDeploymentCreate,
+    SoftwareDeploymentUpdate,
     check_group,
-    signal_url,
 )
+from onestack.orchestration.software import SIGNAL_TRANSPORTS, SoftwareService, signal_url
 
 DEPLOY_ACTIONS = ("CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME")
 DEPLOY_TIMEOUT = 3600.0  # seconds a deployment waits for its guest's signal
@@ -54,15 +55,15 @@ class _StoredConfig(Plugin):
         try:
             row = await _svc(c).create_config(
                 c.ctx,
-                {
+                SoftwareConfigCreate.model_validate({
                     "name": f"{c.stack_name}-{c.resource_name}",
                     "group": group,
                     "config": config,
                     "inputs": props.get("inputs") or [],
                     "outputs": props.get("outputs") or [],
                     "options": props.get("options") or {},
-                },
-            )
+                }),
+            )  # fmt: skip
         except errors.BadRequest as exc:
             raise ResourceFailure(exc.message) from None
         return Created(row.id, {"config": config})
@@ -287,15 +288,15 @@ class SoftwareDeployment(Plugin):
         inputs = self._inputs(c, props, source, action, dep_id)
         derived = await _svc(c).create_config(
             c.ctx,
-            {
+            SoftwareConfigCreate.model_validate({
                 "name": props.get("name") or c.resource_name,
                 "group": source["group"],
                 "config": self.derived_config(props, source, inputs),
                 "inputs": inputs,
                 "outputs": source.get("outputs") or [],
                 "options": source.get("options") or {},
-            },
-        )
+            }),
+        )  # fmt: skip
         waits = props.get("signal_transport") != "NO_SIGNAL"
         return derived.id, {
             "config_id": derived.id,
@@ -333,8 +334,10 @@ class SoftwareDeployment(Plugin):
         derived, fields = await self._deploy(c, props, source, "CREATE", dep_id)
         if "CREATE" not in (props.get("actions") or []):
             fields.update(status="COMPLETE", status_reason="Not waiting for outputs signal")
-        fields.update(id=dep_id, server_id=str(props["server"]))
-        await _svc(c).create_deployment(c.ctx, fields)
+        fields.update(server_id=str(props["server"]))
+        await _svc(c).create_deployment(
+            c.ctx, SoftwareDeploymentCreate.model_validate(fields), dep_id
+        )
         return Created(dep_id, await self._wait(c, dep_id), {"derived_config": derived})
 
     async def update(
@@ -362,7 +365,9 @@ class SoftwareDeployment(Plugin):
         if "UPDATE" not in (new.get("actions") or []):
             return {}
         derived, fields = await self._deploy(c, new, source, "UPDATE", physical_id)
-        await svc.update_deployment(c.ctx, physical_id, fields)
+        await svc.update_deployment(
+            c.ctx, physical_id, SoftwareDeploymentUpdate.model_validate(fields)
+        )
         with contextlib.suppress(errors.NotFound, errors.BadRequest):
             await svc.delete_config(c.ctx, dep.config_id)
         return {**await self._wait(c, physical_id), "__data": {"derived_config": derived}}
@@ -407,7 +412,9 @@ class SoftwareDeployment(Plugin):
         dep = await svc.deployment(c.ctx, physical_id)
         source = await self._source(c, data)
         _derived, fields = await self._deploy(c, data, source, action, physical_id)
-        await svc.update_deployment(c.ctx, physical_id, fields)
+        await svc.update_deployment(
+            c.ctx, physical_id, SoftwareDeploymentUpdate.model_validate(fields)
+        )
         with contextlib.suppress(errors.NotFound, errors.BadRequest):
             await svc.delete_config(c.ctx, dep.config_id)
         await self._wait(c, physical_id, server)
