@@ -224,7 +224,8 @@ def test_bad_mappings_are_400(alice: Volume, image_id: str) -> None:
 def test_sdk_boots_a_blank_root_volume_beside_an_image(cloud: Cloud, image_id: str) -> None:
     """openstacksdk's TestServerAdmin.test_server: ``imageRef`` and, at boot index 0, a blank
     volume. Nova reads the boot metadata from the image then and asks no ``bootable`` of
-    the volume (only a boot without an image does; see the cases above)."""
+    the volume (only a boot without an image does; see the cases above), and shows that
+    image as the server's (views/servers.py: "" only for a server with no image_ref)."""
     user, project, _ = new_member(cloud)
     conn = sdk_as(cloud, user, project)
     try:
@@ -239,6 +240,8 @@ def test_sdk_boots_a_blank_root_volume_beside_an_image(cloud: Cloud, image_id: s
         server = conn.compute.wait_for_server(server, wait=30)
         attached = [(a["id"], a["delete_on_termination"]) for a in server.attached_volumes]
         assert attached == [(volume.id, True)]
+        assert server.image.id == image_id
+        assert [s.id for s in conn.compute.servers(image=image_id)] == [server.id]
         assert conn.block_storage.get_volume(volume.id).status == "in-use"
         conn.compute.delete_server(server.id)
         conn.compute.wait_for_delete(server, wait=30)

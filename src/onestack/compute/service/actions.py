@@ -206,7 +206,9 @@ class Actions:
             raise errors.BadRequest("When resizing, instances must change flavor!")
         if flavor["root_gb"] < current.get("root_gb", 0):
             raise errors.BadRequest("Unable to resize disk down.")
-        await self._check_image_fits(row.image_ref, flavor)
+        # As Nova: a volume-backed server's image (its boot metadata, if any) sizes no disk.
+        if await root_attachment(self.context, uuid) is None:
+            await self._check_image_fits(row.image_ref, flavor)
         dv = flavor["vcpus"] - current["vcpus"]
         dr = flavor["memory_mb"] - current["memory_mb"]
 
@@ -251,7 +253,7 @@ class Actions:
         """The new flavor must still fit the server's image (Nova reads it from the system
         metadata it kept at boot; we ask the image service, and skip a deleted image)."""
         if not image_ref:
-            return  # volume-backed
+            return
         try:
             image = await self.context.image.get_image(None, image_ref)
         except errors.NotFound:
@@ -342,7 +344,8 @@ class Actions:
                 raise errors.BadRequest(
                     "Unable to rebuild with a different image for a volume-backed server."
                 )
-            changes["image_ref"] = ""
+            # Nova keeps a volume-backed server's image_ref over a rebuild ("" stays "").
+            del changes["image_ref"]
         if req.new_key:
             changes["key_name"] = changes["key_data"] = None
             if req.key_name is not None:

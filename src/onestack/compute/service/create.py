@@ -44,7 +44,7 @@ class CreateRequest:
 
     name: str
     flavor_ref: str
-    image_ref: str  # "" when not given; beside a root volume, only the boot metadata
+    image_ref: str  # "" when not given; beside a root volume, the boot metadata
     boot_volume: bool
     block_devices: list[dict[str, Any]]  # the volume mappings
     networks: str | list[dict[str, Any]] | None  # "auto", "none", a list, or not given
@@ -181,10 +181,12 @@ class Creation:
             if backend is None:
                 raise errors.BadRequest(NO_VOLUME_SERVICE)
             # An imageRef beside a root volume is checked as the boot metadata, as Nova does,
-            # but not recorded: a server's image here is what its guest boots from (Nova
-            # keeps it and shows it).
+            # and kept as the server's image (Nova's image_ref, shown in its view); the guest
+            # still boots from the volume (the root mapping decides, not the image).
             meta_ref = req.image_ref if req.boot_volume else ""
             await check_block_devices(self.context, ctx, backend, block_devices, flavor, meta_ref)
+            if meta_ref:
+                image = {"id": meta_ref.rstrip("/").rsplit("/", 1)[-1]}
         nics = await self.networking.resolve(ctx, project, req.networks)
         sg_ids = None
         if req.security_groups:
