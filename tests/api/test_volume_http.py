@@ -5,6 +5,7 @@ between projects, and bad input."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -396,3 +397,68 @@ def test_disabled_volume_service_takes_no_volumes(cloud: Cloud, admin: Volume) -
         admin("GET", "/os-services?binary=cinder-volume").json()["services"][0]["status"]
         == "enabled"
     )
+
+
+VOLUME_ID = "Invalid input for field 'volume_id': 'volume_id' is required"
+EMPTY = "The request body is empty; a JSON document is required."
+BAD_BODIES: list[tuple[str, str, str, Any, str]] = [
+    # (method, path, microversion, body, Cinder's message): each way a body can be bad
+    ("POST", "/os-volume-transfer", "3.0", {}, VOLUME_ID),
+    ("POST", "/os-volume-transfer", "3.0", {"transfer": {"volume_id": 1}}, VOLUME_ID),
+    ("POST", "/volume-transfers", "3.55", {"transfer": []}, VOLUME_ID),
+    (
+        "POST", "/os-volume-transfer/x/accept", "3.0", {"accept": {}},
+        "Invalid input for field 'auth_key': 'auth_key' is required",
+    ),
+    (
+        "POST", "/os-volume-transfer/x/accept", "3.0", [],
+        "Invalid input for field 'auth_key': 'auth_key' is required",
+    ),
+    ("POST", "/attachments", "3.27", {"attachment": {}}, VOLUME_ID),
+    ("POST", "/attachments", "3.27", None, EMPTY),
+    (
+        "PUT", "/os-quota-sets/{project}", "3.0", {"quota_set": []},
+        "Invalid input for field 'quota_set': 'quota_set' is a required property",
+    ),
+    (
+        "PUT", "/os-quota-sets/{project}", "3.0", {"quota_set": {"volumes": "x"}},
+        "Quota volumes must be an integer, got 'x'.",
+    ),
+    (
+        "PUT", "/os-quota-class-sets/default", "3.0", {},
+        "Invalid input for field 'quota_class_set': 'quota_class_set' is a required property",
+    ),
+    (
+        "PUT", "/os-quota-class-sets/default", "3.0", {"quota_class_set": {"volumes": []}},
+        "Quota class values must be integers.",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "mv", "body", "words"), BAD_BODIES)
+def test_bad_bodies_are_400_in_cinders_words(
+    admin: Volume, method: str, path: str, mv: str, body: Any, words: str
+) -> None:
+    resp = admin(method, path.format(project=admin.project_id), mv, json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json() == {"badRequest": {"code": 400, "message": words}}
+
+
+def test_bad_attachment_bodies_are_400_in_cinders_words(alice: Volume) -> None:
+    vol = alice.create()
+    alice.wait(vol["id"], "available")
+    resp = alice("POST", "/attachments", "3.27", json={"attachment": {"volume_id": vol["id"]}})
+    assert resp.status_code == 200, resp.text
+    att = resp.json()["attachment"]["id"]
+    for body in ({"attachment": {}}, {"attachment": {"connector": []}}, []):
+        resp = alice("PUT", f"/attachments/{att}", "3.27", json=body)
+        assert resp.status_code == 400, resp.text
+        words = "Invalid input for field 'connector': 'connector' is required"
+        assert resp.json()["badRequest"]["message"] == words
+    for body in ({"os-complete": {}, "x": 1}, {"complete": None}, []):
+        resp = alice("POST", f"/attachments/{att}/action", "3.44", json=body)
+        assert resp.status_code == 400, resp.text
+        words = "The only attachment action is os-complete."
+        assert resp.json()["badRequest"]["message"] == words
+    assert alice("DELETE", f"/attachments/{att}", "3.27").status_code == 200
+    assert alice("DELETE", f"/volumes/{vol['id']}").status_code == 202
