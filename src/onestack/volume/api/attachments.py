@@ -8,11 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from onestack.common import errors
-from onestack.common.api import authorize, param
-from onestack.common.http import json_response, read_json
+from onestack.common.api import authorize, body, param
+from onestack.common.http import json_response
 from onestack.volume.api.helpers import both, context, require_version, svc, version
 from onestack.volume.microversions import at_least
 from onestack.volume.models import Attachment, Volume
+from onestack.volume.schemas import AttachmentComplete, AttachmentCreate, AttachmentUpdate
 from onestack.volume.views import iso
 
 
@@ -49,20 +50,15 @@ def render(att: Attachment, row: Volume | None, *, detail: bool) -> dict[str, An
 async def create(request: Request) -> Response:
     require_version(request, "3.27")
     ctx = context(request)
-    data = await read_json(request)
-    raw = data.get("attachment") if isinstance(data, dict) else None
-    if not isinstance(raw, dict) or not isinstance(raw.get("volume_id"), str):
-        raise errors.ValidationError(field="volume_id", reason="'volume_id' is required")
-    vol = (await svc(request).volumes.get(ctx, raw["volume_id"])).rows[0]
+    req = await body(request, AttachmentCreate)
+    vol = (await svc(request).volumes.get(ctx, req.volume_id)).rows[0]
     authorize(request, "volume:attachment_create", {"project_id": vol.project_id})
-    mode = raw.get("mode", "rw") if at_least(version(request), "3.54") else "rw"
+    mode = req.mode if at_least(version(request), "3.54") else "rw"
     if mode not in ("rw", "ro"):
         raise errors.BadRequest("Invalid attachment mode: must be 'rw' or 'ro'.")
-    connector = raw.get("connector")
     att, row = await svc(request).attachments_api.create(
-        ctx, vol.id, raw.get("instance_uuid"), connector if isinstance(connector, dict) else None,
-        mode,
-    )  # fmt: skip
+        ctx, vol.id, req.instance_uuid, req.connector, mode
+    )
     return json_response({"attachment": render(att, row, detail=True)})
 
 
@@ -95,12 +91,8 @@ async def update(request: Request) -> Response:
     ctx = context(request)
     att, row = await svc(request).attachments_api.get(ctx, param(request, "attachment_id"))
     authorize(request, "volume:attachment_update", {"project_id": row.project_id})
-    data = await read_json(request)
-    raw = data.get("attachment") if isinstance(data, dict) else None
-    connector = raw.get("connector") if isinstance(raw, dict) else None
-    if not isinstance(connector, dict):
-        raise errors.ValidationError(field="connector", reason="'connector' is required")
-    att, row = await svc(request).attachments_api.update(ctx, att.id, connector)
+    req = await body(request, AttachmentUpdate)
+    att, row = await svc(request).attachments_api.update(ctx, att.id, req.connector)
     return json_response({"attachment": render(att, row, detail=True)})
 
 
@@ -119,9 +111,7 @@ async def action(request: Request) -> Response:
     ctx = context(request)
     att, row = await svc(request).attachments_api.get(ctx, param(request, "attachment_id"))
     authorize(request, "volume:attachment_complete", {"project_id": row.project_id})
-    data = await read_json(request)
-    if not isinstance(data, dict) or list(data) != ["os-complete"]:
-        raise errors.BadRequest("The only attachment action is os-complete.")
+    await body(request, AttachmentComplete)
     await svc(request).attachments_api.complete(ctx, att.id)
     return Response(status_code=204)
 

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common import errors
-from onestack.common.api import authorize, param
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.api import authorize, body, param
+from onestack.common.http import json_response, query_bool
 from onestack.volume.api.helpers import both, context, svc
+from onestack.volume.schemas import QuotaClassSetUpdate, QuotaSetUpdate
 
 USED = {"volumes": ("maxTotalVolumes", "totalVolumesUsed"),
         "snapshots": ("maxTotalSnapshots", "totalSnapshotsUsed"),
@@ -45,19 +45,8 @@ async def quota_update(request: Request) -> Response:
     context(request)
     target = param(request, "target")
     authorize(request, "volume_extension:quotas:update", {"project_id": target})
-    data = await read_json(request)
-    raw = data.get("quota_set") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(field="quota_set", reason="'quota_set' is a required property")
-    values: dict[str, int] = {}
-    for key, value in raw.items():
-        if key in ("tenant_id", "id"):
-            continue
-        try:
-            values[key] = int(value)
-        except (TypeError, ValueError):
-            raise errors.BadRequest(f"Quota {key} must be an integer, got {value!r}.") from None
-    return json_response({"quota_set": await svc(request).quotas.update(target, values)})
+    req = await body(request, QuotaSetUpdate)
+    return json_response({"quota_set": await svc(request).quotas.update(target, req.values)})
 
 
 async def quota_delete(request: Request) -> Response:
@@ -78,17 +67,8 @@ async def quota_class(request: Request) -> Response:
 async def quota_class_update(request: Request) -> Response:
     context(request)
     authorize(request, "volume_extension:quota_classes")
-    data = await read_json(request)
-    raw = data.get("quota_class_set") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(
-            field="quota_class_set", reason="'quota_class_set' is a required property"
-        )
-    try:
-        values = {str(k): int(v) for k, v in raw.items() if k not in ("id", "class_name")}
-    except (TypeError, ValueError):
-        raise errors.BadRequest("Quota class values must be integers.") from None
-    limits = await svc(request).quotas.update_class(param(request, "name"), values)
+    req = await body(request, QuotaClassSetUpdate)
+    limits = await svc(request).quotas.update_class(param(request, "name"), req.values)
     return json_response({"quota_class_set": limits})
 
 

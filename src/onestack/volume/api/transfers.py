@@ -7,12 +7,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common import errors
-from onestack.common.api import authorize, param
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.api import authorize, body, param
+from onestack.common.http import json_response, query_bool
 from onestack.volume.api.helpers import both, context, svc, version, views
 from onestack.volume.microversions import at_least
 from onestack.volume.models import Transfer
+from onestack.volume.schemas import TransferAccept, TransferCreate
 from onestack.volume.views import Views, iso
 
 
@@ -34,21 +34,15 @@ def render(v: Views, t: Transfer, *, detail: bool) -> dict[str, Any]:
 
 async def create(request: Request) -> Response:
     ctx = context(request)
-    data = await read_json(request)
-    raw = data.get("transfer") if isinstance(data, dict) else None
-    if not isinstance(raw, dict) or not isinstance(raw.get("volume_id"), str):
-        raise errors.ValidationError(field="volume_id", reason="'volume_id' is required")
-    vol = (await svc(request).volumes.get(ctx, raw["volume_id"])).rows[0]
+    req = await body(request, TransferCreate)
+    vol = (await svc(request).volumes.get(ctx, req.volume_id)).rows[0]
     authorize(request, "volume:create_transfer", {"project_id": vol.project_id})
-    no_snapshots = bool(raw.get("no_snapshots", False)) and at_least(version(request), "3.55")
-    name = raw.get("name")
-    row, key = await svc(request).transfers.create(
-        ctx, vol.id, name if isinstance(name, str) else None, no_snapshots
-    )
+    no_snapshots = req.no_snapshots and at_least(version(request), "3.55")
+    row, key = await svc(request).transfers.create(ctx, vol.id, req.name, no_snapshots)
     v = views(request, ctx)
-    body = render(v, row, detail=False)
-    body.update(created_at=iso(row.created_at), auth_key=key)
-    return json_response({"transfer": body}, 202)
+    out = render(v, row, detail=False)
+    out.update(created_at=iso(row.created_at), auth_key=key)
+    return json_response({"transfer": out}, 202)
 
 
 async def _listing(request: Request, detail: bool) -> Response:
@@ -86,12 +80,8 @@ async def delete(request: Request) -> Response:
 async def accept(request: Request) -> Response:
     ctx = context(request)
     authorize(request, "volume:accept_transfer")
-    data = await read_json(request)
-    raw = data.get("accept") if isinstance(data, dict) else None
-    key = raw.get("auth_key") if isinstance(raw, dict) else None
-    if not isinstance(key, str):
-        raise errors.ValidationError(field="auth_key", reason="'auth_key' is required")
-    row = await svc(request).transfers.accept(ctx, param(request, "transfer_id"), key)
+    req = await body(request, TransferAccept)
+    row = await svc(request).transfers.accept(ctx, param(request, "transfer_id"), req.auth_key)
     return json_response({"transfer": render(views(request, ctx), row, detail=False)}, 202)
 
 
