@@ -378,6 +378,12 @@ class OrchestrationSettings(_Group):
         description="Seconds between the engine's heartbeats on the stacks it works on; a "
         "stack IN_PROGRESS silent for three of them is taken over (resumed or failed).",
     )
+    guest_url: str = Field(
+        "",
+        description="Base URL (http://ADDRESS:PORT) at which guests reach this cloud's API, "
+        "put in the URLs a guest calls back: a wait condition handle's endpoint and curl_cli, "
+        "the software-config hook's (Heat's [clients_heat] url); empty: the public URL.",
+    )
 
 
 class VolumeSettings(_Group):

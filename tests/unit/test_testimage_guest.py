@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pycdlib
@@ -236,7 +238,7 @@ def parses(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_init_script_parses(tmp_path: Path) -> None:
-    for name in ("init.sh", "lib.sh", "udhcpc.sh"):
+    for name in ("init.sh", "lib.sh", "udhcpc.sh", "curl.sh"):
         path = package_file(tmp_path, name)
         result = parses(path)
         assert result.returncode == 0, f"{name}: {result.stderr}"
@@ -244,3 +246,43 @@ def test_init_script_parses(tmp_path: Path) -> None:
         broken = tmp_path / f"broken-{name}"
         broken.write_text(path.read_text() + "\nif true; then\n")
         assert parses(broken).returncode != 0, f"sh -n accepted a broken {name}"
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    seen: list[tuple[str, dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append((self.path, dict(self.headers), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_curl_sends_the_curl_cli_headers(tmp_path: Path) -> None:
+    """A Heat wait condition handle's curl_cli line, run by the guest's curl (busybox wget):
+    the token header and the body arrive (quotes inside a header survive)."""
+    curl = package_file(tmp_path, "curl.sh")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1/p/signal"
+        body = '{"status": "SUCCESS", "data": "test complete"}'
+        line = (
+            f"sh {curl} -i -X POST -H 'X-Auth-Token: a'\"'\"'b$c' "
+            f"-H 'Content-Type: application/json' -H 'Accept: application/json' {url}"
+        )
+        done = subprocess.run(
+            [str(BUSYBOX), "sh", "-c", f"{line} --data-binary '{body}'"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    assert done.returncode == 0 and done.stdout == "ok", done.stderr
+    path, headers, sent = _Recorder.seen[-1]
+    assert path == "/v1/p/signal" and sent.decode() == body
+    assert headers["X-Auth-Token"] == "a'b$c" and headers["Content-Type"] == "application/json"

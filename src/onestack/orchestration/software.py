@@ -59,8 +59,14 @@ def verify(runtime: Runtime, purpose: str, signature: str) -> None:
         raise errors.Forbidden("Signature does not match.")
 
 
+def guest_base_url(runtime: Runtime) -> str:
+    """Where guests reach the cloud (``orchestration.guest_url``): the public URL may be one
+    only the host reaches (127.0.0.1 by default)."""
+    return runtime.settings.orchestration.guest_url.rstrip("/") or runtime.public_url
+
+
 def base(runtime: Runtime, project_id: str) -> str:
-    return f"{runtime.public_url}/orchestration/v1/{project_id}/software_deployments"
+    return f"{guest_base_url(runtime)}/orchestration/v1/{project_id}/software_deployments"
 
 
 def hook_url(runtime: Runtime, project_id: str, stack_id: str, resource: str) -> str:

@@ -17,16 +17,17 @@ from typing import Any
 
 from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
+from onestack.orchestration.software import guest_base_url
 
 POLL = 0.25  # seconds between looks at the handle while waiting
 STATUSES = ("SUCCESS", "FAILURE")
 
 
-def signal_url(c: Context) -> str:
-    """The resource's signal endpoint in the Heat API."""
+def signal_url(c: Context, base: str = "") -> str:
+    """The resource's signal endpoint in the Heat API (at ``base``, else the public URL)."""
     project = c.ctx.project_id
     return (
-        f"{c.runtime.public_url}/orchestration/v1/{project}/stacks/{c.stack_name}/"
+        f"{base or c.runtime.public_url}/orchestration/v1/{project}/stacks/{c.stack_name}/"
         f"{c.stack_id}/resources/{c.resource_name}/signal"
     )
 
@@ -69,7 +70,8 @@ class WaitConditionHandle(Plugin):
         if props.get("signal_transport") not in (None, "TOKEN_SIGNAL"):
             raise ResourceFailure("Only the TOKEN_SIGNAL transport is offered by this cloud")
         token = secrets.token_urlsafe(32)
-        endpoint = signal_url(c)
+        # A guest calls it: at the URL guests reach the cloud by.
+        endpoint = signal_url(c, guest_base_url(c.runtime))
         curl = (
             f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
             f"-H 'Accept: application/json' {endpoint}"
