@@ -171,7 +171,7 @@ def test_template_commands(cloud: Cloud, tmp_path: Path) -> None:
             "orchestration", "template", "function", "list", "heat_template_version.2018-08-31"
         )
     }
-    assert "get_attr" in old and "list_join" not in old and "list_concat" in new  # fmt: skip
+    assert "list_join" in old and "repeat" not in old and "list_concat" in new  # fmt: skip
     info = cloud.openstack("orchestration", "build", "info")
     assert "revision" in info["api"]
 
@@ -228,9 +228,9 @@ BAD = [
     ),
     (
         "heat_template_version: 2013-05-23\nresources:\n  a: {type: OS::Heat::Value, properties:"
-        " {value: {list_join: [',', [a]]}}}\n",
+        " {value: {repeat: {for_each: {x: [a]}, template: x}}}}\n",
         "",
-    ),  # 2013-05-23 has no list_join: taken as data
+    ),  # 2013-05-23 has no repeat: taken as data
 ]
 
 
@@ -300,7 +300,7 @@ def test_lookup_redirects_and_discovery(cloud: Cloud, admin: httpx.Client, tmp_p
 
 
 def test_unused_bad_case_kept_valid(cloud: Cloud, admin: httpx.Client) -> None:
-    """In 2013-05-23 ``list_join`` is not a function: the mapping is plain data."""
+    """In 2013-05-23 ``repeat`` is not a function: the mapping is plain data."""
     text, _ = BAD[-1]
     project = project_of(cloud, admin)
     resp = admin.post(f"{base_path(project)}/validate", json={"template": text})

@@ -44,8 +44,11 @@ def ev(snippet: Any, version: str = "2018-08-31", **values: Any) -> Any:
 
 
 def test_versions_grow_and_aliases_resolve() -> None:
-    assert "list_join" not in functions.version_functions("2013-05-23")
-    assert "list_join" in functions.version_functions("2014-10-16")
+    # Heat's HOTemplate20130523 has list_join (heat-tempest-plugin's test_server_signal.yaml
+    # uses it); repeat comes with 2015-04-30.
+    assert "list_join" in functions.version_functions("2013-05-23")
+    assert "repeat" not in functions.version_functions("2014-10-16")
+    assert "repeat" in functions.version_functions("2015-04-30")
     assert functions.version_functions("rocky") == NEWEST
     assert {"if", "equals", "map_replace"} <= functions.version_functions("newton")
     with pytest.raises(InvalidTemplateVersion):
@@ -92,7 +95,8 @@ def test_functions_evaluate(snippet: Any, expected: Any) -> None:
 
 
 def test_function_names_are_data_in_versions_without_them() -> None:
-    assert ev({"list_join": [",", ["a"]]}, "2013-05-23") == {"list_join": [",", ["a"]]}
+    assert ev({"repeat": {"template": "x"}}, "2014-10-16") == {"repeat": {"template": "x"}}
+    assert ev({"list_join": [",", ["a", "b"]]}, "2013-05-23") == "a,b"
 
 
 def test_str_replace_strict_wants_every_param() -> None:

@@ -23,10 +23,19 @@ _ADDED: list[tuple[str, frozenset[str]]] = [
     (
         "2013-05-23",
         frozenset(
-            {"get_param", "get_resource", "get_attr", "get_file", "str_replace", "resource_facade"}
+            {
+                "get_param",
+                "get_resource",
+                "get_attr",
+                "get_file",
+                "str_replace",
+                "resource_facade",
+                "list_join",
+            }
         ),
     ),
-    ("2014-10-16", frozenset({"list_join"})),
+    # Heat's 2014-10-16 adds no HOT function: it drops the CloudFormation ones (Fn::*, Ref).
+    ("2014-10-16", frozenset()),
     ("2015-04-30", frozenset({"repeat", "digest"})),
     ("2015-10-15", frozenset({"str_split"})),
     ("2016-04-08", frozenset({"map_merge"})),
