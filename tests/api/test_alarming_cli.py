@@ -589,3 +589,64 @@ def test_bad_quota_bodies(meter: Meter, body: Any, faultstring: str) -> None:
     resp = _aodh(meter, "onestack").post("/v2/quotas", json=body)
     assert resp.status_code == 400, resp.text
     assert resp.json()["error_message"]["faultstring"] == faultstring
+
+
+SCALED = """
+heat_template_version: 2013-05-23
+parameters:
+  metric_id: {type: string}
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      max_size: 5
+      min_size: 1
+      resource: {type: OS::Heat::RandomString}
+  scaleup_policy:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      adjustment_type: change_in_capacity
+      auto_scaling_group_id: {get_resource: asg}
+      cooldown: 0
+      scaling_adjustment: 1
+  alarm:
+    type: OS::Aodh::GnocchiAggregationByMetricsAlarm
+    properties:
+      metrics: [{get_param: metric_id}]
+      comparison_operator: ge
+      evaluation_periods: 1
+      granularity: 60
+      aggregation_method: mean
+      threshold: 10
+      alarm_actions:
+        - str_replace:
+            template: trust+url
+            params: {url: {get_attr: [scaleup_policy, signal_url]}}
+outputs:
+  asg_size: {value: {get_attr: [asg, current_size]}}
+"""
+
+
+def test_stack_alarm_scales_its_group_through_a_trust(
+    meter: Meter, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """heat-tempest-plugin's test_aodh_alarm: a stack's metrics alarm, made through
+    alarming's facade, calls its scaling policy's signal_url with the stack owner's trust
+    (bound as the API binds it): the group grows by one."""
+    tf = tmp_path_factory.mktemp("scaled") / "scaled.yaml"
+    tf.write_text(SCALED)
+    metric = meter("metric", "create", "-a", "high", f"scaled-{uuid.uuid4().hex[:8]}")["id"]
+    name = f"scaled-{uuid.uuid4().hex[:8]}"
+    made = meter.run("stack", "create", "-t", str(tf), "--parameter", f"metric_id={metric}",
+                     "--wait", name)  # fmt: skip
+    assert made.returncode == 0, meter("stack", "show", name)["stack_status_reason"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    meter.do("metric", "measures", "add", metric, "-m", f"{now.isoformat()}@100")
+
+    def size() -> Any:
+        shown = meter("stack", "show", name)
+        return {o["output_key"]: o["output_value"] for o in shown["outputs"]}["asg_size"]
+
+    wait_for("the group grows", lambda: size() == 2, timeout=60)
+    meter.do("stack", "delete", "--yes", "--wait", name)
+    meter.do("metric", "delete", metric)

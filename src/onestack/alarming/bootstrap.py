@@ -10,6 +10,7 @@ from onestack.alarming.trusts import Trusts
 from onestack.common.agent import Periodic
 from onestack.common.runtime import Runtime
 from onestack.compute.facade import COMPUTE_NOTIFICATIONS
+from onestack.identity.facade import IdentityAPI
 from onestack.image.facade import IMAGE_NOTIFICATIONS
 from onestack.metering.facade import MeteringAPI
 
@@ -24,9 +25,9 @@ async def start(runtime: Runtime) -> None:
     settings = runtime.settings.alarming
     metering = runtime.service(MeteringAPI)
     svc = AlarmService(runtime.db, settings, metering)
-    trusts = Trusts(f"{runtime.public_url}/identity")
+    trusts = Trusts(f"{runtime.public_url}/identity", lambda: runtime.service(IdentityAPI))
     runtime.provide(AlarmService, svc)
-    runtime.provide(AlarmingAPI, AlarmingFacade(svc))
+    runtime.provide(AlarmingAPI, AlarmingFacade(svc, trusts))
     runtime.provide(Trusts, trusts)
     if "api" in runtime.roles:
         notifier = Notifier(trusts.token)

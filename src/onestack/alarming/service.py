@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from onestack.alarming import models, rules
 from onestack.alarming.errors import AlarmNotFound, InvalidAlarm, OverQuota
-from onestack.alarming.schemas import AlarmBody, Quotas
+from onestack.alarming.schemas import ACTION_FIELDS, AlarmBody, Quotas
+from onestack.alarming.trusts import Trusts
 from onestack.alarming.views import alarm_view, change_view
 from onestack.common import errors
 from onestack.common.context import RequestContext
@@ -350,14 +351,24 @@ def _leaves(rule: dict[str, Any]) -> list[dict[str, Any]]:
 
 class AlarmingFacade:
     """``AlarmingAPI`` over the service: a body (Aodh's v2 shape) is checked as the API
-    checks it (``schemas.AlarmBody``) before the service makes or changes the alarm."""
+    checks it (``schemas.AlarmBody``) and its new ``trust+`` actions bound to the caller as
+    the API binds them (a stack's alarm to its scaling policy's signal_url fired with no
+    credential) before the service makes or changes the alarm."""
 
-    def __init__(self, svc: AlarmService) -> None:
-        self.svc = svc
+    def __init__(self, svc: AlarmService, trusts: Trusts) -> None:
+        self.svc, self.trusts = svc, trusts
+
+    async def _bound(self, ctx: RequestContext, alarm: AlarmBody) -> AlarmBody:
+        bound = {
+            field: await self.trusts.bind(ctx, getattr(alarm, field))
+            for field in ACTION_FIELDS
+            if field in alarm.sent
+        }
+        return alarm.model_copy(update=bound)
 
     async def create(self, ctx: RequestContext, body: Any) -> dict[str, Any]:
         alarm = validate(AlarmBody, body, {"old": None, "admin": ctx.is_admin})
-        return await self.svc.create(ctx, alarm)
+        return await self.svc.create(ctx, await self._bound(ctx, alarm))
 
     async def show(self, ctx: RequestContext, alarm_id: str) -> dict[str, Any]:
         return await self.svc.show(ctx, alarm_id)
@@ -365,7 +376,7 @@ class AlarmingFacade:
     async def update(self, ctx: RequestContext, alarm_id: str, body: Any) -> dict[str, Any]:
         old = await self.svc.row(ctx, alarm_id)
         alarm = validate(AlarmBody, body, {"old": old, "admin": ctx.is_admin})
-        return await self.svc.update(ctx, alarm_id, alarm)
+        return await self.svc.update(ctx, alarm_id, await self._bound(ctx, alarm))
 
     async def delete(self, ctx: RequestContext, alarm_id: str) -> None:
         await self.svc.delete(ctx, alarm_id)

@@ -1,6 +1,7 @@
 """``trust+http(s)://`` actions: Aodh makes a Keystone trust for the alarm's creator; here an
-application credential of the creator (made with the creator's token through the identity
-API), kept in the action URL (hidden from every view) and traded for a token per call."""
+application credential of the creator (made through identity's facade, with the roles the
+creator holds on the project: no token needed, a stack's engine has none), kept in the action
+URL (hidden from every view) and traded for a token per call."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import asyncio
 import json
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from onestack.alarming.errors import InvalidAlarm
+from onestack.common import errors
 from onestack.common.context import RequestContext
+from onestack.identity.facade import IdentityAPI
 
 TIMEOUT = 10.0
 
@@ -31,8 +34,9 @@ def _call(url: str, body: Mapping[str, Any], token: str | None) -> tuple[dict[st
 
 
 class Trusts:
-    def __init__(self, identity_url: str) -> None:
+    def __init__(self, identity_url: str, identity: Callable[[], IdentityAPI]) -> None:
         self.identity_url = identity_url.rstrip("/")
+        self.identity = identity
 
     async def bind(self, ctx: RequestContext, actions: list[str]) -> list[str]:
         """Each new trust action with a fresh credential of the caller in its URL."""
@@ -44,26 +48,15 @@ class Trusts:
                 continue
             if "@" in url.netloc:
                 raise InvalidAlarm(reason="trust URL cannot contain a trust ID.")
-            if not ctx.auth_token:
-                raise InvalidAlarm(reason="A trust action needs the creator's token")
-            body = {
-                "application_credential": {
-                    "name": f"alarm-action-{uuid.uuid4().hex[:12]}",
-                    "description": f"Alarm action to {url.hostname}{url.path}",
-                }
-            }
             try:
-                answer, _ = await asyncio.to_thread(
-                    _call,
-                    f"{self.identity_url}/v3/users/{ctx.user_id}/application_credentials",
-                    body,
-                    ctx.auth_token,
+                cred_id, secret = await self.identity().create_application_credential(
+                    ctx,
+                    f"alarm-action-{uuid.uuid4().hex[:12]}",
+                    f"Alarm action to {url.hostname}{url.path}",
                 )
-            except OSError as exc:
+            except errors.Forbidden as exc:
                 raise InvalidAlarm(reason=f"Cannot make a trust for {action}: {exc}") from None
-            cred = answer["application_credential"]
-            assert isinstance(cred, dict)
-            userinfo = f"{quote(str(cred['id']), safe='')}:{quote(str(cred['secret']), safe='')}"
+            userinfo = f"{quote(cred_id, safe='')}:{quote(secret, safe='')}"
             out.append(urlunsplit(url._replace(netloc=f"{userinfo}@{url.netloc}")))
         return out
 

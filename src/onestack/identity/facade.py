@@ -53,6 +53,13 @@ class IdentityAPI(Protocol):
         self, ctx: RequestContext, user_id: str, project_id: str, role: str
     ) -> None: ...
 
+    async def create_application_credential(
+        self, ctx: RequestContext, name: str, description: str
+    ) -> tuple[str, str]:
+        """An application credential of the caller on its project, with the roles the caller
+        holds there now: its id and secret. No token needed (a stack's engine has none)."""
+        ...
+
 
 class IdentityFacade:
     def __init__(
@@ -140,3 +147,22 @@ class IdentityFacade:
         except errors.NotFound:
             return False
         return True
+
+    async def create_application_credential(
+        self, ctx: RequestContext, name: str, description: str
+    ) -> tuple[str, str]:
+        if ctx.project_id is None:
+            raise errors.Forbidden("Application credentials need a project-scoped token.")
+        if ctx.application_credential_id is not None and ctx.application_credential_restricted:
+            raise errors.Forbidden(
+                "A restricted application credential cannot create application credentials."
+            )
+        # As Heat's trusts delegate the trustor's roles: those held now, on the project.
+        roles = await self._svc.assignments.effective_role_ids(
+            ctx.user_id, "project", ctx.project_id
+        )
+        values: dict[str, Any] = {"name": name, "description": description}
+        cred, secret = await self._svc.credentials.create_app_cred(
+            ctx.user_id, ctx.project_id, values, sorted(roles)
+        )
+        return cred.id, secret
