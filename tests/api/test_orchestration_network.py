@@ -162,3 +162,59 @@ def test_a_server_on_a_port_alone_waits_for_every_subnet(cloud: Cloud) -> None:
     required_by = {r["resource_name"]: set(r["required_by"]) for r in shown["resources"]}
     assert required_by["subnet"] == {"by_port", "by_net"}
     assert required_by["other"] == {"by_port"}
+
+
+ASSOC = """
+heat_template_version: 2013-05-23
+parameters:
+  port: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.76.0.0/24}
+  a:
+    type: OS::Neutron::Port
+    properties: {name: NAME-a, network: {get_resource: net}}
+    depends_on: subnet
+  b:
+    type: OS::Neutron::Port
+    properties: {name: NAME-b, network: {get_resource: net}}
+    depends_on: subnet
+  router:
+    type: OS::Neutron::Router
+    properties: {external_gateway_info: {network: public}}
+  iface:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  fip:
+    type: OS::Neutron::FloatingIP
+    depends_on: iface
+    properties: {floating_network: public}
+  assoc:
+    type: OS::Neutron::FloatingIPAssociation
+    depends_on: [a, b]
+    properties: {floatingip_id: {get_resource: fip}, port_id: {get_param: port}}
+"""
+
+
+def test_floating_ip_association_follows_its_port(cloud: Cloud, tmp_path: Path) -> None:
+    """heat-tempest-plugin's test_server_signal associates its floating IP this way; an update
+    naming another port moves it there (the old association's delete leaves it alone)."""
+    name = unique("assoc")
+    tf = template_file(tmp_path, "assoc.yaml", ASSOC.replace("NAME", name))
+    demo = {"cloud": "onestack-demo"}
+    shown = create_wait(cloud, name, tf, "--parameter", f"port={name}-a", **demo)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    res = {
+        r["resource_name"]: r["physical_resource_id"]
+        for r in cloud.openstack("stack", "resource", "list", name, **demo)
+    }
+    assert cloud.openstack("floating ip", "show", res["fip"], **demo)["port_id"] == res["a"]
+    cloud.openstack("stack", "update", "--existing", "--parameter", f"port={name}-b",
+                    "--wait", name, json_output=False, **demo)  # fmt: skip
+    assert wait_stack(cloud, name, ("UPDATE_COMPLETE",), **demo)
+    assert cloud.openstack("floating ip", "show", res["fip"], **demo)["port_id"] == res["b"]
+    delete_wait(cloud, name, **demo)
+    gone = cloud.openstack("floating ip", "show", res["fip"], check=False, **demo)
+    assert gone.returncode != 0
