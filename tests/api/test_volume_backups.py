@@ -218,3 +218,75 @@ def test_backup_export_and_import(cloud: Cloud, alice: Volume) -> None:
     assert alice("DELETE", f"/backups/{made['id']}").status_code == 202
     wait_backup(alice, made["id"], "deleted")
     assert alice("DELETE", f"/volumes/{vid}").status_code == 202
+
+
+VOLUME_ID = "Invalid input for field 'volume_id': 'volume_id' is required"
+NAME_DESCRIPTION = "Invalid input for field 'backup': only ['description', 'name'] may change"
+STRING = "must be a string of 255 or fewer"
+ONE_ACTION = "The body must name one action."
+RESTORE = "Invalid input for field 'restore': 'restore' is required"
+RECORD = "Invalid input for field 'backup-record': 'backup_service' and 'backup_url' are required"
+
+
+def test_bad_backup_bodies_are_400_in_cinders_words(cloud: Cloud, alice: Volume) -> None:
+    vid = alice.create(size=1)["id"]
+    alice.wait(vid, "available")
+    made = alice("POST", "/backups", json={"backup": {"volume_id": vid}})
+    assert made.status_code == 202, made.text
+    bid = made.json()["backup"]["id"]
+    wait_backup(alice, bid, "available")
+    token = cloud.token()
+    with cloud.http(token) as http:
+        shown = http.get("/identity/v3/auth/tokens", headers={"X-Subject-Token": token})
+        admin = Volume(http, shown.json()["token"]["project"]["id"])
+        one = f"/backups/{bid}"
+        cases: list[tuple[Volume, str, str, str, Any, str]] = [
+            (alice, "POST", "/backups", "3.0", {"backup": {}}, VOLUME_ID),
+            (alice, "POST", "/backups", "3.0", [], VOLUME_ID),
+            (
+                alice, "POST", "/backups", "3.0",
+                {"backup": {"volume_id": vid, "snapshot_id": "s"}},
+                "Backups of snapshots are not supported.",
+            ),
+            (alice, "PUT", one, "3.9", {"backup": {}}, NAME_DESCRIPTION),
+            (alice, "PUT", one, "3.9", {"backup": {"metadata": {}}}, NAME_DESCRIPTION),
+            (
+                alice, "PUT", one, "3.43", {"backup": {"metadata": {"a": 1}}},
+                "Invalid input for field 'metadata': must map strings to strings",
+            ),
+            (
+                alice, "PUT", one, "3.43", {"backup": {"name": 5}},
+                f"Invalid input for field 'name': {STRING}",
+            ),
+            (
+                alice, "PUT", one, "3.43", {"backup": {"description": "x" * 256}},
+                f"Invalid input for field 'description': {STRING}",
+            ),
+            (
+                alice, "PUT", one, "3.43", [],
+                "Invalid input for field 'backup': only ['description', 'metadata', 'name'] may "
+                "change",
+            ),
+            (alice, "POST", f"{one}/restore", "3.0", {"restore": []}, RESTORE),
+            (alice, "POST", f"{one}/restore", "3.0", {}, RESTORE),
+            (alice, "POST", f"{one}/action", "3.0", {"a": {}, "b": {}}, ONE_ACTION),
+            (
+                alice, "POST", f"{one}/action", "3.0", {"os-nothing": {}},
+                "There is no such action: os-nothing",
+            ),
+            (
+                admin, "POST", f"{one}/action", "3.0", {"os-reset_status": {"status": "x"}},
+                "Invalid status: x",
+            ),
+            (admin, "POST", "/backups/import_record", "3.0", {"backup-record": {}}, RECORD),
+            (
+                admin, "POST", "/backups/import_record", "3.0",
+                {"backup-record": {"backup_url": 1}},
+                RECORD,
+            ),
+        ]  # fmt: skip
+        for who, method, path, mv, body, words in cases:
+            resp = who(method, path, mv, json=body)
+            assert resp.status_code == 400, (path, body, resp.text)
+            assert resp.json() == {"badRequest": {"code": 400, "message": words}}, (path, body)
+    assert alice("DELETE", f"/backups/{bid}").status_code == 202
