@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 from onestack.common import errors
 
@@ -229,3 +236,115 @@ class QuotaClassSetUpdate(_Body):
         except (TypeError, ValueError):
             raise errors.BadRequest("Quota class values must be integers.") from None
         return {"values": values}
+
+
+class BackupCreate(_Body):
+    """``{"backup": {...}}``: the volume named, no snapshot; the rest as sent (metadata is the
+    handler's from 3.43)."""
+
+    volume_id: str
+    name: Any = None
+    description: Any = None
+    incremental: bool = False
+    force: bool = False
+    metadata: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        raw = _member(data, "backup")
+        if not isinstance(raw, dict) or not isinstance(raw.get("volume_id"), str):
+            raise _required("volume_id")
+        if raw.get("snapshot_id"):
+            raise errors.BadRequest("Backups of snapshots are not supported.")
+        return {
+            "volume_id": raw["volume_id"],
+            "name": raw.get("name"),
+            "description": raw.get("description"),
+            "incremental": bool(raw.get("incremental", False)),
+            "force": bool(raw.get("force", False)),
+            "metadata": raw.get("metadata"),
+        }
+
+
+class BackupUpdate(_Body):
+    """``{"backup": {"name", "description", "metadata"}}`` (3.9; metadata from 3.43, which
+    the validation context's ``metadata`` says) as the changes to make."""
+
+    changes: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any, info: ValidationInfo) -> Any:
+        raw = _member(data, "backup")
+        allowed = {"name", "description"} | (
+            {"metadata"} if (info.context or {}).get("metadata") else set()
+        )
+        if not isinstance(raw, dict) or not raw or set(raw) - allowed:
+            raise errors.ValidationError(
+                field="backup", reason=f"only {sorted(allowed)} may change"
+            )
+        changes: dict[str, Any] = {}
+        for key in ("name", "description"):
+            if key in raw:
+                if raw[key] is not None and (not isinstance(raw[key], str) or len(raw[key]) > 255):
+                    raise errors.ValidationError(
+                        field=key, reason="must be a string of 255 or fewer"
+                    )
+                changes[key] = raw[key]
+        if "metadata" in raw:
+            meta = raw["metadata"]
+            if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+                raise errors.ValidationError(field="metadata", reason="must map strings to strings")
+            changes["meta"] = dict(meta)
+        return {"changes": changes}
+
+
+class BackupRestore(_Body):
+    """``{"restore": {"volume_id", "name"}}``: into a volume, or a new one (named ``name``)."""
+
+    volume_id: Any = None
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        raw = _member(data, "restore")
+        if not isinstance(raw, dict):
+            raise errors.ValidationError(field="restore", reason="'restore' is required")
+        name = raw.get("name")
+        return {"volume_id": raw.get("volume_id"), "name": name if isinstance(name, str) else None}
+
+
+class BackupAction(_Body):
+    """``{name: arguments}``, one action on a backup (which one is the handler's to know)."""
+
+    name: str
+    args: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or len(data) != 1:
+            raise errors.BadRequest("The body must name one action.")
+        ((name, args),) = data.items()
+        return {"name": name, "args": args}
+
+
+class BackupRecord(_Body):
+    """``{"backup-record": {"backup_service", "backup_url"}}``."""
+
+    backup_service: str
+    backup_url: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        raw = _member(data, "backup-record")
+        if not isinstance(raw, dict) or not all(
+            isinstance(raw.get(k), str) for k in ("backup_service", "backup_url")
+        ):
+            raise errors.ValidationError(
+                field="backup-record", reason="'backup_service' and 'backup_url' are required"
+            )
+        return {"backup_service": raw["backup_service"], "backup_url": raw["backup_url"]}

@@ -8,12 +8,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from onestack.common import errors
-from onestack.common.api import authorize, param
+from onestack.common.api import authorize, body, param
 from onestack.common.context import RequestContext
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.http import json_response, query_bool
 from onestack.volume.api.helpers import both, context, require_version, svc, version, views
 from onestack.volume.microversions import at_least
 from onestack.volume.models import Backup
+from onestack.volume.schemas import (
+    BackupAction,
+    BackupCreate,
+    BackupRecord,
+    BackupRestore,
+    BackupUpdate,
+)
 from onestack.volume.service.volumes import CreateRequest
 from onestack.volume.views import Views, iso
 
@@ -43,24 +50,18 @@ def render(
 
 async def create(request: Request) -> Response:
     ctx = context(request)
-    data = await read_json(request)
-    raw = data.get("backup") if isinstance(data, dict) else None
-    if not isinstance(raw, dict) or not isinstance(raw.get("volume_id"), str):
-        raise errors.ValidationError(field="volume_id", reason="'volume_id' is required")
-    if raw.get("snapshot_id"):
-        raise errors.BadRequest("Backups of snapshots are not supported.")
-    vol = (await svc(request).volumes.get(ctx, raw["volume_id"])).rows[0]
+    req = await body(request, BackupCreate)
+    vol = (await svc(request).volumes.get(ctx, req.volume_id)).rows[0]
     authorize(request, "backup:create", {"project_id": vol.project_id})
-    meta = raw.get("metadata") if at_least(version(request), "3.43") else None
+    meta = req.metadata if at_least(version(request), "3.43") else None
     row = await svc(request).backups.create(
-        ctx, vol.id, raw.get("name"), raw.get("description"),
-        incremental=bool(raw.get("incremental", False)), force=bool(raw.get("force", False)),
+        ctx, vol.id, req.name, req.description, incremental=req.incremental, force=req.force,
         metadata={str(k): str(v) for k, v in (meta or {}).items()},
     )  # fmt: skip
-    body = render(request, views(request, ctx), row, set(), detail=False)
+    out = render(request, views(request, ctx), row, set(), detail=False)
     if at_least(version(request), "3.43"):
-        body["metadata"] = dict(row.meta)
-    return json_response({"backup": body}, 202)
+        out["metadata"] = dict(row.meta)
+    return json_response({"backup": out}, 202)
 
 
 async def _listing(request: Request, detail: bool) -> Response:
@@ -100,25 +101,9 @@ async def update(request: Request) -> Response:
     ctx = context(request)
     row = await svc(request).backups.get(ctx, param(request, "backup_id"))
     authorize(request, "backup:update", {"project_id": row.project_id})
-    data = await read_json(request)
-    raw = data.get("backup") if isinstance(data, dict) else None
-    allowed = {"name", "description"} | (
-        {"metadata"} if at_least(version(request), "3.43") else set()
-    )
-    if not isinstance(raw, dict) or not raw or set(raw) - allowed:
-        raise errors.ValidationError(field="backup", reason=f"only {sorted(allowed)} may change")
-    changes: dict[str, Any] = {}
-    for key in ("name", "description"):
-        if key in raw:
-            if raw[key] is not None and (not isinstance(raw[key], str) or len(raw[key]) > 255):
-                raise errors.ValidationError(field=key, reason="must be a string of 255 or fewer")
-            changes[key] = raw[key]
-    if "metadata" in raw:
-        meta = raw["metadata"]
-        if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-            raise errors.ValidationError(field="metadata", reason="must map strings to strings")
-        changes["meta"] = dict(meta)
-    row = await svc(request).backups.update(ctx, row.id, changes)
+    metadata = at_least(version(request), "3.43")
+    req = await body(request, BackupUpdate, context={"metadata": metadata})
+    row = await svc(request).backups.update(ctx, row.id, req.changes)
     return json_response({"backup": render(request, views(request, ctx), row, set(), detail=False)})
 
 
@@ -134,31 +119,24 @@ async def restore(request: Request) -> Response:
     ctx = context(request)
     row = await svc(request).backups.get(ctx, param(request, "backup_id"))
     authorize(request, "backup:restore", {"project_id": row.project_id})
-    data = await read_json(request)
-    raw = data.get("restore") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(field="restore", reason="'restore' is required")
-    name = raw.get("name")
+    req = await body(request, BackupRestore)
 
     async def new_volume(size: int) -> str:
         # Cinder names a volume made for a restore after the backup.
-        req = CreateRequest(
-            size=size, name=name if isinstance(name, str) else f"restore_backup_{row.id}"
-        )
-        made = await svc(request).volumes.create(ctx, req, for_restore=True)
+        named = req.name if req.name is not None else f"restore_backup_{row.id}"
+        new = CreateRequest(size=size, name=named)
+        made = await svc(request).volumes.create(ctx, new, for_restore=True)
         return made.rows[0].id
 
-    backup, vol = await svc(request).backups.restore(ctx, row.id, raw.get("volume_id"), new_volume)
+    backup, vol = await svc(request).backups.restore(ctx, row.id, req.volume_id, new_volume)
     out = {"backup_id": backup.id, "volume_id": vol.id, "volume_name": vol.name}
     return json_response({"restore": out}, 202)
 
 
 async def action(request: Request) -> Response:
     ctx: RequestContext = context(request)
-    data = await read_json(request)
-    if not isinstance(data, dict) or len(data) != 1:
-        raise errors.BadRequest("The body must name one action.")
-    ((name, args),) = data.items()
+    req = await body(request, BackupAction)
+    name, args = req.name, req.args
     row = await svc(request).backups.get(ctx, param(request, "backup_id"))
     if name == "os-reset_status":
         authorize(request, "volume_extension:backup_admin_actions:reset_status")
@@ -185,17 +163,10 @@ async def export_record(request: Request) -> Response:
 async def import_record(request: Request) -> Response:
     ctx = context(request)
     authorize(request, "backup:backup-import")
-    data = await read_json(request)
-    raw = data.get("backup-record") if isinstance(data, dict) else None
-    if not isinstance(raw, dict) or not all(
-        isinstance(raw.get(k), str) for k in ("backup_service", "backup_url")
-    ):
-        raise errors.ValidationError(
-            field="backup-record", reason="'backup_service' and 'backup_url' are required"
-        )
-    row = await svc(request).backups.import_record(ctx, raw["backup_service"], raw["backup_url"])
-    body = render(request, views(request, ctx), row, set(), detail=False)
-    return json_response({"backup": body}, 201)
+    req = await body(request, BackupRecord)
+    row = await svc(request).backups.import_record(ctx, req.backup_service, req.backup_url)
+    out = render(request, views(request, ctx), row, set(), detail=False)
+    return json_response({"backup": out}, 201)
 
 
 routes = both(
