@@ -462,3 +462,72 @@ def test_bad_attachment_bodies_are_400_in_cinders_words(alice: Volume) -> None:
         assert resp.json()["badRequest"]["message"] == words
     assert alice("DELETE", f"/attachments/{att}", "3.27").status_code == 200
     assert alice("DELETE", f"/volumes/{vol['id']}").status_code == 202
+
+
+MISMATCH = "Request body and URI mismatch"
+ONE_ACTION = "The body must name one action."
+
+
+def _field(name: str, reason: str) -> str:
+    return f"Invalid input for field '{name}': {reason}"
+
+
+def test_bad_type_qos_and_metadata_bodies_are_400_in_cinders_words(
+    admin: Volume, alice: Volume
+) -> None:
+    t = admin("POST", "/types", json={"volume_type": {"name": unique("words")}}).json()
+    tid = t["volume_type"]["id"]
+    q = admin("POST", "/qos-specs", json={"qos_specs": {"name": unique("words")}}).json()
+    qid = q["qos_specs"]["id"]
+    vol = alice.create()
+    alice.wait(vol["id"], "available")
+    snap = alice("POST", "/snapshots", json={"snapshot": {"volume_id": vol["id"]}}).json()
+    sid = snap["snapshot"]["id"]
+    volume_type = _field("volume_type", "'volume_type' is a required property")
+    default = f"/default-types/{admin.project_id}"
+    keys = _field("keys", "'keys' is a list of strings")
+    cases: list[tuple[Volume, str, str, str, Any, str]] = [
+        (admin, "POST", "/types", "3.0", {}, volume_type),
+        (admin, "POST", "/types", "3.0", {"volume_type": []}, volume_type),
+        (
+            admin, "POST", "/types", "3.0", {"volume_type": {"name": ""}},
+            _field("name", "String should have at least 1 character"),
+        ),
+        (admin, "PUT", f"/types/{tid}/extra_specs/k", "3.0", {"j": "v"}, MISMATCH),
+        (admin, "PUT", f"/types/{tid}/extra_specs/k", "3.0", {"k": "v", "j": "v"}, MISMATCH),
+        (admin, "POST", f"/types/{tid}/action", "3.0", {"a": {}, "b": {}}, ONE_ACTION),
+        (
+            admin, "POST", f"/types/{tid}/action", "3.0", {"grant": {}},
+            "There is no such action: grant",
+        ),
+        (
+            admin, "POST", f"/types/{tid}/action", "3.0", {"addProjectAccess": {"project": ""}},
+            _field("project", "'project' is a required property"),
+        ),
+        (
+            admin, "PUT", default, "3.62", {"default_type": {}},
+            _field("volume_type", "'volume_type' is required"),
+        ),
+        (admin, "PUT", default, "3.62", [], _field("volume_type", "'volume_type' is required")),
+        (admin, "POST", "/qos-specs", "3.0", {}, _field("qos_specs", "'qos_specs' is required")),
+        (
+            admin, "POST", "/qos-specs", "3.0", {"qos_specs": {"name": " "}},
+            _field("name", "'name' is required"),
+        ),
+        (
+            admin, "PUT", f"/qos-specs/{qid}", "3.0", {"qos_specs": []},
+            _field("qos_specs", "'qos_specs' is required"),
+        ),
+        (admin, "PUT", f"/qos-specs/{qid}/delete_keys", "3.0", {"keys": [1]}, keys),
+        (admin, "PUT", f"/qos-specs/{qid}/delete_keys", "3.0", [], keys),
+        (alice, "PUT", f"/volumes/{vol['id']}/metadata/k", "3.0", {"meta": {"j": "v"}}, MISMATCH),
+        (alice, "PUT", f"/volumes/{vol['id']}/metadata/k", "3.0", [], MISMATCH),
+        (alice, "PUT", f"/snapshots/{sid}/metadata/k", "3.0", {"meta": {"j": "v"}}, MISMATCH),
+        (alice, "PUT", f"/snapshots/{sid}/metadata/k", "3.0", {"meta": []}, MISMATCH),
+        (alice, "POST", f"/snapshots/{sid}/action", "3.0", {"a": {}, "b": {}}, ONE_ACTION),
+        (alice, "POST", f"/snapshots/{sid}/action", "3.0", [], ONE_ACTION),
+    ]  # fmt: skip
+    for who, method, path, mv, body, words in cases:
+        resp = who(method, path, mv, json=body)
+        assert resp.status_code == 400, (path, body, resp.text)
+        assert resp.json() == {"badRequest": {"code": 400, "message": words}}, (path, body)
