@@ -15,6 +15,8 @@ from pydantic import (
 
 from onestack.common import errors
 
+MISMATCH = "Request body and URI mismatch"
+
 
 def _size(value: Any) -> Any:
     """Cinder takes sizes as integers or strings of digits."""
@@ -69,7 +71,36 @@ class MetadataBody(_Body):
 
 
 class MetaItem(_Body):
+    """``{"meta": {key: value}}``: one item, the one the URL names (the context's ``key``)."""
+
     meta: Metadata
+
+    @model_validator(mode="before")
+    @classmethod
+    def an_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise errors.BadRequest(MISMATCH)
+        return data
+
+    @model_validator(mode="after")
+    def the_urls_key(self, info: ValidationInfo) -> MetaItem:
+        if list(self.meta) != [(info.context or {}).get("key")]:
+            raise errors.BadRequest(MISMATCH)
+        return self
+
+
+class SnapshotMetaItem(_Body):
+    """``{"meta": {key: value}}`` of a snapshot, its key the URL's (the context's ``key``)."""
+
+    meta: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any, info: ValidationInfo) -> Any:
+        meta = data.get("meta") if isinstance(data, dict) else None
+        if not isinstance(meta, dict) or list(meta) != [(info.context or {}).get("key")]:
+            raise errors.BadRequest(MISMATCH)
+        return {"meta": meta}
 
 
 class Extend(_Body):
@@ -77,12 +108,122 @@ class Extend(_Body):
 
 
 class TypeCreate(_Body):
+    """``{"volume_type": {...}}``'s member; ``public_access`` is the access extension's
+    ``is_public``, which wins when sent (as sent: set or not, ``model_fields_set`` says)."""
+
     name: Annotated[str, Field(min_length=1, max_length=255)]
     description: str | None = Field(None, max_length=255)
     is_public: bool | None = None
+    public_access: Any = Field(None, alias="os-volume-type-access:is_public")
     extra_specs: dict[Annotated[str, Field(min_length=1, max_length=255)], str] = Field(
         default_factory=dict
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def an_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise errors.ValidationError(
+                field="volume_type", reason="'volume_type' is a required property"
+            )
+        return data
+
+
+class ExtraSpecValue(_Body):
+    """``{key: value}`` for one extra spec, its key the URL's (the context's ``key``)."""
+
+    value: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any, info: ValidationInfo) -> Any:
+        key = (info.context or {}).get("key")
+        if not isinstance(data, dict) or len(data) != 1 or key not in data:
+            raise errors.BadRequest(MISMATCH)
+        return {"value": str(data[key])}
+
+
+class ProjectAccess(_Body):
+    """``addProjectAccess``'s or ``removeProjectAccess``'s ``{"project"}``."""
+
+    project: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        project = data.get("project") if isinstance(data, dict) else None
+        if not isinstance(project, str) or not project:
+            raise errors.ValidationError(field="project", reason="'project' is a required property")
+        return {"project": project}
+
+
+class DefaultTypeSet(_Body):
+    """``{"default_type": {"volume_type"}}`` (3.62)."""
+
+    volume_type: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        raw = _member(data, "default_type")
+        ref = raw.get("volume_type") if isinstance(raw, dict) else None
+        if not isinstance(ref, str) or not ref:
+            raise _required("volume_type")
+        return {"volume_type": ref}
+
+
+class QosCreate(_Body):
+    """``{"qos_specs": {"name", "consumer", spec: value...}}``."""
+
+    name: str
+    consumer: str
+    specs: dict[str, str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        raw = dict(_qos_specs(data))
+        name = raw.pop("name", None)
+        if not isinstance(name, str) or not name.strip():
+            raise _required("name")
+        consumer = str(raw.pop("consumer", "back-end"))
+        return {"name": name.strip(), "consumer": consumer, "specs": _strings(raw)}
+
+
+class QosUpdate(_Body):
+    """``{"qos_specs": {spec: value...}}``."""
+
+    specs: dict[str, str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        return {"specs": _strings(_qos_specs(data))}
+
+
+def _qos_specs(data: Any) -> dict[str, Any]:
+    raw = _member(data, "qos_specs")
+    if not isinstance(raw, dict):
+        raise _required("qos_specs")
+    return raw
+
+
+def _strings(specs: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in specs.items()}
+
+
+class QosKeys(_Body):
+    """``{"keys": [spec...]}`` to delete from a QoS spec."""
+
+    keys: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def cinder_words(cls, data: Any) -> Any:
+        keys = _member(data, "keys")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise errors.ValidationError(field="keys", reason="'keys' is a list of strings")
+        return {"keys": keys}
 
 
 class TypeUpdate(_Body):
@@ -316,8 +457,9 @@ class BackupRestore(_Body):
         return {"volume_id": raw.get("volume_id"), "name": name if isinstance(name, str) else None}
 
 
-class BackupAction(_Body):
-    """``{name: arguments}``, one action on a backup (which one is the handler's to know)."""
+class OneAction(_Body):
+    """``{name: arguments}``, one action on a backup, snapshot or type (which one is the
+    handler's to know)."""
 
     name: str
     args: Any = None

@@ -15,11 +15,11 @@ from onestack.volume.api.helpers import both, context, require_version, svc, ver
 from onestack.volume.microversions import at_least
 from onestack.volume.models import Backup
 from onestack.volume.schemas import (
-    BackupAction,
     BackupCreate,
     BackupRecord,
     BackupRestore,
     BackupUpdate,
+    OneAction,
 )
 from onestack.volume.service.volumes import CreateRequest
 from onestack.volume.views import Views, iso
@@ -135,7 +135,7 @@ async def restore(request: Request) -> Response:
 
 async def action(request: Request) -> Response:
     ctx: RequestContext = context(request)
-    req = await body(request, BackupAction)
+    req = await body(request, OneAction)
     name, args = req.name, req.args
     row = await svc(request).backups.get(ctx, param(request, "backup_id"))
     if name == "os-reset_status":

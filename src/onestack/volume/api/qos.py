@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from onestack.common import errors
-from onestack.common.api import authorize, param
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.api import authorize, body, param
+from onestack.common.http import json_response, query_bool
 from onestack.volume.api.helpers import both, context, svc, views
 from onestack.volume.models import QosSpecs
+from onestack.volume.schemas import QosCreate, QosKeys, QosUpdate
 
 P = "volume_extension:qos_specs_manage"
 
@@ -20,23 +21,11 @@ def render(q: QosSpecs) -> dict[str, Any]:
     return {"id": q.id, "name": q.name, "consumer": q.consumer, "specs": dict(q.specs)}
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    data = await read_json(request)
-    raw = data.get("qos_specs") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(field="qos_specs", reason="'qos_specs' is required")
-    return raw
-
-
 async def create(request: Request) -> Response:
     ctx = context(request)
     authorize(request, f"{P}:create")
-    raw = await _body(request)
-    name = raw.pop("name", None)
-    if not isinstance(name, str) or not name.strip():
-        raise errors.ValidationError(field="name", reason="'name' is required")
-    consumer = str(raw.pop("consumer", "back-end"))
-    row = await svc(request).qos.create(name.strip(), consumer, {k: str(v) for k, v in raw.items()})
+    req = await body(request, QosCreate)
+    row = await svc(request).qos.create(req.name, req.consumer, req.specs)
     links = views(request, ctx).links("qos-specs", row.id)
     return json_response({"qos_specs": render(row), "links": links})
 
@@ -59,9 +48,9 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     context(request)
     authorize(request, f"{P}:update")
-    raw = {k: str(v) for k, v in (await _body(request)).items()}
-    await svc(request).qos.update(param(request, "qos_id"), dict(raw))
-    return json_response({"qos_specs": raw})
+    req = await body(request, QosUpdate)
+    await svc(request).qos.update(param(request, "qos_id"), dict(req.specs))
+    return json_response({"qos_specs": req.specs})
 
 
 async def delete(request: Request) -> Response:
@@ -75,11 +64,8 @@ async def delete(request: Request) -> Response:
 async def delete_keys(request: Request) -> Response:
     context(request)
     authorize(request, f"{P}:update")
-    data = await read_json(request)
-    keys = data.get("keys") if isinstance(data, dict) else None
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise errors.ValidationError(field="keys", reason="'keys' is a list of strings")
-    await svc(request).qos.delete_keys(param(request, "qos_id"), keys)
+    req = await body(request, QosKeys)
+    await svc(request).qos.delete_keys(param(request, "qos_id"), req.keys)
     return Response(status_code=202)
 
 

@@ -11,12 +11,12 @@ from starlette.responses import Response
 
 from onestack.common import errors
 from onestack.common.api import authorize, body, param
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.http import json_response, query_bool
 from onestack.common.pagination import parse_page_params
 from onestack.volume import errors as verr
 from onestack.volume.api.helpers import both, context, offset_param, svc, version, views
 from onestack.volume.microversions import at_least
-from onestack.volume.schemas import Metadata, MetadataBody, _Body
+from onestack.volume.schemas import Metadata, MetadataBody, OneAction, SnapshotMetaItem, _Body
 from onestack.volume.service.snapshots import SORT_KEYS
 
 
@@ -141,10 +141,7 @@ async def metadata_item(request: Request) -> Response:
     ctx, row = await _owned(request, META_RULES[request.method])
     key = param(request, "key")
     if request.method == "PUT":
-        data = await read_json(request)
-        meta = data.get("meta") if isinstance(data, dict) else None
-        if not isinstance(meta, dict) or list(meta) != [key]:
-            raise errors.BadRequest("Request body and URI mismatch")
+        meta = (await body(request, SnapshotMetaItem, context={"key": key})).meta
         await svc(request).snapshots.update(ctx, row.id, {"meta": {**row.meta, **meta}})
         return json_response({"meta": meta})
     if key not in row.meta:
@@ -158,10 +155,8 @@ async def metadata_item(request: Request) -> Response:
 
 async def action(request: Request) -> Response:
     ctx = context(request)
-    data = await read_json(request)
-    if not isinstance(data, dict) or len(data) != 1:
-        raise errors.BadRequest("The body must name one action.")
-    ((name, args),) = data.items()
+    req = await body(request, OneAction)
+    name, args = req.name, req.args
     row = await svc(request).snapshots.get(ctx, param(request, "snapshot_id"))
     if name == "os-reset_status":
         authorize(request, "volume_extension:snapshot_admin_actions:reset_status")

@@ -9,10 +9,18 @@ from starlette.responses import Response
 
 from onestack.common import errors
 from onestack.common.api import allowed, authorize, body, param
-from onestack.common.http import json_response, query_bool, read_json, validate
+from onestack.common.http import json_response, query_bool, validate
 from onestack.volume.api.helpers import both, context, dict_param, require_version, svc, views
 from onestack.volume.models import DefaultType, VolumeType
-from onestack.volume.schemas import ExtraSpecs, TypeCreate, TypeUpdate
+from onestack.volume.schemas import (
+    DefaultTypeSet,
+    ExtraSpecs,
+    ExtraSpecValue,
+    OneAction,
+    ProjectAccess,
+    TypeCreate,
+    TypeUpdate,
+)
 
 
 def _render(request: Request, t: VolumeType) -> dict[str, Any]:
@@ -47,14 +55,8 @@ async def show(request: Request) -> Response:
 async def create(request: Request) -> Response:
     context(request)
     authorize(request, "volume_extension:type_create")
-    data = await read_json(request)
-    raw = data.get("volume_type") if isinstance(data, dict) else None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(
-            field="volume_type", reason="'volume_type' is a required property"
-        )
-    req = validate(TypeCreate, raw)
-    is_public = raw.get("os-volume-type-access:is_public", req.is_public)
+    req = await body(request, TypeCreate, "volume_type")
+    is_public = req.public_access if "public_access" in req.model_fields_set else req.is_public
     t = await svc(request).types.create(
         req.name.strip(), req.description, True if is_public is None else bool(is_public),
         req.extra_specs,
@@ -117,11 +119,9 @@ async def spec_update(request: Request) -> Response:
     context(request)
     authorize(request, "volume_extension:types_extra_specs:update")
     key = param(request, "key")
-    data = await read_json(request)
-    if not isinstance(data, dict) or len(data) != 1 or key not in data:
-        raise errors.BadRequest("Request body and URI mismatch")
-    await svc(request).types.set_specs(param(request, "type_id"), {key: str(data[key])})
-    return json_response({key: str(data[key])})
+    req = await body(request, ExtraSpecValue, context={"key": key})
+    await svc(request).types.set_specs(param(request, "type_id"), {key: req.value})
+    return json_response({key: req.value})
 
 
 async def spec_delete(request: Request) -> Response:
@@ -142,18 +142,13 @@ async def access_list(request: Request) -> Response:
 
 async def type_action(request: Request) -> Response:
     context(request)
-    data = await read_json(request)
-    if not isinstance(data, dict) or len(data) != 1:
-        raise errors.BadRequest("The body must name one action.")
-    ((name, args),) = data.items()
-    allow = {"addProjectAccess": True, "removeProjectAccess": False}.get(name)
+    req = await body(request, OneAction)
+    allow = {"addProjectAccess": True, "removeProjectAccess": False}.get(req.name)
     if allow is None:
-        raise errors.BadRequest(f"There is no such action: {name}")
-    authorize(request, f"volume_extension:volume_type_access:{name}")
-    project = args.get("project") if isinstance(args, dict) else None
-    if not isinstance(project, str) or not project:
-        raise errors.ValidationError(field="project", reason="'project' is a required property")
-    await svc(request).types.set_access(param(request, "type_id"), project, allow)
+        raise errors.BadRequest(f"There is no such action: {req.name}")
+    authorize(request, f"volume_extension:volume_type_access:{req.name}")
+    access = validate(ProjectAccess, req.args)  # the action's own member, once it is allowed
+    await svc(request).types.set_access(param(request, "type_id"), access.project, allow)
     return Response(status_code=202)
 
 
@@ -162,12 +157,8 @@ async def default_set(request: Request) -> Response:
     context(request)
     project = param(request, "project_id_")
     authorize(request, "volume_extension:default_set_or_update", {"project_id": project})
-    data = await read_json(request)
-    raw = data.get("default_type") if isinstance(data, dict) else None
-    ref = raw.get("volume_type") if isinstance(raw, dict) else None
-    if not isinstance(ref, str) or not ref:
-        raise errors.ValidationError(field="volume_type", reason="'volume_type' is required")
-    row = await svc(request).types.set_project_default(project, ref)
+    req = await body(request, DefaultTypeSet)
+    row = await svc(request).types.set_project_default(project, req.volume_type)
     return json_response({"default_type": _default(row)})
 
 

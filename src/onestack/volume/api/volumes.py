@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from onestack.common import errors
 from onestack.common.api import authorize, body, param
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.http import json_response, query_bool
 from onestack.common.pagination import parse_page_params
 from onestack.volume.api.helpers import (
     both,
@@ -236,10 +236,7 @@ async def metadata_item(request: Request) -> Response:
 async def metadata_item_set(request: Request) -> Response:
     ctx, volume_id = await _owner(request, "volume:update_volume_metadata")
     key = param(request, "key")
-    data = await read_json(request)
-    req = MetaItem.model_validate(data) if isinstance(data, dict) else None
-    if req is None or len(req.meta) != 1 or key not in req.meta:
-        raise errors.BadRequest("Request body and URI mismatch")
+    req = await body(request, MetaItem, context={"key": key})
     await svc(request).volumes.set_metadata(ctx, volume_id, req.meta, replace=False)
     return json_response({"meta": req.meta})
 
