@@ -531,3 +531,64 @@ def test_bad_type_qos_and_metadata_bodies_are_400_in_cinders_words(
         resp = who(method, path, mv, json=body)
         assert resp.status_code == 400, (path, body, resp.text)
         assert resp.json() == {"badRequest": {"code": 400, "message": words}}, (path, body)
+
+
+def test_bad_volume_action_bodies_are_400_in_cinders_words(admin: Volume) -> None:
+    vol = admin.create()
+    admin.wait(vol["id"], "available")
+    path = f"/volumes/{vol['id']}/action"
+    one = "There is no such action: the body must name one action."
+    upload = "os-volume_upload_image"
+    cases: list[tuple[str, Any, str]] = [
+        ("3.0", {"a": {}, "b": {}}, one),
+        ("3.0", [], one),
+        ("3.0", {"os-nothing": {}}, "There is no such action: os-nothing"),
+        ("3.68", {"os-reimage": {}}, _field("image_id", "'image_id' is a required property")),
+        (
+            "3.68", {"os-reimage": {"image_id": "i", "reimage_reserved": "maybe"}},
+            _field("reimage_reserved", "'maybe' is not a boolean"),
+        ),
+        ("3.0", {"os-reset_status": []}, _field("os-reset_status", "must be an object")),
+        ("3.0", {"os-set_bootable": {}}, _field("bootable", "'bootable' is a required property")),
+        (
+            "3.0", {"os-set_bootable": {"bootable": "maybe"}},
+            _field("bootable", "'maybe' is not a boolean"),
+        ),
+        (
+            "3.0", {"os-update_readonly_flag": None},
+            _field("readonly", "'readonly' is a required property"),
+        ),
+        (
+            "3.0", {"os-update_readonly_flag": {"readonly": 2}},
+            _field("readonly", "2 is not a boolean"),
+        ),
+        (
+            "3.0", {"os-set_image_metadata": {"metadata": []}},
+            _field("metadata", "'metadata' is a required property"),
+        ),
+        (
+            "3.0", {"os-unset_image_metadata": {"key": 1}},
+            _field("key", "'key' is a required property"),
+        ),
+        ("3.0", {"os-retype": {}}, _field("new_type", "'new_type' is required")),
+        (
+            "3.0", {"os-retype": {"new_type": "t", "migration_policy": "always"}},
+            _field("migration_policy", "never or on-demand"),
+        ),
+        ("3.40", {"revert": {}}, _field("snapshot_id", "'snapshot_id' is required")),
+        ("3.0", {upload: []}, _field("image_name", "'image_name' is required")),
+        (
+            "3.0", {upload: {"image_name": "i", "disk_format": "vmdk"}},
+            "Invalid disk-format 'vmdk' is specified. Allowed disk-formats are raw, qcow2.",
+        ),
+        (
+            "3.0", {upload: {"image_name": "i", "force": "x"}},
+            _field("force", "'x' is not a boolean"),
+        ),
+        ("3.0", {"os-extend": {}}, _field("new_size", "this field is required")),
+    ]  # fmt: skip
+    for mv, body, words in cases:
+        resp = admin("POST", path, mv, json=body)
+        assert resp.status_code == 400, (body, resp.text)
+        assert resp.json() == {"badRequest": {"code": 400, "message": words}}, body
+    assert admin("DELETE", f"/volumes/{vol['id']}").status_code == 202
