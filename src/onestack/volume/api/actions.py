@@ -9,12 +9,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from onestack.common import errors
-from onestack.common.api import authorize, param
+from onestack.common.api import authorize, body, param
 from onestack.common.context import RequestContext
-from onestack.common.http import json_response, read_json, validate
+from onestack.common.http import json_response, validate
 from onestack.volume.api.helpers import both, context, svc, version
 from onestack.volume.microversions import at_least
 from onestack.volume.schemas import Extend
+from onestack.volume.schemas.actions import (
+    Bootable,
+    ImageMetadataSet,
+    ImageMetadataUnset,
+    Readonly,
+    Reimage,
+    ResetStatus,
+    Retype,
+    Revert,
+    UploadImage,
+    VolumeAction,
+)
 from onestack.volume.views import iso
 
 Action = Callable[[Request, RequestContext, str, Any], Awaitable[Response]]
@@ -30,14 +42,6 @@ def action(name: str, rule: str) -> Callable[[Action], Action]:
     return register
 
 
-def as_bool(value: Any, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.lower() in ("true", "1", "yes")
-    raise errors.ValidationError(field=field, reason=f"{value!r} is not a boolean")
-
-
 @action("os-extend", "volume:extend")
 async def extend(request: Request, ctx: RequestContext, volume_id: str, data: Any) -> Response:
     req = validate(Extend, data)
@@ -50,13 +54,10 @@ async def extend(request: Request, ctx: RequestContext, volume_id: str, data: An
 async def reimage(request: Request, ctx: RequestContext, volume_id: str, data: Any) -> Response:
     if not at_least(version(request), "3.68"):
         raise errors.BadRequest("There is no such action: os-reimage")
-    image_id = data.get("image_id") if isinstance(data, dict) else None
-    if not isinstance(image_id, str) or not image_id:
-        raise errors.ValidationError(field="image_id", reason="'image_id' is a required property")
-    reserved = as_bool(data.get("reimage_reserved", False), "reimage_reserved")
-    if reserved:
+    req = validate(Reimage, data)
+    if req.reimage_reserved:
         authorize(request, "volume:reimage_reserved")
-    await svc(request).volumes.reimage(ctx, volume_id, image_id, reserved=reserved)
+    await svc(request).volumes.reimage(ctx, volume_id, req.image_id, reserved=req.reimage_reserved)
     return Response(status_code=202)
 
 
@@ -64,9 +65,8 @@ async def reimage(request: Request, ctx: RequestContext, volume_id: str, data: A
 async def reset_status(
     request: Request, ctx: RequestContext, volume_id: str, data: Any
 ) -> Response:
-    if not isinstance(data, dict):
-        raise errors.ValidationError(field="os-reset_status", reason="must be an object")
-    await svc(request).actions.reset_status(ctx, volume_id, data)
+    req = validate(ResetStatus, data)
+    await svc(request).actions.reset_status(ctx, volume_id, req.fields)
     return Response(status_code=202)
 
 
@@ -82,19 +82,15 @@ async def force_delete(
 async def set_bootable(
     request: Request, ctx: RequestContext, volume_id: str, data: Any
 ) -> Response:
-    if not isinstance(data, dict) or "bootable" not in data:
-        raise errors.ValidationError(field="bootable", reason="'bootable' is a required property")
-    flag = as_bool(data["bootable"], "bootable")
-    await svc(request).actions.set_flag(ctx, volume_id, bootable=flag)
+    req = validate(Bootable, data)
+    await svc(request).actions.set_flag(ctx, volume_id, bootable=req.bootable)
     return Response(status_code=200)
 
 
 @action("os-update_readonly_flag", "volume:update_readonly_flag")
 async def readonly(request: Request, ctx: RequestContext, volume_id: str, data: Any) -> Response:
-    if not isinstance(data, dict) or "readonly" not in data:
-        raise errors.ValidationError(field="readonly", reason="'readonly' is a required property")
-    flag = as_bool(data["readonly"], "readonly")
-    await svc(request).actions.set_flag(ctx, volume_id, readonly=flag)
+    req = validate(Readonly, data)
+    await svc(request).actions.set_flag(ctx, volume_id, readonly=req.readonly)
     return Response(status_code=202)
 
 
@@ -102,12 +98,8 @@ async def readonly(request: Request, ctx: RequestContext, volume_id: str, data: 
 async def set_image_metadata(
     request: Request, ctx: RequestContext, volume_id: str, data: Any
 ) -> Response:
-    meta = data.get("metadata") if isinstance(data, dict) else None
-    if not isinstance(meta, dict):
-        raise errors.ValidationError(field="metadata", reason="'metadata' is a required property")
-    out = await svc(request).actions.set_image_metadata(
-        ctx, volume_id, {str(k): str(v) for k, v in meta.items()}
-    )
+    req = validate(ImageMetadataSet, data)
+    out = await svc(request).actions.set_image_metadata(ctx, volume_id, req.metadata)
     return json_response({"metadata": out})
 
 
@@ -115,10 +107,8 @@ async def set_image_metadata(
 async def unset_image_metadata(
     request: Request, ctx: RequestContext, volume_id: str, data: Any
 ) -> Response:
-    key = data.get("key") if isinstance(data, dict) else None
-    if not isinstance(key, str):
-        raise errors.ValidationError(field="key", reason="'key' is a required property")
-    await svc(request).actions.set_image_metadata(ctx, volume_id, None, remove=key)
+    req = validate(ImageMetadataUnset, data)
+    await svc(request).actions.set_image_metadata(ctx, volume_id, None, remove=req.key)
     return Response(status_code=200)
 
 
@@ -133,10 +123,8 @@ async def show_image_metadata(
 async def volume_action(request: Request) -> Response:
     ctx = context(request)
     volume_id = param(request, "volume_id")
-    data = await read_json(request)
-    if not isinstance(data, dict) or len(data) != 1:
-        raise errors.BadRequest("There is no such action: the body must name one action.")
-    ((name, args),) = data.items()
+    envelope = await body(request, VolumeAction)
+    name, args = envelope.name, envelope.args
     if name not in ACTIONS:
         raise errors.BadRequest(f"There is no such action: {name}")
     rule, fn = ACTIONS[name]
@@ -147,13 +135,8 @@ async def volume_action(request: Request) -> Response:
 
 @action("os-retype", "volume:retype")
 async def retype(request: Request, ctx: RequestContext, volume_id: str, data: Any) -> Response:
-    new_type = data.get("new_type") if isinstance(data, dict) else None
-    if not isinstance(new_type, str):
-        raise errors.ValidationError(field="new_type", reason="'new_type' is required")
-    policy = data.get("migration_policy", "never")
-    if policy not in ("never", "on-demand"):
-        raise errors.ValidationError(field="migration_policy", reason="never or on-demand")
-    await svc(request).actions.retype(ctx, volume_id, new_type, policy)
+    req = validate(Retype, data)
+    await svc(request).actions.retype(ctx, volume_id, req.new_type, req.migration_policy)
     return Response(status_code=202)
 
 
@@ -161,10 +144,8 @@ async def retype(request: Request, ctx: RequestContext, volume_id: str, data: An
 async def revert(request: Request, ctx: RequestContext, volume_id: str, data: Any) -> Response:
     if not at_least(version(request), "3.40"):
         raise errors.BadRequest("There is no such action: revert")
-    snap = data.get("snapshot_id") if isinstance(data, dict) else None
-    if not isinstance(snap, str):
-        raise errors.ValidationError(field="snapshot_id", reason="'snapshot_id' is required")
-    await svc(request).snapshots.revert(ctx, volume_id, snap)
+    req = validate(Revert, data)
+    await svc(request).snapshots.revert(ctx, volume_id, req.snapshot_id)
     return Response(status_code=202)
 
 
@@ -172,19 +153,10 @@ async def revert(request: Request, ctx: RequestContext, volume_id: str, data: An
 async def upload_image(
     request: Request, ctx: RequestContext, volume_id: str, data: Any
 ) -> Response:
-    data = data if isinstance(data, dict) else {}
-    name = data.get("image_name")
-    if not isinstance(name, str) or not name:
-        raise errors.ValidationError(field="image_name", reason="'image_name' is required")
-    disk_format = data.get("disk_format", "raw")
-    if disk_format not in ("raw", "qcow2"):
-        raise errors.BadRequest(
-            f"Invalid disk-format '{disk_format}' is specified. Allowed disk-formats are "
-            "raw, qcow2."
-        )
-    container = data.get("container_format", "bare")
-    force = as_bool(data.get("force", False), "force")
-    if data.get("visibility") == "public":
+    req = validate(UploadImage, data)
+    name, disk_format, container = req.image_name, req.disk_format, req.container_format
+    force = req.force
+    if req.visibility == "public":
         authorize(request, f"{VA}:upload_public")
     row, image_id = await svc(request).actions.begin_upload(
         ctx, volume_id, name, disk_format, container, force
