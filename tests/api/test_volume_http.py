@@ -432,6 +432,16 @@ BAD_BODIES: list[tuple[str, str, str, Any, str]] = [
         "PUT", "/os-quota-class-sets/default", "3.0", {"quota_class_set": {"volumes": []}},
         "Quota class values must be integers.",
     ),
+    ("PUT", "/os-services/enable", "3.0", {}, "Missing or invalid host or binary."),
+    ("PUT", "/os-services/disable", "3.0", [], "Missing or invalid host or binary."),
+    (
+        "PUT", "/os-services/disable-log-reason", "3.0", {"host": "h", "binary": "cinder-volume"},
+        "Disabled reason contains invalid characters or is too long",
+    ),
+    (
+        "PUT", "/os-services/freeze", "3.0", {"host": 1},
+        "Invalid input received: Host 1 is not valid.",
+    ),
 ]  # fmt: skip
 
 
