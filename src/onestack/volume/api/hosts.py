@@ -8,11 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.api import authorize, param, runtime_of
-from onestack.common.http import json_response, query_bool, read_json
+from onestack.common.http import json_response, query_bool
 from onestack.volume.api.helpers import both, context, svc, version, views
 from onestack.volume.microversions import at_least
+from onestack.volume.schemas import ServiceUpdate
 from onestack.volume.service.base import now
 from onestack.volume.views import iso
 
@@ -89,9 +90,8 @@ async def service_update(request: Request) -> Response:
     context(request)
     authorize(request, "volume_extension:services:update")
     action = param(request, "action")
-    data = await read_json(request)
-    host = data.get("host") if isinstance(data, dict) else None
-    binary = data.get("binary", "cinder-volume") if isinstance(data, dict) else None
+    req = await api.body(request, ServiceUpdate)
+    host, binary = req.host, req.binary
     if action in ("freeze", "thaw"):  # replication failover: nothing to freeze, hosts known
         known = {f"{p.host}@{p.backend}" for p in await svc(request).pools.listing()}
         if not isinstance(host, str) or host not in known | {h.split("@")[0] for h in known}:
@@ -101,7 +101,7 @@ async def service_update(request: Request) -> Response:
         raise errors.NotFound(f"Unknown action {action}.")
     if not isinstance(host, str) or not isinstance(binary, str):
         raise errors.BadRequest("Missing or invalid host or binary.")
-    reason = data.get("disabled_reason") if action == "disable-log-reason" else None
+    reason = req.disabled_reason if action == "disable-log-reason" else None
     if action == "disable-log-reason" and not isinstance(reason, str):
         raise errors.BadRequest("Disabled reason contains invalid characters or is too long")
     if binary != "cinder-volume":  # Cinder: no such service, 404

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,25 +15,14 @@ from onestack.common.pagination import parse_page_params
 from onestack.volume import errors as verr
 from onestack.volume.api.helpers import both, context, offset_param, svc, version, views
 from onestack.volume.microversions import at_least
-from onestack.volume.schemas import Metadata, MetadataBody, OneAction, SnapshotMetaItem, _Body
+from onestack.volume.schemas import (
+    MetadataBody,
+    OneAction,
+    SnapshotCreate,
+    SnapshotMetaItem,
+    SnapshotUpdate,
+)
 from onestack.volume.service.snapshots import SORT_KEYS
-
-
-class SnapshotCreate(_Body):
-    volume_id: str | None = None  # missing: Cinder's 404 for the volume None
-    name: str | None = Field(None, max_length=255)
-    display_name: str | None = Field(None, max_length=255)
-    description: str | None = Field(None, max_length=255)
-    display_description: str | None = Field(None, max_length=255)
-    force: bool | str = False
-    metadata: Metadata | None = None
-
-
-class SnapshotUpdate(_Body):
-    name: str | None = Field(None, max_length=255)
-    display_name: str | None = Field(None, max_length=255)
-    description: str | None = Field(None, max_length=255)
-    display_description: str | None = Field(None, max_length=255)
 
 
 async def create(request: Request) -> Response:

@@ -89,6 +89,23 @@ class MetaItem(_Body):
         return self
 
 
+class SnapshotCreate(_Body):
+    volume_id: str | None = None  # missing: Cinder's 404 for the volume None
+    name: str | None = Field(None, max_length=255)
+    display_name: str | None = Field(None, max_length=255)
+    description: str | None = Field(None, max_length=255)
+    display_description: str | None = Field(None, max_length=255)
+    force: bool | str = False
+    metadata: Metadata | None = None
+
+
+class SnapshotUpdate(_Body):
+    name: str | None = Field(None, max_length=255)
+    display_name: str | None = Field(None, max_length=255)
+    description: str | None = Field(None, max_length=255)
+    display_description: str | None = Field(None, max_length=255)
+
+
 class SnapshotMetaItem(_Body):
     """``{"meta": {key: value}}`` of a snapshot, its key the URL's (the context's ``key``)."""
 
@@ -490,3 +507,23 @@ class BackupRecord(_Body):
                 field="backup-record", reason="'backup_service' and 'backup_url' are required"
             )
         return {"backup_service": raw["backup_service"], "backup_url": raw["backup_url"]}
+
+
+class ServiceUpdate(_Body):
+    """``PUT /os-services/{action}``'s ``{"host", "binary", "disabled_reason"}``, as sent:
+    which of them an action needs, and the hosts known, the handler checks."""
+
+    host: Any = None
+    binary: Any = None
+    disabled_reason: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def as_sent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return {}
+        return {
+            "host": data.get("host"),
+            "binary": data.get("binary", "cinder-volume"),
+            "disabled_reason": data.get("disabled_reason"),
+        }
