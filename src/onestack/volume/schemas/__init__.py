@@ -219,9 +219,7 @@ class QosUpdate(_Body):
 
 
 def _qos_specs(data: Any) -> dict[str, Any]:
-    raw = _member(data, "qos_specs")
-    if not isinstance(raw, dict):
-        raise _required("qos_specs")
+    raw: dict[str, Any] = _object(data, "qos_specs", "'{key}' is required")
     return raw
 
 
@@ -264,6 +262,14 @@ def _required(field: str) -> errors.ValidationError:
 def _member(data: Any, key: str) -> Any:
     """The body's ``key`` member, or None when the body is no object or has none."""
     return data.get(key) if isinstance(data, dict) else None
+
+
+def _object(data: Any, key: str, reason: str = "'{key}' is a required property") -> Any:
+    """The body's ``key`` member, which must be an object: else a 400 naming ``key``."""
+    raw = _member(data, key)
+    if not isinstance(raw, dict):
+        raise errors.ValidationError(field=key, reason=reason.format(key=key))
+    return raw
 
 
 class TransferCreate(_Body):
@@ -360,11 +366,7 @@ class QuotaSetUpdate(_Body):
     @model_validator(mode="before")
     @classmethod
     def cinder_words(cls, data: Any) -> Any:
-        raw = _member(data, "quota_set")
-        if not isinstance(raw, dict):
-            raise errors.ValidationError(
-                field="quota_set", reason="'quota_set' is a required property"
-            )
+        raw = _object(data, "quota_set")
         values: dict[str, int] = {}
         for key, value in raw.items():
             if key in ("tenant_id", "id"):
@@ -384,11 +386,7 @@ class QuotaClassSetUpdate(_Body):
     @model_validator(mode="before")
     @classmethod
     def cinder_words(cls, data: Any) -> Any:
-        raw = _member(data, "quota_class_set")
-        if not isinstance(raw, dict):
-            raise errors.ValidationError(
-                field="quota_class_set", reason="'quota_class_set' is a required property"
-            )
+        raw = _object(data, "quota_class_set")
         try:
             values = {str(k): int(v) for k, v in raw.items() if k not in ("id", "class_name")}
         except (TypeError, ValueError):
@@ -467,9 +465,7 @@ class BackupRestore(_Body):
     @model_validator(mode="before")
     @classmethod
     def cinder_words(cls, data: Any) -> Any:
-        raw = _member(data, "restore")
-        if not isinstance(raw, dict):
-            raise errors.ValidationError(field="restore", reason="'restore' is required")
+        raw = _object(data, "restore", "'{key}' is required")
         name = raw.get("name")
         return {"volume_id": raw.get("volume_id"), "name": name if isinstance(name, str) else None}
 
