@@ -148,6 +148,20 @@ def parse_create(body: Any) -> tuple[dict[str, Any], dict[str, str]]:
     return core, props
 
 
+class ImageCreate(BaseModel):
+    """``POST /v2/images``: its core attributes and its properties, each checked as Glance
+    does (``parse_create``: 403 for a read-only or reserved one, 400 for a bad value)."""
+
+    core: dict[str, Any]
+    props: dict[str, str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def glance_words(cls, data: Any) -> Any:
+        core, props = parse_create(data)
+        return {"core": core, "props": props}
+
+
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     member: str = Field(min_length=1, max_length=255)

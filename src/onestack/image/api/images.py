@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.auth import get_context
-from onestack.common.http import check_document, empty, json_response, read_body, read_json
+from onestack.common.http import check_document, empty, json_response, read_body
 from onestack.common.pagination import parse_page_params
 from onestack.image import schemas
 from onestack.image.api.helpers import authorize, param, service, visible_image
@@ -62,7 +62,8 @@ async def list_images(request: Request) -> Response:
 
 async def create_image(request: Request) -> Response:
     ctx = get_context(request)
-    core, props = schemas.parse_create(await read_json(request))
+    req = await api.body(request, schemas.ImageCreate)
+    core, props = req.core, req.props
     owner = core.get("owner", ctx.project_id)
     target = {"project_id": owner, "owner": owner, "visibility": core.get("visibility")}
     authorize(request, "add_image", target)
