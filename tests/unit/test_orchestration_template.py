@@ -147,6 +147,30 @@ def test_conditions_drop_resources_and_graph_orders() -> None:
         hot.check(t, {"env": "dev"}, {}, 1)
 
 
+def test_floating_ip_associations_wait_for_router_interfaces() -> None:
+    """As heat-tempest-plugin's test_server_signal.yaml: the association names its port
+    through the server's addresses, the interface nothing waits for; the association is
+    made after (and undone before) every router interface."""
+    t = _tmpl(
+        {
+            "net": {"type": "OS::Neutron::Net"},
+            "router": {"type": "OS::Neutron::Router"},
+            "iface": {"type": "OS::Neutron::RouterInterface",
+                      "properties": {"router": {"get_resource": "router"}}},
+            "fip": {"type": "OS::Neutron::FloatingIP", "properties": {"floating_network": "p"}},
+            "bound": {"type": "OS::Neutron::FloatingIP",
+                      "properties": {"floating_network": "p", "port_id": "x"}},
+            "assoc": {"type": "OS::Neutron::FloatingIPAssociation",
+                      "properties": {"floatingip_id": {"get_resource": "fip"},
+                                     "port_id": {"get_attr": ["net", "name"]}}},
+        }
+    )  # fmt: skip
+    live, _ = hot.check(t, {}, {}, 1000)
+    assert hot.requires(live["assoc"], live) == {"fip", "net", "iface"}
+    assert hot.requires(live["bound"], live) == {"iface"}
+    assert hot.requires(live["fip"], live) == set()
+
+
 def test_cycles_are_named() -> None:
     t = _tmpl(
         {

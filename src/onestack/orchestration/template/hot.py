@@ -349,7 +349,22 @@ def requires(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
     deps = set(rdef.depends_on)
     deps |= {r.target for r in rdef.refs if r.kind in ("resource", "attr")}
     deps |= _subnets_of_its_networks(rdef, live)
+    deps |= _router_interfaces(rdef, live)
     return {d for d in deps if d in live and d != rdef.name}
+
+
+def _router_interfaces(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
+    """A floating IP's association with a port waits for the stack's router interfaces (the
+    port's subnet must be routed to the floating network), so is undone before them (else
+    the interface's delete is RouterInterfaceInUseByFloatingIP). Which subnet the port is on
+    is not known before it exists: every interface, as Heat's
+    ``FloatingIPAssociation.add_dependencies`` when the port names no fixed IP."""
+    props = rdef.properties if isinstance(rdef.properties, dict) else {}
+    if rdef.type == "OS::Neutron::FloatingIPAssociation" or (
+        rdef.type == "OS::Neutron::FloatingIP" and props.get("port_id")
+    ):
+        return {n for n, other in live.items() if other.type == "OS::Neutron::RouterInterface"}
+    return set()
 
 
 def _subnets_of_its_networks(rdef: ResourceDef, live: dict[str, ResourceDef]) -> set[str]:
