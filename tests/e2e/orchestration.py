@@ -136,13 +136,22 @@ def host_leftovers(prefix: str, ids: list[str]) -> list[str]:
 # metering.server_group (the stack's id), a policy up and one down, and two alarms on the
 # group's mean CPU rate (ns of vCPU per second, 1 s points) calling their webhooks. The alarms
 # are armed (``armed``) once the first member has booted: a booting TCG guest burns its vCPU.
-# The low alarm wants 8 points in a row: a burning guest on a loaded host has its dips.
+# The first member's user data idles BURN_AFTER seconds (the alarms are armed meanwhile), then
+# burns its vCPU for BURN_FOR seconds in a busybox loop, and stops. Arming also gives the
+# members' definition idle user data, ignored by the running member (user_data_update_policy
+# IGNORE: no replacement) and run by the member the group grows by, whose load is its boot.
+# The load is not started over SSH: the first login makes the guest generate dropbear's host
+# key (-R) and run the key exchange under TCG, a burst of its vCPU seconds before the alarms
+# were armed, which (a mixed window leaves "insufficient data" by its last point, as Aodh's)
+# could grow the group at arming and the low alarm then shrink it by its oldest member.
+BURN_AFTER, BURN_FOR = 20, 20
 SCALING = """
 heat_template_version: 2018-08-31
 parameters:
   image: {type: string}
-  key: {type: string}
   armed: {type: boolean, default: false}
+conditions:
+  armed: {equals: [{get_param: armed}, true]}
 resources:
   asg:
     type: OS::Heat::AutoScalingGroup
@@ -154,10 +163,20 @@ resources:
         properties:
           image: {get_param: image}
           flavor: m1.tiny
-          key_name: {get_param: key}
           networks: [{network: private}]
-          security_groups: [web]
           metadata: {metering.server_group: {get_param: "OS::stack_id"}}
+          user_data_format: RAW
+          user_data_update_policy: IGNORE
+          user_data:
+            if:
+              - armed
+              - "#!/bin/sh\necho autoscale-member-idle > /dev/console\n"
+              - |
+                #!/bin/sh
+                (sleep BURN_AFTER; echo autoscale-burn-start > /dev/console
+                 sh -c 'while :; do :; done' & pid=$!
+                 sleep BURN_FOR; kill $pid; echo autoscale-burn-end > /dev/console
+                ) < /dev/null > /dev/null 2>&1 &
   up:
     type: OS::Heat::ScalingPolicy
     properties:
@@ -197,7 +216,7 @@ resources:
       metric: cpu
       aggregation_method: rate:mean
       granularity: 1
-      evaluation_periods: 8
+      evaluation_periods: 4
       resource_type: instance
       query:
         str_replace:
@@ -209,4 +228,4 @@ resources:
 outputs:
   size: {value: {get_attr: [asg, current_size]}}
   refs: {value: {get_attr: [asg, refs]}}
-"""
+""".replace("BURN_AFTER", str(BURN_AFTER)).replace("BURN_FOR", str(BURN_FOR))
