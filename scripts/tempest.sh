@@ -207,21 +207,11 @@ regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|objec
 if [[ "${TEMPEST_VOLUME:-1}" == "0" ]]; then
   regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage)|heat_tempest_plugin\.tests\.api|$heat_functional)\."
 fi
-# Of those, the cloud still differs from Heat in: template validate with show_nested gives no
-# NestedParameters; a preview differs in its failure message, and lists a nested stack's
-# resources flat (Heat: a list of them); a server whose networks name only a port (no
-# network) does not wait for the network's subnets, whose delete then races the server's
-# (SubnetInUse).
-# (test_encrypted_parameter is left out by 'test_encrypted' below.)
-excludes+=(
-  'StackTemplateValidateTest\.test_template_validate_nested_on' 'StackPreviewTest\.'
-  'UpdateServerNetworksTest\.test_create_update_server_swap_network_port'
-)
 # Not built in OneStack's block storage: groups and consistency groups, volume encryption
 # (no encryption types, no encrypted attach), manage/unmanage of existing backend volumes,
 # and backups of snapshots (a backup is always of the volume).
 excludes+=(
-  'volume\.admin\.test_group' 'volume\.admin\.test_groups' 'test_encrypted'
+  'volume\.admin\.test_group' 'volume\.admin\.test_groups' 'volume\.admin\.test_encrypted'
   'test_volume_type_encryption' 'volume\.admin\.test_volume_manage'
   'volume\.admin\.test_snapshot_manage' 'VolumesSnapshotTestJSON\.test_snapshot_backup'
   # A backup does not carry its volume's metadata yet: a restore does not bring it back.
