@@ -24,7 +24,18 @@
 # OneStack test image (dropbear SSH) as image_ref and img_file, floating IPs from `public`.
 # The volume scenarios (test_volume_boot_pattern, test_stamp_pattern, test_minimum_basic) run
 # on the file driver's volumes hot-plugged into those guests. Left out there: the compute API
-# tests that need a guest agent (password change) or volumes.
+# tests that need a guest agent (password change) or volumes. Of heat-tempest-plugin's scenarios
+# it runs those this cloud's services and the test image fit: test_server_signal (a guest
+# signals its wait condition with the handle's curl_cli, at orchestration.guest_url),
+# test_aodh_alarm (a metric's alarm scales a group through trust+signal_url) and
+# test_remote_deeply_nested (a stack in this region through a remote OS::Heat::Stack). Not
+# run: test_base_resources (its stack is deleted while the guest still boots: the volume's
+# PCIe unplug is not acknowledged, and compute gives up after one 30 s try where Nova's libvirt
+# driver retries), test_server_software_config (its deployments are of the puppet and cfn-init
+# groups, with the CFN transports: puppet, heat-cfntools and os-collect-config in the guest),
+# test_server_cfn_init (AWS cfn-init/cfn-signal in the guest), test_volumes (its
+# OS::Heat::UpdateWaitConditionHandle is signalled at heat-api-cfn's pre-signed URL) and
+# test_octavia_lbaas (no load balancer service).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -62,6 +73,18 @@ if ((scenario)); then
   # VXLAN ids are unique per host: another cloud on it (or a killed run's devices) may hold 1.
   vni=$(( (RANDOM % 16000 + 2) * 1000 ))
   export ONESTACK_NETWORK_VNI_RANGES=$vni:$((vni + 999))
+  # Guests call Heat back (a wait condition handle's curl_cli, the software-config hook) at the
+  # host's address on `public`: the cloud listens on every address and gives guests that one
+  # (orchestration.guest_url); the public CIDR is picked here, the cloud's way, to know it.
+  public_cidr=$("$bin/python" -c 'import asyncio
+from onestack.network.bootstrap import public_cidr
+print(asyncio.run(public_cidr("auto")))') || { echo "tempest: no public CIDR"; exit 1; }
+  gateway=$("$bin/python" -c 'import ipaddress, sys
+print(next(ipaddress.ip_network(sys.argv[1]).hosts()))' "$public_cidr")
+  export ONESTACK_NETWORK_PUBLIC_CIDR=$public_cidr ONESTACK_SERVER_HOST=0.0.0.0
+  export ONESTACK_ORCHESTRATION_GUEST_URL=http://$gateway:$port
+  # test_aodh_alarm waits for one evaluation of its alarm: every 10 s, not Aodh's 60.
+  export ONESTACK_ALARMING_EVALUATION_INTERVAL=10
   image_file=$("$bin/onestack" image build-test 2>/dev/null) || { echo "tempest: no test image"; exit 1; }
 else
   # Network tests check the API, not the data plane: no bridges or namespaces on the host.
@@ -225,7 +248,9 @@ if ((!scenario)); then
   excludes+=('test_rebuild_volume_backed_server')
 fi
 if ((scenario)); then
-  regex='^tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern|test_volume_boot_pattern|test_stamp_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions|test_novnc)|admin\.test_create_server))\.'
+  # heat-tempest-plugin's scenarios that fit (see tempest-scenario.conf.in's [heat_plugin]).
+  heat_scenario='heat_tempest_plugin\.tests\.scenario\.(test_server_signal|test_aodh_alarm|test_remote_deeply_nested)'
+  regex="^(tempest\.(scenario\.(test_server_basic_ops|test_network_basic_ops|test_security_groups_basic_ops|test_network_advanced_server_ops|test_minimum_basic|test_snapshot_pattern|test_volume_boot_pattern|test_stamp_pattern)|api\.compute\.(servers\.(test_create_server|test_attach_interfaces|test_server_personality|test_server_actions|test_novnc)|admin\.test_create_server))|$heat_scenario)\."
 fi
 cd "$work/tempest"
 # TEMPEST_REGEX narrows the run to one service's tests (make test runs them all).
