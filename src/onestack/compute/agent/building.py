@@ -22,11 +22,19 @@ class BuildHandlers(AgentBase):
         """Start ``row``'s guest once its ports are plugged; a failure leaves nothing behind."""
         loop = asyncio.get_running_loop()
         began = loop.time()
+        # What boots is read while the network agent plugs the ports (it does not depend on
+        # them): that wait is on the path of every boot with a network (#19).
+        source = asyncio.ensure_future(self.specs.source(row, image_id))
         try:
-            # Plugged first: the ports' bindings name the taps the guest's NICs use.
-            await self.wait_ports(row.network_info)
+            try:
+                # Plugged first: the ports' bindings name the taps the guest's NICs use.
+                await self.wait_ports(row.network_info)
+            except BaseException:
+                source.cancel()
+                await asyncio.gather(source, return_exceptions=True)
+                raise
             plugged = loop.time()
-            spec = await self.specs.instance_spec(row, image_id=image_id)
+            spec = await self.specs.instance_spec(row, image_id=image_id, source=await source)
             await self.driver.spawn(spec)
             # Where a boot's time goes before the guest runs (bench/testimage.py --keep).
             log.info(

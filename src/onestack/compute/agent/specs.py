@@ -20,6 +20,10 @@ from onestack.compute.service.networking import plugged_tap
 if TYPE_CHECKING:
     from onestack.compute.service import ComputeService
 
+# What a guest boots (its root volume's file, else its image), the image's properties, and the
+# root volume when there is one.
+Source = tuple[BootSource, dict[str, str], Volume | None]
+
 
 class Specs:
     def __init__(self, svc: ComputeService) -> None:
@@ -32,15 +36,12 @@ class Specs:
         flavor: dict[str, Any] | None = None,
         image_id: str | None = None,
         rescue_image_id: str | None = None,
+        source: Source | None = None,
     ) -> InstanceSpec:
         """Everything the driver needs to start ``row``'s guest on this host (in rescue mode
         from ``rescue_image_id`` when given)."""
         flavor = flavor or row.flavor
-        root_volume = await self.root_volume(row.uuid) if not image_id else None
-        if root_volume is not None:
-            boot, props, _ = root_volume
-        else:
-            boot, props = await self.boot_source(image_id or row.image_ref, row)
+        boot, props, root_volume = source or await self.source(row, image_id)
         rescue = None
         if rescue_image_id:
             rescue = (await self.boot_source(rescue_image_id, row))[0]
@@ -60,10 +61,19 @@ class Specs:
             config_drive=drive,
             extra={**{f"image:{k}": v for k, v in props.items()}, **flavor.get("extra_specs", {})},
             rescue=rescue,
-            root_volume=root_volume[2] if root_volume is not None else None,
+            root_volume=root_volume,
             ephemeral_gb=int(flavor.get("ephemeral_gb") or 0),
             swap_mb=int(flavor.get("swap") or 0),
         )
+
+    async def source(self, row: models.Instance, image_id: str | None = None) -> Source:
+        """What ``row``'s guest boots: its root volume, else ``image_id`` (its own image when
+        None), and the image's properties."""
+        root_volume = await self.root_volume(row.uuid) if not image_id else None
+        if root_volume is not None:
+            return root_volume
+        boot, props = await self.boot_source(image_id or row.image_ref, row)
+        return boot, props, None
 
     async def nics(self, row: models.Instance) -> tuple[NIC, ...]:
         # A server's ports are those of its network info (as Nova's VIFs are): none there,
