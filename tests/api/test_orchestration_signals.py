@@ -457,3 +457,37 @@ def test_hooks_stop_a_resource_until_cleared(cloud: Cloud, tmp_path: Path) -> No
         assert after == before
     finally:
         delete_wait(cloud, name)
+
+
+def test_a_hook_in_a_nested_stack(cloud: Cloud, tmp_path: Path) -> None:
+    """A hook set under the name of the resource making a nested stack stops that stack's
+    resource; the resource links its nested stack from the start (its id is the nested
+    stack's while it is being made), through which the hook is cleared."""
+    name = unique("nhooks")
+    template_file(tmp_path, "nested.yaml", HOOKED)
+    parent = template_file(tmp_path, "p.yaml", HOOKED.split("resources:")[0]
+                           + "resources:\n  inner: {type: nested.yaml}\n")  # fmt: skip
+    env = template_file(tmp_path, "env.yaml", "resource_registry:\n  resources:\n    inner:\n"
+                        "      b: {hooks: pre-create}\n")  # fmt: skip
+    cloud.openstack("stack", "create", "-t", parent, "-e", env, name, json_output=False)
+    try:
+        deadline = time.monotonic() + 30
+        while not (inner := cloud.openstack("stack", "resource", "show", name, "inner"))[
+            "physical_resource_id"
+        ]:
+            assert time.monotonic() < deadline, inner
+            time.sleep(0.5)
+        assert inner["resource_status"] == "CREATE_IN_PROGRESS"
+        child = inner["physical_resource_id"]
+        wanted = "CREATE paused until Hook pre-create is cleared"
+        while wanted not in [e["resource_status_reason"] for e in cloud.openstack(
+                "stack", "event", "list", child, "--resource", "b")]:  # fmt: skip
+            assert time.monotonic() < deadline, "no pause in the nested stack"
+            time.sleep(0.5)
+        cloud.openstack("stack", "hook", "clear", "--pre-create", child, "b", json_output=False)
+        assert (
+            wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), 30)["stack_status"]
+            == "CREATE_COMPLETE"
+        )
+    finally:
+        delete_wait(cloud, name)

@@ -103,6 +103,11 @@ async def create(
                 row.data["__adopt"] = adopt.get(rname) or {}
             s.add(row)
         s.add(new_event(child, action, "IN_PROGRESS", f"Stack {action} started"))
+    # The nested stack is the resource's id from the start (Heat's): while it is being made
+    # the resource links to it (a hook inside it can be reached and cleared).
+    made = await engine.store.resource_named(c.stack_id, c.resource_name)
+    if made is not None:
+        await engine.store.resource_fields(made.id, physical_resource_id=child_id)
     try:
         async with asyncio.timeout(timeout_mins * 60 if timeout_mins else None):
             await engine.run_inline(child_id, action)
