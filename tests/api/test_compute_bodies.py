@@ -218,6 +218,48 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         400,
         bad("name", "' a' has leading or trailing whitespace"),
     ),
+    # envelopes that must be objects before their action or members are looked at
+    *[
+        (method, path, "2.1", body, 400, message)
+        for method, path, body, message in [
+            ("POST", "/flavors/1/action", [], bad("body", "[] is not of type 'object'")),
+            (
+                "POST",
+                "/flavors/1/action",
+                {"a": {}, "b": {}},
+                "There is either no action or more than one action.",
+            ),
+            ("POST", "/os-aggregates/999999/action", 5, bad("body", "5 is not of type 'object'")),
+            (
+                "POST",
+                "/os-aggregates/999999/action",
+                {},
+                "There is either no action or more than one action.",
+            ),
+            ("PUT", "/flavors/1/os-extra_specs/k", [], bad("body", "[] is not of type 'object'")),
+            ("PUT", "/os-services/enable", "x", bad("body", "'x' is not of type 'object'")),
+            ("PUT", "/os-hosts/h", [], bad("body", "[] is not of type 'object'")),
+            (
+                "PUT",
+                "/os-hosts/h",
+                {"zz": 1, "a": 2},
+                bad("body", "Additional properties are not allowed ('a', 'zz' was unexpected)"),
+            ),
+            (
+                "PUT",
+                "/os-hosts/h",
+                {"status": "x"},
+                bad("status", "'x' is not one of ['enable', 'disable']"),
+            ),
+            (
+                "PUT",
+                "/os-hosts/h",
+                {"maintenance_mode": 5},
+                bad("maintenance_mode", "5 is not of type 'string'"),
+            ),
+            ("PUT", "/os-hosts/h", {}, "'status' or 'maintenance_mode' needed for host update"),
+        ]
+    ],
     # server groups: the name before unexpected members; policies before 2.64, policy after
     *[
         ("POST", "/os-server-groups", mv, {"server_group": body}, 400, message)
@@ -688,3 +730,288 @@ def test_a_quota_set_sets_what_it_names(admin: Compute, project: str) -> None:
         **{k: v for k, v in before.items() if k != "id"},
         "cores": 7,
     }
+
+
+# -- server actions: each action's body, refused with the words it has always had -----------
+
+REBOOT = "is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']"
+TOO_BIG = "9223372036854775808"
+UNEXPECTED = "Additional properties are not allowed"
+ACTION_CASES: list[tuple[str, Any, int, str]] = [
+    ("2.1", {"reboot": {}}, 400, bad("reboot.type", f"None {REBOOT}")),
+    ("2.1", {"reboot": []}, 400, bad("reboot.type", f"None {REBOOT}")),
+    ("2.1", {"reboot": {"type": "x"}}, 400, bad("reboot.type", f"'x' {REBOOT}")),
+    ("2.1", {"lock": {"locked_reason": "r"}}, 400, bad("lock", UNEXPECTED)),
+    (
+        "2.73",
+        {"lock": {"locked_reason": 5}},
+        400,
+        bad("locked_reason", "5 is not of type 'string'"),
+    ),
+    (
+        "2.73",
+        {"lock": {"locked_reason": "r" * 256}},
+        400,
+        bad("locked_reason", f"'{'r' * 256}' is too long"),
+    ),
+    ("2.1", {"resize": {}}, 400, bad("resize", "'flavorRef' is a required property")),
+    ("2.1", {"resize": []}, 400, bad("resize", "'flavorRef' is a required property")),
+    (
+        "2.1",
+        {"resize": {"flavorRef": "1", "OS-DCF:diskConfig": "x"}},
+        400,
+        bad("OS-DCF:diskConfig", "'x' is not one of ['AUTO', 'MANUAL']"),
+    ),
+    ("2.1", {"rebuild": {}}, 400, bad("rebuild", "'imageRef' is a required property")),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": ""}},
+        400,
+        bad("rebuild", "'imageRef' is a required property"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "name": 5}},
+        400,
+        bad("name", "5 is not of type 'string'"),
+    ),
+    ("2.1", {"rebuild": {"imageRef": "i", "name": " "}}, 400, bad("name", "' ' is too short")),
+    (
+        "2.57",
+        {"rebuild": {"imageRef": "i", "user_data": 5}},
+        400,
+        bad("user_data", "5 is not of type 'string'"),
+    ),
+    (
+        "2.57",
+        {"rebuild": {"imageRef": "i", "user_data": "@"}},
+        400,
+        bad("user_data", "the value is not valid base64"),
+    ),
+    (
+        "2.90",
+        {"rebuild": {"imageRef": "i", "hostname": "h" * 64}},
+        400,
+        bad("hostname", f"'{'h' * 64}' is too long"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "accessIPv4": "x"}},
+        400,
+        bad("accessIPv4", "'x' is not a 'ipv4'"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "accessIPv6": "x"}},
+        400,
+        bad("accessIPv6", "'x' is not a 'ipv6'"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "name": 5, "accessIPv4": "x"}},
+        400,
+        bad("name", "5 is not of type 'string'"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "OS-DCF:diskConfig": "x", "metadata": 5}},
+        400,
+        bad("OS-DCF:diskConfig", "'x' is not one of ['AUTO', 'MANUAL']"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "personality": "x"}},
+        400,
+        bad("personality", "'x' is not of type 'array'"),
+    ),
+    (
+        "2.57",
+        {"rebuild": {"imageRef": "i", "personality": []}},
+        400,
+        bad("server", f"{UNEXPECTED} ('personality' was unexpected)"),
+    ),
+    (
+        "2.1",
+        {"rebuild": {"imageRef": "i", "metadata": 5}},
+        400,
+        bad("metadata", "5 is not of type 'object'"),
+    ),
+    ("2.1", {"createImage": {}}, 400, bad("createImage", "'name' is a required property")),
+    ("2.1", {"createImage": {"name": 5}}, 400, bad("name", "5 is not of type 'string'")),
+    (
+        "2.1",
+        {"createImage": {"name": "n", "metadata": 5}},
+        400,
+        bad("metadata", "5 is not of type 'object'"),
+    ),
+    ("2.1", {"createBackup": []}, 400, bad("createBackup", "[] is not of type 'object'")),
+    (
+        "2.1",
+        {"createBackup": {"name": "n"}},
+        400,
+        bad("createBackup", "'backup_type' is a required property"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": "n", "backup_type": "d", "rotation": 1, "x": 1, "a": 2}},
+        400,
+        bad("createBackup", f"{UNEXPECTED} ('a' was unexpected)"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": 5, "backup_type": 5, "rotation": 1}},
+        400,
+        bad("name", "5 is not of type 'string'"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": "n", "backup_type": 5, "rotation": 1}},
+        400,
+        bad("backup_type", "5 is not of type 'string'"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": "n", "backup_type": "d", "rotation": -1}},
+        400,
+        bad("rotation", "-1 is not a non-negative integer"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": "n", "backup_type": "d", "rotation": "x"}},
+        400,
+        bad("rotation", "'x' is not a non-negative integer"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": "n", "backup_type": "d", "rotation": TOO_BIG}},
+        400,
+        bad("rotation", f"{TOO_BIG} is greater than the maximum of 9223372036854775807"),
+    ),
+    (
+        "2.1",
+        {"createBackup": {"name": "n", "backup_type": "d", "rotation": 1, "metadata": []}},
+        400,
+        bad("metadata", "[] is not of type 'object'"),
+    ),
+    (
+        "2.1",
+        {"os-getConsoleOutput": {"length": "x"}},
+        400,
+        bad("length", "'x' is not of type 'integer'"),
+    ),
+    (
+        "2.1",
+        {"os-getConsoleOutput": {"length": -2}},
+        400,
+        bad("length", "-2 is less than the minimum of -1"),
+    ),
+    (
+        "2.1",
+        {"os-getConsoleOutput": {"length": TOO_BIG}},
+        400,
+        bad("length", f"{TOO_BIG} is greater than the maximum of 9223372036854775807"),
+    ),
+    ("2.1", {"addSecurityGroup": {}}, 400, bad("name", "'name' is a required property")),
+    (
+        "2.1",
+        {"removeSecurityGroup": {"name": ""}},
+        400,
+        bad("name", "'name' is a required property"),
+    ),
+    ("2.1", {"addSecurityGroup": []}, 400, bad("name", "'name' is a required property")),
+    (
+        "2.1",
+        {"os-resetState": {"state": "x"}},
+        400,
+        bad("state", "'x' is not one of ['active', 'error']"),
+    ),
+    ("2.1", {"os-resetState": None}, 400, bad("state", "None is not one of ['active', 'error']")),
+    (
+        "2.1",
+        {"changePassword": {}},
+        400,
+        bad("changePassword", "'adminPass' is a required property"),
+    ),
+    (
+        "2.1",
+        {"changePassword": {"adminPass": 5}},
+        400,
+        bad("adminPass", "5 is not of type 'string'"),
+    ),
+    ("2.1", {"rescue": []}, 400, bad("rescue", "[] is not of type 'object', 'null'")),
+    ("2.1", {"rescue": {"z": 1, "b": 2}}, 400, bad("rescue", f"{UNEXPECTED} ('b' was unexpected)")),
+    ("2.1", {"rescue": {"adminPass": 5}}, 400, bad("adminPass", "5 is not of type 'string'")),
+    (
+        "2.1",
+        {"rescue": {"rescue_image_ref": 5}},
+        400,
+        bad("rescue_image_ref", "5 is not of type 'string'"),
+    ),
+    ("2.16", {"trigger_crash_dump": None}, 404, "The resource could not be found."),
+    (
+        "2.17",
+        {"trigger_crash_dump": {}},
+        400,
+        bad("trigger_crash_dump", "{} is not of type 'null'"),
+    ),
+    ("2.1", {"unshelve": []}, 400, bad("unshelve", "[] is not an object")),
+    (
+        "2.1",
+        {"addFixedIp": {}},
+        400,
+        "Invalid input for field/attribute addFixedIp. Value: {}. "
+        "'networkId' is a required property",
+    ),
+    (
+        "2.1",
+        {"removeFixedIp": {"address": ""}},
+        400,
+        "Invalid input for field/attribute removeFixedIp. Value: {'address': ''}. "
+        "'address' is a required property",
+    ),
+    ("2.44", {"addFixedIp": {}}, 404, "The resource could not be found."),
+    (
+        "2.1",
+        {"os-getVNCConsole": {"type": "spice-html5"}},
+        400,
+        bad("os-getVNCConsole.type", "'spice-html5' is not one of ['novnc', 'xvpvnc']"),
+    ),
+    (
+        "2.1",
+        {"os-getSerialConsole": []},
+        400,
+        bad("os-getSerialConsole.type", "None is not one of ['serial']"),
+    ),
+    (
+        "2.1",
+        {"reboot": {}, "lock": {}},
+        400,
+        "There is either no action or more than one action in the body.",
+    ),
+    ("2.1", {"nope": {}}, 400, "There is no such action: nope"),
+]
+
+
+@pytest.mark.parametrize(("mv", "body", "status", "message"), ACTION_CASES)
+def test_a_bad_action_body_gets_its_400(
+    admin: Compute, server: str, mv: str, body: Any, status: int, message: str
+) -> None:
+    resp = admin("POST", f"/servers/{server}/action", mv, json=body)
+    assert resp.status_code == status, resp.text
+    (error,) = resp.json().values()
+    assert error["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("body", "pool"), [([], None), ({"pool": 5}, 5), ({"pool": "no-such-pool"}, "no-such-pool")]
+)
+def test_a_floating_ip_pool_is_the_bodys_pool_member(admin: Compute, body: Any, pool: Any) -> None:
+    """Any body (or none) is taken: its ``pool`` names the pool, else the first external
+    network is."""
+    resp = admin("POST", "/os-floating-ips", "2.1", json=body)
+    if pool is None:
+        assert resp.status_code == 200, resp.text
+        admin("DELETE", f"/os-floating-ips/{resp.json()['floating_ip']['id']}")
+        return
+    assert resp.status_code == 404, resp.text
+    assert resp.json()["itemNotFound"]["message"] == f"Floating IP pool not found: {pool}"
