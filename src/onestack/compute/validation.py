@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 from onestack.common import errors
+from onestack.common.microversion import APIVersion
 
 _MISSING = object()
 TRUE_WORDS = ("true", "1", "yes", "on", "t", "y")
@@ -163,6 +164,29 @@ def uuid_of(value: Any, field: str) -> str:
 
 Check = Callable[[dict[str, Any], str], Any]  # (the body, the member's key) -> its value
 
+ABSENT: Any = object()  # a check's answer for a member the request does not take: left out
+BASE_VERSION = APIVersion(2, 1)
+
+
+def ignored(body: dict[str, Any], key: str) -> Any:
+    """A member the request's microversion does not know yet, ignored as Nova ignored it."""
+    return ABSENT
+
+
+@dataclass(frozen=True)
+class Since:
+    """A member whose check changes at microversion 2.``minor``: ``check`` from then on,
+    ``before`` until then (ignored by default). Validation's context names the request's
+    version (``{"version": APIVersion}``), as ``helpers.valid_body`` passes it."""
+
+    minor: int
+    check: Check | Since
+    before: Check | Since = ignored
+
+    def at(self, version: APIVersion) -> Check:
+        chosen = self.check if version >= APIVersion(2, self.minor) else self.before
+        return chosen.at(version) if isinstance(chosen, Since) else chosen
+
 
 @dataclass(frozen=True)
 class String:
@@ -229,13 +253,19 @@ class NovaBody(BaseModel):
     # members (leading, in declaration order) checked before unexpected members are refused
     before_extras: ClassVar[tuple[str, ...]] = ()
     name_first_unexpected: ClassVar[bool] = False  # name one unexpected member, not all
+    open_ended: ClassVar[bool] = False  # members not declared are ignored, not refused
 
     @classmethod
-    def members(cls) -> list[tuple[str, Check]]:
+    def envelope(cls, data: Any) -> dict[str, Any]:
+        """The body as an object (the words for one that is not are the body's own)."""
+        return as_object(data, cls.wrapper)
+
+    @classmethod
+    def members(cls) -> list[tuple[str, Check | Since]]:
         """Each member's key and check, in declaration order."""
-        out: list[tuple[str, Check]] = []
+        out: list[tuple[str, Check | Since]] = []
         for name, field in cls.model_fields.items():
-            checks = [m for m in field.metadata if callable(m)]
+            checks = [m for m in field.metadata if callable(m) or isinstance(m, Since)]
             if len(checks) != 1:
                 raise TypeError(f"{cls.__name__}.{name} needs one check in its Annotated[]")
             out.append((field.alias or name, checks[0]))
@@ -243,21 +273,25 @@ class NovaBody(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _check_as_nova_does(cls, data: Any) -> dict[str, Any]:
-        body = as_object(data, cls.wrapper)
+    def _check_as_nova_does(cls, data: Any, info: ValidationInfo) -> dict[str, Any]:
+        body = cls.envelope(data)
         members = cls.members()
         accepts = cls.accepts if cls.accepts is not None else tuple(k for k, _ in members)
+        version = (info.context or {}).get("version", BASE_VERSION)
         out: dict[str, Any] = {}
 
-        def check(key: str, member: Check) -> None:
+        def check(key: str, member: Check | Since) -> None:
+            if isinstance(member, Since):
+                member = member.at(version)
             value = member(body, key)  # also for an absent member: it may be required
-            if key in body or value is not None:
+            if value is not ABSENT and (key in body or value is not None):
                 out[key] = value
 
         for key, member in members:
             if key in cls.before_extras:
                 check(key, member)
-        only(body, accepts, cls.wrapper, first=cls.name_first_unexpected)
+        if not cls.open_ended:
+            only(body, accepts, cls.wrapper, first=cls.name_first_unexpected)
         if len(body) < cls.min_members:
             raise invalid(cls.wrapper, f"{body!r} does not have enough properties")
         for key, member in members:

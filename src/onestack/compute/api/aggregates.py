@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common import api, errors
+from onestack.common.http import empty, json_response, validate
 from onestack.compute import schemas, validation
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import at_least, authorize, param, service, valid_body
+from onestack.compute.server_schemas import Action
 from onestack.compute.service.aggregates import AggregateView
 
 
@@ -74,10 +75,8 @@ async def delete_aggregate(request: Request) -> Response:
 
 async def aggregate_action(request: Request) -> Response:
     aggregate_id = param(request, "aggregate_id")
-    body = validation.as_object(await read_json(request), "body")
-    if len(body) != 1:
-        raise errors.BadRequest("There is either no action or more than one action.")
-    action, args = next(iter(body.items()))
+    body = await api.body(request, Action)
+    action, args = body.name, body.args
     aggregates = service(request).aggregates
     args = validation.as_object(args, action)  # asked before the policy, the rest after it
     if action in ("add_host", "remove_host"):

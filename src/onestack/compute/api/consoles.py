@@ -15,12 +15,11 @@ from onestack.common import errors
 from onestack.common.api import runtime_of
 from onestack.common.context import RequestContext
 from onestack.common.http import json_response
-from onestack.compute import schemas
-from onestack.compute.api.helpers import service, valid_body, versioned
+from onestack.compute import schemas, server_schemas
+from onestack.compute.api.helpers import service, valid_body, valid_member, versioned
 from onestack.compute.api.server_actions import EXTRA_ACTIONS, ActionHandler
 from onestack.compute.api.server_lookup import require_version, server_row
 from onestack.compute.console_proxy import mount_path
-from onestack.compute.validation import invalid
 
 # console type: the protocol whose server the guest has (None: this cloud has none of it)
 TYPES: dict[str, str | None] = {
@@ -66,10 +65,10 @@ async def _typed(request: Request, ctx: RequestContext, uuid: str, kind: str) ->
 
 
 def _action(allowed: tuple[str, ...], name: str) -> ActionHandler:
+    model = server_schemas.console_type(name, allowed)
+
     async def handler(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
-        kind = body.get("type") if isinstance(body, dict) else None
-        if kind not in allowed:
-            raise invalid(f"{name}.type", f"{kind!r} is not one of {list(allowed)!r}")
+        kind = valid_member(request, model, body).type
         url = await _typed(request, ctx, uuid, kind)
         return json_response({"console": {"type": kind, "url": url}})
 

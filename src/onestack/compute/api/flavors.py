@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.auth import get_context
-from onestack.common.http import empty, json_response, read_json, validate
+from onestack.common.http import empty, json_response, validate
 from onestack.common.pagination import next_link
 from onestack.compute import schemas, validation
 from onestack.compute.api import checks
@@ -28,6 +28,7 @@ from onestack.compute.api.helpers import (
     valid_body,
     versioned,
 )
+from onestack.compute.server_schemas import Action, Members
 from onestack.compute.service.flavors import SORT_KEYS, FlavorView
 
 SPEC_KEY = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
@@ -220,7 +221,7 @@ async def show_extra_spec(request: Request) -> Response:
 async def update_extra_spec(request: Request) -> Response:
     authorize(request, "os-flavor-extra-specs:update", {})
     flavor_id, key = param(request, "flavor_id"), param(request, "key")
-    body = validation.as_object(await read_json(request), "body")
+    body = (await api.body(request, Members)).members
     if key not in body:
         raise errors.BadRequest("Request body and URI mismatch")
     if len(body) > 1:
@@ -253,10 +254,8 @@ async def list_access(request: Request) -> Response:
 
 async def flavor_action(request: Request) -> Response:
     flavor_id = param(request, "flavor_id")
-    body = validation.as_object(await read_json(request), "body")
-    if len(body) != 1:
-        raise errors.BadRequest("There is either no action or more than one action.")
-    action, args = next(iter(body.items()))
+    body = await api.body(request, Action)
+    action, args = body.name, body.args
     if action not in ("addTenantAccess", "removeTenantAccess"):
         raise errors.NotFound("There is no such action: " + action)
     model = schemas.AddTenantAccess if action == "addTenantAccess" else schemas.RemoveTenantAccess

@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.context import RequestContext
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import empty, json_response
 from onestack.compute.api.helpers import at_least, authorize, param, service
 from onestack.compute.api.server_actions import EXTRA_ACTIONS
+from onestack.compute.server_schemas import FloatingIPCreate
 from onestack.network.facade import ADMIN, Caller, NetworkAPI
 
 RULE = "os-floating-ips"
@@ -85,8 +86,7 @@ def _fip_id(value: str) -> str:
 
 async def create_fip(request: Request) -> Response:
     caller, net = _net(request, f"{RULE}:create")
-    data = await read_json(request) if await request.body() else None
-    pool = data.get("pool") if isinstance(data, dict) else None
+    pool = (await api.body(request, FloatingIPCreate, optional=True)).pool
     network = await _pool(net, caller, pool)
     try:
         fip = await net.create("floatingips", caller, {"floating_network_id": network["id"]})

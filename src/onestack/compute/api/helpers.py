@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 
 from onestack.common import api
 from onestack.common.api import param
+from onestack.common.http import validate
 from onestack.common.microversion import APIVersion
 from onestack.compute.service import ComputeService
 from onestack.compute.validation import NovaBody
@@ -28,6 +29,7 @@ __all__ = [
     "param",
     "service",
     "valid_body",
+    "valid_member",
     "version",
     "versioned",
 ]
@@ -57,7 +59,18 @@ body_of = api.member  # the body's ``key`` member, for bodies not declared in ``
 async def valid_body(request: Request, model: type[B]) -> B:
     """The request's body, unwrapped from its key and validated against its declared schema
     (``compute.schemas``) with Nova's wording, through ``common.api.body``."""
-    return await api.body(request, model, model.wrapper)
+    return await api.body(request, model, model.wrapper, context=context(request))
+
+
+def valid_member(request: Request, model: type[B], member: Any) -> B:
+    """An action's member (the dispatcher took the body through ``common.api.body``)
+    validated against its declared schema for the request's microversion."""
+    return validate(model, member, context(request))
+
+
+def context(request: Request) -> dict[str, Any]:
+    """What a body's checks see: the request's microversion (``validation.Since``)."""
+    return {"version": version(request)}
 
 
 def versioned(request: Request, *bodies: tuple[int, type[B]]) -> type[B]:

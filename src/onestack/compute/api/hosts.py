@@ -14,12 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import api, errors
-from onestack.common.http import empty, json_response, read_json
+from onestack.common.http import empty, json_response
 from onestack.common.pagination import next_link
 from onestack.compute import validation
 from onestack.compute.api import aggregates, checks
 from onestack.compute.api.helpers import at_least, authorize, href, param, service
 from onestack.compute.bootstrap import local_agent
+from onestack.compute.server_schemas import Members
 from onestack.compute.service.hosts import (
     COMPUTE_BINARY,
     HYPERVISOR_FIGURES,
@@ -110,7 +111,7 @@ async def update_service(request: Request) -> Response:
     before, the legacy actions enable, disable, disable-log-reason and force-down (2.11)."""
     authorize(request, "os-services:update", {})
     action = param(request, "service_id")
-    body = validation.as_object(await read_json(request), "body")
+    body = (await api.body(request, Members)).members
     hosts = service(request).hosts
     if at_least(request, 53):
         try:

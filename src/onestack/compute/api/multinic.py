@@ -14,21 +14,12 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty
 from onestack.common.logging import get_logger
-from onestack.compute.api.helpers import at_least, service
+from onestack.compute import server_schemas as schemas
+from onestack.compute.api.helpers import at_least, service, valid_member
 from onestack.compute.api.server_actions import EXTRA_ACTIONS
 from onestack.network.facade import Caller
 
 log = get_logger(__name__)
-
-
-def _string(body: Any, action: str, key: str) -> str:
-    value = body.get(key) if isinstance(body, dict) else None
-    if not isinstance(value, str) or not value:
-        raise errors.BadRequest(
-            f"Invalid input for field/attribute {action}. Value: {body}. "
-            f"'{key}' is a required property"
-        )
-    return value
 
 
 def _kept(port: dict[str, Any], drop: str | None = None) -> list[dict[str, str]]:
@@ -42,7 +33,7 @@ def _kept(port: dict[str, Any], drop: str | None = None) -> list[dict[str, str]]
 async def add_fixed_ip(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if at_least(request, 44):
         raise errors.NotFound("The resource could not be found.")
-    network_id = _string(body, "addFixedIp", "networkId")
+    network_id = valid_member(request, schemas.AddFixedIp, body).network_id
     caller, net = Caller.of(ctx), service(request).context.network
     subnets = await net.find("subnets", caller, network_id=[network_id])
     ports = (await service(request).networking.ports_of([uuid])).get(uuid, [])
@@ -62,7 +53,7 @@ async def add_fixed_ip(request: Request, ctx: RequestContext, uuid: str, body: A
 async def remove_fixed_ip(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
     if at_least(request, 44):
         raise errors.NotFound("The resource could not be found.")
-    address = _string(body, "removeFixedIp", "address")
+    address = valid_member(request, schemas.RemoveFixedIp, body).address
     caller, net = Caller.of(ctx), service(request).context.network
     ports = (await service(request).networking.ports_of([uuid])).get(uuid, [])
     for port in ports:

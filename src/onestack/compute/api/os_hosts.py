@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
-from onestack.common.http import json_response, read_json
-from onestack.compute import validation
+from onestack.common import api, errors
+from onestack.common.http import json_response
 from onestack.compute.api import hosts as hosts_api
 from onestack.compute.api.helpers import at_least, authorize, param, service
+from onestack.compute.server_schemas import HostUpdate
 from onestack.compute.service.hosts import COMPUTE_BINARY
 
 LAST = 42  # the last microversion with os-hosts
@@ -60,21 +60,11 @@ async def update_host(request: Request) -> Response:
     _gone(request)
     authorize(request, "os-hosts:update", {})
     host = param(request, "host_name")
-    body = validation.as_object(await read_json(request), "body")
-    validation.only(body, ("status", "maintenance_mode"), "body")
-    values: dict[str, str] = {}
-    for key in ("status", "maintenance_mode"):
-        value = validation.string(body, key)
-        if value is not None:
-            if value not in ("enable", "disable"):
-                raise validation.invalid(key, f"{value!r} is not one of ['enable', 'disable']")
-            values[key] = value
-    if not values:
-        raise errors.BadRequest("'status' or 'maintenance_mode' needed for host update")
+    body = await api.body(request, HostUpdate)
     await _compute_host(request, host)
-    if "maintenance_mode" in values:
+    if body.maintenance_mode is not None or body.status is None:
         raise NotImplementedByDriver("Virt driver does not implement host maintenance mode.")
-    status = values["status"] + "d"
+    status = body.status + "d"
     await service(request).hosts.update_by_host(host, COMPUTE_BINARY, status=status)
     return json_response({"host": host, "status": status})
 

@@ -4,8 +4,6 @@ actions share. Nothing here looks anything up."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 from typing import Any
 
@@ -15,12 +13,19 @@ from onestack.common import errors
 from onestack.compute import validation
 from onestack.compute.api import block_devices
 from onestack.compute.api.helpers import at_least
+from onestack.compute.server_schemas import (
+    config_drive,
+    count,
+    metadata,
+    personality_files,
+    string,
+    unexpected,
+    user_data,
+)
 from onestack.compute.service.create import CreateRequest
 from onestack.compute.validation import invalid
 
-USER_DATA_MAX = 65535
-COUNT_MAX = 2**31 - 1  # Nova's integer column; the configured max_count cuts it further
-METADATA_MAX_ITEMS = 1000  # whatever the quota says: one request writes a bounded number
+__all__ = ["create_request", "hostname_max", "metadata", "personality", "string", "unexpected"]
 
 CREATE_KEYS = {
     "name",
@@ -52,97 +57,16 @@ CREATE_KEYS = {
 }
 
 
-def unexpected(key: str, field: str = "server") -> errors.ValidationError:
-    return invalid(field, f"Additional properties are not allowed ({key!r} was unexpected)")
-
-
-def string(body: dict[str, Any], key: str, max_len: int = 255, *, empty_ok: bool = False) -> str:
-    value = body[key]
-    if not isinstance(value, str):
-        raise invalid(key, f"{value!r} is not of type 'string'")
-    if not value.strip() and not empty_ok:
-        raise invalid(key, f"{value!r} is too short")
-    if len(value) > max_len:
-        raise invalid(key, f"{value!r} is too long")
-    return value
-
-
 def hostname_max(request: Request) -> int:
     """A hostname is one DNS label until 2.94, a fully qualified name from then on."""
     return 255 if at_least(request, 94) else 63
 
 
-def count(body: dict[str, Any], key: str, default: int) -> int:
-    value = body.get(key, default)
-    # Nova's schema: an integer, or a string of digits; never a float or a bool.
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise invalid(key, f"{value!r} is not of type 'integer', 'string'")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise invalid(key, f"{value!r} is not of type 'integer', 'string'") from None
-    if number < 1:
-        raise invalid(key, f"{value!r} is less than the minimum of 1")
-    if number > COUNT_MAX:
-        raise invalid(key, f"{value!r} is greater than the maximum of {COUNT_MAX}")
-    return number
-
-
-def metadata(value: Any, field: str = "metadata") -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise invalid(field, f"{value!r} is not of type 'object'")
-    if len(value) > METADATA_MAX_ITEMS:
-        raise invalid(field, f"more than {METADATA_MAX_ITEMS} properties")
-    for k, v in value.items():
-        if not isinstance(k, str) or not 1 <= len(k) <= 255:
-            raise invalid(field, f"invalid metadata key {k!r}")
-        if not isinstance(v, str) or len(v) > 255:
-            raise invalid(f"{field}.{k}", f"{v!r} is not a string of at most 255 characters")
-    return dict(value)
-
-
-def config_drive(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", ""):
-        return value.lower() == "true"
-    raise invalid("config_drive", f"{value!r} is not of type 'boolean', 'string'")
-
-
-def user_data(value: Any) -> str:
-    if not isinstance(value, str):
-        raise invalid("user_data", f"{value!r} is not of type 'string'")
-    if len(value) > USER_DATA_MAX:
-        raise invalid("user_data", f"the value is longer than {USER_DATA_MAX} characters")
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise invalid("user_data", "the value is not valid base64") from None
-    return value
-
-
 def personality(request: Request, body: dict[str, Any]) -> list[dict[str, str]]:
-    """Injected files (before 2.57): ``[{"path", "contents" (base64)}]``, kept as given for
-    the metadata service and config drive (the service layer checks them against quotas)."""
-    files = body["personality"]
+    """Injected files (before 2.57; ``server_schemas.personality_files``)."""
     if at_least(request, 57):
         raise unexpected("personality")
-    if not isinstance(files, list):
-        raise invalid("personality", f"{files!r} is not of type 'array'")
-    out = []
-    for item in files:
-        if not isinstance(item, dict) or set(item) != {"path", "contents"}:
-            raise invalid("personality", f"{item!r} is not a {{'path', 'contents'}} object")
-        path, contents = item["path"], item["contents"]
-        if not isinstance(path, str) or not path or not isinstance(contents, str):
-            raise invalid("personality", "path and contents are strings")
-        try:
-            base64.b64decode(contents, validate=True)
-        except (binascii.Error, ValueError):
-            reason = f"Personality content for {path} cannot be decoded"
-            raise invalid("personality", reason) from None
-        out.append({"path": path, "contents": contents})
-    return out
+    return personality_files(body["personality"])
 
 
 # -- POST /servers ---------------------------------------------------------------------------

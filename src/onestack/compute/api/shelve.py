@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty
-from onestack.compute.api.helpers import service
+from onestack.compute import server_schemas as schemas
+from onestack.compute.api.helpers import service, valid_member
 from onestack.compute.api.server_actions import EXTRA_ACTIONS
 
 
@@ -25,8 +25,7 @@ async def shelve_offload(request: Request, ctx: RequestContext, uuid: str, body:
 
 
 async def unshelve(request: Request, ctx: RequestContext, uuid: str, body: Any) -> Response:
-    if body is not None and not isinstance(body, dict):
-        raise errors.ValidationError(field="unshelve", reason=f"{body!r} is not an object")
+    valid_member(request, schemas.Unshelve, body)
     await service(request).shelve.unshelve(ctx, uuid)
     return empty(202)
 
