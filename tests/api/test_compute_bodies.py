@@ -1015,3 +1015,71 @@ def test_a_floating_ip_pool_is_the_bodys_pool_member(admin: Compute, body: Any, 
         return
     assert resp.status_code == 404, resp.text
     assert resp.json()["itemNotFound"]["message"] == f"Floating IP pool not found: {pool}"
+
+
+# -- server update: the server first (404 before any body), then its body ------------------
+
+S_UNEXPECTED = "Additional properties are not allowed ({!r} was unexpected)"
+UPDATE_CASES: list[tuple[str, Any, str]] = [
+    ("2.1", [], bad("server", "'server' is a required property")),
+    ("2.1", {"servers": {}}, bad("server", "'server' is a required property")),
+    ("2.1", {"server": []}, bad("server", "'server' is a required property")),
+    ("2.1", {"server": {"description": "d", "zz": 1}}, bad("server", S_UNEXPECTED.format("zz"))),
+    (
+        "2.1",
+        {"server": {"name": 5, "description": "d"}},
+        bad("server", S_UNEXPECTED.format("description")),
+    ),
+    (
+        "2.19",
+        {"server": {"name": 5, "hostname": "h"}},
+        bad("server", S_UNEXPECTED.format("hostname")),
+    ),
+    ("2.19", {"server": {"name": 5, "description": 5}}, bad("name", "5 is not of type 'string'")),
+    ("2.1", {"server": {"name": " "}}, bad("name", "' ' is too short")),
+    (
+        "2.19",
+        {"server": {"name": "n", "description": 5}},
+        bad("description", "5 is not of type 'string'"),
+    ),
+    (
+        "2.19",
+        {"server": {"description": "d" * 256}},
+        bad("description", f"'{'d' * 256}' is too long"),
+    ),
+    ("2.90", {"server": {"hostname": "h" * 64}}, bad("hostname", f"'{'h' * 64}' is too long")),
+    ("2.94", {"server": {"hostname": "h" * 256}}, bad("hostname", f"'{'h' * 256}' is too long")),
+    ("2.1", {"server": {"accessIPv4": "x", "name": 5}}, bad("name", "5 is not of type 'string'")),
+    ("2.1", {"server": {"accessIPv4": "x"}}, bad("accessIPv4", "'x' is not a 'ipv4'")),
+    (
+        "2.1",
+        {"server": {"accessIPv6": "::1", "accessIPv4": 5}},
+        bad("accessIPv4", "5 is not a 'ipv4'"),
+    ),
+    (
+        "2.1",
+        {"server": {"OS-DCF:diskConfig": "x", "accessIPv6": "x"}},
+        bad("accessIPv6", "'x' is not a 'ipv6'"),
+    ),
+    (
+        "2.1",
+        {"server": {"OS-DCF:diskConfig": "x"}},
+        bad("OS-DCF:diskConfig", "'x' is not one of ['AUTO', 'MANUAL']"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("mv", "body", "message"), UPDATE_CASES)
+def test_a_bad_server_update_gets_its_400(
+    admin: Compute, server: str, mv: str, body: Any, message: str
+) -> None:
+    resp = admin("PUT", f"/servers/{server}", mv, json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
+
+
+def test_a_server_update_looks_for_the_server_before_the_body(
+    admin: Compute, demo: Compute, server: str
+) -> None:
+    assert admin("PUT", f"/servers/{U}", "2.1", json=[]).status_code == 404
+    assert demo("PUT", f"/servers/{server}", "2.1", json=[]).status_code == 404
