@@ -256,8 +256,9 @@ class NovaBody(BaseModel):
     open_ended: ClassVar[bool] = False  # members not declared are ignored, not refused
 
     @classmethod
-    def envelope(cls, data: Any) -> dict[str, Any]:
-        """The body as an object (the words for one that is not are the body's own)."""
+    def envelope(cls, data: Any, version: APIVersion) -> dict[str, Any]:
+        """The body as an object (the words for one that is not are the body's own), for the
+        request's microversion."""
         return as_object(data, cls.wrapper)
 
     @classmethod
@@ -274,10 +275,10 @@ class NovaBody(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _check_as_nova_does(cls, data: Any, info: ValidationInfo) -> dict[str, Any]:
-        body = cls.envelope(data)
+        version = (info.context or {}).get("version", BASE_VERSION)
+        body = cls.envelope(data, version)
         members = cls.members()
         accepts = cls.accepts if cls.accepts is not None else tuple(k for k, _ in members)
-        version = (info.context or {}).get("version", BASE_VERSION)
         out: dict[str, Any] = {}
 
         def check(key: str, member: Check | Since) -> None:

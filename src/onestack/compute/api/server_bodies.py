@@ -13,7 +13,7 @@ from onestack.common import errors
 from onestack.compute import validation
 from onestack.compute.api import block_devices
 from onestack.compute.api.helpers import at_least
-from onestack.compute.server_schemas import (
+from onestack.compute.server_members import (
     config_drive,
     count,
     metadata,

@@ -14,7 +14,7 @@ from onestack.common.http import empty, json_response
 from onestack.compute import states
 from onestack.compute.api.helpers import body_of, href, param, service
 from onestack.compute.api.server_lookup import require_version, server_row
-from onestack.compute.server_schemas import METADATA_MAX_ITEMS
+from onestack.compute.server_members import METADATA_MAX_ITEMS
 from onestack.compute.validation import invalid
 
 # Nova's metadata keys: 1-255 of these characters; values strings of at most 255.

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response, query_bool, read_json
-from onestack.compute import models, states, validation, views
+from onestack.compute import models, states, views
 from onestack.compute.api import checks, server_bodies
 from onestack.compute.api.helpers import (
     allowed,
@@ -24,14 +24,21 @@ from onestack.compute.api.helpers import (
     links,
     param,
     service,
+    valid_body,
 )
-from onestack.compute.api.server_bodies import hostname_max, string, unexpected
+from onestack.compute.server_schemas import ServerUpdate
 from onestack.compute.service.create import CreateRequest
 from onestack.compute.service.server_lists import SORT_KEYS, ListFilters
 from onestack.compute.validation import invalid
 
 MAX_LIMIT = 1000
-UPDATE_KEYS = {"name", "description", "accessIPv4", "accessIPv6", "hostname", "OS-DCF:diskConfig"}
+UPDATED = {  # a ServerUpdate member: the column it changes
+    "name": "display_name",
+    "description": "display_description",
+    "hostname": "hostname",
+    "access_ip_v4": "access_ip_v4",
+    "access_ip_v6": "access_ip_v6",
+}
 
 
 async def create(request: Request) -> Response:
@@ -208,32 +215,11 @@ async def _owned(request: Request, rule: str) -> tuple[RequestContext, str, mode
 async def update(request: Request) -> Response:
     ctx, uuid, current = await _owned(request, "servers:update")
     svc = service(request)
-    data = await read_json(request)
-    body = data.get("server") if isinstance(data, dict) else None
-    if not isinstance(body, dict):
-        raise invalid("server", "'server' is a required property")
-    unknown = sorted(set(body) - UPDATE_KEYS)
-    if (
-        unknown
-        or ("description" in body and not at_least(request, 19))
-        or ("hostname" in body and not at_least(request, 90))
-    ):
-        raise unexpected((unknown or ["description" if "description" in body else "hostname"])[0])
-    changes: dict[str, Any] = {}
-    if "name" in body:
-        changes["display_name"] = string(body, "name")
-    if "description" in body:
-        changes["display_description"] = (
-            None if body["description"] is None else string(body, "description", empty_ok=True)
-        )
-    if "hostname" in body:
-        changes["hostname"] = string(body, "hostname", hostname_max(request))
-    for key, col in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
-        if key in body:
-            changes[col] = validation.access_ip(body, key)
-    disk_config = validation.disk_config(body)
-    if disk_config is not None:
-        changes["request"] = {**(current.request or {}), "disk_config": disk_config}
+    req = await valid_body(request, ServerUpdate)
+    sent = req.model_fields_set
+    changes: dict[str, Any] = {col: getattr(req, n) for n, col in UPDATED.items() if n in sent}
+    if req.disk_config is not None:
+        changes["request"] = {**(current.request or {}), "disk_config": req.disk_config}
     srv = await svc.servers.update(ctx, uuid, changes)
     return json_response({"server": views.changed(request, srv)})
 
