@@ -107,6 +107,9 @@ found = unittest.defaultTestLoader.discover(start, top_level_dir=top)
 kept = [t for t in flat(found) if t.id() not in left_out
         and (not pattern or fnmatch.fnmatchcase(t.id(), pattern))]
 result = unittest.TextTestRunner().run(unittest.TestSuite(kept))
+# Each skip named with its reason (the suite skips what the cloud does not announce).
+for test, reason in sorted(result.skipped, key=lambda s: s[0].id()):
+    print(f"skipped: {test.id()}: {reason}")
 sys.exit(0 if result.wasSuccessful() else 1)
 PY
 done
