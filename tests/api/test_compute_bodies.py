@@ -1083,3 +1083,170 @@ def test_a_server_update_looks_for_the_server_before_the_body(
 ) -> None:
     assert admin("PUT", f"/servers/{U}", "2.1", json=[]).status_code == 404
     assert demo("PUT", f"/servers/{server}", "2.1", json=[]).status_code == 404
+
+
+# -- server create: the whole document, member by member in the order they are checked -----
+
+IMG = {"name": "n", "flavorRef": "1", "imageRef": "i", "networks": "none"}
+CREATE_CASES: list[tuple[str, Any, str]] = [
+    ("2.1", [], bad("server", "'server' is a required property")),
+    ("2.1", {"server": 5}, bad("server", "'server' is a required property")),
+    ("2.1", {"server": {"zz": 1, "name": 5, "aa": 1}}, bad("server", S_UNEXPECTED.format("aa"))),
+    ("2.1", {"server": {"flavorRef": "1"}}, bad("name", "'name' is a required property")),
+    ("2.1", {"server": {"name": 5}}, bad("name", "5 is not of type 'string'")),
+    (
+        "2.1",
+        {"server": {"name": "n", "min_count": 0}},
+        bad("flavorRef", "'flavorRef' is a required property"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "min_count": 0}},
+        bad("min_count", "0 is less than the minimum of 1"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "max_count": "x"}},
+        bad("max_count", "'x' is not of type 'integer', 'string'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "max_count": True}},
+        bad("max_count", "True is not of type 'integer', 'string'"),
+    ),
+    ("2.1", {"server": {**IMG, "imageRef": 5}}, bad("imageRef", "5 is not of type 'string'")),
+    ("2.1", {"server": {**IMG, "min_count": 3, "max_count": 2}}, "min_count must be <= max_count"),
+    (
+        "2.1",
+        {"server": {**IMG, "availability_zone": 5}},
+        bad("availability_zone", "5 is not of type 'string'"),
+    ),
+    (
+        "2.37",
+        {"server": {**IMG, "networks": None}},
+        bad("networks", "'networks' is a required property"),
+    ),
+    (
+        "2.37",
+        {"server": {**IMG, "networks": "x"}},
+        bad("networks", "'x' is not one of ['none', 'auto']"),
+    ),
+    ("2.1", {"server": {**IMG, "networks": {}}}, bad("networks", "{} is not of type 'array'")),
+    ("2.1", {"server": {**IMG, "networks": [5]}}, bad("networks", "5 is not of type 'object'")),
+    (
+        "2.1",
+        {"server": {**IMG, "networks": [{"uuid": 5}]}},
+        bad("networks.uuid", "5 is not of type 'string'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "networks": [{"fixed_ip": "x"}]}},
+        bad("networks.fixed_ip", "'x' is not a 'ip'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "security_groups": "x"}},
+        bad("security_groups", "'x' is not of type 'array'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "security_groups": [{}]}},
+        bad("security_groups", "{} is not a {'name': ...} object"),
+    ),
+    ("2.1", {"server": {**IMG, "user_data": 5}}, bad("user_data", "5 is not of type 'string'")),
+    (
+        "2.1",
+        {"server": {**IMG, "user_data": "@"}},
+        bad("user_data", "the value is not valid base64"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "config_drive": "maybe"}},
+        bad("config_drive", "'maybe' is not of type 'boolean', 'string'"),
+    ),
+    ("2.1", {"server": {**IMG, "metadata": 5}}, bad("metadata", "5 is not of type 'object'")),
+    (
+        "2.1",
+        {"server": {**IMG, "metadata": {"k": 5}}},
+        bad("metadata.k", "5 is not a string of at most 255 characters"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "accessIPv4": "x", "metadata": 5}},
+        bad("metadata", "5 is not of type 'object'"),
+    ),
+    ("2.1", {"server": {**IMG, "accessIPv4": "x"}}, bad("accessIPv4", "'x' is not a 'ipv4'")),
+    ("2.1", {"server": {**IMG, "accessIPv6": "x"}}, bad("accessIPv6", "'x' is not a 'ipv6'")),
+    (
+        "2.1",
+        {"server": {**IMG, "OS-DCF:diskConfig": "x"}},
+        bad("OS-DCF:diskConfig", "'x' is not one of ['AUTO', 'MANUAL']"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "personality": "x"}},
+        bad("personality", "'x' is not of type 'array'"),
+    ),
+    (
+        "2.57",
+        {"server": {**IMG, "personality": []}},
+        bad("server", S_UNEXPECTED.format("personality")),
+    ),
+    ("2.1", {"server": {**IMG, "tags": ["t"]}}, bad("server", S_UNEXPECTED.format("tags"))),
+    (
+        "2.52",
+        {"server": {**IMG, "tags": ["a/b"]}},
+        bad("tags", "each tag is a string of 1-60 characters without '/' or ','"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "description": "d"}},
+        bad("server", S_UNEXPECTED.format("description")),
+    ),
+    (
+        "2.19",
+        {"server": {**IMG, "description": 5}},
+        bad("description", "5 is not of type 'string'"),
+    ),
+    ("2.1", {"server": {**IMG, "hostname": "h"}}, bad("server", S_UNEXPECTED.format("hostname"))),
+    (
+        "2.90",
+        {"server": {**IMG, "hostname": "h" * 64}},
+        bad("hostname", f"'{'h' * 64}' is too long"),
+    ),
+    (
+        "2.94",
+        {"server": {**IMG, "hostname": "h" * 256}},
+        bad("hostname", f"'{'h' * 256}' is too long"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "block_device_mapping_v2": "x"}},
+        bad("block_device_mapping_v2", "'x' is not of type 'array'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "block_device_mapping_v2": [{"boot_index": "x"}]}},
+        bad("boot_index", "'x' does not match '^-?[0-9]+$'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "block_device_mapping": [{"device_name": 5}]}},
+        bad("device_name", "5 is not of type 'string'"),
+    ),
+    (
+        "2.1",
+        {"server": {**IMG, "block_device_mapping_v2": [{"source_type": "x"}]}},
+        bad(
+            "block_device_mapping_v2.source_type",
+            "'x' is not one of ['volume', 'image', 'snapshot', 'blank']",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("mv", "body", "message"), CREATE_CASES)
+def test_a_bad_server_create_gets_its_400(admin: Compute, mv: str, body: Any, message: str) -> None:
+    resp = admin("POST", "/servers", mv, json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
