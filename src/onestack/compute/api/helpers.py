@@ -24,6 +24,7 @@ __all__ = [
     "authorize",
     "body_of",
     "bookmark",
+    "context",
     "href",
     "links",
     "param",

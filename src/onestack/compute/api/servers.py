@@ -11,21 +11,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.common import errors
+from onestack.common import api, errors
 from onestack.common.context import RequestContext
-from onestack.common.http import empty, json_response, query_bool, read_json
+from onestack.common.http import empty, json_response, query_bool
 from onestack.compute import models, states, views
-from onestack.compute.api import checks, server_bodies
+from onestack.compute.api import checks
 from onestack.compute.api.helpers import (
     allowed,
     at_least,
     authorize,
+    context,
     href,
     links,
     param,
     service,
     valid_body,
 )
+from onestack.compute.server_create import ServerCreate
 from onestack.compute.server_schemas import ServerUpdate
 from onestack.compute.service.create import CreateRequest
 from onestack.compute.service.server_lists import SORT_KEYS, ListFilters
@@ -42,7 +44,8 @@ UPDATED = {  # a ServerUpdate member: the column it changes
 
 
 async def create(request: Request) -> Response:
-    req, body = server_bodies.create_request(request, await read_json(request))
+    created_from = await api.body(request, ServerCreate, context=context(request))
+    req, body = created_from.request, created_from.server
     ctx = authorize_create(request, req)
     created = await service(request).creation.create_servers(ctx, req)
     first = created.rows[0]

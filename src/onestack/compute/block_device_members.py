@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.requests import Request
-
 from onestack.common import errors
+from onestack.common.microversion import APIVersion
 from onestack.compute import validation
-from onestack.compute.api.helpers import at_least
 from onestack.compute.validation import invalid
 
 MAX_INT = 2**31 - 1
@@ -43,7 +41,7 @@ def boot_sequence_invalid() -> errors.BadRequest:
     )
 
 
-def mappings(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+def mappings(version: APIVersion, body: dict[str, Any]) -> list[dict[str, Any]]:
     """The server's block device mappings, v2 or legacy (not both), checked for shape."""
     v2 = body.get("block_device_mapping_v2")
     legacy = body.get("block_device_mapping")
@@ -53,7 +51,7 @@ def mappings(request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
         return [_legacy(item) for item in _items(legacy, "block_device_mapping")]
     if v2 is None:
         return []
-    return [_v2(request, item) for item in _items(v2, "block_device_mapping_v2")]
+    return [_v2(version, item) for item in _items(v2, "block_device_mapping_v2")]
 
 
 def _items(value: Any, field: str) -> list[dict[str, Any]]:
@@ -65,11 +63,11 @@ def _items(value: Any, field: str) -> list[dict[str, Any]]:
     return value
 
 
-def _v2(request: Request, item: dict[str, Any]) -> dict[str, Any]:
+def _v2(version: APIVersion, item: dict[str, Any]) -> dict[str, Any]:
     allowed = set(V2_KEYS)
-    if at_least(request, 32):
+    if version >= APIVersion(2, 32):
         allowed.add("tag")
-    if at_least(request, 67):
+    if version >= APIVersion(2, 67):
         allowed.add("volume_type")
     unknown = sorted(set(item) - allowed)
     if unknown:

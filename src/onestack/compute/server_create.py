@@ -1,18 +1,20 @@
-"""Server request bodies checked for shape, with Nova's 400 wording: the whole ``POST /servers``
-(a ``CreateRequest`` for the service layer), and the members that update, rebuild and the
-actions share. Nothing here looks anything up."""
+"""``POST /servers``'s body, declared as ``ServerCreate`` and taken through the one body path
+(``common.api.body``, the request's microversion as the validation context): the whole
+document checked member by member in the order Nova's schema (and this API) always has, with
+the same words, into a ``CreateRequest`` for the service layer. Nothing here looks anything
+up."""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Annotated, Any
 
-from starlette.requests import Request
+from pydantic import BaseModel, ConfigDict, SkipValidation, ValidationInfo, model_validator
 
 from onestack.common import errors
+from onestack.common.microversion import APIVersion
+from onestack.compute import block_device_members as block_devices
 from onestack.compute import validation
-from onestack.compute.api import block_devices
-from onestack.compute.api.helpers import at_least
 from onestack.compute.server_members import (
     config_drive,
     count,
@@ -23,9 +25,7 @@ from onestack.compute.server_members import (
     user_data,
 )
 from onestack.compute.service.create import CreateRequest
-from onestack.compute.validation import invalid
-
-__all__ = ["create_request", "hostname_max", "metadata", "personality", "string", "unexpected"]
+from onestack.compute.validation import BASE_VERSION, invalid
 
 CREATE_KEYS = {
     "name",
@@ -57,14 +57,14 @@ CREATE_KEYS = {
 }
 
 
-def hostname_max(request: Request) -> int:
+def hostname_max(version: APIVersion) -> int:
     """A hostname is one DNS label until 2.94, a fully qualified name from then on."""
-    return 255 if at_least(request, 94) else 63
+    return 255 if version >= APIVersion(2, 94) else 63
 
 
-def personality(request: Request, body: dict[str, Any]) -> list[dict[str, str]]:
+def personality(version: APIVersion, body: dict[str, Any]) -> list[dict[str, str]]:
     """Injected files (before 2.57; ``server_schemas.personality_files``)."""
-    if at_least(request, 57):
+    if version >= APIVersion(2, 57):
         raise unexpected("personality")
     return personality_files(body["personality"])
 
@@ -72,7 +72,7 @@ def personality(request: Request, body: dict[str, Any]) -> list[dict[str, str]]:
 # -- POST /servers ---------------------------------------------------------------------------
 
 
-def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str, Any]]:
+def create_request(version: APIVersion, data: Any) -> tuple[CreateRequest, dict[str, Any]]:
     """The create request, and the ``server`` member it came from (for the answer)."""
     if not isinstance(data, dict) or not isinstance(data.get("server"), dict):
         raise invalid("server", "'server' is a required property")
@@ -87,7 +87,7 @@ def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str
         raise invalid("flavorRef", "'flavorRef' is a required property")
     min_count = count(body, "min_count", 1)
     max_count = count(body, "max_count", min_count)
-    image_ref, boot_volume, volume_mappings = _boot_source(request, body, max_count)
+    image_ref, boot_volume, volume_mappings = _boot_source(version, body, max_count)
     if min_count > max_count:
         raise errors.BadRequest("min_count must be <= max_count")
     zone, forced_host = _zone(body.get("availability_zone"))
@@ -99,7 +99,7 @@ def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str
         image_ref=image_ref,
         boot_volume=boot_volume,
         block_devices=volume_mappings,
-        networks=_networks(request, body.get("networks")),
+        networks=_networks(version, body.get("networks")),
         security_groups=_security_groups(body.get("security_groups") or []),
         key_name=None if body.get("key_name") is None else str(body["key_name"]),
         user_data=user_data(body["user_data"]) if body.get("user_data") is not None else None,
@@ -113,25 +113,25 @@ def create_request(request: Request, data: Any) -> tuple[CreateRequest, dict[str
         access_ip_v4=validation.access_ip(body, "accessIPv4"),
         access_ip_v6=validation.access_ip(body, "accessIPv6"),
         disk_config=validation.disk_config(body) or "MANUAL",
-        files=personality(request, body) if "personality" in body else None,
-        **_described(request, body),
+        files=personality(version, body) if "personality" in body else None,
+        **_described(version, body),
     )
     return req, body
 
 
 def _boot_source(
-    request: Request, body: dict[str, Any], max_count: int
+    version: APIVersion, body: dict[str, Any], max_count: int
 ) -> tuple[str, bool, list[dict[str, Any]]]:
     """(image reference, whether the root disk is a volume, the volume mappings)."""
     image_ref = body.get("imageRef", "")
     if image_ref and not isinstance(image_ref, str):
         raise invalid("imageRef", f"{image_ref!r} is not of type 'string'")
-    bdms = block_devices.mappings(request, body)
+    bdms = block_devices.mappings(version, body)
     return block_devices.boot_source(image_ref or "", bdms, max_count)
 
 
-def _networks(request: Request, networks: Any) -> str | list[dict[str, Any]] | None:
-    if at_least(request, 37) and networks is None:
+def _networks(version: APIVersion, networks: Any) -> str | list[dict[str, Any]] | None:
+    if version >= APIVersion(2, 37) and networks is None:
         raise invalid("networks", "'networks' is a required property")
     if isinstance(networks, str) and networks not in ("auto", "none"):
         raise invalid("networks", f"{networks!r} is not one of ['none', 'auto']")
@@ -182,10 +182,10 @@ def _zone(value: Any) -> tuple[str | None, str | None]:
     return zone or None, host.split(":")[0] or None
 
 
-def _described(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+def _described(version: APIVersion, body: dict[str, Any]) -> dict[str, Any]:
     """The tags (2.52), description (2.19) and hostname (2.90) the server is created with."""
     tags = body.get("tags") or []
-    if tags and not at_least(request, 52):
+    if tags and version < APIVersion(2, 52):
         raise unexpected("tags")
     if (
         not isinstance(tags, list)
@@ -195,12 +195,31 @@ def _described(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("tags", "each tag is a string of 1-60 characters without '/' or ','")
     description = body.get("description")
     if description is not None:
-        if not at_least(request, 19):
+        if version < APIVersion(2, 19):
             raise unexpected("description")
         description = string(body, "description", empty_ok=True)
     hostname = body.get("hostname")
     if hostname is not None:
-        if not at_least(request, 90):
+        if version < APIVersion(2, 90):
             raise unexpected("hostname")
-        hostname = string(body, "hostname", hostname_max(request))
+        hostname = string(body, "hostname", hostname_max(version))
     return {"tags": tags, "description": description, "hostname": hostname}
+
+
+class ServerCreate(BaseModel):
+    """The create body: ``request`` for the service layer, ``server`` the member as sent (the
+    answer echoes some of it). Its one validator is ``create_request``: the members depend on
+    each other (``max_count`` on ``min_count``, the boot source on both, the scheduler hints
+    sit beside ``server``), so the document is checked as a whole, in its order."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    request: Annotated[CreateRequest, SkipValidation]
+    server: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, data: Any, info: ValidationInfo) -> dict[str, Any]:
+        version = (info.context or {}).get("version", BASE_VERSION)
+        request, server = create_request(version, data)
+        return {"request": request, "server": server}
