@@ -1250,3 +1250,81 @@ def test_a_bad_server_create_gets_its_400(admin: Compute, mv: str, body: Any, me
     resp = admin("POST", "/servers", mv, json=body)
     assert resp.status_code == 400, resp.text
     assert resp.json()["badRequest"]["message"] == message
+
+
+# -- a server's metadata and tags: the body's member, then each item ----------------------
+
+M_UNEXPECTED = "Additional properties are not allowed ({!r} was unexpected)"
+# (method, path under the server, microversion, body, message)
+METADATA_CASES: list[tuple[str, str, str, Any, str]] = [
+    ("POST", "metadata", "2.1", [], bad("metadata", "'metadata' is a required property")),
+    ("PUT", "metadata", "2.1", {"meta": {}}, bad("metadata", "'metadata' is a required property")),
+    ("POST", "metadata", "2.1", {"metadata": []}, bad("metadata", "[] is not of type 'object'")),
+    (
+        "PUT",
+        "metadata",
+        "2.1",
+        {"metadata": {"a/b": "x"}},
+        bad("metadata", M_UNEXPECTED.format("a/b")),
+    ),
+    (
+        "POST",
+        "metadata",
+        "2.1",
+        {"metadata": {"k": 5}},
+        bad("metadata.k", "5 is not of type 'string'"),
+    ),
+    (
+        "PUT",
+        "metadata",
+        "2.1",
+        {"metadata": {"k": "v" * 256}},
+        bad("metadata.k", f"'{'v' * 256}' is too long"),
+    ),
+    (
+        "POST",
+        "metadata",
+        "2.1",
+        {"metadata": {f"k{i}": "v" for i in range(1001)}},
+        bad("metadata", "more than 1000 properties"),
+    ),
+    ("PUT", "metadata/k", "2.1", {"metadata": {}}, bad("meta", "'meta' is a required property")),
+    ("PUT", "metadata/k", "2.1", {"meta": 5}, bad("meta", "5 is not of type 'object'")),
+    (
+        "PUT",
+        "metadata/k",
+        "2.1",
+        {"meta": {"k": None}},
+        bad("meta.k", "None is not of type 'string'"),
+    ),
+    (
+        "PUT",
+        "metadata/k",
+        "2.1",
+        {"meta": {"k": "v", "j": "w"}},
+        "Request body contains too many items",
+    ),
+    ("PUT", "metadata/k", "2.1", {"meta": {"j": "w"}}, "Request body and URI mismatch"),
+    ("PUT", "tags", "2.26", {}, bad("tags", "'tags' is a required property")),
+    ("PUT", "tags", "2.26", {"tags": "a"}, bad("tags", "'a' is not of type 'array'")),
+    ("PUT", "tags", "2.26", {"tags": [5]}, bad("tags", "5 is not of type 'string'")),
+    ("PUT", "tags", "2.26", {"tags": ["ok", ""]}, bad("tags", "'' is too short")),
+    ("PUT", "tags", "2.26", {"tags": ["t" * 61]}, bad("tags", f"'{'t' * 61}' is too long")),
+    ("PUT", "tags", "2.26", {"tags": ["a/b"]}, bad("tags", "'a/b' does not match '^[^,/]*$'")),
+    ("PUT", "tags", "2.26", {"tags": ["a,b"]}, bad("tags", "'a,b' does not match '^[^,/]*$'")),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "mv", "body", "message"), METADATA_CASES)
+def test_a_bad_metadata_or_tags_body_gets_its_400(
+    admin: Compute, server: str, method: str, path: str, mv: str, body: Any, message: str
+) -> None:
+    resp = admin(method, f"/servers/{server}/{path}", mv, json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
+
+
+def test_metadata_and_tags_look_for_the_server_before_the_body(admin: Compute) -> None:
+    assert admin("POST", f"/servers/{U}/metadata", "2.1", json=[]).status_code == 404
+    assert admin("PUT", f"/servers/{U}/metadata/k", "2.1", json=[]).status_code == 404
+    assert admin("PUT", f"/servers/{U}/tags", "2.26", json=[]).status_code == 404
