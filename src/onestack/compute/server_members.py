@@ -1,4 +1,5 @@
-"""The members a server's bodies share (create, update, rebuild, the actions), each checked
+"""The members a server's bodies share (create, update, rebuild, the actions, its metadata and
+tags), each checked
 with the words its handler has always answered with: the checks ``server_schemas`` declares
 its models with (a ``validation.Check``: the body and the member's key to its value)."""
 
@@ -6,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
 from onestack.common import errors
 from onestack.compute import validation
-from onestack.compute.validation import ABSENT, Check, invalid
+from onestack.compute.validation import ABSENT, Check, as_object, invalid
 
 USER_DATA_MAX = 65535
 COUNT_MAX = 2**31 - 1  # Nova's integer column; the configured max_count cuts it further
@@ -167,3 +169,45 @@ def one_of(field: str, choices: tuple[str, ...], shown: tuple[str, ...] | None =
         return str(value)
 
     return check
+
+
+# --- a server's own metadata and tags (``/servers/{id}/metadata``, ``/servers/{id}/tags``) ---
+
+# Nova's metadata keys here: 1-255 of these characters (a server create's are any 1-255).
+METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+
+
+def check_metadata(body: dict[str, Any], key: str) -> dict[str, str]:
+    """The metadata of a server's metadata requests: at most ``METADATA_MAX_ITEMS`` keys of
+    ``METADATA_KEY``, each value a string of at most 255."""
+    value = as_object(body.get(key), key)
+    if len(value) > METADATA_MAX_ITEMS:
+        raise invalid(key, f"more than {METADATA_MAX_ITEMS} properties")
+    for name, item in value.items():
+        if not METADATA_KEY.match(name):
+            raise invalid(key, f"Additional properties are not allowed ({name!r} was unexpected)")
+        if not isinstance(item, str):
+            raise invalid(f"{key}.{name}", f"{item!r} is not of type 'string'")
+        if len(item) > 255:
+            raise invalid(f"{key}.{name}", f"{item!r} is too long")
+    return dict(value)
+
+
+def tag(value: Any, field: str) -> str:
+    """One tag (2.26): 1-60 characters, neither ``/`` nor ``,``."""
+    if not isinstance(value, str):
+        raise invalid(field, f"{value!r} is not of type 'string'")
+    if not value:
+        raise invalid(field, f"{value!r} is too short")
+    if len(value) > 60:
+        raise invalid(field, f"{value!r} is too long")
+    if "/" in value or "," in value:
+        raise invalid(field, f"{value!r} does not match '^[^,/]*$'")
+    return value
+
+
+def check_tags(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    if not isinstance(value, list):
+        raise invalid(key, f"{value!r} is not of type 'array'")
+    return [tag(item, key) for item in value]

@@ -1,8 +1,8 @@
 """A server's request bodies, declared as ``validation.NovaBody`` models (``compute.schemas``
 holds the other resources'): the actions on ``POST /servers/{id}/action``, the server update,
-and the envelopes of action bodies. Each keeps the words its handler has always answered with
-(the member checks are ``server_members``'); a member whose check changes with the microversion
-is a ``validation.Since``. Nothing here looks anything up."""
+a server's metadata and tags, and the envelopes of action bodies. Each keeps the words its
+handler has always answered with (the member checks are ``server_members``'); a member whose
+check changes with the microversion is a ``validation.Since``. Nothing here looks anything up."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from onestack.compute import validation
 from onestack.compute.server_members import (
     check_access_ip,
     check_disk_config,
+    check_metadata,
+    check_tags,
     given,
     hostname_of,
     metadata,
@@ -463,3 +465,39 @@ class HostUpdate(NovaBody):
         if self.status is None and self.maintenance_mode is None:
             raise errors.BadRequest("'status' or 'maintenance_mode' needed for host update")
         return self
+
+
+# --- a server's metadata and tags: the key holds the body's one member itself --------------
+
+
+class OneMember(NovaBody):
+    """A body whose key holds its one member itself (a metadata object, a tag list) rather
+    than an object of members: the member is checked under the key's name."""
+
+    @classmethod
+    def envelope(cls, data: Any, version: APIVersion) -> dict[str, Any]:
+        return {cls.wrapper: data}
+
+
+class ServerMetadata(OneMember):
+    """``POST``/``PUT /servers/{id}/metadata``."""
+
+    wrapper = "metadata"
+
+    metadata: Annotated[dict[str, str], check_metadata]
+
+
+class ServerMetadataItem(OneMember):
+    """``PUT /servers/{id}/metadata/{key}`` (its handler asks that it be that one key)."""
+
+    wrapper = "meta"
+
+    meta: Annotated[dict[str, str], check_metadata]
+
+
+class ServerTags(OneMember):
+    """``PUT /servers/{id}/tags`` (2.26)."""
+
+    wrapper = "tags"
+
+    tags: Annotated[list[str], check_tags]

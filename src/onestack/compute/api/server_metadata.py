@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.common import errors
 from onestack.common.http import empty, json_response
-from onestack.compute import states
-from onestack.compute.api.helpers import body_of, href, param, service
+from onestack.compute import server_members, states
+from onestack.compute.api.helpers import href, param, service, valid_body
 from onestack.compute.api.server_lookup import require_version, server_row
-from onestack.compute.server_members import METADATA_MAX_ITEMS
-from onestack.compute.validation import invalid
+from onestack.compute.server_schemas import ServerMetadata, ServerMetadataItem, ServerTags
 
-# Nova's metadata keys: 1-255 of these characters; values strings of at most 255.
-_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
 META_STATES = (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED)
-
-
-def _metadata(value: Any, field: str) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise invalid(field, f"{value!r} is not of type 'object'")
-    if len(value) > METADATA_MAX_ITEMS:
-        raise invalid(field, f"more than {METADATA_MAX_ITEMS} properties")
-    for key, item in value.items():
-        if not _KEY.match(key):
-            raise invalid(field, f"Additional properties are not allowed ({key!r} was unexpected)")
-        if not isinstance(item, str):
-            raise invalid(f"{field}.{key}", f"{item!r} is not of type 'string'")
-        if len(item) > 255:
-            raise invalid(f"{field}.{key}", f"{item!r} is too long")
-    return dict(value)
 
 
 async def index(request: Request) -> Response:
@@ -45,7 +24,7 @@ async def index(request: Request) -> Response:
 
 async def _set(request: Request, rule: str, *, replace: bool) -> Response:
     ctx, row = await server_row(request, rule)
-    metadata = _metadata(await body_of(request, "metadata"), "metadata")
+    metadata = (await valid_body(request, ServerMetadata)).metadata
     svc = service(request).servers
     await svc.check_state(ctx, row.uuid, "update metadata", META_STATES)
     final = await svc.set_metadata(ctx, row.uuid, metadata, replace=replace)
@@ -72,7 +51,7 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     ctx, row = await server_row(request, "server-metadata:update")
     key = param(request, "key")
-    meta = _metadata(await body_of(request, "meta"), "meta")
+    meta = (await valid_body(request, ServerMetadataItem)).meta
     if len(meta) > 1:
         raise errors.BadRequest("Request body contains too many items")
     if key not in meta:
@@ -92,18 +71,6 @@ async def delete(request: Request) -> Response:
 
 
 # -- tags ------------------------------------------------------------------------------------
-def _tag(value: Any, field: str = "tags") -> str:
-    if not isinstance(value, str):
-        raise invalid(field, f"{value!r} is not of type 'string'")
-    if not value:
-        raise invalid(field, f"{value!r} is too short")
-    if len(value) > 60:
-        raise invalid(field, f"{value!r} is too long")
-    if "/" in value or "," in value:
-        raise invalid(field, f"{value!r} does not match '^[^,/]*$'")
-    return value
-
-
 async def tags_index(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:index")
@@ -113,10 +80,7 @@ async def tags_index(request: Request) -> Response:
 async def tags_update_all(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:update_all")
-    value = await body_of(request, "tags")
-    if not isinstance(value, list):
-        raise invalid("tags", f"{value!r} is not of type 'array'")
-    tags = [_tag(t) for t in value]
+    tags = (await valid_body(request, ServerTags)).tags
     return json_response({"tags": await service(request).tags.replace(ctx, row.uuid, tags)})
 
 
@@ -139,7 +103,7 @@ async def tag_show(request: Request) -> Response:
 async def tag_update(request: Request) -> Response:
     require_version(request, 26)
     ctx, row = await server_row(request, "os-server-tags:update")
-    tag = _tag(param(request, "tag"), "tag")
+    tag = server_members.tag(param(request, "tag"), "tag")
     added = await service(request).tags.add(ctx, row.uuid, tag)
     location = {"Location": href(request, "servers", row.uuid, "tags", tag)}
     return empty(201 if added else 204, location)
