@@ -1328,3 +1328,82 @@ def test_metadata_and_tags_look_for_the_server_before_the_body(admin: Compute) -
     assert admin("POST", f"/servers/{U}/metadata", "2.1", json=[]).status_code == 404
     assert admin("PUT", f"/servers/{U}/metadata/k", "2.1", json=[]).status_code == 404
     assert admin("PUT", f"/servers/{U}/tags", "2.26", json=[]).status_code == 404
+
+
+# -- the image proxy's metadata (below 2.36): the body, then its one item, then the quota ----
+
+IMAGE_META_CASES: list[tuple[str, str, Any, int, str]] = [
+    ("POST", "metadata", [], 400, bad("metadata", "'metadata' is a required property")),
+    ("PUT", "metadata", {"meta": {}}, 400, bad("metadata", "'metadata' is a required property")),
+    ("POST", "metadata", {"metadata": []}, 400, bad("metadata", "must be an object")),
+    (
+        "PUT",
+        "metadata",
+        {"metadata": {"": "x"}},
+        400,
+        bad("metadata", "keys are 1 to 255 characters"),
+    ),
+    (
+        "POST",
+        "metadata",
+        {"metadata": {"k": 5}},
+        400,
+        bad("metadata", "values are strings of 255 at most"),
+    ),
+    (
+        "PUT",
+        "metadata",
+        {"metadata": {"k": "v" * 256}},
+        400,
+        bad("metadata", "values are strings of 255 at most"),
+    ),
+    (
+        "POST",
+        "metadata",
+        {"metadata": {f"k{i}": "v" for i in range(129)}},
+        403,
+        "Quota exceeded for metadata items: 128 allowed.",
+    ),
+    (
+        "PUT",
+        "metadata",
+        {"metadata": {f"k{i}": "v" for i in range(129)}},
+        403,
+        "Quota exceeded for metadata items: 128 allowed.",
+    ),
+    ("PUT", "metadata/k", {"metadata": {}}, 400, bad("meta", "'meta' is a required property")),
+    ("PUT", "metadata/k", {"meta": 5}, 400, bad("meta", "must be an object")),
+    (
+        "PUT",
+        "metadata/k",
+        {"meta": {"k": None}},
+        400,
+        bad("meta", "values are strings of 255 at most"),
+    ),
+    ("PUT", "metadata/k", {"meta": {"j": "w"}}, 400, "Request body and URI mismatch"),
+    (
+        "PUT",
+        "metadata/k",
+        {"meta": {"k": "v", "j": "w"}},
+        400,
+        "Request body contains too many items",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def image(admin: Compute) -> Iterator[str]:
+    body = {"name": unique("bodies"), "disk_format": "raw", "container_format": "bare"}
+    image_id = str(admin.client.post("/image/v2/images", json=body).json()["id"])
+    yield image_id
+    admin.client.delete(f"/image/v2/images/{image_id}")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "message"), IMAGE_META_CASES)
+def test_a_bad_image_metadata_body_gets_its_error(
+    admin: Compute, image: str, method: str, path: str, body: Any, status: int, message: str
+) -> None:
+    resp = admin(method, f"/images/{image}/{path}", "2.1", json=body)
+    assert resp.status_code == status, resp.text
+    (error,) = resp.json().values()
+    assert error["message"] == message
