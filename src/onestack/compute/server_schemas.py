@@ -32,7 +32,15 @@ from onestack.compute.server_members import (
     unexpected,
     user_data,
 )
-from onestack.compute.validation import ABSENT, Check, NovaBody, Since, as_object, invalid
+from onestack.compute.validation import (
+    ABSENT,
+    Check,
+    NovaBody,
+    OneMember,
+    Since,
+    as_object,
+    invalid,
+)
 
 # --- the actions ------------------------------------------------------------------------------
 
@@ -468,15 +476,6 @@ class HostUpdate(NovaBody):
 
 
 # --- a server's metadata and tags: the key holds the body's one member itself --------------
-
-
-class OneMember(NovaBody):
-    """A body whose key holds its one member itself (a metadata object, a tag list) rather
-    than an object of members: the member is checked under the key's name."""
-
-    @classmethod
-    def envelope(cls, data: Any, version: APIVersion) -> dict[str, Any]:
-        return {cls.wrapper: data}
 
 
 class ServerMetadata(OneMember):

@@ -299,3 +299,12 @@ class NovaBody(BaseModel):
             if key not in cls.before_extras:
                 check(key, member)
         return out
+
+
+class OneMember(NovaBody):
+    """A body whose key holds its one member itself (a metadata object, a tag list) rather
+    than an object of members: the member is checked under the key's name."""
+
+    @classmethod
+    def envelope(cls, data: Any, version: APIVersion) -> dict[str, Any]:
+        return {cls.wrapper: data}

@@ -15,7 +15,8 @@ from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response
 from onestack.common.pagination import next_link
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, body_of, bookmark, href, param, service
+from onestack.compute.api.helpers import at_least, bookmark, href, param, service, valid_body
+from onestack.compute.schemas import ImageMetadata, ImageMetadataItem
 from onestack.image.facade import ImageAPI, ImageRecord
 
 STATUS = {
@@ -151,19 +152,6 @@ async def delete_image(request: Request) -> Response:
 
 
 # --- metadata --------------------------------------------------------------------------------
-def _metadata(value: Any, key: str) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise errors.ValidationError(field=key, reason="must be an object")
-    out: dict[str, str] = {}
-    for k, v in value.items():
-        if not isinstance(k, str) or not 1 <= len(k) <= 255:
-            raise errors.ValidationError(field=key, reason="keys are 1 to 255 characters")
-        if not isinstance(v, str) or len(v) > 255:
-            raise errors.ValidationError(field=key, reason="values are strings of 255 at most")
-        out[k] = v
-    return out
-
-
 def _check_quota(values: dict[str, str]) -> None:
     if len(values) > METADATA_ITEMS:
         raise errors.Forbidden(f"Quota exceeded for metadata items: {METADATA_ITEMS} allowed.")
@@ -183,7 +171,7 @@ async def _replace(request: Request, values: dict[str, str], remove: list[str]) 
 async def update_metadata(request: Request) -> Response:
     """POST: merge the given items in."""
     ctx, images = _image_api(request)
-    values = _metadata(await body_of(request, "metadata"), "metadata")
+    values = (await valid_body(request, ImageMetadata)).metadata
     img = await images.get_image(ctx, param(request, "image_id"))
     _check_quota({**img.properties, **values})
     img = await _replace(request, values, [])
@@ -193,7 +181,7 @@ async def update_metadata(request: Request) -> Response:
 async def replace_metadata(request: Request) -> Response:
     """PUT: the given items become the whole metadata."""
     ctx, images = _image_api(request)
-    values = _metadata(await body_of(request, "metadata"), "metadata")
+    values = (await valid_body(request, ImageMetadata)).metadata
     _check_quota(values)
     img = await images.get_image(ctx, param(request, "image_id"))
     img = await _replace(request, values, [k for k in img.properties if k not in values])
@@ -212,7 +200,7 @@ async def show_meta(request: Request) -> Response:
 async def set_meta(request: Request) -> Response:
     ctx, images = _image_api(request)
     key = param(request, "key")
-    meta = _metadata(await body_of(request, "meta"), "meta")
+    meta = (await valid_body(request, ImageMetadataItem)).meta
     if key not in meta:
         raise errors.BadRequest("Request body and URI mismatch")
     if len(meta) > 1:
