@@ -2,18 +2,24 @@
 
 Unplugging asks the guest: QEMU presses the root port's attention button, the guest's PCIe
 hot-plug driver lets go of the device (Linux waits 5 s for a cancel first) and QEMU then sends
-``DEVICE_DELETED``; only then may the disk's block node or the NIC's tap backend go.
+``DEVICE_DELETED``; only then may the disk's block node or the NIC's tap backend go. A guest
+that was not listening yet (still booting, its hot-plug driver not loaded) never lets go after
+the first press, so the request is repeated until the deadline, as Nova's libvirt driver
+repeats a detach (``device_detach_attempts``); QEMU takes a repeat once the previous press has
+expired (5 s).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from onestack.compute.drivers.base import NIC, DriverError, Volume
 from onestack.compute.drivers.qemu.cmdline import nic_ids, volume_ids
 from onestack.compute.drivers.qemu.monitor import CommandFailed, Monitor
 
-UNPLUG_TIMEOUT = 30.0
+UNPLUG_TIMEOUT = 60.0
+UNPLUG_ATTEMPT = 20.0  # a press's time before it is repeated (Nova's device_detach_timeout)
 
 
 async def plug_volume(monitor: Monitor, port: int, volume: Volume) -> None:
@@ -126,15 +132,34 @@ async def unplug_nic(monitor: Monitor, port_id: str, timeout: float = UNPLUG_TIM
     await _forget(monitor, "netdev_del", {"id": netdev})
 
 
-async def _unplug(monitor: Monitor, device: str, timeout: float) -> None:
+async def _unplug(
+    monitor: Monitor, device: str, timeout: float, attempt: float = UNPLUG_ATTEMPT
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
     async with monitor.events("DEVICE_DELETED") as listener:
-        try:
-            await monitor.execute("device_del", {"id": device})
-        except CommandFailed as exc:
-            if exc.error_class == "DeviceNotFound":
-                return  # not plugged (any more): what we wanted
-            raise
-        await monitor.wait_for_event(listener, lambda data: data.get("device") == device, timeout)
+        repeat = False
+        while True:
+            try:
+                await monitor.execute("device_del", {"id": device})
+            except CommandFailed as exc:
+                if exc.error_class == "DeviceNotFound":
+                    return  # not plugged (any more): what we wanted
+                if not repeat:
+                    raise
+                # A repeat QEMU refuses ("already in the process of unplug", "guest is busy"):
+                # the previous press still stands; keep waiting for it.
+            repeat = True
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                await monitor.wait_for_event(
+                    listener, lambda data: data.get("device") == device, min(attempt, left)
+                )
+                return
+            except DriverError:
+                if left <= attempt:
+                    raise DriverError(
+                        f"QEMU sent no DEVICE_DELETED within {timeout:.0f}s"
+                    ) from None
 
 
 async def _forget(monitor: Monitor, command: str, arguments: dict[str, str]) -> None:
