@@ -1407,3 +1407,102 @@ def test_a_bad_image_metadata_body_gets_its_error(
     assert resp.status_code == status, resp.text
     (error,) = resp.json().values()
     assert error["message"] == message
+
+
+# -- the volume proxy (os-volumes, os-snapshots, below 2.36): refused before any work ------
+
+V_NOT_OBJECT = "Invalid input for the request body: must be an object"
+VOLUME_CASES: list[tuple[str, Any, str]] = [
+    ("/os-volumes", [], bad("volume", "'volume' is a required property")),
+    ("/os-volumes", {"volume": []}, V_NOT_OBJECT),
+    (
+        "/os-volumes",
+        {"volume": {"zz": 1, "size": "x", "aa": 2}},
+        "Additional properties are not allowed ('aa', 'zz' were unexpected)",
+    ),
+    ("/os-volumes", {"volume": {"display_name": 5}}, "'size' is a required property"),
+    (
+        "/os-volumes",
+        {"volume": {"size": "x", "metadata": [1]}},
+        "Invalid input for field/attribute metadata: not an object",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": "x", "metadata": [], "display_name": 5}},
+        "Invalid input for field/attribute size. Value: x. 'x' does not match '^[0-9]+$'",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": True}},
+        "Invalid input for field/attribute size. Value: True. 'True' does not match '^[0-9]+$'",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": "0"}},
+        "Invalid input for field/attribute size. Value: 0. 0 is less than the minimum of 1",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": 1, "availability_zone": 1, "display_name": 5}},
+        "Invalid input for field/attribute display_name. Value: 5. 5 is not of type 'string'",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": 1, "availability_zone": 1, "display_description": [5]}},
+        "Invalid input for field/attribute display_description. Value: [5]. "
+        "[5] is not of type 'string'",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": 1, "availability_zone": 1, "volume_type": 5}},
+        "Invalid input for field/attribute volume_type. Value: 5. 5 is not of type 'string'",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": 1, "availability_zone": 1, "snapshot_id": 5}},
+        "Invalid input for field/attribute snapshot_id. Value: 5. 5 is not of type 'string'",
+    ),
+    (
+        "/os-volumes",
+        {"volume": {"size": 1, "availability_zone": 1}},
+        "Invalid input for field/attribute availability_zone. Value: 1. 1 is not of type 'string'",
+    ),
+    ("/os-snapshots", {"snapshots": {}}, bad("snapshot", "'snapshot' is a required property")),
+    ("/os-snapshots", {"snapshot": 5}, V_NOT_OBJECT),
+    (
+        "/os-snapshots",
+        {"snapshot": {"volume_id": 5, "zz": 1}},
+        "Additional properties are not allowed ('zz' were unexpected)",
+    ),
+    ("/os-snapshots", {"snapshot": {"force": "x"}}, "'volume_id' is a required property"),
+    (
+        "/os-snapshots",
+        {"snapshot": {"volume_id": 5, "force": "x"}},
+        "Invalid input for field/attribute volume_id. Value: 5. 5 is not of type 'string'",
+    ),
+    (
+        "/os-snapshots",
+        {"snapshot": {"volume_id": U, "display_name": 5, "force": "x"}},
+        "Invalid input for field/attribute display_name. Value: 5. 5 is not of type 'string'",
+    ),
+    (
+        "/os-snapshots",
+        {"snapshot": {"volume_id": U, "display_description": 5, "force": "x"}},
+        "Invalid input for field/attribute display_description. Value: 5. "
+        "5 is not of type 'string'",
+    ),
+    (
+        "/os-snapshots",
+        {"snapshot": {"volume_id": U, "force": "maybe"}},
+        "Invalid input for field/attribute force. Value: maybe.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "message"), VOLUME_CASES)
+def test_a_bad_volume_proxy_body_gets_its_400(
+    admin: Compute, path: str, body: Any, message: str
+) -> None:
+    resp = admin("POST", path, "2.1", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
