@@ -18,7 +18,6 @@ from onestack.compute.validation import (
     Check,
     Integer,
     NovaBody,
-    OneMember,
     String,
     as_object,
     integer,
@@ -522,35 +521,3 @@ def quota_set_update(resources: tuple[str, ...]) -> type[QuotaSetUpdate]:
 def quota_class_set_update(resources: tuple[str, ...]) -> type[QuotaClassSetUpdate]:
     members: dict[str, Any] = {key: (Limit, None) for key in resources}
     return create_model("QuotaClassSetUpdate", __base__=QuotaClassSetUpdate, **members)
-
-
-# --- the image proxy's metadata (``/images/{id}/metadata``, below 2.36) ----------------------
-
-
-def check_image_metadata(body: dict[str, Any], key: str) -> dict[str, str]:
-    """Keys of 1-255 characters, values strings of at most 255 (the count is the quota's)."""
-    value = body.get(key)
-    if not isinstance(value, dict):
-        raise invalid(key, "must be an object")
-    for name, item in value.items():
-        if not isinstance(name, str) or not 1 <= len(name) <= 255:
-            raise invalid(key, "keys are 1 to 255 characters")
-        if not isinstance(item, str) or len(item) > 255:
-            raise invalid(key, "values are strings of 255 at most")
-    return dict(value)
-
-
-class ImageMetadata(OneMember):
-    """``POST``/``PUT /images/{id}/metadata``."""
-
-    wrapper = "metadata"
-
-    metadata: Annotated[dict[str, str], check_image_metadata]
-
-
-class ImageMetadataItem(OneMember):
-    """``PUT /images/{id}/metadata/{key}`` (its handler asks that it be that one key)."""
-
-    wrapper = "meta"
-
-    meta: Annotated[dict[str, str], check_image_metadata]

@@ -16,7 +16,7 @@ from onestack.common.http import empty, json_response
 from onestack.common.pagination import next_link
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import at_least, bookmark, href, param, service, valid_body
-from onestack.compute.schemas import ImageMetadata, ImageMetadataItem
+from onestack.compute.proxy_schemas import ImageMetadata, ImageMetadataItem
 from onestack.image.facade import ImageAPI, ImageRecord
 
 STATUS = {

@@ -15,7 +15,8 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.http import empty, json_response
 from onestack.compute.api import checks
-from onestack.compute.api.helpers import at_least, authorize, body_of, param, service
+from onestack.compute.api.helpers import at_least, authorize, param, service, valid_body
+from onestack.compute.proxy_schemas import SnapshotCreate, VolumeCreate
 from onestack.volume.facade import OverQuota, VolumeAPI
 
 VOLUMES = "os-volumes"
@@ -81,55 +82,6 @@ def _page(request: Request) -> tuple[int | None, int]:
     return limit, offset
 
 
-def _string(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise errors.BadRequest(f"Invalid input for field/attribute {key}. Value: {value!r}. "
-                                f"{value!r} is not of type 'string'")  # fmt: skip
-    return value
-
-
-def _check_keys(body: Any, allowed: set[str], required: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise errors.BadRequest("Invalid input for the request body: must be an object")
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise errors.BadRequest(
-            f"Additional properties are not allowed ({', '.join(map(repr, extra))} were unexpected)"
-        )
-    if required not in body:
-        raise errors.BadRequest(f"'{required}' is a required property")
-    return body
-
-
-def _size(value: Any) -> int:
-    """Nova's schema: an integer, or a string of digits, of 1 or more."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.BadRequest(
-            f"Invalid input for field/attribute size. Value: {value}. "
-            f"'{value}' does not match '^[0-9]+$'"
-        )
-    if value < 1:
-        raise errors.BadRequest(
-            f"Invalid input for field/attribute size. Value: {value}. "
-            f"{value} is less than the minimum of 1"
-        )
-    return value
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).lower()
-    if text in ("1", "true", "yes", "on", "y", "t"):
-        return True
-    if text in ("0", "false", "no", "off", "n", "f"):
-        return False
-    raise errors.BadRequest(f"Invalid input for field/attribute force. Value: {value}.")
-
-
 # --- os-volumes --------------------------------------------------------------------------------
 async def _list(request: Request, rule: str) -> Response:
     ctx, backend = _backend(request, f"{VOLUMES}:{rule}")
@@ -153,22 +105,17 @@ async def show_volume(request: Request) -> Response:
 
 async def create_volume(request: Request) -> Response:
     ctx, backend = _backend(request, f"{VOLUMES}:create")
-    allowed = {"volume_type", "metadata", "snapshot_id", "size", "availability_zone",
-               "display_name", "display_description"}  # fmt: skip
-    body = _check_keys(await body_of(request, "volume"), allowed, "size")
-    metadata = body.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise errors.BadRequest("Invalid input for field/attribute metadata: not an object")
+    body = await valid_body(request, VolumeCreate)
     try:
         volume_id = await backend.create(
             ctx,
-            size=_size(body["size"]),
-            name=_string(body, "display_name"),
-            description=_string(body, "display_description"),
-            volume_type=_string(body, "volume_type"),
-            snapshot_id=_string(body, "snapshot_id"),
-            availability_zone=_string(body, "availability_zone"),
-            metadata={str(k): str(v) for k, v in metadata.items()},
+            size=body.size,
+            name=body.display_name,
+            description=body.display_description,
+            volume_type=body.volume_type,
+            snapshot_id=body.snapshot_id,
+            availability_zone=body.availability_zone,
+            metadata=body.metadata,
         )
     except OverQuota as exc:  # Nova's OverQuota is a 403
         raise errors.Forbidden(exc.message) from None
@@ -205,16 +152,14 @@ async def show_snapshot(request: Request) -> Response:
 
 async def create_snapshot(request: Request) -> Response:
     ctx, backend = _backend(request, f"{SNAPSHOTS}:create")
-    allowed = {"volume_id", "force", "display_name", "display_description"}
-    body = _check_keys(await body_of(request, "snapshot"), allowed, "volume_id")
-    volume_id = _string(body, "volume_id") or ""
+    body = await valid_body(request, SnapshotCreate)
     try:
         snap = await backend.create_snapshot(
             ctx,
-            volume_id,
-            name=_string(body, "display_name"),
-            description=_string(body, "display_description"),
-            force=_boolean(body.get("force", False)),
+            body.volume_id or "",
+            name=body.display_name,
+            description=body.display_description,
+            force=body.force,
         )
     except OverQuota as exc:
         raise errors.Forbidden(exc.message) from None
