@@ -1506,3 +1506,107 @@ def test_a_bad_volume_proxy_body_gets_its_400(
     resp = admin("POST", path, "2.1", json=body)
     assert resp.status_code == 400, resp.text
     assert resp.json()["badRequest"]["message"] == message
+
+
+# -- the security group proxy (below 2.36): a group's body; a rule's, its parent found first --
+
+SG_CASES: list[tuple[str, str, Any, str]] = [
+    ("POST", "", [], bad("security_group", "'security_group' is a required property")),
+    ("POST", "", {"security_group": []}, "security_group must be an object"),
+    (
+        "POST",
+        "",
+        {"security_group": {"description": "d"}},
+        "Security group name is not a string or unicode",
+    ),
+    (
+        "POST",
+        "",
+        {"security_group": {"name": "n" * 256, "description": 5}},
+        "Security group name should not be longer than 255",
+    ),
+    (
+        "PUT",
+        f"/{U}",
+        {"security_group": {"name": " "}},
+        "Security group description is not a string or unicode",
+    ),
+    (
+        "PUT",
+        f"/{U}",
+        {"security_group": {"name": " ", "description": "d" * 256}},
+        "Security group description should not be longer than 255",
+    ),
+    (
+        "POST",
+        "",
+        {"security_group": {"name": " ", "description": "d"}},
+        "Security group name cannot be empty",
+    ),
+    ("PUT", f"/{U}", {"sg": {}}, bad("security_group", "'security_group' is a required property")),
+    ("PUT", "/x", {"sg": {}}, "Security group id should be uuid: x"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), SG_CASES)
+def test_a_bad_security_group_body_gets_its_400(
+    admin: Compute, method: str, path: str, body: Any, message: str
+) -> None:
+    resp = admin(method, f"/os-security-groups{path}", "2.1", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
+
+
+@pytest.fixture(scope="module")
+def group(admin: Compute) -> Iterator[str]:
+    body = {"security_group": {"name": unique("bodies"), "description": "d"}}
+    group_id = str(
+        admin("POST", "/os-security-groups", "2.1", json=body).json()["security_group"]["id"]
+    )
+    yield group_id
+    admin("DELETE", f"/os-security-groups/{group_id}", "2.1")
+
+
+TCP = {"ip_protocol": "tcp", "from_port": 1, "to_port": 2}
+PORTS = "Valid TCP ports should be between 1-65535"
+# each rule's parent_group_id is the module's group unless the rule names one
+RULE_CASES: list[tuple[Any, int, str]] = [
+    ([], 400, bad("security_group_rule", "'security_group_rule' is a required property")),
+    ({"security_group_rule": 5}, 400, "security_group_rule must be an object"),
+    ({"security_group_rule": {"parent_group_id": "x"}}, 400, "Security group id should be uuid: x"),
+    (
+        {"security_group_rule": {"ip_protocol": "tcp"}},
+        400,
+        "Security group id should be uuid: None",
+    ),
+    ({"ip_protocol": "xxx"}, 400, "Invalid IP protocol xxx."),
+    ({}, 400, "Invalid IP protocol None."),
+    ({**TCP, "from_port": "a", "to_port": "b"}, 400, "Invalid from_port value: a"),
+    ({**TCP, "to_port": "b"}, 400, "Invalid to_port value: b"),
+    ({**TCP, "from_port": 0}, 400, f"Invalid port range 0:2. {PORTS}"),
+    ({"ip_protocol": "udp", "from_port": 1}, 400, f"Invalid port range 1:None. {PORTS}"),
+    (
+        {"ip_protocol": "ICMP", "from_port": 300, "to_port": -1},
+        400,
+        "Invalid port range 300:-1. ICMP type:code",
+    ),
+    ({**TCP, "group_id": "x", "cidr": "bogus"}, 400, "Security group id should be uuid: x"),
+    ({**TCP, "cidr": "bogus"}, 400, "Invalid cidr bogus."),
+]
+
+
+@pytest.mark.parametrize(("rule", "status", "message"), RULE_CASES)
+def test_a_bad_security_group_rule_gets_its_400(
+    admin: Compute, group: str, rule: Any, status: int, message: str
+) -> None:
+    body = rule
+    if isinstance(rule, dict) and "security_group_rule" not in rule:
+        body = {"security_group_rule": {"parent_group_id": group, **rule}}
+    resp = admin("POST", "/os-security-group-rules", "2.1", json=body)
+    assert resp.status_code == status, resp.text
+    assert resp.json()["badRequest"]["message"] == message
+
+
+def test_a_rule_finds_its_parent_before_its_members_are_checked(admin: Compute) -> None:
+    body = {"security_group_rule": {"parent_group_id": U, "ip_protocol": "xxx"}}
+    assert admin("POST", "/os-security-group-rules", "2.1", json=body).status_code == 404
