@@ -1,18 +1,21 @@
-"""The bodies of Nova's proxies to the other services (``/images`` metadata, ``os-volumes``
-and ``os-snapshots``, below 2.36), declared as ``validation.NovaBody`` models. The proxies
-refuse bad bodies with words of their own (the volume proxy's ``Invalid input for
-field/attribute x. Value: v. ...``, the image proxy's short reasons), not with the API's
-jsonschema ones; each keeps the words its handler has always answered with, in the order it
-checked them."""
+"""The bodies of Nova's proxies to the other services (``/images`` metadata, ``os-volumes``,
+``os-snapshots`` and ``os-security-groups``, below 2.36), declared as ``validation.NovaBody``
+models. The proxies refuse bad bodies with words of their own (the volume proxy's ``Invalid
+input for field/attribute x. Value: v. ...``, the image proxy's and the security group
+proxy's short reasons), not with the API's jsonschema ones; each keeps the words its handler
+has always answered with, in the order it checked them."""
 
 from __future__ import annotations
 
+import ipaddress
+import uuid
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from onestack.common import errors
 from onestack.common.microversion import APIVersion
+from onestack.compute.server_members import raw
 from onestack.compute.validation import NovaBody, OneMember, invalid
 
 NOT_OBJECT = "Invalid input for the request body: must be an object"
@@ -143,3 +146,117 @@ class ImageMetadataItem(OneMember):
     wrapper = "meta"
 
     meta: Annotated[dict[str, str], check_image_metadata]
+
+
+# --- the security group proxy (``os-security-groups``, ``os-security-group-rules``) ----------
+
+
+def security_group_id(value: Any) -> str:
+    """A security group's id (in a body or a path): a UUID."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise errors.BadRequest(f"Security group id should be uuid: {value}") from None
+
+
+class ProxyObject(NovaBody):
+    """An object (``<wrapper> must be an object`` else) whose members not declared are
+    ignored, as the proxy always did."""
+
+    open_ended = True
+
+    @classmethod
+    def envelope(cls, data: Any, version: APIVersion) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise errors.BadRequest(f"{cls.wrapper} must be an object")
+        return data
+
+
+def check_group_string(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str):
+        raise errors.BadRequest(f"Security group {key} is not a string or unicode")
+    if len(value) > 255:
+        raise errors.BadRequest(f"Security group {key} should not be longer than 255")
+    return value
+
+
+class SecurityGroupBody(ProxyObject):
+    """``POST /os-security-groups``, ``PUT /os-security-groups/{id}``: both members, always."""
+
+    wrapper = "security_group"
+
+    name: Annotated[str, check_group_string]
+    description: Annotated[str, check_group_string]
+
+    @model_validator(mode="after")
+    def _named(self) -> SecurityGroupBody:
+        if not self.name.strip():
+            raise errors.BadRequest("Security group name cannot be empty")
+        return self
+
+
+def check_parent_id(body: dict[str, Any], key: str) -> str:
+    return security_group_id(body.get(key))
+
+
+def port(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise errors.BadRequest(f"Invalid {name} value: {value}") from None
+
+
+class SecurityGroupRuleCreate(ProxyObject):
+    """``POST /os-security-group-rules``: the parent group's id, checked here; the rule's
+    members are checked by ``neutron_rule`` once the parent is found, as Nova looks it up
+    before them (a rule of a group not found is a 404 whatever its members)."""
+
+    wrapper = "security_group_rule"
+
+    parent_group_id: Annotated[str, check_parent_id]
+    ip_protocol: Annotated[Any, raw] = None
+    from_port: Annotated[Any, raw] = None
+    to_port: Annotated[Any, raw] = None
+    group_id: Annotated[Any, raw] = None
+    cidr: Annotated[Any, raw] = None
+
+    def neutron_rule(self, parent: str) -> dict[str, Any]:
+        """The rule as a Neutron ingress rule of the ``parent`` group (found), Nova's checks
+        first."""
+        protocol = str(self.ip_protocol or "").lower()
+        low, high = port(self.from_port, "from_port"), port(self.to_port, "to_port")
+        if protocol in ("tcp", "udp"):
+            if low is None or high is None or not 1 <= low <= high <= 65535:
+                raise errors.BadRequest(
+                    f"Invalid port range {low}:{high}. Valid TCP ports should be between 1-65535"
+                )
+        elif protocol == "icmp":
+            if low is None or high is None or not (-1 <= low <= 255 and -1 <= high <= 255):
+                raise errors.BadRequest(f"Invalid port range {low}:{high}. ICMP type:code")
+            low, high = (None if low == -1 else low), (None if high == -1 else high)
+        else:
+            raise errors.BadRequest(f"Invalid IP protocol {self.ip_protocol}.")
+        body: dict[str, Any] = {
+            "security_group_id": parent,
+            "direction": "ingress",
+            "protocol": protocol,
+            "port_range_min": low,
+            "port_range_max": high,
+        }
+        if self.group_id:
+            return {
+                **body,
+                "remote_group_id": security_group_id(self.group_id),
+                "ethertype": "IPv4",
+            }
+        given = str(self.cidr or "0.0.0.0/0")
+        try:
+            cidr = ipaddress.ip_network(given, strict=False)
+        except ValueError:
+            raise errors.BadRequest(f"Invalid cidr {self.cidr}.") from None
+        # the prefix as given, as Nova's parse_cidr (networking keeps it)
+        ethertype = "IPv4" if cidr.version == 4 else "IPv6"
+        return {**body, "remote_ip_prefix": given, "ethertype": ethertype}
