@@ -1610,3 +1610,91 @@ def test_a_bad_security_group_rule_gets_its_400(
 def test_a_rule_finds_its_parent_before_its_members_are_checked(admin: Compute) -> None:
     body = {"security_group_rule": {"parent_group_id": U, "ip_protocol": "xxx"}}
     assert admin("POST", "/os-security-group-rules", "2.1", json=body).status_code == 404
+
+
+# -- external events (each event checked before any server is looked for) and assisted
+# volume snapshots: Nova's legacy "field/attribute" words ------------------------------------
+
+
+def attribute(name: str, value: Any = None, *, shown: bool = True) -> str:
+    return f"Invalid input for field/attribute {name}." + (f" Value: {value}." if shown else "")
+
+
+EV = {"name": "network-changed", "server_uuid": U}
+EVENTS = attribute("events", shown=False)
+EVENT_CASES: list[tuple[str, Any, int, str]] = [
+    ("2.1", [], 400, bad("events", "'events' is a required property")),
+    ("2.1", {"events": {}}, 400, EVENTS),
+    ("2.1", {"events": []}, 400, EVENTS),
+    ("2.1", {"events": [5]}, 400, EVENTS),
+    ("2.1", {"events": [{**EV, "zz": 1}]}, 400, EVENTS),
+    ("2.1", {"events": [EV, {**EV, "name": "nope"}]}, 400, attribute("name", "nope")),
+    (
+        "2.50",
+        {"events": [{**EV, "name": "volume-extended"}]},
+        400,
+        attribute("name", "volume-extended"),
+    ),
+    ("2.51", {"events": [{**EV, "name": "volume-extended"}]}, 404, ""),
+    (
+        "2.92",
+        {"events": [{**EV, "name": "volume-reimaged"}]},
+        400,
+        attribute("name", "volume-reimaged"),
+    ),
+    ("2.93", {"events": [{**EV, "name": "volume-reimaged"}]}, 404, ""),
+    ("2.1", {"events": [{**EV, "server_uuid": 5}]}, 400, attribute("server_uuid", shown=False)),
+    ("2.1", {"events": [{**EV, "status": "x", "tag": 5}]}, 400, attribute("status", "x")),
+    ("2.1", {"events": [{**EV, "tag": 5}]}, 400, attribute("tag", shown=False)),
+    ("2.1", {"events": [{**EV, "tag": "t" * 256}]}, 400, attribute("tag", shown=False)),
+]
+
+
+@pytest.mark.parametrize(("mv", "body", "status", "message"), EVENT_CASES)
+def test_a_bad_external_event_gets_its_400(
+    admin: Compute, mv: str, body: Any, status: int, message: str
+) -> None:
+    resp = admin("POST", "/os-server-external-events", mv, json=body)
+    assert resp.status_code == status, resp.text
+    if status == 400:
+        assert resp.json()["badRequest"]["message"] == message
+    else:
+        assert resp.json()["events"][0]["code"] == 404
+
+
+INFO = {"snapshot_id": "s", "new_file": "f", "type": "qcow2"}
+ASSISTED_CASES: list[tuple[Any, str]] = [
+    ([], bad("snapshot", "'snapshot' is a required property")),
+    ({"snapshot": []}, attribute("snapshot", shown=False)),
+    ({"snapshot": {"volume_id": "v", "zz": 1}}, attribute("snapshot", shown=False)),
+    ({"snapshot": {"create_info": 5}}, attribute("volume_id", None)),
+    ({"snapshot": {"volume_id": ""}}, attribute("volume_id", "")),
+    ({"snapshot": {"volume_id": "v"}}, attribute("create_info", shown=False)),
+    (
+        {"snapshot": {"volume_id": "v", "create_info": {**INFO, "zz": 1}}},
+        attribute("create_info", shown=False),
+    ),
+    (
+        {"snapshot": {"volume_id": "v", "create_info": {"new_file": 5}}},
+        attribute("snapshot_id", None),
+    ),
+    (
+        {"snapshot": {"volume_id": "v", "create_info": {"snapshot_id": "s"}}},
+        attribute("new_file", None),
+    ),
+    (
+        {"snapshot": {"volume_id": "v", "create_info": {"snapshot_id": "s", "new_file": "f"}}},
+        attribute("type", None),
+    ),
+    (
+        {"snapshot": {"volume_id": "v", "create_info": {**INFO, "type": "raw"}}},
+        attribute("type", "raw"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), ASSISTED_CASES)
+def test_a_bad_assisted_snapshot_gets_its_400(admin: Compute, body: Any, message: str) -> None:
+    resp = admin("POST", "/os-assisted-volume-snapshots", "2.1", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
