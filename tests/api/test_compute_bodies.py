@@ -1698,3 +1698,35 @@ def test_a_bad_assisted_snapshot_gets_its_400(admin: Compute, body: Any, message
     resp = admin("POST", "/os-assisted-volume-snapshots", "2.1", json=body)
     assert resp.status_code == 400, resp.text
     assert resp.json()["badRequest"]["message"] == message
+
+
+# -- a flavor's extra specs: the member, then each key and value -----------------------------
+
+SPEC_CASES: list[tuple[str, str, Any, str]] = [
+    ("POST", "", [], bad("extra_specs", "'extra_specs' is a required property")),
+    ("POST", "", {"extra_specs": []}, bad("extra_specs", "[] is not of type 'object'")),
+    (
+        "POST",
+        "",
+        {"extra_specs": {"a/b": None, "k": None}},
+        bad("extra_specs", "'a/b' does not match any of the regexes"),
+    ),
+    ("POST", "", {"extra_specs": {"k": None}}, bad("extra_specs/k", "None is not a valid value")),
+    ("POST", "", {"extra_specs": {"k": ["x"]}}, bad("extra_specs/k", "['x'] is not a valid value")),
+    (
+        "POST",
+        "",
+        {"extra_specs": {"k": "v" * 256}},
+        bad("extra_specs/k", f"'{'v' * 256}' is not a valid value"),
+    ),
+    ("PUT", "/k", {"k": {}}, bad("extra_specs/k", "{} is not a valid value")),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), SPEC_CASES)
+def test_a_bad_extra_spec_body_gets_its_400(
+    admin: Compute, method: str, path: str, body: Any, message: str
+) -> None:
+    resp = admin(method, f"/flavors/1/os-extra_specs{path}", "2.1", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
