@@ -18,6 +18,7 @@ from onestack.compute.validation import (
     Check,
     Integer,
     NovaBody,
+    OneMember,
     String,
     as_object,
     integer,
@@ -116,6 +117,37 @@ class AddTenantAccess(NovaBody):
 
 class RemoveTenantAccess(AddTenantAccess):
     wrapper = "removeTenantAccess"
+
+
+SPEC_KEY = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
+
+
+def spec_values(specs: Any) -> dict[str, str]:
+    """Extra specs: keys of ``SPEC_KEY``, values strings of at most 255 (numbers and booleans
+    taken as their strings)."""
+    specs = as_object(specs, "extra_specs")
+    out: dict[str, str] = {}
+    for key, value in specs.items():
+        if not SPEC_KEY.fullmatch(key):
+            raise invalid("extra_specs", f"{key!r} does not match any of the regexes")
+        if isinstance(value, bool | int | float):
+            value = str(value)
+        if not isinstance(value, str) or len(value) > 255:
+            raise invalid(f"extra_specs/{key}", f"{value!r} is not a valid value")
+        out[key] = value
+    return out
+
+
+def check_extra_specs(body: dict[str, Any], key: str) -> dict[str, str]:
+    return spec_values(body.get(key))
+
+
+class FlavorExtraSpecs(OneMember):
+    """``POST /flavors/{id}/os-extra_specs``."""
+
+    wrapper = "extra_specs"
+
+    extra_specs: Annotated[dict[str, str], check_extra_specs]
 
 
 # --- key pairs (Nova's keypairs schemas: create, create_v22, create_v210, create_v292) -------

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -14,13 +13,12 @@ from onestack.common import api, errors
 from onestack.common.auth import get_context
 from onestack.common.http import empty, json_response, validate
 from onestack.common.pagination import next_link
-from onestack.compute import schemas, validation
+from onestack.compute import schemas
 from onestack.compute.api import checks
 from onestack.compute.api.helpers import (
     allowed,
     at_least,
     authorize,
-    body_of,
     href,
     links,
     param,
@@ -31,7 +29,6 @@ from onestack.compute.api.helpers import (
 from onestack.compute.server_schemas import Action, Members
 from onestack.compute.service.flavors import SORT_KEYS, FlavorView
 
-SPEC_KEY = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
 MAX_LIMIT = 1000
 
 
@@ -180,22 +177,6 @@ async def delete_flavor(request: Request) -> Response:
 # -- os-extra_specs ---------------------------------------------------------------------
 
 
-def _spec_values(specs: Any) -> dict[str, str]:
-    specs = validation.as_object(specs, "extra_specs")
-    out: dict[str, str] = {}
-    for key, value in specs.items():
-        if not SPEC_KEY.fullmatch(key):
-            raise validation.invalid("extra_specs", f"{key!r} does not match any of the regexes")
-        if isinstance(value, bool):
-            value = str(value)
-        if isinstance(value, int | float):
-            value = str(value)
-        if not isinstance(value, str) or len(value) > 255:
-            raise validation.invalid(f"extra_specs/{key}", f"{value!r} is not a valid value")
-        out[key] = value
-    return out
-
-
 async def list_extra_specs(request: Request) -> Response:
     ctx = authorize(request, "os-flavor-extra-specs:index", {})
     specs = await service(request).flavors.extra_specs(ctx, param(request, "flavor_id"))
@@ -204,7 +185,7 @@ async def list_extra_specs(request: Request) -> Response:
 
 async def create_extra_specs(request: Request) -> Response:
     authorize(request, "os-flavor-extra-specs:create", {})
-    specs = _spec_values(await body_of(request, "extra_specs"))
+    specs = (await valid_body(request, schemas.FlavorExtraSpecs)).extra_specs
     await service(request).flavors.set_extra_specs(param(request, "flavor_id"), specs)
     return json_response({"extra_specs": specs})
 
@@ -226,7 +207,7 @@ async def update_extra_spec(request: Request) -> Response:
         raise errors.BadRequest("Request body and URI mismatch")
     if len(body) > 1:
         raise errors.BadRequest("Request body contains too many items")
-    specs = _spec_values(body)
+    specs = schemas.spec_values(body)
     await service(request).flavors.set_extra_specs(flavor_id, specs)
     return json_response(specs)
 

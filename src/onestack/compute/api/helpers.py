@@ -22,7 +22,6 @@ __all__ = [
     "allowed",
     "at_least",
     "authorize",
-    "body_of",
     "bookmark",
     "context",
     "href",
@@ -52,9 +51,6 @@ def version(request: Request) -> APIVersion:
 def at_least(request: Request, minor: int) -> bool:
     """True when the request's microversion is 2.``minor`` or newer."""
     return version(request) >= APIVersion(2, minor)
-
-
-body_of = api.member  # the body's ``key`` member, for bodies not declared in ``schemas`` yet
 
 
 async def valid_body(request: Request, model: type[B]) -> B:
