@@ -1730,3 +1730,85 @@ def test_a_bad_extra_spec_body_gets_its_400(
     resp = admin(method, f"/flavors/1/os-extra_specs{path}", "2.1", json=body)
     assert resp.status_code == 400, resp.text
     assert resp.json()["badRequest"]["message"] == message
+
+
+# -- os-services updates: from 2.53 the body's members (the uuid first); before, each legacy
+# action's, in the order checked, before any service is looked for ---------------------------
+
+NOT_COMPUTE = (
+    "Updating a nova-scheduler service is not supported. Only nova-compute services can be updated."
+)
+HB = {"host": "no-such-host", "binary": "nova-compute"}
+SERVICE_CASES: list[tuple[str, str, Any, str]] = [
+    ("2.53", "not-a-uuid", {"zz": 1}, "Invalid uuid not-a-uuid"),
+    (
+        "2.53",
+        U,
+        {"zz": 1, "aa": 2, "status": 5},
+        bad("body", "Additional properties are not allowed ('aa', 'zz' was unexpected)"),
+    ),
+    ("2.53", U, {"status": 5, "forced_down": "x"}, bad("status", "5 is not of type 'string'")),
+    ("2.53", U, {"status": "off"}, bad("status", "'off' is not one of ['enabled', 'disabled']")),
+    (
+        "2.53",
+        U,
+        {"status": "enabled", "disabled_reason": ""},
+        bad("disabled_reason", "'' is too short"),
+    ),
+    (
+        "2.53",
+        U,
+        {"disabled_reason": "r", "forced_down": "x"},
+        bad("forced_down", "'x' is not of type 'boolean', 'string'"),
+    ),
+    (
+        "2.53",
+        U,
+        {"disabled_reason": "r"},
+        "At least one of 'status' or 'forced_down' must be specified.",
+    ),
+    (
+        "2.53",
+        U,
+        {"status": "enabled", "disabled_reason": "r"},
+        "Specifying a disabled reason is not supported when the status is enabled.",
+    ),
+    ("2.1", "enable", {"binary": 5}, bad("host", "'host' is a required property")),
+    ("2.1", "enable", {"host": "", "binary": 5}, bad("host", "'' is too short")),
+    ("2.1", "disable", {"host": "h", "binary": 5}, bad("binary", "5 is not of type 'string'")),
+    ("2.1", "disable", {"host": "h", "binary": "nova-scheduler"}, NOT_COMPUTE),
+    (
+        "2.1",
+        "disable-log-reason",
+        {"host": "h", "binary": "nova-scheduler", "disabled_reason": 5},
+        NOT_COMPUTE,
+    ),
+    (
+        "2.1",
+        "disable-log-reason",
+        {**HB, "disabled_reason": 5},
+        bad("disabled_reason", "5 is not of type 'string'"),
+    ),
+    ("2.1", "disable-log-reason", HB, "Missing disabled reason field"),
+    (
+        "2.11",
+        "force-down",
+        {"host": "h", "binary": "nova-scheduler"},
+        bad("body", "'forced_down' is a required property"),
+    ),
+    (
+        "2.11",
+        "force-down",
+        {**HB, "forced_down": "x"},
+        bad("forced_down", "'x' is not of type 'boolean', 'string'"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("mv", "action", "body", "message"), SERVICE_CASES)
+def test_a_bad_service_update_gets_its_400(
+    admin: Compute, mv: str, action: str, body: Any, message: str
+) -> None:
+    resp = admin("PUT", f"/os-services/{action}", mv, json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["badRequest"]["message"] == message
