@@ -32,6 +32,7 @@ from onestack.compute.server_members import (
     unexpected,
     user_data,
 )
+from onestack.compute.service.hosts import COMPUTE_BINARY
 from onestack.compute.validation import (
     ABSENT,
     Check,
@@ -500,3 +501,92 @@ class ServerTags(OneMember):
     wrapper = "tags"
 
     tags: Annotated[list[str], check_tags]
+
+
+# --- os-services updates (the ``Members`` envelope taken first, then the service's id) -------
+
+
+def check_service_status(body: dict[str, Any], key: str) -> str | None:
+    status: str | None = validation.string(body, key)
+    if status is not None and status not in ("enabled", "disabled"):
+        raise invalid(key, f"{status!r} is not one of ['enabled', 'disabled']")
+    return status
+
+
+def check_disabled_reason(body: dict[str, Any], key: str) -> str | None:
+    reason: str | None = validation.string(body, key, min_len=1, max_len=255)
+    return reason
+
+
+class ServiceUpdate(NovaBody):
+    """``PUT /os-services/{uuid}`` from 2.53: a status, a forced_down, or both."""
+
+    wrapper = "body"
+
+    status: Annotated[str | None, check_service_status] = None
+    disabled_reason: Annotated[str | None, check_disabled_reason] = None
+    forced_down: Annotated[bool | None, validation.Boolean()] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceUpdate:
+        if self.status is None and self.forced_down is None:
+            raise errors.BadRequest("At least one of 'status' or 'forced_down' must be specified.")
+        if self.disabled_reason is not None and self.status != "disabled":
+            raise errors.BadRequest(
+                "Specifying a disabled reason is not supported when the status is enabled."
+            )
+        return self
+
+
+ServiceHost = Annotated[str, validation.String(required=True, min_len=1)]
+
+
+def check_forced_down(body: dict[str, Any], key: str) -> bool:
+    forced = validation.boolean(body, key)
+    if forced is None:
+        raise invalid("body", f"'{key}' is a required property")
+    return forced
+
+
+class ServiceForceDown(NovaBody):
+    """The legacy ``PUT /os-services/force-down`` (2.11 to 2.52), of any binary."""
+
+    wrapper = "body"
+    open_ended = True  # the legacy actions ignore members they do not know
+
+    host: ServiceHost
+    binary: ServiceHost
+    forced_down: Annotated[bool, check_forced_down]
+
+
+def check_compute_binary(body: dict[str, Any], key: str) -> str:
+    binary = str(validation.string(body, key, required=True, min_len=1))
+    if binary != COMPUTE_BINARY:
+        raise errors.BadRequest(
+            f"Updating a {binary} service is not supported. Only nova-compute services can be "
+            "updated."
+        )
+    return binary
+
+
+class ServiceEnable(NovaBody):
+    """The legacy ``PUT /os-services/enable`` and ``disable`` (before 2.53): compute's only."""
+
+    wrapper = "body"
+    open_ended = True
+
+    host: ServiceHost
+    binary: Annotated[str, check_compute_binary]
+
+
+def check_reason_given(body: dict[str, Any], key: str) -> str:
+    reason = check_disabled_reason(body, key)
+    if reason is None:
+        raise errors.BadRequest("Missing disabled reason field")
+    return reason
+
+
+class ServiceDisableLogReason(ServiceEnable):
+    """The legacy ``PUT /os-services/disable-log-reason``: a disable with its reason."""
+
+    disabled_reason: Annotated[str, check_reason_given]

@@ -16,13 +16,17 @@ from starlette.routing import Route
 from onestack.common import api, errors
 from onestack.common.http import empty, json_response
 from onestack.common.pagination import next_link
-from onestack.compute import validation
 from onestack.compute.api import aggregates, checks
-from onestack.compute.api.helpers import at_least, authorize, href, param, service
+from onestack.compute.api.helpers import at_least, authorize, href, param, service, valid_member
 from onestack.compute.bootstrap import local_agent
-from onestack.compute.server_schemas import Members
+from onestack.compute.server_schemas import (
+    Members,
+    ServiceDisableLogReason,
+    ServiceEnable,
+    ServiceForceDown,
+    ServiceUpdate,
+)
 from onestack.compute.service.hosts import (
-    COMPUTE_BINARY,
     HYPERVISOR_FIGURES,
     HypervisorView,
     ServiceView,
@@ -101,11 +105,6 @@ async def list_services(request: Request) -> Response:
     return json_response({"services": [service_view(request, v) for v in views]})
 
 
-def _reason(body: dict[str, Any]) -> str | None:
-    value: str | None = validation.string(body, "disabled_reason", min_len=1, max_len=255)
-    return value
-
-
 async def update_service(request: Request) -> Response:
     """PUT /os-services/{id}: from 2.53 the service's uuid with a status/forced_down body;
     before, the legacy actions enable, disable, disable-log-reason and force-down (2.11)."""
@@ -118,46 +117,31 @@ async def update_service(request: Request) -> Response:
             uuidlib.UUID(action)
         except ValueError:
             raise errors.BadRequest(f"Invalid uuid {action}") from None
-        validation.only(body, ("status", "disabled_reason", "forced_down"), "body")
-        status = validation.string(body, "status")
-        if status is not None and status not in ("enabled", "disabled"):
-            raise validation.invalid("status", f"{status!r} is not one of ['enabled', 'disabled']")
-        reason = _reason(body)
-        forced_down = validation.boolean(body, "forced_down")
-        if status is None and forced_down is None:
-            raise errors.BadRequest("At least one of 'status' or 'forced_down' must be specified.")
-        if reason is not None and status != "disabled":
-            raise errors.BadRequest(
-                "Specifying a disabled reason is not supported when the status is enabled."
-            )
+        upd = valid_member(request, ServiceUpdate, body)
         v = await hosts.update_service(
-            action, status=status, disabled_reason=reason, forced_down=forced_down
+            action,
+            status=upd.status,
+            disabled_reason=upd.disabled_reason,
+            forced_down=upd.forced_down,
         )
         return json_response({"service": service_view(request, v)})
     legacy = ("enable", "disable", "disable-log-reason")
     if action not in legacy and not (action == "force-down" and at_least(request, 11)):
         raise errors.NotFound(f"Unknown action {action}")
-    host = validation.string(body, "host", required=True, min_len=1)
-    binary = validation.string(body, "binary", required=True, min_len=1)
     if action == "force-down":
-        forced = validation.boolean(body, "forced_down")
-        if forced is None:
-            raise validation.invalid("body", "'forced_down' is a required property")
-        await hosts.update_by_host(host, binary, forced_down=forced)
-        return json_response({"service": {"host": host, "binary": binary, "forced_down": forced}})
-    if binary != COMPUTE_BINARY:
-        raise errors.BadRequest(
-            f"Updating a {binary} service is not supported. Only nova-compute services can be "
-            "updated."
-        )
+        down = valid_member(request, ServiceForceDown, body)
+        await hosts.update_by_host(down.host, down.binary, forced_down=down.forced_down)
+        out: dict[str, Any] = {"host": down.host, "binary": down.binary}
+        return json_response({"service": {**out, "forced_down": down.forced_down}})
+    logged = action == "disable-log-reason"
+    args = valid_member(request, ServiceDisableLogReason if logged else ServiceEnable, body)
+    host, binary = args.host, args.binary
     if action == "enable":
         await hosts.update_by_host(host, binary, status="enabled")
         return json_response({"service": {"host": host, "binary": binary, "status": "enabled"}})
-    reason = _reason(body) if action == "disable-log-reason" else None
-    if action == "disable-log-reason" and reason is None:
-        raise errors.BadRequest("Missing disabled reason field")
+    reason = args.disabled_reason if isinstance(args, ServiceDisableLogReason) else None
     await hosts.update_by_host(host, binary, status="disabled", disabled_reason=reason)
-    out: dict[str, Any] = {"host": host, "binary": binary, "status": "disabled"}
+    out = {"host": host, "binary": binary, "status": "disabled"}
     if reason is not None:
         out["disabled_reason"] = reason
     return json_response({"service": out})
