@@ -8,8 +8,8 @@ declared with a check that words its failure as Nova does. The checks run in dec
 as jsonschema walks Nova's schema, and raise the API's ``errors.ValidationError``, which
 pydantic passes through unchanged (it converts only ``ValueError`` and its own errors).
 
-The member checks (``string``, ``integer``, ...) are also what the handlers whose bodies are
-not declared yet call by hand.
+The member checks (``string``, ``integer``, ...) are also what the declared members' own
+checks build on (``server_members``, ``block_device_members``, the ``*_schemas`` modules).
 """
 
 from __future__ import annotations
