@@ -225,11 +225,10 @@ excludes=()
 # (the fake compute driver boots none) and no service OneStack does not offer. Left out:
 # test_os_wait_condition (a booted guest curls its wait condition's signal), test_waitcondition,
 # test_event_sinks and test_software_config's ZaqarSignalTransportTest (Zaqar: they skip
-# themselves), test_encryption_vol_type (no volume encryption types), test_software_config's
-# ParallelDeploymentsTest (not yet: a server resource's metadata has no `deployments` list of
-# the deployments other stacks make for it, and a deployment's stack timeout does not fail
-# it); trunk and extra-route-set tests skip themselves (no such resource types).
-heat_functional='heat_tempest_plugin\.tests\.functional\.(test_create_update_neutron_port|test_create_update_neutron_subnet|test_encrypted_parameter|test_external_ref|test_hooks|test_nova_server_networks|test_remote_stack|test_resources_list|test_preview|test_stack_events|test_stack_outputs|test_stack_tags|test_template_validate|test_templates|test_unicode_template)'
+# themselves), test_encryption_vol_type (no volume encryption types); trunk and
+# extra-route-set tests skip themselves (no such resource types). test_software_config's
+# ParallelDeploymentsTest runs (its signals are POSTed by the test itself, not a guest).
+heat_functional='heat_tempest_plugin\.tests\.functional\.(test_create_update_neutron_port|test_create_update_neutron_subnet|test_encrypted_parameter|test_external_ref|test_hooks|test_nova_server_networks|test_remote_stack|test_resources_list|test_preview|test_stack_events|test_stack_outputs|test_stack_tags|test_template_validate|test_templates|test_unicode_template|test_software_config\.ParallelDeploymentsTest)'
 regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage|volume)|heat_tempest_plugin\.tests\.api|$heat_functional)\."
 if [[ "${TEMPEST_VOLUME:-1}" == "0" ]]; then
   regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage)|heat_tempest_plugin\.tests\.api|$heat_functional)\."

@@ -631,3 +631,87 @@ def test_deployment_of_a_gone_server_deletes_without_its_action(
     gone = cloud.openstack("software", "config", "show", dep["config_id"], cloud=DEMO,
                            check=False, json_output=False)  # fmt: skip
     assert gone.returncode != 0
+
+
+SERVER_ONLY = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  server:
+    type: OS::Nova::Server
+    properties: {image: {get_param: image}, flavor: m1.tiny, user_data_format: SOFTWARE_CONFIG}
+outputs:
+  server: {value: {get_resource: server}}
+"""
+DEPLOYS = """
+heat_template_version: 2013-05-23
+parameters:
+  server: {type: string}
+resources:
+  config:
+    type: OS::Heat::SoftwareConfig
+    properties: {config: "#!/bin/sh\\ntrue"}
+"""
+
+
+def _deploys_stack(cloud: Cloud, tmp_path: Path, server: str, count: int, *extra: str) -> str:
+    name = unique("swpar")
+    body = DEPLOYS + "".join(
+        f"  dep_{i}:\n    type: OS::Heat::SoftwareDeployments\n"
+        f"    properties: {{config: {{get_resource: config}}, servers: {{'0': {server}}}}}\n"
+        for i in range(count)
+    )
+    tf = template_file(tmp_path, f"{name}.yaml", body)
+    cloud.openstack("stack", "create", "-t", tf, "--parameter", f"server={server}", *extra,
+                    name, cloud=DEMO)  # fmt: skip
+    return name
+
+
+def _server_metadata(cloud: Cloud, stack: str, count: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        meta: dict[str, Any] = json.loads(cloud.openstack(
+            "stack", "resource", "metadata", stack, "server", cloud=DEMO, json_output=False
+        ))  # fmt: skip
+        if len(meta.get("deployments", [])) == count or time.monotonic() > deadline:
+            return meta
+        time.sleep(0.5)
+
+
+def test_server_metadata_lists_deployments_and_stack_timeout_cancels(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    """heat_tempest_plugin's ParallelDeploymentsTest, here: a SOFTWARE_CONFIG server's
+    resource metadata lists the deployments other stacks make for it, each signalled without
+    a token through its deploy_signal_id; a deployments stack past its ``timeout_mins`` goes
+    CREATE_FAILED "Timed out" and its deployment still waiting FAILED, cancelled."""
+    home = unique("swhome")
+    cloud.openstack("stack", "create", "-t", template_file(tmp_path, "srv.yaml", SERVER_ONLY),
+                    "--parameter", f"image={image}", home, cloud=DEMO)  # fmt: skip
+    wait_stack(cloud, home, ("CREATE_COMPLETE",), cloud=DEMO)
+    server = cloud.openstack("stack", "output", "show", home, "server", cloud=DEMO)
+    server_id = server["output_value"]
+    waits = _deploys_stack(cloud, tmp_path, server_id, 2)
+    meta = _server_metadata(cloud, home, 2)
+    assert len(meta.get("deployments", [])) == 2, meta
+    assert meta["os-collect-config"]["request"]["metadata_url"].startswith(cloud.url), meta
+    for dep in meta["deployments"]:
+        signal = {i["name"]: i.get("value") for i in dep["inputs"]}["deploy_signal_id"]
+        told = httpx.post(str(signal), content=b"{}", headers={"content-type": "application/json"})
+        assert told.status_code == 200, told.text
+    shown = wait_stack(cloud, waits, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
+    timed = _deploys_stack(cloud, tmp_path, server_id, 1, "--timeout", "1")
+    assert len(_server_metadata(cloud, home, 3)["deployments"]) == 3
+    shown = wait_stack(cloud, timed, ("CREATE_COMPLETE", "CREATE_FAILED"), timeout=90, cloud=DEMO)
+    assert shown["stack_status"] == "CREATE_FAILED", shown
+    assert shown["stack_status_reason"] == "Timed out"
+    assert _resources(cloud, timed)["dep_0"]["resource_status"] == "CREATE_FAILED"
+    found = cloud.openstack("software", "deployment", "list", "--server", server_id, "--long",
+                            cloud=DEMO)  # fmt: skip
+    late = [d for d in found if d["status"] != "COMPLETE"]
+    assert len(found) == 3 and len(late) == 1, found
+    assert late[0]["status"] == "FAILED" and late[0]["status_reason"] == "Deployment cancelled."
+    for name in (timed, waits, home):
+        delete_wait(cloud, name, cloud=DEMO)

@@ -17,7 +17,7 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
-from onestack.orchestration.engine import external, hooks
+from onestack.orchestration.engine import deadline, external, hooks
 from onestack.orchestration.engine.change import apply_change
 from onestack.orchestration.engine.graph import (
     clear_half_made,
@@ -199,18 +199,23 @@ class Engine:
         graph = {n: hot.requires(live[n], live) for n in live if n in rows}
         done = {n for n, r in rows.items() if r.action == "CREATE" and r.status == "COMPLETE"}
         c = self.context(stack)
-        failure = await run_graph(
-            graph,
-            done,
-            lambda name: self._create_resource(c, tmpl, scope, live[name], rows[name]),
-        )
+        try:
+            async with asyncio.timeout(deadline.remaining(stack)):
+                failure = await run_graph(
+                    graph,
+                    done,
+                    lambda name: self._create_resource(c, tmpl, scope, live[name], rows[name]),
+                )
+        except TimeoutError:
+            await deadline.abort(self.store, stack_id, "CREATE", "Timed out")
+            failure = ""
         if failure is None:
             await self.store.stack_state(
                 stack_id, "CREATE", "COMPLETE", "Stack CREATE completed successfully",
                 engine_id=None,
             )  # fmt: skip
             return
-        reason = f"Resource CREATE failed: {failure}"
+        reason = f"Resource CREATE failed: {failure}" if failure else "Timed out"
         await self.store.stack_state(stack_id, "CREATE", "FAILED", reason)
         if not stack.disable_rollback:
             await self.store.stack_state(stack_id, "ROLLBACK", "IN_PROGRESS", reason)

@@ -338,7 +338,12 @@ class SoftwareDeployment(Plugin):
         await _svc(c).create_deployment(
             c.ctx, SoftwareDeploymentCreate.model_validate(fields), dep_id
         )
-        return Created(dep_id, await self._wait(c, dep_id), {"derived_config": derived})
+        try:
+            outputs = await self._wait(c, dep_id)
+        except asyncio.CancelledError:
+            await _cancelled(c, dep_id)
+            raise
+        return Created(dep_id, outputs, {"derived_config": derived})
 
     async def update(
         self, c: Context, physical_id: str, data: dict[str, Any], old: dict[str, Any],
@@ -452,6 +457,17 @@ class SoftwareDeployment(Plugin):
             ):
                 found.append(dep.id)
         return found
+
+
+async def _cancelled(c: Context, dep_id: str) -> None:
+    """Heat's handle_create_cancel: a deployment still waiting when its stack's create is cut
+    short (its timeout, a delete) fails, its server no longer expected to signal it."""
+    svc = _svc(c)
+    gone = SoftwareDeploymentUpdate(status="FAILED", status_reason="Deployment cancelled.")
+    # Best effort: the cancel itself must go on whatever this meets (a shutting-down store).
+    with contextlib.suppress(Exception):
+        if (await svc.deployment(c.ctx, dep_id)).status == "IN_PROGRESS":
+            await svc.update_deployment(c.ctx, dep_id, gone)
 
 
 async def server_exists(c: Context, server_id: str) -> bool:
