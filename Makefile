@@ -23,7 +23,7 @@ sdk-functional: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench && $(BIN)/ruff format --check src tests bench && $(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)  # the benches drive the cloud with the test clients (aiohttp, openstacksdk)
 	$(BIN)/python bench/all.py
 
 # `make up` leaves the clients the README calls (`openstack`) in $(BIN) beside `onestack`.
