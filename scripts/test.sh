@@ -113,9 +113,9 @@ if [[ -n $prebuild_pid ]]; then
   cat "$results/prebuild.log"
 fi
 
-step "unit and API tests (SQLite)"
+step "unit, API and browser tests (SQLite)"
 started=$SECONDS
-run_pytest sqlite -q -n "$workers" tests/unit tests/api
+run_pytest sqlite -q -n "$workers" tests/unit tests/api tests/browser
 echo "unit and API step: $((SECONDS - started)) s"
 
 # The fuzz (fake drivers, a cloud of its own, under a minute of one core) runs in the background

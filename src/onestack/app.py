@@ -49,6 +49,8 @@ LISTED: tuple[Listing, ...] = (
         "orchestration", "onestack.orchestration", "orchestration", "heat", "/orchestration",
         "/orchestration/v1/$(project_id)s",
     ),
+    # A web page, not an API: no catalog entry (its empty type).
+    Listing("dashboard", "onestack.dashboard", "", "horizon", "/dashboard", "/dashboard"),
 )  # fmt: skip
 
 
@@ -201,7 +203,9 @@ def build_app(runtime: Runtime) -> RequestIdMiddleware:
     # A mount answers at its bare path too (Swift clients ask for ``/info``).
     roots = {s.prefix for s in runtime.services} | {path for path, _ in extra}
     direct = {s.prefix: apps[s.prefix] for s in runtime.services if s.app is not None}
-    return RequestIdMiddleware(ServiceRoots(app, roots, direct))
+    whole = RequestIdMiddleware(ServiceRoots(app, roots, direct))
+    runtime.app = whole
+    return whole
 
 
 class StagedApp:

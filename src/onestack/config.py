@@ -419,6 +419,20 @@ class VolumeSettings(_Group):
     quota_per_volume_gigabytes: int = Field(-1, description="Largest volume, GiB; -1: none.")
 
 
+class DashboardSettings(_Group):
+    endpoint: str = Field(
+        "",
+        description="Base URL of the cloud's APIs the dashboard calls (e.g. a load balancer); "
+        "empty: the APIs of its own process, called in process.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Key (Fernet, urlsafe base64) sealing the session cookies; empty: one kept "
+        "in DATA_DIR/dashboard.key. Every process behind one address needs the same key.",
+    )
+    page_size: int = Field(20, ge=1, le=1000, description="Rows per page of each list.")
+
+
 class PolicySettings(_Group):
     file: str = Field("", description="Operator policy YAML overriding the default rules.")
 
@@ -445,6 +459,7 @@ class Settings(BaseModel):
     orchestration: OrchestrationSettings = Field(default_factory=lambda: OrchestrationSettings())
 
     volume: VolumeSettings = Field(default_factory=lambda: VolumeSettings())
+    dashboard: DashboardSettings = Field(default_factory=lambda: DashboardSettings())
     policy: PolicySettings = Field(default_factory=lambda: PolicySettings())
     logging: LoggingSettings = Field(default_factory=lambda: LoggingSettings())
 

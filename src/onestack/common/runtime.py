@@ -129,6 +129,9 @@ class Runtime:
     roles: frozenset[str] = ALL_ROLES
     token_validator: TokenValidator = field(default_factory=NoValidator)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # The process's whole ASGI app once built (``app.build_app``): the dashboard calls the
+    # APIs through it in process, as a client over HTTP would.
+    app: Any = None
     # Every service of the process, started or still importing (``services`` holds those
     # started): what the catalog lists. Empty: ``services``.
     catalog: Sequence[Listing | ServiceSpec] = ()

@@ -135,6 +135,7 @@ async def _bootstrap(runtime: Runtime, svc: IdentityService) -> Bootstrapped:
         [
             (type_, name, runtime.public_url + spec.endpoint_path)
             for spec in runtime.listed()
+            if spec.catalog_type  # the dashboard is a web page, not an API of the catalog
             for type_, name in ((spec.catalog_type, spec.catalog_name), *spec.catalog_aliases)
         ],
         region,

@@ -1,0 +1,11 @@
+"""The dashboard's pages, one module per area, each exporting ``ROUTES``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from onestack.dashboard.pages import auth, instances, overview
+
+
+def routes() -> list[BaseRoute]:
+    return [*auth.ROUTES, *overview.ROUTES, *instances.ROUTES]

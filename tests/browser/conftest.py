@@ -1,0 +1,59 @@
+"""The browser layer: one Chromium per test session (per xdist worker) against the session's
+cloud (fake drivers, ``tests/conftest.py``); each test gets a fresh browser context."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.support.browser import CHROMIUM, chromium_missing, sign_in
+from tests.support.cloud import Cloud
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    missing = chromium_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser layer must run in CI: {missing}")
+        pytest.skip(missing)
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    # --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) at 1280x800; fails the test on a page error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    p = context.new_page()
+    p.set_default_timeout(15_000)
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield p
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def demo_page(page: Page, cloud: Cloud) -> Page:
+    """Signed in as the demo project's member."""
+    sign_in(page, cloud, "demo")
+    return page
+
+
+@pytest.fixture
+def admin_page(page: Page, cloud: Cloud) -> Page:
+    """Signed in as the cloud's admin."""
+    sign_in(page, cloud, "admin")
+    return page

@@ -1,0 +1,166 @@
+"""Signing in and out, sessions, CSRF and the headers every page carries, in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import api, server, shot, sign_in, token
+from tests.support.cloud import Cloud
+from tests.support.keystone import unique
+
+
+def test_sign_in_shows_the_overview_and_sign_out_ends_the_session(page: Page, cloud: Cloud) -> None:
+    page.goto(f"{cloud.url}/dashboard/")
+    expect(page).to_have_title(re.compile("Log in"))
+    shot(page, "login")
+    sign_in(page, cloud, "demo")
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expect(page.locator(".topbar")).to_contain_text("demo")
+    # The quota charts: one per limit, each naming what it measures.
+    expect(page.get_by_role("img", name=re.compile(r"^Instances: 0 of \d+"))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"^Volumes: "))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"^Floating IPs: "))).to_be_visible()
+    shot(page, "overview")
+    page.get_by_role("link", name="Sign Out").click()
+    expect(page.get_by_label("User Name")).to_be_visible()
+    page.goto(f"{cloud.url}/dashboard/project/instances/")
+    expect(page).to_have_url(re.compile(r"/dashboard/auth/login/\?next="))
+
+
+def test_a_wrong_password_is_an_error_message_not_a_trace(page: Page, cloud: Cloud) -> None:
+    page.goto(f"{cloud.url}/dashboard/auth/login/")
+    page.get_by_label("User Name").fill("demo")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("alert")).to_have_text("Invalid credentials.")
+    assert "Traceback" not in page.content()
+    expect(page.get_by_label("User Name")).to_have_value("demo")
+
+
+def test_a_damaged_session_cookie_means_signing_in_again(page: Page, cloud: Cloud) -> None:
+    sign_in(page, cloud, "demo")
+    page.context.add_cookies(
+        [
+            {
+                "name": "onestack_session",
+                "value": "gAAAAforged",
+                "domain": "127.0.0.1",
+                "path": "/dashboard",
+            }
+        ]
+    )
+    page.goto(f"{cloud.url}/dashboard/project/instances/")
+    expect(page.get_by_text("Your session has expired. Please sign in again.")).to_be_visible()
+    # After signing in again the user lands where they were going.
+    page.get_by_label("User Name").fill("demo")
+    page.get_by_label("Password").fill(cloud.secrets["demo_password"])
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/project/instances/$"))
+
+
+def test_a_revoked_token_ends_the_session(page: Page, cloud: Cloud) -> None:
+    admin = token(cloud, "admin", "admin")
+    name, password = unique("dash-user"), "secret-Pa55"
+    projects = api(cloud, "GET", "/identity/v3/projects?name=demo", admin)["projects"]
+    user = api(
+        cloud, "POST", "/identity/v3/users", admin,
+        json={"user": {"name": name, "password": password,
+                       "default_project_id": projects[0]["id"]}},
+    )["user"]  # fmt: skip
+    roles = api(cloud, "GET", "/identity/v3/roles?name=member", admin)["roles"]
+    path = f"/identity/v3/projects/{projects[0]['id']}/users/{user['id']}/roles/{roles[0]['id']}"
+    api(cloud, "PUT", path, admin)
+    sign_in(page, cloud, name, password)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "onestack_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    # Disabling the user revokes their tokens: the dashboard's session ends with its token.
+    api(cloud, "PATCH", f"/identity/v3/users/{user['id']}", admin,
+        json={"user": {"enabled": False}})  # fmt: skip
+    page.goto(f"{cloud.url}/dashboard/project/instances/")
+    expect(page.get_by_text("Your session has expired. Please sign in again.")).to_be_visible()
+
+
+def test_forms_without_the_csrf_token_are_refused(cloud: Cloud) -> None:
+    with httpx.Client(base_url=f"{cloud.url}/dashboard", follow_redirects=False) as client:
+        page = client.get("/auth/login/")
+        assert 'name="csrfmiddlewaretoken"' in page.text
+        assert "id_username" in page.text and 'name="region"' in page.text
+        resp = client.post(
+            "/auth/login/",
+            data={"username": "demo", "password": cloud.secrets["demo_password"]},
+        )
+        assert resp.status_code == 403
+        assert "onestack_session" not in resp.cookies
+        forged = client.post(
+            "/auth/login/",
+            data={
+                "username": "demo",
+                "password": cloud.secrets["demo_password"],
+                "csrfmiddlewaretoken": "x" * 43,
+            },
+        )
+        assert forged.status_code == 403
+
+
+def test_every_answer_carries_the_security_headers(cloud: Cloud) -> None:
+    for path in ("/dashboard/auth/login/", "/dashboard/static/dashboard.css", "/dashboard/nope"):
+        resp = httpx.get(f"{cloud.url}{path}")
+        csp = resp.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+        assert resp.headers["x-frame-options"] == "DENY"
+        assert resp.headers["x-content-type-options"] == "nosniff"
+    assert httpx.get(f"{cloud.url}/dashboard/nope").status_code == 404
+
+
+def test_sign_in_never_redirects_off_the_dashboard(page: Page, cloud: Cloud) -> None:
+    page.goto(f"{cloud.url}/dashboard/auth/login/?next=https://example.com/")
+    page.get_by_label("User Name").fill("demo")
+    page.get_by_label("Password").fill(cloud.secrets["demo_password"])
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/project/$"))
+
+
+def test_switching_project(page: Page, cloud: Cloud) -> None:
+    admin = token(cloud, "admin", "admin")
+    name = unique("dash-proj")
+    project = api(cloud, "POST", "/identity/v3/projects", admin, json={"project": {"name": name}})
+    users = api(cloud, "GET", "/identity/v3/users?name=demo", admin)["users"]
+    roles = api(cloud, "GET", "/identity/v3/roles?name=member", admin)["roles"]
+    pid, uid, rid = project["project"]["id"], users[0]["id"], roles[0]["id"]
+    api(cloud, "PUT", f"/identity/v3/projects/{pid}/users/{uid}/roles/{rid}", admin)
+    sign_in(page, cloud, "demo")
+    page.get_by_role("link", name=re.compile("Project:")).click()
+    page.get_by_role("button", name=f"Switch to {name}").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Switched to project "{name}"')
+    expect(page.locator(".topbar")).to_contain_text(name)
+    page.goto(f"{cloud.url}/dashboard/auth/projects/")
+    expect(page.get_by_role("row", name=re.compile(name))).to_contain_text("Current project")
+
+
+def test_a_server_named_as_script_renders_as_text(page: Page, cloud: Cloud) -> None:
+    tok = token(cloud, "demo")
+    evil = "<script>alert(1)</script>"
+    created = {"server": server(cloud, tok, evil)}
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(page, cloud, "demo")
+    page.goto(f"{cloud.url}/dashboard/project/instances/")
+    expect(page.get_by_role("link", name=evil)).to_be_visible()
+    page.goto(f"{cloud.url}/dashboard/project/instances/{created['server']['id']}/")
+    expect(page.get_by_role("heading", name=f"Instance Details: {evil}")).to_be_visible()
+    assert dialogs == []
+    for script in page.locator("script").all():
+        assert script.get_attribute("src"), "an inline script"
+    api(cloud, "DELETE", f"/compute/v2.1/servers/{created['server']['id']}", tok)
+
+
+def test_pages_read_on_a_narrow_screen(page: Page, cloud: Cloud) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, cloud, "demo")
+    expect(page.get_by_role("navigation", name="Dashboard")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+    shot(page, "overview-narrow")
