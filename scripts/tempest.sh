@@ -54,9 +54,9 @@ tvenv=${TEMPEST_VENV:-.venv-tempest}
 [[ $tvenv == /* ]] || tvenv="$repo/$tvenv"  # absolute: the runs below change directory
 # heat-tempest-plugin: Heat's API tests (gabbi), run through Tempest like the others.
 if [[ ! -x "$tvenv/bin/tempest" || ! -x "$tvenv/bin/subunit2junitxml" ]] || \
-   ! "$tvenv/bin/python" -c "import junitxml, heat_tempest_plugin" 2>/dev/null; then
+   ! "$tvenv/bin/python" -c "import junitxml, heat_tempest_plugin, tempest_horizon" 2>/dev/null; then
   { [[ -x "$tvenv/bin/pip" ]] || python3 -m venv "$tvenv"; } && "$tvenv/bin/pip" install -q --upgrade pip && \
-    "$tvenv/bin/pip" install -q "tempest>=40" "junitxml>=0.7" "heat-tempest-plugin>=2" || { echo "tempest: install failed"; exit 1; }
+    "$tvenv/bin/pip" install -q "tempest>=40" "junitxml>=0.7" "heat-tempest-plugin>=2" "tempest-horizon>=1.1" || { echo "tempest: install failed"; exit 1; }
 fi
 ((install_only)) && exit 0
 
@@ -126,6 +126,7 @@ password=$("$bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1])
 (cd "$work" && "$tvenv/bin/tempest" init tempest >/dev/null)
 sed -e "s|@WORK@|$work|g" -e "s|@PASSWORD@|$password|g" \
     -e "s|@AUTH_URL@|http://127.0.0.1:$port/identity/v3|g" \
+    -e "s|@DASHBOARD_URL@|http://127.0.0.1:$port/dashboard/|g" \
     -e "s|@HTTP_IMAGE@|http://127.0.0.1:$webport/tiny.qcow2|g" \
     tests/conformance/tempest.conf.in >"$work/tempest/etc/tempest.conf"
 # Block storage is on: its API tests run, and compute's volume tests with them.
@@ -221,6 +222,8 @@ sed -i -e "s|@PUBLIC_NETWORK_ID@|$(sed -n 1p <<<"$netconf")|" \
     -e "s|@IMAGE_REF_ALT@|$(sed -n 4p <<<"$netconf")|" "$work/tempest/etc/tempest.conf"
 
 excludes=()
+# tempest-horizon's one scenario (sign in through the login form; fake drivers suffice).
+dashboard='tempest_horizon\.tests\.scenario\.test_dashboard_basic_ops'
 # heat-tempest-plugin: its API tests (gabbi), and the functional tests that need no guest
 # (the fake compute driver boots none) and no service OneStack does not offer. Left out:
 # test_os_wait_condition (a booted guest curls its wait condition's signal), test_waitcondition,
@@ -229,9 +232,9 @@ excludes=()
 # extra-route-set tests skip themselves (no such resource types). test_software_config's
 # ParallelDeploymentsTest runs (its signals are POSTed by the test itself, not a guest).
 heat_functional='heat_tempest_plugin\.tests\.functional\.(test_create_update_neutron_port|test_create_update_neutron_subnet|test_encrypted_parameter|test_external_ref|test_hooks|test_nova_server_networks|test_remote_stack|test_resources_list|test_preview|test_stack_events|test_stack_outputs|test_stack_tags|test_template_validate|test_templates|test_unicode_template|test_software_config\.ParallelDeploymentsTest)'
-regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage|volume)|heat_tempest_plugin\.tests\.api|$heat_functional)\."
+regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage|volume)|heat_tempest_plugin\.tests\.api|$heat_functional|$dashboard)\."
 if [[ "${TEMPEST_VOLUME:-1}" == "0" ]]; then
-  regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage)|heat_tempest_plugin\.tests\.api|$heat_functional)\."
+  regex="^(tempest\.api\.(identity\.(admin\.v3|v3)|image\.v2|network|compute|object_storage)|heat_tempest_plugin\.tests\.api|$heat_functional|$dashboard)\."
 fi
 # Not built in OneStack's block storage: groups and consistency groups, volume encryption
 # (no encryption types, no encrypted attach), manage/unmanage of existing backend volumes,
