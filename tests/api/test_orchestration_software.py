@@ -640,6 +640,7 @@ parameters:
 resources:
   server:
     type: OS::Nova::Server
+    metadata: {tier: {get_param: image}, os-collect-config: {polling_interval: 10}}
     properties: {image: {get_param: image}, flavor: m1.tiny, user_data_format: SOFTWARE_CONFIG}
 outputs:
   server: {value: {get_resource: server}}
@@ -696,6 +697,8 @@ def test_server_metadata_lists_deployments_and_stack_timeout_cancels(
     meta = _server_metadata(cloud, home, 2)
     assert len(meta.get("deployments", [])) == 2, meta
     assert meta["os-collect-config"]["request"]["metadata_url"].startswith(cloud.url), meta
+    # The template's metadata is there too, its os-collect-config keys merged in (Heat's).
+    assert meta["tier"] == image and meta["os-collect-config"]["polling_interval"] == 10, meta
     for dep in meta["deployments"]:
         signal = {i["name"]: i.get("value") for i in dep["inputs"]}["deploy_signal_id"]
         told = httpx.post(str(signal), content=b"{}", headers={"content-type": "application/json"})

@@ -6,6 +6,7 @@ changes one parameter; an update of another project's stack is a 404."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,56 @@ def test_update_policy_change_alone_updates_the_resource(cloud: Cloud, tmp_path:
                     json_output=False)  # fmt: skip
     assert len(group_events()) == count  # the same policy: no update
     delete_wait(cloud, name)
+
+
+SLOW = """
+heat_template_version: 2018-08-31
+parameters:
+  wait: {type: number, default: 0}
+  value: {type: string, default: one}
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties: {value: {get_param: value}, action_wait_secs: {update: {get_param: wait}}}
+outputs:
+  value: {value: {get_attr: [slow, output]}}
+"""
+
+
+def _stack_events(cloud: Cloud, name: str) -> list[tuple[str, str]]:
+    return [(e["resource_status"], e["resource_status_reason"])
+            for e in cloud.openstack("stack", "event", "list", name)
+            if e["resource_name"] == name]  # fmt: skip
+
+
+def test_update_past_timeout_fails_and_rolls_back(cloud: Cloud, tmp_path: Path) -> None:
+    """A stack's ``timeout_mins`` bounds its update as it does its create (Heat's): an update
+    whose resource waits longer goes UPDATE_FAILED "Timed out" after the minute, the
+    resource cut short UPDATE_FAILED too; with rollback enabled the stack then rolls back to
+    the previous values (ROLLBACK_COMPLETE). The two stacks run side by side."""
+    tf = template_file(tmp_path, "slow.yaml", SLOW)
+    kept, back = unique("tmo-kept"), unique("tmo-back")
+    for name in (kept, back):
+        create_wait(cloud, name, tf, "--timeout", "1")
+    started = time.monotonic()
+    for name, rollback in ((kept, "disabled"), (back, "enabled")):
+        cloud.openstack("stack", "update", "--existing", "--parameter", "wait=150",
+                        "--parameter", "value=two", "--rollback", rollback, name,
+                        json_output=False)  # fmt: skip
+    shown = wait_stack(cloud, kept, ("UPDATE_FAILED", "UPDATE_COMPLETE"), timeout=120)
+    assert 55 < time.monotonic() - started < 120
+    assert shown["stack_status"] == "UPDATE_FAILED", shown
+    assert shown["stack_status_reason"] == "Timed out", shown
+    slow = cloud.openstack("stack", "resource", "show", kept, "slow")
+    assert slow["resource_status"] == "UPDATE_FAILED"
+    assert slow["resource_status_reason"] == "Timed out"
+    shown = wait_stack(cloud, back, ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_COMPLETE"),
+                       timeout=60)  # fmt: skip
+    assert shown["stack_status"] == "ROLLBACK_COMPLETE", shown
+    assert outputs(cloud, back) == {"value": "one"}
+    assert _stack_events(cloud, back)[-3:] == [
+        ("UPDATE_FAILED", "Timed out"), ("ROLLBACK_IN_PROGRESS", "Timed out"),
+        ("ROLLBACK_COMPLETE", "Stack ROLLBACK completed successfully"),
+    ]  # fmt: skip
+    for name in (kept, back):
+        delete_wait(cloud, name)

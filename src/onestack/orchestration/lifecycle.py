@@ -247,7 +247,7 @@ def abandon_data(
             "type": r.type,
             "action": r.action,
             "status": r.status,
-            "metadata": {},
+            "metadata": r.rsrc_metadata or {},
             "resource_data": {k: v for k, v in (r.data or {}).items()},
             "attributes": r.attributes,
             "properties": r.properties,

@@ -64,6 +64,9 @@ class Resource(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # resolved
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the plugin's own
+    # Heat's rsrc_metadata as the template gives it, resolved when the resource is made (and
+    # again when an update changes it); what the resource keeps itself is added on reading.
+    rsrc_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     requires: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -463,6 +463,15 @@ class StackService:
             row = rows.first()
             return str((row.data or {}).get("__signal_secret") or "") if row else ""
 
+    async def resource_metadata(self, stack: Stack, row: Resource) -> dict[str, Any]:
+        """Heat's resource metadata: its template's, resolved, with what it keeps itself."""
+        plugin_cls = plugin_type(row.type)
+        if plugin_cls is None:
+            return dict(row.rsrc_metadata or {})
+        c = self.engine.context(stack)
+        at = Context(c.runtime, c.ctx, stack.id, stack.name, row.name)
+        return await plugin_cls().metadata(at, row)
+
     async def resource(self, stack: Stack, name: str) -> Resource:
         for row in await self.resources(stack):
             if row.name == name:

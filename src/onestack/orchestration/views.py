@@ -89,8 +89,10 @@ def resource(
     detail: bool = False,
     nested: str | None = None,
     parent_resource: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``nested``: the URL of the nested stack the resource owns."""
+    """``nested``: the URL of the nested stack the resource owns; ``metadata``: what the
+    detail shows as its metadata (Heat's ``metadata_get``)."""
     url = stack_url(base, stack)
     out: dict[str, Any] = {
         "resource_name": row.name,
@@ -115,7 +117,7 @@ def resource(
         shown = {k: v for k, v in row.attributes.items() if k != OUTPUT_ERRORS}
         out["attributes"] = {**shown, "show": shown}
         out["description"] = ""
-        out["metadata"] = {}
+        out["metadata"] = metadata or {}
     return out
 
 

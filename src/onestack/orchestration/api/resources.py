@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from onestack.common.api import body, query_int
-from onestack.common.api import service as service_of
 from onestack.common.http import empty, json_response
 from onestack.orchestration import views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of
 from onestack.orchestration.errors import EntityNotFound
 from onestack.orchestration.models import Resource
 from onestack.orchestration.schemas import SIGNAL, ResourceSignal
-from onestack.orchestration.software import SoftwareService
 
 
 def _required_by(rows: list[Resource]) -> dict[str, list[str]]:
@@ -82,7 +79,9 @@ async def show(request: Request) -> Response:
             if row.physical_resource_id and row.physical_resource_id in await svc.child_ids(stack):
                 child = await svc.find(caller(request), row.physical_resource_id)
                 nested = views.stack_url(base_url(request), child)
-            shown = views.resource(base_url(request), stack, row, by[name], True, nested=nested)
+            meta = await svc.resource_metadata(stack, row)
+            shown = views.resource(base_url(request), stack, row, by[name], True, nested=nested,
+                                   metadata=meta)  # fmt: skip
             return json_response({"resource": shown})
     raise EntityNotFound(entity="Resource", name=name)
 
@@ -112,24 +111,9 @@ async def signal(request: Request) -> Response:
 
 async def metadata(request: Request) -> Response:
     stack = await stack_of(request, "resource:metadata")
-    row = await service(request).resource(stack, request.path_params["resource_name"])
-    return json_response({"metadata": await _metadata(request, row)})
-
-
-async def _metadata(request: Request, row: Resource) -> dict[str, Any]:
-    """Heat's server with SOFTWARE_CONFIG user data carries in its metadata the deployments
-    made for it (by any stack: os-collect-config polls this to learn them) and the agent's
-    configuration; other resources carry none here."""
-    server = row.physical_resource_id
-    if row.type != "OS::Nova::Server" or not server:
-        return {}
-    if row.properties.get("user_data_format") != "SOFTWARE_CONFIG":
-        return {}
-    found = await service_of(request, SoftwareService).metadata(caller(request), server)
-    return {
-        "deployments": found,
-        "os-collect-config": row.attributes.get("os_collect_config") or {},
-    }
+    svc = service(request)
+    row = await svc.resource(stack, request.path_params["resource_name"])
+    return json_response({"metadata": await svc.resource_metadata(stack, row)})
 
 
 async def events(request: Request) -> Response:

@@ -53,6 +53,17 @@ async def ignore_gone(call: Awaitable[None]) -> None:
         await call
 
 
+def reverse_graph(rows: dict[str, Resource]) -> dict[str, set[str]]:
+    """What a delete waits for: a resource goes once every resource that requires it (among
+    ``rows``) is gone."""
+    required_by: dict[str, set[str]] = {n: set() for n in rows}
+    for name, row in rows.items():
+        for dep in row.requires:
+            if dep in required_by:
+                required_by[dep].add(name)
+    return required_by
+
+
 async def run_graph(
     graph: dict[str, set[str]],
     done: set[str],

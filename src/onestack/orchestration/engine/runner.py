@@ -17,13 +17,14 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
-from onestack.orchestration.engine import deadline, external, hooks
+from onestack.orchestration.engine import deadline, definition, external, hooks
 from onestack.orchestration.engine.change import apply_change
 from onestack.orchestration.engine.graph import (
     clear_half_made,
     context_at,
     evaluate_off_loop,
     ignore_gone,
+    reverse_graph,
     run_graph,
     stack_scope,
 )
@@ -40,19 +41,6 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 _FIXED = Prop("string")  # a property no schema names: never updated in place
-
-
-def _update_policy(rdef: hot.ResourceDef, tmpl: hot.Template, scope: StackScope) -> Any:
-    """The resource's update_policy as its template means it now (None when it has none, or
-    when it cannot be known yet: the group that reads it says why)."""
-    if rdef.update_policy is None:
-        return None
-    try:
-        return functions.evaluate(
-            rdef.update_policy, tmpl.functions, scope, f"resources.{rdef.name}.update_policy"
-        )
-    except errors.OneStackError:
-        return rdef.update_policy
 
 
 class Engine:
@@ -207,7 +195,7 @@ class Engine:
                     lambda name: self._create_resource(c, tmpl, scope, live[name], rows[name]),
                 )
         except TimeoutError:
-            await deadline.abort(self.store, stack_id, "CREATE", "Timed out")
+            await deadline.abort(self.store, stack_id, "Timed out")
             failure = ""
         if failure is None:
             await self.store.stack_state(
@@ -243,8 +231,9 @@ class Engine:
                 rdef.properties, tmpl.functions, scope, f"resources.{rdef.name}.properties"
             )
             props = plugin_cls.with_defaults(props)
-            policy = _update_policy(rdef, tmpl, scope)
-            await self.store.resource_fields(row.id, properties=props)
+            policy = definition.update_policy(rdef, tmpl, scope)
+            meta = await definition.metadata(rdef, tmpl, scope)
+            await self.store.resource_fields(row.id, properties=props, rsrc_metadata=meta)
             created = await plugin_cls().create(context_at(c, rdef.name), props)
         except (ResourceFailure, errors.OneStackError) as exc:
             reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
@@ -351,9 +340,10 @@ class Engine:
         attributes.update(fresh or {})
         scope.made[rdef.name] = Made(physical_id, attributes)
         data = {k: v for k, v in row.data.items() if k != "__adopt"}
+        kept_metadata = given.get("metadata") if isinstance(given.get("metadata"), dict) else {}
         await self.store.resource_state(
             row.id, "ADOPT", "COMPLETE", "state changed", physical_resource_id=physical_id,
-            properties=props, attributes=attributes,
+            properties=props, attributes=attributes, rsrc_metadata=kept_metadata,
             data={**(given.get("resource_data") or {}), **data},
         )  # fmt: skip
 
@@ -425,30 +415,19 @@ class Engine:
     async def _update(self, stack_id: str, action: str) -> None:
         """The stack's (already stored) new template over its resources: new ones made,
         changed ones updated in place or replaced, unchanged ones untouched, then the ones
-        the template dropped deleted, in the graph's order."""
+        the template dropped deleted, in the graph's order; all within the stack's
+        ``timeout_mins`` (past it: FAILED "Timed out", rolled back as a failure is)."""
         stack = await self.store.stack(stack_id)
         rows = {r.name: r for r in await self.store.resources(stack_id)}
         tmpl, scope = stack_scope(stack, list(rows.values()))
         live = hot.active(tmpl, scope.conditions)
         graph = {n: hot.requires(live[n], live) for n in live}
-        c = self.context(stack)
-        failure = await run_graph(
-            graph, set(), lambda n: self._update_resource(c, tmpl, scope, live[n], rows[n])
-        )
-        if failure is None:
-            dropped = {n: rows[n] for n in rows if n not in live}
-            required_by: dict[str, set[str]] = {n: set() for n in dropped}
-            for name, row in dropped.items():
-                for dep in row.requires:
-                    if dep in required_by:
-                        required_by[dep].add(name)
-            gone = {n for n, r in dropped.items() if r.action == "DELETE" and r.status ==
-                    "COMPLETE"}  # fmt: skip
-            failure = await run_graph(
-                required_by, gone, lambda n: self._delete_resource(c, dropped[n], "UPDATE")
-            )
-            if failure is None:
-                await self.store.drop_resources(stack_id, set(dropped))
+        try:
+            async with asyncio.timeout(deadline.remaining(stack)):
+                failure = await self._converge(stack, rows, tmpl, scope, live, graph)
+        except TimeoutError:
+            await deadline.abort(self.store, stack_id, "Timed out")
+            failure = ""
         for name in live:
             await self.store.resource_fields(rows[name].id, requires=sorted(graph[name]))
         if failure is None:
@@ -457,7 +436,7 @@ class Engine:
                 engine_id=None, previous=None,
             )  # fmt: skip
             return
-        reason = f"Resource UPDATE failed: {failure}"
+        reason = f"Resource UPDATE failed: {failure}" if failure else "Timed out"
         if action == "UPDATE" and not stack.disable_rollback and stack.previous:
             # Back to what the update replaced: the same convergence, to the old template.
             await self.store.stack_state(stack_id, "UPDATE", "FAILED", reason)
@@ -473,6 +452,27 @@ class Engine:
         await self.store.stack_state(
             stack_id, action, "FAILED", reason, engine_id=None, previous=None
         )
+
+    async def _converge(
+        self, stack: Stack, rows: dict[str, Resource], tmpl: hot.Template, scope: StackScope,
+        live: dict[str, hot.ResourceDef], graph: dict[str, set[str]],
+    ) -> str | None:  # fmt: skip
+        """The update's steps: the first failure, or None."""
+        c = self.context(stack)
+        failure = await run_graph(
+            graph, set(), lambda n: self._update_resource(c, tmpl, scope, live[n], rows[n])
+        )
+        if failure is not None:
+            return failure
+        dropped = {n: rows[n] for n in rows if n not in live}
+        required_by = reverse_graph(dropped)
+        gone = {n for n, r in dropped.items() if r.action == "DELETE" and r.status == "COMPLETE"}
+        failure = await run_graph(
+            required_by, gone, lambda n: self._delete_resource(c, dropped[n], "UPDATE")
+        )
+        if failure is None:
+            await self.store.drop_resources(stack.id, set(dropped))
+        return failure
 
     async def _update_resource(
         self,
@@ -515,11 +515,13 @@ class Engine:
                 row.data = {k: v for k, v in row.data.items() if k != "__restore"}
                 await self.store.resource_fields(row.id, data=row.data)
             old = row.properties
-            policy = _update_policy(rdef, tmpl, scope)
-            # Heat compares the whole definition: an update_policy changed alone is an
-            # update too (a row made before policies were kept counts as unchanged).
+            policy = definition.update_policy(rdef, tmpl, scope)
+            meta = await definition.metadata(rdef, tmpl, scope)
+            # Heat compares the whole definition: an update_policy or metadata changed alone
+            # is an update too (a row made before policies were kept counts as unchanged).
             same = new == old and not retry
             unchanged = (row.data or {}).get("__update_policy", policy) == policy
+            unchanged = unchanged and meta == (row.rsrc_metadata or {})
             if same and unchanged and nested_kept is None:
                 return  # unchanged: untouched, no event
             await self.store.resource_state(row.id, "UPDATE", "IN_PROGRESS", "state changed")
@@ -537,7 +539,7 @@ class Engine:
         scope.made[rdef.name] = Made(made.physical_id, made.attributes)
         await self.store.resource_state(
             row.id, "UPDATE", "COMPLETE", "state changed",
-            physical_resource_id=made.physical_id, properties=new,
+            physical_resource_id=made.physical_id, properties=new, rsrc_metadata=meta,
             attributes=made.attributes, data={**data, **new, **made.data},
         )  # fmt: skip
 
@@ -546,12 +548,7 @@ class Engine:
     async def _delete_all(self, stack_id: str, action: str) -> None:
         stack = await self.store.stack(stack_id)
         rows = {r.name: r for r in await self.store.resources(stack_id)}
-        # Reverse graph: a resource goes once every resource that requires it is gone.
-        required_by: dict[str, set[str]] = {n: set() for n in rows}
-        for name, row in rows.items():
-            for dep in row.requires:
-                if dep in required_by:
-                    required_by[dep].add(name)
+        required_by = reverse_graph(rows)
         gone = {n for n, r in rows.items() if r.action in ("DELETE", "INIT") and
                 r.status == "COMPLETE"}  # fmt: skip
         c = self.context(stack)

@@ -110,6 +110,12 @@ class Plugin(ABC):
             message=f"Resource {c.resource_name} of type {self.type_name} does not take signals"
         )
 
+    async def metadata(self, c: Context, row: Any) -> dict[str, Any]:
+        """Heat's ``metadata_get``: the template's ``metadata`` as resolved when the resource
+        was made, with what the resource itself keeps there over it (its ``metadata_set``:
+        a wait handle's signals, a SOFTWARE_CONFIG server's deployments)."""
+        return dict(row.rsrc_metadata or {})
+
     @classmethod
     def check_properties(cls, props: dict[str, Any], path: str, literal: set[str]) -> str:
         """The first problem of ``props`` (only ``literal`` ones are type-checked: the others

@@ -195,6 +195,21 @@ class Server(Plugin):
     ) -> dict[str, Any] | None:
         return await self._attributes(c, physical_id)
 
+    async def metadata(self, c: Context, row: Any) -> dict[str, Any]:
+        """With user data SOFTWARE_CONFIG, Heat's server adds to its template's metadata the
+        deployments made for it (by any stack: os-collect-config polls this to learn them)
+        and the agent's configuration, the template's ``os-collect-config`` keys over it."""
+        meta = dict(row.rsrc_metadata or {})
+        if row.properties.get("user_data_format") != "SOFTWARE_CONFIG":
+            return meta
+        if not row.physical_resource_id:
+            return meta
+        svc = c.runtime.service(SoftwareService)
+        occ = dict(row.attributes.get("os_collect_config") or {})
+        occ.update(meta.get("os-collect-config") or {})
+        found = await svc.metadata(c.ctx, row.physical_resource_id)
+        return {**meta, "deployments": found, "os-collect-config": occ}
+
     async def update(
         self,
         c: Context,

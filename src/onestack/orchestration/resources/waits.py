@@ -89,6 +89,13 @@ class WaitConditionHandle(Plugin):
         signals = list((row.data or {}).get("signals") or [])
         return {"data": _data(signals), "signal": json.dumps(signals)}
 
+    async def metadata(self, c: Context, row: Any) -> dict[str, Any]:
+        """Heat keeps a handle's signals in its metadata, by id: ``{"1": {"data", "reason",
+        "status"}}`` (a later signal of the same id replaces the earlier)."""
+        signals = (row.data or {}).get("signals") or []
+        kept = {s["id"]: {k: s.get(k) for k in ("data", "reason", "status")} for s in signals}
+        return {**(row.rsrc_metadata or {}), **kept}
+
     async def signal(self, c: Context, row: Any, details: dict[str, Any]) -> None:
         """Heat's body: ``{"status": "SUCCESS"|"FAILURE", "reason", "data", "id"}``; an empty
         body is a success."""
@@ -104,10 +111,14 @@ class WaitConditionHandle(Plugin):
             fresh = await s.get(Resource, row.id, with_for_update=True)
             assert fresh is not None
             signals = list((fresh.data or {}).get("signals") or [])
+            number = len(signals) + 1
+            sid = str(details["id"] if details.get("id") is not None else number)
+            # Heat keeps them by id: a signal with an id already signalled replaces it.
+            signals = [s for s in signals if s["id"] != sid]
             signals.append({
-                "id": str(details.get("id") or len(signals) + 1),
+                "id": sid,
                 "status": status,
-                "reason": str(details.get("reason") or "Signal " + str(len(signals) + 1)),
+                "reason": str(details.get("reason") or f"Signal {number} received"),
                 "data": details.get("data"),
             })  # fmt: skip
             fresh.data = {**(fresh.data or {}), "signals": signals}

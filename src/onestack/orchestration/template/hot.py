@@ -69,6 +69,7 @@ class ResourceDef:
     refs: list[Ref] = field(default_factory=list)
     update_policy: Any = None
     external_id: Any = None  # a resource made elsewhere, which the stack takes as it is
+    metadata: Any = None  # its ``metadata`` section, unresolved (a map or one function call)
 
 
 @dataclass
@@ -169,8 +170,12 @@ def _resource(name: str, body: Any, fns: frozenset[str]) -> ResourceDef:
     if policy not in ("Delete", "Retain", "Snapshot"):
         raise StackValidationFailed(message=f'{path}.deletion_policy: Invalid deletion policy '
                                     f'"{policy}"')  # fmt: skip
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise StackValidationFailed(message=f"{path}: Resource {name} metadata type must be "
+                                    "object")  # fmt: skip
     refs = functions.references(props, fns, f"{path}.properties")
-    refs += functions.references(body.get("metadata") or {}, fns, f"{path}.metadata")
+    refs += functions.references(metadata or {}, fns, f"{path}.metadata")
     refs += functions.references(body.get("external_id"), fns, f"{path}.external_id")
     return ResourceDef(
         name,
@@ -182,6 +187,7 @@ def _resource(name: str, body: Any, fns: frozenset[str]) -> ResourceDef:
         refs,
         body.get("update_policy"),
         body.get("external_id"),
+        metadata,
     )
 
 
