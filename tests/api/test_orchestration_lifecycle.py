@@ -426,6 +426,12 @@ BAD_CREATES: list[tuple[object, str, str]] = [
     ({"stack_name": "s", "template": TINY, "parameters": "a=1"}, ENGINE,
      "parameters must be a map"),
     ({"stack_name": "s", "adopt_stack_data": "{"}, ENGINE, "Invalid adopt data: not JSON"),
+    ({"stack_name": "s", "adopt_stack_data": {"template": TINY, "parameters": "a=1"}}, ENGINE,
+     "Invalid adopt data: parameters must be a map"),
+    ({"stack_name": "s", "adopt_stack_data": json.dumps({"template": TINY, "parameters": [1]})},
+     ENGINE, "Invalid adopt data: parameters must be a map"),
+    ({"stack_name": "s", "adopt_stack_data": {"template": TINY, "resources": {"r": "x"}}},
+     ENGINE, "Invalid adopt data: resource r must be a map"),
     ([TINY], ENGINE, "The request body must be a JSON object"),
 ]  # fmt: skip
 

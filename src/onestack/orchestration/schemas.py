@@ -131,6 +131,12 @@ def adopt_data(raw: Any) -> dict[str, Any] | None:
         raise invalid("Invalid adopt data: not a JSON object")
     if not isinstance(raw.get("resources", {}), dict):
         raise invalid("Invalid adopt data: resources must be a map")
+    # What the create merges or the engine reads as maps: anything else is the caller's 400.
+    if not isinstance(raw.get("parameters") or {}, dict):
+        raise invalid("Invalid adopt data: parameters must be a map")
+    for name, res in (raw.get("resources") or {}).items():
+        if not isinstance(res, dict):
+            raise invalid(f"Invalid adopt data: resource {name} must be a map")
     return raw
 
 
