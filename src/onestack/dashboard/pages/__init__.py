@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from onestack.dashboard.pages import auth, instances, overview
+from onestack.dashboard.pages import auth, containers, instances, objects, overview
 
 
 def routes() -> list[BaseRoute]:
-    return [*auth.ROUTES, *overview.ROUTES, *instances.ROUTES]
+    return [*auth.ROUTES, *overview.ROUTES, *instances.ROUTES, *containers.ROUTES, *objects.ROUTES]
