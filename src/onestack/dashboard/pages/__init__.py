@@ -4,8 +4,29 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from onestack.dashboard.pages import auth, containers, instances, objects, overview
+from onestack.dashboard.pages import (
+    auth,
+    containers,
+    instances,
+    key_pairs,
+    objects,
+    overview,
+    volume_actions,
+    volume_backups,
+    volumes,
+)
 
 
 def routes() -> list[BaseRoute]:
-    return [*auth.ROUTES, *overview.ROUTES, *instances.ROUTES, *containers.ROUTES, *objects.ROUTES]
+    return [
+        *auth.ROUTES,
+        *overview.ROUTES,
+        *instances.ROUTES,
+        *containers.ROUTES,
+        *objects.ROUTES,
+        *key_pairs.ROUTES,
+        # The fixed paths (accept_transfer/, backups/...) before the {volume_id} ones.
+        *volume_actions.ROUTES,
+        *volume_backups.ROUTES,
+        *volumes.ROUTES,
+    ]
