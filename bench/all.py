@@ -35,6 +35,7 @@ BENCHES = (
     "volume",
     "metering",
     "orchestration",
+    "dashboard",
 )
 NAME_KEYS = ("name", "label", "figure")
 VALUE_KEYS = (
