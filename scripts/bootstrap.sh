@@ -33,3 +33,6 @@ fi
 spec="."
 [[ -n "$extras" ]] && spec=".[$extras]"
 "$venv/bin/python" -m pip install -q -e "$spec"
+# The dashboard's browser VNC client (noVNC, from the npm registry, checked against its pinned
+# sha512): without it the instance console falls back to the serial console.
+"$venv/bin/python" -m onestack.dashboard.assets || echo "bootstrap: the dashboard's noVNC could not be fetched; its console falls back to the serial console" >&2
