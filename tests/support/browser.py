@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,15 @@ def server(cloud: Cloud, tok: str, name: str, **extra: Any) -> dict[str, Any]:
     headers = {"openstack-api-version": "compute 2.37"}
     made = api(cloud, "POST", "/compute/v2.1/servers", tok, json=body, headers=headers)
     return dict(made["server"])
+
+
+def active(cloud: Cloud, tok: str, server_id: str, timeout: float = 30) -> dict[str, Any]:
+    """The server once ACTIVE (fails on ERROR or after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api(cloud, "GET", f"/compute/v2.1/servers/{server_id}", tok)["server"]
+        assert found["status"] != "ERROR", found.get("fault")
+        if found["status"] == "ACTIVE" or time.monotonic() > deadline:
+            assert found["status"] == "ACTIVE", found["status"]
+            return dict(found)
+        time.sleep(0.2)

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from onestack.dashboard.pages import (
     auth,
     containers,
+    instance_console,
     instances,
     key_pairs,
     objects,
@@ -22,6 +23,7 @@ def routes() -> list[BaseRoute]:
         *auth.ROUTES,
         *overview.ROUTES,
         *instances.ROUTES,
+        *instance_console.ROUTES,
         *containers.ROUTES,
         *objects.ROUTES,
         *key_pairs.ROUTES,
