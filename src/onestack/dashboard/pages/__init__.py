@@ -7,6 +7,8 @@ from starlette.routing import BaseRoute
 from onestack.dashboard.pages import (
     auth,
     containers,
+    image_edit,
+    images,
     instance_console,
     instance_metrics,
     instances,
@@ -29,6 +31,8 @@ def routes() -> list[BaseRoute]:
         *containers.ROUTES,
         *objects.ROUTES,
         *key_pairs.ROUTES,
+        *images.ROUTES,
+        *image_edit.ROUTES,
         # The fixed paths (accept_transfer/, backups/...) before the {volume_id} ones.
         *volume_actions.ROUTES,
         *volume_backups.ROUTES,

@@ -65,10 +65,16 @@ class Form:
                 return
         self.error = err.message
 
-    def render(self, ctx: Ctx, status: int = 200, **extra: Any) -> Response:
+    def render(
+        self,
+        ctx: Ctx,
+        status: int = 200,
+        template: str = "project/storage_form.html",
+        **extra: Any,
+    ) -> Response:
         if status == 200 and (self.errors or self.error):
             status = 400
-        return ctx.render("project/storage_form.html", status=status, form=self, **extra)
+        return ctx.render(template, status=status, form=self, **extra)
 
 
 def integer(value: str) -> int | str:

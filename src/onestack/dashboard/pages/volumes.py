@@ -55,7 +55,7 @@ async def index(ctx: Ctx) -> Response:
     items = found[key]
     for item in items:
         item["busy"] = busy(item)
-    values = {
+    values: dict[str, Any] = {
         "tab": tab,
         "tabs": TABS,
         "items": items,
