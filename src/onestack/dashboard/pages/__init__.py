@@ -16,6 +16,7 @@ from onestack.dashboard.pages import (
     networks,
     objects,
     overview,
+    routers,
     security_groups,
     subnets,
     volume_actions,
@@ -43,4 +44,5 @@ def routes() -> list[BaseRoute]:
         *networks.ROUTES,
         *subnets.ROUTES,
         *security_groups.ROUTES,
+        *routers.ROUTES,
     ]
