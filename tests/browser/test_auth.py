@@ -164,3 +164,24 @@ def test_pages_read_on_a_narrow_screen(page: Page, cloud: Cloud) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"
     shot(page, "overview-narrow")
+
+
+def test_switching_region(page: Page, cloud: Cloud) -> None:
+    admin = token(cloud, "admin", "admin")
+    region = unique("Region")
+    api(cloud, "POST", "/identity/v3/regions", admin, json={"region": {"id": region}})
+    try:
+        sign_in(page, cloud, "demo")
+        page.get_by_role("link", name=re.compile("Region:")).click()
+        page.get_by_role("button", name=f"Switch to {region}").click()
+        expect(page.locator(".topbar")).to_contain_text(f"Region: {region}")
+        # The new region has no endpoints: the pages say so instead of failing.
+        page.goto(f"{cloud.url}/dashboard/project/instances/")
+        expect(page.get_by_text(f"The cloud offers no compute service in region {region}."))
+        page.goto(f"{cloud.url}/dashboard/auth/regions/")
+        page.get_by_role("button", name="Switch to RegionOne").click()
+        expect(page.locator(".topbar")).to_contain_text("Region: RegionOne")
+        page.goto(f"{cloud.url}/dashboard/project/instances/")
+        expect(page.get_by_role("heading", name="Instances")).to_be_visible()
+    finally:
+        api(cloud, "DELETE", f"/identity/v3/regions/{region}", admin)

@@ -117,10 +117,26 @@ async def projects(ctx: Ctx) -> Response:
     return ctx.render("auth/projects.html", projects=found)
 
 
+@page()
+async def regions(ctx: Ctx) -> Response:
+    """The cloud's regions; the session's endpoints are those of the chosen one."""
+    found = (await ctx.api.get("identity", "/regions"))["regions"]
+    if ctx.request.method == "POST":
+        wanted = str((await ctx.form()).get("region", ""))
+        if wanted not in {r["id"] for r in found}:
+            return ctx.render("auth/regions.html", status=400, regions=found,
+                              error=f'There is no region "{wanted}".')  # fmt: skip
+        ctx.user.region = wanted
+        ctx.flash("success", f'Switched to region "{wanted}".')
+        return ctx.redirect("/project/")
+    return ctx.render("auth/regions.html", regions=found, error="")
+
+
 ROUTES = [
     Route("/", home, methods=["GET"]),
     Route("/auth/login/", login, methods=["GET", "POST"]),
     Route("/auth/logout/", logout, methods=["GET", "POST"]),
     Route("/auth/switch/", switch, methods=["POST"]),
     Route("/auth/projects/", projects, methods=["GET"]),
+    Route("/auth/regions/", regions, methods=["GET", "POST"]),
 ]
