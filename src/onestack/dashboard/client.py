@@ -20,6 +20,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from onestack.common.runtime import Runtime
+from onestack.dashboard.transport import StreamingASGITransport
 
 # The newest microversions the pages are written against.
 MICROVERSIONS = {"compute": "compute 2.96", "volumev3": "volume 3.70"}
@@ -70,7 +71,7 @@ class Cloud:
             self.http = httpx.AsyncClient(timeout=timeout)
             base = endpoint
         else:
-            transport = httpx.ASGITransport(app=_ProcessApp(runtime))
+            transport = StreamingASGITransport(_ProcessApp(runtime))
             self.http = httpx.AsyncClient(transport=transport, timeout=timeout)
             base = runtime.public_url
         self.identity = f"{base}/identity/v3"
