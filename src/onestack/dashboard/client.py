@@ -260,6 +260,10 @@ def _message_in(body: Any) -> str:
         return body
     if not isinstance(body, dict):
         return ""
+    # Heat's body has a generic top-level "explanation" beside its own words in "error".
+    inner = _message_in(body["error"]) if isinstance(body.get("error"), dict) else ""
+    if inner:
+        return inner
     for key in ("message", "faultstring", "description", "explanation"):
         value = body.get(key)
         if isinstance(value, str) and value:

@@ -18,6 +18,8 @@ from onestack.dashboard.pages import (
     overview,
     routers,
     security_groups,
+    stack_launch,
+    stacks,
     subnets,
     volume_actions,
     volume_backups,
@@ -45,4 +47,6 @@ def routes() -> list[BaseRoute]:
         *subnets.ROUTES,
         *security_groups.ROUTES,
         *routers.ROUTES,
+        *stacks.ROUTES,
+        *stack_launch.ROUTES,
     ]
