@@ -5,8 +5,12 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from onestack.dashboard.pages import (
+    admin,
+    api_access,
+    app_credentials,
     auth,
     containers,
+    flavors,
     image_edit,
     images,
     instance_console,
@@ -49,4 +53,8 @@ def routes() -> list[BaseRoute]:
         *routers.ROUTES,
         *stacks.ROUTES,
         *stack_launch.ROUTES,
+        *api_access.ROUTES,
+        *app_credentials.ROUTES,
+        *flavors.ROUTES,
+        *admin.ROUTES,
     ]
