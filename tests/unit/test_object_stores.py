@@ -253,6 +253,29 @@ async def test_an_older_write_never_replaces_a_newer_one(disk: DiskStore) -> Non
     )
 
 
+async def test_an_object_files_mtime_names_its_version(disk: DiskStore) -> None:
+    await put(disk, "c", "o", b"first", ts=1733420000.12345)
+    path = disk.layout.data_path(files.object_hash("AUTH_a", "c", "o"))
+    assert os.stat(path).st_mtime_ns == 1733420000_12345_4321
+    await put(disk, "c", "o", b"second", ts=1733420000.12346)  # older in place: replaced
+    assert await read(disk, "c", "o") == b"second"
+    assert os.stat(path).st_mtime_ns == 1733420000_12346_4321
+
+
+async def test_a_file_without_the_version_mark_is_compared_by_its_trailer(
+    disk: DiskStore,
+) -> None:
+    """A file an older release wrote has its write time as mtime: an older PUT must not
+    take that for an older version."""
+    await put(disk, "c", "o", b"newer", ts=10.0)
+    path = disk.layout.data_path(files.object_hash("AUTH_a", "c", "o"))
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # 1.0 s: unmarked, below 5.0's
+    await put(disk, "c", "o", b"older", ts=5.0)
+    assert await read(disk, "c", "o") == b"newer"
+    await put(disk, "c", "o", b"newest", ts=20.0)
+    assert await read(disk, "c", "o") == b"newest"
+
+
 async def test_large_objects_stream_in_blocks(disk: DiskStore) -> None:
     data = os.urandom(9 * 1024 * 1024 + 5)
     writer = disk.writer("AUTH_a", "c", "big")

@@ -10,17 +10,21 @@ names (a later PUT makes it stale, whether or not the PUT got to remove it).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import itertools
 import json
 import mmap
 import os
+import resource
 import secrets
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from onestack.object.drivers.base import ObjectInfo
 
@@ -29,6 +33,13 @@ TEMP_PREFIX = ".tmp-"
 TRAILER_TAIL = 4 + len(MAGIC)
 SMALL = 64 * 1024  # objects up to this size are read whole in one call
 SUFFIXES = 16**3  # object directories: the last three hex digits of the name's hash
+# An object file's mtime names its version: its timestamp in 10 us steps, then these
+# nanoseconds, so that a PUT learns that the version in place is older from one stat
+# instead of reading its trailer (open, fstat, pread, close and a JSON parse).
+VERSION_MARK = 4321
+FS_IOC_GETFLAGS = 0x80086601  # linux/fs.h, as chattr and lsattr call them
+FS_IOC_SETFLAGS = 0x40086602
+FS_TOPDIR_FL = 0x00020000
 
 
 class Corrupt(Exception):
@@ -54,12 +65,42 @@ class Layout:
         self.quarantine = self.root / "quarantined"
         for path in (self.root, self.objects, self.tmp, self.quarantine):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        spread_subdirs(self.objects)
         if self.suffix_dirs:
             self._make_suffix_dirs()
         # Plain strings on the hot path: pathlib's joins cost more than the syscalls.
         self._objects = str(self.objects)
         self._tmp = f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
         self._count = itertools.count()
+        self._dir_fds: dict[str, int] = {}
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        # A quarter of the process's descriptors at most: sockets and databases need theirs.
+        self._dir_fd_cap = SUFFIXES if soft == resource.RLIM_INFINITY else soft // 4
+
+    def sync_dir(self, path: str) -> None:
+        """Flush the directory ``path`` after an entry in it changed. Its descriptor stays
+        open for the next time (while under the cap): each PUT flushes the directory its
+        object went to, and opening and closing it were two more calls to the kernel."""
+        fd = self._dir_fds.get(path)
+        if fd is None:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            if len(self._dir_fds) >= self._dir_fd_cap:
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                return
+            kept = self._dir_fds.setdefault(path, fd)
+            if kept != fd:  # another thread kept one meanwhile
+                os.close(fd)
+                fd = kept
+        os.fsync(fd)
+
+    def close(self) -> None:
+        fds = list(self._dir_fds.values())
+        self._dir_fds.clear()
+        for fd in fds:
+            os.close(fd)
 
     def _make_suffix_dirs(self) -> None:
         """Every ``objects/<hash[-3:]>`` directory, made once and made durable (the parent
@@ -98,8 +139,34 @@ class Layout:
         yield from self.tmp.iterdir()  # sidecars' temporary files
 
 
+def spread_subdirs(path: Path) -> None:
+    """Ask ext4 to spread the directories made under ``path`` over the whole disk as it
+    does the root's (``chattr +T``); elsewhere (another file system, no right) nothing.
+
+    ext4 places a file's inode in its directory's block group and, without a journal,
+    skips inodes freed in the last seconds (minutes while their block is dirty), testing
+    each free one in turn from the group's start. Every PUT over an object frees one: with
+    the 4,096 object directories in a few groups (~40 here), that scan was 6% of the
+    server's CPU under 16 clients' PUTs (this host's ext4 has no journal). Spread over
+    ~1,700 groups, a create and a rename over a file took ~50 us of kernel time instead of
+    ~70-100 (create, write, close, rename; 30,000 of them over 1,024 names)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        flags = struct.unpack("=i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+        if not flags & FS_TOPDIR_FL:
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("=i", flags | FS_TOPDIR_FL))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def encode_trailer(meta: dict[str, Any]) -> bytes:
-    raw = json.dumps(meta, separators=(",", ":")).encode()
+    # orjson: a PUT's trailer and a GET's parse of it cost a third of json's.
+    raw = orjson.dumps(meta)
     return raw + struct.pack(">I", len(raw)) + MAGIC
 
 
@@ -116,7 +183,7 @@ def decode_trailer(tail: bytes | bytearray, file_size: int) -> tuple[dict[str, A
         return int(need)
     raw = tail[len(tail) - need : len(tail) - TRAILER_TAIL]
     try:
-        meta: dict[str, Any] = dict(json.loads(raw))
+        meta: dict[str, Any] = dict(orjson.loads(raw))
     except ValueError:
         raise Corrupt("unreadable trailer") from None
     return meta, file_size - need
@@ -213,6 +280,26 @@ def write_sidecar(layout: Layout, final: str, sidecar: dict[str, Any]) -> None:
     finally:
         os.close(fd)
     place(temp, meta_path(final))
+
+
+def version_ns(ts: float) -> int:
+    """The mtime (ns) of the object file of the version of timestamp ``ts``: monotonic in
+    ``ts`` (an older version's is smaller), ending in ``VERSION_MARK``."""
+    return round(ts * 100_000) * 10_000 + VERSION_MARK
+
+
+def newer_in_place(path: str, ts: float) -> bool:
+    """Whether the object file at ``path`` holds a version newer than ``ts``. Its mtime
+    answers when it carries the mark and is smaller than ``ts``'s; otherwise (a file of
+    an older release, a file system without nanosecond times, a tie) its trailer does."""
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return False
+    if mtime % 10_000 == VERSION_MARK and mtime < version_ns(ts):
+        return False
+    found = stored_version(path)
+    return found is not None and found[0]["ts"] > ts
 
 
 def stored_version(path: str) -> tuple[dict[str, Any], int] | None:

@@ -101,6 +101,12 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _wake(lock: threading.Lock) -> None:
+    """Wake the thread waiting on ``lock`` (or, when none waits yet, the next wait)."""
+    with contextlib.suppress(RuntimeError):  # already woken
+        lock.release()
+
+
 class Listings:
     """Every account database under ``root`` (``root/<hash[-3:]>/<hash>.db``)."""
 
@@ -208,7 +214,11 @@ class Listings:
         lists it at once: no hand-off to the writer thread). Threads that come while one
         holds the database are combined: the holder commits their ops in its transaction
         (16 concurrent PUTs waited in turn for the lock and the GIL: a few commits now)."""
-        item: list[Any] = [op, None, threading.Event(), False]  # op, result, wake, done
+        # op, result, wake, done; the wake is a lock held until a wake-up lets go of it
+        # (an Event is a Condition over a lock that makes a waiter lock per wait).
+        wake = threading.Lock()
+        wake.acquire()
+        item: list[Any] = [op, None, wake, False]
         with self._guard:
             self._queued.setdefault(account, []).append(item)
         lock = self._lock(account)
@@ -223,8 +233,7 @@ class Listings:
                 # Woken when the holder has committed ours, or lets go with ours still
                 # queued (then we try again). A 0.5 ms poll here woke 16 threads 2,000
                 # times a second each; the timeout is only a safety net.
-                item[2].wait(0.05)
-                item[2].clear()
+                wake.acquire(timeout=0.05)
         result = item[1]
         if isinstance(result, BaseException):
             raise result
@@ -243,7 +252,7 @@ class Listings:
         for queued, result in zip(batch, results, strict=True):
             queued[1] = result
             queued[3] = True
-            queued[2].set()
+            _wake(queued[2])
 
     def _wake_next(self, account: str) -> None:
         """After letting go of ``account``'s lock: wake a thread whose op was queued while
@@ -251,7 +260,7 @@ class Listings:
         with self._guard:
             queued = self._queued.get(account)
             if queued:
-                queued[0][2].set()
+                _wake(queued[0][2])
 
     def _apply(self, account: str, ops: list[Op], create: bool) -> list[Any]:
         try:

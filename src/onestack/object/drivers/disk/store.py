@@ -115,12 +115,13 @@ class DiskWriter(ObjectWriter):
         written = os.writev(fd, [rest, trailer])
         if written < len(rest) + len(trailer):  # a short write: the remainder the slow way
             files.write_all(fd, (rest + trailer)[written:])
+        version = files.version_ns(meta["ts"])
+        os.utime(fd, ns=(version, version))  # after the last write: writes set the mtime
         os.fsync(fd)
         os.close(fd)
         self._fd = None
         with self.store.stripe(self.digest):
-            old = files.stored_version(self.final)
-            if old is not None and old[0]["ts"] > meta["ts"]:
+            if files.newer_in_place(self.final, meta["ts"]):
                 os.unlink(self.temp)
                 return  # a newer version is there: ours is overwritten at once
             # A POST's sidecar of the old version stays: it names that version, so it no
@@ -128,7 +129,7 @@ class DiskWriter(ObjectWriter):
             files.place(self.temp, self.final, sync=False)
         # The rename made durable outside the lock: the lock only keeps compare-and-rename
         # whole, and other uploads of its 256th of the names need not wait for the disk.
-        files.fsync_dir(os.path.dirname(self.final))
+        self.store.layout.sync_dir(os.path.dirname(self.final))
         self.store.list_now(self.account, self.container, files.info_from(meta, None), listed_size)
 
     async def commit(
@@ -491,7 +492,7 @@ class DiskStore(ObjectStore):
                     raise NotFound(name)
                 info = files.info_from(found[0], files.read_sidecar(path))
                 files.remove(path)
-            files.fsync_dir(os.path.dirname(path))
+            self.layout.sync_dir(os.path.dirname(path))
             return info
 
         try:
@@ -524,3 +525,4 @@ class DiskStore(ObjectStore):
         await self.listings.close()
         self.expiring.close()
         self.pool.shutdown()
+        self.layout.close()
