@@ -4,15 +4,17 @@ else on the listed rows), the sort keys, and the plain rows a list reads."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, select
+from sqlalchemy import JSON, ColumnElement, Row, Select, Text, and_, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onestack.common import errors
 from onestack.common.context import RequestContext
+from onestack.common.db import json_loads
 from onestack.compute import models, states
 
 
@@ -108,10 +110,38 @@ class ListedServer(NamedTuple):
     updated_at: datetime
 
 
-DETAIL_COLUMNS = tuple(getattr(models.Instance, name) for name in ListedServer._fields)
+_COLUMNS = tuple(getattr(models.Instance, name) for name in ListedServer._fields)
+# A detailed list reads its JSON columns as their text, decoded once per distinct text of the
+# page (``listed``): a page's servers mostly share their flavor, their request and empty lists,
+# and decoding 6,000 values (through three layers of SQLAlchemy's processors each) was a
+# seventh of the time of a list of 1,000.
+_JSON = tuple(i for i, c in enumerate(_COLUMNS) if isinstance(c.type, JSON))
+DETAIL_COLUMNS = tuple(
+    cast(c, Text).label(c.key) if i in _JSON else c for i, c in enumerate(_COLUMNS)
+)
 # A summary shows ids and names (the flavor and description for the filters applied in
 # Python): plain rows of those.
-SUMMARY_COLUMNS = DETAIL_COLUMNS[:5]
+SUMMARY_COLUMNS = _COLUMNS[:5]
+_MISSING = object()
+
+
+def listed(result: Iterable[Sequence[Any]]) -> list[ListedServer]:
+    """The rows of a detailed list's query (``DETAIL_COLUMNS``) with their JSON decoded: the
+    servers of one page share the decoded values of equal texts, which nothing changes (the
+    views copy what they adapt)."""
+    decoded: dict[str, Any] = {}
+    out = []
+    for row in result:
+        values = list(row)
+        for i in _JSON:
+            text = values[i]
+            if isinstance(text, str):  # None is SQL's NULL
+                value = decoded.get(text, _MISSING)
+                if value is _MISSING:
+                    value = decoded[text] = json_loads(text)
+                values[i] = value
+        out.append(ListedServer._make(values))
+    return out
 
 
 def conditions(ctx: RequestContext, f: ListFilters) -> list[ColumnElement[bool]]:
@@ -259,7 +289,7 @@ async def page_rows(
         return []
     uuids = [r.uuid for r in chosen]
     result = await conn.execute(select(*DETAIL_COLUMNS).where(models.Instance.uuid.in_(uuids)))
-    by_uuid = {row.uuid: row for row in map(ListedServer._make, result)}
+    by_uuid = {row.uuid: row for row in listed(result)}
     return [by_uuid[u] for u in uuids if u in by_uuid]
 
 

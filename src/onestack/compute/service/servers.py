@@ -51,6 +51,7 @@ from onestack.compute.service.server_lists import (
     filter_in_python,
     filter_ip,
     list_query,
+    listed,
     page_rows,
 )
 from onestack.network.facade import NetworkAPI
@@ -299,7 +300,7 @@ class Servers:
                 rows = await page_rows(conn, ctx, f, sort, limit, marker)
             else:
                 result = await conn.execute(list_query(ctx, f, sort, full=full))
-                rows = list(map(ListedServer._make, result)) if full else list(result)
+                rows = [*listed(result)] if full else list(result)
                 rows = after_marker(filter_in_python(rows, f), marker)
             if f.ip or f.ip6:
                 rows = filter_ip(rows, await self._ports(rows), f.ip, f.ip6)
