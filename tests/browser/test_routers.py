@@ -8,16 +8,10 @@ from playwright.sync_api import Page, expect
 
 from tests.support.browser import api, shot, token
 from tests.support.cloud import Cloud
+from tests.support.dashnet import subnet
 from tests.support.keystone import unique
 
 NET = "/network/v2.0"
-
-
-def subnet(cloud: Cloud, tok: str, name: str, cidr: str) -> dict[str, Any]:
-    """A network with one subnet, made through the API."""
-    network = api(cloud, "POST", f"{NET}/networks", tok, json={"network": {"name": name}})
-    body = {"network_id": network["network"]["id"], "cidr": cidr, "ip_version": 4, "name": name}
-    return dict(api(cloud, "POST", f"{NET}/subnets", tok, json={"subnet": body})["subnet"])
 
 
 def _router(cloud: Cloud, tok: str, router_id: str) -> dict[str, Any]:

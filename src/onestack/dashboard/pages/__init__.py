@@ -11,6 +11,7 @@ from onestack.dashboard.pages import (
     auth,
     containers,
     flavors,
+    floating_ips,
     image_edit,
     images,
     instance_console,
@@ -25,6 +26,7 @@ from onestack.dashboard.pages import (
     stack_launch,
     stacks,
     subnets,
+    topology,
     volume_actions,
     volume_backups,
     volumes,
@@ -57,4 +59,6 @@ def routes() -> list[BaseRoute]:
         *app_credentials.ROUTES,
         *flavors.ROUTES,
         *admin.ROUTES,
+        *floating_ips.ROUTES,
+        *topology.ROUTES,
     ]

@@ -39,7 +39,8 @@ class Form:
 
     def refused(self, exc: APIError, aliases: Mapping[str, Iterable[str]]) -> None:
         """The API's message, beside the field it speaks of (or above the form)."""
-        name = field_of(exc.message, self.values, aliases)
+        shown = {k: v for k, v in aliases.items() if k in self.values}  # this form's fields
+        name = field_of(exc.message, self.values, shown)
         if name:
             self.errors[name] = exc.message
         else:

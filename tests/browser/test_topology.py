@@ -1,0 +1,60 @@
+"""The network topology: what the API made is drawn, linked, listed, and kept up to date."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support.browser import api, shot, token
+from tests.support.cloud import Cloud
+from tests.support.dashnet import router, server_on, subnet
+from tests.support.keystone import unique
+
+NET = "/network/v2.0"
+
+
+def test_the_topology_draws_networks_routers_and_instances(demo_page: Page, cloud: Cloud) -> None:
+    page, tok = demo_page, token(cloud, "demo")
+    name = unique("dash-topo")
+    evil = f"{name}<b>x</b>"
+    sub = subnet(cloud, tok, evil, "10.234.1.0/24")
+    made = router(cloud, tok, f"{name}-r", sub["id"])
+    server_id, port = server_on(cloud, tok, f"{name}-vm", sub["network_id"])
+    page.goto(f"{cloud.url}/dashboard/project/network_topology/")
+    svg = page.locator("#topology svg")
+    expect(svg.locator("title").first).to_have_text("Network topology of project demo")
+    # Each element links to its detail page; a name is text, never markup.
+    expect(svg.get_by_role("link", name=f"Network {evil}")).to_have_attribute(
+        "href", f"/dashboard/project/networks/{sub['network_id']}/"
+    )
+    expect(svg.get_by_role("link", name=f"Router {name}-r")).to_have_attribute(
+        "href", f"/dashboard/project/routers/{made['id']}/"
+    )
+    expect(svg.get_by_role("link", name=f"Instance {name}-vm")).to_have_attribute(
+        "href", f"/dashboard/project/instances/{server_id}/"
+    )
+    expect(svg.get_by_role("link", name="Network public")).to_be_visible()
+    assert svg.locator("b").count() == 0
+    # The same connections as a list.
+    connections = page.locator("ul.connections")
+    fixed = port["fixed_ips"][0]["ip_address"]
+    expect(connections).to_contain_text(f"Instance {name}-vm on network {evil} ({fixed})")
+    expect(connections).to_contain_text(f"Router {name}-r on network {evil} (10.234.1.1)")
+    expect(connections).to_contain_text(f"Router {name}-r on network public")
+    shot(page, "network-topology")
+    page.get_by_role("link", name=f"Router {name}-r").click()
+    expect(page.get_by_role("heading", name=f"Router Details: {name}-r")).to_be_visible()
+    api(cloud, "DELETE", f"/compute/v2.1/servers/{server_id}", tok)
+
+
+def test_a_new_network_appears_without_reloading(demo_page: Page, cloud: Cloud) -> None:
+    page, tok = demo_page, token(cloud, "demo")
+    page.goto(f"{cloud.url}/dashboard/project/network_topology/")
+    expect(page.locator("#topology svg")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+    name = unique("dash-topo-new")
+    made = api(cloud, "POST", f"{NET}/networks", tok, json={"network": {"name": name}})
+    link = page.locator("#topology svg").get_by_role("link", name=f"Network {name}")
+    expect(link).to_be_visible(timeout=15_000)
+    expect(page.locator("ul.connections")).to_contain_text(f"Network {name}: nothing connected")
+    assert page.evaluate("window.notReloaded") is True
+    api(cloud, "DELETE", f"{NET}/networks/{made['network']['id']}", tok)
