@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import api, image, shot, token
+from tests.support.browser import api, image, server, shot, sign_in, token
 from tests.support.cloud import Cloud
 from tests.support.keystone import unique
 
@@ -135,3 +136,137 @@ def test_another_projects_volume_is_the_404_page(demo_page: Page, cloud: Cloud) 
     resp = demo_page.goto(f"{cloud.url}/dashboard/project/volumes/{made['volume']['id']}/")
     assert resp is not None and resp.status == 404
     expect(demo_page.get_by_role("heading", name="Not Found")).to_be_visible()
+
+
+def _api_volume(cloud: Cloud, tok: str, name: str) -> dict[str, Any]:
+    """A 1 GiB volume made through the API, available."""
+    body = {"volume": {"size": 1, "name": name}}
+    made = api(cloud, "POST", f"/volume/v3/{_project(cloud, tok)}/volumes", tok, json=body)
+    return _until(cloud, tok, f"/volumes/{made['volume']['id']}", "volume", "available")
+
+
+def test_attach_and_detach(demo_page: Page, cloud: Cloud) -> None:
+    page, tok, name = demo_page, token(cloud, "demo"), unique("dash-attvol")
+    vm = server(cloud, tok, name + "-vm")
+    vol = _api_volume(cloud, tok, name)
+    page.goto(f"{cloud.url}/dashboard/project/volumes/{vol['id']}/")
+    page.get_by_role("link", name="Manage Attachments").click()
+    page.get_by_label("Attach to Instance").select_option(vm["id"])
+    page.get_by_role("button", name="Attach Volume").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Attaching volume "{name}"')
+    attached = _until(cloud, tok, f"/volumes/{vol['id']}", "volume", "in-use")
+    assert [a["server_id"] for a in attached["attachments"]] == [vm["id"]]
+    expect(page.locator(f"#volume-{vol['id']}")).to_contain_text(vm["id"])
+    page.goto(f"{cloud.url}/dashboard/project/volumes/{vol['id']}/attach/")
+    expect(page.get_by_role("table", name="Attachments")).to_contain_text(name + "-vm")
+    page.get_by_role("link", name="Detach Volume").click()
+    page.get_by_role("button", name="Detach Volume").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Detaching volume "{name}"')
+    assert _until(cloud, tok, f"/volumes/{vol['id']}", "volume", "available")["attachments"] == []
+    api(cloud, "DELETE", f"/compute/v2.1/servers/{vm['id']}", tok)
+
+
+def test_backup_and_restore(demo_page: Page, cloud: Cloud) -> None:
+    page, tok, name = demo_page, token(cloud, "demo"), unique("dash-bakvol")
+    vol = _api_volume(cloud, tok, name)
+    page.goto(f"{cloud.url}/dashboard/project/volumes/{vol['id']}/")
+    page.get_by_role("link", name="Create Backup").click()
+    page.get_by_label("Backup Name").fill(name + "-bak")
+    page.get_by_role("button", name="Create Volume Backup").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Creating volume backup "{name}-bak"')
+    backup = _by_name(cloud, tok, "backups", name + "-bak")
+    row = page.locator(f"#backup-{backup['id']}")
+    expect(row.locator(".status")).to_have_text("Available")
+    assert backup["volume_id"] == vol["id"]
+    shot(page, "volume_backups")
+    row.get_by_role("link", name="Restore Backup").click()
+    page.get_by_label("New Volume Name").fill(name + "-restored")
+    page.get_by_role("button", name="Restore Backup to Volume").click()
+    expect(page.get_by_role("status")).to_contain_text("Restoring backup")
+    restored = _by_name(cloud, tok, "volumes", name + "-restored")
+    assert _until(cloud, tok, f"/volumes/{restored['id']}", "volume", "available")
+    _until(cloud, tok, f"/backups/{backup['id']}", "backup", "available")
+
+
+def test_transfer_to_another_project(page: Page, cloud: Cloud) -> None:
+    demo, admin = token(cloud, "demo"), token(cloud, "admin", "admin")
+    name = unique("dash-xfer")
+    vol = _api_volume(cloud, demo, name)
+    sign_in(page, cloud, "demo")
+    page.goto(f"{cloud.url}/dashboard/project/volumes/{vol['id']}/")
+    page.get_by_role("link", name="Create Transfer").click()
+    page.get_by_label("Transfer Name").fill(name)
+    page.get_by_role("button", name="Create Volume Transfer").click()
+    expect(page.get_by_role("heading", name="Volume Transfer Details")).to_be_visible()
+    transfer_id = page.locator("#transfer-id").inner_text()
+    auth_key = page.locator("#auth-key").inner_text()
+    assert transfer_id and auth_key
+    shot(page, "volume_transfer")
+    assert _volume(cloud, demo, vol["id"])["status"] == "awaiting-transfer"
+    page.get_by_role("link", name="Sign Out").click()
+    sign_in(page, cloud, "admin")
+    page.goto(f"{cloud.url}/dashboard/project/volumes/accept_transfer/")
+    page.get_by_label("Transfer ID").fill(transfer_id)
+    page.get_by_label("Authorization Key").fill("wrong-key")
+    page.get_by_role("button", name="Accept Volume Transfer").click()
+    expect(page.locator(".message.error, p.error").first).to_be_visible()
+    expect(page.get_by_label("Transfer ID")).to_have_value(transfer_id)
+    page.get_by_label("Authorization Key").fill(auth_key)
+    page.get_by_role("button", name="Accept Volume Transfer").click()
+    expect(page.get_by_role("heading", name=f"Volume Details: {name}")).to_be_visible()
+    # The volume is the admin project's now, and no longer demo's.
+    assert _volume(cloud, admin, vol["id"])["status"] == "available"
+    resp = httpx.get(f"{cloud.url}/volume/v3/{_project(cloud, demo)}/volumes/{vol['id']}",
+                     headers={"x-auth-token": demo})  # fmt: skip
+    assert resp.status_code == 404
+
+
+def test_upload_to_image(demo_page: Page, cloud: Cloud) -> None:
+    page, tok, name = demo_page, token(cloud, "demo"), unique("dash-v2i")
+    vol = _api_volume(cloud, tok, name)
+    page.goto(f"{cloud.url}/dashboard/project/volumes/{vol['id']}/upload_to_image/")
+    page.get_by_label("Image Name").fill(name + "-image")
+    page.get_by_label("Disk Format").select_option("qcow2")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("status")).to_contain_text(f'to image "{name}-image"')
+    deadline = time.monotonic() + 30
+    while True:
+        found = api(cloud, "GET", f"/image/v2/images?name={name}-image", tok)["images"]
+        if (found and found[0]["status"] == "active") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [(i["status"], i["disk_format"]) for i in found] == [("active", "qcow2")]
+    _until(cloud, tok, f"/volumes/{vol['id']}", "volume", "available")
+
+
+def test_volume_types_for_the_admin(admin_page: Page, cloud: Cloud) -> None:
+    page, admin, name = admin_page, token(cloud, "admin", "admin"), unique("dash-type")
+    page.get_by_role("link", name="Volume Types").click()
+    page.get_by_role("link", name="Create Volume Type").click()
+    page.get_by_label("Volume Type Name").fill(name)
+    page.get_by_label("Description").fill("fast disks")
+    page.get_by_role("button", name="Create Volume Type").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Created volume type "{name}"')
+    path = f"/volume/v3/{_project(cloud, admin)}/types"
+    made = next(t for t in api(cloud, "GET", path, admin)["volume_types"] if t["name"] == name)
+    shot(page, "volume_types")
+    page.locator(f"#type-{made['id']}").get_by_role("link", name="View Extra Specs").click()
+    page.get_by_label("Key").fill("volume_backend_name")
+    page.get_by_label("Value").fill("fast")
+    page.get_by_role("button", name="Create Extra Spec").click()
+    expect(page.get_by_role("table", name="Extra Specs")).to_contain_text("volume_backend_name")
+    specs = api(cloud, "GET", f"{path}/{made['id']}/extra_specs", admin)["extra_specs"]
+    assert specs == {"volume_backend_name": "fast"}
+    page.get_by_role("link", name="Delete Extra Spec").click()
+    page.get_by_role("button", name="Delete Extra Spec").click()
+    assert api(cloud, "GET", f"{path}/{made['id']}/extra_specs", admin)["extra_specs"] == {}
+    page.goto(f"{cloud.url}/dashboard/admin/volume_types/{made['id']}/delete/")
+    page.get_by_role("button", name="Delete Volume Type").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Deleted volume type "{name}"')
+    assert name not in [t["name"] for t in api(cloud, "GET", path, admin)["volume_types"]]
+
+
+def test_a_member_gets_the_403_page_for_volume_types(demo_page: Page, cloud: Cloud) -> None:
+    resp = demo_page.goto(f"{cloud.url}/dashboard/admin/volume_types/")
+    assert resp is not None and resp.status == 403
+    expect(demo_page.get_by_role("heading", name="Forbidden")).to_be_visible()

@@ -29,6 +29,7 @@ from onestack.dashboard.pages import (
     topology,
     volume_actions,
     volume_backups,
+    volume_types,
     volumes,
 )
 
@@ -49,6 +50,7 @@ def routes() -> list[BaseRoute]:
         *volume_actions.ROUTES,
         *volume_backups.ROUTES,
         *volumes.ROUTES,
+        *volume_types.ROUTES,
         *networks.ROUTES,
         *subnets.ROUTES,
         *security_groups.ROUTES,
