@@ -20,7 +20,7 @@ def test_sign_in_shows_the_overview_and_sign_out_ends_the_session(page: Page, cl
     expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
     expect(page.locator(".topbar")).to_contain_text("demo")
     # The quota charts: one per limit, each naming what it measures.
-    expect(page.get_by_role("img", name=re.compile(r"^Instances: 0 of \d+"))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile(r"^Instances: \d+ of \d+"))).to_be_visible()
     expect(page.get_by_role("img", name=re.compile(r"^Volumes: "))).to_be_visible()
     expect(page.get_by_role("img", name=re.compile(r"^Floating IPs: "))).to_be_visible()
     shot(page, "overview")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import api, image, server, shot, token
@@ -55,10 +57,30 @@ def _flavor(cloud: Cloud, name: str) -> str:
     return str(next(f["id"] for f in flavors if f["name"] == name))
 
 
-def _made(cloud: Cloud, tok: str) -> dict[str, Any]:
-    made = server(cloud, tok, unique("dash-vm"))
-    _status(cloud, tok, made["id"], "ACTIVE")
-    return _server(cloud, tok, made["id"])
+Made = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def made(cloud: Cloud) -> Iterator[Made]:
+    """Servers of the demo project made for the test (ACTIVE), deleted after it: the
+    project's quota of 10 is shared by every test of the session."""
+    tok = token(cloud)
+    ids: list[str] = []
+
+    def make(**extra: Any) -> dict[str, Any]:
+        sid = server(cloud, tok, unique("dash-vm"), **extra)["id"]
+        ids.append(sid)
+        _status(cloud, tok, sid, "ACTIVE")
+        return _server(cloud, tok, sid)
+
+    yield make
+    _delete(cloud, tok, ids)
+
+
+def _delete(cloud: Cloud, tok: str, ids: list[str]) -> None:
+    for sid in ids:
+        headers = {"x-auth-token": tok}
+        httpx.delete(f"{cloud.url}{COMPUTE}/servers/{sid}", headers=headers, timeout=60)
 
 
 def test_launch_through_the_dialog(demo_page: Page, cloud: Cloud) -> None:
@@ -81,8 +103,24 @@ def test_launch_through_the_dialog(demo_page: Page, cloud: Cloud) -> None:
     assert len(found["servers"]) == 2
     assert {s["flavor"]["original_name"] for s in found["servers"]} == {"m1.tiny"}
     # The rows turn ACTIVE live (the page polls while a row is busy).
-    for s in found["servers"]:
-        expect(page.locator(f"#instance-{s['id']} .status")).to_have_text("ACTIVE", timeout=20_000)
+    try:
+        for s in found["servers"]:
+            expect(page.locator(f"#instance-{s['id']} .status")).to_have_text(
+                "ACTIVE", timeout=20_000
+            )
+        # Delete one through its confirmation page.
+        first = found["servers"][0]["id"]
+        _menu(page, cloud, first, "Delete Instance")
+        page.get_by_role("button", name="Delete Instance").click()
+        expect(page.get_by_role("status")).to_contain_text("Scheduled deletion")
+        _until(lambda: first not in _ids(cloud, tok, name))
+    finally:
+        _delete(cloud, tok, [s["id"] for s in found["servers"]])
+
+
+def _ids(cloud: Cloud, tok: str, name: str) -> set[str]:
+    found = api(cloud, "GET", f"{COMPUTE}/servers?name={name}", tok)["servers"]
+    return {str(s["id"]) for s in found}
 
 
 def test_launch_refusals_are_shown_beside_the_field(demo_page: Page, cloud: Cloud) -> None:
@@ -113,10 +151,10 @@ def test_launch_refusals_are_shown_beside_the_field(demo_page: Page, cloud: Clou
     shot(page, "instance-launch-error")
 
 
-def test_power_actions_and_lock_through_the_menu(demo_page: Page, cloud: Cloud) -> None:
+def test_power_actions_and_lock_through_the_menu(demo_page: Page, cloud: Cloud, made: Made) -> None:
     page, tok = demo_page, token(cloud)
-    made = _made(cloud, tok)
-    sid = made["id"]
+    vm = made()
+    sid = vm["id"]
     _menu(page, cloud, sid, "Shut Off Instance")
     expect(page.get_by_role("heading", name="Shut Off Instance")).to_be_visible()
     page.get_by_role("button", name="Shut Off Instance").click()
@@ -147,9 +185,11 @@ def test_power_actions_and_lock_through_the_menu(demo_page: Page, cloud: Cloud) 
     assert _server(cloud, tok, sid)["locked"] is False
 
 
-def test_a_refusal_after_the_state_changed_is_shown(demo_page: Page, cloud: Cloud) -> None:
+def test_a_refusal_after_the_state_changed_is_shown(
+    demo_page: Page, cloud: Cloud, made: Made
+) -> None:
     page, tok = demo_page, token(cloud)
-    sid = _made(cloud, tok)["id"]
+    sid = made()["id"]
     page.goto(f"{cloud.url}/dashboard/project/instances/{sid}/action/pause/")
     # Meanwhile someone stops it: pausing a stopped instance is Nova's 409.
     api(cloud, "POST", f"{COMPUTE}/servers/{sid}/action", tok, json={"os-stop": None})
@@ -159,9 +199,9 @@ def test_a_refusal_after_the_state_changed_is_shown(demo_page: Page, cloud: Clou
     expect(page.get_by_role("alert")).to_contain_text("vm_state stopped")
 
 
-def test_resize_then_confirm_and_shelve(demo_page: Page, cloud: Cloud) -> None:
+def test_resize_then_confirm_and_shelve(demo_page: Page, cloud: Cloud, made: Made) -> None:
     page, tok = demo_page, token(cloud)
-    sid = _made(cloud, tok)["id"]
+    sid = made()["id"]
     _menu(page, cloud, sid, "Resize Instance")
     page.get_by_label("New Flavor").select_option(_flavor(cloud, "m1.small"))
     shot(page, "instance-resize")
@@ -180,9 +220,9 @@ def test_resize_then_confirm_and_shelve(demo_page: Page, cloud: Cloud) -> None:
     _status(cloud, tok, sid, "ACTIVE")
 
 
-def test_rebuild_and_snapshot(demo_page: Page, cloud: Cloud) -> None:
+def test_rebuild_and_snapshot(demo_page: Page, cloud: Cloud, made: Made) -> None:
     page, tok = demo_page, token(cloud)
-    sid = _made(cloud, tok)["id"]
+    sid = made()["id"]
     _menu(page, cloud, sid, "Rebuild Instance")
     page.get_by_label("Select Image").select_option(image(cloud))
     page.get_by_role("button", name="Rebuild").click()
@@ -200,14 +240,14 @@ def test_rebuild_and_snapshot(demo_page: Page, cloud: Cloud) -> None:
     assert images[0]["owner"] == _server(cloud, tok, sid)["tenant_id"]
 
 
-def test_detail_tabs_log_and_action_log(demo_page: Page, cloud: Cloud) -> None:
+def test_detail_tabs_log_and_action_log(demo_page: Page, cloud: Cloud, made: Made) -> None:
     page, tok = demo_page, token(cloud)
-    made = _made(cloud, tok)
-    sid = made["id"]
+    vm = made()
+    sid = vm["id"]
     api(cloud, "POST", f"{COMPUTE}/servers/{sid}/action", tok, json={"os-stop": None})
     _status(cloud, tok, sid, "SHUTOFF")
     page.goto(f"{cloud.url}/dashboard/project/instances/{sid}/")
-    expect(page.get_by_role("heading", name=f"Instance Details: {made['name']}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Instance Details: {vm['name']}")).to_be_visible()
     expect(page.locator("dl.details").first).to_contain_text(sid)
     expect(page.get_by_text("m1.tiny", exact=True)).to_be_visible()
     shot(page, "instance-detail")
@@ -217,6 +257,7 @@ def test_detail_tabs_log_and_action_log(demo_page: Page, cloud: Cloud) -> None:
     page.get_by_label("Log Length").fill("5")
     page.get_by_role("button", name="Go").click()
     expect(page).to_have_url(re.compile(r"length=5"))
+    expect(page.get_by_label("Console output")).to_contain_text(f"hostname {vm['name']}")
     shot(page, "instance-log")
     page.get_by_role("link", name="Action Log").click()
     expect(page.locator("tbody tr", has_text="stop")).to_have_count(1)
@@ -233,7 +274,110 @@ def test_a_member_opening_another_projects_instance_gets_the_404_page(
 ) -> None:
     admin = token(cloud, "admin", "admin")
     theirs = server(cloud, admin, unique("dash-theirs"))
-    for tail in ("", "log/", "action/stop/", "resize/", "attach_volume/"):
-        resp = demo_page.goto(f"{cloud.url}/dashboard/project/instances/{theirs['id']}/{tail}")
-        assert resp is not None and resp.status == 404, tail
-    expect(demo_page.get_by_role("heading", name="Not Found")).to_be_visible()
+    try:
+        for tail in ("", "log/", "action/stop/", "resize/", "attach_volume/"):
+            url = f"{cloud.url}/dashboard/project/instances/{theirs['id']}/{tail}"
+            resp = demo_page.goto(url)
+            assert resp is not None and resp.status == 404, tail
+        expect(demo_page.get_by_role("heading", name="Not Found")).to_be_visible()
+    finally:
+        _delete(cloud, admin, [theirs["id"]])
+
+
+def _network(cloud: Cloud, tok: str, cidr: str, **extra: Any) -> tuple[str, str]:
+    """A network with one subnet: their ids."""
+    body = {"network": {"name": unique("dash-net"), **extra}}
+    net = api(cloud, "POST", "/network/v2.0/networks", tok, json=body)["network"]
+    body = {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4}}
+    sub = api(cloud, "POST", "/network/v2.0/subnets", tok, json=body)["subnet"]
+    return str(net["id"]), str(sub["id"])
+
+
+def _attached(cloud: Cloud, tok: str, sid: str) -> list[str]:
+    path = f"{COMPUTE}/servers/{sid}/os-volume_attachments"
+    return [a["volumeId"] for a in api(cloud, "GET", path, tok)["volumeAttachments"]]
+
+
+def test_volume_attach_shows_on_the_detail_page_and_detaches(
+    demo_page: Page, cloud: Cloud, made: Made
+) -> None:
+    page, tok = demo_page, token(cloud)
+    vm = made()
+    sid, project = vm["id"], vm["tenant_id"]
+    name = unique("dash-vol")
+    body = {"volume": {"size": 1, "name": name}}
+    vol = api(cloud, "POST", f"/volume/v3/{project}/volumes", tok, json=body)["volume"]
+    path = f"/volume/v3/{project}/volumes/{vol['id']}"
+    _until(lambda: api(cloud, "GET", path, tok)["volume"]["status"] == "available")
+    try:
+        _menu(page, cloud, sid, "Attach Volume")
+        page.get_by_label("Volume ID").select_option(vol["id"])
+        page.get_by_role("button", name="Attach Volume").click()
+        expect(page.get_by_role("status")).to_contain_text("Attaching volume")
+        _until(lambda: _attached(cloud, tok, sid) == [vol["id"]])
+        page.goto(f"{cloud.url}/dashboard/project/instances/{sid}/")
+        expect(page.locator("#volumes-attached")).to_contain_text(name)
+        _until(lambda: api(cloud, "GET", path, tok)["volume"]["status"] == "in-use")
+        _menu(page, cloud, sid, "Detach Volume")
+        page.get_by_label("Attached Volume").select_option(vol["id"])
+        page.get_by_role("button", name="Detach Volume").click()
+        expect(page.get_by_role("status")).to_contain_text("Detaching volume")
+        _until(lambda: _attached(cloud, tok, sid) == [])
+    finally:
+        _until(lambda: api(cloud, "GET", path, tok)["volume"]["status"] == "available")
+        api(cloud, "DELETE", path, tok)
+
+
+def test_interface_attach_and_detach(demo_page: Page, cloud: Cloud, made: Made) -> None:
+    page, tok = demo_page, token(cloud)
+    net, _ = _network(cloud, tok, "10.71.3.0/24")
+    sid = made()["id"]
+    path = f"{COMPUTE}/servers/{sid}/os-interface"
+    _menu(page, cloud, sid, "Attach Interface")
+    # Neither a network nor a port: refused before any call.
+    page.get_by_role("button", name="Attach Interface").click()
+    expect(page.locator("#err_network")).to_have_text("Choose a network or a port.")
+    page.get_by_label("Network").select_option(net)
+    page.get_by_role("button", name="Attach Interface").click()
+    expect(page.get_by_role("status")).to_contain_text("Attached an interface")
+    ports = api(cloud, "GET", path, tok)["interfaceAttachments"]
+    assert [p["net_id"] for p in ports] == [net]
+    address = ports[0]["fixed_ips"][0]["ip_address"]
+    page.goto(f"{cloud.url}/dashboard/project/instances/{sid}/")
+    expect(page.locator("dl.details", has_text=address)).to_have_count(1)
+    _menu(page, cloud, sid, "Detach Interface")
+    page.get_by_label("Port").select_option(ports[0]["port_id"])
+    page.get_by_role("button", name="Detach Interface").click()
+    expect(page.get_by_role("status")).to_contain_text("Detached interface")
+    _until(lambda: api(cloud, "GET", path, tok)["interfaceAttachments"] == [])
+
+
+def test_floating_ip_allocated_associated_and_disassociated(
+    demo_page: Page, cloud: Cloud, made: Made
+) -> None:
+    page, tok = demo_page, token(cloud)
+    admin = token(cloud, "admin", "admin")
+    ext, _ = _network(cloud, admin, "10.72.9.0/24", **{"router:external": True})
+    net, sub = _network(cloud, tok, "10.71.4.0/24")
+    body = {"router": {"name": unique("dash-router"), "external_gateway_info": {"network_id": ext}}}
+    router = api(cloud, "POST", "/network/v2.0/routers", tok, json=body)["router"]
+    api(cloud, "PUT", f"/network/v2.0/routers/{router['id']}/add_router_interface", tok,
+        json={"subnet_id": sub})  # fmt: skip
+    sid = made(networks=[{"uuid": net}])["id"]
+    port = api(cloud, "GET", f"/network/v2.0/ports?device_id={sid}", tok)["ports"][0]
+    _menu(page, cloud, sid, "Associate Floating IP")
+    page.get_by_label("IP Address").select_option(f"pool:{ext}")
+    page.get_by_label("Port to be associated").select_option(port["id"])
+    shot(page, "instance-associate")
+    page.get_by_role("button", name="Associate").click()
+    expect(page.get_by_role("status")).to_contain_text("Associated floating IP")
+    found = api(cloud, "GET", f"/network/v2.0/floatingips?port_id={port['id']}", tok)
+    assert len(found["floatingips"]) == 1
+    fip = found["floatingips"][0]
+    _menu(page, cloud, sid, "Disassociate Floating IP")
+    page.get_by_label("Floating IP").select_option(fip["id"])
+    page.get_by_role("button", name="Disassociate").click()
+    expect(page.get_by_role("status")).to_contain_text(fip["floating_ip_address"])
+    after = api(cloud, "GET", f"/network/v2.0/floatingips/{fip['id']}", tok)["floatingip"]
+    assert after["port_id"] is None
+    api(cloud, "DELETE", f"/network/v2.0/floatingips/{fip['id']}", tok)

@@ -54,7 +54,7 @@ async def detach_volume(ctx: Ctx) -> Response:
     ]
     form = Form(
         "detach_volume",
-        [Field("volume", "Volume", options, empty="Select a volume")],
+        [Field("volume", "Attached Volume", options, empty="Select a volume")],
         "Detach Volume",
         intro="The guest loses the disk at once: unmount it first.",
         danger=True,
