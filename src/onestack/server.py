@@ -196,6 +196,7 @@ def banner(
     return (
         f"OneStack is up at {url} (ready in {ready_in:.2f}s)\n"
         f"  identity     {url}/identity/v3\n"
+        f"  dashboard    {url}/dashboard/  (admin, or demo: OS_PASSWORD in {files['demo']})\n"
         f"  data plane   {data_plane_line(plane or {})}\n"
         f"  admin creds  {files['admin']}\n"
         f"  clouds.yaml  {files['clouds']}  (clouds: onestack, onestack-demo)\n"
