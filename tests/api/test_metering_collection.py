@@ -245,6 +245,9 @@ def test_volume_resource_follows_the_volume(meter: Meter) -> None:
         lambda: meter("metric", "resource", "show", vid)["ended_at"],
     )
     assert ended
+    # The revision before the end is kept, still running.
+    history = meter.http().get(f"/v1/resource/volume/{vid}/history").json()
+    assert history[-1]["ended_at"] == ended and history[-2]["ended_at"] is None
 
 
 def test_object_storage_account_is_measured(meter: Meter, tmp_path_factory: Any) -> None:

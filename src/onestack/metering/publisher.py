@@ -135,24 +135,17 @@ class Publisher:
 
     async def end_resource(self, resource_id: str, ended_at: float) -> None:
         rid = resource_uuid(resource_id)
-        ended = timeutil.format_timestamp(int(ended_at * timeutil.NS))
+        ended = timeutil.to_datetime(int(ended_at * timeutil.NS))
         async with self.locks(rid):
-            try:
-                own = await self.svc.resources.row(SERVICE_CONTEXT, rid)
-            except errors.ResourceNotFound:
-                own = None
-            ends = [] if own is None else [(own.id, own.type, own.ended_at)]
+            own_type = await self.svc.resources.end(rid, ended)
+            self.attributes.pop(rid, None)
             # Only an instance has children (its disks and interfaces): a volume's or an
             # image's end is its own row's alone, without three searches.
-            if own is None or own.type == "instance":
-                ends += await self._children(rid)
-            for res_id, res_type, was_ended in ends:
-                if was_ended is None:
-                    change = await self.svc.resources.parse(
-                        ResourceUpdate, res_type, {"ended_at": ended}
-                    )
-                    await self.svc.resources.update(SERVICE_CONTEXT, res_id, res_type, change)
-                self.attributes.pop(res_id, None)
+            if own_type is None or own_type == "instance":
+                for res_id, _res_type, was_ended in await self._children(rid):
+                    if was_ended is None:
+                        await self.svc.resources.end(res_id, ended)
+                    self.attributes.pop(res_id, None)
 
     async def _children(self, rid: str) -> list[tuple[str, str, Any]]:
         out: list[tuple[str, str, Any]] = []

@@ -4,6 +4,7 @@ type, history of changes, and search in Gnocchi's filter language."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -132,6 +133,31 @@ class Resources:
                 await self.metrics.attach(s, rc, row, change.metrics, replace=True)
         names = await self.metrics.names_of([row.id])
         return views.resource_view(row, names.get(row.id, {}))
+
+    async def end(self, rid: str, ended_at: datetime) -> str | None:
+        """The resource ended at ``ended_at`` (its history keeps what it was), unless it has
+        ended already: its type, None when there is no such resource. One unit of work: a
+        collector's ending of a volume or an image through ``row``, ``parse`` and ``update``
+        was four, each a hand-off to the database's thread beside the service's own."""
+        async with self.ctx.db.session() as s:
+            row = await s.get(models.Resource, resource_uuid(rid))
+            if row is None:
+                return None
+            if row.ended_at is None:
+                if ended_at < row.started_at:
+                    raise errors.InvalidInput(
+                        reason="Start timestamp cannot be after end timestamp"
+                    )
+                before = views.resource_view(row, None)
+                before.pop("revision_end", None)
+                s.add(
+                    models.ResourceHistory(
+                        resource_id=row.id, snapshot=before, revision_end=utcnow()
+                    )
+                )
+                row.ended_at = ended_at
+                row.revision_start = utcnow()
+            return row.type
 
     @staticmethod
     def _apply_update(row: models.Resource, change: ResourceUpdate) -> bool:
