@@ -113,24 +113,48 @@ class Publisher:
         not made here."""
         rid = resource_uuid(resource_id)
         wanted = dict(attributes)
-        if self.attributes.get(rid) == wanted:
+        seen = self.attributes.get(rid)
+        if seen == wanted:
             return None
         made: dict[str, str] | None = None
+        # One this publisher has not seen is mostly a new one (a volume's create): made at
+        # once, and read to be updated only when it exists (a session less for each new one).
+        if seen is None:
+            with contextlib.suppress(errors.ResourceExists):
+                made = await self._create(rtype, resource_id, project_id, user_id, wanted, sample)
+                self.attributes[rid] = wanted
+                return made
         try:
             row = await self.svc.resources.row(SERVICE_CONTEXT, rid)
         except errors.ResourceNotFound:
-            body = {"id": resource_id, "project_id": project_id, "user_id": user_id, **wanted}
-            if sample is not None:
-                body["metrics"] = {sample.name: await self._metric_spec(sample)}
-            spec = await self.svc.resources.parse(ResourceCreate, rtype, body)
             with contextlib.suppress(errors.ResourceExists):
-                made = (await self.svc.resources.create(SERVICE_CONTEXT, rtype, spec))["metrics"]
+                made = await self._create(rtype, resource_id, project_id, user_id, wanted, sample)
         else:
             changed = {k: v for k, v in wanted.items() if row.attributes.get(k) != v}
             if changed and row.ended_at is None:
                 change = await self.svc.resources.parse(ResourceUpdate, row.type, changed)
                 await self.svc.resources.update(SERVICE_CONTEXT, rid, row.type, change)
         self.attributes[rid] = wanted
+        return made
+
+    async def _create(
+        self,
+        rtype: str,
+        resource_id: str,
+        project_id: str | None,
+        user_id: str | None,
+        attributes: dict[str, Any],
+        sample: Sample | None,
+    ) -> dict[str, str]:
+        """The resource made with the ``sample``'s metric: its metrics' ids (ResourceExists
+        when it exists)."""
+        body = {"id": resource_id, "project_id": project_id, "user_id": user_id, **attributes}
+        if sample is not None:
+            body["metrics"] = {sample.name: await self._metric_spec(sample)}
+        spec = await self.svc.resources.parse(ResourceCreate, rtype, body)
+        made: dict[str, str] = (await self.svc.resources.create(SERVICE_CONTEXT, rtype, spec))[
+            "metrics"
+        ]
         return made
 
     async def end_resource(self, resource_id: str, ended_at: float) -> None:
