@@ -58,3 +58,12 @@ def test_a_new_network_appears_without_reloading(demo_page: Page, cloud: Cloud) 
     expect(page.locator("ul.connections")).to_contain_text(f"Network {name}: nothing connected")
     assert page.evaluate("window.notReloaded") is True
     api(cloud, "DELETE", f"{NET}/networks/{made['network']['id']}", tok)
+
+
+def test_the_network_pages_read_on_a_narrow_screen(demo_page: Page, cloud: Cloud) -> None:
+    demo_page.set_viewport_size({"width": 390, "height": 844})
+    for area in ("network_topology", "networks", "routers", "security_groups", "floating_ips"):
+        demo_page.goto(f"{cloud.url}/dashboard/project/{area}/")
+        width = demo_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/project/{area}/ scrolls sideways ({width}px)"
+    shot(demo_page, "network-topology-narrow")

@@ -63,23 +63,22 @@ class Picture:
 
 async def _fetch(ctx: Ctx) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     api = ctx.api
-    networks, routers, ports, servers = await asyncio.gather(
-        api.get(
-            "network",
-            "/v2.0/networks",
-            limit=MOST,
-            fields=["id", "name", "router:external", "project_id"],
-        ),
+    fields = ["id", "name", "router:external", "project_id"]
+    networks, routers, servers = await asyncio.gather(
+        api.get("network", "/v2.0/networks", limit=MOST, fields=fields),
         api.get("network", "/v2.0/routers", limit=MOST, project_id=ctx.user.project_id),
-        api.get(
-            "network",
-            "/v2.0/ports",
-            limit=MOST * 4,
-            project_id=ctx.user.project_id,
-            fields=["id", "network_id", "device_id", "device_owner", "fixed_ips"],
-        ),
         api.get("compute", "/servers", limit=MOST),
     )
+    # Only the ports of the devices drawn: the picture's cost follows what it shows.
+    devices = [r["id"] for r in routers["routers"]] + [s["id"] for s in servers["servers"]]
+    ports: dict[str, Any] = {"ports": []}
+    if devices:
+        ports = await api.get(
+            "network",
+            "/v2.0/ports",
+            device_id=devices,
+            fields=["id", "network_id", "device_id", "device_owner", "fixed_ips"],
+        )
     return networks["networks"], routers["routers"], ports["ports"], servers["servers"]
 
 
