@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from onestack.dashboard.pages import (
     admin,
+    alarms,
     api_access,
     app_credentials,
     auth,
@@ -72,4 +73,5 @@ def routes() -> list[BaseRoute]:
         *admin.ROUTES,
         *floating_ips.ROUTES,
         *topology.ROUTES,
+        *alarms.ROUTES,
     ]
