@@ -381,3 +381,57 @@ def test_floating_ip_allocated_associated_and_disassociated(
     after = api(cloud, "GET", f"/network/v2.0/floatingips/{fip['id']}", tok)["floatingip"]
     assert after["port_id"] is None
     api(cloud, "DELETE", f"/network/v2.0/floatingips/{fip['id']}", tok)
+
+
+def test_launch_onto_a_new_volume_with_a_network_and_a_key_pair(
+    demo_page: Page, cloud: Cloud
+) -> None:
+    page, tok = demo_page, token(cloud)
+    net, _ = _network(cloud, tok, "10.71.5.0/24")
+    key = unique("dash-key")
+    api(cloud, "POST", f"{COMPUTE}/os-keypairs", tok, json={"keypair": {"name": key}})
+    name, img = unique("dash-bfv"), image(cloud)
+    page.goto(f"{cloud.url}/dashboard/project/instances/launch/")
+    page.get_by_label("Instance Name").fill(name)
+    page.get_by_label("Image", exact=True).select_option(img)
+    page.get_by_label("Create New Volume").check()
+    page.get_by_label("Volume Size (GB)").fill("2")
+    page.get_by_label("Delete Volume on Instance Delete").check()
+    page.get_by_label("Flavor").select_option(_flavor(cloud, "m1.tiny"))
+    page.locator(f"#id_net_{net}").check()
+    page.get_by_label("Key Pair").select_option(key)
+    page.get_by_role("button", name="Launch Instance").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Launched instance "{name}"')
+    sid = _ids(cloud, tok, name).pop()
+    try:
+        _status(cloud, tok, sid, "ACTIVE")
+        vm = _server(cloud, tok, sid)
+        assert vm["key_name"] == key
+        assert vm["image"] == ""  # booted from the new volume
+        assert len(vm["os-extended-volumes:volumes_attached"]) == 1
+        ports = api(cloud, "GET", f"/network/v2.0/ports?device_id={sid}", tok)["ports"]
+        assert [p["network_id"] for p in ports] == [net]
+        page.goto(f"{cloud.url}/dashboard/project/instances/{sid}/")
+        expect(page.get_by_text("None (booted from volume)")).to_be_visible()
+        expect(page.locator("#volumes-attached a")).to_have_count(1)
+    finally:
+        _delete(cloud, tok, [sid])
+        api(cloud, "DELETE", f"{COMPUTE}/os-keypairs/{key}", tok)
+
+
+def test_the_list_at_a_narrow_width_and_its_filters(
+    demo_page: Page, cloud: Cloud, made: Made
+) -> None:
+    page = demo_page
+    vm = made()
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{cloud.url}/dashboard/project/instances/")
+    page.get_by_label("Instance Name").fill(vm["name"])
+    page.get_by_label("Status").select_option("ACTIVE")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(f"#instance-{vm['id']}")).to_contain_text("dash-image")
+    shot(page, "instances-narrow")
+    page.get_by_label("Status").select_option("SHUTOFF")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No items to display.")).to_be_visible()
