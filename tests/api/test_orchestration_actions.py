@@ -197,10 +197,15 @@ def test_cancel_reaches_the_engine_in_another_api_process(tmp_path: Path) -> Non
         password = json.loads((data_dir / "bootstrap.json").read_text())["admin_password"]
         scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
         body = password_body(password, name="admin", scope=scope)
-        issued = httpx.post(f"{urls[0]}/identity/v3/auth/tokens", json=body)
+        # A process just started answers its first requests slowly on a busy host (13 s
+        # at load 20): httpx's 5 s default failed the test, not the cloud.
+        timeout = httpx.Timeout(60)
+        issued = httpx.post(f"{urls[0]}/identity/v3/auth/tokens", json=body, timeout=timeout)
         headers = {"X-Auth-Token": issued.headers["X-Subject-Token"]}
         base = base_path(issued.json()["token"]["project"]["id"])
-        first, second = (httpx.Client(base_url=u + base, headers=headers) for u in urls)
+        first, second = (
+            httpx.Client(base_url=u + base, headers=headers, timeout=timeout) for u in urls
+        )
         made = first.post("/stacks", json={"stack_name": "xproc", "template": SLOW,
                                            "parameters": {"v": "old"}})  # fmt: skip
         assert made.status_code == 201, made.text

@@ -94,6 +94,35 @@ class Subnet(Owned, Base):
     subnetpool_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
+# A class comes after the classes its relationships name: ``onestack api`` answers while a
+# thread imports this module, and a request's query configures every mapper mapped so far
+# (tests/unit/test_mapper_order.py).
+class IPAllocation(Base):
+    """A fixed IP of a port. Unique per network: two ports can never get one address."""
+
+    __tablename__ = "network_ip_allocation"
+    __table_args__ = (UniqueConstraint("network_id", "ip_address"),)
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
+    )
+    ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subnet_id: Mapped[str] = mapped_column(
+        ForeignKey("network_subnet.id", ondelete="CASCADE"), index=True
+    )
+    network_id: Mapped[str] = mapped_column(String(36))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PortSecurityGroup(Base):
+    __tablename__ = "network_port_secgroup"
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
+    )
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("network_secgroup.id"), primary_key=True, index=True
+    )
+
+
 class Port(Owned, Base):
     __tablename__ = "network_port"
     __table_args__ = (UniqueConstraint("network_id", "mac_address"),)
@@ -127,29 +156,20 @@ class Port(Owned, Base):
     qos_policy_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
-class IPAllocation(Base):
-    """A fixed IP of a port. Unique per network: two ports can never get one address."""
-
-    __tablename__ = "network_ip_allocation"
-    __table_args__ = (UniqueConstraint("network_id", "ip_address"),)
-    port_id: Mapped[str] = mapped_column(
-        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
-    )
-    ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
-    subnet_id: Mapped[str] = mapped_column(
-        ForeignKey("network_subnet.id", ondelete="CASCADE"), index=True
-    )
-    network_id: Mapped[str] = mapped_column(String(36))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class PortSecurityGroup(Base):
-    __tablename__ = "network_port_secgroup"
-    port_id: Mapped[str] = mapped_column(
-        ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True
-    )
+class SecurityGroupRule(Standard, Base):
+    __tablename__ = "network_secgroup_rule"
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
     security_group_id: Mapped[str] = mapped_column(
-        ForeignKey("network_secgroup.id"), primary_key=True, index=True
+        ForeignKey("network_secgroup.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_secgroup.id", ondelete="CASCADE"), nullable=True, index=True
     )
 
 
@@ -171,23 +191,6 @@ class DefaultSecurityGroup(Base):
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     security_group_id: Mapped[str] = mapped_column(
         ForeignKey("network_secgroup.id", ondelete="CASCADE"), unique=True
-    )
-
-
-class SecurityGroupRule(Standard, Base):
-    __tablename__ = "network_secgroup_rule"
-    project_id: Mapped[str] = mapped_column(String(64), index=True)
-    security_group_id: Mapped[str] = mapped_column(
-        ForeignKey("network_secgroup.id", ondelete="CASCADE"), index=True
-    )
-    direction: Mapped[str] = mapped_column(String(16))
-    ethertype: Mapped[str] = mapped_column(String(8))
-    protocol: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    remote_group_id: Mapped[str | None] = mapped_column(
-        ForeignKey("network_secgroup.id", ondelete="CASCADE"), nullable=True, index=True
     )
 
 
