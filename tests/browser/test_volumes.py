@@ -270,3 +270,16 @@ def test_a_member_gets_the_403_page_for_volume_types(demo_page: Page, cloud: Clo
     resp = demo_page.goto(f"{cloud.url}/dashboard/admin/volume_types/")
     assert resp is not None and resp.status == 403
     expect(demo_page.get_by_role("heading", name="Forbidden")).to_be_visible()
+
+
+def test_storage_pages_read_on_a_narrow_screen(demo_page: Page, cloud: Cloud) -> None:
+    page = demo_page
+    _api_volume(cloud, token(cloud, "demo"), unique("dash-narrow"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/project/volumes/", "/project/images/", "/project/key_pairs/",
+                 "/project/volumes/create/"):  # fmt: skip
+        page.goto(f"{cloud.url}/dashboard{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways ({width}px)"
+    page.goto(f"{cloud.url}/dashboard/project/volumes/")
+    shot(page, "volumes-narrow")
