@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from onestack.dashboard.assets import NOVNC
 from onestack.dashboard.client import APIError
+from onestack.dashboard.pages.instances import row
 from onestack.dashboard.web import Ctx, page
 
 
@@ -50,6 +51,8 @@ async def console(ctx: Ctx) -> Response:
     return ctx.render(
         "project/instance_console.html",
         server=server,
+        row=row(server, is_admin=ctx.user.is_admin),
+        tab="console",
         kind=kind,
         socket=path,
         problem=problem,

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.pages.instances import row
 from onestack.dashboard.web import Ctx, page
 
 PERIODS = {"1h": ("Last hour", 3600), "6h": ("Last 6 hours", 6 * 3600),
@@ -130,6 +131,8 @@ async def metrics(ctx: Ctx) -> Response:
     return ctx.render(
         "project/instance_metrics.html",
         server=server,
+        row=row(server, is_admin=ctx.user.is_admin),
+        tab="metrics",
         charts=found,
         periods=PERIODS,
         period=period if period in PERIODS else "1h",
