@@ -435,3 +435,22 @@ def test_the_list_at_a_narrow_width_and_its_filters(
     page.get_by_label("Status").select_option("SHUTOFF")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("No items to display.")).to_be_visible()
+
+
+def test_resize_then_revert(demo_page: Page, cloud: Cloud, made: Made) -> None:
+    page, tok = demo_page, token(cloud)
+    sid = made()["id"]
+    _menu(page, cloud, sid, "Resize Instance")
+    # The current flavor is not offered; none chosen is refused before any call.
+    expect(page.get_by_label("New Flavor").locator("option", has_text="m1.tiny")).to_have_count(0)
+    page.get_by_label("New Flavor").evaluate("select => select.removeAttribute('required')")
+    page.get_by_role("button", name="Resize").click()
+    expect(page.locator("#err_flavor")).to_have_text("This field is required.")
+    page.get_by_label("New Flavor").select_option(_flavor(cloud, "m1.small"))
+    page.get_by_role("button", name="Resize").click()
+    _status(cloud, tok, sid, "VERIFY_RESIZE")
+    _menu(page, cloud, sid, "Revert Resize/Migrate")
+    page.get_by_role("button", name="Revert Resize/Migrate").click()
+    expect(page.get_by_role("status")).to_contain_text("Reverting")
+    _status(cloud, tok, sid, "ACTIVE")
+    assert _server(cloud, tok, sid)["flavor"]["original_name"] == "m1.tiny"
