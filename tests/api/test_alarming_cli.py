@@ -650,3 +650,22 @@ def test_stack_alarm_scales_its_group_through_a_trust(
     wait_for("the group grows", lambda: size() == 2, timeout=60)
     meter.do("stack", "delete", "--yes", "--wait", name)
     meter.do("metric", "delete", metric)
+
+
+def test_alarm_list_pages_follow_the_marker(meter: Meter, server: str) -> None:
+    prefix = f"paged-{uuid.uuid4().hex[:8]}"
+    for i in range(3):
+        meter("alarm", "create", "--name", f"{prefix}-{i}", "--type", "gnocchi_resources_threshold",
+              "--metric", "cpu", "--resource-type", "instance", "--resource-id", server,
+              "--threshold", "1", "--aggregation-method", "mean")  # fmt: skip
+    whole = [a["alarm_id"] for a in meter("alarm", "list", "--sort", "name:asc")]
+    paged: list[str] = []
+    marker: list[str] = []
+    while True:
+        page = meter("alarm", "list", "--sort", "name:asc", "--limit", "2", *marker)
+        paged += [a["alarm_id"] for a in page]
+        if len(page) < 2:
+            break
+        marker = ["--marker", page[-1]["alarm_id"]]
+    assert paged == whole and len(whole) >= 3
+    assert "Invalid marker" in meter.fails("alarm", "list", "--marker", str(uuid.uuid4()))

@@ -175,14 +175,15 @@ class AlarmService:
                 raise InvalidAlarm(reason=f"Invalid sort key {key}")
             stmt = stmt.order_by(column.desc() if direction == "desc" else column.asc())
         async with self.db.session() as s:
+            # One page's rows, not the project's: the marker's place from the ids alone.
+            if marker:
+                ids = list(await s.scalars(stmt.with_only_columns(models.Alarm.id)))
+                if marker not in ids:
+                    raise InvalidAlarm(reason=f"Invalid marker: {marker}")
+                stmt = stmt.offset(ids.index(marker) + 1)
+            if limit:
+                stmt = stmt.limit(limit)
             rows = list((await s.scalars(stmt)).all())
-        if marker:
-            ids = [r.id for r in rows]
-            if marker not in ids:
-                raise InvalidAlarm(reason=f"Invalid marker: {marker}")
-            rows = rows[ids.index(marker) + 1 :]
-        if limit:
-            rows = rows[:limit]
         return [alarm_view(r) for r in rows]
 
     async def update(self, ctx: RequestContext, alarm_id: str, body: AlarmBody) -> dict[str, Any]:
