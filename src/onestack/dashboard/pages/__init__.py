@@ -13,6 +13,9 @@ from onestack.dashboard.pages import (
     containers,
     flavors,
     floating_ips,
+    identity_groups,
+    identity_projects,
+    identity_users,
     image_edit,
     images,
     instance_actions,
@@ -74,4 +77,8 @@ def routes() -> list[BaseRoute]:
         *floating_ips.ROUTES,
         *topology.ROUTES,
         *alarms.ROUTES,
+        # /identity/{project_id}/... after the fixed /identity/users/..., groups, roles.
+        *identity_users.ROUTES,
+        *identity_groups.ROUTES,
+        *identity_projects.ROUTES,
     ]
