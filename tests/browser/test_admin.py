@@ -3,9 +3,11 @@ APIs; a member opening an admin page gets the 403 page and no admin data."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
 
+import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -175,3 +177,130 @@ def test_a_default_quota_changed_in_the_page_is_the_apis(admin_page: Page, cloud
     finally:
         api(cloud, "PUT", path, admin, headers=latest,
             json={"quota_class_set": {"server_group_members": before}})  # fmt: skip
+
+
+def _admin_token(cloud: Cloud) -> str:
+    return token(cloud, "admin", "admin")
+
+
+def test_every_projects_instances_with_host_and_actions(admin_page: Page, cloud: Cloud) -> None:
+    demo, name = token(cloud, "demo"), unique("dash-all")
+    made = server(cloud, demo, name)
+    page = admin_page
+    page.get_by_role("link", name="Instances").last.click()
+    expect(page.get_by_role("heading", name="All Instances")).to_be_visible()
+    field(page, "Name").fill(name)
+    page.get_by_role("button", name="Filter").click()
+    row = page.get_by_role("row", name=re.compile(name))
+    expect(row).to_contain_text("demo")
+    admin = _admin_token(cloud)
+    shown = api(cloud, "GET", f"/compute/v2.1/servers/{made['id']}", admin,
+                headers={"openstack-api-version": "compute 2.96"})["server"]  # fmt: skip
+    expect(row.get_by_role("cell", name=shown["OS-EXT-SRV-ATTR:host"], exact=True)).to_be_visible()
+    shot(page, "admin-instances")
+    # Live migration: the API decides; its answer (done or why not) is the message shown.
+    row.get_by_role("button", name="Live Migrate").click()
+    expect(page.locator(".message").first).to_contain_text(re.compile(name))
+    page.goto(f"{cloud.url}/dashboard/admin/instances/?name={name}")
+    page.get_by_role("row", name=re.compile(name)).get_by_role(
+        "link", name="Delete Instance"
+    ).click()
+    page.get_by_role("button", name="Delete Instance").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Scheduled deletion of instance "{name}"')
+    deadline = time.monotonic() + 30
+    while True:
+        found = api(cloud, "GET", f"/compute/v2.1/servers?name={name}", demo)["servers"]
+        if not found:
+            break
+        assert time.monotonic() < deadline, found
+        time.sleep(0.3)
+
+
+def test_every_projects_volumes_and_images(admin_page: Page, cloud: Cloud) -> None:
+    demo, admin, name = token(cloud, "demo"), _admin_token(cloud), unique("dash-vol")
+    demo_project = api(cloud, "GET", "/identity/v3/auth/projects", demo)["projects"]
+    pid = next(p["id"] for p in demo_project if p["name"] == "demo")
+    vol = api(cloud, "POST", f"/volume/v3/{pid}/volumes", demo,
+              json={"volume": {"name": name, "size": 1}})["volume"]  # fmt: skip
+    page = admin_page
+    page.goto(f"{cloud.url}/dashboard/admin/volumes/?name={name}")
+    row = page.get_by_role("row", name=re.compile(name))
+    expect(row).to_contain_text("demo")
+    expect(row).to_contain_text("1 GiB")
+    shot(page, "admin-volumes")
+    expect(row).to_contain_text("available")
+    row.get_by_role("link", name="Delete Volume").click()
+    page.get_by_role("button", name="Delete Volume").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Scheduled deletion of volume "{name}"')
+    resp = httpx.get(f"{cloud.url}/volume/v3/{pid}/volumes/{vol['id']}",
+                     headers={"x-auth-token": demo})  # fmt: skip
+    assert resp.status_code == 404 or resp.json()["volume"]["status"] == "deleting"
+    # Images: every project's, the visibility the admin sets is Glance's.
+    image_name = unique("dash-img")
+    img = api(
+        cloud,
+        "POST",
+        "/image/v2/images",
+        demo,
+        json={"name": image_name, "disk_format": "raw", "container_format": "bare"},
+    )
+    page.goto(f"{cloud.url}/dashboard/admin/images/?name={image_name}")
+    row = page.get_by_role("row", name=re.compile(image_name))
+    expect(row).to_contain_text("demo")
+    shot(page, "admin-images")
+    row.get_by_role("button", name="Make Community").click()
+    expect(page.get_by_role("status")).to_contain_text("The image is now community.")
+    assert api(cloud, "GET", f"/image/v2/images/{img['id']}", admin)["visibility"] == "community"
+    api(cloud, "DELETE", f"/image/v2/images/{img['id']}", demo)  # fmt: skip
+
+
+def test_a_provider_network_created_in_the_page(admin_page: Page, cloud: Cloud) -> None:
+    page, name = admin_page, unique("dash-prov")
+    page.get_by_role("link", name="Networks").last.click()
+    expect(page.get_by_role("heading", name="Networks")).to_be_visible()
+    page.get_by_role("link", name="Create Network").click()
+    field(page, "Name").fill(name)
+    field(page, "Project").select_option(label="demo")
+    field(page, "Provider Network Type").select_option("flat")
+    field(page, "Physical Network").fill("no-such-physnet")
+    page.get_by_role("checkbox", name="Shared").check()
+    page.get_by_role("button", name="Create Network").click()
+    expect(page.locator(".field .error, .message.error").first).to_contain_text("no-such-physnet")
+    expect(field(page, "Name")).to_have_value(name)
+    vni = random.randint(600, 1000)
+    field(page, "Provider Network Type").select_option("vxlan")
+    field(page, "Physical Network").fill("")
+    field(page, "Segmentation ID").fill(str(vni))
+    page.get_by_role("button", name="Create Network").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Created network "{name}"')
+    admin = _admin_token(cloud)
+    net = api(cloud, "GET", f"/network/v2.0/networks?name={name}", admin)["networks"][0]
+    assert net["provider:network_type"] == "vxlan"
+    assert net["provider:segmentation_id"] == vni and net["shared"] is True
+    demo = api(cloud, "GET", "/identity/v3/projects?name=demo", admin)["projects"][0]
+    assert net["project_id"] == demo["id"]
+    shot(page, "admin-networks")
+    page.goto(f"{cloud.url}/dashboard/admin/networks/{net['id']}/delete/")
+    page.get_by_role("button", name="Delete Network").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Deleted network "{name}"')
+    assert api(cloud, "GET", f"/network/v2.0/networks?name={name}", admin)["networks"] == []
+
+
+def test_every_projects_routers_and_floating_ips(admin_page: Page, cloud: Cloud) -> None:
+    demo, name = token(cloud, "demo"), unique("dash-rtr")
+    router = api(cloud, "POST", "/network/v2.0/routers", demo,
+                 json={"router": {"name": name}})["router"]  # fmt: skip
+    page = admin_page
+    page.goto(f"{cloud.url}/dashboard/admin/routers/")
+    row = page.get_by_role("row", name=re.compile(name))
+    expect(row).to_contain_text("demo")
+    shot(page, "admin-routers")
+    row.get_by_role("link", name="Delete Router").click()
+    page.get_by_role("button", name="Delete Router").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Deleted router "{name}"')
+    resp = httpx.get(f"{cloud.url}/network/v2.0/routers/{router['id']}",
+                     headers={"x-auth-token": demo})  # fmt: skip
+    assert resp.status_code == 404
+    page.get_by_role("link", name="Floating IPs").last.click()
+    expect(page.get_by_role("heading", name="Floating IPs")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Mapped Fixed IP Address")).to_be_visible()

@@ -6,6 +6,8 @@ from starlette.routing import BaseRoute
 
 from onestack.dashboard.pages import (
     admin,
+    admin_compute,
+    admin_network,
     alarms,
     api_access,
     app_credentials,
@@ -77,6 +79,8 @@ def routes() -> list[BaseRoute]:
         *floating_ips.ROUTES,
         *topology.ROUTES,
         *alarms.ROUTES,
+        *admin_compute.ROUTES,
+        *admin_network.ROUTES,
         # /identity/{project_id}/... after the fixed /identity/users/..., groups, roles.
         *identity_users.ROUTES,
         *identity_groups.ROUTES,
