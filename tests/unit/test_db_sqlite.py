@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Integer, String, insert, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from onestack.common import errors
+from onestack.common import errors, sqlite_async
 from onestack.common.db import Database
 from onestack.common.sqlite_async import OneTripCursor
 
@@ -86,5 +86,51 @@ async def test_a_writer_reading_through_another_session_is_not_starved(tmp_path:
         assert not failed and time.monotonic() - started < 5, failed
         async with db.session() as s:
             assert len(list(await s.scalars(select(Thing)))) == 40
+    finally:
+        await db.close()
+
+
+async def test_writers_queue_in_arrival_order_and_time_out_as_sqlite_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers wait for the process's write gate, first come first served: in SQLite's busy
+    handler whoever retried first after a commit won, and under load some waited past the
+    10 s busy timeout while no transaction held the lock over a second (503s). A writer
+    the gate keeps waiting past its timeout fails as SQLite's would (503)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: Thing.__table__.create(c))  # type: ignore[attr-defined]
+        holding, done = asyncio.Event(), asyncio.Event()
+
+        async def holder() -> None:
+            async with db.session() as s:
+                s.add(Thing(name="first"))
+                await s.flush()  # the write lock is held from here
+                holding.set()
+                await done.wait()
+
+        async def write(i: int) -> None:
+            async with db.session() as s:
+                s.add(Thing(name=f"w{i}"))
+
+        held = asyncio.create_task(holder())
+        await holding.wait()
+        gate = db.engine.dialect.dbapi.gate  # type: ignore[union-attr]
+        writers = []
+        for i in range(6):
+            writers.append(asyncio.create_task(write(i)))
+            while gate.waiting <= i:  # each queued before the next comes
+                await asyncio.sleep(0.01)
+        monkeypatch.setattr(sqlite_async, "GATE_TIMEOUT", 0.3)
+        started = time.monotonic()
+        with pytest.raises(errors.ServiceUnavailable):
+            await write(99)
+        assert time.monotonic() - started < 5  # the gate's timeout, not SQLite's (10 s)
+        done.set()
+        await asyncio.gather(held, *writers)
+        async with db.session() as s:
+            names = list(await s.scalars(select(Thing.name).order_by(Thing.id)))
+        assert names == ["first", *(f"w{i}" for i in range(6))]
     finally:
         await db.close()
