@@ -198,6 +198,9 @@ def test_every_projects_instances_with_host_and_actions(admin_page: Page, cloud:
                 headers={"openstack-api-version": "compute 2.96"})["server"]  # fmt: skip
     expect(row.get_by_role("cell", name=shown["OS-EXT-SRV-ATTR:host"], exact=True)).to_be_visible()
     shot(page, "admin-instances")
+    # The live table's refresh: the rows alone, as the same user sees them.
+    rows = page.request.get(f"{cloud.url}/dashboard/admin/instances/?name={name}&fragment=rows")
+    assert rows.ok and name in rows.text() and "<html" not in rows.text()
     # Live migration: the API decides; its answer (done or why not) is the message shown.
     row.get_by_role("button", name="Live Migrate").click()
     expect(page.locator(".message").first).to_contain_text(re.compile(name))
@@ -304,3 +307,13 @@ def test_every_projects_routers_and_floating_ips(admin_page: Page, cloud: Cloud)
     page.get_by_role("link", name="Floating IPs").last.click()
     expect(page.get_by_role("heading", name="Floating IPs")).to_be_visible()
     expect(page.get_by_role("columnheader", name="Mapped Fixed IP Address")).to_be_visible()
+
+
+def test_admin_pages_read_on_a_narrow_screen(admin_page: Page, cloud: Cloud) -> None:
+    page = admin_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/admin/flavors/", "/admin/instances/", "/identity/users/"):
+        page.goto(f"{cloud.url}/dashboard{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways ({width}px)"
+    shot(page, "identity-users-narrow")
