@@ -188,7 +188,8 @@ class Listener:
         now = time.time()
         # Publishing creates or updates the resource with these attributes.
         await self.publisher.publish(
-            [Sample(vol["id"], "volume", "volume.size", "GB", size, now, project, user, attrs)]
+            [Sample(vol["id"], "volume", "volume.size", "GB", size, now, project, user, attrs)],
+            new=event == "volume.create.start",
         )
 
     async def on_network(self, event: str, payload: dict[str, Any]) -> None:

@@ -28,11 +28,13 @@ class Publisher:
         self.attributes: dict[str, dict[str, Any]] = {}
         self.locks = KeyedLocks()
 
-    async def publish(self, samples: Sequence[Sample]) -> None:
+    async def publish(self, samples: Sequence[Sample], *, new: bool = False) -> None:
+        """``new``: the samples are of resources just made (a create notification's), which
+        are then made at once, read only when they exist already."""
         batches: dict[str, tuple[list[int], list[float]]] = {}
         for sample in samples:
             try:
-                mid = await self._metric(sample)
+                mid = await self._metric(sample, new)
             except errors.InvalidInput:
                 log.exception("metering: sample %s of %s refused", sample.name, sample.resource_id)
                 continue
@@ -46,7 +48,7 @@ class Publisher:
             ]
         )
 
-    async def _metric(self, sample: Sample) -> str:
+    async def _metric(self, sample: Sample, new: bool = False) -> str:
         rid = resource_uuid(sample.resource_id)
         key = (rid, sample.name)
         # One resource at a time: a volume's create.start and create.end arrive together,
@@ -54,7 +56,7 @@ class Publisher:
         async with self.locks(rid):
             made = await self._ensure(
                 sample.resource_type, sample.resource_id, sample.project_id, sample.user_id,
-                sample.attributes, sample,
+                sample.attributes, sample, new=new,
             )  # fmt: skip
             if made is not None and sample.name in made:
                 self.metric_ids[key] = made[sample.name]
@@ -107,6 +109,8 @@ class Publisher:
         user_id: str | None,
         attributes: Mapping[str, Any],
         sample: Sample | None = None,
+        *,
+        new: bool = False,
     ) -> dict[str, str] | None:
         """``ensure_resource`` under the resource's lock; a new resource is made with the
         ``sample``'s metric in the same transaction: its metrics' ids, or None when it was
@@ -117,9 +121,10 @@ class Publisher:
         if seen == wanted:
             return None
         made: dict[str, str] | None = None
-        # One this publisher has not seen is mostly a new one (a volume's create): made at
-        # once, and read to be updated only when it exists (a session less for each new one).
-        if seen is None:
+        # A new one (a volume's create) is made at once, read to be updated only when it
+        # exists: a session less for each. Not for every one this publisher has not seen: after
+        # a restart, each of the pollsters' known resources would cost a refused create.
+        if new and seen is None:
             with contextlib.suppress(errors.ResourceExists):
                 made = await self._create(rtype, resource_id, project_id, user_id, wanted, sample)
                 self.attributes[rid] = wanted
