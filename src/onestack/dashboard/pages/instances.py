@@ -92,7 +92,8 @@ async def image_names(ctx: Ctx, ids: set[str]) -> dict[str, str]:
 FILTERS = ("name", "status", "image", "flavor", "ip")
 
 
-async def _page(ctx: Ctx) -> tuple[list[dict[str, Any]], str]:
+async def _servers(ctx: Ctx) -> tuple[list[dict[str, Any]], str]:
+    """One page of the project's servers and the next page's marker ('' on the last)."""
     query = ctx.request.query_params
     filters = {k: query[k] for k in FILTERS if query.get(k)}
     found = await ctx.api.get(
@@ -102,11 +103,18 @@ async def _page(ctx: Ctx) -> tuple[list[dict[str, Any]], str]:
         marker=query.get("marker"),
         **filters,
     )
-    servers = found["servers"]
+    servers: list[dict[str, Any]] = found["servers"]
     more = any(link.get("rel") == "next" for link in found.get("servers_links", []))
-    marker = servers[-1]["id"] if servers and more else ""
-    images = await image_names(ctx, {image_id(s) for s in servers} - {""})
-    return [row(s, images, is_admin=ctx.user.is_admin) for s in servers], marker
+    return servers, servers[-1]["id"] if servers and more else ""
+
+
+async def _rows(
+    ctx: Ctx, servers: list[dict[str, Any]], known: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The table's rows; the image names not ``known`` already looked up in one call."""
+    missing = {image_id(s) for s in servers} - {""} - known.keys()
+    names = {**known, **await image_names(ctx, missing)}
+    return [row(s, names, is_admin=ctx.user.is_admin) for s in servers]
 
 
 async def _choices(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -120,15 +128,17 @@ async def _choices(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
 
 @page()
 async def index(ctx: Ctx) -> Response:
-    rows, marker = await _page(ctx)
     query = ctx.request.query_params
     filters = {k: query.get(k, "") for k in FILTERS}
     if query.get("fragment") == "rows":  # the live table's refresh
-        return ctx.render("project/instance_rows.html", rows=rows)
-    images, flavors = await _choices(ctx)
+        servers, _ = await _servers(ctx)
+        return ctx.render("project/instance_rows.html", rows=await _rows(ctx, servers, {}))
+    # The filters' image list names most rows' images: the page and it are asked at once.
+    (servers, marker), (images, flavors) = await asyncio.gather(_servers(ctx), _choices(ctx))
+    known = {str(i["id"]): str(i.get("name") or i["id"]) for i in images}
     return ctx.render(
         "project/instances.html",
-        rows=rows,
+        rows=await _rows(ctx, servers, known),
         next_url=ctx.url("/project/instances/", marker=marker, **filters) if marker else "",
         first_url=ctx.url("/project/instances/", **filters),
         filters=filters,
