@@ -363,6 +363,31 @@ class OrchestrationSettings(_Group):
     max_template_size: int = Field(
         524288, ge=1, description="Largest template accepted, in bytes (Heat's default)."
     )
+    # A stack's template_url is fetched behind the same URI filter as the image service's
+    # web-download imports ([image] import_allowed_schemes ...): comma-separated lists, an
+    # allow list, when set, overriding its deny list.
+    template_url_allowed_schemes: str = Field(
+        "http,https", description="Schemes a template_url may use (http and https at most)."
+    )
+    template_url_disallowed_schemes: str = Field(
+        "", description="Schemes refused when template_url_allowed_schemes is empty."
+    )
+    template_url_allowed_hosts: str = Field(
+        "", description="Hosts (names or addresses) a template_url may name; empty: any."
+    )
+    template_url_disallowed_hosts: str = Field(
+        "", description="Hosts refused when template_url_allowed_hosts is empty."
+    )
+    template_url_allowed_ports: str = Field(
+        "80,443",
+        description="Ports a template_url may name; empty: any (a URL naming no port passes).",
+    )
+    template_url_disallowed_ports: str = Field(
+        "", description="Ports refused when template_url_allowed_ports is empty."
+    )
+    template_url_timeout: float = Field(
+        30.0, gt=0, description="Seconds a template_url fetch may take to connect and read."
+    )
     max_resources_per_stack: int = Field(
         1000, description="Resources a stack may hold; -1: no limit (Heat's default 1000)."
     )

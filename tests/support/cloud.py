@@ -46,6 +46,8 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
     # Image imports by URL fetch from a test's server on 127.0.0.1 and a free port: Glance's
     # default filter (ports 80 and 443 only) is tests/unit/test_image_uri_filter.py's subject.
     env["ONESTACK_IMAGE_IMPORT_ALLOWED_PORTS"] = ""
+    # Likewise a stack's template_url (tests/unit/test_image_uri_filter.py has the default).
+    env["ONESTACK_ORCHESTRATION_TEMPLATE_URL_ALLOWED_PORTS"] = ""
     # The test client plays the trusted front of federation (off by default: see config.py).
     env["ONESTACK_IDENTITY_FEDERATION_REMOTE_USER_HEADER"] = FED_REMOTE_USER
     env["ONESTACK_IDENTITY_FEDERATION_ASSERTION_HEADER_PREFIX"] = FED_PREFIX

@@ -4,12 +4,13 @@ ignored; file: and ftp: never pass."""
 
 from __future__ import annotations
 
-from onestack.config import ImageSettings
-from onestack.image.service.web import UriFilter
+from onestack.common.urlfetch import UriFilter
+from onestack.config import ImageSettings, OrchestrationSettings
+from onestack.image.service.web import import_filter
 
 
 def test_defaults_are_glances() -> None:
-    f = UriFilter.of(ImageSettings())
+    f = import_filter(ImageSettings())
     assert f == UriFilter()
     assert f.allows("http://example.com/x.qcow2")
     assert f.allows("https://example.com:443/x.qcow2")
@@ -23,7 +24,7 @@ def test_defaults_are_glances() -> None:
 
 
 def test_lists_from_settings() -> None:
-    f = UriFilter.of(
+    f = import_filter(
         ImageSettings(
             import_allowed_ports="",
             import_disallowed_ports="22, 3306",
@@ -41,3 +42,11 @@ def test_lists_from_settings() -> None:
     assert not both.allows("http://b.example/x")
     # Whatever the lists say, only http(s) is fetched.
     assert not UriFilter(allowed_schemes=()).allows("file:///etc/passwd")
+
+
+def test_template_url_filter_has_the_same_defaults() -> None:
+    f = UriFilter.of(OrchestrationSettings(), "template_url_")
+    assert f == UriFilter()
+    assert not f.allows("http://127.0.0.1:8080/t.yaml")
+    open_ports = UriFilter.of(OrchestrationSettings(template_url_allowed_ports=""), "template_url_")
+    assert open_ports.allows("http://127.0.0.1:8080/t.yaml")

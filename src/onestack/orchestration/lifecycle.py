@@ -13,6 +13,7 @@ from sqlalchemy import select
 from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
+from onestack.orchestration import urlfetch
 from onestack.orchestration.engine import nested as nested_stacks
 from onestack.orchestration.engine.graph import context_at, stack_scope
 from onestack.orchestration.engine.runner import Engine
@@ -50,6 +51,7 @@ async def preview(svc: StackService, ctx: RequestContext, body: StackCreate) -> 
     properties as far as they resolve before anything exists; nothing is stored. A resource
     that is a nested stack shows as the list of that stack's resources (Heat's
     ``StackResource.preview``)."""
+    body = await urlfetch.resolve(body, svc.settings)
     tmpl, env = svc.parse(body)
     files = body.files
     values, live = svc.check(tmpl, env, dict(body.parameters), files)
@@ -168,8 +170,9 @@ async def preview_update(
     """What an update with ``body`` would do to each resource (Heat's ``resource_changes``:
     added, deleted, replaced, updated, unchanged); nothing changes."""
     _busy(stack)
-    if patch and not body.template:
+    if patch and not body.template and not body.template_url:
         body = body.model_copy(update={"template": stack.template})
+    body = await urlfetch.resolve(body, svc.settings)
     tmpl, env = svc.parse(body)
     given: dict[str, Any] = {}
     if patch:

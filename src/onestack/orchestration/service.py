@@ -17,6 +17,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.quota import lock_quota
 from onestack.config import OrchestrationSettings
+from onestack.orchestration import urlfetch
 from onestack.orchestration.engine import hooks
 from onestack.orchestration.engine.graph import evaluate_off_loop, stack_scope
 from onestack.orchestration.engine.runner import Engine
@@ -54,8 +55,6 @@ class StackService:
     def parse(self, body: TemplateBody) -> tuple[hot.Template, dict[str, Any]]:
         """The request's template, within the size limit, and its environment."""
         raw = body.template
-        if raw is None and body.template_url:
-            raise StackValidationFailed(message="template_url is not supported; send template")
         if raw is None:
             raise errors.BadRequest("No template specified")
         size = len(raw) if isinstance(raw, str) else len(json.dumps(raw))
@@ -145,6 +144,7 @@ class StackService:
                 "parameters": {**(adopt.get("parameters") or {}), **body.parameters},
             })  # fmt: skip
         action = "CREATE" if adopt is None else "ADOPT"
+        body = await urlfetch.resolve(body, self.settings)
         tmpl, env = self.parse(body)
         files = body.files
         values, live = self.check(tmpl, env, dict(body.parameters), files)
@@ -219,6 +219,7 @@ class StackService:
             raise _stack_not_found(stack.name)
         if patch and not body.template and not body.template_url:
             body = body.model_copy(update={"template": stack.template})
+        body = await urlfetch.resolve(body, self.settings)
         tmpl, env = self.parse(body)
         given: dict[str, Any] = {}
         if patch:

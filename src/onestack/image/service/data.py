@@ -33,7 +33,7 @@ from onestack.image.service.ingest import HASH_ALGO, Ingested, ingest
 from onestack.image.service.owners import Owner, is_dead
 from onestack.image.service.records import ImageRecord
 from onestack.image.service.tasks import fail_tasks, finish_task, new_import_task
-from onestack.image.service.web import UriFilter, fetch
+from onestack.image.service.web import fetch, import_filter
 
 log = get_logger(__name__)
 
@@ -113,7 +113,7 @@ class ImageData:
         self.spawn = spawn
         # Written beside every status this process moves an image into while data arrives.
         self.owner = str(Owner.this_process())
-        self.uri_filter = UriFilter.of(base.settings)
+        self.uri_filter = import_filter(base.settings)
 
     # --- status moves -----------------------------------------------------------------------
     async def _claim(

@@ -30,7 +30,7 @@ from onestack.image.service.images import Images
 from onestack.image.service.owners import Owner, is_dead
 from onestack.image.service.records import TaskRecord
 from onestack.image.service.tasks import TIME_TO_LIVE
-from onestack.image.service.web import UriFilter, fetch
+from onestack.image.service.web import fetch, import_filter
 
 TASK_TYPES = ("import",)
 TASK_STATUSES = ("pending", "processing", "success", "failure")
@@ -40,7 +40,7 @@ SORT_KEYS = ("created_at", "updated_at", "id", "status", "type")
 class Tasks:
     def __init__(self, base: ImageContext, images: Images, data: ImageData, spawn: Spawn) -> None:
         self.db = base.db
-        self.uri_filter = UriFilter.of(base.settings)
+        self.uri_filter = import_filter(base.settings)
         self.images = images
         self.data = data
         self.spawn = spawn

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from onestack.common.api import authorize, body
 from onestack.common.http import json_response
+from onestack.orchestration import urlfetch
 from onestack.orchestration.api.common import caller, service
 from onestack.orchestration.errors import EntityNotFound
 from onestack.orchestration.schemas import TemplateBody
@@ -19,7 +20,9 @@ async def validate(request: Request) -> Response:
     # heatclient asks for the nested stacks' parameters in the query (and repeats it in the
     # body, as every other keyword of its validate call).
     nested = request.query_params.get("show_nested", "").lower() in ("true", "1", "yes")
-    return json_response(service(request).validate(ctx, await body(request, TemplateBody), nested))
+    svc = service(request)
+    given = await urlfetch.resolve(await body(request, TemplateBody), svc.settings)
+    return json_response(svc.validate(ctx, given, nested))
 
 
 async def template_versions(request: Request) -> Response:
