@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {
         "ONESTACK_NETWORK_DRIVER": "fake",
         "ONESTACK_COMPUTE_DRIVER": "fake",
+        # 1,000 one-VCPU servers on the fake host's 64 VCPUs (else 744 end in "No valid host").
+        "ONESTACK_COMPUTE_CPU_ALLOCATION_RATIO": "64",
         "ONESTACK_VOLUME_DRIVER": "fake",
         "ONESTACK_LOGGING_LEVEL": "WARNING",
     }
