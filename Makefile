@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml scripts/debian-packages.txt
 	scripts/bootstrap.sh $(VENV) client
 	touch $@
 
-$(TEST_STAMP): $(STAMP)
+$(TEST_STAMP): $(STAMP) scripts/debian-packages-test.txt
 	scripts/bootstrap.sh $(VENV) client,test
 	touch $@
 

@@ -7,11 +7,14 @@ venv=${1:-.venv}
 extras=${2:-}
 
 missing=()
+lists=(scripts/debian-packages.txt)
+# What only the tests need (a browser for the dashboard's): not on a machine that only runs.
+[[ ",$extras," == *,test,* ]] && lists+=(scripts/debian-packages-test.txt)
 if command -v dpkg-query >/dev/null 2>&1; then
   while read -r pkg; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done < scripts/debian-packages.txt
+  done < <(cat "${lists[@]}")
 fi
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
