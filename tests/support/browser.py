@@ -21,7 +21,7 @@ SHOTS = REPO / ".test-results" / "screenshots"
 def chromium_missing() -> str:
     """Why the browser layer cannot run here ('' when it can)."""
     if not Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is None:
-        return f"{CHROMIUM} is not installed (scripts/debian-packages-test.txt: make test installs it)"
+        return f"{CHROMIUM} is not installed (make test installs it)"
     return ""
 
 
