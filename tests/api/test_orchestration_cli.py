@@ -356,3 +356,40 @@ def test_environment_parameters_and_registry(cloud: Cloud, tmp_path: Path) -> No
         refused.stderr
     )
     delete_wait(cloud, name)
+
+
+def test_stack_list_pages_by_marker_with_sort_and_filters(
+    cloud: Cloud, admin: httpx.Client
+) -> None:
+    stacks = f"{base_path(project_of(cloud, admin))}/stacks"
+    prefix = unique("page")
+    text = "heat_template_version: 2018-08-31\nresources: {}\n"
+    names = [f"{prefix}-{i}" for i in range(5)]
+    for n in names:
+        made = admin.post(stacks, json={"stack_name": n, "template": text})
+        assert made.status_code == 201, made.text
+    for n in names:
+        wait_stack(cloud, n, ("CREATE_COMPLETE",))
+
+    def page(**params: Any) -> list[str]:
+        resp = admin.get(stacks, params={"name": names, **params})
+        assert resp.status_code == 200, resp.text
+        return [s["stack_name"] for s in resp.json()["stacks"]]
+
+    for sort_dir, expected in (("asc", names), ("desc", names[::-1])):
+        walked: list[str] = []
+        marker = None
+        while True:
+            got = page(sort_keys="stack_name", sort_dir=sort_dir, limit=2,
+                       **({"marker": marker} if marker else {}))  # fmt: skip
+            walked += got
+            if len(got) < 2:
+                break
+            marker = admin.get(stacks, params={"name": got[-1]}).json()["stacks"][0]["id"]
+        assert walked == expected
+    assert page(sort_keys="stack_name", sort_dir="asc", limit=1, name=names[3]) == [names[3]]
+    assert page(status="FAILED") == []
+    # A marker not in the list is ignored, as Heat's list ignores it.
+    assert page(sort_keys="stack_name", sort_dir="asc", marker="nope", limit=2) == names[:2]
+    for s in admin.get(stacks, params={"name": names}).json()["stacks"]:
+        assert admin.delete(f"{stacks}/{s['stack_name']}/{s['id']}").status_code == 204

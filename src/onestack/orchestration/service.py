@@ -377,12 +377,16 @@ class StackService:
                     stmt = stmt.where(Stack.action.in_(values))
             keys = [columns[k] for k in sort_keys if k in columns] or [Stack.created_at]
             order = [k.asc() if sort_dir == "asc" else k.desc() for k in keys]
-            rows = list(await s.scalars(stmt.order_by(*order, Stack.id)))
-        if marker:
-            ids = [r.id for r in rows]
-            if marker in ids:
-                rows = rows[ids.index(marker) + 1 :]
-        return rows[:limit] if limit else rows
+            stmt = stmt.order_by(*order, Stack.id)
+            # One page's rows, not the project's: the marker's place from the ids alone (a
+            # marker not in the list is ignored, as Heat's list does).
+            if marker:
+                ids = list(await s.scalars(stmt.with_only_columns(Stack.id)))
+                if marker in ids:
+                    stmt = stmt.offset(ids.index(marker) + 1)
+            if limit:
+                stmt = stmt.limit(limit)
+            return list(await s.scalars(stmt))
 
     async def resources(self, stack: Stack) -> list[Resource]:
         return await self.engine.store.resources(stack.id)
