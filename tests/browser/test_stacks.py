@@ -1,5 +1,5 @@
-"""Stacks in the dashboard: launching from a template with parameters, the detail's tabs,
-update, actions and deletion, checked through the orchestration API."""
+"""Stacks in the dashboard: launching from a template with parameters (from a file, from a
+URL), the detail's tabs, update, actions and deletion, checked through the orchestration API."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.support.browser import api, shot, token
 from tests.support.cloud import Cloud
 from tests.support.keystone import unique
+from tests.support.webserve import serve_directory
 
 TEMPLATE = """
 heat_template_version: 2018-08-31
@@ -205,3 +206,33 @@ def test_another_projects_stack_is_not_found(demo_page: Page, cloud: Cloud) -> N
     for path in ("", "delete/"):
         page.goto(f"{cloud.url}/dashboard/project/stacks/stack/{made['stack']['id']}/{path}")
         expect(page.get_by_role("heading", name="Not Found")).to_be_visible()
+
+
+def test_launch_from_a_url(demo_page: Page, cloud: Cloud, tmp_path: Path) -> None:
+    """The URL source: Heat fetches the template (here from this test's server on
+    127.0.0.1); a URL it cannot fetch is Heat's message, the URL kept."""
+    page = demo_page
+    tok = token(cloud, "demo")
+    heat = project_path(cloud, tok)
+    name = unique("dash-url")
+    (tmp_path / "stack.yaml").write_text(TEMPLATE)
+    with serve_directory(tmp_path) as base:
+        page.goto(f"{cloud.url}/dashboard/project/stacks/select_template/")
+        page.get_by_label("Template Source").select_option("url")
+        page.get_by_label("Template URL").fill(f"{base}/missing.yaml")
+        page.get_by_role("button", name="Next").click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            f"Could not retrieve template: Failed to retrieve template from {base}/missing.yaml"
+        )
+        expect(page.get_by_label("Template URL")).to_have_value(f"{base}/missing.yaml")
+        page.get_by_label("Template URL").fill(f"{base}/stack.yaml")
+        page.get_by_role("button", name="Next").click()
+        expect(page.get_by_label("Greeting")).to_have_value("hello")
+        page.get_by_label("Stack Name").fill(name)
+        page.get_by_label("Greeting").fill("by-url")
+        page.get_by_role("button", name="Launch").click()
+        expect(page.get_by_role("status")).to_contain_text(f'Launch of stack "{name}" started.')
+    stack_id = page.url.rstrip("/").split("/")[-1]
+    stack = wait_status(cloud, tok, f"{heat}/stacks/{name}/{stack_id}", "CREATE_COMPLETE")
+    assert stack["parameters"]["greeting"] == "by-url"
+    assert stack["description"] == "A dashboard test stack"

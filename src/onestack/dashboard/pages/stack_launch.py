@@ -48,6 +48,8 @@ async def read_source(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
             errors["template_url"] = "Enter the template's http or https URL."
     elif not values["template_data"].strip():
         errors["template_data"] = "This field is required."
+    if values["template_source"] != "url":
+        values["template_url"] = ""  # a URL typed before the source changed is not sent
     if values["environment_source"] == "file":
         values["environment_data"] = await _text(form, "environment_upload")
     return values, errors
