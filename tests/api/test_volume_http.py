@@ -319,6 +319,13 @@ def test_private_type_access(cloud: Cloud, admin: Volume, alice: Volume, bob: Vo
     )
     add = {"addProjectAccess": {"project": alice.project_id}}
     assert admin("POST", f"/types/{t['id']}/action", json=add).status_code == 202
+    # is_public=None (any case, as Cinder's is_none_string) lists private types with public.
+    for none in ("None", "none"):
+        listed = admin("GET", f"/types?is_public={none}").json()["volume_types"]
+        assert t["id"] in {x["id"] for x in listed}
+    assert t["id"] not in {
+        x["id"] for x in admin("GET", "/types?is_public=true").json()["volume_types"]
+    }
     access = admin("GET", f"/types/{t['id']}/os-volume-type-access").json()
     assert access["volume_type_access"] == [
         {"volume_type_id": t["id"], "project_id": alice.project_id}

@@ -34,7 +34,9 @@ async def index(request: Request) -> Response:
     ctx = context(request)
     authorize(request, "volume_extension:type_get_all")
     q = request.query_params
-    is_public = query_bool(q["is_public"]) if q.get("is_public", "none") != "none" else None
+    # Cinder's is_none_string: "None" in any case asks for public and private types alike.
+    raw = q.get("is_public", "none")
+    is_public = query_bool(raw) if raw.lower() != "none" else None
     if "is_public" not in q:
         is_public = True if not ctx.is_admin else None
     specs = dict_param(q.get("extra_specs"), "extra_specs")
