@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Text, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
+from onestack.common.db import json_loads
 from onestack.common.quota import lock_quota
 from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
@@ -80,8 +81,16 @@ class Quotas:
     ) -> dict[str, int]:
         """Servers, cores and RAM the project's live servers hold (resizes count the new
         flavor, as Nova's counting does); read in ``session`` when given (under its lock)."""
-        stmt = select(models.Instance.flavor, models.Instance.new_flavor).where(
-            models.Instance.project_id == project_id, models.Instance.deleted.is_(False)
+        # Counted by distinct flavor text: a project's servers share a few flavors, and
+        # decoding each server's (1,000 of them) made every /limits and boot pay for them all.
+        flavor, new_flavor = (
+            cast(models.Instance.flavor, Text),
+            cast(models.Instance.new_flavor, Text),
+        )
+        stmt = (
+            select(flavor, new_flavor, func.count())
+            .where(models.Instance.project_id == project_id, models.Instance.deleted.is_(False))
+            .group_by(flavor, new_flavor)
         )
         if session is not None:
             rows = (await session.execute(stmt)).all()
@@ -89,11 +98,12 @@ class Quotas:
             async with self.context.db.session() as s:
                 rows = (await s.execute(stmt)).all()
         used = {"instances": 0, "cores": 0, "ram": 0}
-        for flavor, new in rows:
-            f: dict[str, Any] = new or flavor
-            used["instances"] += 1
-            used["cores"] += int(f["vcpus"])
-            used["ram"] += int(f["memory_mb"])
+        for text, new_text, count in rows:
+            # SQL's NULL or JSON's null: no resize under way.
+            f: dict[str, Any] = (json_loads(new_text) if new_text else None) or json_loads(text)
+            used["instances"] += count
+            used["cores"] += int(f["vcpus"]) * count
+            used["ram"] += int(f["memory_mb"]) * count
         return used
 
     async def check_instances(

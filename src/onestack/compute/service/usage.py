@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 
 from onestack.common import errors
-from onestack.common.db import utcnow
+from onestack.common.db import json_loads, utcnow
 from onestack.compute import models
 from onestack.compute.service.base import ComputeContext
 
@@ -31,7 +31,34 @@ def naive(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo is not None else when
 
 
-def hours_in(row: models.Instance, start: datetime, stop: datetime) -> float:
+class Counted(NamedTuple):
+    """What a report reads of a server: plain columns (not the whole row as an object, whose
+    dozen JSON columns were decoded for each of 1,000 servers), the flavor decoded once per
+    distinct text (a project's servers mostly share a handful of flavors)."""
+
+    uuid: str
+    display_name: str
+    project_id: str
+    vm_state: str
+    launched_at: datetime | None
+    terminated_at: datetime | None
+    created_at: datetime
+    flavor: dict[str, Any]
+
+
+_COLUMNS = (
+    models.Instance.uuid,
+    models.Instance.display_name,
+    models.Instance.project_id,
+    models.Instance.vm_state,
+    models.Instance.launched_at,
+    models.Instance.terminated_at,
+    models.Instance.created_at,
+    cast(models.Instance.flavor, Text),
+)
+
+
+def hours_in(row: Counted, start: datetime, stop: datetime) -> float:
     """Hours the server ran within [start, stop] (Nova's ``_hours_for``)."""
     if row.terminated_at is not None and row.terminated_at < start:
         return 0.0
@@ -53,11 +80,11 @@ class Usage:
         project_id: str | None = None,
         limit: int | None = None,
         marker: str | None = None,
-    ) -> list[models.Instance]:
+    ) -> list[Counted]:
         """Servers alive at some point in the period: launched before its end, not
         terminated before its start (Nova's ``get_active_by_window_joined``)."""
         stmt = (
-            select(models.Instance)
+            select(*_COLUMNS)
             .where(
                 or_(models.Instance.terminated_at.is_(None), models.Instance.terminated_at > start),
                 models.Instance.launched_at < stop,
@@ -80,7 +107,16 @@ class Usage:
                 )
             if limit is not None:
                 stmt = stmt.limit(limit)
-            return list(await s.scalars(stmt))
+            result = await s.execute(stmt)
+        decoded: dict[str | None, dict[str, Any]] = {}
+        out = []
+        for row in result:
+            text = row[-1]
+            flavor = decoded.get(text)
+            if flavor is None:
+                flavor = decoded[text] = json_loads(text) if text else {}
+            out.append(Counted._make((*row[:-1], flavor)))
+        return out
 
     async def report(
         self,
@@ -98,7 +134,7 @@ class Usage:
         now = utcnow()
         out: dict[str, TenantUsage] = {}
         for row in rows:
-            flavor = row.flavor or {}
+            flavor = row.flavor
             hours = hours_in(row, start, stop)
             ended = row.terminated_at
             state = "terminated" if ended is not None else row.vm_state
