@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from figures import figure, print_table
+from figures import figure, judged, print_table
 from localcloud import LocalCloud
 
 PAGE_TARGET_MS = 100.0
@@ -165,12 +165,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         cloud.close()
     if args.json:
-        print(json.dumps({"pages": figures, "not_built": missing}, indent=2))
+        # A page of the issue not built yet is a row of bench/all.py's table too (a MISS of
+        # #18), not a name in a list that the table would skip.
+        absent = [
+            judged(f"GET {p} ({args.servers} instances)", "not built (404)",
+                   target=f"< {PAGE_TARGET_MS:.0f} ms", ok=False)
+            for p in missing
+        ]  # fmt: skip
+        print(json.dumps({"pages": figures, "not_built": absent}, indent=2))
     else:
         print_table("Dashboard pages (server time, loopback)", figures)
         if missing:
             print("not built yet (404): " + ", ".join(missing))
-    return 1 if any(f["verdict"] == "MISS" for f in figures) else 0
+    return 1 if missing or any(f["verdict"] == "MISS" for f in figures) else 0
 
 
 if __name__ == "__main__":

@@ -60,6 +60,13 @@ class Picture:
     width: float = 0
     height: float = 0
 
+    @property
+    def unconnected(self) -> list[Node]:
+        """The networks and devices no link touches (the list names them; found here in one
+        pass, where the template's filter per node compared every link: 200 x 200)."""
+        touched = {id(n) for link in self.links for n in (link.device, link.network)}
+        return [n for n in (*self.networks, *self.devices) if id(n) not in touched]
+
 
 async def _fetch(ctx: Ctx) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     api = ctx.api
