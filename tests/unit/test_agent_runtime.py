@@ -73,15 +73,19 @@ async def test_a_handler_of_several_actions_records_the_one_that_failed() -> Non
 
 async def test_periodic_tasks_survive_failures_until_stopped() -> None:
     runs: list[int] = []
+    three = asyncio.Event()
 
     async def flaky() -> None:
         runs.append(len(runs))
         if len(runs) == 1:
             raise RuntimeError("first round fails")
+        if len(runs) >= 3:
+            three.set()
 
     periodic = Periodic()
     periodic.every(0.01, flaky, "flaky", at_start=True)
-    await asyncio.sleep(0.1)
+    # Wait for the rounds, not for a window: a loaded machine may run fewer in 0.1 s.
+    await asyncio.wait_for(three.wait(), timeout=10)
     await periodic.stop()
     count = len(runs)
     assert count >= 3 and len(periodic) == 0
