@@ -212,7 +212,7 @@ async def test_a_torn_upload_leaves_the_old_object(disk: DiskStore) -> None:
     writer = disk.writer("AUTH_a", "c", "o")
     await writer.write(b"x" * (2 * 1024 * 1024))  # on disk under tmp/, then the process dies
     assert await read(disk, "c", "o") == b"old"
-    for _ in range(100):  # the block goes to the file on an I/O thread
+    for _ in range(1000):  # the block goes to the file on an I/O thread (>= 10 s: load)
         temps = list(disk.layout.temp_files())
         if temps and all(t.stat().st_size for t in temps):
             break
