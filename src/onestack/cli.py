@@ -92,6 +92,7 @@ def _detach(args: argparse.Namespace, settings: Settings) -> int:
             files = {
                 "clouds": settings.data_dir / "clouds.yaml",
                 "admin": settings.data_dir / "admin-openrc.sh",
+                "demo": settings.data_dir / "demo-openrc.sh",
             }
             print(
                 server.banner(settings, files, state["ready_in"], state.get("data_plane")).replace(
