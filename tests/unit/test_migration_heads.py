@@ -56,3 +56,11 @@ async def test_upgrade_then_restart_then_behind(tmp_path: Path) -> None:
         assert "image_metadef_namespace" in tables
     finally:
         await db.close()
+
+
+def test_revision_ids_fit_alembics_version_column() -> None:
+    # alembic_version.version_num is VARCHAR(32): PostgreSQL and MariaDB refuse a longer id
+    # (SQLite does not check, so only the database layers would have found it).
+    script = ScriptDirectory.from_config(migrations.alembic_config(DIRS))
+    long = [rev.revision for rev in script.walk_revisions() if len(rev.revision) > 32]
+    assert long == []

@@ -1,6 +1,6 @@
 """orchestration: a resource's metadata (its template's ``metadata`` section, resolved)
 
-Revision ID: orchestration_0006_resource_metadata
+Revision ID: orchestration_0006_rsrc_metadata
 Revises: orchestration_0005_actions
 Create Date: 2026-12-05 18:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-05 18:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "orchestration_0006_resource_metadata"
+revision = "orchestration_0006_rsrc_metadata"
 down_revision = "orchestration_0005_actions"
 branch_labels = None
 depends_on = None
