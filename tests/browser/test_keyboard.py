@@ -16,7 +16,9 @@ def test_sign_in_navigate_and_confirm_by_keyboard(page: Page, cloud: Cloud) -> N
     tok = token(cloud, "demo")
     made = active(cloud, tok, server(cloud, tok, unique("keys"))["id"])
     page.goto(f"{cloud.url}/dashboard/auth/login/")
-    # The user name has the focus; Tab moves on to the password, Enter submits.
+    # The user name has the focus (autofocus lands after the load event, so wait for it
+    # before typing: a keystroke sent earlier is lost); Tab moves on, Enter submits.
+    expect(page.get_by_label("User Name")).to_be_focused()
     page.keyboard.type("demo")
     page.keyboard.press("Tab")
     page.keyboard.type(cloud.secrets["demo_password"])
