@@ -22,8 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 # Programs of Debian's essential packages and shell builtins: on every Debian 12 machine.
 ESSENTIAL = {
     ".", "source", "cd", "export", "echo", "cat", "chmod", "mkdir", "rm", "cp", "mv", "ls",
-    "sleep", "test", "true", "grep", "sed", "tail", "head", "env", "kill", "id",
+    "sleep", "test", "true", "grep", "sed", "tail", "head", "env", "kill", "id", "unset",
 }  # fmt: skip
+# Shell keywords: the word after one (`until CMD; do CMD; done`) is the program.
+KEYWORDS = {"until", "while", "do", "done", "if", "then", "else", "fi", "!"}
 # A host program the README may call -> the Debian package that carries it.
 HOST_PROGRAMS = {
     "apt-get": "apt",
@@ -54,6 +56,8 @@ def commands(block: str) -> list[list[str]]:
                 if current:
                     out.append(current)
                 current = []
+            elif not current and word.rstrip(";") in KEYWORDS:
+                continue
             elif not word.startswith(">") and not (current and current[-1] in (">", ">>")):
                 current.append(word)
         if current:
