@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.kit import Field, Form, FormError, api_error, integer
+from onestack.dashboard.forms import PANEL, Field, Form, FormError, whole
 from onestack.dashboard.pages.overview import Gauge, _period
 from onestack.dashboard.web import Ctx, page
 
@@ -191,12 +191,18 @@ async def defaults_update(ctx: Ctx) -> Response:
         for k, label in VOLUME_QUOTAS
         if k in volume
     ]
-    form = Form("Update Default Quotas", fields, "Update Defaults", ctx.url("/admin/defaults/"))
+    form = Form(
+        title="Update Default Quotas",
+        fields=fields,
+        button="Update Defaults",
+        cancel=ctx.url("/admin/defaults/"),
+        template=PANEL,
+    )
     if ctx.request.method == "GET":
         return form.render(ctx)
     values = form.fill(await ctx.form())
     try:
-        body = {f.name: integer(values, f.name, -1) for f in fields}
+        body = {f.name: whole(values, f.name, -1) for f in fields}
         new_compute = {k[8:]: v for k, v in body.items() if k.startswith("compute_")}
         new_volume = {k[7:]: v for k, v in body.items() if k.startswith("volume_")}
         await ctx.api.put(
@@ -205,10 +211,9 @@ async def defaults_update(ctx: Ctx) -> Response:
         await ctx.api.put(
             "volumev3", "/os-quota-class-sets/default", {"quota_class_set": new_volume}
         )
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", "Updated the default quotas.")
     return ctx.redirect("/admin/defaults/")
 

@@ -10,8 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.forms import confirm, next_marker, refusal
 from onestack.dashboard.pages.instances import addresses, transitional
-from onestack.dashboard.pages.kit import action, api_error, cell, confirm, next_marker, row
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 INSTANCES = "/admin/instances/"
@@ -92,7 +93,7 @@ async def _server_action(ctx: Ctx, body: dict[str, Any], done: str) -> Response:
     try:
         await ctx.api.post("compute", f"/servers/{sid}/action", body)
     except APIError as exc:
-        ctx.flash("error", f'Could not {done} "{server["name"]}": {api_error(exc).message}')
+        ctx.flash("error", f'Could not {done} "{server["name"]}": {refusal(exc)}')
     else:
         ctx.flash("success", f'Scheduled {done} of instance "{server["name"]}".')
     return ctx.redirect(INSTANCES)
@@ -181,7 +182,7 @@ async def volume_delete(ctx: Ctx) -> Response:
     try:
         await ctx.api.delete("volumev3", f"/volumes/{vid}")
     except APIError as exc:
-        ctx.flash("error", f'Could not delete volume "{label}": {api_error(exc).message}')
+        ctx.flash("error", f'Could not delete volume "{label}": {refusal(exc)}')
     else:
         ctx.flash("success", f'Scheduled deletion of volume "{label}".')
     return ctx.redirect(VOLUMES)
@@ -246,7 +247,7 @@ async def image_visibility(ctx: Ctx) -> Response:
             content_type="application/openstack-images-v2.1-json-patch",
         )
     except APIError as exc:
-        ctx.flash("error", api_error(exc).message)
+        ctx.flash("error", refusal(exc))
     else:
         ctx.flash("success", f"The image is now {wanted}.")
     return ctx.redirect(IMAGES)  # fmt: skip

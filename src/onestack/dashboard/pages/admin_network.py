@@ -11,19 +11,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.admin_compute import project_names
-from onestack.dashboard.pages.kit import (
+from onestack.dashboard.forms import (
+    PANEL,
     Field,
     Form,
     FormError,
-    action,
-    api_error,
-    cell,
     checkbox,
     confirm,
     next_marker,
-    row,
+    refusal,
 )
+from onestack.dashboard.pages.admin_compute import project_names
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 NETWORKS = "/admin/networks/"
@@ -90,8 +89,8 @@ async def networks(ctx: Ctx) -> Response:
 def _network_form(ctx: Ctx, projects: dict[str, str]) -> Form:
     options = sorted(((i, n) for i, n in projects.items()), key=lambda o: o[1])
     return Form(
-        "Create Network",
-        [
+        title="Create Network",
+        fields=[
             Field("name", "Name", required=True),
             Field("project", "Project", "select", ctx.user.project_id, True, options=options),
             Field("network_type", "Provider Network Type", "select", "vxlan",
@@ -104,8 +103,9 @@ def _network_form(ctx: Ctx, projects: dict[str, str]) -> Form:
             Field("shared", "Shared", "checkbox"),
             Field("external", "External Network", "checkbox"),
         ],
-        "Create Network",
-        ctx.url(NETWORKS),
+        button="Create Network",
+        cancel=ctx.url(NETWORKS),
+        template=PANEL,
     )  # fmt: skip
 
 
@@ -133,14 +133,14 @@ async def network_create(ctx: Ctx) -> Response:
     form = _network_form(ctx, await project_names(ctx))
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         made = await ctx.api.post("network", "/v2.0/networks", {"network": _network_body(values)})
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Created network "{made["network"]["name"]}".')
     return ctx.redirect(NETWORKS)
 
@@ -212,7 +212,7 @@ async def delete(ctx: Ctx) -> Response:
     try:
         await ctx.api.delete("network", f"/v2.0/{collection}/{ident}")
     except APIError as exc:
-        ctx.flash("error", f'Could not {verb.lower()} "{shown}": {api_error(exc).message}')
+        ctx.flash("error", f'Could not {verb.lower()} "{shown}": {refusal(exc)}')
     else:
         ctx.flash("success", f'{verb}d {label.lower()} "{shown}".')
     return ctx.redirect(back)

@@ -9,18 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.forms import PANEL, Field, Form, FormError, checkbox, confirm
 from onestack.dashboard.pages import api_access
-from onestack.dashboard.pages.kit import (
-    Field,
-    Form,
-    FormError,
-    action,
-    api_error,
-    cell,
-    checkbox,
-    confirm,
-    row,
-)
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 BASE = "/identity/application_credentials/"
@@ -61,8 +52,8 @@ async def index(ctx: Ctx) -> Response:
 def _form(ctx: Ctx) -> Form:
     roles = [(r, r) for r in ctx.user.roles]
     return Form(
-        "Create Application Credential",
-        [
+        title="Create Application Credential",
+        fields=[
             Field("name", "Name", required=True),
             Field("description", "Description", "textarea"),
             Field("expires_date", "Expiration Date", "date", help="Empty: never expires."),
@@ -82,12 +73,13 @@ def _form(ctx: Ctx) -> Form:
                 help="Lets the credential create and delete other credentials and trusts.",
             ),
         ],
-        "Create Application Credential",
-        ctx.url(BASE),
+        button="Create Application Credential",
+        cancel=ctx.url(BASE),
+        template=PANEL,
     )
 
 
-def _body(values: dict[str, str]) -> dict[str, Any]:
+def _body(values: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": values["name"],
         "unrestricted": checkbox(values, "unrestricted"),
@@ -100,7 +92,7 @@ def _body(values: dict[str, str]) -> dict[str, Any]:
     elif values.get("expires_time"):
         raise FormError("Give the date the credential expires.", "expires_date")
     if values.get("roles"):
-        body["roles"] = [{"name": r} for r in values["roles"].split(",")]
+        body["roles"] = [{"name": r} for r in values["roles"]]
     return body
 
 
@@ -109,14 +101,14 @@ async def create(ctx: Ctx) -> Response:
     form = _form(ctx)
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         made = await ctx.api.post("identity", _path(ctx), {"application_credential": _body(values)})
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     cred = made["application_credential"]
     return ctx.render(
         "identity/app_cred_created.html",

@@ -5,24 +5,24 @@ extra specs, which projects may use a private flavor, delete."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.kit import (
+from onestack.dashboard.forms import (
+    PANEL,
     Field,
     Form,
     FormError,
-    action,
-    api_error,
-    cell,
     checkbox,
     confirm,
     next_marker,
-    row,
+    refusal,
 )
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 BASE = "/admin/flavors/"
@@ -112,8 +112,9 @@ def _form(ctx: Ctx, title: str, button: str, flavor: dict[str, Any] | None = Non
         ),
     ]
     if flavor is not None:
-        fields[1].type = "hidden"  # the id stays: the flavor is made again under it
-    return Form(title, fields, button, ctx.url(BASE))
+        # The id stays: the flavor is made again under it.
+        fields[1] = replace(fields[1], type="hidden")
+    return Form(title=title, fields=fields, button=button, cancel=ctx.url(BASE), template=PANEL)
 
 
 def _number(value: str) -> Any:
@@ -148,14 +149,14 @@ async def create(ctx: Ctx) -> Response:
     form = _form(ctx, "Create Flavor", "Create Flavor")
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         made = await ctx.api.post("compute", "/flavors", {"flavor": _body(values)})
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Created flavor "{made["flavor"]["name"]}".')
     return ctx.redirect(BASE)
 
@@ -190,12 +191,13 @@ async def update(ctx: Ctx) -> Response:
     form = _form(ctx, f"Edit Flavor: {flavor['name']}", "Save", flavor)
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     values["flavor_id"] = flavor_id
     specs = flavor.get("extra_specs") or {}
     access = await _access(ctx, flavor)
     try:
-        form.check_required(values)
         body = _body(values)
         await ctx.api.delete("compute", f"/flavors/{flavor_id}")
         try:
@@ -204,10 +206,9 @@ async def update(ctx: Ctx) -> Response:
             # The new values were refused: the flavor as it was comes back.
             await _remake(ctx, _body(_values_of(flavor)), specs, access)
             raise
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Updated flavor "{values["name"]}".')
     return ctx.redirect(BASE)
 
@@ -253,7 +254,7 @@ async def extras(ctx: Ctx) -> Response:
         except FormError as exc:
             error = exc.message
         except APIError as exc:
-            error = api_error(exc).message
+            error = refusal(exc)
         if not error:
             ctx.flash("success", f'Set "{key}" on flavor "{flavor["name"]}".')
             return ctx.redirect(f"{BASE}{flavor_id}/extras/")
@@ -301,7 +302,7 @@ async def access(ctx: Ctx) -> Response:
             body = {verb: {"tenant": project}}
             await ctx.api.post("compute", f"/flavors/{flavor_id}/action", body)
         except APIError as exc:
-            error = api_error(exc).message
+            error = refusal(exc)
         if not error:
             done = "Removed" if data.get("remove") else "Granted"
             ctx.flash("success", f'{done} access to flavor "{flavor["name"]}".')

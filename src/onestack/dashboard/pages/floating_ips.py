@@ -9,16 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages import netforms
-from onestack.dashboard.pages.netforms import Form
+from onestack.dashboard.forms import Field, Form, confirm, external_networks, next_marker
+from onestack.dashboard.pages.neutron import names, one
 from onestack.dashboard.web import Ctx, page
 
 LIST = "/project/floating_ips/"
-ALIASES: dict[str, tuple[str, ...]] = {
-    "pool": ("network", "floating network", "floating_network_id"),
-    "port": ("port", "fixed ip", "fixed_ip_address", "subnet"),
-    "description": (),
-}
+POOL = Field("pool", words=("network", "floating network", "floating_network_id"))
+DESCRIPTION = Field("description")
+PORT = Field("port", words=("port", "fixed ip", "fixed_ip_address", "subnet"))
 
 
 @page()
@@ -26,7 +24,7 @@ async def index(ctx: Ctx) -> Response:
     marker = ctx.request.query_params.get("marker")
     found = await ctx.api.get("network", "/v2.0/floatingips", limit=ctx.page_size, marker=marker)
     ips = found["floatingips"]
-    pools = await netforms.names(ctx, "networks", (f["floating_network_id"] for f in ips))
+    pools = await names(ctx, "networks", (f["floating_network_id"] for f in ips))
     ports: dict[str, str] = {}
     port_ids = [f["port_id"] for f in ips if f.get("port_id")]
     if port_ids:
@@ -49,32 +47,29 @@ async def index(ctx: Ctx) -> Response:
     return ctx.render(
         "project/floating_ips.html",
         rows=rows,
-        next_marker=netforms.next_marker(found, "floatingips"),
+        next_marker=next_marker(found["floatingips"], found.get("floatingips_links")),
         paged=bool(marker),
     )
 
 
-async def _allocate_page(ctx: Ctx, form: Form, status: int = 200) -> Response:
-    found = await ctx.api.get(
-        "network", "/v2.0/networks", **{"router:external": "true"}, fields=["id", "name"]
-    )
-    pools = [(n["id"], n.get("name") or n["id"]) for n in found["networks"]]
-    return ctx.render("project/floating_ip_allocate.html", status=status, form=form, pools=pools)
+async def _allocate_page(ctx: Ctx, form: Form) -> Response:
+    return form.render(ctx, pools=await external_networks(ctx))
 
 
 @page()
 async def allocate(ctx: Ctx) -> Response:
+    form = Form(fields=[POOL, DESCRIPTION], template="project/floating_ip_allocate.html")
     if ctx.request.method == "GET":
-        return await _allocate_page(ctx, Form({"pool": "", "description": ""}))
-    form = netforms.read(await ctx.form(), ("pool", "description"))
+        return await _allocate_page(ctx, form)
+    form.fill(await ctx.form())
     if not form.require("pool"):
-        return await _allocate_page(ctx, form, 400)
+        return await _allocate_page(ctx, form)
     body = {"floating_network_id": form.text("pool"), "description": form.text("description")}
     try:
         made = await ctx.api.post("network", "/v2.0/floatingips", {"floatingip": body})
     except APIError as exc:
-        form.refused(exc, ALIASES)
-        return await _allocate_page(ctx, form, 400)
+        form.refused(exc)
+        return await _allocate_page(ctx, form)
     ctx.flash("success", f"Allocated floating IP {made['floatingip']['floating_ip_address']}.")
     return ctx.redirect(LIST)
 
@@ -98,45 +93,42 @@ async def _targets(ctx: Ctx) -> list[tuple[str, str]]:
     return sorted(out, key=lambda o: o[1])
 
 
-async def _associate_page(ctx: Ctx, fip: dict[str, Any], form: Form, status: int = 200) -> Response:
+async def _associate_page(ctx: Ctx, fip: dict[str, Any], form: Form) -> Response:
     targets = [("", "Select a port"), *await _targets(ctx)]
-    return ctx.render(
-        "project/floating_ip_associate.html", status=status, fip=fip, form=form, targets=targets
-    )
+    return form.render(ctx, fip=fip, targets=targets)
 
 
 @page()
 async def associate(ctx: Ctx) -> Response:
-    fip = await netforms.one(
-        ctx, "floatingips", "floatingip", ctx.request.query_params.get("ip_id", "-")
-    )
+    fip = await one(ctx, "floatingips", "floatingip", ctx.request.query_params.get("ip_id", "-"))
+    form = Form(fields=[PORT], template="project/floating_ip_associate.html")
     if ctx.request.method == "GET":
-        return await _associate_page(ctx, fip, Form({"port": ""}))
-    form = netforms.read(await ctx.form(), ("port",))
+        return await _associate_page(ctx, fip, form)
+    form.fill(await ctx.form())
     if not form.require("port"):
-        return await _associate_page(ctx, fip, form, 400)
+        return await _associate_page(ctx, fip, form)
     port_id, _, address = form.text("port").partition(":")
     body = {"port_id": port_id, "fixed_ip_address": address or None}
     try:
         await ctx.api.put("network", f"/v2.0/floatingips/{fip['id']}", {"floatingip": body})
     except APIError as exc:
-        form.refused(exc, ALIASES)
-        return await _associate_page(ctx, fip, form, 400)
+        form.refused(exc)
+        return await _associate_page(ctx, fip, form)
     ctx.flash("success", f"Associated floating IP {fip['floating_ip_address']} with {address}.")
     return ctx.redirect(LIST)
 
 
 @page()
 async def disassociate(ctx: Ctx) -> Response:
-    fip = await netforms.one(ctx, "floatingips", "floatingip", ctx.request.path_params["fip_id"])
+    fip = await one(ctx, "floatingips", "floatingip", ctx.request.path_params["fip_id"])
     address = fip["floating_ip_address"]
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Disassociate Floating IP",
             f"Disassociate the floating IP {address} from {fip.get('fixed_ip_address')}?",
-            f"{LIST}{fip['id']}/disassociate/",
             LIST,
+            action=f"{LIST}{fip['id']}/disassociate/",
         )
     try:
         body = {"floatingip": {"port_id": None}}
@@ -150,15 +142,15 @@ async def disassociate(ctx: Ctx) -> Response:
 
 @page()
 async def release(ctx: Ctx) -> Response:
-    fip = await netforms.one(ctx, "floatingips", "floatingip", ctx.request.path_params["fip_id"])
+    fip = await one(ctx, "floatingips", "floatingip", ctx.request.path_params["fip_id"])
     address = fip["floating_ip_address"]
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Release Floating IP",
             f"Release the floating IP {address} back to its pool? It cannot be undone.",
-            f"{LIST}{fip['id']}/release/",
             LIST,
+            action=f"{LIST}{fip['id']}/release/",
         )
     try:
         await ctx.api.delete("network", f"/v2.0/floatingips/{fip['id']}")

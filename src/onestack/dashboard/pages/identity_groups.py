@@ -9,16 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.kit import (
-    Field,
-    Form,
-    FormError,
-    action,
-    api_error,
-    cell,
-    confirm,
-    row,
-)
+from onestack.dashboard.forms import PANEL, Field, Form, FormError, confirm, refusal
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 GROUPS = "/identity/groups/"
@@ -52,18 +44,18 @@ async def groups(ctx: Ctx) -> Response:
 async def _create(ctx: Ctx, kind: str, base: str, fields: list[Field]) -> Response:
     """The create form of a group or a role (same shape: a name, maybe a description)."""
     title = f"Create {kind.title()}"
-    form = Form(title, fields, title, ctx.url(base))
+    form = Form(title=title, fields=fields, button=title, cancel=ctx.url(base), template=PANEL)
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         body = {k: v for k, v in values.items() if v}
         await ctx.api.post("identity", f"/{kind}s", {kind: body})
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Created {kind} "{values["name"]}".')
     return ctx.redirect(base)
 
@@ -102,7 +94,7 @@ async def group_members(ctx: Ctx) -> Response:
         try:
             await ctx.api.put("identity", f"/groups/{gid}/users/{user}")
         except APIError as exc:
-            error = api_error(exc).message
+            error = refusal(exc)
         if not error:
             ctx.flash("success", f'Added the user to group "{group["name"]}".')
             return ctx.redirect(f"{GROUPS}{gid}/members/")

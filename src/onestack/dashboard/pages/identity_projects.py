@@ -10,19 +10,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.admin import COMPUTE_QUOTAS, NETWORK_QUOTAS, VOLUME_QUOTAS
-from onestack.dashboard.pages.kit import (
+from onestack.dashboard.forms import (
+    PANEL,
     Field,
     Form,
     FormError,
-    action,
-    api_error,
-    cell,
     checkbox,
     confirm,
-    integer,
-    row,
+    refusal,
+    whole,
 )
+from onestack.dashboard.pages.admin import COMPUTE_QUOTAS, NETWORK_QUOTAS, VOLUME_QUOTAS
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 BASE = "/identity/"
@@ -72,14 +71,15 @@ async def index(ctx: Ctx) -> Response:
 def _form(ctx: Ctx, title: str, button: str, p: dict[str, Any] | None = None) -> Form:
     p = p or {}
     return Form(
-        title,
-        [
+        title=title,
+        fields=[
             Field("name", "Name", value=p.get("name", ""), required=True),
             Field("description", "Description", "textarea", p.get("description") or ""),
             Field("enabled", "Enabled", "checkbox", "on" if p.get("enabled", True) else ""),
         ],
-        button,
-        ctx.url(BASE),
+        button=button,
+        cancel=ctx.url(BASE),
+        template=PANEL,
     )
 
 
@@ -96,14 +96,14 @@ async def create(ctx: Ctx) -> Response:
     form = _form(ctx, "Create Project", "Create Project")
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         await ctx.api.post("identity", "/projects", {"project": _body(values)})
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Created project "{values["name"]}".')
     return ctx.redirect(BASE)
 
@@ -119,15 +119,15 @@ async def update(ctx: Ctx) -> Response:
     form = _form(ctx, f"Edit Project: {project['name']}", "Save", project)
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         body = {"project": _body(values)}
         await ctx.api.patch("identity", f"/projects/{pid}", body)
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Updated project "{values["name"]}".')
     return ctx.redirect(BASE)
 
@@ -140,7 +140,7 @@ async def toggle(ctx: Ctx) -> Response:
         body = {"project": {"enabled": enabled}}
         await ctx.api.patch("identity", f"/projects/{pid}", body)
     except APIError as exc:
-        ctx.flash("error", api_error(exc).message)
+        ctx.flash("error", refusal(exc))
         return ctx.redirect(BASE)
     done = "Enabled" if enabled else "Disabled"
     ctx.flash("success", f'{done} project "{project["name"]}".')
@@ -174,7 +174,7 @@ async def members(ctx: Ctx) -> Response:
         try:
             await ctx.api.put("identity", f"/projects/{pid}/users/{user}/roles/{role}")
         except APIError as exc:
-            error = api_error(exc).message
+            error = refusal(exc)
         if not error:
             ctx.flash("success", f'Updated the members of project "{project["name"]}".')
             return ctx.redirect(f"{BASE}{pid}/members/")
@@ -240,17 +240,16 @@ async def quotas(ctx: Ctx) -> Response:
         if key in values
     ]
     title = f"Modify Quotas: {project['name']}"
-    form = Form(title, fields, "Save", ctx.url(BASE))
+    form = Form(title=title, fields=fields, button="Save", cancel=ctx.url(BASE), template=PANEL)
     if ctx.request.method == "GET":
         return form.render(ctx)
     values = form.fill(await ctx.form())
     try:
-        wanted = {f.name: integer(values, f.name, -1) for f in fields}
+        wanted = {f.name: whole(values, f.name, -1) for f in fields}
         await _save_quotas(ctx, pid, wanted, current)
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Modified the quotas of project "{project["name"]}".')
     return ctx.redirect(BASE)
 

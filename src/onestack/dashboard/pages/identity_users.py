@@ -10,17 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.kit import (
-    Field,
-    Form,
-    FormError,
-    action,
-    api_error,
-    cell,
-    checkbox,
-    confirm,
-    row,
-)
+from onestack.dashboard.forms import PANEL, Field, Form, FormError, checkbox, confirm, refusal
+from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
 BASE = "/identity/users/"
@@ -96,8 +87,8 @@ async def create(ctx: Ctx) -> Response:
     projects, roles = await asyncio.gather(_names(ctx, "projects"), _names(ctx, "roles"))
     member = next((i for i, n in roles.items() if n == "member"), "")
     form = Form(
-        "Create User",
-        [
+        title="Create User",
+        fields=[
             Field("name", "User Name", required=True),
             Field("description", "Description", "textarea"),
             Field("email", "Email", "email"),
@@ -106,20 +97,21 @@ async def create(ctx: Ctx) -> Response:
             Field("role", "Role", "select", member, options=_options(roles)),
             Field("enabled", "Enabled", "checkbox", "on"),
         ],
-        "Create User",
-        ctx.url(BASE),
+        button="Create User",
+        cancel=ctx.url(BASE),
+        template=PANEL,
     )
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         _check_passwords(values)
         user = await _create(ctx, values)
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Created user "{user["name"]}".')
     return ctx.redirect(BASE)
 
@@ -155,22 +147,24 @@ async def update(ctx: Ctx) -> Response:
     uid, user = await _user(ctx)
     projects = await _names(ctx, "projects")
     form = Form(
-        f"Edit User: {user['name']}",
-        [
+        title=f"Edit User: {user['name']}",
+        fields=[
             Field("name", "User Name", value=user["name"], required=True),
             Field("description", "Description", "textarea", user.get("description") or ""),
             Field("email", "Email", "email", user.get("email") or ""),
             Field("project", "Primary Project", "select", user.get("default_project_id") or "",
                   options=_options(projects, "-")),
         ],
-        "Save",
-        ctx.url(BASE),
+        button="Save",
+        cancel=ctx.url(BASE),
+        template=PANEL,
     )  # fmt: skip
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         body = {
             "name": values["name"],
             "description": values["description"],
@@ -178,10 +172,9 @@ async def update(ctx: Ctx) -> Response:
             "default_project_id": values["project"] or None,
         }
         await ctx.api.patch("identity", f"/users/{uid}", {"user": body})
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Updated user "{values["name"]}".')
     return ctx.redirect(BASE)
 
@@ -189,19 +182,25 @@ async def update(ctx: Ctx) -> Response:
 @page(admin=True)
 async def change_password(ctx: Ctx) -> Response:
     uid, user = await _user(ctx)
-    form = Form(f"Change Password: {user['name']}", _password_fields(), "Save", ctx.url(BASE))
+    form = Form(
+        title=f"Change Password: {user['name']}",
+        fields=_password_fields(),
+        button="Save",
+        cancel=ctx.url(BASE),
+        template=PANEL,
+    )
     if ctx.request.method == "GET":
         return form.render(ctx)
-    values = form.fill(await ctx.form())
+    values = await form.read(ctx)
+    if form.errors:
+        return form.render(ctx)
     try:
-        form.check_required(values)
         _check_passwords(values)
         body = {"user": {"password": values["password"]}}
         await ctx.api.patch("identity", f"/users/{uid}", body)
-    except FormError as exc:
-        return form.render(ctx, exc)
-    except APIError as exc:
-        return form.render(ctx, api_error(exc))
+    except (FormError, APIError) as exc:
+        form.refused(exc)
+        return form.render(ctx)
     ctx.flash("success", f'Changed the password of user "{user["name"]}".')
     return ctx.redirect(BASE)
 
@@ -216,7 +215,7 @@ async def toggle(ctx: Ctx) -> Response:
     try:
         await ctx.api.patch("identity", f"/users/{uid}", {"user": {"enabled": enabled}})
     except APIError as exc:
-        ctx.flash("error", api_error(exc).message)
+        ctx.flash("error", refusal(exc))
         return ctx.redirect(BASE)
     done = "Enabled" if enabled else "Disabled"
     ctx.flash("success", f'{done} user "{user["name"]}".')

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.forms import Field, Form, integer
+from onestack.dashboard.forms import Field, Form, number
 from onestack.dashboard.pages.images import CORE, VISIBILITY_CHOICES
 from onestack.dashboard.web import Ctx, page
 
@@ -34,8 +34,8 @@ def _patch(image: dict[str, Any], values: dict[str, str], props: dict[str, str])
     wanted: dict[str, Any] = {
         "name": values["name"],
         "visibility": values["visibility"],
-        "min_disk": integer(values["min_disk"] or "0"),
-        "min_ram": integer(values["min_ram"] or "0"),
+        "min_disk": number(values["min_disk"] or "0"),
+        "min_ram": number(values["min_ram"] or "0"),
         "protected": bool(values["protected"]),
     }
     ops: list[dict[str, Any]] = [

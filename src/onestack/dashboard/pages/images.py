@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.forms import Field, Form, integer
+from onestack.dashboard.forms import Field, Form, number
 from onestack.dashboard.web import Ctx, NotFound, page
 
 BUSY = {"queued", "saving", "importing", "uploading"}
@@ -90,7 +90,6 @@ async def index(ctx: Ctx) -> Response:
 
 
 def create_form(ctx: Ctx) -> Form:
-    number = "number"
     return Form(
         title="Create Image",
         action=ctx.url("/project/images/create/"),
@@ -103,8 +102,8 @@ def create_form(ctx: Ctx) -> Form:
             Field("disk_format", "Format", "select", options=DISK_FORMATS, words=("disk_format",)),
             Field("container_format", "Container Format", "select", options=CONTAINER_FORMATS),
             Field("visibility", "Visibility", "select", options=VISIBILITY_CHOICES),
-            Field("min_disk", "Minimum Disk (GB)", number, words=("min_disk", "minimum disk")),
-            Field("min_ram", "Minimum RAM (MB)", number, words=("min_ram", "minimum ram")),
+            Field("min_disk", "Minimum Disk (GB)", "number", words=("min_disk", "minimum disk")),
+            Field("min_ram", "Minimum RAM (MB)", "number", words=("min_ram", "minimum ram")),
             Field("protected", "Protected", "checkbox"),
         ],
         values={"disk_format": "qcow2", "container_format": "bare", "visibility": "private"},
@@ -121,7 +120,7 @@ def create_body(values: dict[str, str]) -> dict[str, Any]:
     }
     for key in ("min_disk", "min_ram"):
         if values[key]:
-            body[key] = integer(values[key])
+            body[key] = number(values[key])
     if values["description"]:
         body["description"] = values["description"]
     return body

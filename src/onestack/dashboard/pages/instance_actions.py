@@ -5,6 +5,7 @@ and the action itself with the API's refusal shown when the state changed meanwh
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.forms import Field, Form, FormError
 from onestack.dashboard.web import Ctx, NotFound, page
 
 LIST = "/project/instances/"
@@ -152,6 +154,60 @@ async def server_of(ctx: Ctx) -> dict[str, Any]:
     server_id = ctx.request.path_params["server_id"]
     found: dict[str, Any] = (await ctx.api.get("compute", f"/servers/{server_id}"))["server"]
     return found
+
+
+def label_of(server: dict[str, Any]) -> str:
+    return str(server.get("name") or server["id"])
+
+
+def form_of(
+    ctx: Ctx,
+    server: dict[str, Any],
+    name: str,
+    fields: list[Field],
+    button: str,
+    *,
+    intro: str = "",
+    danger: bool = False,
+) -> Form:
+    """An action's form page: ``intro`` says what it does; ``danger`` marks a disruptive
+    one (the form is its confirmation)."""
+    return Form(
+        fields=fields,
+        title=ACTIONS[name].label,
+        button=button,
+        action=ctx.url(path_of(server["id"], name)),
+        cancel=ctx.url(LIST),
+        intro=intro,
+        danger=danger,
+        template="project/instance_form.html",
+    )
+
+
+# What a form action does once its values are checked: the success message.
+Do = Callable[[dict[str, Any]], Awaitable[str]]
+
+
+async def run(ctx: Ctx, server: dict[str, Any], form: Form, do: Do) -> Response:
+    """GET: the form; POST: the required fields, then ``do``; back to the list with its
+    message, or the form again (400) with the refusal beside the field it names."""
+    if ctx.request.method == "GET":
+        form.fill(ctx.request.query_params)
+        return form.render(ctx, server=server)
+    await form.read(ctx)
+    if not form.errors:
+        try:
+            message = await do(form.values)
+        except APIError as exc:
+            if exc.status >= 500 or (exc.status == 404 and "nstance" in exc.message):
+                raise
+            form.refused(exc)
+        except FormError as exc:
+            form.refused(exc)
+        else:
+            ctx.flash("success", message)
+            return ctx.redirect(LIST)
+    return form.render(ctx, server=server)
 
 
 @page()

@@ -1,6 +1,6 @@
 """What is plugged into an instance: volumes (attach, detach), interfaces (a network or a
 port; detach) and floating IPs (one of the project's, or a new one from a pool; take one
-off). Each a form page (``instance_forms.run``); a detach's form is its confirmation."""
+off). Each a form page (``instance_actions.run``); a detach's form is its confirmation."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onestack.dashboard.pages.instance_actions import server_of
-from onestack.dashboard.pages.instance_forms import Field, Form, label_of, render, run
+from onestack.dashboard.forms import Field, FormError
+from onestack.dashboard.pages.instance_actions import form_of, label_of, run, server_of
 from onestack.dashboard.web import Ctx, page
 
 _CHOICES = 200
@@ -28,9 +28,20 @@ async def attach_volume(ctx: Ctx) -> Response:
         "volumev3", "/volumes/detail", limit=_CHOICES, status="available", sort="name:asc"
     )
     options = [(str(v["id"]), f"{_name(v)} ({v['size']} GB)") for v in found["volumes"]]
-    form = Form(
+    form = form_of(
+        ctx,
+        server,
         "attach_volume",
-        [Field("volume", "Volume ID", options, empty="Select a volume")],
+        [
+            Field(
+                "volume",
+                "Volume ID",
+                "select",
+                required=True,
+                options=options,
+                empty="Select a volume",
+            )
+        ],
         "Attach Volume",
     )
 
@@ -52,9 +63,20 @@ async def detach_volume(ctx: Ctx) -> Response:
         (str(a["volumeId"]), f"{n} on {a.get('device') or '-'}")
         for a, n in zip(attached, names, strict=False)
     ]
-    form = Form(
+    form = form_of(
+        ctx,
+        server,
         "detach_volume",
-        [Field("volume", "Attached Volume", options, empty="Select a volume")],
+        [
+            Field(
+                "volume",
+                "Attached Volume",
+                "select",
+                required=True,
+                options=options,
+                empty="Select a volume",
+            )
+        ],
         "Detach Volume",
         intro="The guest loses the disk at once: unmount it first.",
         danger=True,
@@ -87,29 +109,27 @@ async def attach_interface(ctx: Ctx) -> Response:
     free = [
         (str(p["id"]), f"{_name(p)} ({_ips(p)})") for p in ports["ports"] if not p.get("device_id")
     ]
-    form = Form(
+    form = form_of(
+        ctx,
+        server,
         "attach_interface",
         [
-            Field("network", "Network", nets, required=False, empty="Select a network"),
+            Field("network", "Network", "select", options=nets, empty="Select a network"),
             Field(
-                "port", "Or Port", free, required=False, empty="No port: a new one on the network"
+                "port", "Or Port", "select", options=free, empty="No port: a new one on the network"
             ),
         ],
         "Attach Interface",
     )
 
     async def do(values: dict[str, str]) -> str:
+        if not values["network"] and not values["port"]:
+            raise FormError("Choose a network or a port.", "network")
         wanted = {"port_id": values["port"]} if values["port"] else {"net_id": values["network"]}
         body = {"interfaceAttachment": wanted}
         await ctx.api.post("compute", f"/servers/{server['id']}/os-interface", body)
         return f'Attached an interface to instance "{label_of(server)}".'
 
-    if ctx.request.method == "POST":
-        posted = await ctx.form()
-        if not posted.get("network") and not posted.get("port"):
-            values = {"network": "", "port": ""}
-            errors = {"network": "Choose a network or a port."}
-            return render(ctx, server, form, values, errors, 400)
     return await run(ctx, server, form, do)
 
 
@@ -126,9 +146,11 @@ async def _ports(ctx: Ctx, server: dict[str, Any]) -> list[dict[str, Any]]:
 async def detach_interface(ctx: Ctx) -> Response:
     server = await server_of(ctx)
     options = [(str(p["id"]), f"{_ips(p)} ({p['id']})") for p in await _ports(ctx, server)]
-    form = Form(
+    form = form_of(
+        ctx,
+        server,
         "detach_interface",
-        [Field("port", "Port", options, empty="Select a port")],
+        [Field("port", "Port", "select", required=True, options=options, empty="Select a port")],
         "Detach Interface",
         intro="The guest loses the network interface and its addresses.",
         danger=True,
@@ -163,11 +185,27 @@ async def associate(ctx: Ctx) -> Response:
         (f"pool:{n['id']}", f"Allocate a new IP from {_name(n)}") for n in pools["networks"]
     ]
     targets = [(str(p["id"]), f"{label_of(server)}: {_ips(p)}") for p in ports]
-    form = Form(
+    form = form_of(
+        ctx,
+        server,
         "associate",
         [
-            Field("ip", "IP Address", choices, empty="Select an IP address"),
-            Field("port", "Port to be associated", targets, empty="Select a port"),
+            Field(
+                "ip",
+                "IP Address",
+                "select",
+                required=True,
+                options=choices,
+                empty="Select an IP address",
+            ),
+            Field(
+                "port",
+                "Port to be associated",
+                "select",
+                required=True,
+                options=targets,
+                empty="Select a port",
+            ),
         ],
         "Associate",
     )
@@ -195,9 +233,20 @@ async def disassociate(ctx: Ctx) -> Response:
     options = [
         (str(f["id"]), str(f["floating_ip_address"])) for f in ips if f.get("port_id") in mine
     ]
-    form = Form(
+    form = form_of(
+        ctx,
+        server,
         "disassociate",
-        [Field("ip", "Floating IP", options, empty="Select a floating IP")],
+        [
+            Field(
+                "ip",
+                "Floating IP",
+                "select",
+                required=True,
+                options=options,
+                empty="Select a floating IP",
+            )
+        ],
         "Disassociate",
         intro="The address stays allocated to the project, free for another instance.",
         danger=True,

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.forms import Field, Form
+from onestack.dashboard.forms import Field, Form
 from onestack.dashboard.web import Ctx, page
 
 # Nova stopped generating keys at 2.92; the dashboard asks the last version that does, so

@@ -10,30 +10,28 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages import netforms
-from onestack.dashboard.pages.netforms import Form
+from onestack.dashboard.forms import Field, Form, confirm, lines, next_marker, pools
+from onestack.dashboard.pages.neutron import mine, one
 from onestack.dashboard.web import Ctx, page
 
 LIST = "/project/networks/"
-SUBNET_TEXTS = (
-    "subnet_name",
-    "cidr",
-    "ip_version",
-    "gateway_ip",
-    "allocation_pools",
-    "dns_nameservers",
-)
-SUBNET_FLAGS = ("no_gateway", "enable_dhcp")
-# Words in Neutron's refusals that point at a field of the subnet form.
-SUBNET_ALIASES: dict[str, tuple[str, ...]] = {
-    "allocation_pools": ("allocation pool", "allocation_pool", "pool"),
-    "gateway_ip": ("gateway", "gateway ip"),
-    "dns_nameservers": ("dns", "nameserver", "dns_nameserver"),
-    "cidr": ("ip subnet", "subnet cidr", "prefix"),
-    "ip_version": ("ip version",),
-    "subnet_name": (),
-}
-NETWORK_ALIASES: dict[str, tuple[str, ...]] = {"name": (), "shared": ()}
+# The subnet form's fields, with the words of Neutron's refusals that point at them.
+SUBNET_FIELDS = [
+    Field("subnet_name"),
+    Field("cidr", words=("ip subnet", "subnet cidr", "prefix")),
+    Field("ip_version", words=("ip version",)),
+    Field("gateway_ip", words=("gateway", "gateway ip")),
+    Field("allocation_pools", words=("allocation pool", "allocation_pool", "pool")),
+    Field("dns_nameservers", words=("dns", "nameserver", "dns_nameserver")),
+    Field("no_gateway", type="checkbox"),
+    Field("enable_dhcp", type="checkbox"),
+]
+SUBNET_NAMED = [f.name for f in SUBNET_FIELDS if f.type != "checkbox"]
+NETWORK_FIELDS = [
+    Field("name"),
+    Field("admin_state_up", type="checkbox"),
+    Field("shared", type="checkbox"),
+]
 
 
 def subnet_body(form: Form) -> dict[str, Any]:
@@ -47,8 +45,8 @@ def subnet_body(form: Form) -> dict[str, Any]:
     elif form.text("gateway_ip"):
         body["gateway_ip"] = form.text("gateway_ip")
     if form.text("allocation_pools"):
-        body["allocation_pools"] = netforms.pools(form.text("allocation_pools"))
-    body["dns_nameservers"] = netforms.lines(form.text("dns_nameservers"))
+        body["allocation_pools"] = pools(form.text("allocation_pools"))
+    body["dns_nameservers"] = lines(form.text("dns_nameservers"))
     return body
 
 
@@ -102,7 +100,7 @@ async def _rows(ctx: Ctx) -> tuple[list[dict[str, Any]], str]:
                 "own": n.get("project_id") == ctx.user.project_id,
             }
         )
-    return rows, netforms.next_marker(found, "networks")
+    return rows, next_marker(found["networks"], found.get("networks_links"))
 
 
 @page()
@@ -116,20 +114,20 @@ async def index(ctx: Ctx) -> Response:
     )
 
 
-def _create_page(ctx: Ctx, form: Form, status: int = 200) -> Response:
-    return ctx.render("project/network_create.html", status=status, form=form)
+def _create_form(values: dict[str, Any] | None = None) -> Form:
+    fields = [*NETWORK_FIELDS, Field("with_subnet", type="checkbox"), *SUBNET_FIELDS]
+    return Form(fields=fields, template="project/network_create.html", values=values or {})
 
 
 @page()
 async def create(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
         values = {"name": "", "admin_state_up": True, "shared": False, "with_subnet": True}
-        return _create_page(ctx, Form({**values, **subnet_values()}))
-    texts = ("name", *SUBNET_TEXTS)
-    flags = ("admin_state_up", "shared", "with_subnet", *SUBNET_FLAGS)
-    form = netforms.read(await ctx.form(), texts, flags)
+        return _create_form({**values, **subnet_values()}).render(ctx)
+    form = _create_form()
+    form.fill(await ctx.form())
     if form.flag("with_subnet") and not form.require("cidr"):
-        return _create_page(ctx, form, 400)
+        return form.render(ctx)
     body: dict[str, Any] = {
         "name": form.text("name"),
         "admin_state_up": form.flag("admin_state_up"),
@@ -139,8 +137,8 @@ async def create(ctx: Ctx) -> Response:
     try:
         network = (await ctx.api.post("network", "/v2.0/networks", {"network": body}))["network"]
     except APIError as exc:
-        form.refused(exc, NETWORK_ALIASES)
-        return _create_page(ctx, form, 400)
+        form.refused(exc, among=("name", "shared"))
+        return form.render(ctx)
     if form.flag("with_subnet"):
         subnet = subnet_body(form)
         subnet |= {"network_id": network["id"], "cidr": form.text("cidr")}
@@ -150,8 +148,8 @@ async def create(ctx: Ctx) -> Response:
         except APIError as exc:
             # Horizon's way: the network made for a subnet that could not be is removed.
             await ctx.api.delete("network", f"/v2.0/networks/{network['id']}")
-            form.refused(exc, SUBNET_ALIASES)
-            return _create_page(ctx, form, 400)
+            form.refused(exc, among=SUBNET_NAMED)
+            return form.render(ctx)
     ctx.flash("success", f'Created network "{network["name"] or network["id"]}".')
     return ctx.redirect(f"{LIST}{network['id']}/")
 
@@ -159,7 +157,7 @@ async def create(ctx: Ctx) -> Response:
 @page()
 async def detail(ctx: Ctx) -> Response:
     network_id = ctx.request.path_params["network_id"]
-    network = await netforms.one(ctx, "networks", "network", network_id)
+    network = await one(ctx, "networks", "network", network_id)
     subnets = await ctx.api.get("network", "/v2.0/subnets", network_id=network_id, limit=100)
     marker = ctx.request.query_params.get("marker")
     ports = await ctx.api.get(
@@ -171,7 +169,7 @@ async def detail(ctx: Ctx) -> Response:
         own=network.get("project_id") == ctx.user.project_id or ctx.user.is_admin,
         subnets=subnets["subnets"],
         ports=ports["ports"],
-        next_marker=netforms.next_marker(ports, "ports"),
+        next_marker=next_marker(ports["ports"], ports.get("ports_links")),
         paged=bool(marker),
     )
 
@@ -179,13 +177,14 @@ async def detail(ctx: Ctx) -> Response:
 @page()
 async def update(ctx: Ctx) -> Response:
     network_id = ctx.request.path_params["network_id"]
-    network = await netforms.one(ctx, "networks", "network", network_id)
-    netforms.mine(ctx, network)
+    network = await one(ctx, "networks", "network", network_id)
+    mine(ctx, network)
+    values = {k: network.get(k) for k in ("admin_state_up", "shared")}
+    values["name"] = network.get("name") or ""
+    form = Form(fields=NETWORK_FIELDS, template="project/network_update.html", values=values)
     if ctx.request.method == "GET":
-        values = {k: network.get(k) for k in ("name", "admin_state_up", "shared")}
-        form = Form({**values, "name": network.get("name") or ""})
-        return ctx.render("project/network_update.html", network=network, form=form)
-    form = netforms.read(await ctx.form(), ("name",), ("admin_state_up", "shared"))
+        return form.render(ctx, network=network)
+    form.fill(await ctx.form())
     body: dict[str, Any] = {
         "name": form.text("name"),
         "admin_state_up": form.flag("admin_state_up"),
@@ -195,8 +194,8 @@ async def update(ctx: Ctx) -> Response:
     try:
         await ctx.api.put("network", f"/v2.0/networks/{network_id}", {"network": body})
     except APIError as exc:
-        form.refused(exc, NETWORK_ALIASES)
-        return ctx.render("project/network_update.html", 400, network=network, form=form)
+        form.refused(exc, among=("name", "shared"))
+        return form.render(ctx, network=network)
     ctx.flash("success", f'Updated network "{form.text("name") or network_id}".')
     return ctx.redirect(f"{LIST}{network_id}/")
 
@@ -204,16 +203,16 @@ async def update(ctx: Ctx) -> Response:
 @page()
 async def delete(ctx: Ctx) -> Response:
     network_id = ctx.request.path_params["network_id"]
-    network = await netforms.one(ctx, "networks", "network", network_id)
-    netforms.mine(ctx, network)
+    network = await one(ctx, "networks", "network", network_id)
+    mine(ctx, network)
     name = network.get("name") or network_id
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Delete Network",
             f'Delete the network "{name}" and its subnets? It cannot be undone.',
-            f"{LIST}{network_id}/delete/",
             LIST,
+            action=f"{LIST}{network_id}/delete/",
         )
     try:
         await ctx.api.delete("network", f"/v2.0/networks/{network_id}")

@@ -10,32 +10,27 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages import netforms
-from onestack.dashboard.pages.netforms import Form
+from onestack.dashboard.forms import Field, Form, confirm, external_networks, next_marker
+from onestack.dashboard.pages.neutron import mine, names, one
 from onestack.dashboard.web import Ctx, NotFound, page
 
 LIST = "/project/routers/"
-ROUTER_ALIASES: dict[str, tuple[str, ...]] = {"name": (), "network_id": ("network",)}
-INTERFACE_ALIASES: dict[str, tuple[str, ...]] = {
-    "subnet_id": ("subnet",),
-    "ip_address": ("ip address", "fixed ip", "ip_address"),
-}
-ROUTE_ALIASES: dict[str, tuple[str, ...]] = {
-    "destination": ("destination",),
-    "nexthop": ("nexthop", "next hop"),
-}
+NAME = Field("name")
+GATEWAY = Field("network_id", words=("network",))
+INTERFACE = [
+    Field("subnet_id", words=("subnet",)),
+    Field("ip_address", words=("ip address", "fixed ip", "ip_address")),
+]
+ROUTE = [Field("destination"), Field("nexthop", words=("next hop",))]
 
 
 async def _external(ctx: Ctx) -> list[tuple[str, str]]:
-    found = await ctx.api.get(
-        "network", "/v2.0/networks", **{"router:external": "true"}, fields=["id", "name"]
-    )
-    return [(n["id"], n.get("name") or n["id"]) for n in found["networks"]]
+    return await external_networks(ctx)
 
 
 async def _router(ctx: Ctx) -> dict[str, Any]:
-    router = await netforms.one(ctx, "routers", "router", ctx.request.path_params["router_id"])
-    netforms.mine(ctx, router)
+    router = await one(ctx, "routers", "router", ctx.request.path_params["router_id"])
+    mine(ctx, router)
     return router
 
 
@@ -48,25 +43,27 @@ async def index(ctx: Ctx) -> Response:
     marker = ctx.request.query_params.get("marker")
     found = await ctx.api.get("network", "/v2.0/routers", limit=ctx.page_size, marker=marker)
     routers = found["routers"]
-    external = await netforms.names(ctx, "networks", (_gateway(r) for r in routers))
+    external = await names(ctx, "networks", (_gateway(r) for r in routers))
     return ctx.render(
         "project/routers.html",
         rows=[{**r, "gateway": external.get(_gateway(r), _gateway(r))} for r in routers],
-        next_marker=netforms.next_marker(found, "routers"),
+        next_marker=next_marker(found["routers"], found.get("routers_links")),
         paged=bool(marker),
     )
 
 
-async def _create_page(ctx: Ctx, form: Form, status: int = 200) -> Response:
+async def _create_page(ctx: Ctx, form: Form) -> Response:
     networks = [("", "No external network"), *await _external(ctx)]
-    return ctx.render("project/router_create.html", status=status, form=form, networks=networks)
+    return form.render(ctx, networks=networks)
 
 
 @page()
 async def create(ctx: Ctx) -> Response:
+    fields = [NAME, GATEWAY, Field("admin_state_up", type="checkbox", value="on")]
+    form = Form(fields=fields, template="project/router_create.html")
     if ctx.request.method == "GET":
-        return await _create_page(ctx, Form({"name": "", "network_id": "", "admin_state_up": True}))
-    form = netforms.read(await ctx.form(), ("name", "network_id"), ("admin_state_up",))
+        return await _create_page(ctx, form)
+    form.fill(await ctx.form())
     body: dict[str, Any] = {
         "name": form.text("name"),
         "admin_state_up": form.flag("admin_state_up"),
@@ -76,15 +73,15 @@ async def create(ctx: Ctx) -> Response:
     try:
         router = (await ctx.api.post("network", "/v2.0/routers", {"router": body}))["router"]
     except APIError as exc:
-        form.refused(exc, ROUTER_ALIASES)
-        return await _create_page(ctx, form, 400)
+        form.refused(exc, among=("name", "network_id"))
+        return await _create_page(ctx, form)
     ctx.flash("success", f'Created router "{router.get("name") or router["id"]}".')
     return ctx.redirect(f"{LIST}{router['id']}/")
 
 
 @page()
 async def detail(ctx: Ctx) -> Response:
-    router = await netforms.one(ctx, "routers", "router", ctx.request.path_params["router_id"])
+    router = await one(ctx, "routers", "router", ctx.request.path_params["router_id"])
     ports = await ctx.api.get("network", "/v2.0/ports", device_id=router["id"], limit=ctx.page_size)
     interfaces = [p for p in ports["ports"] if p.get("device_owner") != "network:router_gateway"]
     subnet_ids = [ip["subnet_id"] for p in interfaces for ip in p.get("fixed_ips") or []]
@@ -93,8 +90,8 @@ async def detail(ctx: Ctx) -> Response:
         "project/router_detail.html",
         router=router,
         interfaces=interfaces,
-        subnet_names=await netforms.names(ctx, "subnets", subnet_ids),
-        gateway_name=(await netforms.names(ctx, "networks", [gateway])).get(gateway, ""),
+        subnet_names=await names(ctx, "subnets", subnet_ids),
+        gateway_name=(await names(ctx, "networks", [gateway])).get(gateway, ""),
         own=router.get("project_id") == ctx.user.project_id or ctx.user.is_admin,
     )
 
@@ -107,23 +104,20 @@ async def _update(ctx: Ctx, router: dict[str, Any], body: dict[str, Any]) -> Non
 async def set_gateway(ctx: Ctx) -> Response:
     router = await _router(ctx)
     networks = await _external(ctx)
+    form = Form(fields=[GATEWAY], template="project/router_gateway.html")
     if ctx.request.method == "GET":
-        form = Form({"network_id": _gateway(router)})
-        return ctx.render(
-            "project/router_gateway.html", router=router, form=form, networks=networks
-        )
-    form = netforms.read(await ctx.form(), ("network_id",))
+        form.values["network_id"] = _gateway(router)
+        return form.render(ctx, router=router, networks=networks)
+    form.fill(await ctx.form())
     if form.require("network_id"):
         try:
             await _update(
                 ctx, router, {"external_gateway_info": {"network_id": form.text("network_id")}}
             )
         except APIError as exc:
-            form.refused(exc, ROUTER_ALIASES)
+            form.refused(exc)
     if form.errors or form.error:
-        return ctx.render(
-            "project/router_gateway.html", 400, router=router, form=form, networks=networks
-        )
+        return form.render(ctx, router=router, networks=networks)
     ctx.flash("success", f'Set the gateway of router "{router.get("name") or router["id"]}".')
     return ctx.redirect(f"{LIST}{router['id']}/")
 
@@ -134,12 +128,12 @@ async def clear_gateway(ctx: Ctx) -> Response:
     name = router.get("name") or router["id"]
     here = f"{LIST}{router['id']}/"
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Clear Gateway",
             f'Clear the gateway of router "{name}"?',
-            f"{here}cleargateway/",
             here,
+            action=f"{here}cleargateway/",
         )
     try:
         await _update(ctx, router, {"external_gateway_info": {}})
@@ -161,20 +155,16 @@ async def _subnets(ctx: Ctx) -> list[tuple[str, str]]:
     return [(s["id"], f"{s.get('name') or s['id']} ({s['cidr']})") for s in found["subnets"]]
 
 
-async def _interface_page(
-    ctx: Ctx, router: dict[str, Any], form: Form, status: int = 200
-) -> Response:
+async def _interface_page(ctx: Ctx, router: dict[str, Any], form: Form) -> Response:
     subnets = [("", "Choose a subnet"), *await _subnets(ctx)]
-    return ctx.render(
-        "project/router_interface.html", status=status, router=router, form=form, subnets=subnets
-    )
+    return form.render(ctx, router=router, subnets=subnets)
 
 
 async def _attach(ctx: Ctx, router: dict[str, Any], form: Form) -> None:
     """A subnet at its gateway address, or a port made with the asked address on it."""
     body: dict[str, str] = {"subnet_id": form.text("subnet_id")}
     if form.text("ip_address"):
-        subnet = await netforms.one(ctx, "subnets", "subnet", form.text("subnet_id"))
+        subnet = await one(ctx, "subnets", "subnet", form.text("subnet_id"))
         fixed = [{"subnet_id": subnet["id"], "ip_address": form.text("ip_address")}]
         port_body = {"network_id": subnet["network_id"], "fixed_ips": fixed}
         port = (await ctx.api.post("network", "/v2.0/ports", {"port": port_body}))["port"]
@@ -191,16 +181,17 @@ async def _attach(ctx: Ctx, router: dict[str, Any], form: Form) -> None:
 @page()
 async def add_interface(ctx: Ctx) -> Response:
     router = await _router(ctx)
+    form = Form(fields=INTERFACE, template="project/router_interface.html")
     if ctx.request.method == "GET":
-        return await _interface_page(ctx, router, Form({"subnet_id": "", "ip_address": ""}))
-    form = netforms.read(await ctx.form(), ("subnet_id", "ip_address"))
+        return await _interface_page(ctx, router, form)
+    form.fill(await ctx.form())
     if not form.require("subnet_id"):
-        return await _interface_page(ctx, router, form, 400)
+        return await _interface_page(ctx, router, form)
     try:
         await _attach(ctx, router, form)
     except APIError as exc:
-        form.refused(exc, INTERFACE_ALIASES)
-        return await _interface_page(ctx, router, form, 400)
+        form.refused(exc)
+        return await _interface_page(ctx, router, form)
     ctx.flash("success", "Added the interface.")
     return ctx.redirect(f"{LIST}{router['id']}/")
 
@@ -208,18 +199,18 @@ async def add_interface(ctx: Ctx) -> Response:
 @page()
 async def remove_interface(ctx: Ctx) -> Response:
     router = await _router(ctx)
-    port = await netforms.one(ctx, "ports", "port", ctx.request.path_params["port_id"])
+    port = await one(ctx, "ports", "port", ctx.request.path_params["port_id"])
     if port.get("device_id") != router["id"]:
         raise NotFound("The interface was not found.")
     here = f"{LIST}{router['id']}/"
     addresses = ", ".join(ip["ip_address"] for ip in port.get("fixed_ips") or [])
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Delete Interface",
             f'Delete the interface {addresses} from router "{router.get("name")}"?',
-            f"{here}interfaces/{port['id']}/delete/",
             here,
+            action=f"{here}interfaces/{port['id']}/delete/",
         )
     path = f"/v2.0/routers/{router['id']}/remove_router_interface"
     try:
@@ -234,19 +225,19 @@ async def remove_interface(ctx: Ctx) -> Response:
 @page()
 async def add_route(ctx: Ctx) -> Response:
     router = await _router(ctx)
+    form = Form(fields=ROUTE, template="project/router_route.html")
     if ctx.request.method == "GET":
-        form = Form({"destination": "", "nexthop": ""})
-        return ctx.render("project/router_route.html", router=router, form=form)
-    form = netforms.read(await ctx.form(), ("destination", "nexthop"))
+        return form.render(ctx, router=router)
+    form.fill(await ctx.form())
     if form.require("destination", "nexthop"):
         route = {"destination": form.text("destination"), "nexthop": form.text("nexthop")}
         path = f"/v2.0/routers/{router['id']}/add_extraroutes"
         try:
             await ctx.api.put("network", path, {"router": {"routes": [route]}})
         except APIError as exc:
-            form.refused(exc, ROUTE_ALIASES)
+            form.refused(exc)
     if form.errors or form.error:
-        return ctx.render("project/router_route.html", 400, router=router, form=form)
+        return form.render(ctx, router=router)
     ctx.flash("success", f"Added the route to {form.text('destination')}.")
     return ctx.redirect(f"{LIST}{router['id']}/")
 
@@ -283,12 +274,12 @@ async def delete(ctx: Ctx) -> Response:
     router = await _router(ctx)
     name = router.get("name") or router["id"]
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Delete Router",
             f'Delete the router "{name}"? It cannot be undone.',
-            f"{LIST}{router['id']}/delete/",
             LIST,
+            action=f"{LIST}{router['id']}/delete/",
         )
     try:
         await ctx.api.delete("network", f"/v2.0/routers/{router['id']}")

@@ -9,32 +9,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages import netforms
-from onestack.dashboard.pages.netforms import Form
+from onestack.dashboard.forms import Field, Form, confirm, next_marker, security_groups
+from onestack.dashboard.pages.neutron import mine, names, one
 from onestack.dashboard.web import Ctx, page
 
 LIST = "/project/security_groups/"
-GROUP_ALIASES: dict[str, tuple[str, ...]] = {"name": (), "description": ()}
-RULE_TEXTS = (
-    "direction",
-    "ethertype",
-    "protocol",
-    "port_range_min",
-    "port_range_max",
-    "remote",
-    "remote_ip_prefix",
-    "remote_group_id",
-    "description",
-)
-RULE_ALIASES: dict[str, tuple[str, ...]] = {
-    "port_range_min": ("port range", "port_range", "port"),
-    "port_range_max": (),
-    "remote_ip_prefix": ("cidr", "ip prefix", "remote_ip_prefix"),
-    "remote_group_id": ("remote group", "remote_group_id"),
-    "protocol": (),
-    "ethertype": ("ethertype", "ether type"),
-    "direction": (),
-}
+GROUP_FIELDS = [Field("name"), Field("description")]
+RULE_FIELDS = [
+    Field("direction", value="ingress"),
+    Field("ethertype", value="IPv4", words=("ether type",)),
+    Field("protocol"),
+    Field("port_range_min", words=("port range", "port_range", "port")),
+    Field("port_range_max"),
+    Field("remote", value="cidr"),
+    Field("remote_ip_prefix", value="0.0.0.0/0", words=("cidr", "ip prefix")),
+    Field("remote_group_id", words=("remote group",)),
+    Field("description"),
+]
+# The rule's fields Neutron's refusals speak of (not the choice of remote, nor the description).
+RULE_NAMED = [f.name for f in RULE_FIELDS if f.name not in ("remote", "description")]
 PROTOCOLS = [("", "Any"), ("tcp", "TCP"), ("udp", "UDP"), ("icmp", "ICMP")]
 
 
@@ -47,7 +40,9 @@ async def _rows(ctx: Ctx) -> tuple[list[dict[str, Any]], str]:
         marker=ctx.request.query_params.get("marker"),
         fields=["id", "name", "description", "project_id"],
     )
-    return found["security_groups"], netforms.next_marker(found, "security_groups")
+    return found["security_groups"], next_marker(
+        found["security_groups"], found.get("security_groups_links")
+    )
 
 
 @page()
@@ -61,32 +56,33 @@ async def index(ctx: Ctx) -> Response:
     )
 
 
-def _group_page(ctx: Ctx, form: Form, group: dict[str, Any] | None, status: int = 200) -> Response:
-    return ctx.render("project/security_group_form.html", status=status, form=form, group=group)
+def _group_form(values: dict[str, Any] | None = None) -> Form:
+    return Form(
+        fields=GROUP_FIELDS, template="project/security_group_form.html", values=values or {}
+    )
 
 
 @page()
 async def create(ctx: Ctx) -> Response:
+    form = _group_form()
     if ctx.request.method == "GET":
-        return _group_page(ctx, Form({"name": "", "description": ""}), None)
-    form = netforms.read(await ctx.form(), ("name", "description"))
+        return form.render(ctx, group=None)
+    form.fill(await ctx.form())
     if not form.require("name"):
-        return _group_page(ctx, form, None, 400)
+        return form.render(ctx, group=None)
     body = {"name": form.text("name"), "description": form.text("description")}
     try:
         made = await ctx.api.post("network", "/v2.0/security-groups", {"security_group": body})
     except APIError as exc:
-        form.refused(exc, GROUP_ALIASES)
-        return _group_page(ctx, form, None, 400)
+        form.refused(exc)
+        return form.render(ctx, group=None)
     ctx.flash("success", f'Created security group "{body["name"]}".')
     return ctx.redirect(f"{LIST}{made['security_group']['id']}/")
 
 
 async def _group(ctx: Ctx) -> dict[str, Any]:
-    group = await netforms.one(
-        ctx, "security-groups", "security_group", ctx.request.path_params["group_id"]
-    )
-    netforms.mine(ctx, group)
+    group = await one(ctx, "security-groups", "security_group", ctx.request.path_params["group_id"])
+    mine(ctx, group)
     return group
 
 
@@ -95,18 +91,19 @@ async def update(ctx: Ctx) -> Response:
     group = await _group(ctx)
     if ctx.request.method == "GET":
         values = {"name": group.get("name") or "", "description": group.get("description") or ""}
-        return _group_page(ctx, Form(values), group)
-    form = netforms.read(await ctx.form(), ("name", "description"))
+        return _group_form(values).render(ctx, group=group)
+    form = _group_form()
+    form.fill(await ctx.form())
     if not form.require("name"):
-        return _group_page(ctx, form, group, 400)
+        return form.render(ctx, group=group)
     body = {"name": form.text("name"), "description": form.text("description")}
     try:
         await ctx.api.put(
             "network", f"/v2.0/security-groups/{group['id']}", {"security_group": body}
         )
     except APIError as exc:
-        form.refused(exc, GROUP_ALIASES)
-        return _group_page(ctx, form, group, 400)
+        form.refused(exc)
+        return form.render(ctx, group=group)
     ctx.flash("success", f'Updated security group "{body["name"]}".')
     return ctx.redirect(LIST)
 
@@ -116,12 +113,12 @@ async def delete(ctx: Ctx) -> Response:
     group = await _group(ctx)
     name = group.get("name") or group["id"]
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Delete Security Group",
             f'Delete the security group "{name}" and its rules? It cannot be undone.',
-            f"{LIST}{group['id']}/delete/",
             LIST,
+            action=f"{LIST}{group['id']}/delete/",
         )
     try:
         await ctx.api.delete("network", f"/v2.0/security-groups/{group['id']}")
@@ -133,17 +130,13 @@ async def delete(ctx: Ctx) -> Response:
 
 
 async def _group_names(ctx: Ctx, rules: list[dict[str, Any]]) -> dict[str, str]:
-    return await netforms.names(
-        ctx, "security-groups", (r.get("remote_group_id") or "" for r in rules)
-    )
+    return await names(ctx, "security-groups", (r.get("remote_group_id") or "" for r in rules))
 
 
 @page()
 async def detail(ctx: Ctx) -> Response:
     """Manage rules: the group's rules (embedded in the group: one call)."""
-    group = await netforms.one(
-        ctx, "security-groups", "security_group", ctx.request.path_params["group_id"]
-    )
+    group = await one(ctx, "security-groups", "security_group", ctx.request.path_params["group_id"])
     rules = group.get("security_group_rules") or []
     return ctx.render(
         "project/security_group_detail.html",
@@ -155,22 +148,8 @@ async def detail(ctx: Ctx) -> Response:
 
 
 async def _rule_page(ctx: Ctx, group: dict[str, Any], form: Form, status: int = 200) -> Response:
-    groups = await ctx.api.get(
-        "network",
-        "/v2.0/security-groups",
-        project_id=ctx.user.project_id,
-        fields=["id", "name"],
-        limit=100,
-    )
-    choices = [(g["id"], g.get("name") or g["id"]) for g in groups["security_groups"]]
-    return ctx.render(
-        "project/security_group_rule.html",
-        status=status,
-        group=group,
-        form=form,
-        protocols=PROTOCOLS,
-        groups=choices,
-    )
+    choices = await security_groups(ctx)
+    return form.render(ctx, status, group=group, protocols=PROTOCOLS, groups=choices)
 
 
 def _port(form: Form, name: str) -> int | None:
@@ -210,19 +189,17 @@ def _rule_body(form: Form, group_id: str) -> dict[str, Any]:
 @page()
 async def add_rule(ctx: Ctx) -> Response:
     group = await _group(ctx)
+    form = Form(fields=RULE_FIELDS, template="project/security_group_rule.html")
     if ctx.request.method == "GET":
-        values = dict.fromkeys(RULE_TEXTS, "")
-        values |= {"direction": "ingress", "ethertype": "IPv4", "remote": "cidr"}
-        values["remote_ip_prefix"] = "0.0.0.0/0"
-        return await _rule_page(ctx, group, Form(values))
-    form = netforms.read(await ctx.form(), RULE_TEXTS)
+        return await _rule_page(ctx, group, form)
+    form.fill(await ctx.form())
     body = _rule_body(form, group["id"])
     if form.errors:
-        return await _rule_page(ctx, group, form, 400)
+        return await _rule_page(ctx, group, form)
     try:
         await ctx.api.post("network", "/v2.0/security-group-rules", {"security_group_rule": body})
     except APIError as exc:
-        form.refused(exc, RULE_ALIASES)
+        form.refused(exc, among=RULE_NAMED)
         return await _rule_page(ctx, group, form, exc.status if exc.status < 500 else 400)
     ctx.flash("success", "Added the rule.")
     return ctx.redirect(f"{LIST}{group['id']}/")
@@ -234,12 +211,12 @@ async def delete_rule(ctx: Ctx) -> Response:
     rule_id = ctx.request.path_params["rule_id"]
     here = f"{LIST}{group['id']}/"
     if ctx.request.method == "GET":
-        return netforms.confirm(
+        return confirm(
             ctx,
             "Delete Rule",
             f'Delete this rule of the security group "{group.get("name")}"?',
-            f"{here}rules/{rule_id}/delete/",
             here,
+            action=f"{here}rules/{rule_id}/delete/",
         )
     try:
         await ctx.api.delete("network", f"/v2.0/security-group-rules/{rule_id}")

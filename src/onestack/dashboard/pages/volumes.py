@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.pages.forms import Field, Form, integer, next_marker
+from onestack.dashboard.forms import Field, Form, images, named, next_marker, number
 from onestack.dashboard.web import Ctx, NotFound, page
 
 # Statuses that change by themselves: a page showing one polls until none is left.
@@ -69,20 +69,17 @@ async def index(ctx: Ctx) -> Response:
 
 async def _choices(ctx: Ctx) -> dict[str, list[tuple[str, str]]]:
     """What a new volume may be made from: the first page of each, in one call per kind."""
-    images, snaps, vols, types, zones = await asyncio.gather(
-        ctx.api.get("image", "/v2/images", limit=100, status="active"),
+    choices, snaps, vols, types, zones = await asyncio.gather(
+        images(ctx, 100),
         ctx.api.get("volumev3", "/snapshots", limit=100, status="available"),
         ctx.api.get("volumev3", "/volumes", limit=100, status="available"),
         ctx.api.get("volumev3", "/types"),
         ctx.api.get("volumev3", "/os-availability-zone"),
     )
     return {
-        "image_id": [("", "Choose an image")]
-        + [(i["id"], i.get("name") or i["id"]) for i in images["images"]],
-        "snapshot_id": [("", "Choose a snapshot")]
-        + [(s["id"], s.get("name") or s["id"]) for s in snaps["snapshots"]],
-        "source_volid": [("", "Choose a volume")]
-        + [(v["id"], v.get("name") or v["id"]) for v in vols["volumes"]],
+        "image_id": [("", "Choose an image"), *choices],
+        "snapshot_id": [("", "Choose a snapshot"), *named(snaps["snapshots"])],
+        "source_volid": [("", "Choose a volume"), *named(vols["volumes"])],
         "volume_type": [("", "No volume type")]
         + [(t["name"], t["name"]) for t in types["volume_types"]],
         "availability_zone": [("", "Any Availability Zone")]
@@ -108,7 +105,7 @@ def _create_fields(choices: dict[str, list[tuple[str, str]]]) -> list[Field]:
 
 
 def _create_body(values: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = {"size": integer(values["size"])}
+    body: dict[str, Any] = {"size": number(values["size"])}
     for key in ("name", "description", "volume_type", "availability_zone"):
         if values.get(key):
             body[key] = values[key]
@@ -209,7 +206,7 @@ async def extend(ctx: Ctx) -> Response:
     values = await form.read(ctx)
     if form.errors:
         return form.render(ctx)
-    body = {"os-extend": {"new_size": integer(values["new_size"])}}
+    body = {"os-extend": {"new_size": number(values["new_size"])}}
     try:
         await ctx.api.post("volumev3", f"/volumes/{volume_id}/action", body)
     except APIError as err:
