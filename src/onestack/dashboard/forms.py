@@ -107,7 +107,8 @@ class Form:
 
     def refused(self, err: APIError | FormError, among: Iterable[str] = ()) -> None:
         """Place the message by the field it names (of ``among`` when given), or above the
-        form. A 404 that names none of the fields is of the page's own resource: its page."""
+        form. A 404 that names none of the fields is the page's own resource gone: the
+        not-found page."""
         if isinstance(err, FormError) and err.name:
             self.errors[err.name] = err.message
             return
@@ -116,7 +117,7 @@ class Form:
         name = field_of(err.message, fields, self.values)
         if name:
             self.errors[name] = err.message
-        elif isinstance(err, APIError) and err.status in (403, 404):
+        elif isinstance(err, APIError) and err.status == 404:
             raise err
         else:
             self.error = err.message
