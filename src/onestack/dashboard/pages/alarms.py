@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.forms import Field, Form, FormError
 from onestack.dashboard.web import Ctx, page
 
 SERVICE = "alarming"
@@ -30,36 +31,20 @@ ACTIONS = (
     ("ok_actions", "OK Actions"),
     ("insufficient_data_actions", "Insufficient Data Actions"),
 )
-DEFAULTS = {
-    "name": "",
-    "description": "",
-    "resource_id": "",
-    "metric": "cpu",
-    "aggregation_method": "mean",
-    "comparison_operator": "gt",
-    "threshold": "",
-    "granularity": "300",
-    "evaluation_periods": "1",
-    "severity": "low",
-    "alarm_actions": "",
-    "ok_actions": "",
-    "insufficient_data_actions": "",
-}
-# Aodh's words name the rule's members: the field each concerns.
-FIELD_WORDS = (
-    "threshold",
-    "granularity",
-    "evaluation_periods",
-    "aggregation_method",
-    "comparison_operator",
-    "alarm_actions",
-    "ok_actions",
-    "insufficient_data_actions",
-    "severity",
-    "metric",
-    "resource_id",
-    "name",
-)
+# Aodh's refusals name the rule's members: the fields are named after them.
+FIELDS = [
+    Field("name", required=True),
+    Field("description"),
+    Field("resource_id", required=True),
+    Field("metric", value="cpu", required=True),
+    Field("aggregation_method", value="mean"),
+    Field("comparison_operator", value="gt"),
+    Field("threshold", required=True),
+    Field("granularity", value="300"),
+    Field("evaluation_periods", value="1"),
+    Field("severity", value="low"),
+    *(Field(name, type="textarea") for name, _ in ACTIONS),
+]
 
 
 def row(alarm: dict[str, Any]) -> dict[str, Any]:
@@ -105,18 +90,14 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _checked(values: dict[str, str]) -> dict[str, str]:
-    errors = {}
-    for name in ("name", "resource_id", "metric", "threshold"):
-        if not values[name].strip():
-            errors[name] = "This field is required."
+def _check(form: Form) -> None:
+    """The numbers, beyond the required fields."""
     for name in ("threshold", "granularity", "evaluation_periods"):
-        if name not in errors and values[name].strip():
+        if name not in form.errors and form.values[name]:
             try:
-                float(values[name])
+                float(form.values[name])
             except ValueError:
-                errors[name] = "Enter a number."
-    return errors
+                form.errors[name] = "Enter a number."
 
 
 def alarm_body(values: dict[str, str]) -> dict[str, Any]:
@@ -144,15 +125,13 @@ def alarm_body(values: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def place(message: str, values: dict[str, str]) -> dict[str, str]:
+def _refused(form: Form, exc: APIError) -> None:
     """Aodh's refusal beside the field it concerns (an action by its URL), else above."""
     for name, _ in ACTIONS:
-        if any(url in message for url in _lines(values[name])):
-            return {name: message}
-    for word in FIELD_WORDS:
-        if word in message:
-            return {word: message}
-    return {"form": message}
+        if any(url in exc.message for url in _lines(form.values[name])):
+            form.refused(FormError(exc.message, name))
+            return
+    form.refused(exc)
 
 
 async def _instances(ctx: Ctx) -> list[tuple[str, str]]:
@@ -164,27 +143,21 @@ async def _instances(ctx: Ctx) -> list[tuple[str, str]]:
 
 @page()
 async def create(ctx: Ctx) -> Response:
-    values = dict(DEFAULTS, resource_id=ctx.request.query_params.get("instance", ""))
-    errors: dict[str, str] = {}
+    form = Form(fields=FIELDS, template="project/alarm_create.html")
+    form.values["resource_id"] = ctx.request.query_params.get("instance", "")
     if ctx.request.method == "POST":
-        form = await ctx.form()
-        values = {k: str(form.get(k, "")) for k in DEFAULTS}
-        errors = _checked(values)
-        if not errors:
+        await form.read(ctx)
+        _check(form)
+        if not form.errors:
             try:
-                made = await ctx.api.post(SERVICE, "/v2/alarms", alarm_body(values))
+                made = await ctx.api.post(SERVICE, "/v2/alarms", alarm_body(form.values))
             except APIError as exc:
-                if exc.status in (401, 403):
-                    raise
-                errors = place(exc.message, values)
+                _refused(form, exc)
             else:
                 ctx.flash("success", f'Alarm "{made["name"]}" created.')
                 return ctx.redirect(f"/project/alarms/{made['alarm_id']}/")
-    return ctx.render(
-        "project/alarm_create.html",
-        status=400 if errors else 200,
-        values=values,
-        errors=errors,
+    return form.render(
+        ctx,
         instances=await _instances(ctx),
         aggregations=[(a, a) for a in AGGREGATIONS],
         comparisons=COMPARISONS,

@@ -14,34 +14,31 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.forms import Field, Form
 from onestack.dashboard.web import Ctx, page
 
 SOURCES = (("image", "Image"), ("volume", "Volume"), ("volume_snapshot", "Volume Snapshot"))
 _CHOICES = 200  # a select's entries (Horizon lists them all; a page has to stop somewhere)
 
-# Which field a refusal concerns, by the words Nova's message uses (first match wins).
-_FIELD_WORDS = (
-    ("flavor", "flavor"),
-    ("availability zone", "availability_zone"),
-    ("security group", "security_groups"),
-    ("key pair", "key_name"),
-    ("keypair", "key_name"),
-    ("network", "networks"),
-    ("port", "networks"),
-    ("user data", "user_data"),
-    ("user_data", "user_data"),
-    ("snapshot", "source"),
-    ("volume", "source"),
-    ("image", "source"),
-    ("count", "count"),
-    ("name", "name"),
-)
-
-
-def field_of(message: str) -> str:
-    """The form field Nova's message is about ('' when it names none: above the form)."""
-    text = message.lower()
-    return next((f for words, f in _FIELD_WORDS if words in text), "")
+FIELDS = [
+    Field("name", required=True),
+    Field("source", value="image", words=("snapshot", "volume", "image")),
+    Field("image"),
+    Field("volume"),
+    Field("snapshot"),
+    Field("create_volume", type="checkbox"),
+    Field("volume_size", value="1"),
+    Field("delete_on_termination", type="checkbox"),
+    Field("flavor", required=True),
+    Field("networks", multiple=True, words=("network", "port")),
+    Field("key_name", words=("key pair", "keypair")),
+    Field("security_groups", multiple=True, words=("security group",)),
+    Field("user_data", type="textarea", words=("user data",)),
+    Field("count", value="1"),
+    Field("availability_zone"),
+]
+# The fields a refusal may name: one about the image, volume or snapshot names the source.
+NAMED = [f.name for f in FIELDS if f.name not in ("image", "volume", "snapshot")]
 
 
 async def _get(ctx: Ctx, service: str, path: str, key: str, **params: Any) -> list[Any]:
@@ -88,44 +85,20 @@ async def choices(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _values(form: FormData) -> dict[str, Any]:
-    return {
-        "name": str(form.get("name", "")).strip(),
-        "source": str(form.get("source", "image")),
-        "image": str(form.get("image", "")),
-        "volume": str(form.get("volume", "")),
-        "snapshot": str(form.get("snapshot", "")),
-        "create_volume": bool(form.get("create_volume")),
-        "volume_size": str(form.get("volume_size", "")).strip(),
-        "delete_on_termination": bool(form.get("delete_on_termination")),
-        "flavor": str(form.get("flavor", "")),
-        "networks": [str(n) for n in form.getlist("networks")],
-        "key_name": str(form.get("key_name", "")),
-        "security_groups": [str(g) for g in form.getlist("security_groups")],
-        "user_data": str(form.get("user_data", "")),
-        "count": str(form.get("count", "1")).strip() or "1",
-        "availability_zone": str(form.get("availability_zone", "")),
-    }
-
-
-def _check(values: dict[str, Any]) -> dict[str, str]:
-    """The fields the API would refuse without a call: required ones and numbers."""
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "This field is required."
+def _check(form: Form) -> None:
+    """What the API would refuse without a call, beyond the required fields: the source
+    and the numbers."""
+    values, errors = form.values, form.errors
     source = values["source"]
     if source not in {s for s, _ in SOURCES}:
         errors["source"] = "Choose a source."
     elif not values[{"volume_snapshot": "snapshot"}.get(source, source)]:
         errors["source"] = f"Choose the {dict(SOURCES)[source].lower()} to boot from."
-    if not values["flavor"]:
-        errors["flavor"] = "This field is required."
     if not values["count"].isdigit() or int(values["count"]) < 1:
         errors["count"] = "Enter a whole number, 1 or more."
     size = values["volume_size"]
     if source == "image" and values["create_volume"] and not (size.isdigit() and int(size) > 0):
         errors["volume_size"] = "Enter the new volume's size in GB (1 or more)."
-    return errors
 
 
 def _boot(values: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +111,7 @@ def _boot(values: dict[str, Any]) -> dict[str, Any]:
         bdm.update(
             source_type="image", uuid=values["image"], volume_size=int(values["volume_size"])
         )
-        bdm["delete_on_termination"] = values["delete_on_termination"]
+        bdm["delete_on_termination"] = bool(values["delete_on_termination"])
     elif source == "volume":
         bdm.update(source_type="volume", uuid=values["volume"])
     else:
@@ -175,42 +148,28 @@ async def _user_data(form: FormData, values: dict[str, Any]) -> None:
         values["user_data"] = data.decode("utf-8", "replace")
 
 
-def _defaults(ctx: Ctx) -> dict[str, Any]:
-    return {
-        "name": "", "source": "image", "image": "", "volume": "", "snapshot": "",
-        "create_volume": False, "volume_size": "1", "delete_on_termination": False,
-        "flavor": "", "networks": [], "key_name": "", "security_groups": ["default"],
-        "user_data": "", "count": "1", "availability_zone": "",
-    }  # fmt: skip
-
-
-def _form(
-    ctx: Ctx, values: dict[str, Any], errors: dict[str, str], status: int = 200, **c: Any
-) -> Response:
-    return ctx.render(
-        "project/instance_launch.html", status=status, values=values, errors=errors, **c
-    )
-
-
 @page()
 async def launch(ctx: Ctx) -> Response:
     """GET: the dialog; POST: the launch, then the list (new rows BUILD, then ACTIVE)."""
     offered = await choices(ctx)
+    form = Form(fields=FIELDS, template="project/instance_launch.html")
     if ctx.request.method == "GET":
-        return _form(ctx, _defaults(ctx), {}, **offered)
-    form = await ctx.form()
-    values = _values(form)
-    await _user_data(form, values)
-    errors = _check(values)
-    if errors:
-        return _form(ctx, values, errors, 400, **offered)
+        form.values["security_groups"] = ["default"]
+        return form.render(ctx, **offered)
+    values = await form.read(ctx)
+    values["source"] = values["source"] or "image"
+    values["count"] = values["count"] or "1"
+    await _user_data(await ctx.form(), values)
+    _check(form)
+    if form.errors:
+        return form.render(ctx, **offered)
     try:
         await ctx.api.post("compute", "/servers", body(values))
     except APIError as exc:
         if exc.status >= 500:
             raise
-        errors = {field_of(exc.message) or "__all__": exc.message}
-        return _form(ctx, values, errors, 400, **offered)
+        form.refused(exc, among=NAMED)
+        return form.render(ctx, **offered)
     count = int(values["count"])
     what = f'instance "{values["name"]}"' if count == 1 else f'{count} instances "{values["name"]}"'
     ctx.flash("success", f"Launched {what}.")
