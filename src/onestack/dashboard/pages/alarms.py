@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form, FormError
+from onestack.dashboard.forms import Field, Form, FormError, confirm
 from onestack.dashboard.web import Ctx, page
 
 SERVICE = "alarming"
@@ -210,13 +210,12 @@ async def delete(ctx: Ctx) -> Response:
     alarm_id = ctx.request.path_params["alarm_id"]
     alarm = await ctx.api.get(SERVICE, f"/v2/alarms/{alarm_id}")
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title="Delete Alarm",
-            question=f'Delete the alarm "{alarm["name"]}"? It cannot be undone.',
-            action=ctx.url(f"/project/alarms/{alarm_id}/delete/"),
-            cancel=ctx.url(f"/project/alarms/{alarm_id}/"),
-            button="Delete Alarm",
+        return confirm(
+            ctx,
+            "Delete Alarm",
+            f'Delete the alarm "{alarm["name"]}"? It cannot be undone.',
+            f"/project/alarms/{alarm_id}/",
+            action=f"/project/alarms/{alarm_id}/delete/",
         )
     await ctx.api.delete(SERVICE, f"/v2/alarms/{alarm_id}")
     ctx.flash("success", f'Alarm "{alarm["name"]}" deleted.')

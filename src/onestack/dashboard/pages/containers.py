@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
+from onestack.dashboard.forms import confirm
 from onestack.dashboard.web import Ctx, page
 
 SERVICE = "object-store"
@@ -126,13 +127,12 @@ async def delete(ctx: Ctx) -> Response:
     container = ctx.request.path_params["container"]
     await container_info(ctx, container)
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title="Delete Container",
-            question=f'Delete the container "{container}"? It cannot be undone.',
-            action=ctx.url(f"/project/containers/delete/{q(container)}/"),
-            cancel=ctx.url(f"/project/containers/container/{q(container)}/"),
-            button="Delete Container",
+        return confirm(
+            ctx,
+            "Delete Container",
+            f'Delete the container "{container}"? It cannot be undone.',
+            f"/project/containers/container/{q(container)}/",
+            action=f"/project/containers/delete/{q(container)}/",
         )
     try:
         await ctx.api.request("DELETE", SERVICE, f"/{q(container)}")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form, number
+from onestack.dashboard.forms import Field, Form, confirm, number
 from onestack.dashboard.pages.images import CORE, VISIBILITY_CHOICES
 from onestack.dashboard.web import Ctx, page
 
@@ -163,13 +163,13 @@ async def unshare(ctx: Ctx) -> Response:
     member = ctx.request.path_params["member_id"]
     if ctx.request.method == "GET":
         await ctx.api.get("image", f"/v2/images/{image_id}/members/{member}")
-        return ctx.render(
-            "confirm.html",
-            title="Stop Sharing Image",
-            question=f"Stop sharing the image with the project {member}?",
-            action=ctx.url(f"/project/images/{image_id}/members/{member}/delete/"),
-            cancel=ctx.url(f"/project/images/{image_id}/"),
-            button="Stop Sharing",
+        return confirm(
+            ctx,
+            "Stop Sharing Image",
+            f"Stop sharing the image with the project {member}?",
+            f"/project/images/{image_id}/",
+            "Stop Sharing",
+            action=f"/project/images/{image_id}/members/{member}/delete/",
         )
     await ctx.api.delete("image", f"/v2/images/{image_id}/members/{member}")
     ctx.flash("success", f"Stopped sharing the image with {member}.")

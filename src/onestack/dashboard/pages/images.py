@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form, number
+from onestack.dashboard.forms import Field, Form, confirm, number
 from onestack.dashboard.web import Ctx, NotFound, page
 
 BUSY = {"queued", "saving", "importing", "uploading"}
@@ -211,13 +211,12 @@ async def delete(ctx: Ctx) -> Response:
     image = await ctx.api.get("image", f"/v2/images/{image_id}")
     name = image.get("name") or image_id
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title="Delete Image",
-            question=f'Delete the image "{name}"? It cannot be undone.',
-            action=ctx.url(f"/project/images/{image_id}/delete/"),
-            cancel=ctx.url("/project/images/"),
-            button="Delete Image",
+        return confirm(
+            ctx,
+            "Delete Image",
+            f'Delete the image "{name}"? It cannot be undone.',
+            "/project/images/",
+            action=f"/project/images/{image_id}/delete/",
         )
     try:
         await ctx.api.delete("image", f"/v2/images/{image_id}")

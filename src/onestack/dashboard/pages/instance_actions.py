@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form, FormError
+from onestack.dashboard.forms import Field, Form, FormError, confirm
 from onestack.dashboard.web import Ctx, NotFound, page
 
 LIST = "/project/instances/"
@@ -221,13 +221,12 @@ async def act(ctx: Ctx) -> Response:
     server = await server_of(ctx)
     label = server.get("name") or server["id"]
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title=action.label,
-            question=(action.confirm or f'{action.label}: "{{name}}"?').format(name=label),
-            action=ctx.url(path_of(server["id"], name)),
-            cancel=ctx.url(LIST),
-            button=action.label,
+        return confirm(
+            ctx,
+            action.label,
+            (action.confirm or f'{action.label}: "{{name}}"?').format(name=label),
+            LIST,
+            action=path_of(server["id"], name),
         )
     form = await ctx.form()
     to = str(form.get("next", "")) or LIST

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form
+from onestack.dashboard.forms import Field, Form, confirm
 from onestack.dashboard.web import Ctx, page
 
 # Nova stopped generating keys at 2.92; the dashboard asks the last version that does, so
@@ -130,13 +130,12 @@ async def delete(ctx: Ctx) -> Response:
     name = ctx.request.path_params["name"]
     await ctx.api.get("compute", _path(name))  # a 404 page for a key pair that is not there
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title="Delete Key Pair",
-            question=f'Delete the key pair "{name}"? It cannot be undone.',
-            action=ctx.url(f"/project/key_pairs/{quote(name, safe='')}/delete/"),
-            cancel=ctx.url("/project/key_pairs/"),
-            button="Delete Key Pair",
+        return confirm(
+            ctx,
+            "Delete Key Pair",
+            f'Delete the key pair "{name}"? It cannot be undone.',
+            "/project/key_pairs/",
+            action=f"/project/key_pairs/{quote(name, safe='')}/delete/",
         )
     await ctx.api.delete("compute", _path(name))
     ctx.flash("success", f'Deleted key pair "{name}".')

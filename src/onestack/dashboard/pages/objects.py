@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError, raise_for
+from onestack.dashboard.forms import confirm
 from onestack.dashboard.pages.containers import SERVICE, container_info, q, size_text
 from onestack.dashboard.web import Ctx, page
 
@@ -212,13 +213,12 @@ async def delete(ctx: Ctx) -> Response:
     back = f"/project/containers/container/{q(container)}/{q(folder)}"
     if ctx.request.method == "GET":
         await ctx.api.request("HEAD", SERVICE, path)
-        return ctx.render(
-            "confirm.html",
-            title="Delete Object",
-            question=f'Delete the object "{name}" from "{container}"? It cannot be undone.',
-            action=ctx.url(f"/project/containers/delete_object/{q(container)}/{q(name)}"),
-            cancel=ctx.url(back),
-            button="Delete Object",
+        return confirm(
+            ctx,
+            "Delete Object",
+            f'Delete the object "{name}" from "{container}"? It cannot be undone.',
+            back,
+            action=f"/project/containers/delete_object/{q(container)}/{q(name)}",
         )
     await ctx.api.delete(SERVICE, path)
     ctx.flash("success", f'Object "{name}" deleted.')

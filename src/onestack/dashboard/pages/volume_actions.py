@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form
+from onestack.dashboard.forms import Field, Form, confirm
 from onestack.dashboard.pages.volumes import one
 from onestack.dashboard.web import Ctx, page
 
@@ -77,13 +77,12 @@ async def detach(ctx: Ctx) -> Response:
     server_id = ctx.request.path_params["server_id"]
     volume = await one(ctx, volume_id)
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title="Detach Volume",
-            question=f'Detach the volume "{_name(volume)}" from the instance {server_id}?',
-            action=ctx.url(f"/project/volumes/{volume_id}/detach/{server_id}/"),
-            cancel=ctx.url(f"/project/volumes/{volume_id}/attach/"),
-            button="Detach Volume",
+        return confirm(
+            ctx,
+            "Detach Volume",
+            f'Detach the volume "{_name(volume)}" from the instance {server_id}?',
+            f"/project/volumes/{volume_id}/attach/",
+            action=f"/project/volumes/{volume_id}/detach/{server_id}/",
         )
     try:
         await ctx.api.delete("compute", f"/servers/{server_id}/os-volume_attachments/{volume_id}")

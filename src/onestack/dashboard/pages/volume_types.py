@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import Field, Form
+from onestack.dashboard.forms import Field, Form, confirm
 from onestack.dashboard.web import Ctx, page
 
 
@@ -58,13 +58,12 @@ async def delete(ctx: Ctx) -> Response:
     type_id = ctx.request.path_params["type_id"]
     found = (await ctx.api.get("volumev3", f"/types/{type_id}"))["volume_type"]
     if ctx.request.method == "GET":
-        return ctx.render(
-            "confirm.html",
-            title="Delete Volume Type",
-            question=f'Delete the volume type "{found["name"]}"? It cannot be undone.',
-            action=ctx.url(f"/admin/volume_types/{type_id}/delete/"),
-            cancel=ctx.url("/admin/volume_types/"),
-            button="Delete Volume Type",
+        return confirm(
+            ctx,
+            "Delete Volume Type",
+            f'Delete the volume type "{found["name"]}"? It cannot be undone.',
+            "/admin/volume_types/",
+            action=f"/admin/volume_types/{type_id}/delete/",
         )
     try:
         await ctx.api.delete("volumev3", f"/types/{type_id}")
@@ -123,13 +122,12 @@ async def delete_extra(ctx: Ctx) -> Response:
     here = f"/admin/volume_types/{type_id}/extras/"
     if ctx.request.method == "GET":
         await ctx.api.get("volumev3", f"/types/{type_id}/extra_specs/{quote(key, safe='')}")
-        return ctx.render(
-            "confirm.html",
-            title="Delete Extra Spec",
-            question=f'Delete the extra spec "{key}"?',
-            action=ctx.url(f"{here}{quote(key, safe='')}/delete/"),
-            cancel=ctx.url(here),
-            button="Delete Extra Spec",
+        return confirm(
+            ctx,
+            "Delete Extra Spec",
+            f'Delete the extra spec "{key}"?',
+            here,
+            action=f"{here}{quote(key, safe='')}/delete/",
         )
     await ctx.api.delete("volumev3", f"/types/{type_id}/extra_specs/{quote(key, safe='')}")
     ctx.flash("success", f'Deleted extra spec "{key}".')
