@@ -454,3 +454,61 @@ def test_resize_then_revert(demo_page: Page, cloud: Cloud, made: Made) -> None:
     expect(page.get_by_role("status")).to_contain_text("Reverting")
     _status(cloud, tok, sid, "ACTIVE")
     assert _server(cloud, tok, sid)["flavor"]["original_name"] == "m1.tiny"
+
+
+def _cinder(cloud: Cloud, tok: str, method: str, path: str, **kw: Any) -> Any:
+    found = api(cloud, "GET", "/identity/v3/auth/tokens", tok, headers={"x-subject-token": tok})
+    return api(cloud, method, f"/volume/v3/{found['token']['project']['id']}{path}", tok, **kw)
+
+
+def _available(cloud: Cloud, tok: str, path: str, key: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def ready() -> bool:
+        found.update(_cinder(cloud, tok, "GET", path)[key])
+        assert found["status"] != "error", found
+        return found["status"] == "available"
+
+    _until(ready, 30)
+    return found
+
+
+def _launch_from(page: Page, cloud: Cloud, name: str, source: str, label: str, uuid: str) -> None:
+    page.goto(f"{cloud.url}/dashboard/project/instances/launch/")
+    page.get_by_label("Instance Name").fill(name)
+    page.get_by_label("Select Boot Source").select_option(source)
+    choice = page.get_by_label(label, exact=True)
+    expect(choice).to_be_visible()  # the chosen source's select, the others hidden
+    expect(page.get_by_label("Image", exact=True)).to_be_hidden()
+    choice.select_option(uuid)
+    page.get_by_label("Flavor").select_option(_flavor(cloud, "m1.tiny"))
+    page.get_by_role("button", name="Launch Instance").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Launched instance "{name}"')
+
+
+def test_launch_from_a_bootable_volume_and_a_volume_snapshot(demo_page: Page, cloud: Cloud) -> None:
+    page, tok, name = demo_page, token(cloud), unique("dash-bootsrc")
+    body = {"volume": {"size": 1, "name": name, "imageRef": image(cloud)}}
+    vol = _cinder(cloud, tok, "POST", "/volumes", json=body)["volume"]
+    vol = _available(cloud, tok, f"/volumes/{vol['id']}", "volume")
+    assert str(vol["bootable"]).lower() == "true"
+    body = {"snapshot": {"volume_id": vol["id"], "name": name + "-snap"}}
+    snap = _cinder(cloud, tok, "POST", "/snapshots", json=body)["snapshot"]
+    _available(cloud, tok, f"/snapshots/{snap['id']}", "snapshot")
+    sids: list[str] = []
+    try:
+        _launch_from(page, cloud, name + "-vol", "volume", "Volume", vol["id"])
+        sids.append(_ids(cloud, tok, name + "-vol").pop())
+        _launch_from(page, cloud, name + "-snap", "volume_snapshot", "Volume Snapshot", snap["id"])
+        sids.append(_ids(cloud, tok, name + "-snap").pop())
+        for sid in sids:
+            _status(cloud, tok, sid, "ACTIVE")
+            assert _server(cloud, tok, sid)["image"] == ""  # booted from a volume
+        # The first boots from the volume itself, the second from a new volume of the snapshot.
+        assert _attached(cloud, tok, sids[0]) == [vol["id"]]
+        [made] = _attached(cloud, tok, sids[1])
+        assert _cinder(cloud, tok, "GET", f"/volumes/{made}")["volume"]["snapshot_id"] == snap["id"]
+        page.goto(f"{cloud.url}/dashboard/project/instances/{sids[0]}/")
+        expect(page.get_by_text("None (booted from volume)")).to_be_visible()
+    finally:
+        _delete(cloud, tok, sids)

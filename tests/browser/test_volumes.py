@@ -127,6 +127,18 @@ def test_from_an_image_and_a_snapshot(demo_page: Page, cloud: Cloud) -> None:
     child = _by_name(cloud, tok, "volumes", name + "-from-snap")
     assert child["snapshot_id"] == snap["id"]
     assert _until(cloud, tok, f"/volumes/{child['id']}", "volume", "available")
+    # A clone of the image's volume: the source volume chosen in the form.
+    page.goto(f"{cloud.url}/dashboard/project/volumes/create/")
+    page.get_by_label("Volume Name").fill(name + "-clone")
+    page.get_by_label("Volume Source").select_option("volume")
+    page.get_by_label("Use a volume as source").select_option(made["id"])
+    page.get_by_label("Size (GiB)").fill("2")
+    page.get_by_role("button", name="Create Volume").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Creating volume "{name}-clone"')
+    clone = _by_name(cloud, tok, "volumes", name + "-clone")
+    assert (clone["source_volid"], clone["size"]) == (made["id"], 2)
+    clone = _until(cloud, tok, f"/volumes/{clone['id']}", "volume", "available")
+    assert str(clone["bootable"]).lower() == "true"  # the image's volume was
 
 
 def test_another_projects_volume_is_the_404_page(demo_page: Page, cloud: Cloud) -> None:
