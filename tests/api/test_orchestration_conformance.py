@@ -55,6 +55,11 @@ def test_validate_shows_environment_and_values(cloud: Cloud, tmp_path: Path) -> 
     assert environment["resource_registry"]["resources"] == {}
     # heatclient sends the nested template's URL as its type; Heat registers it to itself.
     assert any(k.endswith("mynested.yaml") for k in environment["resource_registry"])
+    # parameter_defaults stand for the template's default (no value given).
+    env = template_file(tmp_path, "defaults.yaml", "parameter_defaults: {pparam: 9}\n")
+    shown = cloud.openstack("orchestration", "template", "validate", "-t", parent, "-e", env)
+    assert shown["Parameters"]["pparam"]["Default"] == 9
+    assert "Value" not in shown["Parameters"]["pparam"]
     bare = cloud.openstack(
         "orchestration", "template", "validate", "-t", template_file(tmp_path, "p.yaml", PLAIN)
     )

@@ -156,6 +156,10 @@ def test_update_actions_and_delete(demo_page: Page, cloud: Cloud) -> None:
     stack = wait_status(cloud, tok, path, "UPDATE_COMPLETE")
     assert stack["parameters"]["greeting"] == "updated"
     assert stack["parameters"]["secret"] == "******"
+    # The update's result on the page: the output made from the changed parameter.
+    page.goto(f"{cloud.url}/dashboard/project/stacks/stack/{stack_id}/?tab=overview")
+    expect(page.locator("#stack-status")).to_have_text("UPDATE_COMPLETE")
+    expect(page.get_by_role("row", name=re.compile("said"))).to_contain_text("updated-plain")
     steps = (
         ("Suspend Stack", "SUSPEND_COMPLETE"),
         ("Resume Stack", "RESUME_COMPLETE"),
@@ -236,3 +240,42 @@ def test_launch_from_a_url(demo_page: Page, cloud: Cloud, tmp_path: Path) -> Non
     stack = wait_status(cloud, tok, f"{heat}/stacks/{name}/{stack_id}", "CREATE_COMPLETE")
     assert stack["parameters"]["greeting"] == "by-url"
     assert stack["description"] == "A dashboard test stack"
+
+
+ENVIRONMENT = """
+parameters:
+  flavour: salted
+  secret: env-secret
+parameter_defaults:
+  greeting: from-env
+"""
+
+
+def test_launch_with_an_environment_file(demo_page: Page, cloud: Cloud, tmp_path: Path) -> None:
+    """The environment's parameters and parameter_defaults fill the form (as Heat's validate
+    answers them) and so take effect when the form is sent unchanged."""
+    page = demo_page
+    tok = token(cloud, "demo")
+    heat = project_path(cloud, tok)
+    name = unique("dash-env")
+    (tmp_path / "stack.yaml").write_text(TEMPLATE)
+    (tmp_path / "env.yaml").write_text(ENVIRONMENT)
+    page.goto(f"{cloud.url}/dashboard/project/stacks/select_template/")
+    page.get_by_label("Template Source").select_option("file")
+    page.get_by_label("Template File").set_input_files(str(tmp_path / "stack.yaml"))
+    page.get_by_label("Environment Source").select_option("file")
+    page.get_by_label("Environment File").set_input_files(str(tmp_path / "env.yaml"))
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_label("Greeting")).to_have_value("from-env")
+    expect(page.get_by_label("Flavour")).to_have_value("salted")
+    expect(page.get_by_label("Secret")).to_have_value("")  # left empty, the environment's holds
+    page.get_by_label("Stack Name").fill(name)
+    page.get_by_role("button", name="Launch").click()
+    expect(page.get_by_role("status")).to_contain_text(f'Launch of stack "{name}" started.')
+    stack_id = page.url.rstrip("/").split("/")[-1]
+    stack = wait_status(cloud, tok, f"{heat}/stacks/{name}/{stack_id}", "CREATE_COMPLETE")
+    assert (stack["parameters"]["greeting"], stack["parameters"]["flavour"]) == (
+        "from-env", "salted",
+    )  # fmt: skip
+    page.goto(f"{cloud.url}/dashboard/project/stacks/stack/{stack_id}/?tab=overview")
+    expect(page.get_by_role("row", name=re.compile("said"))).to_contain_text("from-env-salted")

@@ -118,6 +118,8 @@ class StackService:
         hot.check(tmpl, values, body.files, limit, lenient=True)
         shown = {n: p.schema() for n, p in tmpl.parameters.items()}
         for pname in shown:
+            if pname in sources[2]:  # the environment's default stands for the template's
+                shown[pname]["Default"] = sources[2][pname]
             raw = next((src[pname] for src in sources[:2] if pname in src), None)
             if raw is not None:  # what the caller gave, beside the template's default
                 shown[pname]["Value"] = values[pname]

@@ -4,6 +4,7 @@ parameters (labels, descriptions, defaults, hidden ones as passwords, constraint
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -80,27 +81,44 @@ def hint(spec: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _as_text(value: Any) -> str:
+    """A parameter's value as its input holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
 def fields(params: dict[str, Any], values: dict[str, str]) -> list[dict[str, Any]]:
-    """One input per parameter, with the value typed (or the default)."""
+    """One input per parameter, with the value typed, else the environment's (Heat's
+    ``Value``), else the default (the environment's parameter_defaults included)."""
     found = []
     for name, spec in params.items():
-        default = spec.get("Default", "")
-        if isinstance(default, list):
-            default = ",".join(str(v) for v in default)
-        kind = str(spec.get("Type", "String"))
         hidden = str(spec.get("NoEcho", "false")).lower() == "true"
+        if "Value" in spec:
+            # A hidden one is not sent to the browser: left empty, it is not sent back
+            # either, and the environment's value stays in force.
+            shown = "" if hidden else _as_text(spec["Value"])
+        else:
+            shown = _as_text(spec.get("Default"))
+        kind = str(spec.get("Type", "String"))
         found.append(
             {
                 "name": name,
                 "input": PARAM + name,
                 "label": spec.get("Label") or name,
                 "description": spec.get("Description", ""),
-                "value": values.get(PARAM + name, "" if default is None else str(default)),
+                "value": values.get(PARAM + name, shown),
                 "type": "password" if hidden else "number" if kind == "Number" else "text",
                 "choices": [str(v) for v in spec.get("AllowedValues", [])]
                 or (["true", "false"] if kind == "Boolean" else []),
                 "hint": hint(spec),
-                "required": "Default" not in spec,
+                "required": "Default" not in spec and "Value" not in spec,
             }
         )
     return found
