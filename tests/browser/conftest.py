@@ -7,10 +7,16 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.support.browser import CHROMIUM, chromium_missing, sign_in
 from tests.support.cloud import Cloud
+
+# How long an action or an expect() waits for the page. Playwright's expect() has its own
+# default (5 s) apart from the page's: a busy CI machine (3 workers, a cloud and Chromium on
+# 2 cores) took longer than that to answer a form, so both wait as long, and only on failure.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +43,7 @@ def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) at 1280x800; fails the test on a page error."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     p = context.new_page()
-    p.set_default_timeout(15_000)
+    p.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     yield p

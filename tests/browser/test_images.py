@@ -38,6 +38,9 @@ def _upload(page: Page, cloud: Cloud, name: str, path: Path, **fields: str) -> N
     page.get_by_label("Format", exact=True).select_option("raw")
     for label, value in fields.items():
         page.get_by_label(label.replace("_", " ")).fill(value)
+    # The upload script binds the form at DOMContentLoaded, after the (deferred) script has
+    # loaded; a click before that submits the form without it (an image without data).
+    page.wait_for_load_state()
     page.get_by_role("button", name="Create Image").click()
 
 

@@ -53,7 +53,7 @@ def test_cpu_and_memory_are_drawn_from_the_measures(demo_page: Page, cloud: Clou
     demo_page.goto(f"{cloud.url}/dashboard/project/instances/{made['id']}/metrics/")
     cpu_chart = demo_page.get_by_role("img", name=re.compile(r"^CPU over last hour: last \d"))
     expect(cpu_chart).to_be_visible()
-    assert cpu_chart.locator("polyline").count() == 1
+    expect(cpu_chart.locator("polyline")).to_have_count(1)
     shot(demo_page, "instance-metrics")
     demo_page.get_by_label("Period").select_option("7d")
     demo_page.get_by_role("button", name="Show").click()

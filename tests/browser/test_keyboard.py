@@ -24,6 +24,9 @@ def test_sign_in_navigate_and_confirm_by_keyboard(page: Page, cloud: Cloud) -> N
     page.keyboard.type(cloud.secrets["demo_password"])
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/dashboard/project/$"))
+    # The URL changes when the new page commits, before it has loaded: a Tab sent then may
+    # land in the old document or be lost.
+    page.wait_for_load_state()
     # The first Tab reaches the skip link, which jumps over the header and the sidebar.
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

@@ -107,7 +107,7 @@ def test_launch_from_a_file_with_a_parameter(demo_page: Page, cloud: Cloud, tmp_
         node = page.locator(f'g.node[data-resource="{resource}"]')
         expect(node).to_have_attribute("data-status", "CREATE_COMPLETE")
         expect(node).to_have_class(re.compile("done"))
-    assert page.locator("line.edge").count() == 2  # word and phrase, to done
+    expect(page.locator("line.edge")).to_have_count(2)  # word and phrase, to done
     shot(page, "stacks-topology")
     tabs = page.get_by_role("navigation", name="Stack details")
     tabs.get_by_role("link", name="Overview").click()
