@@ -46,6 +46,7 @@ function uploadForm(form) {
     });
     xhr.send(file);
   });
+  button.disabled = false;  // the page renders it disabled: a click before this did nothing
 }
 
 function copyButtons() {
