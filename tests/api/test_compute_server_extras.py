@@ -444,9 +444,9 @@ def test_console_proxy_round_trip(cloud: Cloud, demo: httpx.Client, server: str)
         async def talk() -> list[bytes]:
             async with websockets.connect(ws_url, subprotocols=["binary"]) as ws:  # type: ignore[list-item]
                 assert ws.subprotocol == "binary"
-                got = [await asyncio.wait_for(ws.recv(), 5)]
+                got = [await asyncio.wait_for(ws.recv(), 30)]
                 await ws.send(b"hello guest")
-                got.append(await asyncio.wait_for(ws.recv(), 5))
+                got.append(await asyncio.wait_for(ws.recv(), 30))
                 return [g if isinstance(g, bytes) else g.encode() for g in got]
 
         assert asyncio.run(talk()) == [b"RFB 003.008\n", b"HELLO GUEST"]

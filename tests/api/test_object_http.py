@@ -16,6 +16,7 @@ import pytest
 from tests.support.cloud import Cloud
 from tests.support.fixtures import unique
 from tests.support.objects import Account, account_fixture
+from tests.support.waiting import wait_for
 
 admin = account_fixture("onestack")
 demo = account_fixture("onestack-demo")
@@ -526,11 +527,16 @@ def test_quotas(admin: Account, demo: Account) -> None:
 
 
 def test_expiry_leaves_get_and_listings(admin: Account, container: str) -> None:
-    admin.request("PUT", f"{container}/short", content=b"x", headers={"X-Delete-After": "1"})
+    # Long enough for the HEAD below on a loaded machine (a 1 s life was gone by then; 4 s
+    # was not enough for a listing in test_object_cli), then polled.
+    admin.request("PUT", f"{container}/short", content=b"x", headers={"X-Delete-After": "10"})
     admin.request("PUT", f"{container}/stays", content=b"x")
     assert admin.request("HEAD", f"{container}/short").headers["x-delete-at"]
-    time.sleep(2.2)
-    assert admin.request("GET", f"{container}/short").status_code == 404
+    wait_for(
+        "the object's expiry",
+        lambda: admin.request("GET", f"{container}/short").status_code == 404,
+        timeout=40,
+    )
     assert admin.request("GET", container).text.split() == ["stays"]
     assert (
         admin.request(

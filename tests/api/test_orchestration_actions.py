@@ -220,9 +220,12 @@ def test_cancel_reaches_the_engine_in_another_api_process(tmp_path: Path) -> Non
             time.sleep(0.2)
         upd = first.put(stack, json={"template": SLOW, "parameters": {"v": "new", "wait": 60}})
         assert upd.status_code == 202, upd.text
-        time.sleep(1)
+        deadline = time.monotonic() + 30
+        while state() != "UPDATE_IN_PROGRESS":
+            assert time.monotonic() < deadline, state()
+            time.sleep(0.2)
         assert second.post(stack + "/actions", json={"cancel_update": None}).status_code == 200
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while state() != "ROLLBACK_COMPLETE":
             assert time.monotonic() < deadline, state()
             time.sleep(0.3)

@@ -531,7 +531,9 @@ def test_parallel_writes_that_read_inside_their_transaction_do_not_wedge(
     )
     took = time.monotonic() - started
     assert codes == {201: RACERS}, codes
-    assert took < 8, took
+    # The wedge showed as 503s (above); this bound only catches a hang, not a busy machine
+    # (8 s was a wall-clock window a loaded CI host could miss).
+    assert took < 60, took
 
 
 def available_volumes(member: httpx.Client, base: str, n: int) -> list[str]:

@@ -179,19 +179,19 @@ async def test_a_hung_guest_read_blocks_neither_the_other_guests_nor_the_agent(
     bus.subscribe(SAMPLES_TOPIC, sampled)
     try:
         await agent._register(asyncio.Event())  # the agent's loop: sync, heartbeat, pollsters
-        await asyncio.wait_for(driver.hung.wait(), 2)
+        await asyncio.wait_for(driver.hung.wait(), 10)
         started = time.monotonic()
         # While a poll waits on the hung read, a server action completes...
-        await asyncio.wait_for(agent.power({"uuid": "b", "op": "stop"}), 2)
+        await asyncio.wait_for(agent.power({"uuid": "b", "op": "stop"}), 10)
         assert (await row(agent, "b")).vm_state == "stopped"
         # ... and so does the periodic power sync: a guest that died behind the agent's back.
         await driver.power_off("c")
         while (await row(agent, "c")).vm_state != "stopped":
-            assert time.monotonic() - started < 5, "the power sync did not run"
+            assert time.monotonic() - started < 15, "the power sync did not run"
             await asyncio.sleep(0.05)
         # And the other guests' samples come on every poll, not once the hung read ends.
         while sum("a" in p for p in polls) < 2:
-            assert time.monotonic() - started < 5, f"polls published: {polls}"
+            assert time.monotonic() - started < 15, f"polls published: {polls}"
             await asyncio.sleep(0.05)
         assert all("stuck" not in p and "gone" not in p for p in polls)
     finally:

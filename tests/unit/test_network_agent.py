@@ -146,7 +146,7 @@ async def test_a_change_on_another_host_wakes_the_agent_too(bus: MemoryBus) -> N
 async def test_periodic_resync_reports_everything_again(bus: MemoryBus) -> None:
     agent, driver, source = await make(bus, resync_interval=0.2)
     try:
-        await agent.wait_rounds(3, timeout=3)
+        await agent.wait_rounds(3, timeout=10)
         assert driver.applied >= 3
         assert len(source.statuses) >= 3
     finally:

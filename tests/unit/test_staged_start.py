@@ -46,7 +46,7 @@ async def test_identity_answers_while_a_request_for_another_service_waits() -> N
     await asyncio.sleep(0.01)
     assert not waiting.done()
     app.complete(full)
-    assert await asyncio.wait_for(waiting, 1) == (200, b"full")
+    assert await asyncio.wait_for(waiting, 10) == (200, b"full")
     assert await call(app, "/identity/v3") == (200, b"full")  # the whole app from then on
     assert full.paths == ["/compute/v2.1/servers", "/identity/v3"]
     assert await call(app, "/identityx") == (200, b"full")
@@ -57,5 +57,5 @@ async def test_a_waiting_request_gets_a_503_when_a_service_failed_to_start() -> 
     waiting = asyncio.ensure_future(call(app, "/image/v2/images"))
     await asyncio.sleep(0.01)
     app.complete(None)
-    status, _ = await asyncio.wait_for(waiting, 1)
+    status, _ = await asyncio.wait_for(waiting, 10)
     assert status == 503
