@@ -9,12 +9,23 @@ results=.test-results
 rm -rf "$results" && mkdir -p "$results"
 status=0
 step() { echo; echo "=== $*"; }
-run() { "$@"; local rc=$?; if ((rc != 0)); then echo "FAILED ($rc): $*"; status=1; fi; return 0; }
+fail() { echo "FAILED: $*"; echo "$*" >>"$results/failed-runs"; status=1; }  # fail WHY
+run() {
+  "$@"; local rc=$?
+  if ((rc != 0)); then echo "FAILED ($rc): $*"; echo "step (exit $rc): $*" >>"$results/failed-runs"; status=1; fi
+  return 0
+}
 run_pytest() {  # run_pytest NAME ARGS...
   local name=$1; shift
   "$bin/python" -m pytest --junitxml="$results/$name.xml" "$@"
   local rc=$?
-  if ((rc != 0)); then echo "FAILED ($rc): pytest $*"; status=1; fi
+  if ((rc != 0)); then
+    echo "FAILED ($rc): pytest $*"
+    # For the summary, also from the layers run in the background (subshells): a run that
+    # died before writing its JUnit XML (a crash, a collection error) is named there too.
+    echo "$name (pytest exit $rc): pytest $*" >>"$results/failed-runs"
+    status=1
+  fi
 }
 has_tests() { compgen -G "$1/test_*.py" >/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -38,8 +49,7 @@ PY
 missing=$(dataplane_missing 2>&1)
 if [[ -n $missing ]]; then
   if [[ "${CI:-}" == "true" ]]; then
-    echo "FAILED: the e2e layer cannot run here (missing: $missing) and CI must run it"
-    status=1
+    fail "the e2e layer cannot run here (missing: $missing) and CI must run it"
   else
     echo "note: the e2e layer's tests skip here (missing: $missing)"
   fi
@@ -80,8 +90,7 @@ db_layers() {
       # A cloud of its own: the fuzz deletes and disables what it finds (flavors, services).
       FUZZ_ROUNDS=${FUZZ_ROUNDS_DB:-2} run_pytest "$backend-fuzz" -q tests/fuzz --db-url "$url"
     elif [[ "${CI:-}" == "true" ]]; then
-      echo "FAILED: $backend is not reachable on 127.0.0.1:$port and CI must test it"
-      status=1
+      fail "$backend is not reachable on 127.0.0.1:$port and CI must test it"
     else
       echo "skipped: $backend is not reachable on 127.0.0.1:$port"
     fi
@@ -109,7 +118,7 @@ for layer in e2e multinode; do
 done
 
 if [[ -n $prebuild_pid ]]; then
-  wait "$prebuild_pid" || { echo "FAILED: the guest image build (below)"; status=1; }
+  wait "$prebuild_pid" || fail "the guest image build (below)"
   cat "$results/prebuild.log"
 fi
 
@@ -155,8 +164,7 @@ if [[ "${SKIP_TEMPEST:-}" == "1" || "${SKIP_TEMPEST_SCENARIO:-}" == "1" ]]; then
   echo "scenario skipped (SKIP_TEMPEST=1 or SKIP_TEMPEST_SCENARIO=1)"
 elif [[ -n $missing ]]; then
   if [[ "${CI:-}" == "true" ]]; then
-    echo "FAILED: needs root and QEMU (missing: $missing) and CI must run it"
-    status=1
+    fail "needs root and QEMU (missing: $missing) and CI must run it"
   else
     echo "scenario skipped: needs root (QEMU guests on Linux bridges; missing: $missing)"
   fi
@@ -166,7 +174,7 @@ else
   echo "tempest scenario step: $((SECONDS - started)) s"
 fi
 if [[ -n $tempest_api_pid ]]; then
-  wait "$tempest_api_pid" || { echo "FAILED: scripts/tempest.sh (API tests)"; status=1; }
+  wait "$tempest_api_pid" || fail "scripts/tempest.sh (API tests)"
   step "conformance: upstream Tempest API tests (identity, image, network, compute, object, volume)"
   cat "$results/tempest-api.log"
 fi
@@ -187,22 +195,46 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+
+
+def node_id(case: ET.Element) -> str:
+    """pytest's id (tests/api/test_x.py::TestY::test_z[p]) from JUnit's dotted classname."""
+    parts, name = case.get("classname", "").split("."), case.get("name", "?")
+    for i in range(len(parts), 0, -1):
+        if Path(*parts[:i]).with_suffix(".py").is_file():
+            return "::".join(["/".join(parts[:i]) + ".py", *parts[i:], name])
+    return "::".join(p for p in (case.get("classname"), name) if p)
+
+
 counts = {"passed": 0, "failed": 0, "skipped": 0}
+failed: list[str] = []
 for path in sorted(Path(sys.argv[1]).glob("*.xml")):
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError:
-        print(f"summary: {path} is not readable JUnit XML")
+        failed.append(f"{path.stem}: {path} is not readable JUnit XML")
         counts["failed"] += 1
         continue
     for case in root.iter("testcase"):
-        tags = {child.tag for child in case}
-        if tags & {"failure", "error"}:
+        bad = [child for child in case if child.tag in ("failure", "error")]
+        if bad:
             counts["failed"] += 1
-        elif "skipped" in tags:
+            why = (bad[0].get("message") or bad[0].text or bad[0].tag).strip().splitlines()
+            first = why[0][:200] if why else bad[0].tag
+            failed.append(f"{path.stem}: {node_id(case)} ({bad[0].tag}): {first}")
+        elif case.find("skipped") is not None:
             counts["skipped"] += 1
         else:
             counts["passed"] += 1
 print(f"total: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+if failed:
+    print("failed tests (layer: test):")
+    for line in failed:
+        print(f"  FAILED {line}")
+runs = Path(sys.argv[1]) / "failed-runs"
+if runs.exists():
+    print("failed runs and steps:")
+    for line in runs.read_text().splitlines():
+        print(f"  {line}")
 PY
 exit $status
