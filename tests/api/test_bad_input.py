@@ -62,7 +62,7 @@ def test_body_over_one_mib_is_413(api: httpx.Client) -> None:
 def test_body_over_one_mib_on_public_routes_is_413(cloud: Cloud, path: str) -> None:
     """No token is needed to reach these: they must refuse big bodies all the same."""
     body = {"auth": {"identity": {"methods": ["password"], "padding": "a" * 2 * MIB}}}
-    assert_error(httpx.post(f"{cloud.auth_url}{path}", json=body), 413)
+    assert_error(httpx.post(f"{cloud.auth_url}{path}", json=body, timeout=30), 413)
 
 
 def test_streamed_body_over_one_mib_without_length_is_413(api: httpx.Client) -> None:
@@ -204,6 +204,7 @@ def test_password_change_with_extra_key_is_400(admin: Admin, cloud: Cloud) -> No
                 "name": "sneaky",
             }
         },
+        timeout=30,
     )
     err = assert_error(resp, 400)
     assert "name" in err["message"]
@@ -215,7 +216,9 @@ def test_password_change_with_extra_key_is_400(admin: Admin, cloud: Cloud) -> No
 def test_password_change_without_original_password_is_400(admin: Admin, cloud: Cloud) -> None:
     user = admin.user()
     resp = httpx.post(
-        f"{cloud.auth_url}/users/{user.id}/password", json={"user": {"password": "x-new-1"}}
+        f"{cloud.auth_url}/users/{user.id}/password",
+        json={"user": {"password": "x-new-1"}},
+        timeout=30,
     )
     assert_error(resp, 400)
 
@@ -362,7 +365,7 @@ def test_invalid_auth_body_is_400(cloud: Cloud, body: dict[str, Any]) -> None:
 
 
 def test_auth_with_malformed_json_is_400(cloud: Cloud) -> None:
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", content=b"{auth", headers=JSON)
+    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", content=b"{auth", headers=JSON, timeout=30)
     assert_error(resp, 400)
 
 

@@ -43,7 +43,7 @@ def user_clouds(cloud: Cloud, path: Path, **entries: dict[str, Any]) -> Path:
 def password_auth(cloud: Cloud, user: str, password: str, project: str | None) -> httpx.Response:
     scope = project_name_scope(project) if project is not None else None
     body = password_body(password, name=user, scope=scope)
-    return httpx.post(f"{cloud.auth_url}/auth/tokens?nocatalog", json=body)
+    return httpx.post(f"{cloud.auth_url}/auth/tokens?nocatalog", json=body, timeout=30)
 
 
 def validate(cloud: Cloud, subject: str) -> httpx.Response:
@@ -180,7 +180,9 @@ def test_application_credential_authenticates(cloud: Cloud) -> None:
             }
         }
     }
-    assert httpx.post(f"{cloud.auth_url}/auth/tokens", json=secret_auth).status_code == 401
+    assert (
+        httpx.post(f"{cloud.auth_url}/auth/tokens", json=secret_auth, timeout=30).status_code == 401
+    )
 
 
 def test_groups_roles_and_implied_roles(cloud: Cloud) -> None:

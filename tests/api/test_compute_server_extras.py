@@ -395,7 +395,7 @@ def test_console_urls(cloud: Cloud, demo: httpx.Client, server: str) -> None:
         assert refused.status_code == 400, (protocol, refused.text)
     mixed = {"remote_console": {"protocol": "vnc", "type": "serial"}}
     assert demo.post(remote, json=mixed, headers=mv(6)).status_code == 400
-    page = httpx.get(console["url"])
+    page = httpx.get(console["url"], timeout=30)
     assert page.status_code == 200 and "websocket" in page.text.lower()
     cli = cloud.openstack("console", "url", "show", "--novnc", server, cloud="onestack-demo")
     assert "/compute-console/vnc_lite.html?path=" in cli["url"]

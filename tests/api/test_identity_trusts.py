@@ -253,7 +253,7 @@ def test_redelegation_chain(cloud: Cloud, admin: Admin, parties: Parties) -> Non
         "impersonation": False,
         "allow_redelegation": True,
     }
-    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": token}) as c:
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": token}, timeout=30) as c:
         impersonating = {**child_body, "impersonation": True}
         assert_error(c.post(f"{V3}/OS-TRUST/trusts", json={"trust": impersonating}), 403)
         more = {**child_body, "roles": [{"id": parties.kept["id"]}]}

@@ -52,7 +52,9 @@ def stranger(cloud: Cloud) -> Iterator[httpx.Client]:
             "scope": {"project": {"id": project.id}},
         }
     }
-    token = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body).headers["X-Subject-Token"]
+    token = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30).headers[
+        "X-Subject-Token"
+    ]
     STRANGER["project_id"] = project.id
     with httpx.Client(
         base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token}, timeout=30
@@ -77,7 +79,7 @@ def upload(client: httpx.Client, image_id: str, data: bytes, **headers: str) -> 
 
 def test_version_discovery_at_the_prefix(cloud: Cloud) -> None:
     for path in ("/image", "/image/"):
-        resp = httpx.get(f"{cloud.url}{path}")
+        resp = httpx.get(f"{cloud.url}{path}", timeout=30)
         assert resp.status_code == 300
         versions = resp.json()["versions"]
         assert versions[0] == {
@@ -378,4 +380,4 @@ def test_list_shape_and_pages(demo: httpx.Client) -> None:
 
 
 def test_token_required(cloud: Cloud) -> None:
-    assert httpx.get(f"{cloud.url}/image/v2/images").status_code == 401
+    assert httpx.get(f"{cloud.url}/image/v2/images", timeout=30).status_code == 401

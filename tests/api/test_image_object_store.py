@@ -46,11 +46,15 @@ def test_images_live_in_the_object_store(object_cloud: Cloud, tmp_path: Path) ->
         )
         token = object_cloud.token()
         raw = httpx.get(
-            f"{object_cloud.url}/image/v2/images/{image.id}", headers={"X-Auth-Token": token}
+            f"{object_cloud.url}/image/v2/images/{image.id}",
+            headers={"X-Auth-Token": token},
+            timeout=30,
         ).json()
         assert raw["stores"] == "object"
         resp = httpx.get(
-            f"{object_cloud.url}/image/v2/images/{image.id}/file", headers={"X-Auth-Token": token}
+            f"{object_cloud.url}/image/v2/images/{image.id}/file",
+            headers={"X-Auth-Token": token},
+            timeout=30,
         )
         assert resp.content == data
         # The bytes are an object of the image service's account, beside the store's files.
@@ -70,14 +74,20 @@ def test_images_live_in_the_object_store(object_cloud: Cloud, tmp_path: Path) ->
         cached = object_cloud.data_dir / "images" / "cache" / image.id
         assert cached.read_bytes() == data
         # That copy is the host's image cache (Glance's /v2/cache): downloads now read it.
-        cache = httpx.get(f"{object_cloud.url}/image/v2/cache", headers={"X-Auth-Token": token})
+        cache = httpx.get(
+            f"{object_cloud.url}/image/v2/cache", headers={"X-Auth-Token": token}, timeout=30
+        )
         (entry,) = [e for e in cache.json()["cached_images"] if e["image_id"] == image.id]
         assert entry["size"] == len(data) and entry["hits"] == 0
         resp = httpx.get(
-            f"{object_cloud.url}/image/v2/images/{image.id}/file", headers={"X-Auth-Token": token}
+            f"{object_cloud.url}/image/v2/images/{image.id}/file",
+            headers={"X-Auth-Token": token},
+            timeout=30,
         )
         assert resp.content == data
-        cache = httpx.get(f"{object_cloud.url}/image/v2/cache", headers={"X-Auth-Token": token})
+        cache = httpx.get(
+            f"{object_cloud.url}/image/v2/cache", headers={"X-Auth-Token": token}, timeout=30
+        )
         assert [e["hits"] for e in cache.json()["cached_images"] if e["image_id"] == image.id] == [
             1
         ]

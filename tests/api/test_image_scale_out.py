@@ -75,7 +75,7 @@ class SlowUpload:
 def token_of(url: str, data_dir: Path) -> str:
     password = json.loads((data_dir / "bootstrap.json").read_text())["admin_password"]
     body = password_body(password, name="admin", scope=project_name_scope("admin"))
-    resp = httpx.post(f"{url}/identity/v3/auth/tokens", json=body)
+    resp = httpx.post(f"{url}/identity/v3/auth/tokens", json=body, timeout=30)
     assert resp.status_code == 201, resp.text
     return resp.headers["X-Subject-Token"]
 

@@ -61,13 +61,14 @@ def clean_env(cloud: Cloud, **extra: str) -> dict[str, str]:
 
 def issue(cloud: Cloud, user: str, password: str, project: str | None = None) -> httpx.Response:
     body = password_body(password, name=user, scope=project_name_scope(project or user))
-    return httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
+    return httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30)
 
 
 def validate(cloud: Cloud, auth: str, subject: str) -> httpx.Response:
     return httpx.get(
         f"{cloud.auth_url}/auth/tokens",
         headers={"X-Auth-Token": auth, "X-Subject-Token": subject},
+        timeout=30,
     )
 
 
@@ -277,6 +278,7 @@ def test_secrets_never_reach_the_log(lc: Cloud) -> None:
                     "password": "eve-second-password-2",
                 }
             },
+            timeout=30,
         )
         assert resp.status_code == 204, resp.text
         me = _user_id(lc, admin)
@@ -290,7 +292,9 @@ def test_secrets_never_reach_the_log(lc: Cloud) -> None:
             json={"tenant_id": validate(lc, admin, admin).json()["token"]["project"]["id"]},
         ).json()["credential"]
         leaks.append(ec2["secret"])
-        bogus = httpx.get(f"{lc.auth_url}/users", headers={"X-Auth-Token": demo[:-4] + "AAAA"})
+        bogus = httpx.get(
+            f"{lc.auth_url}/users", headers={"X-Auth-Token": demo[:-4] + "AAAA"}, timeout=30
+        )
         assert bogus.status_code == 401
         revoked = client.delete("/identity/v3/auth/tokens", headers={"X-Subject-Token": demo})
         assert revoked.status_code == 204

@@ -54,7 +54,9 @@ def reader(cloud: Cloud, admin: httpx.Client) -> Iterator[httpx.Client]:
             "scope": {"project": {"id": demo_id}},
         }
     }
-    token = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body).headers["X-Subject-Token"]
+    token = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30).headers[
+        "X-Subject-Token"
+    ]
     with cloud.http(token) as client:
         yield client
 
@@ -119,7 +121,7 @@ def test_network_and_port_shapes_by_role(admin: httpx.Client, demo: httpx.Client
 
 
 def test_versions_root_and_extensions(cloud: Cloud, admin: httpx.Client) -> None:
-    versions = httpx.get(f"{cloud.url}/network").json()["versions"]
+    versions = httpx.get(f"{cloud.url}/network", timeout=30).json()["versions"]
     assert versions[0]["id"] == "v2.0" and versions[0]["status"] == "CURRENT"
     collections = {r["collection"] for r in admin.get(f"{V2}").json()["resources"]}
     assert {"networks", "subnets", "ports", "routers", "floatingips"} <= collections
@@ -135,7 +137,7 @@ def test_versions_root_and_extensions(cloud: Cloud, admin: httpx.Client) -> None
 
 
 def test_no_token_is_401(cloud: Cloud) -> None:
-    resp = httpx.get(f"{cloud.url}{V2}/networks")
+    resp = httpx.get(f"{cloud.url}{V2}/networks", timeout=30)
     assert resp.status_code == 401
 
 

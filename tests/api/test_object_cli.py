@@ -103,10 +103,10 @@ def test_public_read_and_project_acl(cloud: Cloud, demo: Account, tmp_path: Path
     (tmp_path / "doc").write_bytes(b"document")
     swift(cloud, "upload", c, "doc", cwd=tmp_path)
     url = swift(cloud, "auth").stdout.split("OS_STORAGE_URL=")[1].split()[0]
-    assert httpx.get(f"{url}/{c}/doc").status_code == 401
+    assert httpx.get(f"{url}/{c}/doc", timeout=30).status_code == 401
     swift(cloud, "post", "-r", ".r:*,.rlistings", c)
-    assert httpx.get(f"{url}/{c}/doc").content == b"document"
-    assert httpx.get(f"{url}/{c}").text == "doc\n"
+    assert httpx.get(f"{url}/{c}/doc", timeout=30).content == b"document"
+    assert httpx.get(f"{url}/{c}", timeout=30).text == "doc\n"
     private = unique("private")
     swift(cloud, "post", private)
     swift(cloud, "upload", private, "doc", cwd=tmp_path)
@@ -151,12 +151,12 @@ def test_temp_url_key_and_tempurl(cloud: Cloud, tmp_path: Path) -> None:
     url = swift(cloud, "auth").stdout.split("OS_STORAGE_URL=")[1].split()[0]
     path = urlsplit(url).path.removeprefix("/object") + f"/{c}/file"
     signed = swift(cloud, "tempurl", "GET", "60", path, "KEY").stdout.strip()
-    assert httpx.get(f"{cloud.url}/object{signed}").content == b"temporary"
+    assert httpx.get(f"{cloud.url}/object{signed}", timeout=30).content == b"temporary"
     forged = signed.replace("temp_url_sig=", "temp_url_sig=f")[:-1]
-    assert httpx.get(f"{cloud.url}/object{forged}").status_code == 401
+    assert httpx.get(f"{cloud.url}/object{forged}", timeout=30).status_code == 401
     short = swift(cloud, "tempurl", "GET", "1", path, "KEY").stdout.strip()
     time.sleep(2.1)
-    assert httpx.get(f"{cloud.url}/object{short}").status_code == 401
+    assert httpx.get(f"{cloud.url}/object{short}", timeout=30).status_code == 401
 
 
 def test_capabilities_expiry_and_bulk_delete(cloud: Cloud, tmp_path: Path) -> None:
@@ -223,6 +223,7 @@ def test_archive_extraction_through_swift(cloud: Cloud, tmp_path: Path) -> None:
         f"{url}/{c}?extract-archive=tar.gz",
         content=archive.read_bytes(),
         headers={"X-Auth-Token": token, "Accept": "application/json"},
+        timeout=30,
     )
     assert resp.json()["Number Files Created"] == 3
     assert swift(cloud, "list", c).stdout.split() == ["t/f0", "t/f1", "t/f2"]

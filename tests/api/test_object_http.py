@@ -149,7 +149,9 @@ def test_another_projects_account_is_forbidden(
     # No token at all: 401, not 403.
     assert admin.anonymous.get(f"{container}/secret").status_code == 401
     assert (
-        httpx.get(f"{admin.url}/{container}/secret", headers={"X-Auth-Token": "bogus"}).status_code
+        httpx.get(
+            f"{admin.url}/{container}/secret", headers={"X-Auth-Token": "bogus"}, timeout=30
+        ).status_code
         == 401
     )
 
@@ -393,22 +395,25 @@ def test_temp_urls(cloud: Cloud, admin: Account, container: str) -> None:
     admin.request("POST", "", headers={"X-Account-Meta-Temp-URL-Key": "secret-key"})
     path = urlsplit(admin.url).path.removeprefix("/object") + f"/{container}/t"
     good = _temp_url("GET", path, "secret-key", int(time.time()) + 60)
-    resp = httpx.get(f"{cloud.url}/object{good}")
+    resp = httpx.get(f"{cloud.url}/object{good}", timeout=30)
     assert resp.content == b"temp"
     assert resp.headers["content-disposition"].startswith('attachment; filename="t"')
     # Temp URL answers carry no user metadata but X-Object-Meta-Public-*.
     assert "x-object-meta-private" not in resp.headers
     assert resp.headers["x-object-meta-public-note"] == "n"
     sha1 = _temp_url("GET", path, "secret-key", int(time.time()) + 60, "sha1")
-    assert httpx.get(f"{cloud.url}/object{sha1}").status_code == 200
+    assert httpx.get(f"{cloud.url}/object{sha1}", timeout=30).status_code == 200
     forged = _temp_url("GET", path, "other-key", int(time.time()) + 60)
-    assert httpx.get(f"{cloud.url}/object{forged}").status_code == 401
+    assert httpx.get(f"{cloud.url}/object{forged}", timeout=30).status_code == 401
     expired = _temp_url("GET", path, "secret-key", int(time.time()) - 1)
-    assert httpx.get(f"{cloud.url}/object{expired}").status_code == 401
+    assert httpx.get(f"{cloud.url}/object{expired}", timeout=30).status_code == 401
     wrong_method = _temp_url("GET", path, "secret-key", int(time.time()) + 60)
-    assert httpx.delete(f"{cloud.url}/object{wrong_method}").status_code == 401
+    assert httpx.delete(f"{cloud.url}/object{wrong_method}", timeout=30).status_code == 401
     put = _temp_url("PUT", path.replace("/t", "/up"), "secret-key", int(time.time()) + 60)
-    assert httpx.put(f"{cloud.url}/object{put}", content=b"via temp url").status_code == 201
+    assert (
+        httpx.put(f"{cloud.url}/object{put}", content=b"via temp url", timeout=30).status_code
+        == 201
+    )
     assert admin.request("GET", f"{container}/up").content == b"via temp url"
 
 
@@ -431,12 +436,15 @@ def test_form_post(cloud: Cloud, admin: Account, container: str) -> None:
         "file1": ("a.txt", b"first", "text/plain"),
         "file2": ("b.txt", b"second", "text/plain"),
     }
-    resp = httpx.post(f"{admin.url}/{container}/up-", data=fields, files=files)
+    resp = httpx.post(f"{admin.url}/{container}/up-", data=fields, files=files, timeout=30)
     assert resp.status_code == 201, resp.text
     assert admin.request("GET", f"{container}/up-a.txt").content == b"first"
     assert admin.request("GET", f"{container}/up-b.txt").content == b"second"
     fields["signature"] = "0" * 64
-    assert httpx.post(f"{admin.url}/{container}/up-", data=fields, files=files).status_code == 401
+    assert (
+        httpx.post(f"{admin.url}/{container}/up-", data=fields, files=files, timeout=30).status_code
+        == 401
+    )
 
 
 def test_bulk_delete_and_extract(admin: Account, container: str) -> None:
@@ -514,14 +522,18 @@ def test_quotas(admin: Account, demo: Account) -> None:
     # Only an admin (reseller) sets an account's quota; the member cannot raise it.
     assert demo.request("POST", "", headers={"X-Account-Meta-Quota-Bytes": "1"}).status_code == 403
     resp = httpx.post(
-        demo.url, headers={"X-Auth-Token": admin.token, "X-Account-Meta-Quota-Bytes": "1"}
+        demo.url,
+        headers={"X-Auth-Token": admin.token, "X-Account-Meta-Quota-Bytes": "1"},
+        timeout=30,
     )
     assert resp.status_code == 204
     other = unique("q")
     demo.request("PUT", other)
     assert demo.request("PUT", f"{other}/x", content=b"xx").status_code == 413
     httpx.post(
-        demo.url, headers={"X-Auth-Token": admin.token, "X-Remove-Account-Meta-Quota-Bytes": "x"}
+        demo.url,
+        headers={"X-Auth-Token": admin.token, "X-Remove-Account-Meta-Quota-Bytes": "x"},
+        timeout=30,
     )
     assert demo.request("PUT", f"{other}/x", content=b"xx").status_code == 201
 
@@ -554,11 +566,14 @@ def test_expiry_leaves_get_and_listings(admin: Account, container: str) -> None:
 
 def test_info_without_token(cloud: Cloud) -> None:
     for url in (f"{cloud.url}/info", f"{cloud.url}/object/info"):
-        info = httpx.get(url).json()
+        info = httpx.get(url, timeout=30).json()
         assert info["swift"]["max_object_name_length"] == 1024
         assert {"slo", "tempurl", "bulk_delete", "formpost", "versioned_writes"} <= set(info)
 
 
 def test_catalog_entry(cloud: Cloud, admin: Account) -> None:
     assert admin.url == f"{cloud.url}/object/v1/AUTH_" + admin.url.rsplit("AUTH_", 1)[1]
-    assert json.loads(httpx.get(f"{cloud.url}/object/").text)["versions"][0]["id"] == "v1.0"
+    assert (
+        json.loads(httpx.get(f"{cloud.url}/object/", timeout=30).text)["versions"][0]["id"]
+        == "v1.0"
+    )

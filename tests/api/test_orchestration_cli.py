@@ -292,7 +292,7 @@ def test_lookup_redirects_and_discovery(cloud: Cloud, admin: httpx.Client, tmp_p
     resp = admin.get(f"{base_path(project)}/stacks/{name}/resources", follow_redirects=False)
     assert resp.status_code == 302
     assert resp.headers["location"].endswith(f"/stacks/{name}/{made['id']}/resources")
-    versions = httpx.get(f"{cloud.url}/orchestration/")
+    versions = httpx.get(f"{cloud.url}/orchestration/", timeout=30)
     assert versions.status_code == 300 and versions.json()["versions"][0]["id"] == "v1.0"
     catalog = cloud.openstack("catalog", "show", "orchestration")
     assert any(f"/orchestration/v1/{project}" in json.dumps(e) for e in catalog["endpoints"])

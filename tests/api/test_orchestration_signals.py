@@ -117,7 +117,8 @@ def test_wait_condition_failure_and_timeout(cloud: Cloud, tmp_path: Path) -> Non
     create(cloud, failed, tf, "count=1")
     attrs = handle_attributes(cloud, failed)
     resp = httpx.post(attrs["endpoint"], headers={"X-Auth-Token": attrs["token"]},
-                      json={"status": "FAILURE", "reason": "the app broke"})  # fmt: skip
+                      json={"status": "FAILURE", "reason": "the app broke"},
+                      timeout=30)  # fmt: skip
     assert resp.status_code == 200, resp.text
     shown = wait_stack(cloud, failed, ("CREATE_COMPLETE", "CREATE_FAILED"))
     assert shown["stack_status"] == "CREATE_FAILED"

@@ -329,10 +329,10 @@ def test_failed_deployment_fails_the_stack(cloud: Cloud, image: str, tmp_path: P
     inputs = {i["name"]: i.get("value") for i in meta[0]["inputs"]}
     signal = inputs["deploy_signal_id"]
     assert inputs["deploy_signal_verb"] == "POST" and inputs["greeting"] == "hello"
-    forged = httpx.post(signal.replace("sig=", "sig=0"), json={"deploy_status_code": 0})
+    forged = httpx.post(signal.replace("sig=", "sig=0"), json={"deploy_status_code": 0}, timeout=30)
     assert forged.status_code == 403, forged.text
     told = httpx.post(signal, json={"deploy_stdout": "", "deploy_stderr": "boom",
-                                    "deploy_status_code": 3})  # fmt: skip
+                                    "deploy_status_code": 3}, timeout=30)  # fmt: skip
     assert told.status_code == 200, told.text
     shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
     assert shown["stack_status"] == "CREATE_FAILED"
@@ -435,7 +435,7 @@ def test_structured_deployment_and_deployment_groups(cloud: Cloud, tmp_path: Pat
         assert dep["action"] == "CREATE", dep
         told = httpx.post(_signal_of(cloud, dep), json={"deploy_stdout": f"out{i}",
                                                         "deploy_status_code": 0,
-                                                        "result": f"r{i}"})  # fmt: skip
+                                                        "result": f"r{i}"}, timeout=30)  # fmt: skip
         assert told.status_code == 200, told.text
     shown = wait_stack(cloud, name, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
     assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]
@@ -701,7 +701,9 @@ def test_server_metadata_lists_deployments_and_stack_timeout_cancels(
     assert meta["tier"] == image and meta["os-collect-config"]["polling_interval"] == 10, meta
     for dep in meta["deployments"]:
         signal = {i["name"]: i.get("value") for i in dep["inputs"]}["deploy_signal_id"]
-        told = httpx.post(str(signal), content=b"{}", headers={"content-type": "application/json"})
+        told = httpx.post(
+            str(signal), content=b"{}", headers={"content-type": "application/json"}, timeout=30
+        )
         assert told.status_code == 200, told.text
     shown = wait_stack(cloud, waits, ("CREATE_COMPLETE", "CREATE_FAILED"), cloud=DEMO)
     assert shown["stack_status"] == "CREATE_COMPLETE", shown["stack_status_reason"]

@@ -65,7 +65,7 @@ def new_project(cloud: Cloud) -> Project:
     user, project = keystone.member_of_new_project()
     keystone.close()
     body = password_body(user.password, user_id=user.id, scope=project_scope(project))
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
+    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30)
     assert resp.status_code == 201, resp.text
     member = httpx.Client(
         base_url=cloud.url,

@@ -80,25 +80,30 @@ def test_two_api_processes_start_together_and_share_tokens(
             wait_serving(url, proc, log)
         password = json.loads((data_dir / "bootstrap.json").read_text())["admin_password"]
         issued = httpx.post(
-            f"{urls[0]}{V3}/auth/tokens", json=password_body(password, name="admin")
+            f"{urls[0]}{V3}/auth/tokens", json=password_body(password, name="admin"), timeout=30
         )
         assert issued.status_code == 201
         token = issued.headers["X-Subject-Token"]
         # A token from one process is good at the other: no session state, shared keys.
-        seen = httpx.get(f"{urls[1]}{V3}/projects", headers={"X-Auth-Token": token})
+        seen = httpx.get(f"{urls[1]}{V3}/projects", headers={"X-Auth-Token": token}, timeout=30)
         assert seen.status_code == 200
         assert {p["name"] for p in seen.json()["projects"]} >= {"admin", "demo"}
         # One bootstrap happened, not two.
-        users = httpx.get(f"{urls[1]}{V3}/users?name=admin", headers={"X-Auth-Token": token})
+        users = httpx.get(
+            f"{urls[1]}{V3}/users?name=admin", headers={"X-Auth-Token": token}, timeout=30
+        )
         assert len(users.json()["users"]) == 1
         # Revoked at one process, refused by the other once it reloads the events.
         headers = {"X-Auth-Token": token, "X-Subject-Token": token}
-        assert httpx.delete(f"{urls[0]}{V3}/auth/tokens", headers=headers).status_code == 204
+        assert (
+            httpx.delete(f"{urls[0]}{V3}/auth/tokens", headers=headers, timeout=30).status_code
+            == 204
+        )
         deadline = time.monotonic() + 10
         status = 200
         while time.monotonic() < deadline and status != 401:
             status = httpx.get(
-                f"{urls[1]}{V3}/projects", headers={"X-Auth-Token": token}
+                f"{urls[1]}{V3}/projects", headers={"X-Auth-Token": token}, timeout=30
             ).status_code
             time.sleep(0.1)
         assert status == 401
@@ -130,14 +135,14 @@ def test_object_quota_holds_across_api_processes(tmp_path: Path) -> None:
         password = json.loads((data_dir / "bootstrap.json").read_text())["admin_password"]
         scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
         body = password_body(password, name="admin", scope=scope)
-        issued = httpx.post(f"{urls[0]}{V3}/auth/tokens", json=body)
+        issued = httpx.post(f"{urls[0]}{V3}/auth/tokens", json=body, timeout=30)
         token = issued.headers["X-Subject-Token"]
         project = issued.json()["token"]["project"]["id"]
         headers = {"X-Auth-Token": token}
         container = f"/object/v1/AUTH_{project}/quota"
-        assert httpx.put(urls[0] + container, headers=headers).status_code == 201
+        assert httpx.put(urls[0] + container, headers=headers, timeout=30).status_code == 201
         quota = {**headers, "X-Container-Meta-Quota-Count": "10"}
-        assert httpx.post(urls[0] + container, headers=quota).status_code == 204
+        assert httpx.post(urls[0] + container, headers=quota, timeout=30).status_code == 204
         gate = threading.Barrier(40)
 
         def put(i: int) -> int:
@@ -148,7 +153,9 @@ def test_object_quota_holds_across_api_processes(tmp_path: Path) -> None:
         with ThreadPoolExecutor(40) as pool:
             codes = Counter(pool.map(put, range(40)))
         assert codes == {201: 10, 413: 30}, codes
-        listed = httpx.get(urls[1] + container, headers=headers, params={"format": "json"})
+        listed = httpx.get(
+            urls[1] + container, headers=headers, params={"format": "json"}, timeout=30
+        )
         assert len(listed.json()) == 10
     finally:
         for proc in procs:

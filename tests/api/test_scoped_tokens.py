@@ -51,7 +51,9 @@ def test_other_services_refuse_an_unscoped_token(
     cloud: Cloud, member: tuple[str, str], path: str
 ) -> None:
     token, project = member
-    resp = httpx.get(f"{cloud.url}{path.format(project=project)}", headers={"X-Auth-Token": token})
+    resp = httpx.get(
+        f"{cloud.url}{path.format(project=project)}", headers={"X-Auth-Token": token}, timeout=30
+    )
     assert resp.status_code == 401, resp.text
 
 
@@ -72,16 +74,18 @@ def test_writes_refuse_an_unscoped_token(
 ) -> None:
     token, project = member
     resp = httpx.request(method, f"{cloud.url}{path.format(project=project)}", json=body,
-                         headers={"X-Auth-Token": token})  # fmt: skip
+                         headers={"X-Auth-Token": token}, timeout=30)  # fmt: skip
     assert resp.status_code == 401, resp.text
 
 
 def test_identity_still_serves_it(cloud: Cloud, unscoped: str) -> None:
-    resp = httpx.get(f"{cloud.url}/identity/v3/auth/projects", headers={"X-Auth-Token": unscoped})
+    resp = httpx.get(
+        f"{cloud.url}/identity/v3/auth/projects", headers={"X-Auth-Token": unscoped}, timeout=30
+    )
     assert resp.status_code == 200, resp.text
     assert len(resp.json()["projects"]) == 1
 
 
 def test_version_documents_need_no_token(cloud: Cloud) -> None:
     for path in ("/compute/", "/network/", "/image/"):
-        assert httpx.get(f"{cloud.url}{path}").status_code in (200, 300)
+        assert httpx.get(f"{cloud.url}{path}", timeout=30).status_code in (200, 300)

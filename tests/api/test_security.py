@@ -204,6 +204,7 @@ def test_password_change_revokes_tokens_and_new_password_works(cloud: Cloud, adm
     resp = httpx.post(
         f"{cloud.auth_url}/users/{user.id}/password",
         json={"user": {"original_password": user.password, "password": new_password}},
+        timeout=30,
     )
     assert resp.status_code == 204, resp.text
     assert works(cloud, old_token, user.id) == 401
@@ -217,6 +218,7 @@ def test_password_change_needs_the_original_password(cloud: Cloud, admin: Admin)
     resp = httpx.post(
         f"{cloud.auth_url}/users/{user.id}/password",
         json={"user": {"original_password": "not-it", "password": "taken-over-1"}},
+        timeout=30,
     )
     assert_error(resp, 401)
     assert authenticate(cloud, password_body(user.password, user_id=user.id)).status_code == 201
@@ -397,6 +399,7 @@ def test_log_never_contains_passwords_or_tokens(cloud: Cloud, admin: Admin) -> N
     httpx.post(
         f"{cloud.auth_url}/users/{user.id}/password",
         json={"user": {"original_password": user.password, "password": new_password}},
+        timeout=30,
     )
     token = scoped_token(cloud, Account(user.id, user.name, new_password), project_id)
     tokens.append(token)

@@ -44,12 +44,12 @@ def bob(cloud: Cloud) -> Iterator[Volume]:
 
 
 def test_version_discovery(cloud: Cloud) -> None:
-    root = httpx.get(f"{cloud.url}/volume/")
+    root = httpx.get(f"{cloud.url}/volume/", timeout=30)
     assert root.status_code == 300
     (v3,) = root.json()["versions"]
     assert v3["id"] == "v3.0" and v3["min_version"] == "3.0" and v3["version"] == "3.70"
     assert any(link["href"] == f"{cloud.url}/volume/v3/" for link in v3["links"])
-    assert httpx.get(f"{cloud.url}/volume/v3/").json()["versions"][0]["id"] == "v3.0"
+    assert httpx.get(f"{cloud.url}/volume/v3/", timeout=30).json()["versions"][0]["id"] == "v3.0"
 
 
 def test_catalog_has_both_types(cloud: Cloud) -> None:

@@ -236,7 +236,7 @@ def test_every_projects_volumes_and_images(admin_page: Page, cloud: Cloud) -> No
     page.get_by_role("button", name="Delete Volume").click()
     expect(page.get_by_role("status")).to_contain_text(f'Scheduled deletion of volume "{name}"')
     resp = httpx.get(f"{cloud.url}/volume/v3/{pid}/volumes/{vol['id']}",
-                     headers={"x-auth-token": demo})  # fmt: skip
+                     headers={"x-auth-token": demo}, timeout=30)  # fmt: skip
     assert resp.status_code == 404 or resp.json()["volume"]["status"] == "deleting"
     # Images: every project's, the visibility the admin sets is Glance's.
     image_name = unique("dash-img")
@@ -302,7 +302,7 @@ def test_every_projects_routers_and_floating_ips(admin_page: Page, cloud: Cloud)
     page.get_by_role("button", name="Delete Router").click()
     expect(page.get_by_role("status")).to_contain_text(f'Deleted router "{name}"')
     resp = httpx.get(f"{cloud.url}/network/v2.0/routers/{router['id']}",
-                     headers={"x-auth-token": demo})  # fmt: skip
+                     headers={"x-auth-token": demo}, timeout=30)  # fmt: skip
     assert resp.status_code == 404
     page.get_by_role("link", name="Floating IPs").last.click()
     expect(page.get_by_role("heading", name="Floating IPs")).to_be_visible()

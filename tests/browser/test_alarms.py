@@ -20,7 +20,7 @@ def instance(cloud: Cloud, tok: str) -> dict[str, Any]:
     vm = server(cloud, tok, unique("dash-alarm-vm"))
     deadline = time.monotonic() + 30
     url = f"{cloud.url}/metric/v1/resource/instance/{vm['id']}"
-    while httpx.get(url, headers={"x-auth-token": tok}).status_code != 200:
+    while httpx.get(url, headers={"x-auth-token": tok}, timeout=30).status_code != 200:
         assert time.monotonic() < deadline, f"no metric resource for {vm['id']}"
         time.sleep(0.3)
     return vm
@@ -75,7 +75,9 @@ def test_create_an_alarm_on_an_instance_metric(demo_page: Page, cloud: Cloud) ->
     row.get_by_role("link", name=f"Delete alarm {name}").click()
     page.get_by_role("button", name="Delete Alarm").click()
     expect(page.get_by_role("status")).to_contain_text(f'Alarm "{name}" deleted.')
-    gone = httpx.get(f"{cloud.url}/alarming/v2/alarms/{alarm_id}", headers={"x-auth-token": tok})
+    gone = httpx.get(
+        f"{cloud.url}/alarming/v2/alarms/{alarm_id}", headers={"x-auth-token": tok}, timeout=30
+    )
     assert gone.status_code == 404
 
 
@@ -114,7 +116,7 @@ def test_another_projects_alarm_is_not_found(demo_page: Page, cloud: Cloud) -> N
     deadline = time.monotonic() + 30
     while True:
         resp = httpx.post(f"{cloud.url}/alarming/v2/alarms", json=body,
-                          headers={"x-auth-token": admin})  # fmt: skip
+                          headers={"x-auth-token": admin}, timeout=30)  # fmt: skip
         if resp.status_code == 201 or time.monotonic() > deadline:
             break
         time.sleep(0.5)

@@ -84,7 +84,9 @@ def test_a_revoked_token_ends_the_session(page: Page, cloud: Cloud) -> None:
 
 
 def test_forms_without_the_csrf_token_are_refused(cloud: Cloud) -> None:
-    with httpx.Client(base_url=f"{cloud.url}/dashboard", follow_redirects=False) as client:
+    with httpx.Client(
+        base_url=f"{cloud.url}/dashboard", follow_redirects=False, timeout=30
+    ) as client:
         page = client.get("/auth/login/")
         assert 'name="csrfmiddlewaretoken"' in page.text
         assert "id_username" in page.text and 'name="region"' in page.text
@@ -107,12 +109,12 @@ def test_forms_without_the_csrf_token_are_refused(cloud: Cloud) -> None:
 
 def test_every_answer_carries_the_security_headers(cloud: Cloud) -> None:
     for path in ("/dashboard/auth/login/", "/dashboard/static/dashboard.css", "/dashboard/nope"):
-        resp = httpx.get(f"{cloud.url}{path}")
+        resp = httpx.get(f"{cloud.url}{path}", timeout=30)
         csp = resp.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
         assert resp.headers["x-frame-options"] == "DENY"
         assert resp.headers["x-content-type-options"] == "nosniff"
-    assert httpx.get(f"{cloud.url}/dashboard/nope").status_code == 404
+    assert httpx.get(f"{cloud.url}/dashboard/nope", timeout=30).status_code == 404
 
 
 def test_sign_in_never_redirects_off_the_dashboard(page: Page, cloud: Cloud) -> None:

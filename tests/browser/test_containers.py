@@ -60,6 +60,7 @@ def test_upload_browse_download_and_delete(demo_page: Page, cloud: Cloud, tmp_pa
     stored = httpx.get(
         f"{cloud.url}{acct}/{name}/{quote('docs and más/réport 100%.bin')}",
         headers={"x-auth-token": tok},
+        timeout=30,
     )
     assert stored.status_code == 200 and stored.content == data
     # The download is the same bytes, named after the object.
@@ -99,11 +100,11 @@ def test_containers_list_public_access_and_delete_conflict(
     source.write_bytes(b"hello, world\n")
     upload(page, source)
     # Anyone may list and read it now, without a token.
-    assert httpx.get(f"{cloud.url}{acct}/{name}/hello.txt").content == b"hello, world\n"
+    assert httpx.get(f"{cloud.url}{acct}/{name}/hello.txt", timeout=30).content == b"hello, world\n"
     page.get_by_role("button", name="Make Private").click()
     expect(page.get_by_role("status")).to_contain_text("is now private")
-    assert httpx.get(f"{cloud.url}{acct}/{name}/hello.txt").status_code == 401
-    head = httpx.head(f"{cloud.url}{acct}/{name}", headers={"x-auth-token": tok})
+    assert httpx.get(f"{cloud.url}{acct}/{name}/hello.txt", timeout=30).status_code == 401
+    head = httpx.head(f"{cloud.url}{acct}/{name}", headers={"x-auth-token": tok}, timeout=30)
     assert head.headers.get("x-container-read", "") == ""
     # The list shows the container with its count; Swift refuses to delete a full one.
     page.goto(f"{cloud.url}/dashboard/project/containers/?prefix={name}")
@@ -113,13 +114,23 @@ def test_containers_list_public_access_and_delete_conflict(
     row.get_by_role("link", name=f"Delete container {name}").click()
     page.get_by_role("button", name="Delete Container").click()
     expect(page.get_by_role("alert")).to_contain_text("Unable to delete container")
-    assert httpx.head(f"{cloud.url}{acct}/{name}", headers={"x-auth-token": tok}).status_code == 204
+    assert (
+        httpx.head(
+            f"{cloud.url}{acct}/{name}", headers={"x-auth-token": tok}, timeout=30
+        ).status_code
+        == 204
+    )
     # Emptied, it goes.
     api(cloud, "DELETE", f"{acct}/{name}/hello.txt", tok)
     page.get_by_role("link", name="Delete Container").click()
     page.get_by_role("button", name="Delete Container").click()
     expect(page.get_by_role("status")).to_contain_text(f'Container "{name}" deleted.')
-    assert httpx.head(f"{cloud.url}{acct}/{name}", headers={"x-auth-token": tok}).status_code == 404
+    assert (
+        httpx.head(
+            f"{cloud.url}{acct}/{name}", headers={"x-auth-token": tok}, timeout=30
+        ).status_code
+        == 404
+    )
 
 
 def test_temporary_url_downloads_without_a_token(demo_page: Page, cloud: Cloud) -> None:
@@ -137,9 +148,9 @@ def test_temporary_url_downloads_without_a_token(demo_page: Page, cloud: Cloud) 
     url = page.get_by_label(re.compile("^Temporary URL")).input_value()
     assert "temp_url_sig=" in url
     shot(page, "containers-tempurl")
-    resp = httpx.get(url)
+    resp = httpx.get(url, timeout=30)
     assert resp.status_code == 200 and resp.content == b"secret bytes"
-    assert httpx.get(url.replace("temp_url_sig=", "temp_url_sig=0")).status_code == 401
+    assert httpx.get(url.replace("temp_url_sig=", "temp_url_sig=0"), timeout=30).status_code == 401
 
 
 def test_bad_names_and_other_projects(demo_page: Page, cloud: Cloud) -> None:

@@ -118,7 +118,9 @@ def test_edit_properties_and_a_protected_images_delete(demo_page: Page, cloud: C
     page.get_by_role("link", name="Delete Image").click()
     page.get_by_role("button", name="Delete Image").click()
     expect(page.get_by_role("status")).to_contain_text(f'Deleted image "{name}-2"')
-    resp = httpx.get(f"{cloud.url}/image/v2/images/{made['id']}", headers={"x-auth-token": tok})
+    resp = httpx.get(
+        f"{cloud.url}/image/v2/images/{made['id']}", headers={"x-auth-token": tok}, timeout=30
+    )
     assert resp.status_code == 404
 
 

@@ -229,7 +229,7 @@ def test_transfer_to_another_project(page: Page, cloud: Cloud) -> None:
     # The volume is the admin project's now, and no longer demo's.
     assert _volume(cloud, admin, vol["id"])["status"] == "available"
     resp = httpx.get(f"{cloud.url}/volume/v3/{_project(cloud, demo)}/volumes/{vol['id']}",
-                     headers={"x-auth-token": demo})  # fmt: skip
+                     headers={"x-auth-token": demo}, timeout=30)  # fmt: skip
     assert resp.status_code == 404
 
 

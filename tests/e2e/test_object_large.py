@@ -68,7 +68,7 @@ def test_two_gib_object_streams_with_flat_memory(tmp_path: Path) -> None:
         token = cloud.token()
         url = account_url(cloud, token)
         auth = ["-H", f"X-Auth-Token: {token}"]
-        httpx.put(f"{url}/big", headers={"X-Auth-Token": token}).raise_for_status()
+        httpx.put(f"{url}/big", headers={"X-Auth-Token": token}, timeout=30).raise_for_status()
         assert cloud.process is not None
         pid = cloud.process.pid
         before = rss_mib(pid)
@@ -111,7 +111,7 @@ def test_two_gib_object_streams_with_flat_memory(tmp_path: Path) -> None:
         assert watch.peak - before < RSS_GROWTH_LIMIT_MIB, (before, watch.peak)
         cloud.stop()
         cloud.start()
-        head = httpx.head(f"{url}/big/object", headers={"X-Auth-Token": cloud.token()})
+        head = httpx.head(f"{url}/big/object", headers={"X-Auth-Token": cloud.token()}, timeout=30)
         assert head.headers["content-length"] == str(SIZE)
         assert head.headers["etag"] == digest
     finally:

@@ -231,7 +231,7 @@ class Cloud:
             name=auth["username"],
             scope=project_name_scope(auth["project_name"]),
         )
-        resp = httpx.post(f"{self.auth_url}/auth/tokens", json=body)
+        resp = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=30)
         resp.raise_for_status()
         return resp.headers["X-Subject-Token"]
 

@@ -122,7 +122,7 @@ def new_member(
         if admin is None:
             keystone.close()
     body = password_body(user.password, user_id=user.id, scope=project_scope(project))
-    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body)
+    resp = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30)
     assert resp.status_code == 201, resp.text
     return user, project, resp.headers["X-Subject-Token"]
 

@@ -59,7 +59,7 @@ class Meter:
             else:
                 user, password = self.passwords[as_]
                 body = password_body(password, name=user, scope=project_scope(self.projects[as_]))
-                resp = httpx.post(f"{self.cloud.auth_url}/auth/tokens", json=body)
+                resp = httpx.post(f"{self.cloud.auth_url}/auth/tokens", json=body, timeout=30)
                 resp.raise_for_status()
                 token = resp.headers["X-Subject-Token"]
             self.clients[as_] = httpx.Client(

@@ -53,6 +53,7 @@ def account_url(cloud: Cloud, token: str) -> str:
     resp = httpx.get(
         f"{cloud.auth_url}/auth/tokens",
         headers={"X-Auth-Token": token, "X-Subject-Token": token},
+        timeout=30,
     )
     resp.raise_for_status()
     for service in resp.json()["token"]["catalog"]:
