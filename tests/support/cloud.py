@@ -67,7 +67,9 @@ def wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()[-3000:]
         try:
-            if httpx.get(f"{url}/identity/v3", timeout=1).status_code == 200:
+            # Refused at once until it listens; then its first answers may be slow on a busy
+            # host (13 s seen): a 1 s read timeout could fail every try until the deadline.
+            if httpx.get(f"{url}/identity/v3", timeout=10).status_code == 200:
                 return
         except httpx.TransportError:
             pass
