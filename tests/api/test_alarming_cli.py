@@ -117,10 +117,18 @@ def test_cpu_alarm_fires_its_webhook(meter: Meter, server: str) -> None:
     types = [h["type"] for h in meter("alarm-history", "show", alarm["alarm_id"])]
     assert "rule change" in types
     meter("alarm", "state", "set", "--state", "alarm", alarm["alarm_id"])
-    assert json.loads(meter("alarm-history", "show", alarm["alarm_id"])[0]["detail"]) == {
-        "state": "alarm",
-        "transition_reason": "Manually set via API",
-    }
+    # The newest transition, unless the evaluator (every second here) has judged the alarm
+    # again since and put it back to ok, as Aodh's does: then the one before it. (The CLI's
+    # next call took over a second on a busy host, and the newest was that ok.)
+    transitions = [
+        json.loads(h["detail"])
+        for h in meter("alarm-history", "show", alarm["alarm_id"])
+        if h["type"] == "state transition"
+    ]
+    manual = {"state": "alarm", "transition_reason": "Manually set via API"}
+    assert transitions[0] == manual or (
+        transitions[0]["state"] == "ok" and transitions[1] == manual
+    ), transitions[:3]
     meter.do("alarm", "delete", alarm["alarm_id"])
     assert "404" in meter.fails("alarm", "show", alarm["alarm_id"]) or "not found" in (
         meter.fails("alarm", "show", alarm["alarm_id"]).lower()
