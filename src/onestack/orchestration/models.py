@@ -43,6 +43,9 @@ class Stack(Base):
     # A nested stack's parent (OS::Heat::Stack, a template resource, a group): the parent's
     # engine runs it inline and deletes it with the parent; hidden from plain listings.
     owner_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # A nested stack's view of the resource that owns it (its metadata, deletion_policy and
+    # update_policy, resolved in the parent): what ``resource_facade`` returns. None at the top.
+    facade: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -222,13 +222,15 @@ class StackService:
         if patch and not body.template and not body.template_url:
             body = body.model_copy(update={"template": stack.template})
         body = await urlfetch.resolve(body, self.settings)
+        if patch:  # before the template is parsed: the kept registry maps its types
+            merged = _merged_environment(stack.environment, body.environment)
+            body = body.model_copy(update={"environment": merged})
         tmpl, env = self.parse(body)
         given: dict[str, Any] = {}
         if patch:
             given = {k: v for k, v in stack.parameters.items() if k in tmpl.parameters}
             for key in body.clear_parameters:
                 given.pop(key, None)
-            env = {**stack.environment, **env} if not body.environment else env
         given.update(body.parameters)
         files = {**(stack.files if patch else {}), **body.files}
         values, live = self.check(tmpl, env, given, files)
@@ -557,6 +559,19 @@ def _new_row(
         requires=sorted(hot.requires(rdef, live)),
         created_at=utcnow(),
     )
+
+
+def _merged_environment(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH's environment loaded over the stack's, section by section (Heat's
+    ``Environment.load`` on the existing one): a registry entry or parameter it does not
+    name is kept."""
+    out = dict(old or {})
+    for key, value in (new or {}).items():
+        kept = out.get(key)
+        out[key] = (
+            {**kept, **value} if isinstance(kept, dict) and isinstance(value, dict) else value
+        )
+    return out
 
 
 def _environment(tmpl: hot.Template, env: dict[str, Any]) -> dict[str, Any]:

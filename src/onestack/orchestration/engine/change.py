@@ -33,7 +33,8 @@ async def apply_change(
             restored = await plugin.restore_nested(at, physical_id, nested_kept)
         if restored is not None:
             return Created(physical_id, {**row.attributes, **restored})
-        if same:  # Heat's handle_update keeps the new policy; nothing else changes
+        if same and not plugin_cls.follows_definition:
+            # Heat's handle_update keeps the new policy; nothing else changes
             return Created(physical_id, dict(row.attributes))
         if fixed:
             raise Replace()

@@ -24,7 +24,7 @@ def stack_scope(stack: Stack, rows: list[Resource]) -> tuple[hot.Template, Stack
     made = {r.name: Made(r.physical_resource_id, r.attributes) for r in rows}
     pseudo = {"OS::stack_name": stack.name, "OS::stack_id": stack.id,
               "OS::project_id": stack.project_id}  # fmt: skip
-    return tmpl, StackScope(stack.parameters, pseudo, conds, stack.files, made)
+    return tmpl, StackScope(stack.parameters, pseudo, conds, stack.files, made, stack.facade)
 
 
 async def evaluate_off_loop(snippet: Any, fns: frozenset[str], scope: StackScope, path: str) -> Any:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from onestack.common import errors
 from onestack.common.db import utcnow
+from onestack.orchestration.engine import definition
 from onestack.orchestration.engine.graph import stack_scope
 from onestack.orchestration.engine.hooks import child_registry
 from onestack.orchestration.engine.runner import Engine
@@ -42,6 +43,20 @@ async def parent_of(c: Context) -> Stack:
 
 def _registry(stack: Stack) -> dict[str, Any]:
     return dict((stack.environment or {}).get("resource_registry") or {})
+
+
+async def _facade(c: Context, parent: Stack) -> dict[str, Any]:
+    """What ``resource_facade`` gives the nested stack: the owning resource's metadata,
+    deletion_policy and update_policy as the parent's template means them now."""
+    tmpl, scope = stack_scope(parent, await engine_of(c).store.resources(parent.id))
+    rdef = tmpl.resources.get(c.resource_name)
+    if rdef is None:  # not a resource of the parent's template: Heat's defaults
+        return {}
+    return {
+        "metadata": await definition.metadata(rdef, tmpl, scope),
+        "deletion_policy": rdef.deletion_policy,
+        "update_policy": definition.update_policy(rdef, tmpl, scope) or {},
+    }
 
 
 def _checked(
@@ -91,6 +106,7 @@ async def create(
             disable_rollback=True,
             timeout_mins=int(timeout_mins) if timeout_mins else None,
             owner_id=parent.id,
+            facade=await _facade(c, parent),
             engine_id=engine.id,
             heartbeat=utcnow(),
             created_at=utcnow(),
@@ -127,7 +143,7 @@ async def update(c: Context, child_id: str, raw: Any, given: dict[str, Any]) -> 
     await engine.store.stack_state(
         child_id, "UPDATE", "IN_PROGRESS", "Stack UPDATE started", template=tmpl.raw,
         parameters=values, files=parent.files or {}, engine_id=engine.id, previous=None,
-        heartbeat=utcnow(),
+        heartbeat=utcnow(), facade=await _facade(c, parent),
     )  # fmt: skip
     await engine.store.add_missing_rows(child_id)
     await engine.run_inline(child_id, "UPDATE")
@@ -254,7 +270,7 @@ async def restore(c: Context, child_id: str, kept: dict[str, Any]) -> Stack:
     await engine.store.stack_state(
         child_id, "RESTORE", "IN_PROGRESS", "Stack RESTORE started", template=kept["template"],
         parameters=dict(kept.get("parameters") or {}), files=parent.files or {},
-        engine_id=engine.id, previous=None, heartbeat=utcnow(),
+        engine_id=engine.id, previous=None, heartbeat=utcnow(), facade=await _facade(c, parent),
     )  # fmt: skip
     await engine.store.add_missing_rows(child_id)
     await restore_marks(engine, child_id, dict(kept.get("resources") or {}))

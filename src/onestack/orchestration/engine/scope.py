@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onestack.orchestration.errors import (
+    StackValidationFailed,
     TemplateOutputError,
     UserParameterMissing,
 )
@@ -31,6 +32,8 @@ class StackScope:
     conditions: dict[str, bool]
     files: dict[str, Any]
     made: dict[str, Made]
+    # A nested stack's view of the resource that owns it; None for a stack at the top.
+    facade: dict[str, Any] | None = None
 
     def param(self, name: str) -> Any:
         if name in self.pseudo:
@@ -61,3 +64,16 @@ class StackScope:
 
     def file(self, name: str) -> Any:
         return self.files.get(name)
+
+    def parent_facade(self, attr: str) -> Any:
+        """Heat's ``resource_facade``: the parent resource's metadata, deletion_policy or
+        update_policy (Heat's defaults when its definition has none)."""
+        if self.facade is None:
+            raise StackValidationFailed(
+                message="resource_facade is only available in a nested stack's template "
+                "(this stack has no parent resource)"
+            )
+        defaults: dict[str, Any] = {"metadata": {}, "deletion_policy": "Delete",
+                                    "update_policy": {}}  # fmt: skip
+        found = self.facade.get(attr)
+        return defaults.get(attr) if found is None else found

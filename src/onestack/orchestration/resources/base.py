@@ -95,6 +95,9 @@ class Plugin(ABC):
     # True: after a failed update (an engine gone mid-resize) the next update changes it in
     # place again rather than replacing it: a nested stack converges.
     update_failed_in_place: ClassVar[bool] = False
+    # True: a change of the definition's metadata or update_policy alone is an update of it
+    # too (Heat's nested stack resources: ``resource_facade`` in the nested stack sees them).
+    follows_definition: ClassVar[bool] = False
 
     @classmethod
     def check_definition(cls, rdef: Any, env: Checking) -> None:

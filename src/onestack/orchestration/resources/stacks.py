@@ -157,6 +157,7 @@ def region_of(rdef: Any) -> str | None:
 
 class NestedStack(StackBacked):
     type_name = "OS::Heat::Stack"
+    follows_definition = True
     description = "A resource representing a stack which can be used in a template."
     properties = {
         "template": Prop("string", required=True, update_allowed=True,
@@ -213,6 +214,7 @@ class TemplateResource(StackBacked):
     """A type the environment maps to a template (or a type naming a template file)."""
 
     type_name = "<template>"
+    follows_definition = True
     description = "A resource whose type is a template: a nested stack of it."
 
     @classmethod

@@ -48,7 +48,11 @@ DESCRIPTIONS = {
     "Fn::And": "A function that acts as an AND operator on conditions.",
     "Fn::Or": "A function that acts as an OR operator on conditions.",
     "Fn::If": "A function to return corresponding value based on condition evaluation.",
+    "Fn::ResourceFacade": "A function for retrieving data in a parent provider template.",
 }
+# Fn::ResourceFacade's arguments, as HOT's resource_facade names them.
+_FACADE = {"Metadata": "metadata", "DeletionPolicy": "deletion_policy",
+           "UpdatePolicy": "update_policy"}  # fmt: skip
 
 
 def is_cfn(raw: dict[str, Any]) -> bool:
@@ -184,6 +188,11 @@ def _functions(snippet: Any, path: str, params: set[str], mappings: dict[str, An
                                         "params": walk(args[0], at)}}  # fmt: skip
             if key == "Fn::FindInMap":
                 return _find_in_map(args, at, mappings)
+            if key == "Fn::ResourceFacade":
+                if not isinstance(args, str) or args not in _FACADE:
+                    raise _fail(at, 'Incorrect arguments to "Fn::ResourceFacade" should be '
+                                f"one of: {', '.join(_FACADE)}")  # fmt: skip
+                return {"resource_facade": _FACADE[args]}
             if key == "Condition" and isinstance(args, str):
                 return args  # a condition named inside Conditions
         return {k: walk(v, f"{here}.{k}") for k, v in value.items()}

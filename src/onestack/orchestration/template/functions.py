@@ -110,6 +110,8 @@ class Scope(Protocol):
 
     def file(self, name: str) -> Any: ...
 
+    def parent_facade(self, attr: str) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -167,6 +169,8 @@ def _walk(snippet: Any, functions: frozenset[str], path: str, out: list[Ref]) ->
             return
         if name == "yaql":
             _check_yaql(args, here)
+        if name == "resource_facade":
+            _check_facade(args, here)
         _walk(args, functions, here, out)
         return
     if isinstance(snippet, dict):
@@ -195,6 +199,16 @@ def _check_yaql(args: Any, path: str) -> None:
         yaqlfn.parse(args["expression"])
     except yaqlfn.YaqlError as exc:
         raise _fail(path, str(exc)) from None
+
+
+FACADE_ATTRIBUTES = ("metadata", "deletion_policy", "update_policy")
+
+
+def _check_facade(args: Any, path: str) -> str:
+    if args not in FACADE_ATTRIBUTES:
+        raise _fail(path, 'Incorrect arguments to "resource_facade" should be one of: '
+                    + ", ".join(FACADE_ATTRIBUTES))  # fmt: skip
+    return str(args)
 
 
 def _base64(args: Any, scope: Scope, path: str) -> Any:
@@ -464,6 +478,7 @@ _IMPLS: dict[str, Callable[[Any, Scope, str], Any]] = {
     "list_concat": _list_concat(False),
     "list_concat_unique": _list_concat(True),
     "yaql": _yaql,
+    "resource_facade": lambda a, s, p: s.parent_facade(_check_facade(a, p)),
     "Fn::Select": lambda a, s, p: cfn.select(a, p),
     "Fn::Base64": _base64,
     "Fn::GetAZs": lambda a, s, p: ["nova"],  # the one availability zone

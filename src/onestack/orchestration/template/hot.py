@@ -226,6 +226,9 @@ class _CondScope:
     def file(self, name: str) -> Any:
         raise StackValidationFailed(message="Conditions may not use get_file")
 
+    def parent_facade(self, attr: str) -> Any:
+        raise StackValidationFailed(message="Conditions may not use resource_facade")
+
     def condition(self, name: str) -> bool:
         if name in self.seen:
             return self.seen[name]
