@@ -4,11 +4,13 @@ successes arrived, fails on a failure or at its timeout.
 
 The handle's token is a secret of that one resource (its hash is not enough: ``curl_cli``
 must carry it), accepted only by ``POST .../resources/{handle}/signal``: it is no Keystone
-token and opens nothing else."""
+token and opens nothing else. A ``NO_SIGNAL`` handle has no token: the wait condition counts
+a success each time it looks (Heat's)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
 import time
@@ -21,6 +23,11 @@ from onestack.orchestration.software import guest_base_url
 
 POLL = 0.25  # seconds between looks at the handle while waiting
 STATUSES = ("SUCCESS", "FAILURE")
+# Heat's signal transports; this cloud has no CloudFormation API, Zaqar or stack-user domain
+# for the others.
+TRANSPORTS = ("CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "NO_SIGNAL", "ZAQAR_SIGNAL",
+              "TOKEN_SIGNAL")  # fmt: skip
+OFFERED = ("TOKEN_SIGNAL", "NO_SIGNAL")
 
 
 def signal_url(c: Context, base: str = "") -> str:
@@ -46,6 +53,14 @@ class WaitConditionTimeout(ResourceFailure):
     pass
 
 
+def _transport_error(value: Any, path: str) -> str:
+    if value not in TRANSPORTS:
+        return f'{path}: "{value}" is not an allowed value [{", ".join(TRANSPORTS)}]'
+    if value not in OFFERED:
+        return f"{path}: {value} is not offered by this cloud (only {', '.join(OFFERED)})"
+    return ""
+
+
 def _data(signals: list[dict[str, Any]]) -> str:
     return json.dumps({s["id"]: s.get("data") for s in signals if s["status"] == "SUCCESS"})
 
@@ -54,21 +69,40 @@ class WaitConditionHandle(Plugin):
     type_name = "OS::Heat::WaitConditionHandle"
     description = "Receives signals (from a guest's curl_cli) for an OS::Heat::WaitCondition."
     properties = {
-        "signal_transport": Prop("string", default="TOKEN_SIGNAL",
-                                 description="How the handle is signalled (TOKEN_SIGNAL)."),
+        "signal_transport": Prop("string", default="TOKEN_SIGNAL", description="How the "
+                                 "client will signal the wait condition: TOKEN_SIGNAL (an HTTP "
+                                 "POST to the endpoint with the token) or NO_SIGNAL (signalled "
+                                 "without waiting for any signal)."),
     }  # fmt: skip
+    # Heat's attributes (heat/engine/resources/openstack/heat/wait_condition_handle.py).
     attributes = {
-        "token": "Token for the signal URL (only good for this handle's signal).",
-        "endpoint": "Endpoint/url which can be used for signalling the handle.",
+        "token": "Token for the signal URL (only good for this handle's signal) when "
+        "signal_transport is TOKEN_SIGNAL; None for the other transports.",
+        "endpoint": "Endpoint/url which can be used for signalling the handle when "
+        "signal_transport is TOKEN_SIGNAL; None for the other transports.",
         "curl_cli": "Convenience attribute, a cURL CLI command prefix to signal the handle: "
-        'append --data-binary \'{"status": "SUCCESS"}\'.',
-        "signal": "JSON data the handle received so far.",
-        "data": "JSON of the successful signals' data by id.",
+        'append --data-binary \'{"status": "SUCCESS"}\' (or FAILURE). None for the other '
+        "transports.",
+        "signal": "JSON serialized map that includes the endpoint, token and/or other "
+        "attributes the client must use for signalling this handle.",
     }
 
+    @classmethod
+    def check_properties(cls, props: dict[str, Any], path: str, literal: set[str]) -> str:
+        problem = super().check_properties(props, path, literal)
+        if problem or "signal_transport" not in literal:
+            return problem
+        return _transport_error(props.get("signal_transport"), f"{path}.signal_transport")
+
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
-        if props.get("signal_transport") not in (None, "TOKEN_SIGNAL"):
-            raise ResourceFailure("Only the TOKEN_SIGNAL transport is offered by this cloud")
+        transport = props.get("signal_transport") or "TOKEN_SIGNAL"
+        problem = _transport_error(transport, "properties.signal_transport")
+        if problem:
+            raise ResourceFailure(problem)
+        if transport == "NO_SIGNAL":
+            # Heat's: nothing to signal with; the wait condition is signalled as it polls.
+            attrs = {"token": None, "endpoint": None, "curl_cli": None, "signal": "{}"}
+            return Created(str(uuid.uuid4()), attrs, {"__transport": transport, "signals": []})
         token = secrets.token_urlsafe(32)
         # A guest calls it: at the URL guests reach the cloud by.
         endpoint = signal_url(c, guest_base_url(c.runtime))
@@ -76,18 +110,12 @@ class WaitConditionHandle(Plugin):
             f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
             f"-H 'Accept: application/json' {endpoint}"
         )
-        attrs = {"token": token, "endpoint": endpoint, "curl_cli": curl, "signal": "{}",
-                 "data": "{}"}  # fmt: skip
+        # Heat's TOKEN_SIGNAL handle gives a JSON null here; the attribute's documented map
+        # is more use to a template: the URL under the key Heat's other transports give it
+        # (``alarm_url``), with the token to send as X-Auth-Token.
+        signal = json.dumps({"alarm_url": endpoint, "token": token})
+        attrs = {"token": token, "endpoint": endpoint, "curl_cli": curl, "signal": signal}
         return Created(str(uuid.uuid4()), attrs, {"__signal_secret": token, "signals": []})
-
-    async def refresh(
-        self, c: Context, physical_id: str, data: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        row = await _store(c).resource_named(c.stack_id, c.resource_name)
-        if row is None:
-            return None
-        signals = list((row.data or {}).get("signals") or [])
-        return {"data": _data(signals), "signal": json.dumps(signals)}
 
     async def metadata(self, c: Context, row: Any) -> dict[str, Any]:
         """Heat keeps a handle's signals in its metadata, by id: ``{"1": {"data", "reason",
@@ -149,6 +177,11 @@ class WaitCondition(Plugin):
             for row in await store.resources(c.stack_id):
                 if row.physical_resource_id == props["handle"]:
                     handle = row
+            if handle is not None and (handle.data or {}).get("__transport") == "NO_SIGNAL":
+                # Heat's NO_SIGNAL handle is signalled (a success) each time it is looked at.
+                at = dataclasses.replace(c, resource_name=handle.name)
+                await WaitConditionHandle().signal(at, handle, {})
+                handle = await store.resource_named(c.stack_id, handle.name)
             signals = list(((handle.data if handle else None) or {}).get("signals") or [])
             failed = [s for s in signals if s["status"] == "FAILURE"]
             if failed:
