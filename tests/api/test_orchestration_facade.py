@@ -1,11 +1,12 @@
 """``resource_facade`` and the wait condition handle's transports (#17), through
 ``openstack stack``: a nested template (HOT's ``resource_facade``, CloudFormation's
 ``Fn::ResourceFacade``) sees its parent resource's metadata, deletion_policy and update_policy
-(Heat's defaults when the parent gives none), a change of the parent's metadata alone reaches
-it on update (a PATCH, ``--existing``, keeping the stack's resource_registry), a stack at the top using it fails with the cause, a wrong argument is a 400
-before anything is made. A handle's ``signal`` attribute is a JSON map a client signals it
-with; a ``NO_SIGNAL`` handle is signalled without anyone calling; a transport Heat does not
-know, or one this cloud does not offer, is a 400."""
+(Heat's defaults when the parent gives none); a change of the parent's metadata alone reaches
+it on update (a PATCH, ``--existing``, which keeps the stack's resource_registry); a stack at
+the top using it fails with the cause; a wrong argument is a 400 before anything is made. A
+handle's ``signal`` attribute is a JSON map a client signals it with; a ``NO_SIGNAL`` handle
+is signalled without anyone calling; a transport Heat does not know, or one this cloud does
+not offer, is a 400."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from onestack.common.agent import Periodic
 from onestack.common.runtime import Runtime
+from onestack.orchestration import services
 from onestack.orchestration.engine.runner import Engine
 from onestack.orchestration.service import StackService
 from onestack.orchestration.software import SoftwareService
@@ -27,6 +28,11 @@ async def start(runtime: Runtime) -> None:
             lambda: settings.heartbeat_interval, engine.recover, "orchestration-recover",
             at_start=True,
         )  # fmt: skip
+        loop.every(
+            lambda: settings.heartbeat_interval,
+            lambda: services.report(runtime.db, engine.id, settings.heartbeat_interval),
+            "orchestration-report", at_start=True,
+        )  # fmt: skip
         runtime.provide(EngineLoop, loop)
 
 
@@ -34,6 +40,9 @@ async def stop(runtime: Runtime) -> None:
     loop = runtime.optional(EngineLoop)
     if loop is not None:
         await loop.stop()
+        engine = runtime.optional(Engine)
+        if engine is not None:
+            await services.retire(runtime.db, engine.id)
     engine = runtime.optional(Engine)
     if engine is not None:
         for stack_id in list(engine.working):

@@ -140,3 +140,20 @@ class Snapshot(Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EngineService(Base):
+    """Heat's ``service`` table: each engine reports here at its heartbeat, what
+    ``GET /services`` (``openstack orchestration service list``) shows."""
+
+    __tablename__ = "orchestration_service"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    engine_id: Mapped[str] = mapped_column(String(36), index=True)
+    host: Mapped[str] = mapped_column(String(255))
+    hostname: Mapped[str] = mapped_column(String(255))
+    binary: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    report_interval: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)

@@ -55,6 +55,7 @@ RULES: tuple[RuleDefault, ...] = (
     _r("events:index", ADMIN_OR_READER, "List events."),
     _r("events:show", ADMIN_OR_READER, "Show event."),
     _r("build_info:build_info", ADMIN_OR_READER, "Show build information."),
+    _r("service:index", ADMIN, "Show the engines' services."),
     _r("software_configs:global_index", ADMIN, "List configs globally."),
     _r("software_configs:index", ADMIN_OR_READER, "List configs."),
     _r("software_configs:create", ADMIN_OR_MEMBER, "Create config."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -35,7 +35,7 @@ PUBLIC = (
 )
 
 
-def routes(runtime: Runtime) -> Sequence[BaseRoute]:
+def _versions(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]:
     prefix_url = f"{runtime.public_url}/orchestration"
 
     async def versions(_request: Request) -> Response:
@@ -50,6 +50,10 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         }
         return json_response(doc, 300)
 
+    return versions
+
+
+def routes(runtime: Runtime) -> Sequence[BaseRoute]:
     p = "/v1/{project_id}"
     s = p + "/stacks/{stack_name}/{stack_id}"
     r = s + "/resources/{resource_name}"
@@ -97,6 +101,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         (t, templates.template_versions, "GET"),
         (t + "/{template_version}/functions", templates.template_functions, "GET"),
         (p + "/build_info", templates.build_info, "GET"),
+        (p + "/services", templates.services, "GET"),
         (p + "/software_configs", software.config_index, "GET"),
         (p + "/software_configs", software.config_create, "POST"),
         (p + "/software_configs/{config_id}", software.config_show, "GET"),
@@ -112,6 +117,6 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         (p + "/software_deployments/{deployment_id}", software.deployment_update, "PUT"),
         (p + "/software_deployments/{deployment_id}", software.deployment_delete, "DELETE"),
     ]
-    return [Route("/", versions, methods=["GET"])] + [
+    return [Route("/", _versions(runtime), methods=["GET"])] + [
         Route(path, fn, methods=[method]) for path, fn, method in table
     ]

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from onestack.common.api import authorize, body
 from onestack.common.http import json_response
+from onestack.orchestration import services as engine_services
 from onestack.orchestration import urlfetch
 from onestack.orchestration.api.common import caller, service
 from onestack.orchestration.errors import EntityNotFound
@@ -64,3 +65,10 @@ async def build_info(request: Request) -> Response:
     caller(request)
     authorize(request, "build_info:build_info")
     return json_response({"api": {"revision": "onestack"}, "engine": {"revision": "onestack"}})
+
+
+async def services(request: Request) -> Response:
+    """Heat's service list: the engines and whether they report (admins only)."""
+    caller(request)
+    authorize(request, "service:index")
+    return json_response({"services": await engine_services.listing(service(request).db)})
