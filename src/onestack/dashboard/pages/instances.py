@@ -1,7 +1,7 @@
 """The project's instances: the list (status updating live, filters, paging), one
 instance's pages (overview, log, action log) and its deletion. The launch dialog
 (``instance_launch``), the one-click actions (``instance_actions``) and the actions with a
-form of their own (``instance_forms``, ``instance_attach``) live in their own modules."""
+form of their own (``instance_resize``, ``instance_attach``) live in their own modules."""
 
 from __future__ import annotations
 
