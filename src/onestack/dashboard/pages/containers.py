@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
-from onestack.dashboard.forms import confirm
+from onestack.dashboard.forms import Field, Form, FormError, confirm
 from onestack.dashboard.web import Ctx, page
 
 SERVICE = "object-store"
@@ -79,8 +79,6 @@ async def index(ctx: Ctx) -> Response:
 
 
 def _name_error(name: str) -> str:
-    if not name:
-        return "This field is required."
     if "/" in name:
         return "Container names cannot contain a slash (/)."
     if len(name.encode()) > 256:
@@ -90,23 +88,22 @@ def _name_error(name: str) -> str:
 
 @page()
 async def create(ctx: Ctx) -> Response:
-    values = {"name": "", "access": "private"}
-    errors: dict[str, str] = {}
+    fields = [Field("name", required=True), Field("access", value="private")]
+    form = Form(fields=fields, template="project/container_create.html")
     if ctx.request.method == "POST":
-        form = await ctx.form()
-        values = {"name": str(form.get("name", "")).strip(), "access": str(form.get("access"))}
-        errors["name"] = _name_error(values["name"])
-        if not errors["name"]:
+        values = await form.read(ctx)
+        if not form.errors and _name_error(values["name"]):
+            form.errors["name"] = _name_error(values["name"])
+        if not form.errors:
             headers = {"x-container-read": PUBLIC_READ} if values["access"] == "public" else {}
             try:
                 await ctx.api.request("PUT", SERVICE, f"/{q(values['name'])}", headers=headers)
             except APIError as exc:
-                errors["name"] = exc.message
+                form.refused(FormError(exc.message, "name"))  # Swift's words name no field
             else:
                 ctx.flash("success", f'Container "{values["name"]}" created.')
                 return ctx.redirect(f"/project/containers/container/{q(values['name'])}/")
-    status = 400 if any(errors.values()) else 200
-    return ctx.render("project/container_create.html", status=status, values=values, errors=errors)
+    return form.render(ctx)
 
 
 @page()

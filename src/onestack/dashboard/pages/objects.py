@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from onestack.dashboard.client import APIError, raise_for
-from onestack.dashboard.forms import confirm
+from onestack.dashboard.forms import Field, Form, FormError, confirm
 from onestack.dashboard.pages.containers import SERVICE, container_info, q, size_text
 from onestack.dashboard.web import Ctx, page
 
@@ -92,31 +92,24 @@ async def folder(ctx: Ctx) -> Response:
     """GET: the form; POST: a pseudo-folder, an empty object named ``prefix/name/``."""
     container = ctx.request.path_params["container"]
     prefix = ctx.request.query_params.get("prefix", "")
-    name, error = "", ""
+    fields = [Field("name", required=True), Field("prefix", type="hidden", value=prefix)]
+    form = Form(fields=fields, template="project/container_folder.html")
     if ctx.request.method == "POST":
-        form = await ctx.form()
-        name = str(form.get("name", "")).strip().strip("/")
-        prefix = str(form.get("prefix", prefix))
-        error = "This field is required." if not name else ""
-        if not error:
+        values = form.fill(await ctx.form())
+        name = values["name"] = values["name"].strip("/")
+        prefix = values["prefix"]
+        if form.require():
             path = f"/{q(container)}/{q(prefix + name + '/')}"
             headers = {"content-type": "application/directory", "content-length": "0"}
             try:
                 await ctx.api.request("PUT", SERVICE, path, headers=headers, content=b"")
             except APIError as exc:
-                error = exc.message
+                form.refused(FormError(exc.message, "name"))  # Swift's words name no field
             else:
                 ctx.flash("success", f'Folder "{name}" created.')
                 target = f"/project/containers/container/{q(container)}/{q(prefix + name + '/')}"
                 return ctx.redirect(target)
-    return ctx.render(
-        "project/container_folder.html",
-        status=400 if error else 200,
-        container=container,
-        prefix=prefix,
-        name=name,
-        errors={"name": error} if error else {},
-    )
+    return form.render(ctx, container=container, prefix=prefix)
 
 
 @page()
