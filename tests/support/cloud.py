@@ -62,8 +62,8 @@ def base_env(home: Path, database_url: str | None) -> dict[str, str]:
 
 def wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     """Until ``proc`` (an ``onestack api`` or ``up`` at ``url``) serves GET /identity/v3;
-    fails with the tail of its ``log`` if it exits or takes over 60 s."""
-    deadline = time.monotonic() + 60
+    fails with the tail of its ``log`` if it exits or takes over 120 s."""
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()[-3000:]
         try:
@@ -74,7 +74,7 @@ def wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.05)
-    raise AssertionError(f"{url} did not serve within 60s:\n{log.read_text()[-3000:]}")
+    raise AssertionError(f"{url} did not serve within 120s:\n{log.read_text()[-3000:]}")
 
 
 @dataclass
@@ -120,8 +120,10 @@ class Cloud:
             check=False,
         )
 
-    def start(self, timeout: float = 60) -> str:
-        """Run ``onestack up`` in the foreground of a child process; return its banner."""
+    def start(self, timeout: float = 180) -> str:
+        """Run ``onestack up`` in the foreground of a child process; return its banner. (The
+        deadline is generous: each xdist worker starts its cloud at once, and modules start
+        their own, on a CI host already busy with the other layers.)"""
         offset = self.log.stat().st_size if self.log.exists() else 0
         out = open(self.log, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
