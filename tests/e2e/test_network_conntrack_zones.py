@@ -46,6 +46,7 @@ from tests.support.guests import (
     owned_leftovers,
     ping,
     sh,
+    start_listening,
 )
 
 pytestmark = [*DATAPLANE_MARKS]
@@ -60,7 +61,7 @@ CLIENT, SERVER, SOURCE_PORT = "10.86.1.11", "10.86.1.12", 40000
 HOLDING_SERVER = (
     "import socket\n"
     "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-    "s.bind(('0.0.0.0', 80)); s.listen(); held=[]\n"
+    "s.bind(('0.0.0.0', 80)); s.listen(); held=[]; print('listening', flush=True)\n"
     "while True:\n"
     "    c,a=s.accept(); c.sendall(('hello '+a[0]).encode()); held.append(c)\n"
 )
@@ -164,9 +165,8 @@ class Lab:
         self.procs.clear()
 
     async def serve(self, guest: str) -> None:
-        argv = ["ip", "netns", "exec", self.guests[guest], sys.executable, "-c", HOLDING_SERVER]
-        self.procs.append(await asyncio.create_subprocess_exec(*argv))
-        await asyncio.sleep(0.3)
+        argv = [sys.executable, "-c", HOLDING_SERVER]
+        self.procs.append(await start_listening(self.guests[guest], *argv))
 
     async def hold_connection(self, guest: str) -> str:
         """Connect from CLIENT:SOURCE_PORT to SERVER:80 and keep the flow open."""

@@ -61,7 +61,7 @@ exit 0
 GREETER = (
     "import socket,sys\n"
     "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()\n"
+    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(); print('listening', flush=True)\n"
     "while True:\n"
     "    c,a=s.accept(); c.sendall(('hello '+a[0]).encode()); c.close()\n"
 )
@@ -133,10 +133,26 @@ async def connect(ip: str, port: int, netns: str | None, timeout: float = 1.5) -
 
 async def start_greeter(netns: str | None, port: int) -> asyncio.subprocess.Process:
     """A tiny TCP server answering 'hello <client address>'."""
-    argv = [sys.executable, "-c", GREETER, str(port)]
-    full = ["ip", "netns", "exec", netns, *argv] if netns else argv
-    proc = await asyncio.create_subprocess_exec(*full)
-    await asyncio.sleep(0.3)
+    return await start_listening(netns, sys.executable, "-c", GREETER, str(port))
+
+
+async def start_listening(
+    netns: str | None, *argv: str, timeout: float = 30.0
+) -> asyncio.subprocess.Process:
+    """A server process (its first line of output says it listens), once it listens: a
+    fixed pause (0.3 s) was shorter than Python's start on a loaded host, and the first
+    connection was refused."""
+    full = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+    proc = await asyncio.create_subprocess_exec(*full, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout)
+    except TimeoutError:
+        line = b""
+    if not line:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"{argv[:3]} did not start listening within {timeout}s")
     return proc
 
 
