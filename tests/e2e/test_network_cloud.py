@@ -76,7 +76,7 @@ class Lab:
     def demo(self, *args: str) -> Any:
         return self.cli(*args, cloud="onestack-demo")
 
-    def wait_active(self, port_id: str, timeout: float = 20) -> None:
+    def wait_active(self, port_id: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.cli("port", "show", port_id)["status"] == "ACTIVE":
@@ -347,7 +347,7 @@ async def test_stopping_the_cloud_and_tearing_down_leaves_nothing(lab: Lab) -> N
     assert owned_leftovers(PREFIX) == []
 
 
-async def eventually(probe: Any, want: str | None = None, timeout: float = 10) -> str:
+async def eventually(probe: Any, want: str | None = None, timeout: float = 30) -> str:
     """Retry ``probe`` until it answers (``want`` given: until it answers exactly that)."""
     deadline = time.monotonic() + timeout
     while True:
