@@ -196,9 +196,19 @@ def _tab(ctx: Ctx, server: dict[str, Any], tab: str, **values: Any) -> Response:
     )
 
 
+def _live(server: dict[str, Any]) -> dict[str, Any]:
+    """What the live parts of the instance's pages show (``_instance_live.html``)."""
+    return {
+        "networks": server.get("addresses") or {},
+        "fault": (server.get("fault") or {}).get("message", ""),
+    }
+
+
 @page()
 async def detail(ctx: Ctx) -> Response:
     server = await _server(ctx)
+    if ctx.request.query_params.get("fragment") == "status":  # the live parts' refresh
+        return _tab(ctx, server, "status", **_live(server))
     volumes, image = await asyncio.gather(_volumes(ctx, server), _image_of(ctx, server))
     groups = sorted({str(g.get("name", "")) for g in server.get("security_groups") or []})
     return _tab(
@@ -209,8 +219,7 @@ async def detail(ctx: Ctx) -> Response:
         image=image,
         groups=groups,
         flavor=server.get("flavor") or {},
-        networks=server.get("addresses") or {},
-        fault=(server.get("fault") or {}).get("message", ""),
+        **_live(server),
     )
 
 

@@ -211,6 +211,8 @@ async def detail(ctx: Ctx) -> Response:
     stack_id = ctx.request.path_params["stack_id"]
     path = await stack_path(ctx, stack_id)
     stack = (await ctx.api.get(SERVICE, path))["stack"]
+    if ctx.request.query_params.get("fragment") == "status":  # the live parts' refresh
+        return ctx.render("project/stack_status.html", stack=stack, info=row(stack))
     tab = ctx.request.query_params.get("tab", "topology")
     if tab not in dict(TABS):
         tab = "topology"

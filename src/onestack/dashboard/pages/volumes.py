@@ -158,7 +158,9 @@ async def create(ctx: Ctx) -> Response:
 @page()
 async def detail(ctx: Ctx) -> Response:
     volume = await one(ctx, ctx.request.path_params["volume_id"])
-    return ctx.render("project/volume_detail.html", volume=volume, busy=busy(volume))
+    live = ctx.request.query_params.get("fragment") == "status"  # the live part's refresh
+    template = "project/volume_status.html" if live else "project/volume_detail.html"
+    return ctx.render(template, volume=volume, busy=busy(volume))
 
 
 @page()
