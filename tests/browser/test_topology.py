@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import api, shot, token
+from tests.support.browser import api, shot, sign_in, token
 from tests.support.cloud import Cloud
 from tests.support.dashnet import router, server_on, subnet
 from tests.support.keystone import unique
@@ -58,6 +59,46 @@ def test_a_new_network_appears_without_reloading(demo_page: Page, cloud: Cloud) 
     expect(page.locator("ul.connections")).to_contain_text(f"Network {name}: nothing connected")
     assert page.evaluate("window.notReloaded") is True
     api(cloud, "DELETE", f"{NET}/networks/{made['network']['id']}", tok)
+
+
+def _crowded_project(cloud: Cloud, networks: int) -> tuple[str, str]:
+    """A new project with ``networks`` networks and a member of it: (user name, password)."""
+    admin = token(cloud, "admin", "admin")
+    name, password = unique("dash-crowd"), unique("pw")
+    body = {"project": {"name": name, "domain_id": "default"}}
+    pid = api(cloud, "POST", "/identity/v3/projects", admin, json=body)["project"]["id"]
+    body = {"user": {"name": name, "password": password, "default_project_id": pid}}
+    uid = api(cloud, "POST", "/identity/v3/users", admin, json=body)["user"]["id"]
+    role = api(cloud, "GET", "/identity/v3/roles?name=member", admin)["roles"][0]["id"]
+    api(cloud, "PUT", f"/identity/v3/projects/{pid}/users/{uid}/roles/{role}", admin)
+    api(cloud, "PUT", f"{NET}/quotas/{pid}", admin, json={"quota": {"network": -1}})
+    with httpx.Client(base_url=cloud.url, headers={"x-auth-token": admin}, timeout=60) as c:
+        for n in range(networks):
+            body = {"network": {"name": f"crowd-{n:03d}", "project_id": pid}}
+            assert c.post(f"{NET}/networks", json=body).status_code == 201
+    return name, password
+
+
+def test_a_capped_picture_says_so(page: Page, cloud: Cloud) -> None:
+    # One network more than the picture draws (200 of a kind).
+    user, password = _crowded_project(cloud, 201)
+    sign_in(page, cloud, user, password)
+    page.goto(f"{cloud.url}/dashboard/project/network_topology/")
+    notice = page.locator("#topology-capped")
+    expect(notice).to_contain_text("more than 200 networks")
+    expect(notice).not_to_contain_text("instances")
+    expect(notice.get_by_role("link", name="See every one of the networks")).to_have_attribute(
+        "href", "/dashboard/project/networks/"
+    )
+    drawn = page.locator("#topology svg a.net").count()
+    assert 0 < drawn <= 200, drawn
+    shot(page, "network-topology-capped")
+
+
+def test_an_uncapped_picture_has_no_notice(demo_page: Page, cloud: Cloud) -> None:
+    demo_page.goto(f"{cloud.url}/dashboard/project/network_topology/")
+    expect(demo_page.locator("#topology svg")).to_be_visible()
+    expect(demo_page.locator("#topology-capped")).to_have_count(0)
 
 
 def test_the_network_pages_read_on_a_narrow_screen(demo_page: Page, cloud: Cloud) -> None:

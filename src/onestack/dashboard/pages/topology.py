@@ -59,6 +59,9 @@ class Picture:
     links: list[Link] = field(default_factory=list)
     width: float = 0
     height: float = 0
+    # The kinds ("networks", "routers", "instances") the project has more than MOST of: the
+    # page says so, with a link to each full list.
+    capped: list[str] = field(default_factory=list)
 
     @property
     def unconnected(self) -> list[Node]:
@@ -68,16 +71,30 @@ class Picture:
         return [n for n in (*self.networks, *self.devices) if id(n) not in touched]
 
 
-async def _fetch(ctx: Ctx) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+Fetched = tuple[list[Any], list[Any], list[Any], list[Any], list[str]]
+
+
+def _first(found: list[Any], kind: str, capped: list[str]) -> list[Any]:
+    """The first MOST of ``found`` (asked for one more: one more tells there are more)."""
+    if len(found) > MOST:
+        capped.append(kind)
+    return found[:MOST]
+
+
+async def _fetch(ctx: Ctx) -> Fetched:
     api = ctx.api
     fields = ["id", "name", "router:external", "project_id"]
-    networks, routers, servers = await asyncio.gather(
-        api.get("network", "/v2.0/networks", limit=MOST, fields=fields),
-        api.get("network", "/v2.0/routers", limit=MOST, project_id=ctx.user.project_id),
-        api.get("compute", "/servers", limit=MOST),
+    found = await asyncio.gather(
+        api.get("network", "/v2.0/networks", limit=MOST + 1, fields=fields),
+        api.get("network", "/v2.0/routers", limit=MOST + 1, project_id=ctx.user.project_id),
+        api.get("compute", "/servers", limit=MOST + 1),
     )
+    capped: list[str] = []
+    networks = _first(found[0]["networks"], "networks", capped)
+    routers = _first(found[1]["routers"], "routers", capped)
+    servers = _first(found[2]["servers"], "instances", capped)
     # Only the ports of the devices drawn: the picture's cost follows what it shows.
-    devices = [r["id"] for r in routers["routers"]] + [s["id"] for s in servers["servers"]]
+    devices = [r["id"] for r in routers] + [s["id"] for s in servers]
     ports: dict[str, Any] = {"ports": []}
     if devices:
         ports = await api.get(
@@ -86,7 +103,7 @@ async def _fetch(ctx: Ctx) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
             device_id=devices,
             fields=["id", "network_id", "device_id", "device_owner", "fixed_ips"],
         )
-    return networks["networks"], routers["routers"], ports["ports"], servers["servers"]
+    return networks, routers, ports["ports"], servers, capped
 
 
 def _address(port: dict[str, Any]) -> str:
@@ -99,6 +116,7 @@ def build(
     routers: list[dict[str, Any]],
     ports: list[dict[str, Any]],
     servers: list[dict[str, Any]],
+    capped: list[str] | None = None,
 ) -> Picture:
     """Who joins whom, laid out: bars left to right, boxes in a column to their right."""
     nets = {
@@ -143,7 +161,7 @@ def build(
     ]
     boxes = [d for d in devices.values() if d.kind == "router"]
     boxes += [d for d in devices.values() if d.kind == "instance"]
-    return _layout(Picture(shown, boxes, links))
+    return _layout(Picture(shown, boxes, links, capped=capped or []))
 
 
 def _layout(picture: Picture) -> Picture:
@@ -163,7 +181,12 @@ async def index(ctx: Ctx) -> Response:
     fragment = ctx.request.query_params.get("fragment") == "svg"
     template = "project/topology_svg.html" if fragment else "project/topology.html"
     return ctx.render(
-        template, picture=picture, bar_width=BAR_WIDTH, box_width=BOX_WIDTH, box_height=BOX_HEIGHT
+        template,
+        picture=picture,
+        most=MOST,
+        bar_width=BAR_WIDTH,
+        box_width=BOX_WIDTH,
+        box_height=BOX_HEIGHT,
     )
 
 
