@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
 from onestack.dashboard.forms import PANEL, Field, Form, FormError, confirm, refusal
+from onestack.dashboard.paging import by_name
 from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
@@ -19,7 +20,7 @@ ROLES = "/identity/roles/"
 
 @page(admin=True)
 async def groups(ctx: Ctx) -> Response:
-    found = await ctx.api.get("identity", "/groups")
+    shown, pager = by_name(ctx, await ctx.api.get("identity", "/groups"), "groups", GROUPS)
     rows = [
         row(
             g["id"],
@@ -29,7 +30,7 @@ async def groups(ctx: Ctx) -> Response:
                 action("Delete Group", ctx.url(f"{GROUPS}{g['id']}/delete/"), danger=True),
             ],
         )
-        for g in sorted(found["groups"], key=lambda g: str(g["name"]))
+        for g in shown
     ]
     return ctx.render(
         "admin/list.html",
@@ -38,6 +39,7 @@ async def groups(ctx: Ctx) -> Response:
         filters=[],
         columns=["Name", "Description", "Group ID", "Actions"],
         rows=rows,
+        **pager,
     )
 
 
@@ -131,14 +133,14 @@ async def group_member_remove(ctx: Ctx) -> Response:
 
 @page(admin=True)
 async def roles(ctx: Ctx) -> Response:
-    found = await ctx.api.get("identity", "/roles")
+    shown, pager = by_name(ctx, await ctx.api.get("identity", "/roles"), "roles", ROLES)
     rows: list[dict[str, Any]] = [
         row(
             r["id"],
             [cell(r["name"]), cell(r["id"])],
             [action("Delete Role", ctx.url(f"{ROLES}{r['id']}/delete/"), danger=True)],
         )
-        for r in sorted(found["roles"], key=lambda r: str(r["name"]))
+        for r in shown
     ]
     return ctx.render(
         "admin/list.html",
@@ -147,6 +149,7 @@ async def roles(ctx: Ctx) -> Response:
         filters=[],
         columns=["Role Name", "ID", "Actions"],
         rows=rows,
+        **pager,
     )
 
 

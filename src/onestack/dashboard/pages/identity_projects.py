@@ -21,6 +21,7 @@ from onestack.dashboard.forms import (
     whole,
 )
 from onestack.dashboard.pages.admin import COMPUTE_QUOTAS, NETWORK_QUOTAS, VOLUME_QUOTAS
+from onestack.dashboard.paging import by_name
 from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
@@ -57,7 +58,7 @@ def _row(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
 async def index(ctx: Ctx) -> Response:
     name = ctx.request.query_params.get("name", "")
     found = await ctx.api.get("identity", "/projects", name=name)
-    projects = sorted(found["projects"], key=lambda p: str(p["name"]))
+    projects, pager = by_name(ctx, found, "projects", BASE, name=name)
     return ctx.render(
         "admin/list.html",
         title="Projects",
@@ -65,6 +66,7 @@ async def index(ctx: Ctx) -> Response:
         filters=[("name", "Project Name", name)],
         columns=["Name", "Description", "Project ID", "Domain", "Enabled", "Actions"],
         rows=[_row(ctx, p) for p in projects],
+        **pager,
     )
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from onestack.dashboard.client import APIError
 from onestack.dashboard.forms import PANEL, Field, Form, FormError, checkbox, confirm, refusal
+from onestack.dashboard.paging import by_name
 from onestack.dashboard.tables import action, cell, row
 from onestack.dashboard.web import Ctx, page
 
@@ -54,7 +55,7 @@ async def index(ctx: Ctx) -> Response:
     found, projects = await asyncio.gather(
         ctx.api.get("identity", "/users", name=name), _names(ctx, "projects")
     )
-    users = sorted(found["users"], key=lambda u: str(u["name"]))
+    users, pager = by_name(ctx, found, "users", BASE, name=name)
     return ctx.render(
         "admin/list.html",
         title="Users",
@@ -62,6 +63,7 @@ async def index(ctx: Ctx) -> Response:
         filters=[("name", "User Name", name)],
         columns=["User Name", "Email", "User ID", "Primary Project", "Enabled", "Actions"],
         rows=[_row(ctx, u, projects) for u in users],
+        **pager,
     )
 
 
