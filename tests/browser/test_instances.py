@@ -473,6 +473,25 @@ def _available(cloud: Cloud, tok: str, path: str, key: str) -> dict[str, Any]:
     return found
 
 
+def _drop(cloud: Cloud, tok: str, paths: list[str]) -> None:
+    """Delete the volumes and snapshots at ``paths`` (in order) once the deleted servers let
+    go of them: the demo project's volume quota (10) is shared by the session's tests."""
+    found = api(cloud, "GET", "/identity/v3/auth/tokens", tok, headers={"x-subject-token": tok})
+    base = f"{cloud.url}/volume/v3/{found['token']['project']['id']}"
+    headers = {"x-auth-token": tok}
+
+    def gone(path: str) -> bool:
+        resp = httpx.get(f"{base}{path}", headers=headers, timeout=60)
+        if resp.status_code == 404:
+            return True
+        if next(iter(resp.json().values()))["status"] in ("available", "error"):
+            httpx.delete(f"{base}{path}", headers=headers, timeout=60)
+        return False
+
+    for path in paths:
+        _until(lambda p=path: gone(p), 30)
+
+
 def _launch_from(page: Page, cloud: Cloud, name: str, source: str, label: str, uuid: str) -> None:
     page.goto(f"{cloud.url}/dashboard/project/instances/launch/")
     page.get_by_label("Instance Name").fill(name)
@@ -496,6 +515,7 @@ def test_launch_from_a_bootable_volume_and_a_volume_snapshot(demo_page: Page, cl
     snap = _cinder(cloud, tok, "POST", "/snapshots", json=body)["snapshot"]
     _available(cloud, tok, f"/snapshots/{snap['id']}", "snapshot")
     sids: list[str] = []
+    paths = [f"/snapshots/{snap['id']}", f"/volumes/{vol['id']}"]
     try:
         _launch_from(page, cloud, name + "-vol", "volume", "Volume", vol["id"])
         sids.append(_ids(cloud, tok, name + "-vol").pop())
@@ -507,8 +527,10 @@ def test_launch_from_a_bootable_volume_and_a_volume_snapshot(demo_page: Page, cl
         # The first boots from the volume itself, the second from a new volume of the snapshot.
         assert _attached(cloud, tok, sids[0]) == [vol["id"]]
         [made] = _attached(cloud, tok, sids[1])
+        paths.insert(0, f"/volumes/{made}")
         assert _cinder(cloud, tok, "GET", f"/volumes/{made}")["volume"]["snapshot_id"] == snap["id"]
         page.goto(f"{cloud.url}/dashboard/project/instances/{sids[0]}/")
         expect(page.get_by_text("None (booted from volume)")).to_be_visible()
     finally:
         _delete(cloud, tok, sids)
+        _drop(cloud, tok, paths)

@@ -139,6 +139,7 @@ def test_from_an_image_and_a_snapshot(demo_page: Page, cloud: Cloud) -> None:
     assert (clone["source_volid"], clone["size"]) == (made["id"], 2)
     clone = _until(cloud, tok, f"/volumes/{clone['id']}", "volume", "available")
     assert str(clone["bootable"]).lower() == "true"  # the image's volume was
+    api(cloud, "DELETE", f"/volume/v3/{_project(cloud, tok)}/volumes/{clone['id']}", tok)
 
 
 def test_another_projects_volume_is_the_404_page(demo_page: Page, cloud: Cloud) -> None:
