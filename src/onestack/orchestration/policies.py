@@ -19,6 +19,7 @@ def _r(name: str, check: str, description: str) -> RuleDefault:
 RULES: tuple[RuleDefault, ...] = (
     _r("stacks:index", ADMIN_OR_READER, "List stacks."),
     _r("stacks:global_index", ADMIN, "List stacks globally."),
+    _r("stacks:detail", ADMIN_OR_READER, "List stacks in detail."),
     _r("stacks:create", ADMIN_OR_MEMBER, "Create stack."),
     _r("stacks:lookup", ADMIN_OR_READER, "Find stack."),
     _r("stacks:show", ADMIN_OR_READER, "Show stack."),

@@ -62,6 +62,7 @@ def routes(runtime: Runtime) -> Sequence[BaseRoute]:
         (p + "/stacks", stacks.index, "GET"),
         (p + "/stacks", stacks.create, "POST"),
         (p + "/stacks/preview", lifecycle.preview, "POST"),
+        (p + "/stacks/detail", stacks.detail, "GET"),
         (p + "/stacks/{stack_name}", stacks.lookup, "GET"),
         (p + "/stacks/{stack_name}", stacks.delete_by_ref, "DELETE"),
         (p + "/stacks/{stack_name}", stacks.update_by_ref, "PUT"),

@@ -50,6 +50,16 @@ async def index(request: Request) -> Response:
     return json_response({"stacks": [views.stack_summary(base, s) for s in found]})
 
 
+async def detail(request: Request) -> Response:
+    """Heat's ``GET /stacks/detail``: the project's stacks, each as ``stack show`` has it
+    (without outputs, as Heat's list)."""
+    ctx = caller(request)
+    authorize(request, "stacks:detail")
+    found = await service(request).listing(ctx, False, {}, None, None, [], "desc")
+    base = base_url(request)
+    return json_response({"stacks": [views.stack_detail(base, s, None) for s in found]})
+
+
 async def lookup(request: Request) -> Response:
     """``GET /stacks/{name or id}[/{subpath}]``: 302 to ``/stacks/{name}/{id}[/subpath]``."""
     ctx = caller(request)
