@@ -181,3 +181,38 @@ def test_cycles_are_named() -> None:
     )
     with pytest.raises(CircularDependencyException, match="a -> c -> b -> a"):
         hot.check(t, {}, {}, 1000)
+
+
+def test_str_replace_vstrict_and_the_condition_operators() -> None:
+    params = {"template": "a-x", "params": {"x": {"get_param": "p"}}}
+    assert ev({"str_replace_vstrict": params}, p="b") == "a-b"
+    with pytest.raises(StackValidationFailed, match='empty value for param "x"'):
+        ev({"str_replace_vstrict": params}, p="")
+    with pytest.raises(StackValidationFailed, match="not found in the template: y"):
+        ev({"str_replace_vstrict": {"template": "a", "params": {"y": "z"}}})
+    # Named conditions resolve through the scope (only "yes" holds); literals are booleans.
+    assert ev({"not": "no"}) is True and ev({"not": {"equals": [1, 1]}}) is False
+    assert ev({"and": ["yes", {"equals": [{"get_param": "p"}, "v"]}]}, p="v") is True
+    assert ev({"and": ["yes", "no"]}) is False
+    assert ev({"or": ["no", {"not": "yes"}]}) is False and ev({"or": ["no", "yes"]}) is True
+    with pytest.raises(StackValidationFailed, match='"or" must be a list of at least two'):
+        ev({"or": ["yes"]})
+
+
+def test_length_and_allowed_values_constraints() -> None:
+    params = parameters.parse_parameters(
+        {
+            "name": {"type": "string", "constraints": [{"length": {"min": 2, "max": 4}}]},
+            "size": {"type": "string", "constraints": [{"allowed_values": ["s", "m"]}]},
+            "sizes": {"type": "comma_delimited_list", "default": "s",
+                      "constraints": [{"allowed_values": ["s", "m"]}]},
+        }
+    )  # fmt: skip
+    ok = parameters.resolve(params, {"name": "abc", "size": "m", "sizes": "s,m"}, {}, {})
+    assert ok == {"name": "abc", "size": "m", "sizes": ["s", "m"]}
+    with pytest.raises(StackValidationFailed, match=r"'name' is invalid: length \(5\)"):
+        parameters.resolve(params, {"name": "abcde", "size": "s"}, {}, {})
+    with pytest.raises(StackValidationFailed, match="'size' is invalid: \"l\" is not an allowed"):
+        parameters.resolve(params, {"name": "ab", "size": "l"}, {}, {})
+    with pytest.raises(StackValidationFailed, match="'sizes' is invalid"):
+        parameters.resolve(params, {"name": "ab", "size": "s", "sizes": "s,xl"}, {}, {})
