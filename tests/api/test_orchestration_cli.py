@@ -217,6 +217,15 @@ BAD = [
     ),
     ("heat_template_version: 2012-01-01\n", "The template version is invalid"),
     (
+        "heat_template_version: 2018-08-31\nparameter_groups:\n- {label: g, parameters: [nope]}\n",
+        "Parameter Groups error: parameter_groups.g: The grouped parameter nope does not",
+    ),
+    (
+        "heat_template_version: 2018-08-31\nparameters:\n  p: {type: string, default: x}\n"
+        "parameter_groups:\n- {label: a, parameters: [p]}\n- {label: b, parameters: [p]}\n",
+        "parameter_groups.b: The p parameter must be assigned to one parameter group only.",
+    ),
+    (
         "heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::RandomString,"
         " properties: {length: {get_param: nope}}}\n",
         "Property error: : resources.a.properties.length: : The Parameter (nope) was not provided.",
@@ -255,6 +264,22 @@ def test_template_size_limit(cloud: Cloud, admin: httpx.Client) -> None:
     text = "heat_template_version: 2018-08-31\ndescription: " + "x" * 600_000 + "\n"
     resp = admin.post(f"{base_path(project)}/stacks", json={"stack_name": "big", "template": text})
     assert resp.status_code == 400 and "exceeds maximum" in resp.json()["error"]["message"]
+
+
+def test_resources_per_stack_limit(cloud: Cloud, admin: httpx.Client) -> None:
+    """Heat's max_resources_per_stack (1000): one more is a 400 before anything is made."""
+    project = project_of(cloud, admin)
+    many = "".join(f"  r{i}: {{type: OS::Heat::None}}\n" for i in range(1001))
+    name = unique("many")
+    text = f"heat_template_version: 2018-08-31\nresources:\n{many}"
+    resp = admin.post(f"{base_path(project)}/stacks", json={"stack_name": name, "template": text})
+    assert resp.status_code == 400, resp.text
+    assert "Maximum resources per stack exceeded (1001 > 1000)" in resp.json()["error"]["message"]
+    assert admin.get(f"{base_path(project)}/stacks", params={"name": name}).json()["stacks"] == []
+    # The limit itself is allowed.
+    text = "heat_template_version: 2018-08-31\nresources:\n" + many.rsplit("  r1000", 1)[0]
+    resp = admin.post(f"{base_path(project)}/validate", json={"template": text})
+    assert resp.status_code == 200, resp.text
 
 
 def test_other_projects_stack_is_404(

@@ -135,17 +135,49 @@ def _parse(raw: dict[str, Any], registry: dict[str, Any] | None, extra: frozense
     conditions = raw.get("conditions") or {}
     if not isinstance(conditions, dict):
         raise StackValidationFailed(message="The template section is invalid: conditions")
+    params = parameters.parse_parameters(raw.get("parameters"))
+    _check_groups(raw.get("parameter_groups"), params)
     return Template(
         raw=raw,
         version=version,
         functions=fns,
         description=str(raw.get("description", "")),
-        parameters=parameters.parse_parameters(raw.get("parameters")),
+        parameters=params,
         resources=resources,
         outputs=outputs,
         conditions=conditions,
         registry=dict(registry or {}),
     )
+
+
+def _check_groups(groups: Any, params: dict[str, parameters.Parameter]) -> None:
+    """Heat's ParameterGroups.validate: a list of groups, each listing parameters of the
+    template, none in two groups."""
+    if not groups:
+        return
+
+    def fail(label: Any, text: str) -> StackValidationFailed:
+        where = "parameter_groups" + (f".{label}" if label is not None else "")
+        return StackValidationFailed(message=f"Parameter Groups error: {where}: {text}")
+
+    if not isinstance(groups, list):
+        raise fail(None, "The parameter_groups should be a list.")
+    grouped: set[str] = set()
+    for group in groups:
+        label = group.get("label", "") if isinstance(group, dict) else ""
+        names = group.get("parameters") if isinstance(group, dict) else None
+        if names is None:
+            raise fail(label, "The parameters must be provided for each parameter group.")
+        if not isinstance(names, list):
+            raise fail(label, "The parameters of parameter group should be a list.")
+        for name in names:
+            if name in grouped:
+                raise fail(label, f"The {name} parameter must be assigned to one parameter "
+                                  "group only.")  # fmt: skip
+            grouped.add(name)
+            if name not in params:
+                raise fail(label, f"The grouped parameter {name} does not reference a valid "
+                                  "parameter.")  # fmt: skip
 
 
 def _resource(name: str, body: Any, fns: frozenset[str]) -> ResourceDef:
