@@ -218,3 +218,27 @@ def test_floating_ip_association_follows_its_port(cloud: Cloud, tmp_path: Path) 
     delete_wait(cloud, name, **demo)
     gone = cloud.openstack("floating ip", "show", res["fip"], check=False, **demo)
     assert gone.returncode != 0
+
+
+RETAINED = """
+heat_template_version: 2018-08-31
+resources:
+  kept: {type: OS::Neutron::Net, deletion_policy: Retain, properties: {name: NAME-kept}}
+  gone: {type: OS::Neutron::Net, deletion_policy: Delete, properties: {name: NAME-gone}}
+outputs:
+  kept: {value: {get_resource: kept}}
+  gone: {value: {get_resource: gone}}
+"""
+
+
+def test_deletion_policy_retain_keeps_the_resource(cloud: Cloud, tmp_path: Path) -> None:
+    name = unique("retain")
+    tf = template_file(tmp_path, "r.yaml", RETAINED.replace("NAME", name))
+    shown = create_wait(cloud, name, tf)
+    out = {o["output_key"]: o["output_value"] for o in shown["outputs"]}
+    delete_wait(cloud, name)
+    try:
+        assert cloud.openstack("network", "show", out["kept"])["name"] == f"{name}-kept"
+        assert cloud.openstack("network", "show", out["gone"], check=False).returncode != 0
+    finally:
+        cloud.openstack("network", "delete", out["kept"], json_output=False, check=False)
