@@ -188,6 +188,11 @@ BAD = [
         "The Network (no-net) could not be found.",
     ),
     (
+        "heat_template_version: 2018-08-31\nparameters:\n  i: {type: string, default: no-img,"
+        " constraints: [{custom_constraint: glance.image}]}\n",
+        "Parameter 'i' is invalid: Error validating value 'no-img': The Image (no-img)",
+    ),
+    (
         "heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::No::Such}\n",
         "resources.a: The Resource Type (OS::No::Such) could not be found.",
     ),
