@@ -43,4 +43,5 @@ def test_sessions_opened_inside_sessions_do_not_exhaust_the_pool(
 ) -> None:
     url = fresh_database or f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"
     took = asyncio.run(nested_sessions(url))
-    assert took < 3, took
+    # An exhausted pool raises after its 5 s timeout; a slow, busy host is not a failure.
+    assert took < 5, took
