@@ -69,3 +69,48 @@ def test_volume_attachment_and_container(cloud: Cloud, tmp_path: Path) -> None:
     assert cloud.openstack("volume", "show", res["vol"], check=False).returncode != 0
     assert res["box"] not in {c["Name"] for c in cloud.openstack("container", "list")}
     assert cloud.openstack("server", "show", res["vm"], check=False).returncode != 0
+
+
+BOOT = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.80.0.0/24}
+  root: {type: OS::Cinder::Volume, properties: {size: 1, image: {get_param: image}}}
+  vm:
+    type: OS::Nova::Server
+    depends_on: subnet
+    properties:
+      flavor: m1.tiny
+      networks: [{network: {get_resource: net}}]
+      block_device_mapping_v2: [{volume_id: {get_resource: root}, boot_index: 0}]
+"""
+
+
+def test_server_boots_from_a_volume_of_the_stack(cloud: Cloud, tmp_path: Path) -> None:
+    """block_device_mapping_v2 with a volume_id (Heat's mapping: source and destination
+    volume, kept at the server's delete); the stack's delete removes the volume after it."""
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+    image = unique("bfv-img")
+    cloud.openstack("image", "create", "--file", str(disk), "--disk-format", "raw", image)
+    name = unique("bfv")
+    shown = create_wait(cloud, name, template_file(tmp_path, "b.yaml", BOOT), "--parameter",
+                        f"image={image}")  # fmt: skip
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    res = {
+        r["resource_name"]: r["physical_resource_id"]
+        for r in cloud.openstack("stack", "resource", "list", name)
+    }
+    server = cloud.openstack("server", "show", res["vm"])
+    assert res["root"] in str(server["volumes_attached"]), server
+    assert not server["image"] or "volume" in str(server["image"]).lower(), server
+    volume = cloud.openstack("volume", "show", res["root"])
+    assert volume["status"] == "in-use" and res["vm"] in str(volume["attachments"])
+    delete_wait(cloud, name)
+    assert cloud.openstack("volume", "show", res["root"], check=False).returncode != 0
+    assert cloud.openstack("server", "show", res["vm"], check=False).returncode != 0

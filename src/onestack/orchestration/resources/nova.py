@@ -16,7 +16,7 @@ from onestack.image.facade import ImageAPI
 from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
 from onestack.orchestration.errors import ResourceFailure
-from onestack.orchestration.resources import server_nets
+from onestack.orchestration.resources import server_bdm, server_nets
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
 from onestack.orchestration.software import SoftwareService
 
@@ -75,14 +75,16 @@ class Server(Plugin):
     }
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
-        if props.get("block_device_mapping_v2"):
-            raise ResourceFailure("block_device_mapping_v2 is not supported yet")
-        if not props.get("image"):
+        image = await image_id(c, str(props["image"])) if props.get("image") else ""
+        boot = await server_bdm.boot_source(
+            image, props.get("block_device_mapping_v2") or [], lambda ref: image_id(c, ref)
+        )
+        if not boot[0] and not boot[1]:
             raise ResourceFailure("Neither image nor bootable volume is specified for instance")
         groups = [str(g) for g in props.get("security_groups") or []]
         made: list[str] = []
         try:
-            return await self._create(c, props, groups, made)
+            return await self._create(c, props, groups, made, boot)
         except ServerFailed:
             raise  # made: its id and ports are kept, a delete removes them
         except Exception:
@@ -90,7 +92,12 @@ class Server(Plugin):
             raise
 
     async def _create(
-        self, c: Context, props: dict[str, Any], groups: list[str], made: list[str]
+        self,
+        c: Context,
+        props: dict[str, Any],
+        groups: list[str],
+        made: list[str],
+        boot: tuple[str, bool, list[dict[str, Any]]],
     ) -> Created:
         compute = c.runtime.service(ComputeAPI)
         networks = await server_nets.request_networks(c, props.get("networks"), groups, made)
@@ -101,9 +108,9 @@ class Server(Plugin):
         req = CreateRequest(
             name=props.get("name") or f"{c.stack_name}-{c.resource_name}",
             flavor_ref=await compute.flavor_id(c.ctx, str(props["flavor"])),
-            image_ref=await image_id(c, str(props["image"])),
-            boot_volume=False,
-            block_devices=[],
+            image_ref=boot[0],
+            boot_volume=boot[1],
+            block_devices=boot[2],
             networks=networks,
             security_groups=groups,
             key_name=props.get("key_name"),
