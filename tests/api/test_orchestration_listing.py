@@ -80,3 +80,21 @@ def test_events_filtered_sorted_and_paged(cloud: Cloud, admin: httpx.Client) -> 
     assert [e["resource_status"] for e in own["events"]] == ["CREATE_IN_PROGRESS",
                                                               "CREATE_COMPLETE"]  # fmt: skip
     assert admin.delete(f"{stacks}/{name}/{stack_id}").status_code == 204
+
+
+def test_resource_type_list_filters(cloud: Cloud) -> None:
+    """``orchestration resource type list --filter`` (Heat's name, support_status filters)
+    and ``--long`` (with_description)."""
+    named = cloud.openstack("orchestration", "resource", "type", "list",
+                            "--filter", "name=OS::Heat::Random")  # fmt: skip
+    assert [t["Resource Type"] for t in named] == ["OS::Heat::RandomString"], named
+    neutron = {t["Resource Type"] for t in cloud.openstack(
+        "orchestration", "resource", "type", "list", "--filter", "name=OS::Neutron::")}  # fmt: skip
+    assert {"OS::Neutron::Net", "OS::Neutron::FloatingIPAssociation"} <= neutron
+    assert all(t.startswith("OS::Neutron::") for t in neutron), neutron
+    supported = cloud.openstack("orchestration", "resource", "type", "list",
+                                "--filter", "support_status=SUPPORTED")  # fmt: skip
+    assert "OS::Nova::Server" in {t["Resource Type"] for t in supported}
+    described = cloud.openstack("orchestration", "resource", "type", "list", "--long",
+                                "--filter", "name=OS::Heat::RandomString")  # fmt: skip
+    assert described[0]["Description"], described
