@@ -7,7 +7,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import api, server, shot, sign_in, token
+from tests.support.browser import active, api, server, shot, sign_in, token
 from tests.support.cloud import Cloud
 from tests.support.keystone import unique
 
@@ -187,3 +187,43 @@ def test_switching_region(page: Page, cloud: Cloud) -> None:
         expect(page.get_by_role("heading", name="Instances")).to_be_visible()
     finally:
         api(cloud, "DELETE", f"/identity/v3/regions/{region}", admin)
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(cloud: Cloud) -> None:
+    """onestack has no TLS listener of its own: TLS ends at a proxy on the host, which says so
+    with X-Forwarded-Proto (trusted from 127.0.0.1, uvicorn's default)."""
+    tls = {"x-forwarded-proto": "https"}
+    with httpx.Client(base_url=f"{cloud.url}/dashboard", timeout=30) as client:
+        login = client.get("/auth/login/", headers=tls)
+        assert "secure" in login.headers["set-cookie"].lower()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
+        assert csrf is not None
+        form = {"username": "demo", "password": cloud.secrets["demo_password"],
+                "csrfmiddlewaretoken": csrf.group(1)}  # fmt: skip
+        signed = client.post("/auth/login/", data=form, headers=tls)
+        assert signed.status_code == 303
+        session = [c for c in signed.headers.get_list("set-cookie") if "onestack_session" in c]
+        assert session and all(
+            {"secure", "httponly", "samesite=lax"} <= {p.strip().lower() for p in c.split(";")}
+            for c in session
+        ), session
+    # Over plain HTTP the cookies are not marked Secure (the browser would drop them).
+    plain = httpx.get(f"{cloud.url}/dashboard/auth/login/", timeout=30)
+    assert "secure" not in plain.headers["set-cookie"].lower()
+
+
+def test_the_overview_usage_over_a_chosen_period(page: Page, cloud: Cloud) -> None:
+    tok = token(cloud, "demo")
+    made = active(cloud, tok, server(cloud, tok, unique("dash-period"))["id"])
+    sign_in(page, cloud, "demo")
+    usage = page.locator("dl.usage")
+    # This month (the default period) has the instance just made.
+    expect(usage.locator("dt:has-text('Active Instances') + dd")).not_to_have_text("0")
+    page.get_by_label("From").fill("2020-01-01")
+    page.get_by_label("To").fill("2020-01-31")
+    page.get_by_role("button", name="Submit").click()
+    expect(page).to_have_url(re.compile(r"start=2020-01-01&end=2020-01-31"))
+    expect(page.get_by_role("cell", name="No instances in this period.")).to_be_visible()
+    expect(usage.locator("dt:has-text('Active Instances') + dd")).to_have_text("0")
+    expect(page.get_by_label("From")).to_have_value("2020-01-01")
+    api(cloud, "DELETE", f"/compute/v2.1/servers/{made['id']}", tok)

@@ -1,5 +1,6 @@
 """Every page a user can reach by following links: it renders (never a 5xx), and carries no
-inline script or style (the CSP would block them in a browser), as the admin and as a member."""
+inline script or style (the CSP would block them in a browser) and no token in a link, as the
+admin and as a member; and the cloud's log holds no token afterwards."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests.support.cloud import Cloud
 from tests.support.keystone import unique
 
 SKIP = re.compile(r"/auth/logout/|/download|/static/")
+# A Keystone (Fernet) token: what may never appear in a page's links or in the cloud's log.
+FERNET = re.compile(r"gAAAAA[A-Za-z0-9_=-]{40,}")
 LIMIT = 400
 
 
@@ -70,6 +73,7 @@ def test_every_linked_page_renders_without_inline_code(cloud: Cloud, user: str) 
         parsed = Page()
         parsed.feed(resp.text)
         problems += [f"{path}: {what}" for what in parsed.inline]
+        problems += [f"{path}: a token in {href}" for href in parsed.links if FERNET.search(href)]
         for href in parsed.links:
             target = urldefrag(urljoin(f"{cloud.url}{path}", href))[0]
             parts = urlsplit(target)
@@ -82,3 +86,7 @@ def test_every_linked_page_renders_without_inline_code(cloud: Cloud, user: str) 
     assert not problems, "\n".join(problems)
     print(f"{user}: {len(seen)} pages")
     assert len(seen) > 10, seen
+    # The dashboard's calls with the user's token, and every page the crawl made, logged
+    # nothing that carries a token.
+    leaked = FERNET.findall(cloud.log.read_text(errors="replace"))
+    assert not leaked, f"{len(leaked)} token(s) in {cloud.log}"
