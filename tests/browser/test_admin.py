@@ -140,6 +140,10 @@ def test_system_information_lists_services_and_agents(admin_page: Page, cloud: C
     expect(page.get_by_role("row", name=re.compile(r"^keystone identity"))).to_be_visible()
     expect(page.get_by_role("cell", name="nova-compute").first).to_be_visible()
     expect(page.get_by_role("cell", name="cinder-volume").first).to_be_visible()
+    # Each service's state, as the compute and volume APIs report it.
+    for binary in ("nova-compute", "cinder-volume"):
+        row = page.get_by_role("row", name=re.compile(rf"^{binary} .* enabled up\b"))
+        expect(row.first).to_be_visible()
     admin = token(cloud, "admin", "admin")
     agents = api(cloud, "GET", "/network/v2.0/agents", admin)["agents"]
     for agent in agents:
