@@ -77,6 +77,10 @@ def made(cloud: Cloud) -> Iterator[Made]:
     _delete(cloud, tok, ids)
 
 
+def _ports(cloud: Cloud, tok: str, server_id: str) -> list[Any]:
+    return list(api(cloud, "GET", f"/network/v2.0/ports?device_id={server_id}", tok)["ports"])
+
+
 def _delete(cloud: Cloud, tok: str, ids: list[str]) -> None:
     for sid in ids:
         headers = {"x-auth-token": tok}
@@ -391,6 +395,8 @@ def test_launch_onto_a_new_volume_with_a_network_and_a_key_pair(
     key = unique("dash-key")
     api(cloud, "POST", f"{COMPUTE}/os-keypairs", tok, json={"keypair": {"name": key}})
     name, img = unique("dash-bfv"), image(cloud)
+    body = {"security_group": {"name": unique("dash-sg")}}
+    group = api(cloud, "POST", "/network/v2.0/security-groups", tok, json=body)["security_group"]
     page.goto(f"{cloud.url}/dashboard/project/instances/launch/")
     page.get_by_label("Instance Name").fill(name)
     page.get_by_label("Image", exact=True).select_option(img)
@@ -400,6 +406,7 @@ def test_launch_onto_a_new_volume_with_a_network_and_a_key_pair(
     page.get_by_label("Flavor").select_option(_flavor(cloud, "m1.tiny"))
     page.locator(f"#id_net_{net}").check()
     page.get_by_label("Key Pair").select_option(key)
+    page.get_by_label(group["name"], exact=True).check()
     page.get_by_role("button", name="Launch Instance").click()
     expect(page.get_by_role("status")).to_contain_text(f'Launched instance "{name}"')
     sid = _ids(cloud, tok, name).pop()
@@ -411,12 +418,17 @@ def test_launch_onto_a_new_volume_with_a_network_and_a_key_pair(
         assert len(vm["os-extended-volumes:volumes_attached"]) == 1
         ports = api(cloud, "GET", f"/network/v2.0/ports?device_id={sid}", tok)["ports"]
         assert [p["network_id"] for p in ports] == [net]
+        assert group["id"] in ports[0]["security_groups"]  # with "default", checked already
         page.goto(f"{cloud.url}/dashboard/project/instances/{sid}/")
         expect(page.get_by_text("None (booted from volume)")).to_be_visible()
         expect(page.locator("#volumes-attached a")).to_have_count(1)
     finally:
         _delete(cloud, tok, [sid])
         api(cloud, "DELETE", f"{COMPUTE}/os-keypairs/{key}", tok)
+        # The group is in use until the server's port goes (the demo project's quota of
+        # security groups is shared by the session's tests).
+        _until(lambda: not _ports(cloud, tok, sid), timeout=30)
+        api(cloud, "DELETE", f"/network/v2.0/security-groups/{group['id']}", tok)
 
 
 def test_the_list_at_a_narrow_width_and_its_filters(
