@@ -97,6 +97,8 @@ def test_launch_through_the_dialog(demo_page: Page, cloud: Cloud) -> None:
     page.get_by_label("Instance Name").fill(name)
     page.get_by_label("Image", exact=True).select_option(image(cloud))
     page.get_by_label("Flavor").select_option(_flavor(cloud, "m1.tiny"))
+    tiny = page.get_by_label("Flavor").locator("option", has_text="m1.tiny")
+    expect(tiny).to_have_text(re.compile(r"^m1\.tiny \(\d+ VCPU, \d+ MB RAM, \d+ GB disk\)$"))
     page.get_by_label("Count").fill("2")
     page.get_by_label("Customization Script (user data)").fill("#!/bin/sh\necho hi\n")
     shot(page, "instance-launch")
