@@ -4,11 +4,12 @@ downloads, temporary URLs, checked through the object API."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.browser import api, shot, token
 from tests.support.cloud import Cloud
@@ -39,6 +40,16 @@ def upload(page: Page, path: Path, name: str = "") -> None:
     expect(page.get_by_role("status")).to_contain_text("uploaded")
 
 
+def _hold_puts(held: list[Route]) -> Callable[[Route], None]:
+    def handle(route: Route) -> None:
+        if route.request.method == "PUT":
+            held.append(route)
+        else:
+            route.continue_()
+
+    return handle
+
+
 def test_upload_browse_download_and_delete(demo_page: Page, cloud: Cloud, tmp_path: Path) -> None:
     page = demo_page
     tok = token(cloud, "demo")
@@ -54,7 +65,17 @@ def test_upload_browse_download_and_delete(demo_page: Page, cloud: Cloud, tmp_pa
     data = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit, every byte value
     source = tmp_path / "report 100%.bin"
     source.write_bytes(data)
-    upload(page, source, "réport 100%.bin")
+    # The upload held back in the browser a moment: its progress bar shows while it runs.
+    held: list[Route] = []
+    page.route(re.compile(r"/dashboard/project/containers/.*"), _hold_puts(held))
+    page.get_by_label("File").set_input_files(str(source))
+    page.get_by_label("Object Name").fill("réport 100%.bin")
+    page.get_by_role("button", name="Upload File").click()
+    expect(page.get_by_role("progressbar", name="Upload progress")).to_be_visible()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.get_by_role("status")).to_contain_text("uploaded")
+    page.unroute(re.compile(r"/dashboard/project/containers/.*"))
     expect(page.get_by_role("link", name="réport 100%.bin", exact=True)).to_be_visible()
     shot(page, "containers-objects")
     stored = httpx.get(
