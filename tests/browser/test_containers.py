@@ -4,14 +4,13 @@ downloads, temporary URLs, checked through the object API."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import api, shot, token
+from tests.support.browser import api, hold_uploads, shot, token
 from tests.support.cloud import Cloud
 from tests.support.keystone import unique
 
@@ -40,16 +39,6 @@ def upload(page: Page, path: Path, name: str = "") -> None:
     expect(page.get_by_role("status")).to_contain_text("uploaded")
 
 
-def _hold_puts(held: list[Route]) -> Callable[[Route], None]:
-    def handle(route: Route) -> None:
-        if route.request.method == "PUT":
-            held.append(route)
-        else:
-            route.continue_()
-
-    return handle
-
-
 def test_upload_browse_download_and_delete(demo_page: Page, cloud: Cloud, tmp_path: Path) -> None:
     page = demo_page
     tok = token(cloud, "demo")
@@ -66,16 +55,13 @@ def test_upload_browse_download_and_delete(demo_page: Page, cloud: Cloud, tmp_pa
     source = tmp_path / "report 100%.bin"
     source.write_bytes(data)
     # The upload held back in the browser a moment: its progress bar shows while it runs.
-    held: list[Route] = []
-    page.route(re.compile(r"/dashboard/project/containers/.*"), _hold_puts(held))
+    release = hold_uploads(page, r"/dashboard/project/containers/")
     page.get_by_label("File").set_input_files(str(source))
     page.get_by_label("Object Name").fill("réport 100%.bin")
     page.get_by_role("button", name="Upload File").click()
     expect(page.get_by_role("progressbar", name="Upload progress")).to_be_visible()
-    assert len(held) == 1
-    held[0].continue_()
+    release()
     expect(page.get_by_role("status")).to_contain_text("uploaded")
-    page.unroute(re.compile(r"/dashboard/project/containers/.*"))
     expect(page.get_by_role("link", name="réport 100%.bin", exact=True)).to_be_visible()
     shot(page, "containers-objects")
     stored = httpx.get(

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import api, shot, sign_in, token
+from tests.support.browser import api, hold_uploads, shot, sign_in, token
 from tests.support.cloud import Cloud
 from tests.support.keystone import unique
 
@@ -52,7 +52,11 @@ def test_create_uploads_the_file_with_progress(
     data.write_bytes(bytes(range(256)) * 12_288 + b"tail")  # 3 MiB and a bit
     shown: list[str] = []
     page.on("request", lambda r: shown.append(r.method) if "/data/" in r.url else None)
+    # The file's PUT held back in the browser a moment: the progress bar shows while it runs.
+    release = hold_uploads(page, r"/dashboard/project/images/[^/]+/data/$")
     _upload(page, cloud, name, data)
+    expect(page.get_by_role("progressbar", name="Uploading the image file")).to_be_visible()
+    release()
     expect(page.get_by_role("heading", name=f"Image Details: {name}")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text(f'Uploaded image "{name}"')
     assert shown == ["PUT"]  # the file went in its own request, not in the form's

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from tests.support.bodies import password_body, project_name_scope
 from tests.support.cloud import REPO, Cloud
@@ -107,3 +109,29 @@ def active(cloud: Cloud, tok: str, server_id: str, timeout: float = 30) -> dict[
             assert found["status"] == "ACTIVE", found["status"]
             return dict(found)
         time.sleep(0.2)
+
+
+def hold_uploads(page: Page, url: str) -> Callable[[], None]:
+    """Holds back the browser's PUTs to URLs matching ``url`` (a regex), so a test can see the
+    page while an upload runs; the function returned lets the first one go on (waiting for it
+    to be sent, up to 10 s) and stops holding."""
+    held: list[Route] = []
+
+    def handle(route: Route) -> None:
+        if route.request.method == "PUT":
+            held.append(route)
+        else:
+            route.continue_()
+
+    pattern = re.compile(url)
+    page.route(pattern, handle)
+
+    def release() -> None:
+        deadline = time.monotonic() + 10
+        while not held:  # the route handler runs while Playwright waits
+            assert time.monotonic() < deadline, "the upload was never sent"
+            page.wait_for_timeout(100)
+        held[0].continue_()
+        page.unroute(pattern)
+
+    return release
