@@ -31,6 +31,9 @@ from onestack.dashboard.session import (
 
 log = get_logger(__name__)
 
+# Seconds a session cookie outlives its token (see _finish).
+SESSION_GRACE = 3600
+
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every value a page shows is the user's or the cloud's: escaped
@@ -205,7 +208,10 @@ def _finish(ctx: Ctx, response: Response) -> Response:
         response.set_cookie(
             SESSION_COOKIE,
             ctx.dashboard.sealer.seal(ctx.session),
-            max_age=max(0, int(ctx.session.expires - time.time())),
+            # Kept a while past its token so the next page can say the session expired
+            # (a cookie gone with the token would be a bare login page); it is only ever
+            # opened while its token lives.
+            max_age=max(0, int(ctx.session.expires - time.time())) + SESSION_GRACE,
             path=path,
             httponly=True,
             samesite="lax",
