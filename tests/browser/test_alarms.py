@@ -125,3 +125,33 @@ def test_another_projects_alarm_is_not_found(demo_page: Page, cloud: Cloud) -> N
     for path in ("", "delete/"):
         page.goto(f"{cloud.url}/dashboard/project/alarms/{resp.json()['alarm_id']}/{path}")
         expect(page.get_by_role("heading", name="Not Found")).to_be_visible()
+
+
+def test_a_state_change_shows_in_the_alarms_history(demo_page: Page, cloud: Cloud) -> None:
+    tok = token(cloud, "demo")
+    vm = instance(cloud, tok)
+    body = {
+        "name": unique("dash-alarm-state"),
+        "type": "gnocchi_resources_threshold",
+        "gnocchi_resources_threshold_rule": {
+            "metric": "cpu", "resource_type": "instance", "resource_id": vm["id"],
+            "aggregation_method": "mean", "threshold": 1e12,
+        },
+    }  # fmt: skip
+    alarm_id = api(cloud, "POST", "/alarming/v2/alarms", tok, json=body)["alarm_id"]
+    try:
+        page = demo_page
+        page.goto(f"{cloud.url}/dashboard/project/alarms/{alarm_id}/")
+        history = page.locator("table").filter(has_text="Detail").locator("tbody tr")
+        expect(history.last).to_contain_text("creation")
+        # The threshold is out of the fake metrics' reach: the evaluator never moves the
+        # alarm to "alarm" itself (it may record other transitions meanwhile).
+        went = history.filter(has_text="state transition").filter(has_text='"state": "alarm"')
+        expect(went).to_have_count(0)
+        api(cloud, "PUT", f"/alarming/v2/alarms/{alarm_id}/state", tok, json="alarm")
+        page.reload()
+        expect(went).to_have_count(1)
+        expect(history.last).to_contain_text("creation")
+        shot(page, "alarms-history")
+    finally:
+        api(cloud, "DELETE", f"/alarming/v2/alarms/{alarm_id}", tok)
