@@ -9,9 +9,12 @@ image fails naming it."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.cloud import Cloud
@@ -377,3 +380,52 @@ def test_server_on_a_subnet_with_fixed_ip(cloud: Cloud, image: str, tmp_path: Pa
             assert ([p["ID"] for p in ports] == [port["ID"]]) == kept, ports
     finally:
         delete_wait(cloud, name)
+
+
+CONSOLES = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+resources:
+  vm:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: m1.tiny
+      networks: [{allocate_network: none}]
+outputs:
+  consoles: {value: {get_attr: [vm, console_urls]}}
+  novnc: {value: {get_attr: [vm, console_urls, novnc]}}
+"""
+
+
+def test_server_console_urls_are_made_when_read(cloud: Cloud, image: str, tmp_path: Path) -> None:
+    """Heat's ``console_urls``: each console type Heat knows, a new URL (a new token) of
+    those this cloud offers (noVNC, serial) at each read, the error text for the others."""
+    name = unique("consoles")
+    tf = template_file(tmp_path, "c.yaml", CONSOLES)
+    create_wait(cloud, name, tf, "--parameter", f"image={image}", cloud="onestack-demo")
+
+    def output(key: str) -> Any:
+        shown = cloud.openstack("stack", "output", "show", name, key, cloud="onestack-demo")
+        assert "output_error" not in shown, shown
+        value = shown["output_value"]
+        return json.loads(value) if isinstance(value, str) and value.startswith("{") else value
+
+    urls = output("consoles")
+    assert list(urls) == ["novnc", "xvpvnc", "spice-html5", "rdp-html5", "serial", "webmks"]
+    vnc = re.compile(
+        rf"^{re.escape(cloud.url)}/compute-console/vnc_lite\.html\?path="
+        r"compute-console/websockify%3Ftoken%3D[\w-]+$"
+    )
+    assert vnc.match(urls["novnc"]), urls
+    assert urls["serial"].startswith(
+        f"ws://127.0.0.1:{cloud.port}/compute-console/serial?token="
+    ), urls
+    for kind in ("xvpvnc", "spice-html5", "rdp-html5", "webmks"):
+        assert urls[kind] == f"Cannot get console url: Unavailable console type {kind}. (HTTP 400)"
+    first, second = output("novnc"), output("novnc")
+    assert vnc.match(first) and vnc.match(second) and first != second != urls["novnc"]
+    page = httpx.get(second, timeout=30)
+    assert page.status_code == 200 and "websocket" in page.text.lower()
+    delete_wait(cloud, name, cloud="onestack-demo")

@@ -32,10 +32,12 @@ from onestack.common import errors
 from onestack.common.context import RequestContext
 from onestack.compute import states
 from onestack.compute.agent.pollsters import SAMPLES_TOPIC
+from onestack.compute.console_proxy import mount_path
 from onestack.compute.policies import P as POLICY_PREFIX
 from onestack.compute.service import ComputeService
 from onestack.compute.service.actions import RebuildRequest
 from onestack.compute.service.base import NOTIFICATIONS as COMPUTE_NOTIFICATIONS
+from onestack.compute.service.consoles import TYPES, ConsoleTypeUnavailable, console_link
 from onestack.compute.service.create import CreateRequest
 from onestack.compute.service.server_lists import ListFilters
 from onestack.compute.service.servers import ServerRow
@@ -141,6 +143,12 @@ class ComputeAPI(Protocol):
         ...
 
     async def delete_server_group(self, ctx: RequestContext, group_id: str) -> None: ...
+
+    async def console_url(self, ctx: RequestContext, server_id: str, console_type: str) -> str:
+        """A new URL (with a new short-lived token) of the server's ``console_type`` console,
+        as ``os-getVNCConsole`` gives: 400 for a type this cloud does not offer, 409 while
+        the guest does not run."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -302,3 +310,12 @@ class ComputeFacade:
 
     async def snapshot_server(self, ctx: RequestContext, server_id: str, name: str) -> str:
         return await self._svc.actions.create_image(ctx, server_id, name, {})
+
+    async def console_url(self, ctx: RequestContext, server_id: str, console_type: str) -> str:
+        protocol = TYPES.get(console_type)
+        if protocol is None:
+            raise ConsoleTypeUnavailable(type=console_type)
+        row = await self._svc.servers.visible_row(ctx, server_id)
+        token = await self._svc.consoles.open(ctx, row.uuid, protocol)
+        base = self._svc.context.settings.public_url + mount_path(self._svc.context.settings)
+        return console_link(base, token, protocol)

@@ -514,13 +514,12 @@ class StackService:
         rows = await self.resources(stack)
         tmpl, scope = stack_scope(stack, rows)
         if stack.deleted_at is None:
-            wanted = {
-                r.target
+            wanted = [
+                r
                 for spec in tmpl.outputs.values()
                 for r in functions.references(spec.get("value"), tmpl.functions, "outputs")
-                if r.kind == "attr"
-            }
-            await self.engine.refresh(self.engine.context(stack), tmpl, scope, wanted)
+            ]
+            await self.engine.refresh_refs(self.engine.context(stack), tmpl, scope, wanted)
         out = []
         for key, spec in tmpl.outputs.items():
             item: dict[str, Any] = {

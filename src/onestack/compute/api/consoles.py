@@ -5,7 +5,6 @@ proxy (``onestack.compute.console_proxy``) redeems."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,20 +19,7 @@ from onestack.compute.api.helpers import service, valid_body, valid_member, vers
 from onestack.compute.api.server_actions import EXTRA_ACTIONS, ActionHandler
 from onestack.compute.api.server_lookup import require_version, server_row
 from onestack.compute.console_proxy import mount_path
-
-# console type: the protocol whose server the guest has (None: this cloud has none of it)
-TYPES: dict[str, str | None] = {
-    "novnc": "vnc",
-    "xvpvnc": None,
-    "serial": "serial",
-    "spice-html5": None,
-    "rdp-html5": None,
-    "webmks": None,
-}
-
-
-class ConsoleTypeUnavailable(errors.BadRequest):
-    template = "Unavailable console type {type}."
+from onestack.compute.service.consoles import TYPES, ConsoleTypeUnavailable, console_link
 
 
 class ConsoleTypeInvalid(errors.BadRequest):
@@ -48,13 +34,7 @@ def proxy_base(request: Request) -> str:
 async def console_url(request: Request, ctx: RequestContext, uuid: str, kind: str) -> str:
     """A new console URL for the server (see ``Consoles.open``)."""
     token = await service(request).consoles.open(ctx, uuid, kind)
-    base = proxy_base(request)
-    if kind == "serial":
-        ws = "wss" + base[5:] if base.startswith("https") else "ws" + base.removeprefix("http")
-        return f"{ws}/serial?token={token}"
-    # noVNC joins ``path`` to the page's host: the proxy's path below it, without the slash.
-    target = quote(f"{urlsplit(base).path.lstrip('/')}/websockify?token={token}", safe="/")
-    return f"{base}/vnc_lite.html?path={target}"
+    return console_link(proxy_base(request), token, kind)
 
 
 async def _typed(request: Request, ctx: RequestContext, uuid: str, kind: str) -> str:

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import delete, select
 
@@ -23,6 +24,20 @@ from onestack.compute.service.base import ComputeContext
 
 TOKEN_TTL = timedelta(minutes=10)
 KINDS = ("vnc", "serial")
+
+# console type: the protocol whose server the guest has (None: this cloud has none of it)
+TYPES: dict[str, str | None] = {
+    "novnc": "vnc",
+    "xvpvnc": None,
+    "serial": "serial",
+    "spice-html5": None,
+    "rdp-html5": None,
+    "webmks": None,
+}
+
+
+class ConsoleTypeUnavailable(errors.BadRequest):
+    template = "Unavailable console type {type}."
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,21 @@ class InstanceNotReady(errors.Conflict):
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def console_link(proxy_base: str, token: str, kind: str) -> str:
+    """The URL a client opens for the ``kind`` console with ``token``, the proxy being at
+    ``proxy_base`` (the public URL and ``[compute] vnc_proxy_path``)."""
+    if kind == "serial":
+        ws = (
+            "wss" + proxy_base[5:]
+            if proxy_base.startswith("https")
+            else "ws" + proxy_base.removeprefix("http")
+        )
+        return f"{ws}/serial?token={token}"
+    # noVNC joins ``path`` to the page's host: the proxy's path below it, without the slash.
+    target = quote(f"{urlsplit(proxy_base).path.lstrip('/')}/websockify?token={token}", safe="/")
+    return f"{proxy_base}/vnc_lite.html?path={target}"
 
 
 class Consoles:

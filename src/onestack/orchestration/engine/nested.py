@@ -213,13 +213,12 @@ async def outputs(c: Context, stack: Stack) -> tuple[dict[str, Any], dict[str, s
     engine = engine_of(c)
     rows = await engine.store.resources(stack.id)
     tmpl, scope = stack_scope(stack, rows)
-    wanted = {
-        r.target
+    wanted = [
+        r
         for spec in tmpl.outputs.values()
         for r in functions.references(spec.get("value"), tmpl.functions, "outputs")
-        if r.kind == "attr"
-    }
-    await engine.refresh(engine.context(stack), tmpl, scope, wanted)
+    ]
+    await engine.refresh_refs(engine.context(stack), tmpl, scope, wanted)
     out: dict[str, Any] = {}
     failed: dict[str, str] = {}
     for key, spec in tmpl.outputs.items():

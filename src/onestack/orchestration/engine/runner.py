@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from onestack.common import errors
@@ -153,20 +153,34 @@ class Engine:
         await recovery.recover(self)
 
     async def refresh(
-        self, c: Context, tmpl: hot.Template, scope: StackScope, names: set[str]
+        self,
+        c: Context,
+        tmpl: hot.Template,
+        scope: StackScope,
+        names: set[str],
+        live: Iterable[functions.Ref] = (),
     ) -> None:
-        """Bring the attributes of the resources ``names`` up to date before a get_attr."""
+        """Bring the attributes of the resources ``names`` up to date before a get_attr, and
+        those the get_attr references ``live`` read that are made each time they are read."""
         for name in names:
             made, rdef = scope.made.get(name), tmpl.resources.get(name)
             plugin = plugin_type(rdef.type) if rdef else None
             if made is None or not made.physical_id or plugin is None:
                 continue
+            at, asked = context_at(c, name), {r.attr for r in live if r.target == name}
             try:
-                fresh = await plugin().refresh(context_at(c, name), made.physical_id, {})
+                fresh = await plugin().refresh(at, made.physical_id, {})
+                now = await plugin().live(at, made.physical_id, asked) if asked else {}
             except errors.NotFound:
                 continue
-            if fresh is not None:
-                made.attributes = {**made.attributes, **fresh}
+            made.attributes = {**made.attributes, **(fresh or {}), **now}
+
+    async def refresh_refs(
+        self, c: Context, tmpl: hot.Template, scope: StackScope, refs: Iterable[functions.Ref]
+    ) -> None:
+        """``refresh`` of what the get_attr references among ``refs`` read."""
+        attrs = [r for r in refs if r.kind == "attr"]
+        await self.refresh(c, tmpl, scope, {r.target for r in attrs}, attrs)
 
     def context(self, stack: Stack) -> Context:
         ctx = RequestContext(
@@ -226,7 +240,7 @@ class Engine:
         plugin_cls = plugin_type(rdef.type)
         assert plugin_cls is not None
         try:
-            await self.refresh(c, tmpl, scope, {r.target for r in rdef.refs if r.kind == "attr"})
+            await self.refresh_refs(c, tmpl, scope, rdef.refs)
             props = await evaluate_off_loop(
                 rdef.properties, tmpl.functions, scope, f"resources.{rdef.name}.properties"
             )
@@ -322,7 +336,7 @@ class Engine:
                 raise ResourceFailure("Resource ID was not provided.")
             physical_id = str(given["resource_id"])
             attributes = dict(given.get("attributes") or {})
-            await self.refresh(c, tmpl, scope, {r.target for r in rdef.refs if r.kind == "attr"})
+            await self.refresh_refs(c, tmpl, scope, rdef.refs)
             props = plugin_cls.with_defaults(
                 functions.evaluate(
                     rdef.properties, tmpl.functions, scope, f"resources.{rdef.name}.properties"
@@ -501,7 +515,7 @@ class Engine:
         at = context_at(c, rdef.name)
         await hooks.pause(self.store, row, "UPDATE", "pre-update")  # changed or not (Heat)
         try:
-            await self.refresh(c, tmpl, scope, {r.target for r in rdef.refs if r.kind == "attr"})
+            await self.refresh_refs(c, tmpl, scope, rdef.refs)
             new = plugin_cls.with_defaults(
                 await evaluate_off_loop(
                     rdef.properties, tmpl.functions, scope, f"resources.{rdef.name}.properties"

@@ -226,6 +226,11 @@ class Plugin(ABC):
         None when what ``create`` recorded stays true."""
         return None
 
+    async def live(self, c: Context, physical_id: str, asked: set[str | None]) -> dict[str, Any]:
+        """The attributes among ``asked`` (None: all) that are made anew each time they are
+        read (Heat resolves them lazily: a server's ``console_urls`` makes console tokens)."""
+        return {}
+
 
 class Replace(Exception):
     """The resource cannot be updated in place: the engine makes a new one, then deletes

@@ -21,6 +21,8 @@ from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
 from onestack.orchestration.software import SoftwareService
 
 BUILD_TIMEOUT = 600.0  # seconds a server may take to become ACTIVE (or to go)
+# Heat's ``support_console_types``, the keys of a server's ``console_urls``
+CONSOLE_TYPES = ("novnc", "xvpvnc", "spice-html5", "rdp-html5", "serial", "webmks")
 
 
 async def image_id(c: Context, ref: str) -> str:
@@ -201,6 +203,23 @@ class Server(Plugin):
         self, c: Context, physical_id: str, data: dict[str, Any]
     ) -> dict[str, Any] | None:
         return await self._attributes(c, physical_id)
+
+    async def live(self, c: Context, physical_id: str, asked: set[str | None]) -> dict[str, Any]:
+        """``console_urls`` as Heat's ``get_console_urls``: a new URL of each console type
+        Heat knows, or the text of the error compute gave for it (a type this cloud does
+        not offer, a server that does not run)."""
+        if not asked & {None, "console_urls"}:
+            return {}
+        compute = c.runtime.service(ComputeAPI)
+        urls: dict[str, str] = {}
+        for kind in CONSOLE_TYPES:
+            try:
+                urls[kind] = await compute.console_url(c.ctx, physical_id, kind)
+            except errors.NotFound:
+                raise
+            except errors.OneStackError as exc:
+                urls[kind] = f"Cannot get console url: {exc.message} (HTTP {exc.code})"
+        return {"console_urls": urls}
 
     async def metadata(self, c: Context, row: Any) -> dict[str, Any]:
         """With user data SOFTWARE_CONFIG, Heat's server adds to its template's metadata the
