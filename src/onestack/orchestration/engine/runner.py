@@ -18,6 +18,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import utcnow
 from onestack.common.logging import get_logger
 from onestack.orchestration.engine import deadline, definition, external, hooks
+from onestack.orchestration.engine.attributes import refresh as refresh_attributes
 from onestack.orchestration.engine.change import apply_change
 from onestack.orchestration.engine.graph import (
     clear_half_made,
@@ -153,34 +154,17 @@ class Engine:
         await recovery.recover(self)
 
     async def refresh(
-        self,
-        c: Context,
-        tmpl: hot.Template,
-        scope: StackScope,
-        names: set[str],
-        live: Iterable[functions.Ref] = (),
+        self, c: Context, tmpl: hot.Template, scope: StackScope, names: set[str]
     ) -> None:
-        """Bring the attributes of the resources ``names`` up to date before a get_attr, and
-        those the get_attr references ``live`` read that are made each time they are read."""
-        for name in names:
-            made, rdef = scope.made.get(name), tmpl.resources.get(name)
-            plugin = plugin_type(rdef.type) if rdef else None
-            if made is None or not made.physical_id or plugin is None:
-                continue
-            at, asked = context_at(c, name), {r.attr for r in live if r.target == name}
-            try:
-                fresh = await plugin().refresh(at, made.physical_id, {})
-                now = await plugin().live(at, made.physical_id, asked) if asked else {}
-            except errors.NotFound:
-                continue
-            made.attributes = {**made.attributes, **(fresh or {}), **now}
+        """Bring the attributes of the resources ``names`` up to date before a get_attr."""
+        await refresh_attributes(c, tmpl, scope, names)
 
     async def refresh_refs(
         self, c: Context, tmpl: hot.Template, scope: StackScope, refs: Iterable[functions.Ref]
     ) -> None:
         """``refresh`` of what the get_attr references among ``refs`` read."""
         attrs = [r for r in refs if r.kind == "attr"]
-        await self.refresh(c, tmpl, scope, {r.target for r in attrs}, attrs)
+        await refresh_attributes(c, tmpl, scope, {r.target for r in attrs}, attrs)
 
     def context(self, stack: Stack) -> Context:
         ctx = RequestContext(
