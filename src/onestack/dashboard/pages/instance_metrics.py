@@ -30,6 +30,14 @@ class Chart:
     peak: float
     count: int
 
+    @property
+    def dot(self) -> tuple[str, str] | None:
+        """A lone point's place: a one-point polyline draws nothing, so it is drawn as a dot."""
+        if self.count != 1:
+            return None
+        x, y = self.points.split(",")
+        return x, y
+
 
 def _rates(measures: list[list[Any]], scale: float) -> list[tuple[float, float]]:
     """Per-second change of a cumulative counter between its points, times ``scale``."""
@@ -100,16 +108,21 @@ async def charts(ctx: Ctx, server: dict[str, Any], seconds: int) -> list[Chart]:
         _resources(ctx, "instance_disk", server["id"]),
         _resources(ctx, "instance_network_interface", server["id"]),
     )
-    for disk in disks:
+    for disk in sorted(disks, key=lambda d: str(d.get("name"))):
         m, name = disk.get("metrics", {}), disk.get("name", "disk")
         wanted.append((m.get("disk.device.read.bytes", ""), f"Disk {name} read", "B/s", 1, True))
         wanted.append((m.get("disk.device.write.bytes", ""), f"Disk {name} write", "B/s", 1, True))
-    for nic in nics:
+    for nic in sorted(nics, key=lambda n: str(n.get("name"))):
         m, name = nic.get("metrics", {}), nic.get("name", "nic")
         wanted.append((m.get("network.incoming.bytes", ""), f"{name} in", "B/s", 1, True))
         wanted.append((m.get("network.outgoing.bytes", ""), f"{name} out", "B/s", 1, True))
     wanted = [w for w in wanted if w[0]]
+    if not wanted:
+        return []  # nothing measured yet: the page says so once, not chart by chart
     found = await asyncio.gather(*(_measures(ctx, w[0], start) for w in wanted))
+    # A device kind no sample has named yet (no disk read, a server without ports) still gets
+    # its place, empty, so its absence reads as "no data" rather than as a missing chart.
+    missing = [kind for kind, seen in (("Disks", disks), ("Network", nics)) if not seen]
     out = []
     for (_, title, unit, scale, cumulative), measures in zip(wanted, found, strict=True):
         series = (
@@ -118,7 +131,7 @@ async def charts(ctx: Ctx, server: dict[str, Any], seconds: int) -> list[Chart]:
             else [(_when(t), float(v) * scale) for t, _, v in measures]
         )
         out.append(chart(title, unit, series, t0, t1))
-    return out
+    return out + [chart(kind, "B/s", [], t0, t1) for kind in missing]
 
 
 @page()
