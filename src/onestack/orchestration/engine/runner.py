@@ -517,7 +517,7 @@ class Engine:
             meta = await definition.metadata(rdef, tmpl, scope)
             # Heat compares the whole definition: an update_policy or metadata changed alone
             # is an update too (a row made before policies were kept counts as unchanged).
-            same = new == old and not retry
+            same = new == old and not (retry or plugin_cls.replaced_on_update)
             unchanged = (row.data or {}).get("__update_policy", policy) == policy
             unchanged = unchanged and meta == (row.rsrc_metadata or {})
             if same and unchanged and nested_kept is None:
@@ -527,6 +527,7 @@ class Engine:
             data = {**row.data, "__deletion_policy": rdef.deletion_policy,
                     "__update_policy": policy}  # fmt: skip
             fixed = any(not plugin_cls.properties.get(k, _FIXED).update_allowed for k in changed)
+            fixed = fixed or plugin_cls.replaced_on_update
             made = await apply_change(at, plugin_cls, row, old, new, same=same, fixed=fixed,
                                        nested_kept=nested_kept)  # fmt: skip
         except (ResourceFailure, errors.OneStackError) as exc:

@@ -98,6 +98,9 @@ class Plugin(ABC):
     # True: a change of the definition's metadata or update_policy alone is an update of it
     # too (Heat's nested stack resources: ``resource_facade`` in the nested stack sees them).
     follows_definition: ClassVar[bool] = False
+    # True: every stack update replaces it, changed or not (Heat's ``_needs_update`` raising
+    # UpdateReplace: an UpdateWaitConditionHandle gets a new id and no signals each time).
+    replaced_on_update: ClassVar[bool] = False
 
     @classmethod
     def check_definition(cls, rdef: Any, env: Checking) -> None:

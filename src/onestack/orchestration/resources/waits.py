@@ -152,6 +152,17 @@ class WaitConditionHandle(Plugin):
             fresh.data = {**(fresh.data or {}), "signals": signals}
 
 
+class UpdateWaitConditionHandle(WaitConditionHandle):
+    """Heat's: a WaitConditionHandle made anew (a new token, no signals) on each stack
+    update, so the wait conditions on it wait again: a rolled-out change is known done once
+    the update completes."""
+
+    type_name = "OS::Heat::UpdateWaitConditionHandle"
+    description = ("Receives signals for an OS::Heat::WaitCondition; replaced (its signals "
+                   "cleared, a new handle) on every stack update.")  # fmt: skip
+    replaced_on_update = True
+
+
 class WaitCondition(Plugin):
     type_name = "OS::Heat::WaitCondition"
     description = "Waits for signals on a WaitConditionHandle."
@@ -201,4 +212,4 @@ class WaitCondition(Plugin):
         return {}
 
 
-PLUGINS: tuple[type[Plugin], ...] = (WaitConditionHandle, WaitCondition)
+PLUGINS: tuple[type[Plugin], ...] = (WaitConditionHandle, UpdateWaitConditionHandle, WaitCondition)
