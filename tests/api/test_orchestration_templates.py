@@ -193,6 +193,13 @@ Outputs:
   Zones: {Value: {"Fn::GetAZs": ""}}
   Region: {Value: {Ref: "AWS::Region"}}
   Missing: {Value: {"Fn::Select": [7, {Ref: Names}]}}
+  Members:
+    Value:
+      Fn::MemberListToMap:
+        - Name
+        - Value
+        - [{"Fn::Join": ["", [".member.0.Name=", {Ref: Flavor}]]}, ".member.0.Value=v=1",
+           ".member.1.Name=k2", Name.2=k3, Value.2=v3, ".member.1.Value=v2"]
 """
 
 
@@ -207,6 +214,7 @@ def test_cloudformation_template(cloud: Cloud, tmp_path: Path) -> None:
     assert out["Replaced"] == "flavor small has 1 cpus"
     assert out["Split"] == ["x", "y", "z"] and out["Base64"] == "#!/bin/sh"
     assert out["Zones"] == ["nova"] and out["Region"] == "RegionOne" and out["Missing"] == ""
+    assert out["Members"] == {"small": "v=1", "k2": "v2"}  # Heat's: only ".member.N." ones
     resources = {r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", name)}
     assert set(resources) == {"Secret", "Joined", "Replaced"}  # Large: its condition is false
     assert out["SecretId"] == resources["Secret"]["physical_resource_id"]
@@ -242,6 +250,12 @@ def test_cloudformation_bad_input(cloud: Cloud, tmp_path: Path) -> None:
     ref = cloud.openstack("stack", "create", "-t", template_file(tmp_path, "d.yaml", dangling),
                           unique("cfnbad"), check=False, json_output=False)  # fmt: skip
     assert ref.returncode != 0 and '"Nothing"' in ref.stderr, ref.stderr
+    two = CFN.replace("- Name\n        - Value\n", "- Name\n")
+    fn = cloud.openstack("stack", "create", "-t", template_file(tmp_path, "m.yaml", two),
+                         unique("cfnbad"), check=False, json_output=False)  # fmt: skip
+    assert fn.returncode != 0 and "Fn::MemberListToMap: Wrong Arguments try:" in fn.stderr, (
+        fn.stderr
+    )
     version = CFN.replace("'2010-09-09'", "'2011-01-01'")
     old = cloud.openstack("stack", "create", "-t", template_file(tmp_path, "v.yaml", version),
                           unique("cfnbad"), check=False, json_output=False)  # fmt: skip

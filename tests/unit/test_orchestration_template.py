@@ -216,3 +216,39 @@ def test_length_and_allowed_values_constraints() -> None:
         parameters.resolve(params, {"name": "ab", "size": "l"}, {}, {})
     with pytest.raises(StackValidationFailed, match="'sizes' is invalid"):
         parameters.resolve(params, {"name": "ab", "size": "s", "sizes": "s,xl"}, {}, {})
+
+
+def test_member_list_to_map_as_heat() -> None:
+    """Heat's ``Fn::MemberListToMap`` (cfn/functions.py with aws_utils.extract_param_pairs):
+    only ``.member.N.<name>`` entries count, by index N; an index lacking the key or the
+    value is left out; its errors, in Heat's words."""
+    cfn_fns = hot.parse({"AWSTemplateFormatVersion": "2010-09-09"}).functions
+    members = [".member.1.Name=b", ".member.1.Value=2=two", ".member.0.Value=1",
+               ".member.0.Name=a", ".member.2.Name=lonely", "Name.3=x", "Value.3=y",
+               "p.member.4.Name=z", "p.member.4.Value=z"]  # fmt: skip
+    snippet = {"Fn::MemberListToMap": ["Name", "Value", members]}
+    assert functions.evaluate(snippet, cfn_fns, Scope({})) == {"a": "1", "b": "2=two"}
+    assert list(functions.evaluate(snippet, cfn_fns, Scope({}))) == ["a", "b"]
+    assert "Fn::MemberListToMap" not in NEWEST  # a CloudFormation function only
+    wrong = {
+        "Fn::MemberListToMap": ["Name", ["x=y"]],
+    }
+    with pytest.raises(StackValidationFailed, match=r"Wrong Arguments try: \"\n +\{'Fn::Mem"):
+        functions.references(wrong, cfn_fns, "outputs.o.value")
+    cases = [
+        ([1, "Value", []], "Fn::MemberListToMap Key Name must be a string"),
+        (["Name", {"Ref": "p"}, []], "Fn::MemberListToMap Value Name must be a string"),
+    ]
+    for args, message in cases:
+        with pytest.raises(StackValidationFailed, match=message):
+            functions.references({"Fn::MemberListToMap": args}, cfn_fns, "o")
+    bad = [
+        (7, "Member list must be a list"),
+        ([".member.0.Name=a", 3], "Member list items must be strings"),
+        ([".member.0.Name=a", "noequals"],
+         "dictionary update sequence element #1 has length 1; 2 is required"),
+    ]  # fmt: skip
+    for member_list, message in bad:
+        call = {"Fn::MemberListToMap": ["Name", "Value", member_list]}
+        with pytest.raises(StackValidationFailed, match=f"^o.Fn::MemberListToMap: {message}$"):
+            functions.evaluate(call, cfn_fns, Scope({}), "o")

@@ -2,13 +2,16 @@
 accepts them: translated into the HOT document they mean (``Ref`` to a parameter or a
 resource, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Split``, ``Fn::Replace``, the conditions'
 ``Fn::Equals``/``Not``/``And``/``Or``/``If``, ``Fn::FindInMap`` over ``Mappings``), which
-the HOT parser then checks and the engine runs. ``Fn::Select``, ``Fn::Base64`` and
-``Fn::GetAZs`` stay functions of their own. The stack keeps the template as written."""
+the HOT parser then checks and the engine runs. ``Fn::Select``, ``Fn::Base64``,
+``Fn::GetAZs`` and ``Fn::MemberListToMap`` stay functions of their own. The stack keeps
+the template as written."""
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from onestack.orchestration.errors import InvalidTemplateVersion, StackValidationFailed
@@ -20,7 +23,7 @@ HEAT_KEY, HEAT_VERSIONS = "HeatTemplateFormatVersion", ("2012-12-12",)
 SECTIONS = {VERSION_KEY, HEAT_KEY, "Description", "Mappings", "Parameters", "Resources",
             "Outputs", "Conditions"}  # fmt: skip
 HOT_VERSION = "2016-10-14"  # the HOT functions the translation uses (if, equals, ...)
-FUNCTIONS = frozenset({"Fn::Select", "Fn::Base64", "Fn::GetAZs"})
+FUNCTIONS = frozenset({"Fn::Select", "Fn::Base64", "Fn::GetAZs", "Fn::MemberListToMap"})
 PSEUDO = {"AWS::StackName": "OS::stack_name", "AWS::StackId": "OS::stack_id",
           "AWS::AccountId": "OS::project_id"}  # fmt: skip
 REGION = "RegionOne"
@@ -43,6 +46,8 @@ DESCRIPTIONS = {
     "Fn::Base64": "A placeholder function for converting to base64.",
     "Fn::GetAZs": "A function for retrieving the availability zones.",
     "Fn::FindInMap": "A function for resolving keys in the template mappings.",
+    "Fn::MemberListToMap": "A function to convert lists with enumerated keys and values to "
+    "mapping.",
     "Fn::Equals": "A function for comparing whether two values are equal.",
     "Fn::Not": "A function that acts as a NOT operator on a condition.",
     "Fn::And": "A function that acts as an AND operator on conditions.",
@@ -234,3 +239,52 @@ def select(args: Any, path: str) -> Any:
     if isinstance(collection, dict):
         return collection.get(str(index), "")
     raise _fail(path, '"Fn::Select" collection must be a list or a map')
+
+
+# Heat's MemberListToMap message for arguments that are not three (its text, indentation too).
+_MEMBER_LIST_USAGE = """
+            {'Fn::MemberListToMap': ['Name', 'Value',
+                                     ['.member.0.Name=key',
+                                      '.member.0.Value=door']]}
+            """
+# Heat's aws_utils.extract_param_list with no prefix: ".member.<index>.<name>" from the start.
+_MEMBER = re.compile(r"\.member\.([0-9]+)\.(.*)")
+
+
+def check_member_list(args: Any, path: str) -> tuple[Any, Any, Any]:
+    """Heat's MemberListToMap construction: three arguments, the first two literal strings
+    (a function there is no string to Heat either)."""
+    if not isinstance(args, (list, str, dict)):
+        raise _fail(path, f"cannot unpack non-iterable {type(args).__name__} object")
+    if len(args) != 3:
+        raise _fail(path, f'Wrong Arguments try: "{_MEMBER_LIST_USAGE}"')
+    key, value, members = list(args)
+    for what, name in (("Key", key), ("Value", value)):
+        if not isinstance(name, str):
+            raise _fail(path, f"Fn::MemberListToMap {what} Name must be a string")
+    return key, value, members
+
+
+def member_list_to_map(args: Any, path: str) -> dict[Any, Any]:
+    """Heat's ``Fn::MemberListToMap``: ``[key name, value name, [".member.N.<name>=..."]]``
+    to ``{key: value}`` of each index N that has both (in order of N)."""
+    key_name, value_name, members = check_member_list(args, path)
+    if not isinstance(members, Iterable):
+        raise _fail(path, "Member list must be a list")
+    partials: dict[str, str] = {}
+    for number, item in enumerate(members):
+        if not isinstance(item, str):
+            raise _fail(path, "Member list items must be strings")
+        pair = item.split("=", 1)
+        if len(pair) != 2:
+            raise _fail(path, f"dictionary update sequence element #{number} has length 1; "
+                        "2 is required")  # fmt: skip
+        partials[pair[0]] = pair[1]
+    found = []
+    for name, value in partials.items():
+        match = _MEMBER.match(name)
+        if match:
+            found.append((int(match.group(1)), (match.group(2), value)))
+    found.sort(key=lambda m: m[0])
+    grouped = [dict(kv for _, kv in group) for _, group in itertools.groupby(found, lambda m: m[0])]
+    return {m[key_name]: m[value_name] for m in grouped if key_name in m and value_name in m}

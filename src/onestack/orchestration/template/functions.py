@@ -171,6 +171,8 @@ def _walk(snippet: Any, functions: frozenset[str], path: str, out: list[Ref]) ->
             _check_yaql(args, here)
         if name == "resource_facade":
             _check_facade(args, here)
+        if name == "Fn::MemberListToMap":
+            cfn.check_member_list(args, here)
         _walk(args, functions, here, out)
         return
     if isinstance(snippet, dict):
@@ -482,5 +484,6 @@ _IMPLS: dict[str, Callable[[Any, Scope, str], Any]] = {
     "Fn::Select": lambda a, s, p: cfn.select(a, p),
     "Fn::Base64": _base64,
     "Fn::GetAZs": lambda a, s, p: ["nova"],  # the one availability zone
+    "Fn::MemberListToMap": lambda a, s, p: cfn.member_list_to_map(a, p),
 }
 NAME = re.compile(r"^[A-Za-z0-9_.:\-]+$")  # a resource, parameter or output name
