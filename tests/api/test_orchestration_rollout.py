@@ -80,3 +80,54 @@ def test_update_wait_condition_handle_waits_again_on_update(cloud: Cloud, tmp_pa
     assert shown["stack_status"] == "UPDATE_COMPLETE", shown
     assert json.loads(_outputs(shown)["data"]) == {"1": "v2"}  # only the new handle's
     delete_wait(cloud, name)
+
+
+GROUP = """
+heat_template_version: 2018-08-31
+parameters:
+  release: {type: string, default: r1}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+%POLICY%    properties:
+      count: 2
+      resource_def:
+        type: OS::Heat::Value
+        properties: {value: member-%index%}
+        metadata: {release: {get_param: release}, index: "%index%"}
+"""
+
+
+ROLLING = "    update_policy: {rolling_update: {max_batch_size: 1}}\n"
+
+
+@pytest.mark.parametrize("policy", ["", ROLLING], ids=["resize", "rolling"])
+def test_group_member_metadata_change_reaches_the_members(
+    cloud: Cloud, tmp_path: Path, policy: str
+) -> None:
+    """Heat's ResourceGroup handle_update rebuilds the nested template from the new
+    resource_def (in batches under a rolling_update policy): a change only to the members'
+    ``metadata`` updates each member in place (same id, UPDATE_COMPLETE) with the new
+    metadata."""
+    name = unique("grpmeta")
+    tf = template_file(tmp_path, "group.yaml", GROUP.replace("%POLICY%", policy))
+    shown = wait_stack(cloud, _create(cloud, name, tf), ("CREATE_COMPLETE", "CREATE_FAILED"))
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
+    group = cloud.openstack("stack", "resource", "show", name, "group")["physical_resource_id"]
+    before = {r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", group)}
+    meta = cloud.openstack("stack", "resource", "metadata", group, "1")
+    assert meta == {"release": "r1", "index": "1"}
+    cloud.openstack("stack", "update", "--existing", "--parameter", "release=r2", "--wait",
+                    name, json_output=False)  # fmt: skip
+    after = {r["resource_name"]: r for r in cloud.openstack("stack", "resource", "list", group)}
+    for member in ("0", "1"):
+        assert after[member]["physical_resource_id"] == before[member]["physical_resource_id"]
+        assert after[member]["resource_status"] == "UPDATE_COMPLETE", after[member]
+        shown = cloud.openstack("stack", "resource", "metadata", group, member)
+        assert shown == {"release": "r2", "index": member}
+    delete_wait(cloud, name)
+
+
+def _create(cloud: Cloud, name: str, tf: str) -> str:
+    cloud.openstack("stack", "create", "-t", tf, name, json_output=False)
+    return name
