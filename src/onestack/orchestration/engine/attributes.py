@@ -27,7 +27,8 @@ async def refresh(
         plugin = plugin_type(rdef.type) if rdef else None
         if made is None or not made.physical_id or plugin is None:
             continue
-        at, asked = context_at(c, name), {r.attr for r in live if r.target == name}
+        at = context_at(c, name)
+        asked = {(r.attr, r.key) for r in live if r.target == name}
         try:
             fresh = await plugin().refresh(at, made.physical_id, {})
             now = await plugin().live(at, made.physical_id, asked) if asked else {}

@@ -24,6 +24,11 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+# What a get_attr reads: (attribute, its first key); (None, None) is every attribute,
+# (name, None) the whole attribute.
+Asked = tuple[str | None, str | None]
+
+
 @dataclass(frozen=True)
 class Prop:
     type: str  # string, integer, number, boolean, list, map
@@ -229,9 +234,10 @@ class Plugin(ABC):
         None when what ``create`` recorded stays true."""
         return None
 
-    async def live(self, c: Context, physical_id: str, asked: set[str | None]) -> dict[str, Any]:
-        """The attributes among ``asked`` (None: all) that are made anew each time they are
-        read (Heat resolves them lazily: a server's ``console_urls`` makes console tokens)."""
+    async def live(self, c: Context, physical_id: str, asked: set[Asked]) -> dict[str, Any]:
+        """The attributes among ``asked`` that are made anew each time they are read (Heat
+        resolves them lazily: a server's ``console_urls`` makes console tokens); of one
+        asked with a key, only that key's part (Heat's lazy mapping makes only it)."""
         return {}
 
 

@@ -17,12 +17,29 @@ from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
 from onestack.orchestration.errors import ResourceFailure
 from onestack.orchestration.resources import server_bdm, server_nets
-from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
+from onestack.orchestration.resources.base import (
+    Asked,
+    Context,
+    Created,
+    Plugin,
+    Prop,
+    Replace,
+)
 from onestack.orchestration.software import SoftwareService
 
 BUILD_TIMEOUT = 600.0  # seconds a server may take to become ACTIVE (or to go)
 # Heat's ``support_console_types``, the keys of a server's ``console_urls``
 CONSOLE_TYPES = ("novnc", "xvpvnc", "spice-html5", "rdp-html5", "serial", "webmks")
+
+
+class ConsoleUrls(dict[str, str]):
+    """Heat's ConsoleUrls mapping: its items are the console types Heat knows; another key
+    reads as novaclient's UnsupportedConsoleType text (``[server, console_urls, rdp]``)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in CONSOLE_TYPES:
+            return f'Unsupported console_type "{key}"'
+        return super().get(key, default)
 
 
 async def image_id(c: Context, ref: str) -> str:
@@ -204,15 +221,19 @@ class Server(Plugin):
     ) -> dict[str, Any] | None:
         return await self._attributes(c, physical_id)
 
-    async def live(self, c: Context, physical_id: str, asked: set[str | None]) -> dict[str, Any]:
-        """``console_urls`` as Heat's ``get_console_urls``: a new URL of each console type
-        Heat knows, or the text of the error compute gave for it (a type this cloud does
-        not offer, a server that does not run)."""
-        if not asked & {None, "console_urls"}:
+    async def live(self, c: Context, physical_id: str, asked: set[Asked]) -> dict[str, Any]:
+        """``console_urls`` as Heat's ``get_console_urls``, a lazy mapping: a new URL of each
+        console type read, or the text of the error compute gave for it (a type this cloud
+        does not offer, a server that does not run). ``[server, console_urls, novnc]``
+        opens a novnc console only; the whole attribute, each type Heat knows."""
+        # An attribute named by a function (None) may be this one, its key unknown too.
+        whole = ("console_urls", None) in asked or any(a is None for a, _ in asked)
+        keys = {k for a, k in asked if a == "console_urls" and k is not None}
+        if not whole and not keys:
             return {}
         compute = c.runtime.service(ComputeAPI)
-        urls: dict[str, str] = {}
-        for kind in CONSOLE_TYPES:
+        urls = ConsoleUrls()
+        for kind in CONSOLE_TYPES if whole else [k for k in CONSOLE_TYPES if k in keys]:
             try:
                 urls[kind] = await compute.console_url(c.ctx, physical_id, kind)
             except errors.NotFound:

@@ -121,6 +121,9 @@ class Ref:
     target: str
     path: str
     attr: str | None = None
+    # The literal first key into the attribute's value (``novnc`` of
+    # ``[server, console_urls, novnc]``): an attribute made when read makes only that part.
+    key: str | None = None
 
 
 def _fail(path: str, message: str) -> StackValidationFailed:
@@ -164,7 +167,8 @@ def _walk(snippet: Any, functions: frozenset[str], path: str, out: list[Ref]) ->
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise _fail(here, "Arguments to get_attr must be a list [resource, attribute, ...]")
             attr = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-            out.append(Ref("attr", args[0], here, attr))
+            key = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+            out.append(Ref("attr", args[0], here, attr, key))
             _walk(args[1:], functions, here, out)
             return
         if name == "yaql":
