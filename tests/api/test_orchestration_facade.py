@@ -57,7 +57,7 @@ resources:
   dressed:
     type: My::Facade
     metadata: {role: {get_param: role}, tier: 2}
-    deletion_policy: Snapshot
+    deletion_policy: Retain  # Snapshot: a template resource has none (Heat: 400)
     update_policy: {batch: {max: 2}}
   cfn:
     type: My::CfnFacade
@@ -85,7 +85,7 @@ def test_resource_facade_sees_the_parent_resource(cloud: Cloud, tmp_path: Path) 
     shown = create_wait(cloud, name, tf, "-e", ef, "--parameter", "role=web")
     out = outputs(shown)
     assert out["plain"] == [{}, "Delete", {}], out
-    assert out["dressed"] == [{"role": "web", "tier": 2}, "Snapshot", {"batch": {"max": 2}}]
+    assert out["dressed"] == [{"role": "web", "tier": 2}, "Retain", {"batch": {"max": 2}}]
     assert out["cfn"] == [{"from": "cfn"}, "Delete"], out
     # The parent's metadata changed alone: the nested stack is updated and sees it.
     cloud.openstack("stack", "update", "--existing", "--parameter", "role=db", name,
@@ -97,7 +97,9 @@ def test_resource_facade_sees_the_parent_resource(cloud: Cloud, tmp_path: Path) 
     events = cloud.openstack("stack", "event", "list", name)
     updated = {e["resource_name"] for e in events if e["resource_status"] == "UPDATE_COMPLETE"}
     assert "dressed" in updated and "plain" not in updated, events
+    kept = cloud.openstack("stack", "resource", "show", name, "dressed")["physical_resource_id"]
     delete_wait(cloud, name)
+    delete_wait(cloud, kept)  # retained: its own delete
 
 
 TOP = """

@@ -89,6 +89,16 @@ class VolumeAPI(Protocol):
     async def delete_snapshot_as(self, ctx: RequestContext, snapshot_id: str) -> None:
         """Delete the snapshot as ``ctx`` may (``DELETE /snapshots/{id}``: its 404 and 400s)."""
 
+    async def create_backup(
+        self, ctx: RequestContext, volume_id: str, *, name: str | None, force: bool = False
+    ) -> dict[str, Any]:
+        """A full backup of the volume as ``ctx`` may (``POST /backups``: its 404, 400 and
+        413s), as ``backup`` shows it: ``creating`` until the backup service has it."""
+
+    async def backup(self, ctx: RequestContext, backup_id: str) -> dict[str, Any]:
+        """The backup as the caller sees it (``id``, ``status``, ``volume_id``, ``name``,
+        ``size``, ``fail_reason``); 404 otherwise."""
+
     async def reimage(self, volume_id: str, image_id: str) -> None:
         """Rewrite the volume from the image even while attached (Cinder's ``os-reimage``
         with ``reimage_reserved``, what Nova's 2.93 rebuild asks once the guest is off): its
@@ -192,6 +202,17 @@ class VolumeFacade:
     async def delete_snapshot_as(self, ctx: RequestContext, snapshot_id: str) -> None:
         await self.svc.snapshots.delete(ctx, snapshot_id)
 
+    async def create_backup(
+        self, ctx: RequestContext, volume_id: str, *, name: str | None, force: bool = False
+    ) -> dict[str, Any]:
+        row = await self.svc.backups.create(
+            ctx, volume_id, name, None, incremental=False, force=force, metadata={}
+        )
+        return _backup(row)
+
+    async def backup(self, ctx: RequestContext, backup_id: str) -> dict[str, Any]:
+        return _backup(await self.svc.backups.get(ctx, backup_id))
+
     async def reimage(self, volume_id: str, image_id: str) -> None:
         await self.svc.volumes.reimage(None, volume_id, image_id, reserved=True)
 
@@ -271,4 +292,15 @@ def _snapshot(snap: Any) -> dict[str, Any]:
         "name": snap.name,
         "description": snap.description,
         "created_at": snap.created_at,
+    }
+
+
+def _backup(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "volume_id": row.volume_id,
+        "name": row.name,
+        "size": row.size,
+        "fail_reason": row.fail_reason,
     }

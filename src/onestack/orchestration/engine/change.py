@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onestack.orchestration.engine.graph import ignore_gone
+from onestack.orchestration.engine.graph import remove
 from onestack.orchestration.models import Resource
 from onestack.orchestration.resources.base import Context, Created, Plugin, Replace
 
@@ -44,6 +44,6 @@ async def apply_change(
         return Created(physical_id, {**row.attributes, **attributes}, kept)
     except Replace:
         made: Created = await plugin.create(at, new)
-        if physical_id and row.data.get("__deletion_policy") != "Retain":
-            await ignore_gone(plugin.delete(at, physical_id, row.data))
+        if physical_id:  # the one replaced goes as its own deletion_policy says (Heat)
+            await remove(plugin, at, physical_id, row)
         return made

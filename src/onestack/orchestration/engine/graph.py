@@ -53,6 +53,20 @@ async def ignore_gone(call: Awaitable[None]) -> None:
         await call
 
 
+async def remove(plugin: Plugin, c: Context, physical_id: str, row: Resource) -> None:
+    """Delete the resource as its ``deletion_policy`` says: Retain leaves it, Snapshot keeps
+    a copy of it first (Heat's handle_snapshot_delete, given the state it was in), Delete
+    deletes it; a resource already gone counts as deleted."""
+    policy = (row.data or {}).get("__deletion_policy")
+    if policy == "Retain":
+        return
+    if policy == "Snapshot" and plugin.takes_snapshot_delete():
+        state = (row.action, row.status)
+        await ignore_gone(plugin.snapshot_delete(c, physical_id, row.data, state))
+    else:
+        await ignore_gone(plugin.delete(c, physical_id, row.data))
+
+
 def reverse_graph(rows: dict[str, Resource]) -> dict[str, set[str]]:
     """What a delete waits for: a resource goes once every resource that requires it (among
     ``rows``) is gone."""

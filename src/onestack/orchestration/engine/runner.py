@@ -24,7 +24,7 @@ from onestack.orchestration.engine.graph import (
     clear_half_made,
     context_at,
     evaluate_off_loop,
-    ignore_gone,
+    remove,
     reverse_graph,
     run_graph,
     stack_scope,
@@ -578,12 +578,9 @@ class Engine:
             return
         await self.store.resource_state(row.id, "DELETE", "IN_PROGRESS", "state changed")
         plugin_cls = plugin_type(row.type)
-        retain = (row.data or {}).get("__deletion_policy") == "Retain"
         try:
-            if plugin_cls is not None and not retain:
-                await ignore_gone(
-                    plugin_cls().delete(context_at(c, row.name), row.physical_resource_id, row.data)
-                )
+            if plugin_cls is not None:
+                await remove(plugin_cls(), context_at(c, row.name), row.physical_resource_id, row)
         except (ResourceFailure, errors.OneStackError) as exc:
             reason = exc.reason if isinstance(exc, ResourceFailure) else exc.message
             text = f"{type(exc).__name__}: resources.{row.name}: {reason}"

@@ -171,6 +171,20 @@ class Plugin(ABC):
         """Remove what ``create`` made; a resource already gone counts as deleted."""
         return None
 
+    async def snapshot_delete(
+        self, c: Context, physical_id: str, data: dict[str, Any], state: tuple[str, str]
+    ) -> None:
+        """Heat's handle_snapshot_delete (``deletion_policy: Snapshot``): a copy that outlives
+        the stack made (a volume's backup, a server's image) and waited for, then ``delete``;
+        ``state`` is the resource's (action, status) before the delete. A type that does not
+        override this refuses the policy when its template is checked."""
+        raise NotImplementedError(self.type_name)
+
+    @classmethod
+    def takes_snapshot_delete(cls) -> bool:
+        """Heat's check that the type has a handle_snapshot_delete of its own."""
+        return cls.snapshot_delete is not Plugin.snapshot_delete
+
     async def update(
         self,
         c: Context,

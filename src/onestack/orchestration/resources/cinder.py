@@ -79,6 +79,15 @@ class Volume(Plugin):
     ) -> dict[str, Any] | None:
         return _attributes(await c.runtime.service(VolumeAPI).get(c.ctx, physical_id))
 
+    async def snapshot_delete(
+        self, c: Context, physical_id: str, data: dict[str, Any], state: tuple[str, str]
+    ) -> None:
+        """Heat's: a backup of the volume, unless its create or update failed, waited for
+        until available; then the volume is deleted, the backup kept."""
+        if state not in (("CREATE", "FAILED"), ("UPDATE", "FAILED")):
+            await _backup(c, physical_id)
+        await self.delete(c, physical_id, data)
+
     async def delete(self, c: Context, physical_id: str, data: dict[str, Any]) -> None:
         volumes = c.runtime.service(VolumeAPI)
         await volumes.delete_as(c.ctx, physical_id)
@@ -92,6 +101,24 @@ class Volume(Plugin):
                 raise ResourceFailure(f"Volume {physical_id} could not be deleted")
             await asyncio.sleep(0.3)
         raise ResourceFailure(f"Volume {physical_id} was not deleted in time")
+
+
+async def _backup(c: Context, volume_id: str) -> None:
+    """Heat's _create_backup (a volume already gone has none) and its wait: a backup that
+    does not become available fails the delete, the volume kept."""
+    volumes = c.runtime.service(VolumeAPI)
+    try:
+        made = await volumes.create_backup(c.ctx, volume_id, name=None)
+    except errors.NotFound:
+        return
+    deadline = time.monotonic() + WAIT
+    while (shown := await volumes.backup(c.ctx, made["id"]))["status"] != "available":
+        if shown["status"] != "creating" or time.monotonic() > deadline:
+            raise ResourceFailure(
+                f"Volume backup failed - Unknown status {shown['status']} due to "
+                f'"{shown.get("fail_reason") or "Unknown"}"'
+            )
+        await asyncio.sleep(0.3)
 
 
 def _attributes(shown: dict[str, Any]) -> dict[str, Any]:

@@ -309,18 +309,26 @@ class Server(Plugin):
     async def snapshot(self, c: Context, physical_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """Heat's: an image of the server, waited for until active."""
         compute = c.runtime.service(ComputeAPI)
-        images = c.runtime.service(ImageAPI)
         before = (await compute.get_server(c.ctx, physical_id)).status
         image = await compute.snapshot_server(
             c.ctx, physical_id, f"{c.stack_name}-{c.resource_name}-snapshot"
         )
-        deadline = time.monotonic() + BUILD_TIMEOUT
-        while (status := (await images.get_image(c.ctx, image)).status) != "active":
-            if status in ("killed", "deleted") or time.monotonic() > deadline:
-                raise ResourceFailure(f"Image {image} of server {physical_id} is {status}")
-            await asyncio.sleep(0.5)
+        await _image_active(c, image, physical_id)
         await wait_status(c, physical_id, before)
         return {"snapshot_image_id": image}
+
+    async def snapshot_delete(
+        self, c: Context, physical_id: str, data: dict[str, Any], state: tuple[str, str]
+    ) -> None:
+        """Heat's: unless the server failed, an image of it waited for until active (one
+        that errors fails the delete, the server kept); then the server is deleted, the
+        image kept."""
+        if state[1] != "FAILED":
+            image = await c.runtime.service(ComputeAPI).snapshot_server(
+                c.ctx, physical_id, f"{c.stack_name}-{c.resource_name}"
+            )
+            await _image_active(c, image, physical_id)
+        await self.delete(c, physical_id, data)
 
     async def delete_snapshot(self, c: Context, data: dict[str, Any]) -> None:
         image = data.get("snapshot_image_id")
@@ -353,6 +361,15 @@ class Server(Plugin):
                 return
             await asyncio.sleep(0.5)
         raise ResourceFailure(f"Server {physical_id} was not deleted in time")
+
+
+async def _image_active(c: Context, image: str, server_id: str) -> None:
+    images = c.runtime.service(ImageAPI)
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while (status := (await images.get_image(c.ctx, image)).status) != "active":
+        if status in ("killed", "deleted") or time.monotonic() > deadline:
+            raise ResourceFailure(f"Image {image} of server {server_id} is {status}")
+        await asyncio.sleep(0.5)
 
 
 async def _power(c: Context, server_id: str, op: str, want: str) -> None:

@@ -313,6 +313,10 @@ def check(
             raise StackValidationFailed(
                 message=f"{path}: The Resource Type ({rdef.type}) could not be found."
             )
+        if rdef.deletion_policy == "Snapshot" and not plugin.takes_snapshot_delete():
+            raise StackValidationFailed(  # Heat's validate_deletion_policy
+                message=f'{path}.deletion_policy: "Snapshot" deletion policy not supported'
+            )
         literal = {k for k, v in rdef.properties.items() if not _is_call(v, tmpl.functions)}
         problem = plugin.check_properties(rdef.properties, f"{path}.properties", literal)
         if problem:
