@@ -138,7 +138,7 @@ class Plugin(ABC):
             if prop.required and name not in props and prop.default is None:
                 return f"{path}: Property {name} not assigned"
             if name in literal and props.get(name) is not None:
-                bad = _type_error(prop, props[name])
+                bad = type_error(prop, props[name])
                 if bad:
                     return f"{path}.{name}: {bad}"
         return ""
@@ -157,7 +157,7 @@ class Plugin(ABC):
                     out[name] = int(value) if prop.type == "integer" else float(value)
             if prop.type == "boolean" and isinstance(value, str):
                 out[name] = value.lower() in ("true", "1", "yes", "on")
-            bad = _type_error(prop, out[name])
+            bad = type_error(prop, out[name])
             if bad:
                 from onestack.orchestration.errors import ResourceFailure
 
@@ -260,7 +260,8 @@ class Replace(Exception):
     the old one (Heat's UpdateReplace)."""
 
 
-def _type_error(prop: Prop, value: Any) -> str:
+def type_error(prop: Prop, value: Any) -> str:
+    """What is wrong with ``value`` as ``prop``'s type (Heat's wording), or nothing."""
     types = _PY_TYPES[prop.type]
     if isinstance(value, bool) and prop.type in ("integer", "number"):
         return f'Value "{value}" is invalid for data type "{prop.type}".'

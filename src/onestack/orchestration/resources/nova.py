@@ -15,10 +15,11 @@ from onestack.compute.facade import ComputeAPI, CreateRequest, FlavorSpec
 from onestack.image.facade import ImageAPI
 from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
-from onestack.orchestration.errors import ResourceFailure
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
 from onestack.orchestration.resources import server_bdm, server_nets
 from onestack.orchestration.resources.base import (
     Asked,
+    Checking,
     Context,
     Created,
     Plugin,
@@ -77,6 +78,7 @@ class Server(Plugin):
         "scheduler_hints": Prop("map"),
         "flavor_update_policy": Prop("string", update_allowed=True, default="RESIZE"),
         "image_update_policy": Prop("string", update_allowed=True, default="REBUILD"),
+        "block_device_mapping": Prop("list", description="Block device mappings (v1)."),
         "block_device_mapping_v2": Prop("list"),
         "tags": Prop("list", update_allowed=True),
         "diskConfig": Prop("string"),
@@ -93,10 +95,18 @@ class Server(Plugin):
         "os_collect_config": "The os-collect-config configuration for the server's local agent.",
     }
 
+    @classmethod
+    def check_definition(cls, rdef: Any, env: Checking) -> None:
+        fns = env.tmpl.functions
+        problem = server_bdm.v1_problem(rdef.properties, rdef.name, lambda v: (
+            isinstance(v, dict) and len(v) == 1 and next(iter(v)) in fns))  # fmt: skip
+        if problem:
+            raise StackValidationFailed(message=problem)
+
     async def create(self, c: Context, props: dict[str, Any]) -> Created:
         image = await image_id(c, str(props["image"])) if props.get("image") else ""
-        boot = await server_bdm.boot_source(
-            image, props.get("block_device_mapping_v2") or [], lambda ref: image_id(c, ref)
+        boot = await server_bdm.server_boot(
+            image, props, c.resource_name, lambda ref: image_id(c, ref)
         )
         if not boot[0] and not boot[1]:
             raise ResourceFailure("Neither image nor bootable volume is specified for instance")
