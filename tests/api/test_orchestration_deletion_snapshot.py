@@ -179,3 +179,46 @@ def test_snapshot_on_a_type_without_it_is_400(sdk: Any, rtype: str, props: str) 
     assert sdk.orchestration.get(f"/stacks/{name}").status_code == 404
     resp = sdk.orchestration.post("/validate", json={"template": text})
     assert_heat_400(resp, "StackValidationFailed", message)
+
+
+REPLACED = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+  data: {type: string}
+resources:
+  vm:
+    type: OS::Nova::Server
+    deletion_policy: Snapshot
+    properties:
+      image: {get_param: image}
+      flavor: m1.tiny
+      networks: [{allocate_network: none}]
+      user_data_format: RAW
+      user_data: {get_param: data}
+"""
+
+
+def test_a_replaced_server_leaves_an_image_of_itself(
+    cloud: Cloud, image: str, tmp_path: Path
+) -> None:
+    """New user data replaces the server (user_data_update_policy REPLACE): the old one
+    goes as its deletion_policy says, an image of it made first."""
+    name = unique("snaprepl")
+    tf = template_file(tmp_path, "r.yaml", REPLACED)
+    create_wait(cloud, name, tf, "--parameter", f"image={image}", "--parameter", "data=one",
+                cloud="onestack-demo")  # fmt: skip
+    old = _ids(cloud, name)["vm"]
+    cloud.openstack("stack", "update", "-t", tf, "--parameter", f"image={image}", "--parameter",
+                    "data=two", name, cloud="onestack-demo")  # fmt: skip
+    shown = wait_stack(cloud, name, ("UPDATE_COMPLETE", "UPDATE_FAILED"), cloud="onestack-demo")
+    assert shown["stack_status"] == "UPDATE_COMPLETE", shown
+    assert _ids(cloud, name)["vm"] != old
+    assert cloud.openstack("server", "show", old, check=False).returncode != 0
+    images = cloud.openstack("image", "list", "--name", f"{name}-vm", cloud="onestack-demo")
+    assert [i["Status"] for i in images] == ["active"], images
+    delete_wait(cloud, name, cloud="onestack-demo")
+    images = cloud.openstack("image", "list", "--name", f"{name}-vm", cloud="onestack-demo")
+    assert [i["Status"] for i in images] == ["active", "active"], images
+    for found in images:
+        cloud.openstack("image", "delete", found["ID"], json_output=False)
