@@ -82,7 +82,7 @@ def test_servers_boot_with_v1_mappings_attached(cloud: Cloud, sdk: Any, tmp_path
     from_snap = sdk.block_storage.get_volume(made)
     assert from_snap.snapshot_id == snap.id and from_snap.status == "in-use"
     root = sdk.block_storage.get_volume(ids["root"])
-    assert root.status == "in-use" and root.attachments[0]["device"].endswith("vda"), root
+    assert root.status == "in-use" and root.attachments[0]["device"] == "/dev/vda", root
     assert _attached(sdk, ids["imaged"]) == {ids["data"]}
     data = sdk.block_storage.get_volume(ids["data"])
     assert [a["server_id"] for a in data.attachments] == [ids["imaged"]], data

@@ -204,8 +204,12 @@ class BlockDevices:
                 bdm["volume_id"] = volume_id
                 await self._remember(uuid, index, volume_id)
             await self._wait(ctx, uuid, volume_id)
-            device = bdm.get("device_name") or (
-                "/dev/vda" if bdm["boot_index"] == 0 else next_device(devices)
+            # Nova's virt driver stores a bare name as the guest sees it ("vdb" → "/dev/vdb").
+            named = bdm.get("device_name")
+            device = (
+                (named if named.startswith("/dev/") else f"/dev/{named}")
+                if named
+                else ("/dev/vda" if bdm["boot_index"] == 0 else next_device(devices))
             )
             devices.append(device)
             attachment_id = await backend.reserve(volume_id, uuid)
