@@ -146,6 +146,73 @@ def test_bad_v1_mappings_are_400(sdk: Any, props: str, message: str) -> None:
     assert sdk.orchestration.get(f"/stacks/{name}").status_code == 404
 
 
+V2_CONFLICT = (
+    "Cannot define the following properties at the same time: volume_id, snapshot_id, image, "
+    "swap_size, ephemeral_size, ephemeral_format."
+)
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ("block_device_mapping_v2: [{swap_size: 1}]",
+         "Neither image nor bootable volume is specified for instance vm"),
+        ("block_device_mapping_v2: [{volume_id: a, boot_index: 1}]",
+         "Neither image nor bootable volume is specified for instance vm"),
+        ("block_device_mapping_v2: [{volume_id: a, snapshot_id: b}]", V2_CONFLICT),
+        ("image: x, block_device_mapping_v2: [{swap_size: 1, ephemeral_size: 1}]", V2_CONFLICT),
+        ("block_device_mapping_v2: [{boot_index: 0}]",
+         "Either volume_id, snapshot_id, image_id, swap_size, ephemeral_size or "
+         "ephemeral_format must be specified."),
+        ("image: x, block_device_mapping_v2: [{volume_id: a}]",
+         "Multiple bootable sources for instance vm."),
+        ("block_device_mapping_v2: [{volume_id: a}, {image: b, boot_index: 0}]",
+         "Multiple bootable sources for instance vm."),
+        ("block_device_mapping_v2: [{volume_id: a, size: 1}]",
+         "Property error: resources.vm.properties.block_device_mapping_v2[0]: Unknown "
+         "Property size"),
+        ("block_device_mapping_v2: [{volume_id: a, boot_index: x}]",
+         "Property error: resources.vm.properties.block_device_mapping_v2[0].boot_index: "
+         'Value "x" is invalid for data type "integer".'),
+    ],
+)  # fmt: skip
+def test_bad_v2_mappings_are_400(sdk: Any, props: str, message: str) -> None:
+    """Heat's _validate_block_device_mapping for v2: refused before anything is made (a
+    server with no image and no bootable volume was only found out by compute at create)."""
+    name = unique("bdm2bad")
+    resp = sdk.orchestration.post("/stacks", json={"stack_name": name, "template": SERVER % props})
+    assert_heat_400(resp, "StackValidationFailed", message)
+    assert sdk.orchestration.get(f"/stacks/{name}").status_code == 404
+
+
+V2_OF_FUNCTIONS = """
+heat_template_version: 2018-08-31
+parameters:
+  index: {type: number, default: 0}
+resources:
+  vol: {type: OS::Cinder::Volume, properties: {size: 1}}
+  vm:
+    type: OS::Nova::Server
+    properties:
+      flavor: m1.tiny
+      block_device_mapping_v2: [MAPPING]
+"""
+
+
+def test_v2_mappings_of_functions_are_checked_as_far_as_known(sdk: Any) -> None:
+    """A volume from get_resource at a boot index given by a parameter may be the boot
+    disk; a swap disk alone beside it is still no boot source; one at index 1 is refused."""
+    for mapping in ("{volume_id: {get_resource: vol}, boot_index: {get_param: index}}",
+                    "{volume_id: {get_resource: vol}}, {swap_size: 1}"):  # fmt: skip
+        text = V2_OF_FUNCTIONS.replace("MAPPING", mapping)
+        ok = sdk.orchestration.post("/validate", json={"template": text})
+        assert ok.status_code == 200, (mapping, ok.text)
+    text = V2_OF_FUNCTIONS.replace("MAPPING", "{volume_id: {get_resource: vol}, boot_index: 1}")
+    resp = sdk.orchestration.post("/validate", json={"template": text})
+    assert_heat_400(resp, "StackValidationFailed",
+                    "Neither image nor bootable volume is specified for instance vm")  # fmt: skip
+
+
 FROM_FUNCTIONS = """
 heat_template_version: 2018-08-31
 parameters:

@@ -98,7 +98,7 @@ class Server(Plugin):
     @classmethod
     def check_definition(cls, rdef: Any, env: Checking) -> None:
         fns = env.tmpl.functions
-        problem = server_bdm.v1_problem(rdef.properties, rdef.name, lambda v: (
+        problem = server_bdm.mappings_problem(rdef.properties, rdef.name, lambda v: (
             isinstance(v, dict) and len(v) == 1 and next(iter(v)) in fns))  # fmt: skip
         if problem:
             raise StackValidationFailed(message=problem)
