@@ -260,3 +260,52 @@ def test_cloudformation_bad_input(cloud: Cloud, tmp_path: Path) -> None:
     old = cloud.openstack("stack", "create", "-t", template_file(tmp_path, "v.yaml", version),
                           unique("cfnbad"), check=False, json_output=False)  # fmt: skip
     assert old.returncode != 0 and "AWSTemplateFormatVersion" in old.stderr, old.stderr
+
+
+# Heat's hot/template.py: each version's ``functions`` (condition_functions apart).
+HOT_20161014 = {"get_attr", "get_file", "get_param", "get_resource", "list_join", "repeat",
+                "resource_facade", "str_replace", "digest", "str_split", "map_merge", "yaql",
+                "map_replace", "if"}  # fmt: skip
+HOT_20170224 = HOT_20161014 | {"filter", "str_replace_strict"}
+HOT_20170901 = HOT_20170224 | {"make_url", "list_concat", "str_replace_vstrict",
+                               "list_concat_unique", "contains"}  # fmt: skip
+VSTRICT = """
+heat_template_version: %s
+resources:
+  v:
+    type: OS::Heat::Value
+    properties: {value: {str_replace_vstrict: {template: a-x, params: {x: b}}}}
+outputs:
+  v: {value: {get_attr: [v, value]}}
+"""
+
+
+def test_template_function_lists_are_heats(cloud: Cloud, tmp_path: Path) -> None:
+    """``orchestration template function list``: each version's functions as Heat lists
+    them (str_replace_vstrict from 2017-09-01 on), the condition functions (equals, not,
+    and, or) only with ``--with_conditions``."""
+
+    def listed(version: str, *more: str) -> set[str]:
+        rows = cloud.openstack("orchestration", "template", "function", "list",
+                               f"heat_template_version.{version}", *more)  # fmt: skip
+        return {r["Functions"] for r in rows}
+
+    assert listed("2016-10-14") == HOT_20161014
+    assert listed("2016-10-14", "--with_conditions") == HOT_20161014 | {"equals", "not",
+                                                                         "and", "or"}  # fmt: skip
+    assert listed("2017-02-24") == HOT_20170224
+    for version in ("2017-09-01", "2018-03-02", "2018-08-31"):
+        assert listed(version) == HOT_20170901, version
+    assert listed("2018-08-31", "--with_conditions") == HOT_20170901 | {"equals", "not",
+                                                                         "and", "or"}  # fmt: skip
+    for version, value in (
+        ("2017-09-01", "a-b"),
+        ("2017-02-24", {"str_replace_vstrict": {"template": "a-x", "params": {"x": "b"}}}),
+    ):
+        name = unique("vstrict")
+        shown = create_wait(cloud, name, template_file(tmp_path, f"{version}.yaml",
+                                                       VSTRICT % version))  # fmt: skip
+        assert shown["stack_status"] == "CREATE_COMPLETE", shown
+        out = cloud.openstack("stack", "output", "show", name, "v")
+        assert out["output_value"] == value, (version, out)
+        delete_wait(cloud, name)

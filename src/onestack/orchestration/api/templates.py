@@ -50,7 +50,9 @@ async def template_functions(request: Request) -> Response:
         )
     names = functions.version_functions(version)
     if request.query_params.get("with_condition_func", "").lower() != "true":
-        names = names - {"equals", "not", "and", "or"} if "if" not in names else names
+        # Heat lists a version's condition functions only when asked: they are evaluated
+        # in conditions (and if's first argument), not among the template's functions.
+        names = names - {"equals", "not", "and", "or"}
     return json_response(
         {
             "template_functions": [

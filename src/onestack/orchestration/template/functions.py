@@ -43,9 +43,11 @@ _ADDED: list[tuple[str, frozenset[str]]] = [
     ("2017-02-24", frozenset({"str_replace_strict", "filter"})),
     (
         "2017-09-01",
-        frozenset({"make_url", "list_concat", "list_concat_unique", "contains"}),
+        frozenset(
+            {"make_url", "list_concat", "list_concat_unique", "contains", "str_replace_vstrict"}
+        ),
     ),
-    ("2018-03-02", frozenset({"str_replace_vstrict"})),
+    ("2018-03-02", frozenset()),
     ("2018-08-31", frozenset()),
 ]
 ALIASES = {
