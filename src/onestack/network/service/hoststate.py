@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from sqlalchemy import or_, select
@@ -11,20 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.network import models
 from onestack.network.drivers import base as dataplane
+from onestack.network.service.portrows import PortRow, load_ports
 from onestack.network.service.qos import ENFORCED, effective_rules
 from onestack.network.service.routers import GATEWAY_OWNER, INTERFACE_OWNER, is_interface_of
 from onestack.network.service.scheduler import hosting_hosts
 from onestack.network.service.subnets import DHCP_OWNER
 
 
-def hostname_for(port: models.Port) -> str:
+def hostname_for(port: models.Port | PortRow) -> str:
     """What Neutron's DHCP agent writes: ``host-10-0-0-3`` from the first fixed IP."""
     if not port.fixed_ips:
         return ""
     return "host-" + port.fixed_ips[0].ip_address.replace(".", "-").replace(":", "-")
 
 
-def to_port(port: models.Port) -> dataplane.Port:
+def to_port(port: models.Port | PortRow) -> dataplane.Port:
     return dataplane.Port(
         id=port.id,
         network_id=port.network_id,
@@ -66,10 +67,8 @@ def to_subnet(s: models.Subnet) -> dataplane.Subnet:
     )
 
 
-async def _ports(session: AsyncSession, *conditions: object) -> list[models.Port]:
-    stmt = select(models.Port).where(*conditions)  # type: ignore[arg-type]
-    rows = await session.scalars(stmt.order_by(models.Port.created_at))
-    return list(rows)
+async def _ports(session: AsyncSession, *conditions: object) -> list[PortRow]:
+    return await load_ports(session, *conditions)
 
 
 async def build(session: AsyncSession, host: str, main_host: str) -> dataplane.HostState:
@@ -108,23 +107,42 @@ async def build(session: AsyncSession, host: str, main_host: str) -> dataplane.H
     networks = await _networks(session, network_ids)
     served = {p.network_id for p in dhcp_ports}
     loaded = [*vm_ports, *dhcp_ports, *router_ports]
-    network_ports = await _network_ports(session, host, served, loaded)
+    # Each port converted once: a VM port is also one of its network's ports (the DHCP
+    # hosts), and every VM port was converted twice and copied once per round (#19).
+    plain: dict[str, dataplane.Port] = {}
+
+    def convert(p: PortRow) -> dataplane.Port:
+        port = plain.get(p.id)
+        if port is None:
+            port = plain[p.id] = to_port(p)
+        return port
+
+    network_ports = await _network_ports(session, host, served, loaded, convert)
     groups = await _security_groups(session, vm_ports)
     routers = await _routers(session, router_rows, router_ports)
     qos = await effective_rules(session, vm_ports)
     return dataplane.HostState(
         host=host,
         networks=networks,
-        ports=tuple(replace(to_port(p), qos=_qos(qos.get(p.id, ()))) for p in vm_ports),
-        dhcp_ports=tuple(to_port(p) for p in dhcp_ports),
+        ports=tuple(_with_qos(convert(p), qos.get(p.id)) for p in vm_ports),
+        dhcp_ports=tuple(convert(p) for p in dhcp_ports),
         routers=routers,
         security_groups=groups,
         network_ports=network_ports,
     )
 
 
+def _with_qos(port: dataplane.Port, rules: Iterable[models.QosRule] | None) -> dataplane.Port:
+    enforced = _qos(rules or ())
+    return replace(port, qos=enforced) if enforced != port.qos else port
+
+
 async def _network_ports(
-    session: AsyncSession, host: str, served: set[str], loaded: list[models.Port]
+    session: AsyncSession,
+    host: str,
+    served: set[str],
+    loaded: list[PortRow],
+    convert: Callable[[PortRow], dataplane.Port],
 ) -> dict[str, tuple[dataplane.Port, ...]]:
     """Every port of the networks served here (their DHCP hosts), oldest first. The ports
     already read for this host are reused and only the others read: on one host that is none
@@ -144,11 +162,11 @@ async def _network_ports(
         rows.setdefault(p.id, p)
     by_net: dict[str, list[dataplane.Port]] = defaultdict(list)
     for p in sorted(rows.values(), key=lambda p: (p.created_at, p.id)):
-        by_net[p.network_id].append(to_port(p))
+        by_net[p.network_id].append(convert(p))
     return {k: tuple(v) for k, v in by_net.items()}
 
 
-async def _dhcp_ports(session: AsyncSession, host: str, main_host: str) -> list[models.Port]:
+async def _dhcp_ports(session: AsyncSession, host: str, main_host: str) -> list[PortRow]:
     """The DHCP ports this host serves. One port per network: a network on several DHCP
     agents is served by one of their hosts (the main host first), as two dnsmasqs with one
     address and MAC would fight over it."""
@@ -208,7 +226,7 @@ async def _networks(session: AsyncSession, network_ids: set[str]) -> tuple[datap
 
 
 async def _security_groups(
-    session: AsyncSession, ports: Iterable[models.Port]
+    session: AsyncSession, ports: Iterable[PortRow]
 ) -> tuple[dataplane.SecurityGroup, ...]:
     wanted = {b.security_group_id for p in ports for b in p.security_group_bindings}
     if not wanted:
@@ -266,7 +284,7 @@ async def _security_groups(
 
 
 async def _routers(
-    session: AsyncSession, routers: list[models.Router], ports: list[models.Port]
+    session: AsyncSession, routers: list[models.Router], ports: list[PortRow]
 ) -> tuple[dataplane.Router, ...]:
     if not routers:
         return ()
@@ -357,7 +375,7 @@ async def _metering_labels(
 
 
 async def _port_forwardings(
-    session: AsyncSession, routers: list[models.Router], ports: list[models.Port]
+    session: AsyncSession, routers: list[models.Router], ports: list[PortRow]
 ) -> dict[str, list[dataplane.PortForwarding]]:
     """Each forwarding goes to the router that owns its floating IP: a gateway on the floating
     IP's network and an interface on the internal address's subnet (what ``find_router``

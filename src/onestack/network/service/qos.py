@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onestack.network import errors as nerr
 from onestack.network import models
 from onestack.network.service.base import Caller, NetworkContext, drop_tags, tags_of, touch
+from onestack.network.service.portrows import PortRow
 
 BANDWIDTH_LIMIT = "bandwidth_limit"
 DSCP_MARKING = "dscp_marking"
@@ -199,7 +200,7 @@ async def default_policy_id(session: AsyncSession, project_id: str) -> str | Non
 
 
 async def effective_rules(
-    session: AsyncSession, ports: Sequence[models.Port]
+    session: AsyncSession, ports: Sequence[models.Port | PortRow]
 ) -> dict[str, list[models.QosRule]]:
     """Each port's rules: of its own policy, else of its network's."""
     net_ids = {p.network_id for p in ports if p.qos_policy_id is None}

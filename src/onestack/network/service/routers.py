@@ -14,6 +14,7 @@ from onestack.network import models
 from onestack.network.service import ipalloc
 from onestack.network.service.base import Caller, NetworkContext, check_quota, drop_tags, touch
 from onestack.network.service.networks import get_visible_network
+from onestack.network.service.portrows import PortRow
 from onestack.network.service.ports import Ports, visible_port
 
 GATEWAY_OWNER = "network:router_gateway"
@@ -45,7 +46,7 @@ async def visible_router(session: AsyncSession, caller: Caller, router_id: str) 
     return router
 
 
-def is_interface_of(port: models.Port, router: models.Router) -> bool:
+def is_interface_of(port: models.Port | PortRow, router: models.Router) -> bool:
     """A router's interface: a port the router code path made its own. ``device_owner`` and
     ``device_id`` alone are not enough (a network owner may set both on its own port); the
     port must also belong to the router's project, which every interface added through
