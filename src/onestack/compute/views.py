@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from onestack.compute import states
@@ -13,13 +14,18 @@ from onestack.compute.api.helpers import allowed, at_least, bookmark, href, link
 from onestack.compute.service.networking import addresses
 from onestack.compute.service.servers import Server
 
+# orjson writes a naive datetime ~3x as fast as ``isoformat`` (a list of 1,000 servers
+# formats 4,000 timestamps, a tenth of its time, #19), in the same text: ``iso`` as UTC with a
+# ``Z`` and no fraction, ``usg`` as it is (with the fraction unless it is zero, see there).
+_ISO = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
+
 
 def iso(value: datetime | None) -> str | None:
     """Nova's timestamps: ``2026-11-24T12:00:00Z`` (no fraction)."""
     if value is None:
         return None
-    if value.tzinfo is None:  # the database's naive UTC: isoformat is ~5x faster than strftime
-        return value.isoformat(timespec="seconds") + "Z"
+    if value.tzinfo is None:  # the database's naive UTC
+        return orjson.dumps(value, option=_ISO)[1:-1].decode()
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -28,6 +34,8 @@ def usg(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
+        if value.microsecond:  # orjson leaves out a zero fraction, which Nova prints
+            return orjson.dumps(value)[1:-1].decode()
         return value.isoformat(timespec="microseconds")
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
