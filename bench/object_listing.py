@@ -115,8 +115,7 @@ async def per_account(root: Path, count: int, write_path_max: int) -> dict[str, 
             got = await listings.read(
                 ACCOUNT, lambda conn: queries.list_objects_json(conn, CONTAINER, q)
             )
-            assert got and got.startswith("[{"), got
-            got.encode()  # the API sends bytes
+            assert got and got.startswith(b"[{"), got  # the bytes the API sends
 
         return run
 

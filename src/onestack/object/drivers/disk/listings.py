@@ -26,63 +26,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from onestack.object.drivers.base import NotFound, StoreError
+from onestack.object.drivers.disk import schema
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS account (
-    id INTEGER PRIMARY KEY CHECK (id = 0),
-    name TEXT NOT NULL,
-    created REAL NOT NULL,
-    put_timestamp REAL NOT NULL,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    container_count INTEGER NOT NULL DEFAULT 0,
-    object_count INTEGER NOT NULL DEFAULT 0,
-    bytes_used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS container (
-    name TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    put_timestamp REAL NOT NULL,
-    changed REAL NOT NULL,
-    object_count INTEGER NOT NULL DEFAULT 0,
-    bytes_used INTEGER NOT NULL DEFAULT 0,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    policy TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS object (
-    container TEXT NOT NULL,
-    name TEXT NOT NULL,
-    ts REAL NOT NULL,
-    size INTEGER NOT NULL,
-    content_type TEXT NOT NULL,
-    etag TEXT NOT NULL,
-    delete_at REAL,
-    PRIMARY KEY (container, name)
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS object_added AFTER INSERT ON object BEGIN
-    UPDATE container SET object_count = object_count + 1, bytes_used = bytes_used + new.size,
-        changed = max(changed, new.ts) WHERE name = new.container;
-    UPDATE account SET object_count = object_count + 1, bytes_used = bytes_used + new.size;
-END;
-CREATE TRIGGER IF NOT EXISTS object_removed AFTER DELETE ON object BEGIN
-    UPDATE container SET object_count = object_count - 1, bytes_used = bytes_used - old.size
-        WHERE name = old.container;
-    UPDATE account SET object_count = object_count - 1, bytes_used = bytes_used - old.size;
-END;
-CREATE TRIGGER IF NOT EXISTS object_changed AFTER UPDATE OF size ON object BEGIN
-    UPDATE container SET bytes_used = bytes_used + new.size - old.size,
-        changed = max(changed, new.ts) WHERE name = new.container;
-    UPDATE account SET bytes_used = bytes_used + new.size - old.size;
-END;
-CREATE TRIGGER IF NOT EXISTS container_added AFTER INSERT ON container BEGIN
-    UPDATE account SET container_count = container_count + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS container_removed AFTER DELETE ON container BEGIN
-    UPDATE account SET container_count = container_count - 1;
-END;
-"""
 
 READ_CONNECTIONS = 64  # per reader thread
 
@@ -191,7 +138,7 @@ class Listings:
                 raise NotFound(account)
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         conn = _connect(path)
-        conn.executescript(SCHEMA)
+        schema.setup(conn)
         with self._guard:
             self._write_conns[account] = conn
             self._evict()
@@ -319,6 +266,13 @@ class Listings:
             if not path.exists():
                 return None
             conn = _connect(path)
+            try:
+                # A database of an older schema is upgraded by its first reader as by its
+                # first writer (a listing may come first after an upgrade of the cloud).
+                schema.setup(conn)
+            except BaseException:
+                conn.close()
+                raise
             conns[account] = conn
             while len(conns) > READ_CONNECTIONS:
                 _, old = conns.popitem(last=False)

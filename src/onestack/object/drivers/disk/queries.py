@@ -198,27 +198,17 @@ def list_objects(
     return paging.walk(fetch, q)
 
 
-# Swift's JSON row, made by SQLite: ``last_modified`` as ``iso_date`` makes it (the whole
-# seconds of the timestamp's six-decimal text, then its fraction).
-_JSON_ROW = (
-    "json_object('hash', etag, 'last_modified',"
-    " strftime('%Y-%m-%dT%H:%M:%S', CAST(printf('%.6f', ts) AS INTEGER), 'unixepoch')"
-    " || substr(printf('%.6f', ts), -7), 'bytes', size, 'name', name, 'content_type',"
-    " content_type)"
-)
-
-
-def list_objects_json(conn: sqlite3.Connection, container: str, q: Listing) -> str | None:
-    """A listing without a delimiter as Swift's JSON text, made whole by SQLite (which lets
-    go of the GIL while it works); ``MISSING`` without the container. 10,000 rows: ~4 ms of
-    SQL, where building and encoding them in Python cost ~20 ms on the event loop; joining
-    the rows in SQL rather than fetching them one by one saved another ~3 ms of 18 (a
-    tuple and a string per row, made holding the GIL)."""
+def list_objects_json(conn: sqlite3.Connection, container: str, q: Listing) -> bytes:
+    """A listing without a delimiter as Swift's JSON text (UTF-8), joined by SQLite from the
+    rows' stored JSON (``schema.JSON_ROW``, rendered when the row was written); ``MISSING``
+    without the container. 10,000 rows rendered at each listing cost ~20 ms of a 24 ms
+    query (the dates most of it); their stored text is joined in ~2 ms. SQLite works without
+    the GIL, and the text comes back as bytes: no decoding into a str to encode again."""
     if conn.execute("SELECT 1 FROM container WHERE name = ?", (container,)).fetchone() is None:
         return MISSING
     bounds = paging.plain_bounds(q)
     if bounds is None:
-        return "[]"
+        return b"[]"
     where, args = _bounds("name", *bounds)
     order = "DESC" if q.reverse else "ASC"
     expiry = " AND (delete_at IS NULL OR delete_at > ?)" if q.now else ""
@@ -226,16 +216,16 @@ def list_objects_json(conn: sqlite3.Connection, container: str, q: Listing) -> s
     # The rows come to group_concat in the subquery's order: SQLite never flattens a
     # subquery with a LIMIT into an aggregate (test_json_listing_as_the_rows_render).
     sql = (
-        f"SELECT '[' || coalesce(group_concat(row, ','), '') || ']' FROM"  # noqa: S608
-        f" (SELECT {_JSON_ROW} AS row FROM object WHERE container = ?{where}{expiry}"
+        "SELECT CAST('[' || coalesce(group_concat(json_row, ','), '') || ']' AS BLOB) FROM"  # noqa: S608
+        f" (SELECT json_row FROM object WHERE container = ?{where}{expiry}"
         f" ORDER BY name {order} LIMIT ?)"
     )
     found = conn.execute(sql, (container, *args, *((q.now,) if q.now else ()), q.limit))
-    text: str = found.fetchone()[0]
+    text: bytes = found.fetchone()[0]
     return text
 
 
-MISSING = ""  # list_objects_json's answer for a container that is not there
+MISSING = b""  # list_objects_json's answer for a container that is not there
 
 
 # --- object rows -----------------------------------------------------------------------------

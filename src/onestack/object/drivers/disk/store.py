@@ -369,9 +369,9 @@ class DiskStore(ObjectStore):
         )
         if not got:  # no database, or no such container
             raise NotFound(container)
-        if ";symlink_target=" in got:  # symlinks' rows show their targets: the long way
+        if b";symlink_target=" in got:  # symlinks' rows show their targets: the long way
             return None
-        return got.encode()
+        return got
 
     # --- objects ---------------------------------------------------------------------
     def writer(self, account: str, container: str, name: str) -> ObjectWriter:
