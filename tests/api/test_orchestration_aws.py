@@ -136,8 +136,8 @@ def test_cfn_autoscaling_group_scales_on_its_alarm_url(
          "LaunchConfigurationName (LaunchConfig) requires a reference to the configuration not "
          "just the name of the resource."),
         ("AdjustmentType: ChangeInCapacity", "AdjustmentType: Grow",
-         '"Grow" is not an allowed value [ChangeInCapacity, ExactCapacity, '
-         "PercentChangeInCapacity]"),
+         '"Grow" is not an allowed value ["ChangeInCapacity", "ExactCapacity", '
+         '"PercentChangeInCapacity"]'),
         ("PauseTime: PT0S", "PauseTime: 10s",
          "Only ISO 8601 duration format of the form PT#H#M#S is supported."),
     ],

@@ -182,8 +182,8 @@ def test_unknown_or_unoffered_signal_transport_is_a_400(cloud: Cloud) -> None:
     token = cloud.openstack("token", "issue")
     where = "resources.h.properties.signal_transport"
     cases = {
-        "FOO": f'{where}: "FOO" is not an allowed value [CFN_SIGNAL, TEMP_URL_SIGNAL, '
-        "HEAT_SIGNAL, NO_SIGNAL, ZAQAR_SIGNAL, TOKEN_SIGNAL]",
+        "FOO": f'{where}: "FOO" is not an allowed value ["CFN_SIGNAL", "TEMP_URL_SIGNAL", '
+        '"HEAT_SIGNAL", "NO_SIGNAL", "ZAQAR_SIGNAL", "TOKEN_SIGNAL"]',
         "ZAQAR_SIGNAL": f"{where}: ZAQAR_SIGNAL is not offered by this cloud (only "
         "TOKEN_SIGNAL, NO_SIGNAL)",
     }

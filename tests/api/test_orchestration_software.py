@@ -576,7 +576,7 @@ def test_deployment_runs_on_delete_suspend_and_resume(
                               "--parameter", f"image={image}", unique("swbad"), cloud=DEMO,
                               check=False, json_output=False)  # fmt: skip
     assert refused.returncode != 0
-    assert 'resources.deploy.properties.actions[2]: "REBOOT" is not an allowed value' in (
+    assert 'resources.deploy.properties.actions[2]: "REBOOT" is not an allowed value ["' in (
         refused.stderr
     ), refused.stderr
     name = unique("swact")

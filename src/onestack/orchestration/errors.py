@@ -4,6 +4,8 @@ sentence for the status. The classes carry Heat's names and messages."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from onestack.common import errors
@@ -34,6 +36,13 @@ _TYPES = {
     "PayloadTooLarge": "RequestLimitExceeded",
     "UnsupportedMediaType": "HTTPUnsupportedMediaType",
 }
+
+
+def not_allowed(value: Any, allowed: Iterable[Any]) -> str:
+    """Heat's AllowedValues error (constraints.py), each value as JSON: ``"x" is not an
+    allowed value ["a", "b"]``."""
+    listed = ", ".join(json.dumps(a) for a in allowed)
+    return f"{json.dumps(value)} is not an allowed value [{listed}]"
 
 
 def heat_body(err: errors.OneStackError) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from onestack.common import errors
-from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed, not_allowed
 from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
 from onestack.orchestration.resources.stacks import (
@@ -247,7 +247,7 @@ class ScalingPolicy(Plugin):
         if isinstance(kind, str) and kind not in ADJUSTMENTS:
             raise StackValidationFailed(
                 message=f"Property error: resources.{rdef.name}.properties.adjustment_type: "
-                f'"{kind}" is not an allowed value {list(ADJUSTMENTS)}'
+                f"{not_allowed(kind, ADJUSTMENTS)}"
             )
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:

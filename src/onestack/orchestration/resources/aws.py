@@ -13,7 +13,7 @@ from typing import Any
 
 from onestack.common import errors
 from onestack.compute.facade import ComputeAPI
-from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed, not_allowed
 from onestack.orchestration.resources import rolling
 from onestack.orchestration.resources.autoscaling import AutoScalingGroup, ScalingPolicy
 from onestack.orchestration.resources.base import Checking, Context, Created, Plugin, Prop
@@ -470,7 +470,7 @@ class AWSScalingPolicy(ScalingPolicy):
         if isinstance(kind, str) and kind not in _ADJUSTMENTS:
             raise StackValidationFailed(
                 message=f"Property error: resources.{rdef.name}.properties.AdjustmentType: "
-                f'"{kind}" is not an allowed value [{", ".join(_ADJUSTMENTS)}]'
+                f"{not_allowed(kind, _ADJUSTMENTS)}"
             )
         step = literal_int(rdef.properties.get("MinAdjustmentStep"), env)
         if step is not None and step < 0:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onestack.orchestration.errors import ResourceFailure
+from onestack.orchestration.errors import ResourceFailure, not_allowed
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
 from onestack.orchestration.resources.software import SoftwareDeployment, check_actions
 from onestack.orchestration.resources.stacks import (
@@ -34,7 +34,7 @@ _VALIDATE = ("LAX", "STRICT")
 def _check_validate(props: dict[str, Any], path: str, literal: set[str]) -> str:
     mode = props.get("input_values_validate")
     if "input_values_validate" in literal and mode is not None and mode not in _VALIDATE:
-        return f'{path}.input_values_validate: "{mode}" is not an allowed value [LAX, STRICT]'
+        return f"{path}.input_values_validate: {not_allowed(mode, ('LAX', 'STRICT'))}"
     return ""
 
 
@@ -109,8 +109,7 @@ class SoftwareDeploymentGroup(StackBacked):
                     problem = f'{path}.servers: "{key}" is not a valid deployment name'
         transport = props.get("signal_transport")
         if not problem and "signal_transport" in literal and transport not in SIGNAL_TRANSPORTS:
-            problem = (f'{path}.signal_transport: "{transport}" is not an allowed value '
-                       f"[{', '.join(SIGNAL_TRANSPORTS)}]")  # fmt: skip
+            problem = f"{path}.signal_transport: {not_allowed(transport, SIGNAL_TRANSPORTS)}"
         return problem or check_actions(props, path, literal)
 
     def _template(self, props: dict[str, Any]) -> dict[str, Any]:

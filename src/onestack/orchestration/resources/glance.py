@@ -14,6 +14,7 @@ from typing import Any
 
 from onestack.common import errors
 from onestack.image.facade import ImageAPI
+from onestack.orchestration.errors import not_allowed
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
 from onestack.orchestration.resources.nova import ServerFailed
 
@@ -69,7 +70,7 @@ class WebImage(Plugin):
         }
         for name, values in allowed.items():
             if name in literal and props.get(name) is not None and props[name] not in values:
-                return f'{path}.{name}: "{props[name]}" is not an allowed value {list(values)}'
+                return f"{path}.{name}: {not_allowed(props[name], values)}"
         for name in ("min_disk", "min_ram"):
             value = props.get(name)
             if name in literal and isinstance(value, int) and value < 0:

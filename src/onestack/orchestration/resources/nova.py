@@ -15,7 +15,7 @@ from onestack.compute.facade import ComputeAPI, CreateRequest, FlavorSpec
 from onestack.image.facade import ImageAPI
 from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
-from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed, not_allowed
 from onestack.orchestration.resources import server_bdm, server_nets
 from onestack.orchestration.resources.base import (
     Asked,
@@ -518,8 +518,7 @@ class ServerGroup(Plugin):
         if not problem and "policies" in literal and isinstance(policies, list):
             for policy in policies:
                 if policy not in cls._POLICIES:
-                    return (f'{path}.policies: "{policy}" is not an allowed value '
-                            f"[{', '.join(cls._POLICIES)}]")  # fmt: skip
+                    return f"{path}.policies: {not_allowed(policy, cls._POLICIES)}"
         return problem
 
     async def create(self, c: Context, props: dict[str, Any]) -> Created:

@@ -18,7 +18,7 @@ import yaml
 
 from onestack.common import errors
 from onestack.compute.facade import ComputeAPI
-from onestack.orchestration.errors import ResourceFailure
+from onestack.orchestration.errors import ResourceFailure, not_allowed
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop, Replace
 from onestack.orchestration.schemas import (
     GROUPS,
@@ -151,8 +151,7 @@ class MultipartMime(_StoredConfig):
             if not isinstance(part, dict) or "config" not in part:
                 return f"{path}.parts[{i}]: Property config not assigned"
             if part.get("type", "text") not in ("text", "multipart"):
-                return f'{path}.parts[{i}].type: "{part["type"]}" is not an allowed value ' \
-                    "[text, multipart]"  # fmt: skip
+                return f"{path}.parts[{i}].type: {not_allowed(part['type'], ('text', 'multipart'))}"
         return ""
 
     async def text(self, c: Context, props: dict[str, Any]) -> Any:
@@ -229,8 +228,7 @@ class SoftwareDeployment(Plugin):
         problem = super().check_properties(props, path, literal)
         transport = props.get("signal_transport")
         if not problem and "signal_transport" in literal and transport not in SIGNAL_TRANSPORTS:
-            problem = (f'{path}.signal_transport: "{transport}" is not an allowed value '
-                       f"[{', '.join(SIGNAL_TRANSPORTS)}]")  # fmt: skip
+            problem = f"{path}.signal_transport: {not_allowed(transport, SIGNAL_TRANSPORTS)}"
         return problem or check_actions(props, path, literal)
 
     async def _source(self, c: Context, props: dict[str, Any]) -> dict[str, Any]:
@@ -485,8 +483,7 @@ def check_actions(props: dict[str, Any], path: str, literal: set[str]) -> str:
         return ""
     for index, action in enumerate(actions):
         if isinstance(action, str | int | float) and action not in DEPLOY_ACTIONS:
-            return (f'{path}.actions[{index}]: "{action}" is not an allowed value '
-                    f"[{', '.join(DEPLOY_ACTIONS)}]")  # fmt: skip
+            return f"{path}.actions[{index}]: {not_allowed(action, DEPLOY_ACTIONS)}"
     return ""
 
 

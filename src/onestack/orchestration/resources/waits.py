@@ -17,7 +17,7 @@ import time
 import uuid
 from typing import Any
 
-from onestack.orchestration.errors import ResourceFailure, StackValidationFailed
+from onestack.orchestration.errors import ResourceFailure, StackValidationFailed, not_allowed
 from onestack.orchestration.resources.base import Context, Created, Plugin, Prop
 from onestack.orchestration.software import guest_base_url
 
@@ -55,7 +55,7 @@ class WaitConditionTimeout(ResourceFailure):
 
 def _transport_error(value: Any, path: str) -> str:
     if value not in TRANSPORTS:
-        return f'{path}: "{value}" is not an allowed value [{", ".join(TRANSPORTS)}]'
+        return f"{path}: {not_allowed(value, TRANSPORTS)}"
     if value not in OFFERED:
         return f"{path}: {value} is not offered by this cloud (only {', '.join(OFFERED)})"
     return ""

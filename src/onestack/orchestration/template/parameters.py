@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from onestack.orchestration.errors import StackValidationFailed, UserParameterMissing
+from onestack.orchestration.errors import StackValidationFailed, UserParameterMissing, not_allowed
 
 TYPES = ("string", "number", "comma_delimited_list", "json", "boolean")
 _SCHEMA_KEYS = {
@@ -161,7 +161,7 @@ def _violation(c: dict[str, Any], value: Any) -> str:
         allowed = c["allowed_values"]
         values = value if isinstance(value, list) else [value]
         if any(v not in allowed for v in values):
-            return f'"{value}" is not an allowed value {allowed}'
+            return not_allowed(value, allowed)
     if "allowed_pattern" in c and re.fullmatch(str(c["allowed_pattern"]), str(value)) is None:
         return f'"{value}" does not match pattern "{c["allowed_pattern"]}"'
     return ""
