@@ -1,7 +1,7 @@
 """Stack and event listings beyond one page (#17): an admin's ``stack list --all-projects``
 (Heat's global_tenant) shows every project's stacks, a member's is a 403; a stack's events
 filtered by ``resource_action`` and ``resource_status``, sorted by ``sort_dir`` and walked
-by ``limit`` and ``marker``."""
+by ``limit`` and ``marker``; ``stack list --tags`` with each ``--tag-mode``."""
 
 from __future__ import annotations
 
@@ -98,3 +98,43 @@ def test_resource_type_list_filters(cloud: Cloud) -> None:
     described = cloud.openstack("orchestration", "resource", "type", "list", "--long",
                                 "--filter", "name=OS::Heat::RandomString")  # fmt: skip
     assert described[0]["Description"], described
+
+
+def test_stack_list_by_tags(cloud: Cloud, admin: httpx.Client) -> None:
+    """``stack list --tags`` and its ``--tag-mode`` (Heat's tags, tags_any, not_tags,
+    not_tags_any filters), with limit and marker over the filtered list."""
+    prefix = unique("tagged")
+    tagged = {f"{prefix}-ab": "a,b", f"{prefix}-a": "a", f"{prefix}-c": "c"}
+    template = "heat_template_version: 2018-08-31\nresources: {}\n"
+    project = str(token_info(cloud, str(admin.headers["X-Auth-Token"]))["project"]["id"])
+    stacks = f"{base_path(project)}/stacks"
+    for name, tags in tagged.items():
+        made = admin.post(stacks, json={"stack_name": name, "template": template, "tags": tags})
+        assert made.status_code == 201, made.text
+    for name in tagged:
+        wait_stack(cloud, name, ("CREATE_COMPLETE",))
+
+    def listed(*args: str) -> set[str]:
+        rows = cloud.openstack("stack", "list", *args)
+        return {r["Stack Name"] for r in rows if r["Stack Name"].startswith(prefix)}
+
+    ab, a, c = tagged
+    assert listed("--tags", "a,b") == {ab}
+    assert listed("--tags", "a") == {ab, a}
+    assert listed("--tags", "a,c", "--tag-mode", "any") == {ab, a, c}
+    assert listed("--tags", "a,b", "--tag-mode", "not") == {a, c}
+    assert listed("--tags", "b,c", "--tag-mode", "not-any") == {a}
+    shown = cloud.openstack("stack", "show", ab)
+    assert shown["tags"] == ["a", "b"], shown
+    # limit and marker walk the filtered list.
+    first = admin.get(stacks, params={"tags": "a", "sort_keys": "stack_name", "sort_dir": "asc",
+                                      "limit": 1}).json()["stacks"]  # fmt: skip
+    assert [s["stack_name"] for s in first] == [a]
+    rest = admin.get(stacks, params={"tags": "a", "sort_keys": "stack_name", "sort_dir": "asc",
+                                     "marker": first[0]["id"]}).json()["stacks"]  # fmt: skip
+    assert [s["stack_name"] for s in rest] == [ab]
+    long = admin.get(stacks, params={"tags": "x" * 81})
+    assert long.status_code == 400, long.text
+    for s in admin.get(stacks, params={"tags_any": "a,c"}).json()["stacks"]:
+        if s["stack_name"].startswith(prefix):
+            assert admin.delete(f"{stacks}/{s['stack_name']}/{s['id']}").status_code == 204

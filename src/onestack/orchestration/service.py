@@ -17,7 +17,7 @@ from onestack.common.context import RequestContext
 from onestack.common.db import Database, utcnow
 from onestack.common.quota import lock_quota
 from onestack.config import OrchestrationSettings
-from onestack.orchestration import urlfetch
+from onestack.orchestration import stacklist, urlfetch
 from onestack.orchestration.engine import hooks
 from onestack.orchestration.engine.graph import evaluate_off_loop, stack_scope
 from onestack.orchestration.engine.runner import Engine
@@ -382,15 +382,8 @@ class StackService:
             keys = [columns[k] for k in sort_keys if k in columns] or [Stack.created_at]
             order = [k.asc() if sort_dir == "asc" else k.desc() for k in keys]
             stmt = stmt.order_by(*order, Stack.id)
-            # One page's rows, not the project's: the marker's place from the ids alone (a
-            # marker not in the list is ignored, as Heat's list does).
-            if marker:
-                ids = list(await s.scalars(stmt.with_only_columns(Stack.id)))
-                if marker in ids:
-                    stmt = stmt.offset(ids.index(marker) + 1)
-            if limit:
-                stmt = stmt.limit(limit)
-            return list(await s.scalars(stmt))
+            tags = {k: v for k, v in filters.items() if k in stacklist.TAG_FILTERS}
+            return await stacklist.page(s, stmt, marker, limit, tags)
 
     async def resources(self, stack: Stack) -> list[Resource]:
         return await self.engine.store.resources(stack.id)

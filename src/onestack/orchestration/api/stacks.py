@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from onestack.common.api import authorize, body, query_int
 from onestack.common.http import empty, json_response
-from onestack.orchestration import views
+from onestack.orchestration import stacklist, views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of, target
 from onestack.orchestration.errors import EntityNotFound
 from onestack.orchestration.schemas import StackAction, StackBody, StackCreate
@@ -40,7 +40,7 @@ async def index(request: Request) -> Response:
     global_tenant = q.get("global_tenant", "").lower() in ("true", "1", "yes")
     if global_tenant:
         authorize(request, "stacks:global_index")
-    filters = {k: q.getlist(k) for k in _FILTERS if q.getlist(k)}
+    filters = {k: q.getlist(k) for k in _FILTERS if q.getlist(k)} | stacklist.tag_filters(q)
     found = await service(request).listing(
         ctx, global_tenant, filters, query_int(request, "limit"), q.get("marker"),
         q.getlist("sort_keys"), q.get("sort_dir", "desc"),
