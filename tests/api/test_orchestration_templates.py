@@ -309,3 +309,98 @@ def test_template_function_lists_are_heats(cloud: Cloud, tmp_path: Path) -> None
         out = cloud.openstack("stack", "output", "show", name, "v")
         assert out["output_value"] == value, (version, out)
         delete_wait(cloud, name)
+
+
+HOT_2013_CFN = """
+heat_template_version: 2013-05-23
+parameters:
+  x: {type: string, default: ex}
+resources:
+  r: {type: OS::Heat::RandomString, properties: {length: 4}}
+  v:
+    type: OS::Heat::Value
+    properties:
+      value: {"Fn::Join": ["-", [{Ref: x}, {Ref: r}]]}
+outputs:
+  joined: {value: {get_attr: [v, value]}}
+  param: {value: {Ref: x}}
+  split: {value: {"Fn::Split": [",", "a,b,c"]}}
+  replaced: {value: {"Fn::Replace": [{"%x%": {Ref: x}}, "is %x%"]}}
+  selected: {value: {"Fn::Select": [1, [p, q]]}}
+  b64: {value: {"Fn::Base64": plain}}
+  zones: {value: {"Fn::GetAZs": ""}}
+  stack: {value: {Ref: "OS::stack_name"}}
+"""
+
+
+def test_hot_2013_05_23_has_the_cloudformation_functions(cloud: Cloud, tmp_path: Path) -> None:
+    """Heat's HOTemplate20130523 keeps Ref (a parameter's value or a resource's id, which
+    the resource then waits for), Fn::Join, Fn::Split, Fn::Replace, Fn::Select, Fn::Base64
+    and Fn::GetAZs; 2014-10-16 and 2015-04-30 keep Fn::Select alone; later versions refuse
+    each as Heat's Removed function does, before anything is made."""
+    name = unique("hot2013")
+    create_wait(cloud, name, template_file(tmp_path, "h.yaml", HOT_2013_CFN))
+    out = {o["output_key"]: o["output_value"]
+           for o in cloud.openstack("stack", "show", name)["outputs"]}  # fmt: skip
+    r = cloud.openstack("stack", "resource", "show", name, "r")["physical_resource_id"]
+    assert out == {"joined": f"ex-{r}", "param": "ex", "split": ["a", "b", "c"],
+                   "replaced": "is ex", "selected": "q", "b64": "plain", "zones": ["nova"],
+                   "stack": name}, out  # fmt: skip
+    events = cloud.openstack("stack", "event", "list", name)
+    order = [(e["resource_name"], e["resource_status"]) for e in events]
+    assert order.index(("r", "CREATE_COMPLETE")) < order.index(("v", "CREATE_IN_PROGRESS"))
+    listed = {
+        f["Functions"]
+        for f in cloud.openstack(
+            "orchestration", "template", "function", "list", "heat_template_version.2013-05-23"
+        )
+    }
+    assert {"Ref", "Fn::Join", "Fn::Select", "Fn::MemberListToMap", "list_join"} <= listed
+    listed = {
+        f["Functions"]
+        for f in cloud.openstack(
+            "orchestration", "template", "function", "list", "heat_template_version.2015-04-30"
+        )
+    }
+    assert "Fn::Select" in listed and "Ref" not in listed and "Fn::Join" not in listed
+    delete_wait(cloud, name)
+    select = ("resources:\n  v: {type: OS::Heat::Value, properties: {value: "
+              '{"Fn::Select": [0, [a]]}}}\n')  # fmt: skip
+    ok = cloud.openstack(
+        "orchestration",
+        "template",
+        "validate",
+        "-t",
+        template_file(tmp_path, "s.yaml", "heat_template_version: 2015-04-30\n" + select),
+    )
+    assert ok["Parameters"] == {}, ok
+    for version, function, text in (
+        ("2015-10-15", "Fn::Select", select),
+        (
+            "2014-10-16",
+            "Ref",
+            "resources:\n  a: {type: OS::Heat::None}\noutputs:\n  o: {value: {Ref: a}}\n",
+        ),
+        (
+            "2018-08-31",
+            "Fn::Join",
+            "resources:\n  v: {type: OS::Heat::Value, properties: "
+            '{value: {"Fn::Join": [",", [a]]}}}\n',
+        ),
+    ):
+        refused = cloud.openstack(
+            "stack",
+            "create",
+            "-t",
+            template_file(
+                tmp_path, f"{version}.yaml", f"heat_template_version: {version}\n" + text
+            ),
+            unique("removed"),
+            json_output=False,
+            check=False,
+        )
+        assert refused.returncode != 0
+        assert (
+            f"The template version is invalid: The function {function} is not supported "
+            "in this version of HOT."
+        ) in refused.stderr, refused.stderr

@@ -12,7 +12,7 @@ from onestack.orchestration import urlfetch
 from onestack.orchestration.api.common import caller, service
 from onestack.orchestration.errors import EntityNotFound
 from onestack.orchestration.schemas import TemplateBody
-from onestack.orchestration.template import cfn, functions, hot
+from onestack.orchestration.template import cfn, functions, hot, hotlegacy
 
 
 async def validate(request: Request) -> Response:
@@ -48,7 +48,7 @@ async def template_functions(request: Request) -> Response:
         raise EntityNotFound(
             entity="Template version", name=request.path_params["template_version"]
         )
-    names = functions.version_functions(version)
+    names = functions.version_functions(version) | hotlegacy.live(version)
     if request.query_params.get("with_condition_func", "").lower() != "true":
         # Heat lists a version's condition functions only when asked: they are evaluated
         # in conditions (and if's first argument), not among the template's functions.
@@ -56,7 +56,10 @@ async def template_functions(request: Request) -> Response:
     return json_response(
         {
             "template_functions": [
-                {"functions": n, "description": functions.DESCRIPTIONS.get(n, "")}
+                {
+                    "functions": n,
+                    "description": functions.DESCRIPTIONS.get(n) or cfn.DESCRIPTIONS.get(n, ""),
+                }
                 for n in sorted(names)
             ]
         }

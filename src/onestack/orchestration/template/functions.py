@@ -488,6 +488,7 @@ _IMPLS: dict[str, Callable[[Any, Scope, str], Any]] = {
     "yaql": _yaql,
     "resource_facade": lambda a, s, p: s.parent_facade(_check_facade(a, p)),
     "Fn::Select": lambda a, s, p: cfn.select(a, p),
+    "Fn::Split": _str_split,  # HOT 2013-05-23's: [delimiter, string]
     "Fn::Base64": _base64,
     "Fn::GetAZs": lambda a, s, p: ["nova"],  # the one availability zone
     "Fn::MemberListToMap": lambda a, s, p: cfn.member_list_to_map(a, p),

@@ -19,7 +19,7 @@ from onestack.orchestration.errors import (
 )
 from onestack.orchestration.resources import plugin_type
 from onestack.orchestration.resources.base import Checking
-from onestack.orchestration.template import cfn, functions, parameters
+from onestack.orchestration.template import cfn, functions, hotlegacy, parameters
 from onestack.orchestration.template.functions import Ref
 
 SECTIONS = {
@@ -114,7 +114,10 @@ def parse(raw: Any, registry: dict[str, Any] | None = None) -> Template:
         tmpl = _parse(cfn.translate(raw), registry, cfn.FUNCTIONS)
         tmpl.raw = raw
         return tmpl
-    return _parse(raw, registry, frozenset())
+    version = _version(raw)
+    tmpl = _parse(hotlegacy.translate(raw, version), registry, hotlegacy.kept(version))
+    tmpl.raw = raw
+    return tmpl
 
 
 def _parse(raw: dict[str, Any], registry: dict[str, Any] | None, extra: frozenset[str]) -> Template:
