@@ -37,11 +37,14 @@ from onestack.object.drivers.base import (
 from onestack.object.drivers.disk import files, queries
 from onestack.object.drivers.disk.expiring import ExpiringQueue
 from onestack.object.drivers.disk.listings import Listings
+from onestack.object.drivers.disk.pipeline import Block, Pipeline
 from onestack.object.drivers.disk.workers import Workers
 
 T = TypeVar("T")
 
-WRITE_BUFFER = 1024 * 1024  # bytes gathered before a write to the file
+WRITE_BUFFER = 1024 * 1024  # bytes gathered into a block before its md5 and write
+IN_FLIGHT = 8 * WRITE_BUFFER  # bytes of one upload queued for or in its md5 and write
+WRITEBACK_STEP = 8 * WRITE_BUFFER  # bytes written before the kernel is told to flush them
 NOWAIT = hasattr(os, "RWF_NOWAIT")
 READ_BLOCK = 4 * 1024 * 1024
 
@@ -64,7 +67,9 @@ class DiskWriter(ObjectWriter):
         self._fd: int | None = None
         self._buffer: list[Chunk] = []
         self._buffered = 0
-        self._inflight: asyncio.Future[Any] | None = None
+        self._lanes: Pipeline | None = None  # made at the first full block
+        self._written = 0  # bytes in the file (the write lane's)
+        self._flushed = 0  # bytes of them handed to the disk (start_writeback)
 
     def _open(self) -> int:
         if self._fd is None:
@@ -76,8 +81,17 @@ class DiskWriter(ObjectWriter):
                 self._fd = os.open(self.temp, flags, 0o600)
         return self._fd
 
-    def _append(self, data: bytes) -> None:
-        files.write_all(self._open(), data)
+    def _hash(self, block: Block) -> None:
+        for chunk in block:
+            self._md5.update(chunk)
+
+    def _append(self, block: Block) -> None:
+        fd = self._open()
+        files.write_chunks(fd, block)
+        self._written += sum(len(chunk) for chunk in block)
+        if self._written - self._flushed >= WRITEBACK_STEP:
+            files.start_writeback(fd, self._flushed, self._written - self._flushed)
+            self._flushed = self._written
 
     async def write(self, data: Chunk) -> None:
         if not data:
@@ -86,17 +100,11 @@ class DiskWriter(ObjectWriter):
         self._buffer.append(data)
         self._buffered += len(data)
         if self._buffered >= WRITE_BUFFER:
-            block = b"".join(self._buffer)
+            block, size = self._buffer, self._buffered
             self._buffer, self._buffered = [], 0
-            if self._inflight is not None:
-                await self._inflight  # at most one block on its way: memory stays bounded
-            # The block's md5 and its write on two threads at once (hashlib lets go of the
-            # GIL): one after the other, a 1 GiB PUT took their sum, the disk waiting while
-            # the md5 ran (~86 MiB/s beside a raw write's 150 here).
-            self._inflight = asyncio.gather(
-                self.store.run_soon(self._md5.update, block),
-                self.store.run_soon(self._append, block),
-            )
+            if self._lanes is None:
+                self._lanes = Pipeline(self.store.pool, self._hash, self._append, IN_FLIGHT)
+            await self._lanes.put(block, size)
 
     def _finish(
         self, rest: bytes, meta: dict[str, Any], expect_md5: str | None, listed_size: int | None
@@ -142,9 +150,8 @@ class DiskWriter(ObjectWriter):
         expect_md5: str | None = None,
         listed_size: int | None = None,
     ) -> ObjectInfo:
-        if self._inflight is not None:
-            await self._inflight
-            self._inflight = None
+        if self._lanes is not None:
+            await self._lanes.drain()
         rest = b"".join(self._buffer)
         self._buffer = []
         meta: dict[str, Any] = {
@@ -169,9 +176,8 @@ class DiskWriter(ObjectWriter):
         return files.info_from(meta, None)
 
     async def abort(self) -> None:
-        if self._inflight is not None:
-            await asyncio.gather(self._inflight, return_exceptions=True)
-            self._inflight = None
+        if self._lanes is not None:
+            await self._lanes.settle()
 
         def drop() -> None:
             if self._fd is not None:
