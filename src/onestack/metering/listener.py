@@ -124,8 +124,9 @@ class Listener:
             "flavor_id": str(payload.get("instance_type_id") or info.flavor_id or info.flavor_name),
             "image_ref": info.image_id or None,
         }
+        # A boot's: made at once (a boot storm's notifications each read it first, #19).
         await self.publisher.ensure_resource(
-            "instance", info.id, info.project_id, info.user_id, attrs
+            "instance", info.id, info.project_id, info.user_id, attrs, new=what == "create"
         )
 
     async def on_image(self, event: str, payload: dict[str, Any]) -> None:

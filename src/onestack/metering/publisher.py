@@ -134,11 +134,15 @@ class Publisher:
         project_id: str | None,
         user_id: str | None,
         attributes: Mapping[str, Any],
+        *,
+        new: bool = False,
     ) -> None:
         """The resource exists with these attributes: created, or updated where they
-        changed (a resize's flavor, a migration's host, a rename); an ended one stays so."""
+        changed (a resize's flavor, a migration's host, a rename); an ended one stays so.
+        ``new``: it was just made (a create's notification), so made at once as ``publish``
+        does, not looked for first."""
         async with self.locks(resource_uuid(resource_id)):
-            await self._ensure(rtype, resource_id, project_id, user_id, attributes)
+            await self._ensure(rtype, resource_id, project_id, user_id, attributes, new=new)
 
     async def _ensure(
         self,
