@@ -1,7 +1,8 @@
 """OS::Nova::Server's ``block_device_mapping`` (v1, #17) on the fake data plane: a server
 booted from a volume of the stack at ``vda`` with a volume made from a snapshot at ``vdb``
 (``delete_on_termination``: gone with the server), a server on an image with a data volume
-at ``vdb``; Heat's validation of the mappings is a 400 before anything is made."""
+at ``vdb``; Heat's validation of the mappings (v1 and v2) and of the server's other
+properties (allowed values, networks entries) is a 400 before anything is made."""
 
 from __future__ import annotations
 
@@ -208,9 +209,11 @@ def test_v2_mappings_of_functions_are_checked_as_far_as_known(sdk: Any) -> None:
         ok = sdk.orchestration.post("/validate", json={"template": text})
         assert ok.status_code == 200, (mapping, ok.text)
     text = V2_OF_FUNCTIONS.replace("MAPPING", "{volume_id: {get_resource: vol}, boot_index: 1}")
-    resp = sdk.orchestration.post("/validate", json={"template": text})
+    name = unique("bdm2fn")
+    resp = sdk.orchestration.post("/stacks", json={"stack_name": name, "template": text})
     assert_heat_400(resp, "StackValidationFailed",
                     "Neither image nor bootable volume is specified for instance vm")  # fmt: skip
+    assert sdk.orchestration.get(f"/stacks/{name}").status_code == 404
 
 
 FROM_FUNCTIONS = """
@@ -278,3 +281,66 @@ def test_a_volume_at_the_root_device_beside_an_image_fails_the_server(
     assert sdk.block_storage.get_volume(volume["physical_resource_id"]).status == "available"
     delete_wait(cloud, name, cloud="onestack-demo")
     sdk.image.delete_image(image)
+
+
+NETS = """
+heat_template_version: 2018-08-31
+resources:
+  net: {type: OS::Neutron::Net}
+  port: {type: OS::Neutron::Port, properties: {network: {get_resource: net}}}
+  vm:
+    type: OS::Nova::Server
+    %s
+    properties: {image: x, flavor: m1.tiny, %s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("metadata", "props", "message"),
+    [
+        ("", "user_data_format: NOPE",
+         'Property error: resources.vm.properties.user_data_format: "NOPE" is not an allowed '
+         'value ["HEAT_CFNTOOLS", "RAW", "SOFTWARE_CONFIG"]'),
+        ("", "flavor_update_policy: NOPE",
+         'Property error: resources.vm.properties.flavor_update_policy: "NOPE" is not an '
+         'allowed value ["RESIZE", "REPLACE"]'),
+        ("", "image_update_policy: NOPE",
+         'Property error: resources.vm.properties.image_update_policy: "NOPE" is not an '
+         'allowed value ["REBUILD", "REPLACE", "REBUILD_PRESERVE_EPHEMERAL"]'),
+        ("", "block_device_mapping_v2: [{swap_size: 1, disk_bus: floppy}]",
+         "Property error: resources.vm.properties.block_device_mapping_v2[0].disk_bus: "
+         '"floppy" is not an allowed value ["ide", "lame_bus", "sata", "scsi", "usb", '
+         '"virtio"]'),
+        ("", "networks: [{allocate_network: some}]",
+         "Property error: resources.vm.properties.networks[0].allocate_network: \"some\" is "
+         'not an allowed value ["none", "auto"]'),
+        ("metadata: {deployments: []}", "user_data_format: SOFTWARE_CONFIG",
+         "deployments key not allowed in resource metadata with user_data_format of "
+         "SOFTWARE_CONFIG"),
+        ("", "networks: [{fixed_ip: 10.0.0.5}]",
+         'One of the properties "network", "port", "allocate_network" or "subnet" should be '
+         'set for the specified network of server "vm".'),
+        ("", "networks: [{allocate_network: auto, network: {get_resource: net}}]",
+         'Can not specify "allocate_network" with other keys of networks at the same time.'),
+        ("", "networks: [{port: {get_resource: port}, fixed_ip: 10.0.0.5}]",
+         "Cannot define the following properties at the same time: networks/fixed_ip, "
+         "networks/port."),
+        ("", "networks: [{network: {get_resource: net}, floating_ip: x}]",
+         'Property "floating_ip" is not supported if only "network" is specified, because the '
+         "corresponding port can not be retrieved."),
+        ("", "networks: [{allocate_network: none}, {network: {get_resource: net}}]",
+         'Property "allocate_network" can not be specified if multiple network interfaces set '
+         "for server."),
+        ("", "networks: [{port: {get_resource: port}}], security_groups: [default]",
+         "Cannot define the following properties at the same time: security_groups, "
+         "networks/port."),
+    ],
+)  # fmt: skip
+def test_bad_server_properties_are_400(sdk: Any, metadata: str, props: str, message: str) -> None:
+    """Heat's Server.validate and its properties' allowed values: refused at the stack's
+    create before anything is made (each was found out only by the server's create)."""
+    name = unique("srvbad")
+    text = NETS % (metadata, props)
+    resp = sdk.orchestration.post("/stacks", json={"stack_name": name, "template": text})
+    assert_heat_400(resp, "StackValidationFailed", message)
+    assert sdk.orchestration.get(f"/stacks/{name}").status_code == 404

@@ -16,7 +16,7 @@ from onestack.image.facade import ImageAPI
 from onestack.network.facade import NetworkAPI
 from onestack.orchestration import software
 from onestack.orchestration.errors import ResourceFailure, StackValidationFailed, not_allowed
-from onestack.orchestration.resources import server_bdm, server_nets
+from onestack.orchestration.resources import server_bdm, server_checks, server_nets
 from onestack.orchestration.resources.base import (
     Asked,
     Checking,
@@ -98,7 +98,7 @@ class Server(Plugin):
     @classmethod
     def check_definition(cls, rdef: Any, env: Checking) -> None:
         fns = env.tmpl.functions
-        problem = server_bdm.mappings_problem(rdef.properties, rdef.name, lambda v: (
+        problem = server_checks.problem(rdef.properties, rdef.name, rdef.metadata, lambda v: (
             isinstance(v, dict) and len(v) == 1 and next(iter(v)) in fns))  # fmt: skip
         if problem:
             raise StackValidationFailed(message=problem)
