@@ -133,3 +133,12 @@ async def test_a_lane_error_is_raised_and_the_other_lane_stops(pool: Workers) ->
         await lanes.put([b"b"], 1)
     await asyncio.wait_for(lanes.settle(), 20)
     assert b"b" not in digested
+
+
+async def test_a_closed_pool_fails_the_upload_and_the_abort_ends() -> None:
+    closed = Workers(2, "test-closed")
+    closed.shutdown()
+    lanes = Pipeline(closed, lambda block: None, lambda block: None, 1 << 30)
+    with pytest.raises(RuntimeError):
+        await lanes.put([b"a"], 1)
+    await asyncio.wait_for(lanes.settle(), 20)

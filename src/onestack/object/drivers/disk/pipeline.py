@@ -78,7 +78,12 @@ class Pipeline:
                     lane.running = True
                     start.append(lane)
         for lane in start:
-            self._pool.call(self._drain, lane)  # it never raises: errors go to _error
+            try:
+                self._pool.call(self._drain, lane)  # _drain never raises: errors go to _error
+            except BaseException as exc:  # the pool is closed (the store closes)
+                with self._lock:
+                    lane.running = False  # or ``settle`` would wait for it forever
+                    self._error = self._error or exc
         await self._wait(self._limit)
 
     async def drain(self) -> None:
