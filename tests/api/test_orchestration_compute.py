@@ -130,18 +130,42 @@ def test_servers_and_keypair_stack(cloud: Cloud, image: str, tmp_path: Path) -> 
     assert f"{name}-key" not in {k["Name"] for k in keys}
 
 
-def test_unknown_image_fails_the_server_naming_it(cloud: Cloud, tmp_path: Path) -> None:
-    text = """
+UNKNOWN = """
 heat_template_version: 2018-08-31
+parameters:
+  img: {type: string}
 resources:
-  vm: {type: OS::Nova::Server, properties: {image: no-such-image, flavor: m1.tiny}}
+  vm: {type: OS::Nova::Server, properties: {image: %s, flavor: %s}}
 """
-    name = unique("noimg")
-    cloud.openstack("stack", "create", "-t", template_file(tmp_path, "t.yaml", text), name)
-    shown = wait_stack(cloud, name, ("CREATE_FAILED", "CREATE_COMPLETE"))
-    assert shown["stack_status"] == "CREATE_FAILED"
-    assert "resources.vm" in shown["stack_status_reason"]
-    assert "no-such-image" in shown["stack_status_reason"]
+
+
+def test_unknown_image_or_flavor_is_a_400_naming_it(cloud: Cloud, tmp_path: Path) -> None:
+    """Heat's custom constraints on a server's image (glance.image) and flavor (nova.flavor):
+    a literal or a parameter's value that names nothing is refused at the create, before
+    anything is made, naming the property and the value."""
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 2048)
+    image = unique("known-img")
+    cloud.openstack("image", "create", "--file", str(disk), "--disk-format", "raw", image)
+    cases = [
+        ("no-such-image", "m1.tiny", image, "image", "no-such-image", "Image"),
+        ("{get_param: img}", "m1.tiny", "gone-img", "image", "gone-img", "Image"),
+        ("{get_param: img}", "m1.nope", image, "flavor", "m1.nope", "Flavor"),
+    ]
+    for image_prop, flavor, param, prop, value, entity in cases:
+        name = unique("noimg")
+        tf = template_file(tmp_path, f"{name}.yaml", UNKNOWN % (image_prop, flavor))
+        refused = cloud.openstack("stack", "create", "-t", tf, "--parameter", f"img={param}",
+                                  name, json_output=False, check=False)  # fmt: skip
+        assert refused.returncode != 0
+        assert (f"Property error: resources.vm.properties.{prop}: Error validating value "
+                f"'{value}': The {entity} ({value}) could not be found.") in refused.stderr, (
+            refused.stderr)  # fmt: skip
+        assert cloud.openstack("stack", "show", name, check=False).returncode != 0
+    name = unique("imgok")
+    tf = template_file(tmp_path, "ok.yaml", UNKNOWN % ("{get_param: img}", "m1.tiny"))
+    shown = create_wait(cloud, name, tf, "--parameter", f"img={image}")
+    assert shown["stack_status"] == "CREATE_COMPLETE", shown
     delete_wait(cloud, name)
 
 

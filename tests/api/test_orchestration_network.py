@@ -157,11 +157,20 @@ def test_a_server_on_a_port_alone_waits_for_every_subnet(cloud: Cloud) -> None:
     be on any subnet of the stack, so the server waits for all of them and is deleted before
     them (a subnet deleted beside it found its address: SubnetInUse); a server on a network
     waits for that network's subnets only."""
-    body = {"stack_name": unique("deps"), "template": PORT_ONLY}
-    shown = cloud.sdk().orchestration.post("/stacks/preview", json=body).json()["stack"]
-    required_by = {r["resource_name"]: set(r["required_by"]) for r in shown["resources"]}
+    conn = cloud.sdk()
+    # A real image: the preview checks the servers' image as a create does (Heat's).
+    image = conn.image.create_image(name=unique("deps-img"), disk_format="raw",
+                                    container_format="bare", data=b"\0" * 1024)  # fmt: skip
+    template = PORT_ONLY.replace("image: img", f"image: {image.id}")
+    body = {"stack_name": unique("deps"), "template": template}
+    resp = conn.orchestration.post("/stacks/preview", json=body)
+    assert resp.status_code == 200, resp.text
+    required_by = {
+        r["resource_name"]: set(r["required_by"]) for r in resp.json()["stack"]["resources"]
+    }
     assert required_by["subnet"] == {"by_port", "by_net"}
     assert required_by["other"] == {"by_port"}
+    conn.image.delete_image(image)
 
 
 ASSOC = """

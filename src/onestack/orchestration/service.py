@@ -83,6 +83,7 @@ class StackService:
     ) -> None:
         c = Context(self.engine.runtime, ctx, "", "", "")
         await constraints.check(c, tmpl.parameters, values)
+        await constraints.check_properties(c, tmpl.resources, values)
         # Every endpoint of this cloud, its Heat API's included, is in the one region.
         served = c.runtime.settings.identity.region
         for rdef in tmpl.resources.values():

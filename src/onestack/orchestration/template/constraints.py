@@ -68,3 +68,30 @@ async def check(c: Context, params: dict[str, Parameter], values: dict[str, Any]
                     raise StackValidationFailed(
                         message=f"Parameter '{name}' is invalid: {reason}"
                     ) from None
+
+
+# The resource properties Heat gives a custom constraint, checked as those of parameters.
+PROPERTY_CHECKS = {"OS::Nova::Server": {"image": "glance.image", "flavor": "nova.flavor"}}
+
+
+async def check_properties(c: Context, resources: Any, values: dict[str, Any]) -> None:
+    """Heat's validation of those properties at a create or update, before anything is made:
+    a literal value or a parameter's (one a resource gives is known only later). A resource
+    under a condition is left to its create."""
+    for rdef in resources.values():
+        for prop, kind in PROPERTY_CHECKS.get(rdef.type, {}).items():
+            value = rdef.properties.get(prop)
+            if isinstance(value, dict) and list(value) == ["get_param"]:
+                value = (
+                    values.get(value["get_param"]) if isinstance(value["get_param"], str) else None
+                )
+            if rdef.condition is not None or not isinstance(value, str) or not value:
+                continue
+            entity, fn = CHECKS[kind]
+            try:
+                await fn(c, value)
+            except (errors.NotFound, ResourceFailure):
+                raise StackValidationFailed(
+                    message=f"Property error: resources.{rdef.name}.properties.{prop}: Error "
+                    f"validating value '{value}': The {entity} ({value}) could not be found."
+                ) from None
