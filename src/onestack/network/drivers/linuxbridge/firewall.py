@@ -378,8 +378,15 @@ class Firewall:
             run(["ipset", "restore"], input="\n".join(changes) + "\n")
             self._sets.update(wanted)
 
-    def _destroy_stale_sets(self, wanted: set[str]) -> None:
-        listed = run(["ipset", "list", "-n"], check=False).stdout.split()
+    def recheck_soon(self) -> None:
+        """Look at the host (jumps, chains, sets) on the next apply: something was lost."""
+        self._jumps_checked = 0.0
+
+    def _destroy_stale_sets(self, wanted: set[str], recheck: bool) -> None:
+        # The host's list on a re-check (a set of ours an earlier run left); else ours.
+        listed = (
+            run(["ipset", "list", "-n"], check=False).stdout.split() if recheck else [*self._sets]
+        )
         for name in listed:
             if (self.names.owns_ipset(name) or self._is_tmp_set(name)) and name not in wanted:
                 run(["ipset", "destroy", name], check=False)
@@ -415,11 +422,11 @@ class Firewall:
         if force or self._applied.get("nat4") != nat_text:
             loads[4].append(_Load("nat4", nat_text, (("nat", "POSTROUTING", nat_chain),)))
         for version, family_loads in loads.items():
-            self._load(version, family_loads)
+            self._load(version, family_loads, recheck)
         changed = any(loads.values())
         self._forget_revoked_flows(state, rulesets.values())
         if changed or recheck:
-            self._destroy_stale_sets(set(all_sets))
+            self._destroy_stale_sets(set(all_sets), recheck)
         if recheck:
             self._jumps_checked = time.monotonic()
         return changed
@@ -452,14 +459,16 @@ class Firewall:
             ruleset.by_chain(),
         )
 
-    def _load(self, version: int, loads: list[_Load]) -> None:
-        """One iptables-restore of every changed table of a family, then our jumps."""
+    def _load(self, version: int, loads: list[_Load], recheck: bool) -> None:
+        """One iptables-restore of every changed table of a family; our jumps checked on a
+        table's first load and on re-checks (a lost one: the drift check, ``recheck_soon``)."""
         if not loads:
             return
         run([self.TOOLS[version][2], "--noflush"], input="".join(load.text for load in loads))
         for load in loads:
-            for table, hook, chain in load.jumps:
-                self._ensure_jump(version, table, hook, chain)
+            if recheck or load.key not in self._applied:
+                for table, hook, chain in load.jumps:
+                    self._ensure_jump(version, table, hook, chain)
             self._applied[load.key] = load.remember or load.text
             if load.chains is not None:
                 self._chains[version] = set(load.chains)
@@ -586,6 +595,6 @@ class Firewall:
         self._applied.clear()
         self._chains.clear()
         self._chain_rules.clear()
-        self._destroy_stale_sets(set())
+        self._destroy_stale_sets(set(), True)
         if errors:
             raise DataplaneError(reason="; ".join(errors))
