@@ -78,6 +78,7 @@ async def check_properties(c: Context, resources: Any, values: dict[str, Any]) -
     """Heat's validation of those properties at a create or update, before anything is made:
     a literal value or a parameter's (one a resource gives is known only later). A resource
     under a condition is left to its create."""
+    known: set[tuple[str, str]] = set()  # a group of servers names one image: asked once
     for rdef in resources.values():
         for prop, kind in PROPERTY_CHECKS.get(rdef.type, {}).items():
             value = rdef.properties.get(prop)
@@ -87,9 +88,12 @@ async def check_properties(c: Context, resources: Any, values: dict[str, Any]) -
                 )
             if rdef.condition is not None or not isinstance(value, str) or not value:
                 continue
+            if (kind, value) in known:
+                continue
             entity, fn = CHECKS[kind]
             try:
                 await fn(c, value)
+                known.add((kind, value))
             except (errors.NotFound, ResourceFailure):
                 raise StackValidationFailed(
                     message=f"Property error: resources.{rdef.name}.properties.{prop}: Error "
