@@ -155,8 +155,13 @@ class Host:
 
     # -- reading --------------------------------------------------------------------------
     def links(self) -> dict[str, Link]:
+        # The host's own dump without pyroute2's decoding of every attribute (linkdump); a
+        # namespace's through its handle (it has a few links).
+        from onestack.network.drivers.linuxbridge.linkdump import host_links  # imports Link
+
         with converted("list links"):
-            self._cache = {link.name: link for link in map(_link, self.ipr.get_links())}
+            found = host_links() if self.netns is None else map(_link, self.ipr.get_links())
+            self._cache = {link.name: link for link in found}
             self._stale.clear()
             return dict(self._cache)
 
