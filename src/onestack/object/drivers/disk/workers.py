@@ -18,7 +18,12 @@ from queue import SimpleQueue
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-_Call = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+_Call = tuple[
+    asyncio.AbstractEventLoop | None,
+    "asyncio.Future[Any] | None",
+    Callable[..., Any],
+    tuple[Any, ...],
+]
 
 
 def _resolve(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -45,17 +50,26 @@ class Workers:
 
     def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """``fn(*args)`` on a worker thread; the returned future is the loop's."""
-        if self._closed:
-            raise RuntimeError(f"{self.name}: the pool is closed")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
+        self._put((loop, fut, fn, args))
+        return fut
+
+    def spawn(self, fn: Callable[..., Any], *args: Any) -> None:
+        """``fn(*args)`` on a worker thread, nobody told when it ends: no future, and no
+        wake-up of the loop (a write to its eventfd) once it has run. ``fn`` must not raise
+        (what it raises is dropped)."""
+        self._put((None, None, fn, args))
+
+    def _put(self, call: _Call) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self.name}: the pool is closed")
         with self._lock:
             if self._idle:
                 self._idle -= 1  # this call takes it: the next one starts another thread
             elif len(self._threads) < self.size:
                 self._start()
-        self._queue.put((loop, fut, fn, args))
-        return fut
+        self._queue.put(call)
 
     def _start(self) -> None:
         thread = threading.Thread(
@@ -75,8 +89,9 @@ class Workers:
             del item, fn, args  # nothing of the call outlives it in this thread
             with self._lock:
                 self._idle += 1
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, fut, *result)
+            if loop is not None and fut is not None:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                    loop.call_soon_threadsafe(_resolve, fut, *result)
             del fut, result
 
     def shutdown(self) -> None:
