@@ -135,7 +135,10 @@ heat_template_version: 2018-08-31
 parameters:
   img: {type: string}
 resources:
-  vm: {type: OS::Nova::Server, properties: {image: %s, flavor: %s}}
+  # no network: the shared cloud's projects hold several (NetworkAmbiguous otherwise)
+  vm:
+    type: OS::Nova::Server
+    properties: {image: %s, flavor: %s, networks: [{allocate_network: none}]}
 """
 
 
