@@ -349,7 +349,7 @@ class Dnsmasq:
         while time.monotonic() < deadline:
             if not _running(pid):
                 return
-            time.sleep(0.002)  # it exits within a few ms: a restart waits for it in a round
+            time.sleep(0.01)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)

@@ -72,7 +72,6 @@ class LinuxBridgeDriver(NetworkDriver):
             self.options.run_dir, self.options.dns_domain, self.options.dhcp_lease_time
         )
         self.firewall = Firewall(self.names)
-        self.netns = l2.NamespaceHandles()  # the DHCP namespaces' netlink handles
         self.routers = Routers(self.names)
         self.qos = Qos(self.names)
         self.metadata = MetadataProxy(
@@ -115,13 +114,10 @@ class LinuxBridgeDriver(NetworkDriver):
         subnets = {s.id: s for n in state.networks for s in n.subnets}
         wanted_links: set[str] = set()
         wanted_ns: set[str] = set()
+        # Rules first (they match taps by name): a new port's tap reaches its bridge only
+        # once its security groups are in force, never unfiltered for a moment.
+        self.firewall.apply(state, [names.bridge(n.id) for n in state.networks])
         with Host() as host:
-            # The taps of ports gone from here before their rules go: a tap left on its
-            # bridge without its chains would bridge unfiltered until the round's end.
-            self._drop_orphan_taps(host, {names.tap(p.id) for p in state.ports})
-            # Rules next (they match taps by name): a new port's tap reaches its bridge only
-            # once its security groups are in force, never unfiltered for a moment.
-            self.firewall.apply(state, [names.bridge(n.id) for n in state.networks])
             bridges = self._networks(host, state, wanted_links)
             for port in state.ports:
                 self._tap(host, port, networks, bridges, wanted_links, result)
@@ -257,9 +253,9 @@ class LinuxBridgeDriver(NetworkDriver):
                 # A dnsmasq (or listener) of an earlier namespace of that name serves nobody.
                 self.dnsmasq.stop_process(network.id)
                 result.recreated.add(network.id)
-            inside = self.netns.get(ns)
-            host.ensure_veth(outer, inside, inner, bridge, network.mtu, port.mac_address)
-            inside.set_addresses(inner, port_addresses(port, subnets) | {(METADATA_IP, 32)})
+            with Host(ns) as inside:
+                host.ensure_veth(outer, inside, inner, bridge, network.mtu, port.mac_address)
+                inside.set_addresses(inner, port_addresses(port, subnets) | {(METADATA_IP, 32)})
             ports = state.network_ports.get(network.id, ())
             self.dnsmasq.ensure(network, ns, inner, port, ports)
             result.statuses[port.id] = "ACTIVE"
@@ -284,42 +280,25 @@ class LinuxBridgeDriver(NetworkDriver):
                     self.dnsmasq.stop(ns[len(names.dhcp_ns("")) :])
                 if ns.startswith(names.router_ns("")):
                     self.routers.forget(ns[len(names.router_ns("")) :])
-                self.netns.delete(ns)
+                l2.delete_netns(ns)
         wanted_dhcp = {ns[len(names.dhcp_ns("")) :] for ns in namespaces}
         for network_id in self.dnsmasq.known():
             if network_id not in wanted_dhcp:
                 self.dnsmasq.stop(network_id)
         # Taps and veths first, then the bridges they hung on.
         unwanted = [name for name in host.names() if names.owns_link(name) and name not in links]
-        owned = [name for name in unwanted if self._ours_to_delete(host, name, everything)]
+        owned = []
+        for name in unwanted:
+            link = host.link(name)
+            if everything or link is None or not self._plugged_by_someone_else(link):
+                owned.append(name)
+            elif link.master is not None:
+                # Off the bridge, or its traffic would pass unfiltered (no port, no chains).
+                log.info("detaching %s: its port is no longer bound here", name)
+                host.detach(link)
         for name in sorted(owned, key=lambda n: n[len(names.prefix)] == "b"):
             log.info("deleting orphaned device %s", name)
             host.delete(name)
-
-    def _drop_orphan_taps(self, host: Host, wanted: set[str]) -> None:
-        """Delete (or detach, see ``_ours_to_delete``) the taps not in ``wanted``."""
-        names = self.names
-        taps = [
-            n for n in sorted(host.names()) if names.owns_link(n) and n.startswith(names.tap(""))
-        ]
-        for name in taps:
-            if name not in wanted and self._ours_to_delete(host, name, False):
-                log.info("deleting orphaned device %s", name)
-                host.delete(name)
-
-    def _ours_to_delete(self, host: Host, name: str, everything: bool) -> bool:
-        """Whether an unwanted device is ours to delete; one plugged by someone else is only
-        taken off its bridge."""
-        link = host.link(name)
-        if link is None:
-            return False  # gone already (an earlier step of the round deleted it)
-        if everything or not self._plugged_by_someone_else(link):
-            return True
-        if link.master is not None:
-            # Off the bridge, or its traffic would pass unfiltered (no port, no chains).
-            log.info("detaching %s: its port is no longer bound here", name)
-            host.detach(link)
-        return False
 
     def _plugged_by_someone_else(self, link: Link) -> bool:
         """A device named like a port's tap that we did not make (we make tun devices): a
@@ -356,10 +335,7 @@ class LinuxBridgeDriver(NetworkDriver):
 
     async def drift(self, state: HostState) -> list[str]:
         async with self._lock:  # not halfway through an apply
-            lost = await asyncio.to_thread(drift.missing, self, state, SUPPORTED_TYPES)
-        if any(what.startswith("the FORWARD jump") for what in lost):
-            self.firewall.recheck_soon()  # the repair round looks at the host and puts it back
-        return lost
+            return await asyncio.to_thread(drift.missing, self, state, SUPPORTED_TYPES)
 
     async def meter(self) -> list[LabelCount]:
         async with self._lock:  # not while an apply reloads the chains
@@ -371,7 +347,6 @@ class LinuxBridgeDriver(NetworkDriver):
             await self.metadata.close()
             for network_id in self.dnsmasq.known():
                 await asyncio.to_thread(self.dnsmasq.stop_process, network_id)
-            await asyncio.to_thread(self.netns.close)
 
     async def teardown(self) -> None:
         async with self._lock:

@@ -378,15 +378,8 @@ class Firewall:
             run(["ipset", "restore"], input="\n".join(changes) + "\n")
             self._sets.update(wanted)
 
-    def recheck_soon(self) -> None:
-        """Look at the host (jumps, chains, sets) on the next apply: something was lost."""
-        self._jumps_checked = 0.0
-
-    def _destroy_stale_sets(self, wanted: set[str], recheck: bool) -> None:
-        # The host's list on a re-check (a set of ours an earlier run left); else ours.
-        listed = (
-            run(["ipset", "list", "-n"], check=False).stdout.split() if recheck else [*self._sets]
-        )
+    def _destroy_stale_sets(self, wanted: set[str]) -> None:
+        listed = run(["ipset", "list", "-n"], check=False).stdout.split()
         for name in listed:
             if (self.names.owns_ipset(name) or self._is_tmp_set(name)) and name not in wanted:
                 run(["ipset", "destroy", name], check=False)
@@ -422,11 +415,11 @@ class Firewall:
         if force or self._applied.get("nat4") != nat_text:
             loads[4].append(_Load("nat4", nat_text, (("nat", "POSTROUTING", nat_chain),)))
         for version, family_loads in loads.items():
-            self._load(version, family_loads, recheck)
+            self._load(version, family_loads)
         changed = any(loads.values())
         self._forget_revoked_flows(state, rulesets.values())
         if changed or recheck:
-            self._destroy_stale_sets(set(all_sets), recheck)
+            self._destroy_stale_sets(set(all_sets))
         if recheck:
             self._jumps_checked = time.monotonic()
         return changed
@@ -459,16 +452,14 @@ class Firewall:
             ruleset.by_chain(),
         )
 
-    def _load(self, version: int, loads: list[_Load], recheck: bool) -> None:
-        """One iptables-restore of every changed table of a family; our jumps checked on a
-        table's first load and on re-checks (a lost one: the drift check, ``recheck_soon``)."""
+    def _load(self, version: int, loads: list[_Load]) -> None:
+        """One iptables-restore of every changed table of a family, then our jumps."""
         if not loads:
             return
         run([self.TOOLS[version][2], "--noflush"], input="".join(load.text for load in loads))
         for load in loads:
-            if recheck or load.key not in self._applied:
-                for table, hook, chain in load.jumps:
-                    self._ensure_jump(version, table, hook, chain)
+            for table, hook, chain in load.jumps:
+                self._ensure_jump(version, table, hook, chain)
             self._applied[load.key] = load.remember or load.text
             if load.chains is not None:
                 self._chains[version] = set(load.chains)
@@ -595,6 +586,6 @@ class Firewall:
         self._applied.clear()
         self._chains.clear()
         self._chain_rules.clear()
-        self._destroy_stale_sets(set(), True)
+        self._destroy_stale_sets(set())
         if errors:
             raise DataplaneError(reason="; ".join(errors))

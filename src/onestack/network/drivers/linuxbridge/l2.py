@@ -80,53 +80,6 @@ def delete_netns(name: str) -> None:
         netns.remove(name)
 
 
-def _ns_identity(name: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(os.path.join(NETNS_DIR, name))
-    except FileNotFoundError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
-class NamespaceHandles:
-    """Netlink handles into namespaces, kept from one round to the next: opening one forks a
-    process (pyroute2 enters the namespace in a child), ~10 ms a namespace a round.
-
-    A handle is used again only while the name still is the namespace it was opened in (the
-    nsfs inode behind /run/netns/NAME): one deleted and made again gets a new handle. A kept
-    handle holds its namespace alive, so ``delete`` closes it before the namespace goes.
-    Blocking, not thread-safe: used under the driver's lock."""
-
-    def __init__(self) -> None:
-        self._open: dict[str, tuple[tuple[int, int] | None, Host]] = {}
-
-    def get(self, name: str) -> Host:
-        identity = _ns_identity(name)
-        kept = self._open.get(name)
-        if kept is not None and kept[0] == identity and identity is not None:
-            kept[1].refresh()
-            return kept[1]
-        self.drop(name)
-        host = Host(name)
-        self._open[name] = (identity, host)
-        return host
-
-    def drop(self, name: str) -> None:
-        kept = self._open.pop(name, None)
-        if kept is not None:
-            with contextlib.suppress(Exception):
-                kept[1].close()
-
-    def delete(self, name: str) -> None:
-        """Close our handle, then delete the namespace."""
-        self.drop(name)
-        delete_netns(name)
-
-    def close(self) -> None:
-        for name in list(self._open):
-            self.drop(name)
-
-
 class Host:
     """Link operations in the host namespace or, with ``netns``, inside a namespace."""
 
@@ -142,11 +95,6 @@ class Host:
     def close(self) -> None:
         self.ipr.close()
 
-    def refresh(self) -> None:
-        """Forget what was read: the next look is a fresh dump (a handle kept across rounds)."""
-        self._cache = None
-        self._stale.clear()
-
     def __enter__(self) -> Host:
         return self
 
@@ -155,13 +103,8 @@ class Host:
 
     # -- reading --------------------------------------------------------------------------
     def links(self) -> dict[str, Link]:
-        # The host's own dump without pyroute2's decoding of every attribute (linkdump); a
-        # namespace's through its handle (it has a few links).
-        from onestack.network.drivers.linuxbridge.linkdump import host_links  # imports Link
-
         with converted("list links"):
-            found = host_links() if self.netns is None else map(_link, self.ipr.get_links())
-            self._cache = {link.name: link for link in found}
+            self._cache = {link.name: link for link in map(_link, self.ipr.get_links())}
             self._stale.clear()
             return dict(self._cache)
 
