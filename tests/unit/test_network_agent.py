@@ -273,3 +273,59 @@ async def test_what_a_repair_cannot_bring_back_is_not_retried_every_check(bus: M
         assert driver.applies == repaired_once
     finally:
         await agent.stop()
+
+
+class NewPortsSource(Source):
+    """A source that can add new ports to the agent's last state (the network service's
+    ``host_state_with``); ``refuse``: it answers None, the agent must read it all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.added: list[set[str]] = []
+        self.refuse = False
+
+    async def host_state_with(self, last: HostState, created_ports: Any) -> HostState | None:
+        self.added.append(set(created_ports))
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("database is down")
+        if self.refuse:
+            return None
+        new = tuple(port(p) for p in sorted(created_ports))
+        return dataclasses.replace(last, ports=(*last.ports, *new))
+
+
+async def test_port_creates_are_added_to_the_last_state_other_changes_read_it_all(
+    bus: MemoryBus,
+) -> None:
+    driver, source = LookupDriver(), NewPortsSource()
+    agent = NetworkAgent("h1", driver, source, bus, debounce=0.0, report_interval=30.0)
+    await agent.start()
+    try:
+        await agent.wait_rounds(1, timeout=10)
+        assert source.asked == 1
+        await bus.publish(CHANGED_TOPIC, "network.changed", {"host": "h1", "created_ports": ["b"]})
+        await agent.wait_rounds(2, timeout=10)
+        assert (source.asked, source.added) == (1, [{"b"}])  # not read again
+        assert driver.state is not None and [p.id for p in driver.state.ports] == ["a", "b"]
+        assert source.statuses[-1] == [PortStatus("b", "ACTIVE")]
+        # Any other change (no created_ports) reads the whole host.
+        await bus.publish(CHANGED_TOPIC, "network.changed", {"host": ""})
+        await agent.wait_rounds(3, timeout=10)
+        assert (source.asked, len(source.added)) == (2, 1)
+        assert [p.id for p in driver.state.ports] == ["a"]  # what the database says
+        # A source that cannot add them: the agent reads it all.
+        source.refuse = True
+        await bus.publish(CHANGED_TOPIC, "network.changed", {"host": "h1", "created_ports": ["c"]})
+        await agent.wait_rounds(4, timeout=10)
+        assert (source.asked, len(source.added)) == (3, 2)
+        # After a failed round, the next one reads it all even when woken by a create.
+        source.refuse, source.fail = False, 1
+        await bus.publish(CHANGED_TOPIC, "network.changed", {"host": "h1", "created_ports": ["d"]})
+        await agent.wait_rounds(5, timeout=10)
+        assert agent.failures == 1 and len(source.added) == 3
+        await bus.publish(CHANGED_TOPIC, "network.changed", {"host": "h1", "created_ports": ["e"]})
+        await agent.wait_rounds(6, timeout=10)
+        assert agent.failures == 0 and len(source.added) == 3 and source.asked == 4
+    finally:
+        await agent.stop()

@@ -188,6 +188,74 @@ async def test_other_hosts_get_only_their_ports(svc: NetworkService) -> None:
     assert (await svc.host_state(HOST)).ports == ()
 
 
+async def test_new_ports_added_to_the_last_state_match_a_full_read(svc: NetworkService) -> None:
+    """The incremental round's state (``host_state_with``): the last state with the ports just
+    created is what reading the whole host gives, for a port on this host, one on another
+    host in a network served here (its DHCP host), and a port with an address pair (its
+    group's members)."""
+    events: list[dict[str, Any]] = []
+
+    async def seen(_type: str, payload: dict[str, Any]) -> None:
+        events.append(payload)
+
+    svc.ctx.bus.subscribe("network.changed", seen)
+    t = await topology(svc)
+    await svc.bind_port(t["vm"].id, host=HOST, device_id="server-1", device_owner="compute:nova")
+    last = await svc.host_state(HOST)
+    net = t["net"].id
+
+    async def vm(host: str, **extra: Any) -> str:
+        body = {"network_id": net, "project_id": ALICE.project_id, "binding_host_id": host,
+                "device_id": f"srv-{len(events)}", "device_owner": "compute:nova"}  # fmt: skip
+        body.update(extra)
+        return (await svc.ports.create(ADMIN, body)).id
+
+    mine = await vm(HOST)
+    await asyncio.sleep(0)
+    assert events[-1] == {"host": HOST, "created_ports": [mine]}
+    added = await svc.host_state_with(last, [mine])
+    assert added == await svc.host_state(HOST)
+    assert added is not None and mine in [p.id for p in added.ports]
+    assert len(added.security_groups[0].member_ips) == 2  # the default group: both VMs
+    # Two ports at once, one elsewhere (a DHCP host here), one with an address pair.
+    elsewhere = await vm("host-b")
+    paired = await vm(HOST, allowed_address_pairs=[{"ip_address": "10.42.0.200"}])
+    both = await svc.host_state_with(added, [paired, elsewhere])
+    assert both == await svc.host_state(HOST)
+    assert both is not None and elsewhere in [p.id for p in both.network_ports[net]]
+    assert "10.42.0.200" in both.security_groups[0].member_ips
+    # Applying it twice (a full round read the port before its event came) changes nothing.
+    assert await svc.host_state_with(both, [paired]) == both
+
+
+async def test_new_ports_the_last_state_cannot_take_ask_for_a_full_read(
+    svc: NetworkService,
+) -> None:
+    """A port gone again, a network-owned port, a port on a network or in a group the host
+    does not carry yet: ``host_state_with`` answers None (the agent reads it all)."""
+    t = await topology(svc)
+    last = await svc.host_state(HOST)
+    body = {"project_id": ALICE.project_id, "binding_host_id": HOST,
+            "device_owner": "compute:nova"}  # fmt: skip
+    gone = await svc.ports.create(ADMIN, {**body, "network_id": t["net"].id, "device_id": "a"})
+    await svc.ports.delete(ADMIN, gone.id, internal=True)
+    assert await svc.host_state_with(last, [gone.id]) is None
+    other = await svc.networks.create(ALICE, {"name": "other"})
+    await svc.subnets.create(
+        ALICE, {"network_id": other.id, "ip_version": 4, "cidr": "10.43.0.0/24"}
+    )
+    new_net = await svc.ports.create(ADMIN, {**body, "network_id": other.id, "device_id": "b"})
+    assert await svc.host_state_with(last, [new_net.id]) is None
+    group = await svc.security_groups.create(ALICE, {"name": "web"})
+    grouped = await svc.ports.create(
+        ADMIN,
+        {**body, "network_id": t["net"].id, "device_id": "c", "security_groups": [group.id]},
+    )
+    assert await svc.host_state_with(last, [grouped.id]) is None
+    dhcp = [p.id for p in (await svc.host_state(HOST)).dhcp_ports]
+    assert await svc.host_state_with(last, dhcp) is None
+
+
 async def test_statuses_bindings_and_events(svc: NetworkService) -> None:
     events: list[dict[str, Any]] = []
 

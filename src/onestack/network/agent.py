@@ -5,6 +5,11 @@ a burst of changes costs one round) and every ``resync_interval`` seconds, each 
 the network service for the host's ``HostState``, handing it to the driver and reporting the
 port statuses that changed (all of them on periodic rounds). A failed round loses nothing: the
 state is asked for afresh, so the agent retries soon (backing off to the resync interval).
+A round woken only by port creates (the events name them) is incremental when the source
+can do it (``SupportsNewPorts``): the new ports are added to the last applied state instead
+of the whole host being read again, which a boot with a network waits for (#19). The driver
+is still handed the whole state and reconciles the whole host. The periodic round, a round
+after any other change or after a failure, and every repair read everything.
 Between rounds, every ``check_interval`` seconds, it asks the driver what the host has lost
 since (a dnsmasq killed, a namespace or device deleted) and reconciles at once when anything
 is: repaired within seconds, not at the next change.
@@ -21,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -58,6 +63,15 @@ class NetworkSource(Protocol):
     async def report_agent(
         self, host: str, agent_type: str, binary: str, configurations: dict[str, Any]
     ) -> object: ...  # the agent's row, which the agent does not read
+
+
+@runtime_checkable
+class SupportsNewPorts(Protocol):
+    async def host_state_with(
+        self, last: HostState, created_ports: Collection[str]
+    ) -> HostState | None:
+        """``last`` with the ports ``created_ports`` added; None: read the whole state."""
+        ...
 
 
 @runtime_checkable
@@ -105,6 +119,9 @@ class NetworkAgent:
         self._running = False
         self._subscribed = False
         self._last_state: HostState | None = None
+        # The ports created since the last round began, which an incremental round adds to
+        # ``_last_state``; None when something else changed: the next round reads it all.
+        self._created: set[str] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -142,10 +159,16 @@ class NetworkAgent:
         # Every change wakes every agent: a port anywhere on a network changes the DHCP hosts
         # of whoever serves it, and a round with nothing to do costs no process.
         if self._running:
+            created = payload.get("created_ports")
+            if self._created is not None and isinstance(created, list) and created:
+                self._created.update(str(p) for p in created)
+            else:
+                self._created = None
             self._wake.set()
 
     def trigger(self) -> None:
         """Ask for a reconcile soon (what a ``network.changed`` event does)."""
+        self._created = None
         self._wake.set()
 
     async def wait_rounds(self, count: int, timeout: float = 30.0) -> None:
@@ -168,25 +191,45 @@ class NetworkAgent:
             except TimeoutError:
                 full = True  # the periodic round: report every status again
             self._wake.clear()
-            ok = await self.reconcile(full=full or self.rounds == 0)
+            # What changed since the last round began: taken with the wake-up, so a change
+            # after this point wakes the next round.
+            created, self._created = self._created, set()
+            ok = await self.reconcile(full=full or self.rounds == 0, created=created)
             if ok:
                 delay = self.resync_interval
             else:
                 delay = min(self.resync_interval, self.retry_delay * 2 ** min(self.failures, 6))
 
-    async def reconcile(self, full: bool = False) -> bool:
-        """One round; returns whether it succeeded (a failure is logged and retried)."""
+    async def reconcile(self, full: bool = False, created: set[str] | None = None) -> bool:
+        """One round; returns whether it succeeded (a failure is logged and retried).
+        ``full``: report every status again. ``created``: the ports created since the last
+        round, all that changed (an incremental round); None: read the whole state."""
         async with self._round:  # the loop's rounds and the drift check's repairs, one by one
-            return await self._reconcile(full)
+            return await self._reconcile(full, None if full else created)
 
-    async def _reconcile(self, full: bool) -> bool:
+    async def _state(self, created: set[str] | None) -> tuple[HostState, set[str] | None]:
+        """The state to apply, and the ports read afresh for it (None: all of them)."""
+        last = self._last_state
+        if created and last is not None and isinstance(self.source, SupportsNewPorts):
+            state = await self.source.host_state_with(last, created)
+            if state is not None:
+                return state, created
+        return await self.source.host_state(self.host), None
+
+    async def _reconcile(self, full: bool, created: set[str] | None) -> bool:
         try:
-            state = await self.source.host_state(self.host)
+            state, fresh = await self._state(created)
             statuses = self._with_devnames(state, await self.driver.apply(state))
             self._last_state = state
             # The database may have moved since the last report (a port unbound and bound
-            # again between two rounds is DOWN there but unchanged here): report it too.
-            stored = {p.id: p.status for p in (*state.ports, *state.dhcp_ports) if p.status}
+            # again between two rounds is DOWN there but unchanged here): report it too. An
+            # incremental round read only its new ports: the others' statuses are the last
+            # read's, which the reports since have changed.
+            stored = {
+                p.id: p.status
+                for p in (*state.ports, *state.dhcp_ports)
+                if p.status and (fresh is None or p.id in fresh)
+            }
             changed = [
                 s
                 for s in statuses
@@ -203,6 +246,7 @@ class NetworkAgent:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._created = None  # what the failed round was to add: read it all next time
             self.failures += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception(

@@ -8,7 +8,7 @@ calls ``port_for_address``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -148,6 +148,14 @@ class NetworkService:
     async def host_state(self, host: str) -> HostState:
         async with self.db.session() as session:
             return await hoststate.build(session, host, main_host=self.host)
+
+    async def host_state_with(
+        self, last: HostState, created_ports: Collection[str]
+    ) -> HostState | None:
+        """``last`` with the new ports ``created_ports`` added; None when the host's whole
+        state must be read again (see ``hoststate.with_new_ports``)."""
+        async with self.db.session() as session:
+            return await hoststate.with_new_ports(session, last, created_ports)
 
     async def set_port_statuses(self, host: str, statuses: list[PortStatus]) -> None:
         if not statuses:

@@ -8,7 +8,7 @@ import contextvars
 import itertools
 import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,9 +54,14 @@ class NetworkContext:
     settings: NetworkSettings
     host: str
 
-    async def changed(self, host: str = "") -> None:
-        """Tell the agents to re-apply (``host`` empty: every host)."""
-        await self.bus.publish(CHANGED, "network.changed", {"host": host})
+    async def changed(self, host: str = "", *, created_ports: Sequence[str] = ()) -> None:
+        """Tell the agents to re-apply (``host`` empty: every host). ``created_ports``: the
+        change is only those new ports, which an agent may add to the state it holds
+        (``NetworkAgent``'s incremental round) instead of reading its host again."""
+        payload: dict[str, Any] = {"host": host}
+        if created_ports:
+            payload["created_ports"] = list(created_ports)
+        await self.bus.publish(CHANGED, "network.changed", payload)
 
 
 def require_owner(caller: Caller, project_id: str, action: str) -> None:

@@ -203,7 +203,7 @@ class Ports:
                 project_id,
             )
             port = await self.create_in(session, caller, body)
-        await self.ctx.changed(port.binding_host_id)
+        await self.ctx.changed(port.binding_host_id, created_ports=[port.id])
         return port
 
     async def create_in(
