@@ -155,6 +155,9 @@ def test_trust_without_impersonation_uses_and_expiry(
     assert trust.expires_at == expires.isoformat() + ".000000Z"
     # Only the trustee may use it; anyone else is refused.
     assert_error(authenticate(cloud, _trust_auth(parties.trustor, trust.id)), 403)
+    # A wrong password spends no use: the hash's verdict comes before the trust is touched.
+    wrong = Account(parties.trustee.id, parties.trustee.name, "wrong-password")
+    assert_error(authenticate(cloud, _trust_auth(wrong, trust.id)), 401)
     token = issue(cloud, _trust_auth(parties.trustee, trust.id))
     body = _token_body(cloud, token)
     assert body["user"]["id"] == parties.trustee.id

@@ -130,6 +130,34 @@ def test_unknown_domain_looks_like_a_wrong_password(cloud: Cloud, admin: Admin) 
     assert resp.text == wrong.text
 
 
+def test_a_wrong_password_learns_nothing_of_its_scope_or_its_user(
+    cloud: Cloud, admin: Admin
+) -> None:
+    """The token's scope is read while the password's hash runs: the hash still answers first."""
+    user, project_id = admin.member_of_new_project()
+    other = admin.project()
+    wrong = authenticate(cloud, password_body("wrong-password", user_id=user.id))
+    assert_error(wrong, 401)
+    for scope in (
+        project_scope(other["id"]),  # no role there
+        project_scope(uuid.uuid4().hex),
+        {"domain": {"id": uuid.uuid4().hex}},
+        {"system": {"all": True}},
+    ):
+        resp = authenticate(cloud, password_body("wrong-password", user_id=user.id, scope=scope))
+        assert resp.text == wrong.text, scope
+    # The right password is told what is wrong with the scope (so the above could differ).
+    right = authenticate(
+        cloud, password_body(user.password, user_id=user.id, scope=project_scope(other["id"]))
+    )
+    assert_error(right, 401)
+    assert right.text != wrong.text
+    # A disabled user's wrong password is any wrong password.
+    admin.request("PATCH", f"/users/{user.id}", 200, json={"user": {"enabled": False}})
+    body = password_body("wrong-password", user_id=user.id, scope=project_scope(project_id))
+    assert authenticate(cloud, body).text == wrong.text
+
+
 def test_disabled_user_cannot_get_a_token(cloud: Cloud, admin: Admin) -> None:
     user, project_id = admin.member_of_new_project()
     before = scoped_token(cloud, user, project_id)

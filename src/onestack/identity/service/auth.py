@@ -3,6 +3,8 @@ scope (project, domain, system, unscoped), turned into a token payload."""
 
 from __future__ import annotations
 
+import asyncio
+
 from onestack.common import errors
 from onestack.common.db import utcnow
 from onestack.identity import models, schemas
@@ -70,17 +72,32 @@ class Authenticator:
             raise _unauthorized()
         return domain
 
-    async def by_password(self, method: schemas.PasswordMethod | None) -> models.User:
+    async def by_password(
+        self, method: schemas.PasswordMethod | None
+    ) -> tuple[models.User, asyncio.Task[bool]]:
+        """The user a password names and the check of that password, started, not awaited:
+        the hash (a quarter of a second at Keystone's cost, on a worker thread) runs while
+        the caller reads the token's scope. Nothing may be answered or written before
+        ``_proven(check)``. An unknown user's check (of a decoy hash) is awaited here."""
         if method is None:
             raise errors.ValidationError(field="identity.password", reason="is required")
         user = await self._user_from_ref(method.user)
         # The hash is checked even for an unknown user so the two cases look alike.
-        if not await self.users.check_password(user, method.user.password) or user is None:
+        check = asyncio.ensure_future(self.users.check_password(user, method.user.password))
+        if user is None:
+            await check
             raise _unauthorized()
+        return user, check
+
+    @staticmethod
+    async def _proven(check: asyncio.Task[bool]) -> None:
+        if not await check:
+            raise _unauthorized()
+
+    async def _password_user_usable(self, user: models.User) -> None:
         await self._check_user_usable(user)
         if user.password_expires_at is not None and user.password_expires_at <= utcnow():
             raise _unauthorized("The password is expired and needs to be changed.")
-        return user
 
     async def by_app_cred(
         self, method: schemas.AppCredMethod | None
@@ -125,20 +142,27 @@ class Authenticator:
 
     async def _identify(
         self, identity: schemas.AuthIdentity, signed: SignedRequest | None
-    ) -> tuple[models.User, list[str], models.ApplicationCredential | None, TokenData | None]:
-        """Who is asking: the user, the methods for the token, and what they came with."""
+    ) -> tuple[
+        models.User,
+        list[str],
+        models.ApplicationCredential | None,
+        TokenData | None,
+        asyncio.Task[bool] | None,
+    ]:
+        """Who is asking: the user, the methods for the token, what they came with, and the
+        password check still running (see ``by_password``)."""
         methods = identity.methods
         if "oauth1" in methods:
             if len(methods) != 1 or signed is None:
                 raise _unauthorized()
             user = await self.users.get_user(await self.oauth1.access_token_user(signed))
             await self._check_user_usable(user)
-            return user, ["oauth1"], None, None
+            return user, ["oauth1"], None, None, None
         if "application_credential" in methods:
             if len(methods) != 1:
                 raise _unauthorized()
             user, app_cred = await self.by_app_cred(identity.application_credential)
-            return user, ["application_credential"], app_cred, None
+            return user, ["application_credential"], app_cred, None, None
         if "token" in methods:
             if identity.token is None:
                 raise errors.ValidationError(field="identity.token", reason="is required")
@@ -159,9 +183,10 @@ class Authenticator:
                 )
             user = await self.users.get_user(original.user_id)
             await self._check_user_usable(user)
-            return user, list(dict.fromkeys(["token", *original.methods])), None, original
+            return user, list(dict.fromkeys(["token", *original.methods])), None, original, None
         if "password" in methods:
-            return await self.by_password(identity.password), ["password"], None, None
+            user, check = await self.by_password(identity.password)
+            return user, ["password"], None, None, check
         raise _unauthorized("Attempted to authenticate with an unsupported method.")
 
     async def _default_scope(self, user: models.User) -> schemas.AuthScope | None:
@@ -182,7 +207,37 @@ class Authenticator:
         self, auth: schemas.AuthRequest, signed: SignedRequest | None = None
     ) -> TokenData:
         """``signed``: the request's URL and headers, for methods that sign the request."""
-        user, methods, app_cred, original = await self._identify(auth.identity, signed)
+        user, methods, app_cred, original, check = await self._identify(auth.identity, signed)
+        if check is None:
+            return await self._token_data(auth, signed, user, methods, app_cred, original, None)
+        # A password token's reads (the user's state, its scope and roles: ~9 ms of SQLite
+        # round trips) run beside the hash, not after it; the hash's verdict still comes
+        # first: whatever they found, a wrong password learns only that it is wrong.
+        try:
+            data = await self._token_data(auth, signed, user, methods, app_cred, original, check)
+        except Exception:
+            await self._proven(check)
+            raise
+        except BaseException:
+            check.cancel()
+            raise
+        await self._proven(check)
+        return data
+
+    async def _token_data(
+        self,
+        auth: schemas.AuthRequest,
+        signed: SignedRequest | None,
+        user: models.User,
+        methods: list[str],
+        app_cred: models.ApplicationCredential | None,
+        original: TokenData | None,
+        check: asyncio.Task[bool] | None,
+    ) -> TokenData:
+        """The payload of the token ``authenticate`` issues. With a password ``check``
+        still running, only reads come before ``_proven(check)``."""
+        if check is not None:
+            await self._password_user_usable(user)
         now = now_us()
         expires = now + self.expiration * 1_000_000
         audit_ids = [new_audit_id()]
@@ -229,6 +284,8 @@ class Authenticator:
         if not isinstance(scope, schemas.AuthScope):
             return data  # unscoped
         if scope.trust is not None:
+            if check is not None:  # not a read only: a trust may count its uses
+                await self._proven(check)
             return await self.trusts.scope_token(data, scope.trust.id)
         role_ids = await self._scope_roles(data, user.id, scope, groups, app_cred)
         data.roles = await self._named_roles(role_ids)
