@@ -61,3 +61,51 @@ def test_project_template_is_filled_and_dropped_without_a_project(
         assert entry["endpoints"] == []
     finally:
         admin.request("DELETE", f"/services/{svc['id']}", 204)
+
+
+def test_a_validated_tokens_catalog_follows_endpoint_changes(cloud: Cloud, admin: Admin) -> None:
+    """A validated token's body is kept rendered: a new or deleted endpoint still shows at
+    once, and ``nocatalog`` still leaves the catalog out."""
+    subject = issue(cloud, password_body(cloud.secrets["admin_password"], name="admin"))
+    headers = {"X-Subject-Token": subject}
+
+    def validated(query: str = "") -> dict[str, object]:
+        resp = admin.client.get(f"{V3}/auth/tokens{query}", headers=headers)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["X-Subject-Token"] == subject
+        token: dict[str, object] = resp.json()["token"]
+        return token
+
+    def types() -> set[str]:
+        catalog = validated()["catalog"]
+        assert isinstance(catalog, list)
+        return {s["type"] for s in catalog}
+
+    before = validated()
+    assert validated() == before  # the same body twice
+    service_type = unique("cached")
+    assert service_type not in types()
+    svc = admin.request(
+        "POST", "/services", 201, json={"service": {"type": service_type, "name": "cached"}}
+    )["service"]
+    admin.request(
+        "POST",
+        "/endpoints",
+        201,
+        json={
+            "endpoint": {
+                "service_id": svc["id"],
+                "interface": "public",
+                "url": "http://cached.example/v1",
+                "region_id": "RegionOne",
+            }
+        },
+    )
+    try:
+        assert service_type in types()
+        assert "catalog" not in validated("?nocatalog")
+        assert service_type in types()
+    finally:
+        admin.request("DELETE", f"/services/{svc['id']}", 204)
+    assert service_type not in types()
+    assert validated()["audit_ids"] == before["audit_ids"]

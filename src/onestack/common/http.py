@@ -47,6 +47,13 @@ def json_response(
     return JSONResponse(content, status_code=status, headers=safe_headers(headers))
 
 
+def json_bytes_response(
+    body: bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON document already serialised (a cached rendering)."""
+    return Response(body, status, safe_headers(headers), "application/json")
+
+
 def empty(status: int = 204, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, headers=safe_headers(headers))
 
