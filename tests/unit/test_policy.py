@@ -365,6 +365,47 @@ class TestEnforcer:
         assert not enforcer.allowed(project_ctx("member", "reader"), "x")
 
 
+class TestRememberedAnswers:
+    """The Enforcer remembers answers; none may outlive what it was computed from."""
+
+    def test_each_credential_and_target_leaf_is_asked_on_its_own(self) -> None:
+        enforcer = Enforcer(
+            [RuleDefault("x", "role:reader and user_id:%(target.owner.id)s and domain_id:d1")]
+        )
+        target = {"target": {"owner": {"id": "u1"}}}
+        caller = ctx(domain_id="d1", roles=("reader",))
+        assert enforcer.allowed(caller, "x", target)
+        assert enforcer.allowed(caller, "x", target)  # remembered, the same
+        assert not enforcer.allowed(caller, "x", {"target": {"owner": {"id": "u2"}}})
+        assert not enforcer.allowed(caller, "x", {"target": {"owner": {}}})
+        assert not enforcer.allowed(ctx(domain_id="d2", roles=("reader",)), "x", target)
+        assert not enforcer.allowed(
+            ctx(user_id="u2", domain_id="d1", roles=("reader",)), "x", target
+        )
+        assert not enforcer.allowed(ctx(domain_id="d1", roles=("member",)), "x", target)
+        assert enforcer.allowed(caller, "x", target)
+
+    def test_values_that_are_no_strings_are_not_confused(self) -> None:
+        # 1 == True as dict keys, not as the strings a rule compares.
+        enforcer = Enforcer([RuleDefault("x", "'True':%(flag)s")])
+        assert enforcer.allowed(ctx(), "x", {"flag": True})
+        assert not enforcer.allowed(ctx(), "x", {"flag": 1})
+        assert enforcer.allowed(ctx(), "x", {"flag": True})
+
+    def test_a_policy_file_and_new_defaults_forget_the_answers(self, tmp_path: Path) -> None:
+        enforcer = Enforcer(SVC_DEFAULTS)
+        assert enforcer.allowed(project_ctx("admin"), "svc:do")
+        path = tmp_path / "policy.yaml"
+        path.write_text('"svc:do": "role:operator"\n')
+        enforcer.load_file(str(path))
+        assert not enforcer.allowed(project_ctx("admin"), "svc:do")
+        enforcer.register([RuleDefault("svc:more", "role:admin", "More.")])
+        assert enforcer.allowed(project_ctx("admin"), "svc:more")
+        enforcer.register([RuleDefault("svc:more", "role:operator", "More, for operators.")])
+        assert not enforcer.allowed(project_ctx("admin"), "svc:more")
+        assert not enforcer.allowed(project_ctx("admin"), "svc:do")  # the override stays
+
+
 class TestPolicyFile:
     def write(self, tmp_path: Path, text: str) -> str:
         path = tmp_path / "policy.yaml"

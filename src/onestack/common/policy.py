@@ -232,12 +232,51 @@ BASE_RULES: tuple[RuleDefault, ...] = (
 )
 
 
+# Policy answers remembered per (rule, caller's credentials, target): enough for the
+# questions a busy cloud asks over and over, cleared whole when full.
+DECISIONS = 4096
+
+_Key = tuple[Any, ...]
+_NESTED = object()
+
+
+def _decision_key(action: str, ctx: RequestContext, flat: Mapping[str, Any]) -> _Key | None:
+    """What a rule's answer depends on: every field ``policy_credentials`` reads and the
+    target's leaves; None (not remembered) for a target with a value other than a string
+    or None (``1`` and ``True`` are one key to a dict, not to a rule comparing strings)."""
+    leaves: list[tuple[str, object]] = []
+    for key, value in flat.items():
+        if value is None or type(value) is str:
+            leaves.append((key, value))
+        elif isinstance(value, Mapping):
+            leaves.append((key, _NESTED))  # its leaves are in ``flat`` too
+        else:
+            return None
+    return (
+        action,
+        ctx.user_id,
+        ctx.user_domain_id,
+        ctx.project_id,
+        ctx.project_domain_id,
+        ctx.domain_id,
+        ctx.system_scope,
+        ctx.roles,
+        frozenset(leaves),
+    )
+
+
 class Enforcer:
-    """Holds the compiled rules; defaults from code, overrides from the operator's file."""
+    """Holds the compiled rules; defaults from code, overrides from the operator's file.
+
+    An answer is remembered: the same token asking the same question (a service validating
+    tokens, a client polling a resource) was a tenth of a small request's CPU evaluating the
+    same rules. Rules are pure functions of the credentials and the target, so the answer
+    holds until the rules change (``register``, ``load_file``), which forgets them all."""
 
     def __init__(self, defaults: Iterable[RuleDefault] = (), policy_file: str = "") -> None:
         self.defaults: dict[str, RuleDefault] = {}
         self.rules: dict[str, Check] = {}
+        self._decisions: dict[_Key, bool] = {}
         self.register(BASE_RULES)
         self.register(defaults)
         self.overrides: dict[str, str] = {}
@@ -245,6 +284,7 @@ class Enforcer:
             self.load_file(policy_file)
 
     def register(self, defaults: Iterable[RuleDefault]) -> None:
+        self._decisions.clear()
         for rule in defaults:
             self.defaults[rule.name] = rule
             if rule.name not in getattr(self, "overrides", {}):
@@ -254,6 +294,7 @@ class Enforcer:
         data = yaml.safe_load(Path(path).read_text()) or {}
         if not isinstance(data, dict):
             raise PolicySyntaxError(f"{path}: expected a mapping of rule names to check strings")
+        self._decisions.clear()
         for name, text in data.items():
             self.overrides[str(name)] = str(text)
             self.rules[str(name)] = parse_rule(str(text))
@@ -271,7 +312,17 @@ class Enforcer:
         if default.scope_types and ctx.scope not in default.scope_types:
             return False
         flat = flatten(target or {})
-        return self.check_rule(action, flat, ctx.policy_credentials())
+        key = _decision_key(action, ctx, flat)
+        if key is not None:
+            known = self._decisions.get(key)
+            if known is not None:
+                return known
+        ok = self.check_rule(action, flat, ctx.policy_credentials())
+        if key is not None:
+            if len(self._decisions) >= DECISIONS:
+                self._decisions.clear()
+            self._decisions[key] = ok
+        return ok
 
     def enforce(
         self, ctx: RequestContext, action: str, target: Mapping[str, Any] | None = None
