@@ -10,7 +10,6 @@ names (a later PUT makes it stale, whether or not the PUT got to remove it).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import hashlib
 import itertools
@@ -20,13 +19,14 @@ import os
 import resource
 import secrets
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from onestack.common.dataio.diskwrite import write_all
 from onestack.object.drivers.base import ObjectInfo
 
 MAGIC = b"\x00osobj1\x00"
@@ -41,7 +41,6 @@ VERSION_MARK = 4321
 FS_IOC_GETFLAGS = 0x80086601  # linux/fs.h, as chattr and lsattr call them
 FS_IOC_SETFLAGS = 0x40086602
 FS_TOPDIR_FL = 0x00020000
-IOV_MAX = 1024  # buffers one writev takes (Linux)
 
 
 class Corrupt(Exception):
@@ -244,54 +243,6 @@ def read_sidecar(path: str) -> dict[str, Any] | None:
         return None
     except ValueError:  # a torn sidecar cannot be: it is renamed into place whole
         return None
-
-
-def write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def write_chunks(fd: int, chunks: Sequence[bytes | memoryview]) -> None:
-    """Every byte of ``chunks``, in order: one ``writev`` per ``IOV_MAX`` of them (no join,
-    no copy), the rest of a short one chunk by chunk."""
-    for start in range(0, len(chunks), IOV_MAX):
-        group = chunks[start : start + IOV_MAX]
-        written = os.writev(fd, group)
-        for chunk in group:
-            if written >= len(chunk):
-                written -= len(chunk)
-                continue
-            write_all(fd, memoryview(chunk)[written:])
-            written = 0
-
-
-def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (AttributeError, OSError):  # not Linux's C library
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_SYNC_FILE_RANGE = _sync_file_range()
-SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h
-
-
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Have the kernel start writing ``length`` bytes of ``fd`` from ``offset`` to the disk
-    now, without waiting for it (``sync_file_range``; ctypes lets go of the GIL).
-
-    With 24 GiB of memory the kernel starts writing a file back only past ~2.4 GiB dirty
-    (or after 30 s): a 1 GiB upload reached the disk in its final fsync, all of it, after
-    the last byte came (~0.55 s here, a quarter of the PUT). Written back as it comes, the
-    fsync finds ~nothing left (measured: 1 GiB in 1 MiB writes then fsync, 0.57 s in the
-    fsync; with this every 1 MiB, 0.01 s)."""
-    if _SYNC_FILE_RANGE is not None:
-        _SYNC_FILE_RANGE(fd, offset, length, SYNC_FILE_RANGE_WRITE)  # failure: fsync will do
 
 
 def fsync_dir(path: str) -> None:

@@ -17,6 +17,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from onestack.common.dataio import diskwrite
+from onestack.common.dataio.pipeline import Block, Pipeline
+from onestack.common.dataio.workers import Workers
 from onestack.object.drivers.base import (
     AccountInfo,
     Chunk,
@@ -37,8 +40,6 @@ from onestack.object.drivers.base import (
 from onestack.object.drivers.disk import files, queries
 from onestack.object.drivers.disk.expiring import ExpiringQueue
 from onestack.object.drivers.disk.listings import Listings
-from onestack.object.drivers.disk.pipeline import Block, Pipeline
-from onestack.object.drivers.disk.workers import Workers
 
 T = TypeVar("T")
 
@@ -87,10 +88,10 @@ class DiskWriter(ObjectWriter):
 
     def _append(self, block: Block) -> None:
         fd = self._open()
-        files.write_chunks(fd, block)
+        diskwrite.write_chunks(fd, block)
         self._written += sum(len(chunk) for chunk in block)
         if self._written - self._flushed >= WRITEBACK_STEP:
-            files.start_writeback(fd, self._flushed, self._written - self._flushed)
+            diskwrite.start_writeback(fd, self._flushed, self._written - self._flushed)
             self._flushed = self._written
 
     async def write(self, data: Chunk) -> None:
@@ -103,7 +104,7 @@ class DiskWriter(ObjectWriter):
             block, size = self._buffer, self._buffered
             self._buffer, self._buffered = [], 0
             if self._lanes is None:
-                self._lanes = Pipeline(self.store.pool, self._hash, self._append, IN_FLIGHT)
+                self._lanes = Pipeline(self.store.pool, (self._hash, self._append), IN_FLIGHT)
             await self._lanes.put(block, size)
 
     def _finish(
@@ -122,7 +123,7 @@ class DiskWriter(ObjectWriter):
         # The rest of the body and the trailer in one call (a small object: its only write).
         written = os.writev(fd, [rest, trailer])
         if written < len(rest) + len(trailer):  # a short write: the remainder the slow way
-            files.write_all(fd, (rest + trailer)[written:])
+            diskwrite.write_all(fd, (rest + trailer)[written:])
         version = files.version_ns(meta["ts"])
         os.utime(fd, ns=(version, version))  # after the last write: writes set the mtime
         os.fsync(fd)

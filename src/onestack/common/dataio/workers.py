@@ -1,4 +1,5 @@
-"""A lean pool of worker threads for blocking calls made from the event loop.
+"""A lean pool of worker threads for blocking calls made from the event loop (the object
+store's I/O, the lanes of large uploads: ``pipeline.py``).
 
 ``loop.run_in_executor`` with a ``ThreadPoolExecutor`` makes, per call, a
 ``concurrent.futures.Future`` (a condition variable), a work item, the executor's lock and

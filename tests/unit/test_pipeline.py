@@ -1,5 +1,5 @@
-"""A large upload's md5 and write lanes (``drivers/disk/pipeline.py``), through the disk store's
-writer and on their own: order, bounded memory, errors and aborts."""
+"""A large upload's lanes (``common/pipeline.py``), through the object disk store's writer
+(md5 and write) and on their own: order, bounded memory, errors and aborts."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from onestack.object.drivers.disk import files
-from onestack.object.drivers.disk.pipeline import Block, Pipeline
+from onestack.common.dataio import diskwrite
+from onestack.common.dataio.pipeline import Block, Pipeline
+from onestack.common.dataio.workers import Workers
 from onestack.object.drivers.disk.store import WRITE_BUFFER, DiskStore
-from onestack.object.drivers.disk.workers import Workers
 
 MIB = 1024 * 1024
 
@@ -63,7 +63,7 @@ async def test_a_failed_write_keeps_the_old_object_and_leaves_no_file(
     disk: DiskStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await put(disk, "o", b"old", 3)
-    real = files.write_chunks
+    real = diskwrite.write_chunks
     calls = 0
 
     def full_disk(fd: int, chunks: Block) -> None:
@@ -73,7 +73,7 @@ async def test_a_failed_write_keeps_the_old_object_and_leaves_no_file(
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fd, chunks)
 
-    monkeypatch.setattr(files, "write_chunks", full_disk)
+    monkeypatch.setattr(diskwrite, "write_chunks", full_disk)
     writer = disk.writer("AUTH_a", "c", "o")
     with pytest.raises(OSError) as failed:
         for _ in range(16):  # the error comes back at a later write or at the commit
@@ -104,7 +104,7 @@ async def test_lanes_keep_the_order_and_the_loop_waits_past_the_limit(pool: Work
         assert gate.wait(20)
         written.extend(bytes(c) for c in block)
 
-    lanes = Pipeline(pool, lambda block: digested.extend(bytes(c) for c in block), write, 2)
+    lanes = Pipeline(pool, (lambda block: digested.extend(bytes(c) for c in block), write), 2)
     await lanes.put([b"a", b"b"], 2)  # at the limit: no wait
     third = asyncio.ensure_future(lanes.put([b"c"], 1))
     for _ in range(2000):  # the digest lane runs ahead of the held write lane (>= 20 s)
@@ -125,7 +125,7 @@ async def test_a_lane_error_is_raised_and_the_other_lane_stops(pool: Workers) ->
     def write(block: Block) -> None:
         raise OSError(errno.EIO, "I/O error")
 
-    lanes = Pipeline(pool, lambda block: digested.extend(bytes(c) for c in block), write, 1 << 30)
+    lanes = Pipeline(pool, (lambda block: digested.extend(bytes(c) for c in block), write), 1 << 30)
     await lanes.put([b"a"], 1)
     with pytest.raises(OSError):
         await asyncio.wait_for(lanes.drain(), 20)
@@ -138,7 +138,7 @@ async def test_a_lane_error_is_raised_and_the_other_lane_stops(pool: Workers) ->
 async def test_a_closed_pool_fails_the_upload_and_the_abort_ends() -> None:
     closed = Workers(2, "test-closed")
     closed.shutdown()
-    lanes = Pipeline(closed, lambda block: None, lambda block: None, 1 << 30)
+    lanes = Pipeline(closed, (lambda block: None, lambda block: None), 1 << 30)
     with pytest.raises(RuntimeError):
         await lanes.put([b"a"], 1)
     await asyncio.wait_for(lanes.settle(), 20)

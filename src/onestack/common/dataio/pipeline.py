@@ -1,18 +1,19 @@
-"""A large upload's blocks hashed and written on two lanes at once, off the event loop.
+"""A large upload's blocks through several lanes at once (its hashes, its write), off the
+event loop.
 
-A PUT's md5 (Swift's ETag) costs more CPU than all else a large upload does (receive, parse,
-write): one core hashes ~555 MiB/s here, so the md5 is the bound, and it must never wait.
-Each block (the received chunks as they came, ~1 MiB, never joined: no copy) goes to the
-hash lane and to the write lane; a lane runs its blocks in order on one worker thread that
-takes the next block itself (no trip through the event loop between blocks). The loop only
-waits when over ``limit`` bytes are in flight (until a quarter are done): memory stays bounded,
-and the md5 has the next blocks queued while the loop receives more. hashlib and
-``os.writev`` let go of the GIL.
+A large upload's hashes cost more CPU than all else it does (receive, parse, write): one core
+hashes md5 at ~555 MiB/s here, so the hashes are the bound, and they must never wait. Each
+block (the received chunks as they came, ~1 MiB, never joined: no copy) goes to every lane
+(the object store's PUT: md5 and write; the image service's upload: md5, sha512 and write); a
+lane runs its blocks in order on one worker thread that takes the next block itself (no trip
+through the event loop between blocks). The loop only waits when over ``limit`` bytes are in
+flight (until a quarter are done): memory stays bounded, and the hashes have the next blocks
+queued while the loop receives more. hashlib and ``os.writev`` let go of the GIL.
 
-Measured, 1 GiB PUT with curl on this 2-core host (other jobs running): before, one block
-in flight, joined (a copy), its md5 and write on two pool threads with the loop waiting for
-both, and the whole file's writeback in the final fsync: 176-283 MiB/s. With the lanes (and
-``files.start_writeback``): 282-387 MiB/s; the md5 thread ran or waited for a core ~90-96%
+Measured, 1 GiB object PUT with curl on this 2-core host (other jobs running): before, one
+block in flight, joined (a copy), its md5 and write on two pool threads with the loop waiting
+for both, and the whole file's writeback in the final fsync: 176-283 MiB/s. With the lanes (and
+``diskwrite.start_writeback``): 282-387 MiB/s; the md5 thread ran or waited for a core ~90-96%
 of the PUT (``/proc/<pid>/task/<tid>/schedstat``), so what is left is the CPU it shares.
 """
 
@@ -24,10 +25,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from onestack.object.drivers.base import Chunk
-from onestack.object.drivers.disk.workers import Workers
+from onestack.common.dataio.workers import Workers
 
-Block = Sequence[Chunk]
+Block = Sequence[bytes | memoryview]
 
 
 @dataclass
@@ -43,18 +43,13 @@ class _Stopped(Exception):
 
 
 class Pipeline:
-    """Blocks through ``digest`` and ``write`` (each called with one block's chunks, in the
-    order they came), on ``pool``'s threads; ``put`` and ``drain`` from the event loop."""
+    """Blocks through each of ``lanes`` (each called with one block's chunks, in the order
+    they came, on one of ``pool``'s threads at a time); ``put`` and ``drain`` from the event
+    loop."""
 
-    def __init__(
-        self,
-        pool: Workers,
-        digest: Callable[[Block], None],
-        write: Callable[[Block], None],
-        limit: int,
-    ) -> None:
+    def __init__(self, pool: Workers, lanes: Sequence[Callable[[Block], None]], limit: int) -> None:
         self._pool = pool
-        self._lanes = (_Lane(digest), _Lane(write))
+        self._lanes = tuple(_Lane(run) for run in lanes)
         self._limit = limit
         self._lock = threading.Lock()
         self._sent = 0  # bytes handed to the lanes
@@ -67,7 +62,7 @@ class Pipeline:
         return self._sent - min(lane.done for lane in self._lanes)
 
     async def put(self, block: Block, size: int) -> None:
-        """Hand ``block`` (``size`` bytes) to both lanes; wait while over the limit."""
+        """Hand ``block`` (``size`` bytes) to every lane; wait while over the limit."""
         self._loop = asyncio.get_running_loop()
         with self._lock:
             self._raise_error()
@@ -86,13 +81,13 @@ class Pipeline:
                 with self._lock:
                     lane.running = False  # or ``settle`` would wait for it forever
                     self._error = self._error or exc
-        if over:  # down to 3/4: a wake-up of the loop (from the md5's thread) per few blocks
+        if over:  # down to 3/4: a wake-up of the loop (from the slowest lane) per few blocks
             await self._wait(self._limit * 3 // 4)
         else:
             self._raise_error()
 
     async def drain(self) -> None:
-        """Wait until both lanes finished every block; their first error, raised."""
+        """Wait until every lane finished every block; their first error, raised."""
         await self._wait(0)
 
     async def settle(self) -> None:
