@@ -4,7 +4,9 @@ header parsing, ranges and JSON-patch parsing."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import os
 import struct
 import subprocess
 from collections.abc import AsyncIterator
@@ -13,12 +15,14 @@ from pathlib import Path
 import pytest
 
 from onestack.common import errors
-from onestack.image.drivers.file import FileStore
+from onestack.common.dataio import diskwrite
+from onestack.common.dataio.pipeline import Block
+from onestack.image.drivers.file import FileStore, FileWriter
 from onestack.image.faults import RangeNotSatisfiable
 from onestack.image.formats import virtual_size
 from onestack.image.service.data import parse_range
 from onestack.image.service.images import parse_patch
-from onestack.image.service.ingest import BATCH, ingest, normalize_md5
+from onestack.image.service.ingest import BLOCK, IN_FLIGHT, ingest, normalize_md5
 
 
 async def chunks(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:
@@ -66,7 +70,9 @@ def test_reads_span_blocks_at_any_offset(tmp_path: Path) -> None:
 
 def test_ingest_hashes_in_one_pass_and_commits(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
-    data = bytes(range(256)) * (BATCH // 256 * 2 + 3)  # several batches plus a tail
+    # More than the lanes hold at once (the loop waits for them), and a tail: blocks of
+    # 64 KiB chunks are never joined, so each lane sees them in order or the digests differ.
+    data = os.urandom(IN_FLIGHT * 2 + BLOCK // 2 + 3)
     got = asyncio.run(
         ingest(chunks(data), store.writer("img"), limit=len(data), too_large=too_large)
     )
@@ -96,6 +102,62 @@ def test_failed_ingest_leaves_nothing(
     args: dict[str, object] = {"limit": 10**6, **kwargs}
     with pytest.raises(error):
         asyncio.run(ingest(chunks(data), store.writer("img"), too_large=too_large, **args))  # type: ignore[arg-type]
+    assert not (tmp_path / "img").exists()
+    assert list((tmp_path / ".tmp").iterdir()) == []
+
+
+class _LoopWriter(FileWriter):
+    """A store without a blocking write lane: the upload awaits ``write`` from the loop."""
+
+    def lane(self) -> None:
+        return None
+
+
+def test_ingest_through_a_store_without_a_write_lane(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    data = os.urandom(BLOCK * 3 + 5)
+    got = asyncio.run(
+        ingest(chunks(data), _LoopWriter(store, "img"), limit=len(data), too_large=too_large)
+    )
+    assert got.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert got.os_hash_value == hashlib.sha512(data).hexdigest()
+    assert collect(store, got.location) == data
+
+
+def test_a_failed_write_lane_aborts_the_upload_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileStore(tmp_path)
+    real = diskwrite.write_chunks
+    calls = 0
+
+    def full_disk(fd: int, block: Block) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd, block)
+
+    monkeypatch.setattr(diskwrite, "write_chunks", full_disk)
+    data = b"d" * (IN_FLIGHT * 2)
+    with pytest.raises(OSError) as failed:
+        asyncio.run(ingest(chunks(data), store.writer("img"), limit=len(data), too_large=too_large))
+    assert failed.value.errno == errno.ENOSPC
+    assert calls == 3  # the lanes stopped at the error: no block written after it
+    assert not (tmp_path / "img").exists()
+    assert list((tmp_path / ".tmp").iterdir()) == []
+
+
+def test_a_client_gone_mid_upload_leaves_nothing(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+
+    async def cut_off() -> AsyncIterator[bytes]:
+        async for chunk in chunks(os.urandom(IN_FLIGHT + BLOCK * 3)):
+            yield chunk
+        raise ConnectionResetError("the client went away")
+
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(ingest(cut_off(), store.writer("img"), limit=1 << 40, too_large=too_large))
     assert not (tmp_path / "img").exists()
     assert list((tmp_path / ".tmp").iterdir()) == []
 

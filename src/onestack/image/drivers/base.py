@@ -14,19 +14,28 @@ The driver never touches the database: it sees image ids and locations, nothing 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 # What a store reads out: bytes, or a read-only view of them (no copy); never mutated.
 Chunk = bytes | memoryview
+# Chunks of an upload as they came, in order, written together (not joined: no copy).
+Block = Sequence[Chunk]
 
 
 class StoreWriter(ABC):
     """One upload into a store. ``write`` is awaited in order; then ``commit`` or ``abort``."""
 
     @abstractmethod
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: Chunk) -> None:
         """Append ``data`` to the temporary copy."""
+
+    def lane(self) -> Callable[[Block], None] | None:
+        """A blocking append of one block, which the upload runs on a worker thread beside
+        its hashes (``common/dataio/pipeline.py``) instead of awaiting ``write``; None when the
+        store only takes bytes through ``write``. Called for each block in order, never two
+        at once, and never after ``commit`` or ``abort`` began."""
+        return None
 
     @abstractmethod
     async def commit(self) -> str:

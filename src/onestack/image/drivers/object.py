@@ -36,7 +36,7 @@ class ObjectWriter(StoreWriter):
         self.image_id = image_id
         self.upload: ObjectUpload | None = None
 
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: Chunk) -> None:
         if self.upload is None:
             await self.store.ready()
             self.upload = self.store.objects.upload(ACCOUNT, CONTAINER, self.image_id)

@@ -1,8 +1,20 @@
 """One pass over an upload: hash (md5 and sha512), count, keep the header, write to a store.
 
-The stream is read chunk by chunk and gathered into batches of ``BATCH`` bytes; while one
-batch is hashed (two worker threads: hashlib releases the GIL) and written (a third), the
-event loop collects the next one. At most two batches are in memory whatever the image size.
+The received chunks are gathered (as they came: no join, no copy) into blocks of ``BLOCK``
+bytes, and each block goes to three lanes (``common/dataio/pipeline.py``): the md5, the
+sha512 and the store's write (``StoreWriter.lane``; a store without one is written from the
+loop), each on a worker thread taking its next block itself (hashlib and ``writev`` let go of
+the GIL). The event loop only waits while more than ``IN_FLIGHT`` bytes are queued or in
+progress: the hashes, this host's bound for an upload, always have the next blocks while the
+loop receives more, and memory stays bounded whatever the image size.
+
+Measured, 1 GiB ``PUT /file`` with curl on this 2-core host (``bench/image.py``, load 1.2-3.6
+from other jobs): before, 4 MiB batches joined (a copy), the loop waiting for each batch's
+md5, sha512 and write before taking the next: 168-268 MiB/s, 42-48% of the hash bound (md5 and
+sha512 of the file on two threads, 353-604 MiB/s). With the lanes: 358-441 MiB/s, 59-70% of
+it (601-647). The rest is the CPU the hashes share with receiving (uvicorn, the kernel's copy)
+and with curl on two cores: without HTTP (in-process, to tmpfs) an upload costs ~3.6 s of
+CPU per GiB, 2.9 s of it the two hashes.
 """
 
 from __future__ import annotations
@@ -14,11 +26,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from onestack.common import errors
+from onestack.common.dataio.pipeline import Block, Pipeline
+from onestack.common.dataio.workers import Workers
 from onestack.image.drivers.base import Chunk, StoreWriter
 from onestack.image.formats import HEADER_BYTES
 
-BATCH = 4 * 1024 * 1024
+BLOCK = 1024 * 1024  # received bytes gathered into one block for the lanes
+IN_FLIGHT = 16 * BLOCK  # bytes of one upload queued for or in its lanes
 HASH_ALGO = "sha512"
+LANE_THREADS = 24  # three lanes an upload: eight uploads at once before one waits
+_POOL: Workers | None = None
+
+
+def _pool() -> Workers:
+    """The lanes' threads, shared by every upload of this process (started as needed)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = Workers(LANE_THREADS, "image-ingest")
+    return _POOL
+
+
+def _hash_lane(hasher: Any) -> Callable[[Block], None]:
+    update = hasher.update
+
+    def run(block: Block) -> None:
+        for chunk in block:
+            update(chunk)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -62,16 +97,13 @@ async def ingest(
     sha = hashlib.sha512()
     header = bytearray()
     size = 0
-    buf = bytearray()
-    pending: asyncio.Future[Any] | None = None
-
-    def flush(data: bytes) -> asyncio.Future[Any]:
-        return asyncio.gather(
-            asyncio.to_thread(md5.update, data),
-            asyncio.to_thread(sha.update, data),
-            writer.write(data),
-        )
-
+    write = writer.lane()
+    lanes = [_hash_lane(md5), _hash_lane(sha)]
+    if write is not None:
+        lanes.append(write)
+    pipeline = Pipeline(_pool(), lanes, IN_FLIGHT)
+    block: list[Chunk] = []
+    gathered = 0
     try:
         async for chunk in chunks:
             if not chunk:
@@ -81,17 +113,16 @@ async def ingest(
                 raise too_large(limit)
             if len(header) < HEADER_BYTES:
                 header += chunk[: HEADER_BYTES - len(header)]
-            buf += chunk
-            if len(buf) >= BATCH:
-                if pending is not None:
-                    await pending
-                pending = flush(bytes(buf))
-                buf.clear()
-        if pending is not None:
-            await pending
-            pending = None
-        if buf:
-            await flush(bytes(buf))
+            if write is None:
+                await writer.write(chunk)
+            block.append(chunk)
+            gathered += len(chunk)
+            if gathered >= BLOCK:
+                await pipeline.put(block, gathered)
+                block, gathered = [], 0
+        if block:
+            await pipeline.put(block, gathered)
+        await pipeline.drain()
         if expected_size is not None and size != expected_size:
             raise errors.BadRequest(
                 f"Size of the uploaded data ({size}) does not match the declared size "
@@ -105,9 +136,8 @@ async def ingest(
             )
         location = await writer.commit()
     except BaseException:
-        if pending is not None:
-            # Let the in-flight batch finish before the file it writes to goes away.
-            await asyncio.shield(asyncio.wait([pending]))
+        # The lanes stop before the file they write to goes away.
+        await asyncio.shield(pipeline.settle())
         await asyncio.shield(writer.abort())
         raise
     return Ingested(location, size, checksum, sha.hexdigest(), bytes(header))
