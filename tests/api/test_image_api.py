@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -200,6 +201,31 @@ def test_downloads_whole_and_ranged(demo: httpx.Client) -> None:
     assert demo.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
     for image_id in (queued["id"], image["id"]):
         demo.delete(f"/v2/images/{image_id}")
+
+
+def test_a_large_image_sent_from_its_file_whole_ranged_and_to_head(demo: httpx.Client) -> None:
+    """Several MiB, as the server sends a stored file (sendfile from the store's file): the
+    bytes, lengths and ranges are those of a streamed answer, and HEAD has no body."""
+    data = os.urandom(5 * 1024 * 1024 + 17)
+    image = create(demo)
+    assert upload(demo, image["id"], data).status_code == 204
+    url = f"/v2/images/{image['id']}/file"
+    whole = demo.get(url)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["Content-Length"] == str(len(data))
+    assert whole.headers["Content-MD5"] == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    start, last = 4 * 1024 * 1024 - 5, 5 * 1024 * 1024 + 3  # across the store's read blocks
+    part = demo.get(url, headers={"Range": f"bytes={start}-{last}"})
+    assert part.status_code == 206 and part.content == data[start : last + 1]
+    assert part.headers["Content-Length"] == str(last + 1 - start)
+    assert part.headers["Content-Range"] == f"bytes {start}-{last}/{len(data)}"
+    assert "Content-MD5" not in part.headers
+    head = demo.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Length"] == str(len(data))
+    again = demo.get(url, headers={"Range": "bytes=-3"})  # the connection is still usable
+    assert again.status_code == 206 and again.content == data[-3:]
+    demo.delete(f"/v2/images/{image['id']}")
 
 
 def test_json_patch_properties_and_tags(demo: httpx.Client) -> None:

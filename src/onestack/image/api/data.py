@@ -9,6 +9,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from onestack.common import errors
+from onestack.common.fileresponse import FileRegionResponse, offers_zerocopy, open_sized
 from onestack.common.http import empty, read_json, validate
 from onestack.image import schemas
 from onestack.image.api.helpers import service, visible_image
@@ -91,11 +92,15 @@ async def download(request: Request) -> Response:
         headers["Content-Range"] = f"bytes {got.offset}-{last}/{got.total}"
     elif got.checksum:
         headers["Content-MD5"] = got.checksum
+    status = 206 if got.partial else 200
+    if got.path is not None and offers_zerocopy(request.scope):
+        # A local file: the server sends it with sendfile (1 GiB cold: 1,667-1,867 MiB/s
+        # here, against 1,171-1,516 streamed through the event loop), or streams it below.
+        fd = await open_sized(got.path, got.total)
+        if fd is not None:
+            return FileRegionResponse(fd, got.offset, got.length, status, headers, OCTET_STREAM)
     return StreamingResponse(
-        got.chunks,
-        status_code=206 if got.partial else 200,
-        headers=headers,
-        media_type=OCTET_STREAM,
+        got.chunks, status_code=status, headers=headers, media_type=OCTET_STREAM
     )
 
 

@@ -55,6 +55,9 @@ class Download:
     length: int
     checksum: str | None
     partial: bool  # a Range was honoured: 206
+    # A local file holding the whole image (the image cache's copy, or the store's own
+    # file), which the server may send itself (``sendfile``) instead of ``chunks``.
+    path: Path | None = None
 
 
 def parse_range(header: str | None, total: int) -> tuple[int, int] | None:
@@ -448,9 +451,11 @@ class ImageData:
         if cached is not None:
             self.base.cache.hit(cached)
             chunks = file_chunks(cached, offset=offset, length=length)
+            path: Path | None = cached
         else:
             chunks = self.base.store.read(rec.location, offset, length)
-        return Download(chunks, rec.size, offset, length, rec.checksum, wanted is not None)
+            path = self.base.store.local_path(rec.location)
+        return Download(chunks, rec.size, offset, length, rec.checksum, wanted is not None, path)
 
     # --- recovery ---------------------------------------------------------------------------
     async def recover(self) -> int:
