@@ -141,10 +141,10 @@ async def with_new_ports(
     A port create is on the path of every boot with a network: the compute agent waits for
     the round that plugs it, and reading the whole host again costs about 18 queries (~10 ms
     of the event loop, #19). A new VM port changes only its own entry, its network's DHCP
-    hosts and its security groups' members (and its QoS), which is what is read here. Anything
-    else (a network-owned port, a port already gone, a group or network the host does not
-    carry yet) takes the full read, as does every other change, the periodic resync and
-    every repair."""
+    hosts and its security groups' members (and its QoS): its row and its QoS are read (4
+    queries), its addresses added to its groups' members. Anything else (a network-owned
+    port, a port already gone, a group or network the host does not carry yet) takes the
+    full read, as does every other change, the periodic resync and every repair."""
     wanted = set(port_ids)
     if not wanted:
         return last
@@ -171,15 +171,19 @@ async def with_new_ports(
             *(x for x in network_ports[net_id] if x.id not in wanted),
             *(plain[p.id] for p in rows if p.network_id == net_id),
         )
-    # The groups the host carries that the new ports join: their members changed.
-    joined = {b.security_group_id for p in rows for b in p.security_group_bindings}
-    touched = sorted(joined & set(groups))
-    security_groups = last.security_groups
-    if touched:
-        members = await _member_ips(session, touched)
-        for gid in touched:
-            groups[gid] = replace(groups[gid], member_ips=members.get(gid, ()))
-        security_groups = tuple(groups[g.id] for g in last.security_groups)
+    # The groups the host carries that the new ports join gain their addresses (a group's
+    # members are a sorted set: the others need not be read again).
+    joined: dict[str, set[str]] = defaultdict(set)
+    for p in rows:
+        addresses = {a.ip_address for a in p.fixed_ips}
+        addresses.update(pair["ip_address"] for pair in p.allowed_address_pairs or ())
+        for b in p.security_group_bindings:
+            if b.security_group_id in groups:
+                joined[b.security_group_id] |= addresses
+    for gid, addresses in joined.items():
+        group = groups[gid]
+        groups[gid] = replace(group, member_ips=tuple(sorted({*group.member_ips, *addresses})))
+    security_groups = tuple(groups[g.id] for g in last.security_groups)
     return replace(
         last,
         ports=tuple(ports),
@@ -326,13 +330,13 @@ async def _security_groups(
 
 async def _member_ips(session: AsyncSession, group_ids: list[str]) -> dict[str, tuple[str, ...]]:
     """Per group, the addresses of its member ports (what a remote-group rule matches): their
-    fixed IPs in address order, then their allowed address pairs' addresses."""
+    fixed IPs and their allowed address pairs' addresses, each once, sorted (a set: so that
+    ``with_new_ports`` can add a new member's without reading the others)."""
     members: dict[str, list[str]] = defaultdict(list)
     rows = await session.execute(
         select(models.PortSecurityGroup.security_group_id, models.IPAllocation.ip_address)
         .join(models.IPAllocation, models.IPAllocation.port_id == models.PortSecurityGroup.port_id)
         .where(models.PortSecurityGroup.security_group_id.in_(group_ids))
-        .order_by(models.IPAllocation.ip_address)
     )
     for gid, ip in rows:
         members[gid].append(ip)
@@ -343,7 +347,7 @@ async def _member_ips(session: AsyncSession, group_ids: list[str]) -> dict[str, 
     )
     for gid, pairs in pair_rows:
         members[gid].extend(p["ip_address"] for p in pairs or [])
-    return {gid: tuple(dict.fromkeys(ips)) for gid, ips in members.items()}
+    return {gid: tuple(sorted(set(ips))) for gid, ips in members.items()}
 
 
 async def _routers(
