@@ -275,6 +275,31 @@ async def test_what_a_repair_cannot_bring_back_is_not_retried_every_check(bus: M
         await agent.stop()
 
 
+async def test_a_loss_after_a_repair_is_repaired_at_the_next_check(bus: MemoryBus) -> None:
+    """What is lost while a repair runs (the test's namespace deleted once the dnsmasq was
+    back) is no loss that repair could not bring back: the next check repairs it."""
+    driver, source = LosingDriver(), Source()
+    agent = NetworkAgent("h1", driver, source, bus, resync_interval=30.0, check_interval=30.0)
+    await agent.start()
+    try:
+        await agent.wait_rounds(1, timeout=10)
+        repair = driver.apply
+
+        async def then_lose_the_namespace(state: HostState) -> list[PortStatus]:
+            statuses = await repair(state)
+            driver.lost = ["namespace os-dhcp-n1"]
+            return statuses
+
+        driver.lost = ["dnsmasq of network n1"]
+        driver.apply = then_lose_the_namespace  # type: ignore[method-assign]
+        assert await agent.check_drift() == ["dnsmasq of network n1"]
+        driver.apply = repair  # type: ignore[method-assign]
+        assert await agent.check_drift() == ["namespace os-dhcp-n1"]
+        assert driver.lost == []
+    finally:
+        await agent.stop()
+
+
 class NewPortsSource(Source):
     """A source that can add new ports to the agent's last state (the network service's
     ``host_state_with``); ``refuse``: it answers None, the agent must read it all."""
