@@ -16,15 +16,9 @@ GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}}, "
 
 
 async def late_qemu(path: Path, delay: float) -> asyncio.AbstractServer:
-    """A QMP peer that accepts at once, greets after ``delay`` s and answers query-status;
-    as QEMU, it serves one connection at a time (the next is greeted when that one ends)."""
-    one_at_a_time = asyncio.Lock()
+    """A QMP peer that accepts at once, greets after ``delay`` s and answers query-status."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async with one_at_a_time:
-            await greet_and_answer(reader, writer)
-
-    async def greet_and_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(delay)
         writer.write(json.dumps(GREETING).encode() + b"\r\n")
         decoder, pending = json.JSONDecoder(), ""
@@ -70,19 +64,3 @@ async def test_no_greeting_at_all_is_a_driver_error(
     finally:
         await monitor.close()
         server.close()
-
-
-async def test_tasks_asking_at_once_share_one_connection(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A poll and an action asking a guest's monitor at the same moment: the second waits for
-    the first's connection instead of opening one QEMU would never greet."""
-    monkeypatch.setattr(qmp, "GREETING_TIMEOUT", 1.0)
-    server = await late_qemu(tmp_path / "qmp.sock", delay=0.2)
-    monitor = qmp.Monitor(tmp_path / "qmp.sock", "busy")
-    try:
-        answers = await asyncio.gather(*(monitor.execute("query-status") for _ in range(3)))
-    finally:
-        await monitor.close()
-        server.close()
-    assert [a["status"] for a in answers] == ["running"] * 3

@@ -20,8 +20,9 @@ from qemu.qmp.protocol import Runstate
 from onestack.compute.drivers.base import DriverError
 
 CONNECT_TIMEOUT = 5.0
-# QEMU accepts on its monitor socket before its main loop runs, and greets only then (and
-# only one connection at a time): a guest just started on a loaded host greets late.
+# QEMU accepts on its monitor socket before its main loop runs, and greets only then: a guest
+# just started on a loaded host (CI, TCG, its kernel and initrd still loading) took over 5 s,
+# and an action asked for meanwhile failed as if the guest had no power state.
 GREETING_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
 
@@ -58,22 +59,11 @@ class Monitor:
         self.socket = socket
         self.name = name
         self._client: QMPClient | None = None
-        # QEMU serves one monitor connection at a time: a second one, opened by a task that
-        # asked while another was connecting (a poll beside an action), was accepted but never
-        # greeted, and its action failed as "power state nostate".
-        self._connecting = asyncio.Lock()
 
     async def _connected(self) -> QMPClient:
         client = self._client
         if client is not None and client.runstate == Runstate.RUNNING:
             return client
-        async with self._connecting:
-            return await self._connect()
-
-    async def _connect(self) -> QMPClient:
-        client = self._client
-        if client is not None and client.runstate == Runstate.RUNNING:
-            return client  # made by the task this one waited for
         await self.close()
         client = QMPClient(self.name)
         try:
