@@ -20,10 +20,6 @@ from qemu.qmp.protocol import Runstate
 from onestack.compute.drivers.base import DriverError
 
 CONNECT_TIMEOUT = 5.0
-# QEMU accepts on its monitor socket before its main loop runs, and greets only then: a guest
-# just started on a loaded host (CI, TCG, its kernel and initrd still loading) took over 5 s,
-# and an action asked for meanwhile failed as if the guest had no power state.
-GREETING_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
 
 
@@ -68,7 +64,7 @@ class Monitor:
         client = QMPClient(self.name)
         try:
             sock = await asyncio.wait_for(connect_unix(self.socket), CONNECT_TIMEOUT)
-            await asyncio.wait_for(client.connect(sock), GREETING_TIMEOUT)
+            await asyncio.wait_for(client.connect(sock), CONNECT_TIMEOUT)
         except (QMPError, OSError, TimeoutError) as exc:
             with contextlib.suppress(QMPError, OSError):
                 await client.disconnect()
