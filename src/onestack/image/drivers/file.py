@@ -45,8 +45,7 @@ class FileWriter(StoreWriter):
         self.final = store.root / image_id
         self.temp = store.temp_dir / f"{image_id}.{secrets.token_hex(4)}"
         self.fd: int | None = None
-        self._written = 0  # bytes in the file
-        self._flushed = 0  # bytes of them handed to the disk (start_writeback)
+        self._appender = diskwrite.Appender(WRITEBACK_STEP)
 
     def _open(self) -> int:
         if self.fd is None:
@@ -54,12 +53,7 @@ class FileWriter(StoreWriter):
         return self.fd
 
     def _write_block(self, block: Block) -> None:
-        fd = self._open()
-        diskwrite.write_chunks(fd, block)
-        self._written += sum(len(chunk) for chunk in block)
-        if self._written - self._flushed >= WRITEBACK_STEP:
-            diskwrite.start_writeback(fd, self._flushed, self._written - self._flushed)
-            self._flushed = self._written
+        self._appender.append(self._open(), block)
 
     async def write(self, data: Chunk) -> None:
         await asyncio.to_thread(self._write_block, (data,))

@@ -69,8 +69,7 @@ class DiskWriter(ObjectWriter):
         self._buffer: list[Chunk] = []
         self._buffered = 0
         self._lanes: Pipeline | None = None  # made at the first full block
-        self._written = 0  # bytes in the file (the write lane's)
-        self._flushed = 0  # bytes of them handed to the disk (start_writeback)
+        self._appender = diskwrite.Appender(WRITEBACK_STEP)  # the write lane's
 
     def _open(self) -> int:
         if self._fd is None:
@@ -87,12 +86,7 @@ class DiskWriter(ObjectWriter):
             self._md5.update(chunk)
 
     def _append(self, block: Block) -> None:
-        fd = self._open()
-        diskwrite.write_chunks(fd, block)
-        self._written += sum(len(chunk) for chunk in block)
-        if self._written - self._flushed >= WRITEBACK_STEP:
-            diskwrite.start_writeback(fd, self._flushed, self._written - self._flushed)
-            self._flushed = self._written
+        self._appender.append(self._open(), block)
 
     async def write(self, data: Chunk) -> None:
         if not data:
