@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route, Router
 
 from onestack.common.httpserver import _HeadThenBody
 from onestack.common.routing import CandidateRouter
-from onestack.common.sendfile import _Gone, send_region
+from onestack.common.sendfile import _Gone, _owned, send_region
 
 
 async def _named(request: Request) -> PlainTextResponse:
@@ -152,7 +152,7 @@ def test_send_region_sends_the_head_then_the_files_bytes(tmp_path: Path) -> None
     reader.start()
     fd = os.open(path, os.O_RDONLY)
     try:
-        send_region(ours.fileno(), b"HEAD", fd, 5, 3 * 1024 * 1024, lambda: False)
+        send_region(os.dup(ours.fileno()), b"HEAD", os.dup(fd), 5, 3 * 1024 * 1024, lambda: False)
     finally:
         os.close(fd)
         reader.join()
@@ -170,7 +170,43 @@ def test_send_region_stops_when_the_client_goes(tmp_path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         with pytest.raises(_Gone):
-            send_region(ours.fileno(), b"", fd, 0, 4 * 1024 * 1024, lambda: False)
+            send_region(os.dup(ours.fileno()), b"", os.dup(fd), 0, 4 * 1024 * 1024, lambda: False)
     finally:
         os.close(fd)
         ours.close()
+
+
+async def test_a_cancelled_response_closing_its_file_does_not_change_the_bytes_sent(
+    tmp_path: Path,
+) -> None:
+    """The response closes its file when its task is cancelled (server shutdown) while the
+    thread still sends; the next file opened gets the same number. The client must get the
+    first file's bytes, never the other's."""
+    size = 8 * 1024 * 1024  # far more than the socket holds: the thread is mid-send
+    (tmp_path / "ours").write_bytes(b"a" * size)
+    (tmp_path / "other").write_bytes(b"b" * size)
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    got = bytearray()
+    fd = os.open(tmp_path / "ours", os.O_RDONLY)
+    loop = asyncio.get_running_loop()
+    sending = asyncio.ensure_future(_owned(loop, ours.fileno(), b"", fd, 0, size, lambda: False))
+    await asyncio.sleep(0.05)
+    sending.cancel()
+    os.close(fd)
+    other = os.open(tmp_path / "other", os.O_RDONLY)
+    assert other == fd  # the number the thread was given is taken again
+
+    def drain() -> None:
+        while len(got) < size:
+            got.extend(theirs.recv(1 << 20))
+
+    try:
+        await asyncio.to_thread(drain)
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+    finally:
+        os.close(other)
+        ours.close()
+        theirs.close()
+    assert bytes(got) == b"a" * size

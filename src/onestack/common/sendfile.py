@@ -16,6 +16,7 @@ ordinary body messages: the same bytes either way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import select
@@ -54,13 +55,11 @@ class _Gone(Exception):
 
 
 def send_region(
-    sock: int, head: bytes, fd: int, offset: int, count: int, closing: Callable[[], bool]
+    out: int, head: bytes, fd: int, offset: int, count: int, closing: Callable[[], bool]
 ) -> None:
     """``head`` then ``count`` bytes of ``fd`` from ``offset`` to the (non-blocking) socket
-    ``sock``, waiting for it to take them. On a duplicate of the socket's descriptor: should
-    the loop close its own meanwhile, this one never writes to another file that got the
-    number."""
-    out = os.dup(sock)
+    ``out``, waiting for it to take them. Both descriptors are this call's own duplicates
+    (``_owned``), closed here when it ends."""
     advised, end = offset, offset + count
     try:
         pending = memoryview(head)
@@ -96,7 +95,38 @@ def send_region(
                 raise _Gone()
             poller.poll(1000)  # woken as soon as the socket takes more
     finally:
+        _close(out, fd)
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+async def _owned(
+    loop: asyncio.AbstractEventLoop,
+    sock: int,
+    head: bytes,
+    fd: int,
+    offset: int,
+    count: int,
+    closing: Callable[[], bool],
+) -> None:
+    """``send_region`` on duplicates of the socket's and the file's descriptors, made before
+    the thread starts: the loop may close its socket, and a response whose task is cancelled
+    closes its file, while the thread still sends; with the numbers themselves the thread
+    could then write to, or read from, another file that got the number meanwhile. The
+    duplicates are closed by the thread, or here when it never started."""
+    out = os.dup(sock)
+    try:
+        own = os.dup(fd)
+    except OSError:
         os.close(out)
+        raise
+    job = _pool().submit(send_region, out, head, own, offset, count, closing)
+    job.add_done_callback(lambda done: _close(out, own) if done.cancelled() else None)
+    await asyncio.wrap_future(job, loop=loop)
 
 
 def zerocopy_sender(
@@ -140,9 +170,7 @@ def zerocopy_sender(
             await _read_and_send(original, loop, fd, offset, count, more)
             return
         try:
-            await loop.run_in_executor(
-                _pool(), send_region, sock.fileno(), held, fd, offset, count, transport.is_closing
-            )
+            await _owned(loop, sock.fileno(), held, fd, offset, count, transport.is_closing)
         except _Gone:
             cycle.disconnected = True  # as uvicorn marks it: later sends do nothing
             transport.close()
