@@ -21,6 +21,7 @@ from onestack.compute.drivers.base import NIC, BootSource, GuestGone, GuestStats
 from onestack.compute.drivers.fake import FakeDriver
 from onestack.compute.service import ComputeService
 from onestack.config import Settings
+from onestack.metering.definitions import RESOURCE_METRICS
 from onestack.metering.listener import sample_of
 
 VERSIONS = Path(__file__).resolve().parents[2] / "src/onestack/compute/migrations/versions"
@@ -85,6 +86,29 @@ def test_samples_of_one_guest() -> None:
     grouped = guest_samples(asyncio.run(stats()), {**META, "server_group": "stack-1"}, 1000.0)  # type: ignore[arg-type]
     assert {s["resource_metadata"]["server_group"] for s in grouped if s["resource_type"]
             == "instance"} == {"stack-1"}  # fmt: skip
+
+
+def test_the_pollsters_samples_are_their_types_defined_metrics() -> None:
+    """A new resource is made with its type's defined metrics (metering.definitions) before
+    its first poll: each sample must fall on one of them with the unit and kind (so the
+    archive policy) it would have made its metric with, and each defined one be polled."""
+
+    async def stats() -> GuestStats:
+        driver = FakeDriver()
+        await driver.spawn(spec())
+        return await driver.guest_stats("u-1")
+
+    polled: dict[str, dict[str, tuple[str, bool]]] = {}
+    for s in guest_samples(asyncio.run(stats()), META, 1000.0):
+        polled.setdefault(s["resource_type"], {})[s["name"]] = (
+            s["unit"],
+            s["type"] == "cumulative",
+        )
+    defined = {
+        rtype: {name: (m.unit, m.cumulative) for name, m in RESOURCE_METRICS[rtype].items()}
+        for rtype in polled
+    }
+    assert polled == defined
 
 
 def test_qemu_counters_from_qmp_and_proc() -> None:

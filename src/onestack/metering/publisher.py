@@ -1,5 +1,7 @@
 """Ceilometer's Gnocchi publisher: samples become resources, named metrics and measures.
-Known resources and metrics are remembered, so a steady poll costs one queue write."""
+A resource is made with every metric its type's definition names (``definitions``), so
+they read as empty series before the first sample. Known resources and metrics are
+remembered, so a steady poll costs one queue write."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from onestack.common import errors as common_errors
 from onestack.common.agent import KeyedLocks
 from onestack.common.logging import get_logger
 from onestack.metering import errors, timeutil
+from onestack.metering.definitions import metrics_of
 from onestack.metering.facade import SERVICE_CONTEXT, Sample
 from onestack.metering.schemas import ResourceCreate, ResourceUpdate, metric_spec
 from onestack.metering.service import MeteringService
@@ -56,12 +59,10 @@ class Publisher:
         try:
             async with self.locks(rid):
                 for sample in group:
-                    made = await self._ensure(
+                    await self._ensure(
                         sample.resource_type, sample.resource_id, sample.project_id,
                         sample.user_id, sample.attributes, group, new=new,
                     )  # fmt: skip
-                    for name, mid in (made or {}).items():
-                        self.metric_ids[(rid, name)] = mid
                 missing = {s.name: s for s in group if (rid, s.name) not in self.metric_ids}
                 if missing:
                     await self._make_metrics(rid, list(missing.values()))
@@ -93,12 +94,10 @@ class Publisher:
         # One resource at a time: a volume's create.start and create.end arrive together,
         # and both making its resource and metric cost a failed transaction each time.
         async with self.locks(rid):
-            made = await self._ensure(
+            await self._ensure(
                 sample.resource_type, sample.resource_id, sample.project_id, sample.user_id,
                 sample.attributes, (sample,), new=new,
             )  # fmt: skip
-            if made is not None and sample.name in made:
-                self.metric_ids[key] = made[sample.name]
             known = self.metric_ids.get(key)
             if known is not None:
                 return known
@@ -115,6 +114,29 @@ class Publisher:
     async def _metric_spec(self, sample: Sample) -> dict[str, str]:
         policy = sample.archive_policy or await self._policy(sample.cumulative)
         return {"archive_policy_name": policy, "unit": sample.unit}
+
+    async def _new_metrics(
+        self, rtype: str, samples: Sequence[Sample]
+    ) -> dict[str, dict[str, str]]:
+        """A new resource's metrics: its type's definition's, each with the policy and unit
+        its first sample would give it, and the ``samples``' (those of other names too)."""
+        policies: dict[bool, str] = {}
+
+        async def policy(cumulative: bool) -> str:
+            if cumulative not in policies:
+                policies[cumulative] = await self._policy(cumulative)
+            return policies[cumulative]
+
+        specs = {
+            name: {"archive_policy_name": await policy(m.cumulative), "unit": m.unit}
+            for name, m in metrics_of(rtype).items()
+        }
+        for s in samples:
+            specs[s.name] = {
+                "archive_policy_name": s.archive_policy or await policy(s.cumulative),
+                "unit": s.unit,
+            }
+        return specs
 
     async def _policy(self, cumulative: bool) -> str:
         """``[metering] archive_policy``, its ``-rate`` variant for counters when it has one."""
@@ -154,36 +176,34 @@ class Publisher:
         samples: Sequence[Sample] = (),
         *,
         new: bool = False,
-    ) -> dict[str, str] | None:
-        """``ensure_resource`` under the resource's lock; a new resource is made with the
-        ``samples``' metrics in the same transaction: its metrics' ids, or None when it was
-        not made here."""
+    ) -> None:
+        """``ensure_resource`` under the resource's lock; a new resource is made with its
+        type's metrics and the ``samples``' in the same transaction, and their ids
+        remembered."""
         rid = resource_uuid(resource_id)
         wanted = dict(attributes)
         seen = self.attributes.get(rid)
         if seen == wanted:
-            return None
-        made: dict[str, str] | None = None
+            return
         # A new one (a volume's create) is made at once, read to be updated only when it
         # exists: a session less for each. Not for every one this publisher has not seen: after
         # a restart, each of the pollsters' known resources would cost a refused create.
         if new and seen is None:
             with contextlib.suppress(errors.ResourceExists):
-                made = await self._create(rtype, resource_id, project_id, user_id, wanted, samples)
+                await self._create(rtype, resource_id, project_id, user_id, wanted, samples)
                 self.attributes[rid] = wanted
-                return made
+                return
         try:
             row = await self.svc.resources.row(SERVICE_CONTEXT, rid)
         except errors.ResourceNotFound:
             with contextlib.suppress(errors.ResourceExists):
-                made = await self._create(rtype, resource_id, project_id, user_id, wanted, samples)
+                await self._create(rtype, resource_id, project_id, user_id, wanted, samples)
         else:
             changed = {k: v for k, v in wanted.items() if row.attributes.get(k) != v}
             if changed and row.ended_at is None:
                 change = await self.svc.resources.parse(ResourceUpdate, row.type, changed)
                 await self.svc.resources.update(SERVICE_CONTEXT, rid, row.type, change)
         self.attributes[rid] = wanted
-        return made
 
     async def _create(
         self,
@@ -193,17 +213,18 @@ class Publisher:
         user_id: str | None,
         attributes: dict[str, Any],
         samples: Sequence[Sample],
-    ) -> dict[str, str]:
-        """The resource made with the ``samples``' metrics: its metrics' ids (ResourceExists
-        when it exists)."""
+    ) -> None:
+        """The resource made with its type's and the ``samples``' metrics, their ids
+        remembered (ResourceExists when it exists)."""
         body = {"id": resource_id, "project_id": project_id, "user_id": user_id, **attributes}
-        if samples:
-            body["metrics"] = {s.name: await self._metric_spec(s) for s in samples}
+        metrics = await self._new_metrics(rtype, samples)
+        if metrics:
+            body["metrics"] = metrics
         spec = await self.svc.resources.parse(ResourceCreate, rtype, body)
-        made: dict[str, str] = (await self.svc.resources.create(SERVICE_CONTEXT, rtype, spec))[
-            "metrics"
-        ]
-        return made
+        made = await self.svc.resources.create(SERVICE_CONTEXT, rtype, spec)
+        rid = resource_uuid(resource_id)
+        for name, mid in made["metrics"].items():
+            self.metric_ids[(rid, name)] = str(mid)
 
     async def end_resource(self, resource_id: str, ended_at: float) -> None:
         rid = resource_uuid(resource_id)
