@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 
 from figures import load
-from image import curl, evict, make_file, raw_read, raw_write
+from image import cold_rounds, curl, evict, make_file, raw_write
 from localcloud import LocalCloud, free_port
 
 HERE = Path(__file__).resolve().parent
@@ -135,17 +135,14 @@ def md5_seconds(mib: int) -> float:
     return time.perf_counter() - started
 
 
-def big_transfers(cloud: LocalCloud, url: str, token: str, mib: int) -> dict[str, float]:
+def big_transfers(cloud: LocalCloud, url: str, token: str, mib: int) -> dict[str, Any]:
     size = mib * 1024 * 1024
     md5 = md5_seconds(mib)
     source = cloud.root / "big.bin"
     make_file(source, size)
     store_root = cloud.data_dir / "objects"
-    copy = store_root / "raw-copy.bin"
+    copy = cloud.data_dir / "raw-copy.bin"  # the store's filesystem, not its directory
     raw_w = raw_write(source, copy)
-    evict(copy)
-    raw_r = raw_read(copy)
-    copy.unlink()
     port = free_port()
     bare = subprocess.Popen(
         [sys.executable, str(HERE / "objload.py"), "--serve", str(port), "--size", str(size)],
@@ -169,11 +166,15 @@ def big_transfers(cloud: LocalCloud, url: str, token: str, mib: int) -> dict[str
     started = time.perf_counter()
     curl(*auth, *NO_EXPECT, "-T", str(source), f"{url}/big", "-o", "/dev/null")
     put = time.perf_counter() - started
-    for data in store_root.glob("objects/*/*.data"):
-        evict(data)
-    started = time.perf_counter()
-    curl(*auth, f"{url}/big", "-o", "/dev/null")
-    get = time.perf_counter() - started
+
+    def download() -> float:
+        started = time.perf_counter()
+        curl(*auth, f"{url}/big", "-o", "/dev/null")
+        return time.perf_counter() - started
+
+    reads, gets = cold_rounds(copy, lambda: store_root.glob("objects/*/*.data"), download)
+    raw_r, get = statistics.median(reads), statistics.median(gets)
+    copy.unlink()
     source.unlink()
 
     def rate(seconds: float) -> float:
@@ -184,6 +185,8 @@ def big_transfers(cloud: LocalCloud, url: str, token: str, mib: int) -> dict[str
         "get": rate(get),
         "raw_write": rate(raw_w),
         "raw_read": rate(raw_r),
+        "raw_read_rounds": [rate(t) for t in reads],
+        "get_rounds": [rate(t) for t in gets],
         "bare_put": rate(bare_put),
         "bare_get": rate(bare_get),
         "md5": rate(md5),
@@ -321,7 +324,12 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "MiB/s",
                     SWIFT["big_get_mib_s"],
                     f">= 70% of {floor_get:.0f} (disk cold {big['raw_read']:.0f}, "
-                    f"bare HTTP {big['bare_get']:.0f})",
+                    f"bare HTTP {big['bare_get']:.0f}; medians of cold read / GET "
+                    + ", ".join(
+                        f"{r:.0f}/{g:.0f}"
+                        for r, g in zip(big["raw_read_rounds"], big["get_rounds"], strict=True)
+                    )
+                    + ")",
                     big["get"] >= 0.7 * floor_get,
                 )
             )
