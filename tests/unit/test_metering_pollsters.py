@@ -17,7 +17,14 @@ from onestack.common.runtime import Runtime
 from onestack.compute import models
 from onestack.compute.agent import ComputeAgent
 from onestack.compute.agent.pollsters import SAMPLES_TOPIC, guest_samples
-from onestack.compute.drivers.base import NIC, BootSource, GuestGone, GuestStats, InstanceSpec
+from onestack.compute.drivers.base import (
+    NIC,
+    BootSource,
+    GuestBusy,
+    GuestGone,
+    GuestStats,
+    InstanceSpec,
+)
 from onestack.compute.drivers.fake import FakeDriver
 from onestack.compute.service import ComputeService
 from onestack.config import Settings
@@ -141,7 +148,8 @@ def test_qemu_counters_from_qmp_and_proc() -> None:
     }
 
     class Monitor:
-        async def execute(self, command: str) -> object:
+        async def execute(self, command: str, *, if_idle: bool = False) -> object:
+            assert if_idle, f"the poll would wait on an action's connect for {command}"
             return replies[command]
 
     record = Record(spec(), Layout(nics=((1, spec().nics[0]),), volumes=((2, volume),)))
@@ -227,3 +235,58 @@ async def row(agent: ComputeAgent, uuid: str) -> models.Instance:
     found = await agent.svc.servers.get_any(uuid)
     assert found is not None
     return found
+
+
+class ConnectingDriver(FakeDriver):
+    """The ``busy`` guest's monitor is connecting for an action during the first poll."""
+
+    connecting = True
+
+    async def guest_stats(self, uuid: str) -> GuestStats:
+        if uuid == "busy" and self.connecting:
+            raise GuestBusy(f"instance {uuid}: the guest's monitor is busy connecting")
+        return await super().guest_stats(uuid)
+
+
+async def test_a_guest_skipped_for_a_busy_monitor_is_not_gone(tmp_path: Path) -> None:
+    """A poll that meets a guest whose monitor is busy publishes nothing of it (no zero
+    measure), leaves its server as it was, and reads it at the next poll."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'compute.db'}")
+    await migrations.upgrade(db.engine, [VERSIONS])
+    bus = MemoryBus()
+    await bus.start()
+    runtime = Runtime(Settings(data_dir=tmp_path), db, bus, Enforcer([], ""), (),
+                      frozenset({"agent"}))  # fmt: skip
+    svc = ComputeService(runtime)
+    runtime.provide(ComputeService, svc)
+    driver = ConnectingDriver(tmp_path / "instances")
+    agent = ComputeAgent(runtime, svc, driver, "h1")
+    flavor = {"name": "m1.tiny", "flavorid": "1", "vcpus": 2, "memory_mb": 512, "root_gb": 1}
+    for uuid in ("busy", "idle"):
+        async with db.session() as s:
+            s.add(models.Instance(uuid=uuid, display_name=uuid, hostname=uuid, project_id="p",
+                                  user_id="u", flavor=flavor, vm_state="active", power_state=1,
+                                  host="h1", network_info=[]))  # fmt: skip
+        await driver.spawn(spec(uuid))
+    polls: list[list[dict[str, object]]] = []
+
+    async def sampled(event: str, payload: dict[str, object]) -> None:
+        samples = payload["samples"]
+        assert isinstance(samples, list)
+        polls.append(samples)
+
+    bus.subscribe(SAMPLES_TOPIC, sampled)
+    try:
+        assert await agent.poll_guests() > 0
+        driver.connecting = False
+        assert await agent.poll_guests() > 0
+        async with asyncio.timeout(5):  # the subscriber runs as a task of its own
+            while len(polls) < 2:
+                await asyncio.sleep(0.01)
+        first, second = ({str(s["resource_id"]) for s in p} for p in polls)
+        assert "idle" in first and not any(r.startswith("busy") for r in first)
+        assert "busy" in second and "idle" in second
+        busy = await row(agent, "busy")
+        assert (busy.vm_state, busy.power_state, busy.task_state) == ("active", 1, None)
+    finally:
+        await runtime.close()

@@ -16,9 +16,9 @@ from onestack.common.logging import get_logger
 from onestack.compute.agent.base import AgentBase
 from onestack.compute.drivers.base import (
     DriverError,
+    GuestBusy,
     GuestGone,
     GuestStats,
-    PowerState,
     Statistics,
 )
 
@@ -40,8 +40,7 @@ class Pollsters(AgentBase):
         if not isinstance(self.driver, Statistics):
             return 0
         driver: Statistics = self.driver
-        infos = await self.driver.list_instances()
-        running = [u for u, i in infos.items() if i.power_state == PowerState.RUNNING]
+        running = await driver.guests_to_poll()
         if not running:
             return 0
         timeout = min(self.runtime.settings.metering.interval, STATS_TIMEOUT)
@@ -51,7 +50,7 @@ class Pollsters(AgentBase):
         for found in stats:
             if found is None:
                 continue
-            meta = await self._guest_meta(found.uuid)
+            meta = await self._guest_meta(found.uuid, len(running))
             if meta is not None:
                 samples.extend(guest_samples(found, meta, now))
         if samples:
@@ -65,6 +64,11 @@ class Pollsters(AgentBase):
         except TimeoutError:
             log.warning("pollster: %s gave no counters within %.0fs; skipped", uuid, timeout)
             return None
+        except GuestBusy as exc:
+            # Not gone: no sample this round (the metric keeps its last measures), read again
+            # at the next poll.
+            log.debug("pollster: %s skipped this round: %s", uuid, exc)
+            return None
         except GuestGone:
             return None
         except DriverError as exc:
@@ -77,7 +81,7 @@ class Pollsters(AgentBase):
         if event == "compute.instance.update":
             self.__dict__.get("_meta", {}).pop(str(payload.get("instance_id")), None)
 
-    async def _guest_meta(self, uuid: str) -> dict[str, Any] | None:
+    async def _guest_meta(self, uuid: str, guests: int) -> dict[str, Any] | None:
         cache = self.__dict__.setdefault("_meta", {})
         hit = cache.get(uuid)
         if hit is not None and time.monotonic() - hit[0] < META_TTL:
@@ -104,7 +108,7 @@ class Pollsters(AgentBase):
         if group:
             meta["server_group"] = group
         cache[uuid] = (time.monotonic(), meta)
-        if len(cache) > 4 * max(len(await self.driver.list_instances()), 16):
+        if len(cache) > 4 * max(guests, 16):
             cache.clear()
         return meta
 

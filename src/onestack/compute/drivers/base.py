@@ -197,6 +197,11 @@ class GuestGone(DriverError):
     """The guest is not running (any more): nothing to read, and no error to report."""
 
 
+class GuestBusy(DriverError):
+    """The guest runs but its counters are not to be read this round (its monitor is busy
+    with another caller, an action): the poll skips it and reads it next time. Not gone."""
+
+
 class DriverPart(abc.ABC):  # noqa: B024 - its subclasses, the parts, are abstract
     """One capability's methods. ``capabilities`` of a driver class: the flags of every part
     it inherits."""
@@ -373,7 +378,17 @@ class Statistics(DriverPart):
     @abc.abstractmethod
     async def guest_stats(self, uuid: str) -> GuestStats:
         """A running guest's counters; ``GuestGone`` when it does not run (a guest that
-        vanishes mid-poll is no error)."""
+        vanishes mid-poll is no error), ``GuestBusy`` when it runs but cannot be read now
+        without waiting on other work."""
+
+    async def guests_to_poll(self) -> list[str]:
+        """The guests a metering poll reads: those running. A driver whose power states cost
+        a wait (a monitor to connect to) may answer from cheaper facts, its ``guest_stats``
+        then skipping the guests that do not run."""
+        if not isinstance(self, ComputeDriver):
+            return []
+        infos = await self.list_instances()
+        return [uuid for uuid, info in infos.items() if info.power_state == PowerState.RUNNING]
 
 
 class VolumeHotplug(DriverPart):

@@ -28,6 +28,7 @@ from onestack.compute.drivers.base import (
     DriverError,
     GuestAgentPart,
     GuestAgentUnavailable,
+    GuestBusy,
     GuestGone,
     GuestStats,
     HostInfo,
@@ -49,7 +50,7 @@ from onestack.compute.drivers.qemu.diagnostics import collect
 from onestack.compute.drivers.qemu.guest_agent import GuestAgent
 from onestack.compute.drivers.qemu.host import host_info
 from onestack.compute.drivers.qemu.machines import Machines
-from onestack.compute.drivers.qemu.monitor import Monitor
+from onestack.compute.drivers.qemu.monitor import Monitor, MonitorBusy
 from onestack.compute.drivers.qemu.paths import InstancePaths
 from onestack.compute.drivers.qemu.record import Record
 from onestack.compute.drivers.qemu.stats import collect_stats
@@ -450,9 +451,22 @@ class QemuDriver(
         except DriverError:
             raise GuestGone(f"instance {uuid} is not on this host") from None
         pid = self.machines.pid(paths)
-        if pid is None or await self.machines.state(paths) != PowerState.RUNNING:
+        if pid is None:
+            raise GuestGone(f"instance {uuid} is not running")
+        try:
+            state = await self.machines.state(paths, if_idle=True)
+        except MonitorBusy as exc:
+            raise GuestBusy(f"instance {uuid}: {exc}") from None
+        if state == PowerState.NOSTATE:  # its process lives: not gone, only not readable now
+            raise GuestBusy(f"instance {uuid}: its monitor does not answer")
+        if state != PowerState.RUNNING:
             raise GuestGone(f"instance {uuid} is not running")
         return await collect_stats(self.machines.record(paths), pid, self.machines.monitor(paths))
+
+    async def guests_to_poll(self) -> list[str]:
+        # From the processes, not the monitors: listing power states over QMP would wait on a
+        # connect an action started; ``guest_stats`` tells the paused and busy apart.
+        return [p.uuid for p in self.machines.instance_dirs() if self.machines.pid(p) is not None]
 
     async def diagnostics(self, uuid: str) -> dict[str, Any]:
         paths = self.machines.known(uuid)

@@ -18,7 +18,7 @@ from onestack.compute.drivers.base import BootSource, DriverError, InstanceSpec,
 from onestack.compute.drivers.qemu import accel, disks, process
 from onestack.compute.drivers.qemu import record as records
 from onestack.compute.drivers.qemu.cmdline import LaunchOptions, Layout, build_command, plan
-from onestack.compute.drivers.qemu.monitor import Monitor
+from onestack.compute.drivers.qemu.monitor import Monitor, MonitorBusy
 from onestack.compute.drivers.qemu.paths import BASE_DIR, SAFE_NAME, InstancePaths, base_image
 from onestack.compute.drivers.qemu.record import Record
 
@@ -106,11 +106,14 @@ class Machines:
             self._accel = await accel.choose(self.qemu, self.wanted_accelerator)
         return self._accel
 
-    async def state(self, paths: InstancePaths) -> PowerState:
+    async def state(self, paths: InstancePaths, *, if_idle: bool = False) -> PowerState:
+        """``if_idle``: ``MonitorBusy`` instead of waiting for another caller's connect."""
         if self.pid(paths) is None:
             return PowerState.SUSPENDED if paths.memory_state.exists() else PowerState.SHUTDOWN
         try:
-            status = (await self.monitor(paths).execute("query-status"))["status"]
+            status = (await self.monitor(paths).execute("query-status", if_idle=if_idle))["status"]
+        except MonitorBusy:
+            raise
         except DriverError:
             return PowerState.NOSTATE
         return RUN_STATES.get(str(status), PowerState.NOSTATE)

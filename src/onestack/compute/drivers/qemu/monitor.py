@@ -1,13 +1,15 @@
 """QMP, the guest's control socket, through ``qemu.qmp``; its errors become ``DriverError``.
 
-One connection per guest, opened on first use and opened again when QEMU went away and came
-back (a restarted guest is a new QEMU on the same socket path).
+One connection per guest, opened on first use (one attempt shared by every caller asking
+meanwhile) and opened again when QEMU went away and came back (a restarted guest is a new QEMU
+on the same socket path).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +23,8 @@ from onestack.compute.drivers.base import DriverError
 
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 30.0
+# Seconds after a failed connect during which ``if_idle`` callers skip rather than try again.
+RETRY_AFTER = 2.0
 
 
 class CommandFailed(DriverError):
@@ -50,17 +54,64 @@ async def connect_unix(path: Path) -> socket.socket:
     return sock
 
 
+class MonitorBusy(DriverError):
+    """Another caller's connect to the monitor is under way, or one failed moments ago: a
+    caller that can come back later (the metering poll) skips instead of waiting."""
+
+
 class Monitor:
+    """One guest's QMP connection. QEMU serves one monitor client at a time: a second
+    connection is accepted by the kernel but never greeted, so every caller of this guest
+    shares one connection and one connect attempt (``Machines.monitor`` keeps one ``Monitor``
+    a guest)."""
+
     def __init__(self, socket: Path, name: str) -> None:
         self.socket = socket
         self.name = name
         self._client: QMPClient | None = None
+        self._attempt: asyncio.Task[QMPClient] | None = None
+        self._failed_at = -math.inf
 
-    async def _connected(self) -> QMPClient:
+    @property
+    def busy(self) -> bool:
+        """Not connected, and a connect is under way or failed within ``RETRY_AFTER`` s."""
+        if self._client is not None and self._client.runstate == Runstate.RUNNING:
+            return False
+        recent = asyncio.get_running_loop().time() - self._failed_at < RETRY_AFTER
+        return self._attempt is not None or recent
+
+    async def _connected(self, if_idle: bool = False) -> QMPClient:
         client = self._client
         if client is not None and client.runstate == Runstate.RUNNING:
             return client
-        await self.close()
+        if if_idle and self.busy:
+            raise MonitorBusy("the guest's monitor is busy connecting for another caller")
+        attempt = self._attempt
+        if attempt is None:
+            attempt = self._attempt = asyncio.get_running_loop().create_task(
+                self._connect(), name=f"qmp connect {self.name}"
+            )
+            attempt.add_done_callback(self._attempt_done)
+        try:
+            # Shielded: a caller that gives up (its own timeout) leaves the attempt to the others.
+            return await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if attempt.cancelled() and (current is None or not current.cancelling()):
+                raise DriverError("the guest's monitor was closed while connecting") from None
+            raise
+
+    def _attempt_done(self, attempt: asyncio.Task[QMPClient]) -> None:
+        if self._attempt is attempt:
+            self._attempt = None
+        if not attempt.cancelled() and attempt.exception() is not None:
+            self._failed_at = asyncio.get_running_loop().time()
+
+    async def _connect(self) -> QMPClient:
+        previous, self._client = self._client, None
+        if previous is not None:
+            with contextlib.suppress(QMPError, OSError, EOFError):
+                await previous.disconnect()
         client = QMPClient(self.name)
         try:
             sock = await asyncio.wait_for(connect_unix(self.socket), CONNECT_TIMEOUT)
@@ -69,6 +120,10 @@ class Monitor:
             with contextlib.suppress(QMPError, OSError):
                 await client.disconnect()
             raise DriverError(f"the guest's monitor does not answer: {exc}") from exc
+        except asyncio.CancelledError:  # closed meanwhile: leave QEMU's one client slot free
+            with contextlib.suppress(QMPError, OSError):
+                await client.disconnect()
+            raise
         self._client = client
         return client
 
@@ -77,14 +132,18 @@ class Monitor:
         command: str,
         arguments: dict[str, Any] | None = None,
         timeout: float = COMMAND_TIMEOUT,
+        *,
+        if_idle: bool = False,
     ) -> Any:
-        client = await self._connected()
+        """``if_idle``: ``MonitorBusy`` rather than waiting for another caller's connect."""
+        client = await self._connected(if_idle)
         try:
             return await asyncio.wait_for(client.execute(command, arguments), timeout)
         except ExecuteError as exc:
             raise CommandFailed(f"QEMU refused {command}: {exc}", exc.error_class) from exc
         except (QMPError, OSError, EOFError, TimeoutError) as exc:
-            await self.close()
+            # This connection only: another caller may be connecting anew already.
+            await self._drop(client)
             raise DriverError(f"QEMU monitor command {command} failed: {exc!r}") from exc
 
     @contextlib.asynccontextmanager
@@ -112,7 +171,16 @@ class Monitor:
             raise DriverError(f"QEMU sent no {names} within {timeout:.0f}s") from None
 
     async def close(self) -> None:
-        client, self._client = self._client, None
+        attempt, self._attempt = self._attempt, None
+        if attempt is not None:
+            attempt.cancel()
+            await asyncio.wait([attempt])  # its socket closed before QEMU is told to go
+        await self._drop(self._client)
+
+    async def _drop(self, client: QMPClient | None) -> None:
+        """Disconnect ``client``; the monitor connects anew on next use if it was its own."""
+        if self._client is client:
+            self._client = None
         if client is not None:
             with contextlib.suppress(QMPError, OSError, EOFError):
                 await client.disconnect()

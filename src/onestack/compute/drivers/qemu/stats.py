@@ -3,10 +3,17 @@ memory, QMP ``query-blockstats`` per disk, and the tap counters per NIC."""
 
 from __future__ import annotations
 
-from onestack.compute.drivers.base import DiskStats, DriverError, GuestGone, GuestStats, NicStats
+from onestack.compute.drivers.base import (
+    DiskStats,
+    DriverError,
+    GuestBusy,
+    GuestGone,
+    GuestStats,
+    NicStats,
+)
 from onestack.compute.drivers.qemu.cmdline import volume_ids
 from onestack.compute.drivers.qemu.diagnostics import rss_mb, tap_counters, thread_cpu_ns
-from onestack.compute.drivers.qemu.monitor import Monitor
+from onestack.compute.drivers.qemu.monitor import Monitor, MonitorBusy
 from onestack.compute.drivers.qemu.record import Record
 
 
@@ -15,8 +22,11 @@ async def collect_stats(record: Record, pid: int, monitor: Monitor) -> GuestStat
     names = {"root-disk": "vda"}
     names.update({volume_ids(v.volume_id)[0]: v.volume_id for _, v in layout.volumes})
     try:
-        cpus = await monitor.execute("query-cpus-fast")
-        blocks = await monitor.execute("query-blockstats")
+        # A poll never waits on a connect an action started, nor makes one wait on its own.
+        cpus = await monitor.execute("query-cpus-fast", if_idle=True)
+        blocks = await monitor.execute("query-blockstats", if_idle=True)
+    except MonitorBusy as exc:
+        raise GuestBusy(f"instance {spec.uuid}: {exc}") from None
     except DriverError as exc:
         raise GuestGone(f"instance {spec.uuid} went away: {exc}") from None
     cpu_ns = 0
