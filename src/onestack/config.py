@@ -409,6 +409,11 @@ class OrchestrationSettings(_Group):
         "put in the URLs a guest calls back: a wait condition handle's endpoint and curl_cli, "
         "the software-config hook's (Heat's [clients_heat] url); empty: the public URL.",
     )
+    hidden_stack_tags: str = Field(
+        "data-processing-cluster",
+        description="Comma-separated stack tags that hide a stack from stack lists unless "
+        "show_hidden=true (Heat's hidden_stack_tags).",
+    )
 
 
 class VolumeSettings(_Group):

@@ -1,7 +1,9 @@
 """Stack and event listings beyond one page (#17): an admin's ``stack list --all-projects``
 (Heat's global_tenant) shows every project's stacks, a member's is a 403; a stack's events
 filtered by ``resource_action`` and ``resource_status``, sorted by ``sort_dir`` and walked
-by ``limit`` and ``marker``; ``stack list --tags`` with each ``--tag-mode``."""
+by ``limit`` and ``marker``; ``stack list --tags`` with each ``--tag-mode``; deleted stacks
+(``--deleted``), stacks with a hidden tag (``--hidden``), the column filters, ``with_count``
+and Heat's 400s for values it refuses."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 
 from tests.support.cloud import Cloud
 from tests.support.fixtures import Caller, alt_project, http_client, unique
-from tests.support.heat import base_path, wait_stack
+from tests.support.heat import base_path, delete_wait, wait_stack
 from tests.support.keystone import token_info
 
 pytestmark = pytest.mark.cli
@@ -138,3 +140,93 @@ def test_stack_list_by_tags(cloud: Cloud, admin: httpx.Client) -> None:
     for s in admin.get(stacks, params={"tags_any": "a,c"}).json()["stacks"]:
         if s["stack_name"].startswith(prefix):
             assert admin.delete(f"{stacks}/{s['stack_name']}/{s['id']}").status_code == 204
+
+
+NESTS = """
+heat_template_version: 2018-08-31
+resources:
+  inner:
+    type: OS::Heat::Stack
+    properties:
+      template: |
+        heat_template_version: 2018-08-31
+        resources: {}
+"""
+
+
+def test_stack_list_deleted_hidden_filtered_and_counted(cloud: Cloud, admin: httpx.Client) -> None:
+    """``stack list --deleted`` shows a deleted stack (DELETE_COMPLETE), ``--hidden`` one
+    tagged with a hidden tag (Heat's default hidden_stack_tags); heatclient's
+    ``stacks.list(filters=...)`` by name, status (with its action), tenant, username and
+    owner_id; ``with_count`` counts what the filters select whatever the page."""
+    from heatclient import client as heat_client
+
+    prefix = unique("shown")
+    live, hidden, gone, nests = (f"{prefix}-{k}" for k in ("live", "hidden", "gone", "nests"))
+    me = token_info(cloud, str(admin.headers["X-Auth-Token"]))
+    stacks = f"{base_path(str(me['project']['id']))}/stacks"
+    empty = "heat_template_version: 2018-08-31\nresources: {}\n"
+    made = {
+        live: {"template": empty},
+        hidden: {"template": empty, "tags": "data-processing-cluster,x"},
+        gone: {"template": empty},
+        nests: {"template": NESTS},
+    }
+    for name, extra in made.items():
+        resp = admin.post(stacks, json={"stack_name": name, **extra})
+        assert resp.status_code == 201, resp.text
+    ids = {name: wait_stack(cloud, name, ("CREATE_COMPLETE",))["id"] for name in made}
+    delete_wait(cloud, gone)
+
+    def listed(*args: str) -> dict[str, str]:
+        rows = cloud.openstack("stack", "list", *args)
+        return {r["Stack Name"]: r["Stack Status"] for r in rows
+                if r["Stack Name"].startswith(prefix) and r["Stack Name"] in made}  # fmt: skip
+
+    assert set(listed()) == {live, nests}
+    assert set(listed("--hidden")) == {live, nests, hidden}
+    deleted = listed("--deleted")
+    assert set(deleted) == {live, nests, gone} and deleted[gone] == "DELETE_COMPLETE", deleted
+    assert set(listed("--deleted", "--hidden")) == set(made)
+    assert len(cloud.openstack("stack", "list", "--hidden", "--deleted", "--limit", "2")) == 2
+
+    sdk = cloud.sdk()
+    heat = heat_client.Client("1", session=sdk.session, region_name="RegionOne")
+
+    def names(**kw: Any) -> set[str]:
+        return {s.stack_name for s in heat.stacks.list(**kw) if s.stack_name.startswith(prefix)}
+
+    assert names(filters={"name": [live, hidden]}) == {live}
+    assert names(filters={"name": [live, hidden]}, show_hidden=True) == {live, hidden}
+    assert names(filters={"status": "DELETE_COMPLETE"}, show_deleted=True) == {gone}
+    assert names(filters={"status": "COMPLETE", "action": "DELETE"}, show_deleted=True) == {gone}
+    assert names(filters={"tenant": str(me["project"]["id"]), "name": live}) == {live}
+    assert names(filters={"tenant": "no-such-project"}) == set()
+    assert names(filters={"username": str(me["user"]["name"]), "name": live}) == {live}
+    assert names(filters={"username": "nobody-of-that-name", "name": live}) == set()
+    assert heat.stacks.get(ids[live]).stack_owner == me["user"]["name"]
+    child = list(heat.stacks.list(filters={"owner_id": ids[nests]}, show_nested=True))
+    assert len(child) == 1 and child[0].parent == ids[nests], child
+    assert list(heat.stacks.list(filters={"owner_id": ids[nests]})) == []
+
+    every = {"name": list(made), "show_hidden": "true", "show_deleted": "true"}
+    counted = admin.get(stacks, params={**every, "with_count": "true", "limit": 1}).json()
+    assert len(counted["stacks"]) == 1 and counted["count"] == 4, counted
+    nxt = counted["links"][0]
+    assert nxt["rel"] == "next" and f"marker={counted['stacks'][0]['id']}" in nxt["href"], nxt
+    assert admin.get(stacks, params={**every, "with_count": "true"}).json()["count"] == 4
+    by_tag = admin.get(stacks, params={"tags": "x", "show_hidden": "true", "with_count": "true",
+                                       "limit": 0}).json()  # fmt: skip
+    assert by_tag["stacks"] == [] and by_tag["count"] >= 1, by_tag
+    assert "count" not in admin.get(stacks, params=every).json()
+    # Heat drops sort keys it does not know and sorts ascending when keys are given.
+    sorted_ = admin.get(stacks, params={**every, "sort_keys": ["bogus", "stack_name"]}).json()
+    assert [s["stack_name"] for s in sorted_["stacks"]] == sorted(made)
+
+    for bad in ({"show_deleted": "maybe"}, {"show_hidden": "1"}, {"with_count": "yes"},
+                {"global_tenant": "yes"}, {"limit": "-1"}, {"limit": "x"},
+                {"sort_dir": "up"}):  # fmt: skip
+        refused = admin.get(stacks, params=bad)
+        assert refused.status_code == 400, (bad, refused.text)
+    for name in (live, hidden, nests):
+        assert admin.delete(f"{stacks}/{name}/{ids[name]}").status_code == 204

@@ -19,6 +19,8 @@ class Stack(Base):
     name: Mapped[str] = mapped_column(String(255), index=True)
     project_id: Mapped[str] = mapped_column(String(255), index=True)
     user_id: Mapped[str] = mapped_column(String(255))
+    # The creating user's name: Heat's stack_owner, what its ``username`` filter compares.
+    username: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # Who the engine acts as when it calls the other services (roles of the creating token).
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     template: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -159,6 +159,7 @@ class StackService:
                 name=name,
                 project_id=ctx.project_id or "",
                 user_id=ctx.user_id,
+                username=ctx.user_name,
                 roles=list(ctx.roles),
                 template=tmpl.raw,
                 environment=env,
@@ -355,36 +356,24 @@ class StackService:
         return live[0]
 
     async def listing(
-        self, ctx: RequestContext, global_tenant: bool, filters: dict[str, list[str]],
-        limit: int | None, marker: str | None, sort_keys: list[str], sort_dir: str,
-        show_nested: bool = False,
-    ) -> list[Stack]:  # fmt: skip
-        columns = {
-            "stack_name": Stack.name,
-            "stack_status": Stack.status,
-            "creation_time": Stack.created_at,
-            "updated_time": Stack.updated_at,
-        }
+        self, ctx: RequestContext, q: stacklist.ListQuery
+    ) -> tuple[list[Stack], int | None]:
+        """One page of the stacks ``q`` selects and, with ``with_count``, how many it selects.
+        Deleted stacks stay as rows (DELETE_COMPLETE, ``deleted_at`` set): ``show_deleted``
+        lists them."""
         async with self.db.session() as s:
-            stmt = select(Stack).where(Stack.deleted_at.is_(None))
-            if not show_nested:
+            stmt = select(Stack)
+            if not q.show_deleted:
+                stmt = stmt.where(Stack.deleted_at.is_(None))
+            if not q.show_nested:
                 stmt = stmt.where(Stack.owner_id.is_(None))
-            if not global_tenant:
+            if not q.global_tenant:
                 stmt = stmt.where(Stack.project_id == ctx.project_id)
-            for key, values in filters.items():
-                if key == "name":
-                    stmt = stmt.where(Stack.name.in_(values))
-                elif key == "id":
-                    stmt = stmt.where(Stack.id.in_(values))
-                elif key == "status":
-                    stmt = stmt.where(Stack.status.in_(values))
-                elif key == "action":
-                    stmt = stmt.where(Stack.action.in_(values))
-            keys = [columns[k] for k in sort_keys if k in columns] or [Stack.created_at]
-            order = [k.asc() if sort_dir == "asc" else k.desc() for k in keys]
-            stmt = stmt.order_by(*order, Stack.id)
-            tags = {k: v for k, v in filters.items() if k in stacklist.TAG_FILTERS}
-            return await stacklist.page(s, stmt, marker, limit, tags)
+            for column, values in q.filters.items():
+                stmt = stmt.where(getattr(Stack, column).in_(values))
+            stmt = stacklist.ordered(stmt, q.sort_keys, q.sort_dir)
+            hidden = [t.strip() for t in self.settings.hidden_stack_tags.split(",") if t.strip()]
+            return await stacklist.page(s, stmt, q, hidden)
 
     async def resources(self, stack: Stack) -> list[Resource]:
         return await self.engine.store.resources(stack.id)

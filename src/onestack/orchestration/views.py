@@ -35,7 +35,7 @@ def stack_summary(base: str, stack: Stack) -> dict[str, Any]:
         "creation_time": when(stack.created_at),
         "updated_time": when(stack.updated_at),
         "deletion_time": when(stack.deleted_at),
-        "stack_owner": None,
+        "stack_owner": stack.username or None,
         "parent": stack.owner_id,
         "stack_user_project_id": stack.project_id,
         "tags": stack.tags,

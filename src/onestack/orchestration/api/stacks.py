@@ -4,11 +4,12 @@ template, environment, files, outputs."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from onestack.common.api import authorize, body, query_int
+from onestack.common.api import authorize, body
 from onestack.common.http import empty, json_response
 from onestack.orchestration import stacklist, views
 from onestack.orchestration.api.common import base_url, caller, service, stack_of, target
@@ -17,7 +18,6 @@ from onestack.orchestration.schemas import StackAction, StackBody, StackCreate
 
 # Paths below a stack name that Heat redirects to the same path below name/id.
 SUBPATHS = frozenset({"resources", "events", "template", "environment", "files", "outputs"})
-_FILTERS = ("id", "name", "status", "action")
 
 
 async def create(request: Request) -> Response:
@@ -36,18 +36,20 @@ async def create(request: Request) -> Response:
 async def index(request: Request) -> Response:
     ctx = caller(request)
     authorize(request, "stacks:index")
-    q = request.query_params
-    global_tenant = q.get("global_tenant", "").lower() in ("true", "1", "yes")
-    if global_tenant:
+    q = stacklist.parse(request.query_params)
+    if q.global_tenant:
         authorize(request, "stacks:global_index")
-    filters = {k: q.getlist(k) for k in _FILTERS if q.getlist(k)} | stacklist.tag_filters(q)
-    found = await service(request).listing(
-        ctx, global_tenant, filters, query_int(request, "limit"), q.get("marker"),
-        q.getlist("sort_keys"), q.get("sort_dir", "desc"),
-        q.get("show_nested", "").lower() in ("true", "1", "yes"),
-    )  # fmt: skip
+    found, count = await service(request).listing(ctx, q)
     base = base_url(request)
-    return json_response({"stacks": [views.stack_summary(base, s) for s in found]})
+    out: dict[str, Any] = {"stacks": [views.stack_summary(base, s) for s in found]}
+    if q.limit and len(found) == q.limit:
+        # Heat's next link: this query with the last stack as the marker.
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
+        params.append(("marker", found[-1].id))
+        out["links"] = [{"rel": "next", "href": f"{base}/stacks?{urlencode(params)}"}]
+    if count is not None:
+        out["count"] = count
+    return json_response(out)
 
 
 async def detail(request: Request) -> Response:
@@ -55,7 +57,7 @@ async def detail(request: Request) -> Response:
     (without outputs, as Heat's list)."""
     ctx = caller(request)
     authorize(request, "stacks:detail")
-    found = await service(request).listing(ctx, False, {}, None, None, [], "desc")
+    found, _count = await service(request).listing(ctx, stacklist.ListQuery())
     base = base_url(request)
     return json_response({"stacks": [views.stack_detail(base, s, None) for s in found]})
 

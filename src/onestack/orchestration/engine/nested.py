@@ -93,6 +93,7 @@ async def create(
             name=f"{parent.name}-{c.resource_name}-{secrets.token_hex(6)}",
             project_id=parent.project_id,
             user_id=parent.user_id,
+            username=parent.username,
             roles=list(parent.roles),
             template=tmpl.raw,
             environment={"resource_registry": child_registry(_registry(parent), c.resource_name)}
