@@ -99,6 +99,9 @@ web=$!
 export ONESTACK_IMAGE_IMPORT_ALLOWED_PORTS=80,443,$webport
 # Tempest makes a few users per test class: bcrypt's cheapest cost keeps that off the clock.
 export ONESTACK_IDENTITY_PASSWORD_HASH_ROUNDS=4
+# The hidden stack tag devstack gives Heat and heat-tempest-plugin (test_hidden_stack looks
+# for a stack tagged "hidden" in stack list).
+export ONESTACK_ORCHESTRATION_HIDDEN_STACK_TAGS=hidden
 HOME="$work/home" "$bin/onestack" up --data-dir "$work/data" --port "$port" >"$work/cloud.log" 2>&1 &
 cloud=$!
 cleanup() {
