@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.orchestration.models import Stack
+from onestack.orchestration.schemas import heat_bool
 
 TAG_FILTERS = ("tags", "tags_any", "not_tags", "not_tags_any")
 _HIDDEN = "hidden"  # the configured hidden tags: none of them, unless show_hidden
@@ -62,15 +63,9 @@ class ListQuery:
 
 
 def flag(query: Mapping[str, str], name: str) -> bool:
-    """A boolean parameter as Heat's param_utils.extract_bool takes it: true or false only."""
+    """A boolean parameter as Heat's param_utils.extract_bool takes it (absent: false)."""
     value = query.get(name)
-    if value is None:
-        return False
-    if value.lower() not in ("true", "false"):
-        raise errors.BadRequest(
-            f'Unrecognized value "{value}" for "{name}", acceptable values are: true, false.'
-        )
-    return value.lower() == "true"
+    return False if value is None else heat_bool(name, value)
 
 
 def _limit(raw: str | None) -> int | None:
