@@ -7,13 +7,17 @@ Every pyroute2 error is turned into ``DataplaneError`` here, where it enters.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import os
-from collections.abc import Iterator
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pyroute2 import IPRoute, NetNS, netns
+from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
 from onestack.common.logging import get_logger
@@ -22,6 +26,10 @@ from onestack.network.drivers.linuxbridge.shell import DataplaneError
 log = get_logger(__name__)
 
 NETNS_DIR = "/var/run/netns"
+CLONE_NEWNET = 0x40000000
+NETLINK_ROUTE = 0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,47 @@ def _link(msg: Any) -> Link:
     )
 
 
+def in_netns(ns: str, make: Callable[[], T]) -> T:
+    """``make()`` run in namespace ``ns``: what it creates (a socket) belongs there.
+
+    ``setns`` moves only the calling thread, so this is a thread of its own, never one of a
+    pool: it dies in the namespace it entered. (pyroute2's ``NetNS`` forks a process for
+    its socket instead: 8-17 ms against ~0.5 ms here, once per namespace per round.)"""
+    result: list[T | BaseException] = []
+
+    def enter_and_make() -> None:
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+            fd = os.open(f"{NETNS_DIR}/{ns}", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if libc.setns(fd, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), f"setns {ns}")
+            finally:
+                os.close(fd)
+            result.append(make())
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=enter_and_make, name=f"netns-{ns}", daemon=True)
+    thread.start()
+    thread.join()
+    outcome = result[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def ipr_in(ns: str) -> Any:
+    """An ``IPRoute`` whose netlink socket was made inside namespace ``ns``."""
+    sock = in_netns(ns, lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE))
+    fd = sock.detach()
+    try:
+        return IPRoute(fileno=fd)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def list_netns() -> list[str]:
     try:
         return sorted(os.listdir(NETNS_DIR))
@@ -70,7 +119,7 @@ def create_netns(name: str) -> bool:
         return False
     with converted(f"create namespace {name}"):
         netns.create(name)
-    with NetNS(name) as ns, converted(f"bring up lo in {name}"):
+    with converted(f"bring up lo in {name}"), ipr_in(name) as ns:
         ns.link("set", index=ns.link_lookup(ifname="lo")[0], state="up")
     return True
 
@@ -86,7 +135,7 @@ class Host:
     def __init__(self, netns_name: str | None = None) -> None:
         self.netns = netns_name
         with converted(f"open netlink {netns_name or 'host'}"):
-            self.ipr: Any = NetNS(netns_name) if netns_name else IPRoute()
+            self.ipr: Any = ipr_in(netns_name) if netns_name else IPRoute()
         # One dump of the links up front, refreshed per name after a change: a reconcile
         # reads every device and pyroute2's decoding is the slow part.
         self._cache: dict[str, Link] | None = None
@@ -131,7 +180,8 @@ class Host:
         assert self._cache is not None
         return set(self._cache) | self._stale
 
-    def _changed(self, *names: str) -> None:
+    def changed(self, *names: str) -> None:
+        """Look these up afresh: someone else (another handle) changes them."""
         self._stale.update(names)
 
     def addresses(self, index: int) -> set[tuple[str, int]]:
@@ -153,13 +203,13 @@ class Host:
                 if exc.code not in (errno.ENODEV, errno.ENOENT):
                     raise
             finally:
-                self._changed(name)
+                self.changed(name)
 
     def detach(self, link: Link) -> None:
         """Take a device off its bridge (it stays, down, for whoever made it)."""
         with converted(f"detach {link.name}"):
             self.ipr.link("set", index=link.index, master=0, state="down")
-            self._changed(link.name)
+            self.changed(link.name)
 
     def configure(
         self,
@@ -182,7 +232,7 @@ class Host:
             change["state"] = "up" if up else "down"
         if change:
             with converted(f"configure {link.name} {change}"):
-                self._changed(link.name)
+                self.changed(link.name)
                 self.ipr.link("set", index=link.index, **change)
 
     def ensure_bridge(self, name: str, mtu: int) -> Link:
@@ -190,7 +240,7 @@ class Host:
         if link is None:
             with converted(f"create bridge {name}"):
                 # No STP and no forwarding delay: a port forwards as soon as it is up.
-                self._changed(name)
+                self.changed(name)
                 self.ipr.link("add", ifname=name, kind="bridge", br_forward_delay=0, br_stp_state=0)
             link = self.link(name)
             assert link is not None
@@ -222,7 +272,7 @@ class Host:
                 with converted(f"look up {device}"):
                     spec["vxlan_link"] = self.ipr.link_lookup(ifname=device)[0]
             with converted(f"create vxlan {name} (vni {vni})"):
-                self._changed(name)
+                self.changed(name)
                 self.ipr.link("add", ifname=name, kind="vxlan", **spec)
             link = self.link(name)
             assert link is not None
@@ -234,7 +284,7 @@ class Host:
         link = self.link(name)
         if link is None:
             with converted(f"create tap {name}"):
-                self._changed(name)
+                self.changed(name)
                 self.ipr.link("add", ifname=name, kind="tuntap", mode="tap")
             link = self.link(name)
             assert link is not None
@@ -254,8 +304,8 @@ class Host:
             if peer is not None:
                 inside.delete(inner)
             with converted(f"create veth {name} -> {ns}/{inner}"):
-                self._changed(name)
-                inside._changed(inner)
+                self.changed(name)
+                inside.changed(inner)
                 self.ipr.link(
                     "add", ifname=name, kind="veth", peer={"ifname": inner, "net_ns_fd": ns}
                 )

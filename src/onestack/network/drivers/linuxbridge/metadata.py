@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import hashlib
 import hmac
-import os
 import re
 import socket
-import threading
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from onestack.common.logging import get_logger
 from onestack.network.drivers.base import Port
-from onestack.network.drivers.linuxbridge.l2 import NETNS_DIR
+from onestack.network.drivers.linuxbridge.l2 import in_netns
 from onestack.network.drivers.linuxbridge.shell import DataplaneError
 
 log = get_logger(__name__)
 
 PortLookup = Callable[[str, str], Awaitable[Port | None]]
-CLONE_NEWNET = 0x40000000
 MAX_HEAD = 64 * 1024
 _UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters but TAB
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # an HTTP header name (lower-cased)
@@ -66,34 +61,23 @@ def sign(instance_id: str, secret: str) -> str:
 
 def socket_in_netns(ns: str, address: str, port: int) -> socket.socket:
     """A listening TCP socket created inside namespace ``ns``."""
-    result: list[socket.socket | BaseException] = []
 
-    def make() -> None:
+    def make() -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-            fd = os.open(f"{NETNS_DIR}/{ns}", os.O_RDONLY)
-            try:
-                if libc.setns(fd, CLONE_NEWNET) != 0:
-                    raise OSError(ctypes.get_errno(), f"setns {ns}")
-            finally:
-                os.close(fd)
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((address, port))
             sock.listen(128)
             sock.setblocking(False)
-            result.append(sock)
-        except BaseException as exc:
-            result.append(exc)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
-    # A thread of its own, never one of a pool: it dies in the namespace it entered.
-    thread = threading.Thread(target=make, name=f"netns-{ns}", daemon=True)
-    thread.start()
-    thread.join()
-    outcome = result[0]
-    if isinstance(outcome, BaseException):
-        raise DataplaneError(reason=f"metadata socket in {ns}: {outcome}") from outcome
-    return outcome
+    try:
+        return in_netns(ns, make)
+    except Exception as exc:
+        raise DataplaneError(reason=f"metadata socket in {ns}: {exc}") from exc
 
 
 def _response(status: int, reason: str, body: str = "") -> bytes:
