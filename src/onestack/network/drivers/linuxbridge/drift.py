@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from onestack.network.drivers.linuxbridge.driver import LinuxBridgeDriver
 
 SYS_NET = Path("/sys/class/net")
+FORWARD_JUMP = "the FORWARD jump to"
 
 
 def _links() -> set[str]:
@@ -64,5 +65,5 @@ def missing(driver: LinuxBridgeDriver, state: HostState, supported: tuple[str, .
     lost += [f"namespace {names.router_ns(r.id)}" for r in state.routers
              if r.admin_state_up and names.router_ns(r.id) not in namespaces]  # fmt: skip
     if state.ports and not _forward_jump_present(names.forward_chain):
-        lost.append(f"the FORWARD jump to {names.forward_chain}")
+        lost.append(f"{FORWARD_JUMP} {names.forward_chain}")
     return lost

@@ -335,7 +335,10 @@ class LinuxBridgeDriver(NetworkDriver):
 
     async def drift(self, state: HostState) -> list[str]:
         async with self._lock:  # not halfway through an apply
-            return await asyncio.to_thread(drift.missing, self, state, SUPPORTED_TYPES)
+            lost = await asyncio.to_thread(drift.missing, self, state, SUPPORTED_TYPES)
+        if any(what.startswith(drift.FORWARD_JUMP) for what in lost):
+            self.firewall.recheck_soon()  # the repair round puts it back, not a later one
+        return lost
 
     async def meter(self) -> list[LabelCount]:
         async with self._lock:  # not while an apply reloads the chains

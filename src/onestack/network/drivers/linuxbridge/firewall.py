@@ -330,6 +330,9 @@ class Firewall:
         self._applied: dict[str, str] = {}  # what we last loaded, per table key
         self._sets: dict[str, tuple[str, ...]] = {}
         self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
+        # The jumps into our chains seen in place since that check: a load in between trusts
+        # them (each look is an iptables process, 2-4 ms a family, every round: #19).
+        self._jumps_seen: set[tuple[int, str, str, str]] = set()
         self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
         self._port_rules: dict[str, frozenset[str]] = {}
         self._chain_rules: dict[
@@ -399,6 +402,8 @@ class Firewall:
         # or left a chain of ours behind) is looked at every JUMP_RECHECK seconds, each look
         # being processes; in between, what we loaded last is trusted.
         recheck = force or time.monotonic() - self._jumps_checked > JUMP_RECHECK
+        if recheck:
+            self._jumps_seen.clear()
         # Each family's changed tables go in one iptables-restore (raw first: a new port's
         # first packets are tracked in its network's zone).
         loads: dict[int, list[_Load]] = {4: [], 6: []}
@@ -459,7 +464,9 @@ class Firewall:
         run([self.TOOLS[version][2], "--noflush"], input="".join(load.text for load in loads))
         for load in loads:
             for table, hook, chain in load.jumps:
-                self._ensure_jump(version, table, hook, chain)
+                if (version, table, hook, chain) not in self._jumps_seen:
+                    self._ensure_jump(version, table, hook, chain)
+                    self._jumps_seen.add((version, table, hook, chain))
             self._applied[load.key] = load.remember or load.text
             if load.chains is not None:
                 self._chains[version] = set(load.chains)
@@ -549,8 +556,14 @@ class Firewall:
                     )
         self._port_rules = now
 
+    def recheck_soon(self) -> None:
+        """Look at the host again at the next apply (the drift check found a jump gone)."""
+        self._jumps_checked = 0.0
+        self._jumps_seen.clear()
+
     def teardown(self) -> None:
         """Remove our jumps, chains and sets; the host's chains and policies stay as they were."""
+        self._jumps_seen.clear()
         errors = []
         for version in (4, 6):
             tool = self.TOOLS[version][0]
