@@ -17,6 +17,7 @@ import asyncio
 import random
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -43,7 +44,7 @@ from onestack.network.drivers.base import (
     SecurityGroupRule,
     Subnet,
 )
-from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver
+from onestack.network.drivers.linuxbridge import DriverOptions, LinuxBridgeDriver, l2
 from tests.support.guests import (
     DATAPLANE_MARKS,
     MetadataStandIn,
@@ -628,6 +629,41 @@ async def test_new_port_is_served_by_dnsmasq_after_one_apply(lab: Lab) -> None:
     assert not (device / "master").exists()
 
 
+async def test_a_deleted_ports_tap_goes_before_the_rounds_firewall_load(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deleted port's tap is deleted at the start of the round, beside the firewall load,
+    not after every other port's chains and DHCP entries (#19): here the load waits for it."""
+    extra = Port(
+        new_id(),
+        lab.world.net_b,
+        lab.world.project_b,
+        mac(),
+        (FixedIP(lab.world.sub_b, "10.61.2.45"),),
+        "compute:nova",
+        "instance-vm5",
+        security_group_ids=(lab.world.sg_b,),
+        hostname="vm5",
+    )
+    await lab.converge(lab.world.state(extra_ports=(extra,)))
+    tap = Path(f"/sys/class/net/{lab.driver.tap_name(extra.id)}")
+    assert tap.exists()
+    gone_before_load: list[bool] = []
+    load = lab.driver.firewall.apply
+
+    def load_once_the_tap_is_gone(*args: Any, **kwargs: Any) -> bool:
+        deadline = time.monotonic() + 3.0
+        while tap.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        gone_before_load.append(not tap.exists())
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(lab.driver.firewall, "apply", load_once_the_tap_is_gone)
+    await lab.converge(lab.world.state())
+    assert gone_before_load == [True]
+    assert lab.driver.tap_name(extra.id) not in await must("ip", "-o", "link")
+
+
 async def test_reconcile_deletes_orphans_and_leaves_foreign_devices(lab: Lab) -> None:
     orphan_bridge = f"{PREFIX}b{uuid.uuid4().hex[:11]}"
     orphan_tap = f"{PREFIX}t{uuid.uuid4().hex[:11]}"
@@ -660,6 +696,16 @@ async def test_reconcile_deletes_orphans_and_leaves_foreign_devices(lab: Lab) ->
         await sh("ip", "netns", "del", foreign_ns)
 
 
+async def test_a_deleted_forward_jump_is_put_back_by_the_drift_check(lab: Lab) -> None:
+    """Someone deletes the FORWARD jump into our chains: the next drift check sees it and
+    its repair round puts it back (not the periodic look at the host, 30 s later)."""
+    chain = lab.driver.names.forward_chain
+    await must("iptables", "-D", "FORWARD", "-j", chain)
+    lost = await lab.agent.check_drift()
+    assert any(chain in what for what in lost)
+    assert f"-A FORWARD -j {chain}" in await must("iptables", "-S", "FORWARD")
+
+
 async def test_a_deleted_dhcp_namespace_is_rebuilt_with_dnsmasq_and_metadata(lab: Lab) -> None:
     ns = lab.driver.names.dhcp_ns(lab.world.net_a)
     await must("ip", "netns", "del", ns)
@@ -688,3 +734,25 @@ async def test_teardown_leaves_nothing_behind(lab: Lab) -> None:
     out = await sh("pgrep", "-f", f"/run/onestack-test/{PREFIX}/")
     assert out.out.strip() == "", "dnsmasq still running"
     assert "FORWARD" in (await must("iptables", "-S", "FORWARD"))
+
+
+async def test_a_netlink_handle_made_in_a_namespace_sees_that_namespace_only() -> None:
+    """``l2.Host(ns)`` gets its netlink socket from a thread that entered ``ns`` (no process
+    forked for it): it sees the namespace's devices, and the caller stays where it was."""
+    ns = f"test-{PREFIX}-handle"
+
+    def look() -> tuple[set[str], set[str], bool]:  # in a thread, as the driver's rounds are
+        own = Path("/proc/thread-self/ns/net").readlink()
+        with l2.Host(ns) as inside, l2.Host() as host:
+            seen = inside.names(), host.names()
+        return *seen, Path("/proc/thread-self/ns/net").readlink() == own
+
+    await must("ip", "netns", "add", ns)
+    try:
+        await must("ip", "-n", ns, "link", "add", "inside0", "type", "bridge")
+        inside, host, stayed = await asyncio.to_thread(look)
+        assert inside == {"lo", "inside0"}
+        assert "inside0" not in host
+        assert stayed
+    finally:
+        await sh("ip", "netns", "del", ns)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import secrets
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,9 @@ class LinuxBridgeDriver(NetworkDriver):
         )
         self._lock = asyncio.Lock()
         self._warned: set[str] = set()
+        # Work of a round done beside it (``_unplug_gone_ports``): one thread, rounds being
+        # one at a time; made when first needed, let go by ``close``.
+        self._side: ThreadPoolExecutor | None = None
 
     def tap_name(self, port_id: str) -> str:
         return self.names.tap(port_id)
@@ -114,10 +118,11 @@ class LinuxBridgeDriver(NetworkDriver):
         subnets = {s.id: s for n in state.networks for s in n.subnets}
         wanted_links: set[str] = set()
         wanted_ns: set[str] = set()
-        # Rules first (they match taps by name): a new port's tap reaches its bridge only
-        # once its security groups are in force, never unfiltered for a moment.
-        self.firewall.apply(state, [names.bridge(n.id) for n in state.networks])
         with Host() as host:
+            unplugging = self._unplug_gone_ports(host, state)
+            # Rules first (they match taps by name): a new port's tap reaches its bridge only
+            # once its security groups are in force, never unfiltered for a moment.
+            self.firewall.apply(state, [names.bridge(n.id) for n in state.networks])
             bridges = self._networks(host, state, wanted_links)
             for port in state.ports:
                 self._tap(host, port, networks, bridges, wanted_links, result)
@@ -139,9 +144,35 @@ class LinuxBridgeDriver(NetworkDriver):
                 except DataplaneError as exc:
                     log.error("router %s: %s", router.id, exc)
                     result.statuses.update({p.id: "ERROR" for p in ports})
+            if unplugging is not None:
+                unplugging.result()
             self._delete_orphans(host, wanted_links, wanted_ns, set(result.metadata))
         self._check_host(state)
         return result
+
+    def _unplug_gone_ports(self, host: Host, state: HostState) -> Future[None] | None:
+        """Start deleting the taps we made for ports no longer bound here, beside the rest of
+        the round; the returned future is done when they are gone.
+
+        A tap's deletion waits out the kernel's grace periods (20-40 ms here), as each
+        firewall commit does: side by side, neither waits for the other, and a deleted
+        port's tap goes at the start of the round, not after every other port's firewall
+        and DHCP (#19). Its chains, DHCP entry and QoS go later in the round."""
+        names = self.names
+        wanted = {names.tap(p.id) for p in state.ports}
+        tap_prefix = names.tap("")
+        gone = []
+        for name in sorted(host.names()):
+            if name.startswith(tap_prefix) and names.owns_link(name) and name not in wanted:
+                link = host.link(name)
+                if link is not None and not self._plugged_by_someone_else(link):
+                    gone.append(name)
+        if not gone:
+            return None
+        host.changed(*gone)
+        if self._side is None:
+            self._side = ThreadPoolExecutor(1, thread_name_prefix="network-unplug")
+        return self._side.submit(_delete_links, gone)
 
     def _networks(self, host: Host, state: HostState, wanted: set[str]) -> dict[str, Link]:
         bridges: dict[str, Link] = {}
@@ -350,6 +381,9 @@ class LinuxBridgeDriver(NetworkDriver):
             await self.metadata.close()
             for network_id in self.dnsmasq.known():
                 await asyncio.to_thread(self.dnsmasq.stop_process, network_id)
+            side, self._side = self._side, None
+            if side is not None:
+                await asyncio.to_thread(side.shutdown)
 
     async def teardown(self) -> None:
         async with self._lock:
@@ -361,6 +395,13 @@ class LinuxBridgeDriver(NetworkDriver):
             self._delete_orphans(host, set(), set(), set(), everything=True)
         self.firewall.teardown()
         self.qos.teardown()
+
+
+def _delete_links(names: list[str]) -> None:
+    with Host() as host:
+        for name in names:
+            log.info("deleting the tap %s: its port is no longer bound here", name)
+            host.delete(name)
 
 
 def _gateway_addresses(network: Network) -> set[tuple[str, int]]:
