@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -97,6 +98,50 @@ async def test_a_burst_of_changes_costs_one_round(bus: MemoryBus) -> None:
         await agent.wait_rounds(2, timeout=10)
         await asyncio.sleep(0.4)
         assert driver.applied == 2
+    finally:
+        await agent.stop()
+
+
+class SlowDriver(LookupDriver):
+    """Each apply takes ``delay`` seconds; records when each began and ended."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.spans: list[tuple[float, float]] = []
+        self.began = 0
+
+    async def apply(self, state: HostState) -> list[PortStatus]:
+        began = time.monotonic()
+        self.began += 1
+        await asyncio.sleep(self.delay)
+        statuses = await super().apply(state)
+        self.spans.append((began, time.monotonic()))
+        return statuses
+
+
+async def test_a_change_that_waited_out_a_round_is_applied_right_after_it(
+    bus: MemoryBus,
+) -> None:
+    """A change that comes while a round runs is older than the debounce when that round
+    ends: the next round begins at once, not a debounce after the end (#19). A change that
+    comes right after a round still waits the debounce, with whatever follows it."""
+    driver, source = SlowDriver(0.4), Source()
+    agent = NetworkAgent("h1", driver, source, bus, debounce=0.25, report_interval=30.0)
+    await agent.start()
+    try:
+        await agent.wait_rounds(1, timeout=10)
+        agent.trigger()
+        async with asyncio.timeout(10):
+            while driver.began < 2:
+                await asyncio.sleep(0.01)
+        agent.trigger()  # while the second round runs
+        await agent.wait_rounds(3, timeout=10)
+        (_, second_end), (third_begin, third_end) = driver.spans[1], driver.spans[2]
+        assert third_begin - second_end < 0.15
+        agent.trigger()  # right after the third round: it waits the debounce
+        await agent.wait_rounds(4, timeout=10)
+        assert driver.spans[3][0] - third_end >= 0.2
     finally:
         await agent.stop()
 

@@ -112,6 +112,7 @@ class NetworkAgent:
         self.failures = 0  # consecutive failed reconciles
         self.last_error: str | None = None
         self._wake = asyncio.Event()
+        self._woken_at = float("-inf")
         self._done = asyncio.Condition()
         self._reported: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -164,12 +165,17 @@ class NetworkAgent:
                 self._created.update(str(p) for p in created)
             else:
                 self._created = None
-            self._wake.set()
+            self._wake_up()
 
     def trigger(self) -> None:
         """Ask for a reconcile soon (what a ``network.changed`` event does)."""
         self._created = None
-        self._wake.set()
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        if not self._wake.is_set():
+            self._woken_at = time.monotonic()  # the first change the next round applies
+            self._wake.set()
 
     async def wait_rounds(self, count: int, timeout: float = 30.0) -> None:
         """Wait until ``count`` reconciles have completed since the agent was made."""
@@ -183,11 +189,16 @@ class NetworkAgent:
             full = False
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                # The first change of a quiet spell is applied at once; changes that arrive
-                # while a round runs, or right after it, wait out the debounce together.
-                quiet_for = time.monotonic() - self._last_round_end
-                if quiet_for < self.debounce:
-                    await asyncio.sleep(self.debounce - quiet_for)
+                # The first change of a quiet spell is applied at once; one that arrives
+                # while a round runs, or right after it, is applied once it is ``debounce``
+                # old, with whatever came meanwhile: a burst costs a round or two, not one
+                # per change. (Counted from the round's end, a change that had waited out a
+                # whole round waited the debounce again: 20 ms of every busy delete, #19.)
+                now = time.monotonic()
+                if now - self._last_round_end < self.debounce:
+                    waited = now - self._woken_at
+                    if waited < self.debounce:
+                        await asyncio.sleep(self.debounce - waited)
             except TimeoutError:
                 full = True  # the periodic round: report every status again
             self._wake.clear()
