@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from onestack.network.drivers.base import HostState, Port, SecurityGroup, SecurityGroupRule
+from onestack.network.drivers.linuxbridge.ipsets import Ipsets
 from onestack.network.drivers.linuxbridge.names import Names
 from onestack.network.drivers.linuxbridge.shell import DataplaneError, run
 from onestack.network.drivers.linuxbridge.zones import (
@@ -328,11 +329,9 @@ class Firewall:
     def __init__(self, names: Names) -> None:
         self.names = names
         self._applied: dict[str, str] = {}  # what we last loaded, per table key
-        self._sets: dict[str, tuple[str, ...]] = {}
+        self.ipsets = Ipsets(names)
         self._jumps_checked = 0.0  # monotonic time our FORWARD jumps were last seen in place
-        # The jumps into our chains seen in place since that check: a load in between trusts
-        # them (each look is an iptables process, 2-4 ms a family, every round: #19).
-        self._jumps_seen: set[tuple[int, str, str, str]] = set()
+        self._jumps_seen: set[tuple[int, str, str, str]] = set()  # in place since that look
         self._chains: dict[int, set[str]] = {}  # our chains as last loaded, per family
         self._port_rules: dict[str, frozenset[str]] = {}
         self._chain_rules: dict[
@@ -354,9 +353,14 @@ class Firewall:
         }
 
     def _ensure_jump(self, ip_version: int, table: str, hook: str, chain: str) -> None:
+        # A jump seen in place is trusted until the next look at the host, as our chains are
+        # (each look is a process, 2-4 ms a family and a load: #19).
+        if (ip_version, table, hook, chain) in self._jumps_seen:
+            return
         tool = self.TOOLS[ip_version][0]
         if run([tool, "-t", table, "-C", hook, "-j", chain], check=False).returncode != 0:
             run([tool, "-t", table, "-I", hook, "1", "-j", chain])
+        self._jumps_seen.add((ip_version, table, hook, chain))
 
     def _remove_jump(self, ip_version: int, table: str, hook: str, chain: str) -> None:
         tool = self.TOOLS[ip_version][0]
@@ -364,46 +368,18 @@ class Firewall:
             if run([tool, "-t", table, "-D", hook, "-j", chain], check=False).returncode != 0:
                 return
 
-    def _sync_sets(self, wanted: dict[str, tuple[str, ...]]) -> None:
-        changes = []
-        for name, members in sorted(wanted.items()):
-            if self._sets.get(name) == members:
-                continue
-            family = "inet6" if name[len(self.names.prefix)] == "6" else "inet"
-            tmp = f"{self.names.prefix}n{name[len(self.names.prefix) + 1 :]}"
-            changes.append(f"create {name} hash:net family {family} -exist")
-            changes.append(f"create {tmp} hash:net family {family} -exist")
-            changes.append(f"flush {tmp}")
-            changes += [f"add {tmp} {ip}" for ip in members]
-            changes.append(f"swap {tmp} {name}")
-            changes.append(f"destroy {tmp}")
-        if changes:
-            run(["ipset", "restore"], input="\n".join(changes) + "\n")
-            self._sets.update(wanted)
-
-    def _destroy_stale_sets(self, wanted: set[str]) -> None:
-        listed = run(["ipset", "list", "-n"], check=False).stdout.split()
-        for name in listed:
-            if (self.names.owns_ipset(name) or self._is_tmp_set(name)) and name not in wanted:
-                run(["ipset", "destroy", name], check=False)
-                self._sets.pop(name, None)
-
-    def _is_tmp_set(self, name: str) -> bool:
-        p = self.names.prefix
-        return name.startswith(p + "n") and self.names.owns_ipset(p + "4" + name[len(p) + 1 :])
-
     def apply(self, state: HostState, bridges: Iterable[str], force: bool = False) -> bool:
         """Load the rules for ``state``; returns whether anything was (re)loaded."""
         bridges = list(bridges)
         rulesets = {v: render(self.names, state, v, bridges) for v in (4, 6)}
         all_sets = {**rulesets[4].ipsets, **rulesets[6].ipsets}
-        self._sync_sets(all_sets)
+        self.ipsets.sync(all_sets)
         # What the host really holds (our jump, our chains: someone may have flushed FORWARD
         # or left a chain of ours behind) is looked at every JUMP_RECHECK seconds, each look
         # being processes; in between, what we loaded last is trusted.
         recheck = force or time.monotonic() - self._jumps_checked > JUMP_RECHECK
         if recheck:
-            self._jumps_seen.clear()
+            self.recheck_soon()
         # Each family's changed tables go in one iptables-restore (raw first: a new port's
         # first packets are tracked in its network's zone).
         loads: dict[int, list[_Load]] = {4: [], 6: []}
@@ -424,7 +400,7 @@ class Firewall:
         changed = any(loads.values())
         self._forget_revoked_flows(state, rulesets.values())
         if changed or recheck:
-            self._destroy_stale_sets(set(all_sets))
+            self.ipsets.destroy_stale(set(all_sets))
         if recheck:
             self._jumps_checked = time.monotonic()
         return changed
@@ -464,9 +440,7 @@ class Firewall:
         run([self.TOOLS[version][2], "--noflush"], input="".join(load.text for load in loads))
         for load in loads:
             for table, hook, chain in load.jumps:
-                if (version, table, hook, chain) not in self._jumps_seen:
-                    self._ensure_jump(version, table, hook, chain)
-                    self._jumps_seen.add((version, table, hook, chain))
+                self._ensure_jump(version, table, hook, chain)
             self._applied[load.key] = load.remember or load.text
             if load.chains is not None:
                 self._chains[version] = set(load.chains)
@@ -563,7 +537,7 @@ class Firewall:
 
     def teardown(self) -> None:
         """Remove our jumps, chains and sets; the host's chains and policies stay as they were."""
-        self._jumps_seen.clear()
+        self.recheck_soon()
         errors = []
         for version in (4, 6):
             tool = self.TOOLS[version][0]
@@ -599,6 +573,6 @@ class Firewall:
         self._applied.clear()
         self._chains.clear()
         self._chain_rules.clear()
-        self._destroy_stale_sets(set())
+        self.ipsets.destroy_stale(set())
         if errors:
             raise DataplaneError(reason="; ".join(errors))
