@@ -224,7 +224,7 @@ def test_stack_list_deleted_hidden_filtered_and_counted(cloud: Cloud, admin: htt
     assert [s["stack_name"] for s in sorted_["stacks"]] == sorted(made)
 
     for bad in ({"show_deleted": "maybe"}, {"show_hidden": "1"}, {"with_count": "yes"},
-                {"global_tenant": "yes"}, {"limit": "-1"}, {"limit": "x"},
+                {"global_tenant": "yes"}, {"limit": "-1"}, {"limit": "x"}, {"limit": "05"},
                 {"sort_dir": "up"}):  # fmt: skip
         refused = admin.get(stacks, params=bad)
         assert refused.status_code == 400, (bad, refused.text)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onestack.common import errors
 from onestack.orchestration.models import Stack
-from onestack.orchestration.schemas import heat_bool
+from onestack.orchestration.schemas import heat_bool, heat_int
 
 TAG_FILTERS = ("tags", "tags_any", "not_tags", "not_tags_any")
 _HIDDEN = "hidden"  # the configured hidden tags: none of them, unless show_hidden
@@ -68,21 +68,6 @@ def flag(query: Mapping[str, str], name: str) -> bool:
     return False if value is None else heat_bool(name, value)
 
 
-def _limit(raw: str | None) -> int | None:
-    """Heat's extract_int for ``limit``: a non-negative integer (0 lists nothing)."""
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.BadRequest("Only integer is acceptable by 'limit'.") from None
-    if value < 0:
-        raise errors.BadRequest(
-            f"Value '{raw}' is invalid for 'limit' which only accepts non-negative integer."
-        )
-    return value
-
-
 def tag_filters(query: Any) -> dict[str, list[str]]:
     """The tag filters of a request's query, as Heat's param_utils.extract_tags splits them."""
     out: dict[str, list[str]] = {}
@@ -131,7 +116,7 @@ def parse(query: Any) -> ListQuery:
     return ListQuery(
         filters=_column_filters(query),
         tags=tag_filters(query),
-        limit=_limit(query.get("limit")),
+        limit=None if query.get("limit") is None else heat_int("limit", query["limit"]),
         marker=query.get("marker"),
         sort_keys=query.getlist("sort_keys"),
         sort_dir=sort_dir,
