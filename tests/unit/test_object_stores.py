@@ -276,6 +276,47 @@ async def test_a_file_without_the_version_mark_is_compared_by_its_trailer(
     assert await read(disk, "c", "o") == b"newest"
 
 
+async def test_puts_that_come_while_the_listing_is_held_are_listed_by_its_holder(
+    disk: DiskStore,
+) -> None:
+    """A PUT's row left for the thread that holds the account's database (list_soon) is
+    committed when that thread lets go, and only then is the PUT answered."""
+    lock = disk.listings._lock("AUTH_a")
+    lock.acquire()  # as a transaction of another thread would hold it
+    puts = [asyncio.create_task(put(disk, "c", f"o{i}", b"x" * i)) for i in range(8)]
+    try:
+        for _ in range(500):  # every row queued: files in place, nothing answered
+            if len(disk.listings._rows.get("AUTH_a", [])) == 8:
+                break
+            await asyncio.sleep(0.01)
+        assert len(disk.listings._rows["AUTH_a"]) == 8
+        assert not any(p.done() for p in puts)
+    finally:
+        lock.release()
+    # The next holder commits them all: here a write of the writer thread.
+    await disk.update_container("AUTH_a", "c", {"x-container-meta-k": "v"}, 2.0)
+    await asyncio.wait_for(asyncio.gather(*puts), 10)
+    assert await names(disk, "c") == [f"o{i}" for i in range(8)]
+    c = await disk.container_info("AUTH_a", "c")
+    assert c is not None and c.object_count == 8 and c.bytes_used == sum(range(8))
+
+
+async def test_an_overwrite_frees_the_old_version(disk: DiskStore) -> None:
+    """The replaced version is held open past the rename (its blocks freed off the rename),
+    then closed: no descriptor is left behind."""
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    await put(disk, "c", "o", b"first", ts=1.0)
+    before = fds()
+    for i in range(2, 12):
+        await put(disk, "c", "o", b"v%d" % i, ts=float(i))
+    await put(disk, "c", "o", b"older", ts=1.5)  # a newer one is there: nothing replaced
+    assert fds() == before
+    assert await read(disk, "c", "o") == b"v11"
+
+
 async def test_large_objects_stream_in_blocks(disk: DiskStore) -> None:
     data = os.urandom(9 * 1024 * 1024 + 5)
     writer = disk.writer("AUTH_a", "c", "big")

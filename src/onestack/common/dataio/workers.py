@@ -36,6 +36,13 @@ def _resolve(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
         fut.set_exception(value)
 
 
+def settle(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Settle ``fut``, a future of ``loop``, from another thread (a closed loop: nobody waits
+    any more)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_resolve, fut, ok, value)
+
+
 class Workers:
     """Up to ``size`` threads, started as calls find none idle; ``call`` from a running
     event loop, awaited there."""
@@ -91,8 +98,7 @@ class Workers:
             with self._lock:
                 self._idle += 1
             if loop is not None and fut is not None:
-                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                    loop.call_soon_threadsafe(_resolve, fut, *result)
+                settle(loop, fut, *result)
             del fut, result
 
     def shutdown(self) -> None:

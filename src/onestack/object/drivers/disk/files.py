@@ -296,6 +296,19 @@ def newer_in_place(path: str, ts: float) -> bool:
     return found is not None and found[0]["ts"] > ts
 
 
+def newer_open(fd: int, ts: float) -> bool:
+    """``newer_in_place`` of the object file open as ``fd``."""
+    found = os.fstat(fd)
+    mtime = found.st_mtime_ns
+    if mtime % 10_000 == VERSION_MARK and mtime < version_ns(ts):
+        return False
+    try:
+        meta, _ = read_trailer(fd, found.st_size)
+    except Corrupt:
+        return False
+    return bool(meta["ts"] > ts)
+
+
 def stored_version(path: str) -> tuple[dict[str, Any], int] | None:
     """The trailer of the object file at ``path``, or None when there is none (or it is
     unreadable: a newer write replaces it)."""
