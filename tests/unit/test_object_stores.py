@@ -15,7 +15,7 @@ import pytest
 from onestack.object.api.listing import render_objects
 from onestack.object.drivers import base
 from onestack.object.drivers.base import Listing, ObjectEntry, ObjectStore, Subdir
-from onestack.object.drivers.disk import files
+from onestack.object.drivers.disk import files, listings
 from onestack.object.drivers.disk.store import DiskStore
 from onestack.object.drivers.fake import FakeStore
 
@@ -299,6 +299,32 @@ async def test_puts_that_come_while_the_listing_is_held_are_listed_by_its_holder
     assert await names(disk, "c") == [f"o{i}" for i in range(8)]
     c = await disk.container_info("AUTH_a", "c")
     assert c is not None and c.object_count == 8 and c.bytes_used == sum(range(8))
+
+
+async def test_an_account_whose_rows_wait_for_a_holder_keeps_its_connection(
+    disk: DiskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing connections beyond the cap takes each one's lock; an account with rows
+    queued for whoever holds its lock is left alone: a list_soon that found the lock taken
+    by the eviction would have its rows stranded (the eviction commits none)."""
+    await put(disk, "c", "o", b"first")
+    lock = disk.listings._lock("AUTH_a")
+    lock.acquire()
+    waiting = asyncio.create_task(put(disk, "c", "p", b"second"))
+    for _ in range(500):
+        if disk.listings._rows.get("AUTH_a"):
+            break
+        await asyncio.sleep(0.01)
+    lock.release()  # nobody has committed the row yet
+    monkeypatch.setattr(listings, "READ_CONNECTIONS", 0)
+    with disk.listings._guard:
+        disk.listings._evict()
+    monkeypatch.undo()
+    assert "AUTH_a" in disk.listings._write_conns
+    assert not waiting.done()
+    await disk.update_container("AUTH_a", "c", {"x-container-meta-k": "v"}, 2.0)
+    await asyncio.wait_for(waiting, 10)
+    assert await names(disk, "c") == ["o", "p"]
 
 
 async def test_an_overwrite_frees_the_old_version(disk: DiskStore) -> None:

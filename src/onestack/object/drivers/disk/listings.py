@@ -186,6 +186,10 @@ class Listings:
         for name in list(self._write_conns):
             if len(self._write_conns) <= READ_CONNECTIONS:
                 return
+            if self._rows.get(name):
+                # Its rows' thread may have found the lock taken by us (we hold the guard,
+                # not its lock, while it checks): letting go of it here would strand them.
+                continue
             lock = self._account_locks.get(name)
             if lock is not None and lock.acquire(blocking=False):
                 try:
