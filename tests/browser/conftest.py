@@ -4,12 +4,14 @@ cloud (fake drivers, ``tests/conftest.py``); each test gets a fresh browser cont
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.support.browser import CHROMIUM, chromium_missing, sign_in
+from tests.support.browser import CHROMIUM, chromium_missing, sign_in, token
 from tests.support.cloud import Cloud
 
 # How long an action or an expect() waits for the page. Playwright's expect() has its own
@@ -63,3 +65,41 @@ def admin_page(page: Page, cloud: Cloud) -> Page:
     """Signed in as the cloud's admin."""
     sign_in(page, cloud, "admin")
     return page
+
+
+def _demo_servers(cloud: Cloud) -> set[str] | None:
+    """The demo project's servers (None when the demo user cannot sign in: a test changed
+    it, and it cleans up after itself)."""
+    try:
+        tok = token(cloud)
+        resp = httpx.get(
+            f"{cloud.url}/compute/v2.1/servers", headers={"x-auth-token": tok}, timeout=30
+        )
+        resp.raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return {str(s["id"]) for s in resp.json()["servers"]}
+
+
+@pytest.fixture(autouse=True)
+def demo_servers_left_are_deleted(cloud: Cloud) -> Iterator[None]:
+    """Servers a test leaves in the demo project are deleted after it, and waited for: the
+    project's instance quota (10) is shared by every test of the session's cloud (one per
+    xdist worker), and which tests share a worker changes from run to run: a worker that
+    drew enough tests leaving one behind refused the next test's servers with a 403."""
+    before = _demo_servers(cloud)
+    yield
+    after = _demo_servers(cloud)
+    if before is None or after is None or not after - before:
+        return
+    tok = token(cloud)
+    for sid in after - before:
+        httpx.delete(
+            f"{cloud.url}/compute/v2.1/servers/{sid}", headers={"x-auth-token": tok}, timeout=60
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        still = _demo_servers(cloud)
+        if still is None or not still & (after - before):
+            return
+        time.sleep(0.2)
